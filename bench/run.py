@@ -1,0 +1,233 @@
+"""Benchmark Satchel against nginx, moto and any extra S3 endpoint, in one run on loopback.
+
+    make bench                 # full run (about 15-25 minutes)
+    make bench ARGS=--quick    # smoke run (a few minutes)
+    .venv/bin/python bench/run.py --servers satchel,nginx --workloads get1k,get1g
+
+Prints one Markdown table of absolute figures and ratios to the reference measured in the same run,
+with pass/fail marks against issue 4's targets, and writes everything to bench/results/<time>.json.
+See bench/README.md for what is compared and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make the ``bench`` package importable
+    sys.path.insert(0, str(ROOT))
+
+from bench import deps, procs  # noqa: E402
+from bench.dataset import GIB, MIB, Files, check_disk, make_files, seed  # noqa: E402
+from bench.results import Results, save, table  # noqa: E402
+from bench.servers import BUCKET, External, Moto, Nginx, Satchel, Server, external_from_env  # noqa: E402
+from bench.workloads import (  # noqa: E402
+    FULL,
+    QUICK,
+    Context,
+    Limits,
+    big_get,
+    big_put,
+    listing,
+    memory,
+    minting,
+    small_get,
+)
+
+WORKLOADS = ("get1k", "get1g", "put", "list", "mint", "memory")
+RESULTS_DIR = ROOT / "bench" / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="short loads: a smoke run in a few minutes")
+    p.add_argument("--servers", default="", help="comma-separated names or kinds to run (default: all)")
+    p.add_argument("--workloads", default="", help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    p.add_argument("--big-mib", type=int, default=1024,
+                   help="size of the big object in MiB (1024 is what the targets mean; smaller for debugging)")
+    p.add_argument("--workers", type=int, default=0, help="workers of the multi-worker Satchel (default: cores)")
+    args = p.parse_args(argv)
+    args.servers = {s.strip() for s in args.servers.split(",") if s.strip()}
+    args.workloads = {w.strip() for w in args.workloads.split(",") if w.strip()} or set(WORKLOADS)
+    unknown = args.workloads - set(WORKLOADS)
+    if unknown:
+        p.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    return args
+
+
+def build_servers(tmp: Path, files: Files, tools: dict[str, str], cores: int, workers: int) -> list[Server]:
+    access_key, secret = "benchroot", "bench-" + os.urandom(12).hex()
+    data_dir = tmp / "satchel-data"
+    # Both Satchel configurations serve one data directory: literally the same data, loaded once.
+    servers: list[Server] = [
+        Satchel("satchel-1w", data_dir, None, access_key, secret),
+        Satchel(f"satchel-{workers}w", data_dir, workers, access_key, secret),
+        Nginx(f"nginx-{Nginx.WORKERS}w", files.www, tmp / "nginx", tools["nginx"]),
+        Moto("moto"),
+    ]
+    extra = external_from_env()
+    if extra is not None:
+        servers.append(extra)
+    return servers
+
+
+def selected(server: Server, wanted: set[str]) -> bool:
+    return not wanted or server.name in wanted or server.kind in wanted
+
+
+class Run:
+    """One benchmark run: owns the temporary directory, the servers and the results."""
+
+    def __init__(self, args: argparse.Namespace, limits: Limits, tools: dict[str, str], tmp: Path) -> None:
+        self.args = args
+        self.limits = limits
+        self.tmp = tmp
+        self.cores = len(os.sched_getaffinity(0))
+        self.workers = args.workers or self.cores
+        self.results = Results(quick=args.quick)
+        self.results.details["big_object_bytes"] = args.big_mib * MIB
+        self.tools = tools
+        self.servers: list[Server] = []
+
+    def want(self, workload: str) -> bool:
+        return workload in self.args.workloads
+
+    def execute(self) -> None:
+        big = self.args.big_mib * MIB
+        check_disk(self.tmp, 6 * big + GIB)
+        print(f"bench: writing the {self.args.big_mib} MiB object to {self.tmp}", flush=True)
+        files = make_files(self.tmp, BUCKET, big)
+        servers = build_servers(self.tmp, files, self.tools, self.cores, self.workers)
+        self.servers = [s for s in servers if selected(s, self.args.servers)]
+        for s in self.servers:
+            self.results.add_server(s.name, s.kind)
+        self.results.target_server = next(
+            (s.name for s in self.servers if isinstance(s, Satchel) and s.workers == self.workers), None)
+        ctx = Context(self.results, files, self.limits, self.cores, mem_cap_mib=_mem_cap_mib())
+
+        # Client-side figures first, while nothing else runs.
+        if self.want("put"):
+            print("bench: MD5 on one core", flush=True)
+            big_put.md5_rate(self.results)
+        if self.want("mint"):
+            print("bench: minting presigned URLs in process", flush=True)
+            minting.client_side(self.results, self.limits.mint_seconds)
+
+        logs = self.tmp / "logs"
+        logs.mkdir()
+        for s in self.servers:
+            print(f"bench: starting {s.name}", flush=True)
+            s.start(logs)
+            if s.failure:
+                print(f"bench: {s.name} failed to start: {s.failure}", flush=True)
+                self.results.failures[s.name] = s.failure
+                continue
+            memory.idle(ctx, s)
+
+        seeded: dict[str, str | None] = {}
+        loaded: dict[str, set[int]] = {}
+        for s in self.servers:
+            if not s.up:
+                continue
+            why = self._seed(s, files, seeded)
+            ok = why is None
+            print(f"bench: {s.name}: running workloads" + ("" if ok else f" (no big object: {why})"), flush=True)
+            if self.want("get1k"):
+                small_get.run(ctx, s)
+            if self.want("get1g"):
+                big_get.run(ctx, s, ok, why)
+            if self.want("memory"):
+                memory.concurrent(ctx, s, ok, why)
+            if self.want("put"):
+                big_put.run(ctx, s)
+            if self.want("list"):
+                listing.run(ctx, s, loaded)
+            if self.want("mint"):
+                minting.per_server(self.results, s)
+
+    def _seed(self, server: Server, files: Files, seeded: dict[str, str | None]) -> str | None:
+        if not server.s3:
+            return None
+        group = listing.load_group(server)
+        if group not in seeded:
+            print(f"bench: {server.name}: uploading the test objects", flush=True)
+            seeded[group] = seed(server, files, self.limits.seed_seconds)
+            if seeded[group] is not None:
+                self.results.details.setdefault("seed_failures", {})[server.name] = seeded[group]
+        return seeded[group]
+
+    def cleanup(self) -> None:
+        for s in self.servers:
+            if isinstance(s, External) and s.up:
+                _empty_external(s)
+        for s in reversed(self.servers):
+            s.stop()
+        procs.kill_all()
+
+
+def _mem_cap_mib() -> float:
+    """Half the memory available now: the RSS guard for servers that buffer whole objects."""
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024 / 2
+    return 8192.0
+
+
+def _empty_external(server: External) -> None:
+    """Remove what this run created on someone else's endpoint (bounded: our buckets only)."""
+    client = server.client()
+    buckets = [server.bucket] + [listing.bucket_name(server, e) for e in (4, 5, 6)]
+    for bucket in buckets:
+        with contextlib.suppress(Exception):
+            for _ in range(200):
+                page = client.list_objects_v2(Bucket=bucket, MaxKeys=1000)
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if not keys:
+                    break
+                client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            client.delete_bucket(Bucket=bucket)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tools = deps.ensure_all()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    tmp = Path(tempfile.mkdtemp(prefix="satchel-bench-"))
+    run = Run(args, QUICK if args.quick else FULL, tools, tmp)
+    began = time.monotonic()
+    interrupted = False
+    try:
+        run.execute()
+    except KeyboardInterrupt:
+        interrupted = True
+        print("\nbench: interrupted; stopping servers and cleaning up", flush=True)
+    finally:
+        run.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    run.results.details["interrupted"] = interrupted
+    run.results.details["wall_seconds"] = time.monotonic() - began
+    mode = "quick" if args.quick else "full"
+    print(f"\n## Results ({mode} run, {run.cores} cores, {time.monotonic() - began:.0f} s"
+          + (", INTERRUPTED" if interrupted else "") + ")\n")
+    print(table(run.results))
+    path = save(run.results, RESULTS_DIR)
+    print(f"\nbench: results written to {path.relative_to(ROOT)}")
+    return 130 if interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

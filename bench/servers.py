@@ -1,0 +1,307 @@
+"""The servers one run compares, started on loopback with the same data.
+
+Each :class:`Server` knows how to start and stop itself, which process tree to measure (none for an
+external endpoint), and how a client reaches an object: a SigV4 presigned URL for S3 servers, the plain
+static URL for nginx. A server that fails to start keeps its error in :attr:`Server.failure`; the run
+reports "failed to start" for it and goes on with the others.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench import procs
+
+REGION = "us-east-1"
+BUCKET = "bench"
+#: Long enough for the slowest full run; well under SigV4's 7-day ceiling.
+PRESIGN_EXPIRES = 24 * 3600
+STARTUP_TIMEOUT = 45.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def venv_bin(name: str) -> str:
+    """A console script beside the interpreter running the harness (the project venv)."""
+    return str(Path(sys.executable).parent / name)
+
+
+def _http_status(url: str, timeout: float = 2.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (OSError, ValueError):
+        return None
+
+
+class Server(abc.ABC):
+    """One endpoint under test. ``s3`` is False for nginx, which only serves static reads."""
+
+    name: str
+    kind: str
+    s3 = True
+    #: Whether the server's process tree is ours to measure (not for an external endpoint).
+    local = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.proc: subprocess.Popen[Any] | None = None
+        self.failure: str | None = None
+        self.access_key = "bench-" + secrets.token_hex(6)
+        self.secret_key = secrets.token_urlsafe(30)
+        #: Bucket holding the 1 KiB and 1 GiB objects; listing buckets are named after it.
+        self.bucket = BUCKET
+        self._client: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    @property
+    def up(self) -> bool:
+        return self.failure is None and (not self.local or self.pid is not None)
+
+    @abc.abstractmethod
+    def command(self) -> list[str]:
+        """The argv that runs the server in the foreground."""
+
+    def env(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def ready(self) -> bool:
+        """True once the server answers HTTP."""
+        return _http_status(self.url + "/") is not None
+
+    def start(self, log_dir: Path) -> None:
+        log = open(log_dir / f"{self.name}.log", "wb")  # noqa: SIM115 - the child keeps it open
+        try:
+            self.proc = procs.spawn(self.command(), env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        except OSError as exc:
+            self.failure = f"cannot run {self.command()[0]}: {exc}"
+            return
+        finally:
+            log.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.failure = f"exited with status {self.proc.returncode}: " + _tail(log_dir / f"{self.name}.log")
+                return
+            if self.ready():
+                return
+            time.sleep(0.2)
+        self.failure = f"not ready after {STARTUP_TIMEOUT:.0f} s: " + _tail(log_dir / f"{self.name}.log")
+        self.stop()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            procs.stop(self.proc)
+
+    # --- how clients reach objects ---------------------------------------------------------------
+    def client(self) -> Any:
+        """A boto3 S3 client for this endpoint (path style, SigV4), made once: boto3 clients are
+        thread-safe and slow to build."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=120,
+                max_pool_connections=16,
+            ),
+        )
+
+    def get_url(self, key: str, bucket: str | None = None) -> str:
+        return str(
+            self.client().generate_presigned_url(
+                "get_object", Params={"Bucket": bucket or self.bucket, "Key": key}, ExpiresIn=PRESIGN_EXPIRES
+            )
+        )
+
+    def put_url(self, key: str, bucket: str | None = None) -> str:
+        return str(
+            self.client().generate_presigned_url(
+                "put_object", Params={"Bucket": bucket or self.bucket, "Key": key}, ExpiresIn=PRESIGN_EXPIRES
+            )
+        )
+
+
+def _tail(path: Path, lines: int = 4) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(line.strip() for line in text[-lines:])[-600:]
+
+
+class Satchel(Server):
+    kind = "satchel"
+
+    def __init__(self, name: str, data_dir: Path, workers: int | None, access_key: str, secret_key: str) -> None:
+        super().__init__(name)
+        self.data_dir = data_dir
+        self.workers = workers
+        self.access_key = access_key
+        self.secret_key = secret_key
+
+    def command(self) -> list[str]:
+        cmd = [venv_bin("satchel"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+               "--data-dir", str(self.data_dir)]
+        if self.workers is not None:
+            cmd += ["--workers", str(self.workers)]
+        return cmd
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["SATCHEL_ROOT_ACCESS_KEY"] = self.access_key
+        env["SATCHEL_ROOT_SECRET_KEY"] = self.secret_key
+        return env
+
+    def ready(self) -> bool:
+        return _http_status(self.url + "/_satchel/health") == 200
+
+
+class Moto(Server):
+    """moto in server mode. It does not check signatures by default, which flatters its figures."""
+
+    kind = "moto"
+
+    def command(self) -> list[str]:
+        return [venv_bin("moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # moto logs every request through werkzeug; that is part of what it costs, leave it on.
+        env.setdefault("AWS_DEFAULT_REGION", REGION)
+        return env
+
+
+class Nginx(Server):
+    """nginx serving the benchmark files statically with sendfile: the physical limit for reads."""
+
+    kind = "nginx"
+    s3 = False
+    WORKERS = 2
+
+    def __init__(self, name: str, www: Path, conf_dir: Path, binary: str = "nginx") -> None:
+        super().__init__(name)
+        self.www = www
+        self.conf_dir = conf_dir
+        self.binary = binary
+
+    def _config(self) -> str:
+        d = self.conf_dir
+        return f"""
+daemon off;
+master_process on;
+worker_processes {self.WORKERS};
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 65;
+    default_type application/octet-stream;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {self.www};
+        location / {{ }}
+    }}
+}}
+"""
+
+    def command(self) -> list[str]:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.conf_dir / "nginx.conf"
+        conf.write_text(self._config())
+        return [self.binary, "-p", str(self.conf_dir), "-e", str(self.conf_dir / "error.log"), "-c", str(conf)]
+
+    def get_url(self, key: str, bucket: str | None = None) -> str:
+        return f"{self.url}/{bucket or self.bucket}/{key}"
+
+    def put_url(self, key: str, bucket: str | None = None) -> str:
+        raise RuntimeError("nginx serves static files only")
+
+
+class External(Server):
+    """An S3 endpoint an operator runs (Ceph RGW, MinIO ...), named by BENCH_EXTRA_* variables."""
+
+    kind = "external"
+    local = False
+
+    def __init__(self, name: str, url: str, access_key: str, secret_key: str) -> None:
+        super().__init__(name)
+        self._url = url.rstrip("/")
+        self.access_key = access_key
+        self.secret_key = secret_key
+        # Someone else's server: never touch a bucket we did not create for this run.
+        self.bucket = f"satchel-bench-{secrets.token_hex(4)}"
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def command(self) -> list[str]:
+        return []
+
+    def start(self, log_dir: Path) -> None:
+        if _http_status(self.url + "/", timeout=5.0) is None:
+            self.failure = f"{self.url} does not answer"
+
+    def stop(self) -> None:
+        return None
+
+
+def external_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> External | None:
+    url = env.get("BENCH_EXTRA_URL")
+    if not url:
+        return None
+    return External(
+        env.get("BENCH_EXTRA_NAME") or "extra",
+        url,
+        env.get("BENCH_EXTRA_ACCESS_KEY", ""),
+        env.get("BENCH_EXTRA_SECRET_KEY", ""),
+    )

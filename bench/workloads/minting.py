@@ -1,0 +1,111 @@
+"""Workload 5: minting presigned URLs, ops/s.
+
+The reference is boto3's ``generate_presigned_url``, what an application does today. Satchel mints in
+process with ``satchel.signing.sigv4.presign.presign_v4_url`` (the signer behind its link API and CLI)
+and, once it exists, over its link API. Both loops run for a fixed time with a bounded count, on
+distinct keys so nothing is cached per URL.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from bench.dataset import SMALL_KEY
+from bench.results import Cell, Results
+from bench.servers import PRESIGN_EXPIRES, REGION, Satchel, Server
+
+MAX_OPS = 2_000_000
+ENDPOINT = "http://127.0.0.1:9000"
+LINK_API_MISSING = "not available: Satchel has no link API yet"
+
+
+def _rate(mint: Callable[[int], object], seconds: float) -> float:
+    began = time.perf_counter()
+    deadline = began + seconds
+    done = 0
+    while done < MAX_OPS:
+        for _ in range(100):
+            mint(done)
+            done += 1
+        if time.perf_counter() > deadline:
+            break
+    return done / (time.perf_counter() - began)
+
+
+def _boto3_minter() -> Callable[[int], object]:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3", endpoint_url=ENDPOINT, region_name=REGION, aws_access_key_id="AKIDBENCHMARK0000000",
+        aws_secret_access_key="benchmark-secret-benchmark-secret-000000",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+    def mint(i: int) -> object:
+        return client.generate_presigned_url("get_object", Params={"Bucket": "bench", "Key": f"obj-{i:08d}"},
+                                             ExpiresIn=PRESIGN_EXPIRES)
+
+    return mint
+
+
+def satchel_signer(
+    access_key: str, secret: str, endpoint: str = ENDPOINT, bucket: str = "bench", key: str | None = None
+) -> Callable[[int], str] | str:
+    """The in-process minting function (of ``key``, or of a fresh key per call), or why it is not
+    available."""
+    try:
+        from satchel.signing.sigv4.presign import presign_v4_url
+    except ImportError as exc:
+        return f"not available: {exc}"
+
+    def mint(i: int) -> str:
+        return presign_v4_url(method="GET", endpoint=endpoint, bucket=bucket, key=key or f"obj-{i:08d}",
+                              access_key_id=access_key, secret=secret, region=REGION,
+                              expires=PRESIGN_EXPIRES, now=time.time())
+
+    return mint
+
+
+def client_side(results: Results, seconds: float) -> None:
+    """boto3 and Satchel's signer, best of two interleaved rounds each (the machine is noisy)."""
+    boto = _boto3_minter()
+    signer = satchel_signer("AKIDBENCHMARK0000000", "benchmark-secret-benchmark-secret-000000")
+    best_boto, best_signer = 0.0, 0.0
+    for _ in range(2):
+        best_boto = max(best_boto, _rate(boto, seconds))
+        if not isinstance(signer, str):
+            best_signer = max(best_signer, _rate(signer, seconds))
+    results.globals["mint_boto3_ops"] = Cell(best_boto)
+    results.globals["mint_signer_ops"] = Cell(best_signer) if not isinstance(signer, str) else Cell(None, signer)
+
+
+def per_server(results: Results, server: Server) -> None:
+    """The signer's figure belongs to every Satchel column; other servers have no signer of ours."""
+    if not isinstance(server, Satchel):
+        results.skip(server.name, "mint_signer_ops", "—")
+        results.skip(server.name, "mint_link_api_ops", "—")
+        return
+    cell = results.globals.get("mint_signer_ops", Cell(None, "not run"))
+    signer = satchel_signer(server.access_key, server.secret_key, server.url, server.bucket, SMALL_KEY)
+    if not isinstance(signer, str):
+        # A minted URL must also be one the server accepts, or the figure means nothing.
+        status = _status(signer(0))
+        results.details.setdefault("signer_url_status", {})[server.name] = status
+        if status != 200:
+            cell = Cell(None, f"server answered {status} to a minted URL")
+    results.set(server.name, "mint_signer_ops", cell.value, cell.note)
+    results.skip(server.name, "mint_link_api_ops", LINK_API_MISSING)
+
+
+def _status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return None

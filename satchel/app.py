@@ -1,0 +1,122 @@
+"""The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
+
+``/_satchel/...`` is Satchel's own (health now; management API, console and metrics later), every
+other path is S3. Reserved first segments cannot collide with buckets because S3 bucket names never
+contain ``_`` (see DESIGN.md "Reserved paths").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from satchel.asgi import MAX_HEADER_BYTES, Receive, Response, Scope, Send
+from satchel.blobs import open_blobs
+from satchel.config import Settings, load_settings
+from satchel.core.credentials import CredentialCache
+from satchel.core.gc import collect_garbage
+from satchel.core.masterkey import load_master_key
+from satchel.core.node import Node
+from satchel.meta import open_store
+from satchel.s3.frontend import S3Frontend
+
+log = logging.getLogger("satchel")
+
+#: How often each worker sweeps dead and orphaned blobs.
+GC_INTERVAL = 300.0
+
+
+class SatchelApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.node: Node | None = None
+        self.s3: S3Frontend | None = None
+        self._gc_task: asyncio.Task[None] | None = None
+
+    def start(self) -> Node:
+        """Open stores; idempotent so tests can build the app without a lifespan."""
+        if self.node is None:
+            store = open_store(self.settings)
+            credentials = CredentialCache(store, load_master_key(self.settings.data_dir))
+            self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
+            self.s3 = S3Frontend(self.node)
+        return self.node
+
+    def stop(self) -> None:
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        if self.s3 is None:
+            self.start()
+        assert self.s3 is not None and self.node is not None
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            await Response(431, [("Content-Type", "text/plain")], b"Request header fields too large\n").send(send)
+            return
+        path: str = scope["path"]
+        if path.startswith("/_satchel/"):
+            await self._satchel(path, scope, send)
+            return
+        await self.s3(scope, receive, send)
+
+    async def _satchel(self, path: str, scope: Scope, send: Send) -> None:
+        assert self.node is not None
+        if path == "/_satchel/health":
+            try:
+                self.node.store.generation()
+                body, status = {"status": "ok"}, 200
+            except Exception:
+                log.exception("health check failed")
+                body, status = {"status": "unavailable"}, 503
+            await Response(status, [("Content-Type", "application/json")], json.dumps(body).encode()).send(
+                send, head=scope["method"] == "HEAD"
+            )
+            return
+        await Response(404, [("Content-Type", "application/json")], b'{"error": "not found"}').send(send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.start()
+                    self._gc_task = asyncio.create_task(self._gc_loop())
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._gc_task is not None:
+                    self._gc_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._gc_task
+                self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _gc_loop(self) -> None:
+        """Finish deletions a crash interrupted, then keep sweeping: blobs never leak for long."""
+        while True:
+            node = self.node
+            if node is not None:
+                try:
+                    await collect_garbage(node.store, node.blobs, now=node.clock.now(),
+                                          orphan_grace=node.settings.orphan_grace)
+                except Exception:
+                    log.exception("garbage collection failed; retrying later")
+            await asyncio.sleep(GC_INTERVAL)
+
+
+def create_app() -> SatchelApp:
+    """Factory for uvicorn workers: settings arrive through the environment (see ``server.run``)."""
+    return SatchelApp(load_settings())

@@ -1,0 +1,122 @@
+"""The small ASGI vocabulary every front-end shares: a parsed request and a response to send.
+
+Deliberately thin (no framework between the socket and the object bytes): parsing is done once,
+lazily where it costs, and a response streams its body straight into ``send``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Upper bound on the total size of request headers we accept (S3 allows 8 KiB of user metadata and
+#: request headers well below 16 KiB in practice).
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class Request:
+    """One HTTP request, parsed from the ASGI scope on first use."""
+
+    __slots__ = ("_query", "_query_dict", "client", "headers", "method", "path", "raw_path",
+                 "raw_query", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.method: str = scope["method"]
+        raw = scope.get("raw_path")
+        self.raw_path: str = raw.decode("latin-1").split("?", 1)[0] if raw else scope["path"]
+        self.path: str = unquote(self.raw_path, errors="surrogateescape")
+        self.raw_query: str = scope.get("query_string", b"").decode("latin-1")
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[key] = f"{headers[key]},{text}" if key in headers else text
+        self.headers = headers
+        client = scope.get("client")
+        self.client: str = client[0] if client else ""
+        self._query: list[tuple[str, str]] | None = None
+        self._query_dict: dict[str, str] | None = None
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        """Decoded (name, value) pairs in wire order; what signature code canonicalises."""
+        if self._query is None:
+            self._query = parse_qsl(self.raw_query, keep_blank_values=True) if self.raw_query else []
+        return self._query
+
+    @property
+    def query_dict(self) -> dict[str, str]:
+        """First value per name, for handlers reading their parameters."""
+        if self._query_dict is None:
+            result: dict[str, str] = {}
+            for name, value in self.query:
+                result.setdefault(name, value)
+            self._query_dict = result
+        return self._query_dict
+
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        """The raw request body as it arrives (HTTP chunking already removed by the server)."""
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ConnectionResetError("client disconnected before the body was complete")
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    async def read_body(self, limit: int) -> bytes:
+        """The whole body, for small XML/JSON documents only; over ``limit`` raises ValueError."""
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in self.body_chunks():
+            size += len(chunk)
+            if size > limit:
+                raise ValueError("body too large")
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | AsyncIterator[bytes] = b""
+
+    async def send(self, send: Send, *, head: bool = False) -> None:
+        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
+        body = self.body
+        if isinstance(body, bytes) and not any(k == b"content-length" for k, _ in raw_headers):
+            raw_headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": self.status, "headers": raw_headers})
+        if head or self.status in (204, 304):
+            if not isinstance(body, bytes):
+                await _close(body)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if isinstance(body, bytes):
+            await send({"type": "http.response.body", "body": body})
+            return
+        try:
+            async for chunk in body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await _close(body)
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _close(body: AsyncIterator[bytes]) -> None:
+    closer = getattr(body, "aclose", None)
+    if closer is not None:
+        await closer()

@@ -1,0 +1,87 @@
+"""The blob store interface: immutable byte sequences under fresh ids.
+
+A blob is written once, through a :class:`BlobWriter`, and never changed; an object version points at
+one blob per segment. The writer's contract is what makes writes crash-safe:
+
+1. ``write()`` streams bytes to a private temporary place while feeding the hasher;
+2. ``commit()`` makes the bytes durable (fsync) and moves them to the blob's final name (fsync of the
+   directory), only then may metadata point at the blob;
+3. ``abort()`` (or an exception inside ``async with``) removes every trace.
+
+A crash after ``commit()`` but before the metadata transaction leaves an orphan blob, which
+:meth:`BlobStore.orphans` finds and the garbage collector removes after a grace period.
+
+Implementations: ``localfs.py`` (a directory, default) and later ``s3.py`` (an upstream S3 cluster).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from types import TracebackType
+
+from satchel.blobs.digests import Hasher
+
+
+class BlobWriter(abc.ABC):
+    """Receives one blob's bytes. Use as an async context manager: leaving it without ``commit()``
+    aborts."""
+
+    blob_id: str
+    size: int
+
+    @abc.abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Append ``data``; hashing and disk writes happen off the event loop, pipelined."""
+
+    @abc.abstractmethod
+    async def commit(self) -> None:
+        """Flush, fsync and publish the blob under its id. The hasher is final afterwards."""
+
+    @abc.abstractmethod
+    async def abort(self) -> None:
+        """Discard everything written. Idempotent."""
+
+    async def __aenter__(self) -> BlobWriter:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None or not getattr(self, "committed", False):
+            await self.abort()
+
+
+class BlobStore(abc.ABC):
+    @abc.abstractmethod
+    def writer(self, hasher: Hasher) -> BlobWriter:
+        """A writer for a new blob with a fresh, unguessable id."""
+
+    @abc.abstractmethod
+    def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """Stream ``length`` bytes (to the end when None) from ``offset`` in large chunks.
+
+        Raises ``FileNotFoundError`` before yielding anything when the blob is gone, so a reader that
+        raced a delete can look the key up again.
+        """
+
+    @abc.abstractmethod
+    async def copy(self, blob_id: str) -> str:
+        """A new blob with the same bytes (a hard link or a server-side copy, never a read loop when
+        avoidable); returns its id."""
+
+    @abc.abstractmethod
+    async def delete(self, blob_ids: list[str]) -> None:
+        """Remove blobs; ids that do not exist are ignored."""
+
+    @abc.abstractmethod
+    def orphans(self, older_than: float) -> list[str]:
+        """Ids of committed blobs whose files are older than ``older_than`` (epoch seconds); the
+        garbage collector deletes those the metadata store does not know. Also removes temporary
+        files of writes abandoned before that time."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

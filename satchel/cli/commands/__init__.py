@@ -1,0 +1,1 @@
+"""The ``satchel`` commands: ``serve`` and the ``admin`` family, one module per noun."""

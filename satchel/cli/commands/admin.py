@@ -1,0 +1,116 @@
+"""``satchel admin``: node administration on the data directory (accounts, users, keys, grants,
+buckets, garbage collection). Works whether or not a server is running on the same directory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import click
+
+from satchel.cli.commands.grants import grant_group
+from satchel.cli.commands.keys import key_group
+from satchel.cli.commands.users import user_group
+from satchel.cli.options import CliState, admin_options, settings_options
+from satchel.cli.output import account_row, bucket_row, emit_object, emit_rows
+from satchel.cli.session import account_names, admin_store, user_names
+from satchel.core import identity
+
+ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
+BUCKET_COLUMNS = (("name", "Name"), ("account", "Account"), ("owner", "Owner"), ("public_read", "Public"),
+                  ("created", "Created"))
+
+
+@click.group("admin")
+@settings_options
+def admin() -> None:
+    """Manage this node's accounts, users, keys, grants and buckets.
+
+    Every command accepts --json for machine-readable output and exits with status 1 and a message on
+    stderr when something is wrong (unknown name, duplicate, ...).
+    """
+
+
+# --- accounts -----------------------------------------------------------------------------------------
+@admin.group("account")
+def account_group() -> None:
+    """Accounts ("contracts"): own users and contract-owned buckets."""
+
+
+@account_group.command("create")
+@click.argument("name")
+@admin_options
+@click.pass_obj
+def account_create(state: CliState, name: str) -> None:
+    """Create the account NAME."""
+    with admin_store(state.settings()) as store:
+        account = identity.create_account(store, name)
+        emit_object(state.json, account_row(account), f"Created account {account.name}.")
+
+
+@account_group.command("list")
+@admin_options
+@click.pass_obj
+def account_list(state: CliState) -> None:
+    """List accounts."""
+    with admin_store(state.settings()) as store:
+        rows = [account_row(a) for a in identity.list_accounts(store)]
+        emit_rows(state.json, rows, ACCOUNT_COLUMNS, "Accounts")
+
+
+# --- buckets ------------------------------------------------------------------------------------------
+@admin.group("bucket")
+def bucket_group() -> None:
+    """Bucket settings that only an operator changes from the node."""
+
+
+@bucket_group.command("list")
+@click.option("--account", "account_name", default=None, help="Only the buckets of this account.")
+@admin_options
+@click.pass_obj
+def bucket_list(state: CliState, account_name: str | None) -> None:
+    """List buckets with their owner and public flag."""
+    with admin_store(state.settings()) as store:
+        account_id = identity.account_by_name(store, account_name).id if account_name is not None else None
+        accounts, users = account_names(store), user_names(store)
+        rows = [bucket_row(b, accounts, users) for b in identity.list_buckets(store, account_id)]
+        emit_rows(state.json, rows, BUCKET_COLUMNS, "Buckets")
+
+
+@bucket_group.command("public")
+@click.argument("switch", type=click.Choice(["on", "off"]))
+@click.argument("bucket")
+@admin_options
+@click.pass_obj
+def bucket_public(state: CliState, switch: str, bucket: str) -> None:
+    """Turn public-read of BUCKET on or off (on: anyone may list it and download its objects)."""
+    with admin_store(state.settings()) as store:
+        updated = identity.set_bucket_public(store, bucket, switch == "on")
+        emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
+                    f"Public read of {bucket} is {switch}.")
+
+
+# --- garbage collection -------------------------------------------------------------------------------
+@admin.command("gc")
+@admin_options
+@click.pass_obj
+def gc(state: CliState) -> None:
+    """Delete dead blobs and crash orphans now (workers also do it periodically)."""
+    from satchel.blobs import open_blobs
+    from satchel.core.gc import collect_garbage
+
+    settings = state.settings()
+    with admin_store(settings) as store:
+        blobs = open_blobs(settings)
+        try:
+            report = asyncio.run(collect_garbage(store, blobs, now=time.time(),
+                                                 orphan_grace=settings.orphan_grace))
+        finally:
+            blobs.close()
+        emit_object(state.json, {"dead_deleted": report.dead_deleted, "orphans_deleted": report.orphans_deleted},
+                    "Garbage collection done.")
+
+
+admin.add_command(user_group)
+admin.add_command(key_group)
+admin.add_command(grant_group)

@@ -1,0 +1,69 @@
+"""``satchel admin grant``: read or read-write on a bucket, or on the keys under a prefix of it."""
+
+from __future__ import annotations
+
+import click
+
+from satchel.cli.options import CliState, admin_options
+from satchel.cli.output import emit_object, emit_rows, grant_row
+from satchel.cli.session import admin_store, user_names
+from satchel.core import identity
+from satchel.core.errors import NotFound
+from satchel.core.models import Permission
+
+GRANT_COLUMNS = (("id", "Id"), ("user", "User"), ("bucket", "Bucket"), ("prefix", "Prefix"),
+                 ("permission", "Permission"), ("created", "Created"))
+
+
+@click.group("grant")
+def grant_group() -> None:
+    """Give users of any account access to a bucket or a prefix of it.
+
+    read: list (within the prefix) and download; read-write: also upload and delete. Grants never give
+    bucket administration. Granting the same (user, bucket, prefix) again replaces the permission.
+    """
+
+
+@grant_group.command("add")
+@click.argument("user")
+@click.argument("bucket")
+@click.option("--prefix", default="", help="Only keys starting with this prefix (default: whole bucket).")
+@click.option("--permission", type=click.Choice([p.value for p in Permission]), required=True)
+@admin_options
+@click.pass_obj
+def grant_add(state: CliState, user: str, bucket: str, prefix: str, permission: str) -> None:
+    """Grant USER PERMISSION on BUCKET (or on --prefix of it)."""
+    with admin_store(state.settings()) as store:
+        grantee = identity.user_by_name(store, user)
+        grant = identity.add_grant(store, grantee.id, bucket, Permission(permission), prefix=prefix)
+        where = f"{bucket}/{prefix}*" if prefix else bucket
+        emit_object(state.json, grant_row(grant, {grantee.id: grantee.name}),
+                    f"Granted {grant.permission.value} on {where} to {grantee.name}.")
+
+
+@grant_group.command("list")
+@click.option("--user", default=None, help="Only the grants of this user.")
+@click.option("--bucket", default=None, help="Only the grants on this bucket.")
+@admin_options
+@click.pass_obj
+def grant_list(state: CliState, user: str | None, bucket: str | None) -> None:
+    """List grants."""
+    with admin_store(state.settings()) as store:
+        user_id = identity.user_by_name(store, user).id if user is not None else None
+        names = user_names(store)
+        rows = [grant_row(g, names) for g in identity.list_grants(store, user_id=user_id, bucket=bucket)]
+        emit_rows(state.json, rows, GRANT_COLUMNS, "Grants")
+
+
+@grant_group.command("remove")
+@click.argument("grant_id")
+@admin_options
+@click.pass_obj
+def grant_remove(state: CliState, grant_id: str) -> None:
+    """Remove the grant GRANT_ID (see `grant list`); it stops applying at once."""
+    with admin_store(state.settings()) as store:
+        try:
+            identity.remove_grant(store, grant_id)
+        except NotFound:
+            raise NotFound(f"no grant with id {grant_id!r}") from None
+        emit_object(state.json, {"id": grant_id, "removed": True}, f"Removed grant {grant_id}.")

@@ -1,0 +1,85 @@
+"""An admin command's access to the node: the metadata store and master key, opened directly.
+
+Like ``radosgw-admin``, the admin CLI works on the data directory itself, whether or not a server is
+running on it: SQLite's WAL lets both write, and every change bumps the store generation, so running
+workers see it on their next request.
+
+The first command on a fresh data directory initialises it exactly as ``satchel serve`` would
+(root account, user and key, see :func:`satchel.core.identity.bootstrap`) and prints the generated
+credentials once, on stderr. Without that, an operator who provisions accounts before the first start
+would get a node with no root user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+
+import click
+
+from satchel.config import Settings
+from satchel.core.errors import SatchelError
+from satchel.core.identity import BootstrapResult, bootstrap
+from satchel.core.masterkey import MasterKey, MasterKeyError, load_master_key
+from satchel.meta.store import Store
+
+
+def describe(error: SatchelError) -> str:
+    details = "".join(f" ({name}: {value})" for name, value in error.extra.items())
+    return f"{error.message}{details}"
+
+
+@contextlib.contextmanager
+def admin_store(settings: Settings) -> Iterator[Store]:
+    """The store, with expected failures turned into one-line CLI errors (exit code 1)."""
+    from satchel.meta import open_store
+
+    try:
+        store = open_store(settings)
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise click.ClickException(f"cannot open the metadata store in {settings.data_dir}: {exc}") from exc
+    try:
+        result = bootstrap(store, settings, os.environ, master_key=master_key(settings))
+        if result is not None:
+            click.echo(bootstrap_notice(settings, result), err=True)
+        yield store
+    except SatchelError as exc:
+        raise click.ClickException(describe(exc)) from exc
+    finally:
+        store.close()
+
+
+def master_key(settings: Settings) -> MasterKey:
+    try:
+        return load_master_key(settings.data_dir)
+    except (MasterKeyError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def bootstrap_notice(settings: Settings, result: BootstrapResult) -> str:
+    lines = [
+        f"First use of {settings.data_dir}: created the account 'root' and its admin user 'root'.",
+        "Generated values are shown only this once:" if _any_generated(result) else "",
+        f"  Access key id           : {result.access_key_id}",
+    ]
+    if result.generated_secret_access_key:
+        lines.append(f"  Secret access key       : {result.secret_access_key}")
+    if result.generated_password:
+        lines.append(f"  Console password (root) : {result.password}")
+    return "\n".join(line for line in lines if line)
+
+
+def _any_generated(result: BootstrapResult) -> bool:
+    return result.generated_access_key_id or result.generated_secret_access_key or result.generated_password
+
+
+def account_names(store: Store) -> dict[str, str]:
+    """Account id -> name, to show names instead of ids."""
+    return {account.id: account.name for account in store.list_accounts()}
+
+
+def user_names(store: Store) -> dict[str, str]:
+    """User id -> name, to show names instead of ids."""
+    return {user.id: user.name for user in store.list_users()}

@@ -1,0 +1,89 @@
+"""Typed settings, loaded once: defaults < TOML file (``--config``) < ``SATCHEL_*`` variables < CLI flags.
+
+Every setting is listed in the README's configuration table; the names here are the TOML keys and,
+upper-cased with a ``SATCHEL_`` prefix, the environment variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Address to bind; loopback by default so a fresh install is never exposed by accident.
+    host: str = "127.0.0.1"
+    port: int = 9000
+    #: Where SQLite metadata, blobs and the node master key live.
+    data_dir: Path = Path("./satchel-data")
+    #: Worker processes; 1 keeps memory low, the number of cores maximises throughput.
+    workers: int = 1
+    #: Region that SigV4 credential scopes must name.
+    region: str = "us-east-1"
+    #: Enables virtual-host style requests (``bucket.DOMAIN``) when set.
+    domain: str | None = None
+    #: Base URL put into links Satchel mints (reverse proxy / custom domain); default: the bind address.
+    public_url: str | None = None
+    #: Server-wide ceiling on a link's lifetime, enforced at use time (seconds).
+    max_link_lifetime: int = 604800
+    #: Metadata store URL: ``sqlite`` (file in data_dir) or ``postgresql://...``.
+    metadata_url: str = "sqlite"
+    #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
+    max_put_size: int = 5 * 1024**3
+    #: Seconds a crash-orphaned blob must age before the garbage collector may delete it.
+    orphan_grace: int = 3600
+    #: SQLite ``synchronous`` pragma: FULL survives power loss, NORMAL only process crashes.
+    sqlite_synchronous: str = "FULL"
+    log_level: str = "info"
+    #: Log one line per request (off by default: it costs throughput).
+    access_log: bool = False
+
+    @property
+    def endpoint(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def to_env(self) -> dict[str, str]:
+        """Serialise for worker processes, which rebuild the same settings from the environment."""
+        return {"SATCHEL_SETTINGS_JSON": json.dumps({k: str(v) if isinstance(v, Path) else v
+                                                     for k, v in dataclasses.asdict(self).items()})}
+
+
+def _coerce(field_type: Any, value: Any) -> Any:
+    kind = str(field_type)
+    if value is None:
+        return None
+    if "Path" in kind:
+        return Path(value)
+    if kind.startswith("int"):
+        return int(value)
+    if kind == "bool":
+        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+    return str(value)
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from every source; ``overrides`` (CLI flags) win, None meaning "not given"."""
+    if "SATCHEL_SETTINGS_JSON" in os.environ and config_file is None and not overrides:
+        raw = json.loads(os.environ["SATCHEL_SETTINGS_JSON"])
+        return Settings(**{f.name: _coerce(f.type, raw[f.name]) for f in fields(Settings) if f.name in raw})
+    values: dict[str, Any] = {}
+    config_file = config_file or os.environ.get("SATCHEL_CONFIG")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            values.update(tomllib.load(fh))
+    for f in fields(Settings):
+        env = os.environ.get(f"SATCHEL_{f.name.upper()}")
+        if env is not None:
+            values[f.name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name: f for f in fields(Settings)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    return Settings(**{k: _coerce(known[k].type, v) for k, v in values.items()})

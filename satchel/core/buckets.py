@@ -1,0 +1,81 @@
+"""Bucket operations: create, delete, look up with a permission check, CORS settings."""
+
+from __future__ import annotations
+
+from satchel.core.access import Action, Resource, authorize, visible_buckets
+from satchel.core.errors import (
+    AccessDenied,
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    Conflict,
+    NoSuchBucket,
+    NoSuchCORSConfiguration,
+)
+from satchel.core.models import Bucket, CorsRule, Principal
+from satchel.core.node import Node
+
+
+def require(principal: Principal, action: Action, bucket: Bucket | None, key: str | None = None) -> None:
+    """The single gate every operation passes: ``authorize()`` or AccessDenied."""
+    if not authorize(principal, action, Resource(bucket=bucket, key=key)):
+        raise AccessDenied()
+
+
+def bucket_for(node: Node, principal: Principal, name: str, action: Action, key: str | None = None) -> Bucket:
+    """Load a bucket and check ``action`` on it (and on ``key`` for object actions).
+
+    A missing bucket is NoSuchBucket whoever asks, as in S3: bucket names are public knowledge there.
+    """
+    bucket = node.store.get_bucket(name)
+    if bucket is None:
+        raise NoSuchBucket(BucketName=name)
+    require(principal, action, bucket, key)
+    return bucket
+
+
+def list_buckets(node: Node, principal: Principal) -> list[Bucket]:
+    require(principal, Action.LIST_BUCKETS, None)
+    return visible_buckets(principal, node.store.list_buckets())
+
+
+async def create_bucket(node: Node, principal: Principal, name: str, *, contract_owned: bool = False) -> Bucket:
+    """Create a bucket owned by the caller, or by the caller's account when ``contract_owned``.
+
+    Only account admins may create contract-owned buckets.
+    """
+    require(principal, Action.CREATE_BUCKET, None)
+    user = principal.user
+    assert user is not None  # CREATE_BUCKET is never granted to anonymous principals
+    if contract_owned and user.role != "admin":
+        raise AccessDenied("Only account administrators can create contract-owned buckets.")
+    bucket = Bucket(
+        name=name,
+        account_id=user.account_id,
+        owner_user_id=None if contract_owned else user.id,
+        created=node.clock.now(),
+    )
+    try:
+        return await node.write(node.store.create_bucket, bucket)
+    except Conflict:
+        existing = node.store.get_bucket(name)
+        if existing is not None and authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=existing)):
+            raise BucketAlreadyOwnedByYou(BucketName=name) from None
+        raise BucketAlreadyExists(BucketName=name) from None
+
+
+async def delete_bucket(node: Node, principal: Principal, name: str) -> None:
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    await node.write(node.store.delete_bucket, name)
+
+
+def get_cors(node: Node, principal: Principal, name: str) -> tuple[CorsRule, ...]:
+    bucket = bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    if not bucket.cors:
+        raise NoSuchCORSConfiguration(BucketName=name)
+    return bucket.cors
+
+
+async def put_cors(node: Node, principal: Principal, name: str, rules: tuple[CorsRule, ...] | None) -> None:
+    """Replace the bucket's CORS rules; None deletes them."""
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    await node.write(node.store.update_bucket, name, cors=rules)

@@ -1,0 +1,227 @@
+"""Protocol-neutral failures: one class per thing that can go wrong.
+
+Classes are named after the S3 error code they usually become, because S3 is the widest protocol we
+speak, but nothing here knows about HTTP: each front-end (``s3/errors.py``, later Swift and PAR) owns
+one table from these classes to its wire code and status. A class missing from a table renders as an
+internal error, so forgetting a mapping is loud, never silently wrong.
+
+``extra`` carries the additional elements AWS puts in some error bodies (``X-Amz-Expires``,
+``StringToSign``, ``HeadersNotSigned`` ...), in the order they should be rendered.
+"""
+
+from __future__ import annotations
+
+
+class SatchelError(Exception):
+    """Base of every expected failure. ``message`` is safe to show to the client."""
+
+    default_message = "An error occurred."
+
+    def __init__(self, message: str | None = None, **extra: str) -> None:
+        self.message = message or self.default_message
+        self.extra: dict[str, str] = {k.replace("__", "-"): v for k, v in extra.items()}
+        super().__init__(self.message)
+
+
+# --- authentication ---------------------------------------------------------------------------------
+class AccessDenied(SatchelError):
+    default_message = "Access Denied"
+
+
+class InvalidAccessKeyId(SatchelError):
+    default_message = "The AWS Access Key Id you provided does not exist in our records."
+
+
+class SignatureDoesNotMatch(SatchelError):
+    default_message = (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method."
+    )
+
+
+class RequestTimeTooSkewed(SatchelError):
+    default_message = "The difference between the request time and the current time is too large."
+
+
+class AuthorizationHeaderMalformed(SatchelError):
+    default_message = "The authorization header is malformed."
+
+
+class AuthorizationQueryParametersError(SatchelError):
+    default_message = "Error parsing the query-string authentication parameters."
+
+
+class MissingSecurityHeader(SatchelError):
+    default_message = "Your request was missing a required header."
+
+
+class XAmzContentSHA256Mismatch(SatchelError):
+    default_message = "The provided 'x-amz-content-sha256' header does not match what was computed."
+
+
+class InvalidSignatureMethod(SatchelError):
+    default_message = "The authorization mechanism you have provided is not supported."
+
+
+# --- request shape ----------------------------------------------------------------------------------
+class InvalidArgument(SatchelError):
+    default_message = "Invalid Argument"
+
+
+class InvalidRequest(SatchelError):
+    default_message = "Invalid Request"
+
+
+class InvalidDigest(SatchelError):
+    default_message = "The Content-MD5 you specified is not valid."
+
+
+class BadDigest(SatchelError):
+    default_message = "The Content-MD5 you specified did not match what we received."
+
+
+class IncompleteBody(SatchelError):
+    default_message = "You did not provide the number of bytes specified by the Content-Length HTTP header."
+
+
+class MissingContentLength(SatchelError):
+    default_message = "You must provide the Content-Length HTTP header."
+
+
+class EntityTooLarge(SatchelError):
+    default_message = "Your proposed upload exceeds the maximum allowed size"
+
+
+class EntityTooSmall(SatchelError):
+    default_message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class KeyTooLongError(SatchelError):
+    default_message = "Your key is too long"
+
+
+class MetadataTooLarge(SatchelError):
+    default_message = "Your metadata headers exceed the maximum allowed metadata size."
+
+
+class MalformedXML(SatchelError):
+    default_message = (
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    )
+
+
+class MalformedPOSTRequest(SatchelError):
+    default_message = "The body of your POST request is not well-formed multipart/form-data."
+
+
+class InvalidPolicyDocument(SatchelError):
+    default_message = "The content of the form does not meet the conditions specified in the policy document."
+
+
+class InvalidBucketName(SatchelError):
+    default_message = "The specified bucket is not valid."
+
+
+class InvalidRange(SatchelError):
+    default_message = "The requested range is not satisfiable"
+
+
+class InvalidPart(SatchelError):
+    default_message = (
+        "One or more of the specified parts could not be found. The part may not have been uploaded, "
+        "or the specified entity tag may not match the part's entity tag."
+    )
+
+
+class InvalidPartNumber(SatchelError):
+    default_message = "The requested partnumber is not satisfiable"
+
+
+class InvalidPartOrder(SatchelError):
+    default_message = "The list of parts was not in ascending order. Parts must be ordered by part number."
+
+
+class InvalidStorageClass(SatchelError):
+    default_message = "The storage class you specified is not valid"
+
+
+class TooManyParts(SatchelError):
+    default_message = "You have attempted to upload more parts than allowed."
+
+
+class NotImplementedFeature(SatchelError):
+    """Wire code ``NotImplemented``: a header or operation we recognise but do not implement."""
+
+    default_message = "A header you provided implies functionality that is not implemented"
+
+
+class MethodNotAllowed(SatchelError):
+    default_message = "The specified method is not allowed against this resource."
+
+
+class RequestHeaderSectionTooLarge(SatchelError):
+    default_message = "Your request header section exceeds the maximum allowed size."
+
+
+class CORSForbidden(SatchelError):
+    """A preflight that no CORS rule allows (wire: 403 AccessForbidden)."""
+
+    default_message = "CORSResponse: This CORS request is not allowed."
+
+
+# --- state ------------------------------------------------------------------------------------------
+class NoSuchBucket(SatchelError):
+    default_message = "The specified bucket does not exist"
+
+
+class NoSuchKey(SatchelError):
+    default_message = "The specified key does not exist."
+
+
+class NoSuchUpload(SatchelError):
+    default_message = (
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been "
+        "aborted or completed."
+    )
+
+
+class NoSuchCORSConfiguration(SatchelError):
+    default_message = "The CORS configuration does not exist"
+
+
+class BucketAlreadyExists(SatchelError):
+    default_message = (
+        "The requested bucket name is not available. The bucket namespace is shared by all users of the "
+        "system. Please select a different name and try again."
+    )
+
+
+class BucketAlreadyOwnedByYou(SatchelError):
+    default_message = "Your previous request to create the named bucket succeeded and you already own it."
+
+
+class BucketNotEmpty(SatchelError):
+    default_message = "The bucket you tried to delete is not empty"
+
+
+class PreconditionFailed(SatchelError):
+    default_message = "At least one of the pre-conditions you specified did not hold"
+
+
+class NotModified(SatchelError):
+    """Not an error to the client (304), but it ends the request the same way."""
+
+    default_message = "Not Modified"
+
+
+# --- management-side failures (admin CLI / JSON API) -------------------------------------------------
+class NotFound(SatchelError):
+    default_message = "Not found"
+
+
+class Conflict(SatchelError):
+    default_message = "Conflict"
+
+
+class InternalError(SatchelError):
+    default_message = "We encountered an internal error. Please try again."

@@ -1,0 +1,78 @@
+"""Garbage collection of blob files: dead blobs and crash orphans.
+
+Two kinds of garbage, two rules that keep every live byte safe:
+
+- **Dead blobs** were marked dead by the metadata transaction that stopped referencing them (a
+  replaced, deleted or aborted object or part). Their files are deleted first and their rows forgotten
+  second, so a crash in between only leaves rows that the next run finds again.
+  :func:`release_blobs` does this right after a transaction; :func:`collect_garbage` catches up on
+  whatever a crash or an error left behind.
+- **Orphans** are committed files that no row knows: the process died between ``commit()`` of the
+  blob and the metadata transaction. Only files older than the grace period are considered, so a
+  write in progress (blob committed, transaction not yet run) is never mistaken for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from satchel.blobs.base import BlobStore
+from satchel.meta.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Ids handled per round trip: bounds memory and the length of each metadata transaction.
+BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class GcReport:
+    dead_deleted: int
+    orphans_deleted: int
+
+
+async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str]) -> None:
+    """Delete the files of blobs a transaction just made dead, then forget their rows.
+
+    Never raises: the request that freed them has already succeeded, and a failure here only leaves
+    dead rows that the next :func:`collect_garbage` retries.
+    """
+    if not blob_ids:
+        return
+    try:
+        await blobs.delete(blob_ids)
+        await asyncio.to_thread(store.forget_blobs, blob_ids)
+    except Exception:
+        log.exception("could not release %d dead blobs; the garbage collector will retry", len(blob_ids))
+
+
+async def collect_garbage(store: Store, blobs: BlobStore, *, now: float, orphan_grace: float) -> GcReport:
+    """One full pass: every dead blob, then every orphan older than ``now - orphan_grace``."""
+    dead_deleted = 0
+    previous: list[str] = []
+    while True:
+        batch = await asyncio.to_thread(store.dead_blobs, BATCH)
+        # The same batch twice means its rows cannot be forgotten: stop rather than spin.
+        if not batch or batch == previous:
+            break
+        await blobs.delete(batch)
+        await asyncio.to_thread(store.forget_blobs, batch)
+        dead_deleted += len(batch)
+        if len(batch) < BATCH:
+            break
+        previous = batch
+
+    candidates = await asyncio.to_thread(blobs.orphans, now - orphan_grace)
+    orphans_deleted = 0
+    for start in range(0, len(candidates), BATCH):
+        ids = candidates[start : start + BATCH]
+        known = await asyncio.to_thread(store.known_blobs, ids)
+        unknown = [blob_id for blob_id in ids if blob_id not in known]
+        if unknown:
+            await blobs.delete(unknown)
+            orphans_deleted += len(unknown)
+    if dead_deleted or orphans_deleted:
+        log.info("garbage collection: %d dead blobs and %d orphans deleted", dead_deleted, orphans_deleted)
+    return GcReport(dead_deleted=dead_deleted, orphans_deleted=orphans_deleted)

@@ -1,0 +1,227 @@
+"""Multipart uploads: create, upload (or copy) parts, complete, abort, list.
+
+Completing an upload copies no bytes: the object's segments are the part blobs themselves, in order.
+The ETag is S3's: hex MD5 of the concatenated binary part MD5s, a dash, the part count.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import itertools
+import secrets
+from collections.abc import AsyncIterable, Mapping, Sequence
+
+from satchel.blobs.digests import new_checksum
+from satchel.core.access import Action
+from satchel.core.buckets import bucket_for
+from satchel.core.conditions import ByteRange, check_conditions
+from satchel.core.errors import (
+    EntityTooSmall,
+    InvalidArgument,
+    InvalidPart,
+    InvalidPartOrder,
+    MalformedXML,
+    NoSuchUpload,
+)
+from satchel.core.gc import release_blobs
+from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
+from satchel.core.node import Node
+from satchel.core.objects import check_key, check_user_meta, get_object, read_range
+from satchel.core.receive import Expectations, receive
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_NUMBER = 10000
+
+
+async def create_upload(
+    node: Node,
+    principal: Principal,
+    bucket: str,
+    key: str,
+    *,
+    headers: Mapping[str, str],
+    user_meta: Mapping[str, str],
+    checksum_algorithm: str | None,
+) -> Upload:
+    check_key(key)
+    check_user_meta(user_meta)
+    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    upload = Upload(
+        upload_id=secrets.token_urlsafe(24),
+        bucket=bucket,
+        key=key,
+        initiated=node.clock.now(),
+        owner_user_id=principal.user.id if principal.user else None,
+        headers=dict(headers),
+        user_meta=dict(user_meta),
+        checksum_algorithm=checksum_algorithm,
+    )
+    return await node.write(node.store.create_upload, upload)
+
+
+def get_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> Upload:
+    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    upload = node.store.get_upload(bucket, upload_id)
+    if upload is None or upload.key != key:
+        raise NoSuchUpload(UploadId=upload_id)
+    return upload
+
+
+def check_part_number(number: int) -> None:
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=str(number),
+        )
+
+
+async def _store_part(node: Node, upload: Upload, number: int, blob_id: str, size: int,
+                      md5_hex: str, checksums: dict[str, str]) -> Part:
+    part = Part(upload.upload_id, number, size, md5_hex, blob_id, node.clock.now(), checksums)
+    try:
+        dead = await node.write(node.store.put_part, part)
+    except BaseException:
+        await node.blobs.delete([blob_id])
+        raise
+    await release_blobs(node.store, node.blobs, dead)
+    return part
+
+
+async def upload_part(
+    node: Node,
+    principal: Principal,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    number: int,
+    body: AsyncIterable[bytes],
+    expect: Expectations,
+) -> Part:
+    check_part_number(number)
+    upload = get_upload(node, principal, bucket, key, upload_id)
+    if upload.checksum_algorithm and upload.checksum_algorithm not in expect.compute:
+        expect.compute = (*expect.compute, upload.checksum_algorithm)
+    got = await receive(node, body, expect)
+    return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
+
+
+async def upload_part_copy(
+    node: Node,
+    principal: Principal,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    number: int,
+    *,
+    source_bucket: str,
+    source_key: str,
+    source_range: ByteRange | None,
+    source_conditions: Mapping[str, str],
+) -> Part:
+    check_part_number(number)
+    upload = get_upload(node, principal, bucket, key, upload_id)
+    source = get_object(node, principal, source_bucket, source_key)
+    check_conditions(source_conditions, etag=source.etag, last_modified=source.last_modified,
+                     prefix="x-amz-copy-source-if-", read=False)
+    if source_range is not None and source_range.end >= source.size:
+        raise InvalidArgument(f"Range specified is not valid for source object of size: {source.size}")
+    compute = (upload.checksum_algorithm,) if upload.checksum_algorithm else ()
+    got = await receive(node, read_range(node, source, source_range), Expectations(compute=compute))
+    return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
+
+
+def _normal_etag(etag: str) -> str:
+    return etag.strip().strip('"')
+
+
+async def complete_upload(
+    node: Node,
+    principal: Principal,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    requested: Sequence[tuple[int, str, Mapping[str, str]]],
+) -> ObjectRecord:
+    """Publish the listed parts as the object. Checks S3's rules in S3's order."""
+    upload = get_upload(node, principal, bucket, key, upload_id)
+    if not requested:
+        raise MalformedXML()
+    numbers = [number for number, _, _ in requested]
+    if any(b <= a for a, b in itertools.pairwise(numbers)):
+        raise InvalidPartOrder(UploadId=upload_id)
+    stored = {part.part_number: part for part in node.store.list_parts(upload_id)}
+    chosen: list[Part] = []
+    for number, etag, _checksums in requested:
+        part = stored.get(number)
+        if part is None or _normal_etag(etag) != part.etag:
+            raise InvalidPart(UploadId=upload_id, PartNumber=str(number), ETag=etag)
+        chosen.append(part)
+    for part in chosen[:-1]:
+        if part.size < MIN_PART_SIZE:
+            raise EntityTooSmall(
+                ProposedSize=str(part.size), MinSizeAllowed=str(MIN_PART_SIZE),
+                PartNumber=str(part.part_number), ETag=f'"{part.etag}"',
+            )
+    md5s = b"".join(binascii.unhexlify(part.etag) for part in chosen)
+    etag = f"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(chosen)}"
+    record = ObjectRecord(
+        bucket=bucket,
+        key=key,
+        size=sum(part.size for part in chosen),
+        etag=etag,
+        last_modified=node.clock.now(),
+        segments=tuple(Segment(part.blob_id, part.size) for part in chosen),
+        headers=dict(upload.headers),
+        user_meta=dict(upload.user_meta),
+        checksums=_composite_checksums(upload, chosen),
+        parts_count=len(chosen),
+        owner_user_id=upload.owner_user_id,
+    )
+    dead = await node.write(node.store.complete_upload, upload_id, record)
+    await release_blobs(node.store, node.blobs, dead)
+    return record
+
+
+def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str]:
+    """S3's checksum of checksums (``<b64>-<N>``) for uploads created with a checksum algorithm."""
+    algorithm = upload.checksum_algorithm
+    if not algorithm or not all(algorithm in part.checksums for part in parts):
+        return {}
+    digest = new_checksum(algorithm)
+    for part in parts:
+        digest.update(base64.b64decode(part.checksums[algorithm]))
+    return {algorithm: f"{base64.b64encode(digest.digest()).decode()}-{len(parts)}"}
+
+
+async def abort_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> None:
+    get_upload(node, principal, bucket, key, upload_id)
+    dead = await node.write(node.store.abort_upload, upload_id)
+    await release_blobs(node.store, node.blobs, dead)
+
+
+def list_parts(
+    node: Node, principal: Principal, bucket: str, key: str, upload_id: str, *, after: int, limit: int
+) -> tuple[Upload, list[Part], bool]:
+    upload = get_upload(node, principal, bucket, key, upload_id)
+    parts = node.store.list_parts(upload_id, after=after, limit=limit + 1)
+    return upload, parts[:limit], len(parts) > limit
+
+
+def list_uploads(
+    node: Node,
+    principal: Principal,
+    bucket: str,
+    *,
+    prefix: str,
+    key_marker: str | None,
+    upload_id_marker: str | None,
+    limit: int,
+) -> tuple[list[Upload], bool]:
+    bucket_for(node, principal, bucket, Action.BUCKET_READ, prefix)
+    uploads = node.store.list_uploads(
+        bucket, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit + 1
+    )
+    return uploads[:limit], len(uploads) > limit

@@ -1,0 +1,47 @@
+"""One node's working set: settings, stores, clock, caches and the writer thread.
+
+Every front-end receives the same :class:`Node`; core services take it as their first argument. It is
+built once per worker process (``app.py``), never per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from satchel.blobs.base import BlobStore
+from satchel.clock import Clock, SystemClock
+from satchel.config import Settings
+from satchel.core.credentials import CredentialCache
+from satchel.meta.store import Store
+
+T = TypeVar("T")
+
+
+@dataclass
+class Node:
+    settings: Settings
+    store: Store
+    blobs: BlobStore
+    #: Decrypted access keys and principals, per worker, invalidated by the store generation.
+    credentials: CredentialCache
+    clock: Clock = field(default_factory=SystemClock)
+    #: Metadata writes run here, one at a time per process: SQLite admits one writer anyway, and a
+    #: commit that waits for fsync must not stall the event loop.
+    _writer: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="satchel-meta")
+    )
+
+    async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run a blocking metadata write off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self.store.close()
+        self.blobs.close()

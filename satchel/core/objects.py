@@ -1,0 +1,219 @@
+"""Object operations: put, get, head, delete, copy — protocol-neutral.
+
+Reads are plain calls on the event loop (one indexed SQLite read); writes stream through
+``receive()`` and then publish with one metadata transaction in the writer thread. Blobs a
+transaction made dead are deleted right after it (``gc.release_blobs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from dataclasses import replace
+
+from satchel.core.access import Action
+from satchel.core.buckets import bucket_for
+from satchel.core.conditions import ByteRange, check_conditions
+from satchel.core.errors import InvalidRequest, KeyTooLongError, MetadataTooLarge, NoSuchBucket, NoSuchKey
+from satchel.core.gc import release_blobs
+from satchel.core.models import ObjectRecord, Principal, Segment
+from satchel.core.node import Node
+from satchel.core.receive import Expectations, receive
+
+#: S3's limits: keys are at most 1024 bytes of UTF-8; user metadata at most 2 KiB.
+MAX_KEY_BYTES = 1024
+MAX_USER_META_BYTES = 2048
+
+#: Representation headers stored with an object and returned on GET/HEAD.
+STORED_HEADERS = (
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "cache-control",
+    "expires",
+)
+
+
+def check_key(key: str) -> None:
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise KeyTooLongError(Size=str(len(key.encode("utf-8", "surrogatepass"))), MaxSizeAllowed=str(MAX_KEY_BYTES))
+
+
+def check_user_meta(user_meta: Mapping[str, str]) -> None:
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in user_meta.items())
+    if size > MAX_USER_META_BYTES:
+        raise MetadataTooLarge(Size=str(size), MaxSizeAllowed=str(MAX_USER_META_BYTES))
+
+
+async def publish(node: Node, record: ObjectRecord) -> ObjectRecord:
+    """Make ``record`` current; on failure its fresh blobs are removed so nothing leaks."""
+    try:
+        dead = await node.write(node.store.put_object, record)
+    except BaseException:
+        await node.blobs.delete([s.blob_id for s in record.segments])
+        raise
+    await release_blobs(node.store, node.blobs, dead)
+    return record
+
+
+async def put_object(
+    node: Node,
+    principal: Principal,
+    bucket: str,
+    key: str,
+    body: AsyncIterable[bytes],
+    *,
+    headers: Mapping[str, str],
+    user_meta: Mapping[str, str],
+    expect: Expectations,
+    conditions: Mapping[str, str] | None = None,
+) -> ObjectRecord:
+    """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes."""
+    check_key(key)
+    check_user_meta(user_meta)
+    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    if conditions:
+        _check_write_conditions(node, bucket, key, conditions)
+    got = await receive(node, body, expect)
+    record = ObjectRecord(
+        bucket=bucket,
+        key=key,
+        size=got.size,
+        etag=got.md5_hex,
+        last_modified=node.clock.now(),
+        segments=(Segment(got.blob_id, got.size),),
+        headers=dict(headers),
+        user_meta=dict(user_meta),
+        checksums=got.checksums,
+        owner_user_id=principal.user.id if principal.user else None,
+    )
+    return await publish(node, record)
+
+
+def _check_write_conditions(node: Node, bucket: str, key: str, conditions: Mapping[str, str]) -> None:
+    current = node.store.get_object(bucket, key)
+    if current is None:
+        if "if-match" in conditions:
+            raise NoSuchKey(Key=key)
+        return
+    check_conditions(conditions, etag=current.etag, last_modified=current.last_modified, read=False)
+
+
+def get_object(node: Node, principal: Principal, bucket: str, key: str) -> ObjectRecord:
+    """The current record of a key the principal may read."""
+    bucket_for(node, principal, bucket, Action.OBJECT_READ, key)
+    record = node.store.get_object(bucket, key)
+    if record is None:
+        raise NoSuchKey(Key=key)
+    return record
+
+
+async def open_object(
+    node: Node, principal: Principal, bucket: str, key: str, byte_range: ByteRange | None
+) -> tuple[ObjectRecord, AsyncIterator[bytes]]:
+    """Look up a readable object and start streaming its bytes (or a range of them).
+
+    The lookup is retried once when the blob vanished between reading the metadata and opening the
+    file: a concurrent overwrite deleted the old blob, and the new version is what the client gets.
+    """
+    record = get_object(node, principal, bucket, key)
+    try:
+        return record, await _start(node, record, byte_range)
+    except FileNotFoundError:
+        record = get_object(node, principal, bucket, key)
+        return record, await _start(node, record, byte_range)
+
+
+async def _start(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -> AsyncIterator[bytes]:
+    stream = read_range(node, record, byte_range)
+    try:
+        first = await anext(stream)
+    except StopAsyncIteration:
+        first = b""
+    return _prepend(first, stream)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -> AsyncIterator[bytes]:
+    """The object's bytes across its segments, limited to ``byte_range`` when given."""
+    start = byte_range.start if byte_range else 0
+    remaining = byte_range.length if byte_range else record.size
+    offset = 0
+    for segment in record.segments:
+        if remaining <= 0:
+            break
+        if start >= offset + segment.size:
+            offset += segment.size
+            continue
+        inner = start - offset if start > offset else 0
+        take = min(segment.size - inner, remaining)
+        async for chunk in node.blobs.read(segment.blob_id, inner, take):
+            yield chunk
+        remaining -= take
+        offset += segment.size
+        start = offset
+
+
+async def delete_object(node: Node, principal: Principal, bucket: str, key: str) -> None:
+    """Delete a key; deleting a missing key succeeds, as in S3."""
+    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    dead = await node.write(node.store.delete_object, bucket, key)
+    await release_blobs(node.store, node.blobs, dead)
+
+
+async def copy_object(
+    node: Node,
+    principal: Principal,
+    *,
+    source_bucket: str,
+    source_key: str,
+    bucket: str,
+    key: str,
+    source_conditions: Mapping[str, str],
+    replace_metadata: bool,
+    headers: Mapping[str, str],
+    user_meta: Mapping[str, str],
+) -> ObjectRecord:
+    """Server-side copy: the new object shares no blob with the source (blobs are linked or copied)."""
+    check_key(key)
+    source = get_object(node, principal, source_bucket, source_key)
+    check_conditions(source_conditions, etag=source.etag, last_modified=source.last_modified,
+                     prefix="x-amz-copy-source-if-", read=False)
+    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    if (source_bucket, source_key) == (bucket, key) and not replace_metadata:
+        raise InvalidRequest(
+            "This copy request is illegal because it is trying to copy an object to itself without "
+            "changing the object's metadata, storage class, website redirect location or encryption attributes."
+        )
+    if replace_metadata:
+        check_user_meta(user_meta)
+    segments: list[Segment] = []
+    try:
+        for segment in source.segments:
+            segments.append(Segment(await node.blobs.copy(segment.blob_id), segment.size))
+    except FileNotFoundError:
+        await node.blobs.delete([s.blob_id for s in segments])
+        raise NoSuchKey(Key=source_key) from None
+    except BaseException:
+        await node.blobs.delete([s.blob_id for s in segments])
+        raise
+    record = replace(
+        source,
+        bucket=bucket,
+        key=key,
+        last_modified=node.clock.now(),
+        segments=tuple(segments),
+        headers=dict(headers) if replace_metadata else dict(source.headers),
+        user_meta=dict(user_meta) if replace_metadata else dict(source.user_meta),
+        owner_user_id=principal.user.id if principal.user else None,
+    )
+    try:
+        return await publish(node, record)
+    except NoSuchBucket:
+        raise NoSuchBucket(BucketName=bucket) from None

@@ -1,0 +1,165 @@
+"""Streaming a request body into a new blob, verifying every digest the client promised.
+
+Shared by PutObject, UploadPart, UploadPartCopy and POST uploads. The body is consumed once, hashed and
+written as it arrives (see ``blobs/``); the blob is published only after every check passed, and
+removed again when a check fails, so a bad or interrupted upload never becomes visible.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import AsyncIterable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from satchel.blobs.digests import CHECKSUM_ALGORITHMS, Hasher
+from satchel.core.errors import (
+    BadDigest,
+    EntityTooLarge,
+    EntityTooSmall,
+    IncompleteBody,
+    InvalidDigest,
+    InvalidRequest,
+    XAmzContentSHA256Mismatch,
+)
+from satchel.core.node import Node
+
+_CHECKSUM_LABELS = {"crc32": "CRC32", "crc32c": "CRC32C", "sha1": "SHA1", "sha256": "SHA256"}
+_CHECKSUM_SIZES = {"crc32": 4, "crc32c": 4, "sha1": 20, "sha256": 32}
+
+
+@dataclass
+class Expectations:
+    """What the client promised about the body, checked once it has been received in full."""
+
+    #: Bytes the client announced (Content-Length or x-amz-decoded-content-length); None if unknown.
+    size: int | None = None
+    #: Base64 Content-MD5 header.
+    content_md5: str | None = None
+    #: Hex SHA-256 of a signed payload (x-amz-content-sha256 with a hash value).
+    sha256_hex: str | None = None
+    #: Algorithms whose value the client sent up front (x-amz-checksum-<alg> headers).
+    checksums: dict[str, str] = field(default_factory=dict)
+    #: Algorithms to compute even without a value to check (x-amz-sdk-checksum-algorithm, trailers,
+    #: the upload's checksum algorithm).
+    compute: tuple[str, ...] = ()
+    #: Values that arrive after the body (aws-chunked trailers), read once the body is exhausted.
+    late_checksums: Callable[[], Mapping[str, str]] | None = None
+    #: Inclusive bounds from a POST policy's content-length-range.
+    min_size: int = 0
+    max_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    blob_id: str
+    size: int
+    md5_hex: str
+    md5: bytes
+    checksums: dict[str, str]
+
+
+def checksum_algorithm(name: str) -> str:
+    """Normalise an algorithm name from a header (``CRC32``, ``crc32c`` ...) or refuse it."""
+    algorithm = name.strip().lower()
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        raise InvalidRequest(f"Value for x-amz-checksum-algorithm header is invalid: {name}")
+    return algorithm
+
+
+def checksum_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The ``x-amz-checksum-<alg>`` values a request carries, validated in shape."""
+    found: dict[str, str] = {}
+    for algorithm in CHECKSUM_ALGORITHMS:
+        value = headers.get("x-amz-checksum-" + algorithm)
+        if value is None:
+            continue
+        if not _valid_checksum(algorithm, value):
+            raise InvalidRequest(f"Value for x-amz-checksum-{algorithm} header is invalid.")
+        found[algorithm] = value
+    if len(found) > 1:
+        raise InvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+    return found
+
+
+def _valid_checksum(algorithm: str, value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == _CHECKSUM_SIZES[algorithm]
+    except (binascii.Error, ValueError):
+        return False
+
+
+def decode_content_md5(value: str) -> bytes:
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidDigest(Content__MD5=value) from None
+    if len(digest) != 16:
+        raise InvalidDigest(Content__MD5=value)
+    return digest
+
+
+async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations) -> Received:
+    """Stream ``body`` into a new committed blob; raise (leaving nothing behind) on any mismatch."""
+    md5_expected = decode_content_md5(expect.content_md5) if expect.content_md5 is not None else None
+    limit = node.settings.max_put_size if expect.max_size is None else min(expect.max_size, node.settings.max_put_size)
+    if expect.size is not None and expect.size > limit:
+        raise EntityTooLarge(ProposedSize=str(expect.size), MaxSizeAllowed=str(limit))
+    hasher = new_hasher(expect)
+    size = 0
+    writer = node.blobs.writer(hasher)
+    async with writer:
+        async for chunk in body:
+            size += len(chunk)
+            if size > limit:
+                raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(limit))
+            if expect.size is not None and size > expect.size:
+                raise IncompleteBody("The request body is longer than the Content-Length you specified.")
+            await writer.write(chunk)
+        if expect.size is not None and size < expect.size:
+            raise IncompleteBody(NumberBytesExpected=str(expect.size), NumberBytesProvided=str(size))
+        if size < expect.min_size:
+            raise EntityTooSmall(ProposedSize=str(size), MinSizeAllowed=str(expect.min_size))
+        await writer.commit()
+    try:
+        checksums = verify_digests(hasher, expect, md5_expected)
+    except BaseException:
+        await node.blobs.delete([writer.blob_id])
+        raise
+    return Received(writer.blob_id, size, hasher.md5_hex(), hasher.md5(), checksums)
+
+
+def new_hasher(expect: Expectations) -> Hasher:
+    """A hasher computing everything ``expect`` will need checked or stored."""
+    algorithms = tuple(dict.fromkeys((*expect.checksums, *expect.compute)))
+    return Hasher(sha256=expect.sha256_hex is not None, checksums=algorithms)
+
+
+def verify_digests(hasher: Hasher, expect: Expectations, md5_expected: bytes | None) -> dict[str, str]:
+    """Check every promised digest against what was computed; returns the checksums to store."""
+    if md5_expected is not None and not hmac.compare_digest(md5_expected, hasher.md5()):
+        raise BadDigest(
+            ExpectedDigest=binascii.hexlify(md5_expected).decode(),
+            CalculatedDigest=base64.b64encode(hasher.md5()).decode(),
+        )
+    if expect.sha256_hex is not None:
+        computed = hasher.sha256_hex()
+        if not hmac.compare_digest(computed, expect.sha256_hex.lower()):
+            raise XAmzContentSHA256Mismatch(
+                ClientComputedContentSHA256=expect.sha256_hex, S3ComputedContentSHA256=computed
+            )
+    claimed = dict(expect.checksums)
+    if expect.late_checksums is not None:
+        for name, value in expect.late_checksums().items():
+            algorithm = name.lower().removeprefix("x-amz-checksum-")
+            if algorithm not in CHECKSUM_ALGORITHMS or not _valid_checksum(algorithm, value):
+                raise InvalidRequest(f"Value for {name} trailing header is invalid.")
+            claimed[algorithm] = value
+    computed_all = hasher.checksums()
+    for algorithm, value in claimed.items():
+        if algorithm not in computed_all:
+            raise InvalidRequest(f"The {_CHECKSUM_LABELS[algorithm]} checksum was announced too late to verify.")
+        if not hmac.compare_digest(computed_all[algorithm], value):
+            raise BadDigest(f"The {_CHECKSUM_LABELS[algorithm]} you specified did not match the calculated checksum.")
+    return computed_all

@@ -1,0 +1,144 @@
+"""The metadata schema, as an ordered list of migrations shared by SQLite and PostgreSQL.
+
+The SQL is deliberately plain: ``TEXT``, ``BIGINT``, ``DOUBLE PRECISION`` and ``INTEGER`` mean the same
+thing to both engines, JSON is stored as ``TEXT`` (the store never queries inside it), booleans are
+``INTEGER`` 0/1 and the single type the engines spell differently, a byte string, is written ``{bytes}``
+and filled in per dialect. No ``WITHOUT ROWID``, no ``AUTOINCREMENT``, no partial indexes.
+
+Migrations are append-only: a released script is never edited, a change is a new script at the end of
+:data:`MIGRATIONS`. ``schema_version`` holds how many have been applied; each script runs inside the
+same transaction that bumps the version, so a crash mid-migration leaves the previous version intact.
+
+Key columns compare as binary UTF-8 on both engines (SQLite's default ``BINARY`` collation;
+PostgreSQL needs ``COLLATE "C"`` on ``objects.key`` and ``uploads.key``, which the ``{key_collation}``
+placeholder supplies) because S3 lists keys in UTF-8 byte order.
+"""
+
+from __future__ import annotations
+
+BOOTSTRAP = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+
+_V1 = """
+CREATE TABLE generation (
+    id INTEGER PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO generation (id, value) VALUES (1, 0);
+
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created DOUBLE PRECISION NOT NULL
+);
+
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    password_hash TEXT,
+    not_before DOUBLE PRECISION
+);
+CREATE INDEX users_by_account ON users (account_id, name);
+
+CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    secret_ciphertext {bytes} NOT NULL,
+    status TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    not_before DOUBLE PRECISION
+);
+CREATE INDEX access_keys_by_user ON access_keys (user_id);
+
+CREATE TABLE buckets (
+    name TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    owner_user_id TEXT REFERENCES users (id),
+    created DOUBLE PRECISION NOT NULL,
+    public_read INTEGER NOT NULL DEFAULT 0,
+    cors TEXT,
+    max_link_lifetime BIGINT,
+    not_before DOUBLE PRECISION
+);
+CREATE INDEX buckets_by_account ON buckets (account_id, name);
+CREATE INDEX buckets_by_owner ON buckets (owner_user_id);
+
+CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    bucket TEXT NOT NULL REFERENCES buckets (name),
+    prefix TEXT NOT NULL,
+    permission TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    UNIQUE (user_id, bucket, prefix)
+);
+CREATE INDEX grants_by_bucket ON grants (bucket);
+
+CREATE TABLE objects (
+    bucket TEXT NOT NULL REFERENCES buckets (name),
+    key TEXT {key_collation} NOT NULL,
+    size BIGINT NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified DOUBLE PRECISION NOT NULL,
+    segments TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    user_meta TEXT NOT NULL,
+    checksums TEXT NOT NULL,
+    parts_count INTEGER,
+    owner_user_id TEXT,
+    PRIMARY KEY (bucket, key)
+);
+
+CREATE TABLE uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL REFERENCES buckets (name),
+    key TEXT {key_collation} NOT NULL,
+    initiated DOUBLE PRECISION NOT NULL,
+    owner_user_id TEXT,
+    headers TEXT NOT NULL,
+    user_meta TEXT NOT NULL,
+    checksum_algorithm TEXT
+);
+CREATE INDEX uploads_listing ON uploads (bucket, key, initiated, upload_id);
+
+CREATE TABLE parts (
+    upload_id TEXT NOT NULL REFERENCES uploads (upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL,
+    size BIGINT NOT NULL,
+    etag TEXT NOT NULL,
+    blob_id TEXT NOT NULL,
+    last_modified DOUBLE PRECISION NOT NULL,
+    checksums TEXT NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+
+CREATE TABLE blobs (
+    blob_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX blobs_by_state ON blobs (state, updated);
+"""
+
+#: Applied in order; ``schema_version.version`` is the number applied so far.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+
+#: Per-dialect spellings of the placeholders above.
+DIALECTS: dict[str, dict[str, str]] = {
+    "sqlite": {"bytes": "BLOB", "key_collation": ""},
+    "postgresql": {"bytes": "BYTEA", "key_collation": 'COLLATE "C"'},
+}
+
+
+def statements(script: str, dialect: str) -> list[str]:
+    """Split one migration into statements for ``dialect``.
+
+    Statements are run one by one (not with ``executescript``, which commits on SQLite) so that the
+    whole migration shares the caller's transaction. The scripts contain no ``;`` inside literals.
+    """
+    text = script.format(**DIALECTS[dialect])
+    return [s.strip() for s in text.split(";") if s.strip()]

@@ -1,0 +1,325 @@
+"""The SQLite metadata store: one file shared by every worker process of a node.
+
+``sqlite_db.py`` holds the connection and transaction rules (one connection per thread, WAL,
+``BEGIN IMMEDIATE``); ``sqlite_objects.py`` the object, multipart and blob-bookkeeping half of the
+:class:`Store` interface; this module the identity half (accounts, users, keys, grants, buckets).
+
+Reads are autocommit single statements through the connection's statement cache, building frozen
+dataclasses straight from row tuples (``meta/rows.py``): about 10 µs for ``get_object``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from typing import Any
+
+from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
+from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Status, User
+from satchel.meta import rows
+from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.sqlite_objects import SqliteObjects
+from satchel.meta.store import UNSET, Store, StoredKey, _Unset
+
+# Statement heads, built once. Only the column lists of ``meta/rows.py`` (code constants, never input)
+# are interpolated; every value travels as a bound parameter.
+_ACCOUNTS = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts"  # noqa: S608
+_USERS = f"SELECT {rows.USER_COLUMNS} FROM users"  # noqa: S608
+_KEYS = f"SELECT {rows.KEY_COLUMNS} FROM access_keys"  # noqa: S608
+_GRANTS = f"SELECT {rows.GRANT_COLUMNS} FROM grants"  # noqa: S608
+_BUCKETS = f"SELECT {rows.BUCKET_COLUMNS} FROM buckets"  # noqa: S608
+_INSERT_ACCOUNT = rows.insert("accounts", rows.ACCOUNT_COLUMNS)
+_INSERT_USER = rows.insert("users", rows.USER_COLUMNS)
+_INSERT_KEY = rows.insert("access_keys", rows.KEY_COLUMNS)
+_INSERT_BUCKET = rows.insert("buckets", rows.BUCKET_COLUMNS)
+_UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
+    " ON CONFLICT (user_id, bucket, prefix) DO UPDATE SET permission = excluded.permission"
+)
+#: Every change to users, keys, grants and bucket settings bumps this, in the same transaction.
+_BUMP = "UPDATE generation SET value = value + 1 WHERE id = 1"
+
+
+class SqliteStore(SqliteObjects, Store):
+    """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, synchronous: str = "FULL", busy_timeout: float = 10.0
+    ) -> None:
+        self._db = SqliteDatabase(path, synchronous=synchronous, busy_timeout=busy_timeout)
+        self.path = self._db.path
+
+    def close(self) -> None:
+        self._db.close()
+
+    def schema_version(self) -> int:
+        return self._db.schema_version()
+
+    def generation(self) -> int:
+        row = self._db.conn().execute("SELECT value FROM generation WHERE id = 1").fetchone()
+        return int(row[0])
+
+    # --- accounts and users ----------------------------------------------------------------------
+    def create_account(self, name: str) -> Account:
+        account = Account(secrets.token_hex(16), name, time.time())
+        with self._db.transaction() as c:
+            if c.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone():
+                raise Conflict(f"An account named {name!r} already exists.")
+            c.execute(_INSERT_ACCOUNT,
+                      (account.id, account.name, account.created))
+        return account
+
+    def get_account(self, account_id: str) -> Account | None:
+        row = self._db.conn().execute(
+            _ACCOUNTS + " WHERE id = ?", (account_id,)
+        ).fetchone()
+        return rows.account(row) if row else None
+
+    def get_account_by_name(self, name: str) -> Account | None:
+        row = self._db.conn().execute(
+            _ACCOUNTS + " WHERE name = ?", (name,)
+        ).fetchone()
+        return rows.account(row) if row else None
+
+    def list_accounts(self) -> list[Account]:
+        return [rows.account(r) for r in self._fetch_all(
+            _ACCOUNTS + " ORDER BY name")]
+
+    def create_user(
+        self, account_id: str, name: str, role: Role, password_hash: str | None = None
+    ) -> User:
+        user = User(secrets.token_hex(16), account_id, name, Role(role), Status.ACTIVE, time.time(),
+                    password_hash)
+        with self._db.transaction() as c:
+            if not c.execute("SELECT 1 FROM accounts WHERE id = ?", (account_id,)).fetchone():
+                raise NotFound(f"No account with id {account_id!r}.")
+            if c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise Conflict(f"A user named {name!r} already exists.")
+            c.execute(
+                _INSERT_USER,
+                (user.id, user.account_id, user.name, user.role.value, user.status.value, user.created,
+                 user.password_hash, user.not_before),
+            )
+            c.execute(_BUMP)
+        return user
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self._db.conn().execute(_USERS + " WHERE id = ?", (user_id,)).fetchone()
+        return rows.user(row) if row else None
+
+    def get_user_by_name(self, name: str) -> User | None:
+        row = self._db.conn().execute(_USERS + " WHERE name = ?", (name,)).fetchone()
+        return rows.user(row) if row else None
+
+    def list_users(self, account_id: str | None = None) -> list[User]:
+        if account_id is None:
+            found = self._fetch_all(_USERS + " ORDER BY name")
+        else:
+            found = self._fetch_all(
+                _USERS + " WHERE account_id = ? ORDER BY name", (account_id,))
+        return [rows.user(r) for r in found]
+
+    def update_user(
+        self,
+        user_id: str,
+        *,
+        status: Status | _Unset = UNSET,
+        role: Role | _Unset = UNSET,
+        password_hash: str | _Unset | None = UNSET,
+        not_before: float | _Unset | None = UNSET,
+    ) -> User:
+        changes: dict[str, Any] = {}
+        if not isinstance(status, _Unset):
+            changes["status"] = Status(status).value
+        if not isinstance(role, _Unset):
+            changes["role"] = Role(role).value
+        if not isinstance(password_hash, _Unset):
+            changes["password_hash"] = password_hash
+        if not isinstance(not_before, _Unset):
+            changes["not_before"] = not_before
+        with self._db.transaction() as c:
+            self._update(c, "users", "id", user_id, changes, NotFound(f"No user with id {user_id!r}."))
+            row = c.execute(_USERS + " WHERE id = ?", (user_id,)).fetchone()
+        return rows.user(row)
+
+    def delete_user(self, user_id: str) -> None:
+        with self._db.transaction() as c:
+            if not c.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
+                raise NotFound(f"No user with id {user_id!r}.")
+            if c.execute("SELECT 1 FROM buckets WHERE owner_user_id = ? LIMIT 1", (user_id,)).fetchone():
+                raise Conflict("The user still owns buckets: delete or hand them over first.")
+            c.execute("DELETE FROM access_keys WHERE user_id = ?", (user_id,))
+            c.execute("DELETE FROM grants WHERE user_id = ?", (user_id,))
+            c.execute("DELETE FROM users WHERE id = ?", (user_id,))
+            c.execute(_BUMP)
+
+    @staticmethod
+    def _update(
+        c: sqlite3.Connection, table: str, id_column: str, id_value: str, changes: dict[str, Any],
+        missing: Exception,
+    ) -> None:
+        """Apply a partial update (column names come from code, never from input) and bump the
+        generation; raise ``missing`` when the row does not exist."""
+        if not c.execute(f"SELECT 1 FROM {table} WHERE {id_column} = ?", (id_value,)).fetchone():  # noqa: S608
+            raise missing
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            c.execute(f"UPDATE {table} SET {assignments} WHERE {id_column} = ?",  # noqa: S608
+                      (*changes.values(), id_value))
+        c.execute(_BUMP)
+
+    # --- access keys -----------------------------------------------------------------------------
+    def create_access_key(self, user_id: str, access_key_id: str, secret_ciphertext: bytes) -> StoredKey:
+        key = StoredKey(access_key_id, user_id, bytes(secret_ciphertext), Status.ACTIVE, time.time())
+        with self._db.transaction() as c:
+            if not c.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
+                raise NotFound(f"No user with id {user_id!r}.")
+            if c.execute("SELECT 1 FROM access_keys WHERE access_key_id = ?", (access_key_id,)).fetchone():
+                raise Conflict("That access key id is taken.")
+            c.execute(
+                _INSERT_KEY,
+                (key.access_key_id, key.user_id, key.secret_ciphertext, key.status.value, key.created,
+                 key.not_before),
+            )
+            c.execute(_BUMP)
+        return key
+
+    def get_access_key(self, access_key_id: str) -> StoredKey | None:
+        row = self._db.conn().execute(
+            _KEYS + " WHERE access_key_id = ?", (access_key_id,)
+        ).fetchone()
+        return rows.stored_key(row) if row else None
+
+    def list_access_keys(self, user_id: str | None = None) -> list[StoredKey]:
+        order = " ORDER BY created, access_key_id"
+        if user_id is None:
+            found = self._fetch_all(_KEYS + order)
+        else:
+            found = self._fetch_all(_KEYS + " WHERE user_id = ?" + order,
+                                    (user_id,))
+        return [rows.stored_key(r) for r in found]
+
+    def update_access_key(
+        self,
+        access_key_id: str,
+        *,
+        status: Status | _Unset = UNSET,
+        not_before: float | _Unset | None = UNSET,
+    ) -> StoredKey:
+        changes: dict[str, Any] = {}
+        if not isinstance(status, _Unset):
+            changes["status"] = Status(status).value
+        if not isinstance(not_before, _Unset):
+            changes["not_before"] = not_before
+        with self._db.transaction() as c:
+            self._update(c, "access_keys", "access_key_id", access_key_id, changes,
+                         NotFound("No such access key."))
+            row = c.execute(_KEYS + " WHERE access_key_id = ?",
+                            (access_key_id,)).fetchone()
+        return rows.stored_key(row)
+
+    def delete_access_key(self, access_key_id: str) -> None:
+        with self._db.transaction() as c:
+            if c.execute("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,)).rowcount == 0:
+                raise NotFound("No such access key.")
+            c.execute(_BUMP)
+
+    # --- grants ----------------------------------------------------------------------------------
+    def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission) -> Grant:
+        with self._db.transaction() as c:
+            if not c.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
+                raise NotFound(f"No user with id {user_id!r}.")
+            # A grant on a bucket that does not exist yet would silently apply to whoever creates it.
+            if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone():
+                raise NoSuchBucket(BucketName=bucket)
+            c.execute(
+                _UPSERT_GRANT,
+                (secrets.token_hex(16), user_id, bucket, prefix, Permission(permission).value, time.time()),
+            )
+            row = c.execute(
+                _GRANTS + " WHERE user_id = ? AND bucket = ? AND prefix = ?",
+                (user_id, bucket, prefix),
+            ).fetchone()
+            c.execute(_BUMP)
+        return rows.grant(row)
+
+    def list_grants(self, user_id: str | None = None, bucket: str | None = None) -> list[Grant]:
+        where: list[str] = []
+        params: list[str] = []
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        if bucket is not None:
+            where.append("bucket = ?")
+            params.append(bucket)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return [rows.grant(r) for r in self._fetch_all(
+            _GRANTS + clause + " ORDER BY bucket, prefix, user_id", params)]
+
+    def remove_grant(self, grant_id: str) -> None:
+        with self._db.transaction() as c:
+            if c.execute("DELETE FROM grants WHERE id = ?", (grant_id,)).rowcount == 0:
+                raise NotFound("No such grant.")
+            c.execute(_BUMP)
+
+    # --- buckets ---------------------------------------------------------------------------------
+    def create_bucket(self, bucket: Bucket) -> Bucket:
+        with self._db.transaction() as c:
+            if c.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket.name,)).fetchone():
+                raise Conflict(f"A bucket named {bucket.name!r} already exists.")
+            if not c.execute("SELECT 1 FROM accounts WHERE id = ?", (bucket.account_id,)).fetchone():
+                raise NotFound(f"No account with id {bucket.account_id!r}.")
+            if bucket.owner_user_id is not None and not c.execute(
+                "SELECT 1 FROM users WHERE id = ?", (bucket.owner_user_id,)
+            ).fetchone():
+                raise NotFound(f"No user with id {bucket.owner_user_id!r}.")
+            c.execute(_INSERT_BUCKET, rows.bucket_params(bucket))
+            c.execute(_BUMP)
+        return bucket
+
+    def get_bucket(self, name: str) -> Bucket | None:
+        row = self._db.conn().execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
+        return rows.bucket(row) if row else None
+
+    def list_buckets(self, account_id: str | None = None) -> list[Bucket]:
+        if account_id is None:
+            found = self._fetch_all(_BUCKETS + " ORDER BY name")
+        else:
+            found = self._fetch_all(
+                _BUCKETS + " WHERE account_id = ? ORDER BY name", (account_id,))
+        return [rows.bucket(r) for r in found]
+
+    def update_bucket(
+        self,
+        name: str,
+        *,
+        public_read: bool | _Unset = UNSET,
+        cors: tuple[CorsRule, ...] | _Unset | None = UNSET,
+        max_link_lifetime: int | _Unset | None = UNSET,
+        not_before: float | _Unset | None = UNSET,
+    ) -> Bucket:
+        changes: dict[str, Any] = {}
+        if not isinstance(public_read, _Unset):
+            changes["public_read"] = int(public_read)
+        if not isinstance(cors, _Unset):
+            changes["cors"] = rows.dump_cors(cors)
+        if not isinstance(max_link_lifetime, _Unset):
+            changes["max_link_lifetime"] = max_link_lifetime
+        if not isinstance(not_before, _Unset):
+            changes["not_before"] = not_before
+        with self._db.transaction() as c:
+            self._update(c, "buckets", "name", name, changes, NoSuchBucket(BucketName=name))
+            row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
+        return rows.bucket(row)
+
+    def delete_bucket(self, name: str) -> None:
+        with self._db.transaction() as c:
+            if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (name,)).fetchone():
+                raise NoSuchBucket(BucketName=name)
+            if (c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
+                    or c.execute("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
+                raise BucketNotEmpty(BucketName=name)
+            c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
+            c.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            c.execute(_BUMP)

@@ -1,0 +1,136 @@
+"""One SQLite file shared by threads and processes: connections, transactions, migrations.
+
+Concurrency model. Several worker processes open the same file; inside each, the event-loop thread
+reads while a writer thread writes. So:
+
+- every thread gets its own connection (``threading.local``), never a shared one: a connection's
+  statement cache and transaction state belong to one thread;
+- WAL journal mode lets readers proceed while a writer commits;
+- writes open with ``BEGIN IMMEDIATE``, which takes the write lock up front: a second writer waits
+  (``busy_timeout``, 10 s) at ``BEGIN`` instead of failing with ``SQLITE_BUSY`` half-way through, when
+  a deferred transaction tries to upgrade its read lock;
+- ``synchronous`` defaults to FULL (a committed write survives power loss); NORMAL only guarantees it
+  across process crashes, for deployments that accept that for throughput.
+
+Connections run in autocommit mode (``isolation_level=None``): a read is one statement and one
+implicit read transaction; only :meth:`SqliteDatabase.transaction` opens explicit ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from satchel.meta.schema import BOOTSTRAP, MIGRATIONS, statements
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) readable by the owner only, whatever the umask."""
+    if path.is_dir():
+        return
+    _private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+        os.chmod(path, 0o700)
+
+
+class SqliteDatabase:
+    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL", busy_timeout: float = 10.0):
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(f"sqlite synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
+        self.path = Path(path)
+        self._synchronous = mode
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._closed = False
+        _private_dir(self.path.parent)
+        # SQLite gives the -wal and -shm files the main file's permissions: create it private first.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(self.path, 0o600)
+        self._migrate()
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        try:
+            conn: sqlite3.Connection = self._local.conn
+        except AttributeError:
+            conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the metadata store is closed")
+            # check_same_thread=False only so that close() may close every thread's connection;
+            # each connection is still used by the one thread that opened it.
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            # Threads that ended leave their connections behind: close those now.
+            alive = []
+            for thread, other in self._connections:
+                if thread.is_alive():
+                    alive.append((thread, other))
+                else:
+                    other.close()
+            alive.append((threading.current_thread(), conn))
+            self._connections = alive
+            self._local.conn = conn
+            return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; anything raised inside rolls it back."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _migrate(self) -> None:
+        """Apply the migrations this file lacks. Safe when several processes start at once: the
+        first takes the write lock and migrates, the others then find nothing left to do."""
+        self.conn().execute(BOOTSTRAP)
+        with self.transaction() as c:
+            row = c.execute("SELECT version FROM schema_version").fetchone()
+            if row is None:
+                c.execute("INSERT INTO schema_version (version) VALUES (0)")
+            current = row[0] if row else 0
+            if current > len(MIGRATIONS):
+                raise RuntimeError(f"{self.path} has schema version {current}, newer than this Satchel")
+            for script in MIGRATIONS[current:]:
+                for statement in statements(script, "sqlite"):
+                    c.execute(statement)
+            c.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+
+    def schema_version(self) -> int:
+        row = self.conn().execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for _, conn in self._connections:
+                conn.close()
+            self._connections = []

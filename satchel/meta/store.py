@@ -1,0 +1,263 @@
+"""The metadata store interface: everything Satchel remembers except object bytes.
+
+One SQL schema (``meta/schema.py``) runs on SQLite by default; a PostgreSQL implementation fills the
+same interface for many stateless nodes. The interface is synchronous on purpose: SQLite is an
+in-process library whose reads take microseconds, so the event loop calls reads directly, while
+writes (which may wait for fsync or a lock) are sent to a thread by the core services.
+
+Rules every implementation keeps:
+- Each mutating method is one transaction: it either happens whole or not at all.
+- Methods that drop object bytes (replace, delete, complete, abort) mark the affected blobs dead in the
+  same transaction and return their ids; the caller deletes the files afterwards and calls
+  :meth:`Store.forget_blobs`. A crash in between leaves dead rows that :meth:`Store.dead_blobs` finds
+  again, so no blob leaks and no live blob is ever deleted.
+- Listing is an ordered index range scan on (bucket, key): a page costs O(page), never O(bucket).
+- Failures that the client caused raise ``satchel.core.errors`` classes (``NoSuchBucket``,
+  ``BucketNotEmpty``, ``Conflict`` ...); anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from satchel.core.models import (
+    Account,
+    Bucket,
+    CorsRule,
+    Grant,
+    ObjectRecord,
+    Part,
+    Permission,
+    Role,
+    Status,
+    Upload,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """An access key as stored: the secret stays encrypted until ``core/credentials`` decrypts it."""
+
+    access_key_id: str
+    user_id: str
+    secret_ciphertext: bytes
+    status: Status
+    created: float
+    not_before: float | None = None
+
+
+class _Unset:
+    """Marks "leave this field alone" in partial updates, where None is a meaningful value."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+class Store(abc.ABC):
+    """Metadata of accounts, users, keys, grants, buckets, objects and multipart uploads."""
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+
+    @abc.abstractmethod
+    def generation(self) -> int:
+        """A counter bumped by every change to users, keys, grants and bucket settings.
+
+        Caches of credentials and grants compare it (cheaply) to know when to reload, so a revoked key
+        or grant stops working on every worker and node at once.
+        """
+
+    # --- accounts and users ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_account(self, name: str) -> Account:
+        """Raises ``Conflict`` when the name is taken."""
+
+    @abc.abstractmethod
+    def get_account(self, account_id: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    def get_account_by_name(self, name: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    def list_accounts(self) -> list[Account]: ...
+
+    @abc.abstractmethod
+    def create_user(
+        self, account_id: str, name: str, role: Role, password_hash: str | None = None
+    ) -> User:
+        """User names are unique across the node. Raises ``Conflict`` or ``NotFound`` (account)."""
+
+    @abc.abstractmethod
+    def get_user(self, user_id: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def get_user_by_name(self, name: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def list_users(self, account_id: str | None = None) -> list[User]: ...
+
+    @abc.abstractmethod
+    def update_user(
+        self,
+        user_id: str,
+        *,
+        status: Status | _Unset = UNSET,
+        role: Role | _Unset = UNSET,
+        password_hash: str | None | _Unset = UNSET,
+        not_before: float | None | _Unset = UNSET,
+    ) -> User:
+        """Raises ``NotFound``."""
+
+    @abc.abstractmethod
+    def delete_user(self, user_id: str) -> None:
+        """Deletes the user with its keys and grants. Raises ``NotFound``; ``Conflict`` while the user
+        still owns buckets."""
+
+    # --- access keys -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_access_key(self, user_id: str, access_key_id: str, secret_ciphertext: bytes) -> StoredKey: ...
+
+    @abc.abstractmethod
+    def get_access_key(self, access_key_id: str) -> StoredKey | None: ...
+
+    @abc.abstractmethod
+    def list_access_keys(self, user_id: str | None = None) -> list[StoredKey]: ...
+
+    @abc.abstractmethod
+    def update_access_key(
+        self,
+        access_key_id: str,
+        *,
+        status: Status | _Unset = UNSET,
+        not_before: float | None | _Unset = UNSET,
+    ) -> StoredKey:
+        """Raises ``NotFound``."""
+
+    @abc.abstractmethod
+    def delete_access_key(self, access_key_id: str) -> None:
+        """Raises ``NotFound``."""
+
+    # --- grants ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission) -> Grant:
+        """Adding the same (user, bucket, prefix) again replaces the permission."""
+
+    @abc.abstractmethod
+    def list_grants(self, user_id: str | None = None, bucket: str | None = None) -> list[Grant]: ...
+
+    @abc.abstractmethod
+    def remove_grant(self, grant_id: str) -> None:
+        """Raises ``NotFound``."""
+
+    # --- buckets ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_bucket(self, bucket: Bucket) -> Bucket:
+        """Raises ``Conflict`` when the name exists (the service tells owner from stranger)."""
+
+    @abc.abstractmethod
+    def get_bucket(self, name: str) -> Bucket | None: ...
+
+    @abc.abstractmethod
+    def list_buckets(self, account_id: str | None = None) -> list[Bucket]:
+        """Ordered by name."""
+
+    @abc.abstractmethod
+    def update_bucket(
+        self,
+        name: str,
+        *,
+        public_read: bool | _Unset = UNSET,
+        cors: tuple[CorsRule, ...] | None | _Unset = UNSET,
+        max_link_lifetime: int | None | _Unset = UNSET,
+        not_before: float | None | _Unset = UNSET,
+    ) -> Bucket:
+        """Raises ``NoSuchBucket``."""
+
+    @abc.abstractmethod
+    def delete_bucket(self, name: str) -> None:
+        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain."""
+
+    # --- objects ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_object(self, bucket: str, key: str) -> ObjectRecord | None: ...
+
+    @abc.abstractmethod
+    def put_object(self, record: ObjectRecord) -> list[str]:
+        """Makes ``record`` the current version of its key, atomically.
+
+        Registers the record's segments as live blobs; marks the replaced version's blobs dead and
+        returns their ids. Raises ``NoSuchBucket`` when the bucket vanished meanwhile (then the
+        caller deletes the new blobs).
+        """
+
+    @abc.abstractmethod
+    def delete_object(self, bucket: str, key: str) -> list[str]:
+        """Removes the key if present; returns the ids of the blobs now dead (empty when absent)."""
+
+    @abc.abstractmethod
+    def list_objects(
+        self, bucket: str, *, prefix: str = "", after: str | None = None, limit: int = 1000
+    ) -> list[ObjectRecord]:
+        """Objects whose key starts with ``prefix`` and sorts strictly after ``after``, by key
+        (binary order of UTF-8, as S3 sorts), at most ``limit`` of them."""
+
+    # --- multipart uploads -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_upload(self, upload: Upload) -> Upload: ...
+
+    @abc.abstractmethod
+    def get_upload(self, bucket: str, upload_id: str) -> Upload | None: ...
+
+    @abc.abstractmethod
+    def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key_marker: str | None = None,
+        upload_id_marker: str | None = None,
+        limit: int = 1000,
+    ) -> list[Upload]:
+        """Ordered by (key, initiated, upload_id); starts after (key_marker, upload_id_marker)."""
+
+    @abc.abstractmethod
+    def put_part(self, part: Part) -> list[str]:
+        """Stores or replaces a part; returns the replaced part's blob ids (now dead).
+
+        Raises ``NoSuchUpload`` when the upload was completed or aborted meanwhile.
+        """
+
+    @abc.abstractmethod
+    def list_parts(self, upload_id: str, *, after: int = 0, limit: int = 10000) -> list[Part]:
+        """Parts with a number greater than ``after``, ordered by number."""
+
+    @abc.abstractmethod
+    def complete_upload(self, upload_id: str, record: ObjectRecord) -> list[str]:
+        """Publishes ``record`` (whose segments are some of the upload's part blobs) and ends the
+        upload, in one transaction. Blobs of unused parts and of the replaced object die; their ids
+        are returned. Raises ``NoSuchUpload``."""
+
+    @abc.abstractmethod
+    def abort_upload(self, upload_id: str) -> list[str]:
+        """Ends the upload; returns its part blobs (now dead). Raises ``NoSuchUpload``."""
+
+    # --- blob bookkeeping ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def dead_blobs(self, limit: int = 1000) -> list[str]:
+        """Blobs marked dead and not yet forgotten: the garbage collector deletes their files."""
+
+    @abc.abstractmethod
+    def forget_blobs(self, blob_ids: Iterable[str]) -> None:
+        """Drops the rows of dead blobs whose files are gone."""
+
+    @abc.abstractmethod
+    def known_blobs(self, blob_ids: Sequence[str]) -> set[str]:
+        """Which of these ids have a row (live or dead): files with none are crash orphans."""

@@ -1,0 +1,37 @@
+"""What a handler gets besides the node: the request, its route and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from satchel.asgi import Request
+from satchel.s3.auth import AuthResult
+from satchel.s3.endpoints import Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class S3Context:
+    request: Request
+    endpoint: Endpoint
+    auth: AuthResult
+    request_id: str
+
+    @property
+    def bucket(self) -> str:
+        assert self.endpoint.bucket is not None  # the router only routes bucket ops with a bucket
+        return self.endpoint.bucket
+
+    @property
+    def key(self) -> str:
+        assert self.endpoint.key is not None  # the router only routes object ops with a key
+        return self.endpoint.key
+
+    @property
+    def upload_id(self) -> str:
+        assert self.endpoint.upload_id is not None  # the router requires it for multipart ops
+        return self.endpoint.upload_id
+
+    @property
+    def part_number(self) -> int:
+        assert self.endpoint.part_number is not None  # the router requires it for part ops
+        return self.endpoint.part_number

@@ -1,0 +1,178 @@
+"""The S3 operations Satchel recognises, named exactly as AWS names them.
+
+An :class:`Endpoint` is what :func:`satchel.s3.router.route` makes of a request: the operation, the
+bucket and key it targets, and the few query values that identify the target (upload id, part
+number). Handlers dispatch on ``endpoint.op`` alone; they never look at the query string to find out
+what they are.
+
+Operations AWS defines but Satchel does not implement still route, to :attr:`Op.NotImplemented` with
+the AWS name in ``endpoint.unsupported``, so the client gets a clean ``501 NotImplemented`` naming the
+operation. All of them must be listed: a PUT or DELETE carrying a subresource we did not know would
+otherwise be taken for PutObject, DeleteObject or even DeleteBucket.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Op(enum.StrEnum):
+    """Implemented operations (plus ``Options`` for CORS preflight and ``NotImplemented``)."""
+
+    # service
+    ListBuckets = "ListBuckets"
+    # bucket
+    CreateBucket = "CreateBucket"
+    HeadBucket = "HeadBucket"
+    DeleteBucket = "DeleteBucket"
+    GetBucketLocation = "GetBucketLocation"
+    ListObjects = "ListObjects"
+    ListObjectsV2 = "ListObjectsV2"
+    GetBucketCors = "GetBucketCors"
+    PutBucketCors = "PutBucketCors"
+    DeleteBucketCors = "DeleteBucketCors"
+    DeleteObjects = "DeleteObjects"
+    ListMultipartUploads = "ListMultipartUploads"
+    PostObject = "PostObject"
+    #: Always answers an empty VersioningConfiguration: sync tools ask before they start.
+    GetBucketVersioning = "GetBucketVersioning"
+    #: Canned answer: the bucket owner has FULL_CONTROL (s3cmd info, some GUIs ask).
+    GetBucketAcl = "GetBucketAcl"
+    # object
+    PutObject = "PutObject"
+    CopyObject = "CopyObject"
+    GetObject = "GetObject"
+    HeadObject = "HeadObject"
+    DeleteObject = "DeleteObject"
+    GetObjectAcl = "GetObjectAcl"
+    # multipart
+    CreateMultipartUpload = "CreateMultipartUpload"
+    UploadPart = "UploadPart"
+    UploadPartCopy = "UploadPartCopy"
+    CompleteMultipartUpload = "CompleteMultipartUpload"
+    AbortMultipartUpload = "AbortMultipartUpload"
+    ListParts = "ListParts"
+    # not AWS operations
+    Options = "Options"
+    NotImplemented = "NotImplemented"
+
+
+class Unsupported(enum.StrEnum):
+    """AWS operations we recognise and answer with ``501 NotImplemented``."""
+
+    # bucket, by subresource
+    GetBucketAccelerateConfiguration = "GetBucketAccelerateConfiguration"
+    PutBucketAccelerateConfiguration = "PutBucketAccelerateConfiguration"
+    PutBucketAcl = "PutBucketAcl"
+    GetBucketAnalyticsConfiguration = "GetBucketAnalyticsConfiguration"
+    PutBucketAnalyticsConfiguration = "PutBucketAnalyticsConfiguration"
+    DeleteBucketAnalyticsConfiguration = "DeleteBucketAnalyticsConfiguration"
+    GetBucketEncryption = "GetBucketEncryption"
+    PutBucketEncryption = "PutBucketEncryption"
+    DeleteBucketEncryption = "DeleteBucketEncryption"
+    GetBucketIntelligentTieringConfiguration = "GetBucketIntelligentTieringConfiguration"
+    PutBucketIntelligentTieringConfiguration = "PutBucketIntelligentTieringConfiguration"
+    DeleteBucketIntelligentTieringConfiguration = "DeleteBucketIntelligentTieringConfiguration"
+    GetBucketInventoryConfiguration = "GetBucketInventoryConfiguration"
+    PutBucketInventoryConfiguration = "PutBucketInventoryConfiguration"
+    DeleteBucketInventoryConfiguration = "DeleteBucketInventoryConfiguration"
+    GetBucketLifecycleConfiguration = "GetBucketLifecycleConfiguration"
+    PutBucketLifecycleConfiguration = "PutBucketLifecycleConfiguration"
+    DeleteBucketLifecycle = "DeleteBucketLifecycle"
+    GetBucketLogging = "GetBucketLogging"
+    PutBucketLogging = "PutBucketLogging"
+    GetBucketMetricsConfiguration = "GetBucketMetricsConfiguration"
+    PutBucketMetricsConfiguration = "PutBucketMetricsConfiguration"
+    DeleteBucketMetricsConfiguration = "DeleteBucketMetricsConfiguration"
+    GetBucketNotificationConfiguration = "GetBucketNotificationConfiguration"
+    PutBucketNotificationConfiguration = "PutBucketNotificationConfiguration"
+    GetObjectLockConfiguration = "GetObjectLockConfiguration"
+    PutObjectLockConfiguration = "PutObjectLockConfiguration"
+    GetBucketOwnershipControls = "GetBucketOwnershipControls"
+    PutBucketOwnershipControls = "PutBucketOwnershipControls"
+    DeleteBucketOwnershipControls = "DeleteBucketOwnershipControls"
+    GetBucketPolicy = "GetBucketPolicy"
+    PutBucketPolicy = "PutBucketPolicy"
+    DeleteBucketPolicy = "DeleteBucketPolicy"
+    GetBucketPolicyStatus = "GetBucketPolicyStatus"
+    GetPublicAccessBlock = "GetPublicAccessBlock"
+    PutPublicAccessBlock = "PutPublicAccessBlock"
+    DeletePublicAccessBlock = "DeletePublicAccessBlock"
+    GetBucketReplication = "GetBucketReplication"
+    PutBucketReplication = "PutBucketReplication"
+    DeleteBucketReplication = "DeleteBucketReplication"
+    GetBucketRequestPayment = "GetBucketRequestPayment"
+    PutBucketRequestPayment = "PutBucketRequestPayment"
+    GetBucketTagging = "GetBucketTagging"
+    PutBucketTagging = "PutBucketTagging"
+    DeleteBucketTagging = "DeleteBucketTagging"
+    PutBucketVersioning = "PutBucketVersioning"
+    ListObjectVersions = "ListObjectVersions"
+    ListBucketAnalyticsConfigurations = "ListBucketAnalyticsConfigurations"
+    ListBucketIntelligentTieringConfigurations = "ListBucketIntelligentTieringConfigurations"
+    ListBucketInventoryConfigurations = "ListBucketInventoryConfigurations"
+    ListBucketMetricsConfigurations = "ListBucketMetricsConfigurations"
+    CreateSession = "CreateSession"
+    GetBucketAbac = "GetBucketAbac"
+    PutBucketAbac = "PutBucketAbac"
+    CreateBucketMetadataConfiguration = "CreateBucketMetadataConfiguration"
+    GetBucketMetadataConfiguration = "GetBucketMetadataConfiguration"
+    DeleteBucketMetadataConfiguration = "DeleteBucketMetadataConfiguration"
+    CreateBucketMetadataTableConfiguration = "CreateBucketMetadataTableConfiguration"
+    GetBucketMetadataTableConfiguration = "GetBucketMetadataTableConfiguration"
+    DeleteBucketMetadataTableConfiguration = "DeleteBucketMetadataTableConfiguration"
+    UpdateBucketMetadataAnnotationTableConfiguration = "UpdateBucketMetadataAnnotationTableConfiguration"
+    UpdateBucketMetadataInventoryTableConfiguration = "UpdateBucketMetadataInventoryTableConfiguration"
+    UpdateBucketMetadataJournalTableConfiguration = "UpdateBucketMetadataJournalTableConfiguration"
+    GetBucketWebsite = "GetBucketWebsite"
+    PutBucketWebsite = "PutBucketWebsite"
+    DeleteBucketWebsite = "DeleteBucketWebsite"
+    # object, by subresource
+    PutObjectAcl = "PutObjectAcl"
+    GetObjectAttributes = "GetObjectAttributes"
+    GetObjectLegalHold = "GetObjectLegalHold"
+    PutObjectLegalHold = "PutObjectLegalHold"
+    GetObjectRetention = "GetObjectRetention"
+    PutObjectRetention = "PutObjectRetention"
+    GetObjectTagging = "GetObjectTagging"
+    PutObjectTagging = "PutObjectTagging"
+    DeleteObjectTagging = "DeleteObjectTagging"
+    GetObjectTorrent = "GetObjectTorrent"
+    RestoreObject = "RestoreObject"
+    RenameObject = "RenameObject"
+    UpdateObjectEncryption = "UpdateObjectEncryption"
+    GetObjectAnnotation = "GetObjectAnnotation"
+    ListObjectAnnotations = "ListObjectAnnotations"
+    PutObjectAnnotation = "PutObjectAnnotation"
+    DeleteObjectAnnotation = "DeleteObjectAnnotation"
+    SelectObjectContent = "SelectObjectContent"
+
+
+@dataclass(frozen=True, slots=True)
+class CopySource:
+    """The parsed ``x-amz-copy-source`` header of CopyObject / UploadPartCopy."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What a request is. ``key`` is percent-decoded, exactly as stored; an empty key is None."""
+
+    op: Op
+    bucket: str | None
+    key: str | None
+    #: UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts.
+    upload_id: str | None = None
+    #: UploadPart / UploadPartCopy (always set), GetObject / HeadObject (``?partNumber=``), 1..10000.
+    part_number: int | None = None
+    #: CopyObject / UploadPartCopy only.
+    copy_source: CopySource | None = None
+    #: The AWS operation name when ``op`` is :attr:`Op.NotImplemented`.
+    unsupported: Unsupported | None = None
+    #: True when the bucket came from the Host header (``bucket.domain``): SigV2 signs ``/bucket``
+    #: in front of the path then.
+    virtual_host: bool = False

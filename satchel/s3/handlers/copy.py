@@ -1,0 +1,83 @@
+"""CopyObject and UploadPartCopy: the ``x-amz-copy-source`` family."""
+
+from __future__ import annotations
+
+from satchel.asgi import Response
+from satchel.core import multipart, objects
+from satchel.core.conditions import ByteRange
+from satchel.core.errors import InvalidArgument
+from satchel.core.node import Node
+from satchel.s3 import xml
+from satchel.s3.context import S3Context
+from satchel.s3.objectheaders import stored_headers, user_metadata
+
+_SOURCE_CONDITIONS = tuple(
+    "x-amz-copy-source-if-" + name for name in ("match", "none-match", "modified-since", "unmodified-since")
+)
+
+
+def _source(ctx: S3Context) -> tuple[str, str]:
+    source = ctx.endpoint.copy_source
+    assert source is not None  # the router sets it for CopyObject and UploadPartCopy
+    if source.version_id is not None and source.version_id != "null":
+        raise InvalidArgument("Invalid version id specified", ArgumentName="x-amz-copy-source")
+    return source.bucket, source.key
+
+
+def _conditions(ctx: S3Context) -> dict[str, str]:
+    headers = ctx.request.headers
+    return {name: headers[name] for name in _SOURCE_CONDITIONS if name in headers}
+
+
+async def copy_object(node: Node, ctx: S3Context) -> Response:
+    headers = ctx.request.headers
+    source_bucket, source_key = _source(ctx)
+    directive = headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
+                              ArgumentValue=directive)
+    record = await objects.copy_object(
+        node,
+        ctx.auth.principal,
+        source_bucket=source_bucket,
+        source_key=source_key,
+        bucket=ctx.bucket,
+        key=ctx.key,
+        source_conditions=_conditions(ctx),
+        replace_metadata=directive == "REPLACE",
+        headers=stored_headers(headers),
+        user_meta=user_metadata(headers),
+    )
+    body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
+    return Response(200, [("Content-Type", "application/xml")], body)
+
+
+def copy_range(header: str | None) -> ByteRange | None:
+    if header is None:
+        return None
+    unit, _, spec = header.partition("=")
+    first, _, last = spec.partition("-")
+    if unit != "bytes" or not first.isdigit() or not last.isdigit() or int(last) < int(first):
+        raise InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last "
+                              "where first and last are the zero-based offsets of the first and last bytes to copy",
+                              ArgumentName="x-amz-copy-source-range", ArgumentValue=header)
+    return ByteRange(int(first), int(last))
+
+
+async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
+    headers = ctx.request.headers
+    source_bucket, source_key = _source(ctx)
+    part = await multipart.upload_part_copy(
+        node,
+        ctx.auth.principal,
+        ctx.bucket,
+        ctx.key,
+        ctx.upload_id,
+        ctx.part_number,
+        source_bucket=source_bucket,
+        source_key=source_key,
+        source_range=copy_range(headers.get("x-amz-copy-source-range")),
+        source_conditions=_conditions(ctx),
+    )
+    body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
+    return Response(200, [("Content-Type", "application/xml")], body)

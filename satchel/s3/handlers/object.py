@@ -1,0 +1,129 @@
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, GetObjectAcl."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from satchel.asgi import Response
+from satchel.core import objects
+from satchel.core.access import Action
+from satchel.core.buckets import bucket_for
+from satchel.core.conditions import ByteRange, check_conditions, parse_range
+from satchel.core.errors import AccessDenied, InvalidPartNumber, SatchelError
+from satchel.core.models import ObjectRecord
+from satchel.core.node import Node
+from satchel.s3 import xml
+from satchel.s3.body import read_document, request_body
+from satchel.s3.context import S3Context
+from satchel.s3.errors import error_code
+from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
+
+_WRITE_CONDITIONS = ("if-match", "if-none-match")
+
+
+def _checksum_headers(checksums: dict[str, str]) -> list[tuple[str, str]]:
+    return [(f"x-amz-checksum-{name}", value) for name, value in checksums.items()]
+
+
+async def put_object(node: Node, ctx: S3Context) -> Response:
+    headers = ctx.request.headers
+    body, expect = request_body(ctx)
+    conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
+    record = await objects.put_object(
+        node,
+        ctx.auth.principal,
+        ctx.bucket,
+        ctx.key,
+        body,
+        headers=stored_headers(headers),
+        user_meta=user_metadata(headers),
+        expect=expect,
+        conditions=conditions,
+    )
+    return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums)])
+
+
+async def get_object(node: Node, ctx: S3Context) -> Response:
+    return await _read(node, ctx, head=False)
+
+
+async def head_object(node: Node, ctx: S3Context) -> Response:
+    return await _read(node, ctx, head=True)
+
+
+async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
+    request = ctx.request
+    principal = ctx.auth.principal
+    overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
+    record = objects.get_object(node, principal, ctx.bucket, ctx.key)
+    check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
+    byte_range = (
+        part_range(record, ctx.endpoint.part_number)
+        if ctx.endpoint.part_number is not None
+        else parse_range(request.headers.get("range"), record.size)
+    )
+    checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
+    if head:
+        headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
+        return _sized(headers, record.size, byte_range, b"")
+    record, stream = await objects.open_object(node, principal, ctx.bucket, ctx.key, byte_range)
+    headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
+    return _sized(headers, record.size, byte_range, stream)
+
+
+def part_range(record: ObjectRecord, number: int) -> ByteRange | None:
+    """GET/HEAD ``?partNumber=N``: the bytes of part N (the whole object is part 1 of a simple one)."""
+    count = record.parts_count or 1
+    if number > count or (record.size == 0 and number == 1):
+        if number == 1:
+            return None
+        raise InvalidPartNumber(PartNumberRequested=str(number), ActualPartCount=str(count))
+    if record.parts_count is None:
+        return ByteRange(0, record.size - 1)
+    start = sum(segment.size for segment in record.segments[: number - 1])
+    return ByteRange(start, start + record.segments[number - 1].size - 1)
+
+
+def _sized(
+    headers: list[tuple[str, str]], size: int, byte_range: ByteRange | None, body: bytes | AsyncIterator[bytes]
+) -> Response:
+    if byte_range is None:
+        headers.append(("Content-Length", str(size)))
+        return Response(200, headers, body)
+    headers.append(("Content-Length", str(byte_range.length)))
+    headers.append(("Content-Range", byte_range.content_range(size)))
+    return Response(206, headers, body)
+
+
+async def delete_object(node: Node, ctx: S3Context) -> Response:
+    await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key)
+    return Response(204)
+
+
+async def delete_objects(node: Node, ctx: S3Context) -> Response:
+    """Delete up to 1000 keys; per-key failures are reported in the answer, not as a request error."""
+    document = await read_document(ctx, xml.MAX_DELETE_XML, require_integrity=True)
+    keys, quiet = xml.parse_delete(document)
+    # Checking BUCKET_READ first gives NoSuchBucket / AccessDenied for the whole request, as S3 does.
+    bucket_for(node, ctx.auth.principal, ctx.bucket, Action.BUCKET_READ)
+    deleted: list[str] = []
+    errors: list[tuple[str, str, str]] = []
+    for key in keys:
+        try:
+            await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key)
+            deleted.append(key)
+        except SatchelError as exc:
+            errors.append((key, error_code(exc), exc.message))
+        except Exception:  # one key failing must not hide the others' results
+            errors.append((key, "InternalError", "We encountered an internal error. Please try again."))
+    return Response(200, [("Content-Type", "application/xml")], xml.delete_result(deleted, errors, quiet))
+
+
+async def get_object_acl(node: Node, ctx: S3Context) -> Response:
+    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key)
+    user = node.store.get_user(record.owner_user_id) if record.owner_user_id else None
+    if user is None and ctx.auth.principal.user is None:
+        raise AccessDenied()
+    owner = user or ctx.auth.principal.user
+    assert owner is not None
+    return Response(200, [("Content-Type", "application/xml")], xml.access_control_policy(owner.id, owner.name))

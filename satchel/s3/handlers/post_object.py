@@ -1,0 +1,112 @@
+"""PostObject: browser form uploads authorised by a signed POST policy.
+
+How a page uploads without credentials: the owner's SDK builds the form
+(``boto3.client("s3").generate_presigned_post(Bucket, Key, Fields, Conditions, ExpiresIn)``), the
+page posts it as ``multipart/form-data`` to the bucket URL with the file as the last field. Satchel
+checks the policy's signature with the signer's *current* key, every condition and the expiry before
+storing a byte, streams the file into a blob while enforcing ``content-length-range``, then answers
+as ``success_action_redirect`` / ``success_action_status`` ask (204 by default, 201 with XML, 200, or
+a 303 redirect). CORS for the page comes from the bucket's CORS rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from email.message import Message
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from satchel.asgi import Response
+from satchel.core import objects
+from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
+from satchel.core.models import Principal
+from satchel.core.node import Node
+from satchel.core.receive import Expectations
+from satchel.s3 import xml
+from satchel.s3.context import S3Context
+from satchel.s3.postform import PostForm
+from satchel.signing.post_policy import ContentLengthRange, verify_post_form
+
+_STORED_FIELDS = ("content-type", "content-disposition", "content-encoding", "content-language",
+                  "cache-control", "expires")
+_META = "x-amz-meta-"
+
+
+def _boundary(content_type: str) -> str:
+    message = Message()
+    message["content-type"] = content_type
+    boundary = message.get_param("boundary")
+    if not isinstance(boundary, str) or not boundary:
+        raise MalformedPOSTRequest()
+    return boundary
+
+
+async def _bounded(stream: AsyncIterator[bytes], limits: ContentLengthRange | None) -> AsyncIterator[bytes]:
+    """Enforce the policy's content-length-range while the file streams, and at its end."""
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if limits is not None:
+            limits.check(size, final=False)
+        yield chunk
+    if limits is not None:
+        limits.check(size)
+
+
+async def post_object(node: Node, ctx: S3Context) -> Response:
+    form = PostForm(_boundary(ctx.request.headers.get("content-type", "")), ctx.request.body_chunks())
+    raw_fields = await form.read_fields()
+    fields = {name.lower(): value for name, value in raw_fields.items()}
+    signer: dict[str, Principal] = {}
+    result = verify_post_form(
+        raw_fields,
+        bucket=ctx.bucket,
+        region=node.settings.region,
+        now=node.clock.now(),
+        lookup_secret=_lookup(node, signer),
+        filename=form.filename,
+    )
+    fields = dict(result.fields)
+    key = fields.get("key", "")
+    if not key:
+        raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
+    principal = signer["principal"]
+    record = await objects.put_object(
+        node,
+        principal,
+        ctx.bucket,
+        key,
+        _bounded(form.file_data(), result.content_length_range),
+        headers={name: fields[name] for name in _STORED_FIELDS if name in fields},
+        user_meta={name[len(_META):]: value for name, value in fields.items() if name.startswith(_META)},
+        expect=Expectations(),
+    )
+    return _success(node, ctx, fields, record.key, record.etag)
+
+
+def _lookup(node: Node, signer: dict[str, Principal]) -> Callable[[str], str]:
+    def lookup_secret(access_key_id: str) -> str:
+        key, principal = node.credentials.resolve(access_key_id)
+        signer["principal"] = principal
+        return key.secret
+
+    return lookup_secret
+
+
+def _success(node: Node, ctx: S3Context, fields: dict[str, str], key: str, etag: str) -> Response:
+    quoted = f'"{etag}"'
+    location = f"{node.settings.endpoint}/{ctx.bucket}/{key}"
+    redirect = fields.get("success_action_redirect") or fields.get("redirect")
+    if redirect:
+        parts = urlsplit(redirect)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            extra = urlencode({"bucket": ctx.bucket, "key": key, "etag": quoted})
+            query = f"{parts.query}&{extra}" if parts.query else extra
+            return Response(303, [("ETag", quoted), ("Location", urlunsplit(parts._replace(query=query)))])
+    headers = [("ETag", quoted), ("Location", location)]
+    status = fields.get("success_action_status", "")
+    if status == "201":
+        body = xml.post_response(location, ctx.bucket, key, quoted)
+        return Response(201, [*headers, ("Content-Type", "application/xml")], body)
+    if status == "200":
+        return Response(200, headers)
+    return Response(204, headers)

@@ -1,0 +1,96 @@
+"""Object headers in and out: what a PUT stores, what a GET/HEAD returns.
+
+Kept apart from the handlers because PutObject, CopyObject (REPLACE), CreateMultipartUpload and POST
+uploads all read the same headers, and GetObject and HeadObject write the same ones.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Mapping
+
+from satchel.core.errors import InvalidArgument, InvalidRequest
+from satchel.core.models import ObjectRecord
+from satchel.core.objects import STORED_HEADERS
+
+META_PREFIX = "x-amz-meta-"
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+#: The ``response-*`` query overrides of GetObject/HeadObject and the header each replaces.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+_VALID_STORAGE_CLASSES = frozenset(
+    {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+     "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"}
+)
+
+
+def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The representation headers to keep with the object (aws-chunked is transport, not content)."""
+    kept = {name: headers[name] for name in STORED_HEADERS if name in headers}
+    encoding = kept.get("content-encoding")
+    if encoding is not None:
+        codings = [c.strip() for c in encoding.split(",") if c.strip() and c.strip().lower() != "aws-chunked"]
+        if codings:
+            kept["content-encoding"] = ",".join(codings)
+        else:
+            del kept["content-encoding"]
+    storage_class = headers.get("x-amz-storage-class")
+    if storage_class is not None and storage_class not in _VALID_STORAGE_CLASSES:
+        raise InvalidArgument("Invalid storage class.", ArgumentName="x-amz-storage-class")
+    return kept
+
+
+def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name[len(META_PREFIX):]: value for name, value in headers.items() if name.startswith(META_PREFIX)}
+
+
+def http_date(timestamp: float) -> str:
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def object_headers(
+    record: ObjectRecord,
+    *,
+    checksum_mode: bool,
+    overrides: Mapping[str, str],
+) -> list[tuple[str, str]]:
+    """Headers of a GET/HEAD answer, before Content-Length/Content-Range."""
+    out: list[tuple[str, str]] = [
+        ("ETag", f'"{record.etag}"'),
+        ("Last-Modified", http_date(record.last_modified)),
+        ("Accept-Ranges", "bytes"),
+    ]
+    stored = dict(record.headers)
+    stored.setdefault("content-type", DEFAULT_CONTENT_TYPE)
+    for name in STORED_HEADERS:
+        value = stored.get(name)
+        header = "-".join(part.capitalize() for part in name.split("-"))
+        override = overrides.get(header)
+        if override is not None:
+            out.append((header, override))
+        elif value is not None:
+            out.append((header, value))
+    for name, value in record.user_meta.items():
+        out.append((META_PREFIX + name, value))
+    if checksum_mode:
+        for algorithm, value in record.checksums.items():
+            out.append((f"x-amz-checksum-{algorithm}", value))
+    if record.parts_count:
+        out.append(("x-amz-mp-parts-count", str(record.parts_count)))
+    return out
+
+
+def response_overrides(query: Mapping[str, str], *, anonymous: bool) -> dict[str, str]:
+    """``response-*`` query values by header name; anonymous requests may not use them (as S3)."""
+    found = {header: query[param] for param, header in RESPONSE_OVERRIDES.items() if param in query}
+    if found and anonymous:
+        raise InvalidRequest("Request specific response headers cannot be used for anonymous GET requests.")
+    return found

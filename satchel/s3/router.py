@@ -1,0 +1,372 @@
+"""Request -> :class:`~satchel.s3.endpoints.Endpoint`: a pure function, tested as a table.
+
+Dispatch follows the S3 REST API reference: the HTTP method, whether a key is present, the
+*subresource* query parameters (``?uploads``, ``?uploadId=``, ``?cors``, ``?list-type=2`` ...; names
+are case-sensitive, as in S3) and one header (``x-amz-copy-source`` turns a PUT into a copy). The
+shape follows Garage's ``src/api/s3/router.rs``.
+
+Addressing:
+
+* path style: ``https://s3.example.com/bucket/some/key``;
+* virtual-host style, when a ``domain`` is configured: ``https://bucket.s3.example.com/some/key`` —
+  the bucket is the part of the Host before ``.{domain}`` (bucket names may contain dots) and the
+  whole path is the key. A Host equal to the domain, or unrelated to it (an IP, ``localhost``), means
+  path style.
+
+The first path segments in :data:`RESERVED_PREFIXES` belong to other front-ends on the same port;
+they can never be buckets (``auth`` is why Swift's ``/auth/v1.0`` makes it a reserved bucket name).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qs, unquote
+
+from satchel.core.errors import (
+    InvalidArgument,
+    InvalidBucketName,
+    MethodNotAllowed,
+    PreconditionFailed,
+)
+from satchel.s3.endpoints import CopySource, Endpoint, Op, Unsupported
+
+RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth"})
+
+_U = Unsupported
+
+# Bucket subresources, per method, in the order they are tested. A request carrying several
+# subresources is malformed anyway; a fixed order keeps the answer deterministic.
+_BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
+    "GET": (
+        ("location", Op.GetBucketLocation),
+        ("versioning", Op.GetBucketVersioning),
+        ("acl", Op.GetBucketAcl),
+        ("cors", Op.GetBucketCors),
+        ("uploads", Op.ListMultipartUploads),
+        ("versions", _U.ListObjectVersions),
+        ("accelerate", _U.GetBucketAccelerateConfiguration),
+        ("analytics", _U.GetBucketAnalyticsConfiguration),
+        ("encryption", _U.GetBucketEncryption),
+        ("intelligent-tiering", _U.GetBucketIntelligentTieringConfiguration),
+        ("inventory", _U.GetBucketInventoryConfiguration),
+        ("lifecycle", _U.GetBucketLifecycleConfiguration),
+        ("logging", _U.GetBucketLogging),
+        ("metrics", _U.GetBucketMetricsConfiguration),
+        ("notification", _U.GetBucketNotificationConfiguration),
+        ("object-lock", _U.GetObjectLockConfiguration),
+        ("ownershipControls", _U.GetBucketOwnershipControls),
+        ("policy", _U.GetBucketPolicy),
+        ("policyStatus", _U.GetBucketPolicyStatus),
+        ("publicAccessBlock", _U.GetPublicAccessBlock),
+        ("replication", _U.GetBucketReplication),
+        ("requestPayment", _U.GetBucketRequestPayment),
+        ("tagging", _U.GetBucketTagging),
+        ("website", _U.GetBucketWebsite),
+        ("session", _U.CreateSession),
+        ("abac", _U.GetBucketAbac),
+        ("metadataConfiguration", _U.GetBucketMetadataConfiguration),
+        ("metadataTable", _U.GetBucketMetadataTableConfiguration),
+    ),
+    "PUT": (
+        ("cors", Op.PutBucketCors),
+        ("acl", _U.PutBucketAcl),
+        ("versioning", _U.PutBucketVersioning),
+        ("accelerate", _U.PutBucketAccelerateConfiguration),
+        ("analytics", _U.PutBucketAnalyticsConfiguration),
+        ("encryption", _U.PutBucketEncryption),
+        ("intelligent-tiering", _U.PutBucketIntelligentTieringConfiguration),
+        ("inventory", _U.PutBucketInventoryConfiguration),
+        ("lifecycle", _U.PutBucketLifecycleConfiguration),
+        ("logging", _U.PutBucketLogging),
+        ("metrics", _U.PutBucketMetricsConfiguration),
+        ("notification", _U.PutBucketNotificationConfiguration),
+        ("object-lock", _U.PutObjectLockConfiguration),
+        ("ownershipControls", _U.PutBucketOwnershipControls),
+        ("policy", _U.PutBucketPolicy),
+        ("publicAccessBlock", _U.PutPublicAccessBlock),
+        ("replication", _U.PutBucketReplication),
+        ("requestPayment", _U.PutBucketRequestPayment),
+        ("tagging", _U.PutBucketTagging),
+        ("website", _U.PutBucketWebsite),
+        ("abac", _U.PutBucketAbac),
+        ("metadataAnnotationTable", _U.UpdateBucketMetadataAnnotationTableConfiguration),
+        ("metadataInventoryTable", _U.UpdateBucketMetadataInventoryTableConfiguration),
+        ("metadataJournalTable", _U.UpdateBucketMetadataJournalTableConfiguration),
+    ),
+    "DELETE": (
+        ("cors", Op.DeleteBucketCors),
+        ("analytics", _U.DeleteBucketAnalyticsConfiguration),
+        ("encryption", _U.DeleteBucketEncryption),
+        ("intelligent-tiering", _U.DeleteBucketIntelligentTieringConfiguration),
+        ("inventory", _U.DeleteBucketInventoryConfiguration),
+        ("lifecycle", _U.DeleteBucketLifecycle),
+        ("metrics", _U.DeleteBucketMetricsConfiguration),
+        ("ownershipControls", _U.DeleteBucketOwnershipControls),
+        ("policy", _U.DeleteBucketPolicy),
+        ("publicAccessBlock", _U.DeletePublicAccessBlock),
+        ("replication", _U.DeleteBucketReplication),
+        ("tagging", _U.DeleteBucketTagging),
+        ("website", _U.DeleteBucketWebsite),
+        ("metadataConfiguration", _U.DeleteBucketMetadataConfiguration),
+        ("metadataTable", _U.DeleteBucketMetadataTableConfiguration),
+    ),
+    "POST": (
+        ("delete", Op.DeleteObjects),
+        ("metadataConfiguration", _U.CreateBucketMetadataConfiguration),
+        ("metadataTable", _U.CreateBucketMetadataTableConfiguration),
+    ),
+    "HEAD": (),
+}
+
+_OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
+    "GET": (
+        ("uploadId", Op.ListParts),
+        ("acl", Op.GetObjectAcl),
+        ("attributes", _U.GetObjectAttributes),
+        ("legal-hold", _U.GetObjectLegalHold),
+        ("retention", _U.GetObjectRetention),
+        ("tagging", _U.GetObjectTagging),
+        ("torrent", _U.GetObjectTorrent),
+        ("annotation", _U.GetObjectAnnotation),
+    ),
+    "PUT": (
+        ("acl", _U.PutObjectAcl),
+        ("legal-hold", _U.PutObjectLegalHold),
+        ("retention", _U.PutObjectRetention),
+        ("tagging", _U.PutObjectTagging),
+        ("renameObject", _U.RenameObject),
+        ("encryption", _U.UpdateObjectEncryption),
+        ("annotation", _U.PutObjectAnnotation),
+    ),
+    "DELETE": (
+        ("uploadId", Op.AbortMultipartUpload),
+        ("tagging", _U.DeleteObjectTagging),
+        ("annotation", _U.DeleteObjectAnnotation),
+    ),
+    "POST": (
+        ("uploads", Op.CreateMultipartUpload),
+        ("uploadId", Op.CompleteMultipartUpload),
+        ("restore", _U.RestoreObject),
+        ("select", _U.SelectObjectContent),
+    ),
+    "HEAD": (),
+}
+
+# Subresources shared by a "get one" and a "list all" operation, told apart by one parameter.
+_LIST_WHEN_ABSENT: dict[Op | Unsupported, tuple[str, Unsupported]] = {
+    _U.GetBucketAnalyticsConfiguration: ("id", _U.ListBucketAnalyticsConfigurations),
+    _U.GetBucketIntelligentTieringConfiguration: ("id", _U.ListBucketIntelligentTieringConfigurations),
+    _U.GetBucketInventoryConfiguration: ("id", _U.ListBucketInventoryConfigurations),
+    _U.GetBucketMetricsConfiguration: ("id", _U.ListBucketMetricsConfigurations),
+    _U.GetObjectAnnotation: ("annotationName", _U.ListObjectAnnotations),
+}
+
+_BUCKET_DEFAULT: dict[str, Op] = {
+    "GET": Op.ListObjects,
+    "HEAD": Op.HeadBucket,
+    "PUT": Op.CreateBucket,
+    "DELETE": Op.DeleteBucket,
+}
+
+_OBJECT_DEFAULT: dict[str, Op] = {
+    "GET": Op.GetObject,
+    "HEAD": Op.HeadObject,
+    "PUT": Op.PutObject,
+    "DELETE": Op.DeleteObject,
+}
+
+_PART_NUMBER = re.compile(r"[0-9]{1,5}")
+_IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+# Prefixes and suffixes AWS reserves for its own naming schemes (access points, directory and
+# table buckets, documentation examples): refusing them keeps our names portable to AWS.
+_RESERVED_NAME_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_NAME_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+MAX_PART_NUMBER = 10_000
+
+
+def valid_bucket_name(name: str) -> bool:
+    """S3 general-purpose bucket naming rules, plus Satchel's reserved path prefixes."""
+    return (
+        _BUCKET_NAME.fullmatch(name) is not None
+        and ".." not in name
+        and ".-" not in name
+        and "-." not in name
+        and _IP_ADDRESS.fullmatch(name) is None
+        and not name.startswith(_RESERVED_NAME_PREFIXES)
+        and not name.endswith(_RESERVED_NAME_SUFFIXES)
+        and name not in RESERVED_PREFIXES
+    )
+
+
+def route(
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    *,
+    domain: str | None,
+) -> Endpoint:
+    """Name the operation a request asks for. ``path`` is percent-decoded, header names lower-case.
+
+    Raises MethodNotAllowed for unknown methods, InvalidBucketName for a reserved first segment,
+    InvalidArgument for malformed identifying values (part number, copy source).
+    """
+    bucket, key, virtual = _split_target(path, headers.get("host", ""), domain)
+    endpoint = _route_target(method, bucket, key, query, headers)
+    return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
+
+
+def _route_target(
+    method: str, bucket: str | None, key: str | None, query: Mapping[str, str], headers: Mapping[str, str]
+) -> Endpoint:
+    if bucket in RESERVED_PREFIXES:
+        raise InvalidBucketName(BucketName=bucket)
+    if method == "OPTIONS":
+        return Endpoint(Op.Options, bucket, key)
+    if method not in _BUCKET_DEFAULT and method != "POST":
+        raise MethodNotAllowed(Method=method, ResourceType="OBJECT" if key else "BUCKET")
+    if bucket is None:
+        if method in ("GET", "HEAD"):
+            return Endpoint(Op.ListBuckets, None, None)
+        raise MethodNotAllowed(Method=method, ResourceType="SERVICE")
+    if key is None:
+        return _bucket_endpoint(method, bucket, query, headers)
+    return _object_endpoint(method, bucket, key, query, headers)
+
+
+def _split_target(path: str, host: str, domain: str | None) -> tuple[str | None, str | None, bool]:
+    """(bucket, key, whether the bucket came from the Host header)."""
+    rest = path[1:] if path.startswith("/") else path
+    vhost_bucket = _bucket_from_host(host, domain) if domain else None
+    if vhost_bucket is not None:
+        return vhost_bucket, rest or None, True
+    bucket, _, key = rest.partition("/")
+    return bucket or None, key or None, False
+
+
+def _bucket_from_host(host: str, domain: str | None) -> str | None:
+    if not host or not domain or host.startswith("["):
+        return None  # absent, or an IPv6 literal: never virtual-host style
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit():
+        host = name
+    host = host.lower().rstrip(".")
+    suffix = "." + domain.lower().rstrip(".").split(":", 1)[0]
+    if host.endswith(suffix) and len(host) > len(suffix):
+        return host[: -len(suffix)]
+    return None
+
+
+def _subresource(table: tuple[tuple[str, Op | Unsupported], ...], query: Mapping[str, str]) -> Op | Unsupported | None:
+    for name, op in table:
+        if name in query:
+            variant = _LIST_WHEN_ABSENT.get(op)
+            return variant[1] if variant is not None and variant[0] not in query else op
+    return None
+
+
+def _unsupported(op: Unsupported, bucket: str, key: str | None) -> Endpoint:
+    return Endpoint(Op.NotImplemented, bucket, key, unsupported=op)
+
+
+def _bucket_endpoint(method: str, bucket: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Endpoint:
+    found = _subresource(_BUCKET_SUBRESOURCES[method], query)
+    if isinstance(found, Unsupported):
+        return _unsupported(found, bucket, None)
+    if found is not None:
+        return Endpoint(found, bucket, None)
+    if method == "POST":
+        if _is_form(headers):
+            return Endpoint(Op.PostObject, bucket, None)
+        # AWS's answer to a bucket POST that is not an HTML form upload.
+        raise PreconditionFailed(Condition="Bucket POST must be of the enclosure-type multipart/form-data")
+    op = _BUCKET_DEFAULT[method]
+    if op is Op.ListObjects and "list-type" in query:
+        if query["list-type"] != "2":
+            raise InvalidArgument(
+                "Invalid List Type specified", ArgumentName="list-type", ArgumentValue=query["list-type"]
+            )
+        op = Op.ListObjectsV2
+    return Endpoint(op, bucket, None)
+
+
+def _object_endpoint(
+    method: str, bucket: str, key: str, query: Mapping[str, str], headers: Mapping[str, str]
+) -> Endpoint:
+    found = _subresource(_OBJECT_SUBRESOURCES[method], query)
+    if isinstance(found, Unsupported):
+        return _unsupported(found, bucket, key)
+    if found is Op.CreateMultipartUpload or found is Op.GetObjectAcl:
+        return Endpoint(found, bucket, key)
+    if found is not None:  # ListParts, AbortMultipartUpload, CompleteMultipartUpload
+        return Endpoint(found, bucket, key, upload_id=query["uploadId"])
+    if method == "POST":
+        raise MethodNotAllowed(Method=method, ResourceType="OBJECT")
+    if method == "PUT":
+        return _put_object(bucket, key, query, headers)
+    part_number = None
+    if method in ("GET", "HEAD") and "partNumber" in query:
+        part_number = _part_number(query["partNumber"])
+    return Endpoint(_OBJECT_DEFAULT[method], bucket, key, part_number=part_number)
+
+
+def _put_object(bucket: str, key: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Endpoint:
+    raw_source = headers.get("x-amz-copy-source")
+    source = parse_copy_source(raw_source) if raw_source is not None else None
+    has_part, has_upload = "partNumber" in query, "uploadId" in query
+    if has_part != has_upload:
+        missing = "uploadId" if has_part else "partNumber"
+        raise InvalidArgument(f"{missing} is required for UploadPart", ArgumentName=missing)
+    if has_part:
+        op = Op.UploadPart if source is None else Op.UploadPartCopy
+        return Endpoint(
+            op,
+            bucket,
+            key,
+            upload_id=query["uploadId"],
+            part_number=_part_number(query["partNumber"]),
+            copy_source=source,
+        )
+    if source is not None:
+        return Endpoint(Op.CopyObject, bucket, key, copy_source=source)
+    return Endpoint(Op.PutObject, bucket, key)
+
+
+def _is_form(headers: Mapping[str, str]) -> bool:
+    content_type = headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+
+
+def _part_number(value: str) -> int:
+    number = int(value) if _PART_NUMBER.fullmatch(value) else 0
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise InvalidArgument(
+            f"Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=value,
+        )
+    return number
+
+
+def parse_copy_source(value: str) -> CopySource:
+    """Parse ``x-amz-copy-source``: ``[/]bucket/key[?versionId=v]``, the key URL-encoded.
+
+    The query is split off *before* decoding: a literal ``?`` in a key arrives as ``%3F``.
+    """
+    path, _, qs = value.partition("?")
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        decoded = ""
+    bucket, _, key = decoded.removeprefix("/").partition("/")
+    if not bucket or not key:
+        raise InvalidArgument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=value,
+        )
+    version_id = parse_qs(qs).get("versionId", [None])[0] if qs else None
+    return CopySource(bucket, key, version_id)

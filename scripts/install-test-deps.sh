@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the system tools the client tests drive (rclone, curl) and any extra Debian package named as
+# an argument (the Makefile passes python3-venv when `python3 -m venv` is unavailable).
+# Idempotent: does nothing when everything is present, refreshes the package lists only when an
+# install is needed and cannot be done with the lists already on the machine.
+set -euo pipefail
+
+missing=()
+for tool in rclone curl; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-test-deps: please install ${missing[*]} (no apt-get on this machine)" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "install-test-deps: need root or sudo to install ${missing[*]}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-test-deps: installing ${missing[*]}"
+if ! "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    "${as_root[@]}" apt-get update -q
+    "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
