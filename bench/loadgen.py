@@ -108,6 +108,14 @@ class Streams:
     complete: bool
     statuses: list[int]
 
+    def summary(self) -> dict[str, object]:
+        """For the JSON file: status codes counted rather than listed 64 times."""
+        counts: dict[str, int] = {}
+        for s in self.statuses:
+            counts[str(s)] = counts.get(str(s), 0) + 1
+        return {"mb_per_s": self.mb_per_s, "bytes": self.nbytes, "seconds": self.seconds,
+                "complete": self.complete, "statuses": counts}
+
 
 def parallel_curl(
     urls: list[str], max_seconds: float, upload: Path | None = None, abort: threading.Event | None = None

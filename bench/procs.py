@@ -16,7 +16,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -63,6 +63,11 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     with _lock:
         if proc in _started:
             _started.remove(proc)
+
+
+def kill_now(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL the process and its group without waiting: the RSS guard's last resort."""
+    _signal(proc, signal.SIGKILL)
 
 
 def _signal(proc: subprocess.Popen[Any], sig: int) -> None:
@@ -156,10 +161,18 @@ class RssSampler:
     the cap the sampler sets :attr:`tripped` and the workload stops its clients.
     """
 
-    def __init__(self, pid: int | None, interval: float = 0.1, cap_mib: float | None = None) -> None:
+    def __init__(
+        self,
+        pid: int | None,
+        interval: float = 0.1,
+        cap_mib: float | None = None,
+        on_trip: Callable[[], None] | None = None,
+    ) -> None:
         self.pid = pid
         self.interval = interval
         self.cap_mib = cap_mib
+        #: Called once when the cap trips, from the sampler thread (to kill a runaway server at once).
+        self.on_trip = on_trip
         self.peak_mib = 0.0
         self.tripped = threading.Event()
         self._stop = threading.Event()
@@ -170,8 +183,10 @@ class RssSampler:
         while not self._stop.is_set():
             rss = sample_tree(self.pid).rss_mib
             self.peak_mib = max(self.peak_mib, rss)
-            if self.cap_mib is not None and rss > self.cap_mib:
+            if self.cap_mib is not None and rss > self.cap_mib and not self.tripped.is_set():
                 self.tripped.set()
+                if self.on_trip is not None:
+                    self.on_trip()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:

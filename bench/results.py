@@ -246,8 +246,13 @@ def table(results: Results) -> str:
         last = row.workload
         lines.append("| " + " | ".join([workload, row.label, *cells, row.target.text if row.target else "",
                                          result]) + " |")
-    notes = [f"- {name}: failed to start — {why}" for name, why in results.failures.items()]
+    notes = [f"- {name}: failed to start — {_clip(why)}" for name, why in results.failures.items()]
     return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def _clip(text: str, limit: int = 240) -> str:
+    """Keep the end of an error (where the exception is); the JSON file has all of it."""
+    return text if len(text) <= limit else "…" + text[-limit:]
 
 
 def save(results: Results, directory: Path) -> Path:

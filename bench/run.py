@@ -145,14 +145,14 @@ class Run:
                 small_get.run(ctx, s)
             if self.want("get1g"):
                 big_get.run(ctx, s, ok, why)
-            if self.want("memory"):
-                memory.concurrent(ctx, s, ok, why)
             if self.want("put"):
                 big_put.run(ctx, s)
             if self.want("list"):
                 listing.run(ctx, s, loaded)
             if self.want("mint"):
                 minting.per_server(self.results, s)
+            if self.want("memory"):  # last: its guard may have to kill the server
+                memory.concurrent(ctx, s, ok, why)
 
     def _seed(self, server: Server, files: Files, seeded: dict[str, str | None]) -> str | None:
         if not server.s3:

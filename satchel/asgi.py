@@ -25,7 +25,7 @@ MAX_HEADER_BYTES = 64 * 1024
 class Request:
     """One HTTP request, parsed from the ASGI scope on first use."""
 
-    __slots__ = ("_query", "_query_dict", "client", "headers", "method", "path", "raw_path",
+    __slots__ = ("_query", "_query_dict", "body_done", "body_started", "client", "headers", "method", "path", "raw_path",
                  "raw_query", "receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
@@ -46,6 +46,11 @@ class Request:
         self.client: str = client[0] if client else ""
         self._query: list[tuple[str, str]] | None = None
         self._query_dict: dict[str, str] | None = None
+        #: True once the last body message was received (a request without a body is done at once).
+        self.body_done = not ("transfer-encoding" in headers or headers.get("content-length", "0") != "0")
+        #: True once the body was asked for: with ``Expect: 100-continue`` that is when the server
+        #: tells the client to send it, so an early refusal must not ask.
+        self.body_started = False
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -66,15 +71,38 @@ class Request:
 
     async def body_chunks(self) -> AsyncIterator[bytes]:
         """The raw request body as it arrives (HTTP chunking already removed by the server)."""
+        self.body_started = True
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
                 raise ConnectionResetError("client disconnected before the body was complete")
             chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+            if not more:
+                # Set before yielding: a consumer that fails on the last chunk never resumes us, and
+                # another receive() after the final message would wait forever.
+                self.body_done = True
             if chunk:
                 yield chunk
-            if not message.get("more_body", False):
+            if not more:
                 return
+
+    async def discard_body(self, limit: int) -> bool:
+        """Read and drop up to ``limit`` unread body bytes so the connection can be reused; False when
+        more remains (the caller then closes the connection instead of reading a large upload)."""
+        if self.body_done:
+            return True
+        if not self.body_started and "100-continue" in self.headers.get("expect", "").lower():
+            return False  # the client is still waiting for our go-ahead: never ask for the body
+        size = 0
+        try:
+            async for chunk in self.body_chunks():
+                size += len(chunk)
+                if size > limit:
+                    return False
+        except ConnectionResetError:
+            return False
+        return True
 
     async def read_body(self, limit: int) -> bytes:
         """The whole body, for small XML/JSON documents only; over ``limit`` raises ValueError."""

@@ -34,7 +34,7 @@ def measure(ctx: Context, server: Server, n: int, m: str) -> None:
     with procs.RssSampler(pid, cap_mib=ctx.mem_cap_mib) as sampler:
         got = loadgen.parallel_curl(urls, ctx.limits.big_get_seconds, abort=sampler.tripped)
     cpu = procs.tree_cpu(pid) - cpu_before if pid else None
-    ctx.results.details.setdefault("big_get", {}).setdefault(server.name, {})[str(n)] = vars(got)
+    ctx.results.details.setdefault("big_get", {}).setdefault(server.name, {})[str(n)] = got.summary()
     note = None
     if sampler.tripped.is_set():
         note = f"aborted: RSS over {ctx.mem_cap_mib:,.0f} MiB"

@@ -56,7 +56,7 @@ def curl_put(ctx: Context, server: Server) -> None:
     pid = server.pid if server.local else None
     with procs.RssSampler(pid, cap_mib=ctx.mem_cap_mib) as sampler:
         got = loadgen.parallel_curl([url], ctx.limits.put_seconds, upload=ctx.files.big, abort=sampler.tripped)
-    ctx.results.details.setdefault("put_curl", {})[server.name] = vars(got)
+    ctx.results.details.setdefault("put_curl", {})[server.name] = got.summary()
     if got.statuses and got.statuses[0] not in (0, 200):
         ctx.results.skip(server.name, "put1g_curl_mb_s", f"HTTP {got.statuses[0]}")
     elif got.complete:

@@ -28,6 +28,10 @@ log = logging.getLogger("satchel.s3")
 _PREFIX = os.urandom(4).hex().upper()
 _COUNTER = itertools.count(1)
 
+#: Unread request bodies up to this size are drained after an early answer so the keep-alive
+#: connection stays usable; larger ones close the connection.
+_DRAIN_LIMIT = 1024 * 1024
+
 #: Operations whose bucket need not exist or be valid yet (CreateBucket validates the name itself).
 _NAME_CHECKED_BY_HANDLER = frozenset({Op.CreateBucket})
 
@@ -72,6 +76,9 @@ class S3Frontend:
             status, body = render_error(Exception(), resource=resource, request_id=request_id)
             response = Response(status, [("Content-Type", "application/xml")], body)
         response.headers.append(("x-amz-request-id", request_id))
+        if not request.body_done and not await request.discard_body(_DRAIN_LIMIT):
+            # A refused upload still on the wire: closing is cheaper than reading gigabytes.
+            response.headers.append(("Connection", "close"))
         if origin_bucket and "origin" in request.headers and request.method != "OPTIONS":
             response.headers.extend(cors.response_headers(self.node, origin_bucket, request))
         await response.send(send, head=head)

@@ -22,7 +22,6 @@ RESTAuthentication.html (awsdocs/amazon-s3-developer-guide)::
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from satchel.core.errors import AccessDenied, InvalidArgument, RequestTimeTooSkewed, SignatureDoesNotMatch
 from satchel.signing.sigv4.canonical import spaced_hex, uri_encode, wire_bytes
 from satchel.signing.sigv4.presign import host_for, object_path
-from satchel.signing.sigv4.verify import MAX_SKEW_SECONDS, SecretLookup, iso8601
+from satchel.signing.sigv4.verify import MAX_SKEW_SECONDS, SecretLookup, http_date_epoch, iso8601
 
 # The AWS documentation's list plus botocore's HmacV1Auth.QSAOfInterest additions: signing one a
 # client leaves out (or the reverse) breaks that client, so the list follows the signers we serve.
@@ -78,6 +77,18 @@ def canonical_resource(raw_path: str, query: Sequence[tuple[str, str]], bucket_f
     return resource
 
 
+def canonical_resources(
+    raw_path: str, query: Sequence[tuple[str, str]], bucket_from_host: str | None = None
+) -> list[str]:
+    """The resources a signer may have used. A path-style bucket request (``/bucket``) is also tried
+    as ``/bucket/``: the AWS guide writes bucket resources with the slash, and botocore signs
+    bucket-level presigned URLs that way while sending the path without it."""
+    resources = [canonical_resource(raw_path, query, bucket_from_host)]
+    if not bucket_from_host and raw_path.count("/") == 1 and len(raw_path) > 1:
+        resources.append(canonical_resource(raw_path + "/", query))
+    return resources
+
+
 def string_to_sign(
     method: str,
     content_md5: str,
@@ -110,10 +121,10 @@ def _mismatch(access_key_id: str, sts: str, provided: str) -> SignatureDoesNotMa
 
 
 def _header_epoch(value: str) -> float:
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        raise AccessDenied(_NO_DATE) from None
+    epoch = http_date_epoch(value)
+    if epoch is None:
+        raise AccessDenied(_NO_DATE)
+    return epoch
 
 
 def verify_v2_header(
@@ -152,14 +163,15 @@ def verify_v2_header(
             ServerTime=iso8601(now),
             MaxAllowedSkewMilliseconds=str(MAX_SKEW_SECONDS * 1000),
         )
-    resource = canonical_resource(raw_path, query, bucket_from_host)
     md5, ctype = headers.get("content-md5", "").strip(), headers.get("content-type", "").strip()
     amz = canonical_amz_headers(headers.items())
-    candidates = [string_to_sign(method, md5, ctype, date_header.strip(), amz, resource)]
-    if amz_date:
-        without = canonical_amz_headers((k, v) for k, v in headers.items() if k != "x-amz-date")
-        candidates.append(string_to_sign(method, md5, ctype, "", amz, resource))
-        candidates.append(string_to_sign(method, md5, ctype, amz_date.strip(), without, resource))
+    candidates: list[str] = []
+    for resource in canonical_resources(raw_path, query, bucket_from_host):
+        candidates.append(string_to_sign(method, md5, ctype, date_header.strip(), amz, resource))
+        if amz_date:
+            without = canonical_amz_headers((k, v) for k, v in headers.items() if k != "x-amz-date")
+            candidates.append(string_to_sign(method, md5, ctype, "", amz, resource))
+            candidates.append(string_to_sign(method, md5, ctype, amz_date.strip(), without, resource))
     if not any(_compare(sign(secret, sts), provided) for sts in candidates):
         raise _mismatch(access_key_id, candidates[0], provided)
     return SigV2Result(access_key_id)
@@ -189,16 +201,19 @@ def verify_v2_presigned(
     amz_pairs = [(k, v) for k, v in headers.items() if k.startswith("x-amz-")]
     header_names = {k for k, _ in amz_pairs}
     amz_pairs += [(k.lower(), v) for k, v in query if k.lower().startswith("x-amz-") and k.lower() not in header_names]
-    sts = string_to_sign(
-        method,
-        headers.get("content-md5", "").strip(),
-        headers.get("content-type", "").strip(),
-        expires,
-        canonical_amz_headers(amz_pairs),
-        canonical_resource(raw_path, query, bucket_from_host),
-    )
-    if not _compare(sign(secret, sts), provided):
-        raise _mismatch(access_key_id, sts, provided)
+    candidates = [
+        string_to_sign(
+            method,
+            headers.get("content-md5", "").strip(),
+            headers.get("content-type", "").strip(),
+            expires,
+            canonical_amz_headers(amz_pairs),
+            resource,
+        )
+        for resource in canonical_resources(raw_path, query, bucket_from_host)
+    ]
+    if not any(_compare(sign(secret, sts), provided) for sts in candidates):
+        raise _mismatch(access_key_id, candidates[0], provided)
     return SigV2Result(access_key_id, expires_at=float(expires))
 
 

@@ -176,7 +176,8 @@ def test_abort_then_no_such_upload(s3: Any, bucket: str) -> None:
 
 
 def test_upload_part_copy(s3: Any, bucket: str) -> None:
-    source = os.urandom(6 * MiB + 123)
+    # Both copied parts are at least 5 MiB: only the last part of an upload may be smaller.
+    source = os.urandom(11 * MiB + 123)
     s3.put_object(Bucket=bucket, Key="source", Body=source)
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
     split = 5 * MiB

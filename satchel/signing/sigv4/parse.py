@@ -131,8 +131,7 @@ def parse_credential(value: str, *, region: str, service: str, query: bool) -> C
     akid, date, cred_region, cred_service, terminal = parts
     if not _is_yyyymmdd(date):
         raise error(
-            prefix + f'incorrect date format "{date}". This date in the credential must be in the format '
-            '"yyyyMMdd".'
+            prefix + f'incorrect date format "{date}". This date in the credential must be in the format "yyyyMMdd".'
         )
     if cred_region != region:
         raise error(prefix + f"the region '{cred_region}' is wrong; expecting '{region}'", Region=region)

@@ -97,16 +97,21 @@ def request_date(headers: Mapping[str, str]) -> tuple[str, float]:
             raise AccessDenied(_NO_DATE)
         return amz_date.strip(), epoch
     date = headers.get("date")
-    if date is None:
+    epoch = None if date is None else http_date_epoch(date)
+    if epoch is None:
         raise AccessDenied(_NO_DATE)
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y%m%dT%H%M%SZ"), epoch
+
+
+def http_date_epoch(value: str) -> float | None:
+    """Epoch seconds of an RFC 1123 date (``-0000`` and zone-less dates are UTC), None if malformed."""
     try:
-        parsed = email.utils.parsedate_to_datetime(date)
+        parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        raise AccessDenied(_NO_DATE) from None
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    epoch = parsed.timestamp()
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y%m%dT%H%M%SZ"), epoch
+    return parsed.timestamp()
 
 
 def check_content_sha256(value: str | None) -> str:

@@ -4,6 +4,7 @@ boto3's us-east-1 default presigner; then one row per failure mode."""
 from __future__ import annotations
 
 import email.utils
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -57,7 +58,9 @@ DOC_EXAMPLES = [
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "query", "headers", "bucket", "signature"), [d[1:] for d in DOC_EXAMPLES], ids=[d[0] for d in DOC_EXAMPLES]
+    ("method", "path", "query", "headers", "bucket", "signature"),
+    [d[1:] for d in DOC_EXAMPLES],
+    ids=[d[0] for d in DOC_EXAMPLES],
 )
 def test_aws_doc_header_examples(
     method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], bucket: str | None, signature: str
@@ -71,7 +74,11 @@ def test_aws_doc_header_examples(
 
 
 def test_aws_doc_query_example() -> None:
-    query = [("AWSAccessKeyId", bo.ACCESS_KEY), ("Signature", "NpgCjnDzrM+WFzoENXmpNDUsSn8="), ("Expires", "1175139620")]
+    query = [
+        ("AWSAccessKeyId", bo.ACCESS_KEY),
+        ("Signature", "NpgCjnDzrM+WFzoENXmpNDUsSn8="),
+        ("Expires", "1175139620"),
+    ]
     result = sigv2.verify_v2_presigned(
         method="GET", raw_path="/photos/puppy.jpg", query=query, headers={"host": "johnsmith.s3.amazonaws.com"},
         now=1175139620 - 60, lookup_secret=lookup, bucket_from_host="johnsmith",
@@ -79,7 +86,12 @@ def test_aws_doc_query_example() -> None:
     assert result.expires_at == 1175139620
 
 
-SUBRESOURCE_QUERIES = ["", "?acl", "?uploadId=abc%2B1&partNumber=2", "?versionId=v%201&response-content-type=text%2Fplain"]
+SUBRESOURCE_QUERIES = [
+    "",
+    "?acl",
+    "?uploadId=abc%2B1&partNumber=2",
+    "?versionId=v%201&response-content-type=text%2Fplain",
+]
 
 
 @pytest.mark.parametrize("key", bo.TRICKY_KEYS)
@@ -151,11 +163,34 @@ def test_boto3_us_east_1_default_presign_is_v2_and_verifies() -> None:
     url = urlsplit(client.generate_presigned_url("get_object", Params={"Bucket": "bucket", "Key": "k y"}, ExpiresIn=60))
     query = parse_qsl(url.query, keep_blank_values=True)
     assert "AWSAccessKeyId" in dict(query)
-    import time
-
     sigv2.verify_v2_presigned(
-        method="GET", raw_path=url.path, query=query, headers={"host": url.netloc}, now=time.time(), lookup_secret=lookup
+        method="GET", raw_path=url.path, query=query, headers={"host": url.netloc}, now=time.time(),
+        lookup_secret=lookup,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [("list_objects_v2", {"Bucket": "bucket", "Delimiter": "/"}), ("list_objects", {"Bucket": "bucket"})],
+)
+def test_boto3_bucket_level_v2_presign_verifies(operation: str, params: dict[str, str]) -> None:
+    """botocore signs ``/bucket/`` for bucket requests but sends ``/bucket``: both must verify."""
+    client = boto3.client(
+        "s3", endpoint_url=bo.ENDPOINT, region_name="us-east-1", aws_access_key_id=bo.ACCESS_KEY,
+        aws_secret_access_key=bo.SECRET,
+    )  # fmt: skip
+    url = urlsplit(client.generate_presigned_url(operation, Params=params, ExpiresIn=60))
+    assert url.path == "/bucket"
+    query = parse_qsl(url.query, keep_blank_values=True)
+    sigv2.verify_v2_presigned(
+        method="GET", raw_path=url.path, query=query, headers={"host": url.netloc}, now=time.time(),
+        lookup_secret=lookup,
+    )  # fmt: skip
+    with pytest.raises(SignatureDoesNotMatch):
+        sigv2.verify_v2_presigned(
+            method="GET", raw_path="/other", query=query, headers={"host": url.netloc}, now=time.time(),
+            lookup_secret=lookup,
+        )  # fmt: skip
 
 
 # --- failure rows -----------------------------------------------------------------------------------
@@ -170,7 +205,9 @@ HEADER_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "now", "error", "message"), [r[1:] for r in HEADER_ROWS], ids=[r[0] for r in HEADER_ROWS])
+@pytest.mark.parametrize(
+    ("changes", "now", "error", "message"), [r[1:] for r in HEADER_ROWS], ids=[r[0] for r in HEADER_ROWS]
+)
 def test_header_failures(changes: dict[str, str | None], now: float, error: type[SatchelError], message: str) -> None:
     wire = bo.sign_v2_header("GET", bo.object_url("bucket", "k"), date=DATE)
     headers = {**wire.headers, **changes}
@@ -194,7 +231,14 @@ QUERY_ROWS = [
     ("no-signature", "Signature", None, bo.NOW, AccessDenied, MISSING),
     ("no-expires", "Expires", None, bo.NOW, AccessDenied, MISSING),
     ("no-key", "AWSAccessKeyId", None, bo.NOW, AccessDenied, MISSING),
-    ("expires-nan", "Expires", "tomorrow", bo.NOW, AccessDenied, "Invalid date (should be seconds since epoch): tomorrow"),
+    (
+        "expires-nan",
+        "Expires",
+        "tomorrow",
+        bo.NOW,
+        AccessDenied,
+        "Invalid date (should be seconds since epoch): tomorrow",
+    ),
     ("unknown-key", "AWSAccessKeyId", "AKIANOBODY", bo.NOW + 10**6, InvalidAccessKeyId, ""),
     ("expired", None, None, bo.NOW + 61, AccessDenied, "Request has expired"),
     ("tampered-expires", "Expires", str(int(bo.NOW) + 99999), bo.NOW, SignatureDoesNotMatch, ""),
@@ -204,7 +248,9 @@ QUERY_ROWS = [
 @pytest.mark.parametrize(
     ("param", "value", "now", "error", "message"), [r[1:] for r in QUERY_ROWS], ids=[r[0] for r in QUERY_ROWS]
 )
-def test_query_failures(param: str | None, value: str | None, now: float, error: type[SatchelError], message: str) -> None:
+def test_query_failures(
+    param: str | None, value: str | None, now: float, error: type[SatchelError], message: str
+) -> None:
     wire = bo.presign_v2("GET", bo.object_url("bucket", "k"), expires=60)
     query = [(k, v) for k, v in wire.query if k != param]
     if param is not None and value is not None:
@@ -224,3 +270,24 @@ def test_no_seven_day_cap_in_v2() -> None:
         method="GET", raw_path=wire.raw_path, query=wire.query, headers=wire.headers, now=bo.NOW + 29 * 86400,
         lookup_secret=lookup,
     )  # fmt: skip
+
+
+def test_canonical_amz_headers_join_repeats_and_sort() -> None:
+    pairs = [("X-Amz-Meta-B", " 2 "), ("x-amz-meta-a", "1"), ("x-amz-meta-b", "3"), ("content-type", "x")]
+    assert sigv2.canonical_amz_headers(pairs) == "x-amz-meta-a:1\nx-amz-meta-b:2,3\n"
+
+
+@pytest.mark.parametrize("date", ["Wed, 01 May 2024 12:00:00 GMT", "Wed, 01 May 2024 12:00:00 -0000",
+                                  "Wed, 01 May 2024 14:00:00 +0200"])  # fmt: skip
+def test_date_zones(date: str) -> None:
+    wire = bo.sign_v2_header("GET", bo.object_url("bucket", "k"), date=date)
+    result = sigv2.verify_v2_header(
+        method="GET", raw_path=wire.raw_path, query=wire.query, headers=wire.headers, now=bo.NOW + 899,
+        lookup_secret=lookup,
+    )  # fmt: skip
+    assert not result.presigned
+    with pytest.raises(RequestTimeTooSkewed):
+        sigv2.verify_v2_header(
+            method="GET", raw_path=wire.raw_path, query=wire.query, headers=wire.headers, now=bo.NOW + 901,
+            lookup_secret=lookup,
+        )  # fmt: skip

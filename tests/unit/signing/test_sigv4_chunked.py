@@ -42,7 +42,10 @@ TRAILER_SIGS = (
     "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
     "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
 )
-TRAILER = b"x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n"
+TRAILER = (
+    b"x-amz-checksum-crc32c:sOO8/Q==\r\n"
+    b"x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n"
+)
 
 
 def signed_body(sigs: tuple[str, str, str], tail: bytes = b"\r\n") -> bytes:
@@ -118,12 +121,23 @@ def test_trailer_with_blank_line_before_signature_is_tolerated() -> None:
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        (signed_body(TRAILER_SIGS, TRAILER.replace(b"sig" b"nature:d81", b"signature:d80")), SignatureDoesNotMatch),
+        (signed_body(TRAILER_SIGS, TRAILER.replace(b"signature:d81", b"signature:d80")), SignatureDoesNotMatch),
         (signed_body(TRAILER_SIGS, TRAILER.replace(b"sOO8", b"sOO9")), SignatureDoesNotMatch),
         (signed_body(TRAILER_SIGS, TRAILER.split(b"x-amz-trailer-signature")[0]), IncompleteBody),
+        (signed_body(TRAILER_SIGS, TRAILER + b"more\r\n"), InvalidArgument),
         (signed_body(TRAILER_SIGS, TRAILER + b"\r\nmore"), InvalidArgument),
+        (signed_body(TRAILER_SIGS, b"no-colon-here\r\n" + TRAILER), InvalidArgument),
+        (signed_body(TRAILER_SIGS, b"x-amz-meta-pad:" + b"p" * 20000 + b"\r\n"), InvalidArgument),
     ],
-    ids=["bad-trailer-signature", "tampered-checksum", "unsigned-trailer", "data-after-signature"],
+    ids=[
+        "bad-trailer-signature",
+        "tampered-checksum",
+        "unsigned-trailer",
+        "line-after-signature",
+        "data-after-end",
+        "not-name-value",
+        "trailer-too-long",
+    ],
 )
 def test_signed_trailer_faults(body: bytes, error: type[SatchelError]) -> None:
     with pytest.raises(error):
@@ -251,3 +265,18 @@ def test_unknown_mode_and_missing_signer_are_programming_errors() -> None:
         AwsChunkedDecoder("UNSIGNED-PAYLOAD")
     with pytest.raises(ValueError, match="ChunkSigner"):
         AwsChunkedDecoder(STREAMING_SIGNED)
+
+
+def test_memoryview_and_bytearray_input_and_done_flag() -> None:
+    body = encode(b"payload", 3, signed=True)
+    decoder = doc_decoder()
+    out = bytearray()
+    for part in decoder.feed(memoryview(body)[:10]):
+        out += part
+    assert not decoder.done
+    for part in decoder.feed(bytearray(body[10:])):
+        out += part
+    assert decoder.done  # the closing CRLF arrived
+    decoder.finish()
+    assert decoder.done
+    assert out == b"payload"

@@ -22,7 +22,8 @@ from satchel.core.errors import (
     SatchelError,
     SignatureDoesNotMatch,
 )
-from satchel.signing.sigv4.parse import parse_amz_date
+from satchel.signing.sigv4 import canonical as c
+from satchel.signing.sigv4.parse import is_presigned_v4, parse_amz_date, parse_authorization_header
 from satchel.signing.sigv4.verify import verify_header_auth, verify_presigned
 from tests.unit.signing import botocore_oracle as bo
 
@@ -78,8 +79,18 @@ MISSING = (
     "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
 )
 PRESIGNED_ROWS = [
-    Row("missing-signature", query=set_param("X-Amz-Signature", None), error=AuthorizationQueryParametersError, message=MISSING),
-    Row("missing-expires", query=set_param("X-Amz-Expires", None), error=AuthorizationQueryParametersError, message=MISSING),
+    Row(
+        "missing-signature",
+        query=set_param("X-Amz-Signature", None),
+        error=AuthorizationQueryParametersError,
+        message=MISSING,
+    ),
+    Row(
+        "missing-expires",
+        query=set_param("X-Amz-Expires", None),
+        error=AuthorizationQueryParametersError,
+        message=MISSING,
+    ),
     Row("empty-date", query=set_param("X-Amz-Date", ""), error=AuthorizationQueryParametersError, message=MISSING),
     Row(
         "algorithm",
@@ -398,3 +409,54 @@ def test_parse_amz_date(text: str, valid: bool) -> None:
     assert (parse_amz_date(text) is not None) is valid
     if valid:
         assert parse_amz_date(text) == bo.NOW
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "AWS4-HMAC-SHA256 Credential=a/20240501/us-east-1/s3/aws4_request, SignedHeaders=, Signature=x",
+        "AWS4-HMAC-SHA256 Credential=a/20240501/us-east-1/s3/aws4_request, Credential=b, Signature=x",
+        "AWS4-HMAC-SHA256 Credential=a/20240501/us-east-1/s3/aws4_request, SignedHeaders, Signature=x",
+    ],
+    ids=["empty-signed-headers", "duplicate-component", "component-without-value"],
+)
+def test_malformed_authorization_headers(value: str) -> None:
+    with pytest.raises(AuthorizationHeaderMalformed):
+        parse_authorization_header(value, region="us-east-1")
+
+
+def test_is_presigned_v4() -> None:
+    assert is_presigned_v4([("X-Amz-Credential", "x")])
+    assert not is_presigned_v4([("AWSAccessKeyId", "x"), ("x-amz-meta", "y")])
+
+
+def test_header_auth_with_only_a_date_header() -> None:
+    """SigV4 allows an RFC 1123 Date header instead of x-amz-date; the string to sign uses its ISO form."""
+    headers = {
+        "host": "127.0.0.1:9000",
+        "date": "Wed, 01 May 2024 12:00:00 GMT",
+        "x-amz-content-sha256": c.UNSIGNED_PAYLOAD,
+    }
+    signed = ("date", "host", "x-amz-content-sha256")
+    creq = c.canonical_request(
+        "GET", "/bucket/k", "", c.canonical_headers(headers, signed), ";".join(signed), c.UNSIGNED_PAYLOAD
+    )
+    scope = c.credential_scope("20240501", bo.REGION, "s3")
+    signature = c.sign(
+        c.signing_key(bo.SECRET, "20240501", bo.REGION, "s3"), c.string_to_sign("20240501T120000Z", scope, creq)
+    )
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={bo.ACCESS_KEY}/{scope}, SignedHeaders={';'.join(signed)}, Signature={signature}"
+    )
+    result = verify_header_auth(
+        method="GET", raw_path="/bucket/k", query=[], headers=headers, now=bo.NOW, region=bo.REGION,
+        lookup_secret=lookup,
+    )  # fmt: skip
+    assert result.amz_date == "20240501T120000Z"
+    assert result.request_time == bo.NOW
+    assert not result.presigned
+    with pytest.raises(AccessDenied, match="valid Date"):
+        verify_header_auth(
+            method="GET", raw_path="/bucket/k", query=[], headers={**headers, "date": "not a date"}, now=bo.NOW,
+            region=bo.REGION, lookup_secret=lookup,
+        )  # fmt: skip

@@ -61,7 +61,9 @@ def test_identical_with_session_token_and_virtual_host() -> None:
 
 def test_default_port_is_not_signed() -> None:
     signed = dict(parse_qsl(urlsplit(ours("GET", "k", endpoint="https://S3.Example.com:443")).query))
-    reference = dict(parse_qsl(urlsplit(bo.presign_v4("GET", "https://S3.Example.com:443/bucket/k", expires=900).url).query))
+    reference = dict(
+        parse_qsl(urlsplit(bo.presign_v4("GET", "https://S3.Example.com:443/bucket/k", expires=900).url).query)
+    )
     assert signed["X-Amz-Signature"] == reference["X-Amz-Signature"]
 
 
@@ -102,6 +104,12 @@ def test_boto3_client_presigned_url_verifies() -> None:
 def test_expiry_range(expires: int) -> None:
     with pytest.raises(InvalidArgument):
         ours("GET", "k", expires=expires)
+
+
+@pytest.mark.parametrize("endpoint", ["ftp://s3.example.com", "s3.example.com", "https://"])
+def test_endpoint_must_be_http(endpoint: str) -> None:
+    with pytest.raises(InvalidArgument):
+        ours("GET", "k", endpoint=endpoint)
 
 
 def test_presigning_is_fast() -> None:

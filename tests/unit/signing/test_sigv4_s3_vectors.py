@@ -109,7 +109,13 @@ def test_aws_doc_header_examples(
 ) -> None:
     headers = dict(headers, authorization=f"AWS4-HMAC-SHA256 {DOC_CRED},SignedHeaders={signed},Signature={signature}")
     result = verify_header_auth(
-        method=method, raw_path=path, query=query, headers=headers, now=DOC_NOW, region="us-east-1", lookup_secret=lookup
+        method=method,
+        raw_path=path,
+        query=query,
+        headers=headers,
+        now=DOC_NOW,
+        region="us-east-1",
+        lookup_secret=lookup,
     )
     assert result.signature == signature
     assert result.scope == "20130524/us-east-1/s3/aws4_request"
@@ -171,7 +177,10 @@ def test_s3_canonical_uri_is_the_path_botocore_signs(key: str) -> None:
 def test_botocore_header_signed_requests_verify(key: str) -> None:
     body = b"hello"
     wire = bo.sign_v4_header(
-        "PUT", bo.object_url("bucket", key), headers={"x-amz-meta-note": "a  b", "Content-Type": "text/plain"}, body=body
+        "PUT",
+        bo.object_url("bucket", key),
+        headers={"x-amz-meta-note": "a  b", "Content-Type": "text/plain"},
+        body=body,
     )
     result = verify_header_auth(
         method=wire.method,
@@ -232,3 +241,15 @@ def test_s3_never_normalizes_but_generic_services_do() -> None:
     assert c.canonical_uri("/b/with%20space") == "/b/with%20space"
     assert c.canonical_uri("/b/with%20space", service="service") == "/b/with%2520space"
     assert c.canonical_uri("") == "/"
+
+
+def test_normalize_path_edges() -> None:
+    assert c.normalize_path("") == "/"
+    assert c.normalize_path("/../a/../../b/") == "/b/"
+    assert c.normalize_path("relative/./x") == "relative/x"
+
+
+def test_wire_bytes_accepts_real_unicode_text() -> None:
+    assert c.wire_bytes("/\u00e9") == b"/\xe9"  # latin-1 wire text stays byte-exact
+    assert c.wire_bytes("/\u1234") == "/\u1234".encode()  # text beyond latin-1 is UTF-8
+    assert c.canonical_uri("/\u1234") == "/%E1%88%B4"
