@@ -25,8 +25,8 @@ MAX_HEADER_BYTES = 64 * 1024
 class Request:
     """One HTTP request, parsed from the ASGI scope on first use."""
 
-    __slots__ = ("_query", "_query_dict", "body_done", "body_started", "client", "headers", "method", "path", "raw_path",
-                 "raw_query", "receive", "scope")
+    __slots__ = ("_query", "_query_dict", "body_done", "body_started", "client", "headers", "method", "path",
+                 "raw_path", "raw_query", "receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
