@@ -105,7 +105,6 @@ def key_row(key: StoredKey, user_names: Mapping[str, str]) -> Row:
         "user_id": key.user_id,
         "status": key.status.value,
         "created": timestamp(key.created),
-        "not_before": timestamp(key.not_before),
     }
 
 

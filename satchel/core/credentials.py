@@ -128,7 +128,6 @@ class CredentialCache:
             secret=unseal_secret(self._master_key, stored),
             status=stored.status,
             created=stored.created,
-            not_before=stored.not_before,
         )
         entry = (key, dataclasses.replace(principal, access_key_id=stored.access_key_id))
         self._remember(self._keys, access_key_id, entry)

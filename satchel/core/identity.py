@@ -146,7 +146,6 @@ def create_access_key(
         secret=plain,
         status=stored.status,
         created=stored.created,
-        not_before=stored.not_before,
     )
 
 

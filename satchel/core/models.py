@@ -47,8 +47,6 @@ class User:
     status: Status
     created: float
     password_hash: str | None = None
-    #: Links issued before this moment are refused (revocation "before now" scoped to the user).
-    not_before: float | None = None
 
     @property
     def active(self) -> bool:
@@ -64,7 +62,6 @@ class AccessKey:
     secret: str = field(repr=False)
     status: Status
     created: float
-    not_before: float | None = None
 
     @property
     def active(self) -> bool:
@@ -105,7 +102,6 @@ class Bucket:
     cors: tuple[CorsRule, ...] | None = None
     #: Longest lifetime (seconds) a link to this bucket may have, enforced at use time.
     max_link_lifetime: int | None = None
-    not_before: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

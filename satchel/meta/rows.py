@@ -34,11 +34,11 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _decode = json.JSONDecoder().decode
 
 ACCOUNT_COLUMNS = "id, name, created"
-USER_COLUMNS = "id, account_id, name, role, status, created, password_hash, not_before"
-KEY_COLUMNS = "access_key_id, user_id, secret_ciphertext, status, created, not_before"
+USER_COLUMNS = "id, account_id, name, role, status, created, password_hash"
+KEY_COLUMNS = "access_key_id, user_id, secret_ciphertext, status, created"
 GRANT_COLUMNS = "id, user_id, bucket, prefix, permission, created"
 BUCKET_COLUMNS = (
-    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, not_before"
+    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime"
 )
 OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
@@ -116,11 +116,11 @@ def account(row: Sequence[Any]) -> Account:
 
 
 def user(row: Sequence[Any]) -> User:
-    return User(row[0], row[1], row[2], Role(row[3]), Status(row[4]), row[5], row[6], row[7])
+    return User(row[0], row[1], row[2], Role(row[3]), Status(row[4]), row[5], row[6])
 
 
 def stored_key(row: Sequence[Any]) -> StoredKey:
-    return StoredKey(row[0], row[1], bytes(row[2]), Status(row[3]), row[4], row[5])
+    return StoredKey(row[0], row[1], bytes(row[2]), Status(row[3]), row[4])
 
 
 def grant(row: Sequence[Any]) -> Grant:
@@ -128,7 +128,7 @@ def grant(row: Sequence[Any]) -> Grant:
 
 
 def bucket(row: Sequence[Any]) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6], row[7])
+    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6])
 
 
 def bucket_params(b: Bucket) -> tuple[Any, ...]:
@@ -140,7 +140,6 @@ def bucket_params(b: Bucket) -> tuple[Any, ...]:
         int(b.public_read),
         dump_cors(b.cors),
         b.max_link_lifetime,
-        b.not_before,
     )
 
 

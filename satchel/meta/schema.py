@@ -38,8 +38,7 @@ CREATE TABLE users (
     role TEXT NOT NULL,
     status TEXT NOT NULL,
     created DOUBLE PRECISION NOT NULL,
-    password_hash TEXT,
-    not_before DOUBLE PRECISION
+    password_hash TEXT
 );
 CREATE INDEX users_by_account ON users (account_id, name);
 
@@ -48,8 +47,7 @@ CREATE TABLE access_keys (
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     secret_ciphertext {bytes} NOT NULL,
     status TEXT NOT NULL,
-    created DOUBLE PRECISION NOT NULL,
-    not_before DOUBLE PRECISION
+    created DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX access_keys_by_user ON access_keys (user_id);
 
@@ -60,8 +58,7 @@ CREATE TABLE buckets (
     created DOUBLE PRECISION NOT NULL,
     public_read INTEGER NOT NULL DEFAULT 0,
     cors TEXT,
-    max_link_lifetime BIGINT,
-    not_before DOUBLE PRECISION
+    max_link_lifetime BIGINT
 );
 CREATE INDEX buckets_by_account ON buckets (account_id, name);
 CREATE INDEX buckets_by_owner ON buckets (owner_user_id);

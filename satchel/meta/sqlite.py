@@ -99,7 +99,7 @@ class SqliteStore(SqliteObjects, Store):
             c.execute(
                 _INSERT_USER,
                 (user.id, user.account_id, user.name, user.role.value, user.status.value, user.created,
-                 user.password_hash, user.not_before),
+                 user.password_hash),
             )
             c.execute(_BUMP)
         return user
@@ -127,7 +127,6 @@ class SqliteStore(SqliteObjects, Store):
         status: Status | _Unset = UNSET,
         role: Role | _Unset = UNSET,
         password_hash: str | _Unset | None = UNSET,
-        not_before: float | _Unset | None = UNSET,
     ) -> User:
         changes: dict[str, Any] = {}
         if not isinstance(status, _Unset):
@@ -136,8 +135,6 @@ class SqliteStore(SqliteObjects, Store):
             changes["role"] = Role(role).value
         if not isinstance(password_hash, _Unset):
             changes["password_hash"] = password_hash
-        if not isinstance(not_before, _Unset):
-            changes["not_before"] = not_before
         with self._db.transaction() as c:
             self._update(c, "users", "id", user_id, changes, NotFound(f"No user with id {user_id!r}."))
             row = c.execute(_USERS + " WHERE id = ?", (user_id,)).fetchone()
@@ -179,8 +176,7 @@ class SqliteStore(SqliteObjects, Store):
                 raise Conflict("That access key id is taken.")
             c.execute(
                 _INSERT_KEY,
-                (key.access_key_id, key.user_id, key.secret_ciphertext, key.status.value, key.created,
-                 key.not_before),
+                (key.access_key_id, key.user_id, key.secret_ciphertext, key.status.value, key.created),
             )
             c.execute(_BUMP)
         return key
@@ -205,13 +201,10 @@ class SqliteStore(SqliteObjects, Store):
         access_key_id: str,
         *,
         status: Status | _Unset = UNSET,
-        not_before: float | _Unset | None = UNSET,
     ) -> StoredKey:
         changes: dict[str, Any] = {}
         if not isinstance(status, _Unset):
             changes["status"] = Status(status).value
-        if not isinstance(not_before, _Unset):
-            changes["not_before"] = not_before
         with self._db.transaction() as c:
             self._update(c, "access_keys", "access_key_id", access_key_id, changes,
                          NotFound("No such access key."))
@@ -297,7 +290,6 @@ class SqliteStore(SqliteObjects, Store):
         public_read: bool | _Unset = UNSET,
         cors: tuple[CorsRule, ...] | _Unset | None = UNSET,
         max_link_lifetime: int | _Unset | None = UNSET,
-        not_before: float | _Unset | None = UNSET,
     ) -> Bucket:
         changes: dict[str, Any] = {}
         if not isinstance(public_read, _Unset):
@@ -306,8 +298,6 @@ class SqliteStore(SqliteObjects, Store):
             changes["cors"] = rows.dump_cors(cors)
         if not isinstance(max_link_lifetime, _Unset):
             changes["max_link_lifetime"] = max_link_lifetime
-        if not isinstance(not_before, _Unset):
-            changes["not_before"] = not_before
         with self._db.transaction() as c:
             self._update(c, "buckets", "name", name, changes, NoSuchBucket(BucketName=name))
             row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()

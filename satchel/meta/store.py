@@ -46,7 +46,6 @@ class StoredKey:
     secret_ciphertext: bytes
     status: Status
     created: float
-    not_before: float | None = None
 
 
 class _Unset:
@@ -112,7 +111,6 @@ class Store(abc.ABC):
         status: Status | _Unset = UNSET,
         role: Role | _Unset = UNSET,
         password_hash: str | None | _Unset = UNSET,
-        not_before: float | None | _Unset = UNSET,
     ) -> User:
         """Raises ``NotFound``."""
 
@@ -137,7 +135,6 @@ class Store(abc.ABC):
         access_key_id: str,
         *,
         status: Status | _Unset = UNSET,
-        not_before: float | None | _Unset = UNSET,
     ) -> StoredKey:
         """Raises ``NotFound``."""
 
@@ -177,7 +174,6 @@ class Store(abc.ABC):
         public_read: bool | _Unset = UNSET,
         cors: tuple[CorsRule, ...] | None | _Unset = UNSET,
         max_link_lifetime: int | None | _Unset = UNSET,
-        not_before: float | None | _Unset = UNSET,
     ) -> Bucket:
         """Raises ``NoSuchBucket``."""
 

@@ -97,7 +97,7 @@ def streaming_put(server: Any, bucket: str, key: str, data: bytes,
         framed = tamper(framed)
     body = encode_signed(framed)
     assert len(body) == int(headers["content-length"])
-    return requests.put(url, data=body, headers=headers, timeout=60)
+    return requests.put(url, data=body, headers=headers, timeout=20)
 
 
 def test_streaming_signed_upload(s3: Any, bucket: str, satchel_server: Any) -> None:
@@ -157,7 +157,7 @@ def trailer_put(server: Any, bucket: str, key: str, data: bytes, checksum: str) 
     headers, _ = _signer(server).sign("PUT", url, headers, STREAMING_UNSIGNED_TRAILER, dt.datetime.now(dt.UTC))
     # A generator body makes requests send HTTP Transfer-Encoding: chunked, as SDKs do for streams.
     body = unsigned_trailer_body(split(data, CHUNK), "x-amz-checksum-crc32", checksum)
-    return requests.put(url, data=body, headers=headers, timeout=60)
+    return requests.put(url, data=body, headers=headers, timeout=20)
 
 
 def test_unsigned_payload_with_crc32_trailer(s3: Any, bucket: str, satchel_server: Any) -> None:

@@ -48,13 +48,11 @@ def test_users(store: SqliteStore) -> None:
 def test_update_user_changes_only_given_fields(store: SqliteStore) -> None:
     acme = store.create_account("acme")
     bob = store.create_user(acme.id, "bob", Role.MEMBER, password_hash="h1")
-    changed = store.update_user(bob.id, status=Status.DISABLED, not_before=99.5)
-    assert changed.status is Status.DISABLED and changed.not_before == 99.5
+    changed = store.update_user(bob.id, status=Status.DISABLED)
+    assert changed.status is Status.DISABLED
     assert changed.role is Role.MEMBER and changed.password_hash == "h1"
     changed = store.update_user(bob.id, role=Role.ADMIN, password_hash=None)
-    assert changed.role is Role.ADMIN and changed.password_hash is None and changed.not_before == 99.5
-    changed = store.update_user(bob.id, not_before=None)
-    assert changed.not_before is None
+    assert changed.role is Role.ADMIN and changed.password_hash is None
     assert store.get_user(bob.id) == changed
     assert store.update_user(bob.id) == changed
     with pytest.raises(NotFound):
@@ -97,10 +95,9 @@ def test_access_keys(world: World, store: SqliteStore) -> None:
         store.create_access_key(other.id, "AKIA1", b"y")
     with pytest.raises(NotFound):
         store.create_access_key("nope", "AKIA3", b"y")
-    updated = store.update_access_key("AKIA1", status=Status.DISABLED, not_before=5.0)
-    assert (updated.status, updated.not_before) == (Status.DISABLED, 5.0)
+    updated = store.update_access_key("AKIA1", status=Status.DISABLED)
+    assert updated.status is Status.DISABLED
     assert updated.secret_ciphertext == key.secret_ciphertext
-    assert store.update_access_key("AKIA1", not_before=None).not_before is None
     with pytest.raises(NotFound):
         store.update_access_key("AKIA9", status=Status.ACTIVE)
     store.delete_access_key("AKIA1")
@@ -153,12 +150,12 @@ def test_buckets(world: World, store: SqliteStore) -> None:
 
 def test_update_bucket_settings(world: World, store: SqliteStore) -> None:
     rules = (CorsRule(("https://example.com",), ("GET", "HEAD"), ("*",), ("ETag",), 600, "main"),)
-    b = store.update_bucket("photos", public_read=True, cors=rules, max_link_lifetime=3600, not_before=7.0)
-    assert (b.public_read, b.cors, b.max_link_lifetime, b.not_before) == (True, rules, 3600, 7.0)
+    b = store.update_bucket("photos", public_read=True, cors=rules, max_link_lifetime=3600)
+    assert (b.public_read, b.cors, b.max_link_lifetime) == (True, rules, 3600)
     assert store.get_bucket("photos") == b
     b = store.update_bucket("photos", cors=None)
     assert b.cors is None and b.public_read is True and b.max_link_lifetime == 3600
-    b = store.update_bucket("photos", public_read=False, max_link_lifetime=None, not_before=None)
+    b = store.update_bucket("photos", public_read=False, max_link_lifetime=None)
     assert b == world.bucket
     with pytest.raises(NoSuchBucket):
         store.update_bucket("nope", public_read=True)
