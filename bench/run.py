@@ -1,6 +1,6 @@
 """Benchmark Satchel against nginx, moto and any extra S3 endpoint, in one run on loopback.
 
-    make bench                 # full run (about 15-25 minutes)
+    make bench                 # full run (about 10 minutes)
     make bench ARGS=--quick    # smoke run (a few minutes)
     .venv/bin/python bench/run.py --servers satchel,nginx --workloads get1k,get1g
 
@@ -16,6 +16,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -198,6 +199,20 @@ def _empty_external(server: External) -> None:
             client.delete_bucket(Bucket=bucket)
 
 
+def _commit() -> str:
+    """The commit measured (read only), plus a mark when the tree has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "satchel"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if head.returncode != 0:
+        return "none (no commit yet)"
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -206,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tools = deps.ensure_all()
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     tmp = Path(tempfile.mkdtemp(prefix="satchel-bench-"))
     run = Run(args, QUICK if args.quick else FULL, tools, tmp)
     began = time.monotonic()
@@ -220,9 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     run.results.details["interrupted"] = interrupted
     run.results.details["wall_seconds"] = time.monotonic() - began
+    run.results.details["commit"] = _commit()
     mode = "quick" if args.quick else "full"
-    print(f"\n## Results ({mode} run, {run.cores} cores, {time.monotonic() - began:.0f} s"
-          + (", INTERRUPTED" if interrupted else "") + ")\n")
+    print(f"\n## Results ({mode} run, {time.strftime('%Y-%m-%d %H:%M')}, commit {run.results.details['commit']}, "
+          f"{run.cores} cores, {time.monotonic() - began:.0f} s" + (", INTERRUPTED" if interrupted else "") + ")\n")
     print(table(run.results))
     path = save(run.results, RESULTS_DIR)
     print(f"\nbench: results written to {path.relative_to(ROOT)}")

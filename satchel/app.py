@@ -33,7 +33,7 @@ class SatchelApp:
         self.settings = settings
         self.node: Node | None = None
         self.s3: S3Frontend | None = None
-        self._gc_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> Node:
         """Open stores; idempotent so tests can build the app without a lifespan."""
@@ -88,18 +88,20 @@ class SatchelApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.start()
-                    self._gc_task = asyncio.create_task(self._gc_loop())
+                    node = self.start()
+                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run())]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self._gc_task is not None:
-                    self._gc_task.cancel()
+                for task in self._tasks:
+                    task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await self._gc_task
+                        await task
+                if self.node is not None:
+                    await self.node.audit.flush()
                 self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -25,8 +25,8 @@ MAX_HEADER_BYTES = 64 * 1024
 class Request:
     """One HTTP request, parsed from the ASGI scope on first use."""
 
-    __slots__ = ("_query", "_query_dict", "body_done", "body_started", "client", "headers", "method", "path",
-                 "raw_path", "raw_query", "receive", "scope")
+    __slots__ = ("_query", "_query_dict", "body_done", "body_started", "bytes_received", "client", "headers",
+                 "method", "path", "raw_path", "raw_query", "receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
@@ -51,6 +51,7 @@ class Request:
         #: True once the body was asked for: with ``Expect: 100-continue`` that is when the server
         #: tells the client to send it, so an early refusal must not ask.
         self.body_started = False
+        self.bytes_received = 0
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -83,6 +84,7 @@ class Request:
                 # another receive() after the final message would wait forever.
                 self.body_done = True
             if chunk:
+                self.bytes_received += len(chunk)
                 yield chunk
             if not more:
                 return
@@ -122,7 +124,8 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | AsyncIterator[bytes] = b""
 
-    async def send(self, send: Send, *, head: bool = False) -> None:
+    async def send(self, send: Send, *, head: bool = False) -> int:
+        """Send the response; returns the number of body bytes sent."""
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
         body = self.body
         if isinstance(body, bytes) and not any(k == b"content-length" for k, _ in raw_headers):
@@ -132,16 +135,19 @@ class Response:
             if not isinstance(body, bytes):
                 await _close(body)
             await send({"type": "http.response.body", "body": b""})
-            return
+            return 0
         if isinstance(body, bytes):
             await send({"type": "http.response.body", "body": body})
-            return
+            return len(body)
+        sent = 0
         try:
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                sent += len(chunk)
         finally:
             await _close(body)
         await send({"type": "http.response.body", "body": b""})
+        return sent
 
 
 async def _close(body: AsyncIterator[bytes]) -> None:

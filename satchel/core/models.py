@@ -195,3 +195,121 @@ class Principal:
 
 
 ANONYMOUS = Principal(user=None)
+
+
+class LinkKind(enum.StrEnum):
+    """Every way a link can be made; each ends in the same authorize() call and audit event."""
+
+    S3V4 = "s3v4"
+    S3V2 = "s3v2"
+    POST = "post"
+    TEMPURL = "tempurl"
+    PAR = "par"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link Satchel minted and keeps in its registry (revocable one by one, use-counted).
+
+    ``key`` is set for object links. Offline-signed URLs are not in the registry; they are still
+    checked (signature, expiry, signer's rights, revocations) and audited.
+    """
+
+    id: str
+    kind: LinkKind
+    user_id: str
+    access_key_id: str | None
+    bucket: str
+    key: str | None
+    method: str
+    created: float
+    expires: float
+    max_uses: int | None = None
+    uses: int = 0
+    last_used: float | None = None
+    revoked: float | None = None
+    #: ``view`` (inline) or ``download`` (attachment); None when the link sets no disposition.
+    mode: str | None = None
+    filename: str | None = None
+
+    def usable(self, now: float) -> bool:
+        return (
+            self.revoked is None
+            and now <= self.expires
+            and (self.max_uses is None or self.uses < self.max_uses)
+        )
+
+
+class RevocationScope(enum.StrEnum):
+    OBJECT = "object"
+    PREFIX = "prefix"
+    BUCKET = "bucket"
+    ACCESS_KEY = "access-key"
+    USER = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """Every link in ``scope`` issued before ``before`` is refused from now on.
+
+    ``target`` names the scope's subject: the key (object), the prefix, the bucket name, the access key
+    id or the user id; ``bucket`` is set for object and prefix scopes.
+    """
+
+    id: str
+    scope: RevocationScope
+    target: str
+    bucket: str | None
+    before: float
+    created: float
+    created_by: str | None = None
+
+    def covers(self, *, bucket: str | None, key: str | None, access_key_id: str | None, user_id: str | None) -> bool:
+        if self.scope is RevocationScope.USER:
+            return user_id == self.target
+        if self.scope is RevocationScope.ACCESS_KEY:
+            return access_key_id == self.target
+        if self.scope is RevocationScope.BUCKET:
+            return bucket == self.target
+        if bucket != self.bucket or key is None:
+            return False
+        if self.scope is RevocationScope.OBJECT:
+            return key == self.target
+        return key.startswith(self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One link minted, used (allowed or refused), or revoked."""
+
+    time: float
+    action: str
+    outcome: str
+    kind: str | None = None
+    link_id: str | None = None
+    user_id: str | None = None
+    access_key_id: str | None = None
+    bucket: str | None = None
+    key: str | None = None
+    method: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+    status: int | None = None
+    bytes: int | None = None
+    reason: str | None = None
+    request_id: str | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    since: float | None = None
+    until: float | None = None
+    bucket: str | None = None
+    key_prefix: str | None = None
+    user_id: str | None = None
+    kind: str | None = None
+    outcome: str | None = None
+    action: str | None = None
+    link_id: str | None = None
+    limit: int = 1000

@@ -16,7 +16,9 @@ from typing import TypeVar
 from satchel.blobs.base import BlobStore
 from satchel.clock import Clock, SystemClock
 from satchel.config import Settings
+from satchel.core.audit import AuditLog
 from satchel.core.credentials import CredentialCache
+from satchel.core.links import RevocationList
 from satchel.meta.store import Store
 
 T = TypeVar("T")
@@ -40,6 +42,10 @@ class Node:
         """Run a blocking metadata write off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+
+    def __post_init__(self) -> None:
+        self.revocations = RevocationList(self.store)
+        self.audit = AuditLog(self.store, self.write)
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -121,8 +121,64 @@ CREATE TABLE blobs (
 CREATE INDEX blobs_by_state ON blobs (state, updated);
 """
 
+#: Sharing: the registry of minted links, revocations "before a moment", and the audit trail.
+_V2 = """
+CREATE TABLE links (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    access_key_id TEXT,
+    bucket TEXT NOT NULL,
+    key TEXT {key_collation},
+    method TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL,
+    max_uses INTEGER,
+    uses BIGINT NOT NULL DEFAULT 0,
+    last_used DOUBLE PRECISION,
+    revoked DOUBLE PRECISION,
+    mode TEXT,
+    filename TEXT
+);
+CREATE INDEX links_by_user ON links (user_id, created);
+CREATE INDEX links_by_bucket ON links (bucket, key, created);
+
+CREATE TABLE revocations (
+    id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    target TEXT NOT NULL,
+    bucket TEXT,
+    before DOUBLE PRECISION NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    created_by TEXT
+);
+
+CREATE TABLE audit_events (
+    id TEXT PRIMARY KEY,
+    time DOUBLE PRECISION NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    kind TEXT,
+    link_id TEXT,
+    user_id TEXT,
+    access_key_id TEXT,
+    bucket TEXT,
+    key TEXT,
+    method TEXT,
+    client_ip TEXT,
+    user_agent TEXT,
+    status INTEGER,
+    bytes BIGINT,
+    reason TEXT,
+    request_id TEXT
+);
+CREATE INDEX audit_by_time ON audit_events (time, id);
+CREATE INDEX audit_by_bucket ON audit_events (bucket, time);
+CREATE INDEX audit_by_link ON audit_events (link_id, time);
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 #: Per-dialect spellings of the placeholders above.
 DIALECTS: dict[str, dict[str, str]] = {

@@ -21,6 +21,7 @@ from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Ro
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
+from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
 # Statement heads, built once. Only the column lists of ``meta/rows.py`` (code constants, never input)
@@ -41,7 +42,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 _BUMP = "UPDATE generation SET value = value + 1 WHERE id = 1"
 
 
-class SqliteStore(SqliteObjects, Store):
+class SqliteStore(SqliteObjects, SqliteSharing, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(

@@ -19,17 +19,21 @@ Rules every implementation keeps:
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from satchel.core.models import (
     Account,
+    AuditEvent,
+    AuditQuery,
     Bucket,
     CorsRule,
     Grant,
+    Link,
     ObjectRecord,
     Part,
     Permission,
+    Revocation,
     Role,
     Status,
     Upload,
@@ -257,3 +261,53 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def known_blobs(self, blob_ids: Sequence[str]) -> set[str]:
         """Which of these ids have a row (live or dead): files with none are crash orphans."""
+
+    # --- sharing: link registry, revocations, audit ------------------------------------------------
+    @abc.abstractmethod
+    def create_links(self, links: Sequence[Link]) -> None:
+        """Registers minted links, all in one transaction."""
+
+    @abc.abstractmethod
+    def get_link(self, link_id: str) -> Link | None: ...
+
+    @abc.abstractmethod
+    def list_links(
+        self,
+        *,
+        user_ids: Sequence[str] | None = None,
+        bucket: str | None = None,
+        key_prefix: str | None = None,
+        active_at: float | None = None,
+        limit: int = 1000,
+    ) -> list[Link]:
+        """Newest first. ``user_ids`` limits to links signed by those users; ``active_at`` to links
+        still usable at that moment (not revoked, not expired, uses left)."""
+
+    @abc.abstractmethod
+    def revoke_link(self, link_id: str, at: float) -> Link:
+        """Marks the link revoked (idempotent: the first revocation time stays). Raises ``NotFound``."""
+
+    @abc.abstractmethod
+    def consume_link(self, link_id: str, now: float) -> Link | None:
+        """Counts one use, atomically, only while the link is usable; returns it after the count, or
+        None when it was revoked, expired or had no uses left (one-time links stay exact under
+        concurrency and across processes)."""
+
+    @abc.abstractmethod
+    def count_link_uses(self, uses: Mapping[str, tuple[int, float]]) -> None:
+        """Adds batched use counts (link id → (uses, last used)) for links without a use limit."""
+
+    @abc.abstractmethod
+    def add_revocation(self, revocation: Revocation) -> Revocation:
+        """Bumps the generation: every node reloads its revocation list."""
+
+    @abc.abstractmethod
+    def list_revocations(self) -> list[Revocation]: ...
+
+    @abc.abstractmethod
+    def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        """Appends events (ids are assigned here when empty)."""
+
+    @abc.abstractmethod
+    def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
+        """Oldest first within the filters, at most ``query.limit`` events."""

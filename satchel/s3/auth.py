@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass
 
 from satchel.asgi import Request
-from satchel.core.errors import AccessDenied, InvalidArgument
+from satchel.core.errors import InvalidArgument
 from satchel.core.models import ANONYMOUS, Principal
 from satchel.core.node import Node
 from satchel.s3.endpoints import Endpoint
@@ -129,7 +129,6 @@ class Authenticator:
             region=self.node.settings.region,
             lookup_secret=lookup,  # type: ignore[arg-type]
         )
-        self._check_lifetime(result.request_time, result.expires_at)
         return AuthResult(found["principal"], AuthMethod.QUERY_V4, result.payload_hash, None,
                           result.request_time, result.expires_at)
 
@@ -157,12 +156,4 @@ class Authenticator:
             lookup_secret=lookup,  # type: ignore[arg-type]
             bucket_from_host=endpoint.bucket if endpoint.virtual_host else None,
         )
-        assert result.expires_at is not None  # set for every presigned result
-        # SigV2 URLs carry no issue time: only the server-wide ceiling counted from now applies.
-        if result.expires_at - self.node.clock.now() > self.node.settings.max_link_lifetime:
-            raise AccessDenied("The link's lifetime exceeds the maximum this server allows.")
         return AuthResult(found["principal"], AuthMethod.QUERY_V2, None, None, None, result.expires_at)
-
-    def _check_lifetime(self, issued_at: float, expires_at: float | None) -> None:
-        if expires_at is not None and expires_at - issued_at > self.node.settings.max_link_lifetime:
-            raise AccessDenied("The link's lifetime exceeds the maximum this server allows.")

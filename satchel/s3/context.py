@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from satchel.asgi import Request
+from satchel.core.models import Principal
 from satchel.s3.auth import AuthResult
 from satchel.s3.endpoints import Endpoint
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class S3Context:
     request: Request
     endpoint: Endpoint
     auth: AuthResult
     request_id: str
+    #: Set by handlers that authenticate inside the body (POST policy uploads), for the audit trail.
+    signer: Principal | None = None
+    object_key: str | None = None
 
     @property
     def bucket(self) -> str:

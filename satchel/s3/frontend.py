@@ -12,13 +12,14 @@ import logging
 import os
 
 from satchel.asgi import Receive, Request, Response, Scope, Send
-from satchel.core.errors import InvalidArgument, InvalidBucketName, MethodNotAllowed, NotModified, SatchelError
+from satchel.core.errors import InvalidArgument, InvalidBucketName, NotModified, SatchelError
+from satchel.core.models import LinkKind
 from satchel.core.node import Node
-from satchel.s3 import cors
+from satchel.s3 import cors, linkuse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
-from satchel.s3.endpoints import Op
-from satchel.s3.errors import render_error
+from satchel.s3.endpoints import Endpoint, Op
+from satchel.s3.errors import error_code, render_error
 from satchel.s3.handlers import HANDLERS
 from satchel.s3.router import route, valid_bucket_name
 
@@ -44,16 +45,15 @@ class S3Frontend:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = f"{_PREFIX}{next(_COUNTER):012X}"
         request = Request(scope, receive)
-        head = request.method == "HEAD"
-        resource = request.raw_path
-        origin_bucket: str | None = None
+        endpoint: Endpoint | None = None
+        ctx: S3Context | None = None
+        failure: SatchelError | None = None
         try:
             try:
                 endpoint = route(request.method, request.path, request.query_dict, request.headers,
                                  domain=self.node.settings.domain)
             except UnicodeDecodeError:
                 raise InvalidArgument("Invalid URI: the path is not valid UTF-8.") from None
-            origin_bucket = endpoint.bucket
             if endpoint.bucket is not None and endpoint.op not in _NAME_CHECKED_BY_HANDLER \
                     and not valid_bucket_name(endpoint.bucket):
                 raise InvalidBucketName(BucketName=endpoint.bucket)
@@ -62,23 +62,49 @@ class S3Frontend:
             else:
                 auth = await self.auth.authenticate(request, endpoint)
                 ctx = S3Context(request=request, endpoint=endpoint, auth=auth, request_id=request_id)
-                handler = HANDLERS.get(endpoint.op)
-                if handler is None:
-                    raise MethodNotAllowed(Method=request.method, ResourceType="OBJECT" if endpoint.key else "BUCKET")
-                response = await handler(self.node, ctx)
+                if auth.presigned:
+                    await linkuse.admit(self.node, request, endpoint, auth)
+                response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:
             response = Response(304)
         except SatchelError as exc:
-            status, body = render_error(exc, resource=resource, request_id=request_id)
-            response = Response(status, [("Content-Type", "application/xml")], body)
-        except Exception:
-            log.exception("internal error serving %s %s (request %s)", request.method, resource, request_id)
-            status, body = render_error(Exception(), resource=resource, request_id=request_id)
-            response = Response(status, [("Content-Type", "application/xml")], body)
+            failure = exc
+            response = self._error(exc, request, request_id)
+        except Exception as exc:
+            log.exception("internal error serving %s %s (request %s)", request.method, request.raw_path, request_id)
+            response = self._error(exc, request, request_id)
         response.headers.append(("x-amz-request-id", request_id))
         if not request.body_done and not await request.discard_body(_DRAIN_LIMIT):
             # A refused upload still on the wire: closing is cheaper than reading gigabytes.
             response.headers.append(("Connection", "close"))
-        if origin_bucket and "origin" in request.headers and request.method != "OPTIONS":
-            response.headers.extend(cors.response_headers(self.node, origin_bucket, request))
-        await response.send(send, head=head)
+        if endpoint is not None and endpoint.bucket and "origin" in request.headers and request.method != "OPTIONS":
+            response.headers.extend(cors.response_headers(self.node, endpoint.bucket, request))
+        sent = await response.send(send, head=request.method == "HEAD")
+        kind = linkuse.link_kind(request, endpoint)
+        if kind is not None:
+            self._audit(kind, request, endpoint, ctx, response.status, sent, failure, request_id)
+
+    @staticmethod
+    def _error(exc: Exception, request: Request, request_id: str) -> Response:
+        status, body = render_error(exc, resource=request.raw_path, request_id=request_id)
+        return Response(status, [("Content-Type", "application/xml")], body)
+
+    def _audit(self, kind: LinkKind, request: Request, endpoint: Endpoint | None, ctx: S3Context | None,
+               status: int, sent: int, failure: SatchelError | None, request_id: str) -> None:
+        principal = ctx.auth.principal if ctx is not None else None
+        if ctx is not None and ctx.signer is not None:
+            principal = ctx.signer  # POST uploads: the policy's signer, known only to the handler
+        user = principal.user if principal is not None else None
+        self.node.audit.record(linkuse.use_event(
+            request,
+            kind=kind,
+            bucket=endpoint.bucket if endpoint else None,
+            key=ctx.object_key if ctx is not None and ctx.object_key else (endpoint.key if endpoint else None),
+            user_id=user.id if user else None,
+            access_key_id=(principal.access_key_id if principal else None) or linkuse.claimed_signer(request),
+            status=status,
+            transferred=sent if request.method in ("GET", "HEAD") else request.bytes_received,
+            reason=f"{error_code(failure)}: {failure.message}" if failure is not None else None,
+            request_id=request_id,
+            now=self.node.clock.now(),
+        ))

@@ -180,10 +180,9 @@ def test_wrong_trailer_checksum_is_bad_digest(s3: Any, bucket: str, satchel_serv
 
 
 def _curl(*args: str) -> subprocess.CompletedProcess[str]:
-    # curl 7.88's --aws-sigv4 does not add x-amz-content-sha256, which S3 requires with header auth
-    # (AWS answers 400 InvalidRequest without it); later curls send UNSIGNED-PAYLOAD themselves.
-    cmd = ["curl", "-sS", "-v", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    # Callers pass -H "x-amz-content-sha256: UNSIGNED-PAYLOAD": curl 7.88's --aws-sigv4 does not add that
+    # header, which S3 requires with header auth (AWS answers 400 without it); later curls send it.
+    return subprocess.run(["curl", "-sS", "-v", *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_curl_expect_100_continue(s3: Any, bucket: str, satchel_server: Any,

@@ -131,6 +131,7 @@ def test_kill9_during_concurrent_overwrites(server: SatchelProcess) -> None:
 
     in_flight_at_kill = sum(1 for w in log if not w.acknowledged and w.start < killed_at)
     acked = [w for w in log if w.acknowledged]
+    print(f"writes={len(log)} acknowledged={len(acked)} in_flight_at_kill={in_flight_at_kill}")
     assert len(acked) >= 10, f"too few acknowledged writes to test anything ({len(acked)})"
     assert in_flight_at_kill >= 1, "the kill hit no write in flight"
 

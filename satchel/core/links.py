@@ -1,0 +1,375 @@
+"""One model behind every kind of link: minting, admission at use time, revocation.
+
+Whatever made a link — an SDK signing offline, Satchel's own link API, a POST policy, later Swift
+TempURLs and pre-authenticated requests — using it goes through :func:`admit` (after the signature
+and expiry checks of its protocol) and then through ``authorize()`` with the *signer* as principal.
+:func:`admit` adds what no S3 peer has:
+
+- **Registry** of links Satchel minted. A minted S3 link is a standard presigned URL plus the query
+  parameter ``x-amz-satchel-link-id``; the signature covers it (SigV4 signs every query parameter,
+  SigV2 signs ``x-amz-*`` query parameters as headers), so it can be neither stripped nor changed.
+  Registry links can be revoked one by one, limited to N uses (one-time links) and are use-counted.
+- **Revocation "before a moment"** scoped to an object, a prefix, a bucket, an access key or a user:
+  every link *issued* before that moment is refused afterwards. The issue time of a SigV4 URL is its
+  ``X-Amz-Date``, of a POST policy its ``x-amz-date``, of a minted link its registry time. SigV2 URLs
+  and Swift TempURLs carry no issue time: they are revoked by rotating (disabling or deleting) the key
+  that signed them.
+- **Lifetime ceilings**: a server-wide maximum and a per-bucket one, enforced when the link is used,
+  so tightening a bucket's ceiling also shortens links already handed out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from satchel.core.access import Action, Resource, authorize
+from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound, SatchelError
+from satchel.core.models import (
+    AccessKey,
+    AuditEvent,
+    Bucket,
+    Link,
+    LinkKind,
+    Principal,
+    Revocation,
+    RevocationScope,
+    Role,
+)
+from satchel.meta.store import Store
+
+if TYPE_CHECKING:
+    from satchel.core.node import Node
+
+#: The registry id of a minted link, inside the signed query string.
+LINK_ID_PARAM = "x-amz-satchel-link-id"
+#: SigV4's own ceiling; longer-lived sharing needs TempURLs or pre-authenticated requests.
+MAX_SIGV4_LIFETIME = 604800
+MAX_LINKS_PER_REQUEST = 1000
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+class RevocationList:
+    """All revocations, cached per worker and reloaded when the store generation moves."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._generation: int | None = None
+        self._items: list[Revocation] = []
+
+    def current(self) -> list[Revocation]:
+        generation = self._store.generation()
+        if generation != self._generation:
+            self._items = self._store.list_revocations()
+            self._generation = generation
+        return self._items
+
+    def revoked(
+        self, *, issued_at: float, bucket: str | None, key: str | None, access_key_id: str | None, user_id: str | None
+    ) -> Revocation | None:
+        for revocation in self.current():
+            if issued_at < revocation.before and revocation.covers(
+                bucket=bucket, key=key, access_key_id=access_key_id, user_id=user_id
+            ):
+                return revocation
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUse:
+    """What a front-end knows about a request that arrived through a link."""
+
+    kind: LinkKind
+    principal: Principal
+    bucket: str | None
+    key: str | None
+    method: str
+    issued_at: float | None
+    expires_at: float | None
+    link_id: str | None = None
+
+
+def check_lifetime(use: LinkUse, bucket: Bucket | None, server_max: int, now: float) -> None:
+    """Both ceilings, measured from the issue time, or from now when the link has none (SigV2)."""
+    if use.expires_at is None:
+        return
+    lifetime = use.expires_at - (use.issued_at if use.issued_at is not None else now)
+    if lifetime > server_max:
+        raise AccessDenied(f"The link's lifetime exceeds the maximum of {server_max} seconds this server allows.")
+    if bucket is not None and bucket.max_link_lifetime is not None and lifetime > bucket.max_link_lifetime:
+        raise AccessDenied(
+            f"The link's lifetime exceeds the maximum of {bucket.max_link_lifetime} seconds set on this bucket."
+        )
+
+
+def check_registry(store: Store, use: LinkUse, now: float) -> Link | None:
+    """The registry entry of a minted link, validated against the request; None for other links."""
+    if use.link_id is None:
+        return None
+    link = store.get_link(use.link_id)
+    principal = use.principal
+    if (
+        link is None
+        or link.access_key_id != principal.access_key_id
+        or link.bucket != use.bucket
+        or link.key != use.key
+        or not _method_allowed(link.method, use.method)
+    ):
+        raise AccessDenied("The link is not valid for this request.")
+    if link.revoked is not None:
+        raise AccessDenied("The link has been revoked.")
+    if link.max_uses is not None and link.uses >= link.max_uses:
+        raise AccessDenied("The link has no uses left.")
+    if now > link.expires:
+        raise AccessDenied("Request has expired")
+    return link
+
+
+def _method_allowed(signed: str, used: str) -> bool:
+    return signed == used or (signed == "GET" and used == "HEAD")
+
+
+def admit(store: Store, revocations: RevocationList, use: LinkUse, *, server_max: int, now: float) -> Link | None:
+    """Refuse (AccessDenied, with the reason as message) a link that is revoked, over a lifetime
+    ceiling or unknown to the registry. The signer's rights are checked by the operation itself."""
+    bucket = store.get_bucket(use.bucket) if use.bucket else None
+    check_lifetime(use, bucket, server_max, now)
+    link = check_registry(store, use, now)
+    issued_at = link.created if link is not None else use.issued_at
+    if issued_at is not None:
+        user = use.principal.user
+        revocation = revocations.revoked(
+            issued_at=issued_at,
+            bucket=use.bucket,
+            key=use.key,
+            access_key_id=use.principal.access_key_id,
+            user_id=user.id if user else None,
+        )
+        if revocation is not None:
+            raise AccessDenied(f"The link was revoked ({revocation.scope.value} revocation {revocation.id}).")
+    return link
+
+
+async def use_link(node: Node, use: LinkUse) -> Link | None:
+    """:func:`admit`, then count the use: exactly (one transaction) for links with a use limit, in
+    the next audit batch for the others."""
+    now = node.clock.now()
+    link = admit(node.store, node.revocations, use, server_max=node.settings.max_link_lifetime, now=now)
+    if link is None:
+        return None
+    if link.max_uses is not None:
+        counted = await node.write(node.store.consume_link, link.id, now)
+        if counted is None:
+            raise AccessDenied("The link has no uses left.")
+        return counted
+    node.audit.count_use(link.id, now)
+    return link
+
+
+# --- minting -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSpec:
+    """What to sign: ``keys`` of ``bucket`` (or every key under ``prefix``, up to 1000)."""
+
+    bucket: str
+    keys: tuple[str, ...]
+    prefix: str | None = None
+    method: str = "GET"
+    expires_in: int = 3600
+    kind: LinkKind = LinkKind.S3V4
+    mode: str | None = None
+    filename: str | None = None
+    max_uses: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Minted:
+    key: str
+    link: Link | None = None
+    url: str | None = None
+    error: SatchelError | None = None
+
+
+def content_disposition(mode: str, filename: str) -> str:
+    """RFC 6266: a plain ASCII fallback plus the exact UTF-8 name."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in filename)
+    return f"{mode}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def check_spec(spec: LinkSpec, bucket: Bucket, server_max: int) -> None:
+    if spec.method not in ("GET", "PUT", "HEAD", "DELETE"):
+        raise InvalidArgument("method must be GET, HEAD, PUT or DELETE", ArgumentName="method")
+    if spec.kind not in (LinkKind.S3V4, LinkKind.S3V2):
+        raise InvalidArgument("kind must be s3v4 or s3v2", ArgumentName="kind")
+    ceiling = min(server_max, bucket.max_link_lifetime or server_max)
+    if spec.kind is LinkKind.S3V4:
+        ceiling = min(ceiling, MAX_SIGV4_LIFETIME)
+    if not 1 <= spec.expires_in <= ceiling:
+        raise InvalidArgument(f"expires_in must be between 1 and {ceiling} seconds for this bucket and kind.",
+                              ArgumentName="expires_in", ArgumentValue=str(spec.expires_in))
+    if spec.mode not in (None, "view", "download"):
+        raise InvalidArgument("mode must be view or download", ArgumentName="mode")
+    if spec.mode is not None and spec.method not in _READ_METHODS:
+        raise InvalidArgument("mode applies to GET links only", ArgumentName="mode")
+    if spec.max_uses is not None and spec.max_uses < 1:
+        raise InvalidArgument("max_uses must be at least 1", ArgumentName="max_uses")
+    if not spec.keys and spec.prefix is None:
+        raise InvalidArgument("give keys or a prefix", ArgumentName="keys")
+    if len(spec.keys) > MAX_LINKS_PER_REQUEST:
+        raise InvalidArgument(f"at most {MAX_LINKS_PER_REQUEST} keys per request", ArgumentName="keys")
+
+
+def plan_links(
+    store: Store, principal: Principal, key: AccessKey, spec: LinkSpec, *, server_max: int, now: float
+) -> list[Minted]:
+    """Decide, per object, whether the caller may have a link, and build the registry entries.
+
+    Only someone allowed to read (GET/HEAD) or write (PUT/DELETE) an object gets a link to it; for
+    reads the object must exist. URLs are signed afterwards by the front-end that knows the wire form.
+    """
+    bucket = store.get_bucket(spec.bucket)
+    if bucket is None:
+        raise NoSuchBucket(BucketName=spec.bucket)
+    check_spec(spec, bucket, server_max)
+    keys = list(spec.keys)
+    if spec.prefix is not None:
+        keys += [r.key for r in store.list_objects(spec.bucket, prefix=spec.prefix, limit=MAX_LINKS_PER_REQUEST)]
+    action = Action.OBJECT_READ if spec.method in _READ_METHODS else Action.OBJECT_WRITE
+    user = principal.user
+    assert user is not None  # minting needs an authenticated principal
+    planned: list[Minted] = []
+    for object_key in dict.fromkeys(keys):
+        if not authorize(principal, action, Resource(bucket=bucket, key=object_key)):
+            planned.append(Minted(object_key, error=AccessDenied()))
+            continue
+        if action is Action.OBJECT_READ and store.get_object(spec.bucket, object_key) is None:
+            planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))
+            continue
+        link = Link(
+            id=secrets.token_urlsafe(16),
+            kind=spec.kind,
+            user_id=user.id,
+            access_key_id=key.access_key_id,
+            bucket=spec.bucket,
+            key=object_key,
+            method=spec.method,
+            created=now,
+            expires=now + spec.expires_in,
+            max_uses=spec.max_uses,
+            mode=spec.mode,
+            filename=(spec.filename or object_key.rsplit("/", 1)[-1]) if spec.mode == "download" else None,
+        )
+        planned.append(Minted(object_key, link=link))
+    return planned
+
+
+def link_query(link: Link) -> list[tuple[str, str]]:
+    """The extra signed query parameters of a minted link."""
+    query = [(LINK_ID_PARAM, link.id)]
+    if link.mode == "download":
+        query.append(("response-content-disposition", content_disposition("attachment", link.filename or "")))
+    elif link.mode == "view":
+        query.append(("response-content-disposition", "inline"))
+    return query
+
+
+def mint_event(link: Link, principal: Principal, *, client_ip: str, user_agent: str, request_id: str) -> AuditEvent:
+    return AuditEvent(
+        time=link.created, action="mint", outcome="allowed", kind=link.kind.value, link_id=link.id,
+        user_id=link.user_id, access_key_id=link.access_key_id, bucket=link.bucket, key=link.key,
+        method=link.method, client_ip=client_ip, user_agent=user_agent, request_id=request_id,
+    )
+
+
+# --- managing links and revocations -----------------------------------------------------------------
+
+
+def can_manage_bucket(store: Store, principal: Principal, bucket_name: str) -> bool:
+    bucket = store.get_bucket(bucket_name)
+    return bucket is not None and authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=bucket))
+
+
+def can_manage_link(store: Store, principal: Principal, link: Link) -> bool:
+    """The signer, an admin of the signer's account, or whoever administers the link's bucket."""
+    user = principal.user
+    if user is None or not user.active:
+        return False
+    if link.user_id == user.id:
+        return True
+    signer = store.get_user(link.user_id)
+    if user.role is Role.ADMIN and signer is not None and signer.account_id == user.account_id:
+        return True
+    return can_manage_bucket(store, principal, link.bucket)
+
+
+def visible_links(
+    store: Store, principal: Principal, *, bucket: str | None, key_prefix: str | None, active_at: float | None,
+    limit: int,
+) -> list[Link]:
+    """Links the principal may manage: on a bucket it administers, all of them; otherwise those signed
+    by itself (and, for account admins, by the users of its account)."""
+    user = principal.user
+    if user is None or not user.active:
+        raise AccessDenied()
+    if bucket is not None and can_manage_bucket(store, principal, bucket):
+        return store.list_links(bucket=bucket, key_prefix=key_prefix, active_at=active_at, limit=limit)
+    user_ids: Sequence[str] = [user.id]
+    if user.role is Role.ADMIN:
+        user_ids = [u.id for u in store.list_users(user.account_id)]
+    return store.list_links(user_ids=user_ids, bucket=bucket, key_prefix=key_prefix, active_at=active_at,
+                            limit=limit)
+
+
+def get_managed_link(store: Store, principal: Principal, link_id: str) -> Link:
+    link = store.get_link(link_id)
+    if link is None or not can_manage_link(store, principal, link):
+        raise NotFound(f"No link with id {link_id!r}.")
+    return link
+
+
+def check_revocation_scope(store: Store, principal: Principal, scope: RevocationScope, target: str,
+                           bucket: str | None) -> None:
+    """Object, prefix and bucket scopes need bucket administration; key and user scopes need to be that
+    user (or its key's user), or an admin of its account."""
+    user = principal.user
+    if user is None or not user.active:
+        raise AccessDenied()
+    if scope in (RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET):
+        name = target if scope is RevocationScope.BUCKET else bucket
+        if not name:
+            raise InvalidArgument("object and prefix revocations need a bucket", ArgumentName="bucket")
+        if store.get_bucket(name) is None:
+            raise NoSuchBucket(BucketName=name)
+        if not can_manage_bucket(store, principal, name):
+            raise AccessDenied()
+        return
+    if scope is RevocationScope.ACCESS_KEY:
+        stored = store.get_access_key(target)
+        owner_id = stored.user_id if stored else None
+    else:
+        owner_id = target
+    owner = store.get_user(owner_id) if owner_id else None
+    if owner is None:
+        raise NotFound(f"No {scope.value} {target!r}.")
+    if owner.id != user.id and not (user.role is Role.ADMIN and owner.account_id == user.account_id):
+        raise AccessDenied()
+
+
+def new_revocation(principal: Principal, scope: RevocationScope, target: str, bucket: str | None,
+                   before: float, now: float) -> Revocation:
+    user = principal.user
+    return Revocation(
+        id=secrets.token_hex(8),
+        scope=scope,
+        target=target,
+        bucket=bucket if scope in (RevocationScope.OBJECT, RevocationScope.PREFIX) else None,
+        before=before,
+        created=now,
+        created_by=user.id if user else None,
+    )

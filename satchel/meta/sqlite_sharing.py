@@ -1,0 +1,177 @@
+"""The sharing half of the store on SQLite: minted links, revocations and the audit trail
+(mixed into ``SqliteStore``)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from satchel.core.errors import NotFound
+from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope
+from satchel.meta import rows
+from satchel.meta.sqlite_db import SqliteDatabase
+
+LINK_COLUMNS = (
+    "id, kind, user_id, access_key_id, bucket, key, method, created, expires, max_uses, uses, last_used, "
+    "revoked, mode, filename"
+)
+REVOCATION_COLUMNS = "id, scope, target, bucket, before, created, created_by"
+AUDIT_COLUMNS = (
+    "id, time, action, outcome, kind, link_id, user_id, access_key_id, bucket, key, method, client_ip, "
+    "user_agent, status, bytes, reason, request_id"
+)
+_LINKS = f"SELECT {LINK_COLUMNS} FROM links"  # noqa: S608
+_INSERT_LINK = rows.insert("links", LINK_COLUMNS)
+_INSERT_REVOCATION = rows.insert("revocations", REVOCATION_COLUMNS)
+_INSERT_AUDIT = rows.insert("audit_events", AUDIT_COLUMNS)
+_BUMP = "UPDATE generation SET value = value + 1 WHERE id = 1"
+#: One use, only while the link is still usable: the condition and the count are one statement.
+_CONSUME = (
+    "UPDATE links SET uses = uses + 1, last_used = ? WHERE id = ? AND revoked IS NULL AND expires >= ? "
+    "AND (max_uses IS NULL OR uses < max_uses)"
+)
+
+#: Audit ids sort by time: the nanosecond clock, then a per-process counter and the pid.
+_SEQUENCE = itertools.count()
+
+
+def _link(row: Sequence[Any]) -> Link:
+    return Link(row[0], LinkKind(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+                row[10], row[11], row[12], row[13], row[14])
+
+
+def _audit(row: Sequence[Any]) -> AuditEvent:
+    return AuditEvent(
+        time=row[1], action=row[2], outcome=row[3], kind=row[4], link_id=row[5], user_id=row[6],
+        access_key_id=row[7], bucket=row[8], key=row[9], method=row[10], client_ip=row[11],
+        user_agent=row[12], status=row[13], bytes=row[14], reason=row[15], request_id=row[16], id=row[0],
+    )
+
+
+def new_event_id(at: float) -> str:
+    return f"{int(at * 1e9):020d}-{os.getpid():07d}-{next(_SEQUENCE):09d}"
+
+
+class SqliteSharing:
+    _db: SqliteDatabase
+
+    def create_links(self, links: Sequence[Link]) -> None:
+        with self._db.transaction() as c:
+            c.executemany(_INSERT_LINK, [
+                (link.id, link.kind.value, link.user_id, link.access_key_id, link.bucket, link.key, link.method,
+                 link.created, link.expires, link.max_uses, link.uses, link.last_used, link.revoked, link.mode,
+                 link.filename)
+                for link in links
+            ])
+
+    def get_link(self, link_id: str) -> Link | None:
+        row = self._db.conn().execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
+        return _link(row) if row else None
+
+    def list_links(
+        self,
+        *,
+        user_ids: Sequence[str] | None = None,
+        bucket: str | None = None,
+        key_prefix: str | None = None,
+        active_at: float | None = None,
+        limit: int = 1000,
+    ) -> list[Link]:
+        where: list[str] = []
+        params: list[Any] = []
+        if user_ids is not None:
+            if not user_ids:
+                return []
+            where.append(f"user_id IN ({', '.join('?' * len(user_ids))})")
+            params.extend(user_ids)
+        if bucket is not None:
+            where.append("bucket = ?")
+            params.append(bucket)
+        if key_prefix:
+            upper = rows.prefix_upper_bound(key_prefix)
+            where.append("key >= ?" + (" AND key < ?" if upper is not None else ""))
+            params.extend([key_prefix] if upper is None else [key_prefix, upper])
+        if active_at is not None:
+            where.append("revoked IS NULL AND expires >= ? AND (max_uses IS NULL OR uses < max_uses)")
+            params.append(active_at)
+        sql = _LINKS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created DESC, id LIMIT ?"
+        params.append(limit)
+        return [_link(r) for r in self._db.conn().execute(sql, params).fetchall()]
+
+    def revoke_link(self, link_id: str, at: float) -> Link:
+        with self._db.transaction() as c:
+            changed = c.execute("UPDATE links SET revoked = COALESCE(revoked, ?) WHERE id = ?", (at, link_id))
+            if changed.rowcount == 0:
+                raise NotFound(f"No link with id {link_id!r}.")
+            row = c.execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
+        return _link(row)
+
+    def consume_link(self, link_id: str, now: float) -> Link | None:
+        with self._db.transaction() as c:
+            if c.execute(_CONSUME, (now, link_id, now)).rowcount == 0:
+                return None
+            row = c.execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
+        return _link(row)
+
+    def count_link_uses(self, uses: Mapping[str, tuple[int, float]]) -> None:
+        if not uses:
+            return
+        with self._db.transaction() as c:
+            c.executemany(
+                "UPDATE links SET uses = uses + ?, last_used = MAX(COALESCE(last_used, 0), ?) WHERE id = ?",
+                [(count, last, link_id) for link_id, (count, last) in uses.items()],
+            )
+
+    def add_revocation(self, revocation: Revocation) -> Revocation:
+        with self._db.transaction() as c:
+            c.execute(_INSERT_REVOCATION, (revocation.id, revocation.scope.value, revocation.target,
+                                           revocation.bucket, revocation.before, revocation.created,
+                                           revocation.created_by))
+            c.execute(_BUMP)
+        return revocation
+
+    def list_revocations(self) -> list[Revocation]:
+        found = self._db.conn().execute(
+            f"SELECT {REVOCATION_COLUMNS} FROM revocations ORDER BY created"  # noqa: S608
+        ).fetchall()
+        return [Revocation(r[0], RevocationScope(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in found]
+
+    def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        if not events:
+            return
+        now = time.time()
+        with self._db.transaction() as c:
+            c.executemany(_INSERT_AUDIT, [
+                (e.id or new_event_id(now), e.time, e.action, e.outcome, e.kind, e.link_id, e.user_id,
+                 e.access_key_id, e.bucket, e.key, e.method, e.client_ip, e.user_agent, e.status, e.bytes,
+                 e.reason, e.request_id)
+                for e in events
+            ])
+
+    def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("bucket", query.bucket), ("user_id", query.user_id), ("kind", query.kind),
+                              ("outcome", query.outcome), ("action", query.action), ("link_id", query.link_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.since is not None:
+            where.append("time >= ?")
+            params.append(query.since)
+        if query.until is not None:
+            where.append("time < ?")
+            params.append(query.until)
+        if query.key_prefix:
+            upper = rows.prefix_upper_bound(query.key_prefix)
+            where.append("key >= ?" + (" AND key < ?" if upper is not None else ""))
+            params.extend([query.key_prefix] if upper is None else [query.key_prefix, upper])
+        sql = (f"SELECT {AUDIT_COLUMNS} FROM audit_events"  # noqa: S608 - column list is a constant
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY time, id LIMIT ?")
+        params.append(query.limit)
+        conn: sqlite3.Connection = self._db.conn()
+        return [_audit(r) for r in conn.execute(sql, params).fetchall()]
