@@ -12,6 +12,8 @@ import contextlib
 import json
 import logging
 
+from satchel.admin.api import PREFIX as API_PREFIX
+from satchel.admin.api import AdminApi
 from satchel.asgi import MAX_HEADER_BYTES, Receive, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
@@ -33,6 +35,7 @@ class SatchelApp:
         self.settings = settings
         self.node: Node | None = None
         self.s3: S3Frontend | None = None
+        self.api: AdminApi | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> Node:
@@ -42,6 +45,7 @@ class SatchelApp:
             credentials = CredentialCache(store, load_master_key(self.settings.data_dir))
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)
+            self.api = AdminApi(self.node)
         return self.node
 
     def stop(self) -> None:
@@ -64,7 +68,10 @@ class SatchelApp:
             return
         path: str = scope["path"]
         if path.startswith("/_satchel/"):
-            await self._satchel(path, scope, send)
+            if path.startswith(API_PREFIX + "/") and self.api is not None:
+                await self.api(scope, receive, send)
+            else:
+                await self._satchel(path, scope, send)
             return
         await self.s3(scope, receive, send)
 

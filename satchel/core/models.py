@@ -312,4 +312,7 @@ class AuditQuery:
     outcome: str | None = None
     action: str | None = None
     link_id: str | None = None
+    #: Visibility: events signed by one of these users *or* about one of these buckets (None: no limit).
+    visible_users: tuple[str, ...] | None = None
+    visible_buckets: tuple[str, ...] | None = None
     limit: int = 1000

@@ -160,6 +160,12 @@ class SqliteSharing:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if query.visible_users is not None or query.visible_buckets is not None:
+            users, buckets = query.visible_users or (), query.visible_buckets or ()
+            visible = [f"user_id IN ({', '.join('?' * len(users))})"] if users else []
+            visible += [f"bucket IN ({', '.join('?' * len(buckets))})"] if buckets else []
+            where.append("(" + " OR ".join(visible) + ")" if visible else "0 = 1")
+            params.extend([*users, *buckets])
         if query.since is not None:
             where.append("time >= ?")
             params.append(query.since)

@@ -1,0 +1,123 @@
+"""The JSON management API under ``/_satchel/api/``: a routing table, SigV4 authentication with the
+same access keys as S3, JSON errors, and the OpenAPI document that describes all of it.
+
+Deliberately framework-free, like the S3 front-end: a dozen routes do not need one, and the
+document is generated from the same table the router uses, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from satchel.admin import auth, handlers, openapi
+from satchel.admin.errors import error_body, render
+from satchel.admin.schemas import MAX_BODY
+from satchel.asgi import Receive, Request, Response, Scope, Send
+from satchel.core.errors import MethodNotAllowed, SatchelError
+from satchel.core.node import Node
+
+log = logging.getLogger("satchel.admin")
+
+PREFIX = "/_satchel/api"
+_JSON = ("Content-Type", "application/json")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: handlers.Handler
+    summary: str
+    request_schema: str | None = None
+    response_schema: str | None = None
+    query: tuple[str, ...] = ()
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "$")
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/whoami", handlers.whoami, "The caller's user, account, role and access key.", None, "Whoami"),
+    Route("POST", "/links", handlers.mint, "Sign many objects at once; one URL per object the caller may access.",
+          "LinkRequest", "MintResult"),
+    Route("GET", "/links", handlers.list_links, "Links the caller may manage, newest first.", None, "LinkList",
+          ("bucket", "prefix", "active", "limit")),
+    Route("GET", "/links/{id}", handlers.show_link, "One minted link.", None, "Link"),
+    Route("DELETE", "/links/{id}", handlers.revoke_link, "Revoke one minted link now.", None, "Link"),
+    Route("POST", "/revocations", handlers.add_revocation,
+          "Refuse every link issued before a moment, scoped to an object, prefix, bucket, access key or user.",
+          "RevocationRequest", "Revocation"),
+    Route("GET", "/revocations", handlers.list_revocations, "Revocations the caller made or administers.", None,
+          "RevocationList"),
+    Route("GET", "/audit", handlers.audit, "Link events (mint, use, revoke), oldest first.", None, "EventList",
+          ("since", "until", "bucket", "prefix", "user", "kind", "outcome", "action", "link_id", "limit")),
+    Route("GET", "/buckets/{bucket}/link-policy", handlers.get_link_policy, "A bucket's link lifetime ceiling.",
+          None, "LinkPolicy"),
+    Route("PUT", "/buckets/{bucket}/link-policy", handlers.put_link_policy,
+          "Set or clear a bucket's link lifetime ceiling (enforced when links are used).", "LinkPolicyRequest",
+          "LinkPolicy"),
+)
+_COMPILED = [(route, route.pattern) for route in ROUTES]
+_REQUEST_IDS = iter(range(1, 1 << 62))
+_PROCESS = os.urandom(3).hex().upper()
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route for a request (path relative to :data:`PREFIX`); MethodNotAllowed if only the path
+    matches, None if nothing does."""
+    allowed = False
+    for route, pattern in _COMPILED:
+        found = pattern.match(path)
+        if found:
+            if route.method == method:
+                return route, found.groupdict()
+            allowed = True
+    if allowed:
+        raise MethodNotAllowed(Method=method)
+    return None
+
+
+class AdminApi:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.document = json.dumps(openapi.document(ROUTES, PREFIX, node.settings.endpoint)).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        request_id = f"API{_PROCESS}{next(_REQUEST_IDS):010X}"
+        path = request.path[len(PREFIX):]
+        try:
+            if path == "/openapi.json" and request.method in ("GET", "HEAD"):
+                response = Response(200, [_JSON], self.document)
+            else:
+                response = await self._call(request, path, request_id)
+        except SatchelError as exc:
+            status, body = render(exc)
+            response = Response(status, [_JSON], body)
+        except Exception as exc:
+            log.exception("management API error (request %s)", request_id)
+            status, body = render(exc)
+            response = Response(status, [_JSON], body)
+        response.headers.append(("x-amz-request-id", request_id))
+        response.headers.append(("Cache-Control", "no-store"))
+        await response.send(send, head=request.method == "HEAD")
+
+    async def _call(self, request: Request, path: str, request_id: str) -> Response:
+        found = match(request.method, path)
+        if found is None:
+            return Response(404, [_JSON], error_body("NotFound", f"No API route {request.method} {path}"))
+        route, params = found
+        try:
+            body = await request.read_body(MAX_BODY)
+        except ValueError:
+            return Response(413, [_JSON], error_body("EntityTooLarge", "The request body is too large."))
+        key, principal = auth.authenticate(self.node, request, body)
+        call = handlers.Call(self.node, request, body, key, principal, params, request_id)
+        result: Any = await route.handler(call)
+        return Response(200, [_JSON], json.dumps(result).encode())

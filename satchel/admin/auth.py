@@ -1,0 +1,42 @@
+"""Who calls the management API: the same SigV4 access keys as S3 (header auth only), so the aws-cli
+style credential chain works for ``satchel presign``/``links``/``audit`` and any SDK can sign calls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from satchel.asgi import Request
+from satchel.core.errors import AccessDenied, InvalidRequest, XAmzContentSHA256Mismatch
+from satchel.core.models import AccessKey, Principal
+from satchel.core.node import Node
+from satchel.signing.sigv4.verify import verify_header_auth
+
+
+def authenticate(node: Node, request: Request, body: bytes) -> tuple[AccessKey, Principal]:
+    """Verify the Authorization header and the signed body hash; returns the caller's key and principal."""
+    if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+        raise AccessDenied("The management API needs an AWS4-HMAC-SHA256 Authorization header.")
+    found: dict[str, tuple[AccessKey, Principal]] = {}
+
+    def lookup_secret(access_key_id: str) -> str:
+        found["key"] = node.credentials.resolve(access_key_id)
+        return found["key"][0].secret
+
+    result = verify_header_auth(
+        method=request.method,
+        raw_path=request.raw_path,
+        query=request.query,
+        headers=request.headers,
+        now=node.clock.now(),
+        region=node.settings.region,
+        lookup_secret=lookup_secret,
+    )
+    if result.streaming:
+        raise InvalidRequest("The management API takes plain JSON bodies, not aws-chunked ones.")
+    if result.payload_hash != "UNSIGNED-PAYLOAD":
+        computed = hashlib.sha256(body).hexdigest()
+        if not hmac.compare_digest(computed, result.payload_hash.lower()):
+            raise XAmzContentSHA256Mismatch(ClientComputedContentSHA256=result.payload_hash,
+                                            S3ComputedContentSHA256=computed)
+    return found["key"]

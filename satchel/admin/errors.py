@@ -1,0 +1,39 @@
+"""Core failures as the JSON management API answers them: ``{"error": {"code", "message"}}``.
+
+The codes are the core error class names (the same names S3 clients see); the statuses are this
+API's own table. Anything unmapped is a 500 InternalError, so a forgotten mapping is loud.
+"""
+
+from __future__ import annotations
+
+import json
+
+from satchel.core import errors as e
+
+STATUS: dict[type[e.SatchelError], int] = {
+    e.AccessDenied: 403,
+    e.InvalidAccessKeyId: 403,
+    e.SignatureDoesNotMatch: 403,
+    e.RequestTimeTooSkewed: 403,
+    e.AuthorizationHeaderMalformed: 400,
+    e.InvalidArgument: 400,
+    e.InvalidRequest: 400,
+    e.MalformedPOSTRequest: 400,
+    e.XAmzContentSHA256Mismatch: 400,
+    e.NotFound: 404,
+    e.NoSuchBucket: 404,
+    e.NoSuchKey: 404,
+    e.Conflict: 409,
+    e.MethodNotAllowed: 405,
+}
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def render(exc: BaseException) -> tuple[int, bytes]:
+    status = STATUS.get(type(exc)) if isinstance(exc, e.SatchelError) else None
+    if status is None or not isinstance(exc, e.SatchelError):
+        return 500, error_body("InternalError", e.InternalError.default_message)
+    return status, error_body(type(exc).__name__, exc.message)

@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 document of the management API, generated from the routing table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from satchel.admin import schemas
+
+if TYPE_CHECKING:
+    from satchel.admin.api import Route
+
+_ERROR_DETAIL: dict[str, Any] = {
+    "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+_ERROR: dict[str, Any] = {"type": "object", "properties": {"error": _ERROR_DETAIL}}
+
+
+def _array(name: str, item: str) -> dict[str, Any]:
+    items = {"$ref": f"#/components/schemas/{item}"}
+    return {"type": "object", "properties": {name: {"type": "array", "items": items}}}
+
+
+COMPONENTS: dict[str, Any] = {
+    "LinkRequest": schemas.LINK_REQUEST_SCHEMA,
+    "Link": schemas.LINK_SCHEMA,
+    "MintResult": {
+        "type": "object",
+        "properties": {"links": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"key": {"type": "string"}, "url": {"type": "string"},
+                           "link": {"$ref": "#/components/schemas/Link"},
+                           "error": _ERROR_DETAIL},
+        }}},
+    },
+    "LinkList": _array("links", "Link"),
+    "RevocationRequest": schemas.REVOCATION_REQUEST_SCHEMA,
+    "Revocation": schemas.REVOCATION_SCHEMA,
+    "RevocationList": _array("revocations", "Revocation"),
+    "Event": schemas.EVENT_SCHEMA,
+    "EventList": _array("events", "Event"),
+    "LinkPolicyRequest": schemas.BUCKET_POLICY_SCHEMA,
+    "LinkPolicy": {"type": "object", "properties": {"bucket": {"type": "string"},
+                                                    "max_link_lifetime": {"type": ["integer", "null"]},
+                                                    "server_max_link_lifetime": {"type": "integer"}}},
+    "Whoami": {"type": "object", "properties": {k: {"type": "string"} for k in
+                                                ("user", "user_id", "account_id", "role", "access_key_id")}},
+    "Error": _ERROR,
+}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.handler.__name__,
+        "security": [{"sigv4": []}],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{route.response_schema}"}}}},
+            "default": {"description": "Error", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}},
+        },
+    }
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in _path_params(route.path)]
+    parameters += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                   for name in route.query]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request_schema:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{route.request_schema}"}}}}
+    return operation
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(prefix + route.path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Satchel management API",
+            "version": "1",
+            "description": (
+                "Mint, list and revoke sharing links, revoke links issued before a moment, read the audit "
+                "trail. Authenticate with AWS Signature Version 4 in the Authorization header (service s3), "
+                "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body."
+            ),
+        },
+        "servers": [{"url": server}],
+        "paths": paths,
+        "components": {
+            "schemas": COMPONENTS,
+            "securitySchemes": {"sigv4": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                          "description": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., "
+                                                         "Signature=..."}},
+        },
+    }

@@ -1,0 +1,221 @@
+"""JSON in and out of the management API: strict parsing into core values, and the shapes we answer.
+
+Each request shape is declared once as a JSON Schema (used for the OpenAPI document) and parsed by
+hand into frozen core values with precise errors; unknown fields are refused so typos never pass
+silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from satchel.core.errors import InvalidArgument
+from satchel.core.links import LinkSpec
+from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope
+
+MAX_BODY = 1024 * 1024
+
+LINK_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["bucket"],
+    "properties": {
+        "bucket": {"type": "string"},
+        "keys": {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
+        "prefix": {"type": ["string", "null"], "description": "sign every object under this prefix (max 1000)"},
+        "method": {"type": "string", "enum": ["GET", "HEAD", "PUT", "DELETE"], "default": "GET"},
+        "expires_in": {"type": "integer", "minimum": 1, "default": 3600},
+        "kind": {"type": "string", "enum": ["s3v4", "s3v2"], "default": "s3v4"},
+        "mode": {"type": ["string", "null"], "enum": ["view", "download", None],
+                 "description": "view: Content-Disposition inline; download: attachment with a filename"},
+        "filename": {"type": ["string", "null"]},
+        "max_uses": {"type": ["integer", "null"], "minimum": 1},
+    },
+}
+REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["scope", "target"],
+    "properties": {
+        "scope": {"type": "string", "enum": [s.value for s in RevocationScope]},
+        "target": {"type": "string", "description": "key, prefix, bucket name, access key id or user name"},
+        "bucket": {"type": ["string", "null"], "description": "for object and prefix scopes"},
+        "before": {"type": ["number", "null"], "description": "epoch seconds; default: now"},
+    },
+}
+BUCKET_POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"max_link_lifetime": {"type": ["integer", "null"], "minimum": 1}},
+}
+LINK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": kind} for name, kind in (
+        ("id", "string"), ("kind", "string"), ("user", ["string", "null"]), ("access_key_id", ["string", "null"]),
+        ("bucket", "string"), ("key", ["string", "null"]), ("method", "string"), ("created", "number"),
+        ("expires", "number"), ("max_uses", ["integer", "null"]), ("uses", "integer"),
+        ("last_used", ["number", "null"]), ("revoked", ["number", "null"]), ("mode", ["string", "null"]),
+        ("filename", ["string", "null"]), ("state", "string"),
+    )},
+}
+REVOCATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": kind} for name, kind in (
+        ("id", "string"), ("scope", "string"), ("target", "string"), ("bucket", ["string", "null"]),
+        ("before", "number"), ("created", "number"), ("created_by", ["string", "null"]),
+    )},
+}
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": ["string", "number", "integer", "null"]} for name in (
+        "id", "time", "action", "outcome", "kind", "link_id", "user", "access_key_id", "bucket", "key", "method",
+        "client_ip", "user_agent", "status", "bytes", "reason", "request_id",
+    )},
+}
+
+
+def load_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument("The body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("The body must be a JSON object.")
+    return value
+
+
+def _check_fields(data: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    unknown = set(data) - set(schema["properties"])
+    if unknown:
+        raise InvalidArgument(f"Unknown field(s): {', '.join(sorted(unknown))}", ArgumentName=sorted(unknown)[0])
+    for name in schema.get("required", ()):
+        if data.get(name) in (None, ""):
+            raise InvalidArgument(f"Missing field: {name}", ArgumentName=name)
+
+
+def _typed(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InvalidArgument(f"Field {name} has the wrong type.", ArgumentName=name)
+    return value
+
+
+def link_spec(body: bytes) -> LinkSpec:
+    data = load_object(body)
+    _check_fields(data, LINK_REQUEST_SCHEMA)
+    keys = _typed(data, "keys", list, [])
+    if not all(isinstance(k, str) and k for k in keys):
+        raise InvalidArgument("keys must be non-empty strings", ArgumentName="keys")
+    kind = _typed(data, "kind", str, "s3v4")
+    if kind not in ("s3v4", "s3v2"):
+        raise InvalidArgument("kind must be s3v4 or s3v2", ArgumentName="kind")
+    return LinkSpec(
+        bucket=_typed(data, "bucket", str),
+        keys=tuple(keys),
+        prefix=_typed(data, "prefix", str),
+        method=_typed(data, "method", str, "GET").upper(),
+        expires_in=_typed(data, "expires_in", int, 3600),
+        kind=LinkKind(kind),
+        mode=_typed(data, "mode", str),
+        filename=_typed(data, "filename", str),
+        max_uses=_typed(data, "max_uses", int),
+    )
+
+
+def revocation_request(body: bytes) -> tuple[RevocationScope, str, str | None, float | None]:
+    data = load_object(body)
+    _check_fields(data, REVOCATION_REQUEST_SCHEMA)
+    scope = _typed(data, "scope", str)
+    try:
+        parsed = RevocationScope(scope)
+    except ValueError:
+        raise InvalidArgument(f"Unknown scope {scope!r}", ArgumentName="scope") from None
+    before = _typed(data, "before", (int, float))
+    return parsed, _typed(data, "target", str), _typed(data, "bucket", str), float(before) if before else None
+
+
+def max_link_lifetime(body: bytes) -> int | None:
+    data = load_object(body)
+    _check_fields(data, BUCKET_POLICY_SCHEMA)
+    value: int | None = _typed(data, "max_link_lifetime", int)
+    if value is not None and value < 1:
+        raise InvalidArgument("max_link_lifetime must be at least 1 second", ArgumentName="max_link_lifetime")
+    return value
+
+
+def _number(query: Mapping[str, str], name: str) -> float | None:
+    raw = query.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidArgument(f"{name} must be epoch seconds", ArgumentName=name) from None
+
+
+def limit(query: Mapping[str, str], default: int = 100, maximum: int = 1000) -> int:
+    raw = query.get("limit")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise InvalidArgument(f"limit must be between 1 and {maximum}", ArgumentName="limit")
+    return int(raw)
+
+
+def audit_query(query: Mapping[str, str], user_id: str | None) -> AuditQuery:
+    return AuditQuery(
+        since=_number(query, "since"),
+        until=_number(query, "until"),
+        bucket=query.get("bucket") or None,
+        key_prefix=query.get("prefix") or None,
+        user_id=user_id,
+        kind=query.get("kind") or None,
+        outcome=query.get("outcome") or None,
+        action=query.get("action") or None,
+        link_id=query.get("link_id") or None,
+        limit=limit(query, 1000, 10000),
+    )
+
+
+def link_state(link: Link, now: float) -> str:
+    if link.revoked is not None:
+        return "revoked"
+    if now > link.expires:
+        return "expired"
+    if link.max_uses is not None and link.uses >= link.max_uses:
+        return "used-up"
+    return "active"
+
+
+UserName = Callable[[str | None], str | None]
+
+
+def link_json(link: Link, user_name: UserName, now: float) -> dict[str, Any]:
+    return {
+        "id": link.id, "kind": link.kind.value, "user": user_name(link.user_id), "access_key_id": link.access_key_id,
+        "bucket": link.bucket, "key": link.key, "method": link.method, "created": link.created,
+        "expires": link.expires, "max_uses": link.max_uses, "uses": link.uses, "last_used": link.last_used,
+        "revoked": link.revoked, "mode": link.mode, "filename": link.filename, "state": link_state(link, now),
+    }
+
+
+def revocation_json(revocation: Revocation, user_name: UserName) -> dict[str, Any]:
+    return {
+        "id": revocation.id, "scope": revocation.scope.value, "target": revocation.target,
+        "bucket": revocation.bucket, "before": revocation.before, "created": revocation.created,
+        "created_by": user_name(revocation.created_by),
+    }
+
+
+def event_json(event: AuditEvent, user_name: UserName) -> dict[str, Any]:
+    return {
+        "id": event.id, "time": event.time, "action": event.action, "outcome": event.outcome, "kind": event.kind,
+        "link_id": event.link_id, "user": user_name(event.user_id), "access_key_id": event.access_key_id,
+        "bucket": event.bucket, "key": event.key, "method": event.method, "client_ip": event.client_ip,
+        "user_agent": event.user_agent, "status": event.status, "bytes": event.bytes, "reason": event.reason,
+        "request_id": event.request_id,
+    }

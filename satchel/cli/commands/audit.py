@@ -1,0 +1,100 @@
+"""``satchel audit``: every link minted, used (allowed or refused, with the reason) and revoked.
+
+Events come oldest first from ``GET /_satchel/api/audit``; members see the events of links they may
+manage, account admins those of their account. Examples::
+
+    $ satchel audit --bucket reports --since 24h                 # the last day on one bucket
+    $ satchel audit --outcome refused --since 2025-01-01T00:00Z  # every refusal since new year
+    $ satchel audit --link-id LNK... --json                      # one link's whole story, for a script
+
+Times (``--since``, ``--until``) are ISO-8601 (a time without a zone is UTC), epoch seconds, or a
+duration ago: ``90s``, ``15m``, ``1h``, ``7d``. ``--limit`` caps the number of events [server default].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from satchel.cli.apiclient import api_options, api_state
+from satchel.cli.commands.presign import parse_duration
+from satchel.cli.output import Row, emit_rows, timestamp
+
+EVENT_COLUMNS = (
+    ("time", "Time"), ("action", "Action"), ("outcome", "Outcome"), ("kind", "Kind"), ("user", "User"),
+    ("object", "Bucket/key"), ("method", "Method"), ("status", "Status"), ("bytes", "Bytes"),
+    ("client_ip", "Client"), ("reason", "Reason"),
+)
+
+
+def parse_moment(text: str, now: float | None = None) -> float:
+    """Epoch seconds from ISO-8601 (naive = UTC), epoch seconds, ``now``, or a duration ago (``1h``)."""
+    value = text.strip()
+    current = time.time() if now is None else now
+    if value.lower() == "now":
+        return current
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return current - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time: use ISO-8601 (2025-01-31T12:00:00Z), epoch seconds, "
+                         "now, or a duration ago such as 15m, 1h, 7d") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+class Moment(click.ParamType):
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_moment(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def event_row(event: Mapping[str, Any]) -> Row:
+    bucket, key = event.get("bucket"), event.get("key")
+    target = f"{bucket}/{key}" if bucket and key else bucket
+    return {**event, "time": timestamp(event.get("time")), "object": target}
+
+
+@click.command("audit")
+@click.option("--since", type=Moment(), default=None, help="Events at or after this time.")
+@click.option("--until", type=Moment(), default=None, help="Events before this time.")
+@click.option("--bucket", default=None, help="Only this bucket.")
+@click.option("--prefix", default=None, help="Only keys starting with this prefix.")
+@click.option("--user", default=None, help="Only links signed by this user.")
+@click.option("--kind", default=None, help="Only this link kind (s3v4, s3v2, post, ...).")
+@click.option("--outcome", type=click.Choice(["allowed", "refused"]), default=None, help="Only this outcome.")
+@click.option("--action", type=click.Choice(["mint", "use", "revoke"]), default=None, help="Only this action.")
+@click.option("--link-id", default=None, help="Only the events of this minted link.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N events.")
+@api_options
+def audit(since: float | None, until: float | None, bucket: str | None, prefix: str | None, user: str | None,
+          kind: str | None, outcome: str | None, action: str | None, link_id: str | None, limit: int | None) -> None:
+    """Show link events: mints, uses (allowed or refused, with the reason) and revocations."""
+    options = api_state()
+    query = {"since": since, "until": until, "bucket": bucket, "prefix": prefix, "user": user, "kind": kind,
+             "outcome": outcome, "action": action, "link_id": link_id, "limit": limit}
+    answer = options.client().get("/audit", query)
+    if options.json:
+        click.echo(json.dumps(answer, indent=2))
+        return
+    events = answer.get("events", []) if isinstance(answer, dict) else []
+    emit_rows(False, [event_row(e) for e in events], EVENT_COLUMNS, "Events")
