@@ -1,0 +1,235 @@
+"""Admission of links at use time, minting decisions and revocation rights, on a real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from satchel.core import links
+from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound
+from satchel.core.links import LinkSpec, LinkUse, RevocationList
+from satchel.core.models import (
+    AccessKey,
+    Bucket,
+    Link,
+    LinkKind,
+    ObjectRecord,
+    Permission,
+    Principal,
+    Revocation,
+    RevocationScope,
+    Role,
+    Segment,
+    Status,
+)
+from satchel.meta.sqlite import SqliteStore
+
+NOW = 10_000.0
+
+
+@dataclass
+class World:
+    store: SqliteStore
+    owner: Principal
+    member: Principal
+    stranger: Principal
+    admin: Principal
+    key: AccessKey
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    store = SqliteStore(tmp_path / "meta.sqlite3")
+    account = store.create_account("acme")
+    other = store.create_account("other")
+    owner = store.create_user(account.id, "owner", Role.MEMBER)
+    member = store.create_user(account.id, "member", Role.MEMBER)
+    admin = store.create_user(account.id, "admin", Role.ADMIN)
+    stranger = store.create_user(other.id, "stranger", Role.MEMBER)
+    store.create_bucket(Bucket("photos", account.id, owner.id, 1.0))
+    store.put_object(ObjectRecord("photos", "a.jpg", 3, "etag", 1.0, (Segment("b" * 32, 3),)))
+    grant = store.add_grant(member.id, "photos", "shared/", Permission.READ)
+    yield World(
+        store,
+        Principal(owner, "AKOWNER"),
+        Principal(member, "AKMEMBER", (grant,)),
+        Principal(stranger, "AKSTRANGER"),
+        Principal(admin, "AKADMIN"),
+        AccessKey("AKOWNER", owner.id, "secret", Status.ACTIVE, 1.0),
+    )
+    store.close()
+
+
+def use(world: World, **changes: object) -> LinkUse:
+    base = LinkUse(LinkKind.S3V4, world.owner, "photos", "a.jpg", "GET", issued_at=NOW - 10, expires_at=NOW + 50)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def admit(world: World, link_use: LinkUse, server_max: int = 604800) -> Link | None:
+    return links.admit(world.store, RevocationList(world.store), link_use, server_max=server_max, now=NOW)
+
+
+def test_plain_presigned_url_is_admitted(world: World) -> None:
+    assert admit(world, use(world)) is None
+
+
+def test_server_and_bucket_lifetime_ceilings(world: World) -> None:
+    with pytest.raises(AccessDenied, match="maximum of 30 seconds this server"):
+        admit(world, use(world), server_max=30)
+    world.store.update_bucket("photos", max_link_lifetime=59)
+    with pytest.raises(AccessDenied, match="maximum of 59 seconds set on this bucket"):
+        admit(world, use(world))
+    world.store.update_bucket("photos", max_link_lifetime=60)
+    assert admit(world, use(world)) is None
+    # A link without an issue time (SigV2) is measured from now: 50 s left.
+    world.store.update_bucket("photos", max_link_lifetime=49)
+    with pytest.raises(AccessDenied):
+        admit(world, use(world, issued_at=None))
+
+
+@pytest.mark.parametrize(
+    ("scope", "target", "bucket", "revoked"),
+    [
+        (RevocationScope.OBJECT, "a.jpg", "photos", True),
+        (RevocationScope.OBJECT, "b.jpg", "photos", False),
+        (RevocationScope.OBJECT, "a.jpg", "other", False),
+        (RevocationScope.PREFIX, "a.", "photos", True),
+        (RevocationScope.PREFIX, "shared/", "photos", False),
+        (RevocationScope.BUCKET, "photos", None, True),
+        (RevocationScope.BUCKET, "videos", None, False),
+        (RevocationScope.ACCESS_KEY, "AKOWNER", None, True),
+        (RevocationScope.ACCESS_KEY, "AKMEMBER", None, False),
+    ],
+)
+def test_revocation_scopes(world: World, scope: RevocationScope, target: str, bucket: str | None,
+                           revoked: bool) -> None:
+    world.store.add_revocation(Revocation("r", scope, target, bucket, before=NOW - 5, created=NOW - 1))
+    if revoked:
+        with pytest.raises(AccessDenied, match="revoked"):
+            admit(world, use(world))
+    else:
+        assert admit(world, use(world)) is None
+    # A link issued after the revocation moment is never affected.
+    assert admit(world, use(world, issued_at=NOW - 4)) is None
+
+
+def test_user_scope_revocation_and_links_without_issue_time(world: World) -> None:
+    user = world.owner.user
+    assert user is not None
+    world.store.add_revocation(Revocation("r", RevocationScope.USER, user.id, None, NOW - 5, NOW - 1))
+    with pytest.raises(AccessDenied):
+        admit(world, use(world))
+    assert admit(world, use(world, issued_at=None)) is None  # SigV2: revoked by key rotation instead
+
+
+def registered(world: World, **changes: object) -> Link:
+    user = world.owner.user
+    assert user is not None
+    link = Link("L1", LinkKind.S3V4, user.id, "AKOWNER", "photos", "a.jpg", "GET", NOW - 100, NOW + 100)
+    link = replace(link, **changes)  # type: ignore[arg-type]
+    world.store.create_links([link])
+    return link
+
+
+def test_registry_links_are_checked_against_the_request(world: World) -> None:
+    registered(world)
+    assert admit(world, use(world, link_id="L1")) is not None
+    assert admit(world, use(world, link_id="L1", method="HEAD")) is not None
+    for bad in (use(world, link_id="L1", key="b.jpg"), use(world, link_id="L1", method="PUT"),
+                use(world, link_id="L1", principal=world.member), use(world, link_id="nope")):
+        with pytest.raises(AccessDenied, match="not valid for this request"):
+            admit(world, bad)
+
+
+def test_registry_revocation_and_issue_time(world: World) -> None:
+    registered(world)
+    world.store.add_revocation(Revocation("r", RevocationScope.BUCKET, "photos", None, NOW - 50, NOW))
+    # The registry's creation time counts, whatever the URL claims.
+    with pytest.raises(AccessDenied, match="revoked"):
+        admit(world, use(world, link_id="L1", issued_at=NOW))
+    world.store.revoke_link("L1", NOW)
+    with pytest.raises(AccessDenied, match="has been revoked"):
+        admit(world, use(world, link_id="L1"))
+
+
+def test_registry_use_limit(world: World) -> None:
+    registered(world, max_uses=1, uses=1)
+    with pytest.raises(AccessDenied, match="no uses left"):
+        admit(world, use(world, link_id="L1"))
+
+
+def test_plan_links_only_for_objects_the_caller_may_access(world: World) -> None:
+    spec = LinkSpec("photos", ("a.jpg", "missing.jpg"), expires_in=60)
+    planned = links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)
+    assert planned[0].link is not None and planned[0].link.expires == NOW + 60
+    assert isinstance(planned[1].error, NoSuchKey)
+    denied = links.plan_links(world.store, world.member, world.key, spec, server_max=604800, now=NOW)
+    assert all(isinstance(p.error, AccessDenied) for p in denied)
+    put = replace(spec, method="PUT", keys=("new.bin",))
+    assert links.plan_links(world.store, world.owner, world.key, put, server_max=604800, now=NOW)[0].link
+    reader = links.plan_links(world.store, world.member, world.key, replace(put, keys=("shared/x",)),
+                              server_max=604800, now=NOW)
+    assert isinstance(reader[0].error, AccessDenied)  # a read grant does not let one mint PUT links
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        LinkSpec("photos", ("a.jpg",), expires_in=0),
+        LinkSpec("photos", ("a.jpg",), expires_in=604801),
+        LinkSpec("photos", ("a.jpg",), method="POST"),
+        LinkSpec("photos", ("a.jpg",), mode="preview"),
+        LinkSpec("photos", ("a.jpg",), method="PUT", mode="download"),
+        LinkSpec("photos", ("a.jpg",), max_uses=0),
+        LinkSpec("photos", ()),
+    ],
+)
+def test_plan_links_refuses_bad_specs(world: World, spec: LinkSpec) -> None:
+    with pytest.raises(InvalidArgument):
+        links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)
+
+
+def test_plan_links_respects_ceilings_and_missing_buckets(world: World) -> None:
+    world.store.update_bucket("photos", max_link_lifetime=100)
+    with pytest.raises(InvalidArgument, match="between 1 and 100"):
+        links.plan_links(world.store, world.owner, world.key, LinkSpec("photos", ("a.jpg",), expires_in=101),
+                         server_max=604800, now=NOW)
+    with pytest.raises(NoSuchBucket):
+        links.plan_links(world.store, world.owner, world.key, LinkSpec("nope", ("a",)), server_max=1, now=NOW)
+
+
+def test_download_links_carry_a_safe_content_disposition(world: World) -> None:
+    spec = LinkSpec("photos", ("a.jpg",), mode="download", filename='Ré"sumé.pdf')
+    link = links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)[0].link
+    assert link is not None
+    query = dict(links.link_query(link))
+    assert query[links.LINK_ID_PARAM] == link.id
+    assert query["response-content-disposition"] == (
+        "attachment; filename=\"R__sum_.pdf\"; filename*=UTF-8''R%C3%A9%22sum%C3%A9.pdf"
+    )
+
+
+def test_who_may_manage_links_and_revocations(world: World) -> None:
+    link = registered(world)
+    store = world.store
+    assert links.can_manage_link(store, world.owner, link)
+    assert links.can_manage_link(store, world.admin, link)
+    assert not links.can_manage_link(store, world.member, link)
+    assert not links.can_manage_link(store, world.stranger, link)
+    with pytest.raises(NotFound):
+        links.get_managed_link(store, world.stranger, "L1")
+    links.check_revocation_scope(store, world.owner, RevocationScope.BUCKET, "photos", None)
+    with pytest.raises(AccessDenied):
+        links.check_revocation_scope(store, world.member, RevocationScope.PREFIX, "shared/", "photos")
+    member = world.member.user
+    assert member is not None
+    links.check_revocation_scope(store, world.admin, RevocationScope.USER, member.id, None)
+    with pytest.raises(AccessDenied):
+        links.check_revocation_scope(store, world.stranger, RevocationScope.USER, member.id, None)
+    assert [x.id for x in links.visible_links(store, world.admin, bucket=None, key_prefix=None, active_at=None,
+                                              limit=10)] == ["L1"]
+    assert links.visible_links(store, world.member, bucket="photos", key_prefix=None, active_at=None,
+                               limit=10) == []

@@ -1,0 +1,110 @@
+"""The sharing half of the SQLite store: link registry, exact use counting, revocations, audit."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from satchel.core.errors import NotFound
+from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope
+from satchel.meta.sqlite import SqliteStore
+from tests.unit.meta.conftest import World
+
+
+def link(link_id: str, world: World, *, key: str = "a.txt", created: float = 100.0, max_uses: int | None = None,
+         expires: float = 1000.0) -> Link:
+    return Link(link_id, LinkKind.S3V4, world.user.id, "AK1", "photos", key, "GET", created, expires,
+                max_uses=max_uses)
+
+
+def test_links_round_trip_and_listing_order(world: World, store: SqliteStore) -> None:
+    store.create_links([link("l1", world, created=1.0), link("l2", world, key="dir/b", created=2.0)])
+    assert store.get_link("l1") == link("l1", world, created=1.0)
+    assert store.get_link("missing") is None
+    assert [x.id for x in store.list_links()] == ["l2", "l1"]
+    assert [x.id for x in store.list_links(key_prefix="dir/")] == ["l2"]
+    assert [x.id for x in store.list_links(user_ids=[world.user.id], bucket="photos")] == ["l2", "l1"]
+    assert store.list_links(user_ids=["somebody-else"]) == []
+    assert store.list_links(user_ids=[]) == []
+
+
+def test_revoke_is_idempotent_and_hides_from_active(world: World, store: SqliteStore) -> None:
+    store.create_links([link("l1", world)])
+    assert store.revoke_link("l1", 50.0).revoked == 50.0
+    assert store.revoke_link("l1", 60.0).revoked == 50.0  # the first revocation time stays
+    assert store.list_links(active_at=10.0) == []
+    with pytest.raises(NotFound):
+        store.revoke_link("nope", 1.0)
+
+
+def test_consume_counts_exactly_and_stops_at_the_limit(world: World, store: SqliteStore) -> None:
+    store.create_links([link("once", world, max_uses=1), link("twice", world, max_uses=2)])
+    first = store.consume_link("once", 10.0)
+    assert first is not None and first.uses == 1 and first.last_used == 10.0
+    assert store.consume_link("once", 11.0) is None
+    assert store.consume_link("twice", 12.0) is not None
+    assert store.consume_link("twice", 13.0) is not None
+    assert store.consume_link("twice", 14.0) is None
+    assert store.consume_link("missing", 1.0) is None
+
+
+def test_consume_refuses_revoked_and_expired(world: World, store: SqliteStore) -> None:
+    store.create_links([link("r", world), link("e", world, expires=20.0)])
+    store.revoke_link("r", 5.0)
+    assert store.consume_link("r", 6.0) is None
+    assert store.consume_link("e", 21.0) is None
+
+
+def test_one_time_link_is_used_once_under_concurrency(world: World, store: SqliteStore) -> None:
+    store.create_links([link("once", world, max_uses=1)])
+    results: list[Link | None] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(store.consume_link("once", 10.0))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r is not None for r in results) == 1
+
+
+def test_batched_use_counts(world: World, store: SqliteStore) -> None:
+    store.create_links([link("l1", world)])
+    store.count_link_uses({"l1": (3, 40.0)})
+    store.count_link_uses({"l1": (2, 30.0)})
+    got = store.get_link("l1")
+    assert got is not None and (got.uses, got.last_used) == (5, 40.0)
+
+
+def test_revocations_bump_the_generation(world: World, store: SqliteStore) -> None:
+    before = store.generation()
+    revocation = Revocation("r1", RevocationScope.PREFIX, "dir/", "photos", 99.0, 100.0, world.user.id)
+    store.add_revocation(revocation)
+    assert store.generation() > before
+    assert store.list_revocations() == [revocation]
+
+
+def test_audit_filters(world: World, store: SqliteStore) -> None:
+    events = [
+        AuditEvent(time=1.0, action="mint", outcome="allowed", kind="s3v4", bucket="photos", key="a", user_id="u1"),
+        AuditEvent(time=2.0, action="use", outcome="refused", kind="s3v4", bucket="photos", key="b/c", user_id="u1",
+                   reason="AccessDenied: Request has expired"),
+        AuditEvent(time=3.0, action="use", outcome="allowed", kind="s3v2", bucket="other", key="a", user_id="u2"),
+    ]
+    store.add_audit_events(events)
+    assert [e.time for e in store.query_audit(AuditQuery())] == [1.0, 2.0, 3.0]
+    assert [e.time for e in store.query_audit(AuditQuery(bucket="photos", outcome="refused"))] == [2.0]
+    assert [e.time for e in store.query_audit(AuditQuery(key_prefix="b/"))] == [2.0]
+    assert [e.time for e in store.query_audit(AuditQuery(since=2.0, until=3.0))] == [2.0]
+    assert [e.time for e in store.query_audit(AuditQuery(kind="s3v2"))] == [3.0]
+    assert [e.time for e in store.query_audit(AuditQuery(visible_users=("u2",)))] == [3.0]
+    assert [e.time for e in store.query_audit(AuditQuery(visible_users=("u2",), visible_buckets=("photos",)))] == [
+        1.0, 2.0, 3.0]
+    assert store.query_audit(AuditQuery(visible_users=(), visible_buckets=())) == []
+    assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [1.0]
+    assert all(e.id for e in store.query_audit(AuditQuery()))
