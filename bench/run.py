@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -69,9 +70,10 @@ def build_servers(tmp: Path, files: Files, tools: dict[str, str], cores: int, wo
     access_key, secret = "benchroot", "bench-" + os.urandom(12).hex()
     data_dir = tmp / "satchel-data"
     # Both Satchel configurations serve one data directory: literally the same data, loaded once.
-    servers: list[Server] = [
-        Satchel("satchel-1w", data_dir, None, access_key, secret),
-        Satchel(f"satchel-{workers}w", data_dir, workers, access_key, secret),
+    servers: list[Server] = [Satchel("satchel-1w", data_dir, None, access_key, secret)]
+    if workers > 1:  # on one core the default already is "as many workers as cores"
+        servers.append(Satchel(f"satchel-{workers}w", data_dir, workers, access_key, secret))
+    servers += [
         Nginx(f"nginx-{Nginx.WORKERS}w", files.www, tmp / "nginx", tools["nginx"]),
         Moto("moto"),
     ]
@@ -112,13 +114,10 @@ class Run:
         for s in self.servers:
             self.results.add_server(s.name, s.kind)
         self.results.target_server = next(
-            (s.name for s in self.servers if isinstance(s, Satchel) and s.workers == self.workers), None)
+            (s.name for s in self.servers if isinstance(s, Satchel) and (s.workers or 1) == self.workers), None)
         ctx = Context(self.results, files, self.limits, self.cores, mem_cap_mib=_mem_cap_mib())
 
         # Client-side figures first, while nothing else runs.
-        if self.want("put"):
-            print("bench: MD5 on one core", flush=True)
-            big_put.md5_rate(self.results)
         if self.want("mint"):
             print("bench: minting presigned URLs in process", flush=True)
             minting.client_side(self.results, self.limits.mint_seconds)
@@ -134,26 +133,39 @@ class Run:
                 continue
             memory.idle(ctx, s)
 
-        seeded: dict[str, str | None] = {}
+        groups: dict[str, str | None] = {}
+        seeded = {s.name: self._seed(s, files, groups) for s in self.servers if s.up}
         loaded: dict[str, set[int]] = {}
+        # Workload by workload, server after server: a server and its reference are measured seconds
+        # apart, not minutes, so a burst of load from elsewhere on the machine skews a ratio less.
+        if self.want("get1k"):
+            for rnd in range(small_get.ROUNDS):
+                self._each(f"1 KiB presigned GET, round {rnd + 1}", lambda s: small_get.run(ctx, s))
+        if self.want("get1g"):
+            self._each("GET of the big object", lambda s: big_get.run(ctx, s, seeded[s.name] is None, seeded[s.name]))
+        if self.want("put"):
+            # Right before the uploads, not at the start: the machine's load drifts over minutes.
+            print("bench: MD5 on one core", flush=True)
+            big_put.md5_rate(self.results)
+            self._each("PUT of the big object", lambda s: big_put.run(ctx, s))
+        if self.want("list"):
+            self._each("ListObjectsV2", lambda s: listing.run(ctx, s, loaded))
+        if self.want("mint"):
+            self._each("minted URL check", lambda s: minting.per_server(self.results, s))
+        if self.want("memory"):  # last: its guard may have to kill a server
+            self._each("64 concurrent downloads",
+                       lambda s: memory.concurrent(ctx, s, seeded[s.name] is None, seeded[s.name]))
+
+    def _each(self, what: str, work: Callable[[Server], None]) -> None:
         for s in self.servers:
-            if not s.up:
-                continue
-            why = self._seed(s, files, seeded)
-            ok = why is None
-            print(f"bench: {s.name}: running workloads" + ("" if ok else f" (no big object: {why})"), flush=True)
-            if self.want("get1k"):
-                small_get.run(ctx, s)
-            if self.want("get1g"):
-                big_get.run(ctx, s, ok, why)
-            if self.want("put"):
-                big_put.run(ctx, s)
-            if self.want("list"):
-                listing.run(ctx, s, loaded)
-            if self.want("mint"):
-                minting.per_server(self.results, s)
-            if self.want("memory"):  # last: its guard may have to kill the server
-                memory.concurrent(ctx, s, ok, why)
+            if s.up:
+                print(f"bench: {what}: {s.name}", flush=True)
+                try:
+                    work(s)
+                except Exception as exc:  # one server's surprise must not end the run for the others
+                    print(f"bench: {what}: {s.name}: {type(exc).__name__}: {exc}", flush=True)
+                    self.results.details.setdefault("errors", []).append(
+                        {"server": s.name, "workload": what, "error": repr(exc)[:1000]})
 
     def _seed(self, server: Server, files: Files, seeded: dict[str, str | None]) -> str | None:
         if not server.s3:
@@ -225,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="satchel-bench-"))
     run = Run(args, QUICK if args.quick else FULL, tools, tmp)
     began = time.monotonic()
+    run.results.details["loadavg_start"] = os.getloadavg()
     interrupted = False
     try:
         run.execute()
@@ -232,14 +245,25 @@ def main(argv: list[str] | None = None) -> int:
         interrupted = True
         print("\nbench: interrupted; stopping servers and cleaning up", flush=True)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
         run.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
     run.results.details["interrupted"] = interrupted
     run.results.details["wall_seconds"] = time.monotonic() - began
-    run.results.details["commit"] = _commit()
-    mode = "quick" if args.quick else "full"
-    print(f"\n## Results ({mode} run, {time.strftime('%Y-%m-%d %H:%M')}, commit {run.results.details['commit']}, "
-          f"{run.cores} cores, {time.monotonic() - began:.0f} s" + (", INTERRUPTED" if interrupted else "") + ")\n")
+    details = run.results.details
+    details["commit"] = _commit()
+    details["loadavg_end"] = os.getloadavg()
+    heading = [
+        "quick run" if args.quick else "full run",
+        time.strftime("%Y-%m-%d %H:%M"),
+        f"commit {details['commit']}",
+        f"{run.cores} cores",
+        f"1-min load average {details['loadavg_start'][0]:.1f} at start, {details['loadavg_end'][0]:.1f} at end",
+        f"{time.monotonic() - began:.0f} s",
+    ]
+    if interrupted:
+        heading.append("INTERRUPTED")
+    print(f"\n## Results ({', '.join(heading)})\n")
     print(table(run.results))
     path = save(run.results, RESULTS_DIR)
     print(f"\nbench: results written to {path.relative_to(ROOT)}")

@@ -17,6 +17,7 @@ from satchel.admin.api import AdminApi
 from satchel.asgi import MAX_HEADER_BYTES, Receive, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
+from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
 from satchel.core.gc import collect_garbage
 from satchel.core.masterkey import load_master_key
@@ -42,7 +43,8 @@ class SatchelApp:
         """Open stores; idempotent so tests can build the app without a lifespan."""
         if self.node is None:
             store = open_store(self.settings)
-            credentials = CredentialCache(store, load_master_key(self.settings.data_dir))
+            master_key = load_master_key(self.settings.data_dir)
+            credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system tools the client tests drive (rclone, curl) and any extra Debian package named as
+# Installs the system tools the client tests drive (rclone, curl, chromium + chromedriver) and any extra Debian package named as
 # an argument (the Makefile passes python3-venv when `python3 -m venv` is unavailable).
 # Idempotent: does nothing when everything is present, refreshes the package lists only when an
 # install is needed and cannot be done with the lists already on the machine.
@@ -9,6 +9,9 @@ missing=()
 for tool in rclone curl; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+# The browser tests drive Debian's Chromium through its chromedriver (no browser download).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done

@@ -171,15 +171,31 @@ class ApiClient:
         return send(self.prepare(method, path, query, body), self.timeout)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would replay a signed call (headers included) to another place: report it instead."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def send(prepared: PreparedCall, timeout: float = TIMEOUT) -> Any:
-    request = urllib.request.Request(prepared.url, data=prepared.body or None, headers=prepared.headers,
-                                     method=prepared.method)
+    """Send a signed call with the standard library; the decoded answer as :func:`decode` gives it."""
+    # urllib also opens file: and ftp: URLs; an API call must never read a local file.
+    if urlsplit(prepared.url).scheme not in _DEFAULT_PORTS:
+        raise click.ClickException(f"refusing to call {prepared.url!r}: only http and https are allowed")
+    request = urllib.request.Request(prepared.url, data=prepared.body or None,  # noqa: S310 (checked above)
+                                     headers=prepared.headers, method=prepared.method)
     try:
-        # The scheme is checked in normalize_endpoint: only http and https URLs reach this point.
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             status, payload = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, payload = exc.code, exc.read()
+        if 300 <= status < 400:
+            raise ApiError(f"HTTP{status}", f"the endpoint redirects to {exc.headers.get('Location')}: "
+                                            "pass that URL as --endpoint-url", status) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ApiError("ConnectionError", f"cannot reach {urlsplit(prepared.url).netloc}: {reason}") from exc

@@ -9,9 +9,16 @@
     satchel admin grant list [--user U] [--bucket B] | remove GRANT_ID
     satchel admin bucket list [--account A] | public on|off BUCKET
     satchel admin gc
+    satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
+                    [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
+    satchel links list [--bucket B] [--prefix P] [--active] [--limit N] | show ID | revoke ID | revocations
+    satchel links revoke [--before T] --object s3://b/k | --prefix s3://b/p | --bucket B | --access-key ID | --user U
+    satchel audit [--since T] [--until T] [--bucket B] [--prefix P] [--user U] [--kind K] [--outcome O] ...
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
-``SATCHEL_CONFIG``); admin commands take ``--json``.
+``SATCHEL_CONFIG``); admin commands take ``--json``. ``presign``, ``links`` and ``audit`` are clients of a
+running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
+``--region`` and ``--json``, and find credentials the way the aws cli does.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from __future__ import annotations
 import click
 
 from satchel.cli.commands.admin import admin
+from satchel.cli.commands.audit import audit
+from satchel.cli.commands.links import links
+from satchel.cli.commands.presign import presign
 from satchel.cli.commands.serve import serve
 from satchel.cli.options import settings_options
 
@@ -32,6 +42,9 @@ def cli() -> None:
 
 cli.add_command(serve)
 cli.add_command(admin)
+cli.add_command(presign)
+cli.add_command(links)
+cli.add_command(audit)
 
 
 def main() -> None:

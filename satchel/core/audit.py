@@ -33,12 +33,13 @@ class AuditLog:
         self._write = write
         self._events: list[AuditEvent] = []
         self._uses: dict[str, tuple[int, float]] = {}
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._early: asyncio.Task[None] | None = None
 
     def record(self, event: AuditEvent) -> None:
         self._events.append(event)
-        if len(self._events) >= FLUSH_BATCH:
-            asyncio.get_running_loop().create_task(self.flush())
+        if len(self._events) >= FLUSH_BATCH and (self._early is None or self._early.done()):
+            self._early = asyncio.get_running_loop().create_task(self.flush())
 
     def count_use(self, link_id: str, at: float) -> None:
         count, last = self._uses.get(link_id, (0, at))
@@ -46,6 +47,8 @@ class AuditLog:
 
     async def flush(self) -> None:
         """Write what is buffered; on failure the events are kept for the next try."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()  # created on the serving loop, not at import or construction
         async with self._lock:
             events, self._events = self._events, []
             uses, self._uses = self._uses, {}

@@ -26,7 +26,7 @@ def bucket_for(node: Node, principal: Principal, name: str, action: Action, key:
 
     A missing bucket is NoSuchBucket whoever asks, as in S3: bucket names are public knowledge there.
     """
-    bucket = node.store.get_bucket(name)
+    bucket = node.bucket(name)
     if bucket is None:
         raise NoSuchBucket(BucketName=name)
     require(principal, action, bucket, key)

@@ -141,7 +141,7 @@ class CredentialCache:
         """
         found = self.lookup(access_key_id)
         if found is None or not found[0].active:
-            raise InvalidAccessKeyId()
+            raise InvalidAccessKeyId(AWSAccessKeyId=access_key_id)
         user = found[1].user
         if user is None or not user.active:
             raise AccessDenied()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from satchel.core.access import Action, Resource, authorize
+from satchel.core.caches import GenerationGate
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound, SatchelError
 from satchel.core.models import (
     AccessKey,
@@ -56,13 +57,14 @@ _READ_METHODS = frozenset({"GET", "HEAD"})
 class RevocationList:
     """All revocations, cached per worker and reloaded when the store generation moves."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, gate: GenerationGate) -> None:
         self._store = store
+        self._gate = gate
         self._generation: int | None = None
         self._items: list[Revocation] = []
 
     def current(self) -> list[Revocation]:
-        generation = self._store.generation()
+        generation = self._gate.current()
         if generation != self._generation:
             self._items = self._store.list_revocations()
             self._generation = generation
@@ -133,10 +135,11 @@ def _method_allowed(signed: str, used: str) -> bool:
     return signed == used or (signed == "GET" and used == "HEAD")
 
 
-def admit(store: Store, revocations: RevocationList, use: LinkUse, *, server_max: int, now: float) -> Link | None:
+def admit(
+    store: Store, revocations: RevocationList, use: LinkUse, bucket: Bucket | None, *, server_max: int, now: float
+) -> Link | None:
     """Refuse (AccessDenied, with the reason as message) a link that is revoked, over a lifetime
     ceiling or unknown to the registry. The signer's rights are checked by the operation itself."""
-    bucket = store.get_bucket(use.bucket) if use.bucket else None
     check_lifetime(use, bucket, server_max, now)
     link = check_registry(store, use, now)
     issued_at = link.created if link is not None else use.issued_at
@@ -158,7 +161,8 @@ async def use_link(node: Node, use: LinkUse) -> Link | None:
     """:func:`admit`, then count the use: exactly (one transaction) for links with a use limit, in
     the next audit batch for the others."""
     now = node.clock.now()
-    link = admit(node.store, node.revocations, use, server_max=node.settings.max_link_lifetime, now=now)
+    bucket = node.bucket(use.bucket) if use.bucket else None
+    link = admit(node.store, node.revocations, use, bucket, server_max=node.settings.max_link_lifetime, now=now)
     if link is None:
         return None
     if link.max_uses is not None:

@@ -17,8 +17,10 @@ from satchel.blobs.base import BlobStore
 from satchel.clock import Clock, SystemClock
 from satchel.config import Settings
 from satchel.core.audit import AuditLog
+from satchel.core.caches import BucketCache, GenerationGate
 from satchel.core.credentials import CredentialCache
 from satchel.core.links import RevocationList
+from satchel.core.models import Bucket
 from satchel.meta.store import Store
 
 T = TypeVar("T")
@@ -41,11 +43,22 @@ class Node:
     async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run a blocking metadata write off the event loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+        try:
+            return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+        finally:
+            # This worker's own changes (bucket settings, revocations) are visible to its next request
+            # at once; other workers and nodes see them within GENERATION_TTL.
+            self.gate.expire()
 
     def __post_init__(self) -> None:
-        self.revocations = RevocationList(self.store)
+        self.gate = GenerationGate(self.store)
+        self.buckets = BucketCache(self.store, self.gate)
+        self.revocations = RevocationList(self.store, self.gate)
         self.audit = AuditLog(self.store, self.write)
+
+    def bucket(self, name: str) -> Bucket | None:
+        """Bucket settings through the per-worker cache (see ``core/caches.py``)."""
+        return self.buckets.get(name)
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -59,7 +59,7 @@ def preflight(node: Node, bucket_name: str | None, headers: Mapping[str, str]) -
     method = headers.get("access-control-request-method")
     if bucket_name is None or not origin or not method:
         raise CORSForbidden("Insufficient information. Origin request header needed.")
-    bucket = node.store.get_bucket(bucket_name)
+    bucket = node.bucket(bucket_name)
     if bucket is None:
         raise NoSuchBucket(BucketName=bucket_name)
     requested = [h.strip().lower() for h in headers.get("access-control-request-headers", "").split(",") if h.strip()]
@@ -74,7 +74,7 @@ def preflight(node: Node, bucket_name: str | None, headers: Mapping[str, str]) -
 
 def response_headers(node: Node, bucket_name: str, request: Request) -> list[tuple[str, str]]:
     """CORS headers for an actual (non-preflight) request carrying an Origin."""
-    bucket = node.store.get_bucket(bucket_name)
+    bucket = node.bucket(bucket_name)
     if bucket is None or not bucket.cors:
         return []
     origin = request.headers["origin"]

@@ -64,6 +64,7 @@ class S3Frontend:
                 ctx = S3Context(request=request, endpoint=endpoint, auth=auth, request_id=request_id)
                 if auth.presigned:
                     await linkuse.admit(self.node, request, endpoint, auth)
+                    linkuse.hoist_amz_query(request)
                 response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:
             response = Response(304)

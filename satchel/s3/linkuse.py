@@ -26,6 +26,24 @@ def link_kind(request: Request, endpoint: Endpoint | None) -> LinkKind | None:
     return None
 
 
+def hoist_amz_query(request: Request) -> None:
+    """SDKs move ``x-amz-*`` headers (metadata, storage class ...) of a presigned request into its
+    query, where the signature covers them: they count as request headers from here on. A header
+    sent as well must carry the same value (an unsigned, different one was refused by the signature
+    check)."""
+    for name, value in request.query:
+        lowered = name.lower()
+        if lowered.startswith("x-amz-") and lowered not in _AUTH_PARAMS:
+            request.headers.setdefault(lowered, value)
+
+
+#: Query parameters of the signature itself, never object headers.
+_AUTH_PARAMS = frozenset({
+    "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
+    "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256", "x-amz-satchel-link-id",
+})
+
+
 def claimed_signer(request: Request) -> str | None:
     """The access key id a link claims, for auditing refusals that happen before it is verified."""
     query = request.query_dict

@@ -71,9 +71,11 @@ class Condition:
     operator: str  # "eq" | "starts-with"
     field: str  # lower-case, without "$"
     value: str
+    #: The field as the policy spelled it, for error messages (AWS quotes the policy's own text).
+    written: str = ""
 
     def describe(self) -> str:
-        return json.dumps([self.operator, f"${self.field}", self.value])
+        return json.dumps([self.operator, f"${self.written or self.field}", self.value])
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def _parse_condition(raw: Any) -> Condition | ContentLengthRange:
         ((name, value),) = raw.items()
         if not isinstance(value, str):
             raise _invalid(f"Invalid Simple-Condition: value of {name} must be a string.")
-        return Condition("eq", name.lower().removeprefix("$"), value)
+        return Condition("eq", name.lower().removeprefix("$"), value, name.removeprefix("$"))
     if isinstance(raw, list) and raw and isinstance(raw[0], str):
         operator = raw[0].lower()
         if operator == "content-length-range" and len(raw) == 3:
@@ -137,7 +139,7 @@ def _parse_condition(raw: Any) -> Condition | ContentLengthRange:
             field = name[1:].lower()
             if operator == "starts-with" and field in NO_STARTS_WITH:
                 raise _invalid(f"Invalid Condition: 'starts-with' is not supported for field '{name}'.")
-            return Condition(operator, field, value)
+            return Condition(operator, field, value, name[1:])
     raise _invalid(f"Invalid Condition: {json.dumps(raw)}")
 
 

@@ -1,5 +1,5 @@
 """Every way a presigned URL is refused, asserted by status, S3 error code, message and the extra XML
-elements AWS sends (reference: s3-presign-and-peers.md §1–2). The URLs are signed by botocore — at
+elements AWS sends (reference: s3-presign-and-peers.md sections 1-2). The URLs are signed by botocore — at
 another moment where a test needs one, by moving botocore's clock — never by Satchel's own signer.
 """
 
@@ -86,6 +86,10 @@ def test_expired_v4_url(v4: Any, obj: dict[str, str]) -> None:
     # Stretching X-Amz-Expires after signing does not revive the link: it is part of the signature.
     stretched = url.replace("X-Amz-Expires=60", "X-Amz-Expires=86400")
     assert_error(fetch_requests("GET", stretched), 403, "SignatureDoesNotMatch", MISMATCH)
+    # AWS/MinIO order: expiry is decided before the signature is compared.
+    signature = query_of(url)["X-Amz-Signature"]
+    forged = url.replace(signature, _flip_last_hex(signature))
+    assert_error(fetch_requests("GET", forged), 403, "AccessDenied", EXPIRED)
 
 
 def test_expired_v2_url(v2: Any, obj: dict[str, str]) -> None:
@@ -146,6 +150,58 @@ def _drop_param(url: str, name: str) -> str:
 def test_v4_missing_parameter(name: str, v4: Any, obj: dict[str, str]) -> None:
     url = _drop_param(v4.generate_presigned_url("get_object", Params=obj, ExpiresIn=300), name)
     assert_error(fetch_requests("GET", url), 400, "AuthorizationQueryParametersError", MISSING_V4)
+
+
+def _set_param(url: str, name: str, value: str) -> str:
+    base, _, query = url.partition("?")
+    pairs = [p.split("=", 1) for p in query.split("&")]
+    assert any(k == name for k, _ in pairs), (name, url)
+    return f"{base}?{'&'.join(f'{k}={value if k == name else v}' for k, v in pairs)}"
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("X-Amz-Algorithm", "AWS4-HMAC-SHA1", None),
+    ("X-Amz-Expires", "abc", "X-Amz-Expires should be a number"),
+    ("X-Amz-Expires", "-1", "X-Amz-Expires must be non-negative"),
+    ("X-Amz-Date", "20261301T000000Z", None),
+    ("X-Amz-Date", "yesterday", None),
+])
+def test_v4_malformed_parameter(name: str, value: str, message: str | None, v4: Any, obj: dict[str, str]) -> None:
+    url = _set_param(v4.generate_presigned_url("get_object", Params=obj, ExpiresIn=300), name, value)
+    assert_error(fetch_requests("GET", url), 400, "AuthorizationQueryParametersError", message)
+
+
+def test_v4_credential_date_differs_from_amz_date(v4: Any, obj: dict[str, str]) -> None:
+    url = v4.generate_presigned_url("get_object", Params=obj, ExpiresIn=300)
+    amz_date = query_of(url)["X-Amz-Date"]
+    day_before = (dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ") - dt.timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    doc = assert_error(fetch_requests("GET", _set_param(url, "X-Amz-Date", day_before)), 400,
+                       "AuthorizationQueryParametersError")
+    assert doc.message.startswith("Error parsing the X-Amz-Credential parameter; "), doc
+
+
+def test_v4_expires_zero(v4: Any, obj: dict[str, str]) -> None:
+    """Issue 3: X-Amz-Expires outside 1..604800 is AuthorizationQueryParametersError (Ceph refuses 0)."""
+    url = v4.generate_presigned_url("get_object", Params=obj, ExpiresIn=0)
+    assert query_of(url)["X-Amz-Expires"] == "0"
+    assert_error(fetch_requests("GET", url), 400, "AuthorizationQueryParametersError")
+
+
+@pytest.mark.parametrize("name", ["Expires", "Signature", "AWSAccessKeyId"])
+def test_v2_missing_parameter(name: str, v2: Any, obj: dict[str, str]) -> None:
+    url = _drop_param(v2.generate_presigned_url("get_object", Params=obj, ExpiresIn=300), name)
+    assert_error(fetch_requests("GET", url), 403, "AccessDenied",
+                 "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
+
+
+@pytest.mark.parametrize("signature_version", ["s3v4", "s3"], ids=["sigv4", "sigv2"])
+def test_appended_override_breaks_signature(signature_version: str, s3_factory: S3Factory,
+                                            obj: dict[str, str]) -> None:
+    """Whoever holds a link cannot add response-* overrides the signer did not choose."""
+    url = s3_factory(signature_version=signature_version).generate_presigned_url(
+        "get_object", Params=obj, ExpiresIn=300)
+    for extra in ("response-content-type=text%2Fhtml", "response-content-disposition=attachment"):
+        assert_error(fetch_requests("GET", f"{url}&{extra}"), 403, "SignatureDoesNotMatch", MISMATCH)
 
 
 def test_v4_wrong_region(satchel_server: ServerHandle, obj: dict[str, str]) -> None:

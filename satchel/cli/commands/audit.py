@@ -56,16 +56,14 @@ def parse_moment(text: str, now: float | None = None) -> float:
     return moment.timestamp()
 
 
-class Moment(click.ParamType):
-    name = "TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_moment(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+def moment_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A click callback turning ``--since``/``--until`` into epoch seconds."""
+    if value is None:
+        return None
+    try:
+        return parse_moment(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from exc
 
 
 def event_row(event: Mapping[str, Any]) -> Row:
@@ -75,8 +73,8 @@ def event_row(event: Mapping[str, Any]) -> Row:
 
 
 @click.command("audit")
-@click.option("--since", type=Moment(), default=None, help="Events at or after this time.")
-@click.option("--until", type=Moment(), default=None, help="Events before this time.")
+@click.option("--since", callback=moment_option, default=None, metavar="TIME", help="Events at or after this time.")
+@click.option("--until", callback=moment_option, default=None, metavar="TIME", help="Events before this time.")
 @click.option("--bucket", default=None, help="Only this bucket.")
 @click.option("--prefix", default=None, help="Only keys starting with this prefix.")
 @click.option("--user", default=None, help="Only links signed by this user.")

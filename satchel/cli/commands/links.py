@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from satchel.cli.apiclient import ApiOptions, api_options, api_state, connection_options, path_segment
-from satchel.cli.commands.audit import Moment
+from satchel.cli.commands.audit import parse_moment
 from satchel.cli.commands.presign import parse_s3_url
 from satchel.cli.output import Row, emit_object, emit_rows, timestamp
 
@@ -105,10 +105,23 @@ def revocation_request(scopes: Mapping[str, str | None], before: float | None) -
             raise click.UsageError(f"--object {value} names no object")
         body.update(bucket=url.bucket, target=url.key)
     elif name == "bucket" and value.startswith("s3://"):
-        body["target"] = parse_s3_url(value).bucket
+        try:
+            body["target"] = parse_s3_url(value).bucket
+        except ValueError as exc:
+            raise click.UsageError(f"--bucket: {exc}") from exc
     if before is not None:
         body["before"] = before
     return body
+
+
+def _before(text: str | None) -> float | None:
+    """None for "now": the server's clock decides, so a skewed client clock cannot spare fresh links."""
+    if text is None or text.strip().lower() == "now":
+        return None
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--before'") from exc
 
 
 @links.command("revoke")
@@ -132,8 +145,7 @@ def links_revoke(link_id: str | None, before: str | None, object_url: str | None
         answer = options.client().delete(f"/links/{path_segment(link_id)}")
         _emit(options, answer, link_row(answer), f"Revoked link {link_id}.")
         return
-    moment = None if before is None or before.strip().lower() == "now" else Moment().convert(before, None, None)
-    body = revocation_request(scopes, moment)
+    body = revocation_request(scopes, _before(before))
     answer = options.client().post("/revocations", body)
     row = _times(answer)
     _emit(options, answer, row, f"Links issued before {row.get('before')} in {body['scope']} "

@@ -31,7 +31,6 @@ import click
 
 from satchel.cli.apiclient import ApiOptions, api_options, api_state
 
-DEFAULT_EXPIRES_IN = 3600
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d{1,9})([smhd]?)")
 
@@ -47,16 +46,14 @@ def parse_duration(text: str) -> int:
     return seconds
 
 
-class Duration(click.ParamType):
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+def duration_option(_ctx: click.Context, param: click.Parameter, value: str | int | None) -> int | None:
+    """A click callback (plain, so it works on every click >= 8.1) turning ``--expires-in`` into seconds."""
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from exc
 
 
 @dataclass(frozen=True)
@@ -117,9 +114,10 @@ def _mode(download: bool, view: bool, filename: str | None) -> str | None:
 
 @click.command("presign")
 @click.argument("objects", nargs=-1, required=True, metavar="S3_URL...")
-@click.option("--expires-in", type=Duration(), default=DEFAULT_EXPIRES_IN, show_default="1h",
+@click.option("--expires-in", callback=duration_option, default="1h", show_default=True, metavar="DURATION",
               help="Lifetime: 15m, 1h, 24h, 7d, 90s or seconds.")
 @click.option("--method", type=click.Choice(["GET", "HEAD", "PUT", "DELETE"], case_sensitive=False),
+              metavar="[GET|HEAD|PUT|DELETE]",
               default="GET", show_default=True, help="What the link allows (PUT: upload to the key).")
 @click.option("--download", is_flag=True, help="Make browsers save the file (Content-Disposition: attachment).")
 @click.option("--filename", default=None, help="With --download: the name the file is saved as.")

@@ -190,6 +190,9 @@ def parse_expires(value: str) -> int:
     expires = int(value)
     if expires < 0:
         raise AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
+    if expires == 0:
+        # AWS and Ceph refuse a link that is born expired (MinIO lets it through).
+        raise AuthorizationQueryParametersError("X-Amz-Expires must be greater than 0")
     if expires > MAX_PRESIGNED_EXPIRES:
         raise AuthorizationQueryParametersError(
             "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must "

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from satchel.core import links
+from satchel.core.caches import GenerationGate
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound
 from satchel.core.links import LinkSpec, LinkUse, RevocationList
 from satchel.core.models import (
@@ -69,7 +70,10 @@ def use(world: World, **changes: object) -> LinkUse:
 
 
 def admit(world: World, link_use: LinkUse, server_max: int = 604800) -> Link | None:
-    return links.admit(world.store, RevocationList(world.store), link_use, server_max=server_max, now=NOW)
+    gate = GenerationGate(world.store, ttl=0)
+    bucket = world.store.get_bucket(link_use.bucket) if link_use.bucket else None
+    return links.admit(world.store, RevocationList(world.store, gate), link_use, bucket, server_max=server_max,
+                       now=NOW)
 
 
 def test_plain_presigned_url_is_admitted(world: World) -> None:

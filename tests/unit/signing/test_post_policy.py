@@ -110,7 +110,7 @@ TAMPER_ROWS = [
     ("key", with_("key", "uploads/b.txt"), AccessDenied,
      'Invalid according to Policy: Policy Condition failed: ["eq", "$key", "uploads/a.txt"]'),
     ("content-type", with_("Content-Type", "text/html"), AccessDenied,
-     'Invalid according to Policy: Policy Condition failed: ["starts-with", "$content-type", "image/"]'),
+     'Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", "image/"]'),
     ("missing-conditioned-field", with_("acl", None), AccessDenied,
      'Policy Condition failed: ["eq", "$acl", "public-read"]'),
     ("extra-field", with_("x-amz-meta-extra", "1"), AccessDenied,

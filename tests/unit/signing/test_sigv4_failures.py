@@ -155,6 +155,12 @@ PRESIGNED_ROWS = [
         message="X-Amz-Expires must be non-negative",
     ),
     Row(
+        "expires-zero",
+        query=set_param("X-Amz-Expires", "0"),
+        error=AuthorizationQueryParametersError,
+        message="X-Amz-Expires must be greater than 0",
+    ),
+    Row(
         "expires-over-a-week",
         query=set_param("X-Amz-Expires", "604801"),
         error=AuthorizationQueryParametersError,

@@ -1,0 +1,16 @@
+"""Fixtures for the browser tier: the client tier's real server and boto3 clients, plus headless Chromium.
+
+The server fixtures are the client tier's own (tests/clients/conftest.py), imported so both tiers start and
+reach ``satchel serve`` the same way.
+"""
+
+from __future__ import annotations
+
+from tests.clients.conftest import (  # noqa: F401 - fixtures are found by name
+    bucket,
+    bucket_factory,
+    managed_server,
+    s3,
+    s3_factory,
+    satchel_server,
+)
