@@ -7,7 +7,7 @@ transaction made dead are deleted right after it (``gc.release_blobs``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
 from dataclasses import replace
 
 from satchel.core.access import Action
@@ -109,14 +109,15 @@ def get_object(node: Node, principal: Principal, bucket: str, key: str) -> Objec
 
 
 async def open_object(
-    node: Node, principal: Principal, bucket: str, key: str, byte_range: ByteRange | None
-) -> tuple[ObjectRecord, AsyncIterator[bytes]]:
-    """Look up a readable object and start streaming its bytes (or a range of them).
+    node: Node, principal: Principal, record: ObjectRecord, byte_range: ByteRange | None
+) -> tuple[ObjectRecord, AsyncGenerator[bytes, None]]:
+    """Start streaming the bytes of ``record`` (or a range of them), a record the caller looked up.
 
-    The lookup is retried once when the blob vanished between reading the metadata and opening the
-    file: a concurrent overwrite deleted the old blob, and the new version is what the client gets.
+    The lookup is redone once when the blob vanished between reading the metadata and opening the
+    file: a concurrent overwrite deleted the old blob, and the new version is what the client gets
+    (the caller compares the records to notice).
     """
-    record = get_object(node, principal, bucket, key)
+    bucket, key = record.bucket, record.key
     try:
         return record, await _start(node, record, byte_range)
     except FileNotFoundError:
@@ -124,7 +125,9 @@ async def open_object(
         return record, await _start(node, record, byte_range)
 
 
-async def _start(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -> AsyncIterator[bytes]:
+async def _start(
+    node: Node, record: ObjectRecord, byte_range: ByteRange | None
+) -> AsyncGenerator[bytes, None]:
     stream = read_range(node, record, byte_range)
     try:
         first = await anext(stream)
@@ -133,7 +136,7 @@ async def _start(node: Node, record: ObjectRecord, byte_range: ByteRange | None)
     return _prepend(first, stream)
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
     if first:
         yield first
     async for chunk in rest:

@@ -14,6 +14,8 @@ from satchel.core.models import ObjectRecord
 from satchel.core.objects import STORED_HEADERS
 
 META_PREFIX = "x-amz-meta-"
+#: Stored header names with their wire spelling (Content-Type ...), computed once.
+_HEADER_NAMES = tuple((name, "-".join(part.capitalize() for part in name.split("-"))) for name in STORED_HEADERS)
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 
 #: The ``response-*`` query overrides of GetObject/HeadObject and the header each replaces.
@@ -70,9 +72,8 @@ def object_headers(
     ]
     stored = dict(record.headers)
     stored.setdefault("content-type", DEFAULT_CONTENT_TYPE)
-    for name in STORED_HEADERS:
+    for name, header in _HEADER_NAMES:
         value = stored.get(name)
-        header = "-".join(part.capitalize() for part in name.split("-"))
         override = overrides.get(header)
         if override is not None:
             out.append((header, override))

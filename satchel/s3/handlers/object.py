@@ -57,18 +57,28 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
     record = objects.get_object(node, principal, ctx.bucket, ctx.key)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
-    byte_range = (
-        part_range(record, ctx.endpoint.part_number)
-        if ctx.endpoint.part_number is not None
-        else parse_range(request.headers.get("range"), record.size)
-    )
+    byte_range = _range(ctx, record)
     checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
-    if head:
-        headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
-        return _sized(headers, record.size, byte_range, b"")
-    record, stream = await objects.open_object(node, principal, ctx.bucket, ctx.key, byte_range)
+    body: bytes | AsyncIterator[bytes] = b""
+    if not head:
+        opened, stream = await objects.open_object(node, principal, record, byte_range)
+        body = stream
+        if opened != record:  # overwritten meanwhile: the answer describes what is being sent
+            record = opened
+            try:
+                check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
+                byte_range = _range(ctx, record)
+            except BaseException:
+                await stream.aclose()
+                raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
-    return _sized(headers, record.size, byte_range, stream)
+    return _sized(headers, record.size, byte_range, body)
+
+
+def _range(ctx: S3Context, record: ObjectRecord) -> ByteRange | None:
+    if ctx.endpoint.part_number is not None:
+        return part_range(record, ctx.endpoint.part_number)
+    return parse_range(ctx.request.headers.get("range"), record.size)
 
 
 def part_range(record: ObjectRecord, number: int) -> ByteRange | None:

@@ -36,6 +36,7 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 S3_SERVICES = frozenset({"s3"})
 
 _WHITESPACE_RUN = re.compile(r"[ \t\r\n\v\f]+")
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
 
 
 def wire_bytes(value: str) -> bytes:
@@ -50,6 +51,8 @@ def wire_bytes(value: str) -> bytes:
 
 def uri_encode(value: str | bytes, *, keep_slash: bool = False) -> str:
     """AWS UriEncode: every byte but ``A-Za-z0-9-._~`` as upper-case %XX; space is %20, never '+'."""
+    if isinstance(value, str) and _UNRESERVED.fullmatch(value):
+        return value  # the common case (algorithm, dates, hex signatures): nothing to encode
     return quote(value, safe="/" if keep_slash else "")
 
 

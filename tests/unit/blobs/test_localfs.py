@@ -17,7 +17,7 @@ import pytest
 
 from satchel.blobs import localfs, open_blobs
 from satchel.blobs.digests import Hasher
-from satchel.blobs.localfs import CHUNK, LocalBlobStore
+from satchel.blobs.localfs import CHUNK, READ_CHUNK, LocalBlobStore
 from satchel.config import Settings
 
 MiB = 1024 * 1024
@@ -60,7 +60,7 @@ def test_write_commit_read_back(blobs: LocalBlobStore) -> None:
     assert list((blobs.root / "tmp").iterdir()) == []
     chunks = asyncio.run(_read(blobs, blob_id))
     assert b"".join(chunks) == data
-    assert max(len(c) for c in chunks) == CHUNK
+    assert max(len(c) for c in chunks) == READ_CHUNK
 
 
 def test_writer_reports_size_and_committed(blobs: LocalBlobStore) -> None:
@@ -273,7 +273,7 @@ def test_ranged_reads(blobs: LocalBlobStore, offset: int, length: int | None) ->
     chunks = asyncio.run(_read(blobs, blob_id, offset, length))
     end = len(data) if length is None else offset + length
     assert b"".join(chunks) == data[offset:end]
-    assert all(0 < len(c) <= CHUNK for c in chunks)
+    assert all(0 < len(c) <= READ_CHUNK for c in chunks)
 
 
 def test_reading_a_missing_blob_raises_before_yielding(blobs: LocalBlobStore) -> None:
