@@ -20,6 +20,7 @@ server-side link id key revocation, listing and audit. Only ``host`` is signed a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
@@ -30,6 +31,7 @@ from satchel.signing.sigv4.parse import MAX_PRESIGNED_EXPIRES
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=256)
 def host_for(endpoint: str, bucket: str | None = None) -> tuple[str, str, str]:
     """(scheme, host header value, base path) of an endpoint, derived as botocore's ``_host_from_url``:
     lower-cased host name, IPv6 in brackets, default port dropped."""
@@ -51,7 +53,13 @@ def object_path(base_path: str, bucket: str | None, key: str) -> str:
 
 
 def amz_date(now: float) -> str:
-    return dt.datetime.fromtimestamp(int(now), dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _amz_date(int(now))
+
+
+@functools.lru_cache(maxsize=4)
+def _amz_date(second: int) -> str:
+    # Minting in bulk signs many URLs within the same second: format that second once.
+    return dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _encode_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
