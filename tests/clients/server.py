@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +97,7 @@ class ServerHandle:
 class SatchelProcess(ServerHandle):
     """``satchel serve`` on a free loopback port with a private data directory and known root keys."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, extra_args: Sequence[str] = ()) -> None:
         root = Credentials(
             access_key="SATCHEL" + _random_token(13, string.ascii_uppercase + string.digits),
             secret_key=_random_token(40, string.ascii_letters + string.digits),
@@ -108,6 +108,7 @@ class SatchelProcess(ServerHandle):
         self.password = _random_token(24, string.ascii_letters + string.digits)
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
+        self.extra_args = tuple(extra_args)
 
     @property
     def managed(self) -> bool:
@@ -132,7 +133,7 @@ class SatchelProcess(ServerHandle):
             # stop() and kill9() reach every process we started and nothing else.
             self._proc = subprocess.Popen(
                 [venv_tool("satchel"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir)],
+                 "--data-dir", str(self.data_dir), *self.extra_args],
                 env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
