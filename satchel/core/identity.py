@@ -194,6 +194,14 @@ def set_bucket_public(store: Store, bucket: str, public: bool) -> Bucket:
     return store.update_bucket(bucket, public_read=public)
 
 
+def set_bucket_link_lifetime(store: Store, bucket: str, seconds: int | None) -> Bucket:
+    """The longest lifetime a link to this bucket may have, enforced when links are used (None: only
+    the server-wide ceiling applies)."""
+    if seconds is not None and seconds < 1:
+        raise InvalidArgument("A link lifetime ceiling must be at least 1 second.")
+    return store.update_bucket(bucket, max_link_lifetime=seconds)
+
+
 def list_buckets(store: Store, account_id: str | None = None) -> list[Bucket]:
     return store.list_buckets(account_id)
 

@@ -90,6 +90,21 @@ def bucket_public(state: CliState, switch: str, bucket: str) -> None:
                     f"Public read of {bucket} is {switch}.")
 
 
+@bucket_group.command("link-lifetime")
+@click.argument("bucket")
+@click.argument("seconds")
+@admin_options
+@click.pass_obj
+def bucket_link_lifetime(state: CliState, bucket: str, seconds: str) -> None:
+    """Cap the lifetime of links to BUCKET at SECONDS (or "off"), enforced when links are used."""
+    if seconds != "off" and not seconds.isdigit():
+        raise click.BadParameter("SECONDS must be a whole number of seconds or 'off'", param_hint="SECONDS")
+    with admin_store(state.settings()) as store:
+        updated = identity.set_bucket_link_lifetime(store, bucket, None if seconds == "off" else int(seconds))
+        emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
+                    f"Link lifetime ceiling of {bucket}: {seconds}.")
+
+
 # --- garbage collection -------------------------------------------------------------------------------
 @admin.command("gc")
 @admin_options
