@@ -17,12 +17,7 @@ def authenticate(node: Node, request: Request, body: bytes) -> tuple[AccessKey, 
     """Verify the Authorization header and the signed body hash; returns the caller's key and principal."""
     if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
         raise AccessDenied("The management API needs an AWS4-HMAC-SHA256 Authorization header.")
-    found: dict[str, tuple[AccessKey, Principal]] = {}
-
-    def lookup_secret(access_key_id: str) -> str:
-        found["key"] = node.credentials.resolve(access_key_id)
-        return found["key"][0].secret
-
+    lookup = node.credentials.signer()
     result = verify_header_auth(
         method=request.method,
         raw_path=request.raw_path,
@@ -30,7 +25,7 @@ def authenticate(node: Node, request: Request, body: bytes) -> tuple[AccessKey, 
         headers=request.headers,
         now=node.clock.now(),
         region=node.settings.region,
-        lookup_secret=lookup_secret,
+        lookup_secret=lookup,
     )
     if result.streaming:
         raise InvalidRequest("The management API takes plain JSON bodies, not aws-chunked ones.")
@@ -39,4 +34,4 @@ def authenticate(node: Node, request: Request, body: bytes) -> tuple[AccessKey, 
         if not hmac.compare_digest(computed, result.payload_hash.lower()):
             raise XAmzContentSHA256Mismatch(ClientComputedContentSHA256=result.payload_hash,
                                             S3ComputedContentSHA256=computed)
-    return found["key"]
+    return lookup.key, lookup.principal

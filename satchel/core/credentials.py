@@ -147,6 +147,10 @@ class CredentialCache:
             raise AccessDenied()
         return found
 
+    def signer(self) -> SignerLookup:
+        """A ``lookup_secret`` for the signature checks that remembers whose key it resolved."""
+        return SignerLookup(self)
+
     def principal_for_user(self, user_id: str) -> Principal:
         """The current principal of a link's signer, loaded at use time.
 
@@ -194,3 +198,28 @@ class CredentialCache:
         if len(cache) >= self._max_entries:
             cache.clear()
         cache[key] = value
+
+
+class SignerLookup:
+    """Passed as ``lookup_secret`` to the verify functions of ``signing/``: they call it at the point of
+    AWS's check order where an unknown key must be reported, and the caller then reads who signed."""
+
+    __slots__ = ("_cache", "found")
+
+    def __init__(self, cache: CredentialCache) -> None:
+        self._cache = cache
+        self.found: tuple[AccessKey, Principal] | None = None
+
+    def __call__(self, access_key_id: str) -> str:
+        self.found = self._cache.resolve(access_key_id)
+        return self.found[0].secret
+
+    @property
+    def key(self) -> AccessKey:
+        assert self.found is not None, "the signature check did not look the key up"
+        return self.found[0]
+
+    @property
+    def principal(self) -> Principal:
+        assert self.found is not None, "the signature check did not look the key up"
+        return self.found[1]

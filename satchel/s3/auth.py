@@ -2,7 +2,7 @@
 
 Every S3 authentication form ends here: SigV4 and SigV2 in the Authorization header, SigV4 and SigV2
 presigned query strings, and anonymous requests. POST form uploads carry their signature in the form
-and are verified by the PostObject handler through :meth:`Authenticator.principal_for_key`.
+and are verified by the PostObject handler with the same credential lookup.
 
 The key lookup happens inside the signature checks (``lookup_secret``), at the point of AWS's
 validation order where an unknown key must be reported, and resolves the key's *current* user and
@@ -89,23 +89,8 @@ class Authenticator:
             return self._query_v2(request, endpoint)
         return _ANONYMOUS
 
-    def principal_for_key(self, access_key_id: str) -> tuple[str, Principal]:
-        """(secret, principal) of a usable key: InvalidAccessKeyId / AccessDenied otherwise."""
-        key, principal = self.node.credentials.resolve(access_key_id)
-        return key.secret, principal
-
-    def _resolver(self) -> tuple[dict[str, Principal], object]:
-        found: dict[str, Principal] = {}
-
-        def lookup_secret(access_key_id: str) -> str:
-            secret, principal = self.principal_for_key(access_key_id)
-            found["principal"] = principal
-            return secret
-
-        return found, lookup_secret
-
     def _header_v4(self, request: Request) -> AuthResult:
-        found, lookup = self._resolver()
+        lookup = self.node.credentials.signer()
         result = verify_header_auth(
             method=request.method,
             raw_path=request.raw_path,
@@ -113,13 +98,13 @@ class Authenticator:
             headers=request.headers,
             now=self.node.clock.now(),
             region=self.node.settings.region,
-            lookup_secret=lookup,  # type: ignore[arg-type]
+            lookup_secret=lookup,
         )
         streaming = ChunkSigner.from_result(result) if result.streaming else None
-        return AuthResult(found["principal"], AuthMethod.HEADER_V4, result.payload_hash, streaming)
+        return AuthResult(lookup.principal, AuthMethod.HEADER_V4, result.payload_hash, streaming)
 
     def _query_v4(self, request: Request) -> AuthResult:
-        found, lookup = self._resolver()
+        lookup = self.node.credentials.signer()
         result = verify_presigned(
             method=request.method,
             raw_path=request.raw_path,
@@ -127,33 +112,33 @@ class Authenticator:
             headers=request.headers,
             now=self.node.clock.now(),
             region=self.node.settings.region,
-            lookup_secret=lookup,  # type: ignore[arg-type]
+            lookup_secret=lookup,
         )
-        return AuthResult(found["principal"], AuthMethod.QUERY_V4, result.payload_hash, None,
+        return AuthResult(lookup.principal, AuthMethod.QUERY_V4, result.payload_hash, None,
                           result.request_time, result.expires_at)
 
     def _header_v2(self, request: Request, endpoint: Endpoint) -> AuthResult:
-        found, lookup = self._resolver()
+        lookup = self.node.credentials.signer()
         sigv2.verify_v2_header(
             method=request.method,
             raw_path=request.raw_path,
             query=request.query,
             headers=request.headers,
             now=self.node.clock.now(),
-            lookup_secret=lookup,  # type: ignore[arg-type]
+            lookup_secret=lookup,
             bucket_from_host=endpoint.bucket if endpoint.virtual_host else None,
         )
-        return AuthResult(found["principal"], AuthMethod.HEADER_V2)
+        return AuthResult(lookup.principal, AuthMethod.HEADER_V2)
 
     def _query_v2(self, request: Request, endpoint: Endpoint) -> AuthResult:
-        found, lookup = self._resolver()
+        lookup = self.node.credentials.signer()
         result = sigv2.verify_v2_presigned(
             method=request.method,
             raw_path=request.raw_path,
             query=request.query,
             headers=request.headers,
             now=self.node.clock.now(),
-            lookup_secret=lookup,  # type: ignore[arg-type]
+            lookup_secret=lookup,
             bucket_from_host=endpoint.bucket if endpoint.virtual_host else None,
         )
-        return AuthResult(found["principal"], AuthMethod.QUERY_V2, None, None, None, result.expires_at)
+        return AuthResult(lookup.principal, AuthMethod.QUERY_V2, None, None, None, result.expires_at)

@@ -11,7 +11,7 @@ a 303 redirect). CORS for the page comes from the bucket's CORS rules.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from email.message import Message
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -19,7 +19,7 @@ from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.links import LinkUse, use_link
-from satchel.core.models import LinkKind, Principal
+from satchel.core.models import LinkKind
 from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.s3 import xml
@@ -58,20 +58,20 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     form = PostForm(_boundary(ctx.request.headers.get("content-type", "")), ctx.request.body_chunks())
     raw_fields = await form.read_fields()
     fields = {name.lower(): value for name, value in raw_fields.items()}
-    signer: dict[str, Principal] = {}
+    signer = node.credentials.signer()
     result = verify_post_form(
         raw_fields,
         bucket=ctx.bucket,
         region=node.settings.region,
         now=node.clock.now(),
-        lookup_secret=_lookup(node, signer),
+        lookup_secret=signer,
         filename=form.filename,
     )
     fields = dict(result.fields)
     key = fields.get("key", "")
     if not key:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
-    principal = signer["principal"]
+    principal = signer.principal
     ctx.signer, ctx.object_key = principal, key
     await use_link(node, LinkUse(
         kind=LinkKind.POST,
@@ -93,15 +93,6 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         expect=Expectations(),
     )
     return _success(node, ctx, fields, record.key, record.etag)
-
-
-def _lookup(node: Node, signer: dict[str, Principal]) -> Callable[[str], str]:
-    def lookup_secret(access_key_id: str) -> str:
-        key, principal = node.credentials.resolve(access_key_id)
-        signer["principal"] = principal
-        return key.secret
-
-    return lookup_secret
 
 
 def _success(node: Node, ctx: S3Context, fields: dict[str, str], key: str, etag: str) -> Response:
