@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from satchel.admin import schemas
@@ -28,6 +28,7 @@ class Call:
     principal: Principal
     params: dict[str, str]
     request_id: str
+    _names: dict[str, str] = field(default_factory=dict)
 
     @property
     def now(self) -> float:
@@ -36,8 +37,11 @@ class Call:
     def user_name(self, user_id: str | None) -> str | None:
         if user_id is None:
             return None
-        user = self.node.store.get_user(user_id)
-        return user.name if user else user_id
+        name = self._names.get(user_id)
+        if name is None:  # one lookup per user and call: a listing names the same signers again and again
+            user = self.node.store.get_user(user_id)
+            name = self._names[user_id] = user.name if user else user_id
+        return name
 
 
 Handler = Callable[[Call], Awaitable[Any]]
