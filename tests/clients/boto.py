@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -57,3 +59,19 @@ def empty_and_delete(client: Any, name: str) -> None:
                 client.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
     with contextlib.suppress(ClientError):
         client.delete_bucket(Bucket=name)
+
+
+def awscli_env(server: ServerHandle, home: Path, config: Path) -> dict[str, str]:
+    """Environment for the aws cli: the server's root keys, region us-east-1, ``config`` as its config
+    file, and nothing from the developer's own AWS settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {
+        "HOME": str(home),
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return env

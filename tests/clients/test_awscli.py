@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.clients.boto import unique_bucket
+from tests.clients.boto import awscli_env, unique_bucket
 from tests.clients.content import file_sha256, tree_digest
 from tests.clients.server import ServerHandle, venv_tool
 
@@ -23,16 +22,7 @@ class AwsCli:
         config = home / "aws-config"
         config.write_text("[default]\nregion = us-east-1\n")
         self.server = server
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.env |= {
-            "HOME": str(home),
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": str(config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        self.env = awscli_env(server, home, config)
 
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [venv_tool("aws"), "--endpoint-url", self.server.endpoint, *args]

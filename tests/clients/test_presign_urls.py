@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from minio import Minio
 
-from tests.clients.boto import S3Factory, error_code
+from tests.clients.boto import S3Factory, awscli_env, error_code
 from tests.clients.server import ServerHandle, venv_tool
 from tests.clients.test_presign_wire import FETCHERS, Fetch, assert_error, fetch_curl, fetch_requests, query_of
 
@@ -196,16 +196,7 @@ def _aws_presign(server: ServerHandle, home: Path, config_text: str, target: str
     home.mkdir(exist_ok=True)
     config = home / "config"
     config.write_text(config_text)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": server.access_key,
-        "AWS_SECRET_ACCESS_KEY": server.secret_key,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(config),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    env = awscli_env(server, home, config)
     cmd = [venv_tool("aws"), "--endpoint-url", server.endpoint, "s3", "presign", target, "--expires-in", "60",
            *extra]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
