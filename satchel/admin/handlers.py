@@ -78,7 +78,7 @@ async def mint(call: Call) -> Any:
             assert item.error is not None
             out.append({"key": item.key, "error": _error(item.error)})
             continue
-        node.audit.record(links.mint_event(item.link, call.principal, client_ip=call.request.client,
+        node.audit.record(links.mint_event(item.link, client_ip=call.request.client,
                                            user_agent=call.request.headers.get("user-agent", "")[:512],
                                            request_id=call.request_id))
         out.append({"key": item.key, "url": sign_url(node, call.key, item.link),

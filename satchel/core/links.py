@@ -85,7 +85,6 @@ class RevocationList:
 class LinkUse:
     """What a front-end knows about a request that arrived through a link."""
 
-    kind: LinkKind
     principal: Principal
     bucket: str | None
     key: str | None
@@ -283,7 +282,7 @@ def link_query(link: Link) -> list[tuple[str, str]]:
     return query
 
 
-def mint_event(link: Link, principal: Principal, *, client_ip: str, user_agent: str, request_id: str) -> AuditEvent:
+def mint_event(link: Link, *, client_ip: str, user_agent: str, request_id: str) -> AuditEvent:
     return AuditEvent(
         time=link.created, action="mint", outcome="allowed", kind=link.kind.value, link_id=link.id,
         user_id=link.user_id, access_key_id=link.access_key_id, bucket=link.bucket, key=link.key,

@@ -11,7 +11,7 @@ from satchel.asgi import Request
 from satchel.core.links import LINK_ID_PARAM, LinkUse, use_link
 from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
-from satchel.s3.auth import AuthMethod, AuthResult
+from satchel.s3.auth import AuthResult
 from satchel.s3.endpoints import Endpoint, Op
 
 
@@ -55,9 +55,7 @@ def claimed_signer(request: Request) -> str | None:
 
 
 async def admit(node: Node, request: Request, endpoint: Endpoint, auth: AuthResult) -> Link | None:
-    kind = LinkKind.S3V4 if auth.method is AuthMethod.QUERY_V4 else LinkKind.S3V2
     use = LinkUse(
-        kind=kind,
         principal=auth.principal,
         bucket=endpoint.bucket,
         key=endpoint.key,

@@ -19,7 +19,6 @@ from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.links import LinkUse, use_link
-from satchel.core.models import LinkKind
 from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.s3 import xml
@@ -74,7 +73,6 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     principal = signer.principal
     ctx.signer, ctx.object_key = principal, key
     await use_link(node, LinkUse(
-        kind=LinkKind.POST,
         principal=principal,
         bucket=ctx.bucket,
         key=key,

@@ -65,7 +65,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def use(world: World, **changes: object) -> LinkUse:
-    base = LinkUse(LinkKind.S3V4, world.owner, "photos", "a.jpg", "GET", issued_at=NOW - 10, expires_at=NOW + 50)
+    base = LinkUse(world.owner, "photos", "a.jpg", "GET", issued_at=NOW - 10, expires_at=NOW + 50)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
