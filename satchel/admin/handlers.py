@@ -13,7 +13,7 @@ from satchel.asgi import Request
 from satchel.core import links
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied, NoSuchBucket, NotFound, SatchelError
-from satchel.core.models import AccessKey, AuditEvent, Link, LinkKind, Principal, RevocationScope, Role
+from satchel.core.models import AccessKey, AuditEvent, Link, LinkKind, Principal, Revocation, RevocationScope, Role
 from satchel.core.node import Node
 from satchel.signing.sigv2 import presign_v2_url
 from satchel.signing.sigv4.presign import presign_v4_url
@@ -139,12 +139,14 @@ async def list_revocations(call: Call) -> Any:
     if user is None:
         raise AccessDenied()
     store = call.node.store
-    mine = [
-        r for r in store.list_revocations()
-        if r.created_by == user.id
-        or ((r.bucket or (r.target if r.scope is RevocationScope.BUCKET else None)) is not None
-        and links.can_manage_bucket(store, call.principal, r.bucket or r.target))
-    ]
+
+    def visible(revocation: Revocation) -> bool:
+        if revocation.created_by == user.id:
+            return True
+        bucket = revocation.target if revocation.scope is RevocationScope.BUCKET else revocation.bucket
+        return bucket is not None and links.can_manage_bucket(store, call.principal, bucket)
+
+    mine = [r for r in store.list_revocations() if visible(r)]
     return {"revocations": [schemas.revocation_json(r, call.user_name) for r in mine]}
 
 
