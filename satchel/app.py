@@ -130,4 +130,9 @@ class SatchelApp:
 
 def create_app() -> SatchelApp:
     """Factory for uvicorn workers: settings arrive through the environment (see ``server.run``)."""
-    return SatchelApp(load_settings())
+    settings = load_settings()
+    if not logging.getLogger().handlers:
+        # Workers are fresh interpreters: give Satchel's own loggers (errors, GC) a home beside uvicorn's.
+        logging.basicConfig(level=settings.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    return SatchelApp(settings)

@@ -24,7 +24,7 @@ def banner(settings: Settings, generated: dict[str, str] | None) -> str:
     endpoint = settings.endpoint
     lines = [
         "",
-        "Satchel is running.",
+        "Satchel is starting.",
         f"  S3 endpoint : {endpoint}",
         f"  Console     : {endpoint}/_satchel/console/",
         f"  Health      : {endpoint}/_satchel/health",
