@@ -217,3 +217,25 @@ def test_curl_expect_refused_before_body(bucket: str, satchel_server: Any,
     assert "SignatureDoesNotMatch" in put.stdout
     # The point of Expect: a request that will be refused is refused before the body is invited.
     assert "< HTTP/1.1 100 Continue" not in put.stderr
+
+
+def test_signed_payload_hash_mismatch_is_refused(s3: Any, bucket: str, satchel_server: Any) -> None:
+    """A body whose SHA-256 is not the signed x-amz-content-sha256 never becomes an object."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    url = _url(satchel_server, bucket, "mismatch.bin")
+    claimed = hashlib.sha256(b"what was signed").hexdigest()
+    # botocore hashes the body it is given into x-amz-content-sha256; another body is then sent.
+    request = AWSRequest(method="PUT", url=url, data=b"what was signed")
+    S3SigV4Auth(BotoCredentials(satchel_server.access_key, satchel_server.secret_key), "s3", "us-east-1").add_auth(
+        request)
+    assert request.headers["X-Amz-Content-SHA256"] == claimed
+    resp = requests.put(url, data=b"what was sent!!", headers=dict(request.headers.items()), timeout=30)
+    assert resp.status_code == 400, resp.text
+    assert _code(resp) == "XAmzContentSHA256Mismatch"
+    assert f"<ClientComputedContentSHA256>{claimed}</ClientComputedContentSHA256>" in resp.text
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="mismatch.bin")
+    assert http_status(exc.value) == 404
