@@ -166,7 +166,11 @@ def cors_configuration(rules: Iterable[CorsRule]) -> bytes:
 
 
 # --- listings -------------------------------------------------------------------------------------
-def _contents(record: ObjectRecord, key: str, owner: str) -> str:
+def _contents(record: ObjectRecord, key: str, owners: Mapping[str, str] | None) -> str:
+    owner = ""
+    if owners is not None:
+        owner_id = record.owner_user_id or ""
+        owner = _owner("Owner", owner_id, owners.get(owner_id, owner_id))
     return (
         f"<Contents>{_el('Key', key)}{_el('LastModified', timestamp(record.last_modified))}"
         f"{_el('ETag', quote_etag(record.etag))}<Size>{record.size}</Size>{owner}"
@@ -174,7 +178,7 @@ def _contents(record: ObjectRecord, key: str, owner: str) -> str:
     )
 
 
-def _entries(page: ListPage, encode: bool, owner: str) -> Iterable[str]:
+def _entries(page: ListPage, encode: bool, owners: Mapping[str, str] | None) -> Iterable[str]:
     """Objects first, then common prefixes, as S3 orders them."""
     prefixes = []
     for entry in page.entries:
@@ -182,7 +186,7 @@ def _entries(page: ListPage, encode: bool, owner: str) -> Iterable[str]:
         if entry.record is None:
             prefixes.append(f"<CommonPrefixes>{_el('Prefix', key)}</CommonPrefixes>")
         else:
-            yield _contents(entry.record, key, owner)
+            yield _contents(entry.record, key, owners)
     yield from prefixes
 
 
@@ -200,16 +204,15 @@ def list_objects_v1(
     marker: str,
     max_keys: int,
     encoding_type: str | None = None,
-    owner_id: str | None = None,
-    owner_name: str = "",
+    owners: Mapping[str, str] | None = None,
 ) -> bytes:
-    """ListObjects (v1). ``Owner`` is rendered on every entry when ``owner_id`` is given, as v1 does.
+    """ListObjects (v1). Each entry's ``Owner`` (its writer's user id, with the display name from
+    ``owners``) is rendered when ``owners`` is given, as v1 always does.
 
     ``NextMarker`` is only sent with a delimiter: without one, clients continue from the last key.
     """
     encode, encoding_el = _encoder(encoding_type)
     enc = url_encode if encode else str
-    owner = _owner("Owner", owner_id, owner_name) if owner_id is not None else ""
     next_marker = ""
     if delimiter and page.is_truncated and page.next_marker is not None:
         next_marker = _el("NextMarker", enc(page.next_marker))
@@ -218,7 +221,7 @@ def list_objects_v1(
         f"<MaxKeys>{max_keys}</MaxKeys>{_el('Delimiter', enc(delimiter) if delimiter else None)}"
         f"<IsTruncated>{_bool(page.is_truncated)}</IsTruncated>{encoding_el}"
     )
-    return _doc("ListBucketResult", (head, *_entries(page, encode, owner)))
+    return _doc("ListBucketResult", (head, *_entries(page, encode, owners)))
 
 
 def list_objects_v2(
@@ -233,14 +236,12 @@ def list_objects_v2(
     next_continuation_token: str | None = None,
     start_after: str | None = None,
     encoding_type: str | None = None,
-    fetch_owner: bool = False,
-    owner_id: str | None = None,
-    owner_name: str = "",
+    owners: Mapping[str, str] | None = None,
 ) -> bytes:
-    """ListObjectsV2. Tokens are opaque (made by the handler) and never URL-encoded."""
+    """ListObjectsV2. Tokens are opaque (made by the handler) and never URL-encoded. Owners are
+    rendered when ``owners`` is given (the handler passes it for ``fetch-owner=true``)."""
     encode, encoding_el = _encoder(encoding_type)
     enc = url_encode if encode else str
-    owner = _owner("Owner", owner_id, owner_name) if fetch_owner and owner_id is not None else ""
     count = len(page.entries) if key_count is None else key_count
     head = (
         f"{_el('Name', bucket)}{_el('Prefix', enc(prefix))}"
@@ -250,7 +251,7 @@ def list_objects_v2(
         f"{_el('NextContinuationToken', next_continuation_token if page.is_truncated else None)}"
         f"{_el('StartAfter', enc(start_after) if start_after else None)}{encoding_el}"
     )
-    return _doc("ListBucketResult", (head, *_entries(page, encode, owner)))
+    return _doc("ListBucketResult", (head, *_entries(page, encode, owners)))
 
 
 # --- copy and multipart ---------------------------------------------------------------------------

@@ -136,3 +136,13 @@ def test_encoding_type_url(s3: Any, bucket: str) -> None:
     decoded_keys = [urllib.parse.unquote_plus(k) for k in raw_keys]
     assert decoded_keys == [k for k in expected if "/" not in k]
     assert [urllib.parse.unquote_plus(p) for p in raw_prefixes] == ["sp ace/"]
+
+
+def test_fetch_owner_and_v1_owner(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="owned", Body=b"o")
+    whoami = s3.list_buckets()["Owner"]["ID"]
+    plain = s3.list_objects_v2(Bucket=bucket)["Contents"][0]
+    assert "Owner" not in plain
+    with_owner = s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"][0]
+    assert with_owner["Owner"]["ID"] == whoami
+    assert s3.list_objects(Bucket=bucket)["Contents"][0]["Owner"]["ID"] == whoami

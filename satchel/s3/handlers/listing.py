@@ -8,6 +8,7 @@ import binascii
 from satchel.asgi import Response
 from satchel.core import listing, multipart
 from satchel.core.errors import InvalidArgument
+from satchel.core.models import ListPage
 from satchel.core.node import Node
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
@@ -38,6 +39,17 @@ def encoding_type(query: dict[str, str]) -> str | None:
     return "url"
 
 
+def owner_names(node: Node, page: ListPage) -> dict[str, str]:
+    """Display names of the users who wrote the listed objects, one lookup per distinct user."""
+    names: dict[str, str] = {}
+    for entry in page.entries:
+        owner = entry.record.owner_user_id if entry.record is not None else None
+        if owner and owner not in names:
+            user = node.store.get_user(owner)
+            names[owner] = user.name if user else owner
+    return names
+
+
 def encode_token(marker: str) -> str:
     """Continuation tokens are opaque to clients; inside they are the resume marker."""
     return base64.urlsafe_b64encode(marker.encode("utf-8", "surrogatepass")).decode()
@@ -60,7 +72,7 @@ async def list_objects(node: Node, ctx: S3Context) -> Response:
     page = listing.list_objects(node, ctx.auth.principal, ctx.bucket, prefix=prefix, delimiter=delimiter,
                                 marker=marker, max_keys=limit)
     body = xml.list_objects_v1(ctx.bucket, page, prefix=prefix, delimiter=delimiter, marker=marker or "",
-                               max_keys=limit, encoding_type=encoding_type(query))
+                               max_keys=limit, encoding_type=encoding_type(query), owners=owner_names(node, page))
     return Response(200, [XML], body)
 
 
@@ -85,7 +97,7 @@ async def list_objects_v2(node: Node, ctx: S3Context) -> Response:
         next_continuation_token=encode_token(page.next_marker) if page.is_truncated and page.next_marker else None,
         start_after=start_after,
         encoding_type=encoding_type(query),
-        fetch_owner=query.get("fetch-owner", "").lower() == "true",
+        owners=owner_names(node, page) if query.get("fetch-owner", "").lower() == "true" else None,
     )
     return Response(200, [XML], body)
 

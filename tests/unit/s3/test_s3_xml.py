@@ -4,6 +4,7 @@ document we parse. A few golden documents pin the exact bytes of the simplest an
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -35,8 +36,12 @@ def _record(key: str, size: int = 11, etag: str = "fba9dede5f27731c9771645a39863
     return ObjectRecord(bucket="examplebucket", key=key, size=size, etag=etag, last_modified=t, segments=())
 
 
-def _page(keys: list[str], prefixes: list[str] = (), truncated: bool = False) -> ListPage:  # type: ignore[assignment]
-    entries = [ListEntry(k, _record(k)) for k in keys] + [ListEntry(p, None) for p in prefixes]
+def _page(  # type: ignore[assignment]
+    keys: list[str], prefixes: list[str] = (), truncated: bool = False, owner: str | None = None
+) -> ListPage:
+    entries = [ListEntry(k, replace(_record(k), owner_user_id=owner)) for k in keys] + [
+        ListEntry(p, None) for p in prefixes
+    ]
     last = max([*keys, *prefixes]) if keys or prefixes else None
     return ListPage(entries=tuple(entries), is_truncated=truncated, next_marker=last)
 
@@ -210,9 +215,11 @@ def test_list_objects_v2_not_truncated_has_no_next_token(peer: Any) -> None:
 
 def test_list_objects_v2_fetch_owner(peer: Any) -> None:
     doc = xml.list_objects_v2(
-        "b", _page(["k"]), prefix="", delimiter=None, max_keys=1, fetch_owner=True, owner_id="id1", owner_name="n1"
+        "b", _page(["k"], owner="id1"), prefix="", delimiter=None, max_keys=1, owners={"id1": "n1"}
     )
     assert peer.parse("ListObjectsV2", doc)["Contents"][0]["Owner"] == {"ID": "id1", "DisplayName": "n1"}
+    plain = xml.list_objects_v2("b", _page(["k"], owner="id1"), prefix="", delimiter=None, max_keys=1)
+    assert "Owner" not in peer.parse("ListObjectsV2", plain)["Contents"][0]
 
 
 @pytest.mark.parametrize("op", ["ListObjects", "ListObjectsV2"])
@@ -253,7 +260,7 @@ def test_list_objects_v1_next_marker_only_with_delimiter(peer: Any) -> None:
 
 def test_list_objects_v1_owner(peer: Any) -> None:
     doc = xml.list_objects_v1(
-        "b", _page(["k"]), prefix="", delimiter=None, marker="", max_keys=5, owner_id="oid", owner_name="on"
+        "b", _page(["k"], owner="oid"), prefix="", delimiter=None, marker="", max_keys=5, owners={"oid": "on"}
     )
     out = peer.parse("ListObjects", doc)
     assert out["Contents"][0]["Owner"] == {"ID": "oid", "DisplayName": "on"}
