@@ -255,7 +255,8 @@ def plan_links(
             planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))
             continue
         link = Link(
-            id=secrets.token_urlsafe(16),
+            # Hex, not urlsafe base64: an id starting with "-" would read as an option on command lines.
+            id=secrets.token_hex(16),
             kind=spec.kind,
             user_id=user.id,
             access_key_id=key.access_key_id,

@@ -169,6 +169,8 @@ def test_plan_links_only_for_objects_the_caller_may_access(world: World) -> None
     spec = LinkSpec("photos", ("a.jpg", "missing.jpg"), expires_in=60)
     planned = links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)
     assert planned[0].link is not None and planned[0].link.expires == NOW + 60
+    # Ids are hex: one starting with "-" (possible in urlsafe base64) would read as a CLI option.
+    assert len(planned[0].link.id) == 32 and int(planned[0].link.id, 16) >= 0
     assert isinstance(planned[1].error, NoSuchKey)
     denied = links.plan_links(world.store, world.member, world.key, spec, server_max=604800, now=NOW)
     assert all(isinstance(p.error, AccessDenied) for p in denied)
