@@ -65,7 +65,9 @@ class BlobStore(abc.ABC):
         """Stream ``length`` bytes (to the end when None) from ``offset`` in large chunks.
 
         Raises ``FileNotFoundError`` before yielding anything when the blob is gone, so a reader that
-        raced a delete can look the key up again.
+        raced a delete can look the key up again. (An implementation may still serve a blob it holds
+        in memory after another process deleted the file: the bytes of an id never change, so that
+        is the same answer as having opened the file a moment earlier.)
         """
 
     @abc.abstractmethod

@@ -23,6 +23,7 @@ sequential-access hint keeps the kernel's read-ahead ahead of us so that stays r
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import errno
@@ -42,6 +43,9 @@ CHUNK = 1024 * 1024
 #: Reads are smaller than writes: each open download holds about one chunk in flight, and 256 KiB
 #: keeps 64 concurrent downloads in tens of MB while still streaming GB/s (see bench/README.md).
 READ_CHUNK = 256 * 1024
+#: Blobs up to this size are kept in memory after a read (per worker, within SMALL_CACHE_BYTES).
+SMALL_BLOB_BYTES = 64 * 1024
+SMALL_CACHE_BYTES = 16 * 1024 * 1024
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _FANOUT = re.compile(r"[0-9a-f]{2}")
@@ -83,6 +87,40 @@ def _write_all(fd: int, hasher: Hasher, data: memoryview) -> None:
         data = data[written:]
 
 
+class SmallBlobCache:
+    """The bytes of small blobs, most recently read first, within a byte budget.
+
+    Blobs are immutable, so a cached copy can never be stale: an id always names the same bytes. A
+    small GET then costs no open/pread/close, which is a large part of serving a popular small object.
+    """
+
+    def __init__(self, budget: int, largest: int) -> None:
+        self._items: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        self._budget = budget
+        self._largest = largest
+        self._size = 0
+
+    def get(self, blob_id: str) -> bytes | None:
+        data = self._items.get(blob_id)
+        if data is not None:
+            self._items.move_to_end(blob_id)
+        return data
+
+    def put(self, blob_id: str, data: bytes) -> None:
+        if len(data) > self._largest or blob_id in self._items:
+            return
+        self._items[blob_id] = data
+        self._size += len(data)
+        while self._size > self._budget:
+            _, evicted = self._items.popitem(last=False)
+            self._size -= len(evicted)
+
+    def discard(self, blob_id: str) -> None:
+        data = self._items.pop(blob_id, None)
+        if data is not None:
+            self._size -= len(data)
+
+
 class LocalBlobStore(BlobStore):
     def __init__(self, root: str | os.PathLike[str], *, io_threads: int = 4) -> None:
         self.root = Path(root)
@@ -94,6 +132,7 @@ class LocalBlobStore(BlobStore):
         _mkdir_private(self.tmp)
         # Shared by every upload of this process: hashing and writing batches, fsync, unlink.
         self._pool = concurrent.futures.ThreadPoolExecutor(io_threads, thread_name_prefix="satchel-blob")
+        self.small = SmallBlobCache(SMALL_CACHE_BYTES, SMALL_BLOB_BYTES)
 
     def path(self, blob_id: str) -> Path:
         """The file of a committed blob (for servers that can send a file by path, zero-copy)."""
@@ -115,11 +154,26 @@ class LocalBlobStore(BlobStore):
         return LocalBlobWriter(self, hasher)
 
     async def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        cached = self.small.get(blob_id)
+        if cached is not None:
+            piece = cached[offset:] if length is None else cached[offset : offset + length]
+            if piece:
+                yield piece
+            return
         # The open comes first, so a missing blob raises FileNotFoundError on the first iteration,
         # before a single byte is yielded.
         fd = os.open(self._file(blob_id), os.O_RDONLY)
         try:
-            end = os.fstat(fd).st_size if length is None else offset + length
+            size = os.fstat(fd).st_size
+            end = size if length is None else offset + length
+            if size <= SMALL_BLOB_BYTES:
+                data = os.pread(fd, size, 0)
+                if len(data) < end:
+                    raise OSError(errno.EIO, f"blob {blob_id} ends at byte {len(data)}, before {end}")
+                self.small.put(blob_id, data)
+                if end > offset:
+                    yield data[offset:end]
+                return
             if _HAS_FADVISE:
                 os.posix_fadvise(fd, offset, 0 if length is None else length, os.POSIX_FADV_SEQUENTIAL)
             position = offset
@@ -177,6 +231,8 @@ class LocalBlobStore(BlobStore):
                 _fsync_dir(path.parent)
 
     async def delete(self, blob_ids: list[str]) -> None:
+        for blob_id in blob_ids:
+            self.small.discard(blob_id)  # on the event loop, the cache's only user
         if blob_ids:
             await self.run(self._delete, list(blob_ids))
 

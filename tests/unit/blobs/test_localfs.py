@@ -361,3 +361,31 @@ def test_open_blobs_factory(tmp_path: Path) -> None:
     assert isinstance(store, LocalBlobStore)
     assert store.root == tmp_path / "d" / "blobs"
     store.close()
+
+
+def test_small_blobs_are_served_from_memory_and_forgotten_on_delete(blobs: LocalBlobStore) -> None:
+    blob_id, _ = asyncio.run(_put(blobs, b"0123456789"))
+    assert asyncio.run(_read(blobs, blob_id)) == [b"0123456789"]
+    blobs.path(blob_id).unlink()  # the file is gone, yet the immutable bytes are still known
+    assert asyncio.run(_read(blobs, blob_id)) == [b"0123456789"]
+
+    async def ranged() -> list[bytes]:
+        return [c async for c in blobs.read(blob_id, 2, 3)]
+
+    assert asyncio.run(ranged()) == [b"234"]
+    asyncio.run(blobs.delete([blob_id]))
+    with pytest.raises(FileNotFoundError):
+        asyncio.run(_read(blobs, blob_id))
+
+
+def test_small_blob_cache_keeps_within_its_budget() -> None:
+    from satchel.blobs.localfs import SmallBlobCache
+
+    cache = SmallBlobCache(budget=10, largest=6)
+    cache.put("a", b"aaaa")
+    cache.put("b", b"bbbb")
+    assert cache.get("a") == b"aaaa"  # now the most recent
+    cache.put("c", b"cccc")  # over budget: the least recently read ("b") goes
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"aaaa", None, b"cccc")
+    cache.put("big", b"x" * 7)  # larger than a small blob: never cached
+    assert cache.get("big") is None
