@@ -3,13 +3,11 @@ style credential chain works for ``satchel presign``/``links``/``audit`` and any
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from satchel.asgi import Request
-from satchel.core.errors import AccessDenied, InvalidRequest, XAmzContentSHA256Mismatch
+from satchel.core.errors import AccessDenied, InvalidRequest
 from satchel.core.models import AccessKey, Principal
 from satchel.core.node import Node
+from satchel.core.receive import Expectations, new_hasher, verify_digests
 from satchel.signing.sigv4.verify import verify_header_auth
 
 
@@ -30,8 +28,8 @@ def authenticate(node: Node, request: Request, body: bytes) -> tuple[AccessKey, 
     if result.streaming:
         raise InvalidRequest("The management API takes plain JSON bodies, not aws-chunked ones.")
     if result.payload_hash != "UNSIGNED-PAYLOAD":
-        computed = hashlib.sha256(body).hexdigest()
-        if not hmac.compare_digest(computed, result.payload_hash.lower()):
-            raise XAmzContentSHA256Mismatch(ClientComputedContentSHA256=result.payload_hash,
-                                            S3ComputedContentSHA256=computed)
+        expect = Expectations(sha256_hex=result.payload_hash)
+        hasher = new_hasher(expect)
+        hasher.update(body)
+        verify_digests(hasher, expect, None)
     return lookup.key, lookup.principal
