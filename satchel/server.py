@@ -77,7 +77,7 @@ def uvicorn_argv(settings: Settings) -> list[str]:
     argv = [
         sys.executable, "-m", "uvicorn", "satchel.app:create_app", "--factory",
         "--host", settings.host, "--port", str(settings.port), "--workers", str(max(1, settings.workers)),
-        "--http", "httptools", "--lifespan", "on", "--log-level", settings.log_level,
+        "--http", "satchel.protocol:CoalescingHttpToolsProtocol", "--lifespan", "on", "--log-level", settings.log_level,
         "--no-server-header", "--timeout-keep-alive", "30",
     ]
     if sys.platform != "win32":

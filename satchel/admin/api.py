@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from satchel.admin import auth, handlers, openapi
 from satchel.admin.errors import error_body, render
 from satchel.admin.schemas import MAX_BODY
@@ -120,4 +122,4 @@ class AdminApi:
         key, principal = auth.authenticate(self.node, request, body)
         call = handlers.Call(self.node, request, body, key, principal, params, request_id)
         result: Any = await route.handler(call)
-        return Response(200, [_JSON], json.dumps(result).encode())
+        return Response(200, [_JSON], orjson.dumps(result))

@@ -16,7 +16,7 @@ from satchel.core.errors import AccessDenied, NoSuchBucket, NotFound, SatchelErr
 from satchel.core.models import AccessKey, AuditEvent, Link, LinkKind, Principal, Revocation, RevocationScope, Role
 from satchel.core.node import Node
 from satchel.signing.sigv2 import presign_v2_url
-from satchel.signing.sigv4.presign import presign_v4_url
+from satchel.signing.sigv4.presign import PresignerV4
 
 
 @dataclass
@@ -47,17 +47,35 @@ class Call:
 Handler = Callable[[Call], Awaitable[Any]]
 
 
-def sign_url(node: Node, key: AccessKey, link: Link) -> str:
-    """The wire form of a minted link: a standard presigned URL carrying the signed link id."""
-    assert link.key is not None
-    extra = links.link_query(link)
-    if link.kind is LinkKind.S3V2:
-        return presign_v2_url(method=link.method, endpoint=node.settings.endpoint, bucket=link.bucket, key=link.key,
-                              access_key_id=key.access_key_id, secret=key.secret, expires_at=int(link.expires),
-                              extra_query=extra)
-    return presign_v4_url(method=link.method, endpoint=node.settings.endpoint, bucket=link.bucket, key=link.key,
-                          access_key_id=key.access_key_id, secret=key.secret, region=node.settings.region,
-                          expires=round(link.expires - link.created), now=link.created, extra_query=extra)
+class LinkSigner:
+    """The wire form of minted links: standard presigned URLs carrying the signed link id.
+
+    One per mint call: the SigV4 presigner for the call's method, bucket, expiry and moment is built
+    once and signs every link of the batch.
+    """
+
+    def __init__(self, node: Node, key: AccessKey) -> None:
+        self._node = node
+        self._key = key
+        self._v4: dict[tuple[str, str, int, float], PresignerV4] = {}
+
+    def url(self, link: Link) -> str:
+        assert link.key is not None
+        extra = links.link_query(link)
+        settings = self._node.settings
+        if link.kind is LinkKind.S3V2:
+            return presign_v2_url(method=link.method, endpoint=settings.endpoint, bucket=link.bucket, key=link.key,
+                                  access_key_id=self._key.access_key_id, secret=self._key.secret,
+                                  expires_at=int(link.expires), extra_query=extra)
+        expires = round(link.expires - link.created)
+        batch = (link.method, link.bucket, expires, link.created)
+        signer = self._v4.get(batch)
+        if signer is None:
+            signer = self._v4[batch] = PresignerV4(
+                method=link.method, endpoint=settings.endpoint, bucket=link.bucket,
+                access_key_id=self._key.access_key_id, secret=self._key.secret, region=settings.region,
+                expires=expires, now=link.created)
+        return signer.url(link.key, extra)
 
 
 def _error(exc: SatchelError) -> dict[str, str]:
@@ -73,6 +91,7 @@ async def mint(call: Call) -> Any:
     if fresh:
         await node.write(node.store.create_links, fresh)
     out = []
+    signer = LinkSigner(node, call.key)
     for item in planned:
         if item.link is None:
             assert item.error is not None
@@ -81,7 +100,7 @@ async def mint(call: Call) -> Any:
         node.audit.record(links.mint_event(item.link, client_ip=call.request.client,
                                            user_agent=call.request.headers.get("user-agent", "")[:512],
                                            request_id=call.request_id))
-        out.append({"key": item.key, "url": sign_url(node, call.key, item.link),
+        out.append({"key": item.key, "url": signer.url(item.link),
                     "link": schemas.link_json(item.link, call.user_name, call.now)})
     return {"links": out}
 

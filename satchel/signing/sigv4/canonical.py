@@ -158,7 +158,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 def sign(key: bytes, text: str | bytes) -> str:
     """Hex HMAC-SHA256 of a string to sign."""
     data = wire_bytes(text) if isinstance(text, str) else text
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
+    return hmac.digest(key, data, "sha256").hex()
 
 
 def chunk_string_to_sign(amz_date: str, scope: str, previous_signature: str, chunk_sha256: str) -> str:

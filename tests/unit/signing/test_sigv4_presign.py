@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
@@ -11,7 +10,7 @@ import pytest
 from botocore.config import Config
 
 from satchel.core.errors import InvalidArgument
-from satchel.signing.sigv4.presign import presign_v4_url
+from satchel.signing.sigv4.presign import PresignerV4, presign_v4_url
 from satchel.signing.sigv4.verify import verify_presigned
 from tests.unit.signing import botocore_oracle as bo
 
@@ -57,6 +56,23 @@ def test_identical_with_session_token_and_virtual_host() -> None:
         "GET", "a b", endpoint="https://s3.example.com", virtual_hosted=True, security_token="FwoGZXIvYXdzE//token+="
     )
     assert url == expected
+
+
+@pytest.mark.parametrize("key", ["a b", "dir/\u00e9t\u00e9 1+1.txt"])
+def test_identical_with_endpoint_path_prefix(key: str) -> None:
+    # A Satchel behind a reverse proxy at /store/s3: the prefix is part of the signed path.
+    endpoint = "https://proxy.example.com/store/s3%20x"
+    expected = botocore_url("PUT", bo.object_url("bucket", key, endpoint), EXTRA)
+    assert ours("PUT", key, endpoint=endpoint, extra_query=EXTRA) == expected
+
+
+def test_one_presigner_signs_a_batch_like_single_calls() -> None:
+    signer = PresignerV4(method="GET", endpoint=bo.ENDPOINT, bucket="bucket", access_key_id=bo.ACCESS_KEY,
+                         secret=bo.SECRET, region=bo.REGION, expires=900, now=bo.NOW)
+    for i, key in enumerate(bo.TRICKY_KEYS):
+        extra = [("x-amz-satchel-link-id", f"{i:032x}")] if i % 2 else []
+        assert signer.url(key, extra) == ours("GET", key, extra_query=extra)
+        assert signer.url(key, extra) == botocore_url("GET", bo.object_url("bucket", key), extra)
 
 
 def test_default_port_is_not_signed() -> None:
@@ -110,11 +126,3 @@ def test_expiry_range(expires: int) -> None:
 def test_endpoint_must_be_http(endpoint: str) -> None:
     with pytest.raises(InvalidArgument):
         ours("GET", "k", endpoint=endpoint)
-
-
-def test_presigning_is_fast() -> None:
-    start = time.perf_counter()
-    for i in range(2000):
-        ours("GET", f"dir/file-{i}.txt", extra_query=EXTRA)
-    # Tens of thousands per second on the dev box; the bound leaves room for a loaded CI machine.
-    assert time.perf_counter() - start < 1.0

@@ -1,0 +1,136 @@
+"""The coalescing transport under uvicorn: what reaches the socket, and in which order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from satchel.protocol import HOLD_LIMIT, CoalescingTransport
+
+
+class RecordingTransport:
+    """The real transport's side of the contract: it records each write as one socket send."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.closed = False
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "write after close"
+        self.sent.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def write_eof(self) -> None:
+        self.sent.append(b"<eof>")
+
+    def get_write_buffer_size(self) -> int:
+        return 7
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info:{name}"
+
+
+def run(steps: object) -> RecordingTransport:
+    """Run ``steps(transport)`` inside one loop step, then let the loop go round once more."""
+    real = RecordingTransport()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        steps(CoalescingTransport(real, loop))  # type: ignore[arg-type, operator]
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    return real
+
+
+def test_headers_and_small_body_leave_as_one_send() -> None:
+    real = run(lambda t: (t.write(b"HTTP/1.1 200 OK\r\n\r\n"), t.write(b"x" * 1024)))
+    assert real.sent == [b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 1024]
+
+
+def test_nothing_is_sent_before_the_loop_step_ends() -> None:
+    real = RecordingTransport()
+    seen: list[list[bytes]] = []
+
+    async def main() -> None:
+        transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+        transport.write(b"a")
+        seen.append(list(real.sent))
+        await asyncio.sleep(0)
+        seen.append(list(real.sent))
+
+    asyncio.run(main())
+    assert seen == [[], [b"a"]]
+
+
+def test_a_large_write_goes_out_at_once_after_what_was_held() -> None:
+    big = b"B" * (HOLD_LIMIT + 1)
+    real = run(lambda t: (t.write(b"head"), t.write(big), t.write(b"tail")))
+    assert real.sent == [b"head", big, b"tail"]
+
+
+def test_a_large_write_alone_is_not_copied_or_held() -> None:
+    big = memoryview(b"B" * (HOLD_LIMIT + 1))
+    real = RecordingTransport()
+    transport = CoalescingTransport(real, asyncio.new_event_loop())  # type: ignore[arg-type]
+    transport.write(big)
+    assert real.sent == [bytes(big)]
+
+
+def test_close_sends_what_is_held_first() -> None:
+    real = run(lambda t: (t.write(b"last words"), t.close()))
+    assert real.sent == [b"last words"] and real.closed
+
+
+def test_write_eof_sends_what_is_held_first() -> None:
+    real = run(lambda t: (t.write(b"body"), t.write_eof()))
+    assert real.sent == [b"body", b"<eof>"]
+
+
+def test_abort_drops_what_is_held() -> None:
+    real = run(lambda t: (t.write(b"never"), t.abort()))
+    assert real.sent == [] and real.aborted
+
+
+def test_held_bytes_count_in_the_write_buffer_and_other_calls_pass_through() -> None:
+    real = RecordingTransport()
+    transport = CoalescingTransport(real, asyncio.new_event_loop())  # type: ignore[arg-type]
+    transport.write(b"12345")
+    transport.writelines([b"67", b""])
+    assert transport.get_write_buffer_size() == 7 + 7
+    assert transport.get_extra_info("peername") == "info:peername"
+    assert real.sent == []
+
+
+@pytest.mark.parametrize("data", [b"", bytearray(b"ab"), memoryview(b"cd")])
+def test_any_bytes_like_is_accepted(data: bytes) -> None:
+    real = run(lambda t: t.write(data))
+    assert real.sent == ([bytes(data)] if data else [])
+
+
+async def _noop_app(scope: object, receive: object, send: object) -> None:
+    return None
+
+
+def test_uvicorn_loads_the_protocol_satchel_serve_names() -> None:
+    from uvicorn.config import Config
+
+    from satchel.config import load_settings
+    from satchel.protocol import CoalescingHttpToolsProtocol
+    from satchel.server import uvicorn_argv
+
+    argv = uvicorn_argv(load_settings())
+    name = argv[argv.index("--http") + 1]
+    config = Config(app=_noop_app, http=name)
+    config.load()
+    assert config.http_protocol_class is CoalescingHttpToolsProtocol
