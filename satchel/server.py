@@ -65,23 +65,17 @@ def run(settings: Settings) -> None:
             generated["Console password (root)"] = result.password
     print(banner(settings, generated), flush=True)
     os.environ.update(settings.to_env())
-    # Replace this process with a bare uvicorn: the supervisor and the workers it spawns then carry
-    # only the server (not click, rich, argon2 and the bootstrap code), about 25 MB less per process,
-    # and the PID stays the one that was started.
-    argv = uvicorn_argv(settings)
+    # Replace this process with a bare worker (or, for several, the supervisor): they then carry only
+    # the server (not click, rich, argon2 and the bootstrap code), about 25 MB less per process, and
+    # the PID stays the one that was started.
+    argv = serve_argv(settings)
     os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, argv built from settings
 
 
-def uvicorn_argv(settings: Settings) -> list[str]:
-    """The uvicorn command line serving ``satchel.app:create_app`` with these settings."""
-    argv = [
-        sys.executable, "-m", "uvicorn", "satchel.app:create_app", "--factory",
-        "--host", settings.host, "--port", str(settings.port), "--workers", str(max(1, settings.workers)),
-        "--http", "satchel.protocol:CoalescingHttpToolsProtocol", "--lifespan", "on", "--log-level", settings.log_level,
-        "--no-server-header", "--timeout-keep-alive", "30",
-    ]
-    if sys.platform != "win32":
-        argv += ["--loop", "uvloop"]
-    if not settings.access_log:
-        argv.append("--no-access-log")
-    return argv
+def serve_argv(settings: Settings) -> list[str]:
+    """The command line that serves these settings (passed through the environment)."""
+    worker = [sys.executable, "-m", "satchel.worker"]
+    if settings.workers <= 1:
+        return worker
+    return [sys.executable, "-m", "satchel.supervisor", "--host", settings.host, "--port", str(settings.port),
+            "--workers", str(settings.workers), "--", *worker]

@@ -127,10 +127,9 @@ def test_uvicorn_loads_the_protocol_satchel_serve_names() -> None:
 
     from satchel.config import load_settings
     from satchel.protocol import CoalescingHttpToolsProtocol
-    from satchel.server import uvicorn_argv
+    from satchel.worker import uvicorn_config
 
-    argv = uvicorn_argv(load_settings())
-    name = argv[argv.index("--http") + 1]
+    name = uvicorn_config(load_settings()).http
     config = Config(app=_noop_app, http=name)
     config.load()
     assert config.http_protocol_class is CoalescingHttpToolsProtocol

@@ -1,0 +1,46 @@
+"""One uvicorn worker serving Satchel, configured from Satchel's settings (see ``server.run``).
+
+Started as ``python -m satchel.worker``: alone, it binds the configured host and port itself; under
+``satchel.supervisor`` it gets ``--fd N``, the listening socket the supervisor bound and shares with
+every worker. uvicorn is driven through its Python API rather than its CLI, which spares each
+worker the CLI's imports (click) and lets the shared socket keep its real family (uvicorn's own
+``--fd`` labels any inherited socket AF_UNIX, and uvloop then treats TCP as a pipe).
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import uvicorn
+
+from satchel.config import Settings, load_settings
+
+#: The HTTP protocol: uvicorn's httptools parser behind a transport that coalesces small writes.
+HTTP_PROTOCOL = "satchel.protocol:CoalescingHttpToolsProtocol"
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        "satchel.app:create_app", factory=True, host=settings.host, port=settings.port, http=HTTP_PROTOCOL,
+        loop="uvloop" if sys.platform != "win32" else "asyncio", lifespan="on", log_level=settings.log_level,
+        access_log=settings.access_log, server_header=False, timeout_keep_alive=30,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    server = uvicorn.Server(uvicorn_config(load_settings()))
+    if args[:1] == ["--fd"] and len(args) == 2:
+        server.run(sockets=[socket.socket(fileno=int(args[1]))])
+    elif not args:
+        server.run()
+    else:
+        print("usage: python -m satchel.worker [--fd N]", file=sys.stderr)
+        return 2
+    # uvicorn reports a failed start (e.g. the port is taken) by returning without having started.
+    return 0 if server.started else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
