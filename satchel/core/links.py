@@ -246,12 +246,16 @@ def plan_links(
     action = Action.OBJECT_READ if spec.method in _READ_METHODS else Action.OBJECT_WRITE
     user = principal.user
     assert user is not None  # minting needs an authenticated principal
+    unique = list(dict.fromkeys(keys))
+    allowed = {k for k in unique if authorize(principal, action, Resource(bucket=bucket, key=k))}
+    existing = store.existing_keys(spec.bucket, [k for k in unique if k in allowed]) \
+        if action is Action.OBJECT_READ else allowed
     planned: list[Minted] = []
-    for object_key in dict.fromkeys(keys):
-        if not authorize(principal, action, Resource(bucket=bucket, key=object_key)):
+    for object_key in unique:
+        if object_key not in allowed:
             planned.append(Minted(object_key, error=AccessDenied()))
             continue
-        if action is Action.OBJECT_READ and store.get_object(spec.bucket, object_key) is None:
+        if object_key not in existing:
             planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))
             continue
         link = Link(

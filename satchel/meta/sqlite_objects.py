@@ -34,6 +34,8 @@ _INSERT_UPLOAD = rows.insert("uploads", rows.UPLOAD_COLUMNS)
 _INSERT_PART = rows.insert("parts", rows.PART_COLUMNS)
 
 _GET_OBJECT = _OBJECTS + " WHERE bucket = ? AND key = ?"
+#: Keys per ``IN (...)`` list: well under SQLite's bound-parameter limit, few statements per batch.
+_KEYS_PER_QUERY = 500
 _UPSERT_OBJECT = _INSERT_OBJECT + (
     " ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,"
     " last_modified = excluded.last_modified, segments = excluded.segments, headers = excluded.headers,"
@@ -81,6 +83,15 @@ class SqliteObjects:
     def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
         row = self._db.conn().execute(_GET_OBJECT, (bucket, key)).fetchone()
         return rows.object_record(row) if row else None
+
+    def existing_keys(self, bucket: str, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        conn = self._db.conn()
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start:start + _KEYS_PER_QUERY]
+            sql = f"SELECT key FROM objects WHERE bucket = ? AND key IN ({', '.join('?' * len(chunk))})"
+            found.update(row[0] for row in conn.execute(sql, (bucket, *chunk)))
+        return found
 
     def put_object(self, record: ObjectRecord) -> list[str]:
         now = time.time()

@@ -190,6 +190,11 @@ class Store(abc.ABC):
     def get_object(self, bucket: str, key: str) -> ObjectRecord | None: ...
 
     @abc.abstractmethod
+    def existing_keys(self, bucket: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` name an object: one query per few hundred keys, not one per key, for
+        minting links to a thousand objects at once."""
+
+    @abc.abstractmethod
     def put_object(self, record: ObjectRecord) -> list[str]:
         """Makes ``record`` the current version of its key, atomically.
 

@@ -181,6 +181,13 @@ def test_plan_links_only_for_objects_the_caller_may_access(world: World) -> None
     assert isinstance(reader[0].error, AccessDenied)  # a read grant does not let one mint PUT links
 
 
+def test_plan_links_answers_each_key_once_in_the_order_asked(world: World) -> None:
+    spec = LinkSpec("photos", ("missing.jpg", "a.jpg", "missing.jpg", "a.jpg"), expires_in=60)
+    planned = links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)
+    assert [p.key for p in planned] == ["missing.jpg", "a.jpg"]
+    assert isinstance(planned[0].error, NoSuchKey) and planned[1].link is not None
+
+
 @pytest.mark.parametrize(
     "spec",
     [

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from satchel.core.errors import NoSuchBucket
-from satchel.core.models import ObjectRecord, Segment
+from satchel.core.models import Bucket, ObjectRecord, Segment
 from satchel.meta.sqlite import SqliteStore
 
 from .conftest import World, blob_states, record
@@ -37,6 +37,18 @@ def test_put_get_round_trip_keeps_every_field(world: World, store: SqliteStore) 
     assert store.get_object("photos", "other") is None
     assert store.get_object("elsewhere", r.key) is None
     assert blob_states(store) == {A: "live", B: "live"}
+
+
+def test_existing_keys_answers_exactly_across_query_chunks(world: World, store: SqliteStore) -> None:
+    present = [f"k{i:04d}" for i in range(0, 1200, 2)] + ["dir/naïve 😀", "100%_*"]
+    for key in present:
+        store.put_object(record(key, A))
+    store.create_bucket(Bucket("other", world.account.id, world.user.id, 1.0))
+    store.put_object(record("k0001", B, bucket="other"))  # same key, another bucket: not counted
+    asked = [f"k{i:04d}" for i in range(1200)] + ["dir/naïve 😀", "100%_*", "100%", "dir/"]
+    assert store.existing_keys("photos", asked) == set(present)
+    assert store.existing_keys("photos", []) == set()
+    assert store.existing_keys("nope", asked) == set()
 
 
 def test_put_into_missing_bucket_changes_nothing(world: World, store: SqliteStore) -> None:
