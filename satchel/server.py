@@ -66,8 +66,8 @@ def run(settings: Settings) -> None:
     print(banner(settings, generated), flush=True)
     os.environ.update(settings.to_env())
     # Replace this process with a bare worker (or, for several, the supervisor): they then carry only
-    # the server (not click, rich, argon2 and the bootstrap code), about 25 MB less per process, and
-    # the PID stays the one that was started.
+    # the server (not Satchel's CLI, rich, argon2 and the bootstrap code), about 25 MB less per
+    # process, and the PID stays the one that was started.
     argv = serve_argv(settings)
     os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, argv built from settings
 

@@ -60,9 +60,17 @@ class Supervisor:
         self.restart_requested = True
 
     def run(self) -> int:
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         signal.signal(signal.SIGTERM, self.on_stop)
         signal.signal(signal.SIGINT, self.on_stop)
         signal.signal(signal.SIGHUP, self.on_hup)
+        try:
+            return self._supervise()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+    def _supervise(self) -> int:
         for _ in range(self.count):
             self.spawn()
         while not self.stopping:
