@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -48,7 +49,9 @@ class Supervisor:
 
     def spawn(self) -> None:
         fd = self.listener.fileno()
-        proc = subprocess.Popen([*self.worker_argv, "--fd", str(fd)], pass_fds=(fd,))
+        # Workers ask the kernel to stop them if this process dies, even by SIGKILL (satchel.worker).
+        env = {**os.environ, "SATCHEL_SUPERVISOR_PID": str(os.getpid())}
+        proc = subprocess.Popen([*self.worker_argv, "--fd", str(fd)], pass_fds=(fd,), env=env)
         self.workers[proc.pid] = (proc, time.monotonic())
 
     def on_stop(self, signum: int, frame: FrameType | None) -> None:

@@ -9,6 +9,10 @@ worker the CLI's imports (click) and lets the shared socket keep its real family
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import signal
 import socket
 import sys
 
@@ -18,6 +22,9 @@ from satchel.config import Settings, load_settings
 
 #: The HTTP protocol: uvicorn's httptools parser behind a transport that coalesces small writes.
 HTTP_PROTOCOL = "satchel.protocol:CoalescingHttpToolsProtocol"
+#: Set by ``satchel.supervisor`` for its workers.
+SUPERVISOR_PID_ENV = "SATCHEL_SUPERVISOR_PID"
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
@@ -25,13 +32,33 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         "satchel.app:create_app", factory=True, host=settings.host, port=settings.port, http=HTTP_PROTOCOL,
         loop="uvloop" if sys.platform != "win32" else "asyncio", lifespan="on", log_level=settings.log_level,
         access_log=settings.access_log, server_header=False, timeout_keep_alive=30,
+        # Satchel speaks no WebSocket: never let an Upgrade header hand a connection to another protocol.
+        ws="none",
     )
+
+
+def die_with_supervisor() -> bool:
+    """Ask Linux to SIGTERM this worker when the supervisor dies, even by SIGKILL; False when it
+    is already gone.
+
+    Otherwise orphaned workers would keep serving and holding the port, and the restarted server
+    would find its address in use. Elsewhere this is a no-op: stop the process group instead.
+    """
+    supervisor = os.environ.get(SUPERVISOR_PID_ENV)
+    if not sys.platform.startswith("linux") or not supervisor:
+        return True
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    # The supervisor may have died between our start and the prctl: then we have a new parent.
+    return os.getppid() == int(supervisor)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     server = uvicorn.Server(uvicorn_config(load_settings()))
     if args[:1] == ["--fd"] and len(args) == 2:
+        if not die_with_supervisor():
+            return 0
         server.run(sockets=[socket.socket(fileno=int(args[1]))])
     elif not args:
         server.run()

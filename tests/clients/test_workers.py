@@ -124,6 +124,22 @@ def test_sigterm_stops_the_workers_and_the_supervisor(server: SatchelProcess) ->
     assert [worker for worker in workers if Path(f"/proc/{worker}").exists()] == []
 
 
+def test_workers_stop_when_the_supervisor_is_killed(server: SatchelProcess) -> None:
+    """kill -9 of the supervisor alone must not leave orphans serving and holding the port."""
+    pid = supervisor_pid(server)
+    workers = children(pid)
+    assert len(workers) == 2
+    os.kill(pid, signal.SIGKILL)
+    assert server._proc is not None
+    server._proc.wait(timeout=DEADLINE)
+    wait_for(lambda: not any(Path(f"/proc/{worker}").exists() for worker in workers), "the orphaned workers to exit")
+    server._proc = None
+    server.start()  # the same port again
+    s3 = make_client(server)
+    s3.create_bucket(Bucket="again")
+    assert s3.list_buckets()["Buckets"][0]["Name"] == "again"
+
+
 def test_a_taken_port_is_a_clear_error(server: SatchelProcess, tmp_path: Path) -> None:
     result = subprocess.run(
         [venv_tool("satchel"), "serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "2",
