@@ -122,7 +122,7 @@ class SatchelApp:
             if node is not None:
                 try:
                     await collect_garbage(node.store, node.blobs, now=node.clock.now(),
-                                          orphan_grace=node.settings.orphan_grace)
+                                          orphan_grace=node.settings.orphan_grace, write=node.write)
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
             await asyncio.sleep(GC_INTERVAL)

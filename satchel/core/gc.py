@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from satchel.blobs.base import BlobStore
 from satchel.meta.store import Store
@@ -26,6 +28,17 @@ log = logging.getLogger(__name__)
 #: Ids handled per round trip: bounds memory and the length of each metadata transaction.
 BATCH = 1000
 
+#: Runs a blocking metadata write off the event loop. In a server it is ``Node.write``: every write of
+#: a worker then goes through its one writer thread. A second thread writing on its own would only
+#: meet the first at SQLite's lock, whose busy handler sleeps 1, 2, 5 … ms between tries: that made
+#: overwriting small objects slow and gave it a long tail.
+Write = Callable[..., Awaitable[Any]]
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """A :data:`Write` for callers without a node (the admin CLI)."""
+    return await asyncio.to_thread(fn, *args)
+
 
 @dataclass(frozen=True, slots=True)
 class GcReport:
@@ -33,7 +46,7 @@ class GcReport:
     orphans_deleted: int
 
 
-async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str]) -> None:
+async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str], write: Write = in_thread) -> None:
     """Delete the files of blobs a transaction just made dead, then forget their rows.
 
     Never raises: the request that freed them has already succeeded, and a failure here only leaves
@@ -43,12 +56,14 @@ async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str]) -> 
         return
     try:
         await blobs.delete(blob_ids)
-        await asyncio.to_thread(store.forget_blobs, blob_ids)
+        await write(store.forget_blobs, blob_ids)
     except Exception:
         log.exception("could not release %d dead blobs; the garbage collector will retry", len(blob_ids))
 
 
-async def collect_garbage(store: Store, blobs: BlobStore, *, now: float, orphan_grace: float) -> GcReport:
+async def collect_garbage(
+    store: Store, blobs: BlobStore, *, now: float, orphan_grace: float, write: Write = in_thread
+) -> GcReport:
     """One full pass: every dead blob, then every orphan older than ``now - orphan_grace``."""
     dead_deleted = 0
     previous: list[str] = []
@@ -58,7 +73,7 @@ async def collect_garbage(store: Store, blobs: BlobStore, *, now: float, orphan_
         if not batch or batch == previous:
             break
         await blobs.delete(batch)
-        await asyncio.to_thread(store.forget_blobs, batch)
+        await write(store.forget_blobs, batch)
         dead_deleted += len(batch)
         if len(batch) < BATCH:
             break

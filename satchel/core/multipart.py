@@ -86,7 +86,7 @@ async def _store_part(node: Node, upload: Upload, number: int, blob_id: str, siz
     except BaseException:
         await node.blobs.delete([blob_id])
         raise
-    await release_blobs(node.store, node.blobs, dead)
+    await release_blobs(node.store, node.blobs, dead, node.write)
     return part
 
 
@@ -181,7 +181,7 @@ async def complete_upload(
         owner_user_id=upload.owner_user_id,
     )
     dead = await node.write(node.store.complete_upload, upload_id, record)
-    await release_blobs(node.store, node.blobs, dead)
+    await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 
 
@@ -199,7 +199,7 @@ def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str
 async def abort_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> None:
     get_upload(node, principal, bucket, key, upload_id)
     dead = await node.write(node.store.abort_upload, upload_id)
-    await release_blobs(node.store, node.blobs, dead)
+    await release_blobs(node.store, node.blobs, dead, node.write)
 
 
 def list_parts(

@@ -52,7 +52,7 @@ async def publish(node: Node, record: ObjectRecord) -> ObjectRecord:
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
-    await release_blobs(node.store, node.blobs, dead)
+    await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 
 
@@ -167,7 +167,7 @@ async def delete_object(node: Node, principal: Principal, bucket: str, key: str)
     """Delete a key; deleting a missing key succeeds, as in S3."""
     bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     dead = await node.write(node.store.delete_object, bucket, key)
-    await release_blobs(node.store, node.blobs, dead)
+    await release_blobs(node.store, node.blobs, dead, node.write)
 
 
 async def copy_object(

@@ -34,8 +34,6 @@ _INSERT_UPLOAD = rows.insert("uploads", rows.UPLOAD_COLUMNS)
 _INSERT_PART = rows.insert("parts", rows.PART_COLUMNS)
 
 _GET_OBJECT = _OBJECTS + " WHERE bucket = ? AND key = ?"
-#: Keys per ``IN (...)`` list: well under SQLite's bound-parameter limit, few statements per batch.
-_KEYS_PER_QUERY = 500
 _UPSERT_OBJECT = _INSERT_OBJECT + (
     " ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,"
     " last_modified = excluded.last_modified, segments = excluded.segments, headers = excluded.headers,"
@@ -87,8 +85,8 @@ class SqliteObjects:
     def existing_keys(self, bucket: str, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
         conn = self._db.conn()
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            chunk = keys[start:start + _KEYS_PER_QUERY]
+        for start in range(0, len(keys), _IN_BATCH):
+            chunk = keys[start:start + _IN_BATCH]
             marks = ", ".join("?" * len(chunk))
             sql = f"SELECT key FROM objects WHERE bucket = ? AND key IN ({marks})"  # noqa: S608 - placeholders only
             found.update(row[0] for row in conn.execute(sql, (bucket, *chunk)))

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +158,22 @@ def test_release_blobs_logs_instead_of_raising(
     monkeypatch.undo()
     assert asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR)).dead_deleted == 1
     assert not blobs.path(old).exists()
+
+
+def test_metadata_writes_go_through_the_writer_given(store: SqliteStore, blobs: LocalBlobStore) -> None:
+    """In a server that is Node.write, the worker's one writer thread: no second thread contends for
+    SQLite's write lock (whose busy handler sleeps milliseconds between tries)."""
+    writes: list[str] = []
+
+    async def writer(fn: Callable[..., Any], *args: Any) -> Any:
+        writes.append(fn.__name__)
+        return fn(*args)
+
+    a, b, c = _blob(blobs), _blob(blobs), _blob(blobs)
+    _put(store, "k", a)
+    asyncio.run(release_blobs(store, blobs, _put(store, "k", b), writer))
+    _put(store, "k", c)  # b is dead and left for the collector
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write=writer))
+    assert report.dead_deleted == 1
+    assert writes == ["forget_blobs", "forget_blobs"]
+    assert store.dead_blobs() == [] and not blobs.path(a).exists() and not blobs.path(b).exists()
