@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import stat
 import threading
 import time
@@ -91,6 +92,22 @@ def test_a_writer_waits_for_the_lock_instead_of_failing(world: World, store: Sql
     worker.join(10)
     assert result == [[]] and time.monotonic() - started >= 0.3
     other.close()
+
+
+def test_a_writer_gives_up_after_the_busy_timeout(world: World, store: SqliteStore) -> None:
+    impatient = SqliteDatabase(store.path, busy_timeout=0.2)
+    holder = SqliteDatabase(store.path).conn()
+    holder.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"), impatient.transaction():
+        pass
+    assert time.monotonic() - started >= 0.2
+    # The connection keeps its busy timeout for everything else, and works once the lock is free.
+    assert impatient.conn().execute("PRAGMA busy_timeout").fetchone()[0] == 200
+    holder.execute("COMMIT")
+    with impatient.transaction() as c:
+        c.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
+    impatient.close()
 
 
 def test_each_thread_has_its_own_connection(store: SqliteStore) -> None:
