@@ -259,8 +259,7 @@ def plan_links(
             planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))
             continue
         link = Link(
-            # Hex, not urlsafe base64: an id starting with "-" would read as an option on command lines.
-            id=secrets.token_hex(16),
+            id=new_link_id(now),
             kind=spec.kind,
             user_id=user.id,
             access_key_id=key.access_key_id,
@@ -275,6 +274,19 @@ def plan_links(
         )
         planned.append(Minted(object_key, link=link))
     return planned
+
+
+def new_link_id(now: float) -> str:
+    """32 hex digits: the minting millisecond, then 80 random bits.
+
+    Time first, so ids are made in (nearly) increasing order: the registry's primary key and the
+    audit trail's link index grow at their ends, and an insert costs the same at a million rows as
+    at none. Fully random ids dirtied one page per insert: at a million audit rows a mint cost 2-5x
+    more. A link id is not a secret (the URL's signature is what grants access), and 80 random bits
+    keep ids unique and unguessable all the same. Hex, not urlsafe base64: an id starting with "-"
+    would read as an option on command lines.
+    """
+    return f"{int(now * 1000):012x}{secrets.token_hex(10)}"
 
 
 def link_query(link: Link) -> list[tuple[str, str]]:
