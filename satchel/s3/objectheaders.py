@@ -7,6 +7,7 @@ uploads all read the same headers, and GetObject and HeadObject write the same o
 from __future__ import annotations
 
 import email.utils
+import functools
 from collections.abc import Mapping
 
 from satchel.core.errors import InvalidArgument, InvalidRequest
@@ -55,7 +56,13 @@ def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def http_date(timestamp: float) -> str:
-    return email.utils.formatdate(timestamp, usegmt=True)
+    return _http_date(int(timestamp))
+
+
+@functools.lru_cache(maxsize=1024)
+def _http_date(second: int) -> str:
+    # Every GET formats its object's Last-Modified; popular objects repeat the same few seconds.
+    return email.utils.formatdate(second, usegmt=True)
 
 
 def object_headers(

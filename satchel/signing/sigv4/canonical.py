@@ -51,9 +51,22 @@ def wire_bytes(value: str) -> bytes:
 
 def uri_encode(value: str | bytes, *, keep_slash: bool = False) -> str:
     """AWS UriEncode: every byte but ``A-Za-z0-9-._~`` as upper-case %XX; space is %20, never '+'."""
-    if isinstance(value, str) and _UNRESERVED.fullmatch(value):
-        return value  # the common case (algorithm, dates, hex signatures): nothing to encode
+    if isinstance(value, str):
+        if _UNRESERVED.fullmatch(value):
+            return value  # the common case (algorithm, dates, hex signatures): nothing to encode
+        if len(value) <= _CACHED_LENGTH:
+            return _quote_text(value, "/" if keep_slash else "")
     return quote(value, safe="/" if keep_slash else "")
+
+
+#: Short values that need encoding are mostly the same few strings again and again (an access key's
+#: X-Amz-Credential for the day, a content-disposition): they are encoded once.
+_CACHED_LENGTH = 256
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote_text(value: str, safe: str) -> str:
+    return quote(value, safe=safe)
 
 
 def normalize_path(path: str) -> str:
