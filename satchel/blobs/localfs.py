@@ -26,25 +26,30 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import os
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from satchel.blobs.base import BlobStore, BlobWriter
 from satchel.blobs.digests import Hasher
 
-#: Hand a batch to the worker thread once this much is buffered; also the read chunk size.
+#: Hand a batch to the worker thread once this much is buffered.
 CHUNK = 1024 * 1024
 #: Reads are smaller than writes: each open download holds about one chunk in flight, and 256 KiB
 #: keeps 64 concurrent downloads in tens of MB while still streaming GB/s (see bench/README.md).
 #: 1 MiB chunks measured no less server CPU per GiB: the kernel's copies, not the per-chunk Python
 #: work, are what a streamed GiB costs.
 READ_CHUNK = 256 * 1024
+#: Uploads ask the kernel to start writing to disk every this many bytes (see ``start_writeback``).
+WRITEBACK_WINDOW = 8 * 1024 * 1024
 #: Blobs up to this size are kept in memory after a read (per worker, within SMALL_CACHE_BYTES).
 SMALL_BLOB_BYTES = 64 * 1024
 SMALL_CACHE_BYTES = 16 * 1024 * 1024
@@ -81,12 +86,46 @@ def _mtime(entry: os.DirEntry[str]) -> float:
         return float("inf")
 
 
-def _write_all(fd: int, hasher: Hasher, data: memoryview) -> None:
-    """Worker-thread half of a write: hash and append one batch."""
+def _write_all(fd: int, hasher: Hasher, data: memoryview, offset: int) -> None:
+    """Worker-thread half of a write: hash and append one batch (which starts at ``offset``)."""
     hasher.update(data)
+    end = offset + len(data)
     while data:
         written = os.write(fd, data)
         data = data[written:]
+    first, last = offset // WRITEBACK_WINDOW, end // WRITEBACK_WINDOW
+    if last > first:
+        start_writeback(fd, first * WRITEBACK_WINDOW, (last - first) * WRITEBACK_WINDOW)
+
+
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return cast("Callable[[int, int, int, int], int]", function)
+
+
+_SYNC_FILE_RANGE = _load_sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writeback of dirty pages, do not wait for it
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing ``length`` bytes at ``offset`` to disk, without waiting.
+
+    An upload otherwise leaves all its pages dirty until ``commit()``'s fsync, which then writes the
+    whole object while the client waits (and the kernel throttles the writes before it). Starting
+    writeback every WRITEBACK_WINDOW overlaps the disk with receiving: the fsync finds little left
+    to do. Pages stay cached for the reads that follow. A hint only: fsync is still what makes the
+    blob durable, so failures and other systems are ignored.
+    """
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 class SmallBlobCache:
@@ -276,6 +315,8 @@ class LocalBlobWriter(BlobWriter):
         self._tmp = store.tmp / self.blob_id
         self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._buffer = bytearray()
+        #: Bytes handed to worker threads so far: the file offset of the next batch.
+        self._submitted = 0
         #: The batch a worker thread is hashing and writing; it owns ``_fd`` until it is done.
         self._in_flight: asyncio.Future[None] | None = None
 
@@ -293,8 +334,9 @@ class LocalBlobWriter(BlobWriter):
         assert self._fd is not None
         batch, self._buffer = self._buffer, bytearray()
         self._in_flight = asyncio.get_running_loop().run_in_executor(
-            self._store._pool, _write_all, self._fd, self._hasher, memoryview(batch)
+            self._store._pool, _write_all, self._fd, self._hasher, memoryview(batch), self._submitted
         )
+        self._submitted += len(batch)
 
     async def _drain(self) -> None:
         """Wait for the batch in flight. Shielded: a cancelled request must not make us forget a

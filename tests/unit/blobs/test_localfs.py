@@ -8,6 +8,7 @@ import hashlib
 import os
 import random
 import stat
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -61,6 +62,38 @@ def test_write_commit_read_back(blobs: LocalBlobStore) -> None:
     chunks = asyncio.run(_read(blobs, blob_id))
     assert b"".join(chunks) == data
     assert max(len(c) for c in chunks) == READ_CHUNK
+
+
+def test_uploads_start_writeback_of_each_complete_window(
+    blobs: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[int, int]] = []
+    real = localfs.start_writeback
+
+    def record(fd: int, offset: int, length: int) -> None:
+        calls.append((offset, length))
+        real(fd, offset, length)  # the real call too: it must accept what we pass it
+
+    monkeypatch.setattr(localfs, "start_writeback", record)
+    window = localfs.WRITEBACK_WINDOW
+    data = random.Random(9).randbytes(2 * window + 5 * MiB + 3)
+    blob_id, hasher = asyncio.run(_put(blobs, data, piece=100_003))
+    assert calls == [(0, window), (window, window)]  # the tail is left to commit's fsync
+    assert blobs.path(blob_id).read_bytes() == data
+    assert hasher.md5() == hashlib.md5(data, usedforsecurity=False).digest()
+
+
+def test_start_writeback_on_a_real_file(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 3 * MiB)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        localfs.start_writeback(fd, 0, 3 * MiB)  # a hint: no error, no change to the bytes
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"x" * 3 * MiB
+    if sys.platform.startswith("linux"):
+        assert localfs._SYNC_FILE_RANGE is not None
 
 
 def test_writer_reports_size_and_committed(blobs: LocalBlobStore) -> None:
@@ -139,7 +172,7 @@ def test_leaving_async_with_without_commit_aborts(blobs: LocalBlobStore) -> None
 
 
 def test_failed_disk_write_surfaces_and_leaves_nothing(blobs: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    def full(fd: int, hasher: Hasher, data: memoryview) -> None:
+    def full(fd: int, hasher: Hasher, data: memoryview, offset: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(localfs, "_write_all", full)
@@ -196,13 +229,13 @@ class _WorkerProbe:
         self._lock = threading.Lock()
         real = localfs._write_all
 
-        def probe(fd: int, hasher: Hasher, data: memoryview) -> None:
+        def probe(fd: int, hasher: Hasher, data: memoryview, offset: int) -> None:
             with self._lock:
                 self.running += 1
                 self.batches += 1
                 self.most = max(self.most, self.running)
             try:
-                real(fd, hasher, data)
+                real(fd, hasher, data, offset)
             except BaseException as exc:
                 self.errors.append(exc)
                 raise
