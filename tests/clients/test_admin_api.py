@@ -51,3 +51,25 @@ def test_calls_are_authenticated_and_bodies_checked(satchel_server: ServerHandle
 
     ok = requests.post(url, data=body, headers=signed(satchel_server, "POST", "/links", body), timeout=30)
     assert ok.status_code == 200 and ok.json()["links"][0]["key"] == "k"
+
+
+def test_one_call_mints_a_batch_of_working_links(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
+    """250 objects in one call (the handler yields to the event loop every 100): answers in the order
+    asked, missing objects refused one by one, every link unique and working."""
+    keys = [f"batch/{i:03d} é+&.txt" for i in range(250)]
+    for key in keys[::2]:
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    body = json.dumps({"bucket": bucket, "keys": keys, "mode": "download", "expires_in": 600}).encode()
+    answer = requests.post(f"{satchel_server.endpoint}/_satchel/api/links", data=body,
+                           headers=signed(satchel_server, "POST", "/links", body), timeout=60)
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["links"]
+    assert [item["key"] for item in items] == keys
+    assert all(item["error"]["code"] == "NoSuchKey" for item in items[1::2])
+    minted = items[::2]
+    assert len({item["link"]["id"] for item in minted}) == len(minted) == 125
+    with requests.Session() as session:
+        for item in minted:
+            got = session.get(item["url"], timeout=30)
+            assert got.status_code == 200 and got.content == item["key"].encode(), item["key"]
+            assert got.headers["Content-Disposition"].startswith("attachment;")
