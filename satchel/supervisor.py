@@ -35,6 +35,8 @@ CRASH_WINDOW = 5.0
 MAX_QUICK_DEATHS = 5
 #: How long workers get to finish their requests on shutdown before they are killed.
 STOP_TIMEOUT = 30.0
+#: Tells a worker which process is its supervisor (see ``satchel.worker.die_with_supervisor``).
+SUPERVISOR_PID_ENV = "SATCHEL_SUPERVISOR_PID"
 
 
 class Supervisor:
@@ -50,7 +52,7 @@ class Supervisor:
     def spawn(self) -> None:
         fd = self.listener.fileno()
         # Workers ask the kernel to stop them if this process dies, even by SIGKILL (satchel.worker).
-        env = {**os.environ, "SATCHEL_SUPERVISOR_PID": str(os.getpid())}
+        env = {**os.environ, SUPERVISOR_PID_ENV: str(os.getpid())}
         proc = subprocess.Popen([*self.worker_argv, "--fd", str(fd)], pass_fds=(fd,), env=env)
         self.workers[proc.pid] = (proc, time.monotonic())
 

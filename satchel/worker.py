@@ -19,11 +19,10 @@ import sys
 import uvicorn
 
 from satchel.config import Settings, load_settings
+from satchel.supervisor import SUPERVISOR_PID_ENV
 
 #: The HTTP protocol: uvicorn's httptools parser behind a transport that coalesces small writes.
 HTTP_PROTOCOL = "satchel.protocol:CoalescingHttpToolsProtocol"
-#: Set by ``satchel.supervisor`` for its workers.
-SUPERVISOR_PID_ENV = "SATCHEL_SUPERVISOR_PID"
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
