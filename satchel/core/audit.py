@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from satchel.core.models import AuditEvent
-from satchel.meta.store import Store
+from satchel.meta.store import Store, StoreWrite
 
 log = logging.getLogger("satchel.audit")
 
@@ -24,11 +22,9 @@ FLUSH_INTERVAL = 0.25
 #: Beyond this many buffered events a flush is started at once.
 FLUSH_BATCH = 2000
 
-Writer = Callable[..., Awaitable[Any]]
-
 
 class AuditLog:
-    def __init__(self, store: Store, write: Writer) -> None:
+    def __init__(self, store: Store, write: StoreWrite) -> None:
         self._store = store
         self._write = write
         self._events: list[AuditEvent] = []

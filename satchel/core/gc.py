@@ -16,27 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from satchel.blobs.base import BlobStore
-from satchel.meta.store import Store
+from satchel.meta.store import Store, StoreWrite
 
 log = logging.getLogger(__name__)
 
 #: Ids handled per round trip: bounds memory and the length of each metadata transaction.
 BATCH = 1000
 
-#: Runs a blocking metadata write off the event loop. In a server it is ``Node.write``: every write of
-#: a worker then goes through its one writer thread. A second thread writing on its own would only
-#: meet the first at SQLite's lock, whose busy handler sleeps 1, 2, 5 … ms between tries: that made
-#: overwriting small objects slow and gave it a long tail.
-Write = Callable[..., Awaitable[Any]]
-
-
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """A :data:`Write` for callers without a node (the admin CLI)."""
+    """A :data:`~satchel.meta.store.StoreWrite` for callers without a node (the admin CLI). A server
+    passes ``Node.write``, so the collector's writes queue with the worker's others."""
     return await asyncio.to_thread(fn, *args)
 
 
@@ -46,7 +40,7 @@ class GcReport:
     orphans_deleted: int
 
 
-async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str], write: Write = in_thread) -> None:
+async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str], write: StoreWrite = in_thread) -> None:
     """Delete the files of blobs a transaction just made dead, then forget their rows.
 
     Never raises: the request that freed them has already succeeded, and a failure here only leaves
@@ -62,7 +56,7 @@ async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str], wri
 
 
 async def collect_garbage(
-    store: Store, blobs: BlobStore, *, now: float, orphan_grace: float, write: Write = in_thread
+    store: Store, blobs: BlobStore, *, now: float, orphan_grace: float, write: StoreWrite = in_thread
 ) -> GcReport:
     """One full pass: every dead blob, then every orphan older than ``now - orphan_grace``."""
     dead_deleted = 0

@@ -203,6 +203,18 @@ def part_params(p: Part) -> tuple[Any, ...]:
     return (p.upload_id, p.part_number, p.size, p.etag, p.blob_id, p.last_modified, dump_map(p.checksums))
 
 
+#: Every change the per-worker caches depend on runs this in its own transaction (see core/caches.py).
+BUMP_GENERATION = "UPDATE generation SET value = value + 1 WHERE id = 1"
+
+
+def key_prefix_clause(prefix: str) -> tuple[str, list[str]]:
+    """``key`` starts with ``prefix``, as a range the (…, key) indexes can scan: SQL and parameters."""
+    upper = prefix_upper_bound(prefix)
+    if upper is None:
+        return "key >= ?", [prefix]
+    return "key >= ? AND key < ?", [prefix, upper]
+
+
 def prefix_upper_bound(prefix: str) -> str | None:
     """The smallest string above every string that starts with ``prefix``; None when there is none.
 

@@ -38,8 +38,6 @@ _INSERT_BUCKET = rows.insert("buckets", rows.BUCKET_COLUMNS)
 _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
     " ON CONFLICT (user_id, bucket, prefix) DO UPDATE SET permission = excluded.permission"
 )
-#: Every change to users, keys, grants and bucket settings bumps this, in the same transaction.
-_BUMP = "UPDATE generation SET value = value + 1 WHERE id = 1"
 
 
 class SqliteStore(SqliteObjects, SqliteSharing, Store):
@@ -102,7 +100,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
                 (user.id, user.account_id, user.name, user.role.value, user.status.value, user.created,
                  user.password_hash),
             )
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
         return user
 
     def get_user(self, user_id: str) -> User | None:
@@ -150,7 +148,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             c.execute("DELETE FROM access_keys WHERE user_id = ?", (user_id,))
             c.execute("DELETE FROM grants WHERE user_id = ?", (user_id,))
             c.execute("DELETE FROM users WHERE id = ?", (user_id,))
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
 
     @staticmethod
     def _update(
@@ -165,7 +163,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             assignments = ", ".join(f"{column} = ?" for column in changes)
             c.execute(f"UPDATE {table} SET {assignments} WHERE {id_column} = ?",  # noqa: S608
                       (*changes.values(), id_value))
-        c.execute(_BUMP)
+        c.execute(rows.BUMP_GENERATION)
 
     # --- access keys -----------------------------------------------------------------------------
     def create_access_key(self, user_id: str, access_key_id: str, secret_ciphertext: bytes) -> StoredKey:
@@ -179,7 +177,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
                 _INSERT_KEY,
                 (key.access_key_id, key.user_id, key.secret_ciphertext, key.status.value, key.created),
             )
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
         return key
 
     def get_access_key(self, access_key_id: str) -> StoredKey | None:
@@ -217,7 +215,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
         with self._db.transaction() as c:
             if c.execute("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,)).rowcount == 0:
                 raise NotFound("No such access key.")
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
 
     # --- grants ----------------------------------------------------------------------------------
     def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission) -> Grant:
@@ -235,7 +233,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
                 _GRANTS + " WHERE user_id = ? AND bucket = ? AND prefix = ?",
                 (user_id, bucket, prefix),
             ).fetchone()
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
         return rows.grant(row)
 
     def list_grants(self, user_id: str | None = None, bucket: str | None = None) -> list[Grant]:
@@ -255,7 +253,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
         with self._db.transaction() as c:
             if c.execute("DELETE FROM grants WHERE id = ?", (grant_id,)).rowcount == 0:
                 raise NotFound("No such grant.")
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
 
     # --- buckets ---------------------------------------------------------------------------------
     def create_bucket(self, bucket: Bucket) -> Bucket:
@@ -269,7 +267,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             ).fetchone():
                 raise NotFound(f"No user with id {bucket.owner_user_id!r}.")
             c.execute(_INSERT_BUCKET, rows.bucket_params(bucket))
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
         return bucket
 
     def get_bucket(self, name: str) -> Bucket | None:
@@ -313,4 +311,4 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
                 raise BucketNotEmpty(BucketName=name)
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)

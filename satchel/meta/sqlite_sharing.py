@@ -28,7 +28,6 @@ _LINKS = f"SELECT {LINK_COLUMNS} FROM links"  # noqa: S608
 _INSERT_LINK = rows.insert("links", LINK_COLUMNS)
 _INSERT_REVOCATION = rows.insert("revocations", REVOCATION_COLUMNS)
 _INSERT_AUDIT = rows.insert("audit_events", AUDIT_COLUMNS)
-_BUMP = "UPDATE generation SET value = value + 1 WHERE id = 1"
 #: One use, only while the link is still usable: the condition and the count are one statement.
 _CONSUME = (
     "UPDATE links SET uses = uses + 1, last_used = ? WHERE id = ? AND revoked IS NULL AND expires >= ? "
@@ -92,9 +91,9 @@ class SqliteSharing:
             where.append("bucket = ?")
             params.append(bucket)
         if key_prefix:
-            upper = rows.prefix_upper_bound(key_prefix)
-            where.append("key >= ?" + (" AND key < ?" if upper is not None else ""))
-            params.extend([key_prefix] if upper is None else [key_prefix, upper])
+            clause, values = rows.key_prefix_clause(key_prefix)
+            where.append(clause)
+            params.extend(values)
         if active_at is not None:
             where.append("revoked IS NULL AND expires >= ? AND (max_uses IS NULL OR uses < max_uses)")
             params.append(active_at)
@@ -131,7 +130,7 @@ class SqliteSharing:
             c.execute(_INSERT_REVOCATION, (revocation.id, revocation.scope.value, revocation.target,
                                            revocation.bucket, revocation.before, revocation.created,
                                            revocation.created_by))
-            c.execute(_BUMP)
+            c.execute(rows.BUMP_GENERATION)
         return revocation
 
     def list_revocations(self) -> list[Revocation]:
@@ -173,9 +172,9 @@ class SqliteSharing:
             where.append("time < ?")
             params.append(query.until)
         if query.key_prefix:
-            upper = rows.prefix_upper_bound(query.key_prefix)
-            where.append("key >= ?" + (" AND key < ?" if upper is not None else ""))
-            params.extend([query.key_prefix] if upper is None else [query.key_prefix, upper])
+            clause, values = rows.key_prefix_clause(query.key_prefix)
+            where.append(clause)
+            params.extend(values)
         sql = (f"SELECT {AUDIT_COLUMNS} FROM audit_events"  # noqa: S608 - column list is a constant
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY time, id LIMIT ?")
         params.append(query.limit)

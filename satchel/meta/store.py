@@ -19,8 +19,9 @@ Rules every implementation keeps:
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from satchel.core.models import (
     Account,
@@ -60,6 +61,11 @@ class _Unset:
 
 
 UNSET = _Unset()
+
+#: Runs a blocking store write off the event loop: ``Node.write`` in a server, where every write of a
+#: worker goes through its one writer thread (a second thread writing on its own would only meet the
+#: first at SQLite's lock, whose busy handler sleeps milliseconds between tries).
+StoreWrite = Callable[..., Awaitable[Any]]
 
 
 class Store(abc.ABC):
