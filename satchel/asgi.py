@@ -20,6 +20,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Upper bound on the total size of request headers we accept (S3 allows 8 KiB of user metadata and
 #: request headers well below 16 KiB in practice).
 MAX_HEADER_BYTES = 64 * 1024
+#: Characters of a User-Agent recorded in audit events.
+MAX_USER_AGENT = 512
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
@@ -67,6 +69,11 @@ class Request:
         #: tells the client to send it, so an early refusal must not ask.
         self.body_started = False
         self.bytes_received = 0
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent header, cut to what the audit trail keeps."""
+        return self.headers.get("user-agent", "")[:MAX_USER_AGENT]
 
     @property
     def query(self) -> list[tuple[str, str]]:

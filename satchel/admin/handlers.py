@@ -104,7 +104,7 @@ async def mint(call: Call) -> Any:
             out.append({"key": item.key, "error": _error(item.error)})
             continue
         node.audit.record(links.mint_event(item.link, client_ip=call.request.client,
-                                           user_agent=call.request.headers.get("user-agent", "")[:512],
+                                           user_agent=call.request.user_agent,
                                            request_id=call.request_id))
         out.append({"key": item.key, "url": signer.url(item.link),
                     "link": schemas.link_json(item.link, call.user_name, call.now)})
@@ -138,7 +138,7 @@ def _revoke_event(call: Call, **fields: Any) -> AuditEvent:
     user = call.principal.user
     return AuditEvent(time=call.now, action="revoke", outcome="allowed", user_id=user.id if user else None,
                       access_key_id=call.key.access_key_id, client_ip=call.request.client,
-                      user_agent=call.request.headers.get("user-agent", "")[:512], request_id=call.request_id,
+                      user_agent=call.request.user_agent, request_id=call.request_id,
                       **fields)
 
 

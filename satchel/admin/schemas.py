@@ -181,16 +181,6 @@ def audit_query(query: Mapping[str, str], user_id: str | None) -> AuditQuery:
     )
 
 
-def link_state(link: Link, now: float) -> str:
-    if link.revoked is not None:
-        return "revoked"
-    if now > link.expires:
-        return "expired"
-    if link.max_uses is not None and link.uses >= link.max_uses:
-        return "used-up"
-    return "active"
-
-
 UserName = Callable[[str | None], str | None]
 
 
@@ -199,7 +189,7 @@ def link_json(link: Link, user_name: UserName, now: float) -> dict[str, Any]:
         "id": link.id, "kind": link.kind.value, "user": user_name(link.user_id), "access_key_id": link.access_key_id,
         "bucket": link.bucket, "key": link.key, "method": link.method, "created": link.created,
         "expires": link.expires, "max_uses": link.max_uses, "uses": link.uses, "last_used": link.last_used,
-        "revoked": link.revoked, "mode": link.mode, "filename": link.filename, "state": link_state(link, now),
+        "revoked": link.revoked, "mode": link.mode, "filename": link.filename, "state": link.state(now),
     }
 
 

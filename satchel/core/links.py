@@ -39,8 +39,10 @@ from satchel.core.models import (
     Revocation,
     RevocationScope,
     Role,
+    User,
 )
 from satchel.meta.store import Store
+from satchel.signing.sigv4.parse import MAX_PRESIGNED_EXPIRES
 
 if TYPE_CHECKING:
     from satchel.core.node import Node
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 #: The registry id of a minted link, inside the signed query string.
 LINK_ID_PARAM = "x-amz-satchel-link-id"
 #: SigV4's own ceiling; longer-lived sharing needs TempURLs or pre-authenticated requests.
-MAX_SIGV4_LIFETIME = 604800
+MAX_SIGV4_LIFETIME = MAX_PRESIGNED_EXPIRES
 MAX_LINKS_PER_REQUEST = 1000
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -195,7 +197,6 @@ class LinkSpec:
 class Minted:
     key: str
     link: Link | None = None
-    url: str | None = None
     error: SatchelError | None = None
 
 
@@ -315,15 +316,19 @@ def can_manage_bucket(store: Store, principal: Principal, bucket_name: str) -> b
     return bucket is not None and authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=bucket))
 
 
+def _acts_for(user: User, other: User | None) -> bool:
+    """``user`` is ``other``, or an administrator of ``other``'s account."""
+    return other is not None and (
+        other.id == user.id or (user.role is Role.ADMIN and other.account_id == user.account_id)
+    )
+
+
 def can_manage_link(store: Store, principal: Principal, link: Link) -> bool:
     """The signer, an admin of the signer's account, or whoever administers the link's bucket."""
     user = principal.user
     if user is None or not user.active:
         return False
-    if link.user_id == user.id:
-        return True
-    signer = store.get_user(link.user_id)
-    if user.role is Role.ADMIN and signer is not None and signer.account_id == user.account_id:
+    if link.user_id == user.id or _acts_for(user, store.get_user(link.user_id)):
         return True
     return can_manage_bucket(store, principal, link.bucket)
 
@@ -377,7 +382,7 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
     owner = store.get_user(owner_id) if owner_id else None
     if owner is None:
         raise NotFound(f"No {scope.value} {target!r}.")
-    if owner.id != user.id and not (user.role is Role.ADMIN and owner.account_id == user.account_id):
+    if not _acts_for(user, owner):
         raise AccessDenied()
 
 

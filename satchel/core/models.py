@@ -232,12 +232,15 @@ class Link:
     mode: str | None = None
     filename: str | None = None
 
-    def usable(self, now: float) -> bool:
-        return (
-            self.revoked is None
-            and now <= self.expires
-            and (self.max_uses is None or self.uses < self.max_uses)
-        )
+    def state(self, now: float) -> str:
+        """``revoked``, ``expired``, ``used-up`` or ``active``, as the management API reports it."""
+        if self.revoked is not None:
+            return "revoked"
+        if now > self.expires:
+            return "expired"
+        if self.max_uses is not None and self.uses >= self.max_uses:
+            return "used-up"
+        return "active"
 
 
 class RevocationScope(enum.StrEnum):

@@ -93,7 +93,7 @@ def use_event(
         key=key,
         method=request.method,
         client_ip=request.client,
-        user_agent=request.headers.get("user-agent", "")[:512],
+        user_agent=request.user_agent,
         status=status,
         bytes=transferred,
         reason=reason,
