@@ -34,6 +34,8 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import click
 
+from satchel.signing.sigv4.presign import DEFAULT_PORTS, wire_host
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 API_PREFIX = "/_satchel/api"
@@ -42,7 +44,6 @@ TIMEOUT = 60.0
 NO_ENDPOINT = "no endpoint: pass --endpoint-url or set SATCHEL_ENDPOINT"
 NO_CREDENTIALS = ("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME "
                   "(see ~/.aws/credentials)")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _META_KEY = "satchel.api"
 
 Query = Mapping[str, str | int | float | bool | None]
@@ -84,7 +85,7 @@ def normalize_endpoint(endpoint: str) -> str:
     whatever spelling the user typed (``HTTP://LocalHost:80/``)."""
     parts = urlsplit(endpoint.strip())
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise click.ClickException(f"invalid endpoint {endpoint!r}: expected http(s)://host[:port]")
     if parts.query or parts.fragment or parts.username:
         raise click.ClickException(f"invalid endpoint {endpoint!r}: no credentials, query or fragment allowed")
@@ -92,12 +93,7 @@ def normalize_endpoint(endpoint: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise click.ClickException(f"invalid endpoint {endpoint!r}: {exc}") from exc
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
+    return urlunsplit((scheme, wire_host(scheme, parts.hostname, port), parts.path.rstrip("/"), "", ""))
 
 
 def api_url(endpoint: str, path: str, query: Query | None = None) -> str:
@@ -184,7 +180,7 @@ _OPENER = urllib.request.build_opener(_NoRedirects)
 def send(prepared: PreparedCall, timeout: float = TIMEOUT) -> Any:
     """Send a signed call with the standard library; the decoded answer as :func:`decode` gives it."""
     # urllib also opens file: and ftp: URLs; an API call must never read a local file.
-    if urlsplit(prepared.url).scheme not in _DEFAULT_PORTS:
+    if urlsplit(prepared.url).scheme not in DEFAULT_PORTS:
         raise click.ClickException(f"refusing to call {prepared.url!r}: only http and https are allowed")
     request = urllib.request.Request(prepared.url, data=prepared.body or None,  # noqa: S310 (checked above)
                                      headers=prepared.headers, method=prepared.method)

@@ -5,7 +5,7 @@ in its link registry, so it can be listed, limited to N uses and revoked one by 
 (``satchel links``), and every use shows up in ``satchel audit``::
 
     $ satchel presign s3://reports/q3.pdf --expires-in 24h --download --filename "Q3 report.pdf"
-    https://s3.example.com/reports/q3.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&...&x-satchel-link=...
+    https://s3.example.com/reports/q3.pdf?x-amz-satchel-link-id=...&X-Amz-Algorithm=AWS4-HMAC-SHA256&...
 
     $ satchel presign s3://reports/a.pdf s3://reports/b.pdf --max-uses 1      # two one-time links
     $ satchel presign s3://drop/upload.bin --method PUT --expires-in 15m       # curl -T file URL

@@ -6,9 +6,9 @@ Used by Satchel's own link API and CLI; botocore is only the test oracle, never 
         method="GET", endpoint="https://s3.example.com", bucket="photos", key="2024/cat.jpg",
         access_key_id="AKIA...", secret="...", region="us-east-1", expires=3600, now=time.time(),
         extra_query=[("response-content-disposition", 'attachment; filename="cat.jpg"'),
-                     ("x-satchel-link-id", "lnk_123")],
+                     ("x-amz-satchel-link-id", "0193a5c2b1e04f6a8d2c")],
     )
-    # https://s3.example.com/photos/2024/cat.jpg?response-content-disposition=...&x-satchel-link-id=lnk_123
+    # https://s3.example.com/photos/2024/cat.jpg?response-content-disposition=...&x-amz-satchel-link-id=0193a5c2b1e04f6a8d2c
     #   &X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA...%2F20240101%2Fus-east-1%2Fs3%2Faws4_request
     #   &X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=<hex>
 
@@ -29,7 +29,18 @@ from satchel.core.errors import InvalidArgument
 from satchel.signing.sigv4 import canonical as c
 from satchel.signing.sigv4.parse import MAX_PRESIGNED_EXPIRES
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def wire_host(scheme: str, hostname: str, port: int | None) -> str:
+    """The Host header botocore signs for an endpoint: lower-case name (IPv6 in brackets), and the
+    port only when it is not the scheme's default."""
+    host = hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return host
 
 
 @functools.lru_cache(maxsize=256)
@@ -37,11 +48,9 @@ def host_for(endpoint: str, bucket: str | None = None) -> tuple[str, str, str]:
     """(scheme, host header value, base path) of an endpoint, derived as botocore's ``_host_from_url``:
     lower-cased host name, IPv6 in brackets, default port dropped."""
     parts = urlsplit(endpoint)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise InvalidArgument(f"Endpoint must be an http(s) URL: {endpoint}")
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    if parts.port is not None and parts.port != _DEFAULT_PORTS[parts.scheme]:
-        host = f"{host}:{parts.port}"
+    host = wire_host(parts.scheme, parts.hostname, parts.port)
     if bucket is not None:
         host = f"{bucket}.{host}"
     return parts.scheme, host, parts.path.rstrip("/")
