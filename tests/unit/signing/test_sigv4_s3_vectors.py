@@ -108,27 +108,13 @@ def test_aws_doc_header_examples(
     method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], signed: str, signature: str
 ) -> None:
     headers = dict(headers, authorization=f"AWS4-HMAC-SHA256 {DOC_CRED},SignedHeaders={signed},Signature={signature}")
-    result = verify_header_auth(
-        method=method,
-        raw_path=path,
-        query=query,
-        headers=headers,
-        now=DOC_NOW,
-        region="us-east-1",
-        lookup_secret=lookup,
-    )
+    request = {"raw_path": path, "query": query, "headers": headers, "now": DOC_NOW, "region": "us-east-1",
+               "lookup_secret": lookup}
+    result = verify_header_auth(method=method, **request)  # type: ignore[arg-type]
     assert result.signature == signature
     assert result.scope == "20130524/us-east-1/s3/aws4_request"
     with pytest.raises(SignatureDoesNotMatch):
-        verify_header_auth(
-            method="HEAD" if method == "GET" else "POST",
-            raw_path=path,
-            query=query,
-            headers=headers,
-            now=DOC_NOW,
-            region="us-east-1",
-            lookup_secret=lookup,
-        )
+        verify_header_auth(method="HEAD" if method == "GET" else "POST", **request)  # type: ignore[arg-type]
 
 
 def test_aws_doc_presigned_example() -> None:
