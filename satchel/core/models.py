@@ -207,12 +207,16 @@ class LinkKind(enum.StrEnum):
     PAR = "par"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Link:
     """A link Satchel minted and keeps in its registry (revocable one by one, use-counted).
 
     ``key`` is set for object links. Offline-signed URLs are not in the registry; they are still
     checked (signature, expiry, signer's rights, revocations) and audited.
+
+    Not frozen, like :class:`AuditEvent` and for the same reason: a mint call builds up to a
+    thousand, and the frozen ``__init__`` cost three times as much. Nothing mutates one; the
+    registry row is the truth.
     """
 
     id: str

