@@ -3,16 +3,21 @@
 The reference is boto3's ``generate_presigned_url``, what an application does today. Satchel mints in
 process with ``satchel.signing.sigv4.presign.presign_v4_url`` (the signer behind its link API and CLI)
 and over its link API (``POST /_satchel/api/links``, 1000 objects per call: registry rows and audit
-events included). The loops run for a fixed time with a bounded count, on distinct keys so nothing is
+events included), from one client and from ``LINK_API_CLIENTS`` client processes at once (the server's
+throughput, as wrk's connections measure it for GETs; one client leaves the server idle while it parses
+each answer). The loops run for a fixed time with a bounded count, on distinct keys so nothing is
 cached per URL.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 from bench.dataset import SMALL_KEY
 from bench.results import Cell, Results
@@ -22,6 +27,8 @@ MAX_OPS = 2_000_000
 ENDPOINT = "http://127.0.0.1:9000"
 LINK_API_BATCH = 1000
 LINK_API_SECONDS = 5.0
+#: Client processes of the concurrent link API figure: one per core of the development machine.
+LINK_API_CLIENTS = 2
 
 
 def _rate(mint: Callable[[int], object], seconds: float) -> float:
@@ -88,8 +95,8 @@ def client_side(results: Results, seconds: float) -> None:
 def per_server(results: Results, server: Server) -> None:
     """The signer's figure belongs to every Satchel column; other servers have no signer of ours."""
     if not isinstance(server, Satchel):
-        results.skip(server.name, "mint_signer_ops", "—")
-        results.skip(server.name, "mint_link_api_ops", "—")
+        for metric in ("mint_signer_ops", "mint_link_api_ops", "mint_link_api_ops_concurrent"):
+            results.skip(server.name, metric, "—")
         return
     cell = results.globals.get("mint_signer_ops", Cell(None, "not run"))
     signer = satchel_signer(server.access_key, server.secret_key, server.url, server.bucket, SMALL_KEY)
@@ -100,15 +107,27 @@ def per_server(results: Results, server: Server) -> None:
         if status != 200:
             cell = Cell(None, f"server answered {status} to a minted URL")
     results.set(server.name, "mint_signer_ops", cell.value, cell.note)
-    try:
-        rate = link_api_rate(server)
-    except (OSError, ValueError, KeyError) as exc:
-        results.skip(server.name, "mint_link_api_ops", f"link API failed: {exc}")
-    else:
-        results.set(server.name, "mint_link_api_ops", rate)
+    target = ApiTarget(server.url, server.access_key, server.secret_key, server.bucket)
+    for metric, clients in (("mint_link_api_ops", 1), ("mint_link_api_ops_concurrent", LINK_API_CLIENTS)):
+        try:
+            rate = link_api_rate(target, clients)
+        except (OSError, ValueError, KeyError) as exc:
+            results.skip(server.name, metric, f"link API failed: {exc}")
+        else:
+            results.set(server.name, metric, rate)
 
 
-def _api_call(server: Satchel, body: dict[str, object]) -> dict[str, object]:
+@dataclass(frozen=True)
+class ApiTarget:
+    """What a client process needs to call the link API (a Server object does not cross processes)."""
+
+    url: str
+    access_key: str
+    secret_key: str
+    bucket: str
+
+
+def _api_call(target: ApiTarget, body: dict[str, object]) -> dict[str, object]:
     import json
 
     from botocore.auth import S3SigV4Auth
@@ -116,32 +135,47 @@ def _api_call(server: Satchel, body: dict[str, object]) -> dict[str, object]:
     from botocore.credentials import Credentials
 
     data = json.dumps(body).encode()
-    request = AWSRequest(method="POST", url=f"{server.url}/_satchel/api/links", data=data,
+    request = AWSRequest(method="POST", url=f"{target.url}/_satchel/api/links", data=data,
                          headers={"Content-Type": "application/json"})
-    S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", REGION).add_auth(request)
+    S3SigV4Auth(Credentials(target.access_key, target.secret_key), "s3", REGION).add_auth(request)
     prepared = urllib.request.Request(request.url, data=data, headers=dict(request.headers.items()), method="POST")
     with urllib.request.urlopen(prepared, timeout=60) as resp:
         answer: dict[str, object] = json.loads(resp.read())
     return answer
 
 
-def link_api_rate(server: Satchel) -> float:
-    """URLs per second through the link API; one GET link is fetched first to prove they work."""
-    probe = _api_call(server, {"bucket": server.bucket, "keys": [SMALL_KEY], "expires_in": PRESIGN_EXPIRES})
+def link_api_rate(target: ApiTarget, clients: int = 1) -> float:
+    """URLs per second through the link API from ``clients`` processes calling back to back; one GET
+    link is fetched first to prove they work."""
+    probe = _api_call(target, {"bucket": target.bucket, "keys": [SMALL_KEY], "expires_in": PRESIGN_EXPIRES})
     items: list[dict[str, object]] = probe["links"]  # type: ignore[assignment]
     url = items[0]["url"]
     if _status(str(url)) != 200:
         raise ValueError("a URL minted by the link API was refused")
+    if clients == 1:
+        minted, seconds = _mint_loop(target, "api", time.time())
+        return minted / seconds
+    start = time.time() + 1.0  # every process is up before the clock starts
+    with ProcessPoolExecutor(clients) as pool:
+        runs = list(pool.map(_mint_loop, [target] * clients, [f"api{i}" for i in range(clients)],
+                             [start] * clients))
+    return sum(minted for minted, _ in runs) / max(seconds for _, seconds in runs)
+
+
+def _mint_loop(target: ApiTarget, tag: str, start: float) -> tuple[int, float]:
+    """(URLs minted, seconds taken): 1000-key calls back to back for ``LINK_API_SECONDS`` from ``start``."""
+    time.sleep(max(0.0, start - time.time()))
+    tag = f"{tag}-{os.getpid()}"  # fresh keys in every run and process
     began = time.perf_counter()
     minted, call = 0, 0
     while time.perf_counter() - began < LINK_API_SECONDS and call < 1000:
-        keys = [f"api-{call:05d}-{i:04d}" for i in range(LINK_API_BATCH)]
-        answer = _api_call(server, {"bucket": server.bucket, "keys": keys, "method": "PUT",
+        keys = [f"{tag}-{call:05d}-{i:04d}" for i in range(LINK_API_BATCH)]
+        answer = _api_call(target, {"bucket": target.bucket, "keys": keys, "method": "PUT",
                                     "expires_in": PRESIGN_EXPIRES})
         batch: list[dict[str, object]] = answer["links"]  # type: ignore[assignment]
         minted += sum(1 for item in batch if "url" in item)
         call += 1
-    return minted / (time.perf_counter() - began)
+    return minted, time.perf_counter() - began
 
 
 def _status(url: str) -> int | None:
