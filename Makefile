@@ -27,10 +27,10 @@ test: venv test-deps
 	$(MAKE) lint
 
 lint: venv
-	$(BIN)/ruff check satchel tests
-	$(BIN)/mypy satchel
+	$(BIN)/ruff check satchel tests bench
+	$(BIN)/mypy satchel tests bench
 
-# Another engineer owns bench/; pass options with `make bench ARGS="..."`.
+# Pass options with `make bench ARGS="..."` (see bench/README.md).
 bench: venv
 	$(BIN)/python bench/run.py $(ARGS)
 

@@ -4,6 +4,7 @@ document we parse. A few golden documents pin the exact bytes of the simplest an
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -36,8 +37,8 @@ def _record(key: str, size: int = 11, etag: str = "fba9dede5f27731c9771645a39863
     return ObjectRecord(bucket="examplebucket", key=key, size=size, etag=etag, last_modified=t, segments=())
 
 
-def _page(  # type: ignore[assignment]
-    keys: list[str], prefixes: list[str] = (), truncated: bool = False, owner: str | None = None
+def _page(
+    keys: list[str], prefixes: Sequence[str] = (), truncated: bool = False, owner: str | None = None
 ) -> ListPage:
     entries = [ListEntry(k, replace(_record(k), owner_user_id=owner)) for k in keys] + [
         ListEntry(p, None) for p in prefixes
