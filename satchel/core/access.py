@@ -91,8 +91,8 @@ def visible_buckets(principal: Principal, buckets: Iterable[Bucket]) -> list[Buc
 
     Public buckets of others are not listed (as in S3: being readable does not make a bucket yours).
     """
-    user = principal.user
-    if user is None or not user.active:
+    user = principal.active_user
+    if user is None:
         return []
     granted = {grant.bucket for grant in principal.grants if grant.user_id == user.id}
     return [bucket for bucket in buckets if _controls(user, bucket) or bucket.name in granted]

@@ -123,13 +123,18 @@ def check_registry(store: Store, use: LinkUse, now: float) -> Link | None:
         or not _method_allowed(link.method, use.method)
     ):
         raise AccessDenied("The link is not valid for this request.")
-    if link.revoked is not None:
-        raise AccessDenied("The link has been revoked.")
-    if link.max_uses is not None and link.uses >= link.max_uses:
-        raise AccessDenied("The link has no uses left.")
-    if now > link.expires:
-        raise AccessDenied("Request has expired")
+    state = link.state(now)
+    if state != "active":
+        raise AccessDenied(_REFUSED_STATES[state])
     return link
+
+
+#: Why a registered link in each unusable state is refused (``Link.state`` decides which one applies).
+_REFUSED_STATES = {
+    "revoked": "The link has been revoked.",
+    "expired": "Request has expired",
+    "used-up": "The link has no uses left.",
+}
 
 
 def _method_allowed(signed: str, used: str) -> bool:
@@ -326,10 +331,18 @@ def _acts_for(user: User, other: User | None) -> bool:
     )
 
 
+def acting_user(principal: Principal) -> User:
+    """The active user a management call acts for; AccessDenied for anyone else."""
+    user = principal.active_user
+    if user is None:
+        raise AccessDenied()
+    return user
+
+
 def can_manage_link(store: Store, principal: Principal, link: Link) -> bool:
     """The signer, an admin of the signer's account, or whoever administers the link's bucket."""
-    user = principal.user
-    if user is None or not user.active:
+    user = principal.active_user
+    if user is None:
         return False
     if link.user_id == user.id or _acts_for(user, store.get_user(link.user_id)):
         return True
@@ -342,9 +355,7 @@ def visible_links(
 ) -> list[Link]:
     """Links the principal may manage: on a bucket it administers, all of them; otherwise those signed
     by itself (and, for account admins, by the users of its account)."""
-    user = principal.user
-    if user is None or not user.active:
-        raise AccessDenied()
+    user = acting_user(principal)
     if bucket is not None and can_manage_bucket(store, principal, bucket):
         return store.list_links(bucket=bucket, key_prefix=key_prefix, active_at=active_at, limit=limit)
     user_ids: Sequence[str] = [user.id]
@@ -365,9 +376,7 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
                            bucket: str | None) -> None:
     """Object, prefix and bucket scopes need bucket administration; key and user scopes need to be that
     user (or its key's user), or an admin of its account."""
-    user = principal.user
-    if user is None or not user.active:
-        raise AccessDenied()
+    user = acting_user(principal)
     if scope in (RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET):
         name = target if scope is RevocationScope.BUCKET else bucket
         if not name:

@@ -193,6 +193,11 @@ class Principal:
     def anonymous(self) -> bool:
         return self.user is None
 
+    @property
+    def active_user(self) -> User | None:
+        """The user, unless anonymous or disabled: management acts only for an active user."""
+        return self.user if self.user is not None and self.user.active else None
+
 
 ANONYMOUS = Principal(user=None)
 

@@ -165,6 +165,14 @@ def test_registry_use_limit(world: World) -> None:
         admit(world, use(world, link_id="L1"))
 
 
+def test_registry_refusal_names_the_state_the_management_api_shows(world: World) -> None:
+    # Expired and used up at once: the refusal and `satchel links show` must agree on which it is.
+    link = registered(world, max_uses=1, uses=1, expires=NOW - 1)
+    assert link.state(NOW) == "expired"
+    with pytest.raises(AccessDenied, match="expired"):
+        admit(world, use(world, link_id="L1"))
+
+
 def test_plan_links_only_for_objects_the_caller_may_access(world: World) -> None:
     spec = LinkSpec("photos", ("a.jpg", "missing.jpg"), expires_in=60)
     planned = links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)
