@@ -6,9 +6,6 @@ built once per worker process (``app.py``), never per request.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,6 +18,7 @@ from satchel.core.caches import BucketCache, GenerationGate
 from satchel.core.credentials import CredentialCache
 from satchel.core.links import RevocationList
 from satchel.core.models import Bucket
+from satchel.core.writer import MetadataWriter
 from satchel.meta.store import Store
 
 T = TypeVar("T")
@@ -34,23 +32,22 @@ class Node:
     #: Decrypted access keys and principals, per worker, invalidated by the store generation.
     credentials: CredentialCache
     clock: Clock = field(default_factory=SystemClock)
-    #: Metadata writes run here, one at a time per process: SQLite admits one writer anyway, and a
-    #: commit that waits for fsync must not stall the event loop.
-    _writer: concurrent.futures.ThreadPoolExecutor = field(
-        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="satchel-meta")
-    )
+    #: Metadata writes run in its thread, one at a time per process, with group commit (see
+    #: ``core/writer.py``): SQLite admits one writer anyway, and a commit that waits for fsync must
+    #: not stall the event loop.
+    _writer: MetadataWriter = field(init=False)
 
     async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run a blocking metadata write off the event loop."""
-        loop = asyncio.get_running_loop()
+        """Run a blocking metadata write off the event loop (see :class:`MetadataWriter`)."""
         try:
-            return await loop.run_in_executor(self._writer, functools.partial(fn, *args, **kwargs))
+            return await self._writer.run(fn, *args, **kwargs)
         finally:
             # This worker's own changes (bucket settings, revocations) are visible to its next request
             # at once; other workers and nodes see them within GENERATION_TTL.
             self.gate.expire()
 
     def __post_init__(self) -> None:
+        self._writer = MetadataWriter(self.store.group)
         self.gate = GenerationGate(self.store)
         self.buckets = BucketCache(self.store, self.gate)
         self.revocations = RevocationList(self.store, self.gate)
@@ -61,6 +58,6 @@ class Node:
         return self.buckets.get(name)
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self._writer.close()
         self.store.close()
         self.blobs.close()

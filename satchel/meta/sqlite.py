@@ -14,6 +14,7 @@ import os
 import secrets
 import sqlite3
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
@@ -51,6 +52,9 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
 
     def close(self) -> None:
         self._db.close()
+
+    def group(self) -> AbstractContextManager[object]:
+        return self._db.group()
 
     def schema_version(self) -> int:
         return self._db.schema_version()

@@ -3,6 +3,8 @@
 Concurrency model. Several worker processes open the same file; inside each, the event-loop thread
 reads while a writer thread writes. So:
 
+- the writer thread may run several writes as savepoints of one transaction (:meth:`SqliteDatabase.group`,
+  group commit: one fsync for all of them); each ``transaction()`` inside becomes a savepoint;
 - every thread gets its own connection (``threading.local``), never a shared one: a connection's
   statement cache and transaction state belong to one thread;
 - WAL journal mode lets readers proceed while a writer commits;
@@ -103,8 +105,16 @@ class SqliteDatabase:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; anything raised inside rolls it back."""
+        """One write transaction; anything raised inside rolls it back.
+
+        Inside :meth:`group` it is a savepoint of the group's transaction instead: it still happens
+        whole or not at all, but becomes durable with the group's commit.
+        """
         conn = self.conn()
+        if getattr(self._local, "grouped", False):
+            with self._savepoint(conn):
+                yield conn
+            return
         self._begin(conn)
         try:
             yield conn
@@ -113,6 +123,39 @@ class SqliteDatabase:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    @contextlib.contextmanager
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
+        if not conn.in_transaction:
+            # SQLite rolled the whole group back (a full disk, an I/O error): a savepoint now would
+            # open and commit a transaction of its own, outside the group that is about to fail.
+            raise sqlite3.OperationalError("the grouped transaction was rolled back")
+        conn.execute("SAVEPOINT grouped")
+        try:
+            yield
+            conn.execute("RELEASE grouped")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO grouped")
+                conn.execute("RELEASE grouped")
+            raise
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Run this thread's transactions inside as savepoints of one transaction: one commit (one
+        fsync) for all of them. If the commit fails, none of them happened."""
+        conn = self.conn()
+        self._begin(conn)
+        self._local.grouped = True
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._local.grouped = False
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, waiting for another writer in short steps (see the module docstring)."""

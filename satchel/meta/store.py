@@ -19,6 +19,7 @@ Rules every implementation keeps:
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections. The store is unusable afterwards."""
+
+    def group(self) -> contextlib.AbstractContextManager[object]:
+        """Commit the writes this thread makes inside as one transaction where the backend can.
+
+        Each write still happens whole or not at all on its own (a savepoint); they only share the
+        commit, so a burst of small writes pays for one fsync. If that commit fails, none of them
+        happened. The default commits each write on its own.
+        """
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def generation(self) -> int:
