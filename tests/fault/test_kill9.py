@@ -35,6 +35,7 @@ from tests.clients.server import REGION, SatchelProcess, external_server
 THREADS = 8
 KEYS = [f"k/{i:02d}" for i in range(50)]
 MAX_BODY = 3 * 1024 * 1024
+SMALL_BODY = 4096
 WRITE_SECONDS = 3.0
 INF = float("inf")
 
@@ -70,7 +71,9 @@ def _writer(server: SatchelProcess, bucket: str, stop: threading.Event, log: lis
         n += 1
         key = rng.choice(KEYS)
         # A unique prefix makes every body distinct even when sizes collide (or are tiny).
-        body = f"{seed}:{n}:".encode() + os.urandom(rng.randint(0, MAX_BODY))
+        # Half are small: those queue up at the metadata writer and share commits (group commit).
+        size = rng.randint(0, SMALL_BODY) if rng.random() < 0.5 else rng.randint(0, MAX_BODY)
+        body = f"{seed}:{n}:".encode() + os.urandom(size)
         write = Write(key, hashlib.sha256(body).hexdigest(), len(body), time.monotonic())
         with lock:
             log.append(write)
