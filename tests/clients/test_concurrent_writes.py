@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +18,7 @@ from tests.clients.boto import empty_and_delete, unique_bucket
 THREADS = 16
 
 
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+def _at_once(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     """Run every call on its own thread, released together; exceptions are returned, not raised."""
     barrier = threading.Barrier(len(calls))
 
@@ -35,9 +36,8 @@ def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
 def test_small_puts_at_once_all_land_with_their_own_bytes(s3: Any, bucket: str) -> None:
     bodies = {f"burst/{i:03d}": os.urandom(i * 37) for i in range(THREADS * 4)}
     hot = [b"hot:%d:" % i + os.urandom(100) for i in range(THREADS)]
-    calls: list[Callable[[], Any]] = [
-        (lambda k=k, b=b: s3.put_object(Bucket=bucket, Key=k, Body=b)) for k, b in bodies.items()
-    ] + [(lambda b=b: s3.put_object(Bucket=bucket, Key="hot", Body=b)) for b in hot]
+    calls = [functools.partial(s3.put_object, Bucket=bucket, Key=k, Body=b) for k, b in bodies.items()]
+    calls += [functools.partial(s3.put_object, Bucket=bucket, Key="hot", Body=b) for b in hot]
     results = _at_once(calls)
     assert all(not isinstance(r, Exception) for r in results), [r for r in results if isinstance(r, Exception)]
     for key, body in bodies.items():
@@ -53,10 +53,8 @@ def test_a_refused_write_among_concurrent_ones_fails_alone(s3: Any, bucket: str)
     # Eight CreateBucket calls race for one name while PUTs run: the losers are refused inside the
     # writer (a savepoint rolled back), and the writes committed beside them must all stand.
     name = unique_bucket("race")
-    creates: list[Callable[[], Any]] = [lambda: s3.create_bucket(Bucket=name) for _ in range(8)]
-    puts: list[Callable[[], Any]] = [
-        (lambda i=i: s3.put_object(Bucket=bucket, Key=f"beside/{i}", Body=b"%d" % i)) for i in range(8)
-    ]
+    creates = [functools.partial(s3.create_bucket, Bucket=name) for _ in range(8)]
+    puts = [functools.partial(s3.put_object, Bucket=bucket, Key=f"beside/{i}", Body=b"%d" % i) for i in range(8)]
     try:
         results = _at_once(creates + puts)
         created = [r for r in results[:8] if not isinstance(r, Exception)]
