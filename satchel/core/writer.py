@@ -60,7 +60,9 @@ class _Job:
             return True
 
     def finish(self, value: Any, error: BaseException | None) -> None:
-        self.loop.call_soon_threadsafe(_settle, self.future, value, error)
+        # A loop that closed meanwhile has no one left to tell; the writer thread must live on.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(_settle, self.future, value, error)
 
 
 def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:

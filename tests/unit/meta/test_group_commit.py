@@ -19,6 +19,8 @@ from satchel.core.writer import MetadataWriter
 from satchel.meta.sqlite import SqliteStore
 from tests.unit.meta.conftest import World
 
+pytestmark = pytest.mark.timeout(30)  # a writer thread that died would leave a test waiting forever
+
 
 class Recorder:
     """The store's group, counting the writes each commit carried."""
@@ -218,3 +220,33 @@ def test_close_finishes_queued_writes_and_refuses_new_ones(store: SqliteStore, w
     asyncio.run(scenario())
     assert {f"q{i}" for i in range(5)} <= {b.name for b in store.list_buckets()}
     assert store.get_bucket("late") is None
+
+
+def test_a_caller_whose_loop_closed_does_not_stop_the_writer(store: SqliteStore, world: World) -> None:
+    writer = MetadataWriter(store.group)
+    started, release = threading.Event(), threading.Event()
+
+    def blocker() -> None:
+        started.set()
+        release.wait(10)
+
+    left: list[asyncio.Future[None]] = []
+
+    async def leave_early() -> None:
+        left.append(asyncio.ensure_future(writer.run(blocker)))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(leave_early())
+        loop.set_exception_handler(lambda _loop, _context: None)  # "Task was destroyed but it is pending"
+        loop.close()  # closed while its write still runs (run_until_complete leaves the task pending)
+        release.set()
+
+        async def later() -> Bucket:
+            return await writer.run(store.create_bucket, bucket(world, "later"))
+
+        assert asyncio.run(later()).name == "later"
+    finally:
+        release.set()
+        writer.close()
