@@ -147,6 +147,8 @@ class MetadataWriter:
             self._commit([job for job in batch if job.start()])
 
     def _commit(self, jobs: list[_Job]) -> None:
+        if not jobs:  # every caller gave up while queued
+            return
         if len(jobs) == 1:
             value, error = _call(jobs[0])
             jobs[0].finish(value, error)
