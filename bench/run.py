@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the ``bench`` package imp
 from bench import deps, procs  # noqa: E402
 from bench.dataset import GIB, MIB, Files, check_disk, make_files, seed  # noqa: E402
 from bench.results import Results, save, table  # noqa: E402
-from bench.servers import BUCKET, External, Moto, Nginx, Satchel, Server, external_from_env  # noqa: E402
+from bench.servers import BUCKET, External, Moto, Nginx, Rgw, Satchel, Server, external_from_env  # noqa: E402
 from bench.workloads import (  # noqa: E402
     FULL,
     QUICK,
@@ -47,12 +47,16 @@ from bench.workloads import (  # noqa: E402
 
 WORKLOADS = ("get1k", "get1g", "put", "list", "mint", "memory")
 RESULTS_DIR = ROOT / "bench" / "results"
+#: Name and kind of the opt-in Ceph column: its packages are installed only when ``--servers`` names it.
+RGW_NAME = Rgw.kind
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short loads: a smoke run in a few minutes")
-    p.add_argument("--servers", default="", help="comma-separated names or kinds to run (default: all)")
+    p.add_argument("--servers", default="",
+                   help="comma-separated names or kinds: satchel, satchel-Nw, nginx, moto, external, rgw "
+                        "(default: all but rgw, a Ceph cluster started only when named)")
     p.add_argument("--workloads", default="", help=f"comma-separated subset of {','.join(WORKLOADS)}")
     p.add_argument("--big-mib", type=int, default=1024,
                    help="size of the big object in MiB (1024 is what the targets mean; smaller for debugging)")
@@ -76,6 +80,7 @@ def build_servers(tmp: Path, files: Files, tools: dict[str, str], cores: int, wo
     servers += [
         Nginx(f"nginx-{Nginx.WORKERS}w", files.www, tmp / "nginx", tools["nginx"]),
         Moto("moto"),
+        Rgw(RGW_NAME, tmp / "rgw"),
     ]
     extra = external_from_env()
     if extra is not None:
@@ -84,7 +89,10 @@ def build_servers(tmp: Path, files: Files, tools: dict[str, str], cores: int, wo
 
 
 def selected(server: Server, wanted: set[str]) -> bool:
-    return not wanted or server.name in wanted or server.kind in wanted
+    """Named by ``--servers`` (name or kind); without it, every server that is not opt-in."""
+    if not wanted:
+        return not server.opt_in
+    return server.name in wanted or server.kind in wanted
 
 
 class Run:
@@ -106,7 +114,8 @@ class Run:
 
     def execute(self) -> None:
         big = self.args.big_mib * MIB
-        check_disk(self.tmp, 6 * big + GIB)
+        # RGW keeps what it stores (and what is deleted, until its garbage collector runs hours later).
+        check_disk(self.tmp, 6 * big + GIB + (4 * big if RGW_NAME in self.args.servers else 0))
         print(f"bench: writing the {self.args.big_mib} MiB object to {self.tmp}", flush=True)
         files = make_files(self.tmp, BUCKET, big)
         servers = build_servers(self.tmp, files, self.tools, self.cores, self.workers)
@@ -126,7 +135,9 @@ class Run:
         logs.mkdir()
         for s in self.servers:
             print(f"bench: starting {s.name}", flush=True)
+            began = time.monotonic()
             s.start(logs)
+            self.results.details.setdefault("startup_seconds", {})[s.name] = round(time.monotonic() - began, 2)
             if s.failure:
                 print(f"bench: {s.name} failed to start: {s.failure}", flush=True)
                 self.results.failures[s.name] = s.failure
@@ -231,7 +242,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tools = deps.ensure_all()
+    tools = deps.ensure_all(rgw=RGW_NAME in args.servers)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     tmp = Path(tempfile.mkdtemp(prefix="satchel-bench-"))
