@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
-from satchel.core.models import ListEntry, ListPage, ObjectRecord, Principal
+from satchel.core.models import ListEntry, ListPage, ObjectSummary, Principal
 from satchel.core.node import Node
 
 #: Sorts after every character a key can contain, so "prefix + MAX_CHAR" is past the whole group.
@@ -47,7 +47,7 @@ def scan_page(
         rows = node.store.list_objects(bucket, prefix=prefix, after=cursor, limit=batch)
         for record in rows:
             name: str = record.key
-            item: ObjectRecord | None = record
+            item: ObjectSummary | None = record
             if delimiter:
                 cut = record.key.find(delimiter, len(prefix))
                 if cut >= 0:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from satchel.core.errors import NoSuchBucket, NoSuchUpload
-from satchel.core.models import ObjectRecord, Part, Segment, Upload
+from satchel.core.models import ObjectRecord, ObjectSummary, Part, Segment, Upload
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 
@@ -47,7 +47,8 @@ _UPSERT_PART = _INSERT_PART + (
 #: Listing variants, keyed by (lower bound operator, has an upper bound): each is one range scan of
 #: the (bucket, key) primary-key index, already in key order.
 _LIST_OBJECTS = {
-    (op, bounded): _OBJECTS + f" WHERE bucket = ? AND key {op} ?"
+    (op, bounded): "SELECT key, size, etag, last_modified, owner_user_id FROM objects"  # noqa: S608 - constants
+    + f" WHERE bucket = ? AND key {op} ?"
     + (" AND key < ?" if bounded else "")
     + " ORDER BY key LIMIT ?"
     for op in (">", ">=")
@@ -112,7 +113,7 @@ class SqliteObjects:
 
     def list_objects(
         self, bucket: str, *, prefix: str = "", after: str | None = None, limit: int = 1000
-    ) -> list[ObjectRecord]:
+    ) -> list[ObjectSummary]:
         if limit <= 0:
             return []
         op, low = _lower_bound(prefix, after)
@@ -122,7 +123,7 @@ class SqliteObjects:
         else:
             params = (bucket, low, high, limit)
         found = self._db.conn().execute(_LIST_OBJECTS[op, high is not None], params).fetchall()
-        return [rows.object_record(r) for r in found]
+        return list(map(ObjectSummary._make, found))
 
     def bulk_insert_objects(self, records: Iterable[ObjectRecord], *, batch: int = 10000) -> int:
         """Insert many new objects in one transaction (test fixtures, the benchmark's 10^6 rows).

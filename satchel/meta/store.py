@@ -33,6 +33,7 @@ from satchel.core.models import (
     Grant,
     Link,
     ObjectRecord,
+    ObjectSummary,
     Part,
     Permission,
     Revocation,
@@ -226,9 +227,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_objects(
         self, bucket: str, *, prefix: str = "", after: str | None = None, limit: int = 1000
-    ) -> list[ObjectRecord]:
+    ) -> list[ObjectSummary]:
         """Objects whose key starts with ``prefix`` and sorts strictly after ``after``, by key
-        (binary order of UTF-8, as S3 sorts), at most ``limit`` of them."""
+        (binary order of UTF-8, as S3 sorts), at most ``limit`` of them: what a listing shows."""
 
     # --- multipart uploads -----------------------------------------------------------------------
     @abc.abstractmethod

@@ -15,6 +15,7 @@ listings), in which case the list renderers URL-encode keys, prefixes and marker
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,7 +25,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import ElementTree as SafeET
 
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML
-from satchel.core.models import Bucket, CorsRule, ListPage, ObjectRecord, Part, Upload
+from satchel.core.models import Bucket, CorsRule, ListPage, ObjectSummary, Part, Upload
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -56,6 +57,8 @@ _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
+#: ETags as Satchel makes them (hex MD5, "-N" for multipart): nothing in them needs escaping.
+_PLAIN_ETAG = re.compile(r"[0-9a-f]+(?:-[0-9]+)?").fullmatch
 
 
 def escape(text: str) -> str:
@@ -84,7 +87,13 @@ def timestamp(seconds: float) -> str:
     """ISO 8601 with milliseconds in UTC, as S3 lists times: ``2009-10-12T17:50:30.000Z``."""
     # Round to the microsecond first (as datetime does): 1255369830.001 is 1255369830.000999927...
     whole, micros = divmod(round(seconds * 1_000_000), 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros // 1000:03d}Z"
+    return f"{_utc_second(whole)}.{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_second(whole: int) -> str:
+    # Objects written together share their second: a listing page formats each second once.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 def quote_etag(etag: str) -> str:
@@ -166,27 +175,32 @@ def cors_configuration(rules: Iterable[CorsRule]) -> bytes:
 
 
 # --- listings -------------------------------------------------------------------------------------
-def _contents(record: ObjectRecord, key: str, owners: Mapping[str, str] | None) -> str:
-    owner = ""
-    if owners is not None:
-        owner_id = record.owner_user_id or ""
-        owner = _owner("Owner", owner_id, owners.get(owner_id, owner_id))
+def _contents(record: ObjectSummary, key: str, owner: str) -> str:
+    etag = record.etag
+    etag_el = f"<ETag>&quot;{etag}&quot;</ETag>" if _PLAIN_ETAG(etag) else _el("ETag", quote_etag(etag))
     return (
-        f"<Contents>{_el('Key', key)}{_el('LastModified', timestamp(record.last_modified))}"
-        f"{_el('ETag', quote_etag(record.etag))}<Size>{record.size}</Size>{owner}"
-        "<StorageClass>STANDARD</StorageClass></Contents>"
+        f"<Contents><Key>{escape(key)}</Key><LastModified>{timestamp(record.last_modified)}</LastModified>"
+        f"{etag_el}<Size>{record.size}</Size>{owner}<StorageClass>STANDARD</StorageClass></Contents>"
     )
 
 
 def _entries(page: ListPage, encode: bool, owners: Mapping[str, str] | None) -> Iterable[str]:
     """Objects first, then common prefixes, as S3 orders them."""
     prefixes = []
+    rendered: dict[str, str] = {}  # each owner's element, once per page
     for entry in page.entries:
         key = url_encode(entry.key) if encode else entry.key
-        if entry.record is None:
+        record = entry.record
+        if record is None:
             prefixes.append(f"<CommonPrefixes>{_el('Prefix', key)}</CommonPrefixes>")
-        else:
-            yield _contents(entry.record, key, owners)
+            continue
+        owner = ""
+        if owners is not None:
+            owner_id = record.owner_user_id or ""
+            owner = rendered.get(owner_id, "")
+            if not owner:
+                owner = rendered[owner_id] = _owner("Owner", owner_id, owners.get(owner_id, owner_id))
+        yield _contents(record, key, owner)
     yield from prefixes
 
 

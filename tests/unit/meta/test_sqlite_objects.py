@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from satchel.core.errors import NoSuchBucket
-from satchel.core.models import Bucket, ObjectRecord, Segment
+from satchel.core.models import Bucket, ObjectRecord, ObjectSummary, Segment
 from satchel.meta.sqlite import SqliteStore
 
 from .conftest import World, blob_states, record
@@ -119,7 +119,7 @@ def test_dead_blobs_limit_and_order(world: World, store: SqliteStore) -> None:
 
 
 # --- listing ----------------------------------------------------------------------------------------
-def _keys(records: list[ObjectRecord]) -> list[str]:
+def _keys(records: list[ObjectSummary]) -> list[str]:
     return [r.key for r in records]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from botocore.exceptions import ClientError
 from defusedxml import ElementTree
 
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, SatchelError
-from satchel.core.models import Bucket, CorsRule, ListEntry, ListPage, ObjectRecord, Part, Upload
+from satchel.core.models import Bucket, CorsRule, ListEntry, ListPage, ObjectSummary, Part, Upload
 from satchel.s3 import xml
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -33,14 +32,16 @@ def _utc(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
 
-def _record(key: str, size: int = 11, etag: str = "fba9dede5f27731c9771645a39863328", t: float = T0) -> ObjectRecord:
-    return ObjectRecord(bucket="examplebucket", key=key, size=size, etag=etag, last_modified=t, segments=())
+def _summary(
+    key: str, size: int = 11, etag: str = "fba9dede5f27731c9771645a39863328", t: float = T0, owner: str | None = None
+) -> ObjectSummary:
+    return ObjectSummary(key=key, size=size, etag=etag, last_modified=t, owner_user_id=owner)
 
 
 def _page(
     keys: list[str], prefixes: Sequence[str] = (), truncated: bool = False, owner: str | None = None
 ) -> ListPage:
-    entries = [ListEntry(k, replace(_record(k), owner_user_id=owner)) for k in keys] + [
+    entries = [ListEntry(k, _summary(k, owner=owner)) for k in keys] + [
         ListEntry(p, None) for p in prefixes
     ]
     last = max([*keys, *prefixes]) if keys or prefixes else None
@@ -268,8 +269,27 @@ def test_list_objects_v1_owner(peer: Any) -> None:
     assert (out["Name"], out["Prefix"], out["Marker"]) == ("b", "", "")
 
 
+def test_listing_entries_each_keep_their_own_owner_etag_and_time(peer: Any) -> None:
+    # Owner elements are rendered once per owner and page, seconds formatted once and reused, and
+    # plain hex ETags written without the escaper: none of that may mix one entry up with another.
+    entries = (
+        ListEntry("a", _summary("a", etag="0123abcd", t=T0 + 0.001, owner="u1")),
+        ListEntry("b", _summary("b", etag="0123abcd-12", t=T0 + 0.999, owner="u2")),
+        ListEntry("c", _summary("c", etag='"already-quoted"', t=T0 + 1, owner="u1")),
+        ListEntry("d<&>", _summary("d<&>", etag="odd<&>", t=T0 + 86400, owner=None)),
+    )
+    doc = xml.list_objects_v2("bk", ListPage(entries, False, "d<&>"), prefix="", delimiter=None, max_keys=10,
+                              owners={"u1": "one", "u2": "two<&>"})
+    out = peer.parse("ListObjectsV2", doc)["Contents"]
+    assert [c["Key"] for c in out] == ["a", "b", "c", "d<&>"]
+    assert [c["ETag"] for c in out] == ['"0123abcd"', '"0123abcd-12"', '"already-quoted"', '"odd<&>"']
+    assert [c["Owner"] for c in out] == [{"ID": "u1", "DisplayName": "one"}, {"ID": "u2", "DisplayName": "two<&>"},
+                                         {"ID": "u1", "DisplayName": "one"}, {"ID": "", "DisplayName": ""}]
+    assert [c["LastModified"] for c in out] == [_utc(T0 + 0.001), _utc(T0 + 0.999), _utc(T0 + 1), _utc(T0 + 86400)]
+
+
 def test_listing_puts_contents_before_prefixes() -> None:
-    page = ListPage((ListEntry("a/", None), ListEntry("b", _record("b"))), False, "b")
+    page = ListPage((ListEntry("a/", None), ListEntry("b", _summary("b"))), False, "b")
     doc = xml.list_objects_v2("bk", page, prefix="", delimiter="/", max_keys=10)
     tags = _children(doc)
     assert tags.index("Contents") < tags.index("CommonPrefixes")
