@@ -24,6 +24,10 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 _started: list[subprocess.Popen[Any]] = []
+#: Pids of the processes started as leaders of their own group: the group id stays theirs even after
+#: the leader is reaped, while any of its members lives (Linux does not hand out a pid in use as a
+#: process group id).
+_leaders: set[int] = set()
 _lock = threading.Lock()
 
 
@@ -43,6 +47,8 @@ def spawn(
     )
     with _lock:
         _started.append(proc)
+        if new_group:
+            _leaders.add(proc.pid)
     return proc
 
 
@@ -56,13 +62,17 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
             _signal(proc, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(5)
-    # Workers may outlive a master that died first: sweep the group we created anyway.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.getpgid(proc.pid) == proc.pid:
+    # Workers may outlive a master that died first: sweep the group we created anyway. Asking the
+    # leader's pgid would not do: once reaped, it has none, and its workers would escape.
+    with _lock:
+        leader = proc.pid in _leaders
+    if leader:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
     with _lock:
         if proc in _started:
             _started.remove(proc)
+        _leaders.discard(proc.pid)
 
 
 def kill_now(proc: subprocess.Popen[Any]) -> None:
