@@ -14,6 +14,7 @@ MinIO and versitygw use, and each failure raises the AWS error code with AWS's w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,8 +90,13 @@ class PresignedAuth:
         return self.credential.access_key_id
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_amz_date(value: str) -> float | None:
-    """Epoch seconds of ``yyyyMMdd'T'HHmmss'Z'``, or None when malformed (callers pick the error)."""
+    """Epoch seconds of ``yyyyMMdd'T'HHmmss'Z'``, or None when malformed (callers pick the error).
+
+    Cached: every use of a presigned URL carries the same X-Amz-Date, and the credential's date is
+    checked through here too (two datetime constructions per request otherwise).
+    """
     if len(value) != 16 or value[8] != "T" or value[15] != "Z":
         return None
     digits = value[:8] + value[9:15]
