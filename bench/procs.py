@@ -62,11 +62,8 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
             _signal(proc, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(5)
-    # Workers may outlive a master that died first: sweep the group we created anyway. Asking the
-    # leader's pgid would not do: once reaped, it has none, and its workers would escape.
-    with _lock:
-        leader = proc.pid in _leaders
-    if leader:
+    # Workers may outlive a master that died first: sweep the group we created anyway.
+    if _leads_group(proc):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
     with _lock:
@@ -80,15 +77,19 @@ def kill_now(proc: subprocess.Popen[Any]) -> None:
     _signal(proc, signal.SIGKILL)
 
 
+def _leads_group(proc: subprocess.Popen[Any]) -> bool:
+    """Started as the leader of its own group. Asked of our records, not of ``getpgid``: once the
+    leader is reaped it has no pgid to ask, and its workers would escape."""
+    with _lock:
+        return proc.pid in _leaders
+
+
 def _signal(proc: subprocess.Popen[Any], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        try:
-            if os.getpgid(proc.pid) == proc.pid:
-                os.killpg(proc.pid, sig)
-                return
-        except ProcessLookupError:
-            return
-        proc.send_signal(sig)
+        if _leads_group(proc):
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
 
 def kill_all() -> None:
