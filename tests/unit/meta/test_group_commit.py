@@ -51,19 +51,31 @@ def bucket(world: World, name: str) -> Bucket:
     return Bucket(name, world.account.id, world.user.id, 1.0)
 
 
+class Blocker:
+    """A write that holds the writer thread until released; ``then`` runs once it is let go."""
+
+    def __init__(self, then: Callable[[], Any] = lambda: None) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self._then = then
+
+    def __call__(self) -> Any:
+        self.started.set()
+        self.release.wait(10)
+        return self._then()
+
+    async def running(self) -> None:
+        """Until the writer thread is inside this write."""
+        await asyncio.get_running_loop().run_in_executor(None, self.started.wait, 10)
+
+
 async def queued_behind_a_blocker(writer: MetadataWriter, calls: Sequence[Callable[[], Any]]) -> list[Any]:
     """Hold the writer thread on one write, queue ``calls`` meanwhile, then let it go."""
-    started, release = threading.Event(), threading.Event()
-
-    def blocker() -> None:
-        started.set()
-        release.wait(10)
-
+    blocker = Blocker()
     first = asyncio.ensure_future(writer.run(blocker))
-    await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+    await blocker.running()
     rest = [asyncio.ensure_future(writer.run(call)) for call in calls]
     await asyncio.sleep(0.01)  # every call is in the queue
-    release.set()
+    blocker.release.set()
     await first
     return await asyncio.gather(*rest, return_exceptions=True)
 
@@ -144,21 +156,17 @@ def test_a_lone_write_commits_on_its_own(store: SqliteStore, world: World) -> No
 
 def test_a_queued_write_whose_caller_is_cancelled_never_runs(store: SqliteStore, world: World) -> None:
     writer = MetadataWriter(store.group)
-    started, release = threading.Event(), threading.Event()
-
-    def blocker() -> None:
-        started.set()
-        release.wait(10)
+    blocker = Blocker()
 
     async def scenario() -> None:
         first = asyncio.ensure_future(writer.run(blocker))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        await blocker.running()
         doomed = asyncio.ensure_future(writer.run(store.create_bucket, bucket(world, "never")))
         await asyncio.sleep(0.01)
         doomed.cancel()
         with pytest.raises(asyncio.CancelledError):
             await doomed
-        release.set()
+        blocker.release.set()
         await first
         await writer.run(store.create_bucket, bucket(world, "after"))
 
@@ -174,13 +182,8 @@ def test_a_started_write_is_seen_through_before_the_cancellation_lands(store: Sq
     # publish() deletes the fresh blob when its write fails: it must learn that a write committed,
     # even when its task is cancelled while the commit runs.
     writer = MetadataWriter(store.group)
-    started, release = threading.Event(), threading.Event()
+    slow_create = Blocker(then=lambda: store.create_bucket(bucket(world, "slow")))
     seen: list[object] = []
-
-    def slow_create() -> Bucket:
-        started.set()
-        release.wait(10)
-        return store.create_bucket(bucket(world, "slow"))
 
     async def caller() -> None:
         made = await writer.run(slow_create)
@@ -190,11 +193,11 @@ def test_a_started_write_is_seen_through_before_the_cancellation_lands(store: Sq
 
     async def scenario() -> None:
         task = asyncio.ensure_future(caller())
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        await slow_create.running()
         task.cancel()
         await asyncio.sleep(0.01)
         assert not task.done()  # still waiting for the write, not abandoned
-        release.set()
+        slow_create.release.set()
         with pytest.raises(asyncio.CancelledError):
             await task
 
@@ -224,29 +227,24 @@ def test_close_finishes_queued_writes_and_refuses_new_ones(store: SqliteStore, w
 
 def test_a_caller_whose_loop_closed_does_not_stop_the_writer(store: SqliteStore, world: World) -> None:
     writer = MetadataWriter(store.group)
-    started, release = threading.Event(), threading.Event()
-
-    def blocker() -> None:
-        started.set()
-        release.wait(10)
-
+    blocker = Blocker()
     left: list[asyncio.Future[None]] = []
 
     async def leave_early() -> None:
         left.append(asyncio.ensure_future(writer.run(blocker)))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        await blocker.running()
 
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(leave_early())
         loop.set_exception_handler(lambda _loop, _context: None)  # "Task was destroyed but it is pending"
         loop.close()  # closed while its write still runs (run_until_complete leaves the task pending)
-        release.set()
+        blocker.release.set()
 
         async def later() -> Bucket:
             return await writer.run(store.create_bucket, bucket(world, "later"))
 
         assert asyncio.run(later()).name == "later"
     finally:
-        release.set()
+        blocker.release.set()
         writer.close()
