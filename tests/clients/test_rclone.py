@@ -78,8 +78,10 @@ def test_rclone_copy_check_list_delete(
     rclone("copy", f"{remote}/data", str(down), *MULTIPART)
     assert tree_digest(down) == tree_digest(src)
 
-    # A modified file is a difference rclone check must see.
-    (src / "one").write_bytes(b"X")
+    # A modified file is a difference rclone check must see. The file holds one random byte, so the new
+    # byte is derived from it: a fixed one would equal the original once in 256 runs.
+    original = (src / "one").read_bytes()
+    (src / "one").write_bytes(bytes([original[0] ^ 0xFF]))
     differing = rclone("check", str(src), f"{remote}/data", check=False)
     assert differing.returncode != 0
     assert "1 differences found" in differing.stderr
