@@ -162,7 +162,7 @@ class Run:
         if self.want("list"):
             self._each("ListObjectsV2", lambda s: listing.run(ctx, s, loaded))
         if self.want("mint"):
-            self._each("minted URL check", lambda s: minting.per_server(self.results, s))
+            self._each("minted URL check", lambda s: minting.per_server(self.results, s, self.limits.link_api_seconds))
         if self.want("memory"):  # last: its guard may have to kill a server
             self._each("64 concurrent downloads",
                        lambda s: memory.concurrent(ctx, s, seeded[s.name] is None, seeded[s.name]))

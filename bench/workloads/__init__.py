@@ -16,6 +16,9 @@ class Limits:
 
     wrk_seconds: float
     big_get_seconds: float
+    #: The big GET repeats until this much transfer time is measured (one fast transfer is too few
+    #: clock ticks of CPU to compare).
+    big_get_min_seconds: float
     put_seconds: float
     seed_seconds: float
     list_reps: int
@@ -23,14 +26,18 @@ class Limits:
     api_load_max: int
     api_load_seconds: float
     mint_seconds: float
+    #: Each link API figure (one client, then several) calls for this long.
+    link_api_seconds: float
     rss64_seconds: float
 
 
-FULL = Limits(wrk_seconds=15, big_get_seconds=90, put_seconds=180, seed_seconds=300, list_reps=60,
-              list_sizes=(4, 5, 6), api_load_max=10_000, api_load_seconds=180, mint_seconds=3,
+FULL = Limits(wrk_seconds=15, big_get_seconds=90, big_get_min_seconds=3, put_seconds=180, seed_seconds=300,
+              list_reps=60, list_sizes=(4, 5, 6), api_load_max=10_000, api_load_seconds=180, mint_seconds=3,
+              link_api_seconds=5,
               rss64_seconds=20)
-QUICK = Limits(wrk_seconds=5, big_get_seconds=30, put_seconds=60, seed_seconds=120, list_reps=15,
-               list_sizes=(4, 5, 6), api_load_max=10_000, api_load_seconds=60, mint_seconds=1,
+QUICK = Limits(wrk_seconds=5, big_get_seconds=30, big_get_min_seconds=3, put_seconds=60, seed_seconds=120,
+               list_reps=15, list_sizes=(4, 5, 6), api_load_max=10_000, api_load_seconds=60, mint_seconds=1,
+               link_api_seconds=5,
                rss64_seconds=10)
 
 

@@ -6,7 +6,7 @@ whether a server streams as cheaply as nginx's sendfile.
 
 A fast server sends the object in a fraction of a second, a few dozen 10 ms clock ticks of CPU, so a
 single transfer made the CPU ratio swing by half between runs. The transfer is therefore repeated
-until ``MIN_SECONDS`` have been measured (at most ``MAX_ROUNDS`` times, within the time limit), and
+until ``Limits.big_get_min_seconds`` have been measured (at most ``MAX_ROUNDS`` times, within the time limit), and
 both figures are over all rounds.
 """
 
@@ -20,7 +20,6 @@ from bench.servers import Server
 from bench.workloads import Context, recorded
 
 STREAMS = (1, 4)
-MIN_SECONDS = 3.0
 MAX_ROUNDS = 10
 
 
@@ -41,7 +40,7 @@ def measure(ctx: Context, server: Server, n: int, m: str) -> None:
     pid = server.pid if server.local else None
     cpu_before = procs.tree_cpu(pid) if pid else 0.0
     with procs.RssSampler(pid, cap_mib=ctx.mem_cap_mib) as sampler:
-        got = _rounds(urls, ctx.limits.big_get_seconds, sampler.tripped)
+        got = _rounds(urls, ctx.limits.big_get_seconds, ctx.limits.big_get_min_seconds, sampler.tripped)
     cpu = procs.tree_cpu(pid) - cpu_before if pid else None
     ctx.results.details.setdefault("big_get", {}).setdefault(server.name, {})[str(n)] = got.summary()
     note = None
@@ -63,12 +62,12 @@ def measure(ctx: Context, server: Server, n: int, m: str) -> None:
         ctx.results.skip(server.name, f"{m}_cpu_s_gib", "remote")
 
 
-def _rounds(urls: list[str], max_seconds: float, abort: threading.Event) -> loadgen.Streams:
-    """The parallel transfer again and again until ``MIN_SECONDS`` are measured; stops at the first
+def _rounds(urls: list[str], max_seconds: float, min_seconds: float, abort: threading.Event) -> loadgen.Streams:
+    """The parallel transfer again and again until ``min_seconds`` are measured; stops at the first
     incomplete round (a timeout, an error or the RSS guard), which then speaks for the whole."""
     rounds: list[loadgen.Streams] = []
     spent = 0.0
-    while len(rounds) < MAX_ROUNDS and spent < MIN_SECONDS:
+    while len(rounds) < MAX_ROUNDS and spent < min_seconds:
         got = loadgen.parallel_curl(urls, max_seconds - spent, abort=abort)
         rounds.append(got)
         spent += got.seconds

@@ -26,7 +26,6 @@ from bench.servers import PRESIGN_EXPIRES, REGION, Satchel, Server
 MAX_OPS = 2_000_000
 ENDPOINT = "http://127.0.0.1:9000"
 LINK_API_BATCH = 1000
-LINK_API_SECONDS = 5.0
 #: Client processes of the concurrent link API figure: one per core of the development machine.
 LINK_API_CLIENTS = 2
 
@@ -92,7 +91,7 @@ def client_side(results: Results, seconds: float) -> None:
     results.globals["mint_signer_ops"] = Cell(best_signer) if not isinstance(signer, str) else Cell(None, signer)
 
 
-def per_server(results: Results, server: Server) -> None:
+def per_server(results: Results, server: Server, seconds: float) -> None:
     """The signer's figure belongs to every Satchel column; other servers have no signer of ours."""
     if not isinstance(server, Satchel):
         for metric in ("mint_signer_ops", "mint_link_api_ops", "mint_link_api_ops_concurrent"):
@@ -110,7 +109,7 @@ def per_server(results: Results, server: Server) -> None:
     target = ApiTarget(server.url, server.access_key, server.secret_key, server.bucket)
     for metric, clients in (("mint_link_api_ops", 1), ("mint_link_api_ops_concurrent", LINK_API_CLIENTS)):
         try:
-            rate = link_api_rate(target, clients)
+            rate = link_api_rate(target, seconds, clients)
         except (OSError, ValueError, KeyError) as exc:
             results.skip(server.name, metric, f"link API failed: {exc}")
         else:
@@ -144,8 +143,9 @@ def _api_call(target: ApiTarget, body: dict[str, object]) -> dict[str, object]:
     return answer
 
 
-def link_api_rate(target: ApiTarget, clients: int = 1) -> float:
-    """URLs per second through the link API from ``clients`` processes calling back to back; one GET
+def link_api_rate(target: ApiTarget, seconds: float, clients: int = 1) -> float:
+    """URLs per second through the link API from ``clients`` processes calling back to back for
+    ``seconds``; one GET
     link is fetched first to prove they work."""
     probe = _api_call(target, {"bucket": target.bucket, "keys": [SMALL_KEY], "expires_in": PRESIGN_EXPIRES})
     items: list[dict[str, object]] = probe["links"]  # type: ignore[assignment]
@@ -153,22 +153,22 @@ def link_api_rate(target: ApiTarget, clients: int = 1) -> float:
     if _status(str(url)) != 200:
         raise ValueError("a URL minted by the link API was refused")
     if clients == 1:
-        minted, seconds = _mint_loop(target, "api", time.time())
-        return minted / seconds
+        minted, took = _mint_loop(target, "api", time.time(), seconds)
+        return minted / took
     start = time.time() + 1.0  # every process is up before the clock starts
     with ProcessPoolExecutor(clients) as pool:
         runs = list(pool.map(_mint_loop, [target] * clients, [f"api{i}" for i in range(clients)],
-                             [start] * clients))
-    return sum(minted for minted, _ in runs) / max(seconds for _, seconds in runs)
+                             [start] * clients, [seconds] * clients))
+    return sum(minted for minted, _ in runs) / max(took for _, took in runs)
 
 
-def _mint_loop(target: ApiTarget, tag: str, start: float) -> tuple[int, float]:
-    """(URLs minted, seconds taken): 1000-key calls back to back for ``LINK_API_SECONDS`` from ``start``."""
+def _mint_loop(target: ApiTarget, tag: str, start: float, seconds: float) -> tuple[int, float]:
+    """(URLs minted, seconds taken): 1000-key calls back to back for ``seconds`` from ``start``."""
     time.sleep(max(0.0, start - time.time()))
     tag = f"{tag}-{os.getpid()}"  # fresh keys in every run and process
     began = time.perf_counter()
     minted, call = 0, 0
-    while time.perf_counter() - began < LINK_API_SECONDS and call < 1000:
+    while time.perf_counter() - began < seconds and call < 1000:
         keys = [f"{tag}-{call:05d}-{i:04d}" for i in range(LINK_API_BATCH)]
         answer = _api_call(target, {"bucket": target.bucket, "keys": keys, "method": "PUT",
                                     "expires_in": PRESIGN_EXPIRES})
