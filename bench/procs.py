@@ -116,6 +116,17 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
+def alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie waiting for its reaper (a killed worker whose parent
+    died first is one until init reaps it)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+
+
 def tree(pid: int) -> list[int]:
     """``pid`` and all its descendants that are alive now."""
     children = _children_map()

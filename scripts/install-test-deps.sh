@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system tools the client tests drive (rclone, curl, chromium + chromedriver) and any extra Debian package named as
+# Installs the system tools the tests drive (rclone, curl, wrk for the benchmark harness's own test, chromium +
+# chromedriver) and any extra Debian package named as
 # an argument (the Makefile passes python3-venv when `python3 -m venv` is unavailable).
 # Idempotent: does nothing when everything is present, refreshes the package lists only when an
 # install is needed and cannot be done with the lists already on the machine.
 set -euo pipefail
 
 missing=()
-for tool in rclone curl; do
+for tool in rclone curl wrk; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 # The browser tests drive Debian's Chromium through its chromedriver (no browser download).
