@@ -33,12 +33,10 @@ class Limits:
 
 FULL = Limits(wrk_seconds=15, big_get_seconds=90, big_get_min_seconds=3, put_seconds=180, seed_seconds=300,
               list_reps=60, list_sizes=(4, 5, 6), api_load_max=10_000, api_load_seconds=180, mint_seconds=3,
-              link_api_seconds=5,
-              rss64_seconds=20)
+              link_api_seconds=5, rss64_seconds=20)
 QUICK = Limits(wrk_seconds=5, big_get_seconds=30, big_get_min_seconds=3, put_seconds=60, seed_seconds=120,
                list_reps=15, list_sizes=(4, 5, 6), api_load_max=10_000, api_load_seconds=60, mint_seconds=1,
-               link_api_seconds=5,
-               rss64_seconds=10)
+               link_api_seconds=5, rss64_seconds=10)
 
 
 @dataclass

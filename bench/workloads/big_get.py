@@ -6,8 +6,8 @@ whether a server streams as cheaply as nginx's sendfile.
 
 A fast server sends the object in a fraction of a second, a few dozen 10 ms clock ticks of CPU, so a
 single transfer made the CPU ratio swing by half between runs. The transfer is therefore repeated
-until ``Limits.big_get_min_seconds`` have been measured (at most ``MAX_ROUNDS`` times, within the time limit), and
-both figures are over all rounds.
+until ``Limits.big_get_min_seconds`` have been measured (at most ``MAX_ROUNDS`` times, within the
+time limit), and both figures are over all rounds.
 """
 
 from __future__ import annotations

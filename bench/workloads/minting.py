@@ -145,8 +145,7 @@ def _api_call(target: ApiTarget, body: dict[str, object]) -> dict[str, object]:
 
 def link_api_rate(target: ApiTarget, seconds: float, clients: int = 1) -> float:
     """URLs per second through the link API from ``clients`` processes calling back to back for
-    ``seconds``; one GET
-    link is fetched first to prove they work."""
+    ``seconds``; one GET link is fetched first to prove they work."""
     probe = _api_call(target, {"bucket": target.bucket, "keys": [SMALL_KEY], "expires_in": PRESIGN_EXPIRES})
     items: list[dict[str, object]] = probe["links"]  # type: ignore[assignment]
     url = items[0]["url"]
