@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from bench.rgw import alive as alive  # the one liveness check; rgw.py must stay importable alone
+
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -114,17 +116,6 @@ def _children_map() -> dict[int, list[int]]:
         fields = stat[stat.rindex(b")") + 2 :].split()
         children.setdefault(int(fields[1]), []).append(int(name))
     return children
-
-
-def alive(pid: int) -> bool:
-    """Running, as opposed to gone or a zombie waiting for its reaper (a killed worker whose parent
-    died first is one until init reaps it)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
 
 
 def tree(pid: int) -> list[int]:

@@ -164,17 +164,20 @@ def stop_daemons(cluster: Cluster, timeout: float = STOP_TIMEOUT) -> list[str]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while daemon_pid(cluster, entity) == pid and _alive(pid) and time.monotonic() < deadline:
+        while daemon_pid(cluster, entity) == pid and alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if daemon_pid(cluster, entity) == pid and _alive(pid):
+        if daemon_pid(cluster, entity) == pid and alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             killed.append(entity)
     return killed
 
 
-def _alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie (our unreaped child counts as gone)."""
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie (our unreaped child counts as gone).
+
+    The harness's one liveness check (``bench.procs`` re-exports it): it lives here because this
+    module runs as a bare script (``python -I -S``) that cannot import the ``bench`` package."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
