@@ -45,19 +45,19 @@ class _Job:
 
     def start(self) -> bool:
         """Writer side: claim the job; False when its caller gave up on it while it was queued."""
-        with self._lock:
-            if self.state == _DROPPED:
-                return False
-            self.state = _RUNNING
-            return True
+        return self._leave_queue(_RUNNING)
 
     def drop(self) -> bool:
         """Caller side: withdraw the job; False when the writer has already started it."""
+        return self._leave_queue(_DROPPED)
+
+    def _leave_queue(self, state: str) -> bool:
+        """Move a queued job to ``state``; False when the other side moved it first. The writer and
+        the caller race for a queued job, and exactly one of them wins."""
         with self._lock:
-            if self.state == _RUNNING:
-                return False
-            self.state = _DROPPED
-            return True
+            if self.state == _QUEUED:
+                self.state = state
+            return self.state == state
 
     def finish(self, value: Any, error: BaseException | None) -> None:
         # A loop that closed meanwhile has no one left to tell; the writer thread must live on.

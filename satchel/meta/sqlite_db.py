@@ -115,9 +115,15 @@ class SqliteDatabase:
             with self._savepoint(conn):
                 yield conn
             return
+        with self._committed(conn):
+            yield conn
+
+    @contextlib.contextmanager
+    def _committed(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if anything inside raises."""
         self._begin(conn)
         try:
-            yield conn
+            yield
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -144,18 +150,12 @@ class SqliteDatabase:
     def group(self) -> Iterator[None]:
         """Run this thread's transactions inside as savepoints of one transaction: one commit (one
         fsync) for all of them. If the commit fails, none of them happened."""
-        conn = self.conn()
-        self._begin(conn)
-        self._local.grouped = True
-        try:
-            yield
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._local.grouped = False
+        with self._committed(self.conn()):
+            self._local.grouped = True
+            try:
+                yield
+            finally:
+                self._local.grouped = False
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, waiting for another writer in short steps (see the module docstring)."""
