@@ -14,7 +14,7 @@ upgrade). Standard library only: keep it that way, its memory is the point.
 
 Usage (``satchel serve`` builds this command line)::
 
-    python -m satchel.supervisor --host 127.0.0.1 --port 9000 --workers 2 -- <uvicorn arguments>
+    python -m satchel.supervisor --host 127.0.0.1 --port 9000 --workers 2 -- <worker command>
 """
 
 from __future__ import annotations

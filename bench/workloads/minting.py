@@ -11,6 +11,7 @@ cached per URL.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.error
@@ -127,8 +128,6 @@ class ApiTarget:
 
 
 def _api_call(target: ApiTarget, body: dict[str, object]) -> dict[str, object]:
-    import json
-
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 #: Ids handled per round trip: bounds memory and the length of each metadata transaction.
 BATCH = 1000
 
+
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """A :data:`~satchel.meta.store.StoreWrite` for callers without a node (the admin CLI). A server
     passes ``Node.write``, so the collector's writes queue with the worker's others."""

@@ -110,6 +110,11 @@ def canonical_query(query: Iterable[tuple[str, str]], *, exclude: str | None = "
     encoded = sorted(
         (uri_encode(name), uri_encode(value)) for name, value in query if exclude is None or name != exclude
     )
+    return joined_query(encoded)
+
+
+def joined_query(encoded: Iterable[tuple[str, str]]) -> str:
+    """``name=value&…`` of pairs already encoded, in the order given."""
     return "&".join(f"{name}={value}" for name, value in encoded)
 
 

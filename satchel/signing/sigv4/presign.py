@@ -84,7 +84,6 @@ _LAST_AUTH_NAME = "X-Amz-\x7f"
 def _encode_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(c.uri_encode(name), c.uri_encode(value)) for name, value in pairs]
 
-
 class PresignerV4:
     """Signs presigned URLs for one method, bucket, key pair, expiry and moment.
 
@@ -142,8 +141,8 @@ class PresignerV4:
         if security_token is not None:
             auth_params.append(("X-Amz-Security-Token", security_token))
         self._auth = _encode_pairs(auth_params)
-        self._auth_wire = "&".join(f"{name}={value}" for name, value in self._auth)
-        self._auth_canonical = "&".join(f"{name}={value}" for name, value in sorted(self._auth))
+        self._auth_wire = c.joined_query(self._auth)
+        self._auth_canonical = c.joined_query(sorted(self._auth))
         self._tail = f"\nhost:{host}\n\nhost\n{c.UNSIGNED_PAYLOAD}"
         self._sts_prefix = f"{c.ALGORITHM}\n{timestamp}\n{scope}\n"
         # Keyed once: each URL then copies the keyed state instead of keying HMAC again (0.9 vs 1.4 µs).
@@ -157,10 +156,10 @@ class PresignerV4:
             extra = _encode_pairs(extra_query)
             ordered = sorted(extra)
             if ordered[0][0] > _LAST_AUTH_NAME:  # the usual case: lower-case names sort after X-Amz-*
-                canonical_query = self._auth_canonical + "&" + "&".join(f"{n}={v}" for n, v in ordered)
+                canonical_query = self._auth_canonical + "&" + c.joined_query(ordered)
             else:
-                canonical_query = "&".join(f"{n}={v}" for n, v in sorted(extra + self._auth))
-            wire = "&".join(f"{name}={value}" for name, value in extra) + "&" + self._auth_wire
+                canonical_query = c.joined_query(sorted(extra + self._auth))
+            wire = c.joined_query(extra) + "&" + self._auth_wire
         else:
             canonical_query = self._auth_canonical
             wire = self._auth_wire
@@ -190,5 +189,3 @@ def presign_v4_url(
         method=method, endpoint=endpoint, bucket=bucket, access_key_id=access_key_id, secret=secret, region=region,
         expires=expires, now=now, security_token=security_token, virtual_hosted=virtual_hosted,
     ).url(key, extra_query)
-
-
