@@ -40,8 +40,7 @@ class Call:
             return None
         name = self._names.get(user_id)
         if name is None:  # one lookup per user and call: a listing names the same signers again and again
-            user = self.node.store.get_user(user_id)
-            name = self._names[user_id] = user.name if user else user_id
+            name = self._names[user_id] = self.node.store.user_name(user_id)
         return name
 
 

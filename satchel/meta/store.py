@@ -118,6 +118,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_user(self, user_id: str) -> User | None: ...
 
+    def user_name(self, user_id: str) -> str:
+        """What listings and the management API show for a user id: the user's name, or the id
+        itself once the user is gone."""
+        user = self.get_user(user_id)
+        return user.name if user is not None else user_id
+
     @abc.abstractmethod
     def get_user_by_name(self, name: str) -> User | None: ...
 

@@ -45,8 +45,7 @@ def owner_names(node: Node, page: ListPage) -> dict[str, str]:
     for entry in page.entries:
         owner = entry.record.owner_user_id if entry.record is not None else None
         if owner and owner not in names:
-            user = node.store.get_user(owner)
-            names[owner] = user.name if user else owner
+            names[owner] = node.store.user_name(owner)
     return names
 
 
