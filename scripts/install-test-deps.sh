@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system tools the tests drive (rclone, curl, chromium + chromedriver, and wrk for the
-# benchmark harness's own test) and any extra Debian package named as an argument (the Makefile
-# passes python3-venv when `python3 -m venv` is unavailable).
+# Installs the system tools the tests drive (rclone, curl, chromium + chromedriver, and wrk and nginx
+# for the benchmark harness's own test) and any extra Debian package named as an argument (the
+# Makefile passes python3-venv when `python3 -m venv` is unavailable).
 # Idempotent: does nothing when everything is present, refreshes the package lists only when an
 # install is needed and cannot be done with the lists already on the machine.
 set -euo pipefail
@@ -10,6 +10,8 @@ missing=()
 for tool in rclone curl wrk; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+# nginx lives in /usr/sbin, which is not on every user's PATH.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The browser tests drive Debian's Chromium through its chromedriver (no browser download).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
@@ -34,6 +36,15 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# None of these is a service to run: a package that ships a daemon must not start it (nginx would
+# listen on port 80). A policy-rc.d already in place (container images ship one) is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# install-test-deps: no services while installing test tools\nexit 101\n' \
+        | "${as_root[@]}" tee "$policy" >/dev/null
+    "${as_root[@]}" chmod 755 "$policy"
+    trap '"${as_root[@]}" rm -f "$policy"' EXIT
+fi
 echo "install-test-deps: installing ${missing[*]}"
 if ! "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
     "${as_root[@]}" apt-get update -q
