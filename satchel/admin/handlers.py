@@ -92,7 +92,10 @@ async def mint(call: Call) -> Any:
                                server_max=node.settings.max_link_lifetime, now=call.now)
     fresh = [m.link for m in planned if m.link is not None]
     if fresh:
-        await node.write(node.store.create_links, fresh)
+        # The mint events commit with the links: a link that works always has its event, crash or not.
+        events = [links.mint_event(link, client_ip=call.request.client, user_agent=call.request.user_agent,
+                                   request_id=call.request_id) for link in fresh]
+        await node.write(node.store.create_links, fresh, events)
     out = []
     signer = LinkSigner(node, call.key)
     for count, item in enumerate(planned, 1):
@@ -102,9 +105,6 @@ async def mint(call: Call) -> Any:
             assert item.error is not None
             out.append({"key": item.key, "error": _error(item.error)})
             continue
-        node.audit.record(links.mint_event(item.link, client_ip=call.request.client,
-                                           user_agent=call.request.user_agent,
-                                           request_id=call.request_id))
         out.append({"key": item.key, "url": signer.url(item.link),
                     "link": schemas.link_json(item.link, call.user_name, call.now)})
     return {"links": out}
@@ -129,7 +129,8 @@ async def revoke_link(call: Call) -> Any:
     node = call.node
     link = links.get_managed_link(node.store, call.principal, call.params["id"])
     revoked = await node.write(node.store.revoke_link, link.id, call.now)
-    node.audit.record(_revoke_event(call, kind=link.kind.value, link_id=link.id, bucket=link.bucket, key=link.key))
+    node.audit.record(_revoke_event(call, kind=link.kind.value, link_id=link.id, bucket=link.bucket, key=link.key,
+                                    bucket_id=link.bucket_id))
     return schemas.link_json(revoked, call.user_name, call.now)
 
 
@@ -150,11 +151,13 @@ async def add_revocation(call: Call) -> Any:
             raise NotFound(f"No user {target!r}.")
         target = user.id
     links.check_revocation_scope(node.store, call.principal, scope, target, bucket)
-    revocation = links.new_revocation(call.principal, scope, target, bucket, before or call.now, call.now)
+    name = target if scope is RevocationScope.BUCKET else bucket
+    revocation = links.new_revocation(call.principal, scope, target, bucket, before or call.now, call.now,
+                                      bucket_id=links.current_bucket_id(node.store, name) if name else None)
     await node.write(node.store.add_revocation, revocation)
     node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
         target if scope is RevocationScope.BUCKET else None), key=target if revocation.bucket else None,
-        reason=f"revocation {revocation.id} before {revocation.before}"))
+        reason=f"revocation {revocation.id} before {revocation.before}", bucket_id=revocation.bucket_id))
     return schemas.revocation_json(revocation, call.user_name)
 
 
@@ -168,7 +171,8 @@ async def list_revocations(call: Call) -> Any:
         if revocation.created_by == user.id:
             return True
         bucket = revocation.target if revocation.scope is RevocationScope.BUCKET else revocation.bucket
-        return bucket is not None and links.can_manage_bucket(store, call.principal, bucket)
+        return (bucket is not None and revocation.bucket_id is not None
+                and links.can_manage_bucket(store, call.principal, bucket, revocation.bucket_id))
 
     mine = [r for r in store.list_revocations() if visible(r)]
     return {"revocations": [schemas.revocation_json(r, call.user_name) for r in mine]}
@@ -184,12 +188,17 @@ async def audit(call: Call) -> Any:
         wanted_user = found.id if found else query["user"]
     if user.role is Role.ADMIN:
         users = tuple(u.id for u in store.list_users(user.account_id))
-        buckets = tuple(b.name for b in store.list_buckets(user.account_id))
+        buckets = tuple(b.id for b in store.list_buckets(user.account_id))
     else:
         users = (user.id,)
-        buckets = tuple(b.name for b in store.list_buckets() if b.owner_user_id == user.id)
-    parsed = dataclasses.replace(schemas.audit_query(query, wanted_user), visible_users=users,
-                                 visible_buckets=buckets)
+        buckets = tuple(b.id for b in store.list_buckets() if b.owner_user_id == user.id)
+    bucket_id = None
+    if query.get("bucket"):  # the bucket of that name now: an earlier bucket's events are not its events
+        bucket_id = links.current_bucket_id(store, query["bucket"])
+        if bucket_id is None:
+            return {"events": []}
+    parsed = dataclasses.replace(schemas.audit_query(query, wanted_user), bucket_id=bucket_id,
+                                 visible_users=users, visible_bucket_ids=buckets)
     await call.node.audit.flush()  # what happened up to this call is visible in its answer
     return {"events": [schemas.event_json(e, call.user_name) for e in store.query_audit(parsed)]}
 

@@ -170,7 +170,6 @@ def audit_query(query: Mapping[str, str], user_id: str | None) -> AuditQuery:
     return AuditQuery(
         since=_number(query, "since"),
         until=_number(query, "until"),
-        bucket=query.get("bucket") or None,
         key_prefix=query.get("prefix") or None,
         user_id=user_id,
         kind=query.get("kind") or None,

@@ -82,7 +82,7 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
     return any(
         _grant_allows(grant, action, resource.key)
         for grant in principal.grants
-        if grant.user_id == user.id and grant.bucket == bucket.name
+        if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
     )
 
 
@@ -94,8 +94,8 @@ def visible_buckets(principal: Principal, buckets: Iterable[Bucket]) -> list[Buc
     user = principal.active_user
     if user is None:
         return []
-    granted = {grant.bucket for grant in principal.grants if grant.user_id == user.id}
-    return [bucket for bucket in buckets if _controls(user, bucket) or bucket.name in granted]
+    granted = {(grant.bucket, grant.bucket_id) for grant in principal.grants if grant.user_id == user.id}
+    return [bucket for bucket in buckets if _controls(user, bucket) or (bucket.name, bucket.id) in granted]
 
 
 def _controls(user: User, bucket: Bucket) -> bool:

@@ -1,17 +1,24 @@
 """The audit trail: every link minted, every use of any link (allowed or refused, with the reason),
 every revocation.
 
-Events are buffered in memory and written in batches by the metadata writer thread, at most
-:data:`FLUSH_INTERVAL` seconds after they happen, so auditing costs a list append on the request
-path. The price: a crash loses at most that interval of events (never any object data). Use counts
-of links without a use limit ride along in the same batch; one-time links are counted synchronously
-(``links.admit``) because exactness matters there.
+Use and revocation events are buffered in memory and written in batches by the metadata writer
+thread, at most :data:`FLUSH_INTERVAL` seconds after they happen, so auditing costs a list append on
+the request path. The price: a crash loses at most that interval of those events (never any object
+data). Use counts of links without a use limit ride along in the same batch; one-time links are
+counted synchronously (``links.admit``) because exactness matters there. Mint events never wait
+here: they commit in the transaction that registers their links (``Store.create_links``), so no
+crash leaves a working link without its mint event.
+
+Every event names its bucket by id as well as by name (who may read an event follows the bucket, not
+the name): an event recorded without ``bucket_id`` gets the id of the bucket that holds its name
+when it is recorded — for a request, the bucket it just acted on, read from the per-worker cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from satchel.core.models import AuditEvent
 from satchel.meta.store import Store, StoreWrite
@@ -24,15 +31,19 @@ FLUSH_BATCH = 2000
 
 
 class AuditLog:
-    def __init__(self, store: Store, write: StoreWrite) -> None:
+    def __init__(self, store: Store, write: StoreWrite,
+                 bucket_id: Callable[[str], str | None] = lambda name: None) -> None:
         self._store = store
         self._write = write
+        self._bucket_id = bucket_id
         self._events: list[AuditEvent] = []
         self._uses: dict[str, tuple[int, float]] = {}
         self._lock: asyncio.Lock | None = None
         self._early: asyncio.Task[None] | None = None
 
     def record(self, event: AuditEvent) -> None:
+        if event.bucket is not None and event.bucket_id is None:
+            event.bucket_id = self._bucket_id(event.bucket)
         self._events.append(event)
         if len(self._events) >= FLUSH_BATCH and (self._early is None or self._early.done()):
             self._early = asyncio.get_running_loop().create_task(self.flush())

@@ -73,11 +73,12 @@ class RevocationList:
         return self._items
 
     def revoked(
-        self, *, issued_at: float, bucket: str | None, key: str | None, access_key_id: str | None, user_id: str | None
+        self, *, issued_at: float, bucket_id: str | None, key: str | None, access_key_id: str | None,
+        user_id: str | None,
     ) -> Revocation | None:
         for revocation in self.current():
             if issued_at < revocation.before and revocation.covers(
-                bucket=bucket, key=key, access_key_id=access_key_id, user_id=user_id
+                bucket_id=bucket_id, key=key, access_key_id=access_key_id, user_id=user_id
             ):
                 return revocation
         return None
@@ -109,8 +110,11 @@ def check_lifetime(use: LinkUse, bucket: Bucket | None, server_max: int, now: fl
         )
 
 
-def check_registry(store: Store, use: LinkUse, now: float) -> Link | None:
-    """The registry entry of a minted link, validated against the request; None for other links."""
+def check_registry(store: Store, use: LinkUse, bucket: Bucket | None, now: float) -> Link | None:
+    """The registry entry of a minted link, validated against the request; None for other links.
+
+    ``bucket`` is the request's bucket as loaded for it: a link minted for an earlier bucket of the
+    same name (another id) is refused, compared in memory at no extra query."""
     if use.link_id is None:
         return None
     link = store.get_link(use.link_id)
@@ -119,6 +123,8 @@ def check_registry(store: Store, use: LinkUse, now: float) -> Link | None:
         link is None
         or link.access_key_id != principal.access_key_id
         or link.bucket != use.bucket
+        or bucket is None
+        or link.bucket_id != bucket.id
         or link.key != use.key
         or not _method_allowed(link.method, use.method)
     ):
@@ -147,13 +153,13 @@ def admit(
     """Refuse (AccessDenied, with the reason as message) a link that is revoked, over a lifetime
     ceiling or unknown to the registry. The signer's rights are checked by the operation itself."""
     check_lifetime(use, bucket, server_max, now)
-    link = check_registry(store, use, now)
+    link = check_registry(store, use, bucket, now)
     issued_at = link.created if link is not None else use.issued_at
     if issued_at is not None:
         user = use.principal.user
         revocation = revocations.revoked(
             issued_at=issued_at,
-            bucket=use.bucket,
+            bucket_id=bucket.id if bucket is not None else None,
             key=use.key,
             access_key_id=use.principal.access_key_id,
             user_id=user.id if user else None,
@@ -271,6 +277,7 @@ def plan_links(
             user_id=user.id,
             access_key_id=key.access_key_id,
             bucket=spec.bucket,
+            bucket_id=bucket.id,
             key=object_key,
             method=spec.method,
             created=now,
@@ -313,15 +320,27 @@ def mint_event(link: Link, *, client_ip: str, user_agent: str, request_id: str) 
         time=link.created, action="mint", outcome="allowed", kind=link.kind.value, link_id=link.id,
         user_id=link.user_id, access_key_id=link.access_key_id, bucket=link.bucket, key=link.key,
         method=link.method, client_ip=client_ip, user_agent=user_agent, request_id=request_id,
+        bucket_id=link.bucket_id,
     )
 
 
 # --- managing links and revocations -----------------------------------------------------------------
 
 
-def can_manage_bucket(store: Store, principal: Principal, bucket_name: str) -> bool:
+def can_manage_bucket(store: Store, principal: Principal, bucket_name: str, bucket_id: str | None = None) -> bool:
+    """Administration of the current bucket named ``bucket_name`` — and, when ``bucket_id`` is given (a
+    link's or a revocation's), only if that is still the same bucket: the next owner of a reused name
+    administers nothing of the previous bucket."""
     bucket = store.get_bucket(bucket_name)
-    return bucket is not None and authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=bucket))
+    if bucket is None or (bucket_id is not None and bucket.id != bucket_id):
+        return False
+    return authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=bucket))
+
+
+def current_bucket_id(store: Store, bucket_name: str) -> str | None:
+    """The id of the bucket that holds ``bucket_name`` now: what a query "for bucket NAME" filters on."""
+    bucket = store.get_bucket(bucket_name)
+    return bucket.id if bucket is not None else None
 
 
 def _acts_for(user: User, other: User | None) -> bool:
@@ -346,7 +365,7 @@ def can_manage_link(store: Store, principal: Principal, link: Link) -> bool:
         return False
     if link.user_id == user.id or _acts_for(user, store.get_user(link.user_id)):
         return True
-    return can_manage_bucket(store, principal, link.bucket)
+    return link.bucket_id is not None and can_manage_bucket(store, principal, link.bucket, link.bucket_id)
 
 
 def visible_links(
@@ -354,14 +373,20 @@ def visible_links(
     limit: int,
 ) -> list[Link]:
     """Links the principal may manage: on a bucket it administers, all of them; otherwise those signed
-    by itself (and, for account admins, by the users of its account)."""
+    by itself (and, for account admins, by the users of its account). ``bucket`` means the bucket of
+    that name now: links minted for an earlier bucket of the name are not its links."""
     user = acting_user(principal)
-    if bucket is not None and can_manage_bucket(store, principal, bucket):
-        return store.list_links(bucket=bucket, key_prefix=key_prefix, active_at=active_at, limit=limit)
+    bucket_id = None
+    if bucket is not None:
+        bucket_id = current_bucket_id(store, bucket)
+        if bucket_id is None:
+            return []
+        if can_manage_bucket(store, principal, bucket, bucket_id):
+            return store.list_links(bucket_id=bucket_id, key_prefix=key_prefix, active_at=active_at, limit=limit)
     user_ids: Sequence[str] = [user.id]
     if user.role is Role.ADMIN:
         user_ids = [u.id for u in store.list_users(user.account_id)]
-    return store.list_links(user_ids=user_ids, bucket=bucket, key_prefix=key_prefix, active_at=active_at,
+    return store.list_links(user_ids=user_ids, bucket_id=bucket_id, key_prefix=key_prefix, active_at=active_at,
                             limit=limit)
 
 
@@ -370,6 +395,9 @@ def get_managed_link(store: Store, principal: Principal, link_id: str) -> Link:
     if link is None or not can_manage_link(store, principal, link):
         raise NotFound(f"No link with id {link_id!r}.")
     return link
+
+
+_BUCKET_SCOPES = frozenset({RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET})
 
 
 def check_revocation_scope(store: Store, principal: Principal, scope: RevocationScope, target: str,
@@ -399,9 +427,12 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
 
 
 def new_revocation(principal: Principal, scope: RevocationScope, target: str, bucket: str | None,
-                   before: float, now: float) -> Revocation:
+                   before: float, now: float, *, bucket_id: str | None = None) -> Revocation:
+    """``bucket_id``: the current bucket's id for object, prefix and bucket scopes (a revocation covers
+    that bucket only)."""
     user = principal.user
     return Revocation(
+        bucket_id=bucket_id if scope in _BUCKET_SCOPES else None,
         id=secrets.token_hex(8),
         scope=scope,
         target=target,

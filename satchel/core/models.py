@@ -79,6 +79,8 @@ class Grant:
     prefix: str
     permission: Permission
     created: float
+    #: The id of the bucket granted on (see :attr:`Bucket.id`): a grant applies to that bucket only.
+    bucket_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,10 @@ class Bucket:
     cors: tuple[CorsRule, ...] | None = None
     #: Longest lifetime (seconds) a link to this bucket may have, enforced at use time.
     max_link_lifetime: int | None = None
+    #: Immutable and random, made by the store at creation: the bucket's identity. Links, revocations,
+    #: grants and audit events point at it, so a name deleted and re-created by someone else inherits
+    #: none of them.
+    id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +259,8 @@ class Link:
     #: ``view`` (inline) or ``download`` (attachment); None when the link sets no disposition.
     mode: str | None = None
     filename: str | None = None
+    #: The bucket the link was minted for; it never works on another bucket of the same name.
+    bucket_id: str | None = None
 
     def state(self, now: float) -> str:
         """``revoked``, ``expired``, ``used-up`` or ``active``, as the management API reports it."""
@@ -278,7 +286,9 @@ class Revocation:
     """Every link in ``scope`` issued before ``before`` is refused from now on.
 
     ``target`` names the scope's subject: the key (object), the prefix, the bucket name, the access key
-    id or the user id; ``bucket`` is set for object and prefix scopes.
+    id or the user id; ``bucket`` is set for object and prefix scopes. ``bucket_id`` is the id of the
+    bucket the object, prefix and bucket scopes were made for: they cover that bucket only, never a
+    later bucket of the same name.
     """
 
     id: str
@@ -288,15 +298,20 @@ class Revocation:
     before: float
     created: float
     created_by: str | None = None
+    bucket_id: str | None = None
 
-    def covers(self, *, bucket: str | None, key: str | None, access_key_id: str | None, user_id: str | None) -> bool:
+    def covers(
+        self, *, bucket_id: str | None, key: str | None, access_key_id: str | None, user_id: str | None
+    ) -> bool:
         if self.scope is RevocationScope.USER:
             return user_id == self.target
         if self.scope is RevocationScope.ACCESS_KEY:
             return access_key_id == self.target
+        if bucket_id is None or bucket_id != self.bucket_id:
+            return False
         if self.scope is RevocationScope.BUCKET:
-            return bucket == self.target
-        if bucket != self.bucket or key is None:
+            return True
+        if key is None:
             return False
         if self.scope is RevocationScope.OBJECT:
             return key == self.target
@@ -328,20 +343,24 @@ class AuditEvent:
     reason: str | None = None
     request_id: str | None = None
     id: str = ""
+    #: The bucket the event is about, by identity: who may read it follows the bucket, not its name.
+    bucket_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
     since: float | None = None
     until: float | None = None
-    bucket: str | None = None
+    #: The id of the bucket (the *current* bucket of a name the caller gave: see ``Bucket.id``).
+    bucket_id: str | None = None
     key_prefix: str | None = None
     user_id: str | None = None
     kind: str | None = None
     outcome: str | None = None
     action: str | None = None
     link_id: str | None = None
-    #: Visibility: events signed by one of these users *or* about one of these buckets (None: no limit).
+    #: Visibility: events signed by one of these users *or* about one of these buckets, by bucket id
+    #: (None: no limit).
     visible_users: tuple[str, ...] | None = None
-    visible_buckets: tuple[str, ...] | None = None
+    visible_bucket_ids: tuple[str, ...] | None = None
     limit: int = 1000

@@ -51,11 +51,15 @@ class Node:
         self.gate = GenerationGate(self.store)
         self.buckets = BucketCache(self.store, self.gate)
         self.revocations = RevocationList(self.store, self.gate)
-        self.audit = AuditLog(self.store, self.write)
+        self.audit = AuditLog(self.store, self.write, self._bucket_id)
 
     def bucket(self, name: str) -> Bucket | None:
         """Bucket settings through the per-worker cache (see ``core/caches.py``)."""
         return self.buckets.get(name)
+
+    def _bucket_id(self, name: str) -> str | None:
+        bucket = self.buckets.get(name)
+        return bucket.id if bucket is not None else None
 
     def close(self) -> None:
         self._writer.close()

@@ -177,13 +177,49 @@ CREATE INDEX audit_by_bucket ON audit_events (bucket, time);
 CREATE INDEX audit_by_link ON audit_events (link_id, time);
 """
 
-#: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+#: Bucket identity: a bucket is an id, not a name. Links, revocations, grants and audit rows carry the id
+#: of the bucket they were made for, so a name deleted and re-created by someone else inherits nothing.
+#: Existing buckets get a random id; existing rows get the id of the bucket that holds their name now
+#: (rows of names with no bucket keep NULL and so match no bucket ever again). Only added columns, a
+#: backfill and indexes: no table is rebuilt, so the script is independent of other column additions.
+#: The name indexes of links and audit events give way to id indexes (every query filters by id now).
+_V4 = """
+ALTER TABLE buckets ADD COLUMN id TEXT;
+UPDATE buckets SET id = {random_id};
+CREATE UNIQUE INDEX buckets_by_id ON buckets (id);
 
-#: Per-dialect spellings of the placeholders above.
+ALTER TABLE grants ADD COLUMN bucket_id TEXT;
+UPDATE grants SET bucket_id = (SELECT b.id FROM buckets b WHERE b.name = grants.bucket);
+
+ALTER TABLE links ADD COLUMN bucket_id TEXT;
+UPDATE links SET bucket_id = (SELECT b.id FROM buckets b WHERE b.name = links.bucket);
+CREATE INDEX links_by_bucket_id ON links (bucket_id, key, created);
+DROP INDEX links_by_bucket;
+
+ALTER TABLE revocations ADD COLUMN bucket_id TEXT;
+UPDATE revocations SET bucket_id = (SELECT b.id FROM buckets b WHERE b.name = revocations.bucket)
+    WHERE scope IN ('object', 'prefix');
+UPDATE revocations SET bucket_id = (SELECT b.id FROM buckets b WHERE b.name = revocations.target)
+    WHERE scope = 'bucket';
+
+ALTER TABLE audit_events ADD COLUMN bucket_id TEXT;
+UPDATE audit_events SET bucket_id = (SELECT b.id FROM buckets b WHERE b.name = audit_events.bucket)
+    WHERE bucket IS NOT NULL;
+CREATE INDEX audit_by_bucket_id ON audit_events (bucket_id, time);
+DROP INDEX audit_by_bucket
+"""
+
+#: Applied in order; ``schema_version.version`` is the number applied so far. ``_V3`` (grant and bucket
+#: columns of the sharing right) lands on another branch; this one is written to apply after it or
+#: without it.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V4)
+
+#: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
+#: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).
 DIALECTS: dict[str, dict[str, str]] = {
-    "sqlite": {"bytes": "BLOB", "key_collation": ""},
-    "postgresql": {"bytes": "BYTEA", "key_collation": 'COLLATE "C"'},
+    "sqlite": {"bytes": "BLOB", "key_collation": "", "random_id": "lower(hex(randomblob(16)))"},
+    "postgresql": {"bytes": "BYTEA", "key_collation": 'COLLATE "C"',
+                   "random_id": "md5(random()::text || clock_timestamp()::text)"},
 }
 
 

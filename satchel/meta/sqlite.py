@@ -10,6 +10,7 @@ dataclasses straight from row tuples (``meta/rows.py``): about 10 µs for ``get_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sqlite3
@@ -227,11 +228,13 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             if not c.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
                 raise NotFound(f"No user with id {user_id!r}.")
             # A grant on a bucket that does not exist yet would silently apply to whoever creates it.
-            if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone():
+            found = c.execute("SELECT id FROM buckets WHERE name = ?", (bucket,)).fetchone()
+            if not found:
                 raise NoSuchBucket(BucketName=bucket)
             c.execute(
                 _UPSERT_GRANT,
-                (secrets.token_hex(16), user_id, bucket, prefix, Permission(permission).value, time.time()),
+                (secrets.token_hex(16), user_id, bucket, prefix, Permission(permission).value, time.time(),
+                 found[0]),
             )
             row = c.execute(
                 _GRANTS + " WHERE user_id = ? AND bucket = ? AND prefix = ?",
@@ -261,6 +264,9 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
 
     # --- buckets ---------------------------------------------------------------------------------
     def create_bucket(self, bucket: Bucket) -> Bucket:
+        """The bucket gets its identity here (unless the caller chose one): random, never reused."""
+        if not bucket.id:
+            bucket = dataclasses.replace(bucket, id=secrets.token_hex(16))
         with self._db.transaction() as c:
             if c.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket.name,)).fetchone():
                 raise Conflict(f"A bucket named {bucket.name!r} already exists.")
@@ -313,6 +319,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             if (c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
                     or c.execute("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
                 raise BucketNotEmpty(BucketName=name)
+            # Grants die with their bucket (grants.bucket references buckets.name); links, revocations and
+            # audit rows stay, bound to this bucket's id, which no later bucket of the same name has.
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
             c.execute(rows.BUMP_GENERATION)

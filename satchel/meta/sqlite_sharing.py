@@ -17,12 +17,12 @@ from satchel.meta.sqlite_db import SqliteDatabase
 
 LINK_COLUMNS = (
     "id, kind, user_id, access_key_id, bucket, key, method, created, expires, max_uses, uses, last_used, "
-    "revoked, mode, filename"
+    "revoked, mode, filename, bucket_id"
 )
-REVOCATION_COLUMNS = "id, scope, target, bucket, before, created, created_by"
+REVOCATION_COLUMNS = "id, scope, target, bucket, before, created, created_by, bucket_id"
 AUDIT_COLUMNS = (
     "id, time, action, outcome, kind, link_id, user_id, access_key_id, bucket, key, method, client_ip, "
-    "user_agent, status, bytes, reason, request_id"
+    "user_agent, status, bytes, reason, request_id, bucket_id"
 )
 _LINKS = f"SELECT {LINK_COLUMNS} FROM links"  # noqa: S608
 _INSERT_LINK = rows.insert("links", LINK_COLUMNS)
@@ -40,7 +40,7 @@ _SEQUENCE = itertools.count()
 
 def _link(row: Sequence[Any]) -> Link:
     return Link(row[0], LinkKind(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-                row[10], row[11], row[12], row[13], row[14])
+                row[10], row[11], row[12], row[13], row[14], row[15])
 
 
 def _audit(row: Sequence[Any]) -> AuditEvent:
@@ -48,6 +48,7 @@ def _audit(row: Sequence[Any]) -> AuditEvent:
         time=row[1], action=row[2], outcome=row[3], kind=row[4], link_id=row[5], user_id=row[6],
         access_key_id=row[7], bucket=row[8], key=row[9], method=row[10], client_ip=row[11],
         user_agent=row[12], status=row[13], bytes=row[14], reason=row[15], request_id=row[16], id=row[0],
+        bucket_id=row[17],
     )
 
 
@@ -55,17 +56,31 @@ def new_event_id(at: float) -> str:
     return f"{int(at * 1e9):020d}-{os.getpid():07d}-{next(_SEQUENCE):09d}"
 
 
+def _insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
+    """Append events inside the caller's transaction (ids are assigned here when empty)."""
+    if not events:
+        return
+    now = time.time()
+    c.executemany(_INSERT_AUDIT, [
+        (e.id or new_event_id(now), e.time, e.action, e.outcome, e.kind, e.link_id, e.user_id,
+         e.access_key_id, e.bucket, e.key, e.method, e.client_ip, e.user_agent, e.status, e.bytes,
+         e.reason, e.request_id, e.bucket_id)
+        for e in events
+    ])
+
+
 class SqliteSharing:
     _db: SqliteDatabase
 
-    def create_links(self, links: Sequence[Link]) -> None:
+    def create_links(self, links: Sequence[Link], events: Sequence[AuditEvent] = ()) -> None:
         with self._db.transaction() as c:
             c.executemany(_INSERT_LINK, [
                 (link.id, link.kind.value, link.user_id, link.access_key_id, link.bucket, link.key, link.method,
                  link.created, link.expires, link.max_uses, link.uses, link.last_used, link.revoked, link.mode,
-                 link.filename)
+                 link.filename, link.bucket_id)
                 for link in links
             ])
+            _insert_events(c, events)
 
     def get_link(self, link_id: str) -> Link | None:
         row = self._db.conn().execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
@@ -75,7 +90,7 @@ class SqliteSharing:
         self,
         *,
         user_ids: Sequence[str] | None = None,
-        bucket: str | None = None,
+        bucket_id: str | None = None,
         key_prefix: str | None = None,
         active_at: float | None = None,
         limit: int = 1000,
@@ -87,9 +102,9 @@ class SqliteSharing:
                 return []
             where.append(f"user_id IN ({', '.join('?' * len(user_ids))})")
             params.extend(user_ids)
-        if bucket is not None:
-            where.append("bucket = ?")
-            params.append(bucket)
+        if bucket_id is not None:
+            where.append("bucket_id = ?")
+            params.append(bucket_id)
         if key_prefix:
             clause, values = rows.key_prefix_clause(key_prefix)
             where.append(clause)
@@ -129,7 +144,7 @@ class SqliteSharing:
         with self._db.transaction() as c:
             c.execute(_INSERT_REVOCATION, (revocation.id, revocation.scope.value, revocation.target,
                                            revocation.bucket, revocation.before, revocation.created,
-                                           revocation.created_by))
+                                           revocation.created_by, revocation.bucket_id))
             c.execute(rows.BUMP_GENERATION)
         return revocation
 
@@ -137,32 +152,26 @@ class SqliteSharing:
         found = self._db.conn().execute(
             f"SELECT {REVOCATION_COLUMNS} FROM revocations ORDER BY created"  # noqa: S608
         ).fetchall()
-        return [Revocation(r[0], RevocationScope(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in found]
+        return [Revocation(r[0], RevocationScope(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in found]
 
     def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
         if not events:
             return
-        now = time.time()
         with self._db.transaction() as c:
-            c.executemany(_INSERT_AUDIT, [
-                (e.id or new_event_id(now), e.time, e.action, e.outcome, e.kind, e.link_id, e.user_id,
-                 e.access_key_id, e.bucket, e.key, e.method, e.client_ip, e.user_agent, e.status, e.bytes,
-                 e.reason, e.request_id)
-                for e in events
-            ])
+            _insert_events(c, events)
 
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         where: list[str] = []
         params: list[Any] = []
-        for column, value in (("bucket", query.bucket), ("user_id", query.user_id), ("kind", query.kind),
+        for column, value in (("bucket_id", query.bucket_id), ("user_id", query.user_id), ("kind", query.kind),
                               ("outcome", query.outcome), ("action", query.action), ("link_id", query.link_id)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        if query.visible_users is not None or query.visible_buckets is not None:
-            users, buckets = query.visible_users or (), query.visible_buckets or ()
+        if query.visible_users is not None or query.visible_bucket_ids is not None:
+            users, buckets = query.visible_users or (), query.visible_bucket_ids or ()
             visible = [f"user_id IN ({', '.join('?' * len(users))})"] if users else []
-            visible += [f"bucket IN ({', '.join('?' * len(buckets))})"] if buckets else []
+            visible += [f"bucket_id IN ({', '.join('?' * len(buckets))})"] if buckets else []
             where.append("(" + " OR ".join(visible) + ")" if visible else "0 = 1")
             params.extend([*users, *buckets])
         if query.since is not None:

@@ -184,7 +184,8 @@ class Store(abc.ABC):
     # --- buckets ---------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_bucket(self, bucket: Bucket) -> Bucket:
-        """Raises ``Conflict`` when the name exists (the service tells owner from stranger)."""
+        """Stores the bucket and returns it as stored: with a fresh random ``id`` unless it has one.
+        Raises ``Conflict`` when the name exists (the service tells owner from stranger)."""
 
     @abc.abstractmethod
     def get_bucket(self, name: str) -> Bucket | None: ...
@@ -292,8 +293,9 @@ class Store(abc.ABC):
 
     # --- sharing: link registry, revocations, audit ------------------------------------------------
     @abc.abstractmethod
-    def create_links(self, links: Sequence[Link]) -> None:
-        """Registers minted links, all in one transaction."""
+    def create_links(self, links: Sequence[Link], events: Sequence[AuditEvent] = ()) -> None:
+        """Registers minted links and appends their mint events, all in one transaction: a link that
+        exists (and so works) always has its mint event, even across a crash."""
 
     @abc.abstractmethod
     def get_link(self, link_id: str) -> Link | None: ...
@@ -303,13 +305,14 @@ class Store(abc.ABC):
         self,
         *,
         user_ids: Sequence[str] | None = None,
-        bucket: str | None = None,
+        bucket_id: str | None = None,
         key_prefix: str | None = None,
         active_at: float | None = None,
         limit: int = 1000,
     ) -> list[Link]:
-        """Newest first. ``user_ids`` limits to links signed by those users; ``active_at`` to links
-        still usable at that moment (not revoked, not expired, uses left)."""
+        """Newest first. ``user_ids`` limits to links signed by those users; ``bucket_id`` to links
+        minted for that bucket (by identity, never by name); ``active_at`` to links still usable at
+        that moment (not revoked, not expired, uses left)."""
 
     @abc.abstractmethod
     def revoke_link(self, link_id: str, at: float) -> Link:

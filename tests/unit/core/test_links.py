@@ -110,7 +110,9 @@ def test_server_and_bucket_lifetime_ceilings(world: World) -> None:
 )
 def test_revocation_scopes(world: World, scope: RevocationScope, target: str, bucket: str | None,
                            revoked: bool) -> None:
-    world.store.add_revocation(Revocation("r", scope, target, bucket, before=NOW - 5, created=NOW - 1))
+    named = world.store.get_bucket(target if scope is RevocationScope.BUCKET else bucket or "")
+    world.store.add_revocation(Revocation("r", scope, target, bucket, before=NOW - 5, created=NOW - 1,
+                                          bucket_id=named.id if named else None))
     if revoked:
         with pytest.raises(AccessDenied, match="revoked"):
             admit(world, use(world))
@@ -132,7 +134,10 @@ def test_user_scope_revocation_and_links_without_issue_time(world: World) -> Non
 def registered(world: World, **changes: object) -> Link:
     user = world.owner.user
     assert user is not None
-    link = Link("L1", LinkKind.S3V4, user.id, "AKOWNER", "photos", "a.jpg", "GET", NOW - 100, NOW + 100)
+    photos = world.store.get_bucket("photos")
+    assert photos is not None
+    link = Link("L1", LinkKind.S3V4, user.id, "AKOWNER", "photos", "a.jpg", "GET", NOW - 100, NOW + 100,
+                bucket_id=photos.id)
     link = replace(link, **changes)  # type: ignore[arg-type]
     world.store.create_links([link])
     return link
@@ -150,13 +155,54 @@ def test_registry_links_are_checked_against_the_request(world: World) -> None:
 
 def test_registry_revocation_and_issue_time(world: World) -> None:
     registered(world)
-    world.store.add_revocation(Revocation("r", RevocationScope.BUCKET, "photos", None, NOW - 50, NOW))
+    photos = world.store.get_bucket("photos")
+    assert photos is not None
+    world.store.add_revocation(Revocation("r", RevocationScope.BUCKET, "photos", None, NOW - 50, NOW,
+                                          bucket_id=photos.id))
     # The registry's creation time counts, whatever the URL claims.
     with pytest.raises(AccessDenied, match="revoked"):
         admit(world, use(world, link_id="L1", issued_at=NOW))
     world.store.revoke_link("L1", NOW)
     with pytest.raises(AccessDenied, match="has been revoked"):
         admit(world, use(world, link_id="L1"))
+
+
+def recreate_photos(world: World) -> None:
+    """Delete "photos" and let a stranger create a bucket of the same name: a new bucket, a new id."""
+    world.store.delete_object("photos", "a.jpg")
+    world.store.delete_bucket("photos")
+    stranger = world.stranger.user
+    assert stranger is not None
+    world.store.create_bucket(Bucket("photos", stranger.account_id, stranger.id, 2.0))
+    world.store.put_object(ObjectRecord("photos", "a.jpg", 3, "etag", 2.0, (Segment("c" * 32, 3),)))
+
+
+def test_a_link_never_works_on_a_later_bucket_of_the_same_name(world: World) -> None:
+    registered(world)
+    recreate_photos(world)
+    with pytest.raises(AccessDenied, match="not valid for this request"):
+        admit(world, use(world, link_id="L1"))
+
+
+def test_revocations_stay_with_their_bucket(world: World) -> None:
+    old = world.store.get_bucket("photos")
+    assert old is not None
+    world.store.add_revocation(Revocation("r", RevocationScope.BUCKET, "photos", None, NOW - 5, NOW - 1,
+                                          bucket_id=old.id))
+    recreate_photos(world)
+    assert admit(world, use(world)) is None  # the earlier bucket's revocation does not cover the new one
+
+
+def test_management_follows_the_bucket_not_its_name(world: World) -> None:
+    link = registered(world)
+    recreate_photos(world)
+    new_owner = Principal(world.stranger.user, "AKSTRANGER")
+    assert not links.can_manage_link(world.store, new_owner, link)
+    assert links.visible_links(world.store, new_owner, bucket="photos", key_prefix=None, active_at=None,
+                               limit=10) == []
+    with pytest.raises(NotFound):
+        links.get_managed_link(world.store, new_owner, "L1")
+    assert links.can_manage_link(world.store, world.owner, link)  # the signer keeps managing its own link
 
 
 def test_registry_use_limit(world: World) -> None:

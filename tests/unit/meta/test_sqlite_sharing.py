@@ -15,7 +15,7 @@ from tests.unit.meta.conftest import World
 def link(link_id: str, world: World, *, key: str = "a.txt", created: float = 100.0, max_uses: int | None = None,
          expires: float = 1000.0) -> Link:
     return Link(link_id, LinkKind.S3V4, world.user.id, "AK1", "photos", key, "GET", created, expires,
-                max_uses=max_uses)
+                max_uses=max_uses, bucket_id=world.bucket.id)
 
 
 def test_links_round_trip_and_listing_order(world: World, store: SqliteStore) -> None:
@@ -24,7 +24,8 @@ def test_links_round_trip_and_listing_order(world: World, store: SqliteStore) ->
     assert store.get_link("missing") is None
     assert [x.id for x in store.list_links()] == ["l2", "l1"]
     assert [x.id for x in store.list_links(key_prefix="dir/")] == ["l2"]
-    assert [x.id for x in store.list_links(user_ids=[world.user.id], bucket="photos")] == ["l2", "l1"]
+    assert [x.id for x in store.list_links(user_ids=[world.user.id], bucket_id=world.bucket.id)] == ["l2", "l1"]
+    assert store.list_links(bucket_id="another-bucket-of-that-name") == []
     assert store.list_links(user_ids=["somebody-else"]) == []
     assert store.list_links(user_ids=[]) == []
 
@@ -91,20 +92,28 @@ def test_revocations_bump_the_generation(world: World, store: SqliteStore) -> No
 
 def test_audit_filters(world: World, store: SqliteStore) -> None:
     events = [
-        AuditEvent(time=1.0, action="mint", outcome="allowed", kind="s3v4", bucket="photos", key="a", user_id="u1"),
+        AuditEvent(time=1.0, action="mint", outcome="allowed", kind="s3v4", bucket="photos", key="a", user_id="u1",
+                   bucket_id="P1"),
         AuditEvent(time=2.0, action="use", outcome="refused", kind="s3v4", bucket="photos", key="b/c", user_id="u1",
-                   reason="AccessDenied: Request has expired"),
-        AuditEvent(time=3.0, action="use", outcome="allowed", kind="s3v2", bucket="other", key="a", user_id="u2"),
+                   reason="AccessDenied: Request has expired", bucket_id="P1"),
+        AuditEvent(time=3.0, action="use", outcome="allowed", kind="s3v2", bucket="other", key="a", user_id="u2",
+                   bucket_id="O1"),
+        # The same name, a later bucket: the events of "P1" are not its events.
+        AuditEvent(time=4.0, action="use", outcome="refused", kind="s3v4", bucket="photos", key="a", user_id="u3",
+                   bucket_id="P2"),
     ]
     store.add_audit_events(events)
-    assert [e.time for e in store.query_audit(AuditQuery())] == [1.0, 2.0, 3.0]
-    assert [e.time for e in store.query_audit(AuditQuery(bucket="photos", outcome="refused"))] == [2.0]
+    assert [e.time for e in store.query_audit(AuditQuery())] == [1.0, 2.0, 3.0, 4.0]
+    assert store.query_audit(AuditQuery(until=2.0))[0].bucket_id == "P1"
+    assert [e.time for e in store.query_audit(AuditQuery(bucket_id="P1", outcome="refused"))] == [2.0]
+    assert [e.time for e in store.query_audit(AuditQuery(bucket_id="P2"))] == [4.0]
     assert [e.time for e in store.query_audit(AuditQuery(key_prefix="b/"))] == [2.0]
     assert [e.time for e in store.query_audit(AuditQuery(since=2.0, until=3.0))] == [2.0]
     assert [e.time for e in store.query_audit(AuditQuery(kind="s3v2"))] == [3.0]
     assert [e.time for e in store.query_audit(AuditQuery(visible_users=("u2",)))] == [3.0]
-    assert [e.time for e in store.query_audit(AuditQuery(visible_users=("u2",), visible_buckets=("photos",)))] == [
+    assert [e.time for e in store.query_audit(AuditQuery(visible_users=("u2",), visible_bucket_ids=("P1",)))] == [
         1.0, 2.0, 3.0]
-    assert store.query_audit(AuditQuery(visible_users=(), visible_buckets=())) == []
+    assert [e.time for e in store.query_audit(AuditQuery(visible_users=(), visible_bucket_ids=("P2",)))] == [4.0]
+    assert store.query_audit(AuditQuery(visible_users=(), visible_bucket_ids=())) == []
     assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [1.0]
     assert all(e.id for e in store.query_audit(AuditQuery()))
