@@ -1,0 +1,95 @@
+"""A bucket is an identity, not a name (issue 9, point 12): boto3 and the management API's own client
+against a real server.
+
+Alice shares an object of her bucket, deletes the bucket; Carol, of another account, creates a bucket
+of the same name. Nothing of Alice's bucket may reach Carol: not its links (listed, shown, revocable,
+or working on the new bucket even when the signer has rights there), not its revocations, not its
+audit trail (user, access key, object keys, client addresses).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from satchel.cli.apiclient import ApiClient, ApiError, Secret
+from tests.clients.boto import S3Factory, unique_bucket
+from tests.clients.server import REGION, Credentials, SatchelProcess, eventually
+
+
+def api(server: SatchelProcess, creds: Credentials) -> ApiClient:
+    return ApiClient(server.endpoint, REGION, Secret(creds.access_key, creds.secret_key))
+
+
+def test_a_reused_bucket_name_inherits_nothing(managed_server: SatchelProcess, s3_factory: S3Factory) -> None:
+    server = managed_server
+    tag = uuid.uuid4().hex[:10]
+    alice = server.create_user(f"alice-{tag}")
+    server.admin("account", "create", f"other-{tag}")
+    carol = server.create_user(f"carol-{tag}", account=f"other-{tag}")
+    alice_s3, carol_s3 = s3_factory(alice), s3_factory(carol)
+    alice_api, carol_api = api(server, alice), api(server, carol)
+    name = unique_bucket("reuse")
+
+    # Alice's bucket: an object, a minted link used once, a revocation of a prefix.
+    alice_s3.create_bucket(Bucket=name)
+    alice_s3.put_object(Bucket=name, Key="report.pdf", Body=b"alice's report")
+    minted = alice_api.post("/links", {"bucket": name, "keys": ["report.pdf"]})["links"][0]
+    old_url, old_link = minted["url"], minted["link"]["id"]
+    assert requests.get(old_url, timeout=30).content == b"alice's report"
+    alice_api.post("/revocations", {"scope": "prefix", "target": "secret/", "bucket": name})
+    alice_events = {e["id"] for e in alice_api.get("/audit", {"bucket": name})["events"]}
+    assert len(alice_events) >= 3  # mint, use, revocation
+    alice_s3.delete_object(Bucket=name, Key="report.pdf")
+    alice_s3.delete_bucket(Bucket=name)
+
+    # Carol's bucket of the same name, where she lets Alice read (so Alice's rights are not what stops
+    # the old link: its bucket is).
+    carol_s3.create_bucket(Bucket=name)
+    carol_s3.put_object(Bucket=name, Key="report.pdf", Body=b"carol's report")
+    server.grant(alice.user, name, "read")
+    assert eventually(lambda: alice_s3.get_object(Bucket=name, Key="report.pdf")["Body"].read() == b"carol's report")
+
+    refused = requests.get(old_url, timeout=30)
+    assert refused.status_code == 403 and b"AccessDenied" in refused.content, refused.text
+
+    assert carol_api.get("/links", {"bucket": name})["links"] == []
+    for call in (lambda: carol_api.get(f"/links/{old_link}"), lambda: carol_api.delete(f"/links/{old_link}")):
+        with pytest.raises(ApiError) as denied:
+            call()
+        assert denied.value.status == 404
+    assert carol_api.get("/revocations")["revocations"] == []
+    seen = carol_api.get("/audit", {"bucket": name})["events"] + carol_api.get("/audit")["events"]
+    assert not alice_events & {e["id"] for e in seen}
+    # Carol sees the refused attempt on her bucket, never the old bucket's mint or uses.
+    assert not [e for e in seen if e["link_id"] == old_link and e["outcome"] != "refused"]
+
+    # The old link is still Alice's to see and revoke, as a link of a bucket that is gone.
+    assert alice_api.get(f"/links/{old_link}")["id"] == old_link
+    assert alice_api.delete(f"/links/{old_link}")["state"] == "revoked"
+    # ... and "for bucket NAME" means Carol's bucket now, for Alice too.
+    assert alice_api.get("/links", {"bucket": name})["links"] == []
+
+
+def test_a_grant_dies_with_its_bucket(managed_server: SatchelProcess, s3_factory: S3Factory, s3: Any) -> None:
+    server = managed_server
+    tag = uuid.uuid4().hex[:10]
+    bob = server.create_user(f"bob-{tag}")
+    bob_s3 = s3_factory(bob)
+    name = unique_bucket("regrant")
+    s3.create_bucket(Bucket=name)
+    server.grant(bob.user, name, "read")
+    s3.delete_bucket(Bucket=name)
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="k", Body=b"new")
+    try:
+        with pytest.raises(ClientError) as denied:
+            bob_s3.get_object(Bucket=name, Key="k")
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    finally:
+        s3.delete_object(Bucket=name, Key="k")
+        s3.delete_bucket(Bucket=name)
