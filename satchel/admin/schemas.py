@@ -57,7 +57,7 @@ LINK_SCHEMA: dict[str, Any] = {
         ("bucket", "string"), ("key", ["string", "null"]), ("method", "string"), ("created", "number"),
         ("expires", "number"), ("max_uses", ["integer", "null"]), ("uses", "integer"),
         ("last_used", ["number", "null"]), ("revoked", ["number", "null"]), ("mode", ["string", "null"]),
-        ("filename", ["string", "null"]), ("state", "string"),
+        ("filename", ["string", "null"]), ("state", "string"), ("bucket_id", ["string", "null"]),
     )},
 }
 REVOCATION_SCHEMA: dict[str, Any] = {
@@ -65,13 +65,14 @@ REVOCATION_SCHEMA: dict[str, Any] = {
     "properties": {name: {"type": kind} for name, kind in (
         ("id", "string"), ("scope", "string"), ("target", "string"), ("bucket", ["string", "null"]),
         ("before", "number"), ("created", "number"), ("created_by", ["string", "null"]),
+        ("bucket_id", ["string", "null"]),
     )},
 }
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {name: {"type": ["string", "number", "integer", "null"]} for name in (
         "id", "time", "action", "outcome", "kind", "link_id", "user", "access_key_id", "bucket", "key", "method",
-        "client_ip", "user_agent", "status", "bytes", "reason", "request_id",
+        "client_ip", "user_agent", "status", "bytes", "reason", "request_id", "bucket_id",
     )},
 }
 
@@ -189,6 +190,7 @@ def link_json(link: Link, user_name: UserName, now: float) -> dict[str, Any]:
         "bucket": link.bucket, "key": link.key, "method": link.method, "created": link.created,
         "expires": link.expires, "max_uses": link.max_uses, "uses": link.uses, "last_used": link.last_used,
         "revoked": link.revoked, "mode": link.mode, "filename": link.filename, "state": link.state(now),
+        "bucket_id": link.bucket_id,
     }
 
 
@@ -196,7 +198,7 @@ def revocation_json(revocation: Revocation, user_name: UserName) -> dict[str, An
     return {
         "id": revocation.id, "scope": revocation.scope.value, "target": revocation.target,
         "bucket": revocation.bucket, "before": revocation.before, "created": revocation.created,
-        "created_by": user_name(revocation.created_by),
+        "created_by": user_name(revocation.created_by), "bucket_id": revocation.bucket_id,
     }
 
 
@@ -206,5 +208,5 @@ def event_json(event: AuditEvent, user_name: UserName) -> dict[str, Any]:
         "link_id": event.link_id, "user": user_name(event.user_id), "access_key_id": event.access_key_id,
         "bucket": event.bucket, "key": event.key, "method": event.method, "client_ip": event.client_ip,
         "user_agent": event.user_agent, "status": event.status, "bytes": event.bytes, "reason": event.reason,
-        "request_id": event.request_id,
+        "request_id": event.request_id, "bucket_id": event.bucket_id,
     }

@@ -69,7 +69,11 @@ def test_a_reused_bucket_name_inherits_nothing(managed_server: SatchelProcess, s
     assert not [e for e in seen if e["link_id"] == old_link and e["outcome"] != "refused"]
 
     # The old link is still Alice's to see and revoke, as a link of a bucket that is gone.
-    assert alice_api.get(f"/links/{old_link}")["id"] == old_link
+    shown = alice_api.get(f"/links/{old_link}")
+    assert shown["id"] == old_link and shown["bucket"] == name
+    fresh = carol_api.post("/links", {"bucket": name, "keys": ["report.pdf"]})["links"][0]
+    assert requests.get(fresh["url"], timeout=30).content == b"carol's report"
+    assert shown["bucket_id"] == minted["link"]["bucket_id"] != fresh["link"]["bucket_id"]
     assert alice_api.delete(f"/links/{old_link}")["state"] == "revoked"
     # ... and "for bucket NAME" means Carol's bucket now, for Alice too.
     assert alice_api.get("/links", {"bucket": name})["links"] == []
