@@ -150,10 +150,13 @@ async def add_revocation(call: Call) -> Any:
         if user is None:
             raise NotFound(f"No user {target!r}.")
         target = user.id
-    links.check_revocation_scope(node.store, call.principal, scope, target, bucket)
+    # The id is read before the check: if the name changed hands in between, the check refuses or the
+    # revocation names a bucket that is gone; it never lands on a bucket the caller was not checked on.
     name = target if scope is RevocationScope.BUCKET else bucket
+    bucket_id = links.current_bucket_id(node.store, name) if name else None
+    links.check_revocation_scope(node.store, call.principal, scope, target, bucket)
     revocation = links.new_revocation(call.principal, scope, target, bucket, before or call.now, call.now,
-                                      bucket_id=links.current_bucket_id(node.store, name) if name else None)
+                                      bucket_id=bucket_id)
     await node.write(node.store.add_revocation, revocation)
     node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
         target if scope is RevocationScope.BUCKET else None), key=target if revocation.bucket else None,
