@@ -397,9 +397,6 @@ def get_managed_link(store: Store, principal: Principal, link_id: str) -> Link:
     return link
 
 
-_BUCKET_SCOPES = frozenset({RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET})
-
-
 def check_revocation_scope(store: Store, principal: Principal, scope: RevocationScope, target: str,
                            bucket: str | None) -> None:
     """Object, prefix and bucket scopes need bucket administration; key and user scopes need to be that
@@ -426,13 +423,15 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
         raise AccessDenied()
 
 
+_BUCKET_SCOPES = frozenset({RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET})
+
+
 def new_revocation(principal: Principal, scope: RevocationScope, target: str, bucket: str | None,
                    before: float, now: float, *, bucket_id: str | None = None) -> Revocation:
     """``bucket_id``: the current bucket's id for object, prefix and bucket scopes (a revocation covers
     that bucket only)."""
     user = principal.user
     return Revocation(
-        bucket_id=bucket_id if scope in _BUCKET_SCOPES else None,
         id=secrets.token_hex(8),
         scope=scope,
         target=target,
@@ -440,4 +439,5 @@ def new_revocation(principal: Principal, scope: RevocationScope, target: str, bu
         before=before,
         created=now,
         created_by=user.id if user else None,
+        bucket_id=bucket_id if scope in _BUCKET_SCOPES else None,
     )

@@ -79,7 +79,10 @@ class Grant:
     prefix: str
     permission: Permission
     created: float
-    #: The id of the bucket granted on (see :attr:`Bucket.id`): a grant applies to that bucket only.
+    #: The id of the bucket granted on (see :attr:`Bucket.id`). Grants are deleted with their bucket
+    #: (``grants.bucket`` references ``buckets.name``); ``authorize()`` compares the id as well, so a
+    #: grant cached by a worker a moment before its bucket was deleted gives nothing on a new bucket of
+    #: the same name.
     bucket_id: str = ""
 
 
