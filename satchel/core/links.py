@@ -38,7 +38,6 @@ from satchel.core.models import (
     Principal,
     Revocation,
     RevocationScope,
-    Role,
     User,
 )
 from satchel.meta.store import Store
@@ -239,8 +238,11 @@ def plan_links(
 ) -> list[Minted]:
     """Decide, per object, whether the caller may have a link, and build the registry entries.
 
-    Only someone allowed to read (GET/HEAD) or write (PUT/DELETE) an object gets a link to it; for
-    reads the object must exist. URLs are signed afterwards by the front-end that knows the wire form.
+    Only someone allowed to *share* reading (GET/HEAD) or writing (PUT/DELETE) an object gets a link to
+    it — the same ``authorize()`` call the link's use will make, with the caller acting through a link;
+    for reads the object must exist. A prefix is listed only when the caller may list it (the listing is
+    authorized as one, before any key is looked at, so refused keys never reveal names). URLs are signed
+    afterwards by the front-end that knows the wire form.
     """
     bucket = store.get_bucket(spec.bucket)
     if bucket is None:
@@ -248,12 +250,15 @@ def plan_links(
     check_spec(spec, bucket, server_max)
     keys = list(spec.keys)
     if spec.prefix is not None:
+        if not authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket, key=spec.prefix)):
+            raise AccessDenied()
         keys += [r.key for r in store.list_objects(spec.bucket, prefix=spec.prefix, limit=MAX_LINKS_PER_REQUEST)]
     action = Action.OBJECT_READ if spec.method in _READ_METHODS else Action.OBJECT_WRITE
     user = principal.user
     assert user is not None  # minting needs an authenticated principal
+    sharer = principal.through_link()
     unique = list(dict.fromkeys(keys))
-    allowed = {k for k in unique if authorize(principal, action, Resource(bucket=bucket, key=k))}
+    allowed = {k for k in unique if authorize(sharer, action, Resource(bucket=bucket, key=k))}
     existing = store.existing_keys(spec.bucket, [k for k in unique if k in allowed]) \
         if action is Action.OBJECT_READ else allowed
     planned: list[Minted] = []
@@ -280,6 +285,16 @@ def plan_links(
             filename=(spec.filename or object_key.rsplit("/", 1)[-1]) if spec.mode == "download" else None,
         )
         planned.append(Minted(object_key, link=link))
+    return planned
+
+
+async def mint_links(node: Node, principal: Principal, key: AccessKey, spec: LinkSpec) -> list[Minted]:
+    """:func:`plan_links`, then register the links it allowed (one transaction)."""
+    planned = plan_links(node.store, principal, key, spec, server_max=node.settings.max_link_lifetime,
+                         now=node.clock.now())
+    fresh = [m.link for m in planned if m.link is not None]
+    if fresh:
+        await node.write(node.store.create_links, fresh)
     return planned
 
 
@@ -319,16 +334,13 @@ def mint_event(link: Link, *, client_ip: str, user_agent: str, request_id: str) 
 # --- managing links and revocations -----------------------------------------------------------------
 
 
-def can_manage_bucket(store: Store, principal: Principal, bucket_name: str) -> bool:
-    bucket = store.get_bucket(bucket_name)
-    return bucket is not None and authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=bucket))
-
-
-def _acts_for(user: User, other: User | None) -> bool:
-    """``user`` is ``other``, or an administrator of ``other``'s account."""
-    return other is not None and (
-        other.id == user.id or (user.role is Role.ADMIN and other.account_id == user.account_id)
-    )
+def _oversees(store: Store, principal: Principal, action: Action, *, bucket: str | None,
+              subject_id: str | None) -> bool:
+    """``authorize()`` for an oversight action on a bucket (by name) and/or a subject user (by id)."""
+    return authorize(principal, action, Resource(
+        bucket=store.get_bucket(bucket) if bucket else None,
+        subject=store.get_user(subject_id) if subject_id else None,
+    ))
 
 
 def acting_user(principal: Principal) -> User:
@@ -340,27 +352,22 @@ def acting_user(principal: Principal) -> User:
 
 
 def can_manage_link(store: Store, principal: Principal, link: Link) -> bool:
-    """The signer, an admin of the signer's account, or whoever administers the link's bucket."""
-    user = principal.active_user
-    if user is None:
-        return False
-    if link.user_id == user.id or _acts_for(user, store.get_user(link.user_id)):
-        return True
-    return can_manage_bucket(store, principal, link.bucket)
+    """``LINK_ADMIN``: the signer, an admin of the signer's account, or whoever controls the link's bucket."""
+    return _oversees(store, principal, Action.LINK_ADMIN, bucket=link.bucket, subject_id=link.user_id)
 
 
 def visible_links(
     store: Store, principal: Principal, *, bucket: str | None, key_prefix: str | None, active_at: float | None,
     limit: int,
 ) -> list[Link]:
-    """Links the principal may manage: on a bucket it administers, all of them; otherwise those signed
-    by itself (and, for account admins, by the users of its account)."""
-    user = acting_user(principal)
-    if bucket is not None and can_manage_bucket(store, principal, bucket):
+    """Links the principal may manage (``LINK_ADMIN``): on a bucket it controls, all of them; otherwise
+    those signed by the users it acts for (itself, and for account admins the users of its account)."""
+    acting_user(principal)
+    if bucket is not None and _oversees(store, principal, Action.LINK_ADMIN, bucket=bucket, subject_id=None):
         return store.list_links(bucket=bucket, key_prefix=key_prefix, active_at=active_at, limit=limit)
-    user_ids: Sequence[str] = [user.id]
-    if user.role is Role.ADMIN:
-        user_ids = [u.id for u in store.list_users(user.account_id)]
+    user_ids: Sequence[str] = [
+        u.id for u in store.list_users() if authorize(principal, Action.LINK_ADMIN, Resource(None, subject=u))
+    ]
     return store.list_links(user_ids=user_ids, bucket=bucket, key_prefix=key_prefix, active_at=active_at,
                             limit=limit)
 
@@ -372,18 +379,25 @@ def get_managed_link(store: Store, principal: Principal, link_id: str) -> Link:
     return link
 
 
+async def revoke_link(node: Node, principal: Principal, link_id: str) -> Link:
+    """Revoke one minted link now (``LINK_ADMIN``)."""
+    link = get_managed_link(node.store, principal, link_id)
+    revoked: Link = await node.write(node.store.revoke_link, link.id, node.clock.now())
+    return revoked
+
+
 def check_revocation_scope(store: Store, principal: Principal, scope: RevocationScope, target: str,
                            bucket: str | None) -> None:
-    """Object, prefix and bucket scopes need bucket administration; key and user scopes need to be that
-    user (or its key's user), or an admin of its account."""
-    user = acting_user(principal)
+    """``REVOCATION_ADMIN``: object, prefix and bucket scopes need control of the bucket; key and user
+    scopes need to act for that user (or its key's user): be it, or an admin of its account."""
+    acting_user(principal)
     if scope in (RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET):
         name = target if scope is RevocationScope.BUCKET else bucket
         if not name:
             raise InvalidArgument("object and prefix revocations need a bucket", ArgumentName="bucket")
         if store.get_bucket(name) is None:
             raise NoSuchBucket(BucketName=name)
-        if not can_manage_bucket(store, principal, name):
+        if not _oversees(store, principal, Action.REVOCATION_ADMIN, bucket=name, subject_id=None):
             raise AccessDenied()
         return
     if scope is RevocationScope.ACCESS_KEY:
@@ -394,7 +408,7 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
     owner = store.get_user(owner_id) if owner_id else None
     if owner is None:
         raise NotFound(f"No {scope.value} {target!r}.")
-    if not _acts_for(user, owner):
+    if not authorize(principal, Action.REVOCATION_ADMIN, Resource(None, subject=owner)):
         raise AccessDenied()
 
 
@@ -410,3 +424,29 @@ def new_revocation(principal: Principal, scope: RevocationScope, target: str, bu
         created=now,
         created_by=user.id if user else None,
     )
+
+
+async def add_revocation(node: Node, principal: Principal, scope: RevocationScope, target: str,
+                         bucket: str | None, before: float | None) -> Revocation:
+    """Refuse from now on every link in the scope issued before ``before`` (default: now). A user scope's
+    target may be a user name or id."""
+    store = node.store
+    if scope is RevocationScope.USER:
+        user = store.get_user_by_name(target) or store.get_user(target)
+        if user is None:
+            raise NotFound(f"No user {target!r}.")
+        target = user.id
+    check_revocation_scope(store, principal, scope, target, bucket)
+    now = node.clock.now()
+    revocation = new_revocation(principal, scope, target, bucket, before or now, now)
+    await node.write(store.add_revocation, revocation)
+    return revocation
+
+
+def visible_revocations(store: Store, principal: Principal) -> list[Revocation]:
+    """Revocations the principal oversees (``REVOCATION_ADMIN``): on buckets it controls, and those made by
+    the users it acts for."""
+    acting_user(principal)
+    return [r for r in store.list_revocations() if _oversees(
+        store, principal, Action.REVOCATION_ADMIN,
+        bucket=r.target if r.scope is RevocationScope.BUCKET else r.bucket, subject_id=r.created_by)]

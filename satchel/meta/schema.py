@@ -177,8 +177,16 @@ CREATE INDEX audit_by_bucket ON audit_events (bucket, time);
 CREATE INDEX audit_by_link ON audit_events (link_id, time);
 """
 
+#: Sharing is a right of its own (``core/access.py`` rule 7). Existing grants get ``share = 0``: after an
+#: upgrade a member's links work again only once a grant says ``share`` (or the bucket's ``sharing`` is set
+#: to ``any``), which is the seeds' rule; owners and account admins keep sharing as before.
+_V3 = """
+ALTER TABLE grants ADD COLUMN share INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE buckets ADD COLUMN sharing TEXT NOT NULL DEFAULT 'grant'
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 #: Per-dialect spellings of the placeholders above.
 DIALECTS: dict[str, dict[str, str]] = {
