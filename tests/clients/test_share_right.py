@@ -7,10 +7,15 @@ presigned URLs, minted links, POST policies — with real clients, while header-
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import requests
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
 
 from tests.clients import mgmt
 from tests.clients.boto import S3Factory
@@ -176,3 +181,28 @@ def test_owner_and_account_admin_may_share(
     for creds in (managed_server.root, admin):
         for method, url in _presigned(s3_factory, creds, bucket).values():
             assert _becomes(method, url, 200), url
+
+
+def test_bucket_level_links_need_the_share_right_too(
+    s3: Any, s3_factory: S3Factory, bucket: str, member: Callable[[], Credentials], managed_server: SatchelProcess,
+) -> None:
+    """A presigned DeleteObjects (POST ?delete) by a member who may delete but not share deletes nothing."""
+    s3.put_object(Bucket=bucket, Key="team/a.txt", Body=b"a")
+    bob = member()
+    managed_server.grant(bob.user, bucket, "read-write")
+    # boto3 cannot presign an operation with an XML body; botocore's presigner signs the request line.
+    request = AWSRequest(method="POST", url=f"{managed_server.endpoint}/{bucket}?delete")
+    S3SigV4QueryAuth(BotoCredentials(bob.access_key, bob.secret_key), "s3", managed_server.region,
+                     expires=600).add_auth(request)
+    url = request.url
+    body = b'<Delete><Object><Key>team/a.txt</Key></Object></Delete>'
+    headers = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}  # noqa: S324 (S3's checksum)
+
+    refused = fetch_requests("POST", url, data=body, headers=headers)
+    assert refused.status == 403 or b"<Deleted>" not in refused.body, refused.describe()
+    assert s3.get_object(Bucket=bucket, Key="team/a.txt")["Body"].read() == b"a"
+
+    managed_server.grant(bob.user, bucket, "read-write", share=True)
+    assert eventually(lambda: b"<Deleted>" in fetch_requests("POST", url, data=body, headers=headers).body,
+                      timeout=PROPAGATION)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
