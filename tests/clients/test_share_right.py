@@ -38,6 +38,14 @@ def _presigned(s3_factory: S3Factory, creds: Credentials, bucket: str) -> dict[s
     }
 
 
+def _granted(member: Callable[[], Credentials], managed_server: SatchelProcess, bucket: str, permission: str,
+             **grant: Any) -> Credentials:
+    """A fresh member with one grant on ``bucket`` (made with the ``satchel admin grant`` CLI)."""
+    bob = member()
+    managed_server.grant(bob.user, bucket, permission, **grant)
+    return bob
+
+
 def _status(method: str, url: str) -> int:
     return fetch_requests(method, url).status
 
@@ -57,8 +65,7 @@ def test_member_links_need_a_share_grant(
     s3: Any, s3_factory: S3Factory, bucket: str, member: Callable[[], Credentials], managed_server: SatchelProcess,
 ) -> None:
     s3.put_object(Bucket=bucket, Key="team/doc.txt", Body=b"for the team")
-    bob = member()
-    managed_server.grant(bob.user, bucket, "read-write", prefix="team/")
+    bob = _granted(member, managed_server, bucket, "read-write", prefix="team/")
     links = _presigned(s3_factory, bob, bucket)
 
     # Header-signed access is what the grant says, unchanged.
@@ -95,8 +102,7 @@ def test_share_grant_shares_only_what_it_grants(
     """read + --share on shared/ beside read-write without share: Bob may share reads of shared/, nothing else."""
     s3.put_object(Bucket=bucket, Key="shared/a.txt", Body=b"a")
     s3.put_object(Bucket=bucket, Key="private/b.txt", Body=b"b")
-    bob = member()
-    managed_server.grant(bob.user, bucket, "read", prefix="shared/", share=True)
+    bob = _granted(member, managed_server, bucket, "read", prefix="shared/", share=True)
     managed_server.grant(bob.user, bucket, "read-write")
     v4 = s3_factory(bob, signature_version="s3v4")
     sign = v4.generate_presigned_url
@@ -114,8 +120,7 @@ def test_minting_refuses_what_the_caller_may_not_share(
     s3: Any, bucket: str, member: Callable[[], Credentials], managed_server: SatchelProcess,
 ) -> None:
     s3.put_object(Bucket=bucket, Key="team/a.txt", Body=b"a")
-    bob = member()
-    managed_server.grant(bob.user, bucket, "read")
+    bob = _granted(member, managed_server, bucket, "read")
     body = {"bucket": bucket, "keys": ["team/a.txt"]}
     (item,) = mgmt.ok(mgmt.call(managed_server, bob, "POST", "/links", body))["links"]
     assert item["error"]["code"] == "AccessDenied" and "url" not in item
@@ -128,8 +133,7 @@ def test_bucket_sharing_any_relaxes_to_aws_rule(
     s3: Any, s3_factory: S3Factory, bucket: str, member: Callable[[], Credentials], managed_server: SatchelProcess,
 ) -> None:
     s3.put_object(Bucket=bucket, Key="team/doc.txt", Body=b"doc")
-    bob = member()
-    managed_server.grant(bob.user, bucket, "read")
+    bob = _granted(member, managed_server, bucket, "read")
     urls = _presigned(s3_factory, bob, bucket)
     put = s3_factory(bob, signature_version="s3v4").generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": "team/x"}, ExpiresIn=600)
@@ -188,8 +192,7 @@ def test_bucket_level_links_need_the_share_right_too(
 ) -> None:
     """A presigned DeleteObjects (POST ?delete) by a member who may delete but not share deletes nothing."""
     s3.put_object(Bucket=bucket, Key="team/a.txt", Body=b"a")
-    bob = member()
-    managed_server.grant(bob.user, bucket, "read-write")
+    bob = _granted(member, managed_server, bucket, "read-write")
     # boto3 cannot presign an operation with an XML body; botocore's presigner signs the request line.
     request = AWSRequest(method="POST", url=f"{managed_server.endpoint}/{bucket}?delete")
     S3SigV4QueryAuth(BotoCredentials(bob.access_key, bob.secret_key), "s3", managed_server.region,
