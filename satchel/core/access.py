@@ -69,6 +69,9 @@ class Action(enum.StrEnum):
     AUDIT_READ = "audit-read"
 
 
+#: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
+NOT_SHARED = "Access Denied: the signer of this link may not share it."
+
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
 

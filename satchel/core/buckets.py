@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from satchel.core.access import Action, Resource, authorize, visible_buckets
+from satchel.core.access import NOT_SHARED, Action, Resource, authorize, visible_buckets
 from satchel.core.errors import (
     AccessDenied,
     BucketAlreadyExists,
@@ -18,7 +18,10 @@ from satchel.meta.store import UNSET, _Unset
 
 def require(principal: Principal, action: Action, bucket: Bucket | None, key: str | None = None) -> None:
     """The single gate every operation passes: ``authorize()`` or AccessDenied."""
-    if not authorize(principal, action, Resource(bucket=bucket, key=key)):
+    resource = Resource(bucket=bucket, key=key)
+    if not authorize(principal, action, resource):
+        if principal.via_link and authorize(principal.signer(), action, resource):
+            raise AccessDenied(NOT_SHARED)  # the audit trail says why the link failed
         raise AccessDenied()
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from satchel.core.access import Action, Resource, authorize
+from satchel.core.access import NOT_SHARED, Action, Resource, authorize
 from satchel.core.caches import GenerationGate
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound, SatchelError
 from satchel.core.models import (
@@ -265,7 +265,8 @@ def plan_links(
     ids = iter(new_link_ids(now, len(unique)))
     for object_key in unique:
         if object_key not in allowed:
-            planned.append(Minted(object_key, error=AccessDenied()))
+            shareable = authorize(principal, action, Resource(bucket=bucket, key=object_key))
+            planned.append(Minted(object_key, error=AccessDenied(NOT_SHARED if shareable else None)))
             continue
         if object_key not in existing:
             planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))

@@ -229,6 +229,10 @@ class Principal:
         """The same signer, acting through a link it signed."""
         return Principal(self.user, self.access_key_id, self.grants, True)
 
+    def signer(self) -> Principal:
+        """The same user acting directly (header-signed), not through a link."""
+        return Principal(self.user, self.access_key_id, self.grants, False)
+
     @property
     def active_user(self) -> User | None:
         """The user, unless anonymous or disabled: management acts only for an active user."""

@@ -23,6 +23,8 @@ from tests.clients.server import Credentials, SatchelProcess, eventually
 from tests.clients.test_presign_wire import Reply, assert_error, fetch_requests
 
 PROPAGATION = 8.0
+#: What a refused link answers (and the audit trail records) when its signer may act but not share.
+NOT_SHARED = "Access Denied: the signer of this link may not share it."
 
 
 def _presigned(s3_factory: S3Factory, creds: Credentials, bucket: str) -> dict[str, tuple[str, str]]:
@@ -73,8 +75,8 @@ def test_member_links_need_a_share_grant(
     assert client.get_object(Bucket=bucket, Key="team/doc.txt")["Body"].read() == b"for the team"
     # Links Bob signs are refused at use: he may read, but not share.
     for method, url in links.values():
-        assert_error(fetch_requests(method, url), 403, "AccessDenied")
-    assert_error(_post_form(s3_factory, bob, bucket, "team/posted.txt"), 403, "AccessDenied")
+        assert_error(fetch_requests(method, url), 403, "AccessDenied", NOT_SHARED)
+    assert_error(_post_form(s3_factory, bob, bucket, "team/posted.txt"), 403, "AccessDenied", NOT_SHARED)
 
     # The refusals are audited, with the signer, for whoever oversees the bucket.
     def refused() -> list[dict[str, Any]]:
@@ -83,7 +85,7 @@ def test_member_links_need_a_share_grant(
 
     assert eventually(lambda: len(refused()) >= len(links) + 1)
     assert {e["kind"] for e in refused()} == {"s3v4", "s3v2", "post"}
-    assert all(e["status"] == 403 and e["reason"].startswith("AccessDenied") for e in refused())
+    assert all(e["status"] == 403 and e["reason"] == f"AccessDenied: {NOT_SHARED}" for e in refused())
 
     # The same grant made with --share: the very same links work, and a POST form uploads.
     managed_server.grant(bob.user, bucket, "read-write", prefix="team/", share=True)
@@ -123,7 +125,7 @@ def test_minting_refuses_what_the_caller_may_not_share(
     bob = _granted(member, managed_server, bucket, "read")
     body = {"bucket": bucket, "keys": ["team/a.txt"]}
     (item,) = mgmt.ok(mgmt.call(managed_server, bob, "POST", "/links", body))["links"]
-    assert item["error"]["code"] == "AccessDenied" and "url" not in item
+    assert item["error"] == {"code": "AccessDenied", "message": NOT_SHARED} and "url" not in item
     managed_server.grant(bob.user, bucket, "read", share=True)
     (item,) = mgmt.ok(mgmt.call(managed_server, bob, "POST", "/links", body))["links"]
     assert fetch_requests("GET", item["url"]).body == b"a"
