@@ -59,11 +59,11 @@ ROUTES: tuple[Route, ...] = (
           "RevocationList"),
     Route("GET", "/audit", handlers.audit, "Link events (mint, use, revoke), oldest first.", None, "EventList",
           ("since", "until", "bucket", "prefix", "user", "kind", "outcome", "action", "link_id", "limit")),
-    Route("GET", "/buckets/{bucket}/link-policy", handlers.get_link_policy, "A bucket's link lifetime ceiling.",
-          None, "LinkPolicy"),
+    Route("GET", "/buckets/{bucket}/link-policy", handlers.get_link_policy,
+          "A bucket's link lifetime ceiling and who may share it.", None, "LinkPolicy"),
     Route("PUT", "/buckets/{bucket}/link-policy", handlers.put_link_policy,
-          "Set or clear a bucket's link lifetime ceiling (enforced when links are used).", "LinkPolicyRequest",
-          "LinkPolicy"),
+          "Change a bucket's link lifetime ceiling or who may share it (both enforced when links are used); "
+          "fields left out keep their value.", "LinkPolicyRequest", "LinkPolicy"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 _REQUEST_IDS = iter(range(1, 1 << 62))

@@ -1,5 +1,6 @@
 """The management API's operations: mint, list, inspect and revoke links; revoke before a moment;
-read the audit trail; set a bucket's link policy. Each one is parse → core → JSON."""
+read the audit trail; set a bucket's link policy. Each one is parse → core → JSON: every permission is
+decided in core, by ``authorize()``, never here."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from typing import Any
 
 from satchel.admin import schemas
 from satchel.asgi import Request
-from satchel.core import links
-from satchel.core.access import Action, Resource, authorize
-from satchel.core.errors import AccessDenied, NoSuchBucket, NotFound, SatchelError
-from satchel.core.models import AccessKey, AuditEvent, Link, LinkKind, Principal, Revocation, RevocationScope, Role
+from satchel.core import buckets, identity, links
+from satchel.core.errors import SatchelError
+from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, Principal, RevocationScope
 from satchel.core.node import Node
 from satchel.signing.sigv2 import presign_v2_url
 from satchel.signing.sigv4.presign import PresignerV4
@@ -88,14 +88,8 @@ def _error(exc: SatchelError) -> dict[str, str]:
 async def mint(call: Call) -> Any:
     node = call.node
     spec = schemas.link_spec(call.body)
-    planned = links.plan_links(node.store, call.principal, call.key, spec,
-                               server_max=node.settings.max_link_lifetime, now=call.now)
-    fresh = [m.link for m in planned if m.link is not None]
-    if fresh:
-        # The mint events commit with the links: a link that works always has its event, crash or not.
-        events = [links.mint_event(link, client_ip=call.request.client, user_agent=call.request.user_agent,
-                                   request_id=call.request_id) for link in fresh]
-        await node.write(node.store.create_links, fresh, events)
+    planned = await links.mint_links(node, call.principal, call.key, spec, client_ip=call.request.client,
+                                     user_agent=call.request.user_agent, request_id=call.request_id)
     out = []
     signer = LinkSigner(node, call.key)
     for count, item in enumerate(planned, 1):
@@ -126,11 +120,9 @@ async def show_link(call: Call) -> Any:
 
 
 async def revoke_link(call: Call) -> Any:
-    node = call.node
-    link = links.get_managed_link(node.store, call.principal, call.params["id"])
-    revoked = await node.write(node.store.revoke_link, link.id, call.now)
-    node.audit.record(_revoke_event(call, kind=link.kind.value, link_id=link.id, bucket=link.bucket, key=link.key,
-                                    bucket_id=link.bucket_id))
+    revoked = await links.revoke_link(call.node, call.principal, call.params["id"])
+    call.node.audit.record(_revoke_event(call, kind=revoked.kind.value, link_id=revoked.id, bucket=revoked.bucket,
+                                         key=revoked.key, bucket_id=revoked.bucket_id))
     return schemas.link_json(revoked, call.user_name, call.now)
 
 
@@ -143,92 +135,46 @@ def _revoke_event(call: Call, **fields: Any) -> AuditEvent:
 
 
 async def add_revocation(call: Call) -> Any:
-    node = call.node
     scope, target, bucket, before = schemas.revocation_request(call.body)
-    if scope is RevocationScope.USER:
-        user = node.store.get_user_by_name(target) or node.store.get_user(target)
-        if user is None:
-            raise NotFound(f"No user {target!r}.")
-        target = user.id
-    # The id is read before the check: if the name changed hands in between, the check refuses or the
-    # revocation names a bucket that is gone; it never lands on a bucket the caller was not checked on.
-    name = target if scope is RevocationScope.BUCKET else bucket
-    bucket_id = links.current_bucket_id(node.store, name) if name else None
-    links.check_revocation_scope(node.store, call.principal, scope, target, bucket)
-    revocation = links.new_revocation(call.principal, scope, target, bucket, before or call.now, call.now,
-                                      bucket_id=bucket_id)
-    await node.write(node.store.add_revocation, revocation)
-    node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
-        target if scope is RevocationScope.BUCKET else None), key=target if revocation.bucket else None,
+    revocation = await links.add_revocation(call.node, call.principal, scope, target, bucket, before)
+    call.node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
+        revocation.target if scope is RevocationScope.BUCKET else None),
+        key=revocation.target if revocation.bucket else None,
         reason=f"revocation {revocation.id} before {revocation.before}", bucket_id=revocation.bucket_id))
     return schemas.revocation_json(revocation, call.user_name)
 
 
 async def list_revocations(call: Call) -> Any:
-    user = call.principal.user
-    if user is None:
-        raise AccessDenied()
-    store = call.node.store
-
-    def visible(revocation: Revocation) -> bool:
-        if revocation.created_by == user.id:
-            return True
-        bucket = revocation.target if revocation.scope is RevocationScope.BUCKET else revocation.bucket
-        return (bucket is not None and revocation.bucket_id is not None
-                and links.can_manage_bucket(store, call.principal, bucket, revocation.bucket_id))
-
-    mine = [r for r in store.list_revocations() if visible(r)]
-    return {"revocations": [schemas.revocation_json(r, call.user_name) for r in mine]}
+    found = links.visible_revocations(call.node.store, call.principal)
+    return {"revocations": [schemas.revocation_json(r, call.user_name) for r in found]}
 
 
 async def audit(call: Call) -> Any:
-    store = call.node.store
-    user = links.acting_user(call.principal)
     query = call.request.query_dict
-    wanted_user: str | None = None
-    if query.get("user"):
-        found = store.get_user_by_name(query["user"])
-        wanted_user = found.id if found else query["user"]
-    if user.role is Role.ADMIN:
-        users = tuple(u.id for u in store.list_users(user.account_id))
-        buckets = tuple(b.id for b in store.list_buckets(user.account_id))
-    else:
-        users = (user.id,)
-        buckets = tuple(b.id for b in store.list_buckets() if b.owner_user_id == user.id)
-    bucket_id = None
+    wanted_user = identity.user_id_for(call.node.store, query["user"]) if query.get("user") else None
+    parsed = schemas.audit_query(query, wanted_user)
     if query.get("bucket"):  # the bucket of that name now: an earlier bucket's events are not its events
-        bucket_id = links.current_bucket_id(store, query["bucket"])
+        bucket_id = links.current_bucket_id(call.node.store, query["bucket"])
         if bucket_id is None:
             return {"events": []}
-    parsed = dataclasses.replace(schemas.audit_query(query, wanted_user), bucket_id=bucket_id,
-                                 visible_users=users, visible_bucket_ids=buckets)
-    await call.node.audit.flush()  # what happened up to this call is visible in its answer
-    return {"events": [schemas.event_json(e, call.user_name) for e in store.query_audit(parsed)]}
+        parsed = dataclasses.replace(parsed, bucket_id=bucket_id)
+    events = await call.node.audit.query(call.principal, parsed)
+    return {"events": [schemas.event_json(e, call.user_name) for e in events]}
 
 
-def _admin_bucket(call: Call) -> str:
-    name = call.params["bucket"]
-    bucket = call.node.store.get_bucket(name)
-    if bucket is None:
-        raise NoSuchBucket(BucketName=name)
-    if not authorize(call.principal, Action.BUCKET_ADMIN, Resource(bucket=bucket)):
-        raise AccessDenied()
-    return name
+def _policy_json(call: Call, bucket: Bucket) -> dict[str, Any]:
+    return {"bucket": bucket.name, "max_link_lifetime": bucket.max_link_lifetime,
+            "server_max_link_lifetime": call.node.settings.max_link_lifetime, "sharing": bucket.sharing.value}
 
 
 async def get_link_policy(call: Call) -> Any:
-    name = _admin_bucket(call)
-    bucket = call.node.store.get_bucket(name)
-    assert bucket is not None
-    return {"bucket": name, "max_link_lifetime": bucket.max_link_lifetime,
-            "server_max_link_lifetime": call.node.settings.max_link_lifetime}
+    return _policy_json(call, buckets.link_policy(call.node, call.principal, call.params["bucket"]))
 
 
 async def put_link_policy(call: Call) -> Any:
-    name = _admin_bucket(call)
-    lifetime = schemas.max_link_lifetime(call.body)
-    await call.node.write(call.node.store.update_bucket, name, max_link_lifetime=lifetime)
-    return await get_link_policy(call)
+    changes = schemas.link_policy(call.body)
+    updated = await buckets.set_link_policy(call.node, call.principal, call.params["bucket"], **changes)
+    return _policy_json(call, updated)
 
 
 async def whoami(call: Call) -> Any:

@@ -42,7 +42,8 @@ COMPONENTS: dict[str, Any] = {
     "LinkPolicyRequest": schemas.BUCKET_POLICY_SCHEMA,
     "LinkPolicy": {"type": "object", "properties": {"bucket": {"type": "string"},
                                                     "max_link_lifetime": {"type": ["integer", "null"]},
-                                                    "server_max_link_lifetime": {"type": "integer"}}},
+                                                    "server_max_link_lifetime": {"type": "integer"},
+                                                    "sharing": {"type": "string"}}},
     "Whoami": {"type": "object", "properties": {k: {"type": "string"} for k in
                                                 ("user", "user_id", "account_id", "role", "access_key_id")}},
     "Error": _ERROR,

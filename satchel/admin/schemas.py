@@ -13,7 +13,7 @@ from typing import Any
 
 from satchel.core.errors import InvalidArgument
 from satchel.core.links import LinkSpec
-from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope
+from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope, Sharing
 
 MAX_BODY = 1024 * 1024
 
@@ -48,7 +48,14 @@ REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {
 BUCKET_POLICY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"max_link_lifetime": {"type": ["integer", "null"], "minimum": 1}},
+    "description": "fields left out keep their value",
+    "properties": {
+        "max_link_lifetime": {"type": ["integer", "null"], "minimum": 1,
+                              "description": "seconds; null: only the server-wide ceiling applies"},
+        "sharing": {"type": "string", "enum": [s.value for s in Sharing],
+                    "description": "who may hand out links: grant (owner, account admins, grants with share; "
+                                   "the default) or any (whoever may do what the link does, as on AWS)"},
+    },
 }
 LINK_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -139,13 +146,22 @@ def revocation_request(body: bytes) -> tuple[RevocationScope, str, str | None, f
     return parsed, _typed(data, "target", str), _typed(data, "bucket", str), float(before) if before else None
 
 
-def max_link_lifetime(body: bytes) -> int | None:
+def link_policy(body: bytes) -> dict[str, Any]:
+    """The settings a PUT link-policy changes (only the fields it names)."""
     data = load_object(body)
     _check_fields(data, BUCKET_POLICY_SCHEMA)
-    value: int | None = _typed(data, "max_link_lifetime", int)
-    if value is not None and value < 1:
-        raise InvalidArgument("max_link_lifetime must be at least 1 second", ArgumentName="max_link_lifetime")
-    return value
+    changes: dict[str, Any] = {}
+    if "max_link_lifetime" in data:
+        value: int | None = _typed(data, "max_link_lifetime", int)
+        if value is not None and value < 1:
+            raise InvalidArgument("max_link_lifetime must be at least 1 second", ArgumentName="max_link_lifetime")
+        changes["max_link_lifetime"] = value
+    if "sharing" in data:
+        sharing = _typed(data, "sharing", str)
+        if sharing not in tuple(Sharing):
+            raise InvalidArgument("sharing must be grant or any", ArgumentName="sharing")
+        changes["sharing"] = Sharing(sharing)
+    return changes
 
 
 def _number(query: Mapping[str, str], name: str) -> float | None:

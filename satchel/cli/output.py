@@ -116,6 +116,7 @@ def grant_row(grant: Grant, user_names: Mapping[str, str]) -> Row:
         "bucket": grant.bucket,
         "prefix": grant.prefix,
         "permission": grant.permission.value,
+        "share": grant.share,
         "created": timestamp(grant.created),
     }
 
@@ -131,5 +132,6 @@ def bucket_row(bucket: Bucket, account_names: Mapping[str, str], user_names: Map
         "contract_owned": owner is None,
         "public_read": bucket.public_read,
         "max_link_lifetime": bucket.max_link_lifetime,
+        "sharing": bucket.sharing.value,
         "created": timestamp(bucket.created),
     }

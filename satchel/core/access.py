@@ -9,15 +9,31 @@ the same inputs always give the same answer and the rules below can be tested as
 Rules, in the order they are applied:
 
 1. A disabled user may do nothing at all: a disabled signer kills every link it signed.
-2. ``LIST_BUCKETS`` and ``CREATE_BUCKET`` need an authenticated, active user; anonymous gets neither.
-3. The owner of a user-owned bucket may do everything on it.
-4. An account admin may do everything on every bucket of its account (user-owned or contract-owned).
-5. A public-read bucket gives ``BUCKET_READ`` and ``OBJECT_READ`` to everybody, anonymous included.
+2. ``LIST_BUCKETS`` needs an authenticated, active user; anonymous gets nothing at the service level.
+   ``CREATE_BUCKET`` is decided on the bucket to be made: the caller must be going to control it
+   (rule 4), so a member creates buckets it owns and only an account admin creates contract-owned ones.
+3. Oversight of sharing — ``LINK_ADMIN`` (see, inspect, revoke minted links), ``REVOCATION_ADMIN`` (revoke
+   "before a moment", see revocations) and ``AUDIT_READ`` (read audit events) — applies to a bucket, to a
+   subject user (a link's signer, a revocation's creator or target, an event's signer), or to both. It is
+   allowed when the caller controls the bucket (rule 4) or *acts for* the subject: is that user, or an
+   admin of that user's account. Never through a link.
+4. The owner of a user-owned bucket, and every admin of the bucket's account (user-owned or
+   contract-owned), may do everything on it — including sharing it through links.
+5. A public-read bucket gives ``BUCKET_READ`` and ``OBJECT_READ`` to everybody, anonymous included, with
+   or without a link: reading what is public needs no right to share.
 6. Otherwise only grants count, never for ``BUCKET_ADMIN``:
    a ``read`` grant gives ``BUCKET_READ`` and ``OBJECT_READ``, ``read-write`` adds ``OBJECT_WRITE``. A grant
    with a non-empty prefix gives object actions only on keys starting with the prefix, and ``BUCKET_READ``
    only for listings whose prefix starts with the grant prefix (so it never reveals keys outside it).
    Grants work across accounts: that is how a bucket is shared with another contract.
+7. **Sharing is a right of its own.** A principal acting *through a link* (``Principal.via_link``: a
+   SigV4/SigV2 presigned URL, a minted link, a POST policy; later TempURLs and PARs) needs, on top of the
+   action's own right, the signer's right to share it: owners and admins hold it (rule 4); a member holds
+   it only through a grant marked ``share`` that itself allows the action — unless the bucket's
+   ``sharing`` setting is ``any`` (AWS's rule: whoever may do something may sign a link for it). Why:
+   IONOS lets only the bucket owner and, for contract-owned buckets, the contract's administrators
+   generate presigned URLs; OCI requires ``PAR_MANAGE`` on top of the rights a PAR grants. Header-signed
+   requests are unaffected.
 """
 
 from __future__ import annotations
@@ -26,29 +42,38 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from satchel.core.models import Bucket, Grant, Permission, Principal, Role, User
+from satchel.core.models import Bucket, Grant, Permission, Principal, Role, Sharing, User
 
 
 class Action(enum.StrEnum):
-    """What a request wants to do; each S3 operation maps to exactly one of these."""
+    """What a request wants to do; each S3 operation and management call maps to exactly one of these."""
 
     #: Service level: ListBuckets (the answer is filtered by :func:`visible_buckets`).
     LIST_BUCKETS = "list-buckets"
-    #: Service level: CreateBucket.
+    #: CreateBucket; the resource is the bucket about to be made (its owner and account).
     CREATE_BUCKET = "create-bucket"
-    #: HeadBucket, ListObjects(V2), GetBucketLocation, ListMultipartUploads.
+    #: HeadBucket, ListObjects(V2), GetBucketLocation, ListMultipartUploads, listing a prefix to mint links.
     BUCKET_READ = "bucket-read"
-    #: DeleteBucket, Get/Put/DeleteBucketCors, bucket settings (public, max link lifetime), revocation,
-    #: minting links on behalf of others.
+    #: DeleteBucket, Get/Put/DeleteBucketCors, bucket settings (public, link policy).
     BUCKET_ADMIN = "bucket-admin"
     #: GetObject, HeadObject, the source of a copy.
     OBJECT_READ = "object-read"
     #: PutObject, DeleteObject, multipart create/upload/complete/abort/list parts, POST uploads.
     OBJECT_WRITE = "object-write"
+    #: See, inspect and revoke minted links (bucket: the link's; subject: its signer).
+    LINK_ADMIN = "link-admin"
+    #: Revoke every link issued before a moment, and see such revocations (bucket: an object, prefix or
+    #: bucket scope's bucket; subject: a key or user scope's user, or the revocation's creator).
+    REVOCATION_ADMIN = "revocation-admin"
+    #: Read audit events (bucket: the event's; subject: the event's signer).
+    AUDIT_READ = "audit-read"
 
 
-_SERVICE_ACTIONS = frozenset({Action.LIST_BUCKETS, Action.CREATE_BUCKET})
+#: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
+NOT_SHARED = "Access Denied: the signer of this link may not share it."
+
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
+_OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
 
 
 @dataclass(frozen=True)
@@ -57,10 +82,12 @@ class Resource:
 
     ``bucket`` is None for service-level actions. ``key`` is the object key for object actions and,
     for ``BUCKET_READ`` of a listing, the listing prefix (None for HeadBucket and the like).
+    ``subject`` is the user an oversight action concerns (see rule 3).
     """
 
     bucket: Bucket | None
     key: str | None = None
+    subject: User | None = None
 
 
 def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
@@ -68,9 +95,16 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
     user = principal.user
     if user is not None and not user.active:
         return False
-    if action in _SERVICE_ACTIONS:
-        return user is not None
     bucket = resource.bucket
+    if action is Action.LIST_BUCKETS:
+        return user is not None
+    if action is Action.CREATE_BUCKET:
+        return user is not None and bucket is not None and _controls(user, bucket)
+    if action in _OVERSIGHT_ACTIONS:
+        return user is not None and not principal.via_link and (
+            (bucket is not None and _controls(user, bucket))
+            or (resource.subject is not None and _acts_for(user, resource.subject))
+        )
     if bucket is None:
         return False
     if user is not None and _controls(user, bucket):
@@ -79,10 +113,13 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return True
     if user is None or action is Action.BUCKET_ADMIN:
         return False
+    # Rule 7: through a link, only a grant that also gives the share right counts.
+    need_share = principal.via_link and bucket.sharing is not Sharing.ANY
     return any(
         _grant_allows(grant, action, resource.key)
         for grant in principal.grants
         if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
+        and (grant.share or not need_share)
     )
 
 
@@ -105,9 +142,14 @@ def _controls(user: User, bucket: Bucket) -> bool:
     return user.role is Role.ADMIN and bucket.account_id == user.account_id
 
 
+def _acts_for(user: User, subject: User) -> bool:
+    """``user`` is ``subject``, or an administrator of ``subject``'s account."""
+    return subject.id == user.id or (user.role is Role.ADMIN and subject.account_id == user.account_id)
+
+
 def _grant_allows(grant: Grant, action: Action, key: str | None) -> bool:
     """Only BUCKET_READ, OBJECT_READ and OBJECT_WRITE reach here: :func:`authorize` has answered
-    service actions and BUCKET_ADMIN (which no grant gives) already."""
+    service actions, oversight and BUCKET_ADMIN (which no grant gives) already."""
     if action is Action.OBJECT_WRITE and grant.permission is not Permission.READ_WRITE:
         return False
     if not grant.prefix:

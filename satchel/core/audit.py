@@ -17,10 +17,13 @@ when it is recorded — for a request, the bucket it just acted on, read from th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 
-from satchel.core.models import AuditEvent
+from satchel.core.access import Action, Resource, authorize
+from satchel.core.errors import AccessDenied
+from satchel.core.models import AuditEvent, AuditQuery, Principal
 from satchel.meta.store import Store, StoreWrite
 
 log = logging.getLogger("satchel.audit")
@@ -70,6 +73,13 @@ class AuditLog:
                     old_count, old_last = self._uses.get(link_id, (0, last))
                     self._uses[link_id] = (old_count + count, max(old_last, last))
 
+    async def query(self, principal: Principal, query: AuditQuery) -> list[AuditEvent]:
+        """The events of ``query`` the principal may read (``AUDIT_READ``): those about buckets it controls
+        and those signed by users it acts for; what happened up to this call is included."""
+        visible = visible_to(self._store, principal, query)
+        await self.flush()
+        return self._store.query_audit(visible)
+
     def _persist(self, events: list[AuditEvent], uses: dict[str, tuple[int, float]]) -> None:
         self._store.add_audit_events(events)
         self._store.count_link_uses(uses)
@@ -79,3 +89,15 @@ class AuditLog:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             await self.flush()
+
+
+def visible_to(store: Store, principal: Principal, query: AuditQuery) -> AuditQuery:
+    """``query`` narrowed to what ``authorize(principal, AUDIT_READ, ...)`` allows: the buckets and the
+    signers (subject users) it may read events about. AccessDenied for anonymous or disabled callers."""
+    if principal.active_user is None:
+        raise AccessDenied()
+    users = tuple(u.id for u in store.list_users()
+                  if authorize(principal, Action.AUDIT_READ, Resource(None, subject=u)))
+    buckets = tuple(b.id for b in store.list_buckets()
+                    if authorize(principal, Action.AUDIT_READ, Resource(bucket=b)))
+    return dataclasses.replace(query, visible_users=users, visible_bucket_ids=buckets)

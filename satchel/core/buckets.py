@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from satchel.core.access import Action, Resource, authorize, visible_buckets
+from satchel.core.access import NOT_SHARED, Action, Resource, authorize, visible_buckets
 from satchel.core.errors import (
     AccessDenied,
     BucketAlreadyExists,
@@ -11,13 +11,17 @@ from satchel.core.errors import (
     NoSuchBucket,
     NoSuchCORSConfiguration,
 )
-from satchel.core.models import Bucket, CorsRule, Principal
+from satchel.core.models import Bucket, CorsRule, Principal, Sharing
 from satchel.core.node import Node
+from satchel.meta.store import UNSET, _Unset
 
 
 def require(principal: Principal, action: Action, bucket: Bucket | None, key: str | None = None) -> None:
     """The single gate every operation passes: ``authorize()`` or AccessDenied."""
-    if not authorize(principal, action, Resource(bucket=bucket, key=key)):
+    resource = Resource(bucket=bucket, key=key)
+    if not authorize(principal, action, resource):
+        if principal.via_link and authorize(principal.signer(), action, resource):
+            raise AccessDenied(NOT_SHARED)  # the audit trail says why the link failed
         raise AccessDenied()
 
 
@@ -41,19 +45,19 @@ def list_buckets(node: Node, principal: Principal) -> list[Bucket]:
 async def create_bucket(node: Node, principal: Principal, name: str, *, contract_owned: bool = False) -> Bucket:
     """Create a bucket owned by the caller, or by the caller's account when ``contract_owned``.
 
-    Only account admins may create contract-owned buckets.
+    ``authorize()`` decides on the bucket about to be made: only account admins may create
+    contract-owned buckets.
     """
-    require(principal, Action.CREATE_BUCKET, None)
-    user = principal.user
-    assert user is not None  # CREATE_BUCKET is never granted to anonymous principals
-    if contract_owned and user.role != "admin":
-        raise AccessDenied("Only account administrators can create contract-owned buckets.")
+    user = principal.active_user
     bucket = Bucket(
         name=name,
-        account_id=user.account_id,
-        owner_user_id=None if contract_owned else user.id,
+        account_id=user.account_id if user else "",
+        owner_user_id=None if contract_owned or user is None else user.id,
         created=node.clock.now(),
     )
+    if not authorize(principal, Action.CREATE_BUCKET, Resource(bucket=bucket)):
+        raise AccessDenied("Only account administrators can create contract-owned buckets."
+                           if contract_owned and user is not None else None)
     try:
         return await node.write(node.store.create_bucket, bucket)
     except Conflict:
@@ -79,3 +83,20 @@ async def put_cors(node: Node, principal: Principal, name: str, rules: tuple[Cor
     """Replace the bucket's CORS rules; None deletes them."""
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
     await node.write(node.store.update_bucket, name, cors=rules)
+
+
+def link_policy(node: Node, principal: Principal, name: str) -> Bucket:
+    """The bucket, for reading its link settings (lifetime ceiling, who may share)."""
+    return bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+
+
+async def set_link_policy(
+    node: Node, principal: Principal, name: str, *, max_link_lifetime: int | None | _Unset = UNSET,
+    sharing: Sharing | _Unset = UNSET,
+) -> Bucket:
+    """Change the bucket's link settings; both are enforced when links are used, so tightening them
+    also cuts links already handed out."""
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    updated: Bucket = await node.write(node.store.update_bucket, name, max_link_lifetime=max_link_lifetime,
+                                       sharing=sharing)
+    return updated

@@ -33,7 +33,7 @@ from satchel.core.credentials import (
 )
 from satchel.core.errors import Conflict, InvalidArgument, NoSuchBucket, NotFound
 from satchel.core.masterkey import MasterKey, load_master_key
-from satchel.core.models import AccessKey, Account, Bucket, Grant, Permission, Role, Status, User
+from satchel.core.models import AccessKey, Account, Bucket, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta.store import Store, StoredKey
 
 ROOT_NAME = "root"
@@ -83,6 +83,13 @@ def user_by_name(store: Store, name: str) -> User:
     if user is None:
         raise NotFound(f"no user named {name!r}")
     return user
+
+
+def user_id_for(store: Store, name_or_id: str) -> str:
+    """The id of the user named ``name_or_id``, or ``name_or_id`` itself (an id, or nobody): filters
+    accept either."""
+    user = store.get_user_by_name(name_or_id)
+    return user.id if user is not None else name_or_id
 
 
 def set_user_status(store: Store, user_id: str, status: Status) -> User:
@@ -171,14 +178,16 @@ def delete_access_key(store: Store, access_key_id: str) -> None:
 
 # --- grants and bucket settings ---------------------------------------------------------------------
 def add_grant(
-    store: Store, user_id: str, bucket: str, permission: Permission, prefix: str = ""
+    store: Store, user_id: str, bucket: str, permission: Permission, prefix: str = "", *, share: bool = False
 ) -> Grant:
-    """Raises ``NotFound`` (user) or ``NoSuchBucket``. Granting again replaces the permission."""
+    """Raises ``NotFound`` (user) or ``NoSuchBucket``. Granting again replaces the permission and the
+    share right. ``share``: the grantee may also hand out links (presigned URLs, minted links, POST
+    policies) for what the grant gives; without it, links it signs are refused at use."""
     if store.get_user(user_id) is None:
         raise NotFound(f"no user with id {user_id!r}")
     if store.get_bucket(bucket) is None:
         raise NoSuchBucket(BucketName=bucket)
-    return store.add_grant(user_id, bucket, prefix, permission)
+    return store.add_grant(user_id, bucket, prefix, permission, share)
 
 
 def list_grants(store: Store, user_id: str | None = None, bucket: str | None = None) -> list[Grant]:
@@ -200,6 +209,12 @@ def set_bucket_link_lifetime(store: Store, bucket: str, seconds: int | None) -> 
     if seconds is not None and seconds < 1:
         raise InvalidArgument("A link lifetime ceiling must be at least 1 second.")
     return store.update_bucket(bucket, max_link_lifetime=seconds)
+
+
+def set_bucket_sharing(store: Store, bucket: str, sharing: Sharing) -> Bucket:
+    """Who may hand out links to the bucket: ``grant`` (owners, admins, grants with ``share``) or ``any``
+    (whoever may do what the link does, as on AWS)."""
+    return store.update_bucket(bucket, sharing=sharing)
 
 
 def list_buckets(store: Store, account_id: str | None = None) -> list[Bucket]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from satchel.core.access import Action, Resource, authorize
+from satchel.core.access import NOT_SHARED, Action, Resource, authorize
 from satchel.core.caches import GenerationGate
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound, SatchelError
 from satchel.core.models import (
@@ -38,7 +38,6 @@ from satchel.core.models import (
     Principal,
     Revocation,
     RevocationScope,
-    Role,
     User,
 )
 from satchel.meta.store import Store
@@ -245,8 +244,11 @@ def plan_links(
 ) -> list[Minted]:
     """Decide, per object, whether the caller may have a link, and build the registry entries.
 
-    Only someone allowed to read (GET/HEAD) or write (PUT/DELETE) an object gets a link to it; for
-    reads the object must exist. URLs are signed afterwards by the front-end that knows the wire form.
+    Only someone allowed to *share* reading (GET/HEAD) or writing (PUT/DELETE) an object gets a link to
+    it — the same ``authorize()`` call the link's use will make, with the caller acting through a link;
+    for reads the object must exist. A prefix is listed only when the caller may list it (the listing is
+    authorized as one, before any key is looked at, so refused keys never reveal names). URLs are signed
+    afterwards by the front-end that knows the wire form.
     """
     bucket = store.get_bucket(spec.bucket)
     if bucket is None:
@@ -254,19 +256,23 @@ def plan_links(
     check_spec(spec, bucket, server_max)
     keys = list(spec.keys)
     if spec.prefix is not None:
+        if not authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket, key=spec.prefix)):
+            raise AccessDenied()
         keys += [r.key for r in store.list_objects(spec.bucket, prefix=spec.prefix, limit=MAX_LINKS_PER_REQUEST)]
     action = Action.OBJECT_READ if spec.method in _READ_METHODS else Action.OBJECT_WRITE
     user = principal.user
     assert user is not None  # minting needs an authenticated principal
+    sharer = principal.through_link()
     unique = list(dict.fromkeys(keys))
-    allowed = {k for k in unique if authorize(principal, action, Resource(bucket=bucket, key=k))}
+    allowed = {k for k in unique if authorize(sharer, action, Resource(bucket=bucket, key=k))}
     existing = store.existing_keys(spec.bucket, [k for k in unique if k in allowed]) \
         if action is Action.OBJECT_READ else allowed
     planned: list[Minted] = []
     ids = iter(new_link_ids(now, len(unique)))
     for object_key in unique:
         if object_key not in allowed:
-            planned.append(Minted(object_key, error=AccessDenied()))
+            shareable = authorize(principal, action, Resource(bucket=bucket, key=object_key))
+            planned.append(Minted(object_key, error=AccessDenied(NOT_SHARED if shareable else None)))
             continue
         if object_key not in existing:
             planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))
@@ -287,6 +293,20 @@ def plan_links(
             filename=(spec.filename or object_key.rsplit("/", 1)[-1]) if spec.mode == "download" else None,
         )
         planned.append(Minted(object_key, link=link))
+    return planned
+
+
+async def mint_links(node: Node, principal: Principal, key: AccessKey, spec: LinkSpec, *, client_ip: str,
+                     user_agent: str, request_id: str) -> list[Minted]:
+    """:func:`plan_links`, then register the links it allowed and their mint events (one transaction)."""
+    planned = plan_links(node.store, principal, key, spec, server_max=node.settings.max_link_lifetime,
+                         now=node.clock.now())
+    fresh = [m.link for m in planned if m.link is not None]
+    if fresh:
+        # The mint events commit with the links: a link that works always has its event, crash or not.
+        events = [mint_event(link, client_ip=client_ip, user_agent=user_agent, request_id=request_id)
+                  for link in fresh]
+        await node.write(node.store.create_links, fresh, events)
     return planned
 
 
@@ -327,14 +347,12 @@ def mint_event(link: Link, *, client_ip: str, user_agent: str, request_id: str) 
 # --- managing links and revocations -----------------------------------------------------------------
 
 
-def can_manage_bucket(store: Store, principal: Principal, bucket_name: str, bucket_id: str | None = None) -> bool:
-    """Administration of the current bucket named ``bucket_name`` — and, when ``bucket_id`` is given (a
-    link's or a revocation's), only if that is still the same bucket: the next owner of a reused name
-    administers nothing of the previous bucket."""
-    bucket = store.get_bucket(bucket_name)
-    if bucket is None or (bucket_id is not None and bucket.id != bucket_id):
-        return False
-    return authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=bucket))
+def _row_bucket(store: Store, name: str | None, bucket_id: str | None) -> Bucket | None:
+    """The bucket a link or revocation row was made for, if it still exists: the current bucket named
+    ``name`` only when its id is the row's. The next owner of a reused name oversees nothing of the
+    previous bucket."""
+    bucket = store.get_bucket(name) if name and bucket_id else None
+    return bucket if bucket is not None and bucket.id == bucket_id else None
 
 
 def current_bucket_id(store: Store, bucket_name: str) -> str | None:
@@ -343,11 +361,12 @@ def current_bucket_id(store: Store, bucket_name: str) -> str | None:
     return bucket.id if bucket is not None else None
 
 
-def _acts_for(user: User, other: User | None) -> bool:
-    """``user`` is ``other``, or an administrator of ``other``'s account."""
-    return other is not None and (
-        other.id == user.id or (user.role is Role.ADMIN and other.account_id == user.account_id)
-    )
+def _oversees(store: Store, principal: Principal, action: Action, *, bucket: Bucket | None,
+              subject_id: str | None) -> bool:
+    """``authorize()`` for an oversight action on a bucket and/or a subject user (by id)."""
+    return authorize(principal, action, Resource(
+        bucket=bucket, subject=store.get_user(subject_id) if subject_id else None,
+    ))
 
 
 def acting_user(principal: Principal) -> User:
@@ -359,33 +378,32 @@ def acting_user(principal: Principal) -> User:
 
 
 def can_manage_link(store: Store, principal: Principal, link: Link) -> bool:
-    """The signer, an admin of the signer's account, or whoever administers the link's bucket."""
-    user = principal.active_user
-    if user is None:
-        return False
-    if link.user_id == user.id or _acts_for(user, store.get_user(link.user_id)):
-        return True
-    return link.bucket_id is not None and can_manage_bucket(store, principal, link.bucket, link.bucket_id)
+    """``LINK_ADMIN``: the signer, an admin of the signer's account, or whoever controls the link's bucket
+    (the same bucket: not a later one of the same name)."""
+    return _oversees(store, principal, Action.LINK_ADMIN, bucket=_row_bucket(store, link.bucket, link.bucket_id),
+                     subject_id=link.user_id)
 
 
 def visible_links(
     store: Store, principal: Principal, *, bucket: str | None, key_prefix: str | None, active_at: float | None,
     limit: int,
 ) -> list[Link]:
-    """Links the principal may manage: on a bucket it administers, all of them; otherwise those signed
-    by itself (and, for account admins, by the users of its account). ``bucket`` means the bucket of
-    that name now: links minted for an earlier bucket of the name are not its links."""
-    user = acting_user(principal)
+    """Links the principal may manage (``LINK_ADMIN``): on a bucket it controls, all of them; otherwise
+    those signed by the users it acts for (itself, and for account admins the users of its account).
+    ``bucket`` means the bucket of that name now: links minted for an earlier bucket of the name are not
+    its links."""
+    acting_user(principal)
     bucket_id = None
     if bucket is not None:
-        bucket_id = current_bucket_id(store, bucket)
-        if bucket_id is None:
+        current = store.get_bucket(bucket)
+        if current is None:
             return []
-        if can_manage_bucket(store, principal, bucket, bucket_id):
+        bucket_id = current.id
+        if _oversees(store, principal, Action.LINK_ADMIN, bucket=current, subject_id=None):
             return store.list_links(bucket_id=bucket_id, key_prefix=key_prefix, active_at=active_at, limit=limit)
-    user_ids: Sequence[str] = [user.id]
-    if user.role is Role.ADMIN:
-        user_ids = [u.id for u in store.list_users(user.account_id)]
+    user_ids: Sequence[str] = [
+        u.id for u in store.list_users() if authorize(principal, Action.LINK_ADMIN, Resource(None, subject=u))
+    ]
     return store.list_links(user_ids=user_ids, bucket_id=bucket_id, key_prefix=key_prefix, active_at=active_at,
                             limit=limit)
 
@@ -397,18 +415,26 @@ def get_managed_link(store: Store, principal: Principal, link_id: str) -> Link:
     return link
 
 
+async def revoke_link(node: Node, principal: Principal, link_id: str) -> Link:
+    """Revoke one minted link now (``LINK_ADMIN``)."""
+    link = get_managed_link(node.store, principal, link_id)
+    revoked: Link = await node.write(node.store.revoke_link, link.id, node.clock.now())
+    return revoked
+
+
 def check_revocation_scope(store: Store, principal: Principal, scope: RevocationScope, target: str,
                            bucket: str | None) -> None:
-    """Object, prefix and bucket scopes need bucket administration; key and user scopes need to be that
-    user (or its key's user), or an admin of its account."""
-    user = acting_user(principal)
+    """``REVOCATION_ADMIN``: object, prefix and bucket scopes need control of the bucket; key and user
+    scopes need to act for that user (or its key's user): be it, or an admin of its account."""
+    acting_user(principal)
     if scope in (RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET):
         name = target if scope is RevocationScope.BUCKET else bucket
         if not name:
             raise InvalidArgument("object and prefix revocations need a bucket", ArgumentName="bucket")
-        if store.get_bucket(name) is None:
+        current = store.get_bucket(name)
+        if current is None:
             raise NoSuchBucket(BucketName=name)
-        if not can_manage_bucket(store, principal, name):
+        if not _oversees(store, principal, Action.REVOCATION_ADMIN, bucket=current, subject_id=None):
             raise AccessDenied()
         return
     if scope is RevocationScope.ACCESS_KEY:
@@ -419,7 +445,7 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
     owner = store.get_user(owner_id) if owner_id else None
     if owner is None:
         raise NotFound(f"No {scope.value} {target!r}.")
-    if not _acts_for(user, owner):
+    if not authorize(principal, Action.REVOCATION_ADMIN, Resource(None, subject=owner)):
         raise AccessDenied()
 
 
@@ -441,3 +467,34 @@ def new_revocation(principal: Principal, scope: RevocationScope, target: str, bu
         created_by=user.id if user else None,
         bucket_id=bucket_id if scope in _BUCKET_SCOPES else None,
     )
+
+
+async def add_revocation(node: Node, principal: Principal, scope: RevocationScope, target: str,
+                         bucket: str | None, before: float | None) -> Revocation:
+    """Refuse from now on every link in the scope issued before ``before`` (default: now). A user scope's
+    target may be a user name or id."""
+    store = node.store
+    if scope is RevocationScope.USER:
+        user = store.get_user_by_name(target) or store.get_user(target)
+        if user is None:
+            raise NotFound(f"No user {target!r}.")
+        target = user.id
+    # The id is read before the check: if the name changed hands in between, the check refuses or the
+    # revocation names a bucket that is gone; it never lands on a bucket the caller was not checked on.
+    name = target if scope is RevocationScope.BUCKET else bucket
+    bucket_id = current_bucket_id(store, name) if name else None
+    check_revocation_scope(store, principal, scope, target, bucket)
+    now = node.clock.now()
+    revocation = new_revocation(principal, scope, target, bucket, before or now, now, bucket_id=bucket_id)
+    await node.write(store.add_revocation, revocation)
+    return revocation
+
+
+def visible_revocations(store: Store, principal: Principal) -> list[Revocation]:
+    """Revocations the principal oversees (``REVOCATION_ADMIN``): on buckets it controls, and those made by
+    the users it acts for."""
+    acting_user(principal)
+    return [r for r in store.list_revocations() if _oversees(
+        store, principal, Action.REVOCATION_ADMIN,
+        bucket=_row_bucket(store, r.target if r.scope is RevocationScope.BUCKET else r.bucket, r.bucket_id),
+        subject_id=r.created_by)]

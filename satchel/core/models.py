@@ -30,6 +30,18 @@ class Permission(enum.StrEnum):
     READ_WRITE = "read-write"
 
 
+class Sharing(enum.StrEnum):
+    """Who may hand out links to a bucket's objects (see ``core/access.py``).
+
+    ``grant`` (the default, the seeds' rule: IONOS lets only the bucket owner and the contract's admins
+    presign, OCI needs ``PAR_MANAGE``): owners, account admins and members whose grant says ``share``.
+    ``any`` (AWS's rule): whoever may do what the link does may sign a link for it.
+    """
+
+    GRANT = "grant"
+    ANY = "any"
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """The contract: owns users and contract-owned buckets."""
@@ -84,6 +96,8 @@ class Grant:
     #: grant cached by a worker a moment before its bucket was deleted gives nothing on a new bucket of
     #: the same name.
     bucket_id: str = ""
+    #: The grantee may also hand out links for what the grant gives (the *share* right).
+    share: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,8 @@ class Bucket:
     #: grants and audit events point at it, so a name deleted and re-created by someone else inherits
     #: none of them.
     id: str = ""
+    #: Who may hand out links to this bucket's objects.
+    sharing: Sharing = Sharing.GRANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +226,21 @@ class Principal:
     user: User | None
     access_key_id: str | None = None
     grants: tuple[Grant, ...] = ()
+    #: The request arrived through a link (presigned URL, minted link, POST policy ...): on top of the
+    #: action's own right, ``authorize()`` then requires the signer's right to *share* it.
+    via_link: bool = False
 
     @property
     def anonymous(self) -> bool:
         return self.user is None
+
+    def through_link(self) -> Principal:
+        """The same signer, acting through a link it signed."""
+        return Principal(self.user, self.access_key_id, self.grants, True)
+
+    def signer(self) -> Principal:
+        """The same user acting directly (header-signed), not through a link."""
+        return Principal(self.user, self.access_key_id, self.grants, False)
 
     @property
     def active_user(self) -> User | None:

@@ -26,6 +26,7 @@ from satchel.core.models import (
     Permission,
     Role,
     Segment,
+    Sharing,
     Status,
     Upload,
     User,
@@ -39,9 +40,9 @@ _decode = orjson.loads
 ACCOUNT_COLUMNS = "id, name, created"
 USER_COLUMNS = "id, account_id, name, role, status, created, password_hash"
 KEY_COLUMNS = "access_key_id, user_id, secret_ciphertext, status, created"
-GRANT_COLUMNS = "id, user_id, bucket, prefix, permission, created, bucket_id"
+GRANT_COLUMNS = "id, user_id, bucket, prefix, permission, created, bucket_id, share"
 BUCKET_COLUMNS = (
-    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id"
+    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing"
 )
 OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
@@ -127,11 +128,12 @@ def stored_key(row: Sequence[Any]) -> StoredKey:
 
 
 def grant(row: Sequence[Any]) -> Grant:
-    return Grant(row[0], row[1], row[2], row[3], Permission(row[4]), row[5], row[6])
+    return Grant(row[0], row[1], row[2], row[3], Permission(row[4]), row[5], row[6], bool(row[7]))
 
 
 def bucket(row: Sequence[Any]) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6], row[7])
+    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6], row[7],
+                  Sharing(row[8]))
 
 
 def bucket_params(b: Bucket) -> tuple[Any, ...]:
@@ -144,6 +146,7 @@ def bucket_params(b: Bucket) -> tuple[Any, ...]:
         dump_cors(b.cors),
         b.max_link_lifetime,
         b.id,
+        b.sharing.value,
     )
 
 

@@ -177,6 +177,14 @@ CREATE INDEX audit_by_bucket ON audit_events (bucket, time);
 CREATE INDEX audit_by_link ON audit_events (link_id, time);
 """
 
+#: Sharing is a right of its own (``core/access.py`` rule 7). Existing grants get ``share = 0``: after an
+#: upgrade a member's links work again only once a grant says ``share`` (or the bucket's ``sharing`` is set
+#: to ``any``), which is the seeds' rule; owners and account admins keep sharing as before.
+_V3 = """
+ALTER TABLE grants ADD COLUMN share INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE buckets ADD COLUMN sharing TEXT NOT NULL DEFAULT 'grant'
+"""
+
 #: Bucket identity: a bucket is an id, not a name. Links, revocations, grants and audit rows carry the id
 #: of the bucket they were made for, so a name deleted and re-created by someone else inherits nothing.
 #: Existing buckets get a random id; existing rows get the id of the bucket that holds their name now
@@ -209,10 +217,8 @@ CREATE INDEX audit_by_bucket_id ON audit_events (bucket_id, time);
 DROP INDEX audit_by_bucket
 """
 
-#: Applied in order; ``schema_version.version`` is the number applied so far. ``_V3`` (grant and bucket
-#: columns of the sharing right) lands on another branch; this one is written to apply after it or
-#: without it.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V4)
+#: Applied in order; ``schema_version.version`` is the number applied so far.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

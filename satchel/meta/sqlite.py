@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
-from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Status, User
+from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
@@ -38,7 +38,7 @@ _INSERT_USER = rows.insert("users", rows.USER_COLUMNS)
 _INSERT_KEY = rows.insert("access_keys", rows.KEY_COLUMNS)
 _INSERT_BUCKET = rows.insert("buckets", rows.BUCKET_COLUMNS)
 _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
-    " ON CONFLICT (user_id, bucket, prefix) DO UPDATE SET permission = excluded.permission"
+    " ON CONFLICT (user_id, bucket, prefix) DO UPDATE SET permission = excluded.permission, share = excluded.share"
 )
 
 
@@ -223,7 +223,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             c.execute(rows.BUMP_GENERATION)
 
     # --- grants ----------------------------------------------------------------------------------
-    def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission) -> Grant:
+    def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission, share: bool = False) -> Grant:
         with self._db.transaction() as c:
             if not c.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
                 raise NotFound(f"No user with id {user_id!r}.")
@@ -234,7 +234,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             c.execute(
                 _UPSERT_GRANT,
                 (secrets.token_hex(16), user_id, bucket, prefix, Permission(permission).value, time.time(),
-                 found[0]),
+                 found[0], int(share)),
             )
             row = c.execute(
                 _GRANTS + " WHERE user_id = ? AND bucket = ? AND prefix = ?",
@@ -299,6 +299,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
         public_read: bool | _Unset = UNSET,
         cors: tuple[CorsRule, ...] | _Unset | None = UNSET,
         max_link_lifetime: int | _Unset | None = UNSET,
+        sharing: Sharing | _Unset = UNSET,
     ) -> Bucket:
         changes: dict[str, Any] = {}
         if not isinstance(public_read, _Unset):
@@ -307,6 +308,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             changes["cors"] = rows.dump_cors(cors)
         if not isinstance(max_link_lifetime, _Unset):
             changes["max_link_lifetime"] = max_link_lifetime
+        if not isinstance(sharing, _Unset):
+            changes["sharing"] = Sharing(sharing).value
         with self._db.transaction() as c:
             self._update(c, "buckets", "name", name, changes, NoSuchBucket(BucketName=name))
             row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()

@@ -38,6 +38,7 @@ from satchel.core.models import (
     Permission,
     Revocation,
     Role,
+    Sharing,
     Status,
     Upload,
     User,
@@ -171,8 +172,8 @@ class Store(abc.ABC):
 
     # --- grants ----------------------------------------------------------------------------------
     @abc.abstractmethod
-    def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission) -> Grant:
-        """Adding the same (user, bucket, prefix) again replaces the permission."""
+    def add_grant(self, user_id: str, bucket: str, prefix: str, permission: Permission, share: bool = False) -> Grant:
+        """Adding the same (user, bucket, prefix) again replaces the permission and the share right."""
 
     @abc.abstractmethod
     def list_grants(self, user_id: str | None = None, bucket: str | None = None) -> list[Grant]: ...
@@ -202,6 +203,7 @@ class Store(abc.ABC):
         public_read: bool | _Unset = UNSET,
         cors: tuple[CorsRule, ...] | None | _Unset = UNSET,
         max_link_lifetime: int | None | _Unset = UNSET,
+        sharing: Sharing | _Unset = UNSET,
     ) -> Bucket:
         """Raises ``NoSuchBucket``."""
 

@@ -114,7 +114,7 @@ class Authenticator:
             region=self.node.settings.region,
             lookup_secret=lookup,
         )
-        return AuthResult(lookup.principal, AuthMethod.QUERY_V4, result.payload_hash, None,
+        return AuthResult(lookup.principal.through_link(), AuthMethod.QUERY_V4, result.payload_hash, None,
                           result.request_time, result.expires_at)
 
     def _header_v2(self, request: Request, endpoint: Endpoint) -> AuthResult:
@@ -141,4 +141,4 @@ class Authenticator:
             lookup_secret=lookup,
             bucket_from_host=endpoint.bucket if endpoint.virtual_host else None,
         )
-        return AuthResult(lookup.principal, AuthMethod.QUERY_V2, None, None, None, result.expires_at)
+        return AuthResult(lookup.principal.through_link(), AuthMethod.QUERY_V2, None, None, None, result.expires_at)

@@ -224,8 +224,10 @@ class SatchelProcess(ServerHandle):
         out = json.loads(self.admin("key", "create", name, "--json"))
         return Credentials(out["access_key_id"], out["secret_access_key"], user=name)
 
-    def grant(self, user: str, bucket: str, permission: str, prefix: str | None = None) -> None:
-        extra = ["--prefix", prefix] if prefix else []
+    def grant(self, user: str, bucket: str, permission: str, prefix: str | None = None, *,
+              share: bool = False) -> None:
+        """``share``: the user may also hand out links for what the grant gives (else its links are refused)."""
+        extra = (["--prefix", prefix] if prefix else []) + (["--share"] if share else [])
         self.admin("grant", "add", user, bucket, "--permission", permission, *extra)
 
     def set_public(self, bucket: str, public: bool) -> None:

@@ -433,7 +433,7 @@ def test_revoke_before_now(scope: str, satchel: Cli, s3: Any, bucket: str, membe
                            managed_server: SatchelProcess) -> None:
     """Links issued before the revocation are refused, later ones work, links outside the scope keep working."""
     reader = member()
-    managed_server.grant(reader.user, bucket, "read")
+    managed_server.grant(reader.user, bucket, "read", share=True)
     for key in ("team/a.txt", "other/b.txt"):
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
     before = {key: mint(satchel, f"s3://{bucket}/{key}", creds=reader)[0]["url"]
@@ -456,7 +456,7 @@ def test_revoke_before_now(scope: str, satchel: Cli, s3: Any, bucket: str, membe
 def test_profile_credentials(satchel: Cli, satchel_server: ServerHandle, s3: Any, bucket: str, tmp_path: Path,
                              member: Callable[[], Credentials], managed_server: SatchelProcess) -> None:
     sharer = member()
-    managed_server.grant(sharer.user, bucket, "read")
+    managed_server.grant(sharer.user, bucket, "read", share=True)
     s3.put_object(Bucket=bucket, Key="p.txt", Body=b"via profile")
     files = _profile_files(tmp_path, "share", sharer, region="us-east-1")
     env = _clean_env(SATCHEL_ENDPOINT=satchel_server.endpoint, **files)

@@ -79,7 +79,7 @@ def test_grant_lifecycle(
         assert_error(fetch_requests("GET", url), 403, "AccessDenied", DENIED)
 
     grant = json.loads(managed_server.admin("grant", "add", reader.user, bucket, "--permission", "read",
-                                            "--prefix", "team/", "--json"))
+                                            "--prefix", "team/", "--share", "--json"))
     _wait_for(urls, 200)
     for url in urls.values():
         _works(fetch_requests("GET", url), data)
@@ -112,7 +112,7 @@ def test_key_disable_enable_delete(
 ) -> None:
     bucket, key, data = shared
     writer = member()
-    managed_server.grant(writer.user, bucket, "read-write")
+    managed_server.grant(writer.user, bucket, "read-write", share=True)
     urls = _links(s3_factory, writer, bucket, key)
     put_url = s3_factory(writer, signature_version="s3v4").generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": "team/upload.bin"}, ExpiresIn=600)
@@ -145,7 +145,7 @@ def test_user_disable_enable_delete(
 ) -> None:
     bucket, key, data = shared
     reader = member()
-    managed_server.grant(reader.user, bucket, "read")
+    managed_server.grant(reader.user, bucket, "read", share=True)
     urls = _links(s3_factory, reader, bucket, key)
     _wait_for(urls, 200)
 

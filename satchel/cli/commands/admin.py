@@ -15,10 +15,11 @@ from satchel.cli.options import CliState, admin_options, settings_options
 from satchel.cli.output import account_row, bucket_row, emit_object, emit_rows
 from satchel.cli.session import account_names, admin_store, user_names
 from satchel.core import identity
+from satchel.core.models import Sharing
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
 BUCKET_COLUMNS = (("name", "Name"), ("account", "Account"), ("owner", "Owner"), ("public_read", "Public"),
-                  ("created", "Created"))
+                  ("sharing", "Sharing"), ("created", "Created"))
 
 
 @click.group("admin")
@@ -103,6 +104,20 @@ def bucket_link_lifetime(state: CliState, bucket: str, seconds: str) -> None:
         updated = identity.set_bucket_link_lifetime(store, bucket, None if seconds == "off" else int(seconds))
         emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
                     f"Link lifetime ceiling of {bucket}: {seconds}.")
+
+
+@bucket_group.command("sharing")
+@click.argument("bucket")
+@click.argument("who", type=click.Choice([s.value for s in Sharing]))
+@admin_options
+@click.pass_obj
+def bucket_sharing(state: CliState, bucket: str, who: str) -> None:
+    """Who may hand out links to BUCKET: "grant" (default: owner, account admins and grants with --share)
+    or "any" (AWS's rule: whoever may read, or write, may sign a link for it). Checked when links are used."""
+    with admin_store(state.settings()) as store:
+        updated = identity.set_bucket_sharing(store, bucket, Sharing(who))
+        emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
+                    f"Sharing of {bucket}: {who}.")
 
 
 # --- garbage collection -------------------------------------------------------------------------------

@@ -12,15 +12,18 @@ from satchel.core.errors import NotFound
 from satchel.core.models import Permission
 
 GRANT_COLUMNS = (("id", "Id"), ("user", "User"), ("bucket", "Bucket"), ("prefix", "Prefix"),
-                 ("permission", "Permission"), ("created", "Created"))
+                 ("permission", "Permission"), ("share", "Share"), ("created", "Created"))
 
 
 @click.group("grant")
 def grant_group() -> None:
     """Give users of any account access to a bucket or a prefix of it.
 
-    read: list (within the prefix) and download; read-write: also upload and delete. Grants never give
-    bucket administration. Granting the same (user, bucket, prefix) again replaces the permission.
+    read: list (within the prefix) and download; read-write: also upload and delete. --share: the user
+    may also hand out links (presigned URLs, minted links, POST forms) for what the grant gives; without
+    it, links the user signs are refused when used (unless the bucket's sharing is "any"). Grants never
+    give bucket administration. Granting the same (user, bucket, prefix) again replaces the permission
+    and the share right.
     """
 
 
@@ -29,16 +32,19 @@ def grant_group() -> None:
 @click.argument("bucket")
 @click.option("--prefix", default="", help="Only keys starting with this prefix (default: whole bucket).")
 @click.option("--permission", type=click.Choice([p.value for p in Permission]), required=True)
+@click.option("--share", is_flag=True, default=False,
+              help="Also let the user hand out links for what this grant gives (default: no).")
 @admin_options
 @click.pass_obj
-def grant_add(state: CliState, user: str, bucket: str, prefix: str, permission: str) -> None:
+def grant_add(state: CliState, user: str, bucket: str, prefix: str, permission: str, share: bool) -> None:
     """Grant USER PERMISSION on BUCKET (or on --prefix of it)."""
     with admin_store(state.settings()) as store:
         grantee = identity.user_by_name(store, user)
-        grant = identity.add_grant(store, grantee.id, bucket, Permission(permission), prefix=prefix)
+        grant = identity.add_grant(store, grantee.id, bucket, Permission(permission), prefix=prefix, share=share)
         where = f"{bucket}/{prefix}*" if prefix else bucket
+        sharing = " with the right to share it" if grant.share else ""
         emit_object(state.json, grant_row(grant, {grantee.id: grantee.name}),
-                    f"Granted {grant.permission.value} on {where} to {grantee.name}.")
+                    f"Granted {grant.permission.value} on {where} to {grantee.name}{sharing}.")
 
 
 @grant_group.command("list")

@@ -16,7 +16,8 @@ Options (defaults in brackets): ``--expires-in`` 15m, 1h, 24h, 7d, 90s or second
 ``--download`` (attachment; ``--filename`` names the saved file, default the key's last segment)
 [neither: the object's stored headers]; ``--max-uses N`` [unlimited]; ``--v2`` for a SigV2 URL
 (AWSAccessKeyId/Expires/Signature) [SigV4]. The server may refuse a lifetime longer than the bucket's or
-the server's ceiling. Objects the caller may not access get no URL: each is reported on stderr as
+the server's ceiling. Objects the caller may not share (owners and account admins may; members need a
+grant made with ``--share``) get no URL: each is reported on stderr as
 ``Error: KEY: CODE: MESSAGE`` after the good URLs are printed, and the exit status is 1.
 """
 

@@ -70,7 +70,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     key = fields.get("key", "")
     if not key:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
-    principal = signer.principal
+    principal = signer.principal.through_link()  # a POST policy is a link: its signer needs the share right
     ctx.signer, ctx.object_key = principal, key
     await use_link(node, LinkUse(
         principal=principal,

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from satchel.core import links
+from satchel.core.audit import visible_to
 from satchel.core.caches import GenerationGate
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound
 from satchel.core.links import LinkSpec, LinkUse, RevocationList
 from satchel.core.models import (
     AccessKey,
+    AuditQuery,
     Bucket,
     Link,
     LinkKind,
@@ -235,6 +237,27 @@ def test_plan_links_only_for_objects_the_caller_may_access(world: World) -> None
     assert isinstance(reader[0].error, AccessDenied)  # a read grant does not let one mint PUT links
 
 
+def test_plan_links_by_prefix_needs_the_listing_right(world: World) -> None:
+    """The listing is authorized before any key is looked at: no per-key answers that would name keys."""
+    world.store.put_object(ObjectRecord("photos", "shared/s.jpg", 3, "etag", 1.0, (Segment("c" * 32, 3),)))
+    for principal, prefix in ((world.stranger, ""), (world.stranger, "shared/"), (world.member, ""),
+                              (world.member, "a")):
+        with pytest.raises(AccessDenied):
+            links.plan_links(world.store, principal, world.key, LinkSpec("photos", (), prefix=prefix),
+                             server_max=604800, now=NOW)
+    # Listing shared/ is the member's right; sharing what it holds is not (a read grant without share).
+    (planned,) = links.plan_links(world.store, world.member, world.key, LinkSpec("photos", (), prefix="shared/"),
+                                  server_max=604800, now=NOW)
+    assert planned.key == "shared/s.jpg" and isinstance(planned.error, AccessDenied)
+    member = world.member.user
+    assert member is not None
+    grant = world.store.add_grant(member.id, "photos", "shared/", Permission.READ, share=True)
+    sharer = replace(world.member, grants=(grant,))
+    (planned,) = links.plan_links(world.store, sharer, world.key, LinkSpec("photos", (), prefix="shared/"),
+                                  server_max=604800, now=NOW)
+    assert planned.link is not None and planned.link.key == "shared/s.jpg"
+
+
 def test_link_ids_are_hex_unique_and_ordered_by_minting_time() -> None:
     ids = links.new_link_ids(NOW, 1000)
     assert len(set(ids)) == 1000
@@ -308,3 +331,43 @@ def test_who_may_manage_links_and_revocations(world: World) -> None:
                                               limit=10)] == ["L1"]
     assert links.visible_links(store, world.member, bucket="photos", key_prefix=None, active_at=None,
                                limit=10) == []
+
+
+def test_revocations_are_seen_by_whoever_oversees_them(world: World) -> None:
+    """Made by a member: the member and its account's admins see it; on a bucket: whoever controls it."""
+    store = world.store
+    member, owner = world.member.user, world.owner.user
+    assert member is not None and owner is not None
+    by_member = links.new_revocation(world.member, RevocationScope.USER, member.id, None, NOW, NOW)
+    on_bucket = links.new_revocation(world.admin, RevocationScope.BUCKET, "photos", None, NOW, NOW,
+                                     bucket_id=links.current_bucket_id(store, "photos"))
+    store.add_revocation(by_member)
+    store.add_revocation(on_bucket)
+
+    def seen(principal: Principal) -> set[str]:
+        return {r.id for r in links.visible_revocations(store, principal)}
+
+    assert seen(world.member) == {by_member.id}
+    assert seen(world.admin) == {by_member.id, on_bucket.id}
+    assert seen(world.owner) == {on_bucket.id}
+    assert seen(world.stranger) == set()
+
+
+def test_audit_visibility_is_decided_by_authorize(world: World) -> None:
+    """AUDIT_READ: events about buckets one controls, and events signed by the users one acts for."""
+    store = world.store
+    users = {u.name: u.id for u in store.list_users()}
+    buckets = {b.name: b.id for b in store.list_buckets()}
+
+    def visible(principal: Principal) -> tuple[set[str], set[str]]:
+        query = visible_to(store, principal, AuditQuery())
+        assert query.visible_users is not None and query.visible_bucket_ids is not None
+        return ({n for n, i in users.items() if i in query.visible_users},
+                {n for n, i in buckets.items() if i in query.visible_bucket_ids})
+
+    assert visible(world.owner) == ({"owner"}, {"photos"})
+    assert visible(world.member) == ({"member"}, set())
+    assert visible(world.admin) == ({"owner", "member", "admin"}, {"photos"})
+    assert visible(world.stranger) == ({"stranger"}, set())
+    with pytest.raises(AccessDenied):
+        visible_to(store, Principal(None), AuditQuery())
