@@ -28,9 +28,10 @@ from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
     MethodNotAllowed,
+    NotImplementedFeature,
     PreconditionFailed,
 )
-from satchel.s3.endpoints import CopySource, Endpoint, Op, Unsupported
+from satchel.s3.endpoints import COMMON_PARAMETERS, QUERY_PARAMETERS, CopySource, Endpoint, Op, Unsupported
 
 RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth"})
 
@@ -68,6 +69,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("abac", _U.GetBucketAbac),
         ("metadataConfiguration", _U.GetBucketMetadataConfiguration),
         ("metadataTable", _U.GetBucketMetadataTableConfiguration),
+        ("default-storage-class", _U.GetBucketDefaultStorageClass),
     ),
     "PUT": (
         ("cors", Op.PutBucketCors),
@@ -94,6 +96,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("metadataAnnotationTable", _U.UpdateBucketMetadataAnnotationTableConfiguration),
         ("metadataInventoryTable", _U.UpdateBucketMetadataInventoryTableConfiguration),
         ("metadataJournalTable", _U.UpdateBucketMetadataJournalTableConfiguration),
+        ("default-storage-class", _U.PutBucketDefaultStorageClass),
     ),
     "DELETE": (
         ("cors", Op.DeleteBucketCors),
@@ -122,6 +125,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
 
 _OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
     "GET": (
+        ("part", _U.GetPart),
         ("uploadId", Op.ListParts),
         ("acl", Op.GetObjectAcl),
         ("attributes", _U.GetObjectAttributes),
@@ -216,7 +220,31 @@ def route(
     """
     bucket, key, virtual = _split_target(path, headers.get("host", ""), domain)
     endpoint = _route_target(method, bucket, key, query, headers)
+    _check_parameters(endpoint, query)
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
+
+
+def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
+    """Refuse a query parameter the operation does not declare (see ``QUERY_PARAMETERS``).
+
+    This is what keeps an operation we lack from falling through to a default one: a PUT or DELETE
+    with a subresource botocore learnt last month would otherwise write or delete the object.
+    """
+    accepted = QUERY_PARAMETERS.get(endpoint.op)
+    if accepted is None:  # NotImplemented and OPTIONS: nothing is done with the query
+        return
+    for name in query:
+        if name in accepted or name in COMMON_PARAMETERS or name[:6].lower() == "x-amz-":
+            continue
+        raise NotImplementedFeature(
+            f"The query parameter {name!r} is not implemented by Satchel for {endpoint.op.value}.",
+            ArgumentName=name,
+        )
+    version = query.get("versionId")
+    if version is not None and version != "null":
+        # Buckets are unversioned: "null" names the one version there is; any other id names one
+        # that cannot exist, and must never act on the current object.
+        raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version)
 
 
 def _route_target(
