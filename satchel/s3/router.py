@@ -32,6 +32,7 @@ from satchel.core.errors import (
     PreconditionFailed,
 )
 from satchel.s3.endpoints import COMMON_PARAMETERS, QUERY_PARAMETERS, CopySource, Endpoint, Op, Unsupported
+from satchel.s3.refusedheaders import check_protection_headers
 
 RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth"})
 
@@ -216,11 +217,15 @@ def route(
     """Name the operation a request asks for. ``path`` is percent-decoded, header names lower-case.
 
     Raises MethodNotAllowed for unknown methods, InvalidBucketName for a reserved first segment,
-    InvalidArgument for malformed identifying values (part number, copy source).
+    InvalidArgument for malformed identifying values (part number, copy source), NotImplemented for
+    a query parameter the operation does not declare or a header asking for a protection Satchel
+    lacks (:mod:`satchel.s3.refusedheaders`).
     """
     bucket, key, virtual = _split_target(path, headers.get("host", ""), domain)
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
+    check_protection_headers(headers.items())
+    check_protection_headers((name.lower(), value) for name, value in query.items())
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
 
 

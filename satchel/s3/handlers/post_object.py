@@ -24,6 +24,7 @@ from satchel.core.receive import Expectations
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.postform import PostForm
+from satchel.s3.refusedheaders import check_protection_headers
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
 from satchel.signing.sigv4.parse import parse_amz_date
 
@@ -72,6 +73,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
     principal = signer.principal
     ctx.signer, ctx.object_key = principal, key
+    # The form's ``acl`` field is the x-amz-acl header of a browser upload.
+    check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
     await use_link(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
