@@ -116,7 +116,7 @@ def test_presigned_put_with_signed_encryption_is_refused(s3: Any, bucket: str) -
         {"x-amz-server-side-encryption": "AES256"},
         {"x-amz-server-side-encryption-customer-algorithm": "AES256",
          "x-amz-server-side-encryption-customer-key": base64.b64encode(_KEY).decode(),
-         "x-amz-server-side-encryption-customer-key-md5": base64.b64encode(hashlib.md5(_KEY).digest()).decode()},
+         "x-amz-server-side-encryption-customer-key-md5": base64.b64encode(hashlib.md5(_KEY).digest()).decode()},  # noqa: S324 - SSE-C
         {"acl": "public-read"},
     ],
     ids=["sse-s3", "sse-c", "acl"],
