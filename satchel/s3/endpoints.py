@@ -195,9 +195,10 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.ListParts: frozenset({"uploadId", "max-parts", "part-number-marker"}),
 }
 
-#: Accepted on every request: SigV2 query authentication, and the operation name botocore appends
-#: to some requests (``?x-id=PutObject``) for request tracing.
-COMMON_PARAMETERS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "x-id"})
+#: Accepted on every request: SigV2 query authentication (botocore copies the signed Content-Type
+#: and Content-MD5 of a SigV2 presigned URL into its query, beside the ``x-amz-*`` headers), and the
+#: operation name botocore appends to some requests (``?x-id=PutObject``) for request tracing.
+COMMON_PARAMETERS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "content-type", "content-md5", "x-id"})
 
 
 @dataclass(frozen=True, slots=True)
