@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote
 from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
+    InvalidURI,
     MethodNotAllowed,
     NotImplementedFeature,
     PreconditionFailed,
@@ -222,11 +223,23 @@ def route(
     lacks (:mod:`satchel.s3.refusedheaders`).
     """
     bucket, key, virtual = _split_target(path, headers.get("host", ""), domain)
+    if not path.isascii() and not _is_utf8(path):
+        # The path was percent-decoded with surrogate escapes: bytes that are not UTF-8 name no key
+        # (AWS answers InvalidURI), and must not reach code that encodes keys.
+        raise InvalidURI()
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
     check_protection_headers(headers.items())
     check_protection_headers((name.lower(), value) for name, value in query.items())
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
