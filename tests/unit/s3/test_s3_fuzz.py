@@ -11,17 +11,23 @@ random with a time bound.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from satchel.asgi import Request
+from satchel.core.conditions import check_conditions, parse_range
 from satchel.core.errors import InvalidAccessKeyId, SatchelError
+from satchel.core.receive import checksum_algorithm, checksum_headers, decode_content_md5
 from satchel.s3.endpoints import CopySource, Endpoint
+from satchel.s3.handlers.copy import copy_range
+from satchel.s3.handlers.listing import decode_token, encoding_type, max_keys
 from satchel.s3.headervalues import metadata_text, wire_headers, wire_text
 from satchel.s3.objectheaders import response_overrides, stored_headers, user_metadata
+from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
 from satchel.s3.router import parse_copy_source, route
 from satchel.signing import sigv2
@@ -116,7 +122,34 @@ def _targets(request: Request, domain: str | None) -> list[Callable[[], object]]
         lambda: response_overrides(request.query_dict, anonymous=False),
         lambda: check_protection_headers((k.lower(), v) for k, v in [*request.headers.items(), *request.query]),
         lambda: [metadata_text(wire_text(value)) for value in request.headers.values()],
+        lambda: check_conditions(_as_conditions(request), etag="abc", last_modified=NOW),
+        lambda: parse_range(request.headers.get("range", request.path), 1000),
+        lambda: copy_range(request.headers.get("range", request.path)),
+        lambda: checksum_headers({f"x-amz-checksum-{k.lower()}": v for k, v in request.query}),
+        lambda: decode_content_md5(request.headers.get("content-md5", request.path)),
+        lambda: [checksum_algorithm(name) for name, _ in request.query],
+        lambda: (max_keys(request.query_dict), encoding_type(request.query_dict)),
+        lambda: decode_token(request.query_dict.get("continuation-token", request.path)),
+        lambda: asyncio.run(_post_form(request)),
     ]
+
+
+def _as_conditions(request: Request) -> dict[str, str]:
+    names = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+    return {name: value for name, (_, value) in zip(names, request.query, strict=False)}
+
+
+async def _post_form(request: Request) -> None:
+    """The multipart parser of POST uploads, fed the request's text as a form body."""
+    body = request.path.encode("latin-1", "replace") + b"\r\n--B\r\n" + request.raw_query.encode("latin-1", "replace")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"--B\r\nContent-Disposition: form-data; name=\"" + body[:40] + b"\"\r\n\r\n" + body
+
+    form = PostForm("B", chunks())
+    await form.read_fields()
+    async for _ in form.file_data():
+        pass
 
 
 def test_request_bytes_only_ever_raise_s3_errors() -> None:
