@@ -35,6 +35,10 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     # ones that change nothing here (the writer's account owns the bucket and the object).
     ("x-amz-grant-", frozenset()),
     ("x-amz-acl", frozenset({"private", "bucket-owner-full-control", "bucket-owner-read"})),
+    # Checks a client asks the server to make: skipping them silently would pass what should fail.
+    ("x-amz-expected-bucket-owner", frozenset()),
+    ("x-amz-source-expected-bucket-owner", frozenset()),
+    ("x-amz-mfa", frozenset()),
 )
 
 #: Every canned ACL S3 defines; any other ``x-amz-acl`` value is malformed, not unimplemented.

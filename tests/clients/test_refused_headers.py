@@ -50,8 +50,10 @@ def _absent(s3: Any, bucket: str, key: str) -> None:
         {"GrantRead": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'},
         {"ACL": "public-read"},
         {"ACL": "authenticated-read"},
+        {"ExpectedBucketOwner": "111122223333"},
     ],
-    ids=["sse-c", "sse-s3", "sse-kms", "retention", "legal-hold", "grant", "public-read", "authenticated-read"],
+    ids=["sse-c", "sse-s3", "sse-kms", "retention", "legal-hold", "grant", "public-read", "authenticated-read",
+         "expected-owner"],
 )
 def test_put_asking_for_a_protection_is_refused(s3: Any, bucket: str, extra: dict[str, Any]) -> None:
     assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"secret", **extra)) == (501, "NotImplemented")
