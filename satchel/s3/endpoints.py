@@ -163,8 +163,8 @@ _LISTING = frozenset({"delimiter", "encoding-type", "max-keys", "prefix"})
 #: headers an SDK hoisted into a presigned URL — those are checked as headers). Every other name is
 #: refused with ``501 NotImplemented``: a parameter we do not know may name an operation we lack
 #: (``DELETE /b/k?someNewSubresource`` must never delete ``k``) or ask for something we would
-#: silently not do. AWS ignores unknown non-subresource names on reads; Satchel does not, because
-#: it cannot tell a cache-buster from next year's subresource.
+#: silently not do. The one exception (the router's ``_IGNORES_VALUED_UNKNOWN``): GetObject and
+#: HeadObject ignore unknown names that carry a value, as AWS does, for cache-busters.
 QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.ListBuckets: frozenset(),
     Op.CreateBucket: frozenset(),

@@ -234,6 +234,12 @@ def route(
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
 
 
+#: Reads of one object ignore unknown parameters that carry a value, as AWS does: pages add
+#: cache-busters to object URLs. Such a request can only read what the caller may read anyway; a
+#: valueless name has the shape of a subresource (?part, ?attributes) and is still refused.
+_IGNORES_VALUED_UNKNOWN = frozenset({Op.GetObject, Op.HeadObject})
+
+
 def _is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -251,9 +257,11 @@ def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
     accepted = QUERY_PARAMETERS.get(endpoint.op)
     if accepted is None:  # NotImplemented and OPTIONS: nothing is done with the query
         return
-    for name in query:
+    for name, value in query.items():
         if name in accepted or name in COMMON_PARAMETERS or name[:6].lower() == "x-amz-":
             continue
+        if value and endpoint.op in _IGNORES_VALUED_UNKNOWN:
+            continue  # a cache-buster (?_t=1700000000), as AWS ignores it; subresources have no value
         raise NotImplementedFeature(
             f"The query parameter {name!r} is not implemented by Satchel for {endpoint.op.value}.",
             ArgumentName=name,

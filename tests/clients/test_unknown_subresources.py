@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.clients.boto import error_code, http_status
+from tests.clients.server import SatchelProcess
 
 
 def _add_query(extra: str) -> Any:
@@ -61,3 +63,13 @@ def test_put_with_unknown_parameter_stores_nothing(s3_factory: Any, s3: Any, buc
     client.meta.events.register("before-sign.s3.PutObject", _add_query("someFutureFeature=on"))
     _refused(lambda: client.put_object(Bucket=bucket, Key="new", Body=b"x"))
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_cache_buster_on_a_public_object(managed_server: SatchelProcess, s3: Any, bucket: str) -> None:
+    """Object reads ignore unknown parameters with a value, as AWS does; a valueless one is refused."""
+    s3.put_object(Bucket=bucket, Key="page.js", Body=b"js")
+    managed_server.set_public(bucket, True)
+    base = f"{managed_server.endpoint}/{bucket}"
+    assert requests.get(f"{base}/page.js?_t=1700000000", timeout=10).content == b"js"
+    assert requests.get(f"{base}/page.js?someSubresource", timeout=10).status_code == 501
+    assert requests.get(f"{base}?_t=1700000000", timeout=10).status_code == 501

@@ -130,6 +130,9 @@ VHOST_ROWS: list[tuple[str, dict[str, str], str, str | None, str | None]] = [
     # parameters that are not the operation's own are ignored when they are the signature's
     ("GET /k?X-Amz-Signature=ab&x-amz-satchel-link-id=l&x-id=GetObject", {}, "GetObject", "examplebucket", "k"),
     ("GET /k?AWSAccessKeyId=a&Signature=s&Expires=1&versionId=null", {}, "GetObject", "examplebucket", "k"),
+    # reads of an object ignore unknown parameters with a value (cache-busters), as AWS does
+    ("GET /k?_t=1700000000", {}, "GetObject", "examplebucket", "k"),
+    ("HEAD /k?v=3", {}, "HeadObject", "examplebucket", "k"),
 ]
 
 
@@ -265,7 +268,9 @@ ERROR_ROWS: list[tuple[str, str, dict[str, str], type[SatchelError]]] = [
     ("PUT /bucket/key?anyUnknownName=", "s3.amazonaws.com", {}, NotImplementedFeature),
     ("POST /bucket/key?uploads&unknown", "s3.amazonaws.com", {}, NotImplementedFeature),
     ("GET /?max-buckets=10", "s3.amazonaws.com", {}, NotImplementedFeature),
-    ("GET /bucket/key?response-content-typo=x", "s3.amazonaws.com", {}, NotImplementedFeature),
+    ("GET /bucket/key?response-content-typo", "s3.amazonaws.com", {}, NotImplementedFeature),
+    ("HEAD /bucket/key?attributes2=", "s3.amazonaws.com", {}, NotImplementedFeature),
+    ("GET /bucket?_t=1700000000", "s3.amazonaws.com", {}, NotImplementedFeature),
     # Buckets are unversioned: only the "null" version exists, another id must not touch the object.
     ("DELETE /bucket/key?versionId=3HL4kqtJlcpXroDTDmJ", "s3.amazonaws.com", {}, InvalidArgument),
     ("GET /bucket/key?versionId=3HL4kqtJlcpXroDTDmJ", "s3.amazonaws.com", {}, InvalidArgument),
