@@ -10,6 +10,7 @@ import email.utils
 import functools
 import re
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from satchel.core.errors import InvalidArgument, InvalidRequest
 from satchel.core.models import ObjectRecord
@@ -71,6 +72,12 @@ def user_metadata(headers: Mapping[str, str], *, wire: bool = True) -> dict[str,
                 raise InvalidArgument("User metadata names must be HTTP field names.", ArgumentName=name)
             found[name[len(META_PREFIX):]] = metadata_text(wire_text(value) if wire else value)
     return found
+
+
+def object_url(endpoint: str, bucket: str, key: str) -> str:
+    """The ``Location`` of an object (POST upload, CompleteMultipartUpload): a URL, so the key is
+    percent-encoded as AWS sends it (a raw key may not even be Latin-1)."""
+    return f"{endpoint}/{bucket}/{quote(key, safe='/~')}"
 
 
 def http_date(timestamp: float) -> str:

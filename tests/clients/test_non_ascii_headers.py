@@ -124,3 +124,13 @@ def test_response_overrides_beyond_latin1(s3: Any, bucket: str) -> None:
         "Bucket": bucket, "Key": "k", "ResponseContentType": "text/日本"})
     reply = requests.get(url, timeout=10)
     assert reply.status_code == 400 and b"<Code>InvalidArgument</Code>" in reply.content
+
+
+def test_complete_multipart_location_is_a_url(s3: Any, bucket: str) -> None:
+    key = f"mp/{TEXT}?#%.bin"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"p")["ETag"]
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert done["Location"].endswith(f"/{bucket}/" + quote(key, safe="/~"))
+    assert done["Key"] == key

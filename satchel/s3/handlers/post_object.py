@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from email.message import Message
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from satchel.asgi import Response
 from satchel.core import objects
@@ -23,7 +23,7 @@ from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
-from satchel.s3.objectheaders import stored_headers, user_metadata
+from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
@@ -96,8 +96,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
 
 def _success(node: Node, ctx: S3Context, fields: dict[str, str], key: str, etag: str) -> Response:
     quoted = f'"{etag}"'
-    # Location is a URL: the key percent-encoded, as AWS sends it (a raw key may not even be Latin-1).
-    location = f"{node.settings.endpoint}/{ctx.bucket}/{quote(key, safe='/~')}"
+    location = object_url(node.settings.endpoint, ctx.bucket, key)
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
         parts = urlsplit(redirect)
