@@ -122,6 +122,12 @@ class InvalidBucketName(SatchelError):
     default_message = "The specified bucket is not valid."
 
 
+class InvalidURI(SatchelError):
+    """A request target that does not decode (a key that is not UTF-8 once percent-decoded)."""
+
+    default_message = "Couldn't parse the specified URI."
+
+
 class InvalidRange(SatchelError):
     default_message = "The requested range is not satisfiable"
 

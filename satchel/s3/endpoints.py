@@ -16,6 +16,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from satchel.s3.objectheaders import RESPONSE_OVERRIDES
+
 
 class Op(enum.StrEnum):
     """Implemented operations (plus ``Options`` for CORS preflight and ``NotImplemented``)."""
@@ -147,6 +149,56 @@ class Unsupported(enum.StrEnum):
     PutObjectAnnotation = "PutObjectAnnotation"
     DeleteObjectAnnotation = "DeleteObjectAnnotation"
     SelectObjectContent = "SelectObjectContent"
+    GetPart = "GetPart"
+    GetBucketDefaultStorageClass = "GetBucketDefaultStorageClass"
+    PutBucketDefaultStorageClass = "PutBucketDefaultStorageClass"
+
+
+_OVERRIDES = frozenset(RESPONSE_OVERRIDES)
+_LISTING = frozenset({"delimiter", "encoding-type", "max-keys", "prefix"})
+
+#: The query parameters each implemented operation understands: its subresource and the request
+#: parameters of the S3 API reference that Satchel honours. Besides these, any request may carry
+#: :data:`COMMON_PARAMETERS` and ``x-amz-*`` names (SigV4 query authentication, the link id, and
+#: headers an SDK hoisted into a presigned URL — those are checked as headers). Every other name is
+#: refused with ``501 NotImplemented``: a parameter we do not know may name an operation we lack
+#: (``DELETE /b/k?someNewSubresource`` must never delete ``k``) or ask for something we would
+#: silently not do. The one exception (the router's ``_IGNORES_VALUED_UNKNOWN``): GetObject and
+#: HeadObject ignore unknown names that carry a value, as AWS does, for cache-busters.
+QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
+    Op.ListBuckets: frozenset(),
+    Op.CreateBucket: frozenset(),
+    Op.HeadBucket: frozenset(),
+    Op.DeleteBucket: frozenset(),
+    Op.GetBucketLocation: frozenset({"location"}),
+    Op.ListObjects: _LISTING | {"marker"},
+    Op.ListObjectsV2: _LISTING | {"list-type", "continuation-token", "fetch-owner", "start-after"},
+    Op.GetBucketCors: frozenset({"cors"}),
+    Op.PutBucketCors: frozenset({"cors"}),
+    Op.DeleteBucketCors: frozenset({"cors"}),
+    Op.DeleteObjects: frozenset({"delete"}),
+    Op.ListMultipartUploads: _LISTING - {"max-keys"} | {"uploads", "key-marker", "max-uploads", "upload-id-marker"},
+    Op.PostObject: frozenset(),
+    Op.GetBucketVersioning: frozenset({"versioning"}),
+    Op.GetBucketAcl: frozenset({"acl"}),
+    Op.PutObject: frozenset(),
+    Op.CopyObject: frozenset(),
+    Op.GetObject: _OVERRIDES | {"partNumber", "versionId"},
+    Op.HeadObject: _OVERRIDES | {"partNumber", "versionId"},
+    Op.DeleteObject: frozenset({"versionId"}),
+    Op.GetObjectAcl: frozenset({"acl", "versionId"}),
+    Op.CreateMultipartUpload: frozenset({"uploads"}),
+    Op.UploadPart: frozenset({"partNumber", "uploadId"}),
+    Op.UploadPartCopy: frozenset({"partNumber", "uploadId"}),
+    Op.CompleteMultipartUpload: frozenset({"uploadId"}),
+    Op.AbortMultipartUpload: frozenset({"uploadId"}),
+    Op.ListParts: frozenset({"uploadId", "max-parts", "part-number-marker"}),
+}
+
+#: Accepted on every request: SigV2 query authentication (botocore copies the signed Content-Type
+#: and Content-MD5 of a SigV2 presigned URL into its query, beside the ``x-amz-*`` headers), and the
+#: operation name botocore appends to some requests (``?x-id=PutObject``) for request tracing.
+COMMON_PARAMETERS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "content-type", "content-md5", "x-id"})
 
 
 @dataclass(frozen=True, slots=True)

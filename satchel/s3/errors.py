@@ -39,6 +39,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.MalformedPOSTRequest: ("MalformedPOSTRequest", 400),
     e.InvalidPolicyDocument: ("InvalidPolicyDocument", 400),
     e.InvalidBucketName: ("InvalidBucketName", 400),
+    e.InvalidURI: ("InvalidURI", 400),
     e.InvalidRange: ("InvalidRange", 416),
     e.InvalidPart: ("InvalidPart", 400),
     e.InvalidPartOrder: ("InvalidPartOrder", 400),

@@ -11,8 +11,8 @@ import itertools
 import logging
 import os
 
-from satchel.asgi import Receive, Request, Response, Scope, Send
-from satchel.core.errors import InvalidArgument, InvalidBucketName, NotModified, SatchelError
+from satchel.asgi import Message, Receive, Request, Response, Scope, Send
+from satchel.core.errors import InternalError, InvalidArgument, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
 from satchel.s3 import cors, linkuse
@@ -21,6 +21,7 @@ from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Endpoint, Op
 from satchel.s3.errors import error_code, render_error
 from satchel.s3.handlers import HANDLERS
+from satchel.s3.headervalues import wire_headers
 from satchel.s3.router import route, valid_bucket_name
 
 log = logging.getLogger("satchel.s3")
@@ -35,6 +36,24 @@ _DRAIN_LIMIT = 1024 * 1024
 
 #: Operations whose bucket need not exist or be valid yet (CreateBucket validates the name itself).
 _NAME_CHECKED_BY_HANDLER = frozenset({Op.CreateBucket})
+
+
+class _SendTracker:
+    """Wraps ASGI ``send``: whether the status line went out and how many body bytes followed."""
+
+    __slots__ = ("body_bytes", "send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+        self.body_bytes = 0
+
+    async def __call__(self, message: Message) -> None:
+        await self.send(message)
+        if message["type"] == "http.response.start":
+            self.started = True
+        else:
+            self.body_bytes += len(message.get("body", b""))
 
 
 class S3Frontend:
@@ -80,10 +99,41 @@ class S3Frontend:
             response.headers.append(("Connection", "close"))
         if endpoint is not None and endpoint.bucket and "origin" in request.headers and request.method != "OPTIONS":
             response.headers.extend(cors.response_headers(self.node, endpoint.bucket, request))
-        sent = await response.send(send, head=request.method == "HEAD")
-        kind = linkuse.link_kind(request, endpoint)
-        if kind is not None:
-            self._audit(kind, request, endpoint, ctx, response.status, sent, failure, request_id)
+        response.headers = wire_headers(response.headers)
+        tracker = _SendTracker(send)
+        status, sent = response.status, 0
+        try:
+            status, sent, failure = await self._send(response, tracker, request, request_id, failure)
+        finally:
+            # Exactly one audit event per link use, whatever happened to the send (even cancellation).
+            kind = linkuse.link_kind(request, endpoint)
+            if kind is not None:
+                self._audit(kind, request, endpoint, ctx, status, sent or tracker.body_bytes, failure, request_id)
+
+    async def _send(self, response: Response, tracker: _SendTracker, request: Request, request_id: str,
+                    failure: SatchelError | None) -> tuple[int, int, SatchelError | None]:
+        """Send; (status, body bytes, failure) as the audit should record them."""
+        head = request.method == "HEAD"
+        try:
+            return response.status, await response.send(tracker, head=head), failure
+        except Exception as exc:
+            if tracker.started:
+                # The client left or the body stream broke after the status line: nothing more can be
+                # said to this client. One line, no traceback: a departing client is not a bug.
+                log.warning("response to %s %s (request %s) ended after %d body bytes: %r",
+                            request.method, request.raw_path, request_id, tracker.body_bytes, exc)
+                return response.status, tracker.body_bytes, failure
+            log.exception("internal error sending %s %s (request %s)", request.method, request.raw_path, request_id)
+            closer = getattr(response.body, "aclose", None)
+            if closer is not None:  # the object stream was opened for a body that will never be sent
+                await closer()
+        error = self._error(InternalError(), request, request_id)
+        error.headers.append(("x-amz-request-id", request_id))
+        try:
+            await error.send(tracker, head=head)
+        except Exception as exc:  # the connection is gone as well
+            log.warning("error response to request %s not sent: %r", request_id, exc)
+        return error.status, 0, InternalError()
 
     @staticmethod
     def _error(exc: Exception, request: Request, request_id: str) -> Response:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import re
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from satchel.core.errors import InvalidArgument, InvalidRequest
 from satchel.core.models import ObjectRecord
 from satchel.core.objects import STORED_HEADERS
+from satchel.s3.headervalues import check_stored_value, metadata_text, wire_text
 
 META_PREFIX = "x-amz-meta-"
+#: An HTTP field name (RFC 9110 §5.1): what a metadata name must be to go back out as a header.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 #: Stored header names with their wire spelling (Content-Type ...), computed once.
 _HEADER_NAMES = tuple((name, "-".join(part.capitalize() for part in name.split("-"))) for name in STORED_HEADERS)
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
@@ -35,9 +40,16 @@ _VALID_STORAGE_CLASSES = frozenset(
 )
 
 
-def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The representation headers to keep with the object (aws-chunked is transport, not content)."""
-    kept = {name: headers[name] for name in STORED_HEADERS if name in headers}
+def stored_headers(headers: Mapping[str, str], *, wire: bool = True) -> dict[str, str]:
+    """The representation headers to keep with the object (aws-chunked is transport, not content).
+
+    ``wire``: the values are the Latin-1 view of request header bytes (False for POST form fields,
+    which are text already). A value that could not be returned as sent is refused here, before
+    anything is stored.
+    """
+    kept = {name: wire_text(headers[name]) if wire else headers[name] for name in STORED_HEADERS if name in headers}
+    for name, value in kept.items():
+        check_stored_value(name, value)
     encoding = kept.get("content-encoding")
     if encoding is not None:
         codings = [c.strip() for c in encoding.split(",") if c.strip() and c.strip().lower() != "aws-chunked"]
@@ -51,8 +63,21 @@ def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return kept
 
 
-def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name[len(META_PREFIX):]: value for name, value in headers.items() if name.startswith(META_PREFIX)}
+def user_metadata(headers: Mapping[str, str], *, wire: bool = True) -> dict[str, str]:
+    """``x-amz-meta-*`` values as text, RFC 2047 words decoded (returned encoded: headervalues)."""
+    found: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.startswith(META_PREFIX):
+            if not _TOKEN.fullmatch(name):  # a POST form field name can be anything; a header name cannot
+                raise InvalidArgument("User metadata names must be HTTP field names.", ArgumentName=name)
+            found[name[len(META_PREFIX):]] = metadata_text(wire_text(value) if wire else value)
+    return found
+
+
+def object_url(endpoint: str, bucket: str, key: str) -> str:
+    """The ``Location`` of an object (POST upload, CompleteMultipartUpload): a URL, so the key is
+    percent-encoded as AWS sends it (a raw key may not even be Latin-1)."""
+    return f"{endpoint}/{bucket}/{quote(key, safe='/~')}"
 
 
 def http_date(timestamp: float) -> str:
@@ -101,4 +126,6 @@ def response_overrides(query: Mapping[str, str], *, anonymous: bool) -> dict[str
     found = {header: query[param] for param, header in RESPONSE_OVERRIDES.items() if param in query}
     if found and anonymous:
         raise InvalidRequest("Request specific response headers cannot be used for anonymous GET requests.")
+    for header, value in found.items():
+        check_stored_value(header, value)
     return found

@@ -27,10 +27,13 @@ from urllib.parse import parse_qs, unquote
 from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
+    InvalidURI,
     MethodNotAllowed,
+    NotImplementedFeature,
     PreconditionFailed,
 )
-from satchel.s3.endpoints import CopySource, Endpoint, Op, Unsupported
+from satchel.s3.endpoints import COMMON_PARAMETERS, QUERY_PARAMETERS, CopySource, Endpoint, Op, Unsupported
+from satchel.s3.refusedheaders import check_protection_headers
 
 RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth"})
 
@@ -68,6 +71,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("abac", _U.GetBucketAbac),
         ("metadataConfiguration", _U.GetBucketMetadataConfiguration),
         ("metadataTable", _U.GetBucketMetadataTableConfiguration),
+        ("default-storage-class", _U.GetBucketDefaultStorageClass),
     ),
     "PUT": (
         ("cors", Op.PutBucketCors),
@@ -94,6 +98,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("metadataAnnotationTable", _U.UpdateBucketMetadataAnnotationTableConfiguration),
         ("metadataInventoryTable", _U.UpdateBucketMetadataInventoryTableConfiguration),
         ("metadataJournalTable", _U.UpdateBucketMetadataJournalTableConfiguration),
+        ("default-storage-class", _U.PutBucketDefaultStorageClass),
     ),
     "DELETE": (
         ("cors", Op.DeleteBucketCors),
@@ -122,6 +127,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
 
 _OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
     "GET": (
+        ("part", _U.GetPart),
         ("uploadId", Op.ListParts),
         ("acl", Op.GetObjectAcl),
         ("attributes", _U.GetObjectAttributes),
@@ -212,11 +218,59 @@ def route(
     """Name the operation a request asks for. ``path`` is percent-decoded, header names lower-case.
 
     Raises MethodNotAllowed for unknown methods, InvalidBucketName for a reserved first segment,
-    InvalidArgument for malformed identifying values (part number, copy source).
+    InvalidArgument for malformed identifying values (part number, copy source), NotImplemented for
+    a query parameter the operation does not declare or a header asking for a protection Satchel
+    lacks (:mod:`satchel.s3.refusedheaders`).
     """
     bucket, key, virtual = _split_target(path, headers.get("host", ""), domain)
+    if not path.isascii() and not _is_utf8(path):
+        # The path was percent-decoded with surrogate escapes: bytes that are not UTF-8 name no key
+        # (AWS answers InvalidURI), and must not reach code that encodes keys.
+        raise InvalidURI()
     endpoint = _route_target(method, bucket, key, query, headers)
+    _check_parameters(endpoint, query)
+    check_protection_headers(headers.items())
+    check_protection_headers((name.lower(), value) for name, value in query.items())
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
+
+
+#: Reads of one object ignore unknown parameters that carry a value, as AWS does: pages add
+#: cache-busters to object URLs. Such a request can only read what the caller may read anyway; a
+#: valueless name has the shape of a subresource (?part, ?attributes) and is still refused.
+_IGNORES_VALUED_UNKNOWN = frozenset({Op.GetObject, Op.HeadObject})
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
+    """Refuse a query parameter the operation does not declare (see ``QUERY_PARAMETERS``).
+
+    This is what keeps an operation we lack from falling through to a default one: a PUT or DELETE
+    with a subresource botocore learnt last month would otherwise write or delete the object.
+    """
+    accepted = QUERY_PARAMETERS.get(endpoint.op)
+    if accepted is None:  # NotImplemented and OPTIONS: nothing is done with the query
+        return
+    for name, value in query.items():
+        if name in accepted or name in COMMON_PARAMETERS or name[:6].lower() == "x-amz-":
+            continue
+        if value and endpoint.op in _IGNORES_VALUED_UNKNOWN:
+            continue  # a cache-buster (?_t=1700000000), as AWS ignores it; subresources have no value
+        raise NotImplementedFeature(
+            f"The query parameter {name!r} is not implemented by Satchel for {endpoint.op.value}.",
+            ArgumentName=name,
+        )
+    version = query.get("versionId")
+    if version is not None and version != "null":
+        # Buckets are unversioned: "null" names the one version there is; any other id names one
+        # that cannot exist, and must never act on the current object.
+        raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version)
 
 
 def _route_target(

@@ -11,7 +11,7 @@ from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.listing import max_keys
-from satchel.s3.objectheaders import stored_headers, user_metadata
+from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 
 XML = ("Content-Type", "application/xml")
 
@@ -46,7 +46,7 @@ async def upload_part(node: Node, ctx: S3Context) -> Response:
 async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
     parts = xml.parse_complete_multipart(await read_document(ctx, xml.MAX_COMPLETE_XML))
     record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts)
-    location = f"{node.settings.endpoint}/{ctx.bucket}/{ctx.key}"
+    location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
     return Response(200, [XML], body)
 

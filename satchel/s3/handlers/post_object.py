@@ -23,13 +23,11 @@ from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.postform import PostForm
+from satchel.s3.refusedheaders import check_protection_headers
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
 from satchel.signing.sigv4.parse import parse_amz_date
-
-_STORED_FIELDS = ("content-type", "content-disposition", "content-encoding", "content-language",
-                  "cache-control", "expires")
-_META = "x-amz-meta-"
 
 
 def _boundary(content_type: str) -> str:
@@ -72,6 +70,9 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
     principal = signer.principal.through_link()  # a POST policy is a link: its signer needs the share right
     ctx.signer, ctx.object_key = principal, key
+    headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
+    # The form's ``acl`` field is the x-amz-acl header of a browser upload.
+    check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
     await use_link(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
@@ -86,8 +87,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         ctx.bucket,
         key,
         _bounded(form.file_data(), result.content_length_range),
-        headers={name: fields[name] for name in _STORED_FIELDS if name in fields},
-        user_meta={name[len(_META):]: value for name, value in fields.items() if name.startswith(_META)},
+        headers=headers,
+        user_meta=user_meta,
         expect=Expectations(),
     )
     return _success(node, ctx, fields, record.key, record.etag)
@@ -95,7 +96,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
 
 def _success(node: Node, ctx: S3Context, fields: dict[str, str], key: str, etag: str) -> Response:
     quoted = f'"{etag}"'
-    location = f"{node.settings.endpoint}/{ctx.bucket}/{key}"
+    location = object_url(node.settings.endpoint, ctx.bucket, key)
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
         parts = urlsplit(redirect)

@@ -114,6 +114,9 @@ def http_date_epoch(value: str) -> float | None:
     return parsed.timestamp()
 
 
+_STREAMING_PRESIGNED = "X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD or a sha256 value in a presigned URL."
+
+
 def check_content_sha256(value: str | None) -> str:
     """S3 requires the header on every header-signed request; it is also the signed payload hash."""
     if value is None:
@@ -253,6 +256,10 @@ def verify_presigned(
         raise AccessDenied(UNSIGNED_HEADERS_MESSAGE, HeadersNotSigned=", ".join(unsigned))
     effective = {name: headers[name] if name in headers else amz_query.get(name, "") for name in auth.signed_headers}
     payload_hash = amz_query.get("x-amz-content-sha256", c.UNSIGNED_PAYLOAD)
+    if payload_hash.upper().startswith("STREAMING-"):
+        # aws-chunked signatures chain from a header signature; a URL cannot sign a streaming body,
+        # and the front-end has no chunk signer to verify one with.
+        raise InvalidArgument(_STREAMING_PRESIGNED, ArgumentName="X-Amz-Content-Sha256", ArgumentValue=payload_hash)
     scope = auth.credential.scope
     key = c.signing_key(secret, auth.credential.date, region, auth.credential.service)
     creq = c.canonical_request(

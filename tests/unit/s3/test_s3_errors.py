@@ -38,6 +38,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "MalformedPOSTRequest": ("MalformedPOSTRequest", 400),
     "InvalidPolicyDocument": ("InvalidPolicyDocument", 400),
     "InvalidBucketName": ("InvalidBucketName", 400),
+    "InvalidURI": ("InvalidURI", 400),
     "InvalidRange": ("InvalidRange", 416),
     "InvalidPart": ("InvalidPart", 400),
     "InvalidPartOrder": ("InvalidPartOrder", 400),

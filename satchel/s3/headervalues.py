@@ -1,0 +1,83 @@
+"""Header values between text and the wire: one place decodes what arrives, one place encodes what leaves.
+
+HTTP field values are bytes; ASGI servers hand them over decoded as Latin-1 and take them back
+encoded as Latin-1, so a value with a character above U+00FF cannot be sent at all (it used to end a
+response in a 500 after the object was stored). Satchel keeps header values as *text*:
+
+* in: :func:`wire_text` turns the Latin-1 view of the bytes back into the UTF-8 text a client meant
+  (falling back to Latin-1 for bytes that are not UTF-8), and user metadata sent RFC 2047-encoded is
+  decoded, as AWS does ("Working with object metadata": values with non-US-ASCII characters are
+  decoded per RFC 2047 before storing and encoded per RFC 2047 before returning).
+* out: :func:`wire_headers` is the one place every S3 response goes through before it is sent.
+  Printable US-ASCII passes untouched; ``x-amz-meta-*`` values with anything else are returned as one
+  RFC 2047 ``=?UTF-8?B?...?=`` word (AWS's rule); any other header with non-ASCII text is sent as its
+  UTF-8 bytes (what browsers read in ``Content-Disposition``), and one with control characters — which
+  input checks refuse, so only a bug can produce it — is RFC 2047-encoded too, never sent raw.
+
+A Content-Type must be a token/quoted-string media type (RFC 9110 §8.3.1): there is no encoding for
+non-ASCII in it, so :func:`check_stored_value` refuses one with InvalidArgument when an object is
+written (nothing is stored) and when a ``response-content-type`` override asks for one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.errors
+import email.header
+import re
+
+from satchel.core.errors import InvalidArgument
+
+#: Printable US-ASCII plus tab: what goes on the wire as is.
+_PLAIN = re.compile(r"[\t\x20-\x7e]*")
+#: Control characters (other than tab): never in a stored header value.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_META = "x-amz-meta-"
+
+
+def wire_text(value: str) -> str:
+    """The text a client sent, from the Latin-1 view of the header's bytes."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def metadata_text(value: str) -> str:
+    """A user-metadata value as stored: RFC 2047 encoded words decoded (as AWS stores them)."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (email.errors.HeaderParseError, LookupError, UnicodeDecodeError, binascii.Error, ValueError):
+        return value
+
+
+def check_stored_value(name: str, value: str) -> None:
+    """Refuse a representation header that could not be returned as sent."""
+    if _CONTROL.search(value) or (name.lower() == "content-type" and not _PLAIN.fullmatch(value)):
+        raise InvalidArgument(f"The value of the {name} header cannot be represented in an HTTP response.",
+                              ArgumentName=name, ArgumentValue=value.encode("unicode_escape").decode("ascii"))
+
+
+def rfc2047(value: str) -> str:
+    return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8", "surrogatepass")).decode("ascii") + "?="
+
+
+def wire_value(name: str, value: str) -> str:
+    """The Latin-1 string whose bytes are the header value to send (see the module docstring)."""
+    if _PLAIN.fullmatch(value):
+        return value
+    if name.lower().startswith(_META) or _CONTROL.search(value):
+        return rfc2047(value)
+    return value.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+def wire_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every value made sendable; header names are ours (ASCII) or checked S3 metadata names."""
+    if all(_PLAIN.fullmatch(value) for _, value in headers):
+        return headers
+    return [(name, wire_value(name, value)) for name, value in headers]

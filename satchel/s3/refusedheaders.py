@@ -1,0 +1,63 @@
+"""Request headers that ask for a protection Satchel does not provide: refused, never ignored.
+
+A client that sends SSE-C headers believes its bytes need its key; one that sends
+``x-amz-object-lock-mode`` believes the object cannot be deleted until a date; one that sends
+``x-amz-grant-read`` or ``x-amz-acl: public-read`` believes it changed who may read. Storing the
+object anyway breaks that belief silently, so these requests are refused *before any handler touches
+data*, with the answer AWS documents for "a header you provided implies functionality that is not
+implemented": ``501 NotImplemented``, naming the header (MinIO answers the same for
+``x-amz-server-side-encryption`` without a KMS). A canned ACL that is not an S3 canned ACL at all is
+``400 InvalidArgument``, as on AWS.
+
+The checks run in :func:`satchel.s3.router.route` on the request headers and on ``x-amz-*`` query
+parameters (a presigned URL carries its signed headers there), and in the PostObject handler on the
+form fields. The README lists what is refused; each entry goes when the S3-breadth issue implements
+the feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from satchel.core.errors import InvalidArgument, NotImplementedFeature
+
+#: (header name or prefix, values that ask for nothing Satchel lacks). Prefixes end in ``-`` or
+#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-customer-*``,
+#: ``-aws-kms-key-id``, ``-context`` and ``-bucket-key-enabled`` members.
+REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
+    # SSE-S3, SSE-KMS, DSSE-KMS and SSE-C: Satchel stores bytes as sent.
+    ("x-amz-server-side-encryption", frozenset()),
+    ("x-amz-copy-source-server-side-encryption-customer-", frozenset()),
+    # Object lock, retention and legal hold: nothing stops a delete or an overwrite.
+    ("x-amz-object-lock-", frozenset()),
+    ("x-amz-bucket-object-lock-enabled", frozenset({"false"})),
+    # ACLs: access is decided by Satchel's grants, never by ACLs. The canned values kept are the
+    # ones that change nothing here (the writer's account owns the bucket and the object).
+    ("x-amz-grant-", frozenset()),
+    ("x-amz-acl", frozenset({"private", "bucket-owner-full-control", "bucket-owner-read"})),
+    # Checks a client asks the server to make: skipping them silently would pass what should fail.
+    ("x-amz-expected-bucket-owner", frozenset()),
+    ("x-amz-source-expected-bucket-owner", frozenset()),
+    ("x-amz-mfa", frozenset()),
+)
+
+#: Every canned ACL S3 defines; any other ``x-amz-acl`` value is malformed, not unimplemented.
+_CANNED_ACLS = frozenset({"private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
+                          "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"})
+
+
+def check_protection_headers(headers: Iterable[tuple[str, str]]) -> None:
+    """Raise for the first (lower-case name, value) pair that asks for a protection we lack."""
+    for name, value in headers:
+        if not name.startswith("x-amz-"):
+            continue
+        for refused, harmless in REFUSED_HEADERS:
+            if not name.startswith(refused):
+                continue
+            wanted = value.strip().lower()
+            if wanted in harmless:
+                break
+            if refused == "x-amz-acl" and wanted not in _CANNED_ACLS:
+                raise InvalidArgument(ArgumentName="x-amz-acl", ArgumentValue=value)
+            raise NotImplementedFeature(Header=name)
+

@@ -1,0 +1,131 @@
+"""Headers asking for a protection Satchel lacks are refused, never ignored (issue 9, point 11).
+
+Before, a PUT with SSE-C headers stored the bytes in the clear and served them to a GET without the
+key; object lock, grants and public canned ACLs were dropped the same way. Each request here is sent
+by boto3 (or a form built by it) and must answer the S3 error and store nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from tests.clients.boto import error_code, http_status, unique_bucket
+
+_KEY = os.urandom(32)
+SSE_C = {
+    "SSECustomerAlgorithm": "AES256",
+    "SSECustomerKey": _KEY,  # botocore base64-encodes it and adds the key MD5
+}
+RETAIN = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": "2099-01-01T00:00:00Z"}
+
+
+def _status(call: Callable[[], Any]) -> tuple[int, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return http_status(caught.value), error_code(caught.value)
+
+
+def _absent(s3: Any, bucket: str, key: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert http_status(caught.value) == 404
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        SSE_C,
+        {"ServerSideEncryption": "AES256"},
+        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/mine"},
+        RETAIN,
+        {"ObjectLockLegalHoldStatus": "ON"},
+        {"GrantRead": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'},
+        {"ACL": "public-read"},
+        {"ACL": "authenticated-read"},
+        {"ExpectedBucketOwner": "111122223333"},
+    ],
+    ids=["sse-c", "sse-s3", "sse-kms", "retention", "legal-hold", "grant", "public-read", "authenticated-read",
+         "expected-owner"],
+)
+def test_put_asking_for_a_protection_is_refused(s3: Any, bucket: str, extra: dict[str, Any]) -> None:
+    assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"secret", **extra)) == (501, "NotImplemented")
+    _absent(s3, bucket, "k")
+
+
+def test_private_canned_acls_still_work(s3: Any, bucket: str) -> None:
+    for acl in ("private", "bucket-owner-full-control", "bucket-owner-read"):
+        s3.put_object(Bucket=bucket, Key=acl, Body=b"x", ACL=acl)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 3
+
+
+def test_unknown_canned_acl_is_invalid_argument(s3_factory: Any, s3: Any, bucket: str) -> None:
+    client = s3_factory()
+
+    def hook(request: Any, **_: Any) -> None:
+        request.headers["x-amz-acl"] = "everyone-please"
+
+    client.meta.events.register("before-sign.s3.PutObject", hook)
+    assert _status(lambda: client.put_object(Bucket=bucket, Key="k", Body=b"x")) == (400, "InvalidArgument")
+    _absent(s3, bucket, "k")
+
+
+def test_sse_c_on_read_copy_and_multipart_is_refused(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"plain")
+    refused = (501, "NotImplemented")
+    assert _status(lambda: s3.get_object(Bucket=bucket, Key="plain", **SSE_C)) == refused
+    assert _status(lambda: s3.head_object(Bucket=bucket, Key="plain", **SSE_C))[0] == 501
+    copy_source = {"Bucket": bucket, "Key": "plain"}
+    assert _status(lambda: s3.copy_object(Bucket=bucket, Key="copy", CopySource=copy_source, **SSE_C)) == refused
+    assert _status(lambda: s3.copy_object(
+        Bucket=bucket, Key="copy", CopySource=copy_source,
+        CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=_KEY)) == refused
+    _absent(s3, bucket, "copy")
+    assert _status(lambda: s3.create_multipart_upload(Bucket=bucket, Key="mp", **SSE_C)) == refused
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    assert _status(lambda: s3.upload_part(
+        Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p", **SSE_C)) == refused
+    assert s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload).get("Parts", []) == []
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)
+
+
+def test_create_bucket_with_object_lock_is_refused(s3: Any) -> None:
+    name = unique_bucket("lock")
+    assert _status(lambda: s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)) == (501, "NotImplemented")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_presigned_put_with_signed_encryption_is_refused(s3: Any, bucket: str) -> None:
+    """botocore hoists the signed x-amz-* headers of a presigned URL into its query."""
+    url = s3.generate_presigned_url("put_object", Params={
+        "Bucket": bucket, "Key": "k", "ServerSideEncryption": "AES256"}, ExpiresIn=300)
+    assert "x-amz-server-side-encryption" in url.lower()
+    reply = requests.put(url, data=b"secret", headers={"x-amz-server-side-encryption": "AES256"}, timeout=10)
+    assert (reply.status_code, b"<Code>NotImplemented</Code>" in reply.content) == (501, True)
+    _absent(s3, bucket, "k")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"x-amz-server-side-encryption": "AES256"},
+        {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+         "x-amz-server-side-encryption-customer-key": base64.b64encode(_KEY).decode(),
+         "x-amz-server-side-encryption-customer-key-md5": base64.b64encode(hashlib.md5(_KEY).digest()).decode()},  # noqa: S324 - SSE-C
+        {"acl": "public-read"},
+    ],
+    ids=["sse-s3", "sse-c", "acl"],
+)
+def test_post_form_asking_for_a_protection_is_refused(s3: Any, bucket: str, fields: dict[str, str]) -> None:
+    form = s3.generate_presigned_post(Bucket=bucket, Key="k", Fields=fields,
+                                      Conditions=[{name: value} for name, value in fields.items()])
+    reply = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"secret")}, timeout=10)
+    assert (reply.status_code, b"<Code>NotImplemented</Code>" in reply.content) == (501, True), reply.content
+    _absent(s3, bucket, "k")
