@@ -177,8 +177,20 @@ CREATE INDEX audit_by_bucket ON audit_events (bucket, time);
 CREATE INDEX audit_by_link ON audit_events (link_id, time);
 """
 
+#: SigV2 URLs carry no issue time: the first time the server saw one stands in for it (lifetime
+#: ceilings, revocations). ``fingerprint`` is a hash of the access key and signature, never the
+#: signature; rows are pruned once the URL has expired.
+_V3 = """
+CREATE TABLE link_sightings (
+    fingerprint TEXT PRIMARY KEY,
+    first_seen DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX link_sightings_by_expiry ON link_sightings (expires)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 #: Per-dialect spellings of the placeholders above.
 DIALECTS: dict[str, dict[str, str]] = {

@@ -18,14 +18,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
-from satchel.core.links import LinkUse, use_link
+from satchel.core.links import LinkUse, check_use
 from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.postform import PostForm
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
-from satchel.signing.sigv4.parse import parse_amz_date
 
 _STORED_FIELDS = ("content-type", "content-disposition", "content-encoding", "content-language",
                   "cache-control", "expires")
@@ -72,13 +71,14 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
     principal = signer.principal
     ctx.signer, ctx.object_key = principal, key
-    await use_link(node, LinkUse(
+    await check_use(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
         key=key,
         method="POST",
-        issued_at=parse_amz_date(fields["x-amz-date"]) if "x-amz-date" in fields else None,
+        issued_at=result.issued_at,
         expires_at=result.policy.expiration,
+        fingerprint=result.fingerprint,
     ))
     record = await objects.put_object(
         node,
