@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -195,6 +196,26 @@ def test_v2_url_too_long_for_the_ceiling_stays_refused(s3: Any, bucket: str, man
     short = v2.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=50)
     assert fetch_curl("GET", short).body == b"v2"
     assert fetch_curl("GET", short).body == b"v2"  # its sighting, remembered, keeps it within the ceiling
+
+
+def test_v2_first_sighting_is_shared_by_every_worker(tmp_path: Path) -> None:
+    """With two workers, the worker that did not see the URL first must still measure from its first
+    sighting: it reads the store, not only its own cache. Fresh connections spread over both."""
+    server = SatchelProcess(tmp_path / "data", extra_args=["--workers", "2"])
+    server.start()
+    try:
+        v2 = _client(server, "s3")
+        v2.create_bucket(Bucket="shared-sighting")
+        v2.put_object(Bucket="shared-sighting", Key="k", Body=b"v2")
+        server.admin("bucket", "link-lifetime", "shared-sighting", "60")
+        url = v2.generate_presigned_url("get_object", Params={"Bucket": "shared-sighting", "Key": "k"},
+                                        ExpiresIn=62)
+        expires = int(dict(_pairs(url))["Expires"])
+        assert fetch_requests("GET", url).status == 403
+        time.sleep(max(0.0, expires - 59.5 - time.time()))
+        assert [fetch_requests("GET", url).status for _ in range(12)] == [403] * 12
+    finally:
+        server.stop()
 
 
 # --- 13: only admitted uses count ----------------------------------------------------------------------------
