@@ -100,8 +100,10 @@ async def count_read(node: Node, ctx: S3Context, response: Response) -> None:
     admission = ctx.admission
     if admission is None or admission.link is None or response.status not in _DELIVERED:
         return
-    if ctx.request.method != "GET" and admission.link.method != "HEAD":
-        return  # a HEAD through a GET link is a preview
+    method = ctx.request.method
+    # Writes were counted before the handler; a HEAD through a GET link is a preview.
+    if not (method == "GET" or (method == "HEAD" and admission.link.method == "HEAD")):
+        return
     try:
         await count_use(node, admission)
     except SatchelError:
