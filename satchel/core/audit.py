@@ -5,7 +5,7 @@ Events are buffered in memory and written in batches by the metadata writer thre
 :data:`FLUSH_INTERVAL` seconds after they happen, so auditing costs a list append on the request
 path. The price: a crash loses at most that interval of events (never any object data). Use counts
 of links without a use limit ride along in the same batch; one-time links are counted synchronously
-(``links.admit``) because exactness matters there.
+(``links.count_use``) because exactness matters there.
 """
 
 from __future__ import annotations
