@@ -18,6 +18,7 @@ from satchel.core.caches import BucketCache, GenerationGate
 from satchel.core.credentials import CredentialCache
 from satchel.core.links import RevocationList
 from satchel.core.models import Bucket
+from satchel.core.sightings import Sightings
 from satchel.core.writer import MetadataWriter
 from satchel.meta.store import Store
 
@@ -52,6 +53,7 @@ class Node:
         self.buckets = BucketCache(self.store, self.gate)
         self.revocations = RevocationList(self.store, self.gate)
         self.audit = AuditLog(self.store, self.write, self._bucket_id)
+        self.sightings = Sightings(self.store, self.write)
 
     def bucket(self, name: str) -> Bucket | None:
         """Bucket settings through the per-worker cache (see ``core/caches.py``)."""

@@ -217,8 +217,20 @@ CREATE INDEX audit_by_bucket_id ON audit_events (bucket_id, time);
 DROP INDEX audit_by_bucket
 """
 
+#: SigV2 URLs carry no issue time: the first time the server saw one stands in for it (lifetime
+#: ceilings, revocations). ``fingerprint`` is a hash of the access key and signature, never the
+#: signature; rows are pruned once the URL has expired.
+_V5 = """
+CREATE TABLE link_sightings (
+    fingerprint TEXT PRIMARY KEY,
+    first_seen DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX link_sightings_by_expiry ON link_sightings (expires)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

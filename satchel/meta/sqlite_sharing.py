@@ -131,6 +131,17 @@ class SqliteSharing:
             row = c.execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
         return _link(row)
 
+    def sight_link(self, fingerprint: str, now: float, expires: float) -> float:
+        with self._db.transaction() as c:
+            c.execute("DELETE FROM link_sightings WHERE expires < ?", (now,))
+            c.execute(
+                "INSERT INTO link_sightings (fingerprint, first_seen, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT (fingerprint) DO NOTHING",
+                (fingerprint, now, expires),
+            )
+            row = c.execute("SELECT first_seen FROM link_sightings WHERE fingerprint = ?", (fingerprint,)).fetchone()
+        return float(row[0])
+
     def count_link_uses(self, uses: Mapping[str, tuple[int, float]]) -> None:
         if not uses:
             return

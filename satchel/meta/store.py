@@ -327,6 +327,11 @@ class Store(abc.ABC):
         concurrency and across processes)."""
 
     @abc.abstractmethod
+    def sight_link(self, fingerprint: str, now: float, expires: float) -> float:
+        """When the URL named by ``fingerprint`` was first seen: ``now`` on its first sighting (which is
+        recorded until ``expires``). Rows of expired URLs are pruned in the same transaction."""
+
+    @abc.abstractmethod
     def count_link_uses(self, uses: Mapping[str, tuple[int, float]]) -> None:
         """Adds batched use counts (link id → (uses, last used)) for links without a use limit."""
 

@@ -55,6 +55,10 @@ class AuthResult:
     #: When a link (presigned URL) was issued and when it expires, for lifetime and revocation checks.
     issued_at: float | None = None
     expires_at: float | None = None
+    #: The minted link id the signature covered, parsed once by the verifier (never re-read the query).
+    link_id: str | None = None
+    #: SigV2 URLs: a hash naming the URL, whose first sighting stands in for its issue time.
+    fingerprint: str | None = None
 
     @property
     def presigned(self) -> bool:
@@ -115,7 +119,7 @@ class Authenticator:
             lookup_secret=lookup,
         )
         return AuthResult(lookup.principal.through_link(), AuthMethod.QUERY_V4, result.payload_hash, None,
-                          result.request_time, result.expires_at)
+                          result.request_time, result.expires_at, result.link_id)
 
     def _header_v2(self, request: Request, endpoint: Endpoint) -> AuthResult:
         lookup = self.node.credentials.signer()
@@ -141,4 +145,5 @@ class Authenticator:
             lookup_secret=lookup,
             bucket_from_host=endpoint.bucket if endpoint.virtual_host else None,
         )
-        return AuthResult(lookup.principal.through_link(), AuthMethod.QUERY_V2, None, None, None, result.expires_at)
+        return AuthResult(lookup.principal.through_link(), AuthMethod.QUERY_V2, None, None, None, result.expires_at,
+                          result.link_id, result.fingerprint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from satchel.asgi import Request
+from satchel.core.links import Admission
 from satchel.core.models import Principal
 from satchel.s3.auth import AuthResult
 from satchel.s3.endpoints import Endpoint
@@ -19,6 +20,9 @@ class S3Context:
     #: Set by handlers that authenticate inside the body (POST policy uploads), for the audit trail.
     signer: Principal | None = None
     object_key: str | None = None
+    #: A presigned request's admission (its link, issue time): bucket-level handlers check each key
+    #: they act on against revocations with it.
+    admission: Admission | None = None
 
     @property
     def bucket(self) -> str:

@@ -82,9 +82,11 @@ class S3Frontend:
                 auth = await self.auth.authenticate(request, endpoint)
                 ctx = S3Context(request=request, endpoint=endpoint, auth=auth, request_id=request_id)
                 if auth.presigned:
-                    await linkuse.admit(self.node, request, endpoint, auth)
+                    ctx.admission = await linkuse.admit(self.node, ctx)
                     linkuse.hoist_amz_query(request)
                 response = await HANDLERS[endpoint.op](self.node, ctx)
+                if ctx.admission is not None:
+                    await linkuse.count_read(self.node, ctx, response)
         except NotModified:
             response = Response(304)
         except SatchelError as exc:
@@ -149,6 +151,7 @@ class S3Frontend:
         self.node.audit.record(linkuse.use_event(
             request,
             kind=kind,
+            link_id=ctx.auth.link_id if ctx is not None else linkuse.claimed_link_id(request),
             bucket=endpoint.bucket if endpoint else None,
             key=ctx.object_key if ctx is not None and ctx.object_key else (endpoint.key if endpoint else None),
             user_id=user.id if user else None,

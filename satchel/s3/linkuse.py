@@ -3,16 +3,25 @@
 A request is a link use when it carries a presigned query signature (SigV4 or SigV2) or is a POST
 form upload. Each one, allowed or refused, becomes one audit event with the signer, the link, the
 object, the client and the outcome; refused ones carry the S3 error code and message as the reason.
+
+What counts as a use of a registry link (one with a use count, e.g. ``--max-uses 1``): a GET that
+answers 200 or 206, counted right before its first byte (a HEAD only through a link minted for HEAD);
+a PUT or DELETE once the signer's right to write the key is checked, before the write. A 304, a 404
+and every refusal count nothing.
 """
 
 from __future__ import annotations
 
-from satchel.asgi import Request
-from satchel.core.links import LINK_ID_PARAM, LinkUse, use_link
-from satchel.core.models import AuditEvent, Link, LinkKind
+from satchel.asgi import Request, Response
+from satchel.core.errors import SatchelError
+from satchel.core.links import Admission, LinkUse, authorize_write, check_use, count_use
+from satchel.core.models import AuditEvent, LinkKind
 from satchel.core.node import Node
-from satchel.s3.auth import AuthResult
+from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Endpoint, Op
+from satchel.signing.linkid import link_id_claims
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def link_kind(request: Request, endpoint: Endpoint | None) -> LinkKind | None:
@@ -54,7 +63,18 @@ def claimed_signer(request: Request) -> str | None:
     return key[:128] if key else None
 
 
-async def admit(node: Node, request: Request, endpoint: Endpoint, auth: AuthResult) -> Link | None:
+#: Operations whose ``prefix`` query value says which keys the answer may reveal.
+_LISTINGS = frozenset({Op.ListObjects, Op.ListObjectsV2, Op.ListMultipartUploads})
+#: Statuses of a read that hands the object out: only these count as a use (a 304, a refusal, a
+#: 404 or a HEAD preview never burn a one-time link).
+_DELIVERED = frozenset({200, 206})
+
+
+async def admit(node: Node, ctx: S3Context) -> Admission:
+    """Check a presigned request before its handler runs. Reads count nothing here (see
+    :func:`count_read`); a write through a registry link is authorized, then counted, before the
+    handler writes, so two concurrent uses of a one-time upload link never both write."""
+    request, endpoint, auth = ctx.request, ctx.endpoint, ctx.auth
     use = LinkUse(
         principal=auth.principal,
         bucket=endpoint.bucket,
@@ -62,15 +82,48 @@ async def admit(node: Node, request: Request, endpoint: Endpoint, auth: AuthResu
         method=request.method,
         issued_at=auth.issued_at,
         expires_at=auth.expires_at,
-        link_id=request.query_dict.get(LINK_ID_PARAM),
+        link_id=auth.link_id,
+        # The handler reads the same value from the same place: the listing acts on what is checked here.
+        listing_prefix=request.query_dict.get("prefix", "") if endpoint.op in _LISTINGS else None,
+        fingerprint=auth.fingerprint,
     )
-    return await use_link(node, use)
+    admission = await check_use(node, use)
+    if admission.link is not None and request.method not in _READ_METHODS:
+        authorize_write(node, use)
+        await count_use(node, admission)
+    return admission
+
+
+async def count_read(node: Node, ctx: S3Context, response: Response) -> None:
+    """Count a read through a registry link right before its first byte is sent; when the count
+    fails (the last use went to a concurrent request) the prepared answer is dropped unsent."""
+    admission = ctx.admission
+    if admission is None or admission.link is None or response.status not in _DELIVERED:
+        return
+    method = ctx.request.method
+    # Writes were counted before the handler; a HEAD through a GET link is a preview.
+    if not (method == "GET" or (method == "HEAD" and admission.link.method == "HEAD")):
+        return
+    try:
+        await count_use(node, admission)
+    except SatchelError:
+        closer = getattr(response.body, "aclose", None)
+        if closer is not None:  # an opened blob stream: release it unsent
+            await closer()
+        raise
+
+
+def claimed_link_id(request: Request) -> str | None:
+    """The link id a request claims, for auditing refusals that happen before it is verified."""
+    claims = link_id_claims(request.query, request.headers)
+    return min(claims)[:128] if claims else None
 
 
 def use_event(
     request: Request,
     *,
     kind: LinkKind,
+    link_id: str | None,
     bucket: str | None,
     key: str | None,
     user_id: str | None,
@@ -86,7 +139,7 @@ def use_event(
         action="use",
         outcome="allowed" if reason is None else "refused",
         kind=kind.value,
-        link_id=request.query_dict.get(LINK_ID_PARAM),
+        link_id=link_id,
         user_id=user_id,
         access_key_id=access_key_id,
         bucket=bucket,

@@ -91,6 +91,10 @@ class PostFormResult:
     version: str  # "v4" | "v2"
     policy: PostPolicy
     fields: Mapping[str, str]  # lower-case names, ${filename} substituted
+    #: The signer's x-amz-date (V4; bounded by the caller like any client-dated issue time).
+    issued_at: float | None = None
+    #: V2 forms carry no date: a hash naming the form, whose first sighting stands in for it.
+    fingerprint: str | None = None
 
     @property
     def content_length_range(self) -> ContentLengthRange | None:
@@ -178,7 +182,7 @@ def _require(fields: Mapping[str, str], name: str, display: str) -> str:
     return value
 
 
-def _verify_v4(fields: Mapping[str, str], region: str, lookup_secret: SecretLookup) -> str:
+def _verify_v4(fields: Mapping[str, str], region: str, lookup_secret: SecretLookup) -> tuple[str, float]:
     provided = _require(fields, "x-amz-signature", "X-Amz-Signature")
     algorithm = _require(fields, "x-amz-algorithm", "X-Amz-Algorithm")
     credential_text = _require(fields, "x-amz-credential", "X-Amz-Credential")
@@ -187,7 +191,8 @@ def _verify_v4(fields: Mapping[str, str], region: str, lookup_secret: SecretLook
     if algorithm != c.ALGORITHM:
         raise InvalidArgument(f'X-Amz-Algorithm only supports "{c.ALGORITHM}"', ArgumentName="X-Amz-Algorithm")
     credential = parse_credential(credential_text, region=region, service="s3", query=True)
-    if parse_amz_date(amz_date) is None:
+    issued_at = parse_amz_date(amz_date)
+    if issued_at is None:
         raise InvalidArgument("X-Amz-Date must be in the ISO8601 Long Format", ArgumentName="X-Amz-Date")
     secret = lookup_secret(credential.access_key_id)
     key = c.signing_key(secret, credential.date, credential.region, credential.service)
@@ -197,7 +202,7 @@ def _verify_v4(fields: Mapping[str, str], region: str, lookup_secret: SecretLook
         raise SignatureDoesNotMatch(
             AWSAccessKeyId=credential.access_key_id, StringToSign=policy, SignatureProvided=provided
         )
-    return credential.access_key_id
+    return credential.access_key_id, issued_at
 
 
 def _verify_v2(fields: Mapping[str, str], lookup_secret: SecretLookup) -> str:
@@ -246,11 +251,18 @@ def verify_post_form(
 ) -> PostFormResult:
     """Verify a POST form (every field but the file). ``lookup_secret`` raises InvalidAccessKeyId."""
     fields = {name.lower(): value for name, value in form.items()}
-    version = "v4" if is_v4_form(fields) else "v2"
-    access_key_id = _verify_v4(fields, region, lookup_secret) if version == "v4" else _verify_v2(fields, lookup_secret)
+    issued_at: float | None = None
+    fingerprint: str | None = None
+    if is_v4_form(fields):
+        version = "v4"
+        access_key_id, issued_at = _verify_v4(fields, region, lookup_secret)
+    else:
+        version = "v2"
+        access_key_id = _verify_v2(fields, lookup_secret)
+        fingerprint = sigv2.fingerprint(access_key_id, fields["signature"])
     _require(fields, "key", "key")
     policy = decode_policy(fields["policy"])
     if filename is not None and "key" in fields:
         fields["key"] = fields["key"].replace("${filename}", filename.replace("\\", "/").rsplit("/", 1)[-1])
     check_conditions(policy, fields, bucket=bucket, now=now, version=version)
-    return PostFormResult(access_key_id, version, policy, fields)
+    return PostFormResult(access_key_id, version, policy, fields, issued_at, fingerprint)

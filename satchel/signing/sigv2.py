@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from satchel.core.errors import AccessDenied, InvalidArgument, RequestTimeTooSkewed, SignatureDoesNotMatch
+from satchel.signing.linkid import signed_link_id
 from satchel.signing.sigv4.canonical import spaced_hex, uri_encode, wire_bytes
 from satchel.signing.sigv4.presign import host_for, object_path
 from satchel.signing.sigv4.verify import MAX_SKEW_SECONDS, SecretLookup, http_date_epoch, iso8601
@@ -54,6 +55,11 @@ _NO_DATE = "AWS authentication requires a valid Date or x-amz-date header"
 class SigV2Result:
     access_key_id: str
     expires_at: float | None = None
+    #: The minted link id the signature covered (see :mod:`satchel.signing.linkid`).
+    link_id: str | None = None
+    #: A V2 URL has no issue time; this names it (a hash, never the signature itself) so the server
+    #: can remember when it first saw it (``core/sightings.py``).
+    fingerprint: str | None = None
 
     @property
     def presigned(self) -> bool:
@@ -214,7 +220,18 @@ def verify_v2_presigned(
     ]
     if not any(_compare(sign(secret, sts), provided) for sts in candidates):
         raise _mismatch(access_key_id, candidates[0], provided)
-    return SigV2Result(access_key_id, expires_at=float(expires))
+    return SigV2Result(
+        access_key_id,
+        expires_at=float(expires),
+        link_id=signed_link_id(query, headers),
+        fingerprint=fingerprint(access_key_id, provided),
+    )
+
+
+def fingerprint(access_key_id: str, signature: str) -> str:
+    """What identifies one V2 URL: its key and signature, hashed (a stored signature would be a
+    working credential for as long as the URL lives)."""
+    return hashlib.sha256(f"{access_key_id}\n{signature}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def presign_v2_url(

@@ -10,8 +10,11 @@
 ``revoke LINK_ID`` kills one minted link at once. ``revoke --before T`` refuses, from now on, every link
 *issued before T* [default: now] in the scope: minted ones and those signed offline by SDKs (SigV4 query
 and presigned POST carry their issue time), pre-authenticated requests too; links issued afterwards work.
-SigV2 URLs and Swift TempURLs carry no issue time, so this cannot reach them: revoke those by disabling
-or deleting the access key that signed them (``satchel admin key disable``).
+A SigV4 URL or POST policy is dated by its signer, possibly ahead: ``--before T`` also covers those dated
+up to 15 minutes (the allowed clock skew) after T. SigV2 URLs carry no issue time: the moment Satchel
+first saw one stands in for it, so one handed out before T but first used after T is not reached (nor
+are Swift TempURLs): revoke those by disabling or deleting the access key that signed them
+(``satchel admin key disable``).
 """
 
 from __future__ import annotations

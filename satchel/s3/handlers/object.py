@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator
 
 from satchel.asgi import Response
 from satchel.core import objects
-from satchel.core.access import Action
-from satchel.core.buckets import bucket_for
 from satchel.core.conditions import ByteRange, check_conditions, parse_range
-from satchel.core.errors import AccessDenied, InvalidPartNumber, SatchelError
+from satchel.core.errors import AccessDenied, InvalidPartNumber, NoSuchBucket, SatchelError
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.s3 import xml
@@ -111,15 +109,23 @@ async def delete_object(node: Node, ctx: S3Context) -> Response:
 
 
 async def delete_objects(node: Node, ctx: S3Context) -> Response:
-    """Delete up to 1000 keys; per-key failures are reported in the answer, not as a request error."""
+    """Delete up to 1000 keys; per-key failures are reported in the answer, not as a request error.
+
+    Each key is authorized on its own (OBJECT_WRITE on that key, as AWS checks s3:DeleteObject per
+    key), so a prefix grant deletes inside its prefix; a refused key is an AccessDenied entry in the
+    result, which every AWS client reports per key while the others go on. Through a presigned URL,
+    each key is also checked against object and prefix revocations.
+    """
     document = await read_document(ctx, xml.MAX_DELETE_XML, require_integrity=True)
     keys, quiet = xml.parse_delete(document)
-    # Checking BUCKET_READ first gives NoSuchBucket / AccessDenied for the whole request, as S3 does.
-    bucket_for(node, ctx.auth.principal, ctx.bucket, Action.BUCKET_READ)
+    if node.bucket(ctx.bucket) is None:
+        raise NoSuchBucket(BucketName=ctx.bucket)  # for the whole request, as S3 does
     deleted: list[str] = []
     errors: list[tuple[str, str, str]] = []
     for key in keys:
         try:
+            if ctx.admission is not None:
+                ctx.admission.check_key(node.revocations, key)
             await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key)
             deleted.append(key)
         except SatchelError as exc:

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
-from satchel.core.links import LinkUse, use_link
+from satchel.core.links import LinkUse, check_use
 from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.s3 import xml
@@ -27,7 +27,6 @@ from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
-from satchel.signing.sigv4.parse import parse_amz_date
 
 
 def _boundary(content_type: str) -> str:
@@ -73,13 +72,14 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
-    await use_link(node, LinkUse(
+    await check_use(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
         key=key,
         method="POST",
-        issued_at=parse_amz_date(fields["x-amz-date"]) if "x-amz-date" in fields else None,
+        issued_at=result.issued_at,
         expires_at=result.policy.expiration,
+        fingerprint=result.fingerprint,
     ))
     record = await objects.put_object(
         node,

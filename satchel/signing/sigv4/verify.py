@@ -31,6 +31,7 @@ from satchel.core.errors import (
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
 )
+from satchel.signing.linkid import signed_link_id
 from satchel.signing.sigv4 import canonical as c
 from satchel.signing.sigv4.parse import (
     UNSIGNED_HEADERS_MESSAGE,
@@ -73,6 +74,8 @@ class SigV4Result:
     request_time: float
     expires_at: float | None = None
     security_token: str | None = None
+    #: The minted link id the signature covered (see :mod:`satchel.signing.linkid`); presigned only.
+    link_id: str | None = None
 
     @property
     def presigned(self) -> bool:
@@ -288,4 +291,5 @@ def verify_presigned(
         request_time=auth.request_time,
         expires_at=auth.request_time + auth.expires,
         security_token=auth.security_token,
+        link_id=signed_link_id(query, headers),
     )

@@ -29,6 +29,7 @@ from satchel.core.models import (
     Status,
 )
 from satchel.meta.sqlite import SqliteStore
+from satchel.signing.sigv4.verify import MAX_SKEW_SECONDS
 
 NOW = 10_000.0
 
@@ -71,11 +72,16 @@ def use(world: World, **changes: object) -> LinkUse:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def admit(world: World, link_use: LinkUse, server_max: int = 604800) -> Link | None:
+def admission(world: World, link_use: LinkUse, server_max: int = 604800,
+              first_seen: float | None = None) -> links.Admission:
     gate = GenerationGate(world.store, ttl=0)
     bucket = world.store.get_bucket(link_use.bucket) if link_use.bucket else None
     return links.admit(world.store, RevocationList(world.store, gate), link_use, bucket, server_max=server_max,
-                       now=NOW)
+                       now=NOW, first_seen=first_seen)
+
+
+def admit(world: World, link_use: LinkUse, server_max: int = 604800, first_seen: float | None = None) -> Link | None:
+    return admission(world, link_use, server_max, first_seen).link
 
 
 def test_plain_presigned_url_is_admitted(world: World) -> None:
@@ -90,10 +96,24 @@ def test_server_and_bucket_lifetime_ceilings(world: World) -> None:
         admit(world, use(world))
     world.store.update_bucket("photos", max_link_lifetime=60)
     assert admit(world, use(world)) is None
-    # A link without an issue time (SigV2) is measured from now: 50 s left.
+    # A link without an issue time is measured from now: 50 s left.
     world.store.update_bucket("photos", max_link_lifetime=49)
     with pytest.raises(AccessDenied):
         admit(world, use(world, issued_at=None))
+    # A SigV2 URL is measured from its first sighting, for its whole life: refused now as it was then.
+    world.store.update_bucket("photos", max_link_lifetime=100)
+    with pytest.raises(AccessDenied, match="maximum of 100 seconds"):
+        admit(world, use(world, issued_at=None), first_seen=NOW - 60)
+    assert admit(world, use(world, issued_at=None), first_seen=NOW - 40) is None
+
+
+def test_issue_time_never_later_than_now_plus_skew(world: World) -> None:
+    skew = MAX_SKEW_SECONDS
+    assert admit(world, use(world, issued_at=NOW + skew, expires_at=NOW + skew + 60)) is None
+    with pytest.raises(AccessDenied, match="Request is not valid yet"):
+        admit(world, use(world, issued_at=NOW + skew + 1, expires_at=NOW + skew + 60))
+    with pytest.raises(AccessDenied, match="Request is not valid yet"):  # a POST policy dated 2099
+        admit(world, use(world, method="POST", issued_at=4_070_908_800.0, expires_at=4_070_908_900.0))
 
 
 @pytest.mark.parametrize(
@@ -120,8 +140,58 @@ def test_revocation_scopes(world: World, scope: RevocationScope, target: str, bu
             admit(world, use(world))
     else:
         assert admit(world, use(world)) is None
-    # A link issued after the revocation moment is never affected.
-    assert admit(world, use(world, issued_at=NOW - 4)) is None
+    # A client-dated link is covered up to the revocation moment plus the allowed skew (it may have
+    # been dated ahead by that much), never after it.
+    skew = MAX_SKEW_SECONDS
+    if revoked:
+        with pytest.raises(AccessDenied, match="revoked"):
+            admit(world, use(world, issued_at=NOW - 6 + skew, expires_at=NOW + skew))
+    assert admit(world, use(world, issued_at=NOW - 5 + skew, expires_at=NOW + skew)) is None
+    # Server-dated issue times (a SigV2 URL's first sighting) are exact.
+    assert admit(world, use(world, issued_at=None), first_seen=NOW - 5) is None
+    if revoked:
+        with pytest.raises(AccessDenied, match="revoked"):
+            admit(world, use(world, issued_at=None), first_seen=NOW - 6)
+
+
+@pytest.mark.parametrize(
+    ("scope", "target", "listing", "revoked"),
+    [
+        (RevocationScope.PREFIX, "secret/", "", True),  # the whole bucket reveals secret/ keys
+        (RevocationScope.PREFIX, "secret/", "se", True),
+        (RevocationScope.PREFIX, "secret/", "secret/", True),
+        (RevocationScope.PREFIX, "secret/", "secret/deep/", True),  # inside the revoked prefix
+        (RevocationScope.PREFIX, "secret/", "public/", False),
+        (RevocationScope.PREFIX, "secret/", "secretary", False),
+        (RevocationScope.OBJECT, "secret/a.txt", "", True),
+        (RevocationScope.OBJECT, "secret/a.txt", "secret/", True),
+        (RevocationScope.OBJECT, "secret/a.txt", "secret/a.txtx", False),
+        (RevocationScope.OBJECT, "secret/a.txt", "public/", False),
+    ],
+)
+def test_object_and_prefix_revocations_cover_listings_that_reveal_them(
+    world: World, scope: RevocationScope, target: str, listing: str, revoked: bool
+) -> None:
+    world.store.add_revocation(Revocation("r", scope, target, "photos", before=NOW - 5, created=NOW - 1,
+                                          bucket_id=_photos_id(world)))
+    listing_use = use(world, key=None, listing_prefix=listing)
+    if revoked:
+        with pytest.raises(AccessDenied, match="revoked"):
+            admit(world, listing_use)
+    else:
+        assert admit(world, listing_use) is None
+    elsewhere = use(world, bucket="other", key=None, listing_prefix=listing)
+    assert admit(world, elsewhere) is None
+
+
+def test_bucket_level_requests_check_each_key(world: World) -> None:
+    world.store.add_revocation(Revocation("r", RevocationScope.PREFIX, "secret/", "photos", NOW - 5, NOW - 1,
+                                          bucket_id=_photos_id(world)))
+    gate = GenerationGate(world.store, ttl=0)
+    admitted = admission(world, use(world, key=None, method="POST"))  # DeleteObjects: admitted as a whole
+    admitted.check_key(RevocationList(world.store, gate), "public/x")
+    with pytest.raises(AccessDenied, match="revoked"):
+        admitted.check_key(RevocationList(world.store, gate), "secret/x")
 
 
 def test_user_scope_revocation_and_links_without_issue_time(world: World) -> None:
@@ -130,7 +200,7 @@ def test_user_scope_revocation_and_links_without_issue_time(world: World) -> Non
     world.store.add_revocation(Revocation("r", RevocationScope.USER, user.id, None, NOW - 5, NOW - 1))
     with pytest.raises(AccessDenied):
         admit(world, use(world))
-    assert admit(world, use(world, issued_at=None)) is None  # SigV2: revoked by key rotation instead
+    assert admit(world, use(world, issued_at=None)) is None  # no issue time known at all
 
 
 def registered(world: World, **changes: object) -> Link:
@@ -371,3 +441,9 @@ def test_audit_visibility_is_decided_by_authorize(world: World) -> None:
     assert visible(world.stranger) == ({"stranger"}, set())
     with pytest.raises(AccessDenied):
         visible_to(store, Principal(None), AuditQuery())
+
+
+def _photos_id(world: World) -> str:
+    photos = world.store.get_bucket("photos")
+    assert photos is not None
+    return photos.id

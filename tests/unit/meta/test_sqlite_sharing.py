@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from typing import Any
 
 import pytest
 
 from satchel.core.errors import NotFound
 from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope
+from satchel.core.sightings import Sightings
 from satchel.meta.sqlite import SqliteStore
 from tests.unit.meta.conftest import World
 
@@ -117,3 +120,28 @@ def test_audit_filters(world: World, store: SqliteStore) -> None:
     assert store.query_audit(AuditQuery(visible_users=(), visible_bucket_ids=())) == []
     assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [1.0]
     assert all(e.id for e in store.query_audit(AuditQuery()))
+
+
+def test_first_sightings_are_kept_until_expiry_then_pruned(store: SqliteStore) -> None:
+    assert store.sight_link("f1", 100.0, 200.0) == 100.0
+    assert store.sight_link("f1", 150.0, 200.0) == 100.0  # the first sighting stays
+    assert store.sight_link("f2", 150.0, 160.0) == 150.0
+    # A later sighting of anything prunes expired rows: f2 expired at 160, so it is seen afresh.
+    assert store.sight_link("f3", 170.0, 300.0) == 170.0
+    assert store.sight_link("f2", 171.0, 400.0) == 171.0
+    assert store.sight_link("f1", 180.0, 200.0) == 100.0
+
+
+def test_sightings_cache_answers_without_the_store(store: SqliteStore) -> None:
+    writes: list[str] = []
+
+    async def write(fn: Any, *args: Any) -> float:
+        writes.append(args[0])
+        return float(fn(*args))
+
+    async def run() -> list[float]:
+        seen = Sightings(store, write)
+        return [await seen.first_seen("fp", now, 500.0) for now in (100.0, 200.0, 300.0)]
+
+    assert asyncio.run(run()) == [100.0, 100.0, 100.0]
+    assert writes == ["fp"]  # one store round trip per worker and URL
