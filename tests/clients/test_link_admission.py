@@ -253,7 +253,7 @@ def test_refused_signer_does_not_consume_a_one_time_link(satchel: Cli, s3: Any, 
 
     def grant() -> str:
         made = managed_server.admin("grant", "add", writer.user, bucket, "--permission", "read-write",
-                                    "--prefix", "team/", "--json")
+                                    "--prefix", "team/", "--share", "--json")
         return str(json.loads(made)["id"])
 
     grant_id = grant()
