@@ -1,0 +1,173 @@
+"""``satchel serve`` and ``make serve`` as a new user meets them: real processes on loopback.
+
+The banner is the first thing anyone reads, so it is held to what the server does: every URL it prints
+answers, the aws cli hint names the real key id (and the secret only on the start that generated it),
+the ``satchel`` command is shown by a path that works, and a busy port is reported before any of that.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.clients.server import HEALTH_PATH, free_port, venv_tool
+
+REPO = Path(__file__).resolve().parents[3]
+STARTUP_TIMEOUT = 30.0
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+class Served:
+    """One ``satchel serve`` process; its banner is whatever it printed before becoming healthy."""
+
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str]) -> None:
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.log = data_dir.parent / f"serve-{port}.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen([venv_tool("satchel"), "serve", "--port", str(port), "--data-dir",
+                                          str(data_dir)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if status(self.endpoint + HEALTH_PATH) == 200:
+                return
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"satchel serve did not become healthy:\n{self.banner}")
+
+    @property
+    def banner(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[type[Served]]:
+    started: list[Served] = []
+
+    class Tracked(Served):
+        def __init__(self, data_dir: Path, port: int, env: dict[str, str]) -> None:
+            super().__init__(data_dir, port, env)
+            started.append(self)
+
+    yield Tracked
+    for server in started:
+        server.stop()
+
+
+def export_line(banner: str) -> str:
+    lines = [line for line in banner.splitlines() if "export AWS_ACCESS_KEY_ID=" in line]
+    assert len(lines) == 1, banner
+    return lines[0]
+
+
+def test_banner_names_the_real_key_and_the_secret_only_when_generated(serve: type[Served], tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    first = serve(data_dir, port, _env())
+    generated = dict(re.findall(r"^\s+(Access key id|Secret access key)\s+: (\S+)$", first.banner, re.M))
+    key_id, secret = generated["Access key id"], generated["Secret access key"]
+    assert f"AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} " in export_line(first.banner)
+    first.stop()
+
+    again = serve(data_dir, port, _env())
+    assert f"AWS_ACCESS_KEY_ID={key_id} " in export_line(again.banner)
+    assert secret not in again.banner
+    # How to reach the satchel command: a path that exists, with the data dir so it works from anywhere.
+    admin = next(line.strip() for line in again.banner.splitlines() if " admin user list " in line)
+    command, _, rest = admin.partition(" admin ")
+    assert Path(command).is_absolute() or command == "satchel" or (Path.cwd() / command).exists()
+    assert f"--data-dir {data_dir.resolve()}" in rest
+
+
+def test_secret_given_by_the_environment_is_never_printed(serve: type[Served], tmp_path: Path) -> None:
+    secret = "s3cr3t-from-the-environment-0123456789ab"
+    server = serve(tmp_path / "data", free_port(),
+                   _env(SATCHEL_ROOT_ACCESS_KEY="AKIABANNERTEST000001", SATCHEL_ROOT_SECRET_KEY=secret))
+    assert secret not in server.banner
+    assert "AWS_ACCESS_KEY_ID=AKIABANNERTEST000001 AWS_SECRET_ACCESS_KEY=$SATCHEL_ROOT_SECRET_KEY" \
+        in export_line(server.banner)
+
+
+def test_every_url_in_the_banner_answers(serve: type[Served], tmp_path: Path) -> None:
+    server = serve(tmp_path / "data", free_port(), _env())
+    urls = set(re.findall(r"http://127\.0\.0\.1:\d+\S*", server.banner))
+    assert server.endpoint + HEALTH_PATH in urls
+    for url in urls:
+        assert status(url) not in (0, 404), url
+    assert "console" not in server.banner.lower()
+    assert "swift" not in server.banner.lower()
+
+
+def test_busy_port_is_reported_before_any_banner(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([venv_tool("satchel"), "serve", "--port", str(port), "--data-dir",
+                               str(tmp_path / "data")], env=_env(), capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "in use" in proc.stderr
+    assert "--port" in proc.stderr and "PORT=" in proc.stderr
+    assert "Satchel is starting" not in proc.stdout + proc.stderr
+    assert "AWS_" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "data").exists()  # no credentials generated for a server that never ran
+
+
+def test_help_advertises_nothing_that_does_not_answer() -> None:
+    text = subprocess.run([venv_tool("satchel"), "serve", "--help"], capture_output=True, text=True, timeout=30,
+                          env=_env(), check=True).stdout.lower()
+    for absent in ("swift", "console", "tempurl", "pre-authenticated", "metrics"):
+        assert absent not in text
+
+
+def _make_serve(*args: str, **env: str) -> str:
+    """The ``satchel serve`` line ``make serve`` would run (``make -n``: nothing is built or started)."""
+    # Without the flags of a `make test` that runs this test: its variables would reach this make too.
+    clean = {k: v for k, v in _env(**env).items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    proc = subprocess.run(["make", "-n", "-C", str(REPO), "serve", *args], capture_output=True, text=True,
+                          timeout=30, env=clean, check=True)
+    return next(line for line in proc.stdout.splitlines() if "satchel serve" in line)
+
+
+@pytest.mark.skipif(not (REPO / "Makefile").exists(), reason="needs the source tree's Makefile")
+def test_make_serve_takes_a_port_and_otherwise_leaves_the_environment_alone() -> None:
+    assert _make_serve("PORT=9100").split()[-2:] == ["--port", "9100"]
+    # Without PORT=, no flag: SATCHEL_PORT (or the config file) decides, as it would for satchel serve.
+    plain = _make_serve(SATCHEL_PORT="9200", SATCHEL_DATA_DIR="/srv/satchel")
+    assert "--port" not in plain and "--data-dir" not in plain and "--host" not in plain
+    assert _make_serve("DATA_DIR=/srv/s", "HOST=127.0.0.2").split()[-4:] == ["--host", "127.0.0.2", "--data-dir",
+                                                                           "/srv/s"]
