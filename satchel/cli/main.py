@@ -1,6 +1,7 @@
 """The ``satchel`` command line (also ``python -m satchel``).
 
     satchel serve [--host H] [--port P] [--workers N] [--domain D] [--public-url URL]
+    satchel admin init                                   (a node before its first start; never implicit)
     satchel admin account create NAME | list
     satchel admin user create NAME --account ACCOUNT [--role admin|member] [--password-stdin]
     satchel admin user list [--account A] | disable NAME | enable NAME | delete NAME
@@ -16,7 +17,8 @@
     satchel audit [--since T] [--until T] [--bucket B] [--prefix P] [--user U] [--kind K] [--outcome O] ...
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
-``SATCHEL_CONFIG``); admin commands take ``--json``. ``presign``, ``links`` and ``audit`` are clients of a
+``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
+``admin init`` creates one). ``presign``, ``links`` and ``audit`` are clients of a
 running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
 ``--region`` and ``--json``, and find credentials the way the aws cli does.
 """

@@ -7,6 +7,7 @@ the ``satchel`` command is shown by a path that works, and a busy port is report
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.clients.server import HEALTH_PATH, free_port, venv_tool
@@ -171,3 +173,25 @@ def test_make_serve_takes_a_port_and_otherwise_leaves_the_environment_alone() ->
     assert "--port" not in plain and "--data-dir" not in plain and "--host" not in plain
     assert _make_serve("DATA_DIR=/srv/s", "HOST=127.0.0.2").split()[-4:] == ["--host", "127.0.0.2", "--data-dir",
                                                                            "/srv/s"]
+
+
+def test_admin_elsewhere_refuses_and_the_named_data_dir_reaches_the_running_server(serve: type[Served],
+                                                                                   tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    server = serve(data_dir, free_port(), _env())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def admin(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([venv_tool("satchel"), "admin", *args], capture_output=True, text=True, timeout=60,
+                              cwd=elsewhere, env=_env(**env), check=False)
+
+    refused = admin("user", "create", "erin", "--account", "root")
+    assert refused.returncode == 1 and "no Satchel node in" in refused.stderr
+    assert list(elsewhere.iterdir()) == []  # no fresh store, no new root secrets
+    assert admin("user", "create", "erin", "--account", "root", "--role", "admin",
+                 SATCHEL_DATA_DIR=str(data_dir)).returncode == 0
+    key = json.loads(admin("key", "create", "erin", "--json", "--data-dir", str(data_dir)).stdout)
+    s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                      aws_access_key_id=key["access_key_id"], aws_secret_access_key=key["secret_access_key"])
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
