@@ -11,11 +11,12 @@ from typing import Any
 
 from satchel.admin import schemas
 from satchel.asgi import Request
-from satchel.core import links
+from satchel.core import buckets, links
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.errors import AccessDenied, NoSuchBucket, NotFound, SatchelError
+from satchel.core.errors import AccessDenied, InvalidBucketName, NoSuchBucket, NotFound, SatchelError
 from satchel.core.models import AccessKey, AuditEvent, Link, LinkKind, Principal, Revocation, RevocationScope, Role
 from satchel.core.node import Node
+from satchel.s3.router import valid_bucket_name
 from satchel.signing.sigv2 import presign_v2_url
 from satchel.signing.sigv4.presign import PresignerV4
 
@@ -217,6 +218,17 @@ async def put_link_policy(call: Call) -> Any:
     lifetime = schemas.max_link_lifetime(call.body)
     await call.node.write(call.node.store.update_bucket, name, max_link_lifetime=lifetime)
     return await get_link_policy(call)
+
+
+async def create_bucket(call: Call) -> Any:
+    """CreateBucket for tools that cannot set S3's ``x-satchel-bucket-owner`` header; who may ask for a
+    contract-owned bucket is decided in core, exactly as for S3."""
+    name, contract_owned = schemas.bucket_request(call.body)
+    # The S3 naming rule, so a bucket made here is reachable through S3 (it belongs in core/buckets).
+    if not valid_bucket_name(name):
+        raise InvalidBucketName(BucketName=name)
+    bucket = await buckets.create_bucket(call.node, call.principal, name, contract_owned=contract_owned)
+    return schemas.bucket_json(bucket, call.user_name)
 
 
 async def whoami(call: Call) -> Any:
