@@ -19,6 +19,7 @@ from satchel.core.node import Node
 from satchel.s3.router import valid_bucket_name
 from satchel.signing.sigv2 import presign_v2_url
 from satchel.signing.sigv4.presign import PresignerV4
+from satchel.signing.sigv4.verify import iso8601
 
 
 @dataclass
@@ -129,9 +130,16 @@ async def show_link(call: Call) -> Any:
 async def revoke_link(call: Call) -> Any:
     node = call.node
     link = links.get_managed_link(node.store, call.principal, call.params["id"])
-    revoked = await node.write(node.store.revoke_link, link.id, call.now)
-    node.audit.record(_revoke_event(call, kind=link.kind.value, link_id=link.id, bucket=link.bucket, key=link.key))
-    return schemas.link_json(revoked, call.user_name, call.now)
+    if link.revoked is not None:  # revoking again changes nothing: no new time, no second event
+        return schemas.link_json(link, call.user_name, call.now)
+    now = call.now
+    revoked = await node.write(node.store.revoke_link, link.id, now)
+    # The store keeps the first revocation time: only the call that wrote it is the revocation to audit
+    # (two concurrent calls both saw the link unrevoked above).
+    if revoked.revoked == now:
+        node.audit.record(_revoke_event(call, kind=link.kind.value, link_id=link.id, bucket=link.bucket,
+                                        key=link.key))
+    return schemas.link_json(revoked, call.user_name, now)
 
 
 def _revoke_event(call: Call, **fields: Any) -> AuditEvent:
@@ -155,7 +163,7 @@ async def add_revocation(call: Call) -> Any:
     await node.write(node.store.add_revocation, revocation)
     node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
         target if scope is RevocationScope.BUCKET else None), key=target if revocation.bucket else None,
-        reason=f"revocation {revocation.id} before {revocation.before}"))
+        reason=f"revocation {revocation.id} before {iso8601(revocation.before)}"))
     return schemas.revocation_json(revocation, call.user_name)
 
 

@@ -143,7 +143,8 @@ def links_revoke(link_id: str | None, before: str | None, object_url: str | None
         if before is not None or any(value is not None for value in scopes.values()):
             raise click.UsageError("LINK_ID revokes one link: it takes no --before or scope option")
         answer = options.client().delete(f"/links/{path_segment(link_id)}")
-        _emit(options, answer, link_row(answer), f"Revoked link {link_id}.")
+        # Revoking twice is harmless: the first revocation time stays, and only that one is audited.
+        _emit(options, answer, link_row(answer), f"Link {link_id} is revoked (since {link_row(answer)['revoked']}).")
         return
     body = revocation_request(scopes, _before(before))
     answer = options.client().post("/revocations", body)

@@ -106,5 +106,7 @@ def test_audit_filters(world: World, store: SqliteStore) -> None:
     assert [e.time for e in store.query_audit(AuditQuery(visible_users=("u2",), visible_buckets=("photos",)))] == [
         1.0, 2.0, 3.0]
     assert store.query_audit(AuditQuery(visible_users=(), visible_buckets=())) == []
-    assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [1.0]
+    # The newest events within the limit, handed back in time order.
+    assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [3.0]
+    assert [e.time for e in store.query_audit(AuditQuery(limit=2))] == [2.0, 3.0]
     assert all(e.id for e in store.query_audit(AuditQuery()))
