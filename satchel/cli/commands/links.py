@@ -7,11 +7,11 @@
                                                         --bucket B | --access-key AKID | --user NAME)
     satchel links revocations
 
-``revoke LINK_ID`` kills one minted link at once. ``revoke --before T`` refuses, from now on, every link
-*issued before T* [default: now] in the scope: minted ones and those signed offline by SDKs (SigV4 query
-and presigned POST carry their issue time), pre-authenticated requests too; links issued afterwards work.
-SigV2 URLs and Swift TempURLs carry no issue time, so this cannot reach them: revoke those by disabling
-or deleting the access key that signed them (``satchel admin key disable``).
+``revoke LINK_ID`` kills one minted link at once (again: nothing changes, nothing more is logged).
+``revoke --before T`` refuses, from now on, every link *issued before T* [default: now] in the scope:
+minted ones and those signed offline by SDKs (SigV4 query and presigned POST carry their issue time);
+links issued afterwards work. SigV2 URLs carry no issue time, so this cannot reach them: revoke those by
+disabling or deleting the access key that signed them (``satchel admin key disable``).
 """
 
 from __future__ import annotations

@@ -20,8 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import click
 import pytest
+from click.testing import CliRunner
 
+from satchel.cli.main import cli
 from tests.clients.server import HEALTH_PATH, free_port, venv_tool
 
 REPO = Path(__file__).resolve().parents[3]
@@ -129,8 +132,10 @@ def test_every_url_in_the_banner_answers(serve: type[Served], tmp_path: Path) ->
     assert server.endpoint + HEALTH_PATH in urls
     for url in urls:
         assert status(url) not in (0, 404), url
-    assert "console" not in server.banner.lower()
-    assert "swift" not in server.banner.lower()
+    with urllib.request.urlopen(server.endpoint + "/_satchel/api/openapi.json", timeout=5) as response:
+        document = response.read().decode().lower()
+    for absent in ("console", "swift", "tempurl", "pre-authenticated", "metrics"):
+        assert absent not in server.banner.lower() and absent not in document
 
 
 def test_busy_port_is_reported_before_any_banner(tmp_path: Path) -> None:
@@ -149,11 +154,26 @@ def test_busy_port_is_reported_before_any_banner(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # no credentials generated for a server that never ran
 
 
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
 def test_help_advertises_nothing_that_does_not_answer() -> None:
+    """Every --help of the command tree: no console, Swift, TempURL, pre-authenticated request or metrics
+    endpoint is offered until one answers (``serve --help`` promised Swift and a console)."""
     text = subprocess.run([venv_tool("satchel"), "serve", "--help"], capture_output=True, text=True, timeout=30,
-                          env=_env(), check=True).stdout.lower()
+                          env=_env(), check=True).stdout
+    for path in _commands(cli):
+        result = CliRunner().invoke(cli, [*path, "--help"], prog_name="satchel")
+        assert result.exit_code == 0, path
+        text += result.output
     for absent in ("swift", "console", "tempurl", "pre-authenticated", "metrics"):
-        assert absent not in text
+        assert absent not in text.lower()
 
 
 def _make_serve(*args: str, **env: str) -> str:
