@@ -22,9 +22,9 @@ from satchel.meta import open_store
 from satchel.meta.store import Store
 from satchel.supervisor import listen
 
-#: Placeholders for a secret the banner must not print (not secrets themselves).
-SECRET_FROM_ENV = "$SATCHEL_ROOT_SECRET_KEY"  # noqa: S105
-SECRET_SHOWN_BEFORE = "<the secret printed at first start>"  # noqa: S105
+#: Placeholders for a secret the banner must not print (not secrets themselves); shell-safe when pasted.
+SECRET_FROM_ENV = '"$SATCHEL_ROOT_SECRET_KEY"'  # noqa: S105
+SECRET_SHOWN_BEFORE = "YOUR_ROOT_SECRET"  # noqa: S105
 
 
 class ServeError(Exception):
@@ -59,7 +59,7 @@ def prepare_data_dir(settings: Settings) -> None:
 @dataclass(frozen=True)
 class RootHint:
     """What the banner may say about the root credentials: the key id always (it is not a secret), the
-    secret only when this very start generated it (it is shown once, like the console password)."""
+    secret only when this very start generated it (it is shown once, like the root password)."""
 
     access_key_id: str | None
     secret_access_key: str | None = field(default=None, repr=False)
@@ -118,15 +118,23 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
         if hint.password:
             lines.append(f"  Password (root)         : {hint.password}")
     secret = hint.secret_access_key or (SECRET_FROM_ENV if hint.secret_from_env else SECRET_SHOWN_BEFORE)
-    key_id = hint.access_key_id or "<an access key id: satchel admin key create USER>"
+    key_id = hint.access_key_id or "YOUR_ACCESS_KEY_ID"
     data_dir = shlex.quote(str(settings.data_dir.resolve()))
     lines += [
         "",
         "Use it with the aws cli:",
         f"  export AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION={settings.region}",
         f"  aws --endpoint-url {endpoint} s3 ls",
+    ]
+    if secret == SECRET_SHOWN_BEFORE:
+        lines.append("  (YOUR_ROOT_SECRET: the secret printed at the first start, or the SATCHEL_ROOT_SECRET_KEY "
+                     "it was given; never shown again)")
+    if key_id != hint.access_key_id:
+        lines.append("  (YOUR_ACCESS_KEY_ID: root has no active key; make one with: admin key create root)")
+    lines += [
         "",
-        "Administer it and share links with the satchel command (from any directory):",
+        f"Administer it and share links with the satchel command ({command}"
+        + (", from this directory):" if not Path(command).is_absolute() and "/" in command else "):"),
         f"  {command} admin user list --data-dir {data_dir}",
         f"  SATCHEL_ENDPOINT={endpoint} {command} presign s3://BUCKET/KEY --expires-in 1h",
         "",

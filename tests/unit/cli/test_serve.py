@@ -108,8 +108,8 @@ def test_banner_names_the_real_key_and_the_secret_only_when_generated(serve: typ
     first.stop()
 
     again = serve(data_dir, port, _env())
-    assert f"AWS_ACCESS_KEY_ID={key_id} " in export_line(again.banner)
-    assert secret not in again.banner
+    assert f"AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY=YOUR_ROOT_SECRET " in export_line(again.banner)
+    assert secret not in again.banner and "never shown again" in again.banner
     # How to reach the satchel command: a path that exists, with the data dir so it works from anywhere.
     admin = next(line.strip() for line in again.banner.splitlines() if " admin user list " in line)
     command, _, rest = admin.partition(" admin ")
@@ -122,7 +122,7 @@ def test_secret_given_by_the_environment_is_never_printed(serve: type[Served], t
     server = serve(tmp_path / "data", free_port(),
                    _env(SATCHEL_ROOT_ACCESS_KEY="AKIABANNERTEST000001", SATCHEL_ROOT_SECRET_KEY=secret))
     assert secret not in server.banner
-    assert "AWS_ACCESS_KEY_ID=AKIABANNERTEST000001 AWS_SECRET_ACCESS_KEY=$SATCHEL_ROOT_SECRET_KEY" \
+    assert "AWS_ACCESS_KEY_ID=AKIABANNERTEST000001 AWS_SECRET_ACCESS_KEY=\"$SATCHEL_ROOT_SECRET_KEY\"" \
         in export_line(server.banner)
 
 
