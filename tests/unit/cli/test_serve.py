@@ -185,7 +185,6 @@ def _make_serve(*args: str, **env: str) -> str:
     return next(line for line in proc.stdout.splitlines() if "satchel serve" in line)
 
 
-@pytest.mark.skipif(not (REPO / "Makefile").exists(), reason="needs the source tree's Makefile")
 def test_make_serve_takes_a_port_and_otherwise_leaves_the_environment_alone() -> None:
     assert _make_serve("PORT=9100").split()[-2:] == ["--port", "9100"]
     # Without PORT=, no flag: SATCHEL_PORT (or the config file) decides, as it would for satchel serve.
