@@ -1,23 +1,36 @@
-# Works on a fresh machine with python3 and make: `make test` builds .venv and installs what it needs.
+# Works on a fresh machine with python3 and make: `make test` builds .venv and installs what it needs,
+# at the exact versions in requirements.lock (nothing released today can change it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.satchel-installed
+LOCK := requirements.lock
 ARGS ?=
 
-.PHONY: venv serve test test-deps lint bench clean
+# `make serve PORT=9100 HOST=0.0.0.0 DATA_DIR=/srv/satchel`: each is passed to `satchel serve` only when
+# given on make's command line, so SATCHEL_PORT / SATCHEL_HOST / SATCHEL_DATA_DIR and --config still
+# apply otherwise (a flag beats the environment, as everywhere in Satchel).
+given = $(filter command line,$(origin $(1)))
+SERVE_FLAGS := $(if $(call given,HOST),--host $(HOST)) $(if $(call given,PORT),--port $(PORT)) \
+	$(if $(call given,DATA_DIR),--data-dir $(DATA_DIR))
+
+.PHONY: venv serve test test-deps lint bench lock deps-latest clean
 
 venv: $(STAMP)
 
-# Reinstalled whenever pyproject.toml changes (new dependency), otherwise a no-op.
-$(STAMP): pyproject.toml
+# Rebuilt whenever the lock or pyproject.toml changes. The lock holds every package (runtime, test tools,
+# bench extra and the setuptools that builds Satchel) at an exact version; --no-deps installs exactly that
+# set and `pip check` proves it complete. Satchel itself goes on top, editable, from this work tree.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 		rm -rf $(VENV); bash scripts/install-test-deps.sh python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 serve: venv
-	$(BIN)/satchel serve --host 127.0.0.1 --port 9000 --data-dir ./satchel-data
+	$(BIN)/satchel serve $(SERVE_FLAGS)
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -34,7 +47,21 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/run.py $(ARGS)
 
+# Regenerates requirements.lock from pyproject.toml (keeps current pins that still fit; UPGRADE=1 takes
+# the newest releases). Needs PyPI; see scripts/lock.sh.
+lock:
+	bash scripts/lock.sh
+
+# Tries the newest releases of every dependency in a throwaway venv, leaving .venv and the lock alone:
+# tells whether `make lock UPGRADE=1` would be safe.
+deps-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[test,bench]'
+	.venv-latest/bin/python -m pytest -n 2 --dist loadfile tests/ $(ARGS)
+
 # Leaves ./satchel-data alone: it holds user data.
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock .venv-latest build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

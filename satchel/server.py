@@ -6,13 +6,49 @@ exactly once and workers never race to create them.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shlex
+import shutil
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from satchel.config import Settings
-from satchel.core.identity import bootstrap
+from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
+from satchel.core.models import Status
 from satchel.meta import open_store
+from satchel.meta.store import Store
+from satchel.supervisor import listen
+
+#: Placeholders for a secret the banner must not print (not secrets themselves); shell-safe when pasted.
+SECRET_FROM_ENV = '"$SATCHEL_ROOT_SECRET_KEY"'  # noqa: S105
+SECRET_SHOWN_BEFORE = "YOUR_ROOT_SECRET"  # noqa: S105
+
+
+class ServeError(Exception):
+    """A reason not to start, said before anything is printed or created (the CLI exits 1 with it)."""
+
+
+def check_port(settings: Settings) -> None:
+    """Fail early, in plain words, when the port cannot be bound.
+
+    Checked before the first start creates credentials and before the banner tells anyone to connect:
+    otherwise generated secrets would be printed for a server that never ran (or, worse, the banner
+    would point at whatever already listens there). Binding and closing leaves a race with another
+    process, which the worker or supervisor then reports on its own bind.
+    """
+    try:
+        listen(settings.host, settings.port).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = (" (is another Satchel or server running there?). Choose another port: "
+                    f"satchel serve --port {settings.port + 100}, SATCHEL_PORT={settings.port + 100}, "
+                    f"or make serve PORT={settings.port + 100}")
+        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: {reason}{hint}") from None
 
 
 def prepare_data_dir(settings: Settings) -> None:
@@ -20,29 +56,87 @@ def prepare_data_dir(settings: Settings) -> None:
     os.chmod(settings.data_dir, 0o700)
 
 
-def banner(settings: Settings, generated: dict[str, str] | None) -> str:
+@dataclass(frozen=True)
+class RootHint:
+    """What the banner may say about the root credentials: the key id always (it is not a secret), the
+    secret only when this very start generated it (it is shown once, like the root password)."""
+
+    access_key_id: str | None
+    secret_access_key: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    secret_from_env: bool = False
+
+
+def root_hint(store: Store, result: BootstrapResult | None) -> RootHint:
+    if result is not None:
+        return RootHint(
+            result.access_key_id,
+            result.secret_access_key if result.generated_secret_access_key else None,
+            result.password if result.generated_password else None,
+            secret_from_env=not result.generated_secret_access_key,
+        )
+    root = store.get_user_by_name(ROOT_NAME)
+    keys = store.list_access_keys(root.id) if root is not None else []
+    active = [k for k in keys if k.status is Status.ACTIVE]
+    return RootHint(active[0].access_key_id if active else None)
+
+
+def satchel_command() -> str:
+    """How the user who started this server can type the ``satchel`` command again (``make serve`` runs
+    ``.venv/bin/satchel``, which is not on PATH)."""
+    script = Path(sys.argv[0])
+    if script.name != "satchel":
+        return f"{sys.executable} -m satchel"
+    found = shutil.which("satchel")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "satchel"
+    try:
+        return str(script.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(script.resolve())
+
+
+def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
+    """What to type next. Only what answers on this port is listed (no console or Swift yet)."""
     endpoint = settings.endpoint
     lines = [
         "",
         "Satchel is starting.",
-        f"  S3 endpoint : {endpoint}",
-        f"  Console     : {endpoint}/_satchel/console/",
-        f"  Health      : {endpoint}/_satchel/health",
-        f"  Data dir    : {settings.data_dir.resolve()}",
-        f"  Region      : {settings.region}",
+        f"  S3 endpoint    : {endpoint}",
+        f"  Management API : {endpoint}/_satchel/api/openapi.json (its OpenAPI document)",
+        f"  Health         : {endpoint}/_satchel/health",
+        f"  Data dir       : {settings.data_dir.resolve()}",
+        f"  Region         : {settings.region}",
     ]
-    if generated:
-        lines.append("")
-        lines.append("First start: the root account and its admin user 'root' were created.")
+    if hint.secret_access_key or hint.password or hint.secret_from_env:
+        lines += ["", "First start: the root account and its admin user 'root' were created."]
+    if hint.secret_access_key or hint.password:
         lines.append("Generated secrets are shown only this once:")
-        for name, value in generated.items():
-            lines.append(f"  {name:<22}: {value}")
+        lines.append(f"  Access key id           : {hint.access_key_id}")
+        if hint.secret_access_key:
+            lines.append(f"  Secret access key       : {hint.secret_access_key}")
+        if hint.password:
+            lines.append(f"  Password (root)         : {hint.password}")
+    secret = hint.secret_access_key or (SECRET_FROM_ENV if hint.secret_from_env else SECRET_SHOWN_BEFORE)
+    key_id = hint.access_key_id or "YOUR_ACCESS_KEY_ID"
+    data_dir = shlex.quote(str(settings.data_dir.resolve()))
     lines += [
         "",
-        "Configure the aws cli:",
-        "  export AWS_ACCESS_KEY_ID=<access key> AWS_SECRET_ACCESS_KEY=<secret key> AWS_DEFAULT_REGION="
-        + settings.region,
+        "Use it with the aws cli:",
+        f"  export AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION={settings.region}",
         f"  aws --endpoint-url {endpoint} s3 ls",
+    ]
+    if secret == SECRET_SHOWN_BEFORE:
+        lines.append("  (YOUR_ROOT_SECRET: the secret printed at the first start, or the SATCHEL_ROOT_SECRET_KEY "
+                     "it was given; never shown again)")
+    if key_id != hint.access_key_id:
+        lines.append("  (YOUR_ACCESS_KEY_ID: root has no active key; make one with: admin key create root)")
+    lines += [
+        "",
+        f"Administer it and share links with the satchel command ({command}"
+        + (", from this directory):" if not Path(command).is_absolute() and "/" in command else "):"),
+        f"  {command} admin user list --data-dir {data_dir}",
+        f"  SATCHEL_ENDPOINT={endpoint} {command} presign s3://BUCKET/KEY --expires-in 1h",
         "",
     ]
     return "\n".join(lines)
@@ -50,20 +144,14 @@ def banner(settings: Settings, generated: dict[str, str] | None) -> str:
 
 def run(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    check_port(settings)
     prepare_data_dir(settings)
     store = open_store(settings)
     try:
-        result = bootstrap(store, settings, os.environ)
+        hint = root_hint(store, bootstrap(store, settings, os.environ))
     finally:
         store.close()
-    generated: dict[str, str] | None = None
-    if result is not None:
-        generated = {"Access key id": result.access_key_id}
-        if result.generated_secret_access_key:
-            generated["Secret access key"] = result.secret_access_key
-        if result.generated_password:
-            generated["Console password (root)"] = result.password
-    print(banner(settings, generated), flush=True)
+    print(banner(settings, hint, satchel_command()), flush=True)
     os.environ.update(settings.to_env())
     # Replace this process with a bare worker (or, for several, the supervisor): they then carry only
     # the server (not Satchel's CLI, rich, argon2 and the bootstrap code), about 25 MB less per

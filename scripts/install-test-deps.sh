@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests drive (rclone, curl, chromium + chromedriver, and wrk and nginx
 # for the benchmark harness's own test) and any extra Debian package named as an argument (the
-# Makefile passes python3-venv when `python3 -m venv` is unavailable).
+# Makefile passes python3-venv when `python3 -m venv` is unavailable, .ci/run passes make when missing).
 # Idempotent: does nothing when everything is present, refreshes the package lists only when an
 # install is needed and cannot be done with the lists already on the machine.
 set -euo pipefail

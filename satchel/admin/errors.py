@@ -24,6 +24,9 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.NoSuchBucket: 404,
     e.NoSuchKey: 404,
     e.Conflict: 409,
+    e.InvalidBucketName: 400,
+    e.BucketAlreadyExists: 409,
+    e.BucketAlreadyOwnedByYou: 409,
     e.MethodNotAllowed: 405,
 }
 

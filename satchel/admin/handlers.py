@@ -18,6 +18,7 @@ from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, P
 from satchel.core.node import Node
 from satchel.signing.sigv2 import presign_v2_url
 from satchel.signing.sigv4.presign import PresignerV4
+from satchel.signing.sigv4.verify import iso8601
 
 
 @dataclass
@@ -120,9 +121,10 @@ async def show_link(call: Call) -> Any:
 
 
 async def revoke_link(call: Call) -> Any:
-    revoked = await links.revoke_link(call.node, call.principal, call.params["id"])
-    call.node.audit.record(_revoke_event(call, kind=revoked.kind.value, link_id=revoked.id, bucket=revoked.bucket,
-                                         key=revoked.key, bucket_id=revoked.bucket_id))
+    revoked, fresh = await links.revoke_link(call.node, call.principal, call.params["id"])
+    if fresh:  # revoking again changes nothing: no new time, no second event
+        call.node.audit.record(_revoke_event(call, kind=revoked.kind.value, link_id=revoked.id,
+                                             bucket=revoked.bucket, key=revoked.key, bucket_id=revoked.bucket_id))
     return schemas.link_json(revoked, call.user_name, call.now)
 
 
@@ -140,7 +142,7 @@ async def add_revocation(call: Call) -> Any:
     call.node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
         revocation.target if scope is RevocationScope.BUCKET else None),
         key=revocation.target if revocation.bucket else None,
-        reason=f"revocation {revocation.id} before {revocation.before}", bucket_id=revocation.bucket_id))
+        reason=f"revocation {revocation.id} before {iso8601(revocation.before)}", bucket_id=revocation.bucket_id))
     return schemas.revocation_json(revocation, call.user_name)
 
 
@@ -175,6 +177,14 @@ async def put_link_policy(call: Call) -> Any:
     changes = schemas.link_policy(call.body)
     updated = await buckets.set_link_policy(call.node, call.principal, call.params["bucket"], **changes)
     return _policy_json(call, updated)
+
+
+async def create_bucket(call: Call) -> Any:
+    """CreateBucket for tools that cannot set S3's ``x-satchel-bucket-owner`` header; who may ask for a
+    contract-owned bucket is decided in core, exactly as for S3."""
+    name, contract_owned = schemas.bucket_request(call.body)
+    bucket = await buckets.create_bucket(call.node, call.principal, name, contract_owned=contract_owned)
+    return schemas.bucket_json(bucket, call.user_name)
 
 
 async def whoami(call: Call) -> Any:

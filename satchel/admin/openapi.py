@@ -39,6 +39,8 @@ COMPONENTS: dict[str, Any] = {
     "RevocationList": _array("revocations", "Revocation"),
     "Event": schemas.EVENT_SCHEMA,
     "EventList": _array("events", "Event"),
+    "BucketRequest": schemas.BUCKET_REQUEST_SCHEMA,
+    "Bucket": schemas.BUCKET_SCHEMA,
     "LinkPolicyRequest": schemas.BUCKET_POLICY_SCHEMA,
     "LinkPolicy": {"type": "object", "properties": {"bucket": {"type": "string"},
                                                     "max_link_lifetime": {"type": ["integer", "null"]},
@@ -89,7 +91,8 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
             "version": "1",
             "description": (
                 "Mint, list and revoke sharing links, revoke links issued before a moment, read the audit "
-                "trail. Authenticate with AWS Signature Version 4 in the Authorization header (service s3), "
+                "trail, create buckets (also contract-owned ones). Authenticate with AWS Signature Version 4 in "
+                "the Authorization header (service s3), "
                 "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body."
             ),
         },

@@ -13,7 +13,7 @@ from typing import Any
 
 from satchel.core.errors import InvalidArgument
 from satchel.core.links import LinkSpec
-from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope, Sharing
+from satchel.core.models import AuditEvent, AuditQuery, Bucket, Link, LinkKind, Revocation, RevocationScope, Sharing
 
 MAX_BODY = 1024 * 1024
 
@@ -56,6 +56,24 @@ BUCKET_POLICY_SCHEMA: dict[str, Any] = {
                     "description": "who may hand out links: grant (owner, account admins, grants with share; "
                                    "the default) or any (whoever may do what the link does, as on AWS)"},
     },
+}
+BUCKET_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "description": "an S3 bucket name (3-63 characters of a-z 0-9 . -)"},
+        "owner": {"type": "string", "enum": ["user", "account"], "default": "user",
+                  "description": "user: the caller owns it; account: the caller's account (contract) owns it, "
+                                 "which only the account's administrators may ask for"},
+    },
+}
+BUCKET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": kind} for name, kind in (
+        ("name", "string"), ("owner", "string"), ("account_id", "string"), ("owner_user", ["string", "null"]),
+        ("public_read", "boolean"), ("max_link_lifetime", ["integer", "null"]), ("created", "number"),
+    )},
 }
 LINK_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -134,6 +152,16 @@ def link_spec(body: bytes) -> LinkSpec:
     )
 
 
+def bucket_request(body: bytes) -> tuple[str, bool]:
+    """The name and whether the bucket is contract-owned (``"owner": "account"``)."""
+    data = load_object(body)
+    _check_fields(data, BUCKET_REQUEST_SCHEMA)
+    owner = _typed(data, "owner", str, "user")
+    if owner not in ("user", "account"):
+        raise InvalidArgument("owner must be user or account", ArgumentName="owner")
+    return _typed(data, "name", str), owner == "account"
+
+
 def revocation_request(body: bytes) -> tuple[RevocationScope, str, str | None, float | None]:
     data = load_object(body)
     _check_fields(data, REVOCATION_REQUEST_SCHEMA)
@@ -207,6 +235,14 @@ def link_json(link: Link, user_name: UserName, now: float) -> dict[str, Any]:
         "expires": link.expires, "max_uses": link.max_uses, "uses": link.uses, "last_used": link.last_used,
         "revoked": link.revoked, "mode": link.mode, "filename": link.filename, "state": link.state(now),
         "bucket_id": link.bucket_id,
+    }
+
+
+def bucket_json(bucket: Bucket, user_name: UserName) -> dict[str, Any]:
+    return {
+        "name": bucket.name, "owner": "user" if bucket.owner_user_id else "account", "account_id": bucket.account_id,
+        "owner_user": user_name(bucket.owner_user_id), "public_read": bucket.public_read,
+        "max_link_lifetime": bucket.max_link_lifetime, "created": bucket.created,
     }
 
 

@@ -1,6 +1,7 @@
 """The ``satchel`` command line (also ``python -m satchel``).
 
     satchel serve [--host H] [--port P] [--workers N] [--domain D] [--public-url URL]
+    satchel admin init                                   (a node before its first start; never implicit)
     satchel admin account create NAME | list
     satchel admin user create NAME --account ACCOUNT [--role admin|member] [--password-stdin]
     satchel admin user list [--account A] | disable NAME | enable NAME | delete NAME
@@ -11,12 +12,14 @@
     satchel admin gc
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
+    satchel bucket create NAME [--contract]
     satchel links list [--bucket B] [--prefix P] [--active] [--limit N] | show ID | revoke ID | revocations
     satchel links revoke [--before T] --object s3://b/k | --prefix s3://b/p | --bucket B | --access-key ID | --user U
     satchel audit [--since T] [--until T] [--bucket B] [--prefix P] [--user U] [--kind K] [--outcome O] ...
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
-``SATCHEL_CONFIG``); admin commands take ``--json``. ``presign``, ``links`` and ``audit`` are clients of a
+``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
+``admin init`` creates one). ``presign``, ``bucket``, ``links`` and ``audit`` are clients of a
 running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
 ``--region`` and ``--json``, and find credentials the way the aws cli does.
 """
@@ -27,6 +30,7 @@ import click
 
 from satchel.cli.commands.admin import admin
 from satchel.cli.commands.audit import audit
+from satchel.cli.commands.buckets import bucket
 from satchel.cli.commands.links import links
 from satchel.cli.commands.presign import presign
 from satchel.cli.commands.serve import serve
@@ -45,6 +49,7 @@ cli.add_command(admin)
 cli.add_command(presign)
 cli.add_command(links)
 cli.add_command(audit)
+cli.add_command(bucket)
 
 
 def main() -> None:

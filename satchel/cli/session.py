@@ -4,10 +4,12 @@ Like ``radosgw-admin``, the admin CLI works on the data directory itself, whethe
 running on it: SQLite's WAL lets both write, and every change bumps the store generation, so running
 workers see it on their next request.
 
-The first command on a fresh data directory initialises it exactly as ``satchel serve`` would
-(root account, user and key, see :func:`satchel.core.identity.bootstrap`) and prints the generated
-credentials once, on stderr. Without that, an operator who provisions accounts before the first start
-would get a node with no root user.
+An admin command never creates a node by accident: run from the wrong directory (the default data dir
+is ``./satchel-data``, relative), it would otherwise make a fresh store with new root credentials, report
+success, and leave the running server unchanged. It names the data dir it looked at and how to point at
+the right one instead. ``satchel admin init`` creates a node on purpose (to provision accounts before the
+first start) exactly as ``satchel serve`` would: root account, user and key (see
+:func:`satchel.core.identity.bootstrap`), the generated credentials printed once, on stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import click
 from satchel.config import Settings
 from satchel.core.errors import SatchelError
 from satchel.core.identity import BootstrapResult, bootstrap
-from satchel.core.masterkey import MasterKey, MasterKeyError, load_master_key
+from satchel.core.masterkey import MASTER_KEY_FILE, MasterKey, MasterKeyError, load_master_key
 from satchel.meta.store import Store
 
 
@@ -31,11 +33,23 @@ def describe(error: SatchelError) -> str:
     return f"{error.message}{details}"
 
 
-@contextlib.contextmanager
-def admin_store(settings: Settings) -> Iterator[Store]:
-    """The store, with expected failures turned into one-line CLI errors (exit code 1)."""
-    from satchel.meta import open_store
+def no_node_here(settings: Settings) -> str:
+    """Why an admin command stops on a data dir that holds no node, and how to name the right one."""
+    return (f"no Satchel node in {settings.data_dir.resolve()} (the data dir it looked at; nothing was created). "
+            "Point at the data dir of the server you run (its start-up banner prints it) with --data-dir DIR, "
+            "SATCHEL_DATA_DIR=DIR or --config FILE; `make serve` uses satchel-data in the source tree. "
+            "To create a new node before its first start: satchel admin init --data-dir DIR")
 
+
+@contextlib.contextmanager
+def admin_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
+    """The store, with expected failures turned into one-line CLI errors (exit code 1).
+
+    Only ``create`` (``satchel admin init``) may make a node where there is none."""
+    from satchel.meta import open_store, store_exists
+
+    if not create and not (store_exists(settings) and (settings.data_dir / MASTER_KEY_FILE).is_file()):
+        raise click.ClickException(no_node_here(settings))
     try:
         store = open_store(settings)
     except (OSError, ValueError, sqlite3.Error) as exc:
@@ -67,7 +81,7 @@ def bootstrap_notice(settings: Settings, result: BootstrapResult) -> str:
     if result.generated_secret_access_key:
         lines.append(f"  Secret access key       : {result.secret_access_key}")
     if result.generated_password:
-        lines.append(f"  Console password (root) : {result.password}")
+        lines.append(f"  Password (root)         : {result.password}")
     return "\n".join(line for line in lines if line)
 
 

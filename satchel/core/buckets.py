@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from satchel.core.access import NOT_SHARED, Action, Resource, authorize, visible_buckets
+from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import (
     AccessDenied,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     Conflict,
+    InvalidBucketName,
     NoSuchBucket,
     NoSuchCORSConfiguration,
 )
@@ -48,6 +50,8 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
     ``authorize()`` decides on the bucket about to be made: only account admins may create
     contract-owned buckets.
     """
+    if not valid_bucket_name(name):
+        raise InvalidBucketName(BucketName=name)
     user = principal.active_user
     bucket = Bucket(
         name=name,

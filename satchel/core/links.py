@@ -530,11 +530,16 @@ def get_managed_link(store: Store, principal: Principal, link_id: str) -> Link:
     return link
 
 
-async def revoke_link(node: Node, principal: Principal, link_id: str) -> Link:
-    """Revoke one minted link now (``LINK_ADMIN``)."""
+async def revoke_link(node: Node, principal: Principal, link_id: str) -> tuple[Link, bool]:
+    """Revoke one minted link now (``LINK_ADMIN``): the link, and whether this call revoked it. Revoking
+    again changes nothing (the store keeps the first revocation time), so of two concurrent calls only
+    the one whose time was kept is the revocation to audit."""
     link = get_managed_link(node.store, principal, link_id)
-    revoked: Link = await node.write(node.store.revoke_link, link.id, node.clock.now())
-    return revoked
+    if link.revoked is not None:
+        return link, False
+    now = node.clock.now()
+    revoked: Link = await node.write(node.store.revoke_link, link.id, now)
+    return revoked, revoked.revoked == now
 
 
 def check_revocation_scope(store: Store, principal: Principal, scope: RevocationScope, target: str,

@@ -6,12 +6,23 @@ from satchel.config import Settings
 from satchel.meta.sqlite import SqliteStore
 from satchel.meta.store import Store
 
+#: The SQLite store's file inside the data directory.
+SQLITE_FILE = "meta.sqlite3"
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether the store ``settings`` names was created already (the first ``satchel serve`` does it), so
+    that commands which must never create one (``satchel admin``) can tell a wrong data dir from a node."""
+    if settings.metadata_url == "sqlite":
+        return (settings.data_dir / SQLITE_FILE).is_file()
+    return True  # a database server's store exists or fails to open: it is never created by accident
+
 
 def open_store(settings: Settings) -> Store:
     """The store ``settings.metadata_url`` names: ``sqlite`` keeps ``meta.sqlite3`` in the data dir."""
     url = settings.metadata_url
     if url == "sqlite":
-        return SqliteStore(settings.data_dir / "meta.sqlite3", synchronous=settings.sqlite_synchronous)
+        return SqliteStore(settings.data_dir / SQLITE_FILE, synchronous=settings.sqlite_synchronous)
     if url.startswith(("postgresql://", "postgres://")):
         raise ValueError("metadata_url: the PostgreSQL store is not built yet; use 'sqlite'")
     raise ValueError(f"metadata_url must be 'sqlite' or a postgresql:// URL, not {url.split('://')[0]!r}")

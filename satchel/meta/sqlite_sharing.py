@@ -195,8 +195,10 @@ class SqliteSharing:
             clause, values = rows.key_prefix_clause(query.key_prefix)
             where.append(clause)
             params.extend(values)
-        sql = (f"SELECT {AUDIT_COLUMNS} FROM audit_events"  # noqa: S608 - column list is a constant
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY time, id LIMIT ?")
+        # The newest ``limit`` events (like tail), handed back in time order.
+        newest = (f"SELECT {AUDIT_COLUMNS} FROM audit_events"  # noqa: S608 - column list is a constant
+                  + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY time DESC, id DESC LIMIT ?")
+        sql = f"SELECT * FROM ({newest}) ORDER BY time, id"  # noqa: S608 - built from constants above
         params.append(query.limit)
         conn: sqlite3.Connection = self._db.conn()
         return [_audit(r) for r in conn.execute(sql, params).fetchall()]

@@ -348,4 +348,4 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
-        """Oldest first within the filters, at most ``query.limit`` events."""
+        """The newest ``query.limit`` events within the filters (as ``tail`` would), oldest first."""

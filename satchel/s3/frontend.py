@@ -12,6 +12,7 @@ import logging
 import os
 
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
+from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import InternalError, InvalidArgument, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
@@ -22,7 +23,7 @@ from satchel.s3.endpoints import Endpoint, Op
 from satchel.s3.errors import error_code, render_error
 from satchel.s3.handlers import HANDLERS
 from satchel.s3.headervalues import wire_headers
-from satchel.s3.router import route, valid_bucket_name
+from satchel.s3.router import route
 
 log = logging.getLogger("satchel.s3")
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote
 
+from satchel.core.bucketnames import RESERVED_PREFIXES
 from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
@@ -34,8 +35,6 @@ from satchel.core.errors import (
 )
 from satchel.s3.endpoints import COMMON_PARAMETERS, QUERY_PARAMETERS, CopySource, Endpoint, Op, Unsupported
 from satchel.s3.refusedheaders import check_protection_headers
-
-RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth"})
 
 _U = Unsupported
 
@@ -184,27 +183,7 @@ _OBJECT_DEFAULT: dict[str, Op] = {
 }
 
 _PART_NUMBER = re.compile(r"[0-9]{1,5}")
-_IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
-_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-# Prefixes and suffixes AWS reserves for its own naming schemes (access points, directory and
-# table buckets, documentation examples): refusing them keeps our names portable to AWS.
-_RESERVED_NAME_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_RESERVED_NAME_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 MAX_PART_NUMBER = 10_000
-
-
-def valid_bucket_name(name: str) -> bool:
-    """S3 general-purpose bucket naming rules, plus Satchel's reserved path prefixes."""
-    return (
-        _BUCKET_NAME.fullmatch(name) is not None
-        and ".." not in name
-        and ".-" not in name
-        and "-." not in name
-        and _IP_ADDRESS.fullmatch(name) is None
-        and not name.startswith(_RESERVED_NAME_PREFIXES)
-        and not name.endswith(_RESERVED_NAME_SUFFIXES)
-        and name not in RESERVED_PREFIXES
-    )
 
 
 def route(

@@ -32,6 +32,23 @@ def admin() -> None:
     """
 
 
+@admin.command("init")
+@admin_options
+@click.pass_obj
+def init(state: CliState) -> None:
+    """Create a node in the data dir before its first start (as `satchel serve` would on its first start).
+
+    The root account, user and key are created and generated credentials printed once, on stderr. Every
+    other admin command refuses a data dir that holds no node, so a wrong directory never yields a fresh
+    store the running server does not see.
+    """
+    settings = state.settings()
+    with admin_store(settings, create=True) as store:
+        emit_object(state.json, {"data_dir": str(settings.data_dir.resolve()),
+                                 "accounts": len(identity.list_accounts(store))},
+                    f"Satchel node in {settings.data_dir.resolve()}.")
+
+
 # --- accounts -----------------------------------------------------------------------------------------
 @admin.group("account")
 def account_group() -> None:

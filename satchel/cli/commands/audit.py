@@ -1,14 +1,17 @@
 """``satchel audit``: every link minted, used (allowed or refused, with the reason) and revoked.
 
-Events come oldest first from ``GET /_satchel/api/audit``; members see the events of links they may
-manage, account admins those of their account. Examples::
+Events come from ``GET /_satchel/api/audit`` in time order; members see the events of links they may
+manage, account admins those of their account. ``--limit N`` keeps the *newest* N (as ``tail -n`` does;
+older ones: ``--until`` the time of the oldest shown). Examples::
 
     $ satchel audit --bucket reports --since 24h                 # the last day on one bucket
     $ satchel audit --outcome refused --since 2025-01-01T00:00Z  # every refusal since new year
     $ satchel audit --link-id LNK... --json                      # one link's whole story, for a script
 
 Times (``--since``, ``--until``) are ISO-8601 (a time without a zone is UTC), epoch seconds, or a
-duration ago: ``90s``, ``15m``, ``1h``, ``7d``. ``--limit`` caps the number of events [server default].
+duration ago: ``90s``, ``15m``, ``1h``, ``7d``. The table prints times as ISO 8601 in UTC
+(``2026-12-06T17:15:35Z``); ``--json`` prints the API's answer unchanged, times as epoch seconds (numbers
+a script can compare and subtract without parsing).
 """
 
 from __future__ import annotations
@@ -82,7 +85,8 @@ def event_row(event: Mapping[str, Any]) -> Row:
 @click.option("--outcome", type=click.Choice(["allowed", "refused"]), default=None, help="Only this outcome.")
 @click.option("--action", type=click.Choice(["mint", "use", "revoke"]), default=None, help="Only this action.")
 @click.option("--link-id", default=None, help="Only the events of this minted link.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N events.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="The newest N events [server default: 1000].")
 @api_options
 def audit(since: float | None, until: float | None, bucket: str | None, prefix: str | None, user: str | None,
           kind: str | None, outcome: str | None, action: str | None, link_id: str | None, limit: int | None) -> None:

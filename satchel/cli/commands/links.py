@@ -7,14 +7,14 @@
                                                         --bucket B | --access-key AKID | --user NAME)
     satchel links revocations
 
-``revoke LINK_ID`` kills one minted link at once. ``revoke --before T`` refuses, from now on, every link
-*issued before T* [default: now] in the scope: minted ones and those signed offline by SDKs (SigV4 query
-and presigned POST carry their issue time), pre-authenticated requests too; links issued afterwards work.
-A SigV4 URL or POST policy is dated by its signer, possibly ahead: ``--before T`` also covers those dated
-up to 15 minutes (the allowed clock skew) after T. SigV2 URLs carry no issue time: the moment Satchel
-first saw one stands in for it, so one handed out before T but first used after T is not reached (nor
-are Swift TempURLs): revoke those by disabling or deleting the access key that signed them
-(``satchel admin key disable``).
+``revoke LINK_ID`` kills one minted link at once (again: nothing changes, nothing more is logged).
+``revoke --before T`` refuses, from now on, every link *issued before T* [default: now] in the scope:
+minted ones and those signed offline by SDKs (SigV4 query and presigned POST carry their issue time);
+links issued afterwards work. A SigV4 URL or POST policy is dated by its signer, possibly ahead:
+``--before T`` also covers those dated up to 15 minutes (the allowed clock skew) after T. SigV2 URLs
+carry no issue time: the moment Satchel first saw one stands in for it, so one handed out before T but
+first used after T is not reached: revoke those by disabling or deleting the access key that signed
+them (``satchel admin key disable``).
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def links_revoke(link_id: str | None, before: str | None, object_url: str | None
         if before is not None or any(value is not None for value in scopes.values()):
             raise click.UsageError("LINK_ID revokes one link: it takes no --before or scope option")
         answer = options.client().delete(f"/links/{path_segment(link_id)}")
-        _emit(options, answer, link_row(answer), f"Revoked link {link_id}.")
+        # Revoking twice is harmless: the first revocation time stays, and only that one is audited.
+        _emit(options, answer, link_row(answer), f"Link {link_id} is revoked (since {link_row(answer)['revoked']}).")
         return
     body = revocation_request(scopes, _before(before))
     answer = options.client().post("/revocations", body)

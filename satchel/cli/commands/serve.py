@@ -20,13 +20,17 @@ from satchel.cli.options import CliState, settings_options
 @click.pass_obj
 def serve(state: CliState, host: str | None, port: int | None, workers: int | None, domain: str | None,
           public_url: str | None) -> None:
-    """Serve S3, Swift, links, the management API and the console on one port.
+    """Serve the S3 API (presigned URLs, POST uploads, minted links) and the management API on one port.
 
     The first start creates the root account, user and access key and prints the generated secrets
     once (set SATCHEL_ROOT_ACCESS_KEY, SATCHEL_ROOT_SECRET_KEY, SATCHEL_ROOT_PASSWORD to choose them).
+    A port already in use is reported before anything is created or printed (exit status 1).
     """
     settings = state.settings(host=host, port=port, workers=workers, domain=domain, public_url=public_url)
     # Imported here so that admin commands work (and start fast) without the server's dependencies.
-    from satchel.server import run
+    from satchel.server import ServeError, run
 
-    run(settings)
+    try:
+        run(settings)
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,4 +1,7 @@
-"""``satchel admin user``: users of an account (role admin or member, optional console password)."""
+"""``satchel admin user``: users of an account (role admin or member, optional password).
+
+The password is stored (argon2id) for the web console, which is not built yet: today no request logs in
+with it; access keys are what S3 clients and the management API use."""
 
 from __future__ import annotations
 
@@ -31,9 +34,9 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value,
               show_default=True)
 @click.option("--password", default=None,
-              help="Console password (visible to other local users in the process list: prefer "
-                   "--password-stdin).")
-@click.option("--password-stdin", is_flag=True, help="Read the console password from the first line of stdin.")
+              help="Password, kept for the web interface to come (nothing logs in with it yet; visible to "
+                   "other local users in the process list: prefer --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @admin_options
 @click.pass_obj
 def user_create(state: CliState, name: str, account_name: str, role: str, password: str | None,

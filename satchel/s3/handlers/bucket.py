@@ -5,12 +5,12 @@ from __future__ import annotations
 from satchel.asgi import Response
 from satchel.core import buckets
 from satchel.core.access import Action
+from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import InvalidBucketName, InvalidRequest
 from satchel.core.node import Node
 from satchel.s3 import xml
 from satchel.s3.body import read_document
 from satchel.s3.context import S3Context
-from satchel.s3.router import valid_bucket_name
 
 XML = ("Content-Type", "application/xml")
 

@@ -34,6 +34,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def store(data_dir: Path) -> Iterator[SqliteStore]:
+    ok("admin", "init")
     invoke("admin", "account", "create", "acme")
     s = SqliteStore(data_dir / "meta.sqlite3")
     yield s
@@ -129,8 +130,8 @@ def test_unopenable_store(tmp_path: Path, data_dir: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     fails("admin", "account", "list", "--data-dir", str(blocker), match="Error:", code=2)
-    fails("admin", "account", "list", "--data-dir", str(blocker / "sub"),
-          match="cannot open the metadata store")
+    fails("admin", "account", "list", "--data-dir", str(blocker / "sub"), match="no Satchel node in")
+    fails("admin", "init", "--data-dir", str(blocker / "sub"), match="cannot open the metadata store")
 
 
 def test_empty_listing_says_so(store: SqliteStore) -> None:

@@ -48,8 +48,16 @@ def run_json(data_dir: Path, *args: str, stdin: str | None = None) -> Any:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def fresh_dir(tmp_path: Path) -> Path:
+    """A data dir that holds no node yet."""
     return tmp_path / "data"
+
+
+@pytest.fixture
+def data_dir(fresh_dir: Path) -> Path:
+    """A node made by ``satchel admin init`` with the root credentials of ROOT_ENV."""
+    run(fresh_dir, "admin", "init")
+    return fresh_dir
 
 
 def _store(data_dir: Path) -> SqliteStore:
@@ -64,21 +72,42 @@ def test_console_script_and_module_entry_points(data_dir: Path) -> None:
     assert module.returncode == 0 and "account" in module.stdout
 
 
-def test_first_use_bootstraps_root_from_env(data_dir: Path) -> None:
-    proc = run(data_dir, "admin", "account", "list", "--json")
-    assert [a["name"] for a in json.loads(proc.stdout)] == ["root"]
+def test_admin_never_creates_a_node_implicitly(fresh_dir: Path, tmp_path: Path) -> None:
+    for args in (("account", "create", "acme"), ("user", "list"), ("gc",)):
+        proc = run(fresh_dir, "admin", *args, ok=False)
+        assert proc.returncode == 1 and proc.stdout == ""
+        # It names the directory it looked at and every way to name the right one.
+        assert f"no Satchel node in {fresh_dir}" in proc.stderr
+        for way in ("--data-dir", "SATCHEL_DATA_DIR", "--config", "satchel admin init"):
+            assert way in proc.stderr
+    assert not fresh_dir.exists()
+    # The relative default (./satchel-data) in another directory: the same refusal, nothing created there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.run([str(SATCHEL), "admin", "account", "create", "acme"], capture_output=True, text=True,
+                          timeout=60, cwd=elsewhere, env=_env(None, **ROOT_ENV))
+    assert proc.returncode == 1 and f"no Satchel node in {elsewhere / 'satchel-data'}" in proc.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_init_bootstraps_root_from_env(fresh_dir: Path) -> None:
+    data_dir = fresh_dir
+    proc = run(data_dir, "admin", "init", "--json")
+    assert json.loads(proc.stdout)["accounts"] == 1
+    assert [a["name"] for a in run_json(data_dir, "account", "list")] == ["root"]
     # The notice goes to stderr (stdout stays valid JSON) and repeats no secret that was provided.
     assert "AKIAIOSFODNN7EXAMPLE" in proc.stderr
     assert ROOT_ENV["SATCHEL_ROOT_SECRET_KEY"] not in proc.stderr + proc.stdout
     assert ROOT_ENV["SATCHEL_ROOT_PASSWORD"] not in proc.stderr + proc.stdout
-    again = run(data_dir, "admin", "account", "list", "--json")
-    assert again.stderr == ""
+    again = run(data_dir, "admin", "init")
+    assert again.stderr == "" and "Satchel node in" in again.stdout
     users = run_json(data_dir, "user", "list")
     assert [(u["name"], u["role"], u["password"]) for u in users] == [("root", "admin", True)]
 
 
-def test_first_use_prints_generated_secrets_once(data_dir: Path) -> None:
-    proc = run(data_dir, "admin", "user", "list", env=_env(data_dir))
+def test_init_prints_generated_secrets_once(fresh_dir: Path) -> None:
+    data_dir = fresh_dir
+    proc = run(data_dir, "admin", "init", env=_env(data_dir))
     lines = dict(line.split(":", 1) for line in proc.stderr.splitlines() if " : " in line)
     fields = {k.strip(): v.strip() for k, v in lines.items()}
     store = _store(data_dir)
@@ -86,7 +115,7 @@ def test_first_use_prints_generated_secrets_once(data_dir: Path) -> None:
         cache = CredentialCache(store, load_master_key(data_dir))
         key, principal = cache.resolve(fields["Access key id"])
         assert key.secret == fields["Secret access key"]
-        assert principal.user is not None and verify_password(principal.user, fields["Console password (root)"])
+        assert principal.user is not None and verify_password(principal.user, fields["Password (root)"])
     finally:
         store.close()
     assert run(data_dir, "admin", "user", "list", env=_env(data_dir)).stderr == ""
@@ -169,6 +198,8 @@ def test_tables_for_people(data_dir: Path) -> None:
 def test_data_dir_flag_at_any_level_beats_env(tmp_path: Path) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     env = _env(c, **ROOT_ENV)
+    for made in (a, b, c):
+        run(made, "admin", "init")
     run(None, "--data-dir", str(a), "admin", "account", "create", "in-a", env=env)
     run(None, "admin", "--data-dir", str(b), "account", "create", "in-b", env=env)
     run(None, "--data-dir", str(c), "admin", "account", "create", "in-c", "--data-dir", str(a), env=env)
@@ -180,6 +211,7 @@ def test_data_dir_flag_at_any_level_beats_env(tmp_path: Path) -> None:
 def test_config_file_sets_the_data_dir(tmp_path: Path) -> None:
     config = tmp_path / "satchel.toml"
     config.write_text(f'data_dir = "{tmp_path / "from-config"}"\n')
+    run(None, "admin", "--config", str(config), "init", env=_env(None, **ROOT_ENV))
     run(None, "admin", "--config", str(config), "account", "create", "cfg", env=_env(None, **ROOT_ENV))
     assert (tmp_path / "from-config" / "meta.sqlite3").exists()
 

@@ -118,7 +118,9 @@ def test_audit_filters(world: World, store: SqliteStore) -> None:
         1.0, 2.0, 3.0]
     assert [e.time for e in store.query_audit(AuditQuery(visible_users=(), visible_bucket_ids=("P2",)))] == [4.0]
     assert store.query_audit(AuditQuery(visible_users=(), visible_bucket_ids=())) == []
-    assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [1.0]
+    # The newest events within the limit, handed back in time order.
+    assert [e.time for e in store.query_audit(AuditQuery(limit=1))] == [4.0]
+    assert [e.time for e in store.query_audit(AuditQuery(limit=2))] == [3.0, 4.0]
     assert all(e.id for e in store.query_audit(AuditQuery()))
 
 

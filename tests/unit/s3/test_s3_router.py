@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
+from satchel.core.bucketnames import RESERVED_PREFIXES, valid_bucket_name
 from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
@@ -21,7 +22,7 @@ from satchel.core.errors import (
     SatchelError,
 )
 from satchel.s3.endpoints import COMMON_PARAMETERS, QUERY_PARAMETERS, CopySource, Endpoint, Op, Unsupported
-from satchel.s3.router import RESERVED_PREFIXES, parse_copy_source, route, valid_bucket_name
+from satchel.s3.router import parse_copy_source, route
 
 DOMAIN = "s3.amazonaws.com"
 VHOST = "examplebucket.s3.amazonaws.com"
