@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, unquote_plus
 
 Scope = MutableMapping[str, Any]
@@ -17,9 +17,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: Upper bound on the total size of request headers we accept (S3 allows 8 KiB of user metadata and
-#: request headers well below 16 KiB in practice).
-MAX_HEADER_BYTES = 64 * 1024
+#: Where ``satchel.protocol`` puts the connection's transport in each request's ``scope["state"]``, so
+#: that a streamed response notices a client that left (uvicorn's ``send`` then returns silently).
+TRANSPORT_STATE = "satchel.transport"
 #: Characters of a User-Agent recorded in audit events.
 MAX_USER_AGENT = 512
 
@@ -37,6 +37,10 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
             value = unquote_plus(value)
         pairs.append((name, value))
     return pairs
+
+
+class Closable(Protocol):
+    def is_closing(self) -> bool: ...
 
 
 class Request:
@@ -69,6 +73,12 @@ class Request:
         #: tells the client to send it, so an early refusal must not ask.
         self.body_started = False
         self.bytes_received = 0
+
+    @property
+    def transport(self) -> Closable | None:
+        """The connection under this request, when the server says (see ``TRANSPORT_STATE``)."""
+        state = self.scope.get("state")
+        return state.get(TRANSPORT_STATE) if state else None
 
     @property
     def user_agent(self) -> str:
@@ -146,8 +156,16 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | AsyncIterator[bytes] = b""
 
-    async def send(self, send: Send, *, head: bool = False) -> int:
-        """Send the response; returns the number of body bytes sent."""
+    async def send(self, send: Send, *, head: bool = False, transport: Closable | None = None) -> int:
+        """Send the response; returns the number of body bytes handed to the connection.
+
+        A streamed body stops as soon as ``transport`` (the request's) is closing: the client left, or
+        a send timeout aborted it. uvicorn drops sends to a closed connection silently, so without this
+        check the rest of the object would still be read from disk, and counted as sent. The chunk
+        whose send found the connection gone is not counted. (Bytes still in the socket buffers when
+        a client leaves are counted: the figure is what left the server, an upper bound on what
+        arrived.)
+        """
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
         body = self.body
         if isinstance(body, bytes) and not any(k == b"content-length" for k, _ in raw_headers):
@@ -165,6 +183,8 @@ class Response:
         try:
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if transport is not None and transport.is_closing():
+                    return sent
                 sent += len(chunk)
         finally:
             await _close(body)

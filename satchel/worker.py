@@ -19,18 +19,20 @@ import sys
 import uvicorn
 
 from satchel.config import Settings, load_settings
+from satchel.logs import log_config
+from satchel.protocol import Limits, SatchelHttpProtocol
 from satchel.supervisor import SUPERVISOR_PID_ENV
 
-#: The HTTP protocol: uvicorn's httptools parser behind a transport that coalesces small writes.
-HTTP_PROTOCOL = "satchel.protocol:CoalescingHttpToolsProtocol"
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        "satchel.app:create_app", factory=True, host=settings.host, port=settings.port, http=HTTP_PROTOCOL,
+        "satchel.app:create_app", factory=True, host=settings.host, port=settings.port,
+        http=SatchelHttpProtocol.configured(Limits.from_settings(settings)),
         loop="uvloop" if sys.platform != "win32" else "asyncio", lifespan="on", log_level=settings.log_level,
-        access_log=settings.access_log, server_header=False, timeout_keep_alive=30,
+        log_config=log_config(settings.log_level), access_log=settings.access_log, server_header=False,
+        timeout_keep_alive=30,
         # Satchel speaks no WebSocket: never let an Upgrade header hand a connection to another protocol.
         ws="none",
     )

@@ -12,9 +12,10 @@ import logging
 import os
 
 from satchel.asgi import Receive, Request, Response, Scope, Send
-from satchel.core.errors import InvalidArgument, InvalidBucketName, NotModified, SatchelError
+from satchel.core.errors import IncompleteBody, InvalidArgument, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
+from satchel.logs import redact
 from satchel.s3 import cors, linkuse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
@@ -68,11 +69,17 @@ class S3Frontend:
                 response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:
             response = Response(304)
+        except ConnectionResetError:
+            # The client left (or was cut off for sending too slowly) before its body was complete:
+            # its fault, not ours, so no traceback per request; the answer goes nowhere but the audit.
+            failure = IncompleteBody("The connection closed before the request body was complete.")
+            response = self._error(failure, request, request_id)
         except SatchelError as exc:
             failure = exc
             response = self._error(exc, request, request_id)
         except Exception as exc:
-            log.exception("internal error serving %s %s (request %s)", request.method, request.raw_path, request_id)
+            log.exception("internal error serving %s %s (request %s)", request.method,
+                          redact(request.raw_path), request_id)
             response = self._error(exc, request, request_id)
         response.headers.append(("x-amz-request-id", request_id))
         if not request.body_done and not await request.discard_body(_DRAIN_LIMIT):
@@ -80,7 +87,7 @@ class S3Frontend:
             response.headers.append(("Connection", "close"))
         if endpoint is not None and endpoint.bucket and "origin" in request.headers and request.method != "OPTIONS":
             response.headers.extend(cors.response_headers(self.node, endpoint.bucket, request))
-        sent = await response.send(send, head=request.method == "HEAD")
+        sent = await response.send(send, head=request.method == "HEAD", transport=request.transport)
         kind = linkuse.link_kind(request, endpoint)
         if kind is not None:
             self._audit(kind, request, endpoint, ctx, response.status, sent, failure, request_id)

@@ -126,10 +126,11 @@ def test_uvicorn_loads_the_protocol_satchel_serve_names() -> None:
     from uvicorn.config import Config
 
     from satchel.config import load_settings
-    from satchel.protocol import CoalescingHttpToolsProtocol
+    from satchel.protocol import Limits, SatchelHttpProtocol
     from satchel.worker import uvicorn_config
 
-    name = uvicorn_config(load_settings()).http
-    config = Config(app=_noop_app, http=name)
+    settings = load_settings(max_header_bytes=1234, header_timeout=1.5, body_timeout=2, send_timeout=3)
+    config = Config(app=_noop_app, http=uvicorn_config(settings).http)
     config.load()
-    assert config.http_protocol_class is CoalescingHttpToolsProtocol
+    assert issubclass(config.http_protocol_class, SatchelHttpProtocol)
+    assert config.http_protocol_class.limits == Limits(1234, 1.5, 2.0, 3.0)
