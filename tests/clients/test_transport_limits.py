@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -233,17 +233,23 @@ def big_object(s3: Any) -> tuple[str, int]:
     return "big", size
 
 
-def audited_bytes(server: SatchelProcess, key: str, count: int) -> list[int]:
+def cli(server: SatchelProcess, *args: str) -> Any:
+    """``satchel ARGS --json`` as the root key against the server: its decoded answer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SATCHEL_"))}
     env.update(SATCHEL_ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID=server.access_key,
                AWS_SECRET_ACCESS_KEY=server.secret_key, AWS_CONFIG_FILE=os.devnull,
                AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    proc = subprocess.run([venv_tool("satchel"), *args, "--json"], env=env, capture_output=True, text=True,
+                          timeout=30, check=True)
+    return json.loads(proc.stdout)
+
+
+def audited_bytes(server: SatchelProcess, key: str, count: int) -> list[int]:
     found: list[int] = []
 
     def check() -> bool:
-        proc = subprocess.run([venv_tool("satchel"), "audit", "--bucket", BUCKET, "--action", "use", "--json"],
-                              env=env, capture_output=True, text=True, timeout=30, check=True)
-        found[:] = [e["bytes"] for e in json.loads(proc.stdout)["events"] if e["key"] == key]
+        events = cli(server, "audit", "--bucket", BUCKET, "--action", "use")["events"]
+        found[:] = [e["bytes"] for e in events if e["key"] == key]
         return len(found) >= count
 
     assert eventually(check, timeout=5)
@@ -278,3 +284,29 @@ def test_a_reader_that_stops_reading_is_cut_off(
         received = len(read_all(sock))
     assert 0 < received < size // 2
     assert health_seconds(server) < 1
+
+
+# --- the access log -------------------------------------------------------------------------------------
+def test_the_access_log_never_shows_a_link_secret(server: SatchelProcess, s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="logged/report.txt", Body=b"report")
+    v4, v2 = (make_client(server, signature_version=version).generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": "logged/report.txt"}, ExpiresIn=300)
+        for version in ("s3v4", "s3"))
+    minted = cli(server, "presign", f"s3://{BUCKET}/logged/report.txt")["links"][0]
+    secrets = [parse_qs(urlsplit(v4).query)["X-Amz-Signature"][0], parse_qs(urlsplit(v2).query)["Signature"][0],
+               parse_qs(urlsplit(minted["url"]).query)["X-Amz-Signature"][0], minted["link"]["id"]]
+    # Whatever the answer, a secret under another spelling of its name must not show either.
+    respelled = [v4.replace("X-Amz-Signature=", "x-amz-signature="),
+                 v4.replace("X-Amz-Signature=", "X%2DAmz%2DSignature="), v4.replace("report", "missing")]
+    for url, status in [(v4, b"200"), (v2, b"200"), (minted["url"], b"200"), *((u, b"") for u in respelled)]:
+        with connect(server) as sock:
+            sock.sendall(request_line(url) + b"Connection: close\r\n\r\n")
+            assert read_all(sock).startswith(b"HTTP/1.1 " + status), url
+    time.sleep(0.2)
+    log = server.log_path.read_text(errors="replace")
+    assert log.count(f"/{BUCKET}/logged/report.txt?") >= 4  # the requests are logged ...
+    for secret in secrets:
+        assert secret not in log  # ... their secrets never
+        assert quote(secret, safe="") not in log
+    assert "X-Amz-Signature=REDACTED" in log and "x-amz-signature=REDACTED" in log
+    assert "X%2DAmz%2DSignature=REDACTED" in log and "x-amz-satchel-link-id=REDACTED" in log
