@@ -9,9 +9,11 @@ worker the CLI's imports (click) and lets the shared socket keep its real family
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+import resource
 import signal
 import socket
 import sys
@@ -54,8 +56,22 @@ def die_with_supervisor() -> bool:
     return os.getppid() == int(supervisor)
 
 
+def raise_open_file_limit() -> None:
+    """Lift the soft RLIMIT_NOFILE to the hard limit, as nginx's ``worker_rlimit_nofile`` would.
+
+    Every connection holds a descriptor, and so does every segment of a multipart object being read
+    (``satchel.core.objects.read_range`` opens them all before the first byte); the soft default of
+    1024 would turn a few readers of a large multipart object into refusals.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    raise_open_file_limit()
     server = uvicorn.Server(uvicorn_config(load_settings()))
     if args[:1] == ["--fd"] and len(args) == 2:
         if not die_with_supervisor():
