@@ -55,6 +55,12 @@ class Settings:
     #: Log one line per request (off by default: it costs throughput).
     access_log: bool = False
 
+    def __post_init__(self) -> None:
+        # Zero or less would refuse every request or close every connection at once.
+        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+
     @property
     def endpoint(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"

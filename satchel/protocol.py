@@ -148,7 +148,8 @@ class SatchelHttpProtocol(HttpToolsProtocol):
 
     - a request line and header block longer than ``max_header_bytes`` gets 431 once that many bytes
       have arrived, never buffered further (``large_client_header_buffers``): bytes are counted here,
-      before httptools and uvicorn keep them;
+      before httptools and uvicorn keep them; so are HTTP trailers and chunk framing, which httptools
+      also keeps (reads inside a body that carry no body byte);
     - a header block must arrive whole within ``header_timeout`` of the connection's start or of the
       request's first byte (``client_header_timeout``): 408, or a silent close when nothing came;
     - a request body must keep coming: at most ``body_timeout`` between two reads while we are ready to
@@ -184,6 +185,10 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._write_stalled: float | None = None
         self._write_backlog = 0
         self._refused = False
+        #: Whether the read being parsed carried no body byte, and how many bytes such reads of this
+        #: body carried in a row.
+        self._framing_only = False
+        self._framing_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._linger: asyncio.TimerHandle | None = None
@@ -229,7 +234,17 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                 return
             data = data[room:]
         if data:
+            self._framing_only = True  # until on_body says otherwise
             super().data_received(data)
+            if self._in_body and self._framing_only:
+                # A read inside a body that carried no body byte: chunk framing, or HTTP trailers,
+                # which httptools keeps in memory like headers. Bounded like headers.
+                self._framing_bytes += len(data)
+                if self._framing_bytes > self.limits.max_header_bytes:
+                    self._refuse_framing()
+                    return
+            else:
+                self._framing_bytes = 0
         if self._in_body:
             self._last_read = now
             self._arm(now + self.limits.body_timeout)
@@ -243,6 +258,10 @@ class SatchelHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_body = True
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._framing_only = False
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._in_body = False
@@ -278,6 +297,15 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
             self.transport.write_eof()
         self._linger = self.loop.call_later(LINGER, self.transport.close)
+
+    def _refuse_framing(self) -> None:
+        self._refused = True
+        self.logger.info("%s - over %d bytes of chunk framing or trailers: closing the connection",
+                         _peer(self.client), self.limits.max_header_bytes)
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_started:
+            self.transport.write(_TOO_LARGE)
+        self.transport.close()
 
     # --- writing --------------------------------------------------------------------------------------
     def pause_writing(self) -> None:

@@ -176,6 +176,23 @@ def test_a_pipelined_oversized_request_does_not_disturb_the_answers_before_it(se
     assert b"HTTP/1.1 431" not in answer or answer.index(b"HTTP/1.1 431") > answer.rindex(b"HTTP/1.1 200")
 
 
+def test_endless_trailers_of_a_chunked_upload_are_cut_off(server: SatchelProcess, s3: Any) -> None:
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "trailers"}, ExpiresIn=300)
+    pid = worker_pid(server)
+    before = rss_kib(pid)
+    with connect(server) as sock:
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: ")
+        try:
+            for _ in range(256):  # 16 MiB of one trailer value
+                sock.sendall(b"t" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = read_all(sock)
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:100]
+    assert rss_kib(pid) - before < 8 * 1024
+    assert "trailers" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
 # --- time -----------------------------------------------------------------------------------------------
 def test_a_trickled_header_block_is_cut_off_while_others_are_served(server: SatchelProcess) -> None:
     with connect(server) as slow, connect(server) as idle:

@@ -134,3 +134,12 @@ def test_uvicorn_loads_the_protocol_satchel_serve_names() -> None:
     config.load()
     assert issubclass(config.http_protocol_class, SatchelHttpProtocol)
     assert config.http_protocol_class.limits == Limits(1234, 1.5, 2.0, 3.0)
+
+
+@pytest.mark.parametrize("name", ["max_header_bytes", "header_timeout", "body_timeout", "send_timeout"])
+def test_limits_must_be_positive(name: str) -> None:
+    from satchel.config import load_settings
+
+    with pytest.raises(ValueError, match=f"{name} must be positive"):
+        load_settings(**{name: 0})
+    assert load_settings(**{name: "0.5" if "timeout" in name else "512"}) is not None
