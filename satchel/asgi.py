@@ -39,6 +39,10 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
     return pairs
 
 
+class ClientDisconnected(ConnectionResetError):
+    """The client left, or was cut off for sending too slowly, before its request body was complete."""
+
+
 class Closable(Protocol):
     def is_closing(self) -> bool: ...
 
@@ -108,7 +112,7 @@ class Request:
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                raise ConnectionResetError("client disconnected before the body was complete")
+                raise ClientDisconnected("client disconnected before the body was complete")
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
             if not more:
@@ -134,7 +138,7 @@ class Request:
                 size += len(chunk)
                 if size > limit:
                     return False
-        except ConnectionResetError:
+        except ClientDisconnected:
             return False
         return True
 

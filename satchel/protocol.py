@@ -332,12 +332,14 @@ class SatchelHttpProtocol(HttpToolsProtocol):
 
     def _on_timer(self) -> None:
         self._timer = None
-        if self.transport.is_closing() or self._refused:
+        if self.transport.is_closing():
             return
         now = self.loop.time()
         limits = self.limits
         due: list[tuple[float, str]] = []
-        if self._in_body:
+        if self._refused:
+            pass  # input is dropped now: only the answers still being sent are timed
+        elif self._in_body:
             cycle = self.cycle
             if not self.flow.read_paused and not (cycle is not None and cycle.waiting_for_100_continue):
                 due.append((self._last_read + limits.body_timeout, "body"))

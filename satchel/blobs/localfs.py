@@ -57,6 +57,8 @@ SMALL_CACHE_BYTES = 16 * 1024 * 1024
 #: Reads of several blobs (``read_pieces``) may hold at most this share of the process's open-file
 #: limit; the rest stays for connections, uploads and the database.
 READ_FD_SHARE = 0.5
+#: ``read_pieces`` opens up to this many files on the event loop, more in a worker thread.
+OPEN_INLINE = 32
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _FANOUT = re.compile(r"[0-9a-f]{2}")
@@ -227,9 +229,7 @@ class LocalBlobStore(BlobStore):
         self._read_fds += len(pieces)  # reserved now, released as each file closes
         released = 0
         try:
-            for blob_id, _, _ in pieces:
-                cached = self.small.get(blob_id)
-                sources.append(cached if cached is not None else os.open(self._file(blob_id), os.O_RDONLY))
+            sources = await self._open_all([self.small.get(blob_id) or blob_id for blob_id, _, _ in pieces])
             for index, (blob_id, offset, length) in enumerate(pieces):
                 source = sources[index]
                 if isinstance(source, bytes):
@@ -244,10 +244,30 @@ class LocalBlobStore(BlobStore):
                 self._read_fds -= 1
                 released += 1
         finally:
-            for source in sources:
-                if isinstance(source, int):
-                    os.close(source)
+            _close_fds(sources)
             self._read_fds -= len(pieces) - released
+
+    async def _open_all(self, sources: list[bytes | str]) -> list[bytes | int | None]:
+        """Replace each blob id in ``sources`` by an open descriptor, all or none: on the event loop for
+        a few, in a thread for many (ten thousand opens would stall every other request)."""
+        if sum(1 for source in sources if isinstance(source, str)) <= OPEN_INLINE:
+            return self._open_sources(sources)
+        opening = asyncio.ensure_future(self.run(self._open_sources, sources))
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            opening.add_done_callback(_close_opened)  # the thread still finishes: close what it opened
+            raise
+
+    def _open_sources(self, sources: list[bytes | str]) -> list[bytes | int | None]:
+        opened: list[bytes | int | None] = []
+        try:
+            for source in sources:
+                opened.append(os.open(self._file(source), os.O_RDONLY) if isinstance(source, str) else source)
+        except BaseException:
+            _close_fds(opened)
+            raise
+        return opened
 
     def _stream(self, fd: int, blob_id: str, offset: int, length: int | None) -> Iterator[bytes]:
         """The bytes of an open blob file from ``offset``, ``length`` of them (to the end when None)."""
@@ -444,6 +464,17 @@ class LocalBlobWriter(BlobWriter):
         for path in (self._tmp, self._store.path(self.blob_id)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+
+def _close_fds(sources: list[bytes | int | None]) -> None:
+    for source in sources:
+        if isinstance(source, int):
+            os.close(source)
+
+
+def _close_opened(future: asyncio.Future[list[bytes | int | None]]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        _close_fds(future.result())
 
 
 def _private_opener(path: str, flags: int) -> int:

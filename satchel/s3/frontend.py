@@ -11,7 +11,7 @@ import itertools
 import logging
 import os
 
-from satchel.asgi import Receive, Request, Response, Scope, Send
+from satchel.asgi import ClientDisconnected, Receive, Request, Response, Scope, Send
 from satchel.core.errors import IncompleteBody, InvalidArgument, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
@@ -69,7 +69,7 @@ class S3Frontend:
                 response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:
             response = Response(304)
-        except ConnectionResetError:
+        except ClientDisconnected:
             # The client left (or was cut off for sending too slowly) before its body was complete:
             # its fault, not ours, so no traceback per request; the answer goes nowhere but the audit.
             failure = IncompleteBody("The connection closed before the request body was complete.")

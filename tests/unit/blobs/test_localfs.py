@@ -429,7 +429,10 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def test_read_pieces_holds_every_blob_before_the_first_byte(blobs: LocalBlobStore) -> None:
+@pytest.mark.parametrize("inline", [32, 1])  # opened on the event loop, or in a thread
+def test_read_pieces_holds_every_blob_before_the_first_byte(blobs: LocalBlobStore, inline: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(localfs, "OPEN_INLINE", inline)
     big, small = random.Random(2).randbytes(MiB), b"tiny"
 
     async def go() -> bytes:
