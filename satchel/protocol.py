@@ -88,15 +88,14 @@ class CoalescingTransport:
         self._held = []
         self._transport.abort()
 
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + sum(len(chunk) for chunk in self._held)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
-
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +226,10 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             # Feed exactly what the block may still use: if it is not complete then, it is too long.
             if room:
                 super().data_received(data[:room])
+            if self.transport.is_closing():  # uvicorn answered a malformed request with 400
+                return
             if self._block_started is not None and not self._in_body:
                 self._refuse_headers()
-                return
-            if self.transport.is_closing():
                 return
             data = data[room:]
         if data:

@@ -96,6 +96,16 @@ def read_all(sock: socket.socket, limit: int = 1 << 30) -> bytes:
     return bytes(data)
 
 
+def read_head(sock: socket.socket) -> bytes:
+    """One response's status line and headers."""
+    data = b""
+    while not data.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        assert byte, "closed inside the headers"
+        data += byte
+    return data
+
+
 def health_seconds(server: SatchelProcess) -> float:
     """How long a health check takes on a fresh connection (it must stay quick whatever else goes on)."""
     started = time.monotonic()
@@ -214,6 +224,35 @@ def test_a_trickled_header_block_is_cut_off_while_others_are_served(server: Satc
         # A connection that never sent a byte is closed as quietly as it came.
         idle.settimeout(HEADER_TIMEOUT + 2)
         assert read_all(idle) == b""
+
+
+def test_a_kept_alive_connection_times_each_request_from_its_first_byte(server: SatchelProcess) -> None:
+    health = b"GET /_satchel/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(server) as sock:
+        sock.sendall(health)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+        time.sleep(HEADER_TIMEOUT + 0.3)  # idle between requests: the keep-alive timeout's business
+        sock.sendall(health[:10])
+        time.sleep(HEADER_TIMEOUT * 0.5)
+        sock.sendall(health[10:])
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_body_clock_starts_at_100_continue(server: SatchelProcess, s3: Any) -> None:
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "expect"}, ExpiresIn=300)
+    with connect(server) as sock:
+        sock.sendall(request_line(url, "PUT") + b"Content-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 ")
+        time.sleep(BODY_TIMEOUT * 0.6)
+        sock.sendall(b"ab")
+        time.sleep(BODY_TIMEOUT * 0.6)  # 1.2 timeouts in all, never one between two reads
+        sock.sendall(b"cd")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")  # an empty body: nothing more to read
+        sock.sendall(request_line(url, "PUT") + b"Content-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 ")
+        sock.settimeout(BODY_TIMEOUT + 3)
+        assert read_all(sock).startswith(b"HTTP/1.1 408 ")  # ... and a body that never comes is cut off
+    assert s3.get_object(Bucket=BUCKET, Key="expect")["Body"].read() == b"abcd"
 
 
 def test_a_stalled_body_is_cut_off(server: SatchelProcess, s3: Any) -> None:
