@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote, unquote_plus
 
+from satchel.core.errors import IncompleteBody
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -37,10 +39,6 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
             value = unquote_plus(value)
         pairs.append((name, value))
     return pairs
-
-
-class ClientDisconnected(ConnectionResetError):
-    """The client left, or was cut off for sending too slowly, before its request body was complete."""
 
 
 class Closable(Protocol):
@@ -112,7 +110,9 @@ class Request:
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                raise ClientDisconnected("client disconnected before the body was complete")
+                # The client left, or was cut off for sending too slowly: its failure, answered and
+                # audited like any refusal, never an internal error (a traceback per slow client).
+                raise IncompleteBody("The connection closed before the request body was complete.")
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
             if not more:
@@ -138,7 +138,7 @@ class Request:
                 size += len(chunk)
                 if size > limit:
                     return False
-        except ClientDisconnected:
+        except IncompleteBody:
             return False
         return True
 

@@ -11,8 +11,8 @@ import itertools
 import logging
 import os
 
-from satchel.asgi import ClientDisconnected, Receive, Request, Response, Scope, Send
-from satchel.core.errors import IncompleteBody, InvalidArgument, InvalidBucketName, NotModified, SatchelError
+from satchel.asgi import Receive, Request, Response, Scope, Send
+from satchel.core.errors import InvalidArgument, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
 from satchel.logs import redact
@@ -69,11 +69,6 @@ class S3Frontend:
                 response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:
             response = Response(304)
-        except ClientDisconnected:
-            # The client left (or was cut off for sending too slowly) before its body was complete:
-            # its fault, not ours, so no traceback per request; the answer goes nowhere but the audit.
-            failure = IncompleteBody("The connection closed before the request body was complete.")
-            response = self._error(failure, request, request_id)
         except SatchelError as exc:
             failure = exc
             response = self._error(exc, request, request_id)
