@@ -210,7 +210,7 @@ def test_a_trickled_header_block_is_cut_off_while_others_are_served(server: Satc
         slow.sendall(b"GET /_satchel/health HTTP/1.1\r\nHost: x\r\n")
         answer = b""
         while time.monotonic() - started < HEADER_TIMEOUT + 3:
-            assert health_seconds(server) < 1  # everyone else is served meanwhile
+            assert health_seconds(server) < 2  # everyone else is served meanwhile
             try:
                 slow.sendall(b"X-Drip: 1\r\n")
             except (BrokenPipeError, ConnectionResetError):
