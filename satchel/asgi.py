@@ -6,6 +6,7 @@ lazily where it costs, and a response streams its body straight into ``send``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -188,6 +189,9 @@ class Response:
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 if transport is not None and transport.is_closing():
+                    # One loop step lets the server run its connection_lost (already scheduled), so
+                    # it sees a disconnect, not an application that quit mid-response (an error line).
+                    await asyncio.sleep(0)
                     return sent
                 sent += len(chunk)
         finally:

@@ -328,6 +328,7 @@ def test_an_abandoned_download_stops_reading_and_is_audited_with_what_was_sent(
     sent = audited_bytes(server, key, 1)
     assert 256 * 1024 <= sent[0] < size // 2
     assert s3.get_object(Bucket=BUCKET, Key=key)["ContentLength"] == size  # and all is well afterwards
+    assert "ERROR" not in server.log_tail(400)  # a client leaving is no error of ours
 
 
 def test_a_reader_that_stops_reading_is_cut_off(
