@@ -20,7 +20,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from uvicorn.config import LOGGING_CONFIG
+from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter, DefaultFormatter
 
 #: Query parameters (and POST form fields) whose values are bearer secrets, lower-case. SigV4 and
@@ -101,5 +101,5 @@ def log_config(level: str) -> dict[str, Any]:
     }
     config["handlers"]["satchel"] = {"formatter": "satchel", "class": "logging.StreamHandler",
                                      "stream": "ext://sys.stderr"}
-    config["root"] = {"handlers": ["satchel"], "level": level.upper()}
+    config["root"] = {"handlers": ["satchel"], "level": LOG_LEVELS.get(level.lower(), logging.INFO)}
     return config

@@ -45,3 +45,21 @@ def test_the_formatter_redacts_arguments_and_tracebacks() -> None:
                                    exc_info=sys.exc_info())
     text = RedactingFormatter("%(message)s").format(record)
     assert "inargs" not in text and "inexception" not in text and "Signature=REDACTED" in text
+
+
+@pytest.mark.parametrize("level", ["trace", "debug", "info", "warning", "error", "critical"])
+def test_every_log_level_configures(level: str) -> None:
+    import logging.config
+
+    from uvicorn.config import LOG_LEVELS
+
+    from satchel.logs import log_config
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        logging.config.dictConfig(log_config(level))
+        assert root.level == LOG_LEVELS[level]
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
