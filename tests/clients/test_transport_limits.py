@@ -169,6 +169,14 @@ def test_header_block_limit_is_exact(server: SatchelProcess) -> None:
         with connect(server) as sock:
             sock.sendall(block(size))
             assert read_all(sock).startswith(b"HTTP/1.1 " + status), size
+    # The same in several reads: the count carries over from read to read.
+    for size, status in ((MAX_HEADER, b"200"), (MAX_HEADER + 1, b"431")):
+        data = block(size)
+        with connect(server) as sock:
+            for start in range(0, len(data), 5000):
+                sock.sendall(data[start : start + 5000])
+                time.sleep(0.02)
+            assert read_all(sock).startswith(b"HTTP/1.1 " + status), size
     # At exactly the limit the wire count admits it; the application's own count (names and values
     # only, which are shorter) admits it too.
     with connect(server) as sock:
