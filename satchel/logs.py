@@ -1,15 +1,15 @@
 """Logging for the server processes, with every bearer secret of a link redacted from every line.
 
 A presigned URL is a bearer credential: whoever reads it from a log can use it. So the values of the
-query parameters named in :data:`SECRET_QUERY_PARAMETERS` (compared case-insensitively and after
+query parameters named in :data:`LINK_SECRETS` (compared case-insensitively and after
 percent-decoding, because that is how the signature code reads them) and the path segment after each
-prefix in :data:`SECRET_PATH_PREFIXES` are replaced by ``REDACTED`` in every line the server logs:
+path prefix there are replaced by ``REDACTED`` in every line the server logs:
 uvicorn's access and error lines, Satchel's own lines and the tracebacks they carry.
 
 Example: ``GET /photos/cat.jpg?X-Amz-Credential=AK%2F...&X-Amz-Signature=3f2a...`` is logged as
 ``GET /photos/cat.jpg?X-Amz-Credential=AK%2F...&X-Amz-Signature=REDACTED``.
 
-A new link kind adds its secret parameter or path prefix to the two lists below, and only there.
+A new link kind adds its secret parameter or path prefix to :data:`LINK_SECRETS`, and only there.
 """
 
 from __future__ import annotations
@@ -23,24 +23,28 @@ from urllib.parse import unquote, unquote_plus
 from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter, DefaultFormatter
 
-#: Query parameters (and POST form fields) whose values are bearer secrets, lower-case. SigV4 and
-#: SigV2 signatures, the link id of a minted link, a session token, a POST policy and its signature,
-#: Swift TempURL's signature.
-SECRET_QUERY_PARAMETERS = frozenset({
+#: Every bearer secret a link kind puts in a URL, the one list a new link kind extends: a query
+#: parameter (or POST form field) name, lower-case, whose value is the secret; or a path prefix,
+#: starting and ending with "/", whose next segment is the secret. SigV4 and SigV2 signatures, the id
+#: of a minted link, a session token, a POST policy and its signature, Swift TempURL's signature, and
+#: the token of a pre-authenticated request (``/p/<token>/...``).
+LINK_SECRETS = (
     "x-amz-signature",
     "signature",
     "x-amz-satchel-link-id",
     "x-amz-security-token",
     "policy",
     "temp_url_sig",
-})
-#: Path prefixes whose next segment is a bearer token (pre-authenticated requests: ``/p/<token>/...``).
-SECRET_PATH_PREFIXES = ("/p/",)
+    "/p/",
+)
+SECRET_QUERY_PARAMETERS = frozenset(name for name in LINK_SECRETS if not name.startswith("/"))
+SECRET_PATH_PREFIXES = tuple(prefix for prefix in LINK_SECRETS if prefix.startswith("/"))
 REDACTED = "REDACTED"
 
-# One query pair: the separator before it, its name, and its value up to the next separator or the end
-# of the request target (a space or a quote in a log line).
-_PAIR = re.compile(r"([?&])([^=&\s\"'?#]*)=([^&\s\"'#]*)")
+# One name=value pair: what comes before it (a query separator, or the start of a word, so that an
+# exception message quoting a form field is caught too), its name, and its value up to the next
+# separator or the end of the request target (a space or a quote in a log line).
+_PAIR = re.compile(r"(^|[?&;,\s\"'(])([^=&;,\s\"'?#(]*)=([^&;,\s\"'#]*)")
 # A path at the start of a request target: after a space, a quote or the start of the text.
 _PATH = re.compile(r"(?:(?<=[\s\"'(])|^)/[^\s\"'?#]*")
 

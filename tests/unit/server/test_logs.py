@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from satchel.logs import SECRET_QUERY_PARAMETERS, RedactingFormatter, redact
+from satchel.logs import LINK_SECRETS, RedactingFormatter, redact
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -28,13 +28,17 @@ from satchel.logs import SECRET_QUERY_PARAMETERS, RedactingFormatter, redact
     ("GET /bucket/p/cat.jpg", "GET /bucket/p/cat.jpg"),
     ("/b/k?X-Amz-SignedHeaders=host&mysignature=1", "/b/k?X-Amz-SignedHeaders=host&mysignature=1"),
     ("no url here", "no url here"),
+    # Outside a query: a form field quoted in a message, a key=value log format.
+    ("bad field Signature=abc, policy=eyJ; ok=1", "bad field Signature=REDACTED, policy=REDACTED; ok=1"),
+    ("signature=abc", "signature=REDACTED"),
 ])
 def test_redact(line: str, expected: str) -> None:
     assert redact(line) == expected
 
 
-def test_every_secret_name_is_lower_case() -> None:
-    assert all(name == name.lower() for name in SECRET_QUERY_PARAMETERS)
+def test_every_secret_is_a_lower_case_name_or_a_path_prefix() -> None:
+    assert all(name == name.lower() for name in LINK_SECRETS)
+    assert all(name.endswith("/") for name in LINK_SECRETS if name.startswith("/"))
 
 
 def test_the_formatter_redacts_arguments_and_tracebacks() -> None:
