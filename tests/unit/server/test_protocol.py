@@ -143,3 +143,17 @@ def test_limits_must_be_positive(name: str) -> None:
     with pytest.raises(ValueError, match=f"{name} must be positive"):
         load_settings(**{name: 0})
     assert load_settings(**{name: "0.5" if "timeout" in name else "512"}) is not None
+
+
+def test_workers_lift_the_soft_open_file_limit_to_the_hard_one() -> None:
+    import resource
+
+    from satchel.worker import raise_open_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 256), hard))
+        raise_open_file_limit()
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
