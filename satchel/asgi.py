@@ -6,10 +6,13 @@ lazily where it costs, and a response streams its body straight into ``send``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, unquote_plus
+
+from satchel.core.errors import IncompleteBody
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -17,9 +20,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: Upper bound on the total size of request headers we accept (S3 allows 8 KiB of user metadata and
-#: request headers well below 16 KiB in practice).
-MAX_HEADER_BYTES = 64 * 1024
+#: Where ``satchel.protocol`` puts the connection's transport in each request's ``scope["state"]``, so
+#: that a streamed response notices a client that left (uvicorn's ``send`` then returns silently).
+TRANSPORT_STATE = "satchel.transport"
 #: Characters of a User-Agent recorded in audit events.
 MAX_USER_AGENT = 512
 
@@ -37,6 +40,10 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
             value = unquote_plus(value)
         pairs.append((name, value))
     return pairs
+
+
+class Closable(Protocol):
+    def is_closing(self) -> bool: ...
 
 
 class Request:
@@ -71,6 +78,12 @@ class Request:
         self.bytes_received = 0
 
     @property
+    def transport(self) -> Closable | None:
+        """The connection under this request, when the server says (see ``TRANSPORT_STATE``)."""
+        state = self.scope.get("state")
+        return state.get(TRANSPORT_STATE) if state else None
+
+    @property
     def user_agent(self) -> str:
         """The User-Agent header, cut to what the audit trail keeps."""
         return self.headers.get("user-agent", "")[:MAX_USER_AGENT]
@@ -98,7 +111,9 @@ class Request:
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                raise ConnectionResetError("client disconnected before the body was complete")
+                # The client left, or was cut off for sending too slowly: its failure, answered and
+                # audited like any refusal, never an internal error (a traceback per slow client).
+                raise IncompleteBody("The connection closed before the request body was complete.")
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
             if not more:
@@ -124,7 +139,7 @@ class Request:
                 size += len(chunk)
                 if size > limit:
                     return False
-        except ConnectionResetError:
+        except IncompleteBody:
             return False
         return True
 
@@ -146,8 +161,16 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | AsyncIterator[bytes] = b""
 
-    async def send(self, send: Send, *, head: bool = False) -> int:
-        """Send the response; returns the number of body bytes sent."""
+    async def send(self, send: Send, *, head: bool = False, transport: Closable | None = None) -> int:
+        """Send the response; returns the number of body bytes handed to the connection.
+
+        A streamed body stops as soon as ``transport`` (the request's) is closing: the client left, or
+        a send timeout aborted it. uvicorn drops sends to a closed connection silently, so without this
+        check the rest of the object would still be read from disk, and counted as sent. The chunk
+        whose send found the connection gone is not counted. (Bytes still in the socket buffers when
+        a client leaves are counted: the figure is what left the server, an upper bound on what
+        arrived.)
+        """
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
         body = self.body
         if isinstance(body, bytes) and not any(k == b"content-length" for k, _ in raw_headers):
@@ -165,6 +188,11 @@ class Response:
         try:
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if transport is not None and transport.is_closing():
+                    # One loop step lets the server run its connection_lost (already scheduled), so
+                    # it sees a disconnect, not an application that quit mid-response (an error line).
+                    await asyncio.sleep(0)
+                    return sent
                 sent += len(chunk)
         finally:
             await _close(body)

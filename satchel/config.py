@@ -40,9 +40,26 @@ class Settings:
     orphan_grace: int = 3600
     #: SQLite ``synchronous`` pragma: FULL survives power loss, NORMAL only process crashes.
     sqlite_synchronous: str = "FULL"
+    #: Largest request line plus header block, in bytes; a longer one gets 431 before it is buffered
+    #: (nginx: ``large_client_header_buffers``).
+    max_header_bytes: int = 64 * 1024
+    #: Seconds a client has to send a whole request line and header block, counted from the
+    #: connection's start or the request's first byte (nginx: ``client_header_timeout``).
+    header_timeout: float = 60.0
+    #: Seconds a client may go without sending any of a request body we are ready to read
+    #: (nginx: ``client_body_timeout``).
+    body_timeout: float = 60.0
+    #: Seconds a client may go without reading any of a response we are sending (nginx: ``send_timeout``).
+    send_timeout: float = 60.0
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput).
     access_log: bool = False
+
+    def __post_init__(self) -> None:
+        # Zero or less would refuse every request or close every connection at once.
+        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
 
     @property
     def endpoint(self) -> str:
@@ -62,6 +79,8 @@ def _coerce(field_type: Any, value: Any) -> Any:
         return Path(value)
     if kind.startswith("int"):
         return int(value)
+    if kind.startswith("float"):
+        return float(value)
     if kind == "bool":
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
     return str(value)

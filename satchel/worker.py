@@ -9,9 +9,11 @@ worker the CLI's imports (click) and lets the shared socket keep its real family
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+import resource
 import signal
 import socket
 import sys
@@ -19,18 +21,20 @@ import sys
 import uvicorn
 
 from satchel.config import Settings, load_settings
+from satchel.logs import log_config
+from satchel.protocol import Limits, SatchelHttpProtocol
 from satchel.supervisor import SUPERVISOR_PID_ENV
 
-#: The HTTP protocol: uvicorn's httptools parser behind a transport that coalesces small writes.
-HTTP_PROTOCOL = "satchel.protocol:CoalescingHttpToolsProtocol"
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        "satchel.app:create_app", factory=True, host=settings.host, port=settings.port, http=HTTP_PROTOCOL,
+        "satchel.app:create_app", factory=True, host=settings.host, port=settings.port,
+        http=SatchelHttpProtocol.configured(Limits.from_settings(settings)),
         loop="uvloop" if sys.platform != "win32" else "asyncio", lifespan="on", log_level=settings.log_level,
-        access_log=settings.access_log, server_header=False, timeout_keep_alive=30,
+        log_config=log_config(settings.log_level), access_log=settings.access_log, server_header=False,
+        timeout_keep_alive=30,
         # Satchel speaks no WebSocket: never let an Upgrade header hand a connection to another protocol.
         ws="none",
     )
@@ -52,8 +56,22 @@ def die_with_supervisor() -> bool:
     return os.getppid() == int(supervisor)
 
 
+def raise_open_file_limit() -> None:
+    """Lift the soft RLIMIT_NOFILE to the hard limit, as nginx's ``worker_rlimit_nofile`` would.
+
+    Every connection holds a descriptor, and so does every segment of a multipart object being read
+    (``satchel.core.objects.read_range`` opens them all before the first byte); the soft default of
+    1024 would turn a few readers of a large multipart object into refusals.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    raise_open_file_limit()
     server = uvicorn.Server(uvicorn_config(load_settings()))
     if args[:1] == ["--fd"] and len(args) == 2:
         if not die_with_supervisor():

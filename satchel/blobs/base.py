@@ -17,10 +17,13 @@ Implementations: ``localfs.py`` (a directory, default) and later ``s3.py`` (an u
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 
 from satchel.blobs.digests import Hasher
+
+#: One stretch of a blob: (blob id, offset, length).
+Piece = tuple[str, int, int]
 
 
 class BlobWriter(abc.ABC):
@@ -68,6 +71,16 @@ class BlobStore(abc.ABC):
         raced a delete can look the key up again. (An implementation may still serve a blob it holds
         in memory after another process deleted the file: the bytes of an id never change, so that
         is the same answer as having opened the file a moment earlier.)
+        """
+
+    @abc.abstractmethod
+    def read_pieces(self, pieces: Sequence[Piece]) -> AsyncIterator[bytes]:
+        """Stream several stretches of blobs one after the other, as one body (a multipart object).
+
+        Holds every blob it needs before the first byte, so that deleting or overwriting the object
+        during the read cannot cut it short: ``FileNotFoundError`` when one is already gone, or
+        ``OSError(EMFILE)`` when the process cannot hold them all now, both before anything is
+        yielded.
         """
 
     @abc.abstractmethod

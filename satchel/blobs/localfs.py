@@ -31,14 +31,15 @@ import ctypes.util
 import errno
 import os
 import re
+import resource
 import secrets
 import shutil
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar, cast
 
-from satchel.blobs.base import BlobStore, BlobWriter
+from satchel.blobs.base import BlobStore, BlobWriter, Piece
 from satchel.blobs.digests import Hasher
 
 #: Hand a batch to the worker thread once this much is buffered.
@@ -53,6 +54,11 @@ WRITEBACK_WINDOW = 8 * 1024 * 1024
 #: Blobs up to this size are kept in memory after a read (per worker, within SMALL_CACHE_BYTES).
 SMALL_BLOB_BYTES = 64 * 1024
 SMALL_CACHE_BYTES = 16 * 1024 * 1024
+#: Reads of several blobs (``read_pieces``) may hold at most this share of the process's open-file
+#: limit; the rest stays for connections, uploads and the database.
+READ_FD_SHARE = 0.5
+#: ``read_pieces`` opens up to this many files on the event loop, more in a worker thread.
+OPEN_INLINE = 32
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _FANOUT = re.compile(r"[0-9a-f]{2}")
@@ -174,6 +180,9 @@ class LocalBlobStore(BlobStore):
         # Shared by every upload of this process: hashing and writing batches, fsync, unlink.
         self._pool = concurrent.futures.ThreadPoolExecutor(io_threads, thread_name_prefix="satchel-blob")
         self.small = SmallBlobCache(SMALL_CACHE_BYTES, SMALL_BLOB_BYTES)
+        #: Files held open by ``read_pieces`` now, and how many they may be.
+        self._read_fds = 0
+        self._read_fd_budget = int(resource.getrlimit(resource.RLIMIT_NOFILE)[0] * READ_FD_SHARE)
 
     def path(self, blob_id: str) -> Path:
         """The file of a committed blob (for servers that can send a file by path, zero-copy)."""
@@ -205,29 +214,84 @@ class LocalBlobStore(BlobStore):
         # before a single byte is yielded.
         fd = os.open(self._file(blob_id), os.O_RDONLY)
         try:
-            size = os.fstat(fd).st_size
-            end = size if length is None else offset + length
-            if size <= SMALL_BLOB_BYTES:
-                data = os.pread(fd, size, 0)
-                if len(data) < end:
-                    raise OSError(errno.EIO, f"blob {blob_id} ends at byte {len(data)}, before {end}")
-                self.small.put(blob_id, data)
-                if end > offset:
-                    yield data[offset:end]
-                return
-            if _HAS_FADVISE:
-                os.posix_fadvise(fd, offset, 0 if length is None else length, os.POSIX_FADV_SEQUENTIAL)
-            position = offset
-            while position < end:
-                chunk = os.pread(fd, min(READ_CHUNK, end - position), position)
-                if not chunk:
-                    # Blobs never change: a short one is damaged, and ending quietly would send the
-                    # client fewer bytes than the Content-Length promised.
-                    raise OSError(errno.EIO, f"blob {blob_id} ends at byte {position}, before {end}")
-                position += len(chunk)
+            for chunk in self._stream(fd, blob_id, offset, length):
                 yield chunk
         finally:
             os.close(fd)
+
+    async def read_pieces(self, pieces: Sequence[Piece]) -> AsyncIterator[bytes]:
+        """Every file is opened before the first byte (see ``BlobStore.read_pieces``): an open file
+        stays readable on Linux after a delete unlinks it, and its space is freed when we close it.
+        Each is closed as soon as its stretch is sent."""
+        if self._read_fds + len(pieces) > self._read_fd_budget:
+            raise OSError(errno.EMFILE, f"{len(pieces)} more blobs would pass the budget of open reads")
+        sources: list[bytes | int | None] = []
+        self._read_fds += len(pieces)  # reserved now, released as each file closes
+        released = 0
+        try:
+            sources = await self._open_all([self.small.get(blob_id) or blob_id for blob_id, _, _ in pieces])
+            for index, (blob_id, offset, length) in enumerate(pieces):
+                source = sources[index]
+                if isinstance(source, bytes):
+                    if length:
+                        yield source[offset : offset + length]
+                    continue
+                assert source is not None
+                for chunk in self._stream(source, blob_id, offset, length):
+                    yield chunk
+                sources[index] = None
+                os.close(source)
+                self._read_fds -= 1
+                released += 1
+        finally:
+            _close_fds(sources)
+            self._read_fds -= len(pieces) - released
+
+    async def _open_all(self, sources: list[bytes | str]) -> list[bytes | int | None]:
+        """Replace each blob id in ``sources`` by an open descriptor, all or none: on the event loop for
+        a few, in a thread for many (ten thousand opens would stall every other request)."""
+        if sum(1 for source in sources if isinstance(source, str)) <= OPEN_INLINE:
+            return self._open_sources(sources)
+        opening = asyncio.ensure_future(self.run(self._open_sources, sources))
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            opening.add_done_callback(_close_opened)  # the thread still finishes: close what it opened
+            raise
+
+    def _open_sources(self, sources: list[bytes | str]) -> list[bytes | int | None]:
+        opened: list[bytes | int | None] = []
+        try:
+            for source in sources:
+                opened.append(os.open(self._file(source), os.O_RDONLY) if isinstance(source, str) else source)
+        except BaseException:
+            _close_fds(opened)
+            raise
+        return opened
+
+    def _stream(self, fd: int, blob_id: str, offset: int, length: int | None) -> Iterator[bytes]:
+        """The bytes of an open blob file from ``offset``, ``length`` of them (to the end when None)."""
+        size = os.fstat(fd).st_size
+        end = size if length is None else offset + length
+        if size <= SMALL_BLOB_BYTES:
+            data = os.pread(fd, size, 0)
+            if len(data) < end:
+                raise OSError(errno.EIO, f"blob {blob_id} ends at byte {len(data)}, before {end}")
+            self.small.put(blob_id, data)
+            if end > offset:
+                yield data[offset:end]
+            return
+        if _HAS_FADVISE:
+            os.posix_fadvise(fd, offset, 0 if length is None else length, os.POSIX_FADV_SEQUENTIAL)
+        position = offset
+        while position < end:
+            chunk = os.pread(fd, min(READ_CHUNK, end - position), position)
+            if not chunk:
+                # Blobs never change: a short one is damaged, and ending quietly would send the
+                # client fewer bytes than the Content-Length promised.
+                raise OSError(errno.EIO, f"blob {blob_id} ends at byte {position}, before {end}")
+            position += len(chunk)
+            yield chunk
 
     async def copy(self, blob_id: str) -> str:
         return await self.run(self._copy, blob_id)
@@ -400,6 +464,17 @@ class LocalBlobWriter(BlobWriter):
         for path in (self._tmp, self._store.path(self.blob_id)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+
+def _close_fds(sources: list[bytes | int | None]) -> None:
+    for source in sources:
+        if isinstance(source, int):
+            os.close(source)
+
+
+def _close_opened(future: asyncio.Future[list[bytes | int | None]]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        _close_fds(future.result())
 
 
 def _private_opener(path: str, flags: int) -> int:

@@ -229,5 +229,9 @@ class Conflict(SatchelError):
     default_message = "Conflict"
 
 
+class SlowDown(SatchelError):
+    default_message = "Please reduce your request rate."
+
+
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."

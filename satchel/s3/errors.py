@@ -64,6 +64,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     # management-side failures, should one reach the S3 front-end
     e.NotFound: ("NotFound", 404),
     e.Conflict: ("Conflict", 409),
+    e.SlowDown: ("SlowDown", 503),
     e.InternalError: ("InternalError", 500),
 }
 

@@ -16,6 +16,7 @@ from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import InternalError, InvalidArgument, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
+from satchel.logs import redact
 from satchel.s3 import cors, linkuse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
@@ -94,7 +95,8 @@ class S3Frontend:
             failure = exc
             response = self._error(exc, request, request_id)
         except Exception as exc:
-            log.exception("internal error serving %s %s (request %s)", request.method, request.raw_path, request_id)
+            log.exception("internal error serving %s %s (request %s)", request.method,
+                          redact(request.raw_path), request_id)
             response = self._error(exc, request, request_id)
         response.headers.append(("x-amz-request-id", request_id))
         if not request.body_done and not await request.discard_body(_DRAIN_LIMIT):
@@ -118,22 +120,23 @@ class S3Frontend:
         """Send; (status, body bytes, failure) as the audit should record them."""
         head = request.method == "HEAD"
         try:
-            return response.status, await response.send(tracker, head=head), failure
+            return response.status, await response.send(tracker, head=head, transport=request.transport), failure
         except Exception as exc:
             if tracker.started:
                 # The client left or the body stream broke after the status line: nothing more can be
                 # said to this client. One line, no traceback: a departing client is not a bug.
                 log.warning("response to %s %s (request %s) ended after %d body bytes: %r",
-                            request.method, request.raw_path, request_id, tracker.body_bytes, exc)
+                            request.method, redact(request.raw_path), request_id, tracker.body_bytes, exc)
                 return response.status, tracker.body_bytes, failure
-            log.exception("internal error sending %s %s (request %s)", request.method, request.raw_path, request_id)
+            log.exception("internal error sending %s %s (request %s)", request.method, redact(request.raw_path),
+                          request_id)
             closer = getattr(response.body, "aclose", None)
             if closer is not None:  # the object stream was opened for a body that will never be sent
                 await closer()
         error = self._error(InternalError(), request, request_id)
         error.headers.append(("x-amz-request-id", request_id))
         try:
-            await error.send(tracker, head=head)
+            await error.send(tracker, head=head, transport=request.transport)
         except Exception as exc:  # the connection is gone as well
             log.warning("error response to request %s not sent: %r", request_id, exc)
         return error.status, 0, InternalError()

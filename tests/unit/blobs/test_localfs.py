@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import errno
 import hashlib
 import os
@@ -18,7 +19,7 @@ import pytest
 
 from satchel.blobs import localfs, open_blobs
 from satchel.blobs.digests import Hasher
-from satchel.blobs.localfs import CHUNK, READ_CHUNK, LocalBlobStore
+from satchel.blobs.localfs import CHUNK, READ_CHUNK, SMALL_BLOB_BYTES, LocalBlobStore
 from satchel.config import Settings
 
 MiB = 1024 * 1024
@@ -422,3 +423,58 @@ def test_small_blob_cache_keeps_within_its_budget() -> None:
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"aaaa", None, b"cccc")
     cache.put("big", b"x" * 7)  # larger than a small blob: never cached
     assert cache.get("big") is None
+
+
+# --- several blobs as one body (multipart objects) -----------------------------------------------------
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("inline", [32, 1])  # opened on the event loop, or in a thread
+def test_read_pieces_holds_every_blob_before_the_first_byte(blobs: LocalBlobStore, inline: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(localfs, "OPEN_INLINE", inline)
+    big, small = random.Random(2).randbytes(MiB), b"tiny"
+
+    async def go() -> bytes:
+        ids = [(await _put(blobs, data))[0] for data in (big, small, big)]
+        pieces = [(ids[0], 10, MiB - 10), (ids[1], 1, 2), (ids[2], 0, 100)]
+        fds = _open_fds()
+        stream = blobs.read_pieces(pieces)
+        first = await anext(stream)
+        assert _open_fds() == fds + 3  # all open, though only the first is being read
+        await blobs.delete(ids)  # a DELETE meanwhile unlinks every file ...
+        rest = b"".join([chunk async for chunk in stream])
+        assert _open_fds() == fds and blobs._read_fds == 0
+        return first + rest
+
+    assert asyncio.run(go()) == big[10:] + b"in" + big[:100]  # ... and the body is still whole
+
+
+def test_read_pieces_with_a_missing_blob_fails_before_the_first_byte_and_leaks_nothing(
+        blobs: LocalBlobStore) -> None:
+    async def go() -> None:
+        blob_id, _ = await _put(blobs, b"x" * (SMALL_BLOB_BYTES + 1))
+        fds = _open_fds()
+        with pytest.raises(FileNotFoundError):
+            await anext(blobs.read_pieces([(blob_id, 0, 1), ("f" * 32, 0, 1)]))
+        assert _open_fds() == fds and blobs._read_fds == 0
+
+    asyncio.run(go())
+
+
+def test_read_pieces_beyond_the_descriptor_budget_is_refused_up_front(blobs: LocalBlobStore) -> None:
+    async def go() -> None:
+        blob_id, _ = await _put(blobs, b"y" * (SMALL_BLOB_BYTES + 1))
+        blobs._read_fd_budget = 2
+        held = blobs.read_pieces([(blob_id, 0, 1), (blob_id, 1, 1)])
+        assert await anext(held) == b"y"
+        with pytest.raises(OSError) as refused:
+            await anext(blobs.read_pieces([(blob_id, 0, 1), (blob_id, 1, 1)]))
+        assert refused.value.errno == errno.EMFILE
+        assert isinstance(held, collections.abc.AsyncGenerator)
+        await held.aclose()  # closing early gives the descriptors back
+        assert blobs._read_fds == 0
+        assert [c async for c in blobs.read_pieces([(blob_id, 0, 1), (blob_id, 1, 1)])] == [b"y", b"y"]
+
+    asyncio.run(go())

@@ -58,6 +58,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "BucketNotEmpty": ("BucketNotEmpty", 409),
     "PreconditionFailed": ("PreconditionFailed", 412),
     "NotModified": ("NotModified", 304),
+    "SlowDown": ("SlowDown", 503),
     "InternalError": ("InternalError", 500),
     "NotFound": ("NotFound", 404),
     "Conflict": ("Conflict", 409),

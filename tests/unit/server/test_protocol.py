@@ -126,10 +126,34 @@ def test_uvicorn_loads_the_protocol_satchel_serve_names() -> None:
     from uvicorn.config import Config
 
     from satchel.config import load_settings
-    from satchel.protocol import CoalescingHttpToolsProtocol
+    from satchel.protocol import Limits, SatchelHttpProtocol
     from satchel.worker import uvicorn_config
 
-    name = uvicorn_config(load_settings()).http
-    config = Config(app=_noop_app, http=name)
+    settings = load_settings(max_header_bytes=1234, header_timeout=1.5, body_timeout=2, send_timeout=3)
+    config = Config(app=_noop_app, http=uvicorn_config(settings).http)
     config.load()
-    assert config.http_protocol_class is CoalescingHttpToolsProtocol
+    assert issubclass(config.http_protocol_class, SatchelHttpProtocol)
+    assert config.http_protocol_class.limits == Limits(1234, 1.5, 2.0, 3.0)
+
+
+@pytest.mark.parametrize("name", ["max_header_bytes", "header_timeout", "body_timeout", "send_timeout"])
+def test_limits_must_be_positive(name: str) -> None:
+    from satchel.config import load_settings
+
+    with pytest.raises(ValueError, match=f"{name} must be positive"):
+        load_settings(None, **{name: 0})
+    assert load_settings(None, **{name: "0.5" if "timeout" in name else "512"}) is not None
+
+
+def test_workers_lift_the_soft_open_file_limit_to_the_hard_one() -> None:
+    import resource
+
+    from satchel.worker import raise_open_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 256), hard))
+        raise_open_file_limit()
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
