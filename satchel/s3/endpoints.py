@@ -166,7 +166,7 @@ _LISTING = frozenset({"delimiter", "encoding-type", "max-keys", "prefix"})
 #: silently not do. The one exception (the router's ``_IGNORES_VALUED_UNKNOWN``): GetObject and
 #: HeadObject ignore unknown names that carry a value, as AWS does, for cache-busters.
 QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
-    Op.ListBuckets: frozenset(),
+    Op.ListBuckets: frozenset({"max-buckets", "continuation-token", "prefix", "bucket-region"}),
     Op.CreateBucket: frozenset(),
     Op.HeadBucket: frozenset(),
     Op.DeleteBucket: frozenset(),

@@ -126,11 +126,18 @@ def _checksums(checksums: Mapping[str, str] | None) -> str:
 
 
 # --- service and bucket answers -------------------------------------------------------------------
-def list_buckets(buckets: Iterable[Bucket], owner_id: str, owner_name: str) -> bytes:
+def list_buckets(buckets: Iterable[Bucket], owner_id: str, owner_name: str, *, region: str,
+                 prefix: str | None = None, continuation_token: str | None = None) -> bytes:
+    """``continuation_token``: set when the page is truncated (the next page starts after it)."""
     rows = "".join(
-        f"<Bucket>{_el('Name', b.name)}{_el('CreationDate', timestamp(b.created))}</Bucket>" for b in buckets
+        f"<Bucket>{_el('Name', b.name)}{_el('CreationDate', timestamp(b.created))}{_el('BucketRegion', region)}"
+        "</Bucket>" for b in buckets
     )
-    return _doc("ListAllMyBucketsResult", (_owner("Owner", owner_id, owner_name), f"<Buckets>{rows}</Buckets>"))
+    return _doc("ListAllMyBucketsResult", (
+        _owner("Owner", owner_id, owner_name), f"<Buckets>{rows}</Buckets>",
+        _el("ContinuationToken", continuation_token) if continuation_token else "",
+        _el("Prefix", prefix) if prefix is not None else "",
+    ))
 
 
 def location(region: str) -> bytes:

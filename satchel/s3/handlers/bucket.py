@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from satchel.asgi import Response
 from satchel.core import buckets
 from satchel.core.access import Action
 from satchel.core.bucketnames import valid_bucket_name
-from satchel.core.errors import InvalidBucketName, InvalidRequest
+from satchel.core.errors import InvalidArgument, InvalidBucketName, InvalidRequest
 from satchel.core.node import Node
 from satchel.s3 import xml
 from satchel.s3.body import read_document
@@ -20,10 +22,36 @@ def _owner(ctx: S3Context) -> tuple[str, str]:
     return (user.id, user.name) if user else ("anonymous", "anonymous")
 
 
+#: ListBuckets' page size: AWS's default and largest ``max-buckets``.
+MAX_BUCKETS = 10_000
+_DIGITS = re.compile(r"[0-9]{1,5}")
+
+
 async def list_buckets(node: Node, ctx: S3Context) -> Response:
-    found = buckets.list_buckets(node, ctx.auth.principal)
+    """The caller's buckets in name order, filtered by ``prefix`` and ``bucket-region`` (ours is the only
+    region), ``max-buckets`` at a time; the continuation token is the last name of the page."""
+    query = ctx.request.query_dict
+    limit = _max_buckets(query.get("max-buckets"))
+    prefix = query.get("prefix")
+    after = query.get("continuation-token") or ""
+    region = node.settings.region
+    found = sorted(buckets.list_buckets(node, ctx.auth.principal), key=lambda b: b.name)
+    if query.get("bucket-region", region) != region:
+        found = []
+    page = [b for b in found if b.name > after and b.name.startswith(prefix or "")]
+    token = page[limit - 1].name if len(page) > limit else None
     owner_id, owner_name = _owner(ctx)
-    return Response(200, [XML], xml.list_buckets(found, owner_id, owner_name))
+    return Response(200, [XML], xml.list_buckets(page[:limit], owner_id, owner_name, region=region, prefix=prefix,
+                                                 continuation_token=token))
+
+
+def _max_buckets(value: str | None) -> int:
+    if value is None:
+        return MAX_BUCKETS
+    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= MAX_BUCKETS:
+        raise InvalidArgument(f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}",
+                              ArgumentName="max-buckets", ArgumentValue=value)
+    return int(value)
 
 
 async def create_bucket(node: Node, ctx: S3Context) -> Response:

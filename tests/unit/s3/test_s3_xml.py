@@ -152,7 +152,7 @@ def test_post_response() -> None:
 # --- answers, read back by botocore -----------------------------------------------------------------
 def test_list_buckets(peer: Any) -> None:
     buckets = [Bucket("alpha", "acc", "u1", T0), Bucket("beta.gamma", "acc", None, T0 + 86400.25)]
-    out = peer.parse("ListBuckets", xml.list_buckets(buckets, "owner-id", "Ow<ner>"))
+    out = peer.parse("ListBuckets", xml.list_buckets(buckets, "owner-id", "Ow<ner>", region="us-east-1"))
     assert out["Owner"] == {"ID": "owner-id", "DisplayName": "Ow<ner>"}
     assert [(b["Name"], b["CreationDate"]) for b in out["Buckets"]] == [
         ("alpha", _utc(T0)),
@@ -161,7 +161,7 @@ def test_list_buckets(peer: Any) -> None:
 
 
 def test_list_buckets_empty(peer: Any) -> None:
-    out = peer.parse("ListBuckets", xml.list_buckets([], "o", "o"))
+    out = peer.parse("ListBuckets", xml.list_buckets([], "o", "o", region="us-east-1"))
     assert out.get("Buckets", []) == []
 
 
