@@ -22,6 +22,7 @@ from satchel.core.credentials import CredentialCache
 from satchel.core.gc import collect_garbage
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
+from satchel.logs import level_number
 from satchel.meta import open_store
 from satchel.s3.frontend import S3Frontend
 
@@ -135,6 +136,6 @@ def create_app() -> SatchelApp:
     settings = load_settings()
     if not logging.getLogger().handlers:
         # Workers are fresh interpreters: give Satchel's own loggers (errors, GC) a home beside uvicorn's.
-        logging.basicConfig(level=settings.log_level.upper(),
+        logging.basicConfig(level=level_number(settings.log_level),
                             format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     return SatchelApp(settings)

@@ -14,6 +14,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+#: The log levels uvicorn knows, most verbose last.
+LOG_LEVEL_NAMES = ("critical", "error", "warning", "info", "debug", "trace")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -51,6 +54,7 @@ class Settings:
     body_timeout: float = 60.0
     #: Seconds a client may go without reading any of a response we are sending (nginx: ``send_timeout``).
     send_timeout: float = 60.0
+    #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput).
     access_log: bool = False
@@ -60,6 +64,8 @@ class Settings:
         for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+        if self.log_level.lower() not in LOG_LEVEL_NAMES:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVEL_NAMES)}, not {self.log_level!r}")
 
     @property
     def endpoint(self) -> str:

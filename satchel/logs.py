@@ -91,6 +91,11 @@ class RedactingAccessFormatter(AccessFormatter):
         return redact(super().format(record))
 
 
+def level_number(level: str) -> int:
+    """The logging module's number for one of uvicorn's level names (``trace`` is below ``debug``)."""
+    return int(LOG_LEVELS.get(level.lower(), logging.INFO))
+
+
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging configuration with redacting formatters, and the root logger (Satchel's own
     errors, garbage collection, audit, and any library's) on a redacting handler too, so that no line
@@ -105,5 +110,5 @@ def log_config(level: str) -> dict[str, Any]:
     }
     config["handlers"]["satchel"] = {"formatter": "satchel", "class": "logging.StreamHandler",
                                      "stream": "ext://sys.stderr"}
-    config["root"] = {"handlers": ["satchel"], "level": LOG_LEVELS.get(level.lower(), logging.INFO)}
+    config["root"] = {"handlers": ["satchel"], "level": level_number(level)}
     return config

@@ -18,6 +18,7 @@ from pathlib import Path
 from satchel.config import Settings
 from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
 from satchel.core.models import Status
+from satchel.logs import level_number
 from satchel.meta import open_store
 from satchel.meta.store import Store
 from satchel.supervisor import listen
@@ -143,7 +144,8 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
 
 
 def run(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level_number(settings.log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_port(settings)
     prepare_data_dir(settings)
     store = open_store(settings)

@@ -157,3 +157,13 @@ def test_workers_lift_the_soft_open_file_limit_to_the_hard_one() -> None:
         assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_log_levels_are_uvicorns_names() -> None:
+    from satchel.config import load_settings
+    from satchel.logs import level_number
+
+    assert level_number(load_settings(None, log_level="trace").log_level) == 5  # below DEBUG: uvicorn's TRACE
+    assert level_number(load_settings(None, log_level="WARNING").log_level) == 30
+    with pytest.raises(ValueError, match="log_level must be one of"):
+        load_settings(None, log_level="verbose")
