@@ -23,14 +23,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from tests.clients.server import REGION, SatchelProcess, external_server
+from tests.clients.server import REGION, SatchelProcess
 
 THREADS = 8
 KEYS = [f"k/{i:02d}" for i in range(50)]
@@ -100,16 +99,6 @@ def test_candidates_rule() -> None:
     assert candidates([a, b, overlapping]) == [b, overlapping]
     assert candidates([a, b, in_flight]) == [b, in_flight]
     assert candidates([Write("k", "e", 1, start=0)]) == [Write("k", "e", 1, start=0)]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Any:
-    if external_server() is not None:
-        pytest.skip("needs a satchel process started by the harness (SATCHEL_TEST_ENDPOINT is set)")
-    proc = SatchelProcess(tmp_path / "data")
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 @pytest.mark.slow

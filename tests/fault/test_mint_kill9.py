@@ -7,28 +7,14 @@ that window left working links nobody could trace to their minting.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import boto3
-import pytest
 from botocore.config import Config
 
 from satchel.cli.apiclient import ApiClient, Secret
-from tests.clients.server import REGION, SatchelProcess, external_server
+from tests.clients.server import REGION, SatchelProcess
 
 ROUNDS = 2
 KEYS = [f"doc/{i:03d}.txt" for i in range(50)]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Any:
-    if external_server() is not None:
-        pytest.skip("needs a satchel process started by the harness (SATCHEL_TEST_ENDPOINT is set)")
-    proc = SatchelProcess(tmp_path / "data")
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 def test_every_returned_link_has_its_mint_event_after_kill9(server: SatchelProcess) -> None:
