@@ -206,7 +206,7 @@ def limit(query: Mapping[str, str], default: int = 100, maximum: int = 1000) -> 
     raw = query.get("limit")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= maximum:
         raise InvalidArgument(f"limit must be between 1 and {maximum}", ArgumentName="limit")
     return int(raw)
 

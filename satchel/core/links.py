@@ -168,6 +168,16 @@ class Admission:
         if self.issued is not None:
             _refuse_revoked(revocations.revoked(self.issued, self.use.target(self.bucket, key)))
 
+    def check_source(self, revocations: RevocationList, bucket: Bucket | None, key: str, *, server_max: int,
+                     now: float) -> None:
+        """A copy through a link (CopyObject, UploadPartCopy) reads its source as a GET of it would: the
+        source bucket's lifetime ceiling and the revocations covering the source apply too, or a copy
+        link would carry a revoked object out into a bucket the revocation does not reach."""
+        expires = self.link.expires if self.link is not None else self.use.expires_at
+        check_lifetime(expires, min(self.issued.at, now) if self.issued else None, bucket, server_max, now)
+        if self.issued is not None:
+            _refuse_revoked(revocations.revoked(self.issued, self.use.target(bucket, key)))
+
 
 def _refuse_revoked(revocation: Revocation | None) -> None:
     if revocation is not None:

@@ -52,14 +52,15 @@ class Node:
         self.gate = GenerationGate(self.store)
         self.buckets = BucketCache(self.store, self.gate)
         self.revocations = RevocationList(self.store, self.gate)
-        self.audit = AuditLog(self.store, self.write, self._bucket_id)
+        self.audit = AuditLog(self.store, self.write, self.bucket_id)
         self.sightings = Sightings(self.store, self.write)
 
     def bucket(self, name: str) -> Bucket | None:
         """Bucket settings through the per-worker cache (see ``core/caches.py``)."""
         return self.buckets.get(name)
 
-    def _bucket_id(self, name: str) -> str | None:
+    def bucket_id(self, name: str) -> str | None:
+        """The id of the bucket that holds ``name`` now (cached), or None."""
         bucket = self.buckets.get(name)
         return bucket.id if bucket is not None else None
 

@@ -35,9 +35,10 @@ def _int_header(headers: dict[str, str], name: str) -> int | None:
     raw = headers.get(name)
     if raw is None:
         return None
-    if not raw.strip().isdigit():
+    digits = raw.strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
         raise InvalidArgument(f"Invalid {name} header.", ArgumentName=name, ArgumentValue=raw)
-    return int(raw)
+    return int(digits)
 
 
 def request_body(ctx: S3Context) -> tuple[AsyncIterator[bytes], Expectations]:

@@ -152,12 +152,17 @@ class S3Frontend:
         if ctx is not None and ctx.signer is not None:
             principal = ctx.signer  # POST uploads: the policy's signer, known only to the handler
         user = principal.user if principal is not None else None
-        self.node.audit.record(linkuse.use_event(
+        link_id = ctx.auth.link_id if ctx is not None else linkuse.claimed_link_id(request)
+        if endpoint is not None:
+            bucket, key = endpoint.bucket, ctx.object_key if ctx is not None and ctx.object_key else endpoint.key
+        else:  # refused while routed (a refused header, an unknown subresource): still the bucket's event
+            bucket, key = linkuse.audit_target(request, self.node.settings.domain)
+        event = linkuse.use_event(
             request,
             kind=kind,
-            link_id=ctx.auth.link_id if ctx is not None else linkuse.claimed_link_id(request),
-            bucket=endpoint.bucket if endpoint else None,
-            key=ctx.object_key if ctx is not None and ctx.object_key else (endpoint.key if endpoint else None),
+            link_id=link_id,
+            bucket=bucket,
+            key=key,
             user_id=user.id if user else None,
             access_key_id=(principal.access_key_id if principal else None) or linkuse.claimed_signer(request),
             status=status,
@@ -165,4 +170,10 @@ class S3Frontend:
             reason=f"{error_code(failure)}: {failure.message}" if failure is not None else None,
             request_id=request_id,
             now=self.node.clock.now(),
-        ))
+        )
+        if link_id is not None:
+            # A minted link's use belongs to the bucket it was minted for: if the name now holds another
+            # bucket, whoever administers that one must not see the old link's signer, key or id.
+            link = ctx.admission.link if ctx is not None and ctx.admission is not None else None
+            event.bucket_id = linkuse.link_bucket_id(self.node, link_id, link, bucket)
+        self.node.audit.record(event)

@@ -13,15 +13,19 @@ and every refusal count nothing.
 from __future__ import annotations
 
 from satchel.asgi import Request, Response
+from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import SatchelError
 from satchel.core.links import Admission, LinkUse, authorize_write, check_use, count_use
-from satchel.core.models import AuditEvent, LinkKind
+from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Endpoint, Op
+from satchel.s3.router import split_target
 from satchel.signing.linkid import link_id_claims
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
+#: S3's longest key, in characters here: a longer claimed key is not stored in an audit row.
+_MAX_AUDIT_KEY = 1024
 
 
 def link_kind(request: Request, endpoint: Endpoint | None) -> LinkKind | None:
@@ -111,6 +115,35 @@ async def count_read(node: Node, ctx: S3Context, response: Response) -> None:
         if closer is not None:  # an opened blob stream: release it unsent
             await closer()
         raise
+
+
+def audit_target(request: Request, domain: str | None) -> tuple[str | None, str | None]:
+    """The bucket and key a request that never got routed names, as far as they can be stored: a
+    bucket name S3 allows, a key that is text."""
+    bucket, key, _ = split_target(request.path, request.headers.get("host", ""), domain)
+    if bucket is None or not valid_bucket_name(bucket):
+        return None, None
+    if key is not None and (len(key) > _MAX_AUDIT_KEY or not key.isprintable() or not _encodable(key)):
+        key = None
+    return bucket, key
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # surrogates from a path that is not UTF-8
+        return False
+    return True
+
+
+def link_bucket_id(node: Node, link_id: str, link: Link | None, bucket: str | None) -> str | None:
+    """The id of the bucket a registry link for this bucket name was minted for (the admitted link, else
+    a registry read: refusals only), or the request's bucket's id when the id names no such link."""
+    if link is None:
+        link = node.store.get_link(link_id[:128])
+    if link is not None and link.bucket == bucket:
+        return link.bucket_id
+    return node.bucket_id(bucket) if bucket else None
 
 
 def claimed_link_id(request: Request) -> str | None:

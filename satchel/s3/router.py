@@ -201,7 +201,7 @@ def route(
     a query parameter the operation does not declare or a header asking for a protection Satchel
     lacks (:mod:`satchel.s3.refusedheaders`).
     """
-    bucket, key, virtual = _split_target(path, headers.get("host", ""), domain)
+    bucket, key, virtual = split_target(path, headers.get("host", ""), domain)
     if not path.isascii() and not _is_utf8(path):
         # The path was percent-decoded with surrogate escapes: bytes that are not UTF-8 name no key
         # (AWS answers InvalidURI), and must not reach code that encodes keys.
@@ -270,8 +270,9 @@ def _route_target(
     return _object_endpoint(method, bucket, key, query, headers)
 
 
-def _split_target(path: str, host: str, domain: str | None) -> tuple[str | None, str | None, bool]:
-    """(bucket, key, whether the bucket came from the Host header)."""
+def split_target(path: str, host: str, domain: str | None) -> tuple[str | None, str | None, bool]:
+    """(bucket, key, whether the bucket came from the Host header); never raises, so the audit can name
+    the target of a request refused while it was routed."""
     rest = path[1:] if path.startswith("/") else path
     vhost_bucket = _bucket_from_host(host, domain) if domain else None
     if vhost_bucket is not None:
@@ -284,7 +285,7 @@ def _bucket_from_host(host: str, domain: str | None) -> str | None:
     if not host or not domain or host.startswith("["):
         return None  # absent, or an IPv6 literal: never virtual-host style
     name, sep, port = host.rpartition(":")
-    if sep and port.isdigit():
+    if sep and port.isascii() and port.isdigit():
         host = name
     host = host.lower().rstrip(".")
     suffix = "." + domain.lower().rstrip(".").split(":", 1)[0]

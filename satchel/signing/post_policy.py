@@ -26,6 +26,7 @@ import binascii
 import datetime as dt
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,8 +118,13 @@ def _parse_expiration(value: Any) -> float:
     return moment.timestamp()
 
 
+#: An unsigned decimal as the policy's JSON may spell it: ASCII digits, bounded (int() refuses "²" and
+#: strings of more than 4300 digits).
+_DECIMAL = re.compile(r"[0-9]{1,19}")
+
+
 def _length_bound(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not _DECIMAL.fullmatch(str(value)):
         raise _invalid("Invalid content-length-range condition.")
     return int(value)
 

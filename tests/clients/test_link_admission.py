@@ -314,3 +314,56 @@ def test_delete_objects_with_a_prefix_grant(s3: Any, s3_factory: Any, bucket: st
     assert [o["Key"] for o in listed] == ["other/c"]
     with pytest.raises(client.exceptions.NoSuchBucket):
         client.delete_objects(Bucket="no-such-bucket-here", Delete={"Objects": [{"Key": "team/a"}]})
+
+
+# --- a copy through a link reads its source through it too ------------------------------------------------
+def test_copy_link_cannot_carry_a_revoked_or_ceiled_source_out(satchel: Cli, s3: Any, bucket: str,
+                                                               managed_server: SatchelProcess) -> None:
+    s3.put_object(Bucket=bucket, Key="secret/report.pdf", Body=b"TOP-SECRET")
+    v4 = _client(managed_server, "s3v4")
+
+    def copy(source_bucket: str, source: str, target_bucket: str, key: str) -> tuple[str, Callable[[], Reply]]:
+        url = str(v4.generate_presigned_url("copy_object", ExpiresIn=3600, Params={
+            "Bucket": target_bucket, "Key": key, "CopySource": f"{source_bucket}/{source}"}))
+        return url, functools.partial(fetch_requests, "PUT", url,
+                                      headers={"x-amz-copy-source": f"{source_bucket}/{source}"})
+
+    _, first = copy(bucket, "secret/report.pdf", bucket, "inbox/first.pdf")
+    _, second = copy(bucket, "secret/report.pdf", bucket, "inbox/second.pdf")
+    assert first().status == 200
+    satchel("links", "revoke", "--before", "now", "--object", f"s3://{bucket}/secret/report.pdf")
+    assert_error(second(), 403, "AccessDenied")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key="inbox/second.pdf")
+
+    # The source bucket's ceiling holds for a copy into a bucket without one.
+    s3.put_object(Bucket=bucket, Key="open/doc.txt", Body=b"ceiled")
+    target = f"{bucket}-dst"
+    s3.create_bucket(Bucket=target)
+    try:
+        managed_server.admin("bucket", "link-lifetime", bucket, "60")
+        _, long_copy = copy(bucket, "open/doc.txt", target, "doc.txt")
+        reply = long_copy()
+        assert_error(reply, 403, "AccessDenied")
+        assert b"maximum of 60 seconds set on this bucket" in reply.body
+        managed_server.admin("bucket", "link-lifetime", bucket, "off")
+        assert eventually(lambda: long_copy().status == 200)
+        assert s3.get_object(Bucket=target, Key="doc.txt")["Body"].read() == b"ceiled"
+    finally:
+        s3.delete_object(Bucket=target, Key="doc.txt")
+        s3.delete_bucket(Bucket=target)
+
+
+def test_a_link_refused_while_routed_is_audited_for_its_bucket(satchel: Cli, s3: Any, bucket: str) -> None:
+    """Refused before authentication (a protection header, an unknown subresource): still one event per
+    use, which the bucket's owner sees."""
+    s3.put_object(Bucket=bucket, Key="probe.txt", Body=b"p")
+    (entry,) = mint(satchel, f"s3://{bucket}/probe.txt", "--max-uses", "5")
+    url, link_id = entry["url"], entry["link"]["id"]
+    assert_error(fetch_curl("GET", url, headers={"x-amz-server-side-encryption-customer-algorithm": "AES256"}),
+                 501, "NotImplemented")
+    assert_error(fetch_curl("GET", url + "&uploads"), 501, "NotImplemented")
+    events = json.loads(satchel("audit", "--bucket", bucket, "--json").stdout)["events"]
+    uses = [e for e in events if e["link_id"] == link_id and e["action"] == "use"]
+    assert [(e["status"], e["outcome"], e["key"]) for e in uses] == [(501, "refused", "probe.txt")] * 2
+    assert _show(satchel, link_id)["uses"] == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from satchel.asgi import Response
 from satchel.core import multipart, objects
 from satchel.core.conditions import ByteRange
@@ -11,16 +13,21 @@ from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
+#: A byte offset of x-amz-copy-source-range: ASCII digits only (str.isdigit() takes "²", which int() refuses).
+_OFFSET = re.compile(r"[0-9]{1,20}")
 _SOURCE_CONDITIONS = tuple(
     "x-amz-copy-source-if-" + name for name in ("match", "none-match", "modified-since", "unmodified-since")
 )
 
 
-def _source(ctx: S3Context) -> tuple[str, str]:
+def _source(node: Node, ctx: S3Context) -> tuple[str, str]:
     source = ctx.endpoint.copy_source
     assert source is not None  # the router sets it for CopyObject and UploadPartCopy
     if source.version_id is not None and source.version_id != "null":
         raise InvalidArgument("Invalid version id specified", ArgumentName="x-amz-copy-source")
+    if ctx.admission is not None:  # through a link: the source is read through it too
+        ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
+                                   server_max=node.settings.max_link_lifetime, now=node.clock.now())
     return source.bucket, source.key
 
 
@@ -31,7 +38,7 @@ def _conditions(ctx: S3Context) -> dict[str, str]:
 
 async def copy_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    source_bucket, source_key = _source(ctx)
+    source_bucket, source_key = _source(node, ctx)
     directive = headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
@@ -57,7 +64,7 @@ def copy_range(header: str | None) -> ByteRange | None:
         return None
     unit, _, spec = header.partition("=")
     first, _, last = spec.partition("-")
-    if unit != "bytes" or not first.isdigit() or not last.isdigit() or int(last) < int(first):
+    if unit != "bytes" or not _OFFSET.fullmatch(first) or not _OFFSET.fullmatch(last) or int(last) < int(first):
         raise InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last "
                               "where first and last are the zero-based offsets of the first and last bytes to copy",
                               ArgumentName="x-amz-copy-source-range", ArgumentValue=header)
@@ -66,7 +73,7 @@ def copy_range(header: str | None) -> ByteRange | None:
 
 async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    source_bucket, source_key = _source(ctx)
+    source_bucket, source_key = _source(node, ctx)
     part = await multipart.upload_part_copy(
         node,
         ctx.auth.principal,
