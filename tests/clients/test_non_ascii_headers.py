@@ -134,3 +134,38 @@ def test_complete_multipart_location_is_a_url(s3: Any, bucket: str) -> None:
                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert done["Location"].endswith(f"/{bucket}/" + quote(key, safe="/~"))
     assert done["Key"] == key
+
+
+#: RFC 2047 words that Python's codecs would decode to lone surrogates, or in charsets that are no MIME
+#: charset: before, the first three stored nothing and answered 500; the others stored codec output.
+NOT_TEXT_WORDS = ["=?utf-7?Q?+2AA-?=", "=?unicode_escape?Q?=5Cud800?=", "=?raw_unicode_escape?Q?=5Cud800?=",
+                  "=?punycode?Q?abc-?=", "=?cp037?Q?abc?=", "=?UTF-8?Q?=ED=A0=80?=", "=?us-ascii?Q?=E9?="]
+
+
+@pytest.mark.parametrize("word", NOT_TEXT_WORDS)
+def test_metadata_words_that_are_not_text_are_refused(satchel_server: ServerHandle, s3: Any, bucket: str,
+                                                       word: str) -> None:
+    """PutObject, CopyObject with REPLACE, CreateMultipartUpload and a POST form field: 400
+    InvalidArgument, nothing stored or started."""
+    s3.put_object(Bucket=bucket, Key="source", Body=b"x")
+    calls = [
+        lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"a": word}),
+        lambda: s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "source"},
+                               MetadataDirective="REPLACE", Metadata={"a": word}),
+        lambda: s3.create_multipart_upload(Bucket=bucket, Key="k", Metadata={"a": word}),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert (http_status(caught.value), error_code(caught.value)) == (400, "InvalidArgument")
+    reply = _post(s3, bucket, "k", {"x-amz-meta-a": word})
+    assert reply.status_code == 400 and b"<Code>InvalidArgument</Code>" in reply.content, reply.content
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])] == ["source"]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_metadata_words_in_mime_charsets_are_decoded(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x",
+                  Metadata={"a": "=?ISO-8859-1?Q?caf=E9?=", "b": "=?us-ascii?Q?plain?=", "c": _rfc2047(TEXT)})
+    assert s3.head_object(Bucket=bucket, Key="k")["Metadata"] == {
+        "a": _rfc2047("café"), "b": "plain", "c": _rfc2047(TEXT)}
