@@ -33,6 +33,7 @@ import email.header
 import re
 
 from satchel.core.errors import InvalidArgument
+from satchel.core.text import is_text
 
 #: Printable US-ASCII plus tab: what goes on the wire as is.
 _PLAIN = re.compile(r"[\t\x20-\x7e]*")
@@ -85,17 +86,6 @@ def _check_word(name: str, value: str, data: bytes | str, charset: str) -> None:
         (data.encode("latin-1") if isinstance(data, str) else data).decode(charset.lower())
     except (UnicodeDecodeError, UnicodeEncodeError):
         raise _not_text(name, value) from None
-
-
-def is_text(value: str) -> bool:
-    """Whether ``value`` is Unicode text (UTF-8 encodable: no lone surrogates)."""
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _escaped(value: str) -> str:
