@@ -8,10 +8,12 @@ response in a 500 after the object was stored). Satchel keeps header values as *
   (falling back to Latin-1 for bytes that are not UTF-8), and user metadata sent RFC 2047-encoded is
   decoded, as AWS does ("Working with object metadata": values with non-US-ASCII characters are
   decoded per RFC 2047 before storing and encoded per RFC 2047 before returning). Only the MIME
-  charsets of :data:`MIME_CHARSETS` are decoded (not any codec Python knows: ``utf-7``,
-  ``unicode_escape`` or ``punycode`` would turn a header into surrogates or escapes), strictly: a word
-  in another charset, or whose bytes are not text in its charset, is refused with InvalidArgument and
-  nothing is stored. A malformed word is not a word: the value is kept as sent.
+  charsets of :data:`MIME_CHARSETS` are decoded, strictly: a word whose bytes are not text in its
+  charset is refused with InvalidArgument and nothing is stored. A value with a word in any other
+  charset is kept as sent, undecoded, like one in an unknown charset (it goes back as the same ASCII
+  for the client to decode): Python's codecs are not MIME charsets, and ``utf-7``, ``unicode_escape``
+  or ``punycode`` would turn a header into lone surrogates or escapes. A malformed word is not a
+  word: the value is kept as sent.
 * out: :func:`wire_headers` is the one place every S3 response goes through before it is sent.
   Printable US-ASCII passes untouched; ``x-amz-meta-*`` values with anything else are returned as one
   RFC 2047 ``=?UTF-8?B?...?=`` word (AWS's rule); any other header with non-ASCII text is sent as its
@@ -56,34 +58,32 @@ def wire_text(value: str) -> str:
 
 
 def metadata_text(value: str, name: str = "x-amz-meta-") -> str:
-    """A user-metadata value as stored: RFC 2047 encoded words decoded (as AWS stores them).
+    """A user-metadata value as stored: RFC 2047 encoded words in :data:`MIME_CHARSETS` decoded (as AWS
+    stores them); see the module docstring for the rest.
 
-    InvalidArgument for a word in a charset outside :data:`MIME_CHARSETS`, or one whose bytes are not
-    text in its charset, and for any value that is not text (lone surrogates: a POST form field read
-    with surrogate escapes), which no response could carry and no store would take."""
+    InvalidArgument for a word whose bytes are not text in its charset, and for any value that is not
+    text (lone surrogates: a POST form field read with surrogate escapes), which no response could
+    carry and no store would take."""
     if "=?" in value:
         try:
             parts = email.header.decode_header(value)
         except (email.errors.HeaderParseError, binascii.Error, ValueError):
             parts = []  # malformed: not an encoded word, kept as sent
-        for data, charset in parts:
-            if charset is not None:
+        words = [(data, charset.lower()) for data, charset in parts if charset is not None]
+        if words and all(charset in MIME_CHARSETS for _, charset in words):
+            for data, charset in words:
                 _check_word(name, value, data, charset)
-        # Unencoded non-ASCII text around a word: the value is kept as sent.
-        with contextlib.suppress(email.errors.HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
-            value = str(email.header.make_header(parts)) if parts else value
+            # Unencoded non-ASCII text around a word: the value is kept as sent.
+            with contextlib.suppress(email.errors.HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+                value = str(email.header.make_header(parts))
     if not is_text(value):
         raise _not_text(name, value)
     return value
 
 
 def _check_word(name: str, value: str, data: bytes | str, charset: str) -> None:
-    if charset.lower() not in MIME_CHARSETS:
-        raise InvalidArgument(f"The value of the {name} header names charset {charset!r}; RFC 2047 words in "
-                              f"user metadata may use {', '.join(sorted(MIME_CHARSETS))}.",
-                              ArgumentName=name, ArgumentValue=_escaped(value))
     try:
-        (data.encode("latin-1") if isinstance(data, str) else data).decode(charset.lower())
+        (data.encode("latin-1") if isinstance(data, str) else data).decode(charset)
     except (UnicodeDecodeError, UnicodeEncodeError):
         raise _not_text(name, value) from None
 
