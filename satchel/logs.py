@@ -26,16 +26,19 @@ from uvicorn.logging import AccessFormatter, DefaultFormatter
 #: Every bearer secret a link kind puts in a URL, the one list a new link kind extends: a query
 #: parameter (or POST form field) name, lower-case, whose value is the secret; or a path prefix,
 #: starting and ending with "/", whose next segment is the secret. SigV4 and SigV2 signatures, the id
-#: of a minted link, a session token, a POST policy and its signature, Swift TempURL's signature, and
-#: the token of a pre-authenticated request (``/p/<token>/...``).
+#: of a minted link (in a link's URL, and where the management API names one: ``/_satchel/api/links/<id>``
+#: and the audit query's ``link_id``), a session token, a POST policy and its signature, Swift TempURL's
+#: signature, and the token of a pre-authenticated request (``/p/<token>/...``).
 LINK_SECRETS = (
     "x-amz-signature",
     "signature",
     "x-amz-satchel-link-id",
+    "link_id",
     "x-amz-security-token",
     "policy",
     "temp_url_sig",
     "/p/",
+    "/_satchel/api/links/",
 )
 SECRET_QUERY_PARAMETERS = frozenset(name for name in LINK_SECRETS if not name.startswith("/"))
 SECRET_PATH_PREFIXES = tuple(prefix for prefix in LINK_SECRETS if prefix.startswith("/"))

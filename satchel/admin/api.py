@@ -20,8 +20,9 @@ from satchel.admin import auth, handlers, openapi
 from satchel.admin.errors import error_body, render
 from satchel.admin.schemas import MAX_BODY
 from satchel.asgi import Receive, Request, Response, Scope, Send
-from satchel.core.errors import MethodNotAllowed, SatchelError
+from satchel.core.errors import InvalidArgument, MethodNotAllowed, SatchelError
 from satchel.core.node import Node
+from satchel.core.text import is_text
 
 log = logging.getLogger("satchel.admin")
 
@@ -116,6 +117,8 @@ class AdminApi:
         await response.send(send, head=request.method == "HEAD")
 
     async def _call(self, request: Request, path: str, request_id: str) -> Response:
+        if not is_text(path):  # percent-escapes that are not UTF-8 (surrogate escapes): no id or name is that
+            raise InvalidArgument("The request path is not UTF-8.")
         found = match(request.method, path)
         if found is None:
             return Response(404, [_JSON], error_body("NotFound", f"No API route {request.method} {path}"))

@@ -7,12 +7,14 @@ silently.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+
 from satchel.core.errors import InvalidArgument
-from satchel.core.links import LinkSpec
+from satchel.core.links import EARLIEST_REVOCATION, MAX_LIFETIME_CEILING, MAX_USES, LinkSpec
 from satchel.core.models import AuditEvent, AuditQuery, Bucket, Link, LinkKind, Revocation, RevocationScope, Sharing
 
 MAX_BODY = 1024 * 1024
@@ -31,7 +33,7 @@ LINK_REQUEST_SCHEMA: dict[str, Any] = {
         "mode": {"type": ["string", "null"], "enum": ["view", "download", None],
                  "description": "view: Content-Disposition inline; download: attachment with a filename"},
         "filename": {"type": ["string", "null"]},
-        "max_uses": {"type": ["integer", "null"], "minimum": 1},
+        "max_uses": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USES},
     },
 }
 REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {
@@ -42,7 +44,9 @@ REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {
         "scope": {"type": "string", "enum": [s.value for s in RevocationScope]},
         "target": {"type": "string", "description": "key, prefix, bucket name, access key id or user name"},
         "bucket": {"type": ["string", "null"], "description": "for object and prefix scopes"},
-        "before": {"type": ["number", "null"], "description": "epoch seconds; default: now"},
+        "before": {"type": ["number", "null"], "minimum": EARLIEST_REVOCATION,
+                   "description": "epoch seconds, from 2000-01-01 to now plus the server's longest link "
+                                  "lifetime; default: now"},
     },
 }
 BUCKET_POLICY_SCHEMA: dict[str, Any] = {
@@ -50,7 +54,7 @@ BUCKET_POLICY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "description": "fields left out keep their value",
     "properties": {
-        "max_link_lifetime": {"type": ["integer", "null"], "minimum": 1,
+        "max_link_lifetime": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_LIFETIME_CEILING,
                               "description": "seconds; null: only the server-wide ceiling applies"},
         "sharing": {"type": "string", "enum": [s.value for s in Sharing],
                     "description": "who may hand out links: grant (owner, account admins, grants with share; "
@@ -103,9 +107,13 @@ EVENT_SCHEMA: dict[str, Any] = {
 
 
 def load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object. orjson, not the json module: it refuses, as invalid JSON, nesting
+    deeper than 1024 (json recursed until RecursionError), strings that are not text (lone surrogates,
+    which no store can take), and numbers beyond a double (1e400); an integer beyond 64 bits reads as
+    a float, which an integer field refuses."""
     try:
-        value = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        value = orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError:
         raise InvalidArgument("The body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise InvalidArgument("The body must be a JSON object.")
@@ -170,8 +178,8 @@ def revocation_request(body: bytes) -> tuple[RevocationScope, str, str | None, f
         parsed = RevocationScope(scope)
     except ValueError:
         raise InvalidArgument(f"Unknown scope {scope!r}", ArgumentName="scope") from None
-    before = _typed(data, "before", (int, float))
-    return parsed, _typed(data, "target", str), _typed(data, "bucket", str), float(before) if before else None
+    before = _typed(data, "before", (int, float))  # checked in core (links.revocation_time); 0 is a time
+    return parsed, _typed(data, "target", str), _typed(data, "bucket", str), None if before is None else float(before)
 
 
 def link_policy(body: bytes) -> dict[str, Any]:
@@ -179,11 +187,8 @@ def link_policy(body: bytes) -> dict[str, Any]:
     data = load_object(body)
     _check_fields(data, BUCKET_POLICY_SCHEMA)
     changes: dict[str, Any] = {}
-    if "max_link_lifetime" in data:
-        value: int | None = _typed(data, "max_link_lifetime", int)
-        if value is not None and value < 1:
-            raise InvalidArgument("max_link_lifetime must be at least 1 second", ArgumentName="max_link_lifetime")
-        changes["max_link_lifetime"] = value
+    if "max_link_lifetime" in data:  # its range is checked in core
+        changes["max_link_lifetime"] = _typed(data, "max_link_lifetime", int)
     if "sharing" in data:
         sharing = _typed(data, "sharing", str)
         if sharing not in tuple(Sharing):
@@ -197,9 +202,12 @@ def _number(query: Mapping[str, str], name: str) -> float | None:
     if raw in (None, ""):
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise InvalidArgument(f"{name} must be epoch seconds", ArgumentName=name) from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidArgument(f"{name} must be epoch seconds", ArgumentName=name)
+    return value
 
 
 def limit(query: Mapping[str, str], default: int = 100, maximum: int = 1000) -> int:

@@ -93,7 +93,11 @@ class AuditLog:
 
 def visible_to(store: Store, principal: Principal, query: AuditQuery) -> AuditQuery:
     """``query`` narrowed to what ``authorize(principal, AUDIT_READ, ...)`` allows: the buckets and the
-    signers (subject users) it may read events about. AccessDenied for anonymous or disabled callers."""
+    signers (subject users) it may read events about. AccessDenied for anonymous or disabled callers.
+
+    An event's signer is its ``user_id``, set only from a verified signature; never its
+    ``access_key_id``, which for a refusal before verification is whatever key id the request claimed
+    (anyone can write anyone's key id in a URL): such an event is its bucket's alone."""
     if principal.active_user is None:
         raise AccessDenied()
     users = tuple(u.id for u in store.list_users()

@@ -32,6 +32,7 @@ from satchel.core.credentials import (
     seal_secret,
 )
 from satchel.core.errors import Conflict, InvalidArgument, NoSuchBucket, NotFound
+from satchel.core.links import check_lifetime_ceiling
 from satchel.core.masterkey import MasterKey, load_master_key
 from satchel.core.models import AccessKey, Account, Bucket, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta.store import Store, StoredKey
@@ -206,8 +207,7 @@ def set_bucket_public(store: Store, bucket: str, public: bool) -> Bucket:
 def set_bucket_link_lifetime(store: Store, bucket: str, seconds: int | None) -> Bucket:
     """The longest lifetime a link to this bucket may have, enforced when links are used (None: only
     the server-wide ceiling applies)."""
-    if seconds is not None and seconds < 1:
-        raise InvalidArgument("A link lifetime ceiling must be at least 1 second.")
+    check_lifetime_ceiling(seconds)
     return store.update_bucket(bucket, max_link_lifetime=seconds)
 
 

@@ -56,6 +56,13 @@ if TYPE_CHECKING:
 #: SigV4's own ceiling; longer-lived sharing needs TempURLs or pre-authenticated requests.
 MAX_SIGV4_LIFETIME = MAX_PRESIGNED_EXPIRES
 MAX_LINKS_PER_REQUEST = 1000
+#: The most uses a minted link may allow (and a store's 64-bit integer column can count).
+MAX_USES = 1_000_000_000
+#: The longest link lifetime ceiling a bucket may set: 100 years (any longer is no ceiling at all).
+MAX_LIFETIME_CEILING = 100 * 365 * 86400
+#: The earliest moment a revocation may name (2000-01-01 UTC): no link was issued before it, and an
+#: earlier time (0, a negative one) is a client's mistake, not a revocation.
+EARLIEST_REVOCATION = 946684800.0
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -182,6 +189,13 @@ class Admission:
 def _refuse_revoked(revocation: Revocation | None) -> None:
     if revocation is not None:
         raise AccessDenied(f"The link was revoked ({revocation.scope.value} revocation {revocation.id}).")
+
+
+def check_lifetime_ceiling(seconds: int | None) -> None:
+    """A bucket's link lifetime ceiling: None (only the server's applies) or 1 s to 100 years."""
+    if seconds is not None and not 1 <= seconds <= MAX_LIFETIME_CEILING:
+        raise InvalidArgument(f"A link lifetime ceiling must be between 1 and {MAX_LIFETIME_CEILING} seconds.",
+                              ArgumentName="max_link_lifetime", ArgumentValue=str(seconds))
 
 
 def check_lifetime(expires_at: float | None, issued_at: float | None, bucket: Bucket | None, server_max: int,
@@ -356,8 +370,8 @@ def check_spec(spec: LinkSpec, bucket: Bucket, server_max: int) -> None:
         raise InvalidArgument("mode must be view or download", ArgumentName="mode")
     if spec.mode is not None and spec.method not in _READ_METHODS:
         raise InvalidArgument("mode applies to GET links only", ArgumentName="mode")
-    if spec.max_uses is not None and spec.max_uses < 1:
-        raise InvalidArgument("max_uses must be at least 1", ArgumentName="max_uses")
+    if spec.max_uses is not None and not 1 <= spec.max_uses <= MAX_USES:
+        raise InvalidArgument(f"max_uses must be between 1 and {MAX_USES}", ArgumentName="max_uses")
     if not spec.keys and spec.prefix is None:
         raise InvalidArgument("give keys or a prefix", ArgumentName="keys")
     if len(spec.keys) > MAX_LINKS_PER_REQUEST:
@@ -599,10 +613,28 @@ def new_revocation(principal: Principal, scope: RevocationScope, target: str, bu
     )
 
 
+def revocation_time(before: float | None, now: float, server_max: int) -> float:
+    """The moment a revocation names: ``before``, or now when None.
+
+    Refused (InvalidArgument) unless it is a finite time from :data:`EARLIEST_REVOCATION` to now plus
+    the server's link lifetime ceiling. A moment ahead refuses links minted until then too; beyond
+    that bound it would stop every new link for longer than any link may live (``1e308``, infinity),
+    and no store or audit line could even write it."""
+    if before is None:
+        return now
+    latest = now + server_max
+    if not EARLIEST_REVOCATION <= before <= latest:  # NaN fails every comparison
+        raise InvalidArgument(f"before must be epoch seconds from {EARLIEST_REVOCATION:.0f} (2000-01-01) to "
+                              f"{latest:.0f} (now plus the server's longest link lifetime).",
+                              ArgumentName="before", ArgumentValue=repr(before))
+    return float(before)
+
+
 async def add_revocation(node: Node, principal: Principal, scope: RevocationScope, target: str,
                          bucket: str | None, before: float | None) -> Revocation:
-    """Refuse from now on every link in the scope issued before ``before`` (default: now). A user scope's
-    target may be a user name or id."""
+    """Refuse from now on every link in the scope issued before ``before`` (default: now; see
+    :func:`revocation_time`). A user scope's target may be a user name or id."""
+    moment = revocation_time(before, node.clock.now(), node.settings.max_link_lifetime)
     store = node.store
     if scope is RevocationScope.USER:
         user = store.get_user_by_name(target) or store.get_user(target)
@@ -615,7 +647,7 @@ async def add_revocation(node: Node, principal: Principal, scope: RevocationScop
     bucket_id = current_bucket_id(store, name) if name else None
     check_revocation_scope(store, principal, scope, target, bucket)
     now = node.clock.now()
-    revocation = new_revocation(principal, scope, target, bucket, before or now, now, bucket_id=bucket_id)
+    revocation = new_revocation(principal, scope, target, bucket, moment, now, bucket_id=bucket_id)
     await node.write(store.add_revocation, revocation)
     return revocation
 

@@ -153,6 +153,10 @@ class S3Frontend:
             principal = ctx.signer  # POST uploads: the policy's signer, known only to the handler
         user = principal.user if principal is not None else None
         link_id = ctx.auth.link_id if ctx is not None else linkuse.claimed_link_id(request)
+        # A key id the signature never proved is kept, marked as claimed, and never makes its user the
+        # event's signer (who may read an event follows user_id, not access_key_id: core/audit.py).
+        verified = principal.access_key_id if principal is not None else None
+        claimed = None if verified else linkuse.claimed_signer(request)
         if endpoint is not None:
             bucket, key = endpoint.bucket, ctx.object_key if ctx is not None and ctx.object_key else endpoint.key
         else:  # refused while routed (a refused header, an unknown subresource): still the bucket's event
@@ -164,10 +168,11 @@ class S3Frontend:
             bucket=bucket,
             key=key,
             user_id=user.id if user else None,
-            access_key_id=(principal.access_key_id if principal else None) or linkuse.claimed_signer(request),
+            access_key_id=verified or claimed,
             status=status,
             transferred=sent if request.method in ("GET", "HEAD") else request.bytes_received,
-            reason=f"{error_code(failure)}: {failure.message}" if failure is not None else None,
+            reason=linkuse.refusal_reason(f"{error_code(failure)}: {failure.message}", claimed)
+            if failure is not None else None,
             request_id=request_id,
             now=self.node.clock.now(),
         )

@@ -7,7 +7,13 @@ response in a 500 after the object was stored). Satchel keeps header values as *
 * in: :func:`wire_text` turns the Latin-1 view of the bytes back into the UTF-8 text a client meant
   (falling back to Latin-1 for bytes that are not UTF-8), and user metadata sent RFC 2047-encoded is
   decoded, as AWS does ("Working with object metadata": values with non-US-ASCII characters are
-  decoded per RFC 2047 before storing and encoded per RFC 2047 before returning).
+  decoded per RFC 2047 before storing and encoded per RFC 2047 before returning). Only the MIME
+  charsets of :data:`MIME_CHARSETS` are decoded, strictly: a word whose bytes are not text in its
+  charset is refused with InvalidArgument and nothing is stored. A value with a word in any other
+  charset is kept as sent, undecoded, like one in an unknown charset (it goes back as the same ASCII
+  for the client to decode): Python's codecs are not MIME charsets, and ``utf-7``, ``unicode_escape``
+  or ``punycode`` would turn a header into lone surrogates or escapes. A malformed word is not a
+  word: the value is kept as sent.
 * out: :func:`wire_headers` is the one place every S3 response goes through before it is sent.
   Printable US-ASCII passes untouched; ``x-amz-meta-*`` values with anything else are returned as one
   RFC 2047 ``=?UTF-8?B?...?=`` word (AWS's rule); any other header with non-ASCII text is sent as its
@@ -23,17 +29,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.errors
 import email.header
 import re
 
 from satchel.core.errors import InvalidArgument
+from satchel.core.text import is_text
 
 #: Printable US-ASCII plus tab: what goes on the wire as is.
 _PLAIN = re.compile(r"[\t\x20-\x7e]*")
 #: Control characters (other than tab): never in a stored header value.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _META = "x-amz-meta-"
+#: The charsets an RFC 2047 word in user metadata may name (lower-case MIME names): AWS's examples use
+#: UTF-8 and ISO-8859-1, and US-ASCII is their common subset.
+MIME_CHARSETS = frozenset({"utf-8", "us-ascii", "iso-8859-1"})
 
 
 def wire_text(value: str) -> str:
@@ -46,21 +57,51 @@ def wire_text(value: str) -> str:
         return value
 
 
-def metadata_text(value: str) -> str:
-    """A user-metadata value as stored: RFC 2047 encoded words decoded (as AWS stores them)."""
-    if "=?" not in value:
-        return value
+def metadata_text(value: str, name: str = "x-amz-meta-") -> str:
+    """A user-metadata value as stored: RFC 2047 encoded words in :data:`MIME_CHARSETS` decoded (as AWS
+    stores them); see the module docstring for the rest.
+
+    InvalidArgument for a word whose bytes are not text in its charset, and for any value that is not
+    text (lone surrogates: a POST form field read with surrogate escapes), which no response could
+    carry and no store would take."""
+    if "=?" in value:
+        try:
+            parts = email.header.decode_header(value)
+        except (email.errors.HeaderParseError, binascii.Error, ValueError):
+            parts = []  # malformed: not an encoded word, kept as sent
+        words = [(data, charset.lower()) for data, charset in parts if charset is not None]
+        if words and all(charset in MIME_CHARSETS for _, charset in words):
+            for data, charset in words:
+                _check_word(name, value, data, charset)
+            # Unencoded non-ASCII text around a word: the value is kept as sent.
+            with contextlib.suppress(email.errors.HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+                value = str(email.header.make_header(parts))
+    if not is_text(value):
+        raise _not_text(name, value)
+    return value
+
+
+def _check_word(name: str, value: str, data: bytes | str, charset: str) -> None:
     try:
-        return str(email.header.make_header(email.header.decode_header(value)))
-    except (email.errors.HeaderParseError, LookupError, UnicodeDecodeError, binascii.Error, ValueError):
-        return value
+        (data.encode("latin-1") if isinstance(data, str) else data).decode(charset)
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        raise _not_text(name, value) from None
+
+
+def _escaped(value: str) -> str:
+    return value.encode("unicode_escape").decode("ascii")
+
+
+def _not_text(name: str, value: str) -> InvalidArgument:
+    return InvalidArgument(f"The value of the {name} header does not decode to text.", ArgumentName=name,
+                           ArgumentValue=_escaped(value))
 
 
 def check_stored_value(name: str, value: str) -> None:
     """Refuse a representation header that could not be returned as sent."""
     if _CONTROL.search(value) or (name.lower() == "content-type" and not _PLAIN.fullmatch(value)):
         raise InvalidArgument(f"The value of the {name} header cannot be represented in an HTTP response.",
-                              ArgumentName=name, ArgumentValue=value.encode("unicode_escape").decode("ascii"))
+                              ArgumentName=name, ArgumentValue=_escaped(value))
 
 
 def rfc2047(value: str) -> str:

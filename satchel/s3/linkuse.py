@@ -67,6 +67,14 @@ def claimed_signer(request: Request) -> str | None:
     return key[:128] if key else None
 
 
+def refusal_reason(reason: str, claimed_key_id: str | None) -> str:
+    """The reason of a refused use, saying so when its access key id is only claimed (the signature
+    was never verified): anyone can put anyone's key id in a URL."""
+    if claimed_key_id is None:
+        return reason
+    return f"{reason} [access key id {claimed_key_id} claimed, signature not verified]"
+
+
 #: Operations whose ``prefix`` query value says which keys the answer may reveal.
 _LISTINGS = frozenset({Op.ListObjects, Op.ListObjectsV2, Op.ListMultipartUploads})
 #: Statuses of a read that hands the object out: only these count as a use (a 304, a refusal, a

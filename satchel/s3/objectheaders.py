@@ -70,7 +70,7 @@ def user_metadata(headers: Mapping[str, str], *, wire: bool = True) -> dict[str,
         if name.startswith(META_PREFIX):
             if not _TOKEN.fullmatch(name):  # a POST form field name can be anything; a header name cannot
                 raise InvalidArgument("User metadata names must be HTTP field names.", ArgumentName=name)
-            found[name[len(META_PREFIX):]] = metadata_text(wire_text(value) if wire else value)
+            found[name[len(META_PREFIX):]] = metadata_text(wire_text(value) if wire else value, name)
     return found
 
 

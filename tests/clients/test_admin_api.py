@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
+import pytest
 import requests
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.clients import mgmt
 from tests.clients.server import ServerHandle
 
 
@@ -73,3 +76,87 @@ def test_one_call_mints_a_batch_of_working_links(satchel_server: ServerHandle, s
             got = session.get(item["url"], timeout=30)
             assert got.status_code == 200 and got.content == item["key"].encode(), item["key"]
             assert got.headers["Content-Disposition"].startswith("attachment;")
+
+
+def raw_call(server: ServerHandle, method: str, path: str, body: bytes = b"") -> requests.Response:
+    """``method /_satchel/api{path}`` with exactly ``body`` and ``path`` (percent-escapes kept), signed."""
+    return requests.request(method, f"{server.endpoint}/_satchel/api{path}", data=body,
+                            headers=signed(server, method, path, body), timeout=30)
+
+
+def state(server: ServerHandle, bucket: str) -> tuple[Any, ...]:
+    """What a refused call must not change: links, revocations, the bucket's policy, revoke events."""
+    return (mgmt.ok(mgmt.call(server, None, "GET", f"/links?bucket={bucket}"))["links"],
+            mgmt.ok(mgmt.call(server, None, "GET", "/revocations"))["revocations"],
+            mgmt.ok(mgmt.call(server, None, "GET", f"/buckets/{bucket}/link-policy")),
+            mgmt.ok(mgmt.call(server, None, "GET", "/audit?action=revoke"))["events"])
+
+
+def test_bodies_that_are_not_sane_json_are_refused(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
+    """Before: each of these answered 500 (OverflowError, UnicodeEncodeError, RecursionError) and the
+    huge max_uses got as far as the store. Now: 400 InvalidArgument and nothing changes."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    before = state(satchel_server, bucket)
+    name = json.dumps(bucket)
+
+    def mint(fields: str) -> str:
+        return f'{{"bucket": {name}, "keys": ["k"], {fields}}}'
+
+    calls = [
+        ("POST", "/links", mint('"max_uses": 99999999999999999999999')),
+        ("POST", "/links", mint('"max_uses": 18446744073709551615')),
+        ("POST", "/links", mint('"max_uses": 1000000001')),
+        ("POST", "/links", mint('"expires_in": 18446744073709551615')),
+        ("POST", "/links", f'{{"bucket": {name}, "keys": ["\\ud800"]}}'),
+        ("POST", "/links", mint('"mode": "download", "filename": "\\u0000\\ud800"')),
+        ("POST", "/links", "[" * 100000 + "]" * 100000),
+        ("POST", "/links", '{"a":' * 5000 + "1" + "}" * 5000),
+        ("POST", "/revocations", '{"scope": "user", "target": "\\ud800"}'),
+        ("POST", "/revocations", f'{{"scope": "object", "target": "\\udc00", "bucket": {name}}}'),
+        ("PUT", f"/buckets/{bucket}/link-policy", '{"max_link_lifetime": 99999999999999999999999}'),
+        ("PUT", f"/buckets/{bucket}/link-policy", '{"max_link_lifetime": 9223372036854775808}'),
+        ("PUT", f"/buckets/{bucket}/link-policy", '{"max_link_lifetime": 3153600001}'),
+        ("PUT", f"/buckets/{bucket}/link-policy", '{"max_link_lifetime": 0}'),
+        ("GET", "/audit?since=1e400", ""),
+        ("GET", "/audit?until=nan", ""),
+    ]
+    for method, path, body in calls:
+        reply = raw_call(satchel_server, method, path, body.encode())
+        assert reply.status_code == 400, (path, body[:80], reply.text)
+        assert mgmt.error_code(reply) == "InvalidArgument", (path, body[:80])
+    assert state(satchel_server, bucket) == before
+
+
+@pytest.mark.parametrize("path", ["/links/%ED%A0%80", "/links/%FF", "/buckets/%FF/link-policy"])
+def test_paths_that_are_not_utf8_are_refused(satchel_server: ServerHandle, path: str) -> None:
+    for method in ("GET", "DELETE", "PUT"):
+        reply = raw_call(satchel_server, method, path, b"{}")
+        assert reply.status_code == 400 and mgmt.error_code(reply) == "InvalidArgument", (method, path)
+
+
+@pytest.mark.parametrize("before", ["1e400", "1e308", "-1e308", "1e26", "0", "-1", "946684799", "NOW+HOUR"])
+def test_revocation_times_out_of_range_are_refused(satchel_server: ServerHandle, s3: Any, bucket: str,
+                                                   before: str) -> None:
+    """Before: 1e308 was stored, then the call answered 500 without its audit event; 1e400 (stored as
+    infinity) listed as null and refused every link minted afterwards; 0 meant now. Now: a time from
+    2000-01-01 to now plus the server's longest link lifetime (a week here), else 400 and nothing
+    stored."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    state_before = state(satchel_server, bucket)
+    value = before.replace("NOW+HOUR", str(int(time.time()) + 7 * 86400 + 3600))
+    body = b'{"scope": "object", "target": "k", "bucket": "%s", "before": %s}' % (bucket.encode(), value.encode())
+    reply = raw_call(satchel_server, "POST", "/revocations", body)
+    assert reply.status_code == 400 and mgmt.error_code(reply) == "InvalidArgument", reply.text
+    assert state(satchel_server, bucket) == state_before
+    minted = mgmt.ok(mgmt.call(satchel_server, None, "POST", "/links", {"bucket": bucket, "keys": ["k"]}))
+    assert requests.get(minted["links"][0]["url"], timeout=30).status_code == 200
+
+
+def test_revocation_times_in_range_are_kept(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    for moment in (946684800, time.time() - 60, time.time() + 3600):
+        made = mgmt.ok(mgmt.call(satchel_server, None, "POST", "/revocations",
+                                 {"scope": "object", "target": "k", "bucket": bucket, "before": moment}))
+        assert made["before"] == moment
+    minted = mgmt.ok(mgmt.call(satchel_server, None, "POST", "/links", {"bucket": bucket, "keys": ["k"]}))
+    assert requests.get(minted["links"][0]["url"], timeout=30).status_code == 403  # dated ahead: until then

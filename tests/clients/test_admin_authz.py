@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.clients import mgmt
 from tests.clients.boto import S3Factory, empty_and_delete, error_code, unique_bucket
-from tests.clients.server import Credentials, SatchelProcess
+from tests.clients.server import Credentials, SatchelProcess, eventually
 
 SECRET_KEYS = ("team/alpha-plan.txt", "team/beta-budget.txt", "hr/salaries.csv")
 
@@ -101,9 +102,10 @@ def test_account_admin_oversees_its_members(
         admin_view = mgmt.ok(mgmt.call(managed_server, None, "GET", "/revocations"))["revocations"]
         assert made["id"] in [r["id"] for r in admin_view]
         assert mgmt.ok(mgmt.call(managed_server, None, "GET", f"/links/{item['link']['id']}"))["user"] == alice.user
-        # Dated in 1970: the session's server is shared, and root's links must keep working for other tests.
+        # Dated 2000-01-01 (the earliest moment allowed): the session's server is shared, and root's links must
+        # keep working for other tests.
         mine = mgmt.ok(mgmt.call(managed_server, None, "POST", "/revocations",
-                                 {"scope": "user", "target": "root", "before": 1}))
+                                 {"scope": "user", "target": "root", "before": 946684800}))
         alice_view = mgmt.ok(mgmt.call(managed_server, alice, "GET", "/revocations"))["revocations"]
         assert mine["id"] not in [r["id"] for r in alice_view]
         refused = mgmt.call(managed_server, alice, "POST", "/revocations", {"scope": "user", "target": "root"})
@@ -134,3 +136,32 @@ def test_contract_owned_buckets_need_an_account_admin(
         assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     finally:
         empty_and_delete(s3, bucket)
+
+
+def test_a_forged_use_is_not_its_claimed_signers_event(
+    stocked: str, member: Callable[[], Credentials], managed_server: SatchelProcess,
+) -> None:
+    """Anyone can put anyone's access key id and a link id in a URL with a wrong signature. The refused
+    use is the bucket's event (its administrators see it, with the key id marked as claimed), never an
+    event the claimed user signed: not in that user's audit answer, not under ``user=`` that user."""
+    alice = member()
+    forged = f"forged{uuid.uuid4().hex}"
+    for query in (f"AWSAccessKeyId={alice.access_key}&Expires=4000000000&Signature=bad",
+                  f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={alice.access_key}%2F20250101%2Fus-east-1"
+                  "%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host"
+                  "&X-Amz-Signature=" + "0" * 64):
+        reply = requests.get(f"{managed_server.endpoint}/{stocked}/hr/salaries.csv?{query}"
+                             f"&x-amz-satchel-link-id={forged}", timeout=30)
+        assert reply.status_code == 403
+
+    def uses() -> list[dict[str, Any]]:
+        return list(mgmt.ok(mgmt.call(managed_server, None, "GET", f"/audit?link_id={forged}"))["events"])
+
+    assert eventually(lambda: len(uses()) >= 2)
+    events = uses()
+    assert len(events) == 2
+    for event in events:
+        assert (event["outcome"], event["user"], event["access_key_id"]) == ("refused", None, alice.access_key)
+        assert event["reason"].endswith(f"[access key id {alice.access_key} claimed, signature not verified]")
+    assert mgmt.ok(mgmt.call(managed_server, alice, "GET", f"/audit?link_id={forged}"))["events"] == []
+    assert forged not in str(mgmt.ok(mgmt.call(managed_server, None, "GET", f"/audit?user={alice.user}")))

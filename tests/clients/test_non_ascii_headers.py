@@ -134,3 +134,54 @@ def test_complete_multipart_location_is_a_url(s3: Any, bucket: str) -> None:
                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert done["Location"].endswith(f"/{bucket}/" + quote(key, safe="/~"))
     assert done["Key"] == key
+
+
+#: RFC 2047 words in a MIME charset whose bytes are not text in it: refused, nothing stored.
+NOT_TEXT_WORDS = ["=?UTF-8?Q?=ED=A0=80?=", "=?utf-8?B?/w==?=", "=?us-ascii?Q?=E9?="]
+#: Words in charsets that are no MIME charset we decode, only Python codecs: before, the first three
+#: decoded to a lone surrogate (500, nothing stored) and the others to codec output. Now: kept as sent.
+CODEC_WORDS = ["=?utf-7?Q?+2AA-?=", "=?unicode_escape?Q?=5Cud800?=", "=?raw_unicode_escape?Q?=5Cud800?=",
+               "=?punycode?Q?abc-?=", "=?cp037?Q?abc?="]
+
+
+@pytest.mark.parametrize("word", NOT_TEXT_WORDS)
+def test_metadata_words_that_are_not_text_are_refused(satchel_server: ServerHandle, s3: Any, bucket: str,
+                                                       word: str) -> None:
+    """PutObject, CopyObject with REPLACE, CreateMultipartUpload and a POST form field: 400
+    InvalidArgument, nothing stored or started."""
+    s3.put_object(Bucket=bucket, Key="source", Body=b"x")
+    calls = [
+        lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"a": word}),
+        lambda: s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "source"},
+                               MetadataDirective="REPLACE", Metadata={"a": word}),
+        lambda: s3.create_multipart_upload(Bucket=bucket, Key="k", Metadata={"a": word}),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert (http_status(caught.value), error_code(caught.value)) == (400, "InvalidArgument")
+    reply = _post(s3, bucket, "k", {"x-amz-meta-a": word})
+    assert reply.status_code == 400 and b"<Code>InvalidArgument</Code>" in reply.content, reply.content
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])] == ["source"]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_metadata_words_in_mime_charsets_are_decoded(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x",
+                  Metadata={"a": "=?ISO-8859-1?Q?caf=E9?=", "b": "=?us-ascii?Q?plain?=", "c": _rfc2047(TEXT)})
+    assert s3.head_object(Bucket=bucket, Key="k")["Metadata"] == {
+        "a": _rfc2047("café"), "b": "plain", "c": _rfc2047(TEXT)}
+
+
+@pytest.mark.parametrize("word", CODEC_WORDS)
+def test_metadata_words_in_other_charsets_are_kept_as_sent(s3: Any, bucket: str, word: str) -> None:
+    s3.put_object(Bucket=bucket, Key="source", Body=b"x", Metadata={"a": word})
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "source"},
+                   MetadataDirective="REPLACE", Metadata={"a": word, "b": "x"})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="parts", Metadata={"a": word})
+    s3.abort_multipart_upload(Bucket=bucket, Key="parts", UploadId=upload["UploadId"])
+    assert s3.head_object(Bucket=bucket, Key="source")["Metadata"] == {"a": word}
+    assert s3.head_object(Bucket=bucket, Key="copy")["Metadata"] == {"a": word, "b": "x"}
+    reply = _post(s3, bucket, "posted", {"x-amz-meta-a": word})
+    assert reply.status_code == 204, reply.content
+    assert s3.head_object(Bucket=bucket, Key="posted")["Metadata"] == {"a": word}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from satchel.asgi import Message, Request, Response
-from satchel.core.errors import InternalError
+from satchel.core.errors import InternalError, InvalidArgument
 from satchel.s3.frontend import S3Frontend, _SendTracker
 from satchel.s3.headervalues import metadata_text, rfc2047, wire_headers, wire_text
 
@@ -85,4 +85,9 @@ def test_header_text_in() -> None:
     assert wire_text("Zo\xeb") == "Zo\xeb"  # not UTF-8: the Latin-1 reading stands
     assert metadata_text(rfc2047("日本 ✓")) == "日本 ✓"
     assert metadata_text("=?bogus?Q?x?=") == "=?bogus?Q?x?="
+    assert metadata_text("=?utf-7?Q?+2AA-?=") == "=?utf-7?Q?+2AA-?="  # a codec, not a MIME charset: as sent
+    assert metadata_text("=?ISO-8859-1?Q?caf=E9?=") == "café"
+    for not_text in ("=?utf-8?Q?=ED=A0=80?=", "=?us-ascii?Q?=E9?=", "\ud800"):
+        with pytest.raises(InvalidArgument):
+            metadata_text(not_text, "x-amz-meta-a")
     assert metadata_text("plain =? text") == "plain =? text"

@@ -24,6 +24,12 @@ from satchel.logs import LINK_SECRETS, RedactingFormatter, redact
     ('"GET /p/tok3n/photos/cat.jpg HTTP/1.1"', '"GET /p/REDACTED/photos/cat.jpg HTTP/1.1"'),
     ("serving GET /p/tok3n (request 1)", "serving GET /p/REDACTED (request 1)"),
     ("GET /%70/tok3n/x", "GET /p/REDACTED/x"),
+    # The management API naming a minted link: in its path, or the audit query's link_id.
+    ('"DELETE /_satchel/api/links/0193ab HTTP/1.1" 200', '"DELETE /_satchel/api/links/REDACTED HTTP/1.1" 200'),
+    ("GET /_satchel/api/audit?since=1&link_id=0193ab&limit=5",
+     "GET /_satchel/api/audit?since=1&link_id=REDACTED&limit=5"),
+    ("GET /_satchel/api/audit?link%5Fid=0193ab", "GET /_satchel/api/audit?link%5Fid=REDACTED"),
+    ("GET /_satchel/api/links?bucket=b", "GET /_satchel/api/links?bucket=b"),
     # Not secrets: a key under p/, a parameter that merely contains a secret's name, plain text.
     ("GET /bucket/p/cat.jpg", "GET /bucket/p/cat.jpg"),
     ("/b/k?X-Amz-SignedHeaders=host&mysignature=1", "/b/k?X-Amz-SignedHeaders=host&mysignature=1"),
