@@ -11,6 +11,7 @@ from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.listing import max_keys
+from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 
 XML = ("Content-Type", "application/xml")
@@ -45,7 +46,8 @@ async def upload_part(node: Node, ctx: S3Context) -> Response:
 
 async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
     parts = xml.parse_complete_multipart(await read_document(ctx, xml.MAX_COMPLETE_XML))
-    record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts)
+    record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts,
+                                             write_conditions(ctx.request.headers))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
     return Response(200, [XML], body)

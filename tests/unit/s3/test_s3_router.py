@@ -33,7 +33,7 @@ def _route(line: str, host: str = VHOST, domain: str | None = DOMAIN, **headers:
     """``line`` is ``METHOD target`` as on the wire: the target is percent-encoded."""
     method, target = line.split(" ", 1)
     url = urlsplit(target)
-    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    query = parse_qsl(url.query, keep_blank_values=True)
     all_headers = {"host": host, **{k.replace("_", "-"): v for k, v in headers.items()}}
     return route(method, unquote(url.path), query, all_headers, domain=domain)
 
@@ -191,7 +191,7 @@ def test_path_style(line: str, op: str, bucket: str | None, key: str | None) -> 
     ],
 )
 def test_addressing(host: str, domain: str | None, path: str, bucket: str, key: str) -> None:
-    ep = route("GET", path, {}, {"host": host}, domain=domain)
+    ep = route("GET", path, [], {"host": host}, domain=domain)
     assert (ep.op, ep.bucket, ep.key) == (Op.GetObject, bucket, key)
     assert ep.virtual_host == (not path.startswith(f"/{bucket}/"))
 
