@@ -81,6 +81,18 @@ def check_conditions(
             raise fail(Condition=_name(prefix, "If-Modified-Since"))
 
 
+def condition_date(value: str | None, name: str) -> float | None:
+    """The date of a write's or delete's condition; 400 when unreadable, as ignoring it would let
+    the change through."""
+    if value is None:
+        return None
+    when = parse_http_date(value)
+    if when is None:
+        raise InvalidArgument(f"The {name} condition is not a valid HTTP date.", ArgumentName=name,
+                              ArgumentValue=value)
+    return when
+
+
 def write_precondition(key: str, conditions: Mapping[str, str]) -> Precondition | None:
     """If-Match / If-None-Match of a write, as a check of the record it would replace.
 
@@ -111,10 +123,7 @@ class DeleteConditions:
     @classmethod
     def parse(cls, etag: str | None, last_modified: str | None, size: str | None) -> DeleteConditions:
         """Refuse (400) a date or size we cannot read: ignoring it would delete what it protects."""
-        when = parse_http_date(last_modified) if last_modified is not None else None
-        if last_modified is not None and when is None:
-            raise InvalidArgument("The last modified time condition is not a valid HTTP date.",
-                                  ArgumentName="x-amz-if-match-last-modified-time", ArgumentValue=last_modified)
+        when = condition_date(last_modified, "x-amz-if-match-last-modified-time")
         if size is not None and not _SIZE.fullmatch(size.strip()):
             raise InvalidArgument("The size condition is not a non-negative integer.",
                                   ArgumentName="x-amz-if-match-size", ArgumentValue=size)

@@ -24,6 +24,7 @@ from satchel.core.errors import (
     InvalidPartOrder,
     MalformedXML,
     NoSuchUpload,
+    PreconditionFailed,
 )
 from satchel.core.gc import release_blobs
 from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
@@ -201,8 +202,14 @@ def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str
     return {algorithm: f"{base64.b64encode(digest.digest()).decode()}-{len(parts)}"}
 
 
-async def abort_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> None:
-    get_upload(node, principal, bucket, key, upload_id)
+async def abort_upload(
+    node: Node, principal: Principal, bucket: str, key: str, upload_id: str, *, initiated: float | None = None
+) -> None:
+    """``initiated`` is ``x-amz-if-match-initiated-time``: abort only the upload started then (412
+    otherwise). An upload's start never changes, so checking before the transaction is exact."""
+    upload = get_upload(node, principal, bucket, key, upload_id)
+    if initiated is not None and int(upload.initiated) != int(initiated):
+        raise PreconditionFailed(Condition="x-amz-if-match-initiated-time")
     dead = await node.write(node.store.abort_upload, upload_id)
     await release_blobs(node.store, node.blobs, dead, node.write)
 

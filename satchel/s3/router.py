@@ -217,6 +217,9 @@ def route(
     _check_duplicates(endpoint, query, pairs)
     if endpoint.part_number is not None and endpoint.op in _IGNORES_VALUED_UNKNOWN and "range" in headers:
         raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
+    for name in _UNDEFINED_CONDITIONS.get(endpoint.op, ()):
+        if name in headers:
+            raise NotImplementedFeature(f"Satchel does not evaluate {name} on {endpoint.op.value}.", Header=name)
     check_protection_headers(headers.items())
     check_protection_headers((name.lower(), value) for name, value in query.items())
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
@@ -226,6 +229,18 @@ def route(
 #: cache-busters to object URLs. Such a request can only read what the caller may read anyway; a
 #: valueless name has the shape of a subresource (?part, ?attributes) and is still refused.
 _IGNORES_VALUED_UNKNOWN = frozenset({Op.GetObject, Op.HeadObject})
+
+
+_DATES = ("if-modified-since", "if-unmodified-since")
+#: Conditions S3 defines only for reads, sent with a write or a delete: honouring them is not what
+#: AWS does and ignoring them would change the object whatever its state, so they are refused.
+#: (If-Match / If-None-Match of writes and the x-amz-if-match-* of deletes are evaluated.)
+_UNDEFINED_CONDITIONS: dict[Op, tuple[str, ...]] = {
+    Op.PutObject: _DATES,
+    Op.CopyObject: _DATES,
+    Op.CompleteMultipartUpload: _DATES,
+    Op.DeleteObject: ("if-none-match", *_DATES),
+}
 
 
 def _is_utf8(text: str) -> bool:

@@ -146,3 +146,34 @@ def test_racing_creates_with_if_none_match_store_one(s3: Any, bucket: str) -> No
         statuses = sorted(pool.map(put, bodies))
     assert statuses == [200] + [412] * (len(bodies) - 1)
     assert _body(s3, bucket, "race") in bodies
+
+
+def test_abort_honours_if_match_initiated_time(s3: Any, bucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    initiated = s3.list_multipart_uploads(Bucket=bucket)["Uploads"][0]["Initiated"]
+    assert _status(lambda: s3.abort_multipart_upload(
+        Bucket=bucket, Key="k", UploadId=upload, IfMatchInitiatedTime="2001-01-01T00:00:00Z")) == FAILED
+    assert len(s3.list_multipart_uploads(Bucket=bucket)["Uploads"]) == 1
+    s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload, IfMatchInitiatedTime=initiated)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+@pytest.mark.parametrize(("operation", "header"), [
+    ("PutObject", "If-Unmodified-Since"),
+    ("DeleteObject", "If-Unmodified-Since"),
+    ("DeleteObject", "If-None-Match"),
+])
+def test_read_conditions_on_a_change_are_refused(s3_factory: Any, s3: Any, bucket: str,
+                                                 operation: str, header: str) -> None:
+    """S3 defines these for reads only: ignored, they would let the change through whatever the state."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"ORIGINAL")
+    client = s3_factory()
+
+    def hook(request: Any, **_: Any) -> None:
+        request.headers[header] = "*" if header == "If-None-Match" else "Wed, 01 Jan 2001 00:00:00 GMT"
+
+    client.meta.events.register(f"before-sign.s3.{operation}", hook)
+    change = (lambda: client.put_object(Bucket=bucket, Key="k", Body=b"NEW")) if operation == "PutObject" else (
+        lambda: client.delete_object(Bucket=bucket, Key="k"))
+    assert _status(change) == (501, "NotImplemented")
+    assert _body(s3, bucket) == b"ORIGINAL"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from satchel.asgi import Response
 from satchel.core import multipart
+from satchel.core.conditions import condition_date
 from satchel.core.errors import InvalidArgument
 from satchel.core.node import Node
 from satchel.core.receive import checksum_algorithm
@@ -54,7 +55,9 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:
-    await multipart.abort_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    initiated = condition_date(ctx.request.headers.get("x-amz-if-match-initiated-time"),
+                               "x-amz-if-match-initiated-time")
+    await multipart.abort_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, initiated=initiated)
     return Response(204)
 
 
