@@ -18,7 +18,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from satchel.core.errors import InvalidArgument, InvalidRange, NoSuchKey, NotModified, PreconditionFailed
+from satchel.core.errors import (
+    InvalidArgument,
+    InvalidRange,
+    NoSuchKey,
+    NotImplementedFeature,
+    NotModified,
+    PreconditionFailed,
+)
 from satchel.core.models import ObjectRecord
 
 #: What a store calls, inside its transaction, with the key's current record (None when absent).
@@ -97,9 +104,13 @@ def write_precondition(key: str, conditions: Mapping[str, str]) -> Precondition 
     """If-Match / If-None-Match of a write, as a check of the record it would replace.
 
     If-Match on a missing key is ``404 NoSuchKey``, as AWS answers it; None when nothing is asked.
+    If-None-Match takes only ``*`` (create if absent), as on AWS: an ETag there is ``501``.
     """
     if not conditions:
         return None
+    none_match = conditions.get("if-none-match")
+    if none_match is not None and none_match.strip() != "*":
+        raise NotImplementedFeature("If-None-Match on a write only takes '*'.", Header="If-None-Match")
 
     def check(current: ObjectRecord | None) -> None:
         if current is None:

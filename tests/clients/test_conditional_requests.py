@@ -177,3 +177,13 @@ def test_read_conditions_on_a_change_are_refused(s3_factory: Any, s3: Any, bucke
         lambda: client.delete_object(Bucket=bucket, Key="k"))
     assert _status(change) == (501, "NotImplemented")
     assert _body(s3, bucket) == b"ORIGINAL"
+
+
+def test_if_none_match_on_a_write_takes_only_a_star(s3: Any, bucket: str) -> None:
+    """As on AWS: a write is created-if-absent (``*``), never conditional on another ETag."""
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"ORIGINAL")["ETag"]
+    assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"NEW", IfNoneMatch='"other"')) == (
+        501, "NotImplemented")
+    _, complete = _complete(s3, bucket, "k", IfNoneMatch=etag)
+    assert _status(complete) == (501, "NotImplemented")
+    assert _body(s3, bucket) == b"ORIGINAL"
