@@ -232,7 +232,9 @@ _IGNORES_VALUED_UNKNOWN = frozenset({Op.GetObject, Op.HeadObject})
 
 
 _DATES = ("if-modified-since", "if-unmodified-since")
-#: Conditions S3 defines only for reads, sent with a write or a delete: honouring them is not what
+_ALL_CONDITIONS = ("if-match", "if-none-match", *_DATES)
+#: Conditions S3 does not define for a write or a delete (read conditions; any condition on the
+#: steps of a multipart upload, which S3 evaluates at completion only): honouring them is not what
 #: AWS does and ignoring them would change the object whatever its state, so they are refused.
 #: (If-Match / If-None-Match of writes and the x-amz-if-match-* of deletes are evaluated.)
 _UNDEFINED_CONDITIONS: dict[Op, tuple[str, ...]] = {
@@ -240,6 +242,9 @@ _UNDEFINED_CONDITIONS: dict[Op, tuple[str, ...]] = {
     Op.CopyObject: _DATES,
     Op.CompleteMultipartUpload: _DATES,
     Op.DeleteObject: ("if-none-match", *_DATES),
+    Op.CreateMultipartUpload: _ALL_CONDITIONS,
+    Op.UploadPart: _ALL_CONDITIONS,
+    Op.UploadPartCopy: _ALL_CONDITIONS,
 }
 
 

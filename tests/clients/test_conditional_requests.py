@@ -162,10 +162,11 @@ def test_abort_honours_if_match_initiated_time(s3: Any, bucket: str) -> None:
     ("PutObject", "If-Unmodified-Since"),
     ("DeleteObject", "If-Unmodified-Since"),
     ("DeleteObject", "If-None-Match"),
+    ("CreateMultipartUpload", "If-None-Match"),
 ])
 def test_read_conditions_on_a_change_are_refused(s3_factory: Any, s3: Any, bucket: str,
                                                  operation: str, header: str) -> None:
-    """S3 defines these for reads only: ignored, they would let the change through whatever the state."""
+    """S3 does not define these there: ignored, they would let the change through whatever the state."""
     s3.put_object(Bucket=bucket, Key="k", Body=b"ORIGINAL")
     client = s3_factory()
 
@@ -173,10 +174,14 @@ def test_read_conditions_on_a_change_are_refused(s3_factory: Any, s3: Any, bucke
         request.headers[header] = "*" if header == "If-None-Match" else "Wed, 01 Jan 2001 00:00:00 GMT"
 
     client.meta.events.register(f"before-sign.s3.{operation}", hook)
-    change = (lambda: client.put_object(Bucket=bucket, Key="k", Body=b"NEW")) if operation == "PutObject" else (
-        lambda: client.delete_object(Bucket=bucket, Key="k"))
+    change = {
+        "PutObject": lambda: client.put_object(Bucket=bucket, Key="k", Body=b"NEW"),
+        "DeleteObject": lambda: client.delete_object(Bucket=bucket, Key="k"),
+        "CreateMultipartUpload": lambda: client.create_multipart_upload(Bucket=bucket, Key="k"),
+    }[operation]
     assert _status(change) == (501, "NotImplemented")
     assert _body(s3, bucket) == b"ORIGINAL"
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
 def test_if_none_match_on_a_write_takes_only_a_star(s3: Any, bucket: str) -> None:

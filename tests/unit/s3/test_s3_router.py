@@ -305,6 +305,8 @@ ERROR_ROWS: list[tuple[str, str, dict[str, str], type[SatchelError]]] = [
     ("PUT /b/k", "s3.amazonaws.com", {"if-unmodified-since": "Wed, 01 Jan 2025 00:00:00 GMT"},
      NotImplementedFeature),
     ("DELETE /b/k", "s3.amazonaws.com", {"if-none-match": "*"}, NotImplementedFeature),
+    ("POST /b/k?uploads", "s3.amazonaws.com", {"if-none-match": "*"}, NotImplementedFeature),
+    ("PUT /b/k?partNumber=1&uploadId=x", "s3.amazonaws.com", {"if-match": '"e"'}, NotImplementedFeature),
 ]
 
 
