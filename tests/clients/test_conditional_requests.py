@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -79,9 +80,11 @@ def test_delete_object_honours_its_conditions(s3: Any, bucket: str) -> None:
     etag = s3.put_object(Bucket=bucket, Key="k", Body=b"ORIGINAL")["ETag"]
     head = s3.head_object(Bucket=bucket, Key="k")
     modified = head["LastModified"]
-    for conditions in ({"IfMatch": '"nope"'}, {"IfMatchSize": 7}, {"IfMatchLastModifiedTime": "2001-01-01T00:00:00Z"},
-                       {"IfMatch": etag, "IfMatchSize": 9}):
-        assert _status(lambda c=conditions: s3.delete_object(Bucket=bucket, Key="k", **c)) == FAILED, conditions
+    failing: list[dict[str, Any]] = [{"IfMatch": '"nope"'}, {"IfMatchSize": 7},
+                                     {"IfMatchLastModifiedTime": "2001-01-01T00:00:00Z"},
+                                     {"IfMatch": etag, "IfMatchSize": 9}]
+    for conditions in failing:
+        assert _status(partial(s3.delete_object, Bucket=bucket, Key="k", **conditions)) == FAILED, conditions
     assert _body(s3, bucket) == b"ORIGINAL"
     s3.delete_object(Bucket=bucket, Key="k", IfMatch=etag, IfMatchSize=8, IfMatchLastModifiedTime=modified)
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
