@@ -214,7 +214,7 @@ def route(
         query.setdefault(name, value)
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
-    _check_duplicates(endpoint, query, pairs)
+    _check_duplicates(endpoint, pairs)
     if endpoint.part_number is not None and endpoint.op in _IGNORES_VALUED_UNKNOWN and "range" in headers:
         raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
     for name in _UNDEFINED_CONDITIONS.get(endpoint.op, ()):
@@ -281,21 +281,21 @@ def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
         raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version)
 
 
-def _check_duplicates(endpoint: Endpoint, query: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> None:
+def _check_duplicates(endpoint: Endpoint, pairs: Sequence[tuple[str, str]]) -> None:
     """Refuse a parameter given twice: which of ``versionId=null&versionId=x`` or of two upload ids
     was meant is not ours to guess, and a signature checker may have read the other one.
 
-    Only the cache-busters a read ignores may repeat.
+    Only the cache-busters a read ignores may repeat. ``x-amz-*`` names compare without case, as
+    the headers they stand for do (``X-Amz-Tagging`` and ``x-amz-tagging`` are one header).
     """
-    if len(query) == len(pairs):
-        return
     accepted = QUERY_PARAMETERS.get(endpoint.op, frozenset())
     seen: set[str] = set()
     for name, value in pairs:
-        if name in seen and not _ignored(endpoint, accepted, name, value):
+        same = name.lower() if name[:6].lower() == "x-amz-" else name
+        if same in seen and not _ignored(endpoint, accepted, name, value):
             raise InvalidArgument(f"The query parameter {name!r} was given more than once.",
                                   ArgumentName=name, ArgumentValue=value)
-        seen.add(name)
+        seen.add(same)
 
 
 def _ignored(endpoint: Endpoint, accepted: frozenset[str], name: str, value: str) -> bool:

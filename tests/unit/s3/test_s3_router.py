@@ -289,6 +289,7 @@ ERROR_ROWS: list[tuple[str, str, dict[str, str], type[SatchelError]]] = [
     ("GET /bucket?prefix=a&prefix=b", "s3.amazonaws.com", {}, InvalidArgument),
     ("GET /bucket?marker=a&marker=b", "s3.amazonaws.com", {}, InvalidArgument),
     ("GET /bucket/key?X-Amz-Credential=a&X-Amz-Credential=b", "s3.amazonaws.com", {}, InvalidArgument),
+    ("PUT /bucket/key?x-amz-meta-a=1&X-Amz-Meta-A=2", "s3.amazonaws.com", {}, InvalidArgument),
     ("GET /bucket/key?partNumber=1", "s3.amazonaws.com", {"range": "bytes=0-1"}, InvalidRequest),
     ("HEAD /bucket/key?partNumber=1", "s3.amazonaws.com", {"range": "bytes=0-1"}, InvalidRequest),
     ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s?versionId=null&versionId=x"}, InvalidArgument),
