@@ -3,15 +3,35 @@
 S3's order: If-Match, else If-Unmodified-Since (412); then If-None-Match, else If-Modified-Since
 (304 for GET/HEAD). Copy-source conditions use the same rules but every failure is a 412.
 Last-Modified compares at one-second granularity, as HTTP dates carry no fractions.
+
+Conditional writes (If-Match / If-None-Match on PutObject, CopyObject's destination and
+CompleteMultipartUpload) and conditional deletes (If-Match, ``x-amz-if-match-last-modified-time``,
+``x-amz-if-match-size``) are evaluated by the store inside the transaction that replaces or removes
+the object (:func:`write_precondition`, :func:`delete_precondition`): a concurrent writer cannot
+slip between the check and the change.
 """
 
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from satchel.core.errors import InvalidRange, NotModified, PreconditionFailed
+from satchel.core.errors import (
+    InvalidArgument,
+    InvalidRange,
+    NoSuchKey,
+    NotImplementedFeature,
+    NotModified,
+    PreconditionFailed,
+)
+from satchel.core.models import ObjectRecord
+
+#: What a store calls, inside its transaction, with the key's current record (None when absent).
+Precondition = Callable[[ObjectRecord | None], None]
+
+_SIZE = re.compile(r"[0-9]{1,19}")
 
 
 def parse_http_date(value: str) -> float | None:
@@ -66,6 +86,86 @@ def check_conditions(
         when = parse_http_date(since) if since else None
         if when is not None and modified <= when:
             raise fail(Condition=_name(prefix, "If-Modified-Since"))
+
+
+def condition_date(value: str | None, name: str) -> float | None:
+    """The date of a write's or delete's condition; 400 when unreadable, as ignoring it would let
+    the change through."""
+    if value is None:
+        return None
+    when = parse_http_date(value)
+    if when is None:
+        raise InvalidArgument(f"The {name} condition is not a valid HTTP date.", ArgumentName=name,
+                              ArgumentValue=value)
+    return when
+
+
+def write_precondition(key: str, conditions: Mapping[str, str]) -> Precondition | None:
+    """If-Match / If-None-Match of a write, as a check of the record it would replace.
+
+    If-Match on a missing key is ``404 NoSuchKey``, as AWS answers it; None when nothing is asked.
+    If-None-Match takes only ``*`` (create if absent), as on AWS: an ETag there is ``501``.
+    """
+    if not conditions:
+        return None
+    none_match = conditions.get("if-none-match")
+    if none_match is not None and none_match.strip() != "*":
+        raise NotImplementedFeature("If-None-Match on a write only takes '*'.", Header="If-None-Match")
+
+    def check(current: ObjectRecord | None) -> None:
+        if current is None:
+            if "if-match" in conditions:
+                raise NoSuchKey(Key=key)
+            return
+        check_conditions(conditions, etag=current.etag, last_modified=current.last_modified, read=False)
+
+    return check
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteConditions:
+    """DeleteObject's If-Match, ``x-amz-if-match-last-modified-time`` and ``x-amz-if-match-size``, or
+    the ``<ETag>``, ``<LastModifiedTime>`` and ``<Size>`` of one DeleteObjects entry."""
+
+    etag: str | None = None
+    last_modified: float | None = None
+    size: int | None = None
+
+    @classmethod
+    def parse(cls, etag: str | None, last_modified: str | None, size: str | None) -> DeleteConditions:
+        """Refuse (400) a date or size we cannot read: ignoring it would delete what it protects."""
+        when = condition_date(last_modified, "x-amz-if-match-last-modified-time")
+        if size is not None and not _SIZE.fullmatch(size.strip()):
+            raise InvalidArgument("The size condition is not a non-negative integer.",
+                                  ArgumentName="x-amz-if-match-size", ArgumentValue=size)
+        return cls(etag, when, int(size) if size is not None else None)
+
+    def __bool__(self) -> bool:
+        return self.etag is not None or self.last_modified is not None or self.size is not None
+
+
+def delete_precondition(key: str, conditions: DeleteConditions) -> Precondition | None:
+    """The delete's conditions as a check of the current record.
+
+    As AWS documents: a missing key with If-Match is ``404 NoSuchKey``; with only the time or size
+    conditions the delete of a missing key succeeds (204). Any condition that fails is 412.
+    """
+    if not conditions:
+        return None
+
+    def check(current: ObjectRecord | None) -> None:
+        if current is None:
+            if conditions.etag is not None:
+                raise NoSuchKey(Key=key)
+            return
+        if conditions.etag is not None and not _etag_matches(conditions.etag, current.etag):
+            raise PreconditionFailed(Condition="If-Match")
+        if conditions.last_modified is not None and int(current.last_modified) != int(conditions.last_modified):
+            raise PreconditionFailed(Condition="x-amz-if-match-last-modified-time")
+        if conditions.size is not None and current.size != conditions.size:
+            raise PreconditionFailed(Condition="x-amz-if-match-size")
+
+    return check
 
 
 def _name(prefix: str, header: str) -> str:

@@ -24,11 +24,12 @@ from satchel.core.errors import (
     InvalidPartOrder,
     MalformedXML,
     NoSuchUpload,
+    PreconditionFailed,
 )
 from satchel.core.gc import release_blobs
 from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
-from satchel.core.objects import check_key, check_user_meta, get_object, read_range
+from satchel.core.objects import check_key, check_user_meta, early_precondition, get_object, read_range
 from satchel.core.receive import Expectations, receive
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -144,9 +145,14 @@ async def complete_upload(
     key: str,
     upload_id: str,
     requested: Sequence[tuple[int, str, Mapping[str, str]]],
+    conditions: Mapping[str, str] | None = None,
 ) -> ObjectRecord:
-    """Publish the listed parts as the object. Checks S3's rules in S3's order."""
+    """Publish the listed parts as the object. Checks S3's rules in S3's order.
+
+    ``conditions`` (If-Match / If-None-Match) are checked against the object the upload would
+    replace, again in the transaction that publishes; when they fail the upload stays as it was."""
     upload = get_upload(node, principal, bucket, key, upload_id)
+    precondition = early_precondition(node, bucket, key, conditions)
     if not requested:
         raise MalformedXML()
     numbers = [number for number, _, _ in requested]
@@ -180,7 +186,7 @@ async def complete_upload(
         parts_count=len(chosen),
         owner_user_id=upload.owner_user_id,
     )
-    dead = await node.write(node.store.complete_upload, upload_id, record)
+    dead = await node.write(node.store.complete_upload, upload_id, record, precondition)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 
@@ -196,8 +202,14 @@ def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str
     return {algorithm: f"{base64.b64encode(digest.digest()).decode()}-{len(parts)}"}
 
 
-async def abort_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> None:
-    get_upload(node, principal, bucket, key, upload_id)
+async def abort_upload(
+    node: Node, principal: Principal, bucket: str, key: str, upload_id: str, *, initiated: float | None = None
+) -> None:
+    """``initiated`` is ``x-amz-if-match-initiated-time``: abort only the upload started then (412
+    otherwise). An upload's start never changes, so checking before the transaction is exact."""
+    upload = get_upload(node, principal, bucket, key, upload_id)
+    if initiated is not None and int(upload.initiated) != int(initiated):
+        raise PreconditionFailed(Condition="x-amz-if-match-initiated-time")
     dead = await node.write(node.store.abort_upload, upload_id)
     await release_blobs(node.store, node.blobs, dead, node.write)
 

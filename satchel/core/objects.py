@@ -13,7 +13,14 @@ from dataclasses import replace
 
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
-from satchel.core.conditions import ByteRange, check_conditions
+from satchel.core.conditions import (
+    ByteRange,
+    DeleteConditions,
+    Precondition,
+    check_conditions,
+    delete_precondition,
+    write_precondition,
+)
 from satchel.core.errors import (
     InvalidRequest,
     KeyTooLongError,
@@ -53,10 +60,11 @@ def check_user_meta(user_meta: Mapping[str, str]) -> None:
         raise MetadataTooLarge(Size=str(size), MaxSizeAllowed=str(MAX_USER_META_BYTES))
 
 
-async def publish(node: Node, record: ObjectRecord) -> ObjectRecord:
-    """Make ``record`` current; on failure its fresh blobs are removed so nothing leaks."""
+async def publish(node: Node, record: ObjectRecord, precondition: Precondition | None = None) -> ObjectRecord:
+    """Make ``record`` current if ``precondition`` accepts the version it replaces (checked in the
+    same transaction); on failure its fresh blobs are removed so nothing leaks."""
     try:
-        dead = await node.write(node.store.put_object, record)
+        dead = await node.write(node.store.put_object, record, precondition)
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
@@ -80,8 +88,7 @@ async def put_object(
     check_key(key)
     check_user_meta(user_meta)
     bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
-    if conditions:
-        _check_write_conditions(node, bucket, key, conditions)
+    precondition = early_precondition(node, bucket, key, conditions)
     got = await receive(node, body, expect)
     record = ObjectRecord(
         bucket=bucket,
@@ -95,16 +102,18 @@ async def put_object(
         checksums=got.checksums,
         owner_user_id=principal.user.id if principal.user else None,
     )
-    return await publish(node, record)
+    return await publish(node, record, precondition)
 
 
-def _check_write_conditions(node: Node, bucket: str, key: str, conditions: Mapping[str, str]) -> None:
-    current = node.store.get_object(bucket, key)
-    if current is None:
-        if "if-match" in conditions:
-            raise NoSuchKey(Key=key)
-        return
-    check_conditions(conditions, etag=current.etag, last_modified=current.last_modified, read=False)
+def early_precondition(
+    node: Node, bucket: str, key: str, conditions: Mapping[str, str] | None
+) -> Precondition | None:
+    """A write's If-Match / If-None-Match, checked now (before any byte is received or copied, so a
+    doomed write costs nothing) and returned for the store to check again in its transaction."""
+    precondition = write_precondition(key, conditions or {})
+    if precondition is not None:
+        precondition(node.store.get_object(bucket, key))
+    return precondition
 
 
 def get_object(node: Node, principal: Principal, bucket: str, key: str) -> ObjectRecord:
@@ -208,10 +217,15 @@ def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -
     return node.blobs.read_pieces(pieces)
 
 
-async def delete_object(node: Node, principal: Principal, bucket: str, key: str) -> None:
-    """Delete a key; deleting a missing key succeeds, as in S3."""
+async def delete_object(
+    node: Node, principal: Principal, bucket: str, key: str, conditions: DeleteConditions | None = None
+) -> None:
+    """Delete a key; deleting a missing key succeeds, as in S3. ``conditions`` are checked in the
+    transaction that deletes."""
+    check_key(key)
     bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
-    dead = await node.write(node.store.delete_object, bucket, key)
+    precondition = delete_precondition(key, conditions) if conditions is not None else None
+    dead = await node.write(node.store.delete_object, bucket, key, precondition)
     await release_blobs(node.store, node.blobs, dead, node.write)
 
 
@@ -227,13 +241,17 @@ async def copy_object(
     replace_metadata: bool,
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
+    conditions: Mapping[str, str] | None = None,
 ) -> ObjectRecord:
-    """Server-side copy: the new object shares no blob with the source (blobs are linked or copied)."""
+    """Server-side copy: the new object shares no blob with the source (blobs are linked or copied).
+
+    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject."""
     check_key(key)
     source = get_object(node, principal, source_bucket, source_key)
     check_conditions(source_conditions, etag=source.etag, last_modified=source.last_modified,
                      prefix="x-amz-copy-source-if-", read=False)
     bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    precondition = early_precondition(node, bucket, key, conditions)
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata:
         raise InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself without "
@@ -262,6 +280,6 @@ async def copy_object(
         owner_user_id=principal.user.id if principal.user else None,
     )
     try:
-        return await publish(node, record)
+        return await publish(node, record, precondition)
     except NoSuchBucket:
         raise NoSuchBucket(BucketName=bucket) from None

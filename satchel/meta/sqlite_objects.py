@@ -20,6 +20,7 @@ from satchel.core.errors import NoSuchBucket, NoSuchUpload
 from satchel.core.models import ObjectRecord, ObjectSummary, Part, Segment, Upload
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.store import Precondition
 
 #: SQLite's historical default limit on bound parameters is 999; stay well under it.
 _IN_BATCH = 500
@@ -93,19 +94,19 @@ class SqliteObjects:
             found.update(row[0] for row in conn.execute(sql, (bucket, *chunk)))
         return found
 
-    def put_object(self, record: ObjectRecord) -> list[str]:
+    def put_object(self, record: ObjectRecord, precondition: Precondition | None = None) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
             if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (record.bucket,)).fetchone():
                 raise NoSuchBucket(BucketName=record.bucket)
-            replaced = self._segments_of(c, record.bucket, record.key)
+            replaced = self._replaced(c, record.bucket, record.key, precondition)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             return self._swap_blobs(c, record.segments, replaced, now)
 
-    def delete_object(self, bucket: str, key: str) -> list[str]:
+    def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
-            replaced = self._segments_of(c, bucket, key)
+            replaced = self._replaced(c, bucket, key, precondition)
             if not replaced:
                 return []
             c.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
@@ -141,6 +142,19 @@ class SqliteObjects:
                 c.executemany(_MARK_BLOB, blobs)
                 count += len(chunk)
         return count
+
+    @classmethod
+    def _replaced(
+        cls, c: sqlite3.Connection, bucket: str, key: str, precondition: Precondition | None
+    ) -> tuple[Segment, ...]:
+        """Segments of the current version, after ``precondition`` accepted it (inside ``c``'s
+        transaction, so no other writer changes the key in between)."""
+        if precondition is None:
+            return cls._segments_of(c, bucket, key)
+        row = c.execute(_GET_OBJECT, (bucket, key)).fetchone()
+        current = rows.object_record(row) if row else None
+        precondition(current)
+        return current.segments if current is not None else ()
 
     @staticmethod
     def _segments_of(c: sqlite3.Connection, bucket: str, key: str) -> tuple[Segment, ...]:
@@ -244,7 +258,9 @@ class SqliteObjects:
         )
         return [rows.part(r) for r in found]
 
-    def complete_upload(self, upload_id: str, record: ObjectRecord) -> list[str]:
+    def complete_upload(
+        self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None
+    ) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
             row = c.execute("SELECT bucket, key FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone()
@@ -254,7 +270,7 @@ class SqliteObjects:
                 raise ValueError("the completed record names another bucket or key than its upload")
             parts = [Segment(b, s) for b, s in c.execute(
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
-            replaced = self._segments_of(c, record.bucket, record.key)
+            replaced = self._replaced(c, record.bucket, record.key, precondition)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))

@@ -22,7 +22,7 @@ import abc
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from satchel.core.models import (
     Account,
@@ -43,6 +43,9 @@ from satchel.core.models import (
     Upload,
     User,
 )
+
+#: Called by a write inside its transaction with the key's current record; raising aborts the write.
+Precondition: TypeAlias = Callable[[ObjectRecord | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +224,11 @@ class Store(abc.ABC):
         minting links to a thousand objects at once."""
 
     @abc.abstractmethod
-    def put_object(self, record: ObjectRecord) -> list[str]:
+    def put_object(self, record: ObjectRecord, precondition: Precondition | None = None) -> list[str]:
         """Makes ``record`` the current version of its key, atomically.
+
+        ``precondition`` is called inside the transaction with the record being replaced (None when
+        the key is new); what it raises aborts the write (conditional writes: If-Match ...).
 
         Registers the record's segments as live blobs; marks the replaced version's blobs dead and
         returns their ids. Raises ``NoSuchBucket`` when the bucket vanished meanwhile (then the
@@ -230,8 +236,9 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete_object(self, bucket: str, key: str) -> list[str]:
-        """Removes the key if present; returns the ids of the blobs now dead (empty when absent)."""
+    def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None) -> list[str]:
+        """Removes the key if present; returns the ids of the blobs now dead (empty when absent).
+        ``precondition`` as for :meth:`put_object`, with the record being removed."""
 
     @abc.abstractmethod
     def list_objects(
@@ -271,10 +278,12 @@ class Store(abc.ABC):
         """Parts with a number greater than ``after``, ordered by number."""
 
     @abc.abstractmethod
-    def complete_upload(self, upload_id: str, record: ObjectRecord) -> list[str]:
+    def complete_upload(
+        self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None
+    ) -> list[str]:
         """Publishes ``record`` (whose segments are some of the upload's part blobs) and ends the
         upload, in one transaction. Blobs of unused parts and of the replaced object die; their ids
-        are returned. Raises ``NoSuchUpload``."""
+        are returned. Raises ``NoSuchUpload``. ``precondition`` as for :meth:`put_object`."""
 
     @abc.abstractmethod
     def abort_upload(self, upload_id: str) -> list[str]:

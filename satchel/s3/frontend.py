@@ -71,7 +71,7 @@ class S3Frontend:
         failure: SatchelError | None = None
         try:
             try:
-                endpoint = route(request.method, request.path, request.query_dict, request.headers,
+                endpoint = route(request.method, request.path, request.query, request.headers,
                                  domain=self.node.settings.domain)
             except UnicodeDecodeError:
                 raise InvalidArgument("Invalid URI: the path is not valid UTF-8.") from None

@@ -7,7 +7,12 @@ object anyway breaks that belief silently, so these requests are refused *before
 data*, with the answer AWS documents for "a header you provided implies functionality that is not
 implemented": ``501 NotImplemented``, naming the header (MinIO answers the same for
 ``x-amz-server-side-encryption`` without a KMS). A canned ACL that is not an S3 canned ACL at all is
-``400 InvalidArgument``, as on AWS.
+``400 InvalidArgument``, as on AWS; a storage class AWS does not define is ``400 InvalidStorageClass``.
+
+Features beside protection are refused the same way when ignoring them loses data or a promise:
+``x-amz-write-offset-bytes`` (an append would replace the object), object tags (every ``?tagging``
+operation is 501, so tags sent with a write would vanish), storage classes other than STANDARD and
+website redirects.
 
 The checks run in :func:`satchel.s3.router.route` on the request headers and on ``x-amz-*`` query
 parameters (a presigned URL carries its signed headers there), and in the PostObject handler on the
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from satchel.core.errors import InvalidArgument, NotImplementedFeature
+from satchel.core.errors import InvalidArgument, InvalidStorageClass, NotImplementedFeature, SatchelError
 
 #: (header name or prefix, values that ask for nothing Satchel lacks). Prefixes end in ``-`` or
 #: cover a family: ``x-amz-server-side-encryption`` also matches its ``-customer-*``,
@@ -39,11 +44,36 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("x-amz-expected-bucket-owner", frozenset()),
     ("x-amz-source-expected-bucket-owner", frozenset()),
     ("x-amz-mfa", frozenset()),
+    # Appends (x-amz-write-offset-bytes): a plain PUT would replace the object the client extends.
+    ("x-amz-write-offset-bytes", frozenset()),
+    # Object tags: no ?tagging operation exists to read them back. The directive comes first: it
+    # shares the prefix, and COPY (tags of a source that has none) asks for nothing.
+    ("x-amz-tagging-directive", frozenset({"copy"})),
+    ("x-amz-tagging", frozenset({""})),
+    # One storage class; clients name it explicitly.
+    ("x-amz-storage-class", frozenset({"standard"})),
+    ("x-amz-website-redirect-location", frozenset()),
 )
 
 #: Every canned ACL S3 defines; any other ``x-amz-acl`` value is malformed, not unimplemented.
 _CANNED_ACLS = frozenset({"private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
                           "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"})
+#: Every storage class S3 defines (botocore's ``StorageClass`` enum), lower-cased.
+_STORAGE_CLASSES = frozenset({
+    "standard", "reduced_redundancy", "standard_ia", "onezone_ia", "intelligent_tiering", "glacier",
+    "deep_archive", "outposts", "glacier_ir", "snow", "express_onezone", "fsx_openzfs", "fsx_ontap",
+    "aws_backup_warm", "aws_backup_low_cost_warm",
+})
+
+
+def _malformed(name: str, value: str) -> SatchelError | None:
+    """The 400 for a value that names nothing S3 defines (rather than something Satchel lacks)."""
+    wanted = value.strip().lower()
+    if name == "x-amz-acl" and wanted not in _CANNED_ACLS:
+        return InvalidArgument(ArgumentName="x-amz-acl", ArgumentValue=value)
+    if name == "x-amz-storage-class" and wanted not in _STORAGE_CLASSES:
+        return InvalidStorageClass(StorageClassRequested=value)
+    return None
 
 
 def check_protection_headers(headers: Iterable[tuple[str, str]]) -> None:
@@ -57,7 +87,5 @@ def check_protection_headers(headers: Iterable[tuple[str, str]]) -> None:
             wanted = value.strip().lower()
             if wanted in harmless:
                 break
-            if refused == "x-amz-acl" and wanted not in _CANNED_ACLS:
-                raise InvalidArgument(ArgumentName="x-amz-acl", ArgumentValue=value)
-            raise NotImplementedFeature(Header=name)
+            raise _malformed(name, value) or NotImplementedFeature(Header=name)
 

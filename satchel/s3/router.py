@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
-from urllib.parse import parse_qs, unquote
+from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qsl, unquote
 
 from satchel.core.bucketnames import RESERVED_PREFIXES
 from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
+    InvalidRequest,
     InvalidURI,
     MethodNotAllowed,
     NotImplementedFeature,
@@ -189,25 +190,36 @@ MAX_PART_NUMBER = 10_000
 def route(
     method: str,
     path: str,
-    query: Mapping[str, str],
+    pairs: Sequence[tuple[str, str]],
     headers: Mapping[str, str],
     *,
     domain: str | None,
 ) -> Endpoint:
-    """Name the operation a request asks for. ``path`` is percent-decoded, header names lower-case.
+    """Name the operation a request asks for. ``path`` is percent-decoded, header names lower-case,
+    ``pairs`` the decoded query in order (duplicates included: they are refused here, so handlers may
+    read the first value of a name).
 
     Raises MethodNotAllowed for unknown methods, InvalidBucketName for a reserved first segment,
-    InvalidArgument for malformed identifying values (part number, copy source), NotImplemented for
-    a query parameter the operation does not declare or a header asking for a protection Satchel
-    lacks (:mod:`satchel.s3.refusedheaders`).
+    InvalidArgument for malformed identifying values (part number, copy source) and duplicated
+    parameters, NotImplemented for a query parameter the operation does not declare or a header
+    asking for something Satchel lacks (:mod:`satchel.s3.refusedheaders`).
     """
     bucket, key, virtual = split_target(path, headers.get("host", ""), domain)
     if not path.isascii() and not _is_utf8(path):
         # The path was percent-decoded with surrogate escapes: bytes that are not UTF-8 name no key
         # (AWS answers InvalidURI), and must not reach code that encodes keys.
         raise InvalidURI()
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        query.setdefault(name, value)
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
+    _check_duplicates(endpoint, pairs)
+    if endpoint.part_number is not None and endpoint.op in _IGNORES_VALUED_UNKNOWN and "range" in headers:
+        raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
+    for name in _UNDEFINED_CONDITIONS.get(endpoint.op, ()):
+        if name in headers:
+            raise NotImplementedFeature(f"Satchel does not evaluate {name} on {endpoint.op.value}.", Header=name)
     check_protection_headers(headers.items())
     check_protection_headers((name.lower(), value) for name, value in query.items())
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
@@ -217,6 +229,23 @@ def route(
 #: cache-busters to object URLs. Such a request can only read what the caller may read anyway; a
 #: valueless name has the shape of a subresource (?part, ?attributes) and is still refused.
 _IGNORES_VALUED_UNKNOWN = frozenset({Op.GetObject, Op.HeadObject})
+
+
+_DATES = ("if-modified-since", "if-unmodified-since")
+_ALL_CONDITIONS = ("if-match", "if-none-match", *_DATES)
+#: Conditions S3 does not define for a write or a delete (read conditions; any condition on the
+#: steps of a multipart upload, which S3 evaluates at completion only): honouring them is not what
+#: AWS does and ignoring them would change the object whatever its state, so they are refused.
+#: (If-Match / If-None-Match of writes and the x-amz-if-match-* of deletes are evaluated.)
+_UNDEFINED_CONDITIONS: dict[Op, tuple[str, ...]] = {
+    Op.PutObject: _DATES,
+    Op.CopyObject: _DATES,
+    Op.CompleteMultipartUpload: _DATES,
+    Op.DeleteObject: ("if-none-match", *_DATES),
+    Op.CreateMultipartUpload: _ALL_CONDITIONS,
+    Op.UploadPart: _ALL_CONDITIONS,
+    Op.UploadPartCopy: _ALL_CONDITIONS,
+}
 
 
 def _is_utf8(text: str) -> bool:
@@ -237,8 +266,8 @@ def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
     if accepted is None:  # NotImplemented and OPTIONS: nothing is done with the query
         return
     for name, value in query.items():
-        if name in accepted or name in COMMON_PARAMETERS or name[:6].lower() == "x-amz-":
-            continue
+        if name in accepted or name in COMMON_PARAMETERS or (value and name[:6].lower() == "x-amz-"):
+            continue  # a valueless x-amz-* name is no hoisted header: it has a subresource's shape
         if value and endpoint.op in _IGNORES_VALUED_UNKNOWN:
             continue  # a cache-buster (?_t=1700000000), as AWS ignores it; subresources have no value
         raise NotImplementedFeature(
@@ -250,6 +279,29 @@ def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
         # Buckets are unversioned: "null" names the one version there is; any other id names one
         # that cannot exist, and must never act on the current object.
         raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version)
+
+
+def _check_duplicates(endpoint: Endpoint, pairs: Sequence[tuple[str, str]]) -> None:
+    """Refuse a parameter given twice: which of ``versionId=null&versionId=x`` or of two upload ids
+    was meant is not ours to guess, and a signature checker may have read the other one.
+
+    Only the cache-busters a read ignores may repeat. ``x-amz-*`` names compare without case, as
+    the headers they stand for do (``X-Amz-Tagging`` and ``x-amz-tagging`` are one header).
+    """
+    accepted = QUERY_PARAMETERS.get(endpoint.op, frozenset())
+    seen: set[str] = set()
+    for name, value in pairs:
+        same = name.lower() if name[:6].lower() == "x-amz-" else name
+        if same in seen and not _ignored(endpoint, accepted, name, value):
+            raise InvalidArgument(f"The query parameter {name!r} was given more than once.",
+                                  ArgumentName=name, ArgumentValue=value)
+        seen.add(same)
+
+
+def _ignored(endpoint: Endpoint, accepted: frozenset[str], name: str, value: str) -> bool:
+    if endpoint.op not in _IGNORES_VALUED_UNKNOWN or not value:
+        return False
+    return name not in accepted and name not in COMMON_PARAMETERS and name[:6].lower() != "x-amz-"
 
 
 def _route_target(
@@ -388,9 +440,15 @@ def _part_number(value: str) -> int:
 def parse_copy_source(value: str) -> CopySource:
     """Parse ``x-amz-copy-source``: ``[/]bucket/key[?versionId=v]``, the key URL-encoded.
 
-    The query is split off *before* decoding: a literal ``?`` in a key arrives as ``%3F``.
+    The query is split off *before* decoding: a literal ``?`` in a key arrives as ``%3F``. Anything
+    in it but one ``versionId`` is refused: a duplicated id or an unknown name is no source we can
+    name with certainty.
     """
-    path, _, qs = value.partition("?")
+    path, mark, qs = value.partition("?")
+    pairs = parse_qsl(qs, keep_blank_values=True) if mark else []
+    if len(pairs) > 1 or any(name != "versionId" or not version for name, version in pairs):
+        raise InvalidArgument("The x-amz-copy-source query may only name one versionId.",
+                              ArgumentName="x-amz-copy-source", ArgumentValue=value)
     try:
         decoded = unquote(path, errors="strict")
     except UnicodeDecodeError:
@@ -402,5 +460,4 @@ def parse_copy_source(value: str) -> CopySource:
             ArgumentName="x-amz-copy-source",
             ArgumentValue=value,
         )
-    version_id = parse_qs(qs).get("versionId", [None])[0] if qs else None
-    return CopySource(bucket, key, version_id)
+    return CopySource(bucket, key, pairs[0][1] if pairs else None)

@@ -19,6 +19,7 @@ import functools
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, ParseError
 
@@ -478,21 +479,41 @@ def _normalize_etag(etag: str) -> str:
     return etag.strip('"').lower()
 
 
-def parse_delete(body: bytes) -> tuple[list[str], bool]:
-    """DeleteObjects -> (keys, quiet). Keys are kept exactly (whitespace is significant)."""
+class DeleteEntry(NamedTuple):
+    """One ``<Object>`` of DeleteObjects, its values as sent (None when absent)."""
+
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    size: str | None = None
+
+
+def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
+    """DeleteObjects -> (entries, quiet). Keys are kept exactly (whitespace is significant).
+
+    An ``<Object>`` naming a field twice (two keys, two version ids ...) is MalformedXML: which one
+    was meant is not ours to guess, and a delete must never act on the other.
+    """
     root = _parse(body, "Delete", MAX_DELETE_XML)
     quiet_text = (_text(root, "Quiet") or "false").strip().lower()
     if quiet_text not in ("true", "false"):
         raise MalformedXML()
-    keys = []
+    entries = []
     for obj in _children(root, "Object"):
-        key = _text(obj, "Key")
-        if key is None:
+        fields: dict[str, str] = {}
+        for child in obj:
+            name = _local(child.tag)
+            if name in fields:
+                raise MalformedXML()
+            fields[name] = child.text or ""
+        if "Key" not in fields:
             raise MalformedXML()
-        keys.append(key)
-    if not keys or len(keys) > MAX_DELETE_KEYS:
+        entries.append(DeleteEntry(fields["Key"], fields.get("VersionId"), fields.get("ETag"),
+                                   fields.get("LastModifiedTime"), fields.get("Size")))
+    if not entries or len(entries) > MAX_DELETE_KEYS:
         raise MalformedXML()
-    return keys, quiet_text == "true"
+    return entries, quiet_text == "true"
 
 
 def parse_create_bucket(body: bytes) -> str | None:

@@ -129,3 +129,53 @@ def test_post_form_asking_for_a_protection_is_refused(s3: Any, bucket: str, fiel
     reply = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"secret")}, timeout=10)
     assert (reply.status_code, b"<Code>NotImplemented</Code>" in reply.content) == (501, True), reply.content
     _absent(s3, bucket, "k")
+
+
+# --- features beside protection that a write would silently drop (hostile review B) ----------------
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"WriteOffsetBytes": 8},
+        {"Tagging": "owner=alice"},
+        {"StorageClass": "GLACIER"},
+        {"StorageClass": "REDUCED_REDUNDANCY"},
+        {"WebsiteRedirectLocation": "/elsewhere"},
+    ],
+    ids=["append", "tagging", "glacier", "reduced-redundancy", "website-redirect"],
+)
+def test_put_asking_for_a_missing_feature_keeps_the_object(s3: Any, bucket: str, extra: dict[str, Any]) -> None:
+    """An append used to replace the object (data loss); tags and classes were dropped silently."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"ORIGINAL")
+    assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"-APPENDED", **extra)) == (
+        501, "NotImplemented")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"ORIGINAL"
+
+
+def test_unknown_storage_class_is_invalid(s3_factory: Any, s3: Any, bucket: str) -> None:
+    client = s3_factory()
+
+    def hook(request: Any, **_: Any) -> None:
+        request.headers["x-amz-storage-class"] = "CHEAPEST_PLEASE"
+
+    client.meta.events.register("before-sign.s3.PutObject", hook)
+    assert _status(lambda: client.put_object(Bucket=bucket, Key="k", Body=b"x")) == (400, "InvalidStorageClass")
+    _absent(s3, bucket, "k")
+
+
+def test_standard_storage_class_and_copied_tags_still_work(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass="STANDARD")
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"}, TaggingDirective="COPY",
+                   StorageClass="STANDARD")
+    assert s3.get_object(Bucket=bucket, Key="c")["Body"].read() == b"x"
+
+
+def test_tags_on_copy_and_multipart_are_refused(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    source = {"Bucket": bucket, "Key": "k"}
+    refused = (501, "NotImplemented")
+    assert _status(lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource=source, TaggingDirective="REPLACE",
+                                          Tagging="a=b")) == refused
+    assert _status(lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource=source, StorageClass="GLACIER")) == refused
+    _absent(s3, bucket, "c")
+    assert _status(lambda: s3.create_multipart_upload(Bucket=bucket, Key="mp", Tagging="a=b")) == refused
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

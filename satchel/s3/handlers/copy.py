@@ -11,6 +11,7 @@ from satchel.core.errors import InvalidArgument
 from satchel.core.node import Node
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
 #: A byte offset of x-amz-copy-source-range: ASCII digits only (str.isdigit() takes "²", which int() refuses).
@@ -54,6 +55,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         replace_metadata=directive == "REPLACE",
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
+        conditions=write_conditions(headers),
     )
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
     return Response(200, [("Content-Type", "application/xml")], body)

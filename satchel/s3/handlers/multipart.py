@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from satchel.asgi import Response
 from satchel.core import multipart
+from satchel.core.conditions import condition_date
 from satchel.core.errors import InvalidArgument
 from satchel.core.node import Node
 from satchel.core.receive import checksum_algorithm
@@ -11,6 +12,7 @@ from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.listing import max_keys
+from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 
 XML = ("Content-Type", "application/xml")
@@ -45,14 +47,17 @@ async def upload_part(node: Node, ctx: S3Context) -> Response:
 
 async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
     parts = xml.parse_complete_multipart(await read_document(ctx, xml.MAX_COMPLETE_XML))
-    record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts)
+    record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts,
+                                             write_conditions(ctx.request.headers))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
     return Response(200, [XML], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:
-    await multipart.abort_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    initiated = condition_date(ctx.request.headers.get("x-amz-if-match-initiated-time"),
+                               "x-amz-if-match-initiated-time")
+    await multipart.abort_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, initiated=initiated)
     return Response(204)
 
 

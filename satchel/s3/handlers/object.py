@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response
 from satchel.core import objects
-from satchel.core.conditions import ByteRange, check_conditions, parse_range
-from satchel.core.errors import AccessDenied, InvalidPartNumber, NoSuchBucket, SatchelError
+from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, parse_range
+from satchel.core.errors import AccessDenied, InvalidArgument, InvalidPartNumber, NoSuchBucket, SatchelError
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.s3 import xml
@@ -19,6 +19,11 @@ from satchel.s3.objectheaders import object_headers, response_overrides, stored_
 _WRITE_CONDITIONS = ("if-match", "if-none-match")
 
 
+def write_conditions(headers: Mapping[str, str]) -> dict[str, str]:
+    """If-Match / If-None-Match of a write (PutObject, CopyObject's destination, CompleteMultipartUpload)."""
+    return {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
+
+
 def _checksum_headers(checksums: dict[str, str]) -> list[tuple[str, str]]:
     return [(f"x-amz-checksum-{name}", value) for name, value in checksums.items()]
 
@@ -26,7 +31,7 @@ def _checksum_headers(checksums: dict[str, str]) -> list[tuple[str, str]]:
 async def put_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
     body, expect = request_body(ctx)
-    conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
+    conditions = write_conditions(headers)
     record = await objects.put_object(
         node,
         ctx.auth.principal,
@@ -104,7 +109,10 @@ def _sized(
 
 
 async def delete_object(node: Node, ctx: S3Context) -> Response:
-    await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key)
+    headers = ctx.request.headers
+    conditions = DeleteConditions.parse(headers.get("if-match"), headers.get("x-amz-if-match-last-modified-time"),
+                                        headers.get("x-amz-if-match-size"))
+    await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions)
     return Response(204)
 
 
@@ -117,16 +125,22 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
     each key is also checked against object and prefix revocations.
     """
     document = await read_document(ctx, xml.MAX_DELETE_XML, require_integrity=True)
-    keys, quiet = xml.parse_delete(document)
+    entries, quiet = xml.parse_delete(document)
     if node.bucket(ctx.bucket) is None:
         raise NoSuchBucket(BucketName=ctx.bucket)  # for the whole request, as S3 does
     deleted: list[str] = []
     errors: list[tuple[str, str, str]] = []
-    for key in keys:
+    for entry in entries:
+        key = entry.key
         try:
+            if entry.version_id is not None and entry.version_id != "null":
+                # As DELETE ?versionId= does: another version cannot exist, the current one is not it.
+                raise InvalidArgument("Invalid version id specified", ArgumentName="versionId",
+                                      ArgumentValue=entry.version_id)
             if ctx.admission is not None:
                 ctx.admission.check_key(node.revocations, key)
-            await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key)
+            conditions = DeleteConditions.parse(entry.etag, entry.last_modified, entry.size)
+            await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key, conditions)
             deleted.append(key)
         except SatchelError as exc:
             errors.append((key, error_code(exc), exc.message))

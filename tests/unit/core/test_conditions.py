@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from satchel.core.conditions import ByteRange, check_conditions, parse_range
+from satchel.core import errors
+from satchel.core.conditions import (
+    ByteRange,
+    DeleteConditions,
+    check_conditions,
+    delete_precondition,
+    parse_range,
+    write_precondition,
+)
 from satchel.core.errors import InvalidRange, NotModified, PreconditionFailed
+from satchel.core.models import ObjectRecord
 
 ETAG = "9bb58f26192e4ba00f01e2e7b136bbd8"
 MODIFIED = 1_700_000_000.5  # Tue, 14 Nov 2023 22:13:20 GMT
@@ -94,3 +103,66 @@ def test_unsatisfiable_ranges(header: str, size: int) -> None:
 def test_content_range_header() -> None:
     assert ByteRange(95, 99).content_range(100) == "bytes 95-99/100"
     assert ByteRange(95, 99).length == 5
+
+
+# --- conditional writes and deletes ----------------------------------------------------------------
+def _current(size: int = 8) -> ObjectRecord:
+    return ObjectRecord("b", "k", size, ETAG, MODIFIED, ())
+
+
+@pytest.mark.parametrize(
+    ("etag", "modified", "size", "outcome"),
+    [
+        (None, None, None, None),
+        (f'"{ETAG}"', SAME, "8", None),
+        ("*", None, None, None),
+        ('"other"', None, None, PreconditionFailed),
+        (None, BEFORE, None, PreconditionFailed),
+        (None, AFTER, None, PreconditionFailed),
+        (None, None, "7", PreconditionFailed),
+        (f'"{ETAG}"', SAME, "9", PreconditionFailed),
+    ],
+)
+def test_delete_conditions(etag: str | None, modified: str | None, size: str | None,
+                           outcome: type[Exception] | None) -> None:
+    check = delete_precondition("k", DeleteConditions.parse(etag, modified, size))
+    if check is None:
+        assert outcome is None and etag is None
+        return
+    if outcome is None:
+        check(_current())
+    else:
+        with pytest.raises(outcome):
+            check(_current())
+
+
+def test_delete_conditions_on_a_missing_key() -> None:
+    only_size = delete_precondition("k", DeleteConditions.parse(None, SAME, "8"))
+    assert only_size is not None
+    only_size(None)  # AWS: 204
+    with_etag = delete_precondition("k", DeleteConditions.parse("*", None, None))
+    assert with_etag is not None
+    with pytest.raises(errors.NoSuchKey):
+        with_etag(None)
+
+
+@pytest.mark.parametrize(("modified", "size"), [("yesterday", None), (None, "-1"), (None, "8.0"), (None, "")])
+def test_unreadable_delete_conditions_are_refused(modified: str | None, size: str | None) -> None:
+    with pytest.raises(errors.InvalidArgument):
+        DeleteConditions.parse(None, modified, size)
+
+
+def test_write_conditions() -> None:
+    assert write_precondition("k", {}) is None
+    create = write_precondition("k", {"if-none-match": "*"})
+    assert create is not None
+    create(None)
+    with pytest.raises(PreconditionFailed):
+        create(_current())
+    replace = write_precondition("k", {"if-match": f'"{ETAG}"'})
+    assert replace is not None
+    replace(_current())
+    with pytest.raises(errors.NoSuchKey):
+        replace(None)
+    with pytest.raises(errors.NotImplementedFeature):
+        write_precondition("k", {"if-none-match": f'"{ETAG}"'})

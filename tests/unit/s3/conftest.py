@@ -87,7 +87,7 @@ class Peer:
         return {
             "method": self.captured.method,
             "path": unquote(url.path),
-            "query": dict(parse_qsl(url.query, keep_blank_values=True)),
+            "query": parse_qsl(url.query, keep_blank_values=True),
             "headers": headers,
             "body": _body_bytes(self.captured.body),
         }

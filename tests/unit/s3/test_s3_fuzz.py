@@ -109,7 +109,7 @@ def _targets(request: Request, domain: str | None) -> list[Callable[[], object]]
                               "headers": request.headers, "now": NOW, "lookup_secret": _lookup}
     fields = {name: value for name, value in request.query}
     return [
-        lambda: _routed(route(request.method, request.path, request.query_dict, request.headers, domain=domain)),
+        lambda: _routed(route(request.method, request.path, request.query, request.headers, domain=domain)),
         lambda: verify_header_auth(region="us-east-1", **common),
         lambda: _verified(verify_presigned(region="us-east-1", **common)),
         lambda: sigv2.verify_v2_header(**common),

@@ -16,6 +16,8 @@ from satchel.core.bucketnames import RESERVED_PREFIXES, valid_bucket_name
 from satchel.core.errors import (
     InvalidArgument,
     InvalidBucketName,
+    InvalidRequest,
+    InvalidStorageClass,
     MethodNotAllowed,
     NotImplementedFeature,
     PreconditionFailed,
@@ -33,7 +35,7 @@ def _route(line: str, host: str = VHOST, domain: str | None = DOMAIN, **headers:
     """``line`` is ``METHOD target`` as on the wire: the target is percent-encoded."""
     method, target = line.split(" ", 1)
     url = urlsplit(target)
-    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    query = parse_qsl(url.query, keep_blank_values=True)
     all_headers = {"host": host, **{k.replace("_", "-"): v for k, v in headers.items()}}
     return route(method, unquote(url.path), query, all_headers, domain=domain)
 
@@ -191,7 +193,7 @@ def test_path_style(line: str, op: str, bucket: str | None, key: str | None) -> 
     ],
 )
 def test_addressing(host: str, domain: str | None, path: str, bucket: str, key: str) -> None:
-    ep = route("GET", path, {}, {"host": host}, domain=domain)
+    ep = route("GET", path, [], {"host": host}, domain=domain)
     assert (ep.op, ep.bucket, ep.key) == (Op.GetObject, bucket, key)
     assert ep.virtual_host == (not path.startswith(f"/{bucket}/"))
 
@@ -275,7 +277,51 @@ ERROR_ROWS: list[tuple[str, str, dict[str, str], type[SatchelError]]] = [
     # Buckets are unversioned: only the "null" version exists, another id must not touch the object.
     ("DELETE /bucket/key?versionId=3HL4kqtJlcpXroDTDmJ", "s3.amazonaws.com", {}, InvalidArgument),
     ("GET /bucket/key?versionId=3HL4kqtJlcpXroDTDmJ", "s3.amazonaws.com", {}, InvalidArgument),
+    # A valueless x-amz-* name is no hoisted header: it has a subresource's shape.
+    ("DELETE /bucket/key?x-amz-foo", "s3.amazonaws.com", {}, NotImplementedFeature),
+    ("DELETE /bucket?X-Amz-Foo", "s3.amazonaws.com", {}, NotImplementedFeature),
+    ("GET /bucket/key?x-amz-foo", "s3.amazonaws.com", {}, NotImplementedFeature),
+    # A parameter given twice is ambiguous, whatever the values.
+    ("DELETE /bucket/key?versionId=null&versionId=x", "s3.amazonaws.com", {}, InvalidArgument),
+    ("DELETE /bucket/key?versionId=null&versionId=null", "s3.amazonaws.com", {}, InvalidArgument),
+    ("POST /bucket/key?uploadId=A&uploadId=B", "s3.amazonaws.com", {}, InvalidArgument),
+    ("GET /bucket/key?partNumber=1&partNumber=2", "s3.amazonaws.com", {}, InvalidArgument),
+    ("GET /bucket?prefix=a&prefix=b", "s3.amazonaws.com", {}, InvalidArgument),
+    ("GET /bucket?marker=a&marker=b", "s3.amazonaws.com", {}, InvalidArgument),
+    ("GET /bucket/key?X-Amz-Credential=a&X-Amz-Credential=b", "s3.amazonaws.com", {}, InvalidArgument),
+    ("PUT /bucket/key?x-amz-meta-a=1&X-Amz-Meta-A=2", "s3.amazonaws.com", {}, InvalidArgument),
+    ("GET /bucket/key?partNumber=1", "s3.amazonaws.com", {"range": "bytes=0-1"}, InvalidRequest),
+    ("HEAD /bucket/key?partNumber=1", "s3.amazonaws.com", {"range": "bytes=0-1"}, InvalidRequest),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s?versionId=null&versionId=x"}, InvalidArgument),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s?foo"}, InvalidArgument),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s?versionId="}, InvalidArgument),
+    # Features a write would silently drop; read-only conditions on a change.
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-write-offset-bytes": "8"}, NotImplementedFeature),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-tagging": "a=b"}, NotImplementedFeature),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s", "x-amz-tagging-directive": "REPLACE"},
+     NotImplementedFeature),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-storage-class": "GLACIER"}, NotImplementedFeature),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-storage-class": "FAST"}, InvalidStorageClass),
+    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-website-redirect-location": "/x"}, NotImplementedFeature),
+    ("PUT /b/k", "s3.amazonaws.com", {"if-unmodified-since": "Wed, 01 Jan 2025 00:00:00 GMT"},
+     NotImplementedFeature),
+    ("DELETE /b/k", "s3.amazonaws.com", {"if-none-match": "*"}, NotImplementedFeature),
+    ("POST /b/k?uploads", "s3.amazonaws.com", {"if-none-match": "*"}, NotImplementedFeature),
+    ("PUT /b/k?partNumber=1&uploadId=x", "s3.amazonaws.com", {"if-match": '"e"'}, NotImplementedFeature),
 ]
+
+
+@pytest.mark.parametrize("line", [
+    "GET /bucket/key?_t=1&_t=2",  # cache-busters a read ignores may repeat
+    "GET /bucket/key?x-amz-meta-a=1",
+])
+def test_tolerated(line: str) -> None:
+    assert _route(line, host="s3.amazonaws.com").op is Op.GetObject
+
+
+def test_standard_storage_class_and_copied_tags_are_accepted() -> None:
+    headers = {"x-amz-storage-class": "STANDARD", "x-amz-tagging-directive": "COPY", "x-amz-copy-source": "/b/s"}
+    assert _route("PUT /b/k", host="s3.amazonaws.com", **headers).op is Op.CopyObject
 
 
 @pytest.mark.parametrize(("line", "host", "headers", "error"), ERROR_ROWS, ids=[r[0] + " " + r[1] for r in ERROR_ROWS])

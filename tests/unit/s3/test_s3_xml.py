@@ -532,7 +532,7 @@ def test_parse_delete_from_botocore(peer: Any, quiet: bool) -> None:
     body = peer.request(
         "DeleteObjects", {"Bucket": "b", "Delete": {"Objects": [{"Key": k} for k in keys], "Quiet": quiet}}
     )["body"]
-    assert xml.parse_delete(body) == (keys, quiet)
+    assert xml.parse_delete(body) == ([xml.DeleteEntry(k) for k in keys], quiet)
 
 
 def test_parse_delete_limits() -> None:
@@ -541,15 +541,24 @@ def test_parse_delete_limits() -> None:
         return f"<Delete>{objects}</Delete>".encode()
 
     assert len(xml.parse_delete(doc(1000))[0]) == 1000
-    assert xml.parse_delete(doc(1)) == (["k0"], False)
+    assert xml.parse_delete(doc(1)) == ([xml.DeleteEntry("k0")], False)
     for n in (0, 1001):
         with pytest.raises(MalformedXML):
             xml.parse_delete(doc(n))
 
 
-def test_parse_delete_keeps_crlf_and_version_ids_are_ignored() -> None:
-    body = b"<Delete><Quiet>TRUE</Quiet><Object><Key>a&#13;&#10;b</Key><VersionId>v</VersionId></Object></Delete>"
-    assert xml.parse_delete(body) == (["a\r\nb"], True)
+def test_parse_delete_keeps_crlf_and_the_conditions() -> None:
+    body = (b"<Delete><Quiet>TRUE</Quiet><Object><Key>a&#13;&#10;b</Key><VersionId>v</VersionId><ETag>\"e\"</ETag>"
+            b"<LastModifiedTime>Wed, 01 Jan 2025 00:00:00 GMT</LastModifiedTime><Size>3</Size></Object></Delete>")
+    entry = xml.DeleteEntry("a\r\nb", "v", '"e"', "Wed, 01 Jan 2025 00:00:00 GMT", "3")
+    assert xml.parse_delete(body) == ([entry], True)
+
+
+@pytest.mark.parametrize("field", ["Key", "VersionId", "ETag", "Size"])
+def test_parse_delete_refuses_a_field_named_twice(field: str) -> None:
+    body = f"<Delete><Object><Key>k</Key><{field}>1</{field}><{field}>2</{field}></Object></Delete>".encode()
+    with pytest.raises(MalformedXML):
+        xml.parse_delete(body)
 
 
 def test_parse_create_bucket_from_botocore(peer: Any) -> None:
