@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -150,7 +151,7 @@ def test_metadata_words_that_are_not_text_are_refused(satchel_server: ServerHand
     """PutObject, CopyObject with REPLACE, CreateMultipartUpload and a POST form field: 400
     InvalidArgument, nothing stored or started."""
     s3.put_object(Bucket=bucket, Key="source", Body=b"x")
-    calls = [
+    calls: list[Callable[[], Any]] = [
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"a": word}),
         lambda: s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "source"},
                                MetadataDirective="REPLACE", Metadata={"a": word}),
