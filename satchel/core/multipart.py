@@ -13,15 +13,17 @@ import itertools
 import secrets
 from collections.abc import AsyncIterable, Mapping, Sequence
 
-from satchel.blobs.digests import new_checksum
+from satchel.blobs.digests import combine_crc64nvme, new_checksum
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.conditions import ByteRange, check_conditions
 from satchel.core.errors import (
+    BadDigest,
     EntityTooSmall,
     InvalidArgument,
     InvalidPart,
     InvalidPartOrder,
+    InvalidRequest,
     MalformedXML,
     NoSuchUpload,
 )
@@ -29,7 +31,7 @@ from satchel.core.gc import release_blobs
 from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
 from satchel.core.objects import check_key, check_user_meta, get_object, read_range
-from satchel.core.receive import Expectations, receive
+from satchel.core.receive import Expectations, receive, valid_checksum
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -154,10 +156,11 @@ async def complete_upload(
         raise InvalidPartOrder(UploadId=upload_id)
     stored = {part.part_number: part for part in node.store.list_parts(upload_id)}
     chosen: list[Part] = []
-    for number, etag, _checksums in requested:
+    for number, etag, checksums in requested:
         part = stored.get(number)
         if part is None or _normal_etag(etag) != part.etag:
             raise InvalidPart(UploadId=upload_id, PartNumber=str(number), ETag=etag)
+        _check_part_checksums(upload, part, etag, checksums)
         chosen.append(part)
     for part in chosen[:-1]:
         if part.size < MIN_PART_SIZE:
@@ -185,11 +188,43 @@ async def complete_upload(
     return record
 
 
+def _check_part_checksums(upload: Upload, part: Part, etag: str, claimed: Mapping[str, str]) -> None:
+    """Every checksum the client lists for a part must be the part's, as AWS checks them.
+
+    The upload's own algorithm must be listed for every part (its values make the object's checksum);
+    a wrong value of it is InvalidPart. A value of another algorithm is checked against what the part
+    was uploaded with; one that differs, or that the part never had (nothing to check it against), is
+    BadDigest — InvalidPart for an upload made without an algorithm. Never silently ignored.
+    """
+    number = part.part_number
+    algorithm = upload.checksum_algorithm
+    if len(claimed) > 1 or not all(valid_checksum(name, value) for name, value in claimed.items()):
+        raise InvalidArgument("Invalid Base64 or multiple checksums present in request")
+    if algorithm and algorithm not in claimed:
+        raise InvalidRequest(
+            f"The upload was created using a {algorithm} checksum. The complete request must include the "
+            f"checksum for each part. It was missing for part {number} in the request."
+        )
+    for name, value in claimed.items():
+        if part.checksums.get(name) == value:
+            continue
+        if name == algorithm or not algorithm:
+            raise InvalidPart(UploadId=upload.upload_id, PartNumber=str(number), ETag=etag)
+        raise BadDigest(f"The {name} you specified for part {number} did not match what we received.")
+
+
 def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str]:
-    """S3's checksum of checksums (``<b64>-<N>``) for uploads created with a checksum algorithm."""
+    """The object's checksum for uploads created with a checksum algorithm: S3's checksum of checksums
+    (``<b64>-<N>``), or for CRC64NVME, which S3 only offers as a full-object checksum, the CRC of the
+    whole object (combined from the parts' CRCs; no suffix)."""
     algorithm = upload.checksum_algorithm
     if not algorithm or not all(algorithm in part.checksums for part in parts):
         return {}
+    if algorithm == "crc64nvme":
+        whole = bytes(8)
+        for part in parts:
+            whole = combine_crc64nvme(whole, base64.b64decode(part.checksums[algorithm]), part.size)
+        return {algorithm: base64.b64encode(whole).decode()}
     digest = new_checksum(algorithm)
     for part in parts:
         digest.update(base64.b64decode(part.checksums[algorithm]))

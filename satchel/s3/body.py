@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, MissingContentLength
 from satchel.core.receive import (
+    MULTIPLE_CHECKSUMS,
     Expectations,
     checksum_algorithm,
     checksum_headers,
@@ -53,15 +54,20 @@ def request_body(ctx: S3Context) -> tuple[AsyncIterator[bytes], Expectations]:
     sdk_algorithm = headers.get("x-amz-sdk-checksum-algorithm")
     if sdk_algorithm:
         expect.compute = (checksum_algorithm(sdk_algorithm),)
+    trailer = headers.get("x-amz-trailer", "").strip().lower()
+    if trailer:
+        # Declared, so it must arrive (only aws-chunked bodies carry one we read: anything else is
+        # MalformedTrailerError once the body is in), and be the request's only checksum.
+        if not trailer.startswith("x-amz-checksum-"):
+            raise InvalidRequest(f"Unsupported trailer: {trailer}")
+        if expect.checksums:
+            raise InvalidRequest(MULTIPLE_CHECKSUMS)
+        expect.trailer = checksum_algorithm(trailer.removeprefix("x-amz-checksum-"))
+        expect.compute = (*expect.compute, expect.trailer)
     if mode in STREAMING_MODES:
         decoded = _int_header(headers, "x-amz-decoded-content-length")
         if decoded is None and not chunked_transfer:
             raise MissingContentLength()
-        trailer = headers.get("x-amz-trailer", "").strip().lower()
-        if trailer:
-            if not trailer.startswith("x-amz-checksum-"):
-                raise InvalidRequest(f"Unsupported trailer: {trailer}")
-            expect.compute = (*expect.compute, checksum_algorithm(trailer.removeprefix("x-amz-checksum-")))
         assert mode is not None
         decoder = AwsChunkedDecoder(mode, auth.streaming, decoded_length=decoded)
         expect.size = decoded

@@ -31,8 +31,8 @@ from satchel.core.errors import InvalidArgument
 
 #: Printable US-ASCII plus tab: what goes on the wire as is.
 _PLAIN = re.compile(r"[\t\x20-\x7e]*")
-#: Control characters (other than tab): never in a stored header value.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Control characters (other than tab), C1 (U+0080-U+009F, e.g. NEL) as well as C0: never in a stored value.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _META = "x-amz-meta-"
 
 
