@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import secrets
 from collections.abc import AsyncIterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
 from satchel.core.access import Action
@@ -139,6 +140,18 @@ def _normal_etag(etag: str) -> str:
     return etag.strip().strip('"')
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectChecks:
+    """What CompleteMultipartUpload's headers say the object must be (each checked before it is published)."""
+
+    #: ``x-amz-checksum-<alg>``: the object's checksum (full-object, or composite with or without ``-N``).
+    checksums: Mapping[str, str] = field(default_factory=dict)
+    #: ``x-amz-checksum-type``: must be the upload's.
+    checksum_type: str | None = None
+    #: ``x-amz-mp-object-size``, as sent.
+    size: str | None = None
+
+
 async def complete_upload(
     node: Node,
     principal: Principal,
@@ -146,6 +159,8 @@ async def complete_upload(
     key: str,
     upload_id: str,
     requested: Sequence[tuple[int, str, Mapping[str, str]]],
+    *,
+    expected: ObjectChecks = ObjectChecks(),
 ) -> ObjectRecord:
     """Publish the listed parts as the object. Checks S3's rules in S3's order."""
     upload = get_upload(node, principal, bucket, key, upload_id)
@@ -183,6 +198,7 @@ async def complete_upload(
         parts_count=len(chosen),
         owner_user_id=upload.owner_user_id,
     )
+    _check_object(upload, record, expected)
     dead = await node.write(node.store.complete_upload, upload_id, record)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
@@ -211,6 +227,28 @@ def _check_part_checksums(upload: Upload, part: Part, etag: str, claimed: Mappin
         if name == algorithm or not algorithm:
             raise InvalidPart(UploadId=upload.upload_id, PartNumber=str(number), ETag=etag)
         raise BadDigest(f"The {name} you specified for part {number} did not match what we received.")
+
+
+def _check_object(upload: Upload, record: ObjectRecord, expected: ObjectChecks) -> None:
+    """The client's expectations of the whole object, as AWS checks them; never ignored."""
+    if expected.size is not None:
+        if not (expected.size.isascii() and expected.size.isdigit() and len(expected.size) <= 19):
+            raise InvalidRequest(f"Value for x-amz-mp-object-size header is invalid: '{expected.size}'")
+        if int(expected.size) != record.size:
+            raise InvalidRequest(f"The provided 'x-amz-mp-object-size' header value {expected.size} does not match "
+                                 f"what was computed: {record.size}")
+    made = None if upload.checksum_algorithm is None else \
+        "FULL_OBJECT" if upload.checksum_algorithm == "crc64nvme" else "COMPOSITE"
+    if expected.checksum_type is not None and expected.checksum_type.strip().upper() != made:
+        raise InvalidRequest(f"The upload was created using the {made or 'null'} checksum mode. The complete "
+                             "request must use the same checksum mode.")
+    for algorithm, value in expected.checksums.items():
+        computed = record.checksums.get(algorithm)
+        if computed is None:
+            raise InvalidRequest(f"The upload was created using the {upload.checksum_algorithm or 'null'} checksum "
+                                 f"algorithm; the object has no {algorithm} checksum to compare.")
+        if value not in (computed, computed.partition("-")[0]):
+            raise BadDigest(f"The {algorithm.upper()} you specified did not match the calculated checksum.")
 
 
 def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str]:

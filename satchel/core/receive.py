@@ -13,7 +13,7 @@ import hmac
 from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from satchel.blobs.digests import CHECKSUM_ALGORITHMS, CHECKSUM_SIZES, Hasher
+from satchel.blobs.digests import CHECKSUM_ALGORITHMS, CHECKSUM_SIZES, UNSUPPORTED_CHECKSUMS, Hasher
 from satchel.core.errors import (
     BadDigest,
     EntityTooLarge,
@@ -73,6 +73,9 @@ def checksum_algorithm(name: str) -> str:
 def checksum_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The ``x-amz-checksum-<alg>`` values a request carries, validated in shape."""
     found: dict[str, str] = {}
+    for algorithm in UNSUPPORTED_CHECKSUMS:
+        if "x-amz-checksum-" + algorithm in headers:
+            raise InvalidRequest(f"The x-amz-checksum-{algorithm} checksum is not supported by this server.")
     for algorithm in CHECKSUM_ALGORITHMS:
         value = headers.get("x-amz-checksum-" + algorithm)
         if value is None:

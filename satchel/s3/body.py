@@ -42,15 +42,20 @@ def _int_header(headers: dict[str, str], name: str) -> int | None:
     return int(digits)
 
 
-def request_body(ctx: S3Context) -> tuple[AsyncIterator[bytes], Expectations]:
-    """The decoded body stream and the expectations to verify once it has been read."""
+def request_body(ctx: S3Context, *, header_checksums: bool = True) -> tuple[AsyncIterator[bytes], Expectations]:
+    """The decoded body stream and the expectations to verify once it has been read.
+
+    ``header_checksums=False``: the ``x-amz-checksum-*`` headers describe something else than the body
+    (CompleteMultipartUpload's are the object's), and the caller checks them.
+    """
     request = ctx.request
     headers = request.headers
     auth = ctx.auth
     mode = auth.payload_mode
     content_length = _int_header(headers, "content-length")
     chunked_transfer = "chunked" in headers.get("transfer-encoding", "").lower()
-    expect = Expectations(content_md5=headers.get("content-md5"), checksums=checksum_headers(headers))
+    expect = Expectations(content_md5=headers.get("content-md5"),
+                          checksums=checksum_headers(headers) if header_checksums else {})
     sdk_algorithm = headers.get("x-amz-sdk-checksum-algorithm")
     if sdk_algorithm:
         expect.compute = (checksum_algorithm(sdk_algorithm),)
@@ -88,12 +93,13 @@ async def _decode(chunks: AsyncIterator[bytes], decoder: AwsChunkedDecoder) -> A
     decoder.finish()
 
 
-async def read_document(ctx: S3Context, limit: int = 256 * 1024, *, require_integrity: bool = False) -> bytes:
+async def read_document(ctx: S3Context, limit: int = 256 * 1024, *, require_integrity: bool = False,
+                        header_checksums: bool = True) -> bytes:
     """A small XML body, read whole and checked against Content-MD5 / checksums / the signed hash.
 
     ``require_integrity`` is S3's rule for DeleteObjects: some integrity header must be present.
     """
-    stream, expect = request_body(ctx)
+    stream, expect = request_body(ctx, header_checksums=header_checksums)
     parts: list[bytes] = []
     size = 0
     async for chunk in stream:

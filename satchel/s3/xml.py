@@ -47,8 +47,12 @@ CHECKSUM_ELEMENTS: dict[str, str] = {
     "crc64nvme": "ChecksumCRC64NVME",
     "sha1": "ChecksumSHA1",
     "sha256": "ChecksumSHA256",
+    "sha512": "ChecksumSHA512",
+    "md5": "ChecksumMD5",
 }
 _CHECKSUM_NAMES = {element: name for name, element in CHECKSUM_ELEMENTS.items()}
+#: Part checksums S3 defines that Satchel cannot check: refused in CompleteMultipartUpload, never skipped.
+_UNCHECKABLE = frozenset({"ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"})
 
 # --- escaping -------------------------------------------------------------------------------------
 _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -466,6 +470,8 @@ def parse_complete_multipart(body: bytes) -> list[tuple[int, str, dict[str, str]
         number, etag = _text(part, "PartNumber"), _text(part, "ETag")
         if number is None or etag is None or not _INTEGER.fullmatch(number):
             raise MalformedXML()
+        if any(_local(c.tag) in _UNCHECKABLE for c in part):
+            raise InvalidRequest("Checksum algorithm provided is unsupported.")
         checksums = {
             _CHECKSUM_NAMES[_local(c.tag)]: (c.text or "").strip() for c in part if _local(c.tag) in _CHECKSUM_NAMES
         }

@@ -96,6 +96,63 @@ def test_crc64nvme_multipart_is_a_full_object_checksum(s3: Any, bucket: str) -> 
     assert done["ChecksumCRC64NVME"] == crc64nvme(b"".join(parts))
 
 
+def test_sha512_and_md5_checksums_are_checked(s3: Any, bucket: str) -> None:
+    """The newer algorithms of botocore's model: computed where Satchel can, refused where it cannot."""
+    data = b"newer algorithms"
+    for member, digest in (("ChecksumSHA512", hashlib.sha512), ("ChecksumMD5", hashlib.md5)):
+        right = base64.b64encode(digest(data).digest()).decode()
+        wrong = base64.b64encode(digest(b"other").digest()).decode()
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=bucket, Key="new", Body=data, **{member: wrong})
+        _refused(exc, "BadDigest")
+        _absent(s3, bucket, "new")
+        assert s3.put_object(Bucket=bucket, Key="new", Body=data, **{member: right})[member] == right
+        s3.delete_object(Bucket=bucket, Key="new")
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="new", Body=data, ChecksumXXHASH64="AAAAAAAAAAA=")
+    _refused(exc, "InvalidRequest")
+    _absent(s3, bucket, "new")
+
+
+def test_complete_checks_the_whole_object(s3: Any, bucket: str) -> None:
+    """CompleteMultipartUpload's x-amz-checksum-*, -type and x-amz-mp-object-size are checked, not ignored
+    (the checksum headers used to be compared with the XML body, refusing a right full-object value)."""
+    data = b"whole object"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="w", ChecksumAlgorithm="CRC64NVME")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="w", UploadId=upload, PartNumber=1, Body=data)["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag, "ChecksumCRC64NVME": crc64nvme(data)}]}
+    for extra, code in (({"ChecksumCRC64NVME": crc64nvme(b"other")}, "BadDigest"),
+                        ({"ChecksumCRC32": crc32(data)}, "InvalidRequest"),
+                        ({"ChecksumType": "COMPOSITE"}, "InvalidRequest"),
+                        ({"MpuObjectSize": len(data) + 1}, "InvalidRequest")):
+        with pytest.raises(ClientError) as exc:
+            s3.complete_multipart_upload(Bucket=bucket, Key="w", UploadId=upload, MultipartUpload=parts, **extra)
+        _refused(exc, code)
+        _absent(s3, bucket, "w")
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(Bucket=bucket, Key="w", UploadId=upload, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": etag, "ChecksumXXHASH64": "AAAAAAAAAAA="}]})
+    _refused(exc, "InvalidRequest")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="w", UploadId=upload, MultipartUpload=parts,
+                                        ChecksumCRC64NVME=crc64nvme(data), ChecksumType="FULL_OBJECT",
+                                        MpuObjectSize=len(data))
+    assert done["ChecksumCRC64NVME"] == crc64nvme(data)
+
+
+@pytest.mark.parametrize(("create", "status", "code"), [
+    ({"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"}, 501, "NotImplemented"),
+    ({"ChecksumAlgorithm": "CRC64NVME", "ChecksumType": "COMPOSITE"}, 400, "InvalidRequest"),
+    ({"ChecksumAlgorithm": "SHA256", "ChecksumType": "FULL_OBJECT"}, 400, "InvalidRequest"),
+    ({"ChecksumType": "COMPOSITE"}, 400, "InvalidRequest"),
+])
+def test_create_upload_checksum_type_honoured_or_refused(s3: Any, bucket: str, create: dict[str, str],
+                                                         status: int, code: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.create_multipart_upload(Bucket=bucket, Key="t", **create)
+    assert (http_status(exc.value), error_code(exc.value)) == (status, code)
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
 # --- CompleteMultipartUpload part checksums -------------------------------------------------------
 def _upload_one_part(s3: Any, bucket: str, key: str, data: bytes, **create: Any) -> tuple[str, str]:
     upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]

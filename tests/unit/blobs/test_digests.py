@@ -20,6 +20,9 @@ HELLO_WORLD = {
     "crc64nvme": "jSnVw/bqjr4=",
     "sha1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0=",
     "sha256": "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",
+    # base64 of the standard digests (RFC 1321 MD5 is also the ETag's hex below)
+    "sha512": "MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==",
+    "md5": "XrY7u+Ae7tCTyyK7j1rNww==",
 }
 
 
