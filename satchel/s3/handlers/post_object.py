@@ -72,7 +72,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     ctx.signer, ctx.object_key = principal, key
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
     expect = _expectations(fields)
-    redirect = success_redirect(fields)
+    redirect = _success_redirect(fields)
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
     await check_use(node, LinkUse(
@@ -111,7 +111,7 @@ def _expectations(fields: dict[str, str]) -> Expectations:
 _URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
-def success_redirect(fields: dict[str, str]) -> SplitResult | None:
+def _success_redirect(fields: dict[str, str]) -> SplitResult | None:
     """The ``success_action_redirect`` URL (``redirect`` of old forms), checked before anything is stored.
 
     AWS ignores a URL it cannot interpret (no http(s) scheme or host). Control characters are refused
