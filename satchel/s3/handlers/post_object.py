@@ -115,13 +115,22 @@ def _success_redirect(fields: dict[str, str]) -> SplitResult | None:
     """The ``success_action_redirect`` URL (``redirect`` of old forms), checked before anything is stored.
 
     AWS ignores a URL it cannot interpret (no http(s) scheme or host). Control characters are refused
-    (they cannot be in a Location header); other non-ASCII is percent-encoded as UTF-8 (RFC 3986 §2.1).
+    (they cannot be in a Location header); other non-ASCII is made ASCII as browsers do: an IDNA host
+    name, the rest percent-encoded as UTF-8 (RFC 3986 §2.1).
     """
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if not redirect:
         return None
     check_stored_value("success_action_redirect", redirect)
-    parts = urlsplit(quote(redirect, safe=_URL_SAFE))
+    parts = urlsplit(redirect)
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    host, colon, port = host_port.partition(":")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    parts = urlsplit(quote(urlunsplit(parts._replace(netloc=f"{userinfo}{at}{host}{colon}{port}")), safe=_URL_SAFE))
     return parts if parts.scheme in ("http", "https") and parts.netloc else None
 
 
