@@ -80,6 +80,14 @@ class BadDigest(SatchelError):
     default_message = "The Content-MD5 you specified did not match what we received."
 
 
+class MalformedTrailerError(SatchelError):
+    """An aws-chunked body whose trailer is not the one ``x-amz-trailer`` declared (or none came)."""
+
+    default_message = (
+        "The request contained trailing data that was not well-formed or did not conform to our published schema."
+    )
+
+
 class IncompleteBody(SatchelError):
     default_message = "You did not provide the number of bytes specified by the Content-Length HTTP header."
 

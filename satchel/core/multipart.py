@@ -12,16 +12,19 @@ import hashlib
 import itertools
 import secrets
 from collections.abc import AsyncIterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from satchel.blobs.digests import new_checksum
+from satchel.blobs.digests import combine_crc64nvme, new_checksum
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.conditions import ByteRange, check_conditions
 from satchel.core.errors import (
+    BadDigest,
     EntityTooSmall,
     InvalidArgument,
     InvalidPart,
     InvalidPartOrder,
+    InvalidRequest,
     MalformedXML,
     NoSuchUpload,
     PreconditionFailed,
@@ -30,7 +33,7 @@ from satchel.core.gc import release_blobs
 from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
 from satchel.core.objects import check_key, check_user_meta, early_precondition, get_object, read_range
-from satchel.core.receive import Expectations, receive
+from satchel.core.receive import Expectations, receive, valid_checksum
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -138,6 +141,18 @@ def _normal_etag(etag: str) -> str:
     return etag.strip().strip('"')
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectChecks:
+    """What CompleteMultipartUpload's headers say the object must be (each checked before it is published)."""
+
+    #: ``x-amz-checksum-<alg>``: the object's checksum (full-object, or composite with or without ``-N``).
+    checksums: Mapping[str, str] = field(default_factory=dict)
+    #: ``x-amz-checksum-type``: must be the upload's.
+    checksum_type: str | None = None
+    #: ``x-amz-mp-object-size``, as sent.
+    size: str | None = None
+
+
 async def complete_upload(
     node: Node,
     principal: Principal,
@@ -146,6 +161,8 @@ async def complete_upload(
     upload_id: str,
     requested: Sequence[tuple[int, str, Mapping[str, str]]],
     conditions: Mapping[str, str] | None = None,
+    *,
+    expected: ObjectChecks = ObjectChecks(),
 ) -> ObjectRecord:
     """Publish the listed parts as the object. Checks S3's rules in S3's order.
 
@@ -160,10 +177,11 @@ async def complete_upload(
         raise InvalidPartOrder(UploadId=upload_id)
     stored = {part.part_number: part for part in node.store.list_parts(upload_id)}
     chosen: list[Part] = []
-    for number, etag, _checksums in requested:
+    for number, etag, checksums in requested:
         part = stored.get(number)
         if part is None or _normal_etag(etag) != part.etag:
             raise InvalidPart(UploadId=upload_id, PartNumber=str(number), ETag=etag)
+        _check_part_checksums(upload, part, etag, checksums)
         chosen.append(part)
     for part in chosen[:-1]:
         if part.size < MIN_PART_SIZE:
@@ -186,16 +204,71 @@ async def complete_upload(
         parts_count=len(chosen),
         owner_user_id=upload.owner_user_id,
     )
+    _check_object(upload, record, expected)
     dead = await node.write(node.store.complete_upload, upload_id, record, precondition)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 
 
+def _check_part_checksums(upload: Upload, part: Part, etag: str, claimed: Mapping[str, str]) -> None:
+    """Every checksum the client lists for a part must be the part's, as AWS checks them.
+
+    The upload's own algorithm must be listed for every part (its values make the object's checksum);
+    a wrong value of it is InvalidPart. A value of another algorithm is checked against what the part
+    was uploaded with; one that differs, or that the part never had (nothing to check it against), is
+    BadDigest — InvalidPart for an upload made without an algorithm. Never silently ignored.
+    """
+    number = part.part_number
+    algorithm = upload.checksum_algorithm
+    if len(claimed) > 1 or not all(valid_checksum(name, value) for name, value in claimed.items()):
+        raise InvalidArgument("Invalid Base64 or multiple checksums present in request")
+    if algorithm and algorithm not in claimed:
+        raise InvalidRequest(
+            f"The upload was created using a {algorithm} checksum. The complete request must include the "
+            f"checksum for each part. It was missing for part {number} in the request."
+        )
+    for name, value in claimed.items():
+        if part.checksums.get(name) == value:
+            continue
+        if name == algorithm or not algorithm:
+            raise InvalidPart(UploadId=upload.upload_id, PartNumber=str(number), ETag=etag)
+        raise BadDigest(f"The {name} you specified for part {number} did not match what we received.")
+
+
+def _check_object(upload: Upload, record: ObjectRecord, expected: ObjectChecks) -> None:
+    """The client's expectations of the whole object, as AWS checks them; never ignored."""
+    if expected.size is not None:
+        if not (expected.size.isascii() and expected.size.isdigit() and len(expected.size) <= 19):
+            raise InvalidRequest(f"Value for x-amz-mp-object-size header is invalid: '{expected.size}'")
+        if int(expected.size) != record.size:
+            raise InvalidRequest(f"The provided 'x-amz-mp-object-size' header value {expected.size} does not match "
+                                 f"what was computed: {record.size}")
+    made = None if upload.checksum_algorithm is None else \
+        "FULL_OBJECT" if upload.checksum_algorithm == "crc64nvme" else "COMPOSITE"
+    if expected.checksum_type is not None and expected.checksum_type.strip().upper() != made:
+        raise InvalidRequest(f"The upload was created using the {made or 'null'} checksum mode. The complete "
+                             "request must use the same checksum mode.")
+    for algorithm, value in expected.checksums.items():
+        computed = record.checksums.get(algorithm)
+        if computed is None:
+            raise InvalidRequest(f"The upload was created using the {upload.checksum_algorithm or 'null'} checksum "
+                                 f"algorithm; the object has no {algorithm} checksum to compare.")
+        if value not in (computed, computed.partition("-")[0]):
+            raise BadDigest(f"The {algorithm.upper()} you specified did not match the calculated checksum.")
+
+
 def _composite_checksums(upload: Upload, parts: Sequence[Part]) -> dict[str, str]:
-    """S3's checksum of checksums (``<b64>-<N>``) for uploads created with a checksum algorithm."""
+    """The object's checksum for uploads created with a checksum algorithm: S3's checksum of checksums
+    (``<b64>-<N>``), or for CRC64NVME, which S3 only offers as a full-object checksum, the CRC of the
+    whole object (combined from the parts' CRCs; no suffix)."""
     algorithm = upload.checksum_algorithm
     if not algorithm or not all(algorithm in part.checksums for part in parts):
         return {}
+    if algorithm == "crc64nvme":
+        whole = bytes(8)
+        for part in parts:
+            whole = combine_crc64nvme(whole, base64.b64decode(part.checksums[algorithm]), part.size)
+        return {algorithm: base64.b64encode(whole).decode()}
     digest = new_checksum(algorithm)
     for part in parts:
         digest.update(base64.b64decode(part.checksums[algorithm]))

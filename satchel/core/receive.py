@@ -13,7 +13,7 @@ import hmac
 from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from satchel.blobs.digests import CHECKSUM_ALGORITHMS, Hasher
+from satchel.blobs.digests import CHECKSUM_ALGORITHMS, CHECKSUM_SIZES, UNSUPPORTED_CHECKSUMS, Hasher
 from satchel.core.errors import (
     BadDigest,
     EntityTooLarge,
@@ -21,12 +21,12 @@ from satchel.core.errors import (
     IncompleteBody,
     InvalidDigest,
     InvalidRequest,
+    MalformedTrailerError,
     XAmzContentSHA256Mismatch,
 )
 from satchel.core.node import Node
 
-_CHECKSUM_LABELS = {"crc32": "CRC32", "crc32c": "CRC32C", "sha1": "SHA1", "sha256": "SHA256"}
-_CHECKSUM_SIZES = {"crc32": 4, "crc32c": 4, "sha1": 20, "sha256": 32}
+MULTIPLE_CHECKSUMS = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
 
 
 @dataclass
@@ -46,6 +46,8 @@ class Expectations:
     compute: tuple[str, ...] = ()
     #: Values that arrive after the body (aws-chunked trailers), read once the body is exhausted.
     late_checksums: Callable[[], Mapping[str, str]] | None = None
+    #: The algorithm ``x-amz-trailer`` declared: exactly that trailer must arrive (AWS's rule), no other.
+    trailer: str | None = None
     #: Inclusive bounds from a POST policy's content-length-range.
     min_size: int = 0
     max_size: int | None = None
@@ -71,21 +73,25 @@ def checksum_algorithm(name: str) -> str:
 def checksum_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The ``x-amz-checksum-<alg>`` values a request carries, validated in shape."""
     found: dict[str, str] = {}
+    for algorithm in UNSUPPORTED_CHECKSUMS:
+        if "x-amz-checksum-" + algorithm in headers:
+            raise InvalidRequest(f"The x-amz-checksum-{algorithm} checksum is not supported by this server.")
     for algorithm in CHECKSUM_ALGORITHMS:
         value = headers.get("x-amz-checksum-" + algorithm)
         if value is None:
             continue
-        if not _valid_checksum(algorithm, value):
+        if not valid_checksum(algorithm, value):
             raise InvalidRequest(f"Value for x-amz-checksum-{algorithm} header is invalid.")
         found[algorithm] = value
     if len(found) > 1:
-        raise InvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+        raise InvalidRequest(MULTIPLE_CHECKSUMS)
     return found
 
 
-def _valid_checksum(algorithm: str, value: str) -> bool:
+def valid_checksum(algorithm: str, value: str) -> bool:
+    """Whether ``value`` is base64 of a digest of ``algorithm``'s size."""
     try:
-        return len(base64.b64decode(value, validate=True)) == _CHECKSUM_SIZES[algorithm]
+        return len(base64.b64decode(value, validate=True)) == CHECKSUM_SIZES[algorithm]
     except (binascii.Error, ValueError):
         return False
 
@@ -150,16 +156,28 @@ def verify_digests(hasher: Hasher, expect: Expectations, md5_expected: bytes | N
                 ClientComputedContentSHA256=expect.sha256_hex, S3ComputedContentSHA256=computed
             )
     claimed = dict(expect.checksums)
-    if expect.late_checksums is not None:
-        for name, value in expect.late_checksums().items():
-            algorithm = name.lower().removeprefix("x-amz-checksum-")
-            if algorithm not in CHECKSUM_ALGORITHMS or not _valid_checksum(algorithm, value):
-                raise InvalidRequest(f"Value for {name} trailing header is invalid.")
-            claimed[algorithm] = value
+    claimed.update(_trailer_checksums(expect))
     computed_all = hasher.checksums()
     for algorithm, value in claimed.items():
         if algorithm not in computed_all:
-            raise InvalidRequest(f"The {_CHECKSUM_LABELS[algorithm]} checksum was announced too late to verify.")
+            raise InvalidRequest(f"The {algorithm.upper()} checksum was announced too late to verify.")
         if not hmac.compare_digest(computed_all[algorithm], value):
-            raise BadDigest(f"The {_CHECKSUM_LABELS[algorithm]} you specified did not match the calculated checksum.")
+            raise BadDigest(f"The {algorithm.upper()} you specified did not match the calculated checksum.")
     return computed_all
+
+
+def _trailer_checksums(expect: Expectations) -> dict[str, str]:
+    """The checksum trailer, which must be exactly the one ``x-amz-trailer`` declared (a declared
+    trailer that never came, or one that was not declared, is AWS's MalformedTrailerError)."""
+    trailers = dict(expect.late_checksums()) if expect.late_checksums is not None else {}
+    names = {name.lower() for name in trailers}
+    declared = {f"x-amz-checksum-{expect.trailer}"} if expect.trailer else set()
+    if names != declared:
+        raise MalformedTrailerError()
+    found: dict[str, str] = {}
+    for name, value in trailers.items():
+        algorithm = name.lower().removeprefix("x-amz-checksum-")
+        if not valid_checksum(algorithm, value):
+            raise InvalidRequest(f"Value for {name} trailing header is invalid.")
+        found[algorithm] = value
+    return found

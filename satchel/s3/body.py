@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, MissingContentLength
 from satchel.core.receive import (
+    MULTIPLE_CHECKSUMS,
     Expectations,
     checksum_algorithm,
     checksum_headers,
@@ -41,27 +42,37 @@ def _int_header(headers: dict[str, str], name: str) -> int | None:
     return int(digits)
 
 
-def request_body(ctx: S3Context) -> tuple[AsyncIterator[bytes], Expectations]:
-    """The decoded body stream and the expectations to verify once it has been read."""
+def request_body(ctx: S3Context, *, header_checksums: bool = True) -> tuple[AsyncIterator[bytes], Expectations]:
+    """The decoded body stream and the expectations to verify once it has been read.
+
+    ``header_checksums=False``: the ``x-amz-checksum-*`` headers describe something else than the body
+    (CompleteMultipartUpload's are the object's), and the caller checks them.
+    """
     request = ctx.request
     headers = request.headers
     auth = ctx.auth
     mode = auth.payload_mode
     content_length = _int_header(headers, "content-length")
     chunked_transfer = "chunked" in headers.get("transfer-encoding", "").lower()
-    expect = Expectations(content_md5=headers.get("content-md5"), checksums=checksum_headers(headers))
+    expect = Expectations(content_md5=headers.get("content-md5"),
+                          checksums=checksum_headers(headers) if header_checksums else {})
     sdk_algorithm = headers.get("x-amz-sdk-checksum-algorithm")
     if sdk_algorithm:
         expect.compute = (checksum_algorithm(sdk_algorithm),)
+    trailer = headers.get("x-amz-trailer", "").strip().lower()
+    if trailer:
+        # Declared, so it must arrive (only aws-chunked bodies carry one we read: anything else is
+        # MalformedTrailerError once the body is in), and be the request's only checksum.
+        if not trailer.startswith("x-amz-checksum-"):
+            raise InvalidRequest(f"Unsupported trailer: {trailer}")
+        if expect.checksums:
+            raise InvalidRequest(MULTIPLE_CHECKSUMS)
+        expect.trailer = checksum_algorithm(trailer.removeprefix("x-amz-checksum-"))
+        expect.compute = (*expect.compute, expect.trailer)
     if mode in STREAMING_MODES:
         decoded = _int_header(headers, "x-amz-decoded-content-length")
         if decoded is None and not chunked_transfer:
             raise MissingContentLength()
-        trailer = headers.get("x-amz-trailer", "").strip().lower()
-        if trailer:
-            if not trailer.startswith("x-amz-checksum-"):
-                raise InvalidRequest(f"Unsupported trailer: {trailer}")
-            expect.compute = (*expect.compute, checksum_algorithm(trailer.removeprefix("x-amz-checksum-")))
         assert mode is not None
         decoder = AwsChunkedDecoder(mode, auth.streaming, decoded_length=decoded)
         expect.size = decoded
@@ -82,12 +93,13 @@ async def _decode(chunks: AsyncIterator[bytes], decoder: AwsChunkedDecoder) -> A
     decoder.finish()
 
 
-async def read_document(ctx: S3Context, limit: int = 256 * 1024, *, require_integrity: bool = False) -> bytes:
+async def read_document(ctx: S3Context, limit: int = 256 * 1024, *, require_integrity: bool = False,
+                        header_checksums: bool = True) -> bytes:
     """A small XML body, read whole and checked against Content-MD5 / checksums / the signed hash.
 
     ``require_integrity`` is S3's rule for DeleteObjects: some integrity header must be present.
     """
-    stream, expect = request_body(ctx)
+    stream, expect = request_body(ctx, header_checksums=header_checksums)
     parts: list[bytes] = []
     size = 0
     async for chunk in stream:

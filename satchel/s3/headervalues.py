@@ -39,8 +39,8 @@ from satchel.core.text import is_text
 
 #: Printable US-ASCII plus tab: what goes on the wire as is.
 _PLAIN = re.compile(r"[\t\x20-\x7e]*")
-#: Control characters (other than tab): never in a stored header value.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Control characters (other than tab), C1 (U+0080-U+009F, e.g. NEL) as well as C0: never in a stored value.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _META = "x-amz-meta-"
 #: The charsets an RFC 2047 word in user metadata may name (lower-case MIME names): AWS's examples use
 #: UTF-8 and ISO-8859-1, and US-ASCII is their common subset.

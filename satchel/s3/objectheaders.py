@@ -70,7 +70,9 @@ def user_metadata(headers: Mapping[str, str], *, wire: bool = True) -> dict[str,
         if name.startswith(META_PREFIX):
             if not _TOKEN.fullmatch(name):  # a POST form field name can be anything; a header name cannot
                 raise InvalidArgument("User metadata names must be HTTP field names.", ArgumentName=name)
-            found[name[len(META_PREFIX):]] = metadata_text(wire_text(value) if wire else value, name)
+            text = wire_text(value) if wire else value
+            check_stored_value(name, text)  # control characters: 400, as for every stored header
+            found[name[len(META_PREFIX):]] = metadata_text(text, name)
     return found
 
 

@@ -19,10 +19,32 @@ from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 MAX_FIELDS_BYTES = 20 * 1024
 
 
+def _text(raw: bytes, what: str) -> str:
+    """A form's bytes as UTF-8 text (S3: "The form and policy must be UTF-8 encoded"). Bytes that are
+    not UTF-8 are refused, never replaced: two different keys must not become the same U+FFFD key."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"The POST form's {what} is not valid UTF-8.", ArgumentName=what) from None
+
+
+def _param(message: Message, name: str) -> str | None:
+    """A Content-Disposition parameter; an RFC 2231 value (``filename*=UTF-8''...``) decoded strictly."""
+    value = message.get_param(name, header="content-disposition")
+    if value is None or isinstance(value, str):
+        return value
+    charset, _language, text = value
+    try:
+        return text.encode("raw-unicode-escape").decode(charset or "us-ascii")
+    except (LookupError, UnicodeError):
+        raise InvalidArgument(f"The POST form's {name} is not valid {charset}.", ArgumentName=name) from None
+
+
 def _content_disposition(value: str) -> tuple[str | None, str | None]:
     message = Message()
     message["content-disposition"] = value
-    return message.get_param("name", header="content-disposition"), message.get_filename()  # type: ignore[return-value]
+    filename = _param(message, "filename")
+    return _param(message, "name"), None if filename is None else filename.strip()
 
 
 class PostForm:
@@ -66,7 +88,7 @@ class PostForm:
         self._header_value += data[start:end]
 
     def _header_end(self) -> None:
-        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        self._headers[self._header_name.decode("latin-1").lower()] = _text(self._header_value, "part header")
         self._header_name = b""
         self._header_value = b""
 
@@ -104,7 +126,7 @@ class PostForm:
         name = self._current_name
         if any(existing.lower() == name.lower() for existing in self.fields):
             raise InvalidArgument(f"POST requires exactly one value for field {name}", ArgumentName=name)
-        self.fields[name] = self._data.decode("utf-8", "replace")
+        self.fields[name] = _text(bytes(self._data), name)
 
     def _end(self) -> None:
         self._ended = True

@@ -48,8 +48,12 @@ CHECKSUM_ELEMENTS: dict[str, str] = {
     "crc64nvme": "ChecksumCRC64NVME",
     "sha1": "ChecksumSHA1",
     "sha256": "ChecksumSHA256",
+    "sha512": "ChecksumSHA512",
+    "md5": "ChecksumMD5",
 }
 _CHECKSUM_NAMES = {element: name for name, element in CHECKSUM_ELEMENTS.items()}
+#: Part checksums S3 defines that Satchel cannot check: refused in CompleteMultipartUpload, never skipped.
+_UNCHECKABLE = frozenset({"ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"})
 
 # --- escaping -------------------------------------------------------------------------------------
 _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -58,6 +62,10 @@ _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
+#: CORS values: an origin is visible US-ASCII (a serialized origin, or a pattern with one ``*``); header
+#: names are RFC 9110 tokens (``*`` is a token character).
+_ORIGIN = re.compile(r"[\x21-\x7e]*")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]*")
 #: ETags as Satchel makes them (hex MD5, "-N" for multipart): nothing in them needs escaping.
 _PLAIN_ETAG = re.compile(r"[0-9a-f]+(?:-[0-9]+)?").fullmatch
 
@@ -463,6 +471,8 @@ def parse_complete_multipart(body: bytes) -> list[tuple[int, str, dict[str, str]
         number, etag = _text(part, "PartNumber"), _text(part, "ETag")
         if number is None or etag is None or not _INTEGER.fullmatch(number):
             raise MalformedXML()
+        if any(_local(c.tag) in _UNCHECKABLE for c in part):
+            raise InvalidRequest("Checksum algorithm provided is unsupported.")
         checksums = {
             _CHECKSUM_NAMES[_local(c.tag)]: (c.text or "").strip() for c in part if _local(c.tag) in _CHECKSUM_NAMES
         }
@@ -545,8 +555,13 @@ def _cors_rule(element: Element) -> CorsRule:
     for method in methods:
         if method not in CORS_METHODS:
             raise InvalidRequest(f"Found unsupported HTTP method in CORS config. Unsupported method is {method}")
-    for kind, values in (("AllowedOrigin", origins), ("AllowedHeader", headers)):
+    for kind, values, allowed in (("AllowedOrigin", origins, _ORIGIN), ("AllowedHeader", headers, _HEADER_NAME),
+                                  ("ExposeHeader", expose, _HEADER_NAME)):
         for value in values:
+            # These go back out in Access-Control-* headers: a CR, LF or any byte that is not a header
+            # value (origin) or a field name (headers) is refused here, never encoded on the way out.
+            if not allowed.fullmatch(value):
+                raise InvalidRequest(f'{kind} "{value}" contains invalid character.')
             if value.count("*") > 1:
                 raise InvalidRequest(f'{kind} "{value}" can not have more than one wildcard.')
     for value in expose:

@@ -147,16 +147,22 @@ def test_tampered_chunk_is_rejected(
     assert s3.get_object(Bucket=bucket, Key="existing")["Body"].read() == b"before"
 
 
-def trailer_put(server: Any, bucket: str, key: str, data: bytes, checksum: str) -> requests.Response:
+def trailer_put(server: Any, bucket: str, key: str, data: bytes, checksum: str | None,
+                extra: dict[str, str] | None = None) -> requests.Response:
+    """An aws-chunked PUT declaring a CRC32 trailer; ``checksum=None`` leaves the trailer out."""
     url = _url(server, bucket, key)
     headers = {
         "content-encoding": "aws-chunked",
         "x-amz-decoded-content-length": str(len(data)),
         "x-amz-trailer": "x-amz-checksum-crc32",
+        **(extra or {}),
     }
     headers, _ = _signer(server).sign("PUT", url, headers, STREAMING_UNSIGNED_TRAILER, dt.datetime.now(dt.UTC))
     # A generator body makes requests send HTTP Transfer-Encoding: chunked, as SDKs do for streams.
-    body = unsigned_trailer_body(split(data, CHUNK), "x-amz-checksum-crc32", checksum)
+    if checksum is None:
+        body: Any = iter([*(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in split(data, CHUNK)), b"0\r\n\r\n"])
+    else:
+        body = unsigned_trailer_body(split(data, CHUNK), "x-amz-checksum-crc32", checksum)
     return requests.put(url, data=body, headers=headers, timeout=20)
 
 
@@ -177,6 +183,28 @@ def test_wrong_trailer_checksum_is_bad_digest(s3: Any, bucket: str, satchel_serv
     assert resp.status_code == 400, resp.text
     assert _code(resp) == "BadDigest"
     assert s3.get_object(Bucket=bucket, Key="trailed")["Body"].read() == b"unchanged"
+
+
+def test_declared_trailer_that_never_comes_is_refused(s3: Any, bucket: str, satchel_server: Any) -> None:
+    """Hostile review B: ``x-amz-trailer`` promised a CRC32 the body never carried, and the object was
+    stored unchecked. AWS answers 400 MalformedTrailerError; nothing is stored."""
+    resp = trailer_put(satchel_server, bucket, "untrailed", os.urandom(CHUNK + 7), None)
+    assert (resp.status_code, _code(resp)) == (400, "MalformedTrailerError"), resp.text
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="untrailed")
+    assert http_status(exc.value) == 404
+
+
+def test_checksum_header_beside_a_trailer_is_refused(s3: Any, bucket: str, satchel_server: Any) -> None:
+    """Hostile review B: a wrong ``x-amz-checksum-crc32`` header beside a right trailer was stored (only
+    the trailer was checked). Two checksums for one body is InvalidRequest, as on AWS."""
+    data = os.urandom(CHUNK + 3)
+    resp = trailer_put(satchel_server, bucket, "twice", data, crc32_b64(data),
+                       extra={"x-amz-checksum-crc32": crc32_b64(b"other")})
+    assert (resp.status_code, _code(resp)) == (400, "InvalidRequest"), resp.text
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="twice")
+    assert http_status(exc.value) == 404
 
 
 def _curl(*args: str) -> subprocess.CompletedProcess[str]:

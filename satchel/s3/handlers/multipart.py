@@ -5,9 +5,10 @@ from __future__ import annotations
 from satchel.asgi import Response
 from satchel.core import multipart
 from satchel.core.conditions import condition_date
-from satchel.core.errors import InvalidArgument
+from satchel.core.errors import InvalidArgument, InvalidRequest, NotImplementedFeature
+from satchel.core.multipart import ObjectChecks
 from satchel.core.node import Node
-from satchel.core.receive import checksum_algorithm
+from satchel.core.receive import checksum_algorithm, checksum_headers
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
@@ -18,9 +19,33 @@ from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 XML = ("Content-Type", "application/xml")
 
 
+def _upload_checksum(headers: dict[str, str]) -> str | None:
+    """The upload's checksum algorithm, with the ``x-amz-checksum-type`` it asks for honoured or refused.
+
+    Satchel makes CRC64NVME uploads FULL_OBJECT (its only type on AWS) and the others COMPOSITE; a
+    FULL_OBJECT CRC32/CRC32C upload is not implemented, so it is refused rather than made composite.
+    """
+    algorithm = checksum_algorithm(headers["x-amz-checksum-algorithm"]) \
+        if headers.get("x-amz-checksum-algorithm") else None
+    wanted = headers.get("x-amz-checksum-type")
+    if wanted is None:
+        return algorithm
+    if algorithm is None:
+        raise InvalidRequest("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm "
+                             "header.")
+    made = "FULL_OBJECT" if algorithm == "crc64nvme" else "COMPOSITE"
+    if wanted.strip().upper() not in ("COMPOSITE", "FULL_OBJECT"):
+        raise InvalidRequest("Value for x-amz-checksum-type header is invalid.")
+    if wanted.strip().upper() != made:
+        if algorithm in ("crc32", "crc32c"):
+            raise NotImplementedFeature(Header="x-amz-checksum-type")
+        raise InvalidRequest(f"The {wanted.strip().upper()} checksum type cannot be used with the {algorithm} "
+                             "checksum algorithm.")
+    return algorithm
+
+
 async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    algorithm = headers.get("x-amz-checksum-algorithm")
     upload = await multipart.create_upload(
         node,
         ctx.auth.principal,
@@ -28,7 +53,7 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         ctx.key,
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
-        checksum_algorithm=checksum_algorithm(algorithm) if algorithm else None,
+        checksum_algorithm=_upload_checksum(headers),
     )
     out = [XML]
     if upload.checksum_algorithm:
@@ -46,9 +71,14 @@ async def upload_part(node: Node, ctx: S3Context) -> Response:
 
 
 async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
-    parts = xml.parse_complete_multipart(await read_document(ctx, xml.MAX_COMPLETE_XML))
+    headers = ctx.request.headers
+    # x-amz-checksum-* here are the whole object's, checked by the core against what it computes.
+    expected = ObjectChecks(checksums=checksum_headers(headers), checksum_type=headers.get("x-amz-checksum-type"),
+                            size=headers.get("x-amz-mp-object-size"))
+    document = await read_document(ctx, xml.MAX_COMPLETE_XML, header_checksums=False)
+    parts = xml.parse_complete_multipart(document)
     record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts,
-                                             write_conditions(ctx.request.headers))
+                                             write_conditions(headers), expected=expected)
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
     return Response(200, [XML], body)

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from email.message import Message
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit, urlunsplit
 
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.links import LinkUse, check_use
 from satchel.core.node import Node
-from satchel.core.receive import Expectations
+from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.headervalues import check_stored_value
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
@@ -70,6 +71,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     principal = signer.principal.through_link()  # a POST policy is a link: its signer needs the share right
     ctx.signer, ctx.object_key = principal, key
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
+    expect = _expectations(fields)
+    redirect = _success_redirect(fields)
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
     await check_use(node, LinkUse(
@@ -89,21 +92,56 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         _bounded(form.file_data(), result.content_length_range),
         headers=headers,
         user_meta=user_meta,
-        expect=Expectations(),
+        expect=expect,
     )
-    return _success(node, ctx, fields, record.key, record.etag)
+    return _success(node, ctx, fields, redirect, record.key, record.etag)
 
 
-def _success(node: Node, ctx: S3Context, fields: dict[str, str], key: str, etag: str) -> Response:
+def _expectations(fields: dict[str, str]) -> Expectations:
+    """The form's Content-MD5 and checksum fields, verified against the file as the same headers of a
+    PUT are (AWS's POST Object checks both); an ``x-amz-checksum-algorithm`` field asks for one computed."""
+    expect = Expectations(content_md5=fields.get("content-md5"), checksums=checksum_headers(fields))
+    algorithm = fields.get("x-amz-checksum-algorithm")
+    if algorithm:
+        expect.compute = (checksum_algorithm(algorithm),)
+    return expect
+
+
+#: Printable US-ASCII, which a Location header carries as is; anything else non-ASCII is percent-encoded.
+_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def _success_redirect(fields: dict[str, str]) -> SplitResult | None:
+    """The ``success_action_redirect`` URL (``redirect`` of old forms), checked before anything is stored.
+
+    AWS ignores a URL it cannot interpret (no http(s) scheme or host). Control characters are refused
+    (they cannot be in a Location header); other non-ASCII is made ASCII as browsers do: an IDNA host
+    name, the rest percent-encoded as UTF-8 (RFC 3986 §2.1).
+    """
+    redirect = fields.get("success_action_redirect") or fields.get("redirect")
+    if not redirect:
+        return None
+    check_stored_value("success_action_redirect", redirect)
+    parts = urlsplit(redirect)
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    host, colon, port = host_port.partition(":")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    parts = urlsplit(quote(urlunsplit(parts._replace(netloc=f"{userinfo}{at}{host}{colon}{port}")), safe=_URL_SAFE))
+    return parts if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _success(node: Node, ctx: S3Context, fields: dict[str, str], redirect: SplitResult | None,
+             key: str, etag: str) -> Response:
     quoted = f'"{etag}"'
     location = object_url(node.settings.endpoint, ctx.bucket, key)
-    redirect = fields.get("success_action_redirect") or fields.get("redirect")
-    if redirect:
-        parts = urlsplit(redirect)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            extra = urlencode({"bucket": ctx.bucket, "key": key, "etag": quoted})
-            query = f"{parts.query}&{extra}" if parts.query else extra
-            return Response(303, [("ETag", quoted), ("Location", urlunsplit(parts._replace(query=query)))])
+    if redirect is not None:
+        extra = urlencode({"bucket": ctx.bucket, "key": key, "etag": quoted})
+        query = f"{redirect.query}&{extra}" if redirect.query else extra
+        return Response(303, [("ETag", quoted), ("Location", urlunsplit(redirect._replace(query=query)))])
     headers = [("ETag", quoted), ("Location", location)]
     status = fields.get("success_action_status", "")
     if status == "201":

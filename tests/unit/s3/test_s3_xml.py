@@ -653,6 +653,17 @@ OK_RULE = "<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
         ),
         (_cors(OK_RULE + "<AllowedHeader>x-*-*</AllowedHeader>"), InvalidRequest, None),
         (_cors(OK_RULE + "<ExposeHeader>*</ExposeHeader>"), InvalidRequest, None),
+        # Values that go out in Access-Control-* headers must be header values (hostile review B).
+        (
+            _cors("<AllowedOrigin>http://a&#13;&#10;X: 1</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"),
+            InvalidRequest,
+            'AllowedOrigin "http://a\r\nX: 1" contains invalid character.',
+        ),
+        (_cors(OK_RULE + "<ExposeHeader>ETag&#13;&#10;X: 1</ExposeHeader>"), InvalidRequest, None),
+        (_cors(OK_RULE + "<ExposeHeader>x\u0085</ExposeHeader>"), InvalidRequest, None),
+        (_cors(OK_RULE + "<AllowedHeader>two words</AllowedHeader>"), InvalidRequest, None),
+        (_cors("<AllowedOrigin>http://\u00e4.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"),
+         InvalidRequest, None),
         (_cors(OK_RULE + "<MaxAgeSeconds>soon</MaxAgeSeconds>"), MalformedXML, None),
         (_cors(OK_RULE + "<MaxAgeSeconds>-1</MaxAgeSeconds>"), MalformedXML, None),
         (_cors(OK_RULE + f"<ID>{'i' * 256}</ID>"), InvalidArgument, None),
@@ -720,6 +731,15 @@ def test_parse_delete_refuses(body: bytes) -> None:
 def test_parse_complete_refuses(body: bytes) -> None:
     with pytest.raises(MalformedXML):
         xml.parse_complete_multipart(body)
+
+
+def test_parse_complete_refuses_checksums_it_cannot_check() -> None:
+    body = (b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag>"
+            b"<ChecksumXXHASH64>AAAAAAAAAAA=</ChecksumXXHASH64></Part></CompleteMultipartUpload>")
+    with pytest.raises(InvalidRequest):
+        xml.parse_complete_multipart(body)
+    sha512 = body.replace(b"XXHASH64", b"SHA512")
+    assert xml.parse_complete_multipart(sha512) == [(1, "a", {"sha512": "AAAAAAAAAAA="})]
 
 
 def test_size_limits() -> None:
