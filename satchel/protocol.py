@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -112,6 +112,14 @@ class Limits:
         return cls(settings.max_header_bytes, settings.header_timeout, settings.body_timeout, settings.send_timeout)
 
 
+#: Requests parsed and queued behind the one being answered (HTTP pipelining) before the connection's input
+#: is left unparsed and unread until the queue drains: each queued request costs ~2 KB, and a client
+#: sending requests without reading the answers must not make the server queue them without bound.
+PIPELINE_DEPTH = 8
+
+#: The end of a header block (and of a chunked body): every request has at least one.
+_BLOCK_END = b"\r\n\r\n"
+
 #: After refusing an oversized header block, input is read and dropped for this long (or until the
 #: client closes) so that a client still sending sees the 431 rather than a reset (nginx: lingering close).
 LINGER = 2.0
@@ -129,13 +137,19 @@ _TIMEOUT = _plain_response(408, "Request Timeout", "Request timeout\n")
 
 class _Flow(FlowControl):
     """uvicorn's flow control, telling the protocol each time the application asks for body bytes
-    (``receive()``), which is when the client may send again: after a pause, or after ``100 Continue``."""
+    (``receive()``), which is when the client may send again: after a pause, or after ``100 Continue``.
+    Reading stays paused while ``must_wait()`` (a full pipeline, or input kept unparsed): uvicorn resumes
+    reading after every answer, which would otherwise let a pipelining client queue requests without end."""
 
-    def __init__(self, transport: asyncio.Transport, read_wanted: Callable[[bool], None]) -> None:
+    def __init__(self, transport: asyncio.Transport, read_wanted: Callable[[bool], None],
+                 must_wait: Callable[[], bool]) -> None:
         super().__init__(transport)
         self._read_wanted = read_wanted
+        self._must_wait = must_wait
 
     def resume_reading(self) -> None:
+        if self._must_wait():
+            return
         was_paused = self.read_paused
         super().resume_reading()
         self._read_wanted(was_paused)
@@ -194,10 +208,20 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._linger: asyncio.TimerHandle | None = None
+        #: Body bytes of the current request parsed so far, and its declared length (None: not looked
+        #: up yet; -1: chunked).
+        self._body_seen = 0
+        self._body_length: int | None = None
+        #: Input read but not parsed while the pipeline is full: the bytes from ``_unparsed_at`` on.
+        self._unparsed = b""
+        self._unparsed_at = 0
+        self._feed_scheduled = False
+        #: The 400 owed for a malformed request pipelined behind answers still being sent.
+        self._owed_400: str | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
-        self.flow = _Flow(self.transport, self._read_wanted)
+        self.flow = _Flow(self.transport, self._read_wanted, self._must_wait)
         # Each request's scope["state"] is a copy of this: it lets a response notice a client that left.
         self.app_state = {**self.app_state, TRANSPORT_STATE: self.transport}
         now = self.loop.time()
@@ -209,12 +233,84 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             if timer is not None:
                 timer.cancel()
         self._timer = self._linger = None
+        self._unparsed = b""
         super().connection_lost(exc)
 
     # --- reading --------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
+        """Parse a read whole when it cannot hold more than two requests' ends, as nearly every read
+        is (one request; or body bytes short of the declared length); else one request at a time, so
+        that the pipeline never holds much more than ``PIPELINE_DEPTH`` requests."""
         if self._refused:
             return  # a refused connection's input is dropped until it closes
+        if self._unparsed:  # a read already under way when reading was paused: keep it behind the rest
+            self._unparsed = self._unparsed[self._unparsed_at:] + data
+            self._unparsed_at = 0
+            return
+        if self._in_body:
+            left = self._body_left()
+            if len(data) <= left:
+                self._receive(data)
+                return
+        else:
+            end = data.find(_BLOCK_END)
+            if end < 0 or end == len(data) - 4:
+                self._receive(data)
+                return
+        self._feed(data, 0)
+
+    def _feed(self, data: bytes, pos: int) -> None:
+        """Parse ``data`` from ``pos`` up to one request end (a header block's end, or a body's) at a
+        time, keeping what follows unparsed, and reading paused, once the pipeline is full."""
+        view = memoryview(data)
+        size = len(data)
+        while pos < size:
+            if len(self.pipeline) >= PIPELINE_DEPTH:
+                self._unparsed, self._unparsed_at = data, pos
+                self.flow.pause_reading()
+                return
+            cut = -1
+            if self._in_body:
+                left = self._body_left()
+                if left > 0:
+                    cut = min(pos + left, size)
+            if cut < 0:
+                end = data.find(_BLOCK_END, pos)
+                cut = size if end < 0 else end + 4
+            self._receive(cast(bytes, view[pos:cut]))  # httptools parses any buffer, uncopied
+            if self._refused or self.transport.is_closing():
+                return
+            pos = cut
+
+    def _feed_unparsed(self) -> None:
+        """An answer went out: parse what was kept, and read again once it is all parsed."""
+        self._feed_scheduled = False
+        data, pos = self._unparsed, self._unparsed_at
+        self._unparsed = b""
+        if not data or self._refused or self.transport.is_closing():
+            return
+        self._feed(data, pos)
+        self.flow.resume_reading()
+
+    def _must_wait(self) -> bool:
+        return bool(self._unparsed) or len(self.pipeline) >= PIPELINE_DEPTH
+
+    def _body_left(self) -> int:
+        """Body bytes of the current request still to come, or -1 when its length is not declared."""
+        length = self._body_length
+        if length is None:
+            length = -1
+            for name, value in self.headers:
+                if name == b"transfer-encoding":
+                    length = -1
+                    break
+                if name == b"content-length":
+                    length = int(value)  # llhttp checked it: digits only
+            self._body_length = length
+        return -1 if length < 0 else length - self._body_seen
+
+    def _receive(self, data: bytes) -> None:
+        """Parse one read, or part of one, counting header and framing bytes against the limits."""
         now = self.loop.time()
         while data and not self._in_body:
             if self._block_started is None:
@@ -229,7 +325,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             # Feed exactly what the block may still use: if it is not complete then, it is too long.
             if room:
                 super().data_received(data[:room])
-            if self.transport.is_closing():  # uvicorn answered a malformed request with 400
+            if self._refused or self.transport.is_closing():  # a malformed request: 400
                 return
             if self._block_started is not None and not self._in_body:
                 self._refuse_headers()
@@ -259,10 +355,13 @@ class SatchelHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_body = True
+        self._body_seen = 0
+        self._body_length = None
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         self._framing_only = False
+        self._body_seen += len(body)
         super().on_body(body)
 
     def on_message_complete(self) -> None:
@@ -270,6 +369,46 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._block_started = None
         self._header_room = self.limits.max_header_bytes
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        others_queued = bool(self.pipeline)
+        super().on_response_complete()
+        if self.transport.is_closing():
+            return
+        if self._owed_400 is not None:
+            if not others_queued:  # every answer before the malformed request is out
+                msg, self._owed_400 = self._owed_400, None
+                super().send_400_response(msg)
+            return
+        if self._unparsed:
+            if not self._feed_scheduled:  # parse outside the application's send()
+                self._feed_scheduled = True
+                self.loop.call_soon(self._feed_unparsed)
+        else:
+            self.flow.resume_reading()  # uvicorn's resume came before it took a request off a full queue
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a malformed request, which closes the connection at once: a request
+        pipelined behind answers still to be sent gets it after them, so that none of them is lost."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            super().send_400_response(msg)
+            return
+        queued = bool(self.pipeline) and self.pipeline[0][0] is cycle
+        if cycle.more_body and not queued:  # the body of the request being answered is malformed
+            if cycle.response_started:
+                self.transport.close()  # a 400 now would land inside its answer
+            else:
+                super().send_400_response(msg)
+            return
+        if cycle.more_body:  # a queued request whose body is malformed: it will not run
+            self.pipeline.popleft()
+        self._refused = True  # input is dropped from now on
+        self._unparsed = b""
+        self._owed_400 = msg
+        self.logger.info("%s - malformed request pipelined behind answers still being sent",
+                         _peer(self.client))
+        self.flow.resume_reading()
 
     def _read_wanted(self, was_paused: bool) -> None:
         """The application asked for body bytes: the client's body clock starts again; a header block
