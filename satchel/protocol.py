@@ -148,9 +148,9 @@ class _Flow(FlowControl):
         self._must_wait = must_wait
 
     def resume_reading(self) -> None:
-        if self._must_wait():
-            return
         was_paused = self.read_paused
+        if was_paused and self._must_wait():
+            return
         super().resume_reading()
         self._read_wanted(was_paused)
 
@@ -216,6 +216,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._unparsed = b""
         self._unparsed_at = 0
         self._feed_scheduled = False
+        self._slicing = False
         #: The 400 owed for a malformed request pipelined behind answers still being sent.
         self._owed_400: str | None = None
 
@@ -243,74 +244,21 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         that the pipeline never holds much more than ``PIPELINE_DEPTH`` requests."""
         if self._refused:
             return  # a refused connection's input is dropped until it closes
-        if self._unparsed:  # a read already under way when reading was paused: keep it behind the rest
-            self._unparsed = self._unparsed[self._unparsed_at:] + data
-            self._unparsed_at = 0
-            return
-        if self._in_body:
-            left = self._body_left()
-            if len(data) <= left:
-                self._receive(data)
+        if not self._slicing:
+            if self._unparsed:  # a read under way when reading was paused: it goes behind the rest
+                self._unparsed = self._unparsed[self._unparsed_at:] + data
+                self._unparsed_at = 0
                 return
-        else:
-            end = data.find(_BLOCK_END)
-            if end < 0 or end == len(data) - 4:
-                self._receive(data)
-                return
-        self._feed(data, 0)
-
-    def _feed(self, data: bytes, pos: int) -> None:
-        """Parse ``data`` from ``pos`` up to one request end (a header block's end, or a body's) at a
-        time, keeping what follows unparsed, and reading paused, once the pipeline is full."""
-        view = memoryview(data)
-        size = len(data)
-        while pos < size:
-            if len(self.pipeline) >= PIPELINE_DEPTH:
-                self._unparsed, self._unparsed_at = data, pos
-                self.flow.pause_reading()
-                return
-            cut = -1
             if self._in_body:
-                left = self._body_left()
-                if left > 0:
-                    cut = min(pos + left, size)
-            if cut < 0:
-                end = data.find(_BLOCK_END, pos)
-                cut = size if end < 0 else end + 4
-            self._receive(cast(bytes, view[pos:cut]))  # httptools parses any buffer, uncopied
-            if self._refused or self.transport.is_closing():
-                return
-            pos = cut
-
-    def _feed_unparsed(self) -> None:
-        """An answer went out: parse what was kept, and read again once it is all parsed."""
-        self._feed_scheduled = False
-        data, pos = self._unparsed, self._unparsed_at
-        self._unparsed = b""
-        if not data or self._refused or self.transport.is_closing():
-            return
-        self._feed(data, pos)
-        self.flow.resume_reading()
-
-    def _must_wait(self) -> bool:
-        return bool(self._unparsed) or len(self.pipeline) >= PIPELINE_DEPTH
-
-    def _body_left(self) -> int:
-        """Body bytes of the current request still to come, or -1 when its length is not declared."""
-        length = self._body_length
-        if length is None:
-            length = -1
-            for name, value in self.headers:
-                if name == b"transfer-encoding":
-                    length = -1
-                    break
-                if name == b"content-length":
-                    length = int(value)  # llhttp checked it: digits only
-            self._body_length = length
-        return -1 if length < 0 else length - self._body_seen
-
-    def _receive(self, data: bytes) -> None:
-        """Parse one read, or part of one, counting header and framing bytes against the limits."""
+                if len(data) > self._body_left():
+                    self._feed(data, 0)
+                    return
+            else:
+                end = data.find(_BLOCK_END)
+                if end >= 0 and end != len(data) - 4:
+                    self._feed(data, 0)
+                    return
+        # Parse the read (or the part of it ``_feed`` gives), counting header and framing bytes.
         now = self.loop.time()
         while data and not self._in_body:
             if self._block_started is None:
@@ -353,6 +301,60 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             self._block_started = now
             self._arm(now + self.limits.header_timeout)
 
+    def _feed(self, data: bytes, pos: int) -> None:
+        """Parse ``data`` from ``pos`` up to one request end (a header block's end, or a body's) at a
+        time, keeping what follows unparsed, and reading paused, once the pipeline is full."""
+        view = memoryview(data)
+        size = len(data)
+        while pos < size:
+            if len(self.pipeline) >= PIPELINE_DEPTH:
+                self._unparsed, self._unparsed_at = data, pos
+                self.flow.pause_reading()
+                return
+            cut = -1
+            if self._in_body:
+                left = self._body_left()
+                if left > 0:
+                    cut = min(pos + left, size)
+            if cut < 0:
+                end = data.find(_BLOCK_END, pos)
+                cut = size if end < 0 else end + 4
+            self._slicing = True
+            try:
+                self.data_received(cast(bytes, view[pos:cut]))  # httptools parses any buffer, uncopied
+            finally:
+                self._slicing = False
+            if self._refused or self.transport.is_closing():
+                return
+            pos = cut
+
+    def _feed_unparsed(self) -> None:
+        """An answer went out: parse what was kept, and read again once it is all parsed."""
+        self._feed_scheduled = False
+        data, pos = self._unparsed, self._unparsed_at
+        self._unparsed = b""
+        if not data or self._refused or self.transport.is_closing():
+            return
+        self._feed(data, pos)
+        self.flow.resume_reading()
+
+    def _must_wait(self) -> bool:
+        return bool(self._unparsed) or len(self.pipeline) >= PIPELINE_DEPTH
+
+    def _body_left(self) -> int:
+        """Body bytes of the current request still to come, or -1 when its length is not declared."""
+        length = self._body_length
+        if length is None:
+            length = -1
+            for name, value in self.headers:
+                if name == b"transfer-encoding":
+                    length = -1
+                    break
+                if name == b"content-length":
+                    length = int(value)  # llhttp checked it: digits only
+            self._body_length = length
+        return -1 if length < 0 else length - self._body_seen
+
     def on_headers_complete(self) -> None:
         self._in_body = True
         self._body_seen = 0
@@ -384,7 +386,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             if not self._feed_scheduled:  # parse outside the application's send()
                 self._feed_scheduled = True
                 self.loop.call_soon(self._feed_unparsed)
-        else:
+        elif self.flow.read_paused:
             self.flow.resume_reading()  # uvicorn's resume came before it took a request off a full queue
 
     def send_400_response(self, msg: str) -> None:
