@@ -10,7 +10,8 @@ so headers and a small body leave together. Large writes go out at once (after a
 so order is kept): holding them would only add a copy.
 
 ``satchel.worker`` gives this class to uvicorn as its ``http`` protocol; everything else (parsing,
-keep-alive, pipelining, flow control, timeouts) is uvicorn's own, unchanged.
+keep-alive, pipelining, flow control, timeouts) is uvicorn's own, within the bounds that
+:class:`SatchelHttpProtocol` sets on what one connection may cost.
 """
 
 from __future__ import annotations
@@ -176,11 +177,19 @@ class SatchelHttpProtocol(HttpToolsProtocol):
     arrives in one read, as small requests do, arms nothing and pays a few attribute writes (an
     in-process loop of presigned-GET-sized requests measured 25.0 against 26.6 µs per request before
     these limits: within noise).
-    Pipelining: a request queued behind another in the same read is counted against the limit from the
-    read after it began (at most one read more), and the application's own check
-    (``SatchelApp``) counts its parsed headers. Nothing is ever written into an earlier answer still
+    Pipelining: uvicorn queues every request parsed behind the one being answered (~2 KB each), and
+    resumes reading after each answer, parsing every request of that read: a client sending requests
+    without reading answers made it queue them without bound. Here at most ``PIPELINE_DEPTH`` (a
+    request or two more) are queued; the rest of the input stays unparsed, reading paused, until
+    answers drain the queue. A read is parsed whole when it cannot end more than two requests (it
+    holds at most one header block's end, or only body bytes short of the declared length): nearly
+    every read, for the cost of one ``bytes.find``; else one request end at a time.
+    A malformed request behind answers still to be sent gets its 400 after them (uvicorn's 400
+    closed the connection at once, losing them). Nothing is ever written into an earlier answer still
     in progress on the connection: an oversized request behind it gets no 431, the connection closes
-    once the answers before it are sent; a timeout then closes the connection at once.
+    once the answers before it are sent; a timeout then closes the connection at once. As a read that
+    ends one request and holds more is parsed a request at a time, a request pipelined behind others
+    is counted against the header limit from its first byte, like any other.
     """
 
     limits: ClassVar[Limits] = Limits()
