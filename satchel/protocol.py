@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -224,10 +225,8 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         #: Input read but not parsed while the pipeline is full: the bytes from ``_unparsed_at`` on.
         self._unparsed = b""
         self._unparsed_at = 0
-        self._feed_scheduled = False
+        self._drain_scheduled = False
         self._slicing = False
-        #: The 400 owed for a malformed request pipelined behind answers still being sent.
-        self._owed_400: str | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
@@ -337,18 +336,27 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                 return
             pos = cut
 
-    def _feed_unparsed(self) -> None:
-        """An answer went out: parse what was kept, and read again once it is all parsed."""
-        self._feed_scheduled = False
-        data, pos = self._unparsed, self._unparsed_at
-        self._unparsed = b""
-        if not data or self._refused or self.transport.is_closing():
-            return
-        self._feed(data, pos)
-        self.flow.resume_reading()
-
     def _must_wait(self) -> bool:
-        return bool(self._unparsed) or len(self.pipeline) >= PIPELINE_DEPTH
+        """Whether reading must stay paused although uvicorn would resume it (it does after each
+        answer, before it takes the next request off the queue): then, once that is done, parse what
+        was kept and read again if the queue has room."""
+        if not self._unparsed and len(self.pipeline) < PIPELINE_DEPTH:
+            return False
+        if not self._drain_scheduled:  # not inside the application's send()
+            self._drain_scheduled = True
+            self.loop.call_soon(self._drain)
+        return True
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        if self.transport.is_closing():
+            return
+        data, pos = self._unparsed, self._unparsed_at
+        if data and not self._refused:
+            self._unparsed = b""
+            self._feed(data, pos)
+        if not self._unparsed and len(self.pipeline) < PIPELINE_DEPTH:
+            self.flow.resume_reading()
 
     def _body_left(self) -> int:
         """Body bytes of the current request still to come, or -1 when its length is not declared."""
@@ -381,23 +389,6 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._header_room = self.limits.max_header_bytes
         super().on_message_complete()
 
-    def on_response_complete(self) -> None:
-        others_queued = bool(self.pipeline)
-        super().on_response_complete()
-        if self.transport.is_closing():
-            return
-        if self._owed_400 is not None:
-            if not others_queued:  # every answer before the malformed request is out
-                msg, self._owed_400 = self._owed_400, None
-                super().send_400_response(msg)
-            return
-        if self._unparsed:
-            if not self._feed_scheduled:  # parse outside the application's send()
-                self._feed_scheduled = True
-                self.loop.call_soon(self._feed_unparsed)
-        elif self.flow.read_paused:
-            self.flow.resume_reading()  # uvicorn's resume came before it took a request off a full queue
-
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a malformed request, which closes the connection at once: a request
         pipelined behind answers still to be sent gets it after them, so that none of them is lost."""
@@ -412,14 +403,20 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             else:
                 super().send_400_response(msg)
             return
-        if cycle.more_body:  # a queued request whose body is malformed: it will not run
-            self.pipeline.popleft()
+        if cycle.more_body:  # a queued request whose body is malformed: it is answered 400 in its turn
+            self.pipeline[0] = (cycle, _bad_request(msg))
+        else:  # the request after the last one parsed is malformed: 400 once that one is answered
+            answered = cycle.on_response
+
+            def then_400() -> None:
+                answered()
+                if not self.transport.is_closing():
+                    HttpToolsProtocol.send_400_response(self, msg)
+            cycle.on_response = then_400
         self._refused = True  # input is dropped from now on
         self._unparsed = b""
-        self._owed_400 = msg
         self.logger.info("%s - malformed request pipelined behind answers still being sent",
                          _peer(self.client))
-        self.flow.resume_reading()
 
     def _read_wanted(self, was_paused: bool) -> None:
         """The application asked for body bytes: the client's body clock starts again; a header block
@@ -524,6 +521,18 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         if answerable:
             self.transport.write(_TIMEOUT)
         self.transport.close()
+
+
+def _bad_request(msg: str) -> ASGI3Application:
+    """The answer of a queued request whose body turned out malformed: uvicorn's 400, in its turn."""
+    body = msg.encode()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 400, "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body)),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+    return app
 
 
 def _peer(client: tuple[str, int] | None) -> str:

@@ -276,6 +276,14 @@ def test_a_malformed_request_behind_a_valid_one_leaves_the_valid_ones_answer(ser
         answers = read_all(sock)
     assert re.findall(rb"HTTP/1.1 (\d+)", answers) == [b"204", b"404", b"400"], answers
     assert "doomed" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    # A queued request whose chunked body is malformed gets the 400 in its turn, after the answers before it.
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "never"}, ExpiresIn=300)
+    with connect(server) as sock:
+        sock.sendall(missing(1) + missing(2) + request_line(put, "PUT") + b"Transfer-Encoding: chunked\r\n\r\n"
+                     + b"zz\r\n")
+        answers = read_all(sock)
+    assert re.findall(rb"HTTP/1.1 (\d+)", answers) == [b"404", b"404", b"400"], answers
+    assert "never" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
 # --- time -----------------------------------------------------------------------------------------------
