@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -108,10 +109,13 @@ class Limits:
     header_timeout: float = 60.0
     body_timeout: float = 60.0
     send_timeout: float = 60.0
+    #: No request body is longer (``max_put_size``): a chunk that declares more is refused at once.
+    max_body_bytes: int = 5 * 1024**3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(settings.max_header_bytes, settings.header_timeout, settings.body_timeout, settings.send_timeout)
+        return cls(settings.max_header_bytes, settings.header_timeout, settings.body_timeout, settings.send_timeout,
+                   settings.max_put_size)
 
 
 #: Requests parsed and queued behind the one being answered (HTTP pipelining) before the connection's input
@@ -121,6 +125,12 @@ PIPELINE_DEPTH = 8
 
 #: The end of a header block (and of a chunked body): every request has at least one.
 _BLOCK_END = b"\r\n\r\n"
+
+#: How much of a chunk-size line is kept across reads (its hex digits come first), and what follows
+#: the last chunk, which is not followed.
+_SIZE_LINE = 32
+_UNTRACKED = 1 << 66
+_HEX_PREFIX = re.compile(rb"[0-9a-fA-F]*")
 
 #: After refusing an oversized header block, input is read and dropped for this long (or until the
 #: client closes) so that a client still sending sees the 431 rather than a reset (nginx: lingering close).
@@ -222,6 +232,9 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         #: up yet; -1: chunked).
         self._body_seen = 0
         self._body_length: int | None = None
+        #: A chunked body's framing, followed as far as chunk sizes (``_chunks_fit``).
+        self._chunk_left = 0
+        self._size_line = b""
         #: Input read but not parsed while the pipeline is full: the bytes from ``_unparsed_at`` on.
         self._unparsed = b""
         self._unparsed_at = 0
@@ -320,13 +333,15 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                 self.flow.pause_reading()
                 return
             cut = -1
-            if self._in_body:
-                left = self._body_left()
-                if left > 0:
-                    cut = min(pos + left, size)
-            if cut < 0:
+            left = self._body_left() if self._in_body else 0
+            if left > 0:
+                cut = min(pos + left, size)
+            else:
                 end = data.find(_BLOCK_END, pos)
                 cut = size if end < 0 else end + 4
+                if left < 0 and not self._chunks_fit(data, pos, cut):
+                    self.send_400_response("Chunk larger than the largest request body accepted.")
+                    return
             self._slicing = True
             try:
                 self.data_received(cast(bytes, view[pos:cut]))  # httptools parses any buffer, uncopied
@@ -370,7 +385,37 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                 if name == b"content-length":
                     length = int(value)  # llhttp checked it: digits only
             self._body_length = length
+            self._chunk_left = 0  # a chunked body starts with a chunk-size line
+            self._size_line = b""
         return -1 if length < 0 else length - self._body_seen
+
+    def _chunks_fit(self, data: bytes, pos: int, end: int) -> bool:
+        """Follow a chunked body's framing over ``data[pos:end]``: False once a chunk declares more than
+        ``max_body_bytes``. httptools keeps chunk sizes to itself, and would wait for a chunk of 2**64 - 1
+        bytes until the body timeout; no such body can be accepted, so it is refused at once (400).
+        Malformed framing is httptools' to refuse: here it only ends the tracking."""
+        left = self._chunk_left
+        while pos < end:
+            if left > 0:  # chunk data and its CRLF
+                step = min(left, end - pos)
+                pos += step
+                left -= step
+                continue
+            newline = data.find(b"\n", pos, end)
+            line = self._size_line + data[pos:end if newline < 0 else newline]
+            if newline < 0:
+                self._size_line = line[:_SIZE_LINE]  # the size's digits come first
+                break
+            self._size_line = b""
+            digits = _HEX_PREFIX.match(line)
+            size = int(digits.group(), 16) if digits and digits.group() else 0
+            if size > self.limits.max_body_bytes:
+                return False
+            # The last chunk (or framing httptools refuses): trailers follow, nothing more to follow here.
+            left = size + 2 if size else _UNTRACKED
+            pos = newline + 1
+        self._chunk_left = left
+        return True
 
     def on_headers_complete(self) -> None:
         self._in_body = True

@@ -286,6 +286,27 @@ def test_a_malformed_request_behind_a_valid_one_leaves_the_valid_ones_answer(ser
     assert "never" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
+def test_a_chunk_larger_than_any_body_gets_400_at_once(server: SatchelProcess, s3: Any) -> None:
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "huge-chunk"}, ExpiresIn=300)
+    with connect(server) as sock:
+        started = time.monotonic()
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nhello\r\n")
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer  # not a 408 once the body timeout is over
+    assert time.monotonic() - started < BODY_TIMEOUT
+    # Chunk data that looks like a chunk size, sizes split across reads, extensions: all accepted.
+    data = b"\r\nffffffffffffffff\r\n" * 3
+    with connect(server) as sock:
+        size = b"%x" % (len(data) - 16)
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r\n" + size[:1])
+        time.sleep(0.05)
+        sock.sendall(size[1:] + b";name=value\r\n" + data[:-16] + b"\r\n")
+        time.sleep(0.05)
+        sock.sendall(b"%x\r\n" % 16 + data[-16:] + b"\r\n0\r\n\r\n")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
+    assert s3.get_object(Bucket=BUCKET, Key="huge-chunk")["Body"].read() == data
+
+
 # --- time -----------------------------------------------------------------------------------------------
 def test_a_trickled_header_block_is_cut_off_while_others_are_served(server: SatchelProcess) -> None:
     with connect(server) as slow, connect(server) as idle:
