@@ -276,7 +276,8 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                     return
             else:
                 end = data.find(_BLOCK_END)
-                if end >= 0 and end != len(data) - 4:
+                # (A read starting with CR or LF may end a header block begun in the read before.)
+                if (end >= 0 and end != len(data) - 4) or data[0] <= 13:
                     self._feed(data, 0)
                     return
         # Parse the read (or the part of it ``_feed`` gives), counting header and framing bytes.
@@ -339,6 +340,8 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             else:
                 end = data.find(_BLOCK_END, pos)
                 cut = size if end < 0 else end + 4
+                if not left and data[pos] <= 13:  # where a header block begun in the read before may end
+                    cut = pos + (1 if data[pos] == 10 else 2 if data.startswith(b"\r\n", pos) else cut - pos)
                 if left < 0 and not self._chunks_fit(data, pos, cut):
                     self.send_400_response("Chunk larger than the largest request body accepted.")
                     return

@@ -305,6 +305,12 @@ def test_a_chunk_larger_than_any_body_gets_400_at_once(server: SatchelProcess, s
         sock.sendall(b"%x\r\n" % 16 + data[-16:] + b"\r\n0\r\n\r\n")
         assert read_head(sock).startswith(b"HTTP/1.1 200 ")
     assert s3.get_object(Bucket=BUCKET, Key="huge-chunk")["Body"].read() == data
+    # A header block whose end is split across reads, and chunk data with a line that reads as a size.
+    with connect(server) as sock:
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r")
+        time.sleep(0.05)
+        sock.sendall(b"\n%x\r\n" % len(data) + data + b"\r\n0\r\n\r\n")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
 
 
 # --- time -----------------------------------------------------------------------------------------------
