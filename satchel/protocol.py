@@ -132,6 +132,47 @@ _SIZE_LINE = 32
 _UNTRACKED = 1 << 66
 _HEX_PREFIX = re.compile(rb"[0-9a-fA-F]*")
 
+
+class ChunkSizes:
+    """A chunked body's framing, followed as far as chunk sizes, over the body's bytes in order.
+
+    httptools keeps chunk sizes to itself, and would wait for a chunk of 2**64 - 1 bytes until the body
+    timeout; no body over ``limit`` can be accepted, so such a chunk is refused at once. Malformed
+    framing is httptools' to refuse: here it only ends the following (nothing is refused on a guess).
+    """
+
+    __slots__ = ("_left", "_limit", "_line")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._left = 0  # bytes of chunk data and CRLF before the next size line
+        self._line = b""  # the start of a size line split across reads
+
+    def fit(self, data: bytes, pos: int, end: int) -> bool:
+        """Follow ``data[pos:end]``: False once a chunk declares more than the limit."""
+        left = self._left
+        while pos < end:
+            if left > 0:
+                step = min(left, end - pos)
+                pos += step
+                left -= step
+                continue
+            newline = data.find(b"\n", pos, end)
+            line = self._line + data[pos:end if newline < 0 else newline]
+            if newline < 0:
+                self._line = line[:_SIZE_LINE]  # the size's digits come first
+                break
+            self._line = b""
+            digits = _HEX_PREFIX.match(line)
+            size = int(digits.group(), 16) if digits and digits.group() else 0
+            if size > self._limit:
+                return False
+            # The last chunk (or framing httptools refuses): trailers follow, nothing more to follow.
+            left = size + 2 if size else _UNTRACKED
+            pos = newline + 1
+        self._left = left
+        return True
+
 #: After refusing an oversized header block, input is read and dropped for this long (or until the
 #: client closes) so that a client still sending sees the 431 rather than a reset (nginx: lingering close).
 LINGER = 2.0
@@ -232,9 +273,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         #: up yet; -1: chunked).
         self._body_seen = 0
         self._body_length: int | None = None
-        #: A chunked body's framing, followed as far as chunk sizes (``_chunks_fit``).
-        self._chunk_left = 0
-        self._size_line = b""
+        self._chunks = ChunkSizes(self.limits.max_body_bytes)
         #: Input read but not parsed while the pipeline is full: the bytes from ``_unparsed_at`` on.
         self._unparsed = b""
         self._unparsed_at = 0
@@ -342,7 +381,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                 cut = size if end < 0 else end + 4
                 if not left and data[pos] <= 13:  # where a header block begun in the read before may end
                     cut = pos + (1 if data[pos] == 10 else 2 if data.startswith(b"\r\n", pos) else cut - pos)
-                if left < 0 and not self._chunks_fit(data, pos, cut):
+                if left < 0 and not self._chunks.fit(data, pos, cut):
                     self.send_400_response("Chunk larger than the largest request body accepted.")
                     return
             self._slicing = True
@@ -388,37 +427,9 @@ class SatchelHttpProtocol(HttpToolsProtocol):
                 if name == b"content-length":
                     length = int(value)  # llhttp checked it: digits only
             self._body_length = length
-            self._chunk_left = 0  # a chunked body starts with a chunk-size line
-            self._size_line = b""
+            if length < 0:
+                self._chunks = ChunkSizes(self.limits.max_body_bytes)
         return -1 if length < 0 else length - self._body_seen
-
-    def _chunks_fit(self, data: bytes, pos: int, end: int) -> bool:
-        """Follow a chunked body's framing over ``data[pos:end]``: False once a chunk declares more than
-        ``max_body_bytes``. httptools keeps chunk sizes to itself, and would wait for a chunk of 2**64 - 1
-        bytes until the body timeout; no such body can be accepted, so it is refused at once (400).
-        Malformed framing is httptools' to refuse: here it only ends the tracking."""
-        left = self._chunk_left
-        while pos < end:
-            if left > 0:  # chunk data and its CRLF
-                step = min(left, end - pos)
-                pos += step
-                left -= step
-                continue
-            newline = data.find(b"\n", pos, end)
-            line = self._size_line + data[pos:end if newline < 0 else newline]
-            if newline < 0:
-                self._size_line = line[:_SIZE_LINE]  # the size's digits come first
-                break
-            self._size_line = b""
-            digits = _HEX_PREFIX.match(line)
-            size = int(digits.group(), 16) if digits and digits.group() else 0
-            if size > self.limits.max_body_bytes:
-                return False
-            # The last chunk (or framing httptools refuses): trailers follow, nothing more to follow here.
-            left = size + 2 if size else _UNTRACKED
-            pos = newline + 1
-        self._chunk_left = left
-        return True
 
     def on_headers_complete(self) -> None:
         self._in_body = True
