@@ -235,7 +235,9 @@ class SatchelHttpProtocol(HttpToolsProtocol):
     request or two more) are queued; the rest of the input stays unparsed, reading paused, until
     answers drain the queue. A read is parsed whole when it cannot end more than two requests (it
     holds at most one header block's end, or only body bytes short of the declared length): nearly
-    every read, for the cost of one ``bytes.find``; else one request end at a time.
+    every read, for the cost of one ``bytes.find`` (the same in-process loop: 24.7-24.8 against
+    25.2-25.6 µs per request, best of 60 rounds, on a shared 2-core machine); else one request end at
+    a time.
     A malformed request behind answers still to be sent gets its 400 after them (uvicorn's 400
     closed the connection at once, losing them). Nothing is ever written into an earlier answer still
     in progress on the connection: an oversized request behind it gets no 431, the connection closes
