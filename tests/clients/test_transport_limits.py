@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import socket
 import subprocess
@@ -209,6 +210,107 @@ def test_endless_trailers_of_a_chunked_upload_are_cut_off(server: SatchelProcess
     assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:100]
     assert rss_kib(pid) - before < 8 * 1024
     assert "trailers" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+# --- pipelining -----------------------------------------------------------------------------------------
+def missing(i: int) -> bytes:
+    """A request whose answer names it (NoSuchBucket, with its path as the Resource): cheap, and in order."""
+    return b"GET /no-such-bucket/k%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
+
+
+def resources(answers: bytes) -> list[bytes]:
+    return re.findall(rb"<Resource>([^<]*)</Resource>", answers)
+
+
+def test_a_pipelining_flood_is_parsed_no_faster_than_it_is_answered(server: SatchelProcess) -> None:
+    # A client that sends requests and does not read the answers: each answer sent made the server read
+    # and queue every request of its next read, ~2 KB apiece, without bound (20k requests: ~50 MB).
+    pid = worker_pid(server)
+    count = 20_000
+    flood = b"".join(missing(i) for i in range(count))
+    closing = b"GET /_satchel/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    before = rss_kib(pid)
+    with connect(server, rcvbuf=4096) as sock:
+        sock.settimeout(30)
+        sender = threading.Thread(target=sock.sendall, args=(flood + closing,), daemon=True)
+        sender.start()
+        grown = 0
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:  # the client reads nothing meanwhile
+            grown = max(grown, rss_kib(pid) - before)
+            time.sleep(0.05)
+        answers = read_all(sock)
+        sender.join(5)
+    assert grown < 30 * 1024, f"{grown} KiB"
+    assert resources(answers) == [b"/no-such-bucket/k%d" % i for i in range(count)]
+    assert answers.count(b"HTTP/1.1 404 ") == count
+    assert answers.endswith(b'{"status": "ok"}')
+
+
+def test_a_few_pipelined_requests_are_answered_in_order_and_the_connection_kept(
+        server: SatchelProcess, s3: Any) -> None:
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "piped"}, ExpiresIn=300)
+    get = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "piped"}, ExpiresIn=300)
+    body = b"piped\r\n\r\nbody"  # a header block's end inside a body is body
+    with connect(server) as sock:
+        sock.sendall(missing(1) + request_line(put, "PUT") + b"Content-Length: %d\r\n\r\n" % len(body) + body
+                     + missing(2) + request_line(get) + b"\r\n" + missing(3))
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 5 or not answers.endswith(b"</Error>"):
+            chunk = sock.recv(65536)
+            assert chunk, answers
+            answers += chunk
+        assert re.findall(rb"HTTP/1.1 (\d+)", answers) == [b"404", b"200", b"404", b"200", b"404"]
+        assert resources(answers) == [b"/no-such-bucket/k1", b"/no-such-bucket/k2", b"/no-such-bucket/k3"]
+        assert body in answers
+        sock.sendall(missing(4))  # kept alive
+        assert read_head(sock).startswith(b"HTTP/1.1 404 ")
+
+
+def test_a_malformed_request_behind_a_valid_one_leaves_the_valid_ones_answer(server: SatchelProcess,
+                                                                              s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="doomed", Body=b"x")
+    url = s3.generate_presigned_url("delete_object", Params={"Bucket": BUCKET, "Key": "doomed"}, ExpiresIn=300)
+    with connect(server) as sock:
+        sock.sendall(request_line(url, "DELETE") + b"\r\n" + missing(1) + b"BOGUS\0\r\n\r\n")
+        answers = read_all(sock)
+    assert re.findall(rb"HTTP/1.1 (\d+)", answers) == [b"204", b"404", b"400"], answers
+    assert "doomed" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    # A queued request whose chunked body is malformed gets the 400 in its turn, after the answers before it.
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "never"}, ExpiresIn=300)
+    with connect(server) as sock:
+        sock.sendall(missing(1) + missing(2) + request_line(put, "PUT") + b"Transfer-Encoding: chunked\r\n\r\n"
+                     + b"zz\r\n")
+        answers = read_all(sock)
+    assert re.findall(rb"HTTP/1.1 (\d+)", answers) == [b"404", b"404", b"400"], answers
+    assert "never" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+def test_a_chunk_larger_than_any_body_gets_400_at_once(server: SatchelProcess, s3: Any) -> None:
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "huge-chunk"}, ExpiresIn=300)
+    with connect(server) as sock:
+        started = time.monotonic()
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nhello\r\n")
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer  # not a 408 once the body timeout is over
+    assert time.monotonic() - started < BODY_TIMEOUT
+    # Chunk data that looks like a chunk size, sizes split across reads, extensions: all accepted.
+    data = b"\r\nffffffffffffffff\r\n" * 3
+    with connect(server) as sock:
+        size = b"%x" % (len(data) - 16)
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r\n" + size[:1])
+        time.sleep(0.05)
+        sock.sendall(size[1:] + b";name=value\r\n" + data[:-16] + b"\r\n")
+        time.sleep(0.05)
+        sock.sendall(b"%x\r\n" % 16 + data[-16:] + b"\r\n0\r\n\r\n")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
+    assert s3.get_object(Bucket=BUCKET, Key="huge-chunk")["Body"].read() == data
+    # A header block whose end is split across reads, and chunk data with a line that reads as a size.
+    with connect(server) as sock:
+        sock.sendall(request_line(url, "PUT") + b"Transfer-Encoding: chunked\r\n\r")
+        time.sleep(0.05)
+        sock.sendall(b"\n%x\r\n" % len(data) + data + b"\r\n0\r\n\r\n")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
 
 
 # --- time -----------------------------------------------------------------------------------------------

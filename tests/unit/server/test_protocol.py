@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -167,3 +168,32 @@ def test_log_levels_are_uvicorns_names() -> None:
     assert level_number(load_settings(None, log_level="WARNING").log_level) == 30
     with pytest.raises(ValueError, match="log_level must be one of"):
         load_settings(None, log_level="verbose")
+
+
+# --- chunk sizes ----------------------------------------------------------------------------------------
+_CHUNKED = (b"1a;name=\"v\"\r\n" + b"x\nffffffffff\r\n\r\nabcdefghij" + b"\r\n"  # data that reads as a size
+            + b"3\r\nabc\r\n0\r\nX-Trailer: ffffffffffff\r\n\r\n")
+
+
+def _fits(body: bytes, cuts: tuple[int, ...], limit: int = 1000) -> bool:
+    from satchel.protocol import ChunkSizes
+
+    sizes = ChunkSizes(limit)
+    bounds = (0, *cuts, len(body))
+    return all(sizes.fit(body, start, end) for start, end in itertools.pairwise(bounds))
+
+
+def test_chunk_sizes_are_followed_across_any_split_of_the_body() -> None:
+    assert len(b"x\nffffffffff\r\n\r\nabcdefghij") == 0x1a
+    for cut in range(len(_CHUNKED) + 1):
+        assert _fits(_CHUNKED, (cut,))
+        for second in range(cut, len(_CHUNKED) + 1, 7):
+            assert _fits(_CHUNKED, (cut, second))
+
+
+def test_a_chunk_over_the_limit_is_refused_wherever_its_size_line_is_split() -> None:
+    body = b"3\r\nabc\r\nffffffffffffffff;x=y\r\nhello"
+    for cut in range(len(body) + 1):
+        assert not _fits(body, (cut,))
+    assert _fits(b"3e8\r\n", (), limit=1000)
+    assert not _fits(b"3e9\r\n", (), limit=1000)
