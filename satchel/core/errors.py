@@ -16,6 +16,9 @@ class SatchelError(Exception):
     """Base of every expected failure. ``message`` is safe to show to the client."""
 
     default_message = "An error occurred."
+    #: Set on a refusal of a link made for an earlier bucket of the request's bucket name: its audit event
+    #: belongs to no current bucket (whoever re-created the name must not see the old signer).
+    earlier_bucket: bool = False
 
     def __init__(self, message: str | None = None, **extra: str) -> None:
         self.message = message or self.default_message

@@ -128,6 +128,9 @@ class Bucket:
     id: str = ""
     #: Who may hand out links to this bucket's objects.
     sharing: Sharing = Sharing.GRANT
+    #: When an earlier bucket released this name (set by the store at creation): links signed offline
+    #: before that moment were made for the earlier bucket and are refused here.
+    links_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

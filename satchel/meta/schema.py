@@ -229,8 +229,20 @@ CREATE TABLE link_sightings (
 CREATE INDEX link_sightings_by_expiry ON link_sightings (expires)
 """
 
+#: A bucket name released and taken again: links signed offline for the earlier bucket (they name the
+#: bucket, not its id) must not work on the new one. ``bucket_names`` keeps when each name was last
+#: released (deleted); a bucket created afterwards refuses client-dated and SigV2 links issued before
+#: that moment (``buckets.links_since``). Names never reused cost nothing.
+_V6 = """
+CREATE TABLE bucket_names (
+    name TEXT PRIMARY KEY,
+    released DOUBLE PRECISION NOT NULL
+);
+ALTER TABLE buckets ADD COLUMN links_since DOUBLE PRECISION
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -276,6 +276,9 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
                 "SELECT 1 FROM users WHERE id = ?", (bucket.owner_user_id,)
             ).fetchone():
                 raise NotFound(f"No user with id {bucket.owner_user_id!r}.")
+            released = c.execute("SELECT released FROM bucket_names WHERE name = ?", (bucket.name,)).fetchone()
+            if released is not None:
+                bucket = dataclasses.replace(bucket, links_since=released[0])
             c.execute(_INSERT_BUCKET, rows.bucket_params(bucket))
             c.execute(rows.BUMP_GENERATION)
         return bucket
@@ -326,4 +329,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             # audit rows stay, bound to this bucket's id, which no later bucket of the same name has.
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
+            # before now (``Bucket.links_since``).
+            c.execute("INSERT INTO bucket_names (name, released) VALUES (?, ?) "
+                      "ON CONFLICT (name) DO UPDATE SET released = excluded.released", (name, time.time()))
             c.execute(rows.BUMP_GENERATION)

@@ -188,8 +188,9 @@ class Store(abc.ABC):
     # --- buckets ---------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_bucket(self, bucket: Bucket) -> Bucket:
-        """Stores the bucket and returns it as stored: with a fresh random ``id`` unless it has one.
-        Raises ``Conflict`` when the name exists (the service tells owner from stranger)."""
+        """Stores the bucket and returns it as stored: with a fresh random ``id`` unless it has one, and
+        ``links_since`` set to when an earlier bucket released the name (if one did). Raises ``Conflict``
+        when the name exists (the service tells owner from stranger)."""
 
     @abc.abstractmethod
     def get_bucket(self, name: str) -> Bucket | None: ...
@@ -212,7 +213,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def delete_bucket(self, name: str) -> None:
-        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain."""
+        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain. Records
+        when the name was released, for the next bucket of the name."""
 
     # --- objects ---------------------------------------------------------------------------------
     @abc.abstractmethod

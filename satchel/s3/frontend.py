@@ -181,4 +181,6 @@ class S3Frontend:
             # bucket, whoever administers that one must not see the old link's signer, key or id.
             link = ctx.admission.link if ctx is not None and ctx.admission is not None else None
             event.bucket_id = linkuse.link_bucket_id(self.node, link_id, link, bucket)
+        if failure is not None and failure.earlier_bucket:
+            event.bucket_id = ""  # the earlier bucket's, which no current bucket is: its signer still sees it
         self.node.audit.record(event)

@@ -9,6 +9,7 @@ audit trail (user, access key, object keys, client addresses).
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -99,5 +100,57 @@ def test_a_grant_dies_with_its_bucket(managed_server: SatchelProcess, s3_factory
             bob_s3.get_object(Bucket=name, Key="k")
         assert denied.value.response["Error"]["Code"] == "AccessDenied"
     finally:
+        s3.delete_object(Bucket=name, Key="k")
+        s3.delete_bucket(Bucket=name)
+
+
+def test_offline_links_of_an_earlier_bucket_of_the_name(managed_server: SatchelProcess,
+                                                         s3_factory: S3Factory) -> None:
+    """Offline-signed links name the bucket, not its id: those issued before the name was released are
+    refused on the next bucket of the name, and their refusals are not that bucket's events."""
+    server = managed_server
+    tag = uuid.uuid4().hex[:10]
+    alice = server.create_user(f"alice-{tag}")
+    server.admin("account", "create", f"other-{tag}")
+    carol = server.create_user(f"carol-{tag}", account=f"other-{tag}")
+    alice_v4, alice_v2 = s3_factory(alice, signature_version="s3v4"), s3_factory(alice)
+    carol_s3, alice_api, carol_api = s3_factory(carol), api(server, alice), api(server, carol)
+    name = unique_bucket("offline")
+    alice_v4.create_bucket(Bucket=name)
+    alice_v4.put_object(Bucket=name, Key="k", Body=b"alice")
+    params = {"Bucket": name, "Key": "k"}
+    old = [alice_v4.generate_presigned_url("get_object", Params=params),
+           alice_v2.generate_presigned_url("get_object", Params=params)]
+    assert [requests.get(url, timeout=30).content for url in old] == [b"alice", b"alice"]  # V2: first sighting
+    time.sleep(2.1)  # X-Amz-Date has whole seconds: the release must come a second after the signing
+    alice_v4.delete_object(Bucket=name, Key="k")
+    alice_v4.delete_bucket(Bucket=name)
+
+    carol_s3.create_bucket(Bucket=name)
+    carol_s3.put_object(Bucket=name, Key="k", Body=b"carol")
+    server.grant(alice.user, name, "read", share=True)  # Alice may share it now: only the link's age stops it
+    for url in old:
+        refused = requests.get(url, timeout=30)
+        assert refused.status_code == 403 and b"earlier bucket of this name" in refused.content, refused.text
+    fresh = alice_v4.generate_presigned_url("get_object", Params=params)
+    assert requests.get(fresh, timeout=30).content == b"carol"
+
+    seen = carol_api.get("/audit", {"bucket": name})["events"]
+    # Carol's bucket's events: Alice's fresh link, used on it; never the refusals of the earlier bucket's.
+    assert [(e["user"], e["status"]) for e in seen if e["action"] == "use"] == [(alice.user, 200)]
+    refusals = [e for e in alice_api.get("/audit", {"user": alice.user})["events"] if e["outcome"] == "refused"]
+    assert sorted(e["kind"] for e in refusals) == ["s3v2", "s3v4"]
+    carol_s3.delete_object(Bucket=name, Key="k")
+    carol_s3.delete_bucket(Bucket=name)
+
+
+def test_a_name_taken_again_at_once_serves_links_signed_for_the_new_bucket(s3: Any, satchel_server: Any) -> None:
+    """Test suites delete and re-create the same name within a second and presign right away."""
+    name = unique_bucket("again")
+    for body in (b"first", b"second"):
+        s3.create_bucket(Bucket=name)
+        s3.put_object(Bucket=name, Key="k", Body=body)
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "k"})
+        assert requests.get(url, timeout=30).content == body
         s3.delete_object(Bucket=name, Key="k")
         s3.delete_bucket(Bucket=name)
