@@ -74,7 +74,7 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
 
 async def delete_bucket(node: Node, principal: Principal, name: str) -> None:
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
-    await node.write(node.store.delete_bucket, name)
+    await node.write(node.store.delete_bucket, name, node.clock.now())
 
 
 def get_cors(node: Node, principal: Principal, name: str) -> tuple[CorsRule, ...]:

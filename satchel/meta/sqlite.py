@@ -318,7 +318,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
         return rows.bucket(row)
 
-    def delete_bucket(self, name: str) -> None:
+    def delete_bucket(self, name: str, now: float | None = None) -> None:
         with self._db.transaction() as c:
             if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (name,)).fetchone():
                 raise NoSuchBucket(BucketName=name)
@@ -332,5 +332,6 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
             # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
             # before now (``Bucket.links_since``).
             c.execute("INSERT INTO bucket_names (name, released) VALUES (?, ?) "
-                      "ON CONFLICT (name) DO UPDATE SET released = excluded.released", (name, time.time()))
+                      "ON CONFLICT (name) DO UPDATE SET released = excluded.released",
+                      (name, time.time() if now is None else now))
             c.execute(rows.BUMP_GENERATION)

@@ -212,9 +212,9 @@ class Store(abc.ABC):
         """Raises ``NoSuchBucket``."""
 
     @abc.abstractmethod
-    def delete_bucket(self, name: str) -> None:
+    def delete_bucket(self, name: str, now: float | None = None) -> None:
         """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain. Records
-        when the name was released, for the next bucket of the name."""
+        when the name was released (``now``, default the wall clock), for the next bucket of the name."""
 
     # --- objects ---------------------------------------------------------------------------------
     @abc.abstractmethod
