@@ -55,7 +55,8 @@ _PATH = re.compile(r"(?:(?<=[\s\"'(])|^)/[^\s\"'?#]*")
 def _redact_pair(match: re.Match[str]) -> str:
     name = match.group(2)
     plain = unquote_plus(name) if "%" in name or "+" in name else name
-    if plain.lower() in SECRET_QUERY_PARAMETERS:
+    # Blanks around the name too: ``X-Amz-Signature%20=...`` is refused, yet its value is a signature.
+    if plain.strip().lower() in SECRET_QUERY_PARAMETERS:
         return f"{match.group(1)}{name}={REDACTED}"
     return match.group(0)
 

@@ -14,6 +14,7 @@ otherwise be taken for PutObject, DeleteObject or even DeleteBucket.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from satchel.s3.objectheaders import RESPONSE_OVERRIDES
@@ -199,6 +200,21 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
 #: and Content-MD5 of a SigV2 presigned URL into its query, beside the ``x-amz-*`` headers), and the
 #: operation name botocore appends to some requests (``?x-id=PutObject``) for request tracing.
 COMMON_PARAMETERS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "content-type", "content-md5", "x-id"})
+
+#: ``x-amz-*`` query parameters of the signature itself (lower-case), never request headers. Every other
+#: ``x-amz-*`` query parameter is a header a client moved into the query (SDK presigners do), read as
+#: that header where a signature covers it (:func:`amz_query_headers`).
+AUTH_QUERY_PARAMETERS = frozenset({
+    "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
+    "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256", "x-amz-satchel-link-id",
+})
+
+
+def amz_query_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request headers a query carries: its ``x-amz-*`` parameters that are not the signature's,
+    names lower-cased."""
+    return [(lowered, value) for name, value in pairs
+            if (lowered := name.lower()).startswith("x-amz-") and lowered not in AUTH_QUERY_PARAMETERS]
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,7 @@ class S3Frontend:
                 ctx = S3Context(request=request, endpoint=endpoint, auth=auth, request_id=request_id)
                 if auth.presigned:
                     ctx.admission = await linkuse.admit(self.node, ctx)
-                    linkuse.hoist_amz_query(request)
+                linkuse.hoist_amz_query(request, auth)
                 response = await HANDLERS[endpoint.op](self.node, ctx)
                 if ctx.admission is not None:
                     await linkuse.count_read(self.node, ctx, response)

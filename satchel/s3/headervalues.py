@@ -41,6 +41,8 @@ from satchel.core.text import is_text
 _PLAIN = re.compile(r"[\t\x20-\x7e]*")
 #: Control characters (other than tab), C1 (U+0080-U+009F, e.g. NEL) as well as C0: never in a stored value.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: An RFC 2047 encoded word: charset, encoding (B or Q), encoded text.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=")
 _META = "x-amz-meta-"
 #: The charsets an RFC 2047 word in user metadata may name (lower-case MIME names): AWS's examples use
 #: UTF-8 and ISO-8859-1, and US-ASCII is their common subset.
@@ -65,6 +67,10 @@ def metadata_text(value: str, name: str = "x-amz-meta-") -> str:
     text (lone surrogates: a POST form field read with surrogate escapes), which no response could
     carry and no store would take."""
     if "=?" in value:
+        for charset, encoding, text in _ENCODED_WORD.findall(value):
+            # The email package decodes bad base64 to nothing: the client's value would be lost.
+            if encoding in "Bb" and charset.lower() in MIME_CHARSETS and not _strict_base64(text):
+                raise _not_text(name, value)
         try:
             parts = email.header.decode_header(value)
         except (email.errors.HeaderParseError, binascii.Error, ValueError):
@@ -78,7 +84,16 @@ def metadata_text(value: str, name: str = "x-amz-meta-") -> str:
                 value = str(email.header.make_header(parts))
     if not is_text(value):
         raise _not_text(name, value)
+    check_stored_value(name, value)  # what a word decodes to, too: no control characters
     return value
+
+
+def _strict_base64(text: str) -> bool:
+    try:
+        binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        return False
+    return True
 
 
 def _check_word(name: str, value: str, data: bytes | str, charset: str) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from satchel.asgi import Request, Response
 from satchel.core.bucketnames import valid_bucket_name
-from satchel.core.errors import SatchelError
+from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.links import Admission, LinkUse, authorize_write, check_use, count_use
 from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
+from satchel.s3.auth import AuthMethod, AuthResult
 from satchel.s3.context import S3Context
-from satchel.s3.endpoints import Endpoint, Op
+from satchel.s3.endpoints import Endpoint, Op, amz_query_headers
 from satchel.s3.router import split_target
 from satchel.signing.linkid import link_id_claims
 
@@ -39,22 +40,20 @@ def link_kind(request: Request, endpoint: Endpoint | None) -> LinkKind | None:
     return None
 
 
-def hoist_amz_query(request: Request) -> None:
-    """SDKs move ``x-amz-*`` headers (metadata, storage class ...) of a presigned request into its
-    query, where the signature covers them: they count as request headers from here on. A header
-    sent as well must carry the same value (an unsigned, different one was refused by the signature
-    check)."""
-    for name, value in request.query:
-        lowered = name.lower()
-        if lowered.startswith("x-amz-") and lowered not in _AUTH_PARAMS:
-            request.headers.setdefault(lowered, value)
-
-
-#: Query parameters of the signature itself, never object headers.
-_AUTH_PARAMS = frozenset({
-    "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
-    "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256", "x-amz-satchel-link-id",
-})
+def hoist_amz_query(request: Request, auth: AuthResult) -> None:
+    """SDKs move ``x-amz-*`` headers (metadata, checksums, conditions ...) of a presigned request into
+    its query: where the signature covers the query (presigned URLs, SigV4 headers) they count as
+    request headers from here on; a header sent as well must carry the same value (the router
+    checked). Elsewhere (SigV2 headers sign no such parameter, anonymous requests sign nothing) they
+    are refused: read, they would be unsigned; ignored, a checksum or condition would be skipped."""
+    moved = amz_query_headers(request.query)
+    if not moved:
+        return
+    if not (auth.presigned or auth.method is AuthMethod.HEADER_V4):
+        raise InvalidArgument("x-amz-* query parameters are read only where the signature covers them "
+                              "(presigned URLs, SigV4): send them as headers.", ArgumentName=moved[0][0])
+    for name, value in moved:
+        request.headers.setdefault(name, value)
 
 
 def claimed_signer(request: Request) -> str | None:

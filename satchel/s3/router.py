@@ -34,7 +34,15 @@ from satchel.core.errors import (
     NotImplementedFeature,
     PreconditionFailed,
 )
-from satchel.s3.endpoints import COMMON_PARAMETERS, QUERY_PARAMETERS, CopySource, Endpoint, Op, Unsupported
+from satchel.s3.endpoints import (
+    COMMON_PARAMETERS,
+    QUERY_PARAMETERS,
+    CopySource,
+    Endpoint,
+    Op,
+    Unsupported,
+    amz_query_headers,
+)
 from satchel.s3.refusedheaders import check_protection_headers
 
 _U = Unsupported
@@ -212,6 +220,7 @@ def route(
     query: dict[str, str] = {}
     for name, value in pairs:
         query.setdefault(name, value)
+    headers = _with_query_headers(headers, pairs)
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
     _check_duplicates(endpoint, pairs)
@@ -221,7 +230,6 @@ def route(
         if name in headers:
             raise NotImplementedFeature(f"Satchel does not evaluate {name} on {endpoint.op.value}.", Header=name)
     check_protection_headers(headers.items())
-    check_protection_headers((name.lower(), value) for name, value in query.items())
     return dataclasses.replace(endpoint, virtual_host=True) if virtual else endpoint
 
 
@@ -246,6 +254,21 @@ _UNDEFINED_CONDITIONS: dict[Op, tuple[str, ...]] = {
     Op.UploadPart: _ALL_CONDITIONS,
     Op.UploadPartCopy: _ALL_CONDITIONS,
 }
+
+
+def _with_query_headers(headers: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> Mapping[str, str]:
+    """The headers a route depends on, with those a client moved into the query (``x-amz-copy-source``
+    makes a PUT a copy wherever it is; a refused header is refused in the query too). A name given both
+    ways must carry one value."""
+    moved = amz_query_headers(pairs)
+    if not moved:
+        return headers
+    merged = dict(headers)
+    for name, value in moved:
+        if merged.setdefault(name, value) != value:
+            raise InvalidArgument(f"{name} is given twice, with different values, in the query and the headers.",
+                                  ArgumentName=name)
+    return merged
 
 
 def _is_utf8(text: str) -> bool:

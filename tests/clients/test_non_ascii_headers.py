@@ -138,7 +138,10 @@ def test_complete_multipart_location_is_a_url(s3: Any, bucket: str) -> None:
 
 
 #: RFC 2047 words in a MIME charset whose bytes are not text in it: refused, nothing stored.
-NOT_TEXT_WORDS = ["=?UTF-8?Q?=ED=A0=80?=", "=?utf-8?B?/w==?=", "=?us-ascii?Q?=E9?="]
+NOT_TEXT_WORDS = ["=?UTF-8?Q?=ED=A0=80?=", "=?utf-8?B?/w==?=", "=?us-ascii?Q?=E9?=",
+                  # hostile review C: bad base64 was stored as "", decoded control characters were stored
+                  "=?UTF-8?B?!!!?=", "=?UTF-8?Q?a=0D=0ASet-Cookie:_x=3D1?=", "=?UTF-8?Q?a=00b?=", "=?UTF-8?B?woU=?=",
+                  "=?ISO-8859-1?Q?=85?=", "=?UTF-8?Q?a=7Fb?="]
 #: Words in charsets that are no MIME charset we decode, only Python codecs: before, the first three
 #: decoded to a lone surrogate (500, nothing stored) and the others to codec output. Now: kept as sent.
 CODEC_WORDS = ["=?utf-7?Q?+2AA-?=", "=?unicode_escape?Q?=5Cud800?=", "=?raw_unicode_escape?Q?=5Cud800?=",

@@ -73,3 +73,9 @@ def test_every_log_level_configures(level: str) -> None:
     finally:
         root.setLevel(saved[0])
         root.handlers[:] = saved[1]
+
+
+def test_a_secret_name_with_blanks_around_it_is_redacted() -> None:
+    line = 'GET /b/k?X-Amz-Credential=AK&X-Amz-Signature%20=3f2a9c&Signature%09=abc HTTP/1.1'
+    redacted = redact(line)
+    assert "3f2a9c" not in redacted and "abc" not in redacted and "X-Amz-Credential=AK" in redacted
