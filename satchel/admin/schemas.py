@@ -120,7 +120,7 @@ def load_object(body: bytes) -> dict[str, Any]:
         raise InvalidArgument("The body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise InvalidArgument("The body must be a JSON object.")
-    _refuse_duplicate_names(body)
+    _refuse_duplicate_names(body or b"{}")
     return value
 
 
@@ -131,6 +131,8 @@ def _refuse_duplicate_names(body: bytes) -> None:
         json.loads(body, object_pairs_hook=_unique_pairs, parse_int=_ignore, parse_float=_ignore)
     except RecursionError:  # orjson took it, within its depth of 1024; json recurses on the C stack
         raise InvalidArgument("The body is nested too deeply.") from None
+    except ValueError:  # orjson took it and json does not: refuse what the two parsers read differently
+        raise InvalidArgument("The body is not valid JSON.") from None
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> None:

@@ -224,3 +224,5 @@ def test_ambiguous_requests_are_refused(satchel_server: ServerHandle, s3: Any, b
     assert state(satchel_server, bucket) == before
     for path in ("/links?active=true", "/links?active=false", "/audit?since=1.5e9&limit=2"):
         assert raw_call(satchel_server, "GET", path).status_code == 200, path
+    # An empty body is an empty object: a link-policy PUT that changes nothing.
+    assert raw_call(satchel_server, "PUT", f"/buckets/{bucket}/link-policy").status_code == 200
