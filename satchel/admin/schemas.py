@@ -173,6 +173,9 @@ def link_spec(body: bytes) -> LinkSpec:
     kind = _typed(data, "kind", str, "s3v4")
     if kind not in ("s3v4", "s3v2"):
         raise InvalidArgument("kind must be s3v4 or s3v2", ArgumentName="kind")
+    if _typed(data, "filename", str) is not None and _typed(data, "mode", str) != "download":
+        # Only a download names the saved file: elsewhere it would be dropped without a word.
+        raise InvalidArgument("filename goes with mode download", ArgumentName="filename")
     return LinkSpec(
         bucket=_typed(data, "bucket", str),
         keys=tuple(keys),

@@ -203,6 +203,8 @@ def test_ambiguous_requests_are_refused(satchel_server: ServerHandle, s3: Any, b
         ("POST", "/links", f'{{"bucket": "nosuchbucket", "bucket": {name}, "keys": ["k"]}}'),
         ("POST", "/links", f'{{"bucket": {name}, "keys": ["k"], "max_uses": 5, "max_uses": null}}'),
         ("POST", "/revocations", f'{{"scope": "bucket", "target": {name}, "target": "other"}}'),
+        ("POST", "/links", f'{{"bucket": {name}, "keys": ["k"], "filename": "a.txt"}}'),
+        ("POST", "/links", f'{{"bucket": {name}, "keys": ["k"], "mode": "view", "filename": "a.txt"}}'),
         ("POST", "/revocations", f'{{"scope": "user", "target": "root", "bucket": {name}}}'),
         ("POST", "/revocations", f'{{"scope": "bucket", "target": {name}, "bucket": {name}}}'),
         ("PUT", f"/buckets/{bucket}/link-policy", '{"sharing": "grant", "sharing": "any"}'),
