@@ -34,7 +34,8 @@ LINK_REQUEST_SCHEMA: dict[str, Any] = {
         "kind": {"type": "string", "enum": ["s3v4", "s3v2"], "default": "s3v4"},
         "mode": {"type": ["string", "null"], "enum": ["view", "download", None],
                  "description": "view: Content-Disposition inline; download: attachment with a filename"},
-        "filename": {"type": ["string", "null"]},
+        "filename": {"type": ["string", "null"],
+                     "description": "with mode download only: the saved file's name (default: the key's last segment)"},
         "max_uses": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USES},
     },
 }
@@ -45,7 +46,7 @@ REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {
     "properties": {
         "scope": {"type": "string", "enum": [s.value for s in RevocationScope]},
         "target": {"type": "string", "description": "key, prefix, bucket name, access key id or user name"},
-        "bucket": {"type": ["string", "null"], "description": "for object and prefix scopes"},
+        "bucket": {"type": ["string", "null"], "description": "for object and prefix scopes only"},
         "before": {"type": ["number", "null"], "minimum": EARLIEST_REVOCATION,
                    "description": "epoch seconds, from 2000-01-01 to now plus the server's longest link "
                                   "lifetime; default: now"},
