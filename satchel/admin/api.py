@@ -18,7 +18,7 @@ import orjson
 
 from satchel.admin import auth, handlers, openapi
 from satchel.admin.errors import error_body, render
-from satchel.admin.schemas import MAX_BODY
+from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.core.errors import InvalidArgument, MethodNotAllowed, SatchelError
 from satchel.core.node import Node
@@ -128,6 +128,7 @@ class AdminApi:
         except ValueError:
             return Response(413, [_JSON], error_body("EntityTooLarge", "The request body is too large."))
         key, principal = auth.authenticate(self.node, request, body)
-        call = handlers.Call(self.node, request, body, key, principal, params, request_id)
+        query = query_params(request.query, route.query)
+        call = handlers.Call(self.node, request, body, key, principal, params, request_id, query=query)
         result: Any = await route.handler(call)
         return Response(200, [_JSON], orjson.dumps(result))

@@ -27,9 +27,19 @@ def authenticate(node: Node, request: Request, body: bytes) -> tuple[AccessKey, 
     )
     if result.streaming:
         raise InvalidRequest("The management API takes plain JSON bodies, not aws-chunked ones.")
-    if result.payload_hash != "UNSIGNED-PAYLOAD":
+    if result.payload_hash == "UNSIGNED-PAYLOAD":
+        # The signature would not cover the body: whoever saw the headers could replay them, within the
+        # signature's 15 minutes, with a body of their own (mint links, revoke). A call that has no body
+        # (GET, DELETE) has nothing to swap.
+        if body or request.method in _WITH_BODY:
+            raise InvalidRequest("The management API needs x-amz-content-sha256 to be the hex SHA-256 of the "
+                                 "body (signed), not UNSIGNED-PAYLOAD.")
+    else:
         expect = Expectations(sha256_hex=result.payload_hash)
         hasher = new_hasher(expect)
         hasher.update(body)
         verify_digests(hasher, expect, None)
     return lookup.key, lookup.principal
+
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})

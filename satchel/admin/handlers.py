@@ -30,6 +30,8 @@ class Call:
     principal: Principal
     params: dict[str, str]
     request_id: str
+    #: The query parameters the route knows, each given once (``schemas.query_params``).
+    query: dict[str, str] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -106,10 +108,10 @@ async def mint(call: Call) -> Any:
 
 
 async def list_links(call: Call) -> Any:
-    query = call.request.query_dict
+    query = call.query
     found = links.visible_links(
         call.node.store, call.principal, bucket=query.get("bucket") or None, key_prefix=query.get("prefix") or None,
-        active_at=call.now if query.get("active", "").lower() in ("1", "true", "yes") else None,
+        active_at=call.now if schemas.flag(query, "active") else None,
         limit=schemas.limit(query),
     )
     return {"links": [schemas.link_json(link, call.user_name, call.now) for link in found]}
@@ -152,7 +154,7 @@ async def list_revocations(call: Call) -> Any:
 
 
 async def audit(call: Call) -> Any:
-    query = call.request.query_dict
+    query = call.query
     wanted_user = identity.user_id_for(call.node.store, query["user"]) if query.get("user") else None
     parsed = schemas.audit_query(query, wanted_user)
     if query.get("bucket"):  # the bucket of that name now: an earlier bucket's events are not its events

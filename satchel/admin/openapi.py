@@ -93,7 +93,9 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
                 "Mint, list and revoke sharing links, revoke links issued before a moment, read the audit "
                 "trail, create buckets (also contract-owned ones). Authenticate with AWS Signature Version 4 in "
                 "the Authorization header (service s3), "
-                "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body."
+                "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body "
+                "(UNSIGNED-PAYLOAD only on calls without a body). A JSON name or query parameter given twice, or "
+                "one the call does not take, is 400 InvalidArgument."
             ),
         },
         "servers": [{"url": server}],

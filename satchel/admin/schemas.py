@@ -7,8 +7,10 @@ silently.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -32,7 +34,8 @@ LINK_REQUEST_SCHEMA: dict[str, Any] = {
         "kind": {"type": "string", "enum": ["s3v4", "s3v2"], "default": "s3v4"},
         "mode": {"type": ["string", "null"], "enum": ["view", "download", None],
                  "description": "view: Content-Disposition inline; download: attachment with a filename"},
-        "filename": {"type": ["string", "null"]},
+        "filename": {"type": ["string", "null"],
+                     "description": "with mode download only: the saved file's name (default: the key's last segment)"},
         "max_uses": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USES},
     },
 }
@@ -43,7 +46,7 @@ REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {
     "properties": {
         "scope": {"type": "string", "enum": [s.value for s in RevocationScope]},
         "target": {"type": "string", "description": "key, prefix, bucket name, access key id or user name"},
-        "bucket": {"type": ["string", "null"], "description": "for object and prefix scopes"},
+        "bucket": {"type": ["string", "null"], "description": "for object and prefix scopes only"},
         "before": {"type": ["number", "null"], "minimum": EARLIEST_REVOCATION,
                    "description": "epoch seconds, from 2000-01-01 to now plus the server's longest link "
                                   "lifetime; default: now"},
@@ -110,14 +113,38 @@ def load_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object. orjson, not the json module: it refuses, as invalid JSON, nesting
     deeper than 1024 (json recursed until RecursionError), strings that are not text (lone surrogates,
     which no store can take), and numbers beyond a double (1e400); an integer beyond 64 bits reads as
-    a float, which an integer field refuses."""
+    a float, which an integer field refuses. A name twice in one object is refused too: orjson keeps
+    the last one silently, and another parser (a proxy, a log reader) may keep the first."""
     try:
         value = orjson.loads(body or b"{}")
     except orjson.JSONDecodeError:
         raise InvalidArgument("The body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise InvalidArgument("The body must be a JSON object.")
+    _refuse_duplicate_names(body or b"{}")
     return value
+
+
+def _refuse_duplicate_names(body: bytes) -> None:
+    """A second pass with the json module, which hands each object's pairs over before it builds a dict;
+    numbers are not converted (orjson has checked them), so it costs a few ms for the largest body."""
+    try:
+        json.loads(body, object_pairs_hook=_unique_pairs, parse_int=_ignore, parse_float=_ignore)
+    except RecursionError:  # orjson took it, within its depth of 1024; json recurses on the C stack
+        raise InvalidArgument("The body is nested too deeply.") from None
+    except ValueError:  # orjson took it and json does not: refuse what the two parsers read differently
+        raise InvalidArgument("The body is not valid JSON.") from None
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> None:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise InvalidArgument(f"Field(s) given more than once: {', '.join(twice)}", ArgumentName=twice[0])
+
+
+def _ignore(_text: str) -> None:
+    return None
 
 
 def _check_fields(data: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
@@ -147,6 +174,9 @@ def link_spec(body: bytes) -> LinkSpec:
     kind = _typed(data, "kind", str, "s3v4")
     if kind not in ("s3v4", "s3v2"):
         raise InvalidArgument("kind must be s3v4 or s3v2", ArgumentName="kind")
+    if _typed(data, "filename", str) is not None and _typed(data, "mode", str) != "download":
+        # Only a download names the saved file: elsewhere it would be dropped without a word.
+        raise InvalidArgument("filename goes with mode download", ArgumentName="filename")
     return LinkSpec(
         bucket=_typed(data, "bucket", str),
         keys=tuple(keys),
@@ -178,8 +208,13 @@ def revocation_request(body: bytes) -> tuple[RevocationScope, str, str | None, f
         parsed = RevocationScope(scope)
     except ValueError:
         raise InvalidArgument(f"Unknown scope {scope!r}", ArgumentName="scope") from None
+    bucket = _typed(data, "bucket", str)
+    if bucket is not None and parsed not in (RevocationScope.OBJECT, RevocationScope.PREFIX):
+        # It would be ignored: a revocation that names a bucket it does not act on misleads whoever reads it.
+        raise InvalidArgument(f"A {parsed.value} revocation takes no bucket (only object and prefix ones do).",
+                              ArgumentName="bucket")
     before = _typed(data, "before", (int, float))  # checked in core (links.revocation_time); 0 is a time
-    return parsed, _typed(data, "target", str), _typed(data, "bucket", str), None if before is None else float(before)
+    return parsed, _typed(data, "target", str), bucket, None if before is None else float(before)
 
 
 def link_policy(body: bytes) -> dict[str, Any]:
@@ -197,17 +232,41 @@ def link_policy(body: bytes) -> dict[str, Any]:
     return changes
 
 
+def query_params(pairs: Sequence[tuple[str, str]], allowed: Collection[str]) -> dict[str, str]:
+    """A route's query parameters: each one it knows, at most once. A name given twice is refused, not
+    resolved: the first or the last one would each be what some other reader of the URL acts on."""
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in allowed:
+            raise InvalidArgument(f"Unknown query parameter {name!r}.", ArgumentName=name[:64])
+        if name in params:
+            raise InvalidArgument(f"Query parameter {name!r} given more than once.", ArgumentName=name)
+        params[name] = value
+    return params
+
+
+#: Epoch seconds as a script writes them, in ASCII: float() would also take full-width digits, "1_0" and spaces.
+_EPOCH = re.compile(r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?")
+
+
 def _number(query: Mapping[str, str], name: str) -> float | None:
     raw = query.get(name)
     if raw in (None, ""):
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
+    value = float(raw) if _EPOCH.fullmatch(raw) else math.nan
     if not math.isfinite(value):
         raise InvalidArgument(f"{name} must be epoch seconds", ArgumentName=name)
     return value
+
+
+def flag(query: Mapping[str, str], name: str) -> bool:
+    """A yes/no parameter: absent or empty is no; anything but true/false, yes/no, 1/0 is refused."""
+    raw = query.get(name, "").lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise InvalidArgument(f"{name} must be true or false", ArgumentName=name)
 
 
 def limit(query: Mapping[str, str], default: int = 100, maximum: int = 1000) -> int:

@@ -34,6 +34,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import click
 
+from satchel.cli.printable import printable
 from satchel.signing.sigv4.presign import DEFAULT_PORTS, wire_host
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +54,7 @@ class ApiError(click.ClickException):
     """An answer other than 200, or no answer at all: printed as ``Error: <code>: <message>``, exit 1."""
 
     def __init__(self, code: str, message: str, status: int | None = None) -> None:
-        super().__init__(f"{code}: {message}")
+        super().__init__(printable(f"{code}: {message}"))  # the server's words, naming keys and users
         self.code = code
         self.api_message = message
         self.status = status

@@ -3,6 +3,11 @@
 Every command builds plain rows (dicts of JSON-safe values) and hands them here, so the table and the
 JSON always carry the same fields. Secrets never reach a row except the one-time output of
 ``key create``.
+
+Every value a person sees goes through :func:`printable`: names, keys, user agents and reasons are
+chosen by whoever made the request (an anonymous one writes an audit event), and a terminal obeys
+escape sequences, a newline forges a row and Rich would read ``[link=...]`` as markup. JSON output is
+left as it is: the encoder escapes control characters and nothing renders it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from satchel.cli.printable import printable
 from satchel.core.models import Account, Bucket, Grant, User
 from satchel.meta.store import StoredKey
 
@@ -45,15 +52,16 @@ def emit_rows(as_json: bool, rows: Sequence[Row], columns: Sequence[tuple[str, s
     if as_json:
         click.echo(json.dumps(list(rows), indent=2))
         return
-    table = Table(title=title, title_justify="left", show_edge=False)
+    table = Table(title=Text(title), title_justify="left", show_edge=False)
     for _, header in columns:
-        table.add_column(header, overflow="fold")
+        table.add_column(Text(header), overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(key)) for key, _ in columns))
+        # Text, never str: Rich reads markup ([green], [link=...]) and :emoji: codes in a str.
+        table.add_row(*(Text(_cell(row.get(key))) for key, _ in columns))
     console = _console()
     console.print(table)
     if not rows:
-        console.print(f"(no {title.lower()})")
+        console.print(Text(f"(no {title.lower()})"))
 
 
 def emit_object(as_json: bool, row: Mapping[str, Any], message: str) -> None:
@@ -61,15 +69,15 @@ def emit_object(as_json: bool, row: Mapping[str, Any], message: str) -> None:
     if as_json:
         click.echo(json.dumps(dict(row), indent=2))
         return
-    click.echo(message)
+    click.echo(printable(message))
     width = max(len(k) for k in row) if row else 0
     for key, value in row.items():
-        click.echo(f"  {key:<{width}}  {_cell(value)}")
+        click.echo(f"  {printable(key):<{width}}  {_cell(value)}")
 
 
 def notice(text: str) -> None:
     """Out-of-band information (stderr), kept out of any JSON on stdout."""
-    click.echo(text, err=True)
+    click.echo(printable(text), err=True)
 
 
 def _cell(value: Any) -> str:
@@ -77,7 +85,7 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return printable(str(value))
 
 
 # --- rows ---------------------------------------------------------------------------------------------

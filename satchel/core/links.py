@@ -597,10 +597,10 @@ def check_revocation_scope(store: Store, principal: Principal, scope: Revocation
     else:
         owner_id = target
     owner = store.get_user(owner_id) if owner_id else None
-    if owner is None:
-        raise NotFound(f"No {scope.value} {target!r}.")
-    if not authorize(principal, Action.REVOCATION_ADMIN, Resource(None, subject=owner)):
-        raise AccessDenied()
+    # One answer for a user or key that does not exist and one the caller may not act for: telling them
+    # apart would let anyone enumerate the names and key ids of every account.
+    if owner is None or not authorize(principal, Action.REVOCATION_ADMIN, Resource(None, subject=owner)):
+        raise AccessDenied(f"No {scope.value} of that name whose links you may revoke.")
 
 
 _BUCKET_SCOPES = frozenset({RevocationScope.OBJECT, RevocationScope.PREFIX, RevocationScope.BUCKET})
@@ -646,11 +646,9 @@ async def add_revocation(node: Node, principal: Principal, scope: RevocationScop
     :func:`revocation_time`). A user scope's target may be a user name or id."""
     moment = revocation_time(before, node.clock.now(), node.settings.max_link_lifetime)
     store = node.store
-    if scope is RevocationScope.USER:
+    if scope is RevocationScope.USER:  # nobody by that name: check_revocation_scope refuses it as any other
         user = store.get_user_by_name(target) or store.get_user(target)
-        if user is None:
-            raise NotFound(f"No user {target!r}.")
-        target = user.id
+        target = user.id if user is not None else target
     # The id is read before the check: if the name changed hands in between, the check refuses or the
     # revocation names a bucket that is gone; it never lands on a bucket the caller was not checked on.
     name = target if scope is RevocationScope.BUCKET else bucket

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -160,3 +160,71 @@ def test_revocation_times_in_range_are_kept(satchel_server: ServerHandle, s3: An
         assert made["before"] == moment
     minted = mgmt.ok(mgmt.call(satchel_server, None, "POST", "/links", {"bucket": bucket, "keys": ["k"]}))
     assert requests.get(minted["links"][0]["url"], timeout=30).status_code == 403  # dated ahead: until then
+
+
+def _signed_unsigned_payload(server: ServerHandle, method: str, path: str, body: bytes) -> dict[str, str]:
+    """Headers signed as a client that leaves the body out of the signature (``UNSIGNED-PAYLOAD``)."""
+    request = AWSRequest(method=method, url=f"{server.endpoint}/_satchel/api{path}", data=body,
+                         headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_the_signature_must_cover_the_body(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
+    """Issue 9 (cli, point 3): with UNSIGNED-PAYLOAD, headers seen once (a proxy log) could be replayed for
+    15 minutes with any body — mint links, revoke. A call with a body must sign its SHA-256."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    before = state(satchel_server, bucket)
+    seen = json.dumps({"bucket": bucket, "keys": ["k"]}).encode()
+    replays = [("POST", "/links", seen), ("POST", "/links", json.dumps({"bucket": bucket, "prefix": ""}).encode()),
+               ("POST", "/revocations", json.dumps({"scope": "bucket", "target": bucket}).encode()),
+               ("PUT", f"/buckets/{bucket}/link-policy", b'{"sharing": "any"}'),
+               ("PUT", f"/buckets/{bucket}/link-policy", b"")]
+    for method, path, body in replays:
+        headers = _signed_unsigned_payload(satchel_server, method, path, seen)
+        reply = requests.request(method, f"{satchel_server.endpoint}/_satchel/api{path}", data=body,
+                                 headers=headers, timeout=30)
+        assert reply.status_code == 400, (path, reply.text)
+        assert mgmt.error_code(reply) == "InvalidRequest" and "UNSIGNED-PAYLOAD" in reply.text
+    assert state(satchel_server, bucket) == before
+    # A call without a body has nothing to swap: an SDK that never signs payloads can still read.
+    whoami = requests.get(f"{satchel_server.endpoint}/_satchel/api/whoami", timeout=30,
+                          headers=_signed_unsigned_payload(satchel_server, "GET", "/whoami", b""))
+    assert whoami.status_code == 200, whoami.text
+
+
+def test_ambiguous_requests_are_refused(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
+    """Issue 9 (cli, point 3): a name given twice (JSON or query), a field or parameter the call does not
+    take, a number or flag that is not plainly one: 400 InvalidArgument, never a guess, and nothing changes."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    before = state(satchel_server, bucket)
+    name = json.dumps(bucket)
+    calls = [
+        ("POST", "/links", f'{{"bucket": "nosuchbucket", "bucket": {name}, "keys": ["k"]}}'),
+        ("POST", "/links", f'{{"bucket": {name}, "keys": ["k"], "max_uses": 5, "max_uses": null}}'),
+        ("POST", "/revocations", f'{{"scope": "bucket", "target": {name}, "target": "other"}}'),
+        ("POST", "/links", f'{{"bucket": {name}, "keys": ["k"], "filename": "a.txt"}}'),
+        ("POST", "/links", f'{{"bucket": {name}, "keys": ["k"], "mode": "view", "filename": "a.txt"}}'),
+        ("POST", "/revocations", f'{{"scope": "user", "target": "root", "bucket": {name}}}'),
+        ("POST", "/revocations", f'{{"scope": "bucket", "target": {name}, "bucket": {name}}}'),
+        ("PUT", f"/buckets/{bucket}/link-policy", '{"sharing": "grant", "sharing": "any"}'),
+        ("GET", "/revocations?limit=abc", ""),
+        ("GET", "/links?limit=abc", ""),
+        ("GET", f"/links?bucket={bucket}&bucket=other", ""),
+        ("GET", "/links?active=maybe", ""),
+        ("GET", "/links?colour=blue", ""),
+        ("GET", "/audit?limit=5&limit=6", ""),
+        ("GET", "/audit?since=%EF%BC%91", ""),  # full-width 1: float() would read it
+        ("GET", "/audit?until=1_000", ""),
+        ("GET", "/audit?since=%201", ""),
+        ("GET", "/whoami?x=1", ""),
+    ]
+    for method, path, body in calls:
+        reply = raw_call(satchel_server, method, path, body.encode())
+        assert reply.status_code == 400, (path, body, reply.text)
+        assert mgmt.error_code(reply) == "InvalidArgument", (path, body)
+    assert state(satchel_server, bucket) == before
+    for path in ("/links?active=true", "/links?active=false", "/audit?since=1.5e9&limit=2"):
+        assert raw_call(satchel_server, "GET", path).status_code == 200, path
+    # An empty body is an empty object: a link-policy PUT that changes nothing.
+    assert raw_call(satchel_server, "PUT", f"/buckets/{bucket}/link-policy").status_code == 200

@@ -165,3 +165,26 @@ def test_a_forged_use_is_not_its_claimed_signers_event(
         assert event["reason"].endswith(f"[access key id {alice.access_key} claimed, signature not verified]")
     assert mgmt.ok(mgmt.call(managed_server, alice, "GET", f"/audit?link_id={forged}"))["events"] == []
     assert forged not in str(mgmt.ok(mgmt.call(managed_server, None, "GET", f"/audit?user={alice.user}")))
+
+
+def test_revocation_targets_cannot_be_enumerated(
+    member: Callable[[], Credentials], managed_server: SatchelProcess,
+) -> None:
+    """Issue 9 (cli, point 2): a user or access key the caller may not act for and one that does not exist get
+    the same answer, so nobody learns the names and key ids of other accounts."""
+    caller, neighbour, outsider = member(), member(), _outsider(managed_server)
+    answers = set()
+    for scope, target in (("user", neighbour.user), ("user", outsider.user), ("user", "root"),
+                          ("user", f"nosuchuser{uuid.uuid4().hex[:8]}"),
+                          ("access-key", neighbour.access_key), ("access-key", outsider.access_key),
+                          ("access-key", managed_server.root.access_key), ("access-key", "AKNOSUCHKEY0000000000")):
+        reply = mgmt.call(managed_server, caller, "POST", "/revocations", {"scope": scope, "target": target})
+        answers.add((scope, reply.status_code, reply.text))
+    assert len(answers) == 2, answers  # one answer per scope
+    assert {status for _, status, _ in answers} == {403}
+    # What the caller may act for still works; the account admin (root) still revokes its members' links.
+    for scope, target in (("user", caller.user), ("access-key", caller.access_key)):
+        mgmt.ok(mgmt.call(managed_server, caller, "POST", "/revocations",
+                          {"scope": scope, "target": target, "before": 946684800}))
+    mgmt.ok(mgmt.call(managed_server, None, "POST", "/revocations",
+                      {"scope": "user", "target": neighbour.user, "before": 946684800}))

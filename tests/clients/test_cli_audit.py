@@ -10,8 +10,10 @@ import re
 import subprocess
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+import requests
 
 from tests.clients.server import Credentials, ServerHandle, eventually
 from tests.clients.test_cli_links import _clean_env, _run
@@ -84,3 +86,23 @@ def test_people_read_iso_times_and_scripts_get_epochs(satchel: Cli, s3: Any, buc
     # --json is the API's answer: epoch seconds, as the OpenAPI document declares them.
     assert all(isinstance(e["time"], float) for e in events(satchel, "--bucket", bucket))
     assert isinstance(json.loads(satchel("links", "show", link["id"], "--json").stdout)["created"], float)
+
+
+def test_attacker_chosen_text_is_shown_not_obeyed(satchel: Cli, satchel_server: ServerHandle, bucket: str) -> None:
+    """Issue 9 (cli, point 1): an anonymous request with a forged signature writes an audit event whose key
+    carries terminal escapes, a newline and Rich markup; ``satchel audit`` shows them as text, never obeys them."""
+    key = "x\x1b[2K\n[green]F[/green][link=/e]c[/link]\x9b1m"
+    url = f"{satchel_server.endpoint}/{bucket}/{quote(key)}"
+    reply = requests.get(url, params={"AWSAccessKeyId": "AK", "Signature": "AAAA", "Expires": "9999999999"},
+                         timeout=10)
+    assert reply.status_code == 403
+    assert eventually(lambda: any(e["key"] == key for e in events(satchel, "--bucket", bucket)))
+    shown = satchel("audit", "--bucket", bucket).stdout
+    assert "\x1b" not in shown and "\x9b" not in shown
+    # The Bucket/key column (folded over lines), read back: the key as visible text, markup not interpreted.
+    rows = [line.split("\u2502") for line in shown.splitlines() if "\u2502" in line]
+    assert {len(cells) for cells in rows} == {11}, shown  # every line has the table's 11 columns: no forged row
+    column = "".join(cells[5].strip() for cells in rows)
+    assert column == f"{bucket}/x\\x1b[2K\\x0a[green]F[/green][link=/e]c[/link]\\x9b1m", shown
+    # --json is for scripts: the key exactly as stored, escaped by the JSON encoder.
+    assert any(e["key"] == key for e in events(satchel, "--bucket", bucket))

@@ -31,6 +31,7 @@ from typing import Any
 import click
 
 from satchel.cli.apiclient import ApiOptions, api_options, api_state
+from satchel.cli.printable import printable
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d{1,9})([smhd]?)")
@@ -152,7 +153,7 @@ def presign(objects: tuple[str, ...], expires_in: int, method: str, download: bo
             continue
         failed = True
         error = entry.get("error") or {}
-        click.echo(f"Error: {entry.get('key')}: {error.get('code')}: {error.get('message')}", err=True)
+        click.echo(printable(f"Error: {entry.get('key')}: {error.get('code')}: {error.get('message')}"), err=True)
     if is_prefix and not entries:
         click.echo(f"Error: no object under {urls[0]}", err=True)
         failed = True
