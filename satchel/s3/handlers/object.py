@@ -148,7 +148,8 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
             errors.append((key, error_code(exc), exc.message))
         except Exception:  # one key failing must not hide the others' results
             errors.append((key, "InternalError", "We encountered an internal error. Please try again."))
-    ctx.summary = delete_summary(len(entries), deleted, errors)
+    if ctx.admission is not None:  # through a link: audited, with what happened to each key
+        ctx.summary = delete_summary(len(entries), deleted, errors)
     return Response(200, [("Content-Type", "application/xml")], xml.delete_result(deleted, errors, quiet))
 
 
