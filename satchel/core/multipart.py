@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
-from satchel.core.conditions import ByteRange, check_conditions
+from satchel.core.conditions import ByteRange
 from satchel.core.errors import (
     BadDigest,
     EntityTooSmall,
@@ -32,7 +32,7 @@ from satchel.core.errors import (
 from satchel.core.gc import release_blobs
 from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
-from satchel.core.objects import check_key, check_user_meta, early_precondition, get_object, read_range
+from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range
 from satchel.core.receive import Expectations, receive, valid_checksum
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -120,16 +120,12 @@ async def upload_part_copy(
     upload_id: str,
     number: int,
     *,
-    source_bucket: str,
-    source_key: str,
+    source: ObjectRecord,
     source_range: ByteRange | None,
-    source_conditions: Mapping[str, str],
 ) -> Part:
+    """A part copied from ``source`` (read by ``objects.copy_source``), whole or ``source_range``."""
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
-    source = get_object(node, principal, source_bucket, source_key)
-    check_conditions(source_conditions, etag=source.etag, last_modified=source.last_modified,
-                     prefix="x-amz-copy-source-if-", read=False)
     if source_range is not None and source_range.end >= source.size:
         raise InvalidArgument(f"Range specified is not valid for source object of size: {source.size}")
     compute = (upload.checksum_algorithm,) if upload.checksum_algorithm else ()

@@ -229,27 +229,35 @@ async def delete_object(
     await release_blobs(node.store, node.blobs, dead, node.write)
 
 
+def copy_source(node: Node, principal: Principal, bucket: str, key: str,
+                conditions: Mapping[str, str]) -> ObjectRecord:
+    """The object a copy (CopyObject, UploadPartCopy) reads, checked as a GET of it would be, with its
+    ``x-amz-copy-source-if-*`` conditions. A step of its own so that a front-end can tell a refused
+    source from a refused destination: they are different buckets' business (and audit events)."""
+    source = get_object(node, principal, bucket, key)
+    check_conditions(conditions, etag=source.etag, last_modified=source.last_modified,
+                     prefix="x-amz-copy-source-if-", read=False)
+    return source
+
+
 async def copy_object(
     node: Node,
     principal: Principal,
     *,
-    source_bucket: str,
-    source_key: str,
+    source: ObjectRecord,
     bucket: str,
     key: str,
-    source_conditions: Mapping[str, str],
     replace_metadata: bool,
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
     conditions: Mapping[str, str] | None = None,
 ) -> ObjectRecord:
-    """Server-side copy: the new object shares no blob with the source (blobs are linked or copied).
+    """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
+    source (blobs are linked or copied).
 
     ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject."""
     check_key(key)
-    source = get_object(node, principal, source_bucket, source_key)
-    check_conditions(source_conditions, etag=source.etag, last_modified=source.last_modified,
-                     prefix="x-amz-copy-source-if-", read=False)
+    source_bucket, source_key = source.bucket, source.key
     bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = early_precondition(node, bucket, key, conditions)
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata:

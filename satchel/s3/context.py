@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from satchel.asgi import Request
+from satchel.core.errors import SatchelError
 from satchel.core.links import Admission
 from satchel.core.models import Principal
 from satchel.s3.auth import AuthResult
@@ -23,6 +24,12 @@ class S3Context:
     #: A presigned request's admission (its link, issue time): bucket-level handlers check each key
     #: they act on against revocations with it.
     admission: Admission | None = None
+    #: A copy (CopyObject, UploadPartCopy): the bytes it read from its source, or what refused the
+    #: source. A copy through a link is audited for its source bucket too, with this.
+    source_bytes: int = 0
+    source_failure: SatchelError | None = None
+    #: A DeleteObjects: what happened to its keys, for its audit event (``linkuse.delete_summary``).
+    summary: str | None = None
 
     @property
     def bucket(self) -> str:

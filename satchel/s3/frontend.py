@@ -21,7 +21,7 @@ from satchel.s3 import cors, linkuse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Endpoint, Op
-from satchel.s3.errors import error_code, render_error
+from satchel.s3.errors import render_error
 from satchel.s3.handlers import HANDLERS
 from satchel.s3.headervalues import wire_headers
 from satchel.s3.router import route
@@ -97,6 +97,7 @@ class S3Frontend:
         except Exception as exc:
             log.exception("internal error serving %s %s (request %s)", request.method,
                           redact(request.raw_path), request_id)
+            failure = InternalError()  # audited as what the client was told, never as allowed
             response = self._error(exc, request, request_id)
         response.headers.append(("x-amz-request-id", request_id))
         if not request.body_done and not await request.discard_body(_DRAIN_LIMIT):
@@ -110,7 +111,7 @@ class S3Frontend:
         try:
             status, sent, failure = await self._send(response, tracker, request, request_id, failure)
         finally:
-            # Exactly one audit event per link use, whatever happened to the send (even cancellation).
+            # One audit event per link use (a copy: one more, for its source), whatever happened to the send.
             kind = linkuse.link_kind(request, endpoint)
             if kind is not None:
                 self._audit(kind, request, endpoint, ctx, status, sent or tracker.body_bytes, failure, request_id)
@@ -171,8 +172,8 @@ class S3Frontend:
             access_key_id=verified or claimed,
             status=status,
             transferred=sent if request.method in ("GET", "HEAD") else request.bytes_received,
-            reason=linkuse.refusal_reason(f"{error_code(failure)}: {failure.message}", claimed)
-            if failure is not None else None,
+            reason=linkuse.use_reason(ctx, failure, claimed),
+            refused=failure is not None,
             request_id=request_id,
             now=self.node.clock.now(),
         )
@@ -184,3 +185,8 @@ class S3Frontend:
         if failure is not None and failure.earlier_bucket:
             event.bucket_id = ""  # the earlier bucket's, which no current bucket is: its signer still sees it
         self.node.audit.record(event)
+        if endpoint is not None and endpoint.copy_source is not None:
+            # A copy also reads: its source's bucket gets an event of its own (the same request id).
+            source = linkuse.copy_source_event(event, endpoint.copy_source, ctx, failure, claimed)
+            if source is not None:
+                self.node.audit.record(source)

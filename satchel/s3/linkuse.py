@@ -8,9 +8,25 @@ What counts as a use of a registry link (one with a use count, e.g. ``--max-uses
 answers 200 or 206, counted right before its first byte (a HEAD only through a link minted for HEAD);
 a PUT or DELETE once the signer's right to write the key is checked, before the write. A 304, a 404
 and every refusal count nothing.
+
+Two kinds of request act on more than their URL names, and their events say so:
+
+* A copy through a link (CopyObject, UploadPartCopy) is one event for its destination (method PUT) and
+  one for its source (method ``COPY-SOURCE``, the source's bucket and key, the bytes read), with the same
+  request id, signer and link, allowed or refused: the source bucket's administrators see what is
+  copied out of it as they see a GET. The detail of a refusal goes to the side that refused: the other
+  event keeps the error code and says which event has the reason (a source's revocation id is not the
+  destination's business, nor the reverse).
+* A DeleteObjects through a link is one event for the bucket; allowed when the request was answered
+  (200), with a summary of its keys as the reason: how many were deleted and refused, the first
+  :data:`SUMMARY_KEYS` of each by name, every refused one with its error code and message.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
 
 from satchel.asgi import Request, Response
 from satchel.core.bucketnames import valid_bucket_name
@@ -20,7 +36,8 @@ from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
 from satchel.s3.auth import AuthMethod, AuthResult
 from satchel.s3.context import S3Context
-from satchel.s3.endpoints import Endpoint, Op, amz_query_headers
+from satchel.s3.endpoints import CopySource, Endpoint, Op, amz_query_headers
+from satchel.s3.errors import error_code
 from satchel.s3.router import split_target
 from satchel.signing.linkid import link_id_claims
 
@@ -130,9 +147,13 @@ def audit_target(request: Request, domain: str | None) -> tuple[str | None, str 
     bucket, key, _ = split_target(request.path, request.headers.get("host", ""), domain)
     if bucket is None or not valid_bucket_name(bucket):
         return None, None
-    if key is not None and (len(key) > _MAX_AUDIT_KEY or not key.isprintable() or not _encodable(key)):
+    if key is not None and not _storable(key):
         key = None
     return bucket, key
+
+
+def _storable(key: str) -> bool:
+    return len(key) <= _MAX_AUDIT_KEY and key.isprintable() and _encodable(key)
 
 
 def _encodable(text: str) -> bool:
@@ -171,13 +192,15 @@ def use_event(
     status: int,
     transferred: int,
     reason: str | None,
+    refused: bool,
     request_id: str,
     now: float,
 ) -> AuditEvent:
+    """``reason``: a refusal's, or what an allowed request did beyond its URL (a DeleteObjects summary)."""
     return AuditEvent(
         time=now,
         action="use",
-        outcome="allowed" if reason is None else "refused",
+        outcome="refused" if refused else "allowed",
         kind=kind.value,
         link_id=link_id,
         user_id=user_id,
@@ -192,3 +215,69 @@ def use_event(
         reason=reason,
         request_id=request_id,
     )
+
+
+#: The method of a copy's source event: read by a copy (its destination's event is the PUT).
+COPY_SOURCE = "COPY-SOURCE"
+_SOURCE_REFUSED = "The copy source was refused; the event of the source (method COPY-SOURCE) says why."
+_COPY_REFUSED = "The copy was refused; the event of its destination says why."
+
+
+def use_reason(ctx: S3Context | None, failure: SatchelError | None, claimed_key_id: str | None) -> str | None:
+    """The reason of a use's event: a refusal's code and message (a copy's refused source: only that it
+    was refused), else an allowed request's summary."""
+    if failure is None:
+        return ctx.summary if ctx is not None else None
+    message = _SOURCE_REFUSED if ctx is not None and failure is ctx.source_failure else failure.message
+    return refusal_reason(f"{error_code(failure)}: {message}", claimed_key_id)
+
+
+def copy_source_event(event: AuditEvent, source: CopySource, ctx: S3Context | None, failure: SatchelError | None,
+                      claimed_key_id: str | None) -> AuditEvent | None:
+    """The source's event of a copy through a link, from its destination's ``event``; None when the
+    source names no bucket or key an event can hold (then it names no bucket that exists)."""
+    if not valid_bucket_name(source.bucket) or not _storable(source.key):
+        return None
+    reason = None
+    if failure is not None:
+        own = ctx is not None and failure is ctx.source_failure
+        reason = refusal_reason(f"{error_code(failure)}: {failure.message if own else _COPY_REFUSED}", claimed_key_id)
+    return dataclasses.replace(
+        event,
+        bucket=source.bucket,
+        key=source.key,
+        method=COPY_SOURCE,
+        bytes=ctx.source_bytes if ctx is not None and failure is None else 0,
+        outcome="allowed" if failure is None else "refused",
+        reason=reason,
+        bucket_id=None,  # the source bucket's, by its name now (core.audit.AuditLog.record)
+    )
+
+
+#: A DeleteObjects summary names this many deleted and this many refused keys (the rest are counted),
+#: each cut to :data:`SUMMARY_KEY_CHARS` characters: a 1000-key request's event stays a few KiB.
+SUMMARY_KEYS = 10
+SUMMARY_KEY_CHARS = 100
+
+
+def delete_summary(requested: int, deleted: Sequence[str], refused: Sequence[tuple[str, str, str]]) -> str:
+    """What a DeleteObjects did, for its event's reason, e.g. ``2 of 3 keys deleted: "a", "b"; 1 refused:
+    "c" (AccessDenied: The link was revoked (object revocation R...))``. Keys are JSON-quoted: a key may
+    hold commas, quotes or line breaks, and the line must still read unambiguously in ``satchel audit``."""
+    text = f"{len(deleted)} of {requested} keys deleted"
+    if deleted:
+        text += ": " + _first(deleted, [_quoted(key) for key in deleted[:SUMMARY_KEYS]])
+    if refused:
+        named = [f"{_quoted(key)} ({code}: {message})" for key, code, message in refused[:SUMMARY_KEYS]]
+        text += f"; {len(refused)} refused: " + _first(refused, named)
+    return text
+
+
+def _first(items: Sequence[object], named: list[str]) -> str:
+    more = len(items) - len(named)
+    return ", ".join(named) + (f" and {more} more" if more else "")
+
+
+def _quoted(key: str) -> str:
+    cut = key if len(key) <= SUMMARY_KEY_CHARS else key[:SUMMARY_KEY_CHARS] + "…"
+    return json.dumps(cut, ensure_ascii=False)

@@ -7,7 +7,8 @@ import re
 from satchel.asgi import Response
 from satchel.core import multipart, objects
 from satchel.core.conditions import ByteRange
-from satchel.core.errors import InvalidArgument
+from satchel.core.errors import InvalidArgument, SatchelError
+from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
@@ -21,15 +22,21 @@ _SOURCE_CONDITIONS = tuple(
 )
 
 
-def _source(node: Node, ctx: S3Context) -> tuple[str, str]:
+def _source(node: Node, ctx: S3Context) -> ObjectRecord:
+    """The object the copy reads. A refusal here is the source's: it is kept in ``ctx`` so that the
+    audit trail gives the source bucket the reason and the destination only the fact."""
     source = ctx.endpoint.copy_source
     assert source is not None  # the router sets it for CopyObject and UploadPartCopy
-    if source.version_id is not None and source.version_id != "null":
-        raise InvalidArgument("Invalid version id specified", ArgumentName="x-amz-copy-source")
-    if ctx.admission is not None:  # through a link: the source is read through it too
-        ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
-                                   server_max=node.settings.max_link_lifetime, now=node.clock.now())
-    return source.bucket, source.key
+    try:
+        if source.version_id is not None and source.version_id != "null":
+            raise InvalidArgument("Invalid version id specified", ArgumentName="x-amz-copy-source")
+        if ctx.admission is not None:  # through a link: the source is read through it too
+            ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
+                                       server_max=node.settings.max_link_lifetime, now=node.clock.now())
+        return objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+    except SatchelError as exc:
+        ctx.source_failure = exc
+        raise
 
 
 def _conditions(ctx: S3Context) -> dict[str, str]:
@@ -39,7 +46,7 @@ def _conditions(ctx: S3Context) -> dict[str, str]:
 
 async def copy_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    source_bucket, source_key = _source(node, ctx)
+    source = _source(node, ctx)
     directive = headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
@@ -47,16 +54,15 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     record = await objects.copy_object(
         node,
         ctx.auth.principal,
-        source_bucket=source_bucket,
-        source_key=source_key,
+        source=source,
         bucket=ctx.bucket,
         key=ctx.key,
-        source_conditions=_conditions(ctx),
         replace_metadata=directive == "REPLACE",
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         conditions=write_conditions(headers),
     )
+    ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
     return Response(200, [("Content-Type", "application/xml")], body)
 
@@ -75,7 +81,8 @@ def copy_range(header: str | None) -> ByteRange | None:
 
 async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    source_bucket, source_key = _source(node, ctx)
+    source = _source(node, ctx)
+    source_range = copy_range(headers.get("x-amz-copy-source-range"))
     part = await multipart.upload_part_copy(
         node,
         ctx.auth.principal,
@@ -83,10 +90,9 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
         ctx.key,
         ctx.upload_id,
         ctx.part_number,
-        source_bucket=source_bucket,
-        source_key=source_key,
-        source_range=copy_range(headers.get("x-amz-copy-source-range")),
-        source_conditions=_conditions(ctx),
+        source=source,
+        source_range=source_range,
     )
+    ctx.source_bytes = source_range.length if source_range is not None else source.size
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
     return Response(200, [("Content-Type", "application/xml")], body)

@@ -14,6 +14,7 @@ from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.errors import error_code
+from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
 
 _WRITE_CONDITIONS = ("if-match", "if-none-match")
@@ -122,7 +123,8 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
     Each key is authorized on its own (OBJECT_WRITE on that key, as AWS checks s3:DeleteObject per
     key), so a prefix grant deletes inside its prefix; a refused key is an AccessDenied entry in the
     result, which every AWS client reports per key while the others go on. Through a presigned URL,
-    each key is also checked against object and prefix revocations.
+    each key is also checked against object and prefix revocations, and the request's audit event
+    says which keys were deleted and which refused, and why (bounded: ``linkuse.delete_summary``).
     """
     document = await read_document(ctx, xml.MAX_DELETE_XML, require_integrity=True)
     entries, quiet = xml.parse_delete(document)
@@ -146,6 +148,8 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
             errors.append((key, error_code(exc), exc.message))
         except Exception:  # one key failing must not hide the others' results
             errors.append((key, "InternalError", "We encountered an internal error. Please try again."))
+    if ctx.admission is not None:  # through a link: audited, with what happened to each key
+        ctx.summary = delete_summary(len(entries), deleted, errors)
     return Response(200, [("Content-Type", "application/xml")], xml.delete_result(deleted, errors, quiet))
 
 

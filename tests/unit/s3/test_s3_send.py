@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from satchel.asgi import Message, Request, Response
 from satchel.core.errors import InternalError, InvalidArgument
+from satchel.core.models import ANONYMOUS
+from satchel.s3.auth import AuthMethod, AuthResult
+from satchel.s3.endpoints import Op
 from satchel.s3.frontend import S3Frontend, _SendTracker
+from satchel.s3.handlers import HANDLERS
 from satchel.s3.headervalues import metadata_text, rfc2047, wire_headers, wire_text
 
 
@@ -91,3 +96,36 @@ def test_header_text_in() -> None:
         with pytest.raises(InvalidArgument):
             metadata_text(not_text, "x-amz-meta-a")
     assert metadata_text("plain =? text") == "plain =? text"
+
+
+def test_a_handler_bug_is_audited_as_a_refused_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link use whose handler fails unexpectedly answered 500 and was audited as allowed, with no reason."""
+    async def broken(node: Any, ctx: Any) -> Response:
+        raise RuntimeError("a bug")
+
+    async def authenticate(request: Any, endpoint: Any) -> AuthResult:
+        return AuthResult(ANONYMOUS, AuthMethod.ANONYMOUS)
+
+    events: list[Any] = []
+    monkeypatch.setitem(HANDLERS, Op.GetObject, broken)
+    frontend = object.__new__(S3Frontend)
+    frontend.node = SimpleNamespace(settings=SimpleNamespace(domain=None), clock=SimpleNamespace(now=lambda: 5.0),
+                                    audit=SimpleNamespace(record=events.append))  # type: ignore[assignment]
+    frontend.auth = SimpleNamespace(authenticate=authenticate)  # type: ignore[assignment]
+    scope = {"type": "http", "method": "GET", "raw_path": b"/bucket/k", "path": "/bucket/k",
+             "query_string": b"X-Amz-Signature=00", "headers": []}
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with pytest.MonkeyPatch.context() as quiet:
+        quiet.setattr(logging.getLogger("satchel.s3"), "disabled", True)
+        asyncio.run(frontend(scope, receive, send))
+    assert sent[0]["status"] == 500
+    [event] = events
+    assert (event.outcome, event.status, event.reason) == (
+        "refused", 500, "InternalError: We encountered an internal error. Please try again.")
