@@ -750,3 +750,21 @@ def test_size_limits() -> None:
         xml.parse_create_bucket(
             b"<CreateBucketConfiguration>" + b" " * xml.MAX_CONFIG_XML + b"</CreateBucketConfiguration>"
         )
+
+
+@pytest.mark.parametrize("document", [
+    b"<Delete><Object><Key>k</Key><etag>x</etag></Object></Delete>",
+    b"<Delete><Object><Key>k</Key><Key>j</Key></Object></Delete>",
+    b"<Delete><Quiet>true</Quiet><Quiet>true</Quiet><Object><Key>k</Key></Object></Delete>",
+])
+def test_parse_delete_refuses_an_unread_or_repeated_field(document: bytes) -> None:
+    with pytest.raises(MalformedXML):
+        xml.parse_delete(document)
+
+
+@pytest.mark.parametrize("element", ["PartNumber", "ETag", "ChecksumCRC32"])
+def test_parse_complete_refuses_a_repeated_part_field(element: str) -> None:
+    fields = {"PartNumber": "1", "ETag": '"abc"', "ChecksumCRC32": "AAAAAA=="}
+    inner = "".join(f"<{n}>{v}</{n}>" for n, v in fields.items()) + f"<{element}>{fields[element]}</{element}>"
+    with pytest.raises(MalformedXML):
+        xml.parse_complete_multipart(f"<CompleteMultipartUpload><Part>{inner}</Part></CompleteMultipartUpload>".encode())
