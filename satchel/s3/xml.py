@@ -54,6 +54,8 @@ CHECKSUM_ELEMENTS: dict[str, str] = {
 _CHECKSUM_NAMES = {element: name for name, element in CHECKSUM_ELEMENTS.items()}
 #: Part checksums S3 defines that Satchel cannot check: refused in CompleteMultipartUpload, never skipped.
 _UNCHECKABLE = frozenset({"ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"})
+#: Every field S3 defines for a CompleteMultipartUpload ``<Part>`` (botocore's CompletedPart).
+_PART_FIELDS = frozenset({"PartNumber", "ETag", *_CHECKSUM_NAMES, *_UNCHECKABLE})
 
 # --- escaping -------------------------------------------------------------------------------------
 _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -475,12 +477,15 @@ def _fields(element: Element, allowed: frozenset[str] | None = None) -> dict[str
 def parse_complete_multipart(body: bytes) -> list[tuple[int, str, dict[str, str]]]:
     """CompleteMultipartUpload -> [(part number, etag without quotes, {checksum name: value})].
 
+    A ``<Part>`` naming a field twice, or one S3 does not define (``<checksumcrc32>``), is MalformedXML:
+    a checksum we do not read must not pass as checked.
+
     Order and existence are the core's to check (InvalidPartOrder, InvalidPart).
     """
     root = _parse(body, "CompleteMultipartUpload", MAX_COMPLETE_XML)
     parts = []
     for part in _children(root, "Part"):
-        fields = _fields(part)
+        fields = _fields(part, _PART_FIELDS)
         number, etag = fields.get("PartNumber"), fields.get("ETag")
         if number is None or etag is None or not _INTEGER.fullmatch(number):
             raise MalformedXML()

@@ -97,18 +97,23 @@ def test_delete_objects_field_unread_or_twice_is_malformed(satchel_server: Serve
     assert _keys(s3, bucket) == ["zz"]
 
 
-@pytest.mark.parametrize("element", ["ChecksumCRC32", "ETag", "PartNumber"])
+@pytest.mark.parametrize("element", ["ChecksumCRC32", "ETag", "PartNumber", "checksumcrc32"])
 def test_complete_part_field_twice_is_malformed(satchel_server: ServerHandle, s3: Any, bucket: str,
                                                 element: str) -> None:
     """Hostile review C: a ``<Part>`` with two ``<ChecksumCRC32>`` (wrong, then right) completed, the
-    last winning, while two ``<ETag>`` took the first. Any field twice is MalformedXML."""
+    last winning, while two ``<ETag>`` took the first. Any field twice is MalformedXML, and so is one S3
+    does not define (``<checksumcrc32>`` beside the right one, unread)."""
     upload = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
     part = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, Body=b"new",
                           ChecksumAlgorithm="CRC32")
     fields = {"PartNumber": "1", "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}
     wrong = {"PartNumber": "2", "ETag": '"0123456789abcdef0123456789abcdef"', "ChecksumCRC32": "AAAAAA=="}
-    inner = "".join(f"<{name}>{value}</{name}>" for name, value in fields.items() if name != element)
-    inner += f"<{element}>{wrong[element]}</{element}><{element}>{fields[element]}</{element}>"
+    if element in fields:
+        inner = "".join(f"<{name}>{value}</{name}>" for name, value in fields.items() if name != element)
+        inner += f"<{element}>{wrong[element]}</{element}><{element}>{fields[element]}</{element}>"
+    else:
+        inner = "".join(f"<{name}>{value}</{name}>" for name, value in fields.items())
+        inner += f"<{element}>AAAAAA==</{element}>"
     document = f"<CompleteMultipartUpload><Part>{inner}</Part></CompleteMultipartUpload>".encode()
     reply = _send(satchel_server, "POST", f"/{bucket}/k?uploadId={upload}", document)
     assert _answer(reply) == (400, "MalformedXML")

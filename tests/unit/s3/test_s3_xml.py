@@ -756,9 +756,9 @@ def test_size_limits() -> None:
         )
 
 
-@pytest.mark.parametrize("element", ["PartNumber", "ETag", "ChecksumCRC32"])
-def test_parse_complete_refuses_a_repeated_part_field(element: str) -> None:
+@pytest.mark.parametrize("element", ["PartNumber", "ETag", "ChecksumCRC32", "checksumcrc32", "Size"])
+def test_parse_complete_refuses_a_repeated_or_unread_part_field(element: str) -> None:
     fields = {"PartNumber": "1", "ETag": '"abc"', "ChecksumCRC32": "AAAAAA=="}
-    inner = "".join(f"<{n}>{v}</{n}>" for n, v in fields.items()) + f"<{element}>{fields[element]}</{element}>"
+    inner = "".join(f"<{n}>{v}</{n}>" for n, v in fields.items()) + f"<{element}>{fields.get(element, 1)}</{element}>"
     with pytest.raises(MalformedXML):
         xml.parse_complete_multipart(f"<CompleteMultipartUpload><Part>{inner}</Part></CompleteMultipartUpload>".encode())
