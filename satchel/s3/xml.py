@@ -524,9 +524,12 @@ def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
     An ``<Object>`` naming a field twice (two keys, two version ids ...) is MalformedXML: which one
     was meant is not ours to guess, and a delete must never act on the other. So is a field S3 does
     not define (``<etag>``, ``<IfMatch>`` ...): a condition we do not read must not become an
-    unconditional delete. ``<Quiet>`` twice is MalformedXML too.
+    unconditional delete. ``<Quiet>`` twice, or an element beside ``<Object>`` and ``<Quiet>``, is
+    MalformedXML too.
     """
     root = _parse(body, "Delete", MAX_DELETE_XML)
+    if any(_local(child.tag) not in ("Object", "Quiet") for child in root):
+        raise MalformedXML()
     quiets = _texts(root, "Quiet")
     if len(quiets) > 1:
         raise MalformedXML()

@@ -85,6 +85,7 @@ def test_delete_objects_entry_with_two_keys_is_malformed(satchel_server: ServerH
     b"<Delete><Object><Key>zz</Key><etag>nomatch</etag></Object></Delete>",
     b"<Delete><Object><Key>zz</Key><IfMatch>nomatch</IfMatch></Object></Delete>",
     b"<Delete><Quiet>true</Quiet><Quiet>false</Quiet><Object><Key>zz</Key></Object></Delete>",
+    b"<Delete><Object><Key>zz</Key></Object><IfMatch>nomatch</IfMatch></Delete>",
 ])
 def test_delete_objects_field_unread_or_twice_is_malformed(satchel_server: ServerHandle, s3: Any, bucket: str,
                                                           document: bytes) -> None:

@@ -712,6 +712,7 @@ DTD_ONLY = b'<?xml version="1.0"?><!DOCTYPE Delete SYSTEM "http://example.com/x.
         b"<Delete><Object><Key>k</Key><etag>x</etag></Object></Delete>",
         b"<Delete><Object><Key>k</Key><Key>j</Key></Object></Delete>",
         b"<Delete><Quiet>true</Quiet><Quiet>true</Quiet><Object><Key>k</Key></Object></Delete>",
+        b"<Delete><Object><Key>k</Key></Object><Unknown/></Delete>",
         b"\xff\xfe<Delete/>",
     ],
 )
