@@ -42,11 +42,15 @@ def parse_http_date(value: str) -> float | None:
         return None
 
 
-def _etag_matches(header: str, etag: str) -> bool:
+def _etag_matches(header: str, etag: str, *, weak: bool = False) -> bool:
+    """Whether ``header`` names ``etag`` (or is ``*``). If-Match takes RFC 9110's strong comparison,
+    where a weak tag (``W/"..."``) never matches; If-None-Match the weak one, where it does."""
     bare = etag.strip('"')
     for candidate in header.split(","):
         candidate = candidate.strip()
         if candidate.startswith("W/"):
+            if not weak:
+                continue
             candidate = candidate[2:]
         if candidate == "*" or candidate.strip('"') == bare:
             return True
@@ -65,27 +69,31 @@ def check_conditions(
 
     ``prefix`` selects the header family: ``if-`` or ``x-amz-copy-source-if-``. ``read`` is true for
     GET/HEAD, where a failed If-None-Match / If-Modified-Since means 304 rather than 412.
+    A date a read cannot parse is ignored (RFC 9110, and S3 on GET/HEAD); on a write or copy it is a
+    400, as ignoring it would let through the change it guards.
     """
     modified = int(last_modified)
+
+    def date(name: str) -> float | None:
+        value = headers.get(prefix + name)
+        if read:
+            return parse_http_date(value) if value else None
+        return condition_date(value, prefix + name)
+
+    unmodified_since, modified_since = date("unmodified-since"), date("modified-since")
     if_match = headers.get(prefix + "match")
     if if_match is not None:
         if not _etag_matches(if_match, etag):
             raise PreconditionFailed(Condition=_name(prefix, "If-Match"))
-    else:
-        since = headers.get(prefix + "unmodified-since")
-        when = parse_http_date(since) if since else None
-        if when is not None and modified > when:
-            raise PreconditionFailed(Condition=_name(prefix, "If-Unmodified-Since"))
+    elif unmodified_since is not None and modified > unmodified_since:
+        raise PreconditionFailed(Condition=_name(prefix, "If-Unmodified-Since"))
     fail: type[NotModified | PreconditionFailed] = NotModified if read else PreconditionFailed
     if_none_match = headers.get(prefix + "none-match")
     if if_none_match is not None:
-        if _etag_matches(if_none_match, etag):
+        if _etag_matches(if_none_match, etag, weak=True):
             raise fail(Condition=_name(prefix, "If-None-Match"))
-    else:
-        since = headers.get(prefix + "modified-since")
-        when = parse_http_date(since) if since else None
-        if when is not None and modified <= when:
-            raise fail(Condition=_name(prefix, "If-Modified-Since"))
+    elif modified_since is not None and modified <= modified_since:
+        raise fail(Condition=_name(prefix, "If-Modified-Since"))
 
 
 def condition_date(value: str | None, name: str) -> float | None:

@@ -106,6 +106,11 @@ async def upload_part(
 ) -> Part:
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
+    sent = {*expect.checksums, *([expect.trailer] if expect.trailer else [])}
+    if upload.checksum_algorithm and sent - {upload.checksum_algorithm}:
+        # As AWS: a part's checksum is of the upload's algorithm, or the part is refused.
+        raise InvalidRequest(f"Checksum Type mismatch occurred, expected checksum Type: {upload.checksum_algorithm}, "
+                             f"actual checksum Type: {', '.join(sorted(sent))}")
     if upload.checksum_algorithm and upload.checksum_algorithm not in expect.compute:
         expect.compute = (*expect.compute, upload.checksum_algorithm)
     got = await receive(node, body, expect)

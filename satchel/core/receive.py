@@ -70,8 +70,25 @@ def checksum_algorithm(name: str) -> str:
     return algorithm
 
 
+#: The ``x-amz-checksum-*`` names S3 defines that carry no value: the algorithm (CreateMultipartUpload,
+#: CopyObject, POST forms), the type (multipart) and the mode (GetObject).
+_CHECKSUM_SETTINGS = frozenset({"x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"})
+_CHECKSUM_TYPES = frozenset({"COMPOSITE", "FULL_OBJECT"})
+
+
 def checksum_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The ``x-amz-checksum-<alg>`` values a request carries, validated in shape."""
+    """The ``x-amz-checksum-<alg>`` values a request carries, validated in shape.
+
+    A ``x-amz-checksum-*`` name S3 does not define, or an ``x-amz-checksum-type`` that is neither
+    COMPOSITE nor FULL_OBJECT, is InvalidRequest: a check the client asked for is made or refused.
+    """
+    for name in headers:
+        if name.startswith("x-amz-checksum-") and name not in _CHECKSUM_SETTINGS \
+                and name.removeprefix("x-amz-checksum-") not in (*CHECKSUM_ALGORITHMS, *UNSUPPORTED_CHECKSUMS):
+            raise InvalidRequest(f"The {name} header is not a checksum S3 defines.")
+    checksum_type = headers.get("x-amz-checksum-type")
+    if checksum_type is not None and checksum_type.strip().upper() not in _CHECKSUM_TYPES:
+        raise InvalidRequest("Value for x-amz-checksum-type header is invalid.")
     found: dict[str, str] = {}
     for algorithm in UNSUPPORTED_CHECKSUMS:
         if "x-amz-checksum-" + algorithm in headers:

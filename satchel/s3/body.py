@@ -56,6 +56,9 @@ def request_body(ctx: S3Context, *, header_checksums: bool = True) -> tuple[Asyn
     chunked_transfer = "chunked" in headers.get("transfer-encoding", "").lower()
     expect = Expectations(content_md5=headers.get("content-md5"),
                           checksums=checksum_headers(headers) if header_checksums else {})
+    if header_checksums and headers.get("x-amz-checksum-type", "FULL_OBJECT").strip().upper() != "FULL_OBJECT":
+        # One body has one checksum, of all of it: COMPOSITE is a multipart upload's.
+        raise InvalidRequest("The COMPOSITE checksum type applies to multipart uploads only.")
     sdk_algorithm = headers.get("x-amz-sdk-checksum-algorithm")
     if sdk_algorithm:
         expect.compute = (checksum_algorithm(sdk_algorithm),)
@@ -78,12 +81,21 @@ def request_body(ctx: S3Context, *, header_checksums: bool = True) -> tuple[Asyn
         expect.size = decoded
         expect.late_checksums = lambda: decoder.trailers
         return _decode(request.body_chunks(), decoder), expect
+    if _aws_chunked(headers):
+        # Framing that no streaming x-amz-content-sha256 announced: storing it as the body would keep
+        # the chunk sizes and trailers as the object's bytes.
+        raise InvalidArgument("Content-Encoding aws-chunked requires a STREAMING x-amz-content-sha256.",
+                              ArgumentName="x-amz-content-sha256", ArgumentValue=mode or "")
     if content_length is None and not chunked_transfer:
         raise MissingContentLength()
     expect.size = content_length
     if mode is not None and mode != "UNSIGNED-PAYLOAD":
         expect.sha256_hex = mode
     return request.body_chunks(), expect
+
+
+def _aws_chunked(headers: dict[str, str]) -> bool:
+    return any(c.strip().lower() == "aws-chunked" for c in headers.get("content-encoding", "").split(","))
 
 
 async def _decode(chunks: AsyncIterator[bytes], decoder: AwsChunkedDecoder) -> AsyncIterator[bytes]:

@@ -54,6 +54,8 @@ CHECKSUM_ELEMENTS: dict[str, str] = {
 _CHECKSUM_NAMES = {element: name for name, element in CHECKSUM_ELEMENTS.items()}
 #: Part checksums S3 defines that Satchel cannot check: refused in CompleteMultipartUpload, never skipped.
 _UNCHECKABLE = frozenset({"ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"})
+#: Every field S3 defines for a CompleteMultipartUpload ``<Part>`` (botocore's CompletedPart).
+_PART_FIELDS = frozenset({"PartNumber", "ETag", *_CHECKSUM_NAMES, *_UNCHECKABLE})
 
 # --- escaping -------------------------------------------------------------------------------------
 _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -460,22 +462,36 @@ def _texts(element: Element, name: str) -> tuple[str, ...]:
     return tuple(child.text or "" for child in _children(element, name))
 
 
+def _fields(element: Element, allowed: frozenset[str] | None = None) -> dict[str, str]:
+    """The children of ``element`` by name, each at most once: a field sent twice is MalformedXML (which
+    value was meant is not ours to guess), and so is one outside ``allowed`` (None: any name)."""
+    fields: dict[str, str] = {}
+    for child in element:
+        name = _local(child.tag)
+        if name in fields or (allowed is not None and name not in allowed):
+            raise MalformedXML()
+        fields[name] = child.text or ""
+    return fields
+
+
 def parse_complete_multipart(body: bytes) -> list[tuple[int, str, dict[str, str]]]:
     """CompleteMultipartUpload -> [(part number, etag without quotes, {checksum name: value})].
+
+    A ``<Part>`` naming a field twice, or one S3 does not define (``<checksumcrc32>``), is MalformedXML:
+    a checksum we do not read must not pass as checked.
 
     Order and existence are the core's to check (InvalidPartOrder, InvalidPart).
     """
     root = _parse(body, "CompleteMultipartUpload", MAX_COMPLETE_XML)
     parts = []
     for part in _children(root, "Part"):
-        number, etag = _text(part, "PartNumber"), _text(part, "ETag")
+        fields = _fields(part, _PART_FIELDS)
+        number, etag = fields.get("PartNumber"), fields.get("ETag")
         if number is None or etag is None or not _INTEGER.fullmatch(number):
             raise MalformedXML()
         if any(_local(c.tag) in _UNCHECKABLE for c in part):
             raise InvalidRequest("Checksum algorithm provided is unsupported.")
-        checksums = {
-            _CHECKSUM_NAMES[_local(c.tag)]: (c.text or "").strip() for c in part if _local(c.tag) in _CHECKSUM_NAMES
-        }
+        checksums = {_CHECKSUM_NAMES[name]: value.strip() for name, value in fields.items() if name in _CHECKSUM_NAMES}
         parts.append((int(number), _normalize_etag(etag), checksums))
     if not parts:
         raise MalformedXML()
@@ -487,6 +503,9 @@ def _normalize_etag(etag: str) -> str:
     if etag.startswith("&quot;") and etag.endswith("&quot;"):  # double-escaped by some clients
         etag = etag[6:-6]
     return etag.strip('"').lower()
+
+
+_DELETE_OBJECT_FIELDS = frozenset({"Key", "VersionId", "ETag", "LastModifiedTime", "Size"})
 
 
 class DeleteEntry(NamedTuple):
@@ -503,20 +522,23 @@ def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
     """DeleteObjects -> (entries, quiet). Keys are kept exactly (whitespace is significant).
 
     An ``<Object>`` naming a field twice (two keys, two version ids ...) is MalformedXML: which one
-    was meant is not ours to guess, and a delete must never act on the other.
+    was meant is not ours to guess, and a delete must never act on the other. So is a field S3 does
+    not define (``<etag>``, ``<IfMatch>`` ...): a condition we do not read must not become an
+    unconditional delete. ``<Quiet>`` twice, or an element beside ``<Object>`` and ``<Quiet>``, is
+    MalformedXML too.
     """
     root = _parse(body, "Delete", MAX_DELETE_XML)
-    quiet_text = (_text(root, "Quiet") or "false").strip().lower()
+    if any(_local(child.tag) not in ("Object", "Quiet") for child in root):
+        raise MalformedXML()
+    quiets = _texts(root, "Quiet")
+    if len(quiets) > 1:
+        raise MalformedXML()
+    quiet_text = (quiets[0] if quiets else "false").strip().lower()
     if quiet_text not in ("true", "false"):
         raise MalformedXML()
     entries = []
     for obj in _children(root, "Object"):
-        fields: dict[str, str] = {}
-        for child in obj:
-            name = _local(child.tag)
-            if name in fields:
-                raise MalformedXML()
-            fields[name] = child.text or ""
+        fields = _fields(obj, _DELETE_OBJECT_FIELDS)
         if "Key" not in fields:
             raise MalformedXML()
         entries.append(DeleteEntry(fields["Key"], fields.get("VersionId"), fields.get("ETag"),

@@ -81,6 +81,46 @@ def test_delete_objects_entry_with_two_keys_is_malformed(satchel_server: ServerH
     assert _keys(s3, bucket) == ["yy", "zz"]
 
 
+@pytest.mark.parametrize("document", [
+    b"<Delete><Object><Key>zz</Key><etag>nomatch</etag></Object></Delete>",
+    b"<Delete><Object><Key>zz</Key><IfMatch>nomatch</IfMatch></Object></Delete>",
+    b"<Delete><Quiet>true</Quiet><Quiet>false</Quiet><Object><Key>zz</Key></Object></Delete>",
+    b"<Delete><Object><Key>zz</Key></Object><IfMatch>nomatch</IfMatch></Delete>",
+])
+def test_delete_objects_field_unread_or_twice_is_malformed(satchel_server: ServerHandle, s3: Any, bucket: str,
+                                                          document: bytes) -> None:
+    """Hostile review C: an unknown field (a condition we do not read, ``<etag>`` in the wrong case)
+    was ignored and the key deleted unconditionally; ``<Quiet>`` twice was accepted."""
+    s3.put_object(Bucket=bucket, Key="zz", Body=b"keep")
+    md5 = base64.b64encode(hashlib.md5(document).digest()).decode()  # noqa: S324 - Content-MD5
+    reply = _send(satchel_server, "POST", f"/{bucket}?delete", document, {"Content-MD5": md5})
+    assert _answer(reply) == (400, "MalformedXML")
+    assert _keys(s3, bucket) == ["zz"]
+
+
+@pytest.mark.parametrize("element", ["ChecksumCRC32", "ETag", "PartNumber", "checksumcrc32"])
+def test_complete_part_field_twice_is_malformed(satchel_server: ServerHandle, s3: Any, bucket: str,
+                                                element: str) -> None:
+    """Hostile review C: a ``<Part>`` with two ``<ChecksumCRC32>`` (wrong, then right) completed, the
+    last winning, while two ``<ETag>`` took the first. Any field twice is MalformedXML, and so is one S3
+    does not define (``<checksumcrc32>`` beside the right one, unread)."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, Body=b"new",
+                          ChecksumAlgorithm="CRC32")
+    fields = {"PartNumber": "1", "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}
+    wrong = {"PartNumber": "2", "ETag": '"0123456789abcdef0123456789abcdef"', "ChecksumCRC32": "AAAAAA=="}
+    if element in fields:
+        inner = "".join(f"<{name}>{value}</{name}>" for name, value in fields.items() if name != element)
+        inner += f"<{element}>{wrong[element]}</{element}><{element}>{fields[element]}</{element}>"
+    else:
+        inner = "".join(f"<{name}>{value}</{name}>" for name, value in fields.items())
+        inner += f"<{element}>AAAAAA==</{element}>"
+    document = f"<CompleteMultipartUpload><Part>{inner}</Part></CompleteMultipartUpload>".encode()
+    reply = _send(satchel_server, "POST", f"/{bucket}/k?uploadId={upload}", document)
+    assert _answer(reply) == (400, "MalformedXML")
+    assert _keys(s3, bucket) == []
+
+
 def test_copy_source_with_an_ambiguous_query_is_refused(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="src", Body=b"source")
     with pytest.raises(ClientError) as caught:  # botocore sends this one as given

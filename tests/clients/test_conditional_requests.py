@@ -166,6 +166,7 @@ def test_abort_honours_if_match_initiated_time(s3: Any, bucket: str) -> None:
     ("DeleteObject", "If-Unmodified-Since"),
     ("DeleteObject", "If-None-Match"),
     ("CreateMultipartUpload", "If-None-Match"),
+    ("DeleteObject", "x-amz-if-match-initiated-time"),  # AbortMultipartUpload's (hostile review C)
 ])
 def test_read_conditions_on_a_change_are_refused(s3_factory: Any, s3: Any, bucket: str,
                                                  operation: str, header: str) -> None:
@@ -185,6 +186,36 @@ def test_read_conditions_on_a_change_are_refused(s3_factory: Any, s3: Any, bucke
     assert _status(change) == (501, "NotImplemented")
     assert _body(s3, bucket) == b"ORIGINAL"
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_a_weak_etag_never_satisfies_if_match(s3: Any, bucket: str) -> None:
+    """Hostile review C: ``If-Match: W/"<etag>"`` deleted and overwrote. RFC 9110 compares If-Match
+    strongly: a weak tag never matches (412), while If-None-Match compares weakly (304)."""
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"ORIGINAL")["ETag"]
+    weak = f"W/{etag}"
+    assert _status(lambda: s3.delete_object(Bucket=bucket, Key="k", IfMatch=weak)) == FAILED
+    assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"NEW", IfMatch=weak)) == FAILED
+    assert _status(lambda: s3.copy_object(Bucket=bucket, Key="k2", CopySource={"Bucket": bucket, "Key": "k"},
+                                          CopySourceIfMatch=weak)) == FAILED
+    assert _status(lambda: s3.get_object(Bucket=bucket, Key="k", IfMatch=weak)) == FAILED
+    assert _status(lambda: s3.head_object(Bucket=bucket, Key="k", IfNoneMatch=weak)) == (304, "304")
+    assert _body(s3, bucket) == b"ORIGINAL"
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+
+
+@pytest.mark.parametrize("header", ["x-amz-copy-source-if-unmodified-since", "x-amz-copy-source-if-modified-since"])
+def test_copy_refuses_an_unreadable_source_date(s3_factory: Any, s3: Any, bucket: str, header: str) -> None:
+    """Hostile review C: a copy-source date condition that is no date was ignored and the copy made."""
+    s3.put_object(Bucket=bucket, Key="src", Body=b"SOURCE")
+    client = s3_factory()
+
+    def hook(request: Any, **_: Any) -> None:
+        request.headers[header] = "garbage"
+
+    client.meta.events.register("before-sign.s3.CopyObject", hook)
+    copy = partial(client.copy_object, Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert _status(copy) == (400, "InvalidArgument")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
 
 
 def test_if_none_match_on_a_write_takes_only_a_star(s3: Any, bucket: str) -> None:

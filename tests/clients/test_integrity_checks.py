@@ -88,8 +88,9 @@ def test_crc64nvme_multipart_is_a_full_object_checksum(s3: Any, bucket: str) -> 
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC64NVME")["UploadId"]
     listed = []
     for number, part in enumerate(parts, 1):
-        # The upload's algorithm is computed for each part even when the client sends another.
-        answer = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=number, Body=part)
+        # A part's checksum is of the upload's algorithm (AWS refuses another, as Satchel does).
+        answer = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=number, Body=part,
+                                ChecksumCRC64NVME=crc64nvme(part))
         listed.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumCRC64NVME": answer["ChecksumCRC64NVME"]})
     done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload,
                                         MultipartUpload={"Parts": listed})
@@ -119,7 +120,8 @@ def test_complete_checks_the_whole_object(s3: Any, bucket: str) -> None:
     (the checksum headers used to be compared with the XML body, refusing a right full-object value)."""
     data = b"whole object"
     upload = s3.create_multipart_upload(Bucket=bucket, Key="w", ChecksumAlgorithm="CRC64NVME")["UploadId"]
-    etag = s3.upload_part(Bucket=bucket, Key="w", UploadId=upload, PartNumber=1, Body=data)["ETag"]
+    etag = s3.upload_part(Bucket=bucket, Key="w", UploadId=upload, PartNumber=1, Body=data,
+                          ChecksumCRC64NVME=crc64nvme(data))["ETag"]
     parts = {"Parts": [{"PartNumber": 1, "ETag": etag, "ChecksumCRC64NVME": crc64nvme(data)}]}
     for extra, code in (({"ChecksumCRC64NVME": crc64nvme(b"other")}, "BadDigest"),
                         ({"ChecksumCRC32": crc32(data)}, "InvalidRequest"),
@@ -193,6 +195,64 @@ def test_complete_refuses_a_checksum_it_cannot_match(s3: Any, bucket: str) -> No
     _absent(s3, bucket, "k")
     _complete(s3, bucket, "k", upload, {"ETag": etag, "ChecksumCRC32": crc32(data)})
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == data
+
+
+# --- checksum requests that were accepted and ignored (hostile review C) ---------------------------
+def _with_header(s3_factory: Any, operation: str, name: str, value: str) -> Any:
+    client = s3_factory()
+
+    def hook(request: Any, **_: Any) -> None:
+        request.headers[name] = value
+
+    client.meta.events.register(f"before-sign.s3.{operation}", hook)
+    return client
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("x-amz-checksum-type", "GARBAGE"),
+    ("x-amz-checksum-type", "COMPOSITE"),  # one body has one checksum, of all of it
+    ("x-amz-checksum-foo", "AAAAAA=="),
+])
+def test_put_refuses_a_checksum_request_it_cannot_honour(s3_factory: Any, s3: Any, bucket: str,
+                                                         name: str, value: str) -> None:
+    client = _with_header(s3_factory, "PutObject", name, value)
+    with pytest.raises(ClientError) as exc:
+        client.put_object(Bucket=bucket, Key="k", Body=b"data")
+    _refused(exc, "InvalidRequest")
+    _absent(s3, bucket, "k")
+
+
+def test_create_upload_refuses_a_checksum_value(s3_factory: Any, s3: Any, bucket: str) -> None:
+    """S3 defines no checksum value on CreateMultipartUpload (there is no body): it was ignored."""
+    client = _with_header(s3_factory, "CreateMultipartUpload", "x-amz-checksum-crc32", crc32(b"whole"))
+    with pytest.raises(ClientError) as exc:
+        client.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32")
+    _refused(exc, "InvalidRequest")
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_part_checksum_of_another_algorithm_is_refused(s3: Any, bucket: str) -> None:
+    """As AWS: an upload created with SHA256 refuses a part whose checksum is a CRC32."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="SHA256")["UploadId"]
+    with pytest.raises(ClientError) as exc:
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, Body=b"part",
+                       ChecksumAlgorithm="CRC32")
+    _refused(exc, "InvalidRequest")
+    assert not s3.list_parts(Bucket=bucket, Key="k", UploadId=upload).get("Parts")
+    s3.upload_part(Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, Body=b"part", ChecksumAlgorithm="SHA256")
+
+
+def test_aws_chunked_without_a_streaming_hash_is_refused(satchel_server: Any, s3: Any, bucket: str) -> None:
+    """``Content-Encoding: aws-chunked`` with ``UNSIGNED-PAYLOAD`` stored the chunk framing as the body."""
+    url = f"{satchel_server.endpoint}/{bucket}/k"
+    headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": "3"}
+    now = dt.datetime.now(dt.UTC)
+    signer = Signer(satchel_server.access_key, satchel_server.secret_key, satchel_server.region)
+    signed, _ = signer.sign("PUT", url, headers, "UNSIGNED-PAYLOAD", now)
+    reply = requests.put(url, data=b"3\r\nabc\r\n0\r\n\r\n", headers=signed, timeout=10)
+    assert reply.status_code == 400, reply.text
+    assert "<Code>InvalidArgument</Code>" in reply.text
+    _absent(s3, bucket, "k")
 
 
 # --- POST forms -----------------------------------------------------------------------------------

@@ -185,6 +185,20 @@ def test_wrong_trailer_checksum_is_bad_digest(s3: Any, bucket: str, satchel_serv
     assert s3.get_object(Bucket=bucket, Key="trailed")["Body"].read() == b"unchanged"
 
 
+@pytest.mark.parametrize("order", ["wrong-then-right", "right-then-wrong"])
+def test_a_duplicated_trailer_is_refused(s3: Any, bucket: str, satchel_server: Any, order: str) -> None:
+    """Hostile review C: the CRC32 trailer sent twice (wrong, then right) was stored, the last one
+    winning. Which was meant is not ours to guess: 400 MalformedTrailerError, nothing stored."""
+    data = os.urandom(CHUNK + 3)
+    right, wrong = crc32_b64(data), crc32_b64(data + b"!")
+    first, second = (wrong, right) if order == "wrong-then-right" else (right, wrong)
+    resp = trailer_put(satchel_server, bucket, "twice", data, f"{first}\r\nx-amz-checksum-crc32:{second}")
+    assert (resp.status_code, _code(resp)) == (400, "MalformedTrailerError"), resp.text
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="twice")
+    assert http_status(exc.value) == 404
+
+
 def test_declared_trailer_that_never_comes_is_refused(s3: Any, bucket: str, satchel_server: Any) -> None:
     """Hostile review B: ``x-amz-trailer`` promised a CRC32 the body never carried, and the object was
     stored unchecked. AWS answers 400 MalformedTrailerError; nothing is stored."""

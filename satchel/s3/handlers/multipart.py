@@ -25,6 +25,10 @@ def _upload_checksum(headers: dict[str, str]) -> str | None:
     Satchel makes CRC64NVME uploads FULL_OBJECT (its only type on AWS) and the others COMPOSITE; a
     FULL_OBJECT CRC32/CRC32C upload is not implemented, so it is refused rather than made composite.
     """
+    if checksum_headers(headers):
+        # S3 defines no value here (there is no body yet); the object's checksum goes with
+        # CompleteMultipartUpload, where it is checked.
+        raise InvalidRequest("CreateMultipartUpload takes no checksum value: send it with CompleteMultipartUpload.")
     algorithm = checksum_algorithm(headers["x-amz-checksum-algorithm"]) \
         if headers.get("x-amz-checksum-algorithm") else None
     wanted = headers.get("x-amz-checksum-type")

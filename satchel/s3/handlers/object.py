@@ -7,7 +7,14 @@ from collections.abc import AsyncIterator, Mapping
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, parse_range
-from satchel.core.errors import AccessDenied, InvalidArgument, InvalidPartNumber, NoSuchBucket, SatchelError
+from satchel.core.errors import (
+    AccessDenied,
+    InvalidArgument,
+    InvalidPartNumber,
+    NoSuchBucket,
+    NotImplementedFeature,
+    SatchelError,
+)
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.s3 import xml
@@ -111,6 +118,11 @@ def _sized(
 
 async def delete_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
+    if "x-amz-if-match-initiated-time" in headers:
+        # AbortMultipartUpload's condition: S3 defines it for no delete of an object, and ignoring
+        # it would delete whatever the object's state.
+        raise NotImplementedFeature("Satchel does not evaluate x-amz-if-match-initiated-time on DeleteObject.",
+                                    Header="x-amz-if-match-initiated-time")
     conditions = DeleteConditions.parse(headers.get("if-match"), headers.get("x-amz-if-match-last-modified-time"),
                                         headers.get("x-amz-if-match-size"))
     await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions)

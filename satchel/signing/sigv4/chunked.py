@@ -39,7 +39,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from satchel.core.errors import IncompleteBody, InvalidArgument, SignatureDoesNotMatch
+from satchel.core.errors import IncompleteBody, InvalidArgument, MalformedTrailerError, SignatureDoesNotMatch
 from satchel.signing.sigv4 import canonical as c
 from satchel.signing.sigv4.verify import (
     STREAMING_SIGNED,
@@ -287,5 +287,7 @@ class AwsChunkedDecoder:
             self._expect(c.sign(signer.signing_key, sts), value.encode("latin-1"))
             self._state = _State.TRAILER_SIGNED
             return
+        if name in self.trailers:  # which of two values was meant is not ours to guess
+            raise MalformedTrailerError()
         self.trailers[name] = value
         self._trailer_lines.append(f"{name}:{value}\n")

@@ -31,6 +31,9 @@ AFTER = "Tue, 14 Nov 2023 22:13:21 GMT"
         ({"if-match": "*"}, None),
         ({"if-match": '"other", ' + f'"{ETAG}"'}, None),
         ({"if-match": '"other"'}, PreconditionFailed),
+        # RFC 9110: If-Match compares strongly, a weak tag never matches; If-None-Match weakly.
+        ({"if-match": f'W/"{ETAG}"'}, PreconditionFailed),
+        ({"if-match": f'W/"{ETAG}", "{ETAG}"'}, None),
         ({"if-none-match": f'"{ETAG}"'}, NotModified),
         ({"if-none-match": f'W/"{ETAG}"'}, NotModified),
         ({"if-none-match": "*"}, NotModified),
@@ -54,6 +57,14 @@ def test_read_conditions(headers: dict[str, str], outcome: type[Exception] | Non
     else:
         with pytest.raises(outcome):
             check_conditions(headers, etag=ETAG, last_modified=MODIFIED)
+
+
+@pytest.mark.parametrize("name", ["x-amz-copy-source-if-unmodified-since", "x-amz-copy-source-if-modified-since"])
+def test_a_copy_source_date_that_is_no_date_is_refused(name: str) -> None:
+    """A read ignores it (above); a copy would be made whatever the source's state."""
+    with pytest.raises(errors.InvalidArgument):
+        check_conditions({name: "garbage"}, etag=ETAG, last_modified=MODIFIED, prefix="x-amz-copy-source-if-",
+                         read=False)
 
 
 def test_write_conditions_fail_with_412_not_304() -> None:

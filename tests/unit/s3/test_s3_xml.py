@@ -708,6 +708,11 @@ DTD_ONLY = b'<?xml version="1.0"?><!DOCTYPE Delete SYSTEM "http://example.com/x.
         b"<Wrong><Object><Key>k</Key></Object></Wrong>",
         b"<Delete><Object><VersionId>v</VersionId></Object></Delete>",
         b"<Delete><Quiet>yes</Quiet><Object><Key>k</Key></Object></Delete>",
+        # A field S3 does not define (a condition unread), or one said twice (hostile review C).
+        b"<Delete><Object><Key>k</Key><etag>x</etag></Object></Delete>",
+        b"<Delete><Object><Key>k</Key><Key>j</Key></Object></Delete>",
+        b"<Delete><Quiet>true</Quiet><Quiet>true</Quiet><Object><Key>k</Key></Object></Delete>",
+        b"<Delete><Object><Key>k</Key></Object><Unknown/></Delete>",
         b"\xff\xfe<Delete/>",
     ],
 )
@@ -750,3 +755,11 @@ def test_size_limits() -> None:
         xml.parse_create_bucket(
             b"<CreateBucketConfiguration>" + b" " * xml.MAX_CONFIG_XML + b"</CreateBucketConfiguration>"
         )
+
+
+@pytest.mark.parametrize("element", ["PartNumber", "ETag", "ChecksumCRC32", "checksumcrc32", "Size"])
+def test_parse_complete_refuses_a_repeated_or_unread_part_field(element: str) -> None:
+    fields = {"PartNumber": "1", "ETag": '"abc"', "ChecksumCRC32": "AAAAAA=="}
+    inner = "".join(f"<{n}>{v}</{n}>" for n, v in fields.items()) + f"<{element}>{fields.get(element, 1)}</{element}>"
+    with pytest.raises(MalformedXML):
+        xml.parse_complete_multipart(f"<CompleteMultipartUpload><Part>{inner}</Part></CompleteMultipartUpload>".encode())

@@ -15,7 +15,13 @@ from collections.abc import Iterable
 import pytest
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
-from satchel.core.errors import IncompleteBody, InvalidArgument, SatchelError, SignatureDoesNotMatch
+from satchel.core.errors import (
+    IncompleteBody,
+    InvalidArgument,
+    MalformedTrailerError,
+    SatchelError,
+    SignatureDoesNotMatch,
+)
 from satchel.signing.sigv4 import canonical as c
 from satchel.signing.sigv4.chunked import AwsChunkedDecoder, ChunkSigner
 from satchel.signing.sigv4.verify import (
@@ -280,3 +286,11 @@ def test_memoryview_and_bytearray_input_and_done_flag() -> None:
     decoder.finish()
     assert decoder.done
     assert out == b"payload"
+
+
+@pytest.mark.parametrize("second", ["x-amz-checksum-crc32", "X-Amz-Checksum-CRC32"])
+def test_a_trailer_sent_twice_is_malformed(second: str) -> None:
+    """Which of two values was meant is not ours to guess (hostile review C: the last one won)."""
+    body = b"3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n" + second.encode() + b":NSRBwg==\r\n\r\n"
+    with pytest.raises(MalformedTrailerError):
+        decode(AwsChunkedDecoder(STREAMING_UNSIGNED_TRAILER), body, 5)
