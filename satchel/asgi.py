@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, unquote_plus
 
 from satchel.core.errors import IncompleteBody
+from satchel.core.streams import close_stream
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -178,7 +179,7 @@ class Response:
         await send({"type": "http.response.start", "status": self.status, "headers": raw_headers})
         if head or self.status in (204, 304):
             if not isinstance(body, bytes):
-                await _close(body)
+                await close_stream(body)
             await send({"type": "http.response.body", "body": b""})
             return 0
         if isinstance(body, bytes):
@@ -195,12 +196,7 @@ class Response:
                     return sent
                 sent += len(chunk)
         finally:
-            await _close(body)
+            await close_stream(body)
         await send({"type": "http.response.body", "body": b""})
         return sent
 
-
-async def _close(body: AsyncIterator[bytes]) -> None:
-    closer = getattr(body, "aclose", None)
-    if closer is not None:
-        await closer()

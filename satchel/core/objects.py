@@ -33,6 +33,7 @@ from satchel.core.gc import release_blobs
 from satchel.core.models import ObjectRecord, Principal, Segment
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, receive
+from satchel.core.streams import close_stream
 
 #: S3's limits: keys are at most 1024 bytes of UTF-8; user metadata at most 2 KiB.
 MAX_KEY_BYTES = 1024
@@ -151,7 +152,7 @@ async def _start(
     except StopAsyncIteration:
         first = b""
     except OSError as exc:
-        await _close(stream)
+        await close_stream(stream)
         if exc.errno in (errno.EMFILE, errno.ENFILE):
             raise SlowDown("Too many objects are being read at once; retry shortly.") from None
         raise
@@ -165,13 +166,7 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[b
         async for chunk in rest:
             yield chunk
     finally:
-        await _close(rest)  # at once: it holds open files
-
-
-async def _close(stream: AsyncIterator[bytes]) -> None:
-    closer = getattr(stream, "aclose", None)
-    if closer is not None:
-        await closer()
+        await close_stream(rest)  # at once: it holds open files
 
 
 def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -> AsyncIterator[bytes]:

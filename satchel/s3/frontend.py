@@ -13,9 +13,10 @@ import os
 
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
 from satchel.core.bucketnames import valid_bucket_name
-from satchel.core.errors import InternalError, InvalidArgument, InvalidBucketName, NotModified, SatchelError
+from satchel.core.errors import InternalError, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
 from satchel.core.node import Node
+from satchel.core.streams import close_stream
 from satchel.logs import redact
 from satchel.s3 import cors, linkuse
 from satchel.s3.auth import Authenticator
@@ -70,11 +71,8 @@ class S3Frontend:
         ctx: S3Context | None = None
         failure: SatchelError | None = None
         try:
-            try:
-                endpoint = route(request.method, request.path, request.query, request.headers,
-                                 domain=self.node.settings.domain)
-            except UnicodeDecodeError:
-                raise InvalidArgument("Invalid URI: the path is not valid UTF-8.") from None
+            endpoint = route(request.method, request.path, request.query, request.headers,
+                             domain=self.node.settings.domain)
             if endpoint.bucket is not None and endpoint.op not in _NAME_CHECKED_BY_HANDLER \
                     and not valid_bucket_name(endpoint.bucket):
                 raise InvalidBucketName(BucketName=endpoint.bucket)
@@ -107,14 +105,16 @@ class S3Frontend:
             response.headers.extend(cors.response_headers(self.node, endpoint.bucket, request))
         response.headers = wire_headers(response.headers)
         tracker = _SendTracker(send)
-        status, sent = response.status, 0
+        status, sent = response.status, None
         try:
             status, sent, failure = await self._send(response, tracker, request, request_id, failure)
         finally:
-            # One audit event per link use (a copy: one more, for its source), whatever happened to the send.
+            # One audit event per link use (a copy: one more, for its source), whatever happened to the send
+            # (cancelled mid-send: what was handed to the server by then).
             kind = linkuse.link_kind(request, endpoint)
             if kind is not None:
-                self._audit(kind, request, endpoint, ctx, status, sent or tracker.body_bytes, failure, request_id)
+                self._audit(kind, request, endpoint, ctx, status, tracker.body_bytes if sent is None else sent,
+                            failure, request_id)
 
     async def _send(self, response: Response, tracker: _SendTracker, request: Request, request_id: str,
                     failure: SatchelError | None) -> tuple[int, int, SatchelError | None]:
@@ -131,9 +131,7 @@ class S3Frontend:
                 return response.status, tracker.body_bytes, failure
             log.exception("internal error sending %s %s (request %s)", request.method, redact(request.raw_path),
                           request_id)
-            closer = getattr(response.body, "aclose", None)
-            if closer is not None:  # the object stream was opened for a body that will never be sent
-                await closer()
+            await close_stream(response.body)  # opened for a body that will never be sent
         error = self._error(InternalError(), request, request_id)
         error.headers.append(("x-amz-request-id", request_id))
         try:

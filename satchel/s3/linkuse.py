@@ -34,6 +34,7 @@ from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.links import Admission, LinkUse, authorize_write, check_use, count_use
 from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
+from satchel.core.streams import close_stream
 from satchel.s3.auth import AuthMethod, AuthResult
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import CopySource, Endpoint, Op, amz_query_headers
@@ -135,9 +136,7 @@ async def count_read(node: Node, ctx: S3Context, response: Response) -> None:
     try:
         await count_use(node, admission)
     except SatchelError:
-        closer = getattr(response.body, "aclose", None)
-        if closer is not None:  # an opened blob stream: release it unsent
-            await closer()
+        await close_stream(response.body)  # an opened blob stream: release it unsent
         raise
 
 
