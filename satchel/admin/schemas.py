@@ -18,6 +18,7 @@ import orjson
 from satchel.core.errors import InvalidArgument
 from satchel.core.links import EARLIEST_REVOCATION, MAX_LIFETIME_CEILING, MAX_USES, LinkSpec
 from satchel.core.models import AuditEvent, AuditQuery, Bucket, Link, LinkKind, Revocation, RevocationScope, Sharing
+from satchel.core.text import decimal
 
 MAX_BODY = 1024 * 1024
 
@@ -273,9 +274,10 @@ def limit(query: Mapping[str, str], default: int = 100, maximum: int = 1000) -> 
     raw = query.get("limit")
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= maximum:
+    number = decimal(raw, 9)
+    if number is None or not 1 <= number <= maximum:
         raise InvalidArgument(f"limit must be between 1 and {maximum}", ArgumentName="limit")
-    return int(raw)
+    return number
 
 
 def audit_query(query: Mapping[str, str], user_id: str | None) -> AuditQuery:

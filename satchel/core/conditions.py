@@ -14,7 +14,6 @@ slip between the check and the change.
 from __future__ import annotations
 
 import email.utils
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -27,11 +26,11 @@ from satchel.core.errors import (
     PreconditionFailed,
 )
 from satchel.core.models import ObjectRecord
+from satchel.core.text import decimal
 
 #: What a store calls, inside its transaction, with the key's current record (None when absent).
 Precondition = Callable[[ObjectRecord | None], None]
 
-_SIZE = re.compile(r"[0-9]{1,19}")
 
 
 def parse_http_date(value: str) -> float | None:
@@ -143,10 +142,11 @@ class DeleteConditions:
     def parse(cls, etag: str | None, last_modified: str | None, size: str | None) -> DeleteConditions:
         """Refuse (400) a date or size we cannot read: ignoring it would delete what it protects."""
         when = condition_date(last_modified, "x-amz-if-match-last-modified-time")
-        if size is not None and not _SIZE.fullmatch(size.strip()):
+        number = decimal(size.strip()) if size is not None else None
+        if size is not None and number is None:
             raise InvalidArgument("The size condition is not a non-negative integer.",
                                   ArgumentName="x-amz-if-match-size", ArgumentValue=size)
-        return cls(etag, when, int(size) if size is not None else None)
+        return cls(etag, when, number)
 
     def __bool__(self) -> bool:
         return self.etag is not None or self.last_modified is not None or self.size is not None

@@ -34,6 +34,7 @@ from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
 from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range
 from satchel.core.receive import Expectations, receive, valid_checksum
+from satchel.core.text import decimal
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -239,9 +240,10 @@ def _check_part_checksums(upload: Upload, part: Part, etag: str, claimed: Mappin
 def _check_object(upload: Upload, record: ObjectRecord, expected: ObjectChecks) -> None:
     """The client's expectations of the whole object, as AWS checks them; never ignored."""
     if expected.size is not None:
-        if not (expected.size.isascii() and expected.size.isdigit() and len(expected.size) <= 19):
+        size = decimal(expected.size)
+        if size is None:
             raise InvalidRequest(f"Value for x-amz-mp-object-size header is invalid: '{expected.size}'")
-        if int(expected.size) != record.size:
+        if size != record.size:
             raise InvalidRequest(f"The provided 'x-amz-mp-object-size' header value {expected.size} does not match "
                                  f"what was computed: {record.size}")
     made = None if upload.checksum_algorithm is None else \

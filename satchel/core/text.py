@@ -1,4 +1,6 @@
-"""What counts as text: a string every store, log line and response can carry as UTF-8.
+"""What counts as text, and as a number, in what a client sends.
+
+Text: a string every store, log line and response can carry as UTF-8.
 
 Python strings may hold lone surrogates (a path percent-decoded with surrogate escapes, a codec such as
 ``utf-7`` asked to decode hostile bytes); encoding one raises, deep in a store or a renderer, as a 500.
@@ -17,3 +19,13 @@ def is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def decimal(value: str, max_digits: int = 19) -> int | None:
+    """``value`` as a non-negative integer when it is 1 to ``max_digits`` ASCII digits, else None.
+
+    Not ``str.isdigit()``, which takes "²" (``int()`` then refuses it: a 500) and strings of any length
+    (``int()`` refuses more than 4300 digits); 19 digits fit a signed 64-bit integer."""
+    if not 0 < len(value) <= max_digits or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)

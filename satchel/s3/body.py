@@ -20,6 +20,7 @@ from satchel.core.receive import (
     new_hasher,
     verify_digests,
 )
+from satchel.core.text import decimal
 from satchel.s3.context import S3Context
 from satchel.signing.sigv4.chunked import AwsChunkedDecoder
 
@@ -36,10 +37,10 @@ def _int_header(headers: dict[str, str], name: str) -> int | None:
     raw = headers.get(name)
     if raw is None:
         return None
-    digits = raw.strip()
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
+    number = decimal(raw.strip())
+    if number is None:
         raise InvalidArgument(f"Invalid {name} header.", ArgumentName=name, ArgumentValue=raw)
-    return int(digits)
+    return number
 
 
 def request_body(ctx: S3Context, *, header_checksums: bool = True) -> tuple[AsyncIterator[bytes], Expectations]:

@@ -35,6 +35,7 @@ from satchel.core.links import Admission, LinkUse, authorize_write, check_use, c
 from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
 from satchel.core.streams import close_stream
+from satchel.core.text import is_text
 from satchel.s3.auth import AuthMethod, AuthResult
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import CopySource, Endpoint, Op, amz_query_headers
@@ -152,15 +153,7 @@ def audit_target(request: Request, domain: str | None) -> tuple[str | None, str 
 
 
 def _storable(key: str) -> bool:
-    return len(key) <= _MAX_AUDIT_KEY and key.isprintable() and _encodable(key)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # surrogates from a path that is not UTF-8
-        return False
-    return True
+    return len(key) <= _MAX_AUDIT_KEY and key.isprintable() and is_text(key)
 
 
 def link_bucket_id(node: Node, link_id: str, link: Link | None, bucket: str | None) -> str | None:

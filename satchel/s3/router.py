@@ -34,6 +34,7 @@ from satchel.core.errors import (
     NotImplementedFeature,
     PreconditionFailed,
 )
+from satchel.core.text import is_text
 from satchel.s3.endpoints import (
     COMMON_PARAMETERS,
     QUERY_PARAMETERS,
@@ -213,7 +214,7 @@ def route(
     asking for something Satchel lacks (:mod:`satchel.s3.refusedheaders`).
     """
     bucket, key, virtual = split_target(path, headers.get("host", ""), domain)
-    if not path.isascii() and not _is_utf8(path):
+    if not is_text(path):
         # The path was percent-decoded with surrogate escapes: bytes that are not UTF-8 name no key
         # (AWS answers InvalidURI), and must not reach code that encodes keys.
         raise InvalidURI()
@@ -269,14 +270,6 @@ def _with_query_headers(headers: Mapping[str, str], pairs: Sequence[tuple[str, s
             raise InvalidArgument(f"{name} is given twice, with different values, in the query and the headers.",
                                   ArgumentName=name)
     return merged
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:

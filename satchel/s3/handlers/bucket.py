@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from satchel.asgi import Response
 from satchel.core import buckets
 from satchel.core.access import Action
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import InvalidArgument, InvalidBucketName, InvalidRequest
 from satchel.core.node import Node
+from satchel.core.text import decimal
 from satchel.s3 import xml
 from satchel.s3.body import read_document
 from satchel.s3.context import S3Context
@@ -24,7 +23,6 @@ def _owner(ctx: S3Context) -> tuple[str, str]:
 
 #: ListBuckets' page size: AWS's default and largest ``max-buckets``.
 MAX_BUCKETS = 10_000
-_DIGITS = re.compile(r"[0-9]{1,5}")
 
 
 async def list_buckets(node: Node, ctx: S3Context) -> Response:
@@ -48,7 +46,8 @@ async def list_buckets(node: Node, ctx: S3Context) -> Response:
 def _max_buckets(value: str | None) -> int:
     if value is None:
         return MAX_BUCKETS
-    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= MAX_BUCKETS:
+    number = decimal(value, 5)
+    if number is None or not 1 <= number <= MAX_BUCKETS:
         raise InvalidArgument(f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}",
                               ArgumentName="max-buckets", ArgumentValue=value)
     return int(value)

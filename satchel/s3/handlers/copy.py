@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from satchel.asgi import Response
 from satchel.core import multipart, objects
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
+from satchel.core.text import decimal
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
-#: A byte offset of x-amz-copy-source-range: ASCII digits only (str.isdigit() takes "²", which int() refuses).
-_OFFSET = re.compile(r"[0-9]{1,20}")
 _SOURCE_CONDITIONS = tuple(
     "x-amz-copy-source-if-" + name for name in ("match", "none-match", "modified-since", "unmodified-since")
 )
@@ -72,7 +69,8 @@ def copy_range(header: str | None) -> ByteRange | None:
         return None
     unit, _, spec = header.partition("=")
     first, _, last = spec.partition("-")
-    if unit != "bytes" or not _OFFSET.fullmatch(first) or not _OFFSET.fullmatch(last) or int(last) < int(first):
+    start, end = decimal(first, 20), decimal(last, 20)
+    if unit != "bytes" or start is None or end is None or end < start:
         raise InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last "
                               "where first and last are the zero-based offsets of the first and last bytes to copy",
                               ArgumentName="x-amz-copy-source-range", ArgumentValue=header)

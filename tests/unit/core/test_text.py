@@ -1,0 +1,21 @@
+"""The one reading of a client's text and numbers (``core/text.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from satchel.core.text import decimal, is_text
+
+
+@pytest.mark.parametrize(("value", "digits", "expected"), [
+    ("0", 19, 0), ("42", 19, 42), ("9" * 19, 19, int("9" * 19)), ("12345", 5, 12345),
+    ("", 19, None), ("123456", 5, None), ("9" * 5000, 19, None), ("²", 19, None), ("\uff11", 19, None),
+    ("-1", 19, None), ("+1", 19, None), (" 1", 19, None), ("1_000", 19, None), ("0x1", 19, None),
+])
+def test_decimal_takes_bounded_ascii_digits_only(value: str, digits: int, expected: int | None) -> None:
+    assert decimal(value, digits) == expected
+
+
+def test_is_text_refuses_lone_surrogates() -> None:
+    assert is_text("plain") and is_text("zoë ✓")
+    assert not is_text("bad\udcff")
