@@ -504,6 +504,8 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         # Lingering close: stop sending, keep dropping input for a moment, so that a client still
         # sending its headers reads the 431 before the connection closes (a close with unread input
         # would reset the connection and lose the answer).
+        # write_eof raises NotImplementedError on transports that cannot half-close (TLS): then the
+        # close below is all there is.
         with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
             self.transport.write_eof()
         self._linger = self.loop.call_later(LINGER, self.transport.close)
