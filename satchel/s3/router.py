@@ -284,7 +284,7 @@ def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
     for name, value in query.items():
         if name in accepted or name in COMMON_PARAMETERS or (value and name[:6].lower() == "x-amz-"):
             continue  # a valueless x-amz-* name is no hoisted header: it has a subresource's shape
-        if value and endpoint.op in _IGNORES_VALUED_UNKNOWN:
+        if _ignored(endpoint, accepted, name, value):
             continue  # a cache-buster (?_t=1700000000), as AWS ignores it; subresources have no value
         raise NotImplementedFeature(
             f"The query parameter {name!r} is not implemented by Satchel for {endpoint.op.value}.",
@@ -315,6 +315,7 @@ def _check_duplicates(endpoint: Endpoint, pairs: Sequence[tuple[str, str]]) -> N
 
 
 def _ignored(endpoint: Endpoint, accepted: frozenset[str], name: str, value: str) -> bool:
+    """A cache-buster of an object read: a valued name the operation does not declare."""
     if endpoint.op not in _IGNORES_VALUED_UNKNOWN or not value:
         return False
     return name not in accepted and name not in COMMON_PARAMETERS and name[:6].lower() != "x-amz-"
