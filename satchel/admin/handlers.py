@@ -12,7 +12,7 @@ from typing import Any
 
 from satchel.admin import schemas
 from satchel.asgi import Request
-from satchel.core import buckets, identity, links
+from satchel.core import buckets, identity, links, revocations
 from satchel.core.errors import SatchelError
 from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, Principal, RevocationScope
 from satchel.core.node import Node
@@ -140,7 +140,7 @@ def _revoke_event(call: Call, **fields: Any) -> AuditEvent:
 
 async def add_revocation(call: Call) -> Any:
     scope, target, bucket, before = schemas.revocation_request(call.body)
-    revocation = await links.add_revocation(call.node, call.principal, scope, target, bucket, before)
+    revocation = await revocations.add_revocation(call.node, call.principal, scope, target, bucket, before)
     call.node.audit.record(_revoke_event(call, kind=f"before:{scope.value}", bucket=revocation.bucket or (
         revocation.target if scope is RevocationScope.BUCKET else None),
         key=revocation.target if revocation.bucket else None,
@@ -149,7 +149,7 @@ async def add_revocation(call: Call) -> Any:
 
 
 async def list_revocations(call: Call) -> Any:
-    found = links.visible_revocations(call.node.store, call.principal)
+    found = revocations.visible_revocations(call.node.store, call.principal)
     return {"revocations": [schemas.revocation_json(r, call.user_name) for r in found]}
 
 

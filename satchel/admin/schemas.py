@@ -15,9 +15,11 @@ from typing import Any
 
 import orjson
 
+from satchel.core.admission import MAX_LIFETIME_CEILING
 from satchel.core.errors import InvalidArgument
-from satchel.core.links import EARLIEST_REVOCATION, MAX_LIFETIME_CEILING, MAX_USES, LinkSpec
+from satchel.core.links import MAX_USES, LinkSpec
 from satchel.core.models import AuditEvent, AuditQuery, Bucket, Link, LinkKind, Revocation, RevocationScope, Sharing
+from satchel.core.revocations import EARLIEST_REVOCATION
 from satchel.core.text import decimal
 
 MAX_BODY = 1024 * 1024
@@ -214,7 +216,7 @@ def revocation_request(body: bytes) -> tuple[RevocationScope, str, str | None, f
         # It would be ignored: a revocation that names a bucket it does not act on misleads whoever reads it.
         raise InvalidArgument(f"A {parsed.value} revocation takes no bucket (only object and prefix ones do).",
                               ArgumentName="bucket")
-    before = _typed(data, "before", (int, float))  # checked in core (links.revocation_time); 0 is a time
+    before = _typed(data, "before", (int, float))  # checked in core (revocations.revocation_time); 0 is a time
     return parsed, _typed(data, "target", str), bucket, None if before is None else float(before)
 
 

@@ -5,7 +5,7 @@ Use and revocation events are buffered in memory and written in batches by the m
 thread, at most :data:`FLUSH_INTERVAL` seconds after they happen, so auditing costs a list append on
 the request path. The price: a crash loses at most that interval of those events (never any object
 data). Use counts of links without a use limit ride along in the same batch; one-time links are
-counted synchronously (``links.count_use``) because exactness matters there. Mint events never wait
+counted synchronously (``admission.count_use``) because exactness matters there. Mint events never wait
 here: they commit in the transaction that registers their links (``Store.create_links``), so no
 crash leaves a working link without its mint event.
 

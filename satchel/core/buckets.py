@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from satchel.core import links
+from satchel.core import admission
 from satchel.core.access import NOT_SHARED, Action, Resource, authorize, visible_buckets
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import (
@@ -103,7 +103,7 @@ async def set_link_policy(
     also cuts links already handed out."""
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
     if not isinstance(max_link_lifetime, _Unset):
-        links.check_lifetime_ceiling(max_link_lifetime)
+        admission.check_lifetime_ceiling(max_link_lifetime)
     updated: Bucket = await node.write(node.store.update_bucket, name, max_link_lifetime=max_link_lifetime,
                                        sharing=sharing)
     return updated

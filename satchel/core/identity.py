@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from satchel.config import Settings
+from satchel.core.admission import check_lifetime_ceiling
 from satchel.core.credentials import (
     check_access_key_id,
     check_secret_key,
@@ -32,7 +33,6 @@ from satchel.core.credentials import (
     seal_secret,
 )
 from satchel.core.errors import Conflict, InvalidArgument, NoSuchBucket, NotFound
-from satchel.core.links import check_lifetime_ceiling
 from satchel.core.masterkey import MasterKey, load_master_key
 from satchel.core.models import AccessKey, Account, Bucket, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta.store import Store, StoredKey

@@ -13,10 +13,10 @@ from typing import TypeVar
 from satchel.blobs.base import BlobStore
 from satchel.clock import Clock, SystemClock
 from satchel.config import Settings
+from satchel.core.admission import RevocationList
 from satchel.core.audit import AuditLog
 from satchel.core.caches import BucketCache, GenerationGate
 from satchel.core.credentials import CredentialCache
-from satchel.core.links import RevocationList
 from satchel.core.models import Bucket
 from satchel.core.sightings import Sightings
 from satchel.core.writer import MetadataWriter

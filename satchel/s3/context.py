@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from satchel.asgi import Request
+from satchel.core.admission import Admission
 from satchel.core.errors import SatchelError
-from satchel.core.links import Admission
 from satchel.core.models import Principal
 from satchel.s3.auth import AuthResult
 from satchel.s3.endpoints import Endpoint

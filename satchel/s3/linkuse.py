@@ -29,9 +29,9 @@ import json
 from collections.abc import Sequence
 
 from satchel.asgi import Request, Response
+from satchel.core.admission import Admission, LinkUse, authorize_write, check_use, count_use
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import InvalidArgument, SatchelError
-from satchel.core.links import Admission, LinkUse, authorize_write, check_use, count_use
 from satchel.core.models import AuditEvent, Link, LinkKind
 from satchel.core.node import Node
 from satchel.core.streams import close_stream

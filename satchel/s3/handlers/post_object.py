@@ -17,8 +17,8 @@ from urllib.parse import SplitResult, quote, urlencode, urlsplit, urlunsplit
 
 from satchel.asgi import Response
 from satchel.core import objects
+from satchel.core.admission import LinkUse, check_use
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
-from satchel.core.links import LinkUse, check_use
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
 from satchel.s3 import xml

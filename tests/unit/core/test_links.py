@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from satchel.core import links
+from satchel.core import admission as admission_module
+from satchel.core import links, revocations
+from satchel.core.admission import Admission, LinkUse, RevocationList
 from satchel.core.audit import visible_to
 from satchel.core.caches import GenerationGate
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound
-from satchel.core.links import LinkSpec, LinkUse, RevocationList
+from satchel.core.links import LinkSpec
 from satchel.core.models import (
     AccessKey,
     AuditQuery,
@@ -73,11 +75,11 @@ def use(world: World, **changes: object) -> LinkUse:
 
 
 def admission(world: World, link_use: LinkUse, server_max: int = 604800,
-              first_seen: float | None = None) -> links.Admission:
+              first_seen: float | None = None) -> Admission:
     gate = GenerationGate(world.store, ttl=0)
     bucket = world.store.get_bucket(link_use.bucket) if link_use.bucket else None
-    return links.admit(world.store, RevocationList(world.store, gate), link_use, bucket, server_max=server_max,
-                       now=NOW, first_seen=first_seen)
+    return admission_module.admit(world.store, RevocationList(world.store, gate), link_use, bucket,
+                                  server_max=server_max, now=NOW, first_seen=first_seen)
 
 
 def admit(world: World, link_use: LinkUse, server_max: int = 604800, first_seen: float | None = None) -> Link | None:
@@ -389,14 +391,14 @@ def test_who_may_manage_links_and_revocations(world: World) -> None:
     assert not links.can_manage_link(store, world.stranger, link)
     with pytest.raises(NotFound):
         links.get_managed_link(store, world.stranger, "L1")
-    links.check_revocation_scope(store, world.owner, RevocationScope.BUCKET, "photos", None)
+    revocations.check_revocation_scope(store, world.owner, RevocationScope.BUCKET, "photos", None)
     with pytest.raises(AccessDenied):
-        links.check_revocation_scope(store, world.member, RevocationScope.PREFIX, "shared/", "photos")
+        revocations.check_revocation_scope(store, world.member, RevocationScope.PREFIX, "shared/", "photos")
     member = world.member.user
     assert member is not None
-    links.check_revocation_scope(store, world.admin, RevocationScope.USER, member.id, None)
+    revocations.check_revocation_scope(store, world.admin, RevocationScope.USER, member.id, None)
     with pytest.raises(AccessDenied):
-        links.check_revocation_scope(store, world.stranger, RevocationScope.USER, member.id, None)
+        revocations.check_revocation_scope(store, world.stranger, RevocationScope.USER, member.id, None)
     assert [x.id for x in links.visible_links(store, world.admin, bucket=None, key_prefix=None, active_at=None,
                                               limit=10)] == ["L1"]
     assert links.visible_links(store, world.member, bucket="photos", key_prefix=None, active_at=None,
@@ -408,14 +410,14 @@ def test_revocations_are_seen_by_whoever_oversees_them(world: World) -> None:
     store = world.store
     member, owner = world.member.user, world.owner.user
     assert member is not None and owner is not None
-    by_member = links.new_revocation(world.member, RevocationScope.USER, member.id, None, NOW, NOW)
-    on_bucket = links.new_revocation(world.admin, RevocationScope.BUCKET, "photos", None, NOW, NOW,
+    by_member = revocations.new_revocation(world.member, RevocationScope.USER, member.id, None, NOW, NOW)
+    on_bucket = revocations.new_revocation(world.admin, RevocationScope.BUCKET, "photos", None, NOW, NOW,
                                      bucket_id=links.current_bucket_id(store, "photos"))
     store.add_revocation(by_member)
     store.add_revocation(on_bucket)
 
     def seen(principal: Principal) -> set[str]:
-        return {r.id for r in links.visible_revocations(store, principal)}
+        return {r.id for r in revocations.visible_revocations(store, principal)}
 
     assert seen(world.member) == {by_member.id}
     assert seen(world.admin) == {by_member.id, on_bucket.id}
