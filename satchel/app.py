@@ -24,6 +24,8 @@ from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
 from satchel.logs import level_number
 from satchel.meta import open_store
+from satchel.par.frontend import ParFrontend
+from satchel.par.router import PREFIX as PAR_PREFIX
 from satchel.s3.frontend import S3Frontend
 
 log = logging.getLogger("satchel")
@@ -38,6 +40,7 @@ class SatchelApp:
         self.node: Node | None = None
         self.s3: S3Frontend | None = None
         self.api: AdminApi | None = None
+        self.par: ParFrontend | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> Node:
@@ -49,6 +52,7 @@ class SatchelApp:
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)
+            self.par = ParFrontend(self.node)
         return self.node
 
     def stop(self) -> None:
@@ -77,6 +81,9 @@ class SatchelApp:
                 await self.api(scope, receive, send)
             else:
                 await self._satchel(path, scope, send)
+            return
+        if path.startswith(PAR_PREFIX) and self.par is not None:  # pre-authenticated requests (OCI)
+            await self.par(scope, receive, send)
             return
         await self.s3(scope, receive, send)
 

@@ -58,6 +58,10 @@ class Settings:
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput).
     access_log: bool = False
+    # --- pre-authenticated requests (core/par/, par/) ---------------------------------------------
+    #: Longest lifetime (seconds) a PAR may have, from its creation, enforced at creation and at every use;
+    #: 0: no limit (OCI's rule: a PAR's expiry is required but unbounded; it stays revocable).
+    max_par_lifetime: int = 0
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from satchel.admin import auth, handlers, openapi
+from satchel.admin import auth, handlers, openapi, parhandlers
 from satchel.admin.errors import error_body, render
 from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
@@ -70,6 +70,17 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/buckets/{bucket}/link-policy", handlers.put_link_policy,
           "Change a bucket's link lifetime ceiling or who may share it (both enforced when links are used); "
           "fields left out keep their value.", "LinkPolicyRequest", "LinkPolicy"),
+    # --- pre-authenticated requests (OCI's Create/List/Get/DeletePreauthenticatedRequest) ---
+    Route("POST", "/pars", parhandlers.create_par,
+          "Create a pre-authenticated request; the answer carries its access URL (accessUri, fullPath), "
+          "which is never shown again.", "ParRequest", "ParCreated"),
+    Route("GET", "/pars", parhandlers.list_pars,
+          "Pre-authenticated requests the caller may manage, newest first (never their URLs).", None, "ParList",
+          ("bucket", "prefix", "active", "limit")),
+    Route("GET", "/pars/{bucket}/{id}", parhandlers.show_par, "One pre-authenticated request (never its URL).",
+          None, "Par"),
+    Route("DELETE", "/pars/{bucket}/{id}", parhandlers.delete_par,
+          "Delete a pre-authenticated request: its URL stops working at once.", None, "Par"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 _REQUEST_IDS = iter(range(1, 1 << 62))

@@ -28,6 +28,7 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.BucketAlreadyExists: 409,
     e.BucketAlreadyOwnedByYou: 409,
     e.MethodNotAllowed: 405,
+    e.BucketNotEmpty: 409,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from satchel.admin import schemas
+from satchel.admin import parschemas, schemas
 
 if TYPE_CHECKING:
     from satchel.admin.api import Route
@@ -49,6 +49,11 @@ COMPONENTS: dict[str, Any] = {
     "Whoami": {"type": "object", "properties": {k: {"type": "string"} for k in
                                                 ("user", "user_id", "account_id", "role", "access_key_id")}},
     "Error": _ERROR,
+    # Pre-authenticated requests: OCI's field names plus Satchel's extras.
+    "ParRequest": parschemas.PAR_REQUEST_SCHEMA,
+    "Par": parschemas.PAR_SCHEMA,
+    "ParCreated": parschemas.PAR_CREATED_SCHEMA,
+    "ParList": _array("pars", "Par"),
 }
 
 
@@ -90,7 +95,8 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
             "title": "Satchel management API",
             "version": "1",
             "description": (
-                "Mint, list and revoke sharing links, revoke links issued before a moment, read the audit "
+                "Mint, list and revoke sharing links, create, list and delete pre-authenticated requests, revoke "
+                "links issued before a moment, read the audit "
                 "trail, create buckets (also contract-owned ones). Authenticate with AWS Signature Version 4 in "
                 "the Authorization header (service s3), "
                 "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body "

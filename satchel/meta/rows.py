@@ -212,6 +212,27 @@ def part_params(p: Part) -> tuple[Any, ...]:
 BUMP_GENERATION = "UPDATE generation SET value = value + 1 WHERE id = 1"
 
 
+def owner_filters(user_ids: Sequence[str] | None, bucket_id: str | None, prefix: str | None,
+                  prefix_column: str = "key") -> tuple[list[str], list[Any]] | None:
+    """The WHERE terms of a listing of links or PARs by signer (``user_ids``), bucket id and key prefix
+    (of ``prefix_column``, a code constant); None when ``user_ids`` is empty (nothing can match)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if user_ids is not None:
+        if not user_ids:
+            return None
+        where.append(f"user_id IN ({', '.join('?' * len(user_ids))})")
+        params.extend(user_ids)
+    if bucket_id is not None:
+        where.append("bucket_id = ?")
+        params.append(bucket_id)
+    if prefix:
+        clause, values = key_prefix_clause(prefix)
+        where.append(clause.replace("key", prefix_column))
+        params.extend(values)
+    return where, params
+
+
 def key_prefix_clause(prefix: str) -> tuple[str, list[str]]:
     """``key`` starts with ``prefix``, as a range the (…, key) indexes can scan: SQL and parameters."""
     upper = prefix_upper_bound(prefix)

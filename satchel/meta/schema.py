@@ -241,8 +241,39 @@ CREATE TABLE bucket_names (
 ALTER TABLE buckets ADD COLUMN links_since DOUBLE PRECISION
 """
 
+#: Pre-authenticated requests (``core/par/``). ``token_hash`` is the hex SHA-256 of the bearer token (the
+#: token itself is never stored); ``bucket_id`` the bucket's identity; ``deleted`` is set once, when the PAR
+#: is deleted (the row stays for its audit trail and its listing). A live PAR (not deleted, not expired)
+#: blocks the deletion of its bucket.
+_V7 = """
+CREATE TABLE par_requests (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    bucket_id TEXT NOT NULL,
+    object_name TEXT {key_collation},
+    access_type TEXT NOT NULL,
+    listing TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL,
+    max_uses BIGINT,
+    uses BIGINT NOT NULL DEFAULT 0,
+    last_used DOUBLE PRECISION,
+    deleted DOUBLE PRECISION,
+    mode TEXT,
+    filename TEXT,
+    ip_range TEXT
+);
+CREATE UNIQUE INDEX par_requests_by_token ON par_requests (token_hash);
+CREATE INDEX par_requests_by_bucket ON par_requests (bucket_id, created);
+CREATE INDEX par_requests_by_user ON par_requests (user_id, created)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

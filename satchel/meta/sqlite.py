@@ -23,6 +23,7 @@ from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Ro
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
+from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
@@ -42,7 +43,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 )
 
 
-class SqliteStore(SqliteObjects, SqliteSharing, Store):
+class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -320,11 +321,16 @@ class SqliteStore(SqliteObjects, SqliteSharing, Store):
 
     def delete_bucket(self, name: str, now: float | None = None) -> None:
         with self._db.transaction() as c:
-            if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (name,)).fetchone():
+            found = c.execute("SELECT id FROM buckets WHERE name = ?", (name,)).fetchone()
+            if not found:
                 raise NoSuchBucket(BucketName=name)
             if (c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
                     or c.execute("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
                 raise BucketNotEmpty(BucketName=name)
+            live = c.execute(LIVE_PARS, (found[0], time.time() if now is None else now)).fetchone()[0]
+            if live:  # OCI: a bucket with pre-authenticated requests cannot be deleted
+                raise BucketNotEmpty(f"The bucket has {live} live pre-authenticated request(s); delete them first "
+                                     "(satchel par list / satchel par delete).", BucketName=name)
             # Grants die with their bucket (grants.bucket references buckets.name); links, revocations and
             # audit rows stay, bound to this bucket's id, which no later bucket of the same name has.
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))

@@ -56,7 +56,7 @@ def new_event_id(at: float) -> str:
     return f"{int(at * 1e9):020d}-{os.getpid():07d}-{next(_SEQUENCE):09d}"
 
 
-def _insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
+def insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
     """Append events inside the caller's transaction (ids are assigned here when empty)."""
     if not events:
         return
@@ -80,7 +80,7 @@ class SqliteSharing:
                  link.filename, link.bucket_id)
                 for link in links
             ])
-            _insert_events(c, events)
+            insert_events(c, events)
 
     def get_link(self, link_id: str) -> Link | None:
         row = self._db.conn().execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
@@ -95,20 +95,10 @@ class SqliteSharing:
         active_at: float | None = None,
         limit: int = 1000,
     ) -> list[Link]:
-        where: list[str] = []
-        params: list[Any] = []
-        if user_ids is not None:
-            if not user_ids:
-                return []
-            where.append(f"user_id IN ({', '.join('?' * len(user_ids))})")
-            params.extend(user_ids)
-        if bucket_id is not None:
-            where.append("bucket_id = ?")
-            params.append(bucket_id)
-        if key_prefix:
-            clause, values = rows.key_prefix_clause(key_prefix)
-            where.append(clause)
-            params.extend(values)
+        filters = rows.owner_filters(user_ids, bucket_id, key_prefix)
+        if filters is None:
+            return []
+        where, params = filters
         if active_at is not None:
             where.append("revoked IS NULL AND expires >= ? AND (max_uses IS NULL OR uses < max_uses)")
             params.append(active_at)
@@ -169,7 +159,7 @@ class SqliteSharing:
         if not events:
             return
         with self._db.transaction() as c:
-            _insert_events(c, events)
+            insert_events(c, events)
 
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         where: list[str] = []

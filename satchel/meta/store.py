@@ -43,6 +43,7 @@ from satchel.core.models import (
     Upload,
     User,
 )
+from satchel.core.par.model import Par
 
 #: Called by a write inside its transaction with the key's current record; raising aborts the write.
 Precondition: TypeAlias = Callable[[ObjectRecord | None], None]
@@ -213,7 +214,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def delete_bucket(self, name: str, now: float | None = None) -> None:
-        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain. Records
+        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain, or while
+        pre-authenticated requests of the bucket are still usable (its message says how many). Records
         when the name was released (``now``, default the wall clock), for the next bucket of the name."""
 
     # --- objects ---------------------------------------------------------------------------------
@@ -360,3 +362,35 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         """The newest ``query.limit`` events within the filters (as ``tail`` would), oldest first."""
+
+    # --- pre-authenticated requests (``core/par/``) ----------------------------------------------------
+    @abc.abstractmethod
+    def create_par(self, par: Par, event: AuditEvent) -> bool:
+        """Stores the PAR with its creation event, in one transaction, only while its bucket (by id) still
+        exists: False when the bucket was deleted meanwhile (nothing stored)."""
+
+    @abc.abstractmethod
+    def par_by_token_hash(self, token_hash: str) -> Par | None: ...
+
+    @abc.abstractmethod
+    def get_par(self, par_id: str) -> Par | None: ...
+
+    @abc.abstractmethod
+    def list_pars(self, *, bucket_id: str | None = None, user_ids: Sequence[str] | None = None,
+                  object_prefix: str | None = None, active_at: float | None = None, limit: int = 1000) -> list[Par]:
+        """Newest first; ``object_prefix`` limits to PARs whose objectName starts with it; ``active_at`` to
+        PARs usable at that moment (not deleted, not expired, uses left)."""
+
+    @abc.abstractmethod
+    def delete_par(self, par_id: str, at: float) -> Par:
+        """Marks the PAR deleted (idempotent: the first time stays). Raises ``NotFound``."""
+
+    @abc.abstractmethod
+    def consume_par(self, par_id: str, now: float) -> Par | None:
+        """Counts one use, atomically, only while the PAR is usable (not deleted, not expired, uses left);
+        the PAR after the count, or None (so of N concurrent uses of a PAR with k uses left, exactly k
+        succeed, across processes)."""
+
+    @abc.abstractmethod
+    def live_par_count(self, bucket_id: str, now: float) -> int:
+        """PARs of the bucket still usable (not deleted, not expired, uses left): those block its deletion."""

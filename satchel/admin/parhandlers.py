@@ -1,0 +1,45 @@
+"""The management API's pre-authenticated request calls: create (the URL is in this answer only), list,
+show, delete. Parse → ``core/par/manage.py`` → JSON; every permission is decided in core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from satchel.admin import parschemas, schemas
+from satchel.admin.handlers import Call
+from satchel.core.par import manage
+
+
+async def create_par(call: Call) -> Any:
+    spec = parschemas.par_spec(call.body)
+    created = await manage.create_par(call.node, call.principal, spec, client_ip=call.request.client,
+                                      user_agent=call.request.user_agent, request_id=call.request_id)
+    answer = parschemas.par_json(created.par, call.user_name, call.now)
+    answer["accessUri"] = created.access_uri
+    answer["fullPath"] = call.node.settings.endpoint.rstrip("/") + created.access_uri
+    return answer
+
+
+async def list_pars(call: Call) -> Any:
+    query = call.query
+    found = manage.visible_pars(call.node.store, call.principal, bucket=query.get("bucket") or None,
+                                object_prefix=query.get("prefix") or None,
+                                active_at=call.now if schemas.flag(query, "active") else None,
+                                limit=schemas.limit(query))
+    return {"pars": [parschemas.par_json(par, call.user_name, call.now) for par in found]}
+
+
+async def show_par(call: Call) -> Any:
+    par = manage.get_managed_par(call.node.store, call.principal, call.params["bucket"], call.params["id"])
+    return parschemas.par_json(par, call.user_name, call.now)
+
+
+async def delete_par(call: Call) -> Any:
+    par, fresh = await manage.delete_par(call.node, call.principal, call.params["bucket"], call.params["id"])
+    if fresh:  # deleting again changes nothing: no second event
+        user = call.principal.user
+        call.node.audit.record(manage.par_event(
+            par, "revoke", user_id=user.id if user else None, access_key_id=call.key.access_key_id,
+            client_ip=call.request.client, user_agent=call.request.user_agent, request_id=call.request_id,
+            now=call.now, reason="pre-authenticated request deleted"))
+    return parschemas.par_json(par, call.user_name, call.now)

@@ -1,0 +1,148 @@
+"""One use of a pre-authenticated request's access URL: find it, admit it, count it.
+
+Every use goes through the same checks, in this order, each refusal an ``AccessDenied`` whose message is
+the audit event's reason (the front-end answers them all alike: see ``satchel/par/errors.py``):
+
+1. the token names a PAR (only its SHA-256 is looked up) that is not deleted, not expired, has uses left;
+2. the URL's namespace and bucket are the PAR's, and the bucket is the one it was made for (by id);
+3. the client address is inside the PAR's allowed range, when it has one;
+4. the method and object are in the PAR's access type and scope (listing only with ``ListObjects``);
+5. the creator still exists and ``authorize()`` — with the creator, acting through a link, as principal —
+   allows the action on this object now (OCI: the creator's permissions are checked on every use; Satchel
+   adds the share right). Rights that come back make the PAR work again, as on OCI: the PAR was never
+   deleted, only refused while its creator could not do what it grants;
+6. the lifetime ceilings (server ``max_par_lifetime``, the bucket's link ceiling) still hold, measured from
+   the PAR's creation, so tightening a ceiling also cuts PARs handed out already;
+7. no revocation "before a moment" covers it: object, prefix, bucket and user scopes apply, issued at its
+   (server-recorded, exact) creation time. Access-key revocations do not: a PAR is bound to its creator,
+   never to a key (OCI: "not bound to the creator's sign-in credentials").
+
+Nothing is counted here: :func:`count_use` counts one use, exactly (one conditional update), right before
+the first byte of a read or before a write.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from satchel.core.access import NOT_SHARED, Action, Resource, authorize
+from satchel.core.admission import IssueTime, Target, check_lifetime
+from satchel.core.errors import AccessDenied
+from satchel.core.models import Bucket, Principal
+from satchel.core.par.model import Par
+from satchel.signing.tokens import same_hash, token_hash, well_formed
+
+if TYPE_CHECKING:
+    from satchel.core.node import Node
+
+#: A ceiling of "none" for :func:`satchel.core.admission.check_lifetime`.
+_NO_CEILING = 1 << 62
+
+
+class Operation(enum.Enum):
+    READ = Action.OBJECT_READ
+    WRITE = Action.OBJECT_WRITE
+    LIST = Action.BUCKET_READ
+
+
+@dataclass(frozen=True, slots=True)
+class ParAdmission:
+    par: Par
+    #: The creator, acting through a link: what every core call of this use runs as.
+    principal: Principal
+    bucket: Bucket
+
+
+def find(node: Node, token: str) -> Par | None:
+    """The PAR a token names, whatever its state."""
+    if not well_formed(token):
+        return None
+    wanted = token_hash(token)
+    par = node.store.par_by_token_hash(wanted)
+    return par if par is not None and same_hash(par.token_hash, wanted) else None
+
+
+def _refuse_state(par: Par, now: float) -> None:
+    state = par.state(now)
+    if state != "active":
+        raise AccessDenied(f"The pre-authenticated request is {state}.")
+
+
+def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | None, operation: Operation,
+          client_ip: str) -> ParAdmission:
+    """Checks 1 to 7 of the module docstring for a use reaching ``key`` (for a listing: its prefix)."""
+    now = node.clock.now()
+    _refuse_state(par, now)
+    if namespace != par.namespace or bucket_name != par.bucket:
+        raise AccessDenied("The URL names another namespace or bucket than the pre-authenticated request's.")
+    bucket = node.bucket(par.bucket)
+    if bucket is None or bucket.id != par.bucket_id:
+        raise AccessDenied("The bucket of the pre-authenticated request no longer exists.")
+    if par.ip_range is not None and not _address_in(client_ip, par.ip_range):
+        raise AccessDenied(f"The client address is outside the allowed range {par.ip_range}.")
+    _check_scope(par, key, operation)
+    try:
+        creator = node.credentials.principal_for_user(par.user_id)
+    except AccessDenied:
+        raise AccessDenied("The creator of the pre-authenticated request no longer exists.") from None
+    principal = creator.through_link()
+    resource = Resource(bucket=bucket, key=key)
+    if not authorize(principal, operation.value, resource):
+        if authorize(creator.signer(), operation.value, resource):
+            raise AccessDenied(f"The creator may no longer share this: {NOT_SHARED}")
+        raise AccessDenied("The creator of the pre-authenticated request may no longer do what it grants.")
+    ceiling = node.settings.max_par_lifetime or _NO_CEILING
+    check_lifetime(par.expires, par.created, bucket, ceiling, now)
+    target = Target(bucket_id=bucket.id, key=None if operation is Operation.LIST else key, access_key_id=None,
+                    user_id=par.user_id, listing_prefix=key if operation is Operation.LIST else None)
+    revoked = node.revocations.revoked(IssueTime(par.created), target)
+    if revoked is not None:
+        raise AccessDenied(f"The pre-authenticated request was revoked ({revoked.scope.value} revocation "
+                           f"{revoked.id}).")
+    return ParAdmission(par, principal, bucket)
+
+
+def _check_scope(par: Par, key: str | None, operation: Operation) -> None:
+    kind = par.access_type
+    if operation is Operation.LIST:
+        if not par.can_list:
+            raise AccessDenied("The pre-authenticated request does not allow listing.")
+        return
+    if operation is Operation.READ and not kind.reads:
+        raise AccessDenied(f"{kind.value} does not allow reading.")
+    if operation is Operation.WRITE and not kind.writes:
+        raise AccessDenied(f"{kind.value} does not allow writing.")
+    if key is None or not par.in_scope(key):
+        raise AccessDenied("The object is outside the scope of the pre-authenticated request.")
+
+
+def _address_in(client_ip: str, ip_range: str) -> bool:
+    try:
+        return ipaddress.ip_address(client_ip) in ipaddress.ip_network(ip_range, strict=False)
+    except ValueError:
+        return False  # no readable client address: never inside a range
+
+
+def listing_prefix(par: Par, asked: str) -> str | None:
+    """The prefix a listing through ``par`` acts on: the PAR's prefix or, inside it, the one asked for;
+    None when the asked prefix lies outside the PAR's (nothing to list)."""
+    own = par.object_name or ""
+    if asked.startswith(own):
+        return asked
+    if own.startswith(asked):
+        return own
+    return None
+
+
+async def count_use(node: Node, par: Par) -> Par:
+    """Count one use, exactly: AccessDenied when the PAR became unusable meanwhile (its last use went to a
+    concurrent request, it was deleted or it expired)."""
+    counted: Par | None = await node.write(node.store.consume_par, par.id, node.clock.now())
+    if counted is None:
+        latest = node.store.get_par(par.id) or par
+        _refuse_state(latest, node.clock.now())
+        raise AccessDenied("The pre-authenticated request is used-up.")
+    return counted

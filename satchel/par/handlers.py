@@ -1,0 +1,124 @@
+"""GetObject, HeadObject and PutObject through a PAR: admit (``core/par/use.py``), call core, render.
+
+Counting (``maxUses``, uses, last use): a GET that answers 200 or 206 counts one use right before its
+first byte (the blob is open, nothing is sent yet); a PUT counts before it writes, so two concurrent uses
+of a one-use upload PAR never both write. A HEAD, a 304, a 412, a 404 and every refusal count nothing.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from satchel.asgi import Request, Response
+from satchel.core import objects
+from satchel.core.conditions import check_conditions, parse_range
+from satchel.core.errors import InvalidArgument, NotImplementedFeature
+from satchel.core.node import Node
+from satchel.core.par import use
+from satchel.core.par.model import Par
+from satchel.core.par.use import Operation, ParAdmission
+from satchel.core.receive import Expectations
+from satchel.core.streams import close_stream
+from satchel.core.text import decimal
+from satchel.par.headers import md5_base64, object_headers, put_headers
+from satchel.par.router import Endpoint
+
+
+@dataclass
+class ParContext:
+    request: Request
+    endpoint: Endpoint
+    par: Par
+    request_id: str
+    admission: ParAdmission | None = None
+    #: Set by a listing or zip: what the audit event says beyond the URL.
+    summary: str | None = None
+
+
+def admit(node: Node, ctx: ParContext, key: str, operation: Operation) -> ParAdmission:
+    ctx.admission = use.admit(node, ctx.par, namespace=ctx.endpoint.namespace, bucket_name=ctx.endpoint.bucket,
+                              key=key, operation=operation, client_ip=ctx.request.client)
+    return ctx.admission
+
+
+def no_query(request: Request, allowed: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The query parameters an operation takes, each at most once; any other is refused, never ignored."""
+    found: dict[str, str] = {}
+    for name, value in request.query:
+        if name not in allowed:
+            raise InvalidArgument(f"Unknown query parameter {name[:64]!r}.")
+        if name in found:
+            raise InvalidArgument(f"Query parameter {name!r} given more than once.")
+        found[name] = value
+    return found
+
+
+async def get_object(node: Node, ctx: ParContext) -> Response:
+    return await _read(node, ctx, head=False)
+
+
+async def head_object(node: Node, ctx: ParContext) -> Response:
+    return await _read(node, ctx, head=True)
+
+
+async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
+    request, key = ctx.request, ctx.endpoint.key
+    no_query(request)
+    admission = admit(node, ctx, key, Operation.READ)
+    principal = admission.principal
+    record = objects.get_object(node, principal, admission.bucket.name, key)
+    check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
+    byte_range = parse_range(request.headers.get("range"), record.size)
+    body: bytes | AsyncIterator[bytes] = b""
+    if not head:
+        opened, stream = await objects.open_object(node, principal, record, byte_range)
+        try:
+            if opened != record:  # overwritten meanwhile: the answer describes what is being sent
+                record = opened
+                check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
+                byte_range = parse_range(request.headers.get("range"), record.size)
+            await use.count_use(node, ctx.par)
+        except BaseException:
+            await close_stream(stream)
+            raise
+        body = stream
+    return Response(206 if byte_range is not None else 200, object_headers(ctx.par, record, byte_range), body)
+
+
+_WRITE_CONDITIONS = ("if-match", "if-none-match")
+
+
+async def put_object(node: Node, ctx: ParContext) -> Response:
+    request, key = ctx.request, ctx.endpoint.key
+    no_query(request)
+    headers = request.headers
+    if "opc-multipart" in headers:
+        raise NotImplementedFeature("Multipart uploads through a pre-authenticated request are not available yet.")
+    objects.check_key(key)
+    stored, meta = put_headers(headers)
+    objects.check_user_meta(meta)
+    size = None
+    if "content-length" in headers:
+        size = decimal(headers["content-length"].strip())
+        if size is None:
+            raise InvalidArgument("Content-Length must be a non-negative integer.")
+    expect = Expectations(size=size, content_md5=headers.get("content-md5"))
+    conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
+    admission = admit(node, ctx, key, Operation.WRITE)
+    await use.count_use(node, ctx.par)
+    record = await objects.put_object(node, admission.principal, admission.bucket.name, key, request.body_chunks(),
+                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions)
+    answer = [("ETag", f'"{record.etag}"'), ("Last-Modified", _http_date(record.last_modified))]
+    md5 = md5_base64(record.etag)
+    if md5 is not None:
+        answer.append(("opc-content-md5", md5))
+    return Response(200, answer)
+
+
+def _http_date(when: float) -> str:
+    return email.utils.formatdate(when, usegmt=True)
+
+
+Handler = Callable[[Node, ParContext], Awaitable[Response]]
