@@ -15,11 +15,13 @@
     satchel bucket create NAME [--contract]
     satchel links list [--bucket B] [--prefix P] [--active] [--limit N] | show ID | revoke ID | revocations
     satchel links revoke [--before T] --object s3://b/k | --prefix s3://b/p | --bucket B | --access-key ID | --user U
+    satchel par create BUCKET [--object KEY | --prefix P] --access TYPE --expires 7d|RFC3339 [--listing] ...
+    satchel par list [BUCKET] | show BUCKET ID | delete BUCKET ID
     satchel audit [--since T] [--until T] [--bucket B] [--prefix P] [--user U] [--kind K] [--outcome O] ...
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
 ``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
-``admin init`` creates one). ``presign``, ``bucket``, ``links`` and ``audit`` are clients of a
+``admin init`` creates one). ``presign``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
 running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
 ``--region`` and ``--json``, and find credentials the way the aws cli does.
 """
@@ -32,6 +34,7 @@ from satchel.cli.commands.admin import admin
 from satchel.cli.commands.audit import audit
 from satchel.cli.commands.buckets import bucket
 from satchel.cli.commands.links import links
+from satchel.cli.commands.par import par
 from satchel.cli.commands.presign import presign
 from satchel.cli.commands.serve import serve
 from satchel.cli.options import settings_options
@@ -50,6 +53,7 @@ cli.add_command(presign)
 cli.add_command(links)
 cli.add_command(audit)
 cli.add_command(bucket)
+cli.add_command(par)
 
 
 def main() -> None:
