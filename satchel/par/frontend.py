@@ -20,7 +20,7 @@ from satchel.core.node import Node
 from satchel.core.par import use
 from satchel.core.par.model import Par
 from satchel.logs import redact
-from satchel.par import errors
+from satchel.par import errors, multipart
 from satchel.par.handlers import Handler, ParContext, get_object, head_object, put_object
 from satchel.par.headers import SECURITY_HEADERS
 from satchel.par.listing import list_objects
@@ -32,8 +32,11 @@ _PREFIX = os.urandom(4).hex().upper()
 _COUNTER = itertools.count(1)
 #: Unread request bodies up to this size are drained after an early answer (keep-alive); larger: close.
 _DRAIN_LIMIT = 1024 * 1024
-HANDLERS: dict[Op, Handler] = {Op.GetObject: get_object, Op.HeadObject: head_object, Op.PutObject: put_object,
-                               Op.ListObjects: list_objects}
+HANDLERS: dict[Op, Handler] = {
+    Op.GetObject: get_object, Op.HeadObject: head_object, Op.PutObject: put_object, Op.ListObjects: list_objects,
+    Op.CreateMultipartUpload: multipart.create_upload, Op.UploadPart: multipart.upload_part,
+    Op.CommitMultipartUpload: multipart.commit_upload, Op.AbortMultipartUpload: multipart.abort_upload,
+}
 _MAX_AUDIT_KEY = 1024
 
 
@@ -66,7 +69,7 @@ class ParFrontend:
         try:
             target = parse_target(request.raw_path)
             par = use.find(self.node, target.token)
-            endpoint = route(request.method, target)
+            endpoint = route(request.method, target, request.headers)
             if par is None:
                 raise AccessDenied("No pre-authenticated request has this token.")
             ctx = ParContext(request, endpoint, par, request_id)

@@ -8,13 +8,13 @@ of a one-use upload PAR never both write. A HEAD, a 304, a 412, a 404 and every 
 from __future__ import annotations
 
 import email.utils
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from satchel.asgi import Request, Response
 from satchel.core import objects
 from satchel.core.conditions import check_conditions, parse_range
-from satchel.core.errors import InvalidArgument, NotImplementedFeature
+from satchel.core.errors import InvalidArgument
 from satchel.core.node import Node
 from satchel.core.par import use
 from satchel.core.par.model import Par
@@ -37,9 +37,9 @@ class ParContext:
     summary: str | None = None
 
 
-def admit(node: Node, ctx: ParContext, key: str, operation: Operation) -> ParAdmission:
+def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, continuing: bool = False) -> ParAdmission:
     ctx.admission = use.admit(node, ctx.par, namespace=ctx.endpoint.namespace, bucket_name=ctx.endpoint.bucket,
-                              key=key, operation=operation, client_ip=ctx.request.client)
+                              key=key, operation=operation, client_ip=ctx.request.client, continuing=continuing)
     return ctx.admission
 
 
@@ -90,21 +90,24 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
 _WRITE_CONDITIONS = ("if-match", "if-none-match")
 
 
+def content_length(headers: Mapping[str, str]) -> int | None:
+    """The announced body size (None: chunked); 400 for anything but a decimal number."""
+    if "content-length" not in headers:
+        return None
+    size = decimal(headers["content-length"].strip())
+    if size is None:
+        raise InvalidArgument("Content-Length must be a non-negative integer.")
+    return size
+
+
 async def put_object(node: Node, ctx: ParContext) -> Response:
     request, key = ctx.request, ctx.endpoint.key
     no_query(request)
     headers = request.headers
-    if "opc-multipart" in headers:
-        raise NotImplementedFeature("Multipart uploads through a pre-authenticated request are not available yet.")
     objects.check_key(key)
     stored, meta = put_headers(headers)
     objects.check_user_meta(meta)
-    size = None
-    if "content-length" in headers:
-        size = decimal(headers["content-length"].strip())
-        if size is None:
-            raise InvalidArgument("Content-Length must be a non-negative integer.")
-    expect = Expectations(size=size, content_md5=headers.get("content-md5"))
+    expect = Expectations(size=content_length(headers), content_md5=headers.get("content-md5"))
     conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
     admission = admit(node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)

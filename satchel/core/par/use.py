@@ -65,17 +65,20 @@ def find(node: Node, token: str) -> Par | None:
     return par if par is not None and same_hash(par.token_hash, wanted) else None
 
 
-def _refuse_state(par: Par, now: float) -> None:
+def _refuse_state(par: Par, now: float, *, continuing: bool = False) -> None:
     state = par.state(now)
-    if state != "active":
+    if state != "active" and not (continuing and state == "used-up"):
         raise AccessDenied(f"The pre-authenticated request is {state}.")
 
 
 def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | None, operation: Operation,
-          client_ip: str) -> ParAdmission:
-    """Checks 1 to 7 of the module docstring for a use reaching ``key`` (for a listing: its prefix)."""
+          client_ip: str, continuing: bool = False) -> ParAdmission:
+    """Checks 1 to 7 of the module docstring for a use reaching ``key`` (for a listing: its prefix).
+
+    ``continuing``: a later step of a multipart upload the PAR started (and counted): a PAR whose uses are
+    all spent still serves it; a deleted or expired one does not."""
     now = node.clock.now()
-    _refuse_state(par, now)
+    _refuse_state(par, now, continuing=continuing)
     if namespace != par.namespace or bucket_name != par.bucket:
         raise AccessDenied("The URL names another namespace or bucket than the pre-authenticated request's.")
     bucket = node.bucket(par.bucket)

@@ -53,6 +53,37 @@ def test_refused_routes(method: str, path: str, error: type[Exception]) -> None:
         route(method, parse_target(path))
 
 
+@pytest.mark.parametrize(("method", "path", "op", "upload", "part"), [
+    ("PUT", f"/p/{TOKEN}/n/root/b/photos/u/a/b.bin/id/UP-1/7", Op.UploadPart, "UP-1", 7),
+    ("POST", f"/p/{TOKEN}/n/root/b/photos/u/a/id/b.bin/id/UP-1/", Op.CommitMultipartUpload, "UP-1", None),
+    ("DELETE", f"/p/{TOKEN}/n/root/b/photos/u/a/b.bin/id/UP-1/", Op.AbortMultipartUpload, "UP-1", None),
+])
+def test_upload_routes(method: str, path: str, op: Op, upload: str, part: int | None) -> None:
+    endpoint = route(method, parse_target(path))
+    assert (endpoint.op, endpoint.upload_id, endpoint.part_number) == (op, upload, part)
+    assert endpoint.key in ("a/b.bin", "a/id/b.bin")
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", f"/p/{TOKEN}/n/root/b/photos/u/a/id/UP/"), ("PUT", f"/p/{TOKEN}/n/root/b/photos/u/a/id/UP/"),
+    ("POST", f"/p/{TOKEN}/n/root/b/photos/u/a/id/UP/1"), ("PUT", f"/p/{TOKEN}/n/root/b/photos/u/a/id/UP"),
+    ("PUT", f"/p/{TOKEN}/n/root/b/photos/u/a/UP/1"),
+])
+def test_refused_upload_routes(method: str, path: str) -> None:
+    with pytest.raises(e.AccessDenied):
+        route(method, parse_target(path))
+
+
+def test_opc_multipart_header() -> None:
+    target = parse_target(f"/p/{TOKEN}/n/root/b/photos/o/k")
+    assert route("PUT", target, {"opc-multipart": "TRUE"}).op is Op.CreateMultipartUpload
+    assert route("PUT", target, {}).op is Op.PutObject
+    with pytest.raises(e.InvalidArgument):
+        route("PUT", target, {"opc-multipart": "false"})
+    with pytest.raises(e.InvalidArgument):
+        route("PUT", parse_target(f"/p/{TOKEN}/n/root/b/photos/u/k/id/U/0"))
+
+
 def test_encoded_slash_never_moves_a_segment() -> None:
     target = parse_target(f"/p/{TOKEN}/n/root/b/photos%2Fo%2Fx/o/k")
     assert target.bucket == "photos/o/x" and target.key == "k"  # a bucket name no bucket has

@@ -1,0 +1,117 @@
+"""OCI's multipart upload through a write PAR: one URL for the whole upload, which no S3 system offers.
+
+    PUT  …/o/{object}  with ``opc-multipart: true``, no body   → {"namespace", "bucket", "object", "uploadId",
+                                                                 "timeCreated", "storageTier", "accessUri"}
+    PUT  {accessUri}{partNum}   one part (1 to 10000; every part but the last at least 5 MiB)
+    POST {accessUri}            commit: every uploaded part, in part-number order, becomes the object
+    DELETE {accessUri}          abort (the one DELETE a PAR allows, as on OCI)
+
+``accessUri`` is ``/p/{token}/n/{ns}/b/{bucket}/u/{object}/id/{uploadId}/`` with the PAR's own token (OCI
+mints a second one). Only the create counts as a use of the PAR (a ``maxUses`` of 1 allows one whole
+upload); every step is admitted again (scope, write right, creator's rights, expiry, revocations) and
+audited, and only uploads the PAR's creator started can be continued through it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import quote
+
+import orjson
+
+from satchel.asgi import Response
+from satchel.core import multipart, objects
+from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchUpload
+from satchel.core.node import Node
+from satchel.core.par import use
+from satchel.core.par.use import Operation, ParAdmission
+from satchel.core.receive import Expectations
+from satchel.par.handlers import ParContext, admit, content_length, no_query
+from satchel.par.headers import md5_base64, put_headers
+from satchel.par.listing import rfc3339
+
+
+def upload_uri(ctx: ParContext, upload_id: str) -> str:
+    endpoint = ctx.endpoint
+    return (f"/p/{endpoint.token}/n/{quote(endpoint.namespace, safe='')}/b/{endpoint.bucket}/u/"
+            f"{quote(endpoint.key, safe='/')}/id/{upload_id}/")
+
+
+async def create_upload(node: Node, ctx: ParContext) -> Response:
+    request, key = ctx.request, ctx.endpoint.key
+    no_query(request)
+    if content_length(request.headers):
+        raise InvalidArgument("A request with opc-multipart: true starts an upload and carries no body.")
+    objects.check_key(key)
+    stored, meta = put_headers(request.headers)
+    objects.check_user_meta(meta)
+    admission = admit(node, ctx, key, Operation.WRITE)
+    await use.count_use(node, ctx.par)
+    upload = await multipart.create_upload(node, admission.principal, admission.bucket.name, key, headers=stored,
+                                           user_meta=meta, checksum_algorithm=None)
+    answer = {"namespace": ctx.endpoint.namespace, "bucket": admission.bucket.name, "object": key,
+              "uploadId": upload.upload_id, "timeCreated": rfc3339(upload.initiated), "storageTier": "Standard",
+              "accessUri": upload_uri(ctx, upload.upload_id)}
+    return Response(200, [("Content-Type", "application/json")], orjson.dumps(answer))
+
+
+def _admitted_upload(node: Node, ctx: ParContext) -> ParAdmission:
+    """Admission of a step of an upload, which must be one the PAR's creator started (on this key)."""
+    admission = admit(node, ctx, ctx.endpoint.key, Operation.WRITE, continuing=True)
+    upload_id = ctx.endpoint.upload_id
+    assert upload_id is not None
+    upload = node.store.get_upload(admission.bucket.name, upload_id)
+    if upload is None or upload.key != ctx.endpoint.key:
+        raise NoSuchUpload(UploadId=upload_id)
+    if upload.owner_user_id != ctx.par.user_id:
+        raise AccessDenied("The upload was not started by the creator of this pre-authenticated request.")
+    return admission
+
+
+async def upload_part(node: Node, ctx: ParContext) -> Response:
+    request, endpoint = ctx.request, ctx.endpoint
+    no_query(request)
+    expect = Expectations(size=content_length(request.headers), content_md5=request.headers.get("content-md5"))
+    admission = _admitted_upload(node, ctx)
+    assert endpoint.upload_id is not None and endpoint.part_number is not None
+    part = await multipart.upload_part(node, admission.principal, admission.bucket.name, endpoint.key,
+                                       endpoint.upload_id, endpoint.part_number, request.body_chunks(), expect)
+    headers = [("ETag", f'"{part.etag}"')]
+    md5 = md5_base64(part.etag)
+    if md5 is not None:
+        headers.append(("opc-content-md5", md5))
+    return Response(200, headers)
+
+
+async def commit_upload(node: Node, ctx: ParContext) -> Response:
+    endpoint = ctx.endpoint
+    no_query(ctx.request)
+    admission = _admitted_upload(node, ctx)
+    assert endpoint.upload_id is not None
+    parts = node.store.list_parts(endpoint.upload_id)
+    if not parts:
+        raise InvalidArgument("The upload has no parts to commit.")
+    record = await multipart.complete_upload(node, admission.principal, admission.bucket.name, endpoint.key,
+                                             endpoint.upload_id, [(p.part_number, p.etag, {}) for p in parts])
+    headers = [("ETag", f'"{record.etag}"'), ("opc-multipart-md5", _multipart_md5(record.etag))]
+    ctx.summary = f"committed {len(parts)} part(s), {record.size} bytes"
+    return Response(200, headers)
+
+
+def _multipart_md5(etag: str) -> str:
+    """OCI's ``opc-multipart-md5``: the base64 MD5 of the parts' MD5s, a dash, the part count."""
+    digest, _, count = etag.partition("-")
+    try:
+        return f"{base64.b64encode(binascii.unhexlify(digest)).decode()}-{count}"
+    except binascii.Error:
+        return etag
+
+
+async def abort_upload(node: Node, ctx: ParContext) -> Response:
+    endpoint = ctx.endpoint
+    no_query(ctx.request)
+    admission = _admitted_upload(node, ctx)
+    assert endpoint.upload_id is not None
+    await multipart.abort_upload(node, admission.principal, admission.bucket.name, endpoint.key, endpoint.upload_id)
+    return Response(204)
