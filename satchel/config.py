@@ -62,6 +62,9 @@ class Settings:
     #: Longest lifetime (seconds) a PAR may have, from its creation, enforced at creation and at every use;
     #: 0: no limit (OCI's rule: a PAR's expiry is required but unbounded; it stays revocable).
     max_par_lifetime: int = 0
+    #: Most objects, and most bytes of content, one ``?format=zip`` archive of a PAR's scope may hold.
+    par_zip_max_entries: int = 10000
+    par_zip_max_bytes: int = 50 * 1024**3
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.

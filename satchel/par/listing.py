@@ -9,7 +9,8 @@
 1 to 1000 (default 1000), ``delimiter`` only ``/`` (as OCI), ``fields`` among name, size, etag, md5,
 timeCreated, timeModified, storageTier, archivalState (name always). A prefix PAR lists inside its prefix
 only: a ``prefix`` outside it lists nothing. ``nextStartWith`` is the first name of the next page (absent
-on the last). Each listing is one use of the PAR.
+on the last). Each listing is one use of the PAR. ``?format=zip[&prefix=]`` answers the objects themselves
+as one zip archive instead (``archive.py``).
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ import orjson
 
 from satchel.asgi import Response
 from satchel.core import listing
-from satchel.core.errors import InvalidArgument
+from satchel.core.errors import AccessDenied, InvalidArgument
 from satchel.core.models import ObjectSummary
 from satchel.core.node import Node
 from satchel.core.par import use
 from satchel.core.par.use import Operation
 from satchel.core.text import decimal
+from satchel.par import archive
 from satchel.par.handlers import ParContext, admit, no_query
 from satchel.par.headers import md5_base64
 
 MAX_LIMIT = 1000
 FIELDS = ("name", "size", "etag", "md5", "timeCreated", "timeModified", "storageTier", "archivalState")
 _QUERY = frozenset({"prefix", "start", "end", "startAfter", "limit", "delimiter", "fields"})
+_ZIP_QUERY = frozenset({"format", "prefix"})
 #: Sorts after every character a name can hold: "start minus one step" for an inclusive ``start``.
 _MAX_CHAR = "\U0010ffff"
 
@@ -72,6 +75,8 @@ def _marker(query: dict[str, str]) -> str | None:
 
 
 async def list_objects(node: Node, ctx: ParContext) -> Response:
+    if any(name == "format" for name, _ in ctx.request.query):
+        return await _zip(node, ctx)
     query = no_query(ctx.request, _QUERY)
     limit = MAX_LIMIT
     if "limit" in query:
@@ -111,3 +116,18 @@ async def list_objects(node: Node, ctx: ParContext) -> Response:
     if next_start is not None:
         answer["nextStartWith"] = next_start
     return Response(200, [("Content-Type", "application/json")], orjson.dumps(answer))
+
+
+async def _zip(node: Node, ctx: ParContext) -> Response:
+    query = no_query(ctx.request, _ZIP_QUERY)
+    if query["format"] != "zip":
+        raise InvalidArgument("format must be zip.")
+    prefix = use.listing_prefix(ctx.par, query.get("prefix", ""))
+    if prefix is None:
+        raise InvalidArgument("The prefix lies outside the pre-authenticated request's scope.")
+    admission = admit(ctx=ctx, node=node, key=prefix, operation=Operation.LIST)
+    if not ctx.par.access_type.reads:
+        raise AccessDenied("An archive needs a read access type.")
+    answer = archive.response(node, ctx, admission, prefix)
+    await use.count_use(node, ctx.par)
+    return answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,32 @@ def test_access_types() -> None:
     writes = {t for t in AccessType if t.writes}
     assert {t.value for t in reads} == {"ObjectRead", "ObjectReadWrite", "AnyObjectRead", "AnyObjectReadWrite"}
     assert {t.value for t in writes} == {"ObjectWrite", "ObjectReadWrite", "AnyObjectWrite", "AnyObjectReadWrite"}
+
+
+class _Rows:
+    """A store stand-in for the archive's collection: ``n`` objects of ``size`` bytes."""
+
+    def __init__(self, n: int, size: int) -> None:
+        from satchel.core.models import ObjectSummary
+
+        self.rows = [ObjectSummary(f"k{i:05d}", size, "e", 0.0, None) for i in range(n)]
+
+    def list_objects(self, bucket: str, *, prefix: str = "", after: str | None = None, limit: int = 1000) -> list[Any]:
+        start = 0 if after is None else next(i for i, r in enumerate(self.rows) if r.key == after) + 1
+        return self.rows[start:start + limit]
+
+
+@pytest.mark.parametrize(("n", "size", "refused"), [
+    (2500, 0, False), (3000, 0, False), (3001, 0, "objects"), (10, 100, False), (11, 100, "bytes"),
+])
+def test_archive_ceilings(n: int, size: int, refused: str | bool) -> None:
+    from types import SimpleNamespace
+
+    from satchel.par.archive import collect
+
+    node: Any = SimpleNamespace(store=_Rows(n, size))
+    if refused:
+        with pytest.raises(e.InvalidArgument, match=f"more than .* {refused}"):
+            collect(node, "b", "", max_entries=3000, max_bytes=1000)
+    else:
+        assert len(collect(node, "b", "", max_entries=3000, max_bytes=1000)) == n
