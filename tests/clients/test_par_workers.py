@@ -1,0 +1,47 @@
+"""Two workers: a PAR deleted through one worker is refused by both at once (every use reads the PAR from
+the store; nothing about it is cached), and its use limit is exact across processes."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.clients import mgmt
+from tests.clients.boto import make_client
+from tests.clients.par import assert_refused, create
+from tests.clients.server import SatchelProcess
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[SatchelProcess]:
+    proc = SatchelProcess(tmp_path / "data", extra_args=["--workers", "2"])
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def _pids(server: SatchelProcess, count: int) -> set[str]:
+    """Which worker answered, by the process prefix of the request id, over ``count`` fresh connections."""
+    return {requests.get(server.endpoint + "/p/x", timeout=30).headers["opc-request-id"][3:11] for _ in range(count)}
+
+
+def test_delete_is_immediate_on_every_worker(two_workers: SatchelProcess) -> None:
+    s3 = make_client(two_workers)
+    s3.create_bucket(Bucket="shared")
+    s3.put_object(Bucket="shared", Key="k", Body=b"v")
+    par = create(two_workers, bucket="shared", accessType="ObjectRead", objectName="k")
+    limited = create(two_workers, bucket="shared", accessType="ObjectRead", objectName="k", maxUses=7)
+    assert len(_pids(two_workers, 40)) == 2  # both workers answer
+    assert requests.get(par["fullPath"], timeout=30).content == b"v"
+    mgmt.ok(mgmt.call(two_workers, None, "DELETE", f"/pars/shared/{par['id']}"))
+    for _ in range(40):  # new connections land on both workers; not one serves the deleted PAR
+        assert_refused(requests.get(par["fullPath"], timeout=30))
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(lambda _: requests.get(limited["fullPath"], timeout=60).status_code, range(20)))
+    assert replies.count(200) == 7
