@@ -4,34 +4,22 @@ the store; nothing about it is cached), and its use limit is exact across proces
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import requests
 
 from tests.clients import mgmt
 from tests.clients.boto import make_client
 from tests.clients.par import assert_refused, create
 from tests.clients.server import SatchelProcess
+from tests.clients.test_workers import server as two_workers  # noqa: F401 - the fixture, found by this name
 
 
-@pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[SatchelProcess]:
-    proc = SatchelProcess(tmp_path / "data", extra_args=["--workers", "2"])
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-def _pids(server: SatchelProcess, count: int) -> set[str]:
+def _pids(proc: SatchelProcess, count: int) -> set[str]:
     """Which worker answered, by the process prefix of the request id, over ``count`` fresh connections."""
-    return {requests.get(server.endpoint + "/p/x", timeout=30).headers["opc-request-id"][3:11] for _ in range(count)}
+    return {requests.get(proc.endpoint + "/p/x", timeout=30).headers["opc-request-id"][3:11] for _ in range(count)}
 
 
-def test_delete_is_immediate_on_every_worker(two_workers: SatchelProcess) -> None:
+def test_delete_is_immediate_on_every_worker(two_workers: SatchelProcess) -> None:  # noqa: F811 - the fixture
     s3 = make_client(two_workers)
     s3.create_bucket(Bucket="shared")
     s3.put_object(Bucket="shared", Key="k", Body=b"v")
