@@ -32,7 +32,7 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_HEADER_VALUE = 1024
 _ACTIVE_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/xsl",
-    "application/xslt+xml", "application/mathml+xml", "application/rdf+xml",
+    "application/xslt+xml", "application/mathml+xml", "application/rdf+xml", "multipart/x-mixed-replace",
 })
 _WIRE_NAMES = {name: "-".join(part.capitalize() for part in name.split("-")) for name in STORED_HEADERS}
 

@@ -25,7 +25,9 @@ from satchel.core import listing
 from satchel.core.errors import AccessDenied, InvalidArgument
 from satchel.core.models import ObjectSummary
 from satchel.core.node import Node
+from satchel.core.objects import MAX_KEY_BYTES
 from satchel.core.par import use
+from satchel.core.par.manage import plain_text
 from satchel.core.par.use import Operation
 from satchel.core.text import decimal
 from satchel.par import archive
@@ -70,14 +72,27 @@ def _marker(query: dict[str, str]) -> str | None:
         raise InvalidArgument("Give start or startAfter, not both.")
     if start:
         # Strictly after "start minus one step", so that an object named exactly ``start`` is listed.
-        return start[:-1] + chr(ord(start[-1]) - 1) + _MAX_CHAR if ord(start[-1]) > 0 else start[:-1]
+        before = ord(start[-1]) - 1
+        if 0xD800 <= before <= 0xDFFF:
+            before = 0xD7FF  # surrogates cannot be stored: the step skips them, as UTF-8 order does
+        return start[:-1] + chr(before) + _MAX_CHAR if before >= 0 else start[:-1]
     return after or None
+
+
+def _names(query: dict[str, str]) -> dict[str, str]:
+    """Names in the query (prefix, start, startAfter, end) are object names: at most 1024 bytes of text."""
+    for name in ("prefix", "start", "startAfter", "end"):
+        value = query.get(name)
+        if value is not None and (len(value.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES
+                                  or not plain_text(value)):
+            raise InvalidArgument(f"{name} must be at most {MAX_KEY_BYTES} bytes of text without control characters.")
+    return query
 
 
 async def list_objects(node: Node, ctx: ParContext) -> Response:
     if any(name == "format" for name, _ in ctx.request.query):
         return await _zip(node, ctx)
-    query = no_query(ctx.request, _QUERY)
+    query = _names(no_query(ctx.request, _QUERY))
     limit = MAX_LIMIT
     if "limit" in query:
         parsed = decimal(query["limit"], 4)
@@ -119,7 +134,7 @@ async def list_objects(node: Node, ctx: ParContext) -> Response:
 
 
 async def _zip(node: Node, ctx: ParContext) -> Response:
-    query = no_query(ctx.request, _ZIP_QUERY)
+    query = _names(no_query(ctx.request, _ZIP_QUERY))
     if query["format"] != "zip":
         raise InvalidArgument("format must be zip.")
     prefix = use.listing_prefix(ctx.par, query.get("prefix", ""))

@@ -26,8 +26,8 @@ from urllib.parse import unquote
 
 from satchel.core.errors import AccessDenied, InvalidArgument
 from satchel.core.multipart import MAX_PART_NUMBER
-from satchel.core.par.manage import has_dot_segment
-from satchel.core.text import decimal, is_text
+from satchel.core.par.manage import has_dot_segment, plain_text
+from satchel.core.text import decimal
 
 PREFIX = "/p/"
 
@@ -70,8 +70,8 @@ class Target:
 
 def _decode(segment: str, what: str) -> str:
     text = unquote(segment, errors="surrogateescape")
-    if not is_text(text) or not text.isprintable():
-        raise InvalidArgument(f"The {what} in the URL is not printable UTF-8.")
+    if not plain_text(text):
+        raise InvalidArgument(f"The {what} in the URL is not UTF-8 text without control characters.")
     return text
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -136,7 +137,13 @@ def test_listing_in_oci_shape(satchel_server: Any, s3: Any, filled: str) -> None
     # a prefix outside the PAR's lists nothing; a wider one is narrowed to the PAR's
     assert requests.get(base, params={"prefix": "out/"}, timeout=30).json() == {"objects": []}
     assert len(requests.get(base, params={"prefix": "i"}, timeout=30).json()["objects"]) == 7
-    for bad in ({"limit": "0"}, {"limit": "1001"}, {"fields": "name,owner"}, {"delimiter": ","}, {"bogus": "1"}):
+    assert [o["name"] for o in requests.get(base, params={"start": "in/b.txt"}, timeout=30).json()["objects"]][:2] \
+        == ["in/b.txt", "in/deep/0.txt"]  # start is inclusive
+    assert [o["name"] for o in requests.get(base, params={"startAfter": "in/b.txt", "end": "in/deep/2.txt"},
+                                            timeout=30).json()["objects"]] == ["in/deep/0.txt", "in/deep/1.txt"]
+    assert requests.get(base, params={"start": "in/\ue000"}, timeout=30).status_code == 200
+    for bad in ({"limit": "0"}, {"limit": "1001"}, {"fields": "name,owner"}, {"delimiter": ","}, {"bogus": "1"},
+                {"prefix": "in/" + "x" * 1100}, {"start": "a\nb"}, {"limit": "5", "limit ": "6"}):
         reply = requests.get(base, params=bad, timeout=30)
         assert reply.status_code == 400 and reply.json()["code"] == "InvalidParameter", (bad, reply.text)
     # listing is off by default and never with a write-only PAR
@@ -382,3 +389,32 @@ def test_creation_refusals(satchel_server: Any, filled: str) -> None:
     assert {"post", "get"} <= set(document["paths"]["/_satchel/api/pars"])
     assert {"get", "delete"} <= set(document["paths"]["/_satchel/api/pars/{bucket}/{id}"])
     assert UNIFORM  # the documented refusal text is the one the server sends (checked in assert_refused)
+
+
+def test_any_object_name_s3_allows(satchel_server: Any, s3: Any, bucket: str) -> None:
+    """Names with spaces, a no-break space, private-use characters, '+', '%', '?' and '#' reach their object."""
+    key = "dir/ünï cödé\u00a0x+%?#\ue000.txt"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"odd")
+    single = create(satchel_server, bucket=bucket, accessType="ObjectRead", objectName=key)
+    assert requests.get(single["fullPath"], timeout=30).content == b"odd"
+    prefix = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", objectName="dir/",
+                    bucketListingAction="ListObjects")
+    assert requests.get(url(prefix), timeout=30).json() == {"objects": [{"name": key}]}
+    assert requests.get(url(prefix, quote(key)), timeout=30).content == b"odd"
+
+
+def test_user_revocation_applies(managed_server: SatchelProcess, s3: Any, bucket: str,
+                                 member: Callable[[], Any]) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    sharer = member()
+    managed_server.grant(sharer.user, bucket, "read", share=True)
+    par = create(managed_server, sharer, bucket=bucket, accessType="ObjectRead", objectName="k")
+    assert eventually(lambda: requests.get(par["fullPath"], timeout=30).status_code == 200)
+    mgmt.ok(mgmt.call(managed_server, None, "POST", "/revocations", {"scope": "user", "target": sharer.user}))
+    assert eventually(lambda: requests.get(par["fullPath"], timeout=30).status_code == 404)
+    # a key revocation does not reach PARs: they are bound to their creator, not to a key
+    other = create(managed_server, sharer, bucket=bucket, accessType="ObjectRead", objectName="k")
+    mgmt.ok(mgmt.call(managed_server, None, "POST", "/revocations",
+                      {"scope": "access-key", "target": sharer.access_key}))
+    time.sleep(0.3)
+    assert requests.get(other["fullPath"], timeout=30).content == b"v"

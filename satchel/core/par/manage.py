@@ -23,6 +23,7 @@ from satchel.core.links import MAX_USES, acting_user, new_link_ids, oversees, ro
 from satchel.core.models import AuditEvent, Bucket, LinkKind, Principal
 from satchel.core.objects import MAX_KEY_BYTES
 from satchel.core.par.model import AccessType, ListingAction, Par
+from satchel.core.text import is_text
 from satchel.meta.store import Store
 from satchel.signing.tokens import new_token, token_hash
 
@@ -66,6 +67,13 @@ def access_path(token: str, namespace: str, bucket: str, object_name: str | None
     return base if any_object or object_name is None else base + quote(object_name, safe="/")
 
 
+def plain_text(value: str) -> bool:
+    """Text (UTF-8, no lone surrogates) without control characters: what an object name, a prefix or a
+    PAR's name may be. Not ``str.isprintable``, which refuses keys S3 allows (a no-break space, a
+    private-use character)."""
+    return is_text(value) and not any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value)
+
+
 def has_dot_segment(name: str) -> bool:
     """``.`` or ``..`` as a path segment: refused in PAR object names and prefixes, so that no client or
     proxy that normalizes paths ever reads a PAR URL as naming another object than the server does."""
@@ -73,14 +81,15 @@ def has_dot_segment(name: str) -> bool:
 
 
 def check_spec(spec: ParSpec, bucket: Bucket, *, now: float, server_max: int) -> None:
-    if not spec.name or len(spec.name) > MAX_NAME_CHARS or not spec.name.isprintable():
-        raise InvalidArgument(f"name must be 1 to {MAX_NAME_CHARS} printable characters", ArgumentName="name")
+    if not spec.name or len(spec.name) > MAX_NAME_CHARS or not plain_text(spec.name):
+        raise InvalidArgument(f"name must be 1 to {MAX_NAME_CHARS} characters, no control characters",
+                              ArgumentName="name")
     name = spec.object_name
     if not spec.access_type.any_object and not name:
         raise InvalidArgument(f"{spec.access_type.value} needs objectName", ArgumentName="objectName")
     if name is not None:
-        if not name or len(name.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES or not name.isprintable():
-            raise InvalidArgument(f"objectName must be 1 to {MAX_KEY_BYTES} bytes of printable text",
+        if not name or len(name.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES or not plain_text(name):
+            raise InvalidArgument(f"objectName must be 1 to {MAX_KEY_BYTES} bytes of text without control characters",
                                   ArgumentName="objectName")
         if has_dot_segment(name):
             raise InvalidArgument("objectName may not contain '.' or '..' path segments", ArgumentName="objectName")
@@ -101,9 +110,9 @@ def check_spec(spec: ParSpec, bucket: Bucket, *, now: float, server_max: int) ->
     if spec.mode is not None and not spec.access_type.reads:
         raise InvalidArgument("mode applies to read access types only", ArgumentName="mode")
     if spec.filename is not None and (spec.mode != "download" or not spec.filename
-                                      or len(spec.filename) > MAX_FILENAME_CHARS or not spec.filename.isprintable()):
-        raise InvalidArgument(f"filename goes with mode download: 1 to {MAX_FILENAME_CHARS} printable characters",
-                              ArgumentName="filename")
+                                      or len(spec.filename) > MAX_FILENAME_CHARS or not plain_text(spec.filename)):
+        raise InvalidArgument(f"filename goes with mode download: 1 to {MAX_FILENAME_CHARS} characters, no "
+                              "control characters", ArgumentName="filename")
     if spec.ip_range is not None:
         parse_ip_range(spec.ip_range)
 
