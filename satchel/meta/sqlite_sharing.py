@@ -140,6 +140,13 @@ class SqliteSharing:
                 "UPDATE links SET uses = uses + ?, last_used = MAX(COALESCE(last_used, 0), ?) WHERE id = ?",
                 [(count, last, link_id) for link_id, (count, last) in uses.items()],
             )
+            # Pre-authenticated requests without a use limit are counted in the same batch (their ids never
+            # collide with link ids: both are made by ``links.new_link_ids``).
+            c.executemany(
+                "UPDATE par_requests SET uses = uses + ?, last_used = CASE WHEN last_used IS NULL OR last_used < ? "
+                "THEN ? ELSE last_used END WHERE id = ?",
+                [(count, last, last, par_id) for par_id, (count, last) in uses.items()],
+            )
 
     def add_revocation(self, revocation: Revocation) -> Revocation:
         with self._db.transaction() as c:

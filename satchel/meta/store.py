@@ -346,7 +346,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def count_link_uses(self, uses: Mapping[str, tuple[int, float]]) -> None:
-        """Adds batched use counts (link id → (uses, last used)) for links without a use limit."""
+        """Adds batched use counts (link id → (uses, last used)) for links and pre-authenticated requests
+        without a use limit."""
 
     @abc.abstractmethod
     def add_revocation(self, revocation: Revocation) -> Revocation:

@@ -385,6 +385,10 @@ def test_creation_refusals(satchel_server: Any, filled: str) -> None:
     years = create(satchel_server, bucket=filled, accessType="ObjectRead", objectName="in/a.txt",
                    timeExpires="2040-01-01T00:00:00Z")
     assert requests.get(years["fullPath"], timeout=30).content == BODY
+    assert requests.get(years["fullPath"], timeout=30).content == BODY
+    # uses without a limit are counted in the audit batch: shown within its interval
+    assert eventually(lambda: mgmt.ok(mgmt.call(satchel_server, None, "GET", f"/pars/{filled}/{years['id']}"))[
+        "uses"] == 2)
     document = requests.get(satchel_server.endpoint + "/_satchel/api/openapi.json", timeout=30).json()
     assert {"post", "get"} <= set(document["paths"]["/_satchel/api/pars"])
     assert {"get", "delete"} <= set(document["paths"]["/_satchel/api/pars/{bucket}/{id}"])

@@ -17,8 +17,8 @@ the audit event's reason (the front-end answers them all alike: see ``satchel/pa
    (server-recorded, exact) creation time. Access-key revocations do not: a PAR is bound to its creator,
    never to a key (OCI: "not bound to the creator's sign-in credentials").
 
-Nothing is counted here: :func:`count_use` counts one use, exactly (one conditional update), right before
-the first byte of a read or before a write.
+Nothing is counted here: :func:`count_use` counts one use right before the first byte of a read or before
+a write (exactly, under concurrency, for a PAR with a use limit).
 """
 
 from __future__ import annotations
@@ -141,8 +141,14 @@ def listing_prefix(par: Par, asked: str) -> str | None:
 
 
 async def count_use(node: Node, par: Par) -> Par:
-    """Count one use, exactly: AccessDenied when the PAR became unusable meanwhile (its last use went to a
-    concurrent request, it was deleted or it expired)."""
+    """Count one use. With a use limit: exactly, in a transaction of its own (one conditional update), so of
+    N concurrent uses only the allowed number get through; AccessDenied when the PAR became unusable
+    meanwhile (its last use went to a concurrent request, it was deleted or it expired). Without one: in
+    the audit trail's next batch (``core/audit.py``), as for minted links, so a read costs no write of its
+    own on the request path."""
+    if par.max_uses is None:
+        node.audit.count_use(par.id, node.clock.now())
+        return par
     counted: Par | None = await node.write(node.store.consume_par, par.id, node.clock.now())
     if counted is None:
         latest = node.store.get_par(par.id) or par
