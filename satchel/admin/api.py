@@ -81,6 +81,10 @@ ROUTES: tuple[Route, ...] = (
           None, "Par"),
     Route("DELETE", "/pars/{bucket}/{id}", parhandlers.delete_par,
           "Delete a pre-authenticated request: its URL stops working at once.", None, "Par"),
+    Route("GET", "/buckets/{bucket}/par-policy", parhandlers.get_par_policy,
+          "Whether the bucket's PARs show HTML, SVG and XML inline.", None, "ParPolicy"),
+    Route("PUT", "/buckets/{bucket}/par-policy", parhandlers.put_par_policy,
+          "Let (or stop) the bucket's PARs show HTML, SVG and XML inline.", "ParPolicyRequest", "ParPolicy"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 _REQUEST_IDS = iter(range(1, 1 << 62))

@@ -54,6 +54,8 @@ COMPONENTS: dict[str, Any] = {
     "Par": parschemas.PAR_SCHEMA,
     "ParCreated": parschemas.PAR_CREATED_SCHEMA,
     "ParList": _array("pars", "Par"),
+    "ParPolicyRequest": parschemas.PAR_POLICY_SCHEMA,
+    "ParPolicy": parschemas.PAR_POLICY_ANSWER,
 }
 
 

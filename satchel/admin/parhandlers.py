@@ -43,3 +43,15 @@ async def delete_par(call: Call) -> Any:
             client_ip=call.request.client, user_agent=call.request.user_agent, request_id=call.request_id,
             now=call.now, reason="pre-authenticated request deleted"))
     return parschemas.par_json(par, call.user_name, call.now)
+
+
+async def get_par_policy(call: Call) -> Any:
+    bucket = call.params["bucket"]
+    return {"bucket": bucket, "inlineActiveTypes": manage.inline_policy(call.node, call.principal, bucket)}
+
+
+async def put_par_policy(call: Call) -> Any:
+    bucket = call.params["bucket"]
+    allowed = parschemas.par_policy(call.body)
+    await manage.set_inline_policy(call.node, call.principal, bucket, allowed)
+    return {"bucket": bucket, "inlineActiveTypes": allowed}

@@ -51,6 +51,28 @@ PAR_CREATED_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
 }}
 
 
+PAR_POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["inlineActiveTypes"],
+    "properties": {"inlineActiveTypes": {
+        "type": "boolean",
+        "description": "let PARs of this bucket show HTML, SVG and XML inline (default false: attachments, so "
+                       "an uploaded file cannot run script under Satchel's origin)"}},
+}
+PAR_POLICY_ANSWER: dict[str, Any] = {"type": "object", "properties": {"bucket": {"type": "string"},
+                                                                      "inlineActiveTypes": {"type": "boolean"}}}
+
+
+def par_policy(body: bytes) -> bool:
+    data = load_object(body)
+    _check_fields(data, PAR_POLICY_SCHEMA)
+    allowed = data.get("inlineActiveTypes")
+    if not isinstance(allowed, bool):
+        raise InvalidArgument("inlineActiveTypes must be true or false", ArgumentName="inlineActiveTypes")
+    return allowed
+
+
 def rfc3339(when: float | None) -> str | None:
     if when is None:
         return None

@@ -244,7 +244,8 @@ ALTER TABLE buckets ADD COLUMN links_since DOUBLE PRECISION
 #: Pre-authenticated requests (``core/par/``). ``token_hash`` is the hex SHA-256 of the bearer token (the
 #: token itself is never stored); ``bucket_id`` the bucket's identity; ``deleted`` is set once, when the PAR
 #: is deleted (the row stays for its audit trail and its listing). A live PAR (not deleted, not expired)
-#: blocks the deletion of its bucket.
+#: blocks the deletion of its bucket. ``par_bucket_policies`` holds a bucket's PAR settings (by bucket id):
+#: ``inline_active`` lets PARs show HTML, SVG and XML objects inline (by default they are attachments).
 _V7 = """
 CREATE TABLE par_requests (
     id TEXT PRIMARY KEY,
@@ -269,7 +270,12 @@ CREATE TABLE par_requests (
 );
 CREATE UNIQUE INDEX par_requests_by_token ON par_requests (token_hash);
 CREATE INDEX par_requests_by_bucket ON par_requests (bucket_id, created);
-CREATE INDEX par_requests_by_user ON par_requests (user_id, created)
+CREATE INDEX par_requests_by_user ON par_requests (user_id, created);
+
+CREATE TABLE par_bucket_policies (
+    bucket_id TEXT PRIMARY KEY,
+    inline_active INTEGER NOT NULL DEFAULT 0
+)
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.

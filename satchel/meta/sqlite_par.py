@@ -88,3 +88,14 @@ class SqlitePars:
     def live_par_count(self, bucket_id: str, now: float) -> int:
         row = self._db.conn().execute(LIVE_PARS, (bucket_id, now)).fetchone()
         return int(row[0])
+
+    def par_inline_active(self, bucket_id: str) -> bool:
+        row = self._db.conn().execute("SELECT inline_active FROM par_bucket_policies WHERE bucket_id = ?",
+                                      (bucket_id,)).fetchone()
+        return bool(row[0]) if row else False
+
+    def set_par_inline_active(self, bucket_id: str, allowed: bool) -> None:
+        with self._db.transaction() as c:
+            c.execute("INSERT INTO par_bucket_policies (bucket_id, inline_active) VALUES (?, ?) "
+                      "ON CONFLICT (bucket_id) DO UPDATE SET inline_active = excluded.inline_active",
+                      (bucket_id, int(allowed)))

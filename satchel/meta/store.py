@@ -395,3 +395,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def live_par_count(self, bucket_id: str, now: float) -> int:
         """PARs of the bucket still usable (not deleted, not expired, uses left): those block its deletion."""
+
+    @abc.abstractmethod
+    def par_inline_active(self, bucket_id: str) -> bool:
+        """Whether the bucket lets PARs show active types (HTML, SVG, XML) inline; False unless set."""
+
+    @abc.abstractmethod
+    def set_par_inline_active(self, bucket_id: str, allowed: bool) -> None: ...

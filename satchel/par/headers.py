@@ -5,10 +5,10 @@ Security (``SECURITY_HEADERS`` on every answer, :func:`disposition` on every obj
 - ``X-Content-Type-Options: nosniff``: a browser never guesses a type more dangerous than the stored one.
 - ``Referrer-Policy: no-referrer``: the access URL is a bearer secret; a page or a download must not hand it
   to another site in a ``Referer``.
-- Objects of *active* types (HTML, XHTML, SVG, XML and XSLT: types a browser runs script in) are always sent
-  as ``Content-Disposition: attachment``, whatever the PAR's mode or the object's own disposition, so that a
-  file uploaded through a write PAR (or by anyone) cannot run script under Satchel's origin. (The issue
-  mentions a per-bucket opt-in to inline; Satchel does not offer one yet.)
+- Objects of *active* types (HTML, XHTML, SVG, XML and XSLT: types a browser runs script in) are sent as
+  ``Content-Disposition: attachment``, whatever the PAR's mode or the object's own disposition, so that a
+  file uploaded through a write PAR (or by anyone) cannot run script under Satchel's origin — unless the
+  bucket's PAR policy says ``inlineActiveTypes`` (``satchel par policy BUCKET --inline-active on``).
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def _sendable(value: str) -> bool:
     return all(32 <= ord(ch) < 256 and ord(ch) != 127 for ch in value)
 
 
-def disposition(par: Par, record: ObjectRecord, content_type: str) -> str | None:
+def disposition(par: Par, record: ObjectRecord, content_type: str, inline_active: bool) -> str | None:
     filename = par.filename or record.key.rsplit("/", 1)[-1] or "download"
-    if active_type(content_type):
+    if active_type(content_type) and not inline_active:
         return content_disposition("attachment", filename)
     if par.mode == "download":
         return content_disposition("attachment", filename)
@@ -66,7 +66,8 @@ def md5_base64(etag: str) -> str | None:
         return None
 
 
-def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None) -> list[tuple[str, str]]:
+def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
+                   inline_active: bool = False) -> list[tuple[str, str]]:
     content_type = record.headers.get("content-type") or DEFAULT_CONTENT_TYPE
     headers = [("Content-Type", content_type if _sendable(content_type) else DEFAULT_CONTENT_TYPE),
                ("ETag", f'"{record.etag}"'),
@@ -76,7 +77,7 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None)
         value = record.headers.get(name)
         if name not in ("content-type", "content-disposition") and value and _sendable(value):
             headers.append((_WIRE_NAMES[name], value))
-    chosen = disposition(par, record, content_type)
+    chosen = disposition(par, record, content_type, inline_active)
     if chosen is not None and _sendable(chosen):
         headers.append(("Content-Disposition", chosen))
     md5 = md5_base64(record.etag)

@@ -422,3 +422,26 @@ def test_user_revocation_applies(managed_server: SatchelProcess, s3: Any, bucket
                       {"scope": "access-key", "target": sharer.access_key}))
     time.sleep(0.3)
     assert requests.get(other["fullPath"], timeout=30).content == b"v"
+
+
+def test_bucket_may_allow_active_types_inline(satchel_server: Any, s3: Any, bucket: str,
+                                              member: Callable[[], Any]) -> None:
+    s3.put_object(Bucket=bucket, Key="site/index.html", Body=b"<h1>hi</h1>", ContentType="text/html")
+    view = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", objectName="site/", mode="view")
+    plain = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", objectName="site/")
+    download = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", objectName="site/", mode="download")
+    policy = f"/buckets/{bucket}/par-policy"
+    assert mgmt.ok(mgmt.call(satchel_server, None, "GET", policy)) == {"bucket": bucket, "inlineActiveTypes": False}
+    assert requests.get(url(view, "site/index.html"), timeout=30).headers["Content-Disposition"].startswith("attach")
+    stranger = member()
+    refused = mgmt.call(satchel_server, stranger, "PUT", policy, {"inlineActiveTypes": True})
+    assert refused.status_code == 403
+    assert mgmt.call(satchel_server, None, "PUT", policy, {"inlineActiveTypes": "yes"}).status_code == 400
+    assert mgmt.ok(mgmt.call(satchel_server, None, "PUT", policy, {"inlineActiveTypes": True}))["inlineActiveTypes"]
+    shown = requests.get(url(view, "site/index.html"), timeout=30)
+    assert shown.headers["Content-Disposition"] == "inline" and shown.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Disposition" not in requests.get(url(plain, "site/index.html"), timeout=30).headers
+    saved = requests.get(url(download, "site/index.html"), timeout=30).headers["Content-Disposition"]
+    assert saved.startswith("attachment")
+    mgmt.ok(mgmt.call(satchel_server, None, "PUT", policy, {"inlineActiveTypes": False}))
+    assert requests.get(url(view, "site/index.html"), timeout=30).headers["Content-Disposition"].startswith("attach")

@@ -131,5 +131,8 @@ def test_cli_create_list_show_delete(managed_server: SatchelProcess, s3: Any, bu
                 ["create", bucket, "--object", "k", "--access", "ObjectRead", "--expires", "soon"],
                 ["create", bucket, "--object", "k", "--access", "ObjectRead", "--expires", "1h", "--listing"]):
         assert _cli(managed_server, *bad).returncode == 2, bad
+    assert json.loads(_cli(managed_server, "policy", bucket, "--json").stdout)["inlineActiveTypes"] is False
+    changed = _cli(managed_server, "policy", bucket, "--inline-active", "on")
+    assert changed.returncode == 0 and "inlineActiveTypes  yes" in changed.stdout
     missing = _cli(managed_server, "show", bucket, "0123")
     assert missing.returncode != 0 and "NotFound" in missing.stderr

@@ -6,6 +6,7 @@ browser, with no credentials and no signing, until they expire or are deleted.
     satchel par list [BUCKET] [--prefix P] [--active] [--limit N]
     satchel par show BUCKET PAR_ID
     satchel par delete BUCKET PAR_ID
+    satchel par policy BUCKET [--inline-active on|off]
 
 TYPE is one of ObjectRead, ObjectWrite, ObjectReadWrite (one object: --object), AnyObjectRead,
 AnyObjectWrite, AnyObjectReadWrite (the whole bucket, or every object under --prefix). ``create`` prints
@@ -177,3 +178,24 @@ def par_delete(bucket: str, par_id: str) -> None:
     """Delete a pre-authenticated request: its URL stops working at once."""
     answer, as_json = _one("DELETE", bucket, par_id)
     _emit(as_json, answer, f"Pre-authenticated request {par_id} is deleted.")
+
+
+@par.command("policy")
+@click.argument("bucket")
+@click.option("--inline-active", type=click.Choice(["on", "off"]), default=None,
+              help="on: PARs show HTML, SVG and XML inline (only if you trust every writer of the bucket); "
+                   "off: they are attachments [the default].")
+@api_options
+def par_policy(bucket: str, inline_active: str | None) -> None:
+    """Show or change BUCKET's PAR policy."""
+    options = api_state()
+    path = f"/buckets/{path_segment(bucket)}/par-policy"
+    client = options.client()
+    if inline_active is None:
+        answer = client.get(path)
+    else:
+        answer = client.call("PUT", path, body={"inlineActiveTypes": inline_active == "on"})
+    if options.json:
+        click.echo(json.dumps(answer, indent=2))
+    else:
+        emit_object(False, answer if isinstance(answer, dict) else {}, f"PAR policy of {bucket}:")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.buckets import require
+from satchel.core.buckets import bucket_for, require
 from satchel.core.errors import InvalidArgument, NoSuchBucket, NotFound
 from satchel.core.links import MAX_USES, acting_user, new_link_ids, oversees, row_bucket
 from satchel.core.models import AuditEvent, Bucket, LinkKind, Principal
@@ -246,3 +246,17 @@ async def delete_par(node: Node, principal: Principal, bucket: str, par_id: str)
     now = node.clock.now()
     deleted: Par = await node.write(node.store.delete_par, par.id, now)
     return deleted, deleted.deleted == now
+
+
+def inline_policy(node: Node, principal: Principal, bucket: str) -> bool:
+    """Whether ``bucket`` lets PARs show active types inline (``BUCKET_ADMIN`` to read it)."""
+    found = bucket_for(node, principal, bucket, Action.BUCKET_ADMIN)
+    return node.store.par_inline_active(found.id)
+
+
+async def set_inline_policy(node: Node, principal: Principal, bucket: str, allowed: bool) -> bool:
+    """Let (or stop) PARs of ``bucket`` show HTML, SVG and XML objects inline (``BUCKET_ADMIN``): only for a
+    bucket whose every writer is trusted with script under Satchel's origin. Applies to every PAR at once."""
+    found = bucket_for(node, principal, bucket, Action.BUCKET_ADMIN)
+    await node.write(node.store.set_par_inline_active, found.id, allowed)
+    return allowed
