@@ -27,6 +27,7 @@ from satchel.meta import open_store
 from satchel.par.frontend import ParFrontend
 from satchel.par.router import PREFIX as PAR_PREFIX
 from satchel.s3.frontend import S3Frontend
+from satchel.s3.router import split_target
 
 log = logging.getLogger("satchel")
 
@@ -82,10 +83,18 @@ class SatchelApp:
             else:
                 await self._satchel(path, scope, send)
             return
-        if path.startswith(PAR_PREFIX) and self.par is not None:  # pre-authenticated requests (OCI)
-            await self.par(scope, receive, send)
+        if path.startswith(PAR_PREFIX) and self.par is not None and not self._virtual_host(scope):
+            await self.par(scope, receive, send)  # pre-authenticated requests (OCI)
             return
         await self.s3(scope, receive, send)
+
+    def _virtual_host(self, scope: Scope) -> bool:
+        """A virtual-host style S3 request (``bucket.<domain>``): its path is a key, ``/p/...`` included."""
+        domain = self.settings.domain
+        if not domain:
+            return False
+        host = next((value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"host"), "")
+        return split_target(scope["path"], host, domain)[2]
 
     async def _satchel(self, path: str, scope: Scope, send: Send) -> None:
         assert self.node is not None
