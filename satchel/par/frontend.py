@@ -38,6 +38,8 @@ HANDLERS: dict[Op, Handler] = {
     Op.CommitMultipartUpload: multipart.commit_upload, Op.AbortMultipartUpload: multipart.abort_upload,
 }
 _MAX_AUDIT_KEY = 1024
+#: Later steps of a multipart upload: a PAR whose uses are spent still serves the upload it started.
+_UPLOAD_STEPS = frozenset({Op.UploadPart, Op.CommitMultipartUpload, Op.AbortMultipartUpload})
 
 
 class _Counter:
@@ -72,6 +74,7 @@ class ParFrontend:
             endpoint = route(request.method, target, request.headers)
             if par is None:
                 raise AccessDenied("No pre-authenticated request has this token.")
+            use.refuse_state(par, self.node.clock.now(), continuing=endpoint.op in _UPLOAD_STEPS)
             ctx = ParContext(request, endpoint, par, request_id)
             response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:

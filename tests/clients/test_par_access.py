@@ -179,6 +179,10 @@ def test_uniform_refusal_for_unknown_expired_deleted(satchel_server: Any, filled
     time.sleep(1.6)
     answers = [requests.get(u, timeout=30) for u in (unknown, short["fullPath"], doomed["fullPath"],
                                                        live["fullPath"].replace(token, "short"))]
+    # whatever else is wrong with the request: a bad query is not looked at before the token is
+    answers += [requests.get(u + "?bogus=1", timeout=30) for u in (unknown, short["fullPath"], doomed["fullPath"])]
+    answers += [requests.put(u, headers={"opc-multipart": "true"}, timeout=30)
+                for u in (unknown, short["fullPath"], doomed["fullPath"])]
     for reply in answers:
         assert_refused(reply)
     varying = ("date", "opc-request-id")

@@ -65,7 +65,9 @@ def find(node: Node, token: str) -> Par | None:
     return par if par is not None and same_hash(par.token_hash, wanted) else None
 
 
-def _refuse_state(par: Par, now: float, *, continuing: bool = False) -> None:
+def refuse_state(par: Par, now: float, *, continuing: bool = False) -> None:
+    """Check 1: the front-end makes it first, before reading anything else of the request, so that an
+    expired, deleted or used-up token is refused exactly like an unknown one, whatever else is wrong."""
     state = par.state(now)
     if state != "active" and not (continuing and state == "used-up"):
         raise AccessDenied(f"The pre-authenticated request is {state}.")
@@ -78,7 +80,7 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
     ``continuing``: a later step of a multipart upload the PAR started (and counted): a PAR whose uses are
     all spent still serves it; a deleted or expired one does not."""
     now = node.clock.now()
-    _refuse_state(par, now, continuing=continuing)
+    refuse_state(par, now, continuing=continuing)
     if namespace != par.namespace or bucket_name != par.bucket:
         raise AccessDenied("The URL names another namespace or bucket than the pre-authenticated request's.")
     bucket = node.bucket(par.bucket)
@@ -152,6 +154,6 @@ async def count_use(node: Node, par: Par) -> Par:
     counted: Par | None = await node.write(node.store.consume_par, par.id, node.clock.now())
     if counted is None:
         latest = node.store.get_par(par.id) or par
-        _refuse_state(latest, node.clock.now())
+        refuse_state(latest, node.clock.now())
         raise AccessDenied("The pre-authenticated request is used-up.")
     return counted
