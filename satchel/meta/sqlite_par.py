@@ -10,7 +10,7 @@ from satchel.core.models import AuditEvent
 from satchel.core.par.model import AccessType, ListingAction, Par
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
-from satchel.meta.sqlite_sharing import insert_events
+from satchel.meta.sqlite_sharing import _insert_events
 
 PAR_COLUMNS = (
     "id, token_hash, name, user_id, namespace, bucket, bucket_id, object_name, access_type, listing, created, "
@@ -46,7 +46,7 @@ class SqlitePars:
                       par.bucket_id)
             if c.execute(_INSERT_PAR, params).rowcount == 0:
                 return False
-            insert_events(c, [event])
+            _insert_events(c, [event])
         return True
 
     def par_by_token_hash(self, token_hash: str) -> Par | None:

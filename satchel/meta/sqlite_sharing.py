@@ -56,7 +56,7 @@ def new_event_id(at: float) -> str:
     return f"{int(at * 1e9):020d}-{os.getpid():07d}-{next(_SEQUENCE):09d}"
 
 
-def insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
+def _insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
     """Append events inside the caller's transaction (ids are assigned here when empty)."""
     if not events:
         return
@@ -80,7 +80,7 @@ class SqliteSharing:
                  link.filename, link.bucket_id)
                 for link in links
             ])
-            insert_events(c, events)
+            _insert_events(c, events)
 
     def get_link(self, link_id: str) -> Link | None:
         row = self._db.conn().execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
@@ -166,7 +166,7 @@ class SqliteSharing:
         if not events:
             return
         with self._db.transaction() as c:
-            insert_events(c, events)
+            _insert_events(c, events)
 
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         where: list[str] = []
