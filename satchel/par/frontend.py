@@ -22,7 +22,7 @@ from satchel.core.par.model import Par
 from satchel.logs import redact
 from satchel.par import errors, multipart
 from satchel.par.handlers import Handler, ParContext, get_object, head_object, put_object
-from satchel.par.headers import SECURITY_HEADERS
+from satchel.par.headers import SECURITY_HEADERS, refuse_unsupported
 from satchel.par.listing import list_objects
 from satchel.par.router import Op, Target, parse_target, route
 
@@ -75,6 +75,7 @@ class ParFrontend:
             if par is None:
                 raise AccessDenied("No pre-authenticated request has this token.")
             use.refuse_state(par, self.node.clock.now(), continuing=endpoint.op in _UPLOAD_STEPS)
+            refuse_unsupported(request.headers)
             ctx = ParContext(request, endpoint, par, request_id)
             response = await HANDLERS[endpoint.op](self.node, ctx)
         except NotModified:

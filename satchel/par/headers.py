@@ -19,7 +19,7 @@ import email.utils
 from collections.abc import Mapping
 
 from satchel.core.conditions import ByteRange
-from satchel.core.errors import InvalidArgument
+from satchel.core.errors import InvalidArgument, NotImplementedFeature
 from satchel.core.links import content_disposition
 from satchel.core.models import ObjectRecord
 from satchel.core.objects import STORED_HEADERS
@@ -35,6 +35,22 @@ _ACTIVE_TYPES = frozenset({
     "application/xslt+xml", "application/mathml+xml", "application/rdf+xml", "multipart/x-mixed-replace",
 })
 _WIRE_NAMES = {name: "-".join(part.capitalize() for part in name.split("-")) for name in STORED_HEADERS}
+
+
+#: OCI request headers Satchel cannot honour: refused (501), never ignored — an encryption key or a
+#: checksum the server silently skipped would promise what it does not do.
+UNSUPPORTED_HEADERS = ("opc-sse-customer-algorithm", "opc-sse-customer-key", "opc-sse-customer-key-sha256",
+                       "opc-sse-kms-key-id", "opc-checksum-algorithm", "opc-content-crc32c", "opc-content-sha256",
+                       "opc-content-sha384")
+
+
+def refuse_unsupported(headers: Mapping[str, str]) -> None:
+    for name in UNSUPPORTED_HEADERS:
+        if name in headers:
+            raise NotImplementedFeature(f"Satchel does not implement {name} on pre-authenticated requests.")
+    tier = headers.get("storage-tier")
+    if tier is not None and tier.strip().lower() != "standard":
+        raise NotImplementedFeature("Satchel stores every object in the Standard tier.")
 
 
 def active_type(content_type: str) -> bool:

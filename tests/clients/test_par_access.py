@@ -317,6 +317,11 @@ def test_put_stores_metadata_and_checks_md5(satchel_server: Any, s3: Any, filled
     assert s3.get_object(Bucket=filled, Key="in/new.bin")["Body"].read() == b"payload"
     unknown = requests.put(par["fullPath"] + "?uploadId=1", data=b"x", timeout=30)
     assert unknown.status_code == 400
+    for name, value in (("opc-sse-customer-key", "a2V5"), ("opc-content-sha256", "x"), ("storage-tier", "Archive")):
+        refused = requests.put(par["fullPath"], data=b"other", headers={name: value}, timeout=30)
+        assert refused.status_code == 501 and refused.json()["code"] == "NotImplemented", name
+    assert requests.get(par["fullPath"], headers={"opc-sse-customer-key": "a2V5"}, timeout=30).status_code == 501
+    assert s3.get_object(Bucket=filled, Key="in/new.bin")["Body"].read() == b"payload"
 
 
 def test_curl_and_wget(satchel_server: Any, filled: str, tmp_path: Path) -> None:
