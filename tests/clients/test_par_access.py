@@ -357,17 +357,23 @@ def test_bucket_with_live_pars_cannot_be_deleted(satchel_server: Any, s3: Any,
 
 
 def test_revoke_before_applies(satchel_server: Any, filled: str) -> None:
-    old = create(satchel_server, bucket=filled, accessType="AnyObjectRead", objectName="in/")
-    assert requests.get(url(old, "in/a.txt"), timeout=30).status_code == 200
-    mgmt.ok(mgmt.call(satchel_server, None, "POST", "/revocations",
-                      {"scope": "prefix", "bucket": filled, "target": "in/"}))
-    assert eventually(lambda: requests.get(url(old, "in/a.txt"), timeout=30).status_code == 404)
-    assert_refused(requests.get(url(old, "in/b.txt"), timeout=30))
-    time.sleep(0.01)
-    fresh = create(satchel_server, bucket=filled, accessType="AnyObjectRead", objectName="in/")
-    assert requests.get(url(fresh, "in/a.txt"), timeout=30).status_code == 200
-    refused = [e for e in events(satchel_server, old["id"]) if e["outcome"] == "refused"]
-    assert refused and "revoked (prefix revocation" in refused[-1]["reason"]
+    """Object, prefix and bucket revocations "before a moment" refuse PARs created before it (by their exact
+    creation time); PARs created afterwards work."""
+    for scope, target, body in (("object", "in/a.txt", {"bucket": filled}), ("prefix", "in/", {"bucket": filled}),
+                                ("bucket", filled, {})):
+        old = create(satchel_server, bucket=filled, accessType="AnyObjectRead", objectName="in/")
+        assert requests.get(url(old, "in/a.txt"), timeout=30).status_code == 200
+        mgmt.ok(mgmt.call(satchel_server, None, "POST", "/revocations", {"scope": scope, "target": target, **body}))
+        assert eventually(lambda old=old: requests.get(url(old, "in/a.txt"), timeout=30).status_code == 404)
+        if scope == "object":
+            assert requests.get(url(old, "in/b.txt"), timeout=30).status_code == 200  # another object
+        else:
+            assert_refused(requests.get(url(old, "in/b.txt"), timeout=30))
+        time.sleep(0.01)
+        fresh = create(satchel_server, bucket=filled, accessType="AnyObjectRead", objectName="in/")
+        assert requests.get(url(fresh, "in/a.txt"), timeout=30).status_code == 200, scope
+        refused = [e for e in events(satchel_server, old["id"]) if e["outcome"] == "refused"]
+        assert refused and f"revoked ({scope} revocation" in refused[-1]["reason"]
 
 
 def test_creation_refusals(satchel_server: Any, filled: str) -> None:
