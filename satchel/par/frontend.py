@@ -38,6 +38,8 @@ HANDLERS: dict[Op, Handler] = {
     Op.CommitMultipartUpload: multipart.commit_upload, Op.AbortMultipartUpload: multipart.abort_upload,
 }
 _MAX_AUDIT_KEY = 1024
+#: OCI's limit on ``opc-client-request-id``.
+_MAX_CLIENT_ID = 98
 #: Later steps of a multipart upload: a PAR whose uses are spent still serves the upload it started.
 _UPLOAD_STEPS = frozenset({Op.UploadPart, Op.CommitMultipartUpload, Op.AbortMultipartUpload})
 
@@ -89,6 +91,10 @@ class ParFrontend:
             failure = InternalError()
             response = self._error(failure)
         response.headers += [("opc-request-id", request_id), *SECURITY_HEADERS]
+        client_id = request.headers.get("opc-client-request-id")
+        if client_id is not None and len(client_id) <= _MAX_CLIENT_ID and client_id.isascii() \
+                and client_id.isprintable():
+            response.headers.append(("opc-client-request-id", client_id))  # OCI echoes the client's own id
         if not request.body_done and not await request.discard_body(_DRAIN_LIMIT):
             response.headers.append(("Connection", "close"))
         counter = _Counter(send)

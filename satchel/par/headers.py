@@ -82,6 +82,13 @@ def md5_base64(etag: str) -> str | None:
         return None
 
 
+def multipart_md5(etag: str) -> str | None:
+    """OCI's ``opc-multipart-md5`` of a multipart object: the base64 MD5 of the parts' MD5s, a dash, the count."""
+    digest, dash, count = etag.partition("-")
+    whole = md5_base64(digest) if dash else None
+    return f"{whole}-{count}" if whole is not None else None
+
+
 def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
                    inline_active: bool = False) -> list[tuple[str, str]]:
     content_type = record.headers.get("content-type") or DEFAULT_CONTENT_TYPE
@@ -99,6 +106,10 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
     md5 = md5_base64(record.etag)
     if md5 is not None:
         headers.append(("opc-content-md5", md5))
+    parts = multipart_md5(record.etag)
+    if parts is not None:
+        headers.append(("opc-multipart-md5", parts))
+    headers.append(("storage-tier", "Standard"))
     headers += [(META_PREFIX + name, value) for name, value in record.user_meta.items()
                 if name.isascii() and _sendable(value)]
     if byte_range is None:

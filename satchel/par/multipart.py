@@ -14,8 +14,6 @@ audited, and only uploads the PAR's creator started can be continued through it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import quote
 
 import orjson
@@ -28,7 +26,7 @@ from satchel.core.par import use
 from satchel.core.par.use import Operation, ParAdmission
 from satchel.core.receive import Expectations
 from satchel.par.handlers import ParContext, admit, content_length, no_query
-from satchel.par.headers import md5_base64, put_headers
+from satchel.par.headers import md5_base64, multipart_md5, put_headers
 from satchel.par.listing import rfc3339
 
 
@@ -94,18 +92,9 @@ async def commit_upload(node: Node, ctx: ParContext) -> Response:
         raise InvalidArgument("The upload has no parts to commit.")
     record = await multipart.complete_upload(node, admission.principal, admission.bucket.name, endpoint.key,
                                              endpoint.upload_id, [(p.part_number, p.etag, {}) for p in parts])
-    headers = [("ETag", f'"{record.etag}"'), ("opc-multipart-md5", _multipart_md5(record.etag))]
+    headers = [("ETag", f'"{record.etag}"'), ("opc-multipart-md5", multipart_md5(record.etag) or record.etag)]
     ctx.summary = f"committed {len(parts)} part(s), {record.size} bytes"
     return Response(200, headers)
-
-
-def _multipart_md5(etag: str) -> str:
-    """OCI's ``opc-multipart-md5``: the base64 MD5 of the parts' MD5s, a dash, the part count."""
-    digest, _, count = etag.partition("-")
-    try:
-        return f"{base64.b64encode(binascii.unhexlify(digest)).decode()}-{count}"
-    except binascii.Error:
-        return etag
 
 
 async def abort_upload(node: Node, ctx: ParContext) -> Response:

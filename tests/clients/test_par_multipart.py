@@ -42,6 +42,10 @@ def test_100_mib_multipart_upload_byte_exact(satchel_server: Any, s3: Any, bucke
         committed = session.post(upload, timeout=120)
     assert committed.status_code == 200, committed.text
     assert committed.headers["opc-multipart-md5"].endswith("-4")
+    reader = create(satchel_server, bucket=bucket, accessType="ObjectRead", objectName="big/blob.bin")
+    peek = requests.head(reader["fullPath"], headers={"opc-client-request-id": "mine-1"}, timeout=30)
+    assert peek.headers["opc-multipart-md5"] == committed.headers["opc-multipart-md5"]
+    assert peek.headers["storage-tier"] == "Standard" and peek.headers["opc-client-request-id"] == "mine-1"
     head = s3.head_object(Bucket=bucket, Key="big/blob.bin")
     assert head["ContentLength"] == sum(sizes) and head["Metadata"] == {"origin": "par"}
     assert head["ContentType"] == "application/x-test"
