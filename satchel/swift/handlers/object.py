@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, parse_range
+from satchel.core.errors import NotModified
 from satchel.core.receive import Expectations
 from satchel.core.text import decimal
 from satchel.swift.context import SwiftContext
@@ -47,7 +48,10 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
     node, headers = ctx.node, ctx.request.headers
     ctx.bucket()
     record = objects.get_object(node, ctx.principal, ctx.bucket_name, ctx.key)
-    check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
+    try:
+        check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
+    except NotModified:
+        return Response(304, object_headers(record))  # the validators the client compares, as Swift sends
     byte_range = parse_range(headers.get("range"), record.size)
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
