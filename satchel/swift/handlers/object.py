@@ -35,6 +35,8 @@ from satchel.swift.objectheaders import (
     user_meta,
 )
 
+_SLO_DELETED = b"Number Deleted: 1\nNumber Not Found: 0\nResponse Body: \nResponse Status: 200 OK\nErrors: \n"
+
 
 async def get_object(ctx: SwiftContext) -> Response:
     return await _read(ctx, head=False)
@@ -48,6 +50,9 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
     node, headers = ctx.node, ctx.request.headers
     ctx.bucket()
     record = objects.get_object(node, ctx.principal, ctx.bucket_name, ctx.key)
+    if record.parts_count and ctx.request.query_dict.get("multipart-manifest") == "get":
+        raise SwiftError(400, "This object was uploaded in parts through S3: its parts are not Swift segments "
+                              "and it has no manifest to show.")
     try:
         check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
     except NotModified:
@@ -150,6 +155,9 @@ async def delete_object(ctx: SwiftContext) -> Response:
     refuse_unhonoured(ctx)
     ctx.bucket()
     await objects.delete_object(ctx.node, ctx.principal, ctx.bucket_name, ctx.key, DeleteConditions(etag="*"))
+    if ctx.request.query_dict.get("multipart-manifest") == "delete":
+        # The answer of Swift's SLO delete (a bulk-delete report): the object and its internal parts are gone.
+        return Response(200, [("Content-Type", "text/plain; charset=utf-8")], _SLO_DELETED)
     return Response(204)
 
 
