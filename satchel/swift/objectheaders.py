@@ -73,8 +73,8 @@ def object_headers(record: ObjectRecord) -> list[tuple[str, str]]:
     if record.parts_count:
         # An S3 multipart object is what Swift calls a Static Large Object (parts stored apart, served as
         # one, ETag not the MD5 of the bytes): saying so is what makes swiftclient and rclone skip their
-        # MD5 check of the body instead of failing it. Its parts are internal, not Swift segments:
-        # ?multipart-manifest=get is refused, ?multipart-manifest=delete deletes the object.
+        # MD5 check of the body instead of failing it. Its parts are internal, not segment objects:
+        # ?multipart-manifest=get lists no segments, ?multipart-manifest=delete deletes the object.
         out.append(("X-Static-Large-Object", "True"))
     return out
 

@@ -76,6 +76,8 @@ def test_s3_multipart_object_downloads_with_swift(s3: Any, root: SwiftUser, shar
     head = root.connection().head_object(shared, "parts.bin")
     assert head["etag"].startswith('"') and head["etag"].endswith('-3"')
     assert head["x-static-large-object"] == "True"
+    # Its parts are no segment objects: the manifest lists none.
+    assert root.connection().get_object(shared, "parts.bin", query_string="multipart-manifest=get")[1] == b"[]"
     down = tmp_path / "down.bin"
     root.cli("download", shared, "parts.bin", "-o", str(down))
     assert down.read_bytes() == src.read_bytes()

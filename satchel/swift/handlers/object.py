@@ -32,6 +32,7 @@ from satchel.swift.objectheaders import (
     object_headers,
     refuse_unhonoured,
     stored_headers,
+    swift_etag,
     user_meta,
 )
 
@@ -51,8 +52,10 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
     ctx.bucket()
     record = objects.get_object(node, ctx.principal, ctx.bucket_name, ctx.key)
     if record.parts_count and ctx.request.query_dict.get("multipart-manifest") == "get":
-        raise SwiftError(400, "This object was uploaded in parts through S3: its parts are not Swift segments "
-                              "and it has no manifest to show.")
+        # The segments a manifest lists are objects of their own; an S3 multipart object's parts are not,
+        # so its manifest lists none (rclone reads it before deleting, to delete the segments too).
+        return Response(200, [("Content-Type", "application/json; charset=utf-8"),
+                              ("X-Static-Large-Object", "True"), ("Etag", swift_etag(record))], b"[]")
     try:
         check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
     except NotModified:
