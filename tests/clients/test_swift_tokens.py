@@ -136,6 +136,7 @@ def test_members_get_what_authorize_gives(managed_server: SatchelProcess, fresh_
         assert requests.post(f"{url}/{name}", headers={**auth, "X-Container-Read": ".r:*"},
                              timeout=10).status_code == 403
         assert requests.delete(f"{url}/{name}", headers=auth, timeout=10).status_code == 403
+        assert requests.put(f"{url}/{name}", headers=auth, timeout=10).status_code == 403
         # A member's own container, as a member may create buckets.
         own = unique_container()
         assert requests.put(f"{url}/{own}", headers=auth, timeout=10).status_code == 201

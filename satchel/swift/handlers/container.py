@@ -49,6 +49,9 @@ async def put_container(ctx: SwiftContext) -> Response:
     except BucketAlreadyOwnedByYou:
         status, body = 202, ACCEPTED_BODY
     except BucketAlreadyExists:
+        existing = ctx.node.bucket(name)
+        if existing is not None and existing.account_id == ctx.account.id:
+            raise SwiftError(403) from None  # this account's container, which this user may not change
         raise taken from None
     try:
         ctx.bucket()
