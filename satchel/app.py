@@ -1,8 +1,10 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
-``/_satchel/...`` is Satchel's own (health now; management API, console and metrics later), every
-other path is S3. Reserved first segments cannot collide with buckets because S3 bucket names never
-contain ``_`` (see DESIGN.md "Reserved paths").
+``/_satchel/...`` is Satchel's own (health, management API), ``/p/...`` the pre-authenticated
+requests', ``/v1/...`` and ``/auth/...`` the Swift API's, every other path is S3. Reserved first
+segments cannot collide with buckets: S3 bucket names never contain ``_``, ``p`` and ``v1`` are too
+short, and ``auth`` is a reserved name (see DESIGN.md "Reserved paths"). On a virtual host
+(``bucket.DOMAIN``) the whole path is that bucket's key.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from satchel.par.frontend import ParFrontend
 from satchel.par.router import PREFIX as PAR_PREFIX
 from satchel.s3.frontend import S3Frontend
 from satchel.s3.router import split_target
+from satchel.swift.frontend import SwiftFrontend
 
 log = logging.getLogger("satchel")
 
@@ -42,6 +45,7 @@ class SatchelApp:
         self.s3: S3Frontend | None = None
         self.api: AdminApi | None = None
         self.par: ParFrontend | None = None
+        self.swift: SwiftFrontend | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> Node:
@@ -54,6 +58,7 @@ class SatchelApp:
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)
             self.par = ParFrontend(self.node)
+            self.swift = SwiftFrontend(self.node)
         return self.node
 
     def stop(self) -> None:
@@ -86,6 +91,9 @@ class SatchelApp:
         if path.startswith(PAR_PREFIX) and self.par is not None and not self._virtual_host(scope):
             await self.par(scope, receive, send)  # pre-authenticated requests (OCI)
             return
+        if self.swift is not None and self._is_swift(path, scope):
+            await self.swift(scope, receive, send)
+            return
         await self.s3(scope, receive, send)
 
     def _virtual_host(self, scope: Scope) -> bool:
@@ -95,6 +103,12 @@ class SatchelApp:
             return False
         host = next((value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"host"), "")
         return split_target(scope["path"], host, domain)[2]
+
+    def _is_swift(self, path: str, scope: Scope) -> bool:
+        """``/v1/...`` (storage) and ``/auth/...`` (TempAuth) are Swift's: ``v1`` and ``auth`` are reserved
+        bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is an S3 key instead."""
+        first = path.split("/", 2)[1] if path.startswith("/") else ""
+        return first in ("v1", "auth") and not self._virtual_host(scope)
 
     async def _satchel(self, path: str, scope: Scope, send: Send) -> None:
         assert self.node is not None
