@@ -1,7 +1,9 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
-``/_satchel/...`` is Satchel's own (health now; management API, console and metrics later), every
-other path is S3. Reserved first segments cannot collide with buckets because S3 bucket names never
+``/_satchel/...`` is Satchel's own (health, management API, metrics), every other path is S3. The
+dispatch is also where every request is measured (``satchel/metrics.py``) and, with ``access_log`` on,
+logged as one line (``satchel/logs.py``): it creates the request's :class:`~satchel.requestinfo.RequestInfo`,
+which the front-end fills in. Reserved first segments cannot collide with buckets because S3 bucket names never
 contain ``_`` (see DESIGN.md "Reserved paths").
 """
 
@@ -11,26 +13,27 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 
+from satchel import metrics
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
-from satchel.asgi import Receive, Response, Scope, Send
+from satchel.asgi import Message, Receive, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
+from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
-from satchel.core.gc import collect_garbage
+from satchel.core.gc import abort_abandoned_uploads, collect_garbage
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
-from satchel.logs import level_number
+from satchel.logs import access_line, level_number
 from satchel.meta import open_store
+from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
 from satchel.s3.frontend import S3Frontend
 
 log = logging.getLogger("satchel")
-
-#: How often each worker sweeps dead and orphaned blobs.
-GC_INTERVAL = 300.0
-
+access_log = logging.getLogger("satchel.access")
 
 class SatchelApp:
     def __init__(self, settings: Settings) -> None:
@@ -39,6 +42,8 @@ class SatchelApp:
         self.s3: S3Frontend | None = None
         self.api: AdminApi | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        #: Set when the lifespan shutdown begins: not ready any more (``/_satchel/health/ready``).
+        self.stopping = False
 
     def start(self) -> Node:
         """Open stores; idempotent so tests can build the app without a lifespan."""
@@ -66,6 +71,28 @@ class SatchelApp:
         if self.s3 is None:
             self.start()
         assert self.s3 is not None and self.node is not None
+        info = scope[SCOPE_KEY] = RequestInfo(new_request_id())
+        started = time.perf_counter()
+
+        async def receive_counted() -> Message:
+            message = await receive()
+            info.bytes_in += len(message.get("body", b""))
+            return message
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                info.status = message["status"]
+            else:
+                info.bytes_out += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._dispatch(scope, receive_counted, send_counted, info)
+        finally:
+            self._measure(scope, info, time.perf_counter() - started)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, info: RequestInfo) -> None:
+        assert self.s3 is not None
         # The protocol (satchel.protocol) bounds the header block on the wire; this catches a request
         # pipelined behind another in one read, which it may count from its next read only.
         if sum(len(k) + len(v) for k, v in scope["headers"]) > self.settings.max_header_bytes:
@@ -76,24 +103,67 @@ class SatchelApp:
             if path.startswith(API_PREFIX + "/") and self.api is not None:
                 await self.api(scope, receive, send)
             else:
-                await self._satchel(path, scope, send)
+                info.frontend = "satchel"
+                await self._satchel(path, scope, send, info)
             return
         await self.s3(scope, receive, send)
 
-    async def _satchel(self, path: str, scope: Scope, send: Send) -> None:
+    def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
+        """Count the request in the metrics and, when asked for, log it: never fails the request."""
+        try:
+            operation = info.operation or "unknown"
+            metrics.REQUESTS.labels(info.frontend, operation, str(info.status)).inc()
+            metrics.LATENCY.labels(info.frontend, operation).observe(duration)
+            if info.bytes_in:
+                metrics.BYTES_IN.labels(info.frontend, operation).inc(info.bytes_in)
+            if info.bytes_out:
+                metrics.BYTES_OUT.labels(info.frontend, operation).inc(info.bytes_out)
+            if self.settings.access_log:
+                message, fields = access_line(scope, info, duration)
+                access_log.info(message, extra={"fields": fields})
+        except Exception:
+            log.exception("could not measure request %s", info.request_id)
+
+    async def _satchel(self, path: str, scope: Scope, send: Send, info: RequestInfo) -> None:
+        """Health and metrics: plain endpoints for load balancers, orchestrators and Prometheus."""
         assert self.node is not None
-        if path == "/_satchel/health":
-            try:
-                self.node.store.generation()
-                body, status = {"status": "ok"}, 200
-            except Exception:
-                log.exception("health check failed")
-                body, status = {"status": "unavailable"}, 503
-            await Response(status, [("Content-Type", "application/json")], json.dumps(body).encode()).send(
-                send, head=scope["method"] == "HEAD"
-            )
+        head = scope["method"] == "HEAD"
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+                   ("x-amz-request-id", info.request_id)]
+        if path == "/_satchel/metrics":
+            info.operation = "metrics"
+            await self._metrics(scope, send, headers)
             return
-        await Response(404, [("Content-Type", "application/json")], b'{"error": "not found"}').send(send)
+        if path in ("/_satchel/health", "/_satchel/health/ready"):
+            # Ready: started, not stopping, and the metadata store answers.
+            info.operation = "ready"
+            status, state = (200, "ok") if not self.stopping and self._store_answers() else (503, "unavailable")
+        elif path == "/_satchel/health/live":
+            # Live: the event loop turns (this answer is the proof); a restart would not fix a slow store.
+            info.operation, status, state = "live", 200, "ok"
+        else:
+            await Response(404, headers, b'{"error": "not found"}').send(send)
+            return
+        await Response(status, headers, json.dumps({"status": state}).encode()).send(send, head=head)
+
+    def _store_answers(self) -> bool:
+        assert self.node is not None
+        try:
+            self.node.store.generation()
+        except Exception:
+            log.exception("health check failed")
+            return False
+        return True
+
+    async def _metrics(self, scope: Scope, send: Send, headers: list[tuple[str, str]]) -> None:
+        client = scope.get("client")
+        authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+        if not metrics.allowed(client[0] if client else "", authorization, self.settings.metrics_token):
+            headers.append(("WWW-Authenticate", 'Bearer realm="satchel metrics"'))
+            await Response(401, headers, b'{"error": "a bearer token is required"}').send(send)
+            return
+        headers[0] = ("Content-Type", metrics.CONTENT_TYPE)
+        await Response(200, headers, metrics.render()).send(send, head=scope["method"] == "HEAD")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -108,6 +178,7 @@ class SatchelApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.stopping = True
                 for task in self._tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -119,16 +190,22 @@ class SatchelApp:
                 return
 
     async def _gc_loop(self) -> None:
-        """Finish deletions a crash interrupted, then keep sweeping: blobs never leak for long."""
+        """Finish deletions a crash interrupted, then keep sweeping every ``gc_interval`` seconds: blobs
+        and abandoned uploads never leak for long, audit events never outlive their retention."""
         while True:
             node = self.node
             if node is not None:
+                settings = node.settings
                 try:
+                    await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
+                                                  age=settings.abandoned_upload_age, write=node.write)
                     await collect_garbage(node.store, node.blobs, now=node.clock.now(),
-                                          orphan_grace=node.settings.orphan_grace, write=node.write)
+                                          orphan_grace=settings.orphan_grace, write=node.write)
+                    await prune_expired(node.store, node.write, now=node.clock.now(),
+                                        retention_days=settings.audit_retention_days)
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
-            await asyncio.sleep(GC_INTERVAL)
+            await asyncio.sleep(self.settings.gc_interval)
 
 
 def create_app() -> SatchelApp:

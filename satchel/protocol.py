@@ -27,6 +27,7 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from satchel import metrics
 from satchel.asgi import TRANSPORT_STATE
 
 if TYPE_CHECKING:
@@ -283,6 +284,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._slicing = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        metrics.CONNECTIONS.inc()
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         self.flow = _Flow(self.transport, self._read_wanted, self._must_wait)
         # Each request's scope["state"] is a copy of this: it lets a response notice a client that left.
@@ -292,6 +294,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._arm(now + self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        metrics.CONNECTIONS.dec()
         for timer in (self._timer, self._linger):
             if timer is not None:
                 timer.cancel()

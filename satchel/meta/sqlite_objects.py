@@ -287,6 +287,11 @@ class SqliteObjects:
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             return self._swap_blobs(c, (), parts, now)
 
+    def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:
+        return [r[0] for r in self._fetch_all(
+            "SELECT upload_id FROM uploads WHERE initiated < ? ORDER BY initiated LIMIT ?",
+            (initiated_before, limit))]
+
     # --- blob bookkeeping ------------------------------------------------------------------------
     def dead_blobs(self, limit: int = 1000) -> list[str]:
         return [r[0] for r in self._fetch_all(

@@ -291,6 +291,10 @@ class Store(abc.ABC):
     def abort_upload(self, upload_id: str) -> list[str]:
         """Ends the upload; returns its part blobs (now dead). Raises ``NoSuchUpload``."""
 
+    @abc.abstractmethod
+    def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:
+        """Ids of uploads of any bucket started before ``initiated_before``, oldest first."""
+
     # --- blob bookkeeping ------------------------------------------------------------------------
     @abc.abstractmethod
     def dead_blobs(self, limit: int = 1000) -> list[str]:
@@ -356,6 +360,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
         """Appends events (ids are assigned here when empty)."""
+
+    @abc.abstractmethod
+    def prune_audit(self, before: float, limit: int = 10000) -> int:
+        """Deletes up to ``limit`` of the oldest events older than ``before``; how many it deleted."""
+
+    @abc.abstractmethod
+    def export_audit(self, since: float | None, until: float | None, after: tuple[float, str] | None = None,
+                     limit: int = 1000) -> list[AuditEvent]:
+        """Every event in [since, until), in (time, id) order, starting after ``after`` — for an operator's
+        export, unfiltered by who may read what."""
 
     @abc.abstractmethod
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:

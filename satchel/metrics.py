@@ -1,0 +1,116 @@
+"""Prometheus metrics, served at ``/_satchel/metrics`` in the text exposition format.
+
+Every metric is defined here, and only here; instrumentation points are few and central: the app's
+dispatch (requests, latency, bytes), the protocol (open connections), the audit trail and link minting
+(link mints, uses and refusals), the metadata writer (queue depth, commit latency) and the garbage
+collector (backlog).
+
+Multi-worker safe: Satchel runs one process per worker (``satchel/supervisor.py``), each with its own
+counters. ``satchel serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at :func:`metrics_dir` (emptied at every
+start, before any worker runs) so that prometheus-client's multiprocess mode keeps each worker's values
+in a memory-mapped file there, and any worker answering a scrape sums them all. The supervisor removes
+a dead worker's live gauges (connections, queue depth), as ``prometheus_client.multiprocess
+.mark_process_dead`` would. Without the variable (tests, a bare ``create_app``) the values live in the
+process, which is then the only one.
+
+Access (see :func:`allowed`): open to loopback clients, and to others only with
+``Authorization: Bearer <metrics_token>``; with no token set, only loopback may scrape. Behind a
+reverse proxy on the same host, uvicorn takes the client from ``X-Forwarded-For`` (it trusts
+127.0.0.1), so remote scrapers through the proxy need the token too.
+
+Example::
+
+    $ curl -s http://127.0.0.1:9000/_satchel/metrics | grep satchel_requests_total
+    satchel_requests_total{frontend="s3",operation="GetObject",status="200"} 42.0
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import shutil
+from pathlib import Path
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as _multiprocess
+
+#: The variable prometheus-client reads, at import, to choose multiprocess mode.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+#: Loopback addresses, which may scrape without a token.
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+
+REQUESTS = Counter("satchel_requests_total", "HTTP requests answered, by front-end, operation and status.",
+                   ("frontend", "operation", "status"))
+LATENCY = Histogram("satchel_request_duration_seconds",
+                    "Time from a request's dispatch to the end of its response, by front-end and operation.",
+                    ("frontend", "operation"), buckets=_LATENCY_BUCKETS)
+BYTES_IN = Counter("satchel_received_bytes_total", "Request body bytes received, by front-end and operation.",
+                   ("frontend", "operation"))
+BYTES_OUT = Counter("satchel_sent_bytes_total", "Response body bytes sent, by front-end and operation.",
+                    ("frontend", "operation"))
+CONNECTIONS = Gauge("satchel_open_connections", "HTTP connections open now, all workers together.",
+                    multiprocess_mode="livesum")
+LINK_EVENTS = Counter(
+    "satchel_link_events_total",
+    "Link mints, uses and revocations, by link kind, outcome and (for a refusal) the error code.",
+    ("action", "kind", "outcome", "reason"))
+WRITE_QUEUE = Gauge("satchel_metadata_write_queue_depth", "Metadata writes waiting for the writer thread.",
+                    multiprocess_mode="livesum")
+COMMIT_LATENCY = Histogram("satchel_metadata_commit_seconds",
+                           "Time to run and commit one group of metadata writes.", buckets=_COMMIT_BUCKETS)
+GC_BACKLOG = Gauge("satchel_gc_backlog",
+                   "What the last garbage collection pass found to collect, by kind: a figure that grows from "
+                   "pass to pass means the collector falls behind.",
+                   ("kind",), multiprocess_mode="mostrecent")
+GC_COLLECTED = Counter("satchel_gc_collected_total", "Items garbage collection removed, by kind.", ("kind",))
+
+
+def metrics_dir(data_dir: Path) -> Path:
+    """Where the workers of the server on ``data_dir`` keep their metric files."""
+    return data_dir / "run" / "metrics"
+
+
+def reset_dir(path: Path) -> None:
+    """Empty ``path`` before any worker starts: values of a previous run must not add to this one's."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, mode=0o700)
+
+
+def render() -> bytes:
+    """The text exposition of every metric of every worker."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    _multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def allowed(client: str, authorization: str, token: str | None) -> bool:
+    """Whether a scrape from ``client`` with this ``Authorization`` header may read the metrics."""
+    if client in LOOPBACK:
+        return True
+    if not token:
+        return False
+    scheme, _, given = authorization.partition(" ")
+    # Constant time: the token must not leak a byte at a time through response timing.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def link_event(action: str, kind: str | None, outcome: str, reason: str | None) -> None:
+    """Count one audit event. A refusal's label is its error code (the reason's text before ':'), a
+    bounded set; the free text after it would give each refused URL its own series."""
+    code = reason.split(":", 1)[0] if outcome == "refused" and reason else ""
+    LINK_EVENTS.labels(action, kind or "", outcome, code[:64]).inc()

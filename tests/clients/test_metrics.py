@@ -1,0 +1,96 @@
+"""``/_satchel/metrics`` on a real two-worker ``satchel serve``: Prometheus text from every worker summed,
+requests by front-end, operation and status, link uses and refusals by kind and reason, the writer's
+commit latency, open connections; open on loopback, a bearer token elsewhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.clients import mgmt
+from tests.clients.boto import make_client, unique_bucket
+from tests.clients.server import SatchelProcess
+
+TOKEN = "metrics-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
+    root: Path = tmp_path_factory.mktemp("metrics")
+    config = root / "satchel.toml"
+    config.write_text(f'metrics_token = "{TOKEN}"\n')
+    proc = SatchelProcess(root / "data", extra_args=("--config", str(config), "--workers", "2"))
+    request.addfinalizer(proc.stop)
+    proc.start()
+    return proc
+
+
+def scrape(server: SatchelProcess, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    reply = requests.get(f"{server.endpoint}/_satchel/metrics", headers=headers, timeout=10)
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(reply.text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels``."""
+    return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls))
+
+
+def test_every_worker_is_counted(server: SatchelProcess) -> None:
+    before = value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live")
+    for _ in range(30):  # a fresh connection each: the kernel spreads them across both workers
+        assert requests.get(f"{server.endpoint}/_satchel/health/live", timeout=10).status_code == 200
+    for _ in range(4):  # whichever worker answers the scrape sums both
+        after = value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live", status="200")
+        assert after - before == 30
+    counters = {p.name.split("_")[-1] for p in (server.data_dir / "run" / "metrics").glob("counter_*.db")}
+    assert len(counters) >= 2, counters  # both workers wrote their own file
+
+
+def test_requests_links_and_writer(server: SatchelProcess) -> None:
+    s3 = make_client(server, signature_version="s3v4")
+    bucket = unique_bucket("metrics")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
+    before = scrape(server)
+    assert requests.get(url, timeout=10).content == b"0123456789"
+    forged = re.sub(r"X-Amz-Signature=[0-9a-f]+", "X-Amz-Signature=" + "0" * 64, url)
+    assert requests.get(forged, timeout=10).status_code == 403
+    mgmt.ok(mgmt.call(server, None, "POST", "/links", {"bucket": bucket, "keys": ["k"]}))
+    after = scrape(server)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("satchel_requests_total", frontend="s3", operation="GetObject", status="200") == 1
+    assert grew("satchel_requests_total", frontend="s3", operation="GetObject", status="403") == 1
+    assert grew("satchel_requests_total", frontend="api", operation="POST /links", status="200") == 1
+    assert grew("satchel_sent_bytes_total", frontend="s3", operation="GetObject") >= 10
+    assert grew("satchel_request_duration_seconds_count", frontend="s3", operation="GetObject") == 2
+    assert grew("satchel_link_events_total", action="use", kind="s3v4", outcome="allowed") == 1
+    assert grew("satchel_link_events_total", action="use", kind="s3v4", outcome="refused",
+                reason="SignatureDoesNotMatch") == 1
+    assert grew("satchel_link_events_total", action="mint", outcome="allowed") == 1
+    assert value(after, "satchel_metadata_commit_seconds_count") > 0
+    assert ("satchel_metadata_write_queue_depth", ()) in after
+    assert value(after, "satchel_open_connections") >= 1  # the scrape's own
+
+
+def test_remote_scrapers_need_the_token(server: SatchelProcess) -> None:
+    # uvicorn takes the client from X-Forwarded-For when the peer is loopback (a local proxy).
+    remote = {"X-Forwarded-For": "203.0.113.7"}
+    url = f"{server.endpoint}/_satchel/metrics"
+    refused = requests.get(url, headers=remote, timeout=10)
+    assert refused.status_code == 401 and "satchel_requests_total" not in refused.text
+    assert requests.get(url, headers={**remote, "Authorization": "Bearer wrong"}, timeout=10).status_code == 401
+    assert scrape(server, **remote, Authorization=f"Bearer {TOKEN}")
