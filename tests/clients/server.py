@@ -254,3 +254,15 @@ def external_server() -> ServerHandle | None:
     root = Credentials(os.environ.get("SATCHEL_TEST_ACCESS_KEY", "testing"),
                        os.environ.get("SATCHEL_TEST_SECRET_KEY", "testing"))
     return ServerHandle(endpoint.rstrip("/"), root, None)
+
+
+def configured_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, name: str,
+                      config: str, *extra_args: str) -> SatchelProcess:
+    """A server of its own for a module, started with the TOML ``config`` and stopped at the end."""
+    root: Path = tmp_path_factory.mktemp(name)
+    config_file = root / "satchel.toml"
+    config_file.write_text(config)
+    proc = SatchelProcess(root / "data", extra_args=("--config", str(config_file), *extra_args))
+    request.addfinalizer(proc.stop)
+    proc.start()
+    return proc

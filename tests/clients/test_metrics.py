@@ -5,7 +5,6 @@ commit latency, open connections; open on loopback, a bearer token elsewhere."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,20 +12,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.clients import mgmt
 from tests.clients.boto import make_client, unique_bucket
-from tests.clients.server import SatchelProcess
+from tests.clients.server import SatchelProcess, configured_server
 
 TOKEN = "metrics-token-0123456789"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
-    root: Path = tmp_path_factory.mktemp("metrics")
-    config = root / "satchel.toml"
-    config.write_text(f'metrics_token = "{TOKEN}"\n')
-    proc = SatchelProcess(root / "data", extra_args=("--config", str(config), "--workers", "2"))
-    request.addfinalizer(proc.stop)
-    proc.start()
-    return proc
+    return configured_server(tmp_path_factory, request, "metrics", f'metrics_token = "{TOKEN}"\n', "--workers", "2")
 
 
 def scrape(server: SatchelProcess, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

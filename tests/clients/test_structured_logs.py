@@ -10,7 +10,6 @@ import json
 import re
 import sqlite3
 import subprocess
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -19,18 +18,12 @@ import requests
 
 from tests.clients import mgmt
 from tests.clients.boto import make_client, unique_bucket
-from tests.clients.server import SatchelProcess, eventually
+from tests.clients.server import SatchelProcess, configured_server, eventually
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
-    root: Path = tmp_path_factory.mktemp("jsonlog")
-    config = root / "satchel.toml"
-    config.write_text('access_log = true\nlog_format = "json"\n')
-    proc = SatchelProcess(root / "data", extra_args=("--config", str(config)))
-    request.addfinalizer(proc.stop)
-    proc.start()
-    return proc
+    return configured_server(tmp_path_factory, request, "jsonlog", 'access_log = true\nlog_format = "json"\n')
 
 
 def log_lines(server: SatchelProcess) -> list[str]:
