@@ -62,6 +62,9 @@ class Supervisor:
 
     def on_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+        # New connections are refused at once: the workers close their copies of the socket as they
+        # begin their graceful shutdown, and with ours gone too the kernel closes the port.
+        self.listener.close()
         for proc, _ in self.workers.values():
             _signal(proc, signal.SIGTERM)
 

@@ -19,6 +19,7 @@ import signal
 import socket
 import ssl
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -28,6 +29,22 @@ from satchel.protocol import Limits, SatchelHttpProtocol
 from satchel.supervisor import SUPERVISOR_PID_ENV
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, except that a SIGTERM (or SIGINT) it shut down for gracefully ends in exit status 0.
+
+    uvicorn re-raises the signal once it has finished, so the process dies of it (status -15): systemd,
+    the supervisor and scripts would read a clean, complete shutdown as a kill.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
@@ -102,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     raise_open_file_limit()
     settings = load_settings()
-    server = uvicorn.Server(uvicorn_config(settings))
+    server = GracefulServer(uvicorn_config(settings))
     reload_tls_on_hup(server, settings)
     if args[:1] == ["--fd"] and len(args) == 2:
         if not die_with_supervisor():
