@@ -50,7 +50,7 @@ class Settings:
     host: str = "127.0.0.1"
     #: TCP port to listen on (HTTP, or HTTPS with ``tls_cert``).
     port: int = 9000
-    #: Where SQLite metadata, blobs and the node master key live.
+    #: Where SQLite metadata, blobs and the node master key live (the directory is kept 0700).
     data_dir: Path = Path("./satchel-data")
     #: Worker processes; 1 keeps memory low, the number of cores maximises throughput.
     workers: int = 1
@@ -58,11 +58,11 @@ class Settings:
     region: str = "us-east-1"
     #: Enables virtual-host style requests (``bucket.DOMAIN``) when set.
     domain: str | None = None
-    #: Base URL put into links Satchel mints (reverse proxy / custom domain); default: the bind address.
+    #: Base URL put into links Satchel mints (reverse proxy, custom domain); unset: ``http(s)://host:port``.
     public_url: str | None = None
     #: Server-wide ceiling on a link's lifetime, enforced at use time (seconds).
     max_link_lifetime: int = 604800
-    #: Metadata store URL: ``sqlite`` (file in data_dir) or ``postgresql://...``.
+    #: Metadata store: ``sqlite`` (``data_dir/meta.sqlite3``; the only one built yet).
     metadata_url: str = "sqlite"
     #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
     max_put_size: int = 5 * 1024**3
@@ -83,7 +83,9 @@ class Settings:
     send_timeout: float = 60.0
     #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"
-    #: Log one line per request (off by default: it costs throughput).
+    #: Log one line per request (off by default: it costs throughput). Link secrets (signatures, tokens,
+    #: minted link ids, in a URL or the management API's paths and ``link_id``) are redacted from it, as
+    #: from every log line.
     access_log: bool = False
 
     # --- operations: logs, metrics, TLS, lifecycle, retention (issue 13) ---
@@ -217,3 +219,34 @@ def setting_docs() -> dict[str, str]:
         if not text.startswith("#"):
             pending = []
     return docs
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a setting (``satchel serve``; ``--data-dir`` is every command's)."""
+    option = "--" + name.replace("_", "-")
+    kind = str({f.name: f.type for f in fields(Settings)}[name])
+    return f"{option}/--no-{option[2:]}" if kind == "bool" else option
+
+
+def show_value(name: str, value: Any) -> str:
+    """A setting's value as ``satchel config show`` and the README print it, a secret masked."""
+    if value is None:
+        return "unset"
+    if is_secret(name):
+        return "********"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def markdown_table() -> str:
+    """The README's table of every setting, generated from :class:`Settings` (a test keeps them equal)."""
+    docs = setting_docs()
+    lines = ["| flag | variable | TOML key | default | meaning |", "|---|---|---|---|---|"]
+    for f in fields(Settings):
+        meaning = docs.get(f.name, "").replace("``", "`").replace("|", "\\|")
+        if f.name in CHOICES:
+            meaning += f" One of: {', '.join(CHOICES[f.name])}."
+        lines.append(f"| `{flag(f.name)}` | `SATCHEL_{f.name.upper()}` | `{f.name}` | "
+                     f"`{show_value(f.name, f.default)}` | {meaning} |")
+    return "\n".join(lines)

@@ -16,6 +16,7 @@
     satchel links list [--bucket B] [--prefix P] [--active] [--limit N] | show ID | revoke ID | revocations
     satchel links revoke [--before T] --object s3://b/k | --prefix s3://b/p | --bucket B | --access-key ID | --user U
     satchel audit [--since T] [--until T] [--bucket B] [--prefix P] [--user U] [--kind K] [--outcome O] ...
+    satchel config show [--json] | table
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
 ``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
@@ -31,6 +32,7 @@ import click
 from satchel.cli.commands.admin import admin
 from satchel.cli.commands.audit import audit
 from satchel.cli.commands.buckets import bucket
+from satchel.cli.commands.config import config
 from satchel.cli.commands.links import links
 from satchel.cli.commands.presign import presign
 from satchel.cli.commands.serve import serve
@@ -50,6 +52,7 @@ cli.add_command(presign)
 cli.add_command(links)
 cli.add_command(audit)
 cli.add_command(bucket)
+cli.add_command(config)
 
 
 def main() -> None:
