@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from satchel.core.models import (
@@ -296,6 +297,14 @@ class Store(abc.ABC):
         """Ids of uploads of any bucket started before ``initiated_before``, oldest first."""
 
     # --- blob bookkeeping ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def live_blobs(self) -> Iterator[tuple[str, int]]:
+        """(blob id, size) of every blob an object or a part references: what a backup must hold."""
+
+    @abc.abstractmethod
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole store at ``target``, taken while the store is in use."""
+
     @abc.abstractmethod
     def dead_blobs(self, limit: int = 1000) -> list[str]:
         """Blobs marked dead and not yet forgotten: the garbage collector deletes their files."""

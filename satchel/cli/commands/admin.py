@@ -4,7 +4,9 @@ buckets, garbage collection). Works whether or not a server is running on the sa
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
+from pathlib import Path
 
 import click
 
@@ -156,6 +158,96 @@ def gc(state: CliState) -> None:
             blobs.close()
         emit_object(state.json, {"dead_deleted": report.dead_deleted, "orphans_deleted": report.orphans_deleted},
                     "Garbage collection done.")
+
+
+# --- schema, backups ----------------------------------------------------------------------------------
+@admin.command("migrate")
+@admin_options
+@click.pass_obj
+def migrate(state: CliState) -> None:
+    """Apply the schema migrations this node's metadata lacks (the server also does it at start)."""
+    from satchel.meta import SQLITE_FILE
+    from satchel.meta.schema import MIGRATIONS
+
+    settings = state.settings()
+    before = _schema_version(settings.data_dir / SQLITE_FILE)
+    with admin_store(settings):
+        pass  # opening the store migrates it, in one transaction
+    after = len(MIGRATIONS)
+    emit_object(state.json, {"before": before, "after": after, "applied": after - before},
+                f"Schema version {before} -> {after}: {after - before} migrations applied.")
+
+
+def _schema_version(path: Path) -> int:
+    """The version a metadata file has, read without migrating it (0 before the first)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row else 0
+
+
+@admin.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@admin_options
+@click.pass_obj
+def backup_command(state: CliState, directory: Path) -> None:
+    """Back up the node into the new DIRECTORY while it serves: a consistent copy of the metadata
+    (SQLite's online backup API), the master key, every blob it references and a manifest of their sizes
+    and SHA-256. DIRECTORY holds the master key: keep it as private as the data dir."""
+    from satchel import backup
+
+    settings = state.settings()
+    with admin_store(settings) as store:
+        try:
+            report = backup.backup(store, settings.data_dir, directory)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+    emit_object(state.json, {"directory": str(directory), "blobs": report.blobs, "bytes": report.bytes},
+                f"Backed up {report.blobs} blobs ({report.bytes} bytes) into {directory}.")
+
+
+@admin.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@admin_options
+@click.pass_obj
+def verify_command(state: CliState, directory: Path) -> None:
+    """Check the backup in DIRECTORY: every blob its metadata references present, with the right size
+    and SHA-256 (exit status 1 and one line per problem otherwise)."""
+    from satchel import backup
+
+    try:
+        report = backup.verify(directory)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if report.problems:
+        for problem in report.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(report.problems)} problems in the backup in {directory}")
+    emit_object(state.json, {"directory": str(directory), "blobs": report.blobs, "bytes": report.bytes},
+                f"The backup in {directory} is whole: {report.blobs} blobs ({report.bytes} bytes).")
+
+
+@admin.command("restore")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@admin_options
+@click.pass_obj
+def restore_command(state: CliState, directory: Path) -> None:
+    """Verify the backup in DIRECTORY, then restore it into --data-dir, which must hold no node yet.
+    Start the server on that data dir afterwards."""
+    from satchel import backup
+
+    settings = state.settings()
+    try:
+        report = backup.restore(directory, settings.data_dir)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    emit_object(state.json, {"data_dir": str(settings.data_dir), "blobs": report.blobs, "bytes": report.bytes},
+                f"Restored {report.blobs} blobs ({report.bytes} bytes) into {settings.data_dir}.")
 
 
 admin.add_command(user_group)
