@@ -4,9 +4,12 @@ buckets, garbage collection). Works whether or not a server is running on the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +21,9 @@ from satchel.cli.output import account_row, bucket_row, emit_object, emit_rows
 from satchel.cli.session import account_names, admin_store, user_names
 from satchel.core import identity
 from satchel.core.models import Sharing
+
+if TYPE_CHECKING:
+    from satchel.backup import BackupReport
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
 BUCKET_COLUMNS = (("name", "Name"), ("account", "Account"), ("owner", "Owner"), ("public_read", "Public"),
@@ -191,6 +197,21 @@ def _schema_version(path: Path) -> int:
     return int(row[0]) if row else 0
 
 
+@contextlib.contextmanager
+def _backup_errors() -> Iterator[None]:
+    from satchel.backup import BackupError
+
+    try:
+        yield
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport, sentence: str) -> None:
+    emit_object(state.json, {where[0]: str(where[1]), "blobs": report.blobs, "bytes": report.bytes},
+                f"{sentence}: {report.blobs} blobs ({report.bytes} bytes).")
+
+
 @admin.command("backup")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @admin_options
@@ -202,13 +223,9 @@ def backup_command(state: CliState, directory: Path) -> None:
     from satchel import backup
 
     settings = state.settings()
-    with admin_store(settings) as store:
-        try:
-            report = backup.backup(store, settings.data_dir, directory)
-        except backup.BackupError as exc:
-            raise click.ClickException(str(exc)) from None
-    emit_object(state.json, {"directory": str(directory), "blobs": report.blobs, "bytes": report.bytes},
-                f"Backed up {report.blobs} blobs ({report.bytes} bytes) into {directory}.")
+    with admin_store(settings) as store, _backup_errors():
+        report = backup.backup(store, settings.data_dir, directory)
+    _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
 
 
 @admin.command("verify")
@@ -220,16 +237,13 @@ def verify_command(state: CliState, directory: Path) -> None:
     and SHA-256 (exit status 1 and one line per problem otherwise)."""
     from satchel import backup
 
-    try:
+    with _backup_errors():
         report = backup.verify(directory)
-    except backup.BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+    for problem in report.problems:
+        click.echo(problem, err=True)
     if report.problems:
-        for problem in report.problems:
-            click.echo(problem, err=True)
         raise click.ClickException(f"{len(report.problems)} problems in the backup in {directory}")
-    emit_object(state.json, {"directory": str(directory), "blobs": report.blobs, "bytes": report.bytes},
-                f"The backup in {directory} is whole: {report.blobs} blobs ({report.bytes} bytes).")
+    _emit_report(state, ("directory", directory), report, f"The backup in {directory} is whole")
 
 
 @admin.command("restore")
@@ -242,12 +256,9 @@ def restore_command(state: CliState, directory: Path) -> None:
     from satchel import backup
 
     settings = state.settings()
-    try:
+    with _backup_errors():
         report = backup.restore(directory, settings.data_dir)
-    except backup.BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    emit_object(state.json, {"data_dir": str(settings.data_dir), "blobs": report.blobs, "bytes": report.bytes},
-                f"Restored {report.blobs} blobs ({report.bytes} bytes) into {settings.data_dir}.")
+    _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")
 
 
 admin.add_command(user_group)
