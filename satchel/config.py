@@ -104,8 +104,9 @@ class Settings:
     gc_interval: float = 300.0
     #: Seconds after which an unfinished multipart upload is aborted by the garbage collector; 0: never.
     abandoned_upload_age: int = 7 * 86400
-    #: Days audit events are kept, pruned in the background; 0 keeps them forever.
-    audit_retention_days: int = 0
+    #: Days audit events are kept (fractions allowed), pruned in the background every ``gc_interval``;
+    #: 0 keeps them forever. Export them first with ``satchel audit export``.
+    audit_retention_days: float = 0
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.

@@ -4,15 +4,18 @@ commit latency, open connections; open on loopback, a bearer token elsewhere."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.clients import mgmt
-from tests.clients.boto import make_client, unique_bucket
-from tests.clients.server import SatchelProcess, configured_server
+from tests.clients.boto import presigned_object
+from tests.clients.server import SatchelProcess, configured_server, eventually
 
 TOKEN = "metrics-token-0123456789"
 
@@ -39,22 +42,44 @@ def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 
 
 def test_every_worker_is_counted(server: SatchelProcess) -> None:
+    """Counts of every worker process, the replaced ones of a rolling restart (SIGHUP) included."""
+    metric_files = server.data_dir / "run" / "metrics"
+
+    def workers_seen() -> int:  # every worker writes its counters at start (the first GC pass)
+        return len(list(metric_files.glob("counter_*.db")))
+
+    assert eventually(lambda: workers_seen() == 2)  # the first health answer may come before the second starts
     before = value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live")
-    for _ in range(30):  # a fresh connection each: the kernel spreads them across both workers
+    for _ in range(30):
         assert requests.get(f"{server.endpoint}/_satchel/health/live", timeout=10).status_code == 200
-    for _ in range(4):  # whichever worker answers the scrape sums both
-        after = value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live", status="200")
-        assert after - before == 30
-    counters = {p.name.split("_")[-1] for p in (server.data_dir / "run" / "metrics").glob("counter_*.db")}
-    assert len(counters) >= 2, counters  # both workers wrote their own file
+    assert value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live") - before == 30
+    assert server._proc is not None
+    os.kill(server._proc.pid, signal.SIGHUP)  # the supervisor replaces both workers, one at a time
+    assert eventually(lambda: workers_seen() == 4, timeout=20)
+    for _ in range(4):  # whichever new worker answers sums the files of the two that are gone
+        samples = scrape(server)
+        assert value(samples, "satchel_requests_total", frontend="satchel", operation="live") - before == 30
+    # Live gauges count live workers only: the replaced ones' open connections are forgotten.
+    assert value(samples, "satchel_open_connections") >= 1
+    assert not list(metric_files.glob("gauge_livesum_*.db")) or all(
+        int(p.stem.rsplit("_", 1)[1]) in alive_pids(server) for p in metric_files.glob("gauge_livesum_*.db"))
+
+
+def alive_pids(server: SatchelProcess) -> set[int]:
+    assert server._proc is not None
+    found = set()
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = path.read_text().split()
+        except OSError:
+            continue
+        if fields[3] == str(server._proc.pid):
+            found.add(int(fields[0]))
+    return found
 
 
 def test_requests_links_and_writer(server: SatchelProcess) -> None:
-    s3 = make_client(server, signature_version="s3v4")
-    bucket = unique_bucket("metrics")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
+    bucket, url = presigned_object(server, "metrics", b"0123456789", 300)
     before = scrape(server)
     assert requests.get(url, timeout=10).content == b"0123456789"
     forged = re.sub(r"X-Amz-Signature=[0-9a-f]+", "X-Amz-Signature=" + "0" * 64, url)
