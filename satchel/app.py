@@ -111,13 +111,13 @@ class SatchelApp:
     def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
         """Count the request in the metrics and, when asked for, log it: never fails the request."""
         try:
-            operation = info.operation or "unknown"
-            metrics.REQUESTS.labels(info.frontend, operation, str(info.status)).inc()
-            metrics.LATENCY.labels(info.frontend, operation).observe(duration)
+            frontend, operation = info.frontend or "other", info.operation or "unknown"
+            metrics.REQUESTS.labels(frontend, operation, str(info.status)).inc()
+            metrics.LATENCY.labels(frontend, operation).observe(duration)
             if info.bytes_in:
-                metrics.BYTES_IN.labels(info.frontend, operation).inc(info.bytes_in)
+                metrics.BYTES_IN.labels(frontend, operation).inc(info.bytes_in)
             if info.bytes_out:
-                metrics.BYTES_OUT.labels(info.frontend, operation).inc(info.bytes_out)
+                metrics.BYTES_OUT.labels(frontend, operation).inc(info.bytes_out)
             if self.settings.access_log:
                 message, fields = access_line(scope, info, duration)
                 access_log.info(message, extra={"fields": fields})

@@ -93,6 +93,7 @@ class Settings:
     #: operation, bucket, status, bytes and duration), secrets redacted either way.
     log_format: str = "text"
     #: Bearer token that non-loopback clients must send to read ``/_satchel/metrics``; unset: loopback only.
+    #: Set it in the TOML file or the environment rather than as a flag, which ``ps`` shows.
     metrics_token: str | None = None
     #: PEM certificate chain: serve HTTPS (with ``tls_key``); re-read on SIGHUP.
     tls_cert: Path | None = None

@@ -183,7 +183,7 @@ def access_line(scope: Mapping[str, Any], info: RequestInfo, duration: float) ->
     method, version = scope.get("method", "-"), scope.get("http_version", "1.1")
     fields = {
         "request_id": info.request_id, "client": client[0] if client else None, "method": method,
-        "target": target, "http_version": version, "status": info.status, "frontend": info.frontend,
+        "target": target, "http_version": version, "status": info.status, "frontend": info.frontend or "other",
         "operation": info.operation or None, "bucket": info.bucket, "principal": info.principal,
         "access_key_id": info.access_key_id, "bytes_in": info.bytes_in, "bytes_out": info.bytes_out,
         "duration_ms": round(duration * 1000, 3),

@@ -30,8 +30,9 @@ def new_request_id() -> str:
 @dataclass(slots=True)
 class RequestInfo:
     request_id: str
-    #: ``s3``, ``api``, ``satchel`` (health, metrics) or another front-end's name.
-    frontend: str = "s3"
+    #: ``s3``, ``api``, ``satchel`` (health, metrics) or another front-end's name: each front-end names
+    #: itself here (and its operation below) as it starts on a request; unnamed requests count as ``other``.
+    frontend: str = ""
     #: The operation as its front-end names it (``GetObject``, ``GET /links``); empty when unrouted.
     operation: str = ""
     bucket: str | None = None

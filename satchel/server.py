@@ -117,7 +117,8 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
         "Satchel is starting.",
         f"  S3 endpoint    : {endpoint}",
         f"  Management API : {endpoint}/_satchel/api/openapi.json (its OpenAPI document)",
-        f"  Health         : {endpoint}/_satchel/health",
+        f"  Health         : {endpoint}/_satchel/health (probes: /_satchel/health/live, /_satchel/health/ready)",
+        f"  Metrics        : {endpoint}/_satchel/metrics (Prometheus; loopback, or the metrics_token)",
         f"  Data dir       : {settings.data_dir.resolve()}",
         f"  Region         : {settings.region}",
     ]

@@ -61,7 +61,7 @@ class S3Frontend:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         info = request_info(scope)
-        request_id = info.request_id
+        info.frontend, request_id = "s3", info.request_id
         request = Request(scope, receive)
         endpoint: Endpoint | None = None
         ctx: S3Context | None = None

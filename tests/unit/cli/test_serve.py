@@ -134,7 +134,7 @@ def test_every_url_in_the_banner_answers(serve: type[Served], tmp_path: Path) ->
         assert status(url) not in (0, 404), url
     with urllib.request.urlopen(server.endpoint + "/_satchel/api/openapi.json", timeout=5) as response:
         document = response.read().decode().lower()
-    for absent in ("console", "swift", "tempurl", "pre-authenticated", "metrics"):
+    for absent in ("console", "swift", "tempurl", "pre-authenticated"):
         assert absent not in server.banner.lower() and absent not in document
 
 
