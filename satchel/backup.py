@@ -14,7 +14,9 @@ a hold file in the blob directory, refreshed as it goes, and the blob store dele
 is fresh (``LocalBlobStore.held``); the files spared are collected as orphans afterwards.
 
 ``verify`` checks a backup against itself: every blob its metadata references is present, with the size
-the metadata says and the SHA-256 the manifest recorded when it was copied. ``restore`` verifies, then
+the metadata says and the SHA-256 the manifest recorded when it was copied. Without a backup directory it
+checks the node's data dir: every referenced blob present with its size, single-part objects against
+their ETag (MD5). ``restore`` verifies, then
 copies the backup into a data directory that holds no node yet (stop the server first; start it on the
 restored directory afterwards).
 """
@@ -96,8 +98,8 @@ def _copy_hashing(source: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
@@ -139,35 +141,76 @@ def backup(store: Store, data_dir: Path, target: Path) -> BackupReport:
 def verify(directory: Path) -> BackupReport:
     """Check a backup: metadata readable, master key present, and every blob its metadata references
     present with the size the metadata says and the SHA-256 of the manifest."""
-    report = BackupReport()
     try:
         document = json.loads((directory / MANIFEST).read_text())
         manifest: dict[str, list[int | str]] = document["blobs"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"{directory} holds no readable backup manifest: {exc}") from None
-    if not (directory / MASTER_KEY_FILE).is_file():
-        report.problems.append(f"{MASTER_KEY_FILE} is missing: the access keys could not be read")
-    try:
-        snapshot = sqlite3.connect(f"file:{directory / SQLITE_FILE}?mode=ro", uri=True)
-        try:
-            if snapshot.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                report.problems.append(f"{SQLITE_FILE} fails SQLite's integrity check")
-            live = snapshot.execute("SELECT blob_id, size FROM blobs WHERE state = 'live'").fetchall()
-        finally:
-            snapshot.close()
-    except sqlite3.Error as exc:
-        raise BackupError(f"{directory / SQLITE_FILE} cannot be read: {exc}") from None
-    for blob_id, size in live:
-        path = blob_path(directory / "blobs", blob_id)
+
+    def expected(blob_id: str, size: int) -> tuple[str, str] | str:
         recorded = manifest.get(blob_id)
         if recorded is None:
-            report.problems.append(f"blob {blob_id}: referenced but not in the manifest")
+            return "referenced but not in the manifest"
+        if recorded[0] != size:
+            return f"the manifest says {recorded[0]} bytes, the metadata {size}"
+        return "sha256", str(recorded[1])
+
+    return _check(directory, expected, "the SHA-256 recorded at backup")
+
+
+def verify_node(data_dir: Path) -> BackupReport:
+    """Check a node's data dir the same way: every referenced blob present with its size, and the MD5
+    of every single-part object (its ETag) — the one digest the metadata keeps per blob."""
+    etags: dict[str, str] = {}
+    with _read_only(data_dir / SQLITE_FILE) as meta:
+        for segments, etag in meta.execute("SELECT segments, etag FROM objects"):
+            blobs = json.loads(segments)
+            plain = etag.strip('"')
+            if len(blobs) == 1 and "-" not in plain:
+                etags[blobs[0][0]] = plain
+
+    def expected(blob_id: str, size: int) -> tuple[str, str] | None:
+        return ("md5", etags[blob_id]) if blob_id in etags else None
+
+    return _check(data_dir, expected, "the MD5 its object's ETag says")
+
+
+@contextlib.contextmanager
+def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path} cannot be read: {exc}") from None
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path} cannot be read: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _check(directory: Path, expected: Callable[[str, int], tuple[str, str] | str | None],
+           digest_name: str) -> BackupReport:
+    """Every live blob of ``directory``'s metadata: present in ``directory/blobs``, of its size, with the
+    digest ``expected`` gives (algorithm, hex), if any; a string from ``expected`` is a problem."""
+    report = BackupReport()
+    if not (directory / MASTER_KEY_FILE).is_file():
+        report.problems.append(f"{MASTER_KEY_FILE} is missing: the access keys could not be read")
+    with _read_only(directory / SQLITE_FILE) as meta:
+        if meta.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            report.problems.append(f"{SQLITE_FILE} fails SQLite's integrity check")
+        live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live'").fetchall()
+    for blob_id, size in live:
+        path = blob_path(directory / "blobs", blob_id)
+        want = expected(blob_id, size)
+        if isinstance(want, str):
+            report.problems.append(f"blob {blob_id}: {want}")
         elif not path.is_file():
             report.problems.append(f"blob {blob_id}: missing")
-        elif path.stat().st_size != size or recorded[0] != size:
+        elif path.stat().st_size != size:
             report.problems.append(f"blob {blob_id}: {path.stat().st_size} bytes, the metadata says {size}")
-        elif _sha256(path) != recorded[1]:
-            report.problems.append(f"blob {blob_id}: its SHA-256 is not the one recorded at backup")
+        elif want is not None and _digest(path, want[0]) != want[1]:
+            report.problems.append(f"blob {blob_id}: its content does not match {digest_name}")
         else:
             report.blobs += 1
             report.bytes += size

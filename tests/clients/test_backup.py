@@ -111,13 +111,23 @@ def test_verify_finds_a_damaged_blob(tmp_path: Path) -> None:
         server.stop()
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     blob_id = next(iter(manifest["blobs"]))
-    blob = tmp_path / "b" / "blobs" / blob_id[:2] / blob_id[2:4] / blob_id
-    data = bytearray(blob.read_bytes())
-    data[100] ^= 1
-    blob.write_bytes(bytes(data))
+    relative = Path("blobs", blob_id[:2], blob_id[2:4], blob_id)
+    node = satchel("admin", "verify", "--data-dir", str(server.data_dir))  # the node itself
+    assert node.returncode == 0, node.stderr
+    flip_a_byte(server.data_dir / relative)
+    node = satchel("admin", "verify", "--data-dir", str(server.data_dir))
+    assert node.returncode == 1 and f"blob {blob_id}: its content does not match the MD5" in node.stderr
+
+    flip_a_byte(tmp_path / "b" / relative)
     out = satchel("admin", "verify", str(tmp_path / "b"))
-    assert out.returncode == 1 and f"blob {blob_id}: its SHA-256" in out.stderr
+    assert out.returncode == 1 and f"blob {blob_id}: its content does not match the SHA-256" in out.stderr
     refused = satchel("admin", "restore", str(tmp_path / "b"), "--data-dir", str(tmp_path / "new"))
     assert refused.returncode == 1 and "damaged" in refused.stderr
-    blob.unlink()
+    (tmp_path / "b" / relative).unlink()
     assert f"blob {blob_id}: missing" in satchel("admin", "verify", str(tmp_path / "b")).stderr
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[100] ^= 1
+    path.write_bytes(bytes(data))

@@ -229,21 +229,23 @@ def backup_command(state: CliState, directory: Path) -> None:
 
 
 @admin.command("verify")
-@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path), required=False)
 @admin_options
 @click.pass_obj
-def verify_command(state: CliState, directory: Path) -> None:
+def verify_command(state: CliState, directory: Path | None) -> None:
     """Check the backup in DIRECTORY: every blob its metadata references present, with the right size
-    and SHA-256 (exit status 1 and one line per problem otherwise)."""
+    and SHA-256. Without DIRECTORY, check the node in --data-dir: every referenced blob present with its
+    size, single-part objects against their ETag (MD5). Exit status 1 and one line per problem otherwise."""
     from satchel import backup
 
+    what = directory if directory is not None else state.settings().data_dir
     with _backup_errors():
-        report = backup.verify(directory)
+        report = backup.verify(what) if directory is not None else backup.verify_node(what)
     for problem in report.problems:
         click.echo(problem, err=True)
     if report.problems:
-        raise click.ClickException(f"{len(report.problems)} problems in the backup in {directory}")
-    _emit_report(state, ("directory", directory), report, f"The backup in {directory} is whole")
+        raise click.ClickException(f"{len(report.problems)} problems in {what}")
+    _emit_report(state, ("directory", what), report, f"{what} is whole")
 
 
 @admin.command("restore")
