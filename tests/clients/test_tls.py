@@ -1,5 +1,6 @@
 """HTTPS: ``satchel serve`` with a self-signed certificate (made here with ``cryptography``), boto3
-verifying it (``verify=`` the certificate file), links minted with https URLs, keep-alive over TLS, and
+verifying it (``verify=`` the certificate file), minted links and POST upload locations with https URLs,
+keep-alive over TLS, and
 SIGHUP loading a renewed certificate for new connections without a restart."""
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def test_boto3_verifies_and_links_are_https(server: SatchelProcess, monkeypatch:
     link = minted.json()["links"][0]["url"]
     assert link.startswith(f"https://127.0.0.1:{server.port}/")
     assert session.get(link, verify=verify, timeout=10).content == b"over tls"
+    form = s3.generate_presigned_post(bucket, "posted", Fields={"success_action_status": "201"},
+                                      Conditions=[{"success_action_status": "201"}], ExpiresIn=300)
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form")}, verify=verify,
+                           timeout=10)
+    assert posted.status_code == 201, posted.text
+    assert posted.headers["Location"].startswith(f"https://127.0.0.1:{server.port}/{bucket}/posted")
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(url, timeout=10)  # an unknown certificate is refused by a verifying client
