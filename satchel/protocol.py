@@ -177,6 +177,11 @@ class ChunkSizes:
 #: After refusing an oversized header block, input is read and dropped for this long (or until the
 #: client closes) so that a client still sending sees the 431 rather than a reset (nginx: lingering close).
 LINGER = 2.0
+#: On server shutdown, a connection whose close the client has not completed this long after it began
+#: is aborted (see ``SatchelHttpProtocol.shutdown``).
+SHUTDOWN_CLOSE_WAIT = 1.0
+#: How often a connection still answering at shutdown checks whether its close has begun.
+_SHUTDOWN_POLL = 0.25
 
 
 def _plain_response(status: int, reason: str, text: str) -> bytes:
@@ -272,6 +277,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._linger: asyncio.TimerHandle | None = None
+        self._shutdown_timer: asyncio.TimerHandle | None = None
         #: Body bytes of the current request parsed so far, and its declared length (None: not looked
         #: up yet; -1: chunked).
         self._body_seen = 0
@@ -295,12 +301,26 @@ class SatchelHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         metrics.CONNECTIONS.dec()
-        for timer in (self._timer, self._linger):
+        for timer in (self._timer, self._linger, self._shutdown_timer):
             if timer is not None:
                 timer.cancel()
-        self._timer = self._linger = None
+        self._timer = self._linger = self._shutdown_timer = None
         self._unparsed = b""
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """Server shutdown: as uvicorn (an idle connection closes now, a busy one once its response is
+        out), but a close the client does not complete within :data:`SHUTDOWN_CLOSE_WAIT` is cut short.
+        A TLS close waits for the client's close_notify, which a client idling in a connection pool
+        never sends, and the whole shutdown would wait for it (uvloop gives it 30 s)."""
+        super().shutdown()
+        self._close_or_abort()
+
+    def _close_or_abort(self) -> None:
+        if self.transport.is_closing():
+            self._shutdown_timer = self.loop.call_later(SHUTDOWN_CLOSE_WAIT, self.transport.abort)
+        else:  # still answering: look again until uvicorn closes it after the response
+            self._shutdown_timer = self.loop.call_later(_SHUTDOWN_POLL, self._close_or_abort)
 
     # --- reading --------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import ssl
+import time
 from pathlib import Path
 
 import boto3
@@ -106,3 +107,18 @@ def test_sighup_reloads_the_certificate(server: SatchelProcess) -> None:
     os.kill(server._proc.pid, signal.SIGHUP)
     assert eventually(lambda: served_name(server.port) == "satchel-renewed")
     assert requests.get(f"{server.endpoint}/_satchel/health", verify=str(server.ca_file), timeout=10).ok
+
+
+def test_sigterm_does_not_wait_for_idle_tls_clients(server: SatchelProcess) -> None:
+    """A client idling on a kept-alive TLS connection never answers the server's close_notify; shutdown
+    must not wait for it (uvloop would, 30 s). Last in this module: it stops the server."""
+    assert server.ca_file is not None and server._proc is not None
+    context = ssl.create_default_context(cafile=str(server.ca_file))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as idle:
+        idle.sendall(b"GET /_satchel/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert idle.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        os.kill(server._proc.pid, signal.SIGTERM)
+        assert server._proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5
