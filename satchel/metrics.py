@@ -1,9 +1,9 @@
 """Prometheus metrics, served at ``/_satchel/metrics`` in the text exposition format.
 
 Every metric is defined here, and only here; instrumentation points are few and central: the app's
-dispatch (requests, latency, bytes), the protocol (open connections), the audit trail and link minting
-(link mints, uses and refusals), the metadata writer (queue depth, commit latency) and the garbage
-collector (backlog).
+dispatch (requests, latency, bytes), the protocol (open connections, what it refuses before the app),
+the audit trail and link minting (link mints, uses and refusals), the metadata writer (queue depth,
+commit latency) and the garbage collector (backlog).
 
 Multi-worker safe: Satchel runs one process per worker (``satchel/supervisor.py``), each with its own
 counters. ``satchel serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at :func:`metrics_dir` (emptied at every
@@ -62,6 +62,10 @@ BYTES_OUT = Counter("satchel_sent_bytes_total", "Response body bytes sent, by fr
                     ("frontend", "operation"))
 CONNECTIONS = Gauge("satchel_open_connections", "HTTP connections open now, all workers together.",
                     multiprocess_mode="livesum")
+REFUSED_CONNECTIONS = Counter(
+    "satchel_protocol_refusals_total",
+    "Requests the HTTP layer refused or cut off before the application saw them (malformed, headers or "
+    "chunk framing too large, header, body or send timeouts), by reason.", ("reason",))
 LINK_EVENTS = Counter(
     "satchel_link_events_total",
     "Link mints, uses and revocations, by link kind, outcome and (for a refusal) the error code.",

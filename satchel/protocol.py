@@ -476,6 +476,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a malformed request, which closes the connection at once: a request
         pipelined behind answers still to be sent gets it after them, so that none of them is lost."""
+        metrics.REFUSED_CONNECTIONS.labels("malformed").inc()
         cycle = self.cycle
         if cycle is None or cycle.response_complete:
             super().send_400_response(msg)
@@ -515,6 +516,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             self._arm(now + self.limits.header_timeout)
 
     def _refuse_headers(self) -> None:
+        metrics.REFUSED_CONNECTIONS.labels("headers_too_large").inc()
         self._refused = True
         self.logger.info("%s - request headers over %d bytes: 431", _peer(self.client),
                          self.limits.max_header_bytes)
@@ -534,6 +536,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._linger = self.loop.call_later(LINGER, self.transport.close)
 
     def _refuse_framing(self) -> None:
+        metrics.REFUSED_CONNECTIONS.labels("framing_too_large").inc()
         self._refused = True
         self.logger.info("%s - over %d bytes of chunk framing or trailers: closing the connection",
                          _peer(self.client), self.limits.max_header_bytes)
@@ -594,6 +597,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._time_out(kind)
 
     def _time_out(self, kind: str) -> None:
+        metrics.REFUSED_CONNECTIONS.labels(f"{kind}_timeout").inc()
         self.logger.info("%s - %s timeout: closing the connection", _peer(self.client), kind)
         cycle = self.cycle
         if kind == "send":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,15 @@ def test_requests_links_and_writer(server: SatchelProcess) -> None:
     assert value(after, "satchel_metadata_commit_seconds_count") > 0
     assert ("satchel_metadata_write_queue_depth", ()) in after
     assert value(after, "satchel_open_connections") >= 1  # the scrape's own
+
+
+def test_protocol_refusals(server: SatchelProcess) -> None:
+    before = value(scrape(server), "satchel_protocol_refusals_total", reason="headers_too_large")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 431")
+    assert eventually(lambda: value(scrape(server), "satchel_protocol_refusals_total",
+                                    reason="headers_too_large") - before == 1)
 
 
 def test_remote_scrapers_need_the_token(server: SatchelProcess) -> None:
