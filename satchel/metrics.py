@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import shutil
 from pathlib import Path
@@ -45,8 +46,6 @@ from prometheus_client import multiprocess as _multiprocess
 #: The variable prometheus-client reads, at import, to choose multiprocess mode.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-#: Loopback addresses, which may scrape without a token.
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
@@ -104,13 +103,23 @@ def render() -> bytes:
 
 def allowed(client: str, authorization: str, token: str | None) -> bool:
     """Whether a scrape from ``client`` with this ``Authorization`` header may read the metrics."""
-    if client in LOOPBACK:
+    if is_loopback(client):
         return True
     if not token:
         return False
     scheme, _, given = authorization.partition(" ")
     # Constant time: the token must not leak a byte at a time through response timing.
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def is_loopback(client: str) -> bool:
+    """127.0.0.0/8, ::1 and IPv4-mapped loopback (a dual-stack socket's view of 127.0.0.1)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def link_event(action: str, kind: str | None, outcome: str, reason: str | None) -> None:
