@@ -111,13 +111,8 @@ class SatchelApp:
     def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
         """Count the request in the metrics and, when asked for, log it: never fails the request."""
         try:
-            frontend, operation = info.frontend or "other", info.operation or "unknown"
-            metrics.REQUESTS.labels(frontend, operation, str(info.status)).inc()
-            metrics.LATENCY.labels(frontend, operation).observe(duration)
-            if info.bytes_in:
-                metrics.BYTES_IN.labels(frontend, operation).inc(info.bytes_in)
-            if info.bytes_out:
-                metrics.BYTES_OUT.labels(frontend, operation).inc(info.bytes_out)
+            metrics.TALLY.add(info.frontend or "other", info.operation or "unknown", info.status, duration,
+                              info.bytes_in, info.bytes_out)
             if self.settings.access_log:
                 message, fields = access_line(scope, info, duration)
                 access_log.info(message, extra={"fields": fields})
@@ -171,7 +166,8 @@ class SatchelApp:
             if message["type"] == "lifespan.startup":
                 try:
                     node = self.start()
-                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run())]
+                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
+                                   asyncio.create_task(_flush_metrics())]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -183,6 +179,7 @@ class SatchelApp:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                metrics.TALLY.flush()
                 if self.node is not None:
                     await self.node.audit.flush()
                 self.stop()
@@ -206,6 +203,13 @@ class SatchelApp:
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
             await asyncio.sleep(self.settings.gc_interval)
+
+
+async def _flush_metrics() -> None:
+    """Write this worker's request counts to the shared metric files every second (``metrics.TALLY``)."""
+    while True:
+        await asyncio.sleep(metrics.FLUSH_INTERVAL)
+        metrics.TALLY.flush()
 
 
 def create_app() -> SatchelApp:

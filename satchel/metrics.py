@@ -26,11 +26,13 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import hmac
 import ipaddress
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -80,6 +82,66 @@ GC_BACKLOG = Gauge("satchel_gc_backlog",
 GC_COLLECTED = Counter("satchel_gc_collected_total", "Items garbage collection removed, by kind.", ("kind",))
 
 
+#: Seconds between two writes of a worker's request counts to the shared metric files.
+FLUSH_INTERVAL = 1.0
+
+
+class RequestTally:
+    """Request counts (and link events) of this process, added up in plain Python on the request path and
+    written to the metric files every :data:`FLUSH_INTERVAL` seconds, when this worker answers a scrape,
+    and at shutdown.
+
+    Why not update the metrics per request: in multiprocess mode every update is a locked write to a
+    memory-mapped file (~2 µs), and a request makes four of them (count, latency sum and bucket, bytes):
+    measured, 10 to 20 µs of a ~100 µs small GET. A tally costs a dict lookup and a few additions. The
+    price: another worker's counts reach a scrape up to a second late.
+
+    The latency histogram is added to through its series' ``_sum`` and ``_buckets`` values (the client
+    has no public call to add many observations at once); ``tests/clients/test_metrics.py`` checks the
+    exposition it gives."""
+
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, str, str], list[Any]] = {}
+        self._counts: dict[tuple[Counter, tuple[str, ...]], float] = {}
+
+    def count(self, counter: Counter, labels: tuple[str, ...], amount: float = 1) -> None:
+        """Add to a counter at the next flush (link events: one per presigned request, on the hot path)."""
+        key = (counter, labels)
+        self._counts[key] = self._counts.get(key, 0) + amount
+
+    def add(self, frontend: str, operation: str, status: int, duration: float, bytes_in: int,
+            bytes_out: int) -> None:
+        key = (frontend, operation, str(status))
+        entry = self._pending.get(key)
+        if entry is None:
+            entry = self._pending[key] = [0, 0.0, 0, 0, [0] * (len(_LATENCY_BUCKETS) + 1)]
+        entry[0] += 1
+        entry[1] += duration
+        entry[2] += bytes_in
+        entry[3] += bytes_out
+        entry[4][bisect.bisect_left(_LATENCY_BUCKETS, duration)] += 1  # le: the first bound >= duration
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        counts, self._counts = self._counts, {}
+        for (counter, labels), amount in counts.items():
+            counter.labels(*labels).inc(amount)
+        for (frontend, operation, status), (count, total, received, sent, buckets) in pending.items():
+            REQUESTS.labels(frontend, operation, status).inc(count)
+            latency = LATENCY.labels(frontend, operation)
+            latency._sum.inc(total)  # private: see the class docstring
+            for index, observed in enumerate(buckets):
+                if observed:
+                    latency._buckets[index].inc(observed)  # private too
+            if received:
+                BYTES_IN.labels(frontend, operation).inc(received)
+            if sent:
+                BYTES_OUT.labels(frontend, operation).inc(sent)
+
+
+TALLY = RequestTally()
+
+
 def metrics_dir(data_dir: Path) -> Path:
     """Where the workers of the server on ``data_dir`` keep their metric files."""
     return data_dir / "run" / "metrics"
@@ -92,7 +154,8 @@ def reset_dir(path: Path) -> None:
 
 
 def render() -> bytes:
-    """The text exposition of every metric of every worker."""
+    """The text exposition of every metric of every worker (this one's counts written first)."""
+    TALLY.flush()
     directory = os.environ.get(MULTIPROC_ENV)
     if not directory:
         return generate_latest(REGISTRY)
@@ -126,4 +189,4 @@ def link_event(action: str, kind: str | None, outcome: str, reason: str | None) 
     """Count one audit event. A refusal's label is its error code (the reason's text before ':'), a
     bounded set; the free text after it would give each refused URL its own series."""
     code = reason.split(":", 1)[0] if outcome == "refused" and reason else ""
-    LINK_EVENTS.labels(action, kind or "", outcome, code[:64]).inc()
+    TALLY.count(LINK_EVENTS, (action, kind or "", outcome, code[:64]))

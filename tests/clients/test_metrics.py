@@ -53,7 +53,9 @@ def test_every_worker_is_counted(server: SatchelProcess) -> None:
     before = value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live")
     for _ in range(30):
         assert requests.get(f"{server.endpoint}/_satchel/health/live", timeout=10).status_code == 200
-    assert value(scrape(server), "satchel_requests_total", frontend="satchel", operation="live") - before == 30
+    # Each worker writes its counts every second (satchel.metrics.RequestTally).
+    assert eventually(lambda: value(scrape(server), "satchel_requests_total", frontend="satchel",
+                                    operation="live") - before == 30)
     assert server._proc is not None
     os.kill(server._proc.pid, signal.SIGHUP)  # the supervisor replaces both workers, one at a time
     assert eventually(lambda: workers_seen() == 4, timeout=20)
@@ -91,11 +93,22 @@ def test_requests_links_and_writer(server: SatchelProcess) -> None:
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
+    def settled() -> bool:  # each worker writes its request counts every second
+        nonlocal after
+        after = scrape(server)
+        return grew("satchel_request_duration_seconds_count", frontend="s3", operation="GetObject") == 2 and \
+            grew("satchel_requests_total", frontend="api", operation="POST /links") == 1
+
+    assert eventually(settled)
+
     assert grew("satchel_requests_total", frontend="s3", operation="GetObject", status="200") == 1
     assert grew("satchel_requests_total", frontend="s3", operation="GetObject", status="403") == 1
     assert grew("satchel_requests_total", frontend="api", operation="POST /links", status="200") == 1
     assert grew("satchel_sent_bytes_total", frontend="s3", operation="GetObject") >= 10
     assert grew("satchel_request_duration_seconds_count", frontend="s3", operation="GetObject") == 2
+    assert grew("satchel_request_duration_seconds_bucket", frontend="s3", operation="GetObject", le="+Inf") == 2
+    assert grew("satchel_request_duration_seconds_bucket", frontend="s3", operation="GetObject", le="60.0") == 2
+    assert 0 < grew("satchel_request_duration_seconds_sum", frontend="s3", operation="GetObject") < 20
     assert grew("satchel_link_events_total", action="use", kind="s3v4", outcome="allowed") == 1
     assert grew("satchel_link_events_total", action="use", kind="s3v4", outcome="refused",
                 reason="SignatureDoesNotMatch") == 1
