@@ -1,10 +1,14 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
-``/_satchel/...`` is Satchel's own (health, management API), ``/p/...`` the pre-authenticated
+``/_satchel/...`` is Satchel's own (health, management API, metrics), ``/p/...`` the pre-authenticated
 requests', ``/v1/...`` and ``/auth/...`` the Swift API's, every other path is S3. Reserved first
 segments cannot collide with buckets: S3 bucket names never contain ``_``, ``p`` and ``v1`` are too
 short, and ``auth`` is a reserved name (see DESIGN.md "Reserved paths"). On a virtual host
 (``bucket.DOMAIN``) the whole path is that bucket's key.
+
+The dispatch is also where every request is measured (``satchel/metrics.py``) and, with ``access_log``
+on, logged as one line (``satchel/logs.py``): it creates the request's
+:class:`~satchel.requestinfo.RequestInfo`, which the front-end fills in.
 """
 
 from __future__ import annotations
@@ -13,30 +17,31 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 
+from satchel import metrics
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
-from satchel.asgi import Receive, Response, Scope, Send
+from satchel.asgi import Message, Receive, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
+from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
-from satchel.core.gc import collect_garbage
+from satchel.core.gc import abort_abandoned_uploads, collect_garbage
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
-from satchel.logs import level_number
+from satchel.logs import access_line, level_number
 from satchel.meta import open_store
 from satchel.par.frontend import ParFrontend
 from satchel.par.router import PREFIX as PAR_PREFIX
+from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
 from satchel.s3.frontend import S3Frontend
 from satchel.s3.router import split_target
 from satchel.swift.frontend import SwiftFrontend
 
 log = logging.getLogger("satchel")
-
-#: How often each worker sweeps dead and orphaned blobs.
-GC_INTERVAL = 300.0
-
+access_log = logging.getLogger("satchel.access")
 
 class SatchelApp:
     def __init__(self, settings: Settings) -> None:
@@ -47,6 +52,8 @@ class SatchelApp:
         self.par: ParFrontend | None = None
         self.swift: SwiftFrontend | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        #: Set when the lifespan shutdown begins: not ready any more (``/_satchel/health/ready``).
+        self.stopping = False
 
     def start(self) -> Node:
         """Open stores; idempotent so tests can build the app without a lifespan."""
@@ -76,6 +83,28 @@ class SatchelApp:
         if self.s3 is None:
             self.start()
         assert self.s3 is not None and self.node is not None
+        info = scope[SCOPE_KEY] = RequestInfo(new_request_id())
+        started = time.perf_counter()
+
+        async def receive_counted() -> Message:
+            message = await receive()
+            info.bytes_in += len(message.get("body", b""))
+            return message
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                info.status = message["status"]
+            else:
+                info.bytes_out += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._dispatch(scope, receive_counted, send_counted, info)
+        finally:
+            self._measure(scope, info, time.perf_counter() - started)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, info: RequestInfo) -> None:
+        assert self.s3 is not None
         # The protocol (satchel.protocol) bounds the header block on the wire; this catches a request
         # pipelined behind another in one read, which it may count from its next read only.
         if sum(len(k) + len(v) for k, v in scope["headers"]) > self.settings.max_header_bytes:
@@ -86,12 +115,15 @@ class SatchelApp:
             if path.startswith(API_PREFIX + "/") and self.api is not None:
                 await self.api(scope, receive, send)
             else:
-                await self._satchel(path, scope, send)
+                info.frontend = "satchel"
+                await self._satchel(path, scope, send, info)
             return
         if path.startswith(PAR_PREFIX) and self.par is not None and not self._virtual_host(scope):
+            info.frontend = "par"
             await self.par(scope, receive, send)  # pre-authenticated requests (OCI)
             return
         if self.swift is not None and self._is_swift(path, scope):
+            info.frontend = "swift"
             await self.swift(scope, receive, send)
             return
         await self.s3(scope, receive, send)
@@ -110,20 +142,57 @@ class SatchelApp:
         first = path.split("/", 2)[1] if path.startswith("/") else ""
         return first in ("v1", "auth") and not self._virtual_host(scope)
 
-    async def _satchel(self, path: str, scope: Scope, send: Send) -> None:
+    def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
+        """Count the request in the metrics and, when asked for, log it: never fails the request."""
+        try:
+            metrics.TALLY.add(info.frontend or "other", info.operation or "unknown", info.status, duration,
+                              info.bytes_in, info.bytes_out)
+            if self.settings.access_log:
+                message, fields = access_line(scope, info, duration)
+                access_log.info(message, extra={"fields": fields})
+        except Exception:
+            log.exception("could not measure request %s", info.request_id)
+
+    async def _satchel(self, path: str, scope: Scope, send: Send, info: RequestInfo) -> None:
+        """Health and metrics: plain endpoints for load balancers, orchestrators and Prometheus."""
         assert self.node is not None
-        if path == "/_satchel/health":
-            try:
-                self.node.store.generation()
-                body, status = {"status": "ok"}, 200
-            except Exception:
-                log.exception("health check failed")
-                body, status = {"status": "unavailable"}, 503
-            await Response(status, [("Content-Type", "application/json")], json.dumps(body).encode()).send(
-                send, head=scope["method"] == "HEAD"
-            )
+        head = scope["method"] == "HEAD"
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+                   ("x-amz-request-id", info.request_id)]
+        if path == "/_satchel/metrics":
+            info.operation = "metrics"
+            await self._metrics(scope, send, headers)
             return
-        await Response(404, [("Content-Type", "application/json")], b'{"error": "not found"}').send(send)
+        if path in ("/_satchel/health", "/_satchel/health/ready"):
+            # Ready: started, not stopping, and the metadata store answers.
+            info.operation = "ready"
+            status, state = (200, "ok") if not self.stopping and self._store_answers() else (503, "unavailable")
+        elif path == "/_satchel/health/live":
+            # Live: the event loop turns (this answer is the proof); a restart would not fix a slow store.
+            info.operation, status, state = "live", 200, "ok"
+        else:
+            await Response(404, headers, b'{"error": "not found"}').send(send)
+            return
+        await Response(status, headers, json.dumps({"status": state}).encode()).send(send, head=head)
+
+    def _store_answers(self) -> bool:
+        assert self.node is not None
+        try:
+            self.node.store.generation()
+        except Exception:
+            log.exception("health check failed")
+            return False
+        return True
+
+    async def _metrics(self, scope: Scope, send: Send, headers: list[tuple[str, str]]) -> None:
+        client = scope.get("client")
+        authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+        if not metrics.allowed(client[0] if client else "", authorization, self.settings.metrics_token):
+            headers.append(("WWW-Authenticate", 'Bearer realm="satchel metrics"'))
+            await Response(401, headers, b'{"error": "a bearer token is required"}').send(send)
+            return
+        headers[0] = ("Content-Type", metrics.CONTENT_TYPE)
+        await Response(200, headers, metrics.render()).send(send, head=scope["method"] == "HEAD")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -131,17 +200,20 @@ class SatchelApp:
             if message["type"] == "lifespan.startup":
                 try:
                     node = self.start()
-                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run())]
+                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
+                                   asyncio.create_task(_flush_metrics())]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.stopping = True
                 for task in self._tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                metrics.TALLY.flush()
                 if self.node is not None:
                     await self.node.audit.flush()
                 self.stop()
@@ -149,16 +221,29 @@ class SatchelApp:
                 return
 
     async def _gc_loop(self) -> None:
-        """Finish deletions a crash interrupted, then keep sweeping: blobs never leak for long."""
+        """Finish deletions a crash interrupted, then keep sweeping every ``gc_interval`` seconds: blobs
+        and abandoned uploads never leak for long, audit events never outlive their retention."""
         while True:
             node = self.node
             if node is not None:
+                settings = node.settings
                 try:
+                    await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
+                                                  age=settings.abandoned_upload_age, write=node.write)
                     await collect_garbage(node.store, node.blobs, now=node.clock.now(),
-                                          orphan_grace=node.settings.orphan_grace, write=node.write)
+                                          orphan_grace=settings.orphan_grace, write=node.write)
+                    await prune_expired(node.store, node.write, now=node.clock.now(),
+                                        retention_days=settings.audit_retention_days)
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
-            await asyncio.sleep(GC_INTERVAL)
+            await asyncio.sleep(self.settings.gc_interval)
+
+
+async def _flush_metrics() -> None:
+    """Write this worker's request counts to the shared metric files every second (``metrics.TALLY``)."""
+    while True:
+        await asyncio.sleep(metrics.FLUSH_INTERVAL)
+        metrics.TALLY.flush()
 
 
 def create_app() -> SatchelApp:

@@ -16,14 +16,43 @@ from typing import Any
 
 #: The log levels uvicorn knows, most verbose last.
 LOG_LEVEL_NAMES = ("critical", "error", "warning", "info", "debug", "trace")
+#: Settings that take one of a few words (compared case-insensitively): the accepted words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "log_level": LOG_LEVEL_NAMES,
+    "log_format": ("text", "json"),
+    "sqlite_synchronous": ("full", "normal", "extra", "off"),
+}
+POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeout", "send_timeout",
+            "max_link_lifetime", "max_put_size", "gc_interval", "par_zip_max_entries", "par_zip_max_bytes",
+            "swift_token_lifetime")
+NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
+                "max_par_lifetime")
+#: Settings whose values ``satchel config show`` masks (and any whose name says token, secret or password).
+SECRET_SETTINGS = frozenset({"metrics_token"})
+_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+               "off": False}
+
+
+class SettingError(ValueError):
+    """A setting with a value Satchel cannot use; the message names the option and what it accepts."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name} {problem} (flag --{name.replace('_', '-')}, variable SATCHEL_{name.upper()}, "
+                         f"TOML key {name})")
+        self.name = name
+
+
+def is_secret(name: str) -> bool:
+    return name in SECRET_SETTINGS or any(word in name for word in ("token", "secret", "password"))
 
 
 @dataclass(frozen=True)
 class Settings:
     #: Address to bind; loopback by default so a fresh install is never exposed by accident.
     host: str = "127.0.0.1"
+    #: TCP port to listen on (HTTP, or HTTPS with ``tls_cert``).
     port: int = 9000
-    #: Where SQLite metadata, blobs and the node master key live.
+    #: Where SQLite metadata, blobs and the node master key live (the directory is kept 0700).
     data_dir: Path = Path("./satchel-data")
     #: Worker processes; 1 keeps memory low, the number of cores maximises throughput.
     workers: int = 1
@@ -31,11 +60,11 @@ class Settings:
     region: str = "us-east-1"
     #: Enables virtual-host style requests (``bucket.DOMAIN``) when set.
     domain: str | None = None
-    #: Base URL put into links Satchel mints (reverse proxy / custom domain); default: the bind address.
+    #: Base URL put into links Satchel mints (reverse proxy, custom domain); unset: ``http(s)://host:port``.
     public_url: str | None = None
     #: Server-wide ceiling on a link's lifetime, enforced at use time (seconds).
     max_link_lifetime: int = 604800
-    #: Metadata store URL: ``sqlite`` (file in data_dir) or ``postgresql://...``.
+    #: Metadata store: ``sqlite`` (``data_dir/meta.sqlite3``; the only one built yet).
     metadata_url: str = "sqlite"
     #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
     max_put_size: int = 5 * 1024**3
@@ -56,32 +85,66 @@ class Settings:
     send_timeout: float = 60.0
     #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"
-    #: Log one line per request (off by default: it costs throughput).
+    #: Log one line per request (off by default: it costs throughput). Link secrets (signatures, tokens,
+    #: minted link ids, in a URL or the management API's paths and ``link_id``) are redacted from it, as
+    #: from every log line.
     access_log: bool = False
     # --- pre-authenticated requests (core/par/, par/) ---------------------------------------------
     #: Longest lifetime (seconds) a PAR may have, from its creation, enforced at creation and at every use;
     #: 0: no limit (OCI's rule: a PAR's expiry is required but unbounded; it stays revocable).
     max_par_lifetime: int = 0
-    #: Most objects, and most bytes of content, one ``?format=zip`` archive of a PAR's scope may hold.
+    #: Most objects one ``?format=zip`` archive of a PAR's scope may hold.
     par_zip_max_entries: int = 10000
+    #: Most bytes of content one ``?format=zip`` archive of a PAR's scope may hold.
     par_zip_max_bytes: int = 50 * 1024**3
     # --- Swift API (satchel/swift/) ---
     #: Seconds a TempAuth token (``GET /auth/v1.0``) lives; Swift's tempauth default is one day.
     swift_token_lifetime: int = 86400
 
+    # --- operations: logs, metrics, TLS, lifecycle, retention (issue 13) ---
+    #: ``text`` lines, or ``json``: one JSON object per line (access lines carry request id, principal,
+    #: operation, bucket, status, bytes and duration), secrets redacted either way.
+    log_format: str = "text"
+    #: Bearer token that non-loopback clients must send to read ``/_satchel/metrics``; unset: loopback only.
+    #: Set it in the TOML file or the environment rather than as a flag, which ``ps`` shows.
+    metrics_token: str | None = None
+    #: PEM certificate chain: serve HTTPS (with ``tls_key``); re-read on SIGHUP.
+    tls_cert: Path | None = None
+    #: PEM private key of ``tls_cert``.
+    tls_key: Path | None = None
+    #: Seconds in-flight requests get to finish on SIGTERM before their connections are closed.
+    shutdown_timeout: float = 30.0
+    #: Seconds between background garbage collection passes (dead and orphan blobs, abandoned uploads).
+    gc_interval: float = 300.0
+    #: Seconds after which an unfinished multipart upload is aborted by the garbage collector; 0: never.
+    abandoned_upload_age: int = 7 * 86400
+    #: Days audit events are kept (fractions allowed), pruned in the background every ``gc_interval``;
+    #: 0 keeps them forever. Export them first with ``satchel audit export``.
+    audit_retention_days: float = 0
+
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.
-        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
+        for name in POSITIVE:
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
-        if self.swift_token_lifetime <= 0:  # every token would be born expired
-            raise ValueError(f"swift_token_lifetime must be positive, not {self.swift_token_lifetime}")
-        if self.log_level.lower() not in LOG_LEVEL_NAMES:
-            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVEL_NAMES)}, not {self.log_level!r}")
+                raise SettingError(name, f"must be positive, not {getattr(self, name)}")
+        for name in NOT_NEGATIVE:
+            if getattr(self, name) < 0:
+                raise SettingError(name, f"must be 0 or more, not {getattr(self, name)}")
+        for name, accepted in CHOICES.items():
+            value = getattr(self, name)
+            if str(value).lower() not in accepted:
+                raise SettingError(name, f"must be one of {', '.join(accepted)}, not {value!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingError("tls_cert" if self.tls_cert is None else "tls_key",
+                               "must be set together with " + ("tls_key" if self.tls_cert is None else "tls_cert"))
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert is not None else "http"
 
     @property
     def endpoint(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
+        return self.public_url or f"{self.scheme}://{self.host}:{self.port}"
 
     def to_env(self) -> dict[str, str]:
         """Serialise for worker processes, which rebuild the same settings from the environment."""
@@ -89,38 +152,116 @@ class Settings:
                                                      for k, v in dataclasses.asdict(self).items()})}
 
 
-def _coerce(field_type: Any, value: Any) -> Any:
+def _coerce(name: str, field_type: Any, value: Any) -> Any:
+    """``value`` (from TOML, an environment variable or a flag) as the setting's type, or a SettingError
+    saying what the setting accepts."""
     kind = str(field_type)
-    if value is None:
+    if value is None or (value == "" and "None" in kind):
         return None
-    if "Path" in kind:
-        return Path(value)
-    if kind.startswith("int"):
-        return int(value)
-    if kind.startswith("float"):
-        return float(value)
-    if kind == "bool":
-        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+    try:
+        if "Path" in kind:
+            return Path(value)
+        if kind.startswith("int"):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            return int(value)
+        if kind.startswith("float"):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            return _BOOL_WORDS[str(value).strip().lower()]
+    except (ValueError, TypeError, KeyError):
+        accepted = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+        raise SettingError(name, f"must be {accepted[kind.split(' ')[0]]}, not {value!r}") from None
     return str(value)
 
 
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Build settings from every source; ``overrides`` (CLI flags) win, None meaning "not given"."""
+    return load_settings_with_sources(config_file, **overrides)[0]
+
+
+def load_settings_with_sources(config_file: str | os.PathLike[str] | None = None,
+                               **overrides: Any) -> tuple[Settings, dict[str, str]]:
+    """The settings and, for each, where its value came from: ``default``, ``file PATH``,
+    ``env SATCHEL_NAME`` or ``flag``."""
+    known = {f.name: f for f in fields(Settings)}
     if "SATCHEL_SETTINGS_JSON" in os.environ and config_file is None and not overrides:
         raw = json.loads(os.environ["SATCHEL_SETTINGS_JSON"])
-        return Settings(**{f.name: _coerce(f.type, raw[f.name]) for f in fields(Settings) if f.name in raw})
+        settings = Settings(**{n: _coerce(n, f.type, raw[n]) for n, f in known.items() if n in raw})
+        return settings, {name: "serve" for name in known}
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     config_file = config_file or os.environ.get("SATCHEL_CONFIG")
     if config_file:
         with open(config_file, "rb") as fh:
-            values.update(tomllib.load(fh))
-    for f in fields(Settings):
-        env = os.environ.get(f"SATCHEL_{f.name.upper()}")
+            from_file = tomllib.load(fh)
+        values.update(from_file)
+        sources.update(dict.fromkeys(from_file, f"file {config_file}"))
+    for name in known:
+        env = os.environ.get(f"SATCHEL_{name.upper()}")
         if env is not None:
-            values[f.name] = env
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = {f.name: f for f in fields(Settings)}
+            values[name], sources[name] = env, f"env SATCHEL_{name.upper()}"
+    for name, value in overrides.items():
+        if value is not None:
+            values[name], sources[name] = value, "flag"
     unknown = set(values) - set(known)
     if unknown:
-        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-    return Settings(**{k: _coerce(known[k].type, v) for k, v in values.items()})
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(sorted(known))})")
+    settings = Settings(**{k: _coerce(k, known[k].type, v) for k, v in values.items()})
+    return settings, {name: sources.get(name, "default") for name in known}
+
+
+def setting_docs() -> dict[str, str]:
+    """Each setting's documentation: the ``#:`` comment lines above its field in :class:`Settings`
+    (read from this module's source, so the README table and ``--help`` say what the code says)."""
+    import inspect
+
+    docs: dict[str, str] = {}
+    pending: list[str] = []
+    for line in inspect.getsource(Settings).splitlines():
+        text = line.strip()
+        if text.startswith("#:"):
+            pending.append(text[2:].strip())
+            continue
+        name = text.split(":", 1)[0].strip()
+        if pending and name.isidentifier() and ":" in text:
+            docs[name] = " ".join(pending)
+        if not text.startswith("#"):
+            pending = []
+    return docs
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a setting (``satchel serve``; ``--data-dir`` is every command's)."""
+    option = "--" + name.replace("_", "-")
+    kind = str({f.name: f.type for f in fields(Settings)}[name])
+    return f"{option}/--no-{option[2:]}" if kind == "bool" else option
+
+
+def show_value(name: str, value: Any) -> str:
+    """A setting's value as ``satchel config show`` and the README print it, a secret masked."""
+    if value is None:
+        return "unset"
+    if is_secret(name):
+        return "********"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def markdown_table() -> str:
+    """The README's table of every setting, generated from :class:`Settings` (a test keeps them equal)."""
+    docs = setting_docs()
+    lines = ["| flag | variable | TOML key | default | meaning |", "|---|---|---|---|---|"]
+    for f in fields(Settings):
+        meaning = docs.get(f.name, "").replace("``", "`").replace("|", "\\|")
+        if f.name in CHOICES:
+            meaning += f" One of: {', '.join(CHOICES[f.name])}."
+        lines.append(f"| `{flag(f.name)}` | `SATCHEL_{f.name.upper()}` | `{f.name}` | "
+                     f"`{show_value(f.name, f.default)}` | {meaning} |")
+    return "\n".join(lines)

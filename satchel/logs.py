@@ -15,13 +15,18 @@ A new link kind adds its secret parameter or path prefix to :data:`LINK_SECRETS`
 from __future__ import annotations
 
 import copy
+import datetime
+import json
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter, DefaultFormatter
+
+from satchel.requestinfo import RequestInfo
 
 #: Every bearer secret a link kind puts in a URL, the one list a new link kind extends: a query
 #: parameter (or POST form field) name, lower-case, whose value is the secret; or a path prefix,
@@ -100,10 +105,13 @@ def level_number(level: str) -> int:
     return int(LOG_LEVELS.get(level.lower(), logging.INFO))
 
 
-def log_config(level: str) -> dict[str, Any]:
+def log_config(level: str, log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration with redacting formatters, and the root logger (Satchel's own
     errors, garbage collection, audit, and any library's) on a redacting handler too, so that no line
-    escapes redaction."""
+    escapes redaction. ``json``: every line, uvicorn's included, is one JSON object (:class:`JsonFormatter`).
+
+    Access lines come from Satchel's dispatch (``satchel.access``, with request id, operation and
+    principal), not from uvicorn, whose access log stays off."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["default"]["()"] = f"{__name__}.RedactingFormatter"
     config["formatters"]["access"]["()"] = f"{__name__}.RedactingAccessFormatter"
@@ -112,7 +120,75 @@ def log_config(level: str) -> dict[str, Any]:
         "fmt": "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
         "use_colors": False,
     }
+    config["formatters"]["satchel_access"] = {"()": f"{__name__}.RedactingPlainFormatter",
+                                              "fmt": "%(asctime)s %(message)s"}
+    config["formatters"]["json"] = {"()": f"{__name__}.JsonFormatter"}
     config["handlers"]["satchel"] = {"formatter": "satchel", "class": "logging.StreamHandler",
                                      "stream": "ext://sys.stderr"}
+    config["handlers"]["satchel_access"] = {"formatter": "satchel_access", "class": "logging.StreamHandler",
+                                            "stream": "ext://sys.stdout"}
+    if log_format == "json":
+        for handler in config["handlers"].values():
+            handler["formatter"] = "json"
+    config["loggers"]["satchel.access"] = {"handlers": ["satchel_access"], "level": "INFO", "propagate": False}
     config["root"] = {"handlers": ["satchel"], "level": level_number(level)}
     return config
+
+#: What ``log_format`` accepts: uvicorn's text lines, or one JSON object per line.
+LOG_FORMATS = ("text", "json")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``process``, ``message``,
+    a traceback as ``exception``, and an access line's fields (``extra={"fields": {...}}``) at the top
+    level. Every string is redacted, so no field escapes what the text formatters hide."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _iso_time(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "process": record.process,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps({k: redact(v) if isinstance(v, str) else v for k, v in entry.items()},
+                          ensure_ascii=False, default=str)
+
+
+class RedactingPlainFormatter(logging.Formatter):
+    """For access lines: the message (already complete) with a time in front, redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def _iso_time(epoch: float) -> str:
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def access_line(scope: Mapping[str, Any], info: RequestInfo, duration: float) -> tuple[str, dict[str, Any]]:
+    """One request as a text line (uvicorn's access format, then Satchel's fields) and as JSON fields."""
+    client = scope.get("client")
+    peer = f"{client[0]}:{client[1]}" if client else "-"
+    target = scope.get("raw_path", b"").decode("latin-1") or scope.get("path", "")
+    query = scope.get("query_string", b"").decode("latin-1")
+    if query:
+        target = f"{target}?{query}"
+    method, version = scope.get("method", "-"), scope.get("http_version", "1.1")
+    fields = {
+        "request_id": info.request_id, "client": client[0] if client else None, "method": method,
+        "target": target, "http_version": version, "status": info.status, "frontend": info.frontend or "other",
+        "operation": info.operation or None, "bucket": info.bucket, "principal": info.principal,
+        "access_key_id": info.access_key_id, "bytes_in": info.bytes_in, "bytes_out": info.bytes_out,
+        "duration_ms": round(duration * 1000, 3),
+    }
+    message = (f'{peer} - "{method} {target} HTTP/{version}" {info.status} {info.bytes_out} '
+               f"{fields['duration_ms']}ms id={info.request_id} op={info.operation or '-'} "
+               f"principal={info.principal or '-'}")
+    return message, fields

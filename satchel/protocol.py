@@ -27,6 +27,7 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from satchel import metrics
 from satchel.asgi import TRANSPORT_STATE
 
 if TYPE_CHECKING:
@@ -176,6 +177,11 @@ class ChunkSizes:
 #: After refusing an oversized header block, input is read and dropped for this long (or until the
 #: client closes) so that a client still sending sees the 431 rather than a reset (nginx: lingering close).
 LINGER = 2.0
+#: On server shutdown, a connection whose close the client has not completed this long after it began
+#: is aborted (see ``SatchelHttpProtocol.shutdown``).
+SHUTDOWN_CLOSE_WAIT = 1.0
+#: How often a connection still answering at shutdown checks whether its close has begun.
+_SHUTDOWN_POLL = 0.25
 
 
 def _plain_response(status: int, reason: str, text: str) -> bytes:
@@ -271,6 +277,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._linger: asyncio.TimerHandle | None = None
+        self._shutdown_timer: asyncio.TimerHandle | None = None
         #: Body bytes of the current request parsed so far, and its declared length (None: not looked
         #: up yet; -1: chunked).
         self._body_seen = 0
@@ -283,6 +290,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._slicing = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        metrics.CONNECTIONS.inc()
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         self.flow = _Flow(self.transport, self._read_wanted, self._must_wait)
         # Each request's scope["state"] is a copy of this: it lets a response notice a client that left.
@@ -292,12 +300,27 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._arm(now + self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._timer, self._linger):
+        metrics.CONNECTIONS.dec()
+        for timer in (self._timer, self._linger, self._shutdown_timer):
             if timer is not None:
                 timer.cancel()
-        self._timer = self._linger = None
+        self._timer = self._linger = self._shutdown_timer = None
         self._unparsed = b""
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """Server shutdown: as uvicorn (an idle connection closes now, a busy one once its response is
+        out), but a close the client does not complete within :data:`SHUTDOWN_CLOSE_WAIT` is cut short.
+        A TLS close waits for the client's close_notify, which a client idling in a connection pool
+        never sends, and the whole shutdown would wait for it (uvloop gives it 30 s)."""
+        super().shutdown()
+        self._close_or_abort()
+
+    def _close_or_abort(self) -> None:
+        if self.transport.is_closing():
+            self._shutdown_timer = self.loop.call_later(SHUTDOWN_CLOSE_WAIT, self.transport.abort)
+        else:  # still answering: look again until uvicorn closes it after the response
+            self._shutdown_timer = self.loop.call_later(_SHUTDOWN_POLL, self._close_or_abort)
 
     # --- reading --------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
@@ -453,6 +476,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a malformed request, which closes the connection at once: a request
         pipelined behind answers still to be sent gets it after them, so that none of them is lost."""
+        metrics.REFUSED_CONNECTIONS.labels("malformed").inc()
         cycle = self.cycle
         if cycle is None or cycle.response_complete:
             super().send_400_response(msg)
@@ -492,6 +516,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             self._arm(now + self.limits.header_timeout)
 
     def _refuse_headers(self) -> None:
+        metrics.REFUSED_CONNECTIONS.labels("headers_too_large").inc()
         self._refused = True
         self.logger.info("%s - request headers over %d bytes: 431", _peer(self.client),
                          self.limits.max_header_bytes)
@@ -511,6 +536,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._linger = self.loop.call_later(LINGER, self.transport.close)
 
     def _refuse_framing(self) -> None:
+        metrics.REFUSED_CONNECTIONS.labels("framing_too_large").inc()
         self._refused = True
         self.logger.info("%s - over %d bytes of chunk framing or trailers: closing the connection",
                          _peer(self.client), self.limits.max_header_bytes)
@@ -571,6 +597,7 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         self._time_out(kind)
 
     def _time_out(self, kind: str) -> None:
+        metrics.REFUSED_CONNECTIONS.labels(f"{kind}_timeout").inc()
         self.logger.info("%s - %s timeout: closing the connection", _peer(self.client), kind)
         cycle = self.cycle
         if kind == "send":

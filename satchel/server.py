@@ -11,10 +11,12 @@ import logging
 import os
 import shlex
 import shutil
+import ssl
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from satchel import metrics
 from satchel.config import Settings
 from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
 from satchel.core.models import Status
@@ -50,6 +52,16 @@ def check_port(settings: Settings) -> None:
                     f"satchel serve --port {settings.port + 100}, SATCHEL_PORT={settings.port + 100}, "
                     f"or make serve PORT={settings.port + 100}")
         raise ServeError(f"cannot listen on {settings.host}:{settings.port}: {reason}{hint}") from None
+
+
+def check_tls(settings: Settings) -> None:
+    """A certificate and key that do not load fail the start here, in plain words, before the banner."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ServeError(f"cannot use tls_cert {settings.tls_cert} with tls_key {settings.tls_key}: {exc}") from None
 
 
 def prepare_data_dir(settings: Settings) -> None:
@@ -105,7 +117,8 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
         "Satchel is starting.",
         f"  S3 endpoint    : {endpoint}",
         f"  Management API : {endpoint}/_satchel/api/openapi.json (its OpenAPI document)",
-        f"  Health         : {endpoint}/_satchel/health",
+        f"  Health         : {endpoint}/_satchel/health (probes: /_satchel/health/live, /_satchel/health/ready)",
+        f"  Metrics        : {endpoint}/_satchel/metrics (Prometheus; loopback, or the metrics_token)",
         f"  Data dir       : {settings.data_dir.resolve()}",
         f"  Region         : {settings.region}",
     ]
@@ -147,6 +160,7 @@ def run(settings: Settings) -> None:
     logging.basicConfig(level=level_number(settings.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_port(settings)
+    check_tls(settings)
     prepare_data_dir(settings)
     store = open_store(settings)
     try:
@@ -155,6 +169,10 @@ def run(settings: Settings) -> None:
         store.close()
     print(banner(settings, hint, satchel_command()), flush=True)
     os.environ.update(settings.to_env())
+    # Before any worker imports prometheus_client: that is when it picks multiprocess mode.
+    directory = metrics.metrics_dir(settings.data_dir)
+    metrics.reset_dir(directory)
+    os.environ[metrics.MULTIPROC_ENV] = str(directory)
     # Replace this process with a bare worker (or, for several, the supervisor): they then carry only
     # the server (not Satchel's CLI, rich, argon2 and the bootstrap code), about 25 MB less per
     # process, and the PID stays the one that was started.
@@ -168,4 +186,4 @@ def serve_argv(settings: Settings) -> list[str]:
     if settings.workers <= 1:
         return worker
     return [sys.executable, "-m", "satchel.supervisor", "--host", settings.host, "--port", str(settings.port),
-            "--workers", str(settings.workers), "--", *worker]
+            "--workers", str(settings.workers), "--stop-timeout", str(settings.shutdown_timeout + 15), "--", *worker]

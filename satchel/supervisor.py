@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import os
 import signal
 import socket
@@ -33,15 +34,18 @@ from types import FrameType
 CRASH_WINDOW = 5.0
 #: That many quick deaths in a row and the server stops.
 MAX_QUICK_DEATHS = 5
-#: How long workers get to finish their requests on shutdown before they are killed.
+#: How long workers get to finish their requests on shutdown before they are killed (``--stop-timeout``:
+#: the ``shutdown_timeout`` setting plus time to flush the audit trail and close the store).
 STOP_TIMEOUT = 30.0
 #: Tells a worker which process is its supervisor (see ``satchel.worker.die_with_supervisor``).
 SUPERVISOR_PID_ENV = "SATCHEL_SUPERVISOR_PID"
 
 
 class Supervisor:
-    def __init__(self, listener: socket.socket, worker_argv: list[str], workers: int) -> None:
+    def __init__(self, listener: socket.socket, worker_argv: list[str], workers: int,
+                 stop_timeout: float = STOP_TIMEOUT) -> None:
         self.listener = listener
+        self.stop_timeout = stop_timeout
         self.worker_argv = worker_argv
         self.count = workers
         self.workers: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
@@ -58,6 +62,9 @@ class Supervisor:
 
     def on_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+        # New connections are refused at once: the workers close their copies of the socket as they
+        # begin their graceful shutdown, and with ours gone too the kernel closes the port.
+        self.listener.close()
         for proc, _ in self.workers.values():
             _signal(proc, signal.SIGTERM)
 
@@ -104,6 +111,7 @@ class Supervisor:
                 code = proc.poll()
                 if code is not None:
                     del self.workers[pid]
+                    forget_live_gauges(pid)
                     return pid, code, started
             if self.stopping or self.restart_requested or time.monotonic() >= deadline:
                 return None
@@ -116,12 +124,25 @@ class Supervisor:
             proc, _ = self.workers.pop(pid)
             self.spawn()  # the new worker shares the socket before the old one lets go of it
             _signal(proc, signal.SIGTERM)
-            _wait(proc)
+            _wait(proc, self.stop_timeout)
+            forget_live_gauges(pid)
 
     def wait_all(self) -> None:
         for proc, _ in list(self.workers.values()):
-            _wait(proc)
+            _wait(proc, self.stop_timeout)
+            forget_live_gauges(proc.pid)
         self.workers.clear()
+
+
+def forget_live_gauges(pid: int) -> None:
+    """Remove a dead worker's "live" gauge files (open connections, write queue) from the metrics
+    directory, as ``prometheus_client.multiprocess.mark_process_dead`` does (not imported: see above)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    for path in glob.glob(os.path.join(glob.escape(directory), f"gauge_live*_{pid}.db")):
+        with contextlib.suppress(OSError):
+            os.remove(path)
 
 
 def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
@@ -129,9 +150,9 @@ def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         proc.send_signal(sig)
 
 
-def _wait(proc: subprocess.Popen[bytes]) -> None:
+def _wait(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
     try:
-        proc.wait(timeout=STOP_TIMEOUT)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -152,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--stop-timeout", type=float, default=STOP_TIMEOUT)
     options = parser.parse_args(args[:split])
     worker_argv = args[split + 1:]
     if options.workers < 1 or not worker_argv:
@@ -161,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"satchel: cannot listen on {options.host}:{options.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    return Supervisor(listener, worker_argv, options.workers).run()
+    return Supervisor(listener, worker_argv, options.workers, options.stop_timeout).run()
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import logging
 import os
 import resource
 import signal
 import socket
+import ssl
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -28,16 +31,59 @@ from satchel.supervisor import SUPERVISOR_PID_ENV
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, except that a SIGTERM (or SIGINT) it shut down for gracefully ends in exit status 0.
+
+    uvicorn re-raises the signal once it has finished, so the process dies of it (status -15): systemd,
+    the supervisor and scripts would read a clean, complete shutdown as a kill.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
+
+
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         "satchel.app:create_app", factory=True, host=settings.host, port=settings.port,
         http=SatchelHttpProtocol.configured(Limits.from_settings(settings)),
         loop="uvloop" if sys.platform != "win32" else "asyncio", lifespan="on", log_level=settings.log_level,
-        log_config=log_config(settings.log_level), access_log=settings.access_log, server_header=False,
+        # Access lines come from the app's dispatch (with request id, principal, operation), not uvicorn.
+        log_config=log_config(settings.log_level, settings.log_format), access_log=False, server_header=False,
         timeout_keep_alive=30,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        # SIGTERM: stop accepting, let requests in flight finish this long, then run the lifespan
+        # shutdown (which flushes the audit trail) and exit 0.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
         # Satchel speaks no WebSocket: never let an Upgrade header hand a connection to another protocol.
         ws="none",
     )
+
+
+def reload_tls_on_hup(server: uvicorn.Server, settings: Settings) -> None:
+    """SIGHUP re-reads the certificate and key into the live TLS context: connections made afterwards get
+    the new certificate, open ones keep theirs. (Under the supervisor, SIGHUP goes to it instead and it
+    replaces the workers one at a time, which reads them afresh too.) A pair that does not load is
+    reported and the old one kept: a renewal gone wrong must not take the server down."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return
+
+    def reload(signum: int, frame: object) -> None:
+        context = server.config.ssl
+        if context is None:
+            return
+        try:
+            context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
+            logging.getLogger("satchel").info("TLS certificate reloaded from %s", settings.tls_cert)
+        except (OSError, ssl.SSLError) as exc:
+            logging.getLogger("satchel").error("TLS certificate not reloaded, keeping the old one: %s", exc)
+
+    signal.signal(signal.SIGHUP, reload)
 
 
 def die_with_supervisor() -> bool:
@@ -72,7 +118,9 @@ def raise_open_file_limit() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     raise_open_file_limit()
-    server = uvicorn.Server(uvicorn_config(load_settings()))
+    settings = load_settings()
+    server = GracefulServer(uvicorn_config(settings))
+    reload_tls_on_hup(server, settings)
     if args[:1] == ["--fd"] and len(args) == 2:
         if not die_with_supervisor():
             return 0

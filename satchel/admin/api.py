@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +16,13 @@ from typing import Any
 import orjson
 
 from satchel.admin import auth, handlers, openapi, parhandlers
-from satchel.admin.errors import error_body, render
+from satchel.admin.errors import error_body, render, with_request_id
 from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.core.errors import InvalidArgument, MethodNotAllowed, SatchelError
 from satchel.core.node import Node
 from satchel.core.text import is_text
+from satchel.requestinfo import RequestInfo, request_info
 
 log = logging.getLogger("satchel.admin")
 
@@ -87,8 +87,6 @@ ROUTES: tuple[Route, ...] = (
           "Let (or stop) the bucket's PARs show HTML, SVG and XML inline.", "ParPolicyRequest", "ParPolicy"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
-_REQUEST_IDS = iter(range(1, 1 << 62))
-_PROCESS = os.urandom(3).hex().upper()
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -113,13 +111,15 @@ class AdminApi:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        request_id = f"API{_PROCESS}{next(_REQUEST_IDS):010X}"
+        info = request_info(scope)
+        info.frontend, request_id = "api", info.request_id
         path = request.path[len(PREFIX):]
         try:
             if path == "/openapi.json" and request.method in ("GET", "HEAD"):
+                info.operation = "GET /openapi.json"
                 response = Response(200, [_JSON], self.document)
             else:
-                response = await self._call(request, path, request_id)
+                response = await self._call(request, path, info)
         except SatchelError as exc:
             status, body = render(exc)
             response = Response(status, [_JSON], body)
@@ -127,23 +127,28 @@ class AdminApi:
             log.exception("management API error (request %s)", request_id)
             status, body = render(exc)
             response = Response(status, [_JSON], body)
+        if response.status >= 400 and isinstance(response.body, bytes):
+            response.body = with_request_id(response.body, request_id)
         response.headers.append(("x-amz-request-id", request_id))
         response.headers.append(("Cache-Control", "no-store"))
         await response.send(send, head=request.method == "HEAD")
 
-    async def _call(self, request: Request, path: str, request_id: str) -> Response:
+    async def _call(self, request: Request, path: str, info: RequestInfo) -> Response:
         if not is_text(path):  # percent-escapes that are not UTF-8 (surrogate escapes): no id or name is that
             raise InvalidArgument("The request path is not UTF-8.")
         found = match(request.method, path)
         if found is None:
             return Response(404, [_JSON], error_body("NotFound", f"No API route {request.method} {path}"))
         route, params = found
+        info.operation = f"{route.method} {route.path}"
         try:
             body = await request.read_body(MAX_BODY)
         except ValueError:
             return Response(413, [_JSON], error_body("EntityTooLarge", "The request body is too large."))
         key, principal = auth.authenticate(self.node, request, body)
+        if principal.user is not None:
+            info.principal, info.access_key_id = principal.user.name, principal.access_key_id
         query = query_params(request.query, route.query)
-        call = handlers.Call(self.node, request, body, key, principal, params, request_id, query=query)
+        call = handlers.Call(self.node, request, body, key, principal, params, info.request_id, query=query)
         result: Any = await route.handler(call)
         return Response(200, [_JSON], orjson.dumps(result))

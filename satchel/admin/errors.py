@@ -1,4 +1,4 @@
-"""Core failures as the JSON management API answers them: ``{"error": {"code", "message"}}``.
+"""Core failures as the JSON management API answers them: ``{"error": {"code", "message", "request_id"}}``.
 
 The codes are the core error class names (the same names S3 clients see); the statuses are this
 API's own table. Anything unmapped is a 500 InternalError, so a forgotten mapping is loud.
@@ -34,6 +34,16 @@ STATUS: dict[type[e.SatchelError], int] = {
 
 def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def with_request_id(body: bytes, request_id: str) -> bytes:
+    """An error body that also names its request (as S3's XML errors do), for reports to an operator."""
+    try:
+        document = json.loads(body)
+        document["error"]["request_id"] = request_id
+    except (ValueError, KeyError, TypeError):
+        return body
+    return json.dumps(document).encode()
 
 
 def render(exc: BaseException) -> tuple[int, bytes]:

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from satchel.admin.api import Route
 
 _ERROR_DETAIL: dict[str, Any] = {
-    "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+    "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                     "request_id": {"type": "string"}},
 }
 _ERROR: dict[str, Any] = {"type": "object", "properties": {"error": _ERROR_DETAIL}}
 

@@ -35,6 +35,7 @@ import resource
 import secrets
 import shutil
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar, cast
@@ -166,6 +167,12 @@ class SmallBlobCache:
         data = self._items.pop(blob_id, None)
         if data is not None:
             self._size -= len(data)
+
+
+#: In the blob root while a backup copies blobs: see :meth:`LocalBlobStore.held`.
+HOLD_FILE = "backup-hold"
+#: A hold older than this (seconds since its last refresh) belongs to a backup that died.
+HOLD_STALE = 600.0
 
 
 class LocalBlobStore(BlobStore):
@@ -338,8 +345,19 @@ class LocalBlobStore(BlobStore):
     async def delete(self, blob_ids: list[str]) -> None:
         for blob_id in blob_ids:
             self.small.discard(blob_id)  # on the event loop, the cache's only user
-        if blob_ids:
+        if blob_ids and not self.held():
             await self.run(self._delete, list(blob_ids))
+
+    def held(self) -> bool:
+        """Whether a backup is copying blobs now (``satchel admin backup`` keeps :data:`HOLD_FILE` fresh):
+        then no file is deleted, so every blob of its metadata snapshot stays there to be copied. The files
+        spared become orphans, which the collector removes after ``orphan_grace`` once the hold is gone. A
+        hold not refreshed for :data:`HOLD_STALE` seconds (a backup that died) is ignored."""
+        try:
+            age = time.time() - os.stat(self.root / HOLD_FILE).st_mtime
+        except FileNotFoundError:
+            return False
+        return age < HOLD_STALE
 
     def _delete(self, blob_ids: list[str]) -> None:
         for blob_id in blob_ids:

@@ -18,6 +18,7 @@
     satchel par create BUCKET [--object KEY | --prefix P] --access TYPE --expires 7d|RFC3339 [--listing] ...
     satchel par list [BUCKET] | show BUCKET ID | delete BUCKET ID
     satchel audit [--since T] [--until T] [--bucket B] [--prefix P] [--user U] [--kind K] [--outcome O] ...
+    satchel config show [--json] | table
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
 ``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
@@ -33,6 +34,7 @@ import click
 from satchel.cli.commands.admin import admin
 from satchel.cli.commands.audit import audit
 from satchel.cli.commands.buckets import bucket
+from satchel.cli.commands.config import config
 from satchel.cli.commands.links import links
 from satchel.cli.commands.par import par
 from satchel.cli.commands.presign import presign
@@ -54,6 +56,7 @@ cli.add_command(links)
 cli.add_command(audit)
 cli.add_command(bucket)
 cli.add_command(par)
+cli.add_command(config)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
+from satchel import metrics
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied
 from satchel.core.models import AuditEvent, AuditQuery, Principal
@@ -31,6 +32,8 @@ log = logging.getLogger("satchel.audit")
 FLUSH_INTERVAL = 0.25
 #: Beyond this many buffered events a flush is started at once.
 FLUSH_BATCH = 2000
+#: Events deleted per transaction by retention: keeps each one short next to the request path's writes.
+PRUNE_BATCH = 5000
 
 
 class AuditLog:
@@ -48,6 +51,7 @@ class AuditLog:
         if event.bucket is not None and event.bucket_id is None:
             event.bucket_id = self._bucket_id(event.bucket)
         self._events.append(event)
+        metrics.link_event(event.action, event.kind, event.outcome, event.reason)
         if len(self._events) >= FLUSH_BATCH and (self._early is None or self._early.done()):
             self._early = asyncio.get_running_loop().create_task(self.flush())
 
@@ -89,6 +93,22 @@ class AuditLog:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             await self.flush()
+
+
+async def prune_expired(store: Store, write: StoreWrite, *, now: float, retention_days: float) -> int:
+    """Delete the events older than ``retention_days`` (0: keep all), in bounded batches that queue with
+    the worker's other writes; how many."""
+    if retention_days <= 0:
+        return 0
+    pruned = 0
+    while True:
+        deleted: int = await write(store.prune_audit, now - retention_days * 86400, PRUNE_BATCH)
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    if pruned:
+        log.info("audit retention: %d events older than %s days deleted", pruned, retention_days)
+    return pruned
 
 
 def visible_to(store: Store, principal: Principal, query: AuditQuery) -> AuditQuery:

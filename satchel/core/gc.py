@@ -1,4 +1,4 @@
-"""Garbage collection of blob files: dead blobs and crash orphans.
+"""Garbage collection of blob files (dead blobs and crash orphans) and of abandoned multipart uploads.
 
 Two kinds of garbage, two rules that keep every live byte safe:
 
@@ -10,6 +10,9 @@ Two kinds of garbage, two rules that keep every live byte safe:
 - **Orphans** are committed files that no row knows: the process died between ``commit()`` of the
   blob and the metadata transaction. Only files older than the grace period are considered, so a
   write in progress (blob committed, transaction not yet run) is never mistaken for one.
+- **Abandoned uploads** (:func:`abort_abandoned_uploads`) were started longer ago than the
+  ``abandoned_upload_age`` setting and never completed or aborted: S3's lifecycle rule
+  ``AbortIncompleteMultipartUpload``, server-wide. Aborting one makes its parts dead blobs.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from satchel import metrics
 from satchel.blobs.base import BlobStore
+from satchel.core.errors import NoSuchUpload
 from satchel.meta.store import Store, StoreWrite
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,36 @@ async def collect_garbage(
         if unknown:
             await blobs.delete(unknown)
             orphans_deleted += len(unknown)
+    metrics.GC_BACKLOG.labels("dead_blobs").set(dead_deleted)
+    metrics.GC_BACKLOG.labels("orphan_blobs").set(orphans_deleted)
+    metrics.GC_COLLECTED.labels("dead_blobs").inc(dead_deleted)
+    metrics.GC_COLLECTED.labels("orphan_blobs").inc(orphans_deleted)
     if dead_deleted or orphans_deleted:
         log.info("garbage collection: %d dead blobs and %d orphans deleted", dead_deleted, orphans_deleted)
     return GcReport(dead_deleted=dead_deleted, orphans_deleted=orphans_deleted)
+
+
+async def abort_abandoned_uploads(store: Store, blobs: BlobStore, *, now: float, age: float,
+                                  write: StoreWrite = in_thread) -> int:
+    """Abort every multipart upload started more than ``age`` seconds before ``now`` (``age`` 0: none);
+    how many. Their part blobs are released at once."""
+    if age <= 0:
+        return 0
+    aborted = 0
+    while True:
+        ids = await asyncio.to_thread(store.abandoned_uploads, now - age, BATCH)
+        if aborted == 0:
+            metrics.GC_BACKLOG.labels("abandoned_uploads").set(len(ids))
+        for upload_id in ids:
+            try:
+                dead = await write(store.abort_upload, upload_id)
+            except NoSuchUpload:
+                continue  # completed or aborted by its client meanwhile
+            await release_blobs(store, blobs, dead, write)
+            aborted += 1
+        if len(ids) < BATCH:
+            break
+    metrics.GC_COLLECTED.labels("abandoned_uploads").inc(aborted)
+    if aborted:
+        log.info("garbage collection: %d multipart uploads abandoned for over %d s aborted", aborted, age)
+    return aborted

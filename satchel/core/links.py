@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from satchel import metrics
 from satchel.core.access import NOT_SHARED, Action, Resource, authorize
 from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound, SatchelError
 from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, Principal, User
@@ -152,6 +153,8 @@ async def mint_links(node: Node, principal: Principal, key: AccessKey, spec: Lin
         events = [mint_event(link, client_ip=client_ip, user_agent=user_agent, request_id=request_id)
                   for link in fresh]
         await node.write(node.store.create_links, fresh, events)
+        for event in events:
+            metrics.link_event(event.action, event.kind, event.outcome, event.reason)
     return planned
 
 

@@ -21,9 +21,12 @@ import contextlib
 import functools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
+
+from satchel import metrics
 
 T = TypeVar("T")
 
@@ -57,6 +60,7 @@ class _Job:
         with self._lock:
             if self.state == _QUEUED:
                 self.state = state
+                metrics.WRITE_QUEUE.dec()
             return self.state == state
 
     def finish(self, value: Any, error: BaseException | None) -> None:
@@ -94,6 +98,7 @@ class MetadataWriter:
             raise RuntimeError("the metadata writer is closed")
         self._ensure_started()
         job = _Job(functools.partial(fn, *args, **kwargs), asyncio.get_running_loop())
+        metrics.WRITE_QUEUE.inc()
         self._queue.put(job)
         try:
             result: T = await asyncio.shield(job.future)
@@ -144,7 +149,11 @@ class MetadataWriter:
                     stopping = True
                     break
                 batch.append(more)
-            self._commit([job for job in batch if job.start()])
+            started = time.perf_counter()
+            jobs = [job for job in batch if job.start()]
+            self._commit(jobs)
+            if jobs:
+                metrics.COMMIT_LATENCY.observe(time.perf_counter() - started)
 
     def _commit(self, jobs: list[_Job]) -> None:
         if not jobs:  # every caller gave up while queued

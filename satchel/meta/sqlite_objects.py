@@ -12,8 +12,9 @@ import itertools
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from satchel.core.errors import NoSuchBucket, NoSuchUpload
@@ -287,7 +288,25 @@ class SqliteObjects:
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             return self._swap_blobs(c, (), parts, now)
 
+    def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:
+        return [r[0] for r in self._fetch_all(
+            "SELECT upload_id FROM uploads WHERE initiated < ? ORDER BY initiated LIMIT ?",
+            (initiated_before, limit))]
+
     # --- blob bookkeeping ------------------------------------------------------------------------
+    def live_blobs(self) -> Iterator[tuple[str, int]]:
+        for blob_id, size in self._db.conn().execute("SELECT blob_id, size FROM blobs WHERE state = 'live'"):
+            yield str(blob_id), int(size)
+
+    def backup_to(self, target: Path) -> None:
+        # SQLite's online backup API in one step: one read transaction, so a consistent snapshot that
+        # writers (WAL) neither block nor restart; copying in several steps would restart on every write.
+        destination = sqlite3.connect(target)
+        try:
+            self._db.conn().backup(destination)
+        finally:
+            destination.close()
+
     def dead_blobs(self, limit: int = 1000) -> list[str]:
         return [r[0] for r in self._fetch_all(
             "SELECT blob_id FROM blobs WHERE state = 'dead' ORDER BY updated LIMIT ?", (limit,))]

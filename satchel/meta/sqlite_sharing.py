@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import sqlite3
 import time
@@ -167,6 +168,21 @@ class SqliteSharing:
             return
         with self._db.transaction() as c:
             _insert_events(c, events)
+
+    def prune_audit(self, before: float, limit: int = 10000) -> int:
+        with self._db.transaction() as c:
+            cursor = c.execute("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time < ? "
+                               "ORDER BY time, id LIMIT ?)", (before, limit))
+            return int(cursor.rowcount)
+
+    def export_audit(self, since: float | None, until: float | None, after: tuple[float, str] | None = None,
+                     limit: int = 1000) -> list[AuditEvent]:
+        start, stop = -math.inf if since is None else since, math.inf if until is None else until
+        after_time, after_id = after if after is not None else (-math.inf, "")
+        sql = (f"SELECT {AUDIT_COLUMNS} FROM audit_events WHERE time >= ? AND time < ? "  # noqa: S608
+               "AND (time > ? OR (time = ? AND id > ?)) ORDER BY time, id LIMIT ?")
+        params = (start, stop, after_time, after_time, after_id, limit)
+        return [_audit(r) for r in self._db.conn().execute(sql, params).fetchall()]
 
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         where: list[str] = []

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from satchel.core.models import (
@@ -305,7 +306,19 @@ class Store(abc.ABC):
     def abort_upload(self, upload_id: str) -> list[str]:
         """Ends the upload; returns its part blobs (now dead). Raises ``NoSuchUpload``."""
 
+    @abc.abstractmethod
+    def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:
+        """Ids of uploads of any bucket started before ``initiated_before``, oldest first."""
+
     # --- blob bookkeeping ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def live_blobs(self) -> Iterator[tuple[str, int]]:
+        """(blob id, size) of every blob an object or a part references: what a backup must hold."""
+
+    @abc.abstractmethod
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole store at ``target``, taken while the store is in use."""
+
     @abc.abstractmethod
     def dead_blobs(self, limit: int = 1000) -> list[str]:
         """Blobs marked dead and not yet forgotten: the garbage collector deletes their files."""
@@ -371,6 +384,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
         """Appends events (ids are assigned here when empty)."""
+
+    @abc.abstractmethod
+    def prune_audit(self, before: float, limit: int = 10000) -> int:
+        """Deletes up to ``limit`` of the oldest events older than ``before``; how many it deleted."""
+
+    @abc.abstractmethod
+    def export_audit(self, since: float | None, until: float | None, after: tuple[float, str] | None = None,
+                     limit: int = 1000) -> list[AuditEvent]:
+        """Every event in [since, until), in (time, id) order, starting after ``after`` — for an operator's
+        export, unfiltered by who may read what."""
 
     @abc.abstractmethod
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:

@@ -7,9 +7,7 @@ rendered as S3's XML error. No framework sits in between: this is the hot path.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
 from satchel.core.bucketnames import valid_bucket_name
@@ -18,6 +16,7 @@ from satchel.core.models import LinkKind
 from satchel.core.node import Node
 from satchel.core.streams import close_stream
 from satchel.logs import redact
+from satchel.requestinfo import request_info
 from satchel.s3 import cors, linkuse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
@@ -28,10 +27,6 @@ from satchel.s3.headervalues import wire_headers
 from satchel.s3.router import route
 
 log = logging.getLogger("satchel.s3")
-
-#: Request ids: a per-process random prefix and a counter — unique, cheap, and no secret.
-_PREFIX = os.urandom(4).hex().upper()
-_COUNTER = itertools.count(1)
 
 #: Unread request bodies up to this size are drained after an early answer so the keep-alive
 #: connection stays usable; larger ones close the connection.
@@ -65,7 +60,8 @@ class S3Frontend:
         self.auth = Authenticator(node)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = f"{_PREFIX}{next(_COUNTER):012X}"
+        info = request_info(scope)
+        info.frontend, request_id = "s3", info.request_id
         request = Request(scope, receive)
         endpoint: Endpoint | None = None
         ctx: S3Context | None = None
@@ -73,6 +69,7 @@ class S3Frontend:
         try:
             endpoint = route(request.method, request.path, request.query, request.headers,
                              domain=self.node.settings.domain)
+            info.operation, info.bucket = endpoint.op.name, endpoint.bucket
             if endpoint.bucket is not None and endpoint.op not in _NAME_CHECKED_BY_HANDLER \
                     and not valid_bucket_name(endpoint.bucket):
                 raise InvalidBucketName(BucketName=endpoint.bucket)
@@ -80,6 +77,8 @@ class S3Frontend:
                 response = cors.preflight(self.node, endpoint.bucket, request.headers)
             else:
                 auth = await self.auth.authenticate(request, endpoint)
+                if auth.principal.user is not None:
+                    info.principal, info.access_key_id = auth.principal.user.name, auth.principal.access_key_id
                 ctx = S3Context(request=request, endpoint=endpoint, auth=auth, request_id=request_id)
                 if auth.presigned:
                     ctx.admission = await linkuse.admit(self.node, ctx)

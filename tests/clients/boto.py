@@ -75,3 +75,13 @@ def awscli_env(server: ServerHandle, home: Path, config: Path) -> dict[str, str]
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     return env
+
+
+def presigned_object(server: ServerHandle, prefix: str, body: bytes, expires: int = 300) -> tuple[str, str]:
+    """A new bucket holding ``body`` at key ``k``: (the bucket, a SigV4 presigned GET of ``k``)."""
+    s3 = make_client(server, signature_version="s3v4")
+    bucket = unique_bucket(prefix)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=body)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=expires)
+    return bucket, url

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import string
 import subprocess
 import sys
@@ -97,13 +98,16 @@ class ServerHandle:
 class SatchelProcess(ServerHandle):
     """``satchel serve`` on a free loopback port with a private data directory and known root keys."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, extra_args: Sequence[str] = ()) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, extra_args: Sequence[str] = (),
+                 ca_file: Path | None = None) -> None:
         root = Credentials(
             access_key="SATCHEL" + _random_token(13, string.ascii_uppercase + string.digits),
             secret_key=_random_token(40, string.ascii_letters + string.digits),
         )
         self.port = port or free_port()
-        super().__init__(f"http://127.0.0.1:{self.port}", root, data_dir)
+        #: The certificate to trust when the server speaks HTTPS (then the endpoint is https://).
+        self.ca_file = ca_file
+        super().__init__(f"{'https' if ca_file else 'http'}://127.0.0.1:{self.port}", root, data_dir)
         self.data_dir: Path = data_dir
         self.password = _random_token(24, string.ascii_letters + string.digits)
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
@@ -150,7 +154,8 @@ class SatchelProcess(ServerHandle):
                 last_error = f"server exited with code {self._proc.returncode}"
                 break
             try:
-                with urllib.request.urlopen(self.endpoint + HEALTH_PATH, timeout=2) as resp:
+                context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+                with urllib.request.urlopen(self.endpoint + HEALTH_PATH, timeout=2, context=context) as resp:
                     if resp.status == 200:
                         return
                     last_error = f"health answered {resp.status}"
@@ -254,3 +259,15 @@ def external_server() -> ServerHandle | None:
     root = Credentials(os.environ.get("SATCHEL_TEST_ACCESS_KEY", "testing"),
                        os.environ.get("SATCHEL_TEST_SECRET_KEY", "testing"))
     return ServerHandle(endpoint.rstrip("/"), root, None)
+
+
+def configured_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, name: str,
+                      config: str, *extra_args: str) -> SatchelProcess:
+    """A server of its own for a module, started with the TOML ``config`` and stopped at the end."""
+    root: Path = tmp_path_factory.mktemp(name)
+    config_file = root / "satchel.toml"
+    config_file.write_text(config)
+    proc = SatchelProcess(root / "data", extra_args=("--config", str(config_file), *extra_args))
+    request.addfinalizer(proc.stop)
+    proc.start()
+    return proc

@@ -4,25 +4,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.clients import mgmt
 from tests.clients.boto import make_client, unique_bucket
-from tests.clients.server import SatchelProcess, eventually
+from tests.clients.server import SatchelProcess, configured_server, eventually
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
-    root: Path = tmp_path_factory.mktemp("apilog")
-    config = root / "satchel.toml"
-    config.write_text("access_log = true\n")
-    proc = SatchelProcess(root / "data", extra_args=("--config", str(config)))
-    request.addfinalizer(proc.stop)
-    proc.start()
-    return proc
+    return configured_server(tmp_path_factory, request, "apilog", "access_log = true\n")
 
 
 def test_link_ids_are_redacted_from_management_api_lines(server: SatchelProcess) -> None:

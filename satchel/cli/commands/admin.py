@@ -4,7 +4,12 @@ buckets, garbage collection). Works whether or not a server is running on the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +21,9 @@ from satchel.cli.output import account_row, bucket_row, emit_object, emit_rows
 from satchel.cli.session import account_names, admin_store, user_names
 from satchel.core import identity
 from satchel.core.models import Sharing
+
+if TYPE_CHECKING:
+    from satchel.backup import BackupReport
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
 BUCKET_COLUMNS = (("name", "Name"), ("account", "Account"), ("owner", "Owner"), ("public_read", "Public"),
@@ -156,6 +164,103 @@ def gc(state: CliState) -> None:
             blobs.close()
         emit_object(state.json, {"dead_deleted": report.dead_deleted, "orphans_deleted": report.orphans_deleted},
                     "Garbage collection done.")
+
+
+# --- schema, backups ----------------------------------------------------------------------------------
+@admin.command("migrate")
+@admin_options
+@click.pass_obj
+def migrate(state: CliState) -> None:
+    """Apply the schema migrations this node's metadata lacks (the server also does it at start)."""
+    from satchel.meta import SQLITE_FILE
+    from satchel.meta.schema import MIGRATIONS
+
+    settings = state.settings()
+    before = _schema_version(settings.data_dir / SQLITE_FILE)
+    with admin_store(settings):
+        pass  # opening the store migrates it, in one transaction
+    after = len(MIGRATIONS)
+    emit_object(state.json, {"before": before, "after": after, "applied": after - before},
+                f"Schema version {before} -> {after}: {after - before} migrations applied.")
+
+
+def _schema_version(path: Path) -> int:
+    """The version a metadata file has, read without migrating it (0 before the first)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row else 0
+
+
+@contextlib.contextmanager
+def _backup_errors() -> Iterator[None]:
+    from satchel.backup import BackupError
+
+    try:
+        yield
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport, sentence: str) -> None:
+    emit_object(state.json, {where[0]: str(where[1]), "blobs": report.blobs, "bytes": report.bytes},
+                f"{sentence}: {report.blobs} blobs ({report.bytes} bytes).")
+
+
+@admin.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@admin_options
+@click.pass_obj
+def backup_command(state: CliState, directory: Path) -> None:
+    """Back up the node into the new DIRECTORY while it serves: a consistent copy of the metadata
+    (SQLite's online backup API), the master key, every blob it references and a manifest of their sizes
+    and SHA-256. DIRECTORY holds the master key: keep it as private as the data dir."""
+    from satchel import backup
+
+    settings = state.settings()
+    with admin_store(settings) as store, _backup_errors():
+        report = backup.backup(store, settings.data_dir, directory)
+    _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
+
+
+@admin.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path), required=False)
+@admin_options
+@click.pass_obj
+def verify_command(state: CliState, directory: Path | None) -> None:
+    """Check the backup in DIRECTORY: every blob its metadata references present, with the right size
+    and SHA-256. Without DIRECTORY, check the node in --data-dir: every referenced blob present with its
+    size, single-part objects against their ETag (MD5). Exit status 1 and one line per problem otherwise."""
+    from satchel import backup
+
+    what = directory if directory is not None else state.settings().data_dir
+    with _backup_errors():
+        report = backup.verify(what) if directory is not None else backup.verify_node(what)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.problems:
+        raise click.ClickException(f"{len(report.problems)} problems in {what}")
+    _emit_report(state, ("directory", what), report, f"{what} is whole")
+
+
+@admin.command("restore")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@admin_options
+@click.pass_obj
+def restore_command(state: CliState, directory: Path) -> None:
+    """Verify the backup in DIRECTORY, then restore it into --data-dir, which must hold no node yet.
+    Start the server on that data dir afterwards."""
+    from satchel import backup
+
+    settings = state.settings()
+    with _backup_errors():
+        report = backup.restore(directory, settings.data_dir)
+    _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")
 
 
 admin.add_command(user_group)

@@ -17,17 +17,21 @@ a script can compare and subtract without parsing).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from satchel.cli.apiclient import api_options, api_state
 from satchel.cli.commands.presign import parse_duration
+from satchel.cli.options import CliState, settings_options
 from satchel.cli.output import Row, emit_rows, timestamp
 
+#: Events read per query while exporting.
+EXPORT_PAGE = 5000
 EVENT_COLUMNS = (
     ("time", "Time"), ("action", "Action"), ("outcome", "Outcome"), ("kind", "Kind"), ("user", "User"),
     ("object", "Bucket/key"), ("method", "Method"), ("status", "Status"), ("bytes", "Bytes"),
@@ -75,7 +79,7 @@ def event_row(event: Mapping[str, Any]) -> Row:
     return {**event, "time": timestamp(event.get("time")), "object": target}
 
 
-@click.command("audit")
+@click.group("audit", invoke_without_command=True)
 @click.option("--since", callback=moment_option, default=None, metavar="TIME", help="Events at or after this time.")
 @click.option("--until", callback=moment_option, default=None, metavar="TIME", help="Events before this time.")
 @click.option("--bucket", default=None, help="Only this bucket.")
@@ -88,9 +92,15 @@ def event_row(event: Mapping[str, Any]) -> Row:
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="The newest N events [server default: 1000].")
 @api_options
-def audit(since: float | None, until: float | None, bucket: str | None, prefix: str | None, user: str | None,
-          kind: str | None, outcome: str | None, action: str | None, link_id: str | None, limit: int | None) -> None:
-    """Show link events: mints, uses (allowed or refused, with the reason) and revocations."""
+@click.pass_context
+def audit(ctx: click.Context, since: float | None, until: float | None, bucket: str | None, prefix: str | None,
+          user: str | None, kind: str | None, outcome: str | None, action: str | None, link_id: str | None,
+          limit: int | None) -> None:
+    """Show link events: mints, uses (allowed or refused, with the reason) and revocations.
+
+    `satchel audit export` writes the node's whole trail (or a time range of it) as JSON lines."""
+    if ctx.invoked_subcommand is not None:
+        return
     options = api_state()
     query = {"since": since, "until": until, "bucket": bucket, "prefix": prefix, "user": user, "kind": kind,
              "outcome": outcome, "action": action, "link_id": link_id, "limit": limit}
@@ -100,3 +110,38 @@ def audit(since: float | None, until: float | None, bucket: str | None, prefix: 
         return
     events = answer.get("events", []) if isinstance(answer, dict) else []
     emit_rows(False, [event_row(e) for e in events], EVENT_COLUMNS, "Events")
+
+
+@audit.command("export")
+@click.option("--since", callback=moment_option, default=None, metavar="TIME", help="Events at or after this time.")
+@click.option("--until", callback=moment_option, default=None, metavar="TIME", help="Events before this time.")
+@click.option("--format", "output_format", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+              help="One JSON object per line, the management API's event fields, oldest first.")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
+@settings_options
+@click.pass_obj
+def export(state: CliState, since: float | None, until: float | None, output_format: str, output: TextIO) -> None:
+    """Export every audit event of the node in --data-dir (all buckets and users: an operator's
+    command, reading the store directly like `satchel admin`), e.g. before audit_retention_days prunes
+    them: ``satchel audit export --since 30d --format jsonl -o audit.jsonl``."""
+    from satchel.admin.schemas import event_json
+    from satchel.cli.session import admin_store
+
+    settings = state.settings()
+    count = 0
+    with admin_store(settings) as store:
+        names = functools.lru_cache(maxsize=4096)(store.user_name)
+
+        def user_name(user_id: str | None) -> str | None:
+            return names(user_id) if user_id is not None else None
+
+        after: tuple[float, str] | None = None
+        while True:
+            events = store.export_audit(since, until, after, EXPORT_PAGE)
+            for event in events:
+                output.write(json.dumps(event_json(event, user_name), separators=(",", ":")) + "\n")
+            count += len(events)
+            if len(events) < EXPORT_PAGE:
+                break
+            after = (events[-1].time, events[-1].id)
+    click.echo(f"{count} events exported.", err=True)

@@ -181,4 +181,4 @@ def test_serve_passes_flags_over_env_and_config(data_dir: Path, tmp_path: Path,
     assert (first.domain, first.public_url, first.data_dir) == ("s3.example.test", "https://s3.example.test",
                                                                 data_dir)
     assert (second.port, second.data_dir, second.workers) == (9300, tmp_path / "other", 1)
-    fails("serve", "--workers", "0", match="0", code=2)
+    fails("serve", "--workers", "0", match="workers must be positive, not 0", code=1)
