@@ -59,6 +59,19 @@ class StoredKey:
     created: float
 
 
+@dataclass(frozen=True, slots=True)
+class StoredTempUrlKey:
+    """A Swift TempURL key as stored: ``bucket_id`` is empty for an account key; the secret stays sealed
+    until ``core/tempurlkeys`` opens it."""
+
+    account_id: str
+    bucket_id: str
+    slot: int
+    secret_ciphertext: bytes
+    set_by: str
+    set_at: float
+
+
 class _Unset:
     """Marks "leave this field alone" in partial updates, where None is a meaningful value."""
 
@@ -360,3 +373,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         """The newest ``query.limit`` events within the filters (as ``tail`` would), oldest first."""
+
+    # --- Swift TempURL keys ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_tempurl_key(self, key: StoredTempUrlKey) -> None:
+        """Sets (or replaces) one slot's key; bumps the generation, so every worker reloads its keys."""
+
+    @abc.abstractmethod
+    def delete_tempurl_key(self, account_id: str, bucket_id: str, slot: int) -> bool:
+        """Clears one slot; whether it held a key. Bumps the generation."""
+
+    @abc.abstractmethod
+    def list_tempurl_keys(self, account_id: str, bucket_ids: Sequence[str]) -> list[StoredTempUrlKey]:
+        """The keys of the account (``bucket_id`` "") and of these buckets, by bucket id then slot."""
