@@ -34,7 +34,7 @@ Rules, in the order they are applied:
    IONOS lets only the bucket owner and, for contract-owned buckets, the contract's administrators
    generate presigned URLs; OCI requires ``PAR_MANAGE`` on top of the rights a PAR grants. Header-signed
    requests are unaffected.
-8. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
+9. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
    container: an account's keys are set (and seen) by its admins only, a container's by whoever controls
    the bucket (rule 4). Never through a link. The keys' setter is the principal of every TempURL signed
    with them, so what such a URL may do is decided by the rules above, with ``via_link``, at use time.
@@ -60,6 +60,8 @@ class Action(enum.StrEnum):
     BUCKET_READ = "bucket-read"
     #: DeleteBucket, Get/Put/DeleteBucketCors, bucket settings (public, link policy).
     BUCKET_ADMIN = "bucket-admin"
+    #: Set, clear and see Swift TempURL keys (bucket: a container's keys; ``account_id``: the account's).
+    TEMPURL_KEY_ADMIN = "tempurl-key-admin"
     #: GetObject, HeadObject, the source of a copy.
     OBJECT_READ = "object-read"
     #: PutObject, DeleteObject, multipart create/upload/complete/abort/list parts, POST uploads.
@@ -71,8 +73,6 @@ class Action(enum.StrEnum):
     REVOCATION_ADMIN = "revocation-admin"
     #: Read audit events (bucket: the event's; subject: the event's signer).
     AUDIT_READ = "audit-read"
-    #: Set, clear and see Swift TempURL keys (bucket: a container's keys; ``account_id``: the account's).
-    TEMPURL_KEY_ADMIN = "tempurl-key-admin"
 
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
@@ -88,14 +88,13 @@ class Resource:
 
     ``bucket`` is None for service-level actions. ``key`` is the object key for object actions and,
     for ``BUCKET_READ`` of a listing, the listing prefix (None for HeadBucket and the like).
-    ``subject`` is the user an oversight action concerns (see rule 3); ``account_id`` the account of an
-    account-level action (rule 8).
+    ``subject`` is the user an oversight action concerns (see rule 3).
     """
 
     bucket: Bucket | None
     key: str | None = None
     subject: User | None = None
-    #: The account an account-level action concerns (``TEMPURL_KEY_ADMIN`` without a bucket).
+    #: The account an account-level action (rule 8) concerns.
     account_id: str | None = None
 
 
@@ -109,15 +108,15 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return user is not None
     if action is Action.CREATE_BUCKET:
         return user is not None and bucket is not None and _controls(user, bucket)
-    if action in _OVERSIGHT_ACTIONS:
-        return user is not None and not principal.via_link and (
-            (bucket is not None and _controls(user, bucket))
-            or (resource.subject is not None and _acts_for(user, resource.subject))
-        )
     if action is Action.TEMPURL_KEY_ADMIN:
         return user is not None and not principal.via_link and (
             _controls(user, bucket) if bucket is not None
             else user.role is Role.ADMIN and user.account_id == resource.account_id
+        )
+    if action in _OVERSIGHT_ACTIONS:
+        return user is not None and not principal.via_link and (
+            (bucket is not None and _controls(user, bucket))
+            or (resource.subject is not None and _acts_for(user, resource.subject))
         )
     if bucket is None:
         return False
