@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from satchel.signing.tempurl import allowed_digests
+
 #: The log levels uvicorn knows, most verbose last.
 LOG_LEVEL_NAMES = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -35,6 +37,10 @@ class Settings:
     public_url: str | None = None
     #: Server-wide ceiling on a link's lifetime, enforced at use time (seconds).
     max_link_lifetime: int = 604800
+    # --- Swift TempURL and FormPost (signing/tempurl.py) ---
+    #: Digests TempURL and FormPost signatures may use. sha1 is deprecated (as in Swift) and kept for
+    #: vStorage-era tools and Ceph RGW, which sign with it: ``"sha256 sha512"`` switches it off.
+    tempurl_digests: str = "sha1 sha256 sha512"
     #: Metadata store URL: ``sqlite`` (file in data_dir) or ``postgresql://...``.
     metadata_url: str = "sqlite"
     #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
@@ -66,6 +72,11 @@ class Settings:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
         if self.log_level.lower() not in LOG_LEVEL_NAMES:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVEL_NAMES)}, not {self.log_level!r}")
+        allowed_digests(self.tempurl_digests)  # ValueError names the unsupported digest
+
+    @property
+    def tempurl_allowed_digests(self) -> frozenset[str]:
+        return allowed_digests(self.tempurl_digests)
 
     @property
     def endpoint(self) -> str:

@@ -256,6 +256,24 @@ def signature_text(digest: bytes, algorithm: str) -> str:
     return digest.hex()
 
 
+#: Storage URLs are ``/v1/AUTH_<account name>/...`` (TempAuth's reseller prefix, which every client expects).
+ACCOUNT_PREFIX = "AUTH_"
+
+
+def temp_url(endpoint: str, account: str, container: str, name: str, *, key: bytes, method: str, expires: int,
+             algorithm: str = "sha256", inline: bool = False, filename: str | None = None) -> str:
+    """A full TempURL for one object: ``inline`` for viewing in a browser, ``filename`` to save under that
+    name (neither: saved under the object's own name, Swift's default)."""
+    path = object_path(ACCOUNT_PREFIX + account, container, name)
+    sig = generate(key, method, expires, path, algorithm=algorithm)
+    url = f"{endpoint.rstrip('/')}{quote(path)}?temp_url_sig={sig}&temp_url_expires={expires}"
+    if filename:
+        url += "&filename=" + quote(filename, safe="")
+    if inline:
+        url += "&inline"
+    return url
+
+
 def generate(key: bytes, method: str, expires: int, path: str, *, algorithm: str = "sha256",
              prefix: bool = False, ip_range: str | None = None) -> str:
     """The ``temp_url_sig`` value for a URL (what ``generate_temp_url`` computes)."""

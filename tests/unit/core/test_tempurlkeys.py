@@ -7,17 +7,40 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from satchel.app import SatchelApp
 from satchel.config import Settings
-from satchel.core import tempurlkeys
+from satchel.core import swiftlinks, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied, InvalidArgument
-from satchel.core.models import Bucket, Permission, Principal, Role, User
+from satchel.core.links import LinkSpec
+from satchel.core.models import (
+    AccessKey,
+    Bucket,
+    LinkKind,
+    ObjectRecord,
+    Permission,
+    Principal,
+    Role,
+    Segment,
+    Status,
+    User,
+)
 from satchel.core.node import Node
 from satchel.core.tempurlkeys import KeyChange, KeyScope
+from satchel.signing import tempurl
+
+
+class FixedClock:
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
 
 
 @dataclass
@@ -152,3 +175,75 @@ def test_keys_die_with_their_container(world: World) -> None:
 def test_slot_names() -> None:
     assert tempurlkeys.slot_for("temp-url-key") == 1 and tempurlkeys.slot_for("Temp-URL-Key-2") == 2
     assert tempurlkeys.slot_for("temp-url-key-3") is None
+
+
+# --- TempURLs minted for a caller (links API "kind": "swift") ---------------------------------------------------
+
+
+def _mint(world: World, user: User, keys: tuple[str, ...], **spec: Any) -> list[swiftlinks.SwiftLink]:
+    access_key = AccessKey("AKIDTEST", user.id, "x" * 40, Status.ACTIVE, 0.0)
+    link_spec = LinkSpec(bucket="photos", keys=keys, kind=LinkKind.SWIFT, **spec)
+
+    async def run() -> list[swiftlinks.SwiftLink]:
+        made = await swiftlinks.mint_swift_links(world.node, world.principal(user), access_key, link_spec,
+                                                 client_ip="192.0.2.1", user_agent="test", request_id="R1")
+        await world.node.audit.flush()
+        return made
+    return asyncio.run(run())
+
+
+def _put(world: World, key: str) -> None:
+    world.node.store.put_object(ObjectRecord("photos", key, 1, "etag", 1.0, (Segment("c" * 32, 1),)))
+
+
+def test_swift_links_need_a_key(world: World) -> None:
+    _put(world, "cat.jpg")
+    with pytest.raises(InvalidArgument, match="No TempURL key is set on container photos"):
+        _mint(world, world.owner, ("cat.jpg",))
+
+
+def test_swift_links_verify_with_the_newest_container_key(world: World) -> None:
+    _put(world, "a b/cat ü.jpg")
+    _change(world, world.admin, None, KeyChange(1, "account-key-1"))
+    _change(world, world.owner, world.bucket, KeyChange(1, "container-old"))
+    world.node.clock = FixedClock(world.node.clock.now() + 5)
+    _change(world, world.owner, world.bucket, KeyChange(2, "container-new"))
+    (made,) = _mint(world, world.member, ("a b/cat ü.jpg",), mode="view", expires_in=600)
+    assert made.url is not None and made.url.endswith("&inline")
+    split = urlsplit(made.url)
+    assert split.path == "/v1/AUTH_acme/photos/a%20b/cat%20%C3%BC.jpg"
+    params = tempurl.parse_query(parse_qsl(split.query, keep_blank_values=True))
+    assert params is not None and params.inline and params.signature.algorithm == "sha256"
+    request = tempurl.Request("GET", "AUTH_acme", "photos", "a b/cat ü.jpg", None)
+    assert tempurl.verify(params, request, [b"container-old", b"container-new"], allowed=("sha256",),
+                          now=world.node.clock.now()) == 1
+    rows = world.node.store._db.conn().execute(  # type: ignore[attr-defined]
+        "SELECT action, kind, user_id, key, link_id FROM audit_events WHERE action = 'mint'").fetchall()
+    assert rows == [("mint", "swift", world.member.id, "a b/cat ü.jpg", None)]
+
+
+def test_swift_links_follow_the_share_right(world: World) -> None:
+    _put(world, "cat.jpg")
+    _change(world, world.owner, world.bucket, KeyChange(1, "container-key-1"))
+    stranger = world.node.store.create_user(world.account_id, "reader", Role.MEMBER)
+    world.node.store.add_grant(stranger.id, "photos", "", Permission.READ)  # no share right
+    (made,) = _mint(world, stranger, ("cat.jpg",))
+    assert made.url is None and isinstance(made.error, AccessDenied)
+    with pytest.raises(InvalidArgument, match="max_uses"):
+        _mint(world, world.owner, ("cat.jpg",), max_uses=1)
+
+
+def test_swift_links_refused_when_the_key_setter_may_not_share(world: World) -> None:
+    _put(world, "cat.jpg")
+    _change(world, world.admin, None, KeyChange(1, "account-key-1"))
+    world.node.store.update_user(world.admin.id, role=Role.MEMBER)  # the setter is demoted
+    world.node.credentials.invalidate()  # what every worker does within GENERATION_TTL
+    (made,) = _mint(world, world.owner, ("cat.jpg",), mode="download", filename="Cat picture.jpg")
+    assert made.url is None and "whoever set" in str(made.error.message if made.error else "")
+
+
+def test_sha1_only_when_nothing_else_is_allowed(tmp_path: Path) -> None:
+    assert swiftlinks.SIGNING_DIGESTS[0] == "sha256"
+    assert Settings(data_dir=tmp_path, tempurl_digests="sha1").tempurl_allowed_digests == {"sha1"}
+    with pytest.raises(ValueError, match="md5"):
+        Settings(data_dir=tmp_path, tempurl_digests="md5")
