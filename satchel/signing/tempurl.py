@@ -87,8 +87,9 @@ _READ_PARAMS = frozenset(QUERY_PARAMS) | {"temp_url_ip_range"}
 
 # Header scrubbing, Swift's defaults. A trailing ``*`` makes a name a prefix.
 #: Refused (400) on a TempURL write: they would point the written object at data the URL does not reach
-#: (a manifest or symlink naming another container).
-DISALLOWED_INCOMING_HEADERS = ("x-object-manifest", "x-symlink-target")
+#: (a manifest or symlink naming another container). The copy headers are Satchel's addition: a TempURL
+#: names one object, and a PUT with ``X-Copy-From`` would read another one through it.
+DISALLOWED_INCOMING_HEADERS = ("x-object-manifest", "x-symlink-target", "x-copy-from", "x-copy-from-account")
 #: Dropped from every TempURL request: internal timestamps and reading expired objects are not for
 #: anonymous holders of a URL.
 INCOMING_REMOVE_HEADERS = ("x-timestamp", "x-open-expired")
