@@ -25,6 +25,8 @@ from satchel.core.node import Node
 from satchel.logs import level_number
 from satchel.meta import open_store
 from satchel.s3.frontend import S3Frontend
+from satchel.s3.router import split_target
+from satchel.swift.frontend import SwiftFrontend
 
 log = logging.getLogger("satchel")
 
@@ -38,6 +40,7 @@ class SatchelApp:
         self.node: Node | None = None
         self.s3: S3Frontend | None = None
         self.api: AdminApi | None = None
+        self.swift: SwiftFrontend | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> Node:
@@ -49,6 +52,7 @@ class SatchelApp:
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)
+            self.swift = SwiftFrontend(self.node)
         return self.node
 
     def stop(self) -> None:
@@ -78,7 +82,23 @@ class SatchelApp:
             else:
                 await self._satchel(path, scope, send)
             return
+        if self.swift is not None and self._is_swift(path, scope):
+            await self.swift(scope, receive, send)
+            return
         await self.s3(scope, receive, send)
+
+    def _is_swift(self, path: str, scope: Scope) -> bool:
+        """``/v1/...`` (storage) and ``/auth/...`` (TempAuth) are Swift's: ``v1`` and ``auth`` are reserved
+        bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is an S3 key instead."""
+        first = path.split("/", 2)[1] if path.startswith("/") else ""
+        if first not in ("v1", "auth"):
+            return False
+        domain = self.settings.domain
+        if domain:
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if split_target(path, host, domain)[2]:
+                return False
+        return True
 
     async def _satchel(self, path: str, scope: Scope, send: Send) -> None:
         assert self.node is not None

@@ -64,10 +64,13 @@ class Settings:
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput).
     access_log: bool = False
+    # --- Swift API (satchel/swift/) ---
+    #: Seconds a TempAuth token (``GET /auth/v1.0``) lives; Swift's tempauth default is one day.
+    swift_token_lifetime: int = 86400
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.
-        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
+        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout", "swift_token_lifetime"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
         if self.log_level.lower() not in LOG_LEVEL_NAMES:

@@ -34,6 +34,8 @@ Rules, in the order they are applied:
    IONOS lets only the bucket owner and, for contract-owned buckets, the contract's administrators
    generate presigned URLs; OCI requires ``PAR_MANAGE`` on top of the rights a PAR grants. Header-signed
    requests are unaffected.
+8. Account-level settings (Swift's ``X-Account-Meta-*``): ``ACCOUNT_READ`` is for every active user of the
+   account, ``ACCOUNT_ADMIN`` for its admins only; never through a link, never across accounts.
 9. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
    container: an account's keys are set (and seen) by its admins only, a container's by whoever controls
    the bucket (rule 4). Never through a link. The keys' setter is the principal of every TempURL signed
@@ -73,6 +75,10 @@ class Action(enum.StrEnum):
     REVOCATION_ADMIN = "revocation-admin"
     #: Read audit events (bucket: the event's; subject: the event's signer).
     AUDIT_READ = "audit-read"
+    #: Read an account's own settings and metadata (Swift account HEAD/GET); the resource's ``account_id``.
+    ACCOUNT_READ = "account-read"
+    #: Change them (Swift account POST): account admins only.
+    ACCOUNT_ADMIN = "account-admin"
 
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
@@ -80,6 +86,7 @@ NOT_SHARED = "Access Denied: the signer of this link may not share it."
 
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
+_ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,9 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
             (bucket is not None and _controls(user, bucket))
             or (resource.subject is not None and _acts_for(user, resource.subject))
         )
+    if action in _ACCOUNT_ACTIONS:
+        return user is not None and not principal.via_link and user.account_id == resource.account_id and (
+            action is Action.ACCOUNT_READ or user.role is Role.ADMIN)
     if bucket is None:
         return False
     if user is not None and _controls(user, bucket):

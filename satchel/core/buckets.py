@@ -107,3 +107,11 @@ async def set_link_policy(
     updated: Bucket = await node.write(node.store.update_bucket, name, max_link_lifetime=max_link_lifetime,
                                        sharing=sharing)
     return updated
+
+
+async def set_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:
+    """Make a bucket public-read (anyone, anonymous included, lists it and reads its objects) or private:
+    Swift's ``X-Container-Read: .r:*``."""
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    updated: Bucket = await node.write(node.store.update_bucket, name, public_read=public)
+    return updated

@@ -241,6 +241,33 @@ CREATE TABLE bucket_names (
 ALTER TABLE buckets ADD COLUMN links_since DOUBLE PRECISION
 """
 
+#: The Swift API (``satchel/swift/``). ``swift_tokens`` holds TempAuth tokens by their SHA-256 only, with the
+#: access key whose secret obtained them: a token dies with its key or user (the cascades here; disabling
+#: either deletes the rows in the same transaction) and at ``expires``. ``swift_metadata`` holds Swift's
+#: ``X-Account-Meta-*`` (owner: the account id) and ``X-Container-Meta-*`` (owner: the bucket id, so a
+#: re-created bucket name inherits nothing) as one row per name.
+_V8 = """
+CREATE TABLE swift_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    access_key_id TEXT NOT NULL REFERENCES access_keys (access_key_id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX swift_tokens_by_expiry ON swift_tokens (expires);
+CREATE INDEX swift_tokens_by_key ON swift_tokens (access_key_id, created);
+CREATE INDEX swift_tokens_by_user ON swift_tokens (user_id);
+
+CREATE TABLE swift_metadata (
+    scope TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (scope, owner_id, name)
+)
+"""
+
 #: Swift TempURL and FormPost keys: two slots (``Temp-URL-Key``, ``Temp-URL-Key-2``) per account
 #: (``bucket_id`` empty) and per container (the bucket's id: a name deleted and re-created gets none of
 #: its keys). The secret is sealed with the node master key, never stored in the clear; ``set_by`` is the
@@ -259,7 +286,7 @@ CREATE INDEX tempurl_keys_by_bucket ON tempurl_keys (bucket_id)
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V9)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8, _V9)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -24,6 +24,7 @@ from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_sharing import SqliteSharing
+from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
@@ -43,7 +44,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 )
 
 
-class SqliteStore(SqliteObjects, SqliteSharing, SqliteTempUrlKeys, Store):
+class SqliteStore(SqliteObjects, SqliteSharing, SqliteSwift, SqliteTempUrlKeys, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -142,6 +143,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqliteTempUrlKeys, Store):
             changes["password_hash"] = password_hash
         with self._db.transaction() as c:
             self._update(c, "users", "id", user_id, changes, NotFound(f"No user with id {user_id!r}."))
+            if changes.get("status") == Status.DISABLED.value:  # its Swift tokens die with it, for good
+                c.execute("DELETE FROM swift_tokens WHERE user_id = ?", (user_id,))
             row = c.execute(_USERS + " WHERE id = ?", (user_id,)).fetchone()
         return rows.user(row)
 
@@ -213,6 +216,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqliteTempUrlKeys, Store):
         with self._db.transaction() as c:
             self._update(c, "access_keys", "access_key_id", access_key_id, changes,
                          NotFound("No such access key."))
+            if changes.get("status") == Status.DISABLED.value:  # its Swift tokens die with it, for good
+                c.execute("DELETE FROM swift_tokens WHERE access_key_id = ?", (access_key_id,))
             row = c.execute(_KEYS + " WHERE access_key_id = ?",
                             (access_key_id,)).fetchone()
         return rows.stored_key(row)

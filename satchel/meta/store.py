@@ -60,6 +60,18 @@ class StoredKey:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredToken:
+    """A Swift TempAuth token as stored: only its hash, who it acts for, and until when."""
+
+    token_hash: str
+    user_id: str
+    access_key_id: str
+    account_id: str
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
 class StoredTempUrlKey:
     """A Swift TempURL key as stored: ``bucket_id`` is empty for an account key; the secret stays sealed
     until ``core/tempurlkeys`` opens it."""
@@ -373,6 +385,40 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
         """The newest ``query.limit`` events within the filters (as ``tail`` would), oldest first."""
+
+    # --- Swift: TempAuth tokens, account and container metadata ------------------------------------
+    @abc.abstractmethod
+    def create_swift_token(self, token: StoredToken, *, now: float, max_per_key: int) -> None:
+        """Stores a token. Expired tokens are pruned in the same transaction, and the key's oldest
+        tokens beyond ``max_per_key`` are deleted (a client logging in in a loop cannot grow the table).
+        Raises ``NotFound`` when the key or user vanished meanwhile."""
+
+    @abc.abstractmethod
+    def get_swift_token(self, token_hash: str) -> StoredToken | None: ...
+
+    @abc.abstractmethod
+    def get_swift_metadata(self, scope: str, owner_id: str) -> dict[str, str]:
+        """``scope`` is ``account`` (owner: account id) or ``container`` (owner: bucket id)."""
+
+    @abc.abstractmethod
+    def update_swift_metadata(
+        self, scope: str, owner_id: str, changes: Mapping[str, str | None], *, max_bytes: int
+    ) -> dict[str, str]:
+        """Sets (value) or removes (None) names in one transaction and returns the result. Raises
+        ``MetadataTooLarge`` when names and values together would exceed ``max_bytes`` (nothing changes)."""
+
+    @abc.abstractmethod
+    def delete_swift_metadata(self, scope: str, owner_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def bucket_usage(self, bucket: str) -> tuple[int, int]:
+        """(object count, bytes) of a bucket: what Swift reports as X-Container-Object-Count and
+        -Bytes-Used. One aggregate over the bucket's rows (O(bucket), unlike listings)."""
+
+    @abc.abstractmethod
+    def content_types(self, bucket: str, keys: Sequence[str]) -> dict[str, str]:
+        """The stored Content-Type of each of ``keys`` that has one (a listing page's JSON and XML
+        entries), in a few queries rather than one per key."""
 
     # --- Swift TempURL keys ------------------------------------------------------------------------
     @abc.abstractmethod

@@ -1,0 +1,72 @@
+"""Account and container metadata and usage, as Swift shows them (``X-Account-Meta-*``,
+``X-Container-Meta-*``, object counts and bytes), each behind ``authorize()``.
+
+Container metadata is kept by bucket *id*: a bucket name deleted and created again starts with none.
+What each name may be (and which names are secrets kept elsewhere, such as the TempURL keys) is the
+front-end's business; here names are opaque lower-case strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from satchel.core.access import Action, Resource, authorize
+from satchel.core.buckets import bucket_for, require
+from satchel.core.errors import AccessDenied
+from satchel.core.models import Account, Bucket, Principal
+from satchel.core.node import Node
+
+ACCOUNT = "account"
+CONTAINER = "container"
+#: Swift's default ``max_meta_overall_size``: names and values of one account or container together.
+MAX_META_BYTES = 4096
+
+
+def _require_account(principal: Principal, action: Action, account: Account) -> None:
+    if not authorize(principal, action, Resource(bucket=None, account_id=account.id)):
+        raise AccessDenied()
+
+
+def account_metadata(node: Node, principal: Principal, account: Account) -> dict[str, str]:
+    _require_account(principal, Action.ACCOUNT_READ, account)
+    return node.store.get_swift_metadata(ACCOUNT, account.id)
+
+
+async def update_account_metadata(
+    node: Node, principal: Principal, account: Account, changes: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Set (value) or remove (None) account metadata: account admins only."""
+    _require_account(principal, Action.ACCOUNT_ADMIN, account)
+    if not changes:
+        return node.store.get_swift_metadata(ACCOUNT, account.id)
+    result: dict[str, str] = await node.write(node.store.update_swift_metadata, ACCOUNT, account.id, changes,
+                                              max_bytes=MAX_META_BYTES)
+    return result
+
+
+def container_metadata(node: Node, principal: Principal, name: str) -> tuple[Bucket, dict[str, str]]:
+    bucket = bucket_for(node, principal, name, Action.BUCKET_READ)
+    return bucket, node.store.get_swift_metadata(CONTAINER, bucket.id)
+
+
+async def update_container_metadata(
+    node: Node, principal: Principal, name: str, changes: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Set (value) or remove (None) container metadata: whoever controls the bucket."""
+    bucket = bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    if not changes:
+        return node.store.get_swift_metadata(CONTAINER, bucket.id)
+    result: dict[str, str] = await node.write(node.store.update_swift_metadata, CONTAINER, bucket.id, changes,
+                                              max_bytes=MAX_META_BYTES)
+    return result
+
+
+async def forget_container(node: Node, bucket: Bucket) -> None:
+    """Drop a deleted bucket's metadata (it could never apply to another bucket anyway: ids are unique)."""
+    await node.write(node.store.delete_swift_metadata, CONTAINER, bucket.id)
+
+
+def usage(node: Node, principal: Principal, bucket: Bucket) -> tuple[int, int]:
+    """(objects, bytes) of a bucket the principal may read."""
+    require(principal, Action.BUCKET_READ, bucket)
+    return node.store.bucket_usage(bucket.name)

@@ -1,0 +1,1 @@
+"""The Swift API front-end: TempAuth, accounts, containers (Satchel buckets) and objects."""

@@ -1,0 +1,156 @@
+"""Container requests: PUT (create, or update an existing one: 202), GET (listing), HEAD, POST
+(metadata, public read), DELETE (409 while not empty).
+
+A container is a Satchel bucket of the URL's account: the same objects through S3 and Swift. Bucket
+names are global (they are S3 bucket names), so a name another account holds is 409 here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+from satchel.asgi import Response
+from satchel.core import buckets, listing, swiftmeta
+from satchel.core.bucketnames import valid_bucket_name
+from satchel.core.errors import BucketAlreadyOwnedByYou
+from satchel.core.models import Bucket, ListEntry
+from satchel.swift.context import SwiftContext
+from satchel.swift.errors import SwiftError
+from satchel.swift.headers import meta_headers, x_timestamp
+from satchel.swift.listing import (
+    CONTENT_TYPES,
+    DEFAULT_OBJECT_TYPE,
+    ListParams,
+    ObjectRow,
+    container_listing,
+    list_params,
+)
+from satchel.swift.metadata import PUBLIC_READ_ACL, STORAGE_POLICY, apply_container_meta, container_changes
+from satchel.swift.objectheaders import ACCEPTED_BODY, CREATED_BODY, HTML
+
+#: A reverse listing scans its range forward; past this many entries it is refused (narrow it with
+#: marker / end_marker) rather than read a whole large bucket for one page.
+MAX_REVERSE_SCAN = 100_000
+_PAGE = 1000
+
+
+async def put_container(ctx: SwiftContext) -> Response:
+    name = ctx.bucket_name
+    changes = container_changes(ctx.request.headers)  # refused before anything is created
+    if not valid_bucket_name(name):
+        raise SwiftError(400, f"Invalid container name {name!r}: containers are S3 buckets, named with 3-63 "
+                              "characters of a-z 0-9 . - (and some names are reserved).")
+    try:
+        await buckets.create_bucket(ctx.node, ctx.principal, name)
+        status, body = 201, CREATED_BODY
+    except BucketAlreadyOwnedByYou:
+        status, body = 202, ACCEPTED_BODY
+    try:
+        ctx.bucket()
+    except Exception:
+        raise SwiftError(409, f"The container name {name!r} is taken by another account (container names "
+                              "are S3 bucket names, shared by every account).") from None
+    await apply_container_meta(ctx, changes)
+    return Response(status, [HTML], body)
+
+
+async def post_container(ctx: SwiftContext) -> Response:
+    changes = container_changes(ctx.request.headers)
+    ctx.bucket()
+    await apply_container_meta(ctx, changes)
+    return Response(204)
+
+
+async def delete_container(ctx: SwiftContext) -> Response:
+    bucket = ctx.bucket()
+    await buckets.delete_bucket(ctx.node, ctx.principal, bucket.name)
+    await swiftmeta.forget_container(ctx.node, bucket)
+    return Response(204)
+
+
+def container_headers(ctx: SwiftContext) -> list[tuple[str, str]]:
+    """HEAD and GET's headers; reading them is a BUCKET_READ of the container."""
+    ctx.bucket()
+    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name)
+    count, used = swiftmeta.usage(ctx.node, ctx.principal, bucket)
+    headers = [
+        ("X-Container-Object-Count", str(count)),
+        ("X-Container-Bytes-Used", str(used)),
+        ("X-Timestamp", x_timestamp(bucket.created)),
+        ("X-Storage-Policy", STORAGE_POLICY),
+        *meta_headers("container", meta),
+    ]
+    if bucket.public_read:
+        headers.append(("X-Container-Read", PUBLIC_READ_ACL))
+    return headers
+
+
+async def head_container(ctx: SwiftContext) -> Response:
+    return Response(204, [*container_headers(ctx), ("Content-Length", "0"),
+                          ("Content-Type", CONTENT_TYPES["plain"])])
+
+
+async def get_container(ctx: SwiftContext) -> Response:
+    params = list_params(ctx.request.query_dict, ctx.request.headers)
+    headers = container_headers(ctx)
+    entries = _reverse_page(ctx, params) if params.reverse else _forward_page(ctx, params)
+    keys = [entry.key for entry in entries if entry.record is not None]
+    types = ctx.node.store.content_types(ctx.bucket_name, keys) if params.format != "plain" and keys else {}
+    rows: list[ObjectRow | str] = [
+        entry.key if entry.record is None else ObjectRow(entry.key, entry.record.etag, entry.record.size,
+                                                         types.get(entry.key, DEFAULT_OBJECT_TYPE),
+                                                         entry.record.last_modified)
+        for entry in entries
+    ]
+    headers.append(("Content-Type", CONTENT_TYPES[params.format]))
+    if not rows and params.format == "plain":
+        return Response(204, headers)
+    return Response(200, headers, container_listing(params.format, ctx.bucket_name, rows))
+
+
+def _scan(ctx: SwiftContext, params: ListParams, marker: str) -> Iterator[ListEntry]:
+    """Entries after ``marker``, in order, one core page at a time (each page authorized by core)."""
+    cursor: str | None = marker or None
+    while True:
+        page = listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=params.prefix,
+                                    delimiter=params.delimiter, marker=cursor, max_keys=_PAGE)
+        yield from page.entries
+        if not page.is_truncated:
+            return
+        cursor = page.next_marker
+
+
+def _forward_page(ctx: SwiftContext, params: ListParams) -> list[ListEntry]:
+    if params.limit == 0:
+        return []
+    page = listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=params.prefix,
+                                delimiter=params.delimiter, marker=params.marker or None, max_keys=params.limit)
+    entries = list(page.entries)
+    if params.end_marker:
+        entries = [entry for entry in entries if entry.key < params.end_marker]
+    return entries
+
+
+def _reverse_page(ctx: SwiftContext, params: ListParams) -> list[ListEntry]:
+    """Swift's ``reverse=true``: names below ``marker`` and above ``end_marker``, highest first."""
+    if params.limit == 0:
+        # Still authorized: an empty page of a container the caller may not read is a refusal.
+        listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=params.prefix, max_keys=0)
+        return []
+    last: deque[ListEntry] = deque(maxlen=params.limit)
+    for scanned, entry in enumerate(_scan(ctx, params, params.end_marker)):
+        if params.marker and entry.key >= params.marker:
+            break
+        if scanned >= MAX_REVERSE_SCAN:
+            raise SwiftError(400, f"A reverse listing may span at most {MAX_REVERSE_SCAN} entries: narrow it "
+                                  "with marker and end_marker, or a prefix.")
+        last.append(entry)
+    return list(reversed(last))
+
+
+def account_buckets(ctx: SwiftContext) -> list[Bucket]:
+    """The containers of the URL's account this caller may see (owned, the account's for an admin,
+    granted); ListBuckets' answer, as core decides it."""
+    return [bucket for bucket in buckets.list_buckets(ctx.node, ctx.principal)
+            if bucket.account_id == ctx.account.id]

@@ -1,0 +1,75 @@
+"""Server-side copies: ``PUT`` with ``X-Copy-From: <container>/<object>`` and ``COPY`` with
+``Destination: <container>/<object>``.
+
+As in Swift, the copy keeps the source's metadata and adds (or overrides with) the request's
+``X-Object-Meta-*`` and representation headers; ``X-Fresh-Metadata: true`` starts from none. Source and
+destination are containers of the URL's account: copying across accounts is refused.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+from satchel.asgi import Response
+from satchel.core import objects
+from satchel.core.text import decimal
+from satchel.swift.context import SwiftContext
+from satchel.swift.errors import SwiftError
+from satchel.swift.headers import http_date, is_true, text_in
+from satchel.swift.objectheaders import CREATED_BODY, HTML, STORED_HEADERS, refuse_unhonoured, swift_etag, user_meta
+
+
+def _split(value: str, header: str) -> tuple[str, str]:
+    """``<container>/<object>`` of a copy header (percent-encoded, an optional leading slash)."""
+    path = unquote(value.strip(), errors="strict")
+    container, _, obj = path.lstrip("/").partition("/")
+    if not container or not obj:
+        raise SwiftError(412, f"{header} header must be of the form <container name>/<object name>")
+    return container, obj
+
+
+def _same_account(ctx: SwiftContext, header: str) -> None:
+    other = ctx.request.headers.get(header)
+    if other is not None and unquote(other.strip()) != ctx.account.name:
+        raise SwiftError(400, f"{header}: copying across accounts is not supported.")
+
+
+async def put_copy(ctx: SwiftContext) -> Response:
+    headers = ctx.request.headers
+    size = decimal(headers.get("content-length", "0").strip() or "0")
+    if size != 0 or "chunked" in headers.get("transfer-encoding", "").lower():
+        raise SwiftError(400, "Copy requests require a zero byte body")
+    _same_account(ctx, "x-copy-from-account")
+    container, obj = _split(text_in(headers["x-copy-from"], "X-Copy-From"), "X-Copy-From")
+    return await _copy(ctx, (container, obj), (ctx.bucket_name, ctx.key))
+
+
+async def copy_object(ctx: SwiftContext) -> Response:
+    refuse_unhonoured(ctx)
+    headers = ctx.request.headers
+    if "destination" not in headers:
+        raise SwiftError(412, "You must provide a Destination header")
+    _same_account(ctx, "destination-account")
+    destination = _split(text_in(headers["destination"], "Destination"), "Destination")
+    return await _copy(ctx, (ctx.bucket_name, ctx.key), destination)
+
+
+async def _copy(ctx: SwiftContext, source_path: tuple[str, str], target: tuple[str, str]) -> Response:
+    node, headers = ctx.node, ctx.request.headers
+    ctx.bucket(source_path[0])
+    ctx.bucket(target[0])
+    source = objects.copy_source(node, ctx.principal, source_path[0], source_path[1], {})
+    fresh = is_true(headers.get("x-fresh-metadata"))
+    kept = {} if fresh else dict(source.headers)
+    kept.update({name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers})
+    meta = {} if fresh else dict(source.user_meta)
+    meta.update(user_meta(headers))
+    record = await objects.copy_object(node, ctx.principal, source=source, bucket=target[0], key=target[1],
+                                       replace_metadata=True, headers=kept, user_meta=meta)
+    return Response(201, [
+        ("Etag", swift_etag(record)),
+        ("Last-Modified", http_date(record.last_modified)),
+        ("X-Copied-From", quote(f"{source_path[0]}/{source_path[1]}")),
+        ("X-Copied-From-Last-Modified", http_date(source.last_modified)),
+        HTML,
+    ], CREATED_BODY)

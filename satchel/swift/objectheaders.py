@@ -1,0 +1,87 @@
+"""Object headers in and out of the Swift front-end, and the refusals every object write shares.
+
+Kept apart from the handlers because PUT, POST and COPY read the same headers and GET and HEAD write
+the same ones.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Mapping
+
+from satchel.core import objects
+from satchel.core.models import ObjectRecord
+from satchel.swift.context import SwiftContext
+from satchel.swift.errors import SwiftError
+from satchel.swift.headers import http_date, is_true, meta_changes, meta_headers, text_in, text_out, x_timestamp
+from satchel.swift.listing import DEFAULT_OBJECT_TYPE
+
+#: Representation headers an object keeps (the S3 front-end returns the same ones).
+STORED_HEADERS = objects.STORED_HEADERS
+#: Headers and query parameters of Swift features Satchel does not have, with what to say.
+REFUSED_HEADERS: dict[str, str] = {
+    "x-object-manifest": "Dynamic Large Objects (X-Object-Manifest) are not supported: upload objects whole "
+                         "(up to the server's max_put_size) or use S3 multipart uploads.",
+    "x-static-large-object": "Static Large Objects are not supported: upload objects whole or use S3 "
+                             "multipart uploads.",
+    "x-delete-at": "Object expiration (X-Delete-At) is not supported: the object would never be deleted.",
+    "x-delete-after": "Object expiration (X-Delete-After) is not supported: the object would never be deleted.",
+    "x-symlink-target": "Symlinks are not supported.",
+    "x-symlink-target-account": "Symlinks are not supported.",
+}
+REFUSED_QUERY: dict[str, str] = {
+    "multipart-manifest": "Static Large Objects (multipart-manifest) are not supported.",
+    "symlink": "Symlinks are not supported.",
+    "version-id": "Object versioning is not supported.",
+}
+CREATED_BODY = b"<html><h1>Created</h1><p>The resource has been created.</p></html>"
+ACCEPTED_BODY = b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
+HTML = ("Content-Type", "text/html; charset=UTF-8")
+
+
+def refuse_unhonoured(ctx: SwiftContext) -> None:
+    for name, why in REFUSED_QUERY.items():
+        if name in ctx.request.query_dict:
+            raise SwiftError(400, why)
+    for name, why in REFUSED_HEADERS.items():
+        if name in ctx.request.headers:
+            raise SwiftError(400, why)
+
+
+def swift_etag(record: ObjectRecord) -> str:
+    """The MD5 of a simple object, bare as Swift sends it; an S3 multipart object's ``<md5>-<parts>``
+    is no MD5 of the bytes, so it goes quoted (as Swift quotes a manifest's ETag) and clients that check
+    the body against the ETag skip the check instead of failing it."""
+    return f'"{record.etag}"' if record.parts_count else record.etag
+
+
+def object_headers(record: ObjectRecord) -> list[tuple[str, str]]:
+    stored = record.headers
+    out: list[tuple[str, str]] = [
+        ("Content-Type", stored.get("content-type") or DEFAULT_OBJECT_TYPE),
+        ("Etag", swift_etag(record)),
+        ("Last-Modified", http_date(record.last_modified)),
+        ("X-Timestamp", x_timestamp(record.last_modified)),
+        ("Accept-Ranges", "bytes"),
+    ]
+    for name in STORED_HEADERS:
+        if name != "content-type" and name in stored:
+            out.append(("-".join(part.capitalize() for part in name.split("-")), text_out(stored[name])))
+    out.extend(meta_headers("object", record.user_meta))
+    return out
+
+
+def stored_headers(headers: Mapping[str, str], key: str) -> dict[str, str]:
+    """The representation headers a PUT keeps. Without a Content-Type (or with
+    ``X-Detect-Content-Type: true``) Swift guesses one from the name."""
+    kept = {name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers}
+    if not kept.get("content-type") or is_true(headers.get("x-detect-content-type")):
+        kept["content-type"] = mimetypes.guess_type(key, strict=False)[0] or DEFAULT_OBJECT_TYPE
+    return kept
+
+
+def user_meta(headers: Mapping[str, str]) -> dict[str, str]:
+    """``X-Object-Meta-*`` as the object's user metadata (an empty value sets nothing, as in Swift)."""
+    return {name: value for name, value in meta_changes(headers, "object").items() if value is not None}
+
+

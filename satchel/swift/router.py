@@ -1,0 +1,107 @@
+"""Swift routing, a pure function of the request line and headers.
+
+``/auth/v1.0`` is TempAuth; ``/v1/AUTH_<account>[/<container>[/<object>]]`` is storage, where the
+account is a Satchel account *name* and the container a bucket of that account. A request that carries
+no token but TempURL query parameters, or that POSTs a form without a token (FormPost), is a signed
+link: :data:`Target.TEMPURL` and :data:`Target.FORMPOST` are the one branch where those are served.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from satchel.swift.errors import SwiftError
+
+AUTH_PATHS = frozenset({"/auth/v1.0", "/auth/v1.0/"})
+#: The reseller prefix of storage URLs (tempauth's default, which every client expects).
+RESELLER_PREFIX = "AUTH_"
+#: Swift's ``MAX_CONTAINER_NAME_LENGTH`` and ``MAX_OBJECT_NAME_LENGTH`` are 256 and 1024 bytes; Satchel's
+#: containers are bucket names (3-63 characters), checked where a container is created.
+MAX_OBJECT_NAME_BYTES = 1024
+#: Query parameters that make a storage request a TempURL (``swift/common/middleware/tempurl.py``).
+TEMPURL_PARAMS = frozenset({"temp_url_sig", "temp_url_expires"})
+
+
+class Target(enum.StrEnum):
+    AUTH = "auth"
+    ACCOUNT = "account"
+    CONTAINER = "container"
+    OBJECT = "object"
+    #: Signed links, served without a token (tempurl helper's).
+    TEMPURL = "tempurl"
+    FORMPOST = "formpost"
+
+
+#: Methods each storage target answers; anything else is 405 with this Allow list.
+ALLOWED: dict[Target, tuple[str, ...]] = {
+    Target.ACCOUNT: ("GET", "HEAD", "POST"),
+    Target.CONTAINER: ("DELETE", "GET", "HEAD", "POST", "PUT"),
+    Target.OBJECT: ("COPY", "DELETE", "GET", "HEAD", "POST", "PUT"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SwiftEndpoint:
+    target: Target
+    #: The account name of ``AUTH_<name>`` (None for auth).
+    account: str | None = None
+    container: str | None = None
+    obj: str | None = None
+
+
+def has_token(headers: Mapping[str, str]) -> bool:
+    return "x-auth-token" in headers or "x-storage-token" in headers
+
+
+def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> SwiftEndpoint:
+    """The endpoint of a request to ``/auth/...`` or ``/v1/...``; SwiftError for a path Swift refuses."""
+    if path.startswith("/auth"):
+        if path not in AUTH_PATHS:
+            raise SwiftError(404)
+        if method not in ("GET", "HEAD"):
+            raise SwiftError(405, headers=[("Allow", "GET, HEAD")])
+        return SwiftEndpoint(Target.AUTH)
+    _check_text(path)
+    parts = path.split("/", 4)  # "", "v1", "AUTH_x", container, object
+    if len(parts) < 3 or parts[1] != "v1" or not parts[2].startswith(RESELLER_PREFIX) \
+            or len(parts[2]) == len(RESELLER_PREFIX):
+        raise SwiftError(404)
+    account = parts[2][len(RESELLER_PREFIX):]
+    container = parts[3] if len(parts) > 3 and parts[3] else None
+    obj = parts[4] if len(parts) > 4 and parts[4] else None
+    if container is None and obj is not None:
+        raise SwiftError(404)
+    if obj is not None and len(obj.encode()) > MAX_OBJECT_NAME_BYTES:
+        raise SwiftError(400, f"Object name length of {len(obj.encode())} longer than {MAX_OBJECT_NAME_BYTES}")
+    target = Target.OBJECT if obj is not None else Target.CONTAINER if container is not None else Target.ACCOUNT
+    endpoint = SwiftEndpoint(target, account, container, obj)
+    if not has_token(headers):
+        link = signed_link_target(method, target, query, headers)
+        if link is not None:
+            return SwiftEndpoint(link, account, container, obj)
+    if method not in ALLOWED[target]:
+        raise SwiftError(405, headers=[("Allow", ", ".join(ALLOWED[target]))])
+    return endpoint
+
+
+def signed_link_target(method: str, target: Target, query: Mapping[str, str],
+                       headers: Mapping[str, str]) -> Target | None:
+    """TempURL or FormPost, for a request without a token; None for an anonymous storage request."""
+    if TEMPURL_PARAMS & query.keys():
+        return Target.TEMPURL
+    if method == "POST" and target in (Target.CONTAINER, Target.OBJECT) \
+            and headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return Target.FORMPOST
+    return None
+
+
+def _check_text(path: str) -> None:
+    """Swift's proxy answers 412 for a path that is not UTF-8 or holds NUL."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SwiftError(412, "Invalid UTF8 or contains NULL") from None
+    if "\x00" in path:
+        raise SwiftError(412, "Invalid UTF8 or contains NULL")
