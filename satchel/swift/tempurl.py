@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from satchel.asgi import Request, Response
 from satchel.core.admission import LinkUse, check_use
-from satchel.core.errors import AccessDenied, SatchelError
+from satchel.core.errors import AccessDenied, NotModified, SatchelError
 from satchel.core.models import AuditEvent, LinkKind
 from satchel.core.node import Node
 from satchel.core.tempurlkeys import setter
@@ -93,6 +93,9 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         return Response(exc.status, [("Content-Type", content_type)], body)
     try:
         response = await HANDLERS[Target.OBJECT, request.method](ctx)
+    except NotModified:
+        event.record(304, 0, None)
+        raise
     except AccessDenied as exc:
         # The setter may no longer do this (lost the grant, the share right, the admin role ...).
         event.record(401, 0, f"Temp URL invalid: the key's setter may not: {exc.message}")
