@@ -8,6 +8,7 @@ front-end's business; here names are opaque lower-case strings.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from satchel.core.access import Action, Resource, authorize
@@ -20,6 +21,12 @@ ACCOUNT = "account"
 CONTAINER = "container"
 #: Swift's default ``max_meta_overall_size``: names and values of one account or container together.
 MAX_META_BYTES = 4096
+#: Object counts and bytes cost one aggregate over the bucket's rows (O(bucket)); every listing page and
+#: HEAD reports them, so each worker reuses a bucket's figures for this long. Swift's own container
+#: counts lag writes too (its container updates are asynchronous).
+USAGE_TTL = 1.0
+_USAGE_ENTRIES = 10_000
+_usage: dict[str, tuple[float, int, int]] = {}
 
 
 def _require_account(principal: Principal, action: Action, account: Account) -> None:
@@ -69,4 +76,12 @@ async def forget_container(node: Node, bucket: Bucket) -> None:
 def usage(node: Node, principal: Principal, bucket: Bucket) -> tuple[int, int]:
     """(objects, bytes) of a bucket the principal may read."""
     require(principal, Action.BUCKET_READ, bucket)
-    return node.store.bucket_usage(bucket.name)
+    now = time.monotonic()
+    cached = _usage.get(bucket.id)
+    if cached is not None and now - cached[0] < USAGE_TTL:
+        return cached[1], cached[2]
+    count, used = node.store.bucket_usage(bucket.name)
+    if len(_usage) >= _USAGE_ENTRIES:
+        _usage.clear()
+    _usage[bucket.id] = (now, count, used)
+    return count, used

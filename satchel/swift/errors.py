@@ -74,8 +74,7 @@ _STATUS: dict[type[core.SatchelError], int] = {
 
 #: Core failures whose message is worth sending as is (the others get swob's page).
 _SAY_WHY = (core.KeyTooLongError, core.MetadataTooLarge, core.InvalidArgument, core.InvalidRequest,
-            core.InvalidBucketName, core.NotImplementedFeature, core.BucketNotEmpty, core.BucketAlreadyExists,
-            core.EntityTooLarge)
+            core.InvalidBucketName, core.NotImplementedFeature, core.EntityTooLarge)
 
 
 def status_of(exc: BaseException, *, anonymous: bool) -> tuple[int, str | None]:

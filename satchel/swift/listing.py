@@ -7,9 +7,10 @@ default. An empty plain listing is ``204 No Content``; JSON and XML answer ``200
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 from xml.sax.saxutils import escape, quoteattr
 
 from satchel.core.text import decimal
@@ -55,6 +56,9 @@ class ContainerRow:
     count: int
     bytes: int
     last_modified: float
+
+
+_Row: TypeAlias = "ObjectRow | ContainerRow | str"
 
 
 def list_params(query: Mapping[str, str], headers: Mapping[str, str]) -> ListParams:
@@ -104,50 +108,46 @@ def swift_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def container_listing(fmt: str, container: str, rows: Sequence[ObjectRow | str]) -> bytes:
-    """A container's entries: objects, and ``str`` subdirectories (common prefixes)."""
+def _render(fmt: str, root: str, name: str, rows: Sequence[_Row], as_json: Callable[[Any], dict[str, object]],
+            as_xml: Callable[[Any], str]) -> bytes:
+    """One listing in ``fmt``; ``str`` rows are subdirectories (common prefixes), the others entries."""
     if fmt == "json":
-        out: list[dict[str, object]] = []
-        for row in rows:
-            if isinstance(row, str):
-                out.append({"subdir": row})
-            else:
-                out.append({"hash": row.hash, "last_modified": swift_time(row.last_modified), "bytes": row.bytes,
-                            "name": row.name, "content_type": row.content_type})
-        return json.dumps(out, ensure_ascii=False).encode()
+        return json.dumps([{"subdir": row} if isinstance(row, str) else as_json(row) for row in rows],
+                          ensure_ascii=False).encode()
     if fmt == "xml":
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<container name={quoteattr(container)}>"]
-        for row in rows:
-            if isinstance(row, str):
-                parts.append(f"<subdir name={quoteattr(row)}><name>{escape(row)}</name></subdir>")
-            else:
-                parts.append(f"<object><name>{escape(row.name)}</name><hash>{row.hash}</hash>"
-                             f"<bytes>{row.bytes}</bytes><content_type>{escape(row.content_type)}</content_type>"
-                             f"<last_modified>{swift_time(row.last_modified)}</last_modified></object>")
-        parts.append("</container>")
+        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<{root} name={quoteattr(name)}>"]
+        parts.extend(f"<subdir name={quoteattr(row)}><name>{escape(row)}</name></subdir>" if isinstance(row, str)
+                     else as_xml(row) for row in rows)
+        parts.append(f"</{root}>")
         return "".join(parts).encode()
     return "".join((row if isinstance(row, str) else row.name) + "\n" for row in rows).encode()
+
+
+def _object_json(row: ObjectRow) -> dict[str, object]:
+    return {"hash": row.hash, "last_modified": swift_time(row.last_modified), "bytes": row.bytes, "name": row.name,
+            "content_type": row.content_type}
+
+
+def _object_xml(row: ObjectRow) -> str:
+    return (f"<object><name>{escape(row.name)}</name><hash>{row.hash}</hash><bytes>{row.bytes}</bytes>"
+            f"<content_type>{escape(row.content_type)}</content_type>"
+            f"<last_modified>{swift_time(row.last_modified)}</last_modified></object>")
+
+
+def _container_json(row: ContainerRow) -> dict[str, object]:
+    return {"name": row.name, "count": row.count, "bytes": row.bytes, "last_modified": swift_time(row.last_modified)}
+
+
+def _container_xml(row: ContainerRow) -> str:
+    return (f"<container><name>{escape(row.name)}</name><count>{row.count}</count><bytes>{row.bytes}</bytes>"
+            f"<last_modified>{swift_time(row.last_modified)}</last_modified></container>")
+
+
+def container_listing(fmt: str, container: str, rows: Sequence[ObjectRow | str]) -> bytes:
+    """A container's entries: objects, and ``str`` subdirectories (common prefixes)."""
+    return _render(fmt, "container", container, rows, _object_json, _object_xml)
 
 
 def account_listing(fmt: str, account: str, rows: Sequence[ContainerRow | str]) -> bytes:
-    if fmt == "json":
-        out: list[dict[str, object]] = []
-        for row in rows:
-            if isinstance(row, str):
-                out.append({"subdir": row})
-            else:
-                out.append({"name": row.name, "count": row.count, "bytes": row.bytes,
-                            "last_modified": swift_time(row.last_modified)})
-        return json.dumps(out, ensure_ascii=False).encode()
-    if fmt == "xml":
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<account name={quoteattr(account)}>"]
-        for row in rows:
-            if isinstance(row, str):
-                parts.append(f"<subdir name={quoteattr(row)}><name>{escape(row)}</name></subdir>")
-            else:
-                parts.append(f"<container><name>{escape(row.name)}</name><count>{row.count}</count>"
-                             f"<bytes>{row.bytes}</bytes><last_modified>{swift_time(row.last_modified)}"
-                             "</last_modified></container>")
-        parts.append("</account>")
-        return "".join(parts).encode()
-    return "".join((row if isinstance(row, str) else row.name) + "\n" for row in rows).encode()
+    """An account's containers (and ``str`` common prefixes when a delimiter was given)."""
+    return _render(fmt, "account", account, rows, _container_json, _container_xml)

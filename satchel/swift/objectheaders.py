@@ -40,8 +40,11 @@ HTML = ("Content-Type", "text/html; charset=UTF-8")
 
 
 def refuse_unhonoured(ctx: SwiftContext) -> None:
+    query = ctx.request.query_dict
     for name, why in REFUSED_QUERY.items():
-        if name in ctx.request.query_dict:
+        # DELETE ?multipart-manifest=delete is how clients delete what we show as a Static Large Object.
+        if name in query and not (name == "multipart-manifest" and ctx.request.method == "DELETE"
+                                  and query[name] == "delete"):
             raise SwiftError(400, why)
     for name, why in REFUSED_HEADERS.items():
         if name in ctx.request.headers:
@@ -49,9 +52,8 @@ def refuse_unhonoured(ctx: SwiftContext) -> None:
 
 
 def swift_etag(record: ObjectRecord) -> str:
-    """The MD5 of a simple object, bare as Swift sends it; an S3 multipart object's ``<md5>-<parts>``
-    is no MD5 of the bytes, so it goes quoted (as Swift quotes a manifest's ETag) and clients that check
-    the body against the ETag skip the check instead of failing it."""
+    """The MD5 of a simple object, bare as Swift sends it. An S3 multipart object's ``<md5>-<parts>`` is
+    no MD5 of its bytes: it goes quoted, as a Static Large Object's ETag does (see :func:`object_headers`)."""
     return f'"{record.etag}"' if record.parts_count else record.etag
 
 
@@ -68,6 +70,12 @@ def object_headers(record: ObjectRecord) -> list[tuple[str, str]]:
         if name != "content-type" and name in stored:
             out.append(("-".join(part.capitalize() for part in name.split("-")), text_out(stored[name])))
     out.extend(meta_headers("object", record.user_meta))
+    if record.parts_count:
+        # An S3 multipart object is what Swift calls a Static Large Object (parts stored apart, served as
+        # one, ETag not the MD5 of the bytes): saying so is what makes swiftclient and rclone skip their
+        # MD5 check of the body instead of failing it. Its parts are internal, not segment objects:
+        # ?multipart-manifest=get lists no segments, ?multipart-manifest=delete deletes the object.
+        out.append(("X-Static-Large-Object", "True"))
     return out
 
 

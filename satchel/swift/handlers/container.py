@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from satchel.asgi import Response
 from satchel.core import buckets, listing, swiftmeta
 from satchel.core.bucketnames import valid_bucket_name
-from satchel.core.errors import BucketAlreadyOwnedByYou
+from satchel.core.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, NoSuchBucket
 from satchel.core.models import Bucket, ListEntry
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError
@@ -47,16 +47,22 @@ async def put_container(ctx: SwiftContext) -> Response:
     if not valid_bucket_name(name):
         raise SwiftError(400, f"Invalid container name {name!r}: containers are S3 buckets, named with 3-63 "
                               "characters of a-z 0-9 . - (and some names are reserved).")
+    taken = SwiftError(409, f"The container name {name!r} is taken by another user or account (container "
+                            "names are S3 bucket names, shared by every account).")
     try:
         await buckets.create_bucket(ctx.node, ctx.principal, name)
         status, body = 201, CREATED_BODY
     except BucketAlreadyOwnedByYou:
         status, body = 202, ACCEPTED_BODY
+    except BucketAlreadyExists:
+        existing = ctx.node.bucket(name)
+        if existing is not None and existing.account_id == ctx.account.id:
+            raise SwiftError(403) from None  # this account's container, which this user may not change
+        raise taken from None
     try:
         ctx.bucket()
-    except Exception:
-        raise SwiftError(409, f"The container name {name!r} is taken by another account (container names "
-                              "are S3 bucket names, shared by every account).") from None
+    except NoSuchBucket:
+        raise taken from None
     await apply_container_meta(ctx, changes)
     return Response(status, [HTML], body)
 

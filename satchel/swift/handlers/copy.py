@@ -21,7 +21,10 @@ from satchel.swift.objectheaders import CREATED_BODY, HTML, STORED_HEADERS, refu
 
 def _split(value: str, header: str) -> tuple[str, str]:
     """``<container>/<object>`` of a copy header (percent-encoded, an optional leading slash)."""
-    path = unquote(value.strip(), errors="strict")
+    try:
+        path = unquote(value.strip(), errors="strict")
+    except UnicodeDecodeError:
+        raise SwiftError(412, "Invalid UTF8 or contains NULL") from None
     container, _, obj = path.lstrip("/").partition("/")
     if not container or not obj:
         raise SwiftError(412, f"{header} header must be of the form <container name>/<object name>")

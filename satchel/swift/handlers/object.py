@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, parse_range
+from satchel.core.errors import NotModified
 from satchel.core.receive import Expectations
 from satchel.core.text import decimal
 from satchel.swift.context import SwiftContext
@@ -31,8 +32,11 @@ from satchel.swift.objectheaders import (
     object_headers,
     refuse_unhonoured,
     stored_headers,
+    swift_etag,
     user_meta,
 )
+
+_SLO_DELETED = b"Number Deleted: 1\nNumber Not Found: 0\nResponse Body: \nResponse Status: 200 OK\nErrors: \n"
 
 
 async def get_object(ctx: SwiftContext) -> Response:
@@ -47,7 +51,15 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
     node, headers = ctx.node, ctx.request.headers
     ctx.bucket()
     record = objects.get_object(node, ctx.principal, ctx.bucket_name, ctx.key)
-    check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
+    if record.parts_count and ctx.request.query_dict.get("multipart-manifest") == "get":
+        # The segments a manifest lists are objects of their own; an S3 multipart object's parts are not,
+        # so its manifest lists none (rclone reads it before deleting, to delete the segments too).
+        return Response(200, [("Content-Type", "application/json; charset=utf-8"),
+                              ("X-Static-Large-Object", "True"), ("Etag", swift_etag(record))], b"[]")
+    try:
+        check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
+    except NotModified:
+        return Response(304, object_headers(record))  # the validators the client compares, as Swift sends
     byte_range = parse_range(headers.get("range"), record.size)
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
@@ -146,6 +158,9 @@ async def delete_object(ctx: SwiftContext) -> Response:
     refuse_unhonoured(ctx)
     ctx.bucket()
     await objects.delete_object(ctx.node, ctx.principal, ctx.bucket_name, ctx.key, DeleteConditions(etag="*"))
+    if ctx.request.query_dict.get("multipart-manifest") == "delete":
+        # The answer of Swift's SLO delete (a bulk-delete report): the object and its internal parts are gone.
+        return Response(200, [("Content-Type", "text/plain; charset=utf-8")], _SLO_DELETED)
     return Response(204)
 
 

@@ -1,0 +1,73 @@
+"""The Swift router as a table: (method, path, query, headers) → endpoint or the refusal's status."""
+
+from __future__ import annotations
+
+import pytest
+
+from satchel.swift.errors import SwiftError
+from satchel.swift.router import SwiftEndpoint, Target, route
+
+TOKEN = {"x-auth-token": "AUTH_tkx"}
+FORM = {"content-type": "multipart/form-data; boundary=x"}
+
+ROUTES = [
+    ("GET", "/auth/v1.0", {}, {}, SwiftEndpoint(Target.AUTH)),
+    ("HEAD", "/auth/v1.0/", {}, {}, SwiftEndpoint(Target.AUTH)),
+    ("GET", "/v1/AUTH_acme", {}, TOKEN, SwiftEndpoint(Target.ACCOUNT, "acme")),
+    ("GET", "/v1/AUTH_acme/", {}, TOKEN, SwiftEndpoint(Target.ACCOUNT, "acme")),
+    ("PUT", "/v1/AUTH_acme/photos", {}, TOKEN, SwiftEndpoint(Target.CONTAINER, "acme", "photos")),
+    ("GET", "/v1/AUTH_acme/photos/", {}, TOKEN, SwiftEndpoint(Target.CONTAINER, "acme", "photos")),
+    ("GET", "/v1/AUTH_acme/photos/a/b/c.jpg", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "a/b/c.jpg")),
+    ("PUT", "/v1/AUTH_acme/photos/dir/", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "dir/")),
+    ("COPY", "/v1/AUTH_acme/photos/o", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),
+    ("GET", "/v1/AUTH_a.b@c/x/ü", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "a.b@c", "x", "ü")),
+    # Signed links: only without a token.
+    ("GET", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s", "temp_url_expires": "1"}, {},
+     SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
+    ("PUT", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s"}, {}, SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
+    ("GET", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s"}, TOKEN,
+     SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),
+    ("POST", "/v1/AUTH_acme/photos", {}, FORM, SwiftEndpoint(Target.FORMPOST, "acme", "photos")),
+    ("POST", "/v1/AUTH_acme/photos/pre", {}, FORM, SwiftEndpoint(Target.FORMPOST, "acme", "photos", "pre")),
+    ("POST", "/v1/AUTH_acme/photos", {}, {**FORM, **TOKEN}, SwiftEndpoint(Target.CONTAINER, "acme", "photos")),
+    ("POST", "/v1/AUTH_acme", {}, FORM, SwiftEndpoint(Target.ACCOUNT, "acme")),
+    ("GET", "/v1/AUTH_acme/photos/o", {}, {}, SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),  # anonymous
+]
+
+
+@pytest.mark.parametrize(("method", "path", "query", "headers", "expected"), ROUTES,
+                         ids=[f"{m} {p} {sorted(q)} {sorted(h)}" for m, p, q, h, _ in ROUTES])
+def test_routes(method: str, path: str, query: dict[str, str], headers: dict[str, str],
+                expected: SwiftEndpoint) -> None:
+    assert route(method, path, query, headers) == expected
+
+
+REFUSALS = [
+    ("GET", "/auth/v2.0", 404),
+    ("POST", "/auth/v1.0", 405),
+    ("GET", "/v1", 404),
+    ("GET", "/v1/", 404),
+    ("GET", "/v1/acme", 404),
+    ("GET", "/v1/AUTH_", 404),
+    ("GET", "/v1/AUTH_acme//o", 404),
+    ("PUT", "/v1/AUTH_acme", 405),
+    ("DELETE", "/v1/AUTH_acme", 405),
+    ("COPY", "/v1/AUTH_acme/c", 405),
+    ("PATCH", "/v1/AUTH_acme/c/o", 405),
+    ("GET", "/v1/AUTH_acme/c/\udcff", 412),
+    ("GET", "/v1/AUTH_acme/c/a\x00b", 412),
+    ("GET", "/v1/AUTH_acme/c/" + "k" * 1025, 400),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), REFUSALS, ids=[f"{m} {p[:40]!r}" for m, p, _ in REFUSALS])
+def test_refusals(method: str, path: str, status: int) -> None:
+    with pytest.raises(SwiftError) as caught:
+        route(method, path, {}, TOKEN)
+    assert caught.value.status == status
+
+
+def test_405_says_what_is_allowed() -> None:
+    with pytest.raises(SwiftError) as caught:
+        route("PUT", "/v1/AUTH_acme", {}, TOKEN)
+    assert caught.value.headers == [("Allow", "GET, HEAD, POST")]
