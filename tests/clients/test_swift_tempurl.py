@@ -34,8 +34,9 @@ class Swift:
 
     def run(self, *args: str) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ST_", "OS_", "SWIFTCLIENT_"))}
-        cmd = [venv_tool("swift"), "-A", f"{self.server.endpoint}/auth/v1.0", "-U", f"{self.account}:{self.user}",
-               "-K", self.key, *args]
+        # --key=...: a secret may start with "-", which the separate form would read as an option.
+        cmd = [venv_tool("swift"), f"--auth={self.server.endpoint}/auth/v1.0", f"--user={self.account}:{self.user}",
+               f"--key={self.key}", *args]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
         assert proc.returncode == 0, f"swift {args}: {proc.stdout}{proc.stderr}"
         return proc.stdout
@@ -240,8 +241,8 @@ def test_member_may_not_set_keys(setup: Setup, member: Any) -> None:
     creds: Credentials = member()
     setup.server.grant(creds.user, setup.container, "read-write", share=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ST_", "OS_", "SWIFTCLIENT_"))}
-    cmd = [venv_tool("swift"), "-A", f"{setup.server.endpoint}/auth/v1.0", "-U", f"root:{creds.user}",
-           "-K", creds.secret_key, "post", "-m", "Temp-URL-Key:attacker-key-123", setup.container]
+    cmd = [venv_tool("swift"), f"--auth={setup.server.endpoint}/auth/v1.0", f"--user=root:{creds.user}",
+           f"--key={creds.secret_key}", "post", "-m", "Temp-URL-Key:attacker-key-123", setup.container]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode != 0 and "403" in proc.stdout + proc.stderr
     forged = generate_temp_url(setup.path(), 600, "attacker-key-123", "GET")
