@@ -53,6 +53,9 @@ MAX_FILE_COUNT = 1000
 REQUIRED = ("max_file_size", "max_file_count", "expires", "signature")
 #: Attributes passed on to each file's PUT when present.
 PASSED_ON = ("content-type", "content-encoding")
+#: Swift attributes Satchel cannot honour: refused, never ignored (the files would never expire).
+REFUSED = {"x_delete_at": "x_delete_at is not supported: the uploaded files would never be deleted",
+           "x_delete_after": "x_delete_after is not supported: the uploaded files would never be deleted"}
 
 
 class FormInvalid(Exception):
@@ -87,6 +90,9 @@ def parse_attributes(attributes: Mapping[str, str], *, max_put_size: int) -> For
     for name in REQUIRED:
         if not attributes.get(name):
             raise FormInvalid(f"{name} is missing")
+    for name, why in REFUSED.items():
+        if name in attributes:
+            raise FormInvalid(why)
     texts = (attributes["max_file_size"], attributes["max_file_count"], attributes["expires"])
     size, count, expires = (decimal(text) for text in texts)
     if size is None:

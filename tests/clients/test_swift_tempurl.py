@@ -300,3 +300,32 @@ def test_cli_tempurl_download(setup: Setup) -> None:
     assert got.body == setup.data
     assert got.headers["content-disposition"] == \
         "attachment; filename=\"Q3 report.bin\"; filename*=UTF-8''Q3%20report.bin"
+
+
+def test_one_event_per_use(setup: Setup) -> None:
+    ok = generate_temp_url(setup.path(), 600, setup.key, "GET")
+    missing = generate_temp_url(setup.path("missing"), 600, setup.key, "GET")
+    assert curl(setup.url(ok)).status == 200
+    assert curl(setup.url(ok), "-r", "0-9").status == 206
+    assert curl(setup.url(missing)).status == 404
+    assert curl(setup.url(ok), method="DELETE").status == 401
+    events = _audit(setup.server, setup.container)
+    assert [(e["status"], e["bytes"], e["outcome"], e["user"]) for e in events] == [
+        (200, len(setup.data), "allowed", "root"), (206, 10, "allowed", "root"), (404, 0, "refused", "root"),
+        (401, 0, "refused", None)]
+
+
+def test_account_key_setter_deleted(setup: Setup, s3: Any) -> None:
+    admin: Credentials = setup.server.create_user(f"a{uuid.uuid4().hex[:10]}", role="admin")
+    as_admin = Swift(setup.server, admin.user, admin.secret_key)
+    key = secrets.token_urlsafe(24)
+    as_admin.run("post", "-m", f"Temp-URL-Key-2:{key}")
+    try:
+        assert key in as_admin.run("stat")  # shown to account admins, who may set it
+        url = setup.url(generate_temp_url(setup.path(), 600, key, "GET"))
+        assert curl(url).body == setup.data  # an account key reaches every container of the account
+        setup.server.admin("user", "delete", admin.user)
+        time.sleep(0.1)
+        assert curl(url).body == INVALID
+    finally:
+        setup.swift.run("post", "-H", "X-Remove-Account-Meta-Temp-URL-Key-2: x")

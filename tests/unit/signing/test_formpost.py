@@ -90,6 +90,8 @@ def test_tampered_limits_are_refused() -> None:
     ({"expires": "soon"}, "expired not an integer"),
     ({"max_file_size": str(6 * 1024**3)}, "largest upload"),
     ({"max_file_count": "100000"}, "max_file_count above"),
+    ({"x_delete_after": "60"}, "x_delete_after is not supported"),
+    ({"x_delete_at": "1400000100"}, "x_delete_at is not supported"),
 ])
 def test_invalid(change: dict[str, str], message: str) -> None:
     attrs = _good()
