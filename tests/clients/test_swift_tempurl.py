@@ -329,3 +329,12 @@ def test_account_key_setter_deleted(setup: Setup, s3: Any) -> None:
         assert curl(url).body == INVALID
     finally:
         setup.swift.run("post", "-H", "X-Remove-Account-Meta-Temp-URL-Key-2: x")
+
+
+def test_private_metadata_not_returned(setup: Setup, s3: Any) -> None:
+    s3.put_object(Bucket=setup.container, Key="meta.txt", Body=b"m", Metadata={"secret": "s", "public-tag": "p"},
+                  ContentDisposition='attachment; filename="stored.txt"')
+    got = curl(setup.url(generate_temp_url(setup.path("meta.txt"), 600, setup.key, "GET")))
+    assert got.status == 200 and "x-object-meta-secret" not in got.headers
+    assert got.headers["x-object-meta-public-tag"] == "p"
+    assert got.headers["content-disposition"] == 'attachment; filename="stored.txt"'  # the stored one
