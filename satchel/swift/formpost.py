@@ -64,9 +64,10 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         message = "FormPost: max_file_size exceeded"
         return _done(node, request, trans_id, bucket, prefix, form, 400, message, message)
     except AccessDenied as exc:
-        # Revoked, over a ceiling, or the key's setter may not write here (any more).
-        return _done(node, request, trans_id, bucket, prefix, form, 401, "FormPost: Unauthorized",
-                     f"Unauthorized: {exc.message}")
+        # Revoked, over a ceiling, or the key's setter may not write here (any more). A form first seen for
+        # an earlier bucket of this name is not the new bucket's event.
+        return _done(node, request, trans_id, None if exc.earlier_bucket else bucket, prefix, form, 401,
+                     "FormPost: Unauthorized", f"Unauthorized: {exc.message}")
     except SatchelError as exc:
         status, text = status_of(exc, anonymous=False)
         return _done(node, request, trans_id, bucket, prefix, form, status, f"FormPost: {text or type(exc).__name__}",

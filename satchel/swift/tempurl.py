@@ -85,6 +85,8 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
     try:
         ctx, params = await _admit(node, endpoint, request, trans_id, event)
     except (TempUrlInvalid, AccessDenied) as exc:
+        if isinstance(exc, AccessDenied) and exc.earlier_bucket:
+            event.bucket = None  # first seen for an earlier bucket of this name: not the new owner's event
         event.record(401, 0, f"Temp URL invalid: {_reason(exc)}")
         return invalid(request, endpoint.account)
     except SwiftError as exc:  # a header a TempURL may not carry

@@ -338,3 +338,32 @@ def test_private_metadata_not_returned(setup: Setup, s3: Any) -> None:
     assert got.status == 200 and "x-object-meta-secret" not in got.headers
     assert got.headers["x-object-meta-public-tag"] == "p"
     assert got.headers["content-disposition"] == 'attachment; filename="stored.txt"'  # the stored one
+
+
+def test_account_key_url_dies_with_its_bucket_name(managed_server: SatchelProcess, s3: Any) -> None:
+    """An account key signs any container of the account: a URL first used on a bucket is refused on a later
+    bucket of the same name (a bucket is an identity, not a name)."""
+    swift = Swift(managed_server, "root", managed_server.root.secret_key)
+    key = secrets.token_urlsafe(24)
+    swift.run("post", "-m", f"Temp-URL-Key-2:{key}")
+    container = f"tu-{uuid.uuid4().hex[:12]}"
+    try:
+        s3.create_bucket(Bucket=container)
+        s3.put_object(Bucket=container, Key="o", Body=b"old")
+        url = managed_server.endpoint + generate_temp_url(f"/v1/AUTH_root/{container}/o", 600, key, "GET")
+        assert curl(url).body == b"old"
+        time.sleep(1.1)  # a link first seen within the second a name is released counts as the next bucket's
+        s3.delete_object(Bucket=container, Key="o")
+        s3.delete_bucket(Bucket=container)
+        s3.create_bucket(Bucket=container)
+        s3.put_object(Bucket=container, Key="o", Body=b"new")
+        assert curl(url).body == INVALID
+        fresh = managed_server.endpoint + generate_temp_url(f"/v1/AUTH_root/{container}/o", 601, key, "GET")
+        assert curl(fresh).body == b"new"
+        # The refusal is not an event of the new bucket (its owner learns nothing of the old URL's signer).
+        assert [e["status"] for e in _audit(managed_server, container)] == [200]
+    finally:
+        swift.run("post", "-H", "X-Remove-Account-Meta-Temp-URL-Key-2: x")
+        for entry in s3.list_objects_v2(Bucket=container).get("Contents", []):
+            s3.delete_object(Bucket=container, Key=entry["Key"])
+        s3.delete_bucket(Bucket=container)
