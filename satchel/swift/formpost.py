@@ -114,7 +114,9 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
                                  expect=Expectations(max_size=spec.max_file_size))
         form.stored.append(key)
         form.status = 201
-    return checked[0].redirect if checked is not None else attributes.get("redirect", "")
+    # Swift redirects a form without files to its (then unchecked) redirect too: an open redirect through this
+    # server. Only a signed redirect is followed here.
+    return checked[0].redirect if checked is not None else ""
 
 
 def _attribute(attributes: dict[str, str], part: FormPart, raw: bytes) -> None:

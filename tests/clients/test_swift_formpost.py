@@ -142,3 +142,10 @@ def test_account_key_and_audit(form: Form, s3: Any, tmp_path: Path) -> None:
         assert events[-1]["user"] == "root"
     finally:
         swift.run("post", "-H", "X-Remove-Account-Meta-Temp-URL-Key-2: x")
+
+
+def test_no_open_redirect(form: Form) -> None:
+    """A form without files is never checked: its redirect is not followed (Swift would send a 303 to it)."""
+    status, headers, body = form.post({"redirect": "https://evil.example/", **form.sign()}, [])
+    assert status == 400 and "location" not in headers
+    assert body == b"400 Bad Request\r\nFormPost: No Files To Process"
