@@ -1,8 +1,9 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
-``/_satchel/...`` is Satchel's own (health now; management API, console and metrics later), every
-other path is S3. Reserved first segments cannot collide with buckets because S3 bucket names never
-contain ``_`` (see DESIGN.md "Reserved paths").
+``/_satchel/...`` is Satchel's own (health now; management API, console and metrics later),
+``/v1/...`` and ``/auth/...`` are the Swift API's, every other path is S3. Reserved first segments
+cannot collide with buckets because S3 bucket names never contain ``_`` and ``v1`` and ``auth`` are
+reserved names (see DESIGN.md "Reserved paths").
 """
 
 from __future__ import annotations

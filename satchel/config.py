@@ -70,9 +70,11 @@ class Settings:
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.
-        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout", "swift_token_lifetime"):
+        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+        if self.swift_token_lifetime <= 0:  # every token would be born expired
+            raise ValueError(f"swift_token_lifetime must be positive, not {self.swift_token_lifetime}")
         if self.log_level.lower() not in LOG_LEVEL_NAMES:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVEL_NAMES)}, not {self.log_level!r}")
         allowed_digests(self.tempurl_digests)  # ValueError names the unsupported digest

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.buckets import bucket_for, require
+from satchel.core.buckets import bucket_for
 from satchel.core.errors import AccessDenied
 from satchel.core.models import Account, Bucket, Principal
 from satchel.core.node import Node
@@ -51,8 +51,14 @@ async def update_account_metadata(
     return result
 
 
-def container_metadata(node: Node, principal: Principal, name: str) -> tuple[Bucket, dict[str, str]]:
-    bucket = bucket_for(node, principal, name, Action.BUCKET_READ)
+def container_metadata(
+    node: Node, principal: Principal, name: str, prefix: str | None = None
+) -> tuple[Bucket, dict[str, str] | None]:
+    """The bucket (BUCKET_READ of ``prefix``, the listing's) and its metadata, or None for the metadata
+    when the caller may read only part of the bucket (a prefix grant): it describes the whole bucket."""
+    bucket = bucket_for(node, principal, name, Action.BUCKET_READ, prefix)
+    if not authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket)):
+        return bucket, None
     return bucket, node.store.get_swift_metadata(CONTAINER, bucket.id)
 
 
@@ -73,9 +79,11 @@ async def forget_container(node: Node, bucket: Bucket) -> None:
     await node.write(node.store.delete_swift_metadata, CONTAINER, bucket.id)
 
 
-def usage(node: Node, principal: Principal, bucket: Bucket) -> tuple[int, int]:
-    """(objects, bytes) of a bucket the principal may read."""
-    require(principal, Action.BUCKET_READ, bucket)
+def usage(node: Node, principal: Principal, bucket: Bucket) -> tuple[int, int] | None:
+    """(objects, bytes) of a bucket; None when the principal may not read all of it (a prefix grant): the
+    figures would tell about keys outside its prefix."""
+    if not authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket)):
+        return None
     now = time.monotonic()
     cached = _usage.get(bucket.id)
     if cached is not None and now - cached[0] < USAGE_TTL:

@@ -107,3 +107,16 @@ def test_awscli_and_swift_cli(root: SwiftUser, satchel_server: ServerHandle, sha
     back = tmp_path / "aws-down.bin"
     run("cp", f"s3://{shared}/swift.bin", str(back))
     assert back.read_bytes() == sw.read_bytes()
+
+
+@pytest.mark.parametrize("key", ["dir/naïve file+%20&?#.txt", "s3 ünï+=;.txt", "trailing/"])
+def test_odd_names_cross_both_ways(s3: Any, root: SwiftUser, shared: str, key: str) -> None:
+    conn = root.connection()
+    conn.put_object(shared, key, b"from swift", headers={"X-Object-Meta-Name": "naïve"})
+    assert s3.get_object(Bucket=shared, Key=key)["Body"].read() == b"from swift"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=shared)["Contents"]] == [key]
+    s3.put_object(Bucket=shared, Key=key, Body=b"from s3")
+    assert conn.get_object(shared, key)[1] == b"from s3"
+    assert [e["name"] for e in conn.get_container(shared)[1]] == [key]
+    conn.delete_object(shared, key)
+    assert s3.list_objects_v2(Bucket=shared)["KeyCount"] == 0

@@ -143,3 +143,31 @@ def test_members_get_what_authorize_gives(managed_server: SatchelProcess, fresh_
         assert requests.delete(f"{url}/{own}", headers=auth, timeout=10).status_code == 204
     finally:
         empty_container(root_conn, name)
+
+
+def test_prefix_grant_lists_its_prefix_only(managed_server: SatchelProcess, fresh_member: SwiftUser) -> None:
+    root_conn = root_user(managed_server).connection()
+    name = unique_container()
+    root_conn.put_container(name, headers={"X-Container-Meta-Secret": "whole-bucket"})
+    for key in ("docs/a", "docs/b", "private/c"):
+        root_conn.put_object(name, key, b"x")
+    managed_server.grant(fresh_member.user, name, "read", prefix="docs/")
+    url, token = fresh_member.token()
+    auth = {"X-Auth-Token": token}
+    try:
+        listed = requests.get(f"{url}/{name}?prefix=docs/", headers=auth, timeout=10)
+        assert listed.status_code == 200 and listed.text == "docs/a\ndocs/b\n"
+        # Figures and metadata are the whole bucket's: not for a prefix grant.
+        assert "X-Container-Object-Count" not in listed.headers
+        assert "X-Container-Meta-Secret" not in listed.headers
+        assert requests.get(f"{url}/{name}", headers=auth, timeout=10).status_code == 403
+        assert requests.get(f"{url}/{name}?prefix=private/", headers=auth, timeout=10).status_code == 403
+        assert requests.head(f"{url}/{name}", headers=auth, timeout=10).status_code == 403
+        assert requests.get(f"{url}/{name}/docs/a", headers=auth, timeout=10).content == b"x"
+        assert requests.get(f"{url}/{name}/private/c", headers=auth, timeout=10).status_code == 403
+        shown = requests.get(f"{url}?format=json", headers=auth, timeout=10).json()
+        assert {"name": name, "count": 0, "bytes": 0} == {k: v for k, v in
+                                                           next(e for e in shown if e["name"] == name).items()
+                                                           if k != "last_modified"}
+    finally:
+        empty_container(root_conn, name)

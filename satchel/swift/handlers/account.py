@@ -20,7 +20,7 @@ def _headers(ctx: SwiftContext, visible: list[Bucket]) -> list[tuple[str, str]]:
     meta = swiftmeta.account_metadata(ctx.node, ctx.principal, ctx.account)
     objects = used = 0
     for bucket in visible:
-        count, size = swiftmeta.usage(ctx.node, ctx.principal, bucket)
+        count, size = swiftmeta.usage(ctx.node, ctx.principal, bucket) or (0, 0)
         objects, used = objects + count, used + size
     return [
         ("X-Account-Container-Count", str(len(visible))),
@@ -52,7 +52,9 @@ async def get_account(ctx: SwiftContext) -> Response:
         if bucket is None:
             rows.append(name)  # a common prefix
             continue
-        count, size = swiftmeta.usage(ctx.node, ctx.principal, bucket)
+        # A bucket the caller may read only part of (a prefix grant) shows no figures: they would tell
+        # about keys outside the prefix.
+        count, size = swiftmeta.usage(ctx.node, ctx.principal, bucket) or (0, 0)
         rows.append(ContainerRow(name, count, size, bucket.created))
     headers.append(("Content-Type", CONTENT_TYPES[params.format]))
     if not rows and params.format == "plain":

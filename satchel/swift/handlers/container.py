@@ -81,19 +81,17 @@ async def delete_container(ctx: SwiftContext) -> Response:
     return Response(204)
 
 
-def container_headers(ctx: SwiftContext) -> list[tuple[str, str]]:
-    """HEAD and GET's headers; reading them is a BUCKET_READ of the container."""
+def container_headers(ctx: SwiftContext, prefix: str | None = None) -> list[tuple[str, str]]:
+    """HEAD and GET's headers; reading them is a BUCKET_READ of the container (of ``prefix`` for a
+    listing). Counts and metadata describe the whole bucket: only for those who may read all of it."""
     ctx.bucket()
-    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name)
-    count, used = swiftmeta.usage(ctx.node, ctx.principal, bucket)
-    headers = [
-        ("X-Container-Object-Count", str(count)),
-        ("X-Container-Bytes-Used", str(used)),
-        ("X-Timestamp", x_timestamp(bucket.created)),
-        ("X-Storage-Policy", STORAGE_POLICY),
-        *meta_headers("container", meta),
-        *tempurl_key_headers(ctx, bucket),
-    ]
+    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name, prefix)
+    headers = [("X-Timestamp", x_timestamp(bucket.created)), ("X-Storage-Policy", STORAGE_POLICY)]
+    figures = swiftmeta.usage(ctx.node, ctx.principal, bucket)
+    if figures is not None:
+        headers += [("X-Container-Object-Count", str(figures[0])), ("X-Container-Bytes-Used", str(figures[1]))]
+    headers.extend(meta_headers("container", meta or {}))
+    headers.extend(tempurl_key_headers(ctx, bucket))
     if bucket.public_read:
         headers.append(("X-Container-Read", PUBLIC_READ_ACL))
     return headers
@@ -106,7 +104,7 @@ async def head_container(ctx: SwiftContext) -> Response:
 
 async def get_container(ctx: SwiftContext) -> Response:
     params = list_params(ctx.request.query_dict, ctx.request.headers)
-    headers = container_headers(ctx)
+    headers = container_headers(ctx, params.prefix)
     entries = _reverse_page(ctx, params) if params.reverse else _forward_page(ctx, params)
     keys = [entry.key for entry in entries if entry.record is not None]
     types = ctx.node.store.content_types(ctx.bucket_name, keys) if params.format != "plain" and keys else {}
