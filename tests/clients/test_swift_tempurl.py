@@ -315,13 +315,15 @@ def test_one_event_per_use(setup: Setup) -> None:
         (401, 0, "refused", None)]
 
 
-def test_account_key_setter_deleted(setup: Setup, s3: Any) -> None:
+def test_account_key_setter_deleted(setup: Setup, member: Any) -> None:
     admin: Credentials = setup.server.create_user(f"a{uuid.uuid4().hex[:10]}", role="admin")
+    reader: Credentials = member()
     as_admin = Swift(setup.server, admin.user, admin.secret_key)
     key = secrets.token_urlsafe(24)
     as_admin.run("post", "-m", f"Temp-URL-Key-2:{key}")
     try:
         assert key in as_admin.run("stat")  # shown to account admins, who may set it
+        assert key not in Swift(setup.server, reader.user, reader.secret_key).run("stat")  # not to members
         url = setup.url(generate_temp_url(setup.path(), 600, key, "GET"))
         assert curl(url).body == setup.data  # an account key reaches every container of the account
         setup.server.admin("user", "delete", admin.user)
