@@ -82,12 +82,10 @@ def _associated(account_id: str, bucket_id: str, slot: int) -> bytes:
 
 def check_key(value: str) -> bytes:
     """A key as a client sets it: 8-256 printable characters (UTF-8)."""
+    # Printable excludes lone surrogates (category Cs), so the encoding cannot fail.
     if not MIN_KEY_LENGTH <= len(value) <= MAX_KEY_LENGTH or not value.isprintable():
         raise InvalidArgument(f"A TempURL key is {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} printable characters.")
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidArgument("A TempURL key must be UTF-8 text.") from None
+    return value.encode("utf-8")
 
 
 def may_set(principal: Principal, account_id: str, bucket: Bucket | None) -> bool:
@@ -114,19 +112,17 @@ class TempUrlKeyCache:
             self._items.clear()
             self._generation = generation
         ids = ("", bucket.id) if bucket is not None else ("",)
-        found: list[TempUrlKey] = []
-        missing = [bucket_id for bucket_id in ids if (account_id, bucket_id) not in self._items]
+        found = {bucket_id: self._items.get((account_id, bucket_id)) for bucket_id in ids}
+        missing = [bucket_id for bucket_id, keys in found.items() if keys is None]
         if missing:
             loaded: dict[str, list[TempUrlKey]] = {bucket_id: [] for bucket_id in missing}
             for stored in self._store.list_tempurl_keys(account_id, missing):
                 loaded[stored.bucket_id].append(self._open(stored))
-            if len(self._items) >= self._max:
+            if len(self._items) + len(missing) > self._max:
                 self._items.clear()
             for bucket_id, keys in loaded.items():
-                self._items[(account_id, bucket_id)] = tuple(keys)
-        for bucket_id in ids:
-            found.extend(self._items[(account_id, bucket_id)])
-        return tuple(found)
+                found[bucket_id] = self._items[(account_id, bucket_id)] = tuple(keys)
+        return tuple(key for bucket_id in ids for key in found[bucket_id] or ())
 
     def seal(self, account_id: str, bucket_id: str, slot: int, secret: bytes) -> bytes:
         return self._master_key.seal(secret, _associated(account_id, bucket_id, slot))

@@ -16,7 +16,7 @@ from satchel.app import SatchelApp
 from satchel.config import Settings
 from satchel.core import swiftlinks, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.errors import AccessDenied, InvalidArgument
+from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket
 from satchel.core.links import LinkSpec
 from satchel.core.models import (
     AccessKey,
@@ -247,3 +247,26 @@ def test_sha1_only_when_nothing_else_is_allowed(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, tempurl_digests="sha1").tempurl_allowed_digests == {"sha1"}
     with pytest.raises(ValueError, match="md5"):
         Settings(data_dir=tmp_path, tempurl_digests="md5")
+
+
+def test_cache_bounded(world: World) -> None:
+    _change(world, world.admin, None, KeyChange(1, "account-key-1"))
+    cache = tempurlkeys.TempUrlKeyCache(world.node.store, world.node.gate, world.node.credentials.master_key,
+                                        max_entries=1)
+    other = world.node.store.create_bucket(Bucket("other", world.account_id, world.owner.id, 1.0))
+    for _ in range(2):  # each call overflows the cache of one entry and starts it over
+        assert [k.secret for k in cache.keys(world.account_id, world.bucket)] == [b"account-key-1"]
+        assert [k.secret for k in cache.keys(world.account_id, other)] == [b"account-key-1"]
+
+
+def test_no_change_and_bad_slot(world: World) -> None:
+    _change(world, world.member, None)  # nothing asked: nothing decided, nothing refused
+    with pytest.raises(InvalidArgument, match="slots 1 and 2"):
+        _change(world, world.admin, None, KeyChange(3, "account-key-3"))
+
+
+def test_swift_links_unknown_bucket(world: World) -> None:
+    with pytest.raises(NoSuchBucket):
+        asyncio.run(swiftlinks.mint_swift_links(
+            world.node, world.principal(world.owner), AccessKey("AKID", world.owner.id, "x" * 40, Status.ACTIVE, 0.0),
+            LinkSpec(bucket="nope", keys=("k",), kind=LinkKind.SWIFT), client_ip="", user_agent="", request_id=""))

@@ -116,7 +116,7 @@ def test_signature_spellings_are_one_signature(spell: object) -> None:
 @pytest.mark.parametrize("value", [
     "", "abc", "g" * 40, "a" * 41, "sha384:" + "A" * 64, "md5:AAAA", "sha256:" + "A" * 10,
     "sha256:" + base64.b64encode(b"x" * 32).decode() + "!", "sha256:" + "+" * 20 + "-" * 23,
-    "sha1:" + base64.b64encode(b"x" * 32).decode(),
+    "sha1:" + base64.b64encode(b"x" * 32).decode(), "sha256:A",
 ])
 def test_unreadable_signatures(value: str) -> None:
     with pytest.raises(TempUrlInvalid):
@@ -268,3 +268,24 @@ def test_allowed_digests_setting() -> None:
 def test_signature_text_matches_swiftclient() -> None:
     mac = hashlib.sha512(b"x").digest()
     assert tempurl.signature_text(mac, "sha512") == "sha512:" + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def test_query_keeps_the_prefix_and_drops_empty_choices() -> None:
+    params = tempurl.parse_query([("temp_url_sig", "a" * 64), ("temp_url_expires", "5"), ("temp_url_prefix", "p/"),
+                                  ("filename", "")])
+    assert params is not None
+    assert params.query("S") == [("temp_url_sig", "S"), ("temp_url_expires", "5"), ("temp_url_prefix", "p/")]
+
+
+def test_temp_url_builder() -> None:
+    url = tempurl.temp_url("http://h:1/", "acme", "c", "a b?.txt", key=KEY, method="GET", expires=NOW + 5)
+    assert url.startswith("http://h:1/v1/AUTH_acme/c/a%20b%3F.txt?temp_url_sig=")
+    assert url.endswith(f"&temp_url_expires={NOW + 5}")
+    both = tempurl.temp_url("http://h", "acme", "c", "o", key=KEY, method="GET", expires=NOW, inline=True,
+                            filename="x y")
+    assert both.endswith("&filename=x%20y&inline")
+
+
+def test_writes_without_refused_headers() -> None:
+    assert tempurl.disallowed_header("PUT", ["Content-Type", "X-Object-Meta-A"]) is None
+    assert tempurl.disallowed_header("PUT", ["X-Copy-From"]) == "X-Copy-From"

@@ -40,9 +40,11 @@ def _read(body: bytes, limit: int = 4096) -> list[tuple[str | None, str | None, 
 
 def test_parts_in_order_with_files_streamed() -> None:
     body = _form(('name="max_file_size"', b"1024"), ('name="file1"; filename="a.txt"', b"Test File\nOne\n"),
-                 ('name="file2"; filename=""', b""), ('name="file3"; filename="b.bin"', bytes(range(256)) * 3))
+                 ('name="file2"; filename=""', b""), ('name="file3"; filename="b.bin"', bytes(range(256)) * 3),
+                 ("name=\"file4\"; filename*=UTF-8''c.txt", b"z"))
+    # An empty filename (Swift) and an RFC 2231 one (no browser sends it) make an attribute, not a file.
     assert _read(body) == [("max_file_size", None, b"1024"), ("file1", "a.txt", b"Test File\nOne\n"),
-                           ("file2", None, b""), ("file3", "b.bin", bytes(range(256)) * 3)]
+                           ("file2", None, b""), ("file3", "b.bin", bytes(range(256)) * 3), ("file4", None, b"z")]
 
 
 def test_attribute_too_long() -> None:
