@@ -39,6 +39,8 @@ class _Form:
     """What one form did so far."""
 
     stored: list[str] = field(default_factory=list)
+    #: Bytes stored, all files together.
+    received: int = 0
     status: int = 0
     message: str = ""
     user_id: str | None = None
@@ -109,10 +111,11 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
             raise NoSuchBucket(BucketName=endpoint.container or "")
         key = formpost.object_name(endpoint.obj or "", filename)
         admission.check_key(node.revocations, key)
-        await objects.put_object(node, principal, bucket.name, key, reader.data(),
-                                 headers=_file_headers(part, attributes), user_meta={},
-                                 expect=Expectations(max_size=spec.max_file_size))
+        record = await objects.put_object(node, principal, bucket.name, key, reader.data(),
+                                          headers=_file_headers(part, attributes), user_meta={},
+                                          expect=Expectations(max_size=spec.max_file_size))
         form.stored.append(key)
+        form.received += record.size
         form.status = 201
     # Swift redirects a form without files to its (then unchecked) redirect too: an open redirect through this
     # server. Only a signed redirect is followed here.
@@ -169,7 +172,7 @@ def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, 
         time=node.clock.now(), action="use", outcome="allowed" if 200 <= status < 400 and form.stored else "refused",
         kind=LinkKind.SWIFT.value, user_id=form.user_id, bucket=bucket.name if bucket is not None else None,
         key=prefix, method="POST", client_ip=request.client, user_agent=request.user_agent, status=status,
-        bytes=0, reason=reason, request_id=trans_id,
+        bytes=form.received, reason=reason, request_id=trans_id,
     ))
 
 

@@ -139,6 +139,7 @@ def test_account_key_and_audit(form: Form, s3: Any, tmp_path: Path) -> None:
         events = mgmt.ok(mgmt.call(form.server, None, "GET",
                                    f"/audit?kind=swift&bucket={form.container}&action=use"))["events"]
         assert events[-1]["outcome"] == "allowed" and "inbox/acct.txt" in events[-1]["reason"]
+        assert events[-1]["bytes"] == len(b"via the account key")
         assert events[-1]["user"] == "root"
     finally:
         swift.run("post", "-H", "X-Remove-Account-Meta-Temp-URL-Key-2: x")
