@@ -270,3 +270,21 @@ def test_swift_links_unknown_bucket(world: World) -> None:
         asyncio.run(swiftlinks.mint_swift_links(
             world.node, world.principal(world.owner), AccessKey("AKID", world.owner.id, "x" * 40, Status.ACTIVE, 0.0),
             LinkSpec(bucket="nope", keys=("k",), kind=LinkKind.SWIFT), client_ip="", user_agent="", request_id=""))
+
+
+def test_demoted_setter_needs_the_share_right(world: World) -> None:
+    """An admin sets the account key, then becomes a member with a read grant: URLs signed with the key act
+    through a link, so they work only while that grant also carries the share right."""
+    _change(world, world.admin, None, KeyChange(1, "account-key-1"))
+    (key,) = world.node.tempurl_keys.keys(world.account_id, None)
+    store = world.node.store
+    store.update_user(world.admin.id, role=Role.MEMBER)
+    grant = store.add_grant(world.admin.id, "photos", "", Permission.READ)
+    world.node.credentials.invalidate()
+    read = Resource(bucket=world.bucket, key="cat.jpg")
+    assert authorize(world.principal(world.admin), Action.OBJECT_READ, read)  # directly: yes
+    assert not authorize(tempurlkeys.setter(world.node, key), Action.OBJECT_READ, read)  # through the URL: no
+    store.remove_grant(grant.id)
+    store.add_grant(world.admin.id, "photos", "", Permission.READ, share=True)
+    world.node.credentials.invalidate()
+    assert authorize(tempurlkeys.setter(world.node, key), Action.OBJECT_READ, read)
