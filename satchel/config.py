@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from satchel.signing.tempurl import allowed_digests
+
 #: The log levels uvicorn knows, most verbose last.
 LOG_LEVEL_NAMES = ("critical", "error", "warning", "info", "debug", "trace")
 #: Settings that take one of a few words (compared case-insensitively): the accepted words.
@@ -27,7 +29,8 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "swift_token_lifetime")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime")
-#: Settings whose values ``satchel config show`` masks (and any whose name says token, secret or password).
+#: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
+#: ``swift_token_lifetime`` is no secret).
 SECRET_SETTINGS = frozenset({"metrics_token"})
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
                "off": False}
@@ -43,7 +46,7 @@ class SettingError(ValueError):
 
 
 def is_secret(name: str) -> bool:
-    return name in SECRET_SETTINGS or any(word in name for word in ("token", "secret", "password"))
+    return name in SECRET_SETTINGS or name.endswith(("_token", "_secret", "_password"))
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ class Settings:
     public_url: str | None = None
     #: Server-wide ceiling on a link's lifetime, enforced at use time (seconds).
     max_link_lifetime: int = 604800
+    # --- Swift TempURL and FormPost (signing/tempurl.py) ---
+    #: Digests TempURL and FormPost signatures may use. sha1 is deprecated (as in Swift) and kept for
+    #: vStorage-era tools and Ceph RGW, which sign with it: ``"sha256 sha512"`` switches it off.
+    tempurl_digests: str = "sha1 sha256 sha512"
     #: Metadata store: ``sqlite`` (``data_dir/meta.sqlite3``; the only one built yet).
     metadata_url: str = "sqlite"
     #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
@@ -141,6 +148,14 @@ class Settings:
     @property
     def scheme(self) -> str:
         return "https" if self.tls_cert is not None else "http"
+        try:
+            allowed_digests(self.tempurl_digests)
+        except ValueError as exc:
+            raise SettingError("tempurl_digests", str(exc)) from None
+
+    @property
+    def tempurl_allowed_digests(self) -> frozenset[str]:
+        return allowed_digests(self.tempurl_digests)
 
     @property
     def endpoint(self) -> str:

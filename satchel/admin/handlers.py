@@ -12,7 +12,7 @@ from typing import Any
 
 from satchel.admin import schemas
 from satchel.asgi import Request
-from satchel.core import buckets, identity, links, revocations
+from satchel.core import buckets, identity, links, revocations, swiftlinks
 from satchel.core.errors import SatchelError
 from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, Principal, RevocationScope
 from satchel.core.node import Node
@@ -91,6 +91,8 @@ def _error(exc: SatchelError) -> dict[str, str]:
 async def mint(call: Call) -> Any:
     node = call.node
     spec = schemas.link_spec(call.body)
+    if spec.kind is LinkKind.SWIFT:
+        return await _mint_swift(call, spec)
     planned = await links.mint_links(node, call.principal, call.key, spec, client_ip=call.request.client,
                                      user_agent=call.request.user_agent, request_id=call.request_id)
     out = []
@@ -105,6 +107,14 @@ async def mint(call: Call) -> Any:
         out.append({"key": item.key, "url": signer.url(item.link),
                     "link": schemas.link_json(item.link, call.user_name, call.now)})
     return {"links": out}
+
+
+async def _mint_swift(call: Call, spec: links.LinkSpec) -> Any:
+    """Swift TempURLs are not registry links: each answer has the URL and its expiry, no ``link``."""
+    made = await swiftlinks.mint_swift_links(call.node, call.principal, call.key, spec, client_ip=call.request.client,
+                                             user_agent=call.request.user_agent, request_id=call.request_id)
+    return {"links": [{"key": item.key, "url": item.url, "expires": item.expires} if item.url is not None
+                      else {"key": item.key, "error": _error(item.error or SatchelError())} for item in made]}
 
 
 async def list_links(call: Call) -> Any:

@@ -31,6 +31,7 @@ COMPONENTS: dict[str, Any] = {
             "type": "object",
             "properties": {"key": {"type": "string"}, "url": {"type": "string"},
                            "link": {"$ref": "#/components/schemas/Link"},
+                           "expires": {"type": "integer", "description": "kind swift: the TempURL's expiry"},
                            "error": _ERROR_DETAIL},
         }}},
     },

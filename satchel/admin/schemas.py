@@ -34,7 +34,9 @@ LINK_REQUEST_SCHEMA: dict[str, Any] = {
         "prefix": {"type": ["string", "null"], "description": "sign every object under this prefix (max 1000)"},
         "method": {"type": "string", "enum": ["GET", "HEAD", "PUT", "DELETE"], "default": "GET"},
         "expires_in": {"type": "integer", "minimum": 1, "default": 3600},
-        "kind": {"type": "string", "enum": ["s3v4", "s3v2"], "default": "s3v4"},
+        "kind": {"type": "string", "enum": ["s3v4", "s3v2", "swift"], "default": "s3v4",
+                 "description": "swift: an OpenStack Swift TempURL signed with the container's TempURL key (or "
+                                "its account's); not in the link registry, so no max_uses"},
         "mode": {"type": ["string", "null"], "enum": ["view", "download", None],
                  "description": "view: Content-Disposition inline; download: attachment with a filename"},
         "filename": {"type": ["string", "null"],
@@ -175,8 +177,8 @@ def link_spec(body: bytes) -> LinkSpec:
     if not all(isinstance(k, str) and k for k in keys):
         raise InvalidArgument("keys must be non-empty strings", ArgumentName="keys")
     kind = _typed(data, "kind", str, "s3v4")
-    if kind not in ("s3v4", "s3v2"):
-        raise InvalidArgument("kind must be s3v4 or s3v2", ArgumentName="kind")
+    if kind not in ("s3v4", "s3v2", "swift"):
+        raise InvalidArgument("kind must be s3v4, s3v2 or swift", ArgumentName="kind")
     if _typed(data, "filename", str) is not None and _typed(data, "mode", str) != "download":
         # Only a download names the saved file: elsewhere it would be dropped without a word.
         raise InvalidArgument("filename goes with mode download", ArgumentName="filename")

@@ -12,6 +12,8 @@
     satchel admin gc
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
+    satchel tempurl s3://container/object [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
+                    [--download [--filename NAME] | --view] [--prefix]
     satchel bucket create NAME [--contract]
     satchel links list [--bucket B] [--prefix P] [--active] [--limit N] | show ID | revoke ID | revocations
     satchel links revoke [--before T] --object s3://b/k | --prefix s3://b/p | --bucket B | --access-key ID | --user U
@@ -22,7 +24,7 @@
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
 ``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
-``admin init`` creates one). ``presign``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
+``admin init`` creates one). ``presign``, ``tempurl``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
 running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
 ``--region`` and ``--json``, and find credentials the way the aws cli does.
 """
@@ -39,6 +41,7 @@ from satchel.cli.commands.links import links
 from satchel.cli.commands.par import par
 from satchel.cli.commands.presign import presign
 from satchel.cli.commands.serve import serve
+from satchel.cli.commands.tempurl import tempurl
 from satchel.cli.options import settings_options
 
 
@@ -52,6 +55,7 @@ def cli() -> None:
 cli.add_command(serve)
 cli.add_command(admin)
 cli.add_command(presign)
+cli.add_command(tempurl)
 cli.add_command(links)
 cli.add_command(audit)
 cli.add_command(bucket)

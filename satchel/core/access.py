@@ -36,6 +36,10 @@ Rules, in the order they are applied:
    requests are unaffected.
 8. Account-level settings (Swift's ``X-Account-Meta-*``): ``ACCOUNT_READ`` is for every active user of the
    account, ``ACCOUNT_ADMIN`` for its admins only; never through a link, never across accounts.
+9. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
+   container: an account's keys are set (and seen) by its admins only, a container's by whoever controls
+   the bucket (rule 4). Never through a link. The keys' setter is the principal of every TempURL signed
+   with them, so what such a URL may do is decided by the rules above, with ``via_link``, at use time.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class Action(enum.StrEnum):
     BUCKET_READ = "bucket-read"
     #: DeleteBucket, Get/Put/DeleteBucketCors, bucket settings (public, link policy).
     BUCKET_ADMIN = "bucket-admin"
+    #: Set, clear and see Swift TempURL keys (bucket: a container's keys; ``account_id``: the account's).
+    TEMPURL_KEY_ADMIN = "tempurl-key-admin"
     #: GetObject, HeadObject, the source of a copy.
     OBJECT_READ = "object-read"
     #: PutObject, DeleteObject, multipart create/upload/complete/abort/list parts, POST uploads.
@@ -109,6 +115,11 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return user is not None
     if action is Action.CREATE_BUCKET:
         return user is not None and bucket is not None and _controls(user, bucket)
+    if action is Action.TEMPURL_KEY_ADMIN:
+        return user is not None and not principal.via_link and (
+            _controls(user, bucket) if bucket is not None
+            else user.role is Role.ADMIN and user.account_id == resource.account_id
+        )
     if action in _OVERSIGHT_ACTIONS:
         return user is not None and not principal.via_link and (
             (bucket is not None and _controls(user, bucket))

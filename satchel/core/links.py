@@ -65,8 +65,12 @@ def content_disposition(mode: str, filename: str) -> str:
 def check_spec(spec: LinkSpec, bucket: Bucket, server_max: int) -> None:
     if spec.method not in ("GET", "PUT", "HEAD", "DELETE"):
         raise InvalidArgument("method must be GET, HEAD, PUT or DELETE", ArgumentName="method")
-    if spec.kind not in (LinkKind.S3V4, LinkKind.S3V2):
-        raise InvalidArgument("kind must be s3v4 or s3v2", ArgumentName="kind")
+    if spec.kind not in (LinkKind.S3V4, LinkKind.S3V2, LinkKind.SWIFT):
+        raise InvalidArgument("kind must be s3v4, s3v2 or swift", ArgumentName="kind")
+    if spec.kind is LinkKind.SWIFT and spec.max_uses is not None:
+        # A TempURL's query is cut down to its own parameters: it cannot name a registry entry to count.
+        raise InvalidArgument("max_uses cannot apply to swift TempURLs (they are not in the link registry): "
+                              "use kind s3v4", ArgumentName="max_uses")
     ceiling = min(server_max, bucket.max_link_lifetime or server_max)
     if spec.kind is LinkKind.S3V4:
         ceiling = min(ceiling, MAX_SIGV4_LIFETIME)

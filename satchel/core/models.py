@@ -262,6 +262,8 @@ class LinkKind(enum.StrEnum):
     POST = "post"
     TEMPURL = "tempurl"
     PAR = "par"
+    #: Swift TempURLs and FormPosts (signed with an account or container TempURL key).
+    SWIFT = "swift"
 
 
 @dataclass(slots=True)

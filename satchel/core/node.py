@@ -19,6 +19,7 @@ from satchel.core.caches import BucketCache, GenerationGate
 from satchel.core.credentials import CredentialCache
 from satchel.core.models import Bucket
 from satchel.core.sightings import Sightings
+from satchel.core.tempurlkeys import TempUrlKeyCache
 from satchel.core.writer import MetadataWriter
 from satchel.meta.store import Store
 
@@ -54,6 +55,7 @@ class Node:
         self.revocations = RevocationList(self.store, self.gate)
         self.audit = AuditLog(self.store, self.write, self.bucket_id)
         self.sightings = Sightings(self.store, self.write)
+        self.tempurl_keys = TempUrlKeyCache(self.store, self.gate, self.credentials.master_key)
 
     def bucket(self, name: str) -> Bucket | None:
         """Bucket settings through the per-worker cache (see ``core/caches.py``)."""

@@ -305,8 +305,25 @@ CREATE TABLE swift_metadata (
 )
 """
 
+#: Swift TempURL and FormPost keys: two slots (``Temp-URL-Key``, ``Temp-URL-Key-2``) per account
+#: (``bucket_id`` empty) and per container (the bucket's id: a name deleted and re-created gets none of
+#: its keys). The secret is sealed with the node master key, never stored in the clear; ``set_by`` is the
+#: user whose rights every TempURL signed with the key is checked against at use time.
+_V9 = """
+CREATE TABLE tempurl_keys (
+    account_id TEXT NOT NULL,
+    bucket_id TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    secret_ciphertext {bytes} NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (account_id, bucket_id, slot)
+);
+CREATE INDEX tempurl_keys_by_bucket ON tempurl_keys (bucket_id)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -26,6 +26,7 @@ from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.sqlite_swift import SqliteSwift
+from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
 # Statement heads, built once. Only the column lists of ``meta/rows.py`` (code constants, never input)
@@ -44,7 +45,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 )
 
 
-class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, Store):
+class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -339,6 +340,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, Store):
             # Grants die with their bucket (grants.bucket references buckets.name); links, revocations and
             # audit rows stay, bound to this bucket's id, which no later bucket of the same name has.
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
+            # TempURL keys are secrets: they go with their container (rows are bound to its id anyway).
+            c.execute("DELETE FROM tempurl_keys WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)", (name,))
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
             # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
             # before now (``Bucket.links_since``).

@@ -73,6 +73,19 @@ class StoredToken:
     expires: float
 
 
+@dataclass(frozen=True, slots=True)
+class StoredTempUrlKey:
+    """A Swift TempURL key as stored: ``bucket_id`` is empty for an account key; the secret stays sealed
+    until ``core/tempurlkeys`` opens it."""
+
+    account_id: str
+    bucket_id: str
+    slot: int
+    secret_ciphertext: bytes
+    set_by: str
+    set_at: float
+
+
 class _Unset:
     """Marks "leave this field alone" in partial updates, where None is a meaningful value."""
 
@@ -470,3 +483,16 @@ class Store(abc.ABC):
     def content_types(self, bucket: str, keys: Sequence[str]) -> dict[str, str]:
         """The stored Content-Type of each of ``keys`` that has one (a listing page's JSON and XML
         entries), in a few queries rather than one per key."""
+
+    # --- Swift TempURL keys ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_tempurl_key(self, key: StoredTempUrlKey) -> None:
+        """Sets (or replaces) one slot's key; bumps the generation, so every worker reloads its keys."""
+
+    @abc.abstractmethod
+    def delete_tempurl_key(self, account_id: str, bucket_id: str, slot: int) -> bool:
+        """Clears one slot; whether it held a key. Bumps the generation."""
+
+    @abc.abstractmethod
+    def list_tempurl_keys(self, account_id: str, bucket_ids: Sequence[str]) -> list[StoredTempUrlKey]:
+        """The keys of the account (``bucket_id`` "") and of these buckets, by bucket id then slot."""

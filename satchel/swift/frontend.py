@@ -16,6 +16,7 @@ from satchel.core.errors import NotModified, SatchelError
 from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
 from satchel.logs import redact
+from satchel.swift import formpost, tempurl
 from satchel.swift.auth import authenticate, token_holder
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError, error_body, status_of
@@ -85,8 +86,11 @@ class SwiftFrontend:
         return SwiftContext(self.node, request, principal, account, endpoint.container, endpoint.obj, trans_id)
 
     async def signed_link(self, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
-        """TempURL and FormPost requests (no token; signed query or form). Not served yet: 401."""
-        raise SwiftError(401, "TempURLs and FormPost are not served by this server yet.")
+        """TempURL and FormPost requests (no token; signed query or form): ``swift/tempurl.py`` and
+        ``swift/formpost.py`` verify, admit and audit them, then call the same handlers."""
+        if endpoint.target is Target.TEMPURL:
+            return await tempurl.serve(self.node, endpoint, request, trans_id)
+        return await formpost.serve(self.node, endpoint, request, trans_id)
 
     @staticmethod
     def error(exc: BaseException, *, anonymous: bool) -> Response:

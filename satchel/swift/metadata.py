@@ -4,7 +4,7 @@ Every account POST and every container PUT/POST goes through :func:`account_chan
 :func:`container_changes` (parse and refuse, no side effect) and then :func:`apply_account_meta` /
 :func:`apply_container_meta`. The TempURL keys (``X-Account-Meta-Temp-URL-Key``, ``-Key-2`` and the
 container's) are secrets, never generic metadata: :func:`take_tempurl_keys` takes them out of the
-metadata in both paths, and refuses them until TempURLs are served.
+metadata in both paths, and ``core/tempurlkeys`` sets them (sealed, audited, by who may).
 
 Names Swift's middlewares interpret (quotas, static web, CORS, versioning, sync, ACLs beyond public
 read) would be stored and silently not honoured, so they are refused (400) with the reason.
@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from satchel.core import buckets, swiftmeta
+from satchel.core import buckets, swiftmeta, tempurlkeys
+from satchel.core.models import Bucket
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError
 from satchel.swift.headers import meta_changes
@@ -47,12 +48,13 @@ class MetaChanges:
 
 
 def take_tempurl_keys(meta: dict[str, str | None], level: str) -> dict[str, str | None]:
-    """Remove the TempURL key names from ``meta`` and return them. The hook of the TempURL keys: until
-    TempURLs are served they are refused, never ignored and never stored."""
+    """Remove the TempURL key names from ``meta`` and return them: they are secrets, set through
+    ``core/tempurlkeys`` (sealed, audited), never stored or shown as generic metadata. A value that is
+    no key is refused here, before anything changes."""
     keys = {name: meta.pop(name) for name in list(meta) if name in TEMPURL_KEY_NAMES}
-    if keys:
-        raise SwiftError(400, f"X-{level.capitalize()}-Meta-Temp-URL-Key and -Key-2 are not accepted: "
-                              "this server does not serve TempURLs yet.")
+    for value in keys.values():
+        if value is not None:
+            tempurlkeys.check_key(value)
     return keys
 
 
@@ -103,6 +105,7 @@ def container_changes(headers: Mapping[str, str]) -> MetaChanges:
 
 async def apply_account_meta(ctx: SwiftContext, changes: MetaChanges) -> None:
     await swiftmeta.update_account_metadata(ctx.node, ctx.principal, ctx.account, changes.meta)
+    await _apply_tempurl_keys(ctx, None, changes)
 
 
 async def apply_container_meta(ctx: SwiftContext, changes: MetaChanges) -> None:
@@ -110,3 +113,21 @@ async def apply_container_meta(ctx: SwiftContext, changes: MetaChanges) -> None:
     await swiftmeta.update_container_metadata(ctx.node, ctx.principal, ctx.bucket_name, changes.meta)
     if changes.public is not None and changes.public != ctx.bucket().public_read:
         await buckets.set_public(ctx.node, ctx.principal, ctx.bucket_name, changes.public)
+    await _apply_tempurl_keys(ctx, ctx.bucket(), changes)
+
+
+async def _apply_tempurl_keys(ctx: SwiftContext, bucket: Bucket | None, changes: MetaChanges) -> None:
+    request = ctx.request
+    keys = [tempurlkeys.KeyChange(slot, value) for name, value in changes.tempurl_keys.items()
+            if (slot := tempurlkeys.slot_for(name)) is not None]
+    await tempurlkeys.change_keys(ctx.node, ctx.principal, account_id=ctx.account.id, bucket=bucket, changes=keys,
+                                  client_ip=request.client, user_agent=request.user_agent,
+                                  request_id=ctx.request_id)
+
+
+def tempurl_key_headers(ctx: SwiftContext, bucket: Bucket | None) -> list[tuple[str, str]]:
+    """``X-Account-Meta-Temp-URL-Key(-2)`` / ``X-Container-...`` for a HEAD or GET, to whoever may set
+    them (Swift's ``swift_owner_headers``) and to nobody else."""
+    level = "Container" if bucket is not None else "Account"
+    shown = tempurlkeys.shown_keys(ctx.node, ctx.principal, ctx.account.id, bucket)
+    return [(f"X-{level}-Meta-{name}", value) for name, value in sorted(shown.items())]

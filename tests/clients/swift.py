@@ -46,7 +46,7 @@ class SwiftUser:
     def cli(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         """``swift -A ... -U ... -K ... ARGS``; a failure fails the test unless ``check`` is False."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ST_", "OS_", "SWIFTCLIENT_"))}
-        cmd = [venv_tool("swift"), "-A", auth_url(self.server), "-U", self.auth_user, "-K", self.key, *args]
+        cmd = [venv_tool("swift"), "-A", auth_url(self.server), "-U", self.auth_user, f"--key={self.key}", *args]
         proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
         if check and proc.returncode != 0:
             pytest.fail(f"swift {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")

@@ -80,7 +80,7 @@ def parse_s3_url(text: str) -> S3Url:
     return S3Url(bucket, key)
 
 
-def link_request(urls: list[S3Url], *, prefix: bool, method: str, expires_in: int, v2: bool, mode: str | None,
+def link_request(urls: list[S3Url], *, prefix: bool, method: str, expires_in: int, kind: str, mode: str | None,
                  filename: str | None, max_uses: int | None) -> dict[str, Any]:
     """The ``POST /_satchel/api/links`` body for one bucket's worth of arguments."""
     buckets = sorted({url.bucket for url in urls})
@@ -99,14 +99,14 @@ def link_request(urls: list[S3Url], *, prefix: bool, method: str, expires_in: in
         "prefix": urls[0].key if prefix else None,
         "method": method,
         "expires_in": expires_in,
-        "kind": "s3v2" if v2 else "s3v4",
+        "kind": kind,
         "mode": mode,
         "filename": filename,
         "max_uses": max_uses,
     }
 
 
-def _mode(download: bool, view: bool, filename: str | None) -> str | None:
+def link_mode(download: bool, view: bool, filename: str | None) -> str | None:
     if download and view:
         raise click.UsageError("--download and --view exclude each other")
     if filename is not None and not download:
@@ -132,12 +132,22 @@ def _mode(download: bool, view: bool, filename: str | None) -> str | None:
 def presign(objects: tuple[str, ...], expires_in: int, method: str, download: bool, filename: str | None,
             view: bool, max_uses: int | None, v2: bool, is_prefix: bool) -> None:
     """Mint links to S3_URL... (s3://bucket/key; all in one bucket) and print one URL per line."""
+    urls = parse_s3_urls(objects)
+    body = link_request(urls, prefix=is_prefix, method=method.upper(), expires_in=expires_in,
+                        kind="s3v2" if v2 else "s3v4", mode=link_mode(download, view, filename), filename=filename,
+                        max_uses=max_uses)
+    print_links(body, urls[0] if is_prefix else None)
+
+
+def parse_s3_urls(objects: tuple[str, ...]) -> list[S3Url]:
     try:
-        urls = [parse_s3_url(text) for text in objects]
+        return [parse_s3_url(text) for text in objects]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    body = link_request(urls, prefix=is_prefix, method=method.upper(), expires_in=expires_in, v2=v2,
-                        mode=_mode(download, view, filename), filename=filename, max_uses=max_uses)
+
+
+def print_links(body: dict[str, Any], prefix: S3Url | None) -> None:
+    """Ask the server for the links of ``body``; print one URL per line, then the refusals on stderr (exit 1)."""
     options: ApiOptions = api_state()
     answer = options.client().post("/links", body)
     entries = answer.get("links") if isinstance(answer, dict) else None
@@ -154,8 +164,8 @@ def presign(objects: tuple[str, ...], expires_in: int, method: str, download: bo
         failed = True
         error = entry.get("error") or {}
         click.echo(printable(f"Error: {entry.get('key')}: {error.get('code')}: {error.get('message')}"), err=True)
-    if is_prefix and not entries:
-        click.echo(f"Error: no object under {urls[0]}", err=True)
+    if prefix is not None and not entries:
+        click.echo(f"Error: no object under {prefix}", err=True)
         failed = True
     if failed:
         raise SystemExit(1)

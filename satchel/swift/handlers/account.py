@@ -13,7 +13,7 @@ from satchel.swift.context import SwiftContext
 from satchel.swift.handlers.container import account_buckets
 from satchel.swift.headers import meta_headers, x_timestamp
 from satchel.swift.listing import CONTENT_TYPES, ContainerRow, ListParams, account_listing, list_params
-from satchel.swift.metadata import account_changes, apply_account_meta
+from satchel.swift.metadata import account_changes, apply_account_meta, tempurl_key_headers
 
 
 def _headers(ctx: SwiftContext, visible: list[Bucket]) -> list[tuple[str, str]]:
@@ -28,6 +28,7 @@ def _headers(ctx: SwiftContext, visible: list[Bucket]) -> list[tuple[str, str]]:
         ("X-Account-Bytes-Used", str(used)),
         ("X-Timestamp", x_timestamp(ctx.account.created)),
         *meta_headers("account", meta),
+        *tempurl_key_headers(ctx, None),
     ]
 
 

@@ -26,7 +26,13 @@ from satchel.swift.listing import (
     container_listing,
     list_params,
 )
-from satchel.swift.metadata import PUBLIC_READ_ACL, STORAGE_POLICY, apply_container_meta, container_changes
+from satchel.swift.metadata import (
+    PUBLIC_READ_ACL,
+    STORAGE_POLICY,
+    apply_container_meta,
+    container_changes,
+    tempurl_key_headers,
+)
 from satchel.swift.objectheaders import ACCEPTED_BODY, CREATED_BODY, HTML
 
 #: A reverse listing scans its range forward; past this many entries it is refused (narrow it with
@@ -85,6 +91,7 @@ def container_headers(ctx: SwiftContext, prefix: str | None = None) -> list[tupl
     if figures is not None:
         headers += [("X-Container-Object-Count", str(figures[0])), ("X-Container-Bytes-Used", str(figures[1]))]
     headers.extend(meta_headers("container", meta or {}))
+    headers.extend(tempurl_key_headers(ctx, bucket))
     if bucket.public_read:
         headers.append(("X-Container-Read", PUBLIC_READ_ACL))
     return headers

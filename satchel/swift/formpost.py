@@ -1,0 +1,183 @@
+"""FormPost on the Swift front-end: browser uploads signed with a TempURL key (``signing/formpost.py``).
+
+A tokenless ``POST`` of ``multipart/form-data`` to ``/v1/AUTH_<account>/<container>[/<prefix>]``
+(``router.Target.FORMPOST``). The attributes before the first file are read (bounded), then the form's
+signature and expiry are checked against the account's and the container's TempURL keys, and the form is
+admitted like every link (``core/admission.check_use``: first sighting as issue time, lifetime ceilings,
+revocations; each file's object is checked against object revocations too). Each file is then stored as
+``<prefix><filename>`` *as the user who set the key, through a link*: ``authorize()`` re-checks that
+user's write and share rights for every file. Attributes after the first file are not read.
+
+One audit event per form (kind ``swift``, method ``POST``), allowed or refused, naming the files stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from satchel.asgi import Request, Response
+from satchel.core import objects
+from satchel.core.admission import Admission, LinkUse, check_use
+from satchel.core.errors import AccessDenied, EntityTooLarge, NoSuchBucket, SatchelError
+from satchel.core.models import Account, AuditEvent, Bucket, LinkKind, Principal
+from satchel.core.node import Node
+from satchel.core.receive import Expectations
+from satchel.core.tempurlkeys import setter
+from satchel.signing import formpost
+from satchel.signing.formpost import MAX_ATTRIBUTES, MAX_VALUE_LENGTH, FormInvalid, FormSpec, FormUnauthorized
+from satchel.signing.tempurl import parse_signature
+from satchel.swift.errors import status_of
+from satchel.swift.formreader import FormPart, FormReader, boundary_of
+from satchel.swift.router import SwiftEndpoint
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_STATUS_TEXT = {201: "201 Created", 400: "400 Bad Request"}
+
+
+@dataclass(slots=True)
+class _Form:
+    """What one form did so far."""
+
+    stored: list[str] = field(default_factory=list)
+    #: Bytes stored, all files together.
+    received: int = 0
+    status: int = 0
+    message: str = ""
+    user_id: str | None = None
+
+
+async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
+    account = node.store.get_account_by_name(endpoint.account or "")
+    bucket = node.bucket(endpoint.container) if endpoint.container and account is not None else None
+    if bucket is not None and account is not None and bucket.account_id != account.id:
+        bucket = None
+    prefix = endpoint.obj or ""
+    form = _Form()
+    redirect = ""
+    try:
+        reader = FormReader(boundary_of(request.headers.get("content-type", "")), request.body_chunks())
+        redirect = await _upload(node, request, account, bucket, endpoint, reader, form)
+    except FormInvalid as exc:
+        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPost: {exc}")
+    except FormUnauthorized as exc:
+        return _done(node, request, trans_id, bucket, prefix, form, 401, f"FormPost: {str(exc).title()}",
+                     exc.reason)
+    except EntityTooLarge:
+        message = "FormPost: max_file_size exceeded"
+        return _done(node, request, trans_id, bucket, prefix, form, 400, message, message)
+    except AccessDenied as exc:
+        # Revoked, over a ceiling, or the key's setter may not write here (any more). A form first seen for
+        # an earlier bucket of this name is not the new bucket's event.
+        return _done(node, request, trans_id, None if exc.earlier_bucket else bucket, prefix, form, 401,
+                     "FormPost: Unauthorized", f"Unauthorized: {exc.message}")
+    except SatchelError as exc:
+        status, text = status_of(exc, anonymous=False)
+        return _done(node, request, trans_id, bucket, prefix, form, status, f"FormPost: {text or type(exc).__name__}",
+                     f"{type(exc).__name__}: {exc.message}")
+    if not form.status:
+        form.status, form.message = 400, "no files to process"
+    reason = f"{len(form.stored)} file(s) stored" + (f": {', '.join(form.stored[:10])}" if form.stored else "")
+    if form.message:
+        reason += f"; {form.message}"
+    if redirect:
+        location = formpost.redirect_location(redirect, form.status, form.message)
+        _record(node, request, trans_id, bucket, prefix, form, form.status, reason)
+        return Response(303, [("Location", location), ("Content-Type", "text/html; charset=UTF-8")],
+                        formpost.redirect_body(location))
+    body = _STATUS_TEXT.get(form.status, str(form.status))
+    if form.message:
+        body += "\r\nFormPost: " + form.message.title()
+    return _done(node, request, trans_id, bucket, prefix, form, form.status, body, reason)
+
+
+async def _upload(node: Node, request: Request, account: Account | None, bucket: Bucket | None,
+                  endpoint: SwiftEndpoint, reader: FormReader, form: _Form) -> str:
+    """Read the form, storing each file; returns the redirect the signed form asked for ("" for none)."""
+    attributes: dict[str, str] = {}
+    checked: tuple[FormSpec, Principal, Admission] | None = None
+    while (part := await reader.next_part()) is not None:
+        filename = part.filename
+        if filename is None:
+            if checked is None:
+                _attribute(attributes, part, await reader.value(MAX_VALUE_LENGTH))
+            continue
+        if checked is None:
+            checked = await _check(node, request, account, bucket, endpoint, attributes, form)
+        spec, principal, admission = checked
+        if len(form.stored) >= spec.max_file_count:
+            form.status, form.message = 400, "max file count exceeded"
+            break
+        if bucket is None:
+            raise NoSuchBucket(BucketName=endpoint.container or "")
+        key = formpost.object_name(endpoint.obj or "", filename)
+        admission.check_key(node.revocations, key)
+        record = await objects.put_object(node, principal, bucket.name, key, reader.data(),
+                                          headers=_file_headers(part, attributes), user_meta={},
+                                          expect=Expectations(max_size=spec.max_file_size))
+        form.stored.append(key)
+        form.received += record.size
+        form.status = 201
+    # Swift redirects a form without files to its (then unchecked) redirect too: an open redirect through this
+    # server. Only a signed redirect is followed here.
+    return checked[0].redirect if checked is not None else ""
+
+
+def _attribute(attributes: dict[str, str], part: FormPart, raw: bytes) -> None:
+    name = (part.name or "").lower()
+    if not name:
+        return
+    if len(attributes) >= MAX_ATTRIBUTES:
+        raise FormInvalid(f"more than {MAX_ATTRIBUTES} form attributes")
+    try:
+        attributes[name] = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise FormInvalid(f"the attribute {name[:40]} is not UTF-8") from None
+
+
+async def _check(node: Node, request: Request, account: Account | None, bucket: Bucket | None,
+                 endpoint: SwiftEndpoint, attributes: dict[str, str],
+                 form: _Form) -> tuple[FormSpec, Principal, Admission]:
+    """Signature, expiry and admission of the form, at its first file (as Swift checks)."""
+    spec = formpost.parse_attributes(attributes, max_put_size=node.settings.max_put_size)
+    if account is None:
+        raise FormUnauthorized("invalid signature", "no such account")
+    keys = node.tempurl_keys.keys(account.id, bucket)
+    # The signed path is the form's own, decoded (Swift's PATH_INFO): /v1/AUTH_<account>/<container>[/<prefix>].
+    index = formpost.verify(spec, request.path, [k.secret for k in keys],
+                            allowed=node.settings.tempurl_allowed_digests, now=node.clock.now())
+    key = keys[index]
+    principal = setter(node, key)
+    form.user_id = key.set_by
+    admission = await check_use(node, LinkUse(
+        principal=principal, bucket=bucket.name if bucket is not None else None, key=endpoint.obj,
+        method="POST", issued_at=None, expires_at=float(spec.expires),
+        listing_prefix=None, fingerprint=parse_signature(spec.signature).fingerprint,
+    ))
+    return spec, principal, admission
+
+
+def _file_headers(part: FormPart, attributes: dict[str, str]) -> dict[str, str]:
+    """The form's ``content-type`` / ``content-encoding`` attributes, else the file part's own."""
+    headers = {"content-type": attributes.get("content-type") or part.headers.get("content-type")
+               or DEFAULT_CONTENT_TYPE}
+    encoding = attributes.get("content-encoding") or part.headers.get("content-encoding")
+    if encoding:
+        headers["content-encoding"] = encoding
+    return headers
+
+
+def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, prefix: str, form: _Form,
+            status: int, reason: str) -> None:
+    node.audit.record(AuditEvent(
+        time=node.clock.now(), action="use", outcome="allowed" if 200 <= status < 400 and form.stored else "refused",
+        kind=LinkKind.SWIFT.value, user_id=form.user_id, bucket=bucket.name if bucket is not None else None,
+        key=prefix, method="POST", client_ip=request.client, user_agent=request.user_agent, status=status,
+        bytes=form.received, reason=reason, request_id=trans_id,
+    ))
+
+
+def _done(node: Node, request: Request, trans_id: str, bucket: Bucket | None, prefix: str, form: _Form, status: int,
+          body: str, reason: str) -> Response:
+    """The plain-text answer (no redirect), with its audit event."""
+    _record(node, request, trans_id, bucket, prefix, form, status, reason)
+    return Response(status, [("Content-Type", "text/plain; charset=UTF-8")], body.encode())
