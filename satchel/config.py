@@ -145,13 +145,14 @@ class Settings:
             raise SettingError("tls_cert" if self.tls_cert is None else "tls_key",
                                "must be set together with " + ("tls_key" if self.tls_cert is None else "tls_cert"))
 
-    @property
-    def scheme(self) -> str:
-        return "https" if self.tls_cert is not None else "http"
         try:
             allowed_digests(self.tempurl_digests)
         except ValueError as exc:
             raise SettingError("tempurl_digests", str(exc)) from None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert is not None else "http"
 
     @property
     def tempurl_allowed_digests(self) -> frozenset[str]:
