@@ -1,8 +1,9 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
-``/_satchel/...`` is Satchel's own (health now; management API, console and metrics later), every
-other path is S3. Reserved first segments cannot collide with buckets because S3 bucket names never
-contain ``_`` (see DESIGN.md "Reserved paths").
+``/_satchel/...`` is Satchel's own (health, management API, the web console under ``/_satchel/console/``;
+metrics later), ``/s/{id}`` the console's share pages, and a browser opening ``/`` without credentials is
+sent to the console; every other path is S3. Reserved first segments cannot collide with buckets because
+S3 bucket names never contain ``_`` and are at least 3 characters long (see DESIGN.md "Reserved paths").
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import logging
 
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
-from satchel.asgi import Receive, Response, Scope, Send
+from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
+from satchel.console.routes import PREFIX as CONSOLE_PREFIX
+from satchel.console.routes import SHARE_PREFIX, ConsoleFrontend, wants_console
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
 from satchel.core.gc import collect_garbage
@@ -27,6 +30,7 @@ from satchel.meta import open_store
 from satchel.s3.frontend import S3Frontend
 
 log = logging.getLogger("satchel")
+CONSOLE_ROOT = CONSOLE_PREFIX.rstrip("/")
 
 #: How often each worker sweeps dead and orphaned blobs.
 GC_INTERVAL = 300.0
@@ -38,6 +42,7 @@ class SatchelApp:
         self.node: Node | None = None
         self.s3: S3Frontend | None = None
         self.api: AdminApi | None = None
+        self.console: ConsoleFrontend | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> Node:
@@ -49,6 +54,7 @@ class SatchelApp:
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)
+            self.console = ConsoleFrontend(self.node)
         return self.node
 
     def stop(self) -> None:
@@ -72,6 +78,15 @@ class SatchelApp:
             await Response(431, [("Content-Type", "text/plain")], b"Request header fields too large\n").send(send)
             return
         path: str = scope["path"]
+        if self.console is not None and (path.startswith((CONSOLE_PREFIX, SHARE_PREFIX)) or path == CONSOLE_ROOT):
+            if path == CONSOLE_ROOT:
+                await self.console.redirect(CONSOLE_PREFIX, 308).send(send)
+            else:
+                await self.console(scope, receive, send)
+            return
+        if path == "/" and self.console is not None and wants_console(Request(scope, receive)):
+            await self.console.redirect(CONSOLE_PREFIX, 302).send(send)
+            return
         if path.startswith("/_satchel/"):
             if path.startswith(API_PREFIX + "/") and self.api is not None:
                 await self.api(scope, receive, send)

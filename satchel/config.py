@@ -58,10 +58,22 @@ class Settings:
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput).
     access_log: bool = False
+    # --- web console (``/_satchel/console/``, share pages ``/s/{id}``) ---
+    #: A console session ends after this many seconds without a request...
+    console_session_idle: int = 1800
+    #: ...and this many seconds after sign-in, whatever happens.
+    console_session_lifetime: int = 43200
+    #: Failed sign-ins (per user name, and per client address times four) or share-page passphrases
+    #: within ``console_throttle_window`` seconds before further tries are refused...
+    console_max_failures: int = 5
+    console_throttle_window: int = 900
+    #: ...for this many seconds.
+    console_lockout: int = 300
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.
-        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout"):
+        for name in ("max_header_bytes", "header_timeout", "body_timeout", "send_timeout", "console_session_idle",
+                     "console_session_lifetime", "console_max_failures", "console_throttle_window"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
         if self.log_level.lower() not in LOG_LEVEL_NAMES:

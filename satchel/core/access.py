@@ -26,6 +26,10 @@ Rules, in the order they are applied:
    with a non-empty prefix gives object actions only on keys starting with the prefix, and ``BUCKET_READ``
    only for listings whose prefix starts with the grant prefix (so it never reveals keys outside it).
    Grants work across accounts: that is how a bucket is shared with another contract.
+8. ``KEY_ADMIN`` (create, disable, delete access keys; subject: the key's user) is allowed to that user and
+   to the admins of its account; ``USER_ADMIN`` (create, change, delete users and their grants; subject:
+   the user) only to the admins of the subject's account. Never through a link. A grant also needs
+   ``BUCKET_ADMIN`` on its bucket (the console asks both).
 7. **Sharing is a right of its own.** A principal acting *through a link* (``Principal.via_link``: a
    SigV4/SigV2 presigned URL, a minted link, a POST policy; later TempURLs and PARs) needs, on top of the
    action's own right, the signer's right to share it: owners and admins hold it (rule 4); a member holds
@@ -67,6 +71,10 @@ class Action(enum.StrEnum):
     REVOCATION_ADMIN = "revocation-admin"
     #: Read audit events (bucket: the event's; subject: the event's signer).
     AUDIT_READ = "audit-read"
+    #: Create, disable, delete a user's access keys (subject: that user).
+    KEY_ADMIN = "key-admin"
+    #: Create, change, delete users and their grants (subject: the user; a new one in the caller's account).
+    USER_ADMIN = "user-admin"
 
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
@@ -74,6 +82,7 @@ NOT_SHARED = "Access Denied: the signer of this link may not share it."
 
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
+_PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,13 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return user is not None
     if action is Action.CREATE_BUCKET:
         return user is not None and bucket is not None and _controls(user, bucket)
+    if action in _PEOPLE_ACTIONS:
+        subject = resource.subject
+        if user is None or principal.via_link or subject is None:
+            return False
+        if action is Action.KEY_ADMIN:
+            return _acts_for(user, subject)
+        return user.role is Role.ADMIN and subject.account_id == user.account_id
     if action in _OVERSIGHT_ACTIONS:
         return user is not None and not principal.via_link and (
             (bucket is not None and _controls(user, bucket))

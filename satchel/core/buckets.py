@@ -107,3 +107,10 @@ async def set_link_policy(
     updated: Bucket = await node.write(node.store.update_bucket, name, max_link_lifetime=max_link_lifetime,
                                        sharing=sharing)
     return updated
+
+
+async def set_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:
+    """Public-read on or off: anyone, anonymous included, may then list the bucket and read its objects."""
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    updated: Bucket = await node.write(node.store.update_bucket, name, public_read=public)
+    return updated

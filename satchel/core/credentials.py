@@ -106,6 +106,11 @@ class CredentialCache:
         self._keys: dict[str, tuple[AccessKey, Principal]] = {}
         self._users: dict[str, Principal] = {}
 
+    @property
+    def master_key(self) -> MasterKey:
+        """Seals the secrets of keys made through the management API (the console)."""
+        return self._master_key
+
     def lookup(self, access_key_id: str) -> tuple[AccessKey, Principal] | None:
         """The key (secret decrypted) and its user's principal, or None when no such key exists.
 
