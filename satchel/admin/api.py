@@ -83,8 +83,8 @@ ROUTES: tuple[Route, ...] = (
           "Sign in with a user name and password (a console session): sets the HttpOnly session cookie and "
           "answers the CSRF token every state change made with it must send as X-CSRF-Token. Failed "
           "sign-ins are rate-limited (429).", "SessionRequest", "Session", auth=False),
-    Route("GET", "/session", console_api.get_session, "The signed-in user and the session's CSRF token (401 "
-          "when not signed in or expired).", None, "Session", auth=False),
+    Route("GET", "/session", console_api.get_session, "The signed-in user and the session's CSRF token "
+          "(signed_in false when there is no session or it expired).", None, "Session", auth=False),
     Route("DELETE", "/session", console_api.sign_out, "Sign out: the session ends on the server.", None,
           "Session"),
     Route("GET", "/capabilities", console_api.capabilities,

@@ -53,8 +53,16 @@ async def sign_in(call: Call) -> Any:
     return _session_json(call, signed_in)
 
 
+_SIGNED_OUT: dict[str, Any] = {"signed_in": False, "user": None, "role": None, "account_id": None,
+                                "csrf_token": None, "expires": None, "idle_timeout": None, "signing_key": None}
+
+
 async def get_session(call: Call) -> Any:
-    signed_in, _ = await session.resume(call.node, call.request, state_change=False)
+    """The session, or ``signed_in: false`` (not an error: the console asks this before anything else)."""
+    try:
+        signed_in, _ = await session.resume(call.node, call.request, state_change=False)
+    except NotSignedIn:
+        return _SIGNED_OUT
     return _session_json(call, signed_in)
 
 
@@ -63,7 +71,7 @@ async def sign_out(call: Call) -> Any:
         raise InvalidRequest("Only a console session can be signed out.")
     await session.sign_out(call.node, call.session)
     call.response_headers.append(("Set-Cookie", session.set_cookie(call.node, call.request, "", 0)))
-    return {"signed_in": False}
+    return _SIGNED_OUT
 
 
 async def capabilities(call: Call) -> Any:

@@ -4,7 +4,7 @@ Each kind names the management API call that mints it (``endpoint``, a POST taki
 fields it supports) and which options apply, so the dialog shows only what the server does. A link kind
 built elsewhere (pre-authenticated requests, Swift TempURLs) plugs in with :func:`register` from its own
 front-end's module, plus, when its mint call answers in another shape than ``MintResult``, an adapter in
-``static/share.js`` (``KIND_ADAPTERS``).
+``static/sharedialog.js`` (``KIND_ADAPTERS``).
 """
 
 from __future__ import annotations
