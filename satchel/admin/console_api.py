@@ -121,7 +121,8 @@ def _marker(raw: str | None) -> str | None:
     if not raw:
         return None
     try:
-        return base64.urlsafe_b64decode(raw.encode("ascii") + b"==").decode("utf-8")
+        padded = raw.encode("ascii") + b"=" * (-len(raw) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (ValueError, binascii.Error, UnicodeError):
         raise InvalidArgument("continuation is not one this API gave", ArgumentName="continuation") from None
 
