@@ -9,7 +9,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (value === true) node.setAttribute(name, "");
     else node.setAttribute(name, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -20,7 +20,7 @@ export function clear(node) { while (node.firstChild) node.removeChild(node.firs
 
 // Replace a node's children, skipping empty ones (null, false: optional parts of a page).
 export function fill(node, ...children) {
-  clear(node).append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  clear(node).append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return node;
 }
 
