@@ -14,7 +14,6 @@ Every page is photographed at desktop and phone width into the screenshot direct
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,17 +23,14 @@ import pytest
 import requests
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.browser.chromium import start_chromium
 from tests.browser.conftest import SCREENSHOTS
 from tests.clients.server import SatchelProcess
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage")
 WAIT = 20
 DESKTOP, PHONE = (1280, 900), (390, 844)
 BIG = 50 * 1024 * 1024
@@ -47,12 +43,8 @@ FILES = {"notes.txt": b"plain text notes\n" * 10, "pixel.png": bytes.fromhex(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
-    process = SatchelProcess(tmp_path_factory.mktemp("console-browser") / "data")
-    process.start()
-    try:
+    with SatchelProcess(tmp_path_factory.mktemp("console-browser") / "data").running() as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +68,8 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[webdriver.Chrome]:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if binary is None or driver_path is None:
-        pytest.fail("headless Chromium is required: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-                 f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"), [f"--window-size={DESKTOP[0]},{DESKTOP[1]}"],
+                            browser_log=True)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     try:
         yield driver
@@ -122,11 +105,13 @@ def wait(browser: webdriver.Chrome, check: Callable[[webdriver.Chrome], Any], ti
 
 
 def by_id(browser: webdriver.Chrome, element_id: str) -> WebElement:
-    return wait(browser, lambda d: d.find_element(By.ID, element_id))
+    found: WebElement = wait(browser, lambda d: d.find_element(By.ID, element_id))
+    return found
 
 
 def severe_logs(browser: webdriver.Chrome) -> list[str]:
-    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    entries: list[dict[str, Any]] = browser.get_log("browser")  # type: ignore[no-untyped-call]
+    return [entry["message"] for entry in entries if entry["level"] == "SEVERE"]
 
 
 def open_page(browser: webdriver.Chrome, server: SatchelProcess, fragment: str) -> None:
@@ -156,7 +141,8 @@ def share_dialog(browser: webdriver.Chrome, *, mode: str = "view", amount: int |
         by_id(browser, "share-passphrase").send_keys(passphrase)
     before = shown_urls(browser)
     click(browser, by_id(browser, "share-generate"))
-    return wait(browser, lambda d: (now := shown_urls(d)) and now != before and now)
+    urls: list[str] = wait(browser, lambda d: (now := shown_urls(d)) and now != before and now)
+    return urls
 
 
 def shown_urls(browser: webdriver.Chrome) -> list[str]:
@@ -274,7 +260,8 @@ def test_a_five_second_link_is_refused_after_expiry(browser: webdriver.Chrome) -
     start = time.monotonic()
     (url,) = share_dialog(browser, amount=5, unit="seconds")
     browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
-    assert requests.get(url, timeout=30).status_code == 200
+    fresh = requests.get(url, timeout=30)
+    assert fresh.status_code == 200, (time.monotonic() - start, fresh.text)
     time.sleep(max(0.0, 6.2 - (time.monotonic() - start)))
     expired = requests.get(url, timeout=30)
     assert expired.status_code == 403 and "expired" in expired.text.lower()

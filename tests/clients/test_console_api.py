@@ -36,12 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]
     base = tmp_path_factory.mktemp("console-api")
     config = base / "satchel.toml"
     config.write_text(SETTINGS)
-    process = SatchelProcess(base / "data", extra_args=("--config", str(config)))
-    process.start()
-    try:
+    with SatchelProcess(base / "data", extra_args=("--config", str(config))).running() as process:
         yield process
-    finally:
-        process.stop()
 
 
 class Console:
