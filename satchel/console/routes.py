@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import mimetypes
 from pathlib import Path
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.console import session, shares
@@ -115,17 +115,20 @@ class ConsoleFrontend:
             return self.page("No longer available", f"<p>This file is no longer shared: {html.escape(reason)}.</p>",
                              410)
         if rest == "file":
-            return self.redirect(self.signed_url(link))
+            url = self.signed_url(link)
+            if url is None:
+                return self.page("No longer available", "<p>This file is no longer shared.</p>", 410)
+            return self.redirect(url)
         self.audit(link, request, "share-view", "allowed", "share page viewed", 200)
         return self.file_page(share_id, link, record.size, record.headers.get("content-type") or "")
 
-    def signed_url(self, link: Link) -> str:
+    def signed_url(self, link: Link) -> str | None:
+        """The link's URL, signed again with its signer's key (None once the key is gone: it would be refused)."""
         from satchel.admin.handlers import LinkSigner
 
         found = self.node.credentials.lookup(link.access_key_id or "")
         if found is None:
-            # The key is gone: the URL would be refused anyway; send the browser to a refusal it can read.
-            return f"/s/gone?link={quote(link.id)}"
+            return None
         return LinkSigner(self.node, found[0]).url(link)
 
     async def unlock(self, request: Request, share_id: str, share: StoredShare, link: Link) -> Response:

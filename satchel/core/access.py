@@ -12,6 +12,9 @@ Rules, in the order they are applied:
 2. ``LIST_BUCKETS`` needs an authenticated, active user; anonymous gets nothing at the service level.
    ``CREATE_BUCKET`` is decided on the bucket to be made: the caller must be going to control it
    (rule 4), so a member creates buckets it owns and only an account admin creates contract-owned ones.
+2b. ``KEY_ADMIN`` (create, disable, delete access keys; subject: the key's user) is allowed to that user
+    and to the admins of its account; ``USER_ADMIN`` (create, change, delete users; subject: the user) only
+    to the admins of the subject's account. Never through a link. Granting on a bucket is ``BUCKET_ADMIN``.
 3. Oversight of sharing — ``LINK_ADMIN`` (see, inspect, revoke minted links), ``REVOCATION_ADMIN`` (revoke
    "before a moment", see revocations) and ``AUDIT_READ`` (read audit events) — applies to a bucket, to a
    subject user (a link's signer, a revocation's creator or target, an event's signer), or to both. It is
@@ -26,10 +29,6 @@ Rules, in the order they are applied:
    with a non-empty prefix gives object actions only on keys starting with the prefix, and ``BUCKET_READ``
    only for listings whose prefix starts with the grant prefix (so it never reveals keys outside it).
    Grants work across accounts: that is how a bucket is shared with another contract.
-8. ``KEY_ADMIN`` (create, disable, delete access keys; subject: the key's user) is allowed to that user and
-   to the admins of its account; ``USER_ADMIN`` (create, change, delete users and their grants; subject:
-   the user) only to the admins of the subject's account. Never through a link. A grant also needs
-   ``BUCKET_ADMIN`` on its bucket (the console asks both).
 7. **Sharing is a right of its own.** A principal acting *through a link* (``Principal.via_link``: a
    SigV4/SigV2 presigned URL, a minted link, a POST policy; later TempURLs and PARs) needs, on top of the
    action's own right, the signer's right to share it: owners and admins hold it (rule 4); a member holds
