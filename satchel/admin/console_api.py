@@ -13,9 +13,10 @@ from satchel.admin import schemas
 from satchel.admin.handlers import Call
 from satchel.asgi import Response
 from satchel.console import kinds, session, shares
+from satchel.console.errors import NotSignedIn
 from satchel.core import buckets, links, listing, multipart, objects, people
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest, NotSignedIn
+from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest
 from satchel.core.links import content_disposition
 from satchel.core.models import Bucket, ObjectRecord, Permission, Role, Status, User
 from satchel.core.receive import Expectations

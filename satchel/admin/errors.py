@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from satchel.console.errors import NotSignedIn, TooManyAttempts
 from satchel.core import errors as e
 
 STATUS: dict[type[e.SatchelError], int] = {
@@ -29,8 +30,8 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.BucketAlreadyOwnedByYou: 409,
     e.MethodNotAllowed: 405,
     # The console's calls (sessions, objects, uploads, keys, users).
-    e.NotSignedIn: 401,
-    e.TooManyAttempts: 429,
+    NotSignedIn: 401,
+    TooManyAttempts: 429,
     e.BucketNotEmpty: 409,
     e.NoSuchUpload: 404,
     e.BadDigest: 400,

@@ -20,8 +20,9 @@ import secrets
 from dataclasses import dataclass
 
 from satchel.asgi import Request
+from satchel.console.errors import NotSignedIn, TooManyAttempts
 from satchel.core import identity
-from satchel.core.errors import AccessDenied, InvalidArgument, NotSignedIn, TooManyAttempts
+from satchel.core.errors import AccessDenied, InvalidArgument
 from satchel.core.models import Principal, Role, Status, User
 from satchel.core.node import Node
 from satchel.meta.store import StoredSession

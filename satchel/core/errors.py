@@ -247,15 +247,3 @@ class SlowDown(SatchelError):
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."
 
-
-# --- web console -----------------------------------------------------------------------------------
-class NotSignedIn(SatchelError):
-    """No session, or one that expired: the console shows its sign-in form (HTTP 401)."""
-
-    default_message = "You are not signed in, or your session has expired. Sign in again."
-
-
-class TooManyAttempts(SatchelError):
-    """Failed sign-ins or passphrases for one user, address or share page beyond the limit (HTTP 429)."""
-
-    default_message = "Too many failed attempts. Wait a few minutes, then try again."

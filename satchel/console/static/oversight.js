@@ -1,6 +1,7 @@
 // Links (revoke one, revoke everything issued before now in a scope) and the audit trail (filters,
 // pages of older events, JSON lines export).
 import { call, query } from "./api.js";
+import { state } from "./state.js";
 import { fill, confirmAction, el, errorText, field, table, toast, when } from "./ui.js";
 
 export async function linksPage(root) {
@@ -54,6 +55,8 @@ const FILTERS = [["bucket", "Bucket"], ["user", "User"], ["kind", "Kind"], ["out
 export async function auditPage(root) {
   const inputs = {};
   for (const [name] of FILTERS) inputs[name] = el("input", { id: `audit-${name}` });
+  const kinds = ["s3v4", "s3v2", "post", ...(state.capabilities ? state.capabilities.link_kinds.map((k) => k.kind) : [])];
+  inputs.kind = el("select", { id: "audit-kind" }, ["", ...new Set(kinds)].map((k) => el("option", { value: k }, k || "any")));
   inputs.outcome = el("select", { id: "audit-outcome" }, ["", "allowed", "refused"].map((o) => el("option", { value: o }, o || "any")));
   inputs.action = el("select", { id: "audit-action" }, ["", "mint", "use", "revoke", "share-view", "share-passphrase"]
     .map((o) => el("option", { value: o }, o || "any")));

@@ -107,6 +107,8 @@ export async function openShareDialog(bucket, keys, capabilities) {
       }
       showResults(results, items);
       results.scrollIntoView({ block: "nearest" });
+      const ready = items.filter((i) => i.url);
+      if (ready.length === 1) copyText(ready[0].url, results.querySelector("input.url"));  // one link: on the clipboard at once, as IONOS does
     } catch (err) {
       problem.textContent = errorText(err);
     } finally {

@@ -100,10 +100,16 @@ export function confirmAction(title, message, action, label = "Confirm", danger 
 export async function copyText(text, input) {
   try {
     await navigator.clipboard.writeText(text);
+    toast("Copied to the clipboard.");
+    return;
   } catch (err) {
-    if (input) { input.select(); document.execCommand("copy"); }
+    // Not allowed here (no user gesture, an insecure origin): select the text and copy that way.
   }
-  toast("Copied to the clipboard.");
+  if (input) {
+    input.select();
+    if (document.execCommand("copy")) { toast("Copied to the clipboard."); return; }
+  }
+  toast("The browser did not allow copying: select the link and copy it.", "error");
 }
 
 export function field(label, control, hint) {
