@@ -246,4 +246,3 @@ class SlowDown(SatchelError):
 
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."
-
