@@ -14,6 +14,7 @@ Every page is photographed at desktop and phone width into the screenshot direct
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +30,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.chromium import start_chromium
 from tests.browser.conftest import SCREENSHOTS
-from tests.clients.server import SatchelProcess
+from tests.clients.boto import make_client
+from tests.clients.server import SatchelProcess, eventually
 
 WAIT = 20
 DESKTOP, PHONE = (1280, 900), (390, 844)
@@ -222,6 +224,31 @@ def test_object_details(browser: webdriver.Chrome, shots: Callable[[str], None])
     assert "text/plain" in text and "No minted links point at it." in text
     shots("05-object-details")
     browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
+
+
+def test_cancel_a_multipart_upload(browser: webdriver.Chrome, server: SatchelProcess, files: dict[str, Path],
+                                   tmp_path: Path) -> None:
+    """Uploads throttled to 4 MiB/s (DevTools network emulation), so the cancel lands mid-way."""
+    other = tmp_path / "cancelled.bin"
+    shutil.copyfile(files["big.bin"], other)
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 4 * 1024 * 1024})
+    try:
+        by_id(browser, "file-picker").send_keys(str(other))
+        row = "//div[@data-name='cancelled.bin']"
+        wait(browser, lambda d: int(d.find_element(By.XPATH, f"{row}/span[@class='percent']").text.split()[0]) > 0)
+        browser.find_element(By.XPATH, f"{row}/button").click()
+        wait(browser, lambda d: d.find_element(By.XPATH, f"{row}/span[@class='percent']").text == "Cancelled")
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    time.sleep(0.5)
+    browser.refresh()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-key='big.bin']"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "tr[data-key='cancelled.bin']")
+    s3 = make_client(server)
+    assert eventually(lambda: not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads"))  # aborted, parts freed
 
 
 def _select(browser: webdriver.Chrome, names: list[str]) -> None:
