@@ -332,6 +332,17 @@ def test_revoke_a_link_on_the_links_page(browser: webdriver.Chrome, server: Satc
     by_id(browser, "confirm-yes").click()
     wait(browser, lambda d: "revoked" in d.find_element(By.CSS_SELECTOR, f"tr[data-link='{link_id}']").text)
     assert requests.get(url, timeout=30).status_code == 403
+    # "Revoke all links to this object issued before now": paper.pdf's view link stops working too.
+    paper = shared["view_urls"][sorted(FILES).index("paper.pdf")]
+    assert requests.get(paper, timeout=30).status_code == 200
+    Select(by_id(browser, "revoke-scope")).select_by_visible_text("Object")
+    by_id(browser, "revoke-bucket").send_keys(BUCKET)
+    by_id(browser, "revoke-target").send_keys("paper.pdf")
+    by_id(browser, "revoke-before").click()
+    by_id(browser, "confirm-yes").click()
+    wait(browser, lambda d: not d.find_element(By.ID, "dialog").is_displayed())
+    refused = requests.get(paper, timeout=30)
+    assert refused.status_code == 403 and "revoked" in refused.text.lower()
 
 
 def test_the_audit_page_shows_mints_uses_refusals_and_revocations(browser: webdriver.Chrome, server: SatchelProcess,
