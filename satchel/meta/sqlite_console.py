@@ -7,6 +7,8 @@ from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.store import StoredSession, StoredShare
 
 _SESSION_COLUMNS = "token_hash, user_id, created, last_seen, expires"
+#: Sessions one user may hold at once; signing in again beyond that ends the oldest.
+MAX_SESSIONS_PER_USER = 20
 _SHARE_COLUMNS = "id_hash, link_id, passphrase_hash, created, created_by"
 
 
@@ -17,6 +19,9 @@ class SqliteConsole:
         with self._db.transaction() as c:
             c.execute(f"INSERT INTO console_sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
                       (session.token_hash, session.user_id, session.created, session.last_seen, session.expires))
+            c.execute("DELETE FROM console_sessions WHERE user_id = ? AND token_hash NOT IN (SELECT token_hash FROM "
+                      "console_sessions WHERE user_id = ? ORDER BY created DESC, token_hash LIMIT ?)",
+                      (session.user_id, session.user_id, MAX_SESSIONS_PER_USER))
 
     def get_session(self, token_hash: str) -> StoredSession | None:
         row = self._db.conn().execute(
@@ -54,6 +59,10 @@ class SqliteConsole:
 
     def record_failure(self, subject: str, now: float, window: float, limit: int, lockout: float) -> float | None:
         with self._db.transaction() as c:
+            # Subjects are chosen by clients (any user name, any address): rows whose window and lockout are
+            # over go, so the table holds only what is being counted now.
+            c.execute("DELETE FROM console_throttle WHERE window_start < ? AND (locked_until IS NULL OR "
+                      "locked_until < ?)", (now - window, now))
             row = c.execute("SELECT failures, window_start FROM console_throttle WHERE subject = ?",
                             (subject,)).fetchone()
             failures, start = (int(row[0]), float(row[1])) if row else (0, now)

@@ -4,6 +4,7 @@ of failed tries (a window, a lockout at the limit, a fresh window after it)."""
 from __future__ import annotations
 
 from satchel.meta.sqlite import SqliteStore
+from satchel.meta.sqlite_console import MAX_SESSIONS_PER_USER
 from satchel.meta.store import StoredSession, StoredShare
 from tests.unit.meta.conftest import World
 
@@ -48,3 +49,18 @@ def test_failures_lock_at_the_limit_and_count_again_after_the_window(store: Sqli
         assert store.record_failure("user:c", at, 60.0, 3, 30.0) is None
     store.clear_failures("user:a")
     assert store.throttled_until("user:a") is None
+
+
+def test_a_user_holds_a_bounded_number_of_sessions(store: SqliteStore, world: World) -> None:
+    for n in range(MAX_SESSIONS_PER_USER + 5):
+        store.create_session(StoredSession(f"s{n:03d}", world.user.id, float(n), float(n), 1e9))
+    assert store.get_session("s000") is None and store.get_session("s004") is None
+    assert store.get_session("s005") is not None and store.get_session(f"s{MAX_SESSIONS_PER_USER + 4:03d}")
+
+
+def test_finished_windows_are_pruned(store: SqliteStore) -> None:
+    for n in range(50):
+        store.record_failure(f"user:guess{n}", 100.0, 60.0, 5, 30.0)
+    store.record_failure("user:late", 1000.0, 60.0, 5, 30.0)
+    count = store._db.conn().execute("SELECT COUNT(*) FROM console_throttle").fetchone()[0]
+    assert count == 1
