@@ -20,9 +20,28 @@ function headers(method, extra = {}) {
   return out;
 }
 
+// S3's terse messages, said the way a person would; messages written for people pass unchanged.
+const PLAIN = {
+  AccessDenied: "You do not have permission to do this.",
+  NoSuchBucket: "This bucket does not exist (any more). Reload the page.",
+  NoSuchKey: "This object does not exist (any more). Reload the page.",
+  BucketNotEmpty: "The bucket is not empty: delete its objects (and cancel its uploads) first.",
+  BucketAlreadyExists: "That bucket name is taken. Bucket names are shared by everyone on this server: choose another.",
+  BucketAlreadyOwnedByYou: "You already have a bucket with that name.",
+  InvalidBucketName: "That is not a valid bucket name: use 3-63 characters of a-z, 0-9, dots and hyphens.",
+  EntityTooLarge: "The file is larger than this server accepts.",
+  SlowDown: "The server is busy. Try again in a moment.",
+  InternalError: "Something went wrong on the server. Try again; if it keeps happening, tell your administrator.",
+};
+const TERSE = new Set(["Access Denied", "The specified bucket does not exist", "The specified key does not exist.",
+  "The bucket you tried to delete is not empty", "The specified bucket is not valid."]);
+
 function explain(status, body) {
   const error = body && body.error ? body.error : { code: "Error", message: `The server answered ${status}.` };
-  return new ApiError(status, error.code, error.message);
+  const plain = PLAIN[error.code];
+  const message = plain && (TERSE.has(error.message) || !error.message || error.code in { BucketAlreadyExists: 1,
+    BucketAlreadyOwnedByYou: 1, InternalError: 1, SlowDown: 1, EntityTooLarge: 1 }) ? plain : error.message;
+  return new ApiError(status, error.code, message);
 }
 
 export async function call(method, path, body) {
