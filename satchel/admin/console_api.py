@@ -10,6 +10,7 @@ import binascii
 from typing import Any
 
 from satchel.admin import schemas
+from satchel.admin.auth import signing_key
 from satchel.admin.handlers import Call
 from satchel.asgi import Response
 from satchel.console import kinds, session, shares
@@ -30,8 +31,6 @@ _LIST_DEFAULT = 200
 
 # --- sessions ---------------------------------------------------------------------------------------
 def _session_json(call: Call, signed_in: session.SignedIn) -> dict[str, Any]:
-    from satchel.admin.auth import signing_key
-
     user = signed_in.user
     key = signing_key(call.node, user.id)
     return {"signed_in": True, "user": user.name, "role": user.role.value, "account_id": user.account_id,

@@ -13,8 +13,10 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from satchel.admin.handlers import LinkSigner
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.console import session, shares
+from satchel.console.errors import TooManyAttempts
 from satchel.core.models import Link
 from satchel.core.node import Node
 from satchel.meta.store import StoredShare
@@ -124,8 +126,6 @@ class ConsoleFrontend:
 
     def signed_url(self, link: Link) -> str | None:
         """The link's URL, signed again with its signer's key (None once the key is gone: it would be refused)."""
-        from satchel.admin.handlers import LinkSigner
-
         found = self.node.credentials.lookup(link.access_key_id or "")
         if found is None:
             return None
@@ -136,9 +136,9 @@ class ConsoleFrontend:
         subject = f"share:{share.id_hash}"
         try:
             session.check_throttle(node, subject)
-        except Exception as exc:  # TooManyAttempts
+        except TooManyAttempts as exc:
             self.audit(link, request, "share-passphrase", "refused", "share page: too many wrong passphrases", 429)
-            return self.passphrase_form(share_id, link, str(getattr(exc, "message", exc)), 429)
+            return self.passphrase_form(share_id, link, exc.message, 429)
         try:
             body = await request.read_body(MAX_FORM)
             fields = dict(parse_qsl(body.decode("utf-8"), max_num_fields=4))

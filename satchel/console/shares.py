@@ -21,7 +21,7 @@ import secrets
 
 from satchel.core import identity, links
 from satchel.core.errors import InvalidArgument
-from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal
+from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
 from satchel.core.node import Node
 from satchel.meta.store import StoredShare
 
@@ -69,8 +69,6 @@ def unlocked(share: StoredShare, cookie: str | None, now: float) -> bool:
 async def check_passphrase(share: StoredShare, passphrase: str) -> bool:
     if share.passphrase_hash is None or len(passphrase) > identity.MAX_PASSWORD_LENGTH:
         return False
-    from satchel.core.models import Role, Status, User
-
     holder = User("", "", "", Role.MEMBER, Status.ACTIVE, 0.0, share.passphrase_hash)
     return await asyncio.to_thread(identity.verify_password, holder, passphrase)
 
