@@ -20,10 +20,11 @@ export const KIND_ADAPTERS = {
 const UNITS = [["seconds", 1], ["minutes", 60], ["hours", 3600], ["days", 86400]];
 const PRESETS = [["15 min", 15, 60], ["1 hour", 1, 3600], ["24 hours", 24, 3600], ["7 days", 7, 86400]];
 const CHECKLIST = [
-  "Send links only to the people who need them, through a private channel.",
-  "Choose the shortest expiry that works; use a maximum number of uses for one-off transfers.",
-  "Prefer view links for documents people only need to read.",
-  "Revoke links you no longer need (Links page); every use is on the Audit page.",
+  "Is this the exact object the recipient should see?",
+  "Does the file contain personal or customer data?",
+  "Is the expiry short enough (15 minutes for a hand-off, 1 hour for troubleshooting, 24 hours for normal downloads)?",
+  "Will the link go through a secure channel, to the intended people only?",
+  "If it is sent by mistake: revoke it on the Links page (every use is on the Audit page).",
 ];
 
 async function ceiling(bucket, serverMax) {
