@@ -214,6 +214,13 @@ def test_upload_50_mib_with_progress_to_100_percent(browser: webdriver.Chrome, s
     assert "50 MiB" in browser.find_element(By.CSS_SELECTOR, "tr[data-key='big.bin']").text
     by_id(browser, "file-picker").send_keys("\n".join(str(files[name]) for name in FILES))
     wait(browser, lambda d: all(d.find_elements(By.CSS_SELECTOR, f"tr[data-key='{n}']") for n in FILES))
+    # Drag and drop: the drop event a file manager's drag ends with, carrying one file.
+    browser.execute_script(
+        "const data = new DataTransfer();"
+        "data.items.add(new File(['dropped in'], 'dropped.txt', {type: 'text/plain'}));"
+        "document.getElementById('dropzone').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true,"
+        " cancelable: true}));")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-key='dropped.txt']"))
     shots("04-explorer")
 
 
