@@ -233,6 +233,32 @@ def test_object_details(browser: webdriver.Chrome, shots: Callable[[str], None])
     browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
 
 
+def test_folders_breadcrumbs_pages_and_search(browser: webdriver.Chrome, server: SatchelProcess,
+                                             shots: Callable[[str], None]) -> None:
+    s3 = make_client(server)
+    for n in range(205):
+        s3.put_object(Bucket=BUCKET, Key=f"many/k-{n:03d}", Body=b"x")
+    browser.refresh()
+    folder = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "tr.folder a"))
+    assert folder.text.endswith("many/")
+    folder.click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-key]")) == 200)
+    crumbs = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".crumbs a")]
+    assert crumbs == ["Buckets", BUCKET, "many"]
+    assert browser.find_element(By.CSS_SELECTOR, ".crumbs a[aria-current=page]").text == "many"
+    by_id(browser, "more").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-key]")) == 205)
+    assert not browser.find_elements(By.ID, "more")
+    by_id(browser, "search").send_keys("k-20")
+    by_id(browser, "search").submit()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-key]")) == 5)
+    assert {e.get_attribute("data-key") for e in browser.find_elements(By.CSS_SELECTOR, "tr[data-key]")} == {
+        f"many/k-{n}" for n in range(200, 205)}
+    shots("06-search-in-folder")
+    browser.find_element(By.CSS_SELECTOR, ".crumbs li:nth-child(2) a").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-key='notes.txt']"))
+
+
 def test_cancel_a_multipart_upload(browser: webdriver.Chrome, server: SatchelProcess, files: dict[str, Path],
                                    tmp_path: Path) -> None:
     """Uploads throttled to 4 MiB/s (DevTools network emulation), so the cancel lands mid-way."""
@@ -275,7 +301,7 @@ def test_share_three_objects_as_view_and_download_links(browser: webdriver.Chrom
     views = share_dialog(browser, mode="view")
     assert len(views) == 3
     by_id(browser, "share-copy-all").click()
-    shots("06-share-dialog")
+    shots("07-share-dialog")
     downloads_ = share_dialog(browser, mode="download")
     browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
     for name, url in zip(names, views, strict=True):
@@ -314,13 +340,13 @@ def test_passphrase_share_page_fails_once_then_downloads(browser: webdriver.Chro
     by_id(browser, "passphrase").send_keys("wrong words")
     by_id(browser, "passphrase").submit()
     wait(browser, lambda d: "not right" in d.find_element(By.TAG_NAME, "main").text)
-    shots("07-share-page-locked")
+    shots("08-share-page-locked")
     by_id(browser, "passphrase").send_keys("open sesame 42")
     by_id(browser, "passphrase").submit()
     download = by_id(browser, "download")
     assert "pixel.png" in browser.find_element(By.TAG_NAME, "h1").text
     assert "image/png" in browser.find_element(By.TAG_NAME, "main").text
-    shots("08-share-page")
+    shots("09-share-page")
     download.click()
     target = downloads / "pixel.png"
     wait(browser, lambda _d: target.exists() and target.read_bytes() == FILES["pixel.png"])
@@ -332,7 +358,7 @@ def test_revoke_a_link_on_the_links_page(browser: webdriver.Chrome, server: Satc
                                          shots: Callable[[str], None], shared: dict[str, Any]) -> None:
     open_page(browser, server, "/links")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-link]"))
-    shots("09-links")
+    shots("10-links")
     url = shared["view_urls"][0]
     link_id = url.split("x-amz-satchel-link-id=")[1].split("&")[0]
     browser.find_element(By.CSS_SELECTOR, f"tr[data-link='{link_id}'] button.danger").click()
@@ -362,7 +388,7 @@ def test_the_audit_page_shows_mints_uses_refusals_and_revocations(browser: webdr
     Select(by_id(browser, "audit-outcome")).select_by_visible_text("refused")
     browser.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
     wait(browser, lambda d: "allowed" not in d.find_element(By.ID, "audit-list").text)
-    shots("10-audit")
+    shots("11-audit")
     by_id(browser, "audit-export").click()
 
 
@@ -372,10 +398,10 @@ def test_access_keys_and_users(browser: webdriver.Chrome, server: SatchelProcess
     by_id(browser, "create-key").click()
     secret = by_id(browser, "new-secret")
     assert len(secret.get_attribute("value") or "") >= 30
-    shots("11-new-access-key")
+    shots("12-new-access-key")
     browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-key-id]")) == 2)
-    shots("12-access-keys")
+    shots("13-access-keys")
     open_page(browser, server, "/users")
     by_id(browser, "new-user").send_keys("carol")
     by_id(browser, "new-user-password").send_keys("carol's password")
@@ -385,7 +411,7 @@ def test_access_keys_and_users(browser: webdriver.Chrome, server: SatchelProcess
     by_id(browser, "grant-bucket").send_keys(BUCKET)
     by_id(browser, "grant-user").submit()
     wait(browser, lambda d: "carol" in d.find_elements(By.CSS_SELECTOR, "table")[-1].text)
-    shots("13-users-and-grants")
+    shots("14-users-and-grants")
 
 
 def test_no_console_errors_then_csrf_and_sign_out_refusals(browser: webdriver.Chrome, server: SatchelProcess) -> None:
