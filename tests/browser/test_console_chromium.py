@@ -187,8 +187,10 @@ def test_create_a_bucket(browser: webdriver.Chrome, shots: Callable[[str], None]
     shots("02-buckets")
     browser.find_element(By.CSS_SELECTOR, f"tr[data-bucket='{BUCKET}'] button").click()  # Settings
     wait(browser, lambda d: d.find_element(By.ID, "bucket-public").is_displayed())
+    by_id(browser, "bucket-ceiling").send_keys("86400")
     shots("03-bucket-settings")
-    browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
+    by_id(browser, "bucket-save").click()
+    wait(browser, lambda d: "1 day" in d.find_element(By.CSS_SELECTOR, f"tr[data-bucket='{BUCKET}']").text)
 
 
 def test_upload_50_mib_with_progress_to_100_percent(browser: webdriver.Chrome, server: SatchelProcess,
@@ -298,6 +300,11 @@ def test_share_three_objects_as_view_and_download_links(browser: webdriver.Chrom
     by_id(browser, "share-selected").click()
     kinds = [o.get_attribute("value") for o in Select(by_id(browser, "share-kind")).options]
     assert kinds == ["s3v4", "s3v2"]  # what /capabilities lists on this branch
+    assert "This bucket's links live at most 1 day." in by_id(browser, "share-cap").text
+    browser.find_element(By.XPATH, "//div[@class='presets']/button[text()='7 days']").click()
+    click(browser, by_id(browser, "share-generate"))
+    wait(browser, lambda d: "at most 1 day" in d.find_element(By.ID, "share-error").text)
+    click(browser, browser.find_element(By.XPATH, "//div[@class='presets']/button[text()='1 hour']"))
     views = share_dialog(browser, mode="view")
     assert len(views) == 3
     by_id(browser, "share-copy-all").click()
