@@ -18,8 +18,8 @@ from satchel.admin.api import AdminApi
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
-from satchel.console.routes import PREFIX as CONSOLE_PREFIX
-from satchel.console.routes import SHARE_PREFIX, ConsoleFrontend, wants_console
+from satchel.console import routes as console_routes
+from satchel.console.routes import ConsoleFrontend
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
 from satchel.core.gc import collect_garbage
@@ -30,7 +30,6 @@ from satchel.meta import open_store
 from satchel.s3.frontend import S3Frontend
 
 log = logging.getLogger("satchel")
-CONSOLE_ROOT = CONSOLE_PREFIX.rstrip("/")
 
 #: How often each worker sweeps dead and orphaned blobs.
 GC_INTERVAL = 300.0
@@ -78,15 +77,18 @@ class SatchelApp:
             await Response(431, [("Content-Type", "text/plain")], b"Request header fields too large\n").send(send)
             return
         path: str = scope["path"]
-        if self.console is not None and (path.startswith((CONSOLE_PREFIX, SHARE_PREFIX)) or path == CONSOLE_ROOT):
-            if path == CONSOLE_ROOT:
-                await self.console.redirect(CONSOLE_PREFIX, 308).send(send)
-            else:
-                await self.console(scope, receive, send)
-            return
-        if path == "/" and self.console is not None and wants_console(Request(scope, receive)):
-            await self.console.redirect(CONSOLE_PREFIX, 302).send(send)
-            return
+        if self.console is not None and (path == "/" or path.startswith(("/_satchel/console", "/s/"))):
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            domain = self.settings.domain
+            if console_routes.takes(path, host, domain):
+                if path == console_routes.ROOT:
+                    await self.console.redirect(console_routes.PREFIX, 308).send(send)
+                else:
+                    await self.console(scope, receive, send)
+                return
+            if path == "/" and console_routes.wants_console(Request(scope, receive), domain):
+                await self.console.redirect(console_routes.PREFIX, 302).send(send)
+                return
         if path.startswith("/_satchel/"):
             if path.startswith(API_PREFIX + "/") and self.api is not None:
                 await self.api(scope, receive, send)

@@ -20,8 +20,10 @@ from satchel.console.errors import TooManyAttempts
 from satchel.core.models import Link
 from satchel.core.node import Node
 from satchel.meta.store import StoredShare
+from satchel.s3.router import split_target
 
 PREFIX = "/_satchel/console/"
+ROOT = PREFIX.rstrip("/")
 SHARE_PREFIX = "/s/"
 STATIC = Path(__file__).parent / "static"
 _SECURITY = [
@@ -54,10 +56,21 @@ def _load_static() -> dict[str, tuple[bytes, str]]:
     return files
 
 
-def wants_console(request: Request) -> bool:
-    """A browser opening the endpoint's root without credentials: send it to the console."""
+def takes(path: str, host: str, domain: str | None) -> bool:
+    """Whether a path is the console's: ``/_satchel/console/...`` and ``/s/...`` on the endpoint itself. On a
+    virtual-host bucket (``bucket.DOMAIN``) the whole path is an object key, and ``s/report.pdf`` is a key
+    like any other."""
+    if not path.startswith((PREFIX, SHARE_PREFIX)) and path != ROOT:
+        return False
+    return not split_target("/", host, domain)[2]
+
+
+def wants_console(request: Request, domain: str | None) -> bool:
+    """A browser opening the endpoint's root without credentials: send it to the console (a virtual-host
+    bucket's root is that bucket's listing)."""
     return (request.method == "GET" and request.path == "/" and not request.raw_query
-            and "authorization" not in request.headers and "text/html" in request.headers.get("accept", ""))
+            and "authorization" not in request.headers and "text/html" in request.headers.get("accept", "")
+            and not split_target("/", request.headers.get("host", ""), domain)[2])
 
 
 class ConsoleFrontend:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from satchel.config import Settings
-from satchel.console import session, shares
+from satchel.console import routes, session, shares
 from satchel.meta.store import StoredShare
 
 
@@ -69,3 +69,30 @@ def test_an_unlock_cookie_opens_only_its_page_until_it_expires() -> None:
     assert not shares.unlocked(page, "3000." + cookie.split(".")[1], 1000)  # the expiry is signed
     assert not shares.unlocked(page, None, 1000) and not shares.unlocked(page, "x", 1000)
     assert shares.unlocked(StoredShare("h", "l", None, 0.0, None), None, 1000)  # no passphrase: open
+
+
+@pytest.mark.parametrize(("path", "host", "domain", "taken"), [
+    ("/_satchel/console/", "127.0.0.1:9000", None, True),
+    ("/_satchel/console", "127.0.0.1:9000", None, True),
+    ("/s/abc", "127.0.0.1:9000", None, True),
+    ("/s/abc", "files.example.com", "files.example.com", True),
+    ("/s/report.pdf", "photos.files.example.com", "files.example.com", False),  # a key of bucket photos
+    ("/_satchel/console/", "photos.files.example.com", "files.example.com", False),
+    ("/photos/s/x", "127.0.0.1:9000", None, False),
+    ("/sx/y", "127.0.0.1:9000", None, False),
+])
+def test_the_console_takes_its_paths_only_on_the_endpoint_itself(path: str, host: str, domain: str | None,
+                                                                  taken: bool) -> None:
+    assert routes.takes(path, host, domain) is taken
+
+
+def test_only_a_browser_without_credentials_at_the_root_is_sent_to_the_console() -> None:
+    def request(headers: dict[str, str], path: str = "/", query: str = "") -> Any:
+        return type("R", (), {"method": "GET", "path": path, "raw_query": query, "headers": headers})()
+
+    html = {"accept": "text/html,application/xhtml+xml", "host": "127.0.0.1:9000"}
+    assert routes.wants_console(request(html), None)
+    assert not routes.wants_console(request({**html, "authorization": "AWS4-HMAC-SHA256 ..."}), None)
+    assert not routes.wants_console(request({"accept": "*/*"}), None)
+    assert not routes.wants_console(request(html, query="list-type=2"), None)
+    assert not routes.wants_console(request({**html, "host": "b.files.example.com"}), "files.example.com")
