@@ -127,7 +127,7 @@ def click(browser: webdriver.Chrome, element: WebElement) -> None:
 
 
 def share_dialog(browser: webdriver.Chrome, *, mode: str = "view", amount: int | None = None, unit: str | None = None,
-                 page: bool = False, passphrase: str = "") -> list[str]:
+                 page: bool = False, passphrase: str = "", filename: str | None = None) -> list[str]:
     """Fill the open share dialog, generate, and return the URLs it shows."""
     # The dialog opens once the bucket's ceiling is known: until then, the last dialog's closed form is there.
     mode_button = wait(browser, lambda d: (e := d.find_element(By.ID, f"share-mode-{mode}")).is_displayed() and e)
@@ -138,6 +138,10 @@ def share_dialog(browser: webdriver.Chrome, *, mode: str = "view", amount: int |
         field.send_keys(str(amount))
     if unit is not None:
         Select(by_id(browser, "share-unit")).select_by_visible_text(unit)
+    if filename is not None:
+        field = by_id(browser, "share-filename")
+        field.clear()
+        field.send_keys(filename)
     if page:
         click(browser, by_id(browser, "share-page"))
         by_id(browser, "share-passphrase").send_keys(passphrase)
@@ -339,7 +343,7 @@ def test_passphrase_share_page_fails_once_then_downloads(browser: webdriver.Chro
                                                          shared: dict[str, Any]) -> None:
     _select(browser, [])
     browser.find_element(By.CSS_SELECTOR, "tr[data-key='pixel.png'] td.actions button").click()
-    (url,) = share_dialog(browser, mode="download", page=True, passphrase="open sesame 42")
+    (url,) = share_dialog(browser, mode="download", page=True, passphrase="open sesame 42", filename="my-pixel.png")
     assert url.startswith(f"{server.endpoint}/s/")
     browser.find_element(By.CSS_SELECTOR, "#dialog button[value=close]").click()
     console = browser.current_url
@@ -351,11 +355,11 @@ def test_passphrase_share_page_fails_once_then_downloads(browser: webdriver.Chro
     by_id(browser, "passphrase").send_keys("open sesame 42")
     by_id(browser, "passphrase").submit()
     download = by_id(browser, "download")
-    assert "pixel.png" in browser.find_element(By.TAG_NAME, "h1").text
+    assert browser.find_element(By.TAG_NAME, "h1").text == "my-pixel.png"
     assert "image/png" in browser.find_element(By.TAG_NAME, "main").text
     shots("09-share-page")
     download.click()
-    target = downloads / "pixel.png"
+    target = downloads / "my-pixel.png"  # the name chosen in the dialog
     wait(browser, lambda _d: target.exists() and target.read_bytes() == FILES["pixel.png"])
     shared["share_url"] = url
     browser.get(console)

@@ -11,7 +11,7 @@ export const KIND_ADAPTERS = {
   default: {
     request: (spec) => ({
       bucket: spec.bucket, keys: spec.keys, kind: spec.kind, expires_in: spec.expiresIn, mode: spec.mode,
-      max_uses: spec.maxUses || null,
+      max_uses: spec.maxUses || null, filename: spec.mode === "download" ? spec.filename : null,
     }),
     results: (answer) => answer.links,
   },
@@ -42,6 +42,12 @@ export async function openShareDialog(bucket, keys, capabilities) {
     kinds.map((k) => el("option", { value: k.kind }, k.label)));
   const modeView = el("input", { type: "radio", name: "share-mode", value: "view", id: "share-mode-view", checked: true });
   const modeDownload = el("input", { type: "radio", name: "share-mode", value: "download", id: "share-mode-download" });
+  // One object downloaded: its saved name may differ from the key's last segment.
+  const filename = el("input", { id: "share-filename", value: keys[0].split("/").pop(), disabled: true });
+  const filenameField = keys.length === 1 ? field("Saved file name", filename, "For download links.") : null;
+  for (const radio of [modeView, modeDownload]) {
+    radio.addEventListener("change", () => { filename.disabled = !modeDownload.checked; });
+  }
   const amount = el("input", { type: "number", id: "share-amount", min: "1", value: "1", inputmode: "numeric", required: true });
   const unit = el("select", { id: "share-unit" }, UNITS.map(([name, size]) =>
     el("option", { value: String(size), selected: size === 3600 }, name)));
@@ -92,7 +98,8 @@ export async function openShareDialog(bucket, keys, capabilities) {
     const kind = kinds.find((k) => k.kind === kindSelect.value);
     const adapter = KIND_ADAPTERS[kind.kind] || KIND_ADAPTERS.default;
     const spec = { bucket, keys, kind: kind.kind, expiresIn: seconds, mode: modeDownload.checked ? "download" : "view",
-      maxUses: uses, ipRange: ipRange.value || null };
+      maxUses: uses, ipRange: ipRange.value || null,
+      filename: keys.length === 1 && filename.value.trim() ? filename.value.trim() : null };
     generate.disabled = true;
     try {
       const answer = await call("POST", kind.endpoint, adapter.request(spec));
@@ -120,6 +127,7 @@ export async function openShareDialog(bucket, keys, capabilities) {
   el("fieldset", {}, el("legend", {}, "Expires in"),
     el("div", { class: "row" }, el("label", { for: "share-amount", class: "sr-only" }, "Amount"), amount,
       el("label", { for: "share-unit", class: "sr-only" }, "Unit"), unit), presets, capNote),
+  filenameField,
   field("Maximum uses", maxUses, "Leave empty for no limit."),
   el("div", { class: "field" }, el("label", { for: "share-ip" }, "IP range"), ipRange, ipHint),
   el("label", { class: "check" }, asPage, " Send as a share page (file name, preview and download button)"),
