@@ -96,6 +96,8 @@ async def update_user(node: Node, principal: Principal, name: str, *, status: St
         user = await node.write(node.store.update_user, user.id, role=role)
     if password is not None:
         user = await node.write(identity.set_password, node.store, user.id, password)
+        # A new password ends the user's console sessions: whoever knew the old one is signed out.
+        await node.write(node.store.delete_sessions, user_id=user.id)
     return user
 
 

@@ -34,8 +34,11 @@ class SqliteConsole:
             c.execute("UPDATE console_sessions SET last_seen = ? WHERE token_hash = ? AND last_seen < ?",
                       (last_seen, token_hash, last_seen))
 
-    def delete_sessions(self, token_hash: str | None = None, *, expired_at: float | None = None) -> None:
+    def delete_sessions(self, token_hash: str | None = None, *, expired_at: float | None = None,
+                        user_id: str | None = None) -> None:
         with self._db.transaction() as c:
+            if user_id is not None:
+                c.execute("DELETE FROM console_sessions WHERE user_id = ?", (user_id,))
             if token_hash is not None:
                 c.execute("DELETE FROM console_sessions WHERE token_hash = ?", (token_hash,))
             if expired_at is not None:

@@ -373,8 +373,10 @@ class Store(abc.ABC):
         """Records a request's time (idle expiry counts from it)."""
 
     @abc.abstractmethod
-    def delete_sessions(self, token_hash: str | None = None, *, expired_at: float | None = None) -> None:
-        """Deletes one session, or with ``expired_at`` every session whose absolute expiry has passed."""
+    def delete_sessions(self, token_hash: str | None = None, *, expired_at: float | None = None,
+                        user_id: str | None = None) -> None:
+        """Deletes one session, with ``expired_at`` every session whose absolute expiry has passed, with
+        ``user_id`` every session of that user."""
 
     @abc.abstractmethod
     def create_share(self, share: StoredShare) -> None: ...

@@ -301,6 +301,9 @@ def test_keys_and_users_through_the_api(server: SatchelProcess, root: Console) -
     assert ok(member("PUT", f"/access-keys/{key['access_key_id']}", {"status": "disabled"}))["status"] == "disabled"
     assert member("PUT", "/access-keys/SATCHELNOSUCHKEY0000", {"status": "disabled"}).status_code == 403
     ok(member("DELETE", f"/access-keys/{key['access_key_id']}"))
+    ok(root("PUT", f"/users/{name}", {"password": "another long pw"}))
+    assert member("GET", "/whoami").status_code == 401  # a new password signs the user out everywhere
+    assert member.sign_in(name, "another long pw").status_code == 200
     ok(root("PUT", f"/users/{name}", {"status": "disabled"}))
     assert eventually(lambda: member("GET", "/whoami").status_code == 401)  # a disabled user's sessions end
     assert root("PUT", "/users/root", {"status": "disabled"}).status_code == 403  # not yourself

@@ -19,6 +19,9 @@ def test_sessions_are_found_by_hash_touched_and_deleted(store: SqliteStore, worl
     assert store.get_session("h2") is None and store.get_session("h1") is not None
     store.delete_sessions("h1")
     assert store.get_session("h1") is None
+    store.create_session(StoredSession("h4", world.user.id, 10.0, 10.0, 100.0))
+    store.delete_sessions(user_id=world.user.id)
+    assert store.get_session("h4") is None
 
 
 def test_a_users_sessions_go_with_it(store: SqliteStore, world: World) -> None:
