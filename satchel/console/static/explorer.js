@@ -65,7 +65,10 @@ function render() {
         el("button", { type: "button", id: "share-selected", class: "primary", onclick: shareSelected }, "Share…"),
         el("button", { type: "button", id: "delete-selected", class: "danger", onclick: deleteSelected }, "Delete…"))),
     drop,
-    el("section", { id: "transfers", class: "transfers", "aria-label": "Transfers" }),
+    el("section", { id: "transfers", class: "transfers", "aria-label": "Transfers" },
+      el("button", { type: "button", class: "link-button clear-transfers", onclick: () => {
+        for (const row of document.querySelectorAll(".transfer.ok, .transfer.failed, .transfer.cancelled")) row.remove();
+      } }, "Clear finished transfers")),
     el("div", { id: "listing" }));
 }
 
