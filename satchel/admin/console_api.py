@@ -83,8 +83,11 @@ async def capabilities(call: Call) -> Any:
 
 # --- buckets ----------------------------------------------------------------------------------------
 def _bucket_entry(call: Call, bucket: Bucket) -> dict[str, Any]:
+    user = call.principal.active_user
+    granted = sorted({g.prefix for g in call.principal.grants
+                      if user is not None and g.user_id == user.id and g.bucket_id == bucket.id})
     return {**schemas.bucket_json(bucket, call.user_name), "sharing": bucket.sharing.value,
-            "admin": authorize(call.principal, Action.BUCKET_ADMIN, Resource(bucket))}
+            "admin": authorize(call.principal, Action.BUCKET_ADMIN, Resource(bucket)), "grant_prefixes": granted}
 
 
 async def list_buckets(call: Call) -> Any:

@@ -57,7 +57,9 @@ COMPONENTS: dict[str, Any] = {
     "Capabilities": schemas.CAPABILITIES_SCHEMA,
     "BucketEntry": {"type": "object", "properties": {
         **schemas.BUCKET_SCHEMA["properties"], "sharing": {"type": "string"},
-        "admin": {"type": "boolean", "description": "the caller controls the bucket (settings, delete)"}}},
+        "admin": {"type": "boolean", "description": "the caller controls the bucket (settings, delete)"},
+        "grant_prefixes": {"type": "array", "items": {"type": "string"},
+                           "description": "prefixes the caller's grants on the bucket cover (\"\": all of it)"}}},
     "BucketList": _array("buckets", "BucketEntry"),
     "BucketSettingsRequest": schemas.BUCKET_SETTINGS_SCHEMA,
     "Object": schemas.OBJECT_SCHEMA,

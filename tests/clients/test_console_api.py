@@ -190,6 +190,16 @@ def test_api_calls_are_decided_by_authorize_for_sessions_too(server: SatchelProc
     grant = ok(root("POST", "/grants", {"user": member.user, "bucket": bucket, "permission": "read"}))
     assert eventually(lambda: call(server, member, "GET", f"/buckets/{bucket}/objects").status_code == 200)
     ok(root("DELETE", f"/grants/{grant['id']}"))
+    # Granted a prefix only: the bucket list says which, and only that prefix can be listed.
+    root.sign_in("root", server.password)  # this server's sessions are idle after 2 s
+    grant = ok(root("POST", "/grants", {"user": member.user, "bucket": bucket, "permission": "read",
+                                        "prefix": "shared/"}))
+    assert eventually(lambda: [b["grant_prefixes"] for b in ok(call(server, member, "GET", "/buckets"))["buckets"]
+                               if b["name"] == bucket] == [["shared/"]])
+    assert call(server, member, "GET", f"/buckets/{bucket}/objects").status_code == 403
+    listed = call(server, member, "GET", f"/buckets/{bucket}/objects?prefix=shared%2F")
+    assert listed.status_code == 200, listed.text
+    ok(root("DELETE", f"/grants/{grant['id']}"))
     ok(root("DELETE", f"/buckets/{bucket}"))
 
 

@@ -43,6 +43,7 @@ const ROUTES = [
 export async function route() {
   if (!state.me) return;
   const hash = location.hash || "#/buckets";
+  if (hash === "#/users" && state.me.role !== "admin") { location.hash = "#/buckets"; return; }
   for (const link of document.querySelectorAll("[data-nav]")) {
     const active = hash.startsWith(`#/${link.dataset.nav}`) || (link.dataset.nav === "buckets" && hash.startsWith("#/b/"));
     if (active) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
@@ -73,6 +74,7 @@ async function start() {
     try {
       const me = await call("POST", "/session", { user, password });
       document.getElementById("login-password").value = "";
+      if (location.hash !== "#/buckets") history.replaceState(null, "", "#/buckets");  // a fresh start
       await signedIn(me);
     } catch (err) {
       problem.textContent = err.message;

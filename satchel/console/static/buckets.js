@@ -30,7 +30,7 @@ export async function bucketsPage(root) {
   field("Owned by", owner), el("button", { type: "submit", class: "primary", id: "create-bucket" }, "Create bucket"));
 
   const rows = answer.buckets.map((b) => el("tr", { "data-bucket": b.name },
-    el("td", {}, el("a", { href: `#/b/${encodeURIComponent(b.name)}/` }, b.name)),
+    el("td", {}, el("a", { href: entryPoint(b) }, b.name)),
     el("td", {}, b.owner === "account" ? "Contract" : `User ${b.owner_user || ""}`),
     el("td", {}, b.public_read ? el("span", { class: "badge warn" }, "Public") : el("span", { class: "badge" }, "Private")),
     el("td", {}, b.max_link_lifetime ? duration(b.max_link_lifetime) : "server default"),
@@ -49,6 +49,13 @@ export async function bucketsPage(root) {
     create, problem,
     table(["Name", "Owner", "Access", "Link ceiling", "Created", "Actions"], rows,
       filter ? "No buckets of this kind." : "No buckets yet: create one above."));
+}
+
+// Where a bucket opens: its root, or for a member granted only prefixes, the first of them.
+export function entryPoint(bucket) {
+  const prefixes = bucket.grant_prefixes || [];
+  const start = bucket.admin || prefixes.includes("") || !prefixes.length ? "" : prefixes[0];
+  return `#/b/${encodeURIComponent(bucket.name)}/${start.split("/").map(encodeURIComponent).join("/")}`;
 }
 
 function settingsDialog(root, bucket) {

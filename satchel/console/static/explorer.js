@@ -13,7 +13,18 @@ export async function explorerPage(root, bucket, prefix) {
   view = { root, bucket, prefix, search: "", folders: [], objects: [], continuation: null, sort: "name", desc: false,
     selected: new Set() };
   render();
-  await loadPage(true);
+  try {
+    await loadPage(true);
+  } catch (err) {
+    if (err.code !== "AccessDenied") throw err;
+    // A member granted only some prefixes of this bucket: say so, and offer them.
+    const { buckets } = await call("GET", "/buckets");
+    const entry = buckets.find((b) => b.name === bucket);
+    const prefixes = entry ? entry.grant_prefixes.filter((p) => p) : [];
+    fill(document.getElementById("listing"), el("p", { class: "error", role: "alert" }, err.message),
+      prefixes.length ? el("p", {}, "You may open: ", prefixes.map((p) => el("a", {
+        href: `#/b/${encodeURIComponent(bucket)}/${p.split("/").map(encodeURIComponent).join("/")}`, class: "chip" }, p))) : null);
+  }
 }
 
 async function loadPage(fresh) {
@@ -99,7 +110,7 @@ function renderList() {
   if (!box) return;
   const short = (key) => key.slice(v.prefix.length);
   const folderRows = v.folders.map((f) => el("tr", { class: "folder" }, el("td", {}),
-    el("td", {}, el("a", { href: `#/b/${encodeURIComponent(v.bucket)}/${f.split("/").map(encodeURIComponent).join("/")}` }, `📁 ${short(f)}`)),
+    el("td", {}, el("a", { href: `#/b/${encodeURIComponent(v.bucket)}/${f.split("/").map(encodeURIComponent).join("/")}`, class: "folder-name" }, short(f))),
     el("td", {}, "—"), el("td", {}, "—"), el("td", {})));
   const objectRows = sorted(v.objects).map((o) => {
     const box = el("input", { type: "checkbox", "aria-label": `Select ${short(o.key)}`, "data-key": o.key,

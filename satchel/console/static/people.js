@@ -65,7 +65,7 @@ export async function usersPage(root) {
   } }, field("Name", name), field("Role", role), field("Console password", password, "8 characters or more; optional."),
   el("button", { type: "submit", class: "primary" }, "Create user"));
 
-  const grantRows = grants.grants.map((g) => el("tr", {}, el("td", {}, g.user), el("td", {}, g.bucket),
+  const grantRows = grants.grants.map((g) => el("tr", { "data-grant": `${g.user}:${g.bucket}:${g.prefix}` }, el("td", {}, g.user), el("td", {}, g.bucket),
     el("td", {}, g.prefix || "(whole bucket)"), el("td", {}, g.permission), el("td", {}, g.share ? "yes" : "no"),
     el("td", {}, el("button", { type: "button", class: "danger", onclick: () => confirmAction("Remove this grant?",
       `${g.user} loses ${g.permission} on ${g.bucket}/${g.prefix}.`, async () => {
