@@ -46,6 +46,12 @@ class Call:
     def access_key_id(self) -> str | None:
         return self.key.access_key_id if self.key is not None else None
 
+    @property
+    def caller_key_id(self) -> str | None:
+        """The key that signed this call, for its audit event: none for a console session (its signing key
+        signs links; it did not make the call)."""
+        return self.access_key_id if self.session is None else None
+
     def signing_key(self) -> AccessKey:
         """The key links are signed with; a console user without an active key is told how to get one."""
         if self.key is None:
@@ -153,7 +159,7 @@ async def revoke_link(call: Call) -> Any:
 def _revoke_event(call: Call, **fields: Any) -> AuditEvent:
     user = call.principal.user
     return AuditEvent(time=call.now, action="revoke", outcome="allowed", user_id=user.id if user else None,
-                      access_key_id=call.access_key_id, client_ip=call.request.client,
+                      access_key_id=call.caller_key_id, client_ip=call.request.client,
                       user_agent=call.request.user_agent, request_id=call.request_id,
                       **fields)
 
