@@ -1,10 +1,12 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
-``/_satchel/...`` is Satchel's own (health, management API, metrics), ``/p/...`` the pre-authenticated
-requests', ``/v1/...`` and ``/auth/...`` the Swift API's, every other path is S3. Reserved first
-segments cannot collide with buckets: S3 bucket names never contain ``_``, ``p`` and ``v1`` are too
-short, and ``auth`` is a reserved name (see DESIGN.md "Reserved paths"). On a virtual host
-(``bucket.DOMAIN``) the whole path is that bucket's key.
+``/_satchel/...`` is Satchel's own (health, management API, metrics, the web console under
+``/_satchel/console/``), ``/s/{id}`` the console's share pages, ``/p/...`` the pre-authenticated
+requests', ``/v1/...`` and ``/auth/...`` the Swift API's, and a browser opening ``/`` without
+credentials is sent to the console; every other path is S3. Reserved first segments cannot collide with
+buckets: S3 bucket names never contain ``_``, ``s``, ``p`` and ``v1`` are too short, and ``auth`` is a
+reserved name (see DESIGN.md "Reserved paths"). On a virtual host (``bucket.DOMAIN``) the whole path is
+that bucket's key.
 
 The dispatch is also where every request is measured (``satchel/metrics.py``) and, with ``access_log``
 on, logged as one line (``satchel/logs.py``): it creates the request's
@@ -22,9 +24,11 @@ import time
 from satchel import metrics
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
-from satchel.asgi import Message, Receive, Response, Scope, Send
+from satchel.asgi import Message, Receive, Request, Response, Scope, Send
 from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
+from satchel.console import routes as console_routes
+from satchel.console.routes import ConsoleFrontend
 from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
@@ -51,6 +55,7 @@ class SatchelApp:
         self.api: AdminApi | None = None
         self.par: ParFrontend | None = None
         self.swift: SwiftFrontend | None = None
+        self.console: ConsoleFrontend | None = None
         self._tasks: list[asyncio.Task[None]] = []
         #: Set when the lifespan shutdown begins: not ready any more (``/_satchel/health/ready``).
         self.stopping = False
@@ -66,6 +71,7 @@ class SatchelApp:
             self.api = AdminApi(self.node)
             self.par = ParFrontend(self.node)
             self.swift = SwiftFrontend(self.node)
+            self.console = ConsoleFrontend(self.node)
         return self.node
 
     def stop(self) -> None:
@@ -111,6 +117,19 @@ class SatchelApp:
             await Response(431, [("Content-Type", "text/plain")], b"Request header fields too large\n").send(send)
             return
         path: str = scope["path"]
+        if self.console is not None and (path == "/" or path.startswith(("/_satchel/console", "/s/"))):
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            domain = self.settings.domain
+            if console_routes.takes(path, host, domain):
+                info.frontend = "console"
+                if path == console_routes.ROOT:
+                    await self.console.redirect(console_routes.PREFIX, 308).send(send)
+                else:
+                    await self.console(scope, receive, send)
+                return
+            if path == "/" and console_routes.wants_console(Request(scope, receive), domain):
+                await self.console.redirect(console_routes.PREFIX, 302).send(send)
+                return
         if path.startswith("/_satchel/"):
             if path.startswith(API_PREFIX + "/") and self.api is not None:
                 await self.api(scope, receive, send)

@@ -26,9 +26,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeout", "send_timeout",
             "max_link_lifetime", "max_put_size", "gc_interval", "par_zip_max_entries", "par_zip_max_bytes",
-            "swift_token_lifetime")
+            "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
+            "console_throttle_window")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
-                "max_par_lifetime")
+                "max_par_lifetime", "console_lockout")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
 #: ``swift_token_lifetime`` is no secret).
 SECRET_SETTINGS = frozenset({"metrics_token"})
@@ -128,6 +129,19 @@ class Settings:
     #: Days audit events are kept (fractions allowed), pruned in the background every ``gc_interval``;
     #: 0 keeps them forever. Export them first with ``satchel audit export``.
     audit_retention_days: float = 0
+
+    # --- web console (``/_satchel/console/``, share pages ``/s/{id}``) ---
+    #: Seconds without a request after which a console session ends.
+    console_session_idle: int = 1800
+    #: Seconds after sign-in after which a console session ends, whatever happens.
+    console_session_lifetime: int = 43200
+    #: Failed sign-ins (per user name, and per client address times four) or share-page passphrases within
+    #: ``console_throttle_window`` seconds before further tries are refused for ``console_lockout`` seconds.
+    console_max_failures: int = 5
+    #: Seconds over which failed console sign-ins and share-page passphrases are counted.
+    console_throttle_window: int = 900
+    #: Seconds further tries are refused once ``console_max_failures`` is reached.
+    console_lockout: int = 300
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.

@@ -110,12 +110,13 @@ def satchel_command() -> str:
 
 
 def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
-    """What to type next. Only what answers on this port is listed (no console or Swift yet)."""
+    """What to type next. Only what answers on this port is listed (no Swift yet)."""
     endpoint = settings.endpoint
     lines = [
         "",
         "Satchel is starting.",
         f"  S3 endpoint    : {endpoint}",
+        f"  Web console    : {endpoint}/_satchel/console/ (sign in as a user with a password)",
         f"  Management API : {endpoint}/_satchel/api/openapi.json (its OpenAPI document)",
         f"  Health         : {endpoint}/_satchel/health (probes: /_satchel/health/live, /_satchel/health/ready)",
         f"  Metrics        : {endpoint}/_satchel/metrics (Prometheus; loopback, or the metrics_token)",

@@ -15,11 +15,12 @@ from typing import Any
 
 import orjson
 
-from satchel.admin import auth, handlers, openapi, parhandlers
+from satchel.admin import auth, console_api, handlers, openapi, parhandlers
 from satchel.admin.errors import error_body, render, with_request_id
 from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.core.errors import InvalidArgument, MethodNotAllowed, SatchelError
+from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
 from satchel.core.text import is_text
 from satchel.requestinfo import RequestInfo, request_info
@@ -39,6 +40,13 @@ class Route:
     request_schema: str | None = None
     response_schema: str | None = None
     query: tuple[str, ...] = ()
+    #: False only for signing in: every other call is authenticated.
+    auth: bool = True
+    #: The request body is streamed to the handler (an upload), not read as JSON.
+    stream_body: bool = False
+    #: Content types of a raw request body and of the answer (the download route answers the object).
+    body_type: str = "application/json"
+    response_type: str = "application/json"
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -85,6 +93,78 @@ ROUTES: tuple[Route, ...] = (
           "Whether the bucket's PARs show HTML, SVG and XML inline.", None, "ParPolicy"),
     Route("PUT", "/buckets/{bucket}/par-policy", parhandlers.put_par_policy,
           "Let (or stop) the bucket's PARs show HTML, SVG and XML inline.", "ParPolicyRequest", "ParPolicy"),
+    # --- the web console's calls (also usable with SigV4, except signing in and out) ---
+    Route("POST", "/session", console_api.sign_in,
+          "Sign in with a user name and password (a console session): sets the HttpOnly session cookie and "
+          "answers the CSRF token every state change made with it must send as X-CSRF-Token. Failed "
+          "sign-ins are rate-limited (429).", "SessionRequest", "Session", auth=False),
+    Route("GET", "/session", console_api.get_session, "The signed-in user and the session's CSRF token "
+          "(signed_in false when there is no session or it expired).", None, "Session", auth=False),
+    Route("DELETE", "/session", console_api.sign_out, "Sign out: the session ends on the server.", None,
+          "Session"),
+    Route("GET", "/capabilities", console_api.capabilities,
+          "The link kinds this server can mint (for the console's share dialog) and upload limits.", None,
+          "Capabilities"),
+    Route("GET", "/buckets", console_api.list_buckets,
+          "Buckets the caller owns, administers or has grants on; owner=user|account filters user-owned or "
+          "contract-owned ones.", None, "BucketList", ("owner",)),
+    Route("DELETE", "/buckets/{bucket}", console_api.delete_bucket,
+          "Delete an empty bucket (409 BucketNotEmpty otherwise).", None, "Done"),
+    Route("PUT", "/buckets/{bucket}/settings", console_api.put_bucket_settings,
+          "Make a bucket public-read (anyone may list and read it) or private.", "BucketSettingsRequest",
+          "BucketEntry"),
+    Route("GET", "/buckets/{bucket}/objects", console_api.list_objects,
+          "One page of a folder: sub-folders and objects whose names start with prefix+search, in key order "
+          "(delimiter default /; empty for a flat listing); continuation from the previous page.", None,
+          "ObjectList", ("prefix", "delimiter", "search", "continuation", "limit")),
+    Route("GET", "/buckets/{bucket}/object", console_api.object_details,
+          "An object's size, type, ETag, metadata and the minted links to it the caller may manage.", None,
+          "ObjectDetails", ("key",)),
+    Route("DELETE", "/buckets/{bucket}/object", console_api.delete_object, "Delete an object.", None, "Done",
+          ("key",)),
+    Route("GET", "/buckets/{bucket}/download", console_api.download,
+          "An object's bytes as an attachment named after the key's last segment.", None, None, ("key",),
+          response_type="application/octet-stream"),
+    Route("PUT", "/buckets/{bucket}/upload", console_api.upload,
+          "Store a whole object from the raw request body (its type in Content-Type); with SigV4 the body's "
+          "SHA-256 is signed and checked.", "raw", "Object", ("key",), stream_body=True,
+          body_type="application/octet-stream"),
+    Route("POST", "/buckets/{bucket}/uploads", console_api.create_upload,
+          "Start a multipart upload (large files); content_type is the object's type.", None, "Upload",
+          ("key", "content_type")),
+    Route("PUT", "/buckets/{bucket}/uploads/{upload_id}", console_api.upload_part,
+          "Upload one part (1-10000; all but the last at least 5 MiB) from the raw request body.", "raw", "Part",
+          ("key", "part"), stream_body=True, body_type="application/octet-stream"),
+    Route("POST", "/buckets/{bucket}/uploads/{upload_id}/complete", console_api.complete_upload,
+          "Publish the listed parts, in order, as the object.", "CompleteRequest", "Object", ("key",)),
+    Route("DELETE", "/buckets/{bucket}/uploads/{upload_id}", console_api.abort_upload,
+          "Cancel a multipart upload and free its parts.", None, "Done", ("key",)),
+    Route("GET", "/access-keys", console_api.list_keys,
+          "Access keys of a user (default: the caller; * for every user the caller manages), without secrets.",
+          None, "AccessKeyList", ("user",)),
+    Route("POST", "/access-keys", console_api.create_key,
+          "Create an access key; its secret is in this answer only.", "AccessKeyRequest", "AccessKey"),
+    Route("PUT", "/access-keys/{id}", console_api.set_key_status,
+          "Disable (every link it signed stops working) or enable an access key.", "StatusRequest", "AccessKey"),
+    Route("DELETE", "/access-keys/{id}", console_api.delete_key, "Delete an access key.", None, "Done"),
+    Route("GET", "/users", console_api.list_users,
+          "Users of the caller's account (account administrators; members see themselves).", None, "UserList"),
+    Route("POST", "/users", console_api.create_user, "Create a user in the caller's account (administrators).",
+          "UserRequest", "User"),
+    Route("PUT", "/users/{name}", console_api.update_user,
+          "Change a user's status, role or password (administrators); fields left out keep their value.",
+          "UserChange", "User"),
+    Route("DELETE", "/users/{name}", console_api.delete_user,
+          "Delete a user with its keys and grants (administrators; not while it owns buckets).", None, "Done"),
+    Route("GET", "/grants", console_api.list_grants,
+          "Grants on buckets the caller controls and to users it manages.", None, "GrantList"),
+    Route("POST", "/grants", console_api.add_grant,
+          "Grant a user read or read-write on a bucket or prefix, optionally with the right to share it "
+          "(needs control of the bucket); granting again replaces.", "GrantRequest", "Grant"),
+    Route("DELETE", "/grants/{id}", console_api.remove_grant, "Remove a grant.", None, "Done"),
+    Route("POST", "/shares", console_api.create_share,
+          "A share page /s/{id} in front of a minted GET link, optionally protected by a passphrase; the URL "
+          "is in this answer only.", "ShareRequest", "Share"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 
@@ -141,14 +221,25 @@ class AdminApi:
             return Response(404, [_JSON], error_body("NotFound", f"No API route {request.method} {path}"))
         route, params = found
         info.operation = f"{route.method} {route.path}"
-        try:
-            body = await request.read_body(MAX_BODY)
-        except ValueError:
-            return Response(413, [_JSON], error_body("EntityTooLarge", "The request body is too large."))
-        key, principal = auth.authenticate(self.node, request, body)
+        body: bytes | None = None
+        if not route.stream_body:
+            try:
+                body = await request.read_body(MAX_BODY)
+            except ValueError:
+                return Response(413, [_JSON], error_body("EntityTooLarge", "The request body is too large."))
+        if route.auth:
+            caller = await auth.authenticate(self.node, request, body)
+        else:
+            caller = auth.Caller(None, ANONYMOUS)
+        principal = caller.principal
         if principal.user is not None:
             info.principal, info.access_key_id = principal.user.name, principal.access_key_id
         query = query_params(request.query, route.query)
-        call = handlers.Call(self.node, request, body, key, principal, params, info.request_id, query=query)
+        call = handlers.Call(self.node, request, body or b"", caller.key, principal, params, info.request_id,
+                             query=query, session=caller.session, payload_sha256=caller.payload_sha256)
         result: Any = await route.handler(call)
-        return Response(200, [_JSON], orjson.dumps(result))
+        if isinstance(result, Response):
+            return result
+        response = Response(200, [_JSON], orjson.dumps(result))
+        response.headers.extend(call.response_headers)
+        return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from satchel.console.errors import NotSignedIn, TooManyAttempts
 from satchel.core import errors as e
 
 STATUS: dict[type[e.SatchelError], int] = {
@@ -28,7 +29,23 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.BucketAlreadyExists: 409,
     e.BucketAlreadyOwnedByYou: 409,
     e.MethodNotAllowed: 405,
+    # The console's calls (sessions, objects, uploads, keys, users).
+    NotSignedIn: 401,
+    TooManyAttempts: 429,
     e.BucketNotEmpty: 409,
+    e.NoSuchUpload: 404,
+    e.BadDigest: 400,
+    e.IncompleteBody: 400,
+    e.EntityTooLarge: 413,
+    e.EntityTooSmall: 400,
+    e.KeyTooLongError: 400,
+    e.MetadataTooLarge: 400,
+    e.InvalidPart: 400,
+    e.InvalidPartOrder: 400,
+    e.PreconditionFailed: 412,
+    e.InvalidRange: 416,
+    e.MalformedXML: 400,
+    e.SlowDown: 503,
 }
 
 

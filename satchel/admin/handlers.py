@@ -12,8 +12,9 @@ from typing import Any
 
 from satchel.admin import schemas
 from satchel.asgi import Request
+from satchel.console.session import SignedIn
 from satchel.core import buckets, identity, links, revocations, swiftlinks
-from satchel.core.errors import SatchelError
+from satchel.core.errors import InvalidRequest, SatchelError
 from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, Principal, RevocationScope
 from satchel.core.node import Node
 from satchel.signing.sigv2 import presign_v2_url
@@ -26,13 +27,37 @@ class Call:
     node: Node
     request: Request
     body: bytes
-    key: AccessKey
+    #: The signing key (SigV4), or for a console session the user's newest active key (None: it has none).
+    key: AccessKey | None
     principal: Principal
     params: dict[str, str]
     request_id: str
     #: The query parameters the route knows, each given once (``schemas.query_params``).
     query: dict[str, str] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict)
+    #: The console session the call came with (None for SigV4 calls).
+    session: SignedIn | None = None
+    #: The signed SHA-256 of a streamed body (SigV4), checked as it is received.
+    payload_sha256: str | None = None
+    #: Headers added to a JSON answer (a session's cookie).
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def access_key_id(self) -> str | None:
+        return self.key.access_key_id if self.key is not None else None
+
+    @property
+    def caller_key_id(self) -> str | None:
+        """The key that signed this call, for its audit event: none for a console session (its signing key
+        signs links; it did not make the call)."""
+        return self.access_key_id if self.session is None else None
+
+    def signing_key(self) -> AccessKey:
+        """The key links are signed with; a console user without an active key is told how to get one."""
+        if self.key is None:
+            raise InvalidRequest("Links are signed with one of your access keys, and you have no active one: "
+                                 "create one on the Access keys page first.")
+        return self.key
 
     @property
     def now(self) -> float:
@@ -93,10 +118,11 @@ async def mint(call: Call) -> Any:
     spec = schemas.link_spec(call.body)
     if spec.kind is LinkKind.SWIFT:
         return await _mint_swift(call, spec)
-    planned = await links.mint_links(node, call.principal, call.key, spec, client_ip=call.request.client,
+    key = call.signing_key()
+    planned = await links.mint_links(node, call.principal, key, spec, client_ip=call.request.client,
                                      user_agent=call.request.user_agent, request_id=call.request_id)
     out = []
-    signer = LinkSigner(node, call.key)
+    signer = LinkSigner(node, key)
     for count, item in enumerate(planned, 1):
         if count % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # a thousand links take ~20 ms: let this worker's other requests in
@@ -111,8 +137,9 @@ async def mint(call: Call) -> Any:
 
 async def _mint_swift(call: Call, spec: links.LinkSpec) -> Any:
     """Swift TempURLs are not registry links: each answer has the URL and its expiry, no ``link``."""
-    made = await swiftlinks.mint_swift_links(call.node, call.principal, call.key, spec, client_ip=call.request.client,
-                                             user_agent=call.request.user_agent, request_id=call.request_id)
+    made = await swiftlinks.mint_swift_links(call.node, call.principal, call.signing_key(), spec,
+                                             client_ip=call.request.client, user_agent=call.request.user_agent,
+                                             request_id=call.request_id)
     return {"links": [{"key": item.key, "url": item.url, "expires": item.expires} if item.url is not None
                       else {"key": item.key, "error": _error(item.error or SatchelError())} for item in made]}
 
@@ -143,7 +170,7 @@ async def revoke_link(call: Call) -> Any:
 def _revoke_event(call: Call, **fields: Any) -> AuditEvent:
     user = call.principal.user
     return AuditEvent(time=call.now, action="revoke", outcome="allowed", user_id=user.id if user else None,
-                      access_key_id=call.key.access_key_id, client_ip=call.request.client,
+                      access_key_id=call.caller_key_id, client_ip=call.request.client,
                       user_agent=call.request.user_agent, request_id=call.request_id,
                       **fields)
 
@@ -203,4 +230,4 @@ async def whoami(call: Call) -> Any:
     user = call.principal.user
     assert user is not None
     return {"user": user.name, "user_id": user.id, "account_id": user.account_id, "role": user.role.value,
-            "access_key_id": call.key.access_key_id}
+            "access_key_id": call.access_key_id}

@@ -48,8 +48,10 @@ COMPONENTS: dict[str, Any] = {
                                                     "max_link_lifetime": {"type": ["integer", "null"]},
                                                     "server_max_link_lifetime": {"type": "integer"},
                                                     "sharing": {"type": "string"}}},
-    "Whoami": {"type": "object", "properties": {k: {"type": "string"} for k in
-                                                ("user", "user_id", "account_id", "role", "access_key_id")}},
+    "Whoami": {"type": "object", "properties": {
+        **{k: {"type": "string"} for k in ("user", "user_id", "account_id", "role")},
+        "access_key_id": {"type": ["string", "null"], "description": "null for a console session whose user "
+                                                                    "has no active key"}}},
     "Error": _ERROR,
     # Pre-authenticated requests: OCI's field names plus Satchel's extras.
     "ParRequest": parschemas.PAR_REQUEST_SCHEMA,
@@ -58,6 +60,37 @@ COMPONENTS: dict[str, Any] = {
     "ParList": _array("pars", "Par"),
     "ParPolicyRequest": parschemas.PAR_POLICY_SCHEMA,
     "ParPolicy": parschemas.PAR_POLICY_ANSWER,
+    # --- the web console's calls ---
+    "SessionRequest": schemas.SESSION_REQUEST_SCHEMA,
+    "Session": schemas.SESSION_SCHEMA,
+    "Capabilities": schemas.CAPABILITIES_SCHEMA,
+    "BucketEntry": {"type": "object", "properties": {
+        **schemas.BUCKET_SCHEMA["properties"], "sharing": {"type": "string"},
+        "admin": {"type": "boolean", "description": "the caller controls the bucket (settings, delete)"},
+        "grant_prefixes": {"type": "array", "items": {"type": "string"},
+                           "description": "prefixes the caller's grants on the bucket cover (\"\": all of it)"}}},
+    "BucketList": _array("buckets", "BucketEntry"),
+    "BucketSettingsRequest": schemas.BUCKET_SETTINGS_SCHEMA,
+    "Object": schemas.OBJECT_SCHEMA,
+    "ObjectList": schemas.OBJECT_LIST_SCHEMA,
+    "ObjectDetails": schemas.OBJECT_DETAILS_SCHEMA,
+    "Upload": schemas.UPLOAD_SCHEMA,
+    "Part": schemas.PART_SCHEMA,
+    "CompleteRequest": schemas.COMPLETE_REQUEST_SCHEMA,
+    "Done": schemas.DONE_SCHEMA,
+    "AccessKey": schemas.ACCESS_KEY_SCHEMA,
+    "AccessKeyList": _array("access_keys", "AccessKey"),
+    "AccessKeyRequest": schemas.ACCESS_KEY_REQUEST_SCHEMA,
+    "StatusRequest": schemas.STATUS_REQUEST_SCHEMA,
+    "User": schemas.USER_SCHEMA,
+    "UserList": _array("users", "User"),
+    "UserRequest": schemas.USER_REQUEST_SCHEMA,
+    "UserChange": schemas.USER_CHANGE_SCHEMA,
+    "Grant": schemas.GRANT_SCHEMA,
+    "GrantList": _array("grants", "Grant"),
+    "GrantRequest": schemas.GRANT_REQUEST_SCHEMA,
+    "ShareRequest": schemas.SHARE_REQUEST_SCHEMA,
+    "Share": schemas.SHARE_SCHEMA,
 }
 
 
@@ -65,10 +98,11 @@ def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
         "operationId": route.handler.__name__,
-        "security": [{"sigv4": []}],
+        "security": [{"sigv4": []}, {"session": [], "csrf": []}] if route.auth else [],
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{route.response_schema}"}}}},
+            "200": {"description": "OK", "content": {route.response_type: {
+                "schema": {"$ref": f"#/components/schemas/{route.response_schema}"} if route.response_schema
+                else {"type": "string", "format": "binary"}}}},
             "default": {"description": "Error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}},
         },
@@ -79,7 +113,10 @@ def _operation(route: Route) -> dict[str, Any]:
                    for name in route.query]
     if parameters:
         operation["parameters"] = parameters
-    if route.request_schema:
+    if route.request_schema == "raw":
+        operation["requestBody"] = {"required": True, "content": {route.body_type: {
+            "schema": {"type": "string", "format": "binary"}}}}
+    elif route.request_schema:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{route.request_schema}"}}}}
     return operation
@@ -100,11 +137,15 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
             "version": "1",
             "description": (
                 "Mint, list and revoke sharing links, create, list and delete pre-authenticated requests, revoke "
-                "links issued before a moment, read the audit "
-                "trail, create buckets (also contract-owned ones). Authenticate with AWS Signature Version 4 in "
+                "links issued before a moment, read the audit trail, create buckets (also contract-owned ones); "
+                "for the web console also sessions, buckets, objects (listing, upload, multipart, download, "
+                "delete), access keys, users, grants and share pages. Authenticate with AWS Signature Version 4 in "
                 "the Authorization header (service s3), "
                 "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body "
-                "(UNSIGNED-PAYLOAD only on calls without a body). A JSON name or query parameter given twice, or "
+                "(UNSIGNED-PAYLOAD only on calls without a body). The web console uses the other way in: a "
+                "session (POST /session with a user name and password sets the satchel_session cookie; every "
+                "call that changes something then sends the session's CSRF token as X-CSRF-Token). "
+                "A JSON name or query parameter given twice, or "
                 "one the call does not take, is 400 InvalidArgument."
             ),
         },
@@ -114,6 +155,10 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
             "schemas": COMPONENTS,
             "securitySchemes": {"sigv4": {"type": "apiKey", "in": "header", "name": "Authorization",
                                           "description": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., "
-                                                         "Signature=..."}},
+                                                         "Signature=..."},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "satchel_session",
+                                            "description": "set by POST /session; HttpOnly, SameSite=Strict"},
+                                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+                                         "description": "the session's csrf_token; on every call but GET"}},
         },
     }

@@ -39,7 +39,7 @@ async def delete_par(call: Call) -> Any:
     if fresh:  # deleting again changes nothing: no second event
         user = call.principal.user
         call.node.audit.record(manage.par_event(
-            par, "revoke", user_id=user.id if user else None, access_key_id=call.key.access_key_id,
+            par, "revoke", user_id=user.id if user else None, access_key_id=call.caller_key_id,
             client_ip=call.request.client, user_agent=call.request.user_agent, request_id=call.request_id,
             now=call.now, reason="pre-authenticated request deleted"))
     return parschemas.par_json(par, call.user_name, call.now)

@@ -335,3 +335,174 @@ def event_json(event: AuditEvent, user_name: UserName) -> dict[str, Any]:
         "user_agent": event.user_agent, "status": event.status, "bytes": event.bytes, "reason": event.reason,
         "request_id": event.request_id, "bucket_id": event.bucket_id,
     }
+
+
+# --- the web console's calls: sessions, capabilities, buckets, objects, uploads, keys, users, grants, shares
+def _props(names: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    return {name: {"type": kind} for name, kind in names}
+
+
+SESSION_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["user", "password"],
+    "properties": {"user": {"type": "string"}, "password": {"type": "string"}},
+}
+SESSION_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("signed_in", "boolean"), ("user", ["string", "null"]), ("role", ["string", "null"]),
+    ("account_id", ["string", "null"]), ("csrf_token", ["string", "null"]), ("expires", ["number", "null"]),
+    ("idle_timeout", ["integer", "null"]), ("signing_key", ["string", "null"]),
+))}
+BUCKET_SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["public_read"],
+    "properties": {"public_read": {"type": "boolean", "description": "anyone, anonymous included, may list "
+                                                                      "the bucket and read its objects"}},
+}
+OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("key", "string"), ("size", "integer"), ("etag", "string"), ("last_modified", "number"),
+    ("content_type", ["string", "null"]),
+))}
+OBJECT_LIST_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "prefix": {"type": "string"},
+    "folders": {"type": "array", "items": {"type": "string"}},
+    "objects": {"type": "array", "items": {"$ref": "#/components/schemas/Object"}},
+    "continuation": {"type": ["string", "null"], "description": "pass back as continuation for the next page"},
+}}
+OBJECT_DETAILS_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    **_props((("bucket", "string"), ("key", "string"), ("size", "integer"), ("etag", "string"),
+              ("last_modified", "number"), ("content_type", ["string", "null"]))),
+    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+    "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+}}
+UPLOAD_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("upload_id", "string"), ("key", "string"), ("part_size", "integer"),
+))}
+PART_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((("part", "integer"), ("etag", "string")))}
+COMPLETE_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["parts"],
+    "properties": {"parts": {"type": "array", "maxItems": 10000, "items": {
+        "type": "object", "additionalProperties": False, "required": ["part", "etag"],
+        "properties": {"part": {"type": "integer", "minimum": 1, "maximum": 10000}, "etag": {"type": "string"}}}}},
+}
+DONE_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((("done", "boolean"),))}
+CAPABILITIES_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "link_kinds": {"type": "array", "items": {"type": "object", "properties": _props((
+        ("kind", "string"), ("label", "string"), ("modes", {"type": "array"}), ("max_uses", "boolean"),
+        ("ip_range", "boolean"), ("endpoint", "string"),
+    ))}},
+    **_props((("max_link_lifetime", "integer"), ("max_put_size", "integer"), ("part_size", "integer"),
+              ("multipart_threshold", "integer"))),
+}}
+ACCESS_KEY_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("access_key_id", "string"), ("user", "string"), ("status", "string"), ("created", "number"),
+    ("secret_access_key", ["string", "null"]),
+))}
+ACCESS_KEY_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"user": {"type": ["string", "null"], "description": "default: the caller"}},
+}
+STATUS_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["status"],
+    "properties": {"status": {"type": "string", "enum": ["active", "disabled"]}},
+}
+USER_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("name", "string"), ("id", "string"), ("account_id", "string"), ("role", "string"), ("status", "string"),
+    ("created", "number"), ("has_password", "boolean"),
+))}
+USER_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["name"],
+    "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "member"],
+                                                          "default": "member"},
+                   "password": {"type": ["string", "null"], "description": "8 to 1024 characters"}},
+}
+USER_CHANGE_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "description": "fields left out keep their value",
+    "properties": {"status": {"type": "string", "enum": ["active", "disabled"]},
+                   "role": {"type": "string", "enum": ["admin", "member"]},
+                   "password": {"type": "string", "description": "8 to 1024 characters"}},
+}
+GRANT_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("id", "string"), ("user", "string"), ("bucket", "string"), ("prefix", "string"), ("permission", "string"),
+    ("share", "boolean"), ("created", "number"),
+))}
+GRANT_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["user", "bucket", "permission"],
+    "properties": {"user": {"type": "string"}, "bucket": {"type": "string"}, "prefix": {"type": "string",
+                                                                                      "default": ""},
+                   "permission": {"type": "string", "enum": ["read", "read-write"]},
+                   "share": {"type": "boolean", "default": False}},
+}
+SHARE_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["link_id"],
+    "properties": {"link_id": {"type": "string", "description": "a minted GET link the caller manages"},
+                   "passphrase": {"type": ["string", "null"], "description": "8 to 1024 characters"}},
+}
+SHARE_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("url", "string"), ("link_id", "string"), ("passphrase", "boolean"),
+))}
+
+
+def _parsed(body: bytes, schema: Mapping[str, Any]) -> dict[str, Any]:
+    data = load_object(body)
+    _check_fields(data, schema)
+    return data
+
+
+def _choice(data: Mapping[str, Any], name: str, choices: Collection[str], default: str | None = None) -> str | None:
+    value = _typed(data, name, str, default)
+    if value is not None and value not in choices:
+        raise InvalidArgument(f"{name} must be one of {', '.join(sorted(choices))}", ArgumentName=name)
+    return str(value) if value is not None else None
+
+
+def session_request(body: bytes) -> tuple[str, str]:
+    data = _parsed(body, SESSION_REQUEST_SCHEMA)
+    return _typed(data, "user", str), _typed(data, "password", str)
+
+
+def bucket_settings(body: bytes) -> bool:
+    data = _parsed(body, BUCKET_SETTINGS_SCHEMA)
+    return bool(_typed(data, "public_read", bool))
+
+
+def complete_request(body: bytes) -> list[tuple[int, str]]:
+    data = _parsed(body, COMPLETE_REQUEST_SCHEMA)
+    parts = _typed(data, "parts", list)
+    out = []
+    for item in parts:
+        if not isinstance(item, dict) or set(item) != {"part", "etag"}:
+            raise InvalidArgument("each part is {\"part\": N, \"etag\": \"...\"}", ArgumentName="parts")
+        number, etag = _typed(item, "part", int), _typed(item, "etag", str)
+        out.append((number, etag))
+    return out
+
+
+def access_key_request(body: bytes) -> str | None:
+    user: str | None = _typed(_parsed(body, ACCESS_KEY_REQUEST_SCHEMA), "user", str)
+    return user
+
+
+def status_request(body: bytes) -> str:
+    return _choice(_parsed(body, STATUS_REQUEST_SCHEMA), "status", ("active", "disabled")) or ""
+
+
+def user_request(body: bytes) -> tuple[str, str, str | None]:
+    data = _parsed(body, USER_REQUEST_SCHEMA)
+    return (_typed(data, "name", str), _choice(data, "role", ("admin", "member"), "member") or "member",
+            _typed(data, "password", str))
+
+
+def user_change(body: bytes) -> tuple[str | None, str | None, str | None]:
+    data = _parsed(body, USER_CHANGE_SCHEMA)
+    return (_choice(data, "status", ("active", "disabled")), _choice(data, "role", ("admin", "member")),
+            _typed(data, "password", str))
+
+
+def grant_request(body: bytes) -> tuple[str, str, str, str, bool]:
+    data = _parsed(body, GRANT_REQUEST_SCHEMA)
+    return (_typed(data, "user", str), _typed(data, "bucket", str), _typed(data, "prefix", str, ""),
+            _choice(data, "permission", ("read", "read-write")) or "read", bool(_typed(data, "share", bool, False)))
+
+
+def share_request(body: bytes) -> tuple[str, str | None]:
+    data = _parsed(body, SHARE_REQUEST_SCHEMA)
+    return _typed(data, "link_id", str), _typed(data, "passphrase", str)

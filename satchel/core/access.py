@@ -12,6 +12,9 @@ Rules, in the order they are applied:
 2. ``LIST_BUCKETS`` needs an authenticated, active user; anonymous gets nothing at the service level.
    ``CREATE_BUCKET`` is decided on the bucket to be made: the caller must be going to control it
    (rule 4), so a member creates buckets it owns and only an account admin creates contract-owned ones.
+2b. ``KEY_ADMIN`` (create, disable, delete access keys; subject: the key's user) is allowed to that user
+    and to the admins of its account; ``USER_ADMIN`` (create, change, delete users; subject: the user) only
+    to the admins of the subject's account. Never through a link. Granting on a bucket is ``BUCKET_ADMIN``.
 3. Oversight of sharing — ``LINK_ADMIN`` (see, inspect, revoke minted links), ``REVOCATION_ADMIN`` (revoke
    "before a moment", see revocations) and ``AUDIT_READ`` (read audit events) — applies to a bucket, to a
    subject user (a link's signer, a revocation's creator or target, an event's signer), or to both. It is
@@ -79,6 +82,10 @@ class Action(enum.StrEnum):
     ACCOUNT_READ = "account-read"
     #: Change them (Swift account POST): account admins only.
     ACCOUNT_ADMIN = "account-admin"
+    #: Create, disable, delete a user's access keys (subject: that user).
+    KEY_ADMIN = "key-admin"
+    #: Create, change, delete users and their grants (subject: the user; a new one in the caller's account).
+    USER_ADMIN = "user-admin"
 
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
@@ -87,6 +94,7 @@ NOT_SHARED = "Access Denied: the signer of this link may not share it."
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
 _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN})
+_PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,13 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
             _controls(user, bucket) if bucket is not None
             else user.role is Role.ADMIN and user.account_id == resource.account_id
         )
+    if action in _PEOPLE_ACTIONS:
+        subject = resource.subject
+        if user is None or principal.via_link or subject is None:
+            return False
+        if action is Action.KEY_ADMIN:
+            return _acts_for(user, subject)
+        return user.role is Role.ADMIN and subject.account_id == user.account_id
     if action in _OVERSIGHT_ACTIONS:
         return user is not None and not principal.via_link and (
             (bucket is not None and _controls(user, bucket))

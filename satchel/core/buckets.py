@@ -110,8 +110,8 @@ async def set_link_policy(
 
 
 async def set_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:
-    """Make a bucket public-read (anyone, anonymous included, lists it and reads its objects) or private:
-    Swift's ``X-Container-Read: .r:*``."""
+    """Public-read on or off (Swift's ``X-Container-Read: .r:*``, the console's bucket settings): anyone,
+    anonymous included, may then list the bucket and read its objects."""
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
     updated: Bucket = await node.write(node.store.update_bucket, name, public_read=public)
     return updated

@@ -108,7 +108,7 @@ class CredentialCache:
 
     @property
     def master_key(self) -> MasterKey:
-        """The node master key, for other secrets sealed like access keys (TempURL keys)."""
+        """The node master key: seals TempURL keys and the secrets of keys made through the management API."""
         return self._master_key
 
     def lookup(self, access_key_id: str) -> tuple[AccessKey, Principal] | None:

@@ -322,8 +322,41 @@ CREATE TABLE tempurl_keys (
 CREATE INDEX tempurl_keys_by_bucket ON tempurl_keys (bucket_id)
 """
 
+#: The web console. ``console_sessions``: sign-in sessions, stored by the SHA-256 of their cookie (never
+#: the cookie), with the last request's time (idle expiry) and an absolute expiry. ``console_shares``: share
+#: pages ``/s/{id}`` in front of a minted link, by the SHA-256 of their id, with an optional argon2
+#: passphrase hash. ``console_throttle``: failed sign-ins and passphrases per subject (user name, client
+#: address, share page) in a window, and until when further tries are refused: shared by every worker.
+_V10 = """
+CREATE TABLE console_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created DOUBLE PRECISION NOT NULL,
+    last_seen DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX console_sessions_by_user ON console_sessions (user_id);
+CREATE INDEX console_sessions_by_expiry ON console_sessions (expires);
+
+CREATE TABLE console_shares (
+    id_hash TEXT PRIMARY KEY,
+    link_id TEXT NOT NULL,
+    passphrase_hash TEXT,
+    created DOUBLE PRECISION NOT NULL,
+    created_by TEXT
+);
+CREATE INDEX console_shares_by_link ON console_shares (link_id);
+
+CREATE TABLE console_throttle (
+    subject TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_start DOUBLE PRECISION NOT NULL,
+    locked_until DOUBLE PRECISION
+)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

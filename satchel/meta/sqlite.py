@@ -21,6 +21,7 @@ from typing import Any
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
 from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta import rows
+from satchel.meta.sqlite_console import SqliteConsole
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
@@ -45,7 +46,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 )
 
 
-class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, Store):
+class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(

@@ -496,3 +496,60 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_tempurl_keys(self, account_id: str, bucket_ids: Sequence[str]) -> list[StoredTempUrlKey]:
         """The keys of the account (``bucket_id`` "") and of these buckets, by bucket id then slot."""
+
+    # --- web console (sessions, share pages, throttling of failed tries) -------------------------
+    @abc.abstractmethod
+    def create_session(self, session: StoredSession) -> None: ...
+
+    @abc.abstractmethod
+    def get_session(self, token_hash: str) -> StoredSession | None: ...
+
+    @abc.abstractmethod
+    def touch_session(self, token_hash: str, last_seen: float) -> None:
+        """Records a request's time (idle expiry counts from it)."""
+
+    @abc.abstractmethod
+    def delete_sessions(self, token_hash: str | None = None, *, expired_at: float | None = None,
+                        user_id: str | None = None) -> None:
+        """Deletes one session, with ``expired_at`` every session whose absolute expiry has passed, with
+        ``user_id`` every session of that user."""
+
+    @abc.abstractmethod
+    def create_share(self, share: StoredShare) -> None: ...
+
+    @abc.abstractmethod
+    def get_share(self, id_hash: str) -> StoredShare | None: ...
+
+    @abc.abstractmethod
+    def throttled_until(self, subject: str) -> float | None:
+        """Until when tries for ``subject`` are refused (None: not locked now or ever)."""
+
+    @abc.abstractmethod
+    def record_failure(self, subject: str, now: float, window: float, limit: int, lockout: float) -> float | None:
+        """Counts one failed try in the subject's window (a new window once it has passed); the
+        ``limit``-th failure in a window locks the subject until ``now + lockout``, returned."""
+
+    @abc.abstractmethod
+    def clear_failures(self, subject: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A console sign-in. ``token_hash`` is the SHA-256 of the cookie; the cookie itself is never stored."""
+
+    token_hash: str
+    user_id: str
+    created: float
+    last_seen: float
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredShare:
+    """A share page in front of a minted link; ``id_hash`` is the SHA-256 of the id in its URL."""
+
+    id_hash: str
+    link_id: str
+    passphrase_hash: str | None
+    created: float
+    created_by: str | None

@@ -6,6 +6,10 @@ reach ``satchel serve`` the same way.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tests.clients.conftest import (  # noqa: F401 - fixtures are found by name
     bucket,
     bucket_factory,
@@ -14,3 +18,13 @@ from tests.clients.conftest import (  # noqa: F401 - fixtures are found by name
     s3_factory,
     satchel_server,
 )
+
+#: Screenshots the console tests saved (tests/browser/test_console_chromium.py), listed after the run.
+SCREENSHOTS: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SCREENSHOTS:
+        terminalreporter.section("console screenshots")
+        for path in SCREENSHOTS:
+            terminalreporter.write_line(str(path))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,14 +21,11 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser.chromium import start_chromium
 from tests.clients.server import ServerHandle
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage")
 PAGE_TIMEOUT = 30
 
 PAGE = """<!doctype html>
@@ -101,16 +97,7 @@ def page_server() -> Iterator[tuple[ThreadingHTTPServer, type[_Page]]]:
 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if browser is None or driver_path is None:
-        pytest.fail("headless Chromium is required: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    # A Service with an explicit driver path keeps Selenium Manager (which downloads drivers) out of it.
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
     try:
         yield driver
     finally:

@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,6 +208,15 @@ class SatchelProcess(ServerHandle):
         assert self._proc is not None
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[SatchelProcess]:
+        """Started for the ``with`` block, stopped after it whatever happens."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
 
     def restart(self) -> None:
         self.stop()

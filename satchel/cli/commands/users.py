@@ -34,8 +34,8 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value,
               show_default=True)
 @click.option("--password", default=None,
-              help="Password, kept for the web interface to come (nothing logs in with it yet; visible to "
-                   "other local users in the process list: prefer --password-stdin).")
+              help="Password for the web console (/_satchel/console/; visible to other local users in the "
+                   "process list: prefer --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @admin_options
 @click.pass_obj

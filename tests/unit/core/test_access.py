@@ -79,282 +79,282 @@ SUBJECTS = {name: PRINCIPALS[name].user for name in ("owner", "stranger", "reade
 
 COLUMNS = (Action.LIST_BUCKETS, Action.CREATE_BUCKET, Action.BUCKET_READ, Action.BUCKET_ADMIN,
            Action.OBJECT_READ, Action.OBJECT_WRITE, Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ,
-           Action.TEMPURL_KEY_ADMIN)
-HEADER = ["LB", "CB", "BR", "BA", "OR", "OW", "LA", "RA", "AR", "TK"]
+           Action.TEMPURL_KEY_ADMIN, Action.KEY_ADMIN, Action.USER_ADMIN)
+HEADER = ["LB", "CB", "BR", "BA", "OR", "OW", "LA", "RA", "AR", "TK", "KA", "UA"]
 
 # Y = allowed, - = denied.
 TABLE = """
-principal       resource              LB  CB  BR  BA  OR  OW  LA  RA  AR  TK
-root            svc                   Y  -  -  -  -  -  -  -  -  -
-root            owned                 Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            owned:docs/a.txt      Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            owned:shared/x        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            contract              Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            contract:docs/a.txt   Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            contract:doc          Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            contract:img/b.png    Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            public                Y  -  Y  -  Y  -  -  -  -  -
-root            public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-root            open                  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            open:docs/a.txt       Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-root            @owner                Y  -  -  -  -  -  Y  Y  Y  -
-root            @stranger             Y  -  -  -  -  -  -  -  -  -
-root            owned@stranger        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          svc                   Y  -  -  -  -  -  -  -  -  -
-admin2          owned                 Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          owned:docs/a.txt      Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          owned:shared/x        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          contract              Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          contract:docs/a.txt   Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          contract:doc          Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          contract:img/b.png    Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          public                Y  -  Y  -  Y  -  -  -  -  -
-admin2          public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-admin2          open                  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          open:docs/a.txt       Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-admin2          @owner                Y  -  -  -  -  -  Y  Y  Y  -
-admin2          @stranger             Y  -  -  -  -  -  -  -  -  -
-admin2          owned@stranger        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-owner           svc                   Y  -  -  -  -  -  -  -  -  -
-owner           owned                 Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-owner           owned:docs/a.txt      Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-owner           owned:shared/x        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-owner           contract              Y  -  -  -  -  -  -  -  -  -
-owner           contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-owner           contract:doc          Y  -  -  -  -  -  -  -  -  -
-owner           contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-owner           public                Y  -  Y  -  Y  -  -  -  -  -
-owner           public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-owner           open                  Y  -  -  -  -  -  -  -  -  -
-owner           open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-owner           @owner                Y  -  -  -  -  -  Y  Y  Y  -
-owner           @stranger             Y  -  -  -  -  -  -  -  -  -
-owner           owned@stranger        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-reader          svc                   Y  -  -  -  -  -  -  -  -  -
-reader          owned                 Y  -  Y  -  Y  -  -  -  -  -
-reader          owned:docs/a.txt      Y  -  Y  -  Y  -  -  -  -  -
-reader          owned:shared/x        Y  -  Y  -  Y  -  -  -  -  -
-reader          contract              Y  -  -  -  -  -  -  -  -  -
-reader          contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-reader          contract:doc          Y  -  -  -  -  -  -  -  -  -
-reader          contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-reader          public                Y  -  Y  -  Y  -  -  -  -  -
-reader          public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-reader          open                  Y  -  Y  -  Y  -  -  -  -  -
-reader          open:docs/a.txt       Y  -  Y  -  Y  -  -  -  -  -
-reader          @owner                Y  -  -  -  -  -  -  -  -  -
-reader          @stranger             Y  -  -  -  -  -  -  -  -  -
-reader          owned@stranger        Y  -  Y  -  Y  -  -  -  -  -
-prefixrw        svc                   Y  -  -  -  -  -  -  -  -  -
-prefixrw        owned                 Y  -  -  -  -  -  -  -  -  -
-prefixrw        owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-prefixrw        owned:shared/x        Y  -  -  -  -  -  -  -  -  -
-prefixrw        contract              Y  -  -  -  -  -  -  -  -  -
-prefixrw        contract:docs/a.txt   Y  -  Y  -  Y  Y  -  -  -  -
-prefixrw        contract:doc          Y  -  -  -  -  -  -  -  -  -
-prefixrw        contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-prefixrw        public                Y  -  Y  -  Y  -  -  -  -  -
-prefixrw        public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-prefixrw        open                  Y  -  -  -  -  -  -  -  -  -
-prefixrw        open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-prefixrw        @owner                Y  -  -  -  -  -  -  -  -  -
-prefixrw        @stranger             Y  -  -  -  -  -  -  -  -  -
-prefixrw        owned@stranger        Y  -  -  -  -  -  -  -  -  -
-stranger        svc                   Y  -  -  -  -  -  -  -  -  -
-stranger        owned                 Y  -  -  -  -  -  -  -  -  -
-stranger        owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-stranger        owned:shared/x        Y  -  -  -  -  -  -  -  -  -
-stranger        contract              Y  -  -  -  -  -  -  -  -  -
-stranger        contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-stranger        contract:doc          Y  -  -  -  -  -  -  -  -  -
-stranger        contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-stranger        public                Y  -  Y  -  Y  -  -  -  -  -
-stranger        public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-stranger        open                  Y  -  -  -  -  -  -  -  -  -
-stranger        open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-stranger        @owner                Y  -  -  -  -  -  -  -  -  -
-stranger        @stranger             Y  -  -  -  -  -  Y  Y  Y  -
-stranger        owned@stranger        Y  -  -  -  -  -  Y  Y  Y  -
-other_admin     svc                   Y  -  -  -  -  -  -  -  -  -
-other_admin     owned                 Y  -  -  -  -  -  -  -  -  -
-other_admin     owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-other_admin     owned:shared/x        Y  -  -  -  -  -  -  -  -  -
-other_admin     contract              Y  -  -  -  -  -  -  -  -  -
-other_admin     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-other_admin     contract:doc          Y  -  -  -  -  -  -  -  -  -
-other_admin     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-other_admin     public                Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-other_admin     public:x.txt          Y  Y  Y  Y  Y  Y  Y  Y  Y  Y
-other_admin     open                  Y  -  -  -  -  -  -  -  -  -
-other_admin     open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-other_admin     @owner                Y  -  -  -  -  -  -  -  -  -
-other_admin     @stranger             Y  -  -  -  -  -  Y  Y  Y  -
-other_admin     owned@stranger        Y  -  -  -  -  -  Y  Y  Y  -
-guest           svc                   Y  -  -  -  -  -  -  -  -  -
-guest           owned                 Y  -  Y  -  Y  Y  -  -  -  -
-guest           owned:docs/a.txt      Y  -  Y  -  Y  Y  -  -  -  -
-guest           owned:shared/x        Y  -  Y  -  Y  Y  -  -  -  -
-guest           contract              Y  -  -  -  -  -  -  -  -  -
-guest           contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-guest           contract:doc          Y  -  -  -  -  -  -  -  -  -
-guest           contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-guest           public                Y  -  Y  -  Y  -  -  -  -  -
-guest           public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-guest           open                  Y  -  -  -  -  -  -  -  -  -
-guest           open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-guest           @owner                Y  -  -  -  -  -  -  -  -  -
-guest           @stranger             Y  -  -  -  -  -  -  -  -  -
-guest           owned@stranger        Y  -  Y  -  Y  Y  -  -  -  -
-sharer          svc                   Y  -  -  -  -  -  -  -  -  -
-sharer          owned                 Y  -  Y  -  Y  Y  -  -  -  -
-sharer          owned:docs/a.txt      Y  -  Y  -  Y  Y  -  -  -  -
-sharer          owned:shared/x        Y  -  Y  -  Y  Y  -  -  -  -
-sharer          contract              Y  -  -  -  -  -  -  -  -  -
-sharer          contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-sharer          contract:doc          Y  -  -  -  -  -  -  -  -  -
-sharer          contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-sharer          public                Y  -  Y  -  Y  -  -  -  -  -
-sharer          public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-sharer          open                  Y  -  -  -  -  -  -  -  -  -
-sharer          open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-sharer          @owner                Y  -  -  -  -  -  -  -  -  -
-sharer          @stranger             Y  -  -  -  -  -  -  -  -  -
-sharer          owned@stranger        Y  -  Y  -  Y  Y  -  -  -  -
-disabled_owner  svc                   -  -  -  -  -  -  -  -  -  -
-disabled_owner  owned                 -  -  -  -  -  -  -  -  -  -
-disabled_owner  owned:docs/a.txt      -  -  -  -  -  -  -  -  -  -
-disabled_owner  owned:shared/x        -  -  -  -  -  -  -  -  -  -
-disabled_owner  contract              -  -  -  -  -  -  -  -  -  -
-disabled_owner  contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -
-disabled_owner  contract:doc          -  -  -  -  -  -  -  -  -  -
-disabled_owner  contract:img/b.png    -  -  -  -  -  -  -  -  -  -
-disabled_owner  public                -  -  -  -  -  -  -  -  -  -
-disabled_owner  public:x.txt          -  -  -  -  -  -  -  -  -  -
-disabled_owner  open                  -  -  -  -  -  -  -  -  -  -
-disabled_owner  open:docs/a.txt       -  -  -  -  -  -  -  -  -  -
-disabled_owner  @owner                -  -  -  -  -  -  -  -  -  -
-disabled_owner  @stranger             -  -  -  -  -  -  -  -  -  -
-disabled_owner  owned@stranger        -  -  -  -  -  -  -  -  -  -
-anonymous       svc                   -  -  -  -  -  -  -  -  -  -
-anonymous       owned                 -  -  -  -  -  -  -  -  -  -
-anonymous       owned:docs/a.txt      -  -  -  -  -  -  -  -  -  -
-anonymous       owned:shared/x        -  -  -  -  -  -  -  -  -  -
-anonymous       contract              -  -  -  -  -  -  -  -  -  -
-anonymous       contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -
-anonymous       contract:doc          -  -  -  -  -  -  -  -  -  -
-anonymous       contract:img/b.png    -  -  -  -  -  -  -  -  -  -
-anonymous       public                -  -  Y  -  Y  -  -  -  -  -
-anonymous       public:x.txt          -  -  Y  -  Y  -  -  -  -  -
-anonymous       open                  -  -  -  -  -  -  -  -  -  -
-anonymous       open:docs/a.txt       -  -  -  -  -  -  -  -  -  -
-anonymous       @owner                -  -  -  -  -  -  -  -  -  -
-anonymous       @stranger             -  -  -  -  -  -  -  -  -  -
-anonymous       owned@stranger        -  -  -  -  -  -  -  -  -  -
-root+link       svc                   Y  -  -  -  -  -  -  -  -  -
-root+link       owned                 Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       owned:docs/a.txt      Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       owned:shared/x        Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       contract              Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       contract:docs/a.txt   Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       contract:doc          Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       contract:img/b.png    Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       public                Y  -  Y  -  Y  -  -  -  -  -
-root+link       public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-root+link       open                  Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       open:docs/a.txt       Y  Y  Y  Y  Y  Y  -  -  -  -
-root+link       @owner                Y  -  -  -  -  -  -  -  -  -
-root+link       @stranger             Y  -  -  -  -  -  -  -  -  -
-root+link       owned@stranger        Y  Y  Y  Y  Y  Y  -  -  -  -
-owner+link      svc                   Y  -  -  -  -  -  -  -  -  -
-owner+link      owned                 Y  Y  Y  Y  Y  Y  -  -  -  -
-owner+link      owned:docs/a.txt      Y  Y  Y  Y  Y  Y  -  -  -  -
-owner+link      owned:shared/x        Y  Y  Y  Y  Y  Y  -  -  -  -
-owner+link      contract              Y  -  -  -  -  -  -  -  -  -
-owner+link      contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-owner+link      contract:doc          Y  -  -  -  -  -  -  -  -  -
-owner+link      contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-owner+link      public                Y  -  Y  -  Y  -  -  -  -  -
-owner+link      public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-owner+link      open                  Y  -  -  -  -  -  -  -  -  -
-owner+link      open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-owner+link      @owner                Y  -  -  -  -  -  -  -  -  -
-owner+link      @stranger             Y  -  -  -  -  -  -  -  -  -
-owner+link      owned@stranger        Y  Y  Y  Y  Y  Y  -  -  -  -
-reader+link     svc                   Y  -  -  -  -  -  -  -  -  -
-reader+link     owned                 Y  -  -  -  -  -  -  -  -  -
-reader+link     owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-reader+link     owned:shared/x        Y  -  -  -  -  -  -  -  -  -
-reader+link     contract              Y  -  -  -  -  -  -  -  -  -
-reader+link     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-reader+link     contract:doc          Y  -  -  -  -  -  -  -  -  -
-reader+link     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-reader+link     public                Y  -  Y  -  Y  -  -  -  -  -
-reader+link     public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-reader+link     open                  Y  -  Y  -  Y  -  -  -  -  -
-reader+link     open:docs/a.txt       Y  -  Y  -  Y  -  -  -  -  -
-reader+link     @owner                Y  -  -  -  -  -  -  -  -  -
-reader+link     @stranger             Y  -  -  -  -  -  -  -  -  -
-reader+link     owned@stranger        Y  -  -  -  -  -  -  -  -  -
-sharer+link     svc                   Y  -  -  -  -  -  -  -  -  -
-sharer+link     owned                 Y  -  -  -  -  -  -  -  -  -
-sharer+link     owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-sharer+link     owned:shared/x        Y  -  Y  -  Y  -  -  -  -  -
-sharer+link     contract              Y  -  -  -  -  -  -  -  -  -
-sharer+link     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-sharer+link     contract:doc          Y  -  -  -  -  -  -  -  -  -
-sharer+link     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-sharer+link     public                Y  -  Y  -  Y  -  -  -  -  -
-sharer+link     public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-sharer+link     open                  Y  -  -  -  -  -  -  -  -  -
-sharer+link     open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-sharer+link     @owner                Y  -  -  -  -  -  -  -  -  -
-sharer+link     @stranger             Y  -  -  -  -  -  -  -  -  -
-sharer+link     owned@stranger        Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   svc                   Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   owned                 Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   owned:shared/x        Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   contract              Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   contract:doc          Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   public                Y  -  Y  -  Y  -  -  -  -  -
-prefixrw+link   public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-prefixrw+link   open                  Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   @owner                Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   @stranger             Y  -  -  -  -  -  -  -  -  -
-prefixrw+link   owned@stranger        Y  -  -  -  -  -  -  -  -  -
-guest+link      svc                   Y  -  -  -  -  -  -  -  -  -
-guest+link      owned                 Y  -  -  -  -  -  -  -  -  -
-guest+link      owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -
-guest+link      owned:shared/x        Y  -  -  -  -  -  -  -  -  -
-guest+link      contract              Y  -  -  -  -  -  -  -  -  -
-guest+link      contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -
-guest+link      contract:doc          Y  -  -  -  -  -  -  -  -  -
-guest+link      contract:img/b.png    Y  -  -  -  -  -  -  -  -  -
-guest+link      public                Y  -  Y  -  Y  -  -  -  -  -
-guest+link      public:x.txt          Y  -  Y  -  Y  -  -  -  -  -
-guest+link      open                  Y  -  -  -  -  -  -  -  -  -
-guest+link      open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -
-guest+link      @owner                Y  -  -  -  -  -  -  -  -  -
-guest+link      @stranger             Y  -  -  -  -  -  -  -  -  -
-guest+link      owned@stranger        Y  -  -  -  -  -  -  -  -  -
-anonymous+link  svc                   -  -  -  -  -  -  -  -  -  -
-anonymous+link  owned                 -  -  -  -  -  -  -  -  -  -
-anonymous+link  owned:docs/a.txt      -  -  -  -  -  -  -  -  -  -
-anonymous+link  owned:shared/x        -  -  -  -  -  -  -  -  -  -
-anonymous+link  contract              -  -  -  -  -  -  -  -  -  -
-anonymous+link  contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -
-anonymous+link  contract:doc          -  -  -  -  -  -  -  -  -  -
-anonymous+link  contract:img/b.png    -  -  -  -  -  -  -  -  -  -
-anonymous+link  public                -  -  Y  -  Y  -  -  -  -  -
-anonymous+link  public:x.txt          -  -  Y  -  Y  -  -  -  -  -
-anonymous+link  open                  -  -  -  -  -  -  -  -  -  -
-anonymous+link  open:docs/a.txt       -  -  -  -  -  -  -  -  -  -
-anonymous+link  @owner                -  -  -  -  -  -  -  -  -  -
-anonymous+link  @stranger             -  -  -  -  -  -  -  -  -  -
-anonymous+link  owned@stranger        -  -  -  -  -  -  -  -  -  -
+principal       resource              LB  CB  BR  BA  OR  OW  LA  RA  AR  TK  KA  UA
+root            svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+root            owned                 Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            owned:docs/a.txt      Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            owned:shared/x        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            contract              Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            contract:docs/a.txt   Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            contract:doc          Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            contract:img/b.png    Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+root            public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+root            open                  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            open:docs/a.txt       Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+root            @owner                Y  -  -  -  -  -  Y  Y  Y  -  Y  Y
+root            @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+root            owned@stranger        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+admin2          owned                 Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          owned:docs/a.txt      Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          owned:shared/x        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          contract              Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          contract:docs/a.txt   Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          contract:doc          Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          contract:img/b.png    Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+admin2          public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+admin2          open                  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          open:docs/a.txt       Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+admin2          @owner                Y  -  -  -  -  -  Y  Y  Y  -  Y  Y
+admin2          @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+admin2          owned@stranger        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+owner           svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+owner           owned                 Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+owner           owned:docs/a.txt      Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+owner           owned:shared/x        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+owner           contract              Y  -  -  -  -  -  -  -  -  -  -  -
+owner           contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+owner           contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+owner           contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+owner           public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+owner           public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+owner           open                  Y  -  -  -  -  -  -  -  -  -  -  -
+owner           open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+owner           @owner                Y  -  -  -  -  -  Y  Y  Y  -  Y  -
+owner           @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+owner           owned@stranger        Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+reader          svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+reader          owned                 Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          owned:docs/a.txt      Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          owned:shared/x        Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          contract              Y  -  -  -  -  -  -  -  -  -  -  -
+reader          contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+reader          contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+reader          contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+reader          public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          open                  Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          open:docs/a.txt       Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader          @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+reader          @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+reader          owned@stranger        Y  -  Y  -  Y  -  -  -  -  -  -  -
+prefixrw        svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        owned:shared/x        Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        contract              Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        contract:docs/a.txt   Y  -  Y  -  Y  Y  -  -  -  -  -  -
+prefixrw        contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+prefixrw        public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+prefixrw        open                  Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw        owned@stranger        Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        owned:shared/x        Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        contract              Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+stranger        public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+stranger        open                  Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+stranger        @stranger             Y  -  -  -  -  -  Y  Y  Y  -  Y  -
+stranger        owned@stranger        Y  -  -  -  -  -  Y  Y  Y  -  Y  -
+other_admin     svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     owned:shared/x        Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     contract              Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     public                Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+other_admin     public:x.txt          Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  -  -
+other_admin     open                  Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+other_admin     @stranger             Y  -  -  -  -  -  Y  Y  Y  -  Y  Y
+other_admin     owned@stranger        Y  -  -  -  -  -  Y  Y  Y  -  Y  Y
+guest           svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+guest           owned                 Y  -  Y  -  Y  Y  -  -  -  -  -  -
+guest           owned:docs/a.txt      Y  -  Y  -  Y  Y  -  -  -  -  -  -
+guest           owned:shared/x        Y  -  Y  -  Y  Y  -  -  -  -  -  -
+guest           contract              Y  -  -  -  -  -  -  -  -  -  -  -
+guest           contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+guest           contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+guest           contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+guest           public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+guest           public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+guest           open                  Y  -  -  -  -  -  -  -  -  -  -  -
+guest           open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+guest           @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+guest           @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+guest           owned@stranger        Y  -  Y  -  Y  Y  -  -  -  -  -  -
+sharer          svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          owned                 Y  -  Y  -  Y  Y  -  -  -  -  -  -
+sharer          owned:docs/a.txt      Y  -  Y  -  Y  Y  -  -  -  -  -  -
+sharer          owned:shared/x        Y  -  Y  -  Y  Y  -  -  -  -  -  -
+sharer          contract              Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+sharer          public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+sharer          open                  Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+sharer          owned@stranger        Y  -  Y  -  Y  Y  -  -  -  -  -  -
+disabled_owner  svc                   -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  owned                 -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  owned:docs/a.txt      -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  owned:shared/x        -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  contract              -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  contract:doc          -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  contract:img/b.png    -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  public                -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  public:x.txt          -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  open                  -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  open:docs/a.txt       -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  @owner                -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  @stranger             -  -  -  -  -  -  -  -  -  -  -  -
+disabled_owner  owned@stranger        -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       svc                   -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       owned                 -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       owned:docs/a.txt      -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       owned:shared/x        -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       contract              -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       contract:doc          -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       contract:img/b.png    -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       public                -  -  Y  -  Y  -  -  -  -  -  -  -
+anonymous       public:x.txt          -  -  Y  -  Y  -  -  -  -  -  -  -
+anonymous       open                  -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       open:docs/a.txt       -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       @owner                -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       @stranger             -  -  -  -  -  -  -  -  -  -  -  -
+anonymous       owned@stranger        -  -  -  -  -  -  -  -  -  -  -  -
+root+link       svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+root+link       owned                 Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       owned:docs/a.txt      Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       owned:shared/x        Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       contract              Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       contract:docs/a.txt   Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       contract:doc          Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       contract:img/b.png    Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+root+link       public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+root+link       open                  Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       open:docs/a.txt       Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+root+link       @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+root+link       @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+root+link       owned@stranger        Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+owner+link      svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      owned                 Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+owner+link      owned:docs/a.txt      Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+owner+link      owned:shared/x        Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+owner+link      contract              Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+owner+link      public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+owner+link      open                  Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      owned@stranger        Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
+reader+link     svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     owned:shared/x        Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     contract              Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader+link     public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader+link     open                  Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader+link     open:docs/a.txt       Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader+link     @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     owned@stranger        Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     owned:shared/x        Y  -  Y  -  Y  -  -  -  -  -  -  -
+sharer+link     contract              Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+sharer+link     public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+sharer+link     open                  Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     owned@stranger        Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   owned:shared/x        Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   contract              Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+prefixrw+link   public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+prefixrw+link   open                  Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   owned@stranger        Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      svc                   Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      owned                 Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      owned:docs/a.txt      Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      owned:shared/x        Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      contract              Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      public                Y  -  Y  -  Y  -  -  -  -  -  -  -
+guest+link      public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+guest+link      open                  Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      @owner                Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      @stranger             Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      owned@stranger        Y  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  svc                   -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  owned                 -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  owned:docs/a.txt      -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  owned:shared/x        -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  contract              -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  contract:doc          -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  contract:img/b.png    -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  public                -  -  Y  -  Y  -  -  -  -  -  -  -
+anonymous+link  public:x.txt          -  -  Y  -  Y  -  -  -  -  -  -  -
+anonymous+link  open                  -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  open:docs/a.txt       -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  @owner                -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  @stranger             -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  owned@stranger        -  -  -  -  -  -  -  -  -  -  -  -
 """
 
 

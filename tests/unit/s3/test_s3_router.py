@@ -331,7 +331,7 @@ def test_refused(line: str, host: str, headers: dict[str, str], error: type[Satc
 
 
 def test_reserved_prefixes() -> None:
-    assert frozenset({"_satchel", "p", "v1", "auth"}) == RESERVED_PREFIXES
+    assert frozenset({"_satchel", "p", "v1", "auth", "s"}) == RESERVED_PREFIXES
 
 
 # --- botocore as the oracle ----------------------------------------------------------------------

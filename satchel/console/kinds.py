@@ -1,0 +1,43 @@
+"""The link kinds the console's share dialog offers, as ``GET /_satchel/api/capabilities`` lists them.
+
+Each kind names the management API call that mints it (``endpoint``, a POST taking the ``LinkRequest``
+fields it supports) and which options apply, so the dialog shows only what the server does. A link kind
+built elsewhere (pre-authenticated requests, Swift TempURLs) plugs in with :func:`register` from its own
+front-end's module, plus, when its mint call answers in another shape than ``MintResult``, an adapter in
+``static/sharedialog.js`` (``KIND_ADAPTERS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ShareKind:
+    kind: str
+    label: str
+    #: Management API path (under ``/_satchel/api``) that mints it.
+    endpoint: str = "/links"
+    modes: tuple[str, ...] = ("view", "download")
+    max_uses: bool = True
+    ip_range: bool = False
+
+    def json(self) -> dict[str, Any]:
+        return {**asdict(self), "modes": list(self.modes)}
+
+
+_KINDS: dict[str, ShareKind] = {}
+
+
+def register(kind: ShareKind) -> None:
+    """Offer a link kind in the share dialog (replacing one of the same name)."""
+    _KINDS[kind.kind] = kind
+
+
+def share_kinds() -> list[ShareKind]:
+    return list(_KINDS.values())
+
+
+register(ShareKind("s3v4", "S3 presigned URL (Signature V4)"))
+register(ShareKind("s3v2", "S3 presigned URL (Signature V2, older tools)"))

@@ -1,0 +1,89 @@
+"""Share pages: a minted GET link sent as a friendly page ``/s/{id}`` instead of a raw URL.
+
+The page shows the file's name, size, type and expiry, a preview for images, PDF, audio and video, and a
+download button. It holds no right of its own: its buttons redirect to the link's presigned URL, signed
+again from the link's record with its signer's key, so every byte still goes through the S3 front-end's
+admission (revocation, ceilings, the signer's current rights, use counting) and its audit event. The
+page itself is audited too: each view (``share-view``) and each wrong passphrase (``share-passphrase``,
+refused) is an event of the link's bucket.
+
+The id in the URL is 192 random bits; the store keeps its SHA-256. A passphrase is hashed with argon2;
+wrong ones are throttled per page, and the right one sets a cookie for that page only (an HMAC keyed by
+the passphrase hash, so it dies with a new passphrase and is worth nothing elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+
+from satchel.core import identity, links
+from satchel.core.errors import InvalidArgument
+from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
+from satchel.core.node import Node
+from satchel.meta.store import StoredShare
+
+#: How long a right passphrase opens its page in that browser (seconds).
+UNLOCK_LIFETIME = 3600
+SHARE_KINDS = (LinkKind.S3V4, LinkKind.S3V2)
+
+
+def id_hash(share_id: str) -> str:
+    return hashlib.sha256(share_id.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+async def create_share(node: Node, principal: Principal, link_id: str, passphrase: str | None) -> str:
+    """A new page for a link the caller manages (``LINK_ADMIN``); returns its id, shown once."""
+    link = links.get_managed_link(node.store, principal, link_id)
+    if link.method != "GET" or link.kind not in SHARE_KINDS or link.key is None:
+        raise InvalidArgument("A share page shows a GET link to one object.", ArgumentName="link_id")
+    if link.state(node.clock.now()) != "active":
+        raise InvalidArgument("This link is no longer active.", ArgumentName="link_id")
+    hashed = await asyncio.to_thread(identity.hash_password, passphrase) if passphrase is not None else None
+    share_id = secrets.token_urlsafe(24)
+    user = principal.active_user
+    await node.write(node.store.create_share, StoredShare(id_hash(share_id), link.id, hashed, node.clock.now(),
+                                                          user.id if user else None))
+    return share_id
+
+
+def unlock_value(share: StoredShare, expires: int) -> str:
+    assert share.passphrase_hash is not None
+    mac = hmac.new(share.passphrase_hash.encode(), f"{share.id_hash}:{expires}".encode(), hashlib.sha256)
+    return f"{expires}.{mac.hexdigest()}"
+
+
+def unlocked(share: StoredShare, cookie: str | None, now: float) -> bool:
+    if share.passphrase_hash is None:
+        return True
+    if not cookie:
+        return False
+    expires, _, _ = cookie.partition(".")
+    if not expires.isdigit() or int(expires) < now:
+        return False
+    return hmac.compare_digest(cookie.encode("latin-1", "replace"), unlock_value(share, int(expires)).encode())
+
+
+async def check_passphrase(share: StoredShare, passphrase: str) -> bool:
+    if share.passphrase_hash is None or len(passphrase) > identity.MAX_PASSWORD_LENGTH:
+        return False
+    holder = User("", "", "", Role.MEMBER, Status.ACTIVE, 0.0, share.passphrase_hash)
+    return await asyncio.to_thread(identity.verify_password, holder, passphrase)
+
+
+def current_object(node: Node, link: Link) -> ObjectRecord | None:
+    """The object the link names, in the bucket it was minted for (not a later bucket of that name)."""
+    bucket = node.bucket(link.bucket)
+    if bucket is None or link.key is None or (link.bucket_id is not None and bucket.id != link.bucket_id):
+        return None
+    return node.store.get_object(link.bucket, link.key)
+
+
+def page_event(link: Link, action: str, outcome: str, reason: str, client_ip: str, user_agent: str,
+               now: float, status: int) -> AuditEvent:
+    return AuditEvent(time=now, action=action, outcome=outcome, kind=link.kind.value, link_id=link.id,
+                      user_id=link.user_id, access_key_id=link.access_key_id, bucket=link.bucket, key=link.key,
+                      method="GET", client_ip=client_ip, user_agent=user_agent, status=status, reason=reason,
+                      bucket_id=link.bucket_id)

@@ -1,0 +1,69 @@
+"""The console's tables on SQLite: sessions by hash (gone with their user), share pages, and the counting
+of failed tries (a window, a lockout at the limit, a fresh window after it)."""
+
+from __future__ import annotations
+
+from satchel.meta.sqlite import SqliteStore
+from satchel.meta.sqlite_console import MAX_SESSIONS_PER_USER
+from satchel.meta.store import StoredSession, StoredShare
+from tests.unit.meta.conftest import World
+
+
+def test_sessions_are_found_by_hash_touched_and_deleted(store: SqliteStore, world: World) -> None:
+    store.create_session(StoredSession("h1", world.user.id, 10.0, 10.0, 100.0))
+    store.create_session(StoredSession("h2", world.user.id, 10.0, 10.0, 20.0))
+    store.touch_session("h1", 15.0)
+    store.touch_session("h1", 12.0)  # never backwards
+    assert store.get_session("h1") == StoredSession("h1", world.user.id, 10.0, 15.0, 100.0)
+    store.delete_sessions(expired_at=50.0)
+    assert store.get_session("h2") is None and store.get_session("h1") is not None
+    store.delete_sessions("h1")
+    assert store.get_session("h1") is None
+    store.create_session(StoredSession("h4", world.user.id, 10.0, 10.0, 100.0))
+    store.delete_sessions(user_id=world.user.id)
+    assert store.get_session("h4") is None
+
+
+def test_a_users_sessions_go_with_it(store: SqliteStore, world: World) -> None:
+    user = store.create_user(world.account.id, "leaving", world.user.role)
+    store.create_session(StoredSession("h3", user.id, 1.0, 1.0, 9.0))
+    store.delete_user(user.id)
+    assert store.get_session("h3") is None
+
+
+def test_share_pages(store: SqliteStore) -> None:
+    share = StoredShare("idhash", "link-1", None, 5.0, "u")
+    store.create_share(share)
+    assert store.get_share("idhash") == share and store.get_share("other") is None
+
+
+def test_failures_lock_at_the_limit_and_count_again_after_the_window(store: SqliteStore) -> None:
+    assert store.throttled_until("user:a") is None
+    assert store.record_failure("user:a", 100.0, 60.0, 3, 30.0) is None
+    assert store.record_failure("user:a", 110.0, 60.0, 3, 30.0) is None
+    assert store.record_failure("user:a", 120.0, 60.0, 3, 30.0) == 150.0
+    assert store.throttled_until("user:a") == 150.0
+    assert store.throttled_until("user:b") is None
+    # After the lockout a new window starts: two more failures do not lock again.
+    assert store.record_failure("user:a", 151.0, 60.0, 3, 30.0) is None
+    assert store.record_failure("user:a", 152.0, 60.0, 3, 30.0) is None
+    # Failures spread beyond the window never add up to the limit.
+    for at in (300.0, 400.0, 500.0):
+        assert store.record_failure("user:c", at, 60.0, 3, 30.0) is None
+    store.clear_failures("user:a")
+    assert store.throttled_until("user:a") is None
+
+
+def test_a_user_holds_a_bounded_number_of_sessions(store: SqliteStore, world: World) -> None:
+    for n in range(MAX_SESSIONS_PER_USER + 5):
+        store.create_session(StoredSession(f"s{n:03d}", world.user.id, float(n), float(n), 1e9))
+    assert store.get_session("s000") is None and store.get_session("s004") is None
+    assert store.get_session("s005") is not None and store.get_session(f"s{MAX_SESSIONS_PER_USER + 4:03d}")
+
+
+def test_finished_windows_are_pruned(store: SqliteStore) -> None:
+    for n in range(50):
+        store.record_failure(f"user:guess{n}", 100.0, 60.0, 5, 30.0)
+    store.record_failure("user:late", 1000.0, 60.0, 5, 30.0)
+    count = store._db.conn().execute("SELECT COUNT(*) FROM console_throttle").fetchone()[0]
+    assert count == 1
