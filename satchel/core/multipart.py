@@ -32,7 +32,7 @@ from satchel.core.errors import (
 from satchel.core.gc import release_blobs
 from satchel.core.models import Bucket, ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
-from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range
+from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range, write_target
 from satchel.core.receive import Expectations, receive, valid_checksum
 from satchel.core.text import decimal
 
@@ -49,10 +49,12 @@ async def create_upload(
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
     checksum_algorithm: str | None,
+    bucket_id: str | None = None,
 ) -> Upload:
+    """``bucket_id`` as for ``objects.write_target``."""
     check_key(key)
     check_user_meta(user_meta)
-    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    target = write_target(node, principal, bucket, key, bucket_id)
     upload = Upload(
         upload_id=secrets.token_urlsafe(24),
         bucket=bucket,

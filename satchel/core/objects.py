@@ -86,11 +86,13 @@ async def put_object(
     user_meta: Mapping[str, str],
     expect: Expectations,
     conditions: Mapping[str, str] | None = None,
+    bucket_id: str | None = None,
 ) -> ObjectRecord:
-    """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes."""
+    """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
+    ``bucket_id`` as for :func:`write_target`."""
     check_key(key)
     check_user_meta(user_meta)
-    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    target = write_target(node, principal, bucket, key, bucket_id)
     precondition = early_precondition(node, bucket, key, conditions)
     got = await receive(node, body, expect)
     record = ObjectRecord(
@@ -106,6 +108,16 @@ async def put_object(
         owner_user_id=principal.user.id if principal.user else None,
     )
     return await publish(node, record, precondition, bucket=target)
+
+
+def write_target(node: Node, principal: Principal, bucket: str, key: str, bucket_id: str | None) -> Bucket:
+    """The bucket a write of ``key`` goes to, authorised. ``bucket_id`` is the bucket a front-end admitted
+    the request for before reading part of its body (a PAR's, a signed form's container): the write is
+    refused unless the name still holds that bucket, as the store refuses it at commit."""
+    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    if bucket_id is not None and target.id != bucket_id:
+        raise NoSuchBucket(BucketName=bucket)
+    return target
 
 
 def early_precondition(

@@ -114,7 +114,8 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     admission = admit(node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)
     record = await objects.put_object(node, admission.principal, admission.bucket.name, key, request.body_chunks(),
-                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions)
+                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions,
+                                      bucket_id=admission.bucket.id)
     answer = [("ETag", f'"{record.etag}"'), ("Last-Modified", _http_date(record.last_modified))]
     md5 = md5_base64(record.etag)
     if md5 is not None:

@@ -11,6 +11,9 @@ clients and a slow request body.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 import uuid
@@ -30,7 +33,7 @@ from tests.clients import mgmt
 from tests.clients.boto import S3Factory, unique_bucket
 from tests.clients.par import create as create_par
 from tests.clients.server import Credentials, SatchelProcess
-from tests.clients.swift import SwiftUser, member_user
+from tests.clients.swift import SwiftUser, member_user, root_user
 
 #: Long enough for the server to read the request head and authorise it before the bucket goes.
 AUTHORISED = 0.4
@@ -209,3 +212,37 @@ def test_par_put_in_flight_is_not_planted_in_a_reborn_bucket(
 
     answer = _planted_in_reborn_bucket(s3_factory, rivals, start)
     assert answer.status_code == 404, answer.text
+
+
+def test_swift_formpost_file_in_flight_stays_out_of_a_reborn_container(managed_server: SatchelProcess,
+                                                                       s3: Any) -> None:
+    """A form signed with one container's key stores its second file only in that container: not in
+    a container of the same name made (by the same account) while the form was still arriving."""
+    conn = root_user(managed_server).connection()
+    name = unique_bucket("form")
+    conn.put_container(name)
+    key = secrets.token_urlsafe(24)
+    conn.post_container(name, {"X-Container-Meta-Temp-URL-Key": key})
+    path = f"/v1/AUTH_root/{name}/in/"
+    expires = int(time.time() + 300)
+    signature = hmac.new(key.encode(), f"{path}\n\n1000\n2\n{expires}".encode(), hashlib.sha256).hexdigest()
+    fields = {"max_file_size": "1000", "max_file_count": "2", "expires": str(expires), "signature": signature}
+    boundary = "satchelboundary"
+    form = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                   for k, v in fields.items())
+    for number in (1, 2):
+        form += (f'--{boundary}\r\nContent-Disposition: form-data; name="file{number}"; filename="f{number}.txt"\r\n'
+                 f"Content-Type: text/plain\r\n\r\nFILE NUMBER {number}\r\n")
+    data = (form + f"--{boundary}--\r\n").encode()
+    # Held before the second file's part headers: the server has stored the first file, not begun the second.
+    upload = InFlight(SlowBody(data, head=data.index(b'form-data; name="file2"')), lambda body: requests.post(
+        managed_server.endpoint + path, data=body, timeout=30,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}))
+    assert [o["name"] for o in conn.get_container(name)[1]] == ["in/f1.txt"]
+    conn.delete_object(name, "in/f1.txt")
+    conn.delete_container(name)
+    conn.put_container(name)  # no key: no form is valid for it
+    answer = upload.finish()
+    assert answer.status_code == 404, answer.text
+    assert conn.get_container(name)[1] == []
+    conn.delete_container(name)
