@@ -194,6 +194,40 @@ class ByteRange:
         return f"bytes {self.start}-{self.end}/{size}"
 
 
+def requested_range(headers: Mapping[str, str], record: ObjectRecord) -> ByteRange | None:
+    """The byte range a GET or HEAD of ``record`` serves: its ``Range`` (see :func:`parse_range`), unless
+    an ``If-Range`` names another version, when the whole object is served (200), per RFC 9110 §13.1.5.
+
+    A client resuming a download sends the validator of the copy it holds; ignoring it would splice the
+    tail of a newer version onto the head of an older one.
+    """
+    header = headers.get("range")
+    if header and "if-range" in headers and not if_range_holds(headers["if-range"], record):
+        return None
+    return parse_range(header, record.size)
+
+
+def if_range_holds(value: str, record: ObjectRecord) -> bool:
+    """Whether an ``If-Range`` validator names ``record`` (RFC 9110 §13.1.5).
+
+    An entity tag is compared strongly: a weak one (``W/"..."``) never holds, nor does ``*``. A bare,
+    unquoted tag is accepted too, as Swift sends its ETag unquoted and clients echo it. An HTTP date
+    holds only when it is exactly the Last-Modified second: RFC 9110 lets a client send one only when it
+    knew it strong (its response's Date at least a second later), so no other version shares the second.
+    Anything unreadable does not hold: the whole object is the safe answer.
+    """
+    value = value.strip()
+    bare = record.etag.strip('"')
+    if value.startswith("W/") or not value or value == "*":
+        return False
+    if value.startswith('"'):
+        return len(value) > 2 and value.endswith('"') and value[1:-1] == bare
+    when = parse_http_date(value)
+    if when is not None:
+        return when == int(record.last_modified)
+    return value == bare
+
+
 def parse_range(header: str | None, size: int) -> ByteRange | None:
     """The single byte range S3 would serve, or None for the whole object.
 

@@ -30,9 +30,9 @@ from satchel.core.errors import (
     PreconditionFailed,
 )
 from satchel.core.gc import release_blobs
-from satchel.core.models import ObjectRecord, Part, Principal, Segment, Upload
+from satchel.core.models import Bucket, ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
-from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range
+from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range, write_target
 from satchel.core.receive import Expectations, receive, valid_checksum
 from satchel.core.text import decimal
 
@@ -49,10 +49,12 @@ async def create_upload(
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
     checksum_algorithm: str | None,
+    bucket_id: str | None = None,
 ) -> Upload:
+    """``bucket_id`` as for ``objects.write_target``."""
     check_key(key)
     check_user_meta(user_meta)
-    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    target = write_target(node, principal, bucket, key, bucket_id)
     upload = Upload(
         upload_id=secrets.token_urlsafe(24),
         bucket=bucket,
@@ -63,15 +65,21 @@ async def create_upload(
         user_meta=dict(user_meta),
         checksum_algorithm=checksum_algorithm,
     )
-    return await node.write(node.store.create_upload, upload)
+    return await node.write(node.store.create_upload, upload, bucket_id=target.id)
 
 
 def get_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> Upload:
-    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    return _authorised_upload(node, principal, bucket, key, upload_id)[1]
+
+
+def _authorised_upload(node: Node, principal: Principal, bucket: str, key: str,
+                       upload_id: str) -> tuple[Bucket, Upload]:
+    """The upload and the bucket its step was authorised against."""
+    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     upload = node.store.get_upload(bucket, upload_id)
     if upload is None or upload.key != key:
         raise NoSuchUpload(UploadId=upload_id)
-    return upload
+    return target, upload
 
 
 def check_part_number(number: int) -> None:
@@ -170,7 +178,7 @@ async def complete_upload(
 
     ``conditions`` (If-Match / If-None-Match) are checked against the object the upload would
     replace, again in the transaction that publishes; when they fail the upload stays as it was."""
-    upload = get_upload(node, principal, bucket, key, upload_id)
+    target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
     precondition = early_precondition(node, bucket, key, conditions)
     if not requested:
         raise MalformedXML()
@@ -207,7 +215,7 @@ async def complete_upload(
         owner_user_id=upload.owner_user_id,
     )
     _check_object(upload, record, expected)
-    dead = await node.write(node.store.complete_upload, upload_id, record, precondition)
+    dead = await node.write(node.store.complete_upload, upload_id, record, precondition, bucket_id=target.id)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 

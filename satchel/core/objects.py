@@ -30,7 +30,7 @@ from satchel.core.errors import (
     SlowDown,
 )
 from satchel.core.gc import release_blobs
-from satchel.core.models import ObjectRecord, Principal, Segment
+from satchel.core.models import Bucket, ObjectRecord, Principal, Segment
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, receive
 from satchel.core.streams import close_stream
@@ -61,11 +61,13 @@ def check_user_meta(user_meta: Mapping[str, str]) -> None:
         raise MetadataTooLarge(Size=str(size), MaxSizeAllowed=str(MAX_USER_META_BYTES))
 
 
-async def publish(node: Node, record: ObjectRecord, precondition: Precondition | None = None) -> ObjectRecord:
-    """Make ``record`` current if ``precondition`` accepts the version it replaces (checked in the
-    same transaction); on failure its fresh blobs are removed so nothing leaks."""
+async def publish(node: Node, record: ObjectRecord, precondition: Precondition | None, *,
+                  bucket: Bucket) -> ObjectRecord:
+    """Make ``record`` current if ``precondition`` accepts the version it replaces and the bucket of its
+    name is still ``bucket``, the one the write was authorised against (both checked in the same
+    transaction); on failure its fresh blobs are removed so nothing leaks."""
     try:
-        dead = await node.write(node.store.put_object, record, precondition)
+        dead = await node.write(node.store.put_object, record, precondition, bucket_id=bucket.id)
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
@@ -84,11 +86,13 @@ async def put_object(
     user_meta: Mapping[str, str],
     expect: Expectations,
     conditions: Mapping[str, str] | None = None,
+    bucket_id: str | None = None,
 ) -> ObjectRecord:
-    """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes."""
+    """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
+    ``bucket_id`` as for :func:`write_target`."""
     check_key(key)
     check_user_meta(user_meta)
-    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    target = write_target(node, principal, bucket, key, bucket_id)
     precondition = early_precondition(node, bucket, key, conditions)
     got = await receive(node, body, expect)
     record = ObjectRecord(
@@ -103,7 +107,17 @@ async def put_object(
         checksums=got.checksums,
         owner_user_id=principal.user.id if principal.user else None,
     )
-    return await publish(node, record, precondition)
+    return await publish(node, record, precondition, bucket=target)
+
+
+def write_target(node: Node, principal: Principal, bucket: str, key: str, bucket_id: str | None) -> Bucket:
+    """The bucket a write of ``key`` goes to, authorised. ``bucket_id`` is the bucket a front-end admitted
+    the request for before reading part of its body (a PAR's, a signed form's container): the write is
+    refused unless the name still holds that bucket, as the store refuses it at commit."""
+    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    if bucket_id is not None and target.id != bucket_id:
+        raise NoSuchBucket(BucketName=bucket)
+    return target
 
 
 def early_precondition(
@@ -218,9 +232,9 @@ async def delete_object(
     """Delete a key; deleting a missing key succeeds, as in S3. ``conditions`` are checked in the
     transaction that deletes."""
     check_key(key)
-    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = delete_precondition(key, conditions) if conditions is not None else None
-    dead = await node.write(node.store.delete_object, bucket, key, precondition)
+    dead = await node.write(node.store.delete_object, bucket, key, precondition, bucket_id=target.id)
     await release_blobs(node.store, node.blobs, dead, node.write)
 
 
@@ -253,7 +267,7 @@ async def copy_object(
     ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
-    bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = early_precondition(node, bucket, key, conditions)
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata:
         raise InvalidRequest(
@@ -283,6 +297,6 @@ async def copy_object(
         owner_user_id=principal.user.id if principal.user else None,
     )
     try:
-        return await publish(node, record, precondition)
+        return await publish(node, record, precondition, bucket=target)
     except NoSuchBucket:
         raise NoSuchBucket(BucketName=bucket) from None

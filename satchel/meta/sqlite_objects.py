@@ -72,6 +72,19 @@ def _lower_bound(prefix: str, after: str | None) -> tuple[str, str]:
     return ">=", prefix
 
 
+def _require_bucket(c: sqlite3.Connection, name: str, bucket_id: str | None) -> None:
+    """``NoSuchBucket`` unless a bucket holds ``name`` — the one of id ``bucket_id`` when given.
+
+    A write is authorised against a bucket (an identity), but objects are keyed by its name: a body
+    can take minutes to arrive, during which the bucket may be deleted and its name taken by another
+    account. Checking the id inside the transaction that publishes keeps such an upload out of the
+    newcomer's bucket (and the newcomer's out of ours).
+    """
+    row = c.execute("SELECT id FROM buckets WHERE name = ?", (name,)).fetchone()
+    if row is None or (bucket_id is not None and row[0] != bucket_id):
+        raise NoSuchBucket(BucketName=name)
+
+
 class SqliteObjects:
     """The object half of ``SqliteStore``; it only needs the store's database."""
 
@@ -95,18 +108,21 @@ class SqliteObjects:
             found.update(row[0] for row in conn.execute(sql, (bucket, *chunk)))
         return found
 
-    def put_object(self, record: ObjectRecord, precondition: Precondition | None = None) -> list[str]:
+    def put_object(self, record: ObjectRecord, precondition: Precondition | None = None, *,
+                   bucket_id: str | None = None) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
-            if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (record.bucket,)).fetchone():
-                raise NoSuchBucket(BucketName=record.bucket)
+            _require_bucket(c, record.bucket, bucket_id)
             replaced = self._replaced(c, record.bucket, record.key, precondition)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             return self._swap_blobs(c, record.segments, replaced, now)
 
-    def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None) -> list[str]:
+    def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None, *,
+                      bucket_id: str | None = None) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
+            if bucket_id is not None:
+                _require_bucket(c, bucket, bucket_id)
             replaced = self._replaced(c, bucket, key, precondition)
             if not replaced:
                 return []
@@ -183,13 +199,12 @@ class SqliteObjects:
         return list(dead)
 
     # --- multipart uploads -----------------------------------------------------------------------
-    def create_upload(self, upload: Upload) -> Upload:
+    def create_upload(self, upload: Upload, *, bucket_id: str | None = None) -> Upload:
         """An empty ``upload_id`` is replaced by a fresh random one."""
         if not upload.upload_id:
             upload = replace(upload, upload_id=secrets.token_hex(16))
         with self._db.transaction() as c:
-            if not c.execute("SELECT 1 FROM buckets WHERE name = ?", (upload.bucket,)).fetchone():
-                raise NoSuchBucket(BucketName=upload.bucket)
+            _require_bucket(c, upload.bucket, bucket_id)
             c.execute(_INSERT_UPLOAD, rows.upload_params(upload))
         return upload
 
@@ -260,7 +275,8 @@ class SqliteObjects:
         return [rows.part(r) for r in found]
 
     def complete_upload(
-        self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None
+        self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None, *,
+        bucket_id: str | None = None,
     ) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
@@ -269,6 +285,9 @@ class SqliteObjects:
                 raise NoSuchUpload(UploadId=upload_id)
             if (row[0], row[1]) != (record.bucket, record.key):
                 raise ValueError("the completed record names another bucket or key than its upload")
+            # An open upload keeps its bucket from being deleted, so this holds unless the request was
+            # authorised against a bucket that was already gone (a stale cache): checked all the same.
+            _require_bucket(c, record.bucket, bucket_id)
             parts = [Segment(b, s) for b, s in c.execute(
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
             replaced = self._replaced(c, record.bucket, record.key, precondition)

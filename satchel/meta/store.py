@@ -254,21 +254,29 @@ class Store(abc.ABC):
         minting links to a thousand objects at once."""
 
     @abc.abstractmethod
-    def put_object(self, record: ObjectRecord, precondition: Precondition | None = None) -> list[str]:
+    def put_object(self, record: ObjectRecord, precondition: Precondition | None = None, *,
+                   bucket_id: str | None = None) -> list[str]:
         """Makes ``record`` the current version of its key, atomically.
 
         ``precondition`` is called inside the transaction with the record being replaced (None when
         the key is new); what it raises aborts the write (conditional writes: If-Match ...).
 
+        ``bucket_id`` is the identity of the bucket the write was authorised against (core always
+        passes it): the write happens only while the bucket named ``record.bucket`` is still that
+        one. Between authorisation and commit a body may take minutes, the bucket may be deleted and
+        its name taken by another account; without the check the object would land in theirs.
+
         Registers the record's segments as live blobs; marks the replaced version's blobs dead and
-        returns their ids. Raises ``NoSuchBucket`` when the bucket vanished meanwhile (then the
-        caller deletes the new blobs).
+        returns their ids. Raises ``NoSuchBucket`` when the bucket vanished meanwhile or its name now
+        belongs to another bucket (then the caller deletes the new blobs).
         """
 
     @abc.abstractmethod
-    def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None) -> list[str]:
+    def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None, *,
+                      bucket_id: str | None = None) -> list[str]:
         """Removes the key if present; returns the ids of the blobs now dead (empty when absent).
-        ``precondition`` as for :meth:`put_object`, with the record being removed."""
+        ``precondition`` as for :meth:`put_object`, with the record being removed; with ``bucket_id``,
+        ``NoSuchBucket`` unless the bucket of that name is still that one (as for :meth:`put_object`)."""
 
     @abc.abstractmethod
     def list_objects(
@@ -279,7 +287,8 @@ class Store(abc.ABC):
 
     # --- multipart uploads -----------------------------------------------------------------------
     @abc.abstractmethod
-    def create_upload(self, upload: Upload) -> Upload: ...
+    def create_upload(self, upload: Upload, *, bucket_id: str | None = None) -> Upload:
+        """Raises ``NoSuchBucket`` unless the bucket exists (and is ``bucket_id``, as for :meth:`put_object`)."""
 
     @abc.abstractmethod
     def get_upload(self, bucket: str, upload_id: str) -> Upload | None: ...
@@ -309,11 +318,13 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def complete_upload(
-        self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None
+        self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None, *,
+        bucket_id: str | None = None,
     ) -> list[str]:
         """Publishes ``record`` (whose segments are some of the upload's part blobs) and ends the
         upload, in one transaction. Blobs of unused parts and of the replaced object die; their ids
-        are returned. Raises ``NoSuchUpload``. ``precondition`` as for :meth:`put_object`."""
+        are returned. Raises ``NoSuchUpload``. ``precondition`` and ``bucket_id`` as for
+        :meth:`put_object`."""
 
     @abc.abstractmethod
     def abort_upload(self, upload_id: str) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from satchel.asgi import Request, Response
 from satchel.core import objects
-from satchel.core.conditions import check_conditions, parse_range
+from satchel.core.conditions import check_conditions, requested_range
 from satchel.core.errors import InvalidArgument
 from satchel.core.node import Node
 from satchel.core.par import use
@@ -70,7 +70,7 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     principal = admission.principal
     record = objects.get_object(node, principal, admission.bucket.name, key)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
-    byte_range = parse_range(request.headers.get("range"), record.size)
+    byte_range = requested_range(request.headers, record)
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
         opened, stream = await objects.open_object(node, principal, record, byte_range)
@@ -78,7 +78,7 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
             if opened != record:  # overwritten meanwhile: the answer describes what is being sent
                 record = opened
                 check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
-                byte_range = parse_range(request.headers.get("range"), record.size)
+                byte_range = requested_range(request.headers, record)
             await use.count_use(node, ctx.par)
         except BaseException:
             await close_stream(stream)
@@ -114,7 +114,8 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     admission = admit(node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)
     record = await objects.put_object(node, admission.principal, admission.bucket.name, key, request.body_chunks(),
-                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions)
+                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions,
+                                      bucket_id=admission.bucket.id)
     answer = [("ETag", f'"{record.etag}"'), ("Last-Modified", _http_date(record.last_modified))]
     md5 = md5_base64(record.etag)
     if md5 is not None:

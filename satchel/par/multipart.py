@@ -47,7 +47,7 @@ async def create_upload(node: Node, ctx: ParContext) -> Response:
     admission = admit(node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)
     upload = await multipart.create_upload(node, admission.principal, admission.bucket.name, key, headers=stored,
-                                           user_meta=meta, checksum_algorithm=None)
+                                           user_meta=meta, checksum_algorithm=None, bucket_id=admission.bucket.id)
     answer = {"namespace": ctx.endpoint.namespace, "bucket": admission.bucket.name, "object": key,
               "uploadId": upload.upload_id, "timeCreated": rfc3339(upload.initiated), "storageTier": "Standard",
               "accessUri": upload_uri(ctx, upload.upload_id)}

@@ -113,7 +113,7 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
         admission.check_key(node.revocations, key)
         record = await objects.put_object(node, principal, bucket.name, key, reader.data(),
                                           headers=_file_headers(part, attributes), user_meta={},
-                                          expect=Expectations(max_size=spec.max_file_size))
+                                          expect=Expectations(max_size=spec.max_file_size), bucket_id=bucket.id)
         form.stored.append(key)
         form.received += record.size
         form.status = 201

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response
 from satchel.core import objects
-from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, parse_range
+from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
     AccessDenied,
     InvalidArgument,
@@ -89,7 +89,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
 def _range(ctx: S3Context, record: ObjectRecord) -> ByteRange | None:
     if ctx.endpoint.part_number is not None:
         return part_range(record, ctx.endpoint.part_number)
-    return parse_range(ctx.request.headers.get("range"), record.size)
+    return requested_range(ctx.request.headers, record)
 
 
 def part_range(record: ObjectRecord, number: int) -> ByteRange | None:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response
 from satchel.core import objects
-from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, parse_range
+from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import NotModified
 from satchel.core.receive import Expectations
 from satchel.core.text import decimal
@@ -60,7 +60,7 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
         check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
     except NotModified:
         return Response(304, object_headers(record))  # the validators the client compares, as Swift sends
-    byte_range = parse_range(headers.get("range"), record.size)
+    byte_range = requested_range(headers, record)
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
         opened, stream = await objects.open_object(node, ctx.principal, record, byte_range)
@@ -69,7 +69,7 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
             record = opened
             try:
                 check_conditions(headers, etag=record.etag, last_modified=record.last_modified)
-                byte_range = parse_range(headers.get("range"), record.size)
+                byte_range = requested_range(headers, record)
             except BaseException:
                 await stream.aclose()
                 raise

@@ -11,6 +11,7 @@ from satchel.core.conditions import (
     check_conditions,
     delete_precondition,
     parse_range,
+    requested_range,
     write_precondition,
 )
 from satchel.core.errors import InvalidRange, NotModified, PreconditionFailed
@@ -177,3 +178,42 @@ def test_write_conditions() -> None:
         replace(None)
     with pytest.raises(errors.NotImplementedFeature):
         write_precondition("k", {"if-none-match": f'"{ETAG}"'})
+
+
+_IF_RANGE_RECORD = ObjectRecord("b", "k", 100, ETAG, MODIFIED, ())
+
+
+@pytest.mark.parametrize(
+    ("if_range", "ranged"),
+    [
+        (None, True),
+        (f'"{ETAG}"', True),
+        (f' "{ETAG}" ', True),
+        (ETAG, True),  # Swift's unquoted ETag, echoed as received
+        (SAME, True),  # exactly the Last-Modified second
+        ("Tue, 14 Nov 2023 22:13:20 +0000", True),
+        (BEFORE, False),
+        (AFTER, False),  # a date is compared for equality, not "not modified since"
+        (f'W/"{ETAG}"', False),  # weak tags never validate a range (strong comparison)
+        ('"0123"', False),
+        (f'"{ETAG}', False),  # unterminated
+        ('""', False),
+        ("*", False),  # not an entity tag: no wildcard in If-Range
+        (f'"{ETAG}", "{ETAG}"', False),  # one validator, not a list
+        ("", False),
+        ("garbage", False),
+    ],
+)
+def test_if_range(if_range: str | None, ranged: bool) -> None:
+    """RFC 9110 §13.1.5: a validator that does not name the object makes the server ignore Range (200)."""
+    headers = {"range": "bytes=10-19"} | ({"if-range": if_range} if if_range is not None else {})
+    assert requested_range(headers, _IF_RANGE_RECORD) == (ByteRange(10, 19) if ranged else None)
+
+
+def test_if_range_without_range_is_ignored_and_a_stale_one_lifts_a_416() -> None:
+    assert requested_range({"if-range": f'"{ETAG}"'}, _IF_RANGE_RECORD) is None
+    assert requested_range({"range": "bytes=500-", "if-range": BEFORE}, _IF_RANGE_RECORD) is None
+    with pytest.raises(InvalidRange):
+        requested_range({"range": "bytes=500-", "if-range": SAME}, _IF_RANGE_RECORD)
+    multipart = ObjectRecord("b", "k", 100, f"{ETAG}-2", MODIFIED, (), parts_count=2)
+    assert requested_range({"range": "bytes=0-0", "if-range": f'"{ETAG}-2"'}, multipart) == ByteRange(0, 0)

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
-from satchel.core.models import Bucket, CorsRule, Permission, Role, Status, Upload
+from satchel.core.models import Bucket, CorsRule, Part, Permission, Role, Status, Upload
 from satchel.meta.sqlite import SqliteStore
 
-from .conftest import World, record
+from .conftest import World, blob_states, record
 
 
 def test_accounts(store: SqliteStore) -> None:
@@ -215,3 +215,34 @@ def test_failed_change_leaves_generation_alone(world: World, store: SqliteStore)
     with pytest.raises(Conflict):
         store.delete_user(world.user.id)
     assert store.generation() == before
+
+
+def test_object_writes_commit_only_into_the_bucket_they_were_authorised_against(world: World,
+                                                                                store: SqliteStore) -> None:
+    """A write names its bucket, but was authorised against one bucket id: when that bucket was deleted
+    and another took its name meanwhile, every write is refused, and none of its blobs becomes live."""
+    old = world.bucket.id
+    upload = store.create_upload(Upload("", "photos", "big", 1.0, None), bucket_id=old)
+    store.put_part(Part(upload.upload_id, 1, 10, "e", "p" * 32, 2.0, {}))
+    store.abort_upload(upload.upload_id)
+    store.delete_bucket("photos")
+    with pytest.raises(NoSuchBucket):
+        store.put_object(record("k", "a" * 32), bucket_id=old)  # the bucket is gone
+    new = store.create_bucket(Bucket("photos", store.create_account("rival").id, None, 9.0)).id
+    with pytest.raises(NoSuchBucket):
+        store.put_object(record("k", "a" * 32), bucket_id=old)  # its name is another bucket's
+    with pytest.raises(NoSuchBucket):
+        store.create_upload(Upload("", "photos", "big", 1.0, None), bucket_id=old)
+    assert store.get_object("photos", "k") is None and store.list_uploads("photos") == []
+    assert "a" * 32 not in blob_states(store)
+    store.put_object(record("k", "b" * 32), bucket_id=new)
+    with pytest.raises(NoSuchBucket):
+        store.delete_object("photos", "k", bucket_id=old)
+    assert store.get_object("photos", "k") is not None
+    late = store.create_upload(Upload("", "photos", "big", 1.0, None), bucket_id=new)
+    store.put_part(Part(late.upload_id, 1, 10, "e", "c" * 32, 2.0, {}))
+    with pytest.raises(NoSuchBucket):
+        store.complete_upload(late.upload_id, record("big", "c" * 32), bucket_id=old)
+    assert store.get_object("photos", "big") is None and store.list_uploads("photos") != []
+    store.complete_upload(late.upload_id, record("big", "c" * 32), bucket_id=new)
+    assert store.delete_object("photos", "k", bucket_id=new) == ["b" * 32]
