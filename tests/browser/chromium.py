@@ -16,7 +16,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 def start_chromium(user_data_dir: Path, extra_flags: Sequence[str] = (), *,
-                   browser_log: bool = False) -> webdriver.Chrome:
+                   browser_log: bool = False, prefs: dict[str, object] | None = None) -> webdriver.Chrome:
     """A missing browser fails the test rather than skipping it, because CI installs it."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
@@ -28,5 +28,7 @@ def start_chromium(user_data_dir: Path, extra_flags: Sequence[str] = (), *,
         options.add_argument(flag)
     if browser_log:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     # A Service with an explicit driver path keeps Selenium Manager (which downloads drivers) out of it.
     return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)

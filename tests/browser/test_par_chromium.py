@@ -4,7 +4,6 @@ Satchel's origin)."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +11,8 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
-from tests.browser.test_presign_chromium import CHROMIUM_FLAGS
+from tests.browser.chromium import start_chromium
 from tests.clients.par import create, url
 
 WAIT = 20.0
@@ -22,19 +20,10 @@ WAIT = 20.0
 
 @pytest.fixture
 def downloader(tmp_path: Path) -> Iterator[tuple[webdriver.Chrome, Path]]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if browser is None or driver_path is None:
-        pytest.fail("headless Chromium is required: apt-get install chromium chromium-driver")
     folder = tmp_path / "downloads"
     folder.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(folder),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver = start_chromium(tmp_path / "profile", prefs={"download.default_directory": str(folder),
+                                                         "download.prompt_for_download": False})
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
     try:
         yield driver, folder
