@@ -36,7 +36,12 @@ Rules, in the order they are applied:
    requests are unaffected.
 8. Account-level settings (Swift's ``X-Account-Meta-*``): ``ACCOUNT_READ`` is for every active user of the
    account, ``ACCOUNT_ADMIN`` for its admins only; never through a link, never across accounts.
-9. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
+9. **Publishing** (``BUCKET_PUBLISH``: making a bucket public-read, Swift's ``X-Container-Read: .r:*``) is
+   for the admins of the bucket's account only, never through a link. A public bucket is readable by
+   everybody with no link, so none of what guards sharing applies to it (share right, link lifetime
+   ceilings, use counting, revocation, audit of each use): a member who owns a bucket may share it through
+   links, but may not take it out of all of that.
+10. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
    container: an account's keys are set (and seen) by its admins only, a container's by whoever controls
    the bucket (rule 4). Never through a link. The keys' setter is the principal of every TempURL signed
    with them, so what such a URL may do is decided by the rules above, with ``via_link``, at use time.
@@ -62,6 +67,8 @@ class Action(enum.StrEnum):
     BUCKET_READ = "bucket-read"
     #: DeleteBucket, Get/Put/DeleteBucketCors, bucket settings (public, link policy).
     BUCKET_ADMIN = "bucket-admin"
+    #: Make a bucket public-read (rule 9): account admins only. Making it private again is BUCKET_ADMIN.
+    BUCKET_PUBLISH = "bucket-publish"
     #: Set, clear and see Swift TempURL keys (bucket: a container's keys; ``account_id``: the account's).
     TEMPURL_KEY_ADMIN = "tempurl-key-admin"
     #: GetObject, HeadObject, the source of a copy.
@@ -120,6 +127,9 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
             _controls(user, bucket) if bucket is not None
             else user.role is Role.ADMIN and user.account_id == resource.account_id
         )
+    if action is Action.BUCKET_PUBLISH:
+        return user is not None and not principal.via_link and bucket is not None \
+            and user.role is Role.ADMIN and bucket.account_id == user.account_id
     if action in _OVERSIGHT_ACTIONS:
         return user is not None and not principal.via_link and (
             (bucket is not None and _controls(user, bucket))

@@ -50,7 +50,7 @@ async def put_container(ctx: SwiftContext) -> Response:
     taken = SwiftError(409, f"The container name {name!r} is taken by another user or account (container "
                             "names are S3 bucket names, shared by every account).")
     try:
-        await buckets.create_bucket(ctx.node, ctx.principal, name)
+        await buckets.create_bucket(ctx.node, ctx.principal, name, publish=bool(changes.public))
         status, body = 201, CREATED_BODY
     except BucketAlreadyOwnedByYou:
         status, body = 202, ACCEPTED_BODY

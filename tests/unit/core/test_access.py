@@ -390,7 +390,20 @@ def test_table_covers_every_combination_once() -> None:
     assert {p for p, _, _ in seen} == set(PRINCIPALS)
     assert len(seen) == len(PRINCIPALS) * len(resources) * len(COLUMNS)
     # Account-level actions apply to an account, not a bucket: their table is test_access_account.py.
-    assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN}
+    # BUCKET_PUBLISH has its own test below.
+    assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH}
+
+
+#: Who may make each bucket public: the admins of its account, never through a link; not its member owner.
+PUBLISHERS = {"owned": {"root", "admin2"}, "contract": {"root", "admin2"}, "public": {"other_admin"},
+              "open": {"root", "admin2"}}
+
+
+@pytest.mark.parametrize("bucket", sorted(PUBLISHERS))
+def test_only_account_admins_publish(bucket: str) -> None:
+    allowed = {name for name, principal in PRINCIPALS.items()
+               if authorize(principal, Action.BUCKET_PUBLISH, Resource(BUCKETS[bucket]))}
+    assert allowed == PUBLISHERS[bucket]
 
 
 @pytest.mark.parametrize(("principal", "resource", "action", "expected"), CELLS,

@@ -1,0 +1,64 @@
+"""Regressions from the hostile review of the Swift API, each driven through a real client (swiftclient,
+the swift CLI, rclone, requests) against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+import swiftclient.client as swift_api
+
+from tests.clients.server import Credentials, SatchelProcess
+from tests.clients.swift import SwiftUser, empty_container, member_user, root_user, unique_container
+
+
+@pytest.fixture
+def fresh_member(managed_server: SatchelProcess, member: Callable[[], Credentials]) -> SwiftUser:
+    return member_user(managed_server, member())
+
+
+@pytest.fixture
+def root(managed_server: SatchelProcess) -> SwiftUser:
+    return root_user(managed_server)
+
+
+@pytest.fixture
+def container(root: SwiftUser) -> Iterator[str]:
+    name = unique_container()
+    conn = root.connection()
+    conn.put_container(name)
+    yield name
+    empty_container(conn, name)
+
+
+def _status(call: Callable[[], object]) -> int:
+    try:
+        call()
+    except swift_api.ClientException as exc:
+        return int(exc.http_status or 0)
+    return 200
+
+
+def test_members_cannot_publish_their_own_container(root: SwiftUser, fresh_member: SwiftUser) -> None:
+    """Public read skips every guard of sharing (share right, ceilings, revocation, audit): account admins only."""
+    conn = fresh_member.connection()
+    own, fresh = unique_container(), unique_container()
+    conn.put_container(own)
+    conn.put_object(own, "secret", b"member's")
+    url = conn.get_auth()[0]
+    try:
+        assert _status(lambda: conn.post_container(own, {"X-Container-Read": ".r:*"})) == 403
+        assert _status(lambda: conn.put_container(own, {"X-Container-Read": ".r:*,.rlistings"})) == 403
+        assert _status(lambda: conn.put_container(fresh, {"X-Container-Read": ".r:*"})) == 403
+        assert _status(lambda: conn.head_container(fresh)) == 404  # refused before it was created
+        assert "x-container-read" not in conn.head_container(own)
+        assert requests.get(f"{url}/{own}/secret", timeout=10).status_code == 401
+        # The account's admin may publish it; its owner may make it private again.
+        root_conn = root.connection()
+        root_conn.post_container(own, {"X-Container-Read": ".r:*"})
+        assert requests.get(f"{url}/{own}/secret", timeout=10).content == b"member's"
+        conn.post_container(own, {"X-Container-Read": ""})
+        assert "x-container-read" not in conn.head_container(own)
+    finally:
+        empty_container(conn, own)
