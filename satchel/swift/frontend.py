@@ -21,7 +21,7 @@ from satchel.swift.auth import authenticate, token_holder
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError, error_body, status_of
 from satchel.swift.handlers import HANDLERS
-from satchel.swift.router import SwiftEndpoint, Target, route
+from satchel.swift.router import SwiftEndpoint, Target, refuse_unsupported_query, route
 
 log = logging.getLogger("satchel.swift")
 
@@ -52,6 +52,7 @@ class SwiftFrontend:
             else:
                 ctx = self.context(endpoint, request, trans_id)
                 anonymous = ctx.principal.anonymous
+                refuse_unsupported_query(request.method, endpoint.target, request.query_dict)
                 response = await HANDLERS[endpoint.target, request.method](ctx)
         except NotModified:
             response = Response(304)

@@ -18,7 +18,7 @@ from satchel.swift.listing import DEFAULT_OBJECT_TYPE
 
 #: Representation headers an object keeps (the S3 front-end returns the same ones).
 STORED_HEADERS = objects.STORED_HEADERS
-#: Headers and query parameters of Swift features Satchel does not have, with what to say.
+#: Headers of Swift features Satchel does not have, with what to say.
 REFUSED_HEADERS: dict[str, str] = {
     "x-object-manifest": "Dynamic Large Objects (X-Object-Manifest) are not supported: upload objects whole "
                          "(up to the server's max_put_size) or use S3 multipart uploads.",
@@ -29,23 +29,13 @@ REFUSED_HEADERS: dict[str, str] = {
     "x-symlink-target": "Symlinks are not supported.",
     "x-symlink-target-account": "Symlinks are not supported.",
 }
-REFUSED_QUERY: dict[str, str] = {
-    "multipart-manifest": "Static Large Objects (multipart-manifest) are not supported.",
-    "symlink": "Symlinks are not supported.",
-    "version-id": "Object versioning is not supported.",
-}
 CREATED_BODY = b"<html><h1>Created</h1><p>The resource has been created.</p></html>"
 ACCEPTED_BODY = b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
 HTML = ("Content-Type", "text/html; charset=UTF-8")
 
 
 def refuse_unhonoured(ctx: SwiftContext) -> None:
-    query = ctx.request.query_dict
-    for name, why in REFUSED_QUERY.items():
-        # DELETE ?multipart-manifest=delete is how clients delete what we show as a Static Large Object.
-        if name in query and not (name == "multipart-manifest" and ctx.request.method == "DELETE"
-                                  and query[name] == "delete"):
-            raise SwiftError(400, why)
+    """Headers of Swift features Satchel does not have (their query parameters: ``router.UNSUPPORTED_QUERY``)."""
     for name, why in REFUSED_HEADERS.items():
         if name in ctx.request.headers:
             raise SwiftError(400, why)

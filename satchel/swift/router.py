@@ -24,6 +24,34 @@ MAX_OBJECT_NAME_BYTES = 1024
 TEMPURL_PARAMS = frozenset({"temp_url_sig", "temp_url_expires"})
 
 
+#: Query parameters by which Swift's middlewares (bulk, SLO, symlink, versioned_writes) take over a request.
+#: Satchel has none of them: ignoring one would answer success for what was never done (a bulk delete that
+#: deleted nothing, an archive stored as one object), so they are refused with the reason.
+UNSUPPORTED_QUERY: dict[str, str] = {
+    "bulk-delete": "Bulk delete (?bulk-delete) is not supported: delete objects one by one.",
+    "extract-archive": "Archive extraction (?extract-archive) is not supported: upload the files one by one.",
+    "multipart-manifest": "Static Large Objects (multipart-manifest) are not supported.",
+    "symlink": "Symlinks are not supported.",
+    "version-id": "Object versioning is not supported.",
+    "versions": "Object versioning is not supported.",
+}
+#: The middleware requests that are served, (parameter, method, value): S3 multipart objects are shown as
+#: Static Large Objects (``swift/objectheaders.py``), whose manifest clients read and which they delete
+#: this way; ``symlink=get`` reads a symlink itself, and with no symlinks every object is itself (the swift
+#: CLI's delete HEADs with it).
+_SERVED = frozenset({("multipart-manifest", "GET", "get"), ("multipart-manifest", "HEAD", "get"),
+                     ("multipart-manifest", "DELETE", "delete"), ("symlink", "GET", "get"),
+                     ("symlink", "HEAD", "get")})
+
+
+def refuse_unsupported_query(method: str, target: Target, query: Mapping[str, str]) -> None:
+    """400 for a middleware's query parameter (:data:`UNSUPPORTED_QUERY`) Satchel does not serve."""
+    for name in UNSUPPORTED_QUERY.keys() & query.keys():
+        if target is Target.OBJECT and (name, method, query[name].strip().lower()) in _SERVED:
+            continue
+        raise SwiftError(400, UNSUPPORTED_QUERY[name])
+
+
 class Target(enum.StrEnum):
     AUTH = "auth"
     ACCOUNT = "account"

@@ -62,3 +62,29 @@ def test_members_cannot_publish_their_own_container(root: SwiftUser, fresh_membe
         assert "x-container-read" not in conn.head_container(own)
     finally:
         empty_container(conn, own)
+
+
+@pytest.mark.parametrize(("method", "path", "query"), [
+    ("POST", "", "bulk-delete"),
+    ("PUT", "/{c}/archive.tar", "extract-archive=tar"),
+    ("PUT", "/{c}", "extract-archive=tar.gz"),
+    ("PUT", "/{c}/link", "symlink=get"),
+    ("POST", "/{c}/kept", "symlink=get"),
+    ("PUT", "/{c}/big", "multipart-manifest=put"),
+    ("GET", "/{c}", "versions"),
+    ("DELETE", "/{c}/kept", "version-id=1"),
+])
+def test_middleware_queries_are_refused_not_ignored(root: SwiftUser, container: str, method: str, path: str,
+                                                     query: str) -> None:
+    """Swift's bulk, SLO, symlink and versioning middlewares take these over; silently ignoring one answers
+    success for what was never done."""
+    conn = root.connection()
+    conn.put_object(container, "kept", b"still here")
+    url, token = root.token()
+    body = f"/{container}/kept\n".encode() if "bulk" in query else b"archive bytes"
+    answer = requests.request(method, f"{url}{path.replace('{c}', container)}?{query}", data=body,
+                              headers={"X-Auth-Token": token, "Content-Type": "text/plain"}, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert "not supported" in answer.text
+    assert conn.get_object(container, "kept")[1] == b"still here"
+    assert [entry["name"] for entry in conn.get_container(container)[1]] == ["kept"]
