@@ -41,6 +41,16 @@ def refuse_unhonoured(ctx: SwiftContext) -> None:
             raise SwiftError(400, why)
 
 
+def write_conditions(headers: Mapping[str, str], names: tuple[str, ...] = ("if-match", "if-none-match")
+                     ) -> dict[str, str]:
+    """A write's ``names`` among If-None-Match: * (create only) and If-Match; Swift takes only ``*`` in
+    If-None-Match."""
+    none_match = headers.get("if-none-match")
+    if none_match is not None and none_match.strip() != "*":
+        raise SwiftError(400, "If-None-Match only supports *")
+    return {name: headers[name] for name in names if name in headers}
+
+
 def swift_etag(record: ObjectRecord) -> str:
     """The MD5 of a simple object, bare as Swift sends it. An S3 multipart object's ``<md5>-<parts>`` is
     no MD5 of its bytes: it goes quoted, as a Static Large Object's ETag does (see :func:`object_headers`)."""

@@ -88,3 +88,29 @@ def test_middleware_queries_are_refused_not_ignored(root: SwiftUser, container: 
     assert "not supported" in answer.text
     assert conn.get_object(container, "kept")[1] == b"still here"
     assert [entry["name"] for entry in conn.get_container(container)[1]] == ["kept"]
+
+
+def test_copies_honour_conditions_and_range(root: SwiftUser, container: str) -> None:
+    """As Swift's copy middleware: If-Match / If-*-Since / Range read the source, If-None-Match: * guards
+    the destination."""
+    conn = root.connection()
+    etag = conn.put_object(container, "src", b"abcdefgh")
+    conn.put_object(container, "dst", b"existing")
+    assert _status(lambda: conn.copy_object(container, "src", f"/{container}/dst",
+                                            headers={"If-None-Match": "*"})) == 412
+    assert _status(lambda: conn.put_object(container, "dst", b"", headers={
+        "X-Copy-From": f"/{container}/src", "If-None-Match": "*"})) == 412
+    assert conn.get_object(container, "dst")[1] == b"existing"
+    conn.copy_object(container, "src", f"/{container}/new", headers={"If-None-Match": "*"})
+    assert conn.get_object(container, "new")[1] == b"abcdefgh"
+    assert _status(lambda: conn.copy_object(container, "src", f"/{container}/other",
+                                            headers={"If-Match": "0" * 32})) == 412
+    assert _status(lambda: conn.put_object(container, "other", b"", headers={
+        "X-Copy-From": f"/{container}/src", "If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:01 GMT"})) == 412
+    assert _status(lambda: conn.head_object(container, "other")) == 404
+    conn.copy_object(container, "src", f"/{container}/other", headers={"If-Match": etag})
+    conn.put_object(container, "part", b"", headers={"X-Copy-From": f"/{container}/src", "Range": "bytes=2-4"})
+    assert conn.get_object(container, "part")[1] == b"cde"
+    conn.copy_object(container, "src", f"/{container}/tail", headers={"Range": "bytes=-2"})
+    tail = conn.get_object(container, "tail")
+    assert tail[1] == b"gh" and tail[0]["content-length"] == "2"

@@ -34,6 +34,7 @@ from satchel.swift.objectheaders import (
     stored_headers,
     swift_etag,
     user_meta,
+    write_conditions,
 )
 
 _SLO_DELETED = b"Number Deleted: 1\nNumber Not Found: 0\nResponse Body: \nResponse Status: 200 OK\nErrors: \n"
@@ -84,14 +85,6 @@ def _sized(headers: list[tuple[str, str]], size: int, byte_range: ByteRange | No
     headers.append(("Content-Length", str(byte_range.length)))
     headers.append(("Content-Range", byte_range.content_range(size)))
     return Response(206, headers, body)
-
-
-def write_conditions(headers: Mapping[str, str]) -> dict[str, str]:
-    """If-None-Match: * (create only) and If-Match on a write; Swift takes only ``*`` in If-None-Match."""
-    none_match = headers.get("if-none-match")
-    if none_match is not None and none_match.strip() != "*":
-        raise SwiftError(400, "If-None-Match only supports *")
-    return {name: headers[name] for name in ("if-match", "if-none-match") if name in headers}
 
 
 def _content_md5(etag: str | None) -> str | None:
