@@ -156,6 +156,17 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
     )
 
 
+def lists_some_prefix(principal: Principal, bucket: Bucket) -> bool:
+    """The principal may list at least part of ``bucket`` (a listing of some prefix of its own grants):
+    what lets a prefix grant's holder see that the bucket exists (Swift's container HEAD), no more."""
+    user = principal.active_user
+    return user is not None and any(
+        authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket, key=grant.prefix))
+        for grant in principal.grants
+        if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
+    )
+
+
 def visible_buckets(principal: Principal, buckets: Iterable[Bucket]) -> list[Bucket]:
     """The buckets ListBuckets shows: owned ones, the account's for an admin, and granted ones.
 

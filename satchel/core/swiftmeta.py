@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from satchel.core.access import Action, Resource, authorize
+from satchel.core.access import Action, Resource, authorize, lists_some_prefix
 from satchel.core.buckets import bucket_for
 from satchel.core.errors import AccessDenied
 from satchel.core.models import Account, Bucket, Principal
@@ -52,10 +52,17 @@ async def update_account_metadata(
 
 
 def container_metadata(
-    node: Node, principal: Principal, name: str, prefix: str | None = None
+    node: Node, principal: Principal, name: str, prefix: str | None = None, *, head: bool = False
 ) -> tuple[Bucket, dict[str, str] | None]:
     """The bucket (BUCKET_READ of ``prefix``, the listing's) and its metadata, or None for the metadata
-    when the caller may read only part of the bucket (a prefix grant): it describes the whole bucket."""
+    when the caller may read only part of the bucket (a prefix grant): it describes the whole bucket.
+
+    ``head``: a container HEAD, which clients (rclone) send before anything else; a caller who may list
+    some prefix of the bucket gets it (without metadata), as the account listing already shows it."""
+    found = node.bucket(name) if head else None
+    if found is not None and not authorize(principal, Action.BUCKET_READ, Resource(bucket=found)) \
+            and lists_some_prefix(principal, found):
+        return found, None
     bucket = bucket_for(node, principal, name, Action.BUCKET_READ, prefix)
     if not authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket)):
         return bucket, None

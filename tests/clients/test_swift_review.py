@@ -3,14 +3,18 @@ the swift CLI, rclone, requests) against a real server."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
 import swiftclient.client as swift_api
 
 from tests.clients.server import Credentials, SatchelProcess
-from tests.clients.swift import SwiftUser, empty_container, member_user, root_user, unique_container
+from tests.clients.swift import SwiftUser, auth_url, empty_container, member_user, root_user, unique_container
 
 
 @pytest.fixture
@@ -114,3 +118,27 @@ def test_copies_honour_conditions_and_range(root: SwiftUser, container: str) -> 
     conn.copy_object(container, "src", f"/{container}/tail", headers={"Range": "bytes=-2"})
     tail = conn.get_object(container, "tail")
     assert tail[1] == b"gh" and tail[0]["content-length"] == "2"
+
+
+def test_rclone_uploads_for_a_prefix_grant(managed_server: SatchelProcess, root: SwiftUser, container: str,
+                                           fresh_member: SwiftUser, tmp_path: Path) -> None:
+    """rclone HEADs the container before it uploads: a prefix grant's holder gets 204 (no figures, no
+    metadata), then writes inside its prefix only."""
+    exe = shutil.which("rclone")
+    assert exe is not None, "rclone is missing"
+    managed_server.grant(fresh_member.user, container, "read-write", prefix="docs/")
+    (tmp_path / "a.txt").write_bytes(b"from rclone")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "OS_", "ST_"))} | {
+        "RCLONE_CONFIG_SW_TYPE": "swift", "RCLONE_CONFIG_SW_USER": fresh_member.auth_user,
+        "RCLONE_CONFIG_SW_KEY": fresh_member.key, "RCLONE_CONFIG_SW_AUTH": auth_url(managed_server)}
+
+    def rclone(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, "--config", str(tmp_path / "none.conf"), "--retries", "1",
+                               "--low-level-retries", "1", *args], env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+
+    done = rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/docs/a.txt")
+    assert done.returncode == 0, done.stderr
+    assert root.connection().get_object(container, "docs/a.txt")[1] == b"from rclone"
+    assert rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/private/a.txt").returncode != 0
+    assert _status(lambda: root.connection().head_object(container, "private/a.txt")) == 404

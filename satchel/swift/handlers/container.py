@@ -81,15 +81,17 @@ async def delete_container(ctx: SwiftContext) -> Response:
     return Response(204)
 
 
-def container_headers(ctx: SwiftContext, prefix: str | None = None) -> list[tuple[str, str]]:
+def container_headers(ctx: SwiftContext, prefix: str | None = None, *, head: bool = False) -> list[tuple[str, str]]:
     """HEAD and GET's headers; reading them is a BUCKET_READ of the container (of ``prefix`` for a
-    listing). Counts and metadata describe the whole bucket: only for those who may read all of it."""
+    listing; of any prefix for a HEAD). Counts and metadata describe the whole bucket: only for those who
+    may read all of it."""
     ctx.bucket()
-    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name, prefix)
+    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name, prefix, head=head)
     headers = [("X-Timestamp", x_timestamp(bucket.created)), ("X-Storage-Policy", STORAGE_POLICY)]
-    figures = swiftmeta.usage(ctx.node, ctx.principal, bucket)
-    if figures is not None:
-        headers += [("X-Container-Object-Count", str(figures[0])), ("X-Container-Bytes-Used", str(figures[1]))]
+    # A caller who may read only part of the bucket (a prefix grant) is shown 0, as in the account listing:
+    # the figures would tell about keys outside its prefix, and clients (rclone) need the headers there.
+    count, used = swiftmeta.usage(ctx.node, ctx.principal, bucket) or (0, 0)
+    headers += [("X-Container-Object-Count", str(count)), ("X-Container-Bytes-Used", str(used))]
     headers.extend(meta_headers("container", meta or {}))
     headers.extend(tempurl_key_headers(ctx, bucket))
     if bucket.public_read:
@@ -98,7 +100,7 @@ def container_headers(ctx: SwiftContext, prefix: str | None = None) -> list[tupl
 
 
 async def head_container(ctx: SwiftContext) -> Response:
-    return Response(204, [*container_headers(ctx), ("Content-Length", "0"),
+    return Response(204, [*container_headers(ctx, head=True), ("Content-Length", "0"),
                           ("Content-Type", CONTENT_TYPES["plain"])])
 
 

@@ -29,7 +29,7 @@ import dataclasses
 
 import pytest
 
-from satchel.core.access import Action, Resource, authorize, visible_buckets
+from satchel.core.access import Action, Resource, authorize, lists_some_prefix, visible_buckets
 from satchel.core.models import ANONYMOUS, Bucket, Grant, Permission, Principal, Role, Sharing, Status, User
 
 ACCOUNT_A = "acct-a"
@@ -511,3 +511,11 @@ def test_through_link_keeps_the_signer() -> None:
 def test_visible_buckets(principal: str) -> None:
     names = [b.name for b in visible_buckets(PRINCIPALS[principal], BUCKETS.values())]
     assert names == VISIBLE[principal]
+
+
+def test_lists_some_prefix() -> None:
+    """Whoever may list part of a bucket (a prefix grant) may see that it exists; nobody else."""
+    assert lists_some_prefix(PRINCIPALS["prefixrw"], BUCKETS["contract"])
+    assert not lists_some_prefix(PRINCIPALS["prefixrw"], BUCKETS["owned"])
+    assert not lists_some_prefix(PRINCIPALS["stranger"], BUCKETS["contract"])
+    assert not lists_some_prefix(ANONYMOUS, BUCKETS["public"])
