@@ -81,11 +81,6 @@ async def update_container_metadata(
     return result
 
 
-async def forget_container(node: Node, bucket: Bucket) -> None:
-    """Drop a deleted bucket's metadata (it could never apply to another bucket anyway: ids are unique)."""
-    await node.write(node.store.delete_swift_metadata, CONTAINER, bucket.id)
-
-
 def usage(node: Node, principal: Principal, bucket: Bucket) -> tuple[int, int] | None:
     """(objects, bytes) of a bucket; None when the principal may not read all of it (a prefix grant): the
     figures would tell about keys outside its prefix."""

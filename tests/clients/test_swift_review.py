@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -142,3 +144,14 @@ def test_rclone_uploads_for_a_prefix_grant(managed_server: SatchelProcess, root:
     assert root.connection().get_object(container, "docs/a.txt")[1] == b"from rclone"
     assert rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/private/a.txt").returncode != 0
     assert _status(lambda: root.connection().head_object(container, "private/a.txt")) == 404
+
+
+def test_container_metadata_goes_with_a_bucket_deleted_through_s3(managed_server: SatchelProcess, s3: Any,
+                                                                  root: SwiftUser) -> None:
+    name = unique_container()
+    root.connection().put_container(name, headers={"X-Container-Meta-Project": "apollo"})
+    s3.delete_bucket(Bucket=name)
+    with sqlite3.connect(managed_server.data_dir / "meta.sqlite3") as db:
+        left = db.execute("SELECT COUNT(*) FROM swift_metadata WHERE scope = 'container' AND owner_id NOT IN "
+                          "(SELECT id FROM buckets)").fetchone()[0]
+    assert left == 0

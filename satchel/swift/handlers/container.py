@@ -76,8 +76,8 @@ async def post_container(ctx: SwiftContext) -> Response:
 
 async def delete_container(ctx: SwiftContext) -> Response:
     bucket = ctx.bucket()
+    # Its container metadata goes in the same transaction (``delete_bucket`` of the store).
     await buckets.delete_bucket(ctx.node, ctx.principal, bucket.name)
-    await swiftmeta.forget_container(ctx.node, bucket)
     return Response(204)
 
 

@@ -75,6 +75,14 @@ def test_metadata(store: SqliteStore, world: World) -> None:
     assert store.get_swift_metadata("container", world.bucket.id) == {}
 
 
+def test_container_metadata_goes_with_its_bucket(store: SqliteStore, world: World) -> None:
+    store.update_swift_metadata("container", world.bucket.id, {"a": "1"}, max_bytes=100)
+    store.update_swift_metadata("account", world.bucket.account_id, {"a": "1"}, max_bytes=100)
+    store.delete_bucket(world.bucket.name)
+    assert store.get_swift_metadata("container", world.bucket.id) == {}
+    assert store.get_swift_metadata("account", world.bucket.account_id) == {"a": "1"}
+
+
 def test_usage_and_content_types(store: SqliteStore, world: World) -> None:
     assert store.bucket_usage("photos") == (0, 0)
     store.put_object(record("a", "b1"))
