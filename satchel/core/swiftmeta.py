@@ -21,6 +21,9 @@ ACCOUNT = "account"
 CONTAINER = "container"
 #: Swift's default ``max_meta_overall_size``: names and values of one account or container together.
 MAX_META_BYTES = 4096
+#: Swift's ``max_meta_count``: items of one account or container, those stored and those set together
+#: (``constraints.check_metadata`` is applied to the merged metadata).
+MAX_META_COUNT = 90
 #: Object counts and bytes cost one aggregate over the bucket's rows (O(bucket)); every listing page and
 #: HEAD reports them, so each worker reuses a bucket's figures for this long. Swift's own container
 #: counts lag writes too (its container updates are asynchronous).
@@ -47,7 +50,7 @@ async def update_account_metadata(
     if not changes:
         return node.store.get_swift_metadata(ACCOUNT, account.id)
     result: dict[str, str] = await node.write(node.store.update_swift_metadata, ACCOUNT, account.id, changes,
-                                              max_bytes=MAX_META_BYTES)
+                                              max_bytes=MAX_META_BYTES, max_count=MAX_META_COUNT)
     return result
 
 
@@ -77,7 +80,7 @@ async def update_container_metadata(
     if not changes:
         return node.store.get_swift_metadata(CONTAINER, bucket.id)
     result: dict[str, str] = await node.write(node.store.update_swift_metadata, CONTAINER, bucket.id, changes,
-                                              max_bytes=MAX_META_BYTES)
+                                              max_bytes=MAX_META_BYTES, max_count=MAX_META_COUNT)
     return result
 
 

@@ -87,6 +87,8 @@ def status_of(exc: BaseException, *, anonymous: bool) -> tuple[int, str | None]:
     if isinstance(exc, core.KeyTooLongError):
         return 400, f"Object name length of {exc.extra.get('Size', '?')} longer than 1024"
     if isinstance(exc, core.MetadataTooLarge):
+        if "MaxCount" in exc.extra:
+            return 400, exc.message
         return 400, f"Metadata too large; max {exc.extra.get('MaxSizeAllowed', '?')} bytes"
     if isinstance(exc, core.SatchelError):
         status = _STATUS.get(type(exc), 500)

@@ -11,12 +11,12 @@ import email.utils
 import re
 from collections.abc import Mapping
 
+from satchel.core.swiftmeta import MAX_META_COUNT
 from satchel.swift.errors import SwiftError
 
 #: Swift's constraints (``swift/common/constraints.py`` defaults).
 MAX_META_NAME_LENGTH = 128
 MAX_META_VALUE_LENGTH = 256
-MAX_META_COUNT = 90
 #: An HTTP field name (RFC 9110 §5.1), lower-cased: what a metadata name must be to go back out.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

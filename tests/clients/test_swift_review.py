@@ -155,3 +155,28 @@ def test_container_metadata_goes_with_a_bucket_deleted_through_s3(managed_server
         left = db.execute("SELECT COUNT(*) FROM swift_metadata WHERE scope = 'container' AND owner_id NOT IN "
                           "(SELECT id FROM buckets)").fetchone()[0]
     assert left == 0
+
+
+@pytest.mark.parametrize("level", ["account", "container"])
+def test_metadata_item_limit_counts_what_is_stored(root: SwiftUser, container: str, level: str) -> None:
+    """Swift's 90 items are per account or container, not per request."""
+    conn = root.connection()
+    post = conn.post_account if level == "account" else (lambda headers: conn.post_container(container, headers))
+    head = conn.head_account if level == "account" else (lambda: conn.head_container(container))
+    prefix = f"X-{level.capitalize()}-Meta-"
+    try:
+        post({f"{prefix}Fill{i}": "v" for i in range(80)})
+        assert _status(lambda: post({f"{prefix}More{i}": "v" for i in range(11)})) == 400
+        assert not any(name.startswith(f"x-{level}-meta-more") for name in head())
+        post({f"{prefix}More{i}": "v" for i in range(10)})  # 90 in all
+        assert sum(name.startswith(f"x-{level}-meta-") for name in head()) == 90
+    finally:
+        post({f"X-Remove-{level.capitalize()}-Meta-{kind}{i}": "x" for kind in ("Fill", "More") for i in range(80)})
+
+
+def test_copy_metadata_item_limit_counts_the_merge(root: SwiftUser, container: str) -> None:
+    conn = root.connection()
+    conn.put_object(container, "src", b"x", headers={f"X-Object-Meta-A{i}": "v" for i in range(60)})
+    assert _status(lambda: conn.copy_object(container, "src", f"/{container}/dst",
+                                            headers={f"X-Object-Meta-B{i}": "v" for i in range(31)})) == 400
+    assert _status(lambda: conn.head_object(container, "dst")) == 404

@@ -20,6 +20,7 @@ from satchel.core import objects
 from satchel.core.conditions import check_conditions, parse_range
 from satchel.core.models import ObjectRecord
 from satchel.core.receive import Expectations
+from satchel.core.swiftmeta import MAX_META_COUNT
 from satchel.core.text import decimal
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError
@@ -90,6 +91,8 @@ async def _copy(ctx: SwiftContext, source_path: tuple[str, str], target: tuple[s
     kept.update({name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers})
     meta = {} if fresh else dict(source.user_meta)
     meta.update(user_meta(headers))
+    if len(meta) > MAX_META_COUNT:  # Swift checks the merged metadata of the copy
+        raise SwiftError(400, f"Too many metadata items; max {MAX_META_COUNT}")
     if parse_range(headers.get("range"), source.size) is not None:
         record = await _ranged_copy(ctx, source, target, kept, meta, destination_conditions)
     else:
