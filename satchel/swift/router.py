@@ -101,8 +101,8 @@ def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str
     obj = parts[4] if len(parts) > 4 and parts[4] else None
     if container is None and obj is not None:
         raise SwiftError(404)
-    if obj is not None and len(obj.encode()) > MAX_OBJECT_NAME_BYTES:
-        raise SwiftError(400, f"Object name length of {len(obj.encode())} longer than {MAX_OBJECT_NAME_BYTES}")
+    if obj is not None:
+        check_object_name(obj)
     target = Target.OBJECT if obj is not None else Target.CONTAINER if container is not None else Target.ACCOUNT
     endpoint = SwiftEndpoint(target, account, container, obj)
     if not has_token(headers):
@@ -123,6 +123,14 @@ def signed_link_target(method: str, target: Target, query: Mapping[str, str],
             and headers.get("content-type", "").lower().startswith("multipart/form-data"):
         return Target.FORMPOST
     return None
+
+
+def check_object_name(name: str) -> None:
+    """What an object name must be in a path, checked the same wherever a name comes from (the path, a
+    copy's ``Destination`` or ``X-Copy-From``): UTF-8 without NUL (412), at most 1024 bytes (400)."""
+    _check_text(name)
+    if len(name.encode()) > MAX_OBJECT_NAME_BYTES:
+        raise SwiftError(400, f"Object name length of {len(name.encode())} longer than {MAX_OBJECT_NAME_BYTES}")
 
 
 def _check_text(path: str) -> None:

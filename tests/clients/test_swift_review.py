@@ -180,3 +180,21 @@ def test_copy_metadata_item_limit_counts_the_merge(root: SwiftUser, container: s
     assert _status(lambda: conn.copy_object(container, "src", f"/{container}/dst",
                                             headers={f"X-Object-Meta-B{i}": "v" for i in range(31)})) == 400
     assert _status(lambda: conn.head_object(container, "dst")) == 404
+
+
+@pytest.mark.parametrize(("header", "name", "status"), [
+    ("Destination", "a%00b", 412), ("Destination", "x" * 1025, 400), ("X-Copy-From", "src%00", 412)])
+def test_copy_names_are_checked_as_paths(root: SwiftUser, container: str, header: str, name: str,
+                                         status: int) -> None:
+    """A name the object path would refuse makes no object (one no URL could reach)."""
+    conn = root.connection()
+    conn.put_object(container, "src", b"x")
+    url, token = root.token()
+    if header == "Destination":
+        answer = requests.request("COPY", f"{url}/{container}/src", timeout=10,
+                                  headers={"X-Auth-Token": token, "Destination": f"{container}/{name}"})
+    else:
+        answer = requests.put(f"{url}/{container}/dst", timeout=10,
+                              headers={"X-Auth-Token": token, "X-Copy-From": f"{container}/{name}"})
+    assert answer.status_code == status
+    assert [entry["name"] for entry in conn.get_container(container)[1]] == ["src"]

@@ -34,6 +34,7 @@ from satchel.swift.objectheaders import (
     user_meta,
     write_conditions,
 )
+from satchel.swift.router import check_object_name
 
 
 def _split(value: str, header: str) -> tuple[str, str]:
@@ -45,6 +46,7 @@ def _split(value: str, header: str) -> tuple[str, str]:
     container, _, obj = path.lstrip("/").partition("/")
     if not container or not obj:
         raise SwiftError(412, f"{header} header must be of the form <container name>/<object name>")
+    check_object_name(obj)  # as if it were in the path: no object the path could not reach
     return container, obj
 
 
