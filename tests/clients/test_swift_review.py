@@ -198,3 +198,21 @@ def test_copy_names_are_checked_as_paths(root: SwiftUser, container: str, header
                               headers={"X-Auth-Token": token, "X-Copy-From": f"{container}/{name}"})
     assert answer.status_code == status
     assert [entry["name"] for entry in conn.get_container(container)[1]] == ["src"]
+
+
+def test_reverse_listing_with_delimiter_and_marker(root: SwiftUser, container: str) -> None:
+    """Swift's container server: in reverse, a subdirectory shows only when one of its names is below
+    the marker."""
+    conn = root.connection()
+    for key in ("b", "b/c", "b/c/d", "b~"):
+        conn.put_object(container, key, b"x")
+
+    def names(**query: str) -> list[str]:
+        listed = conn.get_container(container, prefix="b", delimiter="/", full_listing=False,
+                                    query_string="reverse=true", **query)[1]
+        return [entry.get("name") or entry["subdir"] for entry in listed]
+
+    assert names(marker="b/c") == ["b"]
+    assert names(marker="b/c/d") == ["b/", "b"]
+    assert names(marker="b~") == ["b/", "b"]
+    assert names() == ["b~", "b/", "b"]

@@ -155,11 +155,21 @@ def _reverse_page(ctx: SwiftContext, params: ListParams) -> list[ListEntry]:
     for scanned, entry in enumerate(_scan(ctx, params, params.end_marker)):
         if params.marker and entry.key >= params.marker:
             break
+        if entry.record is None and params.marker.startswith(entry.key) \
+                and not _has_key_below(ctx, entry.key, params.marker):
+            break  # a subdirectory whose names are all at or above the marker; everything after it is above
         if scanned >= MAX_REVERSE_SCAN:
             raise SwiftError(400, f"A reverse listing may span at most {MAX_REVERSE_SCAN} entries: narrow it "
                                   "with marker and end_marker, or a prefix.")
         last.append(entry)
     return list(reversed(last))
+
+
+def _has_key_below(ctx: SwiftContext, prefix: str, marker: str) -> bool:
+    """A name under ``prefix`` sorts below ``marker``: what puts the subdirectory ``prefix`` in a reverse
+    listing (Swift's container server derives subdirectories from the names below the marker only)."""
+    first = listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=prefix, max_keys=1).entries
+    return bool(first) and first[0].key < marker
 
 
 def account_buckets(ctx: SwiftContext) -> list[Bucket]:
