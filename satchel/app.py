@@ -1,9 +1,9 @@
 """The ASGI application: picks a front-end by reserved path prefix, owns the node's lifecycle.
 
 ``/_satchel/...`` is Satchel's own (health, management API, metrics), ``/p/...`` the pre-authenticated
-requests', ``/v1/...`` and ``/auth/...`` the Swift API's, every other path is S3. Reserved first
+requests', ``/v1/...``, ``/auth/...`` and ``/info`` the Swift API's, every other path is S3. Reserved first
 segments cannot collide with buckets: S3 bucket names never contain ``_``, ``p`` and ``v1`` are too
-short, and ``auth`` is a reserved name (see DESIGN.md "Reserved paths"). On a virtual host
+short, and ``auth`` and ``info`` are reserved names (see DESIGN.md "Reserved paths"). On a virtual host
 (``bucket.DOMAIN``) the whole path is that bucket's key.
 
 The dispatch is also where every request is measured (``satchel/metrics.py``) and, with ``access_log``
@@ -137,10 +137,11 @@ class SatchelApp:
         return split_target(scope["path"], host, domain)[2]
 
     def _is_swift(self, path: str, scope: Scope) -> bool:
-        """``/v1/...`` (storage) and ``/auth/...`` (TempAuth) are Swift's: ``v1`` and ``auth`` are reserved
-        bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is an S3 key instead."""
+        """``/v1/...`` (storage), ``/auth/...`` (TempAuth) and ``/info`` (capabilities) are Swift's: ``v1``,
+        ``auth`` and ``info`` are reserved bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is
+        an S3 key instead."""
         first = path.split("/", 2)[1] if path.startswith("/") else ""
-        return first in ("v1", "auth") and not self._virtual_host(scope)
+        return first in ("v1", "auth", "info") and not self._virtual_host(scope)
 
     def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
         """Count the request in the metrics and, when asked for, log it: never fails the request."""

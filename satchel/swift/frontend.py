@@ -1,4 +1,4 @@
-"""The Swift front-end: one ASGI callable for ``/auth/...`` and ``/v1/...``.
+"""The Swift front-end: one ASGI callable for ``/auth/...``, ``/info`` and ``/v1/...``.
 
 Per request: route → (TempAuth | signed link | token → principal → handler) → response, with
 ``X-Trans-Id`` / ``X-Openstack-Request-Id`` on everything and every failure rendered as Swift does
@@ -16,7 +16,7 @@ from satchel.core.errors import NotModified, SatchelError
 from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
 from satchel.logs import redact
-from satchel.swift import formpost, tempurl
+from satchel.swift import formpost, info, tempurl
 from satchel.swift.auth import authenticate, token_holder
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError, error_body, status_of
@@ -47,6 +47,8 @@ class SwiftFrontend:
             endpoint = route(request.method, request.path, request.query_dict, request.headers)
             if endpoint.target is Target.AUTH:
                 response = await authenticate(self.node, request)
+            elif endpoint.target is Target.INFO:
+                response = info.serve(self.node)
             elif endpoint.target in (Target.TEMPURL, Target.FORMPOST):
                 response = await self.signed_link(endpoint, request, trans_id)
             else:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from satchel.swift.errors import SwiftError
 
 AUTH_PATHS = frozenset({"/auth/v1.0", "/auth/v1.0/"})
+#: Swift's capabilities (``swift/info.py``), at the root beside ``/v1`` as clients expect.
+INFO_PATH = "/info"
 #: The reseller prefix of storage URLs (tempauth's default, which every client expects).
 RESELLER_PREFIX = "AUTH_"
 #: Swift's ``MAX_CONTAINER_NAME_LENGTH`` and ``MAX_OBJECT_NAME_LENGTH`` are 256 and 1024 bytes; Satchel's
@@ -54,6 +56,7 @@ def refuse_unsupported_query(method: str, target: Target, query: Mapping[str, st
 
 class Target(enum.StrEnum):
     AUTH = "auth"
+    INFO = "info"
     ACCOUNT = "account"
     CONTAINER = "container"
     OBJECT = "object"
@@ -84,13 +87,19 @@ def has_token(headers: Mapping[str, str]) -> bool:
 
 
 def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> SwiftEndpoint:
-    """The endpoint of a request to ``/auth/...`` or ``/v1/...``; SwiftError for a path Swift refuses."""
+    """The endpoint of a request to ``/auth/...``, ``/info`` or ``/v1/...``; SwiftError for a path Swift refuses."""
     if path.startswith("/auth"):
         if path not in AUTH_PATHS:
             raise SwiftError(404)
         if method not in ("GET", "HEAD"):
             raise SwiftError(405, headers=[("Allow", "GET, HEAD")])
         return SwiftEndpoint(Target.AUTH)
+    if path.startswith(INFO_PATH):
+        if path != INFO_PATH:
+            raise SwiftError(404)
+        if method not in ("GET", "HEAD"):
+            raise SwiftError(405, headers=[("Allow", "GET, HEAD")])
+        return SwiftEndpoint(Target.INFO)
     _check_text(path)
     parts = path.split("/", 4)  # "", "v1", "AUTH_x", container, object
     if len(parts) < 3 or parts[1] != "v1" or not parts[2].startswith(RESELLER_PREFIX) \

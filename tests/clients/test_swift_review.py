@@ -3,6 +3,7 @@ the swift CLI, rclone, requests) against a real server."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import pytest
 import requests
 import swiftclient.client as swift_api
@@ -216,3 +218,21 @@ def test_reverse_listing_with_delimiter_and_marker(root: SwiftUser, container: s
     assert names(marker="b/c/d") == ["b/", "b"]
     assert names(marker="b~") == ["b/", "b"]
     assert names() == ["b~", "b/", "b"]
+
+
+def test_capabilities(root: SwiftUser, s3: Any) -> None:
+    """``swift capabilities`` reads /info: what is served, the limits enforced, nothing else."""
+    shown = root.cli("capabilities", "--json")
+    info = json.loads(shown.stdout)
+    assert set(info) == {"swift", "tempurl", "formpost"}
+    assert info["swift"]["max_meta_count"] == 90 and info["swift"]["max_object_name_length"] == 1024
+    assert info["swift"]["container_listing_limit"] == 10000
+    assert set(info["tempurl"]["methods"]) == {"GET", "HEAD", "PUT", "POST", "DELETE"}
+    assert set(info["tempurl"]["allowed_digests"]) == {"sha1", "sha256", "sha512"}
+    assert info["tempurl"]["deprecated_digests"] == ["sha1"]
+    assert requests.post(f"{root.server.endpoint}/info", timeout=10).status_code == 405
+    assert requests.get(f"{root.server.endpoint}/info/x", timeout=10).status_code == 404
+    # A reserved name: no bucket, through Swift or S3 (whose path-style /info is Swift's).
+    assert _status(lambda: root.connection().put_container("info")) == 400
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.create_bucket(Bucket="info")
