@@ -50,6 +50,7 @@ class SwiftFrontend:
             elif endpoint.target is Target.INFO:
                 response = info.serve(self.node)
             elif endpoint.target in (Target.TEMPURL, Target.FORMPOST):
+                anonymous = False  # they answer as their key's setter would be answered (and audit that)
                 response = await self.signed_link(endpoint, request, trans_id)
             else:
                 ctx = self.context(endpoint, request, trans_id)

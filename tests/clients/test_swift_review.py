@@ -236,3 +236,19 @@ def test_capabilities(root: SwiftUser, s3: Any) -> None:
     assert _status(lambda: root.connection().put_container("info")) == 400
     with pytest.raises(botocore.exceptions.ClientError):
         s3.create_bucket(Bucket="info")
+
+
+def test_anonymous_refusals_do_not_tell_what_exists(root: SwiftUser, container: str) -> None:
+    """As tempauth: 401 to every refused anonymous request, whether the account, container or object exists."""
+    root.connection().put_object(container, "o", b"x")
+    url = root.token()[0]
+    base = url.rsplit("/", 1)[0]
+    paths = [url, f"{base}/AUTH_nosuchaccount", f"{url}/{container}", f"{url}/nosuch-container",
+             f"{url}/{container}/o", f"{url}/{container}/missing", f"{url}/nosuch-container/o",
+             f"{base}/AUTH_nosuchaccount/c/o"]
+    for path in paths:
+        for method in ("GET", "HEAD", "POST") + (("DELETE",) if "/AUTH_" in path.rsplit("/", 1)[0] else ()):
+            assert requests.request(method, path, timeout=10).status_code == 401, (method, path)
+    # A public container's missing object is 404: anybody may see it is missing.
+    root.connection().post_container(container, {"X-Container-Read": ".r:*"})
+    assert requests.get(f"{url}/{container}/missing", timeout=10).status_code == 404
