@@ -29,6 +29,11 @@ REFUSED_HEADERS: dict[str, str] = {
     "x-symlink-target": "Symlinks are not supported.",
     "x-symlink-target-account": "Symlinks are not supported.",
 }
+#: Swift's ``MAX_HEADER_SIZE``: no header line (name, ": ", value) is longer.
+MAX_HEADER_SIZE = 8192
+#: The stored Content-Type is repeated in every listing row; Swift's container listings keep 256 bytes
+#: of it. Without this bound a 10 000-row listing could carry 80 MB of content types.
+MAX_CONTENT_TYPE_BYTES = 256
 CREATED_BODY = b"<html><h1>Created</h1><p>The resource has been created.</p></html>"
 ACCEPTED_BODY = b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
 HTML = ("Content-Type", "text/html; charset=UTF-8")
@@ -79,10 +84,26 @@ def object_headers(record: ObjectRecord) -> list[tuple[str, str]]:
     return out
 
 
+def representation_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's representation headers (:data:`STORED_HEADERS`) as stored text, each bounded: Swift's
+    line limit, and :data:`MAX_CONTENT_TYPE_BYTES` for the Content-Type every listing repeats (400)."""
+    kept: dict[str, str] = {}
+    for name in STORED_HEADERS:
+        if name not in headers:
+            continue
+        value = text_in(headers[name], name)
+        size = len(value.encode())
+        limit = MAX_CONTENT_TYPE_BYTES if name == "content-type" else MAX_HEADER_SIZE - len(name) - 2
+        if size > limit:
+            raise SwiftError(400, f"The value of {name} is {size} bytes long; at most {limit} are kept.")
+        kept[name] = value
+    return kept
+
+
 def stored_headers(headers: Mapping[str, str], key: str) -> dict[str, str]:
     """The representation headers a PUT keeps. Without a Content-Type (or with
     ``X-Detect-Content-Type: true``) Swift guesses one from the name."""
-    kept = {name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers}
+    kept = representation_headers(headers)
     if not kept.get("content-type") or is_true(headers.get("x-detect-content-type")):
         kept["content-type"] = mimetypes.guess_type(key, strict=False)[0] or DEFAULT_OBJECT_TYPE
     return kept

@@ -252,3 +252,20 @@ def test_anonymous_refusals_do_not_tell_what_exists(root: SwiftUser, container: 
     # A public container's missing object is 404: anybody may see it is missing.
     root.connection().post_container(container, {"X-Container-Read": ".r:*"})
     assert requests.get(f"{url}/{container}/missing", timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize(("header", "size"), [("Content-Type", 257), ("Content-Disposition", 8200),
+                                              ("Cache-Control", 8200), ("Expires", 8200)])
+def test_content_headers_are_bounded(root: SwiftUser, container: str, header: str, size: int) -> None:
+    """Content-Type is repeated in every listing row: at most 256 bytes; the others at most a Swift line."""
+    conn = root.connection()
+    conn.put_object(container, "o", b"kept", content_type="text/plain")
+    value = ("text/" + "x" * size)[:size] if header == "Content-Type" else "x" * size
+    assert _status(lambda: conn.put_object(container, "new", b"x", headers={header: value})) == 400
+    assert _status(lambda: conn.post_object(container, "o", {header: value})) == 400
+    assert _status(lambda: conn.copy_object(container, "o", f"/{container}/copy", headers={header: value})) == 400
+    assert [entry["name"] for entry in conn.get_container(container)[1]] == ["o"]
+    assert conn.head_object(container, "o")["content-type"] == "text/plain"
+    fits = ("text/" + "x" * 300)[:256] if header == "Content-Type" else "x" * 8000
+    conn.put_object(container, "new", b"x", headers={header: fits})
+    assert conn.head_object(container, "new")[header.lower()] == fits

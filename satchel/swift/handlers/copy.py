@@ -28,8 +28,8 @@ from satchel.swift.headers import http_date, is_true, text_in
 from satchel.swift.objectheaders import (
     CREATED_BODY,
     HTML,
-    STORED_HEADERS,
     refuse_unhonoured,
+    representation_headers,
     swift_etag,
     user_meta,
     write_conditions,
@@ -90,7 +90,7 @@ async def _copy(ctx: SwiftContext, source_path: tuple[str, str], target: tuple[s
                      etag=source.etag, last_modified=source.last_modified, read=False)
     fresh = is_true(headers.get("x-fresh-metadata"))
     kept = {} if fresh else dict(source.headers)
-    kept.update({name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers})
+    kept.update(representation_headers(headers))
     meta = {} if fresh else dict(source.user_meta)
     meta.update(user_meta(headers))
     if len(meta) > MAX_META_COUNT:  # Swift checks the merged metadata of the copy

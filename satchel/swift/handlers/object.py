@@ -22,15 +22,15 @@ from satchel.core.text import decimal
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError
 from satchel.swift.handlers import copy
-from satchel.swift.headers import http_date, text_in
+from satchel.swift.headers import http_date
 from satchel.swift.listing import DEFAULT_OBJECT_TYPE
 from satchel.swift.objectheaders import (
     ACCEPTED_BODY,
     CREATED_BODY,
     HTML,
-    STORED_HEADERS,
     object_headers,
     refuse_unhonoured,
+    representation_headers,
     stored_headers,
     swift_etag,
     user_meta,
@@ -138,7 +138,7 @@ async def post_object(ctx: SwiftContext) -> Response:
     headers = ctx.request.headers
     ctx.bucket()
     source = objects.copy_source(ctx.node, ctx.principal, ctx.bucket_name, ctx.key, {})
-    kept = {name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers}
+    kept = representation_headers(headers)
     if not kept.get("content-type"):
         kept["content-type"] = source.headers.get("content-type") or DEFAULT_OBJECT_TYPE
     await objects.copy_object(ctx.node, ctx.principal, source=source, bucket=ctx.bucket_name, key=ctx.key,
