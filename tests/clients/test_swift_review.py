@@ -269,3 +269,14 @@ def test_content_headers_are_bounded(root: SwiftUser, container: str, header: st
     fits = ("text/" + "x" * 300)[:256] if header == "Content-Type" else "x" * 8000
     conn.put_object(container, "new", b"x", headers={header: fits})
     assert conn.head_object(container, "new")[header.lower()] == fits
+
+
+def test_copy_within_own_account_named_as_clients_name_it(root: SwiftUser, container: str) -> None:
+    conn = root.connection()
+    conn.put_object(container, "src", b"abc")
+    conn.copy_object(container, "src", f"/{container}/dst", headers={"Destination-Account": f"AUTH_{root.account}"})
+    conn.put_object(container, "dst2", b"", headers={"X-Copy-From": f"/{container}/src",
+                                                    "X-Copy-From-Account": f"AUTH_{root.account}"})
+    assert conn.get_object(container, "dst")[1] == conn.get_object(container, "dst2")[1] == b"abc"
+    assert _status(lambda: conn.copy_object(container, "src", f"/{container}/x",
+                                            headers={"Destination-Account": "AUTH_other"})) == 400

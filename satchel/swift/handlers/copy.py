@@ -34,7 +34,7 @@ from satchel.swift.objectheaders import (
     user_meta,
     write_conditions,
 )
-from satchel.swift.router import check_object_name
+from satchel.swift.router import RESELLER_PREFIX, check_object_name
 
 
 def _split(value: str, header: str) -> tuple[str, str]:
@@ -51,8 +51,10 @@ def _split(value: str, header: str) -> tuple[str, str]:
 
 
 def _same_account(ctx: SwiftContext, header: str) -> None:
+    """The account a copy names must be the URL's: as clients send it (``AUTH_<name>``, the storage URL's
+    form) or bare."""
     other = ctx.request.headers.get(header)
-    if other is not None and unquote(other.strip()) != ctx.account.name:
+    if other is not None and unquote(other.strip()) not in (ctx.account.name, RESELLER_PREFIX + ctx.account.name):
         raise SwiftError(400, f"{header}: copying across accounts is not supported.")
 
 
