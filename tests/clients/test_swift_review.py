@@ -3,6 +3,7 @@ the swift CLI, rclone, requests) against a real server."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -280,3 +281,23 @@ def test_copy_within_own_account_named_as_clients_name_it(root: SwiftUser, conta
     assert conn.get_object(container, "dst")[1] == conn.get_object(container, "dst2")[1] == b"abc"
     assert _status(lambda: conn.copy_object(container, "src", f"/{container}/x",
                                             headers={"Destination-Account": "AUTH_other"})) == 400
+
+
+@pytest.mark.parametrize("hosts", [["a/b?c#d@e"], ["evil.example", "127.0.0.1"], ["a b"], ["x:port"]])
+def test_storage_url_takes_only_a_host(root: SwiftUser, hosts: list[str]) -> None:
+    """Without public_url, X-Storage-Url is built from Host: anything but host[:port] is 400, no token."""
+    host, port = root.server.host_port.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest("GET", "/auth/v1.0", skip_host=True)
+        for value in hosts:
+            conn.putheader("Host", value)
+        conn.putheader("X-Auth-User", root.auth_user)
+        conn.putheader("X-Auth-Key", root.key)
+        conn.endheaders()
+        answer = conn.getresponse()
+        assert answer.status == 400 and answer.getheader("X-Auth-Token") is None
+    finally:
+        conn.close()
+    url, _ = root.token()
+    assert url == f"{root.server.endpoint}/v1/AUTH_{root.account}"
