@@ -301,3 +301,21 @@ def test_storage_url_takes_only_a_host(root: SwiftUser, hosts: list[str]) -> Non
         conn.close()
     url, _ = root.token()
     assert url == f"{root.server.endpoint}/v1/AUTH_{root.account}"
+
+
+@pytest.mark.parametrize("header", ["X-Account-Meta-Temp_URL_Key", "X-Account-Meta-TEMP_url-KEY-2",
+                                    "X_Account_Meta_Temp_Url_Key"])
+def test_tempurl_key_spelled_with_underscores_is_the_key(root: SwiftUser, fresh_member: SwiftUser,
+                                                         header: str) -> None:
+    """Swift sees ``_`` as ``-`` in header names: such a name is the TempURL key, never readable metadata."""
+    conn = root.connection()
+    url, token = root.token()
+    try:
+        answer = requests.post(url, headers={"X-Auth-Token": token, header: "a-secret-key-0123456789"}, timeout=10)
+        assert answer.status_code == 204
+        shown = fresh_member.connection().head_account()
+        assert not any("temp" in name for name in shown), shown
+        assert not any("a-secret-key" in value for value in shown.values())
+        assert any("temp-url-key" in name for name in conn.head_account())  # set, for its admins to see
+    finally:
+        conn.post_account({"X-Remove-Account-Meta-Temp-URL-Key": "x", "X-Remove-Account-Meta-Temp-URL-Key-2": "x"})
