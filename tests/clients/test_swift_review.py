@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -319,3 +320,24 @@ def test_tempurl_key_spelled_with_underscores_is_the_key(root: SwiftUser, fresh_
         assert any("temp-url-key" in name for name in conn.head_account())  # set, for its admins to see
     finally:
         conn.post_account({"X-Remove-Account-Meta-Temp-URL-Key": "x", "X-Remove-Account-Meta-Temp-URL-Key-2": "x"})
+
+
+def test_another_accounts_token_reads_only_what_is_public(managed_server: SatchelProcess, root: SwiftUser,
+                                                          container: str) -> None:
+    """As tempauth: a token on another account's URL reads public containers as anybody may; else 403."""
+    name = f"acct{uuid.uuid4().hex[:10]}"
+    managed_server.admin("account", "create", name)
+    creds = managed_server.create_user(f"u{uuid.uuid4().hex[:10]}", role="admin", account=name)
+    _, token = member_user(managed_server, creds, account=name).token()
+    auth = {"X-Auth-Token": token}
+    conn = root.connection()
+    conn.put_object(container, "o", b"public bytes")
+    url = root.token()[0]
+    assert requests.get(f"{url}/{container}/o", headers=auth, timeout=10).status_code == 403
+    conn.post_container(container, {"X-Container-Read": ".r:*"})
+    assert requests.get(f"{url}/{container}/o", headers=auth, timeout=10).content == b"public bytes"
+    assert requests.get(f"{url}/{container}", headers=auth, timeout=10).text == "o\n"
+    for method, path in [("PUT", f"{container}/new"), ("DELETE", f"{container}/o"), ("POST", container),
+                         ("GET", "nosuch-container"), ("GET", "")]:
+        assert requests.request(method, f"{url}/{path}", headers=auth, timeout=10).status_code == 403, path
+    assert conn.get_object(container, "o")[1] == b"public bytes"
