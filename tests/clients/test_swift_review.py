@@ -220,6 +220,12 @@ def test_reverse_listing_with_delimiter_and_marker(root: SwiftUser, container: s
     assert names(marker="b/c/d") == ["b/", "b"]
     assert names(marker="b~") == ["b/", "b"]
     assert names() == ["b~", "b/", "b"]
+    # The subdirectory holding end_marker shows when one of its names is above it.
+    assert names(end_marker="b/") == ["b~", "b/"]
+    assert names(end_marker="b/c") == ["b~", "b/"]
+    assert names(end_marker="b/c/d") == ["b~"]
+    assert names(end_marker="b/", marker="b/c/d") == ["b/"]
+    assert names(end_marker="b/c", marker="b/c/d") == []
 
 
 def test_capabilities(root: SwiftUser, s3: Any) -> None:

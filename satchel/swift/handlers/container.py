@@ -7,6 +7,7 @@ names are global (they are S3 bucket names), so a name another account holds is 
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterator
 
@@ -152,12 +153,22 @@ def _reverse_page(ctx: SwiftContext, params: ListParams) -> list[ListEntry]:
         listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=params.prefix, max_keys=0)
         return []
     last: deque[ListEntry] = deque(maxlen=params.limit)
-    for scanned, entry in enumerate(_scan(ctx, params, params.end_marker)):
+    # Swift derives subdirectories from the names between the markers only: the subdirectory holding
+    # end_marker shows when one of its names is above it (the scan, which starts after end_marker, skips
+    # it), the one holding marker when one of its names is below it.
+    straddled = _subdirectory_of(params, params.end_marker)
+    entries: Iterator[ListEntry] = _scan(ctx, params, params.end_marker)
+    if straddled:
+        entries = itertools.chain([ListEntry(straddled, None)],
+                                  (entry for entry in entries if entry.key != straddled))
+    for scanned, entry in enumerate(entries):
         if params.marker and entry.key >= params.marker:
             break
-        if entry.record is None and params.marker.startswith(entry.key) \
-                and not _has_key_below(ctx, entry.key, params.marker):
-            break  # a subdirectory whose names are all at or above the marker; everything after it is above
+        if entry.record is None and (params.marker.startswith(entry.key) or entry.key == straddled) \
+                and not _has_key_between(ctx, entry.key, params.end_marker, params.marker):
+            if params.marker.startswith(entry.key):
+                break  # everything after it is above the marker
+            continue
         if scanned >= MAX_REVERSE_SCAN:
             raise SwiftError(400, f"A reverse listing may span at most {MAX_REVERSE_SCAN} entries: narrow it "
                                   "with marker and end_marker, or a prefix.")
@@ -165,11 +176,20 @@ def _reverse_page(ctx: SwiftContext, params: ListParams) -> list[ListEntry]:
     return list(reversed(last))
 
 
-def _has_key_below(ctx: SwiftContext, prefix: str, marker: str) -> bool:
-    """A name under ``prefix`` sorts below ``marker``: what puts the subdirectory ``prefix`` in a reverse
-    listing (Swift's container server derives subdirectories from the names below the marker only)."""
-    first = listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=prefix, max_keys=1).entries
-    return bool(first) and first[0].key < marker
+def _subdirectory_of(params: ListParams, name: str) -> str:
+    """The subdirectory (common prefix) ``name`` falls in under the listing's prefix and delimiter, or ""."""
+    if not params.delimiter or not name.startswith(params.prefix):
+        return ""
+    cut = name.find(params.delimiter, len(params.prefix))
+    return name[: cut + 1] if cut >= 0 else ""
+
+
+def _has_key_between(ctx: SwiftContext, prefix: str, low: str, high: str) -> bool:
+    """A name under ``prefix`` above ``low`` and below ``high`` (either bound may be empty): what puts the
+    subdirectory ``prefix`` in a reverse listing between those markers."""
+    first = listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=prefix, marker=low or None,
+                                 max_keys=1).entries
+    return bool(first) and (not high or first[0].key < high)
 
 
 def account_buckets(ctx: SwiftContext) -> list[Bucket]:
