@@ -2,11 +2,11 @@
 
 ``/_satchel/...`` is Satchel's own (health, management API, metrics, the web console under
 ``/_satchel/console/``), ``/s/{id}`` the console's share pages, ``/p/...`` the pre-authenticated
-requests', ``/v1/...`` and ``/auth/...`` the Swift API's, and a browser opening ``/`` without
+requests', ``/v1/...``, ``/auth/...`` and ``/info`` the Swift API's, and a browser opening ``/`` without
 credentials is sent to the console; every other path is S3. Reserved first segments cannot collide with
-buckets: S3 bucket names never contain ``_``, ``s``, ``p`` and ``v1`` are too short, and ``auth`` is a
-reserved name (see DESIGN.md "Reserved paths"). On a virtual host (``bucket.DOMAIN``) the whole path is
-that bucket's key.
+buckets: S3 bucket names never contain ``_``, ``s``, ``p`` and ``v1`` are too short, and ``auth`` and
+``info`` are reserved names (see DESIGN.md "Reserved paths"). On a virtual host (``bucket.DOMAIN``) the
+whole path is that bucket's key.
 
 The dispatch is also where every request is measured (``satchel/metrics.py``) and, with ``access_log``
 on, logged as one line (``satchel/logs.py``): it creates the request's
@@ -156,10 +156,11 @@ class SatchelApp:
         return split_target(scope["path"], host, domain)[2]
 
     def _is_swift(self, path: str, scope: Scope) -> bool:
-        """``/v1/...`` (storage) and ``/auth/...`` (TempAuth) are Swift's: ``v1`` and ``auth`` are reserved
-        bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is an S3 key instead."""
+        """``/v1/...`` (storage), ``/auth/...`` (TempAuth) and ``/info`` (capabilities) are Swift's: ``v1``,
+        ``auth`` and ``info`` are reserved bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is
+        an S3 key instead."""
         first = path.split("/", 2)[1] if path.startswith("/") else ""
-        return first in ("v1", "auth") and not self._virtual_host(scope)
+        return first in ("v1", "auth", "info") and not self._virtual_host(scope)
 
     def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
         """Count the request in the metrics and, when asked for, log it: never fails the request."""

@@ -39,7 +39,12 @@ Rules, in the order they are applied:
    requests are unaffected.
 8. Account-level settings (Swift's ``X-Account-Meta-*``): ``ACCOUNT_READ`` is for every active user of the
    account, ``ACCOUNT_ADMIN`` for its admins only; never through a link, never across accounts.
-9. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
+9. **Publishing** (``BUCKET_PUBLISH``: making a bucket public-read, Swift's ``X-Container-Read: .r:*``) is
+   for the admins of the bucket's account only, never through a link. A public bucket is readable by
+   everybody with no link, so none of what guards sharing applies to it (share right, link lifetime
+   ceilings, use counting, revocation, audit of each use): a member who owns a bucket may share it through
+   links, but may not take it out of all of that.
+10. **Swift TempURL keys** (``TEMPURL_KEY_ADMIN``) sign TempURLs and FormPosts for a whole account or
    container: an account's keys are set (and seen) by its admins only, a container's by whoever controls
    the bucket (rule 4). Never through a link. The keys' setter is the principal of every TempURL signed
    with them, so what such a URL may do is decided by the rules above, with ``via_link``, at use time.
@@ -65,6 +70,8 @@ class Action(enum.StrEnum):
     BUCKET_READ = "bucket-read"
     #: DeleteBucket, Get/Put/DeleteBucketCors, bucket settings (public, link policy).
     BUCKET_ADMIN = "bucket-admin"
+    #: Make a bucket public-read (rule 9): account admins only. Making it private again is BUCKET_ADMIN.
+    BUCKET_PUBLISH = "bucket-publish"
     #: Set, clear and see Swift TempURL keys (bucket: a container's keys; ``account_id``: the account's).
     TEMPURL_KEY_ADMIN = "tempurl-key-admin"
     #: GetObject, HeadObject, the source of a copy.
@@ -135,6 +142,9 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         if action is Action.KEY_ADMIN:
             return _acts_for(user, subject)
         return user.role is Role.ADMIN and subject.account_id == user.account_id
+    if action is Action.BUCKET_PUBLISH:
+        return user is not None and not principal.via_link and bucket is not None \
+            and user.role is Role.ADMIN and bucket.account_id == user.account_id
     if action in _OVERSIGHT_ACTIONS:
         return user is not None and not principal.via_link and (
             (bucket is not None and _controls(user, bucket))
@@ -158,6 +168,17 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         for grant in principal.grants
         if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
         and (grant.share or not need_share)
+    )
+
+
+def lists_some_prefix(principal: Principal, bucket: Bucket) -> bool:
+    """The principal may list at least part of ``bucket`` (a listing of some prefix of its own grants):
+    what lets a prefix grant's holder see that the bucket exists (Swift's container HEAD), no more."""
+    user = principal.active_user
+    return user is not None and any(
+        authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket, key=grant.prefix))
+        for grant in principal.grants
+        if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
     )
 
 

@@ -1,16 +1,15 @@
 """S3 bucket naming: which names a bucket may have, wherever it is created (S3, the management API).
 
 The first path segments in :data:`RESERVED_PREFIXES` belong to Satchel's other front-ends on the same
-port (management API, pre-authenticated requests, Swift and its ``/auth/v1.0``, the console's share
-pages ``/s/``), so they can never be
-buckets.
+port (management API, pre-authenticated requests, Swift, its ``/auth/v1.0`` and ``/info``, the console's
+share pages ``/s/``), so they can never be buckets.
 """
 
 from __future__ import annotations
 
 import re
 
-RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth", "s"})
+RESERVED_PREFIXES: frozenset[str] = frozenset({"_satchel", "p", "v1", "auth", "info", "s"})
 
 _IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")

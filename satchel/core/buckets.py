@@ -45,11 +45,13 @@ def list_buckets(node: Node, principal: Principal) -> list[Bucket]:
     return visible_buckets(principal, node.store.list_buckets())
 
 
-async def create_bucket(node: Node, principal: Principal, name: str, *, contract_owned: bool = False) -> Bucket:
+async def create_bucket(node: Node, principal: Principal, name: str, *, contract_owned: bool = False,
+                        publish: bool = False) -> Bucket:
     """Create a bucket owned by the caller, or by the caller's account when ``contract_owned``.
 
     ``authorize()`` decides on the bucket about to be made: only account admins may create
-    contract-owned buckets.
+    contract-owned buckets. ``publish``: the caller is about to make it public (:func:`set_public`), so
+    that right is checked too, before anything is created.
     """
     if not valid_bucket_name(name):
         raise InvalidBucketName(BucketName=name)
@@ -63,6 +65,8 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
     if not authorize(principal, Action.CREATE_BUCKET, Resource(bucket=bucket)):
         raise AccessDenied("Only account administrators can create contract-owned buckets."
                            if contract_owned and user is not None else None)
+    if publish and not authorize(principal, Action.BUCKET_PUBLISH, Resource(bucket=bucket)):
+        raise AccessDenied("Only account administrators can make a bucket public.")
     try:
         return await node.write(node.store.create_bucket, bucket)
     except Conflict:
@@ -109,9 +113,15 @@ async def set_link_policy(
     return updated
 
 
+def check_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:
+    """AccessDenied unless the principal may make the bucket public (or private): see :func:`set_public`."""
+    return bucket_for(node, principal, name, Action.BUCKET_PUBLISH if public else Action.BUCKET_ADMIN)
+
+
 async def set_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:
     """Public-read on or off (Swift's ``X-Container-Read: .r:*``, the console's bucket settings): anyone,
-    anonymous included, may then list the bucket and read its objects."""
-    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    anonymous included, may then list the bucket and read its objects. Publishing is an account admin's
+    decision (``BUCKET_PUBLISH``); whoever controls the bucket may make it private again."""
+    check_public(node, principal, name, public)
     updated: Bucket = await node.write(node.store.update_bucket, name, public_read=public)
     return updated

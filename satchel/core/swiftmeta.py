@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from satchel.core.access import Action, Resource, authorize
+from satchel.core.access import Action, Resource, authorize, lists_some_prefix
 from satchel.core.buckets import bucket_for
 from satchel.core.errors import AccessDenied
 from satchel.core.models import Account, Bucket, Principal
@@ -21,6 +21,9 @@ ACCOUNT = "account"
 CONTAINER = "container"
 #: Swift's default ``max_meta_overall_size``: names and values of one account or container together.
 MAX_META_BYTES = 4096
+#: Swift's ``max_meta_count``: items of one account or container, those stored and those set together
+#: (``constraints.check_metadata`` is applied to the merged metadata).
+MAX_META_COUNT = 90
 #: Object counts and bytes cost one aggregate over the bucket's rows (O(bucket)); every listing page and
 #: HEAD reports them, so each worker reuses a bucket's figures for this long. Swift's own container
 #: counts lag writes too (its container updates are asynchronous).
@@ -47,15 +50,22 @@ async def update_account_metadata(
     if not changes:
         return node.store.get_swift_metadata(ACCOUNT, account.id)
     result: dict[str, str] = await node.write(node.store.update_swift_metadata, ACCOUNT, account.id, changes,
-                                              max_bytes=MAX_META_BYTES)
+                                              max_bytes=MAX_META_BYTES, max_count=MAX_META_COUNT)
     return result
 
 
 def container_metadata(
-    node: Node, principal: Principal, name: str, prefix: str | None = None
+    node: Node, principal: Principal, name: str, prefix: str | None = None, *, head: bool = False
 ) -> tuple[Bucket, dict[str, str] | None]:
     """The bucket (BUCKET_READ of ``prefix``, the listing's) and its metadata, or None for the metadata
-    when the caller may read only part of the bucket (a prefix grant): it describes the whole bucket."""
+    when the caller may read only part of the bucket (a prefix grant): it describes the whole bucket.
+
+    ``head``: a container HEAD, which clients (rclone) send before anything else; a caller who may list
+    some prefix of the bucket gets it (without metadata), as the account listing already shows it."""
+    found = node.bucket(name) if head else None
+    if found is not None and not authorize(principal, Action.BUCKET_READ, Resource(bucket=found)) \
+            and lists_some_prefix(principal, found):
+        return found, None
     bucket = bucket_for(node, principal, name, Action.BUCKET_READ, prefix)
     if not authorize(principal, Action.BUCKET_READ, Resource(bucket=bucket)):
         return bucket, None
@@ -70,13 +80,8 @@ async def update_container_metadata(
     if not changes:
         return node.store.get_swift_metadata(CONTAINER, bucket.id)
     result: dict[str, str] = await node.write(node.store.update_swift_metadata, CONTAINER, bucket.id, changes,
-                                              max_bytes=MAX_META_BYTES)
+                                              max_bytes=MAX_META_BYTES, max_count=MAX_META_COUNT)
     return result
-
-
-async def forget_container(node: Node, bucket: Bucket) -> None:
-    """Drop a deleted bucket's metadata (it could never apply to another bucket anyway: ids are unique)."""
-    await node.write(node.store.delete_swift_metadata, CONTAINER, bucket.id)
 
 
 def usage(node: Node, principal: Principal, bucket: Bucket) -> tuple[int, int] | None:

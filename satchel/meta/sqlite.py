@@ -343,6 +343,8 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
             # TempURL keys are secrets: they go with their container (rows are bound to its id anyway).
             c.execute("DELETE FROM tempurl_keys WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)", (name,))
+            # So does its Swift container metadata, whichever front-end deletes it (S3, Swift, management API).
+            c.execute("DELETE FROM swift_metadata WHERE scope = 'container' AND owner_id = ?", (found[0],))
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
             # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
             # before now (``Bucket.links_since``).

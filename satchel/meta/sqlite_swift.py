@@ -53,7 +53,8 @@ class SqliteSwift:
         return {name: value for name, value in found}
 
     def update_swift_metadata(
-        self, scope: str, owner_id: str, changes: Mapping[str, str | None], *, max_bytes: int
+        self, scope: str, owner_id: str, changes: Mapping[str, str | None], *, max_bytes: int,
+        max_count: int | None = None,
     ) -> dict[str, str]:
         with self._db.transaction() as c:
             current = {name: value for name, value in c.execute(
@@ -66,6 +67,8 @@ class SqliteSwift:
             size = sum(len(name.encode()) + len(value.encode()) for name, value in current.items())
             if size > max_bytes:
                 raise MetadataTooLarge(Size=str(size), MaxSizeAllowed=str(max_bytes))
+            if max_count is not None and len(current) > max_count:
+                raise MetadataTooLarge(f"Too many metadata items; max {max_count}", MaxCount=str(max_count))
             for name, value in changes.items():
                 c.execute("DELETE FROM swift_metadata WHERE scope = ? AND owner_id = ? AND name = ?",
                           (scope, owner_id, name))

@@ -477,10 +477,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def update_swift_metadata(
-        self, scope: str, owner_id: str, changes: Mapping[str, str | None], *, max_bytes: int
+        self, scope: str, owner_id: str, changes: Mapping[str, str | None], *, max_bytes: int,
+        max_count: int | None = None,
     ) -> dict[str, str]:
         """Sets (value) or removes (None) names in one transaction and returns the result. Raises
-        ``MetadataTooLarge`` when names and values together would exceed ``max_bytes`` (nothing changes)."""
+        ``MetadataTooLarge`` when names and values together would exceed ``max_bytes``, or the names
+        ``max_count``, once applied to what is stored (nothing changes)."""
 
     @abc.abstractmethod
     def delete_swift_metadata(self, scope: str, owner_id: str) -> None: ...

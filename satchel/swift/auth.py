@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from urllib.parse import quote
 
 from satchel.asgi import Request, Response
@@ -29,14 +30,26 @@ from satchel.swift.router import RESELLER_PREFIX
 MAX_CREDENTIAL_LENGTH = 256
 
 
-def storage_url(node: Node, request: Request, account: str) -> str:
-    """The account's storage URL: under ``public_url`` when set, else the Host the client used."""
+#: What a Host header may be to go into a storage URL: a DNS name (``_`` tolerated), an IPv4 address or a
+#: bracketed IPv6 one, and an optional port. Anything else (a second Host joined by a comma, ``/``, ``?``,
+#: ``#``, ``@``) would make the URL clients are told to use point elsewhere.
+_HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}"
+                   r"[A-Za-z0-9_])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+_MAX_HOST_LENGTH = 261  # 253 for the name, 6 for the port, 2 spare for a trailing dot and brackets
+
+
+def base_url(node: Node, request: Request) -> str:
+    """Where storage URLs start: ``public_url`` when set, else the Host the client used (400 when that is no
+    host[:port])."""
     base = node.settings.public_url
     if not base:
         host = request.headers.get("host") or f"{node.settings.host}:{node.settings.port}"
+        if len(host) > _MAX_HOST_LENGTH or not _HOST.fullmatch(host):
+            raise SwiftError(400, "The Host header is not a valid host[:port]; set public_url to name this "
+                                  "server's address.")
         scheme = request.scope.get("scheme", "http")
         base = f"{scheme}://{host}"
-    return f"{base.rstrip('/')}/v1/{RESELLER_PREFIX}{quote(account)}"
+    return base.rstrip("/")
 
 
 async def authenticate(node: Node, request: Request) -> Response:
@@ -45,11 +58,12 @@ async def authenticate(node: Node, request: Request) -> Response:
     key = headers.get("x-auth-key") or headers.get("x-storage-pass")
     if not user or not key or len(user) > MAX_CREDENTIAL_LENGTH or len(key) > MAX_CREDENTIAL_LENGTH:
         raise unauthorized()
+    base = base_url(node, request)  # refused before a token is minted for nothing
     try:
         issued = await issue_token(node, user, key)
     except AccessDenied:
         raise unauthorized() from None
-    url = storage_url(node, request, issued.account.name)
+    url = f"{base}/v1/{RESELLER_PREFIX}{quote(issued.account.name)}"
     left = max(0, math.floor(issued.expires - node.clock.now()))
     body = json.dumps({"storage": {"default": "local", "local": url}}).encode()
     return Response(200, [

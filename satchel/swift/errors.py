@@ -77,6 +77,9 @@ _SAY_WHY = (core.KeyTooLongError, core.MetadataTooLarge, core.InvalidArgument, c
             core.InvalidBucketName, core.NotImplementedFeature, core.EntityTooLarge)
 
 
+_HIDDEN_FROM_ANONYMOUS = (core.NoSuchBucket, core.NotFound, core.NoSuchUpload)
+
+
 def status_of(exc: BaseException, *, anonymous: bool) -> tuple[int, str | None]:
     """(status, plain-text reason or None) for any failure."""
     if isinstance(exc, SwiftError):
@@ -84,9 +87,16 @@ def status_of(exc: BaseException, *, anonymous: bool) -> tuple[int, str | None]:
     if isinstance(exc, core.AccessDenied):
         # As tempauth: an anonymous caller is asked to authenticate, a known one is refused.
         return (401 if anonymous else 403), None
+    if anonymous and isinstance(exc, _HIDDEN_FROM_ANONYMOUS):
+        # As tempauth: whatever does or does not exist, an anonymous request that is refused is 401 (a 404
+        # would tell which containers exist). A missing object of a readable (public) container is 404:
+        # core decides access before it looks the key up, so NoSuchKey only reaches those who may read.
+        return 401, None
     if isinstance(exc, core.KeyTooLongError):
         return 400, f"Object name length of {exc.extra.get('Size', '?')} longer than 1024"
     if isinstance(exc, core.MetadataTooLarge):
+        if "MaxCount" in exc.extra:
+            return 400, exc.message
         return 400, f"Metadata too large; max {exc.extra.get('MaxSizeAllowed', '?')} bytes"
     if isinstance(exc, core.SatchelError):
         status = _STATUS.get(type(exc), 500)

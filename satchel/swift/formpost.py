@@ -28,6 +28,7 @@ from satchel.signing.formpost import MAX_ATTRIBUTES, MAX_VALUE_LENGTH, FormInval
 from satchel.signing.tempurl import parse_signature
 from satchel.swift.errors import status_of
 from satchel.swift.formreader import FormPart, FormReader, boundary_of
+from satchel.swift.objectheaders import MAX_CONTENT_TYPE_BYTES
 from satchel.swift.router import SwiftEndpoint
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -163,6 +164,8 @@ def _file_headers(part: FormPart, attributes: dict[str, str]) -> dict[str, str]:
     encoding = attributes.get("content-encoding") or part.headers.get("content-encoding")
     if encoding:
         headers["content-encoding"] = encoding
+    if len(headers["content-type"].encode()) > MAX_CONTENT_TYPE_BYTES:  # repeated in every listing row
+        raise FormInvalid(f"a content-type longer than {MAX_CONTENT_TYPE_BYTES} bytes")
     return headers
 
 

@@ -11,12 +11,12 @@ import email.utils
 import re
 from collections.abc import Mapping
 
+from satchel.core.swiftmeta import MAX_META_COUNT
 from satchel.swift.errors import SwiftError
 
 #: Swift's constraints (``swift/common/constraints.py`` defaults).
 MAX_META_NAME_LENGTH = 128
 MAX_META_VALUE_LENGTH = 256
-MAX_META_COUNT = 90
 #: An HTTP field name (RFC 9110 §5.1), lower-cased: what a metadata name must be to go back out.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -56,24 +56,29 @@ def x_timestamp(timestamp: float) -> str:
 
 def meta_changes(headers: Mapping[str, str], level: str) -> dict[str, str | None]:
     """``X-<Level>-Meta-<name>`` (set; empty removes) and ``X-Remove-<Level>-Meta-<name>`` (remove), by
-    lower-case name. ``level`` is ``account``, ``container`` or ``object`` (objects have no remove form)."""
+    lower-case name with ``-`` for ``_`` (:func:`_check_name`). ``level`` is ``account``, ``container`` or
+    ``object`` (objects have no remove form)."""
     prefix, remove = f"x-{level}-meta-", f"x-remove-{level}-meta-"
     changes: dict[str, str | None] = {}
     for header, value in headers.items():
-        if header.startswith(prefix):
-            name = header[len(prefix):]
+        seen = header.replace("_", "-")  # as Swift sees it (:func:`_check_name`)
+        if seen.startswith(prefix):
+            name = seen[len(prefix):]
             text = text_in(value, header)
             changes[_check_name(name, header)] = text.strip() or None
             if len(text.encode()) > MAX_META_VALUE_LENGTH:
                 raise SwiftError(400, f"Metadata value longer than {MAX_META_VALUE_LENGTH}: {header}")
-        elif header.startswith(remove) and level != "object":
-            changes.setdefault(_check_name(header[len(remove):], header), None)
+        elif seen.startswith(remove) and level != "object":
+            changes.setdefault(_check_name(seen[len(remove):], header), None)
     if sum(value is not None for value in changes.values()) > MAX_META_COUNT:
         raise SwiftError(400, f"Too many metadata items; max {MAX_META_COUNT}")
     return changes
 
 
 def _check_name(name: str, header: str) -> str:
+    """The metadata name of ``header``, normalised as Swift sees it: behind WSGI, ``_`` and ``-`` in a header
+    name are the same character (``HTTP_X_ACCOUNT_META_TEMP_URL_KEY``), so ``Temp_URL_Key`` *is*
+    ``Temp-URL-Key`` — and must meet the same reserved-name checks (the TempURL keys are secrets)."""
     if not name:
         raise SwiftError(400, "Metadata name cannot be empty")
     if len(name.encode()) > MAX_META_NAME_LENGTH:

@@ -109,10 +109,13 @@ async def apply_account_meta(ctx: SwiftContext, changes: MetaChanges) -> None:
 
 
 async def apply_container_meta(ctx: SwiftContext, changes: MetaChanges) -> None:
+    publish = changes.public is not None and changes.public != ctx.bucket().public_read
+    if publish:  # refused (members may not publish) before anything changes
+        buckets.check_public(ctx.node, ctx.principal, ctx.bucket_name, bool(changes.public))
     # Called even without changes: it is what decides whether this caller may change the container at all.
     await swiftmeta.update_container_metadata(ctx.node, ctx.principal, ctx.bucket_name, changes.meta)
-    if changes.public is not None and changes.public != ctx.bucket().public_read:
-        await buckets.set_public(ctx.node, ctx.principal, ctx.bucket_name, changes.public)
+    if publish:
+        await buckets.set_public(ctx.node, ctx.principal, ctx.bucket_name, bool(changes.public))
     await _apply_tempurl_keys(ctx, ctx.bucket(), changes)
 
 

@@ -18,7 +18,7 @@ from satchel.swift.listing import DEFAULT_OBJECT_TYPE
 
 #: Representation headers an object keeps (the S3 front-end returns the same ones).
 STORED_HEADERS = objects.STORED_HEADERS
-#: Headers and query parameters of Swift features Satchel does not have, with what to say.
+#: Headers of Swift features Satchel does not have, with what to say.
 REFUSED_HEADERS: dict[str, str] = {
     "x-object-manifest": "Dynamic Large Objects (X-Object-Manifest) are not supported: upload objects whole "
                          "(up to the server's max_put_size) or use S3 multipart uploads.",
@@ -29,26 +29,31 @@ REFUSED_HEADERS: dict[str, str] = {
     "x-symlink-target": "Symlinks are not supported.",
     "x-symlink-target-account": "Symlinks are not supported.",
 }
-REFUSED_QUERY: dict[str, str] = {
-    "multipart-manifest": "Static Large Objects (multipart-manifest) are not supported.",
-    "symlink": "Symlinks are not supported.",
-    "version-id": "Object versioning is not supported.",
-}
+#: Swift's ``MAX_HEADER_SIZE``: no header line (name, ": ", value) is longer.
+MAX_HEADER_SIZE = 8192
+#: The stored Content-Type is repeated in every listing row; Swift's container listings keep 256 bytes
+#: of it. Without this bound a 10 000-row listing could carry 80 MB of content types.
+MAX_CONTENT_TYPE_BYTES = 256
 CREATED_BODY = b"<html><h1>Created</h1><p>The resource has been created.</p></html>"
 ACCEPTED_BODY = b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
 HTML = ("Content-Type", "text/html; charset=UTF-8")
 
 
 def refuse_unhonoured(ctx: SwiftContext) -> None:
-    query = ctx.request.query_dict
-    for name, why in REFUSED_QUERY.items():
-        # DELETE ?multipart-manifest=delete is how clients delete what we show as a Static Large Object.
-        if name in query and not (name == "multipart-manifest" and ctx.request.method == "DELETE"
-                                  and query[name] == "delete"):
-            raise SwiftError(400, why)
+    """Headers of Swift features Satchel does not have (their query parameters: ``router.UNSUPPORTED_QUERY``)."""
     for name, why in REFUSED_HEADERS.items():
         if name in ctx.request.headers:
             raise SwiftError(400, why)
+
+
+def write_conditions(headers: Mapping[str, str], names: tuple[str, ...] = ("if-match", "if-none-match")
+                     ) -> dict[str, str]:
+    """A write's ``names`` among If-None-Match: * (create only) and If-Match; Swift takes only ``*`` in
+    If-None-Match."""
+    none_match = headers.get("if-none-match")
+    if none_match is not None and none_match.strip() != "*":
+        raise SwiftError(400, "If-None-Match only supports *")
+    return {name: headers[name] for name in names if name in headers}
 
 
 def swift_etag(record: ObjectRecord) -> str:
@@ -79,10 +84,26 @@ def object_headers(record: ObjectRecord) -> list[tuple[str, str]]:
     return out
 
 
+def representation_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's representation headers (:data:`STORED_HEADERS`) as stored text, each bounded: Swift's
+    line limit, and :data:`MAX_CONTENT_TYPE_BYTES` for the Content-Type every listing repeats (400)."""
+    kept: dict[str, str] = {}
+    for name in STORED_HEADERS:
+        if name not in headers:
+            continue
+        value = text_in(headers[name], name)
+        size = len(value.encode())
+        limit = MAX_CONTENT_TYPE_BYTES if name == "content-type" else MAX_HEADER_SIZE - len(name) - 2
+        if size > limit:
+            raise SwiftError(400, f"The value of {name} is {size} bytes long; at most {limit} are kept.")
+        kept[name] = value
+    return kept
+
+
 def stored_headers(headers: Mapping[str, str], key: str) -> dict[str, str]:
     """The representation headers a PUT keeps. Without a Content-Type (or with
     ``X-Detect-Content-Type: true``) Swift guesses one from the name."""
-    kept = {name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers}
+    kept = representation_headers(headers)
     if not kept.get("content-type") or is_true(headers.get("x-detect-content-type")):
         kept["content-type"] = mimetypes.guess_type(key, strict=False)[0] or DEFAULT_OBJECT_TYPE
     return kept

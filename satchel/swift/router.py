@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from satchel.swift.errors import SwiftError
 
 AUTH_PATHS = frozenset({"/auth/v1.0", "/auth/v1.0/"})
+#: Swift's capabilities (``swift/info.py``), at the root beside ``/v1`` as clients expect.
+INFO_PATH = "/info"
 #: The reseller prefix of storage URLs (tempauth's default, which every client expects).
 RESELLER_PREFIX = "AUTH_"
 #: Swift's ``MAX_CONTAINER_NAME_LENGTH`` and ``MAX_OBJECT_NAME_LENGTH`` are 256 and 1024 bytes; Satchel's
@@ -24,8 +26,37 @@ MAX_OBJECT_NAME_BYTES = 1024
 TEMPURL_PARAMS = frozenset({"temp_url_sig", "temp_url_expires"})
 
 
+#: Query parameters by which Swift's middlewares (bulk, SLO, symlink, versioned_writes) take over a request.
+#: Satchel has none of them: ignoring one would answer success for what was never done (a bulk delete that
+#: deleted nothing, an archive stored as one object), so they are refused with the reason.
+UNSUPPORTED_QUERY: dict[str, str] = {
+    "bulk-delete": "Bulk delete (?bulk-delete) is not supported: delete objects one by one.",
+    "extract-archive": "Archive extraction (?extract-archive) is not supported: upload the files one by one.",
+    "multipart-manifest": "Static Large Objects (multipart-manifest) are not supported.",
+    "symlink": "Symlinks are not supported.",
+    "version-id": "Object versioning is not supported.",
+    "versions": "Object versioning is not supported.",
+}
+#: The middleware requests that are served, (parameter, method, value): S3 multipart objects are shown as
+#: Static Large Objects (``swift/objectheaders.py``), whose manifest clients read and which they delete
+#: this way; ``symlink=get`` reads a symlink itself, and with no symlinks every object is itself (the swift
+#: CLI's delete HEADs with it).
+_SERVED = frozenset({("multipart-manifest", "GET", "get"), ("multipart-manifest", "HEAD", "get"),
+                     ("multipart-manifest", "DELETE", "delete"), ("symlink", "GET", "get"),
+                     ("symlink", "HEAD", "get")})
+
+
+def refuse_unsupported_query(method: str, target: Target, query: Mapping[str, str]) -> None:
+    """400 for a middleware's query parameter (:data:`UNSUPPORTED_QUERY`) Satchel does not serve."""
+    for name in UNSUPPORTED_QUERY.keys() & query.keys():
+        if target is Target.OBJECT and (name, method, query[name].strip().lower()) in _SERVED:
+            continue
+        raise SwiftError(400, UNSUPPORTED_QUERY[name])
+
+
 class Target(enum.StrEnum):
     AUTH = "auth"
+    INFO = "info"
     ACCOUNT = "account"
     CONTAINER = "container"
     OBJECT = "object"
@@ -56,13 +87,19 @@ def has_token(headers: Mapping[str, str]) -> bool:
 
 
 def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> SwiftEndpoint:
-    """The endpoint of a request to ``/auth/...`` or ``/v1/...``; SwiftError for a path Swift refuses."""
+    """The endpoint of a request to ``/auth/...``, ``/info`` or ``/v1/...``; SwiftError for a path Swift refuses."""
     if path.startswith("/auth"):
         if path not in AUTH_PATHS:
             raise SwiftError(404)
         if method not in ("GET", "HEAD"):
             raise SwiftError(405, headers=[("Allow", "GET, HEAD")])
         return SwiftEndpoint(Target.AUTH)
+    if path.startswith(INFO_PATH):
+        if path != INFO_PATH:
+            raise SwiftError(404)
+        if method not in ("GET", "HEAD"):
+            raise SwiftError(405, headers=[("Allow", "GET, HEAD")])
+        return SwiftEndpoint(Target.INFO)
     _check_text(path)
     parts = path.split("/", 4)  # "", "v1", "AUTH_x", container, object
     if len(parts) < 3 or parts[1] != "v1" or not parts[2].startswith(RESELLER_PREFIX) \
@@ -73,8 +110,8 @@ def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str
     obj = parts[4] if len(parts) > 4 and parts[4] else None
     if container is None and obj is not None:
         raise SwiftError(404)
-    if obj is not None and len(obj.encode()) > MAX_OBJECT_NAME_BYTES:
-        raise SwiftError(400, f"Object name length of {len(obj.encode())} longer than {MAX_OBJECT_NAME_BYTES}")
+    if obj is not None:
+        check_object_name(obj)
     target = Target.OBJECT if obj is not None else Target.CONTAINER if container is not None else Target.ACCOUNT
     endpoint = SwiftEndpoint(target, account, container, obj)
     if not has_token(headers):
@@ -95,6 +132,14 @@ def signed_link_target(method: str, target: Target, query: Mapping[str, str],
             and headers.get("content-type", "").lower().startswith("multipart/form-data"):
         return Target.FORMPOST
     return None
+
+
+def check_object_name(name: str) -> None:
+    """What an object name must be in a path, checked the same wherever a name comes from (the path, a
+    copy's ``Destination`` or ``X-Copy-From``): UTF-8 without NUL (412), at most 1024 bytes (400)."""
+    _check_text(name)
+    if len(name.encode()) > MAX_OBJECT_NAME_BYTES:
+        raise SwiftError(400, f"Object name length of {len(name.encode())} longer than {MAX_OBJECT_NAME_BYTES}")
 
 
 def _check_text(path: str) -> None:

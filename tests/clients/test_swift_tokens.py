@@ -158,11 +158,14 @@ def test_prefix_grant_lists_its_prefix_only(managed_server: SatchelProcess, fres
         listed = requests.get(f"{url}/{name}?prefix=docs/", headers=auth, timeout=10)
         assert listed.status_code == 200 and listed.text == "docs/a\ndocs/b\n"
         # Figures and metadata are the whole bucket's: not for a prefix grant.
-        assert "X-Container-Object-Count" not in listed.headers
+        assert listed.headers["X-Container-Object-Count"] == listed.headers["X-Container-Bytes-Used"] == "0"
         assert "X-Container-Meta-Secret" not in listed.headers
         assert requests.get(f"{url}/{name}", headers=auth, timeout=10).status_code == 403
         assert requests.get(f"{url}/{name}?prefix=private/", headers=auth, timeout=10).status_code == 403
-        assert requests.head(f"{url}/{name}", headers=auth, timeout=10).status_code == 403
+        # HEAD (rclone's first request) says the container is there, and nothing about it.
+        head = requests.head(f"{url}/{name}", headers=auth, timeout=10)
+        assert head.status_code == 204 and "X-Container-Meta-Secret" not in head.headers
+        assert head.headers["X-Container-Object-Count"] == head.headers["X-Container-Bytes-Used"] == "0"
         assert requests.get(f"{url}/{name}/docs/a", headers=auth, timeout=10).content == b"x"
         assert requests.get(f"{url}/{name}/private/c", headers=auth, timeout=10).status_code == 403
         shown = requests.get(f"{url}?format=json", headers=auth, timeout=10).json()

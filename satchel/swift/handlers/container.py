@@ -7,6 +7,7 @@ names are global (they are S3 bucket names), so a name another account holds is 
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterator
 
@@ -50,7 +51,7 @@ async def put_container(ctx: SwiftContext) -> Response:
     taken = SwiftError(409, f"The container name {name!r} is taken by another user or account (container "
                             "names are S3 bucket names, shared by every account).")
     try:
-        await buckets.create_bucket(ctx.node, ctx.principal, name)
+        await buckets.create_bucket(ctx.node, ctx.principal, name, publish=bool(changes.public))
         status, body = 201, CREATED_BODY
     except BucketAlreadyOwnedByYou:
         status, body = 202, ACCEPTED_BODY
@@ -76,20 +77,22 @@ async def post_container(ctx: SwiftContext) -> Response:
 
 async def delete_container(ctx: SwiftContext) -> Response:
     bucket = ctx.bucket()
+    # Its container metadata goes in the same transaction (``delete_bucket`` of the store).
     await buckets.delete_bucket(ctx.node, ctx.principal, bucket.name)
-    await swiftmeta.forget_container(ctx.node, bucket)
     return Response(204)
 
 
-def container_headers(ctx: SwiftContext, prefix: str | None = None) -> list[tuple[str, str]]:
+def container_headers(ctx: SwiftContext, prefix: str | None = None, *, head: bool = False) -> list[tuple[str, str]]:
     """HEAD and GET's headers; reading them is a BUCKET_READ of the container (of ``prefix`` for a
-    listing). Counts and metadata describe the whole bucket: only for those who may read all of it."""
+    listing; of any prefix for a HEAD). Counts and metadata describe the whole bucket: only for those who
+    may read all of it."""
     ctx.bucket()
-    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name, prefix)
+    bucket, meta = swiftmeta.container_metadata(ctx.node, ctx.principal, ctx.bucket_name, prefix, head=head)
     headers = [("X-Timestamp", x_timestamp(bucket.created)), ("X-Storage-Policy", STORAGE_POLICY)]
-    figures = swiftmeta.usage(ctx.node, ctx.principal, bucket)
-    if figures is not None:
-        headers += [("X-Container-Object-Count", str(figures[0])), ("X-Container-Bytes-Used", str(figures[1]))]
+    # A caller who may read only part of the bucket (a prefix grant) is shown 0, as in the account listing:
+    # the figures would tell about keys outside its prefix, and clients (rclone) need the headers there.
+    count, used = swiftmeta.usage(ctx.node, ctx.principal, bucket) or (0, 0)
+    headers += [("X-Container-Object-Count", str(count)), ("X-Container-Bytes-Used", str(used))]
     headers.extend(meta_headers("container", meta or {}))
     headers.extend(tempurl_key_headers(ctx, bucket))
     if bucket.public_read:
@@ -98,7 +101,7 @@ def container_headers(ctx: SwiftContext, prefix: str | None = None) -> list[tupl
 
 
 async def head_container(ctx: SwiftContext) -> Response:
-    return Response(204, [*container_headers(ctx), ("Content-Length", "0"),
+    return Response(204, [*container_headers(ctx, head=True), ("Content-Length", "0"),
                           ("Content-Type", CONTENT_TYPES["plain"])])
 
 
@@ -150,14 +153,43 @@ def _reverse_page(ctx: SwiftContext, params: ListParams) -> list[ListEntry]:
         listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=params.prefix, max_keys=0)
         return []
     last: deque[ListEntry] = deque(maxlen=params.limit)
-    for scanned, entry in enumerate(_scan(ctx, params, params.end_marker)):
+    # Swift derives subdirectories from the names between the markers only: the subdirectory holding
+    # end_marker shows when one of its names is above it (the scan, which starts after end_marker, skips
+    # it), the one holding marker when one of its names is below it.
+    straddled = _subdirectory_of(params, params.end_marker)
+    entries: Iterator[ListEntry] = _scan(ctx, params, params.end_marker)
+    if straddled:
+        entries = itertools.chain([ListEntry(straddled, None)],
+                                  (entry for entry in entries if entry.key != straddled))
+    for scanned, entry in enumerate(entries):
         if params.marker and entry.key >= params.marker:
             break
+        if entry.record is None and (params.marker.startswith(entry.key) or entry.key == straddled) \
+                and not _has_key_between(ctx, entry.key, params.end_marker, params.marker):
+            if params.marker.startswith(entry.key):
+                break  # everything after it is above the marker
+            continue
         if scanned >= MAX_REVERSE_SCAN:
             raise SwiftError(400, f"A reverse listing may span at most {MAX_REVERSE_SCAN} entries: narrow it "
                                   "with marker and end_marker, or a prefix.")
         last.append(entry)
     return list(reversed(last))
+
+
+def _subdirectory_of(params: ListParams, name: str) -> str:
+    """The subdirectory (common prefix) ``name`` falls in under the listing's prefix and delimiter, or ""."""
+    if not params.delimiter or not name.startswith(params.prefix):
+        return ""
+    cut = name.find(params.delimiter, len(params.prefix))
+    return name[: cut + 1] if cut >= 0 else ""
+
+
+def _has_key_between(ctx: SwiftContext, prefix: str, low: str, high: str) -> bool:
+    """A name under ``prefix`` above ``low`` and below ``high`` (either bound may be empty): what puts the
+    subdirectory ``prefix`` in a reverse listing between those markers."""
+    first = listing.list_objects(ctx.node, ctx.principal, ctx.bucket_name, prefix=prefix, marker=low or None,
+                                 max_keys=1).entries
+    return bool(first) and (not high or first[0].key < high)
 
 
 def account_buckets(ctx: SwiftContext) -> list[Bucket]:

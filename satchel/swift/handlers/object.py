@@ -22,18 +22,19 @@ from satchel.core.text import decimal
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError
 from satchel.swift.handlers import copy
-from satchel.swift.headers import http_date, text_in
+from satchel.swift.headers import http_date
 from satchel.swift.listing import DEFAULT_OBJECT_TYPE
 from satchel.swift.objectheaders import (
     ACCEPTED_BODY,
     CREATED_BODY,
     HTML,
-    STORED_HEADERS,
     object_headers,
     refuse_unhonoured,
+    representation_headers,
     stored_headers,
     swift_etag,
     user_meta,
+    write_conditions,
 )
 
 _SLO_DELETED = b"Number Deleted: 1\nNumber Not Found: 0\nResponse Body: \nResponse Status: 200 OK\nErrors: \n"
@@ -84,14 +85,6 @@ def _sized(headers: list[tuple[str, str]], size: int, byte_range: ByteRange | No
     headers.append(("Content-Length", str(byte_range.length)))
     headers.append(("Content-Range", byte_range.content_range(size)))
     return Response(206, headers, body)
-
-
-def write_conditions(headers: Mapping[str, str]) -> dict[str, str]:
-    """If-None-Match: * (create only) and If-Match on a write; Swift takes only ``*`` in If-None-Match."""
-    none_match = headers.get("if-none-match")
-    if none_match is not None and none_match.strip() != "*":
-        raise SwiftError(400, "If-None-Match only supports *")
-    return {name: headers[name] for name in ("if-match", "if-none-match") if name in headers}
 
 
 def _content_md5(etag: str | None) -> str | None:
@@ -145,7 +138,7 @@ async def post_object(ctx: SwiftContext) -> Response:
     headers = ctx.request.headers
     ctx.bucket()
     source = objects.copy_source(ctx.node, ctx.principal, ctx.bucket_name, ctx.key, {})
-    kept = {name: text_in(headers[name], name) for name in STORED_HEADERS if name in headers}
+    kept = representation_headers(headers)
     if not kept.get("content-type"):
         kept["content-type"] = source.headers.get("content-type") or DEFAULT_OBJECT_TYPE
     await objects.copy_object(ctx.node, ctx.principal, source=source, bucket=ctx.bucket_name, key=ctx.key,

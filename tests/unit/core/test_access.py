@@ -29,7 +29,7 @@ import dataclasses
 
 import pytest
 
-from satchel.core.access import Action, Resource, authorize, visible_buckets
+from satchel.core.access import Action, Resource, authorize, lists_some_prefix, visible_buckets
 from satchel.core.models import ANONYMOUS, Bucket, Grant, Permission, Principal, Role, Sharing, Status, User
 
 ACCOUNT_A = "acct-a"
@@ -390,7 +390,20 @@ def test_table_covers_every_combination_once() -> None:
     assert {p for p, _, _ in seen} == set(PRINCIPALS)
     assert len(seen) == len(PRINCIPALS) * len(resources) * len(COLUMNS)
     # Account-level actions apply to an account, not a bucket: their table is test_access_account.py.
-    assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN}
+    # BUCKET_PUBLISH has its own test below.
+    assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH}
+
+
+#: Who may make each bucket public: the admins of its account, never through a link; not its member owner.
+PUBLISHERS = {"owned": {"root", "admin2"}, "contract": {"root", "admin2"}, "public": {"other_admin"},
+              "open": {"root", "admin2"}}
+
+
+@pytest.mark.parametrize("bucket", sorted(PUBLISHERS))
+def test_only_account_admins_publish(bucket: str) -> None:
+    allowed = {name for name, principal in PRINCIPALS.items()
+               if authorize(principal, Action.BUCKET_PUBLISH, Resource(BUCKETS[bucket]))}
+    assert allowed == PUBLISHERS[bucket]
 
 
 @pytest.mark.parametrize(("principal", "resource", "action", "expected"), CELLS,
@@ -498,3 +511,11 @@ def test_through_link_keeps_the_signer() -> None:
 def test_visible_buckets(principal: str) -> None:
     names = [b.name for b in visible_buckets(PRINCIPALS[principal], BUCKETS.values())]
     assert names == VISIBLE[principal]
+
+
+def test_lists_some_prefix() -> None:
+    """Whoever may list part of a bucket (a prefix grant) may see that it exists; nobody else."""
+    assert lists_some_prefix(PRINCIPALS["prefixrw"], BUCKETS["contract"])
+    assert not lists_some_prefix(PRINCIPALS["prefixrw"], BUCKETS["owned"])
+    assert not lists_some_prefix(PRINCIPALS["stranger"], BUCKETS["contract"])
+    assert not lists_some_prefix(ANONYMOUS, BUCKETS["public"])

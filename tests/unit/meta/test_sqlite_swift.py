@@ -75,6 +75,22 @@ def test_metadata(store: SqliteStore, world: World) -> None:
     assert store.get_swift_metadata("container", world.bucket.id) == {}
 
 
+def test_metadata_count_includes_what_is_stored(store: SqliteStore, world: World) -> None:
+    store.update_swift_metadata("container", world.bucket.id, {"a": "1", "b": "2"}, max_bytes=100, max_count=3)
+    with pytest.raises(MetadataTooLarge, match="max 3"):
+        store.update_swift_metadata("container", world.bucket.id, {"c": "3", "d": "4"}, max_bytes=100, max_count=3)
+    assert store.update_swift_metadata("container", world.bucket.id, {"a": None, "c": "3", "d": "4"},
+                                       max_bytes=100, max_count=3) == {"b": "2", "c": "3", "d": "4"}
+
+
+def test_container_metadata_goes_with_its_bucket(store: SqliteStore, world: World) -> None:
+    store.update_swift_metadata("container", world.bucket.id, {"a": "1"}, max_bytes=100)
+    store.update_swift_metadata("account", world.bucket.account_id, {"a": "1"}, max_bytes=100)
+    store.delete_bucket(world.bucket.name)
+    assert store.get_swift_metadata("container", world.bucket.id) == {}
+    assert store.get_swift_metadata("account", world.bucket.account_id) == {"a": "1"}
+
+
 def test_usage_and_content_types(store: SqliteStore, world: World) -> None:
     assert store.bucket_usage("photos") == (0, 0)
     store.put_object(record("a", "b1"))

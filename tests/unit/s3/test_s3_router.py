@@ -331,7 +331,7 @@ def test_refused(line: str, host: str, headers: dict[str, str], error: type[Satc
 
 
 def test_reserved_prefixes() -> None:
-    assert frozenset({"_satchel", "p", "v1", "auth", "s"}) == RESERVED_PREFIXES
+    assert frozenset({"_satchel", "p", "v1", "auth", "info", "s"}) == RESERVED_PREFIXES
 
 
 # --- botocore as the oracle ----------------------------------------------------------------------
@@ -463,6 +463,7 @@ def test_valid_bucket_names(name: str) -> None:
         "bucket name",
         "bücket",
         "auth",
+        "info",
         "_satchel",
     ],
 )

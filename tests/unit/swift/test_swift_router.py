@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from satchel.swift.errors import SwiftError
-from satchel.swift.router import SwiftEndpoint, Target, route
+from satchel.swift.router import SwiftEndpoint, Target, check_object_name, refuse_unsupported_query, route
 
 TOKEN = {"x-auth-token": "AUTH_tkx"}
 FORM = {"content-type": "multipart/form-data; boundary=x"}
 
 ROUTES = [
     ("GET", "/auth/v1.0", {}, {}, SwiftEndpoint(Target.AUTH)),
+    ("GET", "/info", {}, {}, SwiftEndpoint(Target.INFO)),
+    ("HEAD", "/info", {}, TOKEN, SwiftEndpoint(Target.INFO)),
     ("HEAD", "/auth/v1.0/", {}, {}, SwiftEndpoint(Target.AUTH)),
     ("GET", "/v1/AUTH_acme", {}, TOKEN, SwiftEndpoint(Target.ACCOUNT, "acme")),
     ("GET", "/v1/AUTH_acme/", {}, TOKEN, SwiftEndpoint(Target.ACCOUNT, "acme")),
@@ -71,3 +73,38 @@ def test_405_says_what_is_allowed() -> None:
     with pytest.raises(SwiftError) as caught:
         route("PUT", "/v1/AUTH_acme", {}, TOKEN)
     assert caught.value.headers == [("Allow", "GET, HEAD, POST")]
+
+
+@pytest.mark.parametrize(("method", "target", "query", "refused"), [
+    ("POST", Target.ACCOUNT, {"bulk-delete": ""}, True),
+    ("PUT", Target.OBJECT, {"extract-archive": "tar"}, True),
+    ("PUT", Target.CONTAINER, {"extract-archive": "tar.gz"}, True),
+    ("PUT", Target.OBJECT, {"multipart-manifest": "put"}, True),
+    ("GET", Target.OBJECT, {"multipart-manifest": "get"}, False),
+    ("HEAD", Target.OBJECT, {"multipart-manifest": "GET"}, False),
+    ("DELETE", Target.OBJECT, {"multipart-manifest": "delete"}, False),
+    ("GET", Target.CONTAINER, {"multipart-manifest": "get"}, True),
+    ("HEAD", Target.OBJECT, {"symlink": "get"}, False),
+    ("PUT", Target.OBJECT, {"symlink": "get"}, True),
+    ("GET", Target.CONTAINER, {"versions": ""}, True),
+    ("DELETE", Target.OBJECT, {"version-id": "1"}, True),
+    ("GET", Target.CONTAINER, {"format": "json", "prefix": "a"}, False),
+])
+def test_middleware_queries(method: str, target: Target, query: dict[str, str], refused: bool) -> None:
+    if refused:
+        with pytest.raises(SwiftError) as caught:
+            refuse_unsupported_query(method, target, query)
+        assert caught.value.status == 400 and "not supported" in (caught.value.message or "")
+    else:
+        refuse_unsupported_query(method, target, query)
+
+
+@pytest.mark.parametrize(("name", "status"), [("a\x00b", 412), ("\udcff", 412), ("x" * 1025, 400), ("é" * 513, 400),
+                                              ("x" * 1024, None), ("a/b c", None)])
+def test_object_names(name: str, status: int | None) -> None:
+    if status is None:
+        check_object_name(name)
+        return
+    with pytest.raises(SwiftError) as caught:
+        check_object_name(name)
+    assert caught.value.status == status
