@@ -28,7 +28,9 @@ OBJECT_BYTES = b"hello hostile world\n"
 UPLOAD_KEY = "mp.bin"
 PART_BYTES = b"p" * (5 * 1024 * 1024)
 #: Kept small so the header-size rows are cheap; a short body timeout ends a lying Content-Length fast.
-CONFIG = "max_header_bytes = 16384\nheader_timeout = 2.0\nbody_timeout = 1.0\nsend_timeout = 5.0\n"
+#: The access log is on so that the secret-hygiene check reads every request line the catalogue made.
+CONFIG = ("max_header_bytes = 16384\nheader_timeout = 2.0\nbody_timeout = 1.0\nsend_timeout = 5.0\n"
+          "access_log = true\n")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import time
 from typing import Any
 from unittest import mock
@@ -128,3 +129,19 @@ def test_hostile_request(world: World, baseline: dict[str, Any], state: dict[str
         newest = max(events, key=lambda e: (e["time"], e["id"]))
         assert newest["outcome"] != "allowed", newest
     state.update(snapshot=after, events=len(events))
+
+
+def test_no_secret_in_the_log_or_the_audit_trail(world: World) -> None:
+    """After the catalogue (run it first: this module's rows come before this test), neither the server's
+    log nor any audit event holds the root secret or a live link's signature: each is a working
+    credential (satchel/logs.py redacts signatures; the audit trail stores link ids, never signatures)."""
+    secrets = {"root secret": world.server.secret_key}
+    for kind, target in world.links.items():
+        name = "X-Amz-Signature=" if kind == "v4" else "Signature="
+        secrets[f"{kind} link signature"] = target.split(name, 1)[1].split("&", 1)[0]
+    log = world.server.log_path.read_text(errors="replace")
+    assert log.count("x-amz-satchel-link-id") >= 10, "the access log did not see the link rows"
+    events = json.dumps(world.audit_events())
+    leaked = [what for what, value in secrets.items() if value in log or value in events]
+    assert not leaked, f"found in the log or the audit trail: {leaked}"
+    assert len(world.audit_events()) >= 164  # the catalogue's link uses were audited
