@@ -5,6 +5,8 @@ request and get the status back without a socket."""
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
 import sys
 import tempfile
 from collections.abc import MutableMapping
@@ -47,6 +49,7 @@ def instance() -> InProcess:
     """The process's app, made on first use."""
     if "app" not in _INSTANCE:
         data_dir = Path(tempfile.mkdtemp(prefix="satchel-fuzz-"))
+        atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
         settings = Settings(data_dir=data_dir)
         store = open_store(settings)
         identity.bootstrap(store, settings, {identity.ENV_ROOT_ACCESS_KEY: ACCESS_KEY,
