@@ -272,6 +272,26 @@ chunk_rows: list[tuple[str, tuple[Tamper, ...], tuple[int, str]]] = [
 for name, steps, (status, code) in chunk_rows:
     row(f"chunked-{name}", "chunked", "PUT", CHUNKED, status, code, body=b"hostile chunked payload!", tamper=steps)
 
+UNSIGNED_CHUNKED = b"hostile unsigned chunks"
+for name, steps, (status, code) in (
+    ("checksum-malformed", (("sub", "body", b"x-amz-checksum-crc32:", b"x-amz-checksum-crc32:AAAA"),),
+     (400, "InvalidRequest")),
+    ("checksum-garbage", (("sub", "body", b"x-amz-checksum-crc32:", b"x-amz-checksum-crc32:!!"),),
+     (400, "InvalidRequest")),
+    ("trailer-missing", (("sub", "body", b"x-amz-checksum-crc32:", b"x-amz-meta-other:"),),
+     (400, "MalformedTrailerError")),
+    ("trailer-twice", (("sub", "body", b"\r\n\r\n", b"\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"),),
+     (400, "MalformedTrailerError")),
+    ("trailer-other-algorithm", (("sub", "body", b"x-amz-checksum-crc32:", b"x-amz-checksum-sha1:"),),
+     (400, "MalformedTrailerError")),
+    ("data-changed", (("sub", "body", b"unsigned", b"UNSIGNED"),), (400, "BadDigest")),
+    ("chunk-size-garbage", (("sub", "body", b"8\r\n", b"g\r\n"),), (400, "InvalidArgument")),
+    ("decoded-length-changed", (("header", "x-amz-decoded-content-length", "99"),), SDNM),
+    ("declared-trailer-changed", (("header", "x-amz-trailer", "x-amz-checksum-sha256"),), SDNM),
+):
+    row(f"chunked-unsigned-{name}", "chunked-unsigned", "PUT", CHUNKED, status, code, body=UNSIGNED_CHUNKED,
+        tamper=steps)
+
 # --- Content-Length lies and framing on plain requests ---------------------------------------------------------
 # A body shorter than its Content-Length: the body timeout (1 s here) ends it with a plain 408 (protocol.py).
 row("length-longer-than-body", "v4", "PUT", NEW, 408, "", body=b"payload",

@@ -18,7 +18,15 @@ from botocore.auth import HmacV1Auth, HmacV1QueryAuth, S3SigV4Auth, S3SigV4Query
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from tests.clients.sigv4_stream import STREAMING_SIGNED, Signer, encode_signed, signed_chunks
+from tests.clients.sigv4_stream import (
+    STREAMING_SIGNED,
+    STREAMING_UNSIGNED_TRAILER,
+    Signer,
+    crc32_b64,
+    encode_signed,
+    signed_chunks,
+    unsigned_trailer_body,
+)
 
 #: One tampering step, applied in order after signing:
 #: ("header", name, value|None)  set (or with None remove) every header of that name
@@ -90,6 +98,14 @@ def sign(auth: str, method: str, endpoint: str, target: str, headers: list[tuple
         signed, _seed = Signer(access_key, secret, region).sign(method, url, dict(headers), mode,
                                                                 dt.datetime.fromtimestamp(now, dt.UTC))
         return Prepared(method, target, list(signed.items()), body)
+    if auth == "chunked-unsigned":  # boto3's default over HTTPS: unsigned chunks, a CRC32 trailer
+        chunks = [body[i:i + 8] for i in range(0, len(body), 8)]
+        extra = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(body)),
+                 "x-amz-trailer": "x-amz-checksum-crc32"}
+        signed, _seed = Signer(access_key, secret, region).sign(
+            method, url, {**dict(headers), **extra}, STREAMING_UNSIGNED_TRAILER, dt.datetime.fromtimestamp(now, dt.UTC))
+        encoded = b"".join(unsigned_trailer_body(chunks, "x-amz-checksum-crc32", crc32_b64(body)))
+        return Prepared(method, target, list(signed.items()), encoded)
     if auth == "chunked":
         return _chunked(method, endpoint, target, headers, body, Signer(access_key, secret, region),
                         dt.datetime.fromtimestamp(now, dt.UTC))
