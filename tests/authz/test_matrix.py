@@ -2,8 +2,8 @@
 
 The table (:func:`expected`) is written from ``authorize()``'s documented rules (``satchel/core/access.py``),
 not from its code, and each cell is checked through the real S3 API of a real ``satchel serve``: header-signed
-requests with each principal's own key, unsigned ones for anonymous, and presigned URLs (a link: the share
-right of rule 7 applies) signed by each principal.
+requests with each principal's own key, unsigned ones for anonymous, and SigV4 and SigV2 presigned URLs (links: the
+share right of rule 7 applies) signed by each principal.
 
 Principals: anonymous; the bucket owner (a member); the account's admin (root) and a second admin; a member
 without grants; members with a ``read``, a ``read-write``, a ``read`` grant limited to ``pub/``, and a
@@ -143,10 +143,10 @@ def _status(call: Any) -> int:
     return 200
 
 
-def _request(m: Matrix, who: Who, action: str, bucket: str, key: str, via_link: bool) -> int:
+def _request(m: Matrix, who: Who, action: str, bucket: str, key: str, link: str) -> int:
     """The HTTP status the principal gets for the cell (allowed: 200, or 404 for a bucket without CORS)."""
     name = m.buckets[bucket]
-    target = f"{key.rsplit('/', 1)[0]}/new-{who.name}-{'link' if via_link else 'hdr'}" if action == WRITE else key
+    target = f"{key.rsplit('/', 1)[0]}/new-{who.name}-{link}" if action == WRITE else key
     calls: dict[str, tuple[str, dict[str, Any]]] = {
         READ: ("get_object", {"Bucket": name, "Key": key}),
         WRITE: ("put_object", {"Bucket": name, "Key": target}),
@@ -160,8 +160,8 @@ def _request(m: Matrix, who: Who, action: str, bucket: str, key: str, via_link: 
         url += {LIST: "?list-type=2", LIST_PREFIX: "?list-type=2&prefix=pub/", ADMIN: "?cors"}.get(action, "")
         return requests.request("PUT" if action == WRITE else "GET", url, data=b"x" if action == WRITE else None,
                                 timeout=10).status_code
-    client = make_client(m.server, m.creds[who.name], signature_version="s3v4")
-    if via_link:
+    client = make_client(m.server, m.creds[who.name], signature_version="s3" if link == "v2" else "s3v4")
+    if link != "header":
         url = client.generate_presigned_url(operation, Params=params, ExpiresIn=600)
         method = "PUT" if action == WRITE else "GET"
         return requests.request(method, url, data=b"x" if action == WRITE else None, timeout=10).status_code
@@ -170,27 +170,29 @@ def _request(m: Matrix, who: Who, action: str, bucket: str, key: str, via_link: 
     return _status(lambda: getattr(client, operation)(**params))
 
 
+#: How the request is authenticated: header-signed (SigV4), or a SigV4 or SigV2 presigned URL (a link).
+LINKS = ("header", "v4", "v2")
 CELLS = [(who, action, bucket, key, link) for who in PRINCIPALS for bucket in BUCKETS for action in ACTIONS
-         for key in (KEYS if action in (READ, WRITE) else KEYS[:1]) for link in (False, True)
-         if not (who.name == "anonymous" and link)]
+         for key in (KEYS if action in (READ, WRITE) else KEYS[:1]) for link in LINKS
+         if not (who.name == "anonymous" and link != "header")]
 
 
 def test_the_matrix(matrix: Matrix) -> None:
     """One test over every cell, so a failure lists every disagreeing cell at once."""
     wrong = []
     for who, action, bucket, key, link in CELLS:
-        allowed = expected(who, action, bucket, key, link)
+        allowed = expected(who, action, bucket, key, link != "header")
         status = _request(matrix, who, action, bucket, key, link)
         got = status in (200, 204) or (action == ADMIN and status == 404)
         if got != allowed or status >= 500:
-            wrong.append(f"{who.name:12} {'link' if link else 'header':6} {action:11} {bucket:8} {key:11} "
+            wrong.append(f"{who.name:12} {link:6} {action:11} {bucket:8} {key:11} "
                          f"expected {'allowed' if allowed else 'refused'}, got {status}")
     assert not wrong, f"{len(wrong)} of {len(CELLS)} cells disagree:\n" + "\n".join(wrong)
 
 
 def test_the_matrix_is_not_trivial() -> None:
     """The table has both answers in every dimension: a matrix of all-allowed or all-refused proves nothing."""
-    verdicts = {(who.name, action, bucket): expected(who, action, bucket, key, link)
+    verdicts = {(who.name, action, bucket): expected(who, action, bucket, key, link != "header")
                 for who, action, bucket, key, link in CELLS}
     assert len(CELLS) > 300
     for dimension in range(3):
