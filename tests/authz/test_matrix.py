@@ -3,7 +3,8 @@
 The table (:func:`expected`) is written from ``authorize()``'s documented rules (``satchel/core/access.py``),
 not from its code, and each cell is checked through the real S3 API of a real ``satchel serve``: header-signed
 requests with each principal's own key, unsigned ones for anonymous, and SigV4 and SigV2 presigned URLs (links: the
-share right of rule 7 applies) signed by each principal.
+share right of rule 7 applies) signed by each principal, links minted by each through the management API,
+and presigned POST forms.
 
 Principals: anonymous; the bucket owner (a member); the account's admin (root) and a second admin; a member
 without grants; members with a ``read``, a ``read-write``, a ``read`` grant limited to ``pub/``, and a
@@ -160,7 +161,16 @@ def _request(m: Matrix, who: Who, action: str, bucket: str, key: str, link: str)
         url += {LIST: "?list-type=2", LIST_PREFIX: "?list-type=2&prefix=pub/", ADMIN: "?cors"}.get(action, "")
         return requests.request("PUT" if action == WRITE else "GET", url, data=b"x" if action == WRITE else None,
                                 timeout=10).status_code
+    if link == "minted":  # the management API mints (checking the share right), then the link is used
+        reply = mgmt.call(m.server, m.creds[who.name], "POST", "/links", {"bucket": name, "keys": [key]})
+        if reply.status_code != 200:
+            return reply.status_code
+        minted = reply.json()["links"][0]
+        return 403 if "error" in minted else requests.get(minted["url"], timeout=10).status_code
     client = make_client(m.server, m.creds[who.name], signature_version="s3" if link == "v2" else "s3v4")
+    if link == "post":
+        form = client.generate_presigned_post(name, target, ExpiresIn=600)
+        return requests.post(form["url"], data=form["fields"], files={"file": ("f.txt", b"x")}, timeout=10).status_code
     if link != "header":
         url = client.generate_presigned_url(operation, Params=params, ExpiresIn=600)
         method = "PUT" if action == WRITE else "GET"
@@ -170,11 +180,13 @@ def _request(m: Matrix, who: Who, action: str, bucket: str, key: str, link: str)
     return _status(lambda: getattr(client, operation)(**params))
 
 
-#: How the request is authenticated: header-signed (SigV4), or a SigV4 or SigV2 presigned URL (a link).
-LINKS = ("header", "v4", "v2")
+#: How the request is authenticated: header-signed (SigV4); or a link: a SigV4 or SigV2 presigned URL (any
+#: action), a link minted through the management API (reads), a presigned POST form (writes).
+LINKS = ("header", "v4", "v2", "minted", "post")
+_LINK_ACTIONS = {"minted": (READ,), "post": (WRITE,)}
 CELLS = [(who, action, bucket, key, link) for who in PRINCIPALS for bucket in BUCKETS for action in ACTIONS
          for key in (KEYS if action in (READ, WRITE) else KEYS[:1]) for link in LINKS
-         if not (who.name == "anonymous" and link != "header")]
+         if not (who.name == "anonymous" and link != "header") and action in _LINK_ACTIONS.get(link, ACTIONS)]
 
 
 def test_the_matrix(matrix: Matrix) -> None:
