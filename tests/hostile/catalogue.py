@@ -96,6 +96,20 @@ for method, target in (("GET", GET), ("PUT", NEW), ("DELETE", GET)):
     row(f"v4-{m}-skew-future", "v4", method, target, 403, "RequestTimeTooSkewed", body=body, clock=3600)
     row(f"v4-{m}-method-changed", "v4", method, target, *SDNM, body=body,
         tamper=(("method", "GET" if method == "DELETE" else "DELETE"),))
+# The same header twice (a server joins repeats with ","): never two readings of one request.
+for name, header, expect in (
+    ("date", "X-Amz-Date", DENIED),
+    ("sha256", "X-Amz-Content-SHA256", (400, "InvalidArgument")),
+    ("host", "Host", SDNM),
+    ("meta", "x-amz-meta-a", SDNM),
+):
+    row(f"v4-put-{name}-twice", "v4", "PUT", NEW, *expect, body=b"payload", headers=(("x-amz-meta-a", "1"),),
+        tamper=(("add-header", header, "{DATE+1}" if header == "X-Amz-Date" else "other"),))
+row("v2-put-date-twice", "v2", "PUT", NEW, *SDNM, body=b"payload", tamper=(("add-header", "Date", "{HTTPDATE+1}"),))
+row("post-policy-twice", "post", "POST", "/{B}", 400, "InvalidArgument", tamper=(("add-field", "Policy", "e30="),),
+    link=True)
+row("post-signature-twice", "post", "POST", "/{B}", 400, "InvalidArgument",
+    tamper=(("add-field", "X-Amz-Signature", BAD_SIG),), link=True)
 row("v4-put-body-swapped", "v4", "PUT", NEW, 400, "XAmzContentSHA256Mismatch", body=b"payload",
     tamper=(("body", b"PAYLOAD"),))
 row("v4-put-sha256-other", "v4", "PUT", NEW, *SDNM, body=b"payload",
