@@ -128,6 +128,8 @@ def test_hostile_request(world: World, baseline: dict[str, Any], state: dict[str
     if row.link:
         newest = max(events, key=lambda e: (e["time"], e["id"]))
         assert newest["outcome"] != "allowed", newest
+        assert newest["status"] == reply.status, newest  # the trail says what the client was told
+        assert row.code in (newest["reason"] or ""), newest
     state.update(snapshot=after, events=len(events))
 
 
