@@ -14,7 +14,7 @@ given = $(filter command line,$(origin $(1)))
 SERVE_FLAGS := $(if $(call given,HOST),--host $(HOST)) $(if $(call given,PORT),--port $(PORT)) \
 	$(if $(call given,DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: venv serve test test-deps lint bench lock deps-latest clean
+.PHONY: venv serve test test-deps lint bench fuzz lock deps-latest clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,13 @@ lint: venv
 # Pass options with `make bench ARGS="..."` (see bench/README.md).
 bench: venv
 	$(BIN)/python bench/run.py $(ARGS)
+
+# The long fuzz run: every harness of tests/fuzz/harnesses.py for FUZZ_SECONDS (default 60) each, with
+# fresh randomness; prints examples run and findings per harness (exit 1 on any finding). Pick harnesses
+# with `make fuzz ARGS="sigv4-parse s3-router"`. The short, derandomized form runs in `make test`.
+FUZZ_SECONDS ?= 60
+fuzz: venv
+	$(BIN)/python -m tests.fuzz.run --seconds $(FUZZ_SECONDS) $(ARGS)
 
 # Regenerates requirements.lock from pyproject.toml (keeps current pins that still fit; UPGRADE=1 takes
 # the newest releases). Needs PyPI; see scripts/lock.sh.

@@ -14,6 +14,7 @@ from urllib.parse import unquote, unquote_plus
 
 from satchel.core.errors import IncompleteBody
 from satchel.core.streams import close_stream
+from satchel.core.text import decimal
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -134,6 +135,11 @@ class Request:
             return True
         if not self.body_started and "100-continue" in self.headers.get("expect", "").lower():
             return False  # the client is still waiting for our go-ahead: never ask for the body
+        declared = decimal(self.headers.get("content-length", ""))
+        if declared is not None and declared - self.bytes_received > limit:
+            # More is announced than we would read: close now rather than wait for bytes we would drop
+            # (a client that announces 5 GiB and sends nothing would get a 408 instead of its answer).
+            return False
         size = 0
         try:
             async for chunk in self.body_chunks():

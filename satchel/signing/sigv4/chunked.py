@@ -166,6 +166,10 @@ class AwsChunkedDecoder:
         )
         if not complete:
             raise IncompleteBody()
+        if state is _State.TRAILER_SIGNED and self._line.rstrip(b"\r"):
+            # The closing blank line may be left out, but nothing else may follow the trailer signature:
+            # bytes after it, without a final newline, are no part of a body the signature covers.
+            raise _malformed("data after the trailer signature")
         if self._expected_length is not None and self.decoded_bytes != self._expected_length:
             raise IncompleteBody()
         self._state = _State.DONE

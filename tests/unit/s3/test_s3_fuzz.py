@@ -4,9 +4,9 @@ but a SatchelError (which the front-end renders as an S3 error), so no bytes can
 Inputs are built from the bytes and names that matter (subresource and auth parameter names,
 percent-escapes of invalid UTF-8, surrogates' sources, control characters, streaming modes) mixed at
 random, decoded the way the ASGI server hands them over (Latin-1). A fixed seed keeps a failure
-reproducible; ``SATCHEL_FUZZ_SEED`` and ``SATCHEL_FUZZ_SECONDS`` explore further by hand. Hypothesis is
-not a test dependency (the lock file is the install helper's), so this is the standard library's
-random with a time bound.
+reproducible; ``SATCHEL_FUZZ_SEED`` and ``SATCHEL_FUZZ_SECONDS`` explore further by hand. It predates the
+hypothesis harnesses of ``tests/fuzz`` (which shrink what they find and run longer in ``make fuzz``) and
+stays as a quick smoke test of the same surface, with the standard library's random and a time bound.
 """
 
 from __future__ import annotations
