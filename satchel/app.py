@@ -157,10 +157,11 @@ class SatchelApp:
 
     def _is_swift(self, path: str, scope: Scope) -> bool:
         """``/v1/...`` (storage), ``/auth/...`` (TempAuth) and ``/info`` (capabilities) are Swift's: ``v1``,
-        ``auth`` and ``info`` are reserved bucket names. On a virtual host (``bucket.DOMAIN``) the whole path is
-        an S3 key instead."""
-        first = path.split("/", 2)[1] if path.startswith("/") else ""
-        return first in ("v1", "auth", "info") and not self._virtual_host(scope)
+        ``auth`` and ``info`` are reserved bucket names. A bare ``/v1`` or ``/auth`` is no Swift URL: S3 answers
+        it (InvalidBucketName to a CreateBucket). On a virtual host (``bucket.DOMAIN``) the whole path is an S3
+        key instead."""
+        swift = path.startswith(("/v1/", "/auth/")) or path == "/info"
+        return swift and not self._virtual_host(scope)
 
     def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
         """Count the request in the metrics and, when asked for, log it: never fails the request."""
