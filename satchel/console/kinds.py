@@ -9,8 +9,11 @@ front-end's module, plus, when its mint call answers in another shape than ``Min
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from satchel.config import Settings
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,13 @@ class ShareKind:
     modes: tuple[str, ...] = ("view", "download")
     max_uses: bool = True
     ip_range: bool = False
+    #: The setting that caps its lifetime (0: no server cap; a bucket's own ceiling still applies).
+    lifetime_setting: str = field(default="max_link_lifetime", repr=False)
 
-    def json(self) -> dict[str, Any]:
-        return {**asdict(self), "modes": list(self.modes)}
+    def json(self, settings: Settings) -> dict[str, Any]:
+        out = {**asdict(self), "modes": list(self.modes), "max_lifetime": int(getattr(settings, self.lifetime_setting))}
+        del out["lifetime_setting"]
+        return out
 
 
 _KINDS: dict[str, ShareKind] = {}
@@ -41,3 +48,8 @@ def share_kinds() -> list[ShareKind]:
 
 register(ShareKind("s3v4", "S3 presigned URL (Signature V4)"))
 register(ShareKind("s3v2", "S3 presigned URL (Signature V2, older tools)"))
+# Swift TempURLs are minted by the links call ("kind": "swift", core/swiftlinks.py): no link id, so no use limit.
+register(ShareKind("swift", "Swift temporary URL (TempURL)", max_uses=False))
+# Pre-authenticated requests (core/par/): one POST /pars per object; they may outlive the S3 kinds' 7 days.
+register(ShareKind("par", "Pre-authenticated request (PAR)", endpoint="/pars", ip_range=True,
+                   lifetime_setting="max_par_lifetime"))

@@ -349,6 +349,33 @@ def test_openapi_shapes_match_the_answers(server: SatchelProcess, root: Console)
     ok(root("DELETE", f"/buckets/{bucket}"))
 
 
+def test_a_container_tempurl_key_set_from_the_console_signs_swift_links(server: SatchelProcess, root: Console) -> None:
+    """No key: the swift kind says how to set one; the console's call sets a random one (never shown),
+    only for whoever controls the bucket; then a TempURL minted by the links call delivers the bytes."""
+    bucket = f"tk-{time.time_ns() % 10**9}"
+    ok(root("POST", "/buckets", {"name": bucket}))
+    ok(root("PUT", f"/buckets/{bucket}/upload?key=doc.txt", data=b"tempurl bytes"))
+    spec = {"bucket": bucket, "keys": ["doc.txt"], "kind": "swift", "expires_in": 600, "mode": "download"}
+    refused = root("POST", "/links", spec)
+    assert refused.status_code == 400 and "No TempURL key is set" in refused.json()["error"]["message"]
+    member, _ = _user(server, f"tk{time.time_ns() % 10**8}")
+    assert call(server, member, "PUT", f"/buckets/{bucket}/tempurl-key", {}).status_code == 403
+    assert root("PUT", f"/buckets/{bucket}/tempurl-key", {"slot": 3}).status_code == 400
+    assert root("PUT", f"/buckets/{bucket}/tempurl-key", {"slot": 1}, csrf=False).status_code == 403
+    answer = ok(root("PUT", f"/buckets/{bucket}/tempurl-key", {}))
+    assert set(answer) == {"bucket", "scope", "slot", "set_at"} and answer["slot"] == 1
+    doc = requests.get(f"{server.endpoint}/_satchel/api/openapi.json", timeout=TIMEOUT).json()
+    assert set(answer) == set(doc["components"]["schemas"]["TempUrlKey"]["properties"])
+    (made,) = ok(root("POST", "/links", spec))["links"]
+    got = requests.get(made["url"], timeout=TIMEOUT)
+    assert got.status_code == 200 and got.content == b"tempurl bytes"
+    assert got.headers["Content-Disposition"].startswith('attachment; filename="doc.txt"')
+    events = ok(root("GET", f"/audit?bucket={bucket}&action=tempurl-key"))["events"]
+    assert [e["reason"] for e in events] == ["container key slot 1 set"]
+    ok(root("DELETE", f"/buckets/{bucket}/object?key=doc.txt"))
+    ok(root("DELETE", f"/buckets/{bucket}"))
+
+
 def test_unauthenticated_browser_root_goes_to_the_console(server: SatchelProcess) -> None:
     browser = requests.get(server.endpoint + "/", headers={"Accept": "text/html,application/xhtml+xml"},
                            allow_redirects=False, timeout=TIMEOUT)
