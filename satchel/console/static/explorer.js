@@ -74,6 +74,10 @@ function render() {
           el("label", { for: "search", class: "sr-only" }, "Search in this folder"), search,
           el("button", { type: "submit" }, "Search")),
         el("button", { type: "button", id: "share-selected", class: "primary", onclick: shareSelected }, "Share…"),
+        state.capabilities && state.capabilities.link_kinds.some((k) => k.kind === "par")
+          ? el("button", { type: "button", id: "share-folder", title: "One pre-authenticated request for this whole folder",
+            onclick: () => openShareDialog(v.bucket, [], state.capabilities, { folder: v.prefix }) },
+          v.prefix ? "Share folder…" : "Share bucket…") : null,
         el("button", { type: "button", id: "delete-selected", class: "danger", onclick: deleteSelected }, "Delete…"))),
     drop,
     el("section", { id: "transfers", class: "transfers", "aria-label": "Transfers" },
