@@ -1,10 +1,12 @@
 """The link kinds the console's share dialog offers, as ``GET /_satchel/api/capabilities`` lists them.
 
 Each kind names the management API call that mints it (``endpoint``, a POST taking the ``LinkRequest``
-fields it supports) and which options apply, so the dialog shows only what the server does. A link kind
-built elsewhere (pre-authenticated requests, Swift TempURLs) plugs in with :func:`register` from its own
-front-end's module, plus, when its mint call answers in another shape than ``MintResult``, an adapter in
-``static/sharedialog.js`` (``KIND_ADAPTERS``).
+fields it supports) and which options apply, so the dialog shows only what the server does; ``max_lifetime``
+is the server's cap for the kind (the setting ``lifetime_setting`` names; 0: none), the bucket's ceiling
+applies as well. A new link kind plugs in with :func:`register`, plus, when its mint call takes or answers
+another shape than ``LinkRequest`` / ``MintResult``, an adapter in ``static/sharedialog.js``
+(``KIND_ADAPTERS``). Swift TempURLs and pre-authenticated requests are registered here, below the S3
+kinds, so that the dialog lists them in that order whatever the import order of their front-ends.
 """
 
 from __future__ import annotations
