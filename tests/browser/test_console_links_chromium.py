@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.browser.test_console_chromium import by_id, click, open_page, severe_logs, share_dialog, wait
 from tests.clients.boto import make_client
+from tests.clients.mgmt import call, ok
 from tests.clients.server import SatchelProcess
 
 BUCKET = "links-test"
@@ -208,9 +209,16 @@ def test_the_audit_page_finds_the_par_and_swift_events(browser: webdriver.Chrome
 
 def test_a_bucket_with_a_live_par_is_not_deleted_and_says_why(browser: webdriver.Chrome, server: SatchelProcess,
                                                               shots: Callable[[str], None]) -> None:
+    ok(call(server, None, "PUT", f"/buckets/{HELD}/link-policy", {"max_link_lifetime": 86400}))
     open_page(browser, server, f"/b/{HELD}/")
     click(browser, wait(browser, lambda d: (e := d.find_element(By.ID, "share-folder")).is_displayed() and e))
     assert "Share bucket" in by_id(browser, "share-folder").text
+    # A PAR has no server cap here, but the bucket's ceiling caps it too, and the dialog says so.
+    assert "This bucket's links live at most 1 day." in wait(
+        browser, lambda d: (e := d.find_element(By.ID, "share-cap")).is_displayed() and e).text
+    click(browser, browser.find_element(By.XPATH, "//div[@class='presets']/button[text()='7 days']"))
+    click(browser, by_id(browser, "share-generate"))
+    wait(browser, lambda d: "at most 1 day" in d.find_element(By.ID, "share-error").text)
     share_dialog(browser, amount=1, unit="hours")
     _close(browser)
     open_page(browser, server, "/buckets")

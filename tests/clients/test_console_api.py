@@ -28,6 +28,7 @@ console_session_lifetime = {LIFETIME}
 console_max_failures = {FAILURES}
 console_throttle_window = 60
 console_lockout = 60
+max_par_lifetime = 2592000
 """
 
 
@@ -336,6 +337,11 @@ def test_openapi_shapes_match_the_answers(server: SatchelProcess, root: Console)
     same(ok(root("GET", "/capabilities")), "Capabilities")
     for kind in ok(root("GET", "/capabilities"))["link_kinds"]:
         assert set(kind) == set(schemas["Capabilities"]["properties"]["link_kinds"]["items"]["properties"])
+    caps = {kind["kind"]: kind for kind in ok(root("GET", "/capabilities"))["link_kinds"]}
+    assert list(caps) == ["s3v4", "s3v2", "swift", "par"]
+    assert caps["par"]["max_lifetime"] == 2592000 and caps["par"]["endpoint"] == "/pars" and caps["par"]["ip_range"]
+    assert caps["s3v4"]["max_lifetime"] == caps["swift"]["max_lifetime"] == 7 * 86400
+    assert not caps["swift"]["max_uses"] and not caps["swift"]["ip_range"]
     bucket = f"doc-{time.time_ns() % 10**9}"
     ok(root("POST", "/buckets", {"name": bucket}))
     same(ok(root("GET", "/buckets"))["buckets"][0], "BucketEntry")

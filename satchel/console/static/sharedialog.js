@@ -2,7 +2,7 @@
 // from the server's capabilities, view or download, expiry as number + unit (presets 15 min, 1 h, 24 h, 7 d)
 // capped by the kind's and the bucket's ceilings, max uses, IP range, optionally a share page with a
 // passphrase; one URL per object with copy buttons and "copy all".
-import { call } from "./api.js";
+import { call, serverNow } from "./api.js";
 import { el, fill, copyText, duration, errorText, openDialog, field, toast } from "./ui.js";
 
 // How each link kind is minted, keyed by the `kind` that GET /capabilities lists. A kind whose mint call
@@ -31,7 +31,7 @@ export const KIND_ADAPTERS = {
       return {
         bucket: spec.bucket, name: `Console: ${scope}`.slice(0, 256), accessType: access,
         objectName: key || null, bucketListingAction: folder && reads && spec.listing ? "ListObjects" : "Deny",
-        timeExpires: new Date(Date.now() + spec.expiresIn * 1000).toISOString(), maxUses: spec.maxUses || null,
+        timeExpires: new Date(serverNow() + spec.expiresIn * 1000).toISOString(), maxUses: spec.maxUses || null,
         mode: reads ? spec.mode : null, filename: reads && !folder && spec.mode === "download" ? spec.filename : null,
         allowedIpRange: spec.ipRange || null,
       };
