@@ -144,6 +144,11 @@ def test_a_folder_par_reads_and_lists_and_an_upload_only_par_writes(
     assert requests.put(drop + "docs/new.txt", data=b"dropped off", timeout=30).status_code == 200
     assert requests.get(drop + "docs/new.txt", timeout=30).status_code in (403, 404)
     assert make_client(server).get_object(Bucket=BUCKET, Key="docs/new.txt")["Body"].read() == b"dropped off"
+    # The object's details list the folder's PARs among the links that reach it.
+    click(browser, browser.find_element(By.CSS_SELECTOR, "tr[data-key='docs/a.txt'] td:nth-child(2) button"))
+    wait(browser, lambda d: "par (AnyObjectWrite)" in d.find_element(By.ID, "dialog").text)
+    assert "par (AnyObjectRead)" in by_id(browser, "dialog").text
+    _close(browser)
 
 
 def test_a_swift_tempurl_after_setting_the_container_key_from_the_dialog(

@@ -166,6 +166,15 @@ async function details(key) {
   const linkRows = info.links.map((link) => el("tr", {}, el("td", {}, link.kind), el("td", {}, link.mode || "—"),
     el("td", {}, link.user || "—"), el("td", {}, when(link.expires)),
     el("td", {}, `${link.uses}${link.max_uses ? ` / ${link.max_uses}` : ""}`), el("td", {}, link.state)));
+  // Live pre-authenticated requests that reach it: its own, and those of a folder (or the bucket) holding it.
+  const pars = await call("GET", `/pars${query({ bucket: v.bucket, active: "true", limit: 500 })}`)
+    .then((answer) => answer.pars, () => []);
+  for (const par of pars.filter((p) => (p.accessType.startsWith("AnyObject") ? key.startsWith(p.objectName || "")
+    : p.objectName === key))) {
+    linkRows.push(el("tr", { "data-par": par.id }, el("td", {}, `par (${par.accessType})`), el("td", {}, par.mode || "—"),
+      el("td", {}, par.creator || "—"), el("td", {}, when(Date.parse(par.timeExpires) / 1000)),
+      el("td", {}, `${par.uses}${par.maxUses ? ` / ${par.maxUses}` : ""}`), el("td", {}, par.state)));
+  }
   openDialog(key.split("/").pop(),
     el("dl", { class: "facts" }, facts.map(([name, value]) => [el("dt", {}, name), el("dd", {}, value)])),
     el("h3", {}, "Links to this object"),
