@@ -203,7 +203,8 @@ def test_the_audit_page_finds_the_par_and_swift_events(browser: webdriver.Chrome
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#audit-list tr[data-event]")]
     assert all(" par " in f" {r} " for r in rows)
     joined = "\n".join(rows)
-    for expected in ("mint", "use", "revoke", "allowed", "refused", "pre-authenticated request deleted"):
+    for expected in ("mint", "use", "revoke", "allowed", "refused", "pre-authenticated request deleted",
+                     "The pre-authenticated request is deleted"):
         assert expected in joined, expected
     shots("27-audit-par")
     Select(by_id(browser, "audit-kind")).select_by_value("swift")
