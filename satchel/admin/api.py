@@ -162,6 +162,10 @@ ROUTES: tuple[Route, ...] = (
           "Grant a user read or read-write on a bucket or prefix, optionally with the right to share it "
           "(needs control of the bucket); granting again replaces.", "GrantRequest", "Grant"),
     Route("DELETE", "/grants/{id}", console_api.remove_grant, "Remove a grant.", None, "Done"),
+    Route("PUT", "/buckets/{bucket}/tempurl-key", console_api.set_tempurl_key,
+          "Set a fresh random Swift TempURL key in a slot of the bucket's container keys (whoever controls the "
+          "bucket), so Swift TempURLs can be signed; the key is never in the answer.", "TempUrlKeyRequest",
+          "TempUrlKey"),
     Route("POST", "/shares", console_api.create_share,
           "A share page /s/{id} in front of a minted GET link, optionally protected by a passphrase; the URL "
           "is in this answer only.", "ShareRequest", "Share"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 from typing import Any
 
 from satchel.admin import schemas
@@ -15,9 +16,9 @@ from satchel.admin.handlers import Call
 from satchel.asgi import Response
 from satchel.console import kinds, session, shares
 from satchel.console.errors import NotSignedIn
-from satchel.core import buckets, links, listing, multipart, objects, people
+from satchel.core import buckets, links, listing, multipart, objects, people, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest
+from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest, NoSuchBucket
 from satchel.core.links import content_disposition
 from satchel.core.models import Bucket, ObjectRecord, Permission, Role, Status, User
 from satchel.core.receive import Expectations
@@ -76,7 +77,7 @@ async def sign_out(call: Call) -> Any:
 
 async def capabilities(call: Call) -> Any:
     settings = call.node.settings
-    return {"link_kinds": [kind.json() for kind in kinds.share_kinds()],
+    return {"link_kinds": [kind.json(settings) for kind in kinds.share_kinds()],
             "max_link_lifetime": settings.max_link_lifetime, "max_put_size": settings.max_put_size,
             "part_size": PART_SIZE, "multipart_threshold": MULTIPART_THRESHOLD}
 
@@ -334,3 +335,18 @@ async def create_share(call: Call) -> Any:
     share_id = await shares.create_share(call.node, call.principal, link_id, passphrase)
     return {"url": f"{call.node.settings.endpoint}/s/{share_id}", "link_id": link_id,
             "passphrase": passphrase is not None}
+
+
+# --- Swift TempURL keys -----------------------------------------------------------------------------
+async def set_tempurl_key(call: Call) -> Any:
+    """A container key made here rather than typed: the console signs TempURLs itself, so nobody needs
+    to know it (whoever controls the bucket can still read it with ``swift stat``)."""
+    slot = schemas.tempurl_key_request(call.body)
+    bucket = call.node.store.get_bucket(call.params["bucket"])
+    if bucket is None:
+        raise NoSuchBucket(BucketName=call.params["bucket"])
+    await tempurlkeys.change_keys(call.node, call.principal, account_id=bucket.account_id, bucket=bucket,
+                                  changes=[tempurlkeys.KeyChange(slot, secrets.token_urlsafe(32))],
+                                  client_ip=call.request.client, user_agent=call.request.user_agent,
+                                  request_id=call.request_id)
+    return {"bucket": bucket.name, "scope": "container", "slot": slot, "set_at": call.now}

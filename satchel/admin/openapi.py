@@ -78,6 +78,8 @@ COMPONENTS: dict[str, Any] = {
     "Part": schemas.PART_SCHEMA,
     "CompleteRequest": schemas.COMPLETE_REQUEST_SCHEMA,
     "Done": schemas.DONE_SCHEMA,
+    "TempUrlKeyRequest": schemas.TEMPURL_KEY_REQUEST_SCHEMA,
+    "TempUrlKey": schemas.TEMPURL_KEY_SCHEMA,
     "AccessKey": schemas.ACCESS_KEY_SCHEMA,
     "AccessKeyList": _array("access_keys", "AccessKey"),
     "AccessKeyRequest": schemas.ACCESS_KEY_REQUEST_SCHEMA,

@@ -387,11 +387,31 @@ DONE_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((("done", 
 CAPABILITIES_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "link_kinds": {"type": "array", "items": {"type": "object", "properties": _props((
         ("kind", "string"), ("label", "string"), ("modes", {"type": "array"}), ("max_uses", "boolean"),
-        ("ip_range", "boolean"), ("endpoint", "string"),
+        ("ip_range", "boolean"), ("endpoint", "string"), ("max_lifetime", "integer"),
     ))}},
     **_props((("max_link_lifetime", "integer"), ("max_put_size", "integer"), ("part_size", "integer"),
               ("multipart_threshold", "integer"))),
 }}
+# --- a container's Swift TempURL key, set from the console (the value is never in an answer) ---
+TEMPURL_KEY_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"slot": {"type": "integer", "enum": [1, 2], "default": 1,
+                            "description": "1: X-Container-Meta-Temp-URL-Key, 2: ...-Key-2"}},
+}
+TEMPURL_KEY_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
+    ("bucket", "string"), ("scope", "string"), ("slot", "integer"), ("set_at", "number"),
+))}
+
+
+def tempurl_key_request(body: bytes) -> int:
+    data = load_object(body) if body.strip() else {}
+    _check_fields(data, TEMPURL_KEY_REQUEST_SCHEMA)
+    slot = _typed(data, "slot", int, 1)
+    if slot not in (1, 2):
+        raise InvalidArgument("slot must be 1 or 2", ArgumentName="slot")
+    return int(slot)
+
+
 ACCESS_KEY_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((
     ("access_key_id", "string"), ("user", "string"), ("status", "string"), ("created", "number"),
     ("secret_access_key", ["string", "null"]),

@@ -28,6 +28,7 @@ console_session_lifetime = {LIFETIME}
 console_max_failures = {FAILURES}
 console_throttle_window = 60
 console_lockout = 60
+max_par_lifetime = 2592000
 """
 
 
@@ -336,6 +337,11 @@ def test_openapi_shapes_match_the_answers(server: SatchelProcess, root: Console)
     same(ok(root("GET", "/capabilities")), "Capabilities")
     for kind in ok(root("GET", "/capabilities"))["link_kinds"]:
         assert set(kind) == set(schemas["Capabilities"]["properties"]["link_kinds"]["items"]["properties"])
+    caps = {kind["kind"]: kind for kind in ok(root("GET", "/capabilities"))["link_kinds"]}
+    assert list(caps) == ["s3v4", "s3v2", "swift", "par"]
+    assert caps["par"]["max_lifetime"] == 2592000 and caps["par"]["endpoint"] == "/pars" and caps["par"]["ip_range"]
+    assert caps["s3v4"]["max_lifetime"] == caps["swift"]["max_lifetime"] == 7 * 86400
+    assert not caps["swift"]["max_uses"] and not caps["swift"]["ip_range"]
     bucket = f"doc-{time.time_ns() % 10**9}"
     ok(root("POST", "/buckets", {"name": bucket}))
     same(ok(root("GET", "/buckets"))["buckets"][0], "BucketEntry")
@@ -346,6 +352,33 @@ def test_openapi_shapes_match_the_answers(server: SatchelProcess, root: Console)
     same(ok(root("GET", "/users"))["users"][0], "User")
     same(ok(root("PUT", f"/buckets/{bucket}/settings", {"public_read": False})), "BucketEntry")
     same(ok(root("DELETE", f"/buckets/{bucket}/object?key=k")), "Done")
+    ok(root("DELETE", f"/buckets/{bucket}"))
+
+
+def test_a_container_tempurl_key_set_from_the_console_signs_swift_links(server: SatchelProcess, root: Console) -> None:
+    """No key: the swift kind says how to set one; the console's call sets a random one (never shown),
+    only for whoever controls the bucket; then a TempURL minted by the links call delivers the bytes."""
+    bucket = f"tk-{time.time_ns() % 10**9}"
+    ok(root("POST", "/buckets", {"name": bucket}))
+    ok(root("PUT", f"/buckets/{bucket}/upload?key=doc.txt", data=b"tempurl bytes"))
+    spec = {"bucket": bucket, "keys": ["doc.txt"], "kind": "swift", "expires_in": 600, "mode": "download"}
+    refused = root("POST", "/links", spec)
+    assert refused.status_code == 400 and "No TempURL key is set" in refused.json()["error"]["message"]
+    member, _ = _user(server, f"tk{time.time_ns() % 10**8}")
+    assert call(server, member, "PUT", f"/buckets/{bucket}/tempurl-key", {}).status_code == 403
+    assert root("PUT", f"/buckets/{bucket}/tempurl-key", {"slot": 3}).status_code == 400
+    assert root("PUT", f"/buckets/{bucket}/tempurl-key", {"slot": 1}, csrf=False).status_code == 403
+    answer = ok(root("PUT", f"/buckets/{bucket}/tempurl-key", {}))
+    assert set(answer) == {"bucket", "scope", "slot", "set_at"} and answer["slot"] == 1
+    doc = requests.get(f"{server.endpoint}/_satchel/api/openapi.json", timeout=TIMEOUT).json()
+    assert set(answer) == set(doc["components"]["schemas"]["TempUrlKey"]["properties"])
+    (made,) = ok(root("POST", "/links", spec))["links"]
+    got = requests.get(made["url"], timeout=TIMEOUT)
+    assert got.status_code == 200 and got.content == b"tempurl bytes"
+    assert got.headers["Content-Disposition"].startswith('attachment; filename="doc.txt"')
+    events = ok(root("GET", f"/audit?bucket={bucket}&action=tempurl-key"))["events"]
+    assert [e["reason"] for e in events] == ["container key slot 1 set"]
+    ok(root("DELETE", f"/buckets/{bucket}/object?key=doc.txt"))
     ok(root("DELETE", f"/buckets/{bucket}"))
 
 

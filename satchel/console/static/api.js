@@ -12,6 +12,11 @@ export class ApiError extends Error {
 }
 
 export function setCsrf(token) { csrf = token; }
+
+// The server's clock as its last answer's Date header gave it (whole seconds): a PAR's timeExpires is a
+// moment, not a duration, and a browser whose clock is off would make it expire too early or too late.
+let skew = 0;
+export function serverNow() { return Date.now() + (Math.abs(skew) > 2000 ? skew : 0); }
 export function onSignedOut(fn) { listeners.push(fn); }
 
 function headers(method, extra = {}) {
@@ -56,6 +61,8 @@ export async function call(method, path, body) {
   } catch (err) {
     throw new ApiError(0, "NetworkError", "The server cannot be reached. Check your connection and try again.");
   }
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (!Number.isNaN(date)) skew = date - Date.now();
   let data = null;
   try { data = await response.json(); } catch (err) { data = null; }
   if (response.status === 401 && path !== "/session") listeners.forEach((fn) => fn());

@@ -74,6 +74,10 @@ function render() {
           el("label", { for: "search", class: "sr-only" }, "Search in this folder"), search,
           el("button", { type: "submit" }, "Search")),
         el("button", { type: "button", id: "share-selected", class: "primary", onclick: shareSelected }, "Share…"),
+        state.capabilities && state.capabilities.link_kinds.some((k) => k.kind === "par")
+          ? el("button", { type: "button", id: "share-folder", title: "One pre-authenticated request for this whole folder",
+            onclick: () => openShareDialog(v.bucket, [], state.capabilities, { folder: v.prefix }) },
+          v.prefix ? "Share folder…" : "Share bucket…") : null,
         el("button", { type: "button", id: "delete-selected", class: "danger", onclick: deleteSelected }, "Delete…"))),
     drop,
     el("section", { id: "transfers", class: "transfers", "aria-label": "Transfers" },
@@ -162,6 +166,15 @@ async function details(key) {
   const linkRows = info.links.map((link) => el("tr", {}, el("td", {}, link.kind), el("td", {}, link.mode || "—"),
     el("td", {}, link.user || "—"), el("td", {}, when(link.expires)),
     el("td", {}, `${link.uses}${link.max_uses ? ` / ${link.max_uses}` : ""}`), el("td", {}, link.state)));
+  // Live pre-authenticated requests that reach it: its own, and those of a folder (or the bucket) holding it.
+  const pars = await call("GET", `/pars${query({ bucket: v.bucket, active: "true", limit: 500 })}`)
+    .then((answer) => answer.pars, () => []);
+  for (const par of pars.filter((p) => (p.accessType.startsWith("AnyObject") ? key.startsWith(p.objectName || "")
+    : p.objectName === key))) {
+    linkRows.push(el("tr", { "data-par": par.id }, el("td", {}, `par (${par.accessType})`), el("td", {}, par.mode || "—"),
+      el("td", {}, par.creator || "—"), el("td", {}, when(Date.parse(par.timeExpires) / 1000)),
+      el("td", {}, `${par.uses}${par.maxUses ? ` / ${par.maxUses}` : ""}`), el("td", {}, par.state)));
+  }
   openDialog(key.split("/").pop(),
     el("dl", { class: "facts" }, facts.map(([name, value]) => [el("dt", {}, name), el("dd", {}, value)])),
     el("h3", {}, "Links to this object"),

@@ -23,6 +23,25 @@ export async function linksPage(root) {
         }, "Revoke") }, "Revoke"))));
     fill(list, table(["Kind", "Object", "Creator", "Created", "Expires", "Uses", "Last use", "State", ""], rows,
       "No links yet. Share objects from a bucket's explorer."));
+    await loadPars();
+  };
+  // Pre-authenticated requests: their own list and delete calls (GET/DELETE /pars); never their URLs.
+  const parList = el("div", { id: "pars-list" });
+  const loadPars = async () => {
+    const answer = await call("GET", `/pars${query({ bucket: bucketFilter.value.trim(), active: activeOnly.checked ? "true" : "", limit: 500 })}`);
+    const rows = answer.pars.map((par) => el("tr", { "data-par": par.id },
+      el("td", {}, parScope(par)), el("td", {}, parAccess(par)), el("td", {}, par.creator || "—"),
+      el("td", {}, when(epoch(par.timeCreated))), el("td", {}, when(epoch(par.timeExpires))),
+      el("td", {}, `${par.uses}${par.maxUses ? ` / ${par.maxUses}` : ""}`), el("td", {}, when(epoch(par.timeLastUsed))),
+      el("td", {}, el("span", { class: `badge ${par.state}` }, par.state)),
+      el("td", {}, par.state === "deleted" ? "" : el("button", { type: "button", class: "danger", onclick: () =>
+        confirmAction("Delete this pre-authenticated request?", `Its URL (${parScope(par)}) stops working at once.`, async () => {
+          await call("DELETE", `/pars/${encodeURIComponent(par.bucketName)}/${encodeURIComponent(par.id)}`);
+          toast("Pre-authenticated request deleted.");
+          load();
+        }, "Delete") }, "Delete"))));
+    fill(parList, table(["Scope", "Access", "Creator", "Created", "Expires", "Uses", "Last use", "State", ""], rows,
+      "No pre-authenticated requests. Share with the kind \u201cPre-authenticated request\u201d, or share a folder from the explorer."));
   };
   const scope = el("select", { id: "revoke-scope" }, el("option", { value: "object" }, "Object"),
     el("option", { value: "prefix" }, "Folder (prefix)"), el("option", { value: "bucket" }, "Bucket"));
@@ -46,8 +65,28 @@ export async function linksPage(root) {
       field("Bucket", bucketFilter), el("label", { class: "check" }, activeOnly, " Active only"),
       el("button", { type: "submit" }, "Filter"))),
   el("section", { "aria-label": "Revoke before now" }, el("h2", {}, "Revoke all links to an object, folder or bucket"), revokeBefore, problem),
-  list);
+  el("h2", {}, "Minted links"), list,
+  el("h2", {}, "Pre-authenticated requests"), parList);
   await load();
+}
+
+// PAR times are RFC 3339 (OCI's field names); the page shows epoch seconds in the browser's zone.
+function epoch(text) { return text ? Date.parse(text) / 1000 : null; }
+
+function parScope(par) {
+  const any = par.accessType.startsWith("AnyObject");
+  if (!any) return `${par.bucketName}/${par.objectName}`;
+  return par.objectName ? `${par.bucketName}/${par.objectName}* (folder)` : `${par.bucketName} (whole bucket)`;
+}
+
+const ACCESS_WORDS = { ObjectRead: "read", ObjectWrite: "write", ObjectReadWrite: "read and write",
+  AnyObjectRead: "read any object", AnyObjectWrite: "upload only", AnyObjectReadWrite: "read and write any object" };
+
+function parAccess(par) {
+  const words = ACCESS_WORDS[par.accessType] || par.accessType;
+  const extras = [par.bucketListingAction === "ListObjects" ? "may list" : null,
+    par.mode === "download" ? "download" : null, par.allowedIpRange ? `from ${par.allowedIpRange}` : null].filter(Boolean);
+  return el("span", { title: par.accessType }, extras.length ? `${words} (${extras.join(", ")})` : words);
 }
 
 const FILTERS = [["bucket", "Bucket"], ["user", "User"], ["kind", "Kind"], ["outcome", "Outcome"], ["action", "Action"]];
@@ -58,7 +97,7 @@ export async function auditPage(root) {
   const kinds = ["s3v4", "s3v2", "post", ...(state.capabilities ? state.capabilities.link_kinds.map((k) => k.kind) : [])];
   inputs.kind = el("select", { id: "audit-kind" }, ["", ...new Set(kinds)].map((k) => el("option", { value: k }, k || "any")));
   inputs.outcome = el("select", { id: "audit-outcome" }, ["", "allowed", "refused"].map((o) => el("option", { value: o }, o || "any")));
-  inputs.action = el("select", { id: "audit-action" }, ["", "mint", "use", "revoke", "share-view", "share-passphrase"]
+  inputs.action = el("select", { id: "audit-action" }, ["", "mint", "use", "revoke", "share-view", "share-passphrase", "tempurl-key"]
     .map((o) => el("option", { value: o }, o || "any")));
   const since = el("input", { type: "datetime-local", id: "audit-since" });
   const until = el("input", { type: "datetime-local", id: "audit-until" });
