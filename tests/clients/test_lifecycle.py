@@ -87,7 +87,7 @@ def test_audit_export_jsonl(managed_server: SatchelProcess) -> None:
     rows = [e for e in export("--since", "1h", "--format", "jsonl") if e["bucket"] == bucket]
     assert [e["request_id"] for e in rows if e["action"] == "use"] == ids
     assert [e["outcome"] for e in rows][-1] == "refused" and rows[0]["user"] == "root"
-    times = [e["time"] for e in rows]
+    times = [str(e["time"]) for e in rows]
     assert times == sorted(times)
     early = [e for e in export("--since", "1h", "--until", str(between)) if e["bucket"] == bucket]
     assert [e["request_id"] for e in early] == ids[:3]
