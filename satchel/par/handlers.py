@@ -22,7 +22,7 @@ from satchel.core.par.use import Operation, ParAdmission
 from satchel.core.receive import Expectations
 from satchel.core.streams import close_stream
 from satchel.core.text import decimal
-from satchel.par.headers import active_type, md5_base64, object_headers, put_headers
+from satchel.par.headers import md5_base64, object_headers, put_headers, safe_inline
 from satchel.par.router import Endpoint
 
 
@@ -85,7 +85,7 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
             raise
         body = stream
     content_type = record.headers.get("content-type", "")
-    inline = active_type(content_type) and node.store.par_inline_active(admission.bucket.id)
+    inline = not safe_inline(content_type) and node.store.par_inline_active(admission.bucket.id)
     return Response(206 if byte_range is not None else 200, object_headers(ctx.par, record, byte_range, inline), body)
 
 

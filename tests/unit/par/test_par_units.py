@@ -16,6 +16,7 @@ from satchel.core.par.model import AccessType, ListingAction, Par
 from satchel.core.par.use import listing_prefix
 from satchel.meta.sqlite import SqliteStore
 from satchel.par.errors import UNIFORM_MESSAGE, render
+from satchel.par.headers import safe_inline
 from satchel.par.router import Op, parse_target, route
 from satchel.signing.tokens import new_token, same_hash, token_hash, well_formed
 
@@ -213,3 +214,13 @@ def test_archive_ceilings(n: int, size: int, refused: str | bool) -> None:
             collect(node, "b", "", max_entries=3000, max_bytes=1000)
     else:
         assert len(collect(node, "b", "", max_entries=3000, max_bytes=1000)) == n
+
+
+@pytest.mark.parametrize(("value", "inline"), [
+    ("text/plain", True), ("text/plain; charset=utf-8", True), ("IMAGE/PNG", True), ("application/pdf", True),
+    ("text/plain,text/html", False), ("*/*,text/html", False), ('text/plain;a=",",text/html', False),
+    ("text/html", False), ("image/svg+xml", False), ("text/rdf", False), ("", False), ("garbage", False),
+    ("text/plain;", True), ("text/plain; a", False), ("*/*", False),
+])
+def test_only_allow_listed_single_media_types_are_inline(value: str, inline: bool) -> None:
+    assert safe_inline(value) is inline
