@@ -27,6 +27,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeout", "send_timeout",
             "max_link_lifetime", "max_put_size", "gc_interval", "par_zip_max_entries", "par_zip_max_bytes",
+            "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime")
@@ -105,6 +106,10 @@ class Settings:
     par_zip_max_entries: int = 10000
     #: Most bytes of content one ``?format=zip`` archive of a PAR's scope may hold.
     par_zip_max_bytes: int = 50 * 1024**3
+    #: Most multipart uploads one PAR may have open (started, neither committed nor aborted) at once.
+    par_max_open_uploads: int = 100
+    #: Most usable PARs (not deleted, expired or used up) one user may have at once; beyond: 400.
+    par_max_per_user: int = 10000
     #: Reverse proxies (addresses or CIDR ranges, separated by spaces or commas) whose ``X-Forwarded-For``
     #: and ``X-Forwarded-Proto`` are believed; empty (the default): none, every client is its TCP peer.
     #: Client addresses feed PAR ``allowedIpRange``, TempURL ``temp_url_ip_range``, ``aws:SourceIp``, the

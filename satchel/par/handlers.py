@@ -2,7 +2,9 @@
 
 Counting (``maxUses``, uses, last use): a GET that answers 200 or 206 counts one use right before its
 first byte (the blob is open, nothing is sent yet); a PUT counts before it writes, so two concurrent uses
-of a one-use upload PAR never both write. A HEAD, a 304, a 412, a 404 and every refusal count nothing.
+of a one-use upload PAR never both write, and gives the use back when the write then fails (412, a 404
+from ``If-Match``, a bad ``Content-MD5``, a body cut short, a client that left). A HEAD, a 304, a failed
+write and every refusal count nothing.
 """
 
 from __future__ import annotations
@@ -113,8 +115,10 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
     admission = admit(node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)
-    record = await objects.put_object(node, admission.principal, admission.bucket.name, key, request.body_chunks(),
-                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions)
+    async with use.given_back_on_failure(node, ctx.par):
+        record = await objects.put_object(node, admission.principal, admission.bucket.name, key,
+                                          request.body_chunks(), headers=stored, user_meta=meta, expect=expect,
+                                          conditions=conditions)
     answer = [("ETag", f'"{record.etag}"'), ("Last-Modified", _http_date(record.last_modified))]
     md5 = md5_base64(record.etag)
     if md5 is not None:

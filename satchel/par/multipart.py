@@ -9,7 +9,10 @@
 ``accessUri`` is ``/p/{token}/n/{ns}/b/{bucket}/u/{object}/id/{uploadId}/`` with the PAR's own token (OCI
 mints a second one). Only the create counts as a use of the PAR (a ``maxUses`` of 1 allows one whole
 upload); every step is admitted again (scope, write right, creator's rights, expiry, revocations) and
-audited, and only uploads the PAR's creator started can be continued through it.
+audited. An upload belongs to the PAR it was started through (``par_uploads``): no other PAR, and no
+PAR at all for an upload started through S3, may add parts to it, commit or abort it. A PAR whose uses
+are spent may still finish the uploads it started (their use was counted); a deleted or expired one may
+not, and deleting a PAR aborts its open uploads. At most ``par_max_open_uploads`` open at once per PAR.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from satchel.par.handlers import ParContext, admit, content_length, no_query
 from satchel.par.headers import md5_base64, multipart_md5, put_headers
 from satchel.par.listing import rfc3339
 
+_TOO_MANY = ("This pre-authenticated request has {} multipart uploads open, the most allowed "
+             "(par_max_open_uploads): commit or abort one first.")
+
 
 def upload_uri(ctx: ParContext, upload_id: str) -> str:
     endpoint = ctx.endpoint
@@ -45,9 +51,18 @@ async def create_upload(node: Node, ctx: ParContext) -> Response:
     stored, meta = put_headers(request.headers)
     objects.check_user_meta(meta)
     admission = admit(node, ctx, key, Operation.WRITE)
+    cap = node.settings.par_max_open_uploads
+    if len(node.store.par_open_uploads(ctx.par.id)) >= cap:
+        raise InvalidArgument(_TOO_MANY.format(cap))
     await use.count_use(node, ctx.par)
-    upload = await multipart.create_upload(node, admission.principal, admission.bucket.name, key, headers=stored,
-                                           user_meta=meta, checksum_algorithm=None)
+    async with use.given_back_on_failure(node, ctx.par):
+        upload = await multipart.create_upload(node, admission.principal, admission.bucket.name, key,
+                                               headers=stored, user_meta=meta, checksum_algorithm=None)
+    if not await node.write(node.store.record_par_upload, upload.upload_id, ctx.par.id, node.clock.now(), cap):
+        # concurrent creates raced past the check above: undo this one
+        await multipart.abort_upload(node, admission.principal, admission.bucket.name, key, upload.upload_id)
+        await use.give_back(node, ctx.par)
+        raise InvalidArgument(_TOO_MANY.format(cap))
     answer = {"namespace": ctx.endpoint.namespace, "bucket": admission.bucket.name, "object": key,
               "uploadId": upload.upload_id, "timeCreated": rfc3339(upload.initiated), "storageTier": "Standard",
               "accessUri": upload_uri(ctx, upload.upload_id)}
@@ -59,6 +74,8 @@ def _admitted_upload(node: Node, ctx: ParContext) -> ParAdmission:
     admission = admit(node, ctx, ctx.endpoint.key, Operation.WRITE, continuing=True)
     upload_id = ctx.endpoint.upload_id
     assert upload_id is not None
+    if node.store.par_upload_owner(upload_id) != ctx.par.id:
+        raise AccessDenied("The upload was not started through this pre-authenticated request.")
     upload = node.store.get_upload(admission.bucket.name, upload_id)
     if upload is None or upload.key != ctx.endpoint.key:
         raise NoSuchUpload(UploadId=upload_id)

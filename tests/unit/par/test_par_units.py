@@ -151,7 +151,7 @@ def test_consume_is_exact_and_stops_when_deleted(tmp_path: Path) -> None:
     try:
         spec = ParSpec(bucket="b1", name="n", access_type=AccessType.ANY_OBJECT_READ, expires=2e9, max_uses=2)
         par, _ = plan_par(store, principal, spec, endpoint="http://x", now=1e9, server_max=0)
-        assert store.create_par(par, AuditEvent(time=1e9, action="mint", outcome="allowed"))
+        assert store.create_par(par, AuditEvent(time=1e9, action="mint", outcome="allowed")) is None
         assert store.live_par_count(bucket.id, 1e9) == 1
         assert store.consume_par(par.id, 1e9 + 1) is not None
         assert store.consume_par(par.id, 1e9 + 2) is not None
@@ -165,7 +165,7 @@ def test_consume_is_exact_and_stops_when_deleted(tmp_path: Path) -> None:
         # a PAR for a bucket deleted meanwhile is never stored
         orphan = Par(**{**{f: getattr(par, f) for f in Par.__slots__}, "id": "other", "token_hash": "h",
                         "bucket_id": "gone"})
-        assert not store.create_par(orphan, AuditEvent(time=1e9, action="mint", outcome="allowed"))
+        assert store.create_par(orphan, AuditEvent(time=1e9, action="mint", outcome="allowed")) == "bucket"
     finally:
         store.close()
 

@@ -1,0 +1,148 @@
+"""Regressions from the hostile review of PARs: uploads belong to the PAR that started them (and die with
+it, capped per PAR), failed writes give their use back, a PAR dies with the access key that minted it,
+and a user's live PARs are capped."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+import requests
+
+from tests.clients import mgmt
+from tests.clients.boto import unique_bucket
+from tests.clients.par import assert_refused, create, url
+from tests.clients.server import Credentials, SatchelProcess, eventually, free_port
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
+    process = SatchelProcess(tmp_path_factory.mktemp("parfix") / "data", port=free_port(),
+                             extra_args=("--par-max-open-uploads", "2", "--par-max-per-user", "6"))
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def s3c(server: SatchelProcess) -> Any:
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=server.root.access_key, aws_secret_access_key=server.root.secret_key)
+
+
+@pytest.fixture
+def bkt(s3c: Any) -> str:
+    name = unique_bucket("pf")
+    s3c.create_bucket(Bucket=name)
+    return name
+
+
+def _show(server: SatchelProcess, par: dict[str, Any]) -> dict[str, Any]:
+    return dict(mgmt.ok(mgmt.call(server, None, "GET", f"/pars/{par['bucketName']}/{par['id']}")))
+
+
+def _delete(server: SatchelProcess, par: dict[str, Any]) -> None:
+    mgmt.ok(mgmt.call(server, None, "DELETE", f"/pars/{par['bucketName']}/{par['id']}"))
+
+
+def _start(par: dict[str, Any], key: str) -> requests.Response:
+    return requests.put(url(par, key), headers={"opc-multipart": "true"}, timeout=30)
+
+
+def test_an_upload_belongs_to_its_par(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    owner = create(server, bucket=bkt, accessType="AnyObjectWrite", objectName="in/")
+    other = create(server, bucket=bkt, accessType="AnyObjectWrite", objectName="in/", maxUses=1)
+    started = _start(owner, "in/big.bin").json()
+    token, other_token = owner["accessUri"].split("/")[2], other["accessUri"].split("/")[2]
+    mine = server.endpoint + started["accessUri"]
+    stolen = server.endpoint + started["accessUri"].replace(token, other_token)
+    assert requests.put(mine + "1", data=b"owner", timeout=30).status_code == 200
+    # another PAR of the same scope can neither add a part, nor commit, nor abort it
+    assert_refused(requests.put(stolen + "1", data=b"EVIL", timeout=30))
+    assert_refused(requests.post(stolen, timeout=30))
+    assert_refused(requests.delete(stolen, timeout=30))
+    # an S3 upload in scope is out of any PAR's reach
+    s3_upload = s3c.create_multipart_upload(Bucket=bkt, Key="in/s3.bin")["UploadId"]
+    s3_uri = f"{server.endpoint}/p/{token}/n/{started['namespace']}/b/{bkt}/u/in/s3.bin/id/{s3_upload}/"
+    assert_refused(requests.put(s3_uri + "1", data=b"EVIL", timeout=30))
+    assert_refused(requests.delete(s3_uri, timeout=30))
+    assert _show(server, owner)["openUploads"] == 1
+    # at most par_max_open_uploads (2) open through one PAR
+    assert _start(owner, "in/second.bin").status_code == 200
+    full = _start(owner, "in/third.bin")
+    assert full.status_code == 400 and "par_max_open_uploads" in full.json()["message"]
+    assert _show(server, owner)["openUploads"] == 2
+    # deleting the PAR aborts its uploads (the S3 one stays) and the upload URL is dead
+    _delete(server, owner)
+    assert_refused(requests.post(mine, timeout=30))
+    left = {u["UploadId"] for u in s3c.list_multipart_uploads(Bucket=bkt).get("Uploads", [])}
+    assert left == {s3_upload}
+    s3c.abort_multipart_upload(Bucket=bkt, Key="in/s3.bin", UploadId=s3_upload)
+
+
+def _raw_put(target: str, headers: dict[str, str], body: bytes, announced: int) -> None:
+    """A PUT whose client goes away after ``body`` of ``announced`` bytes."""
+    parts = urlsplit(target)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        lines = [f"PUT {parts.path} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Length: {announced}",
+                 *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+        conn.sendall("\r\n".join(lines).encode() + body)
+        time.sleep(0.2)
+
+
+def test_failed_writes_give_their_use_back(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    s3c.put_object(Bucket=bkt, Key="w/doc.txt", Body=b"old")
+    par = create(server, bucket=bkt, accessType="AnyObjectWrite", objectName="w/", maxUses=1)
+    assert requests.put(url(par, "w/doc.txt"), data=b"new", headers={"If-Match": '"0"'}, timeout=30).status_code \
+        == 412
+    assert requests.put(url(par, "w/none.txt"), data=b"new", headers={"If-Match": '"0"'}, timeout=30).status_code \
+        in (404, 412)
+    wrong = base64.b64encode(hashlib.md5(b"other", usedforsecurity=False).digest()).decode()
+    assert requests.put(url(par, "w/doc.txt"), data=b"new", headers={"Content-MD5": wrong},
+                        timeout=30).status_code == 400
+    _raw_put(url(par, "w/cut.txt"), {}, b"x" * 10, 1000)
+    assert eventually(lambda: _show(server, par)["uses"] == 0, timeout=5)
+    assert requests.put(url(par, "w/doc.txt"), data=b"new", timeout=30).status_code == 200
+    assert _show(server, par)["uses"] == 1
+    assert_refused(requests.put(url(par, "w/doc.txt"), data=b"again", timeout=30))
+
+
+def test_a_par_dies_with_the_key_that_minted_it(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    s3c.put_object(Bucket=bkt, Key="k/doc.txt", Body=b"data")
+    made = json.loads(server.admin("key", "create", "root", "--json"))
+    key = Credentials(made["access_key_id"], made["secret_access_key"])
+    disabled = create(server, key, bucket=bkt, accessType="ObjectRead", objectName="k/doc.txt")
+    deleted = create(server, key, bucket=bkt, accessType="ObjectRead", objectName="k/doc.txt")
+    revoked = create(server, key, bucket=bkt, accessType="ObjectRead", objectName="k/doc.txt")
+    unrelated = create(server, bucket=bkt, accessType="ObjectRead", objectName="k/doc.txt")
+    assert requests.get(disabled["fullPath"], timeout=30).content == b"data"
+    time.sleep(1.1)  # revocations cover what was issued before their (whole) second
+    mgmt.ok(mgmt.call(server, None, "POST", "/revocations", {"scope": "access-key", "target": key.access_key}))
+    assert_refused(requests.get(revoked["fullPath"], timeout=30))
+    server.admin("key", "disable", key.access_key)
+    assert eventually(lambda: requests.get(disabled["fullPath"], timeout=30).status_code == 404, timeout=5)
+    server.admin("key", "delete", key.access_key)
+    assert eventually(lambda: requests.get(deleted["fullPath"], timeout=30).status_code == 404, timeout=5)
+    assert_refused(requests.get(deleted["fullPath"], timeout=30))
+    assert requests.get(unrelated["fullPath"], timeout=30).content == b"data"  # another key's PAR lives on
+
+
+def test_live_pars_per_user_are_capped(server: SatchelProcess, bkt: str) -> None:
+    member = server.create_user(unique_bucket("capuser"))
+    server.grant(member.user, bkt, "read", share=True)
+    made = [create(server, member, bucket=bkt, accessType="AnyObjectRead") for _ in range(6)]
+    refused = mgmt.call(server, member, "POST", "/pars", {"bucket": bkt, "name": "n", "accessType": "AnyObjectRead",
+                                                          "timeExpires": "2999-01-01T00:00:00Z"})
+    assert refused.status_code == 400 and "par_max_per_user" in refused.text
+    _delete(server, made[0])  # a deleted one no longer counts
+    create(server, member, bucket=bkt, accessType="AnyObjectRead")
