@@ -129,6 +129,5 @@ def response(node: Node, ctx: ParContext, admission: ParAdmission, prefix: str) 
                       max_bytes=settings.par_zip_max_bytes)
     ctx.summary = f"zip of {len(entries)} object(s) started"
     name = archive_name(prefix, admission.bucket.name)
-    headers = [("Content-Type", "application/zip"), ("Content-Disposition", f'attachment; filename="{name}"'),
-               ("Cache-Control", "no-store")]
+    headers = [("Content-Type", "application/zip"), ("Content-Disposition", f'attachment; filename="{name}"')]
     return Response(200, headers, stream(node, ctx, admission, entries))

@@ -5,6 +5,7 @@ Security (``SECURITY_HEADERS`` on every answer, :func:`disposition` on every obj
 - ``X-Content-Type-Options: nosniff``: a browser never guesses a type more dangerous than the stored one.
 - ``Referrer-Policy: no-referrer``: the access URL is a bearer secret; a page or a download must not hand it
   to another site in a ``Referer``.
+- ``Cache-Control: private, no-store`` (``NO_STORE``), whatever the object's own Cache-Control or Expires.
 - Only objects whose Content-Type is on an allow-list of types a browser renders without running script
   (``SAFE_INLINE_TYPES``: plain text, images but SVG, audio, video, PDF, JSON) may be shown inline; every
   other value — an active type (HTML, SVG, XML…), anything unknown, any value with a comma (browsers read
@@ -31,6 +32,9 @@ from satchel.core.objects import STORED_HEADERS
 from satchel.core.par.model import Par
 
 SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+#: On every PAR answer, replacing an object's stored Cache-Control and Expires: no cache (a shared proxy's
+#: above all) may keep an answer and serve it after the PAR was deleted, expired or used up.
+NO_STORE = ("Cache-Control", "private, no-store")
 META_PREFIX = "opc-meta-"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 #: Longest stored header value a PUT may set.
@@ -121,7 +125,8 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
                ("Accept-Ranges", "bytes")]
     for name in STORED_HEADERS:
         value = record.headers.get(name)
-        if name not in ("content-type", "content-disposition") and value and _sendable(value):
+        if name not in ("content-type", "content-disposition", "cache-control", "expires") and value \
+                and _sendable(value):
             headers.append((_WIRE_NAMES[name], value))
     chosen = disposition(par, record, content_type, inline_active)
     if chosen is not None and _sendable(chosen):

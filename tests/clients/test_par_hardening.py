@@ -5,9 +5,11 @@ and a user's live PARs are capped."""
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -146,3 +148,26 @@ def test_live_pars_per_user_are_capped(server: SatchelProcess, bkt: str) -> None
     assert refused.status_code == 400 and "par_max_per_user" in refused.text
     _delete(server, made[0])  # a deleted one no longer counts
     create(server, member, bucket=bkt, accessType="AnyObjectRead")
+
+
+def _curl_headers(target: str) -> dict[str, list[str]]:
+    out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", target], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    found: dict[str, list[str]] = {}
+    for line in out.splitlines()[1:]:
+        name, _, value = line.partition(":")
+        if value:
+            found.setdefault(name.strip().lower(), []).append(value.strip())
+    return found
+
+
+def test_no_par_answer_may_be_cached(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    s3c.put_object(Bucket=bkt, Key="c/doc.txt", Body=b"data", CacheControl="public, max-age=86400",
+                   Expires=datetime.datetime(2999, 1, 1, tzinfo=datetime.UTC))
+    par = create(server, bucket=bkt, accessType="AnyObjectRead", objectName="c/", bucketListingAction="ListObjects",
+                 maxUses=10)
+    for target in (url(par, "c/doc.txt"), url(par), url(par, "c/missing.txt"), url(par) + "?format=zip",
+                   url(par).replace("/p/", "/p/x", 1)):
+        headers = _curl_headers(target)
+        assert headers.get("cache-control") == ["private, no-store"], (target, headers)
+        assert "expires" not in headers, target
