@@ -66,14 +66,36 @@ def _redact_pair(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+#: Path segments a client, a proxy or a server may drop or resolve away: never part of a prefix's match.
+_SKIPPED_SEGMENTS = ("", ".", "..")
+
+
+def _secret_segment(segments: list[str], prefix: str) -> int | None:
+    """The index of the segment holding ``prefix``'s secret, matching the way a lenient router could read
+    the path: segments compared case-insensitively, empty, ``.`` and ``..`` segments skipped (``//p/T``,
+    ``/./p/T``, ``/P/T``, ``/p//T`` all name the token ``T``)."""
+    wanted = prefix.strip("/").lower().split("/")
+    index = 0
+    for part in wanted:
+        while index < len(segments) and segments[index] in _SKIPPED_SEGMENTS:
+            index += 1
+        if index >= len(segments) or segments[index].lower() != part:
+            return None
+        index += 1
+    while index < len(segments) and segments[index] == "":
+        index += 1
+    return index if index < len(segments) else None
+
+
 def _redact_path(match: re.Match[str]) -> str:
     path = match.group(0)
     plain = unquote(path) if "%" in path else path
+    segments = plain.split("/")[1:]
     for prefix in SECRET_PATH_PREFIXES:
-        if plain.startswith(prefix) and len(plain) > len(prefix):
-            rest = plain[len(prefix):]
-            _, slash, tail = rest.partition("/")
-            return f"{prefix}{REDACTED}{slash}{tail}"
+        found = _secret_segment(segments, prefix)
+        if found is not None:
+            segments[found] = REDACTED
+            return "/" + "/".join(segments)
     return path
 
 
