@@ -171,3 +171,22 @@ def test_no_par_answer_may_be_cached(server: SatchelProcess, s3c: Any, bkt: str)
         headers = _curl_headers(target)
         assert headers.get("cache-control") == ["private, no-store"], (target, headers)
         assert "expires" not in headers, target
+
+
+def test_commit_honours_ocis_commit_details(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    par = create(server, bucket=bkt, accessType="AnyObjectWrite", objectName="m/")
+    upload = server.endpoint + _start(par, "m/ex.bin").json()["accessUri"]
+    first = b"G" * (5 * MIB)
+    etag1 = requests.put(upload + "1", data=first, timeout=30).headers["ETag"]
+    etag2 = requests.put(upload + "2", data=b"EXCLUDED", timeout=30).headers["ETag"]
+    for body in (b"garbage", b"[]", json.dumps({"partsToCommit": [{"partNum": 1, "etag": etag2}],
+                                                "partsToExclude": [2]}).encode(),
+                 json.dumps({"partsToCommit": [{"partNum": 1, "etag": etag1}]}).encode(),  # part 2 in neither
+                 json.dumps({"partsToCommit": [{"partNum": 1, "etag": etag1}], "partsToExclude": [2, 3]}).encode(),
+                 json.dumps({"partsToCommit": [{"partNum": 1, "etag": etag1}, {"partNum": 2, "etag": etag2}],
+                             "partsToExclude": [2]}).encode()):
+        refused = requests.post(upload, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        assert refused.status_code == 400 and refused.json()["code"] == "InvalidParameter", body
+    details = {"partsToCommit": [{"partNum": 1, "etag": etag1}], "partsToExclude": [2]}
+    assert requests.post(upload, json=details, timeout=30).status_code == 200
+    assert s3c.get_object(Bucket=bkt, Key="m/ex.bin")["Body"].read() == first
