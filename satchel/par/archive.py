@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, NoSuchKey
+from satchel.core.links import content_disposition
 from satchel.core.models import ObjectSummary
 from satchel.core.node import Node
 from satchel.core.par.manage import has_dot_segment
@@ -145,5 +146,5 @@ def response(node: Node, ctx: ParContext, admission: ParAdmission, prefix: str) 
                       max_bytes=settings.par_zip_max_bytes)
     ctx.summary = f"zip of {len(entries)} object(s) started"
     name = archive_name(prefix, admission.bucket.name)
-    headers = [("Content-Type", "application/zip"), ("Content-Disposition", f'attachment; filename="{name}"')]
+    headers = [("Content-Type", "application/zip"), ("Content-Disposition", content_disposition("attachment", name))]
     return Response(200, headers, stream(node, ctx, admission, entries))

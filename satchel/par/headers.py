@@ -148,8 +148,20 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
     return headers
 
 
+def refuse_foreign(headers: Mapping[str, str]) -> None:
+    """S3 headers a PAR write would otherwise ignore (a copy that silently uploads the body instead, metadata
+    silently dropped): refused (400), never ignored. OCI's metadata is ``opc-meta-*``."""
+    for name in headers:
+        if name.startswith(("x-amz-copy-source", "x-amz-meta-")):
+            raise InvalidArgument(f"{name[:64]} is S3's: pre-authenticated requests take OCI's headers "
+                                  "(opc-meta-* for metadata; no copy).")
+        if name == META_PREFIX:
+            raise InvalidArgument("An opc-meta- header needs a name after the prefix.")
+
+
 def put_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The representation headers and ``opc-meta-*`` metadata a PUT stores; refused when not plain text."""
+    refuse_foreign(headers)
     stored: dict[str, str] = {}
     for name in STORED_HEADERS:
         value = headers.get(name)

@@ -33,7 +33,7 @@ from satchel.core.par import use
 from satchel.core.par.use import Operation, ParAdmission
 from satchel.core.receive import Expectations
 from satchel.par.handlers import ParContext, admit, content_length, no_query
-from satchel.par.headers import md5_base64, multipart_md5, put_headers
+from satchel.par.headers import md5_base64, multipart_md5, put_headers, refuse_foreign
 from satchel.par.listing import rfc3339
 
 #: OCI's commit document for 10,000 parts, with room to spare.
@@ -93,6 +93,10 @@ def _admitted_upload(node: Node, ctx: ParContext) -> ParAdmission:
 async def upload_part(node: Node, ctx: ParContext) -> Response:
     request, endpoint = ctx.request, ctx.endpoint
     no_query(request)
+    refuse_foreign(request.headers)
+    for name in ("if-match", "if-none-match"):
+        if name in request.headers:
+            raise InvalidArgument(f"{name} does not apply to a part upload.")
     expect = Expectations(size=content_length(request.headers), content_md5=request.headers.get("content-md5"))
     admission = _admitted_upload(node, ctx)
     assert endpoint.upload_id is not None and endpoint.part_number is not None

@@ -25,12 +25,13 @@ from tests.clients.par import assert_refused, create, url
 from tests.clients.server import Credentials, SatchelProcess, eventually, free_port
 
 MIB = 1024 * 1024
+USER_CAP = 30
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
     process = SatchelProcess(tmp_path_factory.mktemp("parfix") / "data", port=free_port(),
-                             extra_args=("--par-max-open-uploads", "2", "--par-max-per-user", "6"))
+                             extra_args=("--par-max-open-uploads", "2", "--par-max-per-user", str(USER_CAP)))
     process.start()
     yield process
     process.stop()
@@ -142,7 +143,7 @@ def test_a_par_dies_with_the_key_that_minted_it(server: SatchelProcess, s3c: Any
 def test_live_pars_per_user_are_capped(server: SatchelProcess, bkt: str) -> None:
     member = server.create_user(unique_bucket("capuser"))
     server.grant(member.user, bkt, "read", share=True)
-    made = [create(server, member, bucket=bkt, accessType="AnyObjectRead") for _ in range(6)]
+    made = [create(server, member, bucket=bkt, accessType="AnyObjectRead") for _ in range(USER_CAP)]
     refused = mgmt.call(server, member, "POST", "/pars", {"bucket": bkt, "name": "n", "accessType": "AnyObjectRead",
                                                           "timeExpires": "2999-01-01T00:00:00Z"})
     assert refused.status_code == 400 and "par_max_per_user" in refused.text
@@ -190,3 +191,28 @@ def test_commit_honours_ocis_commit_details(server: SatchelProcess, s3c: Any, bk
     details = {"partsToCommit": [{"partNum": 1, "etag": etag1}], "partsToExclude": [2]}
     assert requests.post(upload, json=details, timeout=30).status_code == 200
     assert s3c.get_object(Bucket=bkt, Key="m/ex.bin")["Body"].read() == first
+
+
+def test_par_writes_refuse_what_they_would_ignore(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    s3c.put_object(Bucket=bkt, Key="r/src.txt", Body=b"source")
+    par = create(server, bucket=bkt, accessType="AnyObjectReadWrite", objectName="r/")
+    for headers in ({"x-amz-copy-source": f"/{bkt}/r/src.txt"}, {"x-amz-meta-owner": "me"}, {"opc-meta-": "x"}):
+        reply = requests.put(url(par, "r/new.txt"), data=b"body", headers=headers, timeout=30)
+        assert reply.status_code == 400 and reply.json()["code"] == "InvalidParameter", headers
+    upload = server.endpoint + _start(par, "r/big.bin").json()["accessUri"]
+    for headers in ({"If-None-Match": "*"}, {"x-amz-copy-source": f"/{bkt}/r/src.txt"}):
+        assert requests.put(upload + "1", data=b"part", headers=headers, timeout=30).status_code == 400, headers
+    assert "r/new.txt" not in {o["Key"] for o in s3c.list_objects_v2(Bucket=bkt, Prefix="r/").get("Contents", [])}
+    assert requests.delete(upload, timeout=30).status_code == 204
+
+
+def test_download_names_are_file_names(server: SatchelProcess, s3c: Any, bkt: str) -> None:
+    s3c.put_object(Bucket=bkt, Key="été/a.txt", Body=b"a")
+    par = create(server, bucket=bkt, accessType="ObjectRead", objectName="été/a.txt", mode="download",
+                 filename="../../etc/passwd")
+    assert _show(server, par)["filename"] == "passwd"
+    assert requests.get(par["fullPath"], timeout=30).headers["Content-Disposition"] == \
+        "attachment; filename=\"passwd\"; filename*=UTF-8''passwd"
+    lister = create(server, bucket=bkt, accessType="AnyObjectRead", bucketListingAction="ListObjects")
+    zipped = _curl_headers(url(lister) + "?format=zip&prefix=%C3%A9t%C3%A9/")
+    assert zipped["content-disposition"] == ["attachment; filename=\"_t_.zip\"; filename*=UTF-8''%C3%A9t%C3%A9.zip"]

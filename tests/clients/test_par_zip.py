@@ -22,7 +22,7 @@ def test_zip_of_a_prefix_of_1000_objects(satchel_server: Any, s3: Any, bucket: s
     reply = requests.get(url(par), params={"format": "zip"}, timeout=120)
     assert reply.status_code == 200, reply.text
     assert reply.headers["Content-Type"] == "application/zip"
-    assert reply.headers["Content-Disposition"] == 'attachment; filename="set.zip"'
+    assert reply.headers["Content-Disposition"] == "attachment; filename=\"set.zip\"; filename*=UTF-8''set.zip"
     assert "Content-Length" not in reply.headers  # streamed, never buffered whole
     archive = zipfile.ZipFile(io.BytesIO(reply.content))
     assert archive.testzip() is None

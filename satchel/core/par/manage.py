@@ -166,7 +166,10 @@ def plan_par(store: Store, principal: Principal, spec: ParSpec, *, endpoint: str
     if url_bytes > MAX_URL_BYTES:
         raise InvalidArgument(f"The access URL would be {url_bytes} bytes long; at most {MAX_URL_BYTES} are allowed "
                               "(shorten the object name or prefix).", ArgumentName="objectName")
-    filename = spec.filename
+    # A name to save under, never a path: the last segment, whatever the separator.
+    filename = spec.filename.replace("\\", "/").rsplit("/", 1)[-1] if spec.filename is not None else None
+    if spec.filename is not None and filename in ("", ".", ".."):
+        raise InvalidArgument("filename must name a file, not a directory", ArgumentName="filename")
     if spec.mode == "download" and filename is None and spec.object_name and not spec.access_type.any_object:
         filename = spec.object_name.rsplit("/", 1)[-1] or None
     par = Par(
