@@ -114,6 +114,7 @@ def test_failed_writes_give_their_use_back(server: SatchelProcess, s3c: Any, bkt
     assert requests.put(url(par, "w/doc.txt"), data=b"new", headers={"Content-MD5": wrong},
                         timeout=30).status_code == 400
     _raw_put(url(par, "w/cut.txt"), {}, b"x" * 10, 1000)
+    _raw_put(url(par, "w/never.txt"), {"Expect": "100-continue"}, b"", 1000)  # asks, then sends nothing
     assert eventually(lambda: _show(server, par)["uses"] == 0, timeout=5)
     assert requests.put(url(par, "w/doc.txt"), data=b"new", timeout=30).status_code == 200
     assert _show(server, par)["uses"] == 1
