@@ -208,7 +208,10 @@ class SatchelApp:
     async def _metrics(self, scope: Scope, send: Send, headers: list[tuple[str, str]]) -> None:
         client = scope.get("client")
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-        if not metrics.allowed(client[0] if client else "", authorization, self.settings.metrics_token):
+        # A request a proxy forwarded is no loopback scrape, whatever the TCP peer (an untrusted local proxy).
+        proxied = any(k in (b"x-forwarded-for", b"forwarded", b"x-real-ip") for k, _ in scope["headers"])
+        peer = client[0] if client and not proxied else ""
+        if not metrics.allowed(peer, authorization, self.settings.metrics_token):
             headers.append(("WWW-Authenticate", 'Bearer realm="satchel metrics"'))
             await Response(401, headers, b'{"error": "a bearer token is required"}').send(send)
             return

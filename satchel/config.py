@@ -7,6 +7,7 @@ upper-cased with a ``SATCHEL_`` prefix, the environment variables.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import tomllib
@@ -26,6 +27,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeout", "send_timeout",
             "max_link_lifetime", "max_put_size", "gc_interval", "par_zip_max_entries", "par_zip_max_bytes",
+            "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
             "console_throttle_window")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
@@ -105,6 +107,15 @@ class Settings:
     par_zip_max_entries: int = 10000
     #: Most bytes of content one ``?format=zip`` archive of a PAR's scope may hold.
     par_zip_max_bytes: int = 50 * 1024**3
+    #: Most multipart uploads one PAR may have open (started, neither committed nor aborted) at once.
+    par_max_open_uploads: int = 100
+    #: Most usable PARs (not deleted, expired or used up) one user may have at once; beyond: 400.
+    par_max_per_user: int = 10000
+    #: Reverse proxies (addresses or CIDR ranges, separated by spaces or commas) whose ``X-Forwarded-For``
+    #: and ``X-Forwarded-Proto`` are believed; empty (the default): none, every client is its TCP peer.
+    #: Client addresses feed PAR ``allowedIpRange``, TempURL ``temp_url_ip_range``, ``aws:SourceIp``, the
+    #: audit trail, access logs, metrics' loopback rule and sign-in throttling: list only your own proxies.
+    trusted_proxies: str = ""
     # --- Swift API (satchel/swift/) ---
     #: Seconds a TempAuth token (``GET /auth/v1.0``) lives; Swift's tempauth default is one day.
     swift_token_lifetime: int = 86400
@@ -163,6 +174,22 @@ class Settings:
             allowed_digests(self.tempurl_digests)
         except ValueError as exc:
             raise SettingError("tempurl_digests", str(exc)) from None
+
+        try:
+            self.trusted_proxy_list  # noqa: B018 - parsed for its error
+        except ValueError as exc:
+            raise SettingError("trusted_proxies", str(exc)) from None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as uvicorn's ``forwarded_allow_ips`` (each an address or network)."""
+        found = []
+        for item in self.trusted_proxies.replace(",", " ").split():
+            try:
+                found.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is no IP address or CIDR range") from None
+        return found
 
     @property
     def scheme(self) -> str:

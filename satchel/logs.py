@@ -33,7 +33,8 @@ from satchel.requestinfo import RequestInfo
 #: starting and ending with "/", whose next segment is the secret. SigV4 and SigV2 signatures, the id
 #: of a minted link (in a link's URL, and where the management API names one: ``/_satchel/api/links/<id>``
 #: and the audit query's ``link_id``), a session token, a POST policy and its signature, Swift TempURL's
-#: signature, and the token of a pre-authenticated request (``/p/<token>/...``).
+#: signature, the token of a pre-authenticated request (``/p/<token>/...``) and the id of a console share
+#: page (``/s/<id>``: whoever holds it opens the page).
 LINK_SECRETS = (
     "x-amz-signature",
     "signature",
@@ -43,6 +44,7 @@ LINK_SECRETS = (
     "policy",
     "temp_url_sig",
     "/p/",
+    "/s/",
     "/_satchel/api/links/",
 )
 SECRET_QUERY_PARAMETERS = frozenset(name for name in LINK_SECRETS if not name.startswith("/"))
@@ -66,14 +68,36 @@ def _redact_pair(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+#: Path segments a client, a proxy or a server may drop or resolve away: never part of a prefix's match.
+_SKIPPED_SEGMENTS = ("", ".", "..")
+
+
+def _secret_segment(segments: list[str], prefix: str) -> int | None:
+    """The index of the segment holding ``prefix``'s secret, matching the way a lenient router could read
+    the path: segments compared case-insensitively, empty, ``.`` and ``..`` segments skipped (``//p/T``,
+    ``/./p/T``, ``/P/T``, ``/p//T`` all name the token ``T``)."""
+    wanted = prefix.strip("/").lower().split("/")
+    index = 0
+    for part in wanted:
+        while index < len(segments) and segments[index] in _SKIPPED_SEGMENTS:
+            index += 1
+        if index >= len(segments) or segments[index].lower() != part:
+            return None
+        index += 1
+    while index < len(segments) and segments[index] == "":
+        index += 1
+    return index if index < len(segments) else None
+
+
 def _redact_path(match: re.Match[str]) -> str:
     path = match.group(0)
     plain = unquote(path) if "%" in path else path
+    segments = plain.split("/")[1:]
     for prefix in SECRET_PATH_PREFIXES:
-        if plain.startswith(prefix) and len(plain) > len(prefix):
-            rest = plain[len(prefix):]
-            _, slash, tail = rest.partition("/")
-            return f"{prefix}{REDACTED}{slash}{tail}"
+        found = _secret_segment(segments, prefix)
+        if found is not None:
+            segments[found] = REDACTED
+            return "/" + "/".join(segments)
     return path
 
 

@@ -14,9 +14,9 @@ a dead worker's live gauges (connections, queue depth), as ``prometheus_client.m
 process, which is then the only one.
 
 Access (see :func:`allowed`): open to loopback clients, and to others only with
-``Authorization: Bearer <metrics_token>``; with no token set, only loopback may scrape. Behind a
-reverse proxy on the same host, uvicorn takes the client from ``X-Forwarded-For`` (it trusts
-127.0.0.1), so remote scrapers through the proxy need the token too.
+``Authorization: Bearer <metrics_token>``; with no token set, only loopback may scrape. A request that
+carries a forwarding header came through a proxy and is never a loopback scrape (``app.py``), so remote
+scrapers through a reverse proxy on the same host need the token too.
 
 Example::
 

@@ -55,6 +55,10 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         # Access lines come from the app's dispatch (with request id, principal, operation), not uvicorn.
         log_config=log_config(settings.log_level, settings.log_format), access_log=False, server_header=False,
         timeout_keep_alive=30,
+        # X-Forwarded-For only from the configured proxies (uvicorn would trust 127.0.0.1 by default: any
+        # local client, or every client of a local proxy that passes the header through, could pick its
+        # address and so pass IP ranges and spoof the audit trail).
+        proxy_headers=bool(settings.trusted_proxy_list), forwarded_allow_ips=settings.trusted_proxy_list or None,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         # SIGTERM: stop accepting, let requests in flight finish this long, then run the lifespan

@@ -31,7 +31,7 @@ async def list_pars(call: Call) -> Any:
 
 async def show_par(call: Call) -> Any:
     par = manage.get_managed_par(call.node.store, call.principal, call.params["bucket"], call.params["id"])
-    return parschemas.par_json(par, call.user_name, call.now)
+    return parschemas.par_json(par, call.user_name, call.now, len(call.node.store.par_open_uploads(par.id)))
 
 
 async def delete_par(call: Call) -> Any:

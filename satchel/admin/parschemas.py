@@ -42,6 +42,7 @@ _SUMMARY_FIELDS = (
     ("maxUses", ["integer", "null"]), ("uses", "integer"), ("timeLastUsed", ["string", "null"]),
     ("timeDeleted", ["string", "null"]), ("state", "string"), ("mode", ["string", "null"]),
     ("filename", ["string", "null"]), ("allowedIpRange", ["string", "null"]),
+    ("openUploads", ["integer", "null"]),
 )
 PAR_SCHEMA: dict[str, Any] = {"type": "object", "properties": {n: {"type": t} for n, t in _SUMMARY_FIELDS}}
 PAR_CREATED_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
@@ -111,12 +112,14 @@ def par_spec(body: bytes) -> ParSpec:
     )
 
 
-def par_json(par: Par, user_name: Callable[[str | None], str | None], now: float) -> dict[str, Any]:
+def par_json(par: Par, user_name: Callable[[str | None], str | None], now: float,
+             open_uploads: int | None = None) -> dict[str, Any]:
+    """``open_uploads``: multipart uploads started through it and still open (``par show`` only)."""
     return {
         "id": par.id, "name": par.name, "accessType": par.access_type.value, "objectName": par.object_name,
         "bucketListingAction": par.listing.value, "timeExpires": rfc3339(par.expires),
         "timeCreated": rfc3339(par.created), "namespace": par.namespace, "bucketName": par.bucket,
         "creator": user_name(par.user_id), "maxUses": par.max_uses, "uses": par.uses,
         "timeLastUsed": rfc3339(par.last_used), "timeDeleted": rfc3339(par.deleted), "state": par.state(now),
-        "mode": par.mode, "filename": par.filename, "allowedIpRange": par.ip_range,
+        "mode": par.mode, "filename": par.filename, "allowedIpRange": par.ip_range, "openUploads": open_uploads,
     }

@@ -22,8 +22,11 @@ Rules, in the order they are applied:
    admin of that user's account. Never through a link.
 4. The owner of a user-owned bucket, and every admin of the bucket's account (user-owned or
    contract-owned), may do everything on it — including sharing it through links.
-5. A public-read bucket gives ``BUCKET_READ`` and ``OBJECT_READ`` to everybody, anonymous included, with
-   or without a link: reading what is public needs no right to share.
+5. A public-read bucket gives ``BUCKET_READ`` and ``OBJECT_READ`` to everybody, anonymous included — but
+   never through a link: public reading needs no link, and public reading is no right to share (else
+   anyone could mint PARs or presigned URLs on someone else's public bucket, which outlive its being
+   public and, for PARs, block its deletion). A link on a public bucket needs the signer's own share
+   right (rule 7), as on any other bucket.
 6. Otherwise only grants count, never for ``BUCKET_ADMIN``:
    a ``read`` grant gives ``BUCKET_READ`` and ``OBJECT_READ``, ``read-write`` adds ``OBJECT_WRITE``. A grant
    with a non-empty prefix gives object actions only on keys starting with the prefix, and ``BUCKET_READ``
@@ -157,7 +160,7 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return False
     if user is not None and _controls(user, bucket):
         return True
-    if bucket.public_read and action in _PUBLIC_ACTIONS:
+    if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link:
         return True
     if user is None or action is Action.BUCKET_ADMIN:
         return False

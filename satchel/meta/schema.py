@@ -355,8 +355,23 @@ CREATE TABLE console_throttle (
 )
 """
 
+
+#: PARs, second step: ``par_uploads`` records the PAR each multipart upload was started through (only that
+#: PAR may continue it; deleting the PAR aborts it; its open uploads are counted against a cap), and
+#: ``par_requests.access_key_id`` the access key that minted a PAR (revoking, disabling or deleting the key
+#: stops it; NULL: minted from a console session, bound to the user only).
+_V11 = """
+CREATE TABLE par_uploads (
+    upload_id TEXT PRIMARY KEY,
+    par_id TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX par_uploads_by_par ON par_uploads (par_id);
+ALTER TABLE par_requests ADD COLUMN access_key_id TEXT
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

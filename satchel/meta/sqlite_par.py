@@ -14,15 +14,24 @@ from satchel.meta.sqlite_sharing import _insert_events
 
 PAR_COLUMNS = (
     "id, token_hash, name, user_id, namespace, bucket, bucket_id, object_name, access_type, listing, created, "
-    "expires, max_uses, uses, last_used, deleted, mode, filename, ip_range"
+    "expires, max_uses, uses, last_used, deleted, mode, filename, ip_range, access_key_id"
 )
 _PARS = f"SELECT {PAR_COLUMNS} FROM par_requests"  # noqa: S608
 #: Inserted only while the bucket (by id) exists: a PAR never outlives a bucket deleted while it was made.
+_USABLE = "deleted IS NULL AND expires >= ? AND (max_uses IS NULL OR uses < max_uses)"
+#: ... and only while its creator has fewer than the cap of usable PARs (one statement: exact under concurrency).
 _INSERT_PAR = (
     f"INSERT INTO par_requests ({PAR_COLUMNS}) SELECT {rows.placeholders(PAR_COLUMNS)} "  # noqa: S608
-    "WHERE EXISTS (SELECT 1 FROM buckets WHERE id = ?)"
+    "WHERE EXISTS (SELECT 1 FROM buckets WHERE id = ?) "
+    f"AND (SELECT COUNT(*) FROM par_requests WHERE user_id = ? AND {_USABLE}) < ?"
 )
-_USABLE = "deleted IS NULL AND expires >= ? AND (max_uses IS NULL OR uses < max_uses)"
+#: Multipart uploads started through a PAR that are still open (neither committed nor aborted).
+_OPEN_UPLOADS = ("SELECT p.upload_id FROM par_uploads p JOIN uploads u ON u.upload_id = p.upload_id "
+                 "WHERE p.par_id = ?")
+_RECORD_UPLOAD = (
+    "INSERT INTO par_uploads (upload_id, par_id, created) SELECT ?, ?, ? "  # noqa: S608
+    f"WHERE (SELECT COUNT(*) FROM ({_OPEN_UPLOADS}) open_uploads) < ?"
+)
 #: One use, only while the PAR is usable: the condition and the count are one statement.
 #: How many PARs of a bucket (by id) are still usable at a moment: those block the bucket's deletion.
 LIVE_PARS = f"SELECT COUNT(*) FROM par_requests WHERE bucket_id = ? AND {_USABLE}"  # noqa: S608
@@ -32,22 +41,24 @@ _CONSUME = f"UPDATE par_requests SET uses = uses + 1, last_used = ? WHERE id = ?
 def _par(row: Sequence[Any]) -> Par:
     return Par(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], AccessType(row[8]),
                ListingAction(row[9]), row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17],
-               row[18])
+               row[18], row[19])
 
 
 class SqlitePars:
     _db: SqliteDatabase
 
-    def create_par(self, par: Par, event: AuditEvent) -> bool:
+    def create_par(self, par: Par, event: AuditEvent, *, max_live_per_user: int = 1 << 62) -> str | None:
         with self._db.transaction() as c:
             params = (par.id, par.token_hash, par.name, par.user_id, par.namespace, par.bucket, par.bucket_id,
                       par.object_name, par.access_type.value, par.listing.value, par.created, par.expires,
                       par.max_uses, par.uses, par.last_used, par.deleted, par.mode, par.filename, par.ip_range,
-                      par.bucket_id)
+                      par.access_key_id, par.bucket_id, par.user_id, par.created, max_live_per_user)
             if c.execute(_INSERT_PAR, params).rowcount == 0:
-                return False
+                if c.execute("SELECT 1 FROM buckets WHERE id = ?", (par.bucket_id,)).fetchone() is None:
+                    return "bucket"
+                return "cap"
             _insert_events(c, [event])
-        return True
+        return None
 
     def par_by_token_hash(self, token_hash: str) -> Par | None:
         row = self._db.conn().execute(_PARS + " WHERE token_hash = ?", (token_hash,)).fetchone()
@@ -99,3 +110,18 @@ class SqlitePars:
             c.execute("INSERT INTO par_bucket_policies (bucket_id, inline_active) VALUES (?, ?) "
                       "ON CONFLICT (bucket_id) DO UPDATE SET inline_active = excluded.inline_active",
                       (bucket_id, int(allowed)))
+
+    def give_back_par_use(self, par_id: str) -> None:
+        with self._db.transaction() as c:
+            c.execute("UPDATE par_requests SET uses = uses - 1 WHERE id = ? AND uses > 0", (par_id,))
+
+    def record_par_upload(self, upload_id: str, par_id: str, now: float, max_open: int) -> bool:
+        with self._db.transaction() as c:
+            return bool(c.execute(_RECORD_UPLOAD, (upload_id, par_id, now, par_id, max_open)).rowcount)
+
+    def par_upload_owner(self, upload_id: str) -> str | None:
+        row = self._db.conn().execute("SELECT par_id FROM par_uploads WHERE upload_id = ?", (upload_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def par_open_uploads(self, par_id: str) -> list[str]:
+        return [str(r[0]) for r in self._db.conn().execute(_OPEN_UPLOADS, (par_id,)).fetchall()]

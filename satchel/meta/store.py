@@ -425,9 +425,10 @@ class Store(abc.ABC):
 
     # --- pre-authenticated requests (``core/par/``) ----------------------------------------------------
     @abc.abstractmethod
-    def create_par(self, par: Par, event: AuditEvent) -> bool:
+    def create_par(self, par: Par, event: AuditEvent, *, max_live_per_user: int = 1 << 62) -> str | None:
         """Stores the PAR with its creation event, in one transaction, only while its bucket (by id) still
-        exists: False when the bucket was deleted meanwhile (nothing stored)."""
+        exists and its creator has fewer than ``max_live_per_user`` usable PARs (checked in the same
+        statement): None when stored, else why not (``"bucket"``: deleted meanwhile; ``"cap"``)."""
 
     @abc.abstractmethod
     def par_by_token_hash(self, token_hash: str) -> Par | None: ...
@@ -461,6 +462,23 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_par_inline_active(self, bucket_id: str, allowed: bool) -> None: ...
+
+    @abc.abstractmethod
+    def give_back_par_use(self, par_id: str) -> None:
+        """Takes back one counted use (a write that failed after it was counted), atomically, never below 0."""
+
+    @abc.abstractmethod
+    def record_par_upload(self, upload_id: str, par_id: str, now: float, max_open: int) -> bool:
+        """Records that ``upload_id`` was started through ``par_id`` (only that PAR may continue it), only
+        while the PAR has fewer than ``max_open`` open uploads (one statement): False beyond the cap."""
+
+    @abc.abstractmethod
+    def par_upload_owner(self, upload_id: str) -> str | None:
+        """The PAR an upload was started through; None for an upload started otherwise (S3)."""
+
+    @abc.abstractmethod
+    def par_open_uploads(self, par_id: str) -> list[str]:
+        """Ids of the PAR's uploads not yet committed or aborted."""
     # --- Swift: TempAuth tokens, account and container metadata ------------------------------------
     @abc.abstractmethod
     def create_swift_token(self, token: StoredToken, *, now: float, max_per_key: int) -> None:

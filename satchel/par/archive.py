@@ -13,9 +13,10 @@ ListObjects``): an archive names every object it holds, so a PAR that denies lis
   every current OS).
 - Bounded: at most ``par_zip_max_entries`` objects and ``par_zip_max_bytes`` bytes of content (server
   settings), checked before the first byte; over either is ``400 InvalidParameter``.
-- Names are the object names. An object whose name could escape the extraction directory (a ``.``/``..``
-  segment, a leading ``/``) is left out, and so is one deleted while the archive streams; the audit event
-  says how many.
+- Names are the object names. An object whose name an unzipper could write outside the extraction
+  directory or misread (a ``.``/``..`` segment, a leading ``/``, a backslash, a drive letter such as
+  ``C:``, a control character: :func:`unsafe_name`) is left out, and so is one deleted while the archive
+  streams; the archive's comment and the audit event say how many.
 - One use of the PAR (counted before the first byte), one audit event with the bytes sent.
 """
 
@@ -23,12 +24,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import zipfile
 from collections.abc import AsyncIterator
 
 from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.errors import InvalidArgument, NoSuchKey
+from satchel.core.links import content_disposition
 from satchel.core.models import ObjectSummary
 from satchel.core.node import Node
 from satchel.core.par.manage import has_dot_segment
@@ -79,6 +82,18 @@ def collect(node: Node, bucket: str, prefix: str, *, max_entries: int, max_bytes
         after = rows[-1].key
 
 
+#: A segment an unzipper on Windows reads as a drive (``C:``, ``C:x``).
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def unsafe_name(name: str) -> bool:
+    """Whether an object name is unsafe as a zip entry name: Windows unzippers treat ``\\`` as a separator
+    (``..\\..\\x``) and ``C:`` as a drive, control characters mangle listings and terminals."""
+    return (has_dot_segment(name) or name.startswith("/") or name.endswith("/") or "\\" in name
+            or any(_DRIVE.match(part) for part in name.split("/"))
+            or any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in name))
+
+
 def archive_name(prefix: str, bucket: str) -> str:
     base = prefix.rstrip("/").rsplit("/", 1)[-1] or bucket
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in base)[:100] + ".zip"
@@ -91,7 +106,7 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
     written = skipped = 0
     for entry in entries:
         name = entry.key
-        if has_dot_segment(name) or name.startswith("/") or name.endswith("/"):
+        if unsafe_name(name):
             skipped += 1
             continue
         try:
@@ -113,6 +128,8 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
             await close_stream(body)
         written += 1
         yield sink.take()
+    if skipped:
+        archive.comment = f"{skipped} object(s) left out: unsafe names, or deleted meanwhile".encode()
     archive.close()
     ctx.summary = f"zip of {written} object(s)" + (f", {skipped} left out" if skipped else "")
     yield sink.take()
@@ -129,6 +146,5 @@ def response(node: Node, ctx: ParContext, admission: ParAdmission, prefix: str) 
                       max_bytes=settings.par_zip_max_bytes)
     ctx.summary = f"zip of {len(entries)} object(s) started"
     name = archive_name(prefix, admission.bucket.name)
-    headers = [("Content-Type", "application/zip"), ("Content-Disposition", f'attachment; filename="{name}"'),
-               ("Cache-Control", "no-store")]
+    headers = [("Content-Type", "application/zip"), ("Content-Disposition", content_disposition("attachment", name))]
     return Response(200, headers, stream(node, ctx, admission, entries))

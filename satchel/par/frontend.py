@@ -22,7 +22,7 @@ from satchel.core.par.model import Par
 from satchel.logs import redact
 from satchel.par import errors, multipart
 from satchel.par.handlers import Handler, ParContext, get_object, head_object, put_object
-from satchel.par.headers import SECURITY_HEADERS, refuse_unsupported
+from satchel.par.headers import NO_STORE, SECURITY_HEADERS, refuse_unsupported
 from satchel.par.listing import list_objects
 from satchel.par.router import Op, Target, parse_target, route
 
@@ -90,7 +90,9 @@ class ParFrontend:
                           request_id)
             failure = InternalError()
             response = self._error(failure)
-        response.headers += [("opc-request-id", request_id), *SECURITY_HEADERS]
+        # No cache may keep a PAR answer: a shared one would serve it past the PAR's deletion or maxUses.
+        response.headers = [(k, v) for k, v in response.headers if k.lower() not in ("cache-control", "expires")]
+        response.headers += [("opc-request-id", request_id), *SECURITY_HEADERS, NO_STORE]
         client_id = request.headers.get("opc-client-request-id")
         if client_id is not None and len(client_id) <= _MAX_CLIENT_ID and client_id.isascii() \
                 and client_id.isprintable():
@@ -110,7 +112,7 @@ class ParFrontend:
     @staticmethod
     def _error(exc: BaseException) -> Response:
         status, body = errors.render(exc)
-        return Response(status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body)
+        return Response(status, [("Content-Type", "application/json")], body)
 
     def _audit(self, request: Request, target: Target | None, par: Par | None, ctx: ParContext | None, status: int,
                sent: int, failure: SatchelError | None, request_id: str) -> None:

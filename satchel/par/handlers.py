@@ -2,7 +2,9 @@
 
 Counting (``maxUses``, uses, last use): a GET that answers 200 or 206 counts one use right before its
 first byte (the blob is open, nothing is sent yet); a PUT counts before it writes, so two concurrent uses
-of a one-use upload PAR never both write. A HEAD, a 304, a 412, a 404 and every refusal count nothing.
+of a one-use upload PAR never both write, and gives the use back when the write then fails (412, a 404
+from ``If-Match``, a bad ``Content-MD5``, a body cut short, a client that left). A HEAD, a 304, a failed
+write and every refusal count nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from satchel.core.par.use import Operation, ParAdmission
 from satchel.core.receive import Expectations
 from satchel.core.streams import close_stream
 from satchel.core.text import decimal
-from satchel.par.headers import active_type, md5_base64, object_headers, put_headers
+from satchel.par.headers import md5_base64, object_headers, put_headers, safe_inline
 from satchel.par.router import Endpoint
 
 
@@ -85,7 +87,7 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
             raise
         body = stream
     content_type = record.headers.get("content-type", "")
-    inline = active_type(content_type) and node.store.par_inline_active(admission.bucket.id)
+    inline = not safe_inline(content_type) and node.store.par_inline_active(admission.bucket.id)
     return Response(206 if byte_range is not None else 200, object_headers(ctx.par, record, byte_range, inline), body)
 
 
@@ -113,9 +115,10 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
     admission = admit(node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)
-    record = await objects.put_object(node, admission.principal, admission.bucket.name, key, request.body_chunks(),
-                                      headers=stored, user_meta=meta, expect=expect, conditions=conditions,
-                                      bucket_id=admission.bucket.id)
+    async with use.given_back_on_failure(node, ctx.par):
+        record = await objects.put_object(node, admission.principal, admission.bucket.name, key,
+                                          request.body_chunks(), headers=stored, user_meta=meta, expect=expect,
+                                          conditions=conditions, bucket_id=admission.bucket.id)
     answer = [("ETag", f'"{record.etag}"'), ("Last-Modified", _http_date(record.last_modified))]
     md5 = md5_base64(record.etag)
     if md5 is not None:

@@ -5,10 +5,15 @@ Security (``SECURITY_HEADERS`` on every answer, :func:`disposition` on every obj
 - ``X-Content-Type-Options: nosniff``: a browser never guesses a type more dangerous than the stored one.
 - ``Referrer-Policy: no-referrer``: the access URL is a bearer secret; a page or a download must not hand it
   to another site in a ``Referer``.
-- Objects of *active* types (HTML, XHTML, SVG, XML and XSLT: types a browser runs script in) are sent as
+- ``Cache-Control: private, no-store`` (``NO_STORE``), whatever the object's own Cache-Control or Expires.
+- Only objects whose Content-Type is on an allow-list of types a browser renders without running script
+  (``SAFE_INLINE_TYPES``: plain text, images but SVG, audio, video, PDF, JSON) may be shown inline; every
+  other value — an active type (HTML, SVG, XML…), anything unknown, any value with a comma (browsers read
+  ``text/plain,text/html`` as its *last* type) or that does not parse as one media type — is sent as
   ``Content-Disposition: attachment``, whatever the PAR's mode or the object's own disposition, so that a
   file uploaded through a write PAR (or by anyone) cannot run script under Satchel's origin — unless the
   bucket's PAR policy says ``inlineActiveTypes`` (``satchel par policy BUCKET --inline-active on``).
+  A PUT through a PAR whose Content-Type is not one parseable media type is refused (400).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import re
 from collections.abc import Mapping
 
 from satchel.core.conditions import ByteRange
@@ -26,14 +32,25 @@ from satchel.core.objects import STORED_HEADERS
 from satchel.core.par.model import Par
 
 SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+#: On every PAR answer, replacing an object's stored Cache-Control and Expires: no cache (a shared proxy's
+#: above all) may keep an answer and serve it after the PAR was deleted, expired or used up.
+NO_STORE = ("Cache-Control", "private, no-store")
 META_PREFIX = "opc-meta-"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 #: Longest stored header value a PUT may set.
 MAX_HEADER_VALUE = 1024
-_ACTIVE_TYPES = frozenset({
-    "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/xsl",
-    "application/xslt+xml", "application/mathml+xml", "application/rdf+xml", "multipart/x-mixed-replace",
+#: Media types a browser shows inline without running script in them (allow-list: anything else downloads).
+SAFE_INLINE_TYPES = frozenset({
+    "text/plain", "text/csv", "application/json", "application/pdf", "application/octet-stream",
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/x-icon",
+    "image/vnd.microsoft.icon", "audio/mpeg", "audio/ogg", "audio/wav", "audio/webm", "audio/flac", "audio/aac",
+    "audio/mp4", "video/mp4", "video/webm", "video/ogg",
 })
+#: RFC 9110 ``token`` characters.
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+#: One media type: ``type/subtype`` and parameters whose values are tokens or quoted strings.
+_MEDIA_TYPE = re.compile(
+    rf'\s*({_TCHARS})/({_TCHARS})\s*(?:;\s*{_TCHARS}\s*=\s*(?:{_TCHARS}|"(?:[^"\\\x00-\x1f\x7f]|\\.)*")\s*)*;?\s*')
 _WIRE_NAMES = {name: "-".join(part.capitalize() for part in name.split("-")) for name in STORED_HEADERS}
 
 
@@ -53,9 +70,19 @@ def refuse_unsupported(headers: Mapping[str, str]) -> None:
         raise NotImplementedFeature("Satchel stores every object in the Standard tier.")
 
 
-def active_type(content_type: str) -> bool:
-    essence = content_type.split(";", 1)[0].strip().lower()
-    return essence in _ACTIVE_TYPES or essence.endswith("+xml") or essence.endswith("/xml")
+def media_type(content_type: str) -> str | None:
+    """The essence (``type/subtype``, lower case) of a value that is exactly one media type; None for any
+    other value: a comma anywhere (even quoted: browsers split on it and take the last type), or anything
+    that does not parse."""
+    if "," in content_type:
+        return None
+    found = _MEDIA_TYPE.fullmatch(content_type)
+    return f"{found.group(1)}/{found.group(2)}".lower() if found else None
+
+
+def safe_inline(content_type: str) -> bool:
+    """Whether an object of this Content-Type may be shown inline: on the allow-list, parsed strictly."""
+    return media_type(content_type) in SAFE_INLINE_TYPES
 
 
 def _sendable(value: str) -> bool:
@@ -65,7 +92,7 @@ def _sendable(value: str) -> bool:
 
 def disposition(par: Par, record: ObjectRecord, content_type: str, inline_active: bool) -> str | None:
     filename = par.filename or record.key.rsplit("/", 1)[-1] or "download"
-    if active_type(content_type) and not inline_active:
+    if not safe_inline(content_type) and not inline_active:
         return content_disposition("attachment", filename)
     if par.mode == "download":
         return content_disposition("attachment", filename)
@@ -98,7 +125,8 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
                ("Accept-Ranges", "bytes")]
     for name in STORED_HEADERS:
         value = record.headers.get(name)
-        if name not in ("content-type", "content-disposition") and value and _sendable(value):
+        if name not in ("content-type", "content-disposition", "cache-control", "expires") and value \
+                and _sendable(value):
             headers.append((_WIRE_NAMES[name], value))
     chosen = disposition(par, record, content_type, inline_active)
     if chosen is not None and _sendable(chosen):
@@ -120,14 +148,28 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
     return headers
 
 
+def refuse_foreign(headers: Mapping[str, str]) -> None:
+    """S3 headers a PAR write would otherwise ignore (a copy that silently uploads the body instead, metadata
+    silently dropped): refused (400), never ignored. OCI's metadata is ``opc-meta-*``."""
+    for name in headers:
+        if name.startswith(("x-amz-copy-source", "x-amz-meta-")):
+            raise InvalidArgument(f"{name[:64]} is S3's: pre-authenticated requests take OCI's headers "
+                                  "(opc-meta-* for metadata; no copy).")
+        if name == META_PREFIX:
+            raise InvalidArgument("An opc-meta- header needs a name after the prefix.")
+
+
 def put_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The representation headers and ``opc-meta-*`` metadata a PUT stores; refused when not plain text."""
+    refuse_foreign(headers)
     stored: dict[str, str] = {}
     for name in STORED_HEADERS:
         value = headers.get(name)
         if value is not None:
             _check_value(name, value)
             stored[name] = value
+    if "content-type" in stored and media_type(stored["content-type"]) is None:
+        raise InvalidArgument("Content-Type must be one media type (type/subtype and parameters, no comma).")
     meta: dict[str, str] = {}
     for name, value in headers.items():
         if name.startswith(META_PREFIX) and len(name) > len(META_PREFIX):

@@ -4,6 +4,7 @@ Satchel's origin)."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,3 +57,30 @@ def test_chromium_downloads_through_pars(downloader: tuple[webdriver.Chrome, Pat
     driver.get(url(view, "share/page.html"))
     assert b"<script>" in _saved(folder, "page.html")
     assert driver.title not in ("pwned", "ran")  # saved, never rendered
+
+
+XSS_BODY = (b"<html><head><title>pwned</title></head><body>"
+            b"<script>document.title='ran'</script></body></html>")
+#: Content-Types a browser reads as text/html (it takes the last type of a comma-separated list).
+SMUGGLED_TYPES = ("text/plain,text/html", "*/*,text/html", 'text/plain;a=",",text/html')
+
+
+def test_comma_content_types_are_refused_on_put_and_never_rendered(
+        downloader: tuple[webdriver.Chrome, Path], satchel_server: Any, s3: Any, bucket: str) -> None:
+    driver, folder = downloader
+    writer = create(satchel_server, bucket=bucket, accessType="AnyObjectWrite", objectName="xss/")
+    for content_type in SMUGGLED_TYPES:
+        put = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H",
+                              f"Content-Type: {content_type}", "--data-binary", "x", url(writer, "xss/put.txt")],
+                             capture_output=True, text=True, timeout=30, check=True)
+        assert put.stdout == "400", content_type
+    reader = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", objectName="xss/")
+    for number, content_type in enumerate(SMUGGLED_TYPES):
+        name = f"invoice{number}.txt"
+        s3.put_object(Bucket=bucket, Key=f"xss/{name}", Body=XSS_BODY, ContentType=content_type)
+        driver.get(url(reader, f"xss/{name}"))
+        assert _saved(folder, name) == XSS_BODY  # downloaded, never rendered
+        assert driver.title not in ("pwned", "ran")
+    s3.put_object(Bucket=bucket, Key="xss/plain.txt", Body=b"just text", ContentType="text/plain; charset=utf-8")
+    driver.get(url(reader, "xss/plain.txt"))
+    assert "just text" in driver.page_source  # an allow-listed type is still shown inline

@@ -22,7 +22,7 @@ def test_zip_of_a_prefix_of_1000_objects(satchel_server: Any, s3: Any, bucket: s
     reply = requests.get(url(par), params={"format": "zip"}, timeout=120)
     assert reply.status_code == 200, reply.text
     assert reply.headers["Content-Type"] == "application/zip"
-    assert reply.headers["Content-Disposition"] == 'attachment; filename="set.zip"'
+    assert reply.headers["Content-Disposition"] == "attachment; filename=\"set.zip\"; filename*=UTF-8''set.zip"
     assert "Content-Length" not in reply.headers  # streamed, never buffered whole
     archive = zipfile.ZipFile(io.BytesIO(reply.content))
     assert archive.testzip() is None
@@ -51,3 +51,18 @@ def test_zip_needs_read_and_listing(satchel_server: Any, s3: Any, bucket: str) -
                    bucketListingAction="ListObjects")
     names = zipfile.ZipFile(io.BytesIO(requests.get(url(whole), params={"format": "zip"}, timeout=30).content))
     assert names.namelist() == ["a/1.txt"]
+
+
+#: Names from the hostile review: each could land outside the extraction directory on some unzipper.
+UNSAFE_NAMES = ("/etc/evil", "a\\..\\..\\win.txt", "..\\..\\win2.txt", "C:/x.txt", "C:\\y.txt", "a/..", "..",
+                "a/./b", "x\r\ny", "ctrl\x01", "a/b/../../../c", "d/c:/z.txt")
+SAFE_NAMES = ("ok.txt", "~/.bashrc", "%2e%2e/z", "\u2025/x", "2024-01-01T10:00:00.log")
+
+
+def test_zip_leaves_out_names_unsafe_to_extract(satchel_server: Any, s3: Any, bucket: str) -> None:
+    for name in (*UNSAFE_NAMES, *SAFE_NAMES):
+        s3.put_object(Bucket=bucket, Key=name, Body=b"z")
+    par = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", bucketListingAction="ListObjects")
+    archive = zipfile.ZipFile(io.BytesIO(requests.get(url(par), params={"format": "zip"}, timeout=30).content))
+    assert sorted(archive.namelist()) == sorted(SAFE_NAMES)
+    assert archive.comment == f"{len(UNSAFE_NAMES)} object(s) left out: unsafe names, or deleted meanwhile".encode()

@@ -162,7 +162,7 @@ def test_bucket_sharing_any_relaxes_to_aws_rule(
     assert mgmt.ok(mgmt.call(managed_server, None, "GET", policy))["sharing"] == "grant"
 
 
-def test_public_objects_need_no_share_right(
+def test_public_reading_is_no_share_right(
     s3: Any, s3_factory: S3Factory, bucket: str, member: Callable[[], Credentials], managed_server: SatchelProcess,
 ) -> None:
     s3.put_object(Bucket=bucket, Key="team/doc.txt", Body=b"public")
@@ -170,8 +170,13 @@ def test_public_objects_need_no_share_right(
     urls = _presigned(s3_factory, bob, bucket)
     assert _status(*urls["get-v4"]) == 403
     managed_server.set_public(bucket, True)
-    assert _becomes(*urls["get-v4"], 200)
-    assert _status(*urls["get-v2"]) == 200 and _status(*urls["list-v4"]) == 200
+    plain = urls["get-v4"][1].split("?", 1)[0]
+    assert _becomes("GET", plain, 200)  # public: readable without any link
+    assert _status(*urls["get-v4"]) == 403  # but Bob's link is still his, and he may not share
+    assert _status(*urls["get-v2"]) == 403 and _status(*urls["list-v4"]) == 403
+    # nor may he create a PAR on it (which would also block the bucket's deletion)
+    body = {"bucket": bucket, "name": "n", "accessType": "AnyObjectRead", "timeExpires": "2999-01-01T00:00:00Z"}
+    assert mgmt.call(managed_server, bob, "POST", "/pars", body).status_code == 403
     # Public is readable, not writable: a write link by Bob is still refused.
     put = s3_factory(bob, signature_version="s3v4").generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": "team/x"}, ExpiresIn=600)

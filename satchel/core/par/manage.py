@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.buckets import bucket_for, require
-from satchel.core.errors import InvalidArgument, NoSuchBucket, NotFound
+from satchel.core.errors import InvalidArgument, NoSuchBucket, NoSuchUpload, NotFound
+from satchel.core.gc import release_blobs
 from satchel.core.links import MAX_USES, acting_user, new_link_ids, oversees, row_bucket
 from satchel.core.models import AuditEvent, Bucket, LinkKind, Principal
 from satchel.core.objects import MAX_KEY_BYTES
@@ -165,7 +166,10 @@ def plan_par(store: Store, principal: Principal, spec: ParSpec, *, endpoint: str
     if url_bytes > MAX_URL_BYTES:
         raise InvalidArgument(f"The access URL would be {url_bytes} bytes long; at most {MAX_URL_BYTES} are allowed "
                               "(shorten the object name or prefix).", ArgumentName="objectName")
-    filename = spec.filename
+    # A name to save under, never a path: the last segment, whatever the separator.
+    filename = spec.filename.replace("\\", "/").rsplit("/", 1)[-1] if spec.filename is not None else None
+    if spec.filename is not None and filename in ("", ".", ".."):
+        raise InvalidArgument("filename must name a file, not a directory", ArgumentName="filename")
     if spec.mode == "download" and filename is None and spec.object_name and not spec.access_type.any_object:
         filename = spec.object_name.rsplit("/", 1)[-1] or None
     par = Par(
@@ -174,6 +178,7 @@ def plan_par(store: Store, principal: Principal, spec: ParSpec, *, endpoint: str
         access_type=spec.access_type, listing=spec.listing, created=now, expires=spec.expires,
         max_uses=spec.max_uses, mode=spec.mode, filename=filename,
         ip_range=str(parse_ip_range(spec.ip_range)) if spec.ip_range is not None else None,
+        access_key_id=principal.access_key_id,
     )
     return par, path
 
@@ -196,8 +201,13 @@ async def create_par(node: Node, principal: Principal, spec: ParSpec, *, client_
     event = par_event(par, "mint", user_id=par.user_id, access_key_id=principal.access_key_id, client_ip=client_ip,
                       user_agent=user_agent, request_id=request_id, now=now,
                       reason=f"{par.access_type.value} {par.name!r}")
-    if not await node.write(node.store.create_par, par, event):
+    cap = node.settings.par_max_per_user
+    refused = await node.write(node.store.create_par, par, event, max_live_per_user=cap)
+    if refused == "bucket":
         raise NoSuchBucket(BucketName=spec.bucket)
+    if refused is not None:
+        raise InvalidArgument(f"You have {cap} usable pre-authenticated requests, the most one user may have "
+                              "(par_max_per_user): delete some first.")
     return Created(par, path)
 
 
@@ -245,7 +255,22 @@ async def delete_par(node: Node, principal: Principal, bucket: str, par_id: str)
         return par, False
     now = node.clock.now()
     deleted: Par = await node.write(node.store.delete_par, par.id, now)
+    await abort_uploads(node, deleted)
     return deleted, deleted.deleted == now
+
+
+async def abort_uploads(node: Node, par: Par) -> int:
+    """Abort every upload still open that was started through ``par`` (deleting a PAR ends them: nobody else
+    may continue them). How many were aborted."""
+    aborted = 0
+    for upload_id in node.store.par_open_uploads(par.id):
+        try:
+            dead = await node.write(node.store.abort_upload, upload_id)
+        except NoSuchUpload:
+            continue  # committed or aborted meanwhile
+        await release_blobs(node.store, node.blobs, dead, node.write)
+        aborted += 1
+    return aborted
 
 
 def inline_policy(node: Node, principal: Principal, bucket: str) -> bool:

@@ -74,6 +74,9 @@ class Par:
     filename: str | None = None
     #: The client addresses allowed to use it, one CIDR (IPv4 or IPv6); None: any.
     ip_range: str | None = None
+    #: The access key that minted it (revoking, disabling or deleting the key stops it); None: minted
+    #: without a key (a console session): bound to its creator only.
+    access_key_id: str | None = None
 
     def state(self, now: float) -> str:
         """``deleted``, ``expired``, ``used-up`` or ``active``."""

@@ -14,8 +14,10 @@ the audit event's reason (the front-end answers them all alike: see ``satchel/pa
 6. the lifetime ceilings (server ``max_par_lifetime``, the bucket's link ceiling) still hold, measured from
    the PAR's creation, so tightening a ceiling also cuts PARs handed out already;
 7. no revocation "before a moment" covers it: object, prefix, bucket and user scopes apply, issued at its
-   (server-recorded, exact) creation time. Access-key revocations do not: a PAR is bound to its creator,
-   never to a key (OCI: "not bound to the creator's sign-in credentials").
+   (server-recorded, exact) creation time; for a PAR minted with an access key, access-key revocations of
+   that key too, and the key must still exist, be active and be the creator's (DESIGN.md: deleting or
+   disabling a key kills every link it signed). A PAR minted without a key (a console session) follows
+   its creator only.
 
 Nothing is counted here: :func:`count_use` counts one use right before the first byte of a read or before
 a write (exactly, under concurrency, for a PAR with a use limit).
@@ -23,8 +25,11 @@ a write (exactly, under concurrency, for a PAR with a use limit).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import ipaddress
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,6 +98,7 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
         creator = node.credentials.principal_for_user(par.user_id)
     except AccessDenied:
         raise AccessDenied("The creator of the pre-authenticated request no longer exists.") from None
+    _check_key(node, par)
     principal = creator.through_link()
     resource = Resource(bucket=bucket, key=key)
     if not authorize(principal, operation.value, resource):
@@ -101,13 +107,22 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
         raise AccessDenied("The creator of the pre-authenticated request may no longer do what it grants.")
     ceiling = node.settings.max_par_lifetime or _NO_CEILING
     check_lifetime(par.expires, par.created, bucket, ceiling, now)
-    target = Target(bucket_id=bucket.id, key=None if operation is Operation.LIST else key, access_key_id=None,
+    target = Target(bucket_id=bucket.id, key=None if operation is Operation.LIST else key,
+                    access_key_id=par.access_key_id,
                     user_id=par.user_id, listing_prefix=key if operation is Operation.LIST else None)
     revoked = node.revocations.revoked(IssueTime(par.created), target)
     if revoked is not None:
         raise AccessDenied(f"The pre-authenticated request was revoked ({revoked.scope.value} revocation "
                            f"{revoked.id}).")
     return ParAdmission(par, principal, bucket)
+
+
+def _check_key(node: Node, par: Par) -> None:
+    if par.access_key_id is None:
+        return
+    found = node.credentials.lookup(par.access_key_id)
+    if found is None or not found[0].active or found[0].user_id != par.user_id:
+        raise AccessDenied("The access key that created the pre-authenticated request is disabled or deleted.")
 
 
 def _check_scope(par: Par, key: str | None, operation: Operation) -> None:
@@ -157,3 +172,22 @@ async def count_use(node: Node, par: Par) -> Par:
         refuse_state(latest, node.clock.now())
         raise AccessDenied("The pre-authenticated request is used-up.")
     return counted
+
+
+async def give_back(node: Node, par: Par) -> None:
+    """Take back a use counted for a write that then failed (a precondition, a bad digest, a client that
+    left mid-body): counting stays before the write, so a limit is exact under concurrency, and a write
+    that stored nothing costs nothing. Uses without a limit are counted in the audit batch: only a
+    limited PAR's count is given back."""
+    if par.max_uses is not None:
+        await node.write(node.store.give_back_par_use, par.id)
+
+
+@contextlib.asynccontextmanager
+async def given_back_on_failure(node: Node, par: Par) -> AsyncIterator[None]:
+    """Around a write whose use is counted already: any failure gives the use back, then propagates."""
+    try:
+        yield
+    except BaseException:
+        await asyncio.shield(give_back(node, par))
+        raise

@@ -258,8 +258,8 @@ root+link       contract              Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
 root+link       contract:docs/a.txt   Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
 root+link       contract:doc          Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
 root+link       contract:img/b.png    Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
-root+link       public                Y  -  Y  -  Y  -  -  -  -  -  -  -
-root+link       public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+root+link       public                Y  -  -  -  -  -  -  -  -  -  -  -
+root+link       public:x.txt          Y  -  -  -  -  -  -  -  -  -  -  -
 root+link       open                  Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
 root+link       open:docs/a.txt       Y  Y  Y  Y  Y  Y  -  -  -  -  -  -
 root+link       @owner                Y  -  -  -  -  -  -  -  -  -  -  -
@@ -273,8 +273,8 @@ owner+link      contract              Y  -  -  -  -  -  -  -  -  -  -  -
 owner+link      contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
 owner+link      contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
 owner+link      contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
-owner+link      public                Y  -  Y  -  Y  -  -  -  -  -  -  -
-owner+link      public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+owner+link      public                Y  -  -  -  -  -  -  -  -  -  -  -
+owner+link      public:x.txt          Y  -  -  -  -  -  -  -  -  -  -  -
 owner+link      open                  Y  -  -  -  -  -  -  -  -  -  -  -
 owner+link      open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
 owner+link      @owner                Y  -  -  -  -  -  -  -  -  -  -  -
@@ -288,8 +288,8 @@ reader+link     contract              Y  -  -  -  -  -  -  -  -  -  -  -
 reader+link     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
 reader+link     contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
 reader+link     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
-reader+link     public                Y  -  Y  -  Y  -  -  -  -  -  -  -
-reader+link     public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+reader+link     public                Y  -  -  -  -  -  -  -  -  -  -  -
+reader+link     public:x.txt          Y  -  -  -  -  -  -  -  -  -  -  -
 reader+link     open                  Y  -  Y  -  Y  -  -  -  -  -  -  -
 reader+link     open:docs/a.txt       Y  -  Y  -  Y  -  -  -  -  -  -  -
 reader+link     @owner                Y  -  -  -  -  -  -  -  -  -  -  -
@@ -303,8 +303,8 @@ sharer+link     contract              Y  -  -  -  -  -  -  -  -  -  -  -
 sharer+link     contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
 sharer+link     contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
 sharer+link     contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
-sharer+link     public                Y  -  Y  -  Y  -  -  -  -  -  -  -
-sharer+link     public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+sharer+link     public                Y  -  -  -  -  -  -  -  -  -  -  -
+sharer+link     public:x.txt          Y  -  -  -  -  -  -  -  -  -  -  -
 sharer+link     open                  Y  -  -  -  -  -  -  -  -  -  -  -
 sharer+link     open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
 sharer+link     @owner                Y  -  -  -  -  -  -  -  -  -  -  -
@@ -318,8 +318,8 @@ prefixrw+link   contract              Y  -  -  -  -  -  -  -  -  -  -  -
 prefixrw+link   contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
 prefixrw+link   contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
 prefixrw+link   contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
-prefixrw+link   public                Y  -  Y  -  Y  -  -  -  -  -  -  -
-prefixrw+link   public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+prefixrw+link   public                Y  -  -  -  -  -  -  -  -  -  -  -
+prefixrw+link   public:x.txt          Y  -  -  -  -  -  -  -  -  -  -  -
 prefixrw+link   open                  Y  -  -  -  -  -  -  -  -  -  -  -
 prefixrw+link   open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
 prefixrw+link   @owner                Y  -  -  -  -  -  -  -  -  -  -  -
@@ -333,8 +333,8 @@ guest+link      contract              Y  -  -  -  -  -  -  -  -  -  -  -
 guest+link      contract:docs/a.txt   Y  -  -  -  -  -  -  -  -  -  -  -
 guest+link      contract:doc          Y  -  -  -  -  -  -  -  -  -  -  -
 guest+link      contract:img/b.png    Y  -  -  -  -  -  -  -  -  -  -  -
-guest+link      public                Y  -  Y  -  Y  -  -  -  -  -  -  -
-guest+link      public:x.txt          Y  -  Y  -  Y  -  -  -  -  -  -  -
+guest+link      public                Y  -  -  -  -  -  -  -  -  -  -  -
+guest+link      public:x.txt          Y  -  -  -  -  -  -  -  -  -  -  -
 guest+link      open                  Y  -  -  -  -  -  -  -  -  -  -  -
 guest+link      open:docs/a.txt       Y  -  -  -  -  -  -  -  -  -  -  -
 guest+link      @owner                Y  -  -  -  -  -  -  -  -  -  -  -
@@ -348,8 +348,8 @@ anonymous+link  contract              -  -  -  -  -  -  -  -  -  -  -  -
 anonymous+link  contract:docs/a.txt   -  -  -  -  -  -  -  -  -  -  -  -
 anonymous+link  contract:doc          -  -  -  -  -  -  -  -  -  -  -  -
 anonymous+link  contract:img/b.png    -  -  -  -  -  -  -  -  -  -  -  -
-anonymous+link  public                -  -  Y  -  Y  -  -  -  -  -  -  -
-anonymous+link  public:x.txt          -  -  Y  -  Y  -  -  -  -  -  -  -
+anonymous+link  public                -  -  -  -  -  -  -  -  -  -  -  -
+anonymous+link  public:x.txt          -  -  -  -  -  -  -  -  -  -  -  -
 anonymous+link  open                  -  -  -  -  -  -  -  -  -  -  -  -
 anonymous+link  open:docs/a.txt       -  -  -  -  -  -  -  -  -  -  -  -
 anonymous+link  @owner                -  -  -  -  -  -  -  -  -  -  -  -

@@ -16,6 +16,7 @@ from satchel.core.par.model import AccessType, ListingAction, Par
 from satchel.core.par.use import listing_prefix
 from satchel.meta.sqlite import SqliteStore
 from satchel.par.errors import UNIFORM_MESSAGE, render
+from satchel.par.headers import safe_inline
 from satchel.par.router import Op, parse_target, route
 from satchel.signing.tokens import new_token, same_hash, token_hash, well_formed
 
@@ -150,7 +151,7 @@ def test_consume_is_exact_and_stops_when_deleted(tmp_path: Path) -> None:
     try:
         spec = ParSpec(bucket="b1", name="n", access_type=AccessType.ANY_OBJECT_READ, expires=2e9, max_uses=2)
         par, _ = plan_par(store, principal, spec, endpoint="http://x", now=1e9, server_max=0)
-        assert store.create_par(par, AuditEvent(time=1e9, action="mint", outcome="allowed"))
+        assert store.create_par(par, AuditEvent(time=1e9, action="mint", outcome="allowed")) is None
         assert store.live_par_count(bucket.id, 1e9) == 1
         assert store.consume_par(par.id, 1e9 + 1) is not None
         assert store.consume_par(par.id, 1e9 + 2) is not None
@@ -164,7 +165,7 @@ def test_consume_is_exact_and_stops_when_deleted(tmp_path: Path) -> None:
         # a PAR for a bucket deleted meanwhile is never stored
         orphan = Par(**{**{f: getattr(par, f) for f in Par.__slots__}, "id": "other", "token_hash": "h",
                         "bucket_id": "gone"})
-        assert not store.create_par(orphan, AuditEvent(time=1e9, action="mint", outcome="allowed"))
+        assert store.create_par(orphan, AuditEvent(time=1e9, action="mint", outcome="allowed")) == "bucket"
     finally:
         store.close()
 
@@ -213,3 +214,13 @@ def test_archive_ceilings(n: int, size: int, refused: str | bool) -> None:
             collect(node, "b", "", max_entries=3000, max_bytes=1000)
     else:
         assert len(collect(node, "b", "", max_entries=3000, max_bytes=1000)) == n
+
+
+@pytest.mark.parametrize(("value", "inline"), [
+    ("text/plain", True), ("text/plain; charset=utf-8", True), ("IMAGE/PNG", True), ("application/pdf", True),
+    ("text/plain,text/html", False), ("*/*,text/html", False), ('text/plain;a=",",text/html', False),
+    ("text/html", False), ("image/svg+xml", False), ("text/rdf", False), ("", False), ("garbage", False),
+    ("text/plain;", True), ("text/plain; a", False), ("*/*", False),
+])
+def test_only_allow_listed_single_media_types_are_inline(value: str, inline: bool) -> None:
+    assert safe_inline(value) is inline

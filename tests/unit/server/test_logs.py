@@ -23,7 +23,17 @@ from satchel.logs import LINK_SECRETS, RedactingFormatter, redact
     ("/b/k?X-Amz-Signature=", "/b/k?X-Amz-Signature=REDACTED"),
     ('"GET /p/tok3n/photos/cat.jpg HTTP/1.1"', '"GET /p/REDACTED/photos/cat.jpg HTTP/1.1"'),
     ("serving GET /p/tok3n (request 1)", "serving GET /p/REDACTED (request 1)"),
+    ('"GET /s/Sh4reId HTTP/1.1"', '"GET /s/REDACTED HTTP/1.1"'),
+    ('"POST /s/Sh4reId/unlock HTTP/1.1"', '"POST /s/REDACTED/unlock HTTP/1.1"'),
     ("GET /%70/tok3n/x", "GET /p/REDACTED/x"),
+    # Mangled PAR paths a lenient client, proxy or router could still read as /p/<token>/...
+    ("GET //p/tok3n/n/ns/b/bkt/o/x HTTP/1.1", "GET //p/REDACTED/n/ns/b/bkt/o/x HTTP/1.1"),
+    ("GET /./p/tok3n/n/ns/b/bkt/o/x HTTP/1.1", "GET /./p/REDACTED/n/ns/b/bkt/o/x HTTP/1.1"),
+    ("GET /P/tok3n/n/ns/b/bkt/o/x HTTP/1.1", "GET /P/REDACTED/n/ns/b/bkt/o/x HTTP/1.1"),
+    ("GET /p//tok3n/n/ns/b/bkt/o/x HTTP/1.1", "GET /p//REDACTED/n/ns/b/bkt/o/x HTTP/1.1"),
+    ("GET /../p/tok3n/x", "GET /../p/REDACTED/x"),
+    ("GET /%2E/%50/tok3n/x", "GET /./P/REDACTED/x"),
+    ("DELETE //_satchel//API/links/0193ab", "DELETE //_satchel//API/links/REDACTED"),
     # The management API naming a minted link: in its path, or the audit query's link_id.
     ('"DELETE /_satchel/api/links/0193ab HTTP/1.1" 200', '"DELETE /_satchel/api/links/REDACTED HTTP/1.1" 200'),
     ("GET /_satchel/api/audit?since=1&link_id=0193ab&limit=5",
