@@ -160,7 +160,7 @@ class SatchelApp:
         ``auth`` and ``info`` are reserved bucket names. A bare ``/v1`` or ``/auth`` is no Swift URL: S3 answers
         it (InvalidBucketName to a CreateBucket). On a virtual host (``bucket.DOMAIN``) the whole path is an S3
         key instead."""
-        swift = path.startswith(("/v1/", "/auth/")) or path == "/info"
+        swift = path.startswith(("/v1/", "/auth/", "/info/")) or path == "/info"
         return swift and not self._virtual_host(scope)
 
     def _measure(self, scope: Scope, info: RequestInfo, duration: float) -> None:
