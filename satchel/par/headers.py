@@ -3,6 +3,8 @@
 Security (``SECURITY_HEADERS`` on every answer, :func:`disposition` on every object read):
 
 - ``X-Content-Type-Options: nosniff``: a browser never guesses a type more dangerous than the stored one.
+- ``Content-Security-Policy: sandbox`` on object reads (``satchel/contentsafety.py``): even a type shown
+  inline runs no script with Satchel's origin.
 - ``Referrer-Policy: no-referrer``: the access URL is a bearer secret; a page or a download must not hand it
   to another site in a ``Referer``.
 - ``Cache-Control: private, no-store`` (``NO_STORE``), whatever the object's own Cache-Control or Expires.
@@ -21,9 +23,9 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
-import re
 from collections.abc import Mapping
 
+from satchel.contentsafety import media_type, sandbox
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import InvalidArgument, NotImplementedFeature
 from satchel.core.links import content_disposition
@@ -46,11 +48,6 @@ SAFE_INLINE_TYPES = frozenset({
     "image/vnd.microsoft.icon", "audio/mpeg", "audio/ogg", "audio/wav", "audio/webm", "audio/flac", "audio/aac",
     "audio/mp4", "video/mp4", "video/webm", "video/ogg",
 })
-#: RFC 9110 ``token`` characters.
-_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-#: One media type: ``type/subtype`` and parameters whose values are tokens or quoted strings.
-_MEDIA_TYPE = re.compile(
-    rf'\s*({_TCHARS})/({_TCHARS})\s*(?:;\s*{_TCHARS}\s*=\s*(?:{_TCHARS}|"(?:[^"\\\x00-\x1f\x7f]|\\.)*")\s*)*;?\s*')
 _WIRE_NAMES = {name: "-".join(part.capitalize() for part in name.split("-")) for name in STORED_HEADERS}
 
 
@@ -68,16 +65,6 @@ def refuse_unsupported(headers: Mapping[str, str]) -> None:
     tier = headers.get("storage-tier")
     if tier is not None and tier.strip().lower() != "standard":
         raise NotImplementedFeature("Satchel stores every object in the Standard tier.")
-
-
-def media_type(content_type: str) -> str | None:
-    """The essence (``type/subtype``, lower case) of a value that is exactly one media type; None for any
-    other value: a comma anywhere (even quoted: browsers split on it and take the last type), or anything
-    that does not parse."""
-    if "," in content_type:
-        return None
-    found = _MEDIA_TYPE.fullmatch(content_type)
-    return f"{found.group(1)}/{found.group(2)}".lower() if found else None
 
 
 def safe_inline(content_type: str) -> bool:
@@ -131,6 +118,7 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
     chosen = disposition(par, record, content_type, inline_active)
     if chosen is not None and _sendable(chosen):
         headers.append(("Content-Disposition", chosen))
+    headers += sandbox(headers[0][1])  # nosniff is on every PAR answer (SECURITY_HEADERS)
     md5 = md5_base64(record.etag)
     if md5 is not None:
         headers.append(("opc-content-md5", md5))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
+from satchel.contentsafety import isolation_headers
 from satchel.core.errors import InvalidArgument, InvalidRequest
 from satchel.core.models import ObjectRecord
 from satchel.core.objects import STORED_HEADERS
@@ -120,6 +121,8 @@ def object_headers(
             out.append((f"x-amz-checksum-{algorithm}", value))
     if record.parts_count:
         out.append(("x-amz-mp-parts-count", str(record.parts_count)))
+    content_type = overrides.get("Content-Type") or stored["content-type"]
+    out += isolation_headers(content_type)  # contentsafety.py: no script under Satchel's origin
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Mapping
 
+from satchel.contentsafety import isolation_headers
 from satchel.core import objects
 from satchel.core.models import ObjectRecord
 from satchel.swift.context import SwiftContext
@@ -81,6 +82,7 @@ def object_headers(record: ObjectRecord) -> list[tuple[str, str]]:
         # MD5 check of the body instead of failing it. Its parts are internal, not segment objects:
         # ?multipart-manifest=get lists no segments, ?multipart-manifest=delete deletes the object.
         out.append(("X-Static-Large-Object", "True"))
+    out += isolation_headers(out[0][1])  # contentsafety.py: no script under Satchel's origin
     return out
 
 
