@@ -10,8 +10,11 @@ anything, lines in order, other output lines allowed in between). Other blocks a
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
 RUNNABLE = ("sh", "python")
@@ -84,3 +87,11 @@ def missing(expected: tuple[str, ...], got: list[str]) -> str | None:
         if not any(wanted.fullmatch(row.rstrip()) for row in rows):
             return shown
     return None
+
+
+def require(tool: str) -> str:
+    """The tool's path; a missing one fails the test, as `make test` installs it (never a silent skip)."""
+    found = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
+    if found is None:
+        pytest.fail(f"{tool} is missing: run scripts/install-test-deps.sh (make test does)")
+    return found

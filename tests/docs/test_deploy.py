@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.clients.server import SatchelProcess
+from tests.docs.guide import require
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SATCHEL_PORT, HTTP_PORT, HTTPS_PORT = 9822, 9823, 9824
@@ -83,21 +84,17 @@ def test_the_sample_settings_load() -> None:
     assert "https://files.example.com" in result.stdout
 
 
-@pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy")
 def test_the_haproxy_front_is_valid(tmp_path: Path) -> None:
+    haproxy = require("haproxy")
     cert, key = self_signed(tmp_path)
     bundle = tmp_path / "bundle.pem"
     bundle.write_bytes(cert.read_bytes() + key.read_bytes())
     config = tmp_path / "haproxy.cfg"
     config.write_text(adapt((DEPLOY / "haproxy.cfg").read_text(), {
         "/etc/haproxy/certs/files.example.com.pem": str(bundle), "log /dev/log local0": "log stdout local0"}))
-    result = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True, timeout=60,
+    result = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 
 
 def nginx_main_config(prefix: Path, site: Path) -> str:
@@ -122,9 +119,7 @@ http {{
 @pytest.fixture
 def nginx_front(tmp_path: Path) -> Iterator[tuple[Path, SatchelProcess]]:
     """nginx running deploy/nginx.conf on loopback ports in front of a real Satchel: (its cert, the server)."""
-    binary = nginx_binary()
-    if binary is None:
-        pytest.skip("needs nginx")
+    binary = require("nginx")
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     cert, key = self_signed(prefix)

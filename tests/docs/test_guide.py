@@ -8,15 +8,12 @@ runs the guide in a scratch directory with the venv's tools first on PATH, so th
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.clients.server import SatchelProcess
-from tests.docs.guide import GUIDE, missing, outputs, parse, script
+from tests.docs.guide import GUIDE, missing, outputs, parse, require, script
 
 GUIDE_PORT = 9821
 
@@ -38,8 +35,9 @@ def guide_env(server: SatchelProcess, home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="the guide uses jq")
 def test_every_block_of_the_guide_runs_and_prints_what_it_shows(tmp_path: Path) -> None:
+    for tool in ("jq", "unzip", "curl"):
+        require(tool)
     blocks = parse(GUIDE.read_text())
     server = SatchelProcess(tmp_path / "data", port=GUIDE_PORT)
     server.start()
