@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -28,12 +29,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.clients.server import SatchelProcess
+from tests.clients.server import SatchelProcess, free_port
 from tests.docs.guide import require
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SATCHEL_PORT, HTTP_PORT, HTTPS_PORT = 9822, 9823, 9824
 SPOOFED = "203.0.113.9"
+
+
+@dataclass(frozen=True)
+class Front:
+    endpoint: str  # nginx's https URL
+    cert: Path  # its self-signed certificate, to verify it
+    server: SatchelProcess  # the Satchel behind it
 
 
 def adapt(text: str, replacements: dict[str, str]) -> str:
@@ -117,17 +124,18 @@ http {{
 
 
 @pytest.fixture
-def nginx_front(tmp_path: Path) -> Iterator[tuple[Path, SatchelProcess]]:
+def nginx_front(tmp_path: Path) -> Iterator[Front]:
     """nginx running deploy/nginx.conf on loopback ports in front of a real Satchel: (its cert, the server)."""
     binary = require("nginx")
+    satchel_port, http_port, https_port = free_port(), free_port(), free_port()
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     cert, key = self_signed(prefix)
     site = prefix / "satchel.conf"
     site.write_text(adapt((DEPLOY / "nginx.conf").read_text(), {
-        "listen 80;": f"listen 127.0.0.1:{HTTP_PORT};", "listen [::]:80;\n": "",
-        "listen 443 ssl;": f"listen 127.0.0.1:{HTTPS_PORT} ssl;", "listen [::]:443 ssl;\n": "",
-        "server 127.0.0.1:9000;": f"server 127.0.0.1:{SATCHEL_PORT};",
+        "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;\n": "",
+        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;", "listen [::]:443 ssl;\n": "",
+        "server 127.0.0.1:9000;": f"server 127.0.0.1:{satchel_port};",
         "/etc/ssl/certs/files.example.com.pem": str(cert),
         "/etc/ssl/private/files.example.com.key": str(key),
     }))
@@ -136,7 +144,7 @@ def nginx_front(tmp_path: Path) -> Iterator[tuple[Path, SatchelProcess]]:
     command = [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(main)]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=60, check=False)
     assert checked.returncode == 0, checked.stderr
-    server = SatchelProcess(tmp_path / "data", port=SATCHEL_PORT)
+    server = SatchelProcess(tmp_path / "data", port=satchel_port)
     server.start()
     proxy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL, start_new_session=True)
@@ -144,12 +152,12 @@ def nginx_front(tmp_path: Path) -> Iterator[tuple[Path, SatchelProcess]]:
         deadline = time.monotonic() + 10
         while True:
             try:
-                requests.get(f"https://localhost:{HTTPS_PORT}/_satchel/health", verify=str(cert), timeout=2)
+                requests.get(f"https://localhost:{https_port}/_satchel/health", verify=str(cert), timeout=2)
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, (prefix / "error.log").read_text()
                 time.sleep(0.1)
-        yield cert, server
+        yield Front(f"https://localhost:{https_port}", cert, server)
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)
@@ -157,9 +165,8 @@ def nginx_front(tmp_path: Path) -> Iterator[tuple[Path, SatchelProcess]]:
 
 
 def test_nginx_front_keeps_host_streams_bodies_and_sets_the_client_address(
-        nginx_front: tuple[Path, SatchelProcess]) -> None:
-    cert, server = nginx_front
-    endpoint = f"https://localhost:{HTTPS_PORT}"
+        nginx_front: Front) -> None:
+    endpoint, cert, server = nginx_front.endpoint, nginx_front.cert, nginx_front.server
     creds = (server.root.access_key, server.root.secret_key)
     s3 = boto3.client("s3", endpoint_url=endpoint, verify=str(cert), region_name="us-east-1",
                       aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
@@ -180,14 +187,14 @@ def test_nginx_front_keeps_host_streams_bodies_and_sets_the_client_address(
     assert got.status_code == 200 and got.content == body
     assert s3.get_object(Bucket=bucket, Key="streamed.bin")["Body"].read() == b"".join(chunks)
 
-    events = _use_events(bucket, creds)
+    events = _use_events(server.endpoint, bucket, creds)
     assert events and all(event["client_ip"] == "127.0.0.1" for event in events), events
     assert SPOOFED not in json.dumps(events)
 
 
-def _use_events(bucket: str, creds: tuple[str, str]) -> list[dict[str, object]]:
+def _use_events(endpoint: str, bucket: str, creds: tuple[str, str]) -> list[dict[str, object]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SATCHEL_", "AWS_"))}
-    env.update(SATCHEL_ENDPOINT=f"http://127.0.0.1:{SATCHEL_PORT}", AWS_ACCESS_KEY_ID=creds[0],
+    env.update(SATCHEL_ENDPOINT=endpoint, AWS_ACCESS_KEY_ID=creds[0],
                AWS_SECRET_ACCESS_KEY=creds[1], AWS_DEFAULT_REGION="us-east-1")
     deadline = time.monotonic() + 5
     while True:  # uses are written in batches every 0.25 s

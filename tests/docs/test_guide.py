@@ -12,10 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.clients.server import SatchelProcess
 from tests.docs.guide import GUIDE, missing, outputs, parse, require, script
-
-GUIDE_PORT = 9821
 
 
 def guide_env(server: SatchelProcess, home: Path) -> dict[str, str]:
@@ -35,11 +35,12 @@ def guide_env(server: SatchelProcess, home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # some 40 tool runs (the aws cli starts in ~0.5 s): 20-30 s
 def test_every_block_of_the_guide_runs_and_prints_what_it_shows(tmp_path: Path) -> None:
     for tool in ("jq", "unzip", "curl"):
         require(tool)
     blocks = parse(GUIDE.read_text())
-    server = SatchelProcess(tmp_path / "data", port=GUIDE_PORT)
+    server = SatchelProcess(tmp_path / "data")
     server.start()
     try:
         work = tmp_path / "work"
