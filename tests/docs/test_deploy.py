@@ -1,8 +1,8 @@
 """deploy/: the systemd unit, the nginx and HAProxy fronts, checked by their own tools, and a real
-Satchel reached through nginx over TLS (Host kept, bodies streamed, X-Forwarded-For set, not appended).
+Satchel reached through each of them over TLS (Host kept, bodies streamed, X-Forwarded-For set, not appended).
 
-The examples are adapted only where a test machine differs from a server (ports, certificate paths, the
-binary's path); each adaptation asserts that the text it replaces is still in the example.
+The examples are adapted only where a test machine differs from a server (ports, certificate
+paths, the binary's path, HAProxy's maxconn); each adaptation asserts that the text it replaces is still in the example.
 """
 
 from __future__ import annotations
@@ -91,19 +91,6 @@ def test_the_sample_settings_load() -> None:
     assert "https://files.example.com" in result.stdout
 
 
-def test_the_haproxy_front_is_valid(tmp_path: Path) -> None:
-    haproxy = require("haproxy")
-    cert, key = self_signed(tmp_path)
-    bundle = tmp_path / "bundle.pem"
-    bundle.write_bytes(cert.read_bytes() + key.read_bytes())
-    config = tmp_path / "haproxy.cfg"
-    config.write_text(adapt((DEPLOY / "haproxy.cfg").read_text(), {
-        "/etc/haproxy/certs/files.example.com.pem": str(bundle), "log /dev/log local0": "log stdout local0"}))
-    result = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True, timeout=60,
-                            check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def nginx_main_config(prefix: Path, site: Path) -> str:
     return f"""
 daemon off;
@@ -123,15 +110,11 @@ http {{
 """
 
 
-@pytest.fixture
-def nginx_front(tmp_path: Path) -> Iterator[Front]:
-    """nginx running deploy/nginx.conf on loopback ports in front of a real Satchel: (its cert, the server)."""
-    binary = require("nginx")
-    satchel_port, http_port, https_port = free_port(), free_port(), free_port()
-    prefix = tmp_path / "nginx"
-    prefix.mkdir()
-    cert, key = self_signed(prefix)
-    site = prefix / "satchel.conf"
+def nginx_command(directory: Path, ports: tuple[int, int, int]) -> list[str]:
+    """deploy/nginx.conf on loopback ports, included in a main config that keeps everything in directory."""
+    satchel_port, http_port, https_port = ports
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    site = directory / "satchel.conf"
     site.write_text(adapt((DEPLOY / "nginx.conf").read_text(), {
         "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;\n": "",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;", "listen [::]:443 ssl;\n": "",
@@ -139,34 +122,67 @@ def nginx_front(tmp_path: Path) -> Iterator[Front]:
         "/etc/ssl/certs/files.example.com.pem": str(cert),
         "/etc/ssl/private/files.example.com.key": str(key),
     }))
-    main = prefix / "nginx.conf"
-    main.write_text(nginx_main_config(prefix, site))
-    command = [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(main)]
-    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=60, check=False)
-    assert checked.returncode == 0, checked.stderr
-    server = SatchelProcess(tmp_path / "data", port=satchel_port)
+    main = directory / "nginx.conf"
+    main.write_text(nginx_main_config(directory, site))
+    return [require("nginx"), "-p", str(directory), "-e", str(directory / "error.log"), "-c", str(main)]
+
+
+def haproxy_command(directory: Path, ports: tuple[int, int, int]) -> list[str]:
+    """deploy/haproxy.cfg on loopback ports, in the foreground (-db)."""
+    satchel_port, http_port, https_port = ports
+    bundle = directory / "bundle.pem"
+    bundle.write_bytes((directory / "cert.pem").read_bytes() + (directory / "key.pem").read_bytes())
+    config = directory / "haproxy.cfg"
+    config.write_text(adapt((DEPLOY / "haproxy.cfg").read_text(), {
+        "bind :443 ssl crt /etc/haproxy/certs/files.example.com.pem": f"bind 127.0.0.1:{https_port} ssl crt {bundle}",
+        "bind :80\n": f"bind 127.0.0.1:{http_port}\n",
+        "server satchel1 127.0.0.1:9000": f"server satchel1 127.0.0.1:{satchel_port}",
+        "log /dev/log local0": "log stdout local0",
+        "maxconn 20000": "maxconn 1000",  # 2 descriptors each: more than a test machine's limit may allow
+    }))
+    return [require("haproxy"), "-db", "-f", str(config)]
+
+
+FRONTS = {"nginx": (nginx_command, "-t"), "haproxy": (haproxy_command, "-c")}
+
+
+@pytest.fixture(params=sorted(FRONTS))
+def front(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Front]:
+    """The deploy/ example of one proxy, on loopback ports, in front of a real Satchel."""
+    make_command, check_flag = FRONTS[request.param]
+    ports = (free_port(), free_port(), free_port())
+    directory = tmp_path / request.param
+    directory.mkdir()
+    cert, _ = self_signed(directory)
+    command = make_command(directory, ports)
+    checked = subprocess.run([*command, check_flag], capture_output=True, text=True, timeout=60, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    server = SatchelProcess(tmp_path / "data", port=ports[0])
     server.start()
-    proxy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
+    log = directory / "proxy.log"
+    with log.open("wb") as out:
+        proxy = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True)
+    endpoint = f"https://localhost:{ports[2]}"
     try:
         deadline = time.monotonic() + 10
         while True:
             try:
-                requests.get(f"https://localhost:{https_port}/_satchel/health", verify=str(cert), timeout=2)
-                break
+                if requests.get(f"{endpoint}/_satchel/health", verify=str(cert), timeout=2).status_code == 200:
+                    break
             except requests.ConnectionError:
-                assert time.monotonic() < deadline, (prefix / "error.log").read_text()
-                time.sleep(0.1)
-        yield Front(f"https://localhost:{https_port}", cert, server)
+                pass
+            assert proxy.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield Front(endpoint, cert, server)
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)
         server.stop()
 
 
-def test_nginx_front_keeps_host_streams_bodies_and_sets_the_client_address(
-        nginx_front: Front) -> None:
-    endpoint, cert, server = nginx_front.endpoint, nginx_front.cert, nginx_front.server
+def test_the_front_keeps_host_streams_bodies_and_sets_the_client_address(front: Front) -> None:
+    endpoint, cert, server = front.endpoint, front.cert, front.server
     creds = (server.root.access_key, server.root.secret_key)
     s3 = boto3.client("s3", endpoint_url=endpoint, verify=str(cert), region_name="us-east-1",
                       aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
@@ -174,7 +190,7 @@ def test_nginx_front_keeps_host_streams_bodies_and_sets_the_client_address(
     bucket = f"deploy-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     body = os.urandom(3 * 1024 * 1024 + 17)
-    s3.put_object(Bucket=bucket, Key="big.bin", Body=body)  # SigV4 over the Host nginx passed on
+    s3.put_object(Bucket=bucket, Key="big.bin", Body=body)  # SigV4 over the Host the proxy passed on
 
     put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "streamed.bin"},
                                         ExpiresIn=300)
