@@ -1,8 +1,10 @@
 """deploy/: the systemd unit, the nginx and HAProxy fronts, checked by their own tools, and a real
-Satchel reached through each of them over TLS (Host kept, bodies streamed, X-Forwarded-For set, not appended).
+Satchel reached through each front over TLS (Host kept, bodies streamed, X-Forwarded-For set, never
+appended).
 
-The examples are adapted only where a test machine differs from a server (ports, certificate
-paths, the binary's path, HAProxy's maxconn); each adaptation asserts that the text it replaces is still in the example.
+The examples are adapted only where a test machine differs from a server (ports, certificate paths, the
+binary's path, HAProxy's maxconn); each adaptation asserts that the text it replaces is still in the
+example, so the examples cannot drift away from what is tested.
 """
 
 from __future__ import annotations
