@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Installs the system tools the tests drive (rclone, curl, chromium + chromedriver, and wrk and nginx
-# for the benchmark harness's own test) and any extra Debian package named as an argument (the
+# Installs the system tools the tests drive (rclone, curl, chromium + chromedriver, wrk and nginx
+# for the benchmark harness's own test, jq and unzip for the user guide's, nginx and haproxy for deploy/'s) and any extra Debian package named as an argument (the
 # Makefile passes python3-venv when `python3 -m venv` is unavailable, .ci/run passes make when missing).
 # Idempotent: does nothing when everything is present, refreshes the package lists only when an
 # install is needed and cannot be done with the lists already on the machine.
 set -euo pipefail
 
 missing=()
-for tool in rclone curl wrk; do
+for tool in rclone curl wrk jq unzip; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 # nginx lives in /usr/sbin, which is not on every user's PATH.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 # The browser tests drive Debian's Chromium through its chromedriver (no browser download).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
