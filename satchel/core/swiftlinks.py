@@ -2,9 +2,10 @@
 
 One URL per object, view (``&inline``) or download (``&filename=``), as vStorage's ``download_tempurls``
 returns them. Who may have one is decided exactly as for minted S3 links (``links.plan_links``: the caller
-must be allowed to *share* the object). The URL is signed with a TempURL key of the container (the most
-recently set one) or, when the container has none, of its account; at use time it acts as the user who set
-that key (``core/tempurlkeys.py``). Without any key there is nothing to sign with: the call says how to set
+must be allowed to *share* the object). The URL is signed with a TempURL key *the caller set* on the
+container (the most recently set one) or, when it set none there, on its account; at use time it acts as
+the user who set that key (``core/tempurlkeys.py``), so only that user mints with it: a URL signed for a
+member with an admin's key would outlive the member's rights. Without such a key the call says how to set
 one.
 
 A TempURL carries no link id (its query is cut down to its own parameters), so it is not in the link
@@ -41,17 +42,22 @@ class SwiftLink:
     error: SatchelError | None = None
 
 
-def signing_key(node: Node, bucket: Bucket) -> TempUrlKey:
-    """The container's most recently set key, else the account's; InvalidArgument when neither has one."""
+def signing_key(node: Node, bucket: Bucket, user_id: str) -> TempUrlKey:
+    """The container's most recently set key that ``user_id`` set, else the account's.
+
+    Only the caller's own keys: a TempURL acts as whoever set its key (Swift's model), so a URL signed with
+    someone else's key would keep working after the caller lost every right — disabled, grant removed,
+    revoked "before now" by user. InvalidArgument says how to set a key when the caller set none."""
     keys = node.tempurl_keys.keys(bucket.account_id, bucket)
     for scope in (KeyScope.CONTAINER, KeyScope.ACCOUNT):
-        scoped = [key for key in keys if key.scope is scope and key.secret]
+        scoped = [key for key in keys if key.scope is scope and key.secret and key.set_by == user_id]
         if scoped:
             return max(scoped, key=lambda key: key.set_at)
     raise InvalidArgument(
-        f"No TempURL key is set on container {bucket.name} or its account: set one first (its owner: "
-        f"swift post -m Temp-URL-Key:<secret> {bucket.name}; an account admin: swift post -m "
-        f"Temp-URL-Key:<secret>).", ArgumentName="kind")
+        f"TempURLs are signed with a TempURL key you set yourself (a TempURL acts as whoever set its key), and "
+        f"you set none on container {bucket.name} or its account: set one first (the bucket's owner: swift post "
+        f"-m Temp-URL-Key:<secret> {bucket.name}; an account admin: swift post -m Temp-URL-Key:<secret>).",
+        ArgumentName="kind")
 
 
 async def mint_swift_links(node: Node, principal: Principal, caller_key: AccessKey, spec: LinkSpec, *,
@@ -62,7 +68,11 @@ async def mint_swift_links(node: Node, principal: Principal, caller_key: AccessK
         raise NoSuchBucket(BucketName=spec.bucket)
     now = node.clock.now()
     planned = plan_links(node.store, principal, caller_key, spec, server_max=node.settings.max_link_lifetime, now=now)
-    key = signing_key(node, bucket)
+    user = principal.user
+    assert user is not None  # minting needs an authenticated principal (plan_links checked it)
+    if not any(item.link is not None for item in planned):
+        return [SwiftLink(item.key, error=item.error) for item in planned]  # nothing to sign
+    key = signing_key(node, bucket, user.id)
     account = node.store.get_account(bucket.account_id)
     assert account is not None  # a bucket's account outlives it
     signer = setter(node, key)
@@ -83,9 +93,8 @@ async def mint_swift_links(node: Node, principal: Principal, caller_key: AccessK
                        method=spec.method, expires=expires, algorithm=allowed, inline=spec.mode == "view",
                        filename=spec.filename if spec.mode == "download" else None)
         out.append(SwiftLink(item.key, url=url, expires=expires))
-        user = principal.user
         node.audit.record(AuditEvent(
-            time=now, action="mint", outcome="allowed", kind=LinkKind.SWIFT.value, user_id=user.id if user else None,
+            time=now, action="mint", outcome="allowed", kind=LinkKind.SWIFT.value, user_id=user.id,
             access_key_id=caller_key.access_key_id, bucket=bucket.name, bucket_id=bucket.id, key=item.key,
             method=spec.method, client_ip=client_ip, user_agent=user_agent, request_id=request_id,
             reason=f"TempURL signed with the {key.scope.value} key in slot {key.slot}, expires {expires}",

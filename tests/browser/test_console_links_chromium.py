@@ -159,7 +159,7 @@ def test_a_swift_tempurl_after_setting_the_container_key_from_the_dialog(
         "swift")
     click(browser, by_id(browser, "share-mode-download"))
     click(browser, by_id(browser, "share-generate"))
-    wait(browser, lambda d: "No TempURL key is set" in d.find_element(By.ID, "share-error").text)
+    wait(browser, lambda d: "you set none" in d.find_element(By.ID, "share-error").text)
     assert "swift post -m Temp-URL-Key" in by_id(browser, "share-error").text  # how to set one by hand
     shots("25-share-dialog-swift-no-key")
     click(browser, by_id(browser, "share-set-key"))  # sets a random key, then generates again

@@ -285,7 +285,21 @@ def test_links_api_kind_swift(setup: Setup) -> None:
 def test_links_api_without_a_key(managed_server: SatchelProcess, bucket: str, s3: Any) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     reply = mgmt.call(managed_server, None, "POST", "/links", {"bucket": bucket, "keys": ["k"], "kind": "swift"})
-    assert reply.status_code == 400 and "No TempURL key is set" in reply.text
+    assert reply.status_code == 400 and "you set none" in reply.text
+
+
+def test_only_a_keys_setter_mints_with_it(setup: Setup, member: Any) -> None:
+    """A TempURL acts as whoever set its key: signed for a member with root's key, it would outlive the
+    member's grant, the member being disabled and revocations by user. The member gets no such URL."""
+    creds: Credentials = member()
+    setup.server.grant(creds.user, setup.container, "read", share=True)
+    spec = {"bucket": setup.container, "keys": ["dir/file one.bin"], "kind": "swift", "expires_in": 300}
+    refused = mgmt.call(setup.server, creds, "POST", "/links", spec)
+    assert refused.status_code == 400 and "you set none" in refused.text, refused.text
+    assert _audit(setup.server, setup.container) == [] and not [
+        e for e in mgmt.ok(mgmt.call(setup.server, None, "GET", f"/audit?kind=swift&bucket={setup.container}"))[
+            "events"] if e["action"] == "mint"]
+    assert mgmt.ok(mgmt.call(setup.server, None, "POST", "/links", spec))["links"][0]["url"]  # root set the key
 
 
 def test_cli_tempurl_download(setup: Setup) -> None:

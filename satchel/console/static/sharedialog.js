@@ -85,7 +85,7 @@ function capText(cap, kind) {
   return `Links of this kind live at most ${duration(cap.seconds)} on this server.`;
 }
 
-const NO_KEY = "No TempURL key is set";
+const NO_KEY = "TempURLs are signed with a TempURL key you set yourself";
 
 // options.folder: share a folder (a prefix; "" the whole bucket) as one pre-authenticated request.
 export async function openShareDialog(bucket, keys, capabilities, options = {}) {
