@@ -180,6 +180,10 @@ class SatchelApp:
         head = scope["method"] == "HEAD"
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
                    ("x-amz-request-id", info.request_id)]
+        if scope["method"] not in ("GET", "HEAD"):  # probes and scrapes read; nothing here changes anything
+            headers.append(("Allow", "GET, HEAD"))
+            await Response(405, headers, b'{"error": "method not allowed"}').send(send)
+            return
         if path == "/_satchel/metrics":
             info.operation = "metrics"
             await self._metrics(scope, send, headers)

@@ -33,7 +33,11 @@ def test_live_and_ready(satchel_server: ServerHandle) -> None:
         assert (reply.status_code, reply.json()) == (200, {"status": "ok"}), path
         assert reply.headers["x-amz-request-id"]
         assert requests.head(satchel_server.endpoint + path, timeout=10).status_code == 200
+        for method in ("POST", "PUT", "DELETE"):  # probes read; a write to them is a mistake, not an "ok"
+            refused = requests.request(method, satchel_server.endpoint + path, timeout=10)
+            assert (refused.status_code, refused.headers["Allow"]) == (405, "GET, HEAD"), (method, path)
     assert requests.get(satchel_server.endpoint + "/_satchel/health/other", timeout=10).status_code == 404
+    assert requests.delete(satchel_server.endpoint + "/_satchel/metrics", timeout=10).status_code == 405
 
 
 def test_abandoned_uploads_are_aborted(short_lived: SatchelProcess) -> None:
