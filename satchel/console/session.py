@@ -48,12 +48,13 @@ def csrf_token(token: str) -> str:
 
 
 def session_cookie(request: Request) -> str | None:
-    """The session cookie's value, if the request has one (first occurrence)."""
-    for part in request.headers.get("cookie", "").split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name == COOKIE and value:
-            return value
-    return None
+    """The session cookie's value; None when missing or when the request carries more than one: a sibling
+    host or port can set a second ``satchel_session`` (cookie tossing), and which one the browser sends
+    first is not ours to choose, so such a request is not signed in."""
+    found = [value for name, sep, value in (part.strip().partition("=")
+                                            for part in request.headers.get("cookie", "").split(";"))
+             if sep and name == COOKIE]
+    return found[0] if len(found) == 1 and found[0] else None
 
 
 def is_tls(node: Node, request: Request) -> bool:

@@ -77,3 +77,17 @@ def test_parallel_share_passphrases_check_at_most_the_limit(root: Console) -> No
     assert len(checked) <= FAILURES, codes
     assert codes[RIGHT] == 429 or RIGHT in checked
     assert set(codes.values()) <= {303, 403, 429}
+
+
+def test_a_request_with_two_session_cookies_is_not_signed_in(server: SatchelProcess, root: Console) -> None:
+    token = root.http.cookies["satchel_session"]
+    url = root.url("/whoami")
+    assert requests.get(url, headers={"Cookie": f"satchel_session={token}"}, timeout=TIMEOUT).status_code == 200
+    anonymous = requests.get(url, timeout=TIMEOUT).status_code
+    assert anonymous in (401, 403)
+    for cookie in (f"satchel_session={token}; satchel_session=tossed",
+                   f"satchel_session=tossed; satchel_session={token}",
+                   f"satchel_session={token}; satchel_session={token}"):
+        assert requests.get(url, headers={"Cookie": cookie}, timeout=TIMEOUT).status_code == anonymous, cookie
+    assert requests.get(root.url("/session"), headers={"Cookie": f"satchel_session={token}; satchel_session=x"},
+                        timeout=TIMEOUT).json()["signed_in"] is False
