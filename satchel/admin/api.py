@@ -168,7 +168,7 @@ ROUTES: tuple[Route, ...] = (
           "TempUrlKey"),
     Route("POST", "/shares", console_api.create_share,
           "A share page /s/{id} in front of a minted GET link, optionally protected by a passphrase; the URL "
-          "is in this answer only.", "ShareRequest", "Share"),
+          "is in this answer only; a link has at most 100 pages (409 beyond).", "ShareRequest", "Share"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -20,7 +20,7 @@ import hmac
 import secrets
 
 from satchel.core import identity, links
-from satchel.core.errors import InvalidArgument
+from satchel.core.errors import Conflict, InvalidArgument
 from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
 from satchel.core.node import Node
 from satchel.meta.store import StoredShare
@@ -28,6 +28,8 @@ from satchel.meta.store import StoredShare
 #: How long a right passphrase opens its page in that browser (seconds).
 UNLOCK_LIFETIME = 3600
 SHARE_KINDS = (LinkKind.S3V4, LinkKind.S3V2)
+#: Share pages one link may have: each is a row kept as long as its link, made by a click.
+MAX_SHARES_PER_LINK = 100
 
 
 def id_hash(share_id: str) -> str:
@@ -44,8 +46,10 @@ async def create_share(node: Node, principal: Principal, link_id: str, passphras
     hashed = await asyncio.to_thread(identity.hash_password, passphrase) if passphrase is not None else None
     share_id = secrets.token_urlsafe(24)
     user = principal.active_user
-    await node.write(node.store.create_share, StoredShare(id_hash(share_id), link.id, hashed, node.clock.now(),
-                                                          user.id if user else None))
+    share = StoredShare(id_hash(share_id), link.id, hashed, node.clock.now(), user.id if user else None)
+    if not await node.write(node.store.create_share, share, MAX_SHARES_PER_LINK):
+        raise Conflict(f"This link has {MAX_SHARES_PER_LINK} share pages already: send one of them, or mint "
+                       "another link.")
     return share_id
 
 

@@ -46,10 +46,14 @@ class SqliteConsole:
             if expired_at is not None:
                 c.execute("DELETE FROM console_sessions WHERE expires < ?", (expired_at,))
 
-    def create_share(self, share: StoredShare) -> None:
+    def create_share(self, share: StoredShare, limit: int) -> bool:
         with self._db.transaction() as c:
+            count = c.execute("SELECT COUNT(*) FROM console_shares WHERE link_id = ?", (share.link_id,)).fetchone()
+            if int(count[0]) >= limit:
+                return False
             c.execute(f"INSERT INTO console_shares ({_SHARE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
                       (share.id_hash, share.link_id, share.passphrase_hash, share.created, share.created_by))
+        return True
 
     def get_share(self, id_hash: str) -> StoredShare | None:
         row = self._db.conn().execute(

@@ -546,7 +546,9 @@ class Store(abc.ABC):
         ``user_id`` every session of that user."""
 
     @abc.abstractmethod
-    def create_share(self, share: StoredShare) -> None: ...
+    def create_share(self, share: StoredShare, limit: int) -> bool:
+        """Stores a share page unless its link has ``limit`` pages already (False then), in one
+        transaction: parallel requests cannot pass the cap together."""
 
     @abc.abstractmethod
     def get_share(self, id_hash: str) -> StoredShare | None: ...

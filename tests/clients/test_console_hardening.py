@@ -91,3 +91,26 @@ def test_a_request_with_two_session_cookies_is_not_signed_in(server: SatchelProc
         assert requests.get(url, headers={"Cookie": cookie}, timeout=TIMEOUT).status_code == anonymous, cookie
     assert requests.get(root.url("/session"), headers={"Cookie": f"satchel_session={token}; satchel_session=x"},
                         timeout=TIMEOUT).json()["signed_in"] is False
+
+
+def test_a_user_keeps_at_most_twenty_live_sessions(server: SatchelProcess, root: Console) -> None:
+    name, password = f"many{time.time_ns() % 10**6}", "many-password-0123456"
+    ok(root("POST", "/users", {"name": name, "role": "member", "password": password}))
+    consoles = []
+    for _ in range(25):
+        console = Console(server)
+        assert console.sign_in(name, password).status_code == 200
+        consoles.append(console)
+    live = [c("GET", "/whoami").status_code == 200 for c in consoles]
+    assert live == [False] * 5 + [True] * 20  # the oldest end first
+
+
+def test_a_link_has_at_most_a_hundred_share_pages(root: Console) -> None:
+    bucket = f"pages-{time.time_ns() % 10**9}"
+    ok(root("POST", "/buckets", {"name": bucket}))
+    ok(root("PUT", f"/buckets/{bucket}/upload?key=a.txt", data=b"a"))
+    link = ok(root("POST", "/links", {"bucket": bucket, "keys": ["a.txt"], "expires_in": 300}))["links"][0]["link"]
+    for _ in range(100):
+        ok(root("POST", "/shares", {"link_id": link["id"]}))
+    refused = root("POST", "/shares", {"link_id": link["id"]})
+    assert refused.status_code == 409 and "100 share pages" in refused.json()["error"]["message"]

@@ -33,7 +33,10 @@ def test_a_users_sessions_go_with_it(store: SqliteStore, world: World) -> None:
 
 def test_share_pages(store: SqliteStore) -> None:
     share = StoredShare("idhash", "link-1", None, 5.0, "u")
-    store.create_share(share)
+    assert store.create_share(share, 2)
+    assert store.create_share(StoredShare("idhash2", "link-1", None, 5.0, "u"), 2)
+    assert not store.create_share(StoredShare("idhash3", "link-1", None, 5.0, "u"), 2)
+    assert store.get_share("idhash3") is None
     assert store.get_share("idhash") == share and store.get_share("other") is None
 
 
