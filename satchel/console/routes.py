@@ -126,9 +126,10 @@ class ConsoleFrontend:
         record = shares.current_object(node, link)
         if state != "active" or record is None:
             reason = f"the link is {state}" if state != "active" else "the object is gone"
-            self.audit(link, request, "share-view", "refused", f"share page: {reason}", 410)
-            return self.page("No longer available", f"<p>This file is no longer shared: {html.escape(reason)}.</p>",
-                             410)
+            return self.gone(link, request, reason, f"<p>This file is no longer shared: {html.escape(reason)}.</p>")
+        refused = await shares.refusal(node, link)
+        if refused is not None:  # the reason (which revocation, whose key) is for the audit trail only
+            return self.gone(link, request, refused, "<p>This file is no longer shared.</p>")
         if rest == "file":
             url = self.signed_url(link)
             if url is None:
@@ -136,6 +137,11 @@ class ConsoleFrontend:
             return self.redirect(url)
         self.audit(link, request, "share-view", "allowed", "share page viewed", 200)
         return self.file_page(share_id, link, record.size, record.headers.get("content-type") or "")
+
+    def gone(self, link: Link, request: Request, reason: str, body: str) -> Response:
+        """410, as for an expired link: the page and its file answer nothing about the object any more."""
+        self.audit(link, request, "share-view", "refused", f"share page: {reason}", 410)
+        return self.page("No longer available", body, 410)
 
     def signed_url(self, link: Link) -> str | None:
         """The link's URL, signed again with its signer's key (None once the key is gone: it would be refused)."""

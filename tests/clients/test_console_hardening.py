@@ -5,6 +5,7 @@ Each test here failed before its fix."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ import pytest
 import requests
 
 from tests.clients.mgmt import ok
-from tests.clients.server import SatchelProcess
+from tests.clients.server import SatchelProcess, eventually
 from tests.clients.test_console_api import Console, serve
 
 TIMEOUT = 60
@@ -114,3 +115,58 @@ def test_a_link_has_at_most_a_hundred_share_pages(root: Console) -> None:
         ok(root("POST", "/shares", {"link_id": link["id"]}))
     refused = root("POST", "/shares", {"link_id": link["id"]})
     assert refused.status_code == 409 and "100 share pages" in refused.json()["error"]["message"]
+
+
+def _member_share(server: SatchelProcess, root: Console) -> tuple[str, str, str, str, str]:
+    """A member with a read-and-share grant on a bucket of root's, signed in, and a share page of a link
+    it minted: (member's name, bucket, its access key id, grant id, page URL)."""
+    tag = time.time_ns() % 10**9
+    name, password, bucket = f"sharer{tag}", "sharer-password-0123", f"dead-{tag}"
+    ok(root("POST", "/users", {"name": name, "role": "member", "password": password}))
+    key_id = json.loads(server.admin("key", "create", name, "--json"))["access_key_id"]
+    ok(root("POST", "/buckets", {"name": bucket}))
+    ok(root("PUT", f"/buckets/{bucket}/upload?key=conf/salary.txt", data=b"1234", headers={"Content-Type": "text/x"}))
+    grant = ok(root("POST", "/grants", {"user": name, "bucket": bucket, "permission": "read", "share": True}))
+    member = Console(server)
+    assert member.sign_in(name, password).status_code == 200
+    link = ok(member("POST", "/links", {"bucket": bucket, "keys": ["conf/salary.txt"], "expires_in": 300}))
+    url = ok(member("POST", "/shares", {"link_id": link["links"][0]["link"]["id"]}))["url"]
+    assert requests.get(url, timeout=TIMEOUT).status_code == 200
+    assert requests.get(url + "/file", timeout=TIMEOUT).content == b"1234"
+    return name, bucket, key_id, grant["id"], url
+
+
+def _dead(url: str) -> bool:
+    page = requests.get(url, timeout=TIMEOUT)
+    file = requests.get(url + "/file", allow_redirects=False, timeout=TIMEOUT)
+    return page.status_code == 410 and "salary" not in page.text and "text/x" not in page.text \
+        and file.status_code == 410 and "Location" not in file.headers
+
+
+def _alive(url: str) -> bool:
+    return requests.get(url, timeout=TIMEOUT).status_code == 200
+
+
+def test_share_page_dies_with_a_prefix_revocation(server: SatchelProcess, root: Console) -> None:
+    _, bucket, _, _, url = _member_share(server, root)
+    ok(root("POST", "/revocations", {"scope": "prefix", "bucket": bucket, "target": "conf/"}))
+    assert eventually(lambda: _dead(url))
+    events = ok(root("GET", f"/audit?bucket={bucket}&action=share-view"))["events"]
+    assert events[-1]["outcome"] == "refused" and "revok" in events[-1]["reason"]
+    assert not [e for e in ok(root("GET", f"/audit?bucket={bucket}&action=use"))["events"]
+                if e["outcome"] == "allowed" and e["time"] > events[-1]["time"]]
+
+
+def test_share_page_dies_with_the_signers_key_user_or_grant(server: SatchelProcess, root: Console) -> None:
+    user, _, key_id, _, url = _member_share(server, root)
+    ok(root("PUT", f"/access-keys/{key_id}", {"status": "disabled"}))
+    assert eventually(lambda: _dead(url))
+    ok(root("PUT", f"/access-keys/{key_id}", {"status": "active"}))
+    assert eventually(lambda: _alive(url))
+    ok(root("PUT", f"/users/{user}", {"status": "disabled"}))
+    assert eventually(lambda: _dead(url))
+    ok(root("PUT", f"/users/{user}", {"status": "active"}))
+    assert eventually(lambda: _alive(url))
+    _, _, _, grant_id, other = _member_share(server, root)
+    ok(root("DELETE", f"/grants/{grant_id}"))
+    assert eventually(lambda: _dead(other))
