@@ -170,3 +170,18 @@ def test_share_page_dies_with_the_signers_key_user_or_grant(server: SatchelProce
     _, _, _, grant_id, other = _member_share(server, root)
     ok(root("DELETE", f"/grants/{grant_id}"))
     assert eventually(lambda: _dead(other))
+
+
+def test_a_member_cannot_enable_its_key_an_admin_disabled(server: SatchelProcess, root: Console) -> None:
+    user, _, key_id, _, url = _member_share(server, root)
+    member = Console(server)
+    assert member.sign_in(user, "sharer-password-0123").status_code == 200
+    ok(root("PUT", f"/access-keys/{key_id}", {"status": "disabled"}))
+    refused = member("PUT", f"/access-keys/{key_id}", {"status": "active"})
+    assert refused.status_code == 403, refused.text
+    assert eventually(lambda: _dead(url))  # its links stay dead
+    ok(member("PUT", f"/access-keys/{key_id}", {"status": "disabled"}))  # disabling its own key: still its call
+    ok(root("PUT", f"/access-keys/{key_id}", {"status": "active"}))  # the admin can
+    assert eventually(lambda: _alive(url))
+    ok(member("PUT", f"/access-keys/{key_id}", {"status": "disabled"}))
+    assert member("PUT", f"/access-keys/{key_id}", {"status": "active"}).status_code == 403
