@@ -145,7 +145,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/access-keys", console_api.create_key,
           "Create an access key; its secret is in this answer only.", "AccessKeyRequest", "AccessKey"),
     Route("PUT", "/access-keys/{id}", console_api.set_key_status,
-          "Disable (every link it signed stops working) or enable an access key.", "StatusRequest", "AccessKey"),
+          "Disable (every link it signed stops working) or enable an access key; enabling a disabled key "
+          "(its links come back) is an account admin's action.", "StatusRequest", "AccessKey"),
     Route("DELETE", "/access-keys/{id}", console_api.delete_key, "Delete an access key.", None, "Done"),
     Route("GET", "/users", console_api.list_users,
           "Users of the caller's account (account administrators; members see themselves).", None, "UserList"),
@@ -168,7 +169,7 @@ ROUTES: tuple[Route, ...] = (
           "TempUrlKey"),
     Route("POST", "/shares", console_api.create_share,
           "A share page /s/{id} in front of a minted GET link, optionally protected by a passphrase; the URL "
-          "is in this answer only.", "ShareRequest", "Share"),
+          "is in this answer only; a link has at most 100 pages (409 beyond).", "ShareRequest", "Share"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

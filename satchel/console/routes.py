@@ -126,9 +126,10 @@ class ConsoleFrontend:
         record = shares.current_object(node, link)
         if state != "active" or record is None:
             reason = f"the link is {state}" if state != "active" else "the object is gone"
-            self.audit(link, request, "share-view", "refused", f"share page: {reason}", 410)
-            return self.page("No longer available", f"<p>This file is no longer shared: {html.escape(reason)}.</p>",
-                             410)
+            return self.gone(link, request, reason, f"<p>This file is no longer shared: {html.escape(reason)}.</p>")
+        refused = await shares.refusal(node, link)
+        if refused is not None:  # the reason (which revocation, whose key) is for the audit trail only
+            return self.gone(link, request, refused, "<p>This file is no longer shared.</p>")
         if rest == "file":
             url = self.signed_url(link)
             if url is None:
@@ -136,6 +137,11 @@ class ConsoleFrontend:
             return self.redirect(url)
         self.audit(link, request, "share-view", "allowed", "share page viewed", 200)
         return self.file_page(share_id, link, record.size, record.headers.get("content-type") or "")
+
+    def gone(self, link: Link, request: Request, reason: str, body: str) -> Response:
+        """410, as for an expired link: the page and its file answer nothing about the object any more."""
+        self.audit(link, request, "share-view", "refused", f"share page: {reason}", 410)
+        return self.page("No longer available", body, 410)
 
     def signed_url(self, link: Link) -> str | None:
         """The link's URL, signed again with its signer's key (None once the key is gone: it would be refused)."""
@@ -148,7 +154,7 @@ class ConsoleFrontend:
         node = self.node
         subject = f"share:{share.id_hash}"
         try:
-            session.check_throttle(node, subject)
+            await session.reserve_attempt(node, (subject, node.settings.console_max_failures))
         except TooManyAttempts as exc:
             self.audit(link, request, "share-passphrase", "refused", "share page: too many wrong passphrases", 429)
             return self.passphrase_form(share_id, link, exc.message, 429)
@@ -164,7 +170,6 @@ class ConsoleFrontend:
             cookie = (f"{SHARE_COOKIE}={shares.unlock_value(share, expires)}; Path=/s/{share_id}; "
                       f"Max-Age={shares.UNLOCK_LIFETIME}; HttpOnly; SameSite=Strict{secure}")
             return self.redirect(f"/s/{share_id}", cookie=cookie)
-        await session.record_failure(node, subject, node.settings.console_max_failures)
         self.audit(link, request, "share-passphrase", "refused", "share page: wrong passphrase", 403)
         return self.passphrase_form(share_id, link, "That passphrase is not right.", 403)
 

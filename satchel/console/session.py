@@ -6,9 +6,11 @@ nobody in. A session ends ``console_session_idle`` seconds after its last reques
 session carries ``X-CSRF-Token``: an HMAC of the cookie, which a page of another site can neither read
 (the cookie is HttpOnly, the API answers no CORS) nor compute. The cookie is also ``SameSite=Strict``.
 
-Failed sign-ins are counted per user name and per client address in the store (shared by every worker);
-beyond the limit, tries are refused for a while without checking the password, so guessing costs time
-and an argon2 check is not a lever for exhausting the server.
+Sign-in tries are counted per user name and per client address in the store (shared by every worker)
+before the password is checked, in one transaction that refuses once the limit is reached: a burst of
+parallel guesses gets at most the limit checked. A right password clears the user's count. Beyond the
+limit, tries are refused for a while without checking the password, so guessing costs time and an
+argon2 check is not a lever for exhausting the server.
 """
 
 from __future__ import annotations
@@ -46,12 +48,13 @@ def csrf_token(token: str) -> str:
 
 
 def session_cookie(request: Request) -> str | None:
-    """The session cookie's value, if the request has one (first occurrence)."""
-    for part in request.headers.get("cookie", "").split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name == COOKIE and value:
-            return value
-    return None
+    """The session cookie's value; None when missing or when the request carries more than one: a sibling
+    host or port can set a second ``satchel_session`` (cookie tossing), and which one the browser sends
+    first is not ours to choose, so such a request is not signed in."""
+    found = [value for name, sep, value in (part.strip().partition("=")
+                                            for part in request.headers.get("cookie", "").split(";"))
+             if sep and name == COOKIE]
+    return found[0] if len(found) == 1 and found[0] else None
 
 
 def is_tls(node: Node, request: Request) -> bool:
@@ -93,18 +96,15 @@ def _subjects(name: str, client: str) -> tuple[str, str]:
     return f"user:{name.lower()[:128]}", f"address:{client}"
 
 
-def check_throttle(node: Node, *subjects: str) -> None:
-    now = node.clock.now()
-    for subject in subjects:
-        until = node.store.throttled_until(subject)
-        if until is not None and until > now:
-            raise TooManyAttempts(f"Too many failed attempts. Try again in {int(until - now) + 1} seconds.")
-
-
-async def record_failure(node: Node, subject: str, limit: int) -> None:
+async def reserve_attempt(node: Node, *subjects: tuple[str, int]) -> None:
+    """Counts a try before its (slow) check, so parallel guesses cannot all slip under the limit;
+    ``TooManyAttempts`` when a subject is locked."""
     settings = node.settings
-    await node.write(node.store.record_failure, subject, node.clock.now(), settings.console_throttle_window,
-                     limit, settings.console_lockout)
+    now = node.clock.now()
+    until = await node.write(node.store.reserve_attempt, subjects, now, settings.console_throttle_window,
+                             settings.console_lockout)
+    if until is not None:
+        raise TooManyAttempts(f"Too many failed attempts. Try again in {int(until - now) + 1} seconds.")
 
 
 async def sign_in(node: Node, name: str, password: str, client: str) -> SignedIn:
@@ -112,17 +112,16 @@ async def sign_in(node: Node, name: str, password: str, client: str) -> SignedIn
     if not name or len(name) > 256 or len(password) > identity.MAX_PASSWORD_LENGTH:
         raise InvalidArgument(WRONG_LOGIN)
     user_subject, address_subject = _subjects(name, client)
-    check_throttle(node, user_subject, address_subject)
+    limit = node.settings.console_max_failures
+    await reserve_attempt(node, (user_subject, limit), (address_subject, limit * ADDRESS_FACTOR))
     user = node.store.get_user_by_name(name)
     candidate = user or User("", "", name, Role.MEMBER, Status.ACTIVE, 0.0)
     # argon2 takes tens of milliseconds: off the event loop. Unknown users cost the same time.
     good = await asyncio.to_thread(identity.verify_password, candidate, password)
     if user is None or not good or not user.active:
-        limit = node.settings.console_max_failures
-        await record_failure(node, user_subject, limit)
-        await record_failure(node, address_subject, limit * ADDRESS_FACTOR)
-        raise AccessDenied(WRONG_LOGIN)
+        raise AccessDenied(WRONG_LOGIN)  # the try was counted before the check
     await node.write(node.store.clear_failures, user_subject)
+    await node.write(node.store.release_attempt, address_subject)
     now = node.clock.now()
     token = secrets.token_urlsafe(32)
     session = StoredSession(token_hash(token), user.id, now, now, now + node.settings.console_session_lifetime)

@@ -19,8 +19,9 @@ import hashlib
 import hmac
 import secrets
 
-from satchel.core import identity, links
-from satchel.core.errors import InvalidArgument
+from satchel.core import admission, identity, links
+from satchel.core.access import Action
+from satchel.core.errors import Conflict, InvalidArgument, SatchelError
 from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
 from satchel.core.node import Node
 from satchel.meta.store import StoredShare
@@ -28,6 +29,8 @@ from satchel.meta.store import StoredShare
 #: How long a right passphrase opens its page in that browser (seconds).
 UNLOCK_LIFETIME = 3600
 SHARE_KINDS = (LinkKind.S3V4, LinkKind.S3V2)
+#: Share pages one link may have: each is a row kept as long as its link, made by a click.
+MAX_SHARES_PER_LINK = 100
 
 
 def id_hash(share_id: str) -> str:
@@ -44,8 +47,10 @@ async def create_share(node: Node, principal: Principal, link_id: str, passphras
     hashed = await asyncio.to_thread(identity.hash_password, passphrase) if passphrase is not None else None
     share_id = secrets.token_urlsafe(24)
     user = principal.active_user
-    await node.write(node.store.create_share, StoredShare(id_hash(share_id), link.id, hashed, node.clock.now(),
-                                                          user.id if user else None))
+    share = StoredShare(id_hash(share_id), link.id, hashed, node.clock.now(), user.id if user else None)
+    if not await node.write(node.store.create_share, share, MAX_SHARES_PER_LINK):
+        raise Conflict(f"This link has {MAX_SHARES_PER_LINK} share pages already: send one of them, or mint "
+                       "another link.")
     return share_id
 
 
@@ -79,6 +84,31 @@ def current_object(node: Node, link: Link) -> ObjectRecord | None:
     if bucket is None or link.key is None or (link.bucket_id is not None and bucket.id != link.bucket_id):
         return None
     return node.store.get_object(link.bucket, link.key)
+
+
+async def refusal(node: Node, link: Link) -> str | None:
+    """Why a use of the link would be refused now (None: it would be admitted), decided as the S3
+    front-end decides one: the signer's key and user active, admission (revocations against the link's
+    registry time, lifetime ceilings) and the signer's right to read the object through a link. Counts
+    no use: a page view is not one. Without this the page kept showing a dead link's file name and its
+    object's current size and type."""
+    from satchel.core.buckets import bucket_for  # here: buckets imports node, which imports admission
+
+    found = node.credentials.lookup(link.access_key_id or "")
+    if found is None:
+        return "the signer's key is gone"
+    key, signer = found
+    if key.status != Status.ACTIVE or signer.active_user is None:
+        return "the signer's key or user is disabled"
+    principal = signer.through_link()
+    use = admission.LinkUse(principal, link.bucket, link.key, "GET", issued_at=None, expires_at=link.expires,
+                            link_id=link.id)
+    try:
+        await admission.check_use(node, use)
+        bucket_for(node, principal, link.bucket, Action.OBJECT_READ, link.key)
+    except SatchelError as exc:
+        return exc.message.rstrip(".")
+    return None
 
 
 def page_event(link: Link, action: str, outcome: str, reason: str, client_ip: str, user_agent: str,

@@ -13,8 +13,9 @@ Rules, in the order they are applied:
    ``CREATE_BUCKET`` is decided on the bucket to be made: the caller must be going to control it
    (rule 4), so a member creates buckets it owns and only an account admin creates contract-owned ones.
 2b. ``KEY_ADMIN`` (create, disable, delete access keys; subject: the key's user) is allowed to that user
-    and to the admins of its account; ``USER_ADMIN`` (create, change, delete users; subject: the user) only
-    to the admins of the subject's account. Never through a link. Granting on a bucket is ``BUCKET_ADMIN``.
+    and to the admins of its account; ``USER_ADMIN`` (create, change, delete users, and enable a disabled
+    access key, which brings its links back; subject: the user) only to the admins of the subject's
+    account. Never through a link. Granting on a bucket is ``BUCKET_ADMIN``.
 3. Oversight of sharing — ``LINK_ADMIN`` (see, inspect, revoke minted links), ``REVOCATION_ADMIN`` (revoke
    "before a moment", see revocations) and ``AUDIT_READ`` (read audit events) — applies to a bucket, to a
    subject user (a link's signer, a revocation's creator or target, an event's signer), or to both. It is
@@ -92,9 +93,10 @@ class Action(enum.StrEnum):
     ACCOUNT_READ = "account-read"
     #: Change them (Swift account POST): account admins only.
     ACCOUNT_ADMIN = "account-admin"
-    #: Create, disable, delete a user's access keys (subject: that user).
+    #: Create, disable, delete a user's access keys (subject: that user); enabling one is USER_ADMIN.
     KEY_ADMIN = "key-admin"
-    #: Create, change, delete users and their grants (subject: the user; a new one in the caller's account).
+    #: Create, change, delete users and their grants, enable their disabled keys (subject: the user; a new
+    #: one in the caller's account).
     USER_ADMIN = "user-admin"
 
 

@@ -57,8 +57,14 @@ def _managed_key(node: Node, principal: Principal, access_key_id: str) -> Stored
 
 
 async def set_key_status(node: Node, principal: Principal, access_key_id: str, status: Status) -> StoredKey:
-    """Disabling a key kills every link it signed, at once."""
-    _managed_key(node, principal, access_key_id)
+    """Disabling a key kills every link it signed, at once. Enabling one brings them back, so it is an
+    account admin's action (``USER_ADMIN`` over the key's user): a member whose key an admin disabled
+    must not undo that on its own."""
+    stored = _managed_key(node, principal, access_key_id)
+    owner = node.store.get_user(stored.user_id)
+    if status is Status.ACTIVE and stored.status is not Status.ACTIVE and (
+            owner is None or not authorize(principal, Action.USER_ADMIN, Resource(None, subject=owner))):
+        raise AccessDenied("Only an account administrator can enable a disabled access key.")
     updated: StoredKey = await node.write(identity.set_access_key_status, node.store, access_key_id, status)
     return updated
 

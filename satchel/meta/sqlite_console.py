@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.store import StoredSession, StoredShare
 
@@ -44,10 +46,14 @@ class SqliteConsole:
             if expired_at is not None:
                 c.execute("DELETE FROM console_sessions WHERE expires < ?", (expired_at,))
 
-    def create_share(self, share: StoredShare) -> None:
+    def create_share(self, share: StoredShare, limit: int) -> bool:
         with self._db.transaction() as c:
+            count = c.execute("SELECT COUNT(*) FROM console_shares WHERE link_id = ?", (share.link_id,)).fetchone()
+            if int(count[0]) >= limit:
+                return False
             c.execute(f"INSERT INTO console_shares ({_SHARE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
                       (share.id_hash, share.link_id, share.passphrase_hash, share.created, share.created_by))
+        return True
 
     def get_share(self, id_hash: str) -> StoredShare | None:
         row = self._db.conn().execute(
@@ -60,26 +66,38 @@ class SqliteConsole:
                                       (subject,)).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
-    def record_failure(self, subject: str, now: float, window: float, limit: int, lockout: float) -> float | None:
+    def reserve_attempt(self, subjects: Sequence[tuple[str, int]], now: float, window: float,
+                        lockout: float) -> float | None:
         with self._db.transaction() as c:
             # Subjects are chosen by clients (any user name, any address): rows whose window and lockout are
             # over go, so the table holds only what is being counted now.
             c.execute("DELETE FROM console_throttle WHERE window_start < ? AND (locked_until IS NULL OR "
                       "locked_until < ?)", (now - window, now))
-            row = c.execute("SELECT failures, window_start FROM console_throttle WHERE subject = ?",
-                            (subject,)).fetchone()
-            failures, start = (int(row[0]), float(row[1])) if row else (0, now)
-            if now - start > window:
-                failures, start = 0, now
-            failures += 1
-            locked = now + lockout if failures >= limit else None
-            if locked is not None:
-                failures, start = 0, now  # the lockout is the penalty; the next window starts after it
-            c.execute("INSERT INTO console_throttle (subject, failures, window_start, locked_until) "
-                      "VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, "
-                      "window_start = excluded.window_start, locked_until = excluded.locked_until",
-                      (subject, failures, start, locked))
-        return locked
+            rows = {}
+            for subject, _ in subjects:
+                row = c.execute("SELECT failures, window_start, locked_until FROM console_throttle WHERE subject = ?",
+                                (subject,)).fetchone()
+                if row is not None and row[2] is not None and float(row[2]) > now:
+                    return float(row[2])  # locked: nothing reserved, for any subject
+                rows[subject] = row
+            for subject, limit in subjects:
+                row = rows[subject]
+                failures, start = (int(row[0]), float(row[1])) if row else (0, now)
+                if now - start > window or (row is not None and row[2] is not None):
+                    failures, start = 0, now  # a new window, or the first try after a lockout
+                failures += 1
+                # The limit-th try is still checked; it locks every later one until it is cleared or lapses.
+                locked = now + lockout if failures >= limit else None
+                c.execute("INSERT INTO console_throttle (subject, failures, window_start, locked_until) "
+                          "VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, "
+                          "window_start = excluded.window_start, locked_until = excluded.locked_until",
+                          (subject, failures, start, locked))
+        return None
+
+    def release_attempt(self, subject: str) -> None:
+        with self._db.transaction() as c:
+            c.execute("UPDATE console_throttle SET failures = failures - 1, locked_until = NULL "
+                      "WHERE subject = ? AND failures > 0", (subject,))
 
     def clear_failures(self, subject: str) -> None:
         with self._db.transaction() as c:

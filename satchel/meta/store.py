@@ -546,7 +546,9 @@ class Store(abc.ABC):
         ``user_id`` every session of that user."""
 
     @abc.abstractmethod
-    def create_share(self, share: StoredShare) -> None: ...
+    def create_share(self, share: StoredShare, limit: int) -> bool:
+        """Stores a share page unless its link has ``limit`` pages already (False then), in one
+        transaction: parallel requests cannot pass the cap together."""
 
     @abc.abstractmethod
     def get_share(self, id_hash: str) -> StoredShare | None: ...
@@ -556,9 +558,16 @@ class Store(abc.ABC):
         """Until when tries for ``subject`` are refused (None: not locked now or ever)."""
 
     @abc.abstractmethod
-    def record_failure(self, subject: str, now: float, window: float, limit: int, lockout: float) -> float | None:
-        """Counts one failed try in the subject's window (a new window once it has passed); the
-        ``limit``-th failure in a window locks the subject until ``now + lockout``, returned."""
+    def reserve_attempt(self, subjects: Sequence[tuple[str, int]], now: float, window: float,
+                        lockout: float) -> float | None:
+        """Counts one try for each ``(subject, limit)`` BEFORE it is checked, in one transaction, and returns
+        until when tries are refused when a subject is locked (then nothing is counted). The ``limit``-th
+        try in a window is still admitted and locks the subject for ``lockout`` seconds, so a burst of
+        parallel guesses gets at most ``limit`` of them checked. A right try clears or releases its count."""
+
+    @abc.abstractmethod
+    def release_attempt(self, subject: str) -> None:
+        """Gives back one reserved try (a right one) without forgetting the others."""
 
     @abc.abstractmethod
     def clear_failures(self, subject: str) -> None: ...

@@ -32,13 +32,18 @@ max_par_lifetime = 2592000
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
-    base = tmp_path_factory.mktemp("console-api")
+def serve(tmp_path_factory: pytest.TempPathFactory, name: str, settings: str) -> Iterator[SatchelProcess]:
+    """A server with its own data directory and a settings file."""
+    base = tmp_path_factory.mktemp(name)
     config = base / "satchel.toml"
-    config.write_text(SETTINGS)
+    config.write_text(settings)
     with SatchelProcess(base / "data", extra_args=("--config", str(config))).running() as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
+    yield from serve(tmp_path_factory, "console-api", SETTINGS)
 
 
 class Console:

@@ -9,7 +9,8 @@ export async function keysPage(root) {
   const rows = answer.access_keys.map((k) => el("tr", { "data-key-id": k.access_key_id },
     el("td", {}, el("code", {}, k.access_key_id)), el("td", {}, k.user), el("td", {}, k.status), el("td", {}, when(k.created)),
     el("td", { class: "actions" },
-      el("button", { type: "button", onclick: async () => {
+      // Enabling a disabled key brings its links back: an account admin's call, so members see no Enable.
+      (k.status === "active" || admin) && el("button", { type: "button", onclick: async () => {
         try {
           await call("PUT", `/access-keys/${encodeURIComponent(k.access_key_id)}`, { status: k.status === "active" ? "disabled" : "active" });
           keysPage(root);

@@ -33,25 +33,44 @@ def test_a_users_sessions_go_with_it(store: SqliteStore, world: World) -> None:
 
 def test_share_pages(store: SqliteStore) -> None:
     share = StoredShare("idhash", "link-1", None, 5.0, "u")
-    store.create_share(share)
+    assert store.create_share(share, 2)
+    assert store.create_share(StoredShare("idhash2", "link-1", None, 5.0, "u"), 2)
+    assert not store.create_share(StoredShare("idhash3", "link-1", None, 5.0, "u"), 2)
+    assert store.get_share("idhash3") is None
     assert store.get_share("idhash") == share and store.get_share("other") is None
 
 
-def test_failures_lock_at_the_limit_and_count_again_after_the_window(store: SqliteStore) -> None:
+def test_tries_are_reserved_up_to_the_limit_then_refused(store: SqliteStore) -> None:
+    def reserve(subject: str, at: float, limit: int = 3) -> float | None:
+        return store.reserve_attempt([(subject, limit)], at, 60.0, 30.0)
+
     assert store.throttled_until("user:a") is None
-    assert store.record_failure("user:a", 100.0, 60.0, 3, 30.0) is None
-    assert store.record_failure("user:a", 110.0, 60.0, 3, 30.0) is None
-    assert store.record_failure("user:a", 120.0, 60.0, 3, 30.0) == 150.0
+    assert reserve("user:a", 100.0) is None
+    assert reserve("user:a", 110.0) is None
+    assert reserve("user:a", 120.0) is None  # the limit-th try is still checked...
+    assert reserve("user:a", 121.0) == 150.0  # ...and every later one refused, uncounted
     assert store.throttled_until("user:a") == 150.0
     assert store.throttled_until("user:b") is None
-    # After the lockout a new window starts: two more failures do not lock again.
-    assert store.record_failure("user:a", 151.0, 60.0, 3, 30.0) is None
-    assert store.record_failure("user:a", 152.0, 60.0, 3, 30.0) is None
-    # Failures spread beyond the window never add up to the limit.
-    for at in (300.0, 400.0, 500.0):
-        assert store.record_failure("user:c", at, 60.0, 3, 30.0) is None
+    # After the lockout a new window starts: two more tries do not lock again.
+    assert reserve("user:a", 151.0) is None
+    assert reserve("user:a", 152.0) is None
+    assert store.throttled_until("user:a") is None
+    # Tries spread beyond the window never add up to the limit.
+    for at in (300.0, 400.0, 500.0, 600.0):
+        assert reserve("user:c", at) is None
     store.clear_failures("user:a")
     assert store.throttled_until("user:a") is None
+
+
+def test_a_locked_subject_refuses_the_pair_and_a_right_try_is_released(store: SqliteStore) -> None:
+    assert store.reserve_attempt([("user:x", 1)], 100.0, 60.0, 30.0) is None  # locks user:x
+    assert store.reserve_attempt([("address:1", 5), ("user:x", 1)], 101.0, 60.0, 30.0) == 130.0
+    assert store.throttled_until("address:1") is None  # nothing reserved for the address either
+    for at in (102.0, 103.0):
+        assert store.reserve_attempt([("address:1", 2)], at, 60.0, 30.0) is None
+    assert store.throttled_until("address:1") == 133.0
+    store.release_attempt("address:1")
+    assert store.throttled_until("address:1") is None
 
 
 def test_a_user_holds_a_bounded_number_of_sessions(store: SqliteStore, world: World) -> None:
@@ -63,7 +82,7 @@ def test_a_user_holds_a_bounded_number_of_sessions(store: SqliteStore, world: Wo
 
 def test_finished_windows_are_pruned(store: SqliteStore) -> None:
     for n in range(50):
-        store.record_failure(f"user:guess{n}", 100.0, 60.0, 5, 30.0)
-    store.record_failure("user:late", 1000.0, 60.0, 5, 30.0)
+        store.reserve_attempt([(f"user:guess{n}", 5)], 100.0, 60.0, 30.0)
+    store.reserve_attempt([("user:late", 5)], 1000.0, 60.0, 30.0)
     count = store._db.conn().execute("SELECT COUNT(*) FROM console_throttle").fetchone()[0]
     assert count == 1
