@@ -26,10 +26,10 @@ from satchel.core.tempurlkeys import setter
 from satchel.signing import formpost
 from satchel.signing.formpost import MAX_ATTRIBUTES, MAX_VALUE_LENGTH, FormInvalid, FormSpec, FormUnauthorized
 from satchel.signing.tempurl import parse_signature
-from satchel.swift.errors import status_of
+from satchel.swift.errors import SwiftError, status_of
 from satchel.swift.formreader import FormPart, FormReader, boundary_of
 from satchel.swift.objectheaders import MAX_CONTENT_TYPE_BYTES
-from satchel.swift.router import SwiftEndpoint
+from satchel.swift.router import SwiftEndpoint, check_object_name
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _STATUS_TEXT = {201: "201 Created", 400: "400 Bad Request"}
@@ -60,6 +60,9 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         redirect = await _upload(node, request, account, bucket, endpoint, reader, form)
     except FormInvalid as exc:
         return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPost: {exc}")
+    except SwiftError as exc:  # a file's object name Swift's PUT path would refuse
+        return _done(node, request, trans_id, bucket, prefix, form, exc.status, f"FormPost: {exc}",
+                     f"InvalidObjectName: {exc}")
     except FormUnauthorized as exc:
         return _done(node, request, trans_id, bucket, prefix, form, 401, f"FormPost: {str(exc).title()}",
                      exc.reason)
@@ -111,6 +114,9 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
         if bucket is None:
             raise NoSuchBucket(BucketName=endpoint.container or "")
         key = formpost.object_name(endpoint.obj or "", filename)
+        if part.not_utf8:
+            raise SwiftError(412, "Invalid UTF8 or contains NULL")
+        _check_name(filename, key)
         admission.check_key(node.revocations, key)
         record = await objects.put_object(node, principal, bucket.name, key, reader.data(),
                                           headers=_file_headers(part, attributes), user_meta={},
@@ -121,6 +127,15 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
     # Swift redirects a form without files to its (then unchecked) redirect too: an open redirect through this
     # server. Only a signed redirect is followed here.
     return checked[0].redirect if checked is not None else ""
+
+
+def _check_name(filename: str, key: str) -> None:
+    """A file's object name obeys the rules of a Swift PUT path (NUL or not UTF-8: 412, over 1024 bytes:
+    400), and names no browser link could reach (``.``/``..`` segments, a leading ``/``, a backslash) are
+    refused (400): Swift keeps them, but every browser normalises their links to another object."""
+    check_object_name(key)
+    if filename.startswith("/") or "\\" in key or any(part in (".", "..") for part in key.split("/")):
+        raise SwiftError(400, "invalid file name (a . or .. segment, a leading / or a backslash)")
 
 
 def _attribute(attributes: dict[str, str], part: FormPart, raw: bytes) -> None:

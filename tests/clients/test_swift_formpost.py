@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.clients import mgmt
 from tests.clients.server import SatchelProcess
@@ -150,3 +151,39 @@ def test_no_open_redirect(form: Form) -> None:
     status, headers, body = form.post({"redirect": "https://evil.example/", **form.sign()}, [])
     assert status == 400 and "location" not in headers
     assert body == b"400 Bad Request\r\nFormPost: No Files To Process"
+
+
+# File names a Swift PUT path or a browser could not use, and redirects no Location may hold (attack
+# findings): refused before anything is stored, the connection answered (never dropped).
+
+def _post(form: Form, fields: dict[str, str], filename: bytes) -> requests.Response:
+    boundary = uuid.uuid4().hex
+    body = b""
+    for name, value in fields.items():
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").encode(
+            "latin-1")
+    body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file1\"; filename=\"".encode()
+             + filename + b"\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n" + f"--{boundary}--\r\n".encode())
+    return requests.post(form.server.endpoint + form.path, data=body, timeout=10,
+                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def _keys(s3: Any, form: Form) -> list[str]:
+    return [entry["Key"] for entry in s3.list_objects_v2(Bucket=form.container).get("Contents", [])]
+
+
+@pytest.mark.parametrize(("filename", "status"), [
+    (b"x\x00y", 412), (b"x\xffy", 412), (b"n" * 1020, 400),
+    (b"../up", 400), (b"a/./b", 400), (b"a/..", 400), (b"/abs", 400), (b"a\\b", 400),
+])
+def test_unreachable_names_refused(form: Form, s3: Any, filename: bytes, status: int) -> None:
+    response = _post(form, form.sign(), filename)
+    assert response.status_code == status, response.text
+    assert _keys(s3, form) == []
+    events = mgmt.ok(mgmt.call(form.server, None, "GET", f"/audit?kind=swift&bucket={form.container}&action=use"))
+    assert [(e["outcome"], e["status"]) for e in events["events"]] == [("refused", status)]
+
+
+def test_plain_name_still_stored(form: Form, s3: Any) -> None:
+    assert _post(form, form.sign(), "é.txt".encode()).status_code == 201
+    assert _keys(s3, form) == ["inbox/é.txt"]
