@@ -187,3 +187,14 @@ def test_unreachable_names_refused(form: Form, s3: Any, filename: bytes, status:
 def test_plain_name_still_stored(form: Form, s3: Any) -> None:
     assert _post(form, form.sign(), "é.txt".encode()).status_code == 201
     assert _keys(s3, form) == ["inbox/é.txt"]
+
+
+@pytest.mark.parametrize("redirect", [
+    "https://example.com/a\r\nSet-Cookie: x=1", "https://example.com/\x7f", "https://example.com/\x01",
+    "javascript:alert(1)", "data:text/html,hi", "//evil.example/", "/relative", "https:evil.example",
+    "https:\\\\evil.example", "https://exa mple.com/",
+])
+def test_bad_redirect_refused_before_storing(form: Form, s3: Any, redirect: str) -> None:
+    response = _post(form, form.sign(redirect=redirect), b"r.txt")
+    assert response.status_code == 400 and "location" not in response.headers, response.text
+    assert _keys(s3, form) == []
