@@ -82,6 +82,12 @@ GC_BACKLOG = Gauge("satchel_gc_backlog",
 GC_COLLECTED = Counter("satchel_gc_collected_total", "Items garbage collection removed, by kind.", ("kind",))
 
 
+#: Headers a proxy adds to what it forwards (lower-case, as ASGI gives them): a request carrying any is no
+#: loopback scrape. A local forwarder that adds none of them cannot be told from a local client: behind
+#: one, set ``metrics_token`` and do not rely on loopback.
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip", b"true-client-ip", b"x-client-ip",
+                                b"x-forwarded-host", b"x-forwarded-proto", b"via"})
+
 #: Seconds between two writes of a worker's request counts to the shared metric files.
 FLUSH_INTERVAL = 1.0
 
