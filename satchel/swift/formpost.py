@@ -33,6 +33,8 @@ from satchel.swift.router import SwiftEndpoint, check_object_name
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _STATUS_TEXT = {201: "201 Created", 400: "400 Bad Request"}
+#: The code (``metrics.SWIFT_REASON_CODES``) of each refusal that ends a form without an error.
+_CODES = {"max file count exceeded": "MaxFileCountExceeded", "no files to process": "NoFilesToProcess"}
 
 
 @dataclass(slots=True)
@@ -59,21 +61,21 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         reader = FormReader(boundary_of(request.headers.get("content-type", "")), request.body_chunks())
         redirect = await _upload(node, request, account, bucket, endpoint, reader, form)
     except FormInvalid as exc:
-        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPost: {exc}")
+        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPostInvalid: {exc}")
     except SwiftError as exc:  # a file's object name Swift's PUT path would refuse
         return _done(node, request, trans_id, bucket, prefix, form, exc.status, f"FormPost: {exc}",
                      f"InvalidObjectName: {exc}")
     except FormUnauthorized as exc:
         return _done(node, request, trans_id, bucket, prefix, form, 401, f"FormPost: {str(exc).title()}",
-                     exc.reason)
+                     f"FormPostUnauthorized: {exc.reason}")
     except EntityTooLarge:
         message = "FormPost: max_file_size exceeded"
-        return _done(node, request, trans_id, bucket, prefix, form, 400, message, message)
+        return _done(node, request, trans_id, bucket, prefix, form, 400, message, f"EntityTooLarge: {message}")
     except AccessDenied as exc:
         # Revoked, over a ceiling, or the key's setter may not write here (any more). A form first seen for
         # an earlier bucket of this name is not the new bucket's event.
         return _done(node, request, trans_id, None if exc.earlier_bucket else bucket, prefix, form, 401,
-                     "FormPost: Unauthorized", f"Unauthorized: {exc.message}")
+                     "FormPost: Unauthorized", f"AccessDenied: {exc.message}")
     except SatchelError as exc:
         status, text = status_of(exc, anonymous=False)
         return _done(node, request, trans_id, bucket, prefix, form, status, f"FormPost: {text or type(exc).__name__}",
@@ -82,7 +84,7 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         form.status, form.message = 400, "no files to process"
     reason = f"{len(form.stored)} file(s) stored" + (f": {', '.join(form.stored[:10])}" if form.stored else "")
     if form.message:
-        reason += f"; {form.message}"
+        reason = f"{_CODES[form.message]}: {reason}; {form.message}"
     if redirect:
         location = formpost.redirect_location(redirect, form.status, form.message)
         _record(node, request, trans_id, bucket, prefix, form, form.status, reason)

@@ -87,10 +87,10 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
     except (TempUrlInvalid, AccessDenied) as exc:
         if isinstance(exc, AccessDenied) and exc.earlier_bucket:
             event.bucket = None  # first seen for an earlier bucket of this name: not the new owner's event
-        event.record(401, 0, f"Temp URL invalid: {_reason(exc)}")
+        event.record(401, 0, f"TempUrlInvalid: {_reason(exc)}")
         return invalid(request, endpoint.account)
     except SwiftError as exc:  # a header a TempURL may not carry
-        event.record(exc.status, 0, exc.message)
+        event.record(exc.status, 0, f"TempUrlHeaderNotAllowed: {exc.message}")
         content_type, body = error_body(exc.status, exc.message)
         return Response(exc.status, [("Content-Type", content_type)], body)
     try:
@@ -100,7 +100,7 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         raise
     except AccessDenied as exc:
         # The setter may no longer do this (lost the grant, the share right, the admin role ...).
-        event.record(401, 0, f"Temp URL invalid: the key's setter may not: {exc.message}")
+        event.record(401, 0, f"TempUrlInvalid: the key's setter may not: {exc.message}")
         return invalid(request, endpoint.account)
     except Exception as exc:
         status, message = status_of(exc, anonymous=False)
