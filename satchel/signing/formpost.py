@@ -62,6 +62,10 @@ class FormInvalid(Exception):
     """400 ``FormPost: <message>``."""
 
 
+class FormCutOff(FormInvalid):
+    """The form ended before its closing boundary (the client went away or sent a truncated form)."""
+
+
 class FormUnauthorized(Exception):
     """401 ``FormPost: <Message Titled>``; ``reason`` says why for the audit trail."""
 

@@ -24,7 +24,14 @@ from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.core.tempurlkeys import setter
 from satchel.signing import formpost
-from satchel.signing.formpost import MAX_ATTRIBUTES, MAX_VALUE_LENGTH, FormInvalid, FormSpec, FormUnauthorized
+from satchel.signing.formpost import (
+    MAX_ATTRIBUTES,
+    MAX_VALUE_LENGTH,
+    FormCutOff,
+    FormInvalid,
+    FormSpec,
+    FormUnauthorized,
+)
 from satchel.signing.tempurl import parse_signature
 from satchel.swift.errors import SwiftError, status_of
 from satchel.swift.formreader import FormPart, FormReader, boundary_of
@@ -34,6 +41,8 @@ from satchel.swift.router import SwiftEndpoint, check_object_name
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _STATUS_TEXT = {201: "201 Created", 400: "400 Bad Request"}
 #: The code (``metrics.SWIFT_REASON_CODES``) of each refusal that ends a form without an error.
+#: Files named in a form's event (a form may store up to ``MAX_FILE_COUNT``); the count is always there.
+_NAMED_FILES = 20
 _CODES = {"max file count exceeded": "MaxFileCountExceeded", "no files to process": "NoFilesToProcess"}
 
 
@@ -60,6 +69,8 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
     try:
         reader = FormReader(boundary_of(request.headers.get("content-type", "")), request.body_chunks())
         redirect = await _upload(node, request, account, bucket, endpoint, reader, form)
+    except FormCutOff as exc:
+        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPostCutOff: {exc}")
     except FormInvalid as exc:
         return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPostInvalid: {exc}")
     except SwiftError as exc:  # a file's object name Swift's PUT path would refuse
@@ -82,9 +93,7 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
                      f"{type(exc).__name__}: {exc.message}")
     if not form.status:
         form.status, form.message = 400, "no files to process"
-    reason = f"{len(form.stored)} file(s) stored" + (f": {', '.join(form.stored[:10])}" if form.stored else "")
-    if form.message:
-        reason = f"{_CODES[form.message]}: {reason}; {form.message}"
+    reason = f"{_CODES[form.message]}: {form.message}" if form.message else ""
     if redirect:
         location = formpost.redirect_location(redirect, form.status, form.message)
         _record(node, request, trans_id, bucket, prefix, form, form.status, reason)
@@ -188,6 +197,12 @@ def _file_headers(part: FormPart, attributes: dict[str, str]) -> dict[str, str]:
 
 def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, prefix: str, form: _Form,
             status: int, reason: str) -> None:
+    """The form's one event, naming the files stored whatever ended it (a refusal after some files, a form
+    cut mid-upload): they are in the bucket, and this is their only trace as link uses."""
+    shown = ", ".join(form.stored[:_NAMED_FILES])
+    more = f" and {len(form.stored) - _NAMED_FILES} more" if len(form.stored) > _NAMED_FILES else ""
+    stored = f"{len(form.stored)} file(s) stored" + (f": {shown}{more}" if form.stored else "")
+    reason = f"{reason}; {stored}" if reason else stored
     node.audit.record(AuditEvent(
         time=node.clock.now(), action="use", outcome="allowed" if 200 <= status < 400 and form.stored else "refused",
         kind=LinkKind.SWIFT.value, user_id=form.user_id, bucket=bucket.name if bucket is not None else None,

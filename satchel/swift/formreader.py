@@ -15,7 +15,7 @@ from email.message import Message
 
 from python_multipart.multipart import MultipartParser
 
-from satchel.signing.formpost import MAX_PART_HEADER_BYTES, FormInvalid
+from satchel.signing.formpost import MAX_PART_HEADER_BYTES, FormCutOff, FormInvalid
 
 _Event = tuple[str, bytes]
 
@@ -96,7 +96,7 @@ class FormReader:
         while not self._events:
             chunk = await anext(self._chunks, None)
             if chunk is None:
-                raise FormInvalid("the form ended early")
+                raise FormCutOff("the form ended early")
             try:
                 self._parser.write(chunk)
             except FormInvalid:

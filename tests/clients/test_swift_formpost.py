@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import socket
 import subprocess
 import time
 import uuid
@@ -20,7 +21,7 @@ import pytest
 import requests
 
 from tests.clients import mgmt
-from tests.clients.server import SatchelProcess
+from tests.clients.server import SatchelProcess, eventually
 from tests.clients.test_swift_tempurl import Swift
 
 
@@ -198,3 +199,28 @@ def test_bad_redirect_refused_before_storing(form: Form, s3: Any, redirect: str)
     response = _post(form, form.sign(redirect=redirect), b"r.txt")
     assert response.status_code == 400 and "location" not in response.headers, response.text
     assert _keys(s3, form) == []
+
+
+@pytest.mark.parametrize("cut", ["disconnect", "truncated"])
+def test_form_cut_mid_upload_names_the_files_stored(form: Form, s3: Any, cut: str) -> None:
+    """Two files arrive whole, the third is cut off: one event, refused, naming the two stored (README)."""
+    boundary = uuid.uuid4().hex
+    body = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                   for name, value in form.sign(count=3).items()).encode()
+    for number in (1, 2, 3):
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"f{number}\"; filename=\"f{number}.txt\""
+                 f"\r\nContent-Type: text/plain\r\n\r\nfile {number}\r\n").encode()
+    body = body[:-4]  # the third file's last bytes and the closing boundary never come
+    length = len(body) + (100 if cut == "disconnect" else 0)
+    host, port = form.server.endpoint.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"POST {form.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; "
+                     f"boundary={boundary}\r\nContent-Length: {length}\r\n\r\n".encode() + body)
+        if cut == "truncated":
+            assert sock.recv(200).startswith(b"HTTP/1.1 400")
+    url = f"/audit?kind=swift&bucket={form.container}&action=use"
+    assert eventually(lambda: mgmt.ok(mgmt.call(form.server, None, "GET", url))["events"])
+    events = mgmt.ok(mgmt.call(form.server, None, "GET", url))["events"]
+    assert len(events) == 1 and events[0]["outcome"] == "refused"
+    assert "2 file(s) stored: inbox/f1.txt, inbox/f2.txt" in events[0]["reason"], events[0]["reason"]
+    assert sorted(_keys(s3, form)) == ["inbox/f1.txt", "inbox/f2.txt"]
