@@ -1,12 +1,13 @@
 """FormPost on the Swift front-end: browser uploads signed with a TempURL key (``signing/formpost.py``).
 
-A tokenless ``POST`` of ``multipart/form-data`` to ``/v1/AUTH_<account>/<container>[/<prefix>]``
-(``router.Target.FORMPOST``). The attributes before the first file are read (bounded), then the form's
-signature and expiry are checked against the account's and the container's TempURL keys, and the form is
-admitted like every link (``core/admission.check_use``: first sighting as issue time, lifetime ceilings,
-revocations; each file's object is checked against object revocations too). Each file is then stored as
-``<prefix><filename>`` *as the user who set the key, through a link*: ``authorize()`` re-checks that
-user's write and share rights for every file. Attributes after the first file are not read.
+A ``POST`` of ``multipart/form-data`` (with or without a token, as in Swift) to
+``/v1/AUTH_<account>/<container>[/<prefix>]`` (``router.Target.FORMPOST``). The attributes before the first
+file are read (bounded), then the form's signature and expiry are checked against the account's and the
+container's TempURL keys, and the form is admitted like every link (``core/admission.check_use``: first
+sighting as issue time, lifetime ceilings, revocations; each file's object is checked against object
+revocations too). Each file is then stored as ``<prefix><filename>`` *as the user who set the key, through a
+link*: ``authorize()`` re-checks that user's write and share rights for every file. Attributes after the first
+file are not read.
 
 One audit event per form (kind ``swift``, method ``POST``), allowed or refused, naming the files stored.
 """

@@ -44,7 +44,11 @@ class SwiftFrontend:
         trans_id = new_trans_id()
         anonymous, foreign = True, False
         try:
-            endpoint = route(request.method, request.path, request.query_dict, request.headers)
+            try:
+                endpoint = route(request.method, request.path, request.query_dict, request.headers)
+            except SwiftError as exc:
+                tempurl.refused_path(self.node, request, trans_id, exc)  # a TempURL's use, audited all the same
+                raise
             if endpoint.target is Target.AUTH:
                 response = await authenticate(self.node, request)
             elif endpoint.target is Target.INFO:
@@ -88,8 +92,8 @@ class SwiftFrontend:
                             trans_id), foreign
 
     async def signed_link(self, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
-        """TempURL and FormPost requests (no token; signed query or form): ``swift/tempurl.py`` and
-        ``swift/formpost.py`` verify, admit and audit them, then call the same handlers."""
+        """TempURL and FormPost requests (signed query or form; any token is ignored, as in Swift):
+        ``swift/tempurl.py`` and ``swift/formpost.py`` verify, admit and audit them, then call the same handlers."""
         if endpoint.target is Target.TEMPURL:
             return await tempurl.serve(self.node, endpoint, request, trans_id)
         return await formpost.serve(self.node, endpoint, request, trans_id)

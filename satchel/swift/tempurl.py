@@ -1,6 +1,6 @@
 """TempURL requests on the Swift front-end: verify, admit, act as the key's setter, audit every use.
 
-A storage request without a token whose query has ``temp_url_sig`` or ``temp_url_expires`` comes here
+A storage request whose query has ``temp_url_sig`` or ``temp_url_expires`` comes here, with or without a token
 (``router.Target.TEMPURL``). In order:
 
 1. **Verify** (``signing/tempurl.py``): the parameters, parsed once; the signature against the account's
@@ -40,7 +40,7 @@ from satchel.signing.tempurl import TempUrlInvalid, TempUrlParams
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError, error_body, status_of
 from satchel.swift.handlers import HANDLERS
-from satchel.swift.router import RESELLER_PREFIX, SwiftEndpoint, Target
+from satchel.swift.router import RESELLER_PREFIX, TEMPURL_PARAMS, SwiftEndpoint, Target
 
 INVALID_BODY = b"401 Unauthorized: Temp URL invalid\n"
 _SUCCESS = range(200, 300)
@@ -69,6 +69,33 @@ class _Event:
             method=self.request.method, client_ip=self.request.client, user_agent=self.request.user_agent,
             status=status, bytes=sent, reason=reason, request_id=self.trans_id,
         ))
+
+
+def refused_path(node: Node, request: Request, trans_id: str, exc: SwiftError) -> None:
+    """The one event of a TempURL whose path the router refused (not UTF-8 or NUL: 412, a name over 1024
+    bytes: 400, no ``AUTH_<account>``: 404) before it could reach :func:`serve`: still a use of a link,
+    refused. Nothing of the path is kept (it may not even be text)."""
+    if not TEMPURL_PARAMS & request.query_dict.keys() or not request.path.startswith("/v1/"):
+        return
+    _Event(node, request, trans_id, _container_of(node, request.path), None).record(
+        exc.status, 0, f"TempUrlInvalid: path refused ({exc.status} {exc.message or str(exc)})")
+
+
+def _container_of(node: Node, path: str) -> str | None:
+    """The bucket a refused path names, when its account and container are this server's: the event is then
+    that bucket's (its owners see it); else it has none (the operator's trail only)."""
+    parts = path.split("/", 4)
+    if len(parts) < 4 or not parts[2].startswith(RESELLER_PREFIX) or not parts[3]:
+        return None
+    try:
+        "/".join(parts[2:4]).encode("utf-8")  # not text (a name with %ff): names nothing stored
+    except UnicodeEncodeError:
+        return None
+    if "\x00" in parts[2] or "\x00" in parts[3]:
+        return None
+    account = node.store.get_account_by_name(parts[2][len(RESELLER_PREFIX):])
+    bucket = node.bucket(parts[3]) if account is not None else None
+    return bucket.name if bucket is not None and account is not None and bucket.account_id == account.id else None
 
 
 def invalid(request: Request, account: str | None) -> Response:

@@ -23,15 +23,15 @@ ROUTES = [
     ("PUT", "/v1/AUTH_acme/photos/dir/", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "dir/")),
     ("COPY", "/v1/AUTH_acme/photos/o", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),
     ("GET", "/v1/AUTH_a.b@c/x/ü", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "a.b@c", "x", "ü")),
-    # Signed links: only without a token.
+    # Signed links, with or without a token (Swift's tempurl and formpost run before tempauth).
     ("GET", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s", "temp_url_expires": "1"}, {},
      SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
     ("PUT", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s"}, {}, SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
     ("GET", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s"}, TOKEN,
-     SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),
+     SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
     ("POST", "/v1/AUTH_acme/photos", {}, FORM, SwiftEndpoint(Target.FORMPOST, "acme", "photos")),
     ("POST", "/v1/AUTH_acme/photos/pre", {}, FORM, SwiftEndpoint(Target.FORMPOST, "acme", "photos", "pre")),
-    ("POST", "/v1/AUTH_acme/photos", {}, {**FORM, **TOKEN}, SwiftEndpoint(Target.CONTAINER, "acme", "photos")),
+    ("POST", "/v1/AUTH_acme/photos", {}, {**FORM, **TOKEN}, SwiftEndpoint(Target.FORMPOST, "acme", "photos")),
     ("POST", "/v1/AUTH_acme", {}, FORM, SwiftEndpoint(Target.ACCOUNT, "acme")),
     ("GET", "/v1/AUTH_acme/photos/o", {}, {}, SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),  # anonymous
 ]
