@@ -121,6 +121,26 @@ def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str
     return endpoint
 
 
+#: Methods a TempURL is named by in the metrics; any other is ``tempurl other``.
+_TEMPURL_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
+#: Every ``operation`` label of the Swift front-end's requests (``satchel_requests_total``): a fixed set.
+OPERATIONS = frozenset({"auth", "info", "formpost", "refused", "tempurl other",
+                        *(f"tempurl {method}" for method in _TEMPURL_METHODS),
+                        *(f"{method} {target.value}" for target, methods in ALLOWED.items() for method in methods)})
+
+
+def operation(method: str, endpoint: SwiftEndpoint | None) -> str:
+    """The metrics' name of a routed request (``GET object``, ``PUT container``, ``tempurl GET``,
+    ``formpost``); ``refused`` for one the router refused."""
+    if endpoint is None:
+        return "refused"
+    if endpoint.target is Target.TEMPURL:
+        return f"tempurl {method}" if method in _TEMPURL_METHODS else "tempurl other"
+    if endpoint.target in (Target.AUTH, Target.INFO, Target.FORMPOST):
+        return endpoint.target.value
+    return f"{method} {endpoint.target.value}"
+
+
 def signed_link_target(method: str, target: Target, query: Mapping[str, str],
                        headers: Mapping[str, str]) -> Target | None:
     """TempURL or FormPost (with or without a token, as Swift); None for any other storage request."""

@@ -448,3 +448,16 @@ def test_tempurl_refused_by_the_router_is_audited(setup: Setup, path: str, statu
         events = _events_of(setup.server, got.headers["x-trans-id"])
         assert [(e["outcome"], e["status"], e["bucket"]) for e in events] == [("refused", status, setup.container)]
         assert events[0]["reason"].startswith("TempUrlInvalid: ") and "0" * 64 not in events[0]["reason"]
+
+
+def test_swift_requests_have_an_operation_in_the_metrics(setup: Setup) -> None:
+    """Swift requests were all counted as ``unknown`` (attack finding)."""
+    assert curl(setup.url(generate_temp_url(setup.path(), 300, setup.key, "GET"))).status == 200
+    setup.swift.run("stat", setup.container)
+
+    def operations() -> set[str]:
+        reply = requests.get(f"{setup.server.endpoint}/_satchel/metrics", timeout=10)
+        return {s.labels["operation"] for family in text_string_to_metric_families(reply.text) for s in family.samples
+                if s.name == "satchel_requests_total" and s.labels.get("frontend") == "swift"}
+    assert eventually(lambda: {"tempurl GET", "HEAD container", "auth"} <= operations())
+    assert "unknown" not in operations()
