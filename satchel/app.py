@@ -213,7 +213,7 @@ class SatchelApp:
         client = scope.get("client")
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
         # A request a proxy forwarded is no loopback scrape, whatever the TCP peer (an untrusted local proxy).
-        proxied = any(k in (b"x-forwarded-for", b"forwarded", b"x-real-ip") for k, _ in scope["headers"])
+        proxied = any(k in metrics.FORWARDING_HEADERS for k, _ in scope["headers"])
         peer = client[0] if client and not proxied else ""
         if not metrics.allowed(peer, authorization, self.settings.metrics_token):
             headers.append(("WWW-Authenticate", 'Bearer realm="satchel metrics"'))

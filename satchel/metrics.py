@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import bisect
+import functools
 import hmac
 import ipaddress
 import os
@@ -81,6 +82,12 @@ GC_BACKLOG = Gauge("satchel_gc_backlog",
                    ("kind",), multiprocess_mode="mostrecent")
 GC_COLLECTED = Counter("satchel_gc_collected_total", "Items garbage collection removed, by kind.", ("kind",))
 
+
+#: Headers a proxy adds to what it forwards (lower-case, as ASGI gives them): a request carrying any is no
+#: loopback scrape. A local forwarder that adds none of them cannot be told from a local client: behind
+#: one, set ``metrics_token`` and do not rely on loopback.
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip", b"true-client-ip", b"x-client-ip",
+                                b"x-forwarded-host", b"x-forwarded-proto", b"via"})
 
 #: Seconds between two writes of a worker's request counts to the shared metric files.
 FLUSH_INTERVAL = 1.0
@@ -185,8 +192,46 @@ def is_loopback(client: str) -> bool:
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
+#: Refusal codes of the Swift front-end (TempURL, FormPost), besides the S3 error codes it shares.
+SWIFT_REASON_CODES = frozenset({
+    "TempUrlInvalid", "TempUrlHeaderNotAllowed", "FormPostInvalid", "FormPostUnauthorized", "InvalidObjectName",
+    "MaxFileCountExceeded", "NoFilesToProcess", "FormPostCutOff",
+})
+#: The label of a refusal whose reason starts with no known code.
+OTHER_REASON = "other"
+
+
+@functools.cache
+def reason_codes() -> frozenset[str]:
+    """Every ``reason`` label a link event may carry: the S3 and PAR error codes, the names of Satchel's
+    errors, the Swift codes, and :data:`OTHER_REASON`. Read lazily: the error tables import the core,
+    which imports this module."""
+    from satchel.core import errors
+    from satchel.par.errors import TABLE
+    from satchel.s3.errors import S3_ERRORS
+
+    def subclasses(cls: type[errors.SatchelError]) -> set[type[errors.SatchelError]]:
+        found = {cls}
+        for sub in cls.__subclasses__():
+            found |= subclasses(sub)
+        return found
+
+    return frozenset({cls.__name__ for cls in subclasses(errors.SatchelError)}
+                     | {code for code, _ in S3_ERRORS.values()} | {code for code, _ in TABLE.values()}
+                     | {"InternalError", "InternalServerError", "IfMatchFailed", "IfNoneMatchFailed"}
+                     | SWIFT_REASON_CODES | {OTHER_REASON})
+
+
+def reason_label(outcome: str, reason: str | None) -> str:
+    """A refusal's label: its error code (the reason's text before ':') when it is one of
+    :func:`reason_codes`, else :data:`OTHER_REASON`; never free text, which would give each refused URL
+    (or form, or file count) its own series. Empty for what was not refused."""
+    if outcome != "refused":
+        return ""
+    code = (reason or "").split(":", 1)[0].strip()
+    return code if code in reason_codes() else OTHER_REASON
+
+
 def link_event(action: str, kind: str | None, outcome: str, reason: str | None) -> None:
-    """Count one audit event. A refusal's label is its error code (the reason's text before ':'), a
-    bounded set; the free text after it would give each refused URL its own series."""
-    code = reason.split(":", 1)[0] if outcome == "refused" and reason else ""
-    TALLY.count(LINK_EVENTS, (action, kind or "", outcome, code[:64]))
+    """Count one audit event, by :func:`reason_label`."""
+    TALLY.count(LINK_EVENTS, (action, kind or "", outcome, reason_label(outcome, reason)))

@@ -36,7 +36,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from satchel.core.text import decimal
 from satchel.signing.tempurl import TempUrlInvalid, parse_signature, sign
@@ -60,6 +60,10 @@ REFUSED = {"x_delete_at": "x_delete_at is not supported: the uploaded files woul
 
 class FormInvalid(Exception):
     """400 ``FormPost: <message>``."""
+
+
+class FormCutOff(FormInvalid):
+    """The form ended before its closing boundary (the client went away or sent a truncated form)."""
 
 
 class FormUnauthorized(Exception):
@@ -105,7 +109,22 @@ def parse_attributes(attributes: Mapping[str, str], *, max_put_size: int) -> For
         raise FormInvalid(f"max_file_size above this server's largest upload ({max_put_size} bytes)")
     if count > MAX_FILE_COUNT:
         raise FormInvalid(f"max_file_count above {MAX_FILE_COUNT}")
-    return FormSpec(attributes.get("redirect", ""), size, count, expires, attributes["signature"], texts)
+    redirect = attributes.get("redirect", "")
+    if redirect:
+        check_redirect(redirect)
+    return FormSpec(redirect, size, count, expires, attributes["signature"], texts)
+
+
+def check_redirect(redirect: str) -> None:
+    """A redirect becomes a ``Location`` header: an absolute ``http``/``https`` URL of printable ASCII only
+    (a CR, LF, DEL or other control character would break the answer after the files are stored; a
+    ``javascript:``, ``data:`` or scheme-relative ``//host`` one is no place to send a browser)."""
+    if any(not 0x21 <= ord(char) <= 0x7E for char in redirect) or "\\" in redirect:
+        raise FormInvalid("redirect is not a URL (control, space or non-ASCII characters)")
+    parts = urlsplit(redirect)
+    absolute = redirect[len(parts.scheme) + 1:].startswith("//")
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not absolute:
+        raise FormInvalid("redirect is not an absolute http or https URL")
 
 
 def hmac_message(path: str, redirect: str, max_file_size: str, max_file_count: str, expires: str) -> bytes:

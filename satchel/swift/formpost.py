@@ -1,12 +1,13 @@
 """FormPost on the Swift front-end: browser uploads signed with a TempURL key (``signing/formpost.py``).
 
-A tokenless ``POST`` of ``multipart/form-data`` to ``/v1/AUTH_<account>/<container>[/<prefix>]``
-(``router.Target.FORMPOST``). The attributes before the first file are read (bounded), then the form's
-signature and expiry are checked against the account's and the container's TempURL keys, and the form is
-admitted like every link (``core/admission.check_use``: first sighting as issue time, lifetime ceilings,
-revocations; each file's object is checked against object revocations too). Each file is then stored as
-``<prefix><filename>`` *as the user who set the key, through a link*: ``authorize()`` re-checks that
-user's write and share rights for every file. Attributes after the first file are not read.
+A ``POST`` of ``multipart/form-data`` (with or without a token, as in Swift) to
+``/v1/AUTH_<account>/<container>[/<prefix>]`` (``router.Target.FORMPOST``). The attributes before the first
+file are read (bounded), then the form's signature and expiry are checked against the account's and the
+container's TempURL keys, and the form is admitted like every link (``core/admission.check_use``: first
+sighting as issue time, lifetime ceilings, revocations; each file's object is checked against object
+revocations too). Each file is then stored as ``<prefix><filename>`` *as the user who set the key, through a
+link*: ``authorize()`` re-checks that user's write and share rights for every file. Attributes after the first
+file are not read.
 
 One audit event per form (kind ``swift``, method ``POST``), allowed or refused, naming the files stored.
 """
@@ -24,15 +25,26 @@ from satchel.core.node import Node
 from satchel.core.receive import Expectations
 from satchel.core.tempurlkeys import setter
 from satchel.signing import formpost
-from satchel.signing.formpost import MAX_ATTRIBUTES, MAX_VALUE_LENGTH, FormInvalid, FormSpec, FormUnauthorized
+from satchel.signing.formpost import (
+    MAX_ATTRIBUTES,
+    MAX_VALUE_LENGTH,
+    FormCutOff,
+    FormInvalid,
+    FormSpec,
+    FormUnauthorized,
+)
 from satchel.signing.tempurl import parse_signature
-from satchel.swift.errors import status_of
+from satchel.swift.errors import SwiftError, status_of
 from satchel.swift.formreader import FormPart, FormReader, boundary_of
 from satchel.swift.objectheaders import MAX_CONTENT_TYPE_BYTES
-from satchel.swift.router import SwiftEndpoint
+from satchel.swift.router import SwiftEndpoint, check_object_name
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _STATUS_TEXT = {201: "201 Created", 400: "400 Bad Request"}
+#: The code (``metrics.SWIFT_REASON_CODES``) of each refusal that ends a form without an error.
+#: Files named in a form's event (a form may store up to ``MAX_FILE_COUNT``); the count is always there.
+_NAMED_FILES = 20
+_CODES = {"max file count exceeded": "MaxFileCountExceeded", "no files to process": "NoFilesToProcess"}
 
 
 @dataclass(slots=True)
@@ -58,28 +70,31 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
     try:
         reader = FormReader(boundary_of(request.headers.get("content-type", "")), request.body_chunks())
         redirect = await _upload(node, request, account, bucket, endpoint, reader, form)
+    except FormCutOff as exc:
+        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPostCutOff: {exc}")
     except FormInvalid as exc:
-        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPost: {exc}")
+        return _done(node, request, trans_id, bucket, prefix, form, 400, f"FormPost: {exc}", f"FormPostInvalid: {exc}")
+    except SwiftError as exc:  # a file's object name Swift's PUT path would refuse
+        return _done(node, request, trans_id, bucket, prefix, form, exc.status, f"FormPost: {exc}",
+                     f"InvalidObjectName: {exc}")
     except FormUnauthorized as exc:
         return _done(node, request, trans_id, bucket, prefix, form, 401, f"FormPost: {str(exc).title()}",
-                     exc.reason)
+                     f"FormPostUnauthorized: {exc.reason}")
     except EntityTooLarge:
         message = "FormPost: max_file_size exceeded"
-        return _done(node, request, trans_id, bucket, prefix, form, 400, message, message)
+        return _done(node, request, trans_id, bucket, prefix, form, 400, message, f"EntityTooLarge: {message}")
     except AccessDenied as exc:
         # Revoked, over a ceiling, or the key's setter may not write here (any more). A form first seen for
         # an earlier bucket of this name is not the new bucket's event.
         return _done(node, request, trans_id, None if exc.earlier_bucket else bucket, prefix, form, 401,
-                     "FormPost: Unauthorized", f"Unauthorized: {exc.message}")
+                     "FormPost: Unauthorized", f"AccessDenied: {exc.message}")
     except SatchelError as exc:
         status, text = status_of(exc, anonymous=False)
         return _done(node, request, trans_id, bucket, prefix, form, status, f"FormPost: {text or type(exc).__name__}",
                      f"{type(exc).__name__}: {exc.message}")
     if not form.status:
         form.status, form.message = 400, "no files to process"
-    reason = f"{len(form.stored)} file(s) stored" + (f": {', '.join(form.stored[:10])}" if form.stored else "")
-    if form.message:
-        reason += f"; {form.message}"
+    reason = f"{_CODES[form.message]}: {form.message}" if form.message else ""
     if redirect:
         location = formpost.redirect_location(redirect, form.status, form.message)
         _record(node, request, trans_id, bucket, prefix, form, form.status, reason)
@@ -111,6 +126,9 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
         if bucket is None:
             raise NoSuchBucket(BucketName=endpoint.container or "")
         key = formpost.object_name(endpoint.obj or "", filename)
+        if part.not_utf8:
+            raise SwiftError(412, "Invalid UTF8 or contains NULL")
+        _check_name(filename, key)
         admission.check_key(node.revocations, key)
         record = await objects.put_object(node, principal, bucket.name, key, reader.data(),
                                           headers=_file_headers(part, attributes), user_meta={},
@@ -121,6 +139,15 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
     # Swift redirects a form without files to its (then unchecked) redirect too: an open redirect through this
     # server. Only a signed redirect is followed here.
     return checked[0].redirect if checked is not None else ""
+
+
+def _check_name(filename: str, key: str) -> None:
+    """A file's object name obeys the rules of a Swift PUT path (NUL or not UTF-8: 412, over 1024 bytes:
+    400), and names no browser link could reach (``.``/``..`` segments, a leading ``/``, a backslash) are
+    refused (400): Swift keeps them, but every browser normalises their links to another object."""
+    check_object_name(key)
+    if filename.startswith("/") or "\\" in key or any(part in (".", "..") for part in key.split("/")):
+        raise SwiftError(400, "invalid file name (a . or .. segment, a leading / or a backslash)")
 
 
 def _attribute(attributes: dict[str, str], part: FormPart, raw: bytes) -> None:
@@ -171,6 +198,12 @@ def _file_headers(part: FormPart, attributes: dict[str, str]) -> dict[str, str]:
 
 def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, prefix: str, form: _Form,
             status: int, reason: str) -> None:
+    """The form's one event, naming the files stored whatever ended it (a refusal after some files, a form
+    cut mid-upload): they are in the bucket, and this is their only trace as link uses."""
+    shown = ", ".join(form.stored[:_NAMED_FILES])
+    more = f" and {len(form.stored) - _NAMED_FILES} more" if len(form.stored) > _NAMED_FILES else ""
+    stored = f"{len(form.stored)} file(s) stored" + (f": {shown}{more}" if form.stored else "")
+    reason = f"{reason}; {stored}" if reason else stored
     node.audit.record(AuditEvent(
         time=node.clock.now(), action="use", outcome="allowed" if 200 <= status < 400 and form.stored else "refused",
         kind=LinkKind.SWIFT.value, user_id=form.user_id, bucket=bucket.name if bucket is not None else None,

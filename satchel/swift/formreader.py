@@ -15,7 +15,7 @@ from email.message import Message
 
 from python_multipart.multipart import MultipartParser
 
-from satchel.signing.formpost import MAX_PART_HEADER_BYTES, FormInvalid
+from satchel.signing.formpost import MAX_PART_HEADER_BYTES, FormCutOff, FormInvalid
 
 _Event = tuple[str, bytes]
 
@@ -34,6 +34,8 @@ def boundary_of(content_type: str) -> str:
 @dataclass(slots=True)
 class FormPart:
     headers: dict[str, str] = field(default_factory=dict)
+    #: The Content-Disposition (the file's name) was not UTF-8.
+    not_utf8: bool = False
 
     def _disposition(self, name: str) -> str | None:
         message = Message()
@@ -94,7 +96,7 @@ class FormReader:
         while not self._events:
             chunk = await anext(self._chunks, None)
             if chunk is None:
-                raise FormInvalid("the form ended early")
+                raise FormCutOff("the form ended early")
             try:
                 self._parser.write(chunk)
             except FormInvalid:
@@ -112,7 +114,13 @@ class FormReader:
                 part, self._header_bytes = FormPart(), 0
             elif kind == "header" and part is not None:
                 name, _, value = data.partition(b"\0")
-                part.headers[name.decode("latin-1").lower()] = value.decode("utf-8", "replace")
+                header = name.decode("latin-1").lower()
+                try:
+                    part.headers[header] = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    # A file name that is not UTF-8 is refused as Swift's path would be, not stored mangled.
+                    part.not_utf8 = part.not_utf8 or header == "content-disposition"
+                    part.headers[header] = value.decode("utf-8", "replace")
             elif kind == "headers" and part is not None:
                 return part
             elif kind == "done":

@@ -16,12 +16,13 @@ from satchel.core.errors import NotModified, SatchelError
 from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
 from satchel.logs import redact
+from satchel.requestinfo import request_info
 from satchel.swift import formpost, info, tempurl
 from satchel.swift.auth import authenticate, token_holder
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError, error_body, status_of
 from satchel.swift.handlers import HANDLERS
-from satchel.swift.router import SwiftEndpoint, Target, refuse_unsupported_query, route
+from satchel.swift.router import SwiftEndpoint, Target, operation, refuse_unsupported_query, route
 
 log = logging.getLogger("satchel.swift")
 
@@ -43,8 +44,15 @@ class SwiftFrontend:
         request = Request(scope, receive)
         trans_id = new_trans_id()
         anonymous, foreign = True, False
+        measured = request_info(scope)  # what the metrics count this request as
+        measured.operation = operation(request.method, None)
         try:
-            endpoint = route(request.method, request.path, request.query_dict, request.headers)
+            try:
+                endpoint = route(request.method, request.path, request.query_dict, request.headers)
+            except SwiftError as exc:
+                tempurl.refused_path(self.node, request, trans_id, exc)  # a TempURL's use, audited all the same
+                raise
+            measured.operation = operation(request.method, endpoint)
             if endpoint.target is Target.AUTH:
                 response = await authenticate(self.node, request)
             elif endpoint.target is Target.INFO:
@@ -88,8 +96,8 @@ class SwiftFrontend:
                             trans_id), foreign
 
     async def signed_link(self, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
-        """TempURL and FormPost requests (no token; signed query or form): ``swift/tempurl.py`` and
-        ``swift/formpost.py`` verify, admit and audit them, then call the same handlers."""
+        """TempURL and FormPost requests (signed query or form; any token is ignored, as in Swift):
+        ``swift/tempurl.py`` and ``swift/formpost.py`` verify, admit and audit them, then call the same handlers."""
         if endpoint.target is Target.TEMPURL:
             return await tempurl.serve(self.node, endpoint, request, trans_id)
         return await formpost.serve(self.node, endpoint, request, trans_id)

@@ -2,8 +2,9 @@
 
 ``/auth/v1.0`` is TempAuth; ``/v1/AUTH_<account>[/<container>[/<object>]]`` is storage, where the
 account is a Satchel account *name* and the container a bucket of that account. A request that carries
-no token but TempURL query parameters, or that POSTs a form without a token (FormPost), is a signed
-link: :data:`Target.TEMPURL` and :data:`Target.FORMPOST` are the one branch where those are served.
+TempURL query parameters, or that POSTs a ``multipart/form-data`` form (FormPost), is a signed link,
+with or without a token (Swift's tempurl and formpost run before tempauth): :data:`Target.TEMPURL` and
+:data:`Target.FORMPOST` are the one branch where those are served.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Target(enum.StrEnum):
     ACCOUNT = "account"
     CONTAINER = "container"
     OBJECT = "object"
-    #: Signed links, served without a token (tempurl helper's).
+    #: Signed links, served as their key's setter whatever token they carry (tempurl helper's).
     TEMPURL = "tempurl"
     FORMPOST = "formpost"
 
@@ -80,10 +81,6 @@ class SwiftEndpoint:
     account: str | None = None
     container: str | None = None
     obj: str | None = None
-
-
-def has_token(headers: Mapping[str, str]) -> bool:
-    return "x-auth-token" in headers or "x-storage-token" in headers
 
 
 def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> SwiftEndpoint:
@@ -114,18 +111,39 @@ def route(method: str, path: str, query: Mapping[str, str], headers: Mapping[str
         check_object_name(obj)
     target = Target.OBJECT if obj is not None else Target.CONTAINER if container is not None else Target.ACCOUNT
     endpoint = SwiftEndpoint(target, account, container, obj)
-    if not has_token(headers):
-        link = signed_link_target(method, target, query, headers)
-        if link is not None:
-            return SwiftEndpoint(link, account, container, obj)
+    # As in Swift's pipeline (tempurl and formpost before tempauth): a signed link is one whatever token
+    # comes with it, so that its use is verified and audited as a link's, never answered as the token's.
+    link = signed_link_target(method, target, query, headers)
+    if link is not None:
+        return SwiftEndpoint(link, account, container, obj)
     if method not in ALLOWED[target]:
         raise SwiftError(405, headers=[("Allow", ", ".join(ALLOWED[target]))])
     return endpoint
 
 
+#: Methods a TempURL is named by in the metrics; any other is ``tempurl other``.
+_TEMPURL_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
+#: Every ``operation`` label of the Swift front-end's requests (``satchel_requests_total``): a fixed set.
+OPERATIONS = frozenset({"auth", "info", "formpost", "refused", "tempurl other",
+                        *(f"tempurl {method}" for method in _TEMPURL_METHODS),
+                        *(f"{method} {target.value}" for target, methods in ALLOWED.items() for method in methods)})
+
+
+def operation(method: str, endpoint: SwiftEndpoint | None) -> str:
+    """The metrics' name of a routed request (``GET object``, ``PUT container``, ``tempurl GET``,
+    ``formpost``); ``refused`` for one the router refused."""
+    if endpoint is None:
+        return "refused"
+    if endpoint.target is Target.TEMPURL:
+        return f"tempurl {method}" if method in _TEMPURL_METHODS else "tempurl other"
+    if endpoint.target in (Target.AUTH, Target.INFO, Target.FORMPOST):
+        return endpoint.target.value
+    return f"{method} {endpoint.target.value}"
+
+
 def signed_link_target(method: str, target: Target, query: Mapping[str, str],
                        headers: Mapping[str, str]) -> Target | None:
-    """TempURL or FormPost, for a request without a token; None for an anonymous storage request."""
+    """TempURL or FormPost (with or without a token, as Swift); None for any other storage request."""
     if TEMPURL_PARAMS & query.keys():
         return Target.TEMPURL
     if method == "POST" and target in (Target.CONTAINER, Target.OBJECT) \

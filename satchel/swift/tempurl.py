@@ -1,6 +1,6 @@
 """TempURL requests on the Swift front-end: verify, admit, act as the key's setter, audit every use.
 
-A storage request without a token whose query has ``temp_url_sig`` or ``temp_url_expires`` comes here
+A storage request whose query has ``temp_url_sig`` or ``temp_url_expires`` comes here, with or without a token
 (``router.Target.TEMPURL``). In order:
 
 1. **Verify** (``signing/tempurl.py``): the parameters, parsed once; the signature against the account's
@@ -40,7 +40,7 @@ from satchel.signing.tempurl import TempUrlInvalid, TempUrlParams
 from satchel.swift.context import SwiftContext
 from satchel.swift.errors import SwiftError, error_body, status_of
 from satchel.swift.handlers import HANDLERS
-from satchel.swift.router import RESELLER_PREFIX, SwiftEndpoint, Target
+from satchel.swift.router import RESELLER_PREFIX, TEMPURL_PARAMS, SwiftEndpoint, Target
 
 INVALID_BODY = b"401 Unauthorized: Temp URL invalid\n"
 _SUCCESS = range(200, 300)
@@ -71,6 +71,33 @@ class _Event:
         ))
 
 
+def refused_path(node: Node, request: Request, trans_id: str, exc: SwiftError) -> None:
+    """The one event of a TempURL whose path the router refused (not UTF-8 or NUL: 412, a name over 1024
+    bytes: 400, no ``AUTH_<account>``: 404) before it could reach :func:`serve`: still a use of a link,
+    refused. Nothing of the path is kept (it may not even be text)."""
+    if not TEMPURL_PARAMS & request.query_dict.keys() or not request.path.startswith("/v1/"):
+        return
+    _Event(node, request, trans_id, _container_of(node, request.path), None).record(
+        exc.status, 0, f"TempUrlInvalid: path refused ({exc.status} {exc.message or str(exc)})")
+
+
+def _container_of(node: Node, path: str) -> str | None:
+    """The bucket a refused path names, when its account and container are this server's: the event is then
+    that bucket's (its owners see it); else it has none (the operator's trail only)."""
+    parts = path.split("/", 4)
+    if len(parts) < 4 or not parts[2].startswith(RESELLER_PREFIX) or not parts[3]:
+        return None
+    try:
+        "/".join(parts[2:4]).encode("utf-8")  # not text (a name with %ff): names nothing stored
+    except UnicodeEncodeError:
+        return None
+    if "\x00" in parts[2] or "\x00" in parts[3]:
+        return None
+    account = node.store.get_account_by_name(parts[2][len(RESELLER_PREFIX):])
+    bucket = node.bucket(parts[3]) if account is not None else None
+    return bucket.name if bucket is not None and account is not None and bucket.account_id == account.id else None
+
+
 def invalid(request: Request, account: str | None) -> Response:
     """Swift's answer to every TempURL it refuses (no body for a HEAD)."""
     realm = f"{RESELLER_PREFIX}{account}" if account and account.isprintable() and '"' not in account \
@@ -87,10 +114,10 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
     except (TempUrlInvalid, AccessDenied) as exc:
         if isinstance(exc, AccessDenied) and exc.earlier_bucket:
             event.bucket = None  # first seen for an earlier bucket of this name: not the new owner's event
-        event.record(401, 0, f"Temp URL invalid: {_reason(exc)}")
+        event.record(401, 0, f"TempUrlInvalid: {_reason(exc)}")
         return invalid(request, endpoint.account)
     except SwiftError as exc:  # a header a TempURL may not carry
-        event.record(exc.status, 0, exc.message)
+        event.record(exc.status, 0, f"TempUrlHeaderNotAllowed: {exc.message}")
         content_type, body = error_body(exc.status, exc.message)
         return Response(exc.status, [("Content-Type", content_type)], body)
     try:
@@ -100,7 +127,7 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         raise
     except AccessDenied as exc:
         # The setter may no longer do this (lost the grant, the share right, the admin role ...).
-        event.record(401, 0, f"Temp URL invalid: the key's setter may not: {exc.message}")
+        event.record(401, 0, f"TempUrlInvalid: the key's setter may not: {exc.message}")
         return invalid(request, endpoint.account)
     except Exception as exc:
         status, message = status_of(exc, anonymous=False)

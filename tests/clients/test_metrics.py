@@ -135,3 +135,13 @@ def test_remote_scrapers_need_the_token(server: SatchelProcess) -> None:
     assert refused.status_code == 401 and "satchel_requests_total" not in refused.text
     assert requests.get(url, headers={**remote, "Authorization": "Bearer wrong"}, timeout=10).status_code == 401
     assert scrape(server, **remote, Authorization=f"Bearer {TOKEN}")
+
+
+@pytest.mark.parametrize("header", ["True-Client-IP", "X-Client-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via",
+                                    "X-Real-IP", "Forwarded", "X-Forwarded-For"])
+def test_any_forwarding_header_is_no_loopback_scrape(server: SatchelProcess, header: str) -> None:
+    """A local proxy adding any one of these forwarded a remote client (attack finding: only three counted)."""
+    url = f"{server.endpoint}/_satchel/metrics"
+    assert requests.get(url, headers={header: "1.1 proxy"}, timeout=10).status_code == 401
+    assert requests.get(url, headers={header: "1.1 proxy", "Authorization": f"Bearer {TOKEN}"},
+                        timeout=10).status_code == 200

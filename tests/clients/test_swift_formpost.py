@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import socket
 import subprocess
 import time
 import uuid
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.clients import mgmt
-from tests.clients.server import SatchelProcess
+from tests.clients.server import SatchelProcess, eventually
 from tests.clients.test_swift_tempurl import Swift
 
 
@@ -150,3 +152,75 @@ def test_no_open_redirect(form: Form) -> None:
     status, headers, body = form.post({"redirect": "https://evil.example/", **form.sign()}, [])
     assert status == 400 and "location" not in headers
     assert body == b"400 Bad Request\r\nFormPost: No Files To Process"
+
+
+# File names a Swift PUT path or a browser could not use, and redirects no Location may hold (attack
+# findings): refused before anything is stored, the connection answered (never dropped).
+
+def _post(form: Form, fields: dict[str, str], filename: bytes) -> requests.Response:
+    boundary = uuid.uuid4().hex
+    body = b""
+    for name, value in fields.items():
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").encode(
+            "latin-1")
+    body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file1\"; filename=\"".encode()
+             + filename + b"\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n" + f"--{boundary}--\r\n".encode())
+    return requests.post(form.server.endpoint + form.path, data=body, timeout=10,
+                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def _keys(s3: Any, form: Form) -> list[str]:
+    return [entry["Key"] for entry in s3.list_objects_v2(Bucket=form.container).get("Contents", [])]
+
+
+@pytest.mark.parametrize(("filename", "status"), [
+    (b"x\x00y", 412), (b"x\xffy", 412), (b"n" * 1020, 400),
+    (b"../up", 400), (b"a/./b", 400), (b"a/..", 400), (b"/abs", 400), (b"a\\b", 400),
+])
+def test_unreachable_names_refused(form: Form, s3: Any, filename: bytes, status: int) -> None:
+    response = _post(form, form.sign(), filename)
+    assert response.status_code == status, response.text
+    assert _keys(s3, form) == []
+    events = mgmt.ok(mgmt.call(form.server, None, "GET", f"/audit?kind=swift&bucket={form.container}&action=use"))
+    assert [(e["outcome"], e["status"]) for e in events["events"]] == [("refused", status)]
+
+
+def test_plain_name_still_stored(form: Form, s3: Any) -> None:
+    assert _post(form, form.sign(), "é.txt".encode()).status_code == 201
+    assert _keys(s3, form) == ["inbox/é.txt"]
+
+
+@pytest.mark.parametrize("redirect", [
+    "https://example.com/a\r\nSet-Cookie: x=1", "https://example.com/\x7f", "https://example.com/\x01",
+    "javascript:alert(1)", "data:text/html,hi", "//evil.example/", "/relative", "https:evil.example",
+    "https:\\\\evil.example", "https://exa mple.com/",
+])
+def test_bad_redirect_refused_before_storing(form: Form, s3: Any, redirect: str) -> None:
+    response = _post(form, form.sign(redirect=redirect), b"r.txt")
+    assert response.status_code == 400 and "location" not in response.headers, response.text
+    assert _keys(s3, form) == []
+
+
+@pytest.mark.parametrize("cut", ["disconnect", "truncated"])
+def test_form_cut_mid_upload_names_the_files_stored(form: Form, s3: Any, cut: str) -> None:
+    """Two files arrive whole, the third is cut off: one event, refused, naming the two stored (README)."""
+    boundary = uuid.uuid4().hex
+    body = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                   for name, value in form.sign(count=3).items()).encode()
+    for number in (1, 2, 3):
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"f{number}\"; filename=\"f{number}.txt\""
+                 f"\r\nContent-Type: text/plain\r\n\r\nfile {number}\r\n").encode()
+    body = body[:-4]  # the third file's last bytes and the closing boundary never come
+    length = len(body) + (100 if cut == "disconnect" else 0)
+    host, port = form.server.endpoint.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"POST {form.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; "
+                     f"boundary={boundary}\r\nContent-Length: {length}\r\n\r\n".encode() + body)
+        if cut == "truncated":
+            assert sock.recv(200).startswith(b"HTTP/1.1 400")
+    url = f"/audit?kind=swift&bucket={form.container}&action=use"
+    assert eventually(lambda: mgmt.ok(mgmt.call(form.server, None, "GET", url))["events"])
+    events = mgmt.ok(mgmt.call(form.server, None, "GET", url))["events"]
+    assert len(events) == 1 and events[0]["outcome"] == "refused"
+    assert "2 file(s) stored: inbox/f1.txt, inbox/f2.txt" in events[0]["reason"], events[0]["reason"]
+    assert sorted(_keys(s3, form)) == ["inbox/f1.txt", "inbox/f2.txt"]

@@ -4,6 +4,8 @@ with S3; every refusal is ``401 Temp URL invalid`` and an audit event with its r
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import subprocess
@@ -15,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 from swiftclient.utils import generate_temp_url
 
 from tests.clients import mgmt
-from tests.clients.server import Credentials, SatchelProcess, ServerHandle, venv_tool
+from tests.clients.server import Credentials, SatchelProcess, ServerHandle, eventually, venv_tool
 
 INVALID = b"401 Unauthorized: Temp URL invalid\n"
 
@@ -383,3 +387,77 @@ def test_account_key_url_dies_with_its_bucket_name(managed_server: SatchelProces
         for entry in s3.list_objects_v2(Bucket=container).get("Contents", []):
             s3.delete_object(Bucket=container, Key=entry["Key"])
         s3.delete_bucket(Bucket=container)
+
+
+# --- Uses that made no audit event (attack findings) ------------------------------------------------------------
+
+
+def _events_of(server: ServerHandle, trans_id: str) -> list[dict[str, Any]]:
+    """The events of one request, once there are any (another worker may answer the audit query)."""
+    def found() -> list[dict[str, Any]]:
+        events = mgmt.ok(mgmt.call(server, None, "GET", "/audit?kind=swift&action=use&limit=1000"))["events"]
+        return [e for e in events if e["request_id"] == trans_id]
+    eventually(lambda: bool(found()), timeout=3)
+    return found()
+
+
+@pytest.mark.parametrize("header", ["X-Auth-Token", "X-Storage-Token"])
+def test_tempurl_with_a_token_is_a_tempurl(setup: Setup, header: str) -> None:
+    """Swift's tempurl runs before tempauth: the signed URL decides, whatever token comes along, and is audited."""
+    url = setup.url(generate_temp_url(setup.path(), 300, setup.key, "GET").replace(" ", "%20"))
+    got = requests.get(url, headers={header: "AUTH_tk" + "0" * 32}, timeout=10)
+    assert got.status_code == 200 and got.content == setup.data
+    events = _events_of(setup.server, got.headers["x-trans-id"])
+    assert [(e["outcome"], e["status"], e["bucket"]) for e in events] == [("allowed", 200, setup.container)]
+
+
+def test_formpost_with_a_token_is_a_formpost(setup: Setup) -> None:
+    path = f"/v1/AUTH_root/{setup.container}/in/"
+    expires = int(time.time() + 300)
+    message = f"{path}\n\n100\n1\n{expires}".encode()
+    fields = {"max_file_size": "100", "max_file_count": "1", "expires": str(expires),
+              "signature": hmac.new(setup.key.encode(), message, hashlib.sha256).hexdigest()}
+    got = requests.post(setup.url(path), data=fields, files={"f": ("t.txt", b"token too")}, timeout=10,
+                        headers={"X-Auth-Token": "AUTH_tk" + "0" * 32})
+    assert got.status_code == 201, got.text
+    events = _events_of(setup.server, got.headers["x-trans-id"])
+    assert [(e["outcome"], e["status"]) for e in events] == [("allowed", 201)]
+
+
+def _refusals_counted(server: ServerHandle) -> float:
+    reply = requests.get(f"{server.endpoint}/_satchel/metrics", timeout=10)
+    return sum(s.value for family in text_string_to_metric_families(reply.text) for s in family.samples
+               if s.name == "satchel_link_events_total" and s.labels.get("kind") == "swift"
+               and s.labels.get("reason") == "TempUrlInvalid" and s.labels.get("action") == "use")
+
+
+@pytest.mark.parametrize(("path", "status", "listed"), [
+    ("/v1/AUTH_root/{c}/%ff", 412, True), ("/v1/AUTH_root/{c}/" + "n" * 1100, 400, True),
+    ("/v1/AUTH_root/{c}/a%00b", 412, True), ("/v1/AUTH_%ff/{c}/o", 412, False), ("/v1/AUTH_/{c}/o", 404, False),
+])
+def test_tempurl_refused_by_the_router_is_audited(setup: Setup, path: str, status: int, listed: bool) -> None:
+    """Exactly one refusal event; the container's when the path names one of this account (then listed)."""
+    before = _refusals_counted(setup.server)
+    got = requests.get(setup.url(path.format(c=setup.container) + f"?temp_url_sig={'0' * 64}&temp_url_expires="
+                                 f"{int(time.time()) + 60}"), timeout=10)
+    assert got.status_code == status
+    # Both events of a request would be one worker's, written together: a count of 2 would show at once.
+    assert eventually(lambda: _refusals_counted(setup.server) - before != 0)
+    assert _refusals_counted(setup.server) - before == 1
+    if listed:
+        events = _events_of(setup.server, got.headers["x-trans-id"])
+        assert [(e["outcome"], e["status"], e["bucket"]) for e in events] == [("refused", status, setup.container)]
+        assert events[0]["reason"].startswith("TempUrlInvalid: ") and "0" * 64 not in events[0]["reason"]
+
+
+def test_swift_requests_have_an_operation_in_the_metrics(setup: Setup) -> None:
+    """Swift requests were all counted as ``unknown`` (attack finding)."""
+    assert curl(setup.url(generate_temp_url(setup.path(), 300, setup.key, "GET"))).status == 200
+    setup.swift.run("stat", setup.container)
+
+    def operations() -> set[str]:
+        reply = requests.get(f"{setup.server.endpoint}/_satchel/metrics", timeout=10)
+        return {s.labels["operation"] for family in text_string_to_metric_families(reply.text) for s in family.samples
+                if s.name == "satchel_requests_total" and s.labels.get("frontend") == "swift"}
+    assert eventually(lambda: {"tempurl GET", "HEAD container", "auth"} <= operations())
+    assert "unknown" not in operations()

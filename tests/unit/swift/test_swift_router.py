@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from satchel.swift.errors import SwiftError
-from satchel.swift.router import SwiftEndpoint, Target, check_object_name, refuse_unsupported_query, route
+from satchel.swift.router import (
+    ALLOWED,
+    OPERATIONS,
+    SwiftEndpoint,
+    Target,
+    check_object_name,
+    operation,
+    refuse_unsupported_query,
+    route,
+)
 
 TOKEN = {"x-auth-token": "AUTH_tkx"}
 FORM = {"content-type": "multipart/form-data; boundary=x"}
@@ -23,15 +32,15 @@ ROUTES = [
     ("PUT", "/v1/AUTH_acme/photos/dir/", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "dir/")),
     ("COPY", "/v1/AUTH_acme/photos/o", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),
     ("GET", "/v1/AUTH_a.b@c/x/ü", {}, TOKEN, SwiftEndpoint(Target.OBJECT, "a.b@c", "x", "ü")),
-    # Signed links: only without a token.
+    # Signed links, with or without a token (Swift's tempurl and formpost run before tempauth).
     ("GET", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s", "temp_url_expires": "1"}, {},
      SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
     ("PUT", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s"}, {}, SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
     ("GET", "/v1/AUTH_acme/photos/o", {"temp_url_sig": "s"}, TOKEN,
-     SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),
+     SwiftEndpoint(Target.TEMPURL, "acme", "photos", "o")),
     ("POST", "/v1/AUTH_acme/photos", {}, FORM, SwiftEndpoint(Target.FORMPOST, "acme", "photos")),
     ("POST", "/v1/AUTH_acme/photos/pre", {}, FORM, SwiftEndpoint(Target.FORMPOST, "acme", "photos", "pre")),
-    ("POST", "/v1/AUTH_acme/photos", {}, {**FORM, **TOKEN}, SwiftEndpoint(Target.CONTAINER, "acme", "photos")),
+    ("POST", "/v1/AUTH_acme/photos", {}, {**FORM, **TOKEN}, SwiftEndpoint(Target.FORMPOST, "acme", "photos")),
     ("POST", "/v1/AUTH_acme", {}, FORM, SwiftEndpoint(Target.ACCOUNT, "acme")),
     ("GET", "/v1/AUTH_acme/photos/o", {}, {}, SwiftEndpoint(Target.OBJECT, "acme", "photos", "o")),  # anonymous
 ]
@@ -42,6 +51,17 @@ ROUTES = [
 def test_routes(method: str, path: str, query: dict[str, str], headers: dict[str, str],
                 expected: SwiftEndpoint) -> None:
     assert route(method, path, query, headers) == expected
+
+
+def test_operations_are_a_fixed_set() -> None:
+    """The metrics' operation label of every request is one of OPERATIONS, never ``unknown`` (attack finding)."""
+    seen = {operation(method, route(method, path, query, headers)) for method, path, query, headers, _ in ROUTES}
+    seen |= {operation(method, SwiftEndpoint(target, "a", "c", "o")) for target in Target
+             for method in ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH", "BREW")
+             if target not in ALLOWED or method in ALLOWED[target]}
+    seen.add(operation("GET", None))
+    assert seen <= OPERATIONS
+    assert {"GET object", "PUT container", "tempurl GET", "tempurl other", "formpost", "auth", "refused"} <= seen
 
 
 REFUSALS = [
