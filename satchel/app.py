@@ -46,6 +46,9 @@ from satchel.swift.frontend import SwiftFrontend
 
 log = logging.getLogger("satchel")
 access_log = logging.getLogger("satchel.access")
+#: The plain endpoints under ``/_satchel/`` (beside the API and the console): probes and the metrics.
+_SATCHEL_ENDPOINTS = frozenset({"/_satchel/metrics", "/_satchel/health", "/_satchel/health/ready",
+                                "/_satchel/health/live"})
 
 class SatchelApp:
     def __init__(self, settings: Settings) -> None:
@@ -180,6 +183,9 @@ class SatchelApp:
         head = scope["method"] == "HEAD"
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
                    ("x-amz-request-id", info.request_id)]
+        if path not in _SATCHEL_ENDPOINTS:
+            await Response(404, headers, b'{"error": "not found"}').send(send)
+            return
         if scope["method"] not in ("GET", "HEAD"):  # probes and scrapes read; nothing here changes anything
             headers.append(("Allow", "GET, HEAD"))
             await Response(405, headers, b'{"error": "method not allowed"}').send(send)
