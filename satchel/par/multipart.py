@@ -20,6 +20,7 @@ not, and deleting a PAR aborts its open uploads. At most ``par_max_open_uploads`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote
 
 import orjson
@@ -48,9 +49,23 @@ def upload_uri(ctx: ParContext, upload_id: str) -> str:
             f"{quote(endpoint.key, safe='/')}/id/{upload_id}/")
 
 
+#: Preconditions a multipart upload through a PAR cannot honour: refused (400), never ignored. Checked only
+#: at its start and commit, an "only if absent" would let the commit overwrite whatever came meanwhile.
+_CONDITIONS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "content-md5")
+
+
+def _refuse_conditions(headers: Mapping[str, str], step: str) -> None:
+    refuse_foreign(headers)
+    for name in _CONDITIONS:
+        if name in headers:
+            raise InvalidArgument(f"{name} is not supported on {step} of a multipart upload through a "
+                                  "pre-authenticated request: upload the object with one PUT to use it.")
+
+
 async def create_upload(node: Node, ctx: ParContext) -> Response:
     request, key = ctx.request, ctx.endpoint.key
     no_query(request)
+    _refuse_conditions(request.headers, "the start")
     if content_length(request.headers):
         raise InvalidArgument("A request with opc-multipart: true starts an upload and carries no body.")
     objects.check_key(key)
@@ -113,6 +128,7 @@ async def upload_part(node: Node, ctx: ParContext) -> Response:
 async def commit_upload(node: Node, ctx: ParContext) -> Response:
     endpoint = ctx.endpoint
     no_query(ctx.request)
+    _refuse_conditions(ctx.request.headers, "the commit")
     admission = _admitted_upload(node, ctx)
     assert endpoint.upload_id is not None
     try:

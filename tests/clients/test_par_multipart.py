@@ -90,3 +90,20 @@ def test_abort_and_refusals(satchel_server: Any, s3: Any, bucket: str) -> None:
     refused = requests.post(again, timeout=30)
     assert refused.status_code == 400 and refused.json()["code"] == "InvalidParameter"
     assert requests.delete(again, timeout=30).status_code == 204
+
+
+def test_conditions_are_refused_not_ignored(satchel_server: Any, s3: Any, bucket: str) -> None:
+    """A multipart upload through a PAR cannot honour If-None-Match and its kin at its start or commit: they
+    are refused there (400), never ignored (the commit had overwritten the object despite If-None-Match: *)."""
+    s3.put_object(Bucket=bucket, Key="in/keep.txt", Body=b"ORIGINAL")
+    par = create(satchel_server, bucket=bucket, accessType="AnyObjectWrite", objectName="in/")
+    for name, value in (("If-None-Match", "*"), ("If-Match", '"0"'), ("Content-MD5", "AAAAAAAAAAAAAAAAAAAAAA==")):
+        refused = requests.put(url(par, "in/keep.txt"), headers={"opc-multipart": "true", name: value}, timeout=30)
+        assert refused.status_code == 400 and refused.json()["code"] == "InvalidParameter", (name, refused.text)
+    upload = satchel_server.endpoint + _start(par, "in/keep.txt")["accessUri"]
+    assert requests.put(upload + "1", data=b"OVERWRITTEN", timeout=30).status_code == 200
+    commit = requests.post(upload, headers={"If-None-Match": "*"}, timeout=30)
+    assert commit.status_code == 400 and commit.json()["code"] == "InvalidParameter"
+    assert s3.get_object(Bucket=bucket, Key="in/keep.txt")["Body"].read() == b"ORIGINAL"
+    assert requests.post(upload, timeout=30).status_code == 200  # without the condition: as asked
+    assert s3.get_object(Bucket=bucket, Key="in/keep.txt")["Body"].read() == b"OVERWRITTEN"
