@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 
 from tests.clients.boto import unique_bucket
 from tests.clients.content import tree_digest
+from tests.clients.rclone import Rclone, rclone_runner
 from tests.clients.server import ServerHandle
 
 MiB = 1024 * 1024
@@ -25,15 +24,8 @@ MULTIPART = ["--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"]
 
 
 @pytest.fixture
-def rclone(satchel_server: ServerHandle, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    exe = shutil.which("rclone")
-    if exe is None:
-        pytest.fail("rclone is missing: run scripts/install-test-deps.sh (make test does)")
-    config = tmp_path / "rclone.conf"
-    config.write_text("")
-    # AWS_* variables (a CA bundle, a profile) would leak into rclone's S3 backend and break plain http.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "AWS_"))}
-    env |= {
+def rclone(satchel_server: ServerHandle, tmp_path: Path) -> Rclone:
+    return rclone_runner(tmp_path, {
         "RCLONE_CONFIG_SATCHEL_TYPE": "s3",
         "RCLONE_CONFIG_SATCHEL_PROVIDER": "Other",
         "RCLONE_CONFIG_SATCHEL_ACCESS_KEY_ID": satchel_server.access_key,
@@ -41,16 +33,7 @@ def rclone(satchel_server: ServerHandle, tmp_path: Path) -> Callable[..., subpro
         "RCLONE_CONFIG_SATCHEL_ENDPOINT": satchel_server.endpoint,
         "RCLONE_CONFIG_SATCHEL_REGION": "us-east-1",
         "RCLONE_CONFIG_SATCHEL_FORCE_PATH_STYLE": "true",
-    }
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [exe, "--config", str(config), "--retries", "1", "--low-level-retries", "2", *args]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, check=False)
-        if check and proc.returncode != 0:
-            pytest.fail(f"rclone {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    return run
+    })
 
 
 def test_rclone_copy_check_list_delete(

@@ -5,8 +5,6 @@ through Swift read through S3."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from tests.clients.content import tree_digest
+from tests.clients.rclone import Rclone, rclone_runner
 from tests.clients.server import ServerHandle
 from tests.clients.swift import unique_container
 
@@ -24,28 +23,13 @@ TREE = {"zero": 0, "one": 1, "kib/file": 1024, "mib/three.bin": 3 * MiB, "deep/a
 
 
 @pytest.fixture
-def rclone(satchel_server: ServerHandle, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    exe = shutil.which("rclone")
-    if exe is None:
-        pytest.fail("rclone is missing: run scripts/install-test-deps.sh (make test does)")
-    config = tmp_path / "rclone.conf"
-    config.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "OS_", "ST_"))}
-    env |= {
+def rclone(satchel_server: ServerHandle, tmp_path: Path) -> Rclone:
+    return rclone_runner(tmp_path, {
         "RCLONE_CONFIG_SW_TYPE": "swift",
         "RCLONE_CONFIG_SW_USER": "root:root",
         "RCLONE_CONFIG_SW_KEY": satchel_server.secret_key,
         "RCLONE_CONFIG_SW_AUTH": f"{satchel_server.endpoint}/auth/v1.0",
-    }
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [exe, "--config", str(config), "--retries", "1", "--low-level-retries", "2", *args]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
-        if check and proc.returncode != 0:
-            pytest.fail(f"rclone {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    return run
+    }, timeout=120)
 
 
 def test_rclone_swift_copy_check_download_purge(

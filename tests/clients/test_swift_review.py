@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 import requests
 import swiftclient.client as swift_api
 
+from tests.clients.rclone import rclone_runner
 from tests.clients.server import Credentials, SatchelProcess
 from tests.clients.swift import SwiftUser, auth_url, empty_container, member_user, root_user, unique_container
 
@@ -130,23 +128,16 @@ def test_rclone_uploads_for_a_prefix_grant(managed_server: SatchelProcess, root:
                                            fresh_member: SwiftUser, tmp_path: Path) -> None:
     """rclone HEADs the container before it uploads: a prefix grant's holder gets 204 (no figures, no
     metadata), then writes inside its prefix only."""
-    exe = shutil.which("rclone")
-    assert exe is not None, "rclone is missing"
     managed_server.grant(fresh_member.user, container, "read-write", prefix="docs/")
     (tmp_path / "a.txt").write_bytes(b"from rclone")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "OS_", "ST_"))} | {
+    rclone = rclone_runner(tmp_path, {
         "RCLONE_CONFIG_SW_TYPE": "swift", "RCLONE_CONFIG_SW_USER": fresh_member.auth_user,
-        "RCLONE_CONFIG_SW_KEY": fresh_member.key, "RCLONE_CONFIG_SW_AUTH": auth_url(managed_server)}
+        "RCLONE_CONFIG_SW_KEY": fresh_member.key, "RCLONE_CONFIG_SW_AUTH": auth_url(managed_server)},
+        timeout=60, low_level_retries=1)
 
-    def rclone(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([exe, "--config", str(tmp_path / "none.conf"), "--retries", "1",
-                               "--low-level-retries", "1", *args], env=env, capture_output=True, text=True,
-                              timeout=60, check=False)
-
-    done = rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/docs/a.txt")
-    assert done.returncode == 0, done.stderr
+    rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/docs/a.txt")
     assert root.connection().get_object(container, "docs/a.txt")[1] == b"from rclone"
-    assert rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/private/a.txt").returncode != 0
+    assert rclone("copyto", str(tmp_path / "a.txt"), f"sw:{container}/private/a.txt", check=False).returncode != 0
     assert _status(lambda: root.connection().head_object(container, "private/a.txt")) == 404
 
 
