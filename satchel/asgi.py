@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, unquote_plus
 
 from satchel.core.errors import IncompleteBody
 from satchel.core.streams import close_stream
 from satchel.core.text import decimal
+
+if TYPE_CHECKING:
+    from satchel.core.conditions import ByteRange
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -206,3 +209,14 @@ class Response:
         await send({"type": "http.response.body", "body": b""})
         return sent
 
+
+def object_response(headers: list[tuple[str, str]], size: int, byte_range: ByteRange | None,
+                    body: bytes | AsyncIterator[bytes]) -> Response:
+    """An object read's answer: ``200`` with the whole length, or ``206`` with the range's length and
+    ``Content-Range`` (``headers`` gets the length headers appended)."""
+    if byte_range is None:
+        headers.append(("Content-Length", str(size)))
+        return Response(200, headers, body)
+    headers.append(("Content-Length", str(byte_range.length)))
+    headers.append(("Content-Range", byte_range.content_range(size)))
+    return Response(206, headers, body)

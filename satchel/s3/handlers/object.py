@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
-from satchel.asgi import Response
+from satchel.asgi import Response, object_response
 from satchel.core import objects
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
@@ -83,7 +83,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 await stream.aclose()
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
-    return _sized(headers, record.size, byte_range, body)
+    return object_response(headers, record.size, byte_range, body)
 
 
 def _range(ctx: S3Context, record: ObjectRecord) -> ByteRange | None:
@@ -103,17 +103,6 @@ def part_range(record: ObjectRecord, number: int) -> ByteRange | None:
         return ByteRange(0, record.size - 1)
     start = sum(segment.size for segment in record.segments[: number - 1])
     return ByteRange(start, start + record.segments[number - 1].size - 1)
-
-
-def _sized(
-    headers: list[tuple[str, str]], size: int, byte_range: ByteRange | None, body: bytes | AsyncIterator[bytes]
-) -> Response:
-    if byte_range is None:
-        headers.append(("Content-Length", str(size)))
-        return Response(200, headers, body)
-    headers.append(("Content-Length", str(byte_range.length)))
-    headers.append(("Content-Range", byte_range.content_range(size)))
-    return Response(206, headers, body)
 
 
 async def delete_object(node: Node, ctx: S3Context) -> Response:

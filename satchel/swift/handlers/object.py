@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Mapping
 
-from satchel.asgi import Response
+from satchel.asgi import Response, object_response
 from satchel.core import objects
-from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
+from satchel.core.conditions import DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import NotModified
 from satchel.core.receive import Expectations
 from satchel.core.text import decimal
@@ -74,17 +74,7 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
             except BaseException:
                 await stream.aclose()
                 raise
-    return _sized(object_headers(record), record.size, byte_range, body)
-
-
-def _sized(headers: list[tuple[str, str]], size: int, byte_range: ByteRange | None,
-           body: bytes | AsyncIterator[bytes]) -> Response:
-    if byte_range is None:
-        headers.append(("Content-Length", str(size)))
-        return Response(200, headers, body)
-    headers.append(("Content-Length", str(byte_range.length)))
-    headers.append(("Content-Range", byte_range.content_range(size)))
-    return Response(206, headers, body)
+    return object_response(object_headers(record), record.size, byte_range, body)
 
 
 def _content_md5(etag: str | None) -> str | None:
