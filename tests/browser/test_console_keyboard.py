@@ -1,5 +1,6 @@
-"""The console's quality bar in a real Chromium: every control has a label, focus is visible, and a person
-signs in and reaches the buckets page with the keyboard alone (Tab, typing, Enter)."""
+"""The console's quality bar in a real Chromium: every control has a label, focus is visible, a person signs
+in and reaches the buckets page with the keyboard alone (Tab, typing, Enter), and at a phone's width the
+page fits without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.clients.server import SatchelProcess
 
 WAIT = 20
@@ -55,3 +57,10 @@ def test_sign_in_by_keyboard_with_labelled_controls_and_visible_focus(browser: w
     wait.until(lambda d: d.find_element(By.ID, "topbar").is_displayed())
     wait.until(lambda d: d.find_elements(By.ID, "new-bucket"))
     assert browser.execute_script(UNLABELLED) == []
+    browser.set_window_size(*PHONE)
+    try:
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        assert overflow <= 0, f"the buckets page is {overflow}px wider than a phone's screen"
+    finally:
+        browser.set_window_size(*DESKTOP)
