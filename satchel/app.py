@@ -50,6 +50,11 @@ access_log = logging.getLogger("satchel.access")
 _SATCHEL_ENDPOINTS = frozenset({"/_satchel/metrics", "/_satchel/health", "/_satchel/health/ready",
                                 "/_satchel/health/live"})
 
+def _header(scope: Scope, name: bytes) -> str:
+    """The first value of a header (names arrive lower-case from the server), "" when absent."""
+    return next((value.decode("latin-1") for key, value in scope["headers"] if key == name), "")
+
+
 class SatchelApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -121,9 +126,8 @@ class SatchelApp:
             return
         path: str = scope["path"]
         if self.console is not None and (path == "/" or path.startswith(("/_satchel/console", "/s/"))):
-            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
             domain = self.settings.domain
-            if console_routes.takes(path, host, domain):
+            if console_routes.takes(path, _header(scope, b"host"), domain):
                 info.frontend = "console"
                 if path == console_routes.ROOT:
                     await self.console.redirect(console_routes.PREFIX, 308).send(send)
@@ -155,8 +159,7 @@ class SatchelApp:
         domain = self.settings.domain
         if not domain:
             return False
-        host = next((value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"host"), "")
-        return split_target(scope["path"], host, domain)[2]
+        return split_target(scope["path"], _header(scope, b"host"), domain)[2]
 
     def _is_swift(self, path: str, scope: Scope) -> bool:
         """``/v1/...`` (storage), ``/auth/...`` (TempAuth) and ``/info`` (capabilities) are Swift's: ``v1``,
@@ -217,7 +220,7 @@ class SatchelApp:
 
     async def _metrics(self, scope: Scope, send: Send, headers: list[tuple[str, str]]) -> None:
         client = scope.get("client")
-        authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+        authorization = _header(scope, b"authorization")
         # A request a proxy forwarded is no loopback scrape, whatever the TCP peer (an untrusted local proxy).
         proxied = any(k in metrics.FORWARDING_HEADERS for k, _ in scope["headers"])
         peer = client[0] if client and not proxied else ""
