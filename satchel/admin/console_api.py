@@ -16,6 +16,7 @@ from satchel.admin.handlers import Call
 from satchel.asgi import Response
 from satchel.console import kinds, session, shares
 from satchel.console.errors import NotSignedIn
+from satchel.contentsafety import NOSNIFF, SANDBOX
 from satchel.core import buckets, links, listing, multipart, objects, people, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest, NoSuchBucket
@@ -186,8 +187,8 @@ async def download(call: Call) -> Any:
         ("Content-Length", str(record.size)),
         ("ETag", f'"{record.etag}"'),
         ("Content-Disposition", content_disposition("attachment", key.rsplit("/", 1)[-1] or "download")),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", "sandbox"),
+        NOSNIFF,
+        SANDBOX,  # an attachment, and inert even if a browser shows it (contentsafety.py), PDFs included
     ]
     return Response(200, headers, stream)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import swiftclient.client as swift_api
 
+from tests.clients.boto import unique_bucket
 from tests.clients.server import Credentials, ServerHandle, venv_tool
 
 
@@ -19,7 +19,7 @@ def auth_url(server: ServerHandle) -> str:
 
 
 def unique_container(prefix: str = "sw") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+    return unique_bucket(prefix)  # a container is a bucket
 
 
 @dataclass(frozen=True)
