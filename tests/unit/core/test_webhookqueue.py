@@ -1,0 +1,63 @@
+"""The webhook queue's rules: backoff with jitter, when a delivery is retried or dead, URL checks."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+import pytest
+
+from satchel.core import webhookqueue, webhooks
+from satchel.core.errors import InvalidArgument
+from satchel.meta.webhooks import DEAD, DELIVERED, PENDING
+
+
+def test_backoff_doubles_capped_with_jitter_in_upper_half() -> None:
+    rng = random.Random(7)
+    for attempts, ceiling in [(1, 2.0), (2, 4.0), (3, 8.0), (6, 60.0), (60, 60.0), (10_000, 60.0)]:
+        for _ in range(50):
+            delay = webhookqueue.retry_delay(attempts, base=2.0, cap=60.0, rng=rng)
+            assert ceiling / 2 <= delay <= ceiling
+    delays = {round(webhookqueue.retry_delay(3, base=2.0, cap=60.0, rng=rng), 6) for _ in range(20)}
+    assert len(delays) > 10  # jittered, not one fixed value
+
+
+@pytest.mark.parametrize(("attempts", "ok", "permanent", "created", "state"), [
+    (1, True, False, 0.0, DELIVERED),
+    (1, False, False, 0.0, PENDING),
+    (4, False, False, 0.0, PENDING),
+    (5, False, False, 0.0, DEAD),  # tries used up
+    (1, False, True, 0.0, DEAD),  # refused destination: trying again cannot help
+    (1, False, False, -1000.0, DEAD),  # the retry would come after max_age
+])
+def test_settle(attempts: int, ok: bool, permanent: bool, created: float, state: str) -> None:
+    found, later = webhookqueue.settle(attempts=attempts, created=created, now=100.0, ok=ok, permanent=permanent,
+                                       max_attempts=5, max_age=1000.0, base=1.0, cap=10.0)
+    assert found == state
+    assert (later > 100.0) is (state == PENDING)
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://example.com/", "file:///etc/passwd", "https://user:pw@example.com/", "https://example.com/#x",
+    "http:///nohost", "https://example.com:99999/", "", "x" * 3000, "https://exa mple.com/", "https://例え.jp/",
+    "http://127.0.0.1:8080/", "http://[::1]/", "http://169.254.169.254/latest/", "http://10.1.2.3/",
+    "http://localhost/", "http://foo.localhost/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/",
+    "http://100.64.0.1/",
+])
+def test_refused_urls(url: str) -> None:
+    with pytest.raises(InvalidArgument):
+        webhooks.check_url(url, allow_private=False)
+
+
+def test_allowed_urls() -> None:
+    assert webhooks.check_url("https://hooks.example.com/x?y=1", allow_private=False)
+    assert webhooks.check_url("http://8.8.8.8:81/", allow_private=False)
+    assert webhooks.check_url("http://127.0.0.1:8080/", allow_private=True)
+
+
+def test_public_addresses() -> None:
+    assert webhooks.is_public(ipaddress.ip_address("93.184.216.34"))
+    assert webhooks.is_public(ipaddress.ip_address("2606:2800:220:1::1"))
+    for private in ("127.0.0.1", "10.0.0.1", "192.168.1.1", "172.16.0.1", "169.254.169.254", "::1", "fe80::1",
+                    "fc00::1", "224.0.0.1", "::ffff:10.0.0.1", "0.0.0.0"):
+        assert not webhooks.is_public(ipaddress.ip_address(private)), private
