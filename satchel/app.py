@@ -43,6 +43,7 @@ from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
 from satchel.s3.frontend import S3Frontend
 from satchel.s3.router import split_target
 from satchel.swift.frontend import SwiftFrontend
+from satchel.webhooks.delivery import run as webhook_delivery
 
 log = logging.getLogger("satchel")
 access_log = logging.getLogger("satchel.access")
@@ -238,7 +239,7 @@ class SatchelApp:
                 try:
                     node = self.start()
                     self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
-                                   asyncio.create_task(_flush_metrics())]
+                                   asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node))]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
