@@ -90,12 +90,20 @@ def _public_name(host: str) -> bool:
         return True  # a name: its addresses are checked when it is called
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Globally routable unicast: not loopback, private, link-local (cloud metadata at 169.254.169.254),
-    shared (CGNAT), reserved, multicast or unspecified; an IPv4-mapped IPv6 address as its IPv4 one."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
+    shared (CGNAT), reserved, multicast or unspecified. An IPv6 address that carries an IPv4 one (mapped,
+    NAT64, 6to4, Teredo) is judged by that one too: ``64:ff9b::7f00:1`` reaches 127.0.0.1 through a NAT64."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour, address.teredo[1] if address.teredo else None,
+                    ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None]
+        if any(inner is not None and not is_public(inner) for inner in embedded):
+            return False
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)
     return address.is_global and not address.is_multicast
 
 

@@ -122,8 +122,10 @@ class SqliteWebhooks:
                 (now, now, limit))]
             if not ids:
                 return []
+            # The condition again: on PostgreSQL (read committed) a second worker that picked the same rows
+            # waits for the first one's commit, then re-evaluates it and takes none of them.
             c.execute(f"UPDATE webhook_deliveries SET claimed_by = ?, claimed_until = ? "  # noqa: S608
-                      f"WHERE id IN ({_marks(len(ids))})", (claim, now + lease, *ids))
+                      f"WHERE id IN ({_marks(len(ids))}) AND {_DUE}", (claim, now + lease, *ids, now, now))
             endpoint_columns = ", ".join("e." + n.strip() for n in ENDPOINT_COLUMNS.split(","))
             audit_columns = ", ".join("a." + n.strip() for n in AUDIT_COLUMNS.split(","))
             found = c.execute(

@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from satchel import metrics
 from satchel.core import webhookqueue
@@ -92,6 +93,12 @@ async def _deliver(node: Node, item: ClaimedDelivery) -> DeliveryOutcome:
     outcome = {DELIVERED: "delivered", DEAD: "dead"}.get(state, "failed")
     metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
     if state == DEAD:
-        # The URL is the bucket owner's, not a secret; the error names what went wrong, never the signature.
-        log.warning("webhook delivery %s to %s dead after %d tries: %s", item.id, item.webhook.url, attempts, error)
+        # Only the scheme and host: webhook URLs often carry a token in their path or query (Slack's do).
+        log.warning("webhook delivery %s to %s dead after %d tries: %s", item.id, _origin(item.webhook.url),
+                    attempts, error)
     return DeliveryOutcome(item.id, item.claim, state, attempts, next_attempt, sent.status, error)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"

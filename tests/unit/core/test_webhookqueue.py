@@ -58,6 +58,10 @@ def test_allowed_urls() -> None:
 def test_public_addresses() -> None:
     assert webhooks.is_public(ipaddress.ip_address("93.184.216.34"))
     assert webhooks.is_public(ipaddress.ip_address("2606:2800:220:1::1"))
+    unspecified = "0.0.0.0"  # noqa: S104 - an address checked, not bound
     for private in ("127.0.0.1", "10.0.0.1", "192.168.1.1", "172.16.0.1", "169.254.169.254", "::1", "fe80::1",
-                    "fc00::1", "224.0.0.1", "::ffff:10.0.0.1", "0.0.0.0"):  # noqa: S104 - an address checked, not bound
+                    "fc00::1", "224.0.0.1", "::ffff:10.0.0.1", unspecified, "100.64.0.1",
+                    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+                    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+                    "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # Teredo, client 10.0.0.1
         assert not webhooks.is_public(ipaddress.ip_address(private)), private
