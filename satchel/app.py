@@ -35,6 +35,7 @@ from satchel.core.credentials import CredentialCache
 from satchel.core.gc import abort_abandoned_uploads, collect_garbage
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
+from satchel.core.webhookqueue import prune_endpoints
 from satchel.logs import access_line, level_number
 from satchel.meta import open_store
 from satchel.par.frontend import ParFrontend
@@ -272,6 +273,7 @@ class SatchelApp:
                                           orphan_grace=settings.orphan_grace, write=node.write)
                     await prune_expired(node.store, node.write, now=node.clock.now(),
                                         retention_days=settings.audit_retention_days)
+                    await prune_endpoints(node.store, node.write, now=node.clock.now())
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
             await asyncio.sleep(self.settings.gc_interval)

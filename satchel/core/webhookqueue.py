@@ -4,6 +4,7 @@ reads of :func:`queued_for`, which runs in the audit writer's batch."""
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -11,11 +12,15 @@ from dataclasses import asdict
 import orjson
 
 from satchel.core.models import AuditEvent
-from satchel.meta.store import Store
+from satchel.meta.store import Store, StoreWrite
 from satchel.meta.webhooks import DEAD, DELIVERED, PENDING, QueuedDelivery, StoredWebhook
 
 #: The event type of every notification (the only one so far).
 USE_EVENT = "link.use"
+#: Endpoints removed per transaction by :func:`prune_endpoints`.
+PRUNE_BATCH = 1000
+
+log = logging.getLogger("satchel.webhooks")
 
 
 def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDelivery]:
@@ -69,3 +74,17 @@ def settle(*, attempts: int, created: float, now: float, ok: bool, permanent: bo
     if later - created > max_age:
         return DEAD, now
     return PENDING, later
+
+
+async def prune_endpoints(store: Store, write: StoreWrite, *, now: float) -> int:
+    """Remove the webhooks nothing can notify any more (every link of their mint call expired or revoked, or
+    their bucket deleted), in bounded batches, every ``gc_interval``; how many."""
+    pruned = 0
+    while True:
+        removed: int = await write(store.prune_webhooks, now, PRUNE_BATCH)
+        pruned += removed
+        if removed < PRUNE_BATCH:
+            break
+    if pruned:
+        log.info("webhooks: %d endpoints with no usable link or bucket left removed", pruned)
+    return pruned

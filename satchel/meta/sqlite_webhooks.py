@@ -14,6 +14,7 @@ from satchel.meta.webhooks import (
     BUCKET_SCOPE,
     DEAD,
     DELIVERED,
+    LINKS_SCOPE,
     PENDING,
     ClaimedDelivery,
     DeliveryOutcome,
@@ -165,6 +166,26 @@ class SqliteWebhooks:
             (bucket_id, state, limit)).fetchall()
         return [DeliveryRecord(r[0], r[1], r[2], r[3], float(r[4]), int(r[5]), float(r[6]), r[7], r[8])
                 for r in found]
+
+    def prune_webhooks(self, now: float, limit: int) -> int:
+        with self._db.transaction() as c:
+            ids = [r[0] for r in c.execute(_UNUSED_ENDPOINTS, (LINKS_SCOPE, now, limit))]
+            for endpoint_id in ids:  # dead deliveries stay listed (and bounded): they name the endpoint by id only
+                c.execute("DELETE FROM webhook_links WHERE endpoint_id = ?", (endpoint_id,))
+                c.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,))
+        return len(ids)
+
+
+#: Endpoints nothing can notify any more, with nothing left to send: a mint call's once every link it minted
+#: expired or was revoked (or deleted), a bucket's once the bucket is gone.
+_UNUSED_ENDPOINTS = (
+    "SELECT e.id FROM webhook_endpoints e WHERE ("
+    "(e.scope = ? AND NOT EXISTS (SELECT 1 FROM webhook_links wl JOIN links l ON l.id = wl.link_id "
+    "WHERE wl.endpoint_id = e.id AND l.revoked IS NULL AND l.expires >= ?)) "
+    "OR NOT EXISTS (SELECT 1 FROM buckets b WHERE b.id = e.bucket_id)) "
+    "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') "
+    "ORDER BY e.created, e.id LIMIT ?"
+)
 
 
 def _delete_endpoints(c: sqlite3.Connection, ids: Sequence[str]) -> None:

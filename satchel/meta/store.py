@@ -572,6 +572,11 @@ class Store(abc.ABC):
     def list_webhook_deliveries(self, bucket_id: str, state: str, limit: int) -> list[DeliveryRecord]:
         """A bucket's deliveries in ``state``, oldest first."""
 
+    @abc.abstractmethod
+    def prune_webhooks(self, now: float, limit: int) -> int:
+        """Removes up to ``limit`` endpoints nothing can notify any more (a mint call's whose links all expired
+        or were revoked; a deleted bucket's) and that have nothing pending; how many."""
+
     # --- web console (sessions, share pages, throttling of failed tries) -------------------------
     @abc.abstractmethod
     def create_session(self, session: StoredSession) -> None: ...

@@ -92,3 +92,25 @@ def test_finish_delivered_retry_and_dead_bounded(store: SqliteStore, world: Worl
                                     dead_max=1)
     dead = store.list_webhook_deliveries(world.bucket.id, DEAD, 10)
     assert store.webhook_queue_depth() == (0, 1) and len(dead) == 1 and dead[0].last_error == "timeout"
+
+
+def test_prune_endpoints_nothing_can_notify(store: SqliteStore, world: World) -> None:
+    from satchel.core.models import Link, LinkKind
+
+    def link(link_id: str, expires: float) -> Link:
+        return Link(link_id, LinkKind.S3V4, world.user.id, None, "photos", "k", "GET", 0.0, expires,
+                    bucket_id=world.bucket.id)
+
+    store.create_links([link("L1", 100.0), link("L2", 500.0), link("L3", 100.0)])
+    store.put_webhook(hook(world))  # the bucket's: kept while the bucket exists
+    store.put_webhook(hook(world, "m1", LINKS_SCOPE), ["L1", "L2"])
+    store.put_webhook(hook(world, "m2", LINKS_SCOPE), ["L3"])
+    store.add_audit_events([e := use(world, 50.0, "L3")], [QueuedDelivery(e, "m2", world.bucket.id)], queue_max=10)
+    assert store.prune_webhooks(200.0, 10) == 0  # m1: L2 still usable; m2: a delivery still pending
+    claimed = store.claim_webhook_deliveries("a", now=200.0, lease=10, limit=5)
+    store.finish_webhook_deliveries([DeliveryOutcome(claimed[0].id, "a", DEAD, 1, 200.0)], dead_max=10)
+    assert store.prune_webhooks(200.0, 10) == 1  # m2 now
+    assert store.prune_webhooks(600.0, 10) == 1  # m1 once L2 expired
+    assert set(store.webhook_targets([world.bucket.id], ["L1", "L2", "L3"])[1]) == set()
+    assert store.get_bucket_webhook(world.bucket.id) is not None
+    assert len(store.list_webhook_deliveries(world.bucket.id, DEAD, 10)) == 1  # still listed
