@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from pathlib import Path
 
 import pytest
 
 from satchel.core import webhookqueue, webhooks
 from satchel.core.errors import InvalidArgument
-from satchel.meta.webhooks import DEAD, DELIVERED, PENDING
+from satchel.core.models import AuditEvent, Bucket, Role
+from satchel.meta.sqlite import SqliteStore
+from satchel.meta.webhooks import BUCKET_SCOPE, DEAD, DELIVERED, LINKS_SCOPE, PENDING, StoredWebhook
 
 
 def test_backoff_doubles_capped_with_jitter_in_upper_half() -> None:
@@ -65,3 +68,34 @@ def test_public_addresses() -> None:
                     "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
                     "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # Teredo, client 10.0.0.1
         assert not webhooks.is_public(ipaddress.ip_address(private)), private
+
+
+def test_queued_for_bucket_and_signed_link(tmp_path: Path) -> None:
+    """A use goes to its bucket's webhook, and to its link's only when the link's signer made that webhook:
+    a refusal before the signature is verified (no user) or someone else's event naming the link id does not."""
+    store = SqliteStore(tmp_path / "meta.sqlite3")
+    try:
+        account = store.create_account("acme")
+        alice = store.create_user(account.id, "alice", Role.MEMBER)
+        bucket = store.create_bucket(Bucket("photos", account.id, alice.id, 1.0))
+        other = store.create_bucket(Bucket("other", account.id, alice.id, 1.0))
+        store.put_webhook(StoredWebhook("b", bucket.id, BUCKET_SCOPE, "https://x/", b"s", 1.0, alice.id))
+        store.put_webhook(StoredWebhook("m", bucket.id, LINKS_SCOPE, "https://y/", b"s", 1.0, alice.id), ["L1"])
+
+        def event(action: str = "use", user: str | None = alice.id, link: str | None = "L1",
+                  bucket_id: str | None = bucket.id) -> AuditEvent:
+            return AuditEvent(time=1.0, action=action, outcome="refused", bucket="photos", bucket_id=bucket_id,
+                              link_id=link, user_id=user)
+
+        def targets(*events: AuditEvent) -> list[tuple[int, str]]:
+            found = webhookqueue.queued_for(store, list(events))
+            return [(next(i for i, e in enumerate(events) if e is d.event), d.endpoint_id) for d in found]
+
+        assert targets(event()) == [(0, "b"), (0, "m")]
+        assert targets(event(user=None)) == [(0, "b")]  # signature not verified: the bucket's alone
+        assert targets(event(user="mallory")) == [(0, "b")]
+        assert targets(event(link="L2")) == [(0, "b")]
+        assert targets(event(bucket_id=other.id)) == []  # L1's webhook is for its own bucket only
+        assert targets(event(action="mint"), event(action="revoke"), event(bucket_id=None)) == []
+    finally:
+        store.close()
