@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from satchel import metrics
 from satchel.core import webhookqueue
+from satchel.core.masterkey import SealedValueError
 from satchel.core.node import Node
 from satchel.core.webhooks import unseal
 from satchel.meta.webhooks import DEAD, DELIVERED, ClaimedDelivery, DeliveryOutcome
@@ -61,9 +62,33 @@ async def deliver_due(node: Node, claimer: str) -> bool:
                                                       lease=lease, limit=BATCH)
     if not claimed:
         return False
-    outcomes = await asyncio.gather(*(_deliver(node, item) for item in claimed))
+    results = await asyncio.gather(*(_deliver(node, item) for item in claimed), return_exceptions=True)
+    outcomes = [result if isinstance(result, DeliveryOutcome) else _crashed(node, item, result)
+                for item, result in zip(claimed, results, strict=True)]
     await node.write(node.store.finish_webhook_deliveries, outcomes, dead_max=settings.webhook_queue_max)
     return True
+
+
+def _settled(node: Node, item: ClaimedDelivery, attempts: int, *, ok: bool, permanent: bool = False,
+             status: int | None = None, error: str | None = None) -> DeliveryOutcome:
+    settings = node.settings
+    state, next_attempt = webhookqueue.settle(
+        attempts=attempts, created=item.created, now=node.clock.now(), ok=ok, permanent=permanent,
+        max_attempts=settings.webhook_max_attempts, max_age=settings.webhook_max_age,
+        base=settings.webhook_retry_delay, cap=settings.webhook_retry_max_delay)
+    metrics.WEBHOOK_DELIVERIES.labels({DELIVERED: "delivered", DEAD: "dead"}.get(state, "failed")).inc()
+    if state == DEAD:
+        # Only the scheme and host: webhook URLs often carry a token in their path or query (Slack's do).
+        log.warning("webhook delivery %s to %s dead after %d tries: %s", item.id, _origin(item.webhook.url),
+                    attempts, error)
+    return DeliveryOutcome(item.id, item.claim, state, attempts, next_attempt, status, error)
+
+
+def _crashed(node: Node, item: ClaimedDelivery, exc: BaseException) -> DeliveryOutcome:
+    """A try that raised (a bug): counted as a failed try, so it is retried and ends dead like any other,
+    instead of being claimed again and again with no try counted."""
+    log.error("webhook delivery %s failed unexpectedly", item.id, exc_info=exc)
+    return _settled(node, item, item.attempts + 1, ok=False, error=f"internal error: {type(exc).__name__}")
 
 
 async def _deliver(node: Node, item: ClaimedDelivery) -> DeliveryOutcome:
@@ -74,9 +99,16 @@ async def _deliver(node: Node, item: ClaimedDelivery) -> DeliveryOutcome:
         return DeliveryOutcome(item.id, item.claim, DELIVERED, attempts, node.clock.now())
     body = webhookqueue.payload(item.event, item.webhook, item.id)
     timestamp = int(time.time())  # the receiver compares it with its own wall clock
+    try:
+        secret = unseal(node.credentials.master_key, item.webhook)
+    except SealedValueError:
+        # Another master key sealed it (a data directory restored beside the wrong key): no try can succeed,
+        # and an exception here would leave the batch unsettled, to be claimed again forever.
+        return _settled(node, item, attempts, ok=False, permanent=True,
+                        error="the webhook's secret does not open with this node's master key: set it again")
     headers = [
         (signing.TIMESTAMP_HEADER, str(timestamp)),
-        (signing.SIGNATURE_HEADER, signing.sign(unseal(node.credentials.master_key, item.webhook), timestamp, body)),
+        (signing.SIGNATURE_HEADER, signing.sign(secret, timestamp, body)),
         ("X-Satchel-Event", webhookqueue.USE_EVENT),
         ("X-Satchel-Event-Id", item.event.id),
         ("X-Satchel-Delivery", item.id),
@@ -84,19 +116,8 @@ async def _deliver(node: Node, item: ClaimedDelivery) -> DeliveryOutcome:
     ]
     sent = await outbound.post(item.webhook.url, headers, body, timeout=settings.webhook_timeout,
                                allow_private=settings.webhook_allow_private)
-    now = node.clock.now()
-    state, next_attempt = webhookqueue.settle(
-        attempts=attempts, created=item.created, now=now, ok=sent.ok, permanent=sent.permanent,
-        max_attempts=settings.webhook_max_attempts, max_age=settings.webhook_max_age,
-        base=settings.webhook_retry_delay, cap=settings.webhook_retry_max_delay)
     error = sent.error if sent.status is None else (None if sent.ok else f"answered {sent.status}")
-    outcome = {DELIVERED: "delivered", DEAD: "dead"}.get(state, "failed")
-    metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
-    if state == DEAD:
-        # Only the scheme and host: webhook URLs often carry a token in their path or query (Slack's do).
-        log.warning("webhook delivery %s to %s dead after %d tries: %s", item.id, _origin(item.webhook.url),
-                    attempts, error)
-    return DeliveryOutcome(item.id, item.claim, state, attempts, next_attempt, sent.status, error)
+    return _settled(node, item, attempts, ok=sent.ok, permanent=sent.permanent, status=sent.status, error=error)
 
 
 def _origin(url: str) -> str:
