@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.clients import mgmt
+from tests.clients import mgmt, par
 from tests.clients.boto import make_client, unique_bucket
 from tests.clients.server import SatchelProcess, eventually
 from tests.clients.webhook_receiver import Received, Receiver, readme_verify
@@ -127,6 +127,27 @@ def test_bucket_webhook_covers_presigned_urls(server: SatchelProcess, receiver: 
     assert body["event"]["link_id"] is None and body["event"]["outcome"] == "allowed"
     mgmt.ok(mgmt.call(server, None, "DELETE", f"/buckets/{bucket}/webhook"))
     assert mgmt.call(server, None, "GET", f"/buckets/{bucket}/webhook").status_code == 404
+
+
+def test_every_link_kind_reaches_the_bucket_webhook(server: SatchelProcess, receiver: Receiver) -> None:
+    """PARs, Swift TempURLs and S3 POST forms are uses of the bucket too: one notification each, allowed or
+    refused, through the one audit trail."""
+    s3, bucket = _bucket(server)
+    SECRETS.append(mgmt.ok(_put_webhook(server, bucket, receiver.url))["secret"])
+    created = par.create(server, bucket=bucket, accessType="ObjectRead", objectName="doc.txt")
+    assert requests.get(par.url(created), timeout=10).content == b"hello"
+    mgmt.ok(mgmt.call(server, None, "PUT", f"/buckets/{bucket}/tempurl-key", {}))
+    tempurl = _mint(server, bucket, kind="swift")["links"][0]["url"]
+    assert requests.get(tempurl, timeout=10).content == b"hello"
+    assert requests.get(tempurl.replace("temp_url_sig=", "temp_url_sig=0"), timeout=10).status_code == 401
+    form = s3.generate_presigned_post(bucket, "up.txt", ExpiresIn=60)
+    assert requests.post(form["url"], data=form["fields"], files={"file": b"up"}, timeout=10).status_code == 204
+    got = _wait(receiver, 4)
+    time.sleep(0.3)
+    events = sorted((json.loads(r.body)["event"]["kind"], json.loads(r.body)["event"]["outcome"])
+                    for r in receiver.snapshot())
+    assert len(got) == 4 and events == [("par", "allowed"), ("post", "allowed"), ("swift", "allowed"),
+                                        ("swift", "refused")]
 
 
 def test_failing_receiver_is_retried_until_delivered(server: SatchelProcess) -> None:
