@@ -24,8 +24,10 @@ log = logging.getLogger("satchel.webhooks")
 
 
 def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDelivery]:
-    """The deliveries ``events`` make: each link use goes to its bucket's webhook, and to its link's when the
-    link's signer made that webhook. Called by the audit writer, in the batch that stores the events."""
+    """The deliveries ``events`` make: each link use goes to its bucket's webhook (a bucket setting, which stays
+    when whoever set it loses control of the bucket, as the bucket's other settings do), and to its link's when
+    the link's signer made that webhook and is still active. Called by the audit writer, in the batch that
+    stores the events."""
     uses = [e for e in events if e.action == "use" and e.bucket_id is not None]
     if not uses:
         return []
@@ -33,6 +35,14 @@ def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDeliver
                                                [e.link_id for e in uses if e.link_id])
     if not by_bucket and not by_link:
         return []
+    active: dict[str, bool] = {}  # per creator, once per batch
+
+    def creator_active(user_id: str) -> bool:
+        if user_id not in active:
+            user = store.get_user(user_id)
+            active[user_id] = user is not None and user.active
+        return active[user_id]
+
     queued = []
     for event in uses:
         assert event.bucket_id is not None
@@ -40,7 +50,9 @@ def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDeliver
         if bucket_hook is not None:
             queued.append(QueuedDelivery(event, bucket_hook.id, event.bucket_id))
         link_hook = by_link.get(event.link_id) if event.link_id else None
-        if link_hook is not None and link_hook.created_by == event.user_id and link_hook.bucket_id == event.bucket_id:
+        # Only to its signer, and only while that user is active: a disabled or deleted user learns nothing more.
+        if (link_hook is not None and link_hook.created_by == event.user_id and link_hook.bucket_id == event.bucket_id
+                and creator_active(link_hook.created_by)):
             queued.append(QueuedDelivery(event, link_hook.id, event.bucket_id))
     return queued
 

@@ -10,7 +10,7 @@ import pytest
 
 from satchel.core import webhookqueue, webhooks
 from satchel.core.errors import InvalidArgument
-from satchel.core.models import AuditEvent, Bucket, Role
+from satchel.core.models import AuditEvent, Bucket, Role, Status
 from satchel.meta.sqlite import SqliteStore
 from satchel.meta.webhooks import BUCKET_SCOPE, DEAD, DELIVERED, LINKS_SCOPE, PENDING, StoredWebhook
 
@@ -97,5 +97,7 @@ def test_queued_for_bucket_and_signed_link(tmp_path: Path) -> None:
         assert targets(event(link="L2")) == [(0, "b")]
         assert targets(event(bucket_id=other.id)) == []  # L1's webhook is for its own bucket only
         assert targets(event(action="mint"), event(action="revoke"), event(bucket_id=None)) == []
+        store.update_user(alice.id, status=Status.DISABLED)
+        assert targets(event()) == [(0, "b")]  # a disabled signer's webhook hears nothing more
     finally:
         store.close()
