@@ -30,8 +30,8 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
             "console_throttle_window",
-            "webhook_queue_max", "webhook_timeout", "webhook_max_attempts", "webhook_max_age", "webhook_retry_delay",
-            "webhook_retry_max_delay", "webhook_poll_interval")
+            "webhook_queue_max", "webhook_queue_max_per_bucket", "webhook_timeout", "webhook_max_attempts",
+            "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime", "console_lockout")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
@@ -160,6 +160,9 @@ class Settings:
     #: Webhook deliveries waiting to be sent, every bucket together; when the queue is full new ones are dropped
     #: (counted in ``satchel_webhook_dropped_total``). Also the most dead deliveries kept (oldest removed first).
     webhook_queue_max: int = 10000
+    #: Of those, at most this many for one bucket: a bucket whose receiver is down fills its own share, and the
+    #: other buckets' notifications still find room.
+    webhook_queue_max_per_bucket: int = 1000
     #: Seconds a webhook receiver has to accept the connection and answer one POST's status line.
     webhook_timeout: float = 5.0
     #: Tries of one delivery before it is dead (listed by ``GET .../webhook/deliveries?state=dead``).

@@ -43,14 +43,25 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery], queue_max: int) -> int:
-    """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending; how many
-    did not fit. The events must have their ids already."""
+def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery], queue_max: int,
+                     bucket_max: int) -> int:
+    """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending, and fewer
+    than ``bucket_max`` of their bucket; how many did not fit. The events must have their ids already."""
     if not deliveries:
         return 0
     pending = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").fetchone()[0])
-    room = max(0, queue_max - pending)
-    kept = deliveries[:room]
+    buckets = list(dict.fromkeys(d.bucket_id for d in deliveries))[:_IN_BATCH]
+    per_bucket: dict[str, int] = dict(c.execute(
+        f"SELECT bucket_id, COUNT(*) FROM webhook_deliveries WHERE state = 'pending' "  # noqa: S608
+        f"AND bucket_id IN ({_marks(len(buckets))}) GROUP BY bucket_id", buckets).fetchall())
+    kept = []
+    for delivery in deliveries:
+        held = per_bucket.get(delivery.bucket_id, 0)
+        if pending >= queue_max or held >= bucket_max:
+            continue
+        kept.append(delivery)
+        pending += 1
+        per_bucket[delivery.bucket_id] = held + 1
     c.executemany(_INSERT_DELIVERY, [
         (secrets.token_hex(16), d.endpoint_id, d.bucket_id, d.event.id, PENDING, d.event.time, 0, d.event.time,
          None, None, None, None)

@@ -408,10 +408,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
-                         queue_max: int = 0) -> int:
+                         queue_max: int = 0, bucket_max: int = 0) -> int:
         """Appends events (ids are assigned here when empty, and set on the events) and, in the same
-        transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending; how many were dropped
-        because the queue was full (the newest are dropped: what is queued keeps its order)."""
+        transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, and fewer than
+        ``bucket_max`` of their bucket; how many were dropped because the queue (or the bucket's share) was full
+        (the newest are dropped: what is queued keeps its order)."""
 
     @abc.abstractmethod
     def prune_audit(self, before: float, limit: int = 10000) -> int:

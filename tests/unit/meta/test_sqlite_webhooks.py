@@ -26,10 +26,11 @@ def use(world: World, at: float = 100.0, link_id: str | None = None) -> AuditEve
                       bucket_id=world.bucket.id, link_id=link_id, user_id=world.user.id)
 
 
-def queue(store: SqliteStore, world: World, count: int, queue_max: int = 100) -> int:
+def queue(store: SqliteStore, world: World, count: int, queue_max: int = 100, bucket_max: int = 100,
+          bucket_id: str | None = None) -> int:
     events = [use(world, 100.0 + i) for i in range(count)]
-    return store.add_audit_events(events, [QueuedDelivery(e, "h1", world.bucket.id) for e in events],
-                                  queue_max=queue_max)
+    return store.add_audit_events(events, [QueuedDelivery(e, "h1", bucket_id or world.bucket.id) for e in events],
+                                  queue_max=queue_max, bucket_max=bucket_max)
 
 
 def test_bucket_webhook_replaced_and_deleted_with_its_deliveries(store: SqliteStore, world: World) -> None:
@@ -60,6 +61,13 @@ def test_queue_is_bounded_newest_dropped(store: SqliteStore, world: World) -> No
     assert store.webhook_queue_depth() == (5, 0)
     # the audit events are all stored, whatever the queue held
     assert store._db.conn().execute("SELECT COUNT(*) FROM audit_events").fetchone()[0] == 7
+
+
+def test_each_bucket_has_its_share(store: SqliteStore, world: World) -> None:
+    store.put_webhook(hook(world))
+    assert queue(store, world, 5, queue_max=10, bucket_max=3) == 2  # this bucket's receiver is down...
+    assert queue(store, world, 2, queue_max=10, bucket_max=3, bucket_id="another") == 0  # ...others still fit
+    assert store.webhook_queue_depth() == (5, 0)
 
 
 def test_one_claim_per_delivery_and_lease(store: SqliteStore, world: World) -> None:
@@ -105,7 +113,8 @@ def test_prune_endpoints_nothing_can_notify(store: SqliteStore, world: World) ->
     store.put_webhook(hook(world))  # the bucket's: kept while the bucket exists
     store.put_webhook(hook(world, "m1", LINKS_SCOPE), ["L1", "L2"])
     store.put_webhook(hook(world, "m2", LINKS_SCOPE), ["L3"])
-    store.add_audit_events([e := use(world, 50.0, "L3")], [QueuedDelivery(e, "m2", world.bucket.id)], queue_max=10)
+    store.add_audit_events([e := use(world, 50.0, "L3")], [QueuedDelivery(e, "m2", world.bucket.id)], queue_max=10,
+                           bucket_max=10)
     assert store.prune_webhooks(200.0, 10) == 0  # m1: L2 still usable; m2: a delivery still pending
     claimed = store.claim_webhook_deliveries("a", now=200.0, lease=10, limit=5)
     store.finish_webhook_deliveries([DeliveryOutcome(claimed[0].id, "a", DEAD, 1, 200.0)], dead_max=10)
