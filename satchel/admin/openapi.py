@@ -144,7 +144,8 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
             "version": "1",
             "description": (
                 "Mint, list and revoke sharing links, create, list and delete pre-authenticated requests, revoke "
-                "links issued before a moment, read the audit trail, create buckets (also contract-owned ones); "
+                "links issued before a moment, read the audit trail, create buckets (also contract-owned ones), "
+                "notify link uses to a bucket's or a mint call's webhook (signed JSON POSTs); "
                 "for the web console also sessions, buckets, objects (listing, upload, multipart, download, "
                 "delete), access keys, users, grants and share pages. Authenticate with AWS Signature Version 4 in "
                 "the Authorization header (service s3), "
