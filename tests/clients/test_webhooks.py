@@ -208,7 +208,8 @@ def test_webhook_requests_are_checked(server: SatchelProcess, receiver: Receiver
 
 def test_no_secret_in_the_logs(server: SatchelProcess, receiver: Receiver) -> None:
     """The secrets of this test's webhooks, and of every test of this module that ran before, are nowhere in the
-    server's log (access log on, debug level), after deliveries that succeeded and failed."""
+    server's log (access log on, debug level), after deliveries that succeeded and failed, nor in the clear in
+    the metadata store."""
     _, bucket = _bucket(server)
     SECRETS.append(mgmt.ok(_put_webhook(server, bucket, receiver.url))["secret"])
     minted = _mint(server, bucket, webhook=receiver.url, max_uses=1)
@@ -219,9 +220,11 @@ def test_no_secret_in_the_logs(server: SatchelProcess, receiver: Receiver) -> No
     _wait(receiver, 4)  # each use: the bucket's webhook and the link's
     log = Path(server.log_path).read_text(errors="replace")
     assert "/_satchel/api/buckets/" in log  # the access log was on
+    stored = b"".join(path.read_bytes() for path in server.data_dir.glob("meta.sqlite3*"))  # with the WAL
     for secret in SECRETS:
         assert secret not in log
         assert secret.removeprefix("whsec_") not in log
+        assert secret.removeprefix("whsec_").encode() not in stored  # sealed, never in the clear
 
 
 def test_two_workers_send_each_delivery_once(tmp_path: Path) -> None:
