@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from satchel.admin import parschemas, schemas
+from satchel.admin import nodeschemas, parschemas, schemas
 
 if TYPE_CHECKING:
     from satchel.admin.api import Route
@@ -93,6 +93,10 @@ COMPONENTS: dict[str, Any] = {
     "GrantRequest": schemas.GRANT_REQUEST_SCHEMA,
     "ShareRequest": schemas.SHARE_REQUEST_SCHEMA,
     "Share": schemas.SHARE_SCHEMA,
+    # --- node administration ---
+    "AccountRequest": nodeschemas.ACCOUNT_REQUEST_SCHEMA,
+    "Account": nodeschemas.ACCOUNT_SCHEMA,
+    "AccountList": _array("accounts", "Account"),
 }
 
 
