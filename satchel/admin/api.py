@@ -182,6 +182,21 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/accounts/{name}", nodehandlers.delete_account,
           "Delete an account (node operators): 409 Conflict while it has users or buckets, and always for the "
           "operator account.", None, "Done"),
+    Route("GET", "/buckets/{bucket}", nodehandlers.show_bucket,
+          "Every setting of a bucket: owner kind and owner, account, public flag, who may share, link lifetime "
+          "ceiling, whether it has CORS rules (whoever controls the bucket).", None, "BucketDetails"),
+    Route("PUT", "/buckets/{bucket}/owner", nodehandlers.set_owner,
+          "Make a bucket contract-owned (owner account) or owned by a user of its account (account "
+          "administrators). Links the old owner signed are checked against its rights at each use.",
+          "OwnerRequest", "BucketDetails"),
+    Route("GET", "/buckets/{bucket}/cors", nodehandlers.get_cors,
+          "A bucket's CORS rules, as S3's GetBucketCors (404 NoSuchCORSConfiguration when it has none).", None,
+          "CorsConfiguration"),
+    Route("PUT", "/buckets/{bucket}/cors", nodehandlers.put_cors,
+          "Replace a bucket's CORS rules, checked as S3's PutBucketCors checks them (whoever controls the bucket).",
+          "CorsConfiguration", "CorsConfiguration"),
+    Route("DELETE", "/buckets/{bucket}/cors", nodehandlers.delete_cors, "Remove a bucket's CORS rules.", None,
+          "Done"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -10,7 +10,10 @@ from typing import Any
 
 from satchel.admin import nodeschemas
 from satchel.admin.handlers import Call
-from satchel.core import accounts
+from satchel.core import accounts, buckets
+from satchel.core.access import Action
+from satchel.core.errors import NotFound
+from satchel.core.models import Bucket
 
 
 async def list_accounts(call: Call) -> Any:
@@ -28,4 +31,38 @@ async def show_account(call: Call) -> Any:
 
 async def delete_account(call: Call) -> Any:
     await accounts.delete_account(call.node, call.principal, call.params["name"])
+    return {"done": True}
+
+
+# --- a bucket's settings, owner and CORS rules ---------------------------------------------------------
+def _details(call: Call, bucket: Bucket) -> dict[str, Any]:
+    account = call.node.store.get_account(bucket.account_id)
+    return nodeschemas.bucket_details(bucket, call.user_name, account.name if account else bucket.account_id,
+                                      call.node.settings.max_link_lifetime)
+
+
+async def show_bucket(call: Call) -> Any:
+    return _details(call, buckets.bucket_for(call.node, call.principal, call.params["bucket"], Action.BUCKET_ADMIN))
+
+
+async def set_owner(call: Call) -> Any:
+    name = nodeschemas.owner_request(call.body)
+    user = call.node.store.get_user_by_name(name) if name is not None else None
+    if name is not None and user is None:
+        raise NotFound(f"No user named {name!r}.")
+    return _details(call, await buckets.set_owner(call.node, call.principal, call.params["bucket"], user))
+
+
+async def get_cors(call: Call) -> Any:
+    return nodeschemas.cors_json(buckets.get_cors(call.node, call.principal, call.params["bucket"]))
+
+
+async def put_cors(call: Call) -> Any:
+    rules = nodeschemas.cors_request(call.body)
+    await buckets.put_cors(call.node, call.principal, call.params["bucket"], rules)
+    return nodeschemas.cors_json(rules)
+
+
+async def delete_cors(call: Call) -> Any:
+    await buckets.put_cors(call.node, call.principal, call.params["bucket"], None)
     return {"done": True}

@@ -97,6 +97,10 @@ COMPONENTS: dict[str, Any] = {
     "AccountRequest": nodeschemas.ACCOUNT_REQUEST_SCHEMA,
     "Account": nodeschemas.ACCOUNT_SCHEMA,
     "AccountList": _array("accounts", "Account"),
+    "BucketDetails": nodeschemas.BUCKET_DETAILS_SCHEMA,
+    "OwnerRequest": nodeschemas.OWNER_REQUEST_SCHEMA,
+    "CorsRule": nodeschemas.CORS_RULE_SCHEMA,
+    "CorsConfiguration": nodeschemas.CORS_SCHEMA,
 }
 
 

@@ -14,7 +14,7 @@ from satchel.core.errors import (
     NoSuchBucket,
     NoSuchCORSConfiguration,
 )
-from satchel.core.models import Bucket, CorsRule, Principal, Sharing
+from satchel.core.models import Bucket, CorsRule, Principal, Sharing, User
 from satchel.core.node import Node
 from satchel.meta.store import UNSET, _Unset
 
@@ -124,4 +124,14 @@ async def set_public(node: Node, principal: Principal, name: str, public: bool) 
     decision (``BUCKET_PUBLISH``); whoever controls the bucket may make it private again."""
     check_public(node, principal, name, public)
     updated: Bucket = await node.write(node.store.update_bucket, name, public_read=public)
+    return updated
+
+
+async def set_owner(node: Node, principal: Principal, name: str, owner: User | None) -> Bucket:
+    """Make the bucket user-owned by ``owner`` (a user of the bucket's account) or, with None,
+    contract-owned (access.py rule 12: account admins only). Nothing is re-signed: links and PARs the old
+    owner made stay checked, at each use, against the old owner's rights, which no longer include control,
+    so they stop working unless a grant with the share right still covers them."""
+    bucket_for(node, principal, name, Action.BUCKET_OWNER)
+    updated: Bucket = await node.write(node.store.set_bucket_owner, name, owner.id if owner is not None else None)
     return updated
