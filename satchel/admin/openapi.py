@@ -14,7 +14,9 @@ _ERROR_DETAIL: dict[str, Any] = {
     "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                      "request_id": {"type": "string"}},
 }
-_ERROR: dict[str, Any] = {"type": "object", "properties": {"error": _ERROR_DETAIL}}
+#: Every error answer names its code, says why, and names its request (for reports to an operator).
+_ERROR: dict[str, Any] = {"type": "object", "required": ["error"], "properties": {"error": {
+    **_ERROR_DETAIL, "required": ["code", "message", "request_id"]}}}
 
 
 def _array(name: str, item: str) -> dict[str, Any]:

@@ -385,10 +385,10 @@ COMPLETE_REQUEST_SCHEMA: dict[str, Any] = {
 }
 DONE_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((("done", "boolean"),))}
 CAPABILITIES_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
-    "link_kinds": {"type": "array", "items": {"type": "object", "properties": _props((
-        ("kind", "string"), ("label", "string"), ("modes", {"type": "array"}), ("max_uses", "boolean"),
+    "link_kinds": {"type": "array", "items": {"type": "object", "properties": {**_props((
+        ("kind", "string"), ("label", "string"), ("max_uses", "boolean"),
         ("ip_range", "boolean"), ("endpoint", "string"), ("max_lifetime", "integer"),
-    ))}},
+    )), "modes": {"type": "array", "items": {"type": "string"}}}}},
     **_props((("max_link_lifetime", "integer"), ("max_put_size", "integer"), ("part_size", "integer"),
               ("multipart_threshold", "integer"))),
 }}
