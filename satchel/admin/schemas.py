@@ -489,8 +489,9 @@ def complete_request(body: bytes) -> list[tuple[int, str]]:
     parts = _typed(data, "parts", list)
     out = []
     for item in parts:
-        if not isinstance(item, dict) or set(item) != {"part", "etag"}:
+        if not isinstance(item, dict):
             raise InvalidArgument("each part is {\"part\": N, \"etag\": \"...\"}", ArgumentName="parts")
+        _check_fields(item, COMPLETE_REQUEST_SCHEMA["properties"]["parts"]["items"])
         number, etag = _typed(item, "part", int), _typed(item, "etag", str)
         out.append((number, etag))
     return out

@@ -85,7 +85,7 @@ def test_owner_requests_are_checked(managed_server: SatchelProcess, bucket: str)
     managed_server.admin("account", "create", account)
     outsider = managed_server.create_user(f"u{uuid.uuid4().hex[:12]}", account=account)
     outsider_admin = managed_server.create_user(f"a{uuid.uuid4().hex[:12]}", role="admin", account=account)
-    cases = [
+    cases: list[tuple[Credentials | None, dict[str, Any], int, str]] = [
         (None, {"owner": "user", "user": outsider.user}, 409, "Conflict"),  # never across accounts
         (None, {"owner": "user", "user": "nobody-" + uuid.uuid4().hex}, 404, "NotFound"),
         (None, {"owner": "user"}, 400, "InvalidArgument"),
