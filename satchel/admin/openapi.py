@@ -106,6 +106,17 @@ COMPONENTS: dict[str, Any] = {
 }
 
 
+#: Answers that always carry every field they document (null where a field has no value), so clients may
+#: rely on each name being there; the OpenAPI check (tests/clients/test_admin_openapi.py) holds the server
+#: to it.
+_COMPLETE_ANSWERS = ("Link", "Revocation", "Event", "Bucket", "LinkPolicy", "Whoami", "Session", "Object", "Upload",
+                     "Part", "Done", "TempUrlKey", "AccessKey", "User", "Grant", "Share", "BucketEntry", "Par",
+                     "ParPolicy", "LinkList", "RevocationList", "EventList", "BucketList", "AccessKeyList",
+                     "UserList", "GrantList", "ParList", "ObjectList", "ObjectDetails", "Capabilities", "MintResult")
+for _name in _COMPLETE_ANSWERS:
+    COMPONENTS[_name] = {**COMPONENTS[_name], "required": sorted(COMPONENTS[_name]["properties"])}
+
+
 def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
