@@ -2,7 +2,9 @@
 schemathesis: for every operation it generates requests from the document, signs each one with SigV4 as
 any SDK would (botocore's signer, through a requests auth hook), sends it to a fresh server of this file's
 own, and checks that the server never answers 5xx and that each answer's status, content type and body
-are what the document says. A second pass does the same with a console session (cookie + CSRF token).
+are what the document says; then it sends bodies the document calls invalid (wrong types, missing or
+undocumented fields, numbers out of range), which must all be refused with a 4xx. A second pass does the
+same with a console session (cookie + CSRF token), a third on a bucket that exists.
 
 Bounded for ``make test``: a few examples per operation, derandomized (the same cases every run), no
 example database. ``SATCHEL_OPENAPI_EXAMPLES`` raises the count for a longer hunt.
@@ -29,8 +31,10 @@ from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
+from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -42,6 +46,9 @@ from tests.clients.server import SatchelProcess, configured_server
 PREFIX = "/_satchel/api"
 EXAMPLES = int(os.environ.get("SATCHEL_OPENAPI_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+#: For data the document says is invalid (a wrong type, a missing or undocumented field, a number out of
+#: range): it must be refused (a 4xx), never accepted or a 5xx.
+NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
 TIMEOUT = 30
 
 
@@ -145,7 +152,8 @@ _SKIP = {("DELETE", f"{PREFIX}/session")}
 
 
 def _conformance_failures(server: SatchelProcess, document: dict[str, Any], session: requests.Session,
-                          statuses: dict[str, set[int]], bucket: str | None = None) -> list[str]:
+                          statuses: dict[str, set[int]], bucket: str | None = None,
+                          mode: GenerationMode = GenerationMode.POSITIVE) -> list[str]:
     """Every operation's failures (all of them, not the first), and the statuses each one answered. With
     ``bucket``, only the operations on a bucket, on that one (which exists, so answers are not all 404)."""
     schema = schemathesis.openapi.from_dict(document)
@@ -159,15 +167,18 @@ def _conformance_failures(server: SatchelProcess, document: dict[str, Any], sess
             continue
         if bucket is not None and "{bucket}" not in operation.path:
             continue
+        if mode.is_negative and "application/json" not in operation.definition.raw.get("requestBody", {}).get(
+                "content", {}):
+            continue  # only bodies are worth negating: path and query parameters are free strings
         fixed = {"bucket": bucket} if bucket is not None else None
 
         @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=True,
                   suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy(path_parameters=fixed))
+        @given(case=operation.as_strategy(mode, path_parameters=fixed))
         def run(case: Any) -> None:
             response = case.call(base_url=server.endpoint, session=session, timeout=TIMEOUT)
             statuses.setdefault(f"{case.method} {case.path}", set()).add(response.status_code)
-            case.validate_response(response, checks=CHECKS)
+            case.validate_response(response, checks=NEGATIVE_CHECKS if mode.is_negative else CHECKS)
 
         try:
             run()
@@ -191,8 +202,11 @@ def _check(server: SatchelProcess, document: dict[str, Any], session: requests.S
            bucket: str | None = None) -> None:
     statuses: dict[str, set[int]] = {}
     failures = _conformance_failures(server, document, session, statuses, bucket)
+    negative: dict[str, set[int]] = {}
+    failures += _conformance_failures(server, document, session, negative, bucket, GenerationMode.NEGATIVE)
     assert not failures, "\n\n".join(failures)
-    print({name: sorted(found) for name, found in sorted(statuses.items())})
+    for name, found in (("valid", statuses), ("invalid", negative)):  # what -s shows
+        print(name, {call: sorted(seen) for call, seen in sorted(found.items())})
     for name in MUST_SUCCEED_ON_BUCKET if bucket else MUST_SUCCEED:
         assert 200 in statuses.get(name, set()), (name, statuses.get(name))
 
