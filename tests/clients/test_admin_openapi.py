@@ -99,8 +99,9 @@ class ConsoleSession(requests.auth.AuthBase):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
-    """A server of this file's own: generated calls create and delete users, keys, accounts and buckets."""
-    return configured_server(tmp_path_factory, request, "openapi", "")
+    """A server of this file's own: generated calls create and delete users, keys, accounts and buckets, and
+    fail to sign in (with random names and passwords) more often than the default lockout allows."""
+    return configured_server(tmp_path_factory, request, "openapi", "console_max_failures = 100000\n")
 
 
 @pytest.fixture(scope="module")
