@@ -12,7 +12,6 @@ from satchel.admin import nodeschemas
 from satchel.admin.handlers import Call
 from satchel.core import accounts, buckets
 from satchel.core.access import Action
-from satchel.core.errors import NotFound
 from satchel.core.models import Bucket
 
 
@@ -47,10 +46,7 @@ async def show_bucket(call: Call) -> Any:
 
 async def set_owner(call: Call) -> Any:
     name = nodeschemas.owner_request(call.body)
-    user = call.node.store.get_user_by_name(name) if name is not None else None
-    if name is not None and user is None:
-        raise NotFound(f"No user named {name!r}.")
-    return _details(call, await buckets.set_owner(call.node, call.principal, call.params["bucket"], user))
+    return _details(call, await buckets.set_owner(call.node, call.principal, call.params["bucket"], name))
 
 
 async def get_cors(call: Call) -> Any:

@@ -93,6 +93,9 @@ def test_owner_requests_are_checked(managed_server: SatchelProcess, bucket: str)
         (None, {"owner": "somebody"}, 400, "InvalidArgument"),
         (None, {"owner": "account", "extra": True}, 400, "InvalidArgument"),
         (outsider_admin, {"owner": "account"}, 403, "AccessDenied"),  # another account's admin
+        # Refused before any user is looked up: no probing of names.
+        (outsider_admin, {"owner": "user", "user": "nobody-" + uuid.uuid4().hex}, 403, "AccessDenied"),
+        (outsider, {"owner": "user", "user": outsider.user}, 403, "AccessDenied"),
     ]
     for creds, body, status, code in cases:
         reply = _owner(managed_server, creds, bucket, body)
