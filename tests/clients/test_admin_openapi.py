@@ -288,6 +288,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/accounts"): {"name": f"acct{uuid.uuid4().hex[:8]}"},
     ("PUT", "/buckets/{bucket}/owner"): {"owner": "account"},
     ("PUT", "/buckets/{bucket}/cors"): {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]},
+    ("PUT", "/buckets/{bucket}/webhook"): {"url": "https://receiver.example/hook"},
 }
 #: Objects nested in a body, each also closed: the path to one inside a valid body.
 NESTED = {("POST", "/buckets/{bucket}/uploads/{upload_id}/complete"): ("parts", 0),
