@@ -109,6 +109,8 @@ class Probe:
         assert len(self.latencies) >= 10, "the normal client was hardly served"
         ordered = sorted(self.latencies)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        print(f"normal client: {len(ordered)} requests, p50 {ordered[len(ordered) // 2] * 1000:.1f} ms, "
+              f"p99 {p99 * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms")  # the figures of docs/reliability.md
         assert p99 < P99_BOUND, f"normal client p99 {p99:.3f} s over {len(ordered)} requests"
 
 
@@ -196,6 +198,7 @@ def test_idle_kept_alive_connections_beyond_the_limit_make_room_and_time_out(ser
         # The oldest idle connections made room for the newer ones (and for the probe's, the health check's).
         assert reclaimed >= count - MAX_CONNECTIONS, reclaimed
         assert all(closed_by_server(sock) is None for sock in socks[-20:])
+        print(f"{count} idle connections: {reclaimed} of the 80 oldest reclaimed, worker RSS +{grown} KiB")
         assert grown < 16 * 1024, f"{count} idle connections cost {grown} KiB"
         wait_all_closed(socks, within=KEEPALIVE_TIMEOUT + 2)  # and every idle one times out
 
@@ -253,5 +256,7 @@ def test_a_reader_taking_one_byte_at_a_time_costs_no_memory_and_is_cut_off_once_
             while chunk := sock.recv(1 << 20):
                 rest += chunk
         assert got + len(rest) < size // 4, "the server kept sending to a reader that stopped"
+    print(f"slow reader: {got} bytes one at a time, {len(rest)} more after it stopped; worker RSS "
+          f"+{peak - before} KiB at most")
     assert peak - before < 32 * 1024, f"memory grew {peak - before} KiB while a 200 MiB object was read slowly"
     assert health(server) == b"HTTP/1.1 200 OK"

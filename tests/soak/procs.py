@@ -53,11 +53,22 @@ class Sample:
     processes: int
     rss_kib: int
     fds: int
+    #: Per process (pid order): resident KiB, so that a growth can be traced to the supervisor or a worker.
+    each_rss_kib: tuple[int, ...] = ()
 
 
 def sample(pgid: int, started: float) -> Sample:
-    pids = group_pids(pgid)
-    return Sample(time.monotonic() - started, len(pids), sum(rss_kib(p) for p in pids), sum(open_fds(p) for p in pids))
+    pids = sorted(group_pids(pgid))
+    each = tuple(rss_kib(p) for p in pids)
+    return Sample(time.monotonic() - started, len(pids), sum(each), sum(open_fds(p) for p in pids), each)
+
+
+def write_csv(samples: list[Sample], path: str) -> None:
+    """The curves, one row per sample: seconds, processes, total RSS KiB, fds, then each process's RSS KiB."""
+    with open(path, "w") as out:
+        out.write("seconds,processes,rss_kib,fds,rss_kib_each\n")
+        for s in samples:
+            out.write(f"{s.at:.1f},{s.processes},{s.rss_kib},{s.fds},{' '.join(map(str, s.each_rss_kib))}\n")
 
 
 def slope(points: list[tuple[float, float]]) -> float:

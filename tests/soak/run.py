@@ -169,9 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample-every", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--csv", help="write the RSS and descriptor samples (the curves) to this file")
     options = parser.parse_args(argv)
     report = run(options.seconds, options.clients, options.workers, options.sample_every, port=options.port)
     print(report.table())
+    if options.csv:
+        procs.write_csv(report.samples, options.csv)
     return 0 if report.ok else 1
 
 
