@@ -9,12 +9,13 @@ bounded in what it amounts to across that half); and the audit trail holding exa
 link use made, by kind and outcome, read from the database once the server has stopped (a graceful stop
 flushes the trail).
 
-The growth bounds, and why: a leak of even one small object per request (~100 bytes) at the ~100 requests
-a second this machine runs would add ~10 MiB a minute, and one descriptor per thousand requests ~6 a
-minute. Over the second half of a 10-minute run, fitted growth must stay under 16 MiB of RSS (all
-processes together, ~3 % of what two workers hold) and 8 descriptors (clients' kept-alive connections
-come and go by a few): leaks of that order fail, the allocator's and caches' noise does not. The short
-form in ``make test`` runs for ~30 s and allows more (its second half may still be warming up).
+The growth bounds, and why: start-up growth (imports, SQLite's page caches, allocator arenas) is left out
+by fitting the second half only. Over that half of a 10-minute run (~33 000 requests at the ~110 a second
+this machine manages), a rise of 16 MiB of RSS (all processes together, ~12 % of what they hold) catches
+a leak of ~500 bytes per request or more, and 8 descriptors one descriptor per ~4 000 requests, while the
+allocator's and bounded caches' noise stays well under (measured: 1-5 MiB, under one descriptor). The
+short form in ``make test`` runs for ~25 s and allows twice as much (its second half may still be
+warming up).
 """
 
 from __future__ import annotations
