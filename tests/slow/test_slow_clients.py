@@ -193,12 +193,14 @@ def test_idle_kept_alive_connections_beyond_the_limit_make_room_and_time_out(ser
             assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")  # served, then left idle, kept alive
             socks.append(sock)
         grown = worker_rss_kib(server) - before
-        reclaimed = sum(closed_by_server(sock) is not None for sock in socks[:80])
+        closed = [closed_by_server(sock) is not None for sock in socks]
         assert health(server) == b"HTTP/1.1 200 OK"
-        # The oldest idle connections made room for the newer ones (and for the probe's, the health check's).
-        assert reclaimed >= count - MAX_CONNECTIONS, reclaimed
+        # The oldest idle connections made room for the newer ones, oldest first (the probe's connection,
+        # idle for 20 ms at a time, is never the oldest): all of the first 55 of the 60 beyond the limit.
+        reclaimed = sum(closed)
+        assert reclaimed >= count - MAX_CONNECTIONS and all(closed[:55]), closed
         assert all(closed_by_server(sock) is None for sock in socks[-20:])
-        print(f"{count} idle connections: {reclaimed} of the 80 oldest reclaimed, worker RSS +{grown} KiB")
+        print(f"{count} idle connections: {reclaimed} reclaimed, worker RSS +{grown} KiB")
         assert grown < 16 * 1024, f"{count} idle connections cost {grown} KiB"
         wait_all_closed(socks, within=KEEPALIVE_TIMEOUT + 2)  # and every idle one times out
 
