@@ -333,12 +333,9 @@ class SatchelHttpProtocol(HttpToolsProtocol):
     def _refuse_surplus(self) -> None:
         metrics.REFUSED_CONNECTIONS.labels("too_many_connections").inc()
         self.logger.info("%s - over %d connections, none idle: 503", _peer(self.client),
-                            self.limits.max_connections)
+                         self.limits.max_connections)
         self._refused = True
-        self.transport.write(_BUSY)
-        with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
-            self.transport.write_eof()
-        self._linger = self.loop.call_later(BUSY_LINGER, self.transport.close)
+        self._answer_and_linger(_BUSY, BUSY_LINGER)
 
     def connection_lost(self, exc: Exception | None) -> None:
         metrics.CONNECTIONS.dec()
@@ -566,15 +563,18 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             # Answers to earlier requests are under way: finish them, then close instead of reading on.
             cycle.keep_alive = False
             return
-        self.transport.write(_TOO_LARGE)
-        # Lingering close: stop sending, keep dropping input for a moment, so that a client still
-        # sending its headers reads the 431 before the connection closes (a close with unread input
-        # would reset the connection and lose the answer).
-        # write_eof raises NotImplementedError on transports that cannot half-close (TLS): then the
-        # close below is all there is.
+        self._answer_and_linger(_TOO_LARGE, LINGER)
+
+    def _answer_and_linger(self, answer: bytes, seconds: float) -> None:
+        """Lingering close: send ``answer``, stop sending, keep dropping input for ``seconds`` (or until
+        the client closes), so that a client still sending its request reads the answer before the
+        connection closes (a close with unread input would reset the connection and lose the answer).
+        write_eof raises NotImplementedError on transports that cannot half-close (TLS): then the close
+        is all there is."""
+        self.transport.write(answer)
         with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
             self.transport.write_eof()
-        self._linger = self.loop.call_later(LINGER, self.transport.close)
+        self._linger = self.loop.call_later(seconds, self.transport.close)
 
     def _refuse_framing(self) -> None:
         metrics.REFUSED_CONNECTIONS.labels("framing_too_large").inc()
