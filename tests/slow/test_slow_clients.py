@@ -264,3 +264,35 @@ def test_a_reader_taking_one_byte_at_a_time_costs_no_memory_and_is_cut_off_once_
           f"+{peak - before} KiB at most")
     assert peak - before < 32 * 1024, f"memory grew {peak - before} KiB while a 200 MiB object was read slowly"
     assert health(server) == b"HTTP/1.1 200 OK"
+
+
+def test_many_readers_that_do_not_read_cost_a_bounded_buffer_each(
+        server: SatchelProcess, s3: Any, large_object: tuple[str, int]) -> None:
+    """Forty downloads of the 200 MiB object that read nothing: each holds what fills its socket buffers
+    and one read chunk, never the object; all are cut off at the send timeout; others are served."""
+    key, _ = large_object
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=300)
+    before = worker_rss_kib(server)
+    with normal_client(server), contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(connect(server, rcvbuf=16 * 1024)) for _ in range(40)]
+        for sock in socks:
+            sock.sendall(request_head(url) + b"\r\n")
+        time.sleep(1.0)
+        grown = worker_rss_kib(server) - before
+        print(f"40 stalled readers of 200 MiB: worker RSS +{grown} KiB")
+        # Each holds up to a read chunk in its write buffer and one read ahead (~0.5-0.75 MiB measured);
+        # holding the object would be 200 MiB each.
+        assert grown < 64 * 1024, f"40 stalled readers cost {grown} KiB"
+        time.sleep(SEND_TIMEOUT + 0.5)  # still not reading: every one of them is cut off by now
+        for sock in socks:
+            sock.settimeout(5)
+        received = [len(b"".join(iter(lambda s=sock: _recv(s), b""))) for sock in socks]  # type: ignore[misc]
+    assert max(received) < 16 * MIB, max(received)
+
+
+def _recv(sock: socket.socket) -> bytes:
+    """One read; b"" at the end, a reset included."""
+    try:
+        return sock.recv(1 << 20)
+    except (ConnectionResetError, TimeoutError):
+        return b""
