@@ -14,7 +14,7 @@ given = $(filter command line,$(origin $(1)))
 SERVE_FLAGS := $(if $(call given,HOST),--host $(HOST)) $(if $(call given,PORT),--port $(PORT)) \
 	$(if $(call given,DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: venv serve test test-deps lint bench fuzz lock deps-latest clean
+.PHONY: venv serve test test-deps lint bench fuzz soak lock deps-latest clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,14 @@ bench: venv
 FUZZ_SECONDS ?= 60
 fuzz: venv
 	$(BIN)/python -m tests.fuzz.run --seconds $(FUZZ_SECONDS) $(ARGS)
+
+# The long soak: a mixed workload (S3, multipart, presigned, minted links, PAR, TempURL, console API) from
+# several client threads against `satchel serve --workers 2` for SOAK_SECONDS (default 600); prints
+# latencies, RSS and descriptor trends and audit counts (exit 1 on any failed check). The ~25 s form runs
+# in `make test` (tests/soak/test_soak.py). Options: `make soak ARGS="--clients 6 --workers 3"`.
+SOAK_SECONDS ?= 600
+soak: venv
+	$(BIN)/python -m tests.soak.run --seconds $(SOAK_SECONDS) $(ARGS)
 
 # Regenerates requirements.lock from pyproject.toml (keeps current pins that still fit; UPGRADE=1 takes
 # the newest releases). Needs PyPI; see scripts/lock.sh.

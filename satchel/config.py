@@ -26,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sqlite_synchronous": ("full", "normal", "extra", "off"),
 }
 POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeout", "send_timeout",
+            "keepalive_timeout", "max_connections",
             "max_link_lifetime", "max_put_size", "gc_interval", "par_zip_max_entries", "par_zip_max_bytes",
             "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
@@ -95,6 +96,13 @@ class Settings:
     body_timeout: float = 60.0
     #: Seconds a client may go without reading any of a response we are sending (nginx: ``send_timeout``).
     send_timeout: float = 60.0
+    # --- idle and surplus connections (issue 15, slow and abusive clients) ---
+    #: Seconds a kept-alive connection may sit idle between requests before it is closed
+    #: (nginx: ``keepalive_timeout``).
+    keepalive_timeout: float = 30.0
+    #: Connections one worker keeps open at once (nginx: ``worker_connections``). A connection beyond it
+    #: closes the connection idle longest between requests, if any; else it is answered 503 SlowDown.
+    max_connections: int = 1024
     #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput). Link secrets (signatures, tokens,

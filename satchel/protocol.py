@@ -112,11 +112,13 @@ class Limits:
     send_timeout: float = 60.0
     #: No request body is longer (``max_put_size``): a chunk that declares more is refused at once.
     max_body_bytes: int = 5 * 1024**3
+    #: Connections one worker keeps open (``max_connections``).
+    max_connections: int = 1024
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         return cls(settings.max_header_bytes, settings.header_timeout, settings.body_timeout, settings.send_timeout,
-                   settings.max_put_size)
+                   settings.max_put_size, settings.max_connections)
 
 
 #: Requests parsed and queued behind the one being answered (HTTP pipelining) before the connection's input
@@ -192,6 +194,15 @@ def _plain_response(status: int, reason: str, text: str) -> bytes:
 
 _TOO_LARGE = _plain_response(431, "Request Header Fields Too Large", "Request header fields too large\n")
 _TIMEOUT = _plain_response(408, "Request Timeout", "Request timeout\n")
+_BUSY_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+              b"<Message>Please reduce your request rate.</Message></Error>")
+#: The answer of a connection beyond ``max_connections`` when none can be reclaimed: S3's SlowDown, which
+#: every S3 SDK retries with back-off.
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/xml\r\ncontent-length: %d\r\n"
+         b"retry-after: 1\r\nconnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
+#: How long a connection refused as surplus keeps dropping input before it closes (shorter than ``LINGER``:
+#: under a flood of connections each refused one holds a descriptor that long).
+BUSY_LINGER = 0.5
 
 
 class _Flow(FlowControl):
@@ -229,7 +240,12 @@ class SatchelHttpProtocol(HttpToolsProtocol):
       (``client_body_timeout``): 408 when no answer started yet, else the connection is closed;
     - a response must keep being read: at most ``send_timeout`` without the write buffer shrinking while
       it is full (``send_timeout``): the connection is aborted, which the application sees as a
-      disconnect.
+      disconnect;
+    - at most ``max_connections`` connections per worker (``worker_connections``): one more closes the
+      connection idle longest between requests (kept alive, waiting for its next request, which a client
+      must expect: HTTP lets a server close an idle connection at any moment), or, when none is idle, is
+      answered 503 SlowDown and closed. Hundreds of idle pooled connections never lock a new client out;
+      only as many connections all busy (sending, being answered, or inside the header timeout) do.
 
     All of it costs one timer per connection, armed lazily and moved only when it fires: a request that
     arrives in one read, as small requests do, arms nothing and pays a few attribute writes (an
@@ -298,6 +314,28 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         now = self.loop.time()
         self._block_started = now
         self._arm(now + self.limits.header_timeout)
+        if len(self.connections) > self.limits.max_connections and not self._reclaim_idle():
+            self._refuse_surplus()
+
+    def _reclaim_idle(self) -> bool:
+        """Close the connection idle longest between requests to make room for this one: False when
+        every connection is busy. Runs only beyond the limit, so its scan costs nothing below it."""
+        idle = [(other.timeout_keep_alive_task.when(), id(other), other) for other in self.connections
+                if isinstance(other, HttpToolsProtocol) and other.timeout_keep_alive_task is not None
+                and not other.transport.is_closing()]
+        if not idle:
+            return False
+        _, _, oldest = min(idle, key=lambda entry: entry[:2])
+        metrics.REFUSED_CONNECTIONS.labels("idle_reclaimed").inc()
+        oldest.transport.close()
+        return True
+
+    def _refuse_surplus(self) -> None:
+        metrics.REFUSED_CONNECTIONS.labels("too_many_connections").inc()
+        self.logger.info("%s - over %d connections, none idle: 503", _peer(self.client),
+                         self.limits.max_connections)
+        self._refused = True
+        self._answer_and_linger(_BUSY, BUSY_LINGER)
 
     def connection_lost(self, exc: Exception | None) -> None:
         metrics.CONNECTIONS.dec()
@@ -525,15 +563,18 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             # Answers to earlier requests are under way: finish them, then close instead of reading on.
             cycle.keep_alive = False
             return
-        self.transport.write(_TOO_LARGE)
-        # Lingering close: stop sending, keep dropping input for a moment, so that a client still
-        # sending its headers reads the 431 before the connection closes (a close with unread input
-        # would reset the connection and lose the answer).
-        # write_eof raises NotImplementedError on transports that cannot half-close (TLS): then the
-        # close below is all there is.
+        self._answer_and_linger(_TOO_LARGE, LINGER)
+
+    def _answer_and_linger(self, answer: bytes, seconds: float) -> None:
+        """Lingering close: send ``answer``, stop sending, keep dropping input for ``seconds`` (or until
+        the client closes), so that a client still sending its request reads the answer before the
+        connection closes (a close with unread input would reset the connection and lose the answer).
+        write_eof raises NotImplementedError on transports that cannot half-close (TLS): then the close
+        is all there is."""
+        self.transport.write(answer)
         with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
             self.transport.write_eof()
-        self._linger = self.loop.call_later(LINGER, self.transport.close)
+        self._linger = self.loop.call_later(seconds, self.transport.close)
 
     def _refuse_framing(self) -> None:
         metrics.REFUSED_CONNECTIONS.labels("framing_too_large").inc()

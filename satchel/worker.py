@@ -54,7 +54,8 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         loop="uvloop" if sys.platform != "win32" else "asyncio", lifespan="on", log_level=settings.log_level,
         # Access lines come from the app's dispatch (with request id, principal, operation), not uvicorn.
         log_config=log_config(settings.log_level, settings.log_format), access_log=False, server_header=False,
-        timeout_keep_alive=30,
+        # uvicorn annotates an int but only hands it to call_later: a fraction of a second works.
+        timeout_keep_alive=settings.keepalive_timeout,  # type: ignore[arg-type]
         # X-Forwarded-For only from the configured proxies (uvicorn would trust 127.0.0.1 by default: any
         # local client, or every client of a local proxy that passes the header through, could pick its
         # address and so pass IP ranges and spoof the audit trail).

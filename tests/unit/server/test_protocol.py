@@ -135,9 +135,13 @@ def test_uvicorn_loads_the_protocol_satchel_serve_names() -> None:
     config.load()
     assert issubclass(config.http_protocol_class, SatchelHttpProtocol)
     assert config.http_protocol_class.limits == Limits(1234, 1.5, 2.0, 3.0)
+    tuned = uvicorn_config(load_settings(keepalive_timeout=2.5, max_connections=77))
+    assert tuned.timeout_keep_alive == 2.5
+    assert tuned.http.limits.max_connections == 77  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("name", ["max_header_bytes", "header_timeout", "body_timeout", "send_timeout"])
+@pytest.mark.parametrize("name", ["max_header_bytes", "header_timeout", "body_timeout", "send_timeout",
+                                  "keepalive_timeout", "max_connections"])
 def test_limits_must_be_positive(name: str) -> None:
     from satchel.config import load_settings
 
