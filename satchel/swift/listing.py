@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
+from urllib.parse import unquote_plus, unquote_to_bytes
 from xml.sax.saxutils import escape, quoteattr
 
-from satchel.core.text import decimal
+from satchel.core.text import decimal, is_text
 from satchel.swift.errors import SwiftError
 from satchel.swift.headers import is_true
 
@@ -61,19 +62,32 @@ class ContainerRow:
 _Row: TypeAlias = "ObjectRow | ContainerRow | str"
 
 
-def list_params(query: Mapping[str, str], headers: Mapping[str, str]) -> ListParams:
-    """Parse and bound the listing parameters (Swift answers 412 for a bad limit or delimiter)."""
+def _not_utf8(raw_query: str) -> set[str]:
+    """The names of the query parameters whose value, percent-decoded, is not UTF-8."""
+    names = set()
+    for part in raw_query.split("&"):
+        name, _, value = part.partition("=")
+        try:
+            unquote_to_bytes(value.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            names.add(unquote_plus(name, errors="replace"))
+    return names
+
+
+def list_params(query: Mapping[str, str], headers: Mapping[str, str], raw_query: str = "") -> ListParams:
+    """Parse and bound the listing parameters (Swift answers 412 for a bad limit or delimiter). ``raw_query``
+    is the query as sent: its decoded form has replaced bytes that are not UTF-8, so it is where they show."""
     if "path" in query:
         raise SwiftError(400, "The path listing parameter is not supported: use prefix and delimiter=/.")
     values = {}
+    undecodable = _not_utf8(raw_query)
     for name in ("prefix", "delimiter", "marker", "end_marker"):
         value = query.get(name, "")
         if len(value.encode("utf-8", "surrogateescape")) > MAX_PARAM_BYTES:
             raise SwiftError(400, f"The {name} parameter is longer than {MAX_PARAM_BYTES} bytes.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise SwiftError(412, "Invalid UTF8 or contains NULL") from None
+        if name in undecodable or "\x00" in value or not is_text(value):
+            # Read as sent, not as a different name: %ff was listed as U+FFFD, and NUL names no object.
+            raise SwiftError(412, "Invalid UTF8 or contains NULL")
         values[name] = value
     if len(values["delimiter"]) > 1:
         raise SwiftError(412, "Bad delimiter")
