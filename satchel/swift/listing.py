@@ -11,10 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
-from urllib.parse import unquote_plus, unquote_to_bytes
 from xml.sax.saxutils import escape, quoteattr
 
-from satchel.core.text import decimal, is_text
+from satchel.core.text import decimal, is_text, query_not_text
 from satchel.swift.errors import SwiftError
 from satchel.swift.headers import is_true
 
@@ -62,25 +61,13 @@ class ContainerRow:
 _Row: TypeAlias = "ObjectRow | ContainerRow | str"
 
 
-def _not_utf8(raw_query: str) -> set[str]:
-    """The names of the query parameters whose value, percent-decoded, is not UTF-8."""
-    names = set()
-    for part in raw_query.split("&"):
-        name, _, value = part.partition("=")
-        try:
-            unquote_to_bytes(value.replace("+", " ")).decode("utf-8")
-        except UnicodeDecodeError:
-            names.add(unquote_plus(name, errors="replace"))
-    return names
-
-
 def list_params(query: Mapping[str, str], headers: Mapping[str, str], raw_query: str = "") -> ListParams:
     """Parse and bound the listing parameters (Swift answers 412 for a bad limit or delimiter). ``raw_query``
     is the query as sent: its decoded form has replaced bytes that are not UTF-8, so it is where they show."""
     if "path" in query:
         raise SwiftError(400, "The path listing parameter is not supported: use prefix and delimiter=/.")
     values = {}
-    undecodable = _not_utf8(raw_query)
+    undecodable = query_not_text(raw_query)
     for name in ("prefix", "delimiter", "marker", "end_marker"):
         value = query.get(name, "")
         if len(value.encode("utf-8", "surrogateescape")) > MAX_PARAM_BYTES:

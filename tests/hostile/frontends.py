@@ -50,7 +50,7 @@ PASSPHRASE = "correct horse battery staple"
 FAILURES = 20
 CONFIG = ("max_header_bytes = 16384\nheader_timeout = 2.0\nbody_timeout = 1.0\nsend_timeout = 5.0\n"
           f"par_zip_max_entries = 2\nconsole_max_failures = {FAILURES}\nconsole_throttle_window = 600\n"
-          "console_lockout = 600\n")
+          "console_lockout = 600\naccess_log = true\n")
 
 #: (table, columns left out) of the state snapshot.
 _STATE_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -140,6 +140,10 @@ class World:
             return state
         finally:
             connection.close()
+
+    def audit_dump(self) -> str:
+        """Every audit event, every column, as text (for the secret scan)."""
+        return repr(self._read("SELECT * FROM audit_events"))
 
     def audit_count(self) -> int:
         return int(self._read("SELECT count(*) FROM audit_events")[0][0])
@@ -280,10 +284,18 @@ def make_world(server: SatchelProcess) -> World:
     link = mgmt.ok(mgmt.call(server, None, "POST", "/links",
                              {"bucket": BUCKET, "keys": ["obj.txt"], "max_uses": 5, "kind": "s3v4"}))
     values["LINK"] = link["links"][0]["link"]["id"]
-    for name, passphrase in (("SHARE", None), ("SHAREP", PASSPHRASE), ("SHARELOCKED", PASSPHRASE)):
+    for name, passphrase in (("SHARE", None), ("SHAREP", PASSPHRASE), ("SHAREP2", PASSPHRASE),
+                             ("SHARELOCKED", PASSPHRASE)):
         request = {"link_id": values["LINK"], **({"passphrase": passphrase} if passphrase else {})}
         made = mgmt.ok(mgmt.call(server, None, "POST", "/shares", request))
         values[name] = made["url"].rsplit("/", 1)[1]
+    # The unlock cookie of another page (worth nothing on SHAREP).
+    unlocked = requests.post(f"{base}/s/{values['SHAREP2']}", data={"passphrase": PASSPHRASE}, timeout=10,
+                             allow_redirects=False)
+    values["SHAREPCOOKIEOTHER"] = str(unlocked.cookies["satchel_share"])
+    values.update(PASSWORD=server.password, PASSWORDCUT=server.password[:-1], CSRFCUT=values["CSRF"][:-1],
+                  CSRFUPPER=values["CSRF"].upper(), SHARECUT=values["SHARE"][:-1], SHAREUPPER=values["SHARE"].upper(),
+                  COOKIEFLIP=values["COOKIE"][:-1] + ("A" if values["COOKIE"][-1] != "A" else "B"))
     # Spend the locked page's tries with passphrases too long to be checked (no argon2 work).
     for _ in range(FAILURES):
         requests.post(f"{base}/s/{values['SHARELOCKED']}", data={"passphrase": "x" * 2000}, timeout=10)
