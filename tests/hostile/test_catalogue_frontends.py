@@ -4,12 +4,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
 from typing import Any
 
 import pytest
 
-from tests.hostile import catalogue_console, catalogue_par, catalogue_swift
-from tests.hostile.frontends import PASSPHRASE, TEMPURL_KEY, Row, World, check
+from tests.hostile import catalogue_console, catalogue_par, catalogue_swift, wire
+from tests.hostile.frontends import PASSPHRASE, TEMPURL_KEY, Row, World, build, check, code_of
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +49,44 @@ def test_no_secret_in_the_log_or_the_audit_trail(fe_world: World) -> None:
     The CSRF token and the root password are left out: two rows put them in a query string themselves
     (``*-csrf-in-query``, ``console-sign-in-query-password``, both refused), and a request target is logged."""
     values = fe_world.values
-    secrets = {name: values[name] for name in ("TR", "TL", "TW", "TW2", "TU", "TOKEN", "COOKIE", "SHARE", "SHAREP",
+    credentials = {name: values[name] for name in ("TR", "TL", "TW", "TW2", "TU", "TOKEN", "COOKIE", "SHARE", "SHAREP",
                                                 "SHARELOCKED", "SECRET")}
-    secrets.update(tempurl_key=TEMPURL_KEY, passphrase=PASSPHRASE, tempurl_sig=catalogue_swift.GOOD)
+    credentials.update(tempurl_key=TEMPURL_KEY, passphrase=PASSPHRASE, tempurl_sig=catalogue_swift.GOOD)
     fe_world.flush()
     log = fe_world.server.log_path.read_text(errors="replace")
     assert "/p/REDACTED" in log and "temp_url_sig=REDACTED" in log and "/s/REDACTED" in log
     events = fe_world.audit_dump()
-    leaked = [name for name, value in secrets.items() if value in log or value in events]
+    leaked = [name for name, value in credentials.items() if value in log or value in events]
     assert not leaked, f"found in the log or the audit trail: {leaked}"
+
+
+def test_an_expired_session_changes_nothing_and_is_forgotten(fe_world: World) -> None:
+    """A session past its lifetime, with its right CSRF token, on a state change: ``401 NotSignedIn`` saying
+    it expired, nothing changed but the expired session's own row, which is deleted. The catalogue's rows
+    cannot hold this one (the row's removal is the one change expected): the session is written into the
+    store as expired, rather than waited for."""
+    token = "expired-" + secrets.token_urlsafe(16)
+    now = time.time()
+    connection = sqlite3.connect(fe_world.db, timeout=10)
+    try:
+        with connection:
+            user_id = connection.execute("SELECT id FROM users WHERE name = 'root'").fetchone()[0]
+            connection.execute("INSERT INTO console_sessions (token_hash, user_id, created, last_seen, expires) "
+                               "VALUES (?, ?, ?, ?, ?)", (hashlib.sha256(token.encode()).hexdigest(), user_id,
+                                                          now - 100, now - 10, now - 1))
+    finally:
+        connection.close()
+    before, events = fe_world.snapshot(), fe_world.audit_count()
+    csrf = hmac.new(token.encode(), b"satchel console csrf", hashlib.sha256).hexdigest()
+    expired = Row("expired-session", "DELETE", "/_satchel/api/buckets/{B}/object?key=obj.txt", 401, "NotSignedIn",
+                  headers=(("Cookie", f"satchel_session={token}"), ("X-CSRF-Token", csrf)))
+    reply = wire.exchange("127.0.0.1", fe_world.server.port, build(fe_world, expired))
+    assert (reply.status, code_of(reply)) == (401, "NotSignedIn"), reply.body
+    assert b"expired" in reply.body
+    fe_world.flush()
+    after = fe_world.snapshot()
+    gone = [r for r in before["console_sessions"] if r not in after["console_sessions"]]
+    assert [r[0] for r in gone] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert {k: v for k, v in after.items() if k != "console_sessions"} == \
+        {k: v for k, v in before.items() if k != "console_sessions"}
+    assert fe_world.audit_count() == events
