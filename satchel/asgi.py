@@ -28,6 +28,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Where ``satchel.protocol`` puts the connection's transport in each request's ``scope["state"]``, so
 #: that a streamed response notices a client that left (uvicorn's ``send`` then returns silently).
 TRANSPORT_STATE = "satchel.transport"
+#: How long an answer decided before the end of its request's body waits for the rest (keep-alive).
+DRAIN_SECONDS = 0.5
 #: Characters of a User-Agent recorded in audit events.
 MAX_USER_AGENT = 512
 
@@ -131,9 +133,18 @@ class Request:
             if not more:
                 return
 
-    async def discard_body(self, limit: int) -> bool:
+    async def discard_body(self, limit: int, seconds: float | None = None) -> bool:
         """Read and drop up to ``limit`` unread body bytes so the connection can be reused; False when
-        more remains (the caller then closes the connection instead of reading a large upload)."""
+        more remains (the caller then closes the connection instead of reading a large upload), or when it
+        does not come within ``seconds`` (:data:`DRAIN_SECONDS`): a client that announced more than it sends
+        would otherwise have the answer decided for it replaced by the body timeout's 408 (a FormPost
+        refused, or its files stored, answered as a timeout: the hostile catalogue's finding)."""
+        try:
+            return await asyncio.wait_for(self._discard(limit), DRAIN_SECONDS if seconds is None else seconds)
+        except TimeoutError:
+            return False
+
+    async def _discard(self, limit: int) -> bool:
         if self.body_done:
             return True
         if not self.body_started and "100-continue" in self.headers.get("expect", "").lower():

@@ -280,6 +280,11 @@ for header, value in (("X-Copy-From", f"{BUCKET}/obj.txt"), ("X-Object-Manifest"
     tempurl(f"put-{header.lower()}", f"{NEW}?{PUT_RIGHT}", 400,
             f"The header {header.title()!r} is not allowed in this tempurl", method="PUT",
             headers=((header, value),), body=b"data", reason="TempUrlHeaderNotAllowed")
+# A body shorter than its Content-Length: the server's body timeout answers 408; the use's event records
+# what the TempURL handler decided (499, the client gone), the answer it could not send.
+tempurl("put-length-lie", f"{NEW}?{PUT_RIGHT}", 408, "Request timeout", method="PUT",
+        headers=(("Content-Length", "50"),), body=b"data", auto_length=False, reason="IncompleteBody",
+        event_status=499)
 tempurl("put-etag-wrong", f"{NEW}?{PUT_RIGHT}", 422, "Unprocessable Entity", method="PUT",
         headers=(("ETag", "0" * 32),), body=b"data", reason="BadDigest")
 # Prefix-based URLs, used outside their prefix.
@@ -377,6 +382,11 @@ formpost("too-many-files", form(signed(count="0")), 400, "400 Bad Request | Form
 formpost("file-too-big", form(signed(size="3")), 400, "FormPost: max_file_size exceeded", "EntityTooLarge")
 formpost("no-files", form(signed(), []), 400, "400 Bad Request | FormPost: No Files To Process", "NoFilesToProcess")
 formpost("truncated", form(signed(), tail=False)[:-20], 400, "FormPost: the form ended early", "FormPostCutOff")
+# A whole form under a Content-Length that announces more: the answer decided at the form's end goes out
+# (and the connection closes) rather than the body timeout's 408 while the rest is waited for.
+row("formpost-length-lie", "POST", FORM_PATH, *INVALID_SIG[:2], link=True, reason=INVALID_SIG[2], auto_length=False,
+    body=form([*signed()[:3], ("signature", "0" * 64)]),
+    headers=(("Content-Type", f"multipart/form-data; boundary={BOUNDARY}"), ("Content-Length", "5000")))
 formpost("boundary-missing", form(signed()), 400, "FormPost: invalid starting boundary", "FormPostInvalid",
          content_type="multipart/form-data")
 formpost("boundary-other", form(signed()), 400, "FormPost: invalid starting boundary", "FormPostInvalid",
