@@ -28,6 +28,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Where ``satchel.protocol`` puts the connection's transport in each request's ``scope["state"]``, so
 #: that a streamed response notices a client that left (uvicorn's ``send`` then returns silently).
 TRANSPORT_STATE = "satchel.transport"
+#: The status the server sent itself in a request's place (``protocol.py``: 408 when its body stopped coming).
+ANSWERED_STATE = "satchel.answered"
 #: How long an answer decided before the end of its request's body waits for the rest (keep-alive).
 DRAIN_SECONDS = 0.5
 #: Characters of a User-Agent recorded in audit events.
@@ -83,6 +85,14 @@ class Request:
         #: tells the client to send it, so an early refusal must not ask.
         self.body_started = False
         self.bytes_received = 0
+
+    @property
+    def answered_by_server(self) -> int | None:
+        """The status the server itself sent in this request's place (the body timeout's 408), or None: what
+        the client was told, whatever the front-end decides afterwards (its audit event says that)."""
+        state = self.scope.get("state")
+        value = state.get(ANSWERED_STATE) if state else None
+        return value if isinstance(value, int) else None
 
     @property
     def transport(self) -> Closable | None:

@@ -148,9 +148,9 @@ for name, headers, body, expect in (
     row(f"write-{name}", "PUT", target, *expect, headers=headers, body=body,
         auto_length=not any(k == "Content-Length" for k, _ in headers))
 # A body shorter than its Content-Length: the server's body timeout (1 s here) answers 408 itself; the PAR
-# front-end sees a cut body, and its event says 400 InsufficientContentLength (the answer it could not send).
+# front-end sees a cut body, and its event records the 408 the client got, with why.
 row("write-length-lie", "PUT", at("TW", W), 408, "Request timeout", headers=(("Content-Length", "50"),),
-    body=b"data", auto_length=False, event_status=400, reason="InsufficientContentLength")
+    body=b"data", auto_length=False, reason="InsufficientContentLength")
 # A Content-Length HTTP itself cannot read never reaches the PAR front-end: the server's own 400, no event.
 for name, value in (("words", "many"), ("negative", "-1"), ("hex", "0x10"), ("twice-different", "4, 5")):
     ROWS.append(Row(f"par-write-length-{name}", "PUT", at("TW", W), 400, "Invalid HTTP request received.",

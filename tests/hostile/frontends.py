@@ -80,8 +80,6 @@ class Row:
     reason: str | None = None
     #: Send Content-Length from the body (False: the row's headers say it, or nothing does).
     auto_length: bool = True
-    #: The status the event records when it is not the one the client got (None: the same).
-    event_status: int | None = None
 
 
 def code_of(reply: wire.Reply) -> str:
@@ -183,8 +181,7 @@ def check(world: World, state: dict[str, Any], baseline: dict[str, Any], row: Ro
     if row.link:
         newest = world.newest_events(1)[0]
         assert newest["outcome"] != "allowed", newest
-        # The trail says what the client was told (save where the HTTP layer answered instead: event_status).
-        assert newest["status"] == (row.event_status or reply.status), newest
+        assert newest["status"] == reply.status, newest  # the trail says what the client was told
         assert (row.reason or row.code) in (newest["reason"] or ""), newest
     after = world.snapshot()
     assert after == before, f"the request changed state: {_diff(before, after)}"
