@@ -226,6 +226,8 @@ for name, sig in (
     ("base64-pad-wrong", "sha256:" + b64(GOOD, pad=False) + "==="),
     ("base64-space", "sha256:" + b64(GOOD)[:20] + "%20" + b64(GOOD)[20:]),
     ("spaces", "%20" + GOOD), ("nul", GOOD + "%00"), ("non-ascii", GOOD[:62] + "%C3%A9"),
+    ("upper-hex-other-method", tempurl_sig("PUT", EXP, OBJ).upper()),
+    ("mixed-case-hex-other-key", tempurl_sig("GET", EXP, OBJ, key="other")[:32].upper() + GOOD[32:]),
     ("other-method", tempurl_sig("PUT", EXP, OBJ)), ("other-object", tempurl_sig("GET", EXP, f"{CONTAINER}/dir/a.txt")),
     ("other-expiry", tempurl_sig("GET", EXP + 1, OBJ)), ("other-key", tempurl_sig("GET", EXP, OBJ, key="other")),
     ("encoded-path", tempurl_sig("GET", EXP, f"{CONTAINER}/obj%2Etxt")),
