@@ -28,6 +28,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Where ``satchel.protocol`` puts the connection's transport in each request's ``scope["state"]``, so
 #: that a streamed response notices a client that left (uvicorn's ``send`` then returns silently).
 TRANSPORT_STATE = "satchel.transport"
+#: The status the server sent itself in a request's place (``protocol.py``: 408 when its body stopped coming).
+ANSWERED_STATE = "satchel.answered"
+#: How long an answer decided before the end of its request's body waits for the rest (keep-alive).
+DRAIN_SECONDS = 0.5
 #: Characters of a User-Agent recorded in audit events.
 MAX_USER_AGENT = 512
 
@@ -83,6 +87,14 @@ class Request:
         self.bytes_received = 0
 
     @property
+    def answered_by_server(self) -> int | None:
+        """The status the server itself sent in this request's place (the body timeout's 408), or None: what
+        the client was told, whatever the front-end decides afterwards (its audit event says that)."""
+        state = self.scope.get("state")
+        value = state.get(ANSWERED_STATE) if state else None
+        return value if isinstance(value, int) else None
+
+    @property
     def transport(self) -> Closable | None:
         """The connection under this request, when the server says (see ``TRANSPORT_STATE``)."""
         state = self.scope.get("state")
@@ -131,9 +143,18 @@ class Request:
             if not more:
                 return
 
-    async def discard_body(self, limit: int) -> bool:
+    async def discard_body(self, limit: int, seconds: float | None = None) -> bool:
         """Read and drop up to ``limit`` unread body bytes so the connection can be reused; False when
-        more remains (the caller then closes the connection instead of reading a large upload)."""
+        more remains (the caller then closes the connection instead of reading a large upload), or when it
+        does not come within ``seconds`` (:data:`DRAIN_SECONDS`): a client that announced more than it sends
+        would otherwise have the answer decided for it replaced by the body timeout's 408 (a FormPost
+        refused, or its files stored, answered as a timeout: the hostile catalogue's finding)."""
+        try:
+            return await asyncio.wait_for(self._discard(limit), DRAIN_SECONDS if seconds is None else seconds)
+        except TimeoutError:
+            return False
+
+    async def _discard(self, limit: int) -> bool:
         if self.body_done:
             return True
         if not self.body_started and "100-continue" in self.headers.get("expect", "").lower():

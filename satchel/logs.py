@@ -75,7 +75,7 @@ _SKIPPED_SEGMENTS = ("", ".", "..")
 def _secret_segment(segments: list[str], prefix: str) -> int | None:
     """The index of the segment holding ``prefix``'s secret, matching the way a lenient router could read
     the path: segments compared case-insensitively, empty, ``.`` and ``..`` segments skipped (``//p/T``,
-    ``/./p/T``, ``/P/T``, ``/p//T`` all name the token ``T``)."""
+    ``/./p/T``, ``/P/T``, ``/p//T``, ``/p/../T`` all name the token ``T``)."""
     wanted = prefix.strip("/").lower().split("/")
     index = 0
     for part in wanted:
@@ -84,7 +84,9 @@ def _secret_segment(segments: list[str], prefix: str) -> int | None:
         if index >= len(segments) or segments[index].lower() != part:
             return None
         index += 1
-    while index < len(segments) and segments[index] == "":
+    # After the prefix too: ``/s/../ID`` and ``/p/%2e%2e/T`` still carry the secret (the hostile catalogue's
+    # finding: their second segment was logged).
+    while index < len(segments) and segments[index] in _SKIPPED_SEGMENTS:
         index += 1
     return index if index < len(segments) else None
 

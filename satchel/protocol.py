@@ -28,7 +28,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from satchel import metrics
-from satchel.asgi import TRANSPORT_STATE
+from satchel.asgi import ANSWERED_STATE, TRANSPORT_STATE
 
 if TYPE_CHECKING:
     from satchel.config import Settings
@@ -650,6 +650,9 @@ class SatchelHttpProtocol(HttpToolsProtocol):
             began = self.scope is not None and (cycle is None or cycle.scope is not self.scope)
             answerable = began and (cycle is None or cycle.response_complete)
         if answerable:
+            state = cycle.scope.get("state") if cycle is not None and kind == "body" else None
+            if isinstance(state, dict):
+                state[ANSWERED_STATE] = 408  # the request's audit event says what the client got
             self.transport.write(_TIMEOUT)
         self.transport.close()
 

@@ -22,7 +22,7 @@ from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.core.errors import InvalidArgument, MethodNotAllowed, SatchelError
 from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
-from satchel.core.text import is_text
+from satchel.core.text import is_text, query_not_text
 from satchel.requestinfo import RequestInfo, request_info
 
 log = logging.getLogger("satchel.admin")
@@ -260,6 +260,8 @@ class AdminApi:
     async def _call(self, request: Request, path: str, info: RequestInfo) -> Response:
         if not is_text(path):  # percent-escapes that are not UTF-8 (surrogate escapes): no id or name is that
             raise InvalidArgument("The request path is not UTF-8.")
+        if query_not_text(request.raw_query):  # decoded, they read as U+FFFD: another name than the one sent
+            raise InvalidArgument("The query string is not UTF-8.")
         found = match(request.method, path)
         if found is None:
             return Response(404, [_JSON], error_body("NotFound", f"No API route {request.method} {path}"))

@@ -63,6 +63,12 @@ class AuditLog:
         count, last = self._uses.get(link_id, (0, at))
         self._uses[link_id] = (count + 1, max(last, at))
 
+    def give_back_use(self, link_id: str) -> None:
+        """Take back one use counted by :meth:`count_use` (a write that then stored nothing): the batch adds
+        -1, right whether or not the use has been written already."""
+        count, last = self._uses.get(link_id, (0, 0.0))
+        self._uses[link_id] = (count - 1, last)
+
     async def flush(self) -> None:
         """Write what is buffered; on failure the events are kept for the next try."""
         if self._lock is None:

@@ -9,6 +9,8 @@ Front-ends refuse such values at the edge with this one test.
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus, unquote_to_bytes
+
 
 def is_text(value: str) -> bool:
     """Whether ``value`` is Unicode text (UTF-8 encodable: no lone surrogates)."""
@@ -29,3 +31,19 @@ def decimal(value: str, max_digits: int = 19) -> int | None:
     if not 0 < len(value) <= max_digits or not value.isascii() or not value.isdigit():
         return None
     return int(value)
+
+
+def query_not_text(raw_query: str) -> set[str]:
+    """The names of the parameters of a raw query string whose value, percent-decoded, is not UTF-8. The
+    decoded query (``asgi.parse_query``) has replaced those bytes with U+FFFD: acting on it would act on
+    another value than the one sent (``key=%ff`` uploaded the object ``\ufffd``)."""
+    names = set()
+    for part in raw_query.split("&"):
+        name, _, value = part.partition("=")
+        if "%" not in value:
+            continue
+        try:
+            unquote_to_bytes(value.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            names.add(unquote_plus(name, errors="replace"))
+    return names

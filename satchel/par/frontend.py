@@ -133,7 +133,8 @@ class ParFrontend:
             time=self.node.clock.now(), action="use", outcome="refused" if failure is not None else "allowed",
             kind=LinkKind.PAR.value, link_id=par.id if par is not None else None,
             user_id=par.user_id if par is not None else None, access_key_id=None, bucket=bucket, key=key,
-            method=request.method, client_ip=request.client, user_agent=request.user_agent, status=status,
+            method=request.method, client_ip=request.client, user_agent=request.user_agent,
+            status=request.answered_by_server or status,
             bytes=sent if request.method in ("GET", "HEAD") else request.bytes_received, reason=reason,
             request_id=request_id, bucket_id=par.bucket_id if par is not None else None,
         )

@@ -202,7 +202,7 @@ def use_event(
         method=request.method,
         client_ip=request.client,
         user_agent=request.user_agent,
-        status=status,
+        status=request.answered_by_server or status,
         bytes=transferred,
         reason=reason,
         request_id=request_id,

@@ -207,7 +207,8 @@ def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, 
     node.audit.record(AuditEvent(
         time=node.clock.now(), action="use", outcome="allowed" if 200 <= status < 400 and form.stored else "refused",
         kind=LinkKind.SWIFT.value, user_id=form.user_id, bucket=bucket.name if bucket is not None else None,
-        key=prefix, method="POST", client_ip=request.client, user_agent=request.user_agent, status=status,
+        key=prefix, method="POST", client_ip=request.client, user_agent=request.user_agent,
+        status=request.answered_by_server or status,
         bytes=form.received, reason=reason, request_id=trans_id,
     ))
 

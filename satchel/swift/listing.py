@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 from xml.sax.saxutils import escape, quoteattr
 
-from satchel.core.text import decimal
+from satchel.core.text import decimal, is_text, query_not_text
 from satchel.swift.errors import SwiftError
 from satchel.swift.headers import is_true
 
@@ -61,19 +61,20 @@ class ContainerRow:
 _Row: TypeAlias = "ObjectRow | ContainerRow | str"
 
 
-def list_params(query: Mapping[str, str], headers: Mapping[str, str]) -> ListParams:
-    """Parse and bound the listing parameters (Swift answers 412 for a bad limit or delimiter)."""
+def list_params(query: Mapping[str, str], headers: Mapping[str, str], raw_query: str = "") -> ListParams:
+    """Parse and bound the listing parameters (Swift answers 412 for a bad limit or delimiter). ``raw_query``
+    is the query as sent: its decoded form has replaced bytes that are not UTF-8, so it is where they show."""
     if "path" in query:
         raise SwiftError(400, "The path listing parameter is not supported: use prefix and delimiter=/.")
     values = {}
+    undecodable = query_not_text(raw_query)
     for name in ("prefix", "delimiter", "marker", "end_marker"):
         value = query.get(name, "")
         if len(value.encode("utf-8", "surrogateescape")) > MAX_PARAM_BYTES:
             raise SwiftError(400, f"The {name} parameter is longer than {MAX_PARAM_BYTES} bytes.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise SwiftError(412, "Invalid UTF8 or contains NULL") from None
+        if name in undecodable or "\x00" in value or not is_text(value):
+            # Read as sent, not as a different name: %ff was listed as U+FFFD, and NUL names no object.
+            raise SwiftError(412, "Invalid UTF8 or contains NULL")
         values[name] = value
     if len(values["delimiter"]) > 1:
         raise SwiftError(412, "Bad delimiter")

@@ -67,7 +67,7 @@ class _Event:
             time=self.node.clock.now(), action="use", outcome="refused" if refused else "allowed",
             kind=LinkKind.SWIFT.value, user_id=self.user_id, bucket=self.bucket, key=self.key,
             method=self.request.method, client_ip=self.request.client, user_agent=self.request.user_agent,
-            status=status, bytes=sent, reason=reason, request_id=self.trans_id,
+            status=self.request.answered_by_server or status, bytes=sent, reason=reason, request_id=self.trans_id,
         ))
 
 

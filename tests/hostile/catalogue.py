@@ -310,6 +310,9 @@ for name, steps, (status, code) in (
 # A body shorter than its Content-Length: the body timeout (1 s here) ends it with a plain 408 (protocol.py).
 row("length-longer-than-body", "v4", "PUT", NEW, 408, "", body=b"payload",
     tamper=(("header", "Content-Length", "100"),))
+# The same through a presigned URL: the use's one event records the 408 the client got.
+row("length-longer-than-body-presigned", "v4q", "PUT", NEW, 408, "",
+    tamper=(("body", b"payload"), ("header", "Content-Length", "100")), link=True)
 row("length-shorter-than-body", "v4", "PUT", NEW, 400, "XAmzContentSHA256Mismatch", body=b"payload",
     tamper=(("header", "Content-Length", "3"),))
 row("length-negative", "v4", "PUT", NEW, 400, "", body=b"payload", tamper=(("header", "Content-Length", "-1"),))

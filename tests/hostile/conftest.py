@@ -113,3 +113,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(server, s3, upload_id, part_etag.strip('"'), links)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def fe_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The PAR, Swift and console catalogue's server and world (``frontends.py``)."""
+    from tests.hostile import frontends
+
+    root: Path = tmp_path_factory.mktemp("hostile-fe")
+    config = root / "satchel.toml"
+    config.write_text(frontends.CONFIG)
+    server = SatchelProcess(root / "data", extra_args=("--config", str(config)))
+    server.start()
+    try:
+        yield frontends.make_world(server)
+    finally:
+        server.stop()

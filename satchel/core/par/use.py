@@ -177,9 +177,11 @@ async def count_use(node: Node, par: Par) -> Par:
 async def give_back(node: Node, par: Par) -> None:
     """Take back a use counted for a write that then failed (a precondition, a bad digest, a client that
     left mid-body): counting stays before the write, so a limit is exact under concurrency, and a write
-    that stored nothing costs nothing. Uses without a limit are counted in the audit batch: only a
-    limited PAR's count is given back."""
-    if par.max_uses is not None:
+    that stored nothing costs nothing. Uses without a limit are counted in the audit batch, and given back
+    there (a refused write through an unlimited PAR counted a use: the hostile catalogue's finding)."""
+    if par.max_uses is None:
+        node.audit.give_back_use(par.id)
+    else:
         await node.write(node.store.give_back_par_use, par.id)
 
 

@@ -40,7 +40,7 @@ async def head_account(ctx: SwiftContext) -> Response:
 
 
 async def get_account(ctx: SwiftContext) -> Response:
-    params = list_params(ctx.request.query_dict, ctx.request.headers)
+    params = list_params(ctx.request.query_dict, ctx.request.headers, ctx.request.raw_query)
     swiftmeta.account_metadata(ctx.node, ctx.principal, ctx.account)
     visible = account_buckets(ctx)
     headers = _headers(ctx, visible)

@@ -106,7 +106,7 @@ async def head_container(ctx: SwiftContext) -> Response:
 
 
 async def get_container(ctx: SwiftContext) -> Response:
-    params = list_params(ctx.request.query_dict, ctx.request.headers)
+    params = list_params(ctx.request.query_dict, ctx.request.headers, ctx.request.raw_query)
     headers = container_headers(ctx, params.prefix)
     entries = _reverse_page(ctx, params) if params.reverse else _forward_page(ctx, params)
     keys = [entry.key for entry in entries if entry.record is not None]

@@ -32,6 +32,8 @@ from satchel.logs import LINK_SECRETS, RedactingFormatter, redact
     ("GET /P/tok3n/n/ns/b/bkt/o/x HTTP/1.1", "GET /P/REDACTED/n/ns/b/bkt/o/x HTTP/1.1"),
     ("GET /p//tok3n/n/ns/b/bkt/o/x HTTP/1.1", "GET /p//REDACTED/n/ns/b/bkt/o/x HTTP/1.1"),
     ("GET /../p/tok3n/x", "GET /../p/REDACTED/x"),
+    ("GET /s/..%2Fshare1d HTTP/1.1", "GET /s/../REDACTED HTTP/1.1"),
+    ("GET /p/%2e%2e/./tok3n/n HTTP/1.1", "GET /p/.././REDACTED/n HTTP/1.1"),
     ("GET /%2E/%50/tok3n/x", "GET /./P/REDACTED/x"),
     ("DELETE //_satchel//API/links/0193ab", "DELETE //_satchel//API/links/REDACTED"),
     # The management API naming a minted link: in its path, or the audit query's link_id.

@@ -43,6 +43,20 @@ def test_params_refused(query: dict[str, str], status: int) -> None:
     assert caught.value.status == status
 
 
+@pytest.mark.parametrize(("query", "raw"), [
+    ({"prefix": "\ufffd"}, "prefix=%ff"), ({"marker": "\ufffd\ufffd"}, "marker=%c0%af"),
+    ({"prefix": "a\x00"}, "prefix=a%00"),
+    ({"end_marker": "\ufffd"}, "x=1&end_marker=%ED%A0%80"), ({"delimiter": "\x00"}, "delimiter=%00"),
+])
+def test_params_not_utf8_as_sent(query: dict[str, str], raw: str) -> None:
+    """The decoded query has replaced the bytes that are not UTF-8: the raw one shows them (412, as the
+    path's NUL or invalid UTF-8), rather than listing under another name."""
+    with pytest.raises(SwiftError) as caught:
+        list_params(query, {}, raw)
+    assert caught.value.status == 412
+    assert list_params({"prefix": "\ufffd"}, {}, "prefix=%EF%BF%BD").prefix == "\ufffd"  # U+FFFD itself is text
+
+
 def test_swift_time() -> None:
     assert swift_time(1700000000.5) == "2023-11-14T22:13:20.500000"
 
