@@ -31,7 +31,7 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
             "console_throttle_window")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
-                "max_par_lifetime", "console_lockout")
+                "max_par_lifetime", "console_lockout", "max_upload_seconds")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
 #: ``swift_token_lifetime`` is no secret).
 SECRET_SETTINGS = frozenset({"metrics_token"})
@@ -93,6 +93,11 @@ class Settings:
     body_timeout: float = 60.0
     #: Seconds a client may go without reading any of a response we are sending (nginx: ``send_timeout``).
     send_timeout: float = 60.0
+    # --- in-flight uploads (core/inflight.py, core/receive.py) ---
+    #: Seconds one upload's body (a PUT, a part, a POST or FormPost file, a PAR write) may take in all,
+    #: however steadily it comes: past it the upload is refused (RequestTimeout) and nothing is stored, so
+    #: no client holds a write, and the admission it got when it started, open for ever. 0: no limit.
+    max_upload_seconds: float = 6 * 3600.0
     #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput). Link secrets (signatures, tokens,

@@ -1,0 +1,246 @@
+"""Revocation holds for writes already in flight: a link revoked, a PAR deleted, a key disabled or a right
+removed while an upload's body is still arriving stops the upload (``core/inflight.py``).
+
+Each test starts a real client's upload whose body hangs midway (``slowbody``), makes the change from
+another client, lets the body finish and checks: the exact refusal the request would have got at its
+start, the object absent, no blob left behind in the data directory, and exactly one audit event for the
+request, refused, saying the upload was checked again once its body had arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.clients import mgmt
+from tests.clients.boto import unique_bucket
+from tests.clients.server import Credentials, SatchelProcess, configured_server, eventually
+from tests.clients.slowbody import InFlight, SlowBody, signed_put
+
+IN_FLIGHT = "checked again once the upload body had arrived"
+PAYLOAD = b"IN FLIGHT WHEN REVOKED\n" * 64
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
+    """A server of its own: its blob directory holds only what these tests store."""
+    return configured_server(tmp_path_factory, request, "inflight", "")
+
+
+def api(server: SatchelProcess, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """The management API as root (faster than the admin CLI, which starts a process per call)."""
+    return mgmt.ok(mgmt.call(server, None, method, path, body))
+
+
+@pytest.fixture
+def writer(server: SatchelProcess) -> tuple[Credentials, str]:
+    """A member with a read-write grant (and the share right) on a bucket of its own."""
+    name = f"w{uuid.uuid4().hex[:10]}"
+    api(server, "POST", "/users", {"name": name})
+    key = api(server, "POST", "/access-keys", {"user": name})
+    bucket = unique_bucket("fly")
+    _client(server).create_bucket(Bucket=bucket)
+    api(server, "POST", "/grants", {"user": name, "bucket": bucket, "permission": "read-write", "share": True})
+    return Credentials(key["access_key_id"], key["secret_access_key"], user=name), bucket
+
+
+def _client(server: SatchelProcess, creds: Credentials | None = None, signature: str = "s3v4") -> Any:
+    who = creds or server.root
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name=server.region,
+                        aws_access_key_id=who.access_key, aws_secret_access_key=who.secret_key,
+                        config=Config(signature_version=signature, s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+def blob_files(server: SatchelProcess) -> set[str]:
+    """Every blob in the data directory, written ones and ones still being written."""
+    root = server.data_dir / "blobs"
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+
+
+def assert_absent(server: SatchelProcess, bucket: str, key: str) -> None:
+    with pytest.raises(ClientError) as missing:
+        _client(server).head_object(Bucket=bucket, Key=key)
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert _client(server).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def assert_no_orphan(server: SatchelProcess, before: set[str]) -> None:
+    """The refused upload's blob is gone at once, not left for the collector: and the collector finds nothing."""
+    assert blob_files(server) == before
+    report = json.loads(server.admin("gc", "--json"))
+    assert report["orphans_deleted"] == 0
+    assert blob_files(server) == before
+
+
+def request_events(server: SatchelProcess, bucket: str, request_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def arrived() -> bool:
+        events = mgmt.ok(mgmt.call(server, None, "GET", f"/audit?bucket={bucket}"))["events"]
+        found[:] = [e for e in events if e["request_id"] == request_id and e["action"] == "use"]
+        return bool(found)
+
+    assert eventually(arrived)
+    time.sleep(0.3)  # a second event, if any, would be in the same or the next audit batch
+    arrived()
+    return found
+
+
+def assert_one_refused_event(server: SatchelProcess, bucket: str, answer: requests.Response, code: str) -> None:
+    (event,) = request_events(server, bucket, answer.headers["x-amz-request-id"])
+    assert event["outcome"] == "refused"
+    assert event["status"] == answer.status_code
+    assert event["reason"].startswith(f"{code}: ") and IN_FLIGHT in event["reason"], event["reason"]
+
+
+def assert_s3_error(answer: requests.Response, status: int, code: str, message: str) -> None:
+    assert answer.status_code == status, answer.text
+    assert f"<Code>{code}</Code>" in answer.text, answer.text
+    assert message in answer.text and IN_FLIGHT in answer.text, answer.text
+
+
+def revoke(server: SatchelProcess, scope: str, target: str, bucket: str | None = None) -> None:
+    body = {"scope": scope, "target": target, **({"bucket": bucket} if bucket else {})}
+    api(server, "POST", "/revocations", body)
+
+
+def _put(url: str, headers: dict[str, str] | None = None) -> Callable[[SlowBody], requests.Response]:
+    return lambda body: requests.put(url, data=body, headers=headers or {}, timeout=30)
+
+
+def presigned_put_changed_mid_body(server: SatchelProcess, writer: tuple[Credentials, str], key: str,
+                                   change: Callable[[], object], message: str) -> None:
+    """A boto3 presigned PUT of ``key``; ``change`` while its body hangs; refused with ``message``."""
+    creds, bucket = writer
+    url = _client(server, creds).generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key},
+                                                        ExpiresIn=300)
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), _put(url))
+    change()
+    answer = upload.finish()
+    assert_s3_error(answer, 403, "AccessDenied", message)
+    assert_absent(server, bucket, key)
+    assert_no_orphan(server, before)
+    assert_one_refused_event(server, bucket, answer, "AccessDenied")
+
+
+def test_presigned_sigv4_put_revoked_mid_body(server: SatchelProcess, writer: tuple[Credentials, str]) -> None:
+    presigned_put_changed_mid_body(server, writer, "p.bin", lambda: revoke(server, "object", "p.bin", writer[1]),
+                                   "The link was revoked (object revocation")
+
+
+def test_minted_link_put_revoked_mid_body_gives_its_use_back(server: SatchelProcess,
+                                                             writer: tuple[Credentials, str]) -> None:
+    creds, bucket = writer
+    minted = mgmt.ok(mgmt.call(server, creds, "POST", "/links", {
+        "bucket": bucket, "keys": ["m.bin"], "method": "PUT", "expires_in": 300, "max_uses": 1}))
+    (entry,) = minted["links"]
+    link_id = entry["link"]["id"]
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), _put(entry["url"]))
+    assert mgmt.ok(mgmt.call(server, None, "GET", f"/links/{link_id}"))["uses"] == 1  # counted at the start
+    mgmt.ok(mgmt.call(server, creds, "DELETE", f"/links/{link_id}"))
+    answer = upload.finish()
+    assert_s3_error(answer, 403, "AccessDenied", "The link has been revoked.")
+    assert_absent(server, bucket, "m.bin")
+    assert_no_orphan(server, before)
+    assert_one_refused_event(server, bucket, answer, "AccessDenied")
+    assert mgmt.ok(mgmt.call(server, None, "GET", f"/links/{link_id}"))["uses"] == 0  # given back
+
+
+@pytest.mark.parametrize(("disabled", "code", "message"), [
+    ("key", "InvalidAccessKeyId", "does not exist in our records"),
+    ("user", "AccessDenied", "Access Denied"),
+])
+def test_header_signed_put_whose_key_or_user_is_disabled_mid_body(
+        server: SatchelProcess, writer: tuple[Credentials, str], disabled: str, code: str, message: str) -> None:
+    """Not a link: the request's own signer, as a request starting now would find it."""
+    creds, bucket = writer
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), signed_put(server, creds, bucket, "h.bin"))
+    path = f"/access-keys/{creds.access_key}" if disabled == "key" else f"/users/{creds.user}"
+    api(server, "PUT", path, {"status": "disabled"})
+    answer = upload.finish()
+    assert_s3_error(answer, 403, code, message)
+    assert_absent(server, bucket, "h.bin")
+    assert_no_orphan(server, before)
+
+
+def test_presigned_put_whose_signer_lost_the_grant_mid_body(server: SatchelProcess,
+                                                            writer: tuple[Credentials, str]) -> None:
+    (grant,) = [g for g in api(server, "GET", "/grants")["grants"] if g["user"] == writer[0].user]
+    presigned_put_changed_mid_body(server, writer, "g.bin", lambda: api(server, "DELETE", f"/grants/{grant['id']}"),
+                                   "Access Denied")
+
+
+def test_multipart_completion_refused_after_a_revocation(server: SatchelProcess,
+                                                         writer: tuple[Credentials, str]) -> None:
+    """Parts uploaded before the revocation; the completion, its XML still arriving, is refused, and the
+    upload stays as it was (its parts are the upload's, not orphans)."""
+    creds, bucket = writer
+    s3 = _client(server, creds)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="mp.bin")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="mp.bin", UploadId=upload_id, PartNumber=1, Body=PAYLOAD)["ETag"]
+    url = s3.generate_presigned_url("complete_multipart_upload", ExpiresIn=300,
+                                    Params={"Bucket": bucket, "Key": "mp.bin", "UploadId": upload_id})
+    document = (f"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part>"
+                "</CompleteMultipartUpload>").encode()
+    before = blob_files(server)
+    upload = InFlight(SlowBody(document, head=30), lambda body: requests.post(url, data=body, timeout=30))
+    revoke(server, "bucket", bucket)
+    answer = upload.finish()
+    assert_s3_error(answer, 403, "AccessDenied", "The link was revoked (bucket revocation")
+    assert_absent(server, bucket, "mp.bin")
+    assert blob_files(server) == before
+    assert_one_refused_event(server, bucket, answer, "AccessDenied")
+    parts = _client(server).list_parts(Bucket=bucket, Key="mp.bin", UploadId=upload_id)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1]
+
+
+def test_presigned_post_revoked_mid_file(server: SatchelProcess, writer: tuple[Credentials, str]) -> None:
+    creds, bucket = writer
+    post = _client(server, creds).generate_presigned_post(bucket, "form.txt", ExpiresIn=300)
+    boundary = "satchelboundary"
+    fields = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                     for k, v in post["fields"].items())
+    form = (fields + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n").encode() + PAYLOAD + f"\r\n--{boundary}--\r\n".encode()
+    before = blob_files(server)
+    # The policy is checked before the file part: hold the body back inside the file's bytes.
+    body = SlowBody(form, head=form.index(PAYLOAD) + 10)
+    upload = InFlight(body, lambda b: requests.post(
+        post["url"], data=b, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, timeout=30))
+    revoke(server, "user", creds.user)
+    answer = upload.finish()
+    assert_s3_error(answer, 403, "AccessDenied", "The link was revoked (user revocation")
+    assert_absent(server, bucket, "form.txt")
+    assert_no_orphan(server, before)
+    assert_one_refused_event(server, bucket, answer, "AccessDenied")
+
+
+def test_an_upload_taking_longer_than_max_upload_seconds_is_refused(
+        tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> None:
+    """No client holds a write (and the admission it got at its start) open for ever, however steadily it
+    sends: past ``max_upload_seconds`` the upload is refused and nothing is stored."""
+    short = configured_server(tmp_path_factory, request, "deadline", "max_upload_seconds = 1\n")
+    bucket = unique_bucket("slow")
+    _client(short).create_bucket(Bucket=bucket)
+    before = blob_files(short)
+    body = SlowBody(PAYLOAD)
+    upload = InFlight(body, signed_put(short, short.root, bucket, "slow.bin"))
+    time.sleep(1.2)
+    answer = upload.finish()
+    assert answer.status_code == 400, answer.text
+    assert "<Code>RequestTimeout</Code>" in answer.text
+    assert_absent(short, bucket, "slow.bin")
+    assert blob_files(short) == before
