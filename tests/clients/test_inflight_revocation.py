@@ -21,7 +21,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.clients import mgmt
+from tests.clients import mgmt, par
 from tests.clients.boto import unique_bucket
 from tests.clients.server import Credentials, SatchelProcess, configured_server, eventually
 from tests.clients.slowbody import InFlight, SlowBody, signed_put
@@ -244,3 +244,76 @@ def test_an_upload_taking_longer_than_max_upload_seconds_is_refused(
     assert "<Code>RequestTimeout</Code>" in answer.text
     assert_absent(short, bucket, "slow.bin")
     assert blob_files(short) == before
+
+
+# --- pre-authenticated requests -----------------------------------------------------------------------
+def par_events(server: SatchelProcess, par_id: str, request_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def arrived() -> bool:
+        found[:] = [e for e in par.events(server, par_id) if e["request_id"] == request_id]
+        return bool(found)
+
+    assert eventually(arrived)
+    time.sleep(0.3)  # a second event, if any, would be in the same or the next audit batch
+    arrived()
+    return found
+
+
+def assert_par_refused_in_flight(server: SatchelProcess, par_id: str, answer: requests.Response) -> None:
+    par.assert_refused(answer)
+    (event,) = par_events(server, par_id, answer.headers["opc-request-id"])
+    assert event["outcome"] == "refused" and event["status"] == 404
+    assert event["reason"].startswith("NotAuthorizedOrNotFound: ") and IN_FLIGHT in event["reason"], event["reason"]
+
+
+def test_par_write_whose_par_is_deleted_mid_body(server: SatchelProcess, writer: tuple[Credentials, str]) -> None:
+    creds, bucket = writer
+    made = par.create(server, creds, bucket=bucket, accessType="ObjectWrite", objectName="par.bin", maxUses=1)
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), _put(made["fullPath"]))
+    mgmt.ok(mgmt.call(server, creds, "DELETE", f"/pars/{bucket}/{made['id']}"))
+    answer = upload.finish()
+    assert_par_refused_in_flight(server, made["id"], answer)
+    assert_absent(server, bucket, "par.bin")
+    assert_no_orphan(server, before)
+    shown = mgmt.ok(mgmt.call(server, creds, "GET", f"/pars/{bucket}/{made['id']}"))
+    assert shown["uses"] == 0  # given back: the write stored nothing
+
+
+def _par_upload(server: SatchelProcess, creds: Credentials, bucket: str) -> tuple[str, str]:
+    """A PAR multipart upload of ``mp.bin`` with part 1 uploaded: (the PAR's id, the upload's URI)."""
+    made = par.create(server, creds, bucket=bucket, accessType="ObjectWrite", objectName="mp.bin")
+    started = requests.put(made["fullPath"], headers={"opc-multipart": "true"}, timeout=30)
+    assert started.status_code == 200, started.text
+    upload_uri = server.endpoint + started.json()["accessUri"]
+    assert requests.put(upload_uri + "1", data=PAYLOAD, timeout=30).status_code == 200
+    return made["id"], upload_uri
+
+
+def test_par_commit_refused_after_a_revocation_mid_request(server: SatchelProcess,
+                                                            writer: tuple[Credentials, str]) -> None:
+    """Part 1 uploaded before the revocation; the commit, its (empty: every part) document still arriving,
+    is refused."""
+    creds, bucket = writer
+    par_id, upload_uri = _par_upload(server, creds, bucket)
+    before = blob_files(server)
+    commit = InFlight(SlowBody(b" " * 64), lambda body: requests.post(upload_uri, data=body, timeout=30))
+    revoke(server, "object", "mp.bin", bucket)
+    answer = commit.finish()
+    assert_par_refused_in_flight(server, par_id, answer)
+    assert_absent(server, bucket, "mp.bin")
+    assert blob_files(server) == before
+
+
+def test_par_part_refused_when_the_creator_lost_the_grant_mid_body(server: SatchelProcess,
+                                                                   writer: tuple[Credentials, str]) -> None:
+    creds, bucket = writer
+    par_id, upload_uri = _par_upload(server, creds, bucket)
+    (grant,) = [g for g in api(server, "GET", "/grants")["grants"] if g["user"] == creds.user]
+    before = blob_files(server)
+    part = InFlight(SlowBody(PAYLOAD), _put(upload_uri + "2"))
+    api(server, "DELETE", f"/grants/{grant['id']}")
+    answer = part.finish()
+    assert_par_refused_in_flight(server, par_id, answer)
+    assert_no_orphan(server, before)
