@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -79,3 +81,22 @@ def signed_put(server: ServerHandle, creds: Credentials, bucket: str, key: str
         return requests.put(url, data=body, headers=dict(request.headers.items()), timeout=30)
 
     return send
+
+
+#: The boundary of the multipart forms these tests send.
+BOUNDARY = "satchelboundary"
+
+
+def form_fields(fields: dict[str, str]) -> str:
+    """Text fields of a ``multipart/form-data`` body with :data:`BOUNDARY`."""
+    return "".join(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                   for k, v in fields.items())
+
+
+def formpost_fields(path: str, key: str, max_file_size: int, max_file_count: int) -> str:
+    """The signed attributes of a Swift FormPost to ``path`` (valid 300 s, no redirect), HMAC-SHA256 with ``key``."""
+    expires = int(time.time() + 300)
+    signed = f"{path}\n\n{max_file_size}\n{max_file_count}\n{expires}".encode()
+    signature = hmac.new(key.encode(), signed, hashlib.sha256).hexdigest()
+    return form_fields({"max_file_size": str(max_file_size), "max_file_count": str(max_file_count),
+                        "expires": str(expires), "signature": signature})

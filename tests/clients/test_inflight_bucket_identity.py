@@ -11,10 +11,7 @@ clients and a slow request body.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +26,7 @@ from tests.clients import mgmt
 from tests.clients.boto import S3Factory, unique_bucket
 from tests.clients.par import create as create_par
 from tests.clients.server import Credentials, SatchelProcess
-from tests.clients.slowbody import InFlight, SlowBody, signed_put
+from tests.clients.slowbody import BOUNDARY, InFlight, SlowBody, formpost_fields, signed_put
 from tests.clients.swift import SwiftUser, member_user, root_user
 
 
@@ -155,12 +152,8 @@ def test_swift_formpost_file_in_flight_stays_out_of_a_reborn_container(managed_s
     key = secrets.token_urlsafe(24)
     conn.post_container(name, {"X-Container-Meta-Temp-URL-Key": key})
     path = f"/v1/AUTH_root/{name}/in/"
-    expires = int(time.time() + 300)
-    signature = hmac.new(key.encode(), f"{path}\n\n1000\n2\n{expires}".encode(), hashlib.sha256).hexdigest()
-    fields = {"max_file_size": "1000", "max_file_count": "2", "expires": str(expires), "signature": signature}
-    boundary = "satchelboundary"
-    form = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-                   for k, v in fields.items())
+    boundary = BOUNDARY
+    form = formpost_fields(path, key, 1000, 2)
     for number in (1, 2):
         form += (f'--{boundary}\r\nContent-Disposition: form-data; name="file{number}"; filename="f{number}.txt"\r\n'
                  f"Content-Type: text/plain\r\n\r\nFILE NUMBER {number}\r\n")

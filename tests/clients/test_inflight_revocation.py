@@ -10,6 +10,7 @@ request, refused, saying the upload was checked again once its body had arrived.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -20,11 +21,13 @@ import pytest
 import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from swiftclient.utils import generate_temp_url
 
 from tests.clients import mgmt, par
 from tests.clients.boto import unique_bucket
 from tests.clients.server import Credentials, SatchelProcess, configured_server, eventually
-from tests.clients.slowbody import InFlight, SlowBody, signed_put
+from tests.clients.slowbody import BOUNDARY, InFlight, SlowBody, form_fields, formpost_fields, signed_put
+from tests.clients.swift import member_user, root_user
 
 IN_FLIGHT = "checked again once the upload body had arrived"
 PAYLOAD = b"IN FLIGHT WHEN REVOKED\n" * 64
@@ -210,9 +213,8 @@ def test_multipart_completion_refused_after_a_revocation(server: SatchelProcess,
 def test_presigned_post_revoked_mid_file(server: SatchelProcess, writer: tuple[Credentials, str]) -> None:
     creds, bucket = writer
     post = _client(server, creds).generate_presigned_post(bucket, "form.txt", ExpiresIn=300)
-    boundary = "satchelboundary"
-    fields = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-                     for k, v in post["fields"].items())
+    boundary = BOUNDARY
+    fields = form_fields(post["fields"])
     form = (fields + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
             "Content-Type: text/plain\r\n\r\n").encode() + PAYLOAD + f"\r\n--{boundary}--\r\n".encode()
     before = blob_files(server)
@@ -316,4 +318,70 @@ def test_par_part_refused_when_the_creator_lost_the_grant_mid_body(server: Satch
     api(server, "DELETE", f"/grants/{grant['id']}")
     answer = part.finish()
     assert_par_refused_in_flight(server, par_id, answer)
+    assert_no_orphan(server, before)
+
+
+# --- Swift TempURL and FormPost -------------------------------------------------------------------------
+def swift_container(server: SatchelProcess) -> tuple[Any, str, str]:
+    """(root's Swift connection, a new container, its TempURL key), via python-swiftclient."""
+    conn = root_user(server).connection()
+    name = unique_bucket("swfly")
+    conn.put_container(name)
+    key = secrets.token_urlsafe(24)
+    conn.post_container(name, {"X-Container-Meta-Temp-URL-Key": key})
+    return conn, name, key
+
+
+def assert_swift_refused_in_flight(server: SatchelProcess, bucket: str, answer: requests.Response,
+                                   code: str, reason: str) -> None:
+    assert answer.status_code == 401, answer.text
+    (event,) = request_events(server, bucket, answer.headers["X-Trans-Id"])
+    assert event["outcome"] == "refused" and event["status"] == 401 and event["kind"] == "swift"
+    assert event["reason"].startswith(f"{code}: {reason}") and IN_FLIGHT in event["reason"], event["reason"]
+
+
+def test_tempurl_put_whose_key_changes_mid_body(server: SatchelProcess) -> None:
+    conn, name, key = swift_container(server)
+    path = f"/v1/AUTH_root/{name}/t.bin"
+    url = server.endpoint + generate_temp_url(path, 300, key, "PUT", digest="sha256")
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), _put(url))
+    conn.post_container(name, {"X-Container-Meta-Temp-URL-Key": secrets.token_urlsafe(24)})
+    answer = upload.finish()
+    assert answer.text == "401 Unauthorized: Temp URL invalid\n"
+    assert_swift_refused_in_flight(server, name, answer, "TempUrlInvalid",
+                                   "The TempURL key that signed this request was changed or removed.")
+    assert_absent(server, name, "t.bin")
+    assert_no_orphan(server, before)
+
+
+def test_formpost_file_revoked_mid_upload(server: SatchelProcess) -> None:
+    _, name, key = swift_container(server)
+    path = f"/v1/AUTH_root/{name}/in/"
+    boundary = BOUNDARY
+    form = formpost_fields(path, key, 100000, 1)
+    form += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n\r\n'
+    data = form.encode() + PAYLOAD + f"\r\n--{boundary}--\r\n".encode()
+    before = blob_files(server)
+    upload = InFlight(SlowBody(data, head=data.index(PAYLOAD) + 10), lambda body: requests.post(
+        server.endpoint + path, data=body, timeout=30,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}))
+    revoke(server, "bucket", name)
+    answer = upload.finish()
+    assert answer.text == "FormPost: Unauthorized"
+    assert_swift_refused_in_flight(server, name, answer, "AccessDenied", "The link was revoked (bucket revocation")
+    assert_absent(server, name, "in/f.txt")
+    assert_no_orphan(server, before)
+
+
+def test_swift_token_put_of_a_user_disabled_mid_body(server: SatchelProcess, writer: tuple[Credentials, str]) -> None:
+    """Not a link: a token's holder, as a request starting now would find it."""
+    creds, bucket = writer
+    url, token = member_user(server, creds).token()
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), _put(f"{url}/{bucket}/tok.bin", {"X-Auth-Token": token}))
+    api(server, "PUT", f"/users/{creds.user}", {"status": "disabled"})
+    answer = upload.finish()
+    assert answer.status_code == 401, answer.text  # the token is no longer valid
+    assert_absent(server, bucket, "tok.bin")
     assert_no_orphan(server, before)
