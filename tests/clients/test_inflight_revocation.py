@@ -19,7 +19,10 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
 from swiftclient.utils import generate_temp_url
 
@@ -384,4 +387,21 @@ def test_swift_token_put_of_a_user_disabled_mid_body(server: SatchelProcess, wri
     answer = upload.finish()
     assert answer.status_code == 401, answer.text  # the token is no longer valid
     assert_absent(server, bucket, "tok.bin")
+    assert_no_orphan(server, before)
+
+
+def test_management_api_upload_whose_key_is_disabled_mid_body(server: SatchelProcess,
+                                                               writer: tuple[Credentials, str]) -> None:
+    """The console's upload call (SigV4-signed, its body's SHA-256 signed too), as any SDK sends it."""
+    creds, bucket = writer
+    url = f"{server.endpoint}/_satchel/api/buckets/{bucket}/upload?key=api.bin"
+    signed = AWSRequest(method="PUT", url=url, data=PAYLOAD)
+    S3SigV4Auth(BotoCredentials(creds.access_key, creds.secret_key), "s3", server.region).add_auth(signed)
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), _put(url, dict(signed.headers.items())))
+    api(server, "PUT", f"/access-keys/{creds.access_key}", {"status": "disabled"})
+    answer = upload.finish()
+    assert answer.status_code == 403, answer.text
+    assert IN_FLIGHT in answer.json()["error"]["message"]
+    assert_absent(server, bucket, "api.bin")
     assert_no_orphan(server, before)
