@@ -233,6 +233,22 @@ def test_presigned_post_revoked_mid_file(server: SatchelProcess, writer: tuple[C
     assert_one_refused_event(server, bucket, answer, "AccessDenied")
 
 
+def test_a_presigned_put_whose_url_expires_mid_body_is_stored(server: SatchelProcess,
+                                                             writer: tuple[Credentials, str]) -> None:
+    """Expiry is judged when the upload starts, as on AWS (README: "When a revocation takes effect"): a
+    large upload is not lost to a short-lived URL; ``max_upload_seconds`` bounds it instead."""
+    creds, bucket = writer
+    signed_at = time.monotonic()
+    url = _client(server, creds).generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "x.bin"},
+                                                        ExpiresIn=2)
+    upload = InFlight(SlowBody(PAYLOAD), _put(url))
+    time.sleep(max(0.0, signed_at + 2.5 - time.monotonic()))
+    answer = upload.finish()
+    assert answer.status_code == 200, answer.text
+    assert _client(server).get_object(Bucket=bucket, Key="x.bin")["Body"].read() == PAYLOAD
+    assert requests.put(url, data=b"too late", timeout=30).status_code == 403  # a new request: expired
+
+
 def test_an_upload_taking_longer_than_max_upload_seconds_is_refused(
         tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> None:
     """No client holds a write (and the admission it got at its start) open for ever, however steadily it
