@@ -28,7 +28,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from satchel.core.admission import Admission, _refuse_revoked, check_lifetime
+from satchel.core.admission import Admission, check_lifetime, refuse_revoked
 from satchel.core.errors import AccessDenied, SatchelError
 from satchel.core.models import Principal
 
@@ -78,7 +78,7 @@ def readmit(node: Node, admission: Admission, principal: Principal) -> None:
     check_lifetime(link.expires if link is not None else use.expires_at,
                    min(issued.at, now) if issued else None, bucket, node.settings.max_link_lifetime, now)
     if issued is not None:
-        _refuse_revoked(node.revocations.revoked(issued, use.target(bucket)))
+        refuse_revoked(node.revocations.revoked(issued, use.target(bucket)))
 
 
 def signer_recheck(node: Node, principal: Principal, admission: Admission | None = None, *,
