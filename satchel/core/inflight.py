@@ -17,6 +17,10 @@ saying the upload was refused once its body had arrived; the received blob is de
 becomes visible, no orphan is left), the error is marked ``in_flight`` so the front-end gives back a use it
 counted, and the request's one audit event records the refusal.
 
+The second admission runs just before the write is queued for the metadata writer: a change committed
+in the moment between the two (one metadata write's wait, milliseconds) is not seen, as for a request that
+starts in that moment.
+
 What is *not* re-checked: a link's expiry. A link valid when the upload started may finish it, as on AWS
 (a presigned PUT of a large file should not be lost because its URL expired while it streamed); what bounds
 an upload's length instead is ``max_upload_seconds`` (``core/receive.py``).
@@ -95,7 +99,8 @@ def signer_recheck(node: Node, principal: Principal, admission: Admission | None
 
 async def give_back(node: Node, admission: Admission | None) -> None:
     """Take back the use of a registry link counted for a write that was then refused in flight (the
-    write stored nothing, so it cost nothing: a one-time upload link works again once re-enabled)."""
+    write stored nothing, so it cost nothing: a one-time upload link works again once re-enabled). Only a
+    link with a use limit: the others' uses are counted in the audit trail's batch, as PARs' are."""
     if admission is not None and admission.link is not None and admission.link.max_uses is not None:
         await node.write(node.store.give_back_link_use, admission.link.id)
 
