@@ -34,7 +34,7 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "webhook_queue_max", "webhook_queue_max_per_bucket", "webhook_timeout", "webhook_max_attempts",
             "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
-                "max_par_lifetime", "console_lockout")
+                "max_par_lifetime", "console_lockout", "max_upload_seconds")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
 #: ``swift_token_lifetime`` is no secret).
 SECRET_SETTINGS = frozenset({"metrics_token"})
@@ -103,6 +103,11 @@ class Settings:
     #: Connections one worker keeps open at once (nginx: ``worker_connections``). A connection beyond it
     #: closes the connection idle longest between requests, if any; else it is answered 503 SlowDown.
     max_connections: int = 1024
+    # --- in-flight uploads (core/inflight.py, core/receive.py) ---
+    #: Seconds one upload's body (a PUT, a part, a POST or FormPost file, a PAR write) may take in all,
+    #: however steadily it comes: past it the upload is refused (RequestTimeout) and nothing is stored, so
+    #: no client holds a write, and the admission it got when it started, open for ever. 0: no limit.
+    max_upload_seconds: float = 6 * 3600.0
     #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"
     #: Log one line per request (off by default: it costs throughput). Link secrets (signatures, tokens,

@@ -20,6 +20,7 @@ from satchel.contentsafety import NOSNIFF, SANDBOX
 from satchel.core import buckets, links, listing, multipart, objects, people, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest, NoSuchBucket
+from satchel.core.inflight import signer_recheck
 from satchel.core.links import content_disposition
 from satchel.core.models import Bucket, ObjectRecord, Permission, Role, Status, User
 from satchel.core.receive import Expectations
@@ -213,7 +214,8 @@ async def upload(call: Call) -> Any:
     """A whole object, streamed from the request body (the file's type in Content-Type)."""
     record = await objects.put_object(
         call.node, call.principal, call.params["bucket"], _key(call), call.request.body_chunks(),
-        headers=_content_type(call.request.headers.get("content-type")), user_meta={}, expect=_expect(call))
+        headers=_content_type(call.request.headers.get("content-type")), user_meta={}, expect=_expect(call),
+        recheck=signer_recheck(call.node, call.principal))  # a user or key disabled meanwhile stores nothing
     return _object_json(record)
 
 
@@ -230,7 +232,8 @@ async def upload_part(call: Call) -> Any:
     if number is None:
         raise InvalidArgument("part must be a number from 1 to 10000", ArgumentName="part")
     part = await multipart.upload_part(call.node, call.principal, call.params["bucket"], _key(call),
-                                       call.params["upload_id"], number, call.request.body_chunks(), _expect(call))
+                                       call.params["upload_id"], number, call.request.body_chunks(), _expect(call),
+                                       recheck=signer_recheck(call.node, call.principal))
     return {"part": part.part_number, "etag": part.etag}
 
 

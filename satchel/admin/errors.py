@@ -36,6 +36,7 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.NoSuchUpload: 404,
     e.BadDigest: 400,
     e.IncompleteBody: 400,
+    e.RequestTimeout: 408,
     e.EntityTooLarge: 413,
     e.EntityTooSmall: 400,
     e.KeyTooLongError: 400,

@@ -152,7 +152,7 @@ class Admission:
     def check_key(self, revocations: RevocationList, key: str) -> None:
         """Refuse one key of a bucket-level request (DeleteObjects) that a revocation covers."""
         if self.issued is not None:
-            _refuse_revoked(revocations.revoked(self.issued, self.use.target(self.bucket, key)))
+            refuse_revoked(revocations.revoked(self.issued, self.use.target(self.bucket, key)))
 
     def check_source(self, revocations: RevocationList, bucket: Bucket | None, key: str, *, server_max: int,
                      now: float) -> None:
@@ -162,10 +162,10 @@ class Admission:
         expires = self.link.expires if self.link is not None else self.use.expires_at
         check_lifetime(expires, min(self.issued.at, now) if self.issued else None, bucket, server_max, now)
         if self.issued is not None:
-            _refuse_revoked(revocations.revoked(self.issued, self.use.target(bucket, key)))
+            refuse_revoked(revocations.revoked(self.issued, self.use.target(bucket, key)))
 
 
-def _refuse_revoked(revocation: Revocation | None) -> None:
+def refuse_revoked(revocation: Revocation | None) -> None:
     if revocation is not None:
         raise AccessDenied(f"The link was revoked ({revocation.scope.value} revocation {revocation.id}).")
 
@@ -269,7 +269,7 @@ def admit(
     check_lifetime(link.expires if link is not None else use.expires_at, min(issued.at, now) if issued else None,
                    bucket, server_max, now)
     if issued is not None:
-        _refuse_revoked(revocations.revoked(issued, use.target(bucket)))
+        refuse_revoked(revocations.revoked(issued, use.target(bucket)))
     return Admission(use, link, issued, bucket)
 
 

@@ -168,6 +168,11 @@ class CredentialCache:
             raise AccessDenied()
         return principal
 
+    def expire(self) -> None:
+        """Check the generation on the next lookup, whatever the interval: a write checked again when its
+        body has arrived (``core/inflight.py``) must see every change committed before."""
+        self._checked_at = float("-inf")
+
     def invalidate(self) -> None:
         """Drop everything now (tests; a writer in this process that cannot wait for the next check)."""
         self._keys.clear()

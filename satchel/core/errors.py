@@ -19,6 +19,9 @@ class SatchelError(Exception):
     #: Set on a refusal of a link made for an earlier bucket of the request's bucket name: its audit event
     #: belongs to no current bucket (whoever re-created the name must not see the old signer).
     earlier_bucket: bool = False
+    #: Set on a write refused when it was checked again after its body had arrived (``core/inflight.py``):
+    #: the front-end gives back a use it counted for it.
+    in_flight: bool = False
 
     def __init__(self, message: str | None = None, **extra: str) -> None:
         self.message = message or self.default_message
@@ -93,6 +96,12 @@ class MalformedTrailerError(SatchelError):
 
 class IncompleteBody(SatchelError):
     default_message = "You did not provide the number of bytes specified by the Content-Length HTTP header."
+
+
+class RequestTimeout(SatchelError):
+    """An upload whose body took longer than ``max_upload_seconds`` in all (``core/receive.py``)."""
+
+    default_message = "Your socket connection to the server was not read from or written to within the timeout period."
 
 
 class MissingContentLength(SatchelError):

@@ -30,6 +30,7 @@ from satchel.core.errors import (
     PreconditionFailed,
 )
 from satchel.core.gc import release_blobs
+from satchel.core.inflight import Recheck, confirm
 from satchel.core.models import Bucket, ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
 from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range, write_target
@@ -112,7 +113,9 @@ async def upload_part(
     number: int,
     body: AsyncIterable[bytes],
     expect: Expectations,
+    recheck: Recheck | None = None,
 ) -> Part:
+    """``recheck``: the front-end's second admission, once the body has arrived (``core/inflight.py``)."""
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
     sent = {*expect.checksums, *([expect.trailer] if expect.trailer else [])}
@@ -123,6 +126,8 @@ async def upload_part(
     if upload.checksum_algorithm and upload.checksum_algorithm not in expect.compute:
         expect.compute = (*expect.compute, upload.checksum_algorithm)
     got = await receive(node, body, expect)
+    await confirm(node, recheck, principal, lambda again: get_upload(node, again, bucket, key, upload_id),
+                  [got.blob_id])
     return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
 
 
@@ -173,11 +178,14 @@ async def complete_upload(
     conditions: Mapping[str, str] | None = None,
     *,
     expected: ObjectChecks = ObjectChecks(),
+    recheck: Recheck | None = None,
 ) -> ObjectRecord:
     """Publish the listed parts as the object. Checks S3's rules in S3's order.
 
     ``conditions`` (If-Match / If-None-Match) are checked against the object the upload would
-    replace, again in the transaction that publishes; when they fail the upload stays as it was."""
+    replace, again in the transaction that publishes; when they fail the upload stays as it was.
+    ``recheck``: the front-end's second admission, made once the request's body has arrived and before
+    publishing (``core/inflight.py``); refused, the upload stays as it was too."""
     target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
     precondition = early_precondition(node, bucket, key, conditions)
     if not requested:
@@ -215,6 +223,8 @@ async def complete_upload(
         owner_user_id=upload.owner_user_id,
     )
     _check_object(upload, record, expected)
+    # The bucket stays the one authorised first: the store's transaction below checks its id.
+    await confirm(node, recheck, principal, lambda again: _authorised_upload(node, again, bucket, key, upload_id))
     dead = await node.write(node.store.complete_upload, upload_id, record, precondition, bucket_id=target.id)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record

@@ -30,6 +30,7 @@ from satchel.core.errors import (
     SlowDown,
 )
 from satchel.core.gc import release_blobs
+from satchel.core.inflight import Recheck, confirm
 from satchel.core.models import Bucket, ObjectRecord, Principal, Segment
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, receive
@@ -87,14 +88,18 @@ async def put_object(
     expect: Expectations,
     conditions: Mapping[str, str] | None = None,
     bucket_id: str | None = None,
+    recheck: Recheck | None = None,
 ) -> ObjectRecord:
     """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
-    ``bucket_id`` as for :func:`write_target`."""
+    ``bucket_id`` as for :func:`write_target`; ``recheck`` is the front-end's second admission, made
+    once the body has arrived (``core/inflight.py``)."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
     precondition = early_precondition(node, bucket, key, conditions)
     got = await receive(node, body, expect)
+    principal = await confirm(node, recheck, principal,
+                              lambda again: write_target(node, again, bucket, key, target.id), [got.blob_id])
     record = ObjectRecord(
         bucket=bucket,
         key=key,
@@ -114,10 +119,12 @@ def write_target(node: Node, principal: Principal, bucket: str, key: str, bucket
     """The bucket a write of ``key`` goes to, authorised. ``bucket_id`` is the bucket a front-end admitted
     the request for before reading part of its body (a PAR's, a signed form's container): the write is
     refused unless the name still holds that bucket, as the store refuses it at commit."""
-    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
-    if bucket_id is not None and target.id != bucket_id:
-        raise NoSuchBucket(BucketName=bucket)
-    return target
+    if bucket_id is not None:
+        # Checked first: a bucket of this name made since by someone else is no business of this write's.
+        current = node.bucket(bucket)
+        if current is None or current.id != bucket_id:
+            raise NoSuchBucket(BucketName=bucket)
+    return bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
 
 
 def early_precondition(

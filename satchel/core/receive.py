@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
 from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from satchel.core.errors import (
     InvalidDigest,
     InvalidRequest,
     MalformedTrailerError,
+    RequestTimeout,
     XAmzContentSHA256Mismatch,
 )
 from satchel.core.node import Node
@@ -131,9 +133,13 @@ async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations) 
         raise EntityTooLarge(ProposedSize=str(expect.size), MaxSizeAllowed=str(limit))
     hasher = new_hasher(expect)
     size = 0
+    deadline = _deadline(node)
     writer = node.blobs.writer(hasher)
     async with writer:
         async for chunk in body:
+            if time.monotonic() > deadline:
+                raise RequestTimeout(f"The upload took longer than the {node.settings.max_upload_seconds:g} "
+                                     "seconds this server allows one upload's body.")
             size += len(chunk)
             if size > limit:
                 raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(limit))
@@ -151,6 +157,14 @@ async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations) 
         await node.blobs.delete([writer.blob_id])
         raise
     return Received(writer.blob_id, size, hasher.md5_hex(), hasher.md5(), checksums)
+
+
+def _deadline(node: Node) -> float:
+    """When an upload's body must have arrived (monotonic): ``max_upload_seconds`` from now. Checked as
+    each piece arrives; a body that stops coming is cut by the server's ``body_timeout`` meanwhile, so no
+    upload lasts beyond both together."""
+    seconds = node.settings.max_upload_seconds
+    return time.monotonic() + seconds if seconds > 0 else float("inf")
 
 
 def new_hasher(expect: Expectations) -> Hasher:

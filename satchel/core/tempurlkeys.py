@@ -21,6 +21,7 @@ TempURL signed with it.
 from __future__ import annotations
 
 import enum
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -195,3 +196,13 @@ def setter(node: Node, key: TempUrlKey) -> Principal:
     """The principal a TempURL signed with ``key`` acts as: the user who set it, loaded now, through a
     link. AccessDenied when that user no longer exists."""
     return node.credentials.principal_for_user(key.set_by).through_link()
+
+
+def current_setter(node: Node, key: TempUrlKey, bucket: Bucket | None) -> Principal:
+    """:func:`setter` of ``key`` as it is set now, for a TempURL or FormPost write checked again when its
+    body has arrived (``core/inflight.py``): AccessDenied when the slot was cleared or given another value
+    meanwhile (the URL's signature no longer verifies), as a request starting now would be refused."""
+    for now in node.tempurl_keys.keys(key.account_id, bucket):
+        if (now.bucket_id, now.slot) == (key.bucket_id, key.slot) and hmac.compare_digest(now.secret, key.secret):
+            return setter(node, now)
+    raise AccessDenied("The TempURL key that signed this request was changed or removed.")

@@ -130,6 +130,10 @@ class SqliteSharing:
             row = c.execute(_LINKS + " WHERE id = ?", (link_id,)).fetchone()
         return _link(row)
 
+    def give_back_link_use(self, link_id: str) -> None:
+        with self._db.transaction() as c:
+            c.execute("UPDATE links SET uses = uses - 1 WHERE id = ? AND uses > 0", (link_id,))
+
     def sight_link(self, fingerprint: str, now: float, expires: float) -> float:
         with self._db.transaction() as c:
             c.execute("DELETE FROM link_sightings WHERE expires < ?", (now,))

@@ -401,6 +401,10 @@ class Store(abc.ABC):
         concurrency and across processes)."""
 
     @abc.abstractmethod
+    def give_back_link_use(self, link_id: str) -> None:
+        """Takes back one counted use (a write refused after it was counted), atomically, never below 0."""
+
+    @abc.abstractmethod
     def sight_link(self, fingerprint: str, now: float, expires: float) -> float:
         """When the URL named by ``fingerprint`` was first seen: ``now`` on its first sighting (which is
         recorded until ``expires``). Rows of expired URLs are pruned in the same transaction."""

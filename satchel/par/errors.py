@@ -33,6 +33,7 @@ TABLE: dict[type[e.SatchelError], tuple[str, int]] = {
     e.EntityTooSmall: ("InvalidParameter", 400),
     e.BadDigest: ("UnmatchedContentMD5", 400),
     e.IncompleteBody: ("InsufficientContentLength", 400),
+    e.RequestTimeout: ("RequestTimeout", 408),
     e.MissingContentLength: ("MissingContentLength", 411),
     e.EntityTooLarge: ("RequestEntityTooLarge", 413),
     e.InvalidRange: ("InvalidRange", 416),

@@ -17,6 +17,7 @@ from satchel.asgi import Request, Response
 from satchel.core import objects
 from satchel.core.conditions import check_conditions, requested_range
 from satchel.core.errors import InvalidArgument
+from satchel.core.inflight import Recheck
 from satchel.core.node import Node
 from satchel.core.par import use
 from satchel.core.par.model import Par
@@ -43,6 +44,12 @@ def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, contin
     ctx.admission = use.admit(node, ctx.par, namespace=ctx.endpoint.namespace, bucket_name=ctx.endpoint.bucket,
                               key=key, operation=operation, client_ip=ctx.request.client, continuing=continuing)
     return ctx.admission
+
+
+def recheck(node: Node, ctx: ParContext, admission: ParAdmission) -> Recheck:
+    """The write's second admission, once its body has arrived (``core/par/use.recheck``)."""
+    return use.recheck(node, admission, namespace=ctx.endpoint.namespace, key=ctx.endpoint.key,
+                       client_ip=ctx.request.client)
 
 
 def no_query(request: Request, allowed: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -118,7 +125,8 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     async with use.given_back_on_failure(node, ctx.par):
         record = await objects.put_object(node, admission.principal, admission.bucket.name, key,
                                           request.body_chunks(), headers=stored, user_meta=meta, expect=expect,
-                                          conditions=conditions, bucket_id=admission.bucket.id)
+                                          conditions=conditions, bucket_id=admission.bucket.id,
+                                          recheck=recheck(node, ctx, admission))
     answer = [("ETag", f'"{record.etag}"'), ("Last-Modified", _http_date(record.last_modified))]
     md5 = md5_base64(record.etag)
     if md5 is not None:

@@ -33,7 +33,7 @@ from satchel.core.node import Node
 from satchel.core.par import use
 from satchel.core.par.use import Operation, ParAdmission
 from satchel.core.receive import Expectations
-from satchel.par.handlers import ParContext, admit, content_length, no_query
+from satchel.par.handlers import ParContext, admit, content_length, no_query, recheck
 from satchel.par.headers import md5_base64, multipart_md5, put_headers, refuse_foreign
 from satchel.par.listing import rfc3339
 
@@ -117,7 +117,8 @@ async def upload_part(node: Node, ctx: ParContext) -> Response:
     admission = _admitted_upload(node, ctx)
     assert endpoint.upload_id is not None and endpoint.part_number is not None
     part = await multipart.upload_part(node, admission.principal, admission.bucket.name, endpoint.key,
-                                       endpoint.upload_id, endpoint.part_number, request.body_chunks(), expect)
+                                       endpoint.upload_id, endpoint.part_number, request.body_chunks(), expect,
+                                       recheck=recheck(node, ctx, admission))
     headers = [("ETag", f'"{part.etag}"')]
     md5 = md5_base64(part.etag)
     if md5 is not None:
@@ -140,7 +141,8 @@ async def commit_upload(node: Node, ctx: ParContext) -> Response:
         raise InvalidArgument("The upload has no parts to commit.")
     chosen = commit_plan(body, stored) if body.strip() else sorted(stored.items())
     record = await multipart.complete_upload(node, admission.principal, admission.bucket.name, endpoint.key,
-                                             endpoint.upload_id, [(n, etag, {}) for n, etag in chosen])
+                                             endpoint.upload_id, [(n, etag, {}) for n, etag in chosen],
+                                             recheck=recheck(node, ctx, admission))
     headers = [("ETag", f'"{record.etag}"'), ("opc-multipart-md5", multipart_md5(record.etag) or record.etag)]
     ctx.summary = f"committed {len(chosen)} part(s), {record.size} bytes"
     return Response(200, headers)

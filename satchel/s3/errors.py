@@ -30,6 +30,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.InvalidDigest: ("InvalidDigest", 400),
     e.BadDigest: ("BadDigest", 400),
     e.IncompleteBody: ("IncompleteBody", 400),
+    e.RequestTimeout: ("RequestTimeout", 400),
     e.MalformedTrailerError: ("MalformedTrailerError", 400),
     e.MissingContentLength: ("MissingContentLength", 411),
     e.EntityTooLarge: ("EntityTooLarge", 400),

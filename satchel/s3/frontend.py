@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
+from satchel.core import inflight
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import InternalError, InvalidBucketName, NotModified, SatchelError
 from satchel.core.models import LinkKind
@@ -90,6 +91,8 @@ class S3Frontend:
             response = Response(304)
         except SatchelError as exc:
             failure = exc
+            if exc.in_flight and ctx is not None:
+                await inflight.give_back(self.node, ctx.admission)  # refused once its body had arrived
             response = self._error(exc, request, request_id)
         except Exception as exc:
             log.exception("internal error serving %s %s (request %s)", request.method,

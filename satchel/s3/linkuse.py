@@ -6,8 +6,9 @@ object, the client and the outcome; refused ones carry the S3 error code and mes
 
 What counts as a use of a registry link (one with a use count, e.g. ``--max-uses 1``): a GET that
 answers 200 or 206, counted right before its first byte (a HEAD only through a link minted for HEAD);
-a PUT or DELETE once the signer's right to write the key is checked, before the write. A 304, a 404
-and every refusal count nothing.
+a PUT or DELETE once the signer's right to write the key is checked, before the write (given back when
+the write is refused once its body has arrived: ``core/inflight.py``). A 304, a 404 and every refusal
+count nothing.
 
 Two kinds of request act on more than their URL names, and their events say so:
 

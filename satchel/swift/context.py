@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from satchel.asgi import Request
 from satchel.core.errors import NoSuchBucket
+from satchel.core.inflight import Recheck
 from satchel.core.models import Account, Bucket, Principal
 from satchel.core.node import Node
 
@@ -24,6 +25,8 @@ class SwiftContext:
     container: str | None = None
     obj: str | None = None
     request_id: str = ""
+    #: A write's second admission, made once its body has arrived (``core/inflight.py``).
+    recheck: Recheck | None = None
 
     @property
     def bucket_name(self) -> str:

@@ -60,6 +60,7 @@ _STATUS: dict[type[core.SatchelError], int] = {
     core.InvalidDigest: 422,
     core.EntityTooLarge: 413,
     core.IncompleteBody: 499,
+    core.RequestTimeout: 408,
     core.MissingContentLength: 411,
     core.KeyTooLongError: 400,
     core.MetadataTooLarge: 400,

@@ -20,10 +20,11 @@ from satchel.asgi import Request, Response
 from satchel.core import objects
 from satchel.core.admission import Admission, LinkUse, check_use
 from satchel.core.errors import AccessDenied, EntityTooLarge, NoSuchBucket, SatchelError
+from satchel.core.inflight import Recheck, signer_recheck
 from satchel.core.models import Account, AuditEvent, Bucket, LinkKind, Principal
 from satchel.core.node import Node
 from satchel.core.receive import Expectations
-from satchel.core.tempurlkeys import setter
+from satchel.core.tempurlkeys import current_setter, setter
 from satchel.signing import formpost
 from satchel.signing.formpost import (
     MAX_ATTRIBUTES,
@@ -110,7 +111,7 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
                   endpoint: SwiftEndpoint, reader: FormReader, form: _Form) -> str:
     """Read the form, storing each file; returns the redirect the signed form asked for ("" for none)."""
     attributes: dict[str, str] = {}
-    checked: tuple[FormSpec, Principal, Admission] | None = None
+    checked: tuple[FormSpec, Principal, Admission, Recheck] | None = None
     while (part := await reader.next_part()) is not None:
         filename = part.filename
         if filename is None:
@@ -119,7 +120,7 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
             continue
         if checked is None:
             checked = await _check(node, request, account, bucket, endpoint, attributes, form)
-        spec, principal, admission = checked
+        spec, principal, admission, recheck = checked
         if len(form.stored) >= spec.max_file_count:
             form.status, form.message = 400, "max file count exceeded"
             break
@@ -132,7 +133,8 @@ async def _upload(node: Node, request: Request, account: Account | None, bucket:
         admission.check_key(node.revocations, key)
         record = await objects.put_object(node, principal, bucket.name, key, reader.data(),
                                           headers=_file_headers(part, attributes), user_meta={},
-                                          expect=Expectations(max_size=spec.max_file_size), bucket_id=bucket.id)
+                                          expect=Expectations(max_size=spec.max_file_size), bucket_id=bucket.id,
+                                          recheck=recheck)
         form.stored.append(key)
         form.received += record.size
         form.status = 201
@@ -164,8 +166,10 @@ def _attribute(attributes: dict[str, str], part: FormPart, raw: bytes) -> None:
 
 async def _check(node: Node, request: Request, account: Account | None, bucket: Bucket | None,
                  endpoint: SwiftEndpoint, attributes: dict[str, str],
-                 form: _Form) -> tuple[FormSpec, Principal, Admission]:
-    """Signature, expiry and admission of the form, at its first file (as Swift checks)."""
+                 form: _Form) -> tuple[FormSpec, Principal, Admission, Recheck]:
+    """Signature, expiry and admission of the form, at its first file (as Swift checks); and the second
+    admission of each file, once it has arrived (``core/inflight.py``): the key still set, its setter's
+    rights and the revocations as they are then."""
     spec = formpost.parse_attributes(attributes, max_put_size=node.settings.max_put_size)
     if account is None:
         raise FormUnauthorized("invalid signature", "no such account")
@@ -181,7 +185,8 @@ async def _check(node: Node, request: Request, account: Account | None, bucket: 
         method="POST", issued_at=None, expires_at=float(spec.expires),
         listing_prefix=None, fingerprint=parse_signature(spec.signature).fingerprint,
     ))
-    return spec, principal, admission
+    recheck = signer_recheck(node, principal, admission, current=lambda: current_setter(node, key, bucket))
+    return spec, principal, admission, recheck
 
 
 def _file_headers(part: FormPart, attributes: dict[str, str]) -> dict[str, str]:

@@ -13,7 +13,8 @@ import time
 
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.core.errors import NotModified, SatchelError
-from satchel.core.models import ANONYMOUS
+from satchel.core.inflight import signer_recheck
+from satchel.core.models import ANONYMOUS, Principal
 from satchel.core.node import Node
 from satchel.logs import redact
 from satchel.requestinfo import request_info
@@ -92,8 +93,19 @@ class SwiftFrontend:
         if account is None:
             raise SwiftError(403 if foreign else 401)
         principal = ANONYMOUS if holder is None or foreign else holder.principal
+        # A write in flight when its token goes, or its user is disabled or loses its rights, stores nothing:
+        # its token is resolved again once the body has arrived (401 as for a request starting then).
+        recheck = None if principal.anonymous else signer_recheck(
+            self.node, principal, current=lambda: self.holder_now(request))
         return SwiftContext(self.node, request, principal, account, endpoint.container, endpoint.obj,
-                            trans_id), foreign
+                            trans_id, recheck), foreign
+
+    def holder_now(self, request: Request) -> Principal:
+        """The principal of the request's token as it is now: 401 when the token is no longer valid."""
+        holder = token_holder(self.node, request)
+        if holder is None:
+            raise SwiftError(401)
+        return holder.principal
 
     async def signed_link(self, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
         """TempURL and FormPost requests (signed query or form; any token is ignored, as in Swift):

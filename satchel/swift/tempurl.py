@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from satchel.asgi import Request, Response
 from satchel.core.admission import LinkUse, check_use
 from satchel.core.errors import AccessDenied, NotModified, SatchelError
+from satchel.core.inflight import signer_recheck
 from satchel.core.models import AuditEvent, LinkKind
 from satchel.core.node import Node
-from satchel.core.tempurlkeys import setter
+from satchel.core.tempurlkeys import current_setter, setter
 from satchel.signing import tempurl
 from satchel.signing.tempurl import TempUrlInvalid, TempUrlParams
 from satchel.swift.context import SwiftContext
@@ -126,8 +127,10 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         event.record(304, 0, None)
         raise
     except AccessDenied as exc:
-        # The setter may no longer do this (lost the grant, the share right, the admin role ...).
-        event.record(401, 0, f"TempUrlInvalid: the key's setter may not: {exc.message}")
+        # The setter may no longer do this (lost the grant, the share right, the admin role ...), or (in
+        # flight) the key changed or a revocation came while the body arrived.
+        why = exc.message if exc.in_flight else f"the key's setter may not: {exc.message}"
+        event.record(401, 0, f"TempUrlInvalid: {why}")
         return invalid(request, endpoint.account)
     except Exception as exc:
         status, message = status_of(exc, anonymous=False)
@@ -159,7 +162,7 @@ async def _admit(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id
                               now=node.clock.now())]
     principal = setter(node, key)
     event.user_id = key.set_by
-    await check_use(node, LinkUse(
+    admission = await check_use(node, LinkUse(
         principal=principal, bucket=event.bucket, key=endpoint.obj, method=request.method,
         issued_at=None, expires_at=float(params.expires), fingerprint=params.signature.fingerprint,
     ))
@@ -169,7 +172,10 @@ async def _admit(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id
     for name in [name for name in request.headers if tempurl.removed_request_header(name)]:
         del request.headers[name]
     _cut_query(request, params)
-    return SwiftContext(node, request, principal, account, endpoint.container, endpoint.obj, trans_id), params
+    # A PUT in flight when the key changes, or its setter loses the right, or a revocation comes, stores nothing.
+    recheck = signer_recheck(node, principal, admission, current=lambda: current_setter(node, key, bucket))
+    return SwiftContext(node, request, principal, account, endpoint.container, endpoint.obj, trans_id,
+                        recheck), params
 
 
 def _cut_query(request: Request, params: TempUrlParams) -> None:

@@ -11,80 +11,23 @@ clients and a slow request body.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 import swiftclient.client as swift_api
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
 
 from tests.clients import mgmt
 from tests.clients.boto import S3Factory, unique_bucket
 from tests.clients.par import create as create_par
 from tests.clients.server import Credentials, SatchelProcess
+from tests.clients.slowbody import BOUNDARY, InFlight, SlowBody, formpost_fields, signed_put
 from tests.clients.swift import SwiftUser, member_user, root_user
-
-#: Long enough for the server to read the request head and authorise it before the bucket goes.
-AUTHORISED = 0.4
-
-
-@dataclass
-class SlowBody:
-    """A request body that sends its first bytes, then waits until the test lets the rest go.
-
-    Its length is known, so requests sends a plain Content-Length body (no chunked framing)."""
-
-    data: bytes
-    head: int = 4
-    sent: threading.Event = field(default_factory=threading.Event)
-    go: threading.Event = field(default_factory=threading.Event)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self.data[:self.head]
-        self.sent.set()
-        self.go.wait(10)
-        yield self.data[self.head:]
-
-
-class InFlight:
-    """A request sent from a thread with a :class:`SlowBody`; the test acts while it hangs."""
-
-    def __init__(self, body: SlowBody, send: Callable[[SlowBody], requests.Response]) -> None:
-        self.body = body
-        self._answer: list[requests.Response | BaseException] = []
-        self._thread = threading.Thread(target=self._run, args=(send,), daemon=True)
-        self._thread.start()
-        assert body.sent.wait(5), "the first bytes were never sent"
-        time.sleep(AUTHORISED)
-
-    def _run(self, send: Callable[[SlowBody], requests.Response]) -> None:
-        try:
-            self._answer.append(send(self.body))
-        except BaseException as exc:  # reported by finish()
-            self._answer.append(exc)
-
-    def finish(self) -> requests.Response:
-        self.body.go.set()
-        self._thread.join(15)
-        assert self._answer, "the upload never answered"
-        answer = self._answer[0]
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
 
 
 @dataclass(frozen=True)
@@ -133,21 +76,6 @@ def test_swift_put_in_flight_stays_out_of_a_reborn_container(rivals: tuple[Rival
     newcomer_conn.delete_container(name)
 
 
-def _signed_s3_put(server: SatchelProcess, creds: Credentials, bucket: str, key: str
-                   ) -> Callable[[SlowBody], requests.Response]:
-    """A header-signed SigV4 PUT whose body is not in the signature (UNSIGNED-PAYLOAD), as SDKs send
-    large uploads over TLS: the server authorises it from the head alone."""
-    url = f"{server.endpoint}/{bucket}/{key}"
-
-    def send(body: SlowBody) -> requests.Response:
-        request = AWSRequest(method="PUT", url=url, headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD",
-                                                              "Content-Length": str(len(body))})
-        SigV4Auth(BotoCredentials(creds.access_key, creds.secret_key), "s3", server.region).add_auth(request)
-        return requests.put(url, data=body, headers=dict(request.headers.items()), timeout=30)
-
-    return send
-
-
 def _assert_no_such_bucket(answer: requests.Response) -> None:
     assert answer.status_code == 404, answer.text
     assert b"<Code>NoSuchBucket</Code>" in answer.content
@@ -176,7 +104,7 @@ def _planted_in_reborn_bucket(s3_factory: S3Factory, rivals: tuple[Rival, Rival]
 def test_s3_put_in_flight_is_not_planted_in_a_reborn_bucket(managed_server: SatchelProcess,
                                                             rivals: tuple[Rival, Rival], s3_factory: S3Factory) -> None:
     def start(_: Any, name: str) -> InFlight:
-        return InFlight(SlowBody(b"PLANTED VIA S3\n"), _signed_s3_put(managed_server, rivals[1].creds, name,
+        return InFlight(SlowBody(b"PLANTED VIA S3\n"), signed_put(managed_server, rivals[1].creds, name,
                                                                        "planted.txt"))
 
     _assert_no_such_bucket(_planted_in_reborn_bucket(s3_factory, rivals, start))
@@ -224,12 +152,8 @@ def test_swift_formpost_file_in_flight_stays_out_of_a_reborn_container(managed_s
     key = secrets.token_urlsafe(24)
     conn.post_container(name, {"X-Container-Meta-Temp-URL-Key": key})
     path = f"/v1/AUTH_root/{name}/in/"
-    expires = int(time.time() + 300)
-    signature = hmac.new(key.encode(), f"{path}\n\n1000\n2\n{expires}".encode(), hashlib.sha256).hexdigest()
-    fields = {"max_file_size": "1000", "max_file_count": "2", "expires": str(expires), "signature": signature}
-    boundary = "satchelboundary"
-    form = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-                   for k, v in fields.items())
+    boundary = BOUNDARY
+    form = formpost_fields(path, key, 1000, 2)
     for number in (1, 2):
         form += (f'--{boundary}\r\nContent-Disposition: form-data; name="file{number}"; filename="f{number}.txt"\r\n'
                  f"Content-Type: text/plain\r\n\r\nFILE NUMBER {number}\r\n")

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from satchel.core.access import NOT_SHARED, Action, Resource, authorize
 from satchel.core.admission import IssueTime, Target, check_lifetime
 from satchel.core.errors import AccessDenied
+from satchel.core.inflight import Recheck
 from satchel.core.models import Bucket, Principal
 from satchel.core.par.model import Par
 from satchel.signing.tokens import same_hash, token_hash, well_formed
@@ -79,12 +80,13 @@ def refuse_state(par: Par, now: float, *, continuing: bool = False) -> None:
 
 
 def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | None, operation: Operation,
-          client_ip: str, continuing: bool = False) -> ParAdmission:
+          client_ip: str, continuing: bool = False, now: float | None = None) -> ParAdmission:
     """Checks 1 to 7 of the module docstring for a use reaching ``key`` (for a listing: its prefix).
 
     ``continuing``: a later step of a multipart upload the PAR started (and counted): a PAR whose uses are
-    all spent still serves it; a deleted or expired one does not."""
-    now = node.clock.now()
+    all spent still serves it; a deleted or expired one does not. ``now``: the moment the PAR's expiry
+    is judged at (default: now; :func:`recheck`: when the write started)."""
+    now = node.clock.now() if now is None else now
     refuse_state(par, now, continuing=continuing)
     if namespace != par.namespace or bucket_name != par.bucket:
         raise AccessDenied("The URL names another namespace or bucket than the pre-authenticated request's.")
@@ -115,6 +117,22 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
         raise AccessDenied(f"The pre-authenticated request was revoked ({revoked.scope.value} revocation "
                            f"{revoked.id}).")
     return ParAdmission(par, principal, bucket)
+
+
+def recheck(node: Node, admission: ParAdmission, *, namespace: str, key: str, client_ip: str) -> Recheck:
+    """A PAR write admitted again once its body has arrived (``core/inflight.py``): the PAR read afresh
+    (deleted meanwhile: refused), then checks 1 to 7 again, with its expiry and use count judged as when
+    the write started (its use was counted then), the creator's rights and key and the revocations now."""
+    started = node.clock.now()
+    par = admission.par
+
+    async def again() -> Principal:
+        current = node.store.get_par(par.id)
+        if current is None:
+            raise AccessDenied("The pre-authenticated request is deleted.")
+        return admit(node, current, namespace=namespace, bucket_name=admission.bucket.name, key=key,
+                     operation=Operation.WRITE, client_ip=client_ip, continuing=True, now=started).principal
+    return again
 
 
 def _check_key(node: Node, par: Par) -> None:

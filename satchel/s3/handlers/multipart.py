@@ -6,6 +6,7 @@ from satchel.asgi import Response
 from satchel.core import multipart
 from satchel.core.conditions import condition_date
 from satchel.core.errors import InvalidArgument, InvalidRequest, NotImplementedFeature
+from satchel.core.inflight import signer_recheck
 from satchel.core.multipart import ObjectChecks
 from satchel.core.node import Node
 from satchel.core.receive import checksum_algorithm, checksum_headers
@@ -68,7 +69,8 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
 async def upload_part(node: Node, ctx: S3Context) -> Response:
     body, expect = request_body(ctx)
     part = await multipart.upload_part(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id,
-                                       ctx.part_number, body, expect)
+                                       ctx.part_number, body, expect,
+                                       recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     headers = [("ETag", f'"{part.etag}"')]
     headers.extend((f"x-amz-checksum-{name}", value) for name, value in part.checksums.items())
     return Response(200, headers)
@@ -82,7 +84,8 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
     document = await read_document(ctx, xml.MAX_COMPLETE_XML, header_checksums=False)
     parts = xml.parse_complete_multipart(document)
     record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts,
-                                             write_conditions(headers), expected=expected)
+                                             write_conditions(headers), expected=expected,
+                                             recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
     return Response(200, [XML], body)

@@ -15,6 +15,7 @@ from satchel.core.errors import (
     NotImplementedFeature,
     SatchelError,
 )
+from satchel.core.inflight import signer_recheck
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.s3 import xml
@@ -50,6 +51,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         user_meta=user_metadata(headers),
         expect=expect,
         conditions=conditions,
+        recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums)])
 

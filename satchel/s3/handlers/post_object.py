@@ -19,6 +19,7 @@ from satchel.asgi import Response
 from satchel.core import objects
 from satchel.core.admission import LinkUse, check_use
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
+from satchel.core.inflight import signer_recheck
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
 from satchel.s3 import xml
@@ -75,7 +76,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     redirect = _success_redirect(fields)
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
-    await check_use(node, LinkUse(
+    admission = await check_use(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
         key=key,
@@ -93,6 +94,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         headers=headers,
         user_meta=user_meta,
         expect=expect,
+        recheck=signer_recheck(node, principal, admission),
     )
     return _success(node, ctx, fields, redirect, record.key, record.etag)
 

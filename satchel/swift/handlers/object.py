@@ -115,7 +115,7 @@ async def put_object(ctx: SwiftContext) -> Response:
     record = await objects.put_object(
         ctx.node, ctx.principal, ctx.bucket_name, ctx.key, ctx.request.body_chunks(),
         headers=stored_headers(headers, ctx.key), user_meta=user_meta(headers), expect=expect,
-        conditions=write_conditions(headers),
+        conditions=write_conditions(headers), recheck=ctx.recheck,
     )
     return Response(201, [("Etag", record.etag), ("Last-Modified", http_date(record.last_modified)), HTML],
                     CREATED_BODY)

@@ -29,6 +29,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "InvalidDigest": ("InvalidDigest", 400),
     "BadDigest": ("BadDigest", 400),
     "IncompleteBody": ("IncompleteBody", 400),
+    "RequestTimeout": ("RequestTimeout", 400),
     "MalformedTrailerError": ("MalformedTrailerError", 400),
     "MissingContentLength": ("MissingContentLength", 411),
     "EntityTooLarge": ("EntityTooLarge", 400),
