@@ -24,7 +24,9 @@
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
 ``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
-``admin init`` creates one). ``presign``, ``tempurl``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
+``admin init`` creates one); with ``--endpoint-url`` (env ``SATCHEL_ADMIN_ENDPOINT``) the account, user,
+key, grant and bucket commands run through a server's management API instead (see
+``satchel.cli.backends``). ``presign``, ``tempurl``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
 running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
 ``--region`` and ``--json``, and find credentials the way the aws cli does.
 """

@@ -36,7 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 Row = dict[str, Any]
 
 ENDPOINT_ENV = "SATCHEL_ADMIN_ENDPOINT"
-ENDPOINT_HELP = (f"Administer a running server through its management API instead of the data dir "
+ENDPOINT_HELP = (f"(administer it through its management API, not the data dir) "
                  f"[env: {ENDPOINT_ENV}; SATCHEL_ENDPOINT is not read].")
 
 
