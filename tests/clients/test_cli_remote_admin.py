@@ -212,6 +212,15 @@ def test_data_dir_and_endpoint_exclude_each_other(tmp_path: Path) -> None:
     assert "--data-dir and --config name a local node, --endpoint-url a remote one" in result.output
 
 
+@pytest.mark.parametrize("args", [["user", "list"], ["gc"]])
+def test_profile_without_endpoint_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["admin", *args, "--profile", "ops", "--data-dir", str(tmp_path / "d")],
+                                env={"SATCHEL_ADMIN_ENDPOINT": None})
+    assert result.exit_code == 2, result.output
+    assert "--profile and --region choose how to call a server: they need --endpoint-url" in result.output
+    assert not (tmp_path / "d").exists()
+
+
 def test_satchel_endpoint_does_not_make_admin_remote(managed_server: SatchelProcess, tmp_path: Path) -> None:
     """SATCHEL_ENDPOINT is for the user commands; the admin CLI stays on the data dir with it set."""
     result = CliRunner().invoke(cli, ["admin", "user", "list", "--json", "--data-dir", str(managed_server.data_dir)],

@@ -72,11 +72,21 @@ def remote_endpoint(ctx: click.Context | None = None, environ: Mapping[str, str]
     return api_state(ctx).endpoint_url or env.get(ENDPOINT_ENV) or None
 
 
+def _no_stray_connection_options(ctx: click.Context | None = None) -> None:
+    """``--profile`` or ``--region`` without an endpoint means the endpoint was forgotten: say so rather
+    than answer from the data dir."""
+    options = api_state(ctx)
+    if options.profile is not None or options.region is not None:
+        raise click.UsageError("--profile and --region choose how to call a server: they need --endpoint-url "
+                               f"(or {ENDPOINT_ENV})", ctx)
+
+
 @contextlib.contextmanager
 def open_backend(state: CliState) -> Iterator[AdminBackend]:
     """The backend the command line chose: the API when an endpoint is named, the store otherwise."""
     endpoint = remote_endpoint()
     if endpoint is None:
+        _no_stray_connection_options()
         from satchel.cli.backends.store import StoreBackend
         from satchel.cli.session import admin_store
 
@@ -105,6 +115,7 @@ def node_only(fn: F) -> F:
             raise click.UsageError(
                 f"`{ctx.command_path}` works on the node's data dir only and has no management API "
                 f"counterpart: run it on the node without --endpoint-url (and without {ENDPOINT_ENV}).", ctx)
+        _no_stray_connection_options(ctx)
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
