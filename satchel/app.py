@@ -35,6 +35,7 @@ from satchel.core.credentials import CredentialCache
 from satchel.core.gc import abort_abandoned_uploads, collect_garbage
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
+from satchel.core.webhookqueue import prune_endpoints
 from satchel.logs import access_line, level_number
 from satchel.meta import open_store
 from satchel.par.frontend import ParFrontend
@@ -43,6 +44,7 @@ from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
 from satchel.s3.frontend import S3Frontend
 from satchel.s3.router import split_target
 from satchel.swift.frontend import SwiftFrontend
+from satchel.webhooks.delivery import run as webhook_delivery
 
 log = logging.getLogger("satchel")
 access_log = logging.getLogger("satchel.access")
@@ -238,7 +240,7 @@ class SatchelApp:
                 try:
                     node = self.start()
                     self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
-                                   asyncio.create_task(_flush_metrics())]
+                                   asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node))]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -271,6 +273,7 @@ class SatchelApp:
                                           orphan_grace=settings.orphan_grace, write=node.write)
                     await prune_expired(node.store, node.write, now=node.clock.now(),
                                         retention_days=settings.audit_retention_days)
+                    await prune_endpoints(node.store, node.write, now=node.clock.now())
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
             await asyncio.sleep(self.settings.gc_interval)

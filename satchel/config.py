@@ -29,7 +29,9 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "max_link_lifetime", "max_put_size", "gc_interval", "par_zip_max_entries", "par_zip_max_bytes",
             "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
-            "console_throttle_window")
+            "console_throttle_window",
+            "webhook_queue_max", "webhook_queue_max_per_bucket", "webhook_timeout", "webhook_max_attempts",
+            "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime", "console_lockout")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
@@ -153,6 +155,30 @@ class Settings:
     console_throttle_window: int = 900
     #: Seconds further tries are refused once ``console_max_failures`` is reached.
     console_lockout: int = 300
+
+    # --- link notifications (webhooks: core/webhooks.py, webhooks/delivery.py) ---
+    #: Webhook deliveries waiting to be sent, every bucket together; when the queue is full new ones are dropped
+    #: (counted in ``satchel_webhook_dropped_total``). Also the most dead deliveries kept (oldest removed first).
+    webhook_queue_max: int = 10000
+    #: Of those, at most this many for one bucket: a bucket whose receiver is down fills its own share, and the
+    #: other buckets' notifications still find room.
+    webhook_queue_max_per_bucket: int = 1000
+    #: Seconds a webhook receiver has to accept the connection and answer one POST's status line.
+    webhook_timeout: float = 5.0
+    #: Tries of one delivery before it is dead (listed by ``GET .../webhook/deliveries?state=dead``).
+    webhook_max_attempts: int = 8
+    #: Seconds after its event after which an undelivered notification is dead, whatever its tries.
+    webhook_max_age: float = 86400.0
+    #: Seconds before a delivery's first retry; each next one doubles, up to ``webhook_retry_max_delay``,
+    #: and waits between half and all of that (jitter).
+    webhook_retry_delay: float = 2.0
+    #: The longest wait between two tries of one delivery, in seconds.
+    webhook_retry_max_delay: float = 600.0
+    #: Seconds between two looks at an empty delivery queue, by each worker.
+    webhook_poll_interval: float = 1.0
+    #: Let webhook URLs reach loopback, private, link-local and other non-public addresses (checked after DNS
+    #: resolution): off, a bucket owner could make the server probe its own network.
+    webhook_allow_private: bool = False
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.

@@ -81,6 +81,16 @@ GC_BACKLOG = Gauge("satchel_gc_backlog",
                    "pass to pass means the collector falls behind.",
                    ("kind",), multiprocess_mode="mostrecent")
 GC_COLLECTED = Counter("satchel_gc_collected_total", "Items garbage collection removed, by kind.", ("kind",))
+# Link notifications (webhooks/delivery.py; drops in core/audit.py).
+WEBHOOK_DELIVERIES = Counter(
+    "satchel_webhook_deliveries_total",
+    "Webhook delivery tries, by outcome: delivered, failed (tried again later), dead (given up: tries, age or a "
+    "refused destination), skipped (its event already removed by audit retention).", ("outcome",))
+WEBHOOK_DROPPED = Counter("satchel_webhook_dropped_total",
+                          "Link notifications not queued because the queue held webhook_queue_max deliveries.")
+WEBHOOK_QUEUE = Gauge("satchel_webhook_queue_depth",
+                      "Webhook deliveries in the durable queue, by state: pending (to send or retry) and dead.",
+                      ("state",), multiprocess_mode="mostrecent")
 
 
 #: Headers a proxy adds to what it forwards (lower-case, as ASGI gives them): a request carrying any is no

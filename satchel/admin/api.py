@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from satchel.admin import auth, console_api, handlers, openapi, parhandlers
+from satchel.admin import auth, console_api, handlers, openapi, parhandlers, webhookhandlers
 from satchel.admin.errors import error_body, render, with_request_id
 from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
@@ -167,6 +167,18 @@ ROUTES: tuple[Route, ...] = (
           "Set a fresh random Swift TempURL key in a slot of the bucket's container keys (whoever controls the "
           "bucket), so Swift TempURLs can be signed; the key is never in the answer.", "TempUrlKeyRequest",
           "TempUrlKey"),
+    # --- link notifications (webhooks) ---
+    Route("PUT", "/buckets/{bucket}/webhook", webhookhandlers.put_webhook,
+          "Notify every use (allowed or refused) of a link into the bucket (minted links, presigned URLs, PARs, "
+          "TempURLs) to a URL, as a signed JSON POST; replaces the previous webhook (and its queued deliveries). "
+          "The answer's secret is never shown again.", "WebhookRequest", "Webhook"),
+    Route("GET", "/buckets/{bucket}/webhook", webhookhandlers.get_webhook,
+          "The bucket's webhook (never its secret).", None, "Webhook"),
+    Route("DELETE", "/buckets/{bucket}/webhook", webhookhandlers.delete_webhook,
+          "Stop notifying: the webhook and its queued and dead deliveries are removed.", None, "Webhook"),
+    Route("GET", "/buckets/{bucket}/webhook/deliveries", webhookhandlers.list_deliveries,
+          "The bucket's webhook deliveries in a state: dead (given up; the default) or pending (queued or "
+          "waiting for a retry), oldest first.", None, "WebhookDeliveryList", ("state", "limit")),
     Route("POST", "/shares", console_api.create_share,
           "A share page /s/{id} in front of a minted GET link, optionally protected by a passphrase; the URL "
           "is in this answer only; a link has at most 100 pages (409 beyond).", "ShareRequest", "Share"),

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from satchel.admin import schemas
+from satchel.admin import schemas, webhookhandlers
 from satchel.asgi import Request
 from satchel.console.session import SignedIn
 from satchel.core import buckets, identity, links, revocations, swiftlinks
@@ -119,8 +119,10 @@ async def mint(call: Call) -> Any:
     if spec.kind is LinkKind.SWIFT:
         return await _mint_swift(call, spec)
     key = call.signing_key()
+    webhook_url = webhookhandlers.mint_webhook_url(call, spec)
     planned = await links.mint_links(node, call.principal, key, spec, client_ip=call.request.client,
                                      user_agent=call.request.user_agent, request_id=call.request_id)
+    webhook = await webhookhandlers.attach_mint_webhook(call, webhook_url, planned) if webhook_url else None
     out = []
     signer = LinkSigner(node, key)
     for count, item in enumerate(planned, 1):
@@ -132,11 +134,12 @@ async def mint(call: Call) -> Any:
             continue
         out.append({"key": item.key, "url": signer.url(item.link),
                     "link": schemas.link_json(item.link, call.user_name, call.now)})
-    return {"links": out}
+    return {"links": out, "webhook": webhook} if webhook else {"links": out}
 
 
 async def _mint_swift(call: Call, spec: links.LinkSpec) -> Any:
     """Swift TempURLs are not registry links: each answer has the URL and its expiry, no ``link``."""
+    webhookhandlers.mint_webhook_url(call, spec)  # refuses a webhook: a TempURL names no link to notify about
     made = await swiftlinks.mint_swift_links(call.node, call.principal, call.signing_key(), spec,
                                              client_ip=call.request.client, user_agent=call.request.user_agent,
                                              request_id=call.request_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from satchel.admin import parschemas, schemas
+from satchel.admin import parschemas, schemas, webhookschemas
 
 if TYPE_CHECKING:
     from satchel.admin.api import Route
@@ -33,7 +33,7 @@ COMPONENTS: dict[str, Any] = {
                            "link": {"$ref": "#/components/schemas/Link"},
                            "expires": {"type": "integer", "description": "kind swift: the TempURL's expiry"},
                            "error": _ERROR_DETAIL},
-        }}},
+        }}, "webhook": {"$ref": "#/components/schemas/Webhook"}},
     },
     "LinkList": _array("links", "Link"),
     "RevocationRequest": schemas.REVOCATION_REQUEST_SCHEMA,
@@ -93,6 +93,11 @@ COMPONENTS: dict[str, Any] = {
     "GrantRequest": schemas.GRANT_REQUEST_SCHEMA,
     "ShareRequest": schemas.SHARE_REQUEST_SCHEMA,
     "Share": schemas.SHARE_SCHEMA,
+    # --- link notifications (webhooks) ---
+    "WebhookRequest": webhookschemas.WEBHOOK_REQUEST_SCHEMA,
+    "Webhook": webhookschemas.WEBHOOK_SCHEMA,
+    "WebhookDelivery": webhookschemas.DELIVERY_SCHEMA,
+    "WebhookDeliveryList": webhookschemas.DELIVERY_LIST_SCHEMA,
 }
 
 
@@ -139,7 +144,8 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
             "version": "1",
             "description": (
                 "Mint, list and revoke sharing links, create, list and delete pre-authenticated requests, revoke "
-                "links issued before a moment, read the audit trail, create buckets (also contract-owned ones); "
+                "links issued before a moment, read the audit trail, create buckets (also contract-owned ones), "
+                "notify link uses to a bucket's or a mint call's webhook (signed JSON POSTs); "
                 "for the web console also sessions, buckets, objects (listing, upload, multipart, download, "
                 "delete), access keys, users, grants and share pages. Authenticate with AWS Signature Version 4 in "
                 "the Authorization header (service s3), "

@@ -42,6 +42,10 @@ LINK_REQUEST_SCHEMA: dict[str, Any] = {
         "filename": {"type": ["string", "null"],
                      "description": "with mode download only: the saved file's name (default: the key's last segment)"},
         "max_uses": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USES},
+        "webhook": {"type": ["string", "null"], "maxLength": 2048,
+                    "description": "notify every use (and refusal) of the links this call mints to this http(s) URL "
+                                   "(not kind swift); the answer's webhook.secret signs the notifications, shown "
+                                   "only there"},
     },
 }
 REVOCATION_REQUEST_SCHEMA: dict[str, Any] = {

@@ -25,6 +25,7 @@ from satchel import metrics
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied
 from satchel.core.models import AuditEvent, AuditQuery, Principal
+from satchel.core.webhookqueue import queued_for
 from satchel.meta.store import Store, StoreWrite
 
 log = logging.getLogger("satchel.audit")
@@ -38,8 +39,11 @@ PRUNE_BATCH = 5000
 
 class AuditLog:
     def __init__(self, store: Store, write: StoreWrite,
-                 bucket_id: Callable[[str], str | None] = lambda name: None) -> None:
+                 bucket_id: Callable[[str], str | None] = lambda name: None, *, webhook_queue_max: int = 0,
+                 webhook_bucket_max: int = 0) -> None:
         self._store = store
+        self._webhook_queue_max = webhook_queue_max
+        self._webhook_bucket_max = webhook_bucket_max
         self._write = write
         self._bucket_id = bucket_id
         self._events: list[AuditEvent] = []
@@ -85,7 +89,13 @@ class AuditLog:
         return self._store.query_audit(visible)
 
     def _persist(self, events: list[AuditEvent], uses: dict[str, tuple[int, float]]) -> None:
-        self._store.add_audit_events(events)
+        # Link notifications are queued with their events, in one transaction (core/webhookqueue.py).
+        dropped = self._store.add_audit_events(events, queued_for(self._store, events),
+                                               queue_max=self._webhook_queue_max, bucket_max=self._webhook_bucket_max)
+        if dropped:
+            metrics.WEBHOOK_DROPPED.inc(dropped)
+            log.warning("webhook queue full (webhook_queue_max %d, webhook_queue_max_per_bucket %d): %d "
+                        "notifications dropped", self._webhook_queue_max, self._webhook_bucket_max, dropped)
         self._store.count_link_uses(uses)
 
     async def run(self) -> None:

@@ -53,7 +53,9 @@ class Node:
         self.gate = GenerationGate(self.store)
         self.buckets = BucketCache(self.store, self.gate)
         self.revocations = RevocationList(self.store, self.gate)
-        self.audit = AuditLog(self.store, self.write, self.bucket_id)
+        self.audit = AuditLog(self.store, self.write, self.bucket_id,
+                              webhook_queue_max=self.settings.webhook_queue_max,
+                              webhook_bucket_max=self.settings.webhook_queue_max_per_bucket)
         self.sightings = Sightings(self.store, self.write)
         self.tempurl_keys = TempUrlKeyCache(self.store, self.gate, self.credentials.master_key)
 

@@ -370,8 +370,51 @@ CREATE INDEX par_uploads_by_par ON par_uploads (par_id);
 ALTER TABLE par_requests ADD COLUMN access_key_id TEXT
 """
 
+#: Link notifications (webhooks). ``webhook_endpoints``: where a bucket's link events, or the uses of the links
+#: of one mint call, are POSTed (``scope`` ``bucket``, at most one per bucket, or ``links``), with the HMAC
+#: secret sealed by the master key and the user who set it. ``webhook_links``: which minted link notifies which
+#: endpoint. ``webhook_deliveries``: the durable, bounded queue: one row per audit event and endpoint, written in
+#: the audit event's own transaction, claimed by one worker at a time with a lease (``claimed_until``), retried
+#: at ``next_attempt``; ``state`` ``pending`` until delivered (the row is then deleted) or ``dead``.
+_V12 = """
+CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    bucket_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret_ciphertext {bytes} NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX webhook_endpoints_by_bucket ON webhook_endpoints (bucket_id, scope);
+
+CREATE TABLE webhook_links (
+    link_id TEXT PRIMARY KEY,
+    endpoint_id TEXT NOT NULL
+);
+CREATE INDEX webhook_links_by_endpoint ON webhook_links (endpoint_id);
+
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    endpoint_id TEXT NOT NULL,
+    bucket_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt DOUBLE PRECISION NOT NULL,
+    claimed_by TEXT,
+    claimed_until DOUBLE PRECISION,
+    last_status INTEGER,
+    last_error TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt);
+CREATE INDEX webhook_deliveries_by_bucket ON webhook_deliveries (bucket_id, state, created);
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

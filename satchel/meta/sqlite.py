@@ -28,6 +28,7 @@ from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
+from satchel.meta.sqlite_webhooks import SqliteWebhooks
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
 # Statement heads, built once. Only the column lists of ``meta/rows.py`` (code constants, never input)
@@ -46,7 +47,8 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 )
 
 
-class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole, Store):
+class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
+                  SqliteWebhooks, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(

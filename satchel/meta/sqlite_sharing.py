@@ -15,6 +15,8 @@ from satchel.core.errors import NotFound
 from satchel.core.models import AuditEvent, AuditQuery, Link, LinkKind, Revocation, RevocationScope
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.sqlite_webhooks import queue_deliveries
+from satchel.meta.webhooks import QueuedDelivery
 
 LINK_COLUMNS = (
     "id, kind, user_id, access_key_id, bucket, key, method, created, expires, max_uses, uses, last_used, "
@@ -53,6 +55,10 @@ def _audit(row: Sequence[Any]) -> AuditEvent:
     )
 
 
+#: An audit row as an event (the webhook queue reads events with its deliveries).
+audit_event = _audit
+
+
 def new_event_id(at: float) -> str:
     return f"{int(at * 1e9):020d}-{os.getpid():07d}-{next(_SEQUENCE):09d}"
 
@@ -62,8 +68,10 @@ def _insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
     if not events:
         return
     now = time.time()
+    for e in events:
+        e.id = e.id or new_event_id(now)  # set on the event: a webhook delivery queued with it names it
     c.executemany(_INSERT_AUDIT, [
-        (e.id or new_event_id(now), e.time, e.action, e.outcome, e.kind, e.link_id, e.user_id,
+        (e.id, e.time, e.action, e.outcome, e.kind, e.link_id, e.user_id,
          e.access_key_id, e.bucket, e.key, e.method, e.client_ip, e.user_agent, e.status, e.bytes,
          e.reason, e.request_id, e.bucket_id)
         for e in events
@@ -163,11 +171,13 @@ class SqliteSharing:
         ).fetchall()
         return [Revocation(r[0], RevocationScope(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in found]
 
-    def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
+    def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
+                         queue_max: int = 0, bucket_max: int = 0) -> int:
         if not events:
-            return
+            return 0
         with self._db.transaction() as c:
             _insert_events(c, events)
+            return queue_deliveries(c, deliveries, queue_max, bucket_max)
 
     def prune_audit(self, before: float, limit: int = 10000) -> int:
         with self._db.transaction() as c:

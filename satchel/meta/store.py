@@ -45,6 +45,7 @@ from satchel.core.models import (
     User,
 )
 from satchel.core.par.model import Par
+from satchel.meta.webhooks import ClaimedDelivery, DeliveryOutcome, DeliveryRecord, QueuedDelivery, StoredWebhook
 
 #: Called by a write inside its transaction with the key's current record; raising aborts the write.
 Precondition: TypeAlias = Callable[[ObjectRecord | None], None]
@@ -406,8 +407,12 @@ class Store(abc.ABC):
     def list_revocations(self) -> list[Revocation]: ...
 
     @abc.abstractmethod
-    def add_audit_events(self, events: Sequence[AuditEvent]) -> None:
-        """Appends events (ids are assigned here when empty)."""
+    def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
+                         queue_max: int = 0, bucket_max: int = 0) -> int:
+        """Appends events (ids are assigned here when empty, and set on the events) and, in the same
+        transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, and fewer than
+        ``bucket_max`` of their bucket; how many were dropped because the queue (or the bucket's share) was full
+        (the newest are dropped: what is queued keeps its order)."""
 
     @abc.abstractmethod
     def prune_audit(self, before: float, limit: int = 10000) -> int:
@@ -527,6 +532,51 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_tempurl_keys(self, account_id: str, bucket_ids: Sequence[str]) -> list[StoredTempUrlKey]:
         """The keys of the account (``bucket_id`` "") and of these buckets, by bucket id then slot."""
+
+    # --- link notifications (webhooks; records in meta/webhooks.py) ------------------------------
+    @abc.abstractmethod
+    def put_webhook(self, webhook: StoredWebhook, link_ids: Sequence[str] = ()) -> None:
+        """Stores an endpoint: a bucket's replaces its previous one (whose queued deliveries go with it); a mint
+        call's is attached to ``link_ids``."""
+
+    @abc.abstractmethod
+    def get_bucket_webhook(self, bucket_id: str) -> StoredWebhook | None: ...
+
+    @abc.abstractmethod
+    def delete_bucket_webhook(self, bucket_id: str) -> StoredWebhook | None:
+        """Removes the bucket's endpoint and its queued and dead deliveries; the removed one, if any."""
+
+    @abc.abstractmethod
+    def webhook_targets(self, bucket_ids: Sequence[str], link_ids: Sequence[str]
+                        ) -> tuple[dict[str, StoredWebhook], dict[str, StoredWebhook]]:
+        """The endpoints of these buckets (by bucket id) and of these links (by link id)."""
+
+    @abc.abstractmethod
+    def webhook_due(self, now: float) -> bool:
+        """Whether a pending delivery is due and unclaimed (a cheap read before claiming)."""
+
+    @abc.abstractmethod
+    def claim_webhook_deliveries(self, claim: str, *, now: float, lease: float, limit: int) -> list[ClaimedDelivery]:
+        """Takes up to ``limit`` due deliveries nobody holds (or whose lease ended) for ``claim`` until
+        ``now + lease``: in one write transaction, so two workers never take the same one."""
+
+    @abc.abstractmethod
+    def finish_webhook_deliveries(self, outcomes: Sequence[DeliveryOutcome], *, dead_max: int) -> None:
+        """Settles claimed deliveries (only while still held by their claim); keeps at most ``dead_max`` dead
+        ones, the oldest removed first."""
+
+    @abc.abstractmethod
+    def webhook_queue_depth(self) -> tuple[int, int]:
+        """(pending, dead) deliveries."""
+
+    @abc.abstractmethod
+    def list_webhook_deliveries(self, bucket_id: str, state: str, limit: int) -> list[DeliveryRecord]:
+        """A bucket's deliveries in ``state``, oldest first."""
+
+    @abc.abstractmethod
+    def prune_webhooks(self, now: float, limit: int) -> int:
+        """Removes up to ``limit`` endpoints nothing can notify any more (a mint call's whose links all expired
+        or were revoked; a deleted bucket's) and that have nothing pending; how many."""
 
     # --- web console (sessions, share pages, throttling of failed tries) -------------------------
     @abc.abstractmethod

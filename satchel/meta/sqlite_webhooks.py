@@ -1,0 +1,206 @@
+"""Link notifications on SQLite (mixed into ``SqliteStore``): webhook endpoints and the durable, bounded
+delivery queue. Plain SQL that PostgreSQL runs as well (no ``RETURNING``, no SQLite functions)."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from satchel.meta import rows
+from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.webhooks import (
+    BUCKET_SCOPE,
+    DEAD,
+    DELIVERED,
+    LINKS_SCOPE,
+    PENDING,
+    ClaimedDelivery,
+    DeliveryOutcome,
+    DeliveryRecord,
+    QueuedDelivery,
+    StoredWebhook,
+)
+
+ENDPOINT_COLUMNS = "id, bucket_id, scope, url, secret_ciphertext, created, created_by"
+DELIVERY_COLUMNS = ("id, endpoint_id, bucket_id, event_id, state, created, attempts, next_attempt, claimed_by, "
+                    "claimed_until, last_status, last_error")
+_ENDPOINTS = f"SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints"  # noqa: S608
+_INSERT_ENDPOINT = rows.insert("webhook_endpoints", ENDPOINT_COLUMNS)
+_INSERT_DELIVERY = rows.insert("webhook_deliveries", DELIVERY_COLUMNS)
+#: Ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
+_IN_BATCH = 500
+#: A due delivery nobody holds: never claimed, or its holder's lease ended (the worker died mid-send).
+_DUE = "state = 'pending' AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
+
+
+def _endpoint(row: Sequence[Any]) -> StoredWebhook:
+    return StoredWebhook(row[0], row[1], row[2], row[3], bytes(row[4]), float(row[5]), row[6])
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery], queue_max: int,
+                     bucket_max: int) -> int:
+    """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending, and fewer
+    than ``bucket_max`` of their bucket; how many did not fit. The events must have their ids already."""
+    if not deliveries:
+        return 0
+    pending = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").fetchone()[0])
+    buckets = list(dict.fromkeys(d.bucket_id for d in deliveries))[:_IN_BATCH]
+    per_bucket: dict[str, int] = dict(c.execute(
+        f"SELECT bucket_id, COUNT(*) FROM webhook_deliveries WHERE state = 'pending' "  # noqa: S608
+        f"AND bucket_id IN ({_marks(len(buckets))}) GROUP BY bucket_id", buckets).fetchall())
+    kept = []
+    for delivery in deliveries:
+        held = per_bucket.get(delivery.bucket_id, 0)
+        if pending >= queue_max or held >= bucket_max:
+            continue
+        kept.append(delivery)
+        pending += 1
+        per_bucket[delivery.bucket_id] = held + 1
+    c.executemany(_INSERT_DELIVERY, [
+        (secrets.token_hex(16), d.endpoint_id, d.bucket_id, d.event.id, PENDING, d.event.time, 0, d.event.time,
+         None, None, None, None)
+        for d in kept
+    ])
+    return len(deliveries) - len(kept)
+
+
+class SqliteWebhooks:
+    _db: SqliteDatabase
+
+    def put_webhook(self, webhook: StoredWebhook, link_ids: Sequence[str] = ()) -> None:
+        with self._db.transaction() as c:
+            if webhook.scope == BUCKET_SCOPE:
+                _delete_endpoints(c, [r[0] for r in c.execute(
+                    "SELECT id FROM webhook_endpoints WHERE bucket_id = ? AND scope = ?",
+                    (webhook.bucket_id, BUCKET_SCOPE))])
+            c.execute(_INSERT_ENDPOINT, (webhook.id, webhook.bucket_id, webhook.scope, webhook.url,
+                                         bytes(webhook.secret_ciphertext), webhook.created, webhook.created_by))
+            c.executemany("INSERT INTO webhook_links (link_id, endpoint_id) VALUES (?, ?)",
+                          [(link_id, webhook.id) for link_id in link_ids])
+
+    def get_bucket_webhook(self, bucket_id: str) -> StoredWebhook | None:
+        row = self._db.conn().execute(_ENDPOINTS + " WHERE bucket_id = ? AND scope = ?",
+                                      (bucket_id, BUCKET_SCOPE)).fetchone()
+        return _endpoint(row) if row is not None else None
+
+    def delete_bucket_webhook(self, bucket_id: str) -> StoredWebhook | None:
+        with self._db.transaction() as c:
+            row = c.execute(_ENDPOINTS + " WHERE bucket_id = ? AND scope = ?", (bucket_id, BUCKET_SCOPE)).fetchone()
+            if row is None:
+                return None
+            _delete_endpoints(c, [row[0]])
+        return _endpoint(row)
+
+    def webhook_targets(self, bucket_ids: Sequence[str], link_ids: Sequence[str]
+                        ) -> tuple[dict[str, StoredWebhook], dict[str, StoredWebhook]]:
+        conn = self._db.conn()
+        by_bucket: dict[str, StoredWebhook] = {}
+        by_link: dict[str, StoredWebhook] = {}
+        if conn.execute("SELECT 1 FROM webhook_endpoints LIMIT 1").fetchone() is None:
+            return by_bucket, by_link  # the common case: no webhook anywhere, one indexed read
+        buckets = list(dict.fromkeys(bucket_ids))
+        for start in range(0, len(buckets), _IN_BATCH):
+            chunk = buckets[start:start + _IN_BATCH]
+            for row in conn.execute(_ENDPOINTS + f" WHERE scope = ? AND bucket_id IN ({_marks(len(chunk))})",
+                                    (BUCKET_SCOPE, *chunk)):
+                by_bucket[row[1]] = _endpoint(row)
+        links = list(dict.fromkeys(link_ids))
+        columns = ", ".join("e." + name.strip() for name in ENDPOINT_COLUMNS.split(","))
+        for start in range(0, len(links), _IN_BATCH):
+            chunk = links[start:start + _IN_BATCH]
+            sql = (f"SELECT l.link_id, {columns} FROM webhook_links l "  # noqa: S608 - constant columns
+                   f"JOIN webhook_endpoints e ON e.id = l.endpoint_id WHERE l.link_id IN ({_marks(len(chunk))})")
+            for row in conn.execute(sql, chunk):
+                by_link[row[0]] = _endpoint(row[1:])
+        return by_bucket, by_link
+
+    def webhook_due(self, now: float) -> bool:
+        found = self._db.conn().execute(f"SELECT 1 FROM webhook_deliveries WHERE {_DUE} LIMIT 1",  # noqa: S608
+                                        (now, now)).fetchone()
+        return found is not None
+
+    def claim_webhook_deliveries(self, claim: str, *, now: float, lease: float, limit: int) -> list[ClaimedDelivery]:
+        from satchel.meta.sqlite_sharing import AUDIT_COLUMNS, audit_event
+
+        with self._db.transaction() as c:
+            ids = [r[0] for r in c.execute(
+                f"SELECT id FROM webhook_deliveries WHERE {_DUE} ORDER BY next_attempt, id LIMIT ?",  # noqa: S608
+                (now, now, limit))]
+            if not ids:
+                return []
+            # The condition again: on PostgreSQL (read committed) a second worker that picked the same rows
+            # waits for the first one's commit, then re-evaluates it and takes none of them.
+            c.execute(f"UPDATE webhook_deliveries SET claimed_by = ?, claimed_until = ? "  # noqa: S608
+                      f"WHERE id IN ({_marks(len(ids))}) AND {_DUE}", (claim, now + lease, *ids, now, now))
+            endpoint_columns = ", ".join("e." + n.strip() for n in ENDPOINT_COLUMNS.split(","))
+            audit_columns = ", ".join("a." + n.strip() for n in AUDIT_COLUMNS.split(","))
+            found = c.execute(
+                f"SELECT d.id, d.attempts, d.created, {endpoint_columns}, {audit_columns} "  # noqa: S608
+                "FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
+                "LEFT JOIN audit_events a ON a.id = d.event_id WHERE d.claimed_by = ? ORDER BY d.next_attempt, d.id",
+                (claim,)).fetchall()
+        return [ClaimedDelivery(r[0], claim, int(r[1]), float(r[2]), audit_event(r[10:]) if r[10] else None,
+                                _endpoint(r[3:10])) for r in found]
+
+    def finish_webhook_deliveries(self, outcomes: Sequence[DeliveryOutcome], *, dead_max: int) -> None:
+        if not outcomes:
+            return
+        with self._db.transaction() as c:
+            for o in outcomes:
+                if o.state == DELIVERED:
+                    c.execute("DELETE FROM webhook_deliveries WHERE id = ? AND claimed_by = ?", (o.id, o.claim))
+                    continue
+                c.execute("UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt = ?, claimed_by = NULL, "
+                          "claimed_until = NULL, last_status = ?, last_error = ? WHERE id = ? AND claimed_by = ?",
+                          (o.state, o.attempts, o.next_attempt, o.status, o.error, o.id, o.claim))
+            if any(o.state == DEAD for o in outcomes):
+                dead = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'dead'").fetchone()[0])
+                if dead > dead_max:
+                    c.execute("DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries "
+                              "WHERE state = 'dead' ORDER BY created, id LIMIT ?)", (dead - dead_max,))
+
+    def webhook_queue_depth(self) -> tuple[int, int]:
+        counts = dict(self._db.conn().execute(
+            "SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state").fetchall())
+        return int(counts.get(PENDING, 0)), int(counts.get(DEAD, 0))
+
+    def list_webhook_deliveries(self, bucket_id: str, state: str, limit: int) -> list[DeliveryRecord]:
+        found = self._db.conn().execute(
+            "SELECT id, endpoint_id, event_id, state, created, attempts, next_attempt, last_status, last_error "
+            "FROM webhook_deliveries WHERE bucket_id = ? AND state = ? ORDER BY created, id LIMIT ?",
+            (bucket_id, state, limit)).fetchall()
+        return [DeliveryRecord(r[0], r[1], r[2], r[3], float(r[4]), int(r[5]), float(r[6]), r[7], r[8])
+                for r in found]
+
+    def prune_webhooks(self, now: float, limit: int) -> int:
+        with self._db.transaction() as c:
+            ids = [r[0] for r in c.execute(_UNUSED_ENDPOINTS, (LINKS_SCOPE, now, limit))]
+            for endpoint_id in ids:  # dead deliveries stay listed (and bounded): they name the endpoint by id only
+                c.execute("DELETE FROM webhook_links WHERE endpoint_id = ?", (endpoint_id,))
+                c.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,))
+        return len(ids)
+
+
+#: Endpoints nothing can notify any more, with nothing left to send: a mint call's once every link it minted
+#: expired or was revoked (or deleted), a bucket's once the bucket is gone.
+_UNUSED_ENDPOINTS = (
+    "SELECT e.id FROM webhook_endpoints e WHERE ("
+    "(e.scope = ? AND NOT EXISTS (SELECT 1 FROM webhook_links wl JOIN links l ON l.id = wl.link_id "
+    "WHERE wl.endpoint_id = e.id AND l.revoked IS NULL AND l.expires >= ?)) "
+    "OR NOT EXISTS (SELECT 1 FROM buckets b WHERE b.id = e.bucket_id)) "
+    "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') "
+    "ORDER BY e.created, e.id LIMIT ?"
+)
+
+
+def _delete_endpoints(c: sqlite3.Connection, ids: Sequence[str]) -> None:
+    for endpoint_id in ids:
+        c.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?", (endpoint_id,))
+        c.execute("DELETE FROM webhook_links WHERE endpoint_id = ?", (endpoint_id,))
+        c.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,))
