@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from satchel.admin import auth, console_api, handlers, openapi, parhandlers, webhookhandlers
+from satchel.admin import auth, console_api, handlers, nodehandlers, openapi, parhandlers, webhookhandlers
 from satchel.admin.errors import error_body, render, with_request_id
 from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
@@ -182,6 +182,33 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/shares", console_api.create_share,
           "A share page /s/{id} in front of a minted GET link, optionally protected by a passphrase; the URL "
           "is in this answer only; a link has at most 100 pages (409 beyond).", "ShareRequest", "Share"),
+    # --- node administration: accounts; a bucket's settings, owner and CORS rules ---
+    Route("GET", "/accounts", nodehandlers.list_accounts,
+          "Accounts (contracts): all of them for the node's operators (administrators of the root account), "
+          "an account administrator's own one otherwise.", None, "AccountList"),
+    Route("POST", "/accounts", nodehandlers.create_account, "Create an account (node operators).",
+          "AccountRequest", "Account"),
+    Route("GET", "/accounts/{name}", nodehandlers.show_account,
+          "One account with its numbers of users and buckets (node operators; its own administrators).", None,
+          "Account"),
+    Route("DELETE", "/accounts/{name}", nodehandlers.delete_account,
+          "Delete an account (node operators): 409 Conflict while it has users or buckets, and always for the "
+          "operator account.", None, "Done"),
+    Route("GET", "/buckets/{bucket}", nodehandlers.show_bucket,
+          "Every setting of a bucket: owner kind and owner, account, public flag, who may share, link lifetime "
+          "ceiling, whether it has CORS rules (whoever controls the bucket).", None, "BucketDetails"),
+    Route("PUT", "/buckets/{bucket}/owner", nodehandlers.set_owner,
+          "Make a bucket contract-owned (owner account) or owned by a user of its account (account "
+          "administrators). Links the old owner signed are checked against its rights at each use.",
+          "OwnerRequest", "BucketDetails"),
+    Route("GET", "/buckets/{bucket}/cors", nodehandlers.get_cors,
+          "A bucket's CORS rules, as S3's GetBucketCors (404 NoSuchCORSConfiguration when it has none).", None,
+          "CorsConfiguration"),
+    Route("PUT", "/buckets/{bucket}/cors", nodehandlers.put_cors,
+          "Replace a bucket's CORS rules, checked as S3's PutBucketCors checks them (whoever controls the bucket).",
+          "CorsConfiguration", "CorsConfiguration"),
+    Route("DELETE", "/buckets/{bucket}/cors", nodehandlers.delete_cors, "Remove a bucket's CORS rules.", None,
+          "Done"),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -46,6 +46,8 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.InvalidRange: 416,
     e.MalformedXML: 400,
     e.SlowDown: 503,
+    # Node administration (bucket CORS over JSON).
+    e.NoSuchCORSConfiguration: 404,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from satchel.admin import parschemas, schemas, webhookschemas
+from satchel.admin import nodeschemas, parschemas, schemas, webhookschemas
 
 if TYPE_CHECKING:
     from satchel.admin.api import Route
@@ -14,7 +14,9 @@ _ERROR_DETAIL: dict[str, Any] = {
     "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                      "request_id": {"type": "string"}},
 }
-_ERROR: dict[str, Any] = {"type": "object", "properties": {"error": _ERROR_DETAIL}}
+#: Every error answer names its code, says why, and names its request (for reports to an operator).
+_ERROR: dict[str, Any] = {"type": "object", "required": ["error"], "properties": {"error": {
+    **_ERROR_DETAIL, "required": ["code", "message", "request_id"]}}}
 
 
 def _array(name: str, item: str) -> dict[str, Any]:
@@ -98,7 +100,26 @@ COMPONENTS: dict[str, Any] = {
     "Webhook": webhookschemas.WEBHOOK_SCHEMA,
     "WebhookDelivery": webhookschemas.DELIVERY_SCHEMA,
     "WebhookDeliveryList": webhookschemas.DELIVERY_LIST_SCHEMA,
+    # --- node administration ---
+    "AccountRequest": nodeschemas.ACCOUNT_REQUEST_SCHEMA,
+    "Account": nodeschemas.ACCOUNT_SCHEMA,
+    "AccountList": _array("accounts", "Account"),
+    "BucketDetails": nodeschemas.BUCKET_DETAILS_SCHEMA,
+    "OwnerRequest": nodeschemas.OWNER_REQUEST_SCHEMA,
+    "CorsRule": nodeschemas.CORS_RULE_SCHEMA,
+    "CorsConfiguration": nodeschemas.CORS_SCHEMA,
 }
+
+
+#: Answers that always carry every field they document (null where a field has no value), so clients may
+#: rely on each name being there; the OpenAPI check (tests/clients/test_admin_openapi.py) holds the server
+#: to it.
+_COMPLETE_ANSWERS = ("Link", "Revocation", "Event", "Bucket", "LinkPolicy", "Whoami", "Session", "Object", "Upload",
+                     "Part", "Done", "TempUrlKey", "AccessKey", "User", "Grant", "Share", "BucketEntry", "Par",
+                     "ParPolicy", "LinkList", "RevocationList", "EventList", "BucketList", "AccessKeyList",
+                     "UserList", "GrantList", "ParList", "ObjectList", "ObjectDetails", "Capabilities", "MintResult")
+for _name in _COMPLETE_ANSWERS:
+    COMPONENTS[_name] = {**COMPONENTS[_name], "required": sorted(COMPONENTS[_name]["properties"])}
 
 
 def _operation(route: Route) -> dict[str, Any]:
@@ -147,7 +168,8 @@ def document(routes: Sequence[Route], prefix: str, server: str) -> dict[str, Any
                 "links issued before a moment, read the audit trail, create buckets (also contract-owned ones), "
                 "notify link uses to a bucket's or a mint call's webhook (signed JSON POSTs); "
                 "for the web console also sessions, buckets, objects (listing, upload, multipart, download, "
-                "delete), access keys, users, grants and share pages. Authenticate with AWS Signature Version 4 in "
+                "delete), access keys, users, grants and share pages; for node administration accounts, and a bucket's "
+                "settings, owner and CORS rules. Authenticate with AWS Signature Version 4 in "
                 "the Authorization header (service s3), "
                 "using the same access keys as the S3 API; x-amz-content-sha256 is the hex SHA-256 of the body "
                 "(UNSIGNED-PAYLOAD only on calls without a body). The web console uses the other way in: a "

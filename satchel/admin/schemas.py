@@ -389,10 +389,10 @@ COMPLETE_REQUEST_SCHEMA: dict[str, Any] = {
 }
 DONE_SCHEMA: dict[str, Any] = {"type": "object", "properties": _props((("done", "boolean"),))}
 CAPABILITIES_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
-    "link_kinds": {"type": "array", "items": {"type": "object", "properties": _props((
-        ("kind", "string"), ("label", "string"), ("modes", {"type": "array"}), ("max_uses", "boolean"),
+    "link_kinds": {"type": "array", "items": {"type": "object", "properties": {**_props((
+        ("kind", "string"), ("label", "string"), ("max_uses", "boolean"),
         ("ip_range", "boolean"), ("endpoint", "string"), ("max_lifetime", "integer"),
-    ))}},
+    )), "modes": {"type": "array", "items": {"type": "string"}}}}},
     **_props((("max_link_lifetime", "integer"), ("max_put_size", "integer"), ("part_size", "integer"),
               ("multipart_threshold", "integer"))),
 }}
@@ -493,8 +493,9 @@ def complete_request(body: bytes) -> list[tuple[int, str]]:
     parts = _typed(data, "parts", list)
     out = []
     for item in parts:
-        if not isinstance(item, dict) or set(item) != {"part", "etag"}:
+        if not isinstance(item, dict):
             raise InvalidArgument("each part is {\"part\": N, \"etag\": \"...\"}", ArgumentName="parts")
+        _check_fields(item, COMPLETE_REQUEST_SCHEMA["properties"]["parts"]["items"])
         number, etag = _typed(item, "part", int), _typed(item, "etag", str)
         out.append((number, etag))
     return out

@@ -52,6 +52,17 @@ Rules, in the order they are applied:
    container: an account's keys are set (and seen) by its admins only, a container's by whoever controls
    the bucket (rule 4). Never through a link. The keys' setter is the principal of every TempURL signed
    with them, so what such a URL may do is decided by the rules above, with ``via_link``, at use time.
+11. **Node administration** (``NODE_ADMIN``: list, create, see and delete accounts) is for the admins of the
+   node's operator account only — the ``root`` account the first start (``satchel admin init`` or the
+   first ``serve``) creates, whose id the caller passes as the resource's ``account_id``. Never through a
+   link. An account's own admins may see it (``ACCOUNT_ADMIN`` on it, rule 8), not other accounts: account
+   names are the node's customer list.
+12. **Changing a bucket's owner** (``BUCKET_OWNER``: user-owned to contract-owned, back, or to another user
+   of the bucket's account) is for the admins of the bucket's account only, never through a link, and
+   never across accounts. Why not the owner too: ownership is control (rule 4); handing it to another
+   member puts a bucket, and what it costs, on someone who did not ask for it, and taking a contract-owned
+   bucket into one's own hands would be an escalation. Links the old owner signed are not re-signed: they
+   are checked at use time against the old owner's rights, which no longer include control.
 """
 
 from __future__ import annotations
@@ -76,6 +87,8 @@ class Action(enum.StrEnum):
     BUCKET_ADMIN = "bucket-admin"
     #: Make a bucket public-read (rule 9): account admins only. Making it private again is BUCKET_ADMIN.
     BUCKET_PUBLISH = "bucket-publish"
+    #: Change a bucket's owner (rule 12): account admins only.
+    BUCKET_OWNER = "bucket-owner"
     #: Set, clear and see Swift TempURL keys (bucket: a container's keys; ``account_id``: the account's).
     TEMPURL_KEY_ADMIN = "tempurl-key-admin"
     #: GetObject, HeadObject, the source of a copy.
@@ -93,6 +106,8 @@ class Action(enum.StrEnum):
     ACCOUNT_READ = "account-read"
     #: Change them (Swift account POST): account admins only.
     ACCOUNT_ADMIN = "account-admin"
+    #: List, create, see and delete accounts (rule 11); ``account_id``: the node's operator account.
+    NODE_ADMIN = "node-admin"
     #: Create, disable, delete a user's access keys (subject: that user); enabling one is USER_ADMIN.
     KEY_ADMIN = "key-admin"
     #: Create, change, delete users and their grants, enable their disabled keys (subject: the user; a new
@@ -105,7 +120,8 @@ NOT_SHARED = "Access Denied: the signer of this link may not share it."
 
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
-_ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN})
+_ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.NODE_ADMIN})
+_ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
 
 
@@ -147,7 +163,7 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         if action is Action.KEY_ADMIN:
             return _acts_for(user, subject)
         return user.role is Role.ADMIN and subject.account_id == user.account_id
-    if action is Action.BUCKET_PUBLISH:
+    if action in _ACCOUNT_ADMIN_BUCKET_ACTIONS:
         return user is not None and not principal.via_link and bucket is not None \
             and user.role is Role.ADMIN and bucket.account_id == user.account_id
     if action in _OVERSIGHT_ACTIONS:

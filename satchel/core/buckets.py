@@ -13,8 +13,9 @@ from satchel.core.errors import (
     InvalidBucketName,
     NoSuchBucket,
     NoSuchCORSConfiguration,
+    NotFound,
 )
-from satchel.core.models import Bucket, CorsRule, Principal, Sharing
+from satchel.core.models import Bucket, CorsRule, Principal, Sharing, User
 from satchel.core.node import Node
 from satchel.meta.store import UNSET, _Unset
 
@@ -124,4 +125,21 @@ async def set_public(node: Node, principal: Principal, name: str, public: bool) 
     decision (``BUCKET_PUBLISH``); whoever controls the bucket may make it private again."""
     check_public(node, principal, name, public)
     updated: Bucket = await node.write(node.store.update_bucket, name, public_read=public)
+    return updated
+
+
+async def set_owner(node: Node, principal: Principal, name: str, owner_name: str | None) -> Bucket:
+    """Make the bucket user-owned by the user ``owner_name`` (of the bucket's account) or, with None,
+    contract-owned (access.py rule 12: account admins only). Nothing is re-signed: links and PARs the old
+    owner made stay checked, at each use, against the old owner's rights, which no longer include control,
+    so they stop working unless a grant with the share right still covers them.
+
+    The permission is checked before the user is looked up, so nobody else learns which names exist."""
+    bucket_for(node, principal, name, Action.BUCKET_OWNER)
+    owner: User | None = None
+    if owner_name is not None:
+        owner = node.store.get_user_by_name(owner_name)
+        if owner is None:
+            raise NotFound(f"No user named {owner_name!r}.")
+    updated: Bucket = await node.write(node.store.set_bucket_owner, name, owner.id if owner is not None else None)
     return updated

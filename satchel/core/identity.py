@@ -66,6 +66,12 @@ def account_by_name(store: Store, name: str) -> Account:
     return account
 
 
+def delete_account(store: Store, account_id: str) -> None:
+    """Raises ``NotFound``, or ``Conflict`` while the account has users or buckets; the node's operator
+    account (:data:`ROOT_NAME`) is refused by the callers that check permissions (``core/accounts.py``)."""
+    store.delete_account(account_id)
+
+
 # --- users ------------------------------------------------------------------------------------------
 def create_user(
     store: Store, account_id: str, name: str, role: Role = Role.MEMBER, password: str | None = None

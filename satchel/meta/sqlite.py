@@ -96,6 +96,19 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
         return [rows.account(r) for r in self._fetch_all(
             _ACCOUNTS + " ORDER BY name")]
 
+    def delete_account(self, account_id: str) -> None:
+        with self._db.transaction() as c:
+            if not c.execute("SELECT 1 FROM accounts WHERE id = ?", (account_id,)).fetchone():
+                raise NotFound(f"No account with id {account_id!r}.")
+            users = c.execute("SELECT COUNT(*) FROM users WHERE account_id = ?", (account_id,)).fetchone()[0]
+            owned = c.execute("SELECT COUNT(*) FROM buckets WHERE account_id = ?", (account_id,)).fetchone()[0]
+            if users or owned:
+                raise Conflict(f"The account still has {users} user(s) and {owned} bucket(s): delete them first.")
+            c.execute("DELETE FROM swift_metadata WHERE scope = 'account' AND owner_id = ?", (account_id,))
+            c.execute("DELETE FROM tempurl_keys WHERE account_id = ?", (account_id,))
+            c.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+            c.execute(rows.BUMP_GENERATION)
+
     def create_user(
         self, account_id: str, name: str, role: Role, password_hash: str | None = None
     ) -> User:
@@ -325,6 +338,22 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             changes["sharing"] = Sharing(sharing).value
         with self._db.transaction() as c:
             self._update(c, "buckets", "name", name, changes, NoSuchBucket(BucketName=name))
+            row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
+        return rows.bucket(row)
+
+    def set_bucket_owner(self, name: str, owner_user_id: str | None) -> Bucket:
+        with self._db.transaction() as c:
+            found = c.execute("SELECT account_id FROM buckets WHERE name = ?", (name,)).fetchone()
+            if not found:
+                raise NoSuchBucket(BucketName=name)
+            if owner_user_id is not None:
+                user = c.execute("SELECT account_id FROM users WHERE id = ?", (owner_user_id,)).fetchone()
+                if not user:
+                    raise NotFound(f"No user with id {owner_user_id!r}.")
+                if user[0] != found[0]:
+                    raise Conflict("A bucket's owner is a user of the bucket's account.")
+            c.execute("UPDATE buckets SET owner_user_id = ? WHERE name = ?", (owner_user_id, name))
+            c.execute(rows.BUMP_GENERATION)
             row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
         return rows.bucket(row)
 

@@ -142,6 +142,11 @@ class Store(abc.ABC):
     def list_accounts(self) -> list[Account]: ...
 
     @abc.abstractmethod
+    def delete_account(self, account_id: str) -> None:
+        """Deletes an account with its Swift account metadata and TempURL keys. Raises ``NotFound``;
+        ``Conflict`` while it still has users or buckets (the message says which)."""
+
+    @abc.abstractmethod
     def create_user(
         self, account_id: str, name: str, role: Role, password_hash: str | None = None
     ) -> User:
@@ -238,6 +243,12 @@ class Store(abc.ABC):
         sharing: Sharing | _Unset = UNSET,
     ) -> Bucket:
         """Raises ``NoSuchBucket``."""
+
+    @abc.abstractmethod
+    def set_bucket_owner(self, name: str, owner_user_id: str | None) -> Bucket:
+        """Makes the bucket user-owned by ``owner_user_id``, or contract-owned with None. Raises
+        ``NoSuchBucket``, ``NotFound`` (user) or ``Conflict`` (the user is in another account: a bucket never
+        changes account)."""
 
     @abc.abstractmethod
     def delete_bucket(self, name: str, now: float | None = None) -> None:

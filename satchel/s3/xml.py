@@ -25,7 +25,8 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree as SafeET
 
-from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML
+from satchel.core.cors import MAX_CORS_RULES, cors_rule
+from satchel.core.errors import InvalidRequest, MalformedXML
 from satchel.core.models import Bucket, CorsRule, ListPage, ObjectSummary, Part, Upload
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -38,8 +39,6 @@ MAX_DELETE_XML = 8 << 20
 MAX_COMPLETE_XML = 8 << 20
 MAX_CONFIG_XML = 1 << 20
 MAX_DELETE_KEYS = 1000
-MAX_CORS_RULES = 100
-CORS_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD"})
 
 #: Our checksum names (core/models.py) -> S3 element names.
 CHECKSUM_ELEMENTS: dict[str, str] = {
@@ -64,10 +63,6 @@ _NEEDS_ESCAPE = re.compile("[&<>\"'\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
-#: CORS values: an origin is visible US-ASCII (a serialized origin, or a pattern with one ``*``); header
-#: names are RFC 9110 tokens (``*`` is a token character).
-_ORIGIN = re.compile(r"[\x21-\x7e]*")
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]*")
 #: ETags as Satchel makes them (hex MD5, "-N" for multipart): nothing in them needs escaping.
 _PLAIN_ETAG = re.compile(r"[0-9a-f]+(?:-[0-9]+)?").fullmatch
 
@@ -571,40 +566,11 @@ def parse_cors(body: bytes) -> tuple[CorsRule, ...]:
 
 def _cors_rule(element: Element) -> CorsRule:
     origins, methods = _texts(element, "AllowedOrigin"), _texts(element, "AllowedMethod")
-    headers, expose = _texts(element, "AllowedHeader"), _texts(element, "ExposeHeader")
     if not origins or not methods:
         raise MalformedXML()
-    for method in methods:
-        if method not in CORS_METHODS:
-            raise InvalidRequest(f"Found unsupported HTTP method in CORS config. Unsupported method is {method}")
-    for kind, values, allowed in (("AllowedOrigin", origins, _ORIGIN), ("AllowedHeader", headers, _HEADER_NAME),
-                                  ("ExposeHeader", expose, _HEADER_NAME)):
-        for value in values:
-            # These go back out in Access-Control-* headers: a CR, LF or any byte that is not a header
-            # value (origin) or a field name (headers) is refused here, never encoded on the way out.
-            if not allowed.fullmatch(value):
-                raise InvalidRequest(f'{kind} "{value}" contains invalid character.')
-            if value.count("*") > 1:
-                raise InvalidRequest(f'{kind} "{value}" can not have more than one wildcard.')
-    for value in expose:
-        if "*" in value:
-            raise InvalidRequest(
-                f'ExposeHeader "{value}" contains wildcard. We currently do not support wildcard for ExposeHeader.'
-            )
     max_age_text = _text(element, "MaxAgeSeconds")
-    max_age = None
-    if max_age_text is not None:
-        if not _INTEGER.fullmatch(max_age_text):
-            raise MalformedXML()
-        max_age = int(max_age_text)
-    rule_id = _text(element, "ID")
-    if rule_id is not None and len(rule_id) > 255:
-        raise InvalidArgument("ID length should not exceed allowed limit of 255")
-    return CorsRule(
-        allowed_origins=origins,
-        allowed_methods=methods,
-        allowed_headers=headers,
-        expose_headers=expose,
-        max_age_seconds=max_age,
-        id=rule_id,
-    )
+    if max_age_text is not None and not _INTEGER.fullmatch(max_age_text):
+        raise MalformedXML()
+    return cors_rule(origins=origins, methods=methods, headers=_texts(element, "AllowedHeader"),
+                     expose=_texts(element, "ExposeHeader"),
+                     max_age=int(max_age_text) if max_age_text is not None else None, rule_id=_text(element, "ID"))

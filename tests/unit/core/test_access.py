@@ -390,8 +390,9 @@ def test_table_covers_every_combination_once() -> None:
     assert {p for p, _, _ in seen} == set(PRINCIPALS)
     assert len(seen) == len(PRINCIPALS) * len(resources) * len(COLUMNS)
     # Account-level actions apply to an account, not a bucket: their table is test_access_account.py.
-    # BUCKET_PUBLISH has its own test below.
-    assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH}
+    # BUCKET_PUBLISH, BUCKET_OWNER and NODE_ADMIN have their own tests below.
+    assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH,
+                                          Action.BUCKET_OWNER, Action.NODE_ADMIN}
 
 
 #: Who may make each bucket public: the admins of its account, never through a link; not its member owner.
@@ -404,6 +405,31 @@ def test_only_account_admins_publish(bucket: str) -> None:
     allowed = {name for name, principal in PRINCIPALS.items()
                if authorize(principal, Action.BUCKET_PUBLISH, Resource(BUCKETS[bucket]))}
     assert allowed == PUBLISHERS[bucket]
+
+
+#: Who may change each bucket's owner (rule 12): the admins of its account, never through a link; not its
+#: member owner, not an admin of another account.
+OWNER_CHANGERS = PUBLISHERS
+
+
+@pytest.mark.parametrize("bucket", sorted(OWNER_CHANGERS))
+def test_only_account_admins_change_owners(bucket: str) -> None:
+    allowed = {name for name, principal in PRINCIPALS.items()
+               if authorize(principal, Action.BUCKET_OWNER, Resource(BUCKETS[bucket]))}
+    assert allowed == OWNER_CHANGERS[bucket]
+
+
+#: Rule 11, with account A as the node's operator (root) account: who may administer the node's accounts.
+NODE_ADMINS = {"root", "admin2"}
+
+
+def test_only_operator_admins_administer_the_node() -> None:
+    node = Resource(None, account_id=ACCOUNT_A)
+    allowed = {name for name, principal in PRINCIPALS.items() if authorize(principal, Action.NODE_ADMIN, node)}
+    assert allowed == NODE_ADMINS  # not root+link, not members of A, not B's admin
+    assert not authorize(PRINCIPALS["root"], Action.NODE_ADMIN, Resource(None))  # no operator account named
+    # B's admin administers B (sees it), not the node: NODE_ADMIN is decided on the operator account only.
+    assert authorize(PRINCIPALS["other_admin"], Action.ACCOUNT_ADMIN, Resource(None, account_id=ACCOUNT_B))
 
 
 @pytest.mark.parametrize(("principal", "resource", "action", "expected"), CELLS,
