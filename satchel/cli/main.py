@@ -2,13 +2,14 @@
 
     satchel serve [--host H] [--port P] [--workers N] [--domain D] [--public-url URL]
     satchel admin init                                   (a node before its first start; never implicit)
-    satchel admin account create NAME | list
+    satchel admin account create NAME | list | delete NAME
     satchel admin user create NAME --account ACCOUNT [--role admin|member] [--password-stdin]
     satchel admin user list [--account A] | disable NAME | enable NAME | delete NAME
     satchel admin key create USER | list [USER] | disable ID | enable ID | delete ID
     satchel admin grant add USER BUCKET --permission read|read-write [--prefix P]
     satchel admin grant list [--user U] [--bucket B] | remove GRANT_ID
-    satchel admin bucket list [--account A] | public on|off BUCKET
+    satchel admin bucket list [--account A] | public on|off BUCKET | owner BUCKET USER|--contract
+    satchel admin bucket cors show BUCKET | set BUCKET FILE | delete BUCKET
     satchel admin gc
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]

@@ -62,12 +62,38 @@ def root(managed_server: SatchelProcess) -> Remote:
     return Remote(managed_server.endpoint, managed_server.root)
 
 
-def offline(server: SatchelProcess, *args: str) -> Any:
-    return json.loads(server.admin(*args, "--json"))
+def offline(server: SatchelProcess, *args: str, json_output: bool = True) -> Any:
+    """The offline command on the server's data dir, in-process (the subprocess path is the remote one's)."""
+    result = CliRunner().invoke(cli, ["admin", *args, *(["--json"] if json_output else []),
+                                      "--data-dir", str(server.data_dir)], env={"SATCHEL_ADMIN_ENDPOINT": None},
+                                prog_name="satchel")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output) if json_output else result.output
 
 
 def _name(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+# --- accounts ------------------------------------------------------------------------------------------
+def test_accounts(managed_server: SatchelProcess, root: Remote, member: Callable[[], Credentials]) -> None:
+    name = _name("acct")
+    created = root.json("account", "create", name)
+    assert created["name"] == name
+    assert [a for a in offline(managed_server, "account", "list") if a["name"] == name] == [created]
+    assert root.json("account", "list") == offline(managed_server, "account", "list")
+    duplicate = root.run("account", "create", name)
+    assert duplicate.returncode == 1 and duplicate.stderr.startswith("Error: ")
+    refused = Remote(managed_server.endpoint, member()).run("account", "create", _name("acct"))
+    assert refused.returncode == 1 and refused.stderr.startswith("Error: AccessDenied: ")
+
+    assert root.json("account", "delete", name) == {"id": created["id"], "name": name, "deleted": True}
+    assert name not in {a["name"] for a in offline(managed_server, "account", "list")}
+    busy = root.run("account", "delete", "root")
+    assert busy.returncode == 1 and busy.stderr.startswith("Error: Conflict: ")
+    result = CliRunner().invoke(cli, ["admin", "account", "delete", "root", "--data-dir", str(managed_server.data_dir)],
+                                env={"SATCHEL_ADMIN_ENDPOINT": None})
+    assert result.exit_code == 1 and "cannot be deleted" in result.output
 
 
 # --- users and keys -----------------------------------------------------------------------------------
@@ -114,16 +140,18 @@ def test_offline_and_remote_agree(managed_server: SatchelProcess, root: Remote, 
     """The same store, listed both ways: the same rows (the remote view is the caller's account)."""
     user = member()
     managed_server.grant(user.user, bucket, "read", prefix="docs/", share=True)
-    managed_server.admin("bucket", "link-lifetime", bucket, "600")
+    offline(managed_server, "bucket", "link-lifetime", bucket, "600")
     for args in (("user", "list", "--account", "root"), ("key", "list", user.user),
                  ("grant", "list", "--bucket", bucket)):
         assert root.json(*args) == offline(managed_server, *args), args
     remote_buckets = [b for b in root.json("bucket", "list") if b["name"] == bucket]
     assert remote_buckets == [b for b in offline(managed_server, "bucket", "list") if b["name"] == bucket]
     assert remote_buckets[0]["max_link_lifetime"] == 600
+    unknown = root.run("user", "list", "--account", "no-such-account")
+    assert unknown.returncode == 1 and unknown.stderr == "Error: no account named 'no-such-account'\n"
     # Tables too, not only JSON.
     remote = root.ok("user", "list", "--account", "root")
-    assert remote == managed_server.admin("user", "list", "--account", "root")
+    assert remote == offline(managed_server, "user", "list", "--account", "root", json_output=False)
 
 
 # --- grants and buckets -------------------------------------------------------------------------------
@@ -161,6 +189,51 @@ def test_bucket_settings(managed_server: SatchelProcess, root: Remote, bucket: s
     [row] = [b for b in offline(managed_server, "bucket", "list") if b["name"] == bucket]
     assert (row["max_link_lifetime"], row["sharing"], row["public_read"]) == (120, "any", False)
     assert root.json("bucket", "link-lifetime", bucket, "off")["max_link_lifetime"] is None
+
+
+def test_bucket_owner(managed_server: SatchelProcess, root: Remote, bucket: str,
+                      member: Callable[[], Credentials]) -> None:
+    user, other = member(), member()
+    row = root.json("bucket", "owner", bucket, user.user)
+    assert (row["owner"], row["contract_owned"]) == (user.user, False)
+    [stored] = [b for b in offline(managed_server, "bucket", "list") if b["name"] == bucket]
+    assert stored == row
+    refused = Remote(managed_server.endpoint, user).run("bucket", "owner", bucket, other.user)
+    assert refused.returncode == 1 and refused.stderr.startswith("Error: AccessDenied: ")
+    assert root.ok("bucket", "owner", bucket, "--contract").startswith(
+        f"Owner of {bucket}: its account (contract-owned).\n")
+    [stored] = [b for b in offline(managed_server, "bucket", "list") if b["name"] == bucket]
+    assert (stored["owner"], stored["contract_owned"]) == (None, True)
+    both = root.run("bucket", "owner", bucket, user.user, "--contract")
+    assert both.returncode == 2
+
+
+def test_bucket_cors(managed_server: SatchelProcess, root: Remote, bucket: str, s3: Any, tmp_path: Path) -> None:
+    rules = {"CORSRules": [{"ID": "app", "AllowedOrigins": ["https://app.example.com"],
+                            "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["content-type"],
+                            "ExposeHeaders": ["etag"], "MaxAgeSeconds": 600}]}
+    path = tmp_path / "cors.json"
+    path.write_text(json.dumps(rules))
+    assert root.json("bucket", "cors", "set", bucket, str(path)) == rules
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules["CORSRules"]
+    assert root.json("bucket", "cors", "show", bucket) == offline(managed_server, "bucket", "cors", "show", bucket)
+    table = root.ok("bucket", "cors", "show", bucket)
+    assert "https://app.example.com" in table and "GET, PUT" in table
+
+    assert root.json("bucket", "cors", "delete", bucket) == {"bucket": bucket, "cors": False}
+    with pytest.raises(ClientError) as gone:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert error_code(gone.value) == "NoSuchCORSConfiguration"
+    missing = root.run("bucket", "cors", "show", bucket)
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: NoSuchCORSConfiguration: ")
+
+    # Offline reads the same file the same way; a bad rule is refused with S3's words, nothing changes.
+    offline(managed_server, "bucket", "cors", "set", bucket, str(path))
+    assert root.json("bucket", "cors", "show", bucket) == rules
+    path.write_text(json.dumps({"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]}))
+    bad = root.run("bucket", "cors", "set", bucket, str(path))
+    assert bad.returncode == 1 and "PATCH" in bad.stderr
+    assert root.json("bucket", "cors", "show", bucket) == rules
 
 
 # --- refusals and errors ------------------------------------------------------------------------------
@@ -229,10 +302,14 @@ def test_satchel_endpoint_does_not_make_admin_remote(managed_server: SatchelProc
     assert "root" in {u["name"] for u in json.loads(result.output)}
 
 
-def test_admin_endpoint_variable(managed_server: SatchelProcess) -> None:
-    env = _clean_env(SATCHEL_ADMIN_ENDPOINT=managed_server.endpoint, AWS_ACCESS_KEY_ID=managed_server.access_key,
-                     AWS_SECRET_ACCESS_KEY=managed_server.secret_key)
-    result = subprocess.run([venv_tool("satchel"), "admin", "user", "list", "--json"], env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+def test_admin_endpoint_variable_and_profile(managed_server: SatchelProcess, tmp_path: Path) -> None:
+    """SATCHEL_ADMIN_ENDPOINT names the server; the key comes from a named profile, as for the aws cli."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[ops]\naws_access_key_id = {managed_server.access_key}\n"
+                           f"aws_secret_access_key = {managed_server.secret_key}\n")
+    env = _clean_env(SATCHEL_ADMIN_ENDPOINT=managed_server.endpoint, AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+    result = subprocess.run([venv_tool("satchel"), "admin", "--profile", "ops", "user", "list", "--json"], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "root" in {u["name"] for u in json.loads(result.stdout)}
+    assert managed_server.secret_key not in result.stdout + result.stderr

@@ -12,13 +12,14 @@ as its id when the server does not list account names to the caller.
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import Any
 
 import click
 
 from satchel.cli.apiclient import ApiClient, ApiError, path_segment
-from satchel.cli.backends import Row, find
+from satchel.cli.backends import Row
 from satchel.cli.output import account_row, bucket_row, grant_row, key_row, user_row
 from satchel.core.models import Account, Bucket, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta.store import StoredKey
@@ -68,6 +69,11 @@ class ApiBackend:
 
     def create_account(self, name: str) -> Row:
         return account_row(_account(self.client.post("/accounts", {"name": name})))
+
+    def delete_account(self, name: str) -> Row:
+        account = _account(self.client.get(f"/accounts/{path_segment(name)}"))
+        self.client.delete(f"/accounts/{path_segment(name)}")
+        return {"id": account.id, "name": account.name, "deleted": True}
 
     # --- users ------------------------------------------------------------------------------------
     def users(self, account: str | None) -> list[Row]:
@@ -161,16 +167,33 @@ class ApiBackend:
 
     def _set_link_policy(self, bucket: str, change: dict[str, Any]) -> Row:
         self.client.call("PUT", f"/buckets/{path_segment(bucket)}/link-policy", body=change)
-        found = find(self._listed(), "name", bucket)
-        if found is None:  # changed, then deleted by someone else: the server's answer is all there is
-            raise click.ClickException(f"bucket {bucket!r} changed but no longer listed")
-        return self._bucket_row(found)
+        return self._bucket_row(self.client.get(f"/buckets/{path_segment(bucket)}"))
 
     def set_link_lifetime(self, bucket: str, seconds: int | None) -> Row:
         return self._set_link_policy(bucket, {"max_link_lifetime": seconds})
 
     def set_sharing(self, bucket: str, sharing: str) -> Row:
         return self._set_link_policy(bucket, {"sharing": sharing})
+
+    def set_owner(self, bucket: str, user: str | None) -> Row:
+        body = {"owner": "user", "user": user} if user is not None else {"owner": "account"}
+        return self._bucket_row(self.client.call("PUT", f"/buckets/{path_segment(bucket)}/owner", body=body))
+
+    # --- CORS (the API's JSON is the rows' shape) ---------------------------------------------------
+    def cors(self, bucket: str) -> Row:
+        answer: Row = self.client.get(f"/buckets/{path_segment(bucket)}/cors")
+        return answer
+
+    def set_cors(self, bucket: str, configuration: bytes) -> Row:
+        try:
+            parsed = json.loads(configuration)
+        except ValueError as exc:
+            raise click.ClickException(f"the CORS configuration is not JSON: {exc}") from None
+        answer: Row = self.client.call("PUT", f"/buckets/{path_segment(bucket)}/cors", body=parsed)
+        return answer
+
+    def delete_cors(self, bucket: str) -> None:
+        self.client.delete(f"/buckets/{path_segment(bucket)}/cors")
 
 
 def _account(answer: dict[str, Any]) -> Account:

@@ -1,5 +1,8 @@
 """The offline backend: the admin commands on the data directory, through ``core/identity`` (which keeps
-the data valid). Node-local and trusted, so it sees and changes every account."""
+the data valid). Node-local and trusted, so it sees and changes every account.
+
+CORS rules are read and written in the management API's JSON (S3's CORSConfiguration, boto3's shape),
+parsed and checked by the very functions the API uses, so a file works the same both ways."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from satchel.cli.output import account_row, bucket_row, grant_row, key_row, user
 from satchel.cli.session import account_names, master_key, user_names
 from satchel.config import Settings
 from satchel.core import identity
-from satchel.core.errors import NotFound
+from satchel.core.errors import Conflict, NoSuchBucket, NoSuchCORSConfiguration, NotFound
 from satchel.core.models import Bucket, Permission, Role, Sharing, Status
 from satchel.meta.store import Store
 
@@ -27,6 +30,13 @@ class StoreBackend:
 
     def create_account(self, name: str) -> Row:
         return account_row(identity.create_account(self.store, name))
+
+    def delete_account(self, name: str) -> Row:
+        account = identity.account_by_name(self.store, name)
+        if account.name == identity.ROOT_NAME:
+            raise Conflict("The node's operator account (root) cannot be deleted.")
+        identity.delete_account(self.store, account.id)
+        return {"id": account.id, "name": account.name, "deleted": True}
 
     # --- users ------------------------------------------------------------------------------------
     def users(self, account: str | None) -> list[Row]:
@@ -102,3 +112,28 @@ class StoreBackend:
 
     def set_sharing(self, bucket: str, sharing: str) -> Row:
         return self._bucket_row(identity.set_bucket_sharing(self.store, bucket, Sharing(sharing)))
+
+    def set_owner(self, bucket: str, user: str | None) -> Row:
+        owner_id = identity.user_by_name(self.store, user).id if user is not None else None
+        return self._bucket_row(self.store.set_bucket_owner(bucket, owner_id))
+
+    # --- CORS -------------------------------------------------------------------------------------
+    def cors(self, bucket: str) -> Row:
+        from satchel.admin.nodeschemas import cors_json
+
+        found = self.store.get_bucket(bucket)
+        if found is None:
+            raise NoSuchBucket(BucketName=bucket)
+        if not found.cors:
+            raise NoSuchCORSConfiguration(BucketName=bucket)
+        return cors_json(found.cors)
+
+    def set_cors(self, bucket: str, configuration: bytes) -> Row:
+        from satchel.admin.nodeschemas import cors_json, cors_request
+
+        rules = cors_request(configuration)
+        self.store.update_bucket(bucket, cors=rules)
+        return cors_json(rules)
+
+    def delete_cors(self, bucket: str) -> None:
+        self.store.update_bucket(bucket, cors=None)

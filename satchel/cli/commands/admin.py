@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from satchel.backup import BackupReport
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
+CORS_COLUMNS = (("ID", "Id"), ("AllowedOrigins", "Origins"), ("AllowedMethods", "Methods"),
+                ("AllowedHeaders", "Headers"), ("ExposeHeaders", "Expose"), ("MaxAgeSeconds", "Max age"))
+#: A CORS configuration holds at most 100 rules: a file larger than this is not one.
+MAX_CORS_FILE = 1024 * 1024
 BUCKET_COLUMNS = (("name", "Name"), ("account", "Account"), ("owner", "Owner"), ("public_read", "Public"),
                   ("sharing", "Sharing"), ("created", "Created"))
 
@@ -85,6 +90,16 @@ def account_create(state: CliState, name: str) -> None:
         emit_object(state.json, row, f"Created account {row['name']}.")
 
 
+@account_group.command("delete")
+@click.argument("name")
+@admin_options
+@click.pass_obj
+def account_delete(state: CliState, name: str) -> None:
+    """Delete the account NAME (refused while it has users or buckets, and for root)."""
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.delete_account(name), f"Deleted account {name}.")
+
+
 @account_group.command("list")
 @admin_options
 @click.pass_obj
@@ -97,7 +112,7 @@ def account_list(state: CliState) -> None:
 # --- buckets ------------------------------------------------------------------------------------------
 @admin.group("bucket")
 def bucket_group() -> None:
-    """Bucket settings that only an operator changes from the node."""
+    """Bucket settings: public read, link policy (lifetime ceiling, sharing), owner and CORS rules."""
 
 
 @bucket_group.command("list")
@@ -145,6 +160,74 @@ def bucket_sharing(state: CliState, bucket: str, who: str) -> None:
     or "any" (AWS's rule: whoever may read, or write, may sign a link for it). Checked when links are used."""
     with open_backend(state) as backend:
         emit_object(state.json, backend.set_sharing(bucket, who), f"Sharing of {bucket}: {who}.")
+
+
+@bucket_group.command("owner")
+@click.argument("bucket")
+@click.argument("user", required=False)
+@click.option("--contract", is_flag=True, help="Make BUCKET contract-owned (its account's administrators control it).")
+@admin_options
+@click.pass_obj
+def bucket_owner(state: CliState, bucket: str, user: str | None, contract: bool) -> None:
+    """Hand BUCKET to USER (a user of the bucket's account), or make it contract-owned with --contract.
+    Links the old owner signed are judged at each use against the old owner's rights, which no longer
+    include control."""
+    if (user is None) == (not contract):
+        raise click.UsageError("name the new owner USER or pass --contract (one of them)")
+    with open_backend(state) as backend:
+        row = backend.set_owner(bucket, user)
+        emit_object(state.json, row, f"Owner of {bucket}: {row['owner'] or 'its account (contract-owned)'}.")
+
+
+@bucket_group.group("cors")
+def cors_group() -> None:
+    """A bucket's CORS rules (which web pages may call it from a browser), in S3's CORSConfiguration as
+    JSON: the shape of `aws s3api put-bucket-cors --cors-configuration` and boto3's put_bucket_cors."""
+
+
+@cors_group.command("show")
+@click.argument("bucket")
+@admin_options
+@click.pass_obj
+def cors_show(state: CliState, bucket: str) -> None:
+    """Print BUCKET's CORS rules (exit 1 when it has none)."""
+    with open_backend(state) as backend:
+        _emit_cors(state, backend.cors(bucket), f"CORS rules of {bucket}")
+
+
+@cors_group.command("set")
+@click.argument("bucket")
+@click.argument("file", type=click.File("rb"))
+@admin_options
+@click.pass_obj
+def cors_set(state: CliState, bucket: str, file: BinaryIO) -> None:
+    """Replace BUCKET's CORS rules with the CORSConfiguration in FILE (- for stdin), e.g.
+    {"CORSRules": [{"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET"]}]}."""
+    configuration = file.read(MAX_CORS_FILE + 1)
+    if len(configuration) > MAX_CORS_FILE:
+        raise click.BadParameter(f"more than {MAX_CORS_FILE} bytes", param_hint="FILE")
+    with open_backend(state) as backend:
+        _emit_cors(state, backend.set_cors(bucket, configuration), f"CORS rules of {bucket} replaced")
+
+
+@cors_group.command("delete")
+@click.argument("bucket")
+@admin_options
+@click.pass_obj
+def cors_delete(state: CliState, bucket: str) -> None:
+    """Remove BUCKET's CORS rules: browsers' cross-origin calls are refused again."""
+    with open_backend(state) as backend:
+        backend.delete_cors(bucket)
+        emit_object(state.json, {"bucket": bucket, "cors": False}, f"Removed the CORS rules of {bucket}.")
+
+
+def _emit_cors(state: CliState, configuration: dict[str, Any], title: str) -> None:
+    if state.json:
+        click.echo(json.dumps(configuration, indent=2))
+        return
+    rules = [{key: ", ".join(value) if isinstance(value, list) else value for key, value in rule.items()}
+             for rule in configuration.get("CORSRules", [])]
+    emit_rows(False, rules, CORS_COLUMNS, title)
 
 
 # --- garbage collection -------------------------------------------------------------------------------
