@@ -87,6 +87,12 @@ def test_accounts(managed_server: SatchelProcess, root: Remote, member: Callable
     refused = Remote(managed_server.endpoint, member()).run("account", "create", _name("acct"))
     assert refused.returncode == 1 and refused.stderr.startswith("Error: AccessDenied: ")
 
+    # The API creates a user in the caller's account: naming another one is refused, not quietly ignored.
+    elsewhere = root.run("user", "create", _name("u"), "--account", name)
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr.startswith(f"Error: over the API a user is created in the caller's own account, "
+                                       f"not in '{name}'")
+
     assert root.json("account", "delete", name) == {"id": created["id"], "name": name, "deleted": True}
     assert name not in {a["name"] for a in offline(managed_server, "account", "list")}
     busy = root.run("account", "delete", "root")
