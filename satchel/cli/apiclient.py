@@ -282,12 +282,12 @@ def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
     return callback
 
 
-def connection_options(fn: F) -> F:
+def connection_options(fn: F, *, endpoint_help: str = "[env: SATCHEL_ENDPOINT].") -> F:
     """``--endpoint-url``, ``--profile`` and ``--region`` (for groups and leaf commands)."""
     options: Sequence[tuple[str, str, str]] = (
         ("--region", "region", "Region the server signs for [env: AWS_DEFAULT_REGION; default: us-east-1]."),
         ("--profile", "profile", "Named profile from ~/.aws/credentials and ~/.aws/config [env: AWS_PROFILE]."),
-        ("--endpoint-url", "endpoint_url", "Satchel's URL, e.g. https://s3.example.com [env: SATCHEL_ENDPOINT]."),
+        ("--endpoint-url", "endpoint_url", f"Satchel's URL, e.g. https://s3.example.com {endpoint_help}"),
     )
     for flag, name, text in options:
         fn = click.option(flag, metavar="TEXT" if name != "endpoint_url" else "URL", default=None,

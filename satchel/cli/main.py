@@ -2,13 +2,14 @@
 
     satchel serve [--host H] [--port P] [--workers N] [--domain D] [--public-url URL]
     satchel admin init                                   (a node before its first start; never implicit)
-    satchel admin account create NAME | list
+    satchel admin account create NAME | list | delete NAME
     satchel admin user create NAME --account ACCOUNT [--role admin|member] [--password-stdin]
     satchel admin user list [--account A] | disable NAME | enable NAME | delete NAME
     satchel admin key create USER | list [USER] | disable ID | enable ID | delete ID
     satchel admin grant add USER BUCKET --permission read|read-write [--prefix P]
     satchel admin grant list [--user U] [--bucket B] | remove GRANT_ID
-    satchel admin bucket list [--account A] | public on|off BUCKET
+    satchel admin bucket list [--account A] | public on|off BUCKET | owner BUCKET USER|--contract
+    satchel admin bucket cors show BUCKET | set BUCKET FILE | delete BUCKET
     satchel admin gc
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
@@ -24,7 +25,9 @@
 
 Every command takes ``--data-dir`` (env ``SATCHEL_DATA_DIR``) and ``--config FILE`` (env
 ``SATCHEL_CONFIG``); admin commands take ``--json`` and refuse a data dir that holds no node (only
-``admin init`` creates one). ``presign``, ``tempurl``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
+``admin init`` creates one); with ``--endpoint-url`` (env ``SATCHEL_ADMIN_ENDPOINT``) the account, user,
+key, grant and bucket commands run through a server's management API instead (see
+``satchel.cli.backends``). ``presign``, ``tempurl``, ``bucket``, ``links``, ``par`` and ``audit`` are clients of a
 running server's management API: they take ``--endpoint-url`` (env ``SATCHEL_ENDPOINT``), ``--profile``,
 ``--region`` and ``--json``, and find credentials the way the aws cli does.
 """

@@ -1,24 +1,28 @@
-"""``satchel admin``: node administration on the data directory (accounts, users, keys, grants,
-buckets, garbage collection). Works whether or not a server is running on the same directory."""
+"""``satchel admin``: node administration (accounts, users, keys, grants, buckets, garbage collection,
+schema, backups) on the data directory, whether or not a server is running on it; or, with
+``--endpoint-url``, the commands the management API has, on a running server (see
+:mod:`satchel.cli.backends`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
+from satchel.cli.backends import admin_options, node_only, open_backend, remote_options
 from satchel.cli.commands.grants import grant_group
 from satchel.cli.commands.keys import key_group
 from satchel.cli.commands.users import user_group
-from satchel.cli.options import CliState, admin_options, settings_options
-from satchel.cli.output import account_row, bucket_row, emit_object, emit_rows
-from satchel.cli.session import account_names, admin_store, user_names
+from satchel.cli.options import CliState, settings_options
+from satchel.cli.output import emit_object, emit_rows
+from satchel.cli.session import admin_store
 from satchel.core import identity
 from satchel.core.models import Sharing
 
@@ -26,23 +30,35 @@ if TYPE_CHECKING:
     from satchel.backup import BackupReport
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
+CORS_COLUMNS = (("ID", "Id"), ("AllowedOrigins", "Origins"), ("AllowedMethods", "Methods"),
+                ("AllowedHeaders", "Headers"), ("ExposeHeaders", "Expose"), ("MaxAgeSeconds", "Max age"))
+#: A CORS configuration holds at most 100 rules: a file larger than this is not one.
+MAX_CORS_FILE = 1024 * 1024
 BUCKET_COLUMNS = (("name", "Name"), ("account", "Account"), ("owner", "Owner"), ("public_read", "Public"),
                   ("sharing", "Sharing"), ("created", "Created"))
 
 
 @click.group("admin")
 @settings_options
+@remote_options
 def admin() -> None:
     """Manage this node's accounts, users, keys, grants and buckets.
 
     Every command accepts --json for machine-readable output and exits with status 1 and a message on
     stderr when something is wrong (unknown name, duplicate, ...).
+
+    By default the commands work on the data dir (--data-dir). With --endpoint-url URL (or
+    SATCHEL_ADMIN_ENDPOINT) the account, user, key, grant and bucket commands run on that server through
+    its management API instead, signed with the caller's access key (found as the aws cli finds it,
+    --profile and --region as for `satchel links`): the server decides what the caller may see and change.
+    init, gc, migrate, backup, verify and restore exist only on the data dir and refuse an endpoint.
     """
 
 
 @admin.command("init")
 @admin_options
 @click.pass_obj
+@node_only
 def init(state: CliState) -> None:
     """Create a node in the data dir before its first start (as `satchel serve` would on its first start).
 
@@ -69,9 +85,19 @@ def account_group() -> None:
 @click.pass_obj
 def account_create(state: CliState, name: str) -> None:
     """Create the account NAME."""
-    with admin_store(state.settings()) as store:
-        account = identity.create_account(store, name)
-        emit_object(state.json, account_row(account), f"Created account {account.name}.")
+    with open_backend(state) as backend:
+        row = backend.create_account(name)
+        emit_object(state.json, row, f"Created account {row['name']}.")
+
+
+@account_group.command("delete")
+@click.argument("name")
+@admin_options
+@click.pass_obj
+def account_delete(state: CliState, name: str) -> None:
+    """Delete the account NAME (refused while it has users or buckets, and for root)."""
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.delete_account(name), f"Deleted account {name}.")
 
 
 @account_group.command("list")
@@ -79,15 +105,14 @@ def account_create(state: CliState, name: str) -> None:
 @click.pass_obj
 def account_list(state: CliState) -> None:
     """List accounts."""
-    with admin_store(state.settings()) as store:
-        rows = [account_row(a) for a in identity.list_accounts(store)]
-        emit_rows(state.json, rows, ACCOUNT_COLUMNS, "Accounts")
+    with open_backend(state) as backend:
+        emit_rows(state.json, backend.accounts(), ACCOUNT_COLUMNS, "Accounts")
 
 
 # --- buckets ------------------------------------------------------------------------------------------
 @admin.group("bucket")
 def bucket_group() -> None:
-    """Bucket settings that only an operator changes from the node."""
+    """Bucket settings: public read, link policy (lifetime ceiling, sharing), owner and CORS rules."""
 
 
 @bucket_group.command("list")
@@ -95,12 +120,9 @@ def bucket_group() -> None:
 @admin_options
 @click.pass_obj
 def bucket_list(state: CliState, account_name: str | None) -> None:
-    """List buckets with their owner and public flag."""
-    with admin_store(state.settings()) as store:
-        account_id = identity.account_by_name(store, account_name).id if account_name is not None else None
-        accounts, users = account_names(store), user_names(store)
-        rows = [bucket_row(b, accounts, users) for b in identity.list_buckets(store, account_id)]
-        emit_rows(state.json, rows, BUCKET_COLUMNS, "Buckets")
+    """List buckets with their owner and public flag (over the API: those the caller may see)."""
+    with open_backend(state) as backend:
+        emit_rows(state.json, backend.buckets(account_name), BUCKET_COLUMNS, "Buckets")
 
 
 @bucket_group.command("public")
@@ -110,10 +132,8 @@ def bucket_list(state: CliState, account_name: str | None) -> None:
 @click.pass_obj
 def bucket_public(state: CliState, switch: str, bucket: str) -> None:
     """Turn public-read of BUCKET on or off (on: anyone may list it and download its objects)."""
-    with admin_store(state.settings()) as store:
-        updated = identity.set_bucket_public(store, bucket, switch == "on")
-        emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
-                    f"Public read of {bucket} is {switch}.")
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.set_public(bucket, switch == "on"), f"Public read of {bucket} is {switch}.")
 
 
 @bucket_group.command("link-lifetime")
@@ -125,9 +145,8 @@ def bucket_link_lifetime(state: CliState, bucket: str, seconds: str) -> None:
     """Cap the lifetime of links to BUCKET at SECONDS (or "off"), enforced when links are used."""
     if seconds != "off" and not seconds.isdigit():
         raise click.BadParameter("SECONDS must be a whole number of seconds or 'off'", param_hint="SECONDS")
-    with admin_store(state.settings()) as store:
-        updated = identity.set_bucket_link_lifetime(store, bucket, None if seconds == "off" else int(seconds))
-        emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.set_link_lifetime(bucket, None if seconds == "off" else int(seconds)),
                     f"Link lifetime ceiling of {bucket}: {seconds}.")
 
 
@@ -139,16 +158,83 @@ def bucket_link_lifetime(state: CliState, bucket: str, seconds: str) -> None:
 def bucket_sharing(state: CliState, bucket: str, who: str) -> None:
     """Who may hand out links to BUCKET: "grant" (default: owner, account admins and grants with --share)
     or "any" (AWS's rule: whoever may read, or write, may sign a link for it). Checked when links are used."""
-    with admin_store(state.settings()) as store:
-        updated = identity.set_bucket_sharing(store, bucket, Sharing(who))
-        emit_object(state.json, bucket_row(updated, account_names(store), user_names(store)),
-                    f"Sharing of {bucket}: {who}.")
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.set_sharing(bucket, who), f"Sharing of {bucket}: {who}.")
+
+
+@bucket_group.command("owner")
+@click.argument("bucket")
+@click.argument("user", required=False)
+@click.option("--contract", is_flag=True, help="Make BUCKET contract-owned (its account's administrators control it).")
+@admin_options
+@click.pass_obj
+def bucket_owner(state: CliState, bucket: str, user: str | None, contract: bool) -> None:
+    """Hand BUCKET to USER (a user of the bucket's account), or make it contract-owned with --contract.
+    Links the old owner signed are judged at each use against the old owner's rights, which no longer
+    include control."""
+    if (user is None) == (not contract):
+        raise click.UsageError("name the new owner USER or pass --contract (one of them)")
+    with open_backend(state) as backend:
+        row = backend.set_owner(bucket, user)
+        emit_object(state.json, row, f"Owner of {bucket}: {row['owner'] or 'its account (contract-owned)'}.")
+
+
+@bucket_group.group("cors")
+def cors_group() -> None:
+    """A bucket's CORS rules (which web pages may call it from a browser), in S3's CORSConfiguration as
+    JSON: the shape of `aws s3api put-bucket-cors --cors-configuration` and boto3's put_bucket_cors."""
+
+
+@cors_group.command("show")
+@click.argument("bucket")
+@admin_options
+@click.pass_obj
+def cors_show(state: CliState, bucket: str) -> None:
+    """Print BUCKET's CORS rules (exit 1 when it has none)."""
+    with open_backend(state) as backend:
+        _emit_cors(state, backend.cors(bucket), f"CORS rules of {bucket}")
+
+
+@cors_group.command("set")
+@click.argument("bucket")
+@click.argument("file", type=click.File("rb"))
+@admin_options
+@click.pass_obj
+def cors_set(state: CliState, bucket: str, file: BinaryIO) -> None:
+    """Replace BUCKET's CORS rules with the CORSConfiguration in FILE (- for stdin), e.g.
+    {"CORSRules": [{"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET"]}]}."""
+    configuration = file.read(MAX_CORS_FILE + 1)
+    if len(configuration) > MAX_CORS_FILE:
+        raise click.BadParameter(f"more than {MAX_CORS_FILE} bytes", param_hint="FILE")
+    with open_backend(state) as backend:
+        _emit_cors(state, backend.set_cors(bucket, configuration), f"CORS rules of {bucket} replaced")
+
+
+@cors_group.command("delete")
+@click.argument("bucket")
+@admin_options
+@click.pass_obj
+def cors_delete(state: CliState, bucket: str) -> None:
+    """Remove BUCKET's CORS rules: browsers' cross-origin calls are refused again."""
+    with open_backend(state) as backend:
+        backend.delete_cors(bucket)
+        emit_object(state.json, {"bucket": bucket, "cors": False}, f"Removed the CORS rules of {bucket}.")
+
+
+def _emit_cors(state: CliState, configuration: dict[str, Any], title: str) -> None:
+    if state.json:
+        click.echo(json.dumps(configuration, indent=2))
+        return
+    rules = [{key: ", ".join(value) if isinstance(value, list) else value for key, value in rule.items()}
+             for rule in configuration.get("CORSRules", [])]
+    emit_rows(False, rules, CORS_COLUMNS, title)
 
 
 # --- garbage collection -------------------------------------------------------------------------------
 @admin.command("gc")
 @admin_options
 @click.pass_obj
+@node_only
 def gc(state: CliState) -> None:
     """Delete dead blobs and crash orphans now (workers also do it periodically)."""
     from satchel.blobs import open_blobs
@@ -170,6 +256,7 @@ def gc(state: CliState) -> None:
 @admin.command("migrate")
 @admin_options
 @click.pass_obj
+@node_only
 def migrate(state: CliState) -> None:
     """Apply the schema migrations this node's metadata lacks (the server also does it at start)."""
     from satchel.meta import SQLITE_FILE
@@ -216,6 +303,7 @@ def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport,
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @admin_options
 @click.pass_obj
+@node_only
 def backup_command(state: CliState, directory: Path) -> None:
     """Back up the node into the new DIRECTORY while it serves: a consistent copy of the metadata
     (SQLite's online backup API), the master key, every blob it references and a manifest of their sizes
@@ -232,6 +320,7 @@ def backup_command(state: CliState, directory: Path) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path), required=False)
 @admin_options
 @click.pass_obj
+@node_only
 def verify_command(state: CliState, directory: Path | None) -> None:
     """Check the backup in DIRECTORY: every blob its metadata references present, with the right size
     and SHA-256. Without DIRECTORY, check the node in --data-dir: every referenced blob present with its
@@ -252,6 +341,7 @@ def verify_command(state: CliState, directory: Path | None) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @admin_options
 @click.pass_obj
+@node_only
 def restore_command(state: CliState, directory: Path) -> None:
     """Verify the backup in DIRECTORY, then restore it into --data-dir, which must hold no node yet.
     Start the server on that data dir afterwards."""

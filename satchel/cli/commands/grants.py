@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import click
 
-from satchel.cli.options import CliState, admin_options
-from satchel.cli.output import emit_object, emit_rows, grant_row
-from satchel.cli.session import admin_store, user_names
-from satchel.core import identity
-from satchel.core.errors import NotFound
+from satchel.cli.backends import admin_options, open_backend
+from satchel.cli.options import CliState
+from satchel.cli.output import emit_object, emit_rows
 from satchel.core.models import Permission
 
 GRANT_COLUMNS = (("id", "Id"), ("user", "User"), ("bucket", "Bucket"), ("prefix", "Prefix"),
@@ -38,13 +36,11 @@ def grant_group() -> None:
 @click.pass_obj
 def grant_add(state: CliState, user: str, bucket: str, prefix: str, permission: str, share: bool) -> None:
     """Grant USER PERMISSION on BUCKET (or on --prefix of it)."""
-    with admin_store(state.settings()) as store:
-        grantee = identity.user_by_name(store, user)
-        grant = identity.add_grant(store, grantee.id, bucket, Permission(permission), prefix=prefix, share=share)
+    with open_backend(state) as backend:
+        row = backend.add_grant(user, bucket, permission, prefix, share)
         where = f"{bucket}/{prefix}*" if prefix else bucket
-        sharing = " with the right to share it" if grant.share else ""
-        emit_object(state.json, grant_row(grant, {grantee.id: grantee.name}),
-                    f"Granted {grant.permission.value} on {where} to {grantee.name}{sharing}.")
+        sharing = " with the right to share it" if row["share"] else ""
+        emit_object(state.json, row, f"Granted {row['permission']} on {where} to {row['user']}{sharing}.")
 
 
 @grant_group.command("list")
@@ -54,11 +50,8 @@ def grant_add(state: CliState, user: str, bucket: str, prefix: str, permission: 
 @click.pass_obj
 def grant_list(state: CliState, user: str | None, bucket: str | None) -> None:
     """List grants."""
-    with admin_store(state.settings()) as store:
-        user_id = identity.user_by_name(store, user).id if user is not None else None
-        names = user_names(store)
-        rows = [grant_row(g, names) for g in identity.list_grants(store, user_id=user_id, bucket=bucket)]
-        emit_rows(state.json, rows, GRANT_COLUMNS, "Grants")
+    with open_backend(state) as backend:
+        emit_rows(state.json, backend.grants(user, bucket), GRANT_COLUMNS, "Grants")
 
 
 @grant_group.command("remove")
@@ -67,9 +60,6 @@ def grant_list(state: CliState, user: str | None, bucket: str | None) -> None:
 @click.pass_obj
 def grant_remove(state: CliState, grant_id: str) -> None:
     """Remove the grant GRANT_ID (see `grant list`); it stops applying at once."""
-    with admin_store(state.settings()) as store:
-        try:
-            identity.remove_grant(store, grant_id)
-        except NotFound:
-            raise NotFound(f"no grant with id {grant_id!r}") from None
+    with open_backend(state) as backend:
+        backend.remove_grant(grant_id)
         emit_object(state.json, {"id": grant_id, "removed": True}, f"Removed grant {grant_id}.")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from satchel.cli.options import CliState, admin_options
-from satchel.cli.output import emit_object, emit_rows, key_row
-from satchel.cli.session import admin_store, master_key, user_names
-from satchel.core import identity
+from satchel.cli.backends import admin_options, open_backend
+from satchel.cli.options import CliState
+from satchel.cli.output import emit_object, emit_rows
 from satchel.core.models import Status
 
 KEY_COLUMNS = (("access_key_id", "Access key id"), ("user", "User"), ("status", "Status"),
@@ -28,15 +27,9 @@ def key_group() -> None:
 @click.pass_obj
 def key_create(state: CliState, user: str) -> None:
     """Create an access key for USER and print its secret (only this once)."""
-    settings = state.settings()
-    with admin_store(settings) as store:
-        owner = identity.user_by_name(store, user)
-        key = identity.create_access_key(store, master_key(settings), owner.id)
-        emit_object(
-            state.json,
-            {"access_key_id": key.access_key_id, "secret_access_key": key.secret},
-            f"Created an access key for {owner.name}. The secret is shown only this once:",
-        )
+    with open_backend(state) as backend:
+        owner, row = backend.create_key(user)
+        emit_object(state.json, row, f"Created an access key for {owner}. The secret is shown only this once:")
 
 
 @key_group.command("list")
@@ -45,18 +38,14 @@ def key_create(state: CliState, user: str) -> None:
 @click.pass_obj
 def key_list(state: CliState, user: str | None) -> None:
     """List access keys (of USER when given). Secrets are never shown."""
-    with admin_store(state.settings()) as store:
-        user_id = identity.user_by_name(store, user).id if user is not None else None
-        names = user_names(store)
-        rows = [key_row(k, names) for k in identity.list_access_keys(store, user_id)]
-        emit_rows(state.json, rows, KEY_COLUMNS, "Access keys")
+    with open_backend(state) as backend:
+        emit_rows(state.json, backend.keys(user), KEY_COLUMNS, "Access keys")
 
 
 def _set_status(state: CliState, access_key_id: str, status: Status, verb: str) -> None:
-    with admin_store(state.settings()) as store:
-        identity.access_key(store, access_key_id)
-        key = identity.set_access_key_status(store, access_key_id, status)
-        emit_object(state.json, key_row(key, user_names(store)), f"{verb} access key {access_key_id}.")
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.set_key_status(access_key_id, status.value),
+                    f"{verb} access key {access_key_id}.")
 
 
 @key_group.command("disable")
@@ -83,8 +72,7 @@ def key_enable(state: CliState, access_key_id: str) -> None:
 @click.pass_obj
 def key_delete(state: CliState, access_key_id: str) -> None:
     """Delete ACCESS_KEY_ID for good."""
-    with admin_store(state.settings()) as store:
-        identity.access_key(store, access_key_id)
-        identity.delete_access_key(store, access_key_id)
+    with open_backend(state) as backend:
+        backend.delete_key(access_key_id)
         emit_object(state.json, {"access_key_id": access_key_id, "deleted": True},
                     f"Deleted access key {access_key_id}.")

@@ -1,7 +1,7 @@
 """``satchel admin user``: users of an account (role admin or member, optional password).
 
-The password is stored (argon2id) for the web console, which is not built yet: today no request logs in
-with it; access keys are what S3 clients and the management API use."""
+The password is what a user signs in to the web console (/_satchel/console/) with; access keys are what
+S3 clients and the management API use."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import sys
 
 import click
 
-from satchel.cli.options import CliState, admin_options
-from satchel.cli.output import emit_object, emit_rows, user_row
-from satchel.cli.session import account_names, admin_store
-from satchel.core import identity
+from satchel.cli.backends import admin_options, open_backend
+from satchel.cli.options import CliState
+from satchel.cli.output import emit_object, emit_rows
 from satchel.core.models import Role, Status
 
 USER_COLUMNS = (("name", "Name"), ("account", "Account"), ("role", "Role"), ("status", "Status"),
@@ -30,7 +29,8 @@ def user_group() -> None:
 
 @user_group.command("create")
 @click.argument("name")
-@click.option("--account", "account_name", required=True, help="Account (by name) the user belongs to.")
+@click.option("--account", "account_name", required=True,
+              help="Account (by name) the user belongs to (over the API: the caller's own account).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value,
               show_default=True)
 @click.option("--password", default=None,
@@ -46,11 +46,9 @@ def user_create(state: CliState, name: str, account_name: str, role: str, passwo
         raise click.UsageError("use either --password or --password-stdin, not both")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    with admin_store(state.settings()) as store:
-        account = identity.account_by_name(store, account_name)
-        user = identity.create_user(store, account.id, name, Role(role), password)
-        emit_object(state.json, user_row(user, {account.id: account.name}),
-                    f"Created user {user.name} ({user.role.value}) in account {account.name}.")
+    with open_backend(state) as backend:
+        row = backend.create_user(name, account_name, role, password)
+        emit_object(state.json, row, f"Created user {row['name']} ({row['role']}) in account {row['account']}.")
 
 
 @user_group.command("list")
@@ -58,18 +56,15 @@ def user_create(state: CliState, name: str, account_name: str, role: str, passwo
 @admin_options
 @click.pass_obj
 def user_list(state: CliState, account_name: str | None) -> None:
-    """List users."""
-    with admin_store(state.settings()) as store:
-        account_id = identity.account_by_name(store, account_name).id if account_name is not None else None
-        names = account_names(store)
-        rows = [user_row(u, names) for u in identity.list_users(store, account_id)]
-        emit_rows(state.json, rows, USER_COLUMNS, "Users")
+    """List users (over the API: those of the caller's account it manages)."""
+    with open_backend(state) as backend:
+        emit_rows(state.json, backend.users(account_name), USER_COLUMNS, "Users")
 
 
 def _set_status(state: CliState, name: str, status: Status, verb: str) -> None:
-    with admin_store(state.settings()) as store:
-        user = identity.set_user_status(store, identity.user_by_name(store, name).id, status)
-        emit_object(state.json, user_row(user, account_names(store)), f"{verb} user {user.name}.")
+    with open_backend(state) as backend:
+        row = backend.set_user_status(name, status.value)
+        emit_object(state.json, row, f"{verb} user {row['name']}.")
 
 
 @user_group.command("disable")
@@ -96,7 +91,5 @@ def user_enable(state: CliState, name: str) -> None:
 @click.pass_obj
 def user_delete(state: CliState, name: str) -> None:
     """Delete NAME with its keys and grants (refused while it owns buckets)."""
-    with admin_store(state.settings()) as store:
-        user = identity.user_by_name(store, name)
-        identity.delete_user(store, user.id)
-        emit_object(state.json, {"id": user.id, "name": user.name, "deleted": True}, f"Deleted user {name}.")
+    with open_backend(state) as backend:
+        emit_object(state.json, backend.delete_user(name), f"Deleted user {name}.")
