@@ -4,7 +4,8 @@ answer, the timeout, and destinations refused after name resolution."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def _answer(raw: bytes, seen: list[bytes] | None = None) -> Serve:
     return serve
 
 
-def _post(url: str, timeout: float = 2.0, allow_private: bool = True) -> Awaitable[outbound.Sent]:
+def _post(url: str, timeout: float = 2.0, allow_private: bool = True) -> Coroutine[Any, Any, outbound.Sent]:
     return outbound.post(url, [("X-Test", "1")], b'{"a":1}', timeout=timeout, allow_private=allow_private)
 
 
