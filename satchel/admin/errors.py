@@ -46,6 +46,7 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.InvalidRange: 416,
     e.MalformedXML: 400,
     e.SlowDown: 503,
+    e.InsufficientStorage: 507,
 }
 
 
