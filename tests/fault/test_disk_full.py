@@ -124,7 +124,9 @@ def test_full_disk_refuses_writes_cleanly_and_recovers(small_disk: Path) -> None
         _check_full_disk(server, small_disk)
     finally:
         server.stop()
-    assert "internal error" not in server.log_path.read_text(errors="replace").lower(), server.log_tail()
+    log = server.log_path.read_text(errors="replace")
+    assert "internal error" not in log.lower() and "Traceback" not in log, server.log_tail()
+    assert "audit events written again" in log  # the audit buffer waited for room and caught up
 
 
 def _check_full_disk(server: SatchelProcess, data: Path) -> None:
@@ -135,6 +137,7 @@ def _check_full_disk(server: SatchelProcess, data: Path) -> None:
     for key, body in kept.items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=body, ContentType="text/plain", Metadata={"n": key})
     link = api.post("/links", {"bucket": BUCKET, "keys": ["keep/0"], "expires_in": 600})["links"][0]
+    once = api.post("/links", {"bucket": BUCKET, "keys": ["keep/1"], "expires_in": 600, "max_uses": 1})["links"][0]
     before = snapshot(s3)
     blobs_before, _ = blob_files(data)
     pid = server._proc.pid if server._proc else None  # the same server must recover, not a new one
@@ -168,6 +171,13 @@ def _check_full_disk(server: SatchelProcess, data: Path) -> None:
             507, "InsufficientStorage")
         deleted = False
 
+    # Links: a reusable one counts its uses in the audit buffer and keeps serving; a one-time link must
+    # count its use durably first, so on a full disk it is either served and spent, or refused unspent.
+    assert requests.get(link["url"], timeout=30).status_code == 200
+    first = requests.get(once["url"], timeout=30)
+    assert first.status_code in (200, 507), first.content
+    assert first.status_code == 200 or b"<Code>InsufficientStorage</Code>" in first.content
+
     # 3. Nothing visible changed, reads keep working, and the database is consistent.
     expected = {k: v for k, v in before.items() if not (deleted and k == "keep/3")}
     assert snapshot(s3) == expected
@@ -193,5 +203,7 @@ def _check_full_disk(server: SatchelProcess, data: Path) -> None:
     assert post_form(s3, "new/post", b"posted").status_code == 204
     api.post("/links", {"bucket": BUCKET, "keys": list(kept), "expires_in": 600})
     assert requests.get(link["url"], timeout=30).status_code == 200
+    answers = [requests.get(once["url"], timeout=30).status_code for _ in range(2)]
+    assert answers == ([403, 403] if first.status_code == 200 else [200, 403])  # served exactly once
     assert server._proc is not None and server._proc.pid == pid and server._proc.poll() is None
     assert integrity(data) == "ok"
