@@ -420,8 +420,10 @@ def verify(run: Run) -> int:
     for key, entry in listed.items():
         if key not in found:
             run.anomaly(f"{key}: listed but not readable")
-        elif found[key] != entry:
-            run.anomaly(f"{key}: listed as {entry}, read as {found[key]}")
+            continue
+        head = s3.head_object(Bucket=BUCKET, Key=key)
+        if found[key] != entry or (head["ContentLength"], head["ETag"]) != entry:
+            run.anomaly(f"{key}: listed as {entry}, read as {found[key]}, HEAD says {head['ContentLength']}")
     for key in found.keys() - listed.keys():
         run.anomaly(f"{key}: readable but missing from the listing")
     http = requests.Session()

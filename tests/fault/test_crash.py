@@ -22,6 +22,7 @@ def test_candidates_rule_with_deletes_and_the_initial_absence() -> None:
     assert candidates([initial("k"), unknown]) == [initial("k"), unknown]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_mixed_load_survives_kill9_rounds(tmp_path: Path) -> None:
     if external_server() is not None:

@@ -116,6 +116,7 @@ def multipart(s3: Any, key: str, part: bytes) -> None:
         raise
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_full_disk_refuses_writes_cleanly_and_recovers(small_disk: Path) -> None:
     server = SatchelProcess(small_disk, extra_args=("--workers", "2"))
