@@ -179,6 +179,9 @@ def _check_full_disk(server: SatchelProcess, data: Path) -> None:
     assert first.status_code in (200, 507), first.content
     assert first.status_code == 200 or b"<Code>InsufficientStorage</Code>" in first.content
 
+    print(f"disk full: mints {outcomes.count('ok')} done, {outcomes.count('full')} refused; "
+          f"delete {'done' if deleted else 'refused'}; one-time link {first.status_code}")
+
     # 3. Nothing visible changed, reads keep working, and the database is consistent.
     expected = {k: v for k, v in before.items() if not (deleted and k == "keep/3")}
     assert snapshot(s3) == expected
