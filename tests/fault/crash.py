@@ -298,8 +298,13 @@ class Client:
             self._mint(self.rng.choice(SOURCE_KEYS), one_time=True)
 
     def _pick(self, one_time: bool) -> Link | None:
+        """Mostly a link that should still serve (unrevoked, unspent), else any: spent and revoked links
+        pile up over a long run, and must keep being refused."""
         with self.run.lock:
             pool = [link for link in self.run.links if link.one_time == one_time]
+            live = [link for link in pool if link.revoke_sent == INF and not self.run.served[link.id]]
+        if live and self.rng.random() < 0.7:
+            return self.rng.choice(live)
         return self.rng.choice(pool) if pool else None
 
     def use_link(self) -> None:
