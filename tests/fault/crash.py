@@ -119,6 +119,7 @@ class Run:
     ops: Counter[str] = field(default_factory=Counter)
     acked: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # failed operations by kind and error
+    refusals: Counter[str] = field(default_factory=Counter)  # link uses refused during the load, by status
     anomalies: list[str] = field(default_factory=list)
     kills: int = 0
     body_counter: int = 0
@@ -302,7 +303,7 @@ class Client:
         pile up over a long run, and must keep being refused."""
         with self.run.lock:
             pool = [link for link in self.run.links if link.one_time == one_time]
-            live = [link for link in pool if link.revoke_sent == INF and not self.run.served[link.id]]
+            live = [link for link in pool if not self.run.served[link.id] and not may_be_revoked(self.run, link)]
         if live and self.rng.random() < 0.7:
             return self.rng.choice(live)
         return self.rng.choice(pool) if pool else None
@@ -364,6 +365,9 @@ def use(run: Run, http: requests.Session, link: Link, *, during_load: bool) -> N
     run.sent(op)
     if status == 200:
         run.done(op)
+    elif during_load:
+        with run.lock:
+            run.refusals[f"{op}:{status}" + (":revoked" if may_be_revoked(run, link) else "")] += 1
     source = run.sources[link.key]
     if status == 200:
         if revoked_before < started:
@@ -562,6 +566,7 @@ class Report:
     by_op: dict[str, tuple[int, int]]
     errors: dict[str, int]
     seed: int
+    refusals: dict[str, int] = field(default_factory=dict)
 
     def text(self) -> str:
         ops = ", ".join(f"{op} {acked}/{sent}" for op, (sent, acked) in sorted(self.by_op.items()))
@@ -570,7 +575,9 @@ class Report:
                  f"{len(self.anomalies)} anomalies, {self.seconds:.0f} s",
                  f"crash: acknowledged/sent per operation: {ops}",
                  "crash: failed operations (unknown outcome): "
-                 + (", ".join(f"{k} {n}" for k, n in sorted(self.errors.items())) or "none")]
+                 + (", ".join(f"{k} {n}" for k, n in sorted(self.errors.items())) or "none"),
+                 "crash: link uses refused during the load (status, and whether a revocation covers the link): "
+                 + (", ".join(f"{k} {n}" for k, n in sorted(self.refusals.items())) or "none")]
         lines += [f"crash: ANOMALY {a}" for a in self.anomalies[:50]]
         return "\n".join(lines)
 
@@ -600,7 +607,7 @@ def crash_run(data_dir: Path, *, seconds: float, kills: int, clients: int = 6, w
     sent = sum(run.ops.values())
     acked = sum(run.acked.values())
     return Report(sent, acked, run.kills, checks, blobs, list(run.anomalies), time.monotonic() - began,
-                  {op: (run.ops[op], run.acked[op]) for op in run.ops}, dict(run.errors), seed)
+                  {op: (run.ops[op], run.acked[op]) for op in run.ops}, dict(run.errors), seed, dict(run.refusals))
 
 
 def main(argv: list[str] | None = None) -> int:
