@@ -80,8 +80,8 @@ class Write:
     op: str = "put"
 
 
-#: The value every key has before anything was written: acknowledged at the beginning of time.
 def initial(key: str) -> Write:
+    """The value every key has before anything was written: acknowledged at the beginning of time."""
     return Write(key, None, 0, None, (), start=-INF, end=-INF, acknowledged=True, op="initial")
 
 
