@@ -14,7 +14,7 @@ given = $(filter command line,$(origin $(1)))
 SERVE_FLAGS := $(if $(call given,HOST),--host $(HOST)) $(if $(call given,PORT),--port $(PORT)) \
 	$(if $(call given,DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: venv serve test test-deps lint bench fuzz soak lock deps-latest clean
+.PHONY: venv serve test test-deps lint bench fuzz soak crash lock deps-latest clean
 
 venv: $(STAMP)
 
@@ -61,6 +61,14 @@ fuzz: venv
 SOAK_SECONDS ?= 600
 soak: venv
 	$(BIN)/python -m tests.soak.run --seconds $(SOAK_SECONDS) $(ARGS)
+
+# The long crash-consistency run (tests/fault/crash.py): CRASH_SECONDS of mixed load from several clients
+# against a multi-worker server, cut by CRASH_KILLS kill -9 of the whole process group, each followed by a
+# restart and a full check; prints operations, kills and anomalies (exit 1 on any). Short form in `make test`.
+CRASH_SECONDS ?= 300
+CRASH_KILLS ?= 40
+crash: venv
+	$(BIN)/python -m tests.fault.crash --seconds $(CRASH_SECONDS) --kills $(CRASH_KILLS) $(ARGS)
 
 # Regenerates requirements.lock from pyproject.toml (keeps current pins that still fit; UPGRADE=1 takes
 # the newest releases). Needs PyPI; see scripts/lock.sh.

@@ -46,6 +46,10 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as _multiprocess
 
+from satchel import metricfiles
+
+metricfiles.install()  # before any metric file exists: a full disk must not SIGBUS a worker
+
 #: The variable prometheus-client reads, at import, to choose multiprocess mode.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST

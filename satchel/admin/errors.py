@@ -49,6 +49,7 @@ STATUS: dict[type[e.SatchelError], int] = {
     e.SlowDown: 503,
     # Node administration (bucket CORS over JSON).
     e.NoSuchCORSConfiguration: 404,
+    e.InsufficientStorage: 507,
 }
 
 

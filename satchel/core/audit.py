@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from satchel import metrics
 from satchel.core.access import Action, Resource, authorize
-from satchel.core.errors import AccessDenied
+from satchel.core.errors import AccessDenied, InsufficientStorage
 from satchel.core.models import AuditEvent, AuditQuery, Principal
 from satchel.core.webhookqueue import queued_for
 from satchel.meta.store import Store, StoreWrite
@@ -50,6 +50,7 @@ class AuditLog:
         self._uses: dict[str, tuple[int, float]] = {}
         self._lock: asyncio.Lock | None = None
         self._early: asyncio.Task[None] | None = None
+        self._disk_full = False  # said once when flushes start failing for want of space, once when they pass
 
     def record(self, event: AuditEvent) -> None:
         if event.bucket is not None and event.bucket_id is None:
@@ -80,12 +81,27 @@ class AuditLog:
                 return
             try:
                 await self._write(self._persist, events, uses)
+            except InsufficientStorage:
+                # Expected until an operator makes room; a traceback every FLUSH_INTERVAL would only
+                # fill the log (often on the same disk).
+                if not self._disk_full:
+                    log.warning("the disk is full: audit events wait in memory until there is room")
+                self._disk_full = True
+                self._keep(events, uses)
             except Exception:
                 log.exception("could not write %d audit events; will retry", len(events))
-                self._events[:0] = events
-                for link_id, (count, last) in uses.items():
-                    old_count, old_last = self._uses.get(link_id, (0, last))
-                    self._uses[link_id] = (old_count + count, max(old_last, last))
+                self._keep(events, uses)
+            else:
+                if self._disk_full:
+                    log.warning("audit events written again: the disk has room")
+                self._disk_full = False
+
+    def _keep(self, events: list[AuditEvent], uses: dict[str, tuple[int, float]]) -> None:
+        """Put back what a failed flush took, before what was recorded meanwhile."""
+        self._events[:0] = events
+        for link_id, (count, last) in uses.items():
+            old_count, old_last = self._uses.get(link_id, (0, last))
+            self._uses[link_id] = (old_count + count, max(old_last, last))
 
     async def query(self, principal: Principal, query: AuditQuery) -> list[AuditEvent]:
         """The events of ``query`` the principal may read (``AUDIT_READ``): those about buckets it controls

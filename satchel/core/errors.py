@@ -253,5 +253,13 @@ class SlowDown(SatchelError):
     default_message = "Please reduce your request rate."
 
 
+class InsufficientStorage(SatchelError):
+    """The disk holding blobs or metadata is full (ENOSPC, EDQUOT, SQLITE_FULL): the write changed
+    nothing. S3 has no code for it; the wire answer is 507, like MinIO's ``XMinioStorageFull`` and
+    Swift's object server, which clients do not retry at once (a full disk stays full for a while)."""
+
+    default_message = "The server has no space left to store this. Delete data or add space, then retry."
+
+
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."

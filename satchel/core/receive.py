@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import errno
 import hmac
 import time
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import CHECKSUM_ALGORITHMS, CHECKSUM_SIZES, UNSUPPORTED_CHECKSUMS, Hasher
@@ -20,6 +22,7 @@ from satchel.core.errors import (
     EntityTooLarge,
     EntityTooSmall,
     IncompleteBody,
+    InsufficientStorage,
     InvalidDigest,
     InvalidRequest,
     MalformedTrailerError,
@@ -134,23 +137,24 @@ async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations) 
     hasher = new_hasher(expect)
     size = 0
     deadline = _deadline(node)
-    writer = node.blobs.writer(hasher)
-    async with writer:
-        async for chunk in body:
-            if time.monotonic() > deadline:
-                raise RequestTimeout(f"The upload took longer than the {node.settings.max_upload_seconds:g} "
-                                     "seconds this server allows one upload's body.")
-            size += len(chunk)
-            if size > limit:
-                raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(limit))
-            if expect.size is not None and size > expect.size:
-                raise IncompleteBody("The request body is longer than the Content-Length you specified.")
-            await writer.write(chunk)
-        if expect.size is not None and size < expect.size:
-            raise IncompleteBody(NumberBytesExpected=str(expect.size), NumberBytesProvided=str(size))
-        if size < expect.min_size:
-            raise EntityTooSmall(ProposedSize=str(size), MinSizeAllowed=str(expect.min_size))
-        await writer.commit()
+    with no_space_is_insufficient_storage():
+        writer = node.blobs.writer(hasher)
+        async with writer:
+            async for chunk in body:
+                if time.monotonic() > deadline:
+                    raise RequestTimeout(f"The upload took longer than the {node.settings.max_upload_seconds:g} "
+                                         "seconds this server allows one upload's body.")
+                size += len(chunk)
+                if size > limit:
+                    raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(limit))
+                if expect.size is not None and size > expect.size:
+                    raise IncompleteBody("The request body is longer than the Content-Length you specified.")
+                await writer.write(chunk)
+            if expect.size is not None and size < expect.size:
+                raise IncompleteBody(NumberBytesExpected=str(expect.size), NumberBytesProvided=str(size))
+            if size < expect.min_size:
+                raise EntityTooSmall(ProposedSize=str(size), MinSizeAllowed=str(expect.min_size))
+            await writer.commit()
     try:
         checksums = verify_digests(hasher, expect, md5_expected)
     except BaseException:
@@ -165,6 +169,22 @@ def _deadline(node: Node) -> float:
     upload lasts beyond both together."""
     seconds = node.settings.max_upload_seconds
     return time.monotonic() + seconds if seconds > 0 else float("inf")
+
+
+#: errno values that mean "no room": the device is full, or the owner's quota on it is.
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextlib.contextmanager
+def no_space_is_insufficient_storage() -> Iterator[None]:
+    """A blob that does not fit is the client's clear 507, not a 500: the writer has already removed
+    its partial file, so nothing is left behind and the next write succeeds once there is room."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise InsufficientStorage() from exc
+        raise
 
 
 def new_hasher(expect: Expectations) -> Hasher:

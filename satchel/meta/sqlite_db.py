@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from satchel.core.errors import InsufficientStorage
 from satchel.meta.schema import BOOTSTRAP, MIGRATIONS, statements
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -122,12 +123,15 @@ class SqliteDatabase:
     def _committed(self, conn: sqlite3.Connection) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if anything inside raises."""
         self._begin(conn)
+        self._local.full = False
         try:
             yield
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if _disk_full(exc) or self._local.full:
+                raise InsufficientStorage() from exc
             raise
 
     @contextlib.contextmanager
@@ -135,15 +139,21 @@ class SqliteDatabase:
         if not conn.in_transaction:
             # SQLite rolled the whole group back (a full disk, an I/O error): a savepoint now would
             # open and commit a transaction of its own, outside the group that is about to fail.
+            if self._local.full:
+                raise InsufficientStorage()
             raise sqlite3.OperationalError("the grouped transaction was rolled back")
         conn.execute("SAVEPOINT grouped")
         try:
             yield
             conn.execute("RELEASE grouped")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO grouped")
                 conn.execute("RELEASE grouped")
+            if _disk_full(exc):
+                # Every other write of the group fails with it too: say why, not "rolled back".
+                self._local.full = True
+                raise InsufficientStorage() from exc
             raise
 
     @contextlib.contextmanager
@@ -202,3 +212,10 @@ class SqliteDatabase:
             for _, conn in self._connections:
                 conn.close()
             self._connections = []
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL: the database (or its WAL, or a temporary file) could not grow. The transaction is
+    rolled back, which needs no space, so the file stays consistent and later writes work once there
+    is room again; the caller gets :class:`InsufficientStorage` rather than an internal error."""
+    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL

@@ -40,6 +40,7 @@ TABLE: dict[type[e.SatchelError], tuple[str, int]] = {
     e.NotImplementedFeature: ("NotImplemented", 501),
     e.MethodNotAllowed: ("MethodNotAllowed", 405),
     e.SlowDown: ("TooManyRequests", 429),
+    e.InsufficientStorage: ("InsufficientStorage", 507),
     e.InternalError: ("InternalServerError", 500),
 }
 

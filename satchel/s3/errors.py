@@ -67,6 +67,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.NotFound: ("NotFound", 404),
     e.Conflict: ("Conflict", 409),
     e.SlowDown: ("SlowDown", 503),
+    e.InsufficientStorage: ("InsufficientStorage", 507),
     e.InternalError: ("InternalError", 500),
 }
 

@@ -70,12 +70,13 @@ _STATUS: dict[type[core.SatchelError], int] = {
     core.InvalidURI: 400,
     core.NotImplementedFeature: 501,
     core.SlowDown: 503,
+    core.InsufficientStorage: 507,
     core.InternalError: 500,
 }
 
 #: Core failures whose message is worth sending as is (the others get swob's page).
 _SAY_WHY = (core.KeyTooLongError, core.MetadataTooLarge, core.InvalidArgument, core.InvalidRequest,
-            core.InvalidBucketName, core.NotImplementedFeature, core.EntityTooLarge)
+            core.InvalidBucketName, core.NotImplementedFeature, core.EntityTooLarge, core.InsufficientStorage)
 
 
 _HIDDEN_FROM_ANONYMOUS = (core.NoSuchBucket, core.NotFound, core.NoSuchUpload)

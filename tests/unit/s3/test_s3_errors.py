@@ -61,6 +61,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "PreconditionFailed": ("PreconditionFailed", 412),
     "NotModified": ("NotModified", 304),
     "SlowDown": ("SlowDown", 503),
+    "InsufficientStorage": ("InsufficientStorage", 507),
     "InternalError": ("InternalError", 500),
     "NotFound": ("NotFound", 404),
     "Conflict": ("Conflict", 409),
