@@ -57,6 +57,16 @@ def _header(scope: Scope, name: bytes) -> str:
     return next((value.decode("latin-1") for key, value in scope["headers"] if key == name), "")
 
 
+def _framing_understood(headers: list[tuple[bytes, bytes]]) -> bool:
+    """False for a body sent with a transfer coding besides ``chunked`` (``gzip, chunked``): the HTTP layer
+    removes the chunking only, so its bytes would be stored still encoded. RFC 9112 section 6.1: a server
+    answers 501 to a transfer coding it does not understand; a proxy in front that decodes it differently
+    would otherwise see another body than Satchel (request smuggling)."""
+    codings = [coding.strip().lower() for name, value in headers if name == b"transfer-encoding"
+               for coding in value.split(b",")]
+    return not codings or codings == [b"chunked"]
+
+
 class SatchelApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -125,6 +135,10 @@ class SatchelApp:
         # pipelined behind another in one read, which it may count from its next read only.
         if sum(len(k) + len(v) for k, v in scope["headers"]) > self.settings.max_header_bytes:
             await Response(431, [("Content-Type", "text/plain")], b"Request header fields too large\n").send(send)
+            return
+        if not _framing_understood(scope["headers"]):
+            await Response(501, [("Content-Type", "text/plain"), ("Connection", "close")],
+                           b"Transfer-Encoding other than chunked is not implemented\n").send(send)
             return
         path: str = scope["path"]
         if self.console is not None and (path == "/" or path.startswith(("/_satchel/console", "/s/"))):

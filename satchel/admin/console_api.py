@@ -20,9 +20,9 @@ from satchel.contentsafety import NOSNIFF, SANDBOX
 from satchel.core import buckets, links, listing, multipart, objects, people, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest, NoSuchBucket
-from satchel.core.inflight import signer_recheck
+from satchel.core.inflight import Recheck, current_signer, signer_recheck
 from satchel.core.links import content_disposition
-from satchel.core.models import Bucket, ObjectRecord, Permission, Role, Status, User
+from satchel.core.models import Bucket, ObjectRecord, Permission, Principal, Role, Status, User
 from satchel.core.receive import Expectations
 from satchel.core.text import decimal, is_text
 
@@ -215,8 +215,22 @@ async def upload(call: Call) -> Any:
     record = await objects.put_object(
         call.node, call.principal, call.params["bucket"], _key(call), call.request.body_chunks(),
         headers=_content_type(call.request.headers.get("content-type")), user_meta={}, expect=_expect(call),
-        recheck=signer_recheck(call.node, call.principal))  # a user or key disabled meanwhile stores nothing
+        recheck=_recheck(call))
     return _object_json(record)
+
+
+def _recheck(call: Call) -> Recheck:
+    """An upload's second admission once its body has arrived: its user or key disabled meanwhile, or
+    (made through a console session) the session ended by signing out or a password change, and nothing
+    is stored."""
+    signed_in, node = call.session, call.node
+    if signed_in is None:
+        return signer_recheck(node, call.principal)
+
+    def current() -> Principal:
+        session.still_open(node, signed_in)
+        return current_signer(node, call.principal)
+    return signer_recheck(node, call.principal, current=current)
 
 
 async def create_upload(call: Call) -> Any:
@@ -233,7 +247,7 @@ async def upload_part(call: Call) -> Any:
         raise InvalidArgument("part must be a number from 1 to 10000", ArgumentName="part")
     part = await multipart.upload_part(call.node, call.principal, call.params["bucket"], _key(call),
                                        call.params["upload_id"], number, call.request.body_chunks(), _expect(call),
-                                       recheck=signer_recheck(call.node, call.principal))
+                                       recheck=_recheck(call))
     return {"part": part.part_number, "etag": part.etag}
 
 

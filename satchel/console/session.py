@@ -160,5 +160,13 @@ async def resume(node: Node, request: Request, *, state_change: bool) -> tuple[S
     return SignedIn(token, session, user), principal
 
 
+def still_open(node: Node, signed_in: SignedIn) -> None:
+    """``NotSignedIn`` when the session has been ended since its request started (signed out, the user's
+    password changed): a console upload still receiving its body stores nothing then, as a link's does
+    once revoked. Idle and absolute expiry are judged when the request starts, as a link's expiry is."""
+    if node.store.get_session(signed_in.session.token_hash) is None:
+        raise NotSignedIn("The session ended while the upload was arriving.")
+
+
 async def sign_out(node: Node, signed_in: SignedIn) -> None:
     await node.write(node.store.delete_sessions, signed_in.session.token_hash)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 Recheck = Callable[[], Awaitable[Principal]]
 
 #: Appended to the message of a refusal made when a write was checked again.
-REFUSED_IN_FLIGHT = "(checked again once the upload body had arrived: nothing was stored)"
+REFUSED_IN_FLIGHT = "(checked again once the upload body had arrived: it was not stored)"
 
 
 def fresh(node: Node) -> None:

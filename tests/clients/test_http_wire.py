@@ -63,3 +63,24 @@ def test_pipelined_requests_get_their_own_answers_in_order(s3: Any, bucket: str,
         assert status == 404 and b"<Code>NoSuchKey</Code>" in body
         assert _read_response(sock, buffered) == (200, SMALL)
         assert buffered == b""
+
+
+def test_a_transfer_coding_besides_chunked_is_not_implemented(s3: Any, bucket: str,
+                                                               satchel_server: ServerHandle) -> None:
+    """``Transfer-Encoding: gzip, chunked`` is 501 (RFC 9112 section 6.1), not a PUT storing the gzip bytes
+    as they came: a proxy that decodes the gzip would see another body than Satchel."""
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "te-gzip"}, ExpiresIn=300)
+    parts = urlsplit(url)
+    body = b"5\r\nhello\r\n0\r\n\r\n"
+    for coding in ("gzip, chunked", "GZIP,chunked"):
+        with _connect(satchel_server) as sock:
+            sock.sendall(f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                         f"Transfer-Encoding: {coding}\r\n\r\n".encode() + body)
+            status, answer = _read_response(sock, bytearray())
+            assert status == 501 and b"not implemented" in answer
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="te-gzip").get("KeyCount") == 0  # nothing stored
+    with _connect(satchel_server) as sock:  # plain chunked still stores
+        sock.sendall(f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                     f"Transfer-Encoding: chunked\r\n\r\n".encode() + body)
+        assert _read_response(sock, bytearray())[0] == 200
+    assert s3.get_object(Bucket=bucket, Key="te-gzip")["Body"].read() == b"hello"

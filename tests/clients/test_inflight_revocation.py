@@ -421,3 +421,31 @@ def test_management_api_upload_whose_key_is_disabled_mid_body(server: SatchelPro
     assert IN_FLIGHT in answer.json()["error"]["message"]
     assert_absent(server, bucket, "api.bin")
     assert_no_orphan(server, before)
+
+
+@pytest.mark.parametrize("ending", ["sign-out", "password-change"])
+def test_console_upload_whose_session_ends_mid_body(server: SatchelProcess, writer: tuple[Credentials, str],
+                                                    ending: str) -> None:
+    """A console upload (a session cookie and its CSRF token) whose session is ended while the body streams:
+    signing out, or the user's password changed (after a stolen password or session), stores nothing."""
+    creds, bucket = writer
+    password = f"pw-{secrets.token_hex(8)}-long-enough"
+    api(server, "PUT", f"/users/{creds.user}", {"password": password})
+    base = f"{server.endpoint}/_satchel/api"
+    browser = requests.Session()
+    signed_in = browser.post(f"{base}/session", json={"user": creds.user, "password": password}, timeout=30)
+    assert signed_in.status_code == 200, signed_in.text
+    csrf = {"X-CSRF-Token": signed_in.json()["csrf_token"]}
+    cookie = {"Cookie": signed_in.headers["Set-Cookie"].split(";")[0], **csrf}
+    before = blob_files(server)
+    upload = InFlight(SlowBody(PAYLOAD), lambda body: requests.put(
+        f"{base}/buckets/{bucket}/upload?key=console.bin", data=body, headers=cookie, timeout=30))
+    if ending == "sign-out":
+        assert browser.delete(f"{base}/session", headers=csrf, timeout=30).status_code == 200
+    else:
+        api(server, "PUT", f"/users/{creds.user}", {"password": password + "-changed"})
+    answer = upload.finish()
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["code"] == "NotSignedIn" and IN_FLIGHT in answer.json()["error"]["message"]
+    assert_absent(server, bucket, "console.bin")
+    assert_no_orphan(server, before)
