@@ -10,6 +10,7 @@ allowed is undone right after, by root, so that the cells stay independent.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ def expected(who: Who, action: str, bucket: str | None) -> bool:
     rules: dict[str, Callable[[], bool]] = {
         # Rule 3: oversight of a bucket's links / revocations / audit, or of a subject user's.
         "link-show": lambda: _controls(who, str(bucket)) or _acts_for(who, SIGNER),
+        "link-list": lambda: _controls(who, str(bucket)) or _acts_for(who, SIGNER),
+        "par-show": lambda: _controls(who, str(bucket)) or _acts_for(who, SIGNER),
+        "par-delete": lambda: _controls(who, str(bucket)) or _acts_for(who, SIGNER),
         "link-revoke": lambda: _controls(who, str(bucket)) or _acts_for(who, SIGNER),
         "revoke-bucket": lambda: _controls(who, str(bucket)),
         "revoke-user": lambda: _acts_for(who, SUBJECT),
@@ -72,8 +76,10 @@ def expected(who: Who, action: str, bucket: str | None) -> bool:
     return rules[action]()
 
 
-BUCKET_ACTIONS = ("link-show", "link-revoke", "revoke-bucket", "audit-bucket", "link-policy", "cors",
-                  "tempurl-key", "publish", "owner")
+#: On what the sharer signed: its links and PARs (on the buckets it may share, below).
+SIGNED_ACTIONS = ("link-show", "link-list", "link-revoke", "par-show", "par-delete")
+BUCKET_ACTIONS = (*SIGNED_ACTIONS, "revoke-bucket", "audit-bucket", "link-policy", "cors", "tempurl-key", "publish",
+                  "owner")
 #: audit-user: the sharer's events in the contract-owned bucket (``?user=sharer&bucket=…``): whoever acts for the
 #: sharer or controls the bucket reads them.
 NODE_ACTIONS = ("revoke-user", "audit-user", "key-create", "user-create", "user-disable", "node")
@@ -82,7 +88,7 @@ NODE_ACTIONS = ("revoke-user", "audit-user", "key-create", "user-create", "user-
 _LINK_BUCKETS = ("user", "account")
 CELLS: list[tuple[Who, str, str | None]] = [
     (who, action, bucket) for who in PRINCIPALS for action in BUCKET_ACTIONS
-    for bucket in (_LINK_BUCKETS if action.startswith("link-") else BUCKETS)
+    for bucket in (_LINK_BUCKETS if action in SIGNED_ACTIONS else BUCKETS)
 ] + [(who, action, None) for who in PRINCIPALS for action in NODE_ACTIONS]
 
 
@@ -91,6 +97,7 @@ class Mgmt:
     m: Matrix
     buckets: dict[str, str]
     links: dict[str, str]  # bucket kind -> the id of a link the sharer minted on it
+    pars: dict[str, str]  # bucket kind -> the id of a PAR the sharer created on it
     subject_for_disable: str
 
 
@@ -102,7 +109,8 @@ def world(matrix: Matrix) -> Mgmt:
     server.create_user(target)
     for name in buckets.values():  # a mint event signed by root in each bucket, for the audit cells to look for
         _mint(matrix, name, "root")
-    world = Mgmt(matrix, buckets, {kind: _mint(matrix, buckets[kind]) for kind in _LINK_BUCKETS}, target)
+    world = Mgmt(matrix, buckets, {kind: _mint(matrix, buckets[kind]) for kind in _LINK_BUCKETS},
+                 {kind: _par(matrix, buckets[kind]) for kind in _LINK_BUCKETS}, target)
     assert eventually(lambda: all(_sees(_root(world, "GET", f"/audit?bucket={n}"), "root") for n in buckets.values())
                       and _sees(_root(world, "GET", f"/audit?bucket={buckets['account']}&user={SIGNER}"), SIGNER), 10)
     return world
@@ -116,6 +124,14 @@ def _sees(answer: Any, signer: str) -> bool:
 def _mint(m: Matrix, bucket: str, signer: str = SIGNER) -> str:
     reply = mgmt.ok(mgmt.call(m.server, m.creds[signer], "POST", "/links", {"bucket": bucket, "keys": ["pub/a.txt"]}))
     return str(reply["links"][0]["link"]["id"])
+
+
+def _par(m: Matrix, bucket: str) -> str:
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    reply = mgmt.ok(mgmt.call(m.server, m.creds[SIGNER], "POST", "/pars", {
+        "bucket": bucket, "name": "matrix", "accessType": "ObjectRead", "objectName": "pub/a.txt",
+        "timeExpires": expires}))
+    return str(reply["id"])
 
 
 def _call(w: Mgmt, who: Who, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
@@ -135,6 +151,15 @@ def _cell(w: Mgmt, who: Who, action: str, kind: str | None) -> requests.Response
     unique = uuid.uuid4().hex[:8]
     if action == "link-show":
         return _call(w, who, "GET", f"/links/{w.links[str(kind)]}")
+    if action == "link-list":  # filtered, not refused: allowed when the sharer's link is in the answer
+        reply = _call(w, who, "GET", f"/links?bucket={name}")
+        if reply.status_code == 200 and w.links[str(kind)] not in {link["id"] for link in reply.json()["links"]}:
+            reply.status_code = 403
+        return reply
+    if action == "par-show":
+        return _call(w, who, "GET", f"/pars/{name}/{w.pars[str(kind)]}")
+    if action == "par-delete":
+        return _call(w, who, "DELETE", f"/pars/{name}/{_par(w.m, name)}")
     if action == "link-revoke":
         return _call(w, who, "DELETE", f"/links/{_mint(w.m, name)}")
     if action == "revoke-bucket":
@@ -209,7 +234,7 @@ def test_the_management_matrix(world: Mgmt) -> None:
 
 def test_the_management_matrix_is_not_trivial() -> None:
     """Every action has allowed and refused cells, and so has every principal but those uniform by the rules."""
-    assert len(CELLS) > 250
+    assert len(CELLS) > 400
     for action in BUCKET_ACTIONS + NODE_ACTIONS:
         assert {expected(w, a, b) for w, a, b in CELLS if a == action} == {True, False}, action
     uniform = {"root": {True}, "admin2": {True}}  # the operator account's admins may do all of it; grants
