@@ -17,7 +17,6 @@ bucket, with keys inside and outside the ``pub/`` prefix.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,24 +97,26 @@ class Matrix:
     buckets: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    server = SatchelProcess(tmp_path_factory.mktemp("authz") / "data")
-    server.start()
-    try:
-        yield _populate(server)
-    finally:
-        server.stop()
-
-
-def _populate(server: SatchelProcess) -> Matrix:
+def populate(server: SatchelProcess) -> Matrix:
+    """The principals of :data:`PRINCIPALS` and the three buckets (the ``matrix`` fixture of ``conftest.py``
+    calls it once for every matrix of the package)."""
     server.admin("account", "create", "other")
     creds: dict[str, Credentials] = {"root": server.root}
     for who in PRINCIPALS:
         if who.name not in ("anonymous", "root"):
             creds[who.name] = server.create_user(who.name, role=who.role, account=who.account)
+    buckets = add_buckets(server, creds, "authz")
+    server.admin("user", "disable", "disabled")
+    server.admin("key", "delete", creds["keydeleted"].access_key)
+    disabled = make_client(server, creds["disabled"])
+    assert eventually(lambda: _status(lambda: disabled.list_objects_v2(Bucket=buckets["user"])) == 403, 10)
+    return Matrix(server, creds, buckets)
+
+
+def add_buckets(server: SatchelProcess, creds: dict[str, Credentials], stem: str) -> dict[str, str]:
+    """A user-owned, a contract-owned and a public bucket, their objects, and the principals' grants on them."""
     suffix = uuid.uuid4().hex[:8]
-    buckets = {"user": f"authz-user-{suffix}", "account": f"authz-acct-{suffix}", "public": f"authz-pub-{suffix}"}
+    buckets = {"user": f"{stem}-user-{suffix}", "account": f"{stem}-acct-{suffix}", "public": f"{stem}-pub-{suffix}"}
     owner = make_client(server, creds["owner"])
     owner.create_bucket(Bucket=buckets["user"])
     owner.create_bucket(Bucket=buckets["public"])
@@ -129,11 +130,7 @@ def _populate(server: SatchelProcess) -> Matrix:
         if who.grant:
             for bucket in (buckets["user"], buckets["account"]):
                 server.grant(who.name, bucket, who.grant, who.prefix, share=who.share)
-    server.admin("user", "disable", "disabled")
-    server.admin("key", "delete", creds["keydeleted"].access_key)
-    disabled = make_client(server, creds["disabled"])
-    assert eventually(lambda: _status(lambda: disabled.list_objects_v2(Bucket=buckets["user"])) == 403, 10)
-    return Matrix(server, creds, buckets)
+    return buckets
 
 
 def _status(call: Any) -> int:
