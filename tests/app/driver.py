@@ -73,13 +73,27 @@ class Reply:
         return found.text or "" if found is not None else ""
 
 
+class _DeclaredPayload(S3SigV4Auth):
+    """Signs ``x-amz-content-sha256`` as given (UNSIGNED-PAYLOAD, a wrong hash) instead of the body's."""
+
+    def __init__(self, creds: Credentials, declared: str) -> None:
+        super().__init__(creds, "s3", REGION)
+        self.declared = declared
+
+    def payload(self, request: AWSRequest) -> str:
+        return self.declared
+
+
 def sign(key: Key, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes,
-         presign: bool = False, expires: int = 600) -> tuple[str, list[tuple[str, str]]]:
-    """(path?query, headers) of the request signed by ``key``: SigV4 in the header or presigned."""
+         presign: bool = False, expires: int = 600, payload: str | None = None) -> tuple[str, list[tuple[str, str]]]:
+    """(path?query, headers) of the request signed by ``key``: SigV4 in the header or presigned;
+    ``payload`` is the ``x-amz-content-sha256`` to declare (default: the body's hash)."""
     request = AWSRequest(method=method, url=f"http://{HOST}{url}", headers=dict(headers), data=body)
     creds = Credentials(key.access_key, key.secret)
     if presign:
         S3SigV4QueryAuth(creds, "s3", REGION, expires=expires).add_auth(request)
+    elif payload is not None:
+        _DeclaredPayload(creds, payload).add_auth(request)
     else:
         S3SigV4Auth(creds, "s3", REGION).add_auth(request)
     target = request.url.split(HOST, 1)[1]
@@ -172,13 +186,20 @@ class InProcessApp:
 
     def request(self, method: str, target: str, headers: Sequence[tuple[str, str]] = (),
                 body: bytes | Sequence[bytes] = b"", *, key: Key | None = None, presign: bool = False,
-                host: str = HOST) -> Reply:
+                host: str = HOST, payload: str | None = None) -> Reply:
         """Signed by ``key`` (header SigV4, or presigned), or unsigned when ``key`` is None."""
         if key is not None:
             whole = body if isinstance(body, bytes) else b"".join(body)
-            target, headers = sign(key, method, target, headers, whole, presign=presign)
+            target, headers = sign(key, method, target, headers, whole, presign=presign, payload=payload)
         reply: Reply = self.run(exchange(self.app, method, target, headers, body, host))
         return reply
+
+    def follow(self, url: str, method: str = "GET", headers: Sequence[tuple[str, str]] = (),
+               body: bytes = b"") -> Reply:
+        """A link as its holder uses it: the whole URL the server minted, Host included, nothing signed."""
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        return self.request(method, target, headers, body, host=parts.netloc)
 
     def s3(self, method: str, target: str, headers: Sequence[tuple[str, str]] = (),
            body: bytes | Sequence[bytes] = b"", *, presign: bool = False) -> Reply:
