@@ -73,7 +73,7 @@ class Reply:
         return found.text or "" if found is not None else ""
 
 
-class _DeclaredPayload(S3SigV4Auth):
+class _DeclaredPayload(S3SigV4Auth):  # type: ignore[misc]  # botocore ships no type hints
     """Signs ``x-amz-content-sha256`` as given (UNSIGNED-PAYLOAD, a wrong hash) instead of the body's."""
 
     def __init__(self, creds: Credentials, declared: str) -> None:
