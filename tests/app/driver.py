@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import boto3
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
@@ -87,7 +87,13 @@ class _DeclaredPayload(S3SigV4Auth):  # type: ignore[misc]  # botocore ships no 
 def sign(key: Key, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes,
          presign: bool = False, expires: int = 600, payload: str | None = None) -> tuple[str, list[tuple[str, str]]]:
     """(path?query, headers) of the request signed by ``key``: SigV4 in the header or presigned;
-    ``payload`` is the ``x-amz-content-sha256`` to declare (default: the body's hash)."""
+    ``payload`` is the ``x-amz-content-sha256`` to declare (default: the body's hash). The query is
+    percent-encoded as SigV4 canonicalizes it first (botocore signs a query it is given as it stands)."""
+    path, mark, query = url.partition("?")
+    if query:
+        url = path + mark + "&".join(
+            _requote(name) + eq + _requote(value)
+            for name, eq, value in (pair.partition("=") for pair in query.split("&")))
     request = AWSRequest(method=method, url=f"http://{HOST}{url}", headers=dict(headers), data=body)
     creds = Credentials(key.access_key, key.secret)
     if presign:
@@ -99,6 +105,10 @@ def sign(key: Key, method: str, url: str, headers: Iterable[tuple[str, str]], bo
     target = request.url.split(HOST, 1)[1]
     signed = [(k, v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()]
     return target, signed
+
+
+def _requote(text: str) -> str:
+    return quote(unquote(text), safe="-_.~")
 
 
 async def exchange(app: SatchelApp, method: str, target: str, headers: Sequence[tuple[str, str]],
