@@ -66,9 +66,10 @@ class Reply:
 
     @property
     def code(self) -> str:
-        """The error code: S3's ``<Code>`` or the management API's ``error.code``."""
+        """The error code: S3's ``<Code>``, the management API's ``error.code`` or OCI's ``code``."""
         if self.body.startswith(b"{"):
-            return str(self.json()["error"]["code"])
+            found = self.json()
+            return str(found["error"]["code"] if "error" in found else found["code"])
         found = ElementTree.fromstring(self.body).find("Code")
         return found.text or "" if found is not None else ""
 
@@ -222,7 +223,12 @@ class InProcessApp:
         body = b"" if payload is None else json.dumps(payload).encode()
         headers = [("Content-Type", "application/json")] if payload is not None else []
         target = "/_satchel/api" + path + (f"?{query}" if query else "")
-        return self.request(method, target, headers, body, key=key or self.root)
+        reply = self.request(method, target, headers, body, key=key or self.root)
+        if method != "GET":
+            # A worker sees its own changes to users, keys and grants within GENERATION_TTL (5 ms); the
+            # next request in-process may come sooner than any real client's.
+            self.node.credentials.invalidate()
+        return reply
 
     def flush_audit(self) -> None:
         self.run(self.node.audit.flush())
