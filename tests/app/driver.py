@@ -11,6 +11,7 @@ logs an unexpected exception (its 500 path) re-raises it here: the test fails on
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 import json
 import sys
@@ -86,16 +87,24 @@ class _DeclaredPayload(S3SigV4Auth):  # type: ignore[misc]  # botocore ships no 
 
 
 def sign(key: Key, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes,
-         presign: bool = False, expires: int = 600, payload: str | None = None) -> tuple[str, list[tuple[str, str]]]:
+         presign: bool = False, expires: int = 600, payload: str | None = None,
+         signed_at: float | None = None) -> tuple[str, list[tuple[str, str]]]:
     """(path?query, headers) of the request signed by ``key``: SigV4 in the header or presigned;
-    ``payload`` is the ``x-amz-content-sha256`` to declare (default: the body's hash). The query is
-    percent-encoded as SigV4 canonicalizes it first (botocore signs a query it is given as it stands)."""
+    ``payload`` is the ``x-amz-content-sha256`` to declare (default: the body's hash), ``signed_at`` the
+    signature's date (default: now). The query is percent-encoded as SigV4 canonicalizes it first
+    (botocore signs a query it is given as it stands)."""
+    if signed_at is not None:
+        moment = datetime.datetime.fromtimestamp(signed_at, datetime.UTC).replace(tzinfo=None)
+        with mock.patch("botocore.auth.get_current_datetime", return_value=moment):
+            return sign(key, method, url, headers, body, presign, expires, payload)
     path, mark, query = url.partition("?")
     if query:
         url = path + mark + "&".join(
             _requote(name) + eq + _requote(value)
             for name, eq, value in (pair.partition("=") for pair in query.split("&")))
-    request = AWSRequest(method=method, url=f"http://{HOST}{url}", headers=dict(headers), data=body)
+    # A presigned URL signs no body (botocore would move a POST body into the query).
+    request = AWSRequest(method=method, url=f"http://{HOST}{url}", headers=dict(headers),
+                         data=b"" if presign else body)
     creds = Credentials(key.access_key, key.secret)
     if presign:
         S3SigV4QueryAuth(creds, "s3", REGION, expires=expires).add_auth(request)
@@ -112,15 +121,21 @@ def _requote(text: str) -> str:
     return quote(unquote(text), safe="-_.~")
 
 
+#: The TCP peer of every request unless told otherwise.
+CLIENT = ("127.0.0.1", 5000)
+
+
 async def exchange(app: SatchelApp, method: str, target: str, headers: Sequence[tuple[str, str]],
-                   body: bytes | Sequence[bytes], host: str = HOST) -> Reply:
-    """One request through the app. ``body`` in several pieces arrives as several ASGI messages."""
+                   body: bytes | Sequence[bytes], host: str = HOST,
+                   client: tuple[str, int] | None = CLIENT) -> Reply:
+    """One request through the app. ``body`` in several pieces arrives as several ASGI messages;
+    ``client`` None is a peer without an address (a Unix socket)."""
     raw_path, _, query = target.partition("?")
     pieces = [body] if isinstance(body, bytes) else list(body)
     scope: dict[str, Any] = {
         "type": "http", "http_version": "1.1", "method": method, "scheme": "http",
         "path": unquote(raw_path, errors="surrogateescape"), "raw_path": raw_path.encode("latin-1"),
-        "query_string": query.encode("latin-1"), "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 9),
+        "query_string": query.encode("latin-1"), "client": client, "server": ("127.0.0.1", 9),
         "headers": [(b"host", host.encode()), *((k.lower().encode("latin-1"), v.encode("latin-1"))
                                                 for k, v in headers if k.lower() != "host")],
     }
@@ -197,20 +212,28 @@ class InProcessApp:
 
     def request(self, method: str, target: str, headers: Sequence[tuple[str, str]] = (),
                 body: bytes | Sequence[bytes] = b"", *, key: Key | None = None, presign: bool = False,
-                host: str = HOST, payload: str | None = None) -> Reply:
+                host: str = HOST, payload: str | None = None, expires: int = 600,
+                signed_at: float | None = None) -> Reply:
         """Signed by ``key`` (header SigV4, or presigned), or unsigned when ``key`` is None."""
         if key is not None:
             whole = body if isinstance(body, bytes) else b"".join(body)
-            target, headers = sign(key, method, target, headers, whole, presign=presign, payload=payload)
+            target, headers = sign(key, method, target, headers, whole, presign=presign, payload=payload,
+                                   expires=expires, signed_at=signed_at)
         reply: Reply = self.run(exchange(self.app, method, target, headers, body, host))
         return reply
 
     def follow(self, url: str, method: str = "GET", headers: Sequence[tuple[str, str]] = (),
-               body: bytes = b"") -> Reply:
+               body: bytes = b"", client: tuple[str, int] | None = CLIENT) -> Reply:
         """A link as its holder uses it: the whole URL the server minted, Host included, nothing signed."""
+        reply: Reply = self.run(self.following(url, method, headers, body, client))
+        return reply
+
+    async def following(self, url: str, method: str = "GET", headers: Sequence[tuple[str, str]] = (),
+                        body: bytes = b"", client: tuple[str, int] | None = CLIENT) -> Reply:
+        """:meth:`follow`, to await: several at once on the app's loop."""
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        return self.request(method, target, headers, body, host=parts.netloc)
+        return await exchange(self.app, method, target, headers, body, parts.netloc, client)
 
     def s3(self, method: str, target: str, headers: Sequence[tuple[str, str]] = (),
            body: bytes | Sequence[bytes] = b"", *, presign: bool = False) -> Reply:

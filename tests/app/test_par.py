@@ -4,6 +4,7 @@ use limits counted once per delivered read or write and given back when a write 
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import time
 from collections.abc import Callable
@@ -60,6 +61,8 @@ def test_scope_method_and_listing(app: InProcessApp, bucket: str) -> None:
     assert app.follow(base + "in/a.txt").body == b"data"
     listing = app.follow(base)
     assert listing.status == 200 and [o["name"] for o in listing.json()["objects"]] == ["in/a.txt"]
+    assert [o["name"] for o in app.follow(base + "?prefix=i").json()["objects"]] == ["in/a.txt"]  # the PAR's
+    assert app.follow(base + "?prefix=out/").json()["objects"] == []  # outside it: nothing, not an error
     _refused(app.follow(base + "out/b.txt"))
     _refused(app.follow(base + "in/new.txt", "PUT", body=b"x"))
     no_list = _par(app, bucket, "ObjectRead", objectName="in/a.txt")
@@ -82,6 +85,7 @@ def test_ip_range_revocation_and_deletion(app: InProcessApp, bucket: str) -> Non
     _put(app, bucket, "r.txt")
     fenced = _par(app, bucket, "ObjectRead", objectName="r.txt", allowedIpRange="10.0.0.0/8")
     _refused(app.follow(fenced["fullPath"]))
+    _refused(app.follow(fenced["fullPath"], client=None))  # no address (a Unix socket): never inside a range
     open_par = _par(app, bucket, "ObjectRead", objectName="r.txt")
     assert app.follow(open_par["fullPath"]).status == 200
     assert app.api("POST", "/revocations", {"scope": "object", "bucket": bucket, "target": "r.txt"}).status == 200
@@ -90,9 +94,9 @@ def test_ip_range_revocation_and_deletion(app: InProcessApp, bucket: str) -> Non
     assert app.api("DELETE", f"/pars/{bucket}/{deleted['id']}").status == 200
     _refused(app.follow(deleted["fullPath"]))
     reasons = _reasons(app, bucket)
-    assert reasons[0] == "The client address is outside the allowed range 10.0.0.0/8."
-    assert reasons[1].startswith("The pre-authenticated request was revoked (object revocation")
-    assert reasons[2] == "The pre-authenticated request is deleted."
+    assert reasons[:2] == ["The client address is outside the allowed range 10.0.0.0/8."] * 2
+    assert reasons[2].startswith("The pre-authenticated request was revoked (object revocation")
+    assert reasons[3] == "The pre-authenticated request is deleted."
 
 
 def test_creator_key_and_rights(app: InProcessApp, bucket: str, unique: Callable[[str], str]) -> None:
@@ -146,6 +150,22 @@ def test_limited_write_given_back_when_it_fails(app: InProcessApp, bucket: str) 
     assert app.follow(made["fullPath"], "PUT", body=b"stored").status == 200
     assert app.s3("GET", f"/{bucket}/w.bin").body == b"stored"
     _refused(app.follow(made["fullPath"], "PUT", body=b"again"))
+    unlimited = _par(app, bucket, "ObjectWrite", objectName="u.bin")
+    bad = app.follow(unlimited["fullPath"], "PUT", [("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==")], b"not empty")
+    assert bad.status == 400 and app.s3("HEAD", f"/{bucket}/u.bin").status == 404
+
+
+def test_concurrent_uses_of_a_one_time_par(app: InProcessApp, bucket: str) -> None:
+    _put(app, bucket, "race.txt", b"only once")
+    made = _par(app, bucket, "ObjectRead", objectName="race.txt", maxUses=1)
+
+    async def both() -> list[Reply]:
+        return list(await asyncio.gather(*(app.following(made["fullPath"]) for _ in range(4))))
+
+    replies = app.run(both())
+    assert sorted(r.status for r in replies) == [200, 404, 404, 404]
+    assert [r.body for r in replies if r.status == 200] == [b"only once"]
+    assert app.api("GET", f"/pars/{bucket}/{made['id']}").json()["uses"] == 1
 
 
 def test_create_refusals(app: InProcessApp, bucket: str) -> None:
