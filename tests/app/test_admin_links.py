@@ -48,6 +48,8 @@ def test_mint_list_show_revoke_and_use(app: InProcessApp, bucket: str) -> None:
     assert view.body == b"beta" and view.header("content-disposition") == "inline"
     revoked = app.api("DELETE", f"/links/{dir_link['link']['id']}")
     assert revoked.status == 200 and revoked.json()["state"] == "revoked"
+    again = app.api("DELETE", f"/links/{dir_link['link']['id']}")  # idempotent: the first time is kept
+    assert again.status == 200 and again.json()["revoked"] == revoked.json()["revoked"]
     assert app.follow(dir_link["url"]).status == 403
 
     app.flush_audit()
@@ -66,8 +68,13 @@ def test_mint_list_show_revoke_and_use(app: InProcessApp, bucket: str) -> None:
     ({"bucket": "x", "keys": ["a"], "max_uses": True}, "InvalidArgument"),
     ({"bucket": "x", "colour": "red"}, "InvalidArgument"),
     ({"keys": ["a"]}, "InvalidArgument"),
+    ({"bucket": "x", "keys": ["a"], "method": "POST"}, "InvalidArgument"),
+    ({"bucket": "x"}, "InvalidArgument"),
+    ({"bucket": "x", "keys": [f"k{n}" for n in range(1001)]}, "InvalidArgument"),
 ])
-def test_mint_refuses_bad_requests(app: InProcessApp, payload: dict[str, object], code: str) -> None:
+def test_mint_refuses_bad_requests(app: InProcessApp, bucket: str, payload: dict[str, object], code: str) -> None:
+    if payload.get("bucket") == "x":
+        payload = {**payload, "bucket": bucket}  # a bucket that exists: the request itself is what is wrong
     _bad(app.api("POST", "/links", payload), 400, code)
 
 
@@ -92,6 +99,7 @@ def test_link_lookups_that_fail(app: InProcessApp) -> None:
     _bad(app.api("GET", "/links", query="active=maybe"), 400, "InvalidArgument")
     _bad(app.api("GET", "/links", query="limit=1&limit=2"), 400, "InvalidArgument")
     _bad(app.api("GET", "/links", query="colour=red"), 400, "InvalidArgument")
+    assert app.api("GET", "/links", query="bucket=no-such-bucket-here").json() == {"links": []}
 
 
 def test_revocations(app: InProcessApp, bucket: str) -> None:

@@ -116,6 +116,10 @@ def test_unknown_account_and_bad_paths(app: InProcessApp, container: str) -> Non
     assert reply.status == 401 and reply.header("www-authenticate") == 'Swift realm="AUTH_nobody"'
     not_text = app.request("GET", f"/v1/AUTH_root/{container}/%FF?temp_url_sig=00&temp_url_expires=1")
     assert not_text.status == 412, not_text.body
+    for path, status in ((f"/v1/AUTH_root/%FF{container}/o", 412), ("/v1/AUTH_root/a%00b/o", 412),
+                         ("/v1/AUTH_root", 401)):
+        refused = app.request("GET", f"{path}?temp_url_sig=00&temp_url_expires=1")
+        assert refused.status == status, (path, refused.body)
     events = _events(app, container)
     assert [(e["status"], str(e["reason"]).split(":")[0]) for e in events] == [(412, "TempUrlInvalid")]
 
