@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from satchel.core.models import Permission, Role
-from tests.app.driver import InProcessApp
+from tests.app.driver import InProcessApp, Reply
 
 
-def _denied(reply: object) -> None:
-    assert getattr(reply, "status", None) == 403 and getattr(reply, "code", None) == "AccessDenied", reply
+def _denied(reply: Reply) -> None:
+    assert (reply.status, reply.code) == (403, "AccessDenied"), reply.body
 
 
 def test_put_link_counts_its_one_write(app: InProcessApp, bucket: str) -> None:
@@ -45,13 +45,13 @@ def test_copy_link_checks_its_source(app: InProcessApp, bucket: str, unique: Cal
     s3 = app.boto3()
     s3.put_object(Bucket=bucket, Key="secret/report.pdf", Body=b"TOP-SECRET")
 
-    def copy(source_bucket: str, target_bucket: str, key: str) -> Callable[[], object]:
+    def copy(source_bucket: str, target_bucket: str, key: str) -> Callable[[], Reply]:
         url = s3.generate_presigned_url("copy_object", ExpiresIn=3600, Params={
             "Bucket": target_bucket, "Key": key, "CopySource": f"{source_bucket}/secret/report.pdf"})
         return lambda: app.follow(url, "PUT", [("x-amz-copy-source", f"{source_bucket}/secret/report.pdf")])
 
     first, second = copy(bucket, bucket, "inbox/1.pdf"), copy(bucket, bucket, "inbox/2.pdf")
-    assert getattr(first(), "status", None) == 200
+    assert first().status == 200
     assert app.api("POST", "/revocations", {"scope": "object", "bucket": bucket,
                                             "target": "secret/report.pdf"}).status == 200
     _denied(second())
@@ -63,7 +63,7 @@ def test_copy_link_checks_its_source(app: InProcessApp, bucket: str, unique: Cal
     assert app.api("PUT", f"/buckets/{source}/link-policy", {"max_link_lifetime": 60}).status == 200
     ceiled = copy(source, bucket, "inbox/3.pdf")()
     _denied(ceiled)
-    assert b"maximum of 60 seconds set on this bucket" in getattr(ceiled, "body", b"")
+    assert b"maximum of 60 seconds set on this bucket" in ceiled.body
 
 
 def test_delete_objects_link_refuses_revoked_keys(app: InProcessApp, bucket: str) -> None:
