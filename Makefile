@@ -35,8 +35,12 @@ serve: venv
 test-deps:
 	bash scripts/install-test-deps.sh
 
+# The suite runs under coverage (branch; [tool.coverage] in pyproject.toml): every satchel/ line run in the
+# pytest processes counts (unit, in-process tests/app, fuzz), not the servers client tests spawn. Then the
+# gate: scripts/coverage_gate.py fails the target when a group of files is below its floor.
 test: venv test-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests/
+	$(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=json tests/
+	$(BIN)/python scripts/coverage_gate.py coverage.json
 	$(MAKE) lint
 
 lint: venv
@@ -86,5 +90,5 @@ deps-latest:
 
 # Leaves ./satchel-data alone: it holds user data.
 clean:
-	rm -rf $(VENV) .venv-lock .venv-latest build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock .venv-latest build *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage coverage.json
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,67 +1,30 @@
 """The whole ASGI application in-process, for the ``s3-app`` fuzz harness: one node per process (SQLite and
 blobs in a temporary directory, a known root key, one bucket with one object), and a way to send it one
-request and get the status back without a socket."""
+request and get the status back without a socket. Built on the in-process tier's driver (tests/app)."""
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import shutil
-import sys
 import tempfile
-from collections.abc import MutableMapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from unittest import mock
-from urllib.parse import unquote
 
-from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from tests.app.driver import InProcessApp
+from tests.app.driver import sign as sign_as
 
-from satchel.app import SatchelApp
-from satchel.config import Settings
-from satchel.core import identity
-from satchel.core.masterkey import load_master_key
-from satchel.meta import open_store
-
-ACCESS_KEY = "SATCHELFUZZROOTKEY01"
-SECRET = "fuzz-secret-key-with-forty-characters-00"
 BUCKET = "fuzz"
-HOST = "127.0.0.1:9"
+
+_INSTANCE: dict[str, InProcessApp] = {}
 
 
-@dataclass
-class InProcess:
-    app: SatchelApp
-    loop: asyncio.AbstractEventLoop
-
-    def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> int:
-        """The response status (0 when the app sent none) of one request."""
-        return self.loop.run_until_complete(_exchange(self.app, method, target, headers, body))
-
-
-_INSTANCE: dict[str, InProcess] = {}
-
-
-def instance() -> InProcess:
+def instance() -> InProcessApp:
     """The process's app, made on first use."""
     if "app" not in _INSTANCE:
         data_dir = Path(tempfile.mkdtemp(prefix="satchel-fuzz-"))
         atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
-        settings = Settings(data_dir=data_dir)
-        store = open_store(settings)
-        identity.bootstrap(store, settings, {identity.ENV_ROOT_ACCESS_KEY: ACCESS_KEY,
-                                             identity.ENV_ROOT_SECRET_KEY: SECRET},
-                           master_key=load_master_key(data_dir))
-        store.close()
-        app = SatchelApp(settings)
-        app.start()
-        made = InProcess(app, asyncio.new_event_loop())
+        made = InProcessApp(data_dir)
         for method, target, body in (("PUT", f"/{BUCKET}", b""), ("PUT", f"/{BUCKET}/obj.txt", b"fuzz object")):
-            prepared = sign("v4", method, target, [], body)
-            status = made.send(method, prepared[0], prepared[1], body)
+            status = made.s3(method, target, body=body).status
             assert status == 200, (method, target, status)
         _INSTANCE["app"] = made
     return _INSTANCE["app"]
@@ -72,51 +35,4 @@ def sign(auth: str, method: str, target: str, headers: list[tuple[str, str]],
     """(target, headers) of the request signed by root: ``v4`` header, ``v4q`` presigned, else as given."""
     if auth not in ("v4", "v4q"):
         return target, headers
-    request = AWSRequest(method=method, url=f"http://{HOST}{target}", headers=dict(headers), data=body)
-    creds = Credentials(ACCESS_KEY, SECRET)
-    if auth == "v4":
-        S3SigV4Auth(creds, "s3", "us-east-1").add_auth(request)
-    else:
-        S3SigV4QueryAuth(creds, "s3", "us-east-1", expires=600).add_auth(request)
-    url = request.url.split(HOST, 1)[1]
-    out = [(k, v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()]
-    return url, out
-
-
-async def _exchange(app: SatchelApp, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> int:
-    raw_path, _, query = target.partition("?")
-
-    scope: dict[str, Any] = {
-        "type": "http", "http_version": "1.1", "method": method, "scheme": "http",
-        "path": unquote(raw_path, errors="surrogateescape"), "raw_path": raw_path.encode("latin-1"),
-        "query_string": query.encode("latin-1"), "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 9),
-        "headers": [(b"host", HOST.encode()), *((k.lower().encode("latin-1"), v.encode("latin-1"))
-                                                  for k, v in headers if k.lower() != "host")],
-    }
-    if (body or method in ("PUT", "POST")) and not any(k.lower() == "content-length" for k, _ in headers):
-        scope["headers"].append((b"content-length", str(len(body)).encode()))
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return pending.pop(0) if pending else {"type": "http.disconnect"}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-
-    caught: list[BaseException] = []
-
-    def record(*_args: object, **_kwargs: object) -> None:
-        error = sys.exc_info()[1]
-        if error is not None:
-            caught.append(error)
-
-    with mock.patch("satchel.s3.frontend.log.exception", side_effect=record), \
-            mock.patch("satchel.admin.api.log.exception", side_effect=record):
-        await app(scope, receive, send)
-    if caught:
-        # Re-raised so that the finding names the line in satchel/ that failed, not this harness.
-        raise caught[0]
-    return status
+    return sign_as(instance().root, method, target, headers, body, presign=auth == "v4q")

@@ -55,8 +55,10 @@ def encode_token(marker: str) -> str:
 
 
 def decode_token(token: str) -> str:
+    """A token this server gave; anything else is refused rather than read as an empty marker (base64
+    decoding skips characters outside its alphabet unless told to validate: ``***`` was a fresh start)."""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode("utf-8", "surrogatepass")
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode("utf-8", "surrogatepass")
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidArgument("The continuation token provided is incorrect",
                               ArgumentName="continuation-token") from None
