@@ -1,8 +1,8 @@
 """JSON logs of a real ``satchel serve`` (``log_format = "json"``, access log on): every line is one JSON
 object, access lines carry the request id the client got, the operation, principal, bucket, status, bytes
 and duration; and no secret used in a scenario with every link kind Satchel serves — SigV4 and SigV2
-presigned URLs, minted links, presigned POST (v4 and v2), each allowed and refused — appears in any log
-line or any audit row. (PAR and TempURL are added to this scenario with their front-ends.)"""
+presigned URLs, minted links, presigned POST (v4 and v2), PARs and Swift TempURLs, each allowed and
+refused — appears in any log line, any audit row or the Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import pytest
 import requests
 
-from tests.clients import mgmt
+from tests.clients import mgmt, par
 from tests.clients.boto import make_client, unique_bucket
 from tests.clients.server import SatchelProcess, configured_server, eventually
 
@@ -88,6 +88,15 @@ def test_json_lines_and_no_secret_anywhere(server: SatchelProcess) -> None:
         assert post_form(policy, b"posted") == 204
         forged = {**policy, "fields": {**fields, "key": "elsewhere/x"}}
         assert post_form(forged, b"posted") == 403
+    made = par.create(server, bucket=bucket, accessType="ObjectRead", objectName="doc.txt")
+    par_url = par.url(made)
+    secrets += [par_url.split("/p/", 1)[1].split("/", 1)[0]]  # the PAR's token
+    assert curl(par_url) == 200 and curl(par_url.replace("doc.txt", "other.txt")) == 404
+    mgmt.ok(mgmt.call(server, None, "PUT", f"/buckets/{bucket}/tempurl-key", {}))
+    spec = {"bucket": bucket, "keys": ["doc.txt"], "kind": "swift", "expires_in": 300}
+    (tempurl,) = mgmt.ok(mgmt.call(server, None, "POST", "/links", spec))["links"]
+    secrets += parse_qs(urlsplit(tempurl["url"]).query)["temp_url_sig"]
+    assert curl(tempurl["url"]) == 200 and curl(tempurl["url"].replace("doc.txt", "other.txt")) == 401
     secrets = [s for s in secrets if s]
     secrets += [quote(s, safe="") for s in secrets]
 
@@ -104,10 +113,13 @@ def test_json_lines_and_no_secret_anywhere(server: SatchelProcess) -> None:
     assert {e["status"] for e in access} >= {200, 204, 403}
 
     text = "\n".join(lines)
-    assert eventually(lambda: audit_rows(server).count("'use'") >= 11)  # the scenario's uses reached the trail
+    assert eventually(lambda: audit_rows(server).count("'use'") >= 15)  # the scenario's uses reached the trail
     rows = audit_rows(server)
+    metrics = requests.get(f"{server.endpoint}/_satchel/metrics", timeout=10)
+    assert metrics.status_code == 200 and "satchel_link_events_total" in metrics.text
     for secret in secrets:
         assert secret not in text, f"a secret is in the log: {secret[:6]}..."
+        assert secret not in metrics.text, f"a secret is in the metrics: {secret[:6]}..."
         # A minted link's id is the key of its own audit rows (how `satchel audit --link-id` finds them);
         # only logs must not show it.
         if secret not in (link_id, quote(link_id, safe="")):
