@@ -47,7 +47,10 @@ async def run(node: Node) -> None:
     claimer = f"{os.getpid()}-{secrets.token_hex(4)}"
     settings = node.settings
     # Retries planned under an earlier, longer webhook_retry_max_delay come no later than the current one allows.
-    await node.write(node.store.cap_webhook_retries, node.clock.now() + settings.webhook_retry_max_delay)
+    try:
+        await node.write(node.store.cap_webhook_retries, node.clock.now() + settings.webhook_retry_max_delay)
+    except Exception:
+        log.exception("webhook retries could not be brought within webhook_retry_max_delay; delivering anyway")
     sending: set[asyncio.Task[None]] = set()
     try:
         while True:
@@ -67,7 +70,7 @@ async def run(node: Node) -> None:
             else:
                 await asyncio.sleep(settings.webhook_poll_interval)
     finally:
-        for task in sending:
+        for task in list(sending):
             task.cancel()
 
 
