@@ -360,3 +360,27 @@ def test_mint_call_webhooks_capped_per_user(tmp_path: Path, receiver: Receiver) 
         assert _mint(proc, bucket)["links"]  # a mint call without a webhook is not limited by it
     finally:
         proc.stop()
+
+
+def test_lowered_retry_max_delay_applies_to_queued_deliveries_after_restart(tmp_path: Path) -> None:
+    """A retry planned minutes away under the old settings comes within the new webhook_retry_max_delay
+    once the server restarts with it."""
+    sink = Receiver(statuses=(500,))
+    slow = ["--webhook-allow-private", "--webhook-poll-interval", "0.05", "--webhook-retry-delay", "600",
+            "--webhook-retry-max-delay", "600"]
+    proc = SatchelProcess(tmp_path / "data", extra_args=slow)
+    proc.start()
+    try:
+        _, bucket = _bucket(proc)
+        mgmt.ok(_put_webhook(proc, bucket, sink.url))
+        assert requests.get(_mint(proc, bucket)["links"][0]["url"], timeout=10).status_code == 200
+        _wait(sink, 1)  # answered 500: the next try is 300 to 600 s away
+        pending = mgmt.ok(mgmt.call(proc, None, "GET", f"/buckets/{bucket}/webhook/deliveries?state=pending"))
+        assert len(pending["deliveries"]) == 1 and pending["deliveries"][0]["attempts"] == 1
+        proc.extra_args = (*slow[:-1], "0.3")
+        proc.restart()
+        got = _wait(sink, 2, timeout=8.0)
+        assert got[1].headers["X-Satchel-Attempt"] == "2"
+    finally:
+        sink.close()
+        proc.stop()
