@@ -31,7 +31,9 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
             "console_throttle_window",
-            "webhook_queue_max", "webhook_queue_max_per_bucket", "webhook_timeout", "webhook_max_attempts",
+            "webhook_queue_max", "webhook_queue_max_per_user", "webhook_dead_max_per_bucket",
+            "webhook_max_inflight_per_endpoint", "webhook_max_inflight_per_user", "webhook_max_per_user",
+            "webhook_timeout", "webhook_max_attempts",
             "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime", "console_lockout", "max_upload_seconds")
@@ -171,11 +173,22 @@ class Settings:
 
     # --- link notifications (webhooks: core/webhooks.py, webhooks/delivery.py) ---
     #: Webhook deliveries waiting to be sent, every bucket together; when the queue is full new ones are dropped
-    #: (counted in ``satchel_webhook_dropped_total``). Also the most dead deliveries kept (oldest removed first).
+    #: (counted in ``satchel_webhook_dropped_total``).
     webhook_queue_max: int = 10000
-    #: Of those, at most this many for one bucket: a bucket whose receiver is down fills its own share, and the
-    #: other buckets' notifications still find room.
-    webhook_queue_max_per_bucket: int = 1000
+    #: Of those, at most this many for the webhooks one user set (a bucket's, or a mint call's): whoever's
+    #: receivers are down, however many buckets or links they made, fills only their own share.
+    webhook_queue_max_per_user: int = 1000
+    #: Failed (dead) deliveries kept per bucket for its admins, the bucket's oldest removed first.
+    webhook_dead_max_per_bucket: int = 1000
+    #: Deliveries being sent at once to one webhook, by the whole node: a receiver that never answers holds
+    #: only these of the sending slots, the others keep delivering everyone else's.
+    webhook_max_inflight_per_endpoint: int = 2
+    #: Deliveries being sent at once to all the webhooks one user set, by the whole node (each worker has 16
+    #: sending slots): however many buckets with dead receivers a user makes, others' deliveries find a slot.
+    webhook_max_inflight_per_user: int = 8
+    #: Webhooks one user may have set through mint calls (kept until every link of the call expired or was
+    #: revoked); beyond, a mint call with a webhook is refused with 409.
+    webhook_max_per_user: int = 1000
     #: Seconds a webhook receiver has to accept the connection and answer one POST's status line.
     webhook_timeout: float = 5.0
     #: Tries of one delivery before it is dead (listed by ``GET .../webhook/deliveries?state=dead``).

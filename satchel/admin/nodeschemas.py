@@ -13,7 +13,14 @@ from typing import Any
 
 from satchel.admin.schemas import UserName, _check_fields, _choice, _typed, load_object
 from satchel.core.accounts import AccountView
-from satchel.core.cors import CORS_METHODS, MAX_AGE_SECONDS, MAX_CORS_RULES, MAX_ID_LENGTH, cors_rule
+from satchel.core.cors import (
+    CORS_METHODS,
+    MAX_AGE_SECONDS,
+    MAX_CORS_CONFIG_BYTES,
+    MAX_CORS_RULES,
+    MAX_ID_LENGTH,
+    cors_rule,
+)
 from satchel.core.errors import InvalidArgument
 from satchel.core.models import Bucket, CorsRule
 
@@ -91,6 +98,9 @@ def _rule(item: Any) -> CorsRule:
 
 
 def cors_request(body: bytes) -> tuple[CorsRule, ...]:
+    if len(body) > MAX_CORS_CONFIG_BYTES:
+        raise InvalidArgument(f"The CORS configuration is larger than the maximum allowed size "
+                              f"({MAX_CORS_CONFIG_BYTES} bytes).", ArgumentName="CORSRules")
     data = load_object(body)
     _check_fields(data, CORS_SCHEMA)
     rules = _typed(data, "CORSRules", list)

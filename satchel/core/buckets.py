@@ -134,12 +134,14 @@ async def set_owner(node: Node, principal: Principal, name: str, owner_name: str
     owner made stay checked, at each use, against the old owner's rights, which no longer include control,
     so they stop working unless a grant with the share right still covers them.
 
-    The permission is checked before the user is looked up, so nobody else learns which names exist."""
-    bucket_for(node, principal, name, Action.BUCKET_OWNER)
+    The permission is checked before the user is looked up, so nobody else learns which names exist; and a
+    user of another account answers exactly as a name nobody has, so an account's admin learns nothing about
+    the names of other accounts."""
+    bucket = bucket_for(node, principal, name, Action.BUCKET_OWNER)
     owner: User | None = None
     if owner_name is not None:
         owner = node.store.get_user_by_name(owner_name)
-        if owner is None:
-            raise NotFound(f"No user named {owner_name!r}.")
+        if owner is None or owner.account_id != bucket.account_id:
+            raise NotFound(f"No user named {owner_name!r} in the bucket's account.")
     updated: Bucket = await node.write(node.store.set_bucket_owner, name, owner.id if owner is not None else None)
     return updated

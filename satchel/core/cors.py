@@ -18,6 +18,9 @@ from satchel.core.errors import InvalidArgument, InvalidRequest
 from satchel.core.models import CorsRule
 
 MAX_CORS_RULES = 100
+#: The most bytes a CORS configuration document may have, AWS's limit (64 KB): the S3 API's XML and the
+#: management API's JSON alike, so neither wire stores what the other would refuse.
+MAX_CORS_CONFIG_BYTES = 64 * 1024
 CORS_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD"})
 #: S3's MaxAgeSeconds is an integer; ours has at most 9 digits (the XML parser's bound).
 MAX_AGE_SECONDS = 999_999_999

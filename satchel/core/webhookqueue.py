@@ -48,12 +48,12 @@ def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDeliver
         assert event.bucket_id is not None
         bucket_hook = by_bucket.get(event.bucket_id)
         if bucket_hook is not None:
-            queued.append(QueuedDelivery(event, bucket_hook.id, event.bucket_id))
+            queued.append(QueuedDelivery(event, bucket_hook.id, event.bucket_id, bucket_hook.created_by))
         link_hook = by_link.get(event.link_id) if event.link_id else None
         # Only to its signer, and only while that user is active: a disabled or deleted user learns nothing more.
         if (link_hook is not None and link_hook.created_by == event.user_id and link_hook.bucket_id == event.bucket_id
                 and creator_active(link_hook.created_by)):
-            queued.append(QueuedDelivery(event, link_hook.id, event.bucket_id))
+            queued.append(QueuedDelivery(event, link_hook.id, event.bucket_id, link_hook.created_by))
     return queued
 
 

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.buckets import bucket_for
-from satchel.core.errors import AccessDenied, InvalidArgument, NotFound
+from satchel.core.errors import AccessDenied, Conflict, InvalidArgument, NotFound
 from satchel.core.models import Principal
 from satchel.meta.webhooks import (
     BUCKET_SCOPE,
@@ -91,6 +91,10 @@ def _public_name(host: str) -> bool:
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: IPv6 ranges refused whatever ``is_global`` says (its answer differs between Python versions): IPv4-compatible
+#: (deprecated, ``::a.b.c.d``), IPv4-translated (``::ffff:0:a.b.c.d``), local-use NAT64 and site-local.
+_NOT_PUBLIC_V6 = tuple(ipaddress.ip_network(net) for net in (
+    "::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10"))
 
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -104,6 +108,8 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
             return False
         if address.ipv4_mapped is not None:
             return is_public(address.ipv4_mapped)
+        if any(address in net for net in _NOT_PUBLIC_V6):
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -168,7 +174,12 @@ def check_link_webhook(node: Node, principal: Principal, url: str) -> str:
     user = principal.user
     if user is None or not authorize(principal, Action.AUDIT_READ, Resource(None, subject=user)):
         raise AccessDenied()
-    return check_url(url, allow_private=node.settings.webhook_allow_private)
+    url = check_url(url, allow_private=node.settings.webhook_allow_private)
+    cap = node.settings.webhook_max_per_user
+    if node.store.count_link_webhooks(user.id) >= cap:  # checked before minting: a refused call mints nothing
+        raise Conflict(f"You have {cap} mint-call webhooks, the most one user may have (webhook_max_per_user): "
+                       "they go when every link of their call expired or was revoked.")
+    return url
 
 
 async def attach_link_webhook(node: Node, principal: Principal, bucket_id: str, url: str,

@@ -44,30 +44,77 @@ def _marks(count: int) -> str:
 
 
 def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery], queue_max: int,
-                     bucket_max: int) -> int:
+                     user_max: int) -> int:
     """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending, and fewer
-    than ``bucket_max`` of their bucket; how many did not fit. The events must have their ids already."""
+    than ``user_max`` of the endpoints their creator set; how many did not fit. The share is the creator's, not
+    the bucket's: buckets are cheap to make, and a member flooding its own links' webhook must not crowd out
+    the bucket owner's. The events must have their ids already."""
     if not deliveries:
         return 0
     pending = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").fetchone()[0])
-    buckets = list(dict.fromkeys(d.bucket_id for d in deliveries))[:_IN_BATCH]
-    per_bucket: dict[str, int] = dict(c.execute(
-        f"SELECT bucket_id, COUNT(*) FROM webhook_deliveries WHERE state = 'pending' "  # noqa: S608
-        f"AND bucket_id IN ({_marks(len(buckets))}) GROUP BY bucket_id", buckets).fetchall())
+    creators = list(dict.fromkeys(d.creator for d in deliveries))[:_IN_BATCH]
+    per_user: dict[str, int] = dict(c.execute(
+        "SELECT e.created_by, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "  # noqa: S608
+        f"ON e.id = d.endpoint_id WHERE d.state = 'pending' AND e.created_by IN ({_marks(len(creators))}) "
+        "GROUP BY e.created_by", creators).fetchall())
     kept = []
     for delivery in deliveries:
-        held = per_bucket.get(delivery.bucket_id, 0)
-        if pending >= queue_max or held >= bucket_max:
+        held = per_user.get(delivery.creator, 0)
+        if pending >= queue_max or held >= user_max:
             continue
         kept.append(delivery)
         pending += 1
-        per_bucket[delivery.bucket_id] = held + 1
+        per_user[delivery.creator] = held + 1
     c.executemany(_INSERT_DELIVERY, [
         (secrets.token_hex(16), d.endpoint_id, d.bucket_id, d.event.id, PENDING, d.event.time, 0, d.event.time,
          None, None, None, None)
         for d in kept
     ])
     return len(deliveries) - len(kept)
+
+
+#: Due deliveries, at most ``?`` per endpoint (first tries first, then the longest waiting), with who set their
+#: endpoint: ``ROW_NUMBER() OVER`` runs on SQLite (3.25+) and PostgreSQL alike.
+_RANKED_DUE = (
+    "SELECT r.id, r.endpoint_id, e.created_by FROM (SELECT id, endpoint_id, attempts, next_attempt, "  # noqa: S608
+    "ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY CASE WHEN attempts = 0 THEN 0 ELSE 1 END, "
+    f"next_attempt, id) AS endpoint_rank FROM webhook_deliveries WHERE {_DUE}) r "
+    "JOIN webhook_endpoints e ON e.id = r.endpoint_id WHERE r.endpoint_rank <= ? "
+    "ORDER BY r.endpoint_rank, CASE WHEN r.attempts = 0 THEN 0 ELSE 1 END, r.next_attempt, r.id"
+)
+#: Sends under way (held, lease not ended), per endpoint and its creator, whichever worker holds them.
+_HELD = ("SELECT d.endpoint_id, e.created_by, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "
+         "ON e.id = d.endpoint_id WHERE d.state = 'pending' AND d.claimed_until IS NOT NULL "
+         "AND d.claimed_until >= ? GROUP BY d.endpoint_id, e.created_by")
+
+
+def fair_pick(due: Sequence[tuple[str, str, str]], held: Sequence[tuple[str, str, int]], *, limit: int,
+              per_endpoint: int, per_user: int) -> list[str]:
+    """Which of ``due`` (id, endpoint, creator; in round-robin order) to claim: never more than ``per_endpoint``
+    sends under way for one endpoint nor ``per_user`` for one creator's endpoints, and each next slot to the
+    creator with the fewest under way, so a user with many slow receivers cannot take the slots another
+    user's deliveries need."""
+    by_endpoint: dict[str, int] = {}
+    by_user: dict[str, int] = {}
+    for endpoint_id, creator, count in held:
+        by_endpoint[endpoint_id] = by_endpoint.get(endpoint_id, 0) + count
+        by_user[creator] = by_user.get(creator, 0) + count
+    waiting: dict[str, list[tuple[str, str]]] = {}
+    for delivery_id, endpoint_id, creator in due:
+        waiting.setdefault(creator, []).append((delivery_id, endpoint_id))
+    picked: list[str] = []
+    while len(picked) < limit:
+        open_users = [u for u, rows in waiting.items() if rows and by_user.get(u, 0) < per_user]
+        if not open_users:
+            break
+        user = min(open_users, key=lambda u: by_user.get(u, 0))  # ties: the first due (dicts keep order)
+        delivery_id, endpoint_id = waiting[user].pop(0)
+        if by_endpoint.get(endpoint_id, 0) >= per_endpoint:
+            continue
+        by_endpoint[endpoint_id] = by_endpoint.get(endpoint_id, 0) + 1
+        by_user[user] = by_user.get(user, 0) + 1
+        picked.append(delivery_id)
+    return picked
 
 
 class SqliteWebhooks:
@@ -125,13 +172,16 @@ class SqliteWebhooks:
                                         (now, now)).fetchone()
         return found is not None
 
-    def claim_webhook_deliveries(self, claim: str, *, now: float, lease: float, limit: int) -> list[ClaimedDelivery]:
+    def claim_webhook_deliveries(self, claim: str, *, now: float, lease: float, limit: int,
+                                 per_endpoint: int = 2**31, per_user: int = 2**31) -> list[ClaimedDelivery]:
         from satchel.meta.sqlite_sharing import AUDIT_COLUMNS, audit_event
 
         with self._db.transaction() as c:
-            ids = [r[0] for r in c.execute(
-                f"SELECT id FROM webhook_deliveries WHERE {_DUE} ORDER BY next_attempt, id LIMIT ?",  # noqa: S608
-                (now, now, limit))]
+            # A receiver that never answers holds at most per_endpoint of the node's sending slots, and one
+            # user's receivers at most per_user, whichever workers hold them.
+            held = c.execute(_HELD, (now,)).fetchall()
+            due = c.execute(_RANKED_DUE, (now, now, per_endpoint)).fetchall()
+            ids = fair_pick(due, held, limit=limit, per_endpoint=per_endpoint, per_user=per_user)
             if not ids:
                 return []
             # The condition again: on PostgreSQL (read committed) a second worker that picked the same rows
@@ -159,11 +209,28 @@ class SqliteWebhooks:
                 c.execute("UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt = ?, claimed_by = NULL, "
                           "claimed_until = NULL, last_status = ?, last_error = ? WHERE id = ? AND claimed_by = ?",
                           (o.state, o.attempts, o.next_attempt, o.status, o.error, o.id, o.claim))
-            if any(o.state == DEAD for o in outcomes):
-                dead = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'dead'").fetchone()[0])
+            died = [o.id for o in outcomes if o.state == DEAD][:_IN_BATCH]
+            if not died:
+                return
+            buckets = [r[0] for r in c.execute(
+                f"SELECT DISTINCT bucket_id FROM webhook_deliveries WHERE id IN ({_marks(len(died))})",  # noqa: S608
+                died)]
+            for bucket_id in buckets:  # each bucket's own bound: another's failures never evict these
+                dead = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE bucket_id = ? AND state = 'dead'",
+                                     (bucket_id,)).fetchone()[0])
                 if dead > dead_max:
                     c.execute("DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries "
-                              "WHERE state = 'dead' ORDER BY created, id LIMIT ?)", (dead - dead_max,))
+                              "WHERE bucket_id = ? AND state = 'dead' ORDER BY created, id LIMIT ?)",
+                              (bucket_id, dead - dead_max))
+
+    def cap_webhook_retries(self, latest: float) -> int:
+        with self._db.transaction() as c:
+            return int(c.execute("UPDATE webhook_deliveries SET next_attempt = ? WHERE state = 'pending' "
+                                 "AND next_attempt > ?", (latest, latest)).rowcount)
+
+    def count_link_webhooks(self, user_id: str) -> int:
+        return int(self._db.conn().execute("SELECT COUNT(*) FROM webhook_endpoints WHERE scope = ? AND created_by = ?",
+                                           (LINKS_SCOPE, user_id)).fetchone()[0])
 
     def webhook_queue_depth(self) -> tuple[int, int]:
         counts = dict(self._db.conn().execute(

@@ -423,10 +423,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
-                         queue_max: int = 0, bucket_max: int = 0) -> int:
+                         queue_max: int = 0, user_max: int = 0) -> int:
         """Appends events (ids are assigned here when empty, and set on the events) and, in the same
         transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, and fewer than
-        ``bucket_max`` of their bucket; how many were dropped because the queue (or the bucket's share) was full
+        ``user_max`` of their endpoint's creator (``QueuedDelivery.creator``); how many were dropped because the
+        queue (or the creator's share) was full
         (the newest are dropped: what is queued keeps its order)."""
 
     @abc.abstractmethod
@@ -571,14 +572,27 @@ class Store(abc.ABC):
         """Whether a pending delivery is due and unclaimed (a cheap read before claiming)."""
 
     @abc.abstractmethod
-    def claim_webhook_deliveries(self, claim: str, *, now: float, lease: float, limit: int) -> list[ClaimedDelivery]:
+    def claim_webhook_deliveries(self, claim: str, *, now: float, lease: float, limit: int,
+                                 per_endpoint: int = 2**31, per_user: int = 2**31) -> list[ClaimedDelivery]:
         """Takes up to ``limit`` due deliveries nobody holds (or whose lease ended) for ``claim`` until
-        ``now + lease``: in one write transaction, so two workers never take the same one."""
+        ``now + lease``: in one write transaction, so two workers never take the same one. Fairly: never more
+        than ``per_endpoint`` held at once (by any worker) for one endpoint nor ``per_user`` for the endpoints
+        one user set, the next slot to the user with the fewest under way, one per endpoint before a second
+        for any (round-robin), and within an endpoint first tries before retries."""
+
+    @abc.abstractmethod
+    def cap_webhook_retries(self, latest: float) -> int:
+        """Brings every pending delivery planned after ``latest`` forward to it (a lowered
+        ``webhook_retry_max_delay`` applies to what was queued before); how many."""
 
     @abc.abstractmethod
     def finish_webhook_deliveries(self, outcomes: Sequence[DeliveryOutcome], *, dead_max: int) -> None:
         """Settles claimed deliveries (only while still held by their claim); keeps at most ``dead_max`` dead
-        ones, the oldest removed first."""
+        ones per bucket, the bucket's oldest removed first (another bucket's failures never evict them)."""
+
+    @abc.abstractmethod
+    def count_link_webhooks(self, user_id: str) -> int:
+        """How many mint-call webhooks ``user_id`` set that are still kept (``webhook_max_per_user``)."""
 
     @abc.abstractmethod
     def webhook_queue_depth(self) -> tuple[int, int]:

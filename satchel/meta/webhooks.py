@@ -35,11 +35,13 @@ class StoredWebhook:
 
 @dataclass(frozen=True, slots=True)
 class QueuedDelivery:
-    """One audit event to notify to one endpoint; written in the event's own transaction."""
+    """One audit event to notify to one endpoint; written in the event's own transaction. ``creator`` (the
+    user who set the endpoint) is whose share of the queue it takes."""
 
     event: AuditEvent
     endpoint_id: str
     bucket_id: str
+    creator: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree as SafeET
 
-from satchel.core.cors import MAX_CORS_RULES, cors_rule
+from satchel.core.cors import MAX_CORS_CONFIG_BYTES, MAX_CORS_RULES, cors_rule
 from satchel.core.errors import InvalidRequest, MalformedXML
 from satchel.core.models import Bucket, CorsRule, ListPage, ObjectSummary, Part, Upload
 
@@ -557,7 +557,7 @@ def parse_cors(body: bytes) -> tuple[CorsRule, ...]:
     Schema violations (no rule, a rule without AllowedOrigin or AllowedMethod, a non-integer
     MaxAgeSeconds) are MalformedXML; values S3 rejects by content are InvalidRequest with S3's text.
     """
-    root = _parse(body, "CORSConfiguration", MAX_CONFIG_XML)
+    root = _parse(body, "CORSConfiguration", MAX_CORS_CONFIG_BYTES)
     elements = _children(root, "CORSRule")
     if not elements or len(elements) > MAX_CORS_RULES:
         raise MalformedXML()

@@ -7,7 +7,11 @@ jitter; dead: kept for the bucket's admins) in another write. A receiver may sti
 (a worker that sent it and died before settling): the event id in the body is the deduplication key.
 
 Sending happens on the event loop with asyncio streams, at most :data:`BATCH` at a time per worker, each
-bounded by ``webhook_timeout``; no request ever waits for it.
+bounded by ``webhook_timeout``; no request ever waits for it. Claims are fair (``claim_webhook_deliveries``):
+at most ``webhook_max_inflight_per_endpoint`` sends under way per webhook across the node (and
+``webhook_max_inflight_per_user`` for one user's webhooks), the next slot to the user with the fewest, one per webhook
+before a second for any, first tries before retries; so one account's dead receivers cannot hold the slots
+another account's deliveries need.
 """
 
 from __future__ import annotations
@@ -30,43 +34,84 @@ from satchel.webhooks import outbound
 
 log = logging.getLogger("satchel.webhooks")
 
-#: Deliveries one worker claims and sends at once.
+#: Deliveries one worker sends at once (its sending slots).
 BATCH = 16
 
 
 async def run(node: Node) -> None:
-    """Deliver forever; cancel to stop (claims still held lapse with their lease)."""
+    """Deliver forever; cancel to stop (claims still held lapse with their lease).
+
+    Each delivery is settled as soon as its own try ends, and free slots are claimed again at once: a receiver
+    that never answers keeps at most ``webhook_max_inflight_per_endpoint`` slots busy until its timeout, never
+    the whole worker."""
     claimer = f"{os.getpid()}-{secrets.token_hex(4)}"
-    while True:
-        busy = False
-        try:
-            busy = await deliver_due(node, claimer)
-            pending, dead = node.store.webhook_queue_depth()
-            metrics.WEBHOOK_QUEUE.labels("pending").set(pending)
-            metrics.WEBHOOK_QUEUE.labels("dead").set(dead)
-        except Exception:
-            log.exception("webhook delivery failed; retrying later")
-        if not busy:
-            await asyncio.sleep(node.settings.webhook_poll_interval)
+    settings = node.settings
+    # Retries planned under an earlier, longer webhook_retry_max_delay come no later than the current one allows.
+    try:
+        await node.write(node.store.cap_webhook_retries, node.clock.now() + settings.webhook_retry_max_delay)
+    except Exception:
+        log.exception("webhook retries could not be brought within webhook_retry_max_delay; delivering anyway")
+    sending: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            started = 0
+            try:
+                started = await start_due(node, claimer, sending)
+                pending, dead = node.store.webhook_queue_depth()
+                metrics.WEBHOOK_QUEUE.labels("pending").set(pending)
+                metrics.WEBHOOK_QUEUE.labels("dead").set(dead)
+            except Exception:
+                log.exception("webhook delivery failed; retrying later")
+            if started and len(sending) < BATCH:
+                continue  # maybe more due: look again at once
+            if sending:
+                await asyncio.wait(sending, timeout=settings.webhook_poll_interval,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            else:
+                await asyncio.sleep(settings.webhook_poll_interval)
+    finally:
+        for task in list(sending):
+            task.cancel()
+
+
+async def start_due(node: Node, claimer: str, sending: set[asyncio.Task[None]]) -> int:
+    """Claim due deliveries for this worker's free slots and start sending them; how many were started."""
+    settings = node.settings
+    free = BATCH - len(sending)
+    now = node.clock.now()
+    if free <= 0 or not node.store.webhook_due(now):  # a read: the common empty case costs no write transaction
+        return 0
+    claim = f"{claimer}-{secrets.token_hex(4)}"
+    lease = 2 * settings.webhook_timeout + 30  # time to send and settle, whatever the receiver does
+    claimed: list[ClaimedDelivery] = await node.write(
+        node.store.claim_webhook_deliveries, claim, now=now, lease=lease, limit=free,
+        per_endpoint=settings.webhook_max_inflight_per_endpoint, per_user=settings.webhook_max_inflight_per_user)
+    for item in claimed:
+        task = asyncio.create_task(_send_and_settle(node, item))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+    return len(claimed)
 
 
 async def deliver_due(node: Node, claimer: str) -> bool:
-    """Send one batch of due deliveries; whether there was any (then the caller looks again at once)."""
-    settings = node.settings
-    now = node.clock.now()
-    if not node.store.webhook_due(now):  # a read: the common empty case costs no write transaction
+    """Send one batch of due deliveries and wait for all of them (tests and one-off use); whether there was any."""
+    sending: set[asyncio.Task[None]] = set()
+    if not await start_due(node, claimer, sending):
         return False
-    claim = f"{claimer}-{secrets.token_hex(4)}"
-    lease = 2 * settings.webhook_timeout + 30  # time to send and settle, whatever the receiver does
-    claimed: list[ClaimedDelivery] = await node.write(node.store.claim_webhook_deliveries, claim, now=now,
-                                                      lease=lease, limit=BATCH)
-    if not claimed:
-        return False
-    results = await asyncio.gather(*(_deliver(node, item) for item in claimed), return_exceptions=True)
-    outcomes = [result if isinstance(result, DeliveryOutcome) else _crashed(node, item, result)
-                for item, result in zip(claimed, results, strict=True)]
-    await node.write(node.store.finish_webhook_deliveries, outcomes, dead_max=settings.webhook_queue_max)
+    await asyncio.gather(*sending, return_exceptions=True)
     return True
+
+
+async def _send_and_settle(node: Node, item: ClaimedDelivery) -> None:
+    try:
+        outcome = await _deliver(node, item)
+    except Exception as exc:
+        outcome = _crashed(node, item, exc)
+    try:
+        await node.write(node.store.finish_webhook_deliveries, [outcome],
+                         dead_max=node.settings.webhook_dead_max_per_bucket)
+    except Exception:
+        log.exception("webhook delivery %s could not be settled; it is tried again when its lease ends", item.id)
 
 
 def _settled(node: Node, item: ClaimedDelivery, attempts: int, *, ok: bool, permanent: bool = False,

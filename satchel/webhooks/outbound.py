@@ -75,8 +75,8 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> str:
     addresses = [str(info[4][0]) for info in found]
     for address in addresses:
         if not allow_private and not is_public(ipaddress.ip_address(address.split("%", 1)[0])):
-            raise RefusedDestination(f"{host} resolves to {address}, which is not a public address "
-                                     "(setting webhook_allow_private)")
+            # Never the address itself: it would tell whoever set the URL what the server's own DNS knows.
+            raise RefusedDestination("the destination is not a public address (setting webhook_allow_private)")
     return addresses[0]
 
 

@@ -68,6 +68,8 @@ REFUSALS = [
     ({"CORSRules": []}, "InvalidArgument", "CORSRules"),
     ({"CORSRules": _rule()["CORSRules"] * 101}, "InvalidArgument", "CORSRules"),
     ({"CORSRules": ["GET"]}, "InvalidArgument", "CORSRules"),
+    (_rule(AllowedOrigins=[f"https://{i}.{'o' * 900}.example" for i in range(80)]), "InvalidArgument",
+     "larger than the maximum allowed size"),
 ]
 
 
@@ -87,6 +89,21 @@ def test_the_s3_path_refuses_with_the_same_words(satchel_server: ServerHandle, s
     with pytest.raises(ClientError) as exc:
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=body)
     assert exc.value.response["Error"]["Message"] == api.json()["error"]["message"]
+
+
+def test_both_paths_share_aws_size_limit(satchel_server: ServerHandle, s3: Any, bucket: str) -> None:
+    """One bound (64 KB, AWS's) for the S3 XML and the JSON: a configuration S3's PutBucketCors refuses as too
+    large is refused over the management API too, and one just under it is taken by both."""
+    big = _rule(AllowedOrigins=[f"https://{i}.{'o' * 900}.example" for i in range(80)])  # ~75 KB either way
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=big)
+    assert error_code(exc.value) == "MalformedXML"
+    reply = mgmt.call(satchel_server, None, "PUT", _cors(bucket), big)
+    assert (reply.status_code, mgmt.error_code(reply)) == (400, "InvalidArgument")
+    fits = _rule(AllowedOrigins=[f"https://{i}.{'o' * 900}.example" for i in range(50)])  # ~47 KB
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=fits)
+    assert len(mgmt.ok(mgmt.call(satchel_server, None, "PUT", _cors(bucket), fits))["CORSRules"][0]
+               ["AllowedOrigins"]) == 50
 
 
 def test_cors_is_the_controllers_business(satchel_server: ServerHandle, bucket: str,

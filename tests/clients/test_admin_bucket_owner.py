@@ -86,7 +86,8 @@ def test_owner_requests_are_checked(managed_server: SatchelProcess, bucket: str)
     outsider = managed_server.create_user(f"u{uuid.uuid4().hex[:12]}", account=account)
     outsider_admin = managed_server.create_user(f"a{uuid.uuid4().hex[:12]}", role="admin", account=account)
     cases: list[tuple[Credentials | None, dict[str, Any], int, str]] = [
-        (None, {"owner": "user", "user": outsider.user}, 409, "Conflict"),  # never across accounts
+        (None, {"owner": "user", "user": outsider.user}, 404, "NotFound"),  # never across accounts, and as if
+        # no such user: an account admin learns nothing of another account's names
         (None, {"owner": "user", "user": "nobody-" + uuid.uuid4().hex}, 404, "NotFound"),
         (None, {"owner": "user"}, 400, "InvalidArgument"),
         (None, {"owner": "account", "user": "root"}, 400, "InvalidArgument"),
@@ -100,5 +101,10 @@ def test_owner_requests_are_checked(managed_server: SatchelProcess, bucket: str)
     for creds, body, status, code in cases:
         reply = _owner(managed_server, creds, bucket, body)
         assert (reply.status_code, mgmt.error_code(reply)) == (status, code), (body, reply.text)
+    # Another account's user and a name nobody has answer alike, but for the name itself.
+    ghost = "nobody-" + uuid.uuid4().hex
+    answers = [_owner(managed_server, None, bucket, {"owner": "user", "user": who}) for who in (outsider.user, ghost)]
+    assert answers[0].json()["error"]["message"].replace(outsider.user, "X") == \
+        answers[1].json()["error"]["message"].replace(ghost, "X")
     shown = mgmt.ok(mgmt.call(managed_server, None, "GET", f"/buckets/{bucket}"))
     assert (shown["owner"], shown["owner_user"]) == ("user", "root")

@@ -249,7 +249,7 @@ def test_two_workers_send_each_delivery_once(tmp_path: Path) -> None:
 
 def test_loopback_refused_by_default(tmp_path: Path) -> None:
     proc = SatchelProcess(tmp_path / "data", extra_args=["--webhook-poll-interval", "0.05",
-                                                         "--webhook-queue-max", "3"])
+                                                         "--webhook-dead-max-per-bucket", "3"])
     proc.start()
     sink = Receiver()
     try:
@@ -267,7 +267,7 @@ def test_loopback_refused_by_default(tmp_path: Path) -> None:
         for _ in range(5):
             assert requests.get(url, timeout=10).status_code == 200
             time.sleep(0.3)  # one audit batch each: every delivery finds room in the queue
-        # Dead at the first try (trying again cannot help), and at most webhook_queue_max dead ones are kept.
+        # Dead at the first try (trying again cannot help), and at most webhook_dead_max_per_bucket are kept.
         assert eventually(lambda: _metric(proc, "satchel_webhook_deliveries_total", outcome="dead") == 5, timeout=10)
         dead = mgmt.ok(mgmt.call(proc, None, "GET", f"/buckets/{bucket}/webhook/deliveries?state=dead"))
         assert len(dead["deliveries"]) == 3
@@ -302,4 +302,85 @@ def test_queue_is_bounded(tmp_path: Path) -> None:
             assert all(d["attempts"] == 1 and d["last_error"] for d in mgmt.ok(mgmt.call(
                 proc, None, "GET", f"/buckets/{bucket}/webhook/deliveries?state=pending"))["deliveries"])
     finally:
+        proc.stop()
+
+
+def test_hanging_receivers_do_not_hold_up_another_users_delivery(tmp_path: Path) -> None:
+    """One user's ten buckets with receivers that never answer (30 deliveries, more than a worker's 16 sending
+    slots): another user's notification still arrives within seconds, not after the hanging ones time out."""
+    proc = SatchelProcess(tmp_path / "data", extra_args=["--webhook-allow-private", "--webhook-poll-interval",
+                                                         "0.05", "--webhook-timeout", "20",
+                                                         "--webhook-retry-delay", "60"])
+    proc.start()
+    sink = Receiver()
+    hang = socket.socket()
+    try:
+        hang.bind(("127.0.0.1", 0))
+        hang.listen(128)  # connections complete in the backlog, are never accepted, never answered
+        hanging = f"http://127.0.0.1:{hang.getsockname()[1]}/"
+        for _ in range(10):
+            _, bucket = _bucket(proc)
+            mgmt.ok(_put_webhook(proc, bucket, hanging))
+            url = _mint(proc, bucket)["links"][0]["url"]
+            for _ in range(3):
+                assert requests.get(url, timeout=10).status_code == 200
+        assert eventually(lambda: _metric(proc, "satchel_webhook_queue_depth", state="pending") == 30, timeout=10)
+        time.sleep(0.5)  # the hanging sends are under way
+        bob = proc.create_user("bob")
+        s3 = make_client(proc, bob)
+        bucket = unique_bucket("whbob")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"bob's")
+        mgmt.ok(mgmt.call(proc, bob, "PUT", f"/buckets/{bucket}/webhook", {"url": sink.url}))
+        minted = mgmt.ok(mgmt.call(proc, bob, "POST", "/links", {"bucket": bucket, "keys": ["doc.txt"]}))
+        url = minted["links"][0]["url"]
+        started = time.monotonic()
+        assert requests.get(url, timeout=10).content == b"bob's"
+        _wait(sink, 1, timeout=5.0)
+        assert time.monotonic() - started < 5.0
+        assert json.loads(sink.snapshot()[0].body)["event"]["bucket"] == bucket
+    finally:
+        hang.close()
+        sink.close()
+        proc.stop()
+
+
+def test_mint_call_webhooks_capped_per_user(tmp_path: Path, receiver: Receiver) -> None:
+    """webhook_max_per_user: beyond it a mint call with a webhook is 409 and mints nothing; without one it works."""
+    proc = SatchelProcess(tmp_path / "data", extra_args=["--webhook-allow-private", "--webhook-max-per-user", "1"])
+    proc.start()
+    try:
+        _, bucket = _bucket(proc)
+        _mint(proc, bucket, webhook=receiver.url)
+        refused = mgmt.call(proc, None, "POST", "/links", {"bucket": bucket, "keys": ["doc.txt"],
+                                                           "webhook": receiver.url})
+        assert refused.status_code == 409 and "webhook_max_per_user" in refused.text
+        listed = mgmt.ok(mgmt.call(proc, None, "GET", f"/links?bucket={bucket}"))
+        assert len(listed["links"]) == 1  # the refused call minted nothing
+        assert _mint(proc, bucket)["links"]  # a mint call without a webhook is not limited by it
+    finally:
+        proc.stop()
+
+
+def test_lowered_retry_max_delay_applies_to_queued_deliveries_after_restart(tmp_path: Path) -> None:
+    """A retry planned minutes away under the old settings comes within the new webhook_retry_max_delay
+    once the server restarts with it."""
+    sink = Receiver(statuses=(500,))
+    slow = ["--webhook-allow-private", "--webhook-poll-interval", "0.05", "--webhook-retry-delay", "600",
+            "--webhook-retry-max-delay", "600"]
+    proc = SatchelProcess(tmp_path / "data", extra_args=slow)
+    proc.start()
+    try:
+        _, bucket = _bucket(proc)
+        mgmt.ok(_put_webhook(proc, bucket, sink.url))
+        assert requests.get(_mint(proc, bucket)["links"][0]["url"], timeout=10).status_code == 200
+        _wait(sink, 1)  # answered 500: the next try is 300 to 600 s away
+        pending = mgmt.ok(mgmt.call(proc, None, "GET", f"/buckets/{bucket}/webhook/deliveries?state=pending"))
+        assert len(pending["deliveries"]) == 1 and pending["deliveries"][0]["attempts"] == 1
+        proc.extra_args = (*slow[:-1], "0.3")
+        proc.restart()
+        got = _wait(sink, 2, timeout=8.0)
+        assert got[1].headers["X-Satchel-Attempt"] == "2"
+    finally:
+        sink.close()
         proc.stop()

@@ -6,6 +6,7 @@ from satchel.asgi import Response
 from satchel.core import buckets
 from satchel.core.access import Action
 from satchel.core.bucketnames import valid_bucket_name
+from satchel.core.cors import MAX_CORS_CONFIG_BYTES
 from satchel.core.errors import InvalidArgument, InvalidBucketName, InvalidRequest
 from satchel.core.node import Node
 from satchel.core.text import decimal
@@ -103,7 +104,7 @@ async def get_bucket_cors(node: Node, ctx: S3Context) -> Response:
 
 
 async def put_bucket_cors(node: Node, ctx: S3Context) -> Response:
-    rules = xml.parse_cors(await read_document(ctx, xml.MAX_CONFIG_XML))
+    rules = xml.parse_cors(await read_document(ctx, MAX_CORS_CONFIG_BYTES))
     await buckets.put_cors(node, ctx.auth.principal, ctx.bucket, rules)
     return Response(200)
 

@@ -66,7 +66,11 @@ def test_public_addresses() -> None:
                     "fc00::1", "224.0.0.1", "::ffff:10.0.0.1", unspecified, "100.64.0.1",
                     "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
                     "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
-                    "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # Teredo, client 10.0.0.1
+                    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+                    "::8.8.8.8", "::7f00:1",  # IPv4-compatible (deprecated), even of a public address
+                    "::ffff:0:8.8.8.8", "::ffff:0:7f00:1",  # IPv4-translated
+                    "64:ff9b:1::8.8.8.8",  # local-use NAT64
+                    "fec0::1"):  # site-local
         assert not webhooks.is_public(ipaddress.ip_address(private)), private
 
 

@@ -26,11 +26,12 @@ def use(world: World, at: float = 100.0, link_id: str | None = None) -> AuditEve
                       bucket_id=world.bucket.id, link_id=link_id, user_id=world.user.id)
 
 
-def queue(store: SqliteStore, world: World, count: int, queue_max: int = 100, bucket_max: int = 100,
-          bucket_id: str | None = None) -> int:
-    events = [use(world, 100.0 + i) for i in range(count)]
-    return store.add_audit_events(events, [QueuedDelivery(e, "h1", bucket_id or world.bucket.id) for e in events],
-                                  queue_max=queue_max, bucket_max=bucket_max)
+def queue(store: SqliteStore, world: World, count: int, queue_max: int = 100, user_max: int = 100,
+          endpoint: str = "h1", creator: str | None = None, at: float = 100.0) -> int:
+    events = [use(world, at + i) for i in range(count)]
+    return store.add_audit_events(
+        events, [QueuedDelivery(e, endpoint, world.bucket.id, creator or world.user.id) for e in events],
+        queue_max=queue_max, user_max=user_max)
 
 
 def test_bucket_webhook_replaced_and_deleted_with_its_deliveries(store: SqliteStore, world: World) -> None:
@@ -63,11 +64,21 @@ def test_queue_is_bounded_newest_dropped(store: SqliteStore, world: World) -> No
     assert store._db.conn().execute("SELECT COUNT(*) FROM audit_events").fetchone()[0] == 7
 
 
-def test_each_bucket_has_its_share(store: SqliteStore, world: World) -> None:
-    store.put_webhook(hook(world))
-    assert queue(store, world, 5, queue_max=10, bucket_max=3) == 2  # this bucket's receiver is down...
-    assert queue(store, world, 2, queue_max=10, bucket_max=3, bucket_id="another") == 0  # ...others still fit
-    assert store.webhook_queue_depth() == (5, 0)
+def test_each_creator_has_its_share(store: SqliteStore, world: World) -> None:
+    """The share is per user who set the webhooks, whatever the bucket: many buckets (or a member's link
+    webhook in the owner's bucket) cannot crowd out another user's notifications."""
+    from satchel.core.models import Bucket, Role
+
+    bob = store.create_user(world.account.id, "bob", Role.MEMBER)
+    other = store.create_bucket(Bucket("other", world.account.id, world.user.id, 1.0))
+    store.put_webhook(hook(world))  # alice's, on photos
+    store.put_webhook(StoredWebhook("h2", other.id, BUCKET_SCOPE, "https://x/", b"s", 1.0, world.user.id))
+    store.put_webhook(StoredWebhook("m1", world.bucket.id, LINKS_SCOPE, "https://y/", b"s", 1.0, bob.id), ["L1"])
+    assert queue(store, world, 2, queue_max=10, user_max=3) == 0
+    assert queue(store, world, 2, queue_max=10, user_max=3, endpoint="h2") == 1  # alice's other bucket: same share
+    assert queue(store, world, 5, queue_max=10, user_max=3, endpoint="m1", creator=bob.id) == 2  # bob floods his
+    assert queue(store, world, 1, queue_max=10, user_max=4) == 0  # alice's bucket webhook still has room
+    assert store.webhook_queue_depth() == (7, 0)
 
 
 def test_one_claim_per_delivery_and_lease(store: SqliteStore, world: World) -> None:
@@ -113,8 +124,8 @@ def test_prune_endpoints_nothing_can_notify(store: SqliteStore, world: World) ->
     store.put_webhook(hook(world))  # the bucket's: kept while the bucket exists
     store.put_webhook(hook(world, "m1", LINKS_SCOPE), ["L1", "L2"])
     store.put_webhook(hook(world, "m2", LINKS_SCOPE), ["L3"])
-    store.add_audit_events([e := use(world, 50.0, "L3")], [QueuedDelivery(e, "m2", world.bucket.id)], queue_max=10,
-                           bucket_max=10)
+    store.add_audit_events([e := use(world, 50.0, "L3")], [QueuedDelivery(e, "m2", world.bucket.id, world.user.id)],
+                           queue_max=10, user_max=10)
     assert store.prune_webhooks(200.0, 10) == 0  # m1: L2 still usable; m2: a delivery still pending
     claimed = store.claim_webhook_deliveries("a", now=200.0, lease=10, limit=5)
     store.finish_webhook_deliveries([DeliveryOutcome(claimed[0].id, "a", DEAD, 1, 200.0)], dead_max=10)
@@ -123,3 +134,80 @@ def test_prune_endpoints_nothing_can_notify(store: SqliteStore, world: World) ->
     assert set(store.webhook_targets([world.bucket.id], ["L1", "L2", "L3"])[1]) == set()
     assert store.get_bucket_webhook(world.bucket.id) is not None
     assert len(store.list_webhook_deliveries(world.bucket.id, DEAD, 10)) == 1  # still listed
+
+
+def test_claim_caps_each_endpoint_and_goes_round_robin(store: SqliteStore, world: World) -> None:
+    """A hanging receiver with many due deliveries holds at most ``per_endpoint`` sends, whichever worker
+    claims; another endpoint's due delivery is claimed in the same round, and first tries go before retries."""
+    from satchel.core.models import Role
+
+    bob = store.create_user(world.account.id, "bob", Role.MEMBER)
+    for endpoint in ("a1", "a2", "a3"):
+        store.put_webhook(hook(world, endpoint, LINKS_SCOPE), [endpoint + "-link"])
+        queue(store, world, 6, endpoint=endpoint)
+    store.put_webhook(StoredWebhook("b1", world.bucket.id, LINKS_SCOPE, "https://b/", b"s", 1.0, bob.id), ["bl"])
+    queue(store, world, 1, endpoint="b1", creator=bob.id, at=150.0)  # the newest of all
+    first = store.claim_webhook_deliveries("w1", now=200.0, lease=10, limit=4, per_endpoint=2)
+    assert {d.webhook.id for d in first} == {"a1", "a2", "a3", "b1"}  # one each before a second for any
+    second = store.claim_webhook_deliveries("w2", now=200.0, lease=10, limit=16, per_endpoint=2)
+    assert sorted(d.webhook.id for d in second) == ["a1", "a2", "a3"]  # one more each: 2 in flight per endpoint
+    assert store.claim_webhook_deliveries("w3", now=201.0, lease=10, limit=16, per_endpoint=2) == []
+    # a retry and a first try both due on one endpoint: the first try goes first
+    held = [d for d in first + second if d.webhook.id == "a1"]
+    store.finish_webhook_deliveries([DeliveryOutcome(held[0].id, held[0].claim, PENDING, 1, 150.0),
+                                     DeliveryOutcome(held[1].id, held[1].claim, DELIVERED, 1, 200.0)], dead_max=10)
+    (next_one,) = store.claim_webhook_deliveries("w4", now=202.0, lease=10, limit=1, per_endpoint=2)
+    assert next_one.webhook.id == "a1" and next_one.attempts == 0
+
+
+def test_dead_bounded_per_bucket(store: SqliteStore, world: World) -> None:
+    """Another bucket's failures never evict this bucket's dead deliveries."""
+    from satchel.core.models import Bucket
+
+    other = store.create_bucket(Bucket("other", world.account.id, world.user.id, 1.0))
+    store.put_webhook(hook(world))
+    store.put_webhook(StoredWebhook("h2", other.id, BUCKET_SCOPE, "https://x/", b"s", 1.0, world.user.id))
+    queue(store, world, 2)
+    store.add_audit_events(events := [use(world, 120.0 + i) for i in range(5)],
+                           [QueuedDelivery(e, "h2", other.id, world.user.id) for e in events], queue_max=100,
+                           user_max=100)
+    claimed = store.claim_webhook_deliveries("a", now=200.0, lease=10, limit=20)
+    store.finish_webhook_deliveries([DeliveryOutcome(d.id, "a", DEAD, 1, 200.0) for d in claimed], dead_max=3)
+    assert len(store.list_webhook_deliveries(world.bucket.id, DEAD, 10)) == 2
+    kept = store.list_webhook_deliveries(other.id, DEAD, 10)
+    assert [d.created for d in kept] == [122.0, 123.0, 124.0]  # the bucket's oldest went
+
+
+def test_lowered_retry_cap_applies_to_queued(store: SqliteStore, world: World) -> None:
+    store.put_webhook(hook(world))
+    queue(store, world, 2)
+    (a, b) = store.claim_webhook_deliveries("a", now=200.0, lease=10, limit=5)
+    store.finish_webhook_deliveries([DeliveryOutcome(a.id, "a", PENDING, 3, 5000.0),
+                                     DeliveryOutcome(b.id, "a", PENDING, 1, 210.0)], dead_max=10)
+    assert store.cap_webhook_retries(300.0) == 1
+    assert sorted(d.next_attempt for d in store.list_webhook_deliveries(world.bucket.id, PENDING, 10)) == [210.0,
+                                                                                                          300.0]
+
+
+def test_count_link_webhooks(store: SqliteStore, world: World) -> None:
+    store.put_webhook(hook(world))
+    store.put_webhook(hook(world, "m1", LINKS_SCOPE), ["L1"])
+    store.put_webhook(hook(world, "m2", LINKS_SCOPE), ["L2"])
+    assert store.count_link_webhooks(world.user.id) == 2 and store.count_link_webhooks("nobody") == 0
+
+
+def test_claim_caps_each_user_and_serves_the_least_busy_first(store: SqliteStore, world: World) -> None:
+    """One user's many webhooks (many buckets) cannot take every sending slot: at most ``per_user`` under way,
+    and a free slot goes to the user with the fewest under way, even when that user's delivery is the newest."""
+    from satchel.core.models import Role
+
+    bob = store.create_user(world.account.id, "bob", Role.MEMBER)
+    for number in range(6):
+        store.put_webhook(hook(world, f"a{number}", LINKS_SCOPE), [f"l{number}"])
+        queue(store, world, 2, endpoint=f"a{number}")
+    first = store.claim_webhook_deliveries("w1", now=200.0, lease=10, limit=16, per_endpoint=2, per_user=4)
+    assert len(first) == 4 and len({d.webhook.id for d in first}) == 4
+    store.put_webhook(StoredWebhook("b1", world.bucket.id, LINKS_SCOPE, "https://b/", b"s", 1.0, bob.id), ["bl"])
+    queue(store, world, 1, endpoint="b1", creator=bob.id, at=190.0)
+    (bobs,) = store.claim_webhook_deliveries("w2", now=200.0, lease=10, limit=16, per_endpoint=2, per_user=4)
+    assert bobs.webhook.id == "b1"

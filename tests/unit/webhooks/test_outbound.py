@@ -83,6 +83,8 @@ def test_no_answer_times_out() -> None:
 def test_private_destinations_refused_after_resolution(url: str) -> None:
     sent = asyncio.run(_post(url, allow_private=False))
     assert sent.permanent and sent.status is None and "not a public address" in (sent.error or "")
+    # what the name resolved to stays unsaid: the URL's setter must not learn the server's internal DNS
+    assert "127.0.0.1" not in (sent.error or "") and "::1" not in (sent.error or "")
 
 
 def test_other_schemes_refused() -> None:
