@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -39,7 +41,17 @@ class InProcess:
 
     def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> int:
         """The response status (0 when the app sent none) of one request."""
+        return self.exchange(method, target, headers, body).status
+
+    def exchange(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
         return self.loop.run_until_complete(_exchange(self.app, method, target, headers, body))
+
+
+@dataclass
+class Reply:
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 _INSTANCE: dict[str, InProcess] = {}
@@ -67,6 +79,36 @@ def instance() -> InProcess:
     return _INSTANCE["app"]
 
 
+#: The Swift account of root and the TempURL key the ``links-app`` harness sets on it.
+SWIFT_ACCOUNT = "AUTH_root"
+TEMPURL_KEY = b"fuzz-tempurl-key"
+
+
+def link_world() -> dict[str, str]:
+    """On the process's app, once: a read-write PAR on the bucket (listing allowed) and a TempURL key on
+    root's Swift account. Returns ``token`` and ``namespace`` of the PAR."""
+    made = instance()
+    if "links" not in _INSTANCE_LINKS:
+        body = json.dumps({"name": "fuzz", "bucket": BUCKET, "accessType": "AnyObjectReadWrite",
+                           "bucketListingAction": "ListObjects",
+                           "timeExpires": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))})
+        target, headers = sign("v4", "POST", "/_satchel/api/pars", [], body.encode())
+        reply = made.exchange("POST", target, headers, body.encode())
+        assert reply.status == 200, reply.body
+        parts = urlsplit(json.loads(reply.body)["fullPath"]).path.split("/")
+        auth = made.exchange("GET", "/auth/v1.0", [("X-Auth-User", "root:root"), ("X-Auth-Key", SECRET)], b"")
+        assert auth.status == 200, auth.status
+        key = made.exchange("POST", f"/v1/{SWIFT_ACCOUNT}", [("X-Auth-Token", auth.headers["x-auth-token"]),
+                                                             ("X-Account-Meta-Temp-URL-Key", TEMPURL_KEY.decode())],
+                            b"")
+        assert key.status == 204, key.status
+        _INSTANCE_LINKS["links"] = {"token": parts[2], "namespace": parts[4]}
+    return _INSTANCE_LINKS["links"]
+
+
+_INSTANCE_LINKS: dict[str, dict[str, str]] = {}
+
+
 def sign(auth: str, method: str, target: str, headers: list[tuple[str, str]],
          body: bytes) -> tuple[str, list[tuple[str, str]]]:
     """(target, headers) of the request signed by root: ``v4`` header, ``v4q`` presigned, else as given."""
@@ -83,7 +125,7 @@ def sign(auth: str, method: str, target: str, headers: list[tuple[str, str]],
     return url, out
 
 
-async def _exchange(app: SatchelApp, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> int:
+async def _exchange(app: SatchelApp, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
     raw_path, _, query = target.partition("?")
 
     scope: dict[str, Any] = {
@@ -96,15 +138,17 @@ async def _exchange(app: SatchelApp, method: str, target: str, headers: list[tup
     if (body or method in ("PUT", "POST")) and not any(k.lower() == "content-length" for k, _ in headers):
         scope["headers"].append((b"content-length", str(len(body)).encode()))
     pending = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 0
+    reply = Reply()
 
     async def receive() -> dict[str, Any]:
         return pending.pop(0) if pending else {"type": "http.disconnect"}
 
     async def send(message: MutableMapping[str, Any]) -> None:
-        nonlocal status
         if message["type"] == "http.response.start":
-            status = int(message["status"])
+            reply.status = int(message["status"])
+            reply.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+        elif message["type"] == "http.response.body":
+            reply.body += message.get("body", b"")
 
     caught: list[BaseException] = []
 
@@ -114,9 +158,11 @@ async def _exchange(app: SatchelApp, method: str, target: str, headers: list[tup
             caught.append(error)
 
     with mock.patch("satchel.s3.frontend.log.exception", side_effect=record), \
-            mock.patch("satchel.admin.api.log.exception", side_effect=record):
+            mock.patch("satchel.admin.api.log.exception", side_effect=record), \
+            mock.patch("satchel.swift.frontend.log.exception", side_effect=record), \
+            mock.patch("satchel.par.frontend.log.exception", side_effect=record):
         await app(scope, receive, send)
     if caught:
         # Re-raised so that the finding names the line in satchel/ that failed, not this harness.
         raise caught[0]
-    return status
+    return reply
