@@ -438,7 +438,7 @@ def _links_app(value: Any) -> None:
     expires = int(time.time()) + lifetime  # within the server's lifetime ceiling (7 days) unless negative
     decoded = urllib_unquote(obj)
     if kind == "par":
-        token = world["token"] if real_token else s.mutate(world["token"], where, "AZaz09-_")
+        token = world["token"] if real_token else s.mutate(world["token"], where)
         namespace = world["namespace"] if real_ns else "other"
         target = f"/p/{token}/n/{namespace}/b/{app.BUCKET}/{op}/{obj}" + (f"?{_q(extra)}" if extra else "")
     elif kind == "tempurl":

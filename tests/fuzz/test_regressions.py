@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+
 import pytest
 
 from satchel.core.errors import InvalidArgument
+from satchel.signing import tempurl
+from satchel.signing.formpost import FormCutOff
 from satchel.signing.sigv4.verify import STREAMING_SIGNED_TRAILER
 from tests.fuzz.harnesses import decode_chunked, encode_chunked
+from tests.fuzz.links import _encode_form, _read
 
 
 def test_bytes_after_the_trailer_signature_without_a_final_newline_are_refused() -> None:
@@ -19,3 +25,27 @@ def test_bytes_after_the_trailer_signature_without_a_final_newline_are_refused()
     assert decode_chunked(body[:-2], STREAMING_SIGNED_TRAILER, [], len(data))[0] == data  # closing line left out
     with pytest.raises(InvalidArgument, match="data after the trailer signature"):
         decode_chunked(body[:-1] + b"0", STREAMING_SIGNED_TRAILER, [], len(data))
+
+
+def test_a_formpost_form_is_complete_at_its_close_delimiter_and_cut_off_before_it() -> None:
+    """formpost-reader-round-trip (first long run): a form cut right after ``--XyZ--`` read as complete. That
+    is RFC 2046 (the CRLF after the close delimiter and the epilogue are optional), so the harness cuts before
+    the final ``--``; pinned here so that neither side drifts."""
+    body = _encode_form("XyZ", [("a", None, b"1")])
+    assert asyncio.run(_read("XyZ", body, [], 10)) == [("a", None, b"1")]
+    assert asyncio.run(_read("XyZ", body[:-2], [], 10)) == [("a", None, b"1")]
+    for cut in (len(body) - 4, len(body) // 2, 0):
+        with pytest.raises(FormCutOff):
+            asyncio.run(_read("XyZ", body[:cut], [], 10))
+
+
+def test_base64_signature_spellings_differing_in_unused_bits_are_one_signature() -> None:
+    """tempurl-round-trip / formpost-round-trip: changing the last character of an unpadded sha512 base64
+    signature may change only bits base64 drops; it is then the same signature (as in Swift), never a
+    different one that verifies."""
+    digest = bytes(range(64))
+    text = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    assert text.endswith("w")  # the last character carries 2 bits of data and 4 unused ones
+    same = tempurl.parse_signature("sha512:" + text[:-1] + "x")
+    assert same == tempurl.parse_signature("sha512:" + text) and same.digest == digest
+    assert tempurl.parse_signature("sha512:" + text[:-1] + "A").digest != digest
