@@ -473,7 +473,8 @@ def _links_app(value: Any) -> None:
 HARNESSES: tuple[Harness, ...] = (
     Harness("tempurl-garbage", _TEMPURL_GARBAGE, _tempurl_garbage, examples=80),
     Harness("tempurl-round-trip", _TEMPURL_SIGNED, _tempurl_round_trip, examples=60),
-    Harness("formpost-garbage", st.tuples(_FORM_ATTRIBUTES, s.wire_text(4)), _formpost_garbage, examples=80),
+    Harness("formpost-garbage", st.tuples(_FORM_ATTRIBUTES, st.one_of(s.wire_text(4), s.unicode_text(3))),
+            _formpost_garbage, examples=80),
     Harness("formpost-round-trip", _FORM_SIGNED, _formpost_round_trip, examples=60),
     Harness("formpost-reader-round-trip", _VALID_FORM, _form_reader_round_trip, examples=40),
     Harness("formpost-reader-garbage", _FORM_GARBAGE, _form_reader_garbage, examples=40),

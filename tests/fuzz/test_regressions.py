@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from satchel.core.errors import InvalidArgument
-from satchel.signing import tempurl
+from satchel.signing import formpost, tempurl
 from satchel.signing.formpost import FormCutOff
 from satchel.signing.sigv4.verify import STREAMING_SIGNED_TRAILER
 from tests.fuzz.harnesses import decode_chunked, encode_chunked
@@ -49,3 +49,20 @@ def test_base64_signature_spellings_differing_in_unused_bits_are_one_signature()
     same = tempurl.parse_signature("sha512:" + text[:-1] + "x")
     assert same == tempurl.parse_signature("sha512:" + text) and same.digest == digest
     assert tempurl.parse_signature("sha512:" + text[:-1] + "A").digest != digest
+
+
+def test_a_tempurl_or_formpost_path_that_is_not_utf8_text_is_refused_not_raised() -> None:
+    """tempurl-garbage (90 s run): ``verify`` with an object name holding a lone surrogate (what a
+    surrogate-escaped decode of ``%FF`` gives) raised UnicodeEncodeError while encoding the HMAC message.
+    The Swift router refuses such paths first (412), so no request reached it; the verifiers now refuse it
+    themselves, as they refuse everything else they were not signed for."""
+    params = tempurl.parse_query([("temp_url_sig", "0" * 40), ("temp_url_expires", "2030-01-01T00:00:00Z")])
+    assert params is not None
+    request = tempurl.Request("GET", "%FF", "%FF", "\udcff", "127.0.0.1")
+    with pytest.raises(tempurl.TempUrlInvalid, match="not UTF-8"):
+        tempurl.verify(params, request, [b"k"], allowed={"sha1"}, now=0)
+    spec = formpost.parse_attributes({"max_file_size": "1", "max_file_count": "1", "expires": "9999999999",
+                                      "signature": "0" * 64}, max_put_size=10)
+    with pytest.raises(formpost.FormUnauthorized) as refused:
+        formpost.verify(spec, "/v1/AUTH_a/c/\udcff", [b"k"], allowed={"sha256"}, now=0)
+    assert refused.value.reason == "the path is not UTF-8 text"
