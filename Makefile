@@ -51,7 +51,7 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/run.py $(ARGS)
 
-# The long fuzz run: every harness of tests/fuzz/harnesses.py for FUZZ_SECONDS (default 60) each, with
+# The long fuzz run: every harness of tests/fuzz/harnesses.py and links.py for FUZZ_SECONDS (default 60) each, with
 # fresh randomness; prints examples run and findings per harness (exit 1 on any finding). Pick harnesses
 # with `make fuzz ARGS="sigv4-parse s3-router"`. The short, derandomized form runs in `make test`.
 FUZZ_SECONDS ?= 60

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from satchel.core.text import decimal
+from satchel.core.text import decimal, is_text
 from satchel.signing.tempurl import TempUrlInvalid, parse_signature, sign
 
 #: Swift's ``MAX_VALUE_LENGTH``: an attribute's value is read up to this many bytes (we refuse longer).
@@ -152,6 +152,9 @@ def verify(spec: FormSpec, path: str, keys: Sequence[bytes], *, allowed: Iterabl
         raise FormUnauthorized("invalid signature", f"digest {signature.algorithm} is not allowed on this server")
     if not keys:
         raise FormUnauthorized("invalid signature", "no TempURL key is set on this account or container")
+    if not is_text(path):
+        # The signed message is UTF-8; a path no UTF-8 spells was never signed (and would not encode).
+        raise FormUnauthorized("invalid signature", "the path is not UTF-8 text")
     message = hmac_message(path, spec.redirect, *spec.texts)
     matched = -1
     for index, key in enumerate(keys):

@@ -62,6 +62,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import quote
 
+from satchel.core.text import is_text
+
 #: Every digest Swift supports; the hex length of a bare ``temp_url_sig`` names one of them.
 DIGEST_SIZES = {"sha1": 20, "sha256": 32, "sha512": 64}
 _HEX_DIGESTS = {2 * size: name for name, size in DIGEST_SIZES.items()}
@@ -308,6 +310,9 @@ def verify(params: TempUrlParams, request: Request, keys: Sequence[bytes], *, al
         raise TempUrlInvalid(f"method {request.method} cannot be used with a TempURL")
     if not request.account or not request.container or not request.object.strip("/"):
         raise TempUrlInvalid("a TempURL names an object: /v1/<account>/<container>/<object>")
+    if not all(is_text(part) for part in (request.account, request.container, request.object)):
+        # The signed message is UTF-8; a name no UTF-8 spells was never signed (and would not encode).
+        raise TempUrlInvalid("the path is not UTF-8 text")
     if params.ip_range is not None:
         check_ip_range(params.ip_range, request.client_ip)
     if not keys:

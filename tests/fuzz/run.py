@@ -20,7 +20,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.fuzz.harnesses import HARNESSES, Harness
+from tests.fuzz import links
+from tests.fuzz.harnesses import HARNESSES as S3_HARNESSES
+from tests.fuzz.harnesses import Harness
+
+HARNESSES = (*S3_HARNESSES, *links.HARNESSES)
 
 BATCH = 200
 

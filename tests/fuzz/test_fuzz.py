@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.fuzz.harnesses import HARNESSES, Harness
+from tests.fuzz import links
+from tests.fuzz.harnesses import HARNESSES as S3_HARNESSES
+from tests.fuzz.harnesses import Harness
+
+HARNESSES = (*S3_HARNESSES, *links.HARNESSES)
 
 
 @pytest.mark.parametrize("harness", HARNESSES, ids=[h.name for h in HARNESSES])
