@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from satchel.webhooks.outbound import UNREACHABLE
 from tests.clients import mgmt, par
 from tests.clients.boto import make_client, unique_bucket
 from tests.clients.server import SatchelProcess, eventually
@@ -271,7 +272,7 @@ def test_loopback_refused_by_default(tmp_path: Path) -> None:
         assert eventually(lambda: _metric(proc, "satchel_webhook_deliveries_total", outcome="dead") == 5, timeout=10)
         dead = mgmt.ok(mgmt.call(proc, None, "GET", f"/buckets/{bucket}/webhook/deliveries?state=dead"))
         assert len(dead["deliveries"]) == 3
-        assert all("not a public address" in d["last_error"] and d["attempts"] == 1 for d in dead["deliveries"])
+        assert all(d["last_error"] == UNREACHABLE and d["attempts"] == 1 for d in dead["deliveries"])
         assert sink.snapshot() == []
     finally:
         sink.close()
