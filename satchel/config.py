@@ -31,7 +31,8 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "par_max_open_uploads", "par_max_per_user",
             "swift_token_lifetime", "console_session_idle", "console_session_lifetime", "console_max_failures",
             "console_throttle_window",
-            "webhook_queue_max", "webhook_queue_max_per_user", "webhook_dead_max_per_bucket",
+            "webhook_queue_max", "webhook_queue_max_per_account", "webhook_queue_max_per_user",
+            "webhook_dead_max_per_bucket",
             "webhook_max_inflight_per_endpoint", "webhook_max_inflight_per_user", "webhook_max_per_user",
             "webhook_timeout", "webhook_max_attempts",
             "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
@@ -175,8 +176,14 @@ class Settings:
     #: Webhook deliveries waiting to be sent, every bucket together; when the queue is full new ones are dropped
     #: (counted in ``satchel_webhook_dropped_total``).
     webhook_queue_max: int = 10000
+    #: Of those, at most this many for the webhooks set by the users of one account (a deleted user's count for
+    #: its bucket's account): an account admin making many users, each with a share, fills only its account's.
+    #: Keep ``webhook_queue_max`` above this times the accounts expected to be busy at once; beyond either
+    #: bound the newest notifications are dropped.
+    webhook_queue_max_per_account: int = 5000
     #: Of those, at most this many for the webhooks one user set (a bucket's, or a mint call's): whoever's
-    #: receivers are down, however many buckets or links they made, fills only their own share.
+    #: receivers are down, however many buckets or links they made, fills only their own share; refused uses
+    #: take at most half of it, so refusals never crowd out the notifications of allowed uses.
     webhook_queue_max_per_user: int = 1000
     #: Failed (dead) deliveries kept per bucket for its admins, the bucket's oldest removed first.
     webhook_dead_max_per_bucket: int = 1000

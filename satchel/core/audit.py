@@ -40,10 +40,11 @@ PRUNE_BATCH = 5000
 class AuditLog:
     def __init__(self, store: Store, write: StoreWrite,
                  bucket_id: Callable[[str], str | None] = lambda name: None, *, webhook_queue_max: int = 0,
-                 webhook_user_max: int = 0) -> None:
+                 webhook_user_max: int = 0, webhook_account_max: int | None = None) -> None:
         self._store = store
         self._webhook_queue_max = webhook_queue_max
         self._webhook_user_max = webhook_user_max
+        self._webhook_account_max = webhook_account_max
         self._write = write
         self._bucket_id = bucket_id
         self._events: list[AuditEvent] = []
@@ -113,11 +114,14 @@ class AuditLog:
     def _persist(self, events: list[AuditEvent], uses: dict[str, tuple[int, float]]) -> None:
         # Link notifications are queued with their events, in one transaction (core/webhookqueue.py).
         dropped = self._store.add_audit_events(events, queued_for(self._store, events),
-                                               queue_max=self._webhook_queue_max, user_max=self._webhook_user_max)
+                                               queue_max=self._webhook_queue_max, user_max=self._webhook_user_max,
+                                               account_max=self._webhook_account_max)
         if dropped:
             metrics.WEBHOOK_DROPPED.inc(dropped)
-            log.warning("webhook queue full (webhook_queue_max %d, webhook_queue_max_per_user %d): %d "
-                        "notifications dropped", self._webhook_queue_max, self._webhook_user_max, dropped)
+            log.warning("webhook queue full (webhook_queue_max %d, webhook_queue_max_per_account %s, "
+                        "webhook_queue_max_per_user %d, refused uses at most half of it): %d notifications "
+                        "dropped", self._webhook_queue_max, self._webhook_account_max, self._webhook_user_max,
+                        dropped)
         self._store.count_link_uses(uses)
 
     async def run(self) -> None:

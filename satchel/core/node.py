@@ -55,7 +55,8 @@ class Node:
         self.revocations = RevocationList(self.store, self.gate)
         self.audit = AuditLog(self.store, self.write, self.bucket_id,
                               webhook_queue_max=self.settings.webhook_queue_max,
-                              webhook_user_max=self.settings.webhook_queue_max_per_user)
+                              webhook_user_max=self.settings.webhook_queue_max_per_user,
+                              webhook_account_max=self.settings.webhook_queue_max_per_account)
         self.sightings = Sightings(self.store, self.write)
         self.tempurl_keys = TempUrlKeyCache(self.store, self.gate, self.credentials.master_key)
 

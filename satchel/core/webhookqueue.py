@@ -27,8 +27,12 @@ def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDeliver
     """The deliveries ``events`` make: each link use goes to its bucket's webhook (a bucket setting, which stays
     when whoever set it loses control of the bucket, as the bucket's other settings do), and to its link's when
     the link's signer made that webhook and is still active. Called by the audit writer, in the batch that
-    stores the events."""
-    uses = [e for e in events if e.action == "use" and e.bucket_id is not None]
+    stores the events.
+
+    A refusal no signature was verified for (no signer: an unknown key, a bad signature, malformed auth, an
+    unknown PAR token) is not notified: anyone can make those for nothing, by the thousand, and each would take
+    a slot of the creator's share. It stays in the audit trail (:func:`unsigned_refusal`)."""
+    uses = [e for e in events if e.action == "use" and e.bucket_id is not None and not unsigned_refusal(e)]
     if not uses:
         return []
     by_bucket, by_link = store.webhook_targets([e.bucket_id for e in uses if e.bucket_id],
@@ -55,6 +59,13 @@ def queued_for(store: Store, events: Sequence[AuditEvent]) -> list[QueuedDeliver
                 and creator_active(link_hook.created_by)):
             queued.append(QueuedDelivery(event, link_hook.id, event.bucket_id, link_hook.created_by))
     return queued
+
+
+def unsigned_refusal(event: AuditEvent) -> bool:
+    """A refused use whose signer was never proven: every front-end sets ``user_id`` only once the signature
+    (S3 SigV4/SigV2, POST policy, TempURL, FormPost) or the PAR token is verified; before that the claimed key
+    id is kept in ``access_key_id`` only."""
+    return event.outcome == "refused" and event.user_id is None
 
 
 def payload(event: AuditEvent, webhook: StoredWebhook, delivery_id: str) -> bytes:

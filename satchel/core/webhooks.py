@@ -72,6 +72,8 @@ def check_url(url: str, *, allow_private: bool) -> str:
         raise InvalidArgument("webhook is not a valid URL", ArgumentName="webhook") from None
     if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
         raise InvalidArgument("webhook must be an http or https URL with a host", ArgumentName="webhook")
+    if parts.port == 0:
+        raise InvalidArgument("webhook port must be 1 to 65535", ArgumentName="webhook")
     if parts.username is not None or parts.password is not None or parts.fragment or " " in url:
         raise InvalidArgument("webhook must not carry a user, a password or a fragment", ArgumentName="webhook")
     if not allow_private and not _public_name(parts.hostname):

@@ -176,12 +176,12 @@ class SqliteSharing:
         return [Revocation(r[0], RevocationScope(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in found]
 
     def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
-                         queue_max: int = 0, user_max: int = 0) -> int:
+                         queue_max: int = 0, user_max: int = 0, account_max: int | None = None) -> int:
         if not events:
             return 0
         with self._db.transaction() as c:
             _insert_events(c, events)
-            return queue_deliveries(c, deliveries, queue_max, user_max)
+            return queue_deliveries(c, deliveries, queue_max, user_max, account_max)
 
     def prune_audit(self, before: float, limit: int = 10000) -> int:
         with self._db.transaction() as c:

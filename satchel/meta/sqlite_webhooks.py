@@ -44,33 +44,85 @@ def _marks(count: int) -> str:
 
 
 def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery], queue_max: int,
-                     user_max: int) -> int:
-    """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending, and fewer
-    than ``user_max`` of the endpoints their creator set; how many did not fit. The share is the creator's, not
-    the bucket's: buckets are cheap to make, and a member flooding its own links' webhook must not crowd out
-    the bucket owner's. The events must have their ids already."""
+                     user_max: int, account_max: int | None = None) -> int:
+    """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending, fewer
+    than ``account_max`` (None: no bound) of the endpoints set by users of their creator's account, and fewer
+    than ``user_max`` of the endpoints their creator set, of which refused uses may take only half; how many
+    did not fit (the newest). The share is the creator's, not the bucket's: buckets are cheap to make, and a
+    member flooding its own links' webhook must not crowd out the bucket owner's; the account's bounds what an
+    account admin gets by making users; and the half kept for allowed uses means refusals, which anyone holding
+    a signed URL can cause, never crowd out the notifications of real uses. The events must have their ids
+    already."""
     if not deliveries:
         return 0
     pending = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").fetchone()[0])
     creators = list(dict.fromkeys(d.creator for d in deliveries))[:_IN_BATCH]
-    per_user: dict[str, int] = dict(c.execute(
-        "SELECT e.created_by, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "  # noqa: S608
-        f"ON e.id = d.endpoint_id WHERE d.state = 'pending' AND e.created_by IN ({_marks(len(creators))}) "
-        "GROUP BY e.created_by", creators).fetchall())
+    marks = _marks(len(creators))
+    per_user: dict[str, int] = {}
+    refused_per_user: dict[str, int] = {}
+    for creator, outcome, count in c.execute(
+            "SELECT e.created_by, a.outcome, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "  # noqa: S608
+            "ON e.id = d.endpoint_id LEFT JOIN audit_events a ON a.id = d.event_id "
+            f"WHERE d.state = 'pending' AND e.created_by IN ({marks}) GROUP BY e.created_by, a.outcome",
+            creators).fetchall():
+        per_user[creator] = per_user.get(creator, 0) + int(count)
+        if outcome == "refused":
+            refused_per_user[creator] = refused_per_user.get(creator, 0) + int(count)
+    accounts = _creator_accounts(c, deliveries, creators) if account_max is not None else {}
+    per_account = _pending_per_account(c, set(accounts.values())) if account_max is not None else {}
+    refused_max = user_max // 2
     kept = []
     for delivery in deliveries:
         held = per_user.get(delivery.creator, 0)
+        refused = delivery.event.outcome == "refused"
+        account = accounts.get((delivery.creator, delivery.bucket_id))
         if pending >= queue_max or held >= user_max:
+            continue
+        if refused and refused_per_user.get(delivery.creator, 0) >= refused_max:
+            continue
+        if account_max is not None and per_account.get(account, 0) >= account_max:
             continue
         kept.append(delivery)
         pending += 1
         per_user[delivery.creator] = held + 1
+        if refused:
+            refused_per_user[delivery.creator] = refused_per_user.get(delivery.creator, 0) + 1
+        per_account[account] = per_account.get(account, 0) + 1
     c.executemany(_INSERT_DELIVERY, [
         (secrets.token_hex(16), d.endpoint_id, d.bucket_id, d.event.id, PENDING, d.event.time, 0, d.event.time,
          None, None, None, None)
         for d in kept
     ])
     return len(deliveries) - len(kept)
+
+
+#: The account whose share a pending delivery takes: its endpoint's creator's, or, once that user is deleted
+#: (a bucket's webhook outlives whoever set it), the account of the endpoint's bucket. Same rule on both sides
+#: (what is queued, what is pending), so deleting users does not take their deliveries out of the count.
+_ACCOUNT_OF = "COALESCE(u.account_id, b.account_id)"
+_ACCOUNT_JOINS = ("LEFT JOIN users u ON u.id = e.created_by LEFT JOIN buckets b ON b.id = e.bucket_id")
+
+
+def _creator_accounts(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery],
+                      creators: Sequence[str]) -> dict[tuple[str, str], str | None]:
+    """(creator, bucket id) -> the account whose share that delivery takes (:data:`_ACCOUNT_OF`)."""
+    users: dict[str, str] = dict(c.execute(
+        f"SELECT id, account_id FROM users WHERE id IN ({_marks(len(creators))})", creators).fetchall())  # noqa: S608
+    orphans = list(dict.fromkeys(d.bucket_id for d in deliveries if d.creator not in users))[:_IN_BATCH]
+    buckets: dict[str, str] = dict(c.execute(
+        f"SELECT id, account_id FROM buckets WHERE id IN ({_marks(len(orphans))})", orphans).fetchall()  # noqa: S608
+    ) if orphans else {}
+    return {(d.creator, d.bucket_id): users.get(d.creator) or buckets.get(d.bucket_id) for d in deliveries}
+
+
+def _pending_per_account(c: sqlite3.Connection, accounts: set[str | None]) -> dict[str | None, int]:
+    named = [a for a in accounts if a is not None][:_IN_BATCH]
+    if not named:
+        return {}
+    return {account: int(count) for account, count in c.execute(
+        f"SELECT {_ACCOUNT_OF}, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "  # noqa: S608
+        f"ON e.id = d.endpoint_id {_ACCOUNT_JOINS} WHERE d.state = 'pending' "
+        f"AND {_ACCOUNT_OF} IN ({_marks(len(named))}) GROUP BY {_ACCOUNT_OF}", named).fetchall()}
 
 
 #: Due deliveries, at most ``?`` per endpoint (first tries first, then the longest waiting), with who set their

@@ -423,11 +423,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
-                         queue_max: int = 0, user_max: int = 0) -> int:
+                         queue_max: int = 0, user_max: int = 0, account_max: int | None = None) -> int:
         """Appends events (ids are assigned here when empty, and set on the events) and, in the same
-        transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, and fewer than
-        ``user_max`` of their endpoint's creator (``QueuedDelivery.creator``); how many were dropped because the
-        queue (or the creator's share) was full
+        transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, fewer than
+        ``account_max`` (None: unbounded) of the users of their creator's account, and fewer than ``user_max``
+        of their endpoint's creator (``QueuedDelivery.creator``), refused uses at most half of that; how many
+        were dropped because the queue (or the account's or creator's share) was full
         (the newest are dropped: what is queued keeps its order)."""
 
     @abc.abstractmethod

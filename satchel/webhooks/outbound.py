@@ -33,6 +33,12 @@ from satchel.core.webhooks import is_public
 MAX_RESPONSE_BYTES = 64 * 1024
 _READ = 8192
 USER_AGENT = "Satchel-Webhook/1"
+#: A delivery's error when its host name resolves to a non-public address *or does not exist*: the same words,
+#: so whoever set the URL cannot tell an internal name from a missing one (probing the server's own DNS).
+UNREACHABLE = "the destination is not a reachable public address (setting webhook_allow_private)"
+#: Resolver answers that say the name does not exist (as final as a private address); others may pass.
+_NO_SUCH_NAME = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
+                          if hasattr(socket, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +75,19 @@ async def post(url: str, headers: list[tuple[str, str]], body: bytes, *, timeout
 
 async def resolve(host: str, port: int, *, allow_private: bool) -> str:
     """The address to connect to: the first one ``host`` resolves to, once all of them are allowed."""
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno in _NO_SUCH_NAME:
+            raise RefusedDestination(UNREACHABLE) from None
+        raise OSError("the destination's name could not be resolved for now") from None
     if not found:
-        raise OSError(f"{host} does not resolve")
+        raise RefusedDestination(UNREACHABLE)
     addresses = [str(info[4][0]) for info in found]
     for address in addresses:
         if not allow_private and not is_public(ipaddress.ip_address(address.split("%", 1)[0])):
             # Never the address itself: it would tell whoever set the URL what the server's own DNS knows.
-            raise RefusedDestination("the destination is not a public address (setting webhook_allow_private)")
+            raise RefusedDestination(UNREACHABLE)
     return addresses[0]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from satchel.webhooks.outbound import UNREACHABLE
 from tests.clients import mgmt, par
 from tests.clients.boto import make_client, unique_bucket
 from tests.clients.server import SatchelProcess, eventually
@@ -131,7 +132,8 @@ def test_bucket_webhook_covers_presigned_urls(server: SatchelProcess, receiver: 
 
 def test_every_link_kind_reaches_the_bucket_webhook(server: SatchelProcess, receiver: Receiver) -> None:
     """PARs, Swift TempURLs and S3 POST forms are uses of the bucket too: one notification each, allowed or
-    refused, through the one audit trail."""
+    refused by a verified signer, through the one audit trail (a TempURL whose signature does not match has no
+    verified signer: audited, not notified)."""
     s3, bucket = _bucket(server)
     SECRETS.append(mgmt.ok(_put_webhook(server, bucket, receiver.url))["secret"])
     created = par.create(server, bucket=bucket, accessType="ObjectRead", objectName="doc.txt")
@@ -142,12 +144,35 @@ def test_every_link_kind_reaches_the_bucket_webhook(server: SatchelProcess, rece
     assert requests.get(tempurl.replace("temp_url_sig=", "temp_url_sig=0"), timeout=10).status_code == 401
     form = s3.generate_presigned_post(bucket, "up.txt", ExpiresIn=60)
     assert requests.post(form["url"], data=form["fields"], files={"file": b"up"}, timeout=10).status_code == 204
-    got = _wait(receiver, 4)
+    got = _wait(receiver, 3)
     time.sleep(0.3)
     events = sorted((json.loads(r.body)["event"]["kind"], json.loads(r.body)["event"]["outcome"])
                     for r in receiver.snapshot())
-    assert len(got) == 4 and events == [("par", "allowed"), ("post", "allowed"), ("swift", "allowed"),
-                                        ("swift", "refused")]
+    assert len(receiver.snapshot()) == len(got) == 3
+    assert events == [("par", "allowed"), ("post", "allowed"), ("swift", "allowed")]
+
+
+def test_refusals_without_a_verified_signer_are_audited_not_notified(server: SatchelProcess,
+                                                                   receiver: Receiver) -> None:
+    """Anyone, with no credentials, can make refused requests by the thousand (an unknown key, a signature that
+    does not match, malformed authentication): each is in the audit trail, none takes a place in the bucket
+    webhook's queue, so the owner's real notifications are never dropped for them."""
+    s3, bucket = _bucket(server)
+    SECRETS.append(mgmt.ok(_put_webhook(server, bucket, receiver.url))["secret"])
+    good = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "doc.txt"}, ExpiresIn=60)
+    base = f"{server.endpoint}/{bucket}/doc.txt"
+    forged = [f"{base}?AWSAccessKeyId=AKIAX&Signature=x&Expires=9999999999",
+              re.sub(r"(Signature=)[^&]+", r"\1AAAA", good),
+              f"{base}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=nope&X-Amz-Signature=00"]
+    for url in forged * 4:
+        assert requests.get(url, timeout=10).status_code in (400, 403), url
+    assert requests.get(good, timeout=10).content == b"hello"
+    (item,) = _wait(receiver, 1)
+    time.sleep(0.5)  # a notification of any refusal would have arrived by now
+    assert len(receiver.snapshot()) == 1 and json.loads(item.body)["event"]["outcome"] == "allowed"
+    events = mgmt.ok(mgmt.call(server, None, "GET", f"/audit?bucket={bucket}&limit=100"))["events"]
+    refused = [e for e in events if e["action"] == "use" and e["outcome"] == "refused"]
+    assert len(refused) == 12 and all(e["user"] is None for e in refused)
 
 
 def test_failing_receiver_is_retried_until_delivered(server: SatchelProcess) -> None:
@@ -271,7 +296,7 @@ def test_loopback_refused_by_default(tmp_path: Path) -> None:
         assert eventually(lambda: _metric(proc, "satchel_webhook_deliveries_total", outcome="dead") == 5, timeout=10)
         dead = mgmt.ok(mgmt.call(proc, None, "GET", f"/buckets/{bucket}/webhook/deliveries?state=dead"))
         assert len(dead["deliveries"]) == 3
-        assert all("not a public address" in d["last_error"] and d["attempts"] == 1 for d in dead["deliveries"])
+        assert all(d["last_error"] == UNREACHABLE and d["attempts"] == 1 for d in dead["deliveries"])
         assert sink.snapshot() == []
     finally:
         sink.close()

@@ -42,7 +42,7 @@ def test_settle(attempts: int, ok: bool, permanent: bool, created: float, state:
 
 @pytest.mark.parametrize("url", [
     "ftp://example.com/", "file:///etc/passwd", "https://user:pw@example.com/", "https://example.com/#x",
-    "http:///nohost", "https://example.com:99999/", "", "x" * 3000, "https://exa mple.com/", "https://例え.jp/",
+    "http:///nohost", "https://example.com:99999/", "https://example.com:0/", "", "x" * 3000, "https://exa mple.com/", "https://例え.jp/",
     "http://127.0.0.1:8080/", "http://[::1]/", "http://169.254.169.254/latest/", "http://10.1.2.3/",
     "http://localhost/", "http://foo.localhost/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/",
     "http://100.64.0.1/",
@@ -76,7 +76,8 @@ def test_public_addresses() -> None:
 
 def test_queued_for_bucket_and_signed_link(tmp_path: Path) -> None:
     """A use goes to its bucket's webhook, and to its link's only when the link's signer made that webhook:
-    a refusal before the signature is verified (no user) or someone else's event naming the link id does not."""
+    someone else's event naming the link id does not, and a refusal whose signature was never verified (no
+    user: unknown key, bad signature) goes nowhere, not even to the bucket's (anyone can make those)."""
     store = SqliteStore(tmp_path / "meta.sqlite3")
     try:
         account = store.create_account("acme")
@@ -96,7 +97,8 @@ def test_queued_for_bucket_and_signed_link(tmp_path: Path) -> None:
             return [(next(i for i, e in enumerate(events) if e is d.event), d.endpoint_id) for d in found]
 
         assert targets(event()) == [(0, "b"), (0, "m")]
-        assert targets(event(user=None)) == [(0, "b")]  # signature not verified: the bucket's alone
+        assert targets(event(user=None)) == []  # signature not verified: audited only
+        assert targets(event(user=None), event()) == [(1, "b"), (1, "m")]
         assert targets(event(user="mallory")) == [(0, "b")]
         assert targets(event(link="L2")) == [(0, "b")]
         assert targets(event(bucket_id=other.id)) == []  # L1's webhook is for its own bucket only

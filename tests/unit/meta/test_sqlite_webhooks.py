@@ -211,3 +211,48 @@ def test_claim_caps_each_user_and_serves_the_least_busy_first(store: SqliteStore
     queue(store, world, 1, endpoint="b1", creator=bob.id, at=190.0)
     (bobs,) = store.claim_webhook_deliveries("w2", now=200.0, lease=10, limit=16, per_endpoint=2, per_user=4)
     assert bobs.webhook.id == "b1"
+
+
+def test_refused_uses_take_at_most_half_a_share(store: SqliteStore, world: World) -> None:
+    """Refusals (even of a verified signer, who may be anyone holding an expired URL) fill at most half of the
+    creator's share: the other half stays for the notifications of allowed uses."""
+    store.put_webhook(hook(world))
+
+    def send(count: int, outcome: str, at: float) -> int:
+        events = [AuditEvent(time=at + i, action="use", outcome=outcome, kind="s3v4", bucket="photos",
+                             bucket_id=world.bucket.id, user_id=world.user.id) for i in range(count)]
+        return store.add_audit_events(events, [QueuedDelivery(e, "h1", world.bucket.id, world.user.id)
+                                               for e in events], queue_max=100, user_max=10)
+
+    assert send(20, "refused", 100.0) == 15  # 5 of 10
+    assert send(1, "refused", 200.0) == 1  # still full for refusals, in a later batch
+    assert send(7, "allowed", 300.0) == 2  # allowed uses get the rest of the share
+    assert store.webhook_queue_depth() == (10, 0)
+
+
+def test_each_account_has_its_share(store: SqliteStore, world: World) -> None:
+    """An account admin making users, each with a share, fills only its account's; another account's webhooks
+    keep theirs. A deleted creator's deliveries still count for the account of the bucket."""
+    from satchel.core.models import Bucket, Role
+
+    users = [store.create_user(world.account.id, f"u{i}", Role.MEMBER) for i in range(3)]
+    for i, user in enumerate(users):
+        store.put_webhook(StoredWebhook(f"u{i}", world.bucket.id, LINKS_SCOPE, "https://x/", b"s", 1.0, user.id),
+                          [f"L{i}"])
+    other_account = store.create_account("other")
+    carol = store.create_user(other_account.id, "carol", Role.ADMIN)
+    theirs = store.create_bucket(Bucket("theirs", other_account.id, carol.id, 1.0))
+    store.put_webhook(StoredWebhook("c", theirs.id, BUCKET_SCOPE, "https://c/", b"s", 1.0, carol.id))
+
+    def send(endpoint: str, creator: str, bucket_id: str, count: int) -> int:
+        events = [use(world, 100.0 + i) for i in range(count)]
+        return store.add_audit_events(events, [QueuedDelivery(e, endpoint, bucket_id, creator) for e in events],
+                                      queue_max=100, user_max=4, account_max=6)
+
+    assert send("u0", users[0].id, world.bucket.id, 4) == 0
+    assert send("u1", users[1].id, world.bucket.id, 4) == 2  # the account's 6 reached
+    assert send("u2", users[2].id, world.bucket.id, 4) == 4
+    assert send("c", carol.id, theirs.id, 4) == 0  # another account: its own share
+    store.delete_user(users[0].id)
+    assert send("u2", users[2].id, world.bucket.id, 1) == 1  # u0's four still count for the account
+    assert store.webhook_queue_depth() == (10, 0)

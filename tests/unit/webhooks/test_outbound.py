@@ -4,6 +4,7 @@ answer, the timeout, and destinations refused after name resolution."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -82,9 +83,29 @@ def test_no_answer_times_out() -> None:
 @pytest.mark.parametrize("url", ["http://localhost:9/", "http://127.0.0.1:9/", "http://[::1]:9/"])
 def test_private_destinations_refused_after_resolution(url: str) -> None:
     sent = asyncio.run(_post(url, allow_private=False))
-    assert sent.permanent and sent.status is None and "not a public address" in (sent.error or "")
+    assert sent.permanent and sent.status is None and sent.error == outbound.UNREACHABLE
     # what the name resolved to stays unsaid: the URL's setter must not learn the server's internal DNS
     assert "127.0.0.1" not in (sent.error or "") and "::1" not in (sent.error or "")
+
+
+@pytest.mark.parametrize(("errno", "permanent"), [(socket.EAI_NONAME, True), (socket.EAI_AGAIN, False)])
+def test_missing_name_says_what_a_private_one_says(monkeypatch: pytest.MonkeyPatch, errno: int,
+                                                  permanent: bool) -> None:
+    """A name that does not exist gives the very error of one that resolves to a private address (dead at
+    once): the URL's setter cannot tell an internal name from a missing one. A resolver that fails for now is
+    retried, with words that say nothing of the name either."""
+    async def no_such_name(*args: object, **kwargs: object) -> list[Any]:
+        raise socket.gaierror(errno, "Name or service not known")
+
+    async def run() -> outbound.Sent:
+        monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_such_name)
+        return await _post("http://internal.example.com/hook", allow_private=False)
+
+    sent = asyncio.run(run())
+    private = asyncio.run(_post("http://127.0.0.1:9/", allow_private=False))
+    assert sent.status is None and sent.permanent is permanent
+    assert (sent.error == private.error) is permanent
+    assert "internal" not in (sent.error or "") and "known" not in (sent.error or "")
 
 
 def test_other_schemes_refused() -> None:
