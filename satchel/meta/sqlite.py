@@ -28,7 +28,7 @@ from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
-from satchel.meta.sqlite_webhooks import SqliteWebhooks
+from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
 # Statement heads, built once. Only the column lists of ``meta/rows.py`` (code constants, never input)
@@ -173,6 +173,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
                 raise Conflict("The user still owns buckets: delete or hand them over first.")
             c.execute("DELETE FROM access_keys WHERE user_id = ?", (user_id,))
             c.execute("DELETE FROM grants WHERE user_id = ?", (user_id,))
+            delete_user_link_webhooks(c, user_id)
             c.execute("DELETE FROM users WHERE id = ?", (user_id,))
             c.execute(rows.BUMP_GENERATION)
 

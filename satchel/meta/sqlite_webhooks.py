@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from satchel.core.models import Status
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.webhooks import (
@@ -47,12 +48,14 @@ def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery]
                      user_max: int, account_max: int | None = None) -> int:
     """Insert deliveries inside the caller's transaction while fewer than ``queue_max`` are pending, fewer
     than ``account_max`` (None: no bound) of the endpoints set by users of their creator's account, and fewer
-    than ``user_max`` of the endpoints their creator set, of which refused uses may take only half; how many
-    did not fit (the newest). The share is the creator's, not the bucket's: buckets are cheap to make, and a
-    member flooding its own links' webhook must not crowd out the bucket owner's; the account's bounds what an
-    account admin gets by making users; and the half kept for allowed uses means refusals, which anyone holding
-    a signed URL can cause, never crowd out the notifications of real uses. The events must have their ids
-    already."""
+    than ``user_max`` of the endpoints their creator set, of which refused uses may take only half of each
+    share (the user's and the account's); how many did not fit (the newest). The share is the creator's, not
+    the bucket's: buckets are cheap to make; the account's bounds what an account admin gets by making users;
+    and the half kept for allowed uses means refusals, which anyone holding a signed URL can cause, never crowd
+    out the notifications of real uses, one user's or the account's. A mint call's endpoint whose creator is
+    gone or disabled (or an endpoint removed since the batch was planned) gets nothing. The events must have
+    their ids already."""
+    deliveries = _live(c, deliveries)
     if not deliveries:
         return 0
     pending = int(c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").fetchone()[0])
@@ -69,8 +72,10 @@ def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery]
         if outcome == "refused":
             refused_per_user[creator] = refused_per_user.get(creator, 0) + int(count)
     accounts = _creator_accounts(c, deliveries, creators) if account_max is not None else {}
-    per_account = _pending_per_account(c, set(accounts.values())) if account_max is not None else {}
+    per_account, refused_per_account = (_pending_per_account(c, set(accounts.values())) if account_max is not None
+                                        else ({}, {}))
     refused_max = user_max // 2
+    refused_account_max = account_max // 2 if account_max is not None else 0
     kept = []
     for delivery in deliveries:
         held = per_user.get(delivery.creator, 0)
@@ -80,13 +85,15 @@ def queue_deliveries(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery]
             continue
         if refused and refused_per_user.get(delivery.creator, 0) >= refused_max:
             continue
-        if account_max is not None and per_account.get(account, 0) >= account_max:
+        if account_max is not None and (per_account.get(account, 0) >= account_max or (
+                refused and refused_per_account.get(account, 0) >= refused_account_max)):
             continue
         kept.append(delivery)
         pending += 1
         per_user[delivery.creator] = held + 1
         if refused:
             refused_per_user[delivery.creator] = refused_per_user.get(delivery.creator, 0) + 1
+            refused_per_account[account] = refused_per_account.get(account, 0) + 1
         per_account[account] = per_account.get(account, 0) + 1
     c.executemany(_INSERT_DELIVERY, [
         (secrets.token_hex(16), d.endpoint_id, d.bucket_id, d.event.id, PENDING, d.event.time, 0, d.event.time,
@@ -115,14 +122,38 @@ def _creator_accounts(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery
     return {(d.creator, d.bucket_id): users.get(d.creator) or buckets.get(d.bucket_id) for d in deliveries}
 
 
-def _pending_per_account(c: sqlite3.Connection, accounts: set[str | None]) -> dict[str | None, int]:
+def _pending_per_account(c: sqlite3.Connection, accounts: set[str | None]
+                         ) -> tuple[dict[str | None, int], dict[str | None, int]]:
+    """(pending, of which refused) per account, counted as :func:`queue_deliveries` counts per user."""
     named = [a for a in accounts if a is not None][:_IN_BATCH]
+    pending: dict[str | None, int] = {}
+    refused: dict[str | None, int] = {}
     if not named:
-        return {}
-    return {account: int(count) for account, count in c.execute(
-        f"SELECT {_ACCOUNT_OF}, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "  # noqa: S608
-        f"ON e.id = d.endpoint_id {_ACCOUNT_JOINS} WHERE d.state = 'pending' "
-        f"AND {_ACCOUNT_OF} IN ({_marks(len(named))}) GROUP BY {_ACCOUNT_OF}", named).fetchall()}
+        return pending, refused
+    for account, outcome, count in c.execute(
+            f"SELECT {_ACCOUNT_OF}, a.outcome, COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e "  # noqa: S608
+            f"ON e.id = d.endpoint_id {_ACCOUNT_JOINS} LEFT JOIN audit_events a ON a.id = d.event_id "
+            f"WHERE d.state = 'pending' AND {_ACCOUNT_OF} IN ({_marks(len(named))}) "
+            f"GROUP BY {_ACCOUNT_OF}, a.outcome", named).fetchall():
+        pending[account] = pending.get(account, 0) + int(count)
+        if outcome == "refused":
+            refused[account] = refused.get(account, 0) + int(count)
+    return pending, refused
+
+
+def _live(c: sqlite3.Connection, deliveries: Sequence[QueuedDelivery]) -> list[QueuedDelivery]:
+    """The deliveries whose endpoint still exists and, for a mint call's, whose creator is still an active
+    user: checked again in the writing transaction, since a user deleted or disabled after the batch was
+    planned (:func:`satchel.core.webhookqueue.queued_for`) must not be notified, nor have a share counted."""
+    endpoints = list(dict.fromkeys(d.endpoint_id for d in deliveries))
+    live: set[str] = set()
+    for start in range(0, len(endpoints), _IN_BATCH):
+        chunk = endpoints[start:start + _IN_BATCH]
+        live.update(r[0] for r in c.execute(
+            "SELECT e.id FROM webhook_endpoints e LEFT JOIN users u ON u.id = e.created_by "  # noqa: S608
+            f"WHERE e.id IN ({_marks(len(chunk))}) AND (e.scope = ? OR u.status = ?)",
+            (*chunk, BUCKET_SCOPE, Status.ACTIVE.value)))
+    return [d for d in deliveries if d.endpoint_id in live]
 
 
 #: Due deliveries, at most ``?`` per endpoint (first tries first, then the longest waiting), with who set their
@@ -316,6 +347,14 @@ _UNUSED_ENDPOINTS = (
     "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') "
     "ORDER BY e.created, e.id LIMIT ?"
 )
+
+
+def delete_user_link_webhooks(c: sqlite3.Connection, user_id: str) -> None:
+    """In the caller's transaction (deleting the user): its mint calls' webhooks, with their queued and dead
+    deliveries, die with it, so none is sent and none moves onto another account's share; a bucket's webhook
+    it set stays (a bucket setting, counted for the bucket's account)."""
+    _delete_endpoints(c, [r[0] for r in c.execute(
+        "SELECT id FROM webhook_endpoints WHERE scope = ? AND created_by = ?", (LINKS_SCOPE, user_id))])
 
 
 def _delete_endpoints(c: sqlite3.Connection, ids: Sequence[str]) -> None:

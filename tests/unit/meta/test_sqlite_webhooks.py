@@ -232,13 +232,13 @@ def test_refused_uses_take_at_most_half_a_share(store: SqliteStore, world: World
 
 def test_each_account_has_its_share(store: SqliteStore, world: World) -> None:
     """An account admin making users, each with a share, fills only its account's; another account's webhooks
-    keep theirs. A deleted creator's deliveries still count for the account of the bucket."""
+    keep theirs. A deleted setter's bucket webhook's deliveries still count for the account of the bucket."""
     from satchel.core.models import Bucket, Role
 
     users = [store.create_user(world.account.id, f"u{i}", Role.MEMBER) for i in range(3)]
     for i, user in enumerate(users):
-        store.put_webhook(StoredWebhook(f"u{i}", world.bucket.id, LINKS_SCOPE, "https://x/", b"s", 1.0, user.id),
-                          [f"L{i}"])
+        scope = BUCKET_SCOPE if i == 0 else LINKS_SCOPE  # u0's is the bucket's webhook: it outlives u0
+        store.put_webhook(StoredWebhook(f"u{i}", world.bucket.id, scope, "https://x/", b"s", 1.0, user.id), [f"L{i}"])
     other_account = store.create_account("other")
     carol = store.create_user(other_account.id, "carol", Role.ADMIN)
     theirs = store.create_bucket(Bucket("theirs", other_account.id, carol.id, 1.0))
@@ -256,3 +256,65 @@ def test_each_account_has_its_share(store: SqliteStore, world: World) -> None:
     store.delete_user(users[0].id)
     assert send("u2", users[2].id, world.bucket.id, 1) == 1  # u0's four still count for the account
     assert store.webhook_queue_depth() == (10, 0)
+
+
+def test_refused_uses_take_at_most_half_an_accounts_share(store: SqliteStore, world: World) -> None:
+    """Refusals spread over many users' webhooks (outsiders replaying signed URLs they may not use) fill at
+    most half of the account's share, each user's half notwithstanding: the account's allowed uses still get
+    the other half."""
+    from satchel.core.models import Role
+
+    users = [store.create_user(world.account.id, f"u{i}", Role.MEMBER) for i in range(4)]
+    for i, user in enumerate(users):
+        store.put_webhook(StoredWebhook(f"u{i}", world.bucket.id, LINKS_SCOPE, "https://x/", b"s", 1.0, user.id),
+                          [f"L{i}"])
+
+    def send(i: int, count: int, outcome: str, at: float) -> int:
+        events = [AuditEvent(time=at + n, action="use", outcome=outcome, kind="s3v4", bucket="photos",
+                             bucket_id=world.bucket.id, user_id=users[i].id) for n in range(count)]
+        return store.add_audit_events(events, [QueuedDelivery(e, f"u{i}", world.bucket.id, users[i].id)
+                                               for e in events], queue_max=100, user_max=4, account_max=8)
+
+    assert send(0, 4, "refused", 100.0) == 2  # each user's half: 2
+    assert send(1, 4, "refused", 200.0) == 2  # the account's half (4) now full of refusals
+    assert send(2, 2, "refused", 300.0) == 2  # nothing more for refusals, though u2's own half is empty
+    assert send(2, 4, "allowed", 400.0) == 0  # allowed uses keep the other half of the account's share
+    assert send(3, 1, "allowed", 500.0) == 1  # the account's 8 reached
+    assert store.webhook_queue_depth() == (8, 0)
+
+
+def test_deleting_a_user_deletes_its_link_webhooks(store: SqliteStore, world: World) -> None:
+    """A mint call's webhook, with its queued and dead deliveries, goes with its creator in the deleting
+    transaction (nothing of it is sent, nor counted against the bucket's account); the bucket's webhook the
+    user set stays with its own. A batch planned before the deletion, or for a disabled creator, queues
+    nothing for a mint call's webhook."""
+    from satchel.core.models import Role, Status
+
+    mia = store.create_user(world.account.id, "mia", Role.MEMBER)
+    store.put_webhook(StoredWebhook("bh", world.bucket.id, BUCKET_SCOPE, "https://b/", b"s", 1.0, mia.id))
+    store.put_webhook(StoredWebhook("lh", world.bucket.id, LINKS_SCOPE, "https://l/", b"s", 1.0, mia.id), ["L"])
+    queue(store, world, 3, endpoint="lh", creator=mia.id)
+    queue(store, world, 2, endpoint="bh", creator=mia.id, at=200.0)
+    (first,) = store.claim_webhook_deliveries("w", now=300.0, lease=10, limit=1)
+    assert first.webhook.id == "lh"
+    store.finish_webhook_deliveries([DeliveryOutcome(first.id, "w", DEAD, 1, 300.0, 500, "x")], dead_max=10)
+    assert store.count_link_webhooks(mia.id) == 1
+
+    store.delete_user(mia.id)
+    assert store.count_link_webhooks(mia.id) == 0
+    assert store.webhook_targets([], ["L"])[1] == {}
+    remaining = store.list_webhook_deliveries(world.bucket.id, PENDING, 100) + \
+        store.list_webhook_deliveries(world.bucket.id, DEAD, 100)
+    assert {d.endpoint_id for d in remaining} <= {"bh"}
+    assert [d.state for d in remaining] == [PENDING, PENDING]
+    queue(store, world, 2, endpoint="lh", creator=mia.id, at=400.0)  # planned before the deletion
+    assert store.webhook_queue_depth() == (2, 0)
+
+    joe = store.create_user(world.account.id, "joe", Role.MEMBER)
+    store.put_webhook(StoredWebhook("jl", world.bucket.id, LINKS_SCOPE, "https://j/", b"s", 1.0, joe.id), ["J"])
+    store.update_user(joe.id, status=Status.DISABLED)
+    before = store.webhook_queue_depth()
+    queue(store, world, 2, endpoint="jl", creator=joe.id, at=500.0)
+    assert store.webhook_queue_depth() == before  # disabled creator: its mint call's webhook hears nothing
+    queue(store, world, 1, endpoint="bh", creator=mia.id, at=600.0)
+    assert store.webhook_queue_depth()[0] == before[0] + 1  # the bucket's webhook still does
