@@ -28,7 +28,7 @@ from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
-from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks
+from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks, drop_user_link_deliveries
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
 # Statement heads, built once. Only the column lists of ``meta/rows.py`` (code constants, never input)
@@ -162,6 +162,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             self._update(c, "users", "id", user_id, changes, NotFound(f"No user with id {user_id!r}."))
             if changes.get("status") == Status.DISABLED.value:  # its Swift tokens die with it, for good
                 c.execute("DELETE FROM swift_tokens WHERE user_id = ?", (user_id,))
+                drop_user_link_deliveries(c, user_id)  # nor are its links' webhooks told anything more
             row = c.execute(_USERS + " WHERE id = ?", (user_id,)).fetchone()
         return rows.user(row)
 

@@ -357,6 +357,13 @@ def delete_user_link_webhooks(c: sqlite3.Connection, user_id: str) -> None:
         "SELECT id FROM webhook_endpoints WHERE scope = ? AND created_by = ?", (LINKS_SCOPE, user_id))])
 
 
+def drop_user_link_deliveries(c: sqlite3.Connection, user_id: str) -> None:
+    """In the caller's transaction (disabling the user): what its mint calls' webhooks still had to send is not
+    sent (sends under way finish); the endpoints stay, to hear of uses again if the user is enabled again."""
+    c.execute("DELETE FROM webhook_deliveries WHERE state = ? AND endpoint_id IN "
+              "(SELECT id FROM webhook_endpoints WHERE scope = ? AND created_by = ?)", (PENDING, LINKS_SCOPE, user_id))
+
+
 def _delete_endpoints(c: sqlite3.Connection, ids: Sequence[str]) -> None:
     for endpoint_id in ids:
         c.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?", (endpoint_id,))

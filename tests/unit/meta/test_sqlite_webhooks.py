@@ -318,3 +318,21 @@ def test_deleting_a_user_deletes_its_link_webhooks(store: SqliteStore, world: Wo
     assert store.webhook_queue_depth() == before  # disabled creator: its mint call's webhook hears nothing
     queue(store, world, 1, endpoint="bh", creator=mia.id, at=600.0)
     assert store.webhook_queue_depth()[0] == before[0] + 1  # the bucket's webhook still does
+
+
+def test_disabling_a_user_drops_its_link_webhooks_pending_deliveries(store: SqliteStore, world: World) -> None:
+    """Disabling a user: its mint calls' webhooks are sent nothing more, even for uses queued before; the
+    endpoints stay (they hear of uses again once the user is enabled), and a bucket's webhook it set keeps its
+    queue."""
+    from satchel.core.models import Role, Status
+
+    joe = store.create_user(world.account.id, "joe", Role.MEMBER)
+    store.put_webhook(StoredWebhook("bh", world.bucket.id, BUCKET_SCOPE, "https://b/", b"s", 1.0, joe.id))
+    store.put_webhook(StoredWebhook("jl", world.bucket.id, LINKS_SCOPE, "https://j/", b"s", 1.0, joe.id), ["J"])
+    queue(store, world, 3, endpoint="jl", creator=joe.id)
+    queue(store, world, 2, endpoint="bh", creator=joe.id, at=200.0)
+    store.update_user(joe.id, status=Status.DISABLED)
+    assert [d.endpoint_id for d in store.list_webhook_deliveries(world.bucket.id, PENDING, 100)] == ["bh", "bh"]
+    store.update_user(joe.id, status=Status.ACTIVE)
+    queue(store, world, 1, endpoint="jl", creator=joe.id, at=300.0)
+    assert store.webhook_queue_depth() == (3, 0)
