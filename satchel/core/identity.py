@@ -105,7 +105,7 @@ def set_user_status(store: Store, user_id: str, status: Status) -> User:
 
 
 def delete_user(store: Store, user_id: str) -> None:
-    """Deletes the user with its keys and grants; ``Conflict`` while it owns buckets."""
+    """Deletes the user with its keys, grants and mint calls' webhooks; ``Conflict`` while it owns buckets."""
     store.delete_user(user_id)
 
 

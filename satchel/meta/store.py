@@ -176,12 +176,13 @@ class Store(abc.ABC):
         role: Role | _Unset = UNSET,
         password_hash: str | None | _Unset = UNSET,
     ) -> User:
-        """Raises ``NotFound``."""
+        """Raises ``NotFound``. Disabling also drops, in the same transaction, the user's Swift tokens and
+        what its mint calls' webhooks still had to send."""
 
     @abc.abstractmethod
     def delete_user(self, user_id: str) -> None:
-        """Deletes the user with its keys and grants. Raises ``NotFound``; ``Conflict`` while the user
-        still owns buckets."""
+        """Deletes the user with its keys, grants and mint calls' webhooks (with their queued and dead
+        deliveries), in one transaction. Raises ``NotFound``; ``Conflict`` while the user still owns buckets."""
 
     # --- access keys -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -427,7 +428,8 @@ class Store(abc.ABC):
         """Appends events (ids are assigned here when empty, and set on the events) and, in the same
         transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, fewer than
         ``account_max`` (None: unbounded) of the users of their creator's account, and fewer than ``user_max``
-        of their endpoint's creator (``QueuedDelivery.creator``), refused uses at most half of that; how many
+        of their endpoint's creator (``QueuedDelivery.creator``), refused uses at most half of each share
+        (none for a mint call's endpoint that is gone or whose creator is not an active user); how many
         were dropped because the queue (or the account's or creator's share) was full
         (the newest are dropped: what is queued keeps its order)."""
 
