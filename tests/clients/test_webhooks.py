@@ -409,3 +409,31 @@ def test_lowered_retry_max_delay_applies_to_queued_deliveries_after_restart(tmp_
     finally:
         sink.close()
         proc.stop()
+
+
+def test_deleting_a_user_drops_its_mint_call_webhooks_deliveries(tmp_path: Path) -> None:
+    """A member's mint-call webhook with deliveries waiting (receiver down, retries far off): deleting the member
+    deletes them in the same transaction, so they neither go out nor count against another account's share."""
+    proc = SatchelProcess(tmp_path / "data", extra_args=["--webhook-allow-private", "--webhook-poll-interval",
+                                                         "0.05", "--webhook-retry-delay", "60"])
+    proc.start()
+    try:
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            down = f"http://127.0.0.1:{closed.getsockname()[1]}/"  # bound, not listening: connection refused
+            _, bucket = _bucket(proc)
+            member = proc.create_user("whmember")
+            proc.grant("whmember", bucket, "read", share=True)
+            minted = mgmt.ok(mgmt.call(proc, member, "POST", "/links",
+                                       {"bucket": bucket, "keys": ["doc.txt"], "webhook": down}))
+            url = minted["links"][0]["url"]
+            for _ in range(3):
+                assert requests.get(url, timeout=10).status_code == 200
+            assert eventually(lambda: _metric(proc, "satchel_webhook_queue_depth", state="pending") == 3, timeout=10)
+            mgmt.ok(mgmt.call(proc, None, "DELETE", "/users/whmember"))
+            assert eventually(lambda: _metric(proc, "satchel_webhook_queue_depth", state="pending") == 0, timeout=10)
+            assert requests.get(url, timeout=10).status_code == 403  # its signer is gone
+            time.sleep(0.5)  # the refusal's batch: nothing queued for a deleted creator
+            assert _metric(proc, "satchel_webhook_queue_depth", state="pending") == 0
+    finally:
+        proc.stop()
