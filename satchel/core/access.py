@@ -71,7 +71,19 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from satchel.core.models import Bucket, Grant, Permission, Principal, Role, Sharing, User
+from satchel.core.models import (
+    ALL_USERS,
+    AUTHENTICATED_USERS,
+    AclGrant,
+    Bucket,
+    Grant,
+    Permission,
+    Principal,
+    Role,
+    Sharing,
+    User,
+)
+from satchel.core.publicaccess import effective
 
 
 class Action(enum.StrEnum):
@@ -113,6 +125,10 @@ class Action(enum.StrEnum):
     #: Create, change, delete users and their grants, enable their disabled keys (subject: the user; a new
     #: one in the caller's account).
     USER_ADMIN = "user-admin"
+    #: GetBucketAcl (``key`` None) / GetObjectAcl (``key``: the object, ``Resource.acl``: its ACL); rule 13.
+    ACL_READ = "acl-read"
+    #: PutBucketAcl / PutObjectAcl; making anything public needs ``BUCKET_PUBLISH`` too (``core/acl.py``).
+    ACL_WRITE = "acl-write"
 
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
@@ -123,6 +139,23 @@ _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Acti
 _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.NODE_ADMIN})
 _ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
+_ACL_ACTIONS = frozenset({Action.ACL_READ, Action.ACL_WRITE})
+#: Rule 13: what each ACL permission gives, on a bucket and on an object.
+_BUCKET_ACL_GIVES: dict[str, frozenset[Action]] = {
+    "READ": frozenset({Action.BUCKET_READ}),
+    "WRITE": frozenset({Action.OBJECT_WRITE}),
+    "READ_ACP": frozenset({Action.ACL_READ}),
+    "WRITE_ACP": frozenset({Action.ACL_WRITE}),
+    "FULL_CONTROL": frozenset({Action.BUCKET_READ, Action.OBJECT_WRITE, Action.ACL_READ, Action.ACL_WRITE}),
+}
+_OBJECT_ACL_GIVES: dict[str, frozenset[Action]] = {
+    "READ": frozenset({Action.OBJECT_READ}),
+    "READ_ACP": frozenset({Action.ACL_READ}),
+    "WRITE_ACP": frozenset({Action.ACL_WRITE}),
+    "FULL_CONTROL": frozenset({Action.OBJECT_READ, Action.ACL_READ, Action.ACL_WRITE}),
+}
+#: Grantees that make a grant public (``core/publicaccess.py``).
+PUBLIC_GRANTEES = frozenset({ALL_USERS, AUTHENTICATED_USERS})
 
 
 @dataclass(frozen=True)
@@ -139,6 +172,8 @@ class Resource:
     subject: User | None = None
     #: The account an account-level action (rule 8) concerns.
     account_id: str | None = None
+    #: The object's ACL (rule 13) for OBJECT_READ and an object's ACL_READ / ACL_WRITE.
+    acl: tuple[AclGrant, ...] = ()
 
 
 def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
@@ -178,9 +213,12 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return False
     if user is not None and _controls(user, bucket):
         return True
-    if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link:
+    ignore_public = effective(bucket).ignore_public_acls
+    if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link and not ignore_public:
         return True
-    if user is None or action is Action.BUCKET_ADMIN:
+    if not principal.via_link and _acl_allows(user, action, bucket, resource, ignore_public):
+        return True
+    if user is None or action is Action.BUCKET_ADMIN or action in _ACL_ACTIONS:
         return False
     # Rule 7: through a link, only a grant that also gives the share right counts.
     need_share = principal.via_link and bucket.sharing is not Sharing.ANY
@@ -189,6 +227,18 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         for grant in principal.grants
         if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
         and (grant.share or not need_share)
+    )
+
+
+def _acl_allows(user: User | None, action: Action, bucket: Bucket, resource: Resource, ignore_public: bool) -> bool:
+    """Rule 13: a grant of the object's ACL (object reads and an object's ACL) or of the bucket's."""
+    on_object = action is Action.OBJECT_READ or (action in _ACL_ACTIONS and resource.key is not None)
+    acl, gives = (resource.acl, _OBJECT_ACL_GIVES) if on_object else (bucket.acl, _BUCKET_ACL_GIVES)
+    return any(
+        action in gives.get(grant.permission, ())
+        and (grant.grantee == ALL_USERS or (user is not None and grant.grantee in (AUTHENTICATED_USERS, user.id)))
+        and not (ignore_public and grant.grantee in PUBLIC_GRANTEES)
+        for grant in acl
     )
 
 

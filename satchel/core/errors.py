@@ -240,6 +240,19 @@ class NotModified(SatchelError):
     default_message = "Not Modified"
 
 
+# --- S3 ACLs and Block Public Access (core/acl.py, core/publicaccess.py) -----------------------------
+class MalformedACLError(SatchelError):
+    default_message = "The XML you provided was not well-formed or did not validate against our published schema."
+
+
+class UnresolvableGrantByEmailAddress(SatchelError):
+    default_message = "The e-mail address you provided does not match any account on record."
+
+
+class NoSuchPublicAccessBlockConfiguration(SatchelError):
+    default_message = "The public access block configuration was not found"
+
+
 # --- management-side failures (admin CLI / JSON API) -------------------------------------------------
 class NotFound(SatchelError):
     default_message = "Not found"

@@ -31,7 +31,7 @@ from satchel.core.errors import (
 )
 from satchel.core.gc import release_blobs
 from satchel.core.inflight import Recheck, confirm
-from satchel.core.models import Bucket, ObjectRecord, Principal, Segment
+from satchel.core.models import AclGrant, Bucket, ObjectRecord, Principal, Segment
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, receive
 from satchel.core.streams import close_stream
@@ -89,10 +89,11 @@ async def put_object(
     conditions: Mapping[str, str] | None = None,
     bucket_id: str | None = None,
     recheck: Recheck | None = None,
+    acl: tuple[AclGrant, ...] = (),
 ) -> ObjectRecord:
     """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
     ``bucket_id`` as for :func:`write_target`; ``recheck`` is the front-end's second admission, made
-    once the body has arrived (``core/inflight.py``)."""
+    once the body has arrived (``core/inflight.py``); ``acl`` the object's, checked by ``core/acl.for_write``."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
@@ -111,6 +112,7 @@ async def put_object(
         user_meta=dict(user_meta),
         checksums=got.checksums,
         owner_user_id=principal.user.id if principal.user else None,
+        acl=acl,
     )
     return await publish(node, record, precondition, bucket=target)
 
@@ -139,9 +141,9 @@ def early_precondition(
 
 
 def get_object(node: Node, principal: Principal, bucket: str, key: str) -> ObjectRecord:
-    """The current record of a key the principal may read."""
-    bucket_for(node, principal, bucket, Action.OBJECT_READ, key)
+    """The current record of a key the principal may read (its own ACL counts: ``core/acl.py``)."""
     record = node.store.get_object(bucket, key)
+    bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=record.acl if record is not None else ())
     if record is None:
         raise NoSuchKey(Key=key)
     return record
@@ -267,11 +269,13 @@ async def copy_object(
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
     conditions: Mapping[str, str] | None = None,
+    acl: tuple[AclGrant, ...] = (),
 ) -> ObjectRecord:
     """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
     source (blobs are linked or copied).
 
-    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject."""
+    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject; ``acl`` the copy's
+    (never the source's, as on S3)."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
@@ -302,6 +306,7 @@ async def copy_object(
         headers=dict(headers) if replace_metadata else dict(source.headers),
         user_meta=dict(user_meta) if replace_metadata else dict(source.user_meta),
         owner_user_id=principal.user.id if principal.user else None,
+        acl=acl,
     )
     try:
         return await publish(node, record, precondition, bucket=target)

@@ -413,8 +413,24 @@ CREATE INDEX webhook_deliveries_by_bucket ON webhook_deliveries (bucket_id, stat
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
 """
 
+#: S3 ACLs and Block Public Access (``core/acl.py``, ``core/publicaccess.py``). ``acl`` columns hold the grants
+#: beyond the owner's as JSON (``[[grantee, permission], ...]``; a bucket's AllUsers READ stays ``public_read``); an
+#: object's goes with its row, so an overwrite resets it as on S3; an upload's is given to the object it completes.
+#: ``acl_block``: a bucket's four Block Public Access flags (``"1010"``: BlockPublicAcls, IgnorePublicAcls,
+#: BlockPublicPolicy, RestrictPublicBuckets), NULL when none is set; ``acl_account_blocks`` the account's.
+_V14 = """
+ALTER TABLE buckets ADD COLUMN acl TEXT;
+ALTER TABLE buckets ADD COLUMN acl_block TEXT;
+ALTER TABLE objects ADD COLUMN acl TEXT;
+ALTER TABLE uploads ADD COLUMN acl TEXT;
+CREATE TABLE acl_account_blocks (
+    account_id TEXT PRIMARY KEY,
+    flags TEXT NOT NULL
+)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V14)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 
 from satchel.core.models import (
     Account,
+    AclGrant,
     AuditEvent,
     AuditQuery,
     Bucket,
@@ -37,6 +38,7 @@ from satchel.core.models import (
     ObjectSummary,
     Part,
     Permission,
+    PublicAccessBlock,
     Revocation,
     Role,
     Sharing,
@@ -479,6 +481,26 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def live_par_count(self, bucket_id: str, now: float) -> int:
         """PARs of the bucket still usable (not deleted, not expired, uses left): those block its deletion."""
+
+    # --- S3 ACLs and Block Public Access (``core/acl.py``, ``core/publicaccess.py``) ---------------------
+    @abc.abstractmethod
+    def set_bucket_acl(self, name: str, acl: tuple[AclGrant, ...], public_read: bool) -> Bucket:
+        """Replace a bucket's ACL grants and its public flag (AllUsers READ) in one transaction."""
+
+    @abc.abstractmethod
+    def set_bucket_public_block(self, name: str, block: PublicAccessBlock | None) -> Bucket: ...
+
+    @abc.abstractmethod
+    def get_account_public_block(self, account_id: str) -> PublicAccessBlock | None: ...
+
+    @abc.abstractmethod
+    def set_account_public_block(self, account_id: str, block: PublicAccessBlock | None) -> None:
+        """Set or (None) delete an account's flags; bumps the generation (buckets carry them)."""
+
+    @abc.abstractmethod
+    def set_object_acl(self, bucket: str, key: str, etag: str, last_modified: float,
+                       acl: tuple[AclGrant, ...]) -> None:
+        """Replace the ACL of that version of the object (ETag and date); NoSuchKey when it is not current."""
 
     @abc.abstractmethod
     def par_inline_active(self, bucket_id: str) -> bool:

@@ -40,8 +40,12 @@ class Op(enum.StrEnum):
     PostObject = "PostObject"
     #: Always answers an empty VersioningConfiguration: sync tools ask before they start.
     GetBucketVersioning = "GetBucketVersioning"
-    #: Canned answer: the bucket owner has FULL_CONTROL (s3cmd info, some GUIs ask).
+    # ACLs and Block Public Access (core/acl.py, core/publicaccess.py)
     GetBucketAcl = "GetBucketAcl"
+    PutBucketAcl = "PutBucketAcl"
+    GetPublicAccessBlock = "GetPublicAccessBlock"
+    PutPublicAccessBlock = "PutPublicAccessBlock"
+    DeletePublicAccessBlock = "DeletePublicAccessBlock"
     # object
     PutObject = "PutObject"
     CopyObject = "CopyObject"
@@ -49,6 +53,7 @@ class Op(enum.StrEnum):
     HeadObject = "HeadObject"
     DeleteObject = "DeleteObject"
     GetObjectAcl = "GetObjectAcl"
+    PutObjectAcl = "PutObjectAcl"
     # multipart
     CreateMultipartUpload = "CreateMultipartUpload"
     UploadPart = "UploadPart"
@@ -67,7 +72,6 @@ class Unsupported(enum.StrEnum):
     # bucket, by subresource
     GetBucketAccelerateConfiguration = "GetBucketAccelerateConfiguration"
     PutBucketAccelerateConfiguration = "PutBucketAccelerateConfiguration"
-    PutBucketAcl = "PutBucketAcl"
     GetBucketAnalyticsConfiguration = "GetBucketAnalyticsConfiguration"
     PutBucketAnalyticsConfiguration = "PutBucketAnalyticsConfiguration"
     DeleteBucketAnalyticsConfiguration = "DeleteBucketAnalyticsConfiguration"
@@ -99,9 +103,6 @@ class Unsupported(enum.StrEnum):
     PutBucketPolicy = "PutBucketPolicy"
     DeleteBucketPolicy = "DeleteBucketPolicy"
     GetBucketPolicyStatus = "GetBucketPolicyStatus"
-    GetPublicAccessBlock = "GetPublicAccessBlock"
-    PutPublicAccessBlock = "PutPublicAccessBlock"
-    DeletePublicAccessBlock = "DeletePublicAccessBlock"
     GetBucketReplication = "GetBucketReplication"
     PutBucketReplication = "PutBucketReplication"
     DeleteBucketReplication = "DeleteBucketReplication"
@@ -132,7 +133,6 @@ class Unsupported(enum.StrEnum):
     PutBucketWebsite = "PutBucketWebsite"
     DeleteBucketWebsite = "DeleteBucketWebsite"
     # object, by subresource
-    PutObjectAcl = "PutObjectAcl"
     GetObjectAttributes = "GetObjectAttributes"
     GetObjectLegalHold = "GetObjectLegalHold"
     PutObjectLegalHold = "PutObjectLegalHold"
@@ -182,12 +182,17 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.PostObject: frozenset(),
     Op.GetBucketVersioning: frozenset({"versioning"}),
     Op.GetBucketAcl: frozenset({"acl"}),
+    Op.PutBucketAcl: frozenset({"acl"}),
+    Op.GetPublicAccessBlock: frozenset({"publicAccessBlock"}),
+    Op.PutPublicAccessBlock: frozenset({"publicAccessBlock"}),
+    Op.DeletePublicAccessBlock: frozenset({"publicAccessBlock"}),
     Op.PutObject: frozenset(),
     Op.CopyObject: frozenset(),
     Op.GetObject: _OVERRIDES | {"partNumber", "versionId"},
     Op.HeadObject: _OVERRIDES | {"partNumber", "versionId"},
     Op.DeleteObject: frozenset({"versionId"}),
     Op.GetObjectAcl: frozenset({"acl", "versionId"}),
+    Op.PutObjectAcl: frozenset({"acl", "versionId"}),
     Op.CreateMultipartUpload: frozenset({"uploads"}),
     Op.UploadPart: frozenset({"partNumber", "uploadId"}),
     Op.UploadPartCopy: frozenset({"partNumber", "uploadId"}),

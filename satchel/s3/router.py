@@ -72,7 +72,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("ownershipControls", _U.GetBucketOwnershipControls),
         ("policy", _U.GetBucketPolicy),
         ("policyStatus", _U.GetBucketPolicyStatus),
-        ("publicAccessBlock", _U.GetPublicAccessBlock),
+        ("publicAccessBlock", Op.GetPublicAccessBlock),
         ("replication", _U.GetBucketReplication),
         ("requestPayment", _U.GetBucketRequestPayment),
         ("tagging", _U.GetBucketTagging),
@@ -85,7 +85,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
     ),
     "PUT": (
         ("cors", Op.PutBucketCors),
-        ("acl", _U.PutBucketAcl),
+        ("acl", Op.PutBucketAcl),
         ("versioning", _U.PutBucketVersioning),
         ("accelerate", _U.PutBucketAccelerateConfiguration),
         ("analytics", _U.PutBucketAnalyticsConfiguration),
@@ -99,7 +99,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("object-lock", _U.PutObjectLockConfiguration),
         ("ownershipControls", _U.PutBucketOwnershipControls),
         ("policy", _U.PutBucketPolicy),
-        ("publicAccessBlock", _U.PutPublicAccessBlock),
+        ("publicAccessBlock", Op.PutPublicAccessBlock),
         ("replication", _U.PutBucketReplication),
         ("requestPayment", _U.PutBucketRequestPayment),
         ("tagging", _U.PutBucketTagging),
@@ -120,7 +120,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("metrics", _U.DeleteBucketMetricsConfiguration),
         ("ownershipControls", _U.DeleteBucketOwnershipControls),
         ("policy", _U.DeleteBucketPolicy),
-        ("publicAccessBlock", _U.DeletePublicAccessBlock),
+        ("publicAccessBlock", Op.DeletePublicAccessBlock),
         ("replication", _U.DeleteBucketReplication),
         ("tagging", _U.DeleteBucketTagging),
         ("website", _U.DeleteBucketWebsite),
@@ -148,7 +148,7 @@ _OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("annotation", _U.GetObjectAnnotation),
     ),
     "PUT": (
-        ("acl", _U.PutObjectAcl),
+        ("acl", Op.PutObjectAcl),
         ("legal-hold", _U.PutObjectLegalHold),
         ("retention", _U.PutObjectRetention),
         ("tagging", _U.PutObjectTagging),
@@ -405,7 +405,7 @@ def _object_endpoint(
     found = _subresource(_OBJECT_SUBRESOURCES[method], query)
     if isinstance(found, Unsupported):
         return _unsupported(found, bucket, key)
-    if found is Op.CreateMultipartUpload or found is Op.GetObjectAcl:
+    if found in (Op.CreateMultipartUpload, Op.GetObjectAcl, Op.PutObjectAcl):
         return Endpoint(found, bucket, key)
     if found is not None:  # ListParts, AbortMultipartUpload, CompleteMultipartUpload
         return Endpoint(found, bucket, key, upload_id=query["uploadId"])

@@ -9,7 +9,7 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import bucket, copy, listing, multipart, object, post_object
+from satchel.s3.handlers import acl, bucket, copy, listing, multipart, object, post_object
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -26,7 +26,11 @@ HANDLERS: dict[Op, Handler] = {
     Op.DeleteBucket: bucket.delete_bucket,
     Op.GetBucketLocation: bucket.get_bucket_location,
     Op.GetBucketVersioning: bucket.get_bucket_versioning,
-    Op.GetBucketAcl: bucket.get_acl,
+    Op.GetBucketAcl: acl.get_bucket_acl,
+    Op.PutBucketAcl: acl.put_bucket_acl,
+    Op.GetPublicAccessBlock: acl.get_public_access_block,
+    Op.PutPublicAccessBlock: acl.put_public_access_block,
+    Op.DeletePublicAccessBlock: acl.delete_public_access_block,
     Op.GetBucketCors: bucket.get_bucket_cors,
     Op.PutBucketCors: bucket.put_bucket_cors,
     Op.DeleteBucketCors: bucket.delete_bucket_cors,
@@ -39,7 +43,8 @@ HANDLERS: dict[Op, Handler] = {
     Op.GetObject: object.get_object,
     Op.HeadObject: object.head_object,
     Op.DeleteObject: object.delete_object,
-    Op.GetObjectAcl: object.get_object_acl,
+    Op.GetObjectAcl: acl.get_object_acl,
+    Op.PutObjectAcl: acl.put_object_acl,
     Op.CopyObject: copy.copy_object,
     Op.CreateMultipartUpload: multipart.create_multipart_upload,
     Op.UploadPart: multipart.upload_part,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import multipart, objects
+from satchel.core import acl, multipart, objects
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.models import ObjectRecord
@@ -48,6 +48,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     if directive not in ("COPY", "REPLACE"):
         raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
                               ArgumentValue=directive)
+    grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
     record = await objects.copy_object(
         node,
         ctx.auth.principal,
@@ -58,6 +59,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         conditions=write_conditions(headers),
+        acl=grants,
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)

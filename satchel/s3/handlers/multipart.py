@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import multipart
+from satchel.core import acl, multipart
 from satchel.core.conditions import condition_date
 from satchel.core.errors import InvalidArgument, InvalidRequest, NotImplementedFeature
 from satchel.core.inflight import signer_recheck
@@ -59,6 +59,7 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         checksum_algorithm=_upload_checksum(headers),
+        acl=acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers),
     )
     out = [XML]
     if upload.checksum_algorithm:

@@ -1,14 +1,13 @@
-"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, GetObjectAcl."""
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects (ACLs: ``acl.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response, object_response
-from satchel.core import objects
+from satchel.core import acl, objects
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
-    AccessDenied,
     InvalidArgument,
     InvalidPartNumber,
     NoSuchBucket,
@@ -41,6 +40,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
     body, expect = request_body(ctx)
     conditions = write_conditions(headers)
+    grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
     record = await objects.put_object(
         node,
         ctx.auth.principal,
@@ -52,6 +52,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         expect=expect,
         conditions=conditions,
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
+        acl=grants,
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums)])
 
@@ -154,13 +155,3 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
     if ctx.admission is not None:  # through a link: audited, with what happened to each key
         ctx.summary = delete_summary(len(entries), deleted, errors)
     return Response(200, [("Content-Type", "application/xml")], xml.delete_result(deleted, errors, quiet))
-
-
-async def get_object_acl(node: Node, ctx: S3Context) -> Response:
-    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key)
-    user = node.store.get_user(record.owner_user_id) if record.owner_user_id else None
-    if user is None and ctx.auth.principal.user is None:
-        raise AccessDenied()
-    owner = user or ctx.auth.principal.user
-    assert owner is not None
-    return Response(200, [("Content-Type", "application/xml")], xml.access_control_policy(owner.id, owner.name))
