@@ -31,6 +31,16 @@ NONE = PublicAccessBlock()
 BLOCKED = "Access Denied: Block Public Access (BlockPublicAcls) forbids making this public."
 
 
+#: The flags' names in the management API's JSON and the CLI's rows (``PublicAccessBlock``'s fields).
+FIELDS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+
+
+def describe(account: str, block: PublicAccessBlock | None) -> dict[str, object]:
+    """An account's setting as the management API and ``satchel admin public-access-block`` show it."""
+    shown = block or NONE
+    return {"account": account, "configured": block is not None, **{name: getattr(shown, name) for name in FIELDS}}
+
+
 def effective(bucket: Bucket) -> PublicAccessBlock:
     """The flags in force on ``bucket``: its own OR its account's (both travel with the cached bucket)."""
     return (bucket.public_block or NONE) | (bucket.account_public_block or NONE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.buckets import bucket_for
-from satchel.core.errors import AccessDenied, NoSuchPublicAccessBlockConfiguration
+from satchel.core.errors import NoSuchPublicAccessBlockConfiguration, NotFound
 from satchel.core.models import Bucket, Principal, PublicAccessBlock
 from satchel.core.node import Node
 
@@ -26,18 +26,21 @@ async def set_bucket_block(node: Node, principal: Principal, name: str, block: P
     return updated
 
 
-def get_account_block(node: Node, principal: Principal, account_id: str) -> PublicAccessBlock | None:
+def get_account_block(node: Node, principal: Principal, account_name: str) -> PublicAccessBlock | None:
     """The account's setting (None: none); its admins only (``ACCOUNT_ADMIN``)."""
-    require_account(principal, account_id)
-    return node.store.get_account_public_block(account_id)
+    return node.store.get_account_public_block(_account_id(node, principal, account_name))
 
 
-async def set_account_block(node: Node, principal: Principal, account_id: str,
+async def set_account_block(node: Node, principal: Principal, account_name: str,
                             block: PublicAccessBlock | None) -> None:
-    require_account(principal, account_id)
-    await node.write(node.store.set_account_public_block, account_id, block)
+    """Put (or, with None, delete) the account's setting; its admins only."""
+    await node.write(node.store.set_account_public_block, _account_id(node, principal, account_name), block)
 
 
-def require_account(principal: Principal, account_id: str) -> None:
-    if not authorize(principal, Action.ACCOUNT_ADMIN, Resource(bucket=None, account_id=account_id)):
-        raise AccessDenied("Only the account's administrators set its Block Public Access.")
+def _account_id(node: Node, principal: Principal, name: str) -> str:
+    """The id of the account ``name`` the principal administers; NotFound for one it does not, exactly as for a
+    name nobody has (account names are the node's customer list)."""
+    account = node.store.get_account_by_name(name)
+    if account is None or not authorize(principal, Action.ACCOUNT_ADMIN, Resource(bucket=None, account_id=account.id)):
+        raise NotFound(f"No account named {name!r} that you administer.")
+    return account.id

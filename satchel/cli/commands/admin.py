@@ -19,6 +19,7 @@ import click
 from satchel.cli.backends import admin_options, node_only, open_backend, remote_options
 from satchel.cli.commands.grants import grant_group
 from satchel.cli.commands.keys import key_group
+from satchel.cli.commands.publicaccess import public_access_block_group
 from satchel.cli.commands.users import user_group
 from satchel.cli.options import CliState, settings_options
 from satchel.cli.output import emit_object, emit_rows
@@ -356,3 +357,4 @@ def restore_command(state: CliState, directory: Path) -> None:
 admin.add_command(user_group)
 admin.add_command(key_group)
 admin.add_command(grant_group)
+admin.add_command(public_access_block_group)
