@@ -182,7 +182,9 @@ def check_may_set(principal: Principal, bucket: Bucket, acl: tuple[AclGrant, ...
         raise AccessDenied(BLOCKED)
     added = set(acl) - set(before)
     if is_public(added) and not authorize(principal, Action.BUCKET_PUBLISH, Resource(bucket=bucket)):
-        raise AccessDenied("Only account administrators can make a bucket or an object public.")
+        raise AccessDenied("A link (presigned URL, POST policy) cannot make anything public: set the ACL with a "
+                           "signed request." if principal.via_link else
+                           "Only account administrators can make a bucket or an object public.")
 
 
 def for_write(node: Node, principal: Principal, bucket_name: str, key: str,

@@ -276,3 +276,24 @@ def test_s3cmd_setacl_and_info(satchel_server: ServerHandle, s3: Any, tmp_path: 
     s3cmd("setacl", "--acl-private", f"s3://{acl_bucket}/s.txt")
     assert anonymous_status(satchel_server, f"{acl_bucket}/s.txt") == 403
     assert "*anon*" not in s3cmd("info", f"s3://{acl_bucket}/s.txt").stdout
+
+
+def test_post_policy_acl_field(s3: Any, acl_bucket: str) -> None:
+    """The form's ``acl`` is checked against the policy as every field, and a link makes nothing public."""
+    def post(fields: dict[str, str], conditions: list[Any], key: str) -> requests.Response:
+        form = s3.generate_presigned_post(Bucket=acl_bucket, Key=key, Fields=fields, Conditions=conditions)
+        return requests.post(form["url"], data=form["fields"], files={"file": ("f", b"body")}, timeout=30)
+
+    assert post({"acl": "bucket-owner-full-control"}, [{"acl": "bucket-owner-full-control"}], "ok").status_code == 204
+    unsigned = s3.generate_presigned_post(Bucket=acl_bucket, Key="unsigned")
+    reply = requests.post(unsigned["url"], data={**unsigned["fields"], "acl": "private"},
+                          files={"file": ("f", b"x")}, timeout=30)
+    assert reply.status_code == 403 and b"Policy" in reply.content  # a field the policy does not name
+    reply = post({"acl": "public-read"}, [{"acl": "public-read"}], "public")
+    assert reply.status_code == 403 and b"cannot make anything public" in reply.content
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": acl_bucket, "Key": "presigned",
+                                                          "ACL": "public-read"})
+    reply = requests.put(url, data=b"x", headers={"x-amz-acl": "public-read"}, timeout=30)
+    assert reply.status_code == 403 and b"cannot make anything public" in reply.content
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=acl_bucket)["Contents"]]
+    assert keys == ["ok"]

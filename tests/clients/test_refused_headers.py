@@ -1,8 +1,9 @@
 """Headers asking for a protection Satchel lacks are refused, never ignored (issue 9, point 11).
 
 Before, a PUT with SSE-C headers stored the bytes in the clear and served them to a GET without the
-key; object lock, grants and public canned ACLs were dropped the same way. Each request here is sent
-by boto3 (or a form built by it) and must answer the S3 error and store nothing.
+key; object lock was dropped the same way (and grants and public canned ACLs, which Satchel now honours:
+tests/clients/test_acl.py). Each request here is sent by boto3 (or a form built by it) and must answer the S3
+error and store nothing.
 """
 
 from __future__ import annotations
@@ -47,13 +48,9 @@ def _absent(s3: Any, bucket: str, key: str) -> None:
         {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/mine"},
         RETAIN,
         {"ObjectLockLegalHoldStatus": "ON"},
-        {"GrantRead": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'},
-        {"ACL": "public-read"},
-        {"ACL": "authenticated-read"},
         {"ExpectedBucketOwner": "111122223333"},
     ],
-    ids=["sse-c", "sse-s3", "sse-kms", "retention", "legal-hold", "grant", "public-read", "authenticated-read",
-         "expected-owner"],
+    ids=["sse-c", "sse-s3", "sse-kms", "retention", "legal-hold", "expected-owner"],
 )
 def test_put_asking_for_a_protection_is_refused(s3: Any, bucket: str, extra: dict[str, Any]) -> None:
     assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"secret", **extra)) == (501, "NotImplemented")
@@ -124,9 +121,8 @@ def test_presigned_put_with_signed_encryption_is_refused(s3: Any, bucket: str) -
         {"x-amz-server-side-encryption-customer-algorithm": "AES256",
          "x-amz-server-side-encryption-customer-key": base64.b64encode(_KEY).decode(),
          "x-amz-server-side-encryption-customer-key-md5": base64.b64encode(hashlib.md5(_KEY).digest()).decode()},  # noqa: S324 - SSE-C
-        {"acl": "public-read"},
     ],
-    ids=["sse-s3", "sse-c", "acl"],
+    ids=["sse-s3", "sse-c"],
 )
 def test_post_form_asking_for_a_protection_is_refused(s3: Any, bucket: str, fields: dict[str, str]) -> None:
     form = s3.generate_presigned_post(Bucket=bucket, Key="k", Fields=fields,
