@@ -12,6 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from tests.clients import mgmt
 from tests.clients.boto import empty_and_delete, error_code, unique_bucket
 from tests.clients.server import Credentials, SatchelProcess, ServerHandle, eventually, venv_tool
 from tests.clients.test_awscli import AwsCli
@@ -252,6 +253,11 @@ def test_public_access_block_of_an_account(managed_server: SatchelProcess, s3: A
         proc = subprocess.run([*_satchel_admin(managed_server), "bucket", "public", "on", acl_bucket],
                               capture_output=True, text=True, timeout=60, check=False, env=managed_server.env())
         assert proc.returncode != 0 and "BlockPublicAcls" in proc.stderr
+        reply = mgmt.call(managed_server, None, "PUT", f"/buckets/{acl_bucket}/settings", {"public_read": True})
+        assert (reply.status_code, mgmt.error_code(reply)) == (403, "AccessDenied")
+        shown = mgmt.ok(mgmt.call(managed_server, None, "GET", "/accounts/root/public-access-block"))
+        assert shown == {"account": "root", "configured": True, "block_public_acls": True,
+                         "ignore_public_acls": True, "block_public_policy": False, "restrict_public_buckets": False}
         # A bucket's own setting is its own: the account's is not part of GetPublicAccessBlock.
         with pytest.raises(ClientError) as info:
             s3.get_public_access_block(Bucket=acl_bucket)
