@@ -36,9 +36,10 @@ def parse_access_control_policy(body: bytes) -> list[tuple[Grantee, str]]:
     """PutBucketAcl / PutObjectAcl body -> (grantee, permission) pairs, unresolved (``core/acl.resolve``)."""
     root = _parse(body, "AccessControlPolicy", MAX_ACL_XML)
     lists = _children(root, "AccessControlList")
-    if len(lists) != 1:
+    if len(lists) > 1:
         raise MalformedACLError()
-    return [_grant(element) for element in _children(lists[0], "Grant")]
+    # No list at all is no grant (botocore leaves an empty Grants list out): only the owner's control stays.
+    return [_grant(element) for element in _children(lists[0], "Grant")] if lists else []
 
 
 def _grant(element: Element) -> tuple[Grantee, str]:

@@ -96,6 +96,10 @@ def test_bucket_acl_with_the_aws_cli(satchel_server: ServerHandle, s3: Any, aws:
     s3.put_bucket_acl(Bucket=acl_bucket, AccessControlPolicy={"Grants": policy["Grants"], "Owner": policy["Owner"]})
     assert grants(s3.get_bucket_acl(Bucket=acl_bucket)) == {(owner, "FULL_CONTROL"), (AUTHENTICATED, "READ")}
     assert anonymous_status(satchel_server, acl_bucket) == 403  # authenticated-read is not anonymous
+    # Revoking every grant (s3-tests' test_bucket_acl_revoke_all) leaves the owner in control.
+    s3.put_bucket_acl(Bucket=acl_bucket, AccessControlPolicy={"Grants": [], "Owner": policy["Owner"]})
+    assert grants(s3.get_bucket_acl(Bucket=acl_bucket)) == {(owner, "FULL_CONTROL")}
+    s3.put_object(Bucket=acl_bucket, Key="still-mine", Body=b"x")
 
 
 def test_bad_acls_are_refused(s3: Any, acl_bucket: str) -> None:

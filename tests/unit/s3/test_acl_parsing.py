@@ -53,8 +53,13 @@ def test_access_control_policy_round_trip() -> None:
         (acl.Grantee("id", "u<1>"), "READ_ACP")]
 
 
+def test_a_policy_without_grants_revokes_them_all() -> None:
+    body = b"<AccessControlPolicy><Owner><ID>o</ID></Owner></AccessControlPolicy>"
+    assert aclxml.parse_access_control_policy(body) == []
+
+
 @pytest.mark.parametrize("body", [
-    b"<AccessControlPolicy/>",
+    b"<AccessControlPolicy><AccessControlList/><AccessControlList/></AccessControlPolicy>",
     b"<AccessControlPolicy><AccessControlList><Grant><Permission>READ</Permission></Grant>"
     b"</AccessControlList></AccessControlPolicy>",
     b'<AccessControlPolicy xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><AccessControlList><Grant>'
