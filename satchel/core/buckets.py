@@ -15,6 +15,7 @@ from satchel.core.errors import (
     NoSuchCORSConfiguration,
     NotFound,
 )
+from satchel.core.gc import release_blobs
 from satchel.core.models import Bucket, CorsRule, Principal, Sharing, User
 from satchel.core.node import Node
 from satchel.meta.store import UNSET, _Unset
@@ -78,8 +79,11 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
 
 
 async def delete_bucket(node: Node, principal: Principal, name: str) -> None:
+    """Delete an empty bucket; its unfinished multipart uploads go with it (S3 does the same), and their
+    parts' bytes are released at once."""
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
-    await node.write(node.store.delete_bucket, name, node.clock.now())
+    dead: list[str] = await node.write(node.store.delete_bucket, name, node.clock.now())
+    await release_blobs(node.store, node.blobs, dead, node.write)
 
 
 def get_cors(node: Node, principal: Principal, name: str) -> tuple[CorsRule, ...]:

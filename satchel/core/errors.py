@@ -195,6 +195,13 @@ class CORSForbidden(SatchelError):
     default_message = "CORSResponse: This CORS request is not allowed."
 
 
+class CORSBadRequest(SatchelError):
+    """A preflight missing ``Origin`` or ``Access-Control-Request-Method`` (wire: 400 BadRequest): it is
+    not a CORS request at all, so S3 refuses it as malformed rather than as forbidden."""
+
+    default_message = "Insufficient information. Origin request header needed."
+
+
 # --- state ------------------------------------------------------------------------------------------
 class NoSuchBucket(SatchelError):
     default_message = "The specified bucket does not exist"

@@ -359,18 +359,20 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
         return rows.bucket(row)
 
-    def delete_bucket(self, name: str, now: float | None = None) -> None:
+    def delete_bucket(self, name: str, now: float | None = None) -> list[str]:
         with self._db.transaction() as c:
             found = c.execute("SELECT id FROM buckets WHERE name = ?", (name,)).fetchone()
             if not found:
                 raise NoSuchBucket(BucketName=name)
-            if (c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
-                    or c.execute("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
+            if c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 raise BucketNotEmpty(BucketName=name)
             live = c.execute(LIVE_PARS, (found[0], time.time() if now is None else now)).fetchone()[0]
             if live:  # OCI: a bucket with pre-authenticated requests cannot be deleted
                 raise BucketNotEmpty(f"The bucket has {live} live pre-authenticated request(s); delete them first "
                                      "(satchel par list / satchel par delete).", BucketName=name)
+            # Unfinished multipart uploads do not keep a bucket alive (S3 deletes them with it): their parts'
+            # blobs die in this transaction, for the collector.
+            dead = self._drop_uploads(c, name, time.time())
             # Grants die with their bucket (grants.bucket references buckets.name); links, revocations and
             # audit rows stay, bound to this bucket's id, which no later bucket of the same name has.
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
@@ -385,3 +387,4 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
                       "ON CONFLICT (name) DO UPDATE SET released = excluded.released",
                       (name, time.time() if now is None else now))
             c.execute(rows.BUMP_GENERATION)
+        return dead

@@ -307,6 +307,16 @@ class SqliteObjects:
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             return self._swap_blobs(c, (), parts, now)
 
+    def _drop_uploads(self, c: sqlite3.Connection, bucket: str, now: float) -> list[str]:
+        """Every unfinished upload of ``bucket`` and its parts gone, in the caller's transaction (deleting the
+        bucket); the parts' blobs marked dead and returned, for the collector."""
+        parts = [Segment(b, s) for b, s in c.execute(
+            "SELECT p.blob_id, p.size FROM parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?",
+            (bucket,)).fetchall()]
+        c.execute("DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)", (bucket,))
+        c.execute("DELETE FROM uploads WHERE bucket = ?", (bucket,))
+        return self._swap_blobs(c, (), parts, now)
+
     def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:
         return [r[0] for r in self._fetch_all(
             "SELECT upload_id FROM uploads WHERE initiated < ? ORDER BY initiated LIMIT ?",

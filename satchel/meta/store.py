@@ -252,10 +252,12 @@ class Store(abc.ABC):
         changes account)."""
 
     @abc.abstractmethod
-    def delete_bucket(self, name: str, now: float | None = None) -> None:
-        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain, or while
-        pre-authenticated requests of the bucket are still usable (its message says how many). Records
-        when the name was released (``now``, default the wall clock), for the next bucket of the name."""
+    def delete_bucket(self, name: str, now: float | None = None) -> list[str]:
+        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects remain, or while pre-authenticated
+        requests of the bucket are still usable (its message says how many). Unfinished multipart uploads
+        go with the bucket, as in S3: their parts' blobs are marked dead in the same transaction and their
+        ids returned (for ``release_blobs``). Records when the name was released (``now``, default the wall
+        clock), for the next bucket of the name."""
 
     # --- objects ---------------------------------------------------------------------------------
     @abc.abstractmethod

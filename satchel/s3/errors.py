@@ -53,6 +53,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.RequestHeaderSectionTooLarge: ("RequestHeaderSectionTooLarge", 400),
     # What S3 sends when no CORS rule admits a preflight (not in its documented table).
     e.CORSForbidden: ("AccessForbidden", 403),
+    e.CORSBadRequest: ("BadRequest", 400),
     # state
     e.NoSuchBucket: ("NoSuchBucket", 404),
     e.NoSuchKey: ("NoSuchKey", 404),

@@ -51,6 +51,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "MethodNotAllowed": ("MethodNotAllowed", 405),
     "RequestHeaderSectionTooLarge": ("RequestHeaderSectionTooLarge", 400),
     "CORSForbidden": ("AccessForbidden", 403),
+    "CORSBadRequest": ("BadRequest", 400),
     "NoSuchBucket": ("NoSuchBucket", 404),
     "NoSuchKey": ("NoSuchKey", 404),
     "NoSuchUpload": ("NoSuchUpload", 404),
