@@ -413,8 +413,26 @@ CREATE INDEX webhook_deliveries_by_bucket ON webhook_deliveries (bucket_id, stat
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
 """
 
+#: S3 conformance: ``mpu_completions`` remembers each completed multipart upload for an hour (which part list
+#: made it and the answer given), so a retried CompleteMultipartUpload gets the same answer
+#: (``core/completions.py``); rows older than that are pruned whenever an upload completes.
+_V18 = """
+CREATE TABLE mpu_completions (
+    upload_id TEXT PRIMARY KEY,
+    bucket_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    parts_digest TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    parts_count INTEGER NOT NULL,
+    checksums TEXT NOT NULL,
+    completed DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V18)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -21,6 +21,7 @@ from typing import Any
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
 from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta import rows
+from satchel.meta.sqlite_completions import SqliteCompletions
 from satchel.meta.sqlite_console import SqliteConsole
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
@@ -48,7 +49,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, Store):
+                  SqliteWebhooks, SqliteCompletions, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(

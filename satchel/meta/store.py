@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from satchel.core.completions import Completion
 from satchel.core.models import (
     Account,
     AuditEvent,
@@ -334,12 +335,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def complete_upload(
         self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None, *,
-        bucket_id: str | None = None,
+        bucket_id: str | None = None, remember: Completion | None = None,
     ) -> list[str]:
         """Publishes ``record`` (whose segments are some of the upload's part blobs) and ends the
         upload, in one transaction. Blobs of unused parts and of the replaced object die; their ids
         are returned. Raises ``NoSuchUpload``. ``precondition`` and ``bucket_id`` as for
-        :meth:`put_object`."""
+        :meth:`put_object`. ``remember``: recorded in the same transaction, for :meth:`completed_upload`
+        (completions older than ``COMPLETION_MEMORY`` are pruned then)."""
+
+    @abc.abstractmethod
+    def completed_upload(self, upload_id: str) -> Completion | None:
+        """What completing ``upload_id`` published, while it is remembered (``core/completions.py``)."""
 
     @abc.abstractmethod
     def abort_upload(self, upload_id: str) -> list[str]:

@@ -6,6 +6,13 @@ The session server is in us-east-1; one module server in eu-west-1 covers what d
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import email.utils
+import functools
+import hashlib
+import hmac
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +20,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.clients.boto import S3Factory, empty_and_delete, error_code, http_status, unique_bucket
+from tests.clients.boto import S3Factory, empty_and_delete, error_code, http_status, make_client, unique_bucket
 from tests.clients.server import Credentials, SatchelProcess, ServerHandle, configured_server
 
 
@@ -118,3 +125,131 @@ def test_preflight_without_origin_or_method_is_bad_request(s3: Any, bucket: str,
     refused = requests.options(url, headers={"Origin": "foo.bar", "Access-Control-Request-Method": "GET"},
                                timeout=10)
     assert refused.status_code == 403 and "<Code>AccessForbidden</Code>" in refused.text
+
+
+# --- CompleteMultipartUpload retried, and part lists AWS refuses ------------------------------------------------
+def _two_part_upload(s3: Any, bucket: str, key: str) -> tuple[str, list[dict[str, Any]]]:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    parts = []
+    for number, body in ((1, b"a" * (5 * 1024 * 1024)), (2, b"tail")):
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body)["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    return upload, parts
+
+
+def test_completing_a_completed_upload_again_answers_the_same(s3: Any, bucket: str) -> None:
+    upload, parts = _two_part_upload(s3, bucket, "big")
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert again["ETag"] == first["ETag"] and again["ETag"].endswith('-2"')
+    # Unquoted ETags (as ceph s3-tests sends them) name the same parts.
+    unquoted = [{"PartNumber": p["PartNumber"], "ETag": p["ETag"].strip('"')} for p in parts]
+    assert s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload,
+                                        MultipartUpload={"Parts": unquoted})["ETag"] == first["ETag"]
+    assert s3.head_object(Bucket=bucket, Key="big")["ContentLength"] == 5 * 1024 * 1024 + 4
+    # Another part list, another key, or an upload id nobody made: NoSuchUpload, and nothing changes.
+    for key, upload_id, listed in (("big", upload, parts[:1]), ("other", upload, parts), ("big", "f" * 32, parts)):
+        assert _refused(functools.partial(s3.complete_multipart_upload, Bucket=bucket, Key=key, UploadId=upload_id,
+                                          MultipartUpload={"Parts": listed})) == (404, "NoSuchUpload")
+    assert s3.head_object(Bucket=bucket, Key="big")["ETag"] == first["ETag"]
+    assert _refused(lambda: s3.abort_multipart_upload(Bucket=bucket, Key="big", UploadId=upload)) == (
+        404, "NoSuchUpload")
+
+
+def test_retried_completion_is_authorised_like_the_first(s3: Any, s3_factory: S3Factory, bucket: str,
+                                                         member: Callable[[], Credentials]) -> None:
+    upload, parts = _two_part_upload(s3, bucket, "big")
+    s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})
+    stranger = s3_factory(member())
+    assert _refused(lambda: stranger.complete_multipart_upload(
+        Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})) == (403, "AccessDenied")
+
+
+def test_completion_naming_a_part_twice_is_invalid_part_order(s3: Any, bucket: str) -> None:
+    upload, parts = _two_part_upload(s3, bucket, "big")
+    for listed in ([parts[0], parts[0], parts[1]], [parts[1], parts[0]]):
+        assert _refused(functools.partial(s3.complete_multipart_upload, Bucket=bucket, Key="big", UploadId=upload,
+                                          MultipartUpload={"Parts": listed})) == (400, "InvalidPartOrder")
+    # Refused lists leave the upload as it was: it still completes.
+    s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})
+
+
+# --- UploadPartCopy with an invalid x-amz-copy-source-range ------------------------------------------------------
+def test_upload_part_copy_ranges_as_aws_refuses_them(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="source", Body=b"12345")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="dest")["UploadId"]
+
+    def copy(source_range: str) -> Any:
+        return s3.upload_part_copy(Bucket=bucket, Key="dest", UploadId=upload, PartNumber=1,
+                                   CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange=source_range)
+
+    # Well-formed but beyond the source: unsatisfiable (ceph s3-tests test_multipart_copy_invalid_range).
+    for beyond in ("bytes=0-21", "bytes=5-5", "bytes=4-5"):
+        assert _refused(functools.partial(copy, beyond)) == (416, "InvalidRange"), beyond
+    # Malformed or reversed: InvalidArgument (test_multipart_copy_improper_range).
+    for malformed in ("0-2", "bytes=0", "bytes=hello-world", "bytes=0-bar", "bytes=hello-", "bytes=0-2,3-5",
+                      "bytes=3-1", "items=0-2"):
+        assert _refused(functools.partial(copy, malformed)) == (400, "InvalidArgument"), malformed
+    assert s3.list_parts(Bucket=bucket, Key="dest", UploadId=upload).get("Parts", []) == []
+    copy("bytes=1-3")
+    assert s3.list_parts(Bucket=bucket, Key="dest", UploadId=upload)["Parts"][0]["Size"] == 3
+
+
+# --- SigV2 header dates, POST policy expiration ------------------------------------------------------------------
+def _v2_with_headers(satchel_server: ServerHandle, headers: dict[str, str]) -> Any:
+    """A SigV2 (HMAC-SHA1 header) client that adds ``headers`` before signing, so they are signed, as ceph
+    s3-tests does: a refusal is about the date, never about the signature."""
+    client = make_client(satchel_server, signature_version="s3")
+    client.meta.events.register("before-call.s3.PutObject",
+                                lambda params, **_: params["headers"].update(headers))
+    return client
+
+
+def test_sigv2_with_an_empty_or_bad_x_amz_date_is_refused(satchel_server: ServerHandle, bucket: str) -> None:
+    for headers in ({"x-amz-date": ""}, {"x-amz-date": "Bad Date"},
+                    {"x-amz-date": "Tue, 07 Jul 1950 21:53:04 GMT"}):
+        client = _v2_with_headers(satchel_server, headers)
+        put = functools.partial(client.put_object, Bucket=bucket, Key="k", Body=b"x")
+        assert _refused(put) == (403, "AccessDenied"), headers
+    skewed = _v2_with_headers(satchel_server, {"x-amz-date": "Tue, 07 Jul 2010 21:53:04 GMT"})
+    assert _refused(lambda: skewed.put_object(Bucket=bucket, Key="k", Body=b"x")) == (403, "RequestTimeTooSkewed")
+    # A valid x-amz-date with an empty Date is fine (the AWS guide's variant).
+    now = email.utils.formatdate(usegmt=True)
+    _v2_with_headers(satchel_server, {"x-amz-date": now}).put_object(Bucket=bucket, Key="k", Body=b"x")
+
+
+def test_sigv2_with_empty_date_and_no_x_amz_date_is_refused(satchel_server: ServerHandle, bucket: str) -> None:
+    client = make_client(satchel_server, signature_version="s3")
+    client.meta.events.register("before-send.s3.PutObject", _blank_date)  # after signing: Date sent empty
+    assert _refused(lambda: client.put_object(Bucket=bucket, Key="k", Body=b"x")) == (403, "AccessDenied")
+
+
+def _blank_date(request: Any, **_: Any) -> None:
+    request.headers["Date"] = ""
+
+
+def _post_v2(satchel_server: ServerHandle, bucket: str, expiration: str) -> requests.Response:
+    policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": [
+        {"bucket": bucket}, ["starts-with", "$key", ""], ["content-length-range", 0, 1024]]}).encode())
+    signature = base64.b64encode(hmac.new(satchel_server.secret_key.encode(), policy, hashlib.sha1).digest())
+    fields = {"key": "posted.txt", "AWSAccessKeyId": satchel_server.access_key, "policy": policy.decode(),
+              "signature": signature.decode()}
+    return requests.post(f"{satchel_server.endpoint}/{bucket}", data=fields,
+                         files={"file": ("posted.txt", b"bar")}, timeout=10)
+
+
+def test_post_policy_expiration_must_be_iso_8601(s3: Any, satchel_server: ServerHandle, bucket: str) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    for expiration in (str(later), later.strftime("%Y-%m-%d"), later.strftime("%Y%m%dT%H%M%SZ")):
+        refused = requests_answer(_post_v2(satchel_server, bucket, expiration))
+        assert refused == (400, "InvalidPolicyDocument"), expiration
+    assert _refused(lambda: s3.head_object(Bucket=bucket, Key="posted.txt"))[0] == 404
+    accepted = _post_v2(satchel_server, bucket, later.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert accepted.status_code == 204, accepted.text
+    assert s3.get_object(Bucket=bucket, Key="posted.txt")["Body"].read() == b"bar"
+
+
+def requests_answer(answer: requests.Response) -> tuple[int, str]:
+    code = answer.text.partition("<Code>")[2].partition("</Code>")[0]
+    return answer.status_code, code
