@@ -253,3 +253,44 @@ def test_post_policy_expiration_must_be_iso_8601(s3: Any, satchel_server: Server
 def requests_answer(answer: requests.Response) -> tuple[int, str]:
     code = answer.text.partition("<Code>")[2].partition("</Code>")[0]
     return answer.status_code, code
+
+
+# --- encoding-type=url: exactly the fields AWS encodes -----------------------------------------------------------
+ENCODED_KEYS = ("a b/1", "a b/2", "c+d", "e\x01f", "ü/z")
+
+
+def test_list_objects_v1_url_encodes_the_documented_fields(s3: Any, bucket: str) -> None:
+    """Delimiter, Marker, Prefix, NextMarker, Key and CommonPrefixes/Prefix (the ListObjects reference); asked
+    for explicitly, botocore hands the encoded values back as sent."""
+    for key in ENCODED_KEYS:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    page = s3.list_objects(Bucket=bucket, EncodingType="url", Delimiter="/", Marker="a a", MaxKeys=1)
+    assert (page["EncodingType"], page["Marker"], page["Delimiter"], page["Prefix"]) == ("url", "a%20a", "/", "")
+    assert page["IsTruncated"] and page["NextMarker"] == "a%20b/"
+    assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["a%20b/"]
+    rest = s3.list_objects(Bucket=bucket, EncodingType="url", Delimiter="/", Marker="a b/")
+    assert [o["Key"] for o in rest["Contents"]] == ["c%2Bd", "e%01f"]
+    assert [p["Prefix"] for p in rest["CommonPrefixes"]] == ["%C3%BC/"]
+    spaced = s3.list_objects(Bucket=bucket, EncodingType="url", Prefix="a b/", Delimiter=" ")
+    assert (spaced["Prefix"], spaced["Delimiter"]) == ("a%20b/", "%20")
+    assert [o["Key"] for o in spaced["Contents"]] == ["a%20b/1", "a%20b/2"]
+    # Left to botocore (it sets encoding-type itself and decodes what it set), every key comes back whole.
+    plain = s3.list_objects(Bucket=bucket, Delimiter="/", Marker="a a")
+    assert (plain["Marker"], [o["Key"] for o in plain["Contents"]]) == ("a a", ["c+d", "e\x01f"])
+    assert [p["Prefix"] for p in plain["CommonPrefixes"]] == ["a b/", "ü/"]
+
+
+def test_list_objects_v2_url_encodes_the_documented_fields_and_never_the_token(s3: Any, bucket: str) -> None:
+    """Delimiter, Prefix, Key, StartAfter and CommonPrefixes/Prefix; continuation tokens are opaque."""
+    for key in ENCODED_KEYS:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    first = s3.list_objects_v2(Bucket=bucket, EncodingType="url", StartAfter="a a", Delimiter="/", MaxKeys=2)
+    assert (first["StartAfter"], first["Delimiter"], first["KeyCount"]) == ("a%20a", "/", 2)
+    assert [p["Prefix"] for p in first["CommonPrefixes"]] == ["a%20b/"]
+    assert [o["Key"] for o in first["Contents"]] == ["c%2Bd"]
+    token = first["NextContinuationToken"]
+    second = s3.list_objects_v2(Bucket=bucket, EncodingType="url", ContinuationToken=token, Delimiter="/")
+    assert second["ContinuationToken"] == token  # echoed as sent, never encoded
+    assert [o["Key"] for o in second["Contents"]] == ["e%01f"]
+    assert [p["Prefix"] for p in second["CommonPrefixes"]] == ["%C3%BC/"]
+    assert s3.list_objects_v2(Bucket=bucket, EncodingType="url", Prefix="ü")["Prefix"] == "%C3%BC"
