@@ -344,20 +344,3 @@ def list_parts(
     upload = get_upload(node, principal, bucket, key, upload_id)
     parts = node.store.list_parts(upload_id, after=after, limit=limit + 1)
     return upload, parts[:limit], len(parts) > limit
-
-
-def list_uploads(
-    node: Node,
-    principal: Principal,
-    bucket: str,
-    *,
-    prefix: str,
-    key_marker: str | None,
-    upload_id_marker: str | None,
-    limit: int,
-) -> tuple[list[Upload], bool]:
-    bucket_for(node, principal, bucket, Action.BUCKET_READ, prefix)
-    uploads = node.store.list_uploads(
-        bucket, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit + 1
-    )
-    return uploads[:limit], len(uploads) > limit

@@ -294,3 +294,30 @@ def test_list_objects_v2_url_encodes_the_documented_fields_and_never_the_token(s
     assert [o["Key"] for o in second["Contents"]] == ["e%01f"]
     assert [p["Prefix"] for p in second["CommonPrefixes"]] == ["%C3%BC/"]
     assert s3.list_objects_v2(Bucket=bucket, EncodingType="url", Prefix="ü")["Prefix"] == "%C3%BC"
+
+
+# --- ListMultipartUploads with a delimiter (adjacent: it was ignored) --------------------------------------------
+def test_list_multipart_uploads_rolls_up_common_prefixes(s3: Any, bucket: str) -> None:
+    made = {key: s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            for key in ("a/1", "a/2", "b", "c/d/e", "c/x", "z")}
+    whole = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert [u["Key"] for u in whole["Uploads"]] == ["b", "z"]
+    assert [p["Prefix"] for p in whole["CommonPrefixes"]] == ["a/", "c/"]
+    assert not whole["IsTruncated"]
+    nested = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/", Prefix="c/")
+    assert [u["Key"] for u in nested["Uploads"]] == ["c/x"]
+    assert [p["Prefix"] for p in nested["CommonPrefixes"]] == ["c/d/"]
+    # Prefixes and uploads count together against max-uploads; a page may end on either.
+    seen: list[str] = []
+    markers: dict[str, str] = {}
+    for _ in range(6):
+        page = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/", MaxUploads=1, **markers)
+        seen += [u["Key"] for u in page.get("Uploads", [])] + [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        if not page["IsTruncated"]:
+            break
+        markers = {"KeyMarker": page["NextKeyMarker"]}
+        if page.get("NextUploadIdMarker"):
+            markers["UploadIdMarker"] = page["NextUploadIdMarker"]
+    assert seen == ["a/", "b", "c/", "z"]
+    flat = s3.list_multipart_uploads(Bucket=bucket)
+    assert [u["UploadId"] for u in flat["Uploads"]] == list(made.values())
