@@ -321,3 +321,16 @@ def test_list_multipart_uploads_rolls_up_common_prefixes(s3: Any, bucket: str) -
     assert seen == ["a/", "b", "c/", "z"]
     flat = s3.list_multipart_uploads(Bucket=bucket)
     assert [u["UploadId"] for u in flat["Uploads"]] == list(made.values())
+
+
+def test_concurrent_completions_of_one_upload_all_answer_the_same(s3: Any, bucket: str) -> None:
+    """The completions that lose the race to publish answer as the winner did, not NoSuchUpload."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    upload, parts = _two_part_upload(s3, bucket, "raced")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: s3.complete_multipart_upload(
+            Bucket=bucket, Key="raced", UploadId=upload, MultipartUpload={"Parts": parts}), range(4)))
+    assert {a["ResponseMetadata"]["HTTPStatusCode"] for a in answers} == {200}
+    assert len({a["ETag"] for a in answers}) == 1
+    assert s3.head_object(Bucket=bucket, Key="raced")["ETag"] == answers[0]["ETag"]
