@@ -63,6 +63,8 @@ def current_signer(node: Node, principal: Principal) -> Principal:
         current = node.credentials.principal_for_user(principal.user.id)
     else:
         current = node.credentials.resolve(principal.access_key_id)[1]
+    # The same request: its facts (for bucket policy conditions) stay with the reloaded principal.
+    current = current.with_facts(principal.facts)
     return current.through_link() if principal.via_link else current.signer()
 
 

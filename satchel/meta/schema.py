@@ -413,8 +413,14 @@ CREATE INDEX webhook_deliveries_by_bucket ON webhook_deliveries (bucket_id, stat
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
 """
 
+#: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every
+#: load of a bucket carries its policy (none can be checked without it).
+_V15 = """
+ALTER TABLE buckets ADD COLUMN policy TEXT
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

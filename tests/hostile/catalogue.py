@@ -525,7 +525,7 @@ row("mp-part-wrong-checksum", "v4", "PUT", "/{B}/mp.bin?partNumber=2&uploadId={U
 
 # --- unknown subresources and methods ---------------------------------------------------------------------------
 for method, target, expect in (
-    ("GET", "/{B}?policy", (501, "NotImplemented")),
+    ("GET", "/{B}?logging", (501, "NotImplemented")),
     ("PUT", "/{B}?lifecycle", (501, "NotImplemented")),
     ("GET", "/{B}?someNewSubresource", (501, "NotImplemented")),
     ("PUT", "/{B}?defaultStorageClass", (501, "NotImplemented")),
