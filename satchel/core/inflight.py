@@ -93,6 +93,7 @@ def signer_recheck(node: Node, principal: Principal, admission: Admission | None
     the principal as it is now (``current``, else :func:`current_signer`), and the link admitted again."""
     async def again() -> Principal:
         now = current() if current is not None else current_signer(node, principal)
+        now = now.with_facts(principal.facts)  # the same request: the same facts for policy conditions
         if admission is not None:
             readmit(node, admission, now)
         return now

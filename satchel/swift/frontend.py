@@ -16,7 +16,9 @@ from satchel.core.errors import NotModified, SatchelError
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import ANONYMOUS, Principal
 from satchel.core.node import Node
+from satchel.core.requestfacts import AUTH_HEADER
 from satchel.logs import redact
+from satchel.policyfacts import http_facts
 from satchel.requestinfo import request_info
 from satchel.swift import formpost, info, tempurl
 from satchel.swift.auth import authenticate, token_holder
@@ -93,6 +95,8 @@ class SwiftFrontend:
         if account is None:
             raise SwiftError(403 if foreign else 401)
         principal = ANONYMOUS if holder is None or foreign else holder.principal
+        principal = principal.with_facts(http_facts(request, now=self.node.clock.now(),
+                                                    auth_type=None if principal.anonymous else AUTH_HEADER))
         # A write in flight when its token goes, or its user is disabled or loses its rights, stores nothing:
         # its token is resolved again once the body has arrived (401 as for a request starting then).
         recheck = None if principal.anonymous else signer_recheck(
