@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,15 @@ from unittest import mock
 import boto3
 import botocore.auth
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from swiftclient.utils import generate_temp_url
 
 from tests.clients.boto import awscli_env, empty_and_delete, unique_bucket
+from tests.clients.par import create, events
 from tests.clients.server import SatchelProcess, free_port, venv_tool
+from tests.clients.swift import root_user
 
 INSIDE = "198.51.100.9"
 OUTSIDE = "203.0.113.7"
@@ -235,3 +240,48 @@ def test_minted_link_refused_from_outside_the_source_ip_range(server: SatchelPro
     assert events.returncode == 0, events.stderr
     outcomes = [(e["status"], e.get("client_ip")) for e in json.loads(events.stdout)["events"]]
     assert (403, OUTSIDE) in outcomes and (200, INSIDE) in outcomes, outcomes
+
+
+def _office_only(bucket: str) -> str:
+    return _policy({"Sid": "OfficeOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    "Condition": {"NotIpAddress": {"aws:SourceIp": ["127.0.0.0/8", "198.51.100.0/24"]}}})
+
+
+def test_par_refused_from_outside_the_source_ip_range(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"doc")
+    par = create(server, bucket=bucket, accessType="ObjectRead", objectName="doc.txt")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_office_only(bucket))
+    assert _curl(par["fullPath"], f"X-Forwarded-For: {INSIDE}") == 200
+    assert _curl(par["fullPath"], f"X-Forwarded-For: {OUTSIDE}") == 404  # OCI's one refusal for every reason
+    refused = [e for e in events(server, par["id"]) if e["action"] == "use" and e["client_ip"] == OUTSIDE]
+    assert refused and refused[0]["status"] == 404, refused
+
+
+def test_swift_tempurl_and_token_refused_from_outside(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"doc")
+    swift = root_user(server)
+    key = secrets.token_urlsafe(24)
+    swift.cli("post", "-m", f"Temp-URL-Key:{key}", bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=_office_only(bucket))
+    url = server.endpoint + generate_temp_url(f"/v1/AUTH_root/{bucket}/doc.txt", 600, key, "GET")
+    assert _curl(url, f"X-Forwarded-For: {INSIDE}") == 200
+    assert _curl(url, f"X-Forwarded-For: {OUTSIDE}") == 401  # Swift's answer to a refused TempURL
+    storage, token = swift.token()
+    assert _curl(f"{storage}/{bucket}/doc.txt", f"X-Auth-Token: {token}", f"X-Forwarded-For: {INSIDE}") == 200
+    assert _curl(f"{storage}/{bucket}/doc.txt", f"X-Auth-Token: {token}", f"X-Forwarded-For: {OUTSIDE}") == 403
+
+
+def test_browser_post_upload_refused_by_auth_type(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    post = s3.generate_presigned_post(bucket, "in/${filename}", ExpiresIn=300)
+    files = {"file": ("a.txt", b"first")}
+    assert requests.post(post["url"], data=post["fields"], files=files, timeout=30).status_code == 204
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
+        "Sid": "NoBrowserUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": {"StringEquals": {"s3:authType": "POST"}}}))
+    files = {"file": ("b.txt", b"second")}
+    reply = requests.post(post["url"], data=post["fields"], files=files, timeout=30)
+    assert reply.status_code == 403 and b"AccessDenied" in reply.content, reply.text
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["in/a.txt"]
+    s3.put_object(Bucket=bucket, Key="in/c.txt", Body=b"header-signed")  # other uploads still work
