@@ -130,6 +130,8 @@ class Action(enum.StrEnum):
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
 NOT_SHARED = "Access Denied: the signer of this link may not share it."
+#: The refusal's message when the bucket policy explicitly denies the request (rule 13).
+POLICY_DENIED = "Access Denied: an explicit deny in the bucket policy."
 
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
@@ -232,6 +234,14 @@ def _policy_decision(principal: Principal, action: Action, resource: Resource) -
     except MalformedPolicy:  # stored before a stricter check: refuse rather than ignore what it says
         return "deny"
     return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts))
+
+
+def denied_by_policy(principal: Principal, action: Action, resource: Resource) -> bool:
+    """The bucket's policy explicitly denies this (rule 13): what a refusal should say, for the client and the
+    audit trail, since no grant or ownership can answer it."""
+    user = principal.user
+    return action in _POLICY_GOVERNED and resource.bucket is not None and (user is None or user.active) \
+        and _policy_decision(principal, action, resource) == "deny"
 
 
 def lists_some_prefix(principal: Principal, bucket: Bucket) -> bool:

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from satchel.core.access import NOT_SHARED, Action, Resource, authorize
+from satchel.core.access import NOT_SHARED, POLICY_DENIED, Action, Resource, authorize, denied_by_policy
 from satchel.core.admission import IssueTime, Target, check_lifetime
 from satchel.core.errors import AccessDenied
 from satchel.core.inflight import Recheck
@@ -107,6 +107,8 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
     principal = creator.through_link()
     resource = Resource(bucket=bucket, key=key)
     if not authorize(principal, operation.value, resource):
+        if denied_by_policy(principal, operation.value, resource):
+            raise AccessDenied(f"The pre-authenticated request is refused by the bucket policy ({POLICY_DENIED}).")
         if authorize(creator.signer(), operation.value, resource):
             raise AccessDenied(f"The creator may no longer share this: {NOT_SHARED}")
         raise AccessDenied("The creator of the pre-authenticated request may no longer do what it grants.")

@@ -389,3 +389,17 @@ def test_no_facts_means_absent_keys() -> None:
     bucket = _bucket(IP_RANGE)  # a Deny on NotIpAddress: holds when the address is unknown
     assert not authorize(Principal(OWNER), Action.OBJECT_READ, Resource(bucket, "k"))
     assert authorize(Principal(OWNER), Action.OBJECT_READ, Resource(_bucket(HTTPS_ONLY), "k"))
+
+
+def test_a_refusal_by_the_policy_says_so() -> None:
+    from satchel.core.access import POLICY_DENIED
+    from satchel.core.buckets import require
+    from satchel.core.errors import AccessDenied
+
+    outside = _principal(OWNER, link=True, facts=_facts(source_ip="198.51.100.1"))
+    with pytest.raises(AccessDenied) as caught:
+        require(outside, Action.OBJECT_READ, _bucket(IP_RANGE), "k")
+    assert caught.value.message == POLICY_DENIED
+    with pytest.raises(AccessDenied) as caught:
+        require(_principal(MEMBER), Action.OBJECT_READ, _bucket(IP_RANGE), "k")  # inside, but no right
+    assert caught.value.message != POLICY_DENIED
