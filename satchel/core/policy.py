@@ -255,11 +255,13 @@ def parse(document: str | bytes, bucket: str) -> Policy:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPolicy(f"Policies must be valid JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedPolicy("Policies must be valid JSON: nested too deeply.") from None
     if not isinstance(data, dict):
         raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
     _only(data, {"Version", "Id", "Statement"}, "the policy")
     version = data.get("Version", "2008-10-17")
-    if version not in VERSIONS:
+    if not isinstance(version, str) or version not in VERSIONS:
         raise MalformedPolicy(f"The policy's Version {version!r} is not one of {', '.join(sorted(VERSIONS))}.")
     policy_id = data.get("Id")
     if policy_id is not None and not isinstance(policy_id, str):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from satchel.core import policy
 from satchel.core.access import Action, Resource, authorize
@@ -403,3 +405,34 @@ def test_a_refusal_by_the_policy_says_so() -> None:
     with pytest.raises(AccessDenied) as caught:
         require(_principal(MEMBER), Action.OBJECT_READ, _bucket(IP_RANGE), "k")  # inside, but no right
     assert caught.value.message != POLICY_DENIED
+
+
+# --- anything else is a MalformedPolicy, never a crash --------------------------------------------------------
+def test_deep_nesting_and_odd_types_are_malformed_not_crashes() -> None:
+    for document in ("[" * 20000, '{"Statement": ' + "[" * 5000 + "]" * 5000 + "}", '{"Version": ["x"]}',
+                     '{"Version": {"a": 1}, "Statement": []}', '{"Id": 5, "Statement": {}}', "\xff\xfe",
+                     json.dumps({"Statement": [{"Effect": ["Allow"], "Principal": "*", "Action": "s3:*",
+                                                "Resource": "*"}]})):
+        with pytest.raises(MalformedPolicy):
+            policy.parse(document.encode("latin-1") if document == "\xff\xfe" else document, BUCKET)
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8) |
+                     st.sampled_from(["*", "Allow", "Deny", "s3:GetObject", "arn:aws:s3:::docs/*", "aws:SourceIp",
+                                      "2012-10-17"]),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                         st.sampled_from(["Version", "Statement", "Effect", "Principal", "NotPrincipal", "Action",
+                                          "Resource", "Condition", "Sid", "AWS", "IpAddress", "StringLike",
+                                          "aws:SourceIp", "x"]), inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_json)
+def test_any_json_parses_or_is_malformed(value: object) -> None:
+    try:
+        compiled = policy.parse(json.dumps(value), BUCKET)
+    except MalformedPolicy:
+        return
+    policy.evaluate(compiled, policy.Query("s3:GetObject", f"arn:aws:s3:::{BUCKET}/k", ANON, _facts()))
+    policy.is_public(compiled)
