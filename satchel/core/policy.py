@@ -100,7 +100,20 @@ KEYS: Mapping[str, str] = {
     "s3:delimiter": "string",
     "s3:max-keys": "numeric",
     "s3:x-amz-acl": "string",
+    "s3:x-amz-copy-source": "string",
+    "s3:x-amz-metadata-directive": "string",
+    "s3:x-amz-server-side-encryption": "string",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn",
+    "s3:x-amz-storage-class": "string",
+    "s3:x-amz-content-sha256": "string",
+    "s3:x-amz-grant-read": "string",
+    "s3:x-amz-grant-write": "string",
+    "s3:x-amz-grant-read-acp": "string",
+    "s3:x-amz-grant-write-acp": "string",
+    "s3:x-amz-grant-full-control": "string",
 }
+#: The S3 keys that are request headers of the same name (``s3:x-amz-acl`` is ``x-amz-acl``).
+HEADER_KEYS = tuple(key[len("s3:"):] for key in KEYS if key.startswith("s3:x-amz-"))
 
 _KINDS = ("string", "numeric", "date", "bool", "ip", "arn", "null")
 #: Operator → (kind of values, negated).

@@ -43,8 +43,8 @@ class RequestFacts:
     user_agent: str | None = None
     #: The S3 operation as AWS names it (``GetObject``): which IAM action a coarse access action is.
     operation: str | None = None
-    #: ``s3:prefix``, ``s3:delimiter``, ``s3:max-keys`` (listings), ``s3:x-amz-acl`` (writes): by IAM key name,
-    #: lower case.
+    #: ``s3:prefix``, ``s3:delimiter``, ``s3:max-keys`` (listings), ``s3:x-amz-acl`` and the other request
+    #: headers ``core/policy.HEADER_KEYS`` names: by IAM key name, lower case.
     keys: tuple[tuple[str, str], ...] = ()
 
     @property
