@@ -30,6 +30,7 @@ from tests.clients.boto import awscli_env, empty_and_delete, unique_bucket
 from tests.clients.par import create, events
 from tests.clients.server import SatchelProcess, free_port, venv_tool
 from tests.clients.swift import root_user
+from tests.clients.test_s3cmd import S3cmd
 
 INSIDE = "198.51.100.9"
 OUTSIDE = "203.0.113.7"
@@ -138,7 +139,7 @@ def test_members_may_not_set_policies(server: SatchelProcess, s3: Any, bucket: s
 def test_awscli_put_and_get(server: SatchelProcess, s3: Any, bucket: str, tmp_path: Path) -> None:
     config = tmp_path / "aws-config"
     config.write_text("[default]\nregion = us-east-1\n")
-    env = awscli_env(server, tmp_path, config)
+    env = awscli_env(server, tmp_path, config) | {"AWS_MAX_ATTEMPTS": "1"}
     document = _policy({"Sid": "OnlyTls", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
                         "Resource": f"arn:aws:s3:::{bucket}/locked/*",
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
@@ -153,12 +154,10 @@ def test_awscli_put_and_get(server: SatchelProcess, s3: Any, bucket: str, tmp_pa
     assert put.returncode == 0, put.stderr
     got = aws("get-bucket-policy", "--bucket", bucket)
     assert got.returncode == 0 and json.loads(json.loads(got.stdout)["Policy"]) == json.loads(document)
-    status = aws("get-bucket-policy-status", "--bucket", bucket)
-    assert json.loads(status.stdout)["PolicyStatus"]["IsPublic"] is False
     # The Deny applies to the owner too: plain http is no secure transport.
     refused = aws("put-object", "--bucket", bucket, "--key", "locked/x", "--body", str(path))
     assert refused.returncode != 0 and "AccessDenied" in refused.stderr
-    assert aws("put-object", "--bucket", bucket, "--key", "open/x", "--body", str(path)).returncode == 0
+    s3.put_object(Bucket=bucket, Key="open/x", Body=b"x")  # outside the Deny's resource
     path.write_text('{"Statement": [{"Effect": "Allow"}]}')
     bad = aws("put-bucket-policy", "--bucket", bucket, "--policy", f"file://{path}")
     assert bad.returncode != 0 and "MalformedPolicy" in bad.stderr
@@ -285,3 +284,19 @@ def test_browser_post_upload_refused_by_auth_type(server: SatchelProcess, s3: An
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["in/a.txt"]
     s3.put_object(Bucket=bucket, Key="in/c.txt", Body=b"header-signed")  # other uploads still work
+
+
+def test_s3cmd_setpolicy_and_sigv2_refused(server: SatchelProcess, s3: Any, bucket: str, tmp_path: Path) -> None:
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"doc")
+    v4, v2 = (S3cmd(server, tmp_path / f"s3cfg-{n}", sigv2, server.root) for n, sigv2 in (("4", False), ("2", True)))
+    path = tmp_path / "policy.json"
+    path.write_text(_policy({"Sid": "NoSigV2", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                             "Resource": f"arn:aws:s3:::{bucket}/*",
+                             "Condition": {"StringEquals": {"s3:signatureversion": "AWS"}}}))
+    v4("setpolicy", str(path), f"s3://{bucket}")
+    assert "NoSigV2" in v4("info", f"s3://{bucket}").stdout
+    assert v4("get", f"s3://{bucket}/doc.txt", str(tmp_path / "v4.txt")).returncode == 0
+    refused = v2("get", f"s3://{bucket}/doc.txt", str(tmp_path / "v2.txt"), check=False)
+    assert refused.returncode != 0 and "403" in refused.stderr + refused.stdout
+    v4("delpolicy", f"s3://{bucket}")
+    assert v2("get", f"s3://{bucket}/doc.txt", str(tmp_path / "v2.txt")).returncode == 0
