@@ -526,10 +526,15 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------
-def evaluate(policy: Policy, query: Query) -> Decision | None:
-    """``deny`` when a Deny statement matches, else ``allow`` when an Allow does, else None."""
+def evaluate(policy: Policy, query: Query, *, restrict_public: bool = False) -> Decision | None:
+    """``deny`` when a Deny statement matches, else ``allow`` when an Allow does, else None.
+
+    ``restrict_public``: PublicAccessBlock's RestrictPublicBuckets — the Allows :func:`is_public` counts as
+    public grant nothing (every Deny still applies)."""
     allowed = False
     for statement in policy.statements:
+        if restrict_public and _public_statement(statement):
+            continue
         if _matches(statement, query):
             if not statement.allow:
                 return "deny"

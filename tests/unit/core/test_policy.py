@@ -436,3 +436,21 @@ def test_any_json_parses_or_is_malformed(value: object) -> None:
         return
     policy.evaluate(compiled, policy.Query("s3:GetObject", f"arn:aws:s3:::{BUCKET}/k", ANON, _facts()))
     policy.is_public(compiled)
+
+
+def test_restrict_public_ignores_public_allows_only() -> None:
+    document = _doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"},
+        {"Effect": "Allow", "Principal": {"AWS": OTHER_ACCOUNT}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{BUCKET}/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/secret/*"},
+    )
+    compiled = policy.parse(document, BUCKET)
+
+    def ask(caller: policy.Caller, key: str) -> str | None:
+        query = policy.Query("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{key}", caller, _facts())
+        return policy.evaluate(compiled, query, restrict_public=True)
+
+    assert ask(ANON, "x") is None
+    assert ask(BOB, "x") == "allow"
+    assert ask(BOB, "secret/x") == "deny"
