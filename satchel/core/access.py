@@ -73,7 +73,8 @@ Rules, in the order they are applied:
    grants ``BUCKET_READ``, ``OBJECT_READ`` and ``OBJECT_WRITE`` as a grant would (never ``BUCKET_ADMIN``: a
    policy shares data, not control); through a link it counts only when the bucket's ``sharing`` is
    ``any`` (rule 7: an Allow carries no share right), and an Allow to ``*`` is public reading or writing,
-   which needs no link.
+   which needs no link — so putting a policy with an Allow anonymous callers can match is publishing
+   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Bucket policy operations: put, get, delete, status. The language itself is ``core/policy.py``.
 
-Who may do these is ``authorize()``'s decision (``BUCKET_ADMIN``: whoever controls the bucket; never
-through a link, as no link grants BUCKET_ADMIN to a member). The document is validated in full before
-it is stored, and stored as given, so GetBucketPolicy returns what was put.
+Who may do these is ``authorize()``'s decision (``BUCKET_ADMIN``: whoever controls the bucket, as for
+grants, which a named Allow is). A policy with an Allow that anonymous callers can match lets people in
+without a link: that is publishing, so it also needs ``BUCKET_PUBLISH`` (account admins only, rule 9), or
+a member who owns a bucket could take it out of everything that guards sharing. The document is validated
+in full before it is stored, and stored as given, so GetBucketPolicy returns what was put.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from satchel.core.node import Node
 async def put_policy(node: Node, principal: Principal, name: str, document: bytes) -> None:
     """Validate and store; MalformedPolicy (nothing changed) names what is wrong."""
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
-    policy.parse(document, name)
+    parsed = policy.parse(document, name)
+    if policy.opens_to_anonymous(parsed):
+        bucket_for(node, principal, name, Action.BUCKET_PUBLISH)
     await node.write(node.store.update_bucket, name, policy=document.decode("utf-8"))
 
 

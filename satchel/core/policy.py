@@ -677,6 +677,13 @@ def is_public(policy: Policy) -> bool:
     return any(_public_statement(s) for s in policy.statements)
 
 
+def opens_to_anonymous(policy: Policy) -> bool:
+    """Some Allow can match an anonymous caller (principal ``*`` or a NotPrincipal), whatever its conditions:
+    such a policy lets people in without a link, which is publishing (``access.py`` rule 9), even where
+    :func:`is_public` (AWS's narrower notion) says no, as for an Allow to ``*`` from one address range."""
+    return any(s.allow and (s.not_principal or "*" in (s.principals or ())) for s in policy.statements)
+
+
 def _public_statement(statement: Statement) -> bool:
     if not statement.allow:
         return False

@@ -300,3 +300,26 @@ def test_s3cmd_setpolicy_and_sigv2_refused(server: SatchelProcess, s3: Any, buck
     assert refused.returncode != 0 and "403" in refused.stderr + refused.stdout
     v4("delpolicy", f"s3://{bucket}")
     assert v2("get", f"s3://{bucket}/doc.txt", str(tmp_path / "v2.txt")).returncode == 0
+
+
+def test_a_member_owner_may_not_publish_through_a_policy(server: SatchelProcess, s3: Any) -> None:
+    member = server.create_user(f"po{os.urandom(4).hex()}")
+    client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                          aws_access_key_id=member.access_key, aws_secret_access_key=member.secret_key)
+    name = unique_bucket("own")
+    client.create_bucket(Bucket=name)
+    try:
+        everybody = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                     "Resource": f"arn:aws:s3:::{name}/*"}
+        for statement in (everybody, {**everybody, "Condition": {"IpAddress": {"aws:SourceIp": "198.51.100.0/24"}}}):
+            with pytest.raises(ClientError) as caught:
+                client.put_bucket_policy(Bucket=name, Policy=_policy(statement))
+            assert _code(caught)[0] == "AccessDenied"
+        named = {**everybody, "Principal": {"AWS": f"arn:aws:iam::{'0' * 32}:root"}}
+        client.put_bucket_policy(Bucket=name, Policy=_policy(named, {**everybody, "Effect": "Deny"}))
+        assert "Deny" in client.get_bucket_policy(Bucket=name)["Policy"]
+        s3.put_bucket_policy(Bucket=name, Policy=_policy(everybody))  # an account admin may publish
+        assert client.get_bucket_policy_status(Bucket=name)["PolicyStatus"]["IsPublic"] is True
+    finally:
+        s3.delete_bucket_policy(Bucket=name)
+        client.delete_bucket(Bucket=name)

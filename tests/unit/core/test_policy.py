@@ -454,3 +454,14 @@ def test_restrict_public_ignores_public_allows_only() -> None:
     assert ask(ANON, "x") is None
     assert ask(BOB, "x") == "allow"
     assert ask(BOB, "secret/x") == "deny"
+
+
+@pytest.mark.parametrize(("document", "opens"), [
+    (PUBLIC_PREFIX, True), (REFERER, True), (_condition({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}), True),
+    (IP_RANGE, False), (GRANT_ACCOUNT, False), (NOT_PRINCIPAL, False),
+    (_doc({"Effect": "Allow", "NotPrincipal": {"AWS": ACCOUNT}, "Action": "s3:GetObject",
+           "Resource": f"arn:aws:s3:::{BUCKET}/*"}), True),
+])
+def test_opens_to_anonymous(document: str, opens: bool) -> None:
+    """What putting needs BUCKET_PUBLISH for: wider than is_public (conditions do not narrow it)."""
+    assert policy.opens_to_anonymous(policy.parse(document, BUCKET)) is opens
