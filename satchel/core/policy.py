@@ -647,6 +647,8 @@ def _one(operator: str, kind: str, actual: str, expected: str) -> bool:
             address = ipaddress.ip_address(actual)
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # a dual-stack listener's v4 client is that v4 address
         return network is not None and address.version == network.version and address in network
     convert = _number if kind == "numeric" else _date
     left, right = convert(actual), convert(expected)

@@ -103,6 +103,8 @@ CASES = [
     (IP_RANGE, "inside the v4 range", {}, None),
     (IP_RANGE, "inside the v6 range", {"facts": _facts(source_ip="2001:db8::7")}, None),
     (IP_RANGE, "outside the range", {"facts": _facts(source_ip="198.51.100.1")}, "deny"),
+    (IP_RANGE, "a v4-mapped v6 address inside", {"facts": _facts(source_ip="::ffff:192.0.2.77")}, None),
+    (IP_RANGE, "a v4-mapped v6 address outside", {"facts": _facts(source_ip="::ffff:198.51.100.1")}, "deny"),
     (IP_RANGE, "address unknown: the negated operator holds", {"facts": _facts(source_ip=None)}, "deny"),
     (IP_RANGE, "anonymous outside", {"caller": ANON, "facts": _facts(source_ip="203.0.113.9")}, "deny"),
     (IP_RANGE, "bucket-level listing outside", {"action": "s3:ListBucket", "key": None,
