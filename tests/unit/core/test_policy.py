@@ -9,6 +9,7 @@ read of a prefix, Referer restriction) and the IAM reference's NotPrincipal / No
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -467,3 +468,27 @@ def test_restrict_public_ignores_public_allows_only() -> None:
 def test_opens_to_anonymous(document: str, opens: bool) -> None:
     """What putting needs BUCKET_PUBLISH for: wider than is_public (conditions do not narrow it)."""
     assert policy.opens_to_anonymous(policy.parse(document, BUCKET)) is opens
+
+
+# --- stored on the bucket, cached with it ------------------------------------------------------------------
+def test_stored_with_the_bucket_and_the_cache_follows_the_generation(tmp_path: Path) -> None:
+    from satchel.core.caches import BucketCache, GenerationGate
+    from satchel.meta.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "meta.sqlite3")
+    try:
+        account = store.create_account("acme")
+        store.create_bucket(Bucket(BUCKET, account.id, None, 0.0))
+        clock = [0.0]
+        cache = BucketCache(store, GenerationGate(store, ttl=1.0, monotonic=lambda: clock[0]))
+        assert cache.get(BUCKET).policy is None  # type: ignore[union-attr]
+        store.update_bucket(BUCKET, policy=PUBLIC_PREFIX)
+        assert cache.get(BUCKET).policy is None  # type: ignore[union-attr]  # within the generation's TTL
+        clock[0] = 2.0
+        assert cache.get(BUCKET).policy == PUBLIC_PREFIX  # type: ignore[union-attr]
+        assert store.update_bucket(BUCKET, cors=None).policy == PUBLIC_PREFIX  # other settings leave it
+        store.update_bucket(BUCKET, policy=None)
+        clock[0] = 4.0
+        assert cache.get(BUCKET).policy is None  # type: ignore[union-attr]
+    finally:
+        store.close()
