@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from satchel.core import admission
-from satchel.core.access import NOT_SHARED, Action, Resource, authorize, visible_buckets
+from satchel.core.access import (
+    NOT_SHARED,
+    POLICY_DENIED,
+    Action,
+    Resource,
+    authorize,
+    denied_by_policy,
+    visible_buckets,
+)
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import (
     AccessDenied,
@@ -25,6 +33,8 @@ def require(principal: Principal, action: Action, bucket: Bucket | None, key: st
     """The single gate every operation passes: ``authorize()`` or AccessDenied."""
     resource = Resource(bucket=bucket, key=key)
     if not authorize(principal, action, resource):
+        if denied_by_policy(principal, action, resource):
+            raise AccessDenied(POLICY_DENIED)
         if principal.via_link and authorize(principal.signer(), action, resource):
             raise AccessDenied(NOT_SHARED)  # the audit trail says why the link failed
         raise AccessDenied()

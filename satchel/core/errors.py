@@ -270,3 +270,12 @@ class InsufficientStorage(SatchelError):
 
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."
+
+
+# --- bucket policies (core/policy.py) ---------------------------------------------------------------------
+class MalformedPolicy(SatchelError):
+    default_message = "Policies must be valid JSON and the first byte must be '{'"
+
+
+class NoSuchBucketPolicy(SatchelError):
+    default_message = "The bucket policy does not exist"

@@ -431,8 +431,14 @@ CREATE TABLE mpu_completions (
 CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
 """
 
+#: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every
+#: load of a bucket carries its policy (none can be checked without it).
+_V15 = """
+ALTER TABLE buckets ADD COLUMN policy TEXT
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V18)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V18)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

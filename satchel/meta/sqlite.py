@@ -329,8 +329,11 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
         cors: tuple[CorsRule, ...] | _Unset | None = UNSET,
         max_link_lifetime: int | _Unset | None = UNSET,
         sharing: Sharing | _Unset = UNSET,
+        policy: str | _Unset | None = UNSET,
     ) -> Bucket:
         changes: dict[str, Any] = {}
+        if not isinstance(policy, _Unset):
+            changes["policy"] = policy
         if not isinstance(public_read, _Unset):
             changes["public_read"] = int(public_read)
         if not isinstance(cors, _Unset):

@@ -243,8 +243,9 @@ class Store(abc.ABC):
         cors: tuple[CorsRule, ...] | None | _Unset = UNSET,
         max_link_lifetime: int | None | _Unset = UNSET,
         sharing: Sharing | _Unset = UNSET,
+        policy: str | None | _Unset = UNSET,
     ) -> Bucket:
-        """Raises ``NoSuchBucket``."""
+        """Raises ``NoSuchBucket``. ``policy``: a bucket policy document already validated (None deletes it)."""
 
     @abc.abstractmethod
     def set_bucket_owner(self, name: str, owner_user_id: str | None) -> Bucket:

@@ -42,6 +42,11 @@ class Op(enum.StrEnum):
     GetBucketVersioning = "GetBucketVersioning"
     #: Canned answer: the bucket owner has FULL_CONTROL (s3cmd info, some GUIs ask).
     GetBucketAcl = "GetBucketAcl"
+    # bucket policies (core/policy.py)
+    GetBucketPolicy = "GetBucketPolicy"
+    PutBucketPolicy = "PutBucketPolicy"
+    DeleteBucketPolicy = "DeleteBucketPolicy"
+    GetBucketPolicyStatus = "GetBucketPolicyStatus"
     # object
     PutObject = "PutObject"
     CopyObject = "CopyObject"
@@ -95,10 +100,6 @@ class Unsupported(enum.StrEnum):
     GetBucketOwnershipControls = "GetBucketOwnershipControls"
     PutBucketOwnershipControls = "PutBucketOwnershipControls"
     DeleteBucketOwnershipControls = "DeleteBucketOwnershipControls"
-    GetBucketPolicy = "GetBucketPolicy"
-    PutBucketPolicy = "PutBucketPolicy"
-    DeleteBucketPolicy = "DeleteBucketPolicy"
-    GetBucketPolicyStatus = "GetBucketPolicyStatus"
     GetPublicAccessBlock = "GetPublicAccessBlock"
     PutPublicAccessBlock = "PutPublicAccessBlock"
     DeletePublicAccessBlock = "DeletePublicAccessBlock"
@@ -182,6 +183,10 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.PostObject: frozenset(),
     Op.GetBucketVersioning: frozenset({"versioning"}),
     Op.GetBucketAcl: frozenset({"acl"}),
+    Op.GetBucketPolicy: frozenset({"policy"}),
+    Op.PutBucketPolicy: frozenset({"policy"}),
+    Op.DeleteBucketPolicy: frozenset({"policy"}),
+    Op.GetBucketPolicyStatus: frozenset({"policyStatus"}),
     Op.PutObject: frozenset(),
     Op.CopyObject: frozenset(),
     Op.GetObject: _OVERRIDES | {"partNumber", "versionId"},

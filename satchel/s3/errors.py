@@ -59,6 +59,8 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.NoSuchKey: ("NoSuchKey", 404),
     e.NoSuchUpload: ("NoSuchUpload", 404),
     e.NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
+    e.NoSuchBucketPolicy: ("NoSuchBucketPolicy", 404),
+    e.MalformedPolicy: ("MalformedPolicy", 400),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),

@@ -56,6 +56,8 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "NoSuchKey": ("NoSuchKey", 404),
     "NoSuchUpload": ("NoSuchUpload", 404),
     "NoSuchCORSConfiguration": ("NoSuchCORSConfiguration", 404),
+    "NoSuchBucketPolicy": ("NoSuchBucketPolicy", 404),
+    "MalformedPolicy": ("MalformedPolicy", 400),
     "BucketAlreadyExists": ("BucketAlreadyExists", 409),
     "BucketAlreadyOwnedByYou": ("BucketAlreadyOwnedByYou", 409),
     "BucketNotEmpty": ("BucketNotEmpty", 409),
