@@ -63,6 +63,33 @@ Rules, in the order they are applied:
    member puts a bucket, and what it costs, on someone who did not ask for it, and taking a contract-owned
    bucket into one's own hands would be an escalation. Links the old owner signed are not re-signed: they
    are checked at use time against the old owner's rights, which no longer include control.
+13. **Bucket policies** (``core/policy.py``; the request's facts travel on ``Principal.facts``) apply to
+   the bucket's own actions (``BUCKET_READ``, ``BUCKET_ADMIN``, ``OBJECT_READ``, ``OBJECT_WRITE``), after
+   rule 1. An explicit **Deny** that matches refuses, whatever else would allow: ownership, admin role,
+   public flag, grants, and every kind of link (the link's signer is the principal, the link's user's
+   request supplies the facts, so a Deny on ``aws:SourceIp`` refuses a link used from outside the range).
+   The one exception keeps a bucket governable: whoever controls it (rule 4) is never denied the policy
+   operations themselves (AWS keeps these for the owning account likewise). An **Allow** that matches
+   grants ``BUCKET_READ``, ``OBJECT_READ`` and ``OBJECT_WRITE`` as a grant would (never ``BUCKET_ADMIN``: a
+   policy shares data, not control); through a link it counts only when the bucket's ``sharing`` is
+   ``any`` (rule 7: an Allow carries no share right), and an Allow to ``*`` is public reading or writing,
+   which needs no link — so putting a policy with an Allow anonymous callers can match is publishing
+   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``).
+14. **S3 ACLs** (``core/acl.py``) add grants on top of the rules above (a policy's Deny still wins), never
+   through a link: an ACL gives no right to share, so a link on an object readable through an ACL still
+   needs its signer's share right (rule 7). A *bucket* ACL's READ gives ``BUCKET_READ`` (listing, not the
+   objects: AWS's meaning), WRITE ``OBJECT_WRITE`` on every key (uploads, overwrites, deletes), READ_ACP
+   ``ACL_READ`` and WRITE_ACP ``ACL_WRITE`` of the bucket's ACL, FULL_CONTROL all four. An *object* ACL
+   (``Resource.acl``) gives on that object: READ ``OBJECT_READ`` (with AllUsers: the per-object public read),
+   READ_ACP / WRITE_ACP its ACL, FULL_CONTROL those three. A bucket's AllUsers READ is the public flag of
+   rule 5 (which also makes its objects readable, as the console, Swift's ``.r:*`` and ``satchel admin
+   bucket public`` always have). Grantees: a user id, of any account (an ACL shares across contracts as a
+   grant does); ``AllUsers``: everybody, anonymous included; ``AuthenticatedUsers``: any active user of *any*
+   account of the node — every customer of the node, so Satchel counts it as public like AllUsers: setting
+   either needs the publishing right (rule 9) and is refused under BlockPublicAcls, and IgnorePublicAcls
+   (``core/publicaccess.py``) makes this function ignore both, and the public flag. ``ACL_READ`` /
+   ``ACL_WRITE`` come from nothing else but control (rule 4): a grant of rule 6 gives no right to see who
+   else may read, and its holder cannot hand objects to others by ACL (sharing without the share right).
 """
 
 from __future__ import annotations
@@ -71,6 +98,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from satchel.core import policy as bucket_policy
+from satchel.core.errors import MalformedPolicy
 from satchel.core.models import (
     ALL_USERS,
     AUTHENTICATED_USERS,
@@ -125,7 +154,7 @@ class Action(enum.StrEnum):
     #: Create, change, delete users and their grants, enable their disabled keys (subject: the user; a new
     #: one in the caller's account).
     USER_ADMIN = "user-admin"
-    #: GetBucketAcl (``key`` None) / GetObjectAcl (``key``: the object, ``Resource.acl``: its ACL); rule 13.
+    #: GetBucketAcl (``key`` None) / GetObjectAcl (``key``: the object, ``Resource.acl``: its ACL); rule 14.
     ACL_READ = "acl-read"
     #: PutBucketAcl / PutObjectAcl; making anything public needs ``BUCKET_PUBLISH`` too (``core/acl.py``).
     ACL_WRITE = "acl-write"
@@ -133,14 +162,18 @@ class Action(enum.StrEnum):
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
 NOT_SHARED = "Access Denied: the signer of this link may not share it."
+#: The refusal's message when the bucket policy explicitly denies the request (rule 13).
+POLICY_DENIED = "Access Denied: an explicit deny in the bucket policy."
 
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
 _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.NODE_ADMIN})
 _ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
+_POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_WRITE})
+_POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_WRITE})
 _ACL_ACTIONS = frozenset({Action.ACL_READ, Action.ACL_WRITE})
-#: Rule 13: what each ACL permission gives, on a bucket and on an object.
+#: Rule 14: what each ACL permission gives, on a bucket and on an object.
 _BUCKET_ACL_GIVES: dict[str, frozenset[Action]] = {
     "READ": frozenset({Action.BUCKET_READ}),
     "WRITE": frozenset({Action.OBJECT_WRITE}),
@@ -172,7 +205,7 @@ class Resource:
     subject: User | None = None
     #: The account an account-level action (rule 8) concerns.
     account_id: str | None = None
-    #: The object's ACL (rule 13) for OBJECT_READ and an object's ACL_READ / ACL_WRITE.
+    #: The object's ACL (rule 14) for OBJECT_READ and an object's ACL_READ / ACL_WRITE.
     acl: tuple[AclGrant, ...] = ()
 
 
@@ -211,9 +244,15 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
             action is Action.ACCOUNT_READ or user.role is Role.ADMIN)
     if bucket is None:
         return False
+    decision = _policy_decision(principal, action, resource) if action in _POLICY_GOVERNED else None
+    if decision == "deny":
+        return False
     if user is not None and _controls(user, bucket):
         return True
     ignore_public = effective(bucket).ignore_public_acls
+    if decision == "allow" and action in _POLICY_GRANTABLE and (
+            not principal.via_link or bucket.sharing is Sharing.ANY):
+        return True
     if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link and not ignore_public:
         return True
     if not principal.via_link and _acl_allows(user, action, bucket, resource, ignore_public):
@@ -231,7 +270,7 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
 
 
 def _acl_allows(user: User | None, action: Action, bucket: Bucket, resource: Resource, ignore_public: bool) -> bool:
-    """Rule 13: a grant of the object's ACL (object reads and an object's ACL) or of the bucket's."""
+    """Rule 14: a grant of the object's ACL (object reads and an object's ACL) or of the bucket's."""
     on_object = action is Action.OBJECT_READ or (action in _ACL_ACTIONS and resource.key is not None)
     acl, gives = (resource.acl, _OBJECT_ACL_GIVES) if on_object else (bucket.acl, _BUCKET_ACL_GIVES)
     return any(
@@ -240,6 +279,35 @@ def _acl_allows(user: User | None, action: Action, bucket: Bucket, resource: Res
         and not (ignore_public and grant.grantee in PUBLIC_GRANTEES)
         for grant in acl
     )
+
+
+def _policy_decision(principal: Principal, action: Action, resource: Resource) -> bucket_policy.Decision | None:
+    """Rule 13: what the bucket's policy says of this request, if it has one."""
+    bucket = resource.bucket
+    assert bucket is not None
+    if bucket.policy is None:
+        return None
+    facts = principal.facts
+    name = bucket_policy.iam_action(action.value, facts.operation if facts is not None else None)
+    user = principal.user
+    if name in bucket_policy.POLICY_ACTIONS and user is not None and _controls(user, bucket):
+        return None
+    object_level = action in (Action.OBJECT_READ, Action.OBJECT_WRITE)
+    arn = f"arn:aws:s3:::{bucket.name}/{resource.key or ''}" if object_level else f"arn:aws:s3:::{bucket.name}"
+    caller = bucket_policy.Caller(user.id, user.account_id, user.name) if user is not None else bucket_policy.Caller()
+    try:
+        compiled = bucket_policy.compiled(bucket.policy, bucket.name)
+    except MalformedPolicy:  # stored before a stricter check: refuse rather than ignore what it says
+        return "deny"
+    return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts))
+
+
+def denied_by_policy(principal: Principal, action: Action, resource: Resource) -> bool:
+    """The bucket's policy explicitly denies this (rule 13): what a refusal should say, for the client and the
+    audit trail, since no grant or ownership can answer it."""
+    user = principal.user
+    return action in _POLICY_GOVERNED and resource.bucket is not None and (user is None or user.active) \
+        and _policy_decision(principal, action, resource) == "deny"
 
 
 def lists_some_prefix(principal: Principal, bucket: Bucket) -> bool:

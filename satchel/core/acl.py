@@ -1,4 +1,4 @@
-"""S3 ACLs mapped onto Satchel's model; ``authorize()`` (``core/access.py`` rule 13) decides what they allow.
+"""S3 ACLs mapped onto Satchel's model; ``authorize()`` (``core/access.py`` rule 14) decides what they allow.
 
 Mapping: a bucket's AllUsers READ is the bucket's public flag (rule 5), every other grant of a bucket or an
 object is stored with it (``Bucket.acl``, ``ObjectRecord.acl``); the owner's FULL_CONTROL is implicit (whoever

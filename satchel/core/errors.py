@@ -195,6 +195,13 @@ class CORSForbidden(SatchelError):
     default_message = "CORSResponse: This CORS request is not allowed."
 
 
+class CORSBadRequest(SatchelError):
+    """A preflight missing ``Origin`` or ``Access-Control-Request-Method`` (wire: 400 BadRequest): it is
+    not a CORS request at all, so S3 refuses it as malformed rather than as forbidden."""
+
+    default_message = "Insufficient information. Origin request header needed."
+
+
 # --- state ------------------------------------------------------------------------------------------
 class NoSuchBucket(SatchelError):
     default_message = "The specified bucket does not exist"
@@ -276,3 +283,12 @@ class InsufficientStorage(SatchelError):
 
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."
+
+
+# --- bucket policies (core/policy.py) ---------------------------------------------------------------------
+class MalformedPolicy(SatchelError):
+    default_message = "Policies must be valid JSON and the first byte must be '{'"
+
+
+class NoSuchBucketPolicy(SatchelError):
+    default_message = "The bucket policy does not exist"

@@ -7,7 +7,7 @@ an access point — the access point's; Satchel has no access points). What each
   public canned ACL, the admin's ``bucket public``, Swift's ``X-Container-Read: .r:*``) is refused with 403
   AccessDenied, as on AWS; public ACLs already in place stay (and keep working unless ``IgnorePublicAcls``).
 - ``IgnorePublicAcls``: ``authorize()`` ignores public ACLs and the bucket's public flag (``core/access.py``
-  rule 13), so nothing public in them is readable or writable by the public any more; they stay stored, and
+  rule 14), so nothing public in them is readable or writable by the public any more; they stay stored, and
   work again when the flag goes.
 - ``BlockPublicPolicy`` / ``RestrictPublicBuckets``: stored and shown here; the bucket-policy code calls
   :func:`effective_block` when it stores or evaluates a policy.

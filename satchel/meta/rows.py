@@ -44,7 +44,7 @@ USER_COLUMNS = "id, account_id, name, role, status, created, password_hash"
 KEY_COLUMNS = "access_key_id, user_id, secret_ciphertext, status, created"
 GRANT_COLUMNS = "id, user_id, bucket, prefix, permission, created, bucket_id, share"
 BUCKET_COLUMNS = (
-    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing, links_since, "
+    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing, links_since, policy, "
     "acl, acl_block"
 )
 #: What a bucket is read with: its columns and its account's Block Public Access flags.
@@ -139,8 +139,8 @@ def grant(row: Sequence[Any]) -> Grant:
 
 def bucket(row: Sequence[Any]) -> Bucket:
     return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6], row[7],
-                  Sharing(row[8]), row[9], load_acl(row[10]), load_block(row[11]),
-                  load_block(row[12]) if len(row) > 12 else None)
+                  Sharing(row[8]), row[9], policy=row[10], acl=load_acl(row[11]), public_block=load_block(row[12]),
+                  account_public_block=load_block(row[13]) if len(row) > 13 else None)
 
 
 def bucket_params(b: Bucket) -> tuple[Any, ...]:
@@ -155,6 +155,7 @@ def bucket_params(b: Bucket) -> tuple[Any, ...]:
         b.id,
         b.sharing.value,
         b.links_since,
+        b.policy,
         dump_acl(b.acl),
         dump_block(b.public_block),
     )

@@ -413,6 +413,30 @@ CREATE INDEX webhook_deliveries_by_bucket ON webhook_deliveries (bucket_id, stat
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
 """
 
+#: S3 conformance: ``mpu_completions`` remembers each completed multipart upload for an hour (which part list
+#: made it and the answer given), so a retried CompleteMultipartUpload gets the same answer
+#: (``core/completions.py``); rows older than that are pruned whenever an upload completes.
+_V18 = """
+CREATE TABLE mpu_completions (
+    upload_id TEXT PRIMARY KEY,
+    bucket_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    parts_digest TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    parts_count INTEGER NOT NULL,
+    checksums TEXT NOT NULL,
+    completed DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
+"""
+
+#: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every
+#: load of a bucket carries its policy (none can be checked without it).
+_V15 = """
+ALTER TABLE buckets ADD COLUMN policy TEXT
+"""
+
 #: S3 ACLs and Block Public Access (``core/acl.py``, ``core/publicaccess.py``). ``acl`` columns hold the grants
 #: beyond the owner's as JSON (``[[grantee, permission], ...]``; a bucket's AllUsers READ stays ``public_read``); an
 #: object's goes with its row, so an overwrite resets it as on S3; an upload's is given to the object it completes.
@@ -430,7 +454,7 @@ CREATE TABLE acl_account_blocks (
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V14)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V18, _V14)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

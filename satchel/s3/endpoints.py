@@ -46,6 +46,11 @@ class Op(enum.StrEnum):
     GetPublicAccessBlock = "GetPublicAccessBlock"
     PutPublicAccessBlock = "PutPublicAccessBlock"
     DeletePublicAccessBlock = "DeletePublicAccessBlock"
+    # bucket policies (core/policy.py)
+    GetBucketPolicy = "GetBucketPolicy"
+    PutBucketPolicy = "PutBucketPolicy"
+    DeleteBucketPolicy = "DeleteBucketPolicy"
+    GetBucketPolicyStatus = "GetBucketPolicyStatus"
     # object
     PutObject = "PutObject"
     CopyObject = "CopyObject"
@@ -99,10 +104,6 @@ class Unsupported(enum.StrEnum):
     GetBucketOwnershipControls = "GetBucketOwnershipControls"
     PutBucketOwnershipControls = "PutBucketOwnershipControls"
     DeleteBucketOwnershipControls = "DeleteBucketOwnershipControls"
-    GetBucketPolicy = "GetBucketPolicy"
-    PutBucketPolicy = "PutBucketPolicy"
-    DeleteBucketPolicy = "DeleteBucketPolicy"
-    GetBucketPolicyStatus = "GetBucketPolicyStatus"
     GetBucketReplication = "GetBucketReplication"
     PutBucketReplication = "PutBucketReplication"
     DeleteBucketReplication = "DeleteBucketReplication"
@@ -186,6 +187,10 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.GetPublicAccessBlock: frozenset({"publicAccessBlock"}),
     Op.PutPublicAccessBlock: frozenset({"publicAccessBlock"}),
     Op.DeletePublicAccessBlock: frozenset({"publicAccessBlock"}),
+    Op.GetBucketPolicy: frozenset({"policy"}),
+    Op.PutBucketPolicy: frozenset({"policy"}),
+    Op.DeleteBucketPolicy: frozenset({"policy"}),
+    Op.GetBucketPolicyStatus: frozenset({"policyStatus"}),
     Op.PutObject: frozenset(),
     Op.CopyObject: frozenset(),
     Op.GetObject: _OVERRIDES | {"partNumber", "versionId"},

@@ -1,5 +1,5 @@
 """S3 ACLs and Block Public Access on a real server, through boto3, the aws cli and s3cmd; anonymous curl
-requests prove what each setting does (``core/acl.py``, ``core/publicaccess.py``, ``core/access.py`` rule 13)."""
+requests prove what each setting does (``core/acl.py``, ``core/publicaccess.py``, ``core/access.py`` rule 14)."""
 
 from __future__ import annotations
 

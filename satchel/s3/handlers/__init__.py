@@ -9,7 +9,7 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import acl, bucket, copy, listing, multipart, object, post_object
+from satchel.s3.handlers import acl, bucket, copy, listing, multipart, object, policy, post_object
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -52,5 +52,9 @@ HANDLERS: dict[Op, Handler] = {
     Op.CompleteMultipartUpload: multipart.complete_multipart_upload,
     Op.AbortMultipartUpload: multipart.abort_multipart_upload,
     Op.ListParts: multipart.list_parts,
+    Op.GetBucketPolicy: policy.get_bucket_policy,
+    Op.PutBucketPolicy: policy.put_bucket_policy,
+    Op.DeleteBucketPolicy: policy.delete_bucket_policy,
+    Op.GetBucketPolicyStatus: policy.get_bucket_policy_status,
     Op.NotImplemented: not_implemented,
 }

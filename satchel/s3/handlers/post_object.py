@@ -28,6 +28,7 @@ from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.headervalues import check_stored_value
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
+from satchel.s3.policyfacts import post_facts
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
@@ -74,6 +75,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     if not key:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
     principal = signer.principal.through_link()  # a POST policy is a link: its signer needs the share right
+    principal = principal.with_facts(post_facts(ctx.auth.principal.facts, sigv4="x-amz-algorithm" in fields,
+                                                signed_at=result.issued_at))
     ctx.signer, ctx.object_key = principal, key
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
     expect = _expectations(fields)
@@ -115,7 +118,7 @@ def is_anonymous_form(fields: dict[str, str]) -> bool:
 
 async def _anonymous_post(node: Node, ctx: S3Context, form: PostForm, fields: dict[str, str]) -> Response:
     """An unsigned form: no link (nothing to admit, count or revoke), stored as the anonymous principal,
-    which ``authorize()`` lets write only where an ACL grants AllUsers WRITE (``core/access.py`` rule 13)."""
+    which ``authorize()`` lets write only where an ACL grants AllUsers WRITE (``core/access.py`` rule 14)."""
     key = fields.get("key", "")
     if form.filename is not None:
         key = key.replace("${filename}", form.filename.replace("\\", "/").rsplit("/", 1)[-1])

@@ -1,4 +1,4 @@
-"""authorize() rule 13 (S3 ACLs) and IgnorePublicAcls as a table: principal x (bucket ACL, object ACL) x action.
+"""authorize() rule 14 (S3 ACLs) and IgnorePublicAcls as a table: principal x (bucket ACL, object ACL) x action.
 
 Cast: ``admin`` (admin of account A), ``owner`` (member of A, owns every bucket below), ``peer`` (member of A,
 no grants), ``stranger`` (member of B: another contract), ``anonymous``; ``X+link``: X through a link it signed.
