@@ -74,7 +74,8 @@ Rules, in the order they are applied:
    policy shares data, not control); through a link it counts only when the bucket's ``sharing`` is
    ``any`` (rule 7: an Allow carries no share right), and an Allow to ``*`` is public reading or writing,
    which needs no link — so putting a policy with an Allow anonymous callers can match is publishing
-   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``).
+   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``). Under Block Public Access's
+   RestrictPublicBuckets (``core/publicaccess.py``) the policy's public Allows count for nothing.
 14. **S3 ACLs** (``core/acl.py``) add grants on top of the rules above (a policy's Deny still wins), never
    through a link: an ACL gives no right to share, so a link on an object readable through an ACL still
    needs its signer's share right (rule 7). A *bucket* ACL's READ gives ``BUCKET_READ`` (listing, not the
@@ -299,7 +300,8 @@ def _policy_decision(principal: Principal, action: Action, resource: Resource) -
         compiled = bucket_policy.compiled(bucket.policy, bucket.name)
     except MalformedPolicy:  # stored before a stricter check: refuse rather than ignore what it says
         return "deny"
-    return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts))
+    return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts),
+                                  restrict_public=effective(bucket).restrict_public_buckets)
 
 
 def denied_by_policy(principal: Principal, action: Action, resource: Resource) -> bool:

@@ -9,8 +9,10 @@ an access point — the access point's; Satchel has no access points). What each
 - ``IgnorePublicAcls``: ``authorize()`` ignores public ACLs and the bucket's public flag (``core/access.py``
   rule 14), so nothing public in them is readable or writable by the public any more; they stay stored, and
   work again when the flag goes.
-- ``BlockPublicPolicy`` / ``RestrictPublicBuckets``: stored and shown here; the bucket-policy code calls
-  :func:`effective_block` when it stores or evaluates a policy.
+- ``BlockPublicPolicy``: PutBucketPolicy of a public policy (``policy.is_public``) is refused with 403
+  AccessDenied (``core/bucketpolicies.py``); a policy already in place stays.
+- ``RestrictPublicBuckets``: ``authorize()`` evaluates the bucket's policy without its public Allows (rule 13);
+  its Denies and its other Allows still apply.
 
 Who sets them: a bucket's, whoever controls the bucket (``BUCKET_ADMIN``); an account's, its admins
 (``ACCOUNT_ADMIN``: the management API's ``/v1/accounts/{name}/public-access-block`` and
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 NONE = PublicAccessBlock()
 #: The refusal of a request that would make something public under BlockPublicAcls (AWS: 403 AccessDenied).
 BLOCKED = "Access Denied: Block Public Access (BlockPublicAcls) forbids making this public."
+#: The refusal of a public bucket policy under BlockPublicPolicy (AWS: 403 AccessDenied).
+POLICY_BLOCKED = "Access Denied: Block Public Access (BlockPublicPolicy) forbids a public bucket policy."
 
 
 #: The flags' names in the management API's JSON and the CLI's rows (``PublicAccessBlock``'s fields).
@@ -47,8 +51,8 @@ def effective(bucket: Bucket) -> PublicAccessBlock:
 
 
 def effective_block(node: Node, bucket: Bucket | str) -> PublicAccessBlock:
-    """The flags in force on a bucket (by name, through the per-worker cache, or as loaded): what the
-    bucket-policy code consults for BlockPublicPolicy and RestrictPublicBuckets. A missing bucket blocks
-    nothing (its callers answer NoSuchBucket themselves)."""
+    """The flags in force on a bucket (by name, through the per-worker cache, or as loaded), for code that
+    holds a name rather than a loaded bucket. A missing bucket blocks nothing (its callers answer NoSuchBucket
+    themselves)."""
     found = node.bucket(bucket) if isinstance(bucket, str) else bucket
     return effective(found) if found is not None else NONE

@@ -3,6 +3,7 @@ requests prove what each setting does (``core/acl.py``, ``core/publicaccess.py``
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -307,3 +308,25 @@ def test_post_policy_acl_field(s3: Any, acl_bucket: str) -> None:
     assert reply.status_code == 403 and b"cannot make anything public" in reply.content
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=acl_bucket)["Contents"]]
     assert keys == ["ok"]
+
+
+def test_public_access_block_and_bucket_policies(satchel_server: ServerHandle, s3: Any, aws: AwsCli,
+                                                 acl_bucket: str) -> None:
+    """BlockPublicPolicy refuses a public policy at PUT (AWS: 403); RestrictPublicBuckets voids one in place."""
+    public = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{acl_bucket}/*"}]})
+    s3.put_object(Bucket=acl_bucket, Key="p", Body=b"by policy")
+    s3.put_public_access_block(Bucket=acl_bucket, PublicAccessBlockConfiguration={"BlockPublicPolicy": True})
+    refused = aws("s3api", "put-bucket-policy", "--bucket", acl_bucket, "--policy", public, check=False)
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr and "BlockPublicPolicy" in refused.stderr
+    s3.delete_public_access_block(Bucket=acl_bucket)
+    s3.put_bucket_policy(Bucket=acl_bucket, Policy=public)
+    try:
+        assert anonymous_body(satchel_server, f"{acl_bucket}/p") == b"by policy"
+        s3.put_public_access_block(Bucket=acl_bucket,
+                                   PublicAccessBlockConfiguration={"RestrictPublicBuckets": True})
+        assert anonymous_status(satchel_server, f"{acl_bucket}/p") == 403
+        s3.delete_public_access_block(Bucket=acl_bucket)
+        assert anonymous_status(satchel_server, f"{acl_bucket}/p") == 200
+    finally:
+        s3.delete_bucket_policy(Bucket=acl_bucket)

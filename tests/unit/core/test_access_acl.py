@@ -17,6 +17,7 @@ OAR / OAW the object's ACL read / write.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -155,3 +156,17 @@ def test_ignore_public_acls_of_the_bucket_itself_hides_the_public_flag() -> None
     assert not authorize(ANONYMOUS, Action.OBJECT_WRITE, Resource(bucket=ignored, key="k"))
     blocked_only = dataclasses.replace(BUCKETS["pubrw"], public_block=PublicAccessBlock(block_public_acls=True))
     assert authorize(ANONYMOUS, Action.OBJECT_READ, Resource(bucket=blocked_only, key="k"))
+
+
+def test_restrict_public_buckets_voids_a_public_policy_not_its_denies() -> None:
+    """RestrictPublicBuckets (rule 13 under ``core/publicaccess.py``): the policy's public Allows count for
+    nothing; a Deny of the same policy still refuses even the owner."""
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/locked/*"}]})
+    public = dataclasses.replace(_BASE, policy=document)
+    restricted = dataclasses.replace(public, account_public_block=PublicAccessBlock(restrict_public_buckets=True))
+    assert authorize(ANONYMOUS, Action.OBJECT_READ, Resource(bucket=public, key="k"))
+    assert not authorize(ANONYMOUS, Action.OBJECT_READ, Resource(bucket=restricted, key="k"))
+    assert authorize(PRINCIPALS["owner"], Action.OBJECT_READ, Resource(bucket=restricted, key="k"))
+    assert not authorize(PRINCIPALS["owner"], Action.OBJECT_WRITE, Resource(bucket=restricted, key="locked/x"))
