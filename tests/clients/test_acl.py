@@ -330,3 +330,18 @@ def test_public_access_block_and_bucket_policies(satchel_server: ServerHandle, s
         assert anonymous_status(satchel_server, f"{acl_bucket}/p") == 200
     finally:
         s3.delete_bucket_policy(Bucket=acl_bucket)
+
+
+def test_a_policy_deny_wins_over_acls(satchel_server: ServerHandle, s3: Any, acl_bucket: str) -> None:
+    s3.put_object(Bucket=acl_bucket, Key="pub", Body=b"x", ACL="public-read")
+    s3.put_bucket_policy(Bucket=acl_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObjectAcl", "Resource": f"arn:aws:s3:::{acl_bucket}/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{acl_bucket}/pub"}]}))
+    try:
+        with pytest.raises(ClientError) as info:
+            s3.put_object_acl(Bucket=acl_bucket, Key="pub", ACL="private")
+        assert error_code(info.value) == "AccessDenied"
+        assert anonymous_status(satchel_server, f"{acl_bucket}/pub") == 403  # the object's public-read is denied
+        assert grants(s3.get_object_acl(Bucket=acl_bucket, Key="pub")) >= {(ALL_USERS, "READ")}
+    finally:
+        s3.delete_bucket_policy(Bucket=acl_bucket)

@@ -34,6 +34,7 @@ from satchel.core.models import (
     Status,
     User,
 )
+from satchel.core.requestfacts import RequestFacts
 
 
 def _user(uid: str, account: str, role: Role = Role.MEMBER) -> User:
@@ -170,3 +171,21 @@ def test_restrict_public_buckets_voids_a_public_policy_not_its_denies() -> None:
     assert not authorize(ANONYMOUS, Action.OBJECT_READ, Resource(bucket=restricted, key="k"))
     assert authorize(PRINCIPALS["owner"], Action.OBJECT_READ, Resource(bucket=restricted, key="k"))
     assert not authorize(PRINCIPALS["owner"], Action.OBJECT_WRITE, Resource(bucket=restricted, key="locked/x"))
+
+
+def test_a_policy_deny_reaches_acls() -> None:
+    """Explicit Deny wins over every grant, link and ACL (rule 13 before 14): even the owner's ACL operations."""
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObjectAcl", "s3:GetBucketAcl"],
+         "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/secret"}]})
+    bucket = dataclasses.replace(_BASE, policy=document)
+
+    def owner(operation: str) -> Principal:
+        return dataclasses.replace(PRINCIPALS["owner"], facts=RequestFacts(now=0.0, operation=operation))
+
+    assert not authorize(owner("PutObjectAcl"), Action.ACL_WRITE, Resource(bucket=bucket, key="k"))
+    assert authorize(owner("GetObjectAcl"), Action.ACL_READ, Resource(bucket=bucket, key="k"))  # not denied
+    assert not authorize(owner("GetBucketAcl"), Action.ACL_READ, Resource(bucket=bucket))
+    assert not authorize(ANONYMOUS, Action.OBJECT_READ, Resource(bucket=bucket, key="secret", acl=OBJECT_ACLS["pub"]))
+    assert authorize(ANONYMOUS, Action.OBJECT_READ, Resource(bucket=bucket, key="other", acl=OBJECT_ACLS["pub"]))
