@@ -94,6 +94,9 @@ def requested(headers: Mapping[str, str]) -> tuple[tuple[AclGrant, ...], list[tu
     """The ACL a request's headers ask for, unresolved: (canned grants, explicit (grantee, permission)
     pairs), or None when it names none. Canned and grant headers together are refused, as on AWS."""
     canned = headers.get("x-amz-acl")
+    unknown = next((name for name in headers if name.startswith("x-amz-grant-") and name not in GRANT_HEADERS), None)
+    if unknown is not None:  # a grant S3 does not define: refused, as every header asking for what we lack
+        raise NotImplementedFeature(Header=unknown)
     explicit = [(grantee, permission) for name, permission in GRANT_HEADERS.items()
                 if name in headers for grantee in parse_grant_header(name, headers[name])]
     if canned is None and not any(name in headers for name in GRANT_HEADERS):

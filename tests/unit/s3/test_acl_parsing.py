@@ -35,6 +35,8 @@ def test_canned_acls() -> None:
         acl.requested({"x-amz-acl": "log-delivery-write"})
     with pytest.raises(InvalidRequest):
         acl.requested({"x-amz-acl": "private", "x-amz-grant-read": "id=u1"})
+    with pytest.raises(NotImplementedFeature):
+        acl.requested({"x-amz-grant-everything": "id=u1"})
 
 
 @pytest.mark.parametrize("value", ["", "id", 'id="u1" uri="x"', "user=u1", 'id="u1",,', "x" * 9000])
