@@ -143,6 +143,9 @@ def resolve(node: Node, pairs: Iterable[tuple[Grantee, str]], implicit: Iterable
     what GetBucketAcl showed); duplicates count once."""
     out: dict[AclGrant, None] = {}
     skip = set(implicit)
+    pairs = list(pairs)
+    if len(pairs) > MAX_GRANTS + 1:  # bounded before any lookup (one more: the owner's, echoed back)
+        raise MalformedACLError(f"An ACL has at most {MAX_GRANTS} grants.")
     for grantee, permission in pairs:
         if permission not in PERMISSIONS:
             raise MalformedACLError(f"Unknown permission {permission!r}.")

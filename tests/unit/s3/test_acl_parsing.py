@@ -90,3 +90,16 @@ def test_public_access_block_documents() -> None:
                 b"<NotIt/>"):
         with pytest.raises(MalformedXML):
             aclxml.parse_public_access_block(bad)
+
+
+def test_too_many_grants_are_refused_before_any_lookup() -> None:
+    class NoStore:
+        def get_user(self, user_id: str) -> None:
+            raise AssertionError("looked up")
+
+    class NoNode:
+        store = NoStore()
+
+    pairs = [(acl.Grantee("id", f"u{i}"), "READ") for i in range(acl.MAX_GRANTS + 2)]
+    with pytest.raises(MalformedACLError):
+        acl.resolve(NoNode(), pairs)  # type: ignore[arg-type]
