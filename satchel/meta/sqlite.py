@@ -26,6 +26,7 @@ from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
+from satchel.meta.sqlite_sse import SqliteSse
 from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
 from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks, drop_user_link_deliveries
@@ -48,7 +49,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, Store):
+                  SqliteWebhooks, SqliteSse, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(

@@ -58,6 +58,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.NoSuchKey: ("NoSuchKey", 404),
     e.NoSuchUpload: ("NoSuchUpload", 404),
     e.NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
+    e.ServerSideEncryptionConfigurationNotFoundError: ("ServerSideEncryptionConfigurationNotFoundError", 404),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),

@@ -55,6 +55,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "NoSuchKey": ("NoSuchKey", 404),
     "NoSuchUpload": ("NoSuchUpload", 404),
     "NoSuchCORSConfiguration": ("NoSuchCORSConfiguration", 404),
+    "ServerSideEncryptionConfigurationNotFoundError": ("ServerSideEncryptionConfigurationNotFoundError", 404),
     "BucketAlreadyExists": ("BucketAlreadyExists", 409),
     "BucketAlreadyOwnedByYou": ("BucketAlreadyOwnedByYou", 409),
     "BucketNotEmpty": ("BucketNotEmpty", 409),
