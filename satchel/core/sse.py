@@ -41,6 +41,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -459,3 +460,15 @@ async def set_bucket_default(node: Node, principal: Principal, name: str, algori
 def visible_headers(stored_headers: Mapping[str, str]) -> dict[str, str]:
     """Stored headers as shown to people (the console): without the encryption's internals."""
     return {name: value for name, value in stored_headers.items() if name != FIELD}
+
+
+def stored_size_fits(path: Path, size: int) -> bool:
+    """Whether the blob file at ``path`` holds ``size`` plaintext bytes: as sent, or sealed (its header
+    says so; ``satchel admin verify`` checks blobs without any key)."""
+    actual = path.stat().st_size
+    if actual == size:
+        return True
+    if actual != sealed_size(size):
+        return False
+    with path.open("rb") as blob:
+        return blob.read(len(MAGIC)) == MAGIC

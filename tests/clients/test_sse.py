@@ -228,3 +228,15 @@ def test_sse_c_over_plain_http_is_refused(s3_factory: Any) -> None:
     assert "secure connection" in exc.value.response["Error"]["Message"]
     client.delete_bucket(Bucket=name)
 
+
+
+def test_backup_and_verify_accept_encrypted_blobs(s3: Any, server: SatchelProcess, bucket: str,
+                                                  tmp_path: Path) -> None:
+    """``satchel admin verify`` checks blob sizes without keys: a sealed blob's size is its plaintext's
+    plus the format's overhead, and its MD5 (the plaintext's) is not checked."""
+    s3.put_object(Bucket=bucket, Key="s3", Body=_body(70_000, b"bk"), ServerSideEncryption="AES256")
+    s3.put_object(Bucket=bucket, Key="c", Body=b"tiny", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"plain")
+    assert "problem" not in server.admin("verify").lower()
+    server.admin("backup", str(tmp_path / "b"))
+    assert "problem" not in server.admin("verify", str(tmp_path / "b")).lower()
