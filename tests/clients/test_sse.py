@@ -16,6 +16,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.clients import mgmt, par
 from tests.clients.boto import awscli_env, error_code, unique_bucket
 from tests.clients.server import SatchelProcess, venv_tool
 from tests.clients.test_tls import tls_server
@@ -240,3 +241,32 @@ def test_backup_and_verify_accept_encrypted_blobs(s3: Any, server: SatchelProces
     assert "problem" not in server.admin("verify").lower()
     server.admin("backup", str(tmp_path / "b"))
     assert "problem" not in server.admin("verify", str(tmp_path / "b")).lower()
+
+
+def test_links_pars_and_swift_decrypt_sse_s3_and_refuse_sse_c(s3: Any, server: SatchelProcess, bucket: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every front-end reads through the same layer: SSE-S3 objects come back decrypted; SSE-C ones cannot,
+    since none of these requests can carry the key: refused, clearly, and audited as a refusal."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))  # the management API helpers' requests
+    s3.put_object(Bucket=bucket, Key="s3", Body=b"sse-s3 bytes", ServerSideEncryption="AES256")
+    s3.put_object(Bucket=bucket, Key="c", Body=b"sse-c bytes", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    minted = mgmt.ok(mgmt.call(server, None, "POST", "/links", {"bucket": bucket, "keys": ["s3", "c"]}))
+    links = {item["key"]: item for item in minted["links"]}
+    assert requests.get(links["s3"]["url"], timeout=10).content == b"sse-s3 bytes"
+    refused = requests.get(links["c"]["url"], timeout=10)
+    assert refused.status_code == 400 and b"customer-provided key" in refused.content
+    events = mgmt.ok(mgmt.call(server, None, "GET", f"/audit?link_id={links['c']['link']['id']}"))["events"]
+    uses = [(event["status"], event["outcome"]) for event in events if event["status"] is not None]
+    assert uses == [(400, "refused")], events  # beside the mint's own event
+    for key, status in (("s3", 200), ("c", 400)):
+        made = par.create(server, bucket=bucket, accessType="ObjectRead", objectName=key)
+        assert requests.get(par.url(made), timeout=10).status_code == status
+        assert requests.head(par.url(made), timeout=10).status_code == status
+    auth = requests.get(f"{server.endpoint}/auth/v1.0", timeout=10,
+                        headers={"X-Auth-User": "root:root", "X-Auth-Key": server.root.secret_key})
+    storage, token = auth.headers["X-Storage-Url"], auth.headers["X-Auth-Token"]
+    got = requests.get(f"{storage}/{bucket}/s3", headers={"X-Auth-Token": token}, timeout=10)
+    assert got.content == b"sse-s3 bytes"
+    for method in ("GET", "HEAD"):
+        answer = requests.request(method, f"{storage}/{bucket}/c", headers={"X-Auth-Token": token}, timeout=10)
+        assert answer.status_code == 400
