@@ -16,6 +16,7 @@ from satchel.blobs.localfs import LocalBlobStore
 from satchel.core import sse
 from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest
 from satchel.core.masterkey import MasterKey, SealedValueError
+from satchel.logs import redact
 
 
 def _md5(data: bytes) -> Any:
@@ -151,3 +152,11 @@ def test_sse_c_right_wrong_and_missing_key() -> None:
 def test_customer_key_checks(algorithm: str | None, key: str | None, md5: str | None, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         sse.CustomerKey.parse(algorithm, key, md5)
+
+
+def test_an_sse_c_key_in_a_presigned_query_is_never_logged() -> None:
+    secret = base64.b64encode(os.urandom(32)).decode()
+    line = (f'"GET /b/k?X-Amz-Signature=abc&x-amz-server-side-encryption-customer-key={secret}'
+            f'&X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key={secret} HTTP/1.1" 200')
+    redacted = redact(line)
+    assert secret not in redacted and redacted.count("=REDACTED") == 3
