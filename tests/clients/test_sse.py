@@ -270,3 +270,25 @@ def test_links_pars_and_swift_decrypt_sse_s3_and_refuse_sse_c(s3: Any, server: S
     for method in ("GET", "HEAD"):
         answer = requests.request(method, f"{storage}/{bucket}/c", headers={"X-Auth-Token": token}, timeout=10)
         assert answer.status_code == 400
+
+
+def test_post_form_and_presigned_put_ask_for_encryption(s3: Any, server: SatchelProcess, bucket: str) -> None:
+    ca = str(server.ca_file)
+    plain_s3 = {"x-amz-server-side-encryption": "AES256"}
+    customer = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+                "x-amz-server-side-encryption-customer-key": base64.b64encode(KEY).decode(),
+                "x-amz-server-side-encryption-customer-key-md5": base64.b64encode(_md5(KEY).digest()).decode()}
+    for key, fields in (("post-s3", plain_s3), ("post-c", customer)):
+        form = s3.generate_presigned_post(Bucket=bucket, Key=key, Fields=fields,
+                                          Conditions=[{name: value} for name, value in fields.items()])
+        reply = requests.post(form["url"], data=form["fields"], files={"file": ("f", MARKER + b"post")},
+                              verify=ca, timeout=10)
+        assert reply.status_code == 204, reply.content
+    assert s3.head_object(Bucket=bucket, Key="post-s3")["ServerSideEncryption"] == "AES256"
+    got = s3.get_object(Bucket=bucket, Key="post-c", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    assert got["Body"].read() == MARKER + b"post"
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "signed",
+                                                          "ServerSideEncryption": "AES256"})
+    put = requests.put(url, data=b"signed body", headers=plain_s3, verify=ca, timeout=10)
+    assert put.status_code == 200 and put.headers["x-amz-server-side-encryption"] == "AES256"
+    assert not _on_disk_contains(server, MARKER + b"post") and not _on_disk_contains(server, b"signed body")
