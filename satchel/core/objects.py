@@ -294,19 +294,24 @@ async def copy_object(
     conditions: Mapping[str, str] | None = None,
     encrypt: sse.Encrypt | None = None,
     source_customer: sse.CustomerKey | None = None,
+    keep_encryption: bool = True,
 ) -> ObjectRecord:
     """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
     source (blobs are linked or copied).
 
     ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject. ``encrypt`` is the
-    copy's encryption (else the destination bucket's default), as on AWS independent of the source's;
-    ``source_customer`` the source's SSE-C key. A copy that changes the encryption streams the bytes
-    through the cipher (decrypting and re-encrypting) into one new blob."""
+    copy's encryption (else the destination bucket's default); ``source_customer`` the source's SSE-C key.
+    ``keep_encryption``: an SSE-S3 source makes an SSE-S3 copy when nothing else is asked — for front-ends
+    that cannot ask (Swift's copy and metadata POST must not decrypt an object); S3's CopyObject passes
+    False, since there a copy's encryption is independent of its source's, as on AWS. A copy that changes
+    the encryption streams the bytes through the cipher (decrypting and re-encrypting) into one new blob."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = early_precondition(node, bucket, key, conditions)
     source_plan = sse.for_read(node, source.headers, source_customer)
+    if encrypt is None and keep_encryption and source_plan is not None and not source_plan.customer:
+        encrypt = sse.Encrypt()
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata \
             and encrypt is None and source_plan is None:
         raise InvalidRequest(

@@ -154,13 +154,6 @@ class Plan:
             return md5_hex
         return hmac.new(self.key, b"etag" + bytes.fromhex(md5_hex), hashlib.sha256).hexdigest()[:32]
 
-    def response_headers(self) -> list[tuple[str, str]]:
-        """The headers S3 answers about an encrypted object (PUT, GET, HEAD, copy, multipart)."""
-        if not self.customer:
-            return [("x-amz-server-side-encryption", AES256)]
-        return [("x-amz-server-side-encryption-customer-algorithm", AES256),
-                ("x-amz-server-side-encryption-customer-key-MD5", self.customer_md5 or "")]
-
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
@@ -216,7 +209,7 @@ def is_encrypted(stored_headers: Mapping[str, str]) -> bool:
 
 def is_customer(stored_headers: Mapping[str, str]) -> bool:
     text = stored_headers.get(FIELD)
-    return text is not None and '"mode":"C"' in text
+    return text is not None and json.loads(text)["mode"] == "C"
 
 
 def refuse_link(stored_headers: Mapping[str, str]) -> None:

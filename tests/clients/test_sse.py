@@ -270,6 +270,12 @@ def test_links_pars_and_swift_decrypt_sse_s3_and_refuse_sse_c(s3: Any, server: S
     for method in ("GET", "HEAD"):
         answer = requests.request(method, f"{storage}/{bucket}/c", headers={"X-Auth-Token": token}, timeout=10)
         assert answer.status_code == 400
+    # Swift's metadata POST copies the object onto itself: an SSE-S3 object stays encrypted.
+    posted = requests.post(f"{storage}/{bucket}/s3", headers={"X-Auth-Token": token, "X-Object-Meta-A": "1"},
+                           timeout=10)
+    assert posted.status_code == 202
+    head = s3.head_object(Bucket=bucket, Key="s3")
+    assert (head["ServerSideEncryption"], head["Metadata"]) == ("AES256", {"a": "1"})
 
 
 def test_post_form_and_presigned_put_ask_for_encryption(s3: Any, server: SatchelProcess, bucket: str) -> None:

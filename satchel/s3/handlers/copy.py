@@ -61,6 +61,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         conditions=write_conditions(headers),
         encrypt=s3sse.encrypt(node, ctx),
         source_customer=s3sse.source_customer_key(node, ctx),
+        keep_encryption=False,
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
