@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ async def _read(store: LocalBlobStore, plan: sse.Plan, pieces: list[sse.PlainPie
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LocalBlobStore:
+def store(tmp_path: Path) -> Iterator[LocalBlobStore]:
     blobs = LocalBlobStore(tmp_path / "blobs", io_threads=1)
     yield blobs
     blobs.close()
