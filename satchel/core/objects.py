@@ -310,8 +310,8 @@ async def copy_object(
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = early_precondition(node, bucket, key, conditions)
     source_plan = sse.for_read(node, source.headers, source_customer)
-    if encrypt is None and keep_encryption and source_plan is not None and not source_plan.customer:
-        encrypt = sse.Encrypt()
+    if encrypt is None and keep_encryption:
+        encrypt = sse.kept(source.headers)
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata \
             and encrypt is None and source_plan is None:
         raise InvalidRequest(

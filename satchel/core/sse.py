@@ -465,3 +465,9 @@ def stored_size_fits(path: Path, size: int) -> bool:
         return False
     with path.open("rb") as blob:
         return blob.read(len(MAGIC)) == MAGIC
+
+
+def kept(stored_headers: Mapping[str, str]) -> Encrypt | None:
+    """The encryption a copy keeps from its source when its front-end cannot ask for one (Swift): SSE-S3
+    stays SSE-S3 (an SSE-C source cannot be read there at all)."""
+    return Encrypt() if is_encrypted(stored_headers) and not is_customer(stored_headers) else None

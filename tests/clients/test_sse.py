@@ -276,6 +276,11 @@ def test_links_pars_and_swift_decrypt_sse_s3_and_refuse_sse_c(s3: Any, server: S
     assert posted.status_code == 202
     head = s3.head_object(Bucket=bucket, Key="s3")
     assert (head["ServerSideEncryption"], head["Metadata"]) == ("AES256", {"a": "1"})
+    ranged = requests.put(f"{storage}/{bucket}/part", timeout=10, headers={
+        "X-Auth-Token": token, "X-Copy-From": f"{bucket}/s3", "Range": "bytes=4-9", "Content-Length": "0"})
+    assert ranged.status_code == 201, ranged.text
+    assert s3.head_object(Bucket=bucket, Key="part")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="part")["Body"].read() == b"s3 byt"
 
 
 def test_post_form_and_presigned_put_ask_for_encryption(s3: Any, server: SatchelProcess, bucket: str) -> None:
