@@ -73,8 +73,12 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
     customer = s3sse.customer_key(node, ctx)
     record = objects.get_object(node, principal, ctx.bucket, ctx.key)
-    check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     keyless_link = ctx.auth.link_id is not None and customer is None  # a minted link carries no SSE-C key
+    # The SSE-C key is checked first, as AWS does: without it, not even a condition's answer is given.
+    if keyless_link:
+        sse.refuse_link(record.headers)
+    sse.for_read(node, record.headers, customer)
+    check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = _range(ctx, record)
     checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
     body: bytes | AsyncIterator[bytes] = b""
@@ -90,10 +94,6 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
             except BaseException:
                 await stream.aclose()
                 raise
-    else:  # HEAD checks the SSE-C key as GET does (AWS answers HEAD of an SSE-C object without it 400)
-        if keyless_link:
-            sse.refuse_link(record.headers)
-        sse.for_read(node, record.headers, customer)
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
     headers += sse.describe(record.headers, customer)
     return object_response(headers, record.size, byte_range, body)
