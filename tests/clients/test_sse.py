@@ -9,12 +9,14 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from swiftclient.utils import generate_temp_url
 
 from tests.clients import mgmt, par
 from tests.clients.boto import awscli_env, error_code, unique_bucket
@@ -270,6 +272,17 @@ def test_links_pars_and_swift_decrypt_sse_s3_and_refuse_sse_c(s3: Any, server: S
     for method in ("GET", "HEAD"):
         answer = requests.request(method, f"{storage}/{bucket}/c", headers={"X-Auth-Token": token}, timeout=10)
         assert answer.status_code == 400
+    # A TempURL carries no key either: refused, and that use audited as refused.
+    tempurl_key = "tempurl-key-for-sse"
+    assert requests.post(f"{storage}/{bucket}", timeout=10, headers={
+        "X-Auth-Token": token, "X-Container-Meta-Temp-URL-Key": tempurl_key}).status_code == 204
+    path = f"{urlsplit(storage).path}/{bucket}"
+    for key, status in (("s3", 200), ("c", 400)):
+        signed = generate_temp_url(f"{path}/{key}", 600, tempurl_key, "GET")
+        assert requests.get(server.endpoint + signed, timeout=10).status_code == status
+    events = mgmt.ok(mgmt.call(server, None, "GET", f"/audit?kind=swift&bucket={bucket}"))["events"]
+    assert sorted((e["key"], e["status"], e["outcome"]) for e in events if e["action"] == "use") == [
+        ("c", 400, "refused"), ("s3", 200, "allowed")]
     # Swift's metadata POST copies the object onto itself: an SSE-S3 object stays encrypted.
     posted = requests.post(f"{storage}/{bucket}/s3", headers={"X-Auth-Token": token, "X-Object-Meta-A": "1"},
                            timeout=10)
