@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from swiftclient.utils import generate_temp_url
 
 from tests.clients import mgmt, par
-from tests.clients.boto import awscli_env, error_code, unique_bucket
-from tests.clients.server import SatchelProcess, venv_tool
+from tests.clients.boto import awscli_env, error_code, make_client, unique_bucket
+from tests.clients.server import SatchelProcess, configured_server, venv_tool
 from tests.clients.test_tls import tls_server
 
 
@@ -221,16 +221,27 @@ def test_aws_cli_sse_and_sse_c(server: SatchelProcess, bucket: str, tmp_path: Pa
 
 
 def test_sse_c_over_plain_http_is_refused(s3_factory: Any) -> None:
-    """The shared test server speaks plain HTTP with the default settings: the key must not cross it."""
+    """The shared test server speaks plain HTTP with the default settings: the key must not cross it, and
+    an ``X-Forwarded-Proto: https`` from a client that is no trusted proxy changes nothing."""
     client = s3_factory()
     name = unique_bucket("ssehttp")
     client.create_bucket(Bucket=name)
-    with pytest.raises(ClientError) as exc:
-        client.put_object(Bucket=name, Key="k", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
-    assert error_code(exc.value) == "InvalidRequest"
-    assert "secure connection" in exc.value.response["Error"]["Message"]
+    for spoofed in (False, True):
+        if spoofed:
+            _forward_proto(client, "https")
+        with pytest.raises(ClientError) as exc:
+            client.put_object(Bucket=name, Key="k", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+        assert error_code(exc.value) == "InvalidRequest"
+        assert "secure connection" in exc.value.response["Error"]["Message"]
     client.delete_bucket(Bucket=name)
 
+
+def _forward_proto(client: Any, proto: str) -> Callable[..., None]:
+    """Make ``client`` send ``X-Forwarded-Proto: proto`` (as a TLS proxy in front of Satchel would)."""
+    def hook(request: Any, **_: Any) -> None:
+        request.headers["X-Forwarded-Proto"] = proto
+    client.meta.events.register("before-sign.s3.*", hook)
+    return hook
 
 
 def test_backup_and_verify_accept_encrypted_blobs(s3: Any, server: SatchelProcess, bucket: str,
@@ -316,3 +327,22 @@ def test_post_form_and_presigned_put_ask_for_encryption(s3: Any, server: Satchel
     put = requests.put(url, data=b"signed body", headers=plain_s3, verify=ca, timeout=10)
     assert put.status_code == 200 and put.headers["x-amz-server-side-encryption"] == "AES256"
     assert not _on_disk_contains(server, MARKER + b"post") and not _on_disk_contains(server, b"signed body")
+
+
+def test_sse_c_behind_a_trusted_tls_proxy(tmp_path_factory: pytest.TempPathFactory,
+                                          request: pytest.FixtureRequest) -> None:
+    """Plain HTTP from a proxy listed in ``trusted_proxies`` that says ``X-Forwarded-Proto: https`` is a
+    secure request (deploy/nginx.conf and haproxy.cfg send it); from anyone else, that header means nothing."""
+    proxied = configured_server(tmp_path_factory, request, "sse-proxy", 'trusted_proxies = "127.0.0.1"\n')
+    client = make_client(proxied)
+    name = unique_bucket("sseproxy")
+    client.create_bucket(Bucket=name)
+    hook = _forward_proto(client, "http")
+    with pytest.raises(ClientError) as exc:
+        client.put_object(Bucket=name, Key="k", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    assert error_code(exc.value) == "InvalidRequest"
+    client.meta.events.unregister("before-sign.s3.*", hook)
+    _forward_proto(client, "https")
+    client.put_object(Bucket=name, Key="k", Body=b"via proxy", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    got = client.get_object(Bucket=name, Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    assert got["Body"].read() == b"via proxy"
