@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from satchel.core.errors import InvalidArgument, InvalidStorageClass, NotImplementedFeature, SatchelError
 
 #: (header name or prefix, values that ask for nothing Satchel lacks). Prefixes end in ``-`` or
-#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-customer-*``,
-#: ``-aws-kms-key-id``, ``-context`` and ``-bucket-key-enabled`` members.
+#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-aws-kms-key-id``, ``-context``
+#: and ``-bucket-key-enabled`` members (its ``-customer-*`` ones are :data:`HONOURED`, checked first).
 REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     # SSE-KMS and DSSE-KMS: Satchel has no key management service. SSE-S3 (AES256) and SSE-C are
     # honoured (``core/sse.py``): their headers are in HONOURED, checked first.
