@@ -174,8 +174,8 @@ def test_random_ranges_across_segments_match_the_plaintext(store: LocalBlobStore
     parts = [os.urandom(n) for n in (C + 5, 1, 2 * C)]
     ids = [asyncio.run(_write(store, plan, part, 7000))[0] for part in parts]
     whole = b"".join(parts)
-    record = ObjectRecord("b", "k", len(whole), "e", 0.0, tuple(Segment(i, len(p)) for i, p in zip(ids, parts, strict=True)),
-                          headers={sse.FIELD: plan.stored})
+    segments = tuple(Segment(blob_id, len(part)) for blob_id, part in zip(ids, parts, strict=True))
+    record = ObjectRecord("b", "k", len(whole), "e", 0.0, segments, headers={sse.FIELD: plan.stored})
     node = SimpleNamespace(blobs=store)
 
     async def read(byte_range: ByteRange) -> bytes:
