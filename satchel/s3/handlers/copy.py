@@ -31,7 +31,9 @@ def _source(node: Node, ctx: S3Context) -> ObjectRecord:
         if ctx.admission is not None:  # through a link: the source is read through it too
             ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
                                        server_max=node.settings.max_link_lifetime, now=node.clock.now())
-        return objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+        record = objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+        sse.for_read(node, record.headers, s3sse.source_customer_key(node, ctx))  # a wrong key is the source's
+        return record
     except SatchelError as exc:
         ctx.source_failure = exc
         raise
