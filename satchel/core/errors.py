@@ -124,6 +124,12 @@ class MetadataTooLarge(SatchelError):
     default_message = "Your metadata headers exceed the maximum allowed metadata size."
 
 
+class ServerSideEncryptionConfigurationNotFoundError(SatchelError):
+    """GetBucketEncryption of a bucket without a default encryption (``core/sse.py``)."""
+
+    default_message = "The server side encryption configuration was not found"
+
+
 class MalformedXML(SatchelError):
     default_message = (
         "The XML you provided was not well-formed or did not validate against our published schema."

@@ -437,8 +437,19 @@ _V15 = """
 ALTER TABLE buckets ADD COLUMN policy TEXT
 """
 
+#: Encryption at rest: a bucket's default encryption (PutBucketEncryption), by bucket id so that a name
+#: deleted and re-created by someone else inherits nothing. Objects keep their own encryption in their
+#: stored headers (``core/sse.py``).
+_V17 = """
+CREATE TABLE sse_bucket_defaults (
+    bucket_id TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V18)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V17, _V18)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -561,6 +561,15 @@ class Store(abc.ABC):
     def list_tempurl_keys(self, account_id: str, bucket_ids: Sequence[str]) -> list[StoredTempUrlKey]:
         """The keys of the account (``bucket_id`` "") and of these buckets, by bucket id then slot."""
 
+    # --- encryption at rest (core/sse.py) ---------------------------------------------------------
+    @abc.abstractmethod
+    def get_bucket_encryption(self, bucket_id: str) -> str | None:
+        """The bucket's default SSE algorithm (``AES256``), None when it has none."""
+
+    @abc.abstractmethod
+    def set_bucket_encryption(self, bucket_id: str, algorithm: str | None, now: float) -> None:
+        """Set (or, with None, remove) the bucket's default SSE algorithm."""
+
     # --- link notifications (webhooks; records in meta/webhooks.py) ------------------------------
     @abc.abstractmethod
     def put_webhook(self, webhook: StoredWebhook, link_ids: Sequence[str] = ()) -> None:

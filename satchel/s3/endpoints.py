@@ -35,6 +35,9 @@ class Op(enum.StrEnum):
     GetBucketCors = "GetBucketCors"
     PutBucketCors = "PutBucketCors"
     DeleteBucketCors = "DeleteBucketCors"
+    GetBucketEncryption = "GetBucketEncryption"
+    PutBucketEncryption = "PutBucketEncryption"
+    DeleteBucketEncryption = "DeleteBucketEncryption"
     DeleteObjects = "DeleteObjects"
     ListMultipartUploads = "ListMultipartUploads"
     PostObject = "PostObject"
@@ -76,9 +79,6 @@ class Unsupported(enum.StrEnum):
     GetBucketAnalyticsConfiguration = "GetBucketAnalyticsConfiguration"
     PutBucketAnalyticsConfiguration = "PutBucketAnalyticsConfiguration"
     DeleteBucketAnalyticsConfiguration = "DeleteBucketAnalyticsConfiguration"
-    GetBucketEncryption = "GetBucketEncryption"
-    PutBucketEncryption = "PutBucketEncryption"
-    DeleteBucketEncryption = "DeleteBucketEncryption"
     GetBucketIntelligentTieringConfiguration = "GetBucketIntelligentTieringConfiguration"
     PutBucketIntelligentTieringConfiguration = "PutBucketIntelligentTieringConfiguration"
     DeleteBucketIntelligentTieringConfiguration = "DeleteBucketIntelligentTieringConfiguration"
@@ -178,6 +178,9 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.GetBucketCors: frozenset({"cors"}),
     Op.PutBucketCors: frozenset({"cors"}),
     Op.DeleteBucketCors: frozenset({"cors"}),
+    Op.GetBucketEncryption: frozenset({"encryption"}),
+    Op.PutBucketEncryption: frozenset({"encryption"}),
+    Op.DeleteBucketEncryption: frozenset({"encryption"}),
     Op.DeleteObjects: frozenset({"delete"}),
     Op.ListMultipartUploads: _LISTING - {"max-keys"} | {"uploads", "key-marker", "max-uploads", "upload-id-marker"},
     Op.PostObject: frozenset(),

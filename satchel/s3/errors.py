@@ -61,6 +61,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
     e.NoSuchBucketPolicy: ("NoSuchBucketPolicy", 404),
     e.MalformedPolicy: ("MalformedPolicy", 400),
+    e.ServerSideEncryptionConfigurationNotFoundError: ("ServerSideEncryptionConfigurationNotFoundError", 404),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),

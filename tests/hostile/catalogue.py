@@ -378,7 +378,8 @@ row("header-meta-control", "v4", "PUT", NEW, 400, "", body=b"x", headers=(("x-am
 for name, target, header, value, status, code in (
     ("header-meta-rfc2047-control", NEW, "x-amz-meta-a", "=?UTF-8?B?YQFi?=", 400, "InvalidArgument"),
     ("header-meta-bad-rfc2047", NEW, "x-amz-meta-a", "=?UTF-8?B?####?=", 400, "InvalidArgument"),
-    ("header-sse-c", NEW, "x-amz-server-side-encryption-customer-algorithm", "AES256", 501, "NotImplemented"),
+    ("header-sse-c", NEW, "x-amz-server-side-encryption-customer-algorithm", "AES256", 400, "InvalidRequest"),
+    ("header-sse-kms", NEW, "x-amz-server-side-encryption", "aws:kms", 501, "NotImplemented"),
     ("header-object-lock", NEW, "x-amz-object-lock-mode", "GOVERNANCE", 501, "NotImplemented"),
     ("header-grant", NEW, "x-amz-grant-read", "id=x", 501, "NotImplemented"),
     ("header-acl-public", NEW, "x-amz-acl", "public-read", 501, "NotImplemented"),

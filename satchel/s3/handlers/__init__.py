@@ -9,7 +9,7 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import bucket, copy, listing, multipart, object, policy, post_object
+from satchel.s3.handlers import bucket, copy, encryption, listing, multipart, object, policy, post_object
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -28,6 +28,9 @@ HANDLERS: dict[Op, Handler] = {
     Op.GetBucketVersioning: bucket.get_bucket_versioning,
     Op.GetBucketAcl: bucket.get_acl,
     Op.GetBucketCors: bucket.get_bucket_cors,
+    Op.GetBucketEncryption: encryption.get_bucket_encryption,
+    Op.PutBucketEncryption: encryption.put_bucket_encryption,
+    Op.DeleteBucketEncryption: encryption.delete_bucket_encryption,
     Op.PutBucketCors: bucket.put_bucket_cors,
     Op.DeleteBucketCors: bucket.delete_bucket_cors,
     Op.ListObjects: listing.list_objects,

@@ -22,6 +22,7 @@ from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.inflight import signer_recheck
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.headervalues import check_stored_value
@@ -79,6 +80,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     redirect = _success_redirect(fields)
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
+    encrypt = s3sse.encrypt(node, ctx, fields)  # SSE fields, covered by the policy like the others
     admission = await check_use(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
@@ -98,6 +100,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         user_meta=user_meta,
         expect=expect,
         recheck=signer_recheck(node, principal, admission),
+        encrypt=encrypt,
     )
     return _success(node, ctx, fields, redirect, record.key, record.etag)
 

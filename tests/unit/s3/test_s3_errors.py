@@ -58,6 +58,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "NoSuchCORSConfiguration": ("NoSuchCORSConfiguration", 404),
     "NoSuchBucketPolicy": ("NoSuchBucketPolicy", 404),
     "MalformedPolicy": ("MalformedPolicy", 400),
+    "ServerSideEncryptionConfigurationNotFoundError": ("ServerSideEncryptionConfigurationNotFoundError", 404),
     "BucketAlreadyExists": ("BucketAlreadyExists", 409),
     "BucketAlreadyOwnedByYou": ("BucketAlreadyOwnedByYou", 409),
     "BucketNotEmpty": ("BucketNotEmpty", 409),
