@@ -8,7 +8,7 @@ transaction made dead are deleted right after it (``gc.release_blobs``).
 from __future__ import annotations
 
 import errno
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
 from satchel.core.access import Action
@@ -63,12 +63,12 @@ def check_user_meta(user_meta: Mapping[str, str]) -> None:
 
 
 async def publish(node: Node, record: ObjectRecord, precondition: Precondition | None, *,
-                  bucket: Bucket) -> ObjectRecord:
+                  bucket: Bucket, tags: Sequence[tuple[str, str]] = ()) -> ObjectRecord:
     """Make ``record`` current if ``precondition`` accepts the version it replaces and the bucket of its
     name is still ``bucket``, the one the write was authorised against (both checked in the same
-    transaction); on failure its fresh blobs are removed so nothing leaks."""
+    transaction), with ``tags`` as its tags; on failure its fresh blobs are removed so nothing leaks."""
     try:
-        dead = await node.write(node.store.put_object, record, precondition, bucket_id=bucket.id)
+        dead = await node.write(node.store.put_object, record, precondition, bucket_id=bucket.id, tags=tags)
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
@@ -89,10 +89,12 @@ async def put_object(
     conditions: Mapping[str, str] | None = None,
     bucket_id: str | None = None,
     recheck: Recheck | None = None,
+    tags: Sequence[tuple[str, str]] = (),
 ) -> ObjectRecord:
     """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
     ``bucket_id`` as for :func:`write_target`; ``recheck`` is the front-end's second admission, made
-    once the body has arrived (``core/inflight.py``)."""
+    once the body has arrived (``core/inflight.py``); ``tags`` (checked by ``core/tagging.py``) replace
+    the old version's."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
@@ -112,7 +114,7 @@ async def put_object(
         checksums=got.checksums,
         owner_user_id=principal.user.id if principal.user else None,
     )
-    return await publish(node, record, precondition, bucket=target)
+    return await publish(node, record, precondition, bucket=target, tags=tags)
 
 
 def write_target(node: Node, principal: Principal, bucket: str, key: str, bucket_id: str | None) -> Bucket:
@@ -267,11 +269,13 @@ async def copy_object(
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
     conditions: Mapping[str, str] | None = None,
+    tags: Sequence[tuple[str, str]] | None = None,
 ) -> ObjectRecord:
     """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
     source (blobs are linked or copied).
 
-    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject."""
+    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject. ``tags``: the copy's
+    tags (``x-amz-tagging-directive: REPLACE``); None copies the source's (``COPY``, AWS's default)."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
@@ -283,6 +287,8 @@ async def copy_object(
         )
     if replace_metadata:
         check_user_meta(user_meta)
+    if tags is None:
+        tags = node.store.get_object_tags(source_bucket, source_key) or ()
     segments: list[Segment] = []
     try:
         for segment in source.segments:
@@ -304,6 +310,6 @@ async def copy_object(
         owner_user_id=principal.user.id if principal.user else None,
     )
     try:
-        return await publish(node, record, precondition, bucket=target)
+        return await publish(node, record, precondition, bucket=target, tags=tags)
     except NoSuchBucket:
         raise NoSuchBucket(BucketName=bucket) from None

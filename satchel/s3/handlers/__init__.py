@@ -9,7 +9,7 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import bucket, copy, listing, multipart, object, post_object
+from satchel.s3.handlers import bucket, copy, lifecycle, listing, multipart, object, post_object, tagging
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -47,5 +47,14 @@ HANDLERS: dict[Op, Handler] = {
     Op.CompleteMultipartUpload: multipart.complete_multipart_upload,
     Op.AbortMultipartUpload: multipart.abort_multipart_upload,
     Op.ListParts: multipart.list_parts,
+    Op.GetObjectTagging: tagging.get_object_tagging,
+    Op.PutObjectTagging: tagging.put_object_tagging,
+    Op.DeleteObjectTagging: tagging.delete_object_tagging,
+    Op.GetBucketTagging: tagging.get_bucket_tagging,
+    Op.PutBucketTagging: tagging.put_bucket_tagging,
+    Op.DeleteBucketTagging: tagging.delete_bucket_tagging,
+    Op.GetBucketLifecycleConfiguration: lifecycle.get_bucket_lifecycle,
+    Op.PutBucketLifecycleConfiguration: lifecycle.put_bucket_lifecycle,
+    Op.DeleteBucketLifecycle: lifecycle.delete_bucket_lifecycle,
     Op.NotImplemented: not_implemented,
 }

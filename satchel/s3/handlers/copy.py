@@ -11,6 +11,7 @@ from satchel.core.node import Node
 from satchel.core.text import decimal
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.handlers import tagging
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
@@ -58,6 +59,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         conditions=write_conditions(headers),
+        tags=tagging.copy_tags(headers),
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)

@@ -13,6 +13,7 @@ from satchel.core.receive import checksum_algorithm, checksum_headers
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
+from satchel.s3.handlers import tagging
 from satchel.s3.handlers.listing import max_keys
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
@@ -59,6 +60,7 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         checksum_algorithm=_upload_checksum(headers),
+        tags=tagging.request_tags(headers),
     )
     out = [XML]
     if upload.checksum_algorithm:
