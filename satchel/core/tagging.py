@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote, unquote_plus
 
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
@@ -43,6 +43,8 @@ MAX_VALUE_CHARS = 256
 MAX_HEADER_CHARS = MAX_OBJECT_TAGS * (MAX_KEY_CHARS + MAX_VALUE_CHARS) * 12 + 2 * MAX_OBJECT_TAGS
 RESERVED_PREFIX = "aws:"
 _ALLOWED = re.compile(r"[\w\s.:/=+\-@]*")
+_HEADER_FORM = ("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without "
+                "tag name duplicates.")
 
 
 def validate(tags: Iterable[tuple[str, str]], limit: int, *, header: bool = False) -> Tags:
@@ -62,8 +64,7 @@ def validate(tags: Iterable[tuple[str, str]], limit: int, *, header: bool = Fals
             raise InvalidTag("Your TagKey cannot be prefixed with aws:", TagKey=key)
         if key in seen:
             if header:
-                raise InvalidArgument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
-                                      "query parameters without tag name duplicates.", ArgumentName="x-amz-tagging")
+                raise InvalidArgument(_HEADER_FORM, ArgumentName="x-amz-tagging")
             raise InvalidTag("Cannot provide multiple Tags with the same key", TagKey=key)
         seen.add(key)
         checked.append((key, value))
@@ -77,12 +78,15 @@ def parse_header(value: str) -> Tags:
         raise BadRequest(f"Object tags cannot be greater than {MAX_OBJECT_TAGS}")
     if not value.strip():
         return ()
-    try:
-        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=True, errors="strict",
-                          max_num_fields=MAX_OBJECT_TAGS + 1)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
-                              "parameters without tag name duplicates.", ArgumentName="x-amz-tagging") from None
+    pairs: list[tuple[str, str]] = []
+    for piece in value.split("&"):
+        name, _, text = piece.partition("=")
+        try:
+            if not name:
+                raise ValueError(piece)
+            pairs.append((unquote_plus(name, errors="strict"), unquote_plus(text, errors="strict")))
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidArgument(_HEADER_FORM, ArgumentName="x-amz-tagging") from None
     return validate(pairs, MAX_OBJECT_TAGS, header=True)
 
 

@@ -5,7 +5,7 @@ limits and error codes, tags going with their object, and who may read or write 
 
 from __future__ import annotations
 
-import subprocess
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.clients.boto import awscli_env, error_code, http_status, make_client
-from tests.clients.server import Credentials, SatchelProcess, ServerHandle, venv_tool
+from tests.clients.boto import error_code, http_status, make_client
+from tests.clients.s3api import s3api
+from tests.clients.server import Credentials, SatchelProcess, ServerHandle
 
 
 def _tags(pairs: dict[str, str]) -> dict[str, Any]:
@@ -87,7 +88,8 @@ def test_tag_limits(s3: Any, bucket: str) -> None:
         ({"TagSet": [{"Key": "same", "Value": "1"}, {"Key": "same", "Value": "2"}]}, "InvalidTag"),
     ]
     for tagging, code in cases:
-        assert _refused(lambda t=tagging: s3.put_object_tagging(Bucket=bucket, Key="l", Tagging=t)) == (400, code)
+        assert _refused(functools.partial(s3.put_object_tagging, Bucket=bucket, Key="l", Tagging=tagging)) \
+            == (400, code)
     assert _get(s3, bucket, "l") == {"k" * 128: "v" * 256}  # every refusal left the tags as they were
 
 
@@ -177,20 +179,14 @@ def test_who_may_read_and_write_tags(managed_server: SatchelProcess, s3: Any, bu
     as_writer.put_object_tagging(Bucket=bucket, Key="shared", Tagging=_tags({"b": "2"}))  # a write of its metadata
     assert _get(s3, bucket, "shared") == {"b": "2"}
     for client in (as_reader, as_writer):  # bucket tags are bucket configuration: its owner's
-        assert _refused(lambda c=client: c.get_bucket_tagging(Bucket=bucket)) == (403, "AccessDenied")
-        assert _refused(lambda c=client: c.put_bucket_tagging(Bucket=bucket, Tagging=_tags({"x": "y"}))) \
+        assert _refused(functools.partial(client.get_bucket_tagging, Bucket=bucket)) == (403, "AccessDenied")
+        assert _refused(functools.partial(client.put_bucket_tagging, Bucket=bucket, Tagging=_tags({"x": "y"}))) \
             == (403, "AccessDenied")
 
 
 def test_aws_cli_object_tagging(satchel_server: ServerHandle, s3: Any, bucket: str, tmp_path: Path) -> None:
     s3.put_object(Bucket=bucket, Key="cli", Body=b"x")
-    config = tmp_path / "aws-config"
-    config.write_text("[default]\nregion = us-east-1\n")
-    env = awscli_env(satchel_server, tmp_path, config)
-
-    def aws(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([venv_tool("aws"), "--endpoint-url", satchel_server.endpoint, "s3api", *args],
-                              env=env, capture_output=True, text=True, timeout=60, check=False)
+    aws = s3api(satchel_server, tmp_path)
 
     done = aws("put-object-tagging", "--bucket", bucket, "--key", "cli",
                "--tagging", '{"TagSet": [{"Key": "by", "Value": "cli"}]}')
