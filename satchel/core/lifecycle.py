@@ -186,14 +186,43 @@ def expiration(rules: Sequence[Rule], key: str, size: int, last_modified: float,
     return best
 
 
+def abort_date(rules: Sequence[Rule], key: str, initiated: float, day: float) -> tuple[float, str] | None:
+    """(when, rule id) of the earliest AbortIncompleteMultipartUpload the enabled rules set for an upload."""
+    found = [(due(initiated, rule.abort_days, day), rule.id) for rule in rules
+             if rule.enabled and rule.abort_days is not None and rule.selects(key)]
+    return min(found) if found else None
+
+
+def _rules_of(node: Node, bucket_id: str) -> tuple[Rule, ...]:
+    stored = node.store.get_lifecycle(bucket_id)
+    return load(stored) if stored is not None else ()
+
+
+def _header_id(rule_id: str, *, quoted: bool) -> str:
+    """A rule id as a header may carry it (inside a quoted-string: escaped); percent-encoded when it is not
+    printable ASCII."""
+    if not (rule_id.isascii() and rule_id.isprintable()):
+        return quote(rule_id, safe="")
+    return rule_id.replace("\\", "\\\\").replace('"', '\\"') if quoted else rule_id
+
+
+def abort_headers(node: Node, bucket_id: str, key: str, initiated: float) -> list[tuple[str, str]]:
+    """``x-amz-abort-date`` and ``x-amz-abort-rule-id`` of CreateMultipartUpload, when a rule will abort it."""
+    found = abort_date(_rules_of(node, bucket_id), key, initiated, node.settings.lifecycle_day)
+    if found is None:
+        return []
+    when, rule_id = found
+    return [("x-amz-abort-date", formatdate(when, usegmt=True)),
+            ("x-amz-abort-rule-id", _header_id(rule_id, quoted=False))]
+
+
 def expiration_header(node: Node, bucket: str, bucket_id: str, key: str, size: int, last_modified: float
                       ) -> str | None:
     """``x-amz-expiration`` for an object a rule will expire: ``expiry-date="<HTTP date>", rule-id="<id>"``
     (one indexed read when the bucket has no rules; one more for tags when a rule filters on them)."""
-    stored = node.store.get_lifecycle(bucket_id)
-    if stored is None:
+    rules = _rules_of(node, bucket_id)
+    if not rules:
         return None
-    rules = load(stored)
     tags = None
     if any(rule.tags for rule in rules if rule.enabled and rule.expires):
         tags = node.store.get_object_tags(bucket, key)
@@ -201,6 +230,4 @@ def expiration_header(node: Node, bucket: str, bucket_id: str, key: str, size: i
     if found is None:
         return None
     when, rule_id = found
-    quoted = rule_id.replace("\\", "\\\\").replace('"', '\\"') if rule_id.isascii() and rule_id.isprintable() \
-        else quote(rule_id, safe="")
-    return f'expiry-date="{formatdate(when, usegmt=True)}", rule-id="{quoted}"'
+    return f'expiry-date="{formatdate(when, usegmt=True)}", rule-id="{_header_id(rule_id, quoted=True)}"'

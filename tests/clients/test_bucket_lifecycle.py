@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.clients.boto import error_code, http_status, make_client, unique_bucket
@@ -154,6 +155,30 @@ def test_worker_expires_objects(short_days: SatchelProcess) -> None:
     finally:
         blobs.close()
     assert (dead, tags) == (0, 0)
+    metric = re.compile(r'satchel_gc_collected_total\{kind="lifecycle_expired"\} ([0-9.]+)')
+
+    def counted() -> float:
+        found = metric.search(requests.get(short_days.endpoint + "/_satchel/metrics", timeout=10).text)
+        return float(found.group(1)) if found else 0.0
+
+    assert eventually(lambda: counted() >= 3, timeout=5)
+
+
+def test_expiration_header_on_copy_and_completion(short_days: SatchelProcess) -> None:
+    s3 = make_client(short_days)
+    bucket = unique_bucket("header")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": 'quote " me', "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 1000}}]})
+    s3.put_object(Bucket=bucket, Key="src", Body=b"s")
+    copied = s3.copy_object(Bucket=bucket, Key="x/copy", CopySource={"Bucket": bucket, "Key": "src"})
+    assert copied["Expiration"].endswith('rule-id="quote \\" me"'), copied["Expiration"]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="x/mp")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="x/mp", UploadId=upload, PartNumber=1, Body=b"p")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="x/mp", UploadId=upload,
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["Expiration"].endswith('rule-id="quote \\" me"'), done["Expiration"]
+    assert "Expiration" not in s3.head_object(Bucket=bucket, Key="src")
 
 
 def test_worker_aborts_incomplete_uploads(short_days: SatchelProcess) -> None:
@@ -163,9 +188,13 @@ def test_worker_aborts_incomplete_uploads(short_days: SatchelProcess) -> None:
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
-    doomed = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big.iso")["UploadId"]
+    created = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big.iso")
+    doomed = created["UploadId"]
+    assert created["AbortRuleId"] == "uploads" and created["AbortDate"]  # x-amz-abort-date / -rule-id
     s3.upload_part(Bucket=bucket, Key="tmp/big.iso", UploadId=doomed, PartNumber=1, Body=b"p" * 1000)
-    kept = s3.create_multipart_upload(Bucket=bucket, Key="keep/big.iso")["UploadId"]
+    spared = s3.create_multipart_upload(Bucket=bucket, Key="keep/big.iso")
+    kept = spared["UploadId"]
+    assert "AbortRuleId" not in spared
 
     def open_uploads() -> set[str]:
         return {u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])}

@@ -11,7 +11,7 @@ from satchel.core.node import Node
 from satchel.core.text import decimal
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
-from satchel.s3.handlers import tagging
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
@@ -63,7 +63,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
-    return Response(200, [("Content-Type", "application/xml")], body)
+    return Response(200, [("Content-Type", "application/xml"), *lifecycle.expiration_headers(node, record)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:

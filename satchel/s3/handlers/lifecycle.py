@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from satchel.asgi import Response
 from satchel.core import lifecycle
-from satchel.core.models import ObjectRecord
+from satchel.core.models import ObjectRecord, Upload
 from satchel.core.node import Node
 from satchel.s3.body import read_document
 from satchel.s3.context import S3Context
@@ -38,3 +38,9 @@ def expiration_headers(node: Node, record: ObjectRecord) -> list[tuple[str, str]
         return []
     value = lifecycle.expiration_header(node, record.bucket, bucket.id, record.key, record.size, record.last_modified)
     return [("x-amz-expiration", value)] if value is not None else []
+
+
+def abort_headers(node: Node, upload: Upload) -> list[tuple[str, str]]:
+    """``x-amz-abort-date`` / ``x-amz-abort-rule-id`` of CreateMultipartUpload when a rule will abort the upload."""
+    bucket = node.bucket(upload.bucket)
+    return lifecycle.abort_headers(node, bucket.id, upload.key, upload.initiated) if bucket is not None else []

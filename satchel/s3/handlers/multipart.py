@@ -13,7 +13,7 @@ from satchel.core.receive import checksum_algorithm, checksum_headers
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
-from satchel.s3.handlers import tagging
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.listing import max_keys
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
@@ -62,7 +62,7 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         checksum_algorithm=_upload_checksum(headers),
         tags=tagging.request_tags(headers),
     )
-    out = [XML]
+    out = [XML, *lifecycle.abort_headers(node, upload)]
     if upload.checksum_algorithm:
         out.append(("x-amz-checksum-algorithm", upload.checksum_algorithm.upper()))
     return Response(200, out, xml.initiate_multipart_upload(ctx.bucket, ctx.key, upload.upload_id))
@@ -90,7 +90,7 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
                                              recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
-    return Response(200, [XML], body)
+    return Response(200, [XML, *lifecycle.expiration_headers(node, record)], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, NotImplementedFeature, SatchelError
-from satchel.core.lifecycle import Rule, due, dump, expiration, load
+from satchel.core.lifecycle import Rule, abort_date, due, dump, expiration, load
 from satchel.core.lifecycle_worker import RunnerLock
 from satchel.s3.lifecyclexml import lifecycle_document, parse_lifecycle
 
@@ -54,6 +54,19 @@ def test_earliest_enabled_expiration_wins() -> None:
     assert expiration(rules, "b/k", 1, start, (), DAY) == (_at(2014, 1, 26), "ten")
     assert expiration(rules, "b/k", 1, start, (("t", "x"),), DAY) == (_at(2014, 1, 17), "date")
     assert expiration(rules[2:3], "b/k", 1, start, (), DAY) is None
+
+
+def test_earliest_abort_wins() -> None:
+    rules = [
+        Rule(id="week", enabled=True, shape="empty", abort_days=7),
+        Rule(id="day", enabled=True, shape="prefix", prefix="tmp/", abort_days=1),
+        Rule(id="off", enabled=False, shape="empty", abort_days=1),
+        Rule(id="expire-only", enabled=True, shape="empty", expiration_days=1),
+    ]
+    start = _at(2014, 1, 15, 10)
+    assert abort_date(rules, "tmp/x", start, DAY) == (_at(2014, 1, 17), "day")
+    assert abort_date(rules, "other", start, DAY) == (_at(2014, 1, 23), "week")
+    assert abort_date(rules[2:], "tmp/x", start, DAY) is None
 
 
 def _document(*rules: str) -> bytes:
