@@ -10,9 +10,11 @@ arrive (a ``Tagging`` document, the ``x-amz-tagging`` header, the POST form's ``
 - no key starting with ``aws:``, AWS's reserved prefix (``InvalidTag``).
 
 Who may touch them is :func:`~satchel.core.access.authorize`'s decision, following AWS's split:
-reading an object's tags (s3:GetObjectTagging) is a read of the object (``OBJECT_READ``), putting or
-deleting them (s3:PutObjectTagging, s3:DeleteObjectTagging) a write of its metadata (``OBJECT_WRITE``);
-bucket tags are bucket configuration (``BUCKET_ADMIN``), like CORS.
+reading an object's tags (s3:GetObjectTagging, and ``x-amz-tagging-count`` on a read) is
+``OBJECT_TAGS_READ`` — what a read grant gives, but not a public-read bucket, whose anonymous readers
+get the content and not the owner's bookkeeping; putting or deleting them (s3:PutObjectTagging,
+s3:DeleteObjectTagging) is a write of the object's metadata (``OBJECT_WRITE``); bucket tags are bucket
+configuration (``BUCKET_ADMIN``), like CORS.
 
 Object tags live in their own table keyed like the object (``meta/sqlite_tagging.py``): the store
 writes them in the transaction that writes the object, so an overwrite replaces them and a delete
@@ -25,10 +27,10 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, unquote_plus
 
-from satchel.core.access import Action
+from satchel.core.access import Action, Resource, authorize
 from satchel.core.buckets import bucket_for
 from satchel.core.errors import BadRequest, InvalidArgument, InvalidTag, NoSuchKey, NoSuchTagSet
-from satchel.core.models import Principal
+from satchel.core.models import Bucket, Principal
 from satchel.core.node import Node
 
 #: A tag set: (key, value) pairs, keys unique, in the client's order.
@@ -97,7 +99,7 @@ def encode_header(tags: Tags) -> str:
 
 # --- object tags -------------------------------------------------------------------------------------
 def get_object_tags(node: Node, principal: Principal, bucket: str, key: str) -> Tags:
-    bucket_for(node, principal, bucket, Action.OBJECT_READ, key)
+    bucket_for(node, principal, bucket, Action.OBJECT_TAGS_READ, key)
     tags = node.store.get_object_tags(bucket, key)
     if tags is None:
         raise NoSuchKey(Key=key)
@@ -111,9 +113,12 @@ async def put_object_tags(node: Node, principal: Principal, bucket: str, key: st
         raise NoSuchKey(Key=key)
 
 
-def tag_count(node: Node, bucket: str, key: str) -> int:
-    """How many tags the object has (``x-amz-tagging-count``), for a caller that may read it."""
-    return node.store.count_object_tags(bucket, key)
+def tag_count(node: Node, principal: Principal, bucket: Bucket, key: str) -> int:
+    """How many tags the object has (``x-amz-tagging-count`` of a read); 0, as for none, unless the
+    principal may read them (AWS sends the count only "when you have the relevant permission")."""
+    if not authorize(principal, Action.OBJECT_TAGS_READ, Resource(bucket=bucket, key=key)):
+        return 0
+    return node.store.count_object_tags(bucket.name, key)
 
 
 # --- bucket tags -------------------------------------------------------------------------------------

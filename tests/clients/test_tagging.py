@@ -184,6 +184,21 @@ def test_who_may_read_and_write_tags(managed_server: SatchelProcess, s3: Any, bu
             == (403, "AccessDenied")
 
 
+def test_public_reading_does_not_show_tags(managed_server: SatchelProcess, s3: Any, bucket: str) -> None:
+    """AWS's split: a public-read object is s3:GetObject for everybody, s3:GetObjectTagging for nobody."""
+    s3.put_object(Bucket=bucket, Key="pub", Body=b"x", Tagging="customer=acme")
+    managed_server.set_public(bucket, True)
+    url = f"{managed_server.endpoint}/{bucket}/pub"
+    read = requests.get(url, timeout=10)
+    assert read.status_code == 200 and "x-amz-tagging-count" not in read.headers
+    tags = requests.get(url + "?tagging", timeout=10)
+    assert (tags.status_code, b"AccessDenied" in tags.content, b"acme" in tags.content) == (403, True, False)
+    assert s3.get_object(Bucket=bucket, Key="pub")["TagCount"] == 1  # the owner still sees them
+    presigned = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pub"}, ExpiresIn=60)
+    assert requests.get(presigned, timeout=10).headers["x-amz-tagging-count"] == "1"  # a link: its signer's rights
+    managed_server.set_public(bucket, False)
+
+
 def test_aws_cli_object_tagging(satchel_server: ServerHandle, s3: Any, bucket: str, tmp_path: Path) -> None:
     s3.put_object(Bucket=bucket, Key="cli", Body=b"x")
     aws = s3api(satchel_server, tmp_path)

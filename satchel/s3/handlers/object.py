@@ -89,7 +89,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 await stream.aclose()
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
-    headers += tagging.count_header(node, record.bucket, record.key)
+    headers += tagging.count_header(node, principal, record.bucket, record.key)
     headers += lifecycle.expiration_headers(node, record)
     return object_response(headers, record.size, byte_range, body)
 

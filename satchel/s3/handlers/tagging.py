@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from satchel.asgi import Response
 from satchel.core import tagging
 from satchel.core.errors import InvalidArgument
+from satchel.core.models import Principal
 from satchel.core.node import Node
 from satchel.core.tagging import MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, Tags
 from satchel.s3.body import read_document
@@ -35,9 +36,11 @@ def copy_tags(headers: Mapping[str, str]) -> Tags | None:
     return request_tags(headers) if directive == "REPLACE" else None
 
 
-def count_header(node: Node, bucket: str, key: str) -> list[tuple[str, str]]:
-    """``x-amz-tagging-count`` of GET/HEAD, sent (as AWS does) only when the object has tags."""
-    count = tagging.tag_count(node, bucket, key)
+def count_header(node: Node, principal: Principal, bucket: str, key: str) -> list[tuple[str, str]]:
+    """``x-amz-tagging-count`` of GET/HEAD, sent (as AWS does) only when the object has tags the caller
+    may read."""
+    found = node.bucket(bucket)
+    count = tagging.tag_count(node, principal, found, key) if found is not None else 0
     return [("x-amz-tagging-count", str(count))] if count else []
 
 
