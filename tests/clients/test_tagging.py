@@ -6,6 +6,7 @@ limits and error codes, tags going with their object, and who may read or write 
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.clients.boto import error_code, http_status, make_client
+from tests.clients.boto import error_code, http_status, make_client, unique_bucket
 from tests.clients.s3api import s3api
 from tests.clients.server import Credentials, SatchelProcess, ServerHandle
 
@@ -160,6 +161,28 @@ def test_bucket_tagging(s3: Any, bucket: str) -> None:
     s3.delete_bucket_tagging(Bucket=bucket)
     assert _refused(lambda: s3.get_bucket_tagging(Bucket=bucket)) == (404, "NoSuchTagSet")
     assert _refused(lambda: s3.get_bucket_tagging(Bucket="no-such-bucket-tagging")) == (404, "NoSuchBucket")
+
+
+def test_bucket_settings_go_with_the_bucket(managed_server: SatchelProcess, s3: Any) -> None:
+    name = unique_bucket("gone")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_tagging(Bucket=name, Tagging=_tags({"a": "1"}))
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+        {"ID": "r", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}}]})
+    s3.delete_bucket(Bucket=name)
+    s3.create_bucket(Bucket=name)  # the same name, another bucket: it inherits nothing
+    assert _refused(lambda: s3.get_bucket_tagging(Bucket=name)) == (404, "NoSuchTagSet")
+    assert _refused(lambda: s3.get_bucket_lifecycle_configuration(Bucket=name)) \
+        == (404, "NoSuchLifecycleConfiguration")
+    db = sqlite3.connect(managed_server.data_dir / "meta.sqlite3")
+    try:  # and the deleted bucket's rows are gone, not just unreachable
+        live = {row[0] for row in db.execute("SELECT id FROM buckets")}
+        orphans = [row for table in ("tagging_buckets", "lifecycle_configurations")
+                   for row in db.execute(f"SELECT bucket_id FROM {table}") if row[0] not in live]  # noqa: S608
+    finally:
+        db.close()
+    assert orphans == []
+    s3.delete_bucket(Bucket=name)
 
 
 def test_who_may_read_and_write_tags(managed_server: SatchelProcess, s3: Any, bucket: str,
