@@ -247,6 +247,15 @@ async def delete_object(
     await release_blobs(node.store, node.blobs, dead, node.write)
 
 
+def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequence[tuple[str, str]]:
+    """The tags a copy takes from its source (``COPY``): refused, rather than copied where the caller could
+    read them, when the caller may read the source but not its tags (a public-read source, rule 5)."""
+    tags = node.store.get_object_tags(source.bucket, source.key) or ()
+    if tags:
+        bucket_for(node, principal, source.bucket, Action.OBJECT_TAGS_READ, source.key)
+    return tags
+
+
 def copy_source(node: Node, principal: Principal, bucket: str, key: str,
                 conditions: Mapping[str, str]) -> ObjectRecord:
     """The object a copy (CopyObject, UploadPartCopy) reads, checked as a GET of it would be, with its
@@ -288,7 +297,7 @@ async def copy_object(
     if replace_metadata:
         check_user_meta(user_meta)
     if tags is None:
-        tags = node.store.get_object_tags(source_bucket, source_key) or ()
+        tags = _source_tags(node, principal, source)
     segments: list[Segment] = []
     try:
         for segment in source.segments:

@@ -207,7 +207,8 @@ def test_who_may_read_and_write_tags(managed_server: SatchelProcess, s3: Any, bu
             == (403, "AccessDenied")
 
 
-def test_public_reading_does_not_show_tags(managed_server: SatchelProcess, s3: Any, bucket: str) -> None:
+def test_public_reading_does_not_show_tags(managed_server: SatchelProcess, s3: Any, bucket: str,
+                                           member: Callable[[], Credentials]) -> None:
     """AWS's split: a public-read object is s3:GetObject for everybody, s3:GetObjectTagging for nobody."""
     s3.put_object(Bucket=bucket, Key="pub", Body=b"x", Tagging="customer=acme")
     managed_server.set_public(bucket, True)
@@ -219,6 +220,16 @@ def test_public_reading_does_not_show_tags(managed_server: SatchelProcess, s3: A
     assert s3.get_object(Bucket=bucket, Key="pub")["TagCount"] == 1  # the owner still sees them
     presigned = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pub"}, ExpiresIn=60)
     assert requests.get(presigned, timeout=10).headers["x-amz-tagging-count"] == "1"  # a link: its signer's rights
+    # Nor may a reader copy them where it could read them: COPY needs the source's tags readable.
+    reader = make_client(managed_server, member())
+    own = unique_bucket("own")
+    reader.create_bucket(Bucket=own)
+    source = {"Bucket": bucket, "Key": "pub"}
+    assert _refused(lambda: reader.copy_object(Bucket=own, Key="c", CopySource=source)) == (403, "AccessDenied")
+    reader.copy_object(Bucket=own, Key="c", CopySource=source, TaggingDirective="REPLACE")
+    assert _get(reader, own, "c") == {}
+    reader.delete_object(Bucket=own, Key="c")
+    reader.delete_bucket(Bucket=own)
     managed_server.set_public(bucket, False)
 
 
