@@ -6,6 +6,7 @@ the garbage collector's abandoned uploads, audit retention.)"""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import sqlite3
@@ -28,8 +29,9 @@ DAY = 1.0
 
 @pytest.fixture(scope="module")
 def short_days(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
+    """Two worker processes: one of them (the lock's holder) runs the passes."""
     return configured_server(tmp_path_factory, request, "bucket-lifecycle",
-                             f"lifecycle_day = {DAY}\nlifecycle_interval = 0.25\n")
+                             f"workers = 2\nlifecycle_day = {DAY}\nlifecycle_interval = 0.25\n")
 
 
 def _refused(call: Callable[[], object]) -> tuple[int, str]:
@@ -162,6 +164,11 @@ def test_worker_expires_objects(short_days: SatchelProcess) -> None:
         return float(found.group(1)) if found else 0.0
 
     assert eventually(lambda: counted() >= 3, timeout=5)
+    with (short_days.data_dir / "lifecycle.lock").open("w") as lock:  # held by the worker that runs the passes
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    log = short_days.log_path.read_text(errors="replace")
+    assert "lifecycle: " in log and "Traceback" not in log, short_days.log_tail()
 
 
 def test_expiration_header_on_copy_and_completion(short_days: SatchelProcess) -> None:
