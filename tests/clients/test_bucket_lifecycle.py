@@ -164,9 +164,9 @@ def test_worker_expires_objects(short_days: SatchelProcess) -> None:
         return float(found.group(1)) if found else 0.0
 
     assert eventually(lambda: counted() >= 3, timeout=5)
-    with (short_days.data_dir / "lifecycle.lock").open("w") as lock:  # held by the worker that runs the passes
-        with pytest.raises(BlockingIOError):
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # The runner lock is held, by the worker that runs the passes.
+    with (short_days.data_dir / "lifecycle.lock").open("w") as lock, pytest.raises(BlockingIOError):
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     log = short_days.log_path.read_text(errors="replace")
     assert "lifecycle: " in log and "Traceback" not in log, short_days.log_tail()
 
