@@ -46,18 +46,18 @@ def count_header(node: Node, principal: Principal, bucket: str, key: str) -> lis
 
 async def get_object_tagging(node: Node, ctx: S3Context) -> Response:
     tags = tagging.get_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key)
-    return Response(200, [XML, ("x-amz-version-id", "null")], tagging_document(tags))
+    return Response(200, [XML], tagging_document(tags))
 
 
 async def put_object_tagging(node: Node, ctx: S3Context) -> Response:
     tags = parse_tagging(await read_document(ctx, MAX_TAGGING_XML), MAX_OBJECT_TAGS)
     await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, tags)
-    return Response(200, [("x-amz-version-id", "null")])
+    return Response(200)
 
 
 async def delete_object_tagging(node: Node, ctx: S3Context) -> Response:
     await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, ())
-    return Response(204, [("x-amz-version-id", "null")])
+    return Response(204)
 
 
 async def get_bucket_tagging(node: Node, ctx: S3Context) -> Response:
