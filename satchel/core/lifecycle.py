@@ -17,6 +17,7 @@ Permissions: reading, writing and deleting a bucket's lifecycle rules is bucket 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import secrets
@@ -194,8 +195,14 @@ def abort_date(rules: Sequence[Rule], key: str, initiated: float, day: float) ->
 
 
 def _rules_of(node: Node, bucket_id: str) -> tuple[Rule, ...]:
-    stored = node.store.get_lifecycle(bucket_id)
-    return load(stored) if stored is not None else ()
+    """The bucket's rules through the per-worker cache: no query on the hot path once looked up."""
+    stored = node.lifecycles.get(bucket_id)
+    return _load_cached(stored) if stored is not None else ()
+
+
+@functools.lru_cache(maxsize=256)
+def _load_cached(stored: str) -> tuple[Rule, ...]:
+    return load(stored)
 
 
 def _header_id(rule_id: str, *, quoted: bool) -> str:

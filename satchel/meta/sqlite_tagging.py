@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 
 from satchel.core.errors import NoSuchBucket
+from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 
 Tags = tuple[tuple[str, str], ...]
@@ -114,8 +115,10 @@ class SqliteTagging:
         return str(row[0]) if row else None
 
     def set_lifecycle(self, bucket_id: str, rules: str | None) -> None:
-        """Store (or, with None, delete) a bucket's lifecycle rules, as JSON."""
+        """Store (or, with None, delete) a bucket's lifecycle rules, as JSON. A bucket setting: bumps the
+        generation, so every worker's cache of them (``Node.lifecycles``) reloads."""
         with self._db.transaction() as c:
+            c.execute(rows.BUMP_GENERATION)
             if rules is None:
                 c.execute("DELETE FROM lifecycle_configurations WHERE bucket_id = ?", (bucket_id,))
                 return

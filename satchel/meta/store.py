@@ -374,7 +374,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_lifecycle(self, bucket_id: str, rules: str | None) -> None:
-        """Store the bucket's lifecycle rules; None deletes them."""
+        """Store the bucket's lifecycle rules; None deletes them. Bumps the generation (a bucket setting)."""
 
     @abc.abstractmethod
     def lifecycle_buckets(self) -> list[tuple[str, str, str]]:

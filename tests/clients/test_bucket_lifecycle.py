@@ -136,6 +136,7 @@ def test_worker_expires_objects(short_days: SatchelProcess) -> None:
         {"ID": "off", "Status": "Disabled", "Filter": {}, "Expiration": {"Days": 1}},
         {"ID": "big", "Status": "Enabled", "Filter": {"ObjectSizeGreaterThan": 100}, "Expiration": {"Days": 1}},
     ]})
+    time.sleep(0.05)  # the other worker's cache of rules follows within GENERATION_TTL (5 ms)
     put = s3.put_object(Bucket=bucket, Key="inbox/upload.pdf", Body=b"shared file")
     match = re.fullmatch(r'expiry-date="([^"]+)", rule-id="inbox"', put["Expiration"])
     assert match, put["Expiration"]
@@ -195,6 +196,7 @@ def test_worker_aborts_incomplete_uploads(short_days: SatchelProcess) -> None:
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
+    time.sleep(0.05)  # as above: every worker sees the rules
     created = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big.iso")
     doomed = created["UploadId"]
     assert created["AbortRuleId"] == "uploads" and created["AbortDate"]  # x-amz-abort-date / -rule-id

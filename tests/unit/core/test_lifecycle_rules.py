@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from satchel.core.caches import GenerationGate, KeyedCache
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, NotImplementedFeature, SatchelError
 from satchel.core.lifecycle import Rule, abort_date, due, dump, expiration, load
 from satchel.core.lifecycle_worker import RunnerLock
+from satchel.meta.sqlite import SqliteStore
 from satchel.s3.lifecyclexml import lifecycle_document, parse_lifecycle
 
 DAY = 86400.0
@@ -143,6 +145,28 @@ def test_not_implemented_names_the_element() -> None:
     with pytest.raises(NotImplementedFeature) as caught:
         parse_lifecycle(_document(_r("<Filter/><NoncurrentVersionTransition/>")))
     assert "NoncurrentVersionTransition" in caught.value.message
+
+
+def test_rules_are_cached_per_generation(tmp_path: Path) -> None:
+    """GET/HEAD/PUT read a bucket's rules from a per-worker cache; storing rules bumps the generation, so
+    every worker reloads them (within GENERATION_TTL; 0 here)."""
+    store = SqliteStore(tmp_path / "meta.sqlite3")
+    try:
+        reads: list[str] = []
+
+        def load(bucket_id: str) -> str | None:
+            reads.append(bucket_id)
+            return store.get_lifecycle(bucket_id)
+
+        cache = KeyedCache(GenerationGate(store, ttl=0), load)
+        assert cache.get("b1") is None and cache.get("b1") is None
+        assert reads == ["b1"]  # "no rules" is cached too: buckets without rules cost no query
+        store.set_lifecycle("b1", dump([Rule(id="r", enabled=True, shape="empty", expiration_days=1)]))
+        assert cache.get("b1") is not None and len(reads) == 2
+        store.set_lifecycle("b1", None)
+        assert cache.get("b1") is None
+    finally:
+        store.close()
 
 
 def test_one_runner_per_node(tmp_path: Path) -> None:
