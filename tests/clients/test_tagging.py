@@ -74,6 +74,18 @@ def test_tagging_header_on_put(s3: Any, bucket: str) -> None:
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="dup")  # refused writes changed nothing
 
 
+def test_presigned_put_carries_its_tags(s3: Any, bucket: str) -> None:
+    """botocore hoists x-amz-tagging into a presigned URL's query: the signed value is the one applied."""
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "p", "Tagging": "via=link"},
+                                    ExpiresIn=60)
+    assert "x-amz-tagging=via%3Dlink" in url
+    assert requests.put(url, data=b"x", timeout=10).status_code == 200
+    assert _get(s3, bucket, "p") == {"via": "link"}
+    forged = url.replace("x-amz-tagging=via%3Dlink", "x-amz-tagging=via%3Dforged")
+    assert requests.put(forged, data=b"y", timeout=10).status_code == 403  # the tags are signed
+    assert _get(s3, bucket, "p") == {"via": "link"}
+
+
 def test_tag_limits(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="l", Body=b"x")
     ten = {f"k{n}": "v" for n in range(10)}
