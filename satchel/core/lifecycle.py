@@ -35,6 +35,8 @@ from satchel.core.node import Node
 from satchel.core.tagging import Tags
 
 MAX_RULES = 1000
+#: 10000-01-01T00:00:00Z: the first moment an HTTP date (four-digit year) cannot name.
+_LAST_HTTP_DATE = 253402300800.0
 MAX_ID_CHARS = 255
 #: How a rule's filter was written, so GetBucketLifecycleConfiguration gives back what was put.
 SHAPES = ("legacy", "empty", "prefix", "tag", "and", "greater", "less")
@@ -216,7 +218,7 @@ def _header_id(rule_id: str, *, quoted: bool) -> str:
 def abort_headers(node: Node, bucket_id: str, key: str, initiated: float) -> list[tuple[str, str]]:
     """``x-amz-abort-date`` and ``x-amz-abort-rule-id`` of CreateMultipartUpload, when a rule will abort it."""
     found = abort_date(_rules_of(node, bucket_id), key, initiated, node.settings.lifecycle_day)
-    if found is None:
+    if found is None or found[0] >= _LAST_HTTP_DATE:
         return []
     when, rule_id = found
     return [("x-amz-abort-date", formatdate(when, usegmt=True)),
@@ -234,7 +236,7 @@ def expiration_header(node: Node, bucket: str, bucket_id: str, key: str, size: i
     if any(rule.tags for rule in rules if rule.enabled and rule.expires):
         tags = node.store.get_object_tags(bucket, key)
     found = expiration(rules, key, size, last_modified, tags, node.settings.lifecycle_day)
-    if found is None:
-        return None
+    if found is None or found[0] >= _LAST_HTTP_DATE:
+        return None  # a rule of a million years: nothing an HTTP date can say
     when, rule_id = found
     return f'expiry-date="{formatdate(when, usegmt=True)}", rule-id="{_header_id(rule_id, quoted=True)}"'

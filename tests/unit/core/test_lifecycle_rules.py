@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from satchel.core.caches import GenerationGate, KeyedCache
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, NotImplementedFeature, SatchelError
-from satchel.core.lifecycle import Rule, abort_date, due, dump, expiration, load
+from satchel.core.lifecycle import (
+    Rule,
+    abort_date,
+    abort_headers,
+    due,
+    dump,
+    expiration,
+    expiration_header,
+    load,
+)
 from satchel.core.lifecycle_worker import RunnerLock
 from satchel.meta.sqlite import SqliteStore
 from satchel.s3.lifecyclexml import lifecycle_document, parse_lifecycle
@@ -56,6 +67,25 @@ def test_earliest_enabled_expiration_wins() -> None:
     assert expiration(rules, "b/k", 1, start, (), DAY) == (_at(2014, 1, 26), "ten")
     assert expiration(rules, "b/k", 1, start, (("t", "x"),), DAY) == (_at(2014, 1, 17), "date")
     assert expiration(rules[2:3], "b/k", 1, start, (), DAY) is None
+
+
+def test_far_dates_make_no_header(tmp_path: Path) -> None:
+    """Days is any positive integer: a rule of 10^17 days must not break every read of its bucket."""
+    store = SqliteStore(tmp_path / "meta.sqlite3")
+    try:
+        store.set_lifecycle("b", dump([Rule(id="far", enabled=True, shape="empty", expiration_days=10**17,
+                                            abort_days=10**17)]))
+        node: Any = SimpleNamespace(lifecycles=KeyedCache(GenerationGate(store, ttl=0), store.get_lifecycle),
+                                    settings=SimpleNamespace(lifecycle_day=DAY), store=store)
+        assert expiration_header(node, "bucket", "b", "k", 1, 0.0) is None
+        assert abort_headers(node, "b", "k", 0.0) == []
+        store.set_lifecycle("b", dump([Rule(id="r", enabled=True, shape="empty", expiration_days=1, abort_days=2)]))
+        assert expiration_header(node, "bucket", "b", "k", 1, 0.0) \
+            == 'expiry-date="Fri, 02 Jan 1970 00:00:00 GMT", rule-id="r"'
+        assert abort_headers(node, "b", "k", 0.0) == [
+            ("x-amz-abort-date", "Sat, 03 Jan 1970 00:00:00 GMT"), ("x-amz-abort-rule-id", "r")]
+    finally:
+        store.close()
 
 
 def test_earliest_abort_wins() -> None:
