@@ -35,7 +35,8 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "webhook_dead_max_per_bucket",
             "webhook_max_inflight_per_endpoint", "webhook_max_inflight_per_user", "webhook_max_per_user",
             "webhook_timeout", "webhook_max_attempts",
-            "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
+            "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval",
+            "lifecycle_interval", "lifecycle_day")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime", "console_lockout", "max_upload_seconds")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
@@ -164,6 +165,12 @@ class Settings:
     #: Days audit events are kept (fractions allowed), pruned in the background every ``gc_interval``;
     #: 0 keeps them forever. Export them first with ``satchel audit export``.
     audit_retention_days: float = 0
+
+    # --- bucket lifecycle (core/lifecycle.py, core/lifecycle_worker.py) ---
+    #: Seconds between passes of the lifecycle worker (expirations, AbortIncompleteMultipartUpload).
+    lifecycle_interval: float = 3600.0
+    #: Seconds in a lifecycle "day" (rule Days and the midnight they round up to). Only tests shorten it.
+    lifecycle_day: float = 86400.0
 
     # --- web console (``/_satchel/console/``, share pages ``/s/{id}``) ---
     #: Seconds without a request after which a console session ends.
