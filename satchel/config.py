@@ -227,8 +227,9 @@ class Settings:
     #: Blobs at least this large go upstream as a multipart upload of parts this size (at least 5 MiB);
     #: an upload buffers up to two parts.
     blobs_part_size: int = 16 * 1024 * 1024
-    #: Seconds to connect to the upstream, and to wait for each of its answers or reads, per attempt.
+    #: Seconds to connect to the upstream S3 endpoint, per attempt.
     blobs_connect_timeout: float = 5.0
+    #: Seconds to wait for each upstream answer or read of a streamed body, per attempt.
     blobs_read_timeout: float = 30.0
     #: Tries of one upstream request (connection errors, timeouts, 5xx) before a client gets 503 SlowDown.
     blobs_attempts: int = 3
@@ -303,6 +304,9 @@ def _check_blob_settings(settings: Settings) -> None:
             Location.parse(settings.blobs_url)
         except ValueError as exc:
             raise SettingError("blobs_url", f"must be s3://bucket or s3://bucket/prefix: {exc}") from None
+    if (settings.blobs_access_key_id is None) != (settings.blobs_secret_access_key is None):
+        raise SettingError("blobs_access_key_id" if settings.blobs_access_key_id is None else "blobs_secret_access_key",
+                           "must be set together with the other upstream key (or neither)")
     if settings.blobs_part_size < 5 * 1024 * 1024:
         raise SettingError("blobs_part_size", f"must be at least 5 MiB (5242880), not {settings.blobs_part_size}")
     for name in ("blobs_connect_timeout", "blobs_read_timeout", "blobs_attempts", "blobs_threads"):
