@@ -158,7 +158,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _unreachable(endpoint: str, secret: str = "x") -> S3BlobStore:
+def _unreachable(endpoint: str, secret: str = "x") -> S3BlobStore:  # noqa: S107 - a test key
     upstream = Upstream(endpoint_url=endpoint, region="us-east-1", access_key_id="AK", secret_access_key=secret,
                         threads=2, connect_timeout=0.5, read_timeout=1, attempts=1)
     return S3BlobStore(Location.parse("s3://bucket/p"), upstream, part_size=MIN_PART, delete_delay=0)
@@ -214,7 +214,7 @@ def test_settings_select_and_bound_the_store(tmp_path: Path) -> None:
     for bad in ({"blobs_url": "http://bucket/x"}, {"blobs_url": "s3:///x"}, {"blobs_part_size": MIN_PART - 1},
                 {"blobs_read_timeout": 0}, {"blobs_delete_delay": -1}, {"blobs_secret_access_key": "alone"}):
         with pytest.raises(SettingError):
-            Settings(**bad)  # type: ignore[arg-type]
+            Settings(**bad)
     with pytest.raises(ValueError, match="not a blob id"):
         asyncio.run(store.delete(["../etc"]))
 
