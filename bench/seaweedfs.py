@@ -81,6 +81,8 @@ class Weed:
         return [
             binary(), "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.telemetry=false",
+            # One master elects itself: a restart waits 1 s for that, not the 10 s meant for real quorums.
+            "-master.electionTimeout=1s",
             # Small volumes: a fresh directory otherwise preallocates several 1 GiB volume files.
             "-master.volumeSizeLimitMB=256", "-volume.max=0", "-volume.preStopSeconds=0",
             f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",

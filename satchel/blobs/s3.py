@@ -49,7 +49,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -61,8 +60,6 @@ from satchel.blobs.localfs import SMALL_BLOB_BYTES, SMALL_CACHE_BYTES, SmallBlob
 from satchel.blobs.s3deletes import DeferredDeletes
 from satchel.blobs.s3upstream import Location, Upstream
 from satchel.core.errors import SlowDown
-
-log = logging.getLogger(__name__)
 
 #: Streamed reads ask the upstream for this much per pool-thread hop.
 READ_CHUNK = 1024 * 1024
@@ -352,5 +349,6 @@ class S3BlobWriter(BlobWriter):
                                         **self._store._params(self.blob_id, UploadId=self._upload_id))
             with contextlib.suppress(FileNotFoundError):
                 await self._up.call("delete_object", **self._store._params(self.blob_id))
-        except Exception:
-            log.warning("could not remove an aborted upload upstream; the garbage collector will")
+        except Exception as exc:
+            self._up.note("removing an aborted upload", f"{type(exc).__name__}; the garbage collector will",
+                          error=False)

@@ -41,9 +41,10 @@ MISSING = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchUpload"})
 LOG_EVERY = 10.0
 
 
-def unavailable(operation: str) -> SlowDown:
-    """SlowDown itself, not a subclass: every front-end maps error classes exactly."""
-    return SlowDown(f"The storage behind this server is unavailable ({operation}); retry shortly.")
+def unavailable() -> SlowDown:
+    """SlowDown itself, not a subclass: every front-end maps error classes exactly. The client learns
+    nothing of the upstream but that it should retry; the log says which call failed and how."""
+    return SlowDown("The storage behind this server is unavailable; please retry shortly.")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,10 @@ class Upstream:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise self.translate(exc, getattr(fn, "__name__", "upstream")) from exc
+            translated = self.translate(exc, getattr(fn, "__name__", "upstream"))
+            if translated is exc:
+                raise
+            raise translated from exc
 
     def translate(self, exc: Exception, operation: str) -> Exception:
         """The exception the blob store contract expects for an upstream failure."""
@@ -118,21 +122,22 @@ class Upstream:
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
             if code in MISSING or (status == 404 and code != "NoSuchBucket"):
                 return FileNotFoundError(operation)
-            self._log(operation, f"HTTP {status} {code}", error=status < 500 and code not in ("SlowDown",))
-            return unavailable(operation)
+            self.note(operation, f"HTTP {status} {code}", error=status < 500 and code not in ("SlowDown",))
+            return unavailable()
         if isinstance(exc, BotoCoreError):
-            self._log(operation, type(exc).__name__, error=False)
-            return unavailable(operation)
+            self.note(operation, type(exc).__name__, error=False)
+            return unavailable()
         return exc
 
-    def _log(self, operation: str, what: str, *, error: bool) -> None:
+    def note(self, operation: str, what: str, *, error: bool) -> None:
+        """Log one upstream failure, at most once per LOG_EVERY seconds for the same operation and cause."""
         now = time.monotonic()
         key = f"{operation} {what}"
         if now - self._last_logged.get(key, -LOG_EVERY) < LOG_EVERY:
             return
         self._last_logged[key] = now
         level = logging.ERROR if error else logging.WARNING
-        log.log(level, "blob store upstream: %s failed: %s (answered 503 SlowDown)", operation, what)
+        log.log(level, "blob store upstream: %s failed: %s", operation, what)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
