@@ -111,12 +111,19 @@ class SeaweedFS:
         self._proc = None
 
 
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    """One SeaweedFS S3 gateway for the session (tests take their own buckets)."""
-    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+@contextlib.contextmanager
+def running(root: Path) -> Iterator[SeaweedFS]:
+    """A SeaweedFS in ``root`` for the ``with`` block; killed after it (its data goes with the test)."""
+    server = SeaweedFS(root)
     server.start()
     try:
         yield server
     finally:
-        server.kill()  # its data goes with the session: nothing to flush
+        server.kill()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One SeaweedFS S3 gateway for the session (tests take their own buckets)."""
+    with running(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from tests.clients.boto import error_code, http_status, make_client, unique_bucket
 from tests.clients.server import SatchelProcess
-from tests.seaweedfs import SeaweedFS
+from tests.seaweedfs import SeaweedFS, running
 
 MiB = 1024 * 1024
 PREFIX = "satchel/blobs"
@@ -51,12 +51,8 @@ class UpstreamSatchel(SatchelProcess):
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """This module's own SeaweedFS: the outage test stops and starts it."""
-    server = SeaweedFS(tmp_path_factory.mktemp("upstream"))
-    server.start()
-    try:
+    with running(tmp_path_factory.mktemp("upstream")) as server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture(scope="module")
