@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import random
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.clients.boto import error_code, http_status, make_client, unique_bucket
-from tests.clients.server import SatchelProcess
+from tests.clients.server import SatchelProcess, venv_tool
 from tests.seaweedfs import SeaweedFS, running
 
 MiB = 1024 * 1024
@@ -183,3 +184,13 @@ def test_upstream_outage_is_503_and_service_resumes_without_restart(satchel: Ups
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert listed == set(acknowledged)
     assert "Traceback" not in satchel.log_tail(400)
+
+
+def test_backup_commands_refuse_upstream_blobs(satchel: UpstreamSatchel, tmp_path: Path) -> None:
+    """They copy blob files; an upstream's blobs are its own tools' to back up, and saying so beats a
+    backup that silently lacks every blob."""
+    for args in (("backup", str(tmp_path / "b")), ("verify",)):
+        done = subprocess.run([venv_tool("satchel"), "admin", *args, "--data-dir", str(satchel.data_dir)],
+                              env=satchel.env(), capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 1 and "blobs_url" in done.stderr, done.stderr
+    assert not (tmp_path / "b").exists()
