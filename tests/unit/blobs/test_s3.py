@@ -62,6 +62,21 @@ def test_an_upload_holds_at_most_two_parts(seaweedfs: SeaweedFS, monkeypatch: py
         store.close()
 
 
+def test_small_blobs_are_cached_after_one_get_and_large_ones_not(seaweedfs: SeaweedFS) -> None:
+    store = s3_store(seaweedfs)
+    big = random.Random(8).randbytes(MiB)
+    try:
+        small_id, _ = asyncio.run(put(store, b"0123456789"))
+        big_id, _ = asyncio.run(put(store, big))
+        assert asyncio.run(read(store, small_id, 2, 3)) == b"234"
+        assert asyncio.run(read(store, big_id, 5, 10)) == big[5:15]
+        assert store.small.get(small_id) == b"0123456789" and store.small.get(big_id) is None
+        store.upstream.client.delete_object(Bucket=store.location.bucket, Key=store.key(small_id))
+        assert asyncio.run(read(store, small_id, 0, 10)) == b"0123456789"  # from memory: same id, same bytes
+    finally:
+        store.close()
+
+
 def test_copies_past_the_copy_object_limit_go_by_upload_part_copy(
         seaweedfs: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(s3, "COPY_OBJECT_MAX", MiB)
