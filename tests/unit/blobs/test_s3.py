@@ -199,6 +199,25 @@ def test_an_unreachable_upstream_is_slow_down_in_bounded_time(caplog: pytest.Log
     assert "blob store upstream: " in caplog.text
 
 
+def test_a_silent_upstream_times_out_as_slow_down() -> None:
+    """An upstream that accepts connections and never answers (hung, overloaded): each call ends after
+    ``blobs_read_timeout``, not never."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # the kernel completes handshakes; nobody ever reads or answers
+        store = _unreachable(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        began = time.monotonic()
+        try:
+            with pytest.raises(SlowDown):
+                asyncio.run(put(store, b"x" * 100))
+            with pytest.raises(SlowDown):
+                asyncio.run(read(store, "a" * 32))
+        finally:
+            store.close()
+    # Three calls (PUT, the abort's DELETE, GET) of one try each, read_timeout 1 s: ~2 s each measured.
+    assert time.monotonic() - began < 10
+
+
 def test_refused_keys_are_slow_down_and_the_secret_is_never_logged(
         seaweedfs: SeaweedFS, caplog: pytest.LogCaptureFixture) -> None:
     secret = "wrong-secret-" + "z" * 20
