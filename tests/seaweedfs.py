@@ -32,6 +32,7 @@ class SeaweedFS:
         self.weed = Weed.on_free_ports(root, "SEAWEED" + secrets.token_hex(6).upper(), secrets.token_urlsafe(30))
         self.log_path = root / "weed.log"
         self._proc: subprocess.Popen[bytes] | None = None
+        self._shared: str | None = None
 
     @property
     def url(self) -> str:
@@ -45,6 +46,12 @@ class SeaweedFS:
                             aws_access_key_id=self.weed.access_key, aws_secret_access_key=self.weed.secret_key,
                             config=Config(s3={"addressing_style": "path"},
                                           retries={"max_attempts": 2, "mode": "standard"}, **config))
+
+    def shared_bucket(self) -> str:
+        """One bucket for every test that takes its own prefix in it."""
+        if self._shared is None:
+            self._shared = self.new_bucket()
+        return self._shared
 
     def new_bucket(self) -> str:
         name = f"blobs-{uuid.uuid4().hex[:16]}"

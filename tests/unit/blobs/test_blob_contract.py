@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +23,14 @@ from tests.seaweedfs import SeaweedFS
 MiB = 1024 * 1024
 
 
-def s3_store(seaweedfs: SeaweedFS, *, delete_delay: float = 0.0, prefix: str = "node/blobs") -> S3BlobStore:
-    """A store on a fresh bucket, with parts as small as S3 allows so a few MiB make a multipart upload."""
+def s3_store(seaweedfs: SeaweedFS, *, delete_delay: float = 0.0) -> S3BlobStore:
+    """A store under a fresh prefix of the session's bucket (a new SeaweedFS bucket costs ~1 s: it gets its
+    own volumes), with parts as small as S3 allows so a few MiB make a multipart upload."""
     upstream = Upstream(endpoint_url=seaweedfs.url, region="us-east-1", access_key_id=seaweedfs.weed.access_key,
                         secret_access_key=seaweedfs.weed.secret_key, threads=4, connect_timeout=2,
                         read_timeout=10, attempts=2)
-    return S3BlobStore(Location.parse(f"s3://{seaweedfs.new_bucket()}/{prefix}"), upstream, part_size=MIN_PART,
-                       delete_delay=delete_delay)
+    location = Location.parse(f"s3://{seaweedfs.shared_bucket()}/t-{uuid.uuid4().hex[:12]}/blobs")
+    return S3BlobStore(location, upstream, part_size=MIN_PART, delete_delay=delete_delay)
 
 
 @pytest.fixture(params=["localfs", "s3"])
@@ -107,9 +109,9 @@ def test_abort_and_failures_leave_nothing(store: BlobStore, size: int) -> None:
     asyncio.run(go())
     assert committed(store) == []
     if isinstance(store, S3BlobStore):
-        client, bucket = store.upstream.client, store.location.bucket
-        assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-        assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+        client, bucket, prefix = store.upstream.client, store.location.bucket, store.location.prefix
+        assert client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", []) == []
+        assert client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) == 0
 
 
 def test_copy_is_a_new_blob_with_the_same_bytes(store: BlobStore) -> None:
