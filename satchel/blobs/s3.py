@@ -127,8 +127,7 @@ class S3BlobStore(BlobStore):
 
     async def _start_of(self, blob_id: str) -> bytes:
         """The first SMALL_BLOB_BYTES of a blob (all of it when smaller; then it is cached)."""
-        answer = await self.upstream.call(
-            "get_object", **self._params(blob_id, Range=f"bytes=0-{SMALL_BLOB_BYTES - 1}"))
+        answer = await self._get(self._params(blob_id, Range=f"bytes=0-{SMALL_BLOB_BYTES - 1}"))
         body = answer["Body"]
         try:
             # One byte more than asked: an upstream that ignored the Range must not make us read it all.
@@ -172,13 +171,23 @@ class S3BlobStore(BlobStore):
         params = self._params(blob_id)
         if start or end is not None:
             params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
-        answer = await self.upstream.call("get_object", **params)
+        answer = await self._get(params)
         size = int(answer["ContentLength"])
         body = answer["Body"]
         if end is not None and size != end - start:
             body.close()
             raise OSError(errno.EIO, f"blob {blob_id} is shorter than byte {end}")
         return body, start + size
+
+    async def _get(self, params: dict[str, Any]) -> Any:
+        """A GetObject answer. Shielded: a request cancelled meanwhile (its client went away) must not
+        leave the body the pool thread still receives holding an upstream connection."""
+        getting = asyncio.ensure_future(self.upstream.call("get_object", **params))
+        try:
+            return await asyncio.shield(getting)
+        except asyncio.CancelledError:
+            getting.add_done_callback(_close_body)
+            raise
 
     async def read_pieces(self, pieces: Sequence[Piece]) -> AsyncIterator[bytes]:
         """Every blob is HEADed before the first byte (see the module docstring for the other half)."""
@@ -378,3 +387,8 @@ class S3BlobWriter(BlobWriter):
         except Exception as exc:
             self._up.note("removing an aborted upload", f"{type(exc).__name__}; the garbage collector will",
                           error=False)
+
+
+def _close_body(getting: asyncio.Future[Any]) -> None:
+    if not getting.cancelled() and getting.exception() is None:
+        getting.result()["Body"].close()

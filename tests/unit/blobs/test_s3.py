@@ -169,6 +169,36 @@ def test_a_read_cut_by_the_network_resumes_where_it_stopped(
         store.close()
 
 
+def test_a_read_cancelled_while_its_get_is_in_flight_releases_the_body(
+        seaweedfs: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = s3_store(seaweedfs)
+    blob_id, _ = asyncio.run(put(store, b"z" * (MiB + 1)))
+    call = store.upstream.call
+    answers: list[Any] = []
+
+    async def slow(operation: str, **params: Any) -> Any:
+        await asyncio.sleep(0.2)
+        answer = await call(operation, **params)
+        answers.append(answer)
+        return answer
+
+    monkeypatch.setattr(store.upstream, "call", slow)
+
+    async def go() -> None:
+        reading = asyncio.ensure_future(read(store, blob_id))
+        await asyncio.sleep(0.05)
+        reading.cancel()  # the client went away
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        await asyncio.sleep(0.5)
+
+    try:
+        asyncio.run(go())
+        assert len(answers) == 1 and answers[0]["Body"]._raw_stream.closed
+    finally:
+        store.close()
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
