@@ -194,3 +194,30 @@ def test_backup_commands_refuse_upstream_blobs(satchel: UpstreamSatchel, tmp_pat
                               env=satchel.env(), capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 1 and "blobs_url" in done.stderr, done.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_upstream_lost_mid_download_cuts_the_body_short_never_wrong(satchel: UpstreamSatchel) -> None:
+    """A download already streaming when the upstream dies cannot change its status any more: the client
+    gets a true prefix and then a connection closed before Content-Length (which every client reports as
+    an error), and the server logs one line, no traceback."""
+    s3 = make_client(satchel)
+    bucket = unique_bucket("cut")
+    s3.create_bucket(Bucket=bucket)
+    data = random.Random(9).randbytes(48 * MiB)
+    s3.put_object(Bucket=bucket, Key="big", Body=data)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "big"}, ExpiresIn=60)
+    got = b""
+    with requests.get(url, stream=True, timeout=30) as answer:
+        assert answer.status_code == 200 and answer.headers["Content-Length"] == str(len(data))
+        got = answer.raw.read(MiB)
+        satchel.upstream.kill()
+        try:
+            for chunk in answer.raw.stream(MiB):
+                got += chunk
+        except Exception:  # noqa: S110 - the cut is the expected outcome; what arrived is checked below
+            pass
+    satchel.upstream.start()
+    assert MiB <= len(got) < len(data) and data.startswith(got)
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == data  # whole again, no restart
+    log = satchel.log_tail(200)
+    assert "ended after" in log and "Traceback" not in log
