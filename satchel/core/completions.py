@@ -15,6 +15,7 @@ bucket identity: a bucket of the same name made since answers NoSuchUpload) and 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -53,7 +54,9 @@ def replay(found: Completion | None, *, bucket: str, bucket_id: str, key: str,
     bucket and key, within :data:`COMPLETION_MEMORY`; None otherwise (the caller answers NoSuchUpload)."""
     if found is None or found.bucket_id != bucket_id or found.key != key:
         return None
-    if now - found.completed > COMPLETION_MEMORY or found.parts_digest != parts_digest(requested):
+    if now - found.completed > COMPLETION_MEMORY:
+        return None
+    if not hmac.compare_digest(found.parts_digest, parts_digest(requested)):
         return None
     return ObjectRecord(bucket=bucket, key=key, size=found.size, etag=found.etag, last_modified=found.completed,
                         segments=(), checksums=dict(found.checksums), parts_count=found.parts_count)

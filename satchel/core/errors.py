@@ -124,6 +124,12 @@ class MetadataTooLarge(SatchelError):
     default_message = "Your metadata headers exceed the maximum allowed metadata size."
 
 
+class ServerSideEncryptionConfigurationNotFoundError(SatchelError):
+    """GetBucketEncryption of a bucket without a default encryption (``core/sse.py``)."""
+
+    default_message = "The server side encryption configuration was not found"
+
+
 class MalformedXML(SatchelError):
     default_message = (
         "The XML you provided was not well-formed or did not validate against our published schema."
@@ -292,3 +298,20 @@ class MalformedPolicy(SatchelError):
 
 class NoSuchBucketPolicy(SatchelError):
     default_message = "The bucket policy does not exist"
+# --- tagging and lifecycle (issue 16) ---------------------------------------------------------------
+class InvalidTag(SatchelError):
+    default_message = "The tag provided was not a valid tag."
+
+
+class BadRequest(SatchelError):
+    """AWS's code for a tag set over its count limit."""
+
+    default_message = "Bad Request"
+
+
+class NoSuchTagSet(SatchelError):
+    default_message = "The TagSet does not exist"
+
+
+class NoSuchLifecycleConfiguration(SatchelError):
+    default_message = "The lifecycle configuration does not exist"

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
+from satchel.core import sse
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.completions import Completion, parts_digest, replay
@@ -53,24 +54,29 @@ async def create_upload(
     user_meta: Mapping[str, str],
     checksum_algorithm: str | None,
     bucket_id: str | None = None,
+    encrypt: sse.Encrypt | None = None,
+    tags: Sequence[tuple[str, str]] = (),
     acl: tuple[AclGrant, ...] = (),
 ) -> Upload:
-    """``bucket_id`` as for ``objects.write_target``; ``acl``: the object's at completion (``core/acl.py``)."""
+    """``bucket_id`` as for ``objects.write_target``; ``encrypt`` as for ``objects.put_object``: every part
+    is encrypted under the upload's content key; ``tags`` become the object's at completion, and ``acl``
+    (``core/acl.py``)."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
+    plan = sse.for_write(node, target, encrypt)
     upload = Upload(
         upload_id=secrets.token_urlsafe(24),
         bucket=bucket,
         key=key,
         initiated=node.clock.now(),
         owner_user_id=principal.user.id if principal.user else None,
-        headers=dict(headers),
+        headers=sse.with_plan(headers, plan),
         user_meta=dict(user_meta),
         checksum_algorithm=checksum_algorithm,
         acl=acl,
     )
-    return await node.write(node.store.create_upload, upload, bucket_id=target.id)
+    return await node.write(node.store.create_upload, upload, bucket_id=target.id, tags=tags)
 
 
 def get_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> Upload:
@@ -118,10 +124,13 @@ async def upload_part(
     body: AsyncIterable[bytes],
     expect: Expectations,
     recheck: Recheck | None = None,
+    customer: sse.CustomerKey | None = None,
 ) -> Part:
-    """``recheck``: the front-end's second admission, once the body has arrived (``core/inflight.py``)."""
+    """``recheck``: the front-end's second admission, once the body has arrived (``core/inflight.py``);
+    ``customer``: the SSE-C key, which every part of an SSE-C upload must bring (the upload's, as AWS)."""
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
+    plan = sse.for_read(node, upload.headers, customer)
     sent = {*expect.checksums, *([expect.trailer] if expect.trailer else [])}
     if upload.checksum_algorithm and sent - {upload.checksum_algorithm}:
         # As AWS: a part's checksum is of the upload's algorithm, or the part is refused.
@@ -129,10 +138,15 @@ async def upload_part(
                              f"actual checksum Type: {', '.join(sorted(sent))}")
     if upload.checksum_algorithm and upload.checksum_algorithm not in expect.compute:
         expect.compute = (*expect.compute, upload.checksum_algorithm)
-    got = await receive(node, body, expect)
+    got = await receive(node, body, expect, plan)
     await confirm(node, recheck, principal, lambda again: get_upload(node, again, bucket, key, upload_id),
                   [got.blob_id])
-    return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
+    return await _store_part(node, upload, number, got.blob_id, got.size, _part_etag(plan, got.md5_hex),
+                             got.checksums)
+
+
+def _part_etag(plan: sse.Plan | None, md5_hex: str) -> str:
+    return plan.etag(md5_hex) if plan is not None else md5_hex
 
 
 async def upload_part_copy(
@@ -145,10 +159,15 @@ async def upload_part_copy(
     *,
     source: ObjectRecord,
     source_range: ByteRange | None,
+    customer: sse.CustomerKey | None = None,
+    source_customer: sse.CustomerKey | None = None,
 ) -> Part:
-    """A part copied from ``source`` (read by ``objects.copy_source``), whole or ``source_range``."""
+    """A part copied from ``source`` (read by ``objects.copy_source``), whole or ``source_range``; decrypted
+    with the source's key and encrypted with the upload's (``customer``: its SSE-C key)."""
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
+    plan = sse.for_read(node, upload.headers, customer)
+    source_plan = sse.for_read(node, source.headers, source_customer)
     if source_range is not None and source_range.end >= source.size:
         # A well-formed range past the source's end is unsatisfiable (416 InvalidRange, as S3 answers and
         # ceph s3-tests test_multipart_copy_invalid_range expects); unlike GET, a copy never clamps it.
@@ -156,8 +175,10 @@ async def upload_part_copy(
                            RangeRequested=f"bytes={source_range.start}-{source_range.end}",
                            ActualObjectSize=str(source.size))
     compute = (upload.checksum_algorithm,) if upload.checksum_algorithm else ()
-    got = await receive(node, read_range(node, source, source_range), Expectations(compute=compute))
-    return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
+    got = await receive(node, read_range(node, source, source_range, source_plan), Expectations(compute=compute),
+                        plan)
+    return await _store_part(node, upload, number, got.blob_id, got.size, _part_etag(plan, got.md5_hex),
+                             got.checksums)
 
 
 def _normal_etag(etag: str) -> str:

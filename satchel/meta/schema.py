@@ -437,6 +437,57 @@ _V15 = """
 ALTER TABLE buckets ADD COLUMN policy TEXT
 """
 
+#: Encryption at rest: a bucket's default encryption (PutBucketEncryption), by bucket id so that a name
+#: deleted and re-created by someone else inherits nothing. Objects keep their own encryption in their
+#: stored headers (``core/sse.py``).
+_V17 = """
+CREATE TABLE sse_bucket_defaults (
+    bucket_id TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+)
+"""
+
+#: Tagging and lifecycle (issue 16). One row per tag. ``tagging_objects`` is keyed like the object it belongs
+#: to (bucket name, key) plus ``version_id`` (always ``'null'`` until versioning lands: then each version keeps
+#: its own tags with no schema change); ``position`` keeps the order the client gave. ``tagging_uploads`` holds
+#: the ``x-amz-tagging`` of a multipart upload until its completion moves them onto the object.
+#: ``tagging_buckets`` and ``lifecycle_configurations`` are bound to the bucket's id (a later bucket of the
+#: same name inherits nothing); the rules are JSON (``core/lifecycle.py``), never queried inside.
+_V16 = """
+CREATE TABLE tagging_objects (
+    bucket TEXT NOT NULL,
+    key TEXT {key_collation} NOT NULL,
+    version_id TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, version_id, tag_key)
+);
+
+CREATE TABLE tagging_uploads (
+    upload_id TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, tag_key)
+);
+
+CREATE TABLE tagging_buckets (
+    bucket_id TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (bucket_id, tag_key)
+);
+
+CREATE TABLE lifecycle_configurations (
+    bucket_id TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+)
+"""
+
 #: S3 ACLs and Block Public Access (``core/acl.py``, ``core/publicaccess.py``). ``acl`` columns hold the grants
 #: beyond the owner's as JSON (``[[grantee, permission], ...]``; a bucket's AllUsers READ stays ``public_read``); an
 #: object's goes with its row, so an overwrite resets it as on S3; an upload's is given to the object it completes.
@@ -454,7 +505,9 @@ CREATE TABLE acl_account_blocks (
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V18, _V14)
+MIGRATIONS: tuple[str, ...] = (
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14,
+)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -28,7 +28,9 @@ from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
+from satchel.meta.sqlite_sse import SqliteSse
 from satchel.meta.sqlite_swift import SqliteSwift
+from satchel.meta.sqlite_tagging import SqliteTagging, drop_bucket_settings
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
 from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks, drop_user_link_deliveries
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
@@ -50,7 +52,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, SqliteCompletions, Store):
+                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -386,6 +388,8 @@ class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwi
             c.execute("DELETE FROM tempurl_keys WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)", (name,))
             # So does its Swift container metadata, whichever front-end deletes it (S3, Swift, management API).
             c.execute("DELETE FROM swift_metadata WHERE scope = 'container' AND owner_id = ?", (found[0],))
+            c.execute("DELETE FROM sse_bucket_defaults WHERE bucket_id = ?", (found[0],))  # encryption at rest
+            drop_bucket_settings(c, found[0])  # its tags and lifecycle rules
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
             # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
             # before now (``Bucket.links_since``).

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from satchel.asgi import Request, Response
-from satchel.core import objects
+from satchel.core import objects, sse
 from satchel.core.conditions import check_conditions, requested_range
 from satchel.core.errors import InvalidArgument
 from satchel.core.inflight import Recheck
@@ -90,7 +90,9 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = requested_range(request.headers, record)
     body: bytes | AsyncIterator[bytes] = b""
-    if not head:
+    if head:
+        sse.refuse_link(record.headers)  # as the GET would be: a PAR cannot carry an SSE-C key
+    else:
         opened, stream = await objects.open_object(node, principal, record, byte_range)
         try:
             if opened != record:  # overwritten meanwhile: the answer describes what is being sent

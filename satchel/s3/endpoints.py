@@ -35,6 +35,9 @@ class Op(enum.StrEnum):
     GetBucketCors = "GetBucketCors"
     PutBucketCors = "PutBucketCors"
     DeleteBucketCors = "DeleteBucketCors"
+    GetBucketEncryption = "GetBucketEncryption"
+    PutBucketEncryption = "PutBucketEncryption"
+    DeleteBucketEncryption = "DeleteBucketEncryption"
     DeleteObjects = "DeleteObjects"
     ListMultipartUploads = "ListMultipartUploads"
     PostObject = "PostObject"
@@ -66,6 +69,16 @@ class Op(enum.StrEnum):
     CompleteMultipartUpload = "CompleteMultipartUpload"
     AbortMultipartUpload = "AbortMultipartUpload"
     ListParts = "ListParts"
+    # tagging and lifecycle (core/tagging.py, core/lifecycle.py)
+    GetObjectTagging = "GetObjectTagging"
+    PutObjectTagging = "PutObjectTagging"
+    DeleteObjectTagging = "DeleteObjectTagging"
+    GetBucketTagging = "GetBucketTagging"
+    PutBucketTagging = "PutBucketTagging"
+    DeleteBucketTagging = "DeleteBucketTagging"
+    GetBucketLifecycleConfiguration = "GetBucketLifecycleConfiguration"
+    PutBucketLifecycleConfiguration = "PutBucketLifecycleConfiguration"
+    DeleteBucketLifecycle = "DeleteBucketLifecycle"
     # not AWS operations
     Options = "Options"
     NotImplemented = "NotImplemented"
@@ -80,18 +93,12 @@ class Unsupported(enum.StrEnum):
     GetBucketAnalyticsConfiguration = "GetBucketAnalyticsConfiguration"
     PutBucketAnalyticsConfiguration = "PutBucketAnalyticsConfiguration"
     DeleteBucketAnalyticsConfiguration = "DeleteBucketAnalyticsConfiguration"
-    GetBucketEncryption = "GetBucketEncryption"
-    PutBucketEncryption = "PutBucketEncryption"
-    DeleteBucketEncryption = "DeleteBucketEncryption"
     GetBucketIntelligentTieringConfiguration = "GetBucketIntelligentTieringConfiguration"
     PutBucketIntelligentTieringConfiguration = "PutBucketIntelligentTieringConfiguration"
     DeleteBucketIntelligentTieringConfiguration = "DeleteBucketIntelligentTieringConfiguration"
     GetBucketInventoryConfiguration = "GetBucketInventoryConfiguration"
     PutBucketInventoryConfiguration = "PutBucketInventoryConfiguration"
     DeleteBucketInventoryConfiguration = "DeleteBucketInventoryConfiguration"
-    GetBucketLifecycleConfiguration = "GetBucketLifecycleConfiguration"
-    PutBucketLifecycleConfiguration = "PutBucketLifecycleConfiguration"
-    DeleteBucketLifecycle = "DeleteBucketLifecycle"
     GetBucketLogging = "GetBucketLogging"
     PutBucketLogging = "PutBucketLogging"
     GetBucketMetricsConfiguration = "GetBucketMetricsConfiguration"
@@ -109,9 +116,6 @@ class Unsupported(enum.StrEnum):
     DeleteBucketReplication = "DeleteBucketReplication"
     GetBucketRequestPayment = "GetBucketRequestPayment"
     PutBucketRequestPayment = "PutBucketRequestPayment"
-    GetBucketTagging = "GetBucketTagging"
-    PutBucketTagging = "PutBucketTagging"
-    DeleteBucketTagging = "DeleteBucketTagging"
     PutBucketVersioning = "PutBucketVersioning"
     ListObjectVersions = "ListObjectVersions"
     ListBucketAnalyticsConfigurations = "ListBucketAnalyticsConfigurations"
@@ -139,9 +143,6 @@ class Unsupported(enum.StrEnum):
     PutObjectLegalHold = "PutObjectLegalHold"
     GetObjectRetention = "GetObjectRetention"
     PutObjectRetention = "PutObjectRetention"
-    GetObjectTagging = "GetObjectTagging"
-    PutObjectTagging = "PutObjectTagging"
-    DeleteObjectTagging = "DeleteObjectTagging"
     GetObjectTorrent = "GetObjectTorrent"
     RestoreObject = "RestoreObject"
     RenameObject = "RenameObject"
@@ -178,6 +179,9 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.GetBucketCors: frozenset({"cors"}),
     Op.PutBucketCors: frozenset({"cors"}),
     Op.DeleteBucketCors: frozenset({"cors"}),
+    Op.GetBucketEncryption: frozenset({"encryption"}),
+    Op.PutBucketEncryption: frozenset({"encryption"}),
+    Op.DeleteBucketEncryption: frozenset({"encryption"}),
     Op.DeleteObjects: frozenset({"delete"}),
     Op.ListMultipartUploads: _LISTING - {"max-keys"} | {"uploads", "key-marker", "max-uploads", "upload-id-marker"},
     Op.PostObject: frozenset(),
@@ -204,6 +208,15 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.CompleteMultipartUpload: frozenset({"uploadId"}),
     Op.AbortMultipartUpload: frozenset({"uploadId"}),
     Op.ListParts: frozenset({"uploadId", "max-parts", "part-number-marker"}),
+    Op.GetObjectTagging: frozenset({"tagging", "versionId"}),
+    Op.PutObjectTagging: frozenset({"tagging", "versionId"}),
+    Op.DeleteObjectTagging: frozenset({"tagging", "versionId"}),
+    Op.GetBucketTagging: frozenset({"tagging"}),
+    Op.PutBucketTagging: frozenset({"tagging"}),
+    Op.DeleteBucketTagging: frozenset({"tagging"}),
+    Op.GetBucketLifecycleConfiguration: frozenset({"lifecycle"}),
+    Op.PutBucketLifecycleConfiguration: frozenset({"lifecycle"}),
+    Op.DeleteBucketLifecycle: frozenset({"lifecycle"}),
 }
 
 #: Accepted on every request: SigV2 query authentication (botocore copies the signed Content-Type

@@ -61,6 +61,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
     e.NoSuchBucketPolicy: ("NoSuchBucketPolicy", 404),
     e.MalformedPolicy: ("MalformedPolicy", 400),
+    e.ServerSideEncryptionConfigurationNotFoundError: ("ServerSideEncryptionConfigurationNotFoundError", 404),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),
@@ -76,6 +77,11 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.SlowDown: ("SlowDown", 503),
     e.InsufficientStorage: ("InsufficientStorage", 507),
     e.InternalError: ("InternalError", 500),
+    # tagging and lifecycle
+    e.InvalidTag: ("InvalidTag", 400),
+    e.BadRequest: ("BadRequest", 400),
+    e.NoSuchTagSet: ("NoSuchTagSet", 404),
+    e.NoSuchLifecycleConfiguration: ("NoSuchLifecycleConfiguration", 404),
 }
 
 #: Statuses whose responses carry no body (RFC 9110 §15.4.5).

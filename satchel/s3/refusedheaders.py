@@ -1,7 +1,7 @@
 """Request headers that ask for a protection Satchel does not provide: refused, never ignored.
 
-A client that sends SSE-C headers believes its bytes need its key; one that sends
-``x-amz-object-lock-mode`` believes the object cannot be deleted until a date. Storing the
+A client that sends ``x-amz-server-side-encryption: aws:kms`` believes a KMS key protects its bytes; one
+that sends ``x-amz-object-lock-mode`` believes the object cannot be deleted until a date. Storing the
 object anyway breaks that belief silently, so these requests are refused *before any handler touches
 data*, with the answer AWS documents for "a header you provided implies functionality that is not
 implemented": ``501 NotImplemented``, naming the header (MinIO answers the same for
@@ -10,9 +10,9 @@ implemented": ``501 NotImplemented``, naming the header (MinIO answers the same 
 ``core/acl.py``.)
 
 Features beside protection are refused the same way when ignoring them loses data or a promise:
-``x-amz-write-offset-bytes`` (an append would replace the object), object tags (every ``?tagging``
-operation is 501, so tags sent with a write would vanish), storage classes other than STANDARD and
-website redirects.
+``x-amz-write-offset-bytes`` (an append would replace the object), storage classes other than
+STANDARD and website redirects. (Object tags, ``x-amz-tagging`` and ``x-amz-tagging-directive``, are
+honoured since issue 16: ``core/tagging.py``.)
 
 The checks run in :func:`satchel.s3.router.route` on the request headers and on ``x-amz-*`` query
 parameters (a presigned URL carries its signed headers there), and in the PostObject handler on the
@@ -27,12 +27,12 @@ from collections.abc import Iterable
 from satchel.core.errors import InvalidStorageClass, NotImplementedFeature, SatchelError
 
 #: (header name or prefix, values that ask for nothing Satchel lacks). Prefixes end in ``-`` or
-#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-customer-*``,
-#: ``-aws-kms-key-id``, ``-context`` and ``-bucket-key-enabled`` members.
+#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-aws-kms-key-id``, ``-context``
+#: and ``-bucket-key-enabled`` members (its ``-customer-*`` ones are :data:`HONOURED`, checked first).
 REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
-    # SSE-S3, SSE-KMS, DSSE-KMS and SSE-C: Satchel stores bytes as sent.
-    ("x-amz-server-side-encryption", frozenset()),
-    ("x-amz-copy-source-server-side-encryption-customer-", frozenset()),
+    # SSE-KMS and DSSE-KMS: Satchel has no key management service. SSE-S3 (AES256) and SSE-C are
+    # honoured (``core/sse.py``): their headers are in HONOURED, checked first.
+    ("x-amz-server-side-encryption", frozenset({"aes256"})),
     # Object lock, retention and legal hold: nothing stops a delete or an overwrite.
     ("x-amz-object-lock-", frozenset()),
     ("x-amz-bucket-object-lock-enabled", frozenset({"false"})),
@@ -42,15 +42,13 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("x-amz-mfa", frozenset()),
     # Appends (x-amz-write-offset-bytes): a plain PUT would replace the object the client extends.
     ("x-amz-write-offset-bytes", frozenset()),
-    # Object tags: no ?tagging operation exists to read them back. The directive comes first: it
-    # shares the prefix, and COPY (tags of a source that has none) asks for nothing.
-    ("x-amz-tagging-directive", frozenset({"copy"})),
-    ("x-amz-tagging", frozenset({""})),
     # One storage class; clients name it explicitly.
     ("x-amz-storage-class", frozenset({"standard"})),
     ("x-amz-website-redirect-location", frozenset()),
 )
 
+#: Prefixes of headers some handler honours, which the family entries above would otherwise catch.
+HONOURED = ("x-amz-server-side-encryption-customer-", "x-amz-copy-source-server-side-encryption-customer-")
 #: Every storage class S3 defines (botocore's ``StorageClass`` enum), lower-cased.
 _STORAGE_CLASSES = frozenset({
     "standard", "reduced_redundancy", "standard_ia", "onezone_ia", "intelligent_tiering", "glacier",
@@ -70,7 +68,7 @@ def _malformed(name: str, value: str) -> SatchelError | None:
 def check_protection_headers(headers: Iterable[tuple[str, str]]) -> None:
     """Raise for the first (lower-case name, value) pair that asks for a protection we lack."""
     for name, value in headers:
-        if not name.startswith("x-amz-"):
+        if not name.startswith("x-amz-") or name.startswith(HONOURED):
             continue
         for refused, harmless in REFUSED_HEADERS:
             if not name.startswith(refused):

@@ -378,7 +378,8 @@ row("header-meta-control", "v4", "PUT", NEW, 400, "", body=b"x", headers=(("x-am
 for name, target, header, value, status, code in (
     ("header-meta-rfc2047-control", NEW, "x-amz-meta-a", "=?UTF-8?B?YQFi?=", 400, "InvalidArgument"),
     ("header-meta-bad-rfc2047", NEW, "x-amz-meta-a", "=?UTF-8?B?####?=", 400, "InvalidArgument"),
-    ("header-sse-c", NEW, "x-amz-server-side-encryption-customer-algorithm", "AES256", 501, "NotImplemented"),
+    ("header-sse-c", NEW, "x-amz-server-side-encryption-customer-algorithm", "AES256", 400, "InvalidRequest"),
+    ("header-sse-kms", NEW, "x-amz-server-side-encryption", "aws:kms", 501, "NotImplemented"),
     ("header-object-lock", NEW, "x-amz-object-lock-mode", "GOVERNANCE", 501, "NotImplemented"),
     ("header-grant-unknown-id", NEW, "x-amz-grant-read", "id=x", 400, "InvalidArgument"),
     ("header-grant-garbage", NEW, "x-amz-grant-read", 'id="a" uri', 400, "InvalidArgument"),
@@ -562,12 +563,12 @@ row("mp-part-wrong-checksum", "v4", "PUT", "/{B}/mp.bin?partNumber=2&uploadId={U
 # --- unknown subresources and methods ---------------------------------------------------------------------------
 for method, target, expect in (
     ("GET", "/{B}?logging", (501, "NotImplemented")),
-    ("PUT", "/{B}?lifecycle", (501, "NotImplemented")),
+    ("PUT", "/{B}?logging", (501, "NotImplemented")),
     ("GET", "/{B}?someNewSubresource", (501, "NotImplemented")),
     ("PUT", "/{B}?defaultStorageClass", (501, "NotImplemented")),
     ("DELETE", "/{B}/{K}?someNewSubresource", (501, "NotImplemented")),
-    ("PUT", "/{B}/{K}?tagging", (501, "NotImplemented")),
-    ("GET", "/{B}/{K}?tagging", (501, "NotImplemented")),
+    ("PUT", "/{B}/{K}?retention", (501, "NotImplemented")),
+    ("GET", "/{B}/{K}?legal-hold", (501, "NotImplemented")),
     ("GET", "/{B}/{K}?attributes", (501, "NotImplemented")),
     ("POST", "/{B}/{K}?restore", (501, "NotImplemented")),
     ("POST", "/{B}/{K}?select&select-type=2", (501, "NotImplemented")),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import acl, multipart, objects
+from satchel.core import acl, multipart, objects, sse
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.core.text import decimal
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
@@ -30,7 +32,9 @@ def _source(node: Node, ctx: S3Context) -> ObjectRecord:
         if ctx.admission is not None:  # through a link: the source is read through it too
             ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
                                        server_max=node.settings.max_link_lifetime, now=node.clock.now())
-        return objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+        record = objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+        sse.for_read(node, record.headers, s3sse.source_customer_key(node, ctx))  # a wrong key is the source's
+        return record
     except SatchelError as exc:
         ctx.source_failure = exc
         raise
@@ -59,11 +63,17 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         conditions=write_conditions(headers),
+        encrypt=s3sse.encrypt(node, ctx),
+        source_customer=s3sse.source_customer_key(node, ctx),
+        keep_encryption=False,
+        tags=tagging.copy_tags(headers),
         acl=grants,
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
-    return Response(200, [("Content-Type", "application/xml")], body)
+    return Response(200, [("Content-Type", "application/xml"),
+                          *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
+                          *lifecycle.expiration_headers(node, record)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:
@@ -92,7 +102,11 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
         ctx.part_number,
         source=source,
         source_range=source_range,
+        customer=s3sse.customer_key(node, ctx),
+        source_customer=s3sse.source_customer_key(node, ctx),
     )
     ctx.source_bytes = source_range.length if source_range is not None else source.size
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
-    return Response(200, [("Content-Type", "application/xml")], body)
+    upload = multipart.get_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    return Response(200, [("Content-Type", "application/xml"),
+                          *sse.describe(upload.headers, s3sse.customer_key(node, ctx))], body)

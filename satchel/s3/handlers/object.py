@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response, object_response
-from satchel.core import acl, objects
+from satchel.core import acl, objects, sse
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
     InvalidArgument,
@@ -17,10 +17,12 @@ from satchel.core.errors import (
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.errors import error_code
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
 
@@ -38,6 +40,7 @@ def _checksum_headers(checksums: dict[str, str]) -> list[tuple[str, str]]:
 
 async def put_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
+    tags = tagging.request_tags(headers)  # checked before any byte is received
     body, expect = request_body(ctx)
     conditions = write_conditions(headers)
     grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
@@ -52,9 +55,13 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         expect=expect,
         conditions=conditions,
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
+        encrypt=s3sse.encrypt(node, ctx),
+        tags=tags,
         acl=grants,
     )
-    return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums)])
+    return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
+                          *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
+                          *lifecycle.expiration_headers(node, record)])
 
 
 async def get_object(node: Node, ctx: S3Context) -> Response:
@@ -69,13 +76,20 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     request = ctx.request
     principal = ctx.auth.principal
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
+    customer = s3sse.customer_key(node, ctx)
     record = objects.get_object(node, principal, ctx.bucket, ctx.key)
+    keyless_link = ctx.auth.link_id is not None and customer is None  # a minted link carries no SSE-C key
+    # The SSE-C key is checked first, as AWS does: without it, not even a condition's answer is given.
+    if keyless_link:
+        sse.refuse_link(record.headers)
+    sse.for_read(node, record.headers, customer)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = _range(ctx, record)
     checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
-        opened, stream = await objects.open_object(node, principal, record, byte_range)
+        opened, stream = await objects.open_object(node, principal, record, byte_range, customer,
+                                                   keyless_link=keyless_link)
         body = stream
         if opened != record:  # overwritten meanwhile: the answer describes what is being sent
             record = opened
@@ -86,6 +100,9 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 await stream.aclose()
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
+    headers += sse.describe(record.headers, customer)
+    headers += tagging.count_header(node, principal, record.bucket, record.key)
+    headers += lifecycle.expiration_headers(node, record)
     return object_response(headers, record.size, byte_range, body)
 
 

@@ -24,6 +24,8 @@ from satchel.core.inflight import signer_recheck
 from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
+from satchel.core.tagging import MAX_OBJECT_TAGS
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.headervalues import check_stored_value
@@ -31,6 +33,7 @@ from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.policyfacts import post_facts
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
+from satchel.s3.tagxml import parse_tagging
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
 
 
@@ -81,7 +84,10 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
     expect = _expectations(fields)
     redirect = _success_redirect(fields)
+    # The form's ``tagging`` field is a Tagging document (the ``$tagging`` policy condition matches it whole).
+    tags = parse_tagging(fields["tagging"].encode(), MAX_OBJECT_TAGS) if "tagging" in fields else ()
     check_protection_headers(fields.items())
+    encrypt = s3sse.encrypt(node, ctx, fields)  # SSE fields, covered by the policy like the others
     admission = await check_use(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
@@ -101,6 +107,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         user_meta=user_meta,
         expect=expect,
         recheck=signer_recheck(node, principal, admission),
+        encrypt=encrypt,
+        tags=tags,
         acl=acl.for_write(node, principal, ctx.bucket, key, _acl_fields(fields)),
     )
     return _success(node, ctx, fields, redirect, record.key, record.etag)
@@ -126,11 +134,13 @@ async def _anonymous_post(node: Node, ctx: S3Context, form: PostForm, fields: di
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
     ctx.signer, ctx.object_key = ANONYMOUS, key
     redirect = _success_redirect(fields)
+    tags = parse_tagging(fields["tagging"].encode(), MAX_OBJECT_TAGS) if "tagging" in fields else ()
     check_protection_headers(fields.items())
     record = await objects.put_object(
         node, ANONYMOUS, ctx.bucket, key, _bounded(form.file_data(), None),
         headers=stored_headers(fields, wire=False), user_meta=user_metadata(fields, wire=False),
-        expect=_expectations(fields), acl=acl.for_write(node, ANONYMOUS, ctx.bucket, key, _acl_fields(fields)),
+        expect=_expectations(fields), encrypt=s3sse.encrypt(node, ctx, fields), tags=tags,
+        acl=acl.for_write(node, ANONYMOUS, ctx.bucket, key, _acl_fields(fields)),
     )
     return _success(node, ctx, fields, redirect, record.key, record.etag)
 

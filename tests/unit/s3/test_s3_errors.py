@@ -61,6 +61,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "NoSuchPublicAccessBlockConfiguration": ("NoSuchPublicAccessBlockConfiguration", 404),
     "NoSuchBucketPolicy": ("NoSuchBucketPolicy", 404),
     "MalformedPolicy": ("MalformedPolicy", 400),
+    "ServerSideEncryptionConfigurationNotFoundError": ("ServerSideEncryptionConfigurationNotFoundError", 404),
     "BucketAlreadyExists": ("BucketAlreadyExists", 409),
     "BucketAlreadyOwnedByYou": ("BucketAlreadyOwnedByYou", 409),
     "BucketNotEmpty": ("BucketNotEmpty", 409),
@@ -71,6 +72,11 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "InternalError": ("InternalError", 500),
     "NotFound": ("NotFound", 404),
     "Conflict": ("Conflict", 409),
+    # tagging and lifecycle
+    "InvalidTag": ("InvalidTag", 400),
+    "BadRequest": ("BadRequest", 400),
+    "NoSuchTagSet": ("NoSuchTagSet", 404),
+    "NoSuchLifecycleConfiguration": ("NoSuchLifecycleConfiguration", 404),
 }
 
 
