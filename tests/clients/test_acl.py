@@ -184,6 +184,10 @@ def test_canned_acls_on_copy_multipart_and_create_bucket(satchel_server: ServerH
         s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "src"}, ACL="public-read")
         assert anonymous_body(satchel_server, f"{name}/copy") == b"source"
         assert anonymous_status(satchel_server, f"{name}/src") == 403  # the source keeps its own ACL
+        # A copy that changes the encryption streams through the cipher into a new blob: it keeps its ACL too.
+        s3.copy_object(Bucket=name, Key="sealed", CopySource={"Bucket": name, "Key": "src"}, ACL="public-read",
+                       ServerSideEncryption="AES256")
+        assert anonymous_body(satchel_server, f"{name}/sealed") == b"source"
         upload = s3.create_multipart_upload(Bucket=name, Key="mp", ACL="public-read")["UploadId"]
         part = s3.upload_part(Bucket=name, Key="mp", UploadId=upload, PartNumber=1, Body=b"multi")
         assert anonymous_status(satchel_server, f"{name}/mp") == 403  # nothing yet
