@@ -181,12 +181,24 @@ class _Autocommit:
         self._db = db
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
-        with self._db._borrow() as conn:
-            return PgConnection(conn).execute(sql, params)
+        for attempt in (0, 1):
+            with self._db._borrow() as conn:
+                try:
+                    return PgConnection(conn).execute(sql, params)
+                except ServiceUnavailable:
+                    if attempt or not _dead(conn):
+                        raise
+                    # A pooled connection PostgreSQL closed meanwhile (a restart): the pool drops it on
+                    # return; a read can safely run again, on a fresh one.
+        raise AssertionError("unreachable")
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Result:
         with self._db.transaction() as c:
             return c.executemany(sql, seq)
+
+
+def _dead(conn: psycopg.Connection[Any]) -> bool:
+    return conn.broken or conn.closed
 
 
 @contextlib.contextmanager
@@ -245,14 +257,14 @@ class PostgresDatabase:
         if time.monotonic() < self._down_until:
             raise ServiceUnavailable("The metadata database is unavailable; try again.")
         try:
-            with self._pool.connection(timeout=self._timeout) as conn:
-                yield conn
-        except ServiceUnavailable:
-            self._down_until = time.monotonic() + _BREAKER_SECONDS
-            raise
+            conn = self._pool.getconn(timeout=self._timeout)
         except _UNAVAILABLE as exc:
             self._down_until = time.monotonic() + _BREAKER_SECONDS
             raise ServiceUnavailable("The metadata database is unavailable; try again.") from exc
+        try:
+            yield conn
+        finally:
+            self._pool.putconn(conn)
 
     def conn(self) -> PgConnection | _Autocommit:
         """This thread's transaction connection when one is open, else one-statement autocommit."""
@@ -272,10 +284,24 @@ class PostgresDatabase:
             yield c
 
     @contextlib.contextmanager
+    def _begun(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection inside ``BEGIN``: a connection PostgreSQL closed meanwhile (a restart)
+        is swapped for a fresh one once, since nothing ran on it yet."""
+        for attempt in (0, 1):
+            with self._borrow() as raw:
+                try:
+                    PgConnection(raw).execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                except ServiceUnavailable:
+                    if attempt or not _dead(raw):
+                        raise
+                    continue
+                yield raw
+                return
+
+    @contextlib.contextmanager
     def _committed(self, lock: int = WRITE_LOCK) -> Iterator[PgConnection]:
-        with self._borrow() as raw:
+        with self._begun() as raw:
             c = PgConnection(raw)
-            c.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             self._local.conn = c
             try:
                 c.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
