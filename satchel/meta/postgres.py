@@ -19,11 +19,12 @@ class PostgresStore(SqliteStore):
 
     def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 3.0) -> None:
         # Not SqliteStore.__init__: no file. The mixins only use ``self._db``.
-        self._db = PostgresDatabase(url, pool_size=pool_size, timeout=timeout)  # type: ignore[assignment]
+        self.database = PostgresDatabase(url, pool_size=pool_size, timeout=timeout)
+        self._db = self.database  # type: ignore[assignment]
         self.url = url
 
     def watch(self, gate: Gate) -> None:
-        self._db.watch(gate)  # type: ignore[attr-defined]
+        self.database.watch(gate)
 
     def backup_to(self, target: Path) -> None:
         raise NotImplementedFeature("A PostgreSQL metadata store is backed up with PostgreSQL's own tools "

@@ -132,7 +132,7 @@ def test_a_change_on_one_node_expires_the_others_gates(two: tuple[PostgresStore,
     a, b = two
     gate = _Gate()
     a.watch(gate)
-    listener = a._db._listener
+    listener = a.database._listener
     assert listener is not None and listener.connected.wait(5)
     assert gate.ttl == LISTENING_TTL  # notices instead of polling every few milliseconds
     gate.expired.clear()
@@ -149,7 +149,7 @@ def test_a_listener_that_loses_postgresql_falls_back_to_polling(pg_url: str, pg_
     try:
         gate = _Gate()
         store.watch(gate)
-        listener = store._db._listener
+        listener = store.database._listener
         assert listener is not None and listener.connected.wait(5)
         pg_cluster.stop()
         try:
