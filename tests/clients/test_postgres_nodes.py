@@ -25,6 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests import pgcluster
+from tests.clients import par as pars
 from tests.clients.server import SatchelProcess, venv_tool
 from tests.clients.test_cli_links import _clean_env, _run
 
@@ -180,6 +181,8 @@ def test_postgres_down_is_503_and_recovers_without_restart(nodes: tuple[PgNode, 
     s3a = client(a)
     s3a.create_bucket(Bucket="outage")
     s3a.put_object(Bucket="outage", Key="k", Body=b"before")
+    par = pars.create(a, bucket="outage", accessType="ObjectRead", objectName="k")
+    assert requests.get(pars.url(par), timeout=10).status_code == 200
     pg_cluster.stop()
     try:
         for node in (a, b):
@@ -196,6 +199,10 @@ def test_postgres_down_is_503_and_recovers_without_restart(nodes: tuple[PgNode, 
         reply = requests.get(f"{a.endpoint}/auth/v1.0", timeout=10,
                              headers={"X-Auth-User": "root:root", "X-Auth-Key": a.root.secret_key})
         assert reply.status_code == 503 and time.monotonic() - began < FAILURE_BOUND
+        # And a pre-authenticated request (OCI): 503 in OCI's JSON shape.
+        reply = requests.get(pars.url(par), timeout=10)
+        assert (reply.status_code, reply.json()["code"]) == (503, "ServiceUnavailable"), reply.text
+        assert reply.headers["Content-Type"] == "application/json"
     finally:
         pg_cluster.start()
     # Back without a restart of either node: the pools reconnect.
