@@ -1,37 +1,14 @@
-"""A fresh SQLite store per test, with one account, one member and one bucket."""
+"""A fresh store per test (on each engine: ``tests/unit/conftest.py``), with one account, one member and one
+bucket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from satchel.core.models import Account, Bucket, ObjectRecord, Role, Segment, User
 from satchel.meta.sqlite import SqliteStore
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every store test runs on both engines, unless its module says ``ENGINES = ("sqlite",)`` (tests of
-    SQLite's own file, locking or pragmas; one test: ``@pytest.mark.sqlite_only``)."""
-    if "engine" in metafunc.fixturenames:
-        engines = getattr(metafunc.module, "ENGINES", ("sqlite", "postgresql"))
-        if metafunc.definition.get_closest_marker("sqlite_only"):
-            engines = ("sqlite",)
-        metafunc.parametrize("engine", engines)
-
-
-@pytest.fixture
-def store(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SqliteStore]:
-    if engine == "postgresql":
-        from satchel.meta.postgres import PostgresStore
-
-        s: SqliteStore = PostgresStore(request.getfixturevalue("pg_url"))
-    else:
-        s = SqliteStore(tmp_path / "meta.sqlite3")
-    yield s
-    s.close()
 
 
 @dataclass
