@@ -103,7 +103,10 @@ def status(url: str, via: SatchelProcess | None = None) -> int:
 def test_boto3_and_aws_cli_across_nodes(nodes: tuple[PgNode, PgNode], tmp_path: Path) -> None:
     a, b = nodes
     s3a, s3b = client(a), client(b)
+    # A user made with `satchel admin` on node A's machine signs in on node B at once.
+    bob = a.create_user("bob")
     s3a.create_bucket(Bucket="shared")
+    a.grant("bob", "shared", "read")
     keys = ["z", "a/é", "a/b", "A", "a~", "a/ä"]
     for key in keys:
         s3a.put_object(Bucket="shared", Key=key, Body=key.encode())
@@ -111,6 +114,12 @@ def test_boto3_and_aws_cli_across_nodes(nodes: tuple[PgNode, PgNode], tmp_path: 
     listed = [o["Key"] for o in s3b.list_objects_v2(Bucket="shared")["Contents"]]
     assert listed == sorted(keys, key=lambda k: k.encode())
     assert s3b.get_object(Bucket="shared", Key="a/é")["Body"].read() == "a/é".encode()
+    as_bob = boto3.client("s3", endpoint_url=b.endpoint, region_name="us-east-1", aws_access_key_id=bob.access_key,
+                          aws_secret_access_key=bob.secret_key, config=Config(s3={"addressing_style": "path"}))
+    assert as_bob.get_object(Bucket="shared", Key="z")["Body"].read() == b"z"
+    with pytest.raises(ClientError) as denied:
+        as_bob.put_object(Bucket="shared", Key="bob", Body=b"no")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
     # A multipart upload begun on A, a part on B, completed on A.
     upload = s3a.create_multipart_upload(Bucket="shared", Key="big")["UploadId"]
     part1 = s3a.upload_part(Bucket="shared", Key="big", UploadId=upload, PartNumber=1, Body=b"x" * 5 * 2**20)

@@ -6,13 +6,18 @@ The store's behaviour itself is tested on both engines by every other module of 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from satchel.cli.main import cli
 from satchel.core.errors import Conflict
+from satchel.core.masterkey import load_master_key
 from satchel.core.models import Bucket, Link, LinkKind, Role
 from satchel.meta.postgres import PostgresStore
 from satchel.meta.postgres_db import LISTENING_TTL, _translate, pg_ddl
@@ -164,3 +169,17 @@ def test_a_listener_that_loses_postgresql_falls_back_to_polling(pg_url: str, pg_
         assert store.generation() >= 0
     finally:
         store.close()
+
+
+def test_admin_cli_says_postgresql_is_unreachable_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    for name in list(os.environ):
+        if name.startswith("SATCHEL_"):
+            monkeypatch.delenv(name)
+    load_master_key(tmp_path)  # a node's data dir: only the metadata is elsewhere
+    monkeypatch.setenv("SATCHEL_METADATA_URL", "postgresql://u:secret@127.0.0.1:1/satchel")
+    monkeypatch.setenv("SATCHEL_POSTGRES_TIMEOUT", "1")
+    result = CliRunner().invoke(cli, ["admin", "user", "list", "--data-dir", str(tmp_path)], prog_name="satchel")
+    assert result.exit_code == 1
+    assert "cannot open the metadata store in PostgreSQL: Cannot reach the metadata database" in result.stderr
+    assert "secret" not in result.output + result.stderr and "Traceback" not in result.stderr
