@@ -36,16 +36,25 @@ def bin_dir() -> Path | None:
 
 
 def _free_port() -> int:
-    for port in _PORTS:
+    """A free port, each xdist worker starting in its own slice of the range (two workers probing
+    the same port at once would both find it free)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    offset = 50 * int(worker[2:]) if worker[2:].isdigit() else 0
+    for port in [*_PORTS[offset:], *_PORTS[:offset]]:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+            return int(port)
+    return _any_free_port()
+
+
+def _any_free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        port: int = s.getsockname()[1]
+        return port
 
 
 class PgCluster:
@@ -65,11 +74,19 @@ class PgCluster:
             os.chmod(self.root, 0o700)
         self._run("initdb", "-D", str(self.data), "-U", "satchel", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-instructions")
-        with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
-                       f"unix_socket_directories = '{self.root}'\nfsync = on\nmax_connections = 200\n"
-                       "shared_buffers = 32MB\n")
-        self.start()
+        conf = self.data / "postgresql.conf"
+        initial = conf.read_text()
+        for attempt in range(3):  # another process may take the port between the probe and the start
+            conf.write_text(initial + f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
+                            f"unix_socket_directories = '{self.root}'\nfsync = on\nmax_connections = 200\n"
+                            "shared_buffers = 32MB\n")
+            try:
+                self.start()
+                return
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
+                self.port = _any_free_port()
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin / tool), *args]
