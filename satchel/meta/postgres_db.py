@@ -213,6 +213,19 @@ def _up_to_date(c: PgConnection) -> bool:
     return row is not None and row[0] == len(MIGRATIONS) and trigger is not None
 
 
+def read_schema_version(url: str, *, timeout: float) -> int:
+    """The version a database has, read without migrating it (0 before the first; 0 too when it cannot
+    be reached: opening the store then says why)."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout))) as conn:
+            if conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone() != (True,):
+                return 0
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+    except psycopg.Error:
+        return 0
+    return int(row[0]) if row else 0
+
+
 def _dead(conn: psycopg.Connection[Any]) -> bool:
     return conn.broken or conn.closed
 

@@ -6,6 +6,7 @@ The store's behaviour itself is tested on both engines by every other module of 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -183,3 +184,16 @@ def test_admin_cli_says_postgresql_is_unreachable_in_one_line(tmp_path: Path, mo
     assert result.exit_code == 1
     assert "cannot open the metadata store in PostgreSQL: Cannot reach the metadata database" in result.stderr
     assert "secret" not in result.output + result.stderr and "Traceback" not in result.stderr
+
+
+def test_admin_migrate_reports_the_versions_of_a_postgresql_database(
+        pg_cluster: pgcluster.PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("SATCHEL_"):
+            monkeypatch.delenv(name)
+    load_master_key(tmp_path)
+    monkeypatch.setenv("SATCHEL_METADATA_URL", pg_cluster.create_database(pgcluster.fresh_name()))
+    runs = [CliRunner().invoke(cli, ["admin", "migrate", "--json", "--data-dir", str(tmp_path)],
+                               prog_name="satchel") for _ in range(2)]
+    assert [r.exit_code for r in runs] == [0, 0], [r.output for r in runs]
+    assert [json.loads(r.stdout)["applied"] for r in runs] == [len(MIGRATIONS), 0]
