@@ -72,6 +72,11 @@ CHANNEL = "satchel_generation"
 _BREAKER_SECONDS = 0.5
 #: ... and then waits at most this long for a pooled connection, until one comes.
 _PROBE_SECONDS = 0.1
+#: A server that vanished without closing its connections (a network cut, a power loss) is noticed by
+#: TCP within ~10 s (keepalives on idle connections; unacknowledged data on busy ones), not the
+#: kernel's ~15 min: the statement then fails with ServiceUnavailable, the listener reconnects.
+DEAD_PEER: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 4, "keepalives_interval": 2,
+                             "keepalives_count": 3, "tcp_user_timeout": 10_000}
 #: While the change listener is connected, gates re-read the generation at least this often anyway.
 LISTENING_TTL = 1.0
 
@@ -266,6 +271,7 @@ class PostgresDatabase:
             "autocommit": True,
             "connect_timeout": max(1, int(timeout)),
             "options": f"-c lock_timeout={int(lock_timeout * 1000)}",
+            **DEAD_PEER,
         }
         self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size), kwargs=kwargs,
                                     configure=_configure, timeout=timeout, open=False,
@@ -442,7 +448,8 @@ class ChangeListener:
         pause = 0.05
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._timeout))) as conn:
+                with psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._timeout)),
+                                     **DEAD_PEER) as conn:
                     self._conn = conn
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
