@@ -57,7 +57,7 @@ import psycopg.adapt
 import psycopg.errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from satchel.core.errors import ServiceUnavailable
+from satchel.core.errors import InvalidArgument, ServiceUnavailable
 from satchel.meta.schema import BOOTSTRAP, MIGRATIONS, migrate
 
 log = logging.getLogger("satchel.meta.postgres")
@@ -239,11 +239,18 @@ def _dead(conn: psycopg.Connection[Any]) -> bool:
 def _unavailable() -> Iterator[None]:
     """PostgreSQL's failures in the vocabulary the mixins were written against: a constraint
     violation is ``sqlite3.IntegrityError`` (what callers catch on either engine), an unreachable
-    database :class:`ServiceUnavailable`."""
+    database :class:`ServiceUnavailable`, a NUL character (text PostgreSQL cannot hold) the client's
+    :class:`InvalidArgument`."""
     try:
         yield
     except psycopg.IntegrityError as exc:
         raise sqlite3.IntegrityError(str(exc)) from exc
+    except psycopg.DataError as exc:
+        if "NUL" not in str(exc):
+            raise
+        # SQLite stores U+0000 in text; PostgreSQL cannot: a name or key holding one is refused whole.
+        raise InvalidArgument("Names and keys cannot contain the character U+0000 (NUL) "
+                              "with the PostgreSQL metadata store.") from exc
     except _UNAVAILABLE as exc:
         raise ServiceUnavailable("The metadata database is unavailable; try again.") from exc
 

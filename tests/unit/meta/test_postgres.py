@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from satchel.cli.main import cli
-from satchel.core.errors import Conflict
+from satchel.core.errors import Conflict, InvalidArgument
 from satchel.core.masterkey import load_master_key
-from satchel.core.models import Bucket, Link, LinkKind, Role
+from satchel.core.models import Bucket, Link, LinkKind, ObjectRecord, Role, Segment
 from satchel.meta.postgres import PostgresStore
 from satchel.meta.postgres_db import LISTENING_TTL, _translate, pg_ddl
 from satchel.meta.schema import MIGRATIONS
@@ -197,3 +197,15 @@ def test_admin_migrate_reports_the_versions_of_a_postgresql_database(
                                prog_name="satchel") for _ in range(2)]
     assert [r.exit_code for r in runs] == [0, 0], [r.output for r in runs]
     assert [json.loads(r.stdout)["applied"] for r in runs] == [len(MIGRATIONS), 0]
+
+
+def test_a_nul_in_a_name_is_refused_as_bad_input(two: tuple[PostgresStore, PostgresStore]) -> None:
+    """SQLite stores U+0000 in text, PostgreSQL cannot: the client hears InvalidArgument (400), not a 500."""
+    a, _ = two
+    account = a.create_account("acme")
+    a.create_bucket(Bucket("b", account.id, None, 1.0))
+    with pytest.raises(InvalidArgument, match="U\\+0000"):
+        a.put_object(ObjectRecord("b", "a\x00b", 1, '"e"', 1.0, (Segment("f" * 32, 1),)))
+    with pytest.raises(InvalidArgument):
+        a.get_object("b", "a\x00b")
+    assert a.list_objects("b") == [] and a.dead_blobs() == []
