@@ -177,13 +177,13 @@ class PgConnection:
             return Result(found, cur.rowcount)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Result:
-        count = 0
-        query = _translate(sql)
+        """One pipeline (psycopg's ``executemany``): one round trip for the batch, not one per row."""
+        rows = [tuple(params) for params in seq]
+        if not rows:
+            return Result([], 0)
         with _unavailable(), self._conn.cursor() as cur:
-            for params in seq:
-                cur.execute(query, tuple(params))
-                count += max(cur.rowcount, 0)
-        return Result([], count)
+            cur.executemany(_translate(sql), rows)
+            return Result([], max(cur.rowcount, 0))
 
 
 class _Autocommit:
