@@ -20,7 +20,7 @@ It offers the SQLite mixins (``meta/sqlite_*.py``) the same small interface as
   (MVCC). SERIALIZABLE would let writers overlap, but a failed one must be re-run whole, and a
   ``with transaction()`` block cannot be re-run by the database layer. Every changing transaction
   updates the one ``generation`` row anyway, which serialises those writers by itself. Measured on
-  loopback (4 writers on 2 stores, 2 busy cores): ~200-300 small commits/s with the lock, ~670-850/s
+  loopback (4 writers on 2 stores, 2 busy cores): ~200-300 small commits/s with the lock, ~700-1150/s
   without (PostgreSQL then flushes concurrent commits together); a node's writer thread amortises it by
   grouping queued writes into one transaction (:meth:`PostgresDatabase.group`).
 - **Reads** outside a transaction borrow a pooled connection for one autocommit statement and return
