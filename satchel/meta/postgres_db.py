@@ -49,7 +49,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import psycopg
@@ -435,21 +435,34 @@ class ChangeListener:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.connected = threading.Event()
-        self._conn: psycopg.Connection[Any] | None = None
+        self._listening = False
         self._thread = threading.Thread(target=self._run, name="satchel-pg-listen", daemon=True)
         self._thread.start()
 
     def add(self, gate: Gate) -> None:
         with self._lock:
             self._gates.append(gate)
-        if self.connected.is_set():
+            listening = self._listening
+        if listening:
             gate.relax(LISTENING_TTL)
 
-    def _each(self, action: Callable[[Gate], None]) -> None:
+    def _set_listening(self, listening: bool) -> None:
+        """Relax the gates (or tighten them back to polling) and expire them: whatever changed while
+        nobody listened is read afresh. ``connected`` is set only once every gate is relaxed."""
+        with self._lock:
+            self._listening = listening
+            gates = list(self._gates)
+        for gate in gates:
+            gate.relax(LISTENING_TTL if listening else None)
+            gate.expire()
+        if listening:
+            self.connected.set()
+
+    def _expire_all(self) -> None:
         with self._lock:
             gates = list(self._gates)
         for gate in gates:
-            action(gate)
+            gate.expire()
 
     def _run(self) -> None:
         pause = 0.05
@@ -457,24 +470,19 @@ class ChangeListener:
             try:
                 with psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._timeout)),
                                      **DEAD_PEER) as conn:
-                    self._conn = conn
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self.connected.set()
-                    self._each(lambda g: g.relax(LISTENING_TTL))
-                    self._each(lambda g: g.expire())
+                    self._set_listening(True)
                     pause = 0.05
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self._each(lambda g: g.expire())
-            except psycopg.Error as exc:
+                            self._expire_all()
+            except Exception as exc:  # whatever broke: fall back to polling, reconnect
                 if not self._stop.is_set():
                     log.warning("metadata change listener disconnected (%s); polling until it reconnects",
                                 type(exc).__name__)
             finally:
-                self._conn = None
                 self.connected.clear()
-                self._each(lambda g: g.relax(None))
-                self._each(lambda g: g.expire())
+                self._set_listening(False)
             self._stop.wait(pause)
             pause = min(pause * 2, 2.0)
 
