@@ -287,6 +287,13 @@ class InsufficientStorage(SatchelError):
     default_message = "The server has no space left to store this. Delete data or add space, then retry."
 
 
+class ServiceUnavailable(SatchelError):
+    """A dependency (the PostgreSQL metadata database) cannot answer now: nothing changed, retry later.
+    S3 ``ServiceUnavailable`` 503, which the SDKs retry with back-off."""
+
+    default_message = "The service is unavailable. Please retry."
+
+
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."
 

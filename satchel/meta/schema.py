@@ -16,6 +16,9 @@ placeholder supplies) because S3 lists keys in UTF-8 byte order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 BOOTSTRAP = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 
 _V1 = """
@@ -526,3 +529,19 @@ def statements(script: str, dialect: str) -> list[str]:
     """
     text = script.format(**DIALECTS[dialect])
     return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def migrate(c: Any, dialect: str, where: str, migrations: tuple[str, ...],
+            spell: Callable[[str], str] = lambda statement: statement) -> None:
+    """Apply the ``migrations`` the database lacks, inside the caller's (locked) transaction ``c``;
+    ``spell`` adapts each statement to the engine (PostgreSQL's DDL types)."""
+    row = c.execute("SELECT version FROM schema_version").fetchone()
+    if row is None:
+        c.execute("INSERT INTO schema_version (version) VALUES (0)")
+    current = row[0] if row else 0
+    if current > len(migrations):
+        raise RuntimeError(f"{where} has schema version {current}, newer than this Satchel")
+    for script in migrations[current:]:
+        for statement in statements(script, dialect):
+            c.execute(spell(statement))
+    c.execute("UPDATE schema_version SET version = ?", (len(migrations),))

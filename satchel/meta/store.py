@@ -130,6 +130,12 @@ class Store(abc.ABC):
         or grant stops working on every worker and node at once.
         """
 
+    def watch(self, gate: Any) -> None:
+        """Have ``gate`` (a :class:`~satchel.core.caches.GenerationGate`) expired whenever any worker or
+        node commits a change, where the backend can announce changes (PostgreSQL: LISTEN/NOTIFY).
+        The default does nothing: the gate polls :meth:`generation`."""
+        return
+
     # --- accounts and users ----------------------------------------------------------------------
     @abc.abstractmethod
     def create_account(self, name: str) -> Account:

@@ -76,6 +76,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.Conflict: ("Conflict", 409),
     e.SlowDown: ("SlowDown", 503),
     e.InsufficientStorage: ("InsufficientStorage", 507),
+    e.ServiceUnavailable: ("ServiceUnavailable", 503),
     e.InternalError: ("InternalError", 500),
     # tagging and lifecycle
     e.InvalidTag: ("InvalidTag", 400),

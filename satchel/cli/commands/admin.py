@@ -265,7 +265,12 @@ def migrate(state: CliState) -> None:
     from satchel.meta.schema import MIGRATIONS
 
     settings = state.settings()
-    before = _schema_version(settings.data_dir / SQLITE_FILE)
+    if settings.metadata_url == "sqlite":
+        before = _schema_version(settings.data_dir / SQLITE_FILE)
+    else:
+        from satchel.meta.postgres_db import read_schema_version
+
+        before = read_schema_version(settings.metadata_url, timeout=settings.postgres_timeout)
     with admin_store(settings):
         pass  # opening the store migrates it, in one transaction
     after = len(MIGRATIONS)

@@ -69,6 +69,7 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "NotModified": ("NotModified", 304),
     "SlowDown": ("SlowDown", 503),
     "InsufficientStorage": ("InsufficientStorage", 507),
+    "ServiceUnavailable": ("ServiceUnavailable", 503),
     "InternalError": ("InternalError", 500),
     "NotFound": ("NotFound", 404),
     "Conflict": ("Conflict", 409),
