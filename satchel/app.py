@@ -217,7 +217,7 @@ class SatchelApp:
         if path in ("/_satchel/health", "/_satchel/health/ready"):
             # Ready: started, not stopping, and the metadata store answers.
             info.operation = "ready"
-            status, state = (200, "ok") if not self.stopping and self._store_answers() else (503, "unavailable")
+            status, state = (200, "ok") if not self.stopping and await self._store_answers() else (503, "unavailable")
         elif path == "/_satchel/health/live":
             # Live: the event loop turns (this answer is the proof); a restart would not fix a slow store.
             info.operation, status, state = "live", 200, "ok"
@@ -226,10 +226,10 @@ class SatchelApp:
             return
         await Response(status, headers, json.dumps({"status": state}).encode()).send(send, head=head)
 
-    def _store_answers(self) -> bool:
+    async def _store_answers(self) -> bool:
         assert self.node is not None
         try:
-            self.node.store.generation()
+            await self.node.read(self.node.store.generation)
         except Exception:
             log.exception("health check failed")
             return False

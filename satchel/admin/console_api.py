@@ -97,7 +97,7 @@ async def list_buckets(call: Call) -> Any:
     owner = call.query.get("owner") or None
     if owner not in (None, "user", "account"):
         raise InvalidArgument("owner must be user or account", ArgumentName="owner")
-    found = buckets.list_buckets(call.node, call.principal)
+    found = await call.node.read(buckets.list_buckets, call.node, call.principal)
     if owner is not None:
         found = [b for b in found if (b.owner_user_id is None) == (owner == "account")]
     return {"buckets": [_bucket_entry(call, b) for b in sorted(found, key=lambda b: b.name)]}
@@ -149,7 +149,8 @@ async def list_objects(call: Call) -> Any:
     search = query.get("search", "")
     if not all(is_text(v) for v in (prefix, delimiter, search)) or len(delimiter) > 1:
         raise InvalidArgument("prefix, delimiter (at most one character) and search must be text")
-    page = listing.list_objects(call.node, call.principal, call.params["bucket"], prefix=prefix + search,
+    page = await call.node.read(listing.list_objects, call.node, call.principal, call.params["bucket"],
+                                prefix=prefix + search,
                                 delimiter=delimiter, marker=_marker(query.get("continuation")),
                                 max_keys=schemas.limit(query, _LIST_DEFAULT, 1000))
     folders = [e.key for e in page.entries if e.record is None]
@@ -163,7 +164,7 @@ async def list_objects(call: Call) -> Any:
 async def object_details(call: Call) -> Any:
     """An object's size, type, ETag, metadata, and the minted links to it the caller may manage."""
     bucket, key = call.params["bucket"], _key(call)
-    record = objects.get_object(call.node, call.principal, bucket, key)
+    record = await call.node.read(objects.get_object, call.node, call.principal, bucket, key)
     pointing = []
     if call.principal.active_user is not None:
         found = links.visible_links(call.node.store, call.principal, bucket=bucket, key_prefix=key, active_at=None,
@@ -181,7 +182,7 @@ async def delete_object(call: Call) -> Any:
 async def download(call: Call) -> Any:
     """The object's bytes, as an attachment named after the key's last segment."""
     bucket, key = call.params["bucket"], _key(call)
-    record = objects.get_object(call.node, call.principal, bucket, key)
+    record = await call.node.read(objects.get_object, call.node, call.principal, bucket, key)
     record, stream = await objects.open_object(call.node, call.principal, record, None)
     headers = [
         ("Content-Type", record.headers.get("content-type") or "application/octet-stream"),
@@ -278,7 +279,7 @@ async def list_keys(call: Call) -> Any:
 async def create_key(call: Call) -> Any:
     name = schemas.access_key_request(call.body)
     key = await people.create_key(call.node, call.node.credentials.master_key, call.principal, name)
-    user = call.node.store.get_user(key.user_id)
+    user = await call.node.read(call.node.store.get_user, key.user_id)
     assert user is not None
     return _key_json(key, user, key.secret)
 
@@ -286,7 +287,7 @@ async def create_key(call: Call) -> Any:
 async def set_key_status(call: Call) -> Any:
     status = Status(schemas.status_request(call.body))
     stored = await people.set_key_status(call.node, call.principal, call.params["id"], status)
-    user = call.node.store.get_user(stored.user_id)
+    user = await call.node.read(call.node.store.get_user, stored.user_id)
     assert user is not None
     return _key_json(stored, user)
 
@@ -360,7 +361,7 @@ async def set_tempurl_key(call: Call) -> Any:
     """A container key made here rather than typed: the console signs TempURLs itself, so nobody needs
     to know it (whoever controls the bucket can still read it with ``swift stat``)."""
     slot = schemas.tempurl_key_request(call.body)
-    bucket = call.node.store.get_bucket(call.params["bucket"])
+    bucket = await call.node.read(call.node.store.get_bucket, call.params["bucket"])
     if bucket is None:
         raise NoSuchBucket(BucketName=call.params["bucket"])
     await tempurlkeys.change_keys(call.node, call.principal, account_id=bucket.account_id, bucket=bucket,

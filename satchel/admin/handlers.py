@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ class Call:
     request_id: str
     #: The query parameters the route knows, each given once (``schemas.query_params``).
     query: dict[str, str] = field(default_factory=dict)
-    _names: dict[str, str] = field(default_factory=dict)
+    _names: dict[str, str | None] = field(default_factory=dict)
     #: The console session the call came with (None for SigV4 calls).
     session: SignedIn | None = None
     #: The signed SHA-256 of a streamed body (SigV4), checked as it is received.
@@ -63,13 +63,22 @@ class Call:
     def now(self) -> float:
         return self.node.clock.now()
 
+    async def know(self, user_ids: Iterable[str | None]) -> None:
+        """Load the names :meth:`user_name` will be asked for, in one hop off the event loop (``Node.read``)."""
+        wanted = {user_id for user_id in user_ids if user_id is not None and user_id not in self._names}
+        if wanted:
+            self._names.update(await self.node.read(self._load_names, wanted))
+
+    def _load_names(self, user_ids: set[str]) -> dict[str, str | None]:
+        return {user_id: self.node.store.user_name(user_id) for user_id in user_ids}
+
     def user_name(self, user_id: str | None) -> str | None:
         if user_id is None:
             return None
-        name = self._names.get(user_id)
-        if name is None:  # one lookup per user and call: a listing names the same signers again and again
-            name = self._names[user_id] = self.node.store.user_name(user_id)
-        return name
+        if user_id not in self._names:  # one lookup per user and call (a listing names the same signers
+            # again and again), made by :meth:`know` off the loop before the answer is rendered.
+            self._names[user_id] = self.node.store.user_name(user_id)
+        return self._names[user_id]
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -124,6 +133,7 @@ async def mint(call: Call) -> Any:
                                      user_agent=call.request.user_agent, request_id=call.request_id)
     webhook = await webhookhandlers.attach_mint_webhook(call, webhook_url, planned) if webhook_url else None
     out = []
+    await call.know(item.link.user_id for item in planned if item.link is not None)
     signer = LinkSigner(node, key)
     for count, item in enumerate(planned, 1):
         if count % YIELD_EVERY == 0:
@@ -149,16 +159,19 @@ async def _mint_swift(call: Call, spec: links.LinkSpec) -> Any:
 
 async def list_links(call: Call) -> Any:
     query = call.query
-    found = links.visible_links(
-        call.node.store, call.principal, bucket=query.get("bucket") or None, key_prefix=query.get("prefix") or None,
+    found = await call.node.read(
+        links.visible_links, call.node.store, call.principal, bucket=query.get("bucket") or None,
+        key_prefix=query.get("prefix") or None,
         active_at=call.now if schemas.flag(query, "active") else None,
         limit=schemas.limit(query),
     )
+    await call.know(link.user_id for link in found)
     return {"links": [schemas.link_json(link, call.user_name, call.now) for link in found]}
 
 
 async def show_link(call: Call) -> Any:
-    link = links.get_managed_link(call.node.store, call.principal, call.params["id"])
+    link = await call.node.read(links.get_managed_link, call.node.store, call.principal, call.params["id"])
+    await call.know([link.user_id])
     return schemas.link_json(link, call.user_name, call.now)
 
 
@@ -167,6 +180,7 @@ async def revoke_link(call: Call) -> Any:
     if fresh:  # revoking again changes nothing: no new time, no second event
         call.node.audit.record(_revoke_event(call, kind=revoked.kind.value, link_id=revoked.id,
                                              bucket=revoked.bucket, key=revoked.key, bucket_id=revoked.bucket_id))
+    await call.know([revoked.user_id])
     return schemas.link_json(revoked, call.user_name, call.now)
 
 
@@ -185,24 +199,28 @@ async def add_revocation(call: Call) -> Any:
         revocation.target if scope is RevocationScope.BUCKET else None),
         key=revocation.target if revocation.bucket else None,
         reason=f"revocation {revocation.id} before {iso8601(revocation.before)}", bucket_id=revocation.bucket_id))
+    await call.know([revocation.created_by])
     return schemas.revocation_json(revocation, call.user_name)
 
 
 async def list_revocations(call: Call) -> Any:
-    found = revocations.visible_revocations(call.node.store, call.principal)
+    found = await call.node.read(revocations.visible_revocations, call.node.store, call.principal)
+    await call.know(r.created_by for r in found)
     return {"revocations": [schemas.revocation_json(r, call.user_name) for r in found]}
 
 
 async def audit(call: Call) -> Any:
     query = call.query
-    wanted_user = identity.user_id_for(call.node.store, query["user"]) if query.get("user") else None
+    wanted_user = await call.node.read(identity.user_id_for, call.node.store, query["user"]) if query.get("user") \
+        else None
     parsed = schemas.audit_query(query, wanted_user)
     if query.get("bucket"):  # the bucket of that name now: an earlier bucket's events are not its events
-        bucket_id = links.current_bucket_id(call.node.store, query["bucket"])
+        bucket_id = await call.node.read(links.current_bucket_id, call.node.store, query["bucket"])
         if bucket_id is None:
             return {"events": []}
         parsed = dataclasses.replace(parsed, bucket_id=bucket_id)
     events = await call.node.audit.query(call.principal, parsed)
+    await call.know(e.user_id for e in events)
     return {"events": [schemas.event_json(e, call.user_name) for e in events]}
 
 
@@ -212,7 +230,8 @@ def _policy_json(call: Call, bucket: Bucket) -> dict[str, Any]:
 
 
 async def get_link_policy(call: Call) -> Any:
-    return _policy_json(call, buckets.link_policy(call.node, call.principal, call.params["bucket"]))
+    return _policy_json(call, await call.node.read(buckets.link_policy, call.node, call.principal,
+                                                   call.params["bucket"]))
 
 
 async def put_link_policy(call: Call) -> Any:
@@ -226,6 +245,7 @@ async def create_bucket(call: Call) -> Any:
     contract-owned bucket is decided in core, exactly as for S3."""
     name, contract_owned = schemas.bucket_request(call.body)
     bucket = await buckets.create_bucket(call.node, call.principal, name, contract_owned=contract_owned)
+    await call.know([bucket.owner_user_id])
     return schemas.bucket_json(bucket, call.user_name)
 
 

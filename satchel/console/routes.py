@@ -113,8 +113,9 @@ class ConsoleFrontend:
     async def share(self, request: Request) -> Response:
         share_id, _, rest = request.path[len(SHARE_PREFIX):].partition("/")
         node = self.node
-        share = node.store.get_share(shares.id_hash(share_id)) if share_id and len(share_id) < 100 else None
-        link = node.store.get_link(share.link_id) if share is not None else None
+        share = await node.read(node.store.get_share, shares.id_hash(share_id)) \
+            if share_id and len(share_id) < 100 else None
+        link = await node.read(node.store.get_link, share.link_id) if share is not None else None
         if share is None or link is None or rest not in ("", "file"):
             return self.page("Not found", "<p>This share page does not exist, or it was removed.</p>", 404)
         now = node.clock.now()

@@ -114,7 +114,7 @@ async def sign_in(node: Node, name: str, password: str, client: str) -> SignedIn
     user_subject, address_subject = _subjects(name, client)
     limit = node.settings.console_max_failures
     await reserve_attempt(node, (user_subject, limit), (address_subject, limit * ADDRESS_FACTOR))
-    user = node.store.get_user_by_name(name)
+    user = await node.read(node.store.get_user_by_name, name)
     candidate = user or User("", "", name, Role.MEMBER, Status.ACTIVE, 0.0)
     # argon2 takes tens of milliseconds: off the event loop. Unknown users cost the same time.
     good = await asyncio.to_thread(identity.verify_password, candidate, password)
@@ -137,7 +137,7 @@ async def resume(node: Node, request: Request, *, state_change: bool) -> tuple[S
     if token is None:
         raise NotSignedIn()
     hashed = token_hash(token)
-    session = node.store.get_session(hashed)
+    session = await node.read(node.store.get_session, hashed)
     now = node.clock.now()
     if session is None:
         raise NotSignedIn()

@@ -40,7 +40,7 @@ def id_hash(share_id: str) -> str:
 
 async def create_share(node: Node, principal: Principal, link_id: str, passphrase: str | None) -> str:
     """A new page for a link the caller manages (``LINK_ADMIN``); returns its id, shown once."""
-    link = links.get_managed_link(node.store, principal, link_id)
+    link = await node.read(links.get_managed_link, node.store, principal, link_id)
     if link.method != "GET" or link.kind not in SHARE_KINDS or link.key is None:
         raise InvalidArgument("A share page shows a GET link to one object.", ArgumentName="link_id")
     if link.state(node.clock.now()) != "active":

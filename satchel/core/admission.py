@@ -281,8 +281,8 @@ async def check_use(node: Node, use: LinkUse) -> Admission:
     first_seen = None
     if use.fingerprint is not None and use.link_id is None and use.expires_at is not None:
         first_seen = await node.sightings.first_seen(use.fingerprint, now, use.expires_at)
-    return admit(node.store, node.revocations, use, bucket, server_max=node.settings.max_link_lifetime, now=now,
-                 first_seen=first_seen)
+    return await node.read(admit, node.store, node.revocations, use, bucket,
+                           server_max=node.settings.max_link_lifetime, now=now, first_seen=first_seen)
 
 
 def authorize_write(node: Node, use: LinkUse) -> None:

@@ -84,13 +84,13 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
                            if contract_owned and user is not None else None)
     if publish and not authorize(principal, Action.BUCKET_PUBLISH, Resource(bucket=bucket)):
         raise AccessDenied("Only account administrators can make a bucket public.")
-    if publish and effective(dataclasses.replace(
-            bucket, account_public_block=node.store.get_account_public_block(bucket.account_id))).block_public_acls:
+    account_block = await node.read(node.store.get_account_public_block, bucket.account_id) if publish else None
+    if publish and effective(dataclasses.replace(bucket, account_public_block=account_block)).block_public_acls:
         raise AccessDenied(BLOCKED)
     try:
         return await node.write(node.store.create_bucket, bucket)
     except Conflict:
-        existing = node.store.get_bucket(name)
+        existing = await node.read(node.store.get_bucket, name)
         if existing is not None and authorize(principal, Action.BUCKET_ADMIN, Resource(bucket=existing)):
             raise BucketAlreadyOwnedByYou(BucketName=name) from None
         raise BucketAlreadyExists(BucketName=name) from None
@@ -165,7 +165,7 @@ async def set_owner(node: Node, principal: Principal, name: str, owner_name: str
     bucket = bucket_for(node, principal, name, Action.BUCKET_OWNER)
     owner: User | None = None
     if owner_name is not None:
-        owner = node.store.get_user_by_name(owner_name)
+        owner = await node.read(node.store.get_user_by_name, owner_name)
         if owner is None or owner.account_id != bucket.account_id:
             raise NotFound(f"No user named {owner_name!r} in the bucket's account.")
     updated: Bucket = await node.write(node.store.set_bucket_owner, name, owner.id if owner is not None else None)

@@ -5,6 +5,14 @@ Every change to users, keys, grants, bucket settings and revocations bumps one c
 :data:`GENERATION_TTL` seconds, so the hot path costs one small read per few milliseconds instead of
 several per request — and drops everything when it moved. A revocation therefore takes effect on
 every worker and every node within ``GENERATION_TTL`` seconds.
+
+On a store whose reads block (PostgreSQL, ``Store.reads_inline`` False) the event loop never reads the
+generation: the change listener's thread reads it on every notification and at least every
+``LISTENING_TTL`` and publishes it (:meth:`GenerationGate.publish`), and ``current()`` answers from memory. A miss
+of a cache loads through ``Node.read`` (the front-ends warm what a request needs at its entry, see
+``Node.warm``); a sync getter that still misses on the loop reads the store there, and the store's loop
+guard (``meta/loopguard.py``) counts it: a bug to fix, never silent. Loads may run in reader threads:
+a value loaded while the generation moved is not kept.
 """
 
 from __future__ import annotations
@@ -28,6 +36,27 @@ class GenerationGate:
         self._monotonic = monotonic
         self._checked_at = float("-inf")
         self._value = -1
+        self._pushed = False
+
+    @property
+    def pushed(self) -> bool:
+        """Whether a watcher thread publishes the generation (the loop then never reads it)."""
+        return self._pushed
+
+    def publish(self, generation: int | None) -> None:
+        """The generation as a watcher thread just read it; from now on :meth:`current` answers it without
+        reading. None: the watcher stopped (PostgreSQL away): poll the store again as on SQLite."""
+        if generation is None:
+            self._pushed = False
+            self._checked_at = float("-inf")
+            return
+        self._value = max(self._value, generation) if self._pushed else generation
+        self._pushed = True
+
+    def advance(self, generation: int) -> None:
+        """A generation this worker read itself (after its own write): never go back, never start pushing."""
+        if self._pushed:
+            self._value = max(self._value, generation)
 
     def expire(self) -> None:
         """Read the generation again on the next call."""
@@ -39,6 +68,8 @@ class GenerationGate:
         self._ttl = self._default_ttl if ttl is None else ttl
 
     def current(self) -> int:
+        if self._pushed:
+            return self._value
         now = self._monotonic()
         if now - self._checked_at >= self._ttl:
             self._value = self._store.generation()
@@ -65,6 +96,8 @@ class BucketCache:
         found = self._items.get(name, _MISSING)
         if found is _MISSING:
             found = self._store.get_bucket(name)
+            if self._generation != generation:
+                return found  # the generation moved while it loaded (another thread): do not keep it
             if len(self._items) >= self._max:
                 self._items.clear()
             self._items[name] = found
@@ -93,6 +126,8 @@ class KeyedCache(Generic[_T]):
         if key in self._items:
             return self._items[key]
         found = self._load(key)
+        if self._generation != generation:
+            return found  # the generation moved while it loaded (another thread): do not keep it
         if len(self._items) >= self._max:
             self._items.clear()
         self._items[key] = found

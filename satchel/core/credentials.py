@@ -105,6 +105,7 @@ class CredentialCache:
         self._checked_at = float("-inf")
         self._keys: dict[str, tuple[AccessKey, Principal]] = {}
         self._users: dict[str, Principal] = {}
+        self._pushed = False
 
     @property
     def master_key(self) -> MasterKey:
@@ -118,13 +119,14 @@ class CredentialCache:
         error (see :meth:`resolve`).
         """
         self._refresh()
+        generation = self._generation
         hit = self._keys.get(access_key_id)
         if hit is not None:
             return hit
         stored = self._store.get_access_key(access_key_id)
         if stored is None:
             return None
-        principal = self._user_principal(stored.user_id)
+        principal = self._user_principal(stored.user_id, generation)
         if principal is None:
             return None  # the user was deleted between the two reads: its keys went with it
         key = AccessKey(
@@ -135,7 +137,7 @@ class CredentialCache:
             created=stored.created,
         )
         entry = (key, dataclasses.replace(principal, access_key_id=stored.access_key_id))
-        self._remember(self._keys, access_key_id, entry)
+        self._remember(self._keys, access_key_id, entry, generation)
         return entry
 
     def resolve(self, access_key_id: str) -> tuple[AccessKey, Principal]:
@@ -163,7 +165,7 @@ class CredentialCache:
         :func:`satchel.core.access.authorize` refuses everything to it.
         """
         self._refresh()
-        principal = self._user_principal(user_id)
+        principal = self._user_principal(user_id, self._generation)
         if principal is None:
             raise AccessDenied()
         return principal
@@ -178,6 +180,27 @@ class CredentialCache:
         announces changes (PostgreSQL, ``Store.watch``) calls :meth:`expire` on each one meanwhile."""
         self._recheck_interval = self._default_interval if interval is None else interval
 
+    def publish(self, generation: int | None) -> None:
+        """The generation as PostgreSQL's change listener just read it (see ``GenerationGate.publish``):
+        lookups then never read it on the event loop. None: poll the store again."""
+        if generation is None:
+            self._pushed = False
+            self._checked_at = float("-inf")
+            return
+        self._pushed = True
+        self._observe(generation)
+
+    def advance(self, generation: int) -> None:
+        """A generation this worker read after its own write (``Node.refresh``)."""
+        if self._pushed and (self._generation is None or generation > self._generation):
+            self._observe(generation)
+
+    def _observe(self, generation: int) -> None:
+        if generation != self._generation:
+            self._keys.clear()
+            self._users.clear()
+            self._generation = generation
+
     def invalidate(self) -> None:
         """Drop everything now (tests; a writer in this process that cannot wait for the next check)."""
         self._keys.clear()
@@ -186,19 +209,17 @@ class CredentialCache:
         self._checked_at = float("-inf")
 
     def _refresh(self) -> None:
+        if self._pushed:
+            return
         now = self._monotonic()
         if now - self._checked_at < self._recheck_interval:
             return
         self._checked_at = now
         # Read the generation *before* any entry is loaded: an entry loaded afterwards reflects at
         # least this generation, so a change committed meanwhile is caught by the next check.
-        generation = self._store.generation()
-        if generation != self._generation:
-            self._keys.clear()
-            self._users.clear()
-            self._generation = generation
+        self._observe(self._store.generation())
 
-    def _user_principal(self, user_id: str) -> Principal | None:
+    def _user_principal(self, user_id: str, generation: int | None) -> Principal | None:
         principal = self._users.get(user_id)
         if principal is not None:
             return principal
@@ -206,10 +227,12 @@ class CredentialCache:
         if user is None:
             return None
         principal = Principal(user=user, grants=tuple(self._store.list_grants(user_id=user_id)))
-        self._remember(self._users, user_id, principal)
+        self._remember(self._users, user_id, principal, generation)
         return principal
 
-    def _remember(self, cache: dict[str, _V], key: str, value: _V) -> None:
+    def _remember(self, cache: dict[str, _V], key: str, value: _V, generation: int | None) -> None:
+        if generation != self._generation:
+            return  # the generation moved while it loaded (a reader thread): do not keep it
         if len(cache) >= self._max_entries:
             cache.clear()
         cache[key] = value

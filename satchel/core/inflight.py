@@ -46,13 +46,6 @@ Recheck = Callable[[], Awaitable[Principal]]
 REFUSED_IN_FLIGHT = "(checked again once the upload body had arrived: it was not stored)"
 
 
-def fresh(node: Node) -> None:
-    """Make the next lookups read the store: the generation (revocations, buckets, grants) and the
-    credentials are checked again now, whatever their caches' intervals."""
-    node.gate.expire()
-    node.credentials.expire()
-
-
 def current_signer(node: Node, principal: Principal) -> Principal:
     """``principal`` as it is now: its access key still active and its user still enabled (the errors a
     request signed with it would get now), loaded with its current grants; anonymous stays anonymous."""
@@ -92,10 +85,11 @@ def signer_recheck(node: Node, principal: Principal, admission: Admission | None
     """The recheck of a write made as ``principal``, through the link use ``admission`` when there is one:
     the principal as it is now (``current``, else :func:`current_signer`), and the link admitted again."""
     async def again() -> Principal:
-        now = current() if current is not None else current_signer(node, principal)
+        # Both read the store: off the loop (``Node.read``).
+        now = await node.read(current) if current is not None else await node.read(current_signer, node, principal)
         now = now.with_facts(principal.facts)  # the same request: the same facts for policy conditions
         if admission is not None:
-            readmit(node, admission, now)
+            await node.read(readmit, node, admission, now)
         return now
     return again
 
@@ -114,10 +108,10 @@ async def confirm(node: Node, recheck: Recheck | None, principal: Principal,
     refusal delete ``blobs`` (the write's fresh ones) and raise it marked :attr:`~SatchelError.in_flight`."""
     if recheck is None:
         return principal
-    fresh(node)
+    await node.refresh()
     try:
         principal = await recheck()
-        authorize(principal)
+        await node.read(authorize, principal)  # it may read the store: off the loop
     except SatchelError as exc:
         await node.blobs.delete(list(blobs))
         exc.in_flight = True

@@ -149,7 +149,7 @@ def plan_links(
 async def mint_links(node: Node, principal: Principal, key: AccessKey, spec: LinkSpec, *, client_ip: str,
                      user_agent: str, request_id: str) -> list[Minted]:
     """:func:`plan_links`, then register the links it allowed and their mint events (one transaction)."""
-    planned = plan_links(node.store, principal, key, spec, server_max=node.settings.max_link_lifetime,
+    planned = await node.read(plan_links, node.store, principal, key, spec, server_max=node.settings.max_link_lifetime,
                          now=node.clock.now())
     fresh = [m.link for m in planned if m.link is not None]
     if fresh:
@@ -272,7 +272,7 @@ async def revoke_link(node: Node, principal: Principal, link_id: str) -> tuple[L
     """Revoke one minted link now (``LINK_ADMIN``): the link, and whether this call revoked it. Revoking
     again changes nothing (the store keeps the first revocation time), so of two concurrent calls only
     the one whose time was kept is the revocation to audit."""
-    link = get_managed_link(node.store, principal, link_id)
+    link = await node.read(get_managed_link, node.store, principal, link_id)
     if link.revoked is not None:
         return link, False
     now = node.clock.now()

@@ -64,7 +64,7 @@ async def create_upload(
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
-    plan = sse.for_write(node, target, encrypt)
+    plan = await node.read(sse.for_write, node, target, encrypt)
     upload = Upload(
         upload_id=secrets.token_urlsafe(24),
         bucket=bucket,
@@ -129,7 +129,7 @@ async def upload_part(
     """``recheck``: the front-end's second admission, once the body has arrived (``core/inflight.py``);
     ``customer``: the SSE-C key, which every part of an SSE-C upload must bring (the upload's, as AWS)."""
     check_part_number(number)
-    upload = get_upload(node, principal, bucket, key, upload_id)
+    upload = await node.read(get_upload, node, principal, bucket, key, upload_id)
     plan = sse.for_read(node, upload.headers, customer)
     sent = {*expect.checksums, *([expect.trailer] if expect.trailer else [])}
     if upload.checksum_algorithm and sent - {upload.checksum_algorithm}:
@@ -165,7 +165,7 @@ async def upload_part_copy(
     """A part copied from ``source`` (read by ``objects.copy_source``), whole or ``source_range``; decrypted
     with the source's key and encrypted with the upload's (``customer``: its SSE-C key)."""
     check_part_number(number)
-    upload = get_upload(node, principal, bucket, key, upload_id)
+    upload = await node.read(get_upload, node, principal, bucket, key, upload_id)
     plan = sse.for_read(node, upload.headers, customer)
     source_plan = sse.for_read(node, source.headers, source_customer)
     if source_range is not None and source_range.end >= source.size:
@@ -219,16 +219,16 @@ async def complete_upload(
     An upload completed within ``COMPLETION_MEMORY`` with the same part list answers again as it did the
     first time and changes nothing (``core/completions.py``); with another list, NoSuchUpload."""
     try:
-        target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
+        target, upload = await node.read(_authorised_upload, node, principal, bucket, key, upload_id)
     except NoSuchUpload:
-        return _completed_before(node, principal, bucket, key, upload_id, requested)
+        return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
     precondition = early_precondition(node, bucket, key, conditions)
     if not requested:
         raise MalformedXML()
     numbers = [number for number, _, _ in requested]
     if any(b <= a for a, b in itertools.pairwise(numbers)):  # strictly ascending: a part named twice too
         raise InvalidPartOrder(UploadId=upload_id)
-    stored = {part.part_number: part for part in node.store.list_parts(upload_id)}
+    stored = {part.part_number: part for part in await node.read(node.store.list_parts, upload_id)}
     chosen: list[Part] = []
     for number, etag, checksums in requested:
         part = stored.get(number)
@@ -268,7 +268,7 @@ async def complete_upload(
         dead = await node.write(node.store.complete_upload, upload_id, record, precondition, bucket_id=target.id,
                                 remember=remember)
     except NoSuchUpload:  # a concurrent completion of the same upload won
-        return _completed_before(node, principal, bucket, key, upload_id, requested)
+        return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 
@@ -355,7 +355,7 @@ async def abort_upload(
 ) -> None:
     """``initiated`` is ``x-amz-if-match-initiated-time``: abort only the upload started then (412
     otherwise). An upload's start never changes, so checking before the transaction is exact."""
-    upload = get_upload(node, principal, bucket, key, upload_id)
+    upload = await node.read(get_upload, node, principal, bucket, key, upload_id)
     if initiated is not None and int(upload.initiated) != int(initiated):
         raise PreconditionFailed(Condition="x-amz-if-match-initiated-time")
     dead = await node.write(node.store.abort_upload, upload_id)

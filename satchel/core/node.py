@@ -6,7 +6,10 @@ built once per worker process (``app.py``), never per request.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -21,6 +24,7 @@ from satchel.core.models import Bucket
 from satchel.core.sightings import Sightings
 from satchel.core.tempurlkeys import TempUrlKeyCache
 from satchel.core.writer import MetadataWriter
+from satchel.meta import loopguard
 from satchel.meta.store import Store
 
 T = TypeVar("T")
@@ -38,6 +42,44 @@ class Node:
     #: ``core/writer.py``): SQLite admits one writer anyway, and a commit that waits for fsync must
     #: not stall the event loop.
     _writer: MetadataWriter = field(init=False)
+    #: Reader threads of ``read`` (None: reads run inline).
+    _readers: ThreadPoolExecutor | None = field(init=False, default=None)
+    loop_guard: loopguard.LoopGuard | None = field(init=False, default=None)
+
+    async def read(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run a metadata read (or a sync helper that reads) without blocking the event loop.
+
+        Inline on a store whose reads are in-process (SQLite: measured cheaper than any hop, see
+        ``bench/storecalls.py``); in a bounded pool of reader threads (``postgres_pool_size``: one per
+        pooled connection, so a thread never waits for a connection another holds) otherwise.
+        """
+        if self._readers is None:
+            return fn(*args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._readers,
+                                                                functools.partial(fn, *args, **kwargs))
+
+    async def refresh(self) -> None:
+        """Make this worker's next lookups see every change committed so far (its own write, or a write
+        checked again once its body arrived): on PostgreSQL the generation is read now, off the loop."""
+        self.gate.expire()
+        self.credentials.expire()
+        if self.gate.pushed:
+            generation = await self.read(self.store.generation)
+            self.gate.advance(generation)
+            self.credentials.advance(generation)
+
+    async def warm(self, bucket: str | None) -> None:
+        """Load what a request on ``bucket`` reads from the caches (bucket settings, lifecycle rules,
+        revocations) through the read hop, so that the sync getters then answer from memory. Nothing
+        to do where reads run inline anyway."""
+        if self._readers is not None:
+            await self.read(self._warm, bucket)
+
+    def _warm(self, bucket: str | None) -> None:
+        self.revocations.current()
+        found = self.buckets.get(bucket) if bucket else None
+        if found is not None:
+            self.lifecycles.get(found.id)
 
     async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run a blocking metadata write off the event loop (see :class:`MetadataWriter`)."""
@@ -47,9 +89,15 @@ class Node:
             # This worker's own changes (bucket settings, revocations) are visible to its next request
             # at once; other workers and nodes see them within GENERATION_TTL.
             self.gate.expire()
+            if self.gate.pushed:
+                await self.refresh()
 
     def __post_init__(self) -> None:
         self._writer = MetadataWriter(self.store.group)
+        self._readers = None if self.store.reads_inline else ThreadPoolExecutor(
+            max_workers=max(1, self.settings.postgres_pool_size), thread_name_prefix="satchel-read")
+        #: Store calls made on the event loop (``meta/loopguard.py``): counted on PostgreSQL.
+        self.loop_guard = loopguard.install(self.store, default="off" if self.store.reads_inline else "count")
         self.gate = GenerationGate(self.store)
         self.store.watch(self.gate)
         self.store.watch(self.credentials)
@@ -75,5 +123,7 @@ class Node:
 
     def close(self) -> None:
         self._writer.close()
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
         self.store.close()
         self.blobs.close()

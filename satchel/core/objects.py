@@ -103,7 +103,7 @@ async def put_object(
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
     precondition = early_precondition(node, bucket, key, conditions)
-    plan = sse.for_write(node, target, encrypt)
+    plan = await node.read(sse.for_write, node, target, encrypt)
     got = await receive(node, body, expect, plan)
     principal = await confirm(node, recheck, principal,
                               lambda again: write_target(node, again, bucket, key, target.id), [got.blob_id])
@@ -339,8 +339,8 @@ async def copy_object(
     if replace_metadata:
         check_user_meta(user_meta)
     if tags is None:
-        tags = _source_tags(node, principal, source)
-    plan = sse.for_write(node, target, encrypt)
+        tags = await node.read(_source_tags, node, principal, source)
+    plan = await node.read(sse.for_write, node, target, encrypt)
     kept_headers = headers if replace_metadata else source.headers
     if source_plan is not None or plan is not None:
         if source_plan is not None and plan is not None and not source_plan.customer and not plan.customer:

@@ -61,7 +61,7 @@ async def set_key_status(node: Node, principal: Principal, access_key_id: str, s
     account admin's action (``USER_ADMIN`` over the key's user): a member whose key an admin disabled
     must not undo that on its own."""
     stored = _managed_key(node, principal, access_key_id)
-    owner = node.store.get_user(stored.user_id)
+    owner = await node.read(node.store.get_user, stored.user_id)
     if status is Status.ACTIVE and stored.status is not Status.ACTIVE and (
             owner is None or not authorize(principal, Action.USER_ADMIN, Resource(None, subject=owner))):
         raise AccessDenied("Only an account administrator can enable a disabled access key.")
@@ -135,7 +135,7 @@ async def add_grant(node: Node, principal: Principal, user_name: str, bucket: st
     another contract), named exactly."""
     _acting(principal)
     bucket_for(node, principal, bucket, Action.BUCKET_ADMIN)
-    grantee = node.store.get_user_by_name(user_name)
+    grantee = await node.read(node.store.get_user_by_name, user_name)
     if grantee is None:
         raise NotFound(f"No user named {user_name!r}.")
     grant: Grant = await node.write(identity.add_grant, node.store, grantee.id, bucket, permission, prefix,

@@ -63,17 +63,18 @@ def signing_key(node: Node, bucket: Bucket, user_id: str) -> TempUrlKey:
 async def mint_swift_links(node: Node, principal: Principal, caller_key: AccessKey, spec: LinkSpec, *,
                            client_ip: str, user_agent: str, request_id: str) -> list[SwiftLink]:
     """A TempURL per object of ``spec`` the caller may share; errors per object otherwise."""
-    bucket = node.store.get_bucket(spec.bucket)
+    bucket = await node.read(node.store.get_bucket, spec.bucket)
     if bucket is None:
         raise NoSuchBucket(BucketName=spec.bucket)
     now = node.clock.now()
-    planned = plan_links(node.store, principal, caller_key, spec, server_max=node.settings.max_link_lifetime, now=now)
+    planned = await node.read(plan_links, node.store, principal, caller_key, spec,
+                              server_max=node.settings.max_link_lifetime, now=now)
     user = principal.user
     assert user is not None  # minting needs an authenticated principal (plan_links checked it)
     if not any(item.link is not None for item in planned):
         return [SwiftLink(item.key, error=item.error) for item in planned]  # nothing to sign
     key = signing_key(node, bucket, user.id)
-    account = node.store.get_account(bucket.account_id)
+    account = await node.read(node.store.get_account, bucket.account_id)
     assert account is not None  # a bucket's account outlives it
     signer = setter(node, key)
     action = Action.OBJECT_READ if spec.method in _READ_METHODS else Action.OBJECT_WRITE

@@ -48,7 +48,7 @@ async def update_account_metadata(
     """Set (value) or remove (None) account metadata: account admins only."""
     _require_account(principal, Action.ACCOUNT_ADMIN, account)
     if not changes:
-        return node.store.get_swift_metadata(ACCOUNT, account.id)
+        return await node.read(node.store.get_swift_metadata, ACCOUNT, account.id)
     result: dict[str, str] = await node.write(node.store.update_swift_metadata, ACCOUNT, account.id, changes,
                                               max_bytes=MAX_META_BYTES, max_count=MAX_META_COUNT)
     return result
@@ -78,7 +78,7 @@ async def update_container_metadata(
     """Set (value) or remove (None) container metadata: whoever controls the bucket."""
     bucket = bucket_for(node, principal, name, Action.BUCKET_ADMIN)
     if not changes:
-        return node.store.get_swift_metadata(CONTAINER, bucket.id)
+        return await node.read(node.store.get_swift_metadata, CONTAINER, bucket.id)
     result: dict[str, str] = await node.write(node.store.update_swift_metadata, CONTAINER, bucket.id, changes,
                                               max_bytes=MAX_META_BYTES, max_count=MAX_META_COUNT)
     return result

@@ -52,11 +52,11 @@ async def issue_token(node: Node, auth_user: str, auth_key: str) -> IssuedToken:
     """A new token for ``account:user`` and one of the user's active key secrets; AccessDenied otherwise
     (without saying which part was wrong)."""
     account_name, colon, user_name = auth_user.partition(":")
-    user = node.store.get_user_by_name(user_name) if colon else None
-    account = node.store.get_account(user.account_id) if user is not None else None
+    user = await node.read(node.store.get_user_by_name, user_name) if colon else None
+    account = await node.read(node.store.get_account, user.account_id) if user is not None else None
     matched: str | None = None
     if user is not None:
-        for stored in node.store.list_access_keys(user.id):
+        for stored in await node.read(node.store.list_access_keys, user.id):
             found = node.credentials.lookup(stored.access_key_id)
             # Every key is compared, in constant time, whether or not an earlier one matched.
             if found is not None and hmac.compare_digest(found[0].secret.encode(), auth_key.encode()) \

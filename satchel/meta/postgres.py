@@ -17,6 +17,9 @@ from satchel.meta.sqlite import SqliteStore
 class PostgresStore(SqliteStore):
     """:class:`~satchel.meta.store.Store` on a PostgreSQL database."""
 
+    #: Every read is a round trip: ``Node.read`` runs them in reader threads, off the event loop.
+    reads_inline = False
+
     def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 3.0) -> None:
         # Not SqliteStore.__init__: no file. The mixins only use ``self._db``.
         self.database = PostgresDatabase(url, pool_size=pool_size, timeout=timeout)

@@ -258,6 +258,7 @@ def _unavailable() -> Iterator[None]:
 class Gate(Protocol):
     def expire(self) -> None: ...
     def relax(self, ttl: float | None) -> None: ...
+    def publish(self, generation: int | None) -> None: ...
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -423,9 +424,11 @@ class PostgresDatabase:
 class ChangeListener:
     """One thread per worker process: ``LISTEN satchel_generation``, expire every gate on a notification.
 
-    While connected, gates re-read the generation on a notification and at least every
-    :data:`LISTENING_TTL` seconds; while not (PostgreSQL restarting, a network cut), they poll every
-    ``GENERATION_TTL`` as on SQLite, and all are expired on reconnecting (changes made during the gap).
+    While connected, this thread reads the generation itself, on every notification and at least every
+    half second, and publishes it to the gates (``GenerationGate.publish``): the event loop never reads
+    it. While not (PostgreSQL restarting, a network cut), the gates poll every ``GENERATION_TTL`` as on
+    SQLite (each poll is counted by the store's loop guard), and on reconnecting they get the generation
+    read afresh (changes made during the gap).
     """
 
     def __init__(self, url: str, *, timeout: float) -> None:
@@ -446,7 +449,7 @@ class ChangeListener:
         if listening:
             gate.relax(LISTENING_TTL)
 
-    def _set_listening(self, listening: bool) -> None:
+    def _set_listening(self, listening: bool, generation: int | None = None) -> None:
         """Relax the gates (or tighten them back to polling) and expire them: whatever changed while
         nobody listened is read afresh. ``connected`` is set only once every gate is relaxed."""
         with self._lock:
@@ -455,14 +458,20 @@ class ChangeListener:
         for gate in gates:
             gate.relax(LISTENING_TTL if listening else None)
             gate.expire()
+            gate.publish(generation if listening else None)
         if listening:
             self.connected.set()
 
-    def _expire_all(self) -> None:
+    def _publish(self, generation: int) -> None:
         with self._lock:
             gates = list(self._gates)
         for gate in gates:
-            gate.expire()
+            gate.publish(generation)
+
+    @staticmethod
+    def _generation(conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute("SELECT value FROM generation WHERE id = 1").fetchone()
+        return int(row[0]) if row is not None else 0
 
     def _run(self) -> None:
         pause = 0.05
@@ -471,11 +480,13 @@ class ChangeListener:
                 with psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._timeout)),
                                      **DEAD_PEER) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self._set_listening(True)
+                    self._set_listening(True, self._generation(conn))
                     pause = 0.05
                     while not self._stop.is_set():
+                        # A notification, or half a second without one (the safety net): read it anew.
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self._expire_all()
+                            pass
+                        self._publish(self._generation(conn))
             except Exception as exc:  # whatever broke: fall back to polling, reconnect
                 if not self._stop.is_set():
                     log.warning("metadata change listener disconnected (%s); polling until it reconnects",

@@ -1,9 +1,14 @@
 """The metadata store interface: everything Satchel remembers except object bytes.
 
 One SQL schema (``meta/schema.py``) runs on SQLite by default; a PostgreSQL implementation fills the
-same interface for many stateless nodes. The interface is synchronous on purpose: SQLite is an
-in-process library whose reads take microseconds, so the event loop calls reads directly, while
-writes (which may wait for fsync or a lock) are sent to a thread by the core services.
+same interface for many stateless nodes. The interface is synchronous, and callers on the event loop
+reach it only through an explicit thread hop: ``Node.write`` sends writes (which may wait for fsync or
+a lock) to the writer thread, ``Node.read`` sends reads to a bounded pool of reader threads when the
+store says its reads block (:attr:`Store.reads_inline` False: PostgreSQL, a network round trip each)
+and runs them inline when they do not (SQLite: an in-process read of microseconds, cheaper than any
+hop). Per-worker caches (``core/caches.py``) answer the hot path from memory; on PostgreSQL their
+generation check runs in the change listener's thread, never on the loop. ``meta/loopguard.py``
+counts (in tests: refuses) any store call still made on an event-loop thread.
 
 Rules every implementation keeps:
 - Each mutating method is one transaction: it either happens whole or not at all.
@@ -107,6 +112,10 @@ StoreWrite = Callable[..., Awaitable[Any]]
 
 class Store(abc.ABC):
     """Metadata of accounts, users, keys, grants, buckets, objects and multipart uploads."""
+
+    #: Whether a read is cheap enough to run on the event loop (``Node.read`` runs it inline). True for
+    #: an in-process database; False for one across a network, whose reads hop to reader threads.
+    reads_inline: bool = True
 
     # --- lifecycle -------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -111,7 +111,7 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
             skipped += 1
             continue
         try:
-            record = objects.get_object(node, admission.principal, admission.bucket.name, name)
+            record = await node.read(objects.get_object, node, admission.principal, admission.bucket.name, name)
             if sse.is_customer(record.headers):  # a PAR cannot carry its SSE-C key
                 skipped += 1
                 continue

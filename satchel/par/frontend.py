@@ -72,7 +72,7 @@ class ParFrontend:
         failure: SatchelError | None = None
         try:
             target = parse_target(request.raw_path)
-            par = use.find(self.node, target.token)
+            par = await self.node.read(use.find, self.node, target.token)
             endpoint = route(request.method, target, request.headers)
             if par is None:
                 raise AccessDenied("No pre-authenticated request has this token.")

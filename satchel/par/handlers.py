@@ -86,7 +86,7 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     no_query(request)
     admission = admit(node, ctx, key, Operation.READ)
     principal = admission.principal
-    record = objects.get_object(node, principal, admission.bucket.name, key)
+    record = await node.read(objects.get_object, node, principal, admission.bucket.name, key)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = requested_range(request.headers, record)
     body: bytes | AsyncIterator[bytes] = b""
@@ -105,7 +105,7 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
             raise
         body = stream
     content_type = record.headers.get("content-type", "")
-    inline = not safe_inline(content_type) and node.store.par_inline_active(admission.bucket.id)
+    inline = not safe_inline(content_type) and await node.read(node.store.par_inline_active, admission.bucket.id)
     return Response(206 if byte_range is not None else 200, object_headers(ctx.par, record, byte_range, inline), body)
 
 

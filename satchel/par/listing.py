@@ -111,7 +111,7 @@ async def list_objects(node: Node, ctx: ParContext) -> Response:
     prefixes: list[str] = []
     next_start = None
     if prefix is not None:
-        page = listing.list_objects(node, admission.principal, admission.bucket.name, prefix=prefix,
+        page = await node.read(listing.list_objects, node, admission.principal, admission.bucket.name, prefix=prefix,
                                     delimiter=delimiter, marker=_marker(query), max_keys=limit + 1)
         end = query.get("end")
         entries = [entry for entry in page.entries if not end or entry.key < end]

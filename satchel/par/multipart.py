@@ -73,7 +73,7 @@ async def create_upload(node: Node, ctx: ParContext) -> Response:
     objects.check_user_meta(meta)
     admission = admit(node, ctx, key, Operation.WRITE)
     cap = node.settings.par_max_open_uploads
-    if len(node.store.par_open_uploads(ctx.par.id)) >= cap:
+    if len(await node.read(node.store.par_open_uploads, ctx.par.id)) >= cap:
         raise InvalidArgument(_TOO_MANY.format(cap))
     await use.count_use(node, ctx.par)
     async with use.given_back_on_failure(node, ctx.par):
@@ -136,7 +136,7 @@ async def commit_upload(node: Node, ctx: ParContext) -> Response:
         body = await ctx.request.read_body(_MAX_COMMIT_BODY)
     except ValueError:
         raise InvalidArgument(f"The commit body may be at most {_MAX_COMMIT_BODY} bytes.") from None
-    stored = {p.part_number: p.etag for p in node.store.list_parts(endpoint.upload_id)}
+    stored = {p.part_number: p.etag for p in await node.read(node.store.list_parts, endpoint.upload_id)}
     if not stored:
         raise InvalidArgument("The upload has no parts to commit.")
     chosen = commit_plan(body, stored) if body.strip() else sorted(stored.items())

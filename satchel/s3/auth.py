@@ -82,15 +82,15 @@ class Authenticator:
             raise InvalidArgument(_BOTH, ArgumentName="Authorization")
         if authorization is not None:
             if authorization.startswith("AWS4-HMAC-SHA256"):
-                return self._header_v4(request)
+                return await self.node.read(self._header_v4, request)
             if authorization.startswith("AWS "):
-                return self._header_v2(request, endpoint)
+                return await self.node.read(self._header_v2, request, endpoint)
             raise InvalidArgument("Unsupported Authorization Type", ArgumentName="Authorization",
                                   ArgumentValue=authorization.split(" ", 1)[0])
         if presigned_v4:
-            return self._query_v4(request)
+            return await self.node.read(self._query_v4, request)
         if presigned_v2:
-            return self._query_v2(request, endpoint)
+            return await self.node.read(self._query_v2, request, endpoint)
         return _ANONYMOUS
 
     def _header_v4(self, request: Request) -> AuthResult:

@@ -76,6 +76,7 @@ class S3Frontend:
             if endpoint.bucket is not None and endpoint.op not in _NAME_CHECKED_BY_HANDLER \
                     and not valid_bucket_name(endpoint.bucket):
                 raise InvalidBucketName(BucketName=endpoint.bucket)
+            await self.node.warm(endpoint.bucket)  # the caches it reads, loaded off the loop
             if endpoint.op is Op.Options:
                 response = cors.preflight(self.node, endpoint.bucket, request.headers)
             else:
@@ -112,15 +113,22 @@ class S3Frontend:
         response.headers = wire_headers(response.headers)
         tracker = _SendTracker(send)
         status, sent = response.status, None
+        kind = linkuse.link_kind(request, endpoint)
+        # What the audit of a link use reads from the store, read now (off the loop), not while it records.
+        bucket_id = None
+        if kind is not None:
+            try:
+                bucket_id = await self.node.read(self._audit_bucket_id, request, endpoint, ctx)
+            except SatchelError:  # the store away (503): the event is still recorded, with the request's bucket
+                bucket_id = self.node.bucket_id(endpoint.bucket) if endpoint is not None and endpoint.bucket else None
         try:
             status, sent, failure = await self._send(response, tracker, request, request_id, failure)
         finally:
             # One audit event per link use (a copy: one more, for its source), whatever happened to the send
             # (cancelled mid-send: what was handed to the server by then).
-            kind = linkuse.link_kind(request, endpoint)
             if kind is not None:
                 self._audit(kind, request, endpoint, ctx, status, tracker.body_bytes if sent is None else sent,
-                            failure, request_id)
+                            failure, request_id, bucket_id)
 
     async def _send(self, response: Response, tracker: _SendTracker, request: Request, request_id: str,
                     failure: SatchelError | None) -> tuple[int, int, SatchelError | None]:
@@ -151,21 +159,38 @@ class S3Frontend:
         status, body = render_error(exc, resource=request.raw_path, request_id=request_id)
         return Response(status, [("Content-Type", "application/xml")], body)
 
+    @staticmethod
+    def _link_id(request: Request, ctx: S3Context | None) -> str | None:
+        return ctx.auth.link_id if ctx is not None else linkuse.claimed_link_id(request)
+
+    def _target(self, request: Request, endpoint: Endpoint | None,
+                ctx: S3Context | None) -> tuple[str | None, str | None]:
+        if endpoint is not None:
+            return endpoint.bucket, ctx.object_key if ctx is not None and ctx.object_key else endpoint.key
+        # Refused while routed (a refused header, an unknown subresource): still the bucket's event.
+        return linkuse.audit_target(request, self.node.settings.domain)
+
+    def _audit_bucket_id(self, request: Request, endpoint: Endpoint | None, ctx: S3Context | None) -> str | None:
+        """A minted link's use belongs to the bucket it was minted for: if the name now holds another
+        bucket, whoever administers that one must not see the old link's signer, key or id."""
+        link_id = self._link_id(request, ctx)
+        if link_id is None:
+            return None
+        link = ctx.admission.link if ctx is not None and ctx.admission is not None else None
+        return linkuse.link_bucket_id(self.node, link_id, link, self._target(request, endpoint, ctx)[0])
+
     def _audit(self, kind: LinkKind, request: Request, endpoint: Endpoint | None, ctx: S3Context | None,
-               status: int, sent: int, failure: SatchelError | None, request_id: str) -> None:
+               status: int, sent: int, failure: SatchelError | None, request_id: str, bucket_id: str | None) -> None:
         principal = ctx.auth.principal if ctx is not None else None
         if ctx is not None and ctx.signer is not None:
             principal = ctx.signer  # POST uploads: the policy's signer, known only to the handler
         user = principal.user if principal is not None else None
-        link_id = ctx.auth.link_id if ctx is not None else linkuse.claimed_link_id(request)
+        link_id = self._link_id(request, ctx)
         # A key id the signature never proved is kept, marked as claimed, and never makes its user the
         # event's signer (who may read an event follows user_id, not access_key_id: core/audit.py).
         verified = principal.access_key_id if principal is not None else None
         claimed = None if verified else linkuse.claimed_signer(request)
-        if endpoint is not None:
-            bucket, key = endpoint.bucket, ctx.object_key if ctx is not None and ctx.object_key else endpoint.key
-        else:  # refused while routed (a refused header, an unknown subresource): still the bucket's event
-            bucket, key = linkuse.audit_target(request, self.node.settings.domain)
+        bucket, key = self._target(request, endpoint, ctx)
         event = linkuse.use_event(
             request,
             kind=kind,
@@ -182,10 +207,7 @@ class S3Frontend:
             now=self.node.clock.now(),
         )
         if link_id is not None:
-            # A minted link's use belongs to the bucket it was minted for: if the name now holds another
-            # bucket, whoever administers that one must not see the old link's signer, key or id.
-            link = ctx.admission.link if ctx is not None and ctx.admission is not None else None
-            event.bucket_id = linkuse.link_bucket_id(self.node, link_id, link, bucket)
+            event.bucket_id = bucket_id
         if failure is not None and failure.earlier_bucket:
             event.bucket_id = ""  # the earlier bucket's, which no current bucket is: its signer still sees it
         self.node.audit.record(event)

@@ -63,7 +63,7 @@ class _Form:
 
 
 async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
-    account = node.store.get_account_by_name(endpoint.account or "")
+    account = await node.read(node.store.get_account_by_name, endpoint.account or "")
     bucket = node.bucket(endpoint.container) if endpoint.container and account is not None else None
     if bucket is not None and account is not None and bucket.account_id != account.id:
         bucket = None

@@ -75,7 +75,7 @@ class SwiftFrontend:
                 anonymous = False  # they answer as their key's setter would be answered (and audit that)
                 response = await self.signed_link(endpoint, request, trans_id)
             else:
-                ctx, foreign = self.context(endpoint, request, trans_id)
+                ctx, foreign = await self.node.read(self.context, endpoint, request, trans_id)
                 anonymous = ctx.principal.anonymous
                 refuse_unsupported_query(request.method, endpoint.target, request.query_dict)
                 response = await HANDLERS[endpoint.target, request.method](ctx)

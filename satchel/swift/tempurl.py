@@ -147,7 +147,7 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
 
 async def _admit(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id: str,
                  event: _Event) -> tuple[SwiftContext, TempUrlParams]:
-    account = node.store.get_account_by_name(endpoint.account or "")
+    account = await node.read(node.store.get_account_by_name, endpoint.account or "")
     if account is None:
         raise TempUrlInvalid("no such account")
     bucket = node.bucket(endpoint.container) if endpoint.container else None

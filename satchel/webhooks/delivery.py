@@ -57,7 +57,7 @@ async def run(node: Node) -> None:
             started = 0
             try:
                 started = await start_due(node, claimer, sending)
-                pending, dead = node.store.webhook_queue_depth()
+                pending, dead = await node.read(node.store.webhook_queue_depth)
                 metrics.WEBHOOK_QUEUE.labels("pending").set(pending)
                 metrics.WEBHOOK_QUEUE.labels("dead").set(dead)
             except Exception:
@@ -79,7 +79,8 @@ async def start_due(node: Node, claimer: str, sending: set[asyncio.Task[None]]) 
     settings = node.settings
     free = BATCH - len(sending)
     now = node.clock.now()
-    if free <= 0 or not node.store.webhook_due(now):  # a read: the common empty case costs no write transaction
+    # A read: the common empty case costs no write transaction.
+    if free <= 0 or not await node.read(node.store.webhook_due, now):
         return 0
     claim = f"{claimer}-{secrets.token_hex(4)}"
     lease = 2 * settings.webhook_timeout + 30  # time to send and settle, whatever the receiver does

@@ -196,7 +196,7 @@ async def create_par(node: Node, principal: Principal, spec: ParSpec, *, client_
                      request_id: str) -> Created:
     """Store a new PAR with its creation event (action ``mint``, kind ``par``) in one transaction."""
     now = node.clock.now()
-    par, path = plan_par(node.store, principal, spec, endpoint=node.settings.endpoint, now=now,
+    par, path = await node.read(plan_par, node.store, principal, spec, endpoint=node.settings.endpoint, now=now,
                          server_max=node.settings.max_par_lifetime)
     event = par_event(par, "mint", user_id=par.user_id, access_key_id=principal.access_key_id, client_ip=client_ip,
                       user_agent=user_agent, request_id=request_id, now=now,
@@ -250,7 +250,7 @@ async def delete_par(node: Node, principal: Principal, bucket: str, par_id: str)
     """Delete (revoke) a PAR at once; every worker reads PARs from the store at each use, so it stops
     everywhere with the next request. The PAR, and whether this call deleted it (deleting again changes
     nothing and is not audited again)."""
-    par = get_managed_par(node.store, principal, bucket, par_id)
+    par = await node.read(get_managed_par, node.store, principal, bucket, par_id)
     if par.deleted is not None:
         return par, False
     now = node.clock.now()
@@ -263,7 +263,7 @@ async def abort_uploads(node: Node, par: Par) -> int:
     """Abort every upload still open that was started through ``par`` (deleting a PAR ends them: nobody else
     may continue them). How many were aborted."""
     aborted = 0
-    for upload_id in node.store.par_open_uploads(par.id):
+    for upload_id in await node.read(node.store.par_open_uploads, par.id):
         try:
             dead = await node.write(node.store.abort_upload, upload_id)
         except NoSuchUpload:

@@ -133,7 +133,7 @@ def recheck(node: Node, admission: ParAdmission, *, namespace: str, key: str, cl
     par = admission.par
 
     async def again() -> Principal:
-        current = node.store.get_par(par.id)
+        current = await node.read(node.store.get_par, par.id)
         if current is None:
             raise AccessDenied("The pre-authenticated request is deleted.")
         return admit(node, current, namespace=namespace, bucket_name=admission.bucket.name, key=key,
@@ -193,7 +193,7 @@ async def count_use(node: Node, par: Par) -> Par:
         return par
     counted: Par | None = await node.write(node.store.consume_par, par.id, node.clock.now())
     if counted is None:
-        latest = node.store.get_par(par.id) or par
+        latest = await node.read(node.store.get_par, par.id) or par
         refuse_state(latest, node.clock.now())
         raise AccessDenied("The pre-authenticated request is used-up.")
     return counted

@@ -37,7 +37,7 @@ async def list_buckets(node: Node, ctx: S3Context) -> Response:
     prefix = query.get("prefix")
     after = query.get("continuation-token") or ""
     region = node.settings.region
-    found = sorted(buckets.list_buckets(node, ctx.auth.principal), key=lambda b: b.name)
+    found = sorted(await node.read(buckets.list_buckets, node, ctx.auth.principal), key=lambda b: b.name)
     if query.get("bucket-region", region) != region:
         found = []
     page = [b for b in found if b.name > after and b.name.startswith(prefix or "")]

@@ -47,12 +47,12 @@ def _conditions(ctx: S3Context) -> dict[str, str]:
 
 async def copy_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    source = _source(node, ctx)
+    source = await node.read(_source, node, ctx)  # it reads the store: off the loop
     directive = headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
                               ArgumentValue=directive)
-    grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
+    grants = await node.read(acl.for_write, node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
     record = await objects.copy_object(
         node,
         ctx.auth.principal,
@@ -91,7 +91,7 @@ def copy_range(header: str | None) -> ByteRange | None:
 
 async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
-    source = _source(node, ctx)
+    source = await node.read(_source, node, ctx)  # it reads the store: off the loop
     source_range = copy_range(headers.get("x-amz-copy-source-range"))
     part = await multipart.upload_part_copy(
         node,
@@ -107,6 +107,6 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     )
     ctx.source_bytes = source_range.length if source_range is not None else source.size
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
-    upload = multipart.get_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    upload = await node.read(multipart.get_upload, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
     return Response(200, [("Content-Type", "application/xml"),
                           *sse.describe(upload.headers, s3sse.customer_key(node, ctx))], body)

@@ -49,7 +49,7 @@ def encryption_configuration(algorithm: str) -> bytes:
 
 
 async def get_bucket_encryption(node: Node, ctx: S3Context) -> Response:
-    algorithm = sse.get_bucket_default(node, ctx.auth.principal, ctx.bucket)
+    algorithm = await node.read(sse.get_bucket_default, node, ctx.auth.principal, ctx.bucket)
     return Response(200, [XML], encryption_configuration(algorithm))
 
 

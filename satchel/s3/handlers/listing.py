@@ -70,10 +70,11 @@ async def list_objects(node: Node, ctx: S3Context) -> Response:
     delimiter = query.get("delimiter", "")
     marker = query.get("marker") or None
     limit = max_keys(query)
-    page = listing.list_objects(node, ctx.auth.principal, ctx.bucket, prefix=prefix, delimiter=delimiter,
-                                marker=marker, max_keys=limit)
+    page = await node.read(listing.list_objects, node, ctx.auth.principal, ctx.bucket,
+                           prefix=prefix, delimiter=delimiter, marker=marker, max_keys=limit)
+    owners = await node.read(owner_names, node, page)
     body = xml.list_objects_v1(ctx.bucket, page, prefix=prefix, delimiter=delimiter, marker=marker or "",
-                               max_keys=limit, encoding_type=encoding_type(query), owners=owner_names(node, page))
+                               max_keys=limit, encoding_type=encoding_type(query), owners=owners)
     return Response(200, [XML], body)
 
 
@@ -85,8 +86,8 @@ async def list_objects_v2(node: Node, ctx: S3Context) -> Response:
     start_after = query.get("start-after") or None
     marker = decode_token(token) if token else start_after
     limit = max_keys(query)
-    page = listing.list_objects(node, ctx.auth.principal, ctx.bucket, prefix=prefix, delimiter=delimiter,
-                                marker=marker, max_keys=limit)
+    page = await node.read(listing.list_objects, node, ctx.auth.principal, ctx.bucket,
+                           prefix=prefix, delimiter=delimiter, marker=marker, max_keys=limit)
     body = xml.list_objects_v2(
         ctx.bucket,
         page,
@@ -98,7 +99,7 @@ async def list_objects_v2(node: Node, ctx: S3Context) -> Response:
         next_continuation_token=encode_token(page.next_marker) if page.is_truncated and page.next_marker else None,
         start_after=start_after,
         encoding_type=encoding_type(query),
-        owners=owner_names(node, page) if query.get("fetch-owner", "").lower() == "true" else None,
+        owners=await node.read(owner_names, node, page) if query.get("fetch-owner", "").lower() == "true" else None,
     )
     return Response(200, [XML], body)
 
@@ -110,8 +111,9 @@ async def list_multipart_uploads(node: Node, ctx: S3Context) -> Response:
     key_marker = query.get("key-marker") or None
     upload_id_marker = query.get("upload-id-marker") or None
     limit = max_keys(query, "max-uploads")
-    page = uploadlisting.list_uploads(node, ctx.auth.principal, ctx.bucket, prefix=prefix, delimiter=delimiter,
-                                      key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit)
+    page = await node.read(uploadlisting.list_uploads, node, ctx.auth.principal, ctx.bucket,
+                           prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+                           upload_id_marker=upload_id_marker, limit=limit)
     body = xml.list_multipart_uploads(
         ctx.bucket,
         page.uploads,

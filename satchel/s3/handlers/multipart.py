@@ -63,7 +63,7 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         checksum_algorithm=_upload_checksum(headers),
         encrypt=s3sse.encrypt(node, ctx),
         tags=tagging.request_tags(headers),
-        acl=acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers),
+        acl=await node.read(acl.for_write, node, ctx.auth.principal, ctx.bucket, ctx.key, headers),
     )
     out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx)), *lifecycle.abort_headers(node, upload)]
     if upload.checksum_algorithm:
@@ -79,7 +79,7 @@ async def upload_part(node: Node, ctx: S3Context) -> Response:
                                        recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
                                        customer=customer)
     headers = [("ETag", f'"{part.etag}"')]
-    upload = multipart.get_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    upload = await node.read(multipart.get_upload, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
     headers += sse.describe(upload.headers, customer)
     headers.extend((f"x-amz-checksum-{name}", value) for name, value in part.checksums.items())
     return Response(200, headers)
@@ -116,9 +116,9 @@ async def list_parts(node: Node, ctx: S3Context) -> Response:
         raise InvalidArgument("Provided part-number-marker not an integer",
                               ArgumentName="part-number-marker", ArgumentValue=marker_raw) from None
     limit = max_keys(query, "max-parts")
-    upload, parts, truncated = multipart.list_parts(node, ctx.auth.principal, ctx.bucket, ctx.key,
+    upload, parts, truncated = await node.read(multipart.list_parts, node, ctx.auth.principal, ctx.bucket, ctx.key,
                                                     ctx.upload_id, after=marker, limit=limit)
-    owner = node.store.get_user(upload.owner_user_id) if upload.owner_user_id else None
+    owner = await node.read(node.store.get_user, upload.owner_user_id) if upload.owner_user_id else None
     body = xml.list_parts(
         ctx.bucket,
         ctx.key,

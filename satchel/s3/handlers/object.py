@@ -43,7 +43,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
     tags = tagging.request_tags(headers)  # checked before any byte is received
     body, expect = request_body(ctx)
     conditions = write_conditions(headers)
-    grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
+    grants = await node.read(acl.for_write, node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
     record = await objects.put_object(
         node,
         ctx.auth.principal,
@@ -77,7 +77,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     principal = ctx.auth.principal
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
     customer = s3sse.customer_key(node, ctx)
-    record = objects.get_object(node, principal, ctx.bucket, ctx.key)
+    record = await node.read(objects.get_object, node, principal, ctx.bucket, ctx.key)
     keyless_link = ctx.auth.link_id is not None and customer is None  # a minted link carries no SSE-C key
     # The SSE-C key is checked first, as AWS does: without it, not even a condition's answer is given.
     if keyless_link:
@@ -101,7 +101,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
     headers += sse.describe(record.headers, customer)
-    headers += tagging.count_header(node, principal, record.bucket, record.key)
+    headers += await node.read(tagging.count_header, node, principal, record.bucket, record.key)
     headers += lifecycle.expiration_headers(node, record)
     return object_response(headers, record.size, byte_range, body)
 

@@ -109,7 +109,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         recheck=signer_recheck(node, principal, admission),
         encrypt=encrypt,
         tags=tags,
-        acl=acl.for_write(node, principal, ctx.bucket, key, _acl_fields(fields)),
+        acl=await node.read(acl.for_write, node, principal, ctx.bucket, key, _acl_fields(fields)),
     )
     return _success(node, ctx, fields, redirect, record.key, record.etag)
 
@@ -140,7 +140,7 @@ async def _anonymous_post(node: Node, ctx: S3Context, form: PostForm, fields: di
         node, ANONYMOUS, ctx.bucket, key, _bounded(form.file_data(), None),
         headers=stored_headers(fields, wire=False), user_meta=user_metadata(fields, wire=False),
         expect=_expectations(fields), encrypt=s3sse.encrypt(node, ctx, fields), tags=tags,
-        acl=acl.for_write(node, ANONYMOUS, ctx.bucket, key, _acl_fields(fields)),
+        acl=await node.read(acl.for_write, node, ANONYMOUS, ctx.bucket, key, _acl_fields(fields)),
     )
     return _success(node, ctx, fields, redirect, record.key, record.etag)
 

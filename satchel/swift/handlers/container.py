@@ -101,16 +101,17 @@ def container_headers(ctx: SwiftContext, prefix: str | None = None, *, head: boo
 
 
 async def head_container(ctx: SwiftContext) -> Response:
-    return Response(204, [*container_headers(ctx, head=True), ("Content-Length", "0"),
+    return Response(204, [*await ctx.node.read(container_headers, ctx, head=True), ("Content-Length", "0"),
                           ("Content-Type", CONTENT_TYPES["plain"])])
 
 
 async def get_container(ctx: SwiftContext) -> Response:
     params = list_params(ctx.request.query_dict, ctx.request.headers, ctx.request.raw_query)
-    headers = container_headers(ctx, params.prefix)
-    entries = _reverse_page(ctx, params) if params.reverse else _forward_page(ctx, params)
+    headers = await ctx.node.read(container_headers, ctx, params.prefix)
+    entries = await ctx.node.read(_reverse_page if params.reverse else _forward_page, ctx, params)
     keys = [entry.key for entry in entries if entry.record is not None]
-    types = ctx.node.store.content_types(ctx.bucket_name, keys) if params.format != "plain" and keys else {}
+    types = await ctx.node.read(ctx.node.store.content_types, ctx.bucket_name, keys) \
+        if params.format != "plain" and keys else {}
     rows: list[ObjectRow | str] = [
         entry.key if entry.record is None else ObjectRow(entry.key, entry.record.etag, entry.record.size,
                                                          types.get(entry.key, DEFAULT_OBJECT_TYPE),

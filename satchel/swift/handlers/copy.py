@@ -87,7 +87,7 @@ async def _copy(ctx: SwiftContext, source_path: tuple[str, str], target: tuple[s
     destination_conditions = write_conditions(headers, ("if-none-match",))
     ctx.bucket(source_path[0])
     ctx.bucket(target[0])
-    source = objects.copy_source(node, ctx.principal, source_path[0], source_path[1], {})
+    source = await node.read(objects.copy_source, node, ctx.principal, source_path[0], source_path[1], {})
     check_conditions({name: headers[name] for name in SOURCE_CONDITIONS if name in headers},
                      etag=source.etag, last_modified=source.last_modified, read=False)
     fresh = is_true(headers.get("x-fresh-metadata"))

@@ -51,7 +51,7 @@ async def head_object(ctx: SwiftContext) -> Response:
 async def _read(ctx: SwiftContext, *, head: bool) -> Response:
     node, headers = ctx.node, ctx.request.headers
     ctx.bucket()
-    record = objects.get_object(node, ctx.principal, ctx.bucket_name, ctx.key)
+    record = await node.read(objects.get_object, node, ctx.principal, ctx.bucket_name, ctx.key)
     if record.parts_count and ctx.request.query_dict.get("multipart-manifest") == "get":
         # The segments a manifest lists are objects of their own; an S3 multipart object's parts are not,
         # so its manifest lists none (rclone reads it before deleting, to delete the segments too).
@@ -129,7 +129,7 @@ async def post_object(ctx: SwiftContext) -> Response:
     refuse_unhonoured(ctx)
     headers = ctx.request.headers
     ctx.bucket()
-    source = objects.copy_source(ctx.node, ctx.principal, ctx.bucket_name, ctx.key, {})
+    source = await ctx.node.read(objects.copy_source, ctx.node, ctx.principal, ctx.bucket_name, ctx.key, {})
     kept = representation_headers(headers)
     if not kept.get("content-type"):
         kept["content-type"] = source.headers.get("content-type") or DEFAULT_OBJECT_TYPE
