@@ -47,7 +47,17 @@ class Credentials:
 def _node(**extra: Any) -> Any:
     gate = SimpleNamespace(expired=0)
     gate.expire = lambda: setattr(gate, "expired", gate.expired + 1)
-    return SimpleNamespace(blobs=Blobs(), credentials=Credentials(), gate=gate, **extra)
+    node = SimpleNamespace(blobs=Blobs(), credentials=Credentials(), gate=gate, **extra)
+
+    async def refresh() -> None:  # Node.refresh on SQLite: both caches check the generation again
+        gate.expire()
+        node.credentials.expire()
+
+    async def read(fn: Any, *args: Any, **kwargs: Any) -> Any:  # Node.read on SQLite: inline
+        return fn(*args, **kwargs)
+
+    node.refresh, node.read = refresh, read
+    return node
 
 
 def _confirm(node: Any, recheck: inflight.Recheck | None, authorize: Any = lambda p: None) -> Principal:

@@ -126,9 +126,13 @@ class _Gate:
     def __init__(self) -> None:
         self.expired = threading.Event()
         self.ttl: float | None = None
+        self.published: list[int | None] = []
 
     def expire(self) -> None:
         self.expired.set()
+
+    def publish(self, generation: int | None) -> None:
+        self.published.append(generation)
 
     def relax(self, ttl: float | None) -> None:
         self.ttl = ttl
@@ -141,12 +145,16 @@ def test_a_change_on_one_node_expires_the_others_gates(two: tuple[PostgresStore,
     listener = a.database._listener
     assert listener is not None and listener.connected.wait(5)
     assert gate.ttl == LISTENING_TTL  # notices instead of polling every few milliseconds
-    gate.expired.clear()
+    # The listener's thread reads the generation and publishes it: the event loop never reads it.
+    assert gate.published and gate.published[-1] == a.generation()
+    before = a.generation()
     began = time.monotonic()
     account = b.create_account("elsewhere")
     b.create_user(account.id, "bob", Role.MEMBER)  # bumps the generation on "node" b
-    assert gate.expired.wait(LISTENING_TTL)
-    assert time.monotonic() - began < LISTENING_TTL
+    while not gate.published or gate.published[-1] in (None, before):
+        assert time.monotonic() - began < LISTENING_TTL
+        time.sleep(0.005)
+    assert gate.published[-1] == b.generation()
 
 
 def test_a_listener_that_loses_postgresql_falls_back_to_polling(pg_url: str, pg_cluster: pgcluster.PgCluster
@@ -163,6 +171,7 @@ def test_a_listener_that_loses_postgresql_falls_back_to_polling(pg_url: str, pg_
             while gate.ttl is not None:  # back to the default (GENERATION_TTL) polling
                 assert time.monotonic() < deadline
                 time.sleep(0.01)
+            assert gate.published[-1] is None  # the gate reads the generation itself again
         finally:
             pg_cluster.start()
         assert listener.connected.wait(10)  # and back to notices once PostgreSQL is

@@ -106,11 +106,18 @@ def test_a_handler_bug_is_audited_as_a_refused_internal_error(monkeypatch: pytes
     async def authenticate(request: Any, endpoint: Any) -> AuthResult:
         return AuthResult(ANONYMOUS, AuthMethod.ANONYMOUS)
 
+    async def warm(bucket: str | None) -> None:  # Node.warm on SQLite: nothing to load ahead
+        return None
+
+    async def read(fn: Any, *args: Any) -> Any:  # Node.read on SQLite: inline
+        return fn(*args)
+
     events: list[Any] = []
     monkeypatch.setitem(HANDLERS, Op.GetObject, broken)
     frontend = object.__new__(S3Frontend)
     frontend.node = SimpleNamespace(settings=SimpleNamespace(domain=None), clock=SimpleNamespace(now=lambda: 5.0),
-                                    audit=SimpleNamespace(record=events.append))  # type: ignore[assignment]
+                                    audit=SimpleNamespace(record=events.append),
+                                    warm=warm, read=read)  # type: ignore[assignment]
     frontend.auth = SimpleNamespace(authenticate=authenticate)  # type: ignore[assignment]
     scope = {"type": "http", "method": "GET", "raw_path": b"/bucket/k", "path": "/bucket/k",
              "query_string": b"X-Amz-Signature=00", "headers": []}
