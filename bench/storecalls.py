@@ -1,7 +1,8 @@
 """How many metadata-store calls each request makes on the event loop, and what they cost, per engine.
 
-The store interface is synchronous and the event loop calls its reads directly (issue 14's "thread hop"
-point, not yet addressed): on SQLite a read costs microseconds, on a network database a round trip. This
+The store interface is synchronous and the event loop reaches it through ``Node.read``/``Node.write``: reads
+run inline on SQLite (microseconds: cheaper than a hop) and in reader threads on PostgreSQL (a round trip
+each), so the PostgreSQL column must show 0 calls (see bench/README.md). This
 drives the real ASGI app in-process (``tests/app/driver.py``: no sockets, so only the store's cost is
 measured), counts the store calls made on the event-loop thread per request kind and reports their
 p50/p99, for SQLite and for PostgreSQL on a private loopback cluster (``tests/pgcluster.py``).
