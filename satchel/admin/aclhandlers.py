@@ -25,7 +25,7 @@ PUBLIC_ACCESS_BLOCK_SCHEMA: dict[str, Any] = {
 
 
 async def get_public_access_block(call: Call) -> Any:
-    block = publicblocks.get_account_block(call.node, call.principal, call.params["name"])
+    block = await call.node.read(publicblocks.get_account_block, call.node, call.principal, call.params["name"])
     return describe(call.params["name"], block)
 
 

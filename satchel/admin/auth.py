@@ -38,7 +38,7 @@ async def authenticate(node: Node, request: Request, body: bytes | None) -> Call
     if "authorization" not in request.headers and sessions.session_cookie(request) is not None:
         signed_in, principal = await sessions.resume(node, request, state_change=request.method not in _SAFE)
         # A console session is no S3 signature: no s3:authType, as an anonymous request has none.
-        return Caller(signing_key(node, signed_in.user.id),
+        return Caller(await node.read(signing_key, node, signed_in.user.id),
                       principal.with_facts(http_facts(request, now=node.clock.now())), signed_in)
     if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
         raise AccessDenied("The management API needs an AWS4-HMAC-SHA256 Authorization header "

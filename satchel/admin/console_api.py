@@ -272,7 +272,7 @@ def _key_json(key: Any, user: User, secret: str | None = None) -> dict[str, Any]
 
 
 async def list_keys(call: Call) -> Any:
-    found = people.list_keys(call.node, call.principal, call.query.get("user") or None)
+    found = await call.node.read(people.list_keys, call.node, call.principal, call.query.get("user") or None)
     return {"access_keys": [_key_json(key, user) for key, user in found]}
 
 
@@ -303,7 +303,7 @@ def _user_json(user: User) -> dict[str, Any]:
 
 
 async def list_users(call: Call) -> Any:
-    return {"users": [_user_json(u) for u in people.list_users(call.node, call.principal)]}
+    return {"users": [_user_json(u) for u in await call.node.read(people.list_users, call.node, call.principal)]}
 
 
 async def create_user(call: Call) -> Any:
@@ -330,7 +330,8 @@ def _grant_json(call: Call, grant: Any) -> dict[str, Any]:
 
 
 async def list_grants(call: Call) -> Any:
-    return {"grants": [_grant_json(call, g) for g in people.list_grants(call.node, call.principal)]}
+    found = await call.node.read(people.list_grants, call.node, call.principal)
+    return {"grants": [_grant_json(call, g) for g in found]}
 
 
 async def add_grant(call: Call) -> Any:

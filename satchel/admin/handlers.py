@@ -128,7 +128,7 @@ async def mint(call: Call) -> Any:
     if spec.kind is LinkKind.SWIFT:
         return await _mint_swift(call, spec)
     key = call.signing_key()
-    webhook_url = webhookhandlers.mint_webhook_url(call, spec)
+    webhook_url = await node.read(webhookhandlers.mint_webhook_url, call, spec)
     planned = await links.mint_links(node, call.principal, key, spec, client_ip=call.request.client,
                                      user_agent=call.request.user_agent, request_id=call.request_id)
     webhook = await webhookhandlers.attach_mint_webhook(call, webhook_url, planned) if webhook_url else None
@@ -149,7 +149,8 @@ async def mint(call: Call) -> Any:
 
 async def _mint_swift(call: Call, spec: links.LinkSpec) -> Any:
     """Swift TempURLs are not registry links: each answer has the URL and its expiry, no ``link``."""
-    webhookhandlers.mint_webhook_url(call, spec)  # refuses a webhook: a TempURL names no link to notify about
+    # Refuses a webhook: a TempURL names no link to notify about.
+    await call.node.read(webhookhandlers.mint_webhook_url, call, spec)
     made = await swiftlinks.mint_swift_links(call.node, call.principal, call.signing_key(), spec,
                                              client_ip=call.request.client, user_agent=call.request.user_agent,
                                              request_id=call.request_id)

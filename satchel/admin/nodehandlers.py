@@ -25,7 +25,8 @@ async def create_account(call: Call) -> Any:
 
 
 async def show_account(call: Call) -> Any:
-    return nodeschemas.account_json(accounts.show_account(call.node, call.principal, call.params["name"]))
+    view = await call.node.read(accounts.show_account, call.node, call.principal, call.params["name"])
+    return nodeschemas.account_json(view)
 
 
 async def delete_account(call: Call) -> Any:
@@ -34,19 +35,22 @@ async def delete_account(call: Call) -> Any:
 
 
 # --- a bucket's settings, owner and CORS rules ---------------------------------------------------------
-def _details(call: Call, bucket: Bucket) -> dict[str, Any]:
-    account = call.node.store.get_account(bucket.account_id)
+async def _details(call: Call, bucket: Bucket) -> dict[str, Any]:
+    account = await call.node.read(call.node.store.get_account, bucket.account_id)
+    await call.know([bucket.owner_user_id])
     return nodeschemas.bucket_details(bucket, call.user_name, account.name if account else bucket.account_id,
                                       call.node.settings.max_link_lifetime)
 
 
 async def show_bucket(call: Call) -> Any:
-    return _details(call, buckets.bucket_for(call.node, call.principal, call.params["bucket"], Action.BUCKET_ADMIN))
+    bucket = await call.node.read(buckets.bucket_for, call.node, call.principal, call.params["bucket"],
+                                  Action.BUCKET_ADMIN)
+    return await _details(call, bucket)
 
 
 async def set_owner(call: Call) -> Any:
     name = nodeschemas.owner_request(call.body)
-    return _details(call, await buckets.set_owner(call.node, call.principal, call.params["bucket"], name))
+    return await _details(call, await buckets.set_owner(call.node, call.principal, call.params["bucket"], name))
 
 
 async def get_cors(call: Call) -> Any:

@@ -54,7 +54,8 @@ async def delete_par(call: Call) -> Any:
 
 async def get_par_policy(call: Call) -> Any:
     bucket = call.params["bucket"]
-    return {"bucket": bucket, "inlineActiveTypes": manage.inline_policy(call.node, call.principal, bucket)}
+    allowed = await call.node.read(manage.inline_policy, call.node, call.principal, bucket)
+    return {"bucket": bucket, "inlineActiveTypes": allowed}
 
 
 async def put_par_policy(call: Call) -> Any:

@@ -19,23 +19,26 @@ async def put_webhook(call: Call) -> Any:
     bucket = call.params["bucket"]
     made = await webhooks.set_bucket_webhook(call.node, call.principal, bucket,
                                              webhookschemas.webhook_request(call.body))
+    await call.know([made.webhook.created_by])
     return webhookschemas.new_webhook_json(made, bucket, call.user_name)
 
 
 async def get_webhook(call: Call) -> Any:
     bucket = call.params["bucket"]
-    return webhookschemas.webhook_json(webhooks.bucket_webhook(call.node, call.principal, bucket), bucket,
-                                       call.user_name)
+    webhook = await call.node.read(webhooks.bucket_webhook, call.node, call.principal, bucket)
+    await call.know([webhook.created_by])
+    return webhookschemas.webhook_json(webhook, bucket, call.user_name)
 
 
 async def delete_webhook(call: Call) -> Any:
     bucket = call.params["bucket"]
     removed = await webhooks.delete_bucket_webhook(call.node, call.principal, bucket)
+    await call.know([removed.created_by])
     return webhookschemas.webhook_json(removed, bucket, call.user_name)
 
 
 async def list_deliveries(call: Call) -> Any:
-    found = webhooks.deliveries(call.node, call.principal, call.params["bucket"],
+    found = await call.node.read(webhooks.deliveries, call.node, call.principal, call.params["bucket"],
                                 call.query.get("state") or "dead", schemas.limit(call.query))
     return {"deliveries": [webhookschemas.delivery_json(record) for record in found]}
 
@@ -58,4 +61,5 @@ async def attach_mint_webhook(call: Call, url: str, planned: list[Minted]) -> di
         return None
     new = await webhooks.attach_link_webhook(call.node, call.principal, made[0].bucket_id, url,
                                              [link.id for link in made])
+    await call.know([new.webhook.created_by])
     return webhookschemas.new_webhook_json(new, made[0].bucket, call.user_name)

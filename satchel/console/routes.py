@@ -126,7 +126,7 @@ class ConsoleFrontend:
         if not shares.unlocked(share, _cookie(request, SHARE_COOKIE), now):
             return self.passphrase_form(share_id, link)
         state = link.state(now)
-        record = shares.current_object(node, link)
+        record = await node.read(shares.current_object, node, link)
         if state != "active" or record is None:
             reason = f"the link is {state}" if state != "active" else "the object is gone"
             return self.gone(link, request, reason, f"<p>This file is no longer shared: {html.escape(reason)}.</p>")

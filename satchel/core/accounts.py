@@ -82,12 +82,12 @@ def show_account(node: Node, principal: Principal, name: str) -> AccountView:
 async def create_account(node: Node, principal: Principal, name: str) -> AccountView:
     _require_operator(node, principal)
     account: Account = await node.write(identity.create_account, node.store, name)
-    return _view(node, account)
+    return await node.read(_view, node, account)
 
 
 async def delete_account(node: Node, principal: Principal, name: str) -> None:
     _require_operator(node, principal)
     account = identity.account_by_name(node.store, name)
-    if account.id == _operator_id(node):
+    if account.id == await node.read(_operator_id, node):
         raise Conflict("The node's operator account cannot be deleted.")
     await node.write(identity.delete_account, node.store, account.id)

@@ -244,8 +244,8 @@ async def put_bucket_acl(node: Node, principal: Principal, name: str,
                          acl: tuple[AclGrant, ...] | None, explicit: list[tuple[Grantee, str]]) -> Bucket:
     """Replace the bucket's ACL with ``acl`` (canned) plus ``explicit`` grants."""
     bucket = bucket_for(node, principal, name, Action.ACL_WRITE)
-    owner_id, _ = bucket_owner(node, bucket)
-    grants = (acl or ()) + resolve(node, explicit, (owner_id,))
+    owner_id, _ = await node.read(bucket_owner, node, bucket)
+    grants = (acl or ()) + await node.read(resolve, node, explicit, (owner_id,))
     check_may_set(principal, bucket, grants, bucket_grants(bucket))
     public_read = _PUBLIC_READ in grants
     stored = tuple(grant for grant in grants if grant != _PUBLIC_READ)
@@ -273,9 +273,9 @@ def get_object_acl(node: Node, principal: Principal, name: str, key: str) -> Acl
 
 async def put_object_acl(node: Node, principal: Principal, name: str, key: str,
                          acl: tuple[AclGrant, ...] | None, explicit: list[tuple[Grantee, str]]) -> None:
-    bucket, record = _object(node, principal, name, key, Action.ACL_WRITE)
-    owner_id, _ = bucket_owner(node, bucket)
-    grants = (acl or ()) + resolve(node, explicit, (owner_id,))
+    bucket, record = await node.read(_object, node, principal, name, key, Action.ACL_WRITE)
+    owner_id, _ = await node.read(bucket_owner, node, bucket)
+    grants = (acl or ()) + await node.read(resolve, node, explicit, (owner_id,))
     check_may_set(principal, bucket, grants, record.acl)
     await node.write(node.store.set_object_acl, name, key, record.etag, record.last_modified, grants)
 

@@ -222,7 +222,7 @@ async def complete_upload(
         target, upload = await node.read(_authorised_upload, node, principal, bucket, key, upload_id)
     except NoSuchUpload:
         return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
-    precondition = early_precondition(node, bucket, key, conditions)
+    precondition = await node.read(early_precondition, node, bucket, key, conditions)
     if not requested:
         raise MalformedXML()
     numbers = [number for number, _, _ in requested]

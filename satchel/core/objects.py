@@ -102,7 +102,7 @@ async def put_object(
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
-    precondition = early_precondition(node, bucket, key, conditions)
+    precondition = await node.read(early_precondition, node, bucket, key, conditions)
     plan = await node.read(sse.for_write, node, target, encrypt)
     got = await receive(node, body, expect, plan)
     principal = await confirm(node, recheck, principal,
@@ -326,7 +326,7 @@ async def copy_object(
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
-    precondition = early_precondition(node, bucket, key, conditions)
+    precondition = await node.read(early_precondition, node, bucket, key, conditions)
     source_plan = sse.for_read(node, source.headers, source_customer)
     if encrypt is None and keep_encryption:
         encrypt = sse.kept(source.headers)

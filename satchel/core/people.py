@@ -43,7 +43,7 @@ def list_keys(node: Node, principal: Principal, user_name: str | None) -> list[t
 
 
 async def create_key(node: Node, master_key: MasterKey, principal: Principal, user_name: str | None) -> AccessKey:
-    user = subject_user(node, principal, Action.KEY_ADMIN, user_name)
+    user = await node.read(subject_user, node, principal, Action.KEY_ADMIN, user_name)
     key: AccessKey = await node.write(identity.create_access_key, node.store, master_key, user.id)
     return key
 
@@ -60,7 +60,7 @@ async def set_key_status(node: Node, principal: Principal, access_key_id: str, s
     """Disabling a key kills every link it signed, at once. Enabling one brings them back, so it is an
     account admin's action (``USER_ADMIN`` over the key's user): a member whose key an admin disabled
     must not undo that on its own."""
-    stored = _managed_key(node, principal, access_key_id)
+    stored = await node.read(_managed_key, node, principal, access_key_id)
     owner = await node.read(node.store.get_user, stored.user_id)
     if status is Status.ACTIVE and stored.status is not Status.ACTIVE and (
             owner is None or not authorize(principal, Action.USER_ADMIN, Resource(None, subject=owner))):
@@ -70,7 +70,7 @@ async def set_key_status(node: Node, principal: Principal, access_key_id: str, s
 
 
 async def delete_key(node: Node, principal: Principal, access_key_id: str) -> None:
-    _managed_key(node, principal, access_key_id)
+    await node.read(_managed_key, node, principal, access_key_id)
     await node.write(identity.delete_access_key, node.store, access_key_id)
 
 
@@ -93,7 +93,7 @@ async def create_user(node: Node, principal: Principal, name: str, role: Role, p
 
 async def update_user(node: Node, principal: Principal, name: str, *, status: Status | None = None,
                       role: Role | None = None, password: str | None = None) -> User:
-    user = subject_user(node, principal, Action.USER_ADMIN, name)
+    user = await node.read(subject_user, node, principal, Action.USER_ADMIN, name)
     if user.id == _acting(principal).id and (status is Status.DISABLED or role is Role.MEMBER):
         raise AccessDenied("You cannot disable yourself or give up your own administrator role.")
     if status is not None:
@@ -108,7 +108,7 @@ async def update_user(node: Node, principal: Principal, name: str, *, status: St
 
 
 async def delete_user(node: Node, principal: Principal, name: str) -> None:
-    user = subject_user(node, principal, Action.USER_ADMIN, name)
+    user = await node.read(subject_user, node, principal, Action.USER_ADMIN, name)
     if user.id == _acting(principal).id:
         raise AccessDenied("You cannot delete yourself.")
     await node.write(identity.delete_user, node.store, user.id)
@@ -144,7 +144,7 @@ async def add_grant(node: Node, principal: Principal, user_name: str, bucket: st
 
 
 async def remove_grant(node: Node, principal: Principal, grant_id: str) -> None:
-    found = [g for g in list_grants(node, principal) if g.id == grant_id]
+    found = [g for g in await node.read(list_grants, node, principal) if g.id == grant_id]
     if not found:
         raise AccessDenied()
     bucket_for(node, principal, found[0].bucket, Action.BUCKET_ADMIN)

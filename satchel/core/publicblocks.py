@@ -34,7 +34,8 @@ def get_account_block(node: Node, principal: Principal, account_name: str) -> Pu
 async def set_account_block(node: Node, principal: Principal, account_name: str,
                             block: PublicAccessBlock | None) -> None:
     """Put (or, with None, delete) the account's setting; its admins only."""
-    await node.write(node.store.set_account_public_block, _account_id(node, principal, account_name), block)
+    account_id = await node.read(_account_id, node, principal, account_name)
+    await node.write(node.store.set_account_public_block, account_id, block)
 
 
 def _account_id(node: Node, principal: Principal, name: str) -> str:

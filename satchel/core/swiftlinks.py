@@ -73,7 +73,7 @@ async def mint_swift_links(node: Node, principal: Principal, caller_key: AccessK
     assert user is not None  # minting needs an authenticated principal (plan_links checked it)
     if not any(item.link is not None for item in planned):
         return [SwiftLink(item.key, error=item.error) for item in planned]  # nothing to sign
-    key = signing_key(node, bucket, user.id)
+    key = await node.read(signing_key, node, bucket, user.id)
     account = await node.read(node.store.get_account, bucket.account_id)
     assert account is not None  # a bucket's account outlives it
     signer = setter(node, key)

@@ -114,7 +114,7 @@ async def upload_part(node: Node, ctx: ParContext) -> Response:
         if name in request.headers:
             raise InvalidArgument(f"{name} does not apply to a part upload.")
     expect = Expectations(size=content_length(request.headers), content_md5=request.headers.get("content-md5"))
-    admission = _admitted_upload(node, ctx)
+    admission = await node.read(_admitted_upload, node, ctx)
     assert endpoint.upload_id is not None and endpoint.part_number is not None
     part = await multipart.upload_part(node, admission.principal, admission.bucket.name, endpoint.key,
                                        endpoint.upload_id, endpoint.part_number, request.body_chunks(), expect,
@@ -130,7 +130,7 @@ async def commit_upload(node: Node, ctx: ParContext) -> Response:
     endpoint = ctx.endpoint
     no_query(ctx.request)
     _refuse_conditions(ctx.request.headers, "the commit")
-    admission = _admitted_upload(node, ctx)
+    admission = await node.read(_admitted_upload, node, ctx)
     assert endpoint.upload_id is not None
     try:
         body = await ctx.request.read_body(_MAX_COMMIT_BODY)
@@ -186,7 +186,7 @@ def _part_number(value: object) -> bool:
 async def abort_upload(node: Node, ctx: ParContext) -> Response:
     endpoint = ctx.endpoint
     no_query(ctx.request)
-    admission = _admitted_upload(node, ctx)
+    admission = await node.read(_admitted_upload, node, ctx)
     assert endpoint.upload_id is not None
     await multipart.abort_upload(node, admission.principal, admission.bucket.name, endpoint.key, endpoint.upload_id)
     return Response(204)

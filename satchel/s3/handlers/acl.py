@@ -38,7 +38,7 @@ async def put_bucket_acl(node: Node, ctx: S3Context) -> Response:
 
 
 async def get_object_acl(node: Node, ctx: S3Context) -> Response:
-    view = acl.get_object_acl(node, ctx.auth.principal, ctx.bucket, ctx.key)
+    view = await node.read(acl.get_object_acl, node, ctx.auth.principal, ctx.bucket, ctx.key)
     return Response(200, [XML], aclxml.access_control_policy(view))
 
 

@@ -69,7 +69,7 @@ async def create_bucket(node: Node, ctx: S3Context) -> Response:
             "this request was sent to."
         )
     contract = ctx.request.headers.get("x-satchel-bucket-owner", "").lower() == "account"
-    grants = acl.for_new_bucket(node, ctx.auth.principal, ctx.request.headers)
+    grants = await node.read(acl.for_new_bucket, node, ctx.auth.principal, ctx.request.headers)
     try:
         await buckets.create_bucket(node, ctx.auth.principal, name, contract_owned=contract,
                                     publish=grants is not None and acl.is_public(grants))

@@ -15,7 +15,7 @@ XML = ("Content-Type", "application/xml")
 
 
 async def get_bucket_lifecycle(node: Node, ctx: S3Context) -> Response:
-    rules = lifecycle.get_rules(node, ctx.auth.principal, ctx.bucket)
+    rules = await node.read(lifecycle.get_rules, node, ctx.auth.principal, ctx.bucket)
     return Response(200, [XML], lifecycle_document(rules))
 
 

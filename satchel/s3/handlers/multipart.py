@@ -65,7 +65,8 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         tags=tagging.request_tags(headers),
         acl=await node.read(acl.for_write, node, ctx.auth.principal, ctx.bucket, ctx.key, headers),
     )
-    out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx)), *lifecycle.abort_headers(node, upload)]
+    abort = await node.read(lifecycle.abort_headers, node, upload)
+    out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx)), *abort]
     if upload.checksum_algorithm:
         out.append(("x-amz-checksum-algorithm", upload.checksum_algorithm.upper()))
     return Response(200, out, xml.initiate_multipart_upload(ctx.bucket, ctx.key, upload.upload_id))

@@ -45,7 +45,7 @@ def count_header(node: Node, principal: Principal, bucket: str, key: str) -> lis
 
 
 async def get_object_tagging(node: Node, ctx: S3Context) -> Response:
-    tags = tagging.get_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key)
+    tags = await node.read(tagging.get_object_tags, node, ctx.auth.principal, ctx.bucket, ctx.key)
     return Response(200, [XML], tagging_document(tags))
 
 
@@ -61,7 +61,7 @@ async def delete_object_tagging(node: Node, ctx: S3Context) -> Response:
 
 
 async def get_bucket_tagging(node: Node, ctx: S3Context) -> Response:
-    tags = tagging.get_bucket_tags(node, ctx.auth.principal, ctx.bucket)
+    tags = await node.read(tagging.get_bucket_tags, node, ctx.auth.principal, ctx.bucket)
     return Response(200, [XML], tagging_document(tags))
 
 

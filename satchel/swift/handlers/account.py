@@ -33,16 +33,17 @@ def _headers(ctx: SwiftContext, visible: list[Bucket]) -> list[tuple[str, str]]:
 
 
 async def head_account(ctx: SwiftContext) -> Response:
-    swiftmeta.account_metadata(ctx.node, ctx.principal, ctx.account)  # ACCOUNT_READ before anything is shown
-    visible = account_buckets(ctx)
+    # ACCOUNT_READ before anything is shown
+    await ctx.node.read(swiftmeta.account_metadata, ctx.node, ctx.principal, ctx.account)
+    visible = await ctx.node.read(account_buckets, ctx)
     return Response(204, [*_headers(ctx, visible), ("Content-Length", "0"),
                           ("Content-Type", CONTENT_TYPES["plain"])])
 
 
 async def get_account(ctx: SwiftContext) -> Response:
     params = list_params(ctx.request.query_dict, ctx.request.headers, ctx.request.raw_query)
-    swiftmeta.account_metadata(ctx.node, ctx.principal, ctx.account)
-    visible = account_buckets(ctx)
+    await ctx.node.read(swiftmeta.account_metadata, ctx.node, ctx.principal, ctx.account)
+    visible = await ctx.node.read(account_buckets, ctx)
     headers = _headers(ctx, visible)
     names = _page(params, [bucket.name for bucket in visible])
     by_name = {bucket.name: bucket for bucket in visible}
@@ -54,7 +55,8 @@ async def get_account(ctx: SwiftContext) -> Response:
             continue
         # A bucket the caller may read only part of (a prefix grant) shows no figures: they would tell
         # about keys outside the prefix.
-        count, size = swiftmeta.usage(ctx.node, ctx.principal, bucket) or (0, 0)
+        usage = await ctx.node.read(swiftmeta.usage, ctx.node, ctx.principal, bucket)
+        count, size = usage or (0, 0)
         rows.append(ContainerRow(name, count, size, bucket.created))
     headers.append(("Content-Type", CONTENT_TYPES[params.format]))
     if not rows and params.format == "plain":
