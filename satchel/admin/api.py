@@ -291,6 +291,7 @@ class AdminApi:
         query = query_params(request.query, route.query)
         call = handlers.Call(self.node, request, body or b"", caller.key, principal, params, info.request_id,
                              query=query, session=caller.session, payload_sha256=caller.payload_sha256)
+        await self.node.warm(params.get("bucket"))  # the caches it reads, loaded off the loop
         result: Any = await route.handler(call)
         if isinstance(result, Response):
             return result

@@ -44,7 +44,8 @@ async def authenticate(node: Node, request: Request, body: bytes | None) -> Call
         raise AccessDenied("The management API needs an AWS4-HMAC-SHA256 Authorization header "
                            "or a console session.")
     lookup = node.credentials.signer()
-    result = verify_header_auth(
+    result = await node.read(  # the key lookup may read the store: off the loop
+        verify_header_auth,
         method=request.method,
         raw_path=request.raw_path,
         query=request.query,

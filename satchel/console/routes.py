@@ -134,7 +134,7 @@ class ConsoleFrontend:
         if refused is not None:  # the reason (which revocation, whose key) is for the audit trail only
             return self.gone(link, request, refused, "<p>This file is no longer shared.</p>")
         if rest == "file":
-            url = self.signed_url(link)
+            url = await node.read(self.signed_url, link)
             if url is None:
                 return self.page("No longer available", "<p>This file is no longer shared.</p>", 410)
             return self.redirect(url)

@@ -150,7 +150,7 @@ async def resume(node: Node, request: Request, *, state_change: bool) -> tuple[S
         if not same_origin(request) or not hmac.compare_digest(sent.encode("latin-1"),
                                                                csrf_token(token).encode()):
             raise AccessDenied("This change was refused: its CSRF token is missing or wrong. Reload the page.")
-    principal = node.credentials.principal_for_user(session.user_id)
+    principal = await node.read(node.credentials.principal_for_user, session.user_id)
     user = principal.active_user
     if user is None:
         await node.write(node.store.delete_sessions, hashed)

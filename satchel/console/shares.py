@@ -95,7 +95,7 @@ async def refusal(node: Node, link: Link, facts: RequestFacts | None = None) -> 
     object's current size and type."""
     from satchel.core.buckets import bucket_for  # here: buckets imports node, which imports admission
 
-    found = node.credentials.lookup(link.access_key_id or "")
+    found = await node.read(node.credentials.lookup, link.access_key_id or "")
     if found is None:
         return "the signer's key is gone"
     key, signer = found

@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from satchel import metrics
 from satchel.core.access import Action, Resource, authorize
@@ -37,11 +38,19 @@ FLUSH_BATCH = 2000
 PRUNE_BATCH = 5000
 
 
+
+async def _inline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
 class AuditLog:
     def __init__(self, store: Store, write: StoreWrite,
                  bucket_id: Callable[[str], str | None] = lambda name: None, *, webhook_queue_max: int = 0,
-                 webhook_user_max: int = 0, webhook_account_max: int | None = None) -> None:
+                 webhook_user_max: int = 0, webhook_account_max: int | None = None,
+                 read: StoreWrite | None = None) -> None:
         self._store = store
+        #: How a query's reads reach the store (``Node.read``: off the loop where reads block).
+        self._read: StoreWrite = read or _inline
         self._webhook_queue_max = webhook_queue_max
         self._webhook_user_max = webhook_user_max
         self._webhook_account_max = webhook_account_max
@@ -107,9 +116,10 @@ class AuditLog:
     async def query(self, principal: Principal, query: AuditQuery) -> list[AuditEvent]:
         """The events of ``query`` the principal may read (``AUDIT_READ``): those about buckets it controls
         and those signed by users it acts for; what happened up to this call is included."""
-        visible = visible_to(self._store, principal, query)
+        visible = await self._read(visible_to, self._store, principal, query)
         await self.flush()
-        return self._store.query_audit(visible)
+        found: list[AuditEvent] = await self._read(self._store.query_audit, visible)
+        return found
 
     def _persist(self, events: list[AuditEvent], uses: dict[str, tuple[int, float]]) -> None:
         # Link notifications are queued with their events, in one transaction (core/webhookqueue.py).

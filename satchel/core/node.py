@@ -106,7 +106,7 @@ class Node:
         self.audit = AuditLog(self.store, self.write, self.bucket_id,
                               webhook_queue_max=self.settings.webhook_queue_max,
                               webhook_user_max=self.settings.webhook_queue_max_per_user,
-                              webhook_account_max=self.settings.webhook_queue_max_per_account)
+                              webhook_account_max=self.settings.webhook_queue_max_per_account, read=self.read)
         self.sightings = Sightings(self.store, self.write)
         self.tempurl_keys = TempUrlKeyCache(self.store, self.gate, self.credentials.master_key)
         #: Lifecycle rules (as stored) by bucket id: GET/HEAD/PUT consult them for ``x-amz-expiration``.

@@ -76,7 +76,7 @@ async def mint_swift_links(node: Node, principal: Principal, caller_key: AccessK
     key = await node.read(signing_key, node, bucket, user.id)
     account = await node.read(node.store.get_account, bucket.account_id)
     assert account is not None  # a bucket's account outlives it
-    signer = setter(node, key)
+    signer = await node.read(setter, node, key)
     action = Action.OBJECT_READ if spec.method in _READ_METHODS else Action.OBJECT_WRITE
     allowed = _allowed_digest(node)
     expires = int(now) + spec.expires_in

@@ -57,7 +57,7 @@ async def issue_token(node: Node, auth_user: str, auth_key: str) -> IssuedToken:
     matched: str | None = None
     if user is not None:
         for stored in await node.read(node.store.list_access_keys, user.id):
-            found = node.credentials.lookup(stored.access_key_id)
+            found = await node.read(node.credentials.lookup, stored.access_key_id)
             # Every key is compared, in constant time, whether or not an earlier one matched.
             if found is not None and hmac.compare_digest(found[0].secret.encode(), auth_key.encode()) \
                     and found[0].active and matched is None:

@@ -76,6 +76,7 @@ class ParFrontend:
             endpoint = route(request.method, target, request.headers)
             if par is None:
                 raise AccessDenied("No pre-authenticated request has this token.")
+            await self.node.warm(par.bucket)  # the caches it reads, loaded off the loop
             use.refuse_state(par, self.node.clock.now(), continuing=endpoint.op in _UPLOAD_STEPS)
             refuse_unsupported(request.headers)
             ctx = ParContext(request, endpoint, par, request_id)

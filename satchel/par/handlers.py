@@ -84,7 +84,7 @@ async def head_object(node: Node, ctx: ParContext) -> Response:
 async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     request, key = ctx.request, ctx.endpoint.key
     no_query(request)
-    admission = admit(node, ctx, key, Operation.READ)
+    admission = await node.read(admit, node, ctx, key, Operation.READ)
     principal = admission.principal
     record = await node.read(objects.get_object, node, principal, admission.bucket.name, key)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
@@ -131,7 +131,7 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     objects.check_user_meta(meta)
     expect = Expectations(size=content_length(headers), content_md5=headers.get("content-md5"))
     conditions = {name: headers[name] for name in _WRITE_CONDITIONS if name in headers}
-    admission = admit(node, ctx, key, Operation.WRITE)
+    admission = await node.read(admit, node, ctx, key, Operation.WRITE)
     await use.count_use(node, ctx.par)
     async with use.given_back_on_failure(node, ctx.par):
         record = await objects.put_object(node, admission.principal, admission.bucket.name, key,

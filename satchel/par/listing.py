@@ -105,8 +105,9 @@ async def list_objects(node: Node, ctx: ParContext) -> Response:
     fields = _fields(query.get("fields"))
     prefix = use.listing_prefix(ctx.par, query.get("prefix", ""))
     # Admitted (and counted) with the prefix it acts on; outside the PAR's prefix it is the PAR's own (empty).
-    admission = admit(ctx=ctx, node=node, key=prefix if prefix is not None else ctx.par.object_name or "",
-                      operation=Operation.LIST)
+    admission = await node.read(admit, ctx=ctx, node=node,
+                                key=prefix if prefix is not None else ctx.par.object_name or "",
+                                operation=Operation.LIST)
     objects: list[dict[str, Any]] = []
     prefixes: list[str] = []
     next_start = None
@@ -140,9 +141,9 @@ async def _zip(node: Node, ctx: ParContext) -> Response:
     prefix = use.listing_prefix(ctx.par, query.get("prefix", ""))
     if prefix is None:
         raise InvalidArgument("The prefix lies outside the pre-authenticated request's scope.")
-    admission = admit(ctx=ctx, node=node, key=prefix, operation=Operation.LIST)
+    admission = await node.read(admit, ctx=ctx, node=node, key=prefix, operation=Operation.LIST)
     if not ctx.par.access_type.reads:
         raise AccessDenied("An archive needs a read access type.")
-    answer = archive.response(node, ctx, admission, prefix)
+    answer = await node.read(archive.response, node, ctx, admission, prefix)  # it lists the store: off the loop
     await use.count_use(node, ctx.par)
     return answer

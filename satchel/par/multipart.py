@@ -71,7 +71,7 @@ async def create_upload(node: Node, ctx: ParContext) -> Response:
     objects.check_key(key)
     stored, meta = put_headers(request.headers)
     objects.check_user_meta(meta)
-    admission = admit(node, ctx, key, Operation.WRITE)
+    admission = await node.read(admit, node, ctx, key, Operation.WRITE)
     cap = node.settings.par_max_open_uploads
     if len(await node.read(node.store.par_open_uploads, ctx.par.id)) >= cap:
         raise InvalidArgument(_TOO_MANY.format(cap))

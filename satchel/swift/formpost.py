@@ -175,12 +175,13 @@ async def _check(node: Node, request: Request, account: Account | None, bucket: 
     spec = formpost.parse_attributes(attributes, max_put_size=node.settings.max_put_size)
     if account is None:
         raise FormUnauthorized("invalid signature", "no such account")
-    keys = node.tempurl_keys.keys(account.id, bucket)
+    keys = await node.read(node.tempurl_keys.keys, account.id, bucket)
     # The signed path is the form's own, decoded (Swift's PATH_INFO): /v1/AUTH_<account>/<container>[/<prefix>].
     index = formpost.verify(spec, request.path, [k.secret for k in keys],
                             allowed=node.settings.tempurl_allowed_digests, now=node.clock.now())
     key = keys[index]
-    principal = setter(node, key).with_facts(http_facts(request, now=node.clock.now(), auth_type=AUTH_POST))
+    principal = (await node.read(setter, node, key)).with_facts(http_facts(request, now=node.clock.now(),
+                                                                          auth_type=AUTH_POST))
     form.user_id = key.set_by
     admission = await check_use(node, LinkUse(
         principal=principal, bucket=bucket.name if bucket is not None else None, key=endpoint.obj,

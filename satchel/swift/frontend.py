@@ -67,6 +67,7 @@ class SwiftFrontend:
                 tempurl.refused_path(self.node, request, trans_id, exc)  # a TempURL's use, audited all the same
                 raise
             measured.operation = operation(request.method, endpoint)
+            await self.node.warm(endpoint.container)  # the caches it reads, loaded off the loop
             if endpoint.target is Target.AUTH:
                 response = await authenticate(self.node, request)
             elif endpoint.target is Target.INFO:

@@ -157,12 +157,13 @@ async def _admit(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id
     params = tempurl.parse_query(request.query)
     if params is None:
         raise TempUrlInvalid("not a TempURL")
-    keys = node.tempurl_keys.keys(account.id, bucket)
+    keys = await node.read(node.tempurl_keys.keys, account.id, bucket)
     signed = tempurl.Request(request.method, RESELLER_PREFIX + account.name, endpoint.container or "",
                              endpoint.obj or "", request.client or None)
     key = keys[tempurl.verify(params, signed, [k.secret for k in keys], allowed=node.settings.tempurl_allowed_digests,
                               now=node.clock.now())]
-    principal = setter(node, key).with_facts(http_facts(request, now=node.clock.now(), auth_type=AUTH_QUERY))
+    principal = (await node.read(setter, node, key)).with_facts(http_facts(request, now=node.clock.now(),
+                                                                          auth_type=AUTH_QUERY))
     event.user_id = key.set_by
     admission = await check_use(node, LinkUse(
         principal=principal, bucket=event.bucket, key=endpoint.obj, method=request.method,

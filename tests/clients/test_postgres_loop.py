@@ -45,6 +45,7 @@ def node(tmp_path_factory: pytest.TempPathFactory, pg_cluster: pgcluster.PgClust
     server = GuardedNode(tmp_path_factory.mktemp("pgloop") / "node", url)
     server.start()
     try:
+        s3(server).create_bucket(Bucket="loop")
         yield server
     finally:
         server.stop()
@@ -93,7 +94,6 @@ def test_the_guard_refuses_a_store_call_on_the_loop() -> None:
 
 def test_boto3_object_flows(node: GuardedNode, on_loop: None) -> None:
     client = s3(node)
-    client.create_bucket(Bucket="loop")
     for i in range(3):
         client.put_object(Bucket="loop", Key=f"k{i}", Body=b"x" * 100)
     assert client.get_object(Bucket="loop", Key="k1")["Body"].read() == b"x" * 100
@@ -146,3 +146,25 @@ def test_swift_get(node: GuardedNode, on_loop: None) -> None:
     _, body = conn.get_object("loop", "swift")
     assert body == b"swift"
     conn.close()
+
+
+def test_more_reads_stay_off_the_loop(node: GuardedNode, on_loop: None) -> None:
+    """Tagging, ACLs, a PAR listing, Swift listings, TempURL keys and management reads, all off the loop."""
+    client = s3(node)
+    client.put_object(Bucket="loop", Key="more", Body=b"more", Tagging="a=1")
+    assert client.get_object_tagging(Bucket="loop", Key="more")["TagSet"] == [{"Key": "a", "Value": "1"}]
+    assert client.get_object_acl(Bucket="loop", Key="more")["Owner"]
+    client.list_objects(Bucket="loop", Prefix="m")
+    listing = pars.create(node, bucket="loop", accessType="AnyObjectRead", bucketListingAction="ListObjects")
+    reply = requests.get(pars.url(listing), timeout=10)
+    assert reply.status_code == 200 and "more" in reply.text
+    assert mgmt.ok(mgmt.call(node, None, "GET", "/pars?bucket=loop"))["pars"]
+    conn: swift_api.Connection = root_user(node).connection()
+    _, objects = conn.get_container("loop")
+    assert "more" in [o["name"] for o in objects]
+    _, containers = conn.get_account()
+    assert [c["name"] for c in containers] == ["loop"]
+    conn.post_account({"X-Account-Meta-Temp-URL-Key": "secret-key-1"})
+    assert conn.head_account()["x-account-meta-temp-url-key"] == "secret-key-1"
+    conn.close()
+    assert mgmt.ok(mgmt.call(node, None, "GET", "/audit?bucket=loop"))["events"]

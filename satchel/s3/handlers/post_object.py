@@ -65,7 +65,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     if is_anonymous_form(fields):
         return await _anonymous_post(node, ctx, form, fields)
     signer = node.credentials.signer()
-    result = verify_post_form(
+    result = await node.read(  # the key lookup may read the store: off the loop
+        verify_post_form,
         raw_fields,
         bucket=ctx.bucket,
         region=node.settings.region,

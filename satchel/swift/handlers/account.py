@@ -36,7 +36,7 @@ async def head_account(ctx: SwiftContext) -> Response:
     # ACCOUNT_READ before anything is shown
     await ctx.node.read(swiftmeta.account_metadata, ctx.node, ctx.principal, ctx.account)
     visible = await ctx.node.read(account_buckets, ctx)
-    return Response(204, [*_headers(ctx, visible), ("Content-Length", "0"),
+    return Response(204, [*await ctx.node.read(_headers, ctx, visible), ("Content-Length", "0"),
                           ("Content-Type", CONTENT_TYPES["plain"])])
 
 
@@ -44,7 +44,7 @@ async def get_account(ctx: SwiftContext) -> Response:
     params = list_params(ctx.request.query_dict, ctx.request.headers, ctx.request.raw_query)
     await ctx.node.read(swiftmeta.account_metadata, ctx.node, ctx.principal, ctx.account)
     visible = await ctx.node.read(account_buckets, ctx)
-    headers = _headers(ctx, visible)
+    headers = await ctx.node.read(_headers, ctx, visible)
     names = _page(params, [bucket.name for bucket in visible])
     by_name = {bucket.name: bucket for bucket in visible}
     rows: list[ContainerRow | str] = []
