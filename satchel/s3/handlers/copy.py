@@ -73,7 +73,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
     return Response(200, [("Content-Type", "application/xml"),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
-                          *lifecycle.expiration_headers(node, record)], body)
+                          *await node.read(lifecycle.expiration_headers, node, record)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:

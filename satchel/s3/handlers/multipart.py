@@ -98,7 +98,8 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
                                              recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
-    return Response(200, [XML, *sse.describe(record.headers), *lifecycle.expiration_headers(node, record)], body)
+    expiration = await node.read(lifecycle.expiration_headers, node, record)
+    return Response(200, [XML, *sse.describe(record.headers), *expiration], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:

@@ -61,7 +61,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
-                          *lifecycle.expiration_headers(node, record)])
+                          *await node.read(lifecycle.expiration_headers, node, record)])
 
 
 async def get_object(node: Node, ctx: S3Context) -> Response:
@@ -102,7 +102,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
     headers += sse.describe(record.headers, customer)
     headers += await node.read(tagging.count_header, node, principal, record.bucket, record.key)
-    headers += lifecycle.expiration_headers(node, record)
+    headers += await node.read(lifecycle.expiration_headers, node, record)
     return object_response(headers, record.size, byte_range, body)
 
 
