@@ -65,10 +65,10 @@ def blob_env(upstream: SeaweedFS) -> dict[str, str]:
 def migrate_to(node: SatchelProcess, url: str, upstream: SeaweedFS, bucket: str, *extra: str,
                ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
+    keys = {k: v for k, v in blob_env(upstream).items() if k != "SATCHEL_BLOBS_ENDPOINT_URL"}  # a flag instead
     cmd = [venv_tool("satchel"), "admin", "migrate-to", "--data-dir", str(node.data_dir), "--metadata-url", url,
-           "--blobs-url", f"s3://{bucket}/{PREFIX}", *extra]
-    return subprocess.run(cmd, env={**env, **blob_env(upstream)}, capture_output=True, text=True, timeout=120,
-                          check=False)
+           "--blobs-url", f"s3://{bucket}/{PREFIX}", "--blobs-endpoint-url", upstream.url, *extra]
+    return subprocess.run(cmd, env={**env, **keys}, capture_output=True, text=True, timeout=120, check=False)
 
 
 @dataclass
