@@ -22,6 +22,7 @@ from satchel.cli.commands.keys import key_group
 from satchel.cli.commands.users import user_group
 from satchel.cli.options import CliState, settings_options
 from satchel.cli.output import emit_object, emit_rows
+from satchel.cli.printable import printable
 from satchel.cli.session import admin_store, describe
 from satchel.core import identity
 from satchel.core.masterkey import MASTER_KEY_FILE
@@ -419,14 +420,17 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
                "blobs_copied": report.blobs_copied, "blobs_skipped": report.blobs_skipped, "bytes": report.bytes,
                "master_key": str(key)}
     lines = [f"  {t:<28} {rows}" for t, (rows, _copied) in report.tables.items()]
-    emit_object(state.json, summary, "\n".join([
-        "Metadata copied (rows per table, the same on both sides):", *lines,
-        f"Blobs: {report.blobs} ({report.bytes} bytes; {report.blobs_copied} copied, "
-        f"{report.blobs_skipped} already there)." if target is not None else "Blobs: left in the data dir.",
-        f"The master key is {key}: copy it (mode 0600) into the data dir of every node of the new deployment; "
-        "without it no node can read the access keys or SSE-S3 objects.",
-        "Start the nodes with metadata_url" + (" and blobs_url" if target is not None else "")
-        + " set; keep this data dir until they serve everything."]))
+    if state.json:
+        emit_object(True, summary, "")
+        return
+    for line in ("Metadata copied (rows per table, the same on both sides):", *lines,
+                 f"Blobs: {report.blobs} ({report.bytes} bytes; {report.blobs_copied} copied, "
+                 f"{report.blobs_skipped} already there)." if target is not None else "Blobs: left in the data dir.",
+                 f"The master key is {key}: copy it (mode 0600) into the data dir of every node of the new "
+                 "deployment; without it no node can read the access keys or SSE-S3 objects.",
+                 "Start the nodes with metadata_url" + (" and blobs_url" if target is not None else "")
+                 + " set; keep this data dir until they serve everything."):
+        click.echo(printable(line))
 
 
 @contextlib.contextmanager
