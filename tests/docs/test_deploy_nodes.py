@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,3 +125,36 @@ def test_two_nodes_behind_the_front_and_one_stops(deployment: Deployment) -> Non
         s3.put_object(Bucket=bucket, Key=f"after/{key}", Body=body)
     link = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k0"}, ExpiresIn=300)
     assert requests.get(link, verify=str(deployment.cert), timeout=10).content == bodies["k0"]
+
+
+@pytest.mark.slow  # the outage lasts past HAProxy's checks: ~20 s
+@pytest.mark.parametrize("deployment", ["haproxy"], indirect=True)  # nginx passes Satchel's 503 on as it is
+def test_postgres_down_is_503_through_the_front_and_it_recovers(deployment: Deployment,
+                                                                 pg_cluster: pgcluster.PgCluster) -> None:
+    """Every answer is a 503 while the database is away (Satchel's at first; HAProxy's own once its checks
+    took every node out), and service comes back by itself once it returns (docs/deployment.md)."""
+    a, _b = deployment.nodes
+    s3 = boto3.client("s3", endpoint_url=deployment.endpoint, verify=str(deployment.cert), region_name="us-east-1",
+                      aws_access_key_id=a.root.access_key, aws_secret_access_key=a.root.secret_key,
+                      config=Config(retries={"max_attempts": 1}))
+    bucket = f"outage-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
+    pg_cluster.stop()
+    try:
+        answers = []
+        deadline = time.monotonic() + 6  # past HAProxy's 2 failed checks 2 s apart
+        while time.monotonic() < deadline:
+            answers.append(requests.get(url, verify=str(deployment.cert), timeout=10))
+            time.sleep(0.3)
+        assert {answer.status_code for answer in answers} == {503}
+        assert "ServiceUnavailable" in answers[0].text  # Satchel's S3 error
+        assert "No server is available" in answers[-1].text  # HAProxy's own, every node out
+    finally:
+        pg_cluster.start()
+    deadline = time.monotonic() + 15  # HAProxy: 2 good checks 2 s apart
+    while (answer := requests.get(url, verify=str(deployment.cert), timeout=10)).status_code != 200:
+        assert time.monotonic() < deadline, answer.status_code
+        time.sleep(0.3)
+    assert answer.content == b"kept"
