@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -72,6 +73,13 @@ class Deployment:
     cert: Path
     nodes: tuple[Node, Node]
 
+    def client(self) -> Any:
+        """boto3 through the front, as root, without retries (a retried failure would hide)."""
+        root = self.nodes[0].root
+        return boto3.client("s3", endpoint_url=self.endpoint, verify=str(self.cert), region_name="us-east-1",
+                            aws_access_key_id=root.access_key, aws_secret_access_key=root.secret_key,
+                            config=Config(retries={"max_attempts": 1}))
+
 
 @pytest.fixture(params=sorted(FRONTS))
 def deployment(request: pytest.FixtureRequest, tmp_path: Path, pg_cluster: pgcluster.PgCluster,
@@ -106,9 +114,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path, pg_cluster: pgclu
 
 def test_two_nodes_behind_the_front_and_one_stops(deployment: Deployment) -> None:
     a, b = deployment.nodes
-    s3 = boto3.client("s3", endpoint_url=deployment.endpoint, verify=str(deployment.cert), region_name="us-east-1",
-                      aws_access_key_id=a.root.access_key, aws_secret_access_key=a.root.secret_key,
-                      config=Config(retries={"max_attempts": 1}))
+    s3 = deployment.client()
     bucket = f"nodes-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     bodies = {f"k{i}": os.urandom(100_000 + i) for i in range(6)}
@@ -133,10 +139,7 @@ def test_postgres_down_is_503_through_the_front_and_it_recovers(deployment: Depl
                                                                  pg_cluster: pgcluster.PgCluster) -> None:
     """Every answer is a 503 while the database is away (Satchel's at first; HAProxy's own once its checks
     took every node out), and service comes back by itself once it returns (docs/deployment.md)."""
-    a, _b = deployment.nodes
-    s3 = boto3.client("s3", endpoint_url=deployment.endpoint, verify=str(deployment.cert), region_name="us-east-1",
-                      aws_access_key_id=a.root.access_key, aws_secret_access_key=a.root.secret_key,
-                      config=Config(retries={"max_attempts": 1}))
+    s3 = deployment.client()
     bucket = f"outage-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
