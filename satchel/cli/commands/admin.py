@@ -435,6 +435,7 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
 
 @contextlib.contextmanager
 def _migration_errors() -> Iterator[None]:
+    import psycopg
     from botocore.exceptions import BotoCoreError, ClientError
 
     from satchel.core.errors import SatchelError
@@ -446,6 +447,9 @@ def _migration_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
     except SatchelError as exc:  # PostgreSQL unreachable
         raise click.ClickException(f"the target database: {describe(exc)}") from None
+    except psycopg.Error as exc:
+        raise click.ClickException(f"the target database: {exc}; nothing was committed: run the command "
+                                   "again") from None
     except (ClientError, BotoCoreError) as exc:
         raise click.ClickException(f"the upstream blob store: {exc}; run the command again once it answers "
                                    "(blobs already copied are skipped)") from None
