@@ -311,6 +311,7 @@ def migrate_to(data_dir: Path, metadata_url: str, target: Target | None, *, time
                progress: Progress) -> MigrationReport:
     """Copy the stopped node of ``data_dir`` to ``metadata_url`` (and its blobs to ``target``)."""
     report = MigrationReport()
+    _source(data_dir).close()  # a node is there (before the lock file is made in a wrong directory)
     with stopped(data_dir):
         source = _source(data_dir)
         try:

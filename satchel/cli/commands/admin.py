@@ -54,7 +54,8 @@ def admin() -> None:
     SATCHEL_ADMIN_ENDPOINT) the account, user, key, grant and bucket commands run on that server through
     its management API instead, signed with the caller's access key (found as the aws cli finds it,
     --profile and --region as for `satchel links`): the server decides what the caller may see and change.
-    init, gc, migrate, backup, verify and restore exist only on the data dir and refuse an endpoint.
+    init, gc, migrate, migrate-to, backup, verify and restore exist only on the data dir and refuse an
+    endpoint.
     """
 
 
@@ -374,7 +375,7 @@ def restore_command(state: CliState, directory: Path) -> None:
 
 @admin.command("migrate-to")
 @click.option("--metadata-url", required=True, help="The empty PostgreSQL database (postgresql://…) to copy the "
-              "metadata into; created schema and all.")
+              "metadata into (its tables are created when absent).")
 @click.option("--blobs-url", default=None, help="s3://bucket/prefix to copy the blobs into (the bucket must exist); "
               "the blobs_* settings (keys, region, part size) are read as `satchel serve` reads them. "
               "Without it the blobs stay in the data dir.")
