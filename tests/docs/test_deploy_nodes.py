@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -161,3 +162,14 @@ def test_postgres_down_is_503_through_the_front_and_it_recovers(deployment: Depl
         assert time.monotonic() < deadline, answer.status_code
         time.sleep(0.3)
     assert answer.content == b"kept"
+
+
+def test_the_node_settings_load() -> None:
+    """deploy/satchel-node.toml as a node reads it, the upstream's secret key from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
+    result = subprocess.run([str(Path(sys.executable).parent / "satchel"), "config", "show", "--json",
+                             "--config", str(DEPLOY / "satchel-node.toml")], capture_output=True, text=True,
+                            timeout=60, check=False, env={**env, "SATCHEL_BLOBS_SECRET_ACCESS_KEY": "s3cr3t-value"})
+    assert result.returncode == 0, result.stderr
+    assert "postgresql://satchel@db.internal/satchel" in result.stdout and "s3://satchel-blobs/prod" in result.stdout
+    assert "s3cr3t-value" not in result.stdout  # masked
