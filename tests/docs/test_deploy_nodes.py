@@ -82,10 +82,13 @@ class Deployment:
                             config=Config(retries={"max_attempts": 1}))
 
 
-@pytest.fixture(params=sorted(FRONTS))
-def deployment(request: pytest.FixtureRequest, tmp_path: Path, pg_cluster: pgcluster.PgCluster,
-               seaweedfs: SeaweedFS) -> Iterator[Deployment]:
+@pytest.fixture(scope="module", params=sorted(FRONTS))
+def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               pg_cluster: pgcluster.PgCluster, seaweedfs: SeaweedFS) -> Iterator[Deployment]:
+    """One per front for the module: a test that stops a node leaves the other serving, one that stops
+    the database starts it again."""
     make_command, check_flag = FRONTS[request.param]
+    tmp_path = tmp_path_factory.mktemp(f"deploy-{request.param}")
     url, bucket = pg_cluster.create_database(pgcluster.fresh_name()), seaweedfs.new_bucket()
     a = Node(tmp_path / "a", url, seaweedfs, bucket)
     b = Node(tmp_path / "b", url, seaweedfs, bucket)
@@ -135,7 +138,8 @@ def test_two_nodes_behind_the_front_and_one_stops(deployment: Deployment) -> Non
 
 
 @pytest.mark.slow  # the outage lasts past HAProxy's checks: ~20 s
-@pytest.mark.parametrize("deployment", ["haproxy"], indirect=True)  # nginx passes Satchel's 503 on as it is
+# HAProxy only: nginx passes Satchel's 503 on as it is.
+@pytest.mark.parametrize("deployment", ["haproxy"], indirect=True, scope="module")
 def test_postgres_down_is_503_through_the_front_and_it_recovers(deployment: Deployment,
                                                                  pg_cluster: pgcluster.PgCluster) -> None:
     """Every answer is a 503 while the database is away (Satchel's at first; HAProxy's own once its checks
