@@ -163,6 +163,33 @@ class ObjectRecord:
     checksums: dict[str, str] = field(default_factory=dict)
     parts_count: int | None = None
     owner_user_id: str | None = None
+    #: ``None`` in a bucket never versioned, ``"null"`` for a version written while versioning was
+    #: suspended, else the id the version got when written (``core/versioning.py``).
+    version_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """One version of a key, as the store finds it: a delete marker has no bytes (``record.size`` 0,
+    no segments). ``seq`` orders a key's versions (higher is newer)."""
+
+    record: ObjectRecord
+    delete_marker: bool
+    latest: bool
+    seq: int
+
+
+class ObjectVersion(NamedTuple):
+    """A row of ListObjectVersions: a version or a delete marker."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int
+    etag: str
+    last_modified: float
+    owner_user_id: str | None
 
 
 class ObjectSummary(NamedTuple):

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
+from satchel.core import versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.conditions import ByteRange
@@ -225,7 +226,9 @@ async def complete_upload(
     _check_object(upload, record, expected)
     # The bucket stays the one authorised first: the store's transaction below checks its id.
     await confirm(node, recheck, principal, lambda again: _authorised_upload(node, again, bucket, key, upload_id))
-    dead = await node.write(node.store.complete_upload, upload_id, record, precondition, bucket_id=target.id)
+    record, dead = await versioning.write_version(
+        node, record,
+        lambda stamped: node.write(node.store.complete_upload, upload_id, stamped, precondition, bucket_id=target.id))
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
 

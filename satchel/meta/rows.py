@@ -46,7 +46,7 @@ BUCKET_COLUMNS = (
 )
 OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
-    "owner_user_id"
+    "owner_user_id, version_id"
 )
 UPLOAD_COLUMNS = (
     "upload_id, bucket, key, initiated, owner_user_id, headers, user_meta, checksum_algorithm"
@@ -164,6 +164,7 @@ def object_record(row: Sequence[Any]) -> ObjectRecord:
         load_map(row[8]),
         row[9],
         row[10],
+        row[11],
     )
 
 
@@ -180,6 +181,7 @@ def object_params(r: ObjectRecord) -> tuple[Any, ...]:
         dump_map(r.checksums),
         r.parts_count,
         r.owner_user_id,
+        r.version_id,
     )
 
 

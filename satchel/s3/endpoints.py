@@ -38,8 +38,9 @@ class Op(enum.StrEnum):
     DeleteObjects = "DeleteObjects"
     ListMultipartUploads = "ListMultipartUploads"
     PostObject = "PostObject"
-    #: Always answers an empty VersioningConfiguration: sync tools ask before they start.
     GetBucketVersioning = "GetBucketVersioning"
+    PutBucketVersioning = "PutBucketVersioning"
+    ListObjectVersions = "ListObjectVersions"
     #: Canned answer: the bucket owner has FULL_CONTROL (s3cmd info, some GUIs ask).
     GetBucketAcl = "GetBucketAcl"
     # object
@@ -110,8 +111,6 @@ class Unsupported(enum.StrEnum):
     GetBucketTagging = "GetBucketTagging"
     PutBucketTagging = "PutBucketTagging"
     DeleteBucketTagging = "DeleteBucketTagging"
-    PutBucketVersioning = "PutBucketVersioning"
-    ListObjectVersions = "ListObjectVersions"
     ListBucketAnalyticsConfigurations = "ListBucketAnalyticsConfigurations"
     ListBucketIntelligentTieringConfigurations = "ListBucketIntelligentTieringConfigurations"
     ListBucketInventoryConfigurations = "ListBucketInventoryConfigurations"
@@ -181,6 +180,8 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.ListMultipartUploads: _LISTING - {"max-keys"} | {"uploads", "key-marker", "max-uploads", "upload-id-marker"},
     Op.PostObject: frozenset(),
     Op.GetBucketVersioning: frozenset({"versioning"}),
+    Op.PutBucketVersioning: frozenset({"versioning"}),
+    Op.ListObjectVersions: _LISTING | {"versions", "key-marker", "version-id-marker"},
     Op.GetBucketAcl: frozenset({"acl"}),
     Op.PutObject: frozenset(),
     Op.CopyObject: frozenset(),

@@ -24,6 +24,7 @@ from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Endpoint, Op
 from satchel.s3.errors import render_error
 from satchel.s3.handlers import HANDLERS
+from satchel.s3.handlers.versioning import version_headers
 from satchel.s3.headervalues import wire_headers
 from satchel.s3.router import route
 
@@ -145,7 +146,10 @@ class S3Frontend:
     @staticmethod
     def _error(exc: Exception, request: Request, request_id: str) -> Response:
         status, body = render_error(exc, resource=request.raw_path, request_id=request_id)
-        return Response(status, [("Content-Type", "application/xml")], body)
+        headers = [("Content-Type", "application/xml")]
+        if isinstance(exc, SatchelError):  # a refusal about a version: which one (versioning)
+            headers += version_headers(exc.version_id, exc.delete_marker)
+        return Response(status, headers, body)
 
     def _audit(self, kind: LinkKind, request: Request, endpoint: Endpoint | None, ctx: S3Context | None,
                status: int, sent: int, failure: SatchelError | None, request_id: str) -> None:

@@ -9,7 +9,7 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import bucket, copy, listing, multipart, object, post_object
+from satchel.s3.handlers import bucket, copy, listing, multipart, object, post_object, versioning
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -25,7 +25,9 @@ HANDLERS: dict[Op, Handler] = {
     Op.HeadBucket: bucket.head_bucket,
     Op.DeleteBucket: bucket.delete_bucket,
     Op.GetBucketLocation: bucket.get_bucket_location,
-    Op.GetBucketVersioning: bucket.get_bucket_versioning,
+    Op.GetBucketVersioning: versioning.get_bucket_versioning,
+    Op.PutBucketVersioning: versioning.put_bucket_versioning,
+    Op.ListObjectVersions: versioning.list_object_versions,
     Op.GetBucketAcl: bucket.get_acl,
     Op.GetBucketCors: bucket.get_bucket_cors,
     Op.PutBucketCors: bucket.put_bucket_cors,

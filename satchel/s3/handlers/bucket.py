@@ -85,11 +85,6 @@ async def get_bucket_location(node: Node, ctx: S3Context) -> Response:
     return Response(200, [XML], xml.location(node.settings.region))
 
 
-async def get_bucket_versioning(node: Node, ctx: S3Context) -> Response:
-    buckets.bucket_for(node, ctx.auth.principal, ctx.bucket, Action.BUCKET_READ)
-    return Response(200, [XML], xml.versioning_configuration())
-
-
 async def get_acl(node: Node, ctx: S3Context) -> Response:
     """A canned answer (owner has FULL_CONTROL): tools ask, Satchel's access model is not ACLs."""
     bucket = buckets.bucket_for(node, ctx.auth.principal, ctx.bucket, Action.BUCKET_READ, ctx.endpoint.key)

@@ -12,6 +12,7 @@ from satchel.core.text import decimal
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.object import write_conditions
+from satchel.s3.handlers.versioning import source_version_headers, version_headers
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
 _SOURCE_CONDITIONS = tuple(
@@ -25,12 +26,11 @@ def _source(node: Node, ctx: S3Context) -> ObjectRecord:
     source = ctx.endpoint.copy_source
     assert source is not None  # the router sets it for CopyObject and UploadPartCopy
     try:
-        if source.version_id is not None and source.version_id != "null":
-            raise InvalidArgument("Invalid version id specified", ArgumentName="x-amz-copy-source")
         if ctx.admission is not None:  # through a link: the source is read through it too
             ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
                                        server_max=node.settings.max_link_lifetime, now=node.clock.now())
-        return objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+        return objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx),
+                                   source.version_id)
     except SatchelError as exc:
         ctx.source_failure = exc
         raise
@@ -61,7 +61,8 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
-    return Response(200, [("Content-Type", "application/xml")], body)
+    return Response(200, [("Content-Type", "application/xml"), *version_headers(record.version_id),
+                          *source_version_headers(source)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:
@@ -93,4 +94,4 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     )
     ctx.source_bytes = source_range.length if source_range is not None else source.size
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
-    return Response(200, [("Content-Type", "application/xml")], body)
+    return Response(200, [("Content-Type", "application/xml"), *source_version_headers(source)], body)

@@ -9,7 +9,6 @@ from satchel.core import objects
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
     AccessDenied,
-    InvalidArgument,
     InvalidPartNumber,
     NoSuchBucket,
     NotImplementedFeature,
@@ -18,10 +17,12 @@ from satchel.core.errors import (
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
+from satchel.core.versioning import Deleted
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.errors import error_code
+from satchel.s3.handlers.versioning import deleted_versions, version_headers
 from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
 
@@ -53,7 +54,8 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         conditions=conditions,
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
     )
-    return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums)])
+    return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
+                          *version_headers(record.version_id)])
 
 
 async def get_object(node: Node, ctx: S3Context) -> Response:
@@ -68,13 +70,14 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     request = ctx.request
     principal = ctx.auth.principal
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
-    record = objects.get_object(node, principal, ctx.bucket, ctx.key)
+    version_id = request.query_dict.get("versionId")
+    record = objects.get_object(node, principal, ctx.bucket, ctx.key, version_id)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = _range(ctx, record)
     checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
-        opened, stream = await objects.open_object(node, principal, record, byte_range)
+        opened, stream = await objects.open_object(node, principal, record, byte_range, version_id=version_id)
         body = stream
         if opened != record:  # overwritten meanwhile: the answer describes what is being sent
             record = opened
@@ -85,6 +88,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 await stream.aclose()
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
+    headers += version_headers(record.version_id)
     return object_response(headers, record.size, byte_range, body)
 
 
@@ -116,8 +120,9 @@ async def delete_object(node: Node, ctx: S3Context) -> Response:
                                     Header="x-amz-if-match-initiated-time")
     conditions = DeleteConditions.parse(headers.get("if-match"), headers.get("x-amz-if-match-last-modified-time"),
                                         headers.get("x-amz-if-match-size"))
-    await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions)
-    return Response(204)
+    deleted = await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions,
+                                          ctx.request.query_dict.get("versionId"))
+    return Response(204, version_headers(deleted.version_id, deleted.delete_marker))
 
 
 async def delete_objects(node: Node, ctx: S3Context) -> Response:
@@ -134,18 +139,18 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
     if node.bucket(ctx.bucket) is None:
         raise NoSuchBucket(BucketName=ctx.bucket)  # for the whole request, as S3 does
     deleted: list[str] = []
+    versions: dict[int, tuple[str | None, Deleted]] = {}  # index in ``deleted`` -> (asked version, outcome)
     errors: list[tuple[str, str, str]] = []
     for entry in entries:
         key = entry.key
         try:
-            if entry.version_id is not None and entry.version_id != "null":
-                # As DELETE ?versionId= does: another version cannot exist, the current one is not it.
-                raise InvalidArgument("Invalid version id specified", ArgumentName="versionId",
-                                      ArgumentValue=entry.version_id)
             if ctx.admission is not None:
                 ctx.admission.check_key(node.revocations, key)
             conditions = DeleteConditions.parse(entry.etag, entry.last_modified, entry.size)
-            await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key, conditions)
+            outcome = await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key, conditions,
+                                                  entry.version_id)
+            if outcome.version_id is not None:
+                versions[len(deleted)] = (entry.version_id, outcome)
             deleted.append(key)
         except SatchelError as exc:
             errors.append((key, error_code(exc), exc.message))
@@ -153,7 +158,8 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
             errors.append((key, "InternalError", "We encountered an internal error. Please try again."))
     if ctx.admission is not None:  # through a link: audited, with what happened to each key
         ctx.summary = delete_summary(len(entries), deleted, errors)
-    return Response(200, [("Content-Type", "application/xml")], xml.delete_result(deleted, errors, quiet))
+    body = xml.delete_result(deleted, errors, quiet, versions=deleted_versions(versions))
+    return Response(200, [("Content-Type", "application/xml")], body)
 
 
 async def get_object_acl(node: Node, ctx: S3Context) -> Response:

@@ -53,6 +53,8 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "CORSForbidden": ("AccessForbidden", 403),
     "NoSuchBucket": ("NoSuchBucket", 404),
     "NoSuchKey": ("NoSuchKey", 404),
+    "NoSuchVersion": ("NoSuchVersion", 404),
+    "VersioningChanged": ("OperationAborted", 409),
     "NoSuchUpload": ("NoSuchUpload", 404),
     "NoSuchCORSConfiguration": ("NoSuchCORSConfiguration", 404),
     "BucketAlreadyExists": ("BucketAlreadyExists", 409),
