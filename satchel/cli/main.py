@@ -12,7 +12,7 @@
     satchel admin bucket cors show BUCKET | set BUCKET FILE | delete BUCKET
     satchel admin gc
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
-                    [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
+                    [--download [--filename NAME] | --view] [--max-uses N] [--version-id V] [--v2] [--prefix]
     satchel tempurl s3://container/object [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--prefix]
     satchel bucket create NAME [--contract]

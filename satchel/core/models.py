@@ -323,6 +323,8 @@ class Link:
     filename: str | None = None
     #: The bucket the link was minted for; it never works on another bucket of the same name.
     bucket_id: str | None = None
+    #: The object version the link serves (versioning): the same bytes after the key is overwritten.
+    version_id: str | None = None
 
     def state(self, now: float) -> str:
         """``revoked``, ``expired``, ``used-up`` or ``active``, as the management API reports it."""
@@ -407,6 +409,8 @@ class AuditEvent:
     id: str = ""
     #: The bucket the event is about, by identity: who may read it follows the bucket, not its name.
     bucket_id: str | None = None
+    #: The object version the request or link named (versioning), if any.
+    version_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

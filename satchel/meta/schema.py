@@ -416,7 +416,8 @@ CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
 #: Versioning: ``objects`` stays the table of current versions (every listing and read path unchanged) and
 #: gains its version id (NULL: the null version of a bucket never versioned); ``object_versions`` holds the
 #: noncurrent versions and the delete markers, ``seq`` ordering a key's versions (higher is newer);
-#: ``versioning_buckets`` a bucket's state (``Enabled`` / ``Suspended``; no row: never enabled).
+#: ``versioning_buckets`` a bucket's state (``Enabled`` / ``Suspended``; no row: never enabled). A minted
+#: link may name the version it serves, and an audit event the version a request named.
 _V13 = """
 ALTER TABLE objects ADD COLUMN version_id TEXT;
 
@@ -442,7 +443,10 @@ CREATE INDEX object_versions_listing ON object_versions (bucket, key, seq);
 CREATE TABLE versioning_buckets (
     bucket_id TEXT PRIMARY KEY,
     state TEXT NOT NULL
-)
+);
+
+ALTER TABLE links ADD COLUMN version_id TEXT;
+ALTER TABLE audit_events ADD COLUMN version_id TEXT
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.

@@ -64,6 +64,10 @@ def no_query(request: Request, allowed: frozenset[str] = frozenset()) -> dict[st
     return found
 
 
+#: The query of a read: an object version (versioning), as OCI's GetObject and HeadObject take it.
+_READ_QUERY = frozenset({"versionId"})
+
+
 async def get_object(node: Node, ctx: ParContext) -> Response:
     return await _read(node, ctx, head=False)
 
@@ -74,15 +78,15 @@ async def head_object(node: Node, ctx: ParContext) -> Response:
 
 async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     request, key = ctx.request, ctx.endpoint.key
-    no_query(request)
+    version_id = no_query(request, _READ_QUERY).get("versionId")  # OCI GetObject/HeadObject's versionId
     admission = admit(node, ctx, key, Operation.READ)
     principal = admission.principal
-    record = objects.get_object(node, principal, admission.bucket.name, key)
+    record = objects.get_object(node, principal, admission.bucket.name, key, version_id)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = requested_range(request.headers, record)
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
-        opened, stream = await objects.open_object(node, principal, record, byte_range)
+        opened, stream = await objects.open_object(node, principal, record, byte_range, version_id=version_id)
         try:
             if opened != record:  # overwritten meanwhile: the answer describes what is being sent
                 record = opened

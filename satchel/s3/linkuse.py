@@ -117,6 +117,7 @@ async def admit(node: Node, ctx: S3Context) -> Admission:
         # The handler reads the same value from the same place: the listing acts on what is checked here.
         listing_prefix=request.query_dict.get("prefix", "") if endpoint.op in _LISTINGS else None,
         fingerprint=auth.fingerprint,
+        version_id=request.query_dict.get("versionId"),
     )
     admission = await check_use(node, use)
     if admission.link is not None and request.method not in _READ_METHODS:
@@ -207,8 +208,12 @@ def use_event(
         bytes=transferred,
         reason=reason,
         request_id=request_id,
+        version_id=(request.query_dict.get("versionId") or "")[:_MAX_VERSION_ID] or None,
     )
 
+
+#: Longest version id an event keeps of what a request named (Satchel's own are 32 characters).
+_MAX_VERSION_ID = 128
 
 #: The method of a copy's source event: read by a copy (its destination's event is the PUT).
 COPY_SOURCE = "COPY-SOURCE"
