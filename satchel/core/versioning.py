@@ -33,13 +33,16 @@ ENABLED = "Enabled"
 SUSPENDED = "Suspended"
 STATES = (ENABLED, SUSPENDED)
 
-#: Ids Satchel makes: 32 URL-safe characters. ``null`` names the null version. Anything else cannot
+#: Ids Satchel makes are 32 hex digits; any 32 URL-safe characters are taken as an id (none found is
+#: NoSuchVersion). ``null`` names the null version. Anything else cannot
 #: name a version here and is refused as AWS refuses a malformed id, before any lookup.
 _VERSION_ID = re.compile(r"[A-Za-z0-9_-]{32}|null")
 
 
 def new_version_id() -> str:
-    return secrets.token_urlsafe(24)
+    """32 hex digits: an id starting with "-" (as URL-safe base64 may) reads as an option on command
+    lines (``aws s3api get-object --version-id -x...`` fails)."""
+    return secrets.token_hex(16)
 
 
 def check_version_id(version_id: str) -> str:
