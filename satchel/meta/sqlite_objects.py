@@ -114,7 +114,7 @@ class SqliteObjects:
         now = time.time()
         with self._db.transaction() as c:
             _require_bucket(c, record.bucket, bucket_id)
-            _, replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
+            replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             return self._swap_blobs(c, record.segments, replaced, now)
 
@@ -126,7 +126,7 @@ class SqliteObjects:
             if bucket_id is not None:
                 _require_bucket(c, bucket, bucket_id)
             if marker is not None:  # a versioned bucket: the current version stays, under a delete marker
-                _, dying = retire_current(c, bucket, key, precondition, marker)
+                dying = retire_current(c, bucket, key, precondition, marker)
                 add_marker(c, bucket, key, marker, now, owner_user_id)
                 return self._swap_blobs(c, (), dying, now)
             check_mode(c, bucket, None)
@@ -297,7 +297,7 @@ class SqliteObjects:
             _require_bucket(c, record.bucket, bucket_id)
             parts = [Segment(b, s) for b, s in c.execute(
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
-            _, replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
+            replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))

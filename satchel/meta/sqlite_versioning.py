@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from satchel.core.errors import NoSuchBucket, VersioningChanged
-from satchel.core.models import ObjectRecord, ObjectVersion, VersionRecord
+from satchel.core.models import ObjectRecord, ObjectVersion, Segment, VersionRecord
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.store import Precondition
@@ -81,7 +81,7 @@ def _next_seq(c: sqlite3.Connection, bucket: str, key: str) -> int:
     return int(row[0] or 0) + 1
 
 
-def _drop_null_version(c: sqlite3.Connection, bucket: str, key: str) -> list[Any]:
+def _drop_null_version(c: sqlite3.Connection, bucket: str, key: str) -> list[Segment]:
     """Remove the noncurrent ``null`` version (data or marker) of a key; its segments die."""
     row = c.execute("SELECT segments FROM object_versions WHERE bucket = ? AND key = ? AND version_id = 'null'",
                     (bucket, key)).fetchone()
@@ -92,22 +92,25 @@ def _drop_null_version(c: sqlite3.Connection, bucket: str, key: str) -> list[Any
 
 
 def retire_current(c: sqlite3.Connection, bucket: str, key: str, precondition: Precondition | None,
-                   version_id: str | None) -> tuple[ObjectRecord | None, list[Any]]:
+                   version_id: str | None) -> list[Segment]:
     """Make room for a new latest version ``version_id`` of ``key`` (data or delete marker).
 
-    Returns the current record (as ``precondition`` accepted it) and the segments that die: in a bucket
+    ``precondition`` is checked on the current version first. Returns the segments that die: in a bucket
     never versioned (``version_id`` None) the current version's; otherwise only a ``null`` version's
     that the new ``null`` one replaces. Any other current version moves to ``object_versions``; the
     ``objects`` row is left for the caller to overwrite or delete.
     """
     check_mode(c, bucket, version_id)
+    if version_id is None and precondition is None:  # the common unversioned overwrite: segments only
+        found = c.execute("SELECT segments FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
+        return list(rows.load_segments(found[0])) if found else []
     row = c.execute(_GET_CURRENT, (bucket, key)).fetchone()
     current = rows.object_record(row) if row else None
     if precondition is not None:
         precondition(current)
     if version_id is None:
-        return current, list(current.segments) if current is not None else []
-    dying: list[Any] = []
+        return list(current.segments) if current is not None else []
+    dying: list[Segment] = []
     if version_id == "null":
         dying += _drop_null_version(c, bucket, key)
     if current is not None:
@@ -115,7 +118,7 @@ def retire_current(c: sqlite3.Connection, bucket: str, key: str, precondition: P
             dying += current.segments
         else:
             c.execute(_MOVE_CURRENT, (_next_seq(c, bucket, key), bucket, key))
-    return current, dying
+    return dying
 
 
 def add_marker(c: sqlite3.Connection, bucket: str, key: str, version_id: str, now: float,
