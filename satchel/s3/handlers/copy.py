@@ -12,7 +12,7 @@ from satchel.core.text import decimal
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.object import write_conditions
-from satchel.s3.handlers.versioning import source_version_headers, version_headers
+from satchel.s3.handlers.versioning import source_version_headers, written_version_headers
 from satchel.s3.objectheaders import stored_headers, user_metadata
 
 _SOURCE_CONDITIONS = tuple(
@@ -61,7 +61,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
-    return Response(200, [("Content-Type", "application/xml"), *version_headers(record.version_id),
+    return Response(200, [("Content-Type", "application/xml"), *written_version_headers(record.version_id),
                           *source_version_headers(source)], body)
 
 

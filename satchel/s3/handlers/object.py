@@ -22,7 +22,7 @@ from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.errors import error_code
-from satchel.s3.handlers.versioning import deleted_versions, version_headers
+from satchel.s3.handlers.versioning import deleted_versions, version_headers, written_version_headers
 from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
 
@@ -55,7 +55,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
-                          *version_headers(record.version_id)])
+                          *written_version_headers(record.version_id)])
 
 
 async def get_object(node: Node, ctx: S3Context) -> Response:

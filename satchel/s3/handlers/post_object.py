@@ -24,7 +24,7 @@ from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
-from satchel.s3.handlers.versioning import version_headers
+from satchel.s3.handlers.versioning import written_version_headers
 from satchel.s3.headervalues import check_stored_value
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.postform import PostForm
@@ -98,7 +98,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         recheck=signer_recheck(node, principal, admission),
     )
     response = _success(node, ctx, fields, redirect, record.key, record.etag)
-    response.headers += version_headers(record.version_id)
+    response.headers += written_version_headers(record.version_id)
     return response
 
 

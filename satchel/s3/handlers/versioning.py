@@ -24,6 +24,12 @@ def version_headers(version_id: str | None, delete_marker: bool = False) -> list
     return out
 
 
+def written_version_headers(version_id: str | None) -> list[tuple[str, str]]:
+    """``x-amz-version-id`` of a write's answer: only for a real version id. A write while versioning is
+    suspended (the ``null`` version) answers none, as AWS does (ceph/s3-tests checks it)."""
+    return version_headers(version_id if version_id != "null" else None)
+
+
 def source_version_headers(source: ObjectRecord) -> list[tuple[str, str]]:
     """``x-amz-copy-source-version-id`` of a copy: the version read, in a versioned source bucket."""
     return [("x-amz-copy-source-version-id", source.version_id)] if source.version_id is not None else []
