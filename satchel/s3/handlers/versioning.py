@@ -41,7 +41,8 @@ def deleted_versions(outcomes: Mapping[int, tuple[str | None, versioning.Deleted
     out: dict[int, str] = {}
     for index, (asked, outcome) in outcomes.items():
         if asked is not None:
-            marker = "<DeleteMarker>true</DeleteMarker>" if outcome.delete_marker else ""
+            marker = f"<DeleteMarker>true</DeleteMarker>{_el('DeleteMarkerVersionId', asked)}" \
+                if outcome.delete_marker else ""
             out[index] = f"{_el('VersionId', asked)}{marker}"
         elif outcome.version_id is not None:
             out[index] = f"<DeleteMarker>true</DeleteMarker>{_el('DeleteMarkerVersionId', outcome.version_id)}"
