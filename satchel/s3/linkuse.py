@@ -95,7 +95,7 @@ def refusal_reason(reason: str, claimed_key_id: str | None) -> str:
 
 
 #: Operations whose ``prefix`` query value says which keys the answer may reveal.
-_LISTINGS = frozenset({Op.ListObjects, Op.ListObjectsV2, Op.ListMultipartUploads})
+_LISTINGS = frozenset({Op.ListObjects, Op.ListObjectsV2, Op.ListMultipartUploads, Op.ListObjectVersions})
 #: Statuses of a read that hands the object out: only these count as a use (a 304, a refusal, a
 #: 404 or a HEAD preview never burn a one-time link).
 _DELIVERED = frozenset({200, 206})

@@ -6,6 +6,7 @@ A PAR's reads take ``?versionId=``; the CLI mints with ``--version-id``."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -106,3 +107,14 @@ def test_a_par_reads_a_version(s3: Any, managed_server: SatchelProcess, shared: 
     assert requests.get(url, params={"versionId": "Q" * 32}, timeout=10).status_code == 404
     events = _events(managed_server, made["id"], 4)
     assert {e["version_id"] for e in events if e["action"] == "use"} >= {first, "Q" * 32}
+
+
+def test_a_prefix_revocation_covers_a_presigned_version_listing(
+        s3: Any, managed_server: SatchelProcess, shared: tuple[str, str]) -> None:
+    bucket, first = shared
+    url = s3.generate_presigned_url("list_object_versions", Params={"Bucket": bucket, "Prefix": "do"}, ExpiresIn=300)
+    listed = requests.get(url, timeout=10)
+    assert listed.status_code == 200 and first.encode() in listed.content
+    mgmt.ok(mgmt.call(managed_server, None, "POST", "/revocations",
+                      {"scope": "prefix", "target": "doc", "bucket": bucket, "before": time.time() + 2}))
+    assert requests.get(url, timeout=10).status_code == 403
