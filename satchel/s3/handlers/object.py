@@ -163,7 +163,7 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
 
 
 async def get_object_acl(node: Node, ctx: S3Context) -> Response:
-    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key)
+    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.request.query_dict.get("versionId"))
     user = node.store.get_user(record.owner_user_id) if record.owner_user_id else None
     if user is None and ctx.auth.principal.user is None:
         raise AccessDenied()
