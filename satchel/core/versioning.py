@@ -178,9 +178,9 @@ def list_versions(node: Node, principal: Principal, bucket: str, *, prefix: str 
     prefixes: list[str] = []
     key_cursor, version_cursor = key_marker, version_id_marker
     batch = min(max_keys + 1, 1001)
-    for _ in range(max(max_keys, 1) * 2 + 10):  # bounded: each round returns or moves the cursor on
-        if max_keys <= 0:
-            break
+    if max_keys <= 0:
+        return VersionPage((), (), False, None, None)
+    for _ in range(max_keys * 2 + 10):  # bounded: each round adds an entry or a prefix, or returns
         rows = node.store.list_object_versions(bucket, prefix=prefix, key_marker=key_cursor,
                                                version_id_marker=version_cursor, limit=batch)
         if not rows:
@@ -212,7 +212,8 @@ def _page(entries: list[ObjectVersion], prefixes: list[str]) -> VersionPage:
     last_prefix = prefixes[-1] if prefixes else None
     if last_prefix is not None and (last_entry is None or last_prefix > last_entry.key):
         return VersionPage(tuple(entries), tuple(prefixes), True, last_prefix, None)
-    assert last_entry is not None
+    if last_entry is None:
+        return VersionPage((), (), False, None, None)
     return VersionPage(tuple(entries), tuple(prefixes), True, last_entry.key, last_entry.version_id)
 
 

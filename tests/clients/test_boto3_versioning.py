@@ -193,3 +193,16 @@ def test_presigned_url_keeps_serving_its_version(s3: Any, vbucket: str) -> None:
     s3.delete_object(Bucket=vbucket, Key="shared.txt", VersionId=v1)
     gone = requests.get(url, timeout=10)
     assert gone.status_code == 404 and b"NoSuchVersion" in gone.content
+
+
+def test_list_object_versions_edges(s3: Any, vbucket: str) -> None:
+    s3.put_object(Bucket=vbucket, Key="k", Body=b"x")
+    empty = s3.list_object_versions(Bucket=vbucket, MaxKeys=0)
+    assert not empty["IsTruncated"] and "Versions" not in empty
+    with pytest.raises(ClientError) as caught:
+        s3.list_object_versions(Bucket=vbucket, VersionIdMarker="A" * 32)  # without a key marker
+    assert error_code(caught.value) == "InvalidArgument"
+    with pytest.raises(ClientError) as caught:
+        s3.list_object_versions(Bucket=vbucket, KeyMarker="k", VersionIdMarker="not-an-id")
+    assert error_code(caught.value) == "InvalidArgument"
+    assert s3.list_object_versions(Bucket=vbucket, KeyMarker="k", VersionIdMarker="A" * 32).get("Versions") is None
