@@ -135,6 +135,8 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     md5 = md5_base64(record.etag)
     if md5 is not None:
         answer.append(("opc-content-md5", md5))
+    if record.version_id not in (None, "null"):  # a versioned bucket's new version, as OCI's PutObject names it
+        answer.append(("version-id", str(record.version_id)))
     return Response(200, answer)
 
 

@@ -118,3 +118,13 @@ def test_a_prefix_revocation_covers_a_presigned_version_listing(
     mgmt.ok(mgmt.call(managed_server, None, "POST", "/revocations",
                       {"scope": "prefix", "target": "doc", "bucket": bucket, "before": time.time() + 2}))
     assert requests.get(url, timeout=10).status_code == 403
+
+
+def test_a_par_write_names_the_new_version(s3: Any, managed_server: SatchelProcess, shared: tuple[str, str]) -> None:
+    bucket, first = shared
+    made = par.create(managed_server, bucket=bucket, accessType="ObjectReadWrite", objectName="doc")
+    put = requests.put(par.url(made), data=b"through the PAR", timeout=10)
+    assert put.status_code == 200, put.text
+    newest = s3.head_object(Bucket=bucket, Key="doc")["VersionId"]
+    assert put.headers["version-id"] == newest != first
+    assert s3.get_object(Bucket=bucket, Key="doc", VersionId=first)["Body"].read() == b"first bytes"
