@@ -240,6 +240,9 @@ class Endpoint:
     part_number: int | None = None
     #: CopyObject / UploadPartCopy only.
     copy_source: CopySource | None = None
+    #: ``?versionId=`` of GetObject, HeadObject, DeleteObject, GetObjectAcl (validated by the router): the
+    #: one value handlers, admission and the audit act on.
+    version_id: str | None = None
     #: The AWS operation name when ``op`` is :attr:`Op.NotImplemented`.
     unsupported: Unsupported | None = None
     #: True when the bucket came from the Host header (``bucket.domain``): SigV2 signs ``/bucket``

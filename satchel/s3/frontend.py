@@ -180,6 +180,7 @@ class S3Frontend:
             refused=failure is not None,
             request_id=request_id,
             now=self.node.clock.now(),
+            version_id=endpoint.version_id if endpoint is not None else None,
         )
         if link_id is not None:
             # A minted link's use belongs to the bucket it was minted for: if the name now holds another

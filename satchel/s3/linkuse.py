@@ -117,7 +117,7 @@ async def admit(node: Node, ctx: S3Context) -> Admission:
         # The handler reads the same value from the same place: the listing acts on what is checked here.
         listing_prefix=request.query_dict.get("prefix", "") if endpoint.op in _LISTINGS else None,
         fingerprint=auth.fingerprint,
-        version_id=request.query_dict.get("versionId"),
+        version_id=endpoint.version_id,
     )
     admission = await check_use(node, use)
     if admission.link is not None and request.method not in _READ_METHODS:
@@ -189,8 +189,10 @@ def use_event(
     refused: bool,
     request_id: str,
     now: float,
+    version_id: str | None = None,
 ) -> AuditEvent:
-    """``reason``: a refusal's, or what an allowed request did beyond its URL (a DeleteObjects summary)."""
+    """``reason``: a refusal's, or what an allowed request did beyond its URL (a DeleteObjects summary);
+    ``version_id``: the object version the request named (as the router parsed it)."""
     return AuditEvent(
         time=now,
         action="use",
@@ -208,12 +210,9 @@ def use_event(
         bytes=transferred,
         reason=reason,
         request_id=request_id,
-        version_id=(request.query_dict.get("versionId") or "")[:_MAX_VERSION_ID] or None,
+        version_id=version_id,
     )
 
-
-#: Longest version id an event keeps of what a request named (Satchel's own are 32 characters).
-_MAX_VERSION_ID = 128
 
 #: The method of a copy's source event: read by a copy (its destination's event is the PUT).
 COPY_SOURCE = "COPY-SOURCE"

@@ -227,6 +227,8 @@ def route(
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
     _check_duplicates(endpoint, pairs)
+    if "versionId" in query and "versionId" in QUERY_PARAMETERS.get(endpoint.op, ()):
+        endpoint = dataclasses.replace(endpoint, version_id=query["versionId"])
     if endpoint.part_number is not None and endpoint.op in _IGNORES_VALUED_UNKNOWN and "range" in headers:
         raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
     for name in _UNDEFINED_CONDITIONS.get(endpoint.op, ()):

@@ -70,7 +70,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     request = ctx.request
     principal = ctx.auth.principal
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
-    version_id = request.query_dict.get("versionId")
+    version_id = ctx.endpoint.version_id
     record = objects.get_object(node, principal, ctx.bucket, ctx.key, version_id)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = _range(ctx, record)
@@ -121,7 +121,7 @@ async def delete_object(node: Node, ctx: S3Context) -> Response:
     conditions = DeleteConditions.parse(headers.get("if-match"), headers.get("x-amz-if-match-last-modified-time"),
                                         headers.get("x-amz-if-match-size"))
     deleted = await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions,
-                                          ctx.request.query_dict.get("versionId"))
+                                          ctx.endpoint.version_id)
     return Response(204, version_headers(deleted.version_id, deleted.delete_marker))
 
 
@@ -163,7 +163,7 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
 
 
 async def get_object_acl(node: Node, ctx: S3Context) -> Response:
-    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.request.query_dict.get("versionId"))
+    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id)
     user = node.store.get_user(record.owner_user_id) if record.owner_user_id else None
     if user is None and ctx.auth.principal.user is None:
         raise AccessDenied()
