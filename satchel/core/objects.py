@@ -253,8 +253,9 @@ async def delete_object(
     precondition = delete_precondition(key, conditions) if conditions is not None else None
     return await versioning.delete_latest(
         node, principal, bucket, key,
+        # The marker arguments only when there is a marker: a store without versioning never sees them.
         lambda marker, owner: node.write(node.store.delete_object, bucket, key, precondition, bucket_id=target.id,
-                                         marker=marker, owner_user_id=owner))
+                                         **({"marker": marker, "owner_user_id": owner} if marker else {})))
 
 
 def copy_source(node: Node, principal: Principal, bucket: str, key: str,
