@@ -163,7 +163,12 @@ def verify_node(data_dir: Path) -> BackupReport:
     of every single-part object (its ETag) — the one digest the metadata keeps per blob."""
     etags: dict[str, str] = {}
     with _read_only(data_dir / SQLITE_FILE) as meta:
-        for segments, etag in meta.execute("SELECT segments, etag FROM objects"):
+        # Noncurrent versions too (versioning), where the schema has them (a data dir not yet migrated has not).
+        versioned = meta.execute("SELECT 1 FROM sqlite_master WHERE name = 'object_versions'").fetchone()
+        query = "SELECT segments, etag FROM objects"
+        if versioned:
+            query += " UNION ALL SELECT segments, etag FROM object_versions"
+        for segments, etag in meta.execute(query):
             blobs = json.loads(segments)
             plain = etag.strip('"')
             if len(blobs) == 1 and "-" not in plain:
