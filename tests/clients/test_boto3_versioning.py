@@ -206,3 +206,13 @@ def test_list_object_versions_edges(s3: Any, vbucket: str) -> None:
         s3.list_object_versions(Bucket=vbucket, KeyMarker="k", VersionIdMarker="not-an-id")
     assert error_code(caught.value) == "InvalidArgument"
     assert s3.list_object_versions(Bucket=vbucket, KeyMarker="k", VersionIdMarker="A" * 32).get("Versions") is None
+
+
+def test_a_post_upload_gets_a_version(s3: Any, vbucket: str) -> None:
+    first = s3.put_object(Bucket=vbucket, Key="form.txt", Body=b"before")["VersionId"]
+    post = s3.generate_presigned_post(vbucket, "form.txt", ExpiresIn=300)
+    sent = requests.post(post["url"], data=post["fields"], files={"file": ("form.txt", b"posted")}, timeout=10)
+    assert sent.status_code == 204, sent.text
+    made = sent.headers["x-amz-version-id"]
+    assert made != first and s3.get_object(Bucket=vbucket, Key="form.txt")["VersionId"] == made
+    assert s3.get_object(Bucket=vbucket, Key="form.txt", VersionId=first)["Body"].read() == b"before"
