@@ -94,6 +94,8 @@ def test_cli_presign_names_a_version(s3: Any, satchel: Cli, shared: tuple[str, s
     assert requests.get(entry["url"], timeout=10).content == b"first bytes"
     listed = satchel("links", "list", "--bucket", bucket).stdout
     assert "Version" in listed and first in listed
+    trail = satchel("audit", "--link-id", entry["link"]["id"]).stdout
+    assert f"{bucket}/doc?versionId={first}" in trail
 
 
 def test_a_par_reads_a_version(s3: Any, managed_server: SatchelProcess, shared: tuple[str, str]) -> None:
