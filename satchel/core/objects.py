@@ -269,6 +269,11 @@ def copy_source(node: Node, principal: Principal, bucket: str, key: str,
     return source
 
 
+def _is_current(node: Node, source: ObjectRecord) -> bool:
+    current = node.store.get_object(source.bucket, source.key)
+    return current is None or current.version_id == source.version_id
+
+
 async def copy_object(
     node: Node,
     principal: Principal,
@@ -289,7 +294,8 @@ async def copy_object(
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = early_precondition(node, bucket, key, conditions)
-    if (source_bucket, source_key) == (bucket, key) and not replace_metadata:
+    if (source_bucket, source_key) == (bucket, key) and not replace_metadata and _is_current(node, source):
+        # Copying an older version over its key is how a version is restored: allowed, as on AWS.
         raise InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself without "
             "changing the object's metadata, storage class, website redirect location or encryption attributes."

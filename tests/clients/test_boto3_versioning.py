@@ -216,3 +216,15 @@ def test_a_post_upload_gets_a_version(s3: Any, vbucket: str) -> None:
     made = sent.headers["x-amz-version-id"]
     assert made != first and s3.get_object(Bucket=vbucket, Key="form.txt")["VersionId"] == made
     assert s3.get_object(Bucket=vbucket, Key="form.txt", VersionId=first)["Body"].read() == b"before"
+
+
+def test_copying_an_old_version_over_its_key_restores_it(s3: Any, vbucket: str) -> None:
+    old = s3.put_object(Bucket=vbucket, Key="r", Body=b"good")["VersionId"]
+    s3.put_object(Bucket=vbucket, Key="r", Body=b"bad")
+    restored = s3.copy_object(Bucket=vbucket, Key="r", CopySource={"Bucket": vbucket, "Key": "r", "VersionId": old})
+    assert restored["CopySourceVersionId"] == old and restored["VersionId"] != old
+    assert s3.get_object(Bucket=vbucket, Key="r")["Body"].read() == b"good"
+    assert len(s3.list_object_versions(Bucket=vbucket, Prefix="r")["Versions"]) == 3
+    with pytest.raises(ClientError) as caught:  # the current version onto itself, unchanged: still refused
+        s3.copy_object(Bucket=vbucket, Key="r", CopySource={"Bucket": vbucket, "Key": "r"})
+    assert error_code(caught.value) == "InvalidRequest"
