@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from satchel.blobs.localfs import HOLD_FILE, HOLD_STALE
+from satchel.core import sse
 from satchel.core.masterkey import MASTER_KEY_FILE
 from satchel.meta import SQLITE_FILE
 from satchel.meta.store import Store
@@ -165,13 +166,14 @@ def verify_node(data_dir: Path) -> BackupReport:
     with _read_only(data_dir / SQLITE_FILE) as meta:
         # Noncurrent versions too (versioning), where the schema has them (a data dir not yet migrated has not).
         versioned = meta.execute("SELECT 1 FROM sqlite_master WHERE name = 'object_versions'").fetchone()
-        query = "SELECT segments, etag FROM objects"
+        query = "SELECT segments, etag, headers FROM objects"
         if versioned:
-            query += " UNION ALL SELECT segments, etag FROM object_versions"
-        for segments, etag in meta.execute(query):
+            query += " UNION ALL SELECT segments, etag, headers FROM object_versions"
+        for segments, etag, headers in meta.execute(query):
             blobs = json.loads(segments)
             plain = etag.strip('"')
-            if len(blobs) == 1 and "-" not in plain:
+            # An encrypted blob's MD5 is its plaintext's: checking it needs the key (SSE-C: the customer's).
+            if len(blobs) == 1 and "-" not in plain and not sse.is_encrypted(json.loads(headers)):
                 etags[blobs[0][0]] = plain
 
     def expected(blob_id: str, size: int) -> tuple[str, str] | None:
@@ -212,8 +214,10 @@ def _check(directory: Path, expected: Callable[[str, int], tuple[str, str] | str
             report.problems.append(f"blob {blob_id}: {want}")
         elif not path.is_file():
             report.problems.append(f"blob {blob_id}: missing")
-        elif path.stat().st_size != size:
+        elif not sse.stored_size_fits(path, size):
             report.problems.append(f"blob {blob_id}: {path.stat().st_size} bytes, the metadata says {size}")
+        elif want is not None and want[0] == "md5" and path.stat().st_size != size:
+            report.problems.append(f"blob {blob_id}: encrypted, but its object's metadata says it is not")
         elif want is not None and _digest(path, want[0]) != want[1]:
             report.problems.append(f"blob {blob_id}: its content does not match {digest_name}")
         else:

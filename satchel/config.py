@@ -134,6 +134,12 @@ class Settings:
     #: Client addresses feed PAR ``allowedIpRange``, TempURL ``temp_url_ip_range``, ``aws:SourceIp``, the
     #: audit trail, access logs, metrics' loopback rule and sign-in throttling: list only your own proxies.
     trusted_proxies: str = ""
+    # --- Encryption at rest (satchel/core/sse.py) ---
+    #: Accept SSE-C keys over plain HTTP. AWS refuses them (the key would cross the network in clear), and so
+    #: does Satchel by default: a request is secure when Satchel serves TLS itself, or when a proxy listed in
+    #: ``trusted_proxies`` says ``X-Forwarded-Proto: https``. Set only when a TLS proxy you do not list fronts
+    #: Satchel on a private network.
+    sse_c_allow_http: bool = False
     # --- Swift API (satchel/swift/) ---
     #: Seconds a TempAuth token (``GET /auth/v1.0``) lives; Swift's tempauth default is one day.
     swift_token_lifetime: int = 86400

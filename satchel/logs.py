@@ -43,6 +43,9 @@ LINK_SECRETS = (
     "x-amz-security-token",
     "policy",
     "temp_url_sig",
+    # SSE-C keys: a presigned URL carries them in its query (core/sse.py never stores or logs them).
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-copy-source-server-side-encryption-customer-key",
     "/p/",
     "/s/",
     "/_satchel/api/links/",

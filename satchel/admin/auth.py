@@ -16,6 +16,8 @@ from satchel.core.errors import AccessDenied, InvalidRequest
 from satchel.core.models import AccessKey, Principal, Status
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, new_hasher, verify_digests
+from satchel.core.requestfacts import AUTH_HEADER, SIGV4
+from satchel.policyfacts import http_facts
 from satchel.signing.sigv4.verify import verify_header_auth
 
 
@@ -35,7 +37,9 @@ async def authenticate(node: Node, request: Request, body: bytes | None) -> Call
     change, its CSRF token). ``body`` is None for a route that streams its body."""
     if "authorization" not in request.headers and sessions.session_cookie(request) is not None:
         signed_in, principal = await sessions.resume(node, request, state_change=request.method not in _SAFE)
-        return Caller(signing_key(node, signed_in.user.id), principal, signed_in)
+        # A console session is no S3 signature: no s3:authType, as an anonymous request has none.
+        return Caller(signing_key(node, signed_in.user.id),
+                      principal.with_facts(http_facts(request, now=node.clock.now())), signed_in)
     if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
         raise AccessDenied("The management API needs an AWS4-HMAC-SHA256 Authorization header "
                            "or a console session.")
@@ -63,7 +67,9 @@ async def authenticate(node: Node, request: Request, body: bytes | None) -> Call
         hasher = new_hasher(expect)
         hasher.update(body)
         verify_digests(hasher, expect, None)
-    return Caller(lookup.key, lookup.principal, payload_sha256=result.payload_hash if body is None else None)
+    facts = http_facts(request, now=node.clock.now(), auth_type=AUTH_HEADER, signature_version=SIGV4)
+    return Caller(lookup.key, lookup.principal.with_facts(facts),
+                  payload_sha256=result.payload_hash if body is None else None)
 
 
 def signing_key(node: Node, user_id: str) -> AccessKey | None:

@@ -17,7 +17,7 @@ from satchel.asgi import Response
 from satchel.console import kinds, session, shares
 from satchel.console.errors import NotSignedIn
 from satchel.contentsafety import NOSNIFF, SANDBOX
-from satchel.core import buckets, links, listing, multipart, objects, people, tempurlkeys
+from satchel.core import buckets, links, listing, multipart, objects, people, sse, tempurlkeys
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest, NoSuchBucket
 from satchel.core.inflight import Recheck, current_signer, signer_recheck
@@ -169,7 +169,7 @@ async def object_details(call: Call) -> Any:
         found = links.visible_links(call.node.store, call.principal, bucket=bucket, key_prefix=key, active_at=None,
                                     limit=1000)
         pointing = [schemas.link_json(link, call.user_name, call.now) for link in found if link.key == key]
-    return {**_object_json(record), "bucket": bucket, "headers": dict(record.headers),
+    return {**_object_json(record), "bucket": bucket, "headers": sse.visible_headers(record.headers),
             "metadata": dict(record.user_meta), "links": pointing}
 
 

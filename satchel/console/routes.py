@@ -19,7 +19,9 @@ from satchel.console import session, shares
 from satchel.console.errors import TooManyAttempts
 from satchel.core.models import Link
 from satchel.core.node import Node
+from satchel.core.requestfacts import AUTH_QUERY
 from satchel.meta.store import StoredShare
+from satchel.policyfacts import http_facts
 from satchel.s3.router import split_target
 
 PREFIX = "/_satchel/console/"
@@ -127,7 +129,7 @@ class ConsoleFrontend:
         if state != "active" or record is None:
             reason = f"the link is {state}" if state != "active" else "the object is gone"
             return self.gone(link, request, reason, f"<p>This file is no longer shared: {html.escape(reason)}.</p>")
-        refused = await shares.refusal(node, link)
+        refused = await shares.refusal(node, link, http_facts(request, now=node.clock.now(), auth_type=AUTH_QUERY))
         if refused is not None:  # the reason (which revocation, whose key) is for the audit trail only
             return self.gone(link, request, refused, "<p>This file is no longer shared.</p>")
         if rest == "file":

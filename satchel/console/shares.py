@@ -24,6 +24,7 @@ from satchel.core.access import Action
 from satchel.core.errors import Conflict, InvalidArgument, SatchelError
 from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
 from satchel.core.node import Node
+from satchel.core.requestfacts import RequestFacts
 from satchel.meta.store import StoredShare
 
 #: How long a right passphrase opens its page in that browser (seconds).
@@ -86,7 +87,7 @@ def current_object(node: Node, link: Link) -> ObjectRecord | None:
     return node.store.get_object(link.bucket, link.key)
 
 
-async def refusal(node: Node, link: Link) -> str | None:
+async def refusal(node: Node, link: Link, facts: RequestFacts | None = None) -> str | None:
     """Why a use of the link would be refused now (None: it would be admitted), decided as the S3
     front-end decides one: the signer's key and user active, admission (revocations against the link's
     registry time, lifetime ceilings) and the signer's right to read the object through a link. Counts
@@ -100,7 +101,7 @@ async def refusal(node: Node, link: Link) -> str | None:
     key, signer = found
     if key.status != Status.ACTIVE or signer.active_user is None:
         return "the signer's key or user is disabled"
-    principal = signer.through_link()
+    principal = signer.through_link().with_facts(facts)  # the visitor's request, for bucket policy conditions
     use = admission.LinkUse(principal, link.bucket, link.key, "GET", issued_at=None, expires_at=link.expires,
                             link_id=link.id)
     try:

@@ -63,6 +63,18 @@ Rules, in the order they are applied:
    member puts a bucket, and what it costs, on someone who did not ask for it, and taking a contract-owned
    bucket into one's own hands would be an escalation. Links the old owner signed are not re-signed: they
    are checked at use time against the old owner's rights, which no longer include control.
+13. **Bucket policies** (``core/policy.py``; the request's facts travel on ``Principal.facts``) apply to
+   the bucket's own actions (``BUCKET_READ``, ``BUCKET_ADMIN``, ``OBJECT_READ``, ``OBJECT_WRITE``), after
+   rule 1. An explicit **Deny** that matches refuses, whatever else would allow: ownership, admin role,
+   public flag, grants, and every kind of link (the link's signer is the principal, the link's user's
+   request supplies the facts, so a Deny on ``aws:SourceIp`` refuses a link used from outside the range).
+   The one exception keeps a bucket governable: whoever controls it (rule 4) is never denied the policy
+   operations themselves (AWS keeps these for the owning account likewise). An **Allow** that matches
+   grants ``BUCKET_READ``, ``OBJECT_READ`` and ``OBJECT_WRITE`` as a grant would (never ``BUCKET_ADMIN``: a
+   policy shares data, not control); through a link it counts only when the bucket's ``sharing`` is
+   ``any`` (rule 7: an Allow carries no share right), and an Allow to ``*`` is public reading or writing,
+   which needs no link — so putting a policy with an Allow anonymous callers can match is publishing
+   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``).
 """
 
 from __future__ import annotations
@@ -71,6 +83,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from satchel.core import policy as bucket_policy
+from satchel.core.errors import MalformedPolicy
 from satchel.core.models import Bucket, Grant, Permission, Principal, Role, Sharing, User
 
 
@@ -117,12 +131,16 @@ class Action(enum.StrEnum):
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
 NOT_SHARED = "Access Denied: the signer of this link may not share it."
+#: The refusal's message when the bucket policy explicitly denies the request (rule 13).
+POLICY_DENIED = "Access Denied: an explicit deny in the bucket policy."
 
 _PUBLIC_ACTIONS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
 _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Action.AUDIT_READ})
 _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.NODE_ADMIN})
 _ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
+_POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_WRITE})
+_POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_WRITE})
 
 
 @dataclass(frozen=True)
@@ -176,7 +194,13 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
             action is Action.ACCOUNT_READ or user.role is Role.ADMIN)
     if bucket is None:
         return False
+    decision = _policy_decision(principal, action, resource) if action in _POLICY_GOVERNED else None
+    if decision == "deny":
+        return False
     if user is not None and _controls(user, bucket):
+        return True
+    if decision == "allow" and action in _POLICY_GRANTABLE and (
+            not principal.via_link or bucket.sharing is Sharing.ANY):
         return True
     if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link:
         return True
@@ -190,6 +214,35 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
         and (grant.share or not need_share)
     )
+
+
+def _policy_decision(principal: Principal, action: Action, resource: Resource) -> bucket_policy.Decision | None:
+    """Rule 13: what the bucket's policy says of this request, if it has one."""
+    bucket = resource.bucket
+    assert bucket is not None
+    if bucket.policy is None:
+        return None
+    facts = principal.facts
+    name = bucket_policy.iam_action(action.value, facts.operation if facts is not None else None)
+    user = principal.user
+    if name in bucket_policy.POLICY_ACTIONS and user is not None and _controls(user, bucket):
+        return None
+    object_level = action in (Action.OBJECT_READ, Action.OBJECT_WRITE)
+    arn = f"arn:aws:s3:::{bucket.name}/{resource.key or ''}" if object_level else f"arn:aws:s3:::{bucket.name}"
+    caller = bucket_policy.Caller(user.id, user.account_id, user.name) if user is not None else bucket_policy.Caller()
+    try:
+        compiled = bucket_policy.compiled(bucket.policy, bucket.name)
+    except MalformedPolicy:  # stored before a stricter check: refuse rather than ignore what it says
+        return "deny"
+    return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts))
+
+
+def denied_by_policy(principal: Principal, action: Action, resource: Resource) -> bool:
+    """The bucket's policy explicitly denies this (rule 13): what a refusal should say, for the client and the
+    audit trail, since no grant or ownership can answer it."""
+    user = principal.user
+    return action in _POLICY_GOVERNED and resource.bucket is not None and (user is None or user.active) \
+        and _policy_decision(principal, action, resource) == "deny"
 
 
 def lists_some_prefix(principal: Principal, bucket: Bucket) -> bool:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from satchel.core import admission
-from satchel.core.access import NOT_SHARED, Action, Resource, authorize, visible_buckets
+from satchel.core.access import (
+    NOT_SHARED,
+    POLICY_DENIED,
+    Action,
+    Resource,
+    authorize,
+    denied_by_policy,
+    visible_buckets,
+)
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import (
     AccessDenied,
@@ -15,6 +23,7 @@ from satchel.core.errors import (
     NoSuchCORSConfiguration,
     NotFound,
 )
+from satchel.core.gc import release_blobs
 from satchel.core.models import Bucket, CorsRule, Principal, Sharing, User
 from satchel.core.node import Node
 from satchel.meta.store import UNSET, _Unset
@@ -24,6 +33,8 @@ def require(principal: Principal, action: Action, bucket: Bucket | None, key: st
     """The single gate every operation passes: ``authorize()`` or AccessDenied."""
     resource = Resource(bucket=bucket, key=key)
     if not authorize(principal, action, resource):
+        if denied_by_policy(principal, action, resource):
+            raise AccessDenied(POLICY_DENIED)
         if principal.via_link and authorize(principal.signer(), action, resource):
             raise AccessDenied(NOT_SHARED)  # the audit trail says why the link failed
         raise AccessDenied()
@@ -78,8 +89,11 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
 
 
 async def delete_bucket(node: Node, principal: Principal, name: str) -> None:
+    """Delete an empty bucket; its unfinished multipart uploads go with it (S3 does the same), and their
+    parts' bytes are released at once."""
     bucket_for(node, principal, name, Action.BUCKET_ADMIN)
-    await node.write(node.store.delete_bucket, name, node.clock.now())
+    dead: list[str] = await node.write(node.store.delete_bucket, name, node.clock.now())
+    await release_blobs(node.store, node.blobs, dead, node.write)
 
 
 def get_cors(node: Node, principal: Principal, name: str) -> tuple[CorsRule, ...]:

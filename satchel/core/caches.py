@@ -41,7 +41,8 @@ class GenerationGate:
 
 
 class BucketCache:
-    """Bucket settings by name (including "no such bucket"), valid for one generation."""
+    """Bucket settings by name (including "no such bucket"), valid for one generation. The bucket policy
+    is one of them (``Bucket.policy``; parsed once per document, ``core/policy.compiled``)."""
 
     def __init__(self, store: Store, gate: GenerationGate, *, max_entries: int = 10000) -> None:
         self._store = store

@@ -128,6 +128,12 @@ class MetadataTooLarge(SatchelError):
     default_message = "Your metadata headers exceed the maximum allowed metadata size."
 
 
+class ServerSideEncryptionConfigurationNotFoundError(SatchelError):
+    """GetBucketEncryption of a bucket without a default encryption (``core/sse.py``)."""
+
+    default_message = "The server side encryption configuration was not found"
+
+
 class MalformedXML(SatchelError):
     default_message = (
         "The XML you provided was not well-formed or did not validate against our published schema."
@@ -197,6 +203,13 @@ class CORSForbidden(SatchelError):
     """A preflight that no CORS rule allows (wire: 403 AccessForbidden)."""
 
     default_message = "CORSResponse: This CORS request is not allowed."
+
+
+class CORSBadRequest(SatchelError):
+    """A preflight missing ``Origin`` or ``Access-Control-Request-Method`` (wire: 400 BadRequest): it is
+    not a CORS request at all, so S3 refuses it as malformed rather than as forbidden."""
+
+    default_message = "Insufficient information. Origin request header needed."
 
 
 # --- state ------------------------------------------------------------------------------------------
@@ -278,3 +291,12 @@ class InsufficientStorage(SatchelError):
 
 class InternalError(SatchelError):
     default_message = "We encountered an internal error. Please try again."
+
+
+# --- bucket policies (core/policy.py) ---------------------------------------------------------------------
+class MalformedPolicy(SatchelError):
+    default_message = "Policies must be valid JSON and the first byte must be '{'"
+
+
+class NoSuchBucketPolicy(SatchelError):
+    default_message = "The bucket policy does not exist"

@@ -63,6 +63,8 @@ def current_signer(node: Node, principal: Principal) -> Principal:
         current = node.credentials.principal_for_user(principal.user.id)
     else:
         current = node.credentials.resolve(principal.access_key_id)[1]
+    # The same request: its facts (for bucket policy conditions) stay with the reloaded principal.
+    current = current.with_facts(principal.facts)
     return current.through_link() if principal.via_link else current.signer()
 
 
@@ -91,6 +93,7 @@ def signer_recheck(node: Node, principal: Principal, admission: Admission | None
     the principal as it is now (``current``, else :func:`current_signer`), and the link admitted again."""
     async def again() -> Principal:
         now = current() if current is not None else current_signer(node, principal)
+        now = now.with_facts(principal.facts)  # the same request: the same facts for policy conditions
         if admission is not None:
             readmit(node, admission, now)
         return now

@@ -13,7 +13,7 @@ from satchel.core.models import ListEntry, ListPage, ObjectSummary, Principal
 from satchel.core.node import Node
 
 #: Sorts after every character a key can contain, so "prefix + MAX_CHAR" is past the whole group.
-_MAX_CHAR = "\U0010ffff"
+MAX_CHAR = "\U0010ffff"
 
 
 def list_objects(
@@ -53,7 +53,7 @@ def scan_page(
                 if cut >= 0:
                     name, item = record.key[: cut + len(delimiter)], None
                     # Every later key of this group rolls into the same prefix: resume past it.
-                    cursor = name + _MAX_CHAR
+                    cursor = name + MAX_CHAR
                     if name == marker or (entries and entries[-1].key == name):
                         continue
             if item is not None:

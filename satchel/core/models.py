@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from satchel.core.requestfacts import RequestFacts
+
 
 class Role(enum.StrEnum):
     """A user's role inside its account: admins act on every bucket of the account."""
@@ -131,6 +133,8 @@ class Bucket:
     #: When an earlier bucket released this name (set by the store at creation): links signed offline
     #: before that moment were made for the earlier bucket and are refused here.
     links_since: float | None = None
+    #: The bucket policy's JSON document as PutBucketPolicy stored it (validated then; ``core/policy.py``).
+    policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +263,9 @@ class Principal:
     #: The request arrived through a link (presigned URL, minted link, POST policy ...): on top of the
     #: action's own right, ``authorize()`` then requires the signer's right to *share* it.
     via_link: bool = False
+    #: What bucket policy conditions may ask about the request (``core/requestfacts.py``), set once per
+    #: request by the front-end; None where no request is behind the check.
+    facts: RequestFacts | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -266,11 +273,15 @@ class Principal:
 
     def through_link(self) -> Principal:
         """The same signer, acting through a link it signed."""
-        return Principal(self.user, self.access_key_id, self.grants, True)
+        return Principal(self.user, self.access_key_id, self.grants, True, self.facts)
 
     def signer(self) -> Principal:
         """The same user acting directly (header-signed), not through a link."""
-        return Principal(self.user, self.access_key_id, self.grants, False)
+        return Principal(self.user, self.access_key_id, self.grants, False, self.facts)
+
+    def with_facts(self, facts: RequestFacts | None) -> Principal:
+        """The same principal, with the request's facts for bucket policy conditions."""
+        return Principal(self.user, self.access_key_id, self.grants, self.via_link, facts)
 
     @property
     def active_user(self) -> User | None:

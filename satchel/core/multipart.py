@@ -15,9 +15,10 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
-from satchel.core import versioning
+from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
+from satchel.core.completions import Completion, parts_digest, replay
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import (
     BadDigest,
@@ -25,6 +26,7 @@ from satchel.core.errors import (
     InvalidArgument,
     InvalidPart,
     InvalidPartOrder,
+    InvalidRange,
     InvalidRequest,
     MalformedXML,
     NoSuchUpload,
@@ -52,18 +54,21 @@ async def create_upload(
     user_meta: Mapping[str, str],
     checksum_algorithm: str | None,
     bucket_id: str | None = None,
+    encrypt: sse.Encrypt | None = None,
 ) -> Upload:
-    """``bucket_id`` as for ``objects.write_target``."""
+    """``bucket_id`` as for ``objects.write_target``; ``encrypt`` as for ``objects.put_object``: every part
+    is encrypted under the upload's content key."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
+    plan = sse.for_write(node, target, encrypt)
     upload = Upload(
         upload_id=secrets.token_urlsafe(24),
         bucket=bucket,
         key=key,
         initiated=node.clock.now(),
         owner_user_id=principal.user.id if principal.user else None,
-        headers=dict(headers),
+        headers=sse.with_plan(headers, plan),
         user_meta=dict(user_meta),
         checksum_algorithm=checksum_algorithm,
     )
@@ -115,10 +120,13 @@ async def upload_part(
     body: AsyncIterable[bytes],
     expect: Expectations,
     recheck: Recheck | None = None,
+    customer: sse.CustomerKey | None = None,
 ) -> Part:
-    """``recheck``: the front-end's second admission, once the body has arrived (``core/inflight.py``)."""
+    """``recheck``: the front-end's second admission, once the body has arrived (``core/inflight.py``);
+    ``customer``: the SSE-C key, which every part of an SSE-C upload must bring (the upload's, as AWS)."""
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
+    plan = sse.for_read(node, upload.headers, customer)
     sent = {*expect.checksums, *([expect.trailer] if expect.trailer else [])}
     if upload.checksum_algorithm and sent - {upload.checksum_algorithm}:
         # As AWS: a part's checksum is of the upload's algorithm, or the part is refused.
@@ -126,10 +134,15 @@ async def upload_part(
                              f"actual checksum Type: {', '.join(sorted(sent))}")
     if upload.checksum_algorithm and upload.checksum_algorithm not in expect.compute:
         expect.compute = (*expect.compute, upload.checksum_algorithm)
-    got = await receive(node, body, expect)
+    got = await receive(node, body, expect, plan)
     await confirm(node, recheck, principal, lambda again: get_upload(node, again, bucket, key, upload_id),
                   [got.blob_id])
-    return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
+    return await _store_part(node, upload, number, got.blob_id, got.size, _part_etag(plan, got.md5_hex),
+                             got.checksums)
+
+
+def _part_etag(plan: sse.Plan | None, md5_hex: str) -> str:
+    return plan.etag(md5_hex) if plan is not None else md5_hex
 
 
 async def upload_part_copy(
@@ -142,15 +155,26 @@ async def upload_part_copy(
     *,
     source: ObjectRecord,
     source_range: ByteRange | None,
+    customer: sse.CustomerKey | None = None,
+    source_customer: sse.CustomerKey | None = None,
 ) -> Part:
-    """A part copied from ``source`` (read by ``objects.copy_source``), whole or ``source_range``."""
+    """A part copied from ``source`` (read by ``objects.copy_source``), whole or ``source_range``; decrypted
+    with the source's key and encrypted with the upload's (``customer``: its SSE-C key)."""
     check_part_number(number)
     upload = get_upload(node, principal, bucket, key, upload_id)
+    plan = sse.for_read(node, upload.headers, customer)
+    source_plan = sse.for_read(node, source.headers, source_customer)
     if source_range is not None and source_range.end >= source.size:
-        raise InvalidArgument(f"Range specified is not valid for source object of size: {source.size}")
+        # A well-formed range past the source's end is unsatisfiable (416 InvalidRange, as S3 answers and
+        # ceph s3-tests test_multipart_copy_invalid_range expects); unlike GET, a copy never clamps it.
+        raise InvalidRange("The requested range is not satisfiable",
+                           RangeRequested=f"bytes={source_range.start}-{source_range.end}",
+                           ActualObjectSize=str(source.size))
     compute = (upload.checksum_algorithm,) if upload.checksum_algorithm else ()
-    got = await receive(node, read_range(node, source, source_range), Expectations(compute=compute))
-    return await _store_part(node, upload, number, got.blob_id, got.size, got.md5_hex, got.checksums)
+    got = await receive(node, read_range(node, source, source_range, source_plan), Expectations(compute=compute),
+                        plan)
+    return await _store_part(node, upload, number, got.blob_id, got.size, _part_etag(plan, got.md5_hex),
+                             got.checksums)
 
 
 def _normal_etag(etag: str) -> str:
@@ -186,13 +210,19 @@ async def complete_upload(
     ``conditions`` (If-Match / If-None-Match) are checked against the object the upload would
     replace, again in the transaction that publishes; when they fail the upload stays as it was.
     ``recheck``: the front-end's second admission, made once the request's body has arrived and before
-    publishing (``core/inflight.py``); refused, the upload stays as it was too."""
-    target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
+    publishing (``core/inflight.py``); refused, the upload stays as it was too.
+
+    An upload completed within ``COMPLETION_MEMORY`` with the same part list answers again as it did the
+    first time and changes nothing (``core/completions.py``); with another list, NoSuchUpload."""
+    try:
+        target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
+    except NoSuchUpload:
+        return _completed_before(node, principal, bucket, key, upload_id, requested)
     precondition = early_precondition(node, bucket, key, conditions)
     if not requested:
         raise MalformedXML()
     numbers = [number for number, _, _ in requested]
-    if any(b <= a for a, b in itertools.pairwise(numbers)):
+    if any(b <= a for a, b in itertools.pairwise(numbers)):  # strictly ascending: a part named twice too
         raise InvalidPartOrder(UploadId=upload_id)
     stored = {part.part_number: part for part in node.store.list_parts(upload_id)}
     chosen: list[Part] = []
@@ -226,11 +256,29 @@ async def complete_upload(
     _check_object(upload, record, expected)
     # The bucket stays the one authorised first: the store's transaction below checks its id.
     await confirm(node, recheck, principal, lambda again: _authorised_upload(node, again, bucket, key, upload_id))
-    record, dead = await versioning.write_version(
-        node, record,
-        lambda stamped: node.write(node.store.complete_upload, upload_id, stamped, precondition, bucket_id=target.id))
+    remember = Completion(upload_id=upload_id, bucket_id=target.id, key=key, parts_digest=parts_digest(requested),
+                          etag=record.etag, size=record.size, completed=record.last_modified,
+                          parts_count=len(chosen), checksums=record.checksums)
+    try:
+        record, dead = await versioning.write_version(
+            node, record,
+            lambda stamped: node.write(node.store.complete_upload, upload_id, stamped, precondition,
+                                       bucket_id=target.id, remember=remember))
+    except NoSuchUpload:  # a concurrent completion of the same upload won
+        return _completed_before(node, principal, bucket, key, upload_id, requested)
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record
+
+
+def _completed_before(node: Node, principal: Principal, bucket: str, key: str, upload_id: str,
+                      requested: Sequence[tuple[int, str, Mapping[str, str]]]) -> ObjectRecord:
+    """The first answer again, for a retry of a completion still remembered; NoSuchUpload otherwise."""
+    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    again = replay(node.store.completed_upload(upload_id), bucket=bucket, bucket_id=target.id, key=key,
+                   requested=requested, now=node.clock.now())
+    if again is None:
+        raise NoSuchUpload(UploadId=upload_id)
+    return again
 
 
 def _check_part_checksums(upload: Upload, part: Part, etag: str, claimed: Mapping[str, str]) -> None:
@@ -317,20 +365,3 @@ def list_parts(
     upload = get_upload(node, principal, bucket, key, upload_id)
     parts = node.store.list_parts(upload_id, after=after, limit=limit + 1)
     return upload, parts[:limit], len(parts) > limit
-
-
-def list_uploads(
-    node: Node,
-    principal: Principal,
-    bucket: str,
-    *,
-    prefix: str,
-    key_marker: str | None,
-    upload_id_marker: str | None,
-    limit: int,
-) -> tuple[list[Upload], bool]:
-    bucket_for(node, principal, bucket, Action.BUCKET_READ, prefix)
-    uploads = node.store.list_uploads(
-        bucket, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit + 1
-    )
-    return uploads[:limit], len(uploads) > limit

@@ -11,7 +11,7 @@ import errno
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
 from dataclasses import replace
 
-from satchel.core import versioning
+from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.conditions import (
@@ -34,7 +34,7 @@ from satchel.core.gc import release_blobs
 from satchel.core.inflight import Recheck, confirm
 from satchel.core.models import Bucket, ObjectRecord, Principal, Segment
 from satchel.core.node import Node
-from satchel.core.receive import Expectations, receive
+from satchel.core.receive import Expectations, Received, receive
 from satchel.core.streams import close_stream
 
 #: S3's limits: keys are at most 1024 bytes of UTF-8; user metadata at most 2 KiB.
@@ -91,30 +91,39 @@ async def put_object(
     conditions: Mapping[str, str] | None = None,
     bucket_id: str | None = None,
     recheck: Recheck | None = None,
+    encrypt: sse.Encrypt | None = None,
 ) -> ObjectRecord:
     """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
     ``bucket_id`` as for :func:`write_target`; ``recheck`` is the front-end's second admission, made
-    once the body has arrived (``core/inflight.py``)."""
+    once the body has arrived (``core/inflight.py``); ``encrypt`` the encryption the request asked for
+    (else the bucket's default applies)."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
     precondition = early_precondition(node, bucket, key, conditions)
-    got = await receive(node, body, expect)
+    plan = sse.for_write(node, target, encrypt)
+    got = await receive(node, body, expect, plan)
     principal = await confirm(node, recheck, principal,
                               lambda again: write_target(node, again, bucket, key, target.id), [got.blob_id])
-    record = ObjectRecord(
+    record = _received_record(node, principal, bucket, key, got, plan, headers, user_meta)
+    return await publish(node, record, precondition, bucket=target)
+
+
+def _received_record(node: Node, principal: Principal, bucket: str, key: str, got: Received, plan: sse.Plan | None,
+                     headers: Mapping[str, str], user_meta: Mapping[str, str]) -> ObjectRecord:
+    """The record of a one-blob object just received (PUT, POST, a re-encrypting copy)."""
+    return ObjectRecord(
         bucket=bucket,
         key=key,
         size=got.size,
-        etag=got.md5_hex,
+        etag=plan.etag(got.md5_hex) if plan is not None else got.md5_hex,
         last_modified=node.clock.now(),
         segments=(Segment(got.blob_id, got.size),),
-        headers=dict(headers),
+        headers=sse.with_plan(headers, plan),
         user_meta=dict(user_meta),
         checksums=got.checksums,
         owner_user_id=principal.user.id if principal.user else None,
     )
-    return await publish(node, record, precondition, bucket=target)
 
 
 def write_target(node: Node, principal: Principal, bucket: str, key: str, bucket_id: str | None) -> Bucket:
@@ -152,10 +161,15 @@ def get_object(node: Node, principal: Principal, bucket: str, key: str, version_
 
 
 async def open_object(
-    node: Node, principal: Principal, record: ObjectRecord, byte_range: ByteRange | None, *,
-    version_id: str | None = None,
+    node: Node, principal: Principal, record: ObjectRecord, byte_range: ByteRange | None,
+    customer: sse.CustomerKey | None = None, *, keyless_link: bool = True, version_id: str | None = None,
 ) -> tuple[ObjectRecord, AsyncGenerator[bytes, None]]:
     """Start streaming the bytes of ``record`` (or a range of them), a record the caller looked up.
+
+    Encrypted objects are decrypted (``core/sse.py``): ``customer`` is the SSE-C key the request sent.
+    ``keyless_link``: the request came through a link that cannot carry such a key (a minted link, PAR,
+    TempURL, console share; every front-end but a plain S3 request), so an SSE-C object is refused
+    with a message that says why.
 
     The lookup is redone once when the blob vanished between reading the metadata and opening the
     file: a concurrent overwrite deleted the old blob, and the new version is what the client gets
@@ -164,16 +178,19 @@ async def open_object(
     """
     bucket, key = record.bucket, record.key
     try:
-        return record, await _start(node, record, byte_range)
+        return record, await _start(node, record, byte_range, customer, keyless_link)
     except FileNotFoundError:
         record = get_object(node, principal, bucket, key, version_id)
-        return record, await _start(node, record, byte_range)
+        return record, await _start(node, record, byte_range, customer, keyless_link)
 
 
 async def _start(
-    node: Node, record: ObjectRecord, byte_range: ByteRange | None
+    node: Node, record: ObjectRecord, byte_range: ByteRange | None, customer: sse.CustomerKey | None,
+    keyless_link: bool,
 ) -> AsyncGenerator[bytes, None]:
-    stream = read_range(node, record, byte_range)
+    if keyless_link and customer is None:
+        sse.refuse_link(record.headers)
+    stream = read_range(node, record, byte_range, sse.for_read(node, record.headers, customer))
     try:
         first = await anext(stream)
     except StopAsyncIteration:
@@ -196,8 +213,10 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[b
         await close_stream(rest)  # at once: it holds open files
 
 
-def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -> AsyncIterator[bytes]:
-    """The object's bytes across its segments, limited to ``byte_range`` when given.
+def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
+               plan: sse.Plan | None = None) -> AsyncIterator[bytes]:
+    """The object's bytes across its segments, limited to ``byte_range`` when given; decrypted with
+    ``plan`` (from ``sse.for_read``), which an encrypted object must have.
 
     A reader gets the whole object as it was when looked up, or an error before the first byte,
     never a body cut short by a DELETE or an overwrite that removed a later segment's blob meanwhile.
@@ -220,7 +239,9 @@ def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -
     """
     start = byte_range.start if byte_range else 0
     remaining = byte_range.length if byte_range else record.size
-    pieces: list[tuple[str, int, int]] = []
+    if sse.is_encrypted(record.headers) and plan is None:
+        raise ValueError("an encrypted object read without its key")
+    pieces: list[tuple[str, int, int, int]] = []
     offset = 0
     for segment in record.segments:
         if remaining <= 0:
@@ -230,13 +251,15 @@ def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None) -
             continue
         inner = start - offset if start > offset else 0
         take = min(segment.size - inner, remaining)
-        pieces.append((segment.blob_id, inner, take))
+        pieces.append((segment.blob_id, segment.size, inner, take))
         remaining -= take
         offset += segment.size
         start = offset
+    if plan is not None:
+        return sse.read_pieces(node.blobs, plan, pieces)
     if len(pieces) == 1:
-        return node.blobs.read(*pieces[0])
-    return node.blobs.read_pieces(pieces)
+        return node.blobs.read(pieces[0][0], pieces[0][2], pieces[0][3])
+    return node.blobs.read_pieces([(blob_id, inner, take) for blob_id, _, inner, take in pieces])
 
 
 async def delete_object(
@@ -285,16 +308,28 @@ async def copy_object(
     headers: Mapping[str, str],
     user_meta: Mapping[str, str],
     conditions: Mapping[str, str] | None = None,
+    encrypt: sse.Encrypt | None = None,
+    source_customer: sse.CustomerKey | None = None,
+    keep_encryption: bool = True,
 ) -> ObjectRecord:
     """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
     source (blobs are linked or copied).
 
-    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject."""
+    ``conditions`` are the destination's If-Match / If-None-Match, as for PutObject. ``encrypt`` is the
+    copy's encryption (else the destination bucket's default); ``source_customer`` the source's SSE-C key.
+    ``keep_encryption``: an SSE-S3 source makes an SSE-S3 copy when nothing else is asked — for front-ends
+    that cannot ask (Swift's copy and metadata POST must not decrypt an object); S3's CopyObject passes
+    False, since there a copy's encryption is independent of its source's, as on AWS. A copy that changes
+    the encryption streams the bytes through the cipher (decrypting and re-encrypting) into one new blob."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
     precondition = early_precondition(node, bucket, key, conditions)
-    if (source_bucket, source_key) == (bucket, key) and not replace_metadata and _is_current(node, source):
+    source_plan = sse.for_read(node, source.headers, source_customer)
+    if encrypt is None and keep_encryption:
+        encrypt = sse.kept(source.headers)
+    if (source_bucket, source_key) == (bucket, key) and not replace_metadata \
+            and encrypt is None and source_plan is None and _is_current(node, source):
         # Copying an older version over its key is how a version is restored: allowed, as on AWS.
         raise InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself without "
@@ -302,6 +337,14 @@ async def copy_object(
         )
     if replace_metadata:
         check_user_meta(user_meta)
+    plan = sse.for_write(node, target, encrypt)
+    kept_headers = headers if replace_metadata else source.headers
+    if source_plan is not None or plan is not None:
+        if source_plan is not None and plan is not None and not source_plan.customer and not plan.customer:
+            plan = source_plan  # SSE-S3 to SSE-S3: the blobs stay as they are, under the same data key
+        else:
+            return await _recrypt(node, principal, source, source_plan, plan, target, key, precondition,
+                                  kept_headers, user_meta if replace_metadata else source.user_meta)
     segments: list[Segment] = []
     try:
         for segment in source.segments:
@@ -318,7 +361,7 @@ async def copy_object(
         key=key,
         last_modified=node.clock.now(),
         segments=tuple(segments),
-        headers=dict(headers) if replace_metadata else dict(source.headers),
+        headers=sse.with_plan(kept_headers, plan),
         user_meta=dict(user_meta) if replace_metadata else dict(source.user_meta),
         owner_user_id=principal.user.id if principal.user else None,
     )
@@ -326,3 +369,21 @@ async def copy_object(
         return await publish(node, record, precondition, bucket=target)
     except NoSuchBucket:
         raise NoSuchBucket(BucketName=bucket) from None
+
+
+async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, source_plan: sse.Plan | None,
+                   plan: sse.Plan | None, target: Bucket, key: str, precondition: Precondition | None,
+                   headers: Mapping[str, str], user_meta: Mapping[str, str]) -> ObjectRecord:
+    """A copy whose encryption differs from its source's: the plaintext streams from the source's blobs
+    through the new cipher into one blob. Full-object checksums are computed again; a multipart
+    source's composite ones describe parts the copy no longer has, as on AWS."""
+    compute = tuple(name for name, value in source.checksums.items() if "-" not in value)
+    try:
+        got = await receive(node, read_range(node, source, None, source_plan), Expectations(compute=compute), plan)
+    except FileNotFoundError:
+        raise NoSuchKey(Key=source.key) from None
+    record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta)
+    try:
+        return await publish(node, record, precondition, bucket=target)
+    except NoSuchBucket:
+        raise NoSuchBucket(BucketName=target.name) from None

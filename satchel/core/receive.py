@@ -17,6 +17,7 @@ from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import CHECKSUM_ALGORITHMS, CHECKSUM_SIZES, UNSUPPORTED_CHECKSUMS, Hasher
+from satchel.core import sse
 from satchel.core.errors import (
     BadDigest,
     EntityTooLarge,
@@ -128,8 +129,10 @@ def decode_content_md5(value: str) -> bytes:
     return digest
 
 
-async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations) -> Received:
-    """Stream ``body`` into a new committed blob; raise (leaving nothing behind) on any mismatch."""
+async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations,
+                  plan: sse.Plan | None = None) -> Received:
+    """Stream ``body`` into a new committed blob; raise (leaving nothing behind) on any mismatch.
+    ``plan``: the object's encryption at rest (``core/sse.py``), None to store the bytes as sent."""
     md5_expected = decode_content_md5(expect.content_md5) if expect.content_md5 is not None else None
     limit = node.settings.max_put_size if expect.max_size is None else min(expect.max_size, node.settings.max_put_size)
     if expect.size is not None and expect.size > limit:
@@ -138,7 +141,7 @@ async def receive(node: Node, body: AsyncIterable[bytes], expect: Expectations) 
     size = 0
     deadline = _deadline(node)
     with no_space_is_insufficient_storage():
-        writer = node.blobs.writer(hasher)
+        writer = sse.writer(node.blobs, hasher, plan)
         async with writer:
             async for chunk in body:
                 if time.monotonic() > deadline:

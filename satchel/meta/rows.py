@@ -42,7 +42,7 @@ USER_COLUMNS = "id, account_id, name, role, status, created, password_hash"
 KEY_COLUMNS = "access_key_id, user_id, secret_ciphertext, status, created"
 GRANT_COLUMNS = "id, user_id, bucket, prefix, permission, created, bucket_id, share"
 BUCKET_COLUMNS = (
-    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing, links_since"
+    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing, links_since, policy"
 )
 OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
@@ -133,7 +133,7 @@ def grant(row: Sequence[Any]) -> Grant:
 
 def bucket(row: Sequence[Any]) -> Bucket:
     return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6], row[7],
-                  Sharing(row[8]), row[9])
+                  Sharing(row[8]), row[9], policy=row[10])
 
 
 def bucket_params(b: Bucket) -> tuple[Any, ...]:
@@ -148,6 +148,7 @@ def bucket_params(b: Bucket) -> tuple[Any, ...]:
         b.id,
         b.sharing.value,
         b.links_since,
+        b.policy,
     )
 
 

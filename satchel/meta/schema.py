@@ -413,6 +413,41 @@ CREATE INDEX webhook_deliveries_by_bucket ON webhook_deliveries (bucket_id, stat
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id)
 """
 
+#: S3 conformance: ``mpu_completions`` remembers each completed multipart upload for an hour (which part list
+#: made it and the answer given), so a retried CompleteMultipartUpload gets the same answer
+#: (``core/completions.py``); rows older than that are pruned whenever an upload completes.
+_V18 = """
+CREATE TABLE mpu_completions (
+    upload_id TEXT PRIMARY KEY,
+    bucket_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    parts_digest TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    parts_count INTEGER NOT NULL,
+    checksums TEXT NOT NULL,
+    completed DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
+"""
+
+#: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every
+#: load of a bucket carries its policy (none can be checked without it).
+_V15 = """
+ALTER TABLE buckets ADD COLUMN policy TEXT
+"""
+
+#: Encryption at rest: a bucket's default encryption (PutBucketEncryption), by bucket id so that a name
+#: deleted and re-created by someone else inherits nothing. Objects keep their own encryption in their
+#: stored headers (``core/sse.py``).
+_V17 = """
+CREATE TABLE sse_bucket_defaults (
+    bucket_id TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+)
+"""
+
 #: Versioning: ``objects`` stays the table of current versions (every listing and read path unchanged) and
 #: gains its version id (NULL: the null version of a bucket never versioned); ``object_versions`` holds the
 #: noncurrent versions and the delete markers, ``seq`` ordering a key's versions (higher is newer);
@@ -450,7 +485,7 @@ ALTER TABLE audit_events ADD COLUMN version_id TEXT
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V17, _V18, _V13)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -21,11 +21,13 @@ from typing import Any
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
 from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta import rows
+from satchel.meta.sqlite_completions import SqliteCompletions
 from satchel.meta.sqlite_console import SqliteConsole
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
+from satchel.meta.sqlite_sse import SqliteSse
 from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
 from satchel.meta.sqlite_versioning import SqliteVersioning
@@ -49,7 +51,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, SqliteVersioning, Store):
+                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteVersioning, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -329,8 +331,11 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
         cors: tuple[CorsRule, ...] | _Unset | None = UNSET,
         max_link_lifetime: int | _Unset | None = UNSET,
         sharing: Sharing | _Unset = UNSET,
+        policy: str | _Unset | None = UNSET,
     ) -> Bucket:
         changes: dict[str, Any] = {}
+        if not isinstance(policy, _Unset):
+            changes["policy"] = policy
         if not isinstance(public_read, _Unset):
             changes["public_read"] = int(public_read)
         if not isinstance(cors, _Unset):
@@ -360,19 +365,21 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             row = c.execute(_BUCKETS + " WHERE name = ?", (name,)).fetchone()
         return rows.bucket(row)
 
-    def delete_bucket(self, name: str, now: float | None = None) -> None:
+    def delete_bucket(self, name: str, now: float | None = None) -> list[str]:
         with self._db.transaction() as c:
             found = c.execute("SELECT id FROM buckets WHERE name = ?", (name,)).fetchone()
             if not found:
                 raise NoSuchBucket(BucketName=name)
             if (c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
-                    or c.execute("SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1", (name,)).fetchone()
-                    or c.execute("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
+                    or c.execute("SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
                 raise BucketNotEmpty(BucketName=name)
             live = c.execute(LIVE_PARS, (found[0], time.time() if now is None else now)).fetchone()[0]
             if live:  # OCI: a bucket with pre-authenticated requests cannot be deleted
                 raise BucketNotEmpty(f"The bucket has {live} live pre-authenticated request(s); delete them first "
                                      "(satchel par list / satchel par delete).", BucketName=name)
+            # Unfinished multipart uploads do not keep a bucket alive (S3 deletes them with it): their parts'
+            # blobs die in this transaction, for the collector.
+            dead = self._drop_uploads(c, name, time.time())
             # Grants die with their bucket (grants.bucket references buckets.name); links, revocations and
             # audit rows stay, bound to this bucket's id, which no later bucket of the same name has.
             c.execute("DELETE FROM grants WHERE bucket = ?", (name,))
@@ -381,6 +388,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             # So does its Swift container metadata, whichever front-end deletes it (S3, Swift, management API).
             c.execute("DELETE FROM swift_metadata WHERE scope = 'container' AND owner_id = ?", (found[0],))
             c.execute("DELETE FROM versioning_buckets WHERE bucket_id = ?", (found[0],))
+            c.execute("DELETE FROM sse_bucket_defaults WHERE bucket_id = ?", (found[0],))  # encryption at rest
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
             # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
             # before now (``Bucket.links_since``).
@@ -388,3 +396,4 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
                       "ON CONFLICT (name) DO UPDATE SET released = excluded.released",
                       (name, time.time() if now is None else now))
             c.execute(rows.BUMP_GENERATION)
+        return dead

@@ -17,9 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from satchel.core.completions import Completion
 from satchel.core.errors import NoSuchBucket, NoSuchUpload
 from satchel.core.models import ObjectRecord, ObjectSummary, Part, Segment, Upload
 from satchel.meta import rows
+from satchel.meta.sqlite_completions import SqliteCompletions
 from satchel.meta.sqlite_db import SqliteDatabase
 from satchel.meta.sqlite_versioning import add_marker, check_mode, retire_current
 from satchel.meta.store import Precondition
@@ -283,7 +285,7 @@ class SqliteObjects:
 
     def complete_upload(
         self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None, *,
-        bucket_id: str | None = None,
+        bucket_id: str | None = None, remember: Completion | None = None,
     ) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
@@ -301,6 +303,8 @@ class SqliteObjects:
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+            if remember is not None:
+                SqliteCompletions.remember_completion(c, remember)
             return self._swap_blobs(c, record.segments, (*parts, *replaced), now)
 
     def abort_upload(self, upload_id: str) -> list[str]:
@@ -313,6 +317,16 @@ class SqliteObjects:
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             return self._swap_blobs(c, (), parts, now)
+
+    def _drop_uploads(self, c: sqlite3.Connection, bucket: str, now: float) -> list[str]:
+        """Every unfinished upload of ``bucket`` and its parts gone, in the caller's transaction (deleting the
+        bucket); the parts' blobs marked dead and returned, for the collector."""
+        parts = [Segment(b, s) for b, s in c.execute(
+            "SELECT p.blob_id, p.size FROM parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?",
+            (bucket,)).fetchall()]
+        c.execute("DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)", (bucket,))
+        c.execute("DELETE FROM uploads WHERE bucket = ?", (bucket,))
+        return self._swap_blobs(c, (), parts, now)
 
     def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:
         return [r[0] for r in self._fetch_all(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from satchel.core.completions import Completion
 from satchel.core.errors import NotImplementedFeature
 from satchel.core.models import (
     Account,
@@ -245,8 +246,9 @@ class Store(abc.ABC):
         cors: tuple[CorsRule, ...] | None | _Unset = UNSET,
         max_link_lifetime: int | None | _Unset = UNSET,
         sharing: Sharing | _Unset = UNSET,
+        policy: str | None | _Unset = UNSET,
     ) -> Bucket:
-        """Raises ``NoSuchBucket``."""
+        """Raises ``NoSuchBucket``. ``policy``: a bucket policy document already validated (None deletes it)."""
 
     @abc.abstractmethod
     def set_bucket_owner(self, name: str, owner_user_id: str | None) -> Bucket:
@@ -255,10 +257,12 @@ class Store(abc.ABC):
         changes account)."""
 
     @abc.abstractmethod
-    def delete_bucket(self, name: str, now: float | None = None) -> None:
-        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects or multipart uploads remain, or while
-        pre-authenticated requests of the bucket are still usable (its message says how many). Records
-        when the name was released (``now``, default the wall clock), for the next bucket of the name."""
+    def delete_bucket(self, name: str, now: float | None = None) -> list[str]:
+        """Raises ``NoSuchBucket``; ``BucketNotEmpty`` while objects remain, or while pre-authenticated
+        requests of the bucket are still usable (its message says how many). Unfinished multipart uploads
+        go with the bucket, as in S3: their parts' blobs are marked dead in the same transaction and their
+        ids returned (for ``release_blobs``). Records when the name was released (``now``, default the wall
+        clock), for the next bucket of the name."""
 
     # --- objects ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -369,12 +373,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def complete_upload(
         self, upload_id: str, record: ObjectRecord, precondition: Precondition | None = None, *,
-        bucket_id: str | None = None,
+        bucket_id: str | None = None, remember: Completion | None = None,
     ) -> list[str]:
         """Publishes ``record`` (whose segments are some of the upload's part blobs) and ends the
         upload, in one transaction. Blobs of unused parts and of the replaced object die; their ids
         are returned. Raises ``NoSuchUpload``. ``precondition`` and ``bucket_id`` as for
-        :meth:`put_object`."""
+        :meth:`put_object`. ``remember``: recorded in the same transaction, for :meth:`completed_upload`
+        (completions older than ``COMPLETION_MEMORY`` are pruned then)."""
+
+    @abc.abstractmethod
+    def completed_upload(self, upload_id: str) -> Completion | None:
+        """What completing ``upload_id`` published, while it is remembered (``core/completions.py``)."""
 
     @abc.abstractmethod
     def abort_upload(self, upload_id: str) -> list[str]:
@@ -588,6 +597,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_tempurl_keys(self, account_id: str, bucket_ids: Sequence[str]) -> list[StoredTempUrlKey]:
         """The keys of the account (``bucket_id`` "") and of these buckets, by bucket id then slot."""
+
+    # --- encryption at rest (core/sse.py) ---------------------------------------------------------
+    @abc.abstractmethod
+    def get_bucket_encryption(self, bucket_id: str) -> str | None:
+        """The bucket's default SSE algorithm (``AES256``), None when it has none."""
+
+    @abc.abstractmethod
+    def set_bucket_encryption(self, bucket_id: str, algorithm: str | None, now: float) -> None:
+        """Set (or, with None, remove) the bucket's default SSE algorithm."""
 
     # --- link notifications (webhooks; records in meta/webhooks.py) ------------------------------
     @abc.abstractmethod

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 
 from satchel.asgi import Response
 from satchel.contentsafety import SANDBOX
-from satchel.core import objects
+from satchel.core import objects, sse
 from satchel.core.errors import InvalidArgument, NoSuchKey
 from satchel.core.links import content_disposition
 from satchel.core.models import ObjectSummary
@@ -112,6 +112,9 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
             continue
         try:
             record = objects.get_object(node, admission.principal, admission.bucket.name, name)
+            if sse.is_customer(record.headers):  # a PAR cannot carry its SSE-C key
+                skipped += 1
+                continue
             _, body = await objects.open_object(node, admission.principal, record, None)
         except (NoSuchKey, FileNotFoundError):
             skipped += 1
@@ -130,7 +133,8 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
         written += 1
         yield sink.take()
     if skipped:
-        archive.comment = f"{skipped} object(s) left out: unsafe names, or deleted meanwhile".encode()
+        archive.comment = (f"{skipped} object(s) left out: unsafe names, deleted meanwhile, or encrypted with a "
+                           "customer key (SSE-C)").encode()
     archive.close()
     ctx.summary = f"zip of {written} object(s)" + (f", {skipped} left out" if skipped else "")
     yield sink.take()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from satchel.asgi import Request, Response
-from satchel.core import objects
+from satchel.core import objects, sse
 from satchel.core.conditions import check_conditions, requested_range
 from satchel.core.errors import InvalidArgument
 from satchel.core.inflight import Recheck
@@ -23,10 +23,12 @@ from satchel.core.par import use
 from satchel.core.par.model import Par
 from satchel.core.par.use import Operation, ParAdmission
 from satchel.core.receive import Expectations
+from satchel.core.requestfacts import AUTH_QUERY, RequestFacts
 from satchel.core.streams import close_stream
 from satchel.core.text import decimal
 from satchel.par.headers import md5_base64, object_headers, put_headers, safe_inline
 from satchel.par.router import Endpoint
+from satchel.policyfacts import http_facts
 
 
 @dataclass
@@ -42,14 +44,21 @@ class ParContext:
 
 def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, continuing: bool = False) -> ParAdmission:
     ctx.admission = use.admit(node, ctx.par, namespace=ctx.endpoint.namespace, bucket_name=ctx.endpoint.bucket,
-                              key=key, operation=operation, client_ip=ctx.request.client, continuing=continuing)
+                              key=key, operation=operation, client_ip=ctx.request.client, continuing=continuing,
+                              facts=par_facts(node, ctx))
     return ctx.admission
+
+
+def par_facts(node: Node, ctx: ParContext) -> RequestFacts:
+    """A PAR use's facts for bucket policy conditions: a link in a URL (``s3:authType`` REST-QUERY-STRING, as
+    a presigned URL), its ``s3:signatureAge`` counted from the PAR's creation."""
+    return http_facts(ctx.request, now=node.clock.now(), auth_type=AUTH_QUERY, signed_at=ctx.par.created)
 
 
 def recheck(node: Node, ctx: ParContext, admission: ParAdmission) -> Recheck:
     """The write's second admission, once its body has arrived (``core/par/use.recheck``)."""
     return use.recheck(node, admission, namespace=ctx.endpoint.namespace, key=ctx.endpoint.key,
-                       client_ip=ctx.request.client)
+                       client_ip=ctx.request.client, facts=par_facts(node, ctx))
 
 
 def no_query(request: Request, allowed: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -85,7 +94,9 @@ async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = requested_range(request.headers, record)
     body: bytes | AsyncIterator[bytes] = b""
-    if not head:
+    if head:
+        sse.refuse_link(record.headers)  # as the GET would be: a PAR cannot carry an SSE-C key
+    else:
         opened, stream = await objects.open_object(node, principal, record, byte_range, version_id=version_id)
         try:
             if opened != record:  # overwritten meanwhile: the answer describes what is being sent

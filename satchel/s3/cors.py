@@ -11,7 +11,7 @@ import fnmatch
 from collections.abc import Mapping
 
 from satchel.asgi import Request, Response
-from satchel.core.errors import CORSForbidden, NoSuchBucket
+from satchel.core.errors import CORSBadRequest, CORSForbidden, NoSuchBucket
 from satchel.core.models import CorsRule
 from satchel.core.node import Node
 
@@ -54,11 +54,18 @@ def _allow_headers(rule: CorsRule, origin: str) -> list[tuple[str, str]]:
 
 
 def preflight(node: Node, bucket_name: str | None, headers: Mapping[str, str]) -> Response:
-    """Answer an OPTIONS preflight; 403 AccessForbidden when no rule allows it."""
+    """Answer an OPTIONS preflight; 403 AccessForbidden when no rule allows it.
+
+    Without ``Origin`` or ``Access-Control-Request-Method`` it is no preflight: 400 BadRequest, as S3
+    answers (ceph s3-tests ``test_cors_origin_response``), before the bucket is even looked up."""
     origin = headers.get("origin")
     method = headers.get("access-control-request-method")
-    if bucket_name is None or not origin or not method:
-        raise CORSForbidden("Insufficient information. Origin request header needed.")
+    if not origin:
+        raise CORSBadRequest()
+    if not method:
+        raise CORSBadRequest("Invalid Access-Control-Request-Method: null")
+    if bucket_name is None:
+        raise CORSForbidden()
     bucket = node.bucket(bucket_name)
     if bucket is None:
         raise NoSuchBucket(BucketName=bucket_name)

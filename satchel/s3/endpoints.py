@@ -35,6 +35,9 @@ class Op(enum.StrEnum):
     GetBucketCors = "GetBucketCors"
     PutBucketCors = "PutBucketCors"
     DeleteBucketCors = "DeleteBucketCors"
+    GetBucketEncryption = "GetBucketEncryption"
+    PutBucketEncryption = "PutBucketEncryption"
+    DeleteBucketEncryption = "DeleteBucketEncryption"
     DeleteObjects = "DeleteObjects"
     ListMultipartUploads = "ListMultipartUploads"
     PostObject = "PostObject"
@@ -43,6 +46,11 @@ class Op(enum.StrEnum):
     ListObjectVersions = "ListObjectVersions"
     #: Canned answer: the bucket owner has FULL_CONTROL (s3cmd info, some GUIs ask).
     GetBucketAcl = "GetBucketAcl"
+    # bucket policies (core/policy.py)
+    GetBucketPolicy = "GetBucketPolicy"
+    PutBucketPolicy = "PutBucketPolicy"
+    DeleteBucketPolicy = "DeleteBucketPolicy"
+    GetBucketPolicyStatus = "GetBucketPolicyStatus"
     # object
     PutObject = "PutObject"
     CopyObject = "CopyObject"
@@ -72,9 +80,6 @@ class Unsupported(enum.StrEnum):
     GetBucketAnalyticsConfiguration = "GetBucketAnalyticsConfiguration"
     PutBucketAnalyticsConfiguration = "PutBucketAnalyticsConfiguration"
     DeleteBucketAnalyticsConfiguration = "DeleteBucketAnalyticsConfiguration"
-    GetBucketEncryption = "GetBucketEncryption"
-    PutBucketEncryption = "PutBucketEncryption"
-    DeleteBucketEncryption = "DeleteBucketEncryption"
     GetBucketIntelligentTieringConfiguration = "GetBucketIntelligentTieringConfiguration"
     PutBucketIntelligentTieringConfiguration = "PutBucketIntelligentTieringConfiguration"
     DeleteBucketIntelligentTieringConfiguration = "DeleteBucketIntelligentTieringConfiguration"
@@ -96,10 +101,6 @@ class Unsupported(enum.StrEnum):
     GetBucketOwnershipControls = "GetBucketOwnershipControls"
     PutBucketOwnershipControls = "PutBucketOwnershipControls"
     DeleteBucketOwnershipControls = "DeleteBucketOwnershipControls"
-    GetBucketPolicy = "GetBucketPolicy"
-    PutBucketPolicy = "PutBucketPolicy"
-    DeleteBucketPolicy = "DeleteBucketPolicy"
-    GetBucketPolicyStatus = "GetBucketPolicyStatus"
     GetPublicAccessBlock = "GetPublicAccessBlock"
     PutPublicAccessBlock = "PutPublicAccessBlock"
     DeletePublicAccessBlock = "DeletePublicAccessBlock"
@@ -176,6 +177,9 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.GetBucketCors: frozenset({"cors"}),
     Op.PutBucketCors: frozenset({"cors"}),
     Op.DeleteBucketCors: frozenset({"cors"}),
+    Op.GetBucketEncryption: frozenset({"encryption"}),
+    Op.PutBucketEncryption: frozenset({"encryption"}),
+    Op.DeleteBucketEncryption: frozenset({"encryption"}),
     Op.DeleteObjects: frozenset({"delete"}),
     Op.ListMultipartUploads: _LISTING - {"max-keys"} | {"uploads", "key-marker", "max-uploads", "upload-id-marker"},
     Op.PostObject: frozenset(),
@@ -183,6 +187,10 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.PutBucketVersioning: frozenset({"versioning"}),
     Op.ListObjectVersions: _LISTING | {"versions", "key-marker", "version-id-marker"},
     Op.GetBucketAcl: frozenset({"acl"}),
+    Op.GetBucketPolicy: frozenset({"policy"}),
+    Op.PutBucketPolicy: frozenset({"policy"}),
+    Op.DeleteBucketPolicy: frozenset({"policy"}),
+    Op.GetBucketPolicyStatus: frozenset({"policyStatus"}),
     Op.PutObject: frozenset(),
     Op.CopyObject: frozenset(),
     Op.GetObject: _OVERRIDES | {"partNumber", "versionId"},

@@ -53,6 +53,7 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.RequestHeaderSectionTooLarge: ("RequestHeaderSectionTooLarge", 400),
     # What S3 sends when no CORS rule admits a preflight (not in its documented table).
     e.CORSForbidden: ("AccessForbidden", 403),
+    e.CORSBadRequest: ("BadRequest", 400),
     # state
     e.NoSuchBucket: ("NoSuchBucket", 404),
     e.NoSuchKey: ("NoSuchKey", 404),
@@ -60,6 +61,9 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.VersioningChanged: ("OperationAborted", 409),
     e.NoSuchUpload: ("NoSuchUpload", 404),
     e.NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
+    e.NoSuchBucketPolicy: ("NoSuchBucketPolicy", 404),
+    e.MalformedPolicy: ("MalformedPolicy", 400),
+    e.ServerSideEncryptionConfigurationNotFoundError: ("ServerSideEncryptionConfigurationNotFoundError", 404),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),

@@ -7,6 +7,7 @@ rendered as S3's XML error. No framework sits in between: this is the hot path.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
@@ -26,6 +27,7 @@ from satchel.s3.errors import render_error
 from satchel.s3.handlers import HANDLERS
 from satchel.s3.handlers.versioning import version_headers
 from satchel.s3.headervalues import wire_headers
+from satchel.s3.policyfacts import s3_facts
 from satchel.s3.router import route
 
 log = logging.getLogger("satchel.s3")
@@ -79,6 +81,8 @@ class S3Frontend:
                 response = cors.preflight(self.node, endpoint.bucket, request.headers)
             else:
                 auth = await self.auth.authenticate(request, endpoint)
+                auth = dataclasses.replace(auth, principal=auth.principal.with_facts(
+                    s3_facts(request, endpoint, auth, self.node.clock.now())))
                 if auth.principal.user is not None:
                     info.principal, info.access_key_id = auth.principal.user.name, auth.principal.access_key_id
                 ctx = S3Context(request=request, endpoint=endpoint, auth=auth, request_id=request_id)

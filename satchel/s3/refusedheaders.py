@@ -1,7 +1,7 @@
 """Request headers that ask for a protection Satchel does not provide: refused, never ignored.
 
-A client that sends SSE-C headers believes its bytes need its key; one that sends
-``x-amz-object-lock-mode`` believes the object cannot be deleted until a date; one that sends
+A client that sends ``x-amz-server-side-encryption: aws:kms`` believes a KMS key protects its bytes; one
+that sends ``x-amz-object-lock-mode`` believes the object cannot be deleted until a date; one that sends
 ``x-amz-grant-read`` or ``x-amz-acl: public-read`` believes it changed who may read. Storing the
 object anyway breaks that belief silently, so these requests are refused *before any handler touches
 data*, with the answer AWS documents for "a header you provided implies functionality that is not
@@ -27,12 +27,12 @@ from collections.abc import Iterable
 from satchel.core.errors import InvalidArgument, InvalidStorageClass, NotImplementedFeature, SatchelError
 
 #: (header name or prefix, values that ask for nothing Satchel lacks). Prefixes end in ``-`` or
-#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-customer-*``,
-#: ``-aws-kms-key-id``, ``-context`` and ``-bucket-key-enabled`` members.
+#: cover a family: ``x-amz-server-side-encryption`` also matches its ``-aws-kms-key-id``, ``-context``
+#: and ``-bucket-key-enabled`` members (its ``-customer-*`` ones are :data:`HONOURED`, checked first).
 REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
-    # SSE-S3, SSE-KMS, DSSE-KMS and SSE-C: Satchel stores bytes as sent.
-    ("x-amz-server-side-encryption", frozenset()),
-    ("x-amz-copy-source-server-side-encryption-customer-", frozenset()),
+    # SSE-KMS and DSSE-KMS: Satchel has no key management service. SSE-S3 (AES256) and SSE-C are
+    # honoured (``core/sse.py``): their headers are in HONOURED, checked first.
+    ("x-amz-server-side-encryption", frozenset({"aes256"})),
     # Object lock, retention and legal hold: nothing stops a delete or an overwrite.
     ("x-amz-object-lock-", frozenset()),
     ("x-amz-bucket-object-lock-enabled", frozenset({"false"})),
@@ -54,6 +54,9 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("x-amz-storage-class", frozenset({"standard"})),
     ("x-amz-website-redirect-location", frozenset()),
 )
+
+#: Prefixes of headers some handler honours, which the family entries above would otherwise catch.
+HONOURED = ("x-amz-server-side-encryption-customer-", "x-amz-copy-source-server-side-encryption-customer-")
 
 #: Every canned ACL S3 defines; any other ``x-amz-acl`` value is malformed, not unimplemented.
 _CANNED_ACLS = frozenset({"private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
@@ -79,7 +82,7 @@ def _malformed(name: str, value: str) -> SatchelError | None:
 def check_protection_headers(headers: Iterable[tuple[str, str]]) -> None:
     """Raise for the first (lower-case name, value) pair that asks for a protection we lack."""
     for name, value in headers:
-        if not name.startswith("x-amz-"):
+        if not name.startswith("x-amz-") or name.startswith(HONOURED):
             continue
         for refused, harmless in REFUSED_HEADERS:
             if not name.startswith(refused):

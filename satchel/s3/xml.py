@@ -158,6 +158,11 @@ def versioning_configuration() -> bytes:
     return f'{_DECL}<VersioningConfiguration xmlns="{S3_NS}"/>'.encode()
 
 
+def policy_status(public: bool) -> bytes:
+    """GetBucketPolicyStatus."""
+    return _doc("PolicyStatus", [_el("IsPublic", _bool(public))])
+
+
 def access_control_policy(owner_id: str, owner_name: str) -> bytes:
     """The canned ACL we can truthfully claim: the owner has FULL_CONTROL (grants live elsewhere)."""
     grantee = (

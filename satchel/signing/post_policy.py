@@ -106,8 +106,15 @@ def _invalid(detail: str) -> InvalidPolicyDocument:
     return InvalidPolicyDocument(f"Invalid Policy: {detail}")
 
 
+#: ISO 8601 as the POST policy's ``expiration`` must be written (``2007-12-01T12:00:00.000Z``): a full date
+#: and time with seconds, ``T`` between them (no zone: UTC). Python's ``fromisoformat`` alone would also take
+#: ``str(datetime)`` (a space for ``T``), a bare date or the basic format, which AWS refuses (ceph s3-tests
+#: ``test_post_object_invalid_date_format``).
+_ISO8601 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
 def _parse_expiration(value: Any) -> float:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ISO8601.fullmatch(value):
         raise _invalid(f"Invalid 'expiration' value: '{value}'")
     try:
         moment = dt.datetime.fromisoformat(value)

@@ -24,7 +24,9 @@ from satchel.core.inflight import Recheck, signer_recheck
 from satchel.core.models import Account, AuditEvent, Bucket, LinkKind, Principal
 from satchel.core.node import Node
 from satchel.core.receive import Expectations
+from satchel.core.requestfacts import AUTH_POST
 from satchel.core.tempurlkeys import current_setter, setter
+from satchel.policyfacts import http_facts
 from satchel.signing import formpost
 from satchel.signing.formpost import (
     MAX_ATTRIBUTES,
@@ -178,7 +180,7 @@ async def _check(node: Node, request: Request, account: Account | None, bucket: 
     index = formpost.verify(spec, request.path, [k.secret for k in keys],
                             allowed=node.settings.tempurl_allowed_digests, now=node.clock.now())
     key = keys[index]
-    principal = setter(node, key)
+    principal = setter(node, key).with_facts(http_facts(request, now=node.clock.now(), auth_type=AUTH_POST))
     form.user_id = key.set_by
     admission = await check_use(node, LinkUse(
         principal=principal, bucket=bucket.name if bucket is not None else None, key=endpoint.obj,

@@ -16,7 +16,9 @@ from satchel.core.errors import NotModified, SatchelError
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import ANONYMOUS, Principal
 from satchel.core.node import Node
+from satchel.core.requestfacts import AUTH_HEADER
 from satchel.logs import redact
+from satchel.policyfacts import http_facts
 from satchel.requestinfo import request_info
 from satchel.swift import formpost, info, tempurl
 from satchel.swift.auth import authenticate, token_holder
@@ -35,6 +37,17 @@ _DRAIN_LIMIT = 1024 * 1024
 def new_trans_id() -> str:
     """Swift's transaction id shape: ``tx`` + 21 hex digits + ``-`` + the time in hex."""
     return f"tx{secrets.token_hex(11)[:21]}-{int(time.time()):010x}"
+
+
+#: The S3 operation a Swift storage request is, for the IAM action a bucket policy names it by (an object
+#: DELETE is s3:DeleteObject, not the s3:PutObject an OBJECT_WRITE check would default to).
+_OBJECT_OPERATIONS = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject", "COPY": "CopyObject",
+                      "POST": "PutObject", "DELETE": "DeleteObject"}
+_CONTAINER_OPERATIONS = {"GET": "ListObjects", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}
+
+
+def s3_operation(method: str, obj: str | None) -> str | None:
+    return (_OBJECT_OPERATIONS if obj else _CONTAINER_OPERATIONS).get(method)
 
 
 class SwiftFrontend:
@@ -93,6 +106,9 @@ class SwiftFrontend:
         if account is None:
             raise SwiftError(403 if foreign else 401)
         principal = ANONYMOUS if holder is None or foreign else holder.principal
+        principal = principal.with_facts(http_facts(request, now=self.node.clock.now(),
+                                                    auth_type=None if principal.anonymous else AUTH_HEADER,
+                                                    operation=s3_operation(request.method, endpoint.obj)))
         # A write in flight when its token goes, or its user is disabled or loses its rights, stores nothing:
         # its token is resolved again once the body has arrived (401 as for a request starting then).
         recheck = None if principal.anonymous else signer_recheck(

@@ -35,7 +35,9 @@ from satchel.core.errors import AccessDenied, NotModified, SatchelError
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import AuditEvent, LinkKind
 from satchel.core.node import Node
+from satchel.core.requestfacts import AUTH_QUERY
 from satchel.core.tempurlkeys import current_setter, setter
+from satchel.policyfacts import http_facts
 from satchel.signing import tempurl
 from satchel.signing.tempurl import TempUrlInvalid, TempUrlParams
 from satchel.swift.context import SwiftContext
@@ -160,7 +162,7 @@ async def _admit(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id
                              endpoint.obj or "", request.client or None)
     key = keys[tempurl.verify(params, signed, [k.secret for k in keys], allowed=node.settings.tempurl_allowed_digests,
                               now=node.clock.now())]
-    principal = setter(node, key)
+    principal = setter(node, key).with_facts(http_facts(request, now=node.clock.now(), auth_type=AUTH_QUERY))
     event.user_id = key.set_by
     admission = await check_use(node, LinkUse(
         principal=principal, bucket=event.bucket, key=endpoint.obj, method=request.method,

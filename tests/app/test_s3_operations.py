@@ -36,9 +36,8 @@ def test_buckets(app: InProcessApp, unique: Callable[[str], str]) -> None:
     acl = s3.get_bucket_acl(Bucket=name)
     assert acl["Grants"][0]["Permission"] == "FULL_CONTROL" and acl["Owner"]["DisplayName"] == "root"
     s3.head_bucket(Bucket=name)
-    with pytest.raises(ClientError) as taken:
-        s3.create_bucket(Bucket=name)
-    assert _code(taken) == (409, "BucketAlreadyOwnedByYou")
+    # us-east-1 (the node's region here): re-creating your own bucket answers 200, as AWS does there.
+    assert s3.create_bucket(Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
     bad = app.s3("GET", "/?max-buckets=0")
     assert (bad.status, bad.code) == (400, "InvalidArgument")
     s3.delete_bucket(Bucket=name)

@@ -360,7 +360,7 @@ def test_a_link_refused_while_routed_is_audited_for_its_bucket(satchel: Cli, s3:
     s3.put_object(Bucket=bucket, Key="probe.txt", Body=b"p")
     (entry,) = mint(satchel, f"s3://{bucket}/probe.txt", "--max-uses", "5")
     url, link_id = entry["url"], entry["link"]["id"]
-    assert_error(fetch_curl("GET", url, headers={"x-amz-server-side-encryption-customer-algorithm": "AES256"}),
+    assert_error(fetch_curl("GET", url, headers={"x-amz-server-side-encryption": "aws:kms"}),
                  501, "NotImplemented")
     assert_error(fetch_curl("GET", url + "&uploads"), 501, "NotImplemented")
     events = json.loads(satchel("audit", "--bucket", bucket, "--json").stdout)["events"]

@@ -58,16 +58,21 @@ def served_name(port: int) -> str:
     return str(name)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
+def tls_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, name: str) -> SatchelProcess:
+    """A server of a module's own, serving HTTPS with a fresh self-signed certificate named ``name``."""
     root: Path = tmp_path_factory.mktemp("tls")
-    self_signed(root / "cert.pem", root / "key.pem", "satchel-first")
+    self_signed(root / "cert.pem", root / "key.pem", name)
     config = root / "satchel.toml"
     config.write_text(f'tls_cert = "{root / "cert.pem"}"\ntls_key = "{root / "key.pem"}"\n')
     proc = SatchelProcess(root / "data", extra_args=("--config", str(config)), ca_file=root / "cert.pem")
     request.addfinalizer(proc.stop)
     proc.start()
     return proc
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> SatchelProcess:
+    return tls_server(tmp_path_factory, request, "satchel-first")
 
 
 def test_boto3_verifies_and_links_are_https(server: SatchelProcess, monkeypatch: pytest.MonkeyPatch) -> None:

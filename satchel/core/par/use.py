@@ -33,12 +33,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from satchel.core.access import NOT_SHARED, Action, Resource, authorize
+from satchel.core.access import NOT_SHARED, POLICY_DENIED, Action, Resource, authorize, denied_by_policy
 from satchel.core.admission import IssueTime, Target, check_lifetime
 from satchel.core.errors import AccessDenied
 from satchel.core.inflight import Recheck
 from satchel.core.models import Bucket, Principal
 from satchel.core.par.model import Par
+from satchel.core.requestfacts import RequestFacts
 from satchel.signing.tokens import same_hash, token_hash, well_formed
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ def refuse_state(par: Par, now: float, *, continuing: bool = False) -> None:
 
 
 def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | None, operation: Operation,
-          client_ip: str, continuing: bool = False, now: float | None = None) -> ParAdmission:
+          client_ip: str, continuing: bool = False, now: float | None = None,
+          facts: RequestFacts | None = None) -> ParAdmission:
     """Checks 1 to 7 of the module docstring for a use reaching ``key`` (for a listing: its prefix).
 
     ``continuing``: a later step of a multipart upload the PAR started (and counted): a PAR whose uses are
@@ -101,9 +103,12 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
     except AccessDenied:
         raise AccessDenied("The creator of the pre-authenticated request no longer exists.") from None
     _check_key(node, par)
+    creator = creator.with_facts(facts)  # the use's request, for bucket policy conditions
     principal = creator.through_link()
     resource = Resource(bucket=bucket, key=key)
     if not authorize(principal, operation.value, resource):
+        if denied_by_policy(principal, operation.value, resource):
+            raise AccessDenied(f"The pre-authenticated request is refused by the bucket policy ({POLICY_DENIED}).")
         if authorize(creator.signer(), operation.value, resource):
             raise AccessDenied(f"The creator may no longer share this: {NOT_SHARED}")
         raise AccessDenied("The creator of the pre-authenticated request may no longer do what it grants.")
@@ -119,7 +124,8 @@ def admit(node: Node, par: Par, *, namespace: str, bucket_name: str, key: str | 
     return ParAdmission(par, principal, bucket)
 
 
-def recheck(node: Node, admission: ParAdmission, *, namespace: str, key: str, client_ip: str) -> Recheck:
+def recheck(node: Node, admission: ParAdmission, *, namespace: str, key: str, client_ip: str,
+            facts: RequestFacts | None = None) -> Recheck:
     """A PAR write admitted again once its body has arrived (``core/inflight.py``): the PAR read afresh
     (deleted meanwhile: refused), then checks 1 to 7 again, with its expiry and use count judged as when
     the write started (its use was counted then), the creator's rights and key and the revocations now."""
@@ -131,7 +137,8 @@ def recheck(node: Node, admission: ParAdmission, *, namespace: str, key: str, cl
         if current is None:
             raise AccessDenied("The pre-authenticated request is deleted.")
         return admit(node, current, namespace=namespace, bucket_name=admission.bucket.name, key=key,
-                     operation=Operation.WRITE, client_ip=client_ip, continuing=True, now=started).principal
+                     operation=Operation.WRITE, client_ip=client_ip, continuing=True, now=started,
+                     facts=facts).principal
     return again
 
 

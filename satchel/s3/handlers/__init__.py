@@ -9,7 +9,7 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import bucket, copy, listing, multipart, object, post_object, versioning
+from satchel.s3.handlers import bucket, copy, encryption, listing, multipart, object, policy, post_object, versioning
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -30,6 +30,9 @@ HANDLERS: dict[Op, Handler] = {
     Op.ListObjectVersions: versioning.list_object_versions,
     Op.GetBucketAcl: bucket.get_acl,
     Op.GetBucketCors: bucket.get_bucket_cors,
+    Op.GetBucketEncryption: encryption.get_bucket_encryption,
+    Op.PutBucketEncryption: encryption.put_bucket_encryption,
+    Op.DeleteBucketEncryption: encryption.delete_bucket_encryption,
     Op.PutBucketCors: bucket.put_bucket_cors,
     Op.DeleteBucketCors: bucket.delete_bucket_cors,
     Op.ListObjects: listing.list_objects,
@@ -49,5 +52,9 @@ HANDLERS: dict[Op, Handler] = {
     Op.CompleteMultipartUpload: multipart.complete_multipart_upload,
     Op.AbortMultipartUpload: multipart.abort_multipart_upload,
     Op.ListParts: multipart.list_parts,
+    Op.GetBucketPolicy: policy.get_bucket_policy,
+    Op.PutBucketPolicy: policy.put_bucket_policy,
+    Op.DeleteBucketPolicy: policy.delete_bucket_policy,
+    Op.GetBucketPolicyStatus: policy.get_bucket_policy_status,
     Op.NotImplemented: not_implemented,
 }

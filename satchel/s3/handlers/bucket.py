@@ -7,7 +7,7 @@ from satchel.core import buckets
 from satchel.core.access import Action
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.cors import MAX_CORS_CONFIG_BYTES
-from satchel.core.errors import InvalidArgument, InvalidBucketName, InvalidRequest
+from satchel.core.errors import BucketAlreadyOwnedByYou, InvalidArgument, InvalidBucketName, InvalidRequest
 from satchel.core.node import Node
 from satchel.core.text import decimal
 from satchel.s3 import xml
@@ -15,6 +15,9 @@ from satchel.s3.body import read_document
 from satchel.s3.context import S3Context
 
 XML = ("Content-Type", "application/xml")
+
+#: The one region where S3 answers CreateBucket of a bucket the caller already owns with 200.
+LEGACY_REGION = "us-east-1"
 
 
 def _owner(ctx: S3Context) -> tuple[str, str]:
@@ -66,7 +69,13 @@ async def create_bucket(node: Node, ctx: S3Context) -> Response:
             "this request was sent to."
         )
     contract = ctx.request.headers.get("x-satchel-bucket-owner", "").lower() == "account"
-    await buckets.create_bucket(node, ctx.auth.principal, name, contract_owned=contract)
+    try:
+        await buckets.create_bucket(node, ctx.auth.principal, name, contract_owned=contract)
+    except BucketAlreadyOwnedByYou:
+        # AWS's legacy behaviour in us-east-1 (its CreateBucket errors table): re-creating a bucket you
+        # already own answers 200 there, 409 in every other region. Nothing about the bucket changes.
+        if region != LEGACY_REGION:
+            raise
     return Response(200, [("Location", f"/{name}")])
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import multipart, objects
+from satchel.core import multipart, objects, sse
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.core.text import decimal
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.object import write_conditions
@@ -29,8 +30,10 @@ def _source(node: Node, ctx: S3Context) -> ObjectRecord:
         if ctx.admission is not None:  # through a link: the source is read through it too
             ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
                                        server_max=node.settings.max_link_lifetime, now=node.clock.now())
-        return objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx),
-                                   source.version_id)
+        record = objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx),
+                                     source.version_id)
+        sse.for_read(node, record.headers, s3sse.source_customer_key(node, ctx))  # a wrong key is the source's
+        return record
     except SatchelError as exc:
         ctx.source_failure = exc
         raise
@@ -58,11 +61,15 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         conditions=write_conditions(headers),
+        encrypt=s3sse.encrypt(node, ctx),
+        source_customer=s3sse.source_customer_key(node, ctx),
+        keep_encryption=False,
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
-    return Response(200, [("Content-Type", "application/xml"), *written_version_headers(record.version_id),
-                          *source_version_headers(source)], body)
+    return Response(200, [("Content-Type", "application/xml"),
+                          *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
+                          *written_version_headers(record.version_id), *source_version_headers(source)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:
@@ -91,7 +98,11 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
         ctx.part_number,
         source=source,
         source_range=source_range,
+        customer=s3sse.customer_key(node, ctx),
+        source_customer=s3sse.source_customer_key(node, ctx),
     )
     ctx.source_bytes = source_range.length if source_range is not None else source.size
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
-    return Response(200, [("Content-Type", "application/xml"), *source_version_headers(source)], body)
+    upload = multipart.get_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    encryption = sse.describe(upload.headers, s3sse.customer_key(node, ctx))
+    return Response(200, [("Content-Type", "application/xml"), *encryption, *source_version_headers(source)], body)

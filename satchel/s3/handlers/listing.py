@@ -1,4 +1,4 @@
-"""ListObjects (v1), ListObjectsV2 and ListMultipartUploads."""
+"""ListObjects (v1), ListObjectsV2 and ListMultipartUploads (with a delimiter: ``core/uploadlisting.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import base64
 import binascii
 
 from satchel.asgi import Response
-from satchel.core import listing, multipart
+from satchel.core import listing, uploadlisting
 from satchel.core.errors import InvalidArgument
 from satchel.core.models import ListPage
 from satchel.core.node import Node
@@ -106,25 +106,24 @@ async def list_objects_v2(node: Node, ctx: S3Context) -> Response:
 async def list_multipart_uploads(node: Node, ctx: S3Context) -> Response:
     query = ctx.request.query_dict
     prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
     key_marker = query.get("key-marker") or None
     upload_id_marker = query.get("upload-id-marker") or None
     limit = max_keys(query, "max-uploads")
-    uploads, truncated = multipart.list_uploads(node, ctx.auth.principal, ctx.bucket, prefix=prefix,
-                                                key_marker=key_marker, upload_id_marker=upload_id_marker,
-                                                limit=limit)
-    last = uploads[-1] if truncated and uploads else None
+    page = uploadlisting.list_uploads(node, ctx.auth.principal, ctx.bucket, prefix=prefix, delimiter=delimiter,
+                                      key_marker=key_marker, upload_id_marker=upload_id_marker, limit=limit)
     body = xml.list_multipart_uploads(
         ctx.bucket,
-        uploads,
+        page.uploads,
         prefix=prefix,
-        delimiter=query.get("delimiter", ""),
+        delimiter=delimiter,
         key_marker=key_marker or "",
         upload_id_marker=upload_id_marker or "",
-        next_key_marker=last.key if last else "",
-        next_upload_id_marker=last.upload_id if last else "",
+        next_key_marker=page.next_key_marker,
+        next_upload_id_marker=page.next_upload_id_marker,
         max_uploads=limit,
-        is_truncated=truncated,
-        common_prefixes=[],
+        is_truncated=page.truncated,
+        common_prefixes=page.common_prefixes,
         encoding_type=encoding_type(query),
     )
     return Response(200, [XML], body)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import multipart
+from satchel.core import multipart, sse
 from satchel.core.conditions import condition_date
 from satchel.core.errors import InvalidArgument, InvalidRequest, NotImplementedFeature
 from satchel.core.inflight import signer_recheck
 from satchel.core.multipart import ObjectChecks
 from satchel.core.node import Node
 from satchel.core.receive import checksum_algorithm, checksum_headers
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
@@ -60,8 +61,9 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         headers=stored_headers(headers),
         user_meta=user_metadata(headers),
         checksum_algorithm=_upload_checksum(headers),
+        encrypt=s3sse.encrypt(node, ctx),
     )
-    out = [XML]
+    out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx))]
     if upload.checksum_algorithm:
         out.append(("x-amz-checksum-algorithm", upload.checksum_algorithm.upper()))
     return Response(200, out, xml.initiate_multipart_upload(ctx.bucket, ctx.key, upload.upload_id))
@@ -69,10 +71,14 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
 
 async def upload_part(node: Node, ctx: S3Context) -> Response:
     body, expect = request_body(ctx)
+    customer = s3sse.customer_key(node, ctx)
     part = await multipart.upload_part(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id,
                                        ctx.part_number, body, expect,
-                                       recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
+                                       recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
+                                       customer=customer)
     headers = [("ETag", f'"{part.etag}"')]
+    upload = multipart.get_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
+    headers += sse.describe(upload.headers, customer)
     headers.extend((f"x-amz-checksum-{name}", value) for name, value in part.checksums.items())
     return Response(200, headers)
 
@@ -89,7 +95,7 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
                                              recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
-    return Response(200, [XML, *written_version_headers(record.version_id)], body)
+    return Response(200, [XML, *sse.describe(record.headers), *written_version_headers(record.version_id)], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response, object_response
-from satchel.core import objects
+from satchel.core import objects, sse
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
     AccessDenied,
@@ -18,6 +18,7 @@ from satchel.core.inflight import signer_recheck
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
 from satchel.core.versioning import Deleted
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
@@ -53,8 +54,10 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         expect=expect,
         conditions=conditions,
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
+        encrypt=s3sse.encrypt(node, ctx),
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
+                          *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
                           *written_version_headers(record.version_id)])
 
 
@@ -70,14 +73,21 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     request = ctx.request
     principal = ctx.auth.principal
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
+    customer = s3sse.customer_key(node, ctx)
     version_id = ctx.endpoint.version_id
     record = objects.get_object(node, principal, ctx.bucket, ctx.key, version_id)
+    keyless_link = ctx.auth.link_id is not None and customer is None  # a minted link carries no SSE-C key
+    # The SSE-C key is checked first, as AWS does: without it, not even a condition's answer is given.
+    if keyless_link:
+        sse.refuse_link(record.headers)
+    sse.for_read(node, record.headers, customer)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = _range(ctx, record)
     checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
-        opened, stream = await objects.open_object(node, principal, record, byte_range, version_id=version_id)
+        opened, stream = await objects.open_object(node, principal, record, byte_range, customer,
+                                                   keyless_link=keyless_link, version_id=version_id)
         body = stream
         if opened != record:  # overwritten meanwhile: the answer describes what is being sent
             record = opened
@@ -88,6 +98,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 await stream.aclose()
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
+    headers += sse.describe(record.headers, customer)
     headers += version_headers(record.version_id)
     return object_response(headers, record.size, byte_range, body)
 

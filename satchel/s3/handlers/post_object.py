@@ -22,11 +22,13 @@ from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.inflight import signer_recheck
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
+from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.handlers.versioning import written_version_headers
 from satchel.s3.headervalues import check_stored_value
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
+from satchel.s3.policyfacts import post_facts
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
@@ -71,12 +73,15 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     if not key:
         raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
     principal = signer.principal.through_link()  # a POST policy is a link: its signer needs the share right
+    principal = principal.with_facts(post_facts(ctx.auth.principal.facts, sigv4="x-amz-algorithm" in fields,
+                                                signed_at=result.issued_at))
     ctx.signer, ctx.object_key = principal, key
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
     expect = _expectations(fields)
     redirect = _success_redirect(fields)
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
+    encrypt = s3sse.encrypt(node, ctx, fields)  # SSE fields, covered by the policy like the others
     admission = await check_use(node, LinkUse(
         principal=principal,
         bucket=ctx.bucket,
@@ -96,6 +101,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         user_meta=user_meta,
         expect=expect,
         recheck=signer_recheck(node, principal, admission),
+        encrypt=encrypt,
     )
     response = _success(node, ctx, fields, redirect, record.key, record.etag)
     response.headers += written_version_headers(record.version_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from satchel.asgi import Response
-from satchel.core import objects
+from satchel.core import objects, sse
 from satchel.core.conditions import check_conditions, parse_range
 from satchel.core.models import ObjectRecord
 from satchel.core.receive import Expectations
@@ -124,6 +124,6 @@ async def _ranged_copy(ctx: SwiftContext, source: ObjectRecord, target: tuple[st
     try:
         return await objects.put_object(ctx.node, ctx.principal, target[0], target[1], stream, headers=kept,
                                         user_meta=meta, expect=Expectations(size=byte_range.length),
-                                        conditions=conditions)
+                                        conditions=conditions, encrypt=sse.kept(source.headers))
     finally:
         await stream.aclose()

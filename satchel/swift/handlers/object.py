@@ -14,7 +14,7 @@ import base64
 from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response, object_response
-from satchel.core import objects
+from satchel.core import objects, sse
 from satchel.core.conditions import DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import NotModified
 from satchel.core.receive import Expectations
@@ -63,7 +63,9 @@ async def _read(ctx: SwiftContext, *, head: bool) -> Response:
         return Response(304, object_headers(record))  # the validators the client compares, as Swift sends
     byte_range = requested_range(headers, record)
     body: bytes | AsyncIterator[bytes] = b""
-    if not head:
+    if head:
+        sse.refuse_link(record.headers)  # as the GET would be: Swift cannot carry an SSE-C key
+    else:
         opened, stream = await objects.open_object(node, ctx.principal, record, byte_range)
         body = stream
         if opened != record:  # overwritten meanwhile: the answer describes what is being sent

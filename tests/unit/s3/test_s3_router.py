@@ -101,10 +101,11 @@ VHOST_ROWS: list[tuple[str, dict[str, str], str, str | None, str | None]] = [
     ),
     ("OPTIONS /exampleobject", {}, "Options", "examplebucket", "exampleobject"),
     ("OPTIONS /", {}, "Options", "examplebucket", None),
-    # recognised, not implemented
     ("GET /?policy", {}, "GetBucketPolicy", "examplebucket", None),
     ("PUT /?policy", {}, "PutBucketPolicy", "examplebucket", None),
     ("DELETE /?policy", {}, "DeleteBucketPolicy", "examplebucket", None),
+    ("GET /?policyStatus", {}, "GetBucketPolicyStatus", "examplebucket", None),
+    # recognised, not implemented
     ("GET /?lifecycle", {}, "GetBucketLifecycleConfiguration", "examplebucket", None),
     ("GET /?tagging", {}, "GetBucketTagging", "examplebucket", None),
     ("GET /?encryption", {}, "GetBucketEncryption", "examplebucket", None),

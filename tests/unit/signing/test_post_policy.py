@@ -176,6 +176,12 @@ POLICY_ROWS = [
     ("not-json", "not json", "Invalid Policy: Invalid JSON."),
     ("not-an-object", ["expiration"], "Invalid Policy: Invalid JSON."),
     ("numeric-expiration", {"expiration": 1714568400, "conditions": []}, "Invalid 'expiration' value"),
+    # ISO 8601 as AWS writes it, nothing looser (ceph s3-tests test_post_object_invalid_date_format: str(datetime)).
+    ("space-expiration", {"expiration": "2024-05-01 13:00:00.123456+00:00", "conditions": []},
+     "Invalid 'expiration' value"),
+    ("date-only-expiration", {"expiration": "2024-05-01", "conditions": []}, "Invalid 'expiration' value"),
+    ("basic-format-expiration", {"expiration": "20240501T130000Z", "conditions": []}, "Invalid 'expiration' value"),
+    ("no-seconds-expiration", {"expiration": "2024-05-01T13:00Z", "conditions": []}, "Invalid 'expiration' value"),
     ("non-string-simple", {"expiration": EXP, "conditions": [{"acl": 1}]}, "Invalid Simple-Condition"),
     ("non-string-operator", {"expiration": EXP, "conditions": [[1, "$key", "x"]]}, "Invalid Condition"),
     ("field-without-dollar", {"expiration": EXP, "conditions": [["eq", "key", "x"]]}, "must start with '$'"),

@@ -199,6 +199,13 @@ HEADER_ROWS = [
     ("malformed", {"authorization": "AWS nocolon"}, bo.NOW, InvalidArgument, "AWS authorization header is invalid"),
     ("no-date", {"date": None}, bo.NOW, AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"),
     ("bad-date", {"date": "yesterday"}, bo.NOW, AccessDenied, "AWS authentication requires a valid Date"),
+    ("empty-date", {"date": ""}, bo.NOW, AccessDenied, "AWS authentication requires a valid Date"),
+    # A sent x-amz-date is the request's time even when empty or bad: never passed over for a valid Date.
+    ("empty-amz-date", {"x-amz-date": ""}, bo.NOW, AccessDenied, "AWS authentication requires a valid Date"),
+    ("bad-amz-date", {"x-amz-date": "Bad Date"}, bo.NOW, AccessDenied, "AWS authentication requires a valid Date"),
+    ("both-empty", {"date": "", "x-amz-date": ""}, bo.NOW, AccessDenied, "AWS authentication requires a valid"),
+    ("before-epoch", {"x-amz-date": "Tue, 07 Jul 1950 21:53:04 GMT"}, bo.NOW, AccessDenied,
+     "AWS authentication requires a valid Date"),
     ("unknown-key", {"authorization": "AWS AKIANOBODY:abc="}, bo.NOW, InvalidAccessKeyId, ""),
     ("skew", {}, bo.NOW + 901, RequestTimeTooSkewed, ""),
     ("bad-signature", {"authorization": f"AWS {bo.ACCESS_KEY}:AAAA"}, bo.NOW, SignatureDoesNotMatch, ""),

@@ -1,0 +1,47 @@
+"""Bucket policy operations: put, get, delete, status. The language itself is ``core/policy.py``.
+
+Who may do these is ``authorize()``'s decision (``BUCKET_ADMIN``: whoever controls the bucket, as for
+grants, which a named Allow is). A policy with an Allow that anonymous callers can match lets people in
+without a link: that is publishing, so it also needs ``BUCKET_PUBLISH`` (account admins only, rule 9), or
+a member who owns a bucket could take it out of everything that guards sharing. The document is validated
+in full before it is stored, and stored as given, so GetBucketPolicy returns what was put.
+"""
+
+from __future__ import annotations
+
+from satchel.core import policy
+from satchel.core.access import Action
+from satchel.core.buckets import bucket_for
+from satchel.core.errors import NoSuchBucketPolicy
+from satchel.core.models import Principal
+from satchel.core.node import Node
+
+
+async def put_policy(node: Node, principal: Principal, name: str, document: bytes) -> None:
+    """Validate and store; MalformedPolicy (nothing changed) names what is wrong."""
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    parsed = policy.parse(document, name)
+    if policy.opens_to_anonymous(parsed):
+        bucket_for(node, principal, name, Action.BUCKET_PUBLISH)
+    await node.write(node.store.update_bucket, name, policy=document.decode("utf-8"))
+
+
+def get_policy(node: Node, principal: Principal, name: str) -> str:
+    bucket = bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    if bucket.policy is None:
+        raise NoSuchBucketPolicy(BucketName=name)
+    return bucket.policy
+
+
+async def delete_policy(node: Node, principal: Principal, name: str) -> None:
+    """Idempotent, as AWS: deleting a policy the bucket does not have answers 204 too."""
+    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    await node.write(node.store.update_bucket, name, policy=None)
+
+
+def policy_is_public(node: Node, principal: Principal, name: str) -> bool:
+    """GetBucketPolicyStatus: NoSuchBucketPolicy without a policy, as AWS."""
+    bucket = bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    if bucket.policy is None:
+        raise NoSuchBucketPolicy(BucketName=name)
+    return policy.is_public(policy.compiled(bucket.policy, bucket.name))
