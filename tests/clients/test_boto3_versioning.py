@@ -228,3 +228,31 @@ def test_copying_an_old_version_over_its_key_restores_it(s3: Any, vbucket: str) 
     with pytest.raises(ClientError) as caught:  # the current version onto itself, unchanged: still refused
         s3.copy_object(Bucket=vbucket, Key="r", CopySource={"Bucket": vbucket, "Key": "r"})
     assert error_code(caught.value) == "InvalidRequest"
+
+
+def test_a_bucket_policy_names_the_version_actions(s3: Any, vbucket: str) -> None:
+    import json
+
+    first = s3.put_object(Bucket=vbucket, Key="p", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=vbucket, Key="p", Body=b"two")
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Resource": f"arn:aws:s3:::{vbucket}/*",
+         "Action": ["s3:GetObjectVersion", "s3:DeleteObjectVersion"]},
+        {"Effect": "Deny", "Principal": "*", "Resource": f"arn:aws:s3:::{vbucket}", "Action": "s3:ListBucketVersions"},
+    ]}
+    s3.put_bucket_policy(Bucket=vbucket, Policy=json.dumps(deny))
+    try:
+        assert s3.get_object(Bucket=vbucket, Key="p")["Body"].read() == b"two"  # s3:GetObject is not denied
+        for call in (lambda: s3.get_object(Bucket=vbucket, Key="p", VersionId=first),
+                     lambda: s3.delete_object(Bucket=vbucket, Key="p", VersionId=first),
+                     lambda: s3.list_object_versions(Bucket=vbucket),
+                     lambda: s3.copy_object(Bucket=vbucket, Key="c",
+                                            CopySource={"Bucket": vbucket, "Key": "p", "VersionId": first})):
+            with pytest.raises(ClientError) as caught:
+                call()
+            assert error_code(caught.value) == "AccessDenied"
+        bulk = s3.delete_objects(Bucket=vbucket, Delete={"Objects": [{"Key": "p", "VersionId": first}]})
+        assert [e["Code"] for e in bulk["Errors"]] == ["AccessDenied"]
+    finally:
+        s3.delete_bucket_policy(Bucket=vbucket)
+    assert s3.get_object(Bucket=vbucket, Key="p", VersionId=first)["Body"].read() == b"one"

@@ -15,6 +15,7 @@ from satchel.s3.context import S3Context
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.handlers.versioning import source_version_headers, written_version_headers
 from satchel.s3.objectheaders import stored_headers, user_metadata
+from satchel.s3.policyfacts import for_version
 
 _SOURCE_CONDITIONS = tuple(
     "x-amz-copy-source-if-" + name for name in ("match", "none-match", "modified-since", "unmodified-since")
@@ -30,8 +31,8 @@ def _source(node: Node, ctx: S3Context) -> ObjectRecord:
         if ctx.admission is not None:  # through a link: the source is read through it too
             ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
                                        server_max=node.settings.max_link_lifetime, now=node.clock.now())
-        record = objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx),
-                                     source.version_id)
+        reader = for_version(ctx.auth.principal) if source.version_id is not None else ctx.auth.principal
+        record = objects.copy_source(node, reader, source.bucket, source.key, _conditions(ctx), source.version_id)
         sse.for_read(node, record.headers, s3sse.source_customer_key(node, ctx))  # a wrong key is the source's
         return record
     except SatchelError as exc:

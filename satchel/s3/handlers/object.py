@@ -26,6 +26,7 @@ from satchel.s3.errors import error_code
 from satchel.s3.handlers.versioning import deleted_versions, version_headers, written_version_headers
 from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
+from satchel.s3.policyfacts import for_version
 
 _WRITE_CONDITIONS = ("if-match", "if-none-match")
 
@@ -158,8 +159,8 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
             if ctx.admission is not None:
                 ctx.admission.check_key(node.revocations, key)
             conditions = DeleteConditions.parse(entry.etag, entry.last_modified, entry.size)
-            outcome = await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key, conditions,
-                                                  entry.version_id)
+            deleter = for_version(ctx.auth.principal) if entry.version_id is not None else ctx.auth.principal
+            outcome = await objects.delete_object(node, deleter, ctx.bucket, key, conditions, entry.version_id)
             if outcome.version_id is not None:
                 versions[len(deleted)] = (entry.version_id, outcome)
             deleted.append(key)
