@@ -42,17 +42,21 @@ class ParContext:
     summary: str | None = None
 
 
-def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, continuing: bool = False) -> ParAdmission:
+def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, continuing: bool = False,
+          policy_operation: str | None = None) -> ParAdmission:
+    """``policy_operation``: the S3 operation a bucket policy sees, when not the access action's default (a
+    version read is ``GetObjectVersion``)."""
     ctx.admission = use.admit(node, ctx.par, namespace=ctx.endpoint.namespace, bucket_name=ctx.endpoint.bucket,
                               key=key, operation=operation, client_ip=ctx.request.client, continuing=continuing,
-                              facts=par_facts(node, ctx))
+                              facts=par_facts(node, ctx, policy_operation))
     return ctx.admission
 
 
-def par_facts(node: Node, ctx: ParContext) -> RequestFacts:
+def par_facts(node: Node, ctx: ParContext, operation: str | None = None) -> RequestFacts:
     """A PAR use's facts for bucket policy conditions: a link in a URL (``s3:authType`` REST-QUERY-STRING, as
     a presigned URL), its ``s3:signatureAge`` counted from the PAR's creation."""
-    return http_facts(ctx.request, now=node.clock.now(), auth_type=AUTH_QUERY, signed_at=ctx.par.created)
+    return http_facts(ctx.request, now=node.clock.now(), operation=operation, auth_type=AUTH_QUERY,
+                      signed_at=ctx.par.created)
 
 
 def recheck(node: Node, ctx: ParContext, admission: ParAdmission) -> Recheck:
@@ -88,7 +92,8 @@ async def head_object(node: Node, ctx: ParContext) -> Response:
 async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     request, key = ctx.request, ctx.endpoint.key
     version_id = no_query(request, _READ_QUERY).get("versionId")  # OCI GetObject/HeadObject's versionId
-    admission = admit(node, ctx, key, Operation.READ)
+    admission = admit(node, ctx, key, Operation.READ,
+                      policy_operation="GetObjectVersion" if version_id is not None else None)
     principal = admission.principal
     record = objects.get_object(node, principal, admission.bucket.name, key, version_id)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)

@@ -130,3 +130,17 @@ def test_a_par_write_names_the_new_version(s3: Any, managed_server: SatchelProce
     newest = s3.head_object(Bucket=bucket, Key="doc")["VersionId"]
     assert put.headers["version-id"] == newest != first
     assert s3.get_object(Bucket=bucket, Key="doc", VersionId=first)["Body"].read() == b"first bytes"
+
+
+def test_a_par_version_read_is_s3_get_object_version_to_a_policy(
+        s3: Any, managed_server: SatchelProcess, shared: tuple[str, str]) -> None:
+    bucket, first = shared
+    made = par.create(managed_server, bucket=bucket, accessType="ObjectRead", objectName="doc")
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObjectVersion",
+                                                    "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny))
+    try:
+        assert requests.get(par.url(made), timeout=10).status_code == 200
+        par.assert_refused(requests.get(par.url(made), params={"versionId": first}, timeout=10))
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
