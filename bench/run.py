@@ -31,7 +31,18 @@ if str(ROOT) not in sys.path:  # run as a script: make the ``bench`` package imp
 from bench import deps, procs  # noqa: E402
 from bench.dataset import GIB, MIB, Files, check_disk, make_files, seed  # noqa: E402
 from bench.results import Results, save, table  # noqa: E402
-from bench.servers import BUCKET, External, Moto, Nginx, Rgw, Satchel, Server, external_from_env  # noqa: E402
+from bench.servers import (  # noqa: E402
+    BUCKET,
+    External,
+    Moto,
+    Nginx,
+    Rgw,
+    Satchel,
+    SatchelS3,
+    SeaweedFS,
+    Server,
+    external_from_env,
+)
 from bench.workloads import (  # noqa: E402
     FULL,
     QUICK,
@@ -55,7 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short loads: a smoke run in a few minutes")
     p.add_argument("--servers", default="",
-                   help="comma-separated names or kinds: satchel, satchel-Nw, nginx, moto, external, rgw "
+                   help="comma-separated names or kinds: satchel, satchel-Nw, satchel-s3, nginx, moto, seaweedfs, "
+                        "external, rgw "
                         "(default: all but rgw, a Ceph cluster started only when named)")
     p.add_argument("--workloads", default="", help=f"comma-separated subset of {','.join(WORKLOADS)}")
     p.add_argument("--big-mib", type=int, default=1024,
@@ -80,6 +92,9 @@ def build_servers(tmp: Path, files: Files, tools: dict[str, str], cores: int, wo
     servers += [
         Nginx(f"nginx-{Nginx.WORKERS}w", files.www, tmp / "nginx", tools["nginx"]),
         Moto("moto"),
+        # Blobs in an upstream S3 cluster (its own SeaweedFS): its own data dir, loaded on its own.
+        SatchelS3("satchel-s3", tmp / "satchel-s3-data", access_key, secret, tmp / "satchel-s3-upstream"),
+        SeaweedFS("seaweedfs", tmp / "seaweedfs"),
         Rgw(RGW_NAME, tmp / "rgw"),
     ]
     extra = external_from_env()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import procs, rgw
+from bench.seaweedfs import Weed, free_ports
 
 REGION = "us-east-1"
 BUCKET = "bench"
@@ -204,6 +205,70 @@ class Satchel(Server):
 
     def ready(self) -> bool:
         return _http_status(self.url + "/_satchel/health") == 200
+
+
+class SeaweedFS(Server):
+    """SeaweedFS's S3 gateway (Go): ``weed server`` with a master, a volume server, a filer and the S3
+    gateway in one process (bench/seaweedfs.py), its data in the run's temp dir, one S3 identity."""
+
+    kind = "seaweedfs"
+
+    def __init__(self, name: str, root: Path) -> None:
+        super().__init__(name)
+        self.access_key = "SEAWEED" + secrets.token_hex(6).upper()
+        self.weed = Weed(root, self.port, tuple(free_ports(9)), self.access_key, self.secret_key)
+
+    def command(self) -> list[str]:
+        return self.weed.command()
+
+    def ready(self) -> bool:
+        """Once it stores an object: its S3 gateway answers before the volume server takes writes."""
+        if not self.weed.answers():
+            return False
+        client = self.client()
+        try:
+            with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+                client.create_bucket(Bucket="ready-probe")
+            client.put_object(Bucket="ready-probe", Key="probe", Body=b"ok")
+        except Exception:
+            return False
+        return True
+
+
+class SatchelS3(Satchel):
+    """Satchel whose blobs live in an upstream S3 cluster (``blobs_url``): its own SeaweedFS, started
+    and stopped with it, so that ``satchel-s3`` ÷ ``satchel`` is what an upstream costs per request. The
+    measured tree is Satchel's alone; the upstream's CPU and memory are what the ``seaweedfs`` column
+    shows for the same work."""
+
+    kind = "satchel-s3"
+
+    def __init__(self, name: str, data_dir: Path, access_key: str, secret_key: str, upstream_root: Path) -> None:
+        super().__init__(name, data_dir, None, access_key, secret_key)
+        self.upstream = SeaweedFS(f"{name}-upstream", upstream_root)
+
+    def start(self, log_dir: Path) -> None:
+        self.upstream.start(log_dir)
+        if self.upstream.failure is not None:
+            self.failure = f"its upstream: {self.upstream.failure}"
+            return
+        try:
+            self.upstream.client().create_bucket(Bucket="blobs")
+        except Exception as exc:
+            self.failure = f"its upstream refused a bucket: {exc}"
+            return
+        super().start(log_dir)
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.update(SATCHEL_BLOBS_URL="s3://blobs/satchel", SATCHEL_BLOBS_ENDPOINT_URL=self.upstream.url,
+                   SATCHEL_BLOBS_ACCESS_KEY_ID=self.upstream.access_key,
+                   SATCHEL_BLOBS_SECRET_ACCESS_KEY=self.upstream.secret_key)
+        return env
+
+    def stop(self) -> None:
+        super().stop()
+        self.upstream.stop()
 
 
 class Moto(Server):

@@ -33,6 +33,7 @@ from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
 from satchel.core.gc import abort_abandoned_uploads, collect_garbage
+from satchel.core.lifecycle_worker import lifecycle_loop
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
 from satchel.core.webhookqueue import prune_endpoints
@@ -254,7 +255,8 @@ class SatchelApp:
                 try:
                     node = self.start()
                     self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
-                                   asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node))]
+                                   asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
+                                   asyncio.create_task(lifecycle_loop(node))]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})

@@ -35,12 +35,13 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "webhook_dead_max_per_bucket",
             "webhook_max_inflight_per_endpoint", "webhook_max_inflight_per_user", "webhook_max_per_user",
             "webhook_timeout", "webhook_max_attempts",
-            "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval")
+            "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval",
+            "lifecycle_interval", "lifecycle_day")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
                 "max_par_lifetime", "console_lockout", "max_upload_seconds")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
 #: ``swift_token_lifetime`` is no secret).
-SECRET_SETTINGS = frozenset({"metrics_token"})
+SECRET_SETTINGS = frozenset({"metrics_token", "blobs_secret_access_key"})
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
                "off": False}
 
@@ -165,6 +166,12 @@ class Settings:
     #: 0 keeps them forever. Export them first with ``satchel audit export``.
     audit_retention_days: float = 0
 
+    # --- bucket lifecycle (core/lifecycle.py, core/lifecycle_worker.py) ---
+    #: Seconds between passes of the lifecycle worker (expirations, AbortIncompleteMultipartUpload).
+    lifecycle_interval: float = 3600.0
+    #: Seconds in a lifecycle "day" (rule Days and the midnight they round up to). Only tests shorten it.
+    lifecycle_day: float = 86400.0
+
     # --- web console (``/_satchel/console/``, share pages ``/s/{id}``) ---
     #: Seconds without a request after which a console session ends.
     console_session_idle: int = 1800
@@ -218,6 +225,32 @@ class Settings:
     #: Let webhook URLs reach loopback, private, link-local and other non-public addresses (checked after DNS
     #: resolution): off, a bucket owner could make the server probe its own network.
     webhook_allow_private: bool = False
+    # --- blobs in an upstream S3 cluster (blobs/s3.py) ---
+    #: Where blobs live: unset, ``data_dir/blobs`` on this machine; ``s3://bucket/prefix``, objects in an
+    #: existing bucket of an S3-compatible cluster (endpoint and keys below).
+    blobs_url: str | None = None
+    #: The upstream S3 endpoint (``https://s3.example:443``); unset: AWS's for ``blobs_region``.
+    blobs_endpoint_url: str | None = None
+    #: The upstream's region (what its SigV4 scopes name).
+    blobs_region: str = "us-east-1"
+    #: Access key id for the upstream bucket; unset: botocore's usual sources (AWS_* variables, profiles).
+    blobs_access_key_id: str | None = None
+    #: Secret key for the upstream bucket (masked by ``satchel config show``, never logged).
+    blobs_secret_access_key: str | None = None
+    #: Blobs at least this large go upstream as a multipart upload of parts this size (at least 5 MiB);
+    #: an upload buffers up to two parts.
+    blobs_part_size: int = 16 * 1024 * 1024
+    #: Seconds to connect to the upstream S3 endpoint, per attempt.
+    blobs_connect_timeout: float = 5.0
+    #: Seconds to wait for each upstream answer or read of a streamed body, per attempt.
+    blobs_read_timeout: float = 30.0
+    #: Tries of one upstream request (connection errors, timeouts, 5xx) before a client gets 503 SlowDown.
+    blobs_attempts: int = 3
+    #: Upstream requests in flight at once per worker (threads and pooled connections).
+    blobs_threads: int = 16
+    #: Seconds an upstream blob outlives the metadata that referenced it: reads that started before a
+    #: DELETE or overwrite finish if they take less than this (0: delete at once).
+    blobs_delete_delay: float = 900.0
 
     def __post_init__(self) -> None:
         # Zero or less would refuse every request or close every connection at once.
@@ -240,6 +273,7 @@ class Settings:
         except ValueError as exc:
             raise SettingError("tempurl_digests", str(exc)) from None
 
+        _check_blob_settings(self)
         try:
             self.trusted_proxy_list  # noqa: B018 - parsed for its error
         except ValueError as exc:
@@ -272,6 +306,27 @@ class Settings:
         """Serialise for worker processes, which rebuild the same settings from the environment."""
         return {"SATCHEL_SETTINGS_JSON": json.dumps({k: str(v) if isinstance(v, Path) else v
                                                      for k, v in dataclasses.asdict(self).items()})}
+
+
+def _check_blob_settings(settings: Settings) -> None:
+    """The upstream blob store's settings (``blobs/s3.py``)."""
+    from satchel.blobs.s3upstream import Location  # here: satchel.blobs imports this module
+
+    if settings.blobs_url is not None:
+        try:
+            Location.parse(settings.blobs_url)
+        except ValueError as exc:
+            raise SettingError("blobs_url", f"must be s3://bucket or s3://bucket/prefix: {exc}") from None
+    if (settings.blobs_access_key_id is None) != (settings.blobs_secret_access_key is None):
+        raise SettingError("blobs_access_key_id" if settings.blobs_access_key_id is None else "blobs_secret_access_key",
+                           "must be set together with the other upstream key (or neither)")
+    if settings.blobs_part_size < 5 * 1024 * 1024:
+        raise SettingError("blobs_part_size", f"must be at least 5 MiB (5242880), not {settings.blobs_part_size}")
+    for name in ("blobs_connect_timeout", "blobs_read_timeout", "blobs_attempts", "blobs_threads"):
+        if getattr(settings, name) <= 0:
+            raise SettingError(name, f"must be positive, not {getattr(settings, name)}")
+    if settings.blobs_delete_delay < 0:
+        raise SettingError("blobs_delete_delay", f"must be 0 or more, not {settings.blobs_delete_delay}")
 
 
 def _coerce(name: str, field_type: Any, value: Any) -> Any:

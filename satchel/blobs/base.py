@@ -11,7 +11,9 @@ one blob per segment. The writer's contract is what makes writes crash-safe:
 A crash after ``commit()`` but before the metadata transaction leaves an orphan blob, which
 :meth:`BlobStore.orphans` finds and the garbage collector removes after a grace period.
 
-Implementations: ``localfs.py`` (a directory, default) and later ``s3.py`` (an upstream S3 cluster).
+Implementations: ``localfs.py`` (a directory, default) and ``s3.py`` (a bucket of an upstream S3 cluster,
+``blobs_url``), where "durable" means the upstream answered 200 to the PUT or the
+``CompleteMultipartUpload``; ``tests/unit/blobs/test_blob_contract.py`` runs this contract on both.
 """
 
 from __future__ import annotations

@@ -154,6 +154,14 @@ class SmallBlobCache:
             self._items.move_to_end(blob_id)
         return data
 
+    def stretch(self, blob_id: str, offset: int, length: int | None) -> list[bytes] | None:
+        """The chunks a read of a cached blob yields (none for an empty stretch); None when not cached."""
+        data = self.get(blob_id)
+        if data is None:
+            return None
+        piece = data[offset:] if length is None else data[offset : offset + length]
+        return [piece] if piece else []
+
     def put(self, blob_id: str, data: bytes) -> None:
         if len(data) > self._largest or blob_id in self._items:
             return
@@ -211,10 +219,9 @@ class LocalBlobStore(BlobStore):
         return LocalBlobWriter(self, hasher)
 
     async def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
-        cached = self.small.get(blob_id)
+        cached = self.small.stretch(blob_id, offset, length)
         if cached is not None:
-            piece = cached[offset:] if length is None else cached[offset : offset + length]
-            if piece:
+            for piece in cached:
                 yield piece
             return
         # The open comes first, so a missing blob raises FileNotFoundError on the first iteration,

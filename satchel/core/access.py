@@ -27,9 +27,11 @@ Rules, in the order they are applied:
    never through a link: public reading needs no link, and public reading is no right to share (else
    anyone could mint PARs or presigned URLs on someone else's public bucket, which outlive its being
    public and, for PARs, block its deletion). A link on a public bucket needs the signer's own share
-   right (rule 7), as on any other bucket.
+   right (rule 7), as on any other bucket. Public reading does not extend to an object's tags
+   (``OBJECT_TAGS_READ``): they are the owner's bookkeeping, not the published content.
 6. Otherwise only grants count, never for ``BUCKET_ADMIN``:
-   a ``read`` grant gives ``BUCKET_READ`` and ``OBJECT_READ``, ``read-write`` adds ``OBJECT_WRITE``. A grant
+   a ``read`` grant gives ``BUCKET_READ``, ``OBJECT_READ`` and ``OBJECT_TAGS_READ``, ``read-write`` adds
+   ``OBJECT_WRITE``. A grant
    with a non-empty prefix gives object actions only on keys starting with the prefix, and ``BUCKET_READ``
    only for listings whose prefix starts with the grant prefix (so it never reveals keys outside it).
    Grants work across accounts: that is how a bucket is shared with another contract.
@@ -107,6 +109,10 @@ class Action(enum.StrEnum):
     TEMPURL_KEY_ADMIN = "tempurl-key-admin"
     #: GetObject, HeadObject, the source of a copy.
     OBJECT_READ = "object-read"
+    #: GetObjectTagging and the ``x-amz-tagging-count`` of a read: as OBJECT_READ, except that a public-read
+    #: bucket does not give it (rule 5; AWS's split: public READ grants s3:GetObject, not s3:GetObjectTagging).
+    #: Changing tags is OBJECT_WRITE (a write of the object's metadata).
+    OBJECT_TAGS_READ = "object-tags-read"
     #: PutObject, DeleteObject, multipart create/upload/complete/abort/list parts, POST uploads.
     OBJECT_WRITE = "object-write"
     #: See, inspect and revoke minted links (bucket: the link's; subject: its signer).
@@ -281,7 +287,7 @@ def _acts_for(user: User, subject: User) -> bool:
 
 
 def _grant_allows(grant: Grant, action: Action, key: str | None) -> bool:
-    """Only BUCKET_READ, OBJECT_READ and OBJECT_WRITE reach here: :func:`authorize` has answered
+    """Only BUCKET_READ, OBJECT_READ, OBJECT_TAGS_READ and OBJECT_WRITE reach here: :func:`authorize` has answered
     service actions, oversight and BUCKET_ADMIN (which no grant gives) already."""
     if action is Action.OBJECT_WRITE and grant.permission is not Permission.READ_WRITE:
         return False

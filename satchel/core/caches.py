@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from satchel.core.models import Bucket
 from satchel.meta.store import Store
@@ -63,3 +64,31 @@ class BucketCache:
                 self._items.clear()
             self._items[name] = found
         return found  # type: ignore[return-value]
+
+
+_T = TypeVar("_T")
+
+
+class KeyedCache(Generic[_T]):
+    """``load(key)`` by key (including "none"), valid for one generation: bucket settings kept outside the
+    bucket's row, whose writes bump the generation too (lifecycle rules, ``core/lifecycle.py``)."""
+
+    def __init__(self, gate: GenerationGate, load: Callable[[str], _T], *, max_entries: int = 10000) -> None:
+        self._gate = gate
+        self._load = load
+        self._generation = -1
+        self._items: dict[str, _T] = {}
+        self._max = max_entries
+
+    def get(self, key: str) -> _T:
+        generation = self._gate.current()
+        if generation != self._generation:
+            self._items.clear()
+            self._generation = generation
+        if key in self._items:
+            return self._items[key]
+        found = self._load(key)
+        if len(self._items) >= self._max:
+            self._items.clear()
+        self._items[key] = found
+        return found

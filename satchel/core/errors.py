@@ -300,3 +300,20 @@ class MalformedPolicy(SatchelError):
 
 class NoSuchBucketPolicy(SatchelError):
     default_message = "The bucket policy does not exist"
+# --- tagging and lifecycle (issue 16) ---------------------------------------------------------------
+class InvalidTag(SatchelError):
+    default_message = "The tag provided was not a valid tag."
+
+
+class BadRequest(SatchelError):
+    """AWS's code for a tag set over its count limit."""
+
+    default_message = "Bad Request"
+
+
+class NoSuchTagSet(SatchelError):
+    default_message = "The TagSet does not exist"
+
+
+class NoSuchLifecycleConfiguration(SatchelError):
+    default_message = "The lifecycle configuration does not exist"

@@ -55,9 +55,10 @@ async def create_upload(
     checksum_algorithm: str | None,
     bucket_id: str | None = None,
     encrypt: sse.Encrypt | None = None,
+    tags: Sequence[tuple[str, str]] = (),
 ) -> Upload:
     """``bucket_id`` as for ``objects.write_target``; ``encrypt`` as for ``objects.put_object``: every part
-    is encrypted under the upload's content key."""
+    is encrypted under the upload's content key; ``tags`` become the object's at completion."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
@@ -72,7 +73,7 @@ async def create_upload(
         user_meta=dict(user_meta),
         checksum_algorithm=checksum_algorithm,
     )
-    return await node.write(node.store.create_upload, upload, bucket_id=target.id)
+    return await node.write(node.store.create_upload, upload, bucket_id=target.id, tags=tags)
 
 
 def get_upload(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> Upload:

@@ -15,7 +15,7 @@ from satchel.clock import Clock, SystemClock
 from satchel.config import Settings
 from satchel.core.admission import RevocationList
 from satchel.core.audit import AuditLog
-from satchel.core.caches import BucketCache, GenerationGate
+from satchel.core.caches import BucketCache, GenerationGate, KeyedCache
 from satchel.core.credentials import CredentialCache
 from satchel.core.models import Bucket
 from satchel.core.sightings import Sightings
@@ -59,6 +59,8 @@ class Node:
                               webhook_account_max=self.settings.webhook_queue_max_per_account)
         self.sightings = Sightings(self.store, self.write)
         self.tempurl_keys = TempUrlKeyCache(self.store, self.gate, self.credentials.master_key)
+        #: Lifecycle rules (as stored) by bucket id: GET/HEAD/PUT consult them for ``x-amz-expiration``.
+        self.lifecycles = KeyedCache(self.gate, self.store.get_lifecycle)
 
     def bucket(self, name: str) -> Bucket | None:
         """Bucket settings through the per-worker cache (see ``core/caches.py``)."""

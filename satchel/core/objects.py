@@ -8,7 +8,7 @@ transaction made dead are deleted right after it (``gc.release_blobs``).
 from __future__ import annotations
 
 import errno
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
 from satchel.core import sse, versioning
@@ -64,13 +64,14 @@ def check_user_meta(user_meta: Mapping[str, str]) -> None:
 
 
 async def publish(node: Node, record: ObjectRecord, precondition: Precondition | None, *,
-                  bucket: Bucket) -> ObjectRecord:
+                  bucket: Bucket, tags: Sequence[tuple[str, str]] = ()) -> ObjectRecord:
     """Make ``record`` current if ``precondition`` accepts the version it replaces and the bucket of its
     name is still ``bucket``, the one the write was authorised against (both checked in the same
-    transaction); on failure its fresh blobs are removed so nothing leaks."""
+    transaction), with ``tags`` as its tags; on failure its fresh blobs are removed so nothing leaks."""
     try:
         record, dead = await versioning.write_version(
-            node, record, lambda stamped: node.write(node.store.put_object, stamped, precondition, bucket_id=bucket.id))
+            node, record,
+            lambda stamped: node.write(node.store.put_object, stamped, precondition, bucket_id=bucket.id, tags=tags))
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
@@ -92,11 +93,13 @@ async def put_object(
     bucket_id: str | None = None,
     recheck: Recheck | None = None,
     encrypt: sse.Encrypt | None = None,
+    tags: Sequence[tuple[str, str]] = (),
 ) -> ObjectRecord:
     """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
     ``bucket_id`` as for :func:`write_target`; ``recheck`` is the front-end's second admission, made
     once the body has arrived (``core/inflight.py``); ``encrypt`` the encryption the request asked for
-    (else the bucket's default applies)."""
+    (else the bucket's default applies); ``tags`` (checked by ``core/tagging.py``) replace the old
+    version's."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
@@ -106,7 +109,7 @@ async def put_object(
     principal = await confirm(node, recheck, principal,
                               lambda again: write_target(node, again, bucket, key, target.id), [got.blob_id])
     record = _received_record(node, principal, bucket, key, got, plan, headers, user_meta)
-    return await publish(node, record, precondition, bucket=target)
+    return await publish(node, record, precondition, bucket=target, tags=tags)
 
 
 def _received_record(node: Node, principal: Principal, bucket: str, key: str, got: Received, plan: sse.Plan | None,
@@ -281,6 +284,15 @@ async def delete_object(
                                          **({"marker": marker, "owner_user_id": owner} if marker else {})))
 
 
+def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequence[tuple[str, str]]:
+    """The tags a copy takes from its source (``COPY``): refused, rather than copied where the caller could
+    read them, when the caller may read the source but not its tags (a public-read source, rule 5)."""
+    tags = node.store.get_object_tags(source.bucket, source.key) or ()
+    if tags:
+        bucket_for(node, principal, source.bucket, Action.OBJECT_TAGS_READ, source.key)
+    return tags
+
+
 def copy_source(node: Node, principal: Principal, bucket: str, key: str,
                 conditions: Mapping[str, str], version_id: str | None = None) -> ObjectRecord:
     """The object a copy (CopyObject, UploadPartCopy) reads, checked as a GET of it would be, with its
@@ -311,6 +323,7 @@ async def copy_object(
     encrypt: sse.Encrypt | None = None,
     source_customer: sse.CustomerKey | None = None,
     keep_encryption: bool = True,
+    tags: Sequence[tuple[str, str]] | None = None,
 ) -> ObjectRecord:
     """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
     source (blobs are linked or copied).
@@ -320,7 +333,9 @@ async def copy_object(
     ``keep_encryption``: an SSE-S3 source makes an SSE-S3 copy when nothing else is asked — for front-ends
     that cannot ask (Swift's copy and metadata POST must not decrypt an object); S3's CopyObject passes
     False, since there a copy's encryption is independent of its source's, as on AWS. A copy that changes
-    the encryption streams the bytes through the cipher (decrypting and re-encrypting) into one new blob."""
+    the encryption streams the bytes through the cipher (decrypting and re-encrypting) into one new blob.
+    ``tags``: the copy's tags (``x-amz-tagging-directive: REPLACE``); None copies the source's (``COPY``,
+    AWS's default)."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
@@ -337,6 +352,8 @@ async def copy_object(
         )
     if replace_metadata:
         check_user_meta(user_meta)
+    if tags is None:
+        tags = _source_tags(node, principal, source)
     plan = sse.for_write(node, target, encrypt)
     kept_headers = headers if replace_metadata else source.headers
     if source_plan is not None or plan is not None:
@@ -344,7 +361,7 @@ async def copy_object(
             plan = source_plan  # SSE-S3 to SSE-S3: the blobs stay as they are, under the same data key
         else:
             return await _recrypt(node, principal, source, source_plan, plan, target, key, precondition,
-                                  kept_headers, user_meta if replace_metadata else source.user_meta)
+                                  kept_headers, user_meta if replace_metadata else source.user_meta, tags)
     segments: list[Segment] = []
     try:
         for segment in source.segments:
@@ -366,14 +383,15 @@ async def copy_object(
         owner_user_id=principal.user.id if principal.user else None,
     )
     try:
-        return await publish(node, record, precondition, bucket=target)
+        return await publish(node, record, precondition, bucket=target, tags=tags)
     except NoSuchBucket:
         raise NoSuchBucket(BucketName=bucket) from None
 
 
 async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, source_plan: sse.Plan | None,
                    plan: sse.Plan | None, target: Bucket, key: str, precondition: Precondition | None,
-                   headers: Mapping[str, str], user_meta: Mapping[str, str]) -> ObjectRecord:
+                   headers: Mapping[str, str], user_meta: Mapping[str, str],
+                   tags: Sequence[tuple[str, str]]) -> ObjectRecord:
     """A copy whose encryption differs from its source's: the plaintext streams from the source's blobs
     through the new cipher into one blob. Full-object checksums are computed again; a multipart
     source's composite ones describe parts the copy no longer has, as on AWS."""
@@ -384,6 +402,6 @@ async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, sourc
         raise NoSuchKey(Key=source.key) from None
     record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta)
     try:
-        return await publish(node, record, precondition, bucket=target)
+        return await publish(node, record, precondition, bucket=target, tags=tags)
     except NoSuchBucket:
         raise NoSuchBucket(BucketName=target.name) from None

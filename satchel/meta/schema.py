@@ -448,6 +448,46 @@ CREATE TABLE sse_bucket_defaults (
 )
 """
 
+#: Tagging and lifecycle (issue 16). One row per tag. ``tagging_objects`` is keyed like the object it belongs
+#: to (bucket name, key) plus ``version_id`` (always ``'null'`` until versioning lands: then each version keeps
+#: its own tags with no schema change); ``position`` keeps the order the client gave. ``tagging_uploads`` holds
+#: the ``x-amz-tagging`` of a multipart upload until its completion moves them onto the object.
+#: ``tagging_buckets`` and ``lifecycle_configurations`` are bound to the bucket's id (a later bucket of the
+#: same name inherits nothing); the rules are JSON (``core/lifecycle.py``), never queried inside.
+_V16 = """
+CREATE TABLE tagging_objects (
+    bucket TEXT NOT NULL,
+    key TEXT {key_collation} NOT NULL,
+    version_id TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, version_id, tag_key)
+);
+
+CREATE TABLE tagging_uploads (
+    upload_id TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, tag_key)
+);
+
+CREATE TABLE tagging_buckets (
+    bucket_id TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (bucket_id, tag_key)
+);
+
+CREATE TABLE lifecycle_configurations (
+    bucket_id TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+)
+"""
+
 #: Versioning: ``objects`` stays the table of current versions (every listing and read path unchanged) and
 #: gains its version id (NULL: the null version of a bucket never versioned); ``object_versions`` holds the
 #: noncurrent versions and the delete markers, ``seq`` ordering a key's versions (higher is newer);
@@ -485,7 +525,9 @@ ALTER TABLE audit_events ADD COLUMN version_id TEXT
 """
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V17, _V18, _V13)
+MIGRATIONS: tuple[str, ...] = (
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V13,
+)
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
 #: once per row (the ids new buckets get come from ``secrets.token_hex(16)``, the same shape).

@@ -29,6 +29,7 @@ from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
 from satchel.meta.sqlite_sse import SqliteSse
 from satchel.meta.sqlite_swift import SqliteSwift
+from satchel.meta.sqlite_tagging import SqliteTagging, drop_bucket_settings
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
 from satchel.meta.sqlite_versioning import SqliteVersioning
 from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks, drop_user_link_deliveries
@@ -51,7 +52,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteVersioning, Store):
+                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, SqliteVersioning, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -389,6 +390,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
             c.execute("DELETE FROM swift_metadata WHERE scope = 'container' AND owner_id = ?", (found[0],))
             c.execute("DELETE FROM versioning_buckets WHERE bucket_id = ?", (found[0],))
             c.execute("DELETE FROM sse_bucket_defaults WHERE bucket_id = ?", (found[0],))  # encryption at rest
+            drop_bucket_settings(c, found[0])  # its tags and lifecycle rules
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))
             # Offline links name the bucket, not its id: the next bucket of this name refuses those issued
             # before now (``Bucket.links_since``).

@@ -23,6 +23,13 @@ from satchel.core.models import ObjectRecord, ObjectSummary, Part, Segment, Uplo
 from satchel.meta import rows
 from satchel.meta.sqlite_completions import SqliteCompletions
 from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.sqlite_tagging import (
+    adopt_upload_tags,
+    drop_object_tags,
+    drop_upload_tags,
+    write_object_tags,
+    write_upload_tags,
+)
 from satchel.meta.sqlite_versioning import add_marker, check_mode, retire_current
 from satchel.meta.store import Precondition
 
@@ -112,12 +119,13 @@ class SqliteObjects:
         return found
 
     def put_object(self, record: ObjectRecord, precondition: Precondition | None = None, *,
-                   bucket_id: str | None = None) -> list[str]:
+                   bucket_id: str | None = None, tags: Sequence[tuple[str, str]] = ()) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
             _require_bucket(c, record.bucket, bucket_id)
             replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
+            write_object_tags(c, record.bucket, record.key, tags)
             return self._swap_blobs(c, record.segments, replaced, now)
 
     def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None, *,
@@ -136,6 +144,7 @@ class SqliteObjects:
             if not replaced:
                 return []
             c.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            drop_object_tags(c, bucket, key)
             return self._swap_blobs(c, (), replaced, now)
 
     def list_objects(
@@ -208,13 +217,15 @@ class SqliteObjects:
         return list(dead)
 
     # --- multipart uploads -----------------------------------------------------------------------
-    def create_upload(self, upload: Upload, *, bucket_id: str | None = None) -> Upload:
+    def create_upload(self, upload: Upload, *, bucket_id: str | None = None,
+                      tags: Sequence[tuple[str, str]] = ()) -> Upload:
         """An empty ``upload_id`` is replaced by a fresh random one."""
         if not upload.upload_id:
             upload = replace(upload, upload_id=secrets.token_hex(16))
         with self._db.transaction() as c:
             _require_bucket(c, upload.bucket, bucket_id)
             c.execute(_INSERT_UPLOAD, rows.upload_params(upload))
+            write_upload_tags(c, upload.upload_id, tags)
         return upload
 
     def get_upload(self, bucket: str, upload_id: str) -> Upload | None:
@@ -301,6 +312,7 @@ class SqliteObjects:
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
             replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
+            adopt_upload_tags(c, upload_id, record.bucket, record.key)
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             if remember is not None:
@@ -316,6 +328,7 @@ class SqliteObjects:
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+            drop_upload_tags(c, upload_id)
             return self._swap_blobs(c, (), parts, now)
 
     def _drop_uploads(self, c: sqlite3.Connection, bucket: str, now: float) -> list[str]:

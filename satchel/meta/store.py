@@ -275,7 +275,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def put_object(self, record: ObjectRecord, precondition: Precondition | None = None, *,
-                   bucket_id: str | None = None) -> list[str]:
+                   bucket_id: str | None = None, tags: Sequence[tuple[str, str]] = ()) -> list[str]:
         """Makes ``record`` the current version of its key, atomically.
 
         ``precondition`` is called inside the transaction with the record being replaced (None when
@@ -285,6 +285,8 @@ class Store(abc.ABC):
         passes it): the write happens only while the bucket named ``record.bucket`` is still that
         one. Between authorisation and commit a body may take minutes, the bucket may be deleted and
         its name taken by another account; without the check the object would land in theirs.
+
+        ``tags`` become the object's tags in the same transaction, replacing the old version's.
 
         Registers the record's segments as live blobs; marks the replaced version's blobs dead and
         returns their ids. Raises ``NoSuchBucket`` when the bucket vanished meanwhile or its name now
@@ -341,8 +343,10 @@ class Store(abc.ABC):
 
     # --- multipart uploads -----------------------------------------------------------------------
     @abc.abstractmethod
-    def create_upload(self, upload: Upload, *, bucket_id: str | None = None) -> Upload:
-        """Raises ``NoSuchBucket`` unless the bucket exists (and is ``bucket_id``, as for :meth:`put_object`)."""
+    def create_upload(self, upload: Upload, *, bucket_id: str | None = None,
+                      tags: Sequence[tuple[str, str]] = ()) -> Upload:
+        """Raises ``NoSuchBucket`` unless the bucket exists (and is ``bucket_id``, as for :meth:`put_object`).
+        ``tags`` are kept with the upload and become the object's at :meth:`complete_upload`."""
 
     @abc.abstractmethod
     def get_upload(self, bucket: str, upload_id: str) -> Upload | None: ...
@@ -388,6 +392,39 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def abort_upload(self, upload_id: str) -> list[str]:
         """Ends the upload; returns its part blobs (now dead). Raises ``NoSuchUpload``."""
+
+    # --- tagging and lifecycle (meta/sqlite_tagging.py) ------------------------------------------
+    @abc.abstractmethod
+    def get_object_tags(self, bucket: str, key: str) -> tuple[tuple[str, str], ...] | None:
+        """The object's tags in their order; None when there is no such object."""
+
+    @abc.abstractmethod
+    def count_object_tags(self, bucket: str, key: str) -> int: ...
+
+    @abc.abstractmethod
+    def set_object_tags(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...], *,
+                        bucket_id: str | None = None) -> bool:
+        """Replace an existing object's tags (its record is untouched); False when there is no such object.
+        ``bucket_id`` as for :meth:`put_object`."""
+
+    @abc.abstractmethod
+    def get_bucket_tags(self, bucket_id: str) -> tuple[tuple[str, str], ...]: ...
+
+    @abc.abstractmethod
+    def set_bucket_tags(self, bucket_id: str, tags: tuple[tuple[str, str], ...]) -> None:
+        """Replace the bucket's tags; an empty set removes them."""
+
+    @abc.abstractmethod
+    def get_lifecycle(self, bucket_id: str) -> str | None:
+        """The bucket's lifecycle rules as stored (JSON, ``core/lifecycle.py``); None when it has none."""
+
+    @abc.abstractmethod
+    def set_lifecycle(self, bucket_id: str, rules: str | None) -> None:
+        """Store the bucket's lifecycle rules; None deletes them. Bumps the generation (a bucket setting)."""
+
+    @abc.abstractmethod
+    def lifecycle_buckets(self) -> list[tuple[str, str, str]]:
+        """(name, id, rules) of every bucket that has lifecycle rules, by name."""
 
     @abc.abstractmethod
     def abandoned_uploads(self, initiated_before: float, limit: int = 1000) -> list[str]:

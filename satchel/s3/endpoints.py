@@ -65,6 +65,16 @@ class Op(enum.StrEnum):
     CompleteMultipartUpload = "CompleteMultipartUpload"
     AbortMultipartUpload = "AbortMultipartUpload"
     ListParts = "ListParts"
+    # tagging and lifecycle (core/tagging.py, core/lifecycle.py)
+    GetObjectTagging = "GetObjectTagging"
+    PutObjectTagging = "PutObjectTagging"
+    DeleteObjectTagging = "DeleteObjectTagging"
+    GetBucketTagging = "GetBucketTagging"
+    PutBucketTagging = "PutBucketTagging"
+    DeleteBucketTagging = "DeleteBucketTagging"
+    GetBucketLifecycleConfiguration = "GetBucketLifecycleConfiguration"
+    PutBucketLifecycleConfiguration = "PutBucketLifecycleConfiguration"
+    DeleteBucketLifecycle = "DeleteBucketLifecycle"
     # not AWS operations
     Options = "Options"
     NotImplemented = "NotImplemented"
@@ -86,9 +96,6 @@ class Unsupported(enum.StrEnum):
     GetBucketInventoryConfiguration = "GetBucketInventoryConfiguration"
     PutBucketInventoryConfiguration = "PutBucketInventoryConfiguration"
     DeleteBucketInventoryConfiguration = "DeleteBucketInventoryConfiguration"
-    GetBucketLifecycleConfiguration = "GetBucketLifecycleConfiguration"
-    PutBucketLifecycleConfiguration = "PutBucketLifecycleConfiguration"
-    DeleteBucketLifecycle = "DeleteBucketLifecycle"
     GetBucketLogging = "GetBucketLogging"
     PutBucketLogging = "PutBucketLogging"
     GetBucketMetricsConfiguration = "GetBucketMetricsConfiguration"
@@ -109,9 +116,6 @@ class Unsupported(enum.StrEnum):
     DeleteBucketReplication = "DeleteBucketReplication"
     GetBucketRequestPayment = "GetBucketRequestPayment"
     PutBucketRequestPayment = "PutBucketRequestPayment"
-    GetBucketTagging = "GetBucketTagging"
-    PutBucketTagging = "PutBucketTagging"
-    DeleteBucketTagging = "DeleteBucketTagging"
     ListBucketAnalyticsConfigurations = "ListBucketAnalyticsConfigurations"
     ListBucketIntelligentTieringConfigurations = "ListBucketIntelligentTieringConfigurations"
     ListBucketInventoryConfigurations = "ListBucketInventoryConfigurations"
@@ -138,9 +142,6 @@ class Unsupported(enum.StrEnum):
     PutObjectLegalHold = "PutObjectLegalHold"
     GetObjectRetention = "GetObjectRetention"
     PutObjectRetention = "PutObjectRetention"
-    GetObjectTagging = "GetObjectTagging"
-    PutObjectTagging = "PutObjectTagging"
-    DeleteObjectTagging = "DeleteObjectTagging"
     GetObjectTorrent = "GetObjectTorrent"
     RestoreObject = "RestoreObject"
     RenameObject = "RenameObject"
@@ -203,6 +204,15 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.CompleteMultipartUpload: frozenset({"uploadId"}),
     Op.AbortMultipartUpload: frozenset({"uploadId"}),
     Op.ListParts: frozenset({"uploadId", "max-parts", "part-number-marker"}),
+    Op.GetObjectTagging: frozenset({"tagging", "versionId"}),
+    Op.PutObjectTagging: frozenset({"tagging", "versionId"}),
+    Op.DeleteObjectTagging: frozenset({"tagging", "versionId"}),
+    Op.GetBucketTagging: frozenset({"tagging"}),
+    Op.PutBucketTagging: frozenset({"tagging"}),
+    Op.DeleteBucketTagging: frozenset({"tagging"}),
+    Op.GetBucketLifecycleConfiguration: frozenset({"lifecycle"}),
+    Op.PutBucketLifecycleConfiguration: frozenset({"lifecycle"}),
+    Op.DeleteBucketLifecycle: frozenset({"lifecycle"}),
 }
 
 #: Accepted on every request: SigV2 query authentication (botocore copies the signed Content-Type

@@ -75,6 +75,11 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.SlowDown: ("SlowDown", 503),
     e.InsufficientStorage: ("InsufficientStorage", 507),
     e.InternalError: ("InternalError", 500),
+    # tagging and lifecycle
+    e.InvalidTag: ("InvalidTag", 400),
+    e.BadRequest: ("BadRequest", 400),
+    e.NoSuchTagSet: ("NoSuchTagSet", 404),
+    e.NoSuchLifecycleConfiguration: ("NoSuchLifecycleConfiguration", 404),
 }
 
 #: Statuses whose responses carry no body (RFC 9110 §15.4.5).

@@ -10,9 +10,9 @@ implemented": ``501 NotImplemented``, naming the header (MinIO answers the same 
 ``400 InvalidArgument``, as on AWS; a storage class AWS does not define is ``400 InvalidStorageClass``.
 
 Features beside protection are refused the same way when ignoring them loses data or a promise:
-``x-amz-write-offset-bytes`` (an append would replace the object), object tags (every ``?tagging``
-operation is 501, so tags sent with a write would vanish), storage classes other than STANDARD and
-website redirects.
+``x-amz-write-offset-bytes`` (an append would replace the object), storage classes other than
+STANDARD and website redirects. (Object tags, ``x-amz-tagging`` and ``x-amz-tagging-directive``, are
+honoured since issue 16: ``core/tagging.py``.)
 
 The checks run in :func:`satchel.s3.router.route` on the request headers and on ``x-amz-*`` query
 parameters (a presigned URL carries its signed headers there), and in the PostObject handler on the
@@ -46,10 +46,6 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("x-amz-mfa", frozenset()),
     # Appends (x-amz-write-offset-bytes): a plain PUT would replace the object the client extends.
     ("x-amz-write-offset-bytes", frozenset()),
-    # Object tags: no ?tagging operation exists to read them back. The directive comes first: it
-    # shares the prefix, and COPY (tags of a source that has none) asks for nothing.
-    ("x-amz-tagging-directive", frozenset({"copy"})),
-    ("x-amz-tagging", frozenset({""})),
     # One storage class; clients name it explicitly.
     ("x-amz-storage-class", frozenset({"standard"})),
     ("x-amz-website-redirect-location", frozenset()),

@@ -65,7 +65,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("encryption", Op.GetBucketEncryption),
         ("intelligent-tiering", _U.GetBucketIntelligentTieringConfiguration),
         ("inventory", _U.GetBucketInventoryConfiguration),
-        ("lifecycle", _U.GetBucketLifecycleConfiguration),
+        ("lifecycle", Op.GetBucketLifecycleConfiguration),
         ("logging", _U.GetBucketLogging),
         ("metrics", _U.GetBucketMetricsConfiguration),
         ("notification", _U.GetBucketNotificationConfiguration),
@@ -76,7 +76,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("publicAccessBlock", _U.GetPublicAccessBlock),
         ("replication", _U.GetBucketReplication),
         ("requestPayment", _U.GetBucketRequestPayment),
-        ("tagging", _U.GetBucketTagging),
+        ("tagging", Op.GetBucketTagging),
         ("website", _U.GetBucketWebsite),
         ("session", _U.CreateSession),
         ("abac", _U.GetBucketAbac),
@@ -93,7 +93,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("encryption", Op.PutBucketEncryption),
         ("intelligent-tiering", _U.PutBucketIntelligentTieringConfiguration),
         ("inventory", _U.PutBucketInventoryConfiguration),
-        ("lifecycle", _U.PutBucketLifecycleConfiguration),
+        ("lifecycle", Op.PutBucketLifecycleConfiguration),
         ("logging", _U.PutBucketLogging),
         ("metrics", _U.PutBucketMetricsConfiguration),
         ("notification", _U.PutBucketNotificationConfiguration),
@@ -103,7 +103,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("publicAccessBlock", _U.PutPublicAccessBlock),
         ("replication", _U.PutBucketReplication),
         ("requestPayment", _U.PutBucketRequestPayment),
-        ("tagging", _U.PutBucketTagging),
+        ("tagging", Op.PutBucketTagging),
         ("website", _U.PutBucketWebsite),
         ("abac", _U.PutBucketAbac),
         ("metadataAnnotationTable", _U.UpdateBucketMetadataAnnotationTableConfiguration),
@@ -117,13 +117,13 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("encryption", Op.DeleteBucketEncryption),
         ("intelligent-tiering", _U.DeleteBucketIntelligentTieringConfiguration),
         ("inventory", _U.DeleteBucketInventoryConfiguration),
-        ("lifecycle", _U.DeleteBucketLifecycle),
+        ("lifecycle", Op.DeleteBucketLifecycle),
         ("metrics", _U.DeleteBucketMetricsConfiguration),
         ("ownershipControls", _U.DeleteBucketOwnershipControls),
         ("policy", Op.DeleteBucketPolicy),
         ("publicAccessBlock", _U.DeletePublicAccessBlock),
         ("replication", _U.DeleteBucketReplication),
-        ("tagging", _U.DeleteBucketTagging),
+        ("tagging", Op.DeleteBucketTagging),
         ("website", _U.DeleteBucketWebsite),
         ("metadataConfiguration", _U.DeleteBucketMetadataConfiguration),
         ("metadataTable", _U.DeleteBucketMetadataTableConfiguration),
@@ -144,7 +144,7 @@ _OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("attributes", _U.GetObjectAttributes),
         ("legal-hold", _U.GetObjectLegalHold),
         ("retention", _U.GetObjectRetention),
-        ("tagging", _U.GetObjectTagging),
+        ("tagging", Op.GetObjectTagging),
         ("torrent", _U.GetObjectTorrent),
         ("annotation", _U.GetObjectAnnotation),
     ),
@@ -152,14 +152,14 @@ _OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("acl", _U.PutObjectAcl),
         ("legal-hold", _U.PutObjectLegalHold),
         ("retention", _U.PutObjectRetention),
-        ("tagging", _U.PutObjectTagging),
+        ("tagging", Op.PutObjectTagging),
         ("renameObject", _U.RenameObject),
         ("encryption", _U.UpdateObjectEncryption),
         ("annotation", _U.PutObjectAnnotation),
     ),
     "DELETE": (
         ("uploadId", Op.AbortMultipartUpload),
-        ("tagging", _U.DeleteObjectTagging),
+        ("tagging", Op.DeleteObjectTagging),
         ("annotation", _U.DeleteObjectAnnotation),
     ),
     "POST": (
@@ -186,6 +186,10 @@ _BUCKET_DEFAULT: dict[str, Op] = {
     "PUT": Op.CreateBucket,
     "DELETE": Op.DeleteBucket,
 }
+
+#: Object subresources identified by the key alone (the others carry an upload id).
+_KEY_ONLY = frozenset({Op.CreateMultipartUpload, Op.GetObjectAcl, Op.GetObjectTagging, Op.PutObjectTagging,
+                       Op.DeleteObjectTagging})
 
 _OBJECT_DEFAULT: dict[str, Op] = {
     "GET": Op.GetObject,
@@ -406,7 +410,7 @@ def _object_endpoint(
     found = _subresource(_OBJECT_SUBRESOURCES[method], query)
     if isinstance(found, Unsupported):
         return _unsupported(found, bucket, key)
-    if found is Op.CreateMultipartUpload or found is Op.GetObjectAcl:
+    if found in _KEY_ONLY:
         return Endpoint(found, bucket, key)
     if found is not None:  # ListParts, AbortMultipartUpload, CompleteMultipartUpload
         return Endpoint(found, bucket, key, upload_id=query["uploadId"])

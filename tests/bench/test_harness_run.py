@@ -1,7 +1,8 @@
 """The benchmark harness end to end, with every column issue 4 names and loads cut to seconds.
 
 Nothing here judges speed (that is what ``make bench`` is for). It proves the harness still measures:
-Satchel with one worker and with two, nginx, moto and an extra endpoint named by ``BENCH_EXTRA_*``
+Satchel with one worker and with two, nginx, moto, Satchel with its blobs on SeaweedFS, SeaweedFS itself
+and an extra endpoint named by ``BENCH_EXTRA_*``
 (a second real Satchel here) are started and stopped by the harness as in a real run; every workload
 runs against them through the real load generators (wrk, curl, boto3, the link API from client
 processes); every figure the table shows is a number or says why not; and nothing the harness started
@@ -34,7 +35,9 @@ TINY = Limits(wrk_seconds=1, big_get_seconds=20, big_get_min_seconds=0.2, put_se
               link_api_seconds=0.5, rss64_seconds=20)
 BIG = 4 << 20
 SATCHELS = ("satchel-1w", "satchel-2w")
-COLUMNS = (*SATCHELS, "nginx-2w", "moto", "extra")
+#: Every Satchel column: blobs on the local disk, then in an upstream SeaweedFS (``satchel-s3``).
+SATCHEL_COLUMNS = (*SATCHELS, "satchel-s3")
+COLUMNS = (*SATCHELS, "nginx-2w", "moto", "satchel-s3", "seaweedfs", "extra")
 GET = ("get1k_c16_rps", "get1k_c16_p50_ms", "get1k_c16_p99_ms", "get1k_c64_rps", "get1k_c64_p50_ms",
        "get1k_c64_p99_ms", "get1g_s1_mb_s", "get1g_s4_mb_s", "rss64_mb_s")
 #: Figures of the server's own processes: every column but the remote endpoint has them.
@@ -81,7 +84,8 @@ def test_every_workload_measures_every_column(tmp_path: Path, extra_endpoint: Sa
     results = run.results
     # Nothing the harness started is left running: every server and its workers are gone; the
     # extra endpoint, not the harness's, still serves and still holds none of the run's buckets.
-    assert len(started) >= 1 + 3 + 3 + 1  # satchel-1w; supervisor + 2 workers; nginx master + 2; moto
+    # satchel-1w; supervisor + 2 workers; nginx master + 2; moto; satchel-s3; seaweedfs
+    assert len(started) >= 1 + 3 + 3 + 1 + 1 + 1
     assert [pid for pid in started if procs.alive(pid)] == []
     assert make_client(extra_endpoint).list_buckets()["Buckets"] == []
 
@@ -91,7 +95,7 @@ def test_every_workload_measures_every_column(tmp_path: Path, extra_endpoint: Sa
     assert results.details.get("errors") is None, results.details["errors"]
     for name in COLUMNS:
         expected = GET + (LOCAL if name != "extra" else ()) + (PUT if name != "nginx-2w" else ())
-        expected += SATCHEL_ONLY if name in SATCHELS else ()
+        expected += SATCHEL_ONLY if name in SATCHEL_COLUMNS else ()
         for metric in expected:
             cell = results.get(name, metric)
             # CPU time is counted in 10 ms clock ticks, and a few 4 MiB transfers may take none.
@@ -101,7 +105,7 @@ def test_every_workload_measures_every_column(tmp_path: Path, extra_endpoint: Sa
     for name in ("md5_mb_s", "mint_boto3_ops", "mint_signer_ops"):
         assert (results.globals[name].value or 0) > 0, name
     # The signer's URLs were accepted by both Satchels, or its figure would be struck out.
-    assert results.details["signer_url_status"] == dict.fromkeys(SATCHELS, 200)
+    assert results.details["signer_url_status"] == dict.fromkeys(SATCHEL_COLUMNS, 200)
     # Every big GET moved whole objects with status 200, and so did the 64 downloads.
     for name in COLUMNS:
         for streams in ("1", "4"):
@@ -130,7 +134,7 @@ def _assert_notes(results: Results) -> None:
     assert results.get("nginx-2w", "list_e4_p50_ms").note == "static server"
     assert results.get("extra", "idle_rss_mib").note == "remote"
     assert results.get("extra", "get1g_s1_cpu_s_gib").note == "remote"
-    for name in ("moto", "extra"):
+    for name in ("moto", "seaweedfs", "extra"):
         assert (results.get(name, "list_e4_p50_ms").note or "").startswith("skipped"), name
         assert results.get(name, "mint_link_api_ops").note == "—"
 

@@ -29,8 +29,10 @@ from satchel.asgi import Request
 from satchel.core import text
 from satchel.core.errors import InvalidAccessKeyId, SatchelError
 from satchel.s3 import headervalues, xml
+from satchel.s3.lifecyclexml import parse_lifecycle
 from satchel.s3.postform import PostForm
 from satchel.s3.router import parse_copy_source, route
+from satchel.s3.tagxml import parse_tagging
 from satchel.signing import post_policy, sigv2
 from satchel.signing.sigv4 import canonical as c
 from satchel.signing.sigv4 import parse
@@ -496,9 +498,14 @@ def _router(value: Any) -> None:
 _XML_NAMES = ["CompleteMultipartUpload", "Part", "PartNumber", "ETag", "ChecksumCRC32", "ChecksumSHA256",
               "ChecksumCRC64NVME", "Delete", "Object", "Key", "VersionId", "Quiet", "CreateBucketConfiguration",
               "LocationConstraint", "CORSConfiguration", "CORSRule", "AllowedOrigin", "AllowedMethod",
-              "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ID", "Size", "LastModifiedTime", "x"]
+              "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ID", "Size", "LastModifiedTime", "x",
+              # tagging and lifecycle
+              "Tagging", "TagSet", "Tag", "Value", "LifecycleConfiguration", "Rule", "Status", "Filter", "Prefix",
+              "And", "Expiration", "Days", "Date", "ObjectSizeGreaterThan", "ObjectSizeLessThan",
+              "ExpiredObjectDeleteMarker", "AbortIncompleteMultipartUpload", "DaysAfterInitiation", "Transition"]
 _XML_TEXT = st.one_of(st.sampled_from(["1", "10001", "-1", "true", "GET", "*", "\"etag\"", "&quot;e&quot;", "",
-                                       "http://a.example", "x\r\ny", "99999999999999999999", " 1 "]),
+                                       "http://a.example", "x\r\ny", "99999999999999999999", " 1 ", "Enabled",
+                                       "2030-01-01T00:00:00Z", "2030-13-01", "aws:x"]),
                       st.text(max_size=6).map(lambda t: "".join(ch for ch in t if ch.isprintable())))
 
 
@@ -516,7 +523,7 @@ _XML_PREFIX = st.sampled_from(["", '<?xml version="1.0" encoding="UTF-8"?>',
                                '<!DOCTYPE x SYSTEM "file:///etc/passwd">', '<?xml version="1.0" encoding="utf-16"?>'])
 _XML = st.one_of(
     st.tuples(_XML_PREFIX, st.sampled_from(["CompleteMultipartUpload", "Delete", "CreateBucketConfiguration",
-                                                  "CORSConfiguration"]),
+                                                  "CORSConfiguration", "Tagging", "LifecycleConfiguration"]),
               st.lists(_XML_TREE, max_size=5), st.sampled_from(["", ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"']))
     .map(lambda t: f"{t[0]}<{t[1]}{t[3]}>{''.join(t[2])}</{t[1]}>".encode()),
     st.binary(max_size=60),
@@ -524,7 +531,8 @@ _XML = st.one_of(
 
 
 def _xml_parsers(body: bytes) -> None:
-    for parser in (xml.parse_complete_multipart, xml.parse_delete, xml.parse_create_bucket, xml.parse_cors):
+    for parser in (xml.parse_complete_multipart, xml.parse_delete, xml.parse_create_bucket, xml.parse_cors,
+                   lambda b: parse_tagging(b, 50), parse_lifecycle):
         refused(lambda p=parser: p(body))  # type: ignore[misc]
 
 

@@ -540,12 +540,12 @@ row("mp-part-wrong-checksum", "v4", "PUT", "/{B}/mp.bin?partNumber=2&uploadId={U
 # --- unknown subresources and methods ---------------------------------------------------------------------------
 for method, target, expect in (
     ("GET", "/{B}?logging", (501, "NotImplemented")),
-    ("PUT", "/{B}?lifecycle", (501, "NotImplemented")),
+    ("PUT", "/{B}?logging", (501, "NotImplemented")),
     ("GET", "/{B}?someNewSubresource", (501, "NotImplemented")),
     ("PUT", "/{B}?defaultStorageClass", (501, "NotImplemented")),
     ("DELETE", "/{B}/{K}?someNewSubresource", (501, "NotImplemented")),
-    ("PUT", "/{B}/{K}?tagging", (501, "NotImplemented")),
-    ("GET", "/{B}/{K}?tagging", (501, "NotImplemented")),
+    ("PUT", "/{B}/{K}?retention", (501, "NotImplemented")),
+    ("GET", "/{B}/{K}?legal-hold", (501, "NotImplemented")),
     ("GET", "/{B}/{K}?attributes", (501, "NotImplemented")),
     ("POST", "/{B}/{K}?restore", (501, "NotImplemented")),
     ("POST", "/{B}/{K}?select&select-type=2", (501, "NotImplemented")),

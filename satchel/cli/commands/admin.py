@@ -28,6 +28,7 @@ from satchel.core.models import Sharing
 
 if TYPE_CHECKING:
     from satchel.backup import BackupReport
+    from satchel.config import Settings
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
 CORS_COLUMNS = (("ID", "Id"), ("AllowedOrigins", "Origins"), ("AllowedMethods", "Methods"),
@@ -294,6 +295,13 @@ def _backup_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
+def _local_blobs_only(settings: Settings) -> None:
+    """Backups copy blob files; blobs in an upstream S3 cluster (``blobs_url``) are that cluster's to back up."""
+    if settings.blobs_url is not None:
+        raise click.ClickException(f"blobs live in {settings.blobs_url} (blobs_url): back them up with that "
+                                   "cluster's tools; this command handles blobs in the data directory only")
+
+
 def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport, sentence: str) -> None:
     emit_object(state.json, {where[0]: str(where[1]), "blobs": report.blobs, "bytes": report.bytes},
                 f"{sentence}: {report.blobs} blobs ({report.bytes} bytes).")
@@ -311,6 +319,7 @@ def backup_command(state: CliState, directory: Path) -> None:
     from satchel import backup
 
     settings = state.settings()
+    _local_blobs_only(settings)
     with admin_store(settings) as store, _backup_errors():
         report = backup.backup(store, settings.data_dir, directory)
     _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
@@ -327,6 +336,8 @@ def verify_command(state: CliState, directory: Path | None) -> None:
     size, single-part objects against their ETag (MD5). Exit status 1 and one line per problem otherwise."""
     from satchel import backup
 
+    if directory is None:
+        _local_blobs_only(state.settings())
     what = directory if directory is not None else state.settings().data_dir
     with _backup_errors():
         report = backup.verify(what) if directory is not None else backup.verify_node(what)
@@ -348,6 +359,7 @@ def restore_command(state: CliState, directory: Path) -> None:
     from satchel import backup
 
     settings = state.settings()
+    _local_blobs_only(settings)
     with _backup_errors():
         report = backup.restore(directory, settings.data_dir)
     _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")

@@ -9,7 +9,19 @@ from satchel.core.errors import NotImplementedFeature
 from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
-from satchel.s3.handlers import bucket, copy, encryption, listing, multipart, object, policy, post_object, versioning
+from satchel.s3.handlers import (
+    bucket,
+    copy,
+    encryption,
+    lifecycle,
+    listing,
+    multipart,
+    object,
+    policy,
+    post_object,
+    tagging,
+    versioning,
+)
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
 
@@ -56,5 +68,14 @@ HANDLERS: dict[Op, Handler] = {
     Op.PutBucketPolicy: policy.put_bucket_policy,
     Op.DeleteBucketPolicy: policy.delete_bucket_policy,
     Op.GetBucketPolicyStatus: policy.get_bucket_policy_status,
+    Op.GetObjectTagging: tagging.get_object_tagging,
+    Op.PutObjectTagging: tagging.put_object_tagging,
+    Op.DeleteObjectTagging: tagging.delete_object_tagging,
+    Op.GetBucketTagging: tagging.get_bucket_tagging,
+    Op.PutBucketTagging: tagging.put_bucket_tagging,
+    Op.DeleteBucketTagging: tagging.delete_bucket_tagging,
+    Op.GetBucketLifecycleConfiguration: lifecycle.get_bucket_lifecycle,
+    Op.PutBucketLifecycleConfiguration: lifecycle.put_bucket_lifecycle,
+    Op.DeleteBucketLifecycle: lifecycle.delete_bucket_lifecycle,
     Op.NotImplemented: not_implemented,
 }

@@ -12,6 +12,7 @@ from satchel.core.text import decimal
 from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.handlers.versioning import source_version_headers, written_version_headers
 from satchel.s3.objectheaders import stored_headers, user_metadata
@@ -65,12 +66,14 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         encrypt=s3sse.encrypt(node, ctx),
         source_customer=s3sse.source_customer_key(node, ctx),
         keep_encryption=False,
+        tags=tagging.copy_tags(headers),
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
     return Response(200, [("Content-Type", "application/xml"),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
-                          *written_version_headers(record.version_id), *source_version_headers(source)], body)
+                          *lifecycle.expiration_headers(node, record), *written_version_headers(record.version_id),
+                          *source_version_headers(source)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:

@@ -14,6 +14,7 @@ from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.listing import max_keys
 from satchel.s3.handlers.object import write_conditions
 from satchel.s3.handlers.versioning import written_version_headers
@@ -62,8 +63,9 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         user_meta=user_metadata(headers),
         checksum_algorithm=_upload_checksum(headers),
         encrypt=s3sse.encrypt(node, ctx),
+        tags=tagging.request_tags(headers),
     )
-    out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx))]
+    out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx)), *lifecycle.abort_headers(node, upload)]
     if upload.checksum_algorithm:
         out.append(("x-amz-checksum-algorithm", upload.checksum_algorithm.upper()))
     return Response(200, out, xml.initiate_multipart_upload(ctx.bucket, ctx.key, upload.upload_id))
@@ -95,7 +97,8 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
                                              recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
-    return Response(200, [XML, *sse.describe(record.headers), *written_version_headers(record.version_id)], body)
+    return Response(200, [XML, *sse.describe(record.headers), *lifecycle.expiration_headers(node, record),
+                          *written_version_headers(record.version_id)], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:

@@ -23,6 +23,7 @@ from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.errors import error_code
+from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.versioning import deleted_versions, version_headers, written_version_headers
 from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
@@ -42,6 +43,7 @@ def _checksum_headers(checksums: dict[str, str]) -> list[tuple[str, str]]:
 
 async def put_object(node: Node, ctx: S3Context) -> Response:
     headers = ctx.request.headers
+    tags = tagging.request_tags(headers)  # checked before any byte is received
     body, expect = request_body(ctx)
     conditions = write_conditions(headers)
     record = await objects.put_object(
@@ -56,10 +58,11 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         conditions=conditions,
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
         encrypt=s3sse.encrypt(node, ctx),
+        tags=tags,
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
-                          *written_version_headers(record.version_id)])
+                          *lifecycle.expiration_headers(node, record), *written_version_headers(record.version_id)])
 
 
 async def get_object(node: Node, ctx: S3Context) -> Response:
@@ -100,6 +103,8 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
     headers += sse.describe(record.headers, customer)
+    headers += tagging.count_header(node, principal, record.bucket, record.key)
+    headers += lifecycle.expiration_headers(node, record)
     headers += version_headers(record.version_id)
     return object_response(headers, record.size, byte_range, body)
 

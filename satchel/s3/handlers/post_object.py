@@ -22,6 +22,7 @@ from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.inflight import signer_recheck
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
+from satchel.core.tagging import MAX_OBJECT_TAGS
 from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
@@ -31,6 +32,7 @@ from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.policyfacts import post_facts
 from satchel.s3.postform import PostForm
 from satchel.s3.refusedheaders import check_protection_headers
+from satchel.s3.tagxml import parse_tagging
 from satchel.signing.post_policy import ContentLengthRange, verify_post_form
 
 
@@ -79,6 +81,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     headers, user_meta = stored_headers(fields, wire=False), user_metadata(fields, wire=False)
     expect = _expectations(fields)
     redirect = _success_redirect(fields)
+    # The form's ``tagging`` field is a Tagging document (the ``$tagging`` policy condition matches it whole).
+    tags = parse_tagging(fields["tagging"].encode(), MAX_OBJECT_TAGS) if "tagging" in fields else ()
     # The form's ``acl`` field is the x-amz-acl header of a browser upload.
     check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
     encrypt = s3sse.encrypt(node, ctx, fields)  # SSE fields, covered by the policy like the others
@@ -102,6 +106,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         expect=expect,
         recheck=signer_recheck(node, principal, admission),
         encrypt=encrypt,
+        tags=tags,
     )
     response = _success(node, ctx, fields, redirect, record.key, record.etag)
     response.headers += written_version_headers(record.version_id)

@@ -392,7 +392,24 @@ def test_table_covers_every_combination_once() -> None:
     # Account-level actions apply to an account, not a bucket: their table is test_access_account.py.
     # BUCKET_PUBLISH, BUCKET_OWNER and NODE_ADMIN have their own tests below.
     assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH,
-                                          Action.BUCKET_OWNER, Action.NODE_ADMIN}
+                                          Action.BUCKET_OWNER, Action.NODE_ADMIN, Action.OBJECT_TAGS_READ}
+
+
+@pytest.mark.parametrize("principal", sorted(PRINCIPALS))
+def test_tags_are_read_as_objects_are_but_never_by_public_reading(principal: str) -> None:
+    """OBJECT_TAGS_READ (GetObjectTagging) is OBJECT_READ of the same bucket made private: read grants, control
+    and links give it as they give reads; a public-read bucket does not (AWS: public READ is s3:GetObject only)."""
+    for who, resource, action, _ in CELLS:
+        if who != principal or action is not Action.OBJECT_READ:
+            continue
+        target = _resource(resource)
+        private = dataclasses.replace(target, bucket=dataclasses.replace(target.bucket, public_read=False)) \
+            if target.bucket is not None else target
+        assert authorize(PRINCIPALS[principal], Action.OBJECT_TAGS_READ, target) \
+            == authorize(PRINCIPALS[principal], Action.OBJECT_READ, private), resource
+    public = Resource(bucket=BUCKETS["public"], key="x.txt")
+    assert authorize(PRINCIPALS["anonymous"], Action.OBJECT_READ, public)
+    assert not authorize(PRINCIPALS["anonymous"], Action.OBJECT_TAGS_READ, public)
 
 
 #: Who may make each bucket public: the admins of its account, never through a link; not its member owner.

@@ -71,6 +71,11 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "InternalError": ("InternalError", 500),
     "NotFound": ("NotFound", 404),
     "Conflict": ("Conflict", 409),
+    # tagging and lifecycle
+    "InvalidTag": ("InvalidTag", 400),
+    "BadRequest": ("BadRequest", 400),
+    "NoSuchTagSet": ("NoSuchTagSet", 404),
+    "NoSuchLifecycleConfiguration": ("NoSuchLifecycleConfiguration", 404),
 }
 
 

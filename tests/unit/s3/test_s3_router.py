@@ -298,9 +298,6 @@ ERROR_ROWS: list[tuple[str, str, dict[str, str], type[SatchelError]]] = [
     ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s?versionId="}, InvalidArgument),
     # Features a write would silently drop; read-only conditions on a change.
     ("PUT /b/k", "s3.amazonaws.com", {"x-amz-write-offset-bytes": "8"}, NotImplementedFeature),
-    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-tagging": "a=b"}, NotImplementedFeature),
-    ("PUT /b/k", "s3.amazonaws.com", {"x-amz-copy-source": "/b/s", "x-amz-tagging-directive": "REPLACE"},
-     NotImplementedFeature),
     ("PUT /b/k", "s3.amazonaws.com", {"x-amz-storage-class": "GLACIER"}, NotImplementedFeature),
     ("PUT /b/k", "s3.amazonaws.com", {"x-amz-storage-class": "FAST"}, InvalidStorageClass),
     ("PUT /b/k", "s3.amazonaws.com", {"x-amz-website-redirect-location": "/x"}, NotImplementedFeature),
