@@ -23,6 +23,7 @@ from satchel.core.errors import (
     MethodNotAllowed,
     NoSuchKey,
     NoSuchVersion,
+    NotImplementedFeature,
     VersioningChanged,
 )
 from satchel.core.gc import release_blobs
@@ -109,6 +110,22 @@ def find_version(node: Node, bucket: str, key: str, version_id: str) -> ObjectRe
         error.version_id, error.delete_marker = found.record.version_id, True
         raise error
     return found.record
+
+
+def require_current(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None,
+                    action: Action) -> None:
+    """A per-object setting Satchel keeps for the current version only (object tags) asked of
+    ``version_id``: fine when that is the current version; a noncurrent one is refused (501), never
+    answered with the current version's. Authorised first (``action``), so a refusal reveals nothing."""
+    if version_id is None:
+        return
+    bucket_for(node, principal, bucket, action, key)
+    found = node.store.get_object_version(bucket, key, check_version_id(version_id))
+    if found is None:
+        raise NoSuchVersion(Key=key, VersionId=version_id)
+    if not found.latest or found.delete_marker:
+        raise NotImplementedFeature("Satchel keeps object tags for the current version only.",
+                                    ArgumentName="versionId")
 
 
 # --- deleting ---------------------------------------------------------------------------------------

@@ -256,3 +256,20 @@ def test_a_bucket_policy_names_the_version_actions(s3: Any, vbucket: str) -> Non
     finally:
         s3.delete_bucket_policy(Bucket=vbucket)
     assert s3.get_object(Bucket=vbucket, Key="p", VersionId=first)["Body"].read() == b"one"
+
+
+def test_object_tags_answer_for_the_current_version_only(s3: Any, vbucket: str) -> None:
+    old = s3.put_object(Bucket=vbucket, Key="t", Body=b"1", Tagging="v=1")["VersionId"]
+    new = s3.put_object(Bucket=vbucket, Key="t", Body=b"2", Tagging="v=2")["VersionId"]
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=new)["TagSet"] == [{"Key": "v", "Value": "2"}]
+    for call in (lambda: s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old),
+                 lambda: s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=old,
+                                               Tagging={"TagSet": [{"Key": "x", "Value": "y"}]}),
+                 lambda: s3.delete_object_tagging(Bucket=vbucket, Key="t", VersionId=old)):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert http_status(caught.value) == 501  # never the current version's tags instead
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t")["TagSet"] == [{"Key": "v", "Value": "2"}]
+    with pytest.raises(ClientError) as caught:
+        s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId="C" * 32)
+    assert error_code(caught.value) == "NoSuchVersion"
