@@ -56,6 +56,9 @@ async def run_pass(node: Node, now: float) -> LifecycleReport:
             for rule in rules:
                 if rule.expires:
                     report.expired += await _expire(node, name, bucket_id, rule, now, day)
+                if rule.expired_object_delete_marker:
+                    report.expired += await versioning.drop_expired_markers(node, name, bucket_id, rule.prefix,
+                                                                            rule.selects)
                 if rule.abort_days is not None:
                     report.aborted += await _abort(node, name, rule, now, day)
         except NoSuchBucket:

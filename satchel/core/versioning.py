@@ -11,6 +11,8 @@ deleted with the same right as a delete (OBJECT_WRITE); the bucket's state with 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -164,6 +166,45 @@ async def delete_latest(node: Node, principal: Principal, bucket: str, key: str,
         await release_blobs(node.store, node.blobs, dead, node.write)
         return Deleted(marker, marker is not None)
     raise AssertionError("unreachable")
+
+
+# --- lifecycle ---------------------------------------------------------------------------------------
+#: Versions read per store query while looking for expired delete markers; pages per pass, bounded.
+_MARKER_PAGE = 1000
+_MAX_MARKER_PAGES = 10_000
+
+
+async def drop_expired_markers(node: Node, bucket: str, bucket_id: str, prefix: str,
+                               selects: Callable[[str], bool]) -> int:
+    """Lifecycle's ``ExpiredObjectDeleteMarker``: remove every delete marker under ``prefix`` that is the
+    only version left of its key (and that ``selects`` admits), as AWS does. Returns how many went."""
+    removed = 0
+    key_marker: str | None = None
+    version_marker: str | None = None
+    group: list[ObjectVersion] = []  # the versions of the key being read, across pages
+    for _ in range(_MAX_MARKER_PAGES):
+        page = await asyncio.to_thread(functools.partial(
+            node.store.list_object_versions, bucket, prefix=prefix, key_marker=key_marker,
+            version_id_marker=version_marker, limit=_MARKER_PAGE))
+        for row in page:
+            if group and group[0].key != row.key:
+                removed += await _drop_lone_marker(node, bucket, bucket_id, group, selects)
+                group = []
+            group.append(row)
+        if len(page) < _MARKER_PAGE:
+            break
+        key_marker, version_marker = page[-1].key, page[-1].version_id
+    if group:
+        removed += await _drop_lone_marker(node, bucket, bucket_id, group, selects)
+    return removed
+
+
+async def _drop_lone_marker(node: Node, bucket: str, bucket_id: str, group: list[ObjectVersion],
+                            selects: Callable[[str], bool]) -> int:
+    if len(group) != 1 or not group[0].delete_marker or not selects(group[0].key):
+        return 0
+    await node.write(node.store.delete_object_version, bucket, group[0].key, group[0].version_id, bucket_id=bucket_id)
+    return 1
 
 
 # --- listing ----------------------------------------------------------------------------------------

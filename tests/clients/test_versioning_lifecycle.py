@@ -36,3 +36,24 @@ def test_expiration_in_a_versioned_bucket_puts_a_delete_marker(short_days: Satch
     s3.delete_bucket_lifecycle(Bucket=bucket)
     _drop_all_versions(s3, bucket)
     assert "Traceback" not in short_days.log_path.read_text(errors="replace"), short_days.log_tail()
+
+
+def test_expired_object_delete_markers_are_removed(short_days: SatchelProcess) -> None:
+    s3 = make_client(short_days)
+    bucket = unique_bucket("vmark")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    lone = s3.put_object(Bucket=bucket, Key="lone", Body=b"x")["VersionId"]
+    s3.delete_object(Bucket=bucket, Key="lone")
+    s3.delete_object(Bucket=bucket, Key="lone", VersionId=lone)  # the marker is all that is left of "lone"
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"y")
+    s3.delete_object(Bucket=bucket, Key="kept")  # a marker over a version: not expired
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "markers", "Status": "Enabled", "Filter": {}, "Expiration": {"ExpiredObjectDeleteMarker": True}}]})
+
+    def markers() -> list[str]:
+        return [m["Key"] for m in s3.list_object_versions(Bucket=bucket).get("DeleteMarkers", [])]
+
+    assert eventually(lambda: markers() == ["kept"], timeout=8), markers()
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    _drop_all_versions(s3, bucket)
