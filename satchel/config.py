@@ -81,8 +81,14 @@ class Settings:
     #: Digests TempURL and FormPost signatures may use. sha1 is deprecated (as in Swift) and kept for
     #: vStorage-era tools and Ceph RGW, which sign with it: ``"sha256 sha512"`` switches it off.
     tempurl_digests: str = "sha1 sha256 sha512"
-    #: Metadata store: ``sqlite`` (``data_dir/meta.sqlite3``; the only one built yet).
+    #: Metadata store: ``sqlite`` (``data_dir/meta.sqlite3``, one node) or a ``postgresql://user@host/db``
+    #: URL (libpq form; a password is best kept in ``~/.pgpass`` or ``PGPASSWORD``): many nodes, one database.
     metadata_url: str = "sqlite"
+    # --- PostgreSQL metadata store (metadata_url = postgresql://…) ---
+    #: Most connections each worker process holds to PostgreSQL.
+    postgres_pool_size: int = 10
+    #: Seconds to wait for PostgreSQL (connecting, a pooled connection) before answering 503.
+    postgres_timeout: float = 3.0
     #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
     max_put_size: int = 5 * 1024**3
     #: Seconds a crash-orphaned blob must age before the garbage collector may delete it.

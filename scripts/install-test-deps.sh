@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests drive (rclone, curl, chromium + chromedriver, wrk and nginx
-# for the benchmark harness's own test, jq and unzip for the user guide's, nginx and haproxy for deploy/'s) and any extra Debian package named as an argument (the
+# for the benchmark harness's own test, jq and unzip for the user guide's, nginx and haproxy for deploy/'s,
+# PostgreSQL's server for the PostgreSQL metadata store's) and any extra Debian package named as an argument (the
 # Makefile passes python3-venv when `python3 -m venv` is unavailable, .ci/run passes make when missing).
 # Idempotent: does nothing when everything is present, refreshes the package lists only when an
 # install is needed and cannot be done with the lists already on the machine.
@@ -16,6 +17,9 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(hapr
 # The browser tests drive Debian's Chromium through its chromedriver (no browser download).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# PostgreSQL for the PostgreSQL metadata store's tests: they initdb a private cluster of their own
+# (tests/pgcluster.py); the package's system cluster is never started (policy-rc.d below).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from satchel.admin import auth, console_api, handlers, nodehandlers, openapi, parhandlers, webhookhandlers
+from satchel.admin import aclhandlers, auth, console_api, handlers, nodehandlers, openapi, parhandlers, webhookhandlers
 from satchel.admin.errors import error_body, render, with_request_id
 from satchel.admin.schemas import MAX_BODY, query_params
 from satchel.asgi import Receive, Request, Response, Scope, Send
@@ -194,6 +194,14 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/accounts/{name}", nodehandlers.delete_account,
           "Delete an account (node operators): 409 Conflict while it has users or buckets, and always for the "
           "operator account.", None, "Done"),
+    # --- Block Public Access of an account (AWS: s3control); a bucket's is S3's ?publicAccessBlock ---
+    Route("GET", "/accounts/{name}/public-access-block", aclhandlers.get_public_access_block,
+          "The account's Block Public Access flags (its administrators).", None, "PublicAccessBlock"),
+    Route("PUT", "/accounts/{name}/public-access-block", aclhandlers.put_public_access_block,
+          "Set the account's Block Public Access flags, ORed with each bucket's own (its administrators); "
+          "a flag left out is false.", "PublicAccessBlockRequest", "PublicAccessBlock"),
+    Route("DELETE", "/accounts/{name}/public-access-block", aclhandlers.delete_public_access_block,
+          "Remove the account's Block Public Access flags (its administrators).", None, "Done"),
     Route("GET", "/buckets/{bucket}", nodehandlers.show_bucket,
           "Every setting of a bucket: owner kind and owner, account, public flag, who may share, link lifetime "
           "ceiling, whether it has CORS rules (whoever controls the bucket).", None, "BucketDetails"),

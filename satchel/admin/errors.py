@@ -50,6 +50,7 @@ STATUS: dict[type[e.SatchelError], int] = {
     # Node administration (bucket CORS over JSON).
     e.NoSuchCORSConfiguration: 404,
     e.InsufficientStorage: 507,
+    e.ServiceUnavailable: 503,
 }
 
 

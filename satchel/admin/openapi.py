@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from satchel.admin import nodeschemas, parschemas, schemas, webhookschemas
+from satchel.admin import aclhandlers, nodeschemas, parschemas, schemas, webhookschemas
 
 if TYPE_CHECKING:
     from satchel.admin.api import Route
@@ -108,6 +108,9 @@ COMPONENTS: dict[str, Any] = {
     "OwnerRequest": nodeschemas.OWNER_REQUEST_SCHEMA,
     "CorsRule": nodeschemas.CORS_RULE_SCHEMA,
     "CorsConfiguration": nodeschemas.CORS_SCHEMA,
+    # --- Block Public Access of an account ---
+    "PublicAccessBlockRequest": aclhandlers.PUBLIC_ACCESS_BLOCK_REQUEST_SCHEMA,
+    "PublicAccessBlock": aclhandlers.PUBLIC_ACCESS_BLOCK_SCHEMA,
 }
 
 

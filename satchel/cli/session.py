@@ -52,8 +52,9 @@ def admin_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
         raise click.ClickException(no_node_here(settings))
     try:
         store = open_store(settings)
-    except (OSError, ValueError, sqlite3.Error) as exc:
-        raise click.ClickException(f"cannot open the metadata store in {settings.data_dir}: {exc}") from exc
+    except (OSError, ValueError, sqlite3.Error, SatchelError) as exc:  # SatchelError: PostgreSQL unreachable
+        where = settings.data_dir if settings.metadata_url == "sqlite" else "PostgreSQL"
+        raise click.ClickException(f"cannot open the metadata store in {where}: {exc}") from exc
     try:
         result = bootstrap(store, settings, os.environ, master_key=master_key(settings))
         if result is not None:

@@ -66,7 +66,8 @@ Rules, in the order they are applied:
    bucket into one's own hands would be an escalation. Links the old owner signed are not re-signed: they
    are checked at use time against the old owner's rights, which no longer include control.
 13. **Bucket policies** (``core/policy.py``; the request's facts travel on ``Principal.facts``) apply to
-   the bucket's own actions (``BUCKET_READ``, ``BUCKET_ADMIN``, ``OBJECT_READ``, ``OBJECT_WRITE``), after
+   the bucket's own actions (``BUCKET_READ``, ``BUCKET_ADMIN``, ``OBJECT_READ``, ``OBJECT_WRITE``; a Deny also
+   to ``ACL_READ`` and ``ACL_WRITE``, rule 14, which no Allow gives), after
    rule 1. An explicit **Deny** that matches refuses, whatever else would allow: ownership, admin role,
    public flag, grants, and every kind of link (the link's signer is the principal, the link's user's
    request supplies the facts, so a Deny on ``aws:SourceIp`` refuses a link used from outside the range).
@@ -76,7 +77,23 @@ Rules, in the order they are applied:
    policy shares data, not control); through a link it counts only when the bucket's ``sharing`` is
    ``any`` (rule 7: an Allow carries no share right), and an Allow to ``*`` is public reading or writing,
    which needs no link — so putting a policy with an Allow anonymous callers can match is publishing
-   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``).
+   (``BUCKET_PUBLISH``, rule 9; ``core/bucketpolicies.py``). Under Block Public Access's
+   RestrictPublicBuckets (``core/publicaccess.py``) the policy's public Allows count for nothing.
+14. **S3 ACLs** (``core/acl.py``) add grants on top of the rules above (a policy's Deny still wins), never
+   through a link: an ACL gives no right to share, so a link on an object readable through an ACL still
+   needs its signer's share right (rule 7). A *bucket* ACL's READ gives ``BUCKET_READ`` (listing, not the
+   objects: AWS's meaning), WRITE ``OBJECT_WRITE`` on every key (uploads, overwrites, deletes), READ_ACP
+   ``ACL_READ`` and WRITE_ACP ``ACL_WRITE`` of the bucket's ACL, FULL_CONTROL all four. An *object* ACL
+   (``Resource.acl``) gives on that object: READ ``OBJECT_READ`` (with AllUsers: the per-object public read),
+   READ_ACP / WRITE_ACP its ACL, FULL_CONTROL those three. A bucket's AllUsers READ is the public flag of
+   rule 5 (which also makes its objects readable, as the console, Swift's ``.r:*`` and ``satchel admin
+   bucket public`` always have). Grantees: a user id, of any account (an ACL shares across contracts as a
+   grant does); ``AllUsers``: everybody, anonymous included; ``AuthenticatedUsers``: any active user of *any*
+   account of the node — every customer of the node, so Satchel counts it as public like AllUsers: setting
+   either needs the publishing right (rule 9) and is refused under BlockPublicAcls, and IgnorePublicAcls
+   (``core/publicaccess.py``) makes this function ignore both, and the public flag. ``ACL_READ`` /
+   ``ACL_WRITE`` come from nothing else but control (rule 4): a grant of rule 6 gives no right to see who
+   else may read, and its holder cannot hand objects to others by ACL (sharing without the share right).
 """
 
 from __future__ import annotations
@@ -87,7 +104,19 @@ from dataclasses import dataclass
 
 from satchel.core import policy as bucket_policy
 from satchel.core.errors import MalformedPolicy
-from satchel.core.models import Bucket, Grant, Permission, Principal, Role, Sharing, User
+from satchel.core.models import (
+    ALL_USERS,
+    AUTHENTICATED_USERS,
+    AclGrant,
+    Bucket,
+    Grant,
+    Permission,
+    Principal,
+    Role,
+    Sharing,
+    User,
+)
+from satchel.core.publicaccess import effective
 
 
 class Action(enum.StrEnum):
@@ -133,6 +162,10 @@ class Action(enum.StrEnum):
     #: Create, change, delete users and their grants, enable their disabled keys (subject: the user; a new
     #: one in the caller's account).
     USER_ADMIN = "user-admin"
+    #: GetBucketAcl (``key`` None) / GetObjectAcl (``key``: the object, ``Resource.acl``: its ACL); rule 14.
+    ACL_READ = "acl-read"
+    #: PutBucketAcl / PutObjectAcl; making anything public needs ``BUCKET_PUBLISH`` too (``core/acl.py``).
+    ACL_WRITE = "acl-write"
 
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
@@ -145,8 +178,26 @@ _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Acti
 _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.NODE_ADMIN})
 _ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
-_POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_WRITE})
+_POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_WRITE,
+                              Action.ACL_READ, Action.ACL_WRITE})
 _POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_WRITE})
+_ACL_ACTIONS = frozenset({Action.ACL_READ, Action.ACL_WRITE})
+#: Rule 14: what each ACL permission gives, on a bucket and on an object.
+_BUCKET_ACL_GIVES: dict[str, frozenset[Action]] = {
+    "READ": frozenset({Action.BUCKET_READ}),
+    "WRITE": frozenset({Action.OBJECT_WRITE}),
+    "READ_ACP": frozenset({Action.ACL_READ}),
+    "WRITE_ACP": frozenset({Action.ACL_WRITE}),
+    "FULL_CONTROL": frozenset({Action.BUCKET_READ, Action.OBJECT_WRITE, Action.ACL_READ, Action.ACL_WRITE}),
+}
+_OBJECT_ACL_GIVES: dict[str, frozenset[Action]] = {
+    "READ": frozenset({Action.OBJECT_READ}),
+    "READ_ACP": frozenset({Action.ACL_READ}),
+    "WRITE_ACP": frozenset({Action.ACL_WRITE}),
+    "FULL_CONTROL": frozenset({Action.OBJECT_READ, Action.ACL_READ, Action.ACL_WRITE}),
+}
+#: Grantees that make a grant public (``core/publicaccess.py``).
+PUBLIC_GRANTEES = frozenset({ALL_USERS, AUTHENTICATED_USERS})
 
 
 @dataclass(frozen=True)
@@ -163,6 +214,8 @@ class Resource:
     subject: User | None = None
     #: The account an account-level action (rule 8) concerns.
     account_id: str | None = None
+    #: The object's ACL (rule 14) for OBJECT_READ and an object's ACL_READ / ACL_WRITE.
+    acl: tuple[AclGrant, ...] = ()
 
 
 def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
@@ -205,12 +258,15 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return False
     if user is not None and _controls(user, bucket):
         return True
+    ignore_public = effective(bucket).ignore_public_acls
     if decision == "allow" and action in _POLICY_GRANTABLE and (
             not principal.via_link or bucket.sharing is Sharing.ANY):
         return True
-    if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link:
+    if bucket.public_read and action in _PUBLIC_ACTIONS and not principal.via_link and not ignore_public:
         return True
-    if user is None or action is Action.BUCKET_ADMIN:
+    if not principal.via_link and _acl_allows(user, action, bucket, resource, ignore_public):
+        return True
+    if user is None or action is Action.BUCKET_ADMIN or action in _ACL_ACTIONS:
         return False
     # Rule 7: through a link, only a grant that also gives the share right counts.
     need_share = principal.via_link and bucket.sharing is not Sharing.ANY
@@ -219,6 +275,18 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         for grant in principal.grants
         if grant.user_id == user.id and grant.bucket == bucket.name and grant.bucket_id == bucket.id
         and (grant.share or not need_share)
+    )
+
+
+def _acl_allows(user: User | None, action: Action, bucket: Bucket, resource: Resource, ignore_public: bool) -> bool:
+    """Rule 14: a grant of the object's ACL (object reads and an object's ACL) or of the bucket's."""
+    on_object = action is Action.OBJECT_READ or (action in _ACL_ACTIONS and resource.key is not None)
+    acl, gives = (resource.acl, _OBJECT_ACL_GIVES) if on_object else (bucket.acl, _BUCKET_ACL_GIVES)
+    return any(
+        action in gives.get(grant.permission, ())
+        and (grant.grantee == ALL_USERS or (user is not None and grant.grantee in (AUTHENTICATED_USERS, user.id)))
+        and not (ignore_public and grant.grantee in PUBLIC_GRANTEES)
+        for grant in acl
     )
 
 
@@ -233,14 +301,16 @@ def _policy_decision(principal: Principal, action: Action, resource: Resource) -
     user = principal.user
     if name in bucket_policy.POLICY_ACTIONS and user is not None and _controls(user, bucket):
         return None
-    object_level = action in (Action.OBJECT_READ, Action.OBJECT_WRITE)
+    object_level = action in (Action.OBJECT_READ, Action.OBJECT_WRITE) or (
+        action in _ACL_ACTIONS and resource.key is not None)
     arn = f"arn:aws:s3:::{bucket.name}/{resource.key or ''}" if object_level else f"arn:aws:s3:::{bucket.name}"
     caller = bucket_policy.Caller(user.id, user.account_id, user.name) if user is not None else bucket_policy.Caller()
     try:
         compiled = bucket_policy.compiled(bucket.policy, bucket.name)
     except MalformedPolicy:  # stored before a stricter check: refuse rather than ignore what it says
         return "deny"
-    return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts))
+    return bucket_policy.evaluate(compiled, bucket_policy.Query(name, arn, caller, facts),
+                                  restrict_public=effective(bucket).restrict_public_buckets)
 
 
 def denied_by_policy(principal: Principal, action: Action, resource: Resource) -> bool:

@@ -4,7 +4,8 @@ Who may do these is ``authorize()``'s decision (``BUCKET_ADMIN``: whoever contro
 grants, which a named Allow is). A policy with an Allow that anonymous callers can match lets people in
 without a link: that is publishing, so it also needs ``BUCKET_PUBLISH`` (account admins only, rule 9), or
 a member who owns a bucket could take it out of everything that guards sharing. The document is validated
-in full before it is stored, and stored as given, so GetBucketPolicy returns what was put.
+in full before it is stored, and stored as given, so GetBucketPolicy returns what was put. A public policy
+(``policy.is_public``) is refused under Block Public Access's BlockPublicPolicy (``core/publicaccess.py``).
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from __future__ import annotations
 from satchel.core import policy
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
-from satchel.core.errors import NoSuchBucketPolicy
+from satchel.core.errors import AccessDenied, NoSuchBucketPolicy
 from satchel.core.models import Principal
 from satchel.core.node import Node
+from satchel.core.publicaccess import POLICY_BLOCKED, effective
 
 
 async def put_policy(node: Node, principal: Principal, name: str, document: bytes) -> None:
     """Validate and store; MalformedPolicy (nothing changed) names what is wrong."""
-    bucket_for(node, principal, name, Action.BUCKET_ADMIN)
+    bucket = bucket_for(node, principal, name, Action.BUCKET_ADMIN)
     parsed = policy.parse(document, name)
+    if policy.is_public(parsed) and effective(bucket).block_public_policy:
+        raise AccessDenied(POLICY_BLOCKED)  # AWS's answer under BlockPublicPolicy
     if policy.opens_to_anonymous(parsed):
         bucket_for(node, principal, name, Action.BUCKET_PUBLISH)
     await node.write(node.store.update_bucket, name, policy=document.decode("utf-8"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from satchel.core import admission
 from satchel.core.access import (
     NOT_SHARED,
@@ -24,14 +26,16 @@ from satchel.core.errors import (
     NotFound,
 )
 from satchel.core.gc import release_blobs
-from satchel.core.models import Bucket, CorsRule, Principal, Sharing, User
+from satchel.core.models import AclGrant, Bucket, CorsRule, Principal, Sharing, User
 from satchel.core.node import Node
+from satchel.core.publicaccess import BLOCKED, effective
 from satchel.meta.store import UNSET, _Unset
 
 
-def require(principal: Principal, action: Action, bucket: Bucket | None, key: str | None = None) -> None:
-    """The single gate every operation passes: ``authorize()`` or AccessDenied."""
-    resource = Resource(bucket=bucket, key=key)
+def require(principal: Principal, action: Action, bucket: Bucket | None, key: str | None = None, *,
+            acl: tuple[AclGrant, ...] = ()) -> None:
+    """The single gate every operation passes: ``authorize()`` or AccessDenied. ``acl``: the object's."""
+    resource = Resource(bucket=bucket, key=key, acl=acl)
     if not authorize(principal, action, resource):
         if denied_by_policy(principal, action, resource):
             raise AccessDenied(POLICY_DENIED)
@@ -40,15 +44,16 @@ def require(principal: Principal, action: Action, bucket: Bucket | None, key: st
         raise AccessDenied()
 
 
-def bucket_for(node: Node, principal: Principal, name: str, action: Action, key: str | None = None) -> Bucket:
-    """Load a bucket and check ``action`` on it (and on ``key`` for object actions).
+def bucket_for(node: Node, principal: Principal, name: str, action: Action, key: str | None = None, *,
+               acl: tuple[AclGrant, ...] = ()) -> Bucket:
+    """Load a bucket and check ``action`` on it (and on ``key`` for object actions, whose ACL is ``acl``).
 
     A missing bucket is NoSuchBucket whoever asks, as in S3: bucket names are public knowledge there.
     """
     bucket = node.bucket(name)
     if bucket is None:
         raise NoSuchBucket(BucketName=name)
-    require(principal, action, bucket, key)
+    require(principal, action, bucket, key, acl=acl)
     return bucket
 
 
@@ -79,6 +84,9 @@ async def create_bucket(node: Node, principal: Principal, name: str, *, contract
                            if contract_owned and user is not None else None)
     if publish and not authorize(principal, Action.BUCKET_PUBLISH, Resource(bucket=bucket)):
         raise AccessDenied("Only account administrators can make a bucket public.")
+    if publish and effective(dataclasses.replace(
+            bucket, account_public_block=node.store.get_account_public_block(bucket.account_id))).block_public_acls:
+        raise AccessDenied(BLOCKED)
     try:
         return await node.write(node.store.create_bucket, bucket)
     except Conflict:
@@ -130,7 +138,10 @@ async def set_link_policy(
 
 def check_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:
     """AccessDenied unless the principal may make the bucket public (or private): see :func:`set_public`."""
-    return bucket_for(node, principal, name, Action.BUCKET_PUBLISH if public else Action.BUCKET_ADMIN)
+    bucket = bucket_for(node, principal, name, Action.BUCKET_PUBLISH if public else Action.BUCKET_ADMIN)
+    if public and effective(bucket).block_public_acls:
+        raise AccessDenied(BLOCKED)
+    return bucket
 
 
 async def set_public(node: Node, principal: Principal, name: str, public: bool) -> Bucket:

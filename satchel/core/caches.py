@@ -24,7 +24,7 @@ class GenerationGate:
     def __init__(self, store: Store, *, ttl: float = GENERATION_TTL,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store = store
-        self._ttl = ttl
+        self._ttl = self._default_ttl = ttl
         self._monotonic = monotonic
         self._checked_at = float("-inf")
         self._value = -1
@@ -32,6 +32,11 @@ class GenerationGate:
     def expire(self) -> None:
         """Read the generation again on the next call."""
         self._checked_at = float("-inf")
+
+    def relax(self, ttl: float | None) -> None:
+        """Re-read at most every ``ttl`` seconds (None: the default again). A store that announces
+        changes (PostgreSQL's change listener calls :meth:`expire`) relaxes the polling while it can."""
+        self._ttl = self._default_ttl if ttl is None else ttl
 
     def current(self) -> int:
         now = self._monotonic()

@@ -98,7 +98,7 @@ class CredentialCache:
     ) -> None:
         self._store = store
         self._master_key = master_key
-        self._recheck_interval = recheck_interval
+        self._recheck_interval = self._default_interval = recheck_interval
         self._monotonic = monotonic
         self._max_entries = max_entries
         self._generation: int | None = None
@@ -172,6 +172,11 @@ class CredentialCache:
         """Check the generation on the next lookup, whatever the interval: a write checked again when its
         body has arrived (``core/inflight.py``) must see every change committed before."""
         self._checked_at = float("-inf")
+
+    def relax(self, interval: float | None) -> None:
+        """Check at most every ``interval`` seconds (None: the constructor's again): a store that
+        announces changes (PostgreSQL, ``Store.watch``) calls :meth:`expire` on each one meanwhile."""
+        self._recheck_interval = self._default_interval if interval is None else interval
 
     def invalidate(self) -> None:
         """Drop everything now (tests; a writer in this process that cannot wait for the next check)."""

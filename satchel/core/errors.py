@@ -268,6 +268,19 @@ class NotModified(SatchelError):
     default_message = "Not Modified"
 
 
+# --- S3 ACLs and Block Public Access (core/acl.py, core/publicaccess.py) -----------------------------
+class MalformedACLError(SatchelError):
+    default_message = "The XML you provided was not well-formed or did not validate against our published schema."
+
+
+class UnresolvableGrantByEmailAddress(SatchelError):
+    default_message = "The e-mail address you provided does not match any account on record."
+
+
+class NoSuchPublicAccessBlockConfiguration(SatchelError):
+    default_message = "The public access block configuration was not found"
+
+
 # --- management-side failures (admin CLI / JSON API) -------------------------------------------------
 class NotFound(SatchelError):
     default_message = "Not found"
@@ -287,6 +300,13 @@ class InsufficientStorage(SatchelError):
     Swift's object server, which clients do not retry at once (a full disk stays full for a while)."""
 
     default_message = "The server has no space left to store this. Delete data or add space, then retry."
+
+
+class ServiceUnavailable(SatchelError):
+    """A dependency (the PostgreSQL metadata database) cannot answer now: nothing changed, retry later.
+    S3 ``ServiceUnavailable`` 503, which the SDKs retry with back-off."""
+
+    default_message = "The service is unavailable. Please retry."
 
 
 class InternalError(SatchelError):

@@ -32,9 +32,21 @@ from satchel.core.credentials import (
     new_secret_key,
     seal_secret,
 )
-from satchel.core.errors import Conflict, InvalidArgument, NoSuchBucket, NotFound
+from satchel.core.errors import AccessDenied, Conflict, InvalidArgument, NoSuchBucket, NotFound
 from satchel.core.masterkey import MasterKey, load_master_key
-from satchel.core.models import AccessKey, Account, Bucket, Grant, Permission, Role, Sharing, Status, User
+from satchel.core.models import (
+    AccessKey,
+    Account,
+    Bucket,
+    Grant,
+    Permission,
+    PublicAccessBlock,
+    Role,
+    Sharing,
+    Status,
+    User,
+)
+from satchel.core.publicaccess import BLOCKED, effective
 from satchel.meta.store import Store, StoredKey
 
 ROOT_NAME = "root"
@@ -206,8 +218,20 @@ def remove_grant(store: Store, grant_id: str) -> None:
 
 
 def set_bucket_public(store: Store, bucket: str, public: bool) -> Bucket:
-    """Public-read: anyone, anonymous included, may list the bucket and read its objects."""
+    """Public-read: anyone, anonymous included, may list the bucket and read its objects. Refused under
+    BlockPublicAcls (the bucket's or its account's: ``core/publicaccess.py``), from the node's shell too."""
+    if public:
+        found = store.get_bucket(bucket)
+        if found is None:
+            raise NoSuchBucket(BucketName=bucket)
+        if effective(found).block_public_acls:
+            raise AccessDenied(BLOCKED)
     return store.update_bucket(bucket, public_read=public)
+
+
+def set_account_public_block(store: Store, account_name: str, block: PublicAccessBlock | None) -> None:
+    """An account's Block Public Access flags (None: delete them), from the node's shell."""
+    store.set_account_public_block(account_by_name(store, account_name).id, block)
 
 
 def set_bucket_link_lifetime(store: Store, bucket: str, seconds: int | None) -> Bucket:

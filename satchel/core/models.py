@@ -102,6 +102,37 @@ class Grant:
     share: bool = False
 
 
+#: ACL grantee groups (``core/acl.py``): everybody, anonymous included; any authenticated Satchel user.
+ALL_USERS = "AllUsers"
+AUTHENTICATED_USERS = "AuthenticatedUsers"
+
+
+@dataclass(frozen=True, slots=True)
+class AclGrant:
+    """One S3 ACL grant: ``grantee`` is a user id (the canonical id Satchel shows as Owner/ID) or one of
+    the groups :data:`ALL_USERS`, :data:`AUTHENTICATED_USERS`; ``permission`` READ, WRITE, READ_ACP,
+    WRITE_ACP or FULL_CONTROL. The owner's implicit FULL_CONTROL is never stored."""
+
+    grantee: str
+    permission: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAccessBlock:
+    """S3 Block Public Access flags (``core/publicaccess.py``)."""
+
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+    def __or__(self, other: PublicAccessBlock) -> PublicAccessBlock:
+        return PublicAccessBlock(self.block_public_acls or other.block_public_acls,
+                                 self.ignore_public_acls or other.ignore_public_acls,
+                                 self.block_public_policy or other.block_public_policy,
+                                 self.restrict_public_buckets or other.restrict_public_buckets)
+
+
 @dataclass(frozen=True, slots=True)
 class CorsRule:
     allowed_origins: tuple[str, ...]
@@ -135,6 +166,12 @@ class Bucket:
     links_since: float | None = None
     #: The bucket policy's JSON document as PutBucketPolicy stored it (validated then; ``core/policy.py``).
     policy: str | None = None
+    #: S3 ACL grants beyond the owner's and the public flag (AllUsers READ is ``public_read``).
+    acl: tuple[AclGrant, ...] = ()
+    #: The bucket's own Block Public Access setting (None: none set).
+    public_block: PublicAccessBlock | None = None
+    #: Its account's setting, loaded with the bucket (None: none set).
+    account_public_block: PublicAccessBlock | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +204,8 @@ class ObjectRecord:
     checksums: dict[str, str] = field(default_factory=dict)
     parts_count: int | None = None
     owner_user_id: str | None = None
+    #: S3 ACL grants beyond the owner's (AllUsers READ is the per-object public read).
+    acl: tuple[AclGrant, ...] = ()
     #: ``None`` in a bucket never versioned, ``"null"`` for a version written while versioning was
     #: suspended, else the id the version got when written (``core/versioning.py``).
     version_id: str | None = None
@@ -220,6 +259,8 @@ class Upload:
     headers: dict[str, str] = field(default_factory=dict)
     user_meta: dict[str, str] = field(default_factory=dict)
     checksum_algorithm: str | None = None
+    #: The ACL the object gets at completion (CreateMultipartUpload's x-amz-acl / x-amz-grant-*).
+    acl: tuple[AclGrant, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from satchel.core.errors import (
 )
 from satchel.core.gc import release_blobs
 from satchel.core.inflight import Recheck, confirm
-from satchel.core.models import Bucket, ObjectRecord, Part, Principal, Segment, Upload
+from satchel.core.models import AclGrant, Bucket, ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
 from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range, write_target
 from satchel.core.receive import Expectations, receive, valid_checksum
@@ -56,9 +56,11 @@ async def create_upload(
     bucket_id: str | None = None,
     encrypt: sse.Encrypt | None = None,
     tags: Sequence[tuple[str, str]] = (),
+    acl: tuple[AclGrant, ...] = (),
 ) -> Upload:
     """``bucket_id`` as for ``objects.write_target``; ``encrypt`` as for ``objects.put_object``: every part
-    is encrypted under the upload's content key; ``tags`` become the object's at completion."""
+    is encrypted under the upload's content key; ``tags`` become the object's at completion, and ``acl``
+    (``core/acl.py``)."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
@@ -72,6 +74,7 @@ async def create_upload(
         headers=sse.with_plan(headers, plan),
         user_meta=dict(user_meta),
         checksum_algorithm=checksum_algorithm,
+        acl=acl,
     )
     return await node.write(node.store.create_upload, upload, bucket_id=target.id, tags=tags)
 
@@ -253,6 +256,7 @@ async def complete_upload(
         checksums=_composite_checksums(upload, chosen),
         parts_count=len(chosen),
         owner_user_id=upload.owner_user_id,
+        acl=upload.acl,
     )
     _check_object(upload, record, expected)
     # The bucket stays the one authorised first: the store's transaction below checks its id.

@@ -51,6 +51,8 @@ class Node:
     def __post_init__(self) -> None:
         self._writer = MetadataWriter(self.store.group)
         self.gate = GenerationGate(self.store)
+        self.store.watch(self.gate)
+        self.store.watch(self.credentials)
         self.buckets = BucketCache(self.store, self.gate)
         self.revocations = RevocationList(self.store, self.gate)
         self.audit = AuditLog(self.store, self.write, self.bucket_id,

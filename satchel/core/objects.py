@@ -32,7 +32,7 @@ from satchel.core.errors import (
 )
 from satchel.core.gc import release_blobs
 from satchel.core.inflight import Recheck, confirm
-from satchel.core.models import Bucket, ObjectRecord, Principal, Segment
+from satchel.core.models import AclGrant, Bucket, ObjectRecord, Principal, Segment
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, Received, receive
 from satchel.core.streams import close_stream
@@ -94,12 +94,13 @@ async def put_object(
     recheck: Recheck | None = None,
     encrypt: sse.Encrypt | None = None,
     tags: Sequence[tuple[str, str]] = (),
+    acl: tuple[AclGrant, ...] = (),
 ) -> ObjectRecord:
     """Store a whole object. ``conditions`` may carry If-Match / If-None-Match for conditional writes;
     ``bucket_id`` as for :func:`write_target`; ``recheck`` is the front-end's second admission, made
     once the body has arrived (``core/inflight.py``); ``encrypt`` the encryption the request asked for
     (else the bucket's default applies); ``tags`` (checked by ``core/tagging.py``) replace the old
-    version's."""
+    version's; ``acl`` the object's, checked by ``core/acl.for_write``."""
     check_key(key)
     check_user_meta(user_meta)
     target = write_target(node, principal, bucket, key, bucket_id)
@@ -108,12 +109,13 @@ async def put_object(
     got = await receive(node, body, expect, plan)
     principal = await confirm(node, recheck, principal,
                               lambda again: write_target(node, again, bucket, key, target.id), [got.blob_id])
-    record = _received_record(node, principal, bucket, key, got, plan, headers, user_meta)
+    record = _received_record(node, principal, bucket, key, got, plan, headers, user_meta, acl)
     return await publish(node, record, precondition, bucket=target, tags=tags)
 
 
 def _received_record(node: Node, principal: Principal, bucket: str, key: str, got: Received, plan: sse.Plan | None,
-                     headers: Mapping[str, str], user_meta: Mapping[str, str]) -> ObjectRecord:
+                     headers: Mapping[str, str], user_meta: Mapping[str, str],
+                     acl: tuple[AclGrant, ...]) -> ObjectRecord:
     """The record of a one-blob object just received (PUT, POST, a re-encrypting copy)."""
     return ObjectRecord(
         bucket=bucket,
@@ -126,6 +128,7 @@ def _received_record(node: Node, principal: Principal, bucket: str, key: str, go
         user_meta=dict(user_meta),
         checksums=got.checksums,
         owner_user_id=principal.user.id if principal.user else None,
+        acl=acl,
     )
 
 
@@ -153,11 +156,15 @@ def early_precondition(
 
 
 def get_object(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord:
-    """The current record of a key the principal may read, or its version ``version_id``."""
-    bucket_for(node, principal, bucket, Action.OBJECT_READ, key)
+    """The current record of a key the principal may read (its own ACL counts: ``core/acl.py``), or its
+    version ``version_id`` (that version's ACL counts; authorised before anything is said about it)."""
     if version_id is not None:
-        return versioning.find_version(node, bucket, key, version_id)
+        found = versioning.lookup(node, bucket, key, version_id)
+        acl = found.record.acl if found is not None and not found.delete_marker else ()
+        bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=acl)
+        return versioning.readable(found, key, version_id)
     record = node.store.get_object(bucket, key)
+    bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=record.acl if record is not None else ())
     if record is None:
         raise versioning.latest_deleted(node, bucket, key)
     return record
@@ -324,6 +331,7 @@ async def copy_object(
     source_customer: sse.CustomerKey | None = None,
     keep_encryption: bool = True,
     tags: Sequence[tuple[str, str]] | None = None,
+    acl: tuple[AclGrant, ...] = (),
 ) -> ObjectRecord:
     """Server-side copy of ``source`` (from :func:`copy_source`): the new object shares no blob with the
     source (blobs are linked or copied).
@@ -335,7 +343,7 @@ async def copy_object(
     False, since there a copy's encryption is independent of its source's, as on AWS. A copy that changes
     the encryption streams the bytes through the cipher (decrypting and re-encrypting) into one new blob.
     ``tags``: the copy's tags (``x-amz-tagging-directive: REPLACE``); None copies the source's (``COPY``,
-    AWS's default)."""
+    AWS's default). ``acl``: the copy's (never the source's, as on S3)."""
     check_key(key)
     source_bucket, source_key = source.bucket, source.key
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
@@ -361,7 +369,7 @@ async def copy_object(
             plan = source_plan  # SSE-S3 to SSE-S3: the blobs stay as they are, under the same data key
         else:
             return await _recrypt(node, principal, source, source_plan, plan, target, key, precondition,
-                                  kept_headers, user_meta if replace_metadata else source.user_meta, tags)
+                                  kept_headers, user_meta if replace_metadata else source.user_meta, tags, acl)
     segments: list[Segment] = []
     try:
         for segment in source.segments:
@@ -381,6 +389,7 @@ async def copy_object(
         headers=sse.with_plan(kept_headers, plan),
         user_meta=dict(user_meta) if replace_metadata else dict(source.user_meta),
         owner_user_id=principal.user.id if principal.user else None,
+        acl=acl,
     )
     try:
         return await publish(node, record, precondition, bucket=target, tags=tags)
@@ -391,7 +400,7 @@ async def copy_object(
 async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, source_plan: sse.Plan | None,
                    plan: sse.Plan | None, target: Bucket, key: str, precondition: Precondition | None,
                    headers: Mapping[str, str], user_meta: Mapping[str, str],
-                   tags: Sequence[tuple[str, str]]) -> ObjectRecord:
+                   tags: Sequence[tuple[str, str]], acl: tuple[AclGrant, ...]) -> ObjectRecord:
     """A copy whose encryption differs from its source's: the plaintext streams from the source's blobs
     through the new cipher into one blob. Full-object checksums are computed again; a multipart
     source's composite ones describe parts the copy no longer has, as on AWS."""
@@ -400,7 +409,7 @@ async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, sourc
         got = await receive(node, read_range(node, source, None, source_plan), Expectations(compute=compute), plan)
     except FileNotFoundError:
         raise NoSuchKey(Key=source.key) from None
-    record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta)
+    record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta, acl)
     try:
         return await publish(node, record, precondition, bucket=target, tags=tags)
     except NoSuchBucket:

@@ -101,10 +101,14 @@ def latest_deleted(node: Node, bucket: str, key: str) -> NoSuchKey:
     return error
 
 
-def find_version(node: Node, bucket: str, key: str, version_id: str) -> ObjectRecord:
-    """Version ``version_id`` of a key (the caller authorised the read): NoSuchVersion when there is
-    none, 405 MethodNotAllowed for a delete marker, as AWS answers a GET of one."""
-    found = node.store.get_object_version(bucket, key, check_version_id(version_id))
+def lookup(node: Node, bucket: str, key: str, version_id: str) -> VersionRecord | None:
+    """Version ``version_id`` of a key as stored (a malformed id is refused first)."""
+    return node.store.get_object_version(bucket, key, check_version_id(version_id))
+
+
+def readable(found: VersionRecord | None, key: str, version_id: str) -> ObjectRecord:
+    """The record of a version looked up with :func:`lookup`, for a read the caller authorised:
+    NoSuchVersion when there is none, 405 MethodNotAllowed for a delete marker, as AWS answers."""
     if found is None:
         raise NoSuchVersion(Key=key, VersionId=version_id)
     if found.delete_marker:
@@ -115,19 +119,19 @@ def find_version(node: Node, bucket: str, key: str, version_id: str) -> ObjectRe
 
 
 def require_current(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None,
-                    action: Action) -> None:
-    """A per-object setting Satchel keeps for the current version only (object tags) asked of
-    ``version_id``: fine when that is the current version; a noncurrent one is refused (501), never
-    answered with the current version's. Authorised first (``action``), so a refusal reveals nothing."""
+                    action: Action, what: str = "object tags") -> None:
+    """A per-object setting Satchel manages for the current version only (``what``: object tags, ACLs)
+    asked of ``version_id``: fine when that is the current version; a noncurrent one is refused (501),
+    never answered with the current version's. Authorised (``action``, with that version's own ACL)
+    before anything is said about the version."""
     if version_id is None:
         return
-    bucket_for(node, principal, bucket, action, key)
-    found = node.store.get_object_version(bucket, key, check_version_id(version_id))
+    found = lookup(node, bucket, key, version_id)
+    bucket_for(node, principal, bucket, action, key, acl=found.record.acl if found is not None else ())
     if found is None:
         raise NoSuchVersion(Key=key, VersionId=version_id)
     if not found.latest or found.delete_marker:
-        raise NotImplementedFeature("Satchel keeps object tags for the current version only.",
-                                    ArgumentName="versionId")
+        raise NotImplementedFeature(f"Satchel manages {what} of the current version only.", ArgumentName="versionId")
 
 
 # --- deleting ---------------------------------------------------------------------------------------

@@ -19,10 +19,13 @@ def store_exists(settings: Settings) -> bool:
 
 
 def open_store(settings: Settings) -> Store:
-    """The store ``settings.metadata_url`` names: ``sqlite`` keeps ``meta.sqlite3`` in the data dir."""
+    """The store ``settings.metadata_url`` names: ``sqlite`` keeps ``meta.sqlite3`` in the data dir; a
+    ``postgresql://`` URL (libpq's form) names a database shared by every node."""
     url = settings.metadata_url
     if url == "sqlite":
         return SqliteStore(settings.data_dir / SQLITE_FILE, synchronous=settings.sqlite_synchronous)
     if url.startswith(("postgresql://", "postgres://")):
-        raise ValueError("metadata_url: the PostgreSQL store is not built yet; use 'sqlite'")
+        from satchel.meta.postgres import PostgresStore  # psycopg only loads when it is used
+
+        return PostgresStore(url, pool_size=settings.postgres_pool_size, timeout=settings.postgres_timeout)
     raise ValueError(f"metadata_url must be 'sqlite' or a postgresql:// URL, not {url.split('://')[0]!r}")

@@ -18,12 +18,14 @@ import orjson
 
 from satchel.core.models import (
     Account,
+    AclGrant,
     Bucket,
     CorsRule,
     Grant,
     ObjectRecord,
     Part,
     Permission,
+    PublicAccessBlock,
     Role,
     Segment,
     Sharing,
@@ -42,14 +44,18 @@ USER_COLUMNS = "id, account_id, name, role, status, created, password_hash"
 KEY_COLUMNS = "access_key_id, user_id, secret_ciphertext, status, created"
 GRANT_COLUMNS = "id, user_id, bucket, prefix, permission, created, bucket_id, share"
 BUCKET_COLUMNS = (
-    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing, links_since, policy"
+    "name, account_id, owner_user_id, created, public_read, cors, max_link_lifetime, id, sharing, links_since, policy, "
+    "acl, acl_block"
 )
+#: What a bucket is read with: its columns and its account's Block Public Access flags.
+BUCKET_SELECT = (f"SELECT {BUCKET_COLUMNS}, (SELECT flags FROM acl_account_blocks"  # noqa: S608 - constants
+                 " WHERE acl_account_blocks.account_id = buckets.account_id) FROM buckets")
 OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
-    "owner_user_id, version_id"
+    "owner_user_id, acl, version_id"
 )
 UPLOAD_COLUMNS = (
-    "upload_id, bucket, key, initiated, owner_user_id, headers, user_meta, checksum_algorithm"
+    "upload_id, bucket, key, initiated, owner_user_id, headers, user_meta, checksum_algorithm, acl"
 )
 PART_COLUMNS = "upload_id, part_number, size, etag, blob_id, last_modified, checksums"
 
@@ -133,7 +139,8 @@ def grant(row: Sequence[Any]) -> Grant:
 
 def bucket(row: Sequence[Any]) -> Bucket:
     return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), load_cors(row[5]), row[6], row[7],
-                  Sharing(row[8]), row[9], policy=row[10])
+                  Sharing(row[8]), row[9], policy=row[10], acl=load_acl(row[11]), public_block=load_block(row[12]),
+                  account_public_block=load_block(row[13]) if len(row) > 13 else None)
 
 
 def bucket_params(b: Bucket) -> tuple[Any, ...]:
@@ -149,6 +156,8 @@ def bucket_params(b: Bucket) -> tuple[Any, ...]:
         b.sharing.value,
         b.links_since,
         b.policy,
+        dump_acl(b.acl),
+        dump_block(b.public_block),
     )
 
 
@@ -165,7 +174,8 @@ def object_record(row: Sequence[Any]) -> ObjectRecord:
         load_map(row[8]),
         row[9],
         row[10],
-        row[11],
+        load_acl(row[11]),
+        row[12],
     )
 
 
@@ -182,12 +192,14 @@ def object_params(r: ObjectRecord) -> tuple[Any, ...]:
         dump_map(r.checksums),
         r.parts_count,
         r.owner_user_id,
+        dump_acl(r.acl),
         r.version_id,
     )
 
 
 def upload(row: Sequence[Any]) -> Upload:
-    return Upload(row[0], row[1], row[2], row[3], row[4], load_map(row[5]), load_map(row[6]), row[7])
+    return Upload(row[0], row[1], row[2], row[3], row[4], load_map(row[5]), load_map(row[6]), row[7],
+                  load_acl(row[8]))
 
 
 def upload_params(u: Upload) -> tuple[Any, ...]:
@@ -200,6 +212,7 @@ def upload_params(u: Upload) -> tuple[Any, ...]:
         dump_map(u.headers),
         dump_map(u.user_meta),
         u.checksum_algorithm,
+        dump_acl(u.acl),
     )
 
 
@@ -266,3 +279,24 @@ def prefix_upper_bound(prefix: str) -> str | None:
 def insert(table: str, columns: str) -> str:
     """``INSERT INTO table (columns) VALUES (?, ...)`` for code-constant table and column names."""
     return f"INSERT INTO {table} ({columns}) VALUES ({placeholders(columns)})"  # noqa: S608
+
+
+def load_acl(text: str | None) -> tuple[AclGrant, ...]:
+    """ACL grants from their JSON column (NULL or empty: none beyond the owner's)."""
+    return tuple(AclGrant(grantee, permission) for grantee, permission in _decode(text)) if text else ()
+
+
+def dump_acl(acl: tuple[AclGrant, ...]) -> str | None:
+    return _encode([[grant.grantee, grant.permission] for grant in acl]) if acl else None
+
+
+def load_block(flags: str | None) -> PublicAccessBlock | None:
+    """Block Public Access flags from their four-character column (``"1010"``)."""
+    return PublicAccessBlock(*(flag == "1" for flag in flags)) if flags else None
+
+
+def dump_block(block: PublicAccessBlock | None) -> str | None:
+    if block is None:
+        return None
+    return "".join("1" if flag else "0" for flag in (block.block_public_acls, block.ignore_public_acls,
+                                                     block.block_public_policy, block.restrict_public_buckets))

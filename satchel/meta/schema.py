@@ -16,6 +16,9 @@ placeholder supplies) because S3 lists keys in UTF-8 byte order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 BOOTSTRAP = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 
 _V1 = """
@@ -488,6 +491,22 @@ CREATE TABLE lifecycle_configurations (
 )
 """
 
+#: S3 ACLs and Block Public Access (``core/acl.py``, ``core/publicaccess.py``). ``acl`` columns hold the grants
+#: beyond the owner's as JSON (``[[grantee, permission], ...]``; a bucket's AllUsers READ stays ``public_read``); an
+#: object's goes with its row, so an overwrite resets it as on S3; an upload's is given to the object it completes.
+#: ``acl_block``: a bucket's four Block Public Access flags (``"1010"``: BlockPublicAcls, IgnorePublicAcls,
+#: BlockPublicPolicy, RestrictPublicBuckets), NULL when none is set; ``acl_account_blocks`` the account's.
+_V14 = """
+ALTER TABLE buckets ADD COLUMN acl TEXT;
+ALTER TABLE buckets ADD COLUMN acl_block TEXT;
+ALTER TABLE objects ADD COLUMN acl TEXT;
+ALTER TABLE uploads ADD COLUMN acl TEXT;
+CREATE TABLE acl_account_blocks (
+    account_id TEXT PRIMARY KEY,
+    flags TEXT NOT NULL
+)
+"""
+
 #: Versioning: ``objects`` stays the table of current versions (every listing and read path unchanged) and
 #: gains its version id (NULL: the null version of a bucket never versioned); ``object_versions`` holds the
 #: noncurrent versions and the delete markers, ``seq`` ordering a key's versions (higher is newer);
@@ -511,6 +530,7 @@ CREATE TABLE object_versions (
     checksums TEXT NOT NULL,
     parts_count INTEGER,
     owner_user_id TEXT,
+    acl TEXT,
     PRIMARY KEY (bucket, key, version_id)
 );
 CREATE INDEX object_versions_listing ON object_versions (bucket, key, seq);
@@ -526,7 +546,7 @@ ALTER TABLE audit_events ADD COLUMN version_id TEXT
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
 MIGRATIONS: tuple[str, ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V13,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14, _V13,
 )
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated
@@ -546,3 +566,19 @@ def statements(script: str, dialect: str) -> list[str]:
     """
     text = script.format(**DIALECTS[dialect])
     return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def migrate(c: Any, dialect: str, where: str, migrations: tuple[str, ...],
+            spell: Callable[[str], str] = lambda statement: statement) -> None:
+    """Apply the ``migrations`` the database lacks, inside the caller's (locked) transaction ``c``;
+    ``spell`` adapts each statement to the engine (PostgreSQL's DDL types)."""
+    row = c.execute("SELECT version FROM schema_version").fetchone()
+    if row is None:
+        c.execute("INSERT INTO schema_version (version) VALUES (0)")
+    current = row[0] if row else 0
+    if current > len(migrations):
+        raise RuntimeError(f"{where} has schema version {current}, newer than this Satchel")
+    for script in migrations[current:]:
+        for statement in statements(script, dialect):
+            c.execute(spell(statement))
+    c.execute("UPDATE schema_version SET version = ?", (len(migrations),))

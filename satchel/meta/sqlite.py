@@ -21,6 +21,7 @@ from typing import Any
 from satchel.core.errors import BucketNotEmpty, Conflict, NoSuchBucket, NotFound
 from satchel.core.models import Account, Bucket, CorsRule, Grant, Permission, Role, Sharing, Status, User
 from satchel.meta import rows
+from satchel.meta.sqlite_acl import SqliteAcl
 from satchel.meta.sqlite_completions import SqliteCompletions
 from satchel.meta.sqlite_console import SqliteConsole
 from satchel.meta.sqlite_db import SqliteDatabase
@@ -41,7 +42,7 @@ _ACCOUNTS = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts"  # noqa: S608
 _USERS = f"SELECT {rows.USER_COLUMNS} FROM users"  # noqa: S608
 _KEYS = f"SELECT {rows.KEY_COLUMNS} FROM access_keys"  # noqa: S608
 _GRANTS = f"SELECT {rows.GRANT_COLUMNS} FROM grants"  # noqa: S608
-_BUCKETS = f"SELECT {rows.BUCKET_COLUMNS} FROM buckets"  # noqa: S608
+_BUCKETS = rows.BUCKET_SELECT
 _INSERT_ACCOUNT = rows.insert("accounts", rows.ACCOUNT_COLUMNS)
 _INSERT_USER = rows.insert("users", rows.USER_COLUMNS)
 _INSERT_KEY = rows.insert("access_keys", rows.KEY_COLUMNS)
@@ -51,7 +52,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 )
 
 
-class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
+class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
                   SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, SqliteVersioning, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
@@ -110,6 +111,7 @@ class SqliteStore(SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteT
                 raise Conflict(f"The account still has {users} user(s) and {owned} bucket(s): delete them first.")
             c.execute("DELETE FROM swift_metadata WHERE scope = 'account' AND owner_id = ?", (account_id,))
             c.execute("DELETE FROM tempurl_keys WHERE account_id = ?", (account_id,))
+            c.execute("DELETE FROM acl_account_blocks WHERE account_id = ?", (account_id,))
             c.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
             c.execute(rows.BUMP_GENERATION)
 

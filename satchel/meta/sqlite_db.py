@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from satchel.core.errors import InsufficientStorage
-from satchel.meta.schema import BOOTSTRAP, MIGRATIONS, statements
+from satchel.meta.schema import BOOTSTRAP, MIGRATIONS, migrate
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 #: Waits between tries for the write lock: doubling from the first to the last, then the last.
@@ -191,16 +191,7 @@ class SqliteDatabase:
         first takes the write lock and migrates, the others then find nothing left to do."""
         self.conn().execute(BOOTSTRAP)
         with self.transaction() as c:
-            row = c.execute("SELECT version FROM schema_version").fetchone()
-            if row is None:
-                c.execute("INSERT INTO schema_version (version) VALUES (0)")
-            current = row[0] if row else 0
-            if current > len(MIGRATIONS):
-                raise RuntimeError(f"{self.path} has schema version {current}, newer than this Satchel")
-            for script in MIGRATIONS[current:]:
-                for statement in statements(script, "sqlite"):
-                    c.execute(statement)
-            c.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+            migrate(c, "sqlite", str(self.path), MIGRATIONS)
 
     def schema_version(self) -> int:
         row = self.conn().execute("SELECT version FROM schema_version").fetchone()

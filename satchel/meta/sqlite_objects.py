@@ -50,7 +50,7 @@ _UPSERT_OBJECT = _INSERT_OBJECT + (
     " ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,"
     " last_modified = excluded.last_modified, segments = excluded.segments, headers = excluded.headers,"
     " user_meta = excluded.user_meta, checksums = excluded.checksums, parts_count = excluded.parts_count,"
-    " owner_user_id = excluded.owner_user_id, version_id = excluded.version_id"
+    " owner_user_id = excluded.owner_user_id, acl = excluded.acl, version_id = excluded.version_id"
 )
 _UPSERT_PART = _INSERT_PART + (
     " ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,"

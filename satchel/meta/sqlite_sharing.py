@@ -150,8 +150,9 @@ class SqliteSharing:
             return
         with self._db.transaction() as c:
             c.executemany(
-                "UPDATE links SET uses = uses + ?, last_used = MAX(COALESCE(last_used, 0), ?) WHERE id = ?",
-                [(count, last, link_id) for link_id, (count, last) in uses.items()],
+                "UPDATE links SET uses = uses + ?, last_used = CASE WHEN last_used IS NULL OR last_used < ? "
+                "THEN ? ELSE last_used END WHERE id = ?",
+                [(count, last, last, link_id) for link_id, (count, last) in uses.items()],
             )
             # Pre-authenticated requests without a use limit are counted in the same batch (their ids never
             # collide with link ids: both are made by ``links.new_link_ids``).
@@ -225,7 +226,7 @@ class SqliteSharing:
         # The newest ``limit`` events (like tail), handed back in time order.
         newest = (f"SELECT {AUDIT_COLUMNS} FROM audit_events"  # noqa: S608 - column list is a constant
                   + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY time DESC, id DESC LIMIT ?")
-        sql = f"SELECT * FROM ({newest}) ORDER BY time, id"  # noqa: S608 - built from constants above
+        sql = f"SELECT * FROM ({newest}) AS newest ORDER BY time, id"  # noqa: S608 - built from constants above
         params.append(query.limit)
         conn: sqlite3.Connection = self._db.conn()
         return [_audit(r) for r in conn.execute(sql, params).fetchall()]

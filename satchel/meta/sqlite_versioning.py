@@ -33,7 +33,7 @@ ENABLED = "Enabled"
 SUSPENDED = "Suspended"
 
 _VERSION_DATA = ("size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
-                 "owner_user_id")
+                 "owner_user_id, acl")
 _GET_CURRENT = f"SELECT {rows.OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?"  # noqa: S608
 #: ``object_versions`` rows read back as ``objects`` rows (same column order) plus seq and delete_marker.
 _VERSIONS = (f"SELECT bucket, key, {_VERSION_DATA}, version_id, seq, delete_marker "  # noqa: S608
@@ -50,7 +50,7 @@ _PROMOTE = (
 )
 _INSERT_MARKER = (
     f"INSERT INTO object_versions (bucket, key, version_id, seq, delete_marker, {_VERSION_DATA}) "  # noqa: S608
-    "VALUES (?, ?, ?, ?, 1, 0, '', ?, '[]', '{}', '{}', '{}', NULL, ?)"
+    "VALUES (?, ?, ?, ?, 1, 0, '', ?, '[]', '{}', '{}', '{}', NULL, ?, NULL)"
 )
 #: The ``seq`` a current (``objects``) version sorts by: newer than any noncurrent one.
 CURRENT_SEQ = 1 << 62
@@ -60,7 +60,7 @@ _STATE = ("SELECT b.id, v.state FROM buckets b LEFT JOIN versioning_buckets v ON
 
 def _version(row: Sequence[Any]) -> tuple[ObjectRecord, int, bool]:
     """(record, seq, delete marker) of an ``object_versions`` row read with :data:`_VERSIONS`."""
-    return rows.object_record(row[:12]), int(row[12]), bool(row[13])
+    return rows.object_record(row[:13]), int(row[13]), bool(row[14])
 
 
 def _state(c: sqlite3.Connection, bucket: str) -> str:
@@ -187,7 +187,7 @@ class SqliteVersioning:
         noncurrent = _scan(conn, "object_versions", bucket, prefix, high, low_key, after_seq, limit)
         merged = sorted(
             [(r[1], 0, r) for r in current] + [(r[1], 1, r) for r in noncurrent],
-            key=lambda item: (item[0].encode("utf-8", "surrogatepass"), item[1], -int(item[2][12]) if item[1] else 0),
+            key=lambda item: (item[0].encode("utf-8", "surrogatepass"), item[1], -int(item[2][13]) if item[1] else 0),
         )[:limit]
         out: list[ObjectVersion] = []
         have_current = {r[1] for r in current}
@@ -196,11 +196,11 @@ class SqliteVersioning:
             first = key != previous_key
             previous_key = key
             if kind == 0:
-                out.append(ObjectVersion(key, r[11] or "null", True, False, r[2], r[3], r[4], r[10]))
+                out.append(ObjectVersion(key, r[12] or "null", True, False, r[2], r[3], r[4], r[10]))
                 continue
             latest = (first and key not in have_current and not (key == key_marker and after_seq is not None)
                       and not _has_current(conn, bucket, key))
-            out.append(ObjectVersion(key, r[11], latest, bool(r[13]), r[2], r[3], r[4], r[10]))
+            out.append(ObjectVersion(key, r[12], latest, bool(r[14]), r[2], r[3], r[4], r[10]))
         return out
 
 
@@ -250,7 +250,7 @@ def _find(c: sqlite3.Connection, bucket: str, key: str, version_id: str | None) 
     if found is None:
         return None
     record, seq, marker = _version(found)
-    return VersionRecord(record, marker, row is None and newest is not None and int(newest[12]) == seq, seq)
+    return VersionRecord(record, marker, row is None and newest is not None and int(newest[13]) == seq, seq)
 
 
 def _promote(c: sqlite3.Connection, bucket: str, key: str) -> None:

@@ -29,6 +29,7 @@ from satchel.core.completions import Completion
 from satchel.core.errors import NotImplementedFeature
 from satchel.core.models import (
     Account,
+    AclGrant,
     AuditEvent,
     AuditQuery,
     Bucket,
@@ -40,6 +41,7 @@ from satchel.core.models import (
     ObjectVersion,
     Part,
     Permission,
+    PublicAccessBlock,
     Revocation,
     Role,
     Sharing,
@@ -130,6 +132,12 @@ class Store(abc.ABC):
         Caches of credentials and grants compare it (cheaply) to know when to reload, so a revoked key
         or grant stops working on every worker and node at once.
         """
+
+    def watch(self, gate: Any) -> None:
+        """Have ``gate`` (a :class:`~satchel.core.caches.GenerationGate`) expired whenever any worker or
+        node commits a change, where the backend can announce changes (PostgreSQL: LISTEN/NOTIFY).
+        The default does nothing: the gate polls :meth:`generation`."""
+        return
 
     # --- accounts and users ----------------------------------------------------------------------
     @abc.abstractmethod
@@ -562,6 +570,26 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def live_par_count(self, bucket_id: str, now: float) -> int:
         """PARs of the bucket still usable (not deleted, not expired, uses left): those block its deletion."""
+
+    # --- S3 ACLs and Block Public Access (``core/acl.py``, ``core/publicaccess.py``) ---------------------
+    @abc.abstractmethod
+    def set_bucket_acl(self, name: str, acl: tuple[AclGrant, ...], public_read: bool) -> Bucket:
+        """Replace a bucket's ACL grants and its public flag (AllUsers READ) in one transaction."""
+
+    @abc.abstractmethod
+    def set_bucket_public_block(self, name: str, block: PublicAccessBlock | None) -> Bucket: ...
+
+    @abc.abstractmethod
+    def get_account_public_block(self, account_id: str) -> PublicAccessBlock | None: ...
+
+    @abc.abstractmethod
+    def set_account_public_block(self, account_id: str, block: PublicAccessBlock | None) -> None:
+        """Set or (None) delete an account's flags; bumps the generation (buckets carry them)."""
+
+    @abc.abstractmethod
+    def set_object_acl(self, bucket: str, key: str, etag: str, last_modified: float,
+                       acl: tuple[AclGrant, ...]) -> None:
+        """Replace the ACL of that version of the object (ETag and date); NoSuchKey when it is not current."""
 
     @abc.abstractmethod
     def par_inline_active(self, bucket_id: str) -> bool:

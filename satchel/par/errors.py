@@ -43,6 +43,7 @@ TABLE: dict[type[e.SatchelError], tuple[str, int]] = {
     e.MethodNotAllowed: ("MethodNotAllowed", 405),
     e.SlowDown: ("TooManyRequests", 429),
     e.InsufficientStorage: ("InsufficientStorage", 507),
+    e.ServiceUnavailable: ("ServiceUnavailable", 503),
     e.InternalError: ("InternalServerError", 500),
 }
 

@@ -44,8 +44,12 @@ class Op(enum.StrEnum):
     GetBucketVersioning = "GetBucketVersioning"
     PutBucketVersioning = "PutBucketVersioning"
     ListObjectVersions = "ListObjectVersions"
-    #: Canned answer: the bucket owner has FULL_CONTROL (s3cmd info, some GUIs ask).
+    # ACLs and Block Public Access (core/acl.py, core/publicaccess.py)
     GetBucketAcl = "GetBucketAcl"
+    PutBucketAcl = "PutBucketAcl"
+    GetPublicAccessBlock = "GetPublicAccessBlock"
+    PutPublicAccessBlock = "PutPublicAccessBlock"
+    DeletePublicAccessBlock = "DeletePublicAccessBlock"
     # bucket policies (core/policy.py)
     GetBucketPolicy = "GetBucketPolicy"
     PutBucketPolicy = "PutBucketPolicy"
@@ -58,6 +62,7 @@ class Op(enum.StrEnum):
     HeadObject = "HeadObject"
     DeleteObject = "DeleteObject"
     GetObjectAcl = "GetObjectAcl"
+    PutObjectAcl = "PutObjectAcl"
     # multipart
     CreateMultipartUpload = "CreateMultipartUpload"
     UploadPart = "UploadPart"
@@ -86,7 +91,6 @@ class Unsupported(enum.StrEnum):
     # bucket, by subresource
     GetBucketAccelerateConfiguration = "GetBucketAccelerateConfiguration"
     PutBucketAccelerateConfiguration = "PutBucketAccelerateConfiguration"
-    PutBucketAcl = "PutBucketAcl"
     GetBucketAnalyticsConfiguration = "GetBucketAnalyticsConfiguration"
     PutBucketAnalyticsConfiguration = "PutBucketAnalyticsConfiguration"
     DeleteBucketAnalyticsConfiguration = "DeleteBucketAnalyticsConfiguration"
@@ -108,9 +112,6 @@ class Unsupported(enum.StrEnum):
     GetBucketOwnershipControls = "GetBucketOwnershipControls"
     PutBucketOwnershipControls = "PutBucketOwnershipControls"
     DeleteBucketOwnershipControls = "DeleteBucketOwnershipControls"
-    GetPublicAccessBlock = "GetPublicAccessBlock"
-    PutPublicAccessBlock = "PutPublicAccessBlock"
-    DeletePublicAccessBlock = "DeletePublicAccessBlock"
     GetBucketReplication = "GetBucketReplication"
     PutBucketReplication = "PutBucketReplication"
     DeleteBucketReplication = "DeleteBucketReplication"
@@ -136,7 +137,6 @@ class Unsupported(enum.StrEnum):
     PutBucketWebsite = "PutBucketWebsite"
     DeleteBucketWebsite = "DeleteBucketWebsite"
     # object, by subresource
-    PutObjectAcl = "PutObjectAcl"
     GetObjectAttributes = "GetObjectAttributes"
     GetObjectLegalHold = "GetObjectLegalHold"
     PutObjectLegalHold = "PutObjectLegalHold"
@@ -188,6 +188,10 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.PutBucketVersioning: frozenset({"versioning"}),
     Op.ListObjectVersions: _LISTING | {"versions", "key-marker", "version-id-marker"},
     Op.GetBucketAcl: frozenset({"acl"}),
+    Op.PutBucketAcl: frozenset({"acl"}),
+    Op.GetPublicAccessBlock: frozenset({"publicAccessBlock"}),
+    Op.PutPublicAccessBlock: frozenset({"publicAccessBlock"}),
+    Op.DeletePublicAccessBlock: frozenset({"publicAccessBlock"}),
     Op.GetBucketPolicy: frozenset({"policy"}),
     Op.PutBucketPolicy: frozenset({"policy"}),
     Op.DeleteBucketPolicy: frozenset({"policy"}),
@@ -198,6 +202,7 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.HeadObject: _OVERRIDES | {"partNumber", "versionId"},
     Op.DeleteObject: frozenset({"versionId"}),
     Op.GetObjectAcl: frozenset({"acl", "versionId"}),
+    Op.PutObjectAcl: frozenset({"acl", "versionId"}),
     Op.CreateMultipartUpload: frozenset({"uploads"}),
     Op.UploadPart: frozenset({"partNumber", "uploadId"}),
     Op.UploadPartCopy: frozenset({"partNumber", "uploadId"}),

@@ -69,11 +69,16 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     e.BucketNotEmpty: ("BucketNotEmpty", 409),
     e.PreconditionFailed: ("PreconditionFailed", 412),
     e.NotModified: ("NotModified", 304),
+    # S3 ACLs and Block Public Access
+    e.MalformedACLError: ("MalformedACLError", 400),
+    e.UnresolvableGrantByEmailAddress: ("UnresolvableGrantByEmailAddress", 400),
+    e.NoSuchPublicAccessBlockConfiguration: ("NoSuchPublicAccessBlockConfiguration", 404),
     # management-side failures, should one reach the S3 front-end
     e.NotFound: ("NotFound", 404),
     e.Conflict: ("Conflict", 409),
     e.SlowDown: ("SlowDown", 503),
     e.InsufficientStorage: ("InsufficientStorage", 507),
+    e.ServiceUnavailable: ("ServiceUnavailable", 503),
     e.InternalError: ("InternalError", 500),
     # tagging and lifecycle
     e.InvalidTag: ("InvalidTag", 400),

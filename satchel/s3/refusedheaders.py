@@ -1,13 +1,13 @@
 """Request headers that ask for a protection Satchel does not provide: refused, never ignored.
 
 A client that sends ``x-amz-server-side-encryption: aws:kms`` believes a KMS key protects its bytes; one
-that sends ``x-amz-object-lock-mode`` believes the object cannot be deleted until a date; one that sends
-``x-amz-grant-read`` or ``x-amz-acl: public-read`` believes it changed who may read. Storing the
+that sends ``x-amz-object-lock-mode`` believes the object cannot be deleted until a date. Storing the
 object anyway breaks that belief silently, so these requests are refused *before any handler touches
 data*, with the answer AWS documents for "a header you provided implies functionality that is not
 implemented": ``501 NotImplemented``, naming the header (MinIO answers the same for
-``x-amz-server-side-encryption`` without a KMS). A canned ACL that is not an S3 canned ACL at all is
-``400 InvalidArgument``, as on AWS; a storage class AWS does not define is ``400 InvalidStorageClass``.
+``x-amz-server-side-encryption`` without a KMS). A storage class AWS does not define is
+``400 InvalidStorageClass``, as on AWS. (ACL headers, ``x-amz-acl`` and ``x-amz-grant-*``, are honoured:
+``core/acl.py``.)
 
 Features beside protection are refused the same way when ignoring them loses data or a promise:
 ``x-amz-write-offset-bytes`` (an append would replace the object), storage classes other than
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from satchel.core.errors import InvalidArgument, InvalidStorageClass, NotImplementedFeature, SatchelError
+from satchel.core.errors import InvalidStorageClass, NotImplementedFeature, SatchelError
 
 #: (header name or prefix, values that ask for nothing Satchel lacks). Prefixes end in ``-`` or
 #: cover a family: ``x-amz-server-side-encryption`` also matches its ``-aws-kms-key-id``, ``-context``
@@ -36,10 +36,6 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
     # Object lock, retention and legal hold: nothing stops a delete or an overwrite.
     ("x-amz-object-lock-", frozenset()),
     ("x-amz-bucket-object-lock-enabled", frozenset({"false"})),
-    # ACLs: access is decided by Satchel's grants, never by ACLs. The canned values kept are the
-    # ones that change nothing here (the writer's account owns the bucket and the object).
-    ("x-amz-grant-", frozenset()),
-    ("x-amz-acl", frozenset({"private", "bucket-owner-full-control", "bucket-owner-read"})),
     # Checks a client asks the server to make: skipping them silently would pass what should fail.
     ("x-amz-expected-bucket-owner", frozenset()),
     ("x-amz-source-expected-bucket-owner", frozenset()),
@@ -53,10 +49,6 @@ REFUSED_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
 
 #: Prefixes of headers some handler honours, which the family entries above would otherwise catch.
 HONOURED = ("x-amz-server-side-encryption-customer-", "x-amz-copy-source-server-side-encryption-customer-")
-
-#: Every canned ACL S3 defines; any other ``x-amz-acl`` value is malformed, not unimplemented.
-_CANNED_ACLS = frozenset({"private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
-                          "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"})
 #: Every storage class S3 defines (botocore's ``StorageClass`` enum), lower-cased.
 _STORAGE_CLASSES = frozenset({
     "standard", "reduced_redundancy", "standard_ia", "onezone_ia", "intelligent_tiering", "glacier",
@@ -68,8 +60,6 @@ _STORAGE_CLASSES = frozenset({
 def _malformed(name: str, value: str) -> SatchelError | None:
     """The 400 for a value that names nothing S3 defines (rather than something Satchel lacks)."""
     wanted = value.strip().lower()
-    if name == "x-amz-acl" and wanted not in _CANNED_ACLS:
-        return InvalidArgument(ArgumentName="x-amz-acl", ArgumentValue=value)
     if name == "x-amz-storage-class" and wanted not in _STORAGE_CLASSES:
         return InvalidStorageClass(StorageClassRequested=value)
     return None

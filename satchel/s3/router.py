@@ -73,7 +73,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("ownershipControls", _U.GetBucketOwnershipControls),
         ("policy", Op.GetBucketPolicy),
         ("policyStatus", Op.GetBucketPolicyStatus),
-        ("publicAccessBlock", _U.GetPublicAccessBlock),
+        ("publicAccessBlock", Op.GetPublicAccessBlock),
         ("replication", _U.GetBucketReplication),
         ("requestPayment", _U.GetBucketRequestPayment),
         ("tagging", Op.GetBucketTagging),
@@ -86,7 +86,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
     ),
     "PUT": (
         ("cors", Op.PutBucketCors),
-        ("acl", _U.PutBucketAcl),
+        ("acl", Op.PutBucketAcl),
         ("versioning", Op.PutBucketVersioning),
         ("accelerate", _U.PutBucketAccelerateConfiguration),
         ("analytics", _U.PutBucketAnalyticsConfiguration),
@@ -100,7 +100,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("object-lock", _U.PutObjectLockConfiguration),
         ("ownershipControls", _U.PutBucketOwnershipControls),
         ("policy", Op.PutBucketPolicy),
-        ("publicAccessBlock", _U.PutPublicAccessBlock),
+        ("publicAccessBlock", Op.PutPublicAccessBlock),
         ("replication", _U.PutBucketReplication),
         ("requestPayment", _U.PutBucketRequestPayment),
         ("tagging", Op.PutBucketTagging),
@@ -121,7 +121,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("metrics", _U.DeleteBucketMetricsConfiguration),
         ("ownershipControls", _U.DeleteBucketOwnershipControls),
         ("policy", Op.DeleteBucketPolicy),
-        ("publicAccessBlock", _U.DeletePublicAccessBlock),
+        ("publicAccessBlock", Op.DeletePublicAccessBlock),
         ("replication", _U.DeleteBucketReplication),
         ("tagging", Op.DeleteBucketTagging),
         ("website", _U.DeleteBucketWebsite),
@@ -149,7 +149,7 @@ _OBJECT_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("annotation", _U.GetObjectAnnotation),
     ),
     "PUT": (
-        ("acl", _U.PutObjectAcl),
+        ("acl", Op.PutObjectAcl),
         ("legal-hold", _U.PutObjectLegalHold),
         ("retention", _U.PutObjectRetention),
         ("tagging", Op.PutObjectTagging),
@@ -188,8 +188,8 @@ _BUCKET_DEFAULT: dict[str, Op] = {
 }
 
 #: Object subresources identified by the key alone (the others carry an upload id).
-_KEY_ONLY = frozenset({Op.CreateMultipartUpload, Op.GetObjectAcl, Op.GetObjectTagging, Op.PutObjectTagging,
-                       Op.DeleteObjectTagging})
+_KEY_ONLY = frozenset({Op.CreateMultipartUpload, Op.GetObjectAcl, Op.PutObjectAcl, Op.GetObjectTagging,
+                       Op.PutObjectTagging, Op.DeleteObjectTagging})
 
 _OBJECT_DEFAULT: dict[str, Op] = {
     "GET": Op.GetObject,

@@ -72,6 +72,7 @@ _STATUS: dict[type[core.SatchelError], int] = {
     core.NotImplementedFeature: 501,
     core.SlowDown: 503,
     core.InsufficientStorage: 507,
+    core.ServiceUnavailable: 503,
     core.InternalError: 500,
 }
 

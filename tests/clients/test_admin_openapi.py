@@ -289,6 +289,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/buckets/{bucket}/owner"): {"owner": "account"},
     ("PUT", "/buckets/{bucket}/cors"): {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]},
     ("PUT", "/buckets/{bucket}/webhook"): {"url": "https://receiver.example/hook"},
+    ("PUT", "/accounts/{name}/public-access-block"): {"block_public_acls": False},
 }
 #: Objects nested in a body, each also closed: the path to one inside a valid body.
 NESTED = {("POST", "/buckets/{bucket}/uploads/{upload_id}/complete"): ("parts", 0),

@@ -71,7 +71,10 @@ def test_versions_marker_and_reads(s3: Any, vbucket: str) -> None:
     got = s3.get_object(Bucket=vbucket, Key="doc", VersionId=v1)
     assert got["Body"].read() == b"one" and got["VersionId"] == v1
     assert s3.head_object(Bucket=vbucket, Key="doc", VersionId=v2)["VersionId"] == v2
-    assert s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId=v1)["Owner"]
+    assert s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId=v2)["Owner"]
+    with pytest.raises(ClientError) as caught:
+        s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId=v1)  # kept for the current version only
+    assert http_status(caught.value) == 501
     with pytest.raises(ClientError) as caught:
         s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId="B" * 32)  # never the current one's instead
     assert error_code(caught.value) == "NoSuchVersion"

@@ -1,9 +1,9 @@
 """Headers asking for a protection Satchel lacks are refused, never ignored (issue 9, point 11).
 
 Before, a PUT with SSE-C headers stored the bytes in the clear and served them to a GET without the
-key; object lock, grants and public canned ACLs were dropped the same way. SSE-S3 and SSE-C are now
-honoured (tests/clients/test_sse.py); SSE-KMS is still refused, and SSE-C over plain HTTP (this server)
-is refused as AWS refuses it. Each request here is sent
+key; object lock was dropped the same way (and grants and public canned ACLs, which Satchel now honours:
+tests/clients/test_acl.py). SSE-S3 and SSE-C are now honoured (tests/clients/test_sse.py); SSE-KMS is still
+refused, and SSE-C over plain HTTP (this server) is refused as AWS refuses it. Each request here is sent
 by boto3 (or a form built by it) and must answer the S3 error and store nothing.
 """
 
@@ -45,13 +45,9 @@ def _absent(s3: Any, bucket: str, key: str) -> None:
         {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/mine"},
         RETAIN,
         {"ObjectLockLegalHoldStatus": "ON"},
-        {"GrantRead": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'},
-        {"ACL": "public-read"},
-        {"ACL": "authenticated-read"},
         {"ExpectedBucketOwner": "111122223333"},
     ],
-    ids=["sse-kms", "retention", "legal-hold", "grant", "public-read", "authenticated-read",
-         "expected-owner"],
+    ids=["sse-kms", "retention", "legal-hold", "expected-owner"],
 )
 def test_put_asking_for_a_protection_is_refused(s3: Any, bucket: str, extra: dict[str, Any]) -> None:
     assert _status(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"secret", **extra)) == (501, "NotImplemented")
@@ -122,9 +118,8 @@ def test_presigned_put_with_signed_kms_encryption_is_refused(s3: Any, bucket: st
     "fields",
     [
         {"x-amz-server-side-encryption": "aws:kms"},
-        {"acl": "public-read"},
     ],
-    ids=["sse-kms", "acl"],
+    ids=["sse-kms"],
 )
 def test_post_form_asking_for_a_protection_is_refused(s3: Any, bucket: str, fields: dict[str, str]) -> None:
     form = s3.generate_presigned_post(Bucket=bucket, Key="k", Fields=fields,

@@ -381,8 +381,12 @@ for name, target, header, value, status, code in (
     ("header-sse-c", NEW, "x-amz-server-side-encryption-customer-algorithm", "AES256", 400, "InvalidRequest"),
     ("header-sse-kms", NEW, "x-amz-server-side-encryption", "aws:kms", 501, "NotImplemented"),
     ("header-object-lock", NEW, "x-amz-object-lock-mode", "GOVERNANCE", 501, "NotImplemented"),
-    ("header-grant", NEW, "x-amz-grant-read", "id=x", 501, "NotImplemented"),
-    ("header-acl-public", NEW, "x-amz-acl", "public-read", 501, "NotImplemented"),
+    ("header-grant-unknown-id", NEW, "x-amz-grant-read", "id=x", 400, "InvalidArgument"),
+    ("header-grant-garbage", NEW, "x-amz-grant-read", 'id="a" uri', 400, "InvalidArgument"),
+    ("header-grant-email", NEW, "x-amz-grant-read", "emailAddress=a@b.c", 400, "UnresolvableGrantByEmailAddress"),
+    ("header-grant-log-delivery", NEW, "x-amz-grant-write",
+     "uri=http://acs.amazonaws.com/groups/s3/LogDelivery", 501, "NotImplemented"),
+    ("header-acl-log-delivery", NEW, "x-amz-acl", "log-delivery-write", 501, "NotImplemented"),
     ("header-acl-garbage", NEW, "x-amz-acl", "everyone", 400, "InvalidArgument"),
     ("header-storage-class", NEW, "x-amz-storage-class", "CHEAP", 400, "InvalidStorageClass"),
     ("header-content-md5-wrong", NEW, "Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==", 400, "BadDigest"),
@@ -396,6 +400,25 @@ for name, target, header, value, status, code in (
     row(name, "v4", "PUT", target, status, code, body=b"x", headers=((header, value),))
 row("header-meta-too-large", "v4", "PUT", NEW, 400, "MetadataTooLarge", body=b"x",
     headers=tuple((f"x-amz-meta-m{i}", "v" * 500) for i in range(5)))
+
+# --- ACL and Block Public Access documents: the same parser's limits, and their own schema --------------------
+for name, target, body, expect in (
+    ("acl-bomb", "/{B}/{K}?acl", BOMB + b"<AccessControlPolicy><AccessControlList/></AccessControlPolicy>",
+     MALFORMED_XML),
+    ("acl-xxe", "/{B}?acl", XXE + b"<AccessControlPolicy><Owner><ID>&x;</ID></Owner></AccessControlPolicy>",
+     MALFORMED_XML),
+    ("acl-huge", "/{B}?acl", b"<AccessControlPolicy>" + b" " * (70 * 1024) + b"</AccessControlPolicy>",
+     MALFORMED_XML),
+    ("acl-grantee-type", "/{B}/{K}?acl",
+     b'<AccessControlPolicy xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><AccessControlList><Grant>'
+     b'<Grantee xsi:type="Nobody"/><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>',
+     (400, "MalformedACLError")),
+    ("acl-empty-body", "/{B}?acl", b"", (400, "MalformedACLError")),
+    ("public-access-block-garbage", "/{B}?publicAccessBlock",
+     b"<PublicAccessBlockConfiguration><BlockPublicAcls>sure</BlockPublicAcls></PublicAccessBlockConfiguration>",
+     MALFORMED_XML),
+):
+    row(f"xml-{name}", "v4", "PUT", target, *expect, body=body)
 
 # --- XML bodies: bombs, external entities, malformed, wrong roots, too many entries ------------------------------
 DELETE_TARGET = "/{B}?delete"

@@ -39,6 +39,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "a backed-up blob's SHA-256 against the manifest's: an integrity check of the operator's own files",
     ("config.py", "is_secret", "name in SECRET_SETTINGS"):
         "a setting's name against the names config show masks; the value is never compared",
+    ("config.py", "_check_blob_settings",
+     "(settings.blobs_access_key_id is None) != (settings.blobs_secret_access_key is None)"):
+        "whether each upstream key is set at all (two booleans); the values are never compared",
     ("signing/formpost.py", "verify", "signature.algorithm not in allowed"):
         "the digest name a FormPost signature declares (sha1, sha256, sha512) against the allowed names",
     ("signing/tempurl.py", "verify", "signature.algorithm not in allowed"):

@@ -179,6 +179,19 @@ class ApiBackend:
         body = {"owner": "user", "user": user} if user is not None else {"owner": "account"}
         return self._bucket_row(self.client.call("PUT", f"/buckets/{path_segment(bucket)}/owner", body=body))
 
+    # --- Block Public Access of an account (the API's JSON is the rows' shape) ----------------------
+    def public_access_block(self, account: str) -> Row:
+        answer: Row = self.client.get(f"/accounts/{path_segment(account)}/public-access-block")
+        return answer
+
+    def set_public_access_block(self, account: str, flags: dict[str, bool] | None) -> Row:
+        path = f"/accounts/{path_segment(account)}/public-access-block"
+        if flags is None:
+            self.client.delete(path)
+            return self.public_access_block(account)
+        answer: Row = self.client.call("PUT", path, body=flags)
+        return answer
+
     # --- CORS (the API's JSON is the rows' shape) ---------------------------------------------------
     def cors(self, bucket: str) -> Row:
         answer: Row = self.client.get(f"/buckets/{path_segment(bucket)}/cors")

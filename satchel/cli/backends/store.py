@@ -12,7 +12,8 @@ from satchel.cli.session import account_names, master_key, user_names
 from satchel.config import Settings
 from satchel.core import identity
 from satchel.core.errors import Conflict, NoSuchBucket, NoSuchCORSConfiguration, NotFound
-from satchel.core.models import Bucket, Permission, Role, Sharing, Status
+from satchel.core.models import Bucket, Permission, PublicAccessBlock, Role, Sharing, Status
+from satchel.core.publicaccess import describe
 from satchel.meta.store import Store
 
 
@@ -116,6 +117,16 @@ class StoreBackend:
     def set_owner(self, bucket: str, user: str | None) -> Row:
         owner_id = identity.user_by_name(self.store, user).id if user is not None else None
         return self._bucket_row(self.store.set_bucket_owner(bucket, owner_id))
+
+    # --- Block Public Access of an account -----------------------------------------------------
+    def public_access_block(self, account: str) -> Row:
+        block = self.store.get_account_public_block(identity.account_by_name(self.store, account).id)
+        return describe(account, block)
+
+    def set_public_access_block(self, account: str, flags: dict[str, bool] | None) -> Row:
+        block = PublicAccessBlock(**flags) if flags is not None else None
+        identity.set_account_public_block(self.store, account, block)
+        return describe(account, block)
 
     # --- CORS -------------------------------------------------------------------------------------
     def cors(self, bucket: str) -> Row:

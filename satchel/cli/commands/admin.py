@@ -19,6 +19,7 @@ import click
 from satchel.cli.backends import admin_options, node_only, open_backend, remote_options
 from satchel.cli.commands.grants import grant_group
 from satchel.cli.commands.keys import key_group
+from satchel.cli.commands.publicaccess import public_access_block_group
 from satchel.cli.commands.users import user_group
 from satchel.cli.options import CliState, settings_options
 from satchel.cli.output import emit_object, emit_rows
@@ -264,7 +265,12 @@ def migrate(state: CliState) -> None:
     from satchel.meta.schema import MIGRATIONS
 
     settings = state.settings()
-    before = _schema_version(settings.data_dir / SQLITE_FILE)
+    if settings.metadata_url == "sqlite":
+        before = _schema_version(settings.data_dir / SQLITE_FILE)
+    else:
+        from satchel.meta.postgres_db import read_schema_version
+
+        before = read_schema_version(settings.metadata_url, timeout=settings.postgres_timeout)
     with admin_store(settings):
         pass  # opening the store migrates it, in one transaction
     after = len(MIGRATIONS)
@@ -368,3 +374,4 @@ def restore_command(state: CliState, directory: Path) -> None:
 admin.add_command(user_group)
 admin.add_command(key_group)
 admin.add_command(grant_group)
+admin.add_command(public_access_block_group)

@@ -10,6 +10,7 @@ from satchel.core.node import Node
 from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Op
 from satchel.s3.handlers import (
+    acl,
     bucket,
     copy,
     encryption,
@@ -40,7 +41,11 @@ HANDLERS: dict[Op, Handler] = {
     Op.GetBucketVersioning: versioning.get_bucket_versioning,
     Op.PutBucketVersioning: versioning.put_bucket_versioning,
     Op.ListObjectVersions: versioning.list_object_versions,
-    Op.GetBucketAcl: bucket.get_acl,
+    Op.GetBucketAcl: acl.get_bucket_acl,
+    Op.PutBucketAcl: acl.put_bucket_acl,
+    Op.GetPublicAccessBlock: acl.get_public_access_block,
+    Op.PutPublicAccessBlock: acl.put_public_access_block,
+    Op.DeletePublicAccessBlock: acl.delete_public_access_block,
     Op.GetBucketCors: bucket.get_bucket_cors,
     Op.GetBucketEncryption: encryption.get_bucket_encryption,
     Op.PutBucketEncryption: encryption.put_bucket_encryption,
@@ -56,7 +61,8 @@ HANDLERS: dict[Op, Handler] = {
     Op.GetObject: object.get_object,
     Op.HeadObject: object.head_object,
     Op.DeleteObject: object.delete_object,
-    Op.GetObjectAcl: object.get_object_acl,
+    Op.GetObjectAcl: acl.get_object_acl,
+    Op.PutObjectAcl: acl.put_object_acl,
     Op.CopyObject: copy.copy_object,
     Op.CreateMultipartUpload: multipart.create_multipart_upload,
     Op.UploadPart: multipart.upload_part,

@@ -1,9 +1,9 @@
-"""Bucket operations: ListBuckets, Create/Head/Delete, location, versioning, ACL, CORS."""
+"""Bucket operations: ListBuckets, Create/Head/Delete, location, versioning, CORS (ACLs: ``acl.py``)."""
 
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import buckets
+from satchel.core import acl, buckets
 from satchel.core.access import Action
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.cors import MAX_CORS_CONFIG_BYTES
@@ -69,13 +69,19 @@ async def create_bucket(node: Node, ctx: S3Context) -> Response:
             "this request was sent to."
         )
     contract = ctx.request.headers.get("x-satchel-bucket-owner", "").lower() == "account"
+    grants = acl.for_new_bucket(node, ctx.auth.principal, ctx.request.headers)
     try:
-        await buckets.create_bucket(node, ctx.auth.principal, name, contract_owned=contract)
+        await buckets.create_bucket(node, ctx.auth.principal, name, contract_owned=contract,
+                                    publish=grants is not None and acl.is_public(grants))
     except BucketAlreadyOwnedByYou:
         # AWS's legacy behaviour in us-east-1 (its CreateBucket errors table): re-creating a bucket you
-        # already own answers 200 there, 409 in every other region. Nothing about the bucket changes.
+        # already own answers 200 there, 409 in every other region. Nothing about the bucket changes
+        # (its ACL neither).
         if region != LEGACY_REGION:
             raise
+        return Response(200, [("Location", f"/{name}")])
+    if grants:
+        await acl.put_bucket_acl(node, ctx.auth.principal, name, grants, [])
     return Response(200, [("Location", f"/{name}")])
 
 
@@ -94,12 +100,6 @@ async def get_bucket_location(node: Node, ctx: S3Context) -> Response:
     return Response(200, [XML], xml.location(node.settings.region))
 
 
-async def get_acl(node: Node, ctx: S3Context) -> Response:
-    """A canned answer (owner has FULL_CONTROL): tools ask, Satchel's access model is not ACLs."""
-    bucket = buckets.bucket_for(node, ctx.auth.principal, ctx.bucket, Action.BUCKET_READ, ctx.endpoint.key)
-    owner = node.store.get_user(bucket.owner_user_id) if bucket.owner_user_id else None
-    owner_id, owner_name = (owner.id, owner.name) if owner else (bucket.account_id, bucket.account_id)
-    return Response(200, [XML], xml.access_control_policy(owner_id, owner_name))
 
 
 async def get_bucket_cors(node: Node, ctx: S3Context) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import multipart, objects, sse
+from satchel.core import acl, multipart, objects, sse
 from satchel.core.conditions import ByteRange
 from satchel.core.errors import InvalidArgument, SatchelError
 from satchel.core.models import ObjectRecord
@@ -53,6 +53,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     if directive not in ("COPY", "REPLACE"):
         raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
                               ArgumentValue=directive)
+    grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
     record = await objects.copy_object(
         node,
         ctx.auth.principal,
@@ -67,6 +68,7 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
         source_customer=s3sse.source_customer_key(node, ctx),
         keep_encryption=False,
         tags=tagging.copy_tags(headers),
+        acl=grants,
     )
     ctx.source_bytes = source.size
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)

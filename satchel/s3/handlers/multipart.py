@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import multipart, sse
+from satchel.core import acl, multipart, sse
 from satchel.core.conditions import condition_date
 from satchel.core.errors import InvalidArgument, InvalidRequest, NotImplementedFeature
 from satchel.core.inflight import signer_recheck
@@ -64,6 +64,7 @@ async def create_multipart_upload(node: Node, ctx: S3Context) -> Response:
         checksum_algorithm=_upload_checksum(headers),
         encrypt=s3sse.encrypt(node, ctx),
         tags=tagging.request_tags(headers),
+        acl=acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers),
     )
     out = [XML, *sse.describe(upload.headers, s3sse.customer_key(node, ctx)), *lifecycle.abort_headers(node, upload)]
     if upload.checksum_algorithm:

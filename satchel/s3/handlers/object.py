@@ -1,14 +1,13 @@
-"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, GetObjectAcl."""
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects (ACLs: ``acl.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response, object_response
-from satchel.core import objects, sse
+from satchel.core import acl, objects, sse
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
-    AccessDenied,
     InvalidPartNumber,
     NoSuchBucket,
     NotImplementedFeature,
@@ -46,6 +45,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
     tags = tagging.request_tags(headers)  # checked before any byte is received
     body, expect = request_body(ctx)
     conditions = write_conditions(headers)
+    grants = acl.for_write(node, ctx.auth.principal, ctx.bucket, ctx.key, headers)
     record = await objects.put_object(
         node,
         ctx.auth.principal,
@@ -59,6 +59,7 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
         recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
         encrypt=s3sse.encrypt(node, ctx),
         tags=tags,
+        acl=grants,
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
@@ -177,13 +178,3 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
         ctx.summary = delete_summary(len(entries), deleted, errors)
     body = xml.delete_result(deleted, errors, quiet, versions=deleted_versions(versions))
     return Response(200, [("Content-Type", "application/xml")], body)
-
-
-async def get_object_acl(node: Node, ctx: S3Context) -> Response:
-    record = objects.get_object(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id)
-    user = node.store.get_user(record.owner_user_id) if record.owner_user_id else None
-    if user is None and ctx.auth.principal.user is None:
-        raise AccessDenied()
-    owner = user or ctx.auth.principal.user
-    assert owner is not None
-    return Response(200, [("Content-Type", "application/xml")], xml.access_control_policy(owner.id, owner.name))

@@ -1,4 +1,5 @@
-"""PostObject: browser form uploads authorised by a signed POST policy.
+"""PostObject: browser form uploads authorised by a signed POST policy (or, unsigned, by a bucket ACL that lets
+everybody write: ``public-read-write``).
 
 How a page uploads without credentials: the owner's SDK builds the form
 (``boto3.client("s3").generate_presigned_post(Bucket, Key, Fields, Conditions, ExpiresIn)``), the
@@ -16,10 +17,11 @@ from email.message import Message
 from urllib.parse import SplitResult, quote, urlencode, urlsplit, urlunsplit
 
 from satchel.asgi import Response
-from satchel.core import objects
+from satchel.core import acl, objects
 from satchel.core.admission import LinkUse, check_use
 from satchel.core.errors import InvalidArgument, MalformedPOSTRequest
 from satchel.core.inflight import signer_recheck
+from satchel.core.models import ANONYMOUS
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, checksum_algorithm, checksum_headers
 from satchel.core.tagging import MAX_OBJECT_TAGS
@@ -61,6 +63,8 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     form = PostForm(_boundary(ctx.request.headers.get("content-type", "")), ctx.request.body_chunks())
     raw_fields = await form.read_fields()
     fields = {name.lower(): value for name, value in raw_fields.items()}
+    if is_anonymous_form(fields):
+        return await _anonymous_post(node, ctx, form, fields)
     signer = node.credentials.signer()
     result = verify_post_form(
         raw_fields,
@@ -83,8 +87,7 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
     redirect = _success_redirect(fields)
     # The form's ``tagging`` field is a Tagging document (the ``$tagging`` policy condition matches it whole).
     tags = parse_tagging(fields["tagging"].encode(), MAX_OBJECT_TAGS) if "tagging" in fields else ()
-    # The form's ``acl`` field is the x-amz-acl header of a browser upload.
-    check_protection_headers(("x-amz-acl" if name == "acl" else name, value) for name, value in fields.items())
+    check_protection_headers(fields.items())
     encrypt = s3sse.encrypt(node, ctx, fields)  # SSE fields, covered by the policy like the others
     admission = await check_use(node, LinkUse(
         principal=principal,
@@ -107,10 +110,49 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         recheck=signer_recheck(node, principal, admission),
         encrypt=encrypt,
         tags=tags,
+        acl=acl.for_write(node, principal, ctx.bucket, key, _acl_fields(fields)),
     )
     response = _success(node, ctx, fields, redirect, record.key, record.etag)
     response.headers += written_version_headers(record.version_id)
     return response
+
+
+#: Form fields that authenticate a POST; a form with none of them is anonymous (AWS: an upload to a bucket
+#: whose ACL lets everybody write, ``public-read-write``).
+_AUTH_FIELDS = frozenset({"policy", "signature", "awsaccesskeyid", "x-amz-signature", "x-amz-credential",
+                          "x-amz-algorithm", "x-amz-date", "x-amz-security-token"})
+
+
+def is_anonymous_form(fields: dict[str, str]) -> bool:
+    return not _AUTH_FIELDS.intersection(fields)
+
+
+async def _anonymous_post(node: Node, ctx: S3Context, form: PostForm, fields: dict[str, str]) -> Response:
+    """An unsigned form: no link (nothing to admit, count or revoke), stored as the anonymous principal,
+    which ``authorize()`` lets write only where an ACL grants AllUsers WRITE (``core/access.py`` rule 14)."""
+    key = fields.get("key", "")
+    if form.filename is not None:
+        key = key.replace("${filename}", form.filename.replace("\\", "/").rsplit("/", 1)[-1])
+    if not key:
+        raise InvalidArgument("User key must have a length greater than 0.", ArgumentName="key")
+    ctx.signer, ctx.object_key = ANONYMOUS, key
+    redirect = _success_redirect(fields)
+    tags = parse_tagging(fields["tagging"].encode(), MAX_OBJECT_TAGS) if "tagging" in fields else ()
+    check_protection_headers(fields.items())
+    record = await objects.put_object(
+        node, ANONYMOUS, ctx.bucket, key, _bounded(form.file_data(), None),
+        headers=stored_headers(fields, wire=False), user_meta=user_metadata(fields, wire=False),
+        expect=_expectations(fields), encrypt=s3sse.encrypt(node, ctx, fields), tags=tags,
+        acl=acl.for_write(node, ANONYMOUS, ctx.bucket, key, _acl_fields(fields)),
+    )
+    return _success(node, ctx, fields, redirect, record.key, record.etag)
+
+
+def _acl_fields(fields: dict[str, str]) -> dict[str, str]:
+    """The form's ``acl`` field is the x-amz-acl header of a browser upload (its policy must allow it, as
+    every field); ``x-amz-grant-*`` fields are those headers."""
+    return {("x-amz-acl" if name == "acl" else name): value for name, value in fields.items()
+            if name == "acl" or name.startswith("x-amz-grant-")}
 
 
 def _expectations(fields: dict[str, str]) -> Expectations:

@@ -390,9 +390,11 @@ def test_table_covers_every_combination_once() -> None:
     assert {p for p, _, _ in seen} == set(PRINCIPALS)
     assert len(seen) == len(PRINCIPALS) * len(resources) * len(COLUMNS)
     # Account-level actions apply to an account, not a bucket: their table is test_access_account.py.
-    # BUCKET_PUBLISH, BUCKET_OWNER and NODE_ADMIN have their own tests below.
+    # BUCKET_PUBLISH, BUCKET_OWNER and NODE_ADMIN have their own tests below; ACLs (rule 14) their table in
+    # test_access_acl.py.
     assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH,
-                                          Action.BUCKET_OWNER, Action.NODE_ADMIN, Action.OBJECT_TAGS_READ}
+                                          Action.BUCKET_OWNER, Action.NODE_ADMIN, Action.OBJECT_TAGS_READ,
+                                          Action.ACL_READ, Action.ACL_WRITE}
 
 
 @pytest.mark.parametrize("principal", sorted(PRINCIPALS))

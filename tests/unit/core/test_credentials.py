@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,13 +34,6 @@ from satchel.core.masterkey import (
 from satchel.core.models import AccessKey, Bucket, Permission, Principal, Role, Status, User
 from satchel.meta.sqlite import SqliteStore
 from satchel.meta.store import StoredKey
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "meta.sqlite3")
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -166,6 +158,7 @@ def test_sealed_secret_is_bound_to_its_key_id(master_key: MasterKey) -> None:
         unseal_secret(master_key, StoredKey("SKAAAA", "u", bytes(tampered), Status.ACTIVE, 0.0))
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file itself
 def test_store_holds_only_ciphertext(tmp_path: Path, store: SqliteStore,
                                      alice: tuple[User, AccessKey]) -> None:
     _, key = alice
@@ -211,6 +204,7 @@ def test_hit_reads_only_the_generation(store: SqliteStore, master_key: MasterKey
     assert cache.principal_for_user(key.user_id).user is not None
 
 
+@pytest.mark.sqlite_only  # an unwatched cache polls the generation: a round trip on PostgreSQL (the app watches it)
 def test_hit_is_fast(store: SqliteStore, master_key: MasterKey, alice: tuple[User, AccessKey]) -> None:
     """Measured ~4.5 µs per hit with a generation check on every call; the bound is generous."""
     _, key = alice
@@ -266,6 +260,7 @@ def test_grant_removal_and_user_deletion_apply_at_once(store: SqliteStore, maste
         cache.principal_for_user(user.id)
 
 
+@pytest.mark.sqlite_only  # a second process on the same SQLite file; PostgreSQL: tests/unit/meta/test_postgres.py
 def test_change_from_another_process_is_seen(tmp_path: Path, store: SqliteStore, master_key: MasterKey,
                                              alice: tuple[User, AccessKey]) -> None:
     """What a worker sees when the admin CLI (another process) disables a key."""

@@ -23,12 +23,11 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "meta.sqlite3")
-    account = s.create_account("acme")
-    s.create_bucket(Bucket("b", account.id, None, 0.0))
-    yield s
-    s.close()
+def store(store: SqliteStore) -> SqliteStore:
+    """The shared store (each engine: ``tests/unit/conftest.py``) with one bucket."""
+    account = store.create_account("acme")
+    store.create_bucket(Bucket("b", account.id, None, 0.0))
+    return store
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from satchel.core.errors import Conflict, InvalidArgument, NoSuchBucket, NotFoun
 from satchel.core.masterkey import MasterKey, load_master_key
 from satchel.core.models import Account, Bucket, Permission, Role, Status
 from satchel.meta.sqlite import SqliteStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "meta.sqlite3")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 
@@ -47,8 +46,7 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    store = SqliteStore(tmp_path / "meta.sqlite3")
+def world(store: SqliteStore) -> Iterator[World]:
     account = store.create_account("acme")
     other = store.create_account("other")
     owner = store.create_user(account.id, "owner", Role.MEMBER)
@@ -66,7 +64,6 @@ def world(tmp_path: Path) -> Iterator[World]:
         Principal(admin, "AKADMIN"),
         AccessKey("AKOWNER", owner.id, "secret", Status.ACTIVE, 1.0),
     )
-    store.close()
 
 
 def use(world: World, **changes: object) -> LinkUse:

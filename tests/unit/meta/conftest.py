@@ -1,22 +1,14 @@
-"""A fresh SQLite store per test, with one account, one member and one bucket."""
+"""A fresh store per test (on each engine: ``tests/unit/conftest.py``), with one account, one member and one
+bucket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from satchel.core.models import Account, Bucket, ObjectRecord, Role, Segment, User
 from satchel.meta.sqlite import SqliteStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "meta.sqlite3")
-    yield s
-    s.close()
 
 
 @dataclass

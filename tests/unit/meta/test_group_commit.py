@@ -121,6 +121,7 @@ def test_a_failed_shared_commit_fails_every_write_in_it(store: SqliteStore, worl
     assert {b.name for b in store.list_buckets()} == {"photos"}
 
 
+@pytest.mark.sqlite_only
 def test_a_group_rolled_back_under_the_writes_fails_them_all(store: SqliteStore, world: World) -> None:
     # SQLite rolls a whole transaction back on some errors (a full disk): the writes after that must
     # not commit on their own, and the ones before must not be reported as done.

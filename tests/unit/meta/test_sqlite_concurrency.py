@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from satchel.config import Settings
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.models import Bucket
 from satchel.meta import open_store
 from satchel.meta.schema import MIGRATIONS
@@ -64,6 +65,7 @@ def test_two_threads_write_while_a_third_reads(world: World, store: SqliteStore)
     assert len(store.list_objects("photos", limit=1000)) == 300
 
 
+@pytest.mark.sqlite_only
 def test_a_second_process_writes_the_same_file(world: World, store: SqliteStore) -> None:
     ctx = multiprocessing.get_context("spawn")
     child = ctx.Process(target=_write_objects, args=(str(store.path), "p", 100))
@@ -77,6 +79,7 @@ def test_a_second_process_writes_the_same_file(world: World, store: SqliteStore)
     assert sum(k.startswith("p") for k in keys) == 100
 
 
+@pytest.mark.sqlite_only
 def test_a_writer_waits_for_the_lock_instead_of_failing(world: World, store: SqliteStore) -> None:
     """Another connection holds the write lock for a while; BEGIN IMMEDIATE queues behind it."""
     other = SqliteDatabase(store.path)
@@ -94,6 +97,7 @@ def test_a_writer_waits_for_the_lock_instead_of_failing(world: World, store: Sql
     other.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_writer_gives_up_after_the_busy_timeout(world: World, store: SqliteStore) -> None:
     impatient = SqliteDatabase(store.path, busy_timeout=0.2)
     holder = SqliteDatabase(store.path).conn()
@@ -110,6 +114,7 @@ def test_a_writer_gives_up_after_the_busy_timeout(world: World, store: SqliteSto
     impatient.close()
 
 
+@pytest.mark.sqlite_only
 def test_each_thread_has_its_own_connection(store: SqliteStore) -> None:
     mine = store._db.conn()
     theirs: list[object] = []
@@ -178,8 +183,11 @@ def test_open_store_factory(tmp_path: Path) -> None:
     account = store.create_account("a")
     store.create_bucket(Bucket("b", account.id, None, 0.0))
     store.close()
-    with pytest.raises(ValueError, match="PostgreSQL store is not built yet"):
-        open_store(Settings(data_dir=tmp_path, metadata_url="postgresql://u:secret@db/satchel"))
+    # Nothing listens on port 1: the PostgreSQL store says so within its timeout, naming no secret.
+    with pytest.raises(ServiceUnavailable) as unreachable:
+        open_store(Settings(data_dir=tmp_path, metadata_url="postgresql://u:secret@127.0.0.1:1/satchel",
+                            postgres_timeout=1.0))
+    assert "secret" not in str(unreachable.value)
     with pytest.raises(ValueError) as info:
         open_store(Settings(data_dir=tmp_path, metadata_url="mysql://u:secret@db/x"))
     assert "secret" not in str(info.value)

@@ -15,6 +15,8 @@ from satchel.meta.sqlite import SqliteStore
 from tests.unit.meta.conftest import World
 from tests.unit.meta.test_group_commit import bucket, queued_behind_a_blocker
 
+ENGINES = ("sqlite",)  # SQLITE_FULL itself
+
 
 def cap(store: SqliteStore, pages: int | None) -> None:
     """Cap this thread's connection at its current size (None: lift the cap)."""

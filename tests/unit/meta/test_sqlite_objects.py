@@ -80,6 +80,7 @@ def test_delete_object(world: World, store: SqliteStore) -> None:
     assert blob_states(store) == {A: "dead", B: "dead"}
 
 
+@pytest.mark.sqlite_only
 def test_failed_transaction_changes_nothing(world: World, store: SqliteStore) -> None:
     """Make the last statement of put_object fail: the object row written before it rolls back."""
     store.put_object(record("k", A))
@@ -184,6 +185,7 @@ def _plans(store: SqliteStore, call: Callable[[], object]) -> list[str]:
     return plans
 
 
+@pytest.mark.sqlite_only
 def test_listing_is_an_index_range_scan_over_100k_objects(world: World, store: SqliteStore) -> None:
     count = store.bulk_insert_objects(
         record(f"dir{i % 10}/file{i:06d}", f"{i:032x}") for i in range(100_000)

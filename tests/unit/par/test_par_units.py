@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,16 +120,16 @@ def test_error_table(error: Exception, code: str, status: int) -> None:
         assert UNIFORM_MESSAGE in body.decode() and "creator gone" not in body.decode()
 
 
-def _store(tmp_path: Path) -> tuple[SqliteStore, Principal, Bucket]:
-    store = SqliteStore(tmp_path / "meta.sqlite3")
+def _store(store: SqliteStore) -> tuple[SqliteStore, Principal, Bucket]:
+    """The shared store fixture (each engine: ``tests/unit/conftest.py``) with an admin and a bucket."""
     account = store.create_account("acme")
     user = store.create_user(account.id, "ann", Role.ADMIN)
     bucket = store.create_bucket(Bucket("b1", account.id, user.id, 0.0))
     return store, Principal(user), bucket
 
 
-def test_url_limit_3500_bytes(tmp_path: Path) -> None:
-    store, principal, _ = _store(tmp_path)
+def test_url_limit_3500_bytes(store: SqliteStore) -> None:
+    store, principal, _ = _store(store)
     try:
         spec = ParSpec(bucket="b1", name="n", access_type=AccessType.OBJECT_READ, expires=2e9,
                        object_name="é" * 400)
@@ -146,8 +145,8 @@ def test_url_limit_3500_bytes(tmp_path: Path) -> None:
         store.close()
 
 
-def test_consume_is_exact_and_stops_when_deleted(tmp_path: Path) -> None:
-    store, principal, bucket = _store(tmp_path)
+def test_consume_is_exact_and_stops_when_deleted(store: SqliteStore) -> None:
+    store, principal, bucket = _store(store)
     try:
         spec = ParSpec(bucket="b1", name="n", access_type=AccessType.ANY_OBJECT_READ, expires=2e9, max_uses=2)
         par, _ = plan_par(store, principal, spec, endpoint="http://x", now=1e9, server_max=0)
