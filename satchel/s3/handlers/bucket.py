@@ -100,8 +100,6 @@ async def get_bucket_location(node: Node, ctx: S3Context) -> Response:
     return Response(200, [XML], xml.location(node.settings.region))
 
 
-
-
 async def get_bucket_cors(node: Node, ctx: S3Context) -> Response:
     rules = buckets.get_cors(node, ctx.auth.principal, ctx.bucket)
     return Response(200, [XML], xml.cors_configuration(rules))
