@@ -13,7 +13,7 @@
     satchel admin gc
     satchel admin migrate-to --metadata-url postgresql://… [--blobs-url s3://bucket/prefix --blobs-endpoint-url URL]
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
-                    [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
+                    [--download [--filename NAME] | --view] [--max-uses N] [--version-id V] [--v2] [--prefix]
     satchel tempurl s3://container/object [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--prefix]
     satchel bucket create NAME [--contract]

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
-from satchel.core import sse
+from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.completions import Completion, parts_digest, replay
@@ -265,8 +265,10 @@ async def complete_upload(
                           etag=record.etag, size=record.size, completed=record.last_modified,
                           parts_count=len(chosen), checksums=record.checksums)
     try:
-        dead = await node.write(node.store.complete_upload, upload_id, record, precondition, bucket_id=target.id,
-                                remember=remember)
+        record, dead = await versioning.write_version(
+            node, record,
+            lambda stamped: node.write(node.store.complete_upload, upload_id, stamped, precondition,
+                                       bucket_id=target.id, remember=remember))
     except NoSuchUpload:  # a concurrent completion of the same upload won
         return _completed_before(node, principal, bucket, key, upload_id, requested)
     await release_blobs(node.store, node.blobs, dead, node.write)

@@ -11,7 +11,7 @@ import errno
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
-from satchel.core import sse
+from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.conditions import (
@@ -69,7 +69,9 @@ async def publish(node: Node, record: ObjectRecord, precondition: Precondition |
     name is still ``bucket``, the one the write was authorised against (both checked in the same
     transaction), with ``tags`` as its tags; on failure its fresh blobs are removed so nothing leaks."""
     try:
-        dead = await node.write(node.store.put_object, record, precondition, bucket_id=bucket.id, tags=tags)
+        record, dead = await versioning.write_version(
+            node, record,
+            lambda stamped: node.write(node.store.put_object, stamped, precondition, bucket_id=bucket.id, tags=tags))
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
@@ -153,18 +155,24 @@ def early_precondition(
     return precondition
 
 
-def get_object(node: Node, principal: Principal, bucket: str, key: str) -> ObjectRecord:
-    """The current record of a key the principal may read (its own ACL counts: ``core/acl.py``)."""
+def get_object(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord:
+    """The current record of a key the principal may read (its own ACL counts: ``core/acl.py``), or its
+    version ``version_id`` (that version's ACL counts; authorised before anything is said about it)."""
+    if version_id is not None:
+        found = versioning.lookup(node, bucket, key, version_id)
+        acl = found.record.acl if found is not None and not found.delete_marker else ()
+        bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=acl)
+        return versioning.readable(found, key, version_id)
     record = node.store.get_object(bucket, key)
     bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=record.acl if record is not None else ())
     if record is None:
-        raise NoSuchKey(Key=key)
+        raise versioning.latest_deleted(node, bucket, key)
     return record
 
 
 async def open_object(
     node: Node, principal: Principal, record: ObjectRecord, byte_range: ByteRange | None,
-    customer: sse.CustomerKey | None = None, *, keyless_link: bool = True,
+    customer: sse.CustomerKey | None = None, *, keyless_link: bool = True, version_id: str | None = None,
 ) -> tuple[ObjectRecord, AsyncGenerator[bytes, None]]:
     """Start streaming the bytes of ``record`` (or a range of them), a record the caller looked up.
 
@@ -175,13 +183,14 @@ async def open_object(
 
     The lookup is redone once when the blob vanished between reading the metadata and opening the
     file: a concurrent overwrite deleted the old blob, and the new version is what the client gets
-    (the caller compares the records to notice).
+    (the caller compares the records to notice). A read of version ``version_id`` looks that version
+    up again: its blob vanished because it was deleted, never for a newer version.
     """
     bucket, key = record.bucket, record.key
     try:
         return record, await _start(node, record, byte_range, customer, keyless_link)
     except FileNotFoundError:
-        record = get_object(node, principal, bucket, key)
+        record = get_object(node, principal, bucket, key, version_id)
         return record, await _start(node, record, byte_range, customer, keyless_link)
 
 
@@ -264,15 +273,22 @@ def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
 
 
 async def delete_object(
-    node: Node, principal: Principal, bucket: str, key: str, conditions: DeleteConditions | None = None
-) -> None:
-    """Delete a key; deleting a missing key succeeds, as in S3. ``conditions`` are checked in the
-    transaction that deletes."""
+    node: Node, principal: Principal, bucket: str, key: str, conditions: DeleteConditions | None = None,
+    version_id: str | None = None,
+) -> versioning.Deleted:
+    """Delete a key (in a versioned bucket: put a delete marker over it), or its version ``version_id``;
+    deleting a missing key or version succeeds, as in S3. ``conditions`` are checked in the transaction
+    that deletes."""
     check_key(key)
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    if version_id is not None:
+        return await versioning.delete_version(node, bucket, key, version_id, bucket_id=target.id)
     precondition = delete_precondition(key, conditions) if conditions is not None else None
-    dead = await node.write(node.store.delete_object, bucket, key, precondition, bucket_id=target.id)
-    await release_blobs(node.store, node.blobs, dead, node.write)
+    return await versioning.delete_latest(
+        node, principal, bucket, key,
+        # The marker arguments only when there is a marker: a store without versioning never sees them.
+        lambda marker, owner: node.write(node.store.delete_object, bucket, key, precondition, bucket_id=target.id,
+                                         **({"marker": marker, "owner_user_id": owner} if marker else {})))
 
 
 def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequence[tuple[str, str]]:
@@ -285,14 +301,19 @@ def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequ
 
 
 def copy_source(node: Node, principal: Principal, bucket: str, key: str,
-                conditions: Mapping[str, str]) -> ObjectRecord:
+                conditions: Mapping[str, str], version_id: str | None = None) -> ObjectRecord:
     """The object a copy (CopyObject, UploadPartCopy) reads, checked as a GET of it would be, with its
     ``x-amz-copy-source-if-*`` conditions. A step of its own so that a front-end can tell a refused
     source from a refused destination: they are different buckets' business (and audit events)."""
-    source = get_object(node, principal, bucket, key)
+    source = get_object(node, principal, bucket, key, version_id)
     check_conditions(conditions, etag=source.etag, last_modified=source.last_modified,
                      prefix="x-amz-copy-source-if-", read=False)
     return source
+
+
+def _is_current(node: Node, source: ObjectRecord) -> bool:
+    current = node.store.get_object(source.bucket, source.key)
+    return current is None or current.version_id == source.version_id
 
 
 async def copy_object(
@@ -331,7 +352,8 @@ async def copy_object(
     if encrypt is None and keep_encryption:
         encrypt = sse.kept(source.headers)
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata \
-            and encrypt is None and source_plan is None:
+            and encrypt is None and source_plan is None and _is_current(node, source):
+        # Copying an older version over its key is how a version is restored: allowed, as on AWS.
         raise InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself without "
             "changing the object's metadata, storage class, website redirect location or encryption attributes."

@@ -21,6 +21,8 @@ TABLE: dict[type[e.SatchelError], tuple[str, int]] = {
     e.AccessDenied: ("NotAuthorizedOrNotFound", 404),
     e.NoSuchBucket: ("NotAuthorizedOrNotFound", 404),
     e.NoSuchKey: ("ObjectNotFound", 404),
+    e.NoSuchVersion: ("ObjectNotFound", 404),
+    e.VersioningChanged: ("Conflict", 409),
     e.NoSuchUpload: ("NoSuchUpload", 404),
     e.InvalidArgument: ("InvalidParameter", 400),
     e.InvalidRequest: ("InvalidParameter", 400),

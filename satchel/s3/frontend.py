@@ -25,6 +25,7 @@ from satchel.s3.context import S3Context
 from satchel.s3.endpoints import Endpoint, Op
 from satchel.s3.errors import render_error
 from satchel.s3.handlers import HANDLERS
+from satchel.s3.handlers.versioning import version_headers
 from satchel.s3.headervalues import wire_headers
 from satchel.s3.policyfacts import s3_facts
 from satchel.s3.router import route
@@ -149,7 +150,10 @@ class S3Frontend:
     @staticmethod
     def _error(exc: Exception, request: Request, request_id: str) -> Response:
         status, body = render_error(exc, resource=request.raw_path, request_id=request_id)
-        return Response(status, [("Content-Type", "application/xml")], body)
+        headers = [("Content-Type", "application/xml")]
+        if isinstance(exc, SatchelError):  # a refusal about a version: which one (versioning)
+            headers += version_headers(exc.version_id, exc.delete_marker)
+        return Response(status, headers, body)
 
     def _audit(self, kind: LinkKind, request: Request, endpoint: Endpoint | None, ctx: S3Context | None,
                status: int, sent: int, failure: SatchelError | None, request_id: str) -> None:
@@ -180,6 +184,7 @@ class S3Frontend:
             refused=failure is not None,
             request_id=request_id,
             now=self.node.clock.now(),
+            version_id=endpoint.version_id if endpoint is not None else None,
         )
         if link_id is not None:
             # A minted link's use belongs to the bucket it was minted for: if the name now holds another

@@ -17,6 +17,7 @@ from satchel.s3.context import S3Context
 from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.listing import max_keys
 from satchel.s3.handlers.object import write_conditions
+from satchel.s3.handlers.versioning import written_version_headers
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 
 XML = ("Content-Type", "application/xml")
@@ -97,7 +98,8 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
                                              recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
     body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
-    return Response(200, [XML, *sse.describe(record.headers), *lifecycle.expiration_headers(node, record)], body)
+    return Response(200, [XML, *sse.describe(record.headers), *lifecycle.expiration_headers(node, record),
+                          *written_version_headers(record.version_id)], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:
