@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from satchel.core import wildcard
 from satchel.core.errors import MalformedPolicy
 from satchel.core.requestfacts import RequestFacts
 
@@ -397,7 +398,7 @@ def _action(value: str, where: str) -> str:
         return value
     if not value.lower().startswith("s3:"):
         raise MalformedPolicy(f"Policy has invalid action {value!r} in {where}: only s3: actions apply to a bucket.")
-    if not any(_glob(value.lower()).fullmatch(name) for name in _ACTIONS_LOWER):
+    if not any(wildcard.matches(value.lower(), name) for name in _ACTIONS_LOWER):
         raise MalformedPolicy(f"Policy has invalid action {value!r} in {where}.")
     return value
 
@@ -409,7 +410,7 @@ def _resource(value: str, bucket: str, where: str) -> str:
         raise MalformedPolicy(f"Policy has invalid resource {value!r} in {where}: expected arn:aws:s3:::{bucket}"
                               f" or arn:aws:s3:::{bucket}/<key>.")
     name = value[len("arn:aws:s3:::"):].split("/", 1)[0]
-    if not _glob(name).fullmatch(bucket):
+    if not wildcard.matches(name, bucket):
         raise MalformedPolicy(f"Policy has invalid resource {value!r} in {where}: it is outside bucket {bucket}.")
     return value
 
@@ -427,8 +428,7 @@ def _applies(actions: tuple[str, ...], resources: tuple[str, ...]) -> bool:
             if "/" not in rest and rest.endswith("*"):
                 kinds.add("object")  # arn:aws:s3:::bucket* covers bucket/key too
     for action in actions:
-        pattern = _glob(action.lower())
-        names = [a for low, a in _ACTIONS_LOWER.items() if action == "*" or pattern.fullmatch(low)]
+        names = [a for low, a in _ACTIONS_LOWER.items() if action == "*" or wildcard.matches(action.lower(), low)]
         if any(("object" if a in OBJECT_ACTIONS else "bucket") in kinds for a in names):
             return True
     return False
@@ -524,12 +524,6 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
         return None
 
 
-@functools.lru_cache(maxsize=4096)
-def _glob(pattern: str) -> re.Pattern[str]:
-    """IAM's wildcards: ``*`` any run of characters, ``?`` one; nothing else is special."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
-
-
 # --- evaluation ---------------------------------------------------------------------------------------------
 def evaluate(policy: Policy, query: Query, *, restrict_public: bool = False) -> Decision | None:
     """``deny`` when a Deny statement matches, else ``allow`` when an Allow does, else None.
@@ -578,12 +572,12 @@ def _action_matches(statement: Statement, action: str | None) -> bool:
         hit = any(a in ("*", "s3:*") for a in statement.actions)
     else:
         low = action.lower()
-        hit = any(a == "*" or _glob(a.lower()).fullmatch(low) for a in statement.actions)
+        hit = any(a == "*" or wildcard.matches(a.lower(), low) for a in statement.actions)
     return not hit if statement.not_action else hit
 
 
 def _resource_matches(statement: Statement, resource: str) -> bool:
-    hit = any(r == "*" or _glob(r).fullmatch(resource) for r in statement.resources)
+    hit = any(r == "*" or wildcard.matches(r, resource) for r in statement.resources)
     return not hit if statement.not_resource else hit
 
 
@@ -641,9 +635,9 @@ def _one(operator: str, kind: str, actual: str, expected: str) -> bool:
             return actual == expected
         if operator == "StringEqualsIgnoreCase":
             return actual.lower() == expected.lower()
-        return _glob(expected).fullmatch(actual) is not None  # StringLike
+        return wildcard.matches(expected, actual)  # StringLike
     if kind == "arn":
-        return actual == expected if operator == "ArnEquals" else _glob(expected).fullmatch(actual) is not None
+        return actual == expected if operator == "ArnEquals" else wildcard.matches(expected, actual)
     if kind == "bool":
         return actual.lower() == expected.lower()
     if kind == "ip":

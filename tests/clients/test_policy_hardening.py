@@ -1,0 +1,99 @@
+"""What a blind attack on bucket policies and tagging found (issue 16), each against a real server driven by
+boto3 and curl: wildcard patterns that made the matcher backtrack for hours, principals matched by a
+reusable user name, a whole-bucket PAR zip cut off by a policy Deny, policy values AWS refuses, and tag
+characters AWS refuses.
+
+Timeouts here are hang guards (a hung worker answers nothing, ever), never benchmarks: each test asserts
+what the server answered.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.clients.server import SatchelProcess
+from tests.clients.test_bucket_policy import _policy, bucket
+
+__all__ = ["bucket"]  # the fixture, with this module's server and s3
+
+#: Seconds a request may take before the test calls the server hung.
+HANG = 20
+#: The attack's pattern: 13 stars, each able to take any share of a run of a's.
+STARS = "*a" * 12 + "*b"
+
+
+def _port() -> int:
+    """A free port of this helper's range (48000-48499)."""
+    for port in range(48000, 48500):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 48000-48499")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
+    process = SatchelProcess(tmp_path_factory.mktemp("policyfix") / "data", port=_port())
+    process.start()
+    yield process
+    process.stop()
+
+
+def _client(server: SatchelProcess, access_key: str, secret_key: str) -> Any:
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                                      read_timeout=HANG, connect_timeout=HANG, retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
+def s3(server: SatchelProcess) -> Any:
+    return _client(server, server.root.access_key, server.root.secret_key)
+
+
+def _curl(url: str, *args: str) -> int:
+    done = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", str(HANG), *args,
+                           url], capture_output=True, text=True, timeout=HANG + 10, check=False)
+    assert done.returncode == 0, f"curl failed (hung server?): rc {done.returncode}"
+    return int(done.stdout)
+
+
+def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+# --- 1. wildcard backtracking -------------------------------------------------------------------------------
+def test_star_heavy_resource_answers_and_answers_right(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    plain, target = "a" * 60, "a" * 60 + "b"
+    for key in (plain, target):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/{STARS}"}))
+    assert _curl(f"{server.endpoint}/{bucket}/{plain}") == 403  # anonymous: private bucket, no hang
+    assert s3.get_object(Bucket=bucket, Key=plain)["Body"].read() == b"x"  # pattern does not match: no b
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key=target)  # matches: the Deny applies, even to the owner
+    assert _code(caught) == "AccessDenied"
+
+
+@pytest.mark.parametrize(("key", "header"), [("aws:UserAgent", "User-Agent"), ("aws:Referer", "Referer")])
+def test_star_heavy_string_like_on_caller_values(s3: Any, bucket: str, key: str, header: str) -> None:
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"shared")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringLike": {key: STARS}}}))
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "doc.txt"}, ExpiresIn=300)
+    assert _curl(url, "-H", f"{header}: {'a' * 60}") == 200
+    assert _curl(url, "-H", f"{header}: {'a' * 60}b") == 403
