@@ -241,12 +241,25 @@ OPERATIONS: Mapping[str, tuple[str, str]] = {
     "CompleteMultipartUpload": ("object-write", "s3:PutObject"),
     "AbortMultipartUpload": ("object-write", "s3:AbortMultipartUpload"),
     "ListParts": ("object-write", "s3:ListMultipartUploadParts"),
+    "GetObjectTagging": ("object-tags-read", "s3:GetObjectTagging"),
+    "PutObjectTagging": ("object-write", "s3:PutObjectTagging"),
+    "DeleteObjectTagging": ("object-write", "s3:DeleteObjectTagging"),
+    "GetBucketTagging": ("bucket-admin", "s3:GetBucketTagging"),
+    "PutBucketTagging": ("bucket-admin", "s3:PutBucketTagging"),
+    "DeleteBucketTagging": ("bucket-admin", "s3:PutBucketTagging"),  # AWS: DeleteBucketTagging needs this one
+    "GetBucketLifecycleConfiguration": ("bucket-admin", "s3:GetLifecycleConfiguration"),
+    "PutBucketLifecycleConfiguration": ("bucket-admin", "s3:PutLifecycleConfiguration"),
+    "DeleteBucketLifecycle": ("bucket-admin", "s3:PutLifecycleConfiguration"),
+    "GetBucketEncryption": ("bucket-admin", "s3:GetEncryptionConfiguration"),
+    "PutBucketEncryption": ("bucket-admin", "s3:PutEncryptionConfiguration"),
+    "DeleteBucketEncryption": ("bucket-admin", "s3:PutEncryptionConfiguration"),
 }
 #: An access action checked outside any S3 operation (Swift, PARs, the management API) or within another
 #: (a copy's source): the IAM action it stands for. BUCKET_ADMIN has none: only ``*`` and ``s3:*`` name it.
 DEFAULT_ACTIONS: Mapping[str, str] = {
     "bucket-read": "s3:ListBucket",
     "object-read": "s3:GetObject",
+    "object-tags-read": "s3:GetObjectTagging",  # the x-amz-tagging-count of a read
     "object-write": "s3:PutObject",
 }
 #: The IAM actions of the policy operations: whoever controls the bucket is never denied these, so a

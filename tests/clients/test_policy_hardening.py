@@ -97,3 +97,34 @@ def test_star_heavy_string_like_on_caller_values(s3: Any, bucket: str, key: str,
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "doc.txt"}, ExpiresIn=300)
     assert _curl(url, "-H", f"{header}: {'a' * 60}") == 200
     assert _curl(url, "-H", f"{header}: {'a' * 60}b") == 403
+
+
+# --- the operation map: a Deny naming tagging, lifecycle or encryption actions is obeyed ---------------------
+def test_deny_on_tagging_lifecycle_and_encryption_actions(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="secret/x", Body=b"x", Tagging="project=apollo")
+    s3.put_object(Bucket=bucket, Key="open/x", Body=b"x", Tagging="project=gemini")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        {"Sid": "NoTags", "Effect": "Deny", "Principal": "*",
+         "Action": ["s3:GetObjectTagging", "s3:PutObjectTagging"], "Resource": f"arn:aws:s3:::{bucket}/secret/*"},
+        {"Sid": "NoConfig", "Effect": "Deny", "Principal": "*",
+         "Action": ["s3:PutBucketTagging", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration"],
+         "Resource": f"arn:aws:s3:::{bucket}"}))
+    refused = [
+        lambda: s3.get_object_tagging(Bucket=bucket, Key="secret/x"),
+        lambda: s3.put_object_tagging(Bucket=bucket, Key="secret/x", Tagging={"TagSet": []}),
+        lambda: s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}),
+        lambda: s3.delete_bucket_tagging(Bucket=bucket),
+        lambda: s3.delete_bucket_lifecycle(Bucket=bucket),
+        lambda: s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+            {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}]}),
+        lambda: s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
+        lambda: s3.delete_bucket_encryption(Bucket=bucket),
+    ]
+    for call in refused:
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert _code(caught) == "AccessDenied"
+    assert s3.get_object_tagging(Bucket=bucket, Key="open/x")["TagSet"] == [{"Key": "project", "Value": "gemini"}]
+    assert "TagCount" not in s3.get_object(Bucket=bucket, Key="secret/x")  # the count is tags read too
+    assert s3.get_object(Bucket=bucket, Key="open/x")["TagCount"] == 1
