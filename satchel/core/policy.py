@@ -36,6 +36,7 @@ import datetime
 import functools
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -284,13 +285,14 @@ def parse(document: str | bytes, bucket: str) -> Policy:
         raise MalformedPolicy(f"Policy exceeds the maximum allowed document size ({MAX_POLICY_BYTES} bytes).")
     try:
         text = raw.decode("utf-8")
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPolicy(f"Policies must be valid JSON: {exc}") from None
     except RecursionError:
         raise MalformedPolicy("Policies must be valid JSON: nested too deeply.") from None
     if not isinstance(data, dict):
         raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
+    _no_lone_surrogates(data)
     _only(data, {"Version", "Id", "Statement"}, "the policy")
     version = data.get("Version", "2008-10-17")
     if not isinstance(version, str) or version not in VERSIONS:
@@ -323,6 +325,31 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise MalformedPolicy(f"The policy names {key!r} twice in one object.")
         found[key] = value
     return found
+
+
+def _no_constant(name: str) -> Any:
+    """JSON's non-standard ``NaN``/``Infinity`` (Python's json accepts them): AWS refuses them, and a NaN
+    Numeric condition is a Deny that can never fire."""
+    raise MalformedPolicy(f"Policies must be valid JSON: {name} is not a JSON number.")
+
+
+def _no_lone_surrogates(data: Any) -> None:
+    """A ``\\ud800`` escape decodes to half a UTF-16 pair, which no UTF-8 text (Sid, value, log line, the
+    stored document) can hold; AWS refuses it. Walked without recursion: JSON nests deep."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedPolicy("Policies must be valid JSON: a string holds a lone UTF-16 surrogate.") \
+                    from None
 
 
 def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -509,18 +536,27 @@ def _check_value(kind: str, value: str, operator: str, where: str, version: str)
         raise MalformedPolicy(f"Invalid value {value!r} for condition {operator} in {where}.")
 
 
+#: A number as IAM writes one: digits, an optional fraction and exponent — not Python's ``float()``, which
+#: also takes ``nan``, ``inf``, ``1_000`` and surrounding blanks.
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?")
+#: Epoch seconds a date may be: 0001-01-01 to 9999-12-31, what a date is anywhere else.
+_EPOCH_RANGE = (-62135596800.0, 253402300799.0)
+
+
 def _number(value: str) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
+    """A finite number, or None (``nan`` never compares, so it must never be taken for a number)."""
+    if not _NUMBER.fullmatch(value):
         return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _date(value: str) -> float | None:
-    """ISO 8601 (``2026-12-07T00:00:00Z``, a date alone) or epoch seconds, as IAM accepts."""
+    """ISO 8601 (``2026-12-07T00:00:00Z``, a date alone) or epoch seconds within years 1 to 9999, as IAM
+    accepts (a 20-digit epoch is refused, not compared)."""
     number = _number(value)
     if number is not None:
-        return number
+        return number if _EPOCH_RANGE[0] <= number <= _EPOCH_RANGE[1] else None
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

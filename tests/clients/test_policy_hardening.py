@@ -128,3 +128,26 @@ def test_deny_on_tagging_lifecycle_and_encryption_actions(s3: Any, bucket: str) 
     assert s3.get_object_tagging(Bucket=bucket, Key="open/x")["TagSet"] == [{"Key": "project", "Value": "gemini"}]
     assert "TagCount" not in s3.get_object(Bucket=bucket, Key="secret/x")  # the count is tags read too
     assert s3.get_object(Bucket=bucket, Key="open/x")["TagCount"] == 1
+
+
+# --- 4. values AWS refuses ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("condition", [
+    '{"NumericLessThan": {"s3:signatureAge": NaN}}',
+    '{"NumericLessThan": {"s3:signatureAge": "nan"}}',
+    '{"NumericGreaterThan": {"s3:signatureAge": "Infinity"}}',
+    '{"DateGreaterThan": {"aws:CurrentTime": "99999999999999999999"}}',
+    '{"StringEquals": {"aws:Referer": "\\ud800"}}',
+])
+def test_values_aws_refuses(s3: Any, bucket: str, condition: str) -> None:
+    document = ('{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Deny", "Principal": "*", '
+                f'"Action": "s3:GetObject", "Resource": "arn:aws:s3:::{bucket}/*", "Condition": {condition}}}]}}')
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_policy(Bucket=bucket, Policy=document)
+    assert _code(caught) == "MalformedPolicy"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_policy(Bucket=bucket)  # nothing stored
+    assert _code(caught) == "NoSuchBucketPolicy"
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_policy(Bucket=bucket, Policy=document.replace('"Sid": "S"', '"Sid": "\\udc00"'))
+    assert _code(caught) == "MalformedPolicy"

@@ -65,3 +65,46 @@ def _refused(document: str) -> str:
     with pytest.raises(MalformedPolicy) as caught:
         policy.parse(document, BUCKET)
     return str(caught.value)
+
+
+def _statement(**extra: object) -> dict[str, object]:
+    return {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*",
+            **extra}
+
+
+@pytest.mark.parametrize("document", [
+    '{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", '
+    f'"Resource": "arn:aws:s3:::{BUCKET}/*", "Condition": {{"NumericLessThan": {{"s3:signatureAge": NaN}}}}}}}}',
+    '{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", '
+    f'"Resource": "arn:aws:s3:::{BUCKET}/*", "Condition": {{"NumericLessThan": {{"s3:max-keys": -Infinity}}}}}}}}',
+    '{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", '
+    f'"Resource": "arn:aws:s3:::{BUCKET}/*", "Condition": {{"NumericLessThan": {{"s3:max-keys": 1e999}}}}}}}}',
+    _doc(_statement(Condition={"NumericGreaterThan": {"s3:signatureAge": "nan"}})),
+    _doc(_statement(Condition={"NumericGreaterThan": {"s3:signatureAge": ["10", "Infinity"]}})),
+    _doc(_statement(Condition={"NumericEquals": {"s3:max-keys": "1_000"}})),
+    _doc(_statement(Condition={"NumericEquals": {"s3:max-keys": " 10"}})),
+    _doc(_statement(Condition={"DateGreaterThan": {"aws:CurrentTime": "99999999999999999999"}})),
+    _doc(_statement(Condition={"DateLessThan": {"aws:EpochTime": "-99999999999999999999"}})),
+    _doc(_statement(Condition={"DateLessThan": {"aws:EpochTime": "NaN"}})),
+    _doc(_statement(Sid="\ud800")),
+    _doc(_statement(Condition={"StringEquals": {"aws:Referer": "https://x/\udfff"}})),
+    _doc(_statement(Condition={"StringLike": {"aws:UserAgent": ["ok", "a\ud83d"]}})),
+])
+def test_values_aws_refuses(document: str) -> None:
+    assert _refused(document).startswith(("Invalid value", "Policies must be valid JSON"))
+
+
+@pytest.mark.parametrize("condition", [
+    {"NumericLessThan": {"s3:signatureAge": "600000"}}, {"NumericLessThan": {"s3:signatureAge": 600000}},
+    {"NumericLessThan": {"s3:signatureAge": 1.5}}, {"NumericLessThan": {"s3:signatureAge": "-1.25"}},
+    {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}},
+    {"DateLessThan": {"aws:EpochTime": "1893456000"}}, {"DateLessThan": {"aws:EpochTime": 253402300799}},
+    {"StringEquals": {"aws:Referer": "https://example.com/😀"}},
+])
+def test_values_aws_accepts(condition: dict[str, object]) -> None:
+    policy.parse(_doc(_statement(Sid="emoji😀", Condition=condition)), BUCKET)
+
+
+def test_a_nan_request_value_is_no_number() -> None:
+    """A request that supplies ``nan`` (``max-keys=nan``) compares as nothing, never as a number."""
+    assert policy._number("nan") is None and policy._number("inf") is None and policy._number("12") == 12.0
