@@ -9,16 +9,20 @@ what the server answered.
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.clients.par import create, events, url
 from tests.clients.server import SatchelProcess
 from tests.clients.test_bucket_policy import _policy, bucket
 
@@ -151,3 +155,23 @@ def test_values_aws_refuses(s3: Any, bucket: str, condition: str) -> None:
     with pytest.raises(ClientError) as caught:
         s3.put_bucket_policy(Bucket=bucket, Policy=document.replace('"Sid": "S"', '"Sid": "\\udc00"'))
     assert _code(caught) == "MalformedPolicy"
+
+
+# --- 3. a whole-bucket PAR zip and a policy Deny on one object ------------------------------------------------
+def test_par_zip_leaves_out_what_the_policy_denies(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    contents = {"a.txt": b"a" * 1000, "secret/b.txt": b"b" * 1000, "c.txt": b"c" * 1000}
+    for key, body in contents.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    par = create(server, bucket=bucket, accessType="AnyObjectRead", bucketListingAction="ListObjects")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/secret/*"}))
+    reply = requests.get(url(par), params={"format": "zip"}, timeout=HANG)
+    assert reply.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(reply.content))  # complete: a cut stream has no central directory
+    assert archive.testzip() is None
+    assert sorted(archive.namelist()) == ["a.txt", "c.txt"]
+    assert archive.read("a.txt") == contents["a.txt"]
+    assert b"1 object(s) left out" in archive.comment and b"bucket policy" in archive.comment
+    trail = [e for e in events(server, par["id"]) if e["action"] == "use"]
+    assert [(e["outcome"], e["reason"]) for e in trail] == [("allowed", "zip of 2 object(s), 1 left out")]
+    assert "ASGI callable returned without completing response" not in server.log_tail(200)
