@@ -12,7 +12,9 @@ The subset, all of it checked at PUT time — anything else is refused, never ig
 - ``Effect``: ``Allow`` or ``Deny``.
 - ``Principal`` or ``NotPrincipal``: ``"*"``, ``{"AWS": "*"}``, ``{"AWS": [...]}`` and ``{"CanonicalUser":
   [...]}``. A Satchel user is ``arn:aws:iam::<account id>:user/<user name>`` and its canonical id is its user
-  id; ``arn:aws:iam::<account id>:root`` or the bare ``<account id>`` is every user of that account (Satchel
+  id; PutBucketPolicy resolves a user ARN to the user's unique id ``AIDA<USER ID>`` (:func:`resolve`), so it
+  names that user, never a later one of the same name;
+  ``arn:aws:iam::<account id>:root`` or the bare ``<account id>`` is every user of that account (Satchel
   has no IAM policies behind an account, so naming an account trusts all of its users). Anonymous requests
   are matched only by ``*``.
 - ``Action`` / ``NotAction``: ``s3:`` actions (:data:`ACTIONS`) with ``*`` and ``?`` wildcards, or ``*``.
@@ -146,6 +148,10 @@ _USER_ARN = re.compile(rf"arn:aws:iam::({_ACCOUNT_ID}):user/([A-Za-z0-9._@+=,-]{
 _ROOT_ARN = re.compile(rf"arn:aws:iam::({_ACCOUNT_ID}):root")
 _ACCOUNT = re.compile(_ACCOUNT_ID)
 _CANONICAL = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
+#: A user's unique principal id, what a user ARN becomes when the policy is put (:func:`resolve`): AWS's
+#: ``AIDA`` prefix and the user id, upper case (so it is never read as a 32-hex account id).
+UNIQUE_PREFIX = "AIDA"
+_UNIQUE = re.compile(UNIQUE_PREFIX + r"[0-9A-F]{32}")
 _ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+")
 
 
@@ -424,7 +430,7 @@ def _principals(value: Any, where: str) -> tuple[str, ...]:
             if kind == "AWS" and ident == "*":
                 found.append("*")
             elif kind == "AWS" and (_USER_ARN.fullmatch(ident) or _ROOT_ARN.fullmatch(ident)
-                                    or _ACCOUNT.fullmatch(ident)):
+                                    or _ACCOUNT.fullmatch(ident) or _UNIQUE.fullmatch(ident)):
                 found.append(ident)
             elif kind == "CanonicalUser" and _CANONICAL.fullmatch(ident):
                 found.append("canonical:" + ident)
@@ -573,6 +579,85 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
         return None
 
 
+# --- user principals: resolved to unique ids at PUT time ------------------------------------------------------
+def unique_id(user_id: str) -> str:
+    return UNIQUE_PREFIX + user_id.upper()
+
+
+#: (account id, user name) → the user's id, or None when the account has no such user.
+UserByName = Callable[[str, str], str | None]
+#: A user id → (account id, user name), or None once the user is gone.
+UserById = Callable[[str], tuple[str, str] | None]
+
+
+def resolve(document: str, bucket: str, user_by_name: UserByName, user_by_id: UserById) -> str:
+    """The document to store: every ``arn:aws:iam::<account>:user/<name>`` principal replaced by that
+    user's unique id, as AWS does when a policy is put — so a principal names the user, not the name: once
+    the user is deleted it matches nobody, not a user created later under the same name. A user ARN that
+    names no user (a typo, another case: ``user/Carol`` for ``carol``), or a unique id of a user that is
+    gone, is refused with AWS's "Invalid principal in policy". ``document`` must have passed
+    :func:`parse`; it comes back unchanged (byte for byte) when it names no user."""
+    data = json.loads(document)
+    changed = False
+
+    def one(ident: str) -> str:
+        nonlocal changed
+        arn = _USER_ARN.fullmatch(ident)
+        if arn is not None:
+            user_id = user_by_name(arn.group(1), arn.group(2))
+            if user_id is None:
+                raise MalformedPolicy(f"Invalid principal in policy: no user {ident!r}.")
+            changed = True
+            return unique_id(user_id)
+        if _UNIQUE.fullmatch(ident) and user_by_id(ident[len(UNIQUE_PREFIX):].lower()) is None:
+            raise MalformedPolicy(f"Invalid principal in policy: no user with the unique id {ident!r}.")
+        return ident
+
+    _map_user_principals(data, one)
+    if not changed:
+        return document
+    resolved = _dump(data)
+    parse(resolved, bucket)  # what is stored must parse as what was put did (its size too)
+    return resolved
+
+
+def _dump(data: dict[str, Any]) -> str:
+    """Compact, as short as JSON allows: a resolved policy must fit the size limit the original did."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def display(document: str, user_by_id: UserById) -> str:
+    """What GetBucketPolicy shows: each unique id as its user's ARN again, while the user exists; a deleted
+    user's principal stays its unique id (AWS's way of showing a principal that no longer exists)."""
+    data = json.loads(document)
+    changed = False
+
+    def one(ident: str) -> str:
+        nonlocal changed
+        if not _UNIQUE.fullmatch(ident):
+            return ident
+        found = user_by_id(ident[len(UNIQUE_PREFIX):].lower())
+        if found is None:
+            return ident
+        changed = True
+        return f"arn:aws:iam::{found[0]}:user/{found[1]}"
+
+    _map_user_principals(data, one)
+    return _dump(data) if changed else document
+
+
+def _map_user_principals(data: dict[str, Any], change: Callable[[str], str]) -> None:
+    """Apply ``change`` to every ``AWS`` identifier of every Principal / NotPrincipal, in place."""
+    statements = data.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for field in ("Principal", "NotPrincipal"):
+            named = statement.get(field) if isinstance(statement, dict) else None
+            if not isinstance(named, dict) or "AWS" not in named:
+                continue
+            ids = named["AWS"]
+            named["AWS"] = change(ids) if isinstance(ids, str) else [change(i) for i in ids]
+
+
 # --- evaluation ---------------------------------------------------------------------------------------------
 def evaluate(policy: Policy, query: Query, *, restrict_public: bool = False) -> Decision | None:
     """``deny`` when a Deny statement matches, else ``allow`` when an Allow does, else None.
@@ -613,7 +698,9 @@ def _names(ident: str, caller: Caller) -> bool:
         return ident[len("canonical:"):] == caller.user_id
     if ident == caller.account_id or ident == f"arn:aws:iam::{caller.account_id}:root":
         return True
-    return ident == caller.arn
+    if ident.startswith(UNIQUE_PREFIX):
+        return ident == unique_id(caller.user_id)
+    return ident == caller.arn  # a user ARN stored unresolved, before PUT resolved them (see resolve())
 
 
 def _action_matches(statement: Statement, action: str | None) -> bool:

@@ -10,6 +10,8 @@ what the server answered.
 from __future__ import annotations
 
 import io
+import json
+import secrets
 import socket
 import subprocess
 import zipfile
@@ -175,3 +177,57 @@ def test_par_zip_leaves_out_what_the_policy_denies(server: SatchelProcess, s3: A
     trail = [e for e in events(server, par["id"]) if e["action"] == "use"]
     assert [(e["outcome"], e["reason"]) for e in trail] == [("allowed", "zip of 2 object(s), 1 left out")]
     assert "ASGI callable returned without completing response" not in server.log_tail(200)
+
+
+# --- 2. user principals name the user, not the name -----------------------------------------------------------
+def _user(server: SatchelProcess, name: str) -> dict[str, Any]:
+    users = json.loads(server.admin("user", "list", "--json"))
+    rows = users if isinstance(users, list) else users["users"]
+    return next(u for u in rows if u["name"] == name)
+
+
+def test_user_principal_resolved_at_put(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    name = f"dave{secrets.token_hex(3)}"
+    first = server.create_user(name)
+    account = _user(server, name)["account_id"]
+    arn = f"arn:aws:iam::{account}:user/{name}"
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"for dave")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
+        "Sid": "Dave", "Effect": "Allow", "Principal": {"AWS": [arn]}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    shown = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert shown["Statement"][0]["Principal"] == {"AWS": [arn]}  # the ARN while dave exists
+    dave = _client(server, first.access_key, first.secret_key)
+    assert dave.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"for dave"
+
+    server.admin("user", "delete", name)
+    second = server.create_user(name)  # same name, another user
+    impostor = _client(server, second.access_key, second.secret_key)
+    with pytest.raises(ClientError) as caught:
+        impostor.get_object(Bucket=bucket, Key="doc.txt")
+    assert _code(caught) == "AccessDenied"
+    shown = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    unique = shown["Statement"][0]["Principal"]["AWS"][0]
+    assert unique.startswith("AIDA") and name not in unique  # the deleted user's unique id, as AWS shows it
+    with pytest.raises(ClientError) as caught:  # re-putting it: that user is gone
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(shown))
+    assert _code(caught) == "MalformedPolicy"
+
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy({  # put again: now it names the new user
+        "Effect": "Allow", "Principal": {"AWS": arn}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert impostor.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"for dave"
+
+
+def test_unknown_user_principal_refused(server: SatchelProcess, s3: Any, bucket: str) -> None:
+    name = f"carol{secrets.token_hex(3)}"
+    server.create_user(name)
+    account = _user(server, name)["account_id"]
+    for ident in (f"arn:aws:iam::{account}:user/{name.capitalize()}", f"arn:aws:iam::{account}:user/nobody{name}",
+                  f"arn:aws:iam::{'0' * 32}:user/{name}"):
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_policy(Bucket=bucket, Policy=_policy({
+                "Effect": "Allow", "Principal": {"AWS": ident}, "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*"}))
+        assert _code(caught) == "MalformedPolicy"
+        assert "Invalid principal in policy" in caught.value.response["Error"]["Message"]

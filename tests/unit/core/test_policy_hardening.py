@@ -108,3 +108,50 @@ def test_values_aws_accepts(condition: dict[str, object]) -> None:
 def test_a_nan_request_value_is_no_number() -> None:
     """A request that supplies ``nan`` (``max-keys=nan``) compares as nothing, never as a number."""
     assert policy._number("nan") is None and policy._number("inf") is None and policy._number("12") == 12.0
+
+
+# --- user principals: resolved to unique ids ----------------------------------------------------------------------
+DAVE_ID = "d" * 32
+USERS = {(ACCOUNT, "dave"): DAVE_ID}
+
+
+def _by_name(account: str, name: str) -> str | None:
+    return USERS.get((account, name))
+
+
+def _by_id(user_id: str) -> tuple[str, str] | None:
+    return next(((a, n) for (a, n), i in USERS.items() if i == user_id), None)
+
+
+def _named(principal: object) -> str:
+    return _doc({"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{BUCKET}/*"})
+
+
+def test_resolve_replaces_user_arns_by_unique_ids() -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:user/dave"
+    stored = policy.resolve(_named({"AWS": [arn, "*"]}), BUCKET, _by_name, _by_id)
+    assert json.loads(stored)["Statement"][0]["Principal"] == {"AWS": ["AIDA" + DAVE_ID.upper(), "*"]}
+    dave = policy.Caller(DAVE_ID, ACCOUNT, "dave")
+    later_dave = policy.Caller("e" * 32, ACCOUNT, "dave")  # the name again, another user
+    query = policy.Query("s3:GetObject", f"arn:aws:s3:::{BUCKET}/k", dave, None)
+    only_dave = policy.parse(policy.resolve(_named({"AWS": arn}), BUCKET, _by_name, _by_id), BUCKET)
+    assert policy.evaluate(only_dave, query) == "allow"
+    assert policy.evaluate(only_dave, policy.Query("s3:GetObject", query.resource, later_dave, None)) is None
+    assert policy.display(stored, _by_id) == json.dumps(json.loads(_named({"AWS": [arn, "*"]})), ensure_ascii=False,
+                                                        separators=(",", ":"))
+    assert "AIDA" + DAVE_ID.upper() in policy.display(stored, lambda _: None)  # deleted: its unique id
+
+
+def test_resolve_leaves_other_documents_byte_for_byte() -> None:
+    document = _named({"AWS": [f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT]}).replace(",", " ,")
+    assert policy.resolve(document, BUCKET, _by_name, _by_id) == document
+    assert policy.display(document, _by_id) == document
+
+
+@pytest.mark.parametrize("ident", [f"arn:aws:iam::{ACCOUNT}:user/Dave", f"arn:aws:iam::{ACCOUNT}:user/eve",
+                                   f"arn:aws:iam::{'b' * 32}:user/dave", "AIDA" + "E" * 32])
+def test_resolve_refuses_unknown_users(ident: str) -> None:
+    with pytest.raises(MalformedPolicy, match="Invalid principal in policy"):
+        policy.resolve(_named({"AWS": ident}), BUCKET, _by_name, _by_id)
+
