@@ -154,12 +154,12 @@ def test_a_read_cut_by_the_network_resumes_where_it_stopped(
     run = store.upstream.run
     failures = {"left": 2}
 
-    async def flaky(fn: Callable[..., Any], *args: Any) -> Any:
+    async def flaky(fn: Callable[..., Any], *args: Any, bounded: bool = True) -> Any:
         if getattr(fn, "__name__", "") == "read" and failures["left"] and args != ():
             failures["left"] -= 1
             if failures["left"] == 0:
                 raise SlowDown("cut")
-        return await run(fn, *args)
+        return await run(fn, *args, bounded=bounded)
 
     monkeypatch.setattr(store.upstream, "run", flaky)
     try:
