@@ -3,7 +3,7 @@
 The session-scoped :func:`seaweedfs` fixture starts one in a temporary directory with one access key,
 waits until it stores objects (the gateway answers before its volume server takes writes), and stops
 it at the end. Tests that stop and start it (the upstream failing under load) use :meth:`kill` and
-:meth:`start`: same directory, same ports, same data.
+:meth:`start`: same directory, same ports, same data; :meth:`paused` makes it hang instead.
 """
 
 from __future__ import annotations
@@ -97,6 +97,16 @@ class SeaweedFS:
         if self._proc is not None and self._proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, sig)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stopped (SIGSTOP) for the ``with`` block: hung, as an overloaded or wedged cluster — the
+        kernel still accepts connections for it, nothing ever answers. Resumed after, whatever happened."""
+        self._signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self._signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """Gone at once, as a crashed or unplugged upstream."""
