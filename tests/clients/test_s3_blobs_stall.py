@@ -21,8 +21,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.clients.boto import error_code, http_status, unique_bucket
-from tests.clients.test_s3_blobs import PREFIX, UpstreamSatchel, upstream_keys
-from tests.seaweedfs import SeaweedFS, running
+from tests.clients.test_s3_blobs import (  # upstream: this module's own SeaweedFS, stopped and continued here
+    PREFIX,
+    UpstreamSatchel,
+    upstream,  # noqa: F401
+    upstream_keys,
+)
+from tests.seaweedfs import SeaweedFS
 
 MiB = 1024 * 1024
 CONNECT, READ, ATTEMPTS = 0.5, 1.5, 2
@@ -41,14 +46,7 @@ class StallSatchel(UpstreamSatchel):
 
 
 @pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    """This module's own SeaweedFS: it is stopped and continued."""
-    with running(tmp_path_factory.mktemp("stall-upstream")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def satchel(tmp_path_factory: pytest.TempPathFactory, upstream: SeaweedFS) -> Iterator[StallSatchel]:
+def satchel(tmp_path_factory: pytest.TempPathFactory, upstream: SeaweedFS) -> Iterator[StallSatchel]:  # noqa: F811
     server = StallSatchel(tmp_path_factory.mktemp("stall") / "data", upstream, upstream.new_bucket())
     server.port, server.endpoint = PORT, f"http://127.0.0.1:{PORT}"
     with server.running():
@@ -73,7 +71,7 @@ def _slow_down_within_bound(call: Callable[[], Any]) -> float:
     return took
 
 
-def test_a_hung_upstream_is_503_within_the_wait_bound(satchel: StallSatchel, upstream: SeaweedFS) -> None:
+def test_a_hung_upstream_is_503_within_the_wait_bound(satchel: StallSatchel, upstream: SeaweedFS) -> None:  # noqa: F811
     s3 = _client(satchel)
     bucket = unique_bucket("stall")
     s3.create_bucket(Bucket=bucket)
