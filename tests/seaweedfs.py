@@ -98,15 +98,22 @@ class SeaweedFS:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, sig)
 
+    def pause(self) -> None:
+        """Stopped (SIGSTOP): hung, as an overloaded or wedged cluster — the kernel still accepts
+        connections for it, nothing ever answers. :meth:`resume` continues it."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
-        """Stopped (SIGSTOP) for the ``with`` block: hung, as an overloaded or wedged cluster — the
-        kernel still accepts connections for it, nothing ever answers. Resumed after, whatever happened."""
-        self._signal(signal.SIGSTOP)
+        """:meth:`pause` for the ``with`` block, resumed after whatever happened."""
+        self.pause()
         try:
             yield
         finally:
-            self._signal(signal.SIGCONT)
+            self.resume()
 
     def kill(self) -> None:
         """Gone at once, as a crashed or unplugged upstream."""

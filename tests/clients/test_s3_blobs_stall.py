@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -88,6 +89,45 @@ def test_a_hung_upstream_is_503_within_the_wait_bound(satchel: StallSatchel, ups
     s3.put_object(Bucket=bucket, Key="small", Body=b"s" * 1000)
     assert {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]} == {"kept", "small"}
     assert "Traceback" not in satchel.log_tail(300)
+
+
+def test_an_upstream_hung_mid_upload_is_503_within_the_wait_bound(satchel: StallSatchel,
+                                                                  upstream: SeaweedFS) -> None:  # noqa: F811
+    """Hung while a part is in flight: the upload waits for that part no longer than the bound, and
+    its clean-up (abort the multipart upload) waits for no one."""
+    s3 = _client(satchel)
+    bucket = unique_bucket("midway")
+    s3.create_bucket(Bucket=bucket)
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "midway"}, ExpiresIn=60)
+    stalled: list[float] = []
+
+    class Body:
+        """12 MiB that hang the upstream after 7: part 1 (5 MiB) is sent; part 2 will be in flight."""
+
+        sent = 0
+
+        def __len__(self) -> int:
+            return 12 * MiB
+
+        def read(self, size: int = -1) -> bytes:
+            if self.sent == 7 * MiB:
+                upstream.pause()
+                stalled.append(time.monotonic())
+            piece = min(MiB, 12 * MiB - self.sent)
+            self.sent += piece
+            return b"m" * piece
+
+    try:
+        answer = requests.put(url, data=Body(), timeout=60)
+        assert stalled, (answer.status_code, answer.text[:300])
+        took = time.monotonic() - stalled[0]
+    finally:
+        upstream.resume()
+    assert answer.status_code == 503 and "<Code>SlowDown</Code>" in answer.text
+    assert took < BOUND + SLACK, f"{took:.1f} s to answer, the bound is {BOUND:g} s"
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket=bucket, Key="midway")
+    assert http_status(caught.value) == 404
 
 
 def test_a_blob_lost_upstream_is_a_deliberate_500(satchel: StallSatchel, tmp_path: Path) -> None:
