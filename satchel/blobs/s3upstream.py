@@ -120,16 +120,23 @@ class Upstream:
     async def run(self, fn: Callable[..., T], *args: Any, bounded: bool = True) -> T:
         """``fn(*args)`` on the pool; its upstream failures translated (see :meth:`translate`).
 
-        ``bounded``: given up on after :attr:`deadline` (``SlowDown``). The thread is not stopped (it
-        cannot be): it ends by botocore's own timeouts, and what it returns late is released then."""
-        running = asyncio.get_running_loop().run_in_executor(self.pool, self.translated, fn, *args)
+        ``bounded``: given up on after :attr:`deadline` (``SlowDown``), as when the caller is cancelled.
+        A call given up on that has not started never will (an outage must not leave a queue of calls
+        to send once it ends); one already running cannot be stopped: it ends by botocore's own
+        timeouts, and what it returns late is released then."""
+        work = self.pool.submit(self.translated, fn, *args)
+        running = asyncio.wrap_future(work)
         if not bounded:
             return await running
-        # asyncio.wait, not wait_for: a cancelled caller must not cancel the future either (callers
-        # shield it to release what it returns), and a timeout leaves it running.
-        done, _ = await asyncio.wait({running}, timeout=self.deadline)
+        try:
+            # asyncio.wait, not wait_for: on a timeout or a cancelled caller, the call is given up on
+            # below, not cancelled under a thread that still holds what it will return.
+            done, _ = await asyncio.wait({running}, timeout=self.deadline)
+        except asyncio.CancelledError:
+            _give_up(work, running)
+            raise
         if not done:
-            running.add_done_callback(_release)
+            _give_up(work, running)
             self.note(getattr(fn, "__name__", "upstream"), f"no answer within {self.deadline:g} s", error=False)
             raise unavailable()
         return running.result()
@@ -179,6 +186,11 @@ class Upstream:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.client.close()
+
+
+def _give_up(work: concurrent.futures.Future[Any], running: asyncio.Future[Any]) -> None:
+    if not work.cancel():  # already running: release what it returns
+        running.add_done_callback(_release)
 
 
 def _release(late: asyncio.Future[Any]) -> None:
