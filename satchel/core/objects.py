@@ -199,11 +199,21 @@ def _lost(record: ObjectRecord) -> InternalError:
     S3-compatible engine Satchel supports read after write consistently). So a deliberate ``500
     InternalError`` (Swift and OCI: their 500s), as AWS answers when its own storage fails; never
     ``NoSuchKey``, which would contradict the listing, and never ``503``, which clients retry for as
-    long as they like. One log line at ERROR names the object and its blob ids for the operator; the
-    answer names nothing."""
-    log.error("blob store has lost a blob of %s/%s (blobs %s): answering 500 InternalError", record.bucket,
-              record.key, ", ".join(s.blob_id for s in record.segments))
+    long as they like. One log line at ERROR names the object and its blob ids for the operator, once
+    per worker (clients retrying a 500 must not flood the log); the answer names nothing."""
+    blobs = ", ".join(s.blob_id for s in record.segments)
+    if blobs not in _LOST_REPORTED:
+        if len(_LOST_REPORTED) >= LOST_REPORTED_MAX:
+            _LOST_REPORTED.clear()
+        _LOST_REPORTED.add(blobs)
+        log.error("blob store has lost a blob of %s/%s (blobs %s): answering 500 InternalError", record.bucket,
+                  record.key, blobs)
     return InternalError("We encountered an internal error. Please try again.")
+
+
+#: Lost blobs already logged (by their ids); forgotten all at once past LOST_REPORTED_MAX.
+_LOST_REPORTED: set[str] = set()
+LOST_REPORTED_MAX = 10_000
 
 
 async def _start(

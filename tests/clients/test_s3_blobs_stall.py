@@ -142,10 +142,11 @@ def test_a_blob_lost_upstream_is_a_deliberate_500(satchel: StallSatchel, tmp_pat
     (key,) = upstream_keys(satchel) - before
     satchel.upstream.client().delete_object(Bucket=satchel.bucket, Key=key)
     blob_id = key.removeprefix(PREFIX + "/")
-    with pytest.raises(ClientError) as caught:
-        s3.get_object(Bucket=bucket, Key="lost")["Body"].read()
-    assert (error_code(caught.value), http_status(caught.value)) == ("InternalError", 500)
-    assert blob_id not in str(caught.value.response)
+    for _ in range(2):  # a client that retries a 500: the log says it once (one worker here)
+        with pytest.raises(ClientError) as caught:
+            s3.get_object(Bucket=bucket, Key="lost")["Body"].read()
+        assert (error_code(caught.value), http_status(caught.value)) == ("InternalError", 500)
+        assert blob_id not in str(caught.value.response)
     assert s3.head_object(Bucket=bucket, Key="lost")["ContentLength"] == 100_000  # the metadata is intact
     log = satchel.log_tail(100)
-    assert f"lost a blob of {bucket}/lost (blobs {blob_id})" in log and "Traceback" not in log
+    assert log.count(f"lost a blob of {bucket}/lost (blobs {blob_id})") == 1 and "Traceback" not in log
