@@ -8,6 +8,7 @@ transaction made dead are deleted right after it (``gc.release_blobs``).
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from satchel.core.conditions import (
     write_precondition,
 )
 from satchel.core.errors import (
+    InternalError,
     InvalidRequest,
     KeyTooLongError,
     MetadataTooLarge,
@@ -36,6 +38,8 @@ from satchel.core.models import AclGrant, Bucket, ObjectRecord, Principal, Segme
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, Received, receive
 from satchel.core.streams import close_stream
+
+log = logging.getLogger(__name__)
 
 #: S3's limits: keys are at most 1024 bytes of UTF-8; user metadata at most 2 KiB.
 MAX_KEY_BYTES = 1024
@@ -191,7 +195,34 @@ async def open_object(
         return record, await _start(node, record, byte_range, customer, keyless_link)
     except FileNotFoundError:
         record = get_object(node, principal, bucket, key, version_id)
+    try:
         return record, await _start(node, record, byte_range, customer, keyless_link)
+    except FileNotFoundError:
+        raise _lost(record) from None
+
+
+def _lost(record: ObjectRecord) -> InternalError:
+    """A referenced blob the blob store does not have, twice: data loss (a file or upstream object
+    deleted behind this server's back, a restore that missed blobs), not a dependency being away — the
+    store answered, and said "no such blob" about one it confirmed when it was written (S3 and every
+    S3-compatible engine Satchel supports read after write consistently). So a deliberate ``500
+    InternalError`` (Swift and OCI: their 500s), as AWS answers when its own storage fails; never
+    ``NoSuchKey``, which would contradict the listing, and never ``503``, which clients retry for as
+    long as they like. One log line at ERROR names the object and its blob ids for the operator, once
+    per worker (clients retrying a 500 must not flood the log); the answer names nothing."""
+    blobs = ", ".join(s.blob_id for s in record.segments)
+    if blobs not in _LOST_REPORTED:
+        if len(_LOST_REPORTED) >= LOST_REPORTED_MAX:
+            _LOST_REPORTED.clear()
+        _LOST_REPORTED.add(blobs)
+        log.error("blob store has lost a blob of %s/%s (blobs %s): answering 500 InternalError", record.bucket,
+                  record.key, blobs)
+    return InternalError("We encountered an internal error. Please try again.")
+
+
+#: Lost blobs already logged (by their ids); forgotten all at once past LOST_REPORTED_MAX.
+_LOST_REPORTED: set[str] = set()
+LOST_REPORTED_MAX = 10_000
 
 
 async def _start(
