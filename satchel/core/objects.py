@@ -358,6 +358,9 @@ async def copy_object(
     except BaseException:
         await node.blobs.delete([s.blob_id for s in segments])
         raise
+    if plan is not None:  # the new links keep the sealed bytes: record which blob each was sealed as
+        links = [(old.blob_id, new.blob_id) for old, new in zip(source.segments, segments, strict=True)]
+        plan = sse.relinked(plan, links)
     record = replace(
         source,
         bucket=bucket,

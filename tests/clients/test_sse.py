@@ -346,3 +346,65 @@ def test_sse_c_behind_a_trusted_tls_proxy(tmp_path_factory: pytest.TempPathFacto
     client.put_object(Bucket=name, Key="k", Body=b"via proxy", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
     got = client.get_object(Bucket=name, Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
     assert got["Body"].read() == b"via proxy"
+
+
+def _blob_files(server: SatchelProcess) -> set[Path]:
+    return {path for path in (server.data_dir / "blobs").rglob("*") if path.is_file()}
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Rewrite a blob file as a new inode: a copy's hard link to it keeps the old bytes."""
+    spare = path.with_name(path.name + ".tamper")
+    spare.write_bytes(data)
+    spare.replace(path)
+
+
+def _get_outcome(s3: Any, bucket: str, key: str, want: bytes) -> str:
+    """``ok``, ``500`` (refused before the headers) or ``cut`` (200, then the body stops short)."""
+    try:
+        answer = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        assert error_code(exc) == "InternalError"
+        return "500"
+    try:
+        body = answer["Body"].read()
+    except Exception:  # botocore raises several kinds for a connection cut mid-body
+        return "cut"
+    assert body == want, "tampered blobs were served as the object"
+    return "ok"
+
+
+def test_blobs_swapped_duplicated_or_extended_in_storage_are_refused(s3: Any, server: SatchelProcess,
+                                                                     bucket: str) -> None:
+    """Issue 16 (attack t11): an upload's parts share its key, yet a part's blob moved to another place,
+    duplicated, or with bytes appended must never be served as the object; a legitimate SSE-S3 copy,
+    which re-links the blobs under the same key, still reads."""
+    before = _blob_files(server)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ServerSideEncryption="AES256")["UploadId"]
+    parts = [_body(5 * MIB, b"one"), _body(5 * MIB, b"two")]
+    etags = [s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=number, Body=data)["ETag"]
+             for number, data in enumerate(parts, start=1)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={"Parts": [
+        {"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)]})
+    one, two = sorted(_blob_files(server) - before, key=lambda path: path.stat().st_mtime_ns)
+    whole = parts[0] + parts[1]
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "mp"},
+                   ServerSideEncryption="AES256")
+    assert _get_outcome(s3, bucket, "copy", whole) == "ok"
+    bytes_one, bytes_two = one.read_bytes(), two.read_bytes()
+    _replace(one, bytes_two)
+    _replace(two, bytes_one)
+    assert _get_outcome(s3, bucket, "mp", whole) == "500"  # the first chunk is checked before the headers
+    _replace(one, bytes_one)
+    assert _get_outcome(s3, bucket, "mp", whole) == "cut"  # part 1 twice: found in the second part
+    _replace(two, bytes_two + b"x")
+    assert _get_outcome(s3, bucket, "mp", whole) == "cut"
+    _replace(two, bytes_two)
+    assert _get_outcome(s3, bucket, "mp", whole) == "ok"
+    assert _get_outcome(s3, bucket, "copy", whole) == "ok"
+    before = _blob_files(server)
+    small = _body(3000, b"small")
+    s3.put_object(Bucket=bucket, Key="small", Body=small, ServerSideEncryption="AES256")
+    (blob,) = _blob_files(server) - before
+    _replace(blob, blob.read_bytes() + b"\0")
+    assert _get_outcome(s3, bucket, "small", small) == "500"
