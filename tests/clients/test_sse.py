@@ -408,3 +408,57 @@ def test_blobs_swapped_duplicated_or_extended_in_storage_are_refused(s3: Any, se
     (blob,) = _blob_files(server) - before
     _replace(blob, blob.read_bytes() + b"\0")
     assert _get_outcome(s3, bucket, "small", small) == "500"
+
+
+def _add_headers(client: Any, headers: dict[str, str]) -> Callable[..., None]:
+    def hook(request: Any, **_: Any) -> None:
+        for name, value in headers.items():
+            request.headers[name] = value
+    client.meta.events.register("before-sign.s3.*", hook)
+    return hook
+
+
+def _customer_headers(prefix: str, key: bytes) -> dict[str, str]:
+    return {prefix + "algorithm": "AES256", prefix + "key": base64.b64encode(key).decode(),
+            prefix + "key-MD5": base64.b64encode(_md5(key).digest()).decode()}
+
+
+def test_sse_c_headers_over_plain_http_are_refused_on_every_operation(s3_factory: Any) -> None:
+    """AWS refuses any request carrying SSE-C headers over HTTP, not only those that use the key: the key
+    crossed the network in clear and the client must learn it (issue 16, attack t40)."""
+    client = s3_factory()
+    name = unique_bucket("ssehttp")
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key="k", Body=b"x")
+    hook = _add_headers(client, _customer_headers("x-amz-server-side-encryption-customer-", KEY))
+    for call in (lambda: client.list_objects_v2(Bucket=name), lambda: client.delete_object(Bucket=name, Key="k"),
+                 lambda: client.get_object_tagging(Bucket=name, Key="k"), lambda: client.head_bucket(Bucket=name)):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        if exc.value.operation_name != "HeadBucket":  # a HEAD answer has no body to say why
+            assert "secure connection" in exc.value.response["Error"]["Message"]
+    client.meta.events.unregister("before-sign.s3.*", hook)
+    assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"x"  # the DELETE changed nothing
+    client.delete_object(Bucket=name, Key="k")
+    client.delete_bucket(Bucket=name)
+
+
+def test_copy_source_key_on_a_request_that_is_no_copy_is_refused(s3: Any, bucket: str) -> None:
+    """A PUT with only the copy-source SSE-C headers asked for a key's protection: refused, never stored
+    in clear (issue 16, attack t41)."""
+    hook = _add_headers(s3, _customer_headers("x-amz-copy-source-server-side-encryption-customer-", KEY))
+    try:
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=bucket, Key="k", Body=b"secret")
+        assert error_code(exc.value) == "InvalidArgument"
+        assert "copy" in exc.value.response["Error"]["Message"]
+    finally:
+        s3.meta.events.unregister("before-sign.s3.*", hook)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert error_code(exc.value) == "NoSuchKey"
+    s3.put_object(Bucket=bucket, Key="src", Body=b"data", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
+                   CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY)  # a copy: honoured
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"data"
