@@ -225,6 +225,14 @@ def relinked(plan: Plan, links: Sequence[tuple[str, str]]) -> Plan:
     return Plan(plan.customer, plan.key, json.dumps(info, separators=(",", ":")), plan.customer_md5, origins)
 
 
+def shows_plaintext_digests(node: Node, stored_headers: Mapping[str, str], customer: CustomerKey | None) -> bool:
+    """Whether an answer may show the object's plaintext checksums: always unless it is SSE-C, then only
+    to a request with its key (403 with another)."""
+    if not is_customer(stored_headers):
+        return True
+    return customer is not None and for_read(node, stored_headers, customer) is not None
+
+
 def is_encrypted(stored_headers: Mapping[str, str]) -> bool:
     return FIELD in stored_headers
 

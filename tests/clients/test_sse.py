@@ -462,3 +462,45 @@ def test_copy_source_key_on_a_request_that_is_no_copy_is_refused(s3: Any, bucket
     s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
                    CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY)  # a copy: honoured
     assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"data"
+
+
+def test_list_parts_and_complete_show_sse_c_checksums_only_with_the_key(s3: Any, bucket: str) -> None:
+    """A part's CRC32/SHA-256 is of its plaintext: AWS requires the upload's SSE-C key for ListParts and
+    CompleteMultipartUpload when the upload keeps checksums; a retried completion without it shows none
+    (issue 16, attack t25)."""
+    sse = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": KEY}
+    # botocore encodes the key itself only for the operations that always used one
+    coded = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(KEY).decode(),
+             "SSECustomerKeyMD5": base64.b64encode(_md5(KEY).digest()).decode()}
+    wrong = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(OTHER).decode(),
+             "SSECustomerKeyMD5": base64.b64encode(_md5(OTHER).digest()).decode()}
+    secret = b"the secret"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="SHA256", **sse)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=secret,
+                          ChecksumAlgorithm="SHA256", **sse)
+    plain_sha = base64.b64encode(hashlib.sha256(secret).digest()).decode()
+    assert part["ChecksumSHA256"] == plain_sha  # the uploader, who has the key, gets it
+    for kwargs, code in (({}, "InvalidRequest"),
+                         (wrong, "AccessDenied")):
+        with pytest.raises(ClientError) as exc:
+            s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload, **kwargs)
+        assert error_code(exc.value) == code
+    listed = s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload, **coded)["Parts"]
+    assert listed[0]["ChecksumSHA256"] == plain_sha
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA256": plain_sha}]}
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert error_code(exc.value) == "InvalidRequest"
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts, **coded)
+    assert done.get("ChecksumSHA256")
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert again["ETag"] == done["ETag"] and not any(name.startswith("Checksum") and name != "ChecksumType"
+                                                     for name in again)
+    # An upload without an algorithm whose part still carries a checksum: refused just the same.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp2", **sse)["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="mp2", UploadId=upload, PartNumber=1, Body=secret, ChecksumAlgorithm="CRC32",
+                   **sse)
+    with pytest.raises(ClientError) as exc:
+        s3.list_parts(Bucket=bucket, Key="mp2", UploadId=upload)
+    assert error_code(exc.value) == "InvalidRequest"
+    assert s3.list_parts(Bucket=bucket, Key="mp2", UploadId=upload, **coded)["Parts"][0]["ChecksumCRC32"]
