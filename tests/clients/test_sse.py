@@ -504,3 +504,28 @@ def test_list_parts_and_complete_show_sse_c_checksums_only_with_the_key(s3: Any,
         s3.list_parts(Bucket=bucket, Key="mp2", UploadId=upload)
     assert error_code(exc.value) == "InvalidRequest"
     assert s3.list_parts(Bucket=bucket, Key="mp2", UploadId=upload, **coded)["Parts"][0]["ChecksumCRC32"]
+
+
+def test_management_api_console_and_swift_listing_hide_sse_c_metadata(s3: Any, server: SatchelProcess, bucket: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """S3's HEAD shows an SSE-C object's metadata and type only with its key; the management API (and so
+    the console) refuses the same way, and listings show what S3's ListObjects shows: no type (issue 16,
+    attacks t27b/t33)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))
+    s3.put_object(Bucket=bucket, Key="c", Body=b"x", ContentType="application/x-secret-plan",
+                  Metadata={"codename": "nightfall"}, SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    s3.put_object(Bucket=bucket, Key="s3", Body=b"y", ContentType="text/x-visible", ServerSideEncryption="AES256")
+    refused = mgmt.call(server, None, "GET", f"/buckets/{bucket}/object?key=c")
+    assert refused.status_code == 400 and "SSE-C" in refused.text
+    assert "nightfall" not in refused.text and "x-secret-plan" not in refused.text
+    shown = mgmt.ok(mgmt.call(server, None, "GET", f"/buckets/{bucket}/object?key=s3"))
+    assert shown["content_type"] == "text/x-visible"
+    listed = mgmt.ok(mgmt.call(server, None, "GET", f"/buckets/{bucket}/objects?delimiter="))
+    types = {item["key"]: item["content_type"] for item in listed["objects"]}
+    assert types["c"] is None and "x-secret-plan" not in str(listed)
+    auth = requests.get(f"{server.endpoint}/auth/v1.0", timeout=10,
+                        headers={"X-Auth-User": "root:root", "X-Auth-Key": server.root.secret_key})
+    storage, token = auth.headers["X-Storage-Url"], auth.headers["X-Auth-Token"]
+    for fmt in ("json", "xml"):
+        listing = requests.get(f"{storage}/{bucket}?format={fmt}", headers={"X-Auth-Token": token}, timeout=10)
+        assert listing.status_code == 200 and "x-secret-plan" not in listing.text and "text/x-visible" in listing.text
