@@ -8,6 +8,7 @@ transaction made dead are deleted right after it (``gc.release_blobs``).
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from satchel.core.conditions import (
     write_precondition,
 )
 from satchel.core.errors import (
+    InternalError,
     InvalidRequest,
     KeyTooLongError,
     MetadataTooLarge,
@@ -36,6 +38,8 @@ from satchel.core.models import AclGrant, Bucket, ObjectRecord, Principal, Segme
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, Received, receive
 from satchel.core.streams import close_stream
+
+log = logging.getLogger(__name__)
 
 #: S3's limits: keys are at most 1024 bytes of UTF-8; user metadata at most 2 KiB.
 MAX_KEY_BYTES = 1024
@@ -196,20 +200,37 @@ async def _start(
         first = await anext(stream)
     except StopAsyncIteration:
         first = b""
+    except sse.BlobDecryptError as exc:
+        # Damaged stored data, found before the headers (the first chunks are decrypted, and a small
+        # blob's length checked, before anything is sent): 500, and one line saying which object.
+        await close_stream(stream)
+        _log_damage(record, exc, sent=False)
+        raise InternalError() from None
     except OSError as exc:
         await close_stream(stream)
         if exc.errno in (errno.EMFILE, errno.ENFILE):
             raise SlowDown("Too many objects are being read at once; retry shortly.") from None
         raise
-    return _prepend(first, stream)
+    return _prepend(first, stream, record)
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+def _log_damage(record: ObjectRecord, exc: sse.BlobDecryptError, *, sent: bool) -> None:
+    """One line per damaged read, whichever front-end serves it: a tampered or corrupted encrypted blob."""
+    log.error("stored object %s/%s is damaged (%s): %s", record.bucket, record.key,
+              "body cut after its headers" if sent else "refused before its headers", exc)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes], record: ObjectRecord) -> AsyncGenerator[bytes, None]:
+    """Later damage can only cut the body short, as any storage error mid-body; the front-end notes the
+    cut connection, this notes why."""
     try:
         if first:
             yield first
         async for chunk in rest:
             yield chunk
+    except sse.BlobDecryptError as exc:
+        _log_damage(record, exc, sent=True)
+        raise
     finally:
         await close_stream(rest)  # at once: it holds open files
 
