@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from satchel.blobs.base import BlobStore
 from satchel.blobs.digests import Hasher
 from satchel.blobs.localfs import LocalBlobStore
 from satchel.core import objects, sse
@@ -22,6 +23,8 @@ from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest
 from satchel.core.masterkey import MasterKey, SealedValueError
 from satchel.core.models import ObjectRecord, Segment
 from satchel.logs import redact
+from tests.seaweedfs import SeaweedFS
+from tests.unit.blobs.test_blob_contract import s3_store
 
 
 def _md5(data: bytes) -> Any:
@@ -38,7 +41,7 @@ def _key(seed: bytes = b"k") -> sse.CustomerKey:
                                  base64.b64encode(_md5(raw).digest()).decode())
 
 
-async def _write(store: LocalBlobStore, plan: sse.Plan, data: bytes, step: int) -> tuple[str, Hasher]:
+async def _write(store: BlobStore, plan: sse.Plan, data: bytes, step: int) -> tuple[str, Hasher]:
     hasher = Hasher()
     writer = sse.writer(store, hasher, plan)
     async with writer:
@@ -48,7 +51,7 @@ async def _write(store: LocalBlobStore, plan: sse.Plan, data: bytes, step: int) 
     return writer.blob_id, hasher
 
 
-async def _read(store: LocalBlobStore, plan: sse.Plan, pieces: list[sse.PlainPiece]) -> bytes:
+async def _read(store: BlobStore, plan: sse.Plan, pieces: list[sse.PlainPiece]) -> bytes:
     return b"".join([chunk async for chunk in sse.read_pieces(store, plan, pieces)])
 
 
@@ -252,3 +255,35 @@ def test_random_ranges_across_segments_match_the_plaintext(store: LocalBlobStore
         start = rng.randrange(len(whole))
         end = rng.randrange(start, min(len(whole), start + rng.choice((1, 10, C, 3 * C))))
         assert asyncio.run(read(ByteRange(start, end))) == whole[start:end + 1]
+
+
+def test_an_upstream_blob_swapped_or_extended_does_not_decrypt(seaweedfs: SeaweedFS, plan: sse.Plan) -> None:
+    """The same binding on the S3-cluster blob store (``blobs_url``), where an upstream admin can rewrite
+    any blob (issue 16, attack t8)."""
+    store = s3_store(seaweedfs)
+    try:
+        first, second = os.urandom(C + 9), os.urandom(C + 9)
+
+        async def scenario() -> None:
+            a, b = (await _write(store, plan, first, 4096))[0], (await _write(store, plan, second, 4096))[0]
+            pieces: list[sse.PlainPiece] = [(a, len(first), 0, len(first)), (b, len(second), 0, len(second))]
+            assert await _read(store, plan, pieces) == first + second
+
+            async def stored(blob_id: str) -> bytes:
+                answer = await store.upstream.call("get_object", **store._params(blob_id))
+                return bytes(answer["Body"].read())
+
+            async def rewrite(blob_id: str, data: bytes) -> None:
+                await store.upstream.call("put_object", **store._params(blob_id, Body=data))
+                store.small.discard(blob_id)
+
+            bytes_a, bytes_b = await stored(a), await stored(b)
+            for new_a, new_b in ((bytes_b, bytes_a), (bytes_a, bytes_a), (bytes_a, bytes_b + b"x")):
+                await rewrite(a, new_a)
+                await rewrite(b, new_b)
+                with pytest.raises(sse.BlobDecryptError):
+                    await _read(store, plan, pieces)
+
+        asyncio.run(scenario())
+    finally:
+        store.close()
