@@ -36,7 +36,7 @@ from satchel.core.gc import release_blobs
 from satchel.core.inflight import Recheck, confirm
 from satchel.core.models import AclGrant, Bucket, ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
-from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range, write_target
+from satchel.core.objects import check_key, check_user_meta, early_precondition, read_to_copy, write_target
 from satchel.core.receive import Expectations, receive, valid_checksum
 from satchel.core.text import decimal
 
@@ -175,7 +175,7 @@ async def upload_part_copy(
                            RangeRequested=f"bytes={source_range.start}-{source_range.end}",
                            ActualObjectSize=str(source.size))
     compute = (upload.checksum_algorithm,) if upload.checksum_algorithm else ()
-    got = await receive(node, read_range(node, source, source_range, source_plan), Expectations(compute=compute),
+    got = await receive(node, read_to_copy(node, source, source_range, source_plan), Expectations(compute=compute),
                         plan)
     return await _store_part(node, upload, number, got.blob_id, got.size, _part_etag(plan, got.md5_hex),
                              got.checksums)

@@ -220,6 +220,21 @@ def _log_damage(record: ObjectRecord, exc: sse.BlobDecryptError, *, sent: bool) 
               "body cut after its headers" if sent else "refused before its headers", exc)
 
 
+async def read_to_copy(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
+                       plan: sse.Plan | None) -> AsyncIterator[bytes]:
+    """``read_range`` for a copy that re-encrypts (CopyObject, UploadPartCopy): a damaged source is
+    refused as a GET before its headers is (500, one line), and the copy is never published."""
+    stream = read_range(node, record, byte_range, plan)
+    try:
+        async for chunk in stream:
+            yield chunk
+    except sse.BlobDecryptError as exc:
+        _log_damage(record, exc, sent=False)
+        raise InternalError() from None
+    finally:
+        await close_stream(stream)
+
+
 async def _prepend(first: bytes, rest: AsyncIterator[bytes], record: ObjectRecord) -> AsyncGenerator[bytes, None]:
     """Later damage can only cut the body short, as any storage error mid-body; the front-end notes the
     cut connection, this notes why."""
@@ -408,7 +423,7 @@ async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, sourc
     source's composite ones describe parts the copy no longer has, as on AWS."""
     compute = tuple(name for name, value in source.checksums.items() if "-" not in value)
     try:
-        got = await receive(node, read_range(node, source, None, source_plan), Expectations(compute=compute), plan)
+        got = await receive(node, read_to_copy(node, source, None, source_plan), Expectations(compute=compute), plan)
     except FileNotFoundError:
         raise NoSuchKey(Key=source.key) from None
     record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta, acl)

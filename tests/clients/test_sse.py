@@ -395,6 +395,12 @@ def test_blobs_swapped_duplicated_or_extended_in_storage_are_refused(s3: Any, se
     _replace(one, bytes_two)
     _replace(two, bytes_one)
     assert _get_outcome(s3, bucket, "mp", whole) == "500"  # the first chunk is checked before the headers
+    with pytest.raises(ClientError) as exc:  # a copy that decrypts it is refused the same way, and not made
+        s3.copy_object(Bucket=bucket, Key="plain-copy", CopySource={"Bucket": bucket, "Key": "mp"})
+    assert error_code(exc.value) == "InternalError"
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="plain-copy")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     _replace(one, bytes_one)
     assert _get_outcome(s3, bucket, "mp", whole) == "cut"  # part 1 twice: found in the second part
     _replace(two, bytes_two + b"x")
