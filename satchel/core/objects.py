@@ -236,20 +236,52 @@ async def _start(
         first = await anext(stream)
     except StopAsyncIteration:
         first = b""
+    except sse.BlobDecryptError as exc:
+        # Damaged stored data, found before the headers (the first chunks are decrypted, and a small
+        # blob's length checked, before anything is sent): 500, and one line saying which object.
+        await close_stream(stream)
+        _log_damage(record, exc, sent=False)
+        raise InternalError() from None
     except OSError as exc:
         await close_stream(stream)
         if exc.errno in (errno.EMFILE, errno.ENFILE):
             raise SlowDown("Too many objects are being read at once; retry shortly.") from None
         raise
-    return _prepend(first, stream)
+    return _prepend(first, stream, record)
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+def _log_damage(record: ObjectRecord, exc: sse.BlobDecryptError, *, sent: bool) -> None:
+    """One line per damaged read, whichever front-end serves it: a tampered or corrupted encrypted blob."""
+    log.error("stored object %s/%s is damaged (%s): %s", record.bucket, record.key,
+              "body cut after its headers" if sent else "refused before its headers", exc)
+
+
+async def read_to_copy(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
+                       plan: sse.Plan | None) -> AsyncIterator[bytes]:
+    """``read_range`` for a copy that re-encrypts (CopyObject, UploadPartCopy): a damaged source is
+    refused as a GET before its headers is (500, one line), and the copy is never published."""
+    stream = read_range(node, record, byte_range, plan)
+    try:
+        async for chunk in stream:
+            yield chunk
+    except sse.BlobDecryptError as exc:
+        _log_damage(record, exc, sent=False)
+        raise InternalError() from None
+    finally:
+        await close_stream(stream)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes], record: ObjectRecord) -> AsyncGenerator[bytes, None]:
+    """Later damage can only cut the body short, as any storage error mid-body; the front-end notes the
+    cut connection, this notes why."""
     try:
         if first:
             yield first
         async for chunk in rest:
             yield chunk
+    except sse.BlobDecryptError as exc:
+        _log_damage(record, exc, sent=True)
+        raise
     finally:
         await close_stream(rest)  # at once: it holds open files
 
@@ -411,6 +443,9 @@ async def copy_object(
     except BaseException:
         await node.blobs.delete([s.blob_id for s in segments])
         raise
+    if plan is not None:  # the new links keep the sealed bytes: record which blob each was sealed as
+        links = [(old.blob_id, new.blob_id) for old, new in zip(source.segments, segments, strict=True)]
+        plan = sse.relinked(plan, links)
     record = replace(
         source,
         bucket=bucket,
@@ -437,7 +472,7 @@ async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, sourc
     source's composite ones describe parts the copy no longer has, as on AWS."""
     compute = tuple(name for name, value in source.checksums.items() if "-" not in value)
     try:
-        got = await receive(node, read_range(node, source, None, source_plan), Expectations(compute=compute), plan)
+        got = await receive(node, read_to_copy(node, source, None, source_plan), Expectations(compute=compute), plan)
     except FileNotFoundError:
         raise NoSuchKey(Key=source.key) from None
     record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta, acl)

@@ -20,9 +20,10 @@ from satchel.core.streams import close_stream
 from satchel.logs import redact
 from satchel.requestinfo import request_info
 from satchel.s3 import cors, linkuse
+from satchel.s3 import sse as s3sse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
-from satchel.s3.endpoints import Endpoint, Op
+from satchel.s3.endpoints import Endpoint, Op, amz_query_headers
 from satchel.s3.errors import render_error
 from satchel.s3.handlers import HANDLERS
 from satchel.s3.handlers.versioning import version_headers
@@ -74,6 +75,8 @@ class S3Frontend:
             endpoint = route(request.method, request.path, request.query, request.headers,
                              domain=self.node.settings.domain)
             info.operation, info.bucket = endpoint.op.name, endpoint.bucket
+            s3sse.check_request(self.node, scope.get("scheme"), endpoint,
+                                [*request.headers.items(), *amz_query_headers(request.query)])
             if endpoint.bucket is not None and endpoint.op not in _NAME_CHECKED_BY_HANDLER \
                     and not valid_bucket_name(endpoint.bucket):
                 raise InvalidBucketName(BucketName=endpoint.bucket)
