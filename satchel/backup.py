@@ -164,7 +164,12 @@ def verify_node(data_dir: Path) -> BackupReport:
     of every single-part object (its ETag) — the one digest the metadata keeps per blob."""
     etags: dict[str, str] = {}
     with _read_only(data_dir / SQLITE_FILE) as meta:
-        for segments, etag, headers in meta.execute("SELECT segments, etag, headers FROM objects"):
+        # Noncurrent versions too (versioning), where the schema has them (a data dir not yet migrated has not).
+        versioned = meta.execute("SELECT 1 FROM sqlite_master WHERE name = 'object_versions'").fetchone()
+        query = "SELECT segments, etag, headers FROM objects"
+        if versioned:
+            query += " UNION ALL SELECT segments, etag, headers FROM object_versions"
+        for segments, etag, headers in meta.execute(query):
             blobs = json.loads(segments)
             plain = etag.strip('"')
             # An encrypted blob's MD5 is its plaintext's: checking it needs the key (SSE-C: the customer's).

@@ -250,7 +250,8 @@ class Settings:
     blobs_connect_timeout: float = 5.0
     #: Seconds to wait for each upstream answer or read of a streamed body, per attempt.
     blobs_read_timeout: float = 30.0
-    #: Tries of one upstream request (connection errors, timeouts, 5xx) before a client gets 503 SlowDown.
+    #: Tries of one upstream request in all (connection errors, timeouts, 5xx) before a client gets 503
+    #: SlowDown. No client waits on one upstream request longer than attempts x (connect + read timeout) + 1 s.
     blobs_attempts: int = 3
     #: Upstream requests in flight at once per worker (threads and pooled connections).
     blobs_threads: int = 16

@@ -3,7 +3,7 @@
 The session-scoped :func:`seaweedfs` fixture starts one in a temporary directory with one access key,
 waits until it stores objects (the gateway answers before its volume server takes writes), and stops
 it at the end. Tests that stop and start it (the upstream failing under load) use :meth:`kill` and
-:meth:`start`: same directory, same ports, same data.
+:meth:`start`: same directory, same ports, same data; :meth:`paused` makes it hang instead.
 """
 
 from __future__ import annotations
@@ -97,6 +97,23 @@ class SeaweedFS:
         if self._proc is not None and self._proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, sig)
+
+    def pause(self) -> None:
+        """Stopped (SIGSTOP): hung, as an overloaded or wedged cluster — the kernel still accepts
+        connections for it, nothing ever answers. :meth:`resume` continues it."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """:meth:`pause` for the ``with`` block, resumed after whatever happened."""
+        self.pause()
+        try:
+            yield
+        finally:
+            self.resume()
 
     def kill(self) -> None:
         """Gone at once, as a crashed or unplugged upstream."""

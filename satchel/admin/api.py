@@ -118,7 +118,8 @@ ROUTES: tuple[Route, ...] = (
           "(delimiter default /; empty for a flat listing); continuation from the previous page.", None,
           "ObjectList", ("prefix", "delimiter", "search", "continuation", "limit")),
     Route("GET", "/buckets/{bucket}/object", console_api.object_details,
-          "An object's size, type, ETag, metadata and the minted links to it the caller may manage.", None,
+          "An object's size, type, ETag, metadata and the minted links to it the caller may manage (an SSE-C "
+          "object: 400, as S3's HEAD without its key).", None,
           "ObjectDetails", ("key",)),
     Route("DELETE", "/buckets/{bucket}/object", console_api.delete_object, "Delete an object.", None, "Done",
           ("key",)),

@@ -136,7 +136,8 @@ def _marker(raw: str | None) -> str | None:
 def _object_json(record: ObjectRecord | Any) -> dict[str, Any]:
     headers = getattr(record, "headers", None) or {}
     return {"key": record.key, "size": record.size, "etag": record.etag, "last_modified": record.last_modified,
-            "content_type": headers.get("content-type")}
+            # An SSE-C object's type is shown by S3 only with its key: a listing leaves it out.
+            "content_type": None if sse.is_customer(headers) else headers.get("content-type")}
 
 
 async def list_objects(call: Call) -> Any:
@@ -165,6 +166,7 @@ async def object_details(call: Call) -> Any:
     """An object's size, type, ETag, metadata, and the minted links to it the caller may manage."""
     bucket, key = call.params["bucket"], _key(call)
     record = await call.node.read(objects.get_object, call.node, call.principal, bucket, key)
+    sse.refuse_link(record.headers)  # its metadata, as S3's HEAD, only with the key this API cannot carry
     pointing = []
     if call.principal.active_user is not None:
         found = links.visible_links(call.node.store, call.principal, bucket=bucket, key_prefix=key, active_at=None,

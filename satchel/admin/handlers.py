@@ -180,7 +180,8 @@ async def revoke_link(call: Call) -> Any:
     revoked, fresh = await links.revoke_link(call.node, call.principal, call.params["id"])
     if fresh:  # revoking again changes nothing: no new time, no second event
         call.node.audit.record(_revoke_event(call, kind=revoked.kind.value, link_id=revoked.id,
-                                             bucket=revoked.bucket, key=revoked.key, bucket_id=revoked.bucket_id))
+                                             bucket=revoked.bucket, key=revoked.key, bucket_id=revoked.bucket_id,
+                                             version_id=revoked.version_id))
     await call.know([revoked.user_id])
     return schemas.link_json(revoked, call.user_name, call.now)
 

@@ -42,6 +42,9 @@ LINK_REQUEST_SCHEMA: dict[str, Any] = {
         "filename": {"type": ["string", "null"],
                      "description": "with mode download only: the saved file's name (default: the key's last segment)"},
         "max_uses": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USES},
+        "version_id": {"type": ["string", "null"], "maxLength": 64,
+                       "description": "versioning: serve this version of the one key (GET/HEAD links, not kind "
+                                      "swift); the link keeps serving these bytes after the key is overwritten"},
         "webhook": {"type": ["string", "null"], "maxLength": 2048,
                     "description": "notify every use (and refusal) of the links this call mints to this http(s) URL "
                                    "(not kind swift); the answer's webhook.secret signs the notifications, shown "
@@ -99,6 +102,7 @@ LINK_SCHEMA: dict[str, Any] = {
         ("expires", "number"), ("max_uses", ["integer", "null"]), ("uses", "integer"),
         ("last_used", ["number", "null"]), ("revoked", ["number", "null"]), ("mode", ["string", "null"]),
         ("filename", ["string", "null"]), ("state", "string"), ("bucket_id", ["string", "null"]),
+        ("version_id", ["string", "null"]),
     )},
 }
 REVOCATION_SCHEMA: dict[str, Any] = {
@@ -113,7 +117,7 @@ EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {name: {"type": ["string", "number", "integer", "null"]} for name in (
         "id", "time", "action", "outcome", "kind", "link_id", "user", "access_key_id", "bucket", "key", "method",
-        "client_ip", "user_agent", "status", "bytes", "reason", "request_id", "bucket_id",
+        "client_ip", "user_agent", "status", "bytes", "reason", "request_id", "bucket_id", "version_id",
     )},
 }
 
@@ -196,6 +200,7 @@ def link_spec(body: bytes) -> LinkSpec:
         mode=_typed(data, "mode", str),
         filename=_typed(data, "filename", str),
         max_uses=_typed(data, "max_uses", int),
+        version_id=_typed(data, "version_id", str),
     )
 
 
@@ -311,7 +316,7 @@ def link_json(link: Link, user_name: UserName, now: float) -> dict[str, Any]:
         "bucket": link.bucket, "key": link.key, "method": link.method, "created": link.created,
         "expires": link.expires, "max_uses": link.max_uses, "uses": link.uses, "last_used": link.last_used,
         "revoked": link.revoked, "mode": link.mode, "filename": link.filename, "state": link.state(now),
-        "bucket_id": link.bucket_id,
+        "bucket_id": link.bucket_id, "version_id": link.version_id,
     }
 
 
@@ -337,7 +342,7 @@ def event_json(event: AuditEvent, user_name: UserName) -> dict[str, Any]:
         "link_id": event.link_id, "user": user_name(event.user_id), "access_key_id": event.access_key_id,
         "bucket": event.bucket, "key": event.key, "method": event.method, "client_ip": event.client_ip,
         "user_agent": event.user_agent, "status": event.status, "bytes": event.bytes, "reason": event.reason,
-        "request_id": event.request_id, "bucket_id": event.bucket_id,
+        "request_id": event.request_id, "bucket_id": event.bucket_id, "version_id": event.version_id,
     }
 
 

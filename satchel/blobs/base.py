@@ -24,8 +24,8 @@ from types import TracebackType
 
 from satchel.blobs.digests import Hasher
 
-#: One stretch of a blob: (blob id, offset, length).
-Piece = tuple[str, int, int]
+#: One stretch of a blob: (blob id, offset, length; None: to the blob's end).
+Piece = tuple[str, int, int | None]
 
 
 class BlobWriter(abc.ABC):

@@ -247,8 +247,9 @@ class LocalBlobStore(BlobStore):
             for index, (blob_id, offset, length) in enumerate(pieces):
                 source = sources[index]
                 if isinstance(source, bytes):
-                    if length:
-                        yield source[offset : offset + length]
+                    stretch = source[offset:] if length is None else source[offset : offset + length]
+                    if stretch:
+                        yield stretch
                     continue
                 assert source is not None
                 for chunk in self._stream(source, blob_id, offset, length):

@@ -20,7 +20,8 @@ upload holds at most two parts in memory (one filling, one in flight) however la
 returns only after the upstream answered ``200`` to the ``PutObject`` or ``CompleteMultipartUpload``:
 only then may metadata reference the blob. ``abort()`` aborts the multipart upload and deletes the key (a
 ``PutObject`` whose answer was lost may have landed); what an unreachable upstream keeps from that is
-collected by ``orphans()``.
+collected by ``orphans()``. That clean-up runs in the background, after the client was answered: an
+upstream that is away must not hold a client for the clean-up's timeouts on top of the write's.
 
 Reads. ``read()`` issues one GET (with ``Range`` for a stretch) and streams its body in 256 KiB chunks,
 each read by a pool thread; nothing waits for a whole object. A body cut by the network is resumed from
@@ -42,7 +43,9 @@ The bound: a multi-segment read (or any read) that lasts longer than ``blobs_del
 object is deleted or overwritten meanwhile can be cut short. Raise the delay if your clients download
 for longer than that; storage for deleted data is held that much longer.
 
-Failures: see ``s3upstream.py`` — the upstream down or erroring is ``503 SlowDown`` to the client.
+Failures: see ``s3upstream.py`` — the upstream down, erroring or silent is ``503 SlowDown`` to the client
+within one bound, ``blobs_attempts * (blobs_connect_timeout + blobs_read_timeout)`` plus a second, per
+upstream call.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ import contextlib
 import errno
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any
 
 from satchel.blobs.base import BlobStore, BlobWriter, Piece
@@ -92,6 +95,14 @@ class S3BlobStore(BlobStore):
         self.small = SmallBlobCache(SMALL_CACHE_BYTES, SMALL_BLOB_BYTES)
         self.deletes = DeferredDeletes(delete_delay, self._delete_now)
         self._parallel = parallel
+        #: Clean-ups of failed or abandoned writes, running after their client was answered (held here:
+        #: the event loop keeps only weak references to tasks).
+        self.cleanups: set[asyncio.Task[None]] = set()
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.cleanups.add(task)
+        task.add_done_callback(self.cleanups.discard)
 
     def key(self, blob_id: str) -> str:
         if not _ID.fullmatch(blob_id):
@@ -208,7 +219,8 @@ class S3BlobStore(BlobStore):
         new_id = secrets.token_hex(16)
         source = {"Bucket": self.location.bucket, "Key": self.key(blob_id)}
         if size <= COPY_OBJECT_MAX:
-            await self.upstream.call("copy_object", **self._params(new_id, CopySource=source))
+            # Unbounded by the wait bound (s3upstream.py): the upstream copies up to 5 GiB before it answers.
+            await self.upstream.call("copy_object", bounded=False, **self._params(new_id, CopySource=source))
             return new_id
         created = await self.upstream.call("create_multipart_upload", **self._params(new_id))
         upload = created["UploadId"]
@@ -216,17 +228,21 @@ class S3BlobStore(BlobStore):
             parts = []
             for number, first in enumerate(range(0, size, COPY_PART), start=1):
                 last = min(first + COPY_PART, size) - 1
-                answer = await self.upstream.call("upload_part_copy", **self._params(
+                answer = await self.upstream.call("upload_part_copy", bounded=False, **self._params(
                     new_id, UploadId=upload, PartNumber=number, CopySource=source,
                     CopySourceRange=f"bytes={first}-{last}"))
                 parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
             await self.upstream.call("complete_multipart_upload", **self._params(
                 new_id, UploadId=upload, MultipartUpload={"Parts": parts}))
         except BaseException:
-            with contextlib.suppress(Exception):
-                await self.upstream.call("abort_multipart_upload", **self._params(new_id, UploadId=upload))
+            # After the client's answer, as a failed write's (S3BlobWriter.abort); else the orphan pass.
+            self.in_background(self._abort_upload(new_id, upload))
             raise
         return new_id
+
+    async def _abort_upload(self, blob_id: str, upload: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.upstream.call("abort_multipart_upload", **self._params(blob_id, UploadId=upload))
 
     async def delete(self, blob_ids: list[str]) -> None:
         for blob_id in blob_ids:
@@ -284,6 +300,7 @@ class S3BlobWriter(BlobWriter):
         self._up = store.upstream
         self._buffer = bytearray()
         self._finished = False
+        self._aborted = False
         #: Whether anything was sent upstream: only then can ``abort()`` have something to remove.
         self._sent = False
         self._upload_id: str | None = None
@@ -357,23 +374,22 @@ class S3BlobWriter(BlobWriter):
         self.committed = True
 
     async def abort(self) -> None:
-        if self.committed:
+        """Returns at once: removing what was sent (the part in flight awaited, the multipart upload
+        aborted, the key deleted) runs in the background, so a client whose upload failed because the
+        upstream is away gets its 503 within the wait bound, not after the clean-up's own timeouts.
+        Whatever that clean-up cannot remove, the orphan pass collects."""
+        if self.committed or self._aborted:
             return
-        self._finished = True
+        self._aborted = self._finished = True
         self._buffer = bytearray()
         in_flight, self._in_flight = self._in_flight, None
-        if in_flight is not None:
-            try:
-                await asyncio.shield(in_flight)
-            except asyncio.CancelledError:
-                # Cancelled while a part is still being sent: clean up once it is done.
-                in_flight.add_done_callback(lambda _: asyncio.ensure_future(self._discard()))
-                raise
-            except Exception:  # noqa: S110 - the part failed; there is nothing left to keep
-                pass
-        await self._discard()
+        if in_flight is not None or self._sent:
+            self._store.in_background(self._discard(in_flight))
 
-    async def _discard(self) -> None:
+    async def _discard(self, in_flight: asyncio.Future[dict[str, Any]] | None) -> None:
+        if in_flight is not None:
+            with contextlib.suppress(Exception):
+                await in_flight  # the part failed or was sent: either way there is nothing left to keep
         if not self._sent:
             return
         self._sent = False

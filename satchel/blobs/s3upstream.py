@@ -12,9 +12,22 @@ local speed (small blobs are cached), large GETs at 0.2-0.5x of local disk, boun
 upstream (SeaweedFS alone served 340-380 MB/s there) and then by ~1 s of Satchel CPU per GiB for
 reading through botocore/urllib3 in Python. An h11 client with botocore's signer was not built: it
 would save the hops, not the upstream's share, and would have to redo the error handling and retries
-above. The pool is bounded (``blobs_threads``), so is urllib3's connection pool (the same number),
-and every call is bounded in time by ``blobs_connect_timeout`` / ``blobs_read_timeout`` (per socket
-operation) times ``blobs_attempts``.
+above. The pool is bounded (``blobs_threads``), so is urllib3's connection pool (the same number).
+
+The wait bound. No client waits on the upstream longer than
+
+    ``deadline = blobs_attempts * (blobs_connect_timeout + blobs_read_timeout) + DEADLINE_MARGIN``
+
+for any one upstream call (a PUT, a part, a GET, one 256 KiB read of a body) before it is answered
+``503 SlowDown``: with the defaults (3 * (5 + 30) + 1) 106 s; with ``attempts 2, connect 1, read 3``,
+9 s. Three things make that hold end to end, not just per socket operation: botocore tries a request
+``blobs_attempts`` times in all (``total_max_attempts``; its ``max_attempts`` would count *retries*,
+one try more); every call is awaited for at most the remaining ``deadline`` — whatever else delays it
+(botocore's back-off sleeps, a queue for a pool thread, an upstream that trickles a byte per read
+timeout) — and then given up on (the thread finishes or times out on its own; a late GET's body is
+closed); and a failed write's clean-up runs after the client has its answer (``s3.py``). Server-side
+copies are the exception: one ``CopyObject`` of up to 5 GiB may legitimately take longer than any wait
+bound before the upstream answers, so those are bounded by botocore's timeouts alone.
 
 Failures. The upstream unreachable, timing out, or answering 5xx / ``SlowDown`` after botocore's retries
 becomes :class:`~satchel.core.errors.SlowDown` (``503``; Swift ``503``), which every S3 client retries
@@ -44,6 +57,9 @@ T = TypeVar("T")
 MISSING = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchUpload"})
 #: How often one failure is logged at most (seconds): an outage must not flood the log.
 LOG_EVERY = 10.0
+#: Seconds added to ``attempts * (connect + read timeout)`` in the wait bound (see above): room for
+#: botocore's own bookkeeping, so that the bound cuts only a call botocore would not end by itself.
+DEADLINE_MARGIN = 1.0
 
 
 def unavailable() -> SlowDown:
@@ -84,7 +100,8 @@ class Upstream:
         session = botocore.session.get_session()
         config = Config(
             connect_timeout=connect_timeout, read_timeout=read_timeout,
-            retries={"max_attempts": attempts, "mode": "standard"},
+            # Tries in all: ``max_attempts`` would count retries, one try more than blobs_attempts says.
+            retries={"total_max_attempts": attempts, "mode": "standard"},
             max_pool_connections=threads,
             s3={"addressing_style": "path"},
             # The payload is signed (SHA-256) over plain HTTP, and TLS protects it otherwise: an extra
@@ -97,14 +114,36 @@ class Upstream:
             aws_secret_access_key=secret_access_key, config=config)
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="satchel-upstream")
         self._last_logged: dict[str, float] = {}
+        #: The longest a client waits on one upstream call (see the module docstring).
+        self.deadline = attempts * (connect_timeout + read_timeout) + DEADLINE_MARGIN
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the pool; its upstream failures translated (see :meth:`translate`)."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, self.translated, fn, *args)
+    async def run(self, fn: Callable[..., T], *args: Any, bounded: bool = True) -> T:
+        """``fn(*args)`` on the pool; its upstream failures translated (see :meth:`translate`).
 
-    async def call(self, operation: str, **params: Any) -> Any:
+        ``bounded``: given up on after :attr:`deadline` (``SlowDown``), as when the caller is cancelled.
+        A call given up on that has not started never will (an outage must not leave a queue of calls
+        to send once it ends); one already running cannot be stopped: it ends by botocore's own
+        timeouts, and what it returns late is released then."""
+        work = self.pool.submit(self.translated, fn, *args)
+        running = asyncio.wrap_future(work)
+        if not bounded:
+            return await running
+        try:
+            # asyncio.wait, not wait_for: on a timeout or a cancelled caller, the call is given up on
+            # below, not cancelled under a thread that still holds what it will return.
+            done, _ = await asyncio.wait({running}, timeout=self.deadline)
+        except asyncio.CancelledError:
+            _give_up(work, running)
+            raise
+        if not done:
+            _give_up(work, running)
+            self.note(getattr(fn, "__name__", "upstream"), f"no answer within {self.deadline:g} s", error=False)
+            raise unavailable()
+        return running.result()
+
+    async def call(self, operation: str, *, bounded: bool = True, **params: Any) -> Any:
         """One upstream operation (botocore's snake_case name) off the event loop."""
-        return await self.run(self.call_sync, operation, params)
+        return await self.run(self.call_sync, operation, params, bounded=bounded)
 
     def call_sync(self, operation: str, params: dict[str, Any]) -> Any:
         return self.translated(getattr(self.client, operation), **params)
@@ -147,3 +186,18 @@ class Upstream:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.client.close()
+
+
+def _give_up(work: concurrent.futures.Future[Any], running: asyncio.Future[Any]) -> None:
+    if not work.cancel():  # already running: release what it returns
+        running.add_done_callback(_release)
+
+
+def _release(late: asyncio.Future[Any]) -> None:
+    """What a call given up on returns after all: its exception is consumed (no "never retrieved"
+    warning), a GET's body closed (it holds a pooled connection)."""
+    if late.cancelled() or late.exception() is not None:
+        return
+    result = late.result()
+    if isinstance(result, dict) and "Body" in result:
+        result["Body"].close()

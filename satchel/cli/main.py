@@ -11,8 +11,9 @@
     satchel admin bucket list [--account A] | public on|off BUCKET | owner BUCKET USER|--contract
     satchel admin bucket cors show BUCKET | set BUCKET FILE | delete BUCKET
     satchel admin gc
+    satchel admin migrate-to --metadata-url postgresql://… [--blobs-url s3://bucket/prefix --blobs-endpoint-url URL]
     satchel presign s3://bucket/key [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
-                    [--download [--filename NAME] | --view] [--max-uses N] [--v2] [--prefix]
+                    [--download [--filename NAME] | --view] [--max-uses N] [--version-id V] [--v2] [--prefix]
     satchel tempurl s3://container/object [...] [--expires-in 1h] [--method GET|PUT|HEAD|DELETE]
                     [--download [--filename NAME] | --view] [--prefix]
     satchel bucket create NAME [--contract]

@@ -66,14 +66,16 @@ Rules, in the order they are applied:
    bucket into one's own hands would be an escalation. Links the old owner signed are not re-signed: they
    are checked at use time against the old owner's rights, which no longer include control.
 13. **Bucket policies** (``core/policy.py``; the request's facts travel on ``Principal.facts``) apply to
-   the bucket's own actions (``BUCKET_READ``, ``BUCKET_ADMIN``, ``OBJECT_READ``, ``OBJECT_WRITE``; a Deny also
+   the bucket's own actions (``BUCKET_READ``, ``BUCKET_ADMIN``, ``OBJECT_READ``, ``OBJECT_TAGS_READ``,
+   ``OBJECT_WRITE``; a Deny also
    to ``ACL_READ`` and ``ACL_WRITE``, rule 14, which no Allow gives), after
    rule 1. An explicit **Deny** that matches refuses, whatever else would allow: ownership, admin role,
    public flag, grants, and every kind of link (the link's signer is the principal, the link's user's
    request supplies the facts, so a Deny on ``aws:SourceIp`` refuses a link used from outside the range).
    The one exception keeps a bucket governable: whoever controls it (rule 4) is never denied the policy
    operations themselves (AWS keeps these for the owning account likewise). An **Allow** that matches
-   grants ``BUCKET_READ``, ``OBJECT_READ`` and ``OBJECT_WRITE`` as a grant would (never ``BUCKET_ADMIN``: a
+   grants ``BUCKET_READ``, ``OBJECT_READ``, ``OBJECT_TAGS_READ`` and ``OBJECT_WRITE`` as a grant would (never
+   ``BUCKET_ADMIN``: a
    policy shares data, not control); through a link it counts only when the bucket's ``sharing`` is
    ``any`` (rule 7: an Allow carries no share right), and an Allow to ``*`` is public reading or writing,
    which needs no link — so putting a policy with an Allow anonymous callers can match is publishing
@@ -178,9 +180,11 @@ _OVERSIGHT_ACTIONS = frozenset({Action.LINK_ADMIN, Action.REVOCATION_ADMIN, Acti
 _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.NODE_ADMIN})
 _ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
-_POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_WRITE,
-                              Action.ACL_READ, Action.ACL_WRITE})
-_POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_WRITE})
+_POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_TAGS_READ,
+                              Action.OBJECT_WRITE, Action.ACL_READ, Action.ACL_WRITE})
+_POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_TAGS_READ, Action.OBJECT_WRITE})
+#: Actions on one object: a policy sees them on the object's ARN (``arn:aws:s3:::bucket/key``).
+_OBJECT_ACTIONS = frozenset({Action.OBJECT_READ, Action.OBJECT_TAGS_READ, Action.OBJECT_WRITE})
 _ACL_ACTIONS = frozenset({Action.ACL_READ, Action.ACL_WRITE})
 #: Rule 14: what each ACL permission gives, on a bucket and on an object.
 _BUCKET_ACL_GIVES: dict[str, frozenset[Action]] = {
@@ -301,7 +305,7 @@ def _policy_decision(principal: Principal, action: Action, resource: Resource) -
     user = principal.user
     if name in bucket_policy.POLICY_ACTIONS and user is not None and _controls(user, bucket):
         return None
-    object_level = action in (Action.OBJECT_READ, Action.OBJECT_WRITE) or (
+    object_level = action in _OBJECT_ACTIONS or (
         action in _ACL_ACTIONS and resource.key is not None)
     arn = f"arn:aws:s3:::{bucket.name}/{resource.key or ''}" if object_level else f"arn:aws:s3:::{bucket.name}"
     caller = bucket_policy.Caller(user.id, user.account_id, user.name) if user is not None else bucket_policy.Caller()

@@ -126,6 +126,8 @@ class LinkUse:
     listing_prefix: str | None = None
     #: SigV2 URLs: the fingerprint whose first sighting is the issue time (``core/sightings.py``).
     fingerprint: str | None = None
+    #: The object version the request names (``?versionId=``): a minted link serves only its own.
+    version_id: str | None = None
 
     def target(self, bucket: Bucket | None, key: str | None = None) -> Target:
         """The use's reach in ``bucket`` (the request's, as loaded for it), or (``key``) that of one key a
@@ -222,6 +224,7 @@ def check_registry(store: Store, use: LinkUse, bucket: Bucket | None, now: float
         or bucket is None
         or link.bucket_id != bucket.id
         or link.key != use.key
+        or link.version_id != use.version_id
         or not _method_allowed(link.method, use.method)
     ):
         raise AccessDenied("The link is not valid for this request.")

@@ -22,6 +22,10 @@ class SatchelError(Exception):
     #: Set on a write refused when it was checked again after its body had arrived (``core/inflight.py``):
     #: the front-end gives back a use it counted for it.
     in_flight: bool = False
+    #: Versioning: the version a refusal concerns and whether it is a delete marker (S3 answers them
+    #: as ``x-amz-version-id`` / ``x-amz-delete-marker`` headers).
+    version_id: str | None = None
+    delete_marker: bool = False
 
     def __init__(self, message: str | None = None, **extra: str) -> None:
         self.message = message or self.default_message
@@ -215,6 +219,17 @@ class NoSuchBucket(SatchelError):
 
 class NoSuchKey(SatchelError):
     default_message = "The specified key does not exist."
+
+
+class NoSuchVersion(SatchelError):
+    default_message = "The specified version does not exist."
+
+
+class VersioningChanged(SatchelError):
+    """A write chose its version id for a bucket state that changed before it committed (nothing was
+    written); ``core/versioning.py`` chooses again once, then gives up with this (409)."""
+
+    default_message = "The bucket's versioning state changed during the request; please retry."
 
 
 class NoSuchUpload(SatchelError):

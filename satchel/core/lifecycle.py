@@ -3,8 +3,8 @@
 What Satchel applies (``core/lifecycle_worker.py`` runs them): ``Expiration`` by ``Days`` or ``Date`` and
 ``AbortIncompleteMultipartUpload``, on objects selected by a ``Filter`` (``Prefix``, ``Tag``,
 ``ObjectSizeGreaterThan``, ``ObjectSizeLessThan``, or several of them in ``And``) or by the legacy
-top-level ``Prefix``. ``ExpiredObjectDeleteMarker`` is accepted and stored (an unversioned bucket has
-no delete markers for it to remove). Transitions and the noncurrent-version actions are refused with
+top-level ``Prefix``, and ``ExpiredObjectDeleteMarker`` (a delete marker left as its key's only version
+is removed: ``core/versioning.py``). Transitions and the noncurrent-version actions are refused with
 ``501 NotImplemented`` naming the element: accepting a rule we cannot apply would be a silent lie.
 
 Day counting is AWS's: a rule of N days expires an object at the first midnight UTC at or after its

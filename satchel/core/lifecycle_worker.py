@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from satchel import metrics
-from satchel.core import lifecycle
-from satchel.core.errors import NoSuchBucket, NoSuchUpload, PreconditionFailed
+from satchel.core import lifecycle, versioning
+from satchel.core.errors import NoSuchBucket, NoSuchUpload, PreconditionFailed, VersioningChanged
 from satchel.core.gc import release_blobs
 from satchel.core.lifecycle import Rule
 from satchel.core.models import ObjectRecord, ObjectSummary
@@ -56,6 +56,9 @@ async def run_pass(node: Node, now: float) -> LifecycleReport:
             for rule in rules:
                 if rule.expires:
                     report.expired += await _expire(node, name, bucket_id, rule, now, day)
+                if rule.expired_object_delete_marker:
+                    report.expired += await versioning.drop_expired_markers(node, name, bucket_id, rule.prefix,
+                                                                            rule.selects)
                 if rule.abort_days is not None:
                     report.aborted += await _abort(node, name, rule, now, day)
         except NoSuchBucket:
@@ -90,11 +93,13 @@ async def _expire(node: Node, bucket: str, bucket_id: str, rule: Rule, now: floa
             tags = await asyncio.to_thread(node.store.get_object_tags, bucket, summary.key) if rule.tags else None
             if not rule.selects(summary.key, summary.size, tags):
                 continue
+            # In a versioned bucket, expiring the current version puts a delete marker over it (as on AWS).
+            marker = await node.read(versioning.version_for, node, bucket)
             try:
                 dead = await node.write(node.store.delete_object, bucket, summary.key, _unchanged(summary),
-                                        bucket_id=bucket_id)
-            except PreconditionFailed:
-                continue  # overwritten or deleted since the page was read
+                                        bucket_id=bucket_id, **({"marker": marker} if marker else {}))
+            except (PreconditionFailed, VersioningChanged):
+                continue  # overwritten or deleted since the page was read, or versioning changed: next pass
             await release_blobs(node.store, node.blobs, dead, node.write)
             expired += 1
         if len(page) < PAGE:

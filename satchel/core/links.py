@@ -16,8 +16,17 @@ from urllib.parse import quote
 
 from satchel import metrics
 from satchel.core.access import NOT_SHARED, Action, Resource, authorize
-from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound, SatchelError
+from satchel.core.errors import (
+    AccessDenied,
+    InvalidArgument,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchVersion,
+    NotFound,
+    SatchelError,
+)
 from satchel.core.models import AccessKey, AuditEvent, Bucket, Link, LinkKind, Principal, User
+from satchel.core.versioning import check_version_id
 from satchel.meta.store import Store
 from satchel.signing.linkid import LINK_ID_PARAM as LINK_ID_PARAM  # part of this module's interface
 from satchel.signing.sigv4.parse import MAX_PRESIGNED_EXPIRES
@@ -47,6 +56,8 @@ class LinkSpec:
     mode: str | None = None
     filename: str | None = None
     max_uses: int | None = None
+    #: One object version to serve (versioning): a read link of one key keeps serving those bytes.
+    version_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +96,12 @@ def check_spec(spec: LinkSpec, bucket: Bucket, server_max: int) -> None:
         raise InvalidArgument(f"max_uses must be between 1 and {MAX_USES}", ArgumentName="max_uses")
     if not spec.keys and spec.prefix is None:
         raise InvalidArgument("give keys or a prefix", ArgumentName="keys")
+    if spec.version_id is not None:
+        if len(spec.keys) != 1 or spec.prefix is not None or spec.method not in _READ_METHODS:
+            raise InvalidArgument("version_id goes with a GET or HEAD link to one key", ArgumentName="version_id")
+        if spec.kind is LinkKind.SWIFT:
+            raise InvalidArgument("version_id cannot apply to swift TempURLs: use kind s3v4", ArgumentName="version_id")
+        check_version_id(spec.version_id)
     if len(spec.keys) > MAX_LINKS_PER_REQUEST:
         raise InvalidArgument(f"at most {MAX_LINKS_PER_REQUEST} keys per request", ArgumentName="keys")
 
@@ -117,6 +134,9 @@ def plan_links(
     allowed = {k for k in unique if authorize(sharer, action, Resource(bucket=bucket, key=k))}
     existing = store.existing_keys(spec.bucket, [k for k in unique if k in allowed]) \
         if action is Action.OBJECT_READ else allowed
+    if spec.version_id is not None:  # one key: the version must exist, and hold bytes
+        found = {k for k in unique if k in allowed and _has_version(store, spec.bucket, k, spec.version_id)}
+        existing = found
     planned: list[Minted] = []
     ids = iter(new_link_ids(now, len(unique)))
     for object_key in unique:
@@ -125,7 +145,8 @@ def plan_links(
             planned.append(Minted(object_key, error=AccessDenied(NOT_SHARED if shareable else None)))
             continue
         if object_key not in existing:
-            planned.append(Minted(object_key, error=NoSuchKey(Key=object_key)))
+            missing = NoSuchVersion(Key=object_key, VersionId=spec.version_id) if spec.version_id else None
+            planned.append(Minted(object_key, error=missing or NoSuchKey(Key=object_key)))
             continue
         link = Link(
             id=next(ids),
@@ -141,6 +162,7 @@ def plan_links(
             max_uses=spec.max_uses,
             mode=spec.mode,
             filename=(spec.filename or object_key.rsplit("/", 1)[-1]) if spec.mode == "download" else None,
+            version_id=spec.version_id,
         )
         planned.append(Minted(object_key, link=link))
     return planned
@@ -162,6 +184,11 @@ async def mint_links(node: Node, principal: Principal, key: AccessKey, spec: Lin
     return planned
 
 
+def _has_version(store: Store, bucket: str, key: str, version_id: str) -> bool:
+    found = store.get_object_version(bucket, key, version_id)
+    return found is not None and not found.delete_marker
+
+
 def new_link_ids(now: float, count: int) -> list[str]:
     """``count`` ids of 32 hex digits each: the minting millisecond, then 80 random bits.
 
@@ -180,6 +207,8 @@ def new_link_ids(now: float, count: int) -> list[str]:
 def link_query(link: Link) -> list[tuple[str, str]]:
     """The extra signed query parameters of a minted link."""
     query = [(LINK_ID_PARAM, link.id)]
+    if link.version_id is not None:
+        query.append(("versionId", link.version_id))
     if link.mode == "download":
         query.append(("response-content-disposition", content_disposition("attachment", link.filename or "")))
     elif link.mode == "view":
@@ -192,7 +221,7 @@ def mint_event(link: Link, *, client_ip: str, user_agent: str, request_id: str) 
         time=link.created, action="mint", outcome="allowed", kind=link.kind.value, link_id=link.id,
         user_id=link.user_id, access_key_id=link.access_key_id, bucket=link.bucket, key=link.key,
         method=link.method, client_ip=client_ip, user_agent=user_agent, request_id=request_id,
-        bucket_id=link.bucket_id,
+        bucket_id=link.bucket_id, version_id=link.version_id,
     )
 
 

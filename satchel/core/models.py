@@ -206,6 +206,33 @@ class ObjectRecord:
     owner_user_id: str | None = None
     #: S3 ACL grants beyond the owner's (AllUsers READ is the per-object public read).
     acl: tuple[AclGrant, ...] = ()
+    #: ``None`` in a bucket never versioned, ``"null"`` for a version written while versioning was
+    #: suspended, else the id the version got when written (``core/versioning.py``).
+    version_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """One version of a key, as the store finds it: a delete marker has no bytes (``record.size`` 0,
+    no segments). ``seq`` orders a key's versions (higher is newer)."""
+
+    record: ObjectRecord
+    delete_marker: bool
+    latest: bool
+    seq: int
+
+
+class ObjectVersion(NamedTuple):
+    """A row of ListObjectVersions: a version or a delete marker."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int
+    etag: str
+    last_modified: float
+    owner_user_id: str | None
 
 
 class ObjectSummary(NamedTuple):
@@ -348,6 +375,8 @@ class Link:
     filename: str | None = None
     #: The bucket the link was minted for; it never works on another bucket of the same name.
     bucket_id: str | None = None
+    #: The object version the link serves (versioning): the same bytes after the key is overwritten.
+    version_id: str | None = None
 
     def state(self, now: float) -> str:
         """``revoked``, ``expired``, ``used-up`` or ``active``, as the management API reports it."""
@@ -432,6 +461,8 @@ class AuditEvent:
     id: str = ""
     #: The bucket the event is about, by identity: who may read it follows the bucket, not its name.
     bucket_id: str | None = None
+    #: The object version the request or link named (versioning), if any.
+    version_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

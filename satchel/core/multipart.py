@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
-from satchel.core import sse
+from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.completions import Completion, parts_digest, replay
@@ -36,7 +36,7 @@ from satchel.core.gc import release_blobs
 from satchel.core.inflight import Recheck, confirm
 from satchel.core.models import AclGrant, Bucket, ObjectRecord, Part, Principal, Segment, Upload
 from satchel.core.node import Node
-from satchel.core.objects import check_key, check_user_meta, early_precondition, read_range, write_target
+from satchel.core.objects import check_key, check_user_meta, early_precondition, read_to_copy, write_target
 from satchel.core.receive import Expectations, receive, valid_checksum
 from satchel.core.text import decimal
 
@@ -175,7 +175,7 @@ async def upload_part_copy(
                            RangeRequested=f"bytes={source_range.start}-{source_range.end}",
                            ActualObjectSize=str(source.size))
     compute = (upload.checksum_algorithm,) if upload.checksum_algorithm else ()
-    got = await receive(node, read_range(node, source, source_range, source_plan), Expectations(compute=compute),
+    got = await receive(node, read_to_copy(node, source, source_range, source_plan), Expectations(compute=compute),
                         plan)
     return await _store_part(node, upload, number, got.blob_id, got.size, _part_etag(plan, got.md5_hex),
                              got.checksums)
@@ -208,6 +208,7 @@ async def complete_upload(
     *,
     expected: ObjectChecks = ObjectChecks(),
     recheck: Recheck | None = None,
+    customer: sse.CustomerKey | None = None,
 ) -> ObjectRecord:
     """Publish the listed parts as the object. Checks S3's rules in S3's order.
 
@@ -222,6 +223,9 @@ async def complete_upload(
         target, upload = await node.read(_authorised_upload, node, principal, bucket, key, upload_id)
     except NoSuchUpload:
         return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
+    customer_upload = sse.is_customer(upload.headers)
+    if customer_upload and upload.checksum_algorithm:
+        sse.for_read(node, upload.headers, customer)  # AWS: the key is required when checksums are kept
     precondition = await node.read(early_precondition, node, bucket, key, conditions)
     if not requested:
         raise MalformedXML()
@@ -263,10 +267,14 @@ async def complete_upload(
     await confirm(node, recheck, principal, lambda again: _authorised_upload(node, again, bucket, key, upload_id))
     remember = Completion(upload_id=upload_id, bucket_id=target.id, key=key, parts_digest=parts_digest(requested),
                           etag=record.etag, size=record.size, completed=record.last_modified,
-                          parts_count=len(chosen), checksums=record.checksums)
+                          parts_count=len(chosen),
+                          # A retry may come without the key: it gets no plaintext checksums.
+                          checksums={} if customer_upload else record.checksums)
     try:
-        dead = await node.write(node.store.complete_upload, upload_id, record, precondition, bucket_id=target.id,
-                                remember=remember)
+        record, dead = await versioning.write_version(
+            node, record,
+            lambda stamped: node.write(node.store.complete_upload, upload_id, stamped, precondition,
+                                       bucket_id=target.id, remember=remember))
     except NoSuchUpload:  # a concurrent completion of the same upload won
         return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
     await release_blobs(node.store, node.blobs, dead, node.write)
@@ -363,8 +371,14 @@ async def abort_upload(
 
 
 def list_parts(
-    node: Node, principal: Principal, bucket: str, key: str, upload_id: str, *, after: int, limit: int
+    node: Node, principal: Principal, bucket: str, key: str, upload_id: str, *, after: int, limit: int,
+    customer: sse.CustomerKey | None = None,
 ) -> tuple[Upload, list[Part], bool]:
+    """A page of the upload's parts. The checksums of an SSE-C upload's parts are of its plaintext (a
+    CRC32 of a short secret is a cheap guess to confirm): AWS requires the upload's SSE-C key to list them
+    when the upload has a checksum algorithm, and so does Satchel whenever the page would show one."""
     upload = get_upload(node, principal, bucket, key, upload_id)
     parts = node.store.list_parts(upload_id, after=after, limit=limit + 1)
+    if sse.is_customer(upload.headers) and (upload.checksum_algorithm or any(p.checksums for p in parts[:limit])):
+        sse.for_read(node, upload.headers, customer)  # 400 without the key, 403 with another
     return upload, parts[:limit], len(parts) > limit

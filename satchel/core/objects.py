@@ -8,10 +8,11 @@ transaction made dead are deleted right after it (``gc.release_blobs``).
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 
-from satchel.core import sse
+from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
 from satchel.core.conditions import (
@@ -23,6 +24,7 @@ from satchel.core.conditions import (
     write_precondition,
 )
 from satchel.core.errors import (
+    InternalError,
     InvalidRequest,
     KeyTooLongError,
     MetadataTooLarge,
@@ -36,6 +38,8 @@ from satchel.core.models import AclGrant, Bucket, ObjectRecord, Principal, Segme
 from satchel.core.node import Node
 from satchel.core.receive import Expectations, Received, receive
 from satchel.core.streams import close_stream
+
+log = logging.getLogger(__name__)
 
 #: S3's limits: keys are at most 1024 bytes of UTF-8; user metadata at most 2 KiB.
 MAX_KEY_BYTES = 1024
@@ -69,7 +73,9 @@ async def publish(node: Node, record: ObjectRecord, precondition: Precondition |
     name is still ``bucket``, the one the write was authorised against (both checked in the same
     transaction), with ``tags`` as its tags; on failure its fresh blobs are removed so nothing leaks."""
     try:
-        dead = await node.write(node.store.put_object, record, precondition, bucket_id=bucket.id, tags=tags)
+        record, dead = await versioning.write_version(
+            node, record,
+            lambda stamped: node.write(node.store.put_object, stamped, precondition, bucket_id=bucket.id, tags=tags))
     except BaseException:
         await node.blobs.delete([s.blob_id for s in record.segments])
         raise
@@ -153,18 +159,24 @@ def early_precondition(
     return precondition
 
 
-def get_object(node: Node, principal: Principal, bucket: str, key: str) -> ObjectRecord:
-    """The current record of a key the principal may read (its own ACL counts: ``core/acl.py``)."""
+def get_object(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord:
+    """The current record of a key the principal may read (its own ACL counts: ``core/acl.py``), or its
+    version ``version_id`` (that version's ACL counts; authorised before anything is said about it)."""
+    if version_id is not None:
+        found = versioning.lookup(node, bucket, key, version_id)
+        acl = found.record.acl if found is not None and not found.delete_marker else ()
+        bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=acl)
+        return versioning.readable(found, key, version_id)
     record = node.store.get_object(bucket, key)
     bucket_for(node, principal, bucket, Action.OBJECT_READ, key, acl=record.acl if record is not None else ())
     if record is None:
-        raise NoSuchKey(Key=key)
+        raise versioning.latest_deleted(node, bucket, key)
     return record
 
 
 async def open_object(
     node: Node, principal: Principal, record: ObjectRecord, byte_range: ByteRange | None,
-    customer: sse.CustomerKey | None = None, *, keyless_link: bool = True,
+    customer: sse.CustomerKey | None = None, *, keyless_link: bool = True, version_id: str | None = None,
 ) -> tuple[ObjectRecord, AsyncGenerator[bytes, None]]:
     """Start streaming the bytes of ``record`` (or a range of them), a record the caller looked up.
 
@@ -175,14 +187,42 @@ async def open_object(
 
     The lookup is redone once when the blob vanished between reading the metadata and opening the
     file: a concurrent overwrite deleted the old blob, and the new version is what the client gets
-    (the caller compares the records to notice).
+    (the caller compares the records to notice). A read of version ``version_id`` looks that version
+    up again: its blob vanished because it was deleted, never for a newer version.
     """
     bucket, key = record.bucket, record.key
     try:
         return record, await _start(node, record, byte_range, customer, keyless_link)
     except FileNotFoundError:
-        record = get_object(node, principal, bucket, key)
+        record = get_object(node, principal, bucket, key, version_id)
+    try:
         return record, await _start(node, record, byte_range, customer, keyless_link)
+    except FileNotFoundError:
+        raise _lost(record) from None
+
+
+def _lost(record: ObjectRecord) -> InternalError:
+    """A referenced blob the blob store does not have, twice: data loss (a file or upstream object
+    deleted behind this server's back, a restore that missed blobs), not a dependency being away — the
+    store answered, and said "no such blob" about one it confirmed when it was written (S3 and every
+    S3-compatible engine Satchel supports read after write consistently). So a deliberate ``500
+    InternalError`` (Swift and OCI: their 500s), as AWS answers when its own storage fails; never
+    ``NoSuchKey``, which would contradict the listing, and never ``503``, which clients retry for as
+    long as they like. One log line at ERROR names the object and its blob ids for the operator, once
+    per worker (clients retrying a 500 must not flood the log); the answer names nothing."""
+    blobs = ", ".join(s.blob_id for s in record.segments)
+    if blobs not in _LOST_REPORTED:
+        if len(_LOST_REPORTED) >= LOST_REPORTED_MAX:
+            _LOST_REPORTED.clear()
+        _LOST_REPORTED.add(blobs)
+        log.error("blob store has lost a blob of %s/%s (blobs %s): answering 500 InternalError", record.bucket,
+                  record.key, blobs)
+    return InternalError("We encountered an internal error. Please try again.")
+
+
+#: Lost blobs already logged (by their ids); forgotten all at once past LOST_REPORTED_MAX.
+_LOST_REPORTED: set[str] = set()
+LOST_REPORTED_MAX = 10_000
 
 
 async def _start(
@@ -196,20 +236,52 @@ async def _start(
         first = await anext(stream)
     except StopAsyncIteration:
         first = b""
+    except sse.BlobDecryptError as exc:
+        # Damaged stored data, found before the headers (the first chunks are decrypted, and a small
+        # blob's length checked, before anything is sent): 500, and one line saying which object.
+        await close_stream(stream)
+        _log_damage(record, exc, sent=False)
+        raise InternalError() from None
     except OSError as exc:
         await close_stream(stream)
         if exc.errno in (errno.EMFILE, errno.ENFILE):
             raise SlowDown("Too many objects are being read at once; retry shortly.") from None
         raise
-    return _prepend(first, stream)
+    return _prepend(first, stream, record)
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+def _log_damage(record: ObjectRecord, exc: sse.BlobDecryptError, *, sent: bool) -> None:
+    """One line per damaged read, whichever front-end serves it: a tampered or corrupted encrypted blob."""
+    log.error("stored object %s/%s is damaged (%s): %s", record.bucket, record.key,
+              "body cut after its headers" if sent else "refused before its headers", exc)
+
+
+async def read_to_copy(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
+                       plan: sse.Plan | None) -> AsyncIterator[bytes]:
+    """``read_range`` for a copy that re-encrypts (CopyObject, UploadPartCopy): a damaged source is
+    refused as a GET before its headers is (500, one line), and the copy is never published."""
+    stream = read_range(node, record, byte_range, plan)
+    try:
+        async for chunk in stream:
+            yield chunk
+    except sse.BlobDecryptError as exc:
+        _log_damage(record, exc, sent=False)
+        raise InternalError() from None
+    finally:
+        await close_stream(stream)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes], record: ObjectRecord) -> AsyncGenerator[bytes, None]:
+    """Later damage can only cut the body short, as any storage error mid-body; the front-end notes the
+    cut connection, this notes why."""
     try:
         if first:
             yield first
         async for chunk in rest:
             yield chunk
+    except sse.BlobDecryptError as exc:
+        _log_damage(record, exc, sent=True)
+        raise
     finally:
         await close_stream(rest)  # at once: it holds open files
 
@@ -264,15 +336,22 @@ def read_range(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
 
 
 async def delete_object(
-    node: Node, principal: Principal, bucket: str, key: str, conditions: DeleteConditions | None = None
-) -> None:
-    """Delete a key; deleting a missing key succeeds, as in S3. ``conditions`` are checked in the
-    transaction that deletes."""
+    node: Node, principal: Principal, bucket: str, key: str, conditions: DeleteConditions | None = None,
+    version_id: str | None = None,
+) -> versioning.Deleted:
+    """Delete a key (in a versioned bucket: put a delete marker over it), or its version ``version_id``;
+    deleting a missing key or version succeeds, as in S3. ``conditions`` are checked in the transaction
+    that deletes."""
     check_key(key)
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    if version_id is not None:
+        return await versioning.delete_version(node, bucket, key, version_id, bucket_id=target.id)
     precondition = delete_precondition(key, conditions) if conditions is not None else None
-    dead = await node.write(node.store.delete_object, bucket, key, precondition, bucket_id=target.id)
-    await release_blobs(node.store, node.blobs, dead, node.write)
+    return await versioning.delete_latest(
+        node, principal, bucket, key,
+        # The marker arguments only when there is a marker: a store without versioning never sees them.
+        lambda marker, owner: node.write(node.store.delete_object, bucket, key, precondition, bucket_id=target.id,
+                                         **({"marker": marker, "owner_user_id": owner} if marker else {})))
 
 
 def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequence[tuple[str, str]]:
@@ -285,14 +364,19 @@ def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequ
 
 
 def copy_source(node: Node, principal: Principal, bucket: str, key: str,
-                conditions: Mapping[str, str]) -> ObjectRecord:
+                conditions: Mapping[str, str], version_id: str | None = None) -> ObjectRecord:
     """The object a copy (CopyObject, UploadPartCopy) reads, checked as a GET of it would be, with its
     ``x-amz-copy-source-if-*`` conditions. A step of its own so that a front-end can tell a refused
     source from a refused destination: they are different buckets' business (and audit events)."""
-    source = get_object(node, principal, bucket, key)
+    source = get_object(node, principal, bucket, key, version_id)
     check_conditions(conditions, etag=source.etag, last_modified=source.last_modified,
                      prefix="x-amz-copy-source-if-", read=False)
     return source
+
+
+def _is_current(node: Node, source: ObjectRecord) -> bool:
+    current = node.store.get_object(source.bucket, source.key)
+    return current is None or current.version_id == source.version_id
 
 
 async def copy_object(
@@ -331,7 +415,8 @@ async def copy_object(
     if encrypt is None and keep_encryption:
         encrypt = sse.kept(source.headers)
     if (source_bucket, source_key) == (bucket, key) and not replace_metadata \
-            and encrypt is None and source_plan is None:
+            and encrypt is None and source_plan is None and _is_current(node, source):
+        # Copying an older version over its key is how a version is restored: allowed, as on AWS.
         raise InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself without "
             "changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -358,6 +443,9 @@ async def copy_object(
     except BaseException:
         await node.blobs.delete([s.blob_id for s in segments])
         raise
+    if plan is not None:  # the new links keep the sealed bytes: record which blob each was sealed as
+        links = [(old.blob_id, new.blob_id) for old, new in zip(source.segments, segments, strict=True)]
+        plan = sse.relinked(plan, links)
     record = replace(
         source,
         bucket=bucket,
@@ -384,7 +472,7 @@ async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, sourc
     source's composite ones describe parts the copy no longer has, as on AWS."""
     compute = tuple(name for name, value in source.checksums.items() if "-" not in value)
     try:
-        got = await receive(node, read_range(node, source, None, source_plan), Expectations(compute=compute), plan)
+        got = await receive(node, read_to_copy(node, source, None, source_plan), Expectations(compute=compute), plan)
     except FileNotFoundError:
         raise NoSuchKey(Key=source.key) from None
     record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta, acl)

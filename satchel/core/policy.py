@@ -12,7 +12,9 @@ The subset, all of it checked at PUT time — anything else is refused, never ig
 - ``Effect``: ``Allow`` or ``Deny``.
 - ``Principal`` or ``NotPrincipal``: ``"*"``, ``{"AWS": "*"}``, ``{"AWS": [...]}`` and ``{"CanonicalUser":
   [...]}``. A Satchel user is ``arn:aws:iam::<account id>:user/<user name>`` and its canonical id is its user
-  id; ``arn:aws:iam::<account id>:root`` or the bare ``<account id>`` is every user of that account (Satchel
+  id; PutBucketPolicy resolves a user ARN to the user's unique id ``AIDA<USER ID>`` (:func:`resolve`), so it
+  names that user, never a later one of the same name;
+  ``arn:aws:iam::<account id>:root`` or the bare ``<account id>`` is every user of that account (Satchel
   has no IAM policies behind an account, so naming an account trusts all of its users). Anonymous requests
   are matched only by ``*``.
 - ``Action`` / ``NotAction``: ``s3:`` actions (:data:`ACTIONS`) with ``*`` and ``?`` wildcards, or ``*``.
@@ -36,11 +38,13 @@ import datetime
 import functools
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from satchel.core import wildcard
 from satchel.core.errors import MalformedPolicy
 from satchel.core.requestfacts import RequestFacts
 
@@ -144,6 +148,10 @@ _USER_ARN = re.compile(rf"arn:aws:iam::({_ACCOUNT_ID}):user/([A-Za-z0-9._@+=,-]{
 _ROOT_ARN = re.compile(rf"arn:aws:iam::({_ACCOUNT_ID}):root")
 _ACCOUNT = re.compile(_ACCOUNT_ID)
 _CANONICAL = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
+#: A user's unique principal id, what a user ARN becomes when the policy is put (:func:`resolve`): AWS's
+#: ``AIDA`` prefix and the user id, upper case (so it is never read as a 32-hex account id).
+UNIQUE_PREFIX = "AIDA"
+_UNIQUE = re.compile(UNIQUE_PREFIX + r"[0-9A-F]{32}")
 _ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+")
 
 
@@ -212,6 +220,11 @@ OPERATIONS: Mapping[str, tuple[str, str]] = {
     "ListMultipartUploads": ("bucket-read", "s3:ListBucketMultipartUploads"),
     "GetBucketLocation": ("bucket-read", "s3:GetBucketLocation"),
     "GetBucketVersioning": ("bucket-read", "s3:GetBucketVersioning"),
+    "PutBucketVersioning": ("bucket-admin", "s3:PutBucketVersioning"),
+    "ListObjectVersions": ("bucket-read", "s3:ListBucketVersions"),
+    "GetObjectVersion": ("object-read", "s3:GetObjectVersion"),
+    "GetObjectVersionAcl": ("object-read", "s3:GetObjectVersionAcl"),
+    "DeleteObjectVersion": ("object-write", "s3:DeleteObjectVersion"),
     "GetBucketAcl": ("acl-read", "s3:GetBucketAcl"),
     "PutBucketAcl": ("acl-write", "s3:PutBucketAcl"),
     "GetPublicAccessBlock": ("bucket-admin", "s3:GetBucketPublicAccessBlock"),
@@ -240,12 +253,25 @@ OPERATIONS: Mapping[str, tuple[str, str]] = {
     "CompleteMultipartUpload": ("object-write", "s3:PutObject"),
     "AbortMultipartUpload": ("object-write", "s3:AbortMultipartUpload"),
     "ListParts": ("object-write", "s3:ListMultipartUploadParts"),
+    "GetObjectTagging": ("object-tags-read", "s3:GetObjectTagging"),
+    "PutObjectTagging": ("object-write", "s3:PutObjectTagging"),
+    "DeleteObjectTagging": ("object-write", "s3:DeleteObjectTagging"),
+    "GetBucketTagging": ("bucket-admin", "s3:GetBucketTagging"),
+    "PutBucketTagging": ("bucket-admin", "s3:PutBucketTagging"),
+    "DeleteBucketTagging": ("bucket-admin", "s3:PutBucketTagging"),  # AWS: DeleteBucketTagging needs this one
+    "GetBucketLifecycleConfiguration": ("bucket-admin", "s3:GetLifecycleConfiguration"),
+    "PutBucketLifecycleConfiguration": ("bucket-admin", "s3:PutLifecycleConfiguration"),
+    "DeleteBucketLifecycle": ("bucket-admin", "s3:PutLifecycleConfiguration"),
+    "GetBucketEncryption": ("bucket-admin", "s3:GetEncryptionConfiguration"),
+    "PutBucketEncryption": ("bucket-admin", "s3:PutEncryptionConfiguration"),
+    "DeleteBucketEncryption": ("bucket-admin", "s3:PutEncryptionConfiguration"),
 }
 #: An access action checked outside any S3 operation (Swift, PARs, the management API) or within another
 #: (a copy's source): the IAM action it stands for. BUCKET_ADMIN has none: only ``*`` and ``s3:*`` name it.
 DEFAULT_ACTIONS: Mapping[str, str] = {
     "bucket-read": "s3:ListBucket",
     "object-read": "s3:GetObject",
+    "object-tags-read": "s3:GetObjectTagging",  # the x-amz-tagging-count of a read
     "object-write": "s3:PutObject",
 }
 #: The IAM actions of the policy operations: whoever controls the bucket is never denied these, so a
@@ -270,13 +296,14 @@ def parse(document: str | bytes, bucket: str) -> Policy:
         raise MalformedPolicy(f"Policy exceeds the maximum allowed document size ({MAX_POLICY_BYTES} bytes).")
     try:
         text = raw.decode("utf-8")
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPolicy(f"Policies must be valid JSON: {exc}") from None
     except RecursionError:
         raise MalformedPolicy("Policies must be valid JSON: nested too deeply.") from None
     if not isinstance(data, dict):
         raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
+    _no_lone_surrogates(data)
     _only(data, {"Version", "Id", "Statement"}, "the policy")
     version = data.get("Version", "2008-10-17")
     if not isinstance(version, str) or version not in VERSIONS:
@@ -309,6 +336,31 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise MalformedPolicy(f"The policy names {key!r} twice in one object.")
         found[key] = value
     return found
+
+
+def _no_constant(name: str) -> Any:
+    """JSON's non-standard ``NaN``/``Infinity`` (Python's json accepts them): AWS refuses them, and a NaN
+    Numeric condition is a Deny that can never fire."""
+    raise MalformedPolicy(f"Policies must be valid JSON: {name} is not a JSON number.")
+
+
+def _no_lone_surrogates(data: Any) -> None:
+    """A ``\\ud800`` escape decodes to half a UTF-16 pair, which no UTF-8 text (Sid, value, log line, the
+    stored document) can hold; AWS refuses it. Walked without recursion: JSON nests deep."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedPolicy("Policies must be valid JSON: a string holds a lone UTF-16 surrogate.") \
+                    from None
 
 
 def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -383,7 +435,7 @@ def _principals(value: Any, where: str) -> tuple[str, ...]:
             if kind == "AWS" and ident == "*":
                 found.append("*")
             elif kind == "AWS" and (_USER_ARN.fullmatch(ident) or _ROOT_ARN.fullmatch(ident)
-                                    or _ACCOUNT.fullmatch(ident)):
+                                    or _ACCOUNT.fullmatch(ident) or _UNIQUE.fullmatch(ident)):
                 found.append(ident)
             elif kind == "CanonicalUser" and _CANONICAL.fullmatch(ident):
                 found.append("canonical:" + ident)
@@ -397,7 +449,7 @@ def _action(value: str, where: str) -> str:
         return value
     if not value.lower().startswith("s3:"):
         raise MalformedPolicy(f"Policy has invalid action {value!r} in {where}: only s3: actions apply to a bucket.")
-    if not any(_glob(value.lower()).fullmatch(name) for name in _ACTIONS_LOWER):
+    if not any(wildcard.matches(value.lower(), name) for name in _ACTIONS_LOWER):
         raise MalformedPolicy(f"Policy has invalid action {value!r} in {where}.")
     return value
 
@@ -409,7 +461,7 @@ def _resource(value: str, bucket: str, where: str) -> str:
         raise MalformedPolicy(f"Policy has invalid resource {value!r} in {where}: expected arn:aws:s3:::{bucket}"
                               f" or arn:aws:s3:::{bucket}/<key>.")
     name = value[len("arn:aws:s3:::"):].split("/", 1)[0]
-    if not _glob(name).fullmatch(bucket):
+    if not wildcard.matches(name, bucket):
         raise MalformedPolicy(f"Policy has invalid resource {value!r} in {where}: it is outside bucket {bucket}.")
     return value
 
@@ -427,8 +479,7 @@ def _applies(actions: tuple[str, ...], resources: tuple[str, ...]) -> bool:
             if "/" not in rest and rest.endswith("*"):
                 kinds.add("object")  # arn:aws:s3:::bucket* covers bucket/key too
     for action in actions:
-        pattern = _glob(action.lower())
-        names = [a for low, a in _ACTIONS_LOWER.items() if action == "*" or pattern.fullmatch(low)]
+        names = [a for low, a in _ACTIONS_LOWER.items() if action == "*" or wildcard.matches(action.lower(), low)]
         if any(("object" if a in OBJECT_ACTIONS else "bucket") in kinds for a in names):
             return True
     return False
@@ -496,18 +547,27 @@ def _check_value(kind: str, value: str, operator: str, where: str, version: str)
         raise MalformedPolicy(f"Invalid value {value!r} for condition {operator} in {where}.")
 
 
+#: A number as IAM writes one: digits, an optional fraction and exponent — not Python's ``float()``, which
+#: also takes ``nan``, ``inf``, ``1_000`` and surrounding blanks.
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?")
+#: Epoch seconds a date may be: 0001-01-01 to 9999-12-31, what a date is anywhere else.
+_EPOCH_RANGE = (-62135596800.0, 253402300799.0)
+
+
 def _number(value: str) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
+    """A finite number, or None (``nan`` never compares, so it must never be taken for a number)."""
+    if not _NUMBER.fullmatch(value):
         return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _date(value: str) -> float | None:
-    """ISO 8601 (``2026-12-07T00:00:00Z``, a date alone) or epoch seconds, as IAM accepts."""
+    """ISO 8601 (``2026-12-07T00:00:00Z``, a date alone) or epoch seconds within years 1 to 9999, as IAM
+    accepts (a 20-digit epoch is refused, not compared)."""
     number = _number(value)
     if number is not None:
-        return number
+        return number if _EPOCH_RANGE[0] <= number <= _EPOCH_RANGE[1] else None
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -524,10 +584,83 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
         return None
 
 
-@functools.lru_cache(maxsize=4096)
-def _glob(pattern: str) -> re.Pattern[str]:
-    """IAM's wildcards: ``*`` any run of characters, ``?`` one; nothing else is special."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
+# --- user principals: resolved to unique ids at PUT time ------------------------------------------------------
+def unique_id(user_id: str) -> str:
+    return UNIQUE_PREFIX + user_id.upper()
+
+
+#: (account id, user name) → the user's id, or None when the account has no such user.
+UserByName = Callable[[str, str], str | None]
+#: A user id → (account id, user name), or None once the user is gone.
+UserById = Callable[[str], tuple[str, str] | None]
+
+
+def resolve(document: str, bucket: str, user_by_name: UserByName, user_by_id: UserById) -> str:
+    """The document to store: every ``arn:aws:iam::<account>:user/<name>`` principal replaced by that
+    user's unique id, as AWS does when a policy is put — so a principal names the user, not the name: once
+    the user is deleted it matches nobody, not a user created later under the same name. A user ARN that
+    names no user (a typo, another case: ``user/Carol`` for ``carol``), or a unique id of a user that is
+    gone, is refused with AWS's "Invalid principal in policy". ``document`` must have passed
+    :func:`parse`; it comes back unchanged (byte for byte) when it names no user."""
+    data = json.loads(document)
+    changed = False
+
+    def one(ident: str) -> str:
+        nonlocal changed
+        arn = _USER_ARN.fullmatch(ident)
+        if arn is not None:
+            user_id = user_by_name(arn.group(1), arn.group(2))
+            if user_id is None:
+                raise MalformedPolicy(f"Invalid principal in policy: no user {ident!r}.")
+            changed = True
+            return unique_id(user_id)
+        if _UNIQUE.fullmatch(ident) and user_by_id(ident[len(UNIQUE_PREFIX):].lower()) is None:
+            raise MalformedPolicy(f"Invalid principal in policy: no user with the unique id {ident!r}.")
+        return ident
+
+    _map_user_principals(data, one)
+    if not changed:
+        return document
+    resolved = _dump(data)
+    parse(resolved, bucket)  # what is stored must parse as what was put did (its size too)
+    return resolved
+
+
+def _dump(data: dict[str, Any]) -> str:
+    """Compact, as short as JSON allows: a resolved policy must fit the size limit the original did."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def display(document: str, user_by_id: UserById) -> str:
+    """What GetBucketPolicy shows: each unique id as its user's ARN again, while the user exists; a deleted
+    user's principal stays its unique id (AWS's way of showing a principal that no longer exists)."""
+    data = json.loads(document)
+    changed = False
+
+    def one(ident: str) -> str:
+        nonlocal changed
+        if not _UNIQUE.fullmatch(ident):
+            return ident
+        found = user_by_id(ident[len(UNIQUE_PREFIX):].lower())
+        if found is None:
+            return ident
+        changed = True
+        return f"arn:aws:iam::{found[0]}:user/{found[1]}"
+
+    _map_user_principals(data, one)
+    return _dump(data) if changed else document
+
+
+def _map_user_principals(data: dict[str, Any], change: Callable[[str], str]) -> None:
+    """Apply ``change`` to every ``AWS`` identifier of every Principal / NotPrincipal, in place."""
+    statements = data.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for field in ("Principal", "NotPrincipal"):
+            named = statement.get(field) if isinstance(statement, dict) else None
+            if not isinstance(named, dict) or "AWS" not in named:
+                continue
+            ids = named["AWS"]
+            named["AWS"] = change(ids) if isinstance(ids, str) else [change(i) for i in ids]
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------
@@ -570,7 +703,9 @@ def _names(ident: str, caller: Caller) -> bool:
         return ident[len("canonical:"):] == caller.user_id
     if ident == caller.account_id or ident == f"arn:aws:iam::{caller.account_id}:root":
         return True
-    return ident == caller.arn
+    if ident.startswith(UNIQUE_PREFIX):
+        return ident == unique_id(caller.user_id)
+    return ident == caller.arn  # a user ARN stored unresolved, before PUT resolved them (see resolve())
 
 
 def _action_matches(statement: Statement, action: str | None) -> bool:
@@ -578,12 +713,12 @@ def _action_matches(statement: Statement, action: str | None) -> bool:
         hit = any(a in ("*", "s3:*") for a in statement.actions)
     else:
         low = action.lower()
-        hit = any(a == "*" or _glob(a.lower()).fullmatch(low) for a in statement.actions)
+        hit = any(a == "*" or wildcard.matches(a.lower(), low) for a in statement.actions)
     return not hit if statement.not_action else hit
 
 
 def _resource_matches(statement: Statement, resource: str) -> bool:
-    hit = any(r == "*" or _glob(r).fullmatch(resource) for r in statement.resources)
+    hit = any(r == "*" or wildcard.matches(r, resource) for r in statement.resources)
     return not hit if statement.not_resource else hit
 
 
@@ -641,9 +776,9 @@ def _one(operator: str, kind: str, actual: str, expected: str) -> bool:
             return actual == expected
         if operator == "StringEqualsIgnoreCase":
             return actual.lower() == expected.lower()
-        return _glob(expected).fullmatch(actual) is not None  # StringLike
+        return wildcard.matches(expected, actual)  # StringLike
     if kind == "arn":
-        return actual == expected if operator == "ArnEquals" else _glob(expected).fullmatch(actual) is not None
+        return actual == expected if operator == "ArnEquals" else wildcard.matches(expected, actual)
     if kind == "bool":
         return actual.lower() == expected.lower()
     if kind == "ip":

@@ -7,10 +7,17 @@ PARs, the console and minted links encrypt and decrypt the same way, and a front
 **Blob format.** An encrypted blob is ``MAGIC (4) || prefix (8 random bytes)`` followed by the plaintext
 cut into :data:`CHUNK`-byte chunks (the last one shorter, or empty for an empty blob), each sealed with
 AES-256-GCM: nonce = ``prefix || chunk index (4 bytes, big-endian)``, associated data says whether the
-chunk is the blob's last. A chunk moved, repeated or dropped does not decrypt (its index is in the
-nonce), and a blob cut after a whole chunk is caught because its new last chunk was not sealed as last.
-A byte range decrypts only the chunks it covers: chunk ``i`` sits at ``HEADER + i * (CHUNK + TAG)``.
-Writes and reads stream; nothing holds more than a batch of chunks.
+chunk is the blob's last and names the blob it was sealed as (its *origin*: the blob id it was written
+under). A chunk moved, repeated or dropped does not decrypt (its index is in the nonce), and a blob cut
+after a whole chunk is caught because its new last chunk was not sealed as last. A blob moved, swapped
+or duplicated in storage (another part of the same upload, another copy under the same data key, an
+older blob of the same part) does not decrypt either: every part of an upload shares its content key,
+so without the origin in the associated data nothing would tie a blob to its place in the object.
+A copy that re-links blobs under the same key (SSE-S3 to SSE-S3, Swift's copy) gets new blob ids but
+keeps the sealed bytes: the new object's stored encryption records each new id's origin (``origins``).
+A read that reaches a blob's end also checks that nothing follows it (bytes appended to a blob are
+damage, not slack). A byte range decrypts only the chunks it covers: chunk ``i`` sits at
+``HEADER + i * (CHUNK + TAG)``. Writes and reads stream; nothing holds more than a batch of chunks.
 
 **Keys.** One content key per object (per multipart upload: every part shares it, each part blob has
 its own random prefix):
@@ -72,7 +79,7 @@ AES256 = "AES256"
 #: Plaintext bytes per sealed chunk: a range read decrypts at most one chunk more at each end.
 CHUNK = 64 * 1024
 TAG = 16
-MAGIC = b"SSE1"
+MAGIC = b"SSE2"
 PREFIX = 8
 HEADER = len(MAGIC) + PREFIX
 #: Chunks sealed per batch off the event loop (1 MiB, the blob writer's own batch).
@@ -80,8 +87,8 @@ BATCH_CHUNKS = 16
 MAX_CHUNKS = 2**32
 
 _S3_AAD = b"satchel sse-s3 data key v1"
-_LAST = b"satchel sse v1 last"
-_MORE = b"satchel sse v1 more"
+_LAST = b"satchel sse v2 last\0"
+_MORE = b"satchel sse v2 more\0"
 
 NO_KEY = ("The object was stored using a form of Server Side Encryption. The correct parameters must be "
           "provided to retrieve the object.")
@@ -147,6 +154,11 @@ class Plan:
     stored: str
     #: SSE-C: the key's MD5 the request sent (echoed in answers).
     customer_md5: str | None = None
+    #: Blob id -> the blob id it was sealed under, for blobs a copy re-linked (absent: itself).
+    origins: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def origin(self, blob_id: str) -> str:
+        return self.origins.get(blob_id, blob_id)
 
     def etag(self, md5_hex: str) -> str:
         """The ETag of a blob (or part) whose plaintext MD5 is ``md5_hex``."""
@@ -194,13 +206,31 @@ def open_plan(master: MasterKey, stored_headers: Mapping[str, str], customer: Cu
     if info["mode"] == "S3":
         if customer is not None:
             raise InvalidRequest(NOT_APPLICABLE)
-        return Plan(False, master.unseal(base64.b64decode(info["key"]), _S3_AAD), text)
+        return Plan(False, master.unseal(base64.b64decode(info["key"]), _S3_AAD), text,
+                    origins=info.get("origins", {}))
     if customer is None:
         raise InvalidRequest(NO_KEY)
     content, check = _customer_keys(customer, base64.b64decode(info["salt"]))
     if not hmac.compare_digest(check, base64.b64decode(info["check"])):
         raise AccessDenied("The SSE-C key you provided does not match the key this object was encrypted with.")
-    return Plan(True, content, text, customer.md5_b64)
+    return Plan(True, content, text, customer.md5_b64, info.get("origins", {}))
+
+
+def relinked(plan: Plan, links: Sequence[tuple[str, str]]) -> Plan:
+    """``plan`` for an object whose blobs are new links (``(source blob id, new blob id)``) of the sealed
+    blobs of another object under the same key: the new ids' origins recorded, so they still decrypt."""
+    info = json.loads(plan.stored)
+    origins = {new: plan.origin(old) for old, new in links}
+    info["origins"] = origins
+    return Plan(plan.customer, plan.key, json.dumps(info, separators=(",", ":")), plan.customer_md5, origins)
+
+
+def shows_plaintext_digests(node: Node, stored_headers: Mapping[str, str], customer: CustomerKey | None) -> bool:
+    """Whether an answer may show the object's plaintext checksums: always unless it is SSE-C, then only
+    to a request with its key (403 with another)."""
+    if not is_customer(stored_headers):
+        return True
+    return customer is not None and for_read(node, stored_headers, customer) is not None
 
 
 def is_encrypted(stored_headers: Mapping[str, str]) -> bool:
@@ -245,7 +275,12 @@ def _nonce(prefix: bytes, index: int) -> bytes:
     return prefix + index.to_bytes(4, "big")
 
 
-def _seal_chunks(aead: AESGCM, prefix: bytes, first: int, data: bytes, hasher: Hasher, last: bool) -> bytes:
+def _aad(origin: bytes, last: bool) -> bytes:
+    return (_LAST if last else _MORE) + origin
+
+
+def _seal_chunks(aead: AESGCM, prefix: bytes, origin: bytes, first: int, data: bytes, hasher: Hasher,
+                 last: bool) -> bytes:
     """Hash and seal ``data`` (whole chunks, the final one the blob's last when ``last``)."""
     hasher.update(data)
     out = bytearray()
@@ -253,7 +288,7 @@ def _seal_chunks(aead: AESGCM, prefix: bytes, first: int, data: bytes, hasher: H
     for i in range(count):
         piece = data[i * CHUNK:(i + 1) * CHUNK]
         final = last and i == count - 1
-        out += aead.encrypt(_nonce(prefix, first + i), piece, _LAST if final else _MORE)
+        out += aead.encrypt(_nonce(prefix, first + i), piece, _aad(origin, final))
     return bytes(out)
 
 
@@ -276,6 +311,7 @@ class EncryptingWriter(BlobWriter):
         self._index = 0
         self._started = False
         self.blob_id = self._inner.blob_id
+        self._origin = self.blob_id.encode()
         self.size = 0
         self.committed = False
 
@@ -298,10 +334,10 @@ class EncryptingWriter(BlobWriter):
         if self._index + chunk_count(len(data)) > MAX_CHUNKS:
             raise OSError("blob too large to encrypt")
         if len(data) > CHUNK:
-            sealed = await asyncio.to_thread(_seal_chunks, self._aead, self._prefix, self._index, data,
+            sealed = await asyncio.to_thread(_seal_chunks, self._aead, self._prefix, self._origin, self._index, data,
                                              self._hasher, last)
         else:
-            sealed = _seal_chunks(self._aead, self._prefix, self._index, data, self._hasher, last)
+            sealed = _seal_chunks(self._aead, self._prefix, self._origin, self._index, data, self._hasher, last)
         self._index += chunk_count(len(data)) if last else len(data) // CHUNK
         await self._inner.write(sealed)
 
@@ -343,19 +379,31 @@ class _Exact:
         del self._buffer[:count]
         return out
 
+    async def at_end(self) -> bool:
+        while not self._buffer:
+            chunk = await anext(self._stream, None)
+            if chunk is None:
+                return True
+            self._buffer += chunk
+        return False
 
-def _cipher_pieces(pieces: Sequence[PlainPiece]) -> list[tuple[str, int, int]]:
-    """The stretches of the blob files a plaintext read needs: each blob's header, then its chunks."""
-    out: list[tuple[str, int, int]] = []
-    for blob_id, _size, offset, length in pieces:
+
+def _cipher_pieces(pieces: Sequence[PlainPiece]) -> list[tuple[str, int, int | None]]:
+    """The stretches of the blob files a plaintext read needs: each blob's header, then its chunks. A
+    stretch that reaches the blob's last chunk reads to the end of the file, so that bytes appended to
+    the blob reach the decryptor, which refuses them."""
+    out: list[tuple[str, int, int | None]] = []
+    for blob_id, size, offset, length in pieces:
         first, last = offset // CHUNK, (offset + max(length, 1) - 1) // CHUNK
         start = HEADER + first * (CHUNK + TAG)
-        end = HEADER + last * (CHUNK + TAG) + _chunk_len(_size, last) + TAG
+        end: int | None = HEADER + last * (CHUNK + TAG) + _chunk_len(size, last) + TAG
+        if last == chunk_count(size) - 1:
+            end = None
         if first == 0:
             out.append((blob_id, 0, end))
         else:
             out.append((blob_id, 0, HEADER))
-            out.append((blob_id, start, end - start))
+            out.append((blob_id, start, None if end is None else end - start))
     return out
 
 
@@ -366,30 +414,42 @@ def _chunk_len(size: int, index: int) -> int:
 def read_pieces(blobs: BlobStore, plan: Plan, pieces: Sequence[PlainPiece]) -> AsyncIterator[bytes]:
     """Stream the plaintext of ``pieces``. Every blob file is opened before the first byte, as for an
     unencrypted read (``BlobStore.read_pieces``), so a concurrent delete cannot cut the body short."""
-    return _decrypt(blobs.read_pieces(_cipher_pieces(pieces)), AESGCM(plan.key), pieces)
+    return _decrypt(blobs.read_pieces(_cipher_pieces(pieces)), AESGCM(plan.key), plan, pieces)
 
 
-async def _decrypt(raw: AsyncIterator[bytes], aead: AESGCM, pieces: Sequence[PlainPiece]) -> AsyncIterator[bytes]:
+async def _decrypt(raw: AsyncIterator[bytes], aead: AESGCM, plan: Plan,
+                   pieces: Sequence[PlainPiece]) -> AsyncIterator[bytes]:
+    """The plaintext of ``pieces``. Each piece's last plaintext is held back until the next one is
+    decrypted, and the very last until the stream is known to end where the blobs should: a blob
+    with bytes appended (which shifts every later stretch) fails before its end is sent."""
     source = _Exact(raw)
+    pending = b""
     try:
-        for _blob_id, size, offset, length in pieces:
+        for blob_id, size, offset, length in pieces:
             header = await source.take(HEADER)
             if header[:len(MAGIC)] != MAGIC:
-                raise BlobDecryptError("not an encrypted blob")
+                raise BlobDecryptError(f"blob {blob_id} is not an encrypted blob of this format")
             prefix = header[len(MAGIC):]
+            origin = plan.origin(blob_id).encode()
             count = chunk_count(size)
             first, last = offset // CHUNK, (offset + max(length, 1) - 1) // CHUNK
             for index in range(first, last + 1):
                 sealed = await source.take(_chunk_len(size, index) + TAG)
                 try:
-                    plain = aead.decrypt(_nonce(prefix, index), sealed, _LAST if index == count - 1 else _MORE)
+                    plain = aead.decrypt(_nonce(prefix, index), sealed, _aad(origin, index == count - 1))
                 except InvalidTag:
-                    raise BlobDecryptError("encrypted blob does not decrypt: damaged or not this object's") \
-                        from None
+                    raise BlobDecryptError(f"blob {blob_id} does not decrypt: damaged, moved or not this "
+                                           "object's") from None
                 lo = offset - index * CHUNK if index == first else 0
                 hi = min(len(plain), offset + length - index * CHUNK)
                 if hi > lo:
-                    yield plain[lo:hi]
+                    if pending:
+                        yield pending
+                    pending = plain[lo:hi]
+        if not await source.at_end():
+            raise BlobDecryptError("an encrypted blob is longer than its chunks: bytes were appended")
+        if pending:
+            yield pending
     finally:
         closer = getattr(raw, "aclose", None)
         if closer is not None:

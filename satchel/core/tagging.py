@@ -4,8 +4,9 @@ Tags are (key, value) pairs in the order the client gave them. AWS's rules, appl
 arrive (a ``Tagging`` document, the ``x-amz-tagging`` header, the POST form's ``tagging`` field):
 
 - at most 10 tags on an object and 50 on a bucket (``BadRequest``);
-- keys of 1 to 128 and values of 0 to 256 Unicode characters, made of letters, digits, white space and
-  ``_ . : / = + - @`` (``InvalidTag``);
+- keys of 1 to 128 and values of 0 to 256 Unicode characters, made of letters, numbers, separators
+  (Unicode's ``\\p{L}``, ``\\p{N}``, ``\\p{Z}``: spaces, not line breaks or tabs) and ``_ . : / = + - @``:
+  AWS's ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$`` (``InvalidTag``);
 - keys unique within a set (``InvalidTag``; ``InvalidArgument`` for the header, as AWS answers);
 - no key starting with ``aws:``, AWS's reserved prefix (``InvalidTag``).
 
@@ -23,7 +24,7 @@ removes them.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote, unquote_plus
 
@@ -44,7 +45,8 @@ MAX_VALUE_CHARS = 256
 #: 4 UTF-8 bytes percent-encoded (12 characters), with separators.
 MAX_HEADER_CHARS = MAX_OBJECT_TAGS * (MAX_KEY_CHARS + MAX_VALUE_CHARS) * 12 + 2 * MAX_OBJECT_TAGS
 RESERVED_PREFIX = "aws:"
-_ALLOWED = re.compile(r"[\w\s.:/=+\-@]*")
+#: The punctuation AWS's tag pattern allows besides letters, numbers and separators.
+_PUNCTUATION = frozenset("_.:/=+-@")
 _HEADER_FORM = ("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without "
                 "tag name duplicates.")
 
@@ -58,9 +60,9 @@ def validate(tags: Iterable[tuple[str, str]], limit: int, *, header: bool = Fals
         if len(checked) >= limit:
             what = "Object" if limit == MAX_OBJECT_TAGS else "Bucket"
             raise BadRequest(f"{what} tags cannot be greater than {limit}")
-        if not 1 <= len(key) <= MAX_KEY_CHARS or not _ALLOWED.fullmatch(key):
+        if not 1 <= len(key) <= MAX_KEY_CHARS or not allowed(key):
             raise InvalidTag("The TagKey you have provided is invalid", TagKey=key[:MAX_KEY_CHARS])
-        if len(value) > MAX_VALUE_CHARS or not _ALLOWED.fullmatch(value):
+        if len(value) > MAX_VALUE_CHARS or not allowed(value):
             raise InvalidTag("The TagValue you have provided is invalid", TagKey=key)
         if key.lower().startswith(RESERVED_PREFIX):
             raise InvalidTag("Your TagKey cannot be prefixed with aws:", TagKey=key)
@@ -71,6 +73,13 @@ def validate(tags: Iterable[tuple[str, str]], limit: int, *, header: bool = Fals
         seen.add(key)
         checked.append((key, value))
     return tuple(checked)
+
+
+def allowed(text: str) -> bool:
+    """AWS's ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*``, by Unicode category: not Python's ``\\w\\s``, which lets in
+    newlines, tabs and other control characters (a key with a newline breaks every log line and listing
+    that shows it)."""
+    return all(char in _PUNCTUATION or unicodedata.category(char)[0] in "LNZ" for char in text)
 
 
 def parse_header(value: str) -> Tags:

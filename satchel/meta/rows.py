@@ -52,7 +52,7 @@ BUCKET_SELECT = (f"SELECT {BUCKET_COLUMNS}, (SELECT flags FROM acl_account_block
                  " WHERE acl_account_blocks.account_id = buckets.account_id) FROM buckets")
 OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, segments, headers, user_meta, checksums, parts_count, "
-    "owner_user_id, acl"
+    "owner_user_id, acl, version_id"
 )
 UPLOAD_COLUMNS = (
     "upload_id, bucket, key, initiated, owner_user_id, headers, user_meta, checksum_algorithm, acl"
@@ -175,6 +175,7 @@ def object_record(row: Sequence[Any]) -> ObjectRecord:
         row[9],
         row[10],
         load_acl(row[11]),
+        row[12],
     )
 
 
@@ -192,6 +193,7 @@ def object_params(r: ObjectRecord) -> tuple[Any, ...]:
         r.parts_count,
         r.owner_user_id,
         dump_acl(r.acl),
+        r.version_id,
     )
 
 

@@ -507,9 +507,46 @@ CREATE TABLE acl_account_blocks (
 )
 """
 
+#: Versioning: ``objects`` stays the table of current versions (every listing and read path unchanged) and
+#: gains its version id (NULL: the null version of a bucket never versioned); ``object_versions`` holds the
+#: noncurrent versions and the delete markers, ``seq`` ordering a key's versions (higher is newer);
+#: ``versioning_buckets`` a bucket's state (``Enabled`` / ``Suspended``; no row: never enabled). A minted
+#: link may name the version it serves, and an audit event the version a request named.
+_V13 = """
+ALTER TABLE objects ADD COLUMN version_id TEXT;
+
+CREATE TABLE object_versions (
+    bucket TEXT NOT NULL REFERENCES buckets (name),
+    key TEXT {key_collation} NOT NULL,
+    version_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size BIGINT NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified DOUBLE PRECISION NOT NULL,
+    segments TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    user_meta TEXT NOT NULL,
+    checksums TEXT NOT NULL,
+    parts_count INTEGER,
+    owner_user_id TEXT,
+    acl TEXT,
+    PRIMARY KEY (bucket, key, version_id)
+);
+CREATE INDEX object_versions_listing ON object_versions (bucket, key, seq);
+
+CREATE TABLE versioning_buckets (
+    bucket_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+);
+
+ALTER TABLE links ADD COLUMN version_id TEXT;
+ALTER TABLE audit_events ADD COLUMN version_id TEXT
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
 MIGRATIONS: tuple[str, ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14, _V13,
 )
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated

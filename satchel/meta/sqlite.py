@@ -32,6 +32,7 @@ from satchel.meta.sqlite_sse import SqliteSse
 from satchel.meta.sqlite_swift import SqliteSwift
 from satchel.meta.sqlite_tagging import SqliteTagging, drop_bucket_settings
 from satchel.meta.sqlite_tempurl import SqliteTempUrlKeys
+from satchel.meta.sqlite_versioning import SqliteVersioning
 from satchel.meta.sqlite_webhooks import SqliteWebhooks, delete_user_link_webhooks, drop_user_link_deliveries
 from satchel.meta.store import UNSET, Store, StoredKey, _Unset
 
@@ -52,7 +53,7 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, Store):
+                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, SqliteVersioning, Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(
@@ -372,7 +373,8 @@ class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwi
             found = c.execute("SELECT id FROM buckets WHERE name = ?", (name,)).fetchone()
             if not found:
                 raise NoSuchBucket(BucketName=name)
-            if c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
+            if (c.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
+                    or c.execute("SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1", (name,)).fetchone()):
                 raise BucketNotEmpty(BucketName=name)
             live = c.execute(LIVE_PARS, (found[0], time.time() if now is None else now)).fetchone()[0]
             if live:  # OCI: a bucket with pre-authenticated requests cannot be deleted
@@ -388,6 +390,7 @@ class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwi
             c.execute("DELETE FROM tempurl_keys WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)", (name,))
             # So does its Swift container metadata, whichever front-end deletes it (S3, Swift, management API).
             c.execute("DELETE FROM swift_metadata WHERE scope = 'container' AND owner_id = ?", (found[0],))
+            c.execute("DELETE FROM versioning_buckets WHERE bucket_id = ?", (found[0],))
             c.execute("DELETE FROM sse_bucket_defaults WHERE bucket_id = ?", (found[0],))  # encryption at rest
             drop_bucket_settings(c, found[0])  # its tags and lifecycle rules
             c.execute("DELETE FROM buckets WHERE name = ?", (name,))

@@ -30,6 +30,7 @@ from satchel.meta.sqlite_tagging import (
     write_object_tags,
     write_upload_tags,
 )
+from satchel.meta.sqlite_versioning import add_marker, check_mode, retire_current
 from satchel.meta.store import Precondition
 
 #: SQLite's historical default limit on bound parameters is 999; stay well under it.
@@ -49,7 +50,7 @@ _UPSERT_OBJECT = _INSERT_OBJECT + (
     " ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,"
     " last_modified = excluded.last_modified, segments = excluded.segments, headers = excluded.headers,"
     " user_meta = excluded.user_meta, checksums = excluded.checksums, parts_count = excluded.parts_count,"
-    " owner_user_id = excluded.owner_user_id, acl = excluded.acl"
+    " owner_user_id = excluded.owner_user_id, acl = excluded.acl, version_id = excluded.version_id"
 )
 _UPSERT_PART = _INSERT_PART + (
     " ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,"
@@ -122,17 +123,23 @@ class SqliteObjects:
         now = time.time()
         with self._db.transaction() as c:
             _require_bucket(c, record.bucket, bucket_id)
-            replaced = self._replaced(c, record.bucket, record.key, precondition)
+            replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             write_object_tags(c, record.bucket, record.key, tags)
             return self._swap_blobs(c, record.segments, replaced, now)
 
     def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None, *,
-                      bucket_id: str | None = None) -> list[str]:
+                      bucket_id: str | None = None, marker: str | None = None,
+                      owner_user_id: str | None = None) -> list[str]:
         now = time.time()
         with self._db.transaction() as c:
             if bucket_id is not None:
                 _require_bucket(c, bucket, bucket_id)
+            if marker is not None:  # a versioned bucket: the current version stays, under a delete marker
+                dying = retire_current(c, bucket, key, precondition, marker)
+                add_marker(c, bucket, key, marker, now, owner_user_id)
+                return self._swap_blobs(c, (), dying, now)
+            check_mode(c, bucket, None)
             replaced = self._replaced(c, bucket, key, precondition)
             if not replaced:
                 return []
@@ -303,7 +310,7 @@ class SqliteObjects:
             _require_bucket(c, record.bucket, bucket_id)
             parts = [Segment(b, s) for b, s in c.execute(
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
-            replaced = self._replaced(c, record.bucket, record.key, precondition)
+            replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
             adopt_upload_tags(c, upload_id, record.bucket, record.key)
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))

@@ -20,12 +20,12 @@ from satchel.meta.webhooks import QueuedDelivery
 
 LINK_COLUMNS = (
     "id, kind, user_id, access_key_id, bucket, key, method, created, expires, max_uses, uses, last_used, "
-    "revoked, mode, filename, bucket_id"
+    "revoked, mode, filename, bucket_id, version_id"
 )
 REVOCATION_COLUMNS = "id, scope, target, bucket, before, created, created_by, bucket_id"
 AUDIT_COLUMNS = (
     "id, time, action, outcome, kind, link_id, user_id, access_key_id, bucket, key, method, client_ip, "
-    "user_agent, status, bytes, reason, request_id, bucket_id"
+    "user_agent, status, bytes, reason, request_id, bucket_id, version_id"
 )
 _LINKS = f"SELECT {LINK_COLUMNS} FROM links"  # noqa: S608
 _INSERT_LINK = rows.insert("links", LINK_COLUMNS)
@@ -43,7 +43,7 @@ _SEQUENCE = itertools.count()
 
 def _link(row: Sequence[Any]) -> Link:
     return Link(row[0], LinkKind(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-                row[10], row[11], row[12], row[13], row[14], row[15])
+                row[10], row[11], row[12], row[13], row[14], row[15], row[16])
 
 
 def _audit(row: Sequence[Any]) -> AuditEvent:
@@ -51,7 +51,7 @@ def _audit(row: Sequence[Any]) -> AuditEvent:
         time=row[1], action=row[2], outcome=row[3], kind=row[4], link_id=row[5], user_id=row[6],
         access_key_id=row[7], bucket=row[8], key=row[9], method=row[10], client_ip=row[11],
         user_agent=row[12], status=row[13], bytes=row[14], reason=row[15], request_id=row[16], id=row[0],
-        bucket_id=row[17],
+        bucket_id=row[17], version_id=row[18],
     )
 
 
@@ -73,7 +73,7 @@ def _insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
     c.executemany(_INSERT_AUDIT, [
         (e.id, e.time, e.action, e.outcome, e.kind, e.link_id, e.user_id,
          e.access_key_id, e.bucket, e.key, e.method, e.client_ip, e.user_agent, e.status, e.bytes,
-         e.reason, e.request_id, e.bucket_id)
+         e.reason, e.request_id, e.bucket_id, e.version_id)
         for e in events
     ])
 
@@ -86,7 +86,7 @@ class SqliteSharing:
             c.executemany(_INSERT_LINK, [
                 (link.id, link.kind.value, link.user_id, link.access_key_id, link.bucket, link.key, link.method,
                  link.created, link.expires, link.max_uses, link.uses, link.last_used, link.revoked, link.mode,
-                 link.filename, link.bucket_id)
+                 link.filename, link.bucket_id, link.version_id)
                 for link in links
             ])
             _insert_events(c, events)

@@ -20,6 +20,13 @@ _TOKENS = f"SELECT {TOKEN_COLUMNS} FROM swift_tokens"  # noqa: S608
 _IN_BATCH = 500
 
 
+def _customer_encrypted(stored: dict[str, Any]) -> bool:
+    """An SSE-C object's Content-Type is metadata S3 shows only with its key (HEAD): a listing row leaves
+    it out, as S3's ListObjects does (its ``x-satchel-sse`` field is ``core/sse.py``'s)."""
+    field = stored.get("x-satchel-sse")
+    return isinstance(field, str) and orjson.loads(field).get("mode") == "C"
+
+
 class SqliteSwift:
     _db: SqliteDatabase
 
@@ -95,7 +102,10 @@ class SqliteSwift:
             marks = ", ".join("?" * len(chunk))
             sql = f"SELECT key, headers FROM objects WHERE bucket = ? AND key IN ({marks})"  # noqa: S608
             for key, headers in conn.execute(sql, (bucket, *chunk)):
-                value: Any = orjson.loads(headers).get("content-type")
+                stored = orjson.loads(headers)
+                if _customer_encrypted(stored):
+                    continue
+                value: Any = stored.get("content-type")
                 if isinstance(value, str):
                     found[key] = value
         return found

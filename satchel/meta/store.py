@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from satchel.core.completions import Completion
+from satchel.core.errors import NotImplementedFeature
 from satchel.core.models import (
     Account,
     AclGrant,
@@ -42,6 +43,7 @@ from satchel.core.models import (
     Link,
     ObjectRecord,
     ObjectSummary,
+    ObjectVersion,
     Part,
     Permission,
     PublicAccessBlock,
@@ -51,6 +53,7 @@ from satchel.core.models import (
     Status,
     Upload,
     User,
+    VersionRecord,
 )
 from satchel.core.par.model import Par
 from satchel.meta.webhooks import ClaimedDelivery, DeliveryOutcome, DeliveryRecord, QueuedDelivery, StoredWebhook
@@ -309,10 +312,44 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None, *,
-                      bucket_id: str | None = None) -> list[str]:
+                      bucket_id: str | None = None, marker: str | None = None,
+                      owner_user_id: str | None = None) -> list[str]:
         """Removes the key if present; returns the ids of the blobs now dead (empty when absent).
         ``precondition`` as for :meth:`put_object`, with the record being removed; with ``bucket_id``,
-        ``NoSuchBucket`` unless the bucket of that name is still that one (as for :meth:`put_object`)."""
+        ``NoSuchBucket`` unless the bucket of that name is still that one (as for :meth:`put_object`).
+        In a versioned bucket ``marker`` is the id of the delete marker that becomes the key's latest
+        version (made by ``owner_user_id``): the current version is kept, noncurrent."""
+
+    # --- versioning (``meta/sqlite_versioning.py``) -------------------------------------------------
+    # ``put_object`` / ``complete_upload`` take the version id of the record, ``delete_object`` a delete
+    # marker's id (``marker``); each checks it fits the bucket's state in its transaction and raises
+    # ``VersioningChanged`` (nothing written) when it does not. A store without versioning answers
+    # every bucket as never versioned and refuses to change that.
+    def bucket_versioning(self, bucket: str) -> str:
+        """``Enabled``, ``Suspended``, or ``""`` for a bucket whose versioning was never enabled."""
+        return ""
+
+    def set_bucket_versioning(self, bucket: str, state: str, *, bucket_id: str | None = None) -> None:
+        raise NotImplementedFeature("This metadata store does not implement versioning.")
+
+    def get_object_version(self, bucket: str, key: str, version_id: str | None) -> VersionRecord | None:
+        """Version ``version_id`` of a key (``"null"`` names the null version); ``None``: the latest,
+        which may be a delete marker."""
+        record = self.get_object(bucket, key)
+        if record is None or version_id not in (None, "null"):
+            return None
+        return VersionRecord(record, False, True, 1 << 62)
+
+    def delete_object_version(self, bucket: str, key: str, version_id: str, *,
+                              bucket_id: str | None = None) -> tuple[VersionRecord | None, list[str]]:
+        """Remove one version for good (its blobs die); the newest remaining one becomes current unless
+        it is a delete marker. Returns what was removed (``None``: no such version) and the dead blobs."""
+        raise NotImplementedFeature("This metadata store does not implement versioning.")
+
+    def list_object_versions(self, bucket: str, *, prefix: str = "", key_marker: str | None = None,
+                             version_id_marker: str | None = None, limit: int = 1000) -> list[ObjectVersion]:
+        """Versions and delete markers by key, newest first, after the (key, version id) marker."""
+        raise NotImplementedFeature("This metadata store does not implement versioning.")
 
     @abc.abstractmethod
     def list_objects(

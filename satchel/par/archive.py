@@ -16,7 +16,10 @@ ListObjects``): an archive names every object it holds, so a PAR that denies lis
 - Names are the object names. An object whose name an unzipper could write outside the extraction
   directory or misread (a ``.``/``..`` segment, a leading ``/``, a backslash, a drive letter such as
   ``C:``, a control character: :func:`unsafe_name`) is left out, and so is one deleted while the archive
-  streams; the archive's comment and the audit event say how many.
+  streams, one the bucket policy denies the PAR (decided with ``authorize()`` before the headers are sent,
+  and again as each entry is read, since a policy can change meanwhile: a refusal never cuts the stream),
+  and one encrypted with a customer key (SSE-C: a PAR cannot carry it); the archive's comment and the audit
+  event say how many.
 - One use of the PAR (counted before the first byte), one audit event with the bytes sent.
 """
 
@@ -31,7 +34,8 @@ from collections.abc import AsyncIterator
 from satchel.asgi import Response
 from satchel.contentsafety import SANDBOX
 from satchel.core import objects, sse
-from satchel.core.errors import InvalidArgument, NoSuchKey
+from satchel.core.access import Action, Resource, authorize
+from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchKey
 from satchel.core.links import content_disposition
 from satchel.core.models import ObjectSummary
 from satchel.core.node import Node
@@ -100,11 +104,19 @@ def archive_name(prefix: str, bucket: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in base)[:100] + ".zip"
 
 
+def readable(admission: ParAdmission, entries: list[ObjectSummary]) -> list[ObjectSummary]:
+    """The entries the PAR may read: a bucket policy Deny (``access.py`` rule 13) can refuse some objects of
+    its scope, and that is decidable before the first byte, so it is never a stream cut off halfway."""
+    return [entry for entry in entries
+            if authorize(admission.principal, Action.OBJECT_READ, Resource(bucket=admission.bucket, key=entry.key))]
+
+
 async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
-                 entries: list[ObjectSummary]) -> AsyncIterator[bytes]:
+                 entries: list[ObjectSummary], refused: int = 0) -> AsyncIterator[bytes]:
+    """``refused``: entries :func:`readable` left out already, counted in the comment."""
     sink = _Sink()
     archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
-    written = skipped = 0
+    written, skipped = 0, refused
     for entry in entries:
         name = entry.key
         if unsafe_name(name):
@@ -116,7 +128,7 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
                 skipped += 1
                 continue
             _, body = await objects.open_object(node, admission.principal, record, None)
-        except (NoSuchKey, FileNotFoundError):
+        except (NoSuchKey, FileNotFoundError, AccessDenied):  # deleted, or denied by a policy put meanwhile
             skipped += 1
             continue
         info = zipfile.ZipInfo(name, _zip_time(record.last_modified))
@@ -133,8 +145,8 @@ async def stream(node: Node, ctx: ParContext, admission: ParAdmission,
         written += 1
         yield sink.take()
     if skipped:
-        archive.comment = (f"{skipped} object(s) left out: unsafe names, deleted meanwhile, or encrypted with a "
-                           "customer key (SSE-C)").encode()
+        archive.comment = (f"{skipped} object(s) left out: unsafe names, denied by the bucket policy, deleted "
+                           "meanwhile, or encrypted with a customer key (SSE-C)").encode()
     archive.close()
     ctx.summary = f"zip of {written} object(s)" + (f", {skipped} left out" if skipped else "")
     yield sink.take()
@@ -149,8 +161,9 @@ def response(node: Node, ctx: ParContext, admission: ParAdmission, prefix: str) 
     settings = node.settings
     entries = collect(node, admission.bucket.name, prefix, max_entries=settings.par_zip_max_entries,
                       max_bytes=settings.par_zip_max_bytes)
-    ctx.summary = f"zip of {len(entries)} object(s) started"
+    allowed = readable(admission, entries)
+    ctx.summary = f"zip of {len(allowed)} object(s) started"
     name = archive_name(prefix, admission.bucket.name)
     headers = [("Content-Type", "application/zip"), ("Content-Disposition", content_disposition("attachment", name)),
                SANDBOX]  # contentsafety.py: object bytes, whatever the type
-    return Response(200, headers, stream(node, ctx, admission, entries))
+    return Response(200, headers, stream(node, ctx, admission, allowed, len(entries) - len(allowed)))

@@ -21,6 +21,8 @@ TABLE: dict[type[e.SatchelError], tuple[str, int]] = {
     e.AccessDenied: ("NotAuthorizedOrNotFound", 404),
     e.NoSuchBucket: ("NotAuthorizedOrNotFound", 404),
     e.NoSuchKey: ("ObjectNotFound", 404),
+    e.NoSuchVersion: ("ObjectNotFound", 404),
+    e.VersioningChanged: ("Conflict", 409),
     e.NoSuchUpload: ("NoSuchUpload", 404),
     e.InvalidArgument: ("InvalidParameter", 400),
     e.InvalidRequest: ("InvalidParameter", 400),
@@ -39,7 +41,10 @@ TABLE: dict[type[e.SatchelError], tuple[str, int]] = {
     e.InvalidRange: ("InvalidRange", 416),
     e.NotImplementedFeature: ("NotImplemented", 501),
     e.MethodNotAllowed: ("MethodNotAllowed", 405),
-    e.SlowDown: ("TooManyRequests", 429),
+    # Every SlowDown is the server's side being short (the upstream blob store away, too many reads or
+    # connections at once), never this client's rate: OCI's answer for that is 503 ServiceUnavailable
+    # ("the service is currently unavailable"); its 429 TooManyRequests means "you are throttled".
+    e.SlowDown: ("ServiceUnavailable", 503),
     e.InsufficientStorage: ("InsufficientStorage", 507),
     e.ServiceUnavailable: ("ServiceUnavailable", 503),
     e.InternalError: ("InternalServerError", 500),

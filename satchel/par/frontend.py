@@ -138,5 +138,6 @@ class ParFrontend:
             status=request.answered_by_server or status,
             bytes=sent if request.method in ("GET", "HEAD") else request.bytes_received, reason=reason,
             request_id=request_id, bucket_id=par.bucket_id if par is not None else None,
+            version_id=(request.query_dict.get("versionId") or "")[:128] or None,
         )
         self.node.audit.record(event)

@@ -42,17 +42,21 @@ class ParContext:
     summary: str | None = None
 
 
-def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, continuing: bool = False) -> ParAdmission:
+def admit(node: Node, ctx: ParContext, key: str, operation: Operation, *, continuing: bool = False,
+          policy_operation: str | None = None) -> ParAdmission:
+    """``policy_operation``: the S3 operation a bucket policy sees, when not the access action's default (a
+    version read is ``GetObjectVersion``)."""
     ctx.admission = use.admit(node, ctx.par, namespace=ctx.endpoint.namespace, bucket_name=ctx.endpoint.bucket,
                               key=key, operation=operation, client_ip=ctx.request.client, continuing=continuing,
-                              facts=par_facts(node, ctx))
+                              facts=par_facts(node, ctx, policy_operation))
     return ctx.admission
 
 
-def par_facts(node: Node, ctx: ParContext) -> RequestFacts:
+def par_facts(node: Node, ctx: ParContext, operation: str | None = None) -> RequestFacts:
     """A PAR use's facts for bucket policy conditions: a link in a URL (``s3:authType`` REST-QUERY-STRING, as
     a presigned URL), its ``s3:signatureAge`` counted from the PAR's creation."""
-    return http_facts(ctx.request, now=node.clock.now(), auth_type=AUTH_QUERY, signed_at=ctx.par.created)
+    return http_facts(ctx.request, now=node.clock.now(), operation=operation, auth_type=AUTH_QUERY,
+                      signed_at=ctx.par.created)
 
 
 def recheck(node: Node, ctx: ParContext, admission: ParAdmission) -> Recheck:
@@ -73,6 +77,10 @@ def no_query(request: Request, allowed: frozenset[str] = frozenset()) -> dict[st
     return found
 
 
+#: The query of a read: an object version (versioning), as OCI's GetObject and HeadObject take it.
+_READ_QUERY = frozenset({"versionId"})
+
+
 async def get_object(node: Node, ctx: ParContext) -> Response:
     return await _read(node, ctx, head=False)
 
@@ -83,17 +91,18 @@ async def head_object(node: Node, ctx: ParContext) -> Response:
 
 async def _read(node: Node, ctx: ParContext, *, head: bool) -> Response:
     request, key = ctx.request, ctx.endpoint.key
-    no_query(request)
-    admission = await node.read(admit, node, ctx, key, Operation.READ)
+    version_id = no_query(request, _READ_QUERY).get("versionId")  # OCI GetObject/HeadObject's versionId
+    admission = await node.read(admit, node, ctx, key, Operation.READ,
+                                policy_operation="GetObjectVersion" if version_id is not None else None)
     principal = admission.principal
-    record = await node.read(objects.get_object, node, principal, admission.bucket.name, key)
+    record = await node.read(objects.get_object, node, principal, admission.bucket.name, key, version_id)
     check_conditions(request.headers, etag=record.etag, last_modified=record.last_modified)
     byte_range = requested_range(request.headers, record)
     body: bytes | AsyncIterator[bytes] = b""
     if head:
         sse.refuse_link(record.headers)  # as the GET would be: a PAR cannot carry an SSE-C key
     else:
-        opened, stream = await objects.open_object(node, principal, record, byte_range)
+        opened, stream = await objects.open_object(node, principal, record, byte_range, version_id=version_id)
         try:
             if opened != record:  # overwritten meanwhile: the answer describes what is being sent
                 record = opened
@@ -142,6 +151,8 @@ async def put_object(node: Node, ctx: ParContext) -> Response:
     md5 = md5_base64(record.etag)
     if md5 is not None:
         answer.append(("opc-content-md5", md5))
+    if record.version_id not in (None, "null"):  # a versioned bucket's new version, as OCI's PutObject names it
+        answer.append(("version-id", str(record.version_id)))
     return Response(200, answer)
 
 

@@ -126,6 +126,8 @@ def object_headers(par: Par, record: ObjectRecord, byte_range: ByteRange | None,
     if parts is not None:
         headers.append(("opc-multipart-md5", parts))
     headers.append(("storage-tier", "Standard"))
+    if record.version_id is not None:  # a versioned bucket's: OCI's version-id header
+        headers.append(("version-id", record.version_id))
     headers += [(META_PREFIX + name, value) for name, value in record.user_meta.items()
                 if name.isascii() and _sendable(value)]
     if byte_range is None:

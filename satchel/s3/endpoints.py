@@ -41,8 +41,9 @@ class Op(enum.StrEnum):
     DeleteObjects = "DeleteObjects"
     ListMultipartUploads = "ListMultipartUploads"
     PostObject = "PostObject"
-    #: Always answers an empty VersioningConfiguration: sync tools ask before they start.
     GetBucketVersioning = "GetBucketVersioning"
+    PutBucketVersioning = "PutBucketVersioning"
+    ListObjectVersions = "ListObjectVersions"
     # ACLs and Block Public Access (core/acl.py, core/publicaccess.py)
     GetBucketAcl = "GetBucketAcl"
     PutBucketAcl = "PutBucketAcl"
@@ -116,8 +117,6 @@ class Unsupported(enum.StrEnum):
     DeleteBucketReplication = "DeleteBucketReplication"
     GetBucketRequestPayment = "GetBucketRequestPayment"
     PutBucketRequestPayment = "PutBucketRequestPayment"
-    PutBucketVersioning = "PutBucketVersioning"
-    ListObjectVersions = "ListObjectVersions"
     ListBucketAnalyticsConfigurations = "ListBucketAnalyticsConfigurations"
     ListBucketIntelligentTieringConfigurations = "ListBucketIntelligentTieringConfigurations"
     ListBucketInventoryConfigurations = "ListBucketInventoryConfigurations"
@@ -186,6 +185,8 @@ QUERY_PARAMETERS: dict[Op, frozenset[str]] = {
     Op.ListMultipartUploads: _LISTING - {"max-keys"} | {"uploads", "key-marker", "max-uploads", "upload-id-marker"},
     Op.PostObject: frozenset(),
     Op.GetBucketVersioning: frozenset({"versioning"}),
+    Op.PutBucketVersioning: frozenset({"versioning"}),
+    Op.ListObjectVersions: _LISTING | {"versions", "key-marker", "version-id-marker"},
     Op.GetBucketAcl: frozenset({"acl"}),
     Op.PutBucketAcl: frozenset({"acl"}),
     Op.GetPublicAccessBlock: frozenset({"publicAccessBlock"}),
@@ -262,6 +263,10 @@ class Endpoint:
     part_number: int | None = None
     #: CopyObject / UploadPartCopy only.
     copy_source: CopySource | None = None
+    #: ``?versionId=`` of GetObject, HeadObject, DeleteObject, GetObjectAcl and object tagging (validated by the
+    #: router): the one value handlers, admission and the audit act on. An operation that accepts it must honour
+    #: it (``core/versioning.require_current`` where only the current version is kept), never ignore it.
+    version_id: str | None = None
     #: The AWS operation name when ``op`` is :attr:`Op.NotImplemented`.
     unsupported: Unsupported | None = None
     #: True when the bucket came from the Host header (``bucket.domain``): SigV2 signs ``/bucket``

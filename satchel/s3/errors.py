@@ -57,6 +57,8 @@ S3_ERRORS: dict[type[e.SatchelError], tuple[str, int]] = {
     # state
     e.NoSuchBucket: ("NoSuchBucket", 404),
     e.NoSuchKey: ("NoSuchKey", 404),
+    e.NoSuchVersion: ("NoSuchVersion", 404),
+    e.VersioningChanged: ("OperationAborted", 409),
     e.NoSuchUpload: ("NoSuchUpload", 404),
     e.NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
     e.NoSuchBucketPolicy: ("NoSuchBucketPolicy", 404),

@@ -20,11 +20,13 @@ from satchel.core.streams import close_stream
 from satchel.logs import redact
 from satchel.requestinfo import request_info
 from satchel.s3 import cors, linkuse
+from satchel.s3 import sse as s3sse
 from satchel.s3.auth import Authenticator
 from satchel.s3.context import S3Context
-from satchel.s3.endpoints import Endpoint, Op
+from satchel.s3.endpoints import Endpoint, Op, amz_query_headers
 from satchel.s3.errors import render_error
 from satchel.s3.handlers import HANDLERS
+from satchel.s3.handlers.versioning import version_headers
 from satchel.s3.headervalues import wire_headers
 from satchel.s3.policyfacts import s3_facts
 from satchel.s3.router import route
@@ -73,6 +75,8 @@ class S3Frontend:
             endpoint = route(request.method, request.path, request.query, request.headers,
                              domain=self.node.settings.domain)
             info.operation, info.bucket = endpoint.op.name, endpoint.bucket
+            s3sse.check_request(self.node, scope.get("scheme"), endpoint,
+                                [*request.headers.items(), *amz_query_headers(request.query)])
             if endpoint.bucket is not None and endpoint.op not in _NAME_CHECKED_BY_HANDLER \
                     and not valid_bucket_name(endpoint.bucket):
                 raise InvalidBucketName(BucketName=endpoint.bucket)
@@ -157,7 +161,10 @@ class S3Frontend:
     @staticmethod
     def _error(exc: Exception, request: Request, request_id: str) -> Response:
         status, body = render_error(exc, resource=request.raw_path, request_id=request_id)
-        return Response(status, [("Content-Type", "application/xml")], body)
+        headers = [("Content-Type", "application/xml")]
+        if isinstance(exc, SatchelError):  # a refusal about a version: which one (versioning)
+            headers += version_headers(exc.version_id, exc.delete_marker)
+        return Response(status, headers, body)
 
     @staticmethod
     def _link_id(request: Request, ctx: S3Context | None) -> str | None:
@@ -205,6 +212,7 @@ class S3Frontend:
             refused=failure is not None,
             request_id=request_id,
             now=self.node.clock.now(),
+            version_id=endpoint.version_id if endpoint is not None else None,
         )
         if link_id is not None:
             event.bucket_id = bucket_id

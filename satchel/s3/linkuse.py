@@ -95,7 +95,7 @@ def refusal_reason(reason: str, claimed_key_id: str | None) -> str:
 
 
 #: Operations whose ``prefix`` query value says which keys the answer may reveal.
-_LISTINGS = frozenset({Op.ListObjects, Op.ListObjectsV2, Op.ListMultipartUploads})
+_LISTINGS = frozenset({Op.ListObjects, Op.ListObjectsV2, Op.ListMultipartUploads, Op.ListObjectVersions})
 #: Statuses of a read that hands the object out: only these count as a use (a 304, a refusal, a
 #: 404 or a HEAD preview never burn a one-time link).
 _DELIVERED = frozenset({200, 206})
@@ -117,6 +117,7 @@ async def admit(node: Node, ctx: S3Context) -> Admission:
         # The handler reads the same value from the same place: the listing acts on what is checked here.
         listing_prefix=request.query_dict.get("prefix", "") if endpoint.op in _LISTINGS else None,
         fingerprint=auth.fingerprint,
+        version_id=endpoint.version_id,
     )
     admission = await check_use(node, use)
     if admission.link is not None and request.method not in _READ_METHODS:
@@ -188,8 +189,10 @@ def use_event(
     refused: bool,
     request_id: str,
     now: float,
+    version_id: str | None = None,
 ) -> AuditEvent:
-    """``reason``: a refusal's, or what an allowed request did beyond its URL (a DeleteObjects summary)."""
+    """``reason``: a refusal's, or what an allowed request did beyond its URL (a DeleteObjects summary);
+    ``version_id``: the object version the request named (as the router parsed it)."""
     return AuditEvent(
         time=now,
         action="use",
@@ -207,6 +210,7 @@ def use_event(
         bytes=transferred,
         reason=reason,
         request_id=request_id,
+        version_id=version_id,
     )
 
 

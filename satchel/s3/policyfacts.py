@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from satchel.asgi import Request
+from satchel.core.models import Principal
 from satchel.core.policy import HEADER_KEYS
 from satchel.core.requestfacts import AUTH_HEADER, AUTH_POST, AUTH_QUERY, SIGV2, SIGV4, RequestFacts
 from satchel.policyfacts import http_facts
@@ -30,8 +31,30 @@ def s3_facts(request: Request, endpoint: Endpoint, auth: AuthResult, now: float)
     if auth.presigned:  # headers an SDK moved into the signed query count as the headers they are
         headers.update(amz_query_headers(request.query))
     keys += [(f"s3:{name}", headers[name]) for name in HEADER_KEYS if name in headers]
-    return http_facts(request, now=now, operation=endpoint.op.value, auth_type=auth_type,
+    operation = version_operation(endpoint.op.value) if endpoint.version_id is not None else endpoint.op.value
+    return http_facts(request, now=now, operation=operation, auth_type=auth_type,
                       signature_version=version, signed_at=auth.issued_at if auth.presigned else None, keys=keys)
+
+
+#: Versioning: a request naming a version is, to a policy, the operation's version form (as AWS checks
+#: ``s3:GetObjectVersion`` for ``GET ?versionId=``), so a Deny of the version action is never bypassed.
+_VERSION_OPERATIONS = {
+    "GetObject": "GetObjectVersion", "HeadObject": "GetObjectVersion", "GetObjectAcl": "GetObjectVersionAcl",
+    "DeleteObject": "DeleteObjectVersion", "DeleteObjects": "DeleteObjectVersion",
+    "CopyObject": "GetObjectVersion", "UploadPartCopy": "GetObjectVersion",
+}
+
+
+def version_operation(operation: str) -> str:
+    return _VERSION_OPERATIONS.get(operation, operation)
+
+
+def for_version(principal: Principal) -> Principal:
+    """``principal`` acting on one version inside a wider operation (a DeleteObjects entry, a copy's source)."""
+    facts = principal.facts
+    if facts is None or facts.operation is None:
+        return principal
+    return principal.with_facts(dataclasses.replace(facts, operation=version_operation(facts.operation)))
 
 
 def post_facts(facts: RequestFacts | None, *, sigv4: bool, signed_at: float | None) -> RequestFacts | None:

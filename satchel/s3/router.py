@@ -35,6 +35,7 @@ from satchel.core.errors import (
     PreconditionFailed,
 )
 from satchel.core.text import is_text
+from satchel.core.versioning import check_version_id
 from satchel.s3.endpoints import (
     COMMON_PARAMETERS,
     QUERY_PARAMETERS,
@@ -58,7 +59,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
         ("acl", Op.GetBucketAcl),
         ("cors", Op.GetBucketCors),
         ("uploads", Op.ListMultipartUploads),
-        ("versions", _U.ListObjectVersions),
+        ("versions", Op.ListObjectVersions),
         ("accelerate", _U.GetBucketAccelerateConfiguration),
         ("analytics", _U.GetBucketAnalyticsConfiguration),
         ("encryption", Op.GetBucketEncryption),
@@ -86,7 +87,7 @@ _BUCKET_SUBRESOURCES: dict[str, tuple[tuple[str, Op | Unsupported], ...]] = {
     "PUT": (
         ("cors", Op.PutBucketCors),
         ("acl", Op.PutBucketAcl),
-        ("versioning", _U.PutBucketVersioning),
+        ("versioning", Op.PutBucketVersioning),
         ("accelerate", _U.PutBucketAccelerateConfiguration),
         ("analytics", _U.PutBucketAnalyticsConfiguration),
         ("encryption", Op.PutBucketEncryption),
@@ -230,6 +231,8 @@ def route(
     endpoint = _route_target(method, bucket, key, query, headers)
     _check_parameters(endpoint, query)
     _check_duplicates(endpoint, pairs)
+    if "versionId" in query and "versionId" in QUERY_PARAMETERS.get(endpoint.op, ()):
+        endpoint = dataclasses.replace(endpoint, version_id=query["versionId"])
     if endpoint.part_number is not None and endpoint.op in _IGNORES_VALUED_UNKNOWN and "range" in headers:
         raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
     for name in _UNDEFINED_CONDITIONS.get(endpoint.op, ()):
@@ -298,10 +301,8 @@ def _check_parameters(endpoint: Endpoint, query: Mapping[str, str]) -> None:
             ArgumentName=name,
         )
     version = query.get("versionId")
-    if version is not None and version != "null":
-        # Buckets are unversioned: "null" names the one version there is; any other id names one
-        # that cannot exist, and must never act on the current object.
-        raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=version)
+    if version is not None:
+        check_version_id(version)  # a malformed id names no version: refused before it can act on any
 
 
 def _check_duplicates(endpoint: Endpoint, pairs: Sequence[tuple[str, str]]) -> None:

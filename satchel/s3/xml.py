@@ -397,9 +397,12 @@ def list_multipart_uploads(
 
 
 # --- other answers --------------------------------------------------------------------------------
-def delete_result(deleted: Iterable[str], errors: Iterable[tuple[str, str, str]], quiet: bool) -> bytes:
-    """DeleteObjects. In quiet mode only the failures are reported, as S3 does."""
-    out = [] if quiet else [f"<Deleted>{_el('Key', key)}</Deleted>" for key in deleted]
+def delete_result(deleted: Iterable[str], errors: Iterable[tuple[str, str, str]], quiet: bool, *,
+                  versions: Mapping[int, str] | None = None) -> bytes:
+    """DeleteObjects. In quiet mode only the failures are reported, as S3 does. ``versions`` holds the
+    version elements of a ``<Deleted>`` entry by its index (``s3/versioning_xml.py``)."""
+    extra = versions or {}
+    out = [] if quiet else [f"<Deleted>{_el('Key', key)}{extra.get(i, '')}</Deleted>" for i, key in enumerate(deleted)]
     out.extend(
         f"<Error>{_el('Key', key)}{_el('Code', code)}{_el('Message', message)}</Error>" for key, code, message in errors
     )

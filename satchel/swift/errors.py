@@ -53,6 +53,7 @@ _STATUS: dict[type[core.SatchelError], int] = {
     core.NoSuchUpload: 404,
     core.BucketNotEmpty: 409,
     core.Conflict: 409,
+    core.VersioningChanged: 409,
     core.BucketAlreadyExists: 409,
     core.PreconditionFailed: 412,
     core.InvalidRange: 416,

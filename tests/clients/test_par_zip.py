@@ -66,4 +66,4 @@ def test_zip_leaves_out_names_unsafe_to_extract(satchel_server: Any, s3: Any, bu
     par = create(satchel_server, bucket=bucket, accessType="AnyObjectRead", bucketListingAction="ListObjects")
     archive = zipfile.ZipFile(io.BytesIO(requests.get(url(par), params={"format": "zip"}, timeout=30).content))
     assert sorted(archive.namelist()) == sorted(SAFE_NAMES)
-    assert archive.comment == f"{len(UNSAFE_NAMES)} object(s) left out: unsafe names, or deleted meanwhile".encode()
+    assert archive.comment.startswith(f"{len(UNSAFE_NAMES)} object(s) left out: unsafe names,".encode())

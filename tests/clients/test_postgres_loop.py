@@ -168,3 +168,16 @@ def test_more_reads_stay_off_the_loop(node: GuardedNode, on_loop: None) -> None:
     assert conn.head_account()["x-account-meta-temp-url-key"] == "secret-key-1"
     conn.close()
     assert mgmt.ok(mgmt.call(node, None, "GET", "/audit?bucket=loop"))["events"]
+
+
+def test_versioned_writes_and_reads(node: GuardedNode, on_loop: None) -> None:
+    client = s3(node)
+    client.create_bucket(Bucket="loop-versions")
+    client.put_bucket_versioning(Bucket="loop-versions", VersioningConfiguration={"Status": "Enabled"})
+    first = client.put_object(Bucket="loop-versions", Key="v", Body=b"one")["VersionId"]
+    client.put_object(Bucket="loop-versions", Key="v", Body=b"two")
+    assert client.get_object(Bucket="loop-versions", Key="v", VersionId=first)["Body"].read() == b"one"
+    versions = client.list_object_versions(Bucket="loop-versions")["Versions"]
+    assert len(versions) == 2
+    client.delete_object(Bucket="loop-versions", Key="v")
+    assert client.get_bucket_versioning(Bucket="loop-versions")["Status"] == "Enabled"

@@ -346,3 +346,192 @@ def test_sse_c_behind_a_trusted_tls_proxy(tmp_path_factory: pytest.TempPathFacto
     client.put_object(Bucket=name, Key="k", Body=b"via proxy", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
     got = client.get_object(Bucket=name, Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
     assert got["Body"].read() == b"via proxy"
+
+
+def _blob_files(server: SatchelProcess) -> set[Path]:
+    return {path for path in (server.data_dir / "blobs").rglob("*") if path.is_file()}
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Rewrite a blob file as a new inode: a copy's hard link to it keeps the old bytes."""
+    spare = path.with_name(path.name + ".tamper")
+    spare.write_bytes(data)
+    spare.replace(path)
+
+
+def _get_outcome(s3: Any, bucket: str, key: str, want: bytes) -> str:
+    """``ok``, ``500`` (refused before the headers) or ``cut`` (200, then the body stops short)."""
+    try:
+        answer = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        assert error_code(exc) == "InternalError"
+        return "500"
+    try:
+        body = answer["Body"].read()
+    except Exception:  # botocore raises several kinds for a connection cut mid-body
+        return "cut"
+    assert body == want, "tampered blobs were served as the object"
+    return "ok"
+
+
+def test_blobs_swapped_duplicated_or_extended_in_storage_are_refused(s3: Any, server: SatchelProcess,
+                                                                     bucket: str) -> None:
+    """Issue 16 (attack t11): an upload's parts share its key, yet a part's blob moved to another place,
+    duplicated, or with bytes appended must never be served as the object; a legitimate SSE-S3 copy,
+    which re-links the blobs under the same key, still reads."""
+    before = _blob_files(server)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ServerSideEncryption="AES256")["UploadId"]
+    parts = [_body(5 * MIB, b"one"), _body(5 * MIB, b"two")]
+    etags = [s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=number, Body=data)["ETag"]
+             for number, data in enumerate(parts, start=1)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={"Parts": [
+        {"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)]})
+    one, two = sorted(_blob_files(server) - before, key=lambda path: path.stat().st_mtime_ns)
+    whole = parts[0] + parts[1]
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "mp"},
+                   ServerSideEncryption="AES256")
+    assert _get_outcome(s3, bucket, "copy", whole) == "ok"
+    bytes_one, bytes_two = one.read_bytes(), two.read_bytes()
+    _replace(one, bytes_two)
+    _replace(two, bytes_one)
+    assert _get_outcome(s3, bucket, "mp", whole) == "500"  # the first chunk is checked before the headers
+    with pytest.raises(ClientError) as exc:  # a copy that decrypts it is refused the same way, and not made
+        s3.copy_object(Bucket=bucket, Key="plain-copy", CopySource={"Bucket": bucket, "Key": "mp"})
+    assert error_code(exc.value) == "InternalError"
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="plain-copy")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    _replace(one, bytes_one)
+    assert _get_outcome(s3, bucket, "mp", whole) == "cut"  # part 1 twice: found in the second part
+    _replace(two, bytes_two + b"x")
+    assert _get_outcome(s3, bucket, "mp", whole) == "cut"
+    _replace(two, bytes_two)
+    assert _get_outcome(s3, bucket, "mp", whole) == "ok"
+    assert _get_outcome(s3, bucket, "copy", whole) == "ok"
+    before = _blob_files(server)
+    small = _body(3000, b"small")
+    s3.put_object(Bucket=bucket, Key="small", Body=small, ServerSideEncryption="AES256")
+    (blob,) = _blob_files(server) - before
+    _replace(blob, blob.read_bytes() + b"\0")
+    assert _get_outcome(s3, bucket, "small", small) == "500"
+
+
+def _add_headers(client: Any, headers: dict[str, str]) -> Callable[..., None]:
+    def hook(request: Any, **_: Any) -> None:
+        for name, value in headers.items():
+            request.headers[name] = value
+    client.meta.events.register("before-sign.s3.*", hook)
+    return hook
+
+
+def _customer_headers(prefix: str, key: bytes) -> dict[str, str]:
+    return {prefix + "algorithm": "AES256", prefix + "key": base64.b64encode(key).decode(),
+            prefix + "key-MD5": base64.b64encode(_md5(key).digest()).decode()}
+
+
+def test_sse_c_headers_over_plain_http_are_refused_on_every_operation(s3_factory: Any) -> None:
+    """AWS refuses any request carrying SSE-C headers over HTTP, not only those that use the key: the key
+    crossed the network in clear and the client must learn it (issue 16, attack t40)."""
+    client = s3_factory()
+    name = unique_bucket("ssehttp")
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key="k", Body=b"x")
+    hook = _add_headers(client, _customer_headers("x-amz-server-side-encryption-customer-", KEY))
+    for call in (lambda: client.list_objects_v2(Bucket=name), lambda: client.delete_object(Bucket=name, Key="k"),
+                 lambda: client.get_object_tagging(Bucket=name, Key="k"), lambda: client.head_bucket(Bucket=name)):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        if exc.value.operation_name != "HeadBucket":  # a HEAD answer has no body to say why
+            assert "secure connection" in exc.value.response["Error"]["Message"]
+    client.meta.events.unregister("before-sign.s3.*", hook)
+    assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"x"  # the DELETE changed nothing
+    client.delete_object(Bucket=name, Key="k")
+    client.delete_bucket(Bucket=name)
+
+
+def test_copy_source_key_on_a_request_that_is_no_copy_is_refused(s3: Any, bucket: str) -> None:
+    """A PUT with only the copy-source SSE-C headers asked for a key's protection: refused, never stored
+    in clear (issue 16, attack t41)."""
+    hook = _add_headers(s3, _customer_headers("x-amz-copy-source-server-side-encryption-customer-", KEY))
+    try:
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=bucket, Key="k", Body=b"secret")
+        assert error_code(exc.value) == "InvalidArgument"
+        assert "copy" in exc.value.response["Error"]["Message"]
+    finally:
+        s3.meta.events.unregister("before-sign.s3.*", hook)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert error_code(exc.value) == "NoSuchKey"
+    s3.put_object(Bucket=bucket, Key="src", Body=b"data", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
+                   CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY)  # a copy: honoured
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"data"
+
+
+def test_list_parts_and_complete_show_sse_c_checksums_only_with_the_key(s3: Any, bucket: str) -> None:
+    """A part's CRC32/SHA-256 is of its plaintext: AWS requires the upload's SSE-C key for ListParts and
+    CompleteMultipartUpload when the upload keeps checksums; a retried completion without it shows none
+    (issue 16, attack t25)."""
+    sse = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": KEY}
+    # botocore encodes the key itself only for the operations that always used one
+    coded = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(KEY).decode(),
+             "SSECustomerKeyMD5": base64.b64encode(_md5(KEY).digest()).decode()}
+    wrong = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(OTHER).decode(),
+             "SSECustomerKeyMD5": base64.b64encode(_md5(OTHER).digest()).decode()}
+    secret = b"the secret"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="SHA256", **sse)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=secret,
+                          ChecksumAlgorithm="SHA256", **sse)
+    plain_sha = base64.b64encode(hashlib.sha256(secret).digest()).decode()
+    assert part["ChecksumSHA256"] == plain_sha  # the uploader, who has the key, gets it
+    for kwargs, code in (({}, "InvalidRequest"),
+                         (wrong, "AccessDenied")):
+        with pytest.raises(ClientError) as exc:
+            s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload, **kwargs)
+        assert error_code(exc.value) == code
+    listed = s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload, **coded)["Parts"]
+    assert listed[0]["ChecksumSHA256"] == plain_sha
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA256": plain_sha}]}
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert error_code(exc.value) == "InvalidRequest"
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts, **coded)
+    assert done.get("ChecksumSHA256")
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert again["ETag"] == done["ETag"] and not any(name.startswith("Checksum") and name != "ChecksumType"
+                                                     for name in again)
+    # An upload without an algorithm whose part still carries a checksum: refused just the same.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp2", **sse)["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="mp2", UploadId=upload, PartNumber=1, Body=secret, ChecksumAlgorithm="CRC32",
+                   **sse)
+    with pytest.raises(ClientError) as exc:
+        s3.list_parts(Bucket=bucket, Key="mp2", UploadId=upload)
+    assert error_code(exc.value) == "InvalidRequest"
+    assert s3.list_parts(Bucket=bucket, Key="mp2", UploadId=upload, **coded)["Parts"][0]["ChecksumCRC32"]
+
+
+def test_management_api_console_and_swift_listing_hide_sse_c_metadata(s3: Any, server: SatchelProcess, bucket: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """S3's HEAD shows an SSE-C object's metadata and type only with its key; the management API (and so
+    the console) refuses the same way, and listings show what S3's ListObjects shows: no type (issue 16,
+    attacks t27b/t33)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))
+    s3.put_object(Bucket=bucket, Key="c", Body=b"x", ContentType="application/x-secret-plan",
+                  Metadata={"codename": "nightfall"}, SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    s3.put_object(Bucket=bucket, Key="s3", Body=b"y", ContentType="text/x-visible", ServerSideEncryption="AES256")
+    refused = mgmt.call(server, None, "GET", f"/buckets/{bucket}/object?key=c")
+    assert refused.status_code == 400 and "SSE-C" in refused.text
+    assert "nightfall" not in refused.text and "x-secret-plan" not in refused.text
+    shown = mgmt.ok(mgmt.call(server, None, "GET", f"/buckets/{bucket}/object?key=s3"))
+    assert shown["content_type"] == "text/x-visible"
+    listed = mgmt.ok(mgmt.call(server, None, "GET", f"/buckets/{bucket}/objects?delimiter="))
+    types = {item["key"]: item["content_type"] for item in listed["objects"]}
+    assert types["c"] is None and "x-secret-plan" not in str(listed)
+    auth = requests.get(f"{server.endpoint}/auth/v1.0", timeout=10,
+                        headers={"X-Auth-User": "root:root", "X-Auth-Key": server.root.secret_key})
+    storage, token = auth.headers["X-Storage-Url"], auth.headers["X-Auth-Token"]
+    for fmt in ("json", "xml"):
+        listing = requests.get(f"{storage}/{bucket}?format={fmt}", headers={"X-Auth-Token": token}, timeout=10)
+        assert listing.status_code == 200 and "x-secret-plan" not in listing.text and "text/x-visible" in listing.text

@@ -258,3 +258,26 @@ def test_aws_cli_object_tagging(satchel_server: ServerHandle, s3: Any, bucket: s
     assert _get(s3, bucket, "cli") == {"by": "cli"}
     refused = aws("get-object-tagging", "--bucket", bucket, "--key", "absent")
     assert refused.returncode != 0 and "NoSuchKey" in refused.stderr
+
+
+def test_tag_characters_aws_refuses(s3: Any, bucket: str) -> None:
+    """AWS's pattern ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`` on every way in: a line break, a tab or a control
+    character in a key or value is InvalidTag from the header, the Tagging document and the POST field, and
+    nothing is stored."""
+    for header in ("a%0A=b", "a=b%0D%0A", "a%09=b"):
+        assert _refused(lambda h=header: s3.put_object(Bucket=bucket, Key="h.txt", Body=b"x", Tagging=h)) \
+            == (400, "InvalidTag"), header
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"x", Tagging="Gr%C3%B6%C3%9Fe=ein%C2%A0Wert")
+    assert _get(s3, bucket, "doc.txt") == {"Größe": "ein\u00a0Wert"}
+    for pairs in ({"a\nb": "v"}, {"k": "v\x85"}, {"k\t": "v"}):
+        assert _refused(lambda p=pairs: s3.put_object_tagging(Bucket=bucket, Key="doc.txt", Tagging=_tags(p))) \
+            == (400, "InvalidTag"), pairs
+        assert _refused(lambda p=pairs: s3.put_bucket_tagging(Bucket=bucket, Tagging=_tags(p))) \
+            == (400, "InvalidTag"), pairs
+    assert _get(s3, bucket, "doc.txt") == {"Größe": "ein\u00a0Wert"}
+    bad = "<Tagging><TagSet><Tag><Key>a&#10;b</Key><Value>v</Value></Tag></TagSet></Tagging>"
+    post = s3.generate_presigned_post(bucket, "bad.txt", Fields={"tagging": bad}, Conditions=[{"tagging": bad}],
+                                      ExpiresIn=60)
+    refused = requests.post(post["url"], data=post["fields"], files={"file": ("bad.txt", b"x")}, timeout=10)
+    assert (refused.status_code, b"InvalidTag" in refused.content) == (400, True)
+    assert _refused(lambda: s3.head_object(Bucket=bucket, Key="h.txt"))[0] == 404

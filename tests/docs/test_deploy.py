@@ -132,17 +132,37 @@ def nginx_command(directory: Path, ports: tuple[int, int, int]) -> list[str]:
 def haproxy_command(directory: Path, ports: tuple[int, int, int]) -> list[str]:
     """deploy/haproxy.cfg on loopback ports, in the foreground (-db)."""
     satchel_port, http_port, https_port = ports
+    return haproxy_example(directory, "haproxy.cfg", (http_port, https_port),
+                           {"server satchel1 127.0.0.1:9000": f"server satchel1 127.0.0.1:{satchel_port}"})
+
+
+def haproxy_example(directory: Path, example: str, ports: tuple[int, int], servers: dict[str, str]) -> list[str]:
+    """A deploy/ HAProxy example binding loopback ``ports`` (http, https), its ``servers`` replaced."""
+    http_port, https_port = ports
     bundle = directory / "bundle.pem"
     bundle.write_bytes((directory / "cert.pem").read_bytes() + (directory / "key.pem").read_bytes())
     config = directory / "haproxy.cfg"
-    config.write_text(adapt((DEPLOY / "haproxy.cfg").read_text(), {
+    config.write_text(adapt((DEPLOY / example).read_text(), {
         "bind :443 ssl crt /etc/haproxy/certs/files.example.com.pem": f"bind 127.0.0.1:{https_port} ssl crt {bundle}",
         "bind :80\n": f"bind 127.0.0.1:{http_port}\n",
-        "server satchel1 127.0.0.1:9000": f"server satchel1 127.0.0.1:{satchel_port}",
         "log /dev/log local0": "log stdout local0",
         "maxconn 20000": "maxconn 1000",  # 2 descriptors each: more than a test machine's limit may allow
+        **servers,
     }))
     return [require("haproxy"), "-db", "-f", str(config)]
+
+
+def wait_for_front(endpoint: str, cert: Path, proxy: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the proxy answers the health check over TLS (its log in the failure otherwise)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if requests.get(f"{endpoint}/_satchel/health", verify=str(cert), timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        assert proxy.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
 
 
 FRONTS = {"nginx": (nginx_command, "-t"), "haproxy": (haproxy_command, "-c")}
@@ -167,15 +187,7 @@ def front(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Front]:
                                  start_new_session=True)
     endpoint = f"https://localhost:{ports[2]}"
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if requests.get(f"{endpoint}/_satchel/health", verify=str(cert), timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proxy.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_for_front(endpoint, cert, proxy, log)
         yield Front(endpoint, cert, server)
     finally:
         proxy.terminate()

@@ -452,7 +452,8 @@ def orphan_check(run: Run) -> int:
     root = run.server.data_dir / "blobs"
     conn = sqlite3.connect(f"file:{run.server.data_dir / 'meta.sqlite3'}?mode=ro", uri=True)
     try:
-        referenced = {blob for (segments,) in conn.execute("SELECT segments FROM objects")
+        referenced = {blob for (segments,) in conn.execute(
+                          "SELECT segments FROM objects UNION ALL SELECT segments FROM object_versions")
                       for blob, _size in json.loads(segments)}
         referenced |= {blob for (blob,) in conn.execute("SELECT blob_id FROM parts")}
     finally:

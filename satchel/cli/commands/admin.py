@@ -23,8 +23,10 @@ from satchel.cli.commands.publicaccess import public_access_block_group
 from satchel.cli.commands.users import user_group
 from satchel.cli.options import CliState, settings_options
 from satchel.cli.output import emit_object, emit_rows
-from satchel.cli.session import admin_store
+from satchel.cli.printable import printable
+from satchel.cli.session import admin_store, describe
 from satchel.core import identity
+from satchel.core.masterkey import MASTER_KEY_FILE
 from satchel.core.models import Sharing
 
 if TYPE_CHECKING:
@@ -53,7 +55,8 @@ def admin() -> None:
     SATCHEL_ADMIN_ENDPOINT) the account, user, key, grant and bucket commands run on that server through
     its management API instead, signed with the caller's access key (found as the aws cli finds it,
     --profile and --region as for `satchel links`): the server decides what the caller may see and change.
-    init, gc, migrate, backup, verify and restore exist only on the data dir and refuse an endpoint.
+    init, gc, migrate, migrate-to, backup, verify and restore exist only on the data dir and refuse an
+    endpoint.
     """
 
 
@@ -369,6 +372,112 @@ def restore_command(state: CliState, directory: Path) -> None:
     with _backup_errors():
         report = backup.restore(directory, settings.data_dir)
     _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")
+
+
+@admin.command("migrate-to")
+@click.option("--metadata-url", required=True, help="The empty PostgreSQL database (postgresql://…) to copy the "
+              "metadata into (its tables are created when absent).")
+@click.option("--blobs-url", default=None, help="s3://bucket/prefix to copy the blobs into (the bucket must exist); "
+              "the blobs_* settings (keys, region, part size) are read as `satchel serve` reads them. "
+              "Without it the blobs stay in the data dir.")
+@click.option("--blobs-endpoint-url", default=None, help="The upstream S3 endpoint (https://host:port).")
+@click.option("--blobs-region", default=None, help="The upstream's region [default: the blobs_region setting].")
+@admin_options
+@click.pass_obj
+@node_only
+def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None, blobs_endpoint_url: str | None,
+                       blobs_region: str | None) -> None:
+    """Copy this stopped single node (its SQLite metadata and its blobs) to PostgreSQL and, with
+    --blobs-url, an upstream S3 bucket, for a deployment of several nodes (docs/deployment.md).
+
+    Refused while a server runs on the data dir, when the database is not empty, and when the node's
+    schema version is not this Satchel's. Blobs go first (each checked by size and MD5; those already
+    upstream are skipped, so an interrupted run can simply be run again), then the metadata in one
+    transaction; then row counts and blobs are checked on the target. The master key is not copied:
+    every node of the new deployment needs the file the command names in its own data dir.
+    """
+    from satchel import migrateto
+
+    if not metadata_url.startswith(("postgresql://", "postgres://")):
+        raise click.BadParameter("must be a postgresql:// URL", param_hint="--metadata-url")
+    if state.settings().metadata_url != "sqlite":
+        raise click.ClickException("this node's metadata_url is not sqlite: migrate-to copies a single node's "
+                                   "SQLite metadata and data-dir blobs")
+    settings = state.settings(metadata_url=metadata_url, blobs_url=blobs_url, blobs_endpoint_url=blobs_endpoint_url,
+                              blobs_region=blobs_region)
+    data_dir = settings.data_dir
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    with _migration_errors(), _blob_target(settings) as target:
+        report = migrateto.migrate_to(data_dir, metadata_url, target, timeout=settings.postgres_timeout,
+                                      progress=progress)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.problems:
+        raise click.ClickException(f"{len(report.problems)} problems on the target: see above")
+    key = (data_dir / MASTER_KEY_FILE).resolve()
+    summary = {"tables": {t: rows for t, (rows, _copied) in report.tables.items()}, "blobs": report.blobs,
+               "blobs_copied": report.blobs_copied, "blobs_skipped": report.blobs_skipped, "bytes": report.bytes,
+               "master_key": str(key)}
+    lines = [f"  {t:<28} {rows}" for t, (rows, _copied) in report.tables.items()]
+    if state.json:
+        emit_object(True, summary, "")
+        return
+    for line in ("Metadata copied (rows per table, the same on both sides):", *lines,
+                 f"Blobs: {report.blobs} ({report.bytes} bytes; {report.blobs_copied} copied, "
+                 f"{report.blobs_skipped} already there)." if target is not None else "Blobs: left in the data dir.",
+                 f"The master key is {key}: copy it (mode 0600) into the data dir of every node of the new "
+                 "deployment; without it no node can read the access keys or SSE-S3 objects.",
+                 "Start the nodes with metadata_url" + (" and blobs_url" if target is not None else "")
+                 + " set; keep this data dir until they serve everything."):
+        click.echo(printable(line))
+
+
+@contextlib.contextmanager
+def _migration_errors() -> Iterator[None]:
+    import psycopg
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from satchel.core.errors import SatchelError
+    from satchel.migrateto import MigrationError
+
+    try:
+        yield
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
+    except SatchelError as exc:  # PostgreSQL unreachable
+        raise click.ClickException(f"the target database: {describe(exc)}") from None
+    except psycopg.Error as exc:
+        raise click.ClickException(f"the target database: {exc}; nothing was committed: run the command "
+                                   "again") from None
+    except (ClientError, BotoCoreError) as exc:
+        raise click.ClickException(f"the upstream blob store: {exc}; run the command again once it answers "
+                                   "(blobs already copied are skipped)") from None
+
+
+@contextlib.contextmanager
+def _blob_target(settings: Settings) -> Iterator[Any]:
+    """The upstream bucket the blobs go to, as ``satchel serve`` would open it (None: blobs stay)."""
+    if settings.blobs_url is None:
+        yield None
+        return
+    from satchel.blobs.s3 import MAX_PARTS
+    from satchel.blobs.s3upstream import Location, Upstream
+    from satchel.migrateto import Target
+
+    upstream = Upstream(
+        endpoint_url=settings.blobs_endpoint_url, region=settings.blobs_region,
+        access_key_id=settings.blobs_access_key_id, secret_access_key=settings.blobs_secret_access_key,
+        threads=1, connect_timeout=settings.blobs_connect_timeout, read_timeout=settings.blobs_read_timeout,
+        attempts=settings.blobs_attempts)
+    location = Location.parse(settings.blobs_url)
+    try:
+        yield Target(location.bucket, location.prefix, upstream.client,
+                     max(settings.blobs_part_size, -(-settings.max_put_size // MAX_PARTS)))
+    finally:
+        upstream.close()
 
 
 admin.add_command(user_group)

@@ -76,6 +76,8 @@ def moment_option(_ctx: click.Context, param: click.Parameter, value: str | None
 def event_row(event: Mapping[str, Any]) -> Row:
     bucket, key = event.get("bucket"), event.get("key")
     target = f"{bucket}/{key}" if bucket and key else bucket
+    if target and event.get("version_id"):  # versioning: the version the request or link named
+        target += f"?versionId={event['version_id']}"
     return {**event, "time": timestamp(event.get("time")), "object": target}
 
 

@@ -30,8 +30,8 @@ from satchel.cli.commands.audit import parse_moment
 from satchel.cli.commands.presign import parse_s3_url
 from satchel.cli.output import Row, emit_object, emit_rows, timestamp
 
-LINK_COLUMNS = (("id", "Id"), ("key", "Key"), ("method", "Method"), ("kind", "Kind"), ("expires", "Expires"),
-                ("uses", "Uses/max"), ("state", "State"))
+LINK_COLUMNS = (("id", "Id"), ("key", "Key"), ("version_id", "Version"), ("method", "Method"), ("kind", "Kind"),
+                ("expires", "Expires"), ("uses", "Uses/max"), ("state", "State"))
 REVOCATION_COLUMNS = (("id", "Id"), ("scope", "Scope"), ("bucket", "Bucket"), ("target", "Target"),
                       ("before", "Before"), ("created", "Created"), ("created_by", "By"))
 _TIMES = ("created", "expires", "last_used", "revoked", "before")

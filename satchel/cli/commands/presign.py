@@ -14,7 +14,8 @@ in its link registry, so it can be listed, limited to N uses and revoked one by 
 Options (defaults in brackets): ``--expires-in`` 15m, 1h, 24h, 7d, 90s or seconds [1h];
 ``--method`` GET, HEAD, PUT or DELETE [GET]; ``--view`` (Content-Disposition: inline) or
 ``--download`` (attachment; ``--filename`` names the saved file, default the key's last segment)
-[neither: the object's stored headers]; ``--max-uses N`` [unlimited]; ``--v2`` for a SigV2 URL
+[neither: the object's stored headers]; ``--max-uses N`` [unlimited]; ``--version-id V`` serves that version
+of the one object (versioned buckets) [the current one]; ``--v2`` for a SigV2 URL
 (AWSAccessKeyId/Expires/Signature) [SigV4]. The server may refuse a lifetime longer than the bucket's or
 the server's ceiling. Objects the caller may not share (owners and account admins may; members need a
 grant made with ``--share``) get no URL: each is reported on stderr as
@@ -81,7 +82,7 @@ def parse_s3_url(text: str) -> S3Url:
 
 
 def link_request(urls: list[S3Url], *, prefix: bool, method: str, expires_in: int, kind: str, mode: str | None,
-                 filename: str | None, max_uses: int | None) -> dict[str, Any]:
+                 filename: str | None, max_uses: int | None, version_id: str | None = None) -> dict[str, Any]:
     """The ``POST /_satchel/api/links`` body for one bucket's worth of arguments."""
     buckets = sorted({url.bucket for url in urls})
     if len(buckets) != 1:
@@ -103,6 +104,7 @@ def link_request(urls: list[S3Url], *, prefix: bool, method: str, expires_in: in
         "mode": mode,
         "filename": filename,
         "max_uses": max_uses,
+        **({"version_id": version_id} if version_id is not None else {}),
     }
 
 
@@ -125,17 +127,19 @@ def link_mode(download: bool, view: bool, filename: str | None) -> str | None:
 @click.option("--filename", default=None, help="With --download: the name the file is saved as.")
 @click.option("--view", is_flag=True, help="Make browsers show the file (Content-Disposition: inline).")
 @click.option("--max-uses", type=click.IntRange(min=1), default=None, help="Refuse the link after N uses.")
+@click.option("--version-id", default=None,
+              help="Versioning: a link to this version of the one object; it keeps serving those bytes.")
 @click.option("--v2", is_flag=True, help="A SigV2 URL (AWSAccessKeyId/Expires/Signature) instead of SigV4.")
 @click.option("--prefix", "is_prefix", is_flag=True,
               help="Sign every object under the single s3://bucket/prefix/ argument.")
 @api_options
 def presign(objects: tuple[str, ...], expires_in: int, method: str, download: bool, filename: str | None,
-            view: bool, max_uses: int | None, v2: bool, is_prefix: bool) -> None:
+            view: bool, max_uses: int | None, version_id: str | None, v2: bool, is_prefix: bool) -> None:
     """Mint links to S3_URL... (s3://bucket/key; all in one bucket) and print one URL per line."""
     urls = parse_s3_urls(objects)
     body = link_request(urls, prefix=is_prefix, method=method.upper(), expires_in=expires_in,
                         kind="s3v2" if v2 else "s3v4", mode=link_mode(download, view, filename), filename=filename,
-                        max_uses=max_uses)
+                        max_uses=max_uses, version_id=version_id)
     print_links(body, urls[0] if is_prefix else None)
 
 

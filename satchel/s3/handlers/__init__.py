@@ -21,6 +21,7 @@ from satchel.s3.handlers import (
     policy,
     post_object,
     tagging,
+    versioning,
 )
 
 Handler = Callable[[Node, S3Context], Awaitable[Response]]
@@ -37,7 +38,9 @@ HANDLERS: dict[Op, Handler] = {
     Op.HeadBucket: bucket.head_bucket,
     Op.DeleteBucket: bucket.delete_bucket,
     Op.GetBucketLocation: bucket.get_bucket_location,
-    Op.GetBucketVersioning: bucket.get_bucket_versioning,
+    Op.GetBucketVersioning: versioning.get_bucket_versioning,
+    Op.PutBucketVersioning: versioning.put_bucket_versioning,
+    Op.ListObjectVersions: versioning.list_object_versions,
     Op.GetBucketAcl: acl.get_bucket_acl,
     Op.PutBucketAcl: acl.put_bucket_acl,
     Op.GetPublicAccessBlock: acl.get_public_access_block,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import acl, publicblocks
+from satchel.core import acl, publicblocks, versioning
+from satchel.core.access import Action
 from satchel.core.errors import InvalidRequest, MalformedACLError
 from satchel.core.models import AclGrant
 from satchel.core.node import Node
@@ -38,12 +39,16 @@ async def put_bucket_acl(node: Node, ctx: S3Context) -> Response:
 
 
 async def get_object_acl(node: Node, ctx: S3Context) -> Response:
+    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key,
+                    ctx.endpoint.version_id, Action.ACL_READ, "ACLs")
     view = await node.read(acl.get_object_acl, node, ctx.auth.principal, ctx.bucket, ctx.key)
     return Response(200, [XML], aclxml.access_control_policy(view))
 
 
 async def put_object_acl(node: Node, ctx: S3Context) -> Response:
     canned, explicit = await _requested(ctx)
+    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id,
+                               Action.ACL_WRITE, "ACLs")
     await acl.put_object_acl(node, ctx.auth.principal, ctx.bucket, ctx.key, canned, explicit)
     return Response(200)
 

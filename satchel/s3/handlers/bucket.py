@@ -100,11 +100,6 @@ async def get_bucket_location(node: Node, ctx: S3Context) -> Response:
     return Response(200, [XML], xml.location(node.settings.region))
 
 
-async def get_bucket_versioning(node: Node, ctx: S3Context) -> Response:
-    buckets.bucket_for(node, ctx.auth.principal, ctx.bucket, Action.BUCKET_READ)
-    return Response(200, [XML], xml.versioning_configuration())
-
-
 async def get_bucket_cors(node: Node, ctx: S3Context) -> Response:
     rules = buckets.get_cors(node, ctx.auth.principal, ctx.bucket)
     return Response(200, [XML], xml.cors_configuration(rules))

@@ -14,7 +14,9 @@ from satchel.s3 import xml
 from satchel.s3.context import S3Context
 from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.object import write_conditions
+from satchel.s3.handlers.versioning import source_version_headers, written_version_headers
 from satchel.s3.objectheaders import stored_headers, user_metadata
+from satchel.s3.policyfacts import for_version
 
 _SOURCE_CONDITIONS = tuple(
     "x-amz-copy-source-if-" + name for name in ("match", "none-match", "modified-since", "unmodified-since")
@@ -27,12 +29,11 @@ def _source(node: Node, ctx: S3Context) -> ObjectRecord:
     source = ctx.endpoint.copy_source
     assert source is not None  # the router sets it for CopyObject and UploadPartCopy
     try:
-        if source.version_id is not None and source.version_id != "null":
-            raise InvalidArgument("Invalid version id specified", ArgumentName="x-amz-copy-source")
         if ctx.admission is not None:  # through a link: the source is read through it too
             ctx.admission.check_source(node.revocations, node.bucket(source.bucket), source.key,
                                        server_max=node.settings.max_link_lifetime, now=node.clock.now())
-        record = objects.copy_source(node, ctx.auth.principal, source.bucket, source.key, _conditions(ctx))
+        reader = for_version(ctx.auth.principal) if source.version_id is not None else ctx.auth.principal
+        record = objects.copy_source(node, reader, source.bucket, source.key, _conditions(ctx), source.version_id)
         sse.for_read(node, record.headers, s3sse.source_customer_key(node, ctx))  # a wrong key is the source's
         return record
     except SatchelError as exc:
@@ -73,7 +74,8 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     body = xml.copy_object_result(record.etag, record.last_modified, record.checksums)
     return Response(200, [("Content-Type", "application/xml"),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
-                          *await node.read(lifecycle.expiration_headers, node, record)], body)
+                          *await node.read(lifecycle.expiration_headers, node, record),
+                          *written_version_headers(record.version_id), *source_version_headers(source)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:
@@ -108,5 +110,5 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     ctx.source_bytes = source_range.length if source_range is not None else source.size
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
     upload = await node.read(multipart.get_upload, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
-    return Response(200, [("Content-Type", "application/xml"),
-                          *sse.describe(upload.headers, s3sse.customer_key(node, ctx))], body)
+    encryption = sse.describe(upload.headers, s3sse.customer_key(node, ctx))
+    return Response(200, [("Content-Type", "application/xml"), *encryption, *source_version_headers(source)], body)

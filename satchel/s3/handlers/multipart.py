@@ -17,6 +17,7 @@ from satchel.s3.context import S3Context
 from satchel.s3.handlers import lifecycle, tagging
 from satchel.s3.handlers.listing import max_keys
 from satchel.s3.handlers.object import write_conditions
+from satchel.s3.handlers.versioning import written_version_headers
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 
 XML = ("Content-Type", "application/xml")
@@ -93,13 +94,17 @@ async def complete_multipart_upload(node: Node, ctx: S3Context) -> Response:
                             size=headers.get("x-amz-mp-object-size"))
     document = await read_document(ctx, xml.MAX_COMPLETE_XML, header_checksums=False)
     parts = xml.parse_complete_multipart(document)
+    customer = s3sse.customer_key(node, ctx)
     record = await multipart.complete_upload(node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id, parts,
                                              write_conditions(headers), expected=expected,
-                                             recheck=signer_recheck(node, ctx.auth.principal, ctx.admission))
+                                             recheck=signer_recheck(node, ctx.auth.principal, ctx.admission),
+                                             customer=customer)
     location = object_url(node.settings.endpoint, ctx.bucket, ctx.key)
-    body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, record.checksums)
+    checksums = record.checksums if sse.shows_plaintext_digests(node, record.headers, customer) else {}
+    body = xml.complete_multipart_upload(location, ctx.bucket, ctx.key, record.etag, checksums)
     expiration = await node.read(lifecycle.expiration_headers, node, record)
-    return Response(200, [XML, *sse.describe(record.headers), *expiration], body)
+    return Response(200, [XML, *sse.describe(record.headers), *expiration,
+                          *written_version_headers(record.version_id)], body)
 
 
 async def abort_multipart_upload(node: Node, ctx: S3Context) -> Response:
@@ -119,7 +124,8 @@ async def list_parts(node: Node, ctx: S3Context) -> Response:
                               ArgumentName="part-number-marker", ArgumentValue=marker_raw) from None
     limit = max_keys(query, "max-parts")
     upload, parts, truncated = await node.read(multipart.list_parts, node, ctx.auth.principal, ctx.bucket, ctx.key,
-                                                    ctx.upload_id, after=marker, limit=limit)
+                                               ctx.upload_id, after=marker, limit=limit,
+                                               customer=s3sse.customer_key(node, ctx))
     owner = await node.read(node.store.get_user, upload.owner_user_id) if upload.owner_user_id else None
     body = xml.list_parts(
         ctx.bucket,

@@ -8,7 +8,6 @@ from satchel.asgi import Response, object_response
 from satchel.core import acl, objects, sse
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
-    InvalidArgument,
     InvalidPartNumber,
     NoSuchBucket,
     NotImplementedFeature,
@@ -17,14 +16,17 @@ from satchel.core.errors import (
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import ObjectRecord
 from satchel.core.node import Node
+from satchel.core.versioning import Deleted
 from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.body import read_document, request_body
 from satchel.s3.context import S3Context
 from satchel.s3.errors import error_code
 from satchel.s3.handlers import lifecycle, tagging
+from satchel.s3.handlers.versioning import deleted_versions, version_headers, written_version_headers
 from satchel.s3.linkuse import delete_summary
 from satchel.s3.objectheaders import object_headers, response_overrides, stored_headers, user_metadata
+from satchel.s3.policyfacts import for_version
 
 _WRITE_CONDITIONS = ("if-match", "if-none-match")
 
@@ -61,7 +63,8 @@ async def put_object(node: Node, ctx: S3Context) -> Response:
     )
     return Response(200, [("ETag", f'"{record.etag}"'), *_checksum_headers(record.checksums),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
-                          *await node.read(lifecycle.expiration_headers, node, record)])
+                          *await node.read(lifecycle.expiration_headers, node, record),
+                          *written_version_headers(record.version_id)])
 
 
 async def get_object(node: Node, ctx: S3Context) -> Response:
@@ -77,7 +80,8 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     principal = ctx.auth.principal
     overrides = response_overrides(request.query_dict, anonymous=principal.anonymous)
     customer = s3sse.customer_key(node, ctx)
-    record = await node.read(objects.get_object, node, principal, ctx.bucket, ctx.key)
+    version_id = ctx.endpoint.version_id
+    record = await node.read(objects.get_object, node, principal, ctx.bucket, ctx.key, version_id)
     keyless_link = ctx.auth.link_id is not None and customer is None  # a minted link carries no SSE-C key
     # The SSE-C key is checked first, as AWS does: without it, not even a condition's answer is given.
     if keyless_link:
@@ -89,7 +93,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     body: bytes | AsyncIterator[bytes] = b""
     if not head:
         opened, stream = await objects.open_object(node, principal, record, byte_range, customer,
-                                                   keyless_link=keyless_link)
+                                                   keyless_link=keyless_link, version_id=version_id)
         body = stream
         if opened != record:  # overwritten meanwhile: the answer describes what is being sent
             record = opened
@@ -103,6 +107,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
     headers += sse.describe(record.headers, customer)
     headers += await node.read(tagging.count_header, node, principal, record.bucket, record.key)
     headers += await node.read(lifecycle.expiration_headers, node, record)
+    headers += version_headers(record.version_id)
     return object_response(headers, record.size, byte_range, body)
 
 
@@ -134,8 +139,9 @@ async def delete_object(node: Node, ctx: S3Context) -> Response:
                                     Header="x-amz-if-match-initiated-time")
     conditions = DeleteConditions.parse(headers.get("if-match"), headers.get("x-amz-if-match-last-modified-time"),
                                         headers.get("x-amz-if-match-size"))
-    await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions)
-    return Response(204)
+    deleted = await objects.delete_object(node, ctx.auth.principal, ctx.bucket, ctx.key, conditions,
+                                          ctx.endpoint.version_id)
+    return Response(204, version_headers(deleted.version_id, deleted.delete_marker))
 
 
 async def delete_objects(node: Node, ctx: S3Context) -> Response:
@@ -152,18 +158,18 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
     if node.bucket(ctx.bucket) is None:
         raise NoSuchBucket(BucketName=ctx.bucket)  # for the whole request, as S3 does
     deleted: list[str] = []
+    versions: dict[int, tuple[str | None, Deleted]] = {}  # index in ``deleted`` -> (asked version, outcome)
     errors: list[tuple[str, str, str]] = []
     for entry in entries:
         key = entry.key
         try:
-            if entry.version_id is not None and entry.version_id != "null":
-                # As DELETE ?versionId= does: another version cannot exist, the current one is not it.
-                raise InvalidArgument("Invalid version id specified", ArgumentName="versionId",
-                                      ArgumentValue=entry.version_id)
             if ctx.admission is not None:
                 ctx.admission.check_key(node.revocations, key)
             conditions = DeleteConditions.parse(entry.etag, entry.last_modified, entry.size)
-            await objects.delete_object(node, ctx.auth.principal, ctx.bucket, key, conditions)
+            deleter = for_version(ctx.auth.principal) if entry.version_id is not None else ctx.auth.principal
+            outcome = await objects.delete_object(node, deleter, ctx.bucket, key, conditions, entry.version_id)
+            if outcome.version_id is not None:
+                versions[len(deleted)] = (entry.version_id, outcome)
             deleted.append(key)
         except SatchelError as exc:
             errors.append((key, error_code(exc), exc.message))
@@ -171,4 +177,5 @@ async def delete_objects(node: Node, ctx: S3Context) -> Response:
             errors.append((key, "InternalError", "We encountered an internal error. Please try again."))
     if ctx.admission is not None:  # through a link: audited, with what happened to each key
         ctx.summary = delete_summary(len(entries), deleted, errors)
-    return Response(200, [("Content-Type", "application/xml")], xml.delete_result(deleted, errors, quiet))
+    body = xml.delete_result(deleted, errors, quiet, versions=deleted_versions(versions))
+    return Response(200, [("Content-Type", "application/xml")], body)

@@ -28,6 +28,7 @@ from satchel.core.tagging import MAX_OBJECT_TAGS
 from satchel.s3 import sse as s3sse
 from satchel.s3 import xml
 from satchel.s3.context import S3Context
+from satchel.s3.handlers.versioning import written_version_headers
 from satchel.s3.headervalues import check_stored_value
 from satchel.s3.objectheaders import object_url, stored_headers, user_metadata
 from satchel.s3.policyfacts import post_facts
@@ -112,7 +113,9 @@ async def post_object(node: Node, ctx: S3Context) -> Response:
         tags=tags,
         acl=await node.read(acl.for_write, node, principal, ctx.bucket, key, _acl_fields(fields)),
     )
-    return _success(node, ctx, fields, redirect, record.key, record.etag)
+    response = _success(node, ctx, fields, redirect, record.key, record.etag)
+    response.headers += written_version_headers(record.version_id)
+    return response
 
 
 #: Form fields that authenticate a POST; a form with none of them is anonymous (AWS: an upload to a bucket

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from satchel.asgi import Response
-from satchel.core import tagging
+from satchel.core import tagging, versioning
+from satchel.core.access import Action
 from satchel.core.errors import InvalidArgument
 from satchel.core.models import Principal
 from satchel.core.node import Node
@@ -45,17 +46,23 @@ def count_header(node: Node, principal: Principal, bucket: str, key: str) -> lis
 
 
 async def get_object_tagging(node: Node, ctx: S3Context) -> Response:
+    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key,
+                    ctx.endpoint.version_id, Action.OBJECT_TAGS_READ)
     tags = await node.read(tagging.get_object_tags, node, ctx.auth.principal, ctx.bucket, ctx.key)
     return Response(200, [XML], tagging_document(tags))
 
 
 async def put_object_tagging(node: Node, ctx: S3Context) -> Response:
     tags = parse_tagging(await read_document(ctx, MAX_TAGGING_XML), MAX_OBJECT_TAGS)
+    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id,
+                               Action.OBJECT_WRITE)
     await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, tags)
     return Response(200)
 
 
 async def delete_object_tagging(node: Node, ctx: S3Context) -> Response:
+    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id,
+                               Action.OBJECT_WRITE)
     await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, ())
     return Response(204)
 

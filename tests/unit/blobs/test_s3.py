@@ -18,9 +18,10 @@ import pytest
 from satchel.blobs import open_blobs, s3
 from satchel.blobs.digests import Hasher
 from satchel.blobs.s3 import MIN_PART, S3BlobStore
-from satchel.blobs.s3upstream import Location, Upstream
+from satchel.blobs.s3upstream import DEADLINE_MARGIN, Location, Upstream
 from satchel.config import SettingError, Settings, show_value
 from satchel.core.errors import SlowDown
+from tests.blackhole import Blackhole
 from tests.seaweedfs import SeaweedFS
 from tests.unit.blobs.test_blob_contract import put, read, s3_store
 
@@ -154,12 +155,12 @@ def test_a_read_cut_by_the_network_resumes_where_it_stopped(
     run = store.upstream.run
     failures = {"left": 2}
 
-    async def flaky(fn: Callable[..., Any], *args: Any) -> Any:
+    async def flaky(fn: Callable[..., Any], *args: Any, bounded: bool = True) -> Any:
         if getattr(fn, "__name__", "") == "read" and failures["left"] and args != ():
             failures["left"] -= 1
             if failures["left"] == 0:
                 raise SlowDown("cut")
-        return await run(fn, *args)
+        return await run(fn, *args, bounded=bounded)
 
     monkeypatch.setattr(store.upstream, "run", flaky)
     try:
@@ -205,9 +206,10 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _unreachable(endpoint: str, secret: str = "x", timeout: float = 1) -> S3BlobStore:  # noqa: S107 - a test key
+def _unreachable(endpoint: str, secret: str = "x", timeout: float = 1,  # noqa: S107 - a test key
+                 attempts: int = 1, threads: int = 2) -> S3BlobStore:
     upstream = Upstream(endpoint_url=endpoint, region="us-east-1", access_key_id="AK", secret_access_key=secret,
-                        threads=2, connect_timeout=0.5, read_timeout=timeout, attempts=1)
+                        threads=threads, connect_timeout=0.5, read_timeout=timeout, attempts=attempts)
     return S3BlobStore(Location.parse("s3://bucket/p"), upstream, part_size=MIN_PART, delete_delay=0)
 
 
@@ -246,8 +248,73 @@ def test_a_silent_upstream_times_out_as_slow_down() -> None:
                 asyncio.run(read(store, "a" * 32))
         finally:
             store.close()
-    # Three calls (PUT, the abort's DELETE, GET) of one try each, read_timeout 0.3 s: ~2 x that each.
+    # Two calls (PUT, GET; the abort's DELETE runs after the answer) of one try each, read_timeout 0.3 s.
     assert time.monotonic() - began < 5
+
+
+def test_blobs_attempts_counts_tries_in_all_not_retries() -> None:
+    """botocore's ``max_attempts`` counts retries: set to blobs_attempts, it tried once more than the
+    setting says, and every bound grew by a read timeout."""
+    with Blackhole() as silent:
+        store = _unreachable(silent.url, timeout=0.3, attempts=2)
+        try:
+            with pytest.raises(SlowDown):
+                asyncio.run(read(store, "a" * 32))
+        finally:
+            store.close()
+        assert silent.accepted == 2
+
+
+def test_a_failed_write_is_answered_before_its_clean_up() -> None:
+    """The PUT's timeout is the client's whole wait: the abort's DELETE (as slow, on a silent upstream)
+    runs after the answer, in the background."""
+    attempts, connect, timeout = 1, 0.5, 1.5
+    bound = attempts * (connect + timeout) + DEADLINE_MARGIN
+    with Blackhole() as silent:
+        store = _unreachable(silent.url, timeout=timeout, attempts=attempts)
+
+        async def go() -> None:
+            writer = store.writer(Hasher())
+            await writer.write(b"x" * 100)
+            began = time.monotonic()
+            with pytest.raises(SlowDown):
+                await writer.commit()
+            took = time.monotonic() - began
+            assert timeout <= took < bound + 0.5
+            assert len(store.cleanups) == 1  # the DELETE of what may have landed, still waiting
+            began = time.monotonic()
+            await writer.abort()  # idempotent, and at once
+            assert time.monotonic() - began < 0.2 and len(store.cleanups) == 1
+
+        try:
+            asyncio.run(go())
+        finally:
+            store.close()
+
+
+def test_no_call_waits_longer_than_the_bound_whatever_delays_it() -> None:
+    """Four GETs on one pool thread: each waits for the one before it, but none keeps its client longer
+    than attempts * (connect + read timeout) + DEADLINE_MARGIN from when it asked."""
+    timeout = 1.0
+    with Blackhole() as silent:
+        store = _unreachable(silent.url, timeout=timeout, threads=1)
+        bound = 1 * (0.5 + timeout) + DEADLINE_MARGIN
+
+        async def one() -> float:
+            began = time.monotonic()
+            with pytest.raises(SlowDown):
+                await read(store, "a" * 32)
+            return time.monotonic() - began
+
+        async def go() -> list[float]:
+            return list(await asyncio.gather(*(one() for _ in range(4))))
+
+        try:
+            took = asyncio.run(go())
+        finally:
+            store.close()  # waits for the pool's threads
+        assert silent.accepted < 4  # the last was given up on before it started: never sent
+    assert max(took) < bound + 0.8, took
 
 
 def test_refused_keys_are_slow_down_and_the_secret_is_never_logged(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from satchel.blobs.base import BlobStore
 from satchel.blobs.digests import Hasher
 from satchel.blobs.localfs import LocalBlobStore
 from satchel.core import objects, sse
@@ -22,6 +23,8 @@ from satchel.core.errors import AccessDenied, InvalidArgument, InvalidRequest
 from satchel.core.masterkey import MasterKey, SealedValueError
 from satchel.core.models import ObjectRecord, Segment
 from satchel.logs import redact
+from tests.seaweedfs import SeaweedFS
+from tests.unit.blobs.test_blob_contract import s3_store
 
 
 def _md5(data: bytes) -> Any:
@@ -38,7 +41,7 @@ def _key(seed: bytes = b"k") -> sse.CustomerKey:
                                  base64.b64encode(_md5(raw).digest()).decode())
 
 
-async def _write(store: LocalBlobStore, plan: sse.Plan, data: bytes, step: int) -> tuple[str, Hasher]:
+async def _write(store: BlobStore, plan: sse.Plan, data: bytes, step: int) -> tuple[str, Hasher]:
     hasher = Hasher()
     writer = sse.writer(store, hasher, plan)
     async with writer:
@@ -48,7 +51,7 @@ async def _write(store: LocalBlobStore, plan: sse.Plan, data: bytes, step: int) 
     return writer.blob_id, hasher
 
 
-async def _read(store: LocalBlobStore, plan: sse.Plan, pieces: list[sse.PlainPiece]) -> bytes:
+async def _read(store: BlobStore, plan: sse.Plan, pieces: list[sse.PlainPiece]) -> bytes:
     return b"".join([chunk async for chunk in sse.read_pieces(store, plan, pieces)])
 
 
@@ -111,6 +114,72 @@ def test_truncated_or_tampered_blob_does_not_decrypt(store: LocalBlobStore, plan
     store.small.discard(blob_id)
     with pytest.raises(sse.BlobDecryptError):
         asyncio.run(_read(store, plan, [(blob_id, len(data), 0, 10)]))
+
+
+def _put_bytes(store: LocalBlobStore, blob_id: str, data: bytes) -> None:
+    store.path(blob_id).write_bytes(data)
+    store.small.discard(blob_id)
+
+
+def test_blobs_swapped_duplicated_or_substituted_in_storage_do_not_decrypt(store: LocalBlobStore,
+                                                                           plan: sse.Plan) -> None:
+    """Every part of an upload shares its key: only the blob's identity in each chunk's associated data
+    keeps part 2's blob from being served as part 1 (issue 16, attack t11/t8)."""
+    first, second = os.urandom(C + 9), os.urandom(C + 9)  # the same size: a swap keeps every length right
+    a, _ = asyncio.run(_write(store, plan, first, 4096))
+    b, _ = asyncio.run(_write(store, plan, second, 4096))
+    pieces: list[sse.PlainPiece] = [(a, len(first), 0, len(first)), (b, len(second), 0, len(second))]
+    assert asyncio.run(_read(store, plan, pieces)) == first + second
+    bytes_a, bytes_b = store.path(a).read_bytes(), store.path(b).read_bytes()
+    for new_a, new_b in ((bytes_b, bytes_a), (bytes_a, bytes_a), (bytes_b, bytes_b)):  # swap, duplicates
+        _put_bytes(store, a, new_a)
+        _put_bytes(store, b, new_b)
+        with pytest.raises(sse.BlobDecryptError):
+            asyncio.run(_read(store, plan, pieces))
+        for blob_id, size in ((a, len(first)), (b, len(second))):  # each blob alone, and a range of it
+            if store.path(blob_id).read_bytes() != (bytes_a if blob_id == a else bytes_b):
+                with pytest.raises(sse.BlobDecryptError):
+                    asyncio.run(_read(store, plan, [(blob_id, size, C, 3)]))
+
+
+def test_a_relinked_copy_decrypts_and_is_still_bound(store: LocalBlobStore) -> None:
+    """An SSE-S3 copy re-links blobs under new ids: recorded origins keep them readable, and only them."""
+    master = MasterKey(os.urandom(32))
+    plan = sse.new_plan(master, sse.Encrypt())
+    first, second = os.urandom(C + 9), os.urandom(C + 9)
+    a, _ = asyncio.run(_write(store, plan, first, 4096))
+    b, _ = asyncio.run(_write(store, plan, second, 4096))
+    a2, b2 = asyncio.run(store.copy(a)), asyncio.run(store.copy(b))
+    copied = sse.relinked(plan, [(a, a2), (b, b2)])
+    again = sse.open_plan(master, {sse.FIELD: copied.stored}, None)  # as stored with the copy
+    assert again is not None
+    pieces: list[sse.PlainPiece] = [(a2, len(first), 0, len(first)), (b2, len(second), 0, len(second))]
+    assert asyncio.run(_read(store, again, pieces)) == first + second
+    a3 = asyncio.run(store.copy(a2))  # a copy of the copy: origins compose
+    assert asyncio.run(_read(store, sse.relinked(copied, [(a2, a3)]), [(a3, len(first), 0, len(first))])) == first
+    with pytest.raises(sse.BlobDecryptError):  # without the record, the copy is a stranger
+        asyncio.run(_read(store, plan, [(a2, len(first), 0, len(first))]))
+    _put_bytes(store, a2, store.path(b).read_bytes())  # the copy's blob replaced by the other part's
+    with pytest.raises(sse.BlobDecryptError):
+        asyncio.run(_read(store, copied, pieces))
+
+
+@pytest.mark.parametrize("size", [1, C, 2 * C + 5])
+def test_bytes_appended_to_a_blob_are_refused(store: LocalBlobStore, plan: sse.Plan, size: int) -> None:
+    data = os.urandom(size)
+    blob_id, _ = asyncio.run(_write(store, plan, data, C))
+    other, _ = asyncio.run(_write(store, plan, data, C))
+    whole = store.path(blob_id).read_bytes()
+    for extra in (b"x", os.urandom(sse.TAG + 3)):
+        _put_bytes(store, blob_id, whole + extra)
+        with pytest.raises(sse.BlobDecryptError):
+            asyncio.run(_read(store, plan, [(blob_id, size, 0, size)]))
+        with pytest.raises(sse.BlobDecryptError):  # a range that ends at the blob's end
+            asyncio.run(_read(store, plan, [(blob_id, size, size - 1, 1)]))
+        with pytest.raises(sse.BlobDecryptError):  # followed by another blob: the shift is caught too
+            asyncio.run(_read(store, plan, [(blob_id, size, 0, size), (other, size, 0, size)]))
+    _put_bytes(store, blob_id, whole)
+    assert asyncio.run(_read(store, plan, [(blob_id, size, 0, size), (other, size, 0, size)])) == data + data
 
 
 def test_sse_s3_key_needs_the_master_key() -> None:
@@ -186,3 +255,35 @@ def test_random_ranges_across_segments_match_the_plaintext(store: LocalBlobStore
         start = rng.randrange(len(whole))
         end = rng.randrange(start, min(len(whole), start + rng.choice((1, 10, C, 3 * C))))
         assert asyncio.run(read(ByteRange(start, end))) == whole[start:end + 1]
+
+
+def test_an_upstream_blob_swapped_or_extended_does_not_decrypt(seaweedfs: SeaweedFS, plan: sse.Plan) -> None:
+    """The same binding on the S3-cluster blob store (``blobs_url``), where an upstream admin can rewrite
+    any blob (issue 16, attack t8)."""
+    store = s3_store(seaweedfs)
+    try:
+        first, second = os.urandom(C + 9), os.urandom(C + 9)
+
+        async def scenario() -> None:
+            a, b = (await _write(store, plan, first, 4096))[0], (await _write(store, plan, second, 4096))[0]
+            pieces: list[sse.PlainPiece] = [(a, len(first), 0, len(first)), (b, len(second), 0, len(second))]
+            assert await _read(store, plan, pieces) == first + second
+
+            async def stored(blob_id: str) -> bytes:
+                answer = await store.upstream.call("get_object", **store._params(blob_id))
+                return bytes(answer["Body"].read())
+
+            async def rewrite(blob_id: str, data: bytes) -> None:
+                await store.upstream.call("put_object", **store._params(blob_id, Body=data))
+                store.small.discard(blob_id)
+
+            bytes_a, bytes_b = await stored(a), await stored(b)
+            for new_a, new_b in ((bytes_b, bytes_a), (bytes_a, bytes_a), (bytes_a, bytes_b + b"x")):
+                await rewrite(a, new_a)
+                await rewrite(b, new_b)
+                with pytest.raises(sse.BlobDecryptError):
+                    await _read(store, plan, pieces)
+
+        asyncio.run(scenario())
+    finally:
+        store.close()

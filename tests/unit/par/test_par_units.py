@@ -110,6 +110,8 @@ def test_tokens() -> None:
     (e.InvalidRange(), "InvalidRange", 416),
     (e.BadDigest(), "UnmatchedContentMD5", 400),
     (e.EntityTooLarge(), "RequestEntityTooLarge", 413),
+    (e.SlowDown(), "ServiceUnavailable", 503),  # the server's side is short, not a throttled client
+    (e.ServiceUnavailable(), "ServiceUnavailable", 503),
     (ValueError("bug"), "InternalServerError", 500),
     (e.Conflict(), "InternalServerError", 500),  # unmapped: loud
 ])

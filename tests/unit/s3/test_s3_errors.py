@@ -54,6 +54,8 @@ DOCUMENTED: dict[str, tuple[str, int]] = {
     "CORSBadRequest": ("BadRequest", 400),
     "NoSuchBucket": ("NoSuchBucket", 404),
     "NoSuchKey": ("NoSuchKey", 404),
+    "NoSuchVersion": ("NoSuchVersion", 404),
+    "VersioningChanged": ("OperationAborted", 409),
     "NoSuchUpload": ("NoSuchUpload", 404),
     "NoSuchCORSConfiguration": ("NoSuchCORSConfiguration", 404),
     "MalformedACLError": ("MalformedACLError", 400),

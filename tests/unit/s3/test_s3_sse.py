@@ -12,6 +12,7 @@ import pytest
 
 from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, NotImplementedFeature
 from satchel.s3 import sse as s3sse
+from satchel.s3.endpoints import CopySource, Endpoint, Op
 from satchel.s3.handlers.encryption import encryption_configuration, parse_encryption
 
 KEY = bytes(range(32))
@@ -34,6 +35,29 @@ def test_sse_c_needs_a_secure_request_unless_allowed() -> None:
         _call(CUSTOMER, scheme="http")
     assert _call(CUSTOMER, scheme="http", allow_http=True).customer.key == KEY
     assert _call(CUSTOMER).customer.key == KEY  # https: Satchel's own TLS, or a trusted proxy's X-Forwarded-Proto
+
+
+@pytest.mark.parametrize("op", [Op.ListObjectsV2, Op.DeleteObject, Op.GetObjectTagging, Op.HeadBucket, Op.PutObject])
+def test_every_operation_refuses_sse_c_headers_over_http(op: Op) -> None:
+    """Checked once after routing, whatever the operation: the key crossed the network in clear."""
+    node = SimpleNamespace(settings=SimpleNamespace(sse_c_allow_http=False))
+    endpoint = Endpoint(op, "b", "k")
+    for headers in (CUSTOMER, {"x-amz-server-side-encryption-customer-algorithm": "AES256"}):
+        with pytest.raises(InvalidRequest, match="secure connection"):
+            s3sse.check_request(node, "http", endpoint, headers.items())  # type: ignore[arg-type]
+        s3sse.check_request(node, "https", endpoint, headers.items())  # type: ignore[arg-type]
+    s3sse.check_request(node, "http", endpoint, [("x-amz-meta-a", "1")])  # type: ignore[arg-type]
+
+
+def test_copy_source_key_only_on_a_copy() -> None:
+    node = SimpleNamespace(settings=SimpleNamespace(sse_c_allow_http=False))
+    source = {name.replace("x-amz-", "x-amz-copy-source-", 1): value for name, value in CUSTOMER.items()}
+    with pytest.raises(InvalidArgument, match="only valid on a copy"):
+        s3sse.check_request(node, "https", Endpoint(Op.PutObject, "b", "k"), source.items())  # type: ignore[arg-type]
+    copy = Endpoint(Op.CopyObject, "b", "k", copy_source=CopySource("b", "src"))
+    s3sse.check_request(node, "https", copy, source.items())  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match="secure connection"):
+        s3sse.check_request(node, "http", copy, source.items())  # type: ignore[arg-type]
 
 
 def test_what_a_write_asks_for() -> None:
