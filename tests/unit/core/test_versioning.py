@@ -21,7 +21,10 @@ def _node(*states: str) -> Any:
     def state(_bucket: str) -> str:
         return answers.pop(0) if len(answers) > 1 else answers[0]
 
-    return SimpleNamespace(store=SimpleNamespace(bucket_versioning=state))
+    async def read(fn: Any, *args: Any, **kwargs: Any) -> Any:  # Node.read on SQLite: inline
+        return fn(*args, **kwargs)
+
+    return SimpleNamespace(store=SimpleNamespace(bucket_versioning=state), read=read)
 
 
 RECORD = ObjectRecord("b", "k", 0, "e", 1.0, ())
