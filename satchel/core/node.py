@@ -50,8 +50,8 @@ class Node:
         """Run a metadata read (or a sync helper that reads) without blocking the event loop.
 
         Inline on a store whose reads are in-process (SQLite: measured cheaper than any hop, see
-        ``bench/storecalls.py``); in a bounded pool of reader threads (``postgres_pool_size``: one per
-        pooled connection, so a thread never waits for a connection another holds) otherwise.
+        ``bench/README.md``); otherwise in a bounded pool of reader threads (``postgres_pool_size`` - 1:
+        one per pooled connection, one left for the writer), so the loop only awaits.
         """
         if self._readers is None:
             return fn(*args, **kwargs)
@@ -94,8 +94,10 @@ class Node:
 
     def __post_init__(self) -> None:
         self._writer = MetadataWriter(self.store.group)
+        # One reader per pooled connection but one, which the writer thread keeps: a reader never waits
+        # for a connection behind the others and the writer.
         self._readers = None if self.store.reads_inline else ThreadPoolExecutor(
-            max_workers=max(1, self.settings.postgres_pool_size), thread_name_prefix="satchel-read")
+            max_workers=max(1, self.settings.postgres_pool_size - 1), thread_name_prefix="satchel-read")
         #: Store calls made on the event loop (``meta/loopguard.py``): counted on PostgreSQL.
         self.loop_guard = loopguard.install(self.store, default="off" if self.store.reads_inline else "count")
         self.gate = GenerationGate(self.store)

@@ -30,14 +30,15 @@ It offers the SQLite mixins (``meta/sqlite_*.py``) the same small interface as
   timeout: :class:`~satchel.core.errors.ServiceUnavailable` (503 on every front-end), never a hang past
   ``timeout`` seconds. After such a failure the database answers 503 at once for
   :data:`_BREAKER_SECONDS`, then lets one request wait :data:`_PROBE_SECONDS` for a connection, and
-  so on, instead of stalling every request on the pool's timeout (reads run on the event loop: a wait
-  there stalls the whole worker); the pool reconnects in the background and the first request that
-  gets a connection closes the breaker: recovery needs no restart.
+  so on, instead of stalling every request on the pool's timeout (reads run in the node's reader
+  threads, ``Node.read``: a wait there holds a thread and its request); the pool reconnects in the
+  background and the first request that gets a connection closes the breaker: recovery needs no restart.
 - **Changes.** Every changing transaction bumps ``generation`` (the mixins do); a trigger installed
   here turns each bump into ``NOTIFY satchel_generation``. :class:`ChangeListener` (one thread per
-  worker process) LISTENs and expires the registered :class:`GenerationGate` s, so a change committed on
-  any node is seen by every worker within the notification's delivery (milliseconds on a LAN); while
-  the listener is disconnected the gates fall back to polling every ``GENERATION_TTL``.
+  worker process) LISTENs, reads the generation itself and publishes it to the registered gates, so a
+  change committed on any node is seen by every worker within the notification's delivery (milliseconds
+  on a LAN) and the event loop never reads it; while the listener is disconnected the gates fall back to
+  polling every ``GENERATION_TTL``.
 """
 
 from __future__ import annotations
