@@ -29,7 +29,8 @@ async def _requested(ctx: S3Context) -> tuple[tuple[AclGrant, ...] | None, list[
 
 
 async def get_bucket_acl(node: Node, ctx: S3Context) -> Response:
-    return Response(200, [XML], aclxml.access_control_policy(acl.get_bucket_acl(node, ctx.auth.principal, ctx.bucket)))
+    view = await node.read(acl.get_bucket_acl, node, ctx.auth.principal, ctx.bucket)
+    return Response(200, [XML], aclxml.access_control_policy(view))
 
 
 async def put_bucket_acl(node: Node, ctx: S3Context) -> Response:
@@ -47,8 +48,8 @@ async def get_object_acl(node: Node, ctx: S3Context) -> Response:
 
 async def put_object_acl(node: Node, ctx: S3Context) -> Response:
     canned, explicit = await _requested(ctx)
-    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id,
-                               Action.ACL_WRITE, "ACLs")
+    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key,
+                    ctx.endpoint.version_id, Action.ACL_WRITE, "ACLs")
     await acl.put_object_acl(node, ctx.auth.principal, ctx.bucket, ctx.key, canned, explicit)
     return Response(200)
 
