@@ -53,6 +53,19 @@ def topology() -> str:
     return value
 
 
+#: Audit events of uses and revocations reach the database at most this long after they happen
+#: (core/audit.py FLUSH_INTERVAL, 0.25 s), plus a margin for a loaded machine.
+AUDIT_FLUSH_BOUND = 0.5
+
+
+def settle_audit() -> None:
+    """Before reading the audit trail: on one node the query flushes that node's buffer first, so it shows
+    everything up to the call; on the cluster the query may reach the other node, which shows another
+    node's events only after their batch is written (within AUDIT_FLUSH_BOUND, the documented bound)."""
+    if topology() == "cluster":
+        time.sleep(AUDIT_FLUSH_BOUND)
+
+
 class ClusterNode(SatchelProcess):
     """One node: its own data dir and port, the deployment's shared settings in its environment."""
 
