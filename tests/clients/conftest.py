@@ -29,8 +29,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/clients/" in item.nodeid:
             item.add_marker(pytest.mark.clients)
-            if clustered and item.get_closest_marker("single_node"):
+            if not clustered:
+                continue
+            if item.get_closest_marker("single_node"):
                 item.add_marker(pytest.mark.skip(reason="single_node: not run on the two-node cluster"))
+            elif "satchel_server" not in getattr(item, "fixturenames", ()):
+                # It starts servers of its own (or none): the same test in either topology.
+                item.add_marker(pytest.mark.skip(reason="not on the shared server: nothing of the cluster to test"))
 
 
 @pytest.fixture(scope="session")

@@ -198,7 +198,6 @@ def test_v2_url_too_long_for_the_ceiling_stays_refused(s3: Any, bucket: str, man
     assert fetch_curl("GET", short).body == b"v2"  # its sighting, remembered, keeps it within the ceiling
 
 
-@pytest.mark.single_node  # starts a two-worker server of its own
 def test_v2_first_sighting_is_shared_by_every_worker(tmp_path: Path) -> None:
     """With two workers, the worker that did not see the URL first must still measure from its first
     sighting: it reads the store, not only its own cache. Fresh connections spread over both."""

@@ -255,7 +255,6 @@ def test_member_may_not_set_keys(setup: Setup, member: Any) -> None:
     assert curl(setup.url(forged)).body == INVALID
 
 
-@pytest.mark.single_node  # starts a server of its own with other settings
 def test_digest_switched_off(tmp_path: Path) -> None:
     config = tmp_path / "satchel.toml"
     config.write_text('tempurl_digests = "sha256 sha512"\n')
