@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from satchel.core.errors import NoSuchBucket, VersioningChanged
+from satchel.core.errors import NoSuchBucket, PreconditionFailed, VersioningChanged
 from satchel.core.models import ObjectRecord, ObjectVersion, Segment, VersionRecord
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
@@ -148,8 +148,9 @@ class SqliteVersioning:
     def get_object_version(self, bucket: str, key: str, version_id: str | None) -> VersionRecord | None:
         return _find(self._db.conn(), bucket, key, version_id)
 
-    def delete_object_version(self, bucket: str, key: str, version_id: str, *,
-                              bucket_id: str | None = None) -> tuple[VersionRecord | None, list[str]]:
+    def delete_object_version(self, bucket: str, key: str, version_id: str, *, bucket_id: str | None = None,
+                              expect: Callable[[VersionRecord], bool] | None = None,
+                              ) -> tuple[VersionRecord | None, list[str]]:
         from satchel.meta.sqlite_objects import SqliteObjects  # the one blob bookkeeper
 
         now = time.time()
@@ -161,6 +162,8 @@ class SqliteVersioning:
             found = _find(c, bucket, key, version_id)
             if found is None:
                 return None, []
+            if expect is not None and not expect(found):
+                raise PreconditionFailed()
             if found.latest and not found.delete_marker:
                 c.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
             else:
