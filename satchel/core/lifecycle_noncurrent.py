@@ -67,6 +67,8 @@ def _same(row: ObjectVersion) -> Callable[[VersionRecord], bool]:
 
 async def expire_noncurrent(node: Node, bucket: str, bucket_id: str, rule: Rule, now: float, day: float) -> int:
     """Remove the noncurrent versions ``rule`` has come due for; returns how many went."""
+    if not await asyncio.to_thread(node.store.bucket_versioning, bucket):
+        return 0  # never versioned: no noncurrent versions (and a store without versioning lists none)
     removed = 0
     state = _KeyState()
     # Resume after the last row that is still there: a removed row as marker would skip its key's rest.

@@ -4,8 +4,16 @@ noncurrent versions kept; delete markers counting as versions; the rule's prefix
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+
+from satchel.core import lifecycle_noncurrent
+from satchel.core.errors import PreconditionFailed
 from satchel.core.lifecycle import Rule, noncurrent_due
 from satchel.core.lifecycle_noncurrent import _KeyState, expiring
 from satchel.core.models import ObjectVersion
@@ -72,3 +80,54 @@ def test_a_lone_latest_marker_and_a_page_resumed_mid_key() -> None:
     # The next page goes on with the same key: the state carries the successor and the rank over.
     assert state.successor_modified == _at(4) and state.rank == 0
     assert not expiring(_v("k", "b", _at(3)), state, rule, _at(4, 23), DAY)  # noncurrent since the 4th: due the 5th
+
+
+class _Versions:
+    """A store's versions in S3's order, paged as ``list_object_versions`` pages them; a removal checks the
+    caller's ``expect`` against the version as it is *now* (``changed``: its ETag since the listing)."""
+
+    def __init__(self, rows: list[ObjectVersion], changed: frozenset[str] = frozenset()) -> None:
+        self.rows = rows
+        self.changed = changed
+        self.pages = 0
+
+    def bucket_versioning(self, bucket: str) -> str:
+        return "Enabled"
+
+    def list_object_versions(self, bucket: str, *, prefix: str = "", key_marker: str | None = None,
+                             version_id_marker: str | None = None, limit: int = 1000) -> list[ObjectVersion]:
+        self.pages += 1
+        start = 0
+        if key_marker is not None:
+            start = next(i + 1 for i, r in enumerate(self.rows) if (r.key, r.version_id) == (key_marker,
+                                                                                               version_id_marker))
+        return [r for r in self.rows[start:] if r.key.startswith(prefix)][:limit]
+
+    def delete_object_version(self, bucket: str, key: str, version_id: str, *, bucket_id: str | None = None,
+                              expect: Callable[[Any], bool] | None = None) -> tuple[Any, list[str]]:
+        row = next(r for r in self.rows if (r.key, r.version_id) == (key, version_id))
+        now = SimpleNamespace(latest=row.is_latest, delete_marker=row.delete_marker, record=SimpleNamespace(
+            etag="other" if version_id in self.changed else row.etag, last_modified=row.last_modified))
+        if expect is not None and not expect(now):
+            raise PreconditionFailed()
+        self.rows.remove(row)
+        return now, []
+
+
+async def _write(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+def test_the_pass_pages_resumes_after_kept_rows_and_leaves_changed_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lifecycle_noncurrent, "PAGE", 2)
+    rows = [_v("a", "a9", _at(9), latest=True)] + [_v("a", f"a{n}", _at(n)) for n in range(8, 0, -1)] \
+        + [_v("b", "b2", _at(2), latest=True), _v("b", "b1", _at(1))]
+    store = _Versions(rows, changed=frozenset({"a3"}))
+    node: Any = SimpleNamespace(store=store, blobs=None, write=_write)
+    rule = Rule(id="r", enabled=True, shape="empty", noncurrent_days=1, newer_noncurrent_versions=2)
+    removed = asyncio.run(lifecycle_noncurrent.expire_noncurrent(node, "bkt", "id", rule, _at(30), DAY))
+    # a: a8 and a7 are the two newest noncurrent (kept); a3 changed since the listing (kept); b1 is b's only
+    # noncurrent version (kept). Every page boundary fell on a removed row at least once.
+    assert removed == 5
+    assert [r.version_id for r in store.rows] == ["a9", "a8", "a7", "a3", "b2", "b1"]
+    assert store.pages <= len(rows)  # bounded: pages of two, never the whole bucket at once
