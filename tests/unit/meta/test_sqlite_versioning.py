@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from satchel.core.errors import BucketNotEmpty, VersioningChanged
+from satchel.core.errors import BucketNotEmpty, PreconditionFailed, VersioningChanged
 from satchel.core.models import ObjectRecord
 from satchel.meta.sqlite import SqliteStore
 
@@ -152,3 +152,15 @@ def test_complete_upload_keeps_the_previous_version(world: World, store: SqliteS
     assert store.complete_upload(upload.upload_id, done) == []
     assert blob_states(store) == {A: "live", B: "live"}
     assert [v for _, v, _, _ in _listing(store)] == [V2, V1]
+
+
+def test_a_conditional_version_delete_changes_nothing_when_refused(world: World, store: SqliteStore) -> None:
+    """Lifecycle's noncurrent expiration removes a version only if it is still what the pass listed."""
+    store.set_bucket_versioning("photos", "Enabled")
+    _put(store, "k", A, V1)
+    _put(store, "k", B, V2)
+    with pytest.raises(PreconditionFailed):
+        store.delete_object_version("photos", "k", V1, expect=lambda found: found.latest)
+    assert blob_states(store) == {A: "live", B: "live"}
+    assert store.delete_object_version("photos", "k", V1, expect=lambda found: not found.latest)[1] == [A]
+    assert _listing(store) == [("k", V2, True, False)]
