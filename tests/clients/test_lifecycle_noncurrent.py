@@ -6,11 +6,13 @@ the element back."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.clients.boto import make_client, unique_bucket
 from tests.clients.s3api import s3api
@@ -87,6 +89,13 @@ def test_noncurrent_versions_expire_keeping_the_newest(short_days: SatchelProces
                        ("other/c", other[0]), ("other/c", other[1])])
     assert eventually(lambda: _versions(s3, bucket) == expected, timeout=10), _versions(s3, bucket)
     assert _live_blobs(short_days, doomed) == 0  # removed for good: their blobs died with them
+    metric = re.compile(r'satchel_gc_collected_total\{kind="lifecycle_noncurrent_expired"\} ([0-9.]+)')
+
+    def counted() -> float:
+        found = metric.search(requests.get(short_days.endpoint + "/_satchel/metrics", timeout=10).text)
+        return float(found.group(1)) if found else 0.0
+
+    assert eventually(lambda: counted() >= 3, timeout=5), counted()
     assert s3.get_object(Bucket=bucket, Key="docs/a")["Body"].read() == b"a3"
     assert s3.get_object(Bucket=bucket, Key="docs/a", VersionId=a[2])["Body"].read() == b"a2"
     assert s3.get_object(Bucket=bucket, Key="docs/b")["Body"].read() == b"b1"
