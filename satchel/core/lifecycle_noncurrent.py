@@ -7,8 +7,9 @@ the moment its successor was written, which the store does not keep apart, so th
 
 The pass reads versions a page at a time in S3's order (key, newest first) and carries only the
 current key's state between rows, so a bucket's versions are never held at once. Each removal is
-conditional (``expect``): a version that has become current, or whose ETag or Last-Modified differs from
-what the page showed (a replaced ``null`` version), is left for the next pass. Removing a version frees
+conditional (``expect``): a version that has become current, whose ETag or Last-Modified differs from
+what the page showed (a replaced ``null`` version), or that has fewer than ``NewerNoncurrentVersions``
+noncurrent versions newer than it now (a client removed one), is left for the next pass. Removing a version frees
 its blobs in the same transaction (the store's delete-version path), and the files go right after.
 
 Limitation: once a version is removed, the next older one's "became noncurrent" time is read from the
@@ -58,10 +59,12 @@ def expiring(row: ObjectVersion, state: _KeyState, rule: Rule, now: float, day: 
     return when is not None and now >= when and rule.selects(row.key, row.size)
 
 
-def _same(row: ObjectVersion) -> Callable[[VersionRecord], bool]:
-    def expect(found: VersionRecord) -> bool:
+def _same(row: ObjectVersion, keep: int) -> Callable[[VersionRecord, int], bool]:
+    """Still noncurrent, still the same version, and still behind the ``keep`` newest noncurrent ones
+    (a client may have removed one of those since the page was read)."""
+    def expect(found: VersionRecord, newer_noncurrent: int) -> bool:
         return (not found.latest and found.record.etag == row.etag
-                and found.record.last_modified == row.last_modified)
+                and found.record.last_modified == row.last_modified and newer_noncurrent >= keep)
     return expect
 
 
@@ -80,7 +83,7 @@ async def expire_noncurrent(node: Node, bucket: str, bucket_id: str, rule: Rule,
             version_id_marker=version_marker, limit=PAGE))
         for row in page:
             if expiring(row, state, rule, now, day):
-                outcome = await _remove(node, bucket, bucket_id, row)
+                outcome = await _remove(node, bucket, bucket_id, row, rule.newer_noncurrent_versions or 0)
                 if outcome is not None:
                     removed += outcome
                     continue
@@ -90,11 +93,11 @@ async def expire_noncurrent(node: Node, bucket: str, bucket_id: str, rule: Rule,
     return removed
 
 
-async def _remove(node: Node, bucket: str, bucket_id: str, row: ObjectVersion) -> int | None:
+async def _remove(node: Node, bucket: str, bucket_id: str, row: ObjectVersion, keep: int) -> int | None:
     """1 when the version went, 0 when someone removed it first, None when it is kept (it changed)."""
     try:
         found, dead = await node.write(node.store.delete_object_version, bucket, row.key, row.version_id,
-                                       bucket_id=bucket_id, expect=_same(row))
+                                       bucket_id=bucket_id, expect=_same(row, keep))
     except PreconditionFailed:
         return None  # became current or was replaced since the page was read: next pass
     await release_blobs(node.store, node.blobs, dead, node.write)

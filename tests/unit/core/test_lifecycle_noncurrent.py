@@ -104,11 +104,12 @@ class _Versions:
         return [r for r in self.rows[start:] if r.key.startswith(prefix)][:limit]
 
     def delete_object_version(self, bucket: str, key: str, version_id: str, *, bucket_id: str | None = None,
-                              expect: Callable[[Any], bool] | None = None) -> tuple[Any, list[str]]:
+                              expect: Callable[[Any, int], bool] | None = None) -> tuple[Any, list[str]]:
         row = next(r for r in self.rows if (r.key, r.version_id) == (key, version_id))
         now = SimpleNamespace(latest=row.is_latest, delete_marker=row.delete_marker, record=SimpleNamespace(
             etag="other" if version_id in self.changed else row.etag, last_modified=row.last_modified))
-        if expect is not None and not expect(now):
+        mine = [r for r in self.rows if r.key == key and not r.is_latest]
+        if expect is not None and not expect(now, mine.index(row) if not row.is_latest else 0):
             raise PreconditionFailed()
         self.rows.remove(row)
         return now, []
@@ -131,3 +132,21 @@ def test_the_pass_pages_resumes_after_kept_rows_and_leaves_changed_versions(monk
     assert removed == 5
     assert [r.version_id for r in store.rows] == ["a9", "a8", "a7", "a3", "b2", "b1"]
     assert store.pages <= len(rows)  # bounded: pages of two, never the whole bucket at once
+
+
+def test_a_version_is_kept_when_a_client_removed_a_newer_one_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page counted two newer noncurrent versions; by the time of the removal one of them is gone."""
+    rows = [_v("k", "k3", _at(9), latest=True), _v("k", "k2", _at(8)), _v("k", "k1", _at(7))]
+    store = _Versions(rows)
+    listed = store.list_object_versions
+
+    def list_then_client_deletes(*args: Any, **kwargs: Any) -> list[ObjectVersion]:
+        page = listed(*args, **kwargs)
+        store.rows[:] = [r for r in store.rows if r.version_id != "k2"]
+        return page
+
+    monkeypatch.setattr(store, "list_object_versions", list_then_client_deletes)
+    node: Any = SimpleNamespace(store=store, blobs=None, write=_write)
+    rule = Rule(id="r", enabled=True, shape="empty", noncurrent_days=1, newer_noncurrent_versions=1)
+    assert asyncio.run(lifecycle_noncurrent.expire_noncurrent(node, "bkt", "id", rule, _at(30), DAY)) == 0
+    assert [r.version_id for r in store.rows] == ["k3", "k1"]  # k1 is now the newest noncurrent: kept

@@ -159,8 +159,18 @@ def test_a_conditional_version_delete_changes_nothing_when_refused(world: World,
     store.set_bucket_versioning("photos", "Enabled")
     _put(store, "k", A, V1)
     _put(store, "k", B, V2)
+    _put(store, "k", C, V3)
+    seen: list[int] = []
+
+    def newer(found: object, count: int) -> bool:
+        seen.append(count)
+        return count >= 1
+
     with pytest.raises(PreconditionFailed):
-        store.delete_object_version("photos", "k", V1, expect=lambda found: found.latest)
-    assert blob_states(store) == {A: "live", B: "live"}
-    assert store.delete_object_version("photos", "k", V1, expect=lambda found: not found.latest)[1] == [A]
-    assert _listing(store) == [("k", V2, True, False)]
+        store.delete_object_version("photos", "k", V2, expect=newer)  # the newest noncurrent: none newer
+    assert blob_states(store) == {A: "live", B: "live", C: "live"}
+    assert store.delete_object_version("photos", "k", V1, expect=newer)[1] == [A]
+    assert seen == [0, 1]
+    store.delete_object("photos", "k", marker=M1)  # a latest delete marker is not a noncurrent version
+    assert store.delete_object_version("photos", "k", V2, expect=lambda found, count: count == 1)[1] == [B]
+    assert _listing(store) == [("k", M1, True, True), ("k", V3, False, False)]
