@@ -12,9 +12,10 @@ what the page showed (a replaced ``null`` version), or that has fewer than ``New
 noncurrent versions newer than it now (a client removed one), is left for the next pass. Removing a version frees
 its blobs in the same transaction (the store's delete-version path), and the files go right after.
 
-Limitation: once a version is removed, the next older one's "became noncurrent" time is read from the
-successor that is left, which is later than the true moment; within one pass the removed one's time is
-used, so a whole chain due at once goes together.
+Limitation: when a client removes a version by id, the next older one's "became noncurrent" time is read
+from the successor left, which is later than the true moment: it expires late, never early. (The pass's own
+removals cannot cause this: a version due implies every older one is due too, and they go in the same pass,
+timed from the row just removed.)
 """
 
 from __future__ import annotations
