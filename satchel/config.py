@@ -173,7 +173,7 @@ class Settings:
     audit_retention_days: float = 0
 
     # --- bucket lifecycle (core/lifecycle.py, core/lifecycle_worker.py) ---
-    #: Seconds between passes of the lifecycle worker (expirations, AbortIncompleteMultipartUpload).
+    #: Seconds between passes of the lifecycle worker (expirations, noncurrent versions, aborted uploads).
     lifecycle_interval: float = 3600.0
     #: Seconds in a lifecycle "day" (rule Days and the midnight they round up to). Only tests shorten it.
     lifecycle_day: float = 86400.0
