@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench import procs, rgw
+from bench import looplag, procs, rgw
 from bench.seaweedfs import Weed, free_ports
 
 REGION = "us-east-1"
@@ -83,6 +83,11 @@ class Server(abc.ABC):
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    @property
+    def measured(self) -> procs.Roots | None:
+        """The processes whose CPU and memory are the server's (each with its descendants)."""
+        return self.pid
 
     @property
     def up(self) -> bool:
@@ -189,6 +194,19 @@ class Satchel(Server):
         self.workers = workers
         self.access_key = access_key
         self.secret_key = secret_key
+        #: Settings of this configuration, as ``SATCHEL_*`` variables (blobs upstream, metadata URL ...).
+        self.settings_env: dict[str, str] = {}
+
+    @property
+    def nodes(self) -> list[Satchel]:
+        """The ``satchel serve`` processes of this column (their metrics are scraped one by one)."""
+        return [self]
+
+    def store_settings(self) -> Any:
+        """Settings that open this column's metadata store from the harness (the listing's bulk load)."""
+        from satchel.config import Settings
+
+        return Settings(data_dir=self.data_dir, metadata_url=self.settings_env.get("SATCHEL_METADATA_URL", "sqlite"))
 
     def command(self) -> list[str]:
         cmd = [venv_bin("satchel"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
@@ -201,6 +219,8 @@ class Satchel(Server):
         env = dict(os.environ)
         env["SATCHEL_ROOT_ACCESS_KEY"] = self.access_key
         env["SATCHEL_ROOT_SECRET_KEY"] = self.secret_key
+        env["SATCHEL_EVENT_LOOP_LAG_INTERVAL"] = str(looplag.INTERVAL)
+        env.update(self.settings_env)
         return env
 
     def ready(self) -> bool:
@@ -234,6 +254,22 @@ class SeaweedFS(Server):
             return False
         return True
 
+    def start_upstream(self, log_dir: Path) -> str | None:
+        """Start as a Satchel's blob store, with its ``blobs`` bucket; why not, when it failed."""
+        self.start(log_dir)
+        if self.failure is not None:
+            return f"its upstream: {self.failure}"
+        try:
+            self.client().create_bucket(Bucket="blobs")
+        except Exception as exc:
+            return f"its upstream refused a bucket: {exc}"
+        return None
+
+    def blobs_env(self) -> dict[str, str]:
+        """The settings that put a Satchel's blobs in this server's ``blobs`` bucket."""
+        return {"SATCHEL_BLOBS_URL": "s3://blobs/satchel", "SATCHEL_BLOBS_ENDPOINT_URL": self.url,
+                "SATCHEL_BLOBS_ACCESS_KEY_ID": self.access_key, "SATCHEL_BLOBS_SECRET_ACCESS_KEY": self.secret_key}
+
 
 class SatchelS3(Satchel):
     """Satchel whose blobs live in an upstream S3 cluster (``blobs_url``): its own SeaweedFS, started
@@ -248,23 +284,10 @@ class SatchelS3(Satchel):
         self.upstream = SeaweedFS(f"{name}-upstream", upstream_root)
 
     def start(self, log_dir: Path) -> None:
-        self.upstream.start(log_dir)
-        if self.upstream.failure is not None:
-            self.failure = f"its upstream: {self.upstream.failure}"
-            return
-        try:
-            self.upstream.client().create_bucket(Bucket="blobs")
-        except Exception as exc:
-            self.failure = f"its upstream refused a bucket: {exc}"
-            return
-        super().start(log_dir)
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env.update(SATCHEL_BLOBS_URL="s3://blobs/satchel", SATCHEL_BLOBS_ENDPOINT_URL=self.upstream.url,
-                   SATCHEL_BLOBS_ACCESS_KEY_ID=self.upstream.access_key,
-                   SATCHEL_BLOBS_SECRET_ACCESS_KEY=self.upstream.secret_key)
-        return env
+        self.failure = self.upstream.start_upstream(log_dir)
+        if self.failure is None:
+            self.settings_env.update(self.upstream.blobs_env())
+            super().start(log_dir)
 
     def stop(self) -> None:
         super().stop()

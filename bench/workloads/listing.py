@@ -102,15 +102,15 @@ def load(ctx: Context, server: Server, exp: int) -> float | None:
 
 
 def _bulk_load(server: Satchel, bucket: str, n: int) -> None:
-    from satchel.config import Settings
     from satchel.meta import open_store
 
-    store = open_store(Settings(data_dir=server.data_dir))
+    store = open_store(server.store_settings())
     try:
         first = store.get_object(bucket, key(0))
         if first is None:
             raise RuntimeError(f"{bucket}/{key(0)} is not in the store after PUT")
-        # Not part of the abstract Store: only the SQLite store has a bulk loader (for fixtures and us).
+        # Not part of the abstract Store: the SQLite store (and the PostgreSQL one, built on it) has a bulk
+        # loader, for fixtures and us.
         bulk = getattr(store, "bulk_insert_objects", None)
         if bulk is None:
             raise RuntimeError(f"{type(store).__name__} has no bulk_insert_objects")
