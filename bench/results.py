@@ -226,15 +226,17 @@ def rows(results: Results) -> list[Row]:
         Row(w, "idle RSS whole tree ÷ satchel (1st column)", ratio_to_server("idle_rss_mib", "satchel"), "ratio"),
     ]
     w = "Event-loop lag p99 ms (every worker of the column, probed every 10 ms)"
+    lag_goal = Target("≤ 5", lambda v: v <= 5.0)  # issue 14
     for tag, label in LAG_WORKLOADS.items():
-        out.append(Row(w, label, metric(f"loop_lag_{tag}_p99_ms")))
-    out.append(Row(w, "all workloads", metric("loop_lag_all_p99_ms"), target=Target("≤ 5", lambda v: v <= 5.0),
-                   judged="satchels"))
+        goal = lag_goal if tag == "paced" else None
+        out.append(Row(w, label, metric(f"loop_lag_{tag}_p99_ms"), target=goal, judged="satchels"))
+    out.append(Row(w, "all workloads", metric("loop_lag_all_p99_ms"), target=lag_goal, judged="satchels"))
     return out
 
 
 #: Workloads whose event-loop lag is kept apart (the harness's tags) -> the table's label.
-LAG_WORKLOADS = {"get1k": "1 KiB GETs (wrk)", "get1g": "big GETs", "put": "big PUTs", "list": "listings",
+LAG_WORKLOADS = {"get1k": "1 KiB GETs (wrk: saturated)", "paced": "1 KiB GETs at 100/s (4 connections)",
+                 "get1g": "big GETs", "put": "big PUTs", "list": "listings",
                  "mint": "link API minting", "memory": "64 big downloads"}
 
 

@@ -54,10 +54,11 @@ from bench.workloads import (  # noqa: E402
     listing,
     memory,
     minting,
+    paced,
     small_get,
 )
 
-WORKLOADS = ("get1k", "get1g", "put", "list", "mint", "memory")
+WORKLOADS = ("get1k", "paced", "get1g", "put", "list", "mint", "memory")
 RESULTS_DIR = ROOT / "bench" / "results"
 #: Name and kind of the opt-in Ceph column: its packages are installed only when ``--servers`` names it.
 RGW_NAME = Rgw.kind
@@ -165,6 +166,8 @@ class Run:
         if self.want("get1k"):
             for rnd in range(small_get.ROUNDS):
                 self._each(f"1 KiB presigned GET, round {rnd + 1}", lambda s: small_get.run(ctx, s), "get1k")
+        if self.want("paced"):
+            self._each(f"1 KiB presigned GETs at {paced.RATE}/s", lambda s: paced.run(ctx, s), "paced")
         if self.want("get1g"):
             self._each("GET of the big object", lambda s: big_get.run(ctx, s, seeded[s.name] is None, seeded[s.name]),
                        "get1g")

@@ -31,6 +31,18 @@ def idle(ctx: Context, server: Server) -> None:
     ctx.results.set(server.name, "idle_rss_mib", sample.rss_mib)
     ctx.results.set(server.name, "idle_rss_max_proc_mib", max(sample.per_process_mib, default=0.0))
     ctx.results.details.setdefault("idle_rss_per_process_mib", {})[server.name] = sample.per_process_mib
+    if isinstance(server.measured, tuple):  # several roots (satchel-2n): what each part costs
+        ctx.results.details.setdefault("idle_rss_per_root_mib", {})[server.name] = {
+            _command(root): procs.sample_tree(root).rss_mib for root in server.measured}
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            words = fh.read().split(b"\0")
+    except OSError:
+        return str(pid)
+    return f"{pid} " + " ".join(w.decode(errors="replace") for w in words[:3])
 
 
 def concurrent(ctx: Context, server: Server, seeded: bool, why: str | None) -> None:
