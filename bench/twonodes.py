@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench import procs
 from bench.pgcluster import PgCluster
-from bench.servers import Satchel, SeaweedFS
+from bench.servers import Satchel, SeaweedFS, free_port
 
 HAPROXY_CONFIG = """\
 global
@@ -76,7 +76,7 @@ class SatchelTwoNodes(Satchel):
         if self.failure is not None:
             return
         try:
-            self.pg = PgCluster()  # in the system's temp dir: PostgreSQL's user must reach it
+            self.pg = PgCluster(port=free_port())  # in the system's temp dir: PostgreSQL's user must reach it
             url = self.pg.create_database("bench")
         except Exception as exc:
             self.failure = f"PostgreSQL: {exc}"
