@@ -188,7 +188,7 @@ class Run:
         if self.want("memory"):  # last: its guard may have to kill a server
             self._each("64 concurrent downloads",
                        lambda s: memory.concurrent(ctx, s, seeded[s.name] is None, seeded[s.name]), "memory")
-        self._lag_figures()
+        self.lag_figures()
 
     def _each(self, what: str, work: Callable[[Server], None], lag: str) -> None:
         """Run ``work`` on every server that is up; a Satchel's event-loop lag during it is added to
@@ -219,7 +219,7 @@ class Run:
                 {"server": server.name, "workload": "event-loop lag scrape", "error": repr(exc)[:1000]})
             return None
 
-    def _lag_figures(self) -> None:
+    def lag_figures(self) -> None:
         """p99 lag per workload and over all of them, for every Satchel column."""
         for s in self.servers:
             if not isinstance(s, Satchel):
@@ -317,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         interrupted = True
         print("\nbench: interrupted; stopping servers and cleaning up", flush=True)
+        run.lag_figures()  # of the workloads that ran
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
         run.cleanup()
