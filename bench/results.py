@@ -231,6 +231,7 @@ def rows(results: Results) -> list[Row]:
         goal = lag_goal if tag == "paced" else None
         out.append(Row(w, label, metric(f"loop_lag_{tag}_p99_ms"), target=goal, judged="satchels"))
     out.append(Row(w, "all workloads", metric("loop_lag_all_p99_ms"), target=lag_goal, judged="satchels"))
+    out.append(Row(w, "idle, while the other columns ran (the machine's noise)", metric("loop_lag_idle_p99_ms")))
     return out
 
 

@@ -127,6 +127,8 @@ class Run:
         self.results.details["big_object_bytes"] = args.big_mib * MIB
         self.tools = tools
         self.servers: list[Server] = []
+        #: Each Satchel's first and last lag histogram (:meth:`_lag`).
+        self._lag_span: dict[str, list[looplag.Buckets]] = {}
 
     def want(self, workload: str) -> bool:
         return workload in self.args.workloads
@@ -213,17 +215,21 @@ class Run:
         if not isinstance(server, Satchel) or not server.up:
             return None
         try:
-            return looplag.scrape(n.url for n in server.nodes)
+            now = looplag.scrape(n.url for n in server.nodes)
         except OSError as exc:
             self.results.details.setdefault("errors", []).append(
                 {"server": server.name, "workload": "event-loop lag scrape", "error": repr(exc)[:1000]})
             return None
+        # The first and the last scrape: what lies between them outside the server's own turns is its
+        # lag while idle, with the other columns under load (the machine's own noise).
+        self._lag_span.setdefault(server.name, [now, now])[1] = now
+        return now
 
     def lag_figures(self) -> None:
         """p99 lag per workload and over all of them, for every Satchel column."""
         for s in self.servers:
             if not isinstance(s, Satchel):
-                for tag in (*LAG_WORKLOADS, "all"):
+                for tag in (*LAG_WORKLOADS, "all", "idle"):
                     self.results.skip(s.name, f"loop_lag_{tag}_p99_ms", "not Satchel")
         for name, per_workload in self.results.details.get("loop_lag_buckets", {}).items():
             everything: looplag.Buckets = {}
@@ -231,6 +237,8 @@ class Run:
                 everything = looplag.plus(everything, buckets)
                 self._set_lag(name, workload, buckets)
             self._set_lag(name, "all", everything)
+            first, last = self._lag_span.get(name, [{}, {}])
+            self._set_lag(name, "idle", looplag.minus(looplag.minus(last, first), everything))
 
     def _set_lag(self, name: str, workload: str, buckets: looplag.Buckets) -> None:
         p99 = looplag.quantile(buckets, 0.99)
