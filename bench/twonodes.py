@@ -8,7 +8,8 @@ B's, as an operator distributes it), behind HAProxy (round robin, keep-alive bot
 through the load balancer: ``satchel-2n`` ÷ ``satchel-1w`` is the cost of scale-out per request, and
 ``satchel-2n`` ÷ ``satchel-s3`` the part of it that is PostgreSQL and the balancer.
 
-What is measured (CPU, RSS): HAProxy, both nodes (supervisor + worker each) and PostgreSQL (the
+What is measured (CPU, RSS): HAProxy, both nodes (one process each: with one worker, ``satchel serve``
+becomes the worker) and PostgreSQL (the
 postmaster and its backends: the metadata work that the single-node columns do inside their workers,
 in SQLite). Not SeaweedFS, as for ``satchel-s3``: the ``seaweedfs`` column shows what it costs.
 The per-process figures are in the JSON (``idle_rss_per_process_mib``).
