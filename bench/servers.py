@@ -174,6 +174,13 @@ class Server(abc.ABC):
         )
 
 
+def _log_text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 def _tail(path: Path, lines: int = 4) -> str:
     try:
         text = path.read_text(errors="replace").strip().splitlines()
@@ -237,6 +244,19 @@ class SeaweedFS(Server):
 
     def command(self) -> list[str]:
         return self.weed.command()
+
+    def start(self, log_dir: Path) -> None:
+        """Start; once more on ten fresh ports when one of its ten was taken meanwhile (picked when the
+        run was built and bound minutes later, a port can become some connection's source port)."""
+        super().start(log_dir)
+        if self.failure is not None and "address already in use" in _log_text(log_dir / f"{self.name}.log"):
+            print(f"bench: {self.name}: a port was taken meanwhile; once more on others", flush=True)
+            self.stop()
+            self.port, *others = free_ports(1 + len(self.weed.ports))
+            self.weed = Weed(self.weed.root, self.port, tuple(others), self.access_key, self.secret_key)
+            self.failure = None
+            self._client = None
+            super().start(log_dir)
 
     def ready(self) -> bool:
         """Once it stores an object: its S3 gateway answers before the volume server takes writes."""
