@@ -231,7 +231,12 @@ class Run:
             if not isinstance(s, Satchel):
                 for tag in (*LAG_WORKLOADS, "all", "idle"):
                     self.results.skip(s.name, f"loop_lag_{tag}_p99_ms", "not Satchel")
+        shared = _metrics_shared(self.servers)
         for name, per_workload in self.results.details.get("loop_lag_buckets", {}).items():
+            if name in shared:
+                for tag in (*LAG_WORKLOADS, "all", "idle"):
+                    self.results.skip(name, f"loop_lag_{tag}_p99_ms", f"not measured: {shared[name]}")
+                continue
             everything: looplag.Buckets = {}
             for workload, buckets in per_workload.items():
                 everything = looplag.plus(everything, buckets)
@@ -266,6 +271,19 @@ class Run:
         for s in reversed(self.servers):
             s.stop()
         procs.kill_all()
+
+
+def _metrics_shared(servers: list[Server]) -> dict[str, str]:
+    """Satchels whose metric files a later one replaced: ``satchel serve`` empties ``<data
+    dir>/run/metrics`` when it starts, and ``satchel-1w`` and ``satchel-Nw`` serve one data dir, so
+    scraping the first reads the second's workers. Name -> why its lag is not measured."""
+    last: dict[Path, str] = {}
+    for s in servers:
+        if isinstance(s, Satchel):
+            for node in s.nodes:
+                last[node.data_dir] = s.name
+    return {s.name: f"its metric files are {last[s.data_dir]}'s (one data dir)" for s in servers
+            if isinstance(s, Satchel) and last.get(s.data_dir, s.name) != s.name}
 
 
 def _mem_cap_mib() -> float:
