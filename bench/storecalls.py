@@ -4,7 +4,7 @@ The store interface is synchronous and the event loop calls its reads directly (
 point, not yet addressed): on SQLite a read costs microseconds, on a network database a round trip. This
 drives the real ASGI app in-process (``tests/app/driver.py``: no sockets, so only the store's cost is
 measured), counts the store calls made on the event-loop thread per request kind and reports their
-p50/p99, for SQLite and for PostgreSQL on a private loopback cluster (``tests/pgcluster.py``).
+p50/p99, for SQLite and for PostgreSQL on a private loopback cluster (``bench/pgcluster.py``).
 
     PYTHONPATH=. .venv/bin/python -m bench.storecalls [--rounds 200]
 """
@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
-    from tests import pgcluster
+    from bench import pgcluster
 
     measure("sqlite", None, args.rounds)
     cluster = pgcluster.PgCluster()
