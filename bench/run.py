@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the ``bench`` package importable
     sys.path.insert(0, str(ROOT))
 
-from bench import deps, procs  # noqa: E402
+from bench import deps, looplag, procs  # noqa: E402
 from bench.dataset import GIB, MIB, Files, check_disk, make_files, seed  # noqa: E402
-from bench.results import Results, save, table  # noqa: E402
+from bench.results import LAG_WORKLOADS, Results, save, table  # noqa: E402
 from bench.servers import (  # noqa: E402
     BUCKET,
     External,
@@ -43,6 +43,7 @@ from bench.servers import (  # noqa: E402
     Server,
     external_from_env,
 )
+from bench.twonodes import SatchelTwoNodes  # noqa: E402
 from bench.workloads import (  # noqa: E402
     FULL,
     QUICK,
@@ -53,10 +54,11 @@ from bench.workloads import (  # noqa: E402
     listing,
     memory,
     minting,
+    paced,
     small_get,
 )
 
-WORKLOADS = ("get1k", "get1g", "put", "list", "mint", "memory")
+WORKLOADS = ("get1k", "paced", "get1g", "put", "list", "mint", "memory")
 RESULTS_DIR = ROOT / "bench" / "results"
 #: Name and kind of the opt-in Ceph column: its packages are installed only when ``--servers`` names it.
 RGW_NAME = Rgw.kind
@@ -66,8 +68,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short loads: a smoke run in a few minutes")
     p.add_argument("--servers", default="",
-                   help="comma-separated names or kinds: satchel, satchel-Nw, satchel-s3, nginx, moto, seaweedfs, "
-                        "external, rgw "
+                   help="comma-separated names or kinds: satchel, satchel-Nw, satchel-s3, satchel-2n, nginx, moto, "
+                        "seaweedfs, external, rgw "
                         "(default: all but rgw, a Ceph cluster started only when named)")
     p.add_argument("--workloads", default="", help=f"comma-separated subset of {','.join(WORKLOADS)}")
     p.add_argument("--big-mib", type=int, default=1024,
@@ -94,6 +96,8 @@ def build_servers(tmp: Path, files: Files, tools: dict[str, str], cores: int, wo
         Moto("moto"),
         # Blobs in an upstream S3 cluster (its own SeaweedFS): its own data dir, loaded on its own.
         SatchelS3("satchel-s3", tmp / "satchel-s3-data", access_key, secret, tmp / "satchel-s3-upstream"),
+        # Scaled out: two nodes on PostgreSQL and SeaweedFS behind HAProxy (bench/twonodes.py).
+        SatchelTwoNodes("satchel-2n", tmp / "satchel-2n", access_key, secret, tools["haproxy"]),
         SeaweedFS("seaweedfs", tmp / "seaweedfs"),
         Rgw(RGW_NAME, tmp / "rgw"),
     ]
@@ -123,6 +127,8 @@ class Run:
         self.results.details["big_object_bytes"] = args.big_mib * MIB
         self.tools = tools
         self.servers: list[Server] = []
+        #: Each Satchel's first and last lag histogram (:meth:`_lag`).
+        self._lag_span: dict[str, list[looplag.Buckets]] = {}
 
     def want(self, workload: str) -> bool:
         return workload in self.args.workloads
@@ -161,36 +167,91 @@ class Run:
         # apart, not minutes, so a burst of load from elsewhere on the machine skews a ratio less.
         if self.want("get1k"):
             for rnd in range(small_get.ROUNDS):
-                self._each(f"1 KiB presigned GET, round {rnd + 1}", lambda s: small_get.run(ctx, s))
+                self._each(f"1 KiB presigned GET, round {rnd + 1}", lambda s: small_get.run(ctx, s), "get1k")
+        if self.want("paced"):
+            self._each(f"1 KiB presigned GETs at {paced.RATE}/s", lambda s: paced.run(ctx, s), "paced")
         if self.want("get1g"):
-            self._each("GET of the big object", lambda s: big_get.run(ctx, s, seeded[s.name] is None, seeded[s.name]))
+            self._each("GET of the big object", lambda s: big_get.run(ctx, s, seeded[s.name] is None, seeded[s.name]),
+                       "get1g")
         if self.want("put"):
             # Right before the uploads, not at the start: the machine's load drifts over minutes.
             print("bench: MD5 on one core", flush=True)
             big_put.md5_rate(self.results)
-            self._each("PUT of the big object", lambda s: big_put.run(ctx, s))
+            self._each("PUT of the big object", lambda s: big_put.run(ctx, s), "put")
         if self.want("list"):
-            self._each("ListObjectsV2", lambda s: listing.run(ctx, s, loaded))
+            self._each("ListObjectsV2", lambda s: listing.run(ctx, s, loaded), "list")
         if self.want("mint"):
             # boto3's rate, the reference, right before the link API's: measured at the start of the run
             # it once met a burst of load that the link API minutes later did not, and the ratio lied.
             print("bench: minting presigned URLs in process", flush=True)
             minting.client_side(self.results, self.limits.mint_seconds)
-            self._each("link API minting", lambda s: minting.per_server(self.results, s, self.limits.link_api_seconds))
+            self._each("link API minting", lambda s: minting.per_server(self.results, s, self.limits.link_api_seconds),
+                       "mint")
         if self.want("memory"):  # last: its guard may have to kill a server
             self._each("64 concurrent downloads",
-                       lambda s: memory.concurrent(ctx, s, seeded[s.name] is None, seeded[s.name]))
+                       lambda s: memory.concurrent(ctx, s, seeded[s.name] is None, seeded[s.name]), "memory")
+        self.lag_figures()
 
-    def _each(self, what: str, work: Callable[[Server], None]) -> None:
+    def _each(self, what: str, work: Callable[[Server], None], lag: str) -> None:
+        """Run ``work`` on every server that is up; a Satchel's event-loop lag during it is added to
+        the histogram kept for workload ``lag``."""
         for s in self.servers:
             if s.up:
                 print(f"bench: {what}: {s.name}", flush=True)
+                before = self._lag(s)
                 try:
                     work(s)
                 except Exception as exc:  # one server's surprise must not end the run for the others
                     print(f"bench: {what}: {s.name}: {type(exc).__name__}: {exc}", flush=True)
                     self.results.details.setdefault("errors", []).append(
                         {"server": s.name, "workload": what, "error": repr(exc)[:1000]})
+                after = self._lag(s)
+                if before is not None and after is not None:
+                    kept = self.results.details.setdefault("loop_lag_buckets", {}).setdefault(s.name, {})
+                    kept[lag] = looplag.plus(kept.get(lag, {}), looplag.minus(after, before))
+
+    def _lag(self, server: Server) -> looplag.Buckets | None:
+        """The lag histogram of a Satchel's nodes now (None for other servers, or when a scrape fails)."""
+        if not isinstance(server, Satchel) or not server.up:
+            return None
+        try:
+            now = looplag.scrape(n.url for n in server.nodes)
+        except OSError as exc:
+            self.results.details.setdefault("errors", []).append(
+                {"server": server.name, "workload": "event-loop lag scrape", "error": repr(exc)[:1000]})
+            return None
+        # The first and the last scrape: what lies between them outside the server's own turns is its
+        # lag while idle, with the other columns under load (the machine's own noise).
+        self._lag_span.setdefault(server.name, [now, now])[1] = now
+        return now
+
+    def lag_figures(self) -> None:
+        """p99 lag per workload and over all of them, for every Satchel column."""
+        for s in self.servers:
+            if not isinstance(s, Satchel):
+                for tag in (*LAG_WORKLOADS, "all", "idle"):
+                    self.results.skip(s.name, f"loop_lag_{tag}_p99_ms", "not Satchel")
+        shared = _metrics_shared(self.servers)
+        for name, per_workload in self.results.details.get("loop_lag_buckets", {}).items():
+            if name in shared:
+                for tag in (*LAG_WORKLOADS, "all", "idle"):
+                    self.results.skip(name, f"loop_lag_{tag}_p99_ms", f"not measured: {shared[name]}")
+                continue
+            everything: looplag.Buckets = {}
+            for workload, buckets in per_workload.items():
+                everything = looplag.plus(everything, buckets)
+                self._set_lag(name, workload, buckets)
+            self._set_lag(name, "all", everything)
+            first, last = self._lag_span.get(name, [{}, {}])
+            self._set_lag(name, "idle", looplag.minus(looplag.minus(last, first), everything))
+
+    def _set_lag(self, name: str, workload: str, buckets: looplag.Buckets) -> None:
+        p99 = looplag.quantile(buckets, 0.99)
+        if p99 is None:
+            self.results.skip(name, f"loop_lag_{workload}_p99_ms", "no samples")
+        else:
+            self.results.set(name, f"loop_lag_{workload}_p99_ms", p99 * 1e3)
+        self.results.set(name, f"loop_lag_{workload}_samples", looplag.samples(buckets))
 
     def _seed(self, server: Server, files: Files, seeded: dict[str, str | None]) -> str | None:
         if not server.s3:
@@ -210,6 +271,19 @@ class Run:
         for s in reversed(self.servers):
             s.stop()
         procs.kill_all()
+
+
+def _metrics_shared(servers: list[Server]) -> dict[str, str]:
+    """Satchels whose metric files a later one replaced: ``satchel serve`` empties ``<data
+    dir>/run/metrics`` when it starts, and ``satchel-1w`` and ``satchel-Nw`` serve one data dir, so
+    scraping the first reads the second's workers. Name -> why its lag is not measured."""
+    last: dict[Path, str] = {}
+    for s in servers:
+        if isinstance(s, Satchel):
+            for node in s.nodes:
+                last[node.data_dir] = s.name
+    return {s.name: f"its metric files are {last[s.data_dir]}'s (one data dir)" for s in servers
+            if isinstance(s, Satchel) and last.get(s.data_dir, s.name) != s.name}
 
 
 def _mem_cap_mib() -> float:
@@ -269,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         interrupted = True
         print("\nbench: interrupted; stopping servers and cleaning up", flush=True)
+        run.lag_figures()  # of the workloads that ran
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
         run.cleanup()

@@ -11,12 +11,15 @@ Standard library only: the tests (``tests/seaweedfs.py``) use it too.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import shutil
 import socket
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,18 +38,50 @@ def binary() -> str:
     return found
 
 
+#: Ports the harness may use, as ``LOW-HIGH`` (a shared machine gives each user a range); unset: any free one.
+PORTS_ENV = "BENCH_PORTS"
+#: Ports handed out by this process: a server picked when the run is built binds its ports only when it
+#: starts, minutes later, and two picks in between must not name the same port.
+_given: set[int] = set()
+
+
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports (held together while picked, so distinct)."""
-    sockets = []
+    """``count`` distinct free loopback ports, none handed out before by this process (they are held
+    together while picked, so distinct), from ``BENCH_PORTS`` when it is set."""
+    sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
+        for port in _candidates():
+            if len(sockets) == count:
+                break
+            if port in _given:
+                continue
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                sock.close()
+                continue
             sockets.append(sock)
-        return [int(s.getsockname()[1]) for s in sockets]
+            if port == 0 and int(sock.getsockname()[1]) in _given:
+                sockets.pop().close()
+        if len(sockets) < count:
+            raise OSError(f"fewer than {count} free ports left in {PORTS_ENV}={os.environ.get(PORTS_ENV)}")
+        picked = [int(s.getsockname()[1]) for s in sockets]
+        _given.update(picked)
+        return picked
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _candidates() -> Iterator[int]:
+    """The range of ``BENCH_PORTS``, else port 0 (the kernel's choice) a bounded number of times."""
+    spec = os.environ.get(PORTS_ENV, "").strip()
+    if spec:
+        low, _, high = spec.partition("-")
+        yield from range(int(low), int(high or low) + 1)
+    else:
+        yield from itertools.repeat(0, 10_000)
 
 
 @dataclass(frozen=True)

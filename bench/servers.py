@@ -13,7 +13,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench import procs, rgw
+from bench import looplag, procs, rgw
 from bench.seaweedfs import Weed, free_ports
 
 REGION = "us-east-1"
@@ -33,9 +32,7 @@ STARTUP_TIMEOUT = 30.0
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def venv_bin(name: str) -> str:
@@ -83,6 +80,11 @@ class Server(abc.ABC):
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    @property
+    def measured(self) -> procs.Roots | None:
+        """The processes whose CPU and memory are the server's (each with its descendants)."""
+        return self.pid
 
     @property
     def up(self) -> bool:
@@ -172,6 +174,13 @@ class Server(abc.ABC):
         )
 
 
+def _log_text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 def _tail(path: Path, lines: int = 4) -> str:
     try:
         text = path.read_text(errors="replace").strip().splitlines()
@@ -189,6 +198,19 @@ class Satchel(Server):
         self.workers = workers
         self.access_key = access_key
         self.secret_key = secret_key
+        #: Settings of this configuration, as ``SATCHEL_*`` variables (blobs upstream, metadata URL ...).
+        self.settings_env: dict[str, str] = {}
+
+    @property
+    def nodes(self) -> list[Satchel]:
+        """The ``satchel serve`` processes of this column (their metrics are scraped one by one)."""
+        return [self]
+
+    def store_settings(self) -> Any:
+        """Settings that open this column's metadata store from the harness (the listing's bulk load)."""
+        from satchel.config import Settings
+
+        return Settings(data_dir=self.data_dir, metadata_url=self.settings_env.get("SATCHEL_METADATA_URL", "sqlite"))
 
     def command(self) -> list[str]:
         cmd = [venv_bin("satchel"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
@@ -201,6 +223,8 @@ class Satchel(Server):
         env = dict(os.environ)
         env["SATCHEL_ROOT_ACCESS_KEY"] = self.access_key
         env["SATCHEL_ROOT_SECRET_KEY"] = self.secret_key
+        env["SATCHEL_EVENT_LOOP_LAG_INTERVAL"] = str(looplag.INTERVAL)
+        env.update(self.settings_env)
         return env
 
     def ready(self) -> bool:
@@ -221,6 +245,19 @@ class SeaweedFS(Server):
     def command(self) -> list[str]:
         return self.weed.command()
 
+    def start(self, log_dir: Path) -> None:
+        """Start; once more on ten fresh ports when one of its ten was taken meanwhile (picked when the
+        run was built and bound minutes later, a port can become some connection's source port)."""
+        super().start(log_dir)
+        if self.failure is not None and "address already in use" in _log_text(log_dir / f"{self.name}.log"):
+            print(f"bench: {self.name}: a port was taken meanwhile; once more on others", flush=True)
+            self.stop()
+            self.port, *others = free_ports(1 + len(self.weed.ports))
+            self.weed = Weed(self.weed.root, self.port, tuple(others), self.access_key, self.secret_key)
+            self.failure = None
+            self._client = None
+            super().start(log_dir)
+
     def ready(self) -> bool:
         """Once it stores an object: its S3 gateway answers before the volume server takes writes."""
         if not self.weed.answers():
@@ -233,6 +270,22 @@ class SeaweedFS(Server):
         except Exception:
             return False
         return True
+
+    def start_upstream(self, log_dir: Path) -> str | None:
+        """Start as a Satchel's blob store, with its ``blobs`` bucket; why not, when it failed."""
+        self.start(log_dir)
+        if self.failure is not None:
+            return f"its upstream: {self.failure}"
+        try:
+            self.client().create_bucket(Bucket="blobs")
+        except Exception as exc:
+            return f"its upstream refused a bucket: {exc}"
+        return None
+
+    def blobs_env(self) -> dict[str, str]:
+        """The settings that put a Satchel's blobs in this server's ``blobs`` bucket."""
+        return {"SATCHEL_BLOBS_URL": "s3://blobs/satchel", "SATCHEL_BLOBS_ENDPOINT_URL": self.url,
+                "SATCHEL_BLOBS_ACCESS_KEY_ID": self.access_key, "SATCHEL_BLOBS_SECRET_ACCESS_KEY": self.secret_key}
 
 
 class SatchelS3(Satchel):
@@ -248,23 +301,10 @@ class SatchelS3(Satchel):
         self.upstream = SeaweedFS(f"{name}-upstream", upstream_root)
 
     def start(self, log_dir: Path) -> None:
-        self.upstream.start(log_dir)
-        if self.upstream.failure is not None:
-            self.failure = f"its upstream: {self.upstream.failure}"
-            return
-        try:
-            self.upstream.client().create_bucket(Bucket="blobs")
-        except Exception as exc:
-            self.failure = f"its upstream refused a bucket: {exc}"
-            return
-        super().start(log_dir)
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env.update(SATCHEL_BLOBS_URL="s3://blobs/satchel", SATCHEL_BLOBS_ENDPOINT_URL=self.upstream.url,
-                   SATCHEL_BLOBS_ACCESS_KEY_ID=self.upstream.access_key,
-                   SATCHEL_BLOBS_SECRET_ACCESS_KEY=self.upstream.secret_key)
-        return env
+        self.failure = self.upstream.start_upstream(log_dir)
+        if self.failure is None:
+            self.settings_env.update(self.upstream.blobs_env())
+            super().start(log_dir)
 
     def stop(self) -> None:
         super().stop()

@@ -5,7 +5,7 @@ run inline on SQLite (microseconds: cheaper than a hop) and in reader threads on
 each), so the PostgreSQL column must show 0 calls (see bench/README.md). This
 drives the real ASGI app in-process (``tests/app/driver.py``: no sockets, so only the store's cost is
 measured), counts the store calls made on the event-loop thread per request kind and reports their
-p50/p99, for SQLite and for PostgreSQL on a private loopback cluster (``tests/pgcluster.py``).
+p50/p99, for SQLite and for PostgreSQL on a private loopback cluster (``bench/pgcluster.py``).
 
     PYTHONPATH=. .venv/bin/python -m bench.storecalls [--rounds 200]
 """
@@ -96,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
-    from tests import pgcluster
+    from bench import pgcluster
 
     measure("sqlite", None, args.rounds)
     cluster = pgcluster.PgCluster()

@@ -21,7 +21,7 @@ import json
 import logging
 import time
 
-from satchel import metrics
+from satchel import looplag, metrics
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
@@ -256,7 +256,8 @@ class SatchelApp:
                     node = self.start()
                     self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
                                    asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
-                                   asyncio.create_task(lifecycle_loop(node))]
+                                   asyncio.create_task(lifecycle_loop(node)),
+                                   asyncio.create_task(looplag.probe(node.settings.event_loop_lag_interval))]
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})

@@ -38,7 +38,7 @@ POSITIVE = ("port", "workers", "max_header_bytes", "header_timeout", "body_timeo
             "webhook_max_age", "webhook_retry_delay", "webhook_retry_max_delay", "webhook_poll_interval",
             "lifecycle_interval", "lifecycle_day")
 NOT_NEGATIVE = ("orphan_grace", "shutdown_timeout", "abandoned_upload_age", "audit_retention_days",
-                "max_par_lifetime", "console_lockout", "max_upload_seconds")
+                "max_par_lifetime", "console_lockout", "max_upload_seconds", "event_loop_lag_interval")
 #: Settings whose values ``satchel config show`` masks (and any whose name ends in token, secret or password:
 #: ``swift_token_lifetime`` is no secret).
 SECRET_SETTINGS = frozenset({"metrics_token", "blobs_secret_access_key"})
@@ -166,6 +166,11 @@ class Settings:
     shutdown_timeout: float = 30.0
     #: Seconds between background garbage collection passes (dead and orphan blobs, abandoned uploads).
     gc_interval: float = 300.0
+    # --- event-loop lag probe (satchel/looplag.py; issue 14's benchmark) ---
+    #: Seconds between two wake-ups of each worker's event-loop lag probe, whose lateness goes to the
+    #: ``satchel_event_loop_lag_seconds`` histogram (a loop blocked by a slow call makes every request
+    #: wait); 0: no probe.
+    event_loop_lag_interval: float = 0.0
     #: Seconds after which an unfinished multipart upload is aborted by the garbage collector; 0: never.
     abandoned_upload_age: int = 7 * 86400
     #: Days audit events are kept (fractions allowed), pruned in the background every ``gc_interval``;
@@ -173,7 +178,7 @@ class Settings:
     audit_retention_days: float = 0
 
     # --- bucket lifecycle (core/lifecycle.py, core/lifecycle_worker.py) ---
-    #: Seconds between passes of the lifecycle worker (expirations, AbortIncompleteMultipartUpload).
+    #: Seconds between passes of the lifecycle worker (expirations, noncurrent versions, aborted uploads).
     lifecycle_interval: float = 3600.0
     #: Seconds in a lifecycle "day" (rule Days and the midnight they round up to). Only tests shorten it.
     lifecycle_day: float = 86400.0

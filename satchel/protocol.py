@@ -45,13 +45,15 @@ class CoalescingTransport:
     passed through.
     """
 
-    __slots__ = ("_held", "_loop", "_scheduled", "_transport")
+    __slots__ = ("_held", "_loop", "_scheduled", "_transport", "closer")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._held: list[bytes] = []
         self._scheduled = False
+        #: Asked first by ``close``: True when it closes the connection its own way (a lingering close).
+        self.closer: Callable[[], bool] | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if len(data) > HOLD_LIMIT:
@@ -81,6 +83,8 @@ class CoalescingTransport:
             self.write(chunk)
 
     def close(self) -> None:
+        if self.closer is not None and self.closer():
+            return
         self.flush()
         self._transport.close()
 
@@ -307,7 +311,9 @@ class SatchelHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         metrics.CONNECTIONS.inc()
-        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        coalescing = CoalescingTransport(transport, self.loop)
+        coalescing.closer = self._close_after_answer
+        super().connection_made(coalescing)  # type: ignore[arg-type]
         self.flow = _Flow(self.transport, self._read_wanted, self._must_wait)
         # Each request's scope["state"] is a copy of this: it lets a response notice a client that left.
         self.app_state = {**self.app_state, TRANSPORT_STATE: self.transport}
@@ -575,6 +581,22 @@ class SatchelHttpProtocol(HttpToolsProtocol):
         with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
             self.transport.write_eof()
         self._linger = self.loop.call_later(seconds, self.transport.close)
+
+    def _close_after_answer(self) -> bool:
+        """uvicorn closes the connection as soon as a ``Connection: close`` answer is sent. With request
+        body bytes still unread (an upload refused before its body: Satchel drains at most 1 MiB), that
+        close resets the connection, and the reset can destroy the answer before the client or a proxy
+        in front (HAProxy: an empty 502 in place of a 403) reads it. Instead: a lingering close, as for
+        the 431."""
+        cycle = self.cycle
+        if (not self._in_body or self._refused or self._linger is not None or cycle is None
+                or not cycle.response_complete or cycle.keep_alive):
+            return False
+        self._refused = True  # input dropped from now on
+        self._answer_and_linger(b"", LINGER)
+        with contextlib.suppress(AttributeError, RuntimeError):
+            self.transport.resume_reading()  # keep taking the body in (and dropping it) while lingering
+        return True
 
     def _refuse_framing(self) -> None:
         metrics.REFUSED_CONNECTIONS.labels("framing_too_large").inc()

@@ -37,7 +37,7 @@ def run(ctx: Context, server: Server, seeded: bool, why: str | None) -> None:
 
 def measure(ctx: Context, server: Server, n: int, m: str) -> None:
     urls = [server.get_url(BIG_KEY) for _ in range(n)]
-    pid = server.pid if server.local else None
+    pid = server.measured if server.local else None
     cpu_before = procs.tree_cpu(pid) if pid else 0.0
     with procs.RssSampler(pid, cap_mib=ctx.mem_cap_mib) as sampler:
         got = _rounds(urls, ctx.limits.big_get_seconds, ctx.limits.big_get_min_seconds, sampler.tripped)

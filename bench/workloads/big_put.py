@@ -53,7 +53,7 @@ def run(ctx: Context, server: Server) -> None:
 
 def curl_put(ctx: Context, server: Server) -> None:
     url = server.put_url(CURL_KEY)
-    pid = server.pid if server.local else None
+    pid = server.measured if server.local else None
     with procs.RssSampler(pid, cap_mib=ctx.mem_cap_mib) as sampler:
         got = loadgen.parallel_curl([url], ctx.limits.put_seconds, upload=ctx.files.big, abort=sampler.tripped)
     ctx.results.details.setdefault("put_curl", {})[server.name] = got.summary()

@@ -102,15 +102,19 @@ def load(ctx: Context, server: Server, exp: int) -> float | None:
 
 
 def _bulk_load(server: Satchel, bucket: str, n: int) -> None:
-    from satchel.config import Settings
     from satchel.meta import open_store
 
-    store = open_store(Settings(data_dir=server.data_dir))
+    settings = server.store_settings()
+    if settings.metadata_url.startswith("postgresql"):
+        _postgres_load(settings.metadata_url, bucket, n)
+        return
+    store = open_store(settings)
     try:
         first = store.get_object(bucket, key(0))
         if first is None:
             raise RuntimeError(f"{bucket}/{key(0)} is not in the store after PUT")
-        # Not part of the abstract Store: only the SQLite store has a bulk loader (for fixtures and us).
+        # Not part of the abstract Store: the SQLite store (and the PostgreSQL one, built on it) has a bulk
+        # loader, for fixtures and us.
         bulk = getattr(store, "bulk_insert_objects", None)
         if bulk is None:
             raise RuntimeError(f"{type(store).__name__} has no bulk_insert_objects")
@@ -195,3 +199,20 @@ def _percentile(ordered: list[float], q: float) -> float:
         raise ValueError("no samples")
     rank = max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))
     return ordered[rank]
+
+
+def _postgres_load(url: str, bucket: str, n: int) -> None:
+    """The same rows as ``bulk_insert_objects`` makes, in one ``INSERT ... SELECT`` that PostgreSQL runs
+    alone: 10^6 rows in seconds, where the store's batches of parameters take over ten minutes on the
+    loaded development machine. Every row copies ``key(0)``'s (whose blob is live already)."""
+    import psycopg
+
+    from satchel.meta.rows import OBJECT_COLUMNS
+
+    columns = [c.strip() for c in OBJECT_COLUMNS.split(",")]
+    chosen = ["'obj-' || lpad(g::text, 8, '0')" if c == "key" else c for c in columns]
+    assert key(7) == "obj-00000007", "the SQL spells key() out"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"INSERT INTO objects ({', '.join(columns)}) SELECT {', '.join(chosen)} "  # noqa: S608 - constants
+                     "FROM objects, generate_series(1, %s) AS g WHERE bucket = %s AND key = %s",
+                     (n - 1, bucket, key(0)))

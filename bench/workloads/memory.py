@@ -22,15 +22,27 @@ CAP_MIB = 4096.0
 
 def idle(ctx: Context, server: Server) -> None:
     """Right after start, before any request: what the server costs doing nothing."""
-    if not server.local or server.pid is None:
+    if not server.local or server.measured is None:
         ctx.results.skip(server.name, "idle_rss_mib", "remote")
         ctx.results.skip(server.name, "idle_rss_max_proc_mib", "remote")
         return
     time.sleep(1.0)  # let forked workers finish importing
-    sample = procs.sample_tree(server.pid)
+    sample = procs.sample_tree(server.measured)
     ctx.results.set(server.name, "idle_rss_mib", sample.rss_mib)
     ctx.results.set(server.name, "idle_rss_max_proc_mib", max(sample.per_process_mib, default=0.0))
     ctx.results.details.setdefault("idle_rss_per_process_mib", {})[server.name] = sample.per_process_mib
+    if isinstance(server.measured, tuple):  # several roots (satchel-2n): what each part costs
+        ctx.results.details.setdefault("idle_rss_per_root_mib", {})[server.name] = {
+            _command(root): procs.sample_tree(root).rss_mib for root in server.measured}
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            words = fh.read().split(b"\0")
+    except OSError:
+        return str(pid)
+    return f"{pid} " + " ".join(w.decode(errors="replace") for w in words[:3])
 
 
 def concurrent(ctx: Context, server: Server, seeded: bool, why: str | None) -> None:
@@ -41,7 +53,7 @@ def concurrent(ctx: Context, server: Server, seeded: bool, why: str | None) -> N
         return
     with recorded(ctx, server.name, metrics):
         url = server.get_url(BIG_KEY)
-        pid = server.pid if server.local else None
+        pid = server.measured if server.local else None
         cap = min(CAP_MIB, ctx.mem_cap_mib)
         with procs.RssSampler(pid, cap_mib=cap, on_trip=server.kill) as sampler:
             got = loadgen.parallel_curl([url] * DOWNLOADS, ctx.limits.rss64_seconds, abort=sampler.tripped)

@@ -4,8 +4,10 @@ What Satchel applies (``core/lifecycle_worker.py`` runs them): ``Expiration`` by
 ``AbortIncompleteMultipartUpload``, on objects selected by a ``Filter`` (``Prefix``, ``Tag``,
 ``ObjectSizeGreaterThan``, ``ObjectSizeLessThan``, or several of them in ``And``) or by the legacy
 top-level ``Prefix``, and ``ExpiredObjectDeleteMarker`` (a delete marker left as its key's only version
-is removed: ``core/versioning.py``). Transitions and the noncurrent-version actions are refused with
-``501 NotImplemented`` naming the element: accepting a rule we cannot apply would be a silent lie.
+is removed: ``core/versioning.py``), and ``NoncurrentVersionExpiration`` (``NoncurrentDays``, optionally
+``NewerNoncurrentVersions``: ``core/lifecycle_noncurrent.py``). Transitions (one storage class) are refused
+with ``501 NotImplemented`` naming the element: accepting a rule we cannot apply would be a silent lie; so
+is a ``Tag`` filter on a ``NoncurrentVersionExpiration`` rule, since tags are kept on current versions only.
 
 Day counting is AWS's: a rule of N days expires an object at the first midnight UTC at or after its
 last modification plus N days (an upload: its initiation plus N days). The length of a "day" is the
@@ -29,7 +31,13 @@ from urllib.parse import quote
 
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
-from satchel.core.errors import InvalidArgument, InvalidRequest, MalformedXML, NoSuchLifecycleConfiguration
+from satchel.core.errors import (
+    InvalidArgument,
+    InvalidRequest,
+    MalformedXML,
+    NoSuchLifecycleConfiguration,
+    NotImplementedFeature,
+)
 from satchel.core.models import Principal
 from satchel.core.node import Node
 from satchel.core.tagging import Tags
@@ -38,6 +46,8 @@ MAX_RULES = 1000
 #: 10000-01-01T00:00:00Z: the first moment an HTTP date (four-digit year) cannot name.
 _LAST_HTTP_DATE = 253402300800.0
 MAX_ID_CHARS = 255
+#: AWS's ceiling on ``NewerNoncurrentVersions``.
+MAX_NEWER_NONCURRENT = 100
 #: How a rule's filter was written, so GetBucketLifecycleConfiguration gives back what was put.
 SHAPES = ("legacy", "empty", "prefix", "tag", "and", "greater", "less")
 
@@ -57,6 +67,9 @@ class Rule:
     expiration_date: str | None = None
     expired_object_delete_marker: bool | None = None
     abort_days: int | None = None
+    #: ``NoncurrentVersionExpiration``: ``NoncurrentDays`` and ``NewerNoncurrentVersions``.
+    noncurrent_days: int | None = None
+    newer_noncurrent_versions: int | None = None
 
     @property
     def expiration_time(self) -> float | None:
@@ -126,7 +139,9 @@ def _check_rule(rule: Rule) -> None:
     if moment is not None and moment % 86400:
         raise InvalidArgument("'Date' must be at midnight GMT", ArgumentName="Date",
                               ArgumentValue=rule.expiration_date or "")
-    if not rule.expires and rule.expired_object_delete_marker is None and rule.abort_days is None:
+    _check_noncurrent(rule)
+    if (not rule.expires and rule.expired_object_delete_marker is None and rule.abort_days is None
+            and rule.noncurrent_days is None):
         raise InvalidRequest("At least one action needs to be specified in a rule")
     if rule.tags and rule.abort_days is not None:
         raise InvalidRequest("AbortIncompleteMultipartUpload cannot be specified with Tags.")
@@ -138,6 +153,31 @@ def _check_rule(rule: Rule) -> None:
     low, high = rule.size_greater_than, rule.size_less_than
     if low is not None and high is not None and low >= high:
         raise InvalidRequest("ObjectSizeGreaterThan must be less than ObjectSizeLessThan")
+
+
+def _check_noncurrent(rule: Rule) -> None:
+    if rule.noncurrent_days is not None and rule.noncurrent_days <= 0:
+        raise InvalidArgument("'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer",
+                              ArgumentName="NoncurrentDays")
+    newer = rule.newer_noncurrent_versions
+    if newer is not None and not 1 <= newer <= MAX_NEWER_NONCURRENT:
+        raise InvalidArgument("'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive "
+                              f"integer no greater than {MAX_NEWER_NONCURRENT}", ArgumentName="NewerNoncurrentVersions")
+    if rule.noncurrent_days is not None and rule.tags:
+        # Tags belong to the current version only here: a tag filter could not be applied to noncurrent ones.
+        raise NotImplementedFeature("Satchel keeps tags on current versions only; NoncurrentVersionExpiration "
+                                    "cannot be filtered by Tag.", Element="Tag")
+
+
+def noncurrent_due(became_noncurrent: float, rank: int, rule: Rule, day: float) -> float | None:
+    """When ``rule`` expires a noncurrent version (None: never). ``became_noncurrent`` is when its successor
+    was written; ``rank`` counts the key's noncurrent versions newer than it (0: the newest noncurrent one).
+    The newest ``NewerNoncurrentVersions`` noncurrent versions are kept whatever their age."""
+    if rule.noncurrent_days is None:
+        return None
+    if rule.newer_noncurrent_versions is not None and rank < rule.newer_noncurrent_versions:
+        return None
+    return due(became_noncurrent, rule.noncurrent_days, day)
 
 
 def new_rule_id() -> str:

@@ -3,9 +3,10 @@
 Each pass, for each bucket with rules: objects a ``Days``/``Date`` expiration has come due for are deleted
 — as a DeleteObject would: one metadata transaction (which drops their tags) marks their blobs dead, and
 the files go right after (``gc.release_blobs``) — and multipart uploads older than an
-``AbortIncompleteMultipartUpload`` rule allows are aborted. A delete is conditional on the object still
-being the version the pass looked at (same ETag and Last-Modified), so an overwrite made meanwhile is
-never expired on the old version's age.
+``AbortIncompleteMultipartUpload`` rule allows are aborted, and noncurrent versions a
+``NoncurrentVersionExpiration`` has come due for are removed for good (``core/lifecycle_noncurrent.py``).
+A delete is conditional on the object still being the version the pass looked at (same ETag and
+Last-Modified), so an overwrite made meanwhile is never expired on the old version's age.
 
 **One runner per node.** Every worker process of a server starts the loop, but a pass runs only in the
 process holding an exclusive ``flock`` on ``<data_dir>/lifecycle.lock`` (taken without waiting; the
@@ -30,6 +31,7 @@ from satchel.core import lifecycle, versioning
 from satchel.core.errors import NoSuchBucket, NoSuchUpload, PreconditionFailed, VersioningChanged
 from satchel.core.gc import release_blobs
 from satchel.core.lifecycle import Rule
+from satchel.core.lifecycle_noncurrent import expire_noncurrent
 from satchel.core.models import ObjectRecord, ObjectSummary
 from satchel.core.node import Node
 
@@ -44,6 +46,7 @@ LOCK_NAME = "lifecycle.lock"
 class LifecycleReport:
     expired: int = 0
     aborted: int = 0
+    noncurrent_expired: int = 0
 
 
 async def run_pass(node: Node, now: float) -> LifecycleReport:
@@ -56,6 +59,8 @@ async def run_pass(node: Node, now: float) -> LifecycleReport:
             for rule in rules:
                 if rule.expires:
                     report.expired += await _expire(node, name, bucket_id, rule, now, day)
+                if rule.noncurrent_days is not None:  # before the markers: it may leave one alone
+                    report.noncurrent_expired += await expire_noncurrent(node, name, bucket_id, rule, now, day)
                 if rule.expired_object_delete_marker:
                     report.expired += await versioning.drop_expired_markers(node, name, bucket_id, rule.prefix,
                                                                             rule.selects)
@@ -67,8 +72,10 @@ async def run_pass(node: Node, now: float) -> LifecycleReport:
             log.exception("lifecycle rules of bucket %s could not be applied; retrying next pass", name)
     metrics.GC_COLLECTED.labels("lifecycle_expired").inc(report.expired)
     metrics.GC_COLLECTED.labels("lifecycle_aborted_uploads").inc(report.aborted)
-    if report.expired or report.aborted:
-        log.info("lifecycle: %d objects expired, %d multipart uploads aborted", report.expired, report.aborted)
+    metrics.GC_COLLECTED.labels("lifecycle_noncurrent_expired").inc(report.noncurrent_expired)
+    if report.expired or report.aborted or report.noncurrent_expired:
+        log.info("lifecycle: %d objects expired, %d noncurrent versions expired, %d multipart uploads aborted",
+                 report.expired, report.noncurrent_expired, report.aborted)
     return report
 
 

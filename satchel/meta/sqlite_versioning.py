@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from satchel.core.errors import NoSuchBucket, VersioningChanged
+from satchel.core.errors import NoSuchBucket, PreconditionFailed, VersioningChanged
 from satchel.core.models import ObjectRecord, ObjectVersion, Segment, VersionRecord
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
@@ -148,8 +148,9 @@ class SqliteVersioning:
     def get_object_version(self, bucket: str, key: str, version_id: str | None) -> VersionRecord | None:
         return _find(self._db.conn(), bucket, key, version_id)
 
-    def delete_object_version(self, bucket: str, key: str, version_id: str, *,
-                              bucket_id: str | None = None) -> tuple[VersionRecord | None, list[str]]:
+    def delete_object_version(self, bucket: str, key: str, version_id: str, *, bucket_id: str | None = None,
+                              expect: Callable[[VersionRecord, int], bool] | None = None,
+                              ) -> tuple[VersionRecord | None, list[str]]:
         from satchel.meta.sqlite_objects import SqliteObjects  # the one blob bookkeeper
 
         now = time.time()
@@ -161,6 +162,8 @@ class SqliteVersioning:
             found = _find(c, bucket, key, version_id)
             if found is None:
                 return None, []
+            if expect is not None and not expect(found, _newer_noncurrent(c, bucket, key, found)):
+                raise PreconditionFailed()
             if found.latest and not found.delete_marker:
                 c.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
             else:
@@ -202,6 +205,16 @@ class SqliteVersioning:
                       and not _has_current(conn, bucket, key))
             out.append(ObjectVersion(key, r[12], latest, bool(r[14]), r[2], r[3], r[4], r[10]))
         return out
+
+
+def _newer_noncurrent(c: sqlite3.Connection, bucket: str, key: str, found: VersionRecord) -> int:
+    """How many noncurrent versions of the key are newer than ``found`` (0 for the latest version)."""
+    if found.latest:
+        return 0
+    row = c.execute("SELECT COUNT(*) FROM object_versions WHERE bucket = ? AND key = ? AND seq > ?",
+                    (bucket, key, found.seq)).fetchone()
+    newer = int(row[0])
+    return newer if _has_current(c, bucket, key) else newer - 1  # the newest of them is the latest marker
 
 
 def _has_current(c: sqlite3.Connection, bucket: str, key: str) -> bool:

@@ -340,10 +340,14 @@ class Store(abc.ABC):
             return None
         return VersionRecord(record, False, True, 1 << 62)
 
-    def delete_object_version(self, bucket: str, key: str, version_id: str, *,
-                              bucket_id: str | None = None) -> tuple[VersionRecord | None, list[str]]:
+    def delete_object_version(self, bucket: str, key: str, version_id: str, *, bucket_id: str | None = None,
+                              expect: Callable[[VersionRecord, int], bool] | None = None,
+                              ) -> tuple[VersionRecord | None, list[str]]:
         """Remove one version for good (its blobs die); the newest remaining one becomes current unless
-        it is a delete marker. Returns what was removed (``None``: no such version) and the dead blobs."""
+        it is a delete marker. Returns what was removed (``None``: no such version) and the dead blobs.
+        ``expect(version, newer noncurrent versions)``, checked inside the transaction, raises
+        ``PreconditionFailed`` (nothing removed) when it says no: the version is no longer what the caller
+        saw (lifecycle's conditional deletes)."""
         raise NotImplementedFeature("This metadata store does not implement versioning.")
 
     def list_object_versions(self, bucket: str, *, prefix: str = "", key_marker: str | None = None,

@@ -19,9 +19,11 @@ from satchel.s3.xml import _children, _doc, _el, _fields, _local, _parse
 #: 1000 rules with long ids, prefixes and tags stay far below this.
 MAX_LIFECYCLE_XML = 2 << 20
 
-_NOT_APPLIED = ("Transition", "NoncurrentVersionTransition", "NoncurrentVersionExpiration")
+#: One storage class: nothing to transition to.
+_NOT_APPLIED = ("Transition", "NoncurrentVersionTransition")
 _RULE_ELEMENTS = frozenset({"ID", "Status", "Filter", "Prefix", "Expiration", "AbortIncompleteMultipartUpload",
-                            *_NOT_APPLIED})
+                            "NoncurrentVersionExpiration", *_NOT_APPLIED})
+_NONCURRENT_ELEMENTS = frozenset({"NoncurrentDays", "NewerNoncurrentVersions"})
 _FILTER_ELEMENTS = frozenset({"Prefix", "Tag", "And", "ObjectSizeGreaterThan", "ObjectSizeLessThan"})
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 
@@ -79,10 +81,22 @@ def _rule(element: Element) -> Rule:
         abort = _integer(abort_fields.get("DaysAfterInitiation"))
         if abort is None:
             raise MalformedXML()
+    noncurrent_days, newer = _noncurrent(fields.get("NoncurrentVersionExpiration"))
     return Rule(id=rule_id or lifecycle.new_rule_id(), enabled=status == "Enabled", shape=shape, prefix=prefix,
                 tags=tags, size_greater_than=greater, size_less_than=less, expiration_days=days,
                 expiration_date=date.strip() if date is not None else None, expired_object_delete_marker=marker,
-                abort_days=abort)
+                abort_days=abort, noncurrent_days=noncurrent_days, newer_noncurrent_versions=newer)
+
+
+def _noncurrent(element: Element | None) -> tuple[int | None, int | None]:
+    """(NoncurrentDays, NewerNoncurrentVersions) of a NoncurrentVersionExpiration; NoncurrentDays is required."""
+    if element is None:
+        return None, None
+    found = _fields(element, _NONCURRENT_ELEMENTS)
+    days = _integer(found.get("NoncurrentDays"))
+    if days is None:
+        raise MalformedXML()
+    return days, _integer(found.get("NewerNoncurrentVersions"))
 
 
 def _boolean(text: str) -> bool:
@@ -171,6 +185,11 @@ def _render(rule: Rule) -> str:
     if rule.abort_days is not None:
         parts.append("<AbortIncompleteMultipartUpload>"
                      f"{_el('DaysAfterInitiation', rule.abort_days)}</AbortIncompleteMultipartUpload>")
+    if rule.noncurrent_days is not None:
+        newer = rule.newer_noncurrent_versions
+        parts.append(f"<NoncurrentVersionExpiration>{_el('NoncurrentDays', rule.noncurrent_days)}"
+                     + (_el("NewerNoncurrentVersions", newer) if newer is not None else "")
+                     + "</NoncurrentVersionExpiration>")
     return f"<Rule>{''.join(parts)}</Rule>"
 
 

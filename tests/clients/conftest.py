@@ -18,22 +18,40 @@ from typing import Any
 
 import pytest
 
+from tests.clients import cluster
 from tests.clients.boto import S3Factory, empty_and_delete, make_client, unique_bucket
 from tests.clients.content import write_random_file
 from tests.clients.server import Credentials, SatchelProcess, ServerHandle, external_server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    clustered = cluster.topology() == "cluster"
     for item in items:
         if "tests/clients/" in item.nodeid:
             item.add_marker(pytest.mark.clients)
+            if not clustered:
+                continue
+            if item.get_closest_marker("single_node"):
+                item.add_marker(pytest.mark.skip(reason="single_node: not run on the two-node cluster"))
+            elif "satchel_server" not in getattr(item, "fixturenames", ()):
+                # It starts servers of its own (or none): the same test in either topology.
+                item.add_marker(pytest.mark.skip(reason="not on the shared server: nothing of the cluster to test"))
 
 
 @pytest.fixture(scope="session")
-def satchel_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
+def satchel_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[ServerHandle]:
+    """One server per xdist worker; with SATCHEL_TEST_TOPOLOGY=cluster, two nodes behind HAProxy on
+    PostgreSQL and SeaweedFS (tests/clients/cluster.py), reached through the load balancer."""
     external = external_server()
     if external is not None:
         yield external
+        return
+    if cluster.topology() == "cluster":
+        deployment = cluster.start_cluster(request, tmp_path_factory.mktemp("cluster"))
+        try:
+            yield deployment
+        finally:
+            deployment.stop()
         return
     server = SatchelProcess(tmp_path_factory.mktemp("satchel") / "data")
     server.start()

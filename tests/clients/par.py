@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from tests.clients import mgmt
+from tests.clients.cluster import settle_audit
 from tests.clients.server import Credentials, ServerHandle
 
 TIMEOUT = 30
@@ -45,5 +46,6 @@ def assert_refused(reply: requests.Response) -> None:
 
 
 def events(server: ServerHandle, par_id: str, creds: Credentials | None = None) -> list[dict[str, Any]]:
+    settle_audit()
     reply = mgmt.call(server, creds, "GET", f"/audit?link_id={par_id}&kind=par")
     return list(mgmt.ok(reply)["events"])

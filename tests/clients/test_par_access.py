@@ -96,6 +96,7 @@ def test_access_matrix(satchel_server: Any, s3: Any, filled: str, access: str) -
     assert {o["Key"] for o in s3.list_objects_v2(Bucket=filled)["Contents"]} >= {"in/a.txt", "in/b.txt", "out/c.txt"}
 
 
+@pytest.mark.single_node  # reads the SQLite file (on the cluster the rows are in PostgreSQL)
 def test_token_shown_once_and_only_its_hash_stored(managed_server: SatchelProcess, filled: str) -> None:
     par = create(managed_server, bucket=filled, accessType="ObjectRead", objectName="in/a.txt")
     token = par["accessUri"].split("/")[2]

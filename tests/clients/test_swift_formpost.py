@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.clients import mgmt
+from tests.clients.cluster import settle_audit
 from tests.clients.server import SatchelProcess, eventually
 from tests.clients.test_swift_tempurl import Swift
 
@@ -117,6 +118,7 @@ def test_refusals(form: Form, tmp_path: Path, change: dict[str, str | None], fil
     paths = [_file(tmp_path, f"{name}.bin", os.urandom(1001) if name == "big" else b"x") for name in files]
     status, _, body = form.post(fields, paths)
     assert (status, body) == expected
+    settle_audit()
     events = mgmt.ok(mgmt.call(form.server, None, "GET", f"/audit?kind=swift&bucket={form.container}&action=use"))
     assert events["events"][-1]["outcome"] == "refused" and events["events"][-1]["status"] == expected[0]
 
@@ -138,6 +140,7 @@ def test_account_key_and_audit(form: Form, s3: Any, tmp_path: Path) -> None:
         status, _, _ = signer.post(signer.sign(), [_file(tmp_path, "acct.txt", b"via the account key")])
         assert status == 201
         assert s3.get_object(Bucket=form.container, Key="inbox/acct.txt")["Body"].read() == b"via the account key"
+        settle_audit()
         events = mgmt.ok(mgmt.call(form.server, None, "GET",
                                    f"/audit?kind=swift&bucket={form.container}&action=use"))["events"]
         assert events[-1]["outcome"] == "allowed" and "inbox/acct.txt" in events[-1]["reason"]
@@ -181,6 +184,7 @@ def test_unreachable_names_refused(form: Form, s3: Any, filename: bytes, status:
     response = _post(form, form.sign(), filename)
     assert response.status_code == status, response.text
     assert _keys(s3, form) == []
+    settle_audit()
     events = mgmt.ok(mgmt.call(form.server, None, "GET", f"/audit?kind=swift&bucket={form.container}&action=use"))
     assert [(e["outcome"], e["status"]) for e in events["events"]] == [("refused", status)]
 

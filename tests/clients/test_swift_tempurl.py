@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from swiftclient.utils import generate_temp_url
 
 from tests.clients import mgmt
+from tests.clients.cluster import settle_audit
 from tests.clients.server import Credentials, SatchelProcess, ServerHandle, eventually, venv_tool
 
 INVALID = b"401 Unauthorized: Temp URL invalid\n"
@@ -109,6 +110,7 @@ def setup(managed_server: SatchelProcess, s3: Any) -> Iterator[Setup]:
 
 
 def _audit(server: ServerHandle, container: str) -> list[dict[str, Any]]:
+    settle_audit()
     events = mgmt.ok(mgmt.call(server, None, "GET", f"/audit?kind=swift&bucket={container}"))["events"]
     return [e for e in events if e["action"] == "use"]
 
@@ -435,6 +437,7 @@ def _refusals_counted(server: ServerHandle) -> float:
     ("/v1/AUTH_root/{c}/%ff", 412, True), ("/v1/AUTH_root/{c}/" + "n" * 1100, 400, True),
     ("/v1/AUTH_root/{c}/a%00b", 412, True), ("/v1/AUTH_%ff/{c}/o", 412, False), ("/v1/AUTH_/{c}/o", 404, False),
 ])
+@pytest.mark.single_node  # reads /_satchel/metrics: one node's, and loopback-only (a proxy is not loopback)
 def test_tempurl_refused_by_the_router_is_audited(setup: Setup, path: str, status: int, listed: bool) -> None:
     """Exactly one refusal event; the container's when the path names one of this account (then listed)."""
     before = _refusals_counted(setup.server)
@@ -450,6 +453,7 @@ def test_tempurl_refused_by_the_router_is_audited(setup: Setup, path: str, statu
         assert events[0]["reason"].startswith("TempUrlInvalid: ") and "0" * 64 not in events[0]["reason"]
 
 
+@pytest.mark.single_node  # reads /_satchel/metrics: one node's, and loopback-only (a proxy is not loopback)
 def test_swift_requests_have_an_operation_in_the_metrics(setup: Setup) -> None:
     """Swift requests were all counted as ``unknown`` (attack finding)."""
     assert curl(setup.url(generate_temp_url(setup.path(), 300, setup.key, "GET"))).status == 200

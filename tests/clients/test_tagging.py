@@ -175,6 +175,7 @@ def test_bucket_tagging(s3: Any, bucket: str) -> None:
     assert _refused(lambda: s3.get_bucket_tagging(Bucket="no-such-bucket-tagging")) == (404, "NoSuchBucket")
 
 
+@pytest.mark.single_node  # reads the SQLite file (on the cluster the rows are in PostgreSQL)
 def test_bucket_settings_go_with_the_bucket(managed_server: SatchelProcess, s3: Any) -> None:
     name = unique_bucket("gone")
     s3.create_bucket(Bucket=name)

@@ -120,15 +120,21 @@ GOOD = [
     "<Expiration><Days>1</Days></Expiration></Rule>",
     "<Rule><ID>greater</ID><Filter><ObjectSizeGreaterThan>5</ObjectSizeGreaterThan></Filter>"
     "<Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>",
+    "<Rule><ID>noncurrent</ID><Filter><Prefix>v/</Prefix></Filter><Status>Enabled</Status>"
+    "<NoncurrentVersionExpiration><NoncurrentDays>30</NoncurrentDays><NewerNoncurrentVersions>2"
+    "</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>",
 ]
 
 
 def test_documents_round_trip() -> None:
     rules = parse_lifecycle(_document(*GOOD))
-    assert [r.shape for r in rules] == ["legacy", "empty", "prefix", "tag", "and", "greater"]
+    assert [r.shape for r in rules] == ["legacy", "empty", "prefix", "tag", "and", "greater", "prefix"]
+    assert (rules[6].noncurrent_days, rules[6].newer_noncurrent_versions) == (30, 2)
     assert rules[4].tags == (("a", "1"), ("b", "2")) and (rules[4].size_greater_than, rules[4].size_less_than) == (1, 9)
     assert parse_lifecycle(lifecycle_document(rules)) == rules
     assert load(dump(rules)) == rules
+    # Rules stored before NoncurrentVersionExpiration existed load with its fields unset.
+    assert load('[{"id":"old","enabled":true,"shape":"empty","expiration_days":1}]')[0].noncurrent_days is None
 
 
 def _r(inner: str, *, rule_id: str = "r") -> str:
@@ -163,8 +169,22 @@ EXPIRE = "<Expiration><Days>1</Days></Expiration>"
      InvalidRequest),
     (_document(_r("<Filter/><Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition>")),
      NotImplementedFeature),
+    (_document(_r("<Filter><Tag><Key>a</Key><Value>1</Value></Tag></Filter><NoncurrentVersionExpiration>"
+                  "<NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>")), NotImplementedFeature),
+    (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>0</NoncurrentDays>"
+                  "</NoncurrentVersionExpiration>")), InvalidArgument),
     (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
-                  "</NoncurrentVersionExpiration>")), NotImplementedFeature),
+                  "<NewerNoncurrentVersions>101</NewerNoncurrentVersions></NoncurrentVersionExpiration>")),
+     InvalidArgument),
+    (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+                  "<NewerNoncurrentVersions>0</NewerNoncurrentVersions></NoncurrentVersionExpiration>")),
+     InvalidArgument),
+    (_document(_r("<Filter/><NoncurrentVersionExpiration><NewerNoncurrentVersions>1</NewerNoncurrentVersions>"
+                  "</NoncurrentVersionExpiration>")), MalformedXML),
+    (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>x</NoncurrentDays>"
+                  "</NoncurrentVersionExpiration>")), MalformedXML),
+    (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+                  "<StorageClass>GLACIER</StorageClass></NoncurrentVersionExpiration>")), MalformedXML),
 ])
 def test_invalid_documents(document: bytes, error: type[SatchelError]) -> None:
     with pytest.raises(error):

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from satchel.core.errors import BucketNotEmpty, VersioningChanged
+from satchel.core.errors import BucketNotEmpty, PreconditionFailed, VersioningChanged
 from satchel.core.models import ObjectRecord
 from satchel.meta.sqlite import SqliteStore
 
@@ -152,3 +152,25 @@ def test_complete_upload_keeps_the_previous_version(world: World, store: SqliteS
     assert store.complete_upload(upload.upload_id, done) == []
     assert blob_states(store) == {A: "live", B: "live"}
     assert [v for _, v, _, _ in _listing(store)] == [V2, V1]
+
+
+def test_a_conditional_version_delete_changes_nothing_when_refused(world: World, store: SqliteStore) -> None:
+    """Lifecycle's noncurrent expiration removes a version only if it is still what the pass listed."""
+    store.set_bucket_versioning("photos", "Enabled")
+    _put(store, "k", A, V1)
+    _put(store, "k", B, V2)
+    _put(store, "k", C, V3)
+    seen: list[int] = []
+
+    def newer(found: object, count: int) -> bool:
+        seen.append(count)
+        return count >= 1
+
+    with pytest.raises(PreconditionFailed):
+        store.delete_object_version("photos", "k", V2, expect=newer)  # the newest noncurrent: none newer
+    assert blob_states(store) == {A: "live", B: "live", C: "live"}
+    assert store.delete_object_version("photos", "k", V1, expect=newer)[1] == [A]
+    assert seen == [0, 1]
+    store.delete_object("photos", "k", marker=M1)  # a latest delete marker is not a noncurrent version
+    assert store.delete_object_version("photos", "k", V2, expect=lambda found, count: count == 1)[1] == [B]
+    assert _listing(store) == [("k", M1, True, True), ("k", V3, False, False)]
