@@ -246,11 +246,13 @@ def test_a_bucket_policy_names_the_version_actions(s3: Any, vbucket: str) -> Non
     s3.put_bucket_policy(Bucket=vbucket, Policy=json.dumps(deny))
     try:
         assert s3.get_object(Bucket=vbucket, Key="p")["Body"].read() == b"two"  # s3:GetObject is not denied
-        for call in (lambda: s3.get_object(Bucket=vbucket, Key="p", VersionId=first),
+        calls: tuple[Callable[[], object], ...] = (
+                     lambda: s3.get_object(Bucket=vbucket, Key="p", VersionId=first),
                      lambda: s3.delete_object(Bucket=vbucket, Key="p", VersionId=first),
                      lambda: s3.list_object_versions(Bucket=vbucket),
                      lambda: s3.copy_object(Bucket=vbucket, Key="c",
-                                            CopySource={"Bucket": vbucket, "Key": "p", "VersionId": first})):
+                                            CopySource={"Bucket": vbucket, "Key": "p", "VersionId": first}))
+        for call in calls:
             with pytest.raises(ClientError) as caught:
                 call()
             assert error_code(caught.value) == "AccessDenied"
@@ -265,10 +267,12 @@ def test_object_tags_answer_for_the_current_version_only(s3: Any, vbucket: str) 
     old = s3.put_object(Bucket=vbucket, Key="t", Body=b"1", Tagging="v=1")["VersionId"]
     new = s3.put_object(Bucket=vbucket, Key="t", Body=b"2", Tagging="v=2")["VersionId"]
     assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=new)["TagSet"] == [{"Key": "v", "Value": "2"}]
-    for call in (lambda: s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old),
-                 lambda: s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=old,
-                                               Tagging={"TagSet": [{"Key": "x", "Value": "y"}]}),
-                 lambda: s3.delete_object_tagging(Bucket=vbucket, Key="t", VersionId=old)):
+    calls: tuple[Callable[[], object], ...] = (
+        lambda: s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old),
+        lambda: s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=old,
+                                      Tagging={"TagSet": [{"Key": "x", "Value": "y"}]}),
+        lambda: s3.delete_object_tagging(Bucket=vbucket, Key="t", VersionId=old))
+    for call in calls:
         with pytest.raises(ClientError) as caught:
             call()
         assert http_status(caught.value) == 501  # never the current version's tags instead

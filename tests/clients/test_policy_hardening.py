@@ -15,7 +15,7 @@ import secrets
 import socket
 import subprocess
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -115,7 +115,7 @@ def test_deny_on_tagging_lifecycle_and_encryption_actions(s3: Any, bucket: str) 
         {"Sid": "NoConfig", "Effect": "Deny", "Principal": "*",
          "Action": ["s3:PutBucketTagging", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration"],
          "Resource": f"arn:aws:s3:::{bucket}"}))
-    refused = [
+    refused: list[Callable[[], object]] = [
         lambda: s3.get_object_tagging(Bucket=bucket, Key="secret/x"),
         lambda: s3.put_object_tagging(Bucket=bucket, Key="secret/x", Tagging={"TagSet": []}),
         lambda: s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}),

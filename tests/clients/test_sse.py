@@ -437,8 +437,10 @@ def test_sse_c_headers_over_plain_http_are_refused_on_every_operation(s3_factory
     client.create_bucket(Bucket=name)
     client.put_object(Bucket=name, Key="k", Body=b"x")
     hook = _add_headers(client, _customer_headers("x-amz-server-side-encryption-customer-", KEY))
-    for call in (lambda: client.list_objects_v2(Bucket=name), lambda: client.delete_object(Bucket=name, Key="k"),
-                 lambda: client.get_object_tagging(Bucket=name, Key="k"), lambda: client.head_bucket(Bucket=name)):
+    calls: tuple[Callable[[], object], ...] = (
+        lambda: client.list_objects_v2(Bucket=name), lambda: client.delete_object(Bucket=name, Key="k"),
+        lambda: client.get_object_tagging(Bucket=name, Key="k"), lambda: client.head_bucket(Bucket=name))
+    for call in calls:
         with pytest.raises(ClientError) as exc:
             call()
         assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

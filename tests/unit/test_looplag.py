@@ -10,7 +10,7 @@ from satchel import looplag, metrics
 
 def _count_and_over(bound: float) -> tuple[float, float]:
     """Samples observed so far, and those above ``bound`` seconds (from the histogram's buckets)."""
-    samples = {s.labels.get("le"): s.value for s in metrics.LOOP_LAG.collect()[0].samples
+    samples = {s.labels.get("le"): s.value for s in next(iter(metrics.LOOP_LAG.collect())).samples
                if s.name.endswith("_bucket")}
     total = samples["+Inf"]
     return total, total - samples[str(bound)]

@@ -35,7 +35,7 @@ class Blobs:
         if self.fail is not None:
             raise self.fail
         for blob_id, _, length in pieces:
-            yield blob_id[0].encode() * length
+            yield blob_id[0].encode() * (length or 0)
 
 
 class Node:
