@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
+from satchel.core import acl as acls
 from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
@@ -223,6 +224,9 @@ async def complete_upload(
         target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
     except NoSuchUpload:
         return _completed_before(node, principal, bucket, key, upload_id, requested)
+    # Refused before anything else, leaving the upload as it was (it can still be aborted, or completed by
+    # someone who may set its ACL).
+    acls.check_deferred(principal, target, key, upload.acl)
     customer_upload = sse.is_customer(upload.headers)
     if customer_upload and upload.checksum_algorithm:
         sse.for_read(node, upload.headers, customer)  # AWS: the key is required when checksums are kept
