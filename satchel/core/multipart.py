@@ -94,6 +94,12 @@ def _authorised_upload(node: Node, principal: Principal, bucket: str, key: str,
     return target, upload
 
 
+def _authorised_with_acl(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> None:
+    """A completion's second admission (the body has arrived): the step, and the upload's ACL it applies."""
+    target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
+    acls.check_deferred(principal, target, key, upload.acl)
+
+
 def check_part_number(number: int) -> None:
     if not 1 <= number <= MAX_PART_NUMBER:
         raise InvalidArgument(
@@ -268,7 +274,7 @@ async def complete_upload(
     )
     _check_object(upload, record, expected)
     # The bucket stays the one authorised first: the store's transaction below checks its id.
-    await confirm(node, recheck, principal, lambda again: _authorised_upload(node, again, bucket, key, upload_id))
+    await confirm(node, recheck, principal, lambda again: _authorised_with_acl(node, again, bucket, key, upload_id))
     remember = Completion(upload_id=upload_id, bucket_id=target.id, key=key, parts_digest=parts_digest(requested),
                           etag=record.etag, size=record.size, completed=record.last_modified,
                           parts_count=len(chosen),

@@ -7,12 +7,14 @@ the upload stays intact (it can still be completed by someone allowed, or aborte
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.clients import mgmt
 from tests.clients.boto import empty_and_delete, error_code, unique_bucket
 from tests.clients.server import Credentials, SatchelProcess
 
@@ -74,3 +76,18 @@ def test_a_member_cannot_complete_an_admins_public_upload(
     etag = client.upload_part(Bucket=mp_bucket, Key="mine", UploadId=own, PartNumber=1, Body=b"mine")["ETag"]
     client.complete_multipart_upload(Bucket=mp_bucket, Key="mine", UploadId=own,
                                      MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+
+
+def test_a_demoted_creator_cannot_complete_his_public_upload(
+        managed_server: SatchelProcess, s3: Any, s3_factory: Callable[..., Any], mp_bucket: str) -> None:
+    name = f"adm{uuid.uuid4().hex[:10]}"
+    creator = managed_server.create_user(name, role="admin")
+    client = s3_factory(creator)
+    upload, parts = _public_upload(client, mp_bucket)
+    mgmt.ok(mgmt.call(managed_server, None, "PUT", f"/users/{name}", {"role": "member"}))
+    managed_server.grant(name, mp_bucket, "read-write")  # he may still write: only publishing is gone
+    with pytest.raises(ClientError) as caught:
+        client.complete_multipart_upload(Bucket=mp_bucket, Key="doc", UploadId=upload,
+                                         MultipartUpload={"Parts": parts})
+    assert error_code(caught.value) == "AccessDenied"
+    assert _anonymous_status(managed_server, f"{mp_bucket}/doc") in (403, 404)
