@@ -43,6 +43,9 @@ async def create_share(node: Node, principal: Principal, link_id: str, passphras
     link = await node.read(links.get_managed_link, node.store, principal, link_id)
     if link.method != "GET" or link.kind not in SHARE_KINDS or link.key is None:
         raise InvalidArgument("A share page shows a GET link to one object.", ArgumentName="link_id")
+    if link.version_id is not None:  # the page shows and previews the key's current object, not a version
+        raise InvalidArgument("A share page shows a key's current object; this link names a version: send the "
+                              "link's URL itself.", ArgumentName="link_id")
     if link.state(node.clock.now()) != "active":
         raise InvalidArgument("This link is no longer active.", ArgumentName="link_id")
     hashed = await asyncio.to_thread(identity.hash_password, passphrase) if passphrase is not None else None

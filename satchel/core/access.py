@@ -96,6 +96,11 @@ Rules, in the order they are applied:
    (``core/publicaccess.py``) makes this function ignore both, and the public flag. ``ACL_READ`` /
    ``ACL_WRITE`` come from nothing else but control (rule 4): a grant of rule 6 gives no right to see who
    else may read, and its holder cannot hand objects to others by ACL (sharing without the share right).
+   Neither works through any link, even its bucket's owner's (``ACL_NOT_THROUGH_LINK``): an ACL names who
+   may act, so a presigned PutObjectAcl would hand out access outside every sharing control.
+   A bucket ACL's WRITE, like a read-write grant, never gives ``OBJECT_VERSION_DELETE`` (AWS's
+   s3:DeleteObjectVersion): its holder deletes by adding a marker; erasing history is the bucket's
+   controller's, or a policy Allow's.
 """
 
 from __future__ import annotations
@@ -146,6 +151,11 @@ class Action(enum.StrEnum):
     OBJECT_TAGS_READ = "object-tags-read"
     #: PutObject, DeleteObject, multipart create/upload/complete/abort/list parts, POST uploads.
     OBJECT_WRITE = "object-write"
+    #: DeleteObject / DeleteObjects naming a version (a delete marker's too): a permanent deletion, AWS's
+    #: s3:DeleteObjectVersion. Only whoever controls the bucket has it, or a policy Allow naming it; no ACL
+    #: grant gives it (a bucket ACL WRITE is s3:PutObject + s3:DeleteObject, as on AWS), nor an admin-made
+    #: read-write grant (no AWS counterpart: conservative, a grantee can delete only by adding a marker).
+    OBJECT_VERSION_DELETE = "object-version-delete"
     #: See, inspect and revoke minted links (bucket: the link's; subject: its signer).
     LINK_ADMIN = "link-admin"
     #: Revoke every link issued before a moment, and see such revocations (bucket: an object, prefix or
@@ -172,6 +182,10 @@ class Action(enum.StrEnum):
 
 #: The refusal's message when a link's signer may do what the link does but may not share it (rule 7).
 NOT_SHARED = "Access Denied: the signer of this link may not share it."
+#: The refusal's message for an ACL read or write through any link (presigned URL, minted link, POST form):
+#: an ACL names who may act, so setting one through a link would hand out access outside every sharing
+#: control (the share right, max uses, revocation), and reading one is not what a link shares.
+ACL_NOT_THROUGH_LINK = "Access Denied: ACLs cannot be read or changed through a link; use a signed request."
 #: The refusal's message when the bucket policy explicitly denies the request (rule 13).
 POLICY_DENIED = "Access Denied: an explicit deny in the bucket policy."
 
@@ -181,11 +195,15 @@ _ACCOUNT_ACTIONS = frozenset({Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.
 _ACCOUNT_ADMIN_BUCKET_ACTIONS = frozenset({Action.BUCKET_PUBLISH, Action.BUCKET_OWNER})
 _PEOPLE_ACTIONS = frozenset({Action.KEY_ADMIN, Action.USER_ADMIN})
 _POLICY_GOVERNED = frozenset({Action.BUCKET_READ, Action.BUCKET_ADMIN, Action.OBJECT_READ, Action.OBJECT_TAGS_READ,
-                              Action.OBJECT_WRITE, Action.ACL_READ, Action.ACL_WRITE})
-_POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_TAGS_READ, Action.OBJECT_WRITE})
+                              Action.OBJECT_WRITE, Action.OBJECT_VERSION_DELETE, Action.ACL_READ, Action.ACL_WRITE})
+_POLICY_GRANTABLE = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.OBJECT_TAGS_READ, Action.OBJECT_WRITE,
+                               Action.OBJECT_VERSION_DELETE})
 #: Actions on one object: a policy sees them on the object's ARN (``arn:aws:s3:::bucket/key``).
-_OBJECT_ACTIONS = frozenset({Action.OBJECT_READ, Action.OBJECT_TAGS_READ, Action.OBJECT_WRITE})
+_OBJECT_ACTIONS = frozenset({Action.OBJECT_READ, Action.OBJECT_TAGS_READ, Action.OBJECT_WRITE,
+                             Action.OBJECT_VERSION_DELETE})
 _ACL_ACTIONS = frozenset({Action.ACL_READ, Action.ACL_WRITE})
+#: What no admin-made grant gives (only control of the bucket, an ACL or a policy).
+_NO_GRANT_GIVES = _ACL_ACTIONS | {Action.BUCKET_ADMIN, Action.OBJECT_VERSION_DELETE}
 #: Rule 14: what each ACL permission gives, on a bucket and on an object.
 _BUCKET_ACL_GIVES: dict[str, frozenset[Action]] = {
     "READ": frozenset({Action.BUCKET_READ}),
@@ -255,7 +273,7 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
     if action in _ACCOUNT_ACTIONS:
         return user is not None and not principal.via_link and user.account_id == resource.account_id and (
             action is Action.ACCOUNT_READ or user.role is Role.ADMIN)
-    if bucket is None:
+    if bucket is None or (action in _ACL_ACTIONS and principal.via_link):
         return False
     decision = _policy_decision(principal, action, resource) if action in _POLICY_GOVERNED else None
     if decision == "deny":
@@ -270,7 +288,7 @@ def authorize(principal: Principal, action: Action, resource: Resource) -> bool:
         return True
     if not principal.via_link and _acl_allows(user, action, bucket, resource, ignore_public):
         return True
-    if user is None or action is Action.BUCKET_ADMIN or action in _ACL_ACTIONS:
+    if user is None or action in _NO_GRANT_GIVES:
         return False
     # Rule 7: through a link, only a grant that also gives the share right counts.
     need_share = principal.via_link and bucket.sharing is not Sharing.ANY

@@ -208,6 +208,16 @@ def for_write(node: Node, principal: Principal, bucket_name: str, key: str,
     return acl
 
 
+def check_deferred(principal: Principal, bucket: Bucket, key: str, acl: tuple[AclGrant, ...]) -> None:
+    """An ACL asked for earlier and applied now (a multipart upload's, at completion), checked again for the
+    principal applying it and the bucket as they are now: the completer needs the right to set it (which may
+    not be the creator's, or no longer), and a public one the publishing right and no BlockPublicAcls — the
+    same refusals as a PutObject asking for it today."""
+    if acl:
+        require(principal, Action.ACL_WRITE, bucket, key)
+        check_may_set(principal, bucket, acl)
+
+
 def for_new_bucket(node: Node, principal: Principal, headers: Mapping[str, str]) -> tuple[AclGrant, ...] | None:
     """The ACL CreateBucket asks for (None: none), checked against the account's BlockPublicAcls; the
     publishing right is checked by ``buckets.create_bucket(publish=...)`` before the bucket is made."""

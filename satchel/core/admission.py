@@ -228,6 +228,8 @@ def check_registry(store: Store, use: LinkUse, bucket: Bucket | None, now: float
         or not _method_allowed(link.method, use.method)
     ):
         raise AccessDenied("The link is not valid for this request.")
+    if link.version_id == "null":  # minted before such links were refused (``links.NULL_PIN_REFUSED``)
+        raise AccessDenied("A link pinned to the null version is not honoured: its bytes are not fixed.")
     state = link.state(now)
     if state != "active":
         raise AccessDenied(_REFUSED_STATES[state])

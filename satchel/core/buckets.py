@@ -6,6 +6,7 @@ import dataclasses
 
 from satchel.core import admission
 from satchel.core.access import (
+    ACL_NOT_THROUGH_LINK,
     NOT_SHARED,
     POLICY_DENIED,
     Action,
@@ -37,6 +38,8 @@ def require(principal: Principal, action: Action, bucket: Bucket | None, key: st
     """The single gate every operation passes: ``authorize()`` or AccessDenied. ``acl``: the object's."""
     resource = Resource(bucket=bucket, key=key, acl=acl)
     if not authorize(principal, action, resource):
+        if principal.via_link and action in (Action.ACL_READ, Action.ACL_WRITE):
+            raise AccessDenied(ACL_NOT_THROUGH_LINK)
         if denied_by_policy(principal, action, resource):
             raise AccessDenied(POLICY_DENIED)
         if principal.via_link and authorize(principal.signer(), action, resource):

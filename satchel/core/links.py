@@ -34,6 +34,12 @@ from satchel.signing.sigv4.parse import MAX_PRESIGNED_EXPIRES
 if TYPE_CHECKING:
     from satchel.core.node import Node
 
+#: The null version is not one set of bytes: every write while versioning is off or suspended replaces it,
+#: so a link pinned to it would publish whatever the next writer (who may lack the share right) puts there.
+NULL_VERSION = "null"
+NULL_PIN_REFUSED = ("version_id null names whatever the key's null version holds at each use, not fixed bytes: "
+                    "mint the link without version_id, or enable versioning and name a version id")
+
 #: SigV4's own ceiling; longer-lived sharing needs TempURLs or pre-authenticated requests.
 MAX_SIGV4_LIFETIME = MAX_PRESIGNED_EXPIRES
 MAX_LINKS_PER_REQUEST = 1000
@@ -102,6 +108,8 @@ def check_spec(spec: LinkSpec, bucket: Bucket, server_max: int) -> None:
         if spec.kind is LinkKind.SWIFT:
             raise InvalidArgument("version_id cannot apply to swift TempURLs: use kind s3v4", ArgumentName="version_id")
         check_version_id(spec.version_id)
+        if spec.version_id == NULL_VERSION:
+            raise InvalidArgument(NULL_PIN_REFUSED, ArgumentName="version_id")
     if len(spec.keys) > MAX_LINKS_PER_REQUEST:
         raise InvalidArgument(f"at most {MAX_LINKS_PER_REQUEST} keys per request", ArgumentName="keys")
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
+from satchel.core import acl as acls
 from satchel.core import sse, versioning
 from satchel.core.access import Action
 from satchel.core.buckets import bucket_for
@@ -91,6 +92,12 @@ def _authorised_upload(node: Node, principal: Principal, bucket: str, key: str,
     if upload is None or upload.key != key:
         raise NoSuchUpload(UploadId=upload_id)
     return target, upload
+
+
+def _authorised_with_acl(node: Node, principal: Principal, bucket: str, key: str, upload_id: str) -> None:
+    """A completion's second admission (the body has arrived): the step, and the upload's ACL it applies."""
+    target, upload = _authorised_upload(node, principal, bucket, key, upload_id)
+    acls.check_deferred(principal, target, key, upload.acl)
 
 
 def check_part_number(number: int) -> None:
@@ -223,6 +230,9 @@ async def complete_upload(
         target, upload = await node.read(_authorised_upload, node, principal, bucket, key, upload_id)
     except NoSuchUpload:
         return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
+    # Refused before anything else, leaving the upload as it was (it can still be aborted, or completed by
+    # someone who may set its ACL).
+    acls.check_deferred(principal, target, key, upload.acl)
     customer_upload = sse.is_customer(upload.headers)
     if customer_upload and upload.checksum_algorithm:
         sse.for_read(node, upload.headers, customer)  # AWS: the key is required when checksums are kept
@@ -264,7 +274,7 @@ async def complete_upload(
     )
     _check_object(upload, record, expected)
     # The bucket stays the one authorised first: the store's transaction below checks its id.
-    await confirm(node, recheck, principal, lambda again: _authorised_upload(node, again, bucket, key, upload_id))
+    await confirm(node, recheck, principal, lambda again: _authorised_with_acl(node, again, bucket, key, upload_id))
     remember = Completion(upload_id=upload_id, bucket_id=target.id, key=key, parts_digest=parts_digest(requested),
                           etag=record.etag, size=record.size, completed=record.last_modified,
                           parts_count=len(chosen),

@@ -343,7 +343,9 @@ async def delete_object(
     deleting a missing key or version succeeds, as in S3. ``conditions`` are checked in the transaction
     that deletes."""
     check_key(key)
-    target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
+    # Naming a version deletes it for good: a right of its own (s3:DeleteObjectVersion), not a write's.
+    action = Action.OBJECT_WRITE if version_id is None else Action.OBJECT_VERSION_DELETE
+    target = bucket_for(node, principal, bucket, action, key)
     if version_id is not None:
         return await versioning.delete_version(node, bucket, key, version_id, bucket_id=target.id)
     precondition = delete_precondition(key, conditions) if conditions is not None else None

@@ -224,7 +224,7 @@ OPERATIONS: Mapping[str, tuple[str, str]] = {
     "ListObjectVersions": ("bucket-read", "s3:ListBucketVersions"),
     "GetObjectVersion": ("object-read", "s3:GetObjectVersion"),
     "GetObjectVersionAcl": ("object-read", "s3:GetObjectVersionAcl"),
-    "DeleteObjectVersion": ("object-write", "s3:DeleteObjectVersion"),
+    "DeleteObjectVersion": ("object-version-delete", "s3:DeleteObjectVersion"),
     "GetBucketAcl": ("acl-read", "s3:GetBucketAcl"),
     "PutBucketAcl": ("acl-write", "s3:PutBucketAcl"),
     "GetPublicAccessBlock": ("bucket-admin", "s3:GetBucketPublicAccessBlock"),
@@ -273,6 +273,7 @@ DEFAULT_ACTIONS: Mapping[str, str] = {
     "object-read": "s3:GetObject",
     "object-tags-read": "s3:GetObjectTagging",  # the x-amz-tagging-count of a read
     "object-write": "s3:PutObject",
+    "object-version-delete": "s3:DeleteObjectVersion",
 }
 #: The IAM actions of the policy operations: whoever controls the bucket is never denied these, so a
 #: policy cannot lock its bucket's owner out of changing it (as AWS keeps them for the owning account).

@@ -6,7 +6,9 @@ kept, noncurrent), ``"null"`` while ``Suspended`` (replacing the one null versio
 The id is chosen here from the store's state and checked by the store in the transaction that
 publishes (``meta/sqlite_versioning.py``): if PutBucketVersioning landed in between, the write is
 chosen again once. A version is read with the same right as the current object (OBJECT_READ) and
-deleted with the same right as a delete (OBJECT_WRITE); the bucket's state with BUCKET_READ/ADMIN.
+deleted for good with a right of its own (OBJECT_VERSION_DELETE, AWS's s3:DeleteObjectVersion: whoever
+controls the bucket, or a policy Allow; a bucket ACL WRITE or a read-write grant does not give it); the
+bucket's state with BUCKET_READ/ADMIN.
 """
 
 from __future__ import annotations

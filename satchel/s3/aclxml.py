@@ -36,7 +36,7 @@ def parse_access_control_policy(body: bytes) -> list[tuple[Grantee, str]]:
     """PutBucketAcl / PutObjectAcl body -> (grantee, permission) pairs, unresolved (``core/acl.resolve``)."""
     root = _parse(body, "AccessControlPolicy", MAX_ACL_XML)
     lists = _children(root, "AccessControlList")
-    if len(lists) > 1:
+    if len(lists) > 1 or len(_children(root, "Owner")) > 1:
         raise MalformedACLError()
     # No list at all is no grant (botocore leaves an empty Grants list out): only the owner's control stays.
     return [_grant(element) for element in _children(lists[0], "Grant")] if lists else []
@@ -45,10 +45,13 @@ def parse_access_control_policy(body: bytes) -> list[tuple[Grantee, str]]:
 def _grant(element: Element) -> tuple[Grantee, str]:
     grantees = _children(element, "Grantee")
     permission = _text(element, "Permission")
-    if len(grantees) != 1 or permission is None:
+    # One Grantee and one Permission, as AWS insists: which of two would count is anybody's guess.
+    if len(grantees) != 1 or permission is None or len(_children(element, "Permission")) != 1:
         raise MalformedACLError()
     grantee = grantees[0]
     kind = grantee.get(_XSI_TYPE) or ""
+    if any(len(_children(grantee, name)) > 1 for name in ("ID", "URI", "EmailAddress", "DisplayName")):
+        raise MalformedACLError()
     if kind == "CanonicalUser":
         return Grantee("id", (_text(grantee, "ID") or "").strip()), _permission(permission)
     if kind == "Group":

@@ -394,6 +394,7 @@ def test_table_covers_every_combination_once() -> None:
     # test_access_acl.py.
     assert set(COLUMNS) == set(Action) - {Action.ACCOUNT_READ, Action.ACCOUNT_ADMIN, Action.BUCKET_PUBLISH,
                                           Action.BUCKET_OWNER, Action.NODE_ADMIN, Action.OBJECT_TAGS_READ,
+                                          Action.OBJECT_VERSION_DELETE,
                                           Action.ACL_READ, Action.ACL_WRITE}
 
 
@@ -412,6 +413,22 @@ def test_tags_are_read_as_objects_are_but_never_by_public_reading(principal: str
     public = Resource(bucket=BUCKETS["public"], key="x.txt")
     assert authorize(PRINCIPALS["anonymous"], Action.OBJECT_READ, public)
     assert not authorize(PRINCIPALS["anonymous"], Action.OBJECT_TAGS_READ, public)
+
+
+@pytest.mark.parametrize("principal", sorted(PRINCIPALS))
+def test_deleting_a_version_needs_control_of_the_bucket(principal: str) -> None:
+    """OBJECT_VERSION_DELETE (s3:DeleteObjectVersion) is OBJECT_WRITE for whoever controls the bucket, and
+    nothing for anyone else: no grant (read-write included) and no public setting gives it."""
+    who = PRINCIPALS[principal]
+    for name, resource, action, _ in CELLS:
+        if name != principal or action is not Action.OBJECT_WRITE:
+            continue
+        target = _resource(resource)
+        controls = who.user is not None and target.bucket is not None and (
+            target.bucket.owner_user_id == who.user.id
+            or (who.user.role is Role.ADMIN and target.bucket.account_id == who.user.account_id))
+        assert authorize(who, Action.OBJECT_VERSION_DELETE, target) \
+            == (controls and authorize(who, Action.OBJECT_WRITE, target)), resource
 
 
 #: Who may make each bucket public: the admins of its account, never through a link; not its member owner.

@@ -78,7 +78,7 @@ TABLE = """
 principal      bucket  object  BR OR OW AR AW OAR OAW
 admin          plain   -       Y  Y  Y  Y  Y  Y   Y
 owner          plain   -       Y  Y  Y  Y  Y  Y   Y
-owner+link     plain   -       Y  Y  Y  Y  Y  Y   Y
+owner+link     plain   -       Y  Y  Y  -  -  -   -
 peer           plain   -       -  -  -  -  -  -   -
 peer           plain   pub     -  Y  -  -  -  -   -
 peer           plain   auth    -  Y  -  -  -  -   -
