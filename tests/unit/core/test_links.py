@@ -12,7 +12,7 @@ from satchel.core import links, revocations
 from satchel.core.admission import Admission, LinkUse, RevocationList
 from satchel.core.audit import visible_to
 from satchel.core.caches import GenerationGate
-from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NotFound
+from satchel.core.errors import AccessDenied, InvalidArgument, NoSuchBucket, NoSuchKey, NoSuchVersion, NotFound
 from satchel.core.links import LinkSpec
 from satchel.core.models import (
     AccessKey,
@@ -446,3 +446,46 @@ def _photos_id(world: World) -> str:
     photos = world.store.get_bucket("photos")
     assert photos is not None
     return photos.id
+
+
+V1, V2 = "1" * 32, "2" * 32
+
+
+@pytest.mark.parametrize(
+    ("spec", "complaint"),
+    [
+        (LinkSpec("photos", ("a.jpg", "b.jpg"), version_id=V1), "one key"),
+        (LinkSpec("photos", (), prefix="a", version_id=V1), "one key"),
+        (LinkSpec("photos", ("a.jpg",), method="PUT", version_id=V1), "one key"),
+        (LinkSpec("photos", ("a.jpg",), kind=LinkKind.SWIFT, version_id=V1), "swift"),
+        (LinkSpec("photos", ("a.jpg",), version_id="null"), "null"),
+        (LinkSpec("photos", ("a.jpg",), kind=LinkKind.SWIFT, max_uses=1), "max_uses"),
+    ],
+)
+def test_plan_links_refuses_version_pins_it_cannot_keep(world: World, spec: LinkSpec, complaint: str) -> None:
+    """A version pin names one object's bytes, read through the registry: never several keys, a prefix, a
+    write, a TempURL (its query cannot carry the registry id), or the null version (its bytes change)."""
+    with pytest.raises(InvalidArgument, match=complaint):
+        links.plan_links(world.store, world.owner, world.key, spec, server_max=604800, now=NOW)
+
+
+def test_a_version_pinned_link_names_its_version_and_only_a_version_that_holds_bytes(world: World) -> None:
+    store = world.store
+    store.set_bucket_versioning("photos", "Enabled")
+    store.put_object(ObjectRecord("photos", "v.txt", 1, "e1", 2.0, (Segment("c" * 32, 1),), version_id=V1))
+    store.put_object(ObjectRecord("photos", "v.txt", 1, "e2", 3.0, (Segment("d" * 32, 1),), version_id=V2))
+    spec = LinkSpec("photos", ("v.txt",), expires_in=60, version_id=V1)
+    (planned,) = links.plan_links(store, world.owner, world.key, spec, server_max=604800, now=NOW)
+    assert planned.link is not None and planned.link.version_id == V1
+    assert ("versionId", V1) in links.link_query(planned.link)
+    (missing,) = links.plan_links(store, world.owner, world.key, replace(spec, version_id="9" * 32),
+                                  server_max=604800, now=NOW)
+    assert missing.link is None and isinstance(missing.error, NoSuchVersion)
+    (denied,) = links.plan_links(store, world.stranger, world.key, spec, server_max=604800, now=NOW)
+    assert denied.link is None and isinstance(denied.error, AccessDenied)
+
+
+def test_only_an_active_user_acts_in_link_management(world: World) -> None:
+    assert links.acting_user(world.owner) is world.owner.user
+    with pytest.raises(AccessDenied):
+        links.acting_user(Principal(user=None))
