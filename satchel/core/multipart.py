@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import itertools
 import secrets
@@ -247,6 +248,9 @@ async def complete_upload(
     for number, etag, checksums in requested:
         part = stored.get(number)
         if part is None or _normal_etag(etag) != part.etag:
+            if part is None:  # a concurrent completion of the same list may have taken the parts just now
+                with contextlib.suppress(NoSuchUpload):
+                    return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
             raise InvalidPart(UploadId=upload_id, PartNumber=str(number), ETag=etag)
         _check_part_checksums(upload, part, etag, checksums)
         chosen.append(part)
