@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.clients.server import STARTUP_TIMEOUT, STOP_TIMEOUT, SatchelProcess
+from tests.clients.server import STARTUP_TIMEOUT, STOP_TIMEOUT, SatchelProcess, free_port
 
 if TYPE_CHECKING:
     from tests.seaweedfs import SeaweedFS
@@ -137,7 +137,21 @@ class Cluster(SatchelProcess):
         return text
 
     def _start_proxy(self) -> None:
+        """HAProxy on the cluster's port. A port chosen free can be taken before HAProxy binds it (another
+        test's server, or an outgoing connection's ephemeral port on a busy machine): an HAProxy that could
+        not bind is started again on another port, three times at most."""
         self.proxy_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(3):
+            if self._try_proxy():
+                return
+            self.stop()
+            if attempt == 2 or "failed to start their listeners" not in self.log_tail():
+                break
+            self.port = free_port()
+            self.endpoint = f"http://127.0.0.1:{self.port}"
+        pytest.fail(f"HAProxy did not answer; log tail:\n{self.log_tail()}")
+
+    def _try_proxy(self) -> bool:
         config = self.proxy_dir / "haproxy.cfg"
         config.write_text(self.haproxy_config())
         with self.log_path.open("ab") as log:
@@ -149,10 +163,9 @@ class Cluster(SatchelProcess):
             with contextlib.suppress(OSError, urllib.error.HTTPError), \
                     urllib.request.urlopen(self.endpoint + "/_satchel/health", timeout=2) as resp:
                 if resp.status == 200:
-                    return
+                    return True
             time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"HAProxy did not answer; log tail:\n{self.log_tail()}")
+        return False
 
     def stop(self) -> None:
         if self._proxy is not None:

@@ -96,24 +96,44 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     directory = tmp_path / request.param
     directory.mkdir()
     cert, _ = self_signed(directory)
-    https_port = free_port()
-    command = make_command(directory, (a.port, b.port), https_port)
-    checked = subprocess.run([*command, check_flag], capture_output=True, text=True, timeout=60, check=False)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
     with a.running():
         b.data_dir.mkdir(mode=0o700)  # the second node: the first one's master key, nothing else
         (b.data_dir / "master.key").write_bytes((a.data_dir / "master.key").read_bytes())
         (b.data_dir / "master.key").chmod(0o600)
-        with b.running(), (directory / "proxy.log").open("wb") as log:
-            proxy = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-            endpoint = f"https://localhost:{https_port}"
+        with b.running():
+            proxy, endpoint = _start_front(make_command, check_flag, directory, (a.port, b.port), cert)
             try:
-                wait_for_front(endpoint, cert, proxy, directory / "proxy.log")
                 yield Deployment(endpoint, cert, (a, b))
             finally:
                 proxy.terminate()
                 proxy.wait(timeout=10)
+
+
+def _start_front(make_command: Any, check_flag: str, directory: Path, nodes: tuple[int, int],
+                 cert: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The proxy on fresh loopback ports, once its config passed its own check. A port chosen free can be
+    taken before the proxy binds it (another test's server, or an outgoing connection's ephemeral port on
+    a busy machine): a proxy that could not bind is started again on other ports, three times at most."""
+    for attempt in range(3):
+        https_port = free_port()
+        command = make_command(directory, nodes, https_port)
+        checked = subprocess.run([*command, check_flag], capture_output=True, text=True, timeout=60, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        log_path = directory / f"proxy-{attempt}.log"
+        with log_path.open("wb") as log:
+            proxy = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        endpoint = f"https://localhost:{https_port}"
+        try:
+            wait_for_front(endpoint, cert, proxy, log_path)
+            return proxy, endpoint
+        except AssertionError:
+            proxy.terminate()
+            proxy.wait(timeout=10)
+            text = log_path.read_text(errors="replace")
+            if attempt == 2 or not ("failed to start their listeners" in text or "Address already in use" in text):
+                raise
+    raise AssertionError("unreachable")
 
 
 def test_two_nodes_behind_the_front_and_one_stops(deployment: Deployment) -> None:
