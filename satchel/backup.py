@@ -2,16 +2,25 @@
 
 A backup is a directory::
 
-    DIR/meta.sqlite3      the metadata, copied with SQLite's online backup API (consistent, while serving)
+    DIR/meta.sqlite3      the metadata: one consistent snapshot, taken while the node serves
     DIR/master.key        the node master key (access-key secrets are sealed with it: keep DIR private)
     DIR/blobs/xx/yy/ID    every blob the metadata snapshot references, copied
-    DIR/manifest.json     {"format": 1, "created": ..., "schema_version": ..., "blobs": {ID: [size, sha256]}}
+    DIR/manifest.json     {"format": 1, "created": ..., "schema_version": ..., "blobs": {ID: [size, sha256]},
+                           "source": {"metadata": ..., "blobs": ...}}   (source: informative only)
+
+The same format whatever the node runs on (``satchel/backupsources.py`` reads each kind): a single node
+(SQLite, blobs in its data dir) or a deployment of several nodes on PostgreSQL and an upstream S3 cluster,
+whose backup is the single node it would be: the metadata copied from one PostgreSQL snapshot into a
+SQLite file of this Satchel's schema, the blobs streamed from the upstream into ``blobs/``. So ``verify``
+and ``restore`` are the same for both, a restore gives a single-node data dir, and ``satchel admin
+migrate-to`` takes that back to PostgreSQL and an upstream.
 
 Consistency: the metadata is snapshotted first, then the blobs it references are copied. Blobs are
 immutable, so a copy is the blob as the snapshot knew it; what could go wrong is a blob deleted between
-the snapshot and its copy (its object overwritten or deleted meanwhile). So while a backup runs it keeps
-a hold file in the blob directory, refreshed as it goes, and the blob store deletes nothing while the hold
-is fresh (``LocalBlobStore.held``); the files spared are collected as orphans afterwards.
+the snapshot and its copy (its object overwritten or deleted meanwhile). In a data dir a hold file keeps
+the blob store from deleting anything while the backup runs; an upstream's blobs are deleted only
+``blobs_delete_delay`` after the metadata dropped them. A blob gone all the same fails the backup,
+naming it: a backup never lacks a blob its metadata references.
 
 ``verify`` checks a backup against itself: every blob its metadata references is present, with the size
 the metadata says and the SHA-256 the manifest recorded when it was copied. Without a backup directory it
@@ -33,12 +42,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from satchel.blobs.localfs import HOLD_FILE, HOLD_STALE
 from satchel.core import sse
 from satchel.core.masterkey import MASTER_KEY_FILE
 from satchel.meta import SQLITE_FILE
-from satchel.meta.store import Store
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -66,27 +74,22 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-@contextlib.contextmanager
-def _hold(blob_root: Path) -> Iterator[Callable[[], None]]:
-    """Keep the blob store from deleting files until the block ends; yields a refresh function."""
-    hold = blob_root / HOLD_FILE
-    hold.write_text(f"{os.getpid()}\n")
-    last = time.monotonic()
+class BlobSource(Protocol):
+    """Where the blobs of the node being backed up are read (``satchel/backupsources.py``)."""
 
-    def refresh() -> None:
-        nonlocal last
-        if time.monotonic() - last > HOLD_STALE / 4:
-            os.utime(hold)
-            last = time.monotonic()
+    def where(self, blob_id: str) -> str:
+        """The blob's place, for messages (a path, ``s3://bucket/key``)."""
 
-    try:
-        yield refresh
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            hold.unlink()
+    def copy(self, blob_id: str, target: Path) -> str:
+        """Write the blob to ``target`` (fsynced) and return its SHA-256; ``FileNotFoundError`` when the
+        source has no such blob."""
 
 
-def _copy_hashing(source: Path, target: Path) -> str:
+#: Writes the metadata snapshot, a SQLite file of this Satchel's schema, to the path it is given.
+Snapshot = Callable[[Path], None]
+
+
+def copy_hashing(source: Path, target: Path) -> str:
     """Copy ``source`` to ``target`` (fsynced) and return its SHA-256."""
     digest = hashlib.sha256()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,36 +110,56 @@ def _digest(path: Path, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-def backup(store: Store, data_dir: Path, target: Path) -> BackupReport:
-    """Back up the node of ``data_dir`` (whose open store is ``store``) into the empty directory ``target``."""
+def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path, *,
+           referenced_now: Callable[[str], bool], source: dict[str, str] | None = None) -> BackupReport:
+    """Back up a node into the empty directory ``target``: the metadata ``snapshot`` writes, the
+    ``master_key`` file, every blob the snapshot references (read from ``blobs``), then the manifest.
+
+    A blob the snapshot references but ``blobs`` lacks fails the backup (no manifest is written, so
+    nothing can mistake the directory for a backup); ``referenced_now`` (the live metadata, asked
+    again) tells the two reasons apart in the message: the blob was deleted after the snapshot (live
+    traffic replaced its object, and the store's grace before deleting ran out), or the store lost it."""
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: back up into a new directory")
+    if not master_key.is_file():
+        raise BackupError(f"the master key {master_key} is missing: without it a backup's access keys and "
+                          "SSE-S3 objects could not be read")
     _private_dir(target)
-    blob_root = data_dir / "blobs"
     report = BackupReport()
     manifest: dict[str, list[int | str]] = {}
-    with _hold(blob_root) as refresh:
-        store.backup_to(target / SQLITE_FILE)
-        shutil.copy2(data_dir / MASTER_KEY_FILE, target / MASTER_KEY_FILE)
-        snapshot = sqlite3.connect(target / SQLITE_FILE)
+    snapshot(target / SQLITE_FILE)
+    shutil.copy2(master_key, target / MASTER_KEY_FILE)
+    os.chmod(target / MASTER_KEY_FILE, 0o600)
+    with _read_only(target / SQLITE_FILE) as meta:
+        live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live' ORDER BY blob_id").fetchall()
+        schema_version = int(meta.execute("SELECT version FROM schema_version").fetchone()[0])
+    for blob_id, size in live:
+        path = blob_path(target / "blobs", blob_id)
         try:
-            live = snapshot.execute("SELECT blob_id, size FROM blobs WHERE state = 'live'").fetchall()
-            schema_version = int(snapshot.execute("SELECT version FROM schema_version").fetchone()[0])
-        finally:
-            snapshot.close()
-        for blob_id, size in live:
-            try:
-                digest = _copy_hashing(blob_path(blob_root, blob_id), blob_path(target / "blobs", blob_id))
-            except FileNotFoundError:
-                raise BackupError(f"blob {blob_id} is referenced but missing from {blob_root}: "
-                                  "run satchel admin verify on the data dir") from None
-            manifest[blob_id] = [size, digest]
-            report.blobs += 1
-            report.bytes += size
-            refresh()
-    document = {"format": FORMAT, "created": time.time(), "schema_version": schema_version, "blobs": manifest}
+            digest = blobs.copy(blob_id, path)
+        except FileNotFoundError:
+            raise BackupError(_missing(blob_id, blobs.where(blob_id), referenced_now(blob_id), target)) from None
+        if not sse.stored_size_fits(path, size):
+            raise BackupError(f"blob {blob_id} ({blobs.where(blob_id)}): {path.stat().st_size} bytes, the metadata "
+                              f"says {size}: the blob store is damaged; {target} holds no backup")
+        manifest[blob_id] = [size, digest]
+        report.blobs += 1
+        report.bytes += size
+    document = {"format": FORMAT, "created": time.time(), "schema_version": schema_version, "blobs": manifest,
+                **({"source": source} if source else {})}
     (target / MANIFEST).write_text(json.dumps(document, indent=1))
     return report
+
+
+def _missing(blob_id: str, where: str, referenced: bool, target: Path) -> str:
+    if referenced:
+        why = ("the metadata still references it: the blob store lost it (run `satchel admin verify` on a "
+               "single node; on an upstream, check the bucket)")
+    else:
+        why = ("its object was overwritten or deleted while the backup ran, and the blob deleted since: the "
+               "backup took longer than the blob store keeps deleted blobs (blobs_delete_delay); raise "
+               "blobs_delete_delay above the backup's duration and back up again")
+    return f"blob {blob_id} is referenced by the snapshot but missing from {where}: {why}. {target} holds no backup"
 
 
 def verify(directory: Path) -> BackupReport:

@@ -117,17 +117,17 @@ def table_order(conn: sqlite3.Connection) -> list[str]:
     """The schema's tables, every table after those its foreign keys reference."""
     names = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    graph = {name: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({_quote(name)})")} - {name}
+    graph = {name: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({quote_name(name)})")} - {name}
              for name in names if name not in SKIPPED}
     return list(TopologicalSorter(graph).static_order())
 
 
-def _quote(name: str) -> str:
+def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})")]
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({quote_name(table)})")]
 
 
 # --- the target database ------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def _target_state(url: str, timeout: float) -> int:
             tables = [r[0] for r in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
             full = [t for t in tables if t not in SEEDED | SKIPPED
-                    and conn.execute(f"SELECT 1 FROM {_quote(t)} LIMIT 1").fetchone() is not None]  # noqa: S608
+                    and conn.execute(f"SELECT 1 FROM {quote_name(t)} LIMIT 1").fetchone() is not None]  # noqa: S608
     except psycopg.Error as exc:
         raise MigrationError(f"cannot read the target database: {exc}") from None
     if full:
@@ -165,14 +165,14 @@ def _copy_metadata(source: sqlite3.Connection, url: str, timeout: float, report:
     try:
         with database.transaction() as c:
             for table in table_order(source):
-                columns = _columns(source, table)
-                names = ", ".join(_quote(col) for col in columns)
+                columns = table_columns(source, table)
+                names = ", ".join(quote_name(col) for col in columns)
                 marks = ", ".join("?" for _ in columns)
-                c.execute(f"DELETE FROM {_quote(table)}")  # noqa: S608 - only the seeded rows are there
-                rows = source.execute(f"SELECT {names} FROM {_quote(table)}")  # noqa: S608 - catalogue names
+                c.execute(f"DELETE FROM {quote_name(table)}")  # noqa: S608 - only the seeded rows are there
+                rows = source.execute(f"SELECT {names} FROM {quote_name(table)}")  # noqa: S608 - catalogue names
                 copied = 0
                 while batch := rows.fetchmany(BATCH):
-                    c.executemany(f"INSERT INTO {_quote(table)} ({names}) VALUES ({marks})", batch)  # noqa: S608
+                    c.executemany(f"INSERT INTO {quote_name(table)} ({names}) VALUES ({marks})", batch)  # noqa: S608
                     copied += len(batch)
                 progress(f"metadata: {table}: {copied} rows")
     finally:
@@ -183,7 +183,7 @@ def _count_target(url: str, tables: list[str], timeout: float) -> dict[str, int]
     import psycopg
 
     with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout))) as conn:
-        return {t: int(conn.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0])  # type: ignore[index] # noqa: S608
+        return {t: int(conn.execute(f"SELECT count(*) FROM {quote_name(t)}").fetchone()[0])  # type: ignore[index] # noqa: S608
                 for t in tables}
 
 
@@ -322,7 +322,7 @@ def migrate_to(data_dir: Path, metadata_url: str, target: Target | None, *, time
             _copy_metadata(source, metadata_url, timeout, report, progress)
             counts = _count_target(metadata_url, tables, timeout)
             for table in tables:
-                (expected,) = source.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()  # noqa: S608
+                (expected,) = source.execute(f"SELECT count(*) FROM {quote_name(table)}").fetchone()  # noqa: S608
                 report.tables[table] = (int(expected), counts[table])
                 if counts[table] != expected:
                     report.problems.append(f"table {table}: {expected} rows in the node, {counts[table]} copied")

@@ -6,6 +6,7 @@ every acknowledged write survives, and service resumes without a restart once it
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import random
 import subprocess
 import threading
@@ -186,14 +187,25 @@ def test_upstream_outage_is_503_and_service_resumes_without_restart(satchel: Ups
     assert "Traceback" not in satchel.log_tail(400)
 
 
-def test_backup_commands_refuse_upstream_blobs(satchel: UpstreamSatchel, tmp_path: Path) -> None:
-    """They copy blob files; an upstream's blobs are its own tools' to back up, and saying so beats a
-    backup that silently lacks every blob."""
-    for args in (("backup", str(tmp_path / "b")), ("verify",)):
-        done = subprocess.run([venv_tool("satchel"), "admin", *args, "--data-dir", str(satchel.data_dir)],
+def test_backup_streams_upstream_blobs_and_node_verify_refuses(satchel: UpstreamSatchel, tmp_path: Path) -> None:
+    """``backup`` reads the blobs from the upstream into the backup (``verify DIR`` then checks them);
+    ``verify`` of the node itself checks blob files in the data dir, which this node has none of, and
+    says so rather than calling an empty directory whole."""
+    s3 = make_client(satchel)
+    bucket = unique_bucket("backup")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"upstream bytes" * 1000)
+
+    def admin(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([venv_tool("satchel"), "admin", *args, "--data-dir", str(satchel.data_dir)],
                               env=satchel.env(), capture_output=True, text=True, timeout=60, check=False)
-        assert done.returncode == 1 and "blobs_url" in done.stderr, done.stderr
-    assert not (tmp_path / "b").exists()
+
+    done = admin("backup", str(tmp_path / "b"))
+    assert done.returncode == 0, done.stderr
+    checked = admin("verify", str(tmp_path / "b"), "--json")
+    assert checked.returncode == 0 and json.loads(checked.stdout)["blobs"] >= 1, checked.stderr
+    refused = admin("verify")
+    assert refused.returncode == 1 and "blobs_url" in refused.stderr, refused.stderr
 
 
 def test_upstream_lost_mid_download_cuts_the_body_short_never_wrong(satchel: UpstreamSatchel) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import sqlite3
 import time
@@ -31,6 +32,7 @@ from satchel.core.models import Sharing
 
 if TYPE_CHECKING:
     from satchel.backup import BackupReport
+    from satchel.blobs.s3upstream import Upstream
     from satchel.config import Settings
 
 ACCOUNT_COLUMNS = (("name", "Name"), ("id", "Id"), ("created", "Created"))
@@ -305,10 +307,11 @@ def _backup_errors() -> Iterator[None]:
 
 
 def _local_blobs_only(settings: Settings) -> None:
-    """Backups copy blob files; blobs in an upstream S3 cluster (``blobs_url``) are that cluster's to back up."""
+    """``verify`` of a node and ``restore`` work on blob files in the data dir."""
     if settings.blobs_url is not None:
-        raise click.ClickException(f"blobs live in {settings.blobs_url} (blobs_url): back them up with that "
-                                   "cluster's tools; this command handles blobs in the data directory only")
+        raise click.ClickException(f"blobs live in {settings.blobs_url} (blobs_url): this command handles blobs "
+                                   "in the data directory only (`satchel admin backup` then `verify DIR` checks "
+                                   "a deployment's blobs; `restore` makes a single node)")
 
 
 def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport, sentence: str) -> None:
@@ -322,15 +325,46 @@ def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport,
 @click.pass_obj
 @node_only
 def backup_command(state: CliState, directory: Path) -> None:
-    """Back up the node into the new DIRECTORY while it serves: a consistent copy of the metadata
-    (SQLite's online backup API), the master key, every blob it references and a manifest of their sizes
-    and SHA-256. DIRECTORY holds the master key: keep it as private as the data dir."""
-    from satchel import backup
+    """Back up the node into the new DIRECTORY while it serves: one consistent snapshot of the
+    metadata, the master key, every blob the snapshot references and a manifest of their sizes and
+    SHA-256. DIRECTORY holds the master key: keep it as private as the data dir.
+
+    A deployment of several nodes (metadata_url = postgresql://…, blobs_url = s3://…) is backed up
+    from any one node's configuration, in the same format: the metadata read from one PostgreSQL
+    snapshot, the blobs streamed from the upstream bucket. `satchel admin restore` makes a single node
+    of it, and `satchel admin migrate-to` takes that back to PostgreSQL and an upstream. A blob the
+    snapshot references but that is gone (deleted by live traffic more than blobs_delete_delay ago, or
+    lost) fails the backup, naming it: raise blobs_delete_delay above the backup's duration.
+    """
+    from satchel import backup, backupsources
+    from satchel.meta import SQLITE_FILE
 
     settings = state.settings()
-    _local_blobs_only(settings)
-    with admin_store(settings) as store, _backup_errors():
-        report = backup.backup(store, settings.data_dir, directory)
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    postgres = settings.metadata_url != "sqlite"
+    source = {"metadata": "postgresql" if postgres else "sqlite", "blobs": settings.blobs_url or "data dir"}
+    with contextlib.ExitStack() as stack, _backup_errors():
+        snapshot: backup.Snapshot
+        if postgres:
+            snapshot = functools.partial(backupsources.postgres_snapshot, settings.metadata_url,
+                                         timeout=settings.postgres_timeout, progress=progress)
+            referenced = backupsources.postgres_referenced(settings.metadata_url, timeout=settings.postgres_timeout)
+        else:
+            snapshot = stack.enter_context(admin_store(settings)).backup_to
+            referenced = backupsources.sqlite_referenced(settings.data_dir / SQLITE_FILE)
+        blobs: backup.BlobSource
+        if settings.blobs_url is None:
+            blobs = stack.enter_context(backupsources.LocalBlobs.held(settings.data_dir / "blobs"))
+        else:
+            from satchel.blobs.s3upstream import Location
+
+            upstream = stack.enter_context(_upstream(settings))
+            blobs = backupsources.UpstreamBlobs(Location.parse(settings.blobs_url), upstream.client)
+        report = backup.backup(snapshot, blobs, settings.data_dir / MASTER_KEY_FILE, directory,
+                               referenced_now=referenced, source=source)
     _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
 
 
@@ -347,6 +381,9 @@ def verify_command(state: CliState, directory: Path | None) -> None:
 
     if directory is None:
         _local_blobs_only(state.settings())
+        if state.settings().metadata_url != "sqlite":
+            raise click.ClickException("verify without DIRECTORY checks a single node's data dir: back the "
+                                       "deployment up (`satchel admin backup DIR`), then `verify DIR`")
     what = directory if directory is not None else state.settings().data_dir
     with _backup_errors():
         report = backup.verify(what) if directory is not None else backup.verify_node(what)
@@ -369,6 +406,9 @@ def restore_command(state: CliState, directory: Path) -> None:
 
     settings = state.settings()
     _local_blobs_only(settings)
+    if settings.metadata_url != "sqlite":
+        raise click.ClickException("restore makes a single node (SQLite in --data-dir): run it without "
+                                   "metadata_url, then `satchel admin migrate-to` to go back to PostgreSQL")
     with _backup_errors():
         report = backup.restore(directory, settings.data_dir)
     _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")
@@ -464,18 +504,27 @@ def _blob_target(settings: Settings) -> Iterator[Any]:
         yield None
         return
     from satchel.blobs.s3 import MAX_PARTS
-    from satchel.blobs.s3upstream import Location, Upstream
+    from satchel.blobs.s3upstream import Location
     from satchel.migrateto import Target
+
+    location = Location.parse(settings.blobs_url)
+    with _upstream(settings) as upstream:
+        yield Target(location.bucket, location.prefix, upstream.client,
+                     max(settings.blobs_part_size, -(-settings.max_put_size // MAX_PARTS)))
+
+
+@contextlib.contextmanager
+def _upstream(settings: Settings) -> Iterator[Upstream]:
+    """One client of the upstream S3 cluster, configured as ``satchel serve`` configures it."""
+    from satchel.blobs.s3upstream import Upstream
 
     upstream = Upstream(
         endpoint_url=settings.blobs_endpoint_url, region=settings.blobs_region,
         access_key_id=settings.blobs_access_key_id, secret_access_key=settings.blobs_secret_access_key,
         threads=1, connect_timeout=settings.blobs_connect_timeout, read_timeout=settings.blobs_read_timeout,
         attempts=settings.blobs_attempts)
-    location = Location.parse(settings.blobs_url)
     try:
-        yield Target(location.bucket, location.prefix, upstream.client,
-                     max(settings.blobs_part_size, -(-settings.max_put_size // MAX_PARTS)))
+        yield upstream
     finally:
         upstream.close()
 
