@@ -101,7 +101,9 @@ def test_a_blob_missing_upstream_fails_the_backup_naming_it(deployment: Deployme
     backup that claims success without it. (The blob is put back afterwards, for the round trip.)"""
     node = deployment.node
     with psycopg.connect(node.url, autocommit=True) as conn:
-        blob_id = conn.execute("SELECT blob_id FROM blobs WHERE state = 'live' ORDER BY blob_id LIMIT 1").fetchone()[0]
+        row = conn.execute("SELECT blob_id FROM blobs WHERE state = 'live' ORDER BY blob_id LIMIT 1").fetchone()
+    assert row is not None
+    blob_id = row[0]
     upstream = node.upstream.client()
     lost = f"{PREFIX}/{blob_id}"
     kept = upstream.get_object(Bucket=node.bucket, Key=lost)["Body"].read()

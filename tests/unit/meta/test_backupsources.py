@@ -1,0 +1,149 @@
+"""``satchel/backupsources.py`` and ``backup.backup`` without a server: the PostgreSQL snapshot copied into
+SQLite row for row (bytes, reals and all), a deployment of another schema version refused, an upstream
+body cut mid-way resumed from where it stopped, a blob gone failing the backup with the reason."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import urllib3.exceptions
+from botocore.exceptions import ClientError
+
+from satchel import backup, backupsources
+from satchel.blobs.s3upstream import Location
+from satchel.core.models import Bucket, Role
+from satchel.meta import SQLITE_FILE
+from satchel.meta.postgres import PostgresStore
+from satchel.migrateto import quote_name, table_columns, table_order
+from tests.unit.meta.conftest import record
+
+A, B = "a" * 32, "b" * 32
+
+
+def test_postgres_snapshot_copies_every_row_as_sqlite_holds_it(pg_url: str, tmp_path: Path) -> None:
+    store = PostgresStore(pg_url, pool_size=1)
+    try:
+        account = store.create_account("acme")
+        user = store.create_user(account.id, "alice", Role.MEMBER)
+        store.create_access_key(user.id, "AKIAEXAMPLE", b"\x00\xffsealed\x80")
+        store.create_bucket(Bucket("photos", account.id, user.id, 1000.25))
+        store.put_object(record("k", A, B))
+    finally:
+        store.close()
+    lines: list[str] = []
+    backupsources.postgres_snapshot(pg_url, tmp_path / SQLITE_FILE, timeout=3, progress=lines.append)
+
+    copy = sqlite3.connect(tmp_path / SQLITE_FILE)
+    assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one file, no -wal beside it
+    with psycopg.connect(pg_url) as pg:
+        for table in table_order(copy):
+            names = ", ".join(quote_name(c) for c in table_columns(copy, table))
+            want = sorted(map(tuple, pg.execute(f"SELECT {names} FROM {quote_name(table)}")), key=repr)  # noqa: S608
+            got = sorted(copy.execute(f"SELECT {names} FROM {quote_name(table)}"), key=repr)  # noqa: S608
+            assert got == want, table
+    assert copy.execute("SELECT secret_ciphertext FROM access_keys").fetchone() == (b"\x00\xffsealed\x80",)
+    assert sorted(r[0] for r in copy.execute("SELECT blob_id FROM blobs WHERE state = 'live'")) == [A, B]
+    assert "metadata: objects: 1 rows" in lines
+    referenced = backupsources.postgres_referenced(pg_url, timeout=3)
+    assert referenced(A) and not referenced("c" * 32)
+
+
+def test_postgres_snapshot_refuses_another_schema_version(pg_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_version SET version = 3")
+    with pytest.raises(backup.BackupError, match="schema version 3, this Satchel"):
+        backupsources.postgres_snapshot(pg_url, tmp_path / SQLITE_FILE, timeout=3, progress=print)
+
+
+# --- the upstream ------------------------------------------------------------------------------------------
+class Body:
+    """A GET's body that breaks after ``cut_after`` bytes when told to."""
+
+    def __init__(self, data: bytes, cut_after: int | None) -> None:
+        self.data, self.cut_after = data, cut_after
+
+    def iter_chunks(self, size: int) -> Iterator[bytes]:
+        sent = 0
+        for start in range(0, len(self.data), 1000):
+            if self.cut_after is not None and sent >= self.cut_after:
+                raise urllib3.exceptions.ProtocolError("Connection broken")
+            yield self.data[start:start + 1000]
+            sent += 1000
+
+    def close(self) -> None:
+        pass
+
+
+class Client:
+    """``get_object`` over one blob, honouring ``Range: bytes=N-``; the first ``cuts`` bodies break."""
+
+    def __init__(self, data: bytes | None, cuts: int) -> None:
+        self.data, self.cuts = data, cuts
+        self.ranges: list[str | None] = []
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        self.ranges.append(params.get("Range"))
+        if self.data is None:
+            raise ClientError({"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}},
+                              "GetObject")
+        start = int(params["Range"][6:-1]) if "Range" in params else 0
+        cut = 2500 if self.cuts > 0 else None
+        self.cuts -= 1
+        return {"ContentLength": len(self.data) - start, "Body": Body(self.data[start:], cut)}
+
+
+def test_a_cut_body_resumes_from_where_it_stopped(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 40  # 10240 bytes
+    client = Client(data, cuts=2)
+    source = backupsources.UpstreamBlobs(Location.parse("s3://bkt/pre"), client)
+    digest = source.copy(A, tmp_path / A)
+    assert (tmp_path / A).read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+    assert client.ranges == [None, "bytes=3000-", "bytes=6000-"]
+    assert source.where(A) == f"s3://bkt/pre/{A}"
+
+
+def test_a_body_cut_every_time_fails_and_a_missing_key_is_file_not_found(tmp_path: Path) -> None:
+    always = backupsources.UpstreamBlobs(Location.parse("s3://bkt"), Client(b"x" * 100_000, cuts=99))
+    with pytest.raises(backup.BackupError, match=f"s3://bkt/{A}: the upstream cut the download 4 times"):
+        always.copy(A, tmp_path / A)
+    with pytest.raises(FileNotFoundError):
+        backupsources.UpstreamBlobs(Location.parse("s3://bkt"), Client(None, 0)).copy(A, tmp_path / B)
+
+
+# --- backup.backup with a blob gone ------------------------------------------------------------------------
+class Gone:
+    def where(self, blob_id: str) -> str:
+        return f"s3://bkt/{blob_id}"
+
+    def copy(self, blob_id: str, target: Path) -> str:
+        raise FileNotFoundError(blob_id)
+
+
+@pytest.mark.parametrize(("referenced", "reason"), [
+    (False, "overwritten or deleted while the backup ran.*raise blobs_delete_delay"),
+    (True, "the metadata still references it: the blob store lost it"),
+])
+def test_a_blob_gone_fails_the_backup_with_its_reason(tmp_path: Path, referenced: bool, reason: str) -> None:
+    def snapshot(target: Path) -> None:
+        from satchel.meta.sqlite import SqliteStore
+
+        store = SqliteStore(target)
+        store.create_account("acme")
+        store.close()
+        conn = sqlite3.connect(target)
+        with conn:
+            conn.execute("INSERT INTO blobs (blob_id, size, state, updated) VALUES (?, 5, 'live', 0)", (A,))
+        conn.close()
+
+    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    with pytest.raises(backup.BackupError, match=f"blob {A} is referenced by the snapshot but missing from "
+                                                 f"s3://bkt/{A}: .*{reason}"):
+        backup.backup(snapshot, Gone(), tmp_path / "master.key", tmp_path / "out",
+                      referenced_now=lambda _blob: referenced)
+    assert not (tmp_path / "out" / "manifest.json").exists()
