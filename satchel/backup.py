@@ -32,6 +32,8 @@ restored directory afterwards).
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -39,7 +41,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -111,20 +113,24 @@ def _digest(path: Path, algorithm: str) -> str:
 
 
 def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path, *,
-           referenced_now: Callable[[str], bool], source: dict[str, str] | None = None) -> BackupReport:
+           referenced_now: Callable[[str], bool], source: dict[str, str] | None = None, parallel: int = 1,
+           progress: Callable[[str], None] = lambda _line: None) -> BackupReport:
     """Back up a node into the empty directory ``target``: the metadata ``snapshot`` writes, the
     ``master_key`` file, every blob the snapshot references (read from ``blobs``), then the manifest.
 
     A blob the snapshot references but ``blobs`` lacks fails the backup (no manifest is written, so
     nothing can mistake the directory for a backup); ``referenced_now`` (the live metadata, asked
     again) tells the two reasons apart in the message: the blob was deleted after the snapshot (live
-    traffic replaced its object, and the store's grace before deleting ran out), or the store lost it."""
+    traffic replaced its object, and the store's grace before deleting ran out), or the store lost it.
+    ``parallel`` blobs are copied at a time (an upstream's latency, not its bandwidth, bounds one at a
+    time, and a backup must finish within ``blobs_delete_delay``)."""
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: back up into a new directory")
     if not master_key.is_file():
         raise BackupError(f"the master key {master_key} is missing: without it a backup's access keys and "
                           "SSE-S3 objects could not be read")
     _private_dir(target)
+    (target / "blobs").mkdir()  # restore copies it, blobs or none
     report = BackupReport()
     manifest: dict[str, list[int | str]] = {}
     snapshot(target / SQLITE_FILE)
@@ -133,22 +139,48 @@ def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path
     with _read_only(target / SQLITE_FILE) as meta:
         live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live' ORDER BY blob_id").fetchall()
         schema_version = int(meta.execute("SELECT version FROM schema_version").fetchone()[0])
-    for blob_id, size in live:
-        path = blob_path(target / "blobs", blob_id)
-        try:
-            digest = blobs.copy(blob_id, path)
-        except FileNotFoundError:
-            raise BackupError(_missing(blob_id, blobs.where(blob_id), referenced_now(blob_id), target)) from None
-        if not sse.stored_size_fits(path, size):
-            raise BackupError(f"blob {blob_id} ({blobs.where(blob_id)}): {path.stat().st_size} bytes, the metadata "
-                              f"says {size}: the blob store is damaged; {target} holds no backup")
-        manifest[blob_id] = [size, digest]
-        report.blobs += 1
-        report.bytes += size
+    with contextlib.closing(_copied(blobs, live, target / "blobs", parallel)) as copies:
+        for number, (blob_id, size, copied) in enumerate(copies, 1):
+            _add(report, manifest, blobs, blob_id, size, copied, target, referenced_now)
+            if number % 1000 == 0 or number == len(live):
+                progress(f"blobs: {number}/{len(live)} ({report.bytes} bytes)")
     document = {"format": FORMAT, "created": time.time(), "schema_version": schema_version, "blobs": manifest,
                 **({"source": source} if source else {})}
     (target / MANIFEST).write_text(json.dumps(document, indent=1))
     return report
+
+
+def _add(report: BackupReport, manifest: dict[str, list[int | str]], blobs: BlobSource, blob_id: str, size: int,
+         copied: concurrent.futures.Future[str], target: Path, referenced_now: Callable[[str], bool]) -> None:
+    """Record one blob's copy, or fail the backup with why it could not be made."""
+    path = blob_path(target / "blobs", blob_id)
+    try:
+        digest = copied.result()
+    except FileNotFoundError:
+        raise BackupError(_missing(blob_id, blobs.where(blob_id), referenced_now(blob_id), target)) from None
+    if not sse.stored_size_fits(path, size):
+        raise BackupError(f"blob {blob_id} ({blobs.where(blob_id)}): {path.stat().st_size} bytes, the metadata "
+                          f"says {size}: the blob store is damaged; {target} holds no backup")
+    manifest[blob_id] = [size, digest]
+    report.blobs += 1
+    report.bytes += size
+
+
+def _copied(blobs: BlobSource, live: list[tuple[str, int]], root: Path, parallel: int,
+            ) -> Generator[tuple[str, int, concurrent.futures.Future[str]], None, None]:
+    """Each blob's copy, in order, with at most ``2 * parallel`` under way (a window, not the whole
+    list: a deployment may hold millions); those not started yet are cancelled if the caller stops."""
+    window: collections.deque[tuple[str, int, concurrent.futures.Future[str]]] = collections.deque()
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, parallel), thread_name_prefix="satchel-backup")
+    try:
+        for blob_id, size in live:
+            window.append((blob_id, size, pool.submit(blobs.copy, blob_id, blob_path(root, blob_id))))
+            if len(window) >= 2 * parallel:
+                yield window.popleft()
+        while window:
+            yield window.popleft()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _missing(blob_id: str, where: str, referenced: bool, target: Path) -> str:

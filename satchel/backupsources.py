@@ -134,6 +134,8 @@ class LocalBlobs:
     def held(cls, root: Path) -> Iterator[LocalBlobs]:
         """Keep the blob store from deleting files until the block ends: take the metadata snapshot
         inside it, so that nothing it references can go."""
+        if not root.is_dir():
+            raise BackupError(f"{root} is not a directory: no blobs to back up there (is --data-dir a node's?)")
         hold = root / HOLD_FILE
         hold.write_text(f"{os.getpid()}\n")
         try:

@@ -321,10 +321,12 @@ def _emit_report(state: CliState, where: tuple[str, Path], report: BackupReport,
 
 @admin.command("backup")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--parallel", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Blobs copied at a time.")
 @admin_options
 @click.pass_obj
 @node_only
-def backup_command(state: CliState, directory: Path) -> None:
+def backup_command(state: CliState, directory: Path, parallel: int) -> None:
     """Back up the node into the new DIRECTORY while it serves: one consistent snapshot of the
     metadata, the master key, every blob the snapshot references and a manifest of their sizes and
     SHA-256. DIRECTORY holds the master key: keep it as private as the data dir.
@@ -361,10 +363,10 @@ def backup_command(state: CliState, directory: Path) -> None:
         else:
             from satchel.blobs.s3upstream import Location
 
-            upstream = stack.enter_context(_upstream(settings))
+            upstream = stack.enter_context(_upstream(settings, threads=parallel))
             blobs = backupsources.UpstreamBlobs(Location.parse(settings.blobs_url), upstream.client)
         report = backup.backup(snapshot, blobs, settings.data_dir / MASTER_KEY_FILE, directory,
-                               referenced_now=referenced, source=source)
+                               referenced_now=referenced, source=source, parallel=parallel, progress=progress)
     _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
 
 
@@ -514,14 +516,15 @@ def _blob_target(settings: Settings) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _upstream(settings: Settings) -> Iterator[Upstream]:
-    """One client of the upstream S3 cluster, configured as ``satchel serve`` configures it."""
+def _upstream(settings: Settings, *, threads: int = 1) -> Iterator[Upstream]:
+    """One client of the upstream S3 cluster, configured as ``satchel serve`` configures it, for
+    ``threads`` threads at a time."""
     from satchel.blobs.s3upstream import Upstream
 
     upstream = Upstream(
         endpoint_url=settings.blobs_endpoint_url, region=settings.blobs_region,
         access_key_id=settings.blobs_access_key_id, secret_access_key=settings.blobs_secret_access_key,
-        threads=1, connect_timeout=settings.blobs_connect_timeout, read_timeout=settings.blobs_read_timeout,
+        threads=threads, connect_timeout=settings.blobs_connect_timeout, read_timeout=settings.blobs_read_timeout,
         attempts=settings.blobs_attempts)
     try:
         yield upstream

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,13 +118,58 @@ def test_a_body_cut_every_time_fails_and_a_missing_key_is_file_not_found(tmp_pat
         backupsources.UpstreamBlobs(Location.parse("s3://bkt"), Client(None, 0)).copy(A, tmp_path / B)
 
 
-# --- backup.backup with a blob gone ------------------------------------------------------------------------
-class Gone:
+# --- backup.backup: blobs copied in parallel, a blob gone ------------------------------------------------
+def snapshot_of(*blob_ids: str) -> backup.Snapshot:
+    """A metadata snapshot referencing ``blob_ids``, 5 bytes each."""
+    def snapshot(target: Path) -> None:
+        from satchel.meta.sqlite import SqliteStore
+
+        SqliteStore(target).close()
+        conn = sqlite3.connect(target)
+        with conn:
+            conn.executemany("INSERT INTO blobs (blob_id, size, state, updated) VALUES (?, 5, 'live', 0)",
+                             [(blob_id,) for blob_id in blob_ids])
+        conn.close()
+
+    return snapshot
+
+
+class Source:
+    """Blobs of 5 bytes each, but for the ``gone`` ones; counts the copies made."""
+
+    def __init__(self, gone: set[str]) -> None:
+        self.gone = gone
+        self.copies = 0
+        self.lock = threading.Lock()
+
     def where(self, blob_id: str) -> str:
         return f"s3://bkt/{blob_id}"
 
     def copy(self, blob_id: str, target: Path) -> str:
-        raise FileNotFoundError(blob_id)
+        with self.lock:
+            self.copies += 1
+        if blob_id in self.gone:
+            raise FileNotFoundError(blob_id)
+        time.sleep(0.001)
+        return self.write_hash(target, blob_id)
+
+    @staticmethod
+    def write_hash(target: Path, blob_id: str) -> str:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob_id[:5].encode())
+        return hashlib.sha256(blob_id[:5].encode()).hexdigest()
+
+
+IDS = [f"{n:032x}" for n in range(1, 101)]
+
+
+def test_blobs_are_copied_in_parallel_into_the_manifest_in_order(tmp_path: Path) -> None:
+    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    lines: list[str] = []
+    report = backup.backup(snapshot_of(*IDS), Source(set()), tmp_path / "master.key", tmp_path / "out",
+                           referenced_now=lambda _blob: True, parallel=4, progress=lines.append)
+    assert (report.blobs, report.bytes) == (100, 500) and lines == ["blobs: 100/100 (500 bytes)"]
+    assert backup.verify(tmp_path / "out").problems == []
 
 
 @pytest.mark.parametrize(("referenced", "reason"), [
@@ -130,20 +177,11 @@ class Gone:
     (True, "the metadata still references it: the blob store lost it"),
 ])
 def test_a_blob_gone_fails_the_backup_with_its_reason(tmp_path: Path, referenced: bool, reason: str) -> None:
-    def snapshot(target: Path) -> None:
-        from satchel.meta.sqlite import SqliteStore
-
-        store = SqliteStore(target)
-        store.create_account("acme")
-        store.close()
-        conn = sqlite3.connect(target)
-        with conn:
-            conn.execute("INSERT INTO blobs (blob_id, size, state, updated) VALUES (?, 5, 'live', 0)", (A,))
-        conn.close()
-
     (tmp_path / "master.key").write_bytes(b"k" * 32)
-    with pytest.raises(backup.BackupError, match=f"blob {A} is referenced by the snapshot but missing from "
-                                                 f"s3://bkt/{A}: .*{reason}"):
-        backup.backup(snapshot, Gone(), tmp_path / "master.key", tmp_path / "out",
-                      referenced_now=lambda _blob: referenced)
+    source = Source({IDS[9]})
+    with pytest.raises(backup.BackupError, match=f"blob {IDS[9]} is referenced by the snapshot but missing from "
+                                                 f"s3://bkt/{IDS[9]}: .*{reason}"):
+        backup.backup(snapshot_of(*IDS), source, tmp_path / "master.key", tmp_path / "out",
+                      referenced_now=lambda _blob: referenced, parallel=4)
     assert not (tmp_path / "out" / "manifest.json").exists()
+    assert source.copies <= 10 + 3 * 4  # a window of copies under way, not the whole list
