@@ -30,5 +30,6 @@ class PostgresStore(SqliteStore):
         self.database.watch(gate)
 
     def backup_to(self, target: Path) -> None:
-        raise NotImplementedFeature("A PostgreSQL metadata store is backed up with PostgreSQL's own tools "
-                                    "(pg_dump, base backups), not `satchel backup`.")
+        # `satchel admin backup` reads a PostgreSQL store from one snapshot (backupsources.postgres_snapshot).
+        raise NotImplementedFeature("A PostgreSQL metadata store is not a file: it is backed up from one "
+                                    "snapshot (satchel.backupsources.postgres_snapshot).")
