@@ -58,9 +58,13 @@ def test_postgres_snapshot_copies_every_row_as_sqlite_holds_it(pg_url: str, tmp_
 
 def test_postgres_snapshot_refuses_another_schema_version(pg_url: str, tmp_path: Path) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
+        (version,) = conn.execute("SELECT version FROM schema_version").fetchone() or (0,)
         conn.execute("UPDATE schema_version SET version = 3")
-    with pytest.raises(backup.BackupError, match="schema version 3, this Satchel"):
-        backupsources.postgres_snapshot(pg_url, tmp_path / SQLITE_FILE, timeout=3, progress=print)
+        try:
+            with pytest.raises(backup.BackupError, match="schema version 3, this Satchel"):
+                backupsources.postgres_snapshot(pg_url, tmp_path / SQLITE_FILE, timeout=3, progress=print)
+        finally:  # the module's database is reused by the next test
+            conn.execute("UPDATE schema_version SET version = %s", (version,))
 
 
 # --- the upstream ------------------------------------------------------------------------------------------
@@ -185,3 +189,39 @@ def test_a_blob_gone_fails_the_backup_with_its_reason(tmp_path: Path, referenced
                       referenced_now=lambda _blob: referenced, parallel=4)
     assert not (tmp_path / "out" / "manifest.json").exists()
     assert source.copies <= 10 + 3 * 4  # a window of copies under way, not the whole list
+
+
+# --- the CLI on PostgreSQL with blobs in the data dir ------------------------------------------------------
+def test_cli_backs_up_postgres_metadata_with_data_dir_blobs(pg_url: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from satchel.cli.main import cli
+
+    monkeypatch.delenv("SATCHEL_SETTINGS_JSON", raising=False)
+    store = PostgresStore(pg_url, pool_size=1)
+    try:
+        account = store.create_account("acme")
+        user = store.create_user(account.id, "alice", Role.MEMBER)
+        store.create_bucket(Bucket("photos", account.id, user.id, 1000.0))
+        store.put_object(record("k", A, size=3))
+    finally:
+        store.close()
+    data_dir = tmp_path / "node"
+    backup.blob_path(data_dir / "blobs", A).parent.mkdir(parents=True)
+    backup.blob_path(data_dir / "blobs", A).write_bytes(b"abc")
+    (data_dir / "master.key").write_bytes(b"k" * 32)
+    env = {"SATCHEL_METADATA_URL": pg_url}
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["admin", *args, "--data-dir", str(data_dir)], env=env, prog_name="satchel")
+
+    done = run("backup", str(tmp_path / "out"), "--json")
+    assert done.exit_code == 0, done.output
+    assert not (data_dir / "blobs" / "backup-hold").exists()  # the hold is released
+    assert backup.verify(tmp_path / "out").blobs == 1
+    assert (tmp_path / "out" / "blobs" / A[:2] / A[2:4] / A).read_bytes() == b"abc"
+    refused = run("verify")
+    assert refused.exit_code == 1 and "verify without DIRECTORY checks a single node" in refused.output
+    refused = run("restore", str(tmp_path / "out"))
+    assert refused.exit_code == 1 and "restore makes a single node" in refused.output
