@@ -19,6 +19,8 @@ from pathlib import Path
 from satchel import metrics
 from satchel.config import Settings
 from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
+from satchel.core.keycheck import node_master_key
+from satchel.core.masterkey import MasterKeyError
 from satchel.core.models import Status
 from satchel.logs import level_number
 from satchel.meta import open_store
@@ -165,7 +167,11 @@ def run(settings: Settings) -> None:
     prepare_data_dir(settings)
     store = open_store(settings)
     try:
-        hint = root_hint(store, bootstrap(store, settings, os.environ))
+        try:
+            key = node_master_key(store, settings)
+        except (MasterKeyError, OSError) as exc:
+            raise ServeError(str(exc)) from None
+        hint = root_hint(store, bootstrap(store, settings, os.environ, master_key=key))
     finally:
         store.close()
     print(banner(settings, hint, satchel_command()), flush=True)

@@ -26,7 +26,6 @@ from satchel.cli.output import emit_object, emit_rows
 from satchel.cli.printable import printable
 from satchel.cli.session import admin_store, describe
 from satchel.core import identity
-from satchel.core.masterkey import MASTER_KEY_FILE
 from satchel.core.models import Sharing
 
 if TYPE_CHECKING:
@@ -330,7 +329,7 @@ def backup_command(state: CliState, directory: Path) -> None:
     settings = state.settings()
     _local_blobs_only(settings)
     with admin_store(settings) as store, _backup_errors():
-        report = backup.backup(store, settings.data_dir, directory)
+        report = backup.backup(store, settings.data_dir, directory, settings.master_key_path)
     _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
 
 
@@ -349,7 +348,8 @@ def verify_command(state: CliState, directory: Path | None) -> None:
         _local_blobs_only(state.settings())
     what = directory if directory is not None else state.settings().data_dir
     with _backup_errors():
-        report = backup.verify(what) if directory is not None else backup.verify_node(what)
+        report = backup.verify(what) if directory is not None else backup.verify_node(
+            what, state.settings().master_key_path)
     for problem in report.problems:
         click.echo(problem, err=True)
     if report.problems:
@@ -370,7 +370,7 @@ def restore_command(state: CliState, directory: Path) -> None:
     settings = state.settings()
     _local_blobs_only(settings)
     with _backup_errors():
-        report = backup.restore(directory, settings.data_dir)
+        report = backup.restore(directory, settings.data_dir, settings.master_key_file)
     _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")
 
 
@@ -394,7 +394,8 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
     schema version is not this Satchel's. Blobs go first (each checked by size and MD5; those already
     upstream are skipped, so an interrupted run can simply be run again), then the metadata in one
     transaction; then row counts and blobs are checked on the target. The master key is not copied:
-    every node of the new deployment needs the file the command names in its own data dir.
+    every node of the new deployment needs the file the command names (in its data dir, or where
+    master_key_file names); its check travels with the metadata, so a node with another key refuses to start.
     """
     from satchel import migrateto
 
@@ -412,12 +413,12 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
 
     with _migration_errors(), _blob_target(settings) as target:
         report = migrateto.migrate_to(data_dir, metadata_url, target, timeout=settings.postgres_timeout,
-                                      progress=progress)
+                                      progress=progress, key_path=settings.master_key_path)
     for problem in report.problems:
         click.echo(problem, err=True)
     if report.problems:
         raise click.ClickException(f"{len(report.problems)} problems on the target: see above")
-    key = (data_dir / MASTER_KEY_FILE).resolve()
+    key = settings.master_key_path.resolve()
     summary = {"tables": {t: rows for t, (rows, _copied) in report.tables.items()}, "blobs": report.blobs,
                "blobs_copied": report.blobs_copied, "blobs_skipped": report.blobs_skipped, "bytes": report.bytes,
                "master_key": str(key)}
@@ -428,8 +429,9 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
     for line in ("Metadata copied (rows per table, the same on both sides):", *lines,
                  f"Blobs: {report.blobs} ({report.bytes} bytes; {report.blobs_copied} copied, "
                  f"{report.blobs_skipped} already there)." if target is not None else "Blobs: left in the data dir.",
-                 f"The master key is {key}: copy it (mode 0600) into the data dir of every node of the new "
-                 "deployment; without it no node can read the access keys or SSE-S3 objects.",
+                 f"The master key is {key}: give every node of the new deployment this same file (mode 0600), "
+                 "in its data dir or where master_key_file names; without it no node can read the access keys "
+                 "or SSE-S3 objects, and a node with another key refuses to start.",
                  "Start the nodes with metadata_url" + (" and blobs_url" if target is not None else "")
                  + " set; keep this data dir until they serve everything."):
         click.echo(printable(line))
