@@ -268,7 +268,8 @@ def restore(directory: Path, data_dir: Path, key_file: Path | None = None) -> Ba
     if key_file is None:
         shutil.copy2(directory / MASTER_KEY_FILE, data_dir / MASTER_KEY_FILE)
         os.chmod(data_dir / MASTER_KEY_FILE, 0o600)
-    shutil.copytree(directory / "blobs", data_dir / "blobs", dirs_exist_ok=True)
+    if (directory / "blobs").is_dir():  # a node without objects was backed up without a blobs/ directory
+        shutil.copytree(directory / "blobs", data_dir / "blobs", dirs_exist_ok=True)
     # The metadata last: a data dir with meta.sqlite3 is a node, so an interrupted restore is not one.
     shutil.copy2(directory / SQLITE_FILE, data_dir / f"{SQLITE_FILE}.restoring")
     os.chmod(data_dir / f"{SQLITE_FILE}.restoring", 0o600)
