@@ -123,6 +123,7 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
         f"  Health         : {endpoint}/_satchel/health (probes: /_satchel/health/live, /_satchel/health/ready)",
         f"  Metrics        : {endpoint}/_satchel/metrics (Prometheus; loopback, or the metrics_token)",
         f"  Data dir       : {settings.data_dir.resolve()}",
+        f"  Master key     : {settings.master_key_path.absolute()} (every node of a deployment needs this same key)",
         f"  Region         : {settings.region}",
     ]
     if hint.secret_access_key or hint.password or hint.secret_from_env:
