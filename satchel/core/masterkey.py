@@ -100,7 +100,8 @@ def read_key_bytes(path: Path) -> bytes:
 def _read_key(path: Path, *, follow_symlinks: bool = False) -> bytes:
     # O_NOFOLLOW: a symlink planted in the data dir must not redirect us to another file.
     try:
-        fd = os.open(path, os.O_RDONLY | (0 if follow_symlinks else os.O_NOFOLLOW))
+        # O_NONBLOCK: a FIFO named as the key must not hang the start (it is then refused: not a regular file).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW))
     except PermissionError:
         raise MasterKeyError(
             f"{path} cannot be read by this process (uid {os.getuid()}): make it readable by the user "
@@ -114,7 +115,8 @@ def _read_key(path: Path, *, follow_symlinks: bool = False) -> bytes:
         if info.st_mode & 0o077:
             raise MasterKeyError(
                 f"{path} is accessible by group or others (mode {stat.S_IMODE(info.st_mode):04o}); "
-                f"refusing to use it. Fix with: chmod 600 {path}"
+                f"refusing to use it. Fix with: chmod 600 {path} (a mounted secret, read-only here: mount it "
+                "with mode 0400, owned by the user Satchel runs as)"
             )
         data = os.read(fd, KEY_SIZE + 1)
     finally:

@@ -128,3 +128,26 @@ def test_a_command_that_may_not_create_a_key_says_so(store: SqliteStore, tmp_pat
     with pytest.raises(MasterKeyMissing, match="this command creates none"):
         node_master_key(store, Settings(data_dir=tmp_path / "a"), create=False)
     assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.sqlite_only
+def test_an_explicit_key_that_is_a_fifo_is_refused_without_hanging(store: SqliteStore, tmp_path: Path) -> None:
+    named = tmp_path / "key.fifo"
+    os.mkfifo(named, 0o600)
+    with pytest.raises(MasterKeyError, match="not a regular file"):
+        node_master_key(store, Settings(data_dir=tmp_path / "a", master_key_file=named))
+
+
+@pytest.mark.sqlite_only
+def test_an_explicit_key_this_user_cannot_read_names_the_fix(store: SqliteStore, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A secret mounted 0400 for another uid (the tests run as root, who reads anything: the refusal is faked)."""
+    named = tmp_path / "key"
+    _write_key(named, mode=0o400)
+
+    def refused(*args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(MasterKeyError, match=r"cannot be read by this process \(uid \d+\): make it readable"):
+        node_master_key(store, Settings(data_dir=tmp_path / "a", master_key_file=named))
