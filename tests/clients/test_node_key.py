@@ -34,7 +34,7 @@ def serve_refused(node: SatchelProcess, *args: str, env: dict[str, str] | None =
                            "--data-dir", str(node.data_dir), *args], env={**node.env(), **(env or {})},
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Access key id" not in proc.stdout  # no banner: refused before anything is printed
+    assert "Satchel is starting" not in proc.stdout  # no banner: refused before anything is printed
     return proc.stderr
 
 
