@@ -78,12 +78,15 @@ def mismatch(path: Path) -> str:
             "Nothing was changed.")
 
 
+def explicit_missing(path: Path) -> str:
+    return (f"master_key_file {path} does not exist: copy the deployment's master key there (the file "
+            "master.key of another node, mode 0600 or 0400); a key named by master_key_file is never created")
+
+
 def _create_if_allowed(store: Store, path: Path, *, explicit: bool, create: bool,
                        recorded: bytes | None) -> MasterKey:
     if explicit:
-        raise MasterKeyMissing(
-            f"master_key_file {path} does not exist: copy the deployment's master key there (the file "
-            "master.key of another node, mode 0600 or 0400); a key named by master_key_file is never created")
+        raise MasterKeyMissing(explicit_missing(path))
     if recorded is not None or store.sample_sealed_secret() is not None:
         raise MasterKeyMissing(
             f"this node has no master key ({path} is missing) but the metadata holds secrets sealed with one: "

@@ -138,6 +138,13 @@ def test_a_sqlite_node_whose_key_was_deleted_refuses_to_start(tmp_path: Path) ->
     assert "does not match" in admin_refused(node, "user", "list", env={})
 
 
+def test_a_missing_master_key_file_is_refused_before_anything_is_created(tmp_path: Path) -> None:
+    node = SatchelProcess(tmp_path / "data")
+    named = tmp_path / "mount" / "key"
+    assert f"master_key_file {named} does not exist" in serve_refused(node, "--master-key-file", str(named))
+    assert not node.data_dir.exists() and not named.exists()
+
+
 def test_backup_and_restore_keep_the_key_with_its_check(tmp_path: Path) -> None:
     node = SatchelProcess(tmp_path / "data")
     with node.running():
