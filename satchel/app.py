@@ -33,8 +33,8 @@ from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
 from satchel.core.gc import abort_abandoned_uploads, collect_garbage
+from satchel.core.keycheck import node_master_key
 from satchel.core.lifecycle_worker import lifecycle_loop
-from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
 from satchel.core.webhookqueue import prune_endpoints
 from satchel.logs import access_line, level_number
@@ -85,7 +85,12 @@ class SatchelApp:
         """Open stores; idempotent so tests can build the app without a lifespan."""
         if self.node is None:
             store = open_store(self.settings)
-            master_key = load_master_key(self.settings.data_dir)
+            try:
+                # Proven against the metadata's check (`satchel serve` did it once before any worker started).
+                master_key = node_master_key(store, self.settings)
+            except BaseException:
+                store.close()
+                raise
             credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)

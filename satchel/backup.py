@@ -28,6 +28,11 @@ checks the node's data dir: every referenced blob present with its size, single-
 their ETag (MD5). ``restore`` verifies, then
 copies the backup into a data directory that holds no node yet (stop the server first; start it on the
 restored directory afterwards).
+
+The master key is the node's (``master_key_file`` when set, else ``data_dir/master.key``), and the metadata
+carries its check (``core/keycheck.py``): ``verify`` reports a key that does not open the check (another
+node's), and ``restore`` with ``master_key_file`` set writes no key but requires the mounted one to be the
+backup's, so a restored node starts only with the key its secrets were sealed with.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ from pathlib import Path
 from typing import Protocol
 
 from satchel.core import sse
-from satchel.core.masterkey import MASTER_KEY_FILE
+from satchel.core.keycheck import opens_check
+from satchel.core.masterkey import MASTER_KEY_FILE, MasterKeyError, MasterKeyMissing, open_master_key, read_key_bytes
 from satchel.meta import SQLITE_FILE
 
 MANIFEST = "manifest.json"
@@ -134,7 +140,7 @@ def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path
     report = BackupReport()
     manifest: dict[str, list[int | str]] = {}
     snapshot(target / SQLITE_FILE)
-    shutil.copy2(master_key, target / MASTER_KEY_FILE)
+    shutil.copyfile(master_key, target / MASTER_KEY_FILE)  # a mounted secret's mode aside
     os.chmod(target / MASTER_KEY_FILE, 0o600)
     with _read_only(target / SQLITE_FILE) as meta:
         live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live' ORDER BY blob_id").fetchall()
@@ -214,7 +220,7 @@ def verify(directory: Path) -> BackupReport:
     return _check(directory, expected, "the SHA-256 recorded at backup")
 
 
-def verify_node(data_dir: Path) -> BackupReport:
+def verify_node(data_dir: Path, key_path: Path | None = None) -> BackupReport:
     """Check a node's data dir the same way: every referenced blob present with its size, and the MD5
     of every single-part object (its ETag) — the one digest the metadata keeps per blob."""
     etags: dict[str, str] = {}
@@ -234,7 +240,7 @@ def verify_node(data_dir: Path) -> BackupReport:
     def expected(blob_id: str, size: int) -> tuple[str, str] | None:
         return ("md5", etags[blob_id]) if blob_id in etags else None
 
-    return _check(data_dir, expected, "the MD5 its object's ETag says")
+    return _check(data_dir, expected, "the MD5 its object's ETag says", key_path)
 
 
 @contextlib.contextmanager
@@ -252,15 +258,15 @@ def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _check(directory: Path, expected: Callable[[str, int], tuple[str, str] | str | None],
-           digest_name: str) -> BackupReport:
+           digest_name: str, key_path: Path | None = None) -> BackupReport:
     """Every live blob of ``directory``'s metadata: present in ``directory/blobs``, of its size, with the
     digest ``expected`` gives (algorithm, hex), if any; a string from ``expected`` is a problem."""
     report = BackupReport()
-    if not (directory / MASTER_KEY_FILE).is_file():
-        report.problems.append(f"{MASTER_KEY_FILE} is missing: the access keys could not be read")
     with _read_only(directory / SQLITE_FILE) as meta:
         if meta.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             report.problems.append(f"{SQLITE_FILE} fails SQLite's integrity check")
+        if (problem := _key_problem(key_path or directory / MASTER_KEY_FILE, meta)) is not None:
+            report.problems.append(problem)
         live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live'").fetchall()
     for blob_id, size in live:
         path = blob_path(directory / "blobs", blob_id)
@@ -281,20 +287,59 @@ def _check(directory: Path, expected: Callable[[str, int], tuple[str, str] | str
     return report
 
 
-def restore(directory: Path, data_dir: Path) -> BackupReport:
-    """Verify the backup in ``directory``, then copy it into ``data_dir``, which must hold no node."""
+def _key_problem(key_path: Path, meta: sqlite3.Connection) -> str | None:
+    """Why the master key at ``key_path`` cannot open ``meta``'s secrets, if it cannot (``core/keycheck.py``)."""
+    try:
+        key = open_master_key(key_path, create=False, follow_symlinks=True)
+    except MasterKeyMissing:
+        return f"{key_path.name} is missing: the access keys could not be read"
+    except (MasterKeyError, OSError) as exc:
+        return f"{key_path.name} cannot be used: {exc}"
+    if meta.execute("SELECT 1 FROM sqlite_master WHERE name = 'node_key_check'").fetchone() is None:
+        return None  # metadata from before the check
+    row = meta.execute("SELECT sealed FROM node_key_check WHERE id = 1").fetchone()
+    if row is not None and not opens_check(key, bytes(row[0])):
+        return (f"{key_path.name} is not the master key this metadata was sealed with: the access keys, "
+                "SSE-S3 objects, webhook and TempURL keys could not be read")
+    return None
+
+
+def restore(directory: Path, data_dir: Path, key_file: Path | None = None) -> BackupReport:
+    """Verify the backup in ``directory``, then copy it into ``data_dir``, which must hold no node.
+
+    ``key_file`` (the ``master_key_file`` setting): the restored node reads its key there, which must then
+    be the backup's already (a mounted secret is not written to); without it the key goes to the data dir."""
     report = verify(directory)
     if report.problems:
         raise BackupError(f"the backup in {directory} is damaged ({len(report.problems)} problems): "
                           + "; ".join(report.problems[:5]))
     if (data_dir / SQLITE_FILE).exists() or (data_dir / MASTER_KEY_FILE).exists():
         raise BackupError(f"{data_dir} already holds a node: restore into a new data directory")
+    if key_file is not None:
+        _same_key(directory / MASTER_KEY_FILE, key_file)
     _private_dir(data_dir)
-    shutil.copy2(directory / MASTER_KEY_FILE, data_dir / MASTER_KEY_FILE)
-    os.chmod(data_dir / MASTER_KEY_FILE, 0o600)
-    shutil.copytree(directory / "blobs", data_dir / "blobs", dirs_exist_ok=True)
+    if key_file is None:
+        shutil.copy2(directory / MASTER_KEY_FILE, data_dir / MASTER_KEY_FILE)
+        os.chmod(data_dir / MASTER_KEY_FILE, 0o600)
+    if (directory / "blobs").is_dir():  # a node without objects was backed up without a blobs/ directory
+        shutil.copytree(directory / "blobs", data_dir / "blobs", dirs_exist_ok=True)
     # The metadata last: a data dir with meta.sqlite3 is a node, so an interrupted restore is not one.
     shutil.copy2(directory / SQLITE_FILE, data_dir / f"{SQLITE_FILE}.restoring")
     os.chmod(data_dir / f"{SQLITE_FILE}.restoring", 0o600)
     os.replace(data_dir / f"{SQLITE_FILE}.restoring", data_dir / SQLITE_FILE)
     return report
+
+
+def _same_key(backed_up: Path, key_file: Path) -> None:
+    try:
+        same = read_key_bytes(key_file) == read_key_bytes(backed_up)
+    except FileNotFoundError:
+        raise BackupError(f"master_key_file {key_file} does not exist: copy {backed_up} there (mode 0600 or "
+                          "0400) before restoring, or unset master_key_file to restore the key into the data dir"
+                          ) from None
+    except (MasterKeyError, OSError) as exc:
+        raise BackupError(f"cannot compare master_key_file with the backup's key: {exc}") from None
+    if not same:
+        raise BackupError(f"master_key_file {key_file} is not the backup's master key ({backed_up}): the restored "
+                          "node could open none of its secrets. Install the backup's key there, or unset "
+                          "master_key_file to restore the key into the data dir; nothing was restored")

@@ -84,6 +84,12 @@ class Settings:
     #: Metadata store: ``sqlite`` (``data_dir/meta.sqlite3``, one node) or a ``postgresql://user@host/db``
     #: URL (libpq form; a password is best kept in ``~/.pgpass`` or ``PGPASSWORD``): many nodes, one database.
     metadata_url: str = "sqlite"
+    # --- the node master key (core/masterkey.py, core/keycheck.py) ---
+    #: The master key file (32 bytes, mode 0400 or 0600, nothing for group or others), which seals access-key
+    #: secrets, SSE-S3 data keys, webhook and TempURL keys. Every node of a deployment needs the same one:
+    #: mount one secret file on each. Unset: ``data_dir/master.key``, created by a fresh node's first start;
+    #: a file named here is never created (missing, the node does not start), and may be a symlink.
+    master_key_file: Path | None = None
     # --- PostgreSQL metadata store (metadata_url = postgresql://…) ---
     #: Most connections each worker process holds to PostgreSQL.
     postgres_pool_size: int = 10
@@ -301,6 +307,11 @@ class Settings:
             except ValueError:
                 raise ValueError(f"{item!r} is no IP address or CIDR range") from None
         return found
+
+    @property
+    def master_key_path(self) -> Path:
+        """Where this node's master key is: ``master_key_file``, else ``data_dir/master.key``."""
+        return self.master_key_file if self.master_key_file is not None else self.data_dir / "master.key"
 
     @property
     def scheme(self) -> str:

@@ -26,8 +26,11 @@ Order, and why it makes the command safe to run again:
 4. **The final check**: row counts per table on both sides, and every blob present upstream.
 
 The master key is not copied anywhere: access-key secrets (and SSE-S3 data keys) are sealed with
-``<data_dir>/master.key``, and every node of the new deployment must hold the same file in its own data
-dir (mode 0600). The command says where it is.
+``<data_dir>/master.key`` (or the ``master_key_file`` setting's), and every node of the new deployment must
+hold the same file (mode 0600). The command says where it is. Its check (``core/keycheck.py``) travels
+with the metadata: before copying, the key is proven against the node's check (recorded there first when
+the node has none, after the key opened one of its access keys), so the new deployment's nodes verify
+their key against the same row from their first start.
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ from typing import Any
 
 from satchel.backup import blob_path
 from satchel.core import sse
+from satchel.core.keycheck import verified_master_key
 from satchel.core.lifecycle_worker import LOCK_NAME
-from satchel.core.masterkey import MASTER_KEY_FILE
+from satchel.core.masterkey import MASTER_KEY_FILE, MasterKeyError
 from satchel.meta import SQLITE_FILE
 from satchel.meta.schema import MIGRATIONS
 
@@ -99,9 +103,9 @@ def stopped(data_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _source(data_dir: Path) -> sqlite3.Connection:
+def _source(data_dir: Path, key_path: Path | None = None) -> sqlite3.Connection:
     path = data_dir / SQLITE_FILE
-    if not path.is_file() or not (data_dir / MASTER_KEY_FILE).is_file():
+    if not path.is_file() or not (key_path or data_dir / MASTER_KEY_FILE).is_file():
         raise MigrationError(f"no Satchel node in {data_dir.resolve()} (no {SQLITE_FILE} and {MASTER_KEY_FILE})")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     row = conn.execute("SELECT version FROM schema_version").fetchone()
@@ -111,6 +115,20 @@ def _source(data_dir: Path) -> sqlite3.Connection:
         raise MigrationError(f"{path} has schema version {version}, this Satchel {len(MIGRATIONS)}: "
                              "run `satchel admin migrate` on the node with the Satchel you migrate to first")
     return conn
+
+
+def _key_check(data_dir: Path, key_path: Path | None) -> None:
+    """Prove the key against the node's check, recording it when the node has none (``core/keycheck.py``)."""
+    from satchel.meta.sqlite import SqliteStore
+
+    store = SqliteStore(data_dir / SQLITE_FILE)
+    try:
+        verified_master_key(store, key_path or data_dir / MASTER_KEY_FILE, explicit=key_path is not None,
+                            create=False)
+    except (MasterKeyError, OSError) as exc:
+        raise MigrationError(str(exc)) from None
+    finally:
+        store.close()
 
 
 def table_order(conn: sqlite3.Connection) -> list[str]:
@@ -308,12 +326,14 @@ def _check_blobs(source: sqlite3.Connection, target: Target, report: MigrationRe
 
 # --- the whole --------------------------------------------------------------------------------------
 def migrate_to(data_dir: Path, metadata_url: str, target: Target | None, *, timeout: float,
-               progress: Progress) -> MigrationReport:
-    """Copy the stopped node of ``data_dir`` to ``metadata_url`` (and its blobs to ``target``)."""
+               progress: Progress, key_path: Path | None = None) -> MigrationReport:
+    """Copy the stopped node of ``data_dir`` (master key ``key_path``, by default ``data_dir/master.key``)
+    to ``metadata_url`` (and its blobs to ``target``)."""
     report = MigrationReport()
-    _source(data_dir).close()  # a node is there (before the lock file is made in a wrong directory)
+    _source(data_dir, key_path).close()  # a node is there (before the lock file is made in a wrong directory)
     with stopped(data_dir):
-        source = _source(data_dir)
+        _key_check(data_dir, key_path)
+        source = _source(data_dir, key_path)
         try:
             _target_state(metadata_url, timeout)
             tables = table_order(source)

@@ -19,6 +19,8 @@ from pathlib import Path
 from satchel import metrics
 from satchel.config import Settings
 from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
+from satchel.core.keycheck import explicit_missing, node_master_key
+from satchel.core.masterkey import MasterKeyError, MasterKeyMissing, open_master_key
 from satchel.core.models import Status
 from satchel.logs import level_number
 from satchel.meta import open_store
@@ -62,6 +64,19 @@ def check_tls(settings: Settings) -> None:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(settings.tls_cert, settings.tls_key)
     except (OSError, ssl.SSLError) as exc:
         raise ServeError(f"cannot use tls_cert {settings.tls_cert} with tls_key {settings.tls_key}: {exc}") from None
+
+
+def check_master_key_file(settings: Settings) -> None:
+    """A ``master_key_file`` that is missing or unusable fails the start before the data dir or the
+    metadata is created (whether it is the metadata's key is checked once the store is open)."""
+    if settings.master_key_file is None:
+        return
+    try:
+        open_master_key(settings.master_key_file, create=False, follow_symlinks=True)
+    except MasterKeyMissing:
+        raise ServeError(explicit_missing(settings.master_key_file)) from None
+    except (MasterKeyError, OSError) as exc:
+        raise ServeError(str(exc)) from None
 
 
 def prepare_data_dir(settings: Settings) -> None:
@@ -121,6 +136,7 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
         f"  Health         : {endpoint}/_satchel/health (probes: /_satchel/health/live, /_satchel/health/ready)",
         f"  Metrics        : {endpoint}/_satchel/metrics (Prometheus; loopback, or the metrics_token)",
         f"  Data dir       : {settings.data_dir.resolve()}",
+        f"  Master key     : {settings.master_key_path.absolute()} (every node of a deployment needs this same key)",
         f"  Region         : {settings.region}",
     ]
     if hint.secret_access_key or hint.password or hint.secret_from_env:
@@ -162,10 +178,15 @@ def run(settings: Settings) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_port(settings)
     check_tls(settings)
+    check_master_key_file(settings)
     prepare_data_dir(settings)
     store = open_store(settings)
     try:
-        hint = root_hint(store, bootstrap(store, settings, os.environ))
+        try:
+            key = node_master_key(store, settings)
+        except (MasterKeyError, OSError) as exc:
+            raise ServeError(str(exc)) from None
+        hint = root_hint(store, bootstrap(store, settings, os.environ, master_key=key))
     finally:
         store.close()
     print(banner(settings, hint, satchel_command()), flush=True)

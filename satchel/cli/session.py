@@ -24,7 +24,8 @@ import click
 from satchel.config import Settings
 from satchel.core.errors import SatchelError
 from satchel.core.identity import BootstrapResult, bootstrap
-from satchel.core.masterkey import MASTER_KEY_FILE, MasterKey, MasterKeyError, load_master_key
+from satchel.core.keycheck import node_master_key
+from satchel.core.masterkey import MasterKey, MasterKeyError, MasterKeyMissing
 from satchel.meta.store import Store
 
 
@@ -48,7 +49,7 @@ def admin_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
     Only ``create`` (``satchel admin init``) may make a node where there is none."""
     from satchel.meta import open_store, store_exists
 
-    if not create and not (store_exists(settings) and (settings.data_dir / MASTER_KEY_FILE).is_file()):
+    if not create and not store_exists(settings):
         raise click.ClickException(no_node_here(settings))
     try:
         store = open_store(settings)
@@ -56,7 +57,7 @@ def admin_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
         where = settings.data_dir if settings.metadata_url == "sqlite" else "PostgreSQL"
         raise click.ClickException(f"cannot open the metadata store in {where}: {exc}") from exc
     try:
-        result = bootstrap(store, settings, os.environ, master_key=master_key(settings))
+        result = bootstrap(store, settings, os.environ, master_key=master_key(settings, store, create=create))
         if result is not None:
             click.echo(bootstrap_notice(settings, result), err=True)
         yield store
@@ -66,9 +67,16 @@ def admin_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
         store.close()
 
 
-def master_key(settings: Settings) -> MasterKey:
+def master_key(settings: Settings, store: Store, *, create: bool = False) -> MasterKey:
+    """The node's master key, proven against the metadata's check like a server start (``core/keycheck.py``):
+    an admin command with another key would seal secrets no node can open. Only ``admin init`` creates one."""
     try:
-        return load_master_key(settings.data_dir)
+        return node_master_key(store, settings, create=create)
+    except MasterKeyMissing as exc:
+        if not create and settings.master_key_file is None and store.get_key_check() is None \
+                and store.sample_sealed_secret() is None:
+            raise click.ClickException(no_node_here(settings)) from exc
+        raise click.ClickException(str(exc)) from exc
     except (MasterKeyError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
 

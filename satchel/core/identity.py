@@ -33,7 +33,7 @@ from satchel.core.credentials import (
     seal_secret,
 )
 from satchel.core.errors import AccessDenied, Conflict, InvalidArgument, NoSuchBucket, NotFound
-from satchel.core.masterkey import MasterKey, load_master_key
+from satchel.core.masterkey import MasterKey, open_master_key
 from satchel.core.models import (
     AccessKey,
     Account,
@@ -295,10 +295,9 @@ def bootstrap(
         user = store.create_user(account.id, ROOT_NAME, Role.ADMIN, hash_password(password))
     except Conflict:
         return None
-    key = create_access_key(
-        store, master_key or load_master_key(settings.data_dir), user.id,
-        access_key_id=key_id, secret=secret,
-    )
+    if master_key is None:
+        master_key = open_master_key(settings.master_key_path, create=settings.master_key_file is None)
+    key = create_access_key(store, master_key, user.id, access_key_id=key_id, secret=secret)
     return BootstrapResult(
         account=account,
         user=user,

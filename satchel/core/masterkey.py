@@ -2,13 +2,17 @@
 
 Signature verification needs the plaintext secret (HMAC is symmetric), so secrets cannot be stored as
 hashes like passwords. Instead each secret is sealed with AES-256-GCM under a 32-byte key kept in
-``<data_dir>/master.key``, apart from the metadata database: a copy of the database alone (a backup, a
-PostgreSQL dump) does not reveal any secret.
+``<data_dir>/master.key`` (or the file ``master_key_file`` names), apart from the metadata database: a
+copy of the database alone (a backup, a PostgreSQL dump) does not reveal any secret.
 
-- The file is created on first use with mode 0600, atomically (written to a private temporary file,
-  then hard-linked into place), so worker processes starting together all read the same complete key.
+- The default file is created on first use with mode 0600, atomically (written to a private temporary
+  file, then hard-linked into place), so worker processes starting together all read the same complete
+  key. A file named by ``master_key_file`` is never created: it is the deployment's one key, mounted on
+  every node (often a read-only secret volume), and a node without it must not invent another.
 - A key file readable or writable by group or others is refused: the node does not start rather than
-  keep running with a leaked key.
+  keep running with a leaked key. Its owner may be another user (a secret mounted by the orchestrator)
+  as long as this process can read it: 0400 or 0600, nothing for group and others.
+- Whether the key is the one the metadata's secrets were sealed with is ``core/keycheck.py``'s job.
 - Each sealed value is ``nonce (12 random bytes) || ciphertext || tag``, with the access key id as
   associated data, so a ciphertext copied onto another key's row does not decrypt.
 
@@ -33,6 +37,10 @@ NONCE_SIZE = 12
 
 class MasterKeyError(RuntimeError):
     """The master key file is unusable (unsafe permissions, wrong size): the node must not start."""
+
+
+class MasterKeyMissing(MasterKeyError):
+    """No key file where one was expected; never answered by making a new key."""
 
 
 class SealedValueError(ValueError):
@@ -67,18 +75,39 @@ class MasterKey:
 
 def load_master_key(data_dir: Path) -> MasterKey:
     """Read ``<data_dir>/master.key``, creating it (and ``data_dir``) on first use."""
-    path = Path(data_dir) / MASTER_KEY_FILE
+    return open_master_key(Path(data_dir) / MASTER_KEY_FILE, create=True)
+
+
+def open_master_key(path: Path, *, create: bool, follow_symlinks: bool = False) -> MasterKey:
+    """Read the key at ``path``; when it does not exist, create it if ``create``, else :class:`MasterKeyMissing`.
+
+    ``follow_symlinks`` is for a path the operator named (``master_key_file``): orchestrators mount
+    secrets as symlinks (Kubernetes: ``key -> ..data/key``). In the data dir a symlink stays refused."""
     try:
-        return MasterKey(_read_key(path))
+        return MasterKey(_read_key(path, follow_symlinks=follow_symlinks))
     except FileNotFoundError:
-        pass
+        if not create:
+            raise MasterKeyMissing(f"no master key at {path}") from None
     _create_key(path)
     return MasterKey(_read_key(path))
 
 
-def _read_key(path: Path) -> bytes:
+def read_key_bytes(path: Path) -> bytes:
+    """The raw key at ``path`` (checked like any key file), for comparing two copies without keeping either."""
+    return _read_key(path, follow_symlinks=True)
+
+
+def _read_key(path: Path, *, follow_symlinks: bool = False) -> bytes:
     # O_NOFOLLOW: a symlink planted in the data dir must not redirect us to another file.
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        # O_NONBLOCK: a FIFO named as the key must not hang the start (it is then refused: not a regular file).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW))
+    except PermissionError:
+        raise MasterKeyError(
+            f"{path} cannot be read by this process (uid {os.getuid()}): make it readable by the user "
+            "Satchel runs as and by nobody else (owned by that uid, mode 0400 or 0600; a Docker secret: "
+            "its uid and mode options)"
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -86,7 +115,8 @@ def _read_key(path: Path) -> bytes:
         if info.st_mode & 0o077:
             raise MasterKeyError(
                 f"{path} is accessible by group or others (mode {stat.S_IMODE(info.st_mode):04o}); "
-                f"refusing to use it. Fix with: chmod 600 {path}"
+                f"refusing to use it. Fix with: chmod 600 {path} (a mounted secret, read-only here: mount it "
+                "with mode 0400, owned by the user Satchel runs as)"
             )
         data = os.read(fd, KEY_SIZE + 1)
     finally:

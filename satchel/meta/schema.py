@@ -544,9 +544,21 @@ ALTER TABLE links ADD COLUMN version_id TEXT;
 ALTER TABLE audit_events ADD COLUMN version_id TEXT
 """
 
+#: The master key check (``core/keycheck.py``): one row, a constant sealed by the deployment's master key, so
+#: that a node (or an admin command) holding another key, or none, refuses to start instead of sealing
+#: secrets no other node can open. Never the key, nothing that helps guess it (AES-GCM, a random nonce).
+_V19 = """
+CREATE TABLE node_key_check (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    sealed {bytes} NOT NULL,
+    recorded DOUBLE PRECISION NOT NULL
+)
+"""
+
 #: Applied in order; ``schema_version.version`` is the number applied so far.
 MIGRATIONS: tuple[str, ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14, _V13,
+    _V19,
 )
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated

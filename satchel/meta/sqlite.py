@@ -25,6 +25,7 @@ from satchel.meta.sqlite_acl import SqliteAcl
 from satchel.meta.sqlite_completions import SqliteCompletions
 from satchel.meta.sqlite_console import SqliteConsole
 from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.sqlite_keycheck import SqliteKeyCheck
 from satchel.meta.sqlite_objects import SqliteObjects
 from satchel.meta.sqlite_par import LIVE_PARS, SqlitePars
 from satchel.meta.sqlite_sharing import SqliteSharing
@@ -53,7 +54,8 @@ _UPSERT_GRANT = rows.insert("grants", rows.GRANT_COLUMNS) + (
 
 
 class SqliteStore(SqliteAcl, SqliteObjects, SqliteSharing, SqlitePars, SqliteSwift, SqliteTempUrlKeys, SqliteConsole,
-                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, SqliteVersioning, Store):
+                  SqliteWebhooks, SqliteCompletions, SqliteSse, SqliteTagging, SqliteVersioning, SqliteKeyCheck,
+                  Store):
     """:class:`Store` on one SQLite file (``<data_dir>/meta.sqlite3``)."""
 
     def __init__(

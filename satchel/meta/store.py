@@ -685,6 +685,19 @@ class Store(abc.ABC):
     def set_bucket_encryption(self, bucket_id: str, algorithm: str | None, now: float) -> None:
         """Set (or, with None, remove) the bucket's default SSE algorithm."""
 
+    # --- the master key check (core/keycheck.py) --------------------------------------------------
+    @abc.abstractmethod
+    def get_key_check(self) -> bytes | None:
+        """The value sealed by the deployment's master key, None until a node recorded it."""
+
+    @abc.abstractmethod
+    def record_key_check(self, sealed: bytes, now: float) -> bytes:
+        """Record ``sealed`` unless a check is there already (another node won); the check now recorded."""
+
+    @abc.abstractmethod
+    def sample_sealed_secret(self) -> tuple[str, bytes] | None:
+        """One access key's (id, sealed secret), to try a key on a store whose check is not recorded yet."""
+
     # --- link notifications (webhooks; records in meta/webhooks.py) ------------------------------
     @abc.abstractmethod
     def put_webhook(self, webhook: StoredWebhook, link_ids: Sequence[str] = ()) -> None:

@@ -150,6 +150,7 @@ def test_migrated_node_serves_everything(single: tuple[SatchelProcess, Before], 
     assert (report["blobs_skipped"], report["blobs_copied"]) == (1, report["blobs"] - 1)
     assert upstream.get_object(Bucket=bucket, Key=f"{PREFIX}/{cut.name}")["Body"].read() == cut.read_bytes()
     assert report["tables"]["objects"] == len(before.objects)
+    assert report["tables"]["node_key_check"] == 1  # the key check goes with the metadata (core/keycheck.py)
     assert "blobs: " in done.stderr and "metadata: objects" in done.stderr  # progress
 
     again = migrate_to(node, url, seaweedfs, bucket)  # the database holds the node now

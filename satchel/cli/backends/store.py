@@ -66,7 +66,7 @@ class StoreBackend:
 
     def create_key(self, user: str) -> tuple[str, Row]:
         owner = identity.user_by_name(self.store, user)
-        key = identity.create_access_key(self.store, master_key(self.settings), owner.id)
+        key = identity.create_access_key(self.store, master_key(self.settings, self.store), owner.id)
         return owner.name, {"access_key_id": key.access_key_id, "secret_access_key": key.secret}
 
     def set_key_status(self, access_key_id: str, status: str) -> Row:

@@ -27,7 +27,6 @@ from satchel.cli.output import emit_object, emit_rows
 from satchel.cli.printable import printable
 from satchel.cli.session import admin_store, describe
 from satchel.core import identity
-from satchel.core.masterkey import MASTER_KEY_FILE
 from satchel.core.models import Sharing
 
 if TYPE_CHECKING:
@@ -365,7 +364,7 @@ def backup_command(state: CliState, directory: Path, parallel: int) -> None:
 
             upstream = stack.enter_context(_upstream(settings, threads=parallel))
             blobs = backupsources.UpstreamBlobs(Location.parse(settings.blobs_url), upstream.client)
-        report = backup.backup(snapshot, blobs, settings.data_dir / MASTER_KEY_FILE, directory,
+        report = backup.backup(snapshot, blobs, settings.master_key_path, directory,
                                referenced_now=referenced, source=source, parallel=parallel, progress=progress)
     _emit_report(state, ("directory", directory), report, f"Backed up into {directory}")
 
@@ -388,7 +387,8 @@ def verify_command(state: CliState, directory: Path | None) -> None:
                                        "deployment up (`satchel admin backup DIR`), then `verify DIR`")
     what = directory if directory is not None else state.settings().data_dir
     with _backup_errors():
-        report = backup.verify(what) if directory is not None else backup.verify_node(what)
+        report = backup.verify(what) if directory is not None else backup.verify_node(
+            what, state.settings().master_key_path)
     for problem in report.problems:
         click.echo(problem, err=True)
     if report.problems:
@@ -412,7 +412,7 @@ def restore_command(state: CliState, directory: Path) -> None:
         raise click.ClickException("restore makes a single node (SQLite in --data-dir): run it without "
                                    "metadata_url, then `satchel admin migrate-to` to go back to PostgreSQL")
     with _backup_errors():
-        report = backup.restore(directory, settings.data_dir)
+        report = backup.restore(directory, settings.data_dir, settings.master_key_file)
     _emit_report(state, ("data_dir", settings.data_dir), report, f"Restored into {settings.data_dir}")
 
 
@@ -436,7 +436,8 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
     schema version is not this Satchel's. Blobs go first (each checked by size and MD5; those already
     upstream are skipped, so an interrupted run can simply be run again), then the metadata in one
     transaction; then row counts and blobs are checked on the target. The master key is not copied:
-    every node of the new deployment needs the file the command names in its own data dir.
+    every node of the new deployment needs the file the command names (in its data dir, or where
+    master_key_file names); its check travels with the metadata, so a node with another key refuses to start.
     """
     from satchel import migrateto
 
@@ -454,12 +455,12 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
 
     with _migration_errors(), _blob_target(settings) as target:
         report = migrateto.migrate_to(data_dir, metadata_url, target, timeout=settings.postgres_timeout,
-                                      progress=progress)
+                                      progress=progress, key_path=settings.master_key_path)
     for problem in report.problems:
         click.echo(problem, err=True)
     if report.problems:
         raise click.ClickException(f"{len(report.problems)} problems on the target: see above")
-    key = (data_dir / MASTER_KEY_FILE).resolve()
+    key = settings.master_key_path.resolve()
     summary = {"tables": {t: rows for t, (rows, _copied) in report.tables.items()}, "blobs": report.blobs,
                "blobs_copied": report.blobs_copied, "blobs_skipped": report.blobs_skipped, "bytes": report.bytes,
                "master_key": str(key)}
@@ -470,8 +471,9 @@ def migrate_to_command(state: CliState, metadata_url: str, blobs_url: str | None
     for line in ("Metadata copied (rows per table, the same on both sides):", *lines,
                  f"Blobs: {report.blobs} ({report.bytes} bytes; {report.blobs_copied} copied, "
                  f"{report.blobs_skipped} already there)." if target is not None else "Blobs: left in the data dir.",
-                 f"The master key is {key}: copy it (mode 0600) into the data dir of every node of the new "
-                 "deployment; without it no node can read the access keys or SSE-S3 objects.",
+                 f"The master key is {key}: give every node of the new deployment this same file (mode 0600), "
+                 "in its data dir or where master_key_file names; without it no node can read the access keys "
+                 "or SSE-S3 objects, and a node with another key refuses to start.",
                  "Start the nodes with metadata_url" + (" and blobs_url" if target is not None else "")
                  + " set; keep this data dir until they serve everything."):
         click.echo(printable(line))

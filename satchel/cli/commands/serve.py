@@ -47,7 +47,9 @@ def serve(state: CliState, /, **flags: Any) -> None:
     metrics on one port.
 
     The first start creates the root account, user and access key and prints the generated secrets
-    once (set SATCHEL_ROOT_ACCESS_KEY, SATCHEL_ROOT_SECRET_KEY, SATCHEL_ROOT_PASSWORD to choose them).
+    once (set SATCHEL_ROOT_ACCESS_KEY, SATCHEL_ROOT_SECRET_KEY, SATCHEL_ROOT_PASSWORD to choose them),
+    and the master key DATA_DIR/master.key unless --master-key-file names the deployment's. Every start
+    proves the key against the metadata's key check: another key, or none where secrets exist, is refused.
     A port already in use, or a setting Satchel cannot use, is reported before anything is created or
     printed (exit status 1).
     """

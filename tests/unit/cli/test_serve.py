@@ -115,6 +115,7 @@ def test_banner_names_the_real_key_and_the_secret_only_when_generated(serve: typ
     command, _, rest = admin.partition(" admin ")
     assert Path(command).is_absolute() or command == "satchel" or (Path.cwd() / command).exists()
     assert f"--data-dir {data_dir.resolve()}" in rest
+    assert f"Master key     : {(data_dir / 'master.key').absolute()} (every node" in again.banner  # its path only
 
 
 def test_secret_given_by_the_environment_is_never_printed(serve: type[Served], tmp_path: Path) -> None:

@@ -80,3 +80,38 @@ def test_an_interrupted_metadata_copy_leaves_nothing_and_runs_again(
         assert bytes(secret) == source.execute("SELECT secret_ciphertext FROM access_keys").fetchone()[0]
     with pytest.raises(migrateto.MigrationError, match="not empty"):  # and never twice
         migrateto.migrate_to(data_dir, pg_url, None, timeout=3, progress=lines.append)
+
+
+def test_the_key_check_goes_with_the_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+    """A node from before the check gets it recorded (its key opened an access key) and copied; the nodes
+    of the new deployment then prove their key against it."""
+    from satchel.core.keycheck import KeyMismatch, opens_check, verified_master_key
+    from satchel.core.masterkey import load_master_key
+    from satchel.meta.postgres import PostgresStore
+
+    data_dir = node(tmp_path, monkeypatch)
+    with sqlite3.connect(data_dir / "meta.sqlite3") as source:
+        source.execute("DELETE FROM node_key_check")  # as before the upgrade
+    report = migrateto.migrate_to(data_dir, pg_url, None, timeout=3, progress=lambda line: None)
+    assert report.problems == [] and report.tables["node_key_check"] == (1, 1)
+    target = PostgresStore(pg_url)
+    try:
+        recorded = target.get_key_check()
+        assert recorded is not None and opens_check(load_master_key(data_dir), recorded)
+        other = tmp_path / "other.key"
+        other.write_bytes(bytes(32))
+        other.chmod(0o600)
+        with pytest.raises(KeyMismatch):
+            verified_master_key(target, other, explicit=True)
+    finally:
+        target.close()
+
+
+def test_a_node_with_the_wrong_key_is_not_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  pg_url: str) -> None:
+    data_dir = node(tmp_path, monkeypatch)
+    (data_dir / "master.key").write_bytes(bytes(32))  # not the key its secrets were sealed with
+    with pytest.raises(migrateto.MigrationError, match="does not match the one the metadata was sealed with"):
+        migrateto.migrate_to(data_dir, pg_url, None, timeout=3, progress=lambda line: None)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM access_keys").fetchone() == (0,)
