@@ -19,7 +19,8 @@ The wait bound. No client waits on the upstream longer than
     ``deadline = blobs_attempts * (blobs_connect_timeout + blobs_read_timeout) + DEADLINE_MARGIN``
 
 for any one upstream call (a PUT, a part, a GET, one 256 KiB read of a body) before it is answered
-``503 SlowDown``: with the defaults (3 * (5 + 30) + 1) 106 s; with ``attempts 2, connect 1, read 3``,
+``503 SlowDown``: with the defaults (3 * (2 + 10) + 1) 37 s, under the 60 s after which botocore and
+the aws cli stop waiting for a read (see ``config.py``); with ``attempts 2, connect 1, read 3``,
 9 s. Three things make that hold end to end, not just per socket operation: botocore tries a request
 ``blobs_attempts`` times in all (``total_max_attempts``; its ``max_attempts`` would count *retries*,
 one try more); every call is awaited for at most the remaining ``deadline`` — whatever else delays it
