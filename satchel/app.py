@@ -21,7 +21,7 @@ import json
 import logging
 import time
 
-from satchel import looplag, metrics
+from satchel import looplag, metrics, unavailable
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
@@ -32,13 +32,15 @@ from satchel.console.routes import ConsoleFrontend
 from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.gc import abort_abandoned_uploads, collect_garbage
-from satchel.core.lifecycle_worker import lifecycle_loop
+from satchel.core.lifecycle_worker import elected, lifecycle_loop
 from satchel.core.masterkey import load_master_key
 from satchel.core.node import Node
 from satchel.core.webhookqueue import prune_endpoints
 from satchel.logs import access_line, level_number
 from satchel.meta import open_store
+from satchel.meta.store import Store
 from satchel.par.frontend import ParFrontend
 from satchel.par.router import PREFIX as PAR_PREFIX
 from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
@@ -52,6 +54,10 @@ access_log = logging.getLogger("satchel.access")
 #: The plain endpoints under ``/_satchel/`` (beside the API and the console): probes and the metrics.
 _SATCHEL_ENDPOINTS = frozenset({"/_satchel/metrics", "/_satchel/health", "/_satchel/health/ready",
                                 "/_satchel/health/live"})
+#: Seconds between tries to open a metadata store that was down at start: doubling from the first to the
+#: last, then every last (each try waits at most ``postgres_timeout`` to connect).
+OPEN_RETRY_FIRST = 0.25
+OPEN_RETRY_MAX = 5.0
 
 def _header(scope: Scope, name: bytes) -> str:
     """The first value of a header (names arrive lower-case from the server), "" when absent."""
@@ -80,11 +86,17 @@ class SatchelApp:
         self._tasks: list[asyncio.Task[None]] = []
         #: Set when the lifespan shutdown begins: not ready any more (``/_satchel/health/ready``).
         self.stopping = False
+        #: Set while the node serves without its metadata store (PostgreSQL was down when it started):
+        #: the probes answer (live 200, ready 503), every other request a 503 (``satchel/unavailable.py``),
+        #: until :meth:`_open_when_up` opens it.
+        self.waiting_for_store = False
+        self._opener: asyncio.Task[None] | None = None
 
-    def start(self) -> Node:
-        """Open stores; idempotent so tests can build the app without a lifespan."""
+    def start(self, store: Store | None = None) -> Node:
+        """Open stores (or take ``store``, opened already); idempotent so tests can build the app without
+        a lifespan."""
         if self.node is None:
-            store = open_store(self.settings)
+            store = store if store is not None else open_store(self.settings)
             master_key = load_master_key(self.settings.data_dir)
             credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
             self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
@@ -107,9 +119,8 @@ class SatchelApp:
             return
         if kind != "http":
             return
-        if self.s3 is None:
+        if self.s3 is None and not self.waiting_for_store:
             self.start()
-        assert self.s3 is not None and self.node is not None
         info = scope[SCOPE_KEY] = RequestInfo(new_request_id())
         started = time.perf_counter()
 
@@ -131,7 +142,6 @@ class SatchelApp:
             self._measure(scope, info, time.perf_counter() - started)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, info: RequestInfo) -> None:
-        assert self.s3 is not None
         # The protocol (satchel.protocol) bounds the header block on the wire; this catches a request
         # pipelined behind another in one read, which it may count from its next read only.
         if sum(len(k) + len(v) for k, v in scope["headers"]) > self.settings.max_header_bytes:
@@ -142,6 +152,9 @@ class SatchelApp:
                            b"Transfer-Encoding other than chunked is not implemented\n").send(send)
             return
         path: str = scope["path"]
+        if self.s3 is None:  # the metadata store is not open yet (PostgreSQL down at start)
+            await self._without_store(path, scope, send, info)
+            return
         if self.console is not None and (path == "/" or path.startswith(("/_satchel/console", "/s/"))):
             domain = self.settings.domain
             if console_routes.takes(path, _header(scope, b"host"), domain):
@@ -171,6 +184,26 @@ class SatchelApp:
             return
         await self.s3(scope, receive, send)
 
+    async def _without_store(self, path: str, scope: Scope, send: Send, info: RequestInfo) -> None:
+        """The probes and the metrics answer; every other request gets its front-end's 503."""
+        if path in _SATCHEL_ENDPOINTS:
+            info.frontend = "satchel"
+            await self._satchel(path, scope, send, info)
+            return
+        if path.startswith(API_PREFIX + "/"):
+            info.frontend = "api"
+        elif path.startswith(("/_satchel/console", console_routes.SHARE_PREFIX)) \
+                and console_routes.takes(path, _header(scope, b"host"), self.settings.domain):
+            info.frontend = "console"
+        elif path.startswith(PAR_PREFIX) and not self._virtual_host(scope):
+            info.frontend = "par"
+        elif self._is_swift(path, scope):
+            info.frontend = "swift"
+        else:
+            info.frontend = "s3"
+        info.operation = "unavailable"
+        await unavailable.answer(info.frontend, scope, info).send(send)
+
     def _virtual_host(self, scope: Scope) -> bool:
         """A virtual-host style S3 request (``bucket.<domain>``): its path is a key, ``/p/...`` included."""
         domain = self.settings.domain
@@ -199,7 +232,6 @@ class SatchelApp:
 
     async def _satchel(self, path: str, scope: Scope, send: Send, info: RequestInfo) -> None:
         """Health and metrics: plain endpoints for load balancers, orchestrators and Prometheus."""
-        assert self.node is not None
         head = scope["method"] == "HEAD"
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
                    ("x-amz-request-id", info.request_id)]
@@ -215,9 +247,10 @@ class SatchelApp:
             await self._metrics(scope, send, headers)
             return
         if path in ("/_satchel/health", "/_satchel/health/ready"):
-            # Ready: started, not stopping, and the metadata store answers.
+            # Ready: started (the metadata store open), not stopping, and the metadata store answers.
             info.operation = "ready"
-            status, state = (200, "ok") if not self.stopping and await self._store_answers() else (503, "unavailable")
+            ready = self.node is not None and not self.stopping and await self._store_answers()
+            status, state = (200, "ok") if ready else (503, "unavailable")
         elif path == "/_satchel/health/live":
             # Live: the event loop turns (this answer is the proof); a restart would not fix a slow store.
             info.operation, status, state = "live", 200, "ok"
@@ -253,11 +286,13 @@ class SatchelApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    node = self.start()
-                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
-                                   asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
-                                   asyncio.create_task(lifecycle_loop(node)),
-                                   asyncio.create_task(looplag.probe(node.settings.event_loop_lag_interval))]
+                    try:
+                        self._run_tasks(self.start())
+                    except ServiceUnavailable as exc:
+                        # PostgreSQL down (not refusing us: that is UnusableStore, a failed start): serve
+                        # the probes and 503s, open it when it answers.
+                        self.waiting_for_store = True
+                        self._opener = asyncio.create_task(self._open_when_up(exc))
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -265,7 +300,7 @@ class SatchelApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.stopping = True
-                for task in self._tasks:
+                for task in [*([self._opener] if self._opener else []), *self._tasks]:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -276,24 +311,88 @@ class SatchelApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _run_tasks(self, node: Node) -> None:
+        self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
+                       asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
+                       asyncio.create_task(lifecycle_loop(node)),
+                       asyncio.create_task(looplag.probe(node.settings.event_loop_lag_interval))]
+
+    async def _open_when_up(self, first: ServiceUnavailable) -> None:
+        """Open the metadata store in the background until it answers, then become a whole node.
+
+        Tries back off from OPEN_RETRY_FIRST to OPEN_RETRY_MAX seconds; each runs in a thread (a connect
+        waits up to ``postgres_timeout``), never on the event loop that answers the probes. Logged once
+        per change of state, not per try: down, refusing (a database that answers but refuses this node,
+        say one an init job creates later: an error, retried all the same, since the listener is up),
+        open. Migrations run in the open, under PostgreSQL's migration lock: once whichever node is
+        first (``meta/postgres_db.py``)."""
+        log.warning("%s Serving 503 (health/ready 503, health/live 200) and retrying in the background.",
+                    first.message)
+        began, tries, pause, state = time.monotonic(), 1, OPEN_RETRY_FIRST, "down"
+        while True:
+            await asyncio.sleep(pause)
+            pause, tries = min(pause * 2, OPEN_RETRY_MAX), tries + 1
+            try:
+                store = await asyncio.to_thread(_open_and_set_up, self.settings)
+                break
+            except ServiceUnavailable as exc:
+                now, reason = "down", exc.message
+            except Exception as exc:
+                now, reason = "refusing", str(exc)
+            if now != state:
+                log.log(logging.ERROR if now == "refusing" else logging.WARNING, "%s Still retrying.", reason)
+                state = now
+        self.waiting_for_store = False
+        self._run_tasks(self.start(store))
+        log.warning("metadata store open after %d tries (%.1f s): this node is ready", tries,
+                    time.monotonic() - began)
+
     async def _gc_loop(self) -> None:
         """Finish deletions a crash interrupted, then keep sweeping every ``gc_interval`` seconds: blobs
-        and abandoned uploads never leak for long, audit events never outlive their retention."""
-        while True:
-            node = self.node
-            if node is not None:
-                settings = node.settings
+        and abandoned uploads never leak for long, audit events never outlive their retention.
+
+        On PostgreSQL one process of the whole deployment sweeps (an advisory lock elects it, as for
+        lifecycle passes): every sweep acts on what all nodes share (the database, the upstream bucket),
+        and N nodes listing the upstream prefix every interval would only multiply the cost. On SQLite
+        every worker sweeps, as before (idempotent steps, one machine)."""
+        node = self.node
+        assert node is not None  # started once the store is open
+        election = elected(node, "gc")
+        try:
+            while True:
                 try:
-                    await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
-                                                  age=settings.abandoned_upload_age, write=node.write)
-                    await collect_garbage(node.store, node.blobs, now=node.clock.now(),
-                                          orphan_grace=settings.orphan_grace, write=node.write)
-                    await prune_expired(node.store, node.write, now=node.clock.now(),
-                                        retention_days=settings.audit_retention_days)
-                    await prune_endpoints(node.store, node.write, now=node.clock.now())
+                    if election is None or await election.held():
+                        await _sweep(node)
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
-            await asyncio.sleep(self.settings.gc_interval)
+                await asyncio.sleep(self.settings.gc_interval)
+        finally:
+            if election is not None:
+                election.release()
+
+
+async def _sweep(node: Node) -> None:
+    settings = node.settings
+    await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
+                                  age=settings.abandoned_upload_age, write=node.write)
+    await collect_garbage(node.store, node.blobs, now=node.clock.now(),
+                          orphan_grace=settings.orphan_grace, write=node.write)
+    await prune_expired(node.store, node.write, now=node.clock.now(), retention_days=settings.audit_retention_days)
+    await prune_endpoints(node.store, node.write, now=node.clock.now())
+
+
+def _open_and_set_up(settings: Settings) -> Store:
+    """Open the store and do what ``satchel serve`` could not while it was down: the first start's
+    set-up (the root account, once across nodes and workers; its generated secrets printed once)."""
+    from satchel.server import first_start  # the CLI's bootstrap code: loaded only on this rare path
+
+    store = open_store(settings)
+    try:
+        first_start(store, settings)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 async def _flush_metrics() -> None:

@@ -18,16 +18,19 @@ from pathlib import Path
 
 from satchel import metrics
 from satchel.config import Settings
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
 from satchel.core.models import Status
 from satchel.logs import level_number
-from satchel.meta import open_store
+from satchel.meta import UnusableStore, open_store
 from satchel.meta.store import Store
 from satchel.supervisor import listen
 
 #: Placeholders for a secret the banner must not print (not secrets themselves); shell-safe when pasted.
 SECRET_FROM_ENV = '"$SATCHEL_ROOT_SECRET_KEY"'  # noqa: S105
 SECRET_SHOWN_BEFORE = "YOUR_ROOT_SECRET"  # noqa: S105
+
+log = logging.getLogger("satchel")
 
 
 class ServeError(Exception):
@@ -78,6 +81,8 @@ class RootHint:
     secret_access_key: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
     secret_from_env: bool = False
+    #: The metadata database was down: nothing is known about root yet (not even whether it exists).
+    unknown: bool = False
 
 
 def root_hint(store: Store, result: BootstrapResult | None) -> RootHint:
@@ -92,6 +97,16 @@ def root_hint(store: Store, result: BootstrapResult | None) -> RootHint:
     keys = store.list_access_keys(root.id) if root is not None else []
     active = [k for k in keys if k.status is Status.ACTIVE]
     return RootHint(active[0].access_key_id if active else None)
+
+
+def first_start(store: Store, settings: Settings) -> None:
+    """The first start's set-up, run by a worker that opened a store ``satchel serve`` could not reach:
+    the root account once across workers and nodes (``bootstrap`` is safe against that race), its
+    generated secrets printed once, as the banner does, by the worker that made them (stdout, never the
+    log)."""
+    result = bootstrap(store, settings, os.environ)
+    if result is not None:
+        print(banner(settings, root_hint(store, result), satchel_command()), flush=True)
 
 
 def satchel_command() -> str:
@@ -144,7 +159,10 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
     if secret == SECRET_SHOWN_BEFORE:
         lines.append("  (YOUR_ROOT_SECRET: the secret printed at the first start, or the SATCHEL_ROOT_SECRET_KEY "
                      "it was given; never shown again)")
-    if key_id != hint.access_key_id:
+    if hint.unknown:
+        lines.append("  (YOUR_ACCESS_KEY_ID: root's, read once the metadata database answers; a first start "
+                     "prints root's generated secrets then)")
+    elif key_id != hint.access_key_id:
         lines.append("  (YOUR_ACCESS_KEY_ID: root has no active key; make one with: admin key create root)")
     lines += [
         "",
@@ -163,11 +181,20 @@ def run(settings: Settings) -> None:
     check_port(settings)
     check_tls(settings)
     prepare_data_dir(settings)
-    store = open_store(settings)
     try:
-        hint = root_hint(store, bootstrap(store, settings, os.environ))
-    finally:
-        store.close()
+        store = open_store(settings)
+    except UnusableStore as exc:  # a database that refuses us, a bad URL: waiting would not help
+        raise ServeError(str(exc)) from None
+    except ServiceUnavailable as exc:
+        # PostgreSQL down (a fleet restarting after a power cut, the database last up): serve anyway,
+        # unready, and let the workers open it when it answers (app.py), then do the first start's set-up.
+        log.warning("%s This node starts unready and opens it when it answers.", exc.message)
+        hint = RootHint(None, unknown=True)
+    else:
+        try:
+            hint = root_hint(store, bootstrap(store, settings, os.environ))
+        finally:
+            store.close()
     print(banner(settings, hint, satchel_command()), flush=True)
     os.environ.update(settings.to_env())
     # Before any worker imports prometheus_client: that is when it picks multiprocess mode.
