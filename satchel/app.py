@@ -43,6 +43,7 @@ from satchel.meta import open_store
 from satchel.meta.store import Store
 from satchel.par.frontend import ParFrontend
 from satchel.par.router import PREFIX as PAR_PREFIX
+from satchel.readiness import ReadinessProbe
 from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
 from satchel.s3.frontend import S3Frontend
 from satchel.s3.router import split_target
@@ -91,23 +92,34 @@ class SatchelApp:
         #: until :meth:`_open_when_up` opens it.
         self.waiting_for_store = False
         self._opener: asyncio.Task[None] | None = None
+        #: Whether the blob store answers (readiness), checked at most every few seconds.
+        self.blobs_ready: ReadinessProbe | None = None
 
     def start(self, store: Store | None = None) -> Node:
         """Open stores (or take ``store``, opened already); idempotent so tests can build the app without
         a lifespan."""
         if self.node is None:
             store = store if store is not None else open_store(self.settings)
-            master_key = load_master_key(self.settings.data_dir)
-            credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
-            self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
+            try:
+                master_key = load_master_key(self.settings.data_dir)
+                credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
+                self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
+            except BaseException:
+                store.close()
+                raise
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)
             self.par = ParFrontend(self.node)
             self.swift = SwiftFrontend(self.node)
             self.console = ConsoleFrontend(self.node)
+            what = "the blob upstream" if self.settings.blobs_url else "the blob directory"
+            self.blobs_ready = ReadinessProbe(self.node.blobs.probe, what=what)
         return self.node
 
     def stop(self) -> None:
+        if self.blobs_ready is not None:
+            self.blobs_ready.close()
+            self.blobs_ready = None
         if self.node is not None:
             self.node.close()
             self.node = None
@@ -247,9 +259,11 @@ class SatchelApp:
             await self._metrics(scope, send, headers)
             return
         if path in ("/_satchel/health", "/_satchel/health/ready"):
-            # Ready: started (the metadata store open), not stopping, and the metadata store answers.
+            # Ready: started (the metadata store open), not stopping, the metadata store answers and so
+            # does the blob store (an upstream HeadBucket, cached: satchel/readiness.py).
             info.operation = "ready"
-            ready = self.node is not None and not self.stopping and await self._store_answers()
+            ready = (self.node is not None and self.blobs_ready is not None and not self.stopping
+                     and await self._store_answers() and await self.blobs_ready())
             status, state = (200, "ok") if ready else (503, "unavailable")
         elif path == "/_satchel/health/live":
             # Live: the event loop turns (this answer is the proof); a restart would not fix a slow store.

@@ -50,6 +50,7 @@ import re
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -122,12 +123,24 @@ def check_reachable(url: str, *, timeout: float) -> None:
     try:
         psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)), **DEAD_PEER).close()
     except psycopg.OperationalError as exc:
-        reason = " ".join(str(exc).split())
+        reason = _scrubbed(str(exc), url)
         if any(marker in reason.lower() for marker in _DOWN_MESSAGES):
-            raise ServiceUnavailable(f"The metadata database is unreachable: {reason}") from exc
+            raise ServiceUnavailable(f"Cannot reach the metadata database: {reason}") from exc
         raise UnusableStore(f"The metadata database refused this node: {reason}") from exc
     except psycopg.Error as exc:  # a URL psycopg cannot parse (ProgrammingError), anything else
-        raise UnusableStore(f"Cannot use metadata_url: {' '.join(str(exc).split())}") from exc
+        raise UnusableStore(f"Cannot use metadata_url: {_scrubbed(str(exc), url)}") from exc
+
+
+def _scrubbed(message: str, url: str) -> str:
+    """libpq's message on one line, without the URL's password (a malformed URL may be quoted back)."""
+    message = " ".join(message.split())
+    try:
+        password = urllib.parse.urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in {password, urllib.parse.unquote(password)} if password else ():
+        message = message.replace(secret, "***")
+    return message
 
 
 class NumericLoader(psycopg.adapt.Loader):
@@ -331,7 +344,11 @@ class PostgresDatabase:
         self._listener: ChangeListener | None = None
         self._listener_lock = threading.Lock()
         self._elector: JobElector | None = None
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._pool.close(timeout=0)  # a node retrying the open (app.py) must not pile up pools
+            raise
 
     # --- connections -----------------------------------------------------------------------------
     @contextlib.contextmanager
