@@ -94,6 +94,8 @@ class SatchelApp:
         self._opener: asyncio.Task[None] | None = None
         #: Whether the blob store answers (readiness), checked at most every few seconds.
         self.blobs_ready: ReadinessProbe | None = None
+        #: The last readiness check's answer about the metadata store (logged when it changes).
+        self._store_ok = True
 
     def start(self, store: Store | None = None) -> Node:
         """Open stores (or take ``store``, opened already); idempotent so tests can build the app without
@@ -274,12 +276,23 @@ class SatchelApp:
         await Response(status, headers, json.dumps({"status": state}).encode()).send(send, head=head)
 
     async def _store_answers(self) -> bool:
+        """Whether the metadata store answers now. An expected outage (ServiceUnavailable) is logged when
+        it begins and ends, not on every poll of a load balancer; anything else with its traceback."""
         assert self.node is not None
         try:
             await self.node.read(self.node.store.generation)
+        except ServiceUnavailable as exc:
+            if self._store_ok:
+                log.warning("readiness: %s Not ready until it answers.", exc.message)
+            self._store_ok = False
+            return False
         except Exception:
             log.exception("health check failed")
+            self._store_ok = False
             return False
+        if not self._store_ok:
+            log.warning("readiness: the metadata store answers again")
+        self._store_ok = True
         return True
 
     async def _metrics(self, scope: Scope, send: Send, headers: list[tuple[str, str]]) -> None:

@@ -121,6 +121,11 @@ def test_nodes_start_while_postgres_is_down_and_serve_once_it_answers(
             s3a.create_bucket(Bucket="after-outage")
             s3a.put_object(Bucket="after-outage", Key="k", Body=b"written through node a")
             assert s3b.get_object(Bucket="after-outage", Key="k")["Body"].read() == b"written through node a"
+            # Down again under a running node: unready on every poll, logged once (not per poll).
+            stopped_cluster.stop()
+            assert [status(a, "/_satchel/health/ready") for _ in range(5)] == [503] * 5
+            stopped_cluster.start()
+            wait_ready(a)
         finally:
             b.stop()
     finally:
@@ -136,6 +141,9 @@ def test_nodes_start_while_postgres_is_down_and_serve_once_it_answers(
         # Never refused meanwhile (a second node migrating too would have failed on existing tables).
         assert "Still retrying" not in log, log
         assert node.root.secret_key not in log and node.password not in log
+    polled = a.log_path.read_text(errors="replace")
+    assert polled.count("readiness: The metadata database is unavailable") == 1, polled
+    assert polled.count("readiness: the metadata store answers again") == 1, polled
 
 
 def unavailable_answers(node: SatchelProcess) -> None:
