@@ -21,7 +21,7 @@ import json
 import logging
 import time
 
-from satchel import looplag, metrics
+from satchel import looplag, metrics, unavailable
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
@@ -32,15 +32,18 @@ from satchel.console.routes import ConsoleFrontend
 from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.gc import abort_abandoned_uploads, collect_garbage
 from satchel.core.keycheck import node_master_key
-from satchel.core.lifecycle_worker import lifecycle_loop
+from satchel.core.lifecycle_worker import elected, lifecycle_loop
 from satchel.core.node import Node
 from satchel.core.webhookqueue import prune_endpoints
 from satchel.logs import access_line, level_number
 from satchel.meta import open_store
+from satchel.meta.store import Store
 from satchel.par.frontend import ParFrontend
 from satchel.par.router import PREFIX as PAR_PREFIX
+from satchel.readiness import ReadinessProbe
 from satchel.requestinfo import SCOPE_KEY, RequestInfo, new_request_id
 from satchel.s3.frontend import S3Frontend
 from satchel.s3.router import split_target
@@ -52,6 +55,10 @@ access_log = logging.getLogger("satchel.access")
 #: The plain endpoints under ``/_satchel/`` (beside the API and the console): probes and the metrics.
 _SATCHEL_ENDPOINTS = frozenset({"/_satchel/metrics", "/_satchel/health", "/_satchel/health/ready",
                                 "/_satchel/health/live"})
+#: Seconds between tries to open a metadata store that was down at start: doubling from the first to the
+#: last, then every last (each try waits at most ``postgres_timeout`` to connect).
+OPEN_RETRY_FIRST = 0.25
+OPEN_RETRY_MAX = 5.0
 
 def _header(scope: Scope, name: bytes) -> str:
     """The first value of a header (names arrive lower-case from the server), "" when absent."""
@@ -80,27 +87,43 @@ class SatchelApp:
         self._tasks: list[asyncio.Task[None]] = []
         #: Set when the lifespan shutdown begins: not ready any more (``/_satchel/health/ready``).
         self.stopping = False
+        #: Set while the node serves without its metadata store (PostgreSQL was down when it started):
+        #: the probes answer (live 200, ready 503), every other request a 503 (``satchel/unavailable.py``),
+        #: until :meth:`_open_when_up` opens it.
+        self.waiting_for_store = False
+        self._opener: asyncio.Task[None] | None = None
+        #: Whether the blob store answers (readiness), checked at most every few seconds.
+        self.blobs_ready: ReadinessProbe | None = None
+        #: The last readiness check's answer about the metadata store (logged when it changes).
+        self._store_ok = True
 
-    def start(self) -> Node:
-        """Open stores; idempotent so tests can build the app without a lifespan."""
+    def start(self, store: Store | None = None) -> Node:
+        """Open stores (or take ``store``, opened already); idempotent so tests can build the app without
+        a lifespan."""
         if self.node is None:
-            store = open_store(self.settings)
+            store = store if store is not None else open_store(self.settings)
             try:
-                # Proven against the metadata's check (`satchel serve` did it once before any worker started).
+                # Proven against the metadata's check (`satchel serve` did it once before any worker started,
+                # unless PostgreSQL was down then: this is the first proof, before anything is sealed).
                 master_key = node_master_key(store, self.settings)
+                credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
+                self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             except BaseException:
                 store.close()
                 raise
-            credentials = CredentialCache(store, master_key, recheck_interval=GENERATION_TTL)
-            self.node = Node(self.settings, store, open_blobs(self.settings), credentials)
             self.s3 = S3Frontend(self.node)
             self.api = AdminApi(self.node)
             self.par = ParFrontend(self.node)
             self.swift = SwiftFrontend(self.node)
             self.console = ConsoleFrontend(self.node)
+            what = "the blob upstream" if self.settings.blobs_url else "the blob directory"
+            self.blobs_ready = ReadinessProbe(self.node.blobs.probe, what=what)
         return self.node
 
     def stop(self) -> None:
+        if self.blobs_ready is not None:
+            self.blobs_ready.close()
+            self.blobs_ready = None
         if self.node is not None:
             self.node.close()
             self.node = None
@@ -112,9 +135,8 @@ class SatchelApp:
             return
         if kind != "http":
             return
-        if self.s3 is None:
+        if self.s3 is None and not self.waiting_for_store:
             self.start()
-        assert self.s3 is not None and self.node is not None
         info = scope[SCOPE_KEY] = RequestInfo(new_request_id())
         started = time.perf_counter()
 
@@ -136,7 +158,6 @@ class SatchelApp:
             self._measure(scope, info, time.perf_counter() - started)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, info: RequestInfo) -> None:
-        assert self.s3 is not None
         # The protocol (satchel.protocol) bounds the header block on the wire; this catches a request
         # pipelined behind another in one read, which it may count from its next read only.
         if sum(len(k) + len(v) for k, v in scope["headers"]) > self.settings.max_header_bytes:
@@ -147,6 +168,9 @@ class SatchelApp:
                            b"Transfer-Encoding other than chunked is not implemented\n").send(send)
             return
         path: str = scope["path"]
+        if self.s3 is None:  # the metadata store is not open yet (PostgreSQL down at start)
+            await self._without_store(path, scope, send, info)
+            return
         if self.console is not None and (path == "/" or path.startswith(("/_satchel/console", "/s/"))):
             domain = self.settings.domain
             if console_routes.takes(path, _header(scope, b"host"), domain):
@@ -176,6 +200,26 @@ class SatchelApp:
             return
         await self.s3(scope, receive, send)
 
+    async def _without_store(self, path: str, scope: Scope, send: Send, info: RequestInfo) -> None:
+        """The probes and the metrics answer; every other request gets its front-end's 503."""
+        if path in _SATCHEL_ENDPOINTS:
+            info.frontend = "satchel"
+            await self._satchel(path, scope, send, info)
+            return
+        if path.startswith(API_PREFIX + "/"):
+            info.frontend = "api"
+        elif path.startswith(("/_satchel/console", console_routes.SHARE_PREFIX)) \
+                and console_routes.takes(path, _header(scope, b"host"), self.settings.domain):
+            info.frontend = "console"
+        elif path.startswith(PAR_PREFIX) and not self._virtual_host(scope):
+            info.frontend = "par"
+        elif self._is_swift(path, scope):
+            info.frontend = "swift"
+        else:
+            info.frontend = "s3"
+        info.operation = "unavailable"
+        await unavailable.answer(info.frontend, scope, info).send(send)
+
     def _virtual_host(self, scope: Scope) -> bool:
         """A virtual-host style S3 request (``bucket.<domain>``): its path is a key, ``/p/...`` included."""
         domain = self.settings.domain
@@ -204,7 +248,6 @@ class SatchelApp:
 
     async def _satchel(self, path: str, scope: Scope, send: Send, info: RequestInfo) -> None:
         """Health and metrics: plain endpoints for load balancers, orchestrators and Prometheus."""
-        assert self.node is not None
         head = scope["method"] == "HEAD"
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
                    ("x-amz-request-id", info.request_id)]
@@ -220,9 +263,12 @@ class SatchelApp:
             await self._metrics(scope, send, headers)
             return
         if path in ("/_satchel/health", "/_satchel/health/ready"):
-            # Ready: started, not stopping, and the metadata store answers.
+            # Ready: started (the metadata store open), not stopping, the metadata store answers and so
+            # does the blob store (an upstream HeadBucket, cached: satchel/readiness.py).
             info.operation = "ready"
-            status, state = (200, "ok") if not self.stopping and await self._store_answers() else (503, "unavailable")
+            ready = (self.node is not None and self.blobs_ready is not None and not self.stopping
+                     and await self._store_answers() and await self.blobs_ready())
+            status, state = (200, "ok") if ready else (503, "unavailable")
         elif path == "/_satchel/health/live":
             # Live: the event loop turns (this answer is the proof); a restart would not fix a slow store.
             info.operation, status, state = "live", 200, "ok"
@@ -232,12 +278,23 @@ class SatchelApp:
         await Response(status, headers, json.dumps({"status": state}).encode()).send(send, head=head)
 
     async def _store_answers(self) -> bool:
+        """Whether the metadata store answers now. An expected outage (ServiceUnavailable) is logged when
+        it begins and ends, not on every poll of a load balancer; anything else with its traceback."""
         assert self.node is not None
         try:
             await self.node.read(self.node.store.generation)
+        except ServiceUnavailable as exc:
+            if self._store_ok:
+                log.warning("readiness: %s Not ready until it answers.", exc.message)
+            self._store_ok = False
+            return False
         except Exception:
             log.exception("health check failed")
+            self._store_ok = False
             return False
+        if not self._store_ok:
+            log.warning("readiness: the metadata store answers again")
+        self._store_ok = True
         return True
 
     async def _metrics(self, scope: Scope, send: Send, headers: list[tuple[str, str]]) -> None:
@@ -258,11 +315,13 @@ class SatchelApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    node = self.start()
-                    self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
-                                   asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
-                                   asyncio.create_task(lifecycle_loop(node)),
-                                   asyncio.create_task(looplag.probe(node.settings.event_loop_lag_interval))]
+                    try:
+                        self._run_tasks(self.start())
+                    except ServiceUnavailable as exc:
+                        # PostgreSQL down (not refusing us: that is UnusableStore, a failed start): serve
+                        # the probes and 503s, open it when it answers.
+                        self.waiting_for_store = True
+                        self._opener = asyncio.create_task(self._open_when_up(exc))
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -270,7 +329,7 @@ class SatchelApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.stopping = True
-                for task in self._tasks:
+                for task in [*([self._opener] if self._opener else []), *self._tasks]:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -281,24 +340,88 @@ class SatchelApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _run_tasks(self, node: Node) -> None:
+        self._tasks = [asyncio.create_task(self._gc_loop()), asyncio.create_task(node.audit.run()),
+                       asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
+                       asyncio.create_task(lifecycle_loop(node)),
+                       asyncio.create_task(looplag.probe(node.settings.event_loop_lag_interval))]
+
+    async def _open_when_up(self, first: ServiceUnavailable) -> None:
+        """Open the metadata store in the background until it answers, then become a whole node.
+
+        Tries back off from OPEN_RETRY_FIRST to OPEN_RETRY_MAX seconds; each runs in a thread (a connect
+        waits up to ``postgres_timeout``), never on the event loop that answers the probes. Logged once
+        per change of state, not per try: down, refusing (a database that answers but refuses this node,
+        say one an init job creates later: an error, retried all the same, since the listener is up),
+        open. Migrations run in the open, under PostgreSQL's migration lock: once whichever node is
+        first (``meta/postgres_db.py``)."""
+        log.warning("%s Serving 503 (health/ready 503, health/live 200) and retrying in the background.",
+                    first.message)
+        began, tries, pause, state = time.monotonic(), 1, OPEN_RETRY_FIRST, "down"
+        while True:
+            await asyncio.sleep(pause)
+            pause, tries = min(pause * 2, OPEN_RETRY_MAX), tries + 1
+            try:
+                store = await asyncio.to_thread(_open_and_set_up, self.settings)
+                break
+            except ServiceUnavailable as exc:
+                now, reason = "down", exc.message
+            except Exception as exc:
+                now, reason = "refusing", str(exc)
+            if now != state:
+                log.log(logging.ERROR if now == "refusing" else logging.WARNING, "%s Still retrying.", reason)
+                state = now
+        self.waiting_for_store = False
+        self._run_tasks(self.start(store))
+        log.warning("metadata store open after %d tries (%.1f s): this node is ready", tries,
+                    time.monotonic() - began)
+
     async def _gc_loop(self) -> None:
         """Finish deletions a crash interrupted, then keep sweeping every ``gc_interval`` seconds: blobs
-        and abandoned uploads never leak for long, audit events never outlive their retention."""
-        while True:
-            node = self.node
-            if node is not None:
-                settings = node.settings
+        and abandoned uploads never leak for long, audit events never outlive their retention.
+
+        On PostgreSQL one process of the whole deployment sweeps (an advisory lock elects it, as for
+        lifecycle passes): every sweep acts on what all nodes share (the database, the upstream bucket),
+        and N nodes listing the upstream prefix every interval would only multiply the cost. On SQLite
+        every worker sweeps, as before (idempotent steps, one machine)."""
+        node = self.node
+        assert node is not None  # started once the store is open
+        election = elected(node, "gc")
+        try:
+            while True:
                 try:
-                    await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
-                                                  age=settings.abandoned_upload_age, write=node.write)
-                    await collect_garbage(node.store, node.blobs, now=node.clock.now(),
-                                          orphan_grace=settings.orphan_grace, write=node.write)
-                    await prune_expired(node.store, node.write, now=node.clock.now(),
-                                        retention_days=settings.audit_retention_days)
-                    await prune_endpoints(node.store, node.write, now=node.clock.now())
+                    if election is None or await election.held():
+                        await _sweep(node)
                 except Exception:
                     log.exception("garbage collection failed; retrying later")
-            await asyncio.sleep(self.settings.gc_interval)
+                await asyncio.sleep(self.settings.gc_interval)
+        finally:
+            if election is not None:
+                election.release()
+
+
+async def _sweep(node: Node) -> None:
+    settings = node.settings
+    await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
+                                  age=settings.abandoned_upload_age, write=node.write)
+    await collect_garbage(node.store, node.blobs, now=node.clock.now(),
+                          orphan_grace=settings.orphan_grace, write=node.write)
+    await prune_expired(node.store, node.write, now=node.clock.now(), retention_days=settings.audit_retention_days)
+    await prune_endpoints(node.store, node.write, now=node.clock.now())
+
+
+def _open_and_set_up(settings: Settings) -> Store:
+    """Open the store and do what ``satchel serve`` could not while it was down: the first start's
+    set-up (the root account, once across nodes and workers; its generated secrets printed once)."""
+    from satchel.server import first_start  # the CLI's bootstrap code: loaded only on this rare path
+
+    store = open_store(settings)
+    try:
+        first_start(store, settings)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 async def _flush_metrics() -> None:

@@ -257,12 +257,20 @@ class Settings:
     #: Blobs at least this large go upstream as a multipart upload of parts this size (at least 5 MiB);
     #: an upload buffers up to two parts.
     blobs_part_size: int = 16 * 1024 * 1024
+    # The upstream wait bound: no client waits on one upstream call longer than
+    # blobs_attempts x (blobs_connect_timeout + blobs_read_timeout) + 1 s before its 503 SlowDown. The
+    # defaults make that 3 x (2 + 10) + 1 = 37 s, well under the 60 s after which botocore, boto3 and the
+    # aws cli give up on a read (they would then see a timeout, not the 503 they retry); the 23 s left
+    # cover PostgreSQL's own bound (postgres_timeout) and the request's other work. 2 s is ample for a TCP
+    # connect inside a data centre; 10 s per answer or per 256 KiB read is far above a healthy S3
+    # engine's latency (and slow operations such as CompleteMultipartUpload send keep-alive bytes).
     #: Seconds to connect to the upstream S3 endpoint, per attempt.
-    blobs_connect_timeout: float = 5.0
+    blobs_connect_timeout: float = 2.0
     #: Seconds to wait for each upstream answer or read of a streamed body, per attempt.
-    blobs_read_timeout: float = 30.0
+    blobs_read_timeout: float = 10.0
     #: Tries of one upstream request in all (connection errors, timeouts, 5xx) before a client gets 503
-    #: SlowDown. No client waits on one upstream request longer than attempts x (connect + read timeout) + 1 s.
+    #: SlowDown. No client waits on one upstream request longer than attempts x (connect + read timeout) + 1 s
+    #: (37 s with the defaults: keep it under clients' 60 s).
     blobs_attempts: int = 3
     #: Upstream requests in flight at once per worker (threads and pooled connections).
     blobs_threads: int = 16

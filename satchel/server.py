@@ -18,18 +18,21 @@ from pathlib import Path
 
 from satchel import metrics
 from satchel.config import Settings
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.identity import ROOT_NAME, BootstrapResult, bootstrap
 from satchel.core.keycheck import explicit_missing, node_master_key
 from satchel.core.masterkey import MasterKeyError, MasterKeyMissing, open_master_key
 from satchel.core.models import Status
 from satchel.logs import level_number
-from satchel.meta import open_store
+from satchel.meta import UnusableStore, open_store
 from satchel.meta.store import Store
 from satchel.supervisor import listen
 
 #: Placeholders for a secret the banner must not print (not secrets themselves); shell-safe when pasted.
 SECRET_FROM_ENV = '"$SATCHEL_ROOT_SECRET_KEY"'  # noqa: S105
 SECRET_SHOWN_BEFORE = "YOUR_ROOT_SECRET"  # noqa: S105
+
+log = logging.getLogger("satchel")
 
 
 class ServeError(Exception):
@@ -93,6 +96,8 @@ class RootHint:
     secret_access_key: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
     secret_from_env: bool = False
+    #: The metadata database was down: nothing is known about root yet (not even whether it exists).
+    unknown: bool = False
 
 
 def root_hint(store: Store, result: BootstrapResult | None) -> RootHint:
@@ -107,6 +112,16 @@ def root_hint(store: Store, result: BootstrapResult | None) -> RootHint:
     keys = store.list_access_keys(root.id) if root is not None else []
     active = [k for k in keys if k.status is Status.ACTIVE]
     return RootHint(active[0].access_key_id if active else None)
+
+
+def first_start(store: Store, settings: Settings) -> None:
+    """The first start's set-up, run by a worker that opened a store ``satchel serve`` could not reach:
+    the root account once across workers and nodes (``bootstrap`` is safe against that race), its
+    generated secrets printed once, as the banner does, by the worker that made them (stdout, never the
+    log). The key is proven against the metadata's check first, as ``run`` does, before anything is sealed."""
+    result = bootstrap(store, settings, os.environ, master_key=node_master_key(store, settings))
+    if result is not None:
+        print(banner(settings, root_hint(store, result), satchel_command()), flush=True)
 
 
 def satchel_command() -> str:
@@ -160,7 +175,10 @@ def banner(settings: Settings, hint: RootHint, command: str = "satchel") -> str:
     if secret == SECRET_SHOWN_BEFORE:
         lines.append("  (YOUR_ROOT_SECRET: the secret printed at the first start, or the SATCHEL_ROOT_SECRET_KEY "
                      "it was given; never shown again)")
-    if key_id != hint.access_key_id:
+    if hint.unknown:
+        lines.append("  (YOUR_ACCESS_KEY_ID: root's, read once the metadata database answers; a first start "
+                     "prints root's generated secrets then)")
+    elif key_id != hint.access_key_id:
         lines.append("  (YOUR_ACCESS_KEY_ID: root has no active key; make one with: admin key create root)")
     lines += [
         "",
@@ -180,15 +198,24 @@ def run(settings: Settings) -> None:
     check_tls(settings)
     check_master_key_file(settings)
     prepare_data_dir(settings)
-    store = open_store(settings)
     try:
+        store = open_store(settings)
+    except UnusableStore as exc:  # a database that refuses us, a bad URL: waiting would not help
+        raise ServeError(str(exc)) from None
+    except ServiceUnavailable as exc:
+        # PostgreSQL down (a fleet restarting after a power cut, the database last up): serve anyway,
+        # unready, and let the workers open it when it answers (app.py), then do the first start's set-up.
+        log.warning("%s This node starts unready and opens it when it answers.", exc.message)
+        hint = RootHint(None, unknown=True)
+    else:
         try:
-            key = node_master_key(store, settings)
-        except (MasterKeyError, OSError) as exc:
-            raise ServeError(str(exc)) from None
-        hint = root_hint(store, bootstrap(store, settings, os.environ, master_key=key))
-    finally:
-        store.close()
+            try:
+                key = node_master_key(store, settings)
+            except (MasterKeyError, OSError) as exc:
+                raise ServeError(str(exc)) from None
+            hint = root_hint(store, bootstrap(store, settings, os.environ, master_key=key))
+        finally:
+            store.close()
     print(banner(settings, hint, satchel_command()), flush=True)
     os.environ.update(settings.to_env())
     # Before any worker imports prometheus_client: that is when it picks multiprocess mode.

@@ -100,5 +100,10 @@ class BlobStore(abc.ABC):
         garbage collector deletes those the metadata store does not know. Also removes temporary
         files of writes abandoned before that time."""
 
+    def probe(self) -> None:
+        """Raise unless the blob store can serve now (readiness, ``satchel/readiness.py``): a bounded,
+        blocking check, run in a thread. The default trusts it."""
+        return
+
     @abc.abstractmethod
     def close(self) -> None: ...

@@ -199,6 +199,15 @@ class LocalBlobStore(BlobStore):
         self._read_fds = 0
         self._read_fd_budget = int(resource.getrlimit(resource.RLIMIT_NOFILE)[0] * READ_FD_SHARE)
 
+    def probe(self) -> None:
+        """The blob directory is there and writable: metadata only (a ``stat``, an ``access``), no write,
+        so a poll every second costs nothing. What it catches is a directory that went away — a network
+        filesystem unmounted or hung (then the probe times out), a volume not attached — after which
+        every read would fail; a full disk is not unreadiness (reads still work, writes say 507, and the
+        other nodes sharing that disk could do no better)."""
+        if not self.tmp.is_dir() or not os.access(self.tmp, os.W_OK | os.X_OK):
+            raise OSError(errno.EACCES, f"the blob directory {self.root} is missing or not writable")
+
     def path(self, blob_id: str) -> Path:
         """The file of a committed blob (for servers that can send a file by path, zero-copy)."""
         if not _ID.fullmatch(blob_id):

@@ -104,6 +104,9 @@ class S3BlobStore(BlobStore):
         self.cleanups.add(task)
         task.add_done_callback(self.cleanups.discard)
 
+    def probe(self) -> None:
+        self.upstream.probe(self.location.bucket)
+
     def key(self, blob_id: str) -> str:
         if not _ID.fullmatch(blob_id):
             raise ValueError("not a blob id of this store")

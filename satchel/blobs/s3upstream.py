@@ -19,7 +19,8 @@ The wait bound. No client waits on the upstream longer than
     ``deadline = blobs_attempts * (blobs_connect_timeout + blobs_read_timeout) + DEADLINE_MARGIN``
 
 for any one upstream call (a PUT, a part, a GET, one 256 KiB read of a body) before it is answered
-``503 SlowDown``: with the defaults (3 * (5 + 30) + 1) 106 s; with ``attempts 2, connect 1, read 3``,
+``503 SlowDown``: with the defaults (3 * (2 + 10) + 1) 37 s, under the 60 s after which botocore and
+the aws cli stop waiting for a read (see ``config.py``); with ``attempts 2, connect 1, read 3``,
 9 s. Three things make that hold end to end, not just per socket operation: botocore tries a request
 ``blobs_attempts`` times in all (``total_max_attempts``; its ``max_attempts`` would count *retries*,
 one try more); every call is awaited for at most the remaining ``deadline`` — whatever else delays it
@@ -57,6 +58,9 @@ T = TypeVar("T")
 MISSING = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchUpload"})
 #: How often one failure is logged at most (seconds): an outage must not flood the log.
 LOG_EVERY = 10.0
+#: Bounds of one readiness check (:meth:`Upstream.probe`), far below the load balancer's check interval.
+PROBE_CONNECT_TIMEOUT = 1.0
+PROBE_READ_TIMEOUT = 1.5
 #: Seconds added to ``attempts * (connect + read timeout)`` in the wait bound (see above): room for
 #: botocore's own bookkeeping, so that the bound cuts only a call botocore would not end by itself.
 DEADLINE_MARGIN = 1.0
@@ -112,6 +116,13 @@ class Upstream:
         self.client: Any = session.create_client(
             "s3", endpoint_url=endpoint_url, region_name=region, aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key, config=config)
+        # Readiness checks (``probe``): one try, short timeouts, a connection of their own.
+        self._probe_client: Any = session.create_client(
+            "s3", endpoint_url=endpoint_url, region_name=region, aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=config.merge(Config(connect_timeout=PROBE_CONNECT_TIMEOUT, read_timeout=PROBE_READ_TIMEOUT,
+                                       retries={"total_max_attempts": 1, "mode": "standard"},
+                                       max_pool_connections=1)))
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="satchel-upstream")
         self._last_logged: dict[str, float] = {}
         #: The longest a client waits on one upstream call (see the module docstring).
@@ -183,9 +194,15 @@ class Upstream:
         level = logging.ERROR if error else logging.WARNING
         log.log(level, "blob store upstream: %s failed: %s", operation, what)
 
+    def probe(self, bucket: str) -> None:
+        """``HeadBucket``, once, within PROBE_CONNECT_TIMEOUT + PROBE_READ_TIMEOUT seconds: raises unless
+        the upstream answers that the bucket is there and ours (readiness; ``satchel/readiness.py``)."""
+        self._probe_client.head_bucket(Bucket=bucket)
+
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.client.close()
+        self._probe_client.close()
 
 
 def _give_up(work: concurrent.futures.Future[Any], running: asyncio.Future[Any]) -> None:

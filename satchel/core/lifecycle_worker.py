@@ -8,11 +8,13 @@ the files go right after (``gc.release_blobs``) — and multipart uploads older 
 A delete is conditional on the object still being the version the pass looked at (same ETag and
 Last-Modified), so an overwrite made meanwhile is never expired on the old version's age.
 
-**One runner per node.** Every worker process of a server starts the loop, but a pass runs only in the
-process holding an exclusive ``flock`` on ``<data_dir>/lifecycle.lock`` (taken without waiting; the
-kernel releases it when that process dies, and another worker takes over at its next interval). The
-garbage collector needs no such lock (its steps are idempotent); expiration and aborts would be too, but
-two processes scanning the same buckets would only double the work.
+**One runner per deployment.** Every worker process of every node starts the loop, but a pass runs only
+in the process that holds the job's lock, taken without waiting: on SQLite (one node) an exclusive
+``flock`` on ``<data_dir>/lifecycle.lock``; on PostgreSQL (many nodes) a session-level advisory lock of
+its own (``meta/postgres_db.py`` ``JobElector``). Either is released when its process dies, and another
+worker (of any node) takes over at its next interval. Expiration and aborts are idempotent, but two
+processes scanning the same buckets would only double the work. The garbage collector elects its
+sweeper the same way on PostgreSQL (``app.py``; :func:`elected`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from satchel.core.lifecycle import Rule
 from satchel.core.lifecycle_noncurrent import expire_noncurrent
 from satchel.core.models import ObjectRecord, ObjectSummary
 from satchel.core.node import Node
+from satchel.meta.store import JobLock
 
 log = logging.getLogger(__name__)
 
@@ -163,16 +166,44 @@ class RunnerLock:
             self._fd = None
 
 
+class Election:
+    """Whether this process runs a job now, logged when that changes (not on every check)."""
+
+    def __init__(self, job: str, lock: JobLock) -> None:
+        self.job = job
+        self.lock = lock
+        self.running = False
+
+    async def held(self) -> bool:
+        held = await asyncio.to_thread(self.lock.held)
+        if held != self.running:
+            self.running = held
+            log.info("this process %s the %s job (pid %d)", "now runs" if held else "no longer runs",
+                     self.job, os.getpid())
+        return held
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def elected(node: Node, job: str, fallback: JobLock | None = None) -> Election | None:
+    """The election for ``job``: the store's deployment-wide lock (PostgreSQL), else ``fallback`` (a
+    node's own lock), else None (every process runs it)."""
+    lock = node.store.job_lock(job) or fallback
+    return Election(job, lock) if lock is not None else None
+
+
 async def lifecycle_loop(node: Node) -> None:
-    """Every ``lifecycle_interval`` seconds, run a pass if this process is the node's runner."""
-    lock = RunnerLock(Path(node.settings.data_dir) / LOCK_NAME)
+    """Every ``lifecycle_interval`` seconds, run a pass if this process is the deployment's runner."""
+    election = elected(node, "lifecycle", RunnerLock(Path(node.settings.data_dir) / LOCK_NAME))
+    assert election is not None
     try:
         while True:
             try:
-                if await asyncio.to_thread(lock.held):
+                if await election.held():
                     await run_pass(node, node.clock.now())
             except Exception:
                 log.exception("lifecycle pass failed; retrying later")
             await asyncio.sleep(node.settings.lifecycle_interval)
     finally:
-        lock.release()
+        election.release()

@@ -6,6 +6,14 @@ from satchel.config import Settings
 from satchel.meta.sqlite import SqliteStore
 from satchel.meta.store import Store
 
+
+class UnusableStore(ValueError):
+    """The metadata database answered and refused this node (wrong password, no such database or role,
+    TLS required, a malformed URL): a configuration error that waiting does not fix, so the node does
+    not start. Unlike :class:`~satchel.core.errors.ServiceUnavailable` (a database that is down), which a
+    node waits out."""
+
+
 #: The SQLite store's file inside the data directory.
 SQLITE_FILE = "meta.sqlite3"
 
@@ -28,4 +36,4 @@ def open_store(settings: Settings) -> Store:
         from satchel.meta.postgres import PostgresStore  # psycopg only loads when it is used
 
         return PostgresStore(url, pool_size=settings.postgres_pool_size, timeout=settings.postgres_timeout)
-    raise ValueError(f"metadata_url must be 'sqlite' or a postgresql:// URL, not {url.split('://')[0]!r}")
+    raise UnusableStore(f"metadata_url must be 'sqlite' or a postgresql:// URL, not {url.split('://')[0]!r}")

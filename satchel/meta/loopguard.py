@@ -28,8 +28,9 @@ from satchel.meta.store import Store
 log = logging.getLogger("satchel.meta.loopguard")
 
 ENV = "SATCHEL_STORE_LOOP_GUARD"
-#: Called at set-up or from any thread by design (the writer's transaction, the change listener).
-_EXEMPT = frozenset({"close", "group", "watch", "backup_to", "schema_version"})
+#: Called at set-up or from any thread by design (the writer's transaction, the change listener; a job
+#: lock, which only connects in its own ``held``, called in a thread).
+_EXEMPT = frozenset({"close", "group", "watch", "backup_to", "schema_version", "job_lock"})
 
 
 class StoreCalledOnLoop(RuntimeError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from satchel.core.errors import NotImplementedFeature
-from satchel.meta.postgres_db import Gate, PostgresDatabase
+from satchel.meta.postgres_db import Gate, JobLock, PostgresDatabase
 from satchel.meta.sqlite import SqliteStore
 
 
@@ -25,6 +25,9 @@ class PostgresStore(SqliteStore):
         self.database = PostgresDatabase(url, pool_size=pool_size, timeout=timeout)
         self._db = self.database  # type: ignore[assignment]
         self.url = url
+
+    def job_lock(self, job: str) -> JobLock:
+        return self.database.job_lock(job)
 
     def watch(self, gate: Gate) -> None:
         self.database.watch(gate)

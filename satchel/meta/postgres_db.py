@@ -50,6 +50,7 @@ import re
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -59,6 +60,7 @@ import psycopg.errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from satchel.core.errors import InvalidArgument, ServiceUnavailable
+from satchel.meta import UnusableStore
 from satchel.meta.schema import BOOTSTRAP, MIGRATIONS, migrate
 
 log = logging.getLogger("satchel.meta.postgres")
@@ -67,6 +69,9 @@ log = logging.getLogger("satchel.meta.postgres")
 #: one for migrations (taken before the write lock, so that a migrating node keeps writers out).
 WRITE_LOCK = 0x5A7C4E1
 MIGRATION_LOCK = 0x5A7C4E2
+#: ``pg_try_advisory_lock`` keys (session level, distinct from the two above) electing the one process
+#: of the whole deployment that runs each background job (:class:`JobElector`).
+JOB_LOCKS = {"lifecycle": 0x5A7C4E3, "gc": 0x5A7C4E4}
 #: The channel of generation bumps.
 CHANNEL = "satchel_generation"
 #: After a failure to reach PostgreSQL, answer 503 at once for this long (see the module docstring).
@@ -91,6 +96,51 @@ BEGIN PERFORM pg_notify('{CHANNEL}', NEW.value::text); RETURN NEW; END $$ LANGUA
 #: Failures that mean "the database cannot answer now" rather than "this statement is wrong".
 _UNAVAILABLE = (psycopg.OperationalError, PoolTimeout, psycopg.errors.LockNotAvailable,
                 psycopg.errors.QueryCanceled, psycopg.errors.AdminShutdown, psycopg.errors.CannotConnectNow)
+
+
+#: What libpq says when it never reached a server that could answer (nothing listens, no route, a
+#: timeout, a name not resolvable yet) or reached one that is not ready yet (starting up, shutting down,
+#: in recovery, out of connection slots): PostgreSQL is *down*, and a node keeps retrying. Connection
+#: failures carry no SQLSTATE in psycopg (the server's ``FATAL`` arrives as libpq's message text), so
+#: they are told apart by these messages (libpq's and the server's, in English: the server's
+#: ``lc_messages`` must be C or English for a not-ready server to be told from a refusal).
+_DOWN_MESSAGES = (
+    "connection refused", "timeout expired", "timed out", "no route to host", "network is unreachable",
+    "host is down", "could not translate host name", "failed to resolve host", "name or service not known",
+    "temporary failure in name resolution", "server closed the connection unexpectedly",
+    "connection reset", "no such file or directory",  # a unix socket not there yet
+    "the database system is starting up", "the database system is shutting down",
+    "the database system is in recovery mode", "the database system is not yet accepting connections",
+    "the database system is not accepting connections", "too many clients already",
+    "remaining connection slots are reserved",
+)
+
+
+def check_reachable(url: str, *, timeout: float) -> None:
+    """Connect once, so that a start tells *down* (:class:`ServiceUnavailable`: retried) from *refused*
+    (:class:`~satchel.meta.UnusableStore`: a fast, clear failure). The pool cannot tell: it retries every failure
+    in the background until its timeout."""
+    try:
+        psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)), **DEAD_PEER).close()
+    except psycopg.OperationalError as exc:
+        reason = _scrubbed(str(exc), url)
+        if any(marker in reason.lower() for marker in _DOWN_MESSAGES):
+            raise ServiceUnavailable(f"Cannot reach the metadata database: {reason}") from exc
+        raise UnusableStore(f"The metadata database refused this node: {reason}") from exc
+    except psycopg.Error as exc:  # a URL psycopg cannot parse (ProgrammingError), anything else
+        raise UnusableStore(f"Cannot use metadata_url: {_scrubbed(str(exc), url)}") from exc
+
+
+def _scrubbed(message: str, url: str) -> str:
+    """libpq's message on one line, without the URL's password (a malformed URL may be quoted back)."""
+    message = " ".join(message.split())
+    try:
+        password = urllib.parse.urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in {password, urllib.parse.unquote(password)} if password else ():
+        message = message.replace(secret, "***")
+    return message
 
 
 class NumericLoader(psycopg.adapt.Loader):
@@ -282,6 +332,7 @@ class PostgresDatabase:
             "options": f"-c lock_timeout={int(lock_timeout * 1000)}",
             **DEAD_PEER,
         }
+        check_reachable(url, timeout=timeout)
         self._pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size), kwargs=kwargs,
                                     configure=_configure, timeout=timeout, open=False,
                                     reconnect_timeout=24 * 3600, name="satchel-meta")
@@ -292,7 +343,12 @@ class PostgresDatabase:
             raise ServiceUnavailable(f"Cannot reach the metadata database within {timeout:g} s.") from exc
         self._listener: ChangeListener | None = None
         self._listener_lock = threading.Lock()
-        self._migrate()
+        self._elector: JobElector | None = None
+        try:
+            self._migrate()
+        except BaseException:
+            self._pool.close(timeout=0)  # a node retrying the open (app.py) must not pile up pools
+            raise
 
     # --- connections -----------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -414,12 +470,99 @@ class PostgresDatabase:
                 self._listener = ChangeListener(self.url, timeout=self._timeout)
             self._listener.add(gate)
 
+    def job_lock(self, job: str) -> JobLock:
+        """The deployment-wide election for ``job`` (see :class:`JobElector`)."""
+        with self._listener_lock:
+            if self._elector is None:
+                self._elector = JobElector(self.url, timeout=self._timeout)
+        return JobLock(self._elector, JOB_LOCKS[job])
+
     def close(self) -> None:
         with self._listener_lock:
             if self._listener is not None:
                 self._listener.close()
                 self._listener = None
+            if self._elector is not None:
+                self._elector.close()
+                self._elector = None
         self._pool.close()
+
+
+class JobElector:
+    """One connection per worker process, outside the pool, holding the session-level advisory locks
+    (``pg_try_advisory_lock``) that make this process the deployment's runner of a background job.
+
+    Session-level, not transaction-level: a pass lasts minutes and makes many transactions of its own.
+    The lock lives as long as this connection: a process that exits or dies (its socket closed by the
+    kernel) releases it at once, a machine that vanishes within ~10 s (``DEAD_PEER``'s keepalives and
+    ``tcp_user_timeout``), a PostgreSQL restart for everyone; each worker's next check then finds it free
+    and one takes it. ``held`` checks that the connection is alive before saying yes, so a process whose
+    session was lost stops running passes at its next interval. Between a lost session and that check two
+    processes may overlap for one pass: the jobs are idempotent (conditional deletes, aborts that find
+    the upload gone), so the cost is duplicated work, never a wrong result.
+    """
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._conn: psycopg.Connection[Any] | None = None
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+
+    def held(self, key: int) -> bool:
+        with self._lock:
+            try:
+                if self._conn is not None and not _dead(self._conn):
+                    self._conn.execute("SELECT 1")  # the session (and so its locks) still alive
+                else:
+                    self._reconnect()
+                if key not in self._held:
+                    row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()  # type: ignore[union-attr]
+                    if row is None or not row[0]:
+                        return False
+                    self._held.add(key)
+                return True
+            except psycopg.Error:
+                self._drop()
+                return False
+
+    def release(self, key: int) -> None:
+        with self._lock:
+            if key in self._held and self._conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            self._held.discard(key)
+
+    def _reconnect(self) -> None:
+        self._drop()
+        self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=max(1, int(self._timeout)),
+                                     **DEAD_PEER)
+
+    def _drop(self) -> None:
+        """Forget the connection and every lock it held (a closed session holds none)."""
+        self._held.clear()
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+class JobLock:
+    """:class:`~satchel.meta.store.JobLock` for one job, on the process's :class:`JobElector`."""
+
+    def __init__(self, elector: JobElector, key: int) -> None:
+        self._elector = elector
+        self._key = key
+
+    def held(self) -> bool:
+        return self._elector.held(self._key)
+
+    def release(self) -> None:
+        self._elector.release(self._key)
 
 
 class ChangeListener:

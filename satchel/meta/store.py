@@ -28,7 +28,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from satchel.core.completions import Completion
 from satchel.core.errors import NotImplementedFeature
@@ -113,6 +113,15 @@ UNSET = _Unset()
 StoreWrite = Callable[..., Awaitable[Any]]
 
 
+class JobLock(Protocol):
+    """The election of the one process that runs a background job (lifecycle passes, GC sweeps)."""
+
+    def held(self) -> bool:
+        """True when this process holds it (taking it now, without waiting, if it is free)."""
+
+    def release(self) -> None: ...
+
+
 class Store(abc.ABC):
     """Metadata of accounts, users, keys, grants, buckets, objects and multipart uploads."""
 
@@ -124,6 +133,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections. The store is unusable afterwards."""
+
+    def job_lock(self, job: str) -> JobLock | None:
+        """The deployment-wide election for background ``job`` (``lifecycle``, ``gc``) on a store that
+        several nodes share (PostgreSQL: an advisory lock); None on a store of one node (SQLite), whose
+        jobs elect a runner among its own processes, or need none."""
+        return None
 
     def group(self) -> contextlib.AbstractContextManager[object]:
         """Commit the writes this thread makes inside as one transaction where the backend can.
