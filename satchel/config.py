@@ -261,7 +261,8 @@ class Settings:
     #: Upstream requests in flight at once per worker (threads and pooled connections).
     blobs_threads: int = 16
     #: Seconds an upstream blob outlives the metadata that referenced it: reads that started before a
-    #: DELETE or overwrite finish if they take less than this (0: delete at once).
+    #: DELETE or overwrite finish if they take less than this (0: delete at once, and then every GET of a
+    #: multipart object checks each of its parts upstream before its first byte).
     blobs_delete_delay: float = 900.0
 
     def __post_init__(self) -> None:
