@@ -258,7 +258,8 @@ class Settings:
     #: Tries of one upstream request in all (connection errors, timeouts, 5xx) before a client gets 503
     #: SlowDown. No client waits on one upstream request longer than attempts x (connect + read timeout) + 1 s.
     blobs_attempts: int = 3
-    #: Upstream requests in flight at once per worker (threads and pooled connections).
+    #: Upstream calls running at once per worker (its pool's threads). A download holds a thread only
+    #: while it reads one 256 KiB chunk, so many more than this stream at once, taking turns.
     blobs_threads: int = 16
     #: Seconds an upstream blob outlives the metadata that referenced it: reads that started before a
     #: DELETE or overwrite finish if they take less than this (0: delete at once, and then every GET of a
