@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from satchel.blobs.arenas import limit_arenas
 from satchel.core.errors import SlowDown
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class Upstream:
         self.client: Any = session.create_client(
             "s3", endpoint_url=endpoint_url, region_name=region, aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key, config=config)
+        limit_arenas()  # before the pool's threads exist (arenas.py: 64 downloads held ~100 MiB more)
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="satchel-upstream")
         self._last_logged: dict[str, float] = {}
         #: The longest a client waits on one upstream call (see the module docstring).
