@@ -272,10 +272,12 @@ class Settings:
     #: SlowDown. No client waits on one upstream request longer than attempts x (connect + read timeout) + 1 s
     #: (37 s with the defaults: keep it under clients' 60 s).
     blobs_attempts: int = 3
-    #: Upstream requests in flight at once per worker (threads and pooled connections).
+    #: Upstream calls running at once per worker (its pool's threads). A download holds a thread only
+    #: while it reads one 256 KiB chunk, so many more than this stream at once, taking turns.
     blobs_threads: int = 16
     #: Seconds an upstream blob outlives the metadata that referenced it: reads that started before a
-    #: DELETE or overwrite finish if they take less than this (0: delete at once).
+    #: DELETE or overwrite finish if they take less than this (0: delete at once, and then every GET of a
+    #: multipart object checks each of its parts upstream before its first byte).
     blobs_delete_delay: float = 900.0
 
     def __post_init__(self) -> None:

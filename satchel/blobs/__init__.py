@@ -19,7 +19,8 @@ def open_blobs(settings: Settings) -> BlobStore:
         endpoint_url=settings.blobs_endpoint_url, region=settings.blobs_region,
         access_key_id=settings.blobs_access_key_id, secret_access_key=settings.blobs_secret_access_key,
         threads=settings.blobs_threads, connect_timeout=settings.blobs_connect_timeout,
-        read_timeout=settings.blobs_read_timeout, attempts=settings.blobs_attempts)
+        read_timeout=settings.blobs_read_timeout, attempts=settings.blobs_attempts,
+        connections=settings.max_connections)
     # Parts large enough that the largest upload fits S3's 10,000 parts.
     part_size = max(settings.blobs_part_size, -(-settings.max_put_size // MAX_PARTS))
     return S3BlobStore(Location.parse(settings.blobs_url), upstream, part_size=part_size,

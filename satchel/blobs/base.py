@@ -82,7 +82,8 @@ class BlobStore(abc.ABC):
         Holds every blob it needs before the first byte, so that deleting or overwriting the object
         during the read cannot cut it short: ``FileNotFoundError`` when one is already gone, or
         ``OSError(EMFILE)`` when the process cannot hold them all now, both before anything is
-        yielded.
+        yielded. (The S3 store's hold is its delete delay, which needs no upstream call per blob: there
+        only the first blob is known present before the first byte; see ``s3.py``.)
         """
 
     @abc.abstractmethod

@@ -31,13 +31,20 @@ takes one GET of those 64 KiB; a blob that small is then kept in a per-worker ca
 change), so a popular small object costs one upstream request per worker.
 
 ``read_pieces`` and concurrent deletes. A local file stays readable while open after it is unlinked; an
-upstream object has no such hold. The equivalent here has two halves:
+upstream object has no such hold. The equivalent here is the delay: ``delete()`` never deletes at once,
+every deletion waits ``blobs_delete_delay`` seconds (default 900) in memory first (``s3deletes.py``),
+and a deletion lost to a crash comes back through the orphan pass and waits again. A read begins with
+the metadata naming its blobs, so every one of them is still upstream for that long after: nothing is
+checked before the first byte but the first piece, whose GET is the read's first request (a blob
+already gone there is ``FileNotFoundError`` before anything is sent, as the contract asks). A later one
+that is missing anyway (removed behind Satchel's back) cuts the body short, never wrong.
 
-1. ``read_pieces`` HEADs every blob it will read before the first byte (``blobs_threads`` at a time),
-   so a blob already gone is ``FileNotFoundError`` before anything is sent, as the contract asks;
-2. ``delete()`` never deletes at once: every deletion waits ``blobs_delete_delay`` seconds (default
-   900) in memory first (``s3deletes.py``), and a deletion lost to a crash comes back through the orphan
-   pass and waits again. So a read that began while its blobs were referenced can run that long.
+Checking them instead (a HEAD of every blob before the first byte, as this store once did) costs what
+no client should wait for: a 1 GiB object uploaded in 8 MiB parts has 128 blobs, so 64 concurrent
+GETs of it queued 8,192 HEADs on the ``blobs_threads`` pool and none had its first byte within 10 s
+(bench/README.md, "64 concurrent downloads"). With ``blobs_delete_delay = 0`` (deleted at once) there
+is no such hold, and ``read_pieces`` does HEAD every blob first (``blobs_threads`` at a time): reads of
+multipart objects then pay one upstream round trip per part before their first byte.
 
 The bound: a multi-segment read (or any read) that lasts longer than ``blobs_delete_delay`` *and* whose
 object is deleted or overwritten meanwhile can be cut short. Raise the delay if your clients download
@@ -204,14 +211,21 @@ class S3BlobStore(BlobStore):
             raise
 
     async def read_pieces(self, pieces: Sequence[Piece]) -> AsyncIterator[bytes]:
-        """Every blob is HEADed before the first byte (see the module docstring for the other half)."""
+        """With a delete delay, the delay holds every blob (see the module docstring) and the first
+        piece's GET is the only upstream call before the first byte; without one, every blob is HEADed
+        first."""
+        if self.deletes.delay <= 0:
+            await self._check_all(pieces)
+        for blob_id, offset, length in pieces:
+            async for chunk in self.read(blob_id, offset, length):
+                yield chunk
+
+    async def _check_all(self, pieces: Sequence[Piece]) -> None:
+        """HEAD every blob not cached, ``blobs_threads`` at a time: ``FileNotFoundError`` if one is gone."""
         unseen = list(dict.fromkeys(b for b, _, _ in pieces if self.small.get(b) is None))
         for start in range(0, len(unseen), self._parallel):
             batch = unseen[start : start + self._parallel]
             await asyncio.gather(*(self.upstream.call("head_object", **self._params(b)) for b in batch))
-        for blob_id, offset, length in pieces:
-            async for chunk in self.read(blob_id, offset, length):
-                yield chunk
 
     # --- copies and deletes -----------------------------------------------------------------------------
     async def copy(self, blob_id: str) -> str:

@@ -12,7 +12,16 @@ local speed (small blobs are cached), large GETs at 0.2-0.5x of local disk, boun
 upstream (SeaweedFS alone served 340-380 MB/s there) and then by ~1 s of Satchel CPU per GiB for
 reading through botocore/urllib3 in Python. An h11 client with botocore's signer was not built: it
 would save the hops, not the upstream's share, and would have to redo the error handling and retries
-above. The pool is bounded (``blobs_threads``), so is urllib3's connection pool (the same number).
+above.
+
+Threads and connections. The pool has ``blobs_threads`` threads: a call holds one while it runs, and a
+streamed download only while it reads one 256 KiB chunk (``s3.py``), so far more downloads than threads
+stream at once and take turns, chunk by chunk, in the pool's queue. Between chunks a download keeps its
+GET's connection (its body is still arriving on it), so the connections open at once are up to one per
+download in flight plus one per thread: bounded by ``max_connections`` (a download is a client
+connection) plus ``blobs_threads``. urllib3 keeps that many for reuse (``connections``): sized to the
+threads alone, as it once was, every download past the 16th opened a connection of its own and dropped
+it at the end with a "Connection pool is full" warning, one log line per download under load.
 
 The wait bound. No client waits on the upstream longer than
 
@@ -49,6 +58,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from satchel.blobs.arenas import limit_arenas
 from satchel.core.errors import SlowDown
 
 log = logging.getLogger(__name__)
@@ -97,7 +107,7 @@ class Upstream:
 
     def __init__(self, *, endpoint_url: str | None, region: str, access_key_id: str | None,
                  secret_access_key: str | None, threads: int, connect_timeout: float, read_timeout: float,
-                 attempts: int) -> None:
+                 attempts: int, connections: int = 0) -> None:
         import botocore.session
         from botocore.config import Config
 
@@ -106,7 +116,8 @@ class Upstream:
             connect_timeout=connect_timeout, read_timeout=read_timeout,
             # Tries in all: ``max_attempts`` would count retries, one try more than blobs_attempts says.
             retries={"total_max_attempts": attempts, "mode": "standard"},
-            max_pool_connections=threads,
+            # Kept for reuse: one per thread and one per download streaming (see the module docstring).
+            max_pool_connections=threads + connections,
             s3={"addressing_style": "path"},
             # The payload is signed (SHA-256) over plain HTTP, and TLS protects it otherwise: an extra
             # CRC32 per request would only cost CPU.
@@ -123,6 +134,7 @@ class Upstream:
             config=config.merge(Config(connect_timeout=PROBE_CONNECT_TIMEOUT, read_timeout=PROBE_READ_TIMEOUT,
                                        retries={"total_max_attempts": 1, "mode": "standard"},
                                        max_pool_connections=1)))
+        limit_arenas()  # before the pool's threads exist (arenas.py: 64 downloads held ~100 MiB more)
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="satchel-upstream")
         self._last_logged: dict[str, float] = {}
         #: The longest a client waits on one upstream call (see the module docstring).
