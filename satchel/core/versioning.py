@@ -103,6 +103,15 @@ def latest_deleted(node: Node, bucket: str, key: str) -> NoSuchKey:
     return error
 
 
+def shown_version_id(node: Node, record: ObjectRecord) -> str | None:
+    """The ``x-amz-version-id`` a read of ``record`` answers: its id, and ``null`` for an object written
+    before versioning was enabled (it is the null version, as ListObjectVersions lists it: AWS names it so
+    once the bucket is Enabled or Suspended); none in a bucket never versioned."""
+    if record.version_id is not None:
+        return record.version_id
+    return "null" if node.store.bucket_versioning(record.bucket) in STATES else None
+
+
 def lookup(node: Node, bucket: str, key: str, version_id: str) -> VersionRecord | None:
     """Version ``version_id`` of a key as stored (a malformed id is refused first)."""
     return node.store.get_object_version(bucket, key, check_version_id(version_id))

@@ -434,6 +434,12 @@ CREATE TABLE mpu_completions (
 CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
 """
 
+#: A remembered CompleteMultipartUpload keeps the version id its object got, so that a retried completion
+#: answers the same ``x-amz-version-id`` as the first (``core/completions.py``).
+_V20 = """
+ALTER TABLE mpu_completions ADD COLUMN version_id TEXT
+"""
+
 #: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every
 #: load of a bucket carries its policy (none can be checked without it).
 _V15 = """
@@ -546,7 +552,7 @@ ALTER TABLE audit_events ADD COLUMN version_id TEXT
 
 #: Applied in order; ``schema_version.version`` is the number applied so far.
 MIGRATIONS: tuple[str, ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14, _V13,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14, _V13, _V20,
 )
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated

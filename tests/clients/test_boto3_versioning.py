@@ -280,3 +280,29 @@ def test_object_tags_answer_for_the_current_version_only(s3: Any, vbucket: str) 
     with pytest.raises(ClientError) as caught:
         s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId="C" * 32)
     assert error_code(caught.value) == "NoSuchVersion"
+
+
+@pytest.mark.parametrize("state", ["Enabled", "Suspended"])
+def test_an_object_written_before_versioning_reads_as_the_null_version(s3: Any, bucket_factory: Callable[..., str],
+                                                                       state: str) -> None:
+    name = bucket_factory()
+    s3.put_object(Bucket=name, Key="old", Body=b"before")
+    assert "VersionId" not in s3.head_object(Bucket=name, Key="old")  # never versioned: no version header
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": state})
+    assert s3.get_object(Bucket=name, Key="old")["VersionId"] == "null"  # as AWS answers, and as listed
+    assert s3.head_object(Bucket=name, Key="old")["VersionId"] == "null"
+    assert s3.head_object(Bucket=name, Key="old", VersionId="null")["VersionId"] == "null"
+    assert _versions(s3, name) == [("old", "null", True, False)]
+    s3.delete_object(Bucket=name, Key="old", VersionId="null")
+
+
+def test_a_retried_completion_names_the_same_version(s3: Any, vbucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=vbucket, Key="mp")["UploadId"]
+    etag = s3.upload_part(Bucket=vbucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"only part")["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    first = s3.complete_multipart_upload(Bucket=vbucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    s3.put_object(Bucket=vbucket, Key="mp", Body=b"newer")  # the retry still names the version it made
+    again = s3.complete_multipart_upload(Bucket=vbucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert len(first["VersionId"]) == 32 and again["VersionId"] == first["VersionId"]
+    assert again["ETag"] == first["ETag"]
+    assert s3.get_object(Bucket=vbucket, Key="mp", VersionId=first["VersionId"])["Body"].read() == b"only part"
