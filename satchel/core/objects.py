@@ -359,7 +359,7 @@ async def delete_object(
 def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequence[tuple[str, str]]:
     """The tags a copy takes from its source (``COPY``): refused, rather than copied where the caller could
     read them, when the caller may read the source but not its tags (a public-read source, rule 5)."""
-    tags = node.store.get_object_tags(source.bucket, source.key) or ()
+    tags = node.store.get_object_tags(source.bucket, source.key, source.version_id) or ()
     if tags:
         bucket_for(node, principal, source.bucket, Action.OBJECT_TAGS_READ, source.key)
     return tags

@@ -434,10 +434,20 @@ CREATE TABLE mpu_completions (
 CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
 """
 
-#: A remembered CompleteMultipartUpload keeps the version id its object got, so that a retried completion
-#: answers the same ``x-amz-version-id`` as the first (``core/completions.py``).
+#: Versioning details. A remembered CompleteMultipartUpload keeps the version id its object got, so that a
+#: retried completion answers the same ``x-amz-version-id`` as the first (``core/completions.py``). Object tags
+#: become per version (``meta/sqlite_tagging.py``): until now every key's tags were the current version's,
+#: under ``'null'``; they move to the current version's own id, and tags of a key with no current version
+#: (left under a delete marker) go, since no version can be told to own them.
 _V20 = """
-ALTER TABLE mpu_completions ADD COLUMN version_id TEXT
+ALTER TABLE mpu_completions ADD COLUMN version_id TEXT;
+DELETE FROM tagging_objects WHERE version_id = 'null' AND NOT EXISTS (
+    SELECT 1 FROM objects o WHERE o.bucket = tagging_objects.bucket AND o.key = tagging_objects.key);
+UPDATE tagging_objects SET version_id = (
+    SELECT o.version_id FROM objects o WHERE o.bucket = tagging_objects.bucket AND o.key = tagging_objects.key)
+WHERE version_id = 'null' AND EXISTS (
+    SELECT 1 FROM objects o WHERE o.bucket = tagging_objects.bucket AND o.key = tagging_objects.key
+    AND o.version_id IS NOT NULL AND o.version_id <> 'null')
 """
 
 #: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every

@@ -105,7 +105,7 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
     headers += sse.describe(record.headers, customer)
-    headers += await node.read(tagging.count_header, node, principal, record.bucket, record.key)
+    headers += await node.read(tagging.count_header, node, principal, record)
     headers += await node.read(lifecycle.expiration_headers, node, record)
     headers += version_headers(await node.read(versioning.shown_version_id, node, record))
     return object_response(headers, record.size, byte_range, body)
