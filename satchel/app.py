@@ -29,6 +29,7 @@ from satchel.blobs import open_blobs
 from satchel.config import Settings, load_settings
 from satchel.console import routes as console_routes
 from satchel.console.routes import ConsoleFrontend
+from satchel.contentsafety import error_headers
 from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
@@ -148,6 +149,8 @@ class SatchelApp:
         async def send_counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 info.status = message["status"]
+                if info.status >= 400:  # every front-end's error answers, in one place
+                    message = {**message, "headers": error_headers(list(message.get("headers", [])))}
             else:
                 info.bytes_out += len(message.get("body", b""))
             await send(message)

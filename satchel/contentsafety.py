@@ -14,6 +14,10 @@ content on origins of its own (bucket domains); on one origin the answer itself 
   Chromium's viewer refuses to render in a sandboxed document, and a PDF's own script never runs with
   the page's origin.
 - ``X-Content-Type-Options: nosniff``: no browser guesses a more dangerous type than the stored one.
+
+Error answers carry ``nosniff`` too, on every front-end (:func:`error_headers`, applied once where every
+answer leaves the application, ``app.py``): their bodies echo what the client sent (a key, a header, a
+bucket name), which a browser must not take for HTML.
 """
 
 from __future__ import annotations
@@ -43,6 +47,16 @@ def media_type(content_type: str) -> str | None:
 def sandbox(content_type: str) -> list[tuple[str, str]]:
     """The sandbox policy for an answer of this Content-Type (none for exactly one ``application/pdf``)."""
     return [] if media_type(content_type) == "application/pdf" else [SANDBOX]
+
+
+_RAW_NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+def error_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An error answer's ASGI headers with ``nosniff`` (added once: some front-ends send it already)."""
+    if any(name.lower() == _RAW_NOSNIFF[0] for name, _ in headers):
+        return headers
+    return [*headers, _RAW_NOSNIFF]
 
 
 def isolation_headers(content_type: str) -> list[tuple[str, str]]:

@@ -193,7 +193,8 @@ _SHUTDOWN_POLL = 0.25
 def _plain_response(status: int, reason: str, text: str) -> bytes:
     body = text.encode()
     return (b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
-            b"connection: close\r\n\r\n%s" % (status, reason.encode(), len(body), body))
+            b"x-content-type-options: nosniff\r\nconnection: close\r\n\r\n%s"
+            % (status, reason.encode(), len(body), body))
 
 
 _TOO_LARGE = _plain_response(431, "Request Header Fields Too Large", "Request header fields too large\n")
@@ -203,7 +204,8 @@ _BUSY_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</C
 #: The answer of a connection beyond ``max_connections`` when none can be reclaimed: S3's SlowDown, which
 #: every S3 SDK retries with back-off.
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/xml\r\ncontent-length: %d\r\n"
-         b"retry-after: 1\r\nconnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
+         b"x-content-type-options: nosniff\r\nretry-after: 1\r\nconnection: close\r\n\r\n%s"
+         % (len(_BUSY_BODY), _BUSY_BODY))
 #: How long a connection refused as surplus keeps dropping input before it closes (shorter than ``LINGER``:
 #: under a flood of connections each refused one holds a descriptor that long).
 BUSY_LINGER = 0.5
@@ -686,7 +688,7 @@ def _bad_request(msg: str) -> ASGI3Application:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 400, "headers": [
             (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body)),
-            (b"connection", b"close")]})
+            (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
     return app
 

@@ -23,6 +23,7 @@ from satchel.core.cors import (
 )
 from satchel.core.errors import InvalidArgument
 from satchel.core.models import Bucket, CorsRule
+from satchel.core.publicaccess import public_acl_ignored
 
 ACCOUNT_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["name"],
@@ -140,7 +141,10 @@ BUCKET_DETAILS_SCHEMA: dict[str, Any] = {
         "owner": {"type": "string", "enum": ["user", "account"]}, "account_id": {"type": "string"},
         "account": {"type": "string", "description": "the account's name"},
         "owner_user": {"type": ["string", "null"], "description": "the owning user's name (owner user)"},
-        "public_read": {"type": "boolean"}, "sharing": {"type": "string", "enum": ["grant", "any"]},
+        "public_read": {"type": "boolean"},
+        "public_acl_ignored": {"type": "boolean", "description": "public_read is set but Block Public Access's "
+                                                                  "IgnorePublicAcls keeps it from answering"},
+        "sharing": {"type": "string", "enum": ["grant", "any"]},
         "max_link_lifetime": {"type": ["integer", "null"]}, "server_max_link_lifetime": {"type": "integer"},
         "cors": {"type": "boolean", "description": "the bucket has CORS rules (GET /buckets/{bucket}/cors)"},
         "created": {"type": "number"},
@@ -165,7 +169,8 @@ def bucket_details(bucket: Bucket, user_name: UserName, account_name: str, serve
     return {
         "name": bucket.name, "id": bucket.id, "owner": "user" if bucket.owner_user_id else "account",
         "account_id": bucket.account_id, "account": account_name, "owner_user": user_name(bucket.owner_user_id),
-        "public_read": bucket.public_read, "sharing": bucket.sharing.value,
+        "public_read": bucket.public_read, "public_acl_ignored": public_acl_ignored(bucket),
+        "sharing": bucket.sharing.value,
         "max_link_lifetime": bucket.max_link_lifetime, "server_max_link_lifetime": server_max,
         "cors": bool(bucket.cors), "created": bucket.created,
     }

@@ -19,6 +19,7 @@ from satchel.core.admission import MAX_LIFETIME_CEILING
 from satchel.core.errors import InvalidArgument
 from satchel.core.links import MAX_USES, LinkSpec
 from satchel.core.models import AuditEvent, AuditQuery, Bucket, Link, LinkKind, Revocation, RevocationScope, Sharing
+from satchel.core.publicaccess import public_acl_ignored
 from satchel.core.revocations import EARLIEST_REVOCATION
 from satchel.core.text import decimal
 
@@ -91,7 +92,8 @@ BUCKET_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {name: {"type": kind} for name, kind in (
         ("name", "string"), ("owner", "string"), ("account_id", "string"), ("owner_user", ["string", "null"]),
-        ("public_read", "boolean"), ("max_link_lifetime", ["integer", "null"]), ("created", "number"),
+        ("public_read", "boolean"), ("public_acl_ignored", "boolean"), ("max_link_lifetime", ["integer", "null"]),
+        ("created", "number"),
     )},
 }
 LINK_SCHEMA: dict[str, Any] = {
@@ -324,6 +326,8 @@ def bucket_json(bucket: Bucket, user_name: UserName) -> dict[str, Any]:
     return {
         "name": bucket.name, "owner": "user" if bucket.owner_user_id else "account", "account_id": bucket.account_id,
         "owner_user": user_name(bucket.owner_user_id), "public_read": bucket.public_read,
+        # public_read is the stored flag; under IgnorePublicAcls it answers nothing (console: not "Public").
+        "public_acl_ignored": public_acl_ignored(bucket),
         "max_link_lifetime": bucket.max_link_lifetime, "created": bucket.created,
     }
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from satchel.core import versioning
 from satchel.core.access import PUBLIC_GRANTEES, Action, Resource, authorize
 from satchel.core.buckets import bucket_for, require
 from satchel.core.errors import (
@@ -266,28 +267,39 @@ async def put_bucket_acl(node: Node, principal: Principal, name: str,
 
 
 # --- object ACLs -----------------------------------------------------------------------------------
-def _object(node: Node, principal: Principal, name: str, key: str, action: Action) -> tuple[Bucket, ObjectRecord]:
-    record = node.store.get_object(name, key)
-    bucket = bucket_for(node, principal, name, action, key, acl=record.acl if record is not None else ())
-    if record is None:
+def _object(node: Node, principal: Principal, name: str, key: str, action: Action,
+            version_id: str | None = None) -> tuple[Bucket, ObjectRecord]:
+    """The object (its current version, or the version ``version_id``) whose ACL is asked, authorised for
+    ``action`` with that version's own ACL."""
+    if version_id is not None:
+        record = versioning.named_version(node, principal, name, key, version_id, action)
+        return bucket_for(node, principal, name, action, key, acl=record.acl), record
+    current = node.store.get_object(name, key)
+    bucket = bucket_for(node, principal, name, action, key, acl=current.acl if current is not None else ())
+    if current is None:
         raise NoSuchKey(Key=key)
-    return bucket, record
+    return bucket, current
 
 
-def get_object_acl(node: Node, principal: Principal, name: str, key: str) -> AclView:
-    bucket, record = _object(node, principal, name, key, Action.ACL_READ)
+def get_object_acl(node: Node, principal: Principal, name: str, key: str, version_id: str | None = None) -> AclView:
+    """The ACL of the current version, or of version ``version_id`` (s3:GetObjectVersionAcl to a policy)."""
+    bucket, record = _object(node, principal, name, key, Action.ACL_READ, version_id)
     writer = node.store.get_user(record.owner_user_id) if record.owner_user_id else None
     owner = (writer.id, writer.name) if writer is not None else bucket_owner(node, bucket)
     return _view(node, owner, bucket_owner(node, bucket), record.acl)
 
 
 async def put_object_acl(node: Node, principal: Principal, name: str, key: str,
-                         acl: tuple[AclGrant, ...] | None, explicit: list[tuple[Grantee, str]]) -> None:
-    bucket, record = await node.read(_object, node, principal, name, key, Action.ACL_WRITE)
+                         acl: tuple[AclGrant, ...] | None, explicit: list[tuple[Grantee, str]],
+                         version_id: str | None = None) -> None:
+    """Replace the ACL of the current version, or of version ``version_id`` (each version keeps its own, as
+    on S3: s3:PutObjectVersionAcl to a policy)."""
+    bucket, record = await node.read(_object, node, principal, name, key, Action.ACL_WRITE, version_id)
     owner_id, _ = await node.read(bucket_owner, node, bucket)
     grants = (acl or ()) + await node.read(resolve, node, explicit, (owner_id,))
     check_may_set(principal, bucket, grants, record.acl)
-    await node.write(node.store.set_object_acl, name, key, record.etag, record.last_modified, grants)
+    await node.write(node.store.set_object_acl, name, key, record.etag, record.last_modified, grants,
+                     **({"version_id": version_id} if version_id is not None else {}))
 
 
 def _view(node: Node, owner: tuple[str, str], controller: tuple[str, str], grants: tuple[AclGrant, ...]) -> AclView:

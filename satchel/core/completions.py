@@ -40,6 +40,8 @@ class Completion:
     completed: float
     parts_count: int
     checksums: dict[str, str] = field(default_factory=dict)
+    #: The version id the object got (None in a bucket never versioned): a retry's answer names it too.
+    version_id: str | None = None
 
 
 def parts_digest(requested: Sequence[tuple[int, str, Mapping[str, str]]]) -> str:
@@ -59,4 +61,5 @@ def replay(found: Completion | None, *, bucket: str, bucket_id: str, key: str,
     if not hmac.compare_digest(found.parts_digest, parts_digest(requested)):
         return None
     return ObjectRecord(bucket=bucket, key=key, size=found.size, etag=found.etag, last_modified=found.completed,
-                        segments=(), checksums=dict(found.checksums), parts_count=found.parts_count)
+                        segments=(), checksums=dict(found.checksums), parts_count=found.parts_count,
+                        version_id=found.version_id)

@@ -6,8 +6,8 @@ What Satchel applies (``core/lifecycle_worker.py`` runs them): ``Expiration`` by
 top-level ``Prefix``, and ``ExpiredObjectDeleteMarker`` (a delete marker left as its key's only version
 is removed: ``core/versioning.py``), and ``NoncurrentVersionExpiration`` (``NoncurrentDays``, optionally
 ``NewerNoncurrentVersions``: ``core/lifecycle_noncurrent.py``). Transitions (one storage class) are refused
-with ``501 NotImplemented`` naming the element: accepting a rule we cannot apply would be a silent lie; so
-is a ``Tag`` filter on a ``NoncurrentVersionExpiration`` rule, since tags are kept on current versions only.
+with ``501 NotImplemented`` naming the element: accepting a rule we cannot apply would be a silent lie. A
+``Tag`` filter on a ``NoncurrentVersionExpiration`` rule applies to each version's own tags.
 
 Day counting is AWS's: a rule of N days expires an object at the first midnight UTC at or after its
 last modification plus N days (an upload: its initiation plus N days). The length of a "day" is the
@@ -36,7 +36,6 @@ from satchel.core.errors import (
     InvalidRequest,
     MalformedXML,
     NoSuchLifecycleConfiguration,
-    NotImplementedFeature,
 )
 from satchel.core.models import Principal
 from satchel.core.node import Node
@@ -163,10 +162,6 @@ def _check_noncurrent(rule: Rule) -> None:
     if newer is not None and not 1 <= newer <= MAX_NEWER_NONCURRENT:
         raise InvalidArgument("'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive "
                               f"integer no greater than {MAX_NEWER_NONCURRENT}", ArgumentName="NewerNoncurrentVersions")
-    if rule.noncurrent_days is not None and rule.tags:
-        # Tags belong to the current version only here: a tag filter could not be applied to noncurrent ones.
-        raise NotImplementedFeature("Satchel keeps tags on current versions only; NoncurrentVersionExpiration "
-                                    "cannot be filtered by Tag.", Element="Tag")
 
 
 def noncurrent_due(became_noncurrent: float, rank: int, rule: Rule, day: float) -> float | None:

@@ -57,7 +57,13 @@ def expiring(row: ObjectVersion, state: _KeyState, rule: Rule, now: float, day: 
     became_noncurrent = state.successor_modified
     state.successor_modified = row.last_modified
     when = lifecycle.noncurrent_due(became_noncurrent, state.rank, rule, day)
-    return when is not None and now >= when and rule.selects(row.key, row.size)
+    # A Tag filter is the version's own tags: looked up by the caller, only for a version due.
+    return when is not None and now >= when and rule.selects(row.key, row.size, rule.tags)
+
+
+def _tags_admit(node: Node, bucket: str, row: ObjectVersion, rule: Rule) -> bool:
+    """The rule's Tag filter admits this version by its own tags (a delete marker has none)."""
+    return not rule.tags or rule.selects(row.key, row.size, node.store.get_object_tags(bucket, row.key, row.version_id))
 
 
 def _same(row: ObjectVersion, keep: int) -> Callable[[VersionRecord, int], bool]:
@@ -83,7 +89,7 @@ async def expire_noncurrent(node: Node, bucket: str, bucket_id: str, rule: Rule,
             node.store.list_object_versions, bucket, prefix=rule.prefix, key_marker=key_marker,
             version_id_marker=version_marker, limit=PAGE))
         for row in page:
-            if expiring(row, state, rule, now, day):
+            if expiring(row, state, rule, now, day) and await asyncio.to_thread(_tags_admit, node, bucket, row, rule):
                 outcome = await _remove(node, bucket, bucket_id, row, rule.newer_noncurrent_versions or 0)
                 if outcome is not None:
                     removed += outcome

@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import secrets
 from collections.abc import AsyncIterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from satchel.blobs.digests import combine_crc64nvme, new_checksum
 from satchel.core import acl as acls
@@ -288,7 +288,8 @@ async def complete_upload(
         record, dead = await versioning.write_version(
             node, record,
             lambda stamped: node.write(node.store.complete_upload, upload_id, stamped, precondition,
-                                       bucket_id=target.id, remember=remember))
+                                       bucket_id=target.id,
+                                       remember=replace(remember, version_id=stamped.version_id)))
     except NoSuchUpload:  # a concurrent completion of the same upload won
         return await node.read(_completed_before, node, principal, bucket, key, upload_id, requested)
     await release_blobs(node.store, node.blobs, dead, node.write)

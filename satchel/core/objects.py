@@ -30,6 +30,7 @@ from satchel.core.errors import (
     MetadataTooLarge,
     NoSuchBucket,
     NoSuchKey,
+    SatchelError,
     SlowDown,
 )
 from satchel.core.gc import release_blobs
@@ -201,6 +202,17 @@ async def open_object(
         raise _lost(record) from None
 
 
+def _source_missing(node: Node, source: ObjectRecord) -> SatchelError:
+    """What a copy whose source blob the blob store does not have answers, as a GET would: when the
+    metadata still names that very version with those blobs, they are lost (``500 InternalError``, logged by
+    :func:`_lost`); when the source was deleted or replaced while the copy read it, ``NoSuchKey`` (the bytes
+    went with the version the copy had chosen; a retry copies what is there now)."""
+    found = node.store.get_object_version(source.bucket, source.key, source.version_id)
+    if found is not None and not found.delete_marker and found.record.segments == source.segments:
+        return _lost(source)
+    return NoSuchKey(Key=source.key)
+
+
 def _lost(record: ObjectRecord) -> InternalError:
     """A referenced blob the blob store does not have, twice: data loss (a file or upstream object
     deleted behind this server's back, a restore that missed blobs), not a dependency being away — the
@@ -259,7 +271,8 @@ def _log_damage(record: ObjectRecord, exc: sse.BlobDecryptError, *, sent: bool) 
 async def read_to_copy(node: Node, record: ObjectRecord, byte_range: ByteRange | None,
                        plan: sse.Plan | None) -> AsyncIterator[bytes]:
     """``read_range`` for a copy that re-encrypts (CopyObject, UploadPartCopy): a damaged source is
-    refused as a GET before its headers is (500, one line), and the copy is never published."""
+    refused as a GET before its headers is (500, one line), and so is a lost one (:func:`_source_missing`);
+    the copy is never published."""
     stream = read_range(node, record, byte_range, plan)
     try:
         async for chunk in stream:
@@ -267,6 +280,8 @@ async def read_to_copy(node: Node, record: ObjectRecord, byte_range: ByteRange |
     except sse.BlobDecryptError as exc:
         _log_damage(record, exc, sent=False)
         raise InternalError() from None
+    except FileNotFoundError:
+        raise await node.read(_source_missing, node, record) from None
     finally:
         await close_stream(stream)
 
@@ -359,7 +374,7 @@ async def delete_object(
 def _source_tags(node: Node, principal: Principal, source: ObjectRecord) -> Sequence[tuple[str, str]]:
     """The tags a copy takes from its source (``COPY``): refused, rather than copied where the caller could
     read them, when the caller may read the source but not its tags (a public-read source, rule 5)."""
-    tags = node.store.get_object_tags(source.bucket, source.key) or ()
+    tags = node.store.get_object_tags(source.bucket, source.key, source.version_id) or ()
     if tags:
         bucket_for(node, principal, source.bucket, Action.OBJECT_TAGS_READ, source.key)
     return tags
@@ -441,7 +456,7 @@ async def copy_object(
             segments.append(Segment(await node.blobs.copy(segment.blob_id), segment.size))
     except FileNotFoundError:
         await node.blobs.delete([s.blob_id for s in segments])
-        raise NoSuchKey(Key=source_key) from None
+        raise await node.read(_source_missing, node, source) from None
     except BaseException:
         await node.blobs.delete([s.blob_id for s in segments])
         raise
@@ -473,10 +488,7 @@ async def _recrypt(node: Node, principal: Principal, source: ObjectRecord, sourc
     through the new cipher into one blob. Full-object checksums are computed again; a multipart
     source's composite ones describe parts the copy no longer has, as on AWS."""
     compute = tuple(name for name, value in source.checksums.items() if "-" not in value)
-    try:
-        got = await receive(node, read_to_copy(node, source, None, source_plan), Expectations(compute=compute), plan)
-    except FileNotFoundError:
-        raise NoSuchKey(Key=source.key) from None
+    got = await receive(node, read_to_copy(node, source, None, source_plan), Expectations(compute=compute), plan)
     record = _received_record(node, principal, target.name, key, got, plan, headers, user_meta, acl)
     try:
         return await publish(node, record, precondition, bucket=target, tags=tags)

@@ -50,6 +50,19 @@ def effective(bucket: Bucket) -> PublicAccessBlock:
     return (bucket.public_block or NONE) | (bucket.account_public_block or NONE)
 
 
+def public_in_force(bucket: Bucket) -> bool:
+    """Whether the bucket's public flag (AllUsers READ) answers: set, and not ignored under IgnorePublicAcls.
+    What a front-end shows as "public" (Swift's ``X-Container-Read: .r:*``, the console's badge), so that
+    nothing is shown public that does not answer publicly."""
+    return bucket.public_read and not effective(bucket).ignore_public_acls
+
+
+def public_acl_ignored(bucket: Bucket) -> bool:
+    """The bucket's public flag is set but IgnorePublicAcls keeps it from answering (it works again when the
+    flag goes): worth telling whoever manages the bucket."""
+    return bucket.public_read and effective(bucket).ignore_public_acls
+
+
 def effective_block(node: Node, bucket: Bucket | str) -> PublicAccessBlock:
     """The flags in force on a bucket (by name, through the per-worker cache, or as loaded), for code that
     holds a name rather than a loaded bucket. A missing bucket blocks nothing (its callers answer NoSuchBucket

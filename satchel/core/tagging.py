@@ -28,9 +28,10 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote, unquote_plus
 
+from satchel.core import versioning
 from satchel.core.access import Action, Resource, authorize
 from satchel.core.buckets import bucket_for
-from satchel.core.errors import BadRequest, InvalidArgument, InvalidTag, NoSuchKey, NoSuchTagSet
+from satchel.core.errors import BadRequest, InvalidArgument, InvalidTag, NoSuchKey, NoSuchTagSet, NoSuchVersion
 from satchel.core.models import Bucket, Principal
 from satchel.core.node import Node
 
@@ -107,27 +108,36 @@ def encode_header(tags: Tags) -> str:
 
 
 # --- object tags -------------------------------------------------------------------------------------
-def get_object_tags(node: Node, principal: Principal, bucket: str, key: str) -> Tags:
+def get_object_tags(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None = None) -> Tags:
+    """The current version's tags, or version ``version_id``'s (s3:GetObjectVersionTagging to a policy)."""
+    if version_id is not None:
+        versioning.named_version(node, principal, bucket, key, version_id, Action.OBJECT_TAGS_READ)
     bucket_for(node, principal, bucket, Action.OBJECT_TAGS_READ, key)
-    tags = node.store.get_object_tags(bucket, key)
+    tags = node.store.get_object_tags(bucket, key, version_id)
     if tags is None:
-        raise NoSuchKey(Key=key)
+        raise NoSuchKey(Key=key) if version_id is None else NoSuchVersion(Key=key, VersionId=version_id)
     return tags
 
 
-async def put_object_tags(node: Node, principal: Principal, bucket: str, key: str, tags: Tags) -> None:
-    """Replace the tags of an existing object (its bytes, ETag and Last-Modified stay)."""
+async def put_object_tags(node: Node, principal: Principal, bucket: str, key: str, tags: Tags,
+                          version_id: str | None = None) -> None:
+    """Replace the tags of an existing object's current version, or of its version ``version_id`` (its
+    bytes, ETag and Last-Modified stay)."""
+    if version_id is not None:
+        await node.read(versioning.named_version, node, principal, bucket, key, version_id, Action.OBJECT_WRITE)
     target = bucket_for(node, principal, bucket, Action.OBJECT_WRITE, key)
-    if not await node.write(node.store.set_object_tags, bucket, key, tags, bucket_id=target.id):
-        raise NoSuchKey(Key=key)
+    if not await node.write(node.store.set_object_tags, bucket, key, tags, bucket_id=target.id,
+                            version_id=version_id):
+        raise NoSuchKey(Key=key) if version_id is None else NoSuchVersion(Key=key, VersionId=version_id)
 
 
-def tag_count(node: Node, principal: Principal, bucket: Bucket, key: str) -> int:
-    """How many tags the object has (``x-amz-tagging-count`` of a read); 0, as for none, unless the
-    principal may read them (AWS sends the count only "when you have the relevant permission")."""
+def tag_count(node: Node, principal: Principal, bucket: Bucket, key: str, version_id: str | None = None) -> int:
+    """How many tags the version read has (``x-amz-tagging-count``; ``version_id`` as its record names it,
+    None for the null version); 0, as for none, unless the principal may read them (AWS sends the count only
+    "when you have the relevant permission")."""
     if not authorize(principal, Action.OBJECT_TAGS_READ, Resource(bucket=bucket, key=key)):
         return 0
-    return node.store.count_object_tags(bucket.name, key)
+    return node.store.count_object_tags(bucket.name, key, version_id)
 
 
 # --- bucket tags -------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from satchel.core.errors import (
     MethodNotAllowed,
     NoSuchKey,
     NoSuchVersion,
-    NotImplementedFeature,
     VersioningChanged,
 )
 from satchel.core.gc import release_blobs
@@ -103,6 +102,15 @@ def latest_deleted(node: Node, bucket: str, key: str) -> NoSuchKey:
     return error
 
 
+def shown_version_id(node: Node, record: ObjectRecord) -> str | None:
+    """The ``x-amz-version-id`` a read of ``record`` answers: its id, and ``null`` for an object written
+    before versioning was enabled (it is the null version, as ListObjectVersions lists it: AWS names it so
+    once the bucket is Enabled or Suspended); none in a bucket never versioned."""
+    if record.version_id is not None:
+        return record.version_id
+    return "null" if node.store.bucket_versioning(record.bucket) in STATES else None
+
+
 def lookup(node: Node, bucket: str, key: str, version_id: str) -> VersionRecord | None:
     """Version ``version_id`` of a key as stored (a malformed id is refused first)."""
     return node.store.get_object_version(bucket, key, check_version_id(version_id))
@@ -120,20 +128,14 @@ def readable(found: VersionRecord | None, key: str, version_id: str) -> ObjectRe
     return found.record
 
 
-def require_current(node: Node, principal: Principal, bucket: str, key: str, version_id: str | None,
-                    action: Action, what: str = "object tags") -> None:
-    """A per-object setting Satchel manages for the current version only (``what``: object tags, ACLs)
-    asked of ``version_id``: fine when that is the current version; a noncurrent one is refused (501),
-    never answered with the current version's. Authorised (``action``, with that version's own ACL)
-    before anything is said about the version."""
-    if version_id is None:
-        return
+def named_version(node: Node, principal: Principal, bucket: str, key: str, version_id: str,
+                  action: Action) -> ObjectRecord:
+    """The version a per-version setting (its tags, its ACL) is asked of: authorised for ``action`` with
+    that version's own ACL before anything is said about it; NoSuchVersion when there is none, 405 for a
+    delete marker (which has neither tags nor an ACL)."""
     found = lookup(node, bucket, key, version_id)
     bucket_for(node, principal, bucket, action, key, acl=found.record.acl if found is not None else ())
-    if found is None:
-        raise NoSuchVersion(Key=key, VersionId=version_id)
-    if not found.latest or found.delete_marker:
-        raise NotImplementedFeature(f"Satchel manages {what} of the current version only.", ArgumentName="versionId")
+    return readable(found, key, version_id)
 
 
 # --- deleting ---------------------------------------------------------------------------------------

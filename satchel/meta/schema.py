@@ -434,6 +434,22 @@ CREATE TABLE mpu_completions (
 CREATE INDEX mpu_completions_by_time ON mpu_completions (completed)
 """
 
+#: Versioning details. A remembered CompleteMultipartUpload keeps the version id its object got, so that a
+#: retried completion answers the same ``x-amz-version-id`` as the first (``core/completions.py``). Object tags
+#: become per version (``meta/sqlite_tagging.py``): until now every key's tags were the current version's,
+#: under ``'null'``; they move to the current version's own id, and tags of a key with no current version
+#: (left under a delete marker) go, since no version can be told to own them.
+_V20 = """
+ALTER TABLE mpu_completions ADD COLUMN version_id TEXT;
+DELETE FROM tagging_objects WHERE version_id = 'null' AND NOT EXISTS (
+    SELECT 1 FROM objects o WHERE o.bucket = tagging_objects.bucket AND o.key = tagging_objects.key);
+UPDATE tagging_objects SET version_id = (
+    SELECT o.version_id FROM objects o WHERE o.bucket = tagging_objects.bucket AND o.key = tagging_objects.key)
+WHERE version_id = 'null' AND EXISTS (
+    SELECT 1 FROM objects o WHERE o.bucket = tagging_objects.bucket AND o.key = tagging_objects.key
+    AND o.version_id IS NOT NULL AND o.version_id <> 'null')
+"""
+
 #: Bucket policies (``core/policy.py``): the validated JSON document, on the bucket's row so that every
 #: load of a bucket carries its policy (none can be checked without it).
 _V15 = """
@@ -558,7 +574,7 @@ CREATE TABLE node_key_check (
 #: Applied in order; ``schema_version.version`` is the number applied so far.
 MIGRATIONS: tuple[str, ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V15, _V16, _V17, _V18, _V14, _V13,
-    _V19,
+    _V19, _V20,
 )
 
 #: Per-dialect spellings of the placeholders above. ``random_id`` is 32 random hex digits, evaluated

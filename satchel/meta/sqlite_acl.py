@@ -8,7 +8,7 @@ its row: an overwrite replaces it, as on S3.
 
 from __future__ import annotations
 
-from satchel.core.errors import NoSuchBucket, NoSuchKey
+from satchel.core.errors import NoSuchBucket, NoSuchKey, NoSuchVersion
 from satchel.core.models import AclGrant, Bucket, PublicAccessBlock
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
@@ -51,12 +51,23 @@ class SqliteAcl:
             c.execute(rows.BUMP_GENERATION)
 
     def set_object_acl(self, bucket: str, key: str, etag: str, last_modified: float,
-                       acl: tuple[AclGrant, ...]) -> None:
+                       acl: tuple[AclGrant, ...], version_id: str | None = None) -> None:
         """Replace the ACL of the object ``key`` — only the version of that ETag and date: an overwrite made
-        meanwhile is another object, which keeps its own ACL (NoSuchKey then, as if it had been deleted)."""
+        meanwhile is another object, which keeps its own ACL (NoSuchKey then, as if it had been deleted).
+        With ``version_id``, the ACL of that version wherever it is (current or noncurrent), checked the same
+        way (NoSuchVersion when it is gone or, as a null version, was replaced)."""
+        match = (bucket, key, etag, last_modified)
         with self._db.transaction() as c:
-            changed = c.execute(
-                "UPDATE objects SET acl = ? WHERE bucket = ? AND key = ? AND etag = ? AND last_modified = ?",
-                (rows.dump_acl(acl), bucket, key, etag, last_modified)).rowcount
+            if version_id is None:
+                changed = c.execute("UPDATE objects SET acl = ? WHERE bucket = ? AND key = ? AND etag = ? "
+                                    "AND last_modified = ?", (rows.dump_acl(acl), *match)).rowcount
+            else:
+                changed = c.execute("UPDATE objects SET acl = ? WHERE bucket = ? AND key = ? AND etag = ? "
+                                    "AND last_modified = ? AND COALESCE(version_id, 'null') = ?",
+                                    (rows.dump_acl(acl), *match, version_id)).rowcount
+                changed = changed or c.execute(
+                    "UPDATE object_versions SET acl = ? WHERE bucket = ? AND key = ? AND etag = ? "
+                    "AND last_modified = ? AND version_id = ? AND delete_marker = 0",
+                    (rows.dump_acl(acl), *match, version_id)).rowcount
         if not changed:
-            raise NoSuchKey(Key=key)
+            raise NoSuchKey(Key=key) if version_id is None else NoSuchVersion(Key=key, VersionId=version_id)

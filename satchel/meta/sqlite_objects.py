@@ -125,7 +125,7 @@ class SqliteObjects:
             _require_bucket(c, record.bucket, bucket_id)
             replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
-            write_object_tags(c, record.bucket, record.key, tags)
+            write_object_tags(c, record.bucket, record.key, tags, record.version_id)
             return self._swap_blobs(c, record.segments, replaced, now)
 
     def delete_object(self, bucket: str, key: str, precondition: Precondition | None = None, *,
@@ -312,7 +312,7 @@ class SqliteObjects:
                 "SELECT blob_id, size FROM parts WHERE upload_id = ?", (upload_id,)).fetchall()]
             replaced = retire_current(c, record.bucket, record.key, precondition, record.version_id)
             c.execute(_UPSERT_OBJECT, rows.object_params(record))
-            adopt_upload_tags(c, upload_id, record.bucket, record.key)
+            adopt_upload_tags(c, upload_id, record.bucket, record.key, record.version_id)
             c.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
             c.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             if remember is not None:

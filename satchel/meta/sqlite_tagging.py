@@ -4,8 +4,10 @@ The module-level functions take the cursor of a transaction the object half alre
 (``sqlite_objects.py``): tags are written, moved and dropped in the very transaction that writes,
 completes or deletes their object, so they can never outlive it or survive an overwrite.
 
-Object tags are keyed (bucket, key, version_id, tag_key); ``version_id`` is always :data:`NULL_VERSION`
-until versioning lands, when each version's tags become rows of their own with no schema change.
+Object tags are keyed (bucket, key, version_id, tag_key): each version keeps its own tags (``version_id``
+:data:`NULL_VERSION` for the null version, and for every object of a bucket never versioned). An
+overwrite that keeps the previous version (versioning Enabled) leaves that version's tags where they are;
+removing a version for good removes its tags (``sqlite_versioning.py``).
 """
 
 from __future__ import annotations
@@ -24,18 +26,26 @@ Tags = tuple[tuple[str, str], ...]
 NULL_VERSION = "null"
 
 
-def write_object_tags(c: sqlite3.Cursor | sqlite3.Connection, bucket: str, key: str, tags: Sequence[tuple[str, str]]
-                      ) -> None:
-    """Replace the tags of (bucket, key): a write of the object replaces them, whatever they were."""
-    drop_object_tags(c, bucket, key)
+def version_key(version_id: str | None) -> str:
+    """The ``version_id`` column of a version's tags: its id, :data:`NULL_VERSION` for the null version
+    (an object of a bucket never versioned included)."""
+    return version_id if version_id is not None else NULL_VERSION
+
+
+def write_object_tags(c: sqlite3.Cursor | sqlite3.Connection, bucket: str, key: str, tags: Sequence[tuple[str, str]],
+                      version_id: str | None = None) -> None:
+    """Replace the tags of one version of (bucket, key): a write of that version replaces them, whatever
+    they were; the other versions keep theirs."""
+    drop_object_tags(c, bucket, key, version_id)
     c.executemany(
         "INSERT INTO tagging_objects (bucket, key, version_id, tag_key, tag_value, position) VALUES (?, ?, ?, ?, ?, ?)",
-        [(bucket, key, NULL_VERSION, k, v, n) for n, (k, v) in enumerate(tags)])
+        [(bucket, key, version_key(version_id), k, v, n) for n, (k, v) in enumerate(tags)])
 
 
-def drop_object_tags(c: sqlite3.Cursor | sqlite3.Connection, bucket: str, key: str) -> None:
+def drop_object_tags(c: sqlite3.Cursor | sqlite3.Connection, bucket: str, key: str,
+                     version_id: str | None = None) -> None:
     c.execute("DELETE FROM tagging_objects WHERE bucket = ? AND key = ? AND version_id = ?",
-              (bucket, key, NULL_VERSION))
+              (bucket, key, version_key(version_id)))
 
 
 def write_upload_tags(c: sqlite3.Cursor | sqlite3.Connection, upload_id: str, tags: Sequence[tuple[str, str]]
@@ -44,11 +54,12 @@ def write_upload_tags(c: sqlite3.Cursor | sqlite3.Connection, upload_id: str, ta
                   [(upload_id, k, v, n) for n, (k, v) in enumerate(tags)])
 
 
-def adopt_upload_tags(c: sqlite3.Cursor | sqlite3.Connection, upload_id: str, bucket: str, key: str) -> None:
-    """At completion: the upload's tags (from CreateMultipartUpload) become the object's."""
+def adopt_upload_tags(c: sqlite3.Cursor | sqlite3.Connection, upload_id: str, bucket: str, key: str,
+                      version_id: str | None = None) -> None:
+    """At completion: the upload's tags (from CreateMultipartUpload) become the new version's."""
     found = c.execute("SELECT tag_key, tag_value FROM tagging_uploads WHERE upload_id = ? ORDER BY position",
                       (upload_id,)).fetchall()
-    write_object_tags(c, bucket, key, [(k, v) for k, v in found])
+    write_object_tags(c, bucket, key, [(k, v) for k, v in found], version_id)
     drop_upload_tags(c, upload_id)
 
 
@@ -62,37 +73,58 @@ def drop_bucket_settings(c: sqlite3.Cursor | sqlite3.Connection, bucket_id: str)
     c.execute("DELETE FROM lifecycle_configurations WHERE bucket_id = ?", (bucket_id,))
 
 
+def _data_version(c: sqlite3.Cursor | sqlite3.Connection, bucket: str, key: str, version_id: str | None
+                  ) -> str | None:
+    """The tag key (:func:`version_key`) of the current version (``version_id`` None) or of the data
+    version ``version_id``; None when there is none (a delete marker included)."""
+    if version_id is None:
+        row = c.execute("SELECT version_id FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
+        return version_key(row[0]) if row is not None else None
+    if c.execute("SELECT 1 FROM objects WHERE bucket = ? AND key = ? AND COALESCE(version_id, 'null') = ?",
+                 (bucket, key, version_id)).fetchone() is not None:
+        return version_id
+    row = c.execute("SELECT delete_marker FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                    (bucket, key, version_id)).fetchone()
+    return version_id if row is not None and not row[0] else None
+
+
 class SqliteTagging:
     """The tagging and lifecycle half of ``SqliteStore``."""
 
     _db: SqliteDatabase
 
     # --- object tags -----------------------------------------------------------------------------
-    def get_object_tags(self, bucket: str, key: str) -> Tags | None:
-        """The object's tags; None when no such object."""
+    def get_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> Tags | None:
+        """The tags of the object's current version, or of its version ``version_id``; None when there is no
+        such object or version (a delete marker has no tags: None too)."""
         conn = self._db.conn()
-        if conn.execute("SELECT 1 FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone() is None:
+        found = _data_version(conn, bucket, key, version_id)
+        if found is None:
             return None
-        found = conn.execute(
+        rows_found = conn.execute(
             "SELECT tag_key, tag_value FROM tagging_objects WHERE bucket = ? AND key = ? AND version_id = ? "
-            "ORDER BY position", (bucket, key, NULL_VERSION)).fetchall()
-        return tuple((k, v) for k, v in found)
+            "ORDER BY position", (bucket, key, found)).fetchall()
+        return tuple((k, v) for k, v in rows_found)
 
-    def count_object_tags(self, bucket: str, key: str) -> int:
+    def count_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> int:
+        """How many tags the version ``version_id`` has (None: the null version, as ``objects`` names it)."""
         row = self._db.conn().execute(
             "SELECT count(*) FROM tagging_objects WHERE bucket = ? AND key = ? AND version_id = ?",
-            (bucket, key, NULL_VERSION)).fetchone()
+            (bucket, key, version_key(version_id))).fetchone()
         return int(row[0])
 
-    def set_object_tags(self, bucket: str, key: str, tags: Tags, *, bucket_id: str | None = None) -> bool:
-        """Replace an existing object's tags; False when there is no such object (nothing written)."""
+    def set_object_tags(self, bucket: str, key: str, tags: Tags, *, bucket_id: str | None = None,
+                        version_id: str | None = None) -> bool:
+        """Replace the tags of an existing object's current version, or of its version ``version_id``; False
+        when there is no such object or version (nothing written)."""
         with self._db.transaction() as c:
             row = c.execute("SELECT id FROM buckets WHERE name = ?", (bucket,)).fetchone()
             if row is None or (bucket_id is not None and row[0] != bucket_id):
                 raise NoSuchBucket(BucketName=bucket)
-            if c.execute("SELECT 1 FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone() is None:
+            found = _data_version(c, bucket, key, version_id)
+            if found is None:
                 return False
-            write_object_tags(c, bucket, key, tags)
+            write_object_tags(c, bucket, key, tags, found)
             return True
 
     # --- bucket tags -----------------------------------------------------------------------------

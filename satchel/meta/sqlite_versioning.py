@@ -27,6 +27,7 @@ from satchel.core.errors import NoSuchBucket, PreconditionFailed, VersioningChan
 from satchel.core.models import ObjectRecord, ObjectVersion, Segment, VersionRecord
 from satchel.meta import rows
 from satchel.meta.sqlite_db import SqliteDatabase
+from satchel.meta.sqlite_tagging import NULL_VERSION, drop_object_tags
 from satchel.meta.store import Precondition
 
 ENABLED = "Enabled"
@@ -111,8 +112,9 @@ def retire_current(c: sqlite3.Connection, bucket: str, key: str, precondition: P
     if version_id is None:
         return list(current.segments) if current is not None else []
     dying: list[Segment] = []
-    if version_id == "null":
+    if version_id == "null":  # the null version (current or not) goes for good, and its tags with it
         dying += _drop_null_version(c, bucket, key)
+        drop_object_tags(c, bucket, key, NULL_VERSION)
     if current is not None:
         if version_id == "null" and current.version_id in (None, "null"):
             dying += current.segments
@@ -169,6 +171,7 @@ class SqliteVersioning:
             else:
                 c.execute("DELETE FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?",
                           (bucket, key, version_id))
+            drop_object_tags(c, bucket, key, version_id)
             if found.latest:
                 _promote(c, bucket, key)
             return found, SqliteObjects._swap_blobs(c, (), found.record.segments, now)

@@ -431,17 +431,21 @@ class Store(abc.ABC):
 
     # --- tagging and lifecycle (meta/sqlite_tagging.py) ------------------------------------------
     @abc.abstractmethod
-    def get_object_tags(self, bucket: str, key: str) -> tuple[tuple[str, str], ...] | None:
-        """The object's tags in their order; None when there is no such object."""
+    def get_object_tags(self, bucket: str, key: str, version_id: str | None = None
+                        ) -> tuple[tuple[str, str], ...] | None:
+        """The tags of the current version (or of the version ``version_id``) in their order; None when there
+        is no such object or data version."""
 
     @abc.abstractmethod
-    def count_object_tags(self, bucket: str, key: str) -> int: ...
+    def count_object_tags(self, bucket: str, key: str, version_id: str | None = None) -> int:
+        """How many tags version ``version_id`` has (None: the null version)."""
 
     @abc.abstractmethod
     def set_object_tags(self, bucket: str, key: str, tags: tuple[tuple[str, str], ...], *,
-                        bucket_id: str | None = None) -> bool:
-        """Replace an existing object's tags (its record is untouched); False when there is no such object.
-        ``bucket_id`` as for :meth:`put_object`."""
+                        bucket_id: str | None = None, version_id: str | None = None) -> bool:
+        """Replace the tags of an existing object's current version (or of its version ``version_id``; its
+        record is untouched); False when there is no such object or data version. ``bucket_id`` as for
+        :meth:`put_object`."""
 
     @abc.abstractmethod
     def get_bucket_tags(self, bucket_id: str) -> tuple[tuple[str, str], ...]: ...
@@ -616,8 +620,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_object_acl(self, bucket: str, key: str, etag: str, last_modified: float,
-                       acl: tuple[AclGrant, ...]) -> None:
-        """Replace the ACL of that version of the object (ETag and date); NoSuchKey when it is not current."""
+                       acl: tuple[AclGrant, ...], version_id: str | None = None) -> None:
+        """Replace the ACL of that version of the object (ETag and date); NoSuchKey when it is not current.
+        With ``version_id``: of that version, current or not (NoSuchVersion when it is gone or changed)."""
 
     @abc.abstractmethod
     def par_inline_active(self, bucket_id: str) -> bool:

@@ -265,7 +265,7 @@ class Endpoint:
     copy_source: CopySource | None = None
     #: ``?versionId=`` of GetObject, HeadObject, DeleteObject, GetObjectAcl and object tagging (validated by the
     #: router): the one value handlers, admission and the audit act on. An operation that accepts it must honour
-    #: it (``core/versioning.require_current`` where only the current version is kept), never ignore it.
+    #: it (object tags and ACLs: per version, ``core/versioning.named_version``), never ignore it.
     version_id: str | None = None
     #: The AWS operation name when ``op`` is :attr:`Op.NotImplemented`.
     unsupported: Unsupported | None = None

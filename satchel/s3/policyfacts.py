@@ -40,6 +40,8 @@ def s3_facts(request: Request, endpoint: Endpoint, auth: AuthResult, now: float)
 #: ``s3:GetObjectVersion`` for ``GET ?versionId=``), so a Deny of the version action is never bypassed.
 _VERSION_OPERATIONS = {
     "GetObject": "GetObjectVersion", "HeadObject": "GetObjectVersion", "GetObjectAcl": "GetObjectVersionAcl",
+    "PutObjectAcl": "PutObjectVersionAcl", "GetObjectTagging": "GetObjectVersionTagging",
+    "PutObjectTagging": "PutObjectVersionTagging", "DeleteObjectTagging": "DeleteObjectVersionTagging",
     "DeleteObject": "DeleteObjectVersion", "DeleteObjects": "DeleteObjectVersion",
     "CopyObject": "GetObjectVersion", "UploadPartCopy": "GetObjectVersion",
 }

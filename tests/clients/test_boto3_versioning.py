@@ -4,6 +4,7 @@ URL naming a version that keeps serving its bytes after the key is overwritten."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -72,9 +73,7 @@ def test_versions_marker_and_reads(s3: Any, vbucket: str) -> None:
     assert got["Body"].read() == b"one" and got["VersionId"] == v1
     assert s3.head_object(Bucket=vbucket, Key="doc", VersionId=v2)["VersionId"] == v2
     assert s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId=v2)["Owner"]
-    with pytest.raises(ClientError) as caught:
-        s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId=v1)  # kept for the current version only
-    assert http_status(caught.value) == 501
+    assert s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId=v1)["Owner"]  # each version has its own
     with pytest.raises(ClientError) as caught:
         s3.get_object_acl(Bucket=vbucket, Key="doc", VersionId="B" * 32)  # never the current one's instead
     assert error_code(caught.value) == "NoSuchVersion"
@@ -263,20 +262,112 @@ def test_a_bucket_policy_names_the_version_actions(s3: Any, vbucket: str) -> Non
     assert s3.get_object(Bucket=vbucket, Key="p", VersionId=first)["Body"].read() == b"one"
 
 
-def test_object_tags_answer_for_the_current_version_only(s3: Any, vbucket: str) -> None:
+def test_each_version_keeps_its_own_tags(s3: Any, vbucket: str) -> None:
     old = s3.put_object(Bucket=vbucket, Key="t", Body=b"1", Tagging="v=1")["VersionId"]
     new = s3.put_object(Bucket=vbucket, Key="t", Body=b"2", Tagging="v=2")["VersionId"]
     assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=new)["TagSet"] == [{"Key": "v", "Value": "2"}]
-    calls: tuple[Callable[[], object], ...] = (
-        lambda: s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old),
-        lambda: s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=old,
-                                      Tagging={"TagSet": [{"Key": "x", "Value": "y"}]}),
-        lambda: s3.delete_object_tagging(Bucket=vbucket, Key="t", VersionId=old))
-    for call in calls:
+    got = s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old)
+    assert got["TagSet"] == [{"Key": "v", "Value": "1"}] and got["VersionId"] == old
+    assert s3.get_object(Bucket=vbucket, Key="t", VersionId=old)["TagCount"] == 1
+    s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=old,
+                          Tagging={"TagSet": [{"Key": "x", "Value": "y"}, {"Key": "z", "Value": ""}]})
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old)["TagSet"] == [
+        {"Key": "x", "Value": "y"}, {"Key": "z", "Value": ""}]
+    assert s3.get_object(Bucket=vbucket, Key="t", VersionId=old)["TagCount"] == 2
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t")["TagSet"] == [{"Key": "v", "Value": "2"}]  # untouched
+    # A copy of the old version takes that version's tags.
+    s3.copy_object(Bucket=vbucket, Key="copy", CopySource={"Bucket": vbucket, "Key": "t", "VersionId": old})
+    assert s3.get_object_tagging(Bucket=vbucket, Key="copy")["TagSet"] == [
+        {"Key": "x", "Value": "y"}, {"Key": "z", "Value": ""}]
+    s3.delete_object_tagging(Bucket=vbucket, Key="t", VersionId=old)
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=old)["TagSet"] == []
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t")["TagSet"] == [{"Key": "v", "Value": "2"}]
+    # Removing the current version brings the old one back with its own tags, not the removed one's.
+    s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId=old, Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    s3.delete_object(Bucket=vbucket, Key="t", VersionId=new)
+    assert s3.get_object_tagging(Bucket=vbucket, Key="t")["TagSet"] == [{"Key": "a", "Value": "b"}]
+    marker = s3.delete_object(Bucket=vbucket, Key="t")["VersionId"]
+    unknown: tuple[Callable[[], object], ...] = (
+        lambda: s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId="C" * 32),
+        lambda: s3.put_object_tagging(Bucket=vbucket, Key="t", VersionId="C" * 32, Tagging={"TagSet": []}))
+    for call in unknown:
         with pytest.raises(ClientError) as caught:
             call()
-        assert http_status(caught.value) == 501  # never the current version's tags instead
-    assert s3.get_object_tagging(Bucket=vbucket, Key="t")["TagSet"] == [{"Key": "v", "Value": "2"}]
+        assert error_code(caught.value) == "NoSuchVersion"
     with pytest.raises(ClientError) as caught:
-        s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId="C" * 32)
+        s3.get_object_tagging(Bucket=vbucket, Key="t", VersionId=marker)  # a delete marker has no tags
+    assert http_status(caught.value) == 405
+
+
+def test_each_version_keeps_its_own_acl(s3: Any, vbucket: str) -> None:
+    old = s3.put_object(Bucket=vbucket, Key="a", Body=b"1", ACL="public-read")["VersionId"]
+    new = s3.put_object(Bucket=vbucket, Key="a", Body=b"2")["VersionId"]
+
+    def public(version_id: str) -> bool:
+        grants = s3.get_object_acl(Bucket=vbucket, Key="a", VersionId=version_id)["Grants"]
+        return any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
+
+    assert public(old) and not public(new)
+    anonymous_old = f"{s3.meta.endpoint_url}/{vbucket}/a?versionId={old}"
+    assert requests.get(anonymous_old, timeout=10).status_code == 200  # the old version's own ACL
+    s3.put_object_acl(Bucket=vbucket, Key="a", VersionId=old, ACL="private")
+    assert not public(old)
+    assert requests.get(anonymous_old, timeout=10).status_code == 403
+    s3.put_object_acl(Bucket=vbucket, Key="a", VersionId=new, ACL="public-read")
+    assert public(new) and not public(old)
+    assert requests.get(f"{s3.meta.endpoint_url}/{vbucket}/a", timeout=10).content == b"2"
+    with pytest.raises(ClientError) as caught:
+        s3.put_object_acl(Bucket=vbucket, Key="a", VersionId="D" * 32, ACL="private")
     assert error_code(caught.value) == "NoSuchVersion"
+
+
+def test_a_policy_names_the_version_tagging_and_acl_actions(s3: Any, vbucket: str) -> None:
+    old = s3.put_object(Bucket=vbucket, Key="p", Body=b"1", Tagging="a=1")["VersionId"]
+    s3.put_object(Bucket=vbucket, Key="p", Body=b"2", Tagging="a=2")
+    arn = f"arn:aws:s3:::{vbucket}/*"
+    s3.put_bucket_policy(Bucket=vbucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Resource": arn,
+         "Action": ["s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging", "s3:GetObjectVersionAcl"]}]}))
+    try:
+        denied: tuple[Callable[[], object], ...] = (
+            lambda: s3.get_object_tagging(Bucket=vbucket, Key="p", VersionId=old),
+            lambda: s3.put_object_tagging(Bucket=vbucket, Key="p", VersionId=old, Tagging={"TagSet": []}),
+            lambda: s3.get_object_acl(Bucket=vbucket, Key="p", VersionId=old))
+        for call in denied:
+            with pytest.raises(ClientError) as caught:
+                call()
+            assert error_code(caught.value) == "AccessDenied"
+        # The current-version actions are other actions: not denied.
+        assert s3.get_object_tagging(Bucket=vbucket, Key="p")["TagSet"] == [{"Key": "a", "Value": "2"}]
+    finally:
+        s3.delete_bucket_policy(Bucket=vbucket)
+    assert s3.get_object_tagging(Bucket=vbucket, Key="p", VersionId=old)["TagSet"] == [{"Key": "a", "Value": "1"}]
+
+
+@pytest.mark.parametrize("state", ["Enabled", "Suspended"])
+def test_an_object_written_before_versioning_reads_as_the_null_version(s3: Any, bucket_factory: Callable[..., str],
+                                                                       state: str) -> None:
+    name = bucket_factory()
+    s3.put_object(Bucket=name, Key="old", Body=b"before")
+    assert "VersionId" not in s3.head_object(Bucket=name, Key="old")  # never versioned: no version header
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": state})
+    assert s3.get_object(Bucket=name, Key="old")["VersionId"] == "null"  # as AWS answers, and as listed
+    assert s3.head_object(Bucket=name, Key="old")["VersionId"] == "null"
+    assert s3.head_object(Bucket=name, Key="old", VersionId="null")["VersionId"] == "null"
+    assert _versions(s3, name) == [("old", "null", True, False)]
+    copied = s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "old"})
+    assert copied["CopySourceVersionId"] == "null"  # the copy names the version it read, as the GET does
+    for entry in _versions(s3, name):
+        s3.delete_object(Bucket=name, Key=entry[0], VersionId=entry[1])
+
+
+def test_a_retried_completion_names_the_same_version(s3: Any, vbucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=vbucket, Key="mp")["UploadId"]
+    etag = s3.upload_part(Bucket=vbucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"only part")["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    first = s3.complete_multipart_upload(Bucket=vbucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    s3.put_object(Bucket=vbucket, Key="mp", Body=b"newer")  # the retry still names the version it made
+    again = s3.complete_multipart_upload(Bucket=vbucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert len(first["VersionId"]) == 32 and again["VersionId"] == first["VersionId"]
+    assert again["ETag"] == first["ETag"]
+    assert s3.get_object(Bucket=vbucket, Key="mp", VersionId=first["VersionId"])["Body"].read() == b"only part"

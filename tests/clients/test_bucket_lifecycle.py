@@ -98,14 +98,11 @@ def _rule(**fields: Any) -> dict[str, Any]:
     ([_rule(AbortIncompleteMultipartUpload={"DaysAfterInitiation": 0})], (400, "InvalidArgument")),
     ([_rule(Transitions=[{"Days": 30, "StorageClass": "GLACIER"}])], (501, "NotImplemented")),
     ([_rule(NoncurrentVersionExpiration={"NoncurrentDays": 0})], (400, "InvalidArgument")),
-    ([_rule(Filter={"Tag": {"Key": "a", "Value": "b"}}, NoncurrentVersionExpiration={"NoncurrentDays": 3})],
-     (501, "NotImplemented")),
     ([_rule(NoncurrentVersionTransitions=[{"NoncurrentDays": 3, "StorageClass": "GLACIER"}])],
      (501, "NotImplemented")),
     ([_rule(ID=f"r{n}") for n in range(1001)], (400, "MalformedXML")),
 ], ids=["days-zero", "date-not-midnight", "id-too-long", "duplicate-id", "days-and-marker", "two-predicates",
         "no-action", "abort-with-tag", "size-range-empty", "abort-days-zero", "transition", "noncurrent-days-zero",
-        "noncurrent-with-tag",
         "noncurrent-transition", "too-many-rules"])
 def test_invalid_configurations_are_refused(s3: Any, bucket: str, rules: list[dict[str, Any]],
                                             expected: tuple[int, str]) -> None:

@@ -128,3 +128,22 @@ def test_aws_cli_noncurrent_version_expiration(satchel_server: ServerHandle, buc
                   json.dumps(bad))
     assert refused.returncode != 0 and "InvalidArgument" in refused.stderr
     assert aws("delete-bucket-lifecycle", "--bucket", bucket).returncode == 0
+
+
+def test_a_tag_filter_applies_to_each_versions_own_tags(short_days: SatchelProcess) -> None:
+    s3, bucket = _versioned_bucket(short_days)
+    v0 = s3.put_object(Bucket=bucket, Key="k", Body=b"0", Tagging="tier=scratch")["VersionId"]
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1", Tagging="tier=keep")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"2")["VersionId"]
+    v3 = s3.put_object(Bucket=bucket, Key="k", Body=b"3", Tagging="tier=scratch")["VersionId"]
+    # Tagging a noncurrent version afterwards counts too.
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=v2,
+                          Tagging={"TagSet": [{"Key": "tier", "Value": "scratch"}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "scratch", "Status": "Enabled", "Filter": {"Tag": {"Key": "tier", "Value": "scratch"}},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+    expected = sorted([("k", v1), ("k", v3)])  # v1 is tagged otherwise; v3 is current
+    assert eventually(lambda: _versions(s3, bucket) == expected, timeout=10), _versions(s3, bucket)
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)["TagSet"] == [{"Key": "tier", "Value": "keep"}]
+    assert v0 not in {v for _, v in _versions(s3, bucket)}
+    _clean_up(s3, bucket)

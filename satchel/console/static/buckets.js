@@ -32,7 +32,7 @@ export async function bucketsPage(root) {
   const rows = answer.buckets.map((b) => el("tr", { "data-bucket": b.name },
     el("td", {}, el("a", { href: entryPoint(b) }, b.name)),
     el("td", {}, b.owner === "account" ? "Contract" : `User ${b.owner_user || ""}`),
-    el("td", {}, b.public_read ? el("span", { class: "badge warn" }, "Public") : el("span", { class: "badge" }, "Private")),
+    el("td", {}, accessBadge(b)),
     el("td", {}, b.max_link_lifetime ? duration(b.max_link_lifetime) : "server default"),
     el("td", {}, when(b.created)),
     el("td", { class: "actions" }, b.admin ? [
@@ -49,6 +49,16 @@ export async function bucketsPage(root) {
     create, problem,
     table(["Name", "Owner", "Access", "Link ceiling", "Created", "Actions"], rows,
       filter ? "No buckets of this kind." : "No buckets yet: create one above."));
+}
+
+// What answers, not what is stored: under Block Public Access's IgnorePublicAcls a public flag answers nobody.
+function accessBadge(bucket) {
+  if (bucket.public_read && !bucket.public_acl_ignored) return el("span", { class: "badge warn" }, "Public");
+  if (bucket.public_read) {
+    return el("span", { class: "badge", title: "The bucket's public ACL is set but Block Public Access (IgnorePublicAcls) ignores it." },
+      "Private (public ACL ignored)");
+  }
+  return el("span", { class: "badge" }, "Private");
 }
 
 // Where a bucket opens: its root, or for a member granted only prefixes, the first of them.
@@ -81,6 +91,8 @@ function settingsDialog(root, bucket) {
   openDialog(`Settings of ${bucket.name}`,
     el("label", { class: "check" }, isPublic, " Public: anyone on the internet may list and read every object"),
     el("p", { class: "warning" }, "Warning: a public bucket needs no link at all. Keep buckets private and share single objects with links."),
+    bucket.public_acl_ignored ? el("p", { class: "muted", id: "bucket-public-ignored" },
+      "Block Public Access (IgnorePublicAcls) is on: the public setting is kept but answers nobody until it is lifted.") : null,
     field("Longest link lifetime (seconds)", ceiling, "Also shortens links already handed out. Empty: the server's ceiling."),
     problem,
     el("div", { class: "actions" }, el("button", { type: "button", onclick: closeDialog }, "Cancel"),

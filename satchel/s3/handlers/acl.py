@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from satchel.asgi import Response
-from satchel.core import acl, publicblocks, versioning
-from satchel.core.access import Action
+from satchel.core import acl, publicblocks
 from satchel.core.errors import InvalidRequest, MalformedACLError
 from satchel.core.models import AclGrant
 from satchel.core.node import Node
 from satchel.s3 import aclxml
 from satchel.s3.body import read_document
 from satchel.s3.context import S3Context
+from satchel.s3.handlers.versioning import version_headers
 
 XML = ("Content-Type", "application/xml")
 
@@ -40,18 +40,16 @@ async def put_bucket_acl(node: Node, ctx: S3Context) -> Response:
 
 
 async def get_object_acl(node: Node, ctx: S3Context) -> Response:
-    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key,
-                    ctx.endpoint.version_id, Action.ACL_READ, "ACLs")
-    view = await node.read(acl.get_object_acl, node, ctx.auth.principal, ctx.bucket, ctx.key)
-    return Response(200, [XML], aclxml.access_control_policy(view))
+    version_id = ctx.endpoint.version_id
+    view = await node.read(acl.get_object_acl, node, ctx.auth.principal, ctx.bucket, ctx.key, version_id)
+    return Response(200, [XML, *version_headers(version_id)], aclxml.access_control_policy(view))
 
 
 async def put_object_acl(node: Node, ctx: S3Context) -> Response:
     canned, explicit = await _requested(ctx)
-    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key,
-                    ctx.endpoint.version_id, Action.ACL_WRITE, "ACLs")
-    await acl.put_object_acl(node, ctx.auth.principal, ctx.bucket, ctx.key, canned, explicit)
-    return Response(200)
+    version_id = ctx.endpoint.version_id
+    await acl.put_object_acl(node, ctx.auth.principal, ctx.bucket, ctx.key, canned, explicit, version_id)
+    return Response(200, version_headers(version_id))
 
 
 async def get_public_access_block(node: Node, ctx: S3Context) -> Response:

@@ -75,7 +75,8 @@ async def copy_object(node: Node, ctx: S3Context) -> Response:
     return Response(200, [("Content-Type", "application/xml"),
                           *sse.describe(record.headers, s3sse.customer_key(node, ctx)),
                           *await node.read(lifecycle.expiration_headers, node, record),
-                          *written_version_headers(record.version_id), *source_version_headers(source)], body)
+                          *written_version_headers(record.version_id),
+                          *await source_version_headers(node, source)], body)
 
 
 def copy_range(header: str | None) -> ByteRange | None:
@@ -111,4 +112,5 @@ async def upload_part_copy(node: Node, ctx: S3Context) -> Response:
     body = xml.copy_part_result(part.etag, part.last_modified, part.checksums)
     upload = await node.read(multipart.get_upload, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.upload_id)
     encryption = sse.describe(upload.headers, s3sse.customer_key(node, ctx))
-    return Response(200, [("Content-Type", "application/xml"), *encryption, *source_version_headers(source)], body)
+    return Response(200, [("Content-Type", "application/xml"), *encryption,
+                          *await source_version_headers(node, source)], body)

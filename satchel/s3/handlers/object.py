@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 from satchel.asgi import Response, object_response
-from satchel.core import acl, objects, sse
+from satchel.core import acl, objects, sse, versioning
 from satchel.core.conditions import ByteRange, DeleteConditions, check_conditions, requested_range
 from satchel.core.errors import (
     InvalidPartNumber,
@@ -105,9 +105,9 @@ async def _read(node: Node, ctx: S3Context, *, head: bool) -> Response:
                 raise
     headers = object_headers(record, checksum_mode=checksum_mode and byte_range is None, overrides=overrides)
     headers += sse.describe(record.headers, customer)
-    headers += await node.read(tagging.count_header, node, principal, record.bucket, record.key)
+    headers += await node.read(tagging.count_header, node, principal, record)
     headers += await node.read(lifecycle.expiration_headers, node, record)
-    headers += version_headers(record.version_id)
+    headers += version_headers(await node.read(versioning.shown_version_id, node, record))
     return object_response(headers, record.size, byte_range, body)
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from satchel.asgi import Response
-from satchel.core import tagging, versioning
-from satchel.core.access import Action
+from satchel.core import tagging
 from satchel.core.errors import InvalidArgument
-from satchel.core.models import Principal
+from satchel.core.models import ObjectRecord, Principal
 from satchel.core.node import Node
 from satchel.core.tagging import MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, Tags
 from satchel.s3.body import read_document
 from satchel.s3.context import S3Context
+from satchel.s3.handlers.versioning import version_headers
 from satchel.s3.tagxml import MAX_TAGGING_XML, parse_tagging, tagging_document
 
 XML = ("Content-Type", "application/xml")
@@ -37,34 +37,29 @@ def copy_tags(headers: Mapping[str, str]) -> Tags | None:
     return request_tags(headers) if directive == "REPLACE" else None
 
 
-def count_header(node: Node, principal: Principal, bucket: str, key: str) -> list[tuple[str, str]]:
-    """``x-amz-tagging-count`` of GET/HEAD, sent (as AWS does) only when the object has tags the caller
-    may read."""
-    found = node.bucket(bucket)
-    count = tagging.tag_count(node, principal, found, key) if found is not None else 0
+def count_header(node: Node, principal: Principal, record: ObjectRecord) -> list[tuple[str, str]]:
+    """``x-amz-tagging-count`` of GET/HEAD of the version ``record``, sent (as AWS does) only when it has
+    tags the caller may read."""
+    found = node.bucket(record.bucket)
+    count = tagging.tag_count(node, principal, found, record.key, record.version_id) if found is not None else 0
     return [("x-amz-tagging-count", str(count))] if count else []
 
 
 async def get_object_tagging(node: Node, ctx: S3Context) -> Response:
-    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key,
-                    ctx.endpoint.version_id, Action.OBJECT_TAGS_READ)
-    tags = await node.read(tagging.get_object_tags, node, ctx.auth.principal, ctx.bucket, ctx.key)
-    return Response(200, [XML], tagging_document(tags))
+    version_id = ctx.endpoint.version_id
+    tags = await node.read(tagging.get_object_tags, node, ctx.auth.principal, ctx.bucket, ctx.key, version_id)
+    return Response(200, [XML, *version_headers(version_id)], tagging_document(tags))
 
 
 async def put_object_tagging(node: Node, ctx: S3Context) -> Response:
     tags = parse_tagging(await read_document(ctx, MAX_TAGGING_XML), MAX_OBJECT_TAGS)
-    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id,
-                               Action.OBJECT_WRITE)
-    await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, tags)
-    return Response(200)
+    await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, tags, ctx.endpoint.version_id)
+    return Response(200, version_headers(ctx.endpoint.version_id))
 
 
 async def delete_object_tagging(node: Node, ctx: S3Context) -> Response:
-    await node.read(versioning.require_current, node, ctx.auth.principal, ctx.bucket, ctx.key, ctx.endpoint.version_id,
-                               Action.OBJECT_WRITE)
-    await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, ())
-    return Response(204)
+    await tagging.put_object_tags(node, ctx.auth.principal, ctx.bucket, ctx.key, (), ctx.endpoint.version_id)
+    return Response(204, version_headers(ctx.endpoint.version_id))
 
 
 async def get_bucket_tagging(node: Node, ctx: S3Context) -> Response:

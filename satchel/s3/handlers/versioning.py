@@ -30,9 +30,11 @@ def written_version_headers(version_id: str | None) -> list[tuple[str, str]]:
     return version_headers(version_id if version_id != "null" else None)
 
 
-def source_version_headers(source: ObjectRecord) -> list[tuple[str, str]]:
-    """``x-amz-copy-source-version-id`` of a copy: the version read, in a versioned source bucket."""
-    return [("x-amz-copy-source-version-id", source.version_id)] if source.version_id is not None else []
+async def source_version_headers(node: Node, source: ObjectRecord) -> list[tuple[str, str]]:
+    """``x-amz-copy-source-version-id`` of a copy: the version read, in a versioned source bucket (``null``
+    for an object written there before versioning, as a GET of it says)."""
+    version_id = await node.read(versioning.shown_version_id, node, source)
+    return [("x-amz-copy-source-version-id", version_id)] if version_id is not None else []
 
 
 def deleted_versions(outcomes: Mapping[int, tuple[str | None, versioning.Deleted]]) -> dict[int, str]:

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from satchel.asgi import Response
-from satchel.core import buckets, listing, swiftmeta
+from satchel.core import buckets, listing, publicaccess, swiftmeta
 from satchel.core.bucketnames import valid_bucket_name
 from satchel.core.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, NoSuchBucket
 from satchel.core.models import Bucket, ListEntry
@@ -95,7 +95,7 @@ def container_headers(ctx: SwiftContext, prefix: str | None = None, *, head: boo
     headers += [("X-Container-Object-Count", str(count)), ("X-Container-Bytes-Used", str(used))]
     headers.extend(meta_headers("container", meta or {}))
     headers.extend(tempurl_key_headers(ctx, bucket))
-    if bucket.public_read:
+    if publicaccess.public_in_force(bucket):  # under IgnorePublicAcls the stored .r:* answers nothing: not shown
         headers.append(("X-Container-Read", PUBLIC_READ_ACL))
     return headers
 

@@ -169,8 +169,6 @@ EXPIRE = "<Expiration><Days>1</Days></Expiration>"
      InvalidRequest),
     (_document(_r("<Filter/><Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition>")),
      NotImplementedFeature),
-    (_document(_r("<Filter><Tag><Key>a</Key><Value>1</Value></Tag></Filter><NoncurrentVersionExpiration>"
-                  "<NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>")), NotImplementedFeature),
     (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>0</NoncurrentDays>"
                   "</NoncurrentVersionExpiration>")), InvalidArgument),
     (_document(_r("<Filter/><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"

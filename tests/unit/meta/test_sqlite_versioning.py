@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from satchel.core.errors import BucketNotEmpty, PreconditionFailed, VersioningChanged
-from satchel.core.models import ObjectRecord
+from satchel.core.models import ALL_USERS, AclGrant, ObjectRecord
 from satchel.meta.sqlite import SqliteStore
 
 from .conftest import World, blob_states, record
@@ -174,3 +174,34 @@ def test_a_conditional_version_delete_changes_nothing_when_refused(world: World,
     store.delete_object("photos", "k", marker=M1)  # a latest delete marker is not a noncurrent version
     assert store.delete_object_version("photos", "k", V2, expect=lambda found, count: count == 1)[1] == [B]
     assert _listing(store) == [("k", M1, True, True), ("k", V3, False, False)]
+
+
+def test_each_version_keeps_its_own_tags_and_acl(world: World, store: SqliteStore) -> None:
+    store.put_object(record("k", A), tags=[("v", "null")])  # before versioning: the null version
+    store.set_bucket_versioning("photos", "Enabled")
+    store.put_object(replace(record("k", B), version_id=V1), tags=[("v", "1")])
+    assert store.get_object_tags("photos", "k") == (("v", "1"),)
+    assert store.get_object_tags("photos", "k", "null") == (("v", "null"),)
+    assert store.count_object_tags("photos", "k", V1) == store.count_object_tags("photos", "k", None) == 1
+    assert store.set_object_tags("photos", "k", (("n", "x"),), version_id="null")
+    assert not store.set_object_tags("photos", "k", (), version_id=V2)  # no such version: nothing written
+    assert store.get_object_tags("photos", "k", V2) is None
+    assert store.get_object_tags("photos", "k") == (("v", "1"),)
+    old = store.get_object_version("photos", "k", "null")
+    assert old is not None
+    store.set_object_acl("photos", "k", old.record.etag, old.record.last_modified,
+                         (AclGrant(ALL_USERS, "READ"),), version_id="null")
+    found = store.get_object_version("photos", "k", "null")
+    assert found is not None and found.record.acl == (AclGrant(ALL_USERS, "READ"),)
+    assert store.get_object("photos", "k").acl == ()  # type: ignore[union-attr]
+    # Removing the current version brings back the null one with its own tags.
+    store.delete_object_version("photos", "k", V1)
+    assert store.get_object_tags("photos", "k") == (("n", "x"),)
+    assert store.count_object_tags("photos", "k", V1) == 0  # gone with its version
+    # A null write while suspended replaces the null version's tags; a delete marker has none.
+    store.set_bucket_versioning("photos", "Suspended")
+    store.put_object(replace(record("k", C), version_id="null"))
+    assert store.get_object_tags("photos", "k") == ()
+    store.delete_object("photos", "k", marker="null")
+    assert store.get_object_tags("photos", "k") is None
+    assert store.get_object_tags("photos", "k", "null") is None
