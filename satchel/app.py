@@ -21,7 +21,7 @@ import json
 import logging
 import time
 
-from satchel import looplag, metrics
+from satchel import heap, looplag, metrics
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
@@ -258,6 +258,8 @@ class SatchelApp:
                                    asyncio.create_task(_flush_metrics()), asyncio.create_task(webhook_delivery(node)),
                                    asyncio.create_task(lifecycle_loop(node)),
                                    asyncio.create_task(looplag.probe(node.settings.event_loop_lag_interval))]
+                    # Last: everything startup made lives as long as the worker (satchel/heap.py).
+                    heap.freeze_startup_heap()
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
