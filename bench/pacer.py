@@ -11,8 +11,8 @@ loop with raw HTTP/1.1 on kept-alive connections (a pool that grows on demand up
 Each process reports how late it *sent* each request (its own lag) and each answer's latency counted
 from the request's due time (so a late generator cannot hide a slow server, the "coordinated omission"
 of closed-loop tools). The rate is *held* when the requests answered within the window are at least
-:data:`HELD_FRACTION` of the target and the sends kept to the schedule (p99 send lateness under
-:data:`HELD_LATENESS` s); otherwise the figure under it is a saturated server's and is marked so.
+:data:`HELD_FRACTION` of the target; otherwise the figure under it is a saturated server's (or a
+starved generator's) and is marked so.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from typing import Any
 #: Requests per second one generator process is given at most (it holds ~2,000/s alone on one core).
 PROCESSES_PER = 400.0
 HELD_FRACTION = 0.95
-#: A send later than this after its due time is a generator (or machine) that fell behind.
-HELD_LATENESS = 0.020
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,11 @@ class Request:
     target: str
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    #: The Host header when it is not the address connected to (a URL signed for another name).
+    host: str | None = None
 
     def wire(self, host: str) -> bytes:
-        lines = [f"{self.method} {self.target} HTTP/1.1", f"Host: {host}"]
+        lines = [f"{self.method} {self.target} HTTP/1.1", f"Host: {self.host or host}"]
         lines += [f"{k}: {v}" for k, v in self.headers.items()]
         if self.body or self.method in ("PUT", "POST"):
             lines.append(f"Content-Length: {len(self.body)}")
@@ -76,8 +76,9 @@ class Outcome:
 
     @property
     def held(self) -> bool:
-        late = _pct(self.lateness_ms, 0.99)
-        return self.achieved >= HELD_FRACTION * self.rate and late is not None and late <= HELD_LATENESS * 1e3
+        """The target rate was answered. Sends may still run late (``send_lateness``: the generator
+        short of CPU, or every connection of its pool waiting on the server); the JSON has how late."""
+        return self.achieved >= HELD_FRACTION * self.rate
 
     def summary(self) -> dict[str, Any]:
         return {"target_rps": self.rate, "achieved_rps": round(self.achieved, 1), "held": self.held,
@@ -95,7 +96,7 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
-def run(host: str, port: int, mix: list[Request], rate: float, seconds: float, max_connections: int = 32
+def run(host: str, port: int, mix: list[Request], rate: float, seconds: float, max_connections: int = 64
         ) -> Outcome:
     """Send ``mix`` round-robin at ``rate`` requests/s for ``seconds`` to ``host:port`` (the ``Host``
     header is ``host:port`` too: presigned URLs sign it) and merge what the processes saw."""

@@ -31,7 +31,15 @@ if str(ROOT) not in sys.path:  # run as a script: make the ``bench`` package imp
 
 from bench import deps, looplag, pacer, procs  # noqa: E402
 from bench.dataset import GIB, MIB, Files, check_disk, make_files, seed  # noqa: E402
-from bench.results import LAG_WORKLOADS, NOT_HELD, PACED_RATES, Results, save, table  # noqa: E402
+from bench.results import (  # noqa: E402
+    LAG_WORKLOADS,
+    NOT_HELD,
+    PACED_HALF,
+    PACED_RATES,
+    Results,
+    save,
+    table,
+)
 from bench.servers import (  # noqa: E402
     BUCKET,
     External,
@@ -174,6 +182,8 @@ class Run:
             for rate in PACED_RATES:
                 self._each(f"mixed requests at {rate}/s", functools.partial(_paced, ctx, mixes, rate),
                            paced.metric(rate))
+            self._each("mixed requests at half the column's capacity", functools.partial(_paced, ctx, mixes, None),
+                       PACED_HALF)
         if self.want("get1g"):
             self._each("GET of the big object", lambda s: big_get.run(ctx, s, seeded[s.name] is None, seeded[s.name]),
                        "get1g")
@@ -255,7 +265,7 @@ class Run:
             self.results.skip(name, f"loop_lag_{workload}_p99_ms", "no samples")
         else:
             # Under a rate the generator or the server did not hold, the lag is a saturated server's.
-            held = self.results.get(name, f"{workload}_rps").note != NOT_HELD
+            held = NOT_HELD not in (self.results.get(name, f"{workload}_rps").note or "")
             self.results.set(name, f"loop_lag_{workload}_p99_ms", p99 * 1e3, None if held else NOT_HELD)
         self.results.set(name, f"loop_lag_{workload}_samples", looplag.samples(buckets))
 
@@ -279,8 +289,9 @@ class Run:
         procs.kill_all()
 
 
-def _paced(ctx: Context, mixes: dict[str, list[pacer.Request] | None], rate: int, server: Server) -> None:
-    """One rate of the paced mix on ``server`` (nothing when it has no mix: not Satchel, or it failed)."""
+def _paced(ctx: Context, mixes: dict[str, list[pacer.Request] | None], rate: int | None, server: Server) -> None:
+    """One rate of the paced mix on ``server`` (None: half its capacity); nothing when it has no mix
+    (not Satchel, or it failed)."""
     mix = mixes.get(server.name)
     if mix is not None:
         paced.run(ctx, server, mix, rate)
