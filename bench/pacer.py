@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import math
 import subprocess
@@ -213,7 +214,12 @@ async def _generate(spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(max(0.0, due - time.time()))
         while not idle and opened >= cap:  # every connection busy: the generator falls behind
             freed.clear()
-            await freed.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(freed.wait(), max(0.001, start + seconds - time.time()))
+            if time.time() >= start + seconds:
+                break
+        if time.time() >= start + seconds:  # the window is over: what was not sent in it is not sent
+            break
         conn = idle.pop() if idle else await connect()
         lateness.append(max(0.0, time.time() - due) * 1e3)
         kind, wire = mix[i % len(mix)]
