@@ -14,7 +14,7 @@ given = $(filter command line,$(origin $(1)))
 SERVE_FLAGS := $(if $(call given,HOST),--host $(HOST)) $(if $(call given,PORT),--port $(PORT)) \
 	$(if $(call given,DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: venv serve test test-cluster test-deps lint bench fuzz soak crash lock deps-latest clean
+.PHONY: venv serve test test-cluster test-deps lint bench bench-lag fuzz soak crash lock deps-latest clean
 
 venv: $(STAMP)
 
@@ -63,6 +63,15 @@ lint: venv
 # Pass options with `make bench ARGS="..."` (see bench/README.md).
 bench: venv
 	$(BIN)/python bench/run.py $(ARGS)
+
+# Issue 14's event-loop lag in one command (~4 minutes): the paced mix and wrk on the three scale-out
+# columns, then where a saturated worker's lag comes from (bench/README.md, "Event-loop lag").
+bench-lag: venv
+	uptime
+	$(BIN)/python bench/run.py --quick --servers satchel-1w,satchel-s3,satchel-2n --workloads get1k,paced $(ARGS)
+	uptime
+	PYTHONPATH=. $(BIN)/python -m bench.loopwhy
+	uptime
 
 # The long fuzz run: every harness of tests/fuzz/harnesses.py and links.py for FUZZ_SECONDS (default 60) each, with
 # fresh randomness; prints examples run and findings per harness (exit 1 on any finding). Pick harnesses

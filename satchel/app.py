@@ -21,7 +21,7 @@ import json
 import logging
 import time
 
-from satchel import looplag, metrics, unavailable
+from satchel import heap, looplag, metrics, unavailable
 from satchel.admin.api import PREFIX as API_PREFIX
 from satchel.admin.api import AdminApi
 from satchel.asgi import Message, Receive, Request, Response, Scope, Send
@@ -325,6 +325,8 @@ class SatchelApp:
                         # the probes and 503s, open it when it answers.
                         self.waiting_for_store = True
                         self._opener = asyncio.create_task(self._open_when_up(exc))
+                    # Last: everything startup made lives as long as the worker (satchel/heap.py).
+                    heap.freeze_startup_heap()
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -376,6 +378,7 @@ class SatchelApp:
                 state = now
         self.waiting_for_store = False
         self._run_tasks(self.start(store))
+        heap.freeze_startup_heap()  # what opening the store made lives as long as the worker too
         log.warning("metadata store open after %d tries (%.1f s): this node is ready", tries,
                     time.monotonic() - began)
 

@@ -48,10 +48,11 @@ PUT = ("put1g_curl_mb_s", "put1g_boto3_mb_s")
 #: What only a Satchel column has: the 10^4-key listing (others would load it through the API, which
 #: ``api_load_max=0`` skips here) and minting.
 SATCHEL_ONLY = ("list_e4_p50_ms", "list_e4_p99_ms", "mint_signer_ops", "mint_link_api_ops",
-                "mint_link_api_ops_concurrent", "put1g_curl_peak_rss_mib", "paced_rps")
+                "mint_link_api_ops_concurrent", "put1g_curl_peak_rss_mib", "paced100_rps", "paced1000_rps",
+                "pacedhalf_rps")
 #: Event-loop lag p99 per workload, over all of them, and while idle.
-LAG = tuple(f"loop_lag_{w}_p99_ms" for w in ("get1k", "paced", "get1g", "put", "list", "mint", "memory", "all",
-                                             "idle"))
+LAG = tuple(f"loop_lag_{w}_p99_ms" for w in ("get1k", "paced100", "paced1000", "pacedhalf", "get1g", "put", "list",
+                                             "mint", "memory", "all", "idle"))
 
 
 @pytest.fixture
