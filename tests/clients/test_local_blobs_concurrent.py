@@ -22,15 +22,14 @@ import hashlib
 import random
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import requests
 
 from tests.clients.boto import make_client, unique_bucket
+from tests.clients.downloads import FIRST, held_download
 from tests.clients.server import SatchelProcess
 
 MiB = 1024 * 1024
@@ -42,7 +41,6 @@ DOWNLOADS = 48
 FIRST_BYTE_BOUND = 5.0
 #: The same for the curl downloads: 0.2-0.3 s measured, against 1.4-3.7 s before downloads took turns.
 CURL_FIRST_BYTE_BOUND = 1.0
-FIRST = 64 * 1024
 #: curl processes reading as fast as they can, for at most CURL_SECONDS, an object of BIG_PARTS x 30 MiB
 #: (600 MiB of parts copied on the server: hard links, nothing uploaded twice).
 CURL_DOWNLOADS = 48
@@ -87,17 +85,6 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
         yield Stored(server, s3, bucket, b"".join(parts))
 
 
-def _download(url: str, headers: dict[str, str], everyone: threading.Barrier) -> tuple[float, bytes, int]:
-    """Seconds to the first 64 KiB, the whole body, the status; holds the body unread meanwhile until
-    every download has its first 64 KiB."""
-    began = time.monotonic()
-    with requests.get(url, headers=headers, stream=True, timeout=30) as answer:
-        first = answer.raw.read(FIRST)
-        took = time.monotonic() - began
-        everyone.wait()
-        return took, first + answer.raw.read(), answer.status_code
-
-
 def test_held_downloads_full_and_ranged_all_start_promptly_with_exact_bytes(stored: Stored) -> None:
     body = stored.body
     size = len(body)
@@ -113,7 +100,7 @@ def test_held_downloads_full_and_ranged_all_start_promptly_with_exact_bytes(stor
     plan = [kinds[n % len(kinds)] for n in range(DOWNLOADS)]
     everyone = threading.Barrier(DOWNLOADS, timeout=FIRST_BYTE_BOUND * 3)
     with concurrent.futures.ThreadPoolExecutor(DOWNLOADS) as pool:
-        futures = [pool.submit(_download, stored.url(), {"Range": byte_range} if byte_range else {}, everyone)
+        futures = [pool.submit(held_download, stored.url(), {"Range": byte_range} if byte_range else {}, everyone)
                    for byte_range, _ in plan]
         results = [f.result(timeout=120) for f in futures]
 
