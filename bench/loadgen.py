@@ -11,7 +11,7 @@ import re
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import procs
@@ -74,9 +74,11 @@ class Transfer:
     nbytes: int
     seconds: float
     complete: bool
+    #: Seconds from curl's start to the response's first byte (0.0 when none came).
+    first_byte: float = 0.0
 
 
-_WRITE_OUT = "%{http_code} %{size_download} %{size_upload} %{time_total}"
+_WRITE_OUT = "%{http_code} %{size_download} %{size_upload} %{time_total} %{time_starttransfer}"
 
 
 def start_curl(url: str, max_seconds: float, upload: Path | None = None) -> subprocess.Popen[bytes]:
@@ -92,10 +94,11 @@ def start_curl(url: str, max_seconds: float, upload: Path | None = None) -> subp
 def finish_curl(proc: subprocess.Popen[bytes], upload: bool = False) -> Transfer:
     out, _ = proc.communicate()
     fields = out.decode(errors="replace").split()
-    if len(fields) != 4:
+    if len(fields) != 5:
         return Transfer(0, 0, 0.0, False)
     status, down, up, total = int(fields[0]), int(float(fields[1])), int(float(fields[2])), float(fields[3])
-    return Transfer(status, up if upload else down, total, proc.returncode == 0 and 200 <= status < 300)
+    return Transfer(status, up if upload else down, total, proc.returncode == 0 and 200 <= status < 300,
+                    float(fields[4]))
 
 
 @dataclass
@@ -107,14 +110,21 @@ class Streams:
     seconds: float
     complete: bool
     statuses: list[int]
+    #: Seconds to the first byte of each transfer that got a response (a starved download shows here).
+    first_bytes: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         """For the JSON file: status codes counted rather than listed 64 times."""
         counts: dict[str, int] = {}
         for s in self.statuses:
             counts[str(s)] = counts.get(str(s), 0) + 1
-        return {"mb_per_s": self.mb_per_s, "bytes": self.nbytes, "seconds": self.seconds,
-                "complete": self.complete, "statuses": counts}
+        answer: dict[str, object] = {"mb_per_s": self.mb_per_s, "bytes": self.nbytes, "seconds": self.seconds,
+                                     "complete": self.complete, "statuses": counts}
+        if self.first_bytes:
+            ordered = sorted(self.first_bytes)
+            answer["first_byte_p50_s"] = ordered[len(ordered) // 2]
+            answer["first_byte_max_s"] = ordered[-1]
+        return answer
 
 
 def parallel_curl(
@@ -133,4 +143,5 @@ def parallel_curl(
         seconds=wall,
         complete=finished and all(r.complete for r in results),
         statuses=[r.status for r in results],
+        first_bytes=[r.first_byte for r in results if r.status],
     )

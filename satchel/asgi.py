@@ -34,6 +34,11 @@ ANSWERED_STATE = "satchel.answered"
 DRAIN_SECONDS = 0.5
 #: Characters of a User-Agent recorded in audit events.
 MAX_USER_AGENT = 512
+#: A streamed body gives the event loop up after this many bytes (see ``Response.send``): one read
+#: chunk of the blob stores. A turn costs a few µs, against ~100 µs to read and send 256 KiB; with 64
+#: downloads of a local-disk object, one loop round (every download's turn, new requests, accepts)
+#: then takes ~10 ms. 1 MiB turns made the median first byte of 64 downloads 2-3 x later.
+YIELD_BYTES = 256 * 1024
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
@@ -216,6 +221,7 @@ class Response:
             await send({"type": "http.response.body", "body": body})
             return len(body)
         sent = 0
+        turn = 0
         try:
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -225,6 +231,14 @@ class Response:
                     await asyncio.sleep(0)
                     return sent
                 sent += len(chunk)
+                turn += len(chunk)
+                if turn >= YIELD_BYTES:
+                    # ``send`` waits only when the socket's buffer is full: a client that reads as
+                    # fast as a local disk is read never fills it, and a 1 GiB download then ran as
+                    # one callback for seconds, with no other request, accept or download served
+                    # meanwhile. Taking turns bounds what one download holds the loop for.
+                    turn = 0
+                    await asyncio.sleep(0)
         finally:
             await close_stream(body)
         await send({"type": "http.response.body", "body": b""})

@@ -80,4 +80,5 @@ def _rounds(urls: list[str], max_seconds: float, min_seconds: float, abort: thre
         seconds=spent,
         complete=all(r.complete for r in rounds),
         statuses=[s for r in rounds for s in r.statuses],
+        first_bytes=[t for r in rounds for t in r.first_bytes],
     )

@@ -18,14 +18,13 @@ import concurrent.futures
 import hashlib
 import random
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.clients.boto import make_client, unique_bucket
+from tests.clients.downloads import held_download
 from tests.clients.test_s3_blobs import UpstreamSatchel
 from tests.seaweedfs import SeaweedFS
 
@@ -35,7 +34,6 @@ THREADS = 2
 #: Seconds from a request to its first 64 KiB, at most; measured 0.2-0.5 s for 64 downloads on the loaded
 #: two-core development machine. The barrier waits longer, so a starved download fails the bound, not it.
 FIRST_BYTE_BOUND = 8.0
-FIRST = 64 * 1024
 
 
 class FewThreadsSatchel(UpstreamSatchel):
@@ -52,17 +50,6 @@ def satchel(tmp_path_factory: pytest.TempPathFactory, seaweedfs: SeaweedFS) -> I
                                seaweedfs.new_bucket())
     with server.running():
         yield server
-
-
-def _download(url: str, headers: dict[str, str], everyone: threading.Barrier) -> tuple[float, bytes, int]:
-    """Seconds to the first 64 KiB, the whole body, the status; holds the body unread meanwhile until
-    every download has its first 64 KiB."""
-    began = time.monotonic()
-    with requests.get(url, headers=headers, stream=True, timeout=30) as answer:
-        first = answer.raw.read(FIRST)
-        took = time.monotonic() - began
-        everyone.wait()
-        return took, first + answer.raw.read(), answer.status_code
 
 
 def test_concurrent_full_and_ranged_downloads_all_start_promptly_with_exact_bytes(
@@ -93,7 +80,7 @@ def test_concurrent_full_and_ranged_downloads_all_start_promptly_with_exact_byte
     plan = [kinds[n % len(kinds)] for n in range(DOWNLOADS)]
     everyone = threading.Barrier(DOWNLOADS, timeout=FIRST_BYTE_BOUND * 3)
     with concurrent.futures.ThreadPoolExecutor(DOWNLOADS) as pool:
-        futures = [pool.submit(_download, s3.generate_presigned_url(
+        futures = [pool.submit(held_download, s3.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=600),
             {"Range": byte_range} if byte_range else {}, everyone) for key, byte_range, _ in plan]
         results = [f.result(timeout=120) for f in futures]
