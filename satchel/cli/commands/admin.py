@@ -244,14 +244,15 @@ def _emit_cors(state: CliState, configuration: dict[str, Any], title: str) -> No
 def gc(state: CliState) -> None:
     """Delete dead blobs and crash orphans now (workers also do it periodically)."""
     from satchel.blobs import open_blobs
-    from satchel.core.gc import collect_garbage
+    from satchel.core.gc import collect_garbage, write_grace
 
     settings = state.settings()
     with admin_store(settings) as store:
         blobs = open_blobs(settings)
         try:
             report = asyncio.run(collect_garbage(store, blobs, now=time.time(),
-                                                 orphan_grace=settings.orphan_grace))
+                                                 orphan_grace=settings.orphan_grace,
+                                                 write_grace=write_grace(settings)))
         finally:
             blobs.close()
         emit_object(state.json, {"dead_deleted": report.dead_deleted, "orphans_deleted": report.orphans_deleted},
