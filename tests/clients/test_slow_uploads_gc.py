@@ -11,6 +11,7 @@ collected, just after that bound."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import http.client
@@ -19,6 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.clients.boto import http_status, make_client, unique_bucket
+from tests.clients.cluster import Cluster
 from tests.clients.server import SatchelProcess
 from tests.clients.test_s3_blobs import PREFIX, UpstreamSatchel
 from tests.seaweedfs import SeaweedFS
@@ -71,14 +74,18 @@ def unfinished(server: SatchelProcess) -> dict[str, float]:
     """Blob id -> start (epoch seconds) of every unfinished write: a temporary file (its last write), an
     upstream multipart upload (its initiation)."""
     if isinstance(server, UpstreamSatchel):
-        answer = server.upstream.client().list_multipart_uploads(Bucket=server.bucket, Prefix=PREFIX)
-        return {u["Key"].rpartition("/")[2]: u["Initiated"].timestamp() for u in answer.get("Uploads", [])}
+        return upstream_unfinished(server.upstream, server.bucket, PREFIX)
     tmp = server.data_dir / "blobs" / "tmp"
     found = {}
     for entry in tmp.iterdir():
         with contextlib.suppress(FileNotFoundError):
             found[entry.name] = entry.stat().st_mtime
     return found
+
+
+def upstream_unfinished(upstream: SeaweedFS, bucket: str, prefix: str) -> dict[str, float]:
+    answer = upstream.client().list_multipart_uploads(Bucket=bucket, Prefix=prefix)
+    return {u["Key"].rpartition("/")[2]: u["Initiated"].timestamp() for u in answer.get("Uploads", [])}
 
 
 def plant_orphan(server: SatchelProcess) -> Callable[[], bool]:
@@ -162,40 +169,86 @@ def test_slow_uploads_outlive_many_sweeps_byte_exact(server: SatchelProcess) -> 
 
 
 def test_a_killed_nodes_half_upload_is_collected_after_the_write_grace(server: SatchelProcess) -> None:
-    s3 = make_client(server)
     bucket = unique_bucket("killgc")
-    s3.create_bucket(Bucket=bucket)
+    make_client(server).create_bucket(Bucket=bucket)
+    blob_id, started = half_upload_then_kill(server, bucket, lambda: unfinished(server))
+    server.start()
+    kept_then_collected(lambda: unfinished(server), blob_id, started)
+    with pytest.raises(ClientError) as caught:
+        make_client(server).head_object(Bucket=bucket, Key="half")
+    assert http_status(caught.value) == 404  # and no object came of it
+
+
+def half_upload_then_kill(node: SatchelProcess, bucket: str,
+                          observe: Callable[[], dict[str, float]]) -> tuple[str, float]:
+    """Start a PUT on ``node``, kill -9 it once the upload left something (no abort, no clean-up: only
+    the collector can remove it); that blob id and when its write started."""
+    before = set(observe())
     body = random.Random(9).randbytes(8 * MiB)
-    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "half"}, ExpiresIn=300)
+    url = make_client(node).generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "half"},
+                                                   ExpiresIn=300)
     stop = threading.Event()
-    results: list[Any] = []
-    client = threading.Thread(target=lambda: results.append(
-        _quietly(lambda: slow_send(url, body, first=6 * MiB, piece=MiB, pause=0, stop=stop))))
+    client = threading.Thread(target=_quietly, args=(
+        lambda: slow_send(url, body, first=6 * MiB, piece=MiB, pause=0, stop=stop),))
     client.start()
     try:
         deadline = time.monotonic() + 20
-        while not (left := unfinished(server)) and time.monotonic() < deadline:
+        while not (left := set(observe()) - before) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(left) == 1, "the upload never started"
         time.sleep(0.5)  # on disk: the first MiB written, so the file's age is that of real data
-        server.kill9()  # no abort, no clean-up: only the collector can remove what it left
+        node.kill9()
     finally:
         stop.set()
         client.join(10)
-    ((blob_id, started),) = unfinished(server).items()
-    server.start()
+    (blob_id,) = left
+    return blob_id, observe()[blob_id]
+
+
+def kept_then_collected(observe: Callable[[], dict[str, float]], blob_id: str, started: float) -> None:
     # Kept while it might still be a live upload (on any node) ...
     while time.time() < started + WRITE_GRACE - 1.5:
-        assert blob_id in unfinished(server), f"collected {time.time() - started:.1f} s after it started"
+        assert blob_id in observe(), f"collected {time.time() - started:.1f} s after it started"
         time.sleep(0.25)
     # ... and collected soon after that bound.
     deadline = started + WRITE_GRACE + GC_INTERVAL + SLACK
-    while blob_id in unfinished(server) and time.time() < deadline:
+    while blob_id in observe() and time.time() < deadline:
         time.sleep(0.25)
-    assert blob_id not in unfinished(server), "a dead node's half-upload was never collected"
-    with pytest.raises(ClientError) as caught:
-        s3.head_object(Bucket=bucket, Key="half")
-    assert http_status(caught.value) == 404  # and no object came of it
+    assert blob_id not in observe(), "a dead node's half-upload was never collected"
+
+
+def test_two_nodes_slow_uploads_survive_and_a_dead_nodes_leftovers_go(
+    tmp_path: Path, pg_module_url: str, seaweedfs: SeaweedFS
+) -> None:
+    """PostgreSQL and an upstream shared by two nodes, one process of the deployment sweeping: slow PUTs
+    on both nodes finish byte-exact; node A killed mid-upload, node B (the sweeper now, whoever was
+    before) aborts A's multipart upload after the write grace, not before."""
+    cluster = Cluster(tmp_path, pg_module_url, seaweedfs, seaweedfs.new_bucket())
+    cluster.shared.update(GC_ENV)  # the nodes' environment (one dict)
+    cluster.shared["SATCHEL_BLOBS_DELETE_DELAY"] = "0"
+    with cluster.running():
+        a, b = cluster.nodes
+        bucket = unique_bucket("nodesgc")
+        make_client(a).create_bucket(Bucket=bucket)
+        bodies = {node.endpoint: random.Random(node.port).randbytes(11 * MiB) for node in (a, b)}
+
+        def put(node: SatchelProcess) -> tuple[int, bytes]:
+            url = make_client(node).generate_presigned_url(
+                "put_object", Params={"Bucket": bucket, "Key": node.endpoint}, ExpiresIn=300)
+            return slow_send(url, bodies[node.endpoint], first=6 * MiB, piece=MiB, pause=0.6)
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(put, (a, b)))
+        assert [status for status, _ in answers] == [200, 200], answers
+        for key, body in bodies.items():
+            got = make_client(b).get_object(Bucket=bucket, Key=key)["Body"].read()
+            assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
+
+        def observe() -> dict[str, float]:
+            return upstream_unfinished(seaweedfs, cluster.bucket, "satchel/")
+
+        blob_id, started = half_upload_then_kill(a, bucket, observe)
+        kept_then_collected(observe, blob_id, started)
 
 
 def _quietly(call: Callable[[], Any]) -> Any:
