@@ -240,8 +240,8 @@ def _emit_cors(state: CliState, configuration: dict[str, Any], title: str) -> No
 @admin.command("gc")
 @click.option("--write-grace", "grace", type=click.FloatRange(min=0), default=None,
               help="Remove what unfinished writes (temporary files, upstream multipart uploads) left once this "
-                   "many seconds old, instead of max_upload_seconds + body_timeout + orphan_grace. Only when no "
-                   "upload can be in progress: every node stopped.")
+                   "many seconds old (never before orphan_grace), instead of max_upload_seconds + body_timeout + "
+                   "orphan_grace. Only when no upload can be in progress: every node stopped.")
 @admin_options
 @click.pass_obj
 @node_only
