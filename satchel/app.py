@@ -34,7 +34,7 @@ from satchel.core.audit import prune_expired
 from satchel.core.caches import GENERATION_TTL
 from satchel.core.credentials import CredentialCache
 from satchel.core.errors import ServiceUnavailable
-from satchel.core.gc import abort_abandoned_uploads, collect_garbage
+from satchel.core.gc import abort_abandoned_uploads, collect_garbage, write_grace
 from satchel.core.keycheck import node_master_key
 from satchel.core.lifecycle_worker import elected, lifecycle_loop
 from satchel.core.node import Node
@@ -411,7 +411,7 @@ async def _sweep(node: Node) -> None:
     await abort_abandoned_uploads(node.store, node.blobs, now=node.clock.now(),
                                   age=settings.abandoned_upload_age, write=node.write)
     await collect_garbage(node.store, node.blobs, now=node.clock.now(),
-                          orphan_grace=settings.orphan_grace, write=node.write)
+                          orphan_grace=settings.orphan_grace, write_grace=write_grace(settings), write=node.write)
     await prune_expired(node.store, node.write, now=node.clock.now(), retention_days=settings.audit_retention_days)
     await prune_endpoints(node.store, node.write, now=node.clock.now())
 

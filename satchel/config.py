@@ -97,7 +97,9 @@ class Settings:
     postgres_timeout: float = 3.0
     #: Largest single PUT / POST / part in bytes (S3: 5 GiB).
     max_put_size: int = 5 * 1024**3
-    #: Seconds a crash-orphaned blob must age before the garbage collector may delete it.
+    #: Seconds a crash-orphaned blob must age before the garbage collector may delete it. What an unfinished
+    #: write left (a temporary file, an upstream multipart upload) waits longer: max_upload_seconds +
+    #: body_timeout + orphan_grace (the write grace, core/gc.py), so no live upload is ever collected.
     orphan_grace: int = 3600
     #: SQLite ``synchronous`` pragma: FULL survives power loss, NORMAL only process crashes.
     sqlite_synchronous: str = "FULL"
@@ -122,7 +124,9 @@ class Settings:
     # --- in-flight uploads (core/inflight.py, core/receive.py) ---
     #: Seconds one upload's body (a PUT, a part, a POST or FormPost file, a PAR write) may take in all,
     #: however steadily it comes: past it the upload is refused (RequestTimeout) and nothing is stored, so
-    #: no client holds a write, and the admission it got when it started, open for ever. 0: no limit.
+    #: no client holds a write, and the admission it got when it started, open for ever. 0: no limit. It also
+    #: bounds when the garbage collector may remove an unfinished write (see orphan_grace); with 0, that
+    #: is after abandoned_upload_age (never when 0 too).
     max_upload_seconds: float = 6 * 3600.0
     #: One of :data:`LOG_LEVEL_NAMES` (uvicorn's names; ``trace`` adds its protocol-level lines).
     log_level: str = "info"

@@ -96,10 +96,15 @@ class BlobStore(abc.ABC):
         """Remove blobs; ids that do not exist are ignored."""
 
     @abc.abstractmethod
-    def orphans(self, older_than: float) -> list[str]:
+    def orphans(self, older_than: float, writes_before: float) -> list[str]:
         """Ids of committed blobs whose files are older than ``older_than`` (epoch seconds); the
-        garbage collector deletes those the metadata store does not know. Also removes temporary
-        files of writes abandoned before that time."""
+        garbage collector deletes those the metadata store does not know. Also removes what unfinished
+        writes started before ``writes_before`` left (temporary files, upstream multipart uploads).
+
+        Two times because an unfinished write may be live: a slow upload still receiving its body.
+        ``writes_before`` must be older than any live write can be (``core/gc.write_grace``), or the
+        collector pulls the ground from under it; a committed blob is only ever waiting for its
+        metadata transaction, which ``older_than`` (``orphan_grace``) covers."""
 
     def probe(self) -> None:
         """Raise unless the blob store can serve now (readiness, ``satchel/readiness.py``): a bounded,

@@ -381,7 +381,10 @@ class LocalBlobStore(BlobStore):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path(blob_id))
 
-    def orphans(self, older_than: float) -> list[str]:
+    def orphans(self, older_than: float, writes_before: float) -> list[str]:
+        """A temporary file is a write in progress or a crash's leftover: only its age (since its last
+        write, ``writes_before``) tells them apart, never ``older_than``: a slow upload writes its file
+        once per CHUNK, far apart."""
         found: list[str] = []
         for first in os.scandir(self.root):
             if not (first.is_dir(follow_symlinks=False) and _FANOUT.fullmatch(first.name)):
@@ -393,7 +396,7 @@ class LocalBlobStore(BlobStore):
                     if _ID.fullmatch(entry.name) and _mtime(entry) < older_than:
                         found.append(entry.name)
         for entry in os.scandir(self.tmp):
-            if _mtime(entry) < older_than:
+            if _mtime(entry) < writes_before:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
         return found

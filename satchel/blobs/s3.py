@@ -20,8 +20,10 @@ upload holds at most two parts in memory (one filling, one in flight) however la
 returns only after the upstream answered ``200`` to the ``PutObject`` or ``CompleteMultipartUpload``:
 only then may metadata reference the blob. ``abort()`` aborts the multipart upload and deletes the key (a
 ``PutObject`` whose answer was lost may have landed); what an unreachable upstream keeps from that is
-collected by ``orphans()``. That clean-up runs in the background, after the client was answered: an
-upstream that is away must not hold a client for the clean-up's timeouts on top of the write's.
+collected by ``orphans()`` (an unfinished multipart upload only once older than any upload can last,
+``core/gc.write_grace``: a slow one may still be sending parts). That clean-up runs in the background,
+after the client was answered: an upstream that is away must not hold a client for the clean-up's
+timeouts on top of the write's.
 
 Reads. ``read()`` issues one GET (with ``Range`` for a stretch) and streams its body in 256 KiB chunks,
 each read by a pool thread; nothing waits for a whole object. A body cut by the network is resumed from
@@ -277,12 +279,13 @@ class S3BlobStore(BlobStore):
                 raise SlowDown(f"the upstream refused to delete {len(failed)} blobs ({failed[0].get('Code')})")
 
     # --- garbage ----------------------------------------------------------------------------------------
-    def orphans(self, older_than: float) -> list[str]:
-        """Committed blobs older than ``older_than`` (by LastModified, listed in pages), and abandoned
-        multipart uploads started before it, which are aborted here. Runs in a thread."""
-        return self.upstream.translated(self._orphans, older_than)
+    def orphans(self, older_than: float, writes_before: float) -> list[str]:
+        """Committed blobs older than ``older_than`` (by LastModified, listed in pages), and unfinished
+        multipart uploads initiated before ``writes_before``, which are aborted here: one initiated
+        later may be a slow upload still sending parts, on any node. Runs in a thread."""
+        return self.upstream.translated(self._orphans, older_than, writes_before)
 
-    def _orphans(self, older_than: float) -> list[str]:
+    def _orphans(self, older_than: float, writes_before: float) -> list[str]:
         client, bucket, prefix = self.upstream.client, self.location.bucket, self.location.prefix
         found: list[str] = []
         pending = frozenset(self.deletes.pending)
@@ -294,7 +297,7 @@ class S3BlobStore(BlobStore):
                     found.append(name)
         for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
             for upload in page.get("Uploads", ()):
-                if _ID.fullmatch(upload["Key"][len(prefix):]) and upload["Initiated"].timestamp() < older_than:
+                if _ID.fullmatch(upload["Key"][len(prefix):]) and upload["Initiated"].timestamp() < writes_before:
                     with contextlib.suppress(client.exceptions.NoSuchUpload):
                         client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
         return found

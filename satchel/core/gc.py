@@ -10,6 +10,13 @@ Two kinds of garbage, two rules that keep every live byte safe:
 - **Orphans** are committed files that no row knows: the process died between ``commit()`` of the
   blob and the metadata transaction. Only files older than the grace period are considered, so a
   write in progress (blob committed, transaction not yet run) is never mistaken for one.
+- **Unfinished writes** (a local temporary file, an upstream multipart upload: a blob still receiving
+  its body) are removed only past :func:`write_grace`, which no live upload can reach: a body takes at
+  most ``max_upload_seconds`` (then ``body_timeout`` for its end, ``orphan_grace`` for its commit).
+  Not ``orphan_grace`` alone: that once aborted slow uploads still receiving data (a 16 MiB PUT over
+  an hour with the defaults, 500 to its client). An age rather than a list of live writes, because it
+  needs no coordination between nodes, and a node that died mid-upload has its leftovers collected all
+  the same, by whichever node sweeps.
 - **Abandoned uploads** (:func:`abort_abandoned_uploads`) were started longer ago than the
   ``abandoned_upload_age`` setting and never completed or aborted: S3's lifecycle rule
   ``AbortIncompleteMultipartUpload``, server-wide. Aborting one makes its parts dead blobs.
@@ -25,6 +32,7 @@ from typing import Any
 
 from satchel import metrics
 from satchel.blobs.base import BlobStore
+from satchel.config import Settings
 from satchel.core.errors import NoSuchUpload
 from satchel.meta.store import Store, StoreWrite
 
@@ -38,6 +46,23 @@ async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """A :data:`~satchel.meta.store.StoreWrite` for callers without a node (the admin CLI). A server
     passes ``Node.write``, so the collector's writes queue with the worker's others."""
     return await asyncio.to_thread(fn, *args)
+
+
+def write_grace(settings: Settings) -> float:
+    """Seconds an unfinished write must age before the collector removes what it left (the grace of
+    :meth:`BlobStore.orphans`'s ``writes_before``).
+
+    ``max_upload_seconds`` bounds a body (``core/receive.py``: checked as each piece arrives), a body
+    that stops is cut after ``body_timeout``, and ``orphan_grace`` is the margin every write already
+    gets between its steps (here: ``commit()``, the last part and ``CompleteMultipartUpload``). With no
+    upload limit (0) nothing bounds a write; then an unfinished one is left for
+    ``abandoned_upload_age`` (S3's own word for "abandoned"), and never collected when that is 0 too.
+    """
+    if settings.max_upload_seconds > 0:
+        return settings.max_upload_seconds + settings.body_timeout + settings.orphan_grace
+    if settings.abandoned_upload_age > 0:
+        return float(max(settings.abandoned_upload_age, settings.orphan_grace))
+    return float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +87,11 @@ async def release_blobs(store: Store, blobs: BlobStore, blob_ids: list[str], wri
 
 
 async def collect_garbage(
-    store: Store, blobs: BlobStore, *, now: float, orphan_grace: float, write: StoreWrite = in_thread
+    store: Store, blobs: BlobStore, *, now: float, orphan_grace: float, write_grace: float,
+    write: StoreWrite = in_thread
 ) -> GcReport:
-    """One full pass: every dead blob, then every orphan older than ``now - orphan_grace``."""
+    """One full pass: every dead blob, then every orphan older than ``now - orphan_grace`` and every
+    unfinished write older than ``now - write_grace`` (:func:`write_grace`)."""
     dead_deleted = 0
     previous: list[str] = []
     while True:
@@ -79,7 +106,7 @@ async def collect_garbage(
             break
         previous = batch
 
-    candidates = await asyncio.to_thread(blobs.orphans, now - orphan_grace)
+    candidates = await asyncio.to_thread(blobs.orphans, now - orphan_grace, now - max(write_grace, orphan_grace))
     orphans_deleted = 0
     for start in range(0, len(candidates), BATCH):
         ids = candidates[start : start + BATCH]

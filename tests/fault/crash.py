@@ -448,7 +448,7 @@ def verify(run: Run) -> int:
 
 def orphan_check(run: Run) -> int:
     """After ``satchel admin gc`` with no grace: every blob file is referenced; none left in tmp/."""
-    run.server.admin("gc", env={"SATCHEL_ORPHAN_GRACE": "0"})
+    run.server.admin("gc", "--write-grace", "0", env={"SATCHEL_ORPHAN_GRACE": "0"})
     root = run.server.data_dir / "blobs"
     conn = sqlite3.connect(f"file:{run.server.data_dir / 'meta.sqlite3'}?mode=ro", uri=True)
     try:

@@ -150,7 +150,7 @@ def test_kill9_during_concurrent_overwrites(server: SatchelProcess) -> None:
         assert listed[key] == len(body)
         final[key] = digest
 
-    server.admin("gc", env={"SATCHEL_ORPHAN_GRACE": "0"})
+    server.admin("gc", "--write-grace", "0", env={"SATCHEL_ORPHAN_GRACE": "0"})
     tmp_dir = server.data_dir / "blobs" / "tmp"
     assert (server.data_dir / "blobs").is_dir()
     leftovers = sorted(p.name for p in tmp_dir.rglob("*") if p.is_file()) if tmp_dir.exists() else []

@@ -238,20 +238,25 @@ def _emit_cors(state: CliState, configuration: dict[str, Any], title: str) -> No
 
 # --- garbage collection -------------------------------------------------------------------------------
 @admin.command("gc")
+@click.option("--write-grace", "grace", type=click.FloatRange(min=0), default=None,
+              help="Remove what unfinished writes (temporary files, upstream multipart uploads) left once this "
+                   "many seconds old (never before orphan_grace), instead of max_upload_seconds + body_timeout + "
+                   "orphan_grace. Only when no upload can be in progress: every node stopped.")
 @admin_options
 @click.pass_obj
 @node_only
-def gc(state: CliState) -> None:
+def gc(state: CliState, grace: float | None) -> None:
     """Delete dead blobs and crash orphans now (workers also do it periodically)."""
     from satchel.blobs import open_blobs
-    from satchel.core.gc import collect_garbage
+    from satchel.core.gc import collect_garbage, write_grace
 
     settings = state.settings()
     with admin_store(settings) as store:
         blobs = open_blobs(settings)
         try:
             report = asyncio.run(collect_garbage(store, blobs, now=time.time(),
-                                                 orphan_grace=settings.orphan_grace))
+                                                 orphan_grace=settings.orphan_grace,
+                                                 write_grace=write_grace(settings) if grace is None else grace))
         finally:
             blobs.close()
         emit_object(state.json, {"dead_deleted": report.dead_deleted, "orphans_deleted": report.orphans_deleted},

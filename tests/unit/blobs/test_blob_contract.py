@@ -60,7 +60,7 @@ async def read(store: BlobStore, blob_id: str, offset: int = 0, length: int | No
 
 def committed(store: BlobStore) -> list[str]:
     """Every committed blob, whatever its age."""
-    return sorted(store.orphans(time.time() + 3600))
+    return sorted(store.orphans(time.time() + 3600, time.time() + 3600))
 
 
 @pytest.mark.parametrize("size", [0, 10, 64 * 1024 + 1, 2 * MIN_PART + 12345])  # the last: 3 upstream parts
@@ -137,8 +137,58 @@ def test_delete_ignores_missing_and_removes_the_rest(store: BlobStore) -> None:
 
 def test_orphans_are_committed_blobs_older_than_the_bound(store: BlobStore) -> None:
     blob_id, _ = asyncio.run(put(store, b"orphan"))
-    assert store.orphans(time.time() - 600) == []
-    assert store.orphans(time.time() + 600) == [blob_id]
+    assert store.orphans(time.time() - 600, time.time() - 600) == []
+    assert store.orphans(time.time() + 600, time.time() + 600) == [blob_id]
+
+
+def unfinished(store: BlobStore) -> set[str]:
+    """Blob ids with an unfinished write: a temporary file, an upstream multipart upload."""
+    if isinstance(store, LocalBlobStore):
+        return {entry.name for entry in store.tmp.iterdir()}
+    assert isinstance(store, S3BlobStore)
+    prefix = store.location.prefix
+    answer = store.upstream.client.list_multipart_uploads(Bucket=store.location.bucket, Prefix=prefix)
+    return {upload["Key"][len(prefix):] for upload in answer.get("Uploads", [])}
+
+
+def test_a_write_in_progress_survives_orphan_passes_until_writes_before(store: BlobStore) -> None:
+    """A slow upload is older than ``older_than`` (the orphan grace) long before it ends: passes keyed
+    on that must leave its temporary file / multipart upload alone, and it commits byte-exact. What a
+    write that never ends (its process killed) left is removed once ``writes_before`` passes its start."""
+    data = random.Random(5).randbytes(2 * MIN_PART + 777)  # S3: a multipart upload with a part sent
+
+    async def slow() -> tuple[str, Hasher]:
+        started = time.time() - 1  # timestamps of the upstream have one-second resolution
+        hasher = Hasher(sha256=True)
+        async with store.writer(hasher) as writer:
+            for i in range(0, len(data), MiB):
+                await writer.write(data[i : i + MiB])
+                if i == MIN_PART + MiB:  # a part is out, another is filling
+                    assert writer.blob_id in unfinished(store)
+                    # Every committed blob counts as an old orphan here; the write started after writes_before.
+                    await asyncio.to_thread(store.orphans, time.time() + 3600, started)
+                    assert writer.blob_id in unfinished(store)
+            await writer.commit()
+        return writer.blob_id, hasher
+
+    blob_id, hasher = asyncio.run(slow())
+    assert hasher.sha256_hex() == hashlib.sha256(data).hexdigest()
+    assert asyncio.run(read(store, blob_id)) == data
+
+    async def killed() -> None:
+        writer = store.writer(Hasher())
+        await writer.write(data[: MIN_PART + MiB])
+        assert writer.blob_id in unfinished(store)
+        # Its process dies here: no abort. A pass keyed on a time before its start keeps it ...
+        await asyncio.to_thread(store.orphans, time.time() - 600, time.time() - 600)
+        assert writer.blob_id in unfinished(store)
+        # ... one past it removes what it left.
+        await asyncio.to_thread(store.orphans, time.time() - 600, time.time() + 2)
+        assert writer.blob_id not in unfinished(store)
+        await writer.abort()  # (the test's own clean-up: the descriptor)
+
+    asyncio.run(killed())
+    assert store.orphans(time.time() + 600, time.time() + 600) == [blob_id]
 
 
 def test_read_pieces_streams_the_stretches_in_order(store: BlobStore) -> None:

@@ -340,7 +340,7 @@ def test_copy_is_a_fresh_hard_link(blobs: LocalBlobStore) -> None:
     assert blobs.path(copied).read_bytes() == b"payload"
     assert os.path.samefile(blobs.path(copied), blobs.path(blob_id))
     # The copy is not yet in the metadata: it must not look like an old orphan.
-    assert copied not in blobs.orphans(time.time() - 60)
+    assert copied not in blobs.orphans(time.time() - 60, time.time() - 60)
     asyncio.run(blobs.delete([blob_id]))
     assert blobs.path(copied).read_bytes() == b"payload"
     with pytest.raises(FileNotFoundError):
@@ -385,9 +385,9 @@ def test_orphans_and_abandoned_temporary_files(blobs: LocalBlobStore) -> None:
     os.utime(stale_tmp, (now - 7200, now - 7200))
     (blobs.root / "zz").mkdir()  # not ours: ignored
     (blobs.root / "README").write_text("hello")
-    assert sorted(blobs.orphans(now - 3600)) == sorted(old_ids)
+    assert sorted(blobs.orphans(now - 3600, now - 3600)) == sorted(old_ids)
     assert not stale_tmp.exists() and fresh_tmp.exists()
-    assert sorted(blobs.orphans(now + 60)) == sorted([*old_ids, young])
+    assert sorted(blobs.orphans(now + 60, now + 60)) == sorted([*old_ids, young])
 
 
 def test_open_blobs_factory(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def test_deletes_wait_the_delay_so_a_read_in_progress_finishes(seaweedfs: Seawee
         stream = store.read_pieces([(ids[0], 0, len(big)), (ids[1], 0, len(big))])
         first = await anext(stream)
         await store.delete(ids)  # the object was deleted: its blobs are dead ...
-        assert store.orphans(time.time() + 3600) == []  # ... pending, not orphans to delete again
+        assert store.orphans(time.time() + 3600, time.time() + 3600) == []  # ... pending, not orphans to delete again
         rest = b"".join([chunk async for chunk in stream])
         assert await read(store, ids[1], 0, 10) == big[:10]  # still there within the delay
         await asyncio.sleep(0.8)
@@ -185,7 +185,7 @@ def test_pending_deletes_dropped_at_close_come_back_as_orphans(seaweedfs: Seawee
     asyncio.run(delete())
     assert store.deletes.pending == {blob_id}
     store.deletes.close()
-    assert store.orphans(time.time() + 1) == [blob_id]  # the collector finds it; delete() waits again
+    assert store.orphans(time.time() + 1, time.time() + 1) == [blob_id]  # the collector finds it; delete() waits again
     store.close()
 
 
@@ -195,9 +195,9 @@ def test_orphans_abort_abandoned_multipart_uploads(seaweedfs: SeaweedFS) -> None
     try:
         old = client.create_multipart_upload(Bucket=bucket, Key=store.key("a" * 32))["UploadId"]
         foreign = client.create_multipart_upload(Bucket=bucket, Key=f"{prefix}not-a-blob")["UploadId"]
-        assert store.orphans(time.time() - 600) == []
+        assert store.orphans(time.time() - 600, time.time() - 600) == []
         assert len(client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)["Uploads"]) == 2  # none old yet
-        assert store.orphans(time.time() + 1) == []
+        assert store.orphans(time.time() + 1, time.time() + 1) == []
         uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
         left = [u["UploadId"] for u in uploads]
         assert old not in left and foreign in left  # only what looks like ours
@@ -284,7 +284,7 @@ def test_an_unreachable_upstream_is_slow_down_in_bounded_time(caplog: pytest.Log
         with pytest.raises(SlowDown):
             asyncio.run(store.copy("a" * 32))
         with pytest.raises(SlowDown):
-            store.orphans(time.time())
+            store.orphans(time.time(), time.time())
     finally:
         store.close()
     assert time.monotonic() - began < 10

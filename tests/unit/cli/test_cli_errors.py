@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,6 +165,22 @@ def test_gc_deletes_dead_blobs(store: SqliteStore, data_dir: Path) -> None:
     assert report == {"dead_deleted": 1, "orphans_deleted": 0}
     assert store.dead_blobs() == [] and not path.exists()
     assert "Garbage collection done" in ok("admin", "gc").stdout
+
+
+def test_gc_spares_unfinished_writes_unless_told_no_upload_runs(store: SqliteStore, data_dir: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A temporary file hours old may be a slow upload's (max_upload_seconds is 6 h): kept by default, even
+    with no orphan grace; ``--write-grace 0`` (every node stopped) removes it."""
+    tmp = data_dir / "blobs" / "tmp" / ("7" * 32)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(b"half an upload")
+    old = time.time() - 2 * 3600
+    os.utime(tmp, (old, old))
+    monkeypatch.setenv("SATCHEL_ORPHAN_GRACE", "0")
+    ok("admin", "gc")
+    assert tmp.exists()
+    ok("admin", "gc", "--write-grace", "0")
+    assert not tmp.exists()
 
 
 def test_serve_passes_flags_over_env_and_config(data_dir: Path, tmp_path: Path,

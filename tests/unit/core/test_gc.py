@@ -59,11 +59,11 @@ def test_dead_blobs_are_deleted_and_forgotten(store: SqliteStore, blobs: LocalBl
     old, new = _blob(blobs), _blob(blobs)
     _put(store, "k", old)
     assert _put(store, "k", new) == [old]  # the caller "crashed" before releasing it
-    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR))
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert report == GcReport(dead_deleted=1, orphans_deleted=0)
     assert not blobs.path(old).exists() and blobs.path(new).exists()
     assert store.dead_blobs() == [] and store.known_blobs([old, new]) == {new}
-    again = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR))
+    again = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert again == GcReport(0, 0)
 
 
@@ -73,7 +73,7 @@ def test_dead_rows_without_files_are_forgotten_too(store: SqliteStore, blobs: Lo
     _put(store, "k", gone)
     store.delete_object("b", "k")
     asyncio.run(blobs.delete([gone]))
-    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR))
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert report.dead_deleted == 1 and store.dead_blobs() == []
 
 
@@ -82,7 +82,7 @@ def test_orphans_older_than_the_grace_period_go(store: SqliteStore, blobs: Local
     young_orphan = _blob(blobs)  # an upload between commit() and its metadata transaction
     old_live = _blob(blobs, age=2 * HOUR)
     _put(store, "live", old_live)
-    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR))
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert report == GcReport(dead_deleted=0, orphans_deleted=1)
     assert not blobs.path(old_orphan).exists()
     assert blobs.path(young_orphan).exists() and blobs.path(old_live).exists()
@@ -92,7 +92,7 @@ def test_an_old_dead_blob_is_not_counted_twice(store: SqliteStore, blobs: LocalB
     dead = _blob(blobs, age=2 * HOUR)
     _put(store, "k", dead)
     store.delete_object("b", "k")
-    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR))
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert report == GcReport(dead_deleted=1, orphans_deleted=0)
 
 
@@ -101,7 +101,7 @@ def test_collects_in_batches(store: SqliteStore, blobs: LocalBlobStore, monkeypa
     ids = [_blob(blobs, age=2 * HOUR) for _ in range(8)]
     for blob_id in ids[:7]:
         _put(store, "k", blob_id)  # each put kills the previous one: 6 dead, 1 live
-    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR))
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert report == GcReport(dead_deleted=6, orphans_deleted=1)  # ids[7] was never registered
     assert [blob_id for blob_id in ids if blobs.path(blob_id).exists()] == [ids[6]]
 
@@ -126,7 +126,7 @@ class _StuckStore:
 def test_collector_stops_when_rows_cannot_be_forgotten(blobs: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gc, "BATCH", 2)
     stuck: Any = _StuckStore()
-    asyncio.run(collect_garbage(stuck, blobs, now=time.time(), orphan_grace=HOUR))
+    asyncio.run(collect_garbage(stuck, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
     assert stuck.calls == 2
 
 
@@ -155,7 +155,8 @@ def test_release_blobs_logs_instead_of_raising(
     assert "garbage collector will retry" in caplog.text
     assert store.dead_blobs() == [old]  # the row stays for the next run
     monkeypatch.undo()
-    assert asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR)).dead_deleted == 1
+    again = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
+    assert again.dead_deleted == 1
     assert not blobs.path(old).exists()
 
 
@@ -172,7 +173,34 @@ def test_metadata_writes_go_through_the_writer_given(store: SqliteStore, blobs: 
     _put(store, "k", a)
     asyncio.run(release_blobs(store, blobs, _put(store, "k", b), writer))
     _put(store, "k", c)  # b is dead and left for the collector
-    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write=writer))
+    report = asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR,
+                                         write=writer))
     assert report.dead_deleted == 1
     assert writes == ["forget_blobs", "forget_blobs"]
     assert store.dead_blobs() == [] and not blobs.path(a).exists() and not blobs.path(b).exists()
+
+
+def test_write_grace_outlasts_every_upload_the_settings_allow() -> None:
+    """An unfinished write may be a live upload until its body's limit, the end's timeout and the commit's
+    margin have all passed; with no upload limit, only abandoned_upload_age says when it is abandoned."""
+    from satchel.config import Settings
+
+    assert gc.write_grace(Settings(orphan_grace=15, max_upload_seconds=600, body_timeout=60)) == 675
+    defaults = Settings()
+    assert gc.write_grace(defaults) == 6 * HOUR + 60 + HOUR > defaults.orphan_grace
+    assert gc.write_grace(Settings(max_upload_seconds=0, abandoned_upload_age=86400)) == 86400
+    assert gc.write_grace(Settings(max_upload_seconds=0, abandoned_upload_age=0)) == float("inf")
+
+
+def test_a_pass_spares_temporary_files_younger_than_the_write_grace(
+    store: SqliteStore, blobs: LocalBlobStore
+) -> None:
+    """The orphan grace is long past for a slow upload's temporary file (written once per MiB), not the
+    write grace: the file stays, and goes once that is past too."""
+    slow = blobs.tmp / ("5" * 32)
+    slow.write_bytes(b"half an upload")
+    os.utime(slow, (time.time() - 2 * HOUR, time.time() - 2 * HOUR))
+    asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=3 * HOUR))
+    assert slow.exists()
+    asyncio.run(collect_garbage(store, blobs, now=time.time(), orphan_grace=HOUR, write_grace=HOUR))
+    assert not slow.exists()
