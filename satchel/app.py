@@ -319,6 +319,10 @@ class SatchelApp:
             if message["type"] == "lifespan.startup":
                 try:
                     try:
+                        metrics.open_worker_files()
+                    except OSError as exc:  # a full disk: this worker serves, its gauges fail until there is room
+                        log.warning("cannot create this worker's metric files yet: %s", exc)
+                    try:
                         self._run_tasks(self.start())
                     except ServiceUnavailable as exc:
                         # PostgreSQL down (not refusing us: that is UnusableStore, a failed start): serve

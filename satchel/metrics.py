@@ -170,6 +170,20 @@ class RequestTally:
 TALLY = RequestTally()
 
 
+def open_worker_files() -> None:
+    """Create this worker's lazily made metric files now, while the disk has room.
+
+    prometheus-client makes a worker's file of a kind (``gauge_mostrecent_<pid>.db``) on the first
+    child of a labelled metric of that kind, which for the collector's and the webhook queue's gauges is
+    their first pass: on a full disk that creation fails (``metricfiles``: ENOSPC instead of SIGBUS) and
+    the pass with it. Children made here hold 0 with timestamp 0, which ``mostrecent`` ranks below any
+    value a pass sets, so they show nothing another process has not measured."""
+    for kind in ("dead_blobs", "orphan_blobs", "abandoned_uploads"):
+        GC_BACKLOG.labels(kind)
+    for state in ("pending", "dead"):
+        WEBHOOK_QUEUE.labels(state)
+
+
 def metrics_dir(data_dir: Path) -> Path:
     """Where the workers of the server on ``data_dir`` keep their metric files."""
     return data_dir / "run" / "metrics"

@@ -15,8 +15,8 @@ from tests.clients import mgmt
 from tests.clients.boto import S3Factory, empty_and_delete, unique_bucket
 from tests.clients.server import Credentials, SatchelProcess, eventually
 
-SETTINGS = {"name", "id", "owner", "account_id", "account", "owner_user", "public_read", "sharing",
-            "max_link_lifetime", "server_max_link_lifetime", "cors", "created"}
+SETTINGS = {"name", "id", "owner", "account_id", "account", "owner_user", "public_read", "public_acl_ignored",
+            "sharing", "max_link_lifetime", "server_max_link_lifetime", "cors", "created"}
 
 
 def _owner(server: SatchelProcess, creds: Credentials | None, bucket: str, body: dict[str, Any]) -> requests.Response:
