@@ -97,6 +97,10 @@ WEBHOOK_DELIVERIES = Counter(
     "satchel_webhook_deliveries_total",
     "Webhook delivery tries, by outcome: delivered, failed (tried again later), dead (given up: tries, age or a "
     "refused destination), skipped (its event already removed by audit retention).", ("outcome",))
+AUDIT_LOST = Counter(
+    "satchel_audit_events_lost_total",
+    "Audit events never written (core/audit.py), by reason: buffer_full (MAX_BUFFERED events already waited for "
+    "the store) or refused (the store kept refusing that one event).", ("reason",))
 WEBHOOK_DROPPED = Counter("satchel_webhook_dropped_total",
                           "Link notifications not queued because the queue held webhook_queue_max deliveries.")
 WEBHOOK_QUEUE = Gauge("satchel_webhook_queue_depth",
