@@ -4,8 +4,9 @@ attack 11, findings 1 and 2), on a real PostgreSQL (the session's ``tests/pgclus
 - with the node's connections terminated again and again (a restart or a failover does that), an audit
   batch whose COMMIT succeeded but whose answer was lost is never written twice nor stuck for ever:
   afterwards the link's uses, its allowed events and the 200s agree, and every answer has its one event;
-- with PostgreSQL stopped, a minted link, a presigned URL, a PAR and a Swift TempURL each answer 503 in
-  their protocol, and once it is back each refused use has exactly one event, about its bucket.
+- with PostgreSQL stopped, a minted link, a presigned URL, a PAR, a Swift TempURL and a console share page
+  each answer 503 in their protocol, and once it is back each refused use has exactly one event, about its
+  bucket (and link).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
         "par": pars.url(pars.create(node, bucket="outage-audit", accessType="ObjectRead", objectName="k")),
         "tempurl": swift["links"][0]["url"],
     }
-    for name, url in urls.items():
+    share = mgmt.ok(mgmt.call(node, None, "POST", "/shares", {"link_id": minted["links"][0]["link"]["id"]}))["url"]
+    for name, url in [*urls.items(), ("share", share)]:
         assert requests.get(url, timeout=10).status_code == 200, name  # warm: every cache holds them
     before = len(_events(node, "bucket=outage-audit&action=use"))
     stopped.stop()
@@ -152,6 +154,9 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
                 assert "<Code>ServiceUnavailable</Code>" in reply.text, (name, reply.text)
             elif name == "par":
                 assert reply.json()["code"] == "ServiceUnavailable", reply.text
+    for _ in range(2):  # the console's share page: its own page, 503
+        reply = requests.get(share, timeout=10)
+        assert reply.status_code == 503 and reply.headers["Content-Type"].startswith("text/html"), reply.text
     stopped.start()
     wait_ready(node, 15.0)
     attempts = sum(len(a) for a in answers.values())
@@ -160,3 +165,5 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
     assert len(events) == before + attempts, Counter((e["kind"], e["outcome"], e["status"]) for e in events)
     assert len(refused) == attempts and all(e["status"] == 503 for e in refused), refused
     assert len({e["id"] for e in events}) == len(events)
+    views = _settled(node, "bucket=outage-audit&action=share-view&outcome=refused", 2)
+    assert [(e["status"], e["link_id"]) for e in views] == [(503, minted["links"][0]["link"]["id"])] * 2, views
