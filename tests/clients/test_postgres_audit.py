@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import psycopg
 import pytest
 import requests
+from botocore.config import Config
 
 from tests import pgcluster
 from tests.clients import mgmt
@@ -125,6 +127,9 @@ def stopped(pg_cluster: pgcluster.PgCluster) -> Iterator[pgcluster.PgCluster]:
 def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
         node: PgNode, stopped: pgcluster.PgCluster) -> None:
     s3 = client(node)
+    v4 = boto3.client("s3", endpoint_url=node.endpoint, region_name="us-east-1",
+                      aws_access_key_id=node.root.access_key, aws_secret_access_key=node.root.secret_key,
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
     s3.create_bucket(Bucket="outage-audit")
     s3.put_object(Bucket="outage-audit", Key="k", Body=b"body")
     minted = mgmt.ok(mgmt.call(node, None, "POST", "/links", {"bucket": "outage-audit", "keys": ["k"]}))
@@ -135,6 +140,8 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
         "minted": minted["links"][0]["url"],
         "presigned": s3.generate_presigned_url("get_object", Params={"Bucket": "outage-audit", "Key": "k"},
                                                ExpiresIn=600),
+        "presigned-v4": v4.generate_presigned_url("get_object", Params={"Bucket": "outage-audit", "Key": "k"},
+                                                  ExpiresIn=600),
         "par": pars.url(pars.create(node, bucket="outage-audit", accessType="ObjectRead", objectName="k")),
         "tempurl": swift["links"][0]["url"],
     }
@@ -150,7 +157,7 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
             reply = requests.get(url, timeout=10)
             answers[name].append((reply.status_code, reply.headers.get("Content-Type", "")))
             assert reply.status_code == 503, (name, reply.status_code, reply.text)
-            if name in ("minted", "presigned"):
+            if name.startswith(("minted", "presigned")):
                 assert "<Code>ServiceUnavailable</Code>" in reply.text, (name, reply.text)
             elif name == "par":
                 assert reply.json()["code"] == "ServiceUnavailable", reply.text
@@ -165,5 +172,6 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
     assert len(events) == before + attempts, Counter((e["kind"], e["outcome"], e["status"]) for e in events)
     assert len(refused) == attempts and all(e["status"] == 503 for e in refused), refused
     assert len({e["id"] for e in events}) == len(events)
+    assert {e["kind"] for e in refused} == {"s3v4", "s3v2", "par", "swift"}
     views = _settled(node, "bucket=outage-audit&action=share-view&outcome=refused", 2)
     assert [(e["status"], e["link_id"]) for e in views] == [(503, minted["links"][0]["link"]["id"])] * 2, views
