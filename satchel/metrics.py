@@ -100,7 +100,10 @@ WEBHOOK_DELIVERIES = Counter(
 AUDIT_LOST = Counter(
     "satchel_audit_events_lost_total",
     "Audit events never written (core/audit.py), by reason: buffer_full (MAX_BUFFERED events already waited for "
-    "the store) or refused (the store kept refusing that one event).", ("reason",))
+    "the store), refused (the store kept refusing that one event) or shutdown (still unwritten when the worker "
+    "stopped).", ("reason",))
+for _reason in ("buffer_full", "refused", "shutdown"):
+    AUDIT_LOST.labels(_reason)  # shown at 0 from the start: an alert can watch it
 WEBHOOK_DROPPED = Counter("satchel_webhook_dropped_total",
                           "Link notifications not queued because the queue held webhook_queue_max deliveries.")
 WEBHOOK_QUEUE = Gauge("satchel_webhook_queue_depth",

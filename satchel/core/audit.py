@@ -20,7 +20,7 @@ dropped during COMMIT): nothing is written twice, no use is counted twice. A bat
 another reason than an unavailable store is split until the event at fault is alone, which is then
 dropped (counted in ``satchel_audit_events_lost_total``, logged): one bad event never holds the others.
 At most :data:`MAX_BUFFERED` events wait in memory; beyond that new ones are dropped, counted and logged
-the same way.
+the same way, as are those still unwritten when the worker stops (:meth:`AuditLog.close`).
 """
 
 from __future__ import annotations
@@ -168,6 +168,16 @@ class AuditLog:
             if self._lost:
                 log.warning("audit events written again (%d were lost meanwhile)", self._lost)
                 self._lost = 0
+
+    async def close(self) -> None:
+        """Write what is buffered one last time (a worker stopping); what still cannot be written is lost,
+        and said so (counted as ``shutdown``, logged), not silently."""
+        await self.flush()
+        left = self.buffered
+        if left:
+            self._lost = 0
+            self._lose(left, f"{left} could not be written before the worker stopped", "shutdown")
+            self._events, self._failed, self._waiting = [], deque(), 0
 
     async def _try(self, batch: _Batch) -> bool:
         """Write one batch; False when it must wait (kept, possibly split, at the head of the queue)."""

@@ -4,7 +4,8 @@ once whatever the store did to the tries before (attack 11, finding 1).
 - a batch whose COMMIT succeeded but whose answer was lost (a connection dropped, a failover) is tried
   again without writing an event or counting a use twice, and what came since is written too;
 - one event the store keeps refusing is dropped alone (counted), never holding the others;
-- at most MAX_BUFFERED events wait for the store; beyond that the loss is counted, never silent;
+- at most MAX_BUFFERED events wait for the store; beyond that (and at a stop while the store is still away)
+  the loss is counted, never silent;
 - recording never needs the store: a bucket id it could not read is looked up when the event is written.
 """
 
@@ -139,6 +140,22 @@ def test_the_buffer_is_bounded_and_its_losses_are_counted(world: World, store: S
     asyncio.run(scenario())
     assert len(store.query_audit(AuditQuery(link_id="l1"))) == 5
     assert lost("buffer_full") == before + 3
+
+
+def test_what_a_stopping_worker_cannot_write_is_counted(world: World, store: SqliteStore) -> None:
+    log = AuditLog(store, Writes(lambda batch: ServiceUnavailable("down"), before=True))
+    before = lost("shutdown")
+
+    async def scenario() -> None:
+        for n in range(3):
+            log.record(use(world, n))
+        await log.flush()
+        log.record(use(world, 3))
+        await log.close()
+
+    asyncio.run(scenario())
+    assert lost("shutdown") == before + 4
+    assert log.buffered == 0
 
 
 def test_recording_never_needs_the_store(world: World, store: SqliteStore) -> None:
