@@ -4,13 +4,15 @@ attack 11, findings 1 and 2), on a real PostgreSQL (the session's ``tests/pgclus
 - with the node's connections terminated again and again (a restart or a failover does that), an audit
   batch whose COMMIT succeeded but whose answer was lost is never written twice nor stuck for ever:
   afterwards the link's uses, its allowed events and the 200s agree, and every answer has its one event;
-- with PostgreSQL stopped, a minted link, a presigned URL, a PAR, a Swift TempURL and a console share page
+- with PostgreSQL stopped, a minted link, presigned URLs (V2, V4), a PAR, a Swift TempURL, a FormPost and a
+  console share page
   each answer 503 in their protocol, and once it is back each refused use has exactly one event, about its
   bucket (and link).
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import Counter
@@ -29,6 +31,8 @@ from tests.clients import mgmt
 from tests.clients import par as pars
 from tests.clients.test_postgres_nodes import PgNode, client
 from tests.clients.test_postgres_startup import wait_ready
+from tests.clients.test_swift_formpost import Form
+from tests.clients.test_swift_tempurl import Swift
 
 #: How long written-once events may take to appear once the database is stable (flush every 0.25 s,
 #: the pool reconnecting).
@@ -125,7 +129,7 @@ def stopped(pg_cluster: pgcluster.PgCluster) -> Iterator[pgcluster.PgCluster]:
 
 
 def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
-        node: PgNode, stopped: pgcluster.PgCluster) -> None:
+        node: PgNode, stopped: pgcluster.PgCluster, tmp_path: Path) -> None:
     s3 = client(node)
     v4 = boto3.client("s3", endpoint_url=node.endpoint, region_name="us-east-1",
                       aws_access_key_id=node.root.access_key, aws_secret_access_key=node.root.secret_key,
@@ -145,6 +149,12 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
         "par": pars.url(pars.create(node, bucket="outage-audit", accessType="ObjectRead", objectName="k")),
         "tempurl": swift["links"][0]["url"],
     }
+    form_key = secrets.token_urlsafe(24)  # a FormPost signed with the container's second key
+    Swift(node, "root", node.root.secret_key).run("post", "-m", f"Temp-URL-Key-2:{form_key}", "outage-audit")
+    form = Form(node, "outage-audit", form_key)
+    upload = tmp_path / "up.txt"
+    upload.write_bytes(b"form")
+    assert form.post(form.sign(), [upload])[0] == 201
     share = mgmt.ok(mgmt.call(node, None, "POST", "/shares", {"link_id": minted["links"][0]["link"]["id"]}))["url"]
     for name, url in [*urls.items(), ("share", share)]:
         assert requests.get(url, timeout=10).status_code == 200, name  # warm: every cache holds them
@@ -161,6 +171,11 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
                 assert "<Code>ServiceUnavailable</Code>" in reply.text, (name, reply.text)
             elif name == "par":
                 assert reply.json()["code"] == "ServiceUnavailable", reply.text
+    answers["formpost"] = []
+    for _ in range(2):  # a FormPost: Swift's plain-text 503
+        status, headers, _body = form.post(form.sign(), [upload])
+        answers["formpost"].append((status, headers.get("content-type", "")))
+        assert status == 503 and headers["content-type"].startswith("text/plain"), (status, headers)
     for _ in range(2):  # the console's share page: its own page, 503
         reply = requests.get(share, timeout=10)
         assert reply.status_code == 503 and reply.headers["Content-Type"].startswith("text/html"), reply.text
@@ -172,6 +187,7 @@ def test_every_link_kind_answers_503_and_is_audited_once_while_postgres_is_down(
     assert len(events) == before + attempts, Counter((e["kind"], e["outcome"], e["status"]) for e in events)
     assert len(refused) == attempts and all(e["status"] == 503 for e in refused), refused
     assert len({e["id"] for e in events}) == len(events)
-    assert {e["kind"] for e in refused} == {"s3v4", "s3v2", "par", "swift"}
+    assert Counter(e["kind"] for e in refused) == {"s3v4": 4, "s3v2": 2, "par": 2, "swift": 4}
+    assert sum(e["method"] == "POST" for e in refused) == 2  # the FormPosts
     views = _settled(node, "bucket=outage-audit&action=share-view&outcome=refused", 2)
     assert [(e["status"], e["link_id"]) for e in views] == [(503, minted["links"][0]["link"]["id"])] * 2, views
