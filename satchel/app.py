@@ -344,7 +344,7 @@ class SatchelApp:
                         await task
                 metrics.TALLY.flush()
                 if self.node is not None:
-                    await self.node.audit.flush()
+                    await self.node.audit.close()
                 self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

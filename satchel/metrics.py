@@ -97,6 +97,13 @@ WEBHOOK_DELIVERIES = Counter(
     "satchel_webhook_deliveries_total",
     "Webhook delivery tries, by outcome: delivered, failed (tried again later), dead (given up: tries, age or a "
     "refused destination), skipped (its event already removed by audit retention).", ("outcome",))
+AUDIT_LOST = Counter(
+    "satchel_audit_events_lost_total",
+    "Audit events never written (core/audit.py), by reason: buffer_full (MAX_BUFFERED events already waited for "
+    "the store), refused (the store kept refusing that one event) or shutdown (still unwritten when the worker "
+    "stopped).", ("reason",))
+for _reason in ("buffer_full", "refused", "shutdown"):
+    AUDIT_LOST.labels(_reason)  # shown at 0 from the start: an alert can watch it
 WEBHOOK_DROPPED = Counter("satchel_webhook_dropped_total",
                           "Link notifications not queued because the queue held webhook_queue_max deliveries.")
 WEBHOOK_QUEUE = Gauge("satchel_webhook_queue_depth",

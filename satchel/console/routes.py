@@ -17,7 +17,8 @@ from satchel.admin.handlers import LinkSigner
 from satchel.asgi import Receive, Request, Response, Scope, Send
 from satchel.console import session, shares
 from satchel.console.errors import TooManyAttempts
-from satchel.core.models import Link
+from satchel.core.errors import ServiceUnavailable
+from satchel.core.models import AuditEvent, Link
 from satchel.core.node import Node
 from satchel.core.requestfacts import AUTH_QUERY
 from satchel.meta.store import StoredShare
@@ -111,11 +112,34 @@ class ConsoleFrontend:
 
     # --- share pages ----------------------------------------------------------------------------
     async def share(self, request: Request) -> Response:
+        """A share page, or 503 while the store is away: then still the view's one (refused) event, about
+        its link as soon as the store can say which (looked up when the event is written)."""
         share_id, _, rest = request.path[len(SHARE_PREFIX):].partition("/")
+        known: list[Link] = []
+        try:
+            return await self._share(request, share_id, rest, known)
+        except ServiceUnavailable as exc:
+            action = "share-passphrase" if request.method == "POST" and rest == "" else "share-view"
+            reason = f"share page: ServiceUnavailable: {exc.message}"
+            if known:
+                self.audit(known[0], request, action, "refused", reason, 503)
+            elif share_id and len(share_id) < 100 and rest in ("", "file"):
+                self.node.audit.record(AuditEvent(
+                    time=self.node.clock.now(), action=action, outcome="refused", method="GET",
+                    client_ip=request.client, user_agent=request.user_agent, status=503, reason=reason,
+                ), resolve_later=shares.resolve_page(shares.id_hash(share_id)))
+            response = self.page("Temporarily unavailable",
+                                 "<p>This page cannot be shown right now. Please try again in a moment.</p>", 503)
+            response.headers.append(("Retry-After", "1"))
+            return response
+
+    async def _share(self, request: Request, share_id: str, rest: str, known: list[Link]) -> Response:
         node = self.node
         share = await node.read(node.store.get_share, shares.id_hash(share_id)) \
             if share_id and len(share_id) < 100 else None
         link = await node.read(node.store.get_link, share.link_id) if share is not None else None
+        if link is not None:
+            known.append(link)
         if share is None or link is None or rest not in ("", "file"):
             return self.page("Not found", "<p>This share page does not exist, or it was removed.</p>", 404)
         now = node.clock.now()

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from satchel.core import admission, identity, links
 from satchel.core.access import Action
@@ -25,7 +26,7 @@ from satchel.core.errors import Conflict, InvalidArgument, SatchelError
 from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
 from satchel.core.node import Node
 from satchel.core.requestfacts import RequestFacts
-from satchel.meta.store import StoredShare
+from satchel.meta.store import Store, StoredShare
 
 #: How long a right passphrase opens its page in that browser (seconds).
 UNLOCK_LIFETIME = 3600
@@ -113,6 +114,19 @@ async def refusal(node: Node, link: Link, facts: RequestFacts | None = None) -> 
     except SatchelError as exc:
         return exc.message.rstrip(".")
     return None
+
+
+def resolve_page(share_hash: str) -> Callable[[Store, AuditEvent], None]:
+    """Fill in, when it is written, the link of a page's event recorded while the store was away (as
+    :func:`page_event` would have; a share that turns out not to exist leaves it the operator's alone)."""
+    def resolve(store: Store, event: AuditEvent) -> None:
+        share = store.get_share(share_hash)
+        link = store.get_link(share.link_id) if share is not None else None
+        if link is not None:
+            event.kind, event.link_id, event.user_id, event.access_key_id = (link.kind.value, link.id, link.user_id,
+                                                                             link.access_key_id)
+            event.bucket, event.key, event.bucket_id = link.bucket, link.key, link.bucket_id
+    return resolve
 
 
 def page_event(link: Link, action: str, outcome: str, reason: str, client_ip: str, user_agent: str,

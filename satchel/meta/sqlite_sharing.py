@@ -30,7 +30,8 @@ AUDIT_COLUMNS = (
 _LINKS = f"SELECT {LINK_COLUMNS} FROM links"  # noqa: S608
 _INSERT_LINK = rows.insert("links", LINK_COLUMNS)
 _INSERT_REVOCATION = rows.insert("revocations", REVOCATION_COLUMNS)
-_INSERT_AUDIT = rows.insert("audit_events", AUDIT_COLUMNS)
+#: Idempotent: a batch tried again after a COMMIT whose answer was lost never fails on its own rows.
+_INSERT_AUDIT = rows.insert("audit_events", AUDIT_COLUMNS) + " ON CONFLICT (id) DO NOTHING"
 #: One use, only while the link is still usable: the condition and the count are one statement.
 _CONSUME = (
     "UPDATE links SET uses = uses + 1, last_used = ? WHERE id = ? AND revoked IS NULL AND expires >= ? "
@@ -76,6 +77,22 @@ def _insert_events(c: sqlite3.Connection, events: Sequence[AuditEvent]) -> None:
          e.reason, e.request_id, e.bucket_id, e.version_id)
         for e in events
     ])
+
+
+def _count_uses(c: sqlite3.Connection, uses: Mapping[str, tuple[int, float]]) -> None:
+    """Add batched use counts inside the caller's transaction (see ``Store.count_link_uses``)."""
+    c.executemany(
+        "UPDATE links SET uses = uses + ?, last_used = CASE WHEN last_used IS NULL OR last_used < ? "
+        "THEN ? ELSE last_used END WHERE id = ?",
+        [(count, last, last, link_id) for link_id, (count, last) in uses.items()],
+    )
+    # Pre-authenticated requests without a use limit are counted in the same batch (their ids never
+    # collide with link ids: both are made by ``links.new_link_ids``).
+    c.executemany(
+        "UPDATE par_requests SET uses = uses + ?, last_used = CASE WHEN last_used IS NULL OR last_used < ? "
+        "THEN ? ELSE last_used END WHERE id = ?",
+        [(count, last, last, par_id) for par_id, (count, last) in uses.items()],
+    )
 
 
 class SqliteSharing:
@@ -149,18 +166,7 @@ class SqliteSharing:
         if not uses:
             return
         with self._db.transaction() as c:
-            c.executemany(
-                "UPDATE links SET uses = uses + ?, last_used = CASE WHEN last_used IS NULL OR last_used < ? "
-                "THEN ? ELSE last_used END WHERE id = ?",
-                [(count, last, last, link_id) for link_id, (count, last) in uses.items()],
-            )
-            # Pre-authenticated requests without a use limit are counted in the same batch (their ids never
-            # collide with link ids: both are made by ``links.new_link_ids``).
-            c.executemany(
-                "UPDATE par_requests SET uses = uses + ?, last_used = CASE WHEN last_used IS NULL OR last_used < ? "
-                "THEN ? ELSE last_used END WHERE id = ?",
-                [(count, last, last, par_id) for par_id, (count, last) in uses.items()],
-            )
+            _count_uses(c, uses)
 
     def add_revocation(self, revocation: Revocation) -> Revocation:
         with self._db.transaction() as c:
@@ -177,11 +183,17 @@ class SqliteSharing:
         return [Revocation(r[0], RevocationScope(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in found]
 
     def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
-                         queue_max: int = 0, user_max: int = 0, account_max: int | None = None) -> int:
-        if not events:
+                         queue_max: int = 0, user_max: int = 0, account_max: int | None = None,
+                         uses: Mapping[str, tuple[int, float]] | None = None, once: bool = False) -> int:
+        if not events and not uses:
             return 0
         with self._db.transaction() as c:
+            if once and events and events[0].id and c.execute(
+                    "SELECT 1 FROM audit_events WHERE id = ?", (events[0].id,)).fetchone() is not None:
+                return 0  # written by the try whose COMMIT's answer was lost: nothing twice
             _insert_events(c, events)
+            if uses:
+                _count_uses(c, uses)
             return queue_deliveries(c, deliveries, queue_max, user_max, account_max)
 
     def prune_audit(self, before: float, limit: int = 10000) -> int:

@@ -547,9 +547,13 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def add_audit_events(self, events: Sequence[AuditEvent], deliveries: Sequence[QueuedDelivery] = (), *,
-                         queue_max: int = 0, user_max: int = 0, account_max: int | None = None) -> int:
-        """Appends events (ids are assigned here when empty, and set on the events) and, in the same
-        transaction, queues ``deliveries`` while fewer than ``queue_max`` are pending, fewer than
+                         queue_max: int = 0, user_max: int = 0, account_max: int | None = None,
+                         uses: Mapping[str, tuple[int, float]] | None = None, once: bool = False) -> int:
+        """Appends events (ids are assigned here when empty, and set on the events; an id already stored
+        is skipped) and, in the same transaction, adds ``uses`` (as :meth:`count_link_uses`) and queues
+        ``deliveries``. ``once``: nothing at all when the first event is stored already (a batch tried
+        again after a COMMIT whose answer was lost: its uses are not counted twice). Queues ``deliveries``
+        while fewer than ``queue_max`` are pending, fewer than
         ``account_max`` (None: unbounded) of the users of their creator's account, and fewer than ``user_max``
         of their endpoint's creator (``QueuedDelivery.creator``), refused uses at most half of each share
         (none for a mint call's endpoint that is gone or whose creator is not an active user); how many

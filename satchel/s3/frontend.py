@@ -119,12 +119,12 @@ class S3Frontend:
         status, sent = response.status, None
         kind = linkuse.link_kind(request, endpoint)
         # What the audit of a link use reads from the store, read now (off the loop), not while it records.
-        bucket_id = None
+        bucket_id, resolve_later = None, False
         if kind is not None:
             try:
                 bucket_id = await self.node.read(self._audit_bucket_id, request, endpoint, ctx)
-            except SatchelError:  # the store away (503): the event is still recorded, with the request's bucket
-                bucket_id = self.node.bucket_id(endpoint.bucket) if endpoint is not None and endpoint.bucket else None
+            except SatchelError:  # the store away (503): the event is still recorded, its bucket id looked up
+                resolve_later = True  # when it is written (core/audit.py), never again now
         try:
             status, sent, failure = await self._send(response, tracker, request, request_id, failure)
         finally:
@@ -132,7 +132,7 @@ class S3Frontend:
             # (cancelled mid-send: what was handed to the server by then).
             if kind is not None:
                 self._audit(kind, request, endpoint, ctx, status, tracker.body_bytes if sent is None else sent,
-                            failure, request_id, bucket_id)
+                            failure, request_id, bucket_id, resolve_later)
 
     async def _send(self, response: Response, tracker: _SendTracker, request: Request, request_id: str,
                     failure: SatchelError | None) -> tuple[int, int, SatchelError | None]:
@@ -187,7 +187,8 @@ class S3Frontend:
         return linkuse.link_bucket_id(self.node, link_id, link, self._target(request, endpoint, ctx)[0])
 
     def _audit(self, kind: LinkKind, request: Request, endpoint: Endpoint | None, ctx: S3Context | None,
-               status: int, sent: int, failure: SatchelError | None, request_id: str, bucket_id: str | None) -> None:
+               status: int, sent: int, failure: SatchelError | None, request_id: str, bucket_id: str | None,
+               resolve_later: bool = False) -> None:
         principal = ctx.auth.principal if ctx is not None else None
         if ctx is not None and ctx.signer is not None:
             principal = ctx.signer  # POST uploads: the policy's signer, known only to the handler
@@ -218,7 +219,7 @@ class S3Frontend:
             event.bucket_id = bucket_id
         if failure is not None and failure.earlier_bucket:
             event.bucket_id = ""  # the earlier bucket's, which no current bucket is: its signer still sees it
-        self.node.audit.record(event)
+        self.node.audit.record(event, resolve_later=resolve_later and event.bucket_id is None)
         if endpoint is not None and endpoint.copy_source is not None:
             # A copy also reads: its source's bucket gets an event of its own (the same request id).
             source = linkuse.copy_source_event(event, endpoint.copy_source, ctx, failure, claimed)

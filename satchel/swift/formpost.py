@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from satchel.asgi import Request, Response
 from satchel.core import objects
 from satchel.core.admission import Admission, LinkUse, check_use
+from satchel.core.audit import Resolver, resolve_in_account
 from satchel.core.errors import AccessDenied, EntityTooLarge, NoSuchBucket, SatchelError
 from satchel.core.inflight import Recheck, signer_recheck
 from satchel.core.models import Account, AuditEvent, Bucket, LinkKind, Principal
@@ -63,8 +64,15 @@ class _Form:
 
 
 async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id: str) -> Response:
-    account = await node.read(node.store.get_account_by_name, endpoint.account or "")
-    bucket = node.bucket(endpoint.container) if endpoint.container and account is not None else None
+    try:
+        account = await node.read(node.store.get_account_by_name, endpoint.account or "")
+        bucket = node.bucket(endpoint.container) if endpoint.container and account is not None else None
+    except SatchelError as exc:
+        # The store away (503): still the form's one event, its bucket looked up when it is written.
+        status, text = status_of(exc, anonymous=False)
+        return _done(node, request, trans_id, None, endpoint.obj or "", _Form(), status,
+                     f"FormPost: {text or type(exc).__name__}", f"{type(exc).__name__}: {exc.message}",
+                     resolve_in_account(endpoint.account, endpoint.container))
     if bucket is not None and account is not None and bucket.account_id != account.id:
         bucket = None
     prefix = endpoint.obj or ""
@@ -205,7 +213,7 @@ def _file_headers(part: FormPart, attributes: dict[str, str]) -> dict[str, str]:
 
 
 def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, prefix: str, form: _Form,
-            status: int, reason: str) -> None:
+            status: int, reason: str, resolve_later: Resolver | None = None) -> None:
     """The form's one event, naming the files stored whatever ended it (a refusal after some files, a form
     cut mid-upload): they are in the bucket, and this is their only trace as link uses."""
     shown = ", ".join(form.stored[:_NAMED_FILES])
@@ -218,11 +226,11 @@ def _record(node: Node, request: Request, trans_id: str, bucket: Bucket | None, 
         key=prefix, method="POST", client_ip=request.client, user_agent=request.user_agent,
         status=request.answered_by_server or status,
         bytes=form.received, reason=reason, request_id=trans_id,
-    ))
+    ), resolve_later=resolve_later or False)
 
 
 def _done(node: Node, request: Request, trans_id: str, bucket: Bucket | None, prefix: str, form: _Form, status: int,
-          body: str, reason: str) -> Response:
+          body: str, reason: str, resolve_later: Resolver | None = None) -> Response:
     """The plain-text answer (no redirect), with its audit event."""
-    _record(node, request, trans_id, bucket, prefix, form, status, reason)
+    _record(node, request, trans_id, bucket, prefix, form, status, reason, resolve_later)
     return Response(status, [("Content-Type", "text/plain; charset=UTF-8")], body.encode())

@@ -67,7 +67,12 @@ class SwiftFrontend:
                 tempurl.refused_path(self.node, request, trans_id, exc)  # a TempURL's use, audited all the same
                 raise
             measured.operation = operation(request.method, endpoint)
-            await self.node.warm(endpoint.container)  # the caches it reads, loaded off the loop
+            try:
+                await self.node.warm(endpoint.container)  # the caches it reads, loaded off the loop
+            except SatchelError:
+                if endpoint.target not in (Target.TEMPURL, Target.FORMPOST):
+                    raise
+                # A link's use: its handler meets the same outage and records the refused use's one event.
             if endpoint.target is Target.AUTH:
                 response = await authenticate(self.node, request)
             elif endpoint.target is Target.INFO:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from satchel.asgi import Request, Response
 from satchel.core.admission import LinkUse, check_use
+from satchel.core.audit import Resolver, resolve_in_account
 from satchel.core.errors import AccessDenied, NotModified, SatchelError
 from satchel.core.inflight import signer_recheck
 from satchel.core.models import AuditEvent, LinkKind
@@ -61,7 +62,7 @@ class _Event:
     user_id: str | None = None
     recorded: bool = False
 
-    def record(self, status: int, sent: int, reason: str | None) -> None:
+    def record(self, status: int, sent: int, reason: str | None, resolve_later: Resolver | None = None) -> None:
         if self.recorded:
             return
         self.recorded = True
@@ -71,7 +72,12 @@ class _Event:
             kind=LinkKind.SWIFT.value, user_id=self.user_id, bucket=self.bucket, key=self.key,
             method=self.request.method, client_ip=self.request.client, user_agent=self.request.user_agent,
             status=self.request.answered_by_server or status, bytes=sent, reason=reason, request_id=self.trans_id,
-        ))
+        ), resolve_later=resolve_later or False)
+
+    def failed(self, exc: BaseException, resolve_later: Resolver | None = None) -> None:
+        """Record a refusal by an error the front-end answers (503 while the store is away ...)."""
+        status, message = status_of(exc, anonymous=False)
+        self.record(status, 0, f"{type(exc).__name__}: {message or ''}".rstrip(": "), resolve_later)
 
 
 def refused_path(node: Node, request: Request, trans_id: str, exc: SwiftError) -> None:
@@ -80,13 +86,21 @@ def refused_path(node: Node, request: Request, trans_id: str, exc: SwiftError) -
     refused. Nothing of the path is kept (it may not even be text)."""
     if not TEMPURL_PARAMS & request.query_dict.keys() or not request.path.startswith("/v1/"):
         return
-    _Event(node, request, trans_id, _container_of(node, request.path), None).record(
-        exc.status, 0, f"TempUrlInvalid: path refused ({exc.status} {exc.message or str(exc)})")
+    reason = f"TempUrlInvalid: path refused ({exc.status} {exc.message or str(exc)})"
+    named = _path_container(request.path)
+    if named is None:
+        _Event(node, request, trans_id, None, None).record(exc.status, 0, reason)
+        return
+    try:
+        bucket = _container_of(node, *named)
+    except SatchelError:  # the store away: the bucket is looked up when the event is written
+        _Event(node, request, trans_id, None, None).record(exc.status, 0, reason, resolve_in_account(*named))
+        return
+    _Event(node, request, trans_id, bucket, None).record(exc.status, 0, reason)
 
 
-def _container_of(node: Node, path: str) -> str | None:
-    """The bucket a refused path names, when its account and container are this server's: the event is then
-    that bucket's (its owners see it); else it has none (the operator's trail only)."""
+def _path_container(path: str) -> tuple[str, str] | None:
+    """The account and container a refused path names, when they could be stored."""
     parts = path.split("/", 4)
     if len(parts) < 4 or not parts[2].startswith(RESELLER_PREFIX) or not parts[3]:
         return None
@@ -96,8 +110,14 @@ def _container_of(node: Node, path: str) -> str | None:
         return None
     if "\x00" in parts[2] or "\x00" in parts[3]:
         return None
-    account = node.store.get_account_by_name(parts[2][len(RESELLER_PREFIX):])
-    bucket = node.bucket(parts[3]) if account is not None else None
+    return parts[2][len(RESELLER_PREFIX):], parts[3]
+
+
+def _container_of(node: Node, account_name: str, container: str) -> str | None:
+    """The bucket a refused path names, when its account and container are this server's: the event is then
+    that bucket's (its owners see it); else it has none (the operator's trail only)."""
+    account = node.store.get_account_by_name(account_name)
+    bucket = node.bucket(container) if account is not None else None
     return bucket.name if bucket is not None and account is not None and bucket.account_id == account.id else None
 
 
@@ -123,6 +143,11 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         event.record(exc.status, 0, f"TempUrlHeaderNotAllowed: {exc.message}")
         content_type, body = error_body(exc.status, exc.message)
         return Response(exc.status, [("Content-Type", content_type)], body)
+    except Exception as exc:
+        # The store away (503) before the TempURL was checked: still one refused use, its container's
+        # bucket looked up when the event is written (core/audit.py).
+        event.failed(exc, None if event.bucket else resolve_in_account(endpoint.account, endpoint.container))
+        raise
     try:
         response = await HANDLERS[Target.OBJECT, request.method](ctx)
     except NotModified:
@@ -135,8 +160,7 @@ async def serve(node: Node, endpoint: SwiftEndpoint, request: Request, trans_id:
         event.record(401, 0, f"TempUrlInvalid: {why}")
         return invalid(request, endpoint.account)
     except Exception as exc:
-        status, message = status_of(exc, anonymous=False)
-        event.record(status, 0, f"{type(exc).__name__}: {message or ''}".rstrip(": "))
+        event.failed(exc)
         raise
     if request.method in ("GET", "HEAD") and response.status in _SUCCESS:
         response.headers = _read_headers(response.headers, params, endpoint.obj or "")

@@ -116,7 +116,7 @@ def test_a_handler_bug_is_audited_as_a_refused_internal_error(monkeypatch: pytes
     monkeypatch.setitem(HANDLERS, Op.GetObject, broken)
     frontend = object.__new__(S3Frontend)
     frontend.node = SimpleNamespace(settings=SimpleNamespace(domain=None), clock=SimpleNamespace(now=lambda: 5.0),
-                                    audit=SimpleNamespace(record=events.append),
+                                    audit=SimpleNamespace(record=lambda event, **_: events.append(event)),
                                     warm=warm, read=read)  # type: ignore[assignment]
     frontend.auth = SimpleNamespace(authenticate=authenticate)  # type: ignore[assignment]
     scope = {"type": "http", "method": "GET", "raw_path": b"/bucket/k", "path": "/bucket/k",
