@@ -17,7 +17,6 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -29,9 +28,10 @@ from tests.app.driver import InProcessApp, Reply, exchange, sign
 BOUND = 0.5  # postgres_timeout of the node under test: seconds, so the test takes seconds
 
 
-@pytest.fixture
-def app(tmp_path: Path, pg_url: str) -> Iterator[InProcessApp]:
-    made = InProcessApp(tmp_path, metadata_url=pg_url, postgres_timeout=BOUND, postgres_pool_size=4)
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, pg_module_url: str) -> Iterator[InProcessApp]:
+    made = InProcessApp(tmp_path_factory.mktemp("hang"), metadata_url=pg_module_url, postgres_timeout=BOUND,
+                        postgres_pool_size=4)
     assert made.s3("PUT", "/hang").status == 200
     assert made.s3("PUT", "/hang/k", body=b"kept").status == 200
     yield made
@@ -82,7 +82,7 @@ def _grow_pool(app: InProcessApp) -> None:
     assert all(reply.status == 200 for reply, _ in app.run(many()))
 
 
-def test_a_frozen_postgresql_answers_503_within_the_bound(app: InProcessApp, pg_url: str,
+def test_a_frozen_postgresql_answers_503_within_the_bound(app: InProcessApp, pg_module_url: str,
                                                           pg_cluster: pgcluster.PgCluster) -> None:
     _grow_pool(app)
     app.node.credentials.invalidate()  # the request reads the store from its first step
@@ -95,7 +95,7 @@ def test_a_frozen_postgresql_answers_503_within_the_bound(app: InProcessApp, pg_
         # A guard of the test's own: without the bound these wait for the whole hang (the SIGCONT below).
         return await asyncio.wait_for(asyncio.gather(*calls), BOUND + 4)
 
-    with frozen(pg_cluster, pg_url):
+    with frozen(pg_cluster, pg_module_url):
         answers = app.run(during())
         for reply, took in answers:
             assert reply.status == 503, (reply.status, reply.body)
@@ -120,10 +120,35 @@ def test_a_frozen_postgresql_answers_503_within_the_bound(app: InProcessApp, pg_
     assert app.request("GET", "/_satchel/health/ready").status == 200
 
 
-def test_dropped_connections_cost_no_request(app: InProcessApp, pg_url: str) -> None:
+def test_a_link_use_answered_503_by_a_hang_is_one_event_and_counted_at_most_once(
+        app: InProcessApp, pg_module_url: str, pg_cluster: pgcluster.PgCluster) -> None:
+    minted = app.api("POST", "/links", {"bucket": "hang", "keys": ["k"], "max_uses": 5, "expires_in": 600})
+    assert minted.status == 200, minted.body
+    [link] = minted.json()["links"]
+    assert app.follow(link["url"]).status == 200
+    app.flush_audit()
+
+    async def use() -> Reply:
+        return await asyncio.wait_for(app.following(link["url"]), BOUND + 4)
+
+    with frozen(pg_cluster, pg_module_url):
+        refused = app.run(use())
+        assert refused.status == 503
+    deadline = time.monotonic() + 15
+    while app.request("GET", "/_satchel/health/ready").status != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    app.flush_audit()
+    events = app.api("GET", "/audit", query=f"link_id={link['link']['id']}&action=use").json()["events"]
+    assert sorted(e["status"] for e in events) == [200, 503], events  # one event per request
+    uses = app.api("GET", f"/links/{link['link']['id']}").json()["uses"]
+    late = [e for e in events if e["status"] == 503 and "may still be applied" in (e.get("reason") or "")]
+    assert uses == 1 + len(late), (uses, events)  # the 503's use counted only if its write had started
+
+
+def test_dropped_connections_cost_no_request(app: InProcessApp, pg_module_url: str) -> None:
     for trial in range(3):
         _grow_pool(app)
-        with psycopg.connect(pg_url, autocommit=True) as conn:
+        with psycopg.connect(pg_module_url, autocommit=True) as conn:
             killed = conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchall()
