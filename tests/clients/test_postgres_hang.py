@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from tests import pgcluster
 from tests.clients.server import SatchelProcess
-from tests.clients.test_postgres_nodes import client
+from tests.clients.test_postgres_nodes import PgNode, client
 from tests.unit.meta.test_postgres_hang import frozen
 
 BOUND = 1.0  # the node's postgres_timeout
@@ -38,13 +38,12 @@ def _port() -> int:
     raise RuntimeError("no free port in 25500-25999")
 
 
-class HangNode(SatchelProcess):
-    def __init__(self, data_dir: Path, url: str) -> None:
-        super().__init__(data_dir, port=_port(), extra_args=("--postgres-timeout", f"{BOUND:g}"))
-        self.url = url
+class HangNode(PgNode):
+    """A PostgreSQL node with a port of this test's range and a short ``postgres_timeout``."""
 
-    def env(self) -> dict[str, str]:
-        return {**super().env(), "SATCHEL_METADATA_URL": self.url}
+    def __init__(self, data_dir: Path, url: str) -> None:
+        SatchelProcess.__init__(self, data_dir, port=_port(), extra_args=("--postgres-timeout", f"{BOUND:g}"))
+        self.url = url
 
 
 @pytest.fixture(scope="module")
