@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from satchel.core import admission, identity, links
 from satchel.core.access import Action
-from satchel.core.errors import Conflict, InvalidArgument, SatchelError
+from satchel.core.errors import Conflict, InvalidArgument, SatchelError, ServiceUnavailable
 from satchel.core.models import AuditEvent, Link, LinkKind, ObjectRecord, Principal, Role, Status, User
 from satchel.core.node import Node
 from satchel.core.requestfacts import RequestFacts
@@ -111,6 +111,8 @@ async def refusal(node: Node, link: Link, facts: RequestFacts | None = None) -> 
     try:
         await admission.check_use(node, use)
         bucket_for(node, principal, link.bucket, Action.OBJECT_READ, link.key)
+    except ServiceUnavailable:
+        raise  # the store cannot answer: a 503, not a dead link
     except SatchelError as exc:
         return exc.message.rstrip(".")
     return None

@@ -307,6 +307,10 @@ class ServiceUnavailable(SatchelError):
     S3 ``ServiceUnavailable`` 503, which the SDKs retry with back-off."""
 
     default_message = "The service is unavailable. Please retry."
+    #: Set when a metadata write had started before its wait bound ran out (``Node.write``): it may still
+    #: commit once the database answers, so its caller must not undo what the write would reference (its
+    #: fresh blobs stay for the orphan collector). S3 clients treat any 5xx as an unknown outcome anyway.
+    outcome_unknown: bool = False
 
 
 class InternalError(SatchelError):

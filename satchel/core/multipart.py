@@ -115,8 +115,9 @@ async def _store_part(node: Node, upload: Upload, number: int, blob_id: str, siz
     part = Part(upload.upload_id, number, size, md5_hex, blob_id, node.clock.now(), checksums)
     try:
         dead = await node.write(node.store.put_part, part)
-    except BaseException:
-        await node.blobs.delete([blob_id])
+    except BaseException as exc:
+        if not getattr(exc, "outcome_unknown", False):  # a write that may still commit keeps its blob
+            await node.blobs.delete([blob_id])
         raise
     await release_blobs(node.store, node.blobs, dead, node.write)
     return part

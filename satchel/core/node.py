@@ -20,6 +20,7 @@ from satchel.core.admission import RevocationList
 from satchel.core.audit import AuditLog
 from satchel.core.caches import BucketCache, GenerationGate, KeyedCache
 from satchel.core.credentials import CredentialCache
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.models import Bucket
 from satchel.core.sightings import Sightings
 from satchel.core.tempurlkeys import TempUrlKeyCache
@@ -55,8 +56,26 @@ class Node:
         """
         if self._readers is None:
             return fn(*args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._readers,
-                                                                functools.partial(fn, *args, **kwargs))
+        hop = asyncio.get_running_loop().run_in_executor(self._readers, functools.partial(fn, *args, **kwargs))
+        # Bounded here, not by the driver: a server that froze (SIGSTOP, a hung disk) still ACKs, so no
+        # socket timeout fires while a statement waits for its answer. A read still queued is dropped; one
+        # running is left to its thread (the pool's threads and connections stay bounded) and its answer
+        # is thrown away.
+        try:
+            done, _ = await asyncio.wait({hop}, timeout=self.store_bound)
+        except asyncio.CancelledError:
+            hop.cancel()
+            raise
+        if not done:
+            hop.cancel()
+            raise ServiceUnavailable(f"The metadata database did not answer within {self.store_bound:g} s. "
+                                     "Retry.")
+        return hop.result()
+
+    @property
+    def store_bound(self) -> float:
+        """The longest a request waits on one metadata read or write (``postgres_timeout``) before its 503."""
+        return self.settings.postgres_timeout
 
     async def refresh(self) -> None:
         """Make this worker's next lookups see every change committed so far (its own write, or a write
@@ -82,14 +101,20 @@ class Node:
             self.lifecycles.get(found.id)
 
     async def write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run a blocking metadata write off the event loop (see :class:`MetadataWriter`)."""
+        """Run a blocking metadata write off the event loop (see :class:`MetadataWriter`); on a store whose
+        calls are round trips, bounded by :attr:`store_bound` (a 503 after it, see ``MetadataWriter.run``)."""
+        bound = None if self._readers is None else self.store_bound
+        answered = True
         try:
-            return await self._writer.run(fn, *args, **kwargs)
+            return await self._writer.run(fn, *args, bound=bound, **kwargs)
+        except ServiceUnavailable:
+            answered = False  # no refresh then: the request's 503 must not wait on the database again
+            raise
         finally:
             # This worker's own changes (bucket settings, revocations) are visible to its next request
             # at once; other workers and nodes see them within GENERATION_TTL.
             self.gate.expire()
-            if self.gate.pushed:
+            if self.gate.pushed and answered:
                 await self.refresh()
 
     def __post_init__(self) -> None:

@@ -77,8 +77,9 @@ async def publish(node: Node, record: ObjectRecord, precondition: Precondition |
         record, dead = await versioning.write_version(
             node, record,
             lambda stamped: node.write(node.store.put_object, stamped, precondition, bucket_id=bucket.id, tags=tags))
-    except BaseException:
-        await node.blobs.delete([s.blob_id for s in record.segments])
+    except BaseException as exc:
+        if not getattr(exc, "outcome_unknown", False):  # a write that may still commit keeps its blobs
+            await node.blobs.delete([s.blob_id for s in record.segments])
         raise
     await release_blobs(node.store, node.blobs, dead, node.write)
     return record

@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from satchel.core.errors import AccessDenied, NotFound
+from satchel.core.errors import AccessDenied, InvalidAccessKeyId, NotFound
 from satchel.core.models import Account, Principal
 from satchel.core.node import Node
 from satchel.meta.store import StoredToken
@@ -84,7 +84,9 @@ def resolve_token(node: Node, token: str) -> TokenHolder:
         raise AccessDenied()
     try:
         key, principal = node.credentials.resolve(stored.access_key_id)
-    except Exception as exc:  # InvalidAccessKeyId (gone or disabled) or AccessDenied (user disabled)
+    except (InvalidAccessKeyId, AccessDenied) as exc:  # the key gone or disabled, the user disabled
+        # Only these: a store that cannot answer (ServiceUnavailable) is a 503, never a 401 that tells a
+        # client holding a valid token to throw it away.
         raise AccessDenied() from exc
     if principal.user is None or principal.user.id != stored.user_id or not key.active:
         raise AccessDenied()

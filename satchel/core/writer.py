@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from satchel import metrics
+from satchel.core.errors import ServiceUnavailable
 
 T = TypeVar("T")
 
@@ -92,8 +93,15 @@ class MetadataWriter:
         self._start_lock = threading.Lock()
         self._closed = False
 
-    async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run ``fn(*args, **kwargs)`` in the writer thread and return what it returns."""
+    async def run(self, fn: Callable[..., T], *args: object, bound: float | None = None, **kwargs: object) -> T:
+        """Run ``fn(*args, **kwargs)`` in the writer thread and return what it returns.
+
+        With ``bound``, wait at most that many seconds (a database that stopped answering holds the
+        writer thread for as long as it hangs): a write still queued then is dropped and never runs
+        (:class:`ServiceUnavailable`, nothing written); one already started is left to finish in the
+        thread, unheard, and the caller gets :class:`ServiceUnavailable` marked ``outcome_unknown``: it
+        may commit later.
+        """
         if self._closed:
             raise RuntimeError("the metadata writer is closed")
         self._ensure_started()
@@ -101,6 +109,10 @@ class MetadataWriter:
         metrics.WRITE_QUEUE.inc()
         self._queue.put(job)
         try:
+            if bound is not None:
+                done, _ = await asyncio.wait({job.future}, timeout=bound)  # never cancels job.future
+                if not done:
+                    raise _gave_up(job, bound)
             result: T = await asyncio.shield(job.future)
             return result
         except asyncio.CancelledError:
@@ -170,6 +182,17 @@ class MetadataWriter:
             outcomes = [(None, exc)] * len(jobs)
         for job, (value, error) in zip(jobs, outcomes, strict=True):
             job.finish(value, error)
+
+
+def _gave_up(job: _Job, bound: float) -> ServiceUnavailable:
+    """The error of a write waited for ``bound`` seconds in vain (see :meth:`MetadataWriter.run`)."""
+    if job.drop():
+        return ServiceUnavailable(f"The metadata database did not answer within {bound:g} s; nothing was "
+                                  "written. Retry.")
+    unknown = ServiceUnavailable(f"The metadata database did not answer within {bound:g} s; the change may "
+                                 "still be applied. Retry.")
+    unknown.outcome_unknown = True
+    return unknown
 
 
 def _call(job: _Job) -> tuple[Any, BaseException | None]:

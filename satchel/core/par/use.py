@@ -215,6 +215,7 @@ async def given_back_on_failure(node: Node, par: Par) -> AsyncIterator[None]:
     """Around a write whose use is counted already: any failure gives the use back, then propagates."""
     try:
         yield
-    except BaseException:
-        await asyncio.shield(give_back(node, par))
+    except BaseException as exc:
+        if not getattr(exc, "outcome_unknown", False):  # a write that may still commit keeps its use
+            await asyncio.shield(give_back(node, par))
         raise
