@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from satchel import metrics
 from satchel.core import webhookqueue
+from satchel.core.errors import ServiceUnavailable
 from satchel.core.masterkey import SealedValueError
 from satchel.core.node import Node
 from satchel.core.webhooks import unseal
@@ -52,6 +53,7 @@ async def run(node: Node) -> None:
     except Exception:
         log.exception("webhook retries could not be brought within webhook_retry_max_delay; delivering anyway")
     sending: set[asyncio.Task[None]] = set()
+    store_down = False  # a metadata outage is said once when it starts and once when it ends, not per poll
     try:
         while True:
             started = 0
@@ -60,6 +62,13 @@ async def run(node: Node) -> None:
                 pending, dead = await node.read(node.store.webhook_queue_depth)
                 metrics.WEBHOOK_QUEUE.labels("pending").set(pending)
                 metrics.WEBHOOK_QUEUE.labels("dead").set(dead)
+                if store_down:
+                    log.warning("webhook delivery resumed: the metadata store answers again")
+                    store_down = False
+            except ServiceUnavailable as exc:
+                if not store_down:
+                    log.warning("webhook delivery waits for the metadata store: %s", exc.message)
+                    store_down = True
             except Exception:
                 log.exception("webhook delivery failed; retrying later")
             if started and len(sending) < BATCH:
