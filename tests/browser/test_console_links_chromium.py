@@ -28,12 +28,11 @@ BUCKET = "links-test"
 HELD = "held-by-par"
 REPORT = bytes(range(256)) * 40
 DOCS = {"docs/a.txt": b"first document\n", "docs/b.txt": b"second document\n"}
-PORT = 9801
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SatchelProcess]:
-    with SatchelProcess(tmp_path_factory.mktemp("console-links") / "data", port=PORT).running() as process:
+    with SatchelProcess(tmp_path_factory.mktemp("console-links") / "data").running() as process:
         s3 = make_client(process)
         for name in (BUCKET, HELD):
             s3.create_bucket(Bucket=name)
