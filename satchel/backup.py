@@ -143,6 +143,11 @@ def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path
     shutil.copyfile(master_key, target / MASTER_KEY_FILE)  # a mounted secret's mode aside
     os.chmod(target / MASTER_KEY_FILE, 0o600)
     with _read_only(target / SQLITE_FILE) as meta:
+        # A key that does not open the snapshot's check would make a backup nothing can restore: refuse it
+        # before copying a single blob, as every admin command that opens the key does.
+        if (problem := _key_problem(master_key, meta)) is not None:
+            raise BackupError(f"{problem} ({master_key}); no backup was written: run it with the deployment's "
+                              "key (master_key_file, or master.key in the data dir)")
         live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live' ORDER BY blob_id").fetchall()
         schema_version = int(meta.execute("SELECT version FROM schema_version").fetchone()[0])
     with contextlib.closing(_copied(blobs, live, target / "blobs", parallel)) as copies:

@@ -13,17 +13,19 @@ one-row ``node_key_check`` table:
   naming the file to copy.
 - A missing key is created only where nothing needs the old one: the default ``data_dir/master.key`` on a
   fresh store (no check, no access key). A file named by ``master_key_file`` is never created.
-- A store from before the check (no row yet) gets one only after the key opened one of its access keys,
-  so an upgrade cannot seal the check with a wrong key.
+- A store from before the check (no row yet) gets one only after the key opened one of its access keys
+  and one of its SSE-S3 data keys (whichever it holds), so an upgrade cannot seal the check with a wrong key.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from satchel.config import Settings
+from satchel.core import sse
 from satchel.core.masterkey import MasterKey, MasterKeyError, MasterKeyMissing, SealedValueError, open_master_key
 from satchel.meta.store import Store
 
@@ -99,12 +101,16 @@ def _create_if_allowed(store: Store, path: Path, *, explicit: bool, create: bool
 
 
 def _try_on_a_secret(store: Store, key: MasterKey, path: Path) -> None:
-    """A store older than the check: record one only if the key opens an access key it holds."""
+    """A store older than the check: record one only if the key opens what it holds sealed — an access key,
+    and an SSE-S3 object's data key (a store may have objects encrypted at rest and no access key left)."""
     sample = store.sample_sealed_secret()
-    if sample is None:
-        return
-    access_key_id, sealed = sample
-    try:
-        key.unseal(sealed, access_key_id.encode())
-    except SealedValueError:
-        raise KeyMismatch(mismatch(path) + f" (it does not open the secret of access key {access_key_id})") from None
+    if sample is not None:
+        access_key_id, sealed = sample
+        try:
+            key.unseal(sealed, access_key_id.encode())
+        except SealedValueError:
+            raise KeyMismatch(mismatch(path) + f" (it does not open the secret of access key {access_key_id})") \
+                from None
+    headers = store.sample_sse_headers()
+    if headers is not None and not sse.opens_stored_key(key, json.loads(headers)):
+        raise KeyMismatch(mismatch(path) + " (it does not open the data key of an object encrypted at rest)")

@@ -66,7 +66,7 @@ from satchel.core.errors import (
     NotImplementedFeature,
     ServerSideEncryptionConfigurationNotFoundError,
 )
-from satchel.core.masterkey import MasterKey
+from satchel.core.masterkey import MasterKey, SealedValueError
 
 if TYPE_CHECKING:
     from satchel.core.models import Bucket, Principal
@@ -189,6 +189,22 @@ def new_plan(master: MasterKey, wanted: Encrypt) -> Plan:
     content, check = _customer_keys(wanted.customer, salt)
     stored = json.dumps({"v": 1, "mode": "C", "salt": _b64(salt), "check": _b64(check)}, separators=(",", ":"))
     return Plan(True, content, stored, wanted.customer.md5_b64)
+
+
+def opens_stored_key(master: MasterKey, stored_headers: Mapping[str, str]) -> bool:
+    """Whether ``master`` opens the data key an object's stored headers seal (True when they seal none:
+    unencrypted, or SSE-C, whose key is the customer's)."""
+    text = stored_headers.get(FIELD)
+    if text is None:
+        return True
+    info = json.loads(text)
+    if info.get("mode") != "S3":
+        return True
+    try:
+        master.unseal(base64.b64decode(info["key"]), _S3_AAD)
+    except SealedValueError:
+        return False
+    return True
 
 
 def open_plan(master: MasterKey, stored_headers: Mapping[str, str], customer: CustomerKey | None) -> Plan | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from satchel.meta.sqlite_db import SqliteDatabase
 
+#: Stored headers carry the encryption record under this name (``core/sse.py`` FIELD), mode S3 sealing a data key.
+_SSE_S3 = "%x-satchel-sse%mode%S3%"
+
 _INSERT = "INSERT INTO node_key_check (id, sealed, recorded) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING"
 
 
@@ -25,3 +28,11 @@ class SqliteKeyCheck:
         row = self._db.conn().execute(
             "SELECT access_key_id, secret_ciphertext FROM access_keys ORDER BY access_key_id LIMIT 1").fetchone()
         return (str(row[0]), bytes(row[1])) if row is not None else None
+
+    def sample_sse_headers(self) -> str | None:
+        for table in ("objects", "object_versions"):
+            row = self._db.conn().execute(
+                f"SELECT headers FROM {table} WHERE headers LIKE ? LIMIT 1", (_SSE_S3,)).fetchone()  # noqa: S608
+            if row is not None:
+                return str(row[0])
+        return None

@@ -722,6 +722,11 @@ class Store(abc.ABC):
     def sample_sealed_secret(self) -> tuple[str, bytes] | None:
         """One access key's (id, sealed secret), to try a key on a store whose check is not recorded yet."""
 
+    @abc.abstractmethod
+    def sample_sse_headers(self) -> str | None:
+        """The stored headers (JSON text) of one object or version encrypted at rest, SSE-S3 preferred: its
+        sealed data key tries a key too, on a store without access keys."""
+
     # --- link notifications (webhooks; records in meta/webhooks.py) ------------------------------
     @abc.abstractmethod
     def put_webhook(self, webhook: StoredWebhook, link_ids: Sequence[str] = ()) -> None:

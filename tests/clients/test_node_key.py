@@ -123,6 +123,10 @@ def test_an_admin_command_with_the_wrong_key_refuses(first: PgNode, tmp_path: Pa
                             env={"SATCHEL_MASTER_KEY_FILE": str(wrong)})
     assert "does not match the one the metadata was sealed with" in refused and str(wrong) in refused
     assert "mallory" not in first.admin("user", "list")
+    # A backup with the wrong key would claim success and restore nothing: refused before anything is copied.
+    refused = admin_refused(node, "backup", str(tmp_path / "backup"), env={"SATCHEL_MASTER_KEY_FILE": str(wrong)})
+    assert "is not the master key this metadata was sealed with" in refused and "no backup was written" in refused
+    assert not (tmp_path / "backup" / "manifest.json").exists()
 
 
 def test_a_sqlite_node_whose_key_was_deleted_refuses_to_start(tmp_path: Path) -> None:

@@ -171,7 +171,7 @@ def test_postgres_down_is_503_through_the_front_and_it_recovers(deployment: Depl
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
     pg_cluster.stop()
     try:
-        answers = []
+        answers: list[requests.Response] = []
         # HAProxy takes a node out after 2 failed checks 2 s apart; a check fails at once, or after its 2 s
         # timeout while the node's first reads still wait for the pool (up to postgres_timeout): 6-10 s.
         deadline = time.monotonic() + 15

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from satchel.config import Settings
-from satchel.core import identity
+from satchel.core import identity, sse
 from satchel.core.keycheck import KeyMismatch, node_master_key, opens_check, verified_master_key
 from satchel.core.masterkey import KEY_SIZE, MasterKeyError, MasterKeyMissing, load_master_key
-from satchel.core.models import Role
+from satchel.core.models import Bucket, ObjectRecord, Role, Segment
 from satchel.meta.sqlite import SqliteStore
 
 
@@ -151,3 +151,25 @@ def test_an_explicit_key_this_user_cannot_read_names_the_fix(store: SqliteStore,
     monkeypatch.setattr(os, "open", refused)
     with pytest.raises(MasterKeyError, match=r"cannot be read by this process \(uid \d+\): make it readable"):
         node_master_key(store, Settings(data_dir=tmp_path / "a", master_key_file=named))
+
+
+def _with_an_encrypted_object(store: SqliteStore, data_dir: Path) -> None:
+    """A store holding no access key but one SSE-S3 object sealed by ``data_dir``'s key, as before the check."""
+    account = store.create_account("acme")
+    user = store.create_user(account.id, "alice", Role.MEMBER)
+    store.create_bucket(Bucket("photos", account.id, user.id, 1000.0))
+    plan = sse.new_plan(load_master_key(data_dir), sse.Encrypt())
+    store.put_object(ObjectRecord(bucket="photos", key="k", size=3, etag='"e"', last_modified=1.0,
+                                  segments=(Segment("b" * 32, 3),), headers={sse.FIELD: plan.stored}))
+
+
+def test_a_store_from_before_the_check_without_access_keys_tries_an_sse_data_key(
+        store: SqliteStore, tmp_path: Path) -> None:
+    _with_an_encrypted_object(store, tmp_path / "a")
+    _write_key(tmp_path / "b" / "master.key")
+    with pytest.raises(KeyMismatch, match="data key of an object encrypted at rest"):
+        node_master_key(store, Settings(data_dir=tmp_path / "b"))
+    assert store.get_key_check() is None  # no check sealed with the wrong key: the right one still starts
+    key = node_master_key(store, Settings(data_dir=tmp_path / "a"))
+    recorded = store.get_key_check()
+    assert recorded is not None and opens_check(key, recorded)
