@@ -13,6 +13,7 @@ import shlex
 import shutil
 import ssl
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,6 +123,22 @@ def first_start(store: Store, settings: Settings) -> None:
     result = bootstrap(store, settings, os.environ, master_key=node_master_key(store, settings))
     if result is not None:
         print(banner(settings, root_hint(store, result), satchel_command()), flush=True)
+    else:
+        _wait_for_root(store)
+
+
+def _wait_for_root(store: Store, timeout: float = 10.0) -> None:
+    """Another process (a worker, another node) is making the root account: wait until its key exists, so
+    this node does not turn ready and answer root's first requests InvalidAccessKeyId meanwhile (a
+    client does not retry that). Bounded: a first start that crashed half-way is resumed by the next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        root = store.get_account_by_name(ROOT_NAME)
+        users = store.list_users(root.id) if root is not None else []
+        if any(store.list_access_keys(user.id) for user in users if user.name == ROOT_NAME):
+            return
+        time.sleep(0.05)
+    log.warning("the root account was still being made by another process after %g s; serving anyway", timeout)
 
 
 def satchel_command() -> str:

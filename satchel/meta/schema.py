@@ -605,7 +605,10 @@ def migrate(c: Any, dialect: str, where: str, migrations: tuple[str, ...],
         c.execute("INSERT INTO schema_version (version) VALUES (0)")
     current = row[0] if row else 0
     if current > len(migrations):
-        raise RuntimeError(f"{where} has schema version {current}, newer than this Satchel")
+        from satchel.meta import UnusableStore  # here: satchel.meta imports this module
+
+        raise UnusableStore(f"{where} has schema version {current}, newer than this Satchel: run the newer "
+                            "version, or restore a backup made for this one")
     for script in migrations[current:]:
         for statement in statements(script, dialect):
             c.execute(spell(statement))

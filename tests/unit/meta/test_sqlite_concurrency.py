@@ -15,7 +15,7 @@ import pytest
 from satchel.config import Settings
 from satchel.core.errors import ServiceUnavailable
 from satchel.core.models import Bucket
-from satchel.meta import open_store
+from satchel.meta import UnusableStore, open_store
 from satchel.meta.schema import MIGRATIONS
 from satchel.meta.sqlite import SqliteStore
 from satchel.meta.sqlite_db import SqliteDatabase
@@ -164,7 +164,7 @@ def test_schema_version_and_reopen(tmp_path: Path) -> None:
     assert again.get_account(account.id) == account
     again._db.conn().execute("UPDATE schema_version SET version = 999")
     again.close()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(UnusableStore, match="newer than this Satchel"):
         SqliteStore(path)
 
 
