@@ -22,12 +22,17 @@ the blob store from deleting anything while the backup runs; an upstream's blobs
 ``blobs_delete_delay`` after the metadata dropped them. A blob gone all the same fails the backup,
 naming it: a backup never lacks a blob its metadata references.
 
+The bytes a blob store returns are checked as they are copied: each blob of a whole single-part,
+unencrypted object (current or noncurrent version) has the MD5 its ETag says, or the backup fails naming
+the object and the blob (an upstream blob overwritten with other bytes, or rotten, is never backed up as
+if it were the object's). SSE objects' and multipart objects' ETags are not the MD5 of a stored blob.
+
 ``verify`` checks a backup against itself: every blob its metadata references is present, with the size
-the metadata says and the SHA-256 the manifest recorded when it was copied. Without a backup directory it
-checks the node's data dir: every referenced blob present with its size, single-part objects against
-their ETag (MD5). ``restore`` verifies, then
-copies the backup into a data directory that holds no node yet (stop the server first; start it on the
-restored directory afterwards).
+the metadata says, the SHA-256 the manifest recorded when it was copied, and (the same rule) the MD5 its
+object's ETag says. Without a backup directory it checks the node's data dir: every referenced blob
+present with its size, single-part objects against their ETag (MD5). ``restore`` verifies, then copies
+the backup into a data directory that holds no node yet (stop the server first; start it on the restored
+directory afterwards).
 
 The master key is the node's (``master_key_file`` when set, else ``data_dir/master.key``), and the metadata
 carries its check (``core/keycheck.py``): ``verify`` reports a key that does not open the check (another
@@ -88,34 +93,80 @@ class BlobSource(Protocol):
     def where(self, blob_id: str) -> str:
         """The blob's place, for messages (a path, ``s3://bucket/key``)."""
 
-    def copy(self, blob_id: str, target: Path) -> str:
-        """Write the blob to ``target`` (fsynced) and return its SHA-256; ``FileNotFoundError`` when the
-        source has no such blob."""
+    def copy(self, blob_id: str, target: Path) -> tuple[str, str]:
+        """Write the blob to ``target`` (fsynced) and return its (SHA-256, MD5), both computed from the bytes
+        written; ``FileNotFoundError`` when the source has no such blob."""
 
 
 #: Writes the metadata snapshot, a SQLite file of this Satchel's schema, to the path it is given.
 Snapshot = Callable[[Path], None]
 
 
-def copy_hashing(source: Path, target: Path) -> str:
-    """Copy ``source`` to ``target`` (fsynced) and return its SHA-256."""
-    digest = hashlib.sha256()
+class Digests:
+    """The SHA-256 and MD5 of bytes as they stream past (one pass)."""
+
+    def __init__(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
+
+    def update(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
+        self.md5.update(chunk)
+
+    def hexdigests(self) -> tuple[str, str]:
+        return self.sha256.hexdigest(), self.md5.hexdigest()
+
+
+def copy_hashing(source: Path, target: Path) -> tuple[str, str]:
+    """Copy ``source`` to ``target`` (fsynced) and return its (SHA-256, MD5)."""
+    digests = Digests()
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(source, "rb") as src, open(target, "wb") as dst:
         while chunk := src.read(_CHUNK):
-            digest.update(chunk)
+            digests.update(chunk)
             dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
-    return digest.hexdigest()
+    return digests.hexdigests()
 
 
-def _digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
+def _digests(path: Path, algorithms: list[str]) -> list[str]:
+    digests = [hashlib.new(algorithm, usedforsecurity=False) for algorithm in algorithms]
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+            for digest in digests:
+                digest.update(chunk)
+    return [digest.hexdigest() for digest in digests]
+
+
+@dataclass(frozen=True)
+class ObjectMd5:
+    """A blob that is the whole of a single-part, unencrypted object: the MD5 its ETag says, and which object."""
+
+    md5: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+    def name(self) -> str:
+        return f"{self.bucket}/{self.key}" + (f" (version {self.version_id})" if self.version_id else "")
+
+
+def object_md5s(meta: sqlite3.Connection) -> dict[str, ObjectMd5]:
+    """The MD5 the metadata knows for each blob: that of a single-part, unencrypted object's ETag, current
+    version or noncurrent (an encrypted blob's MD5 is its plaintext's, a multipart ETag no blob's MD5)."""
+    known: dict[str, ObjectMd5] = {}
+    # Noncurrent versions too (versioning), where the schema has them (a data dir not yet migrated has not).
+    versioned = meta.execute("SELECT 1 FROM sqlite_master WHERE name = 'object_versions'").fetchone()
+    query = f"SELECT bucket, key, {'version_id' if versioned else 'NULL'}, segments, etag, headers FROM objects"  # noqa: S608
+    if versioned:
+        query += " UNION ALL SELECT bucket, key, version_id, segments, etag, headers FROM object_versions"
+    for bucket, key, version_id, segments, etag, headers in meta.execute(query):
+        blobs = json.loads(segments)
+        plain = str(etag).strip('"')
+        if len(blobs) == 1 and "-" not in plain and not sse.is_encrypted(json.loads(headers)):
+            known[blobs[0][0]] = ObjectMd5(plain, bucket, key, version_id)
+    return known
 
 
 def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path, *,
@@ -150,9 +201,10 @@ def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path
                               "key (master_key_file, or master.key in the data dir)")
         live = meta.execute("SELECT blob_id, size FROM blobs WHERE state = 'live' ORDER BY blob_id").fetchall()
         schema_version = int(meta.execute("SELECT version FROM schema_version").fetchone()[0])
+        md5s = object_md5s(meta)
     with contextlib.closing(_copied(blobs, live, target / "blobs", parallel)) as copies:
         for number, (blob_id, size, copied) in enumerate(copies, 1):
-            _add(report, manifest, blobs, blob_id, size, copied, target, referenced_now)
+            _add(report, manifest, blobs, blob_id, size, copied, target, referenced_now, md5s.get(blob_id))
             if number % 1000 == 0 or number == len(live):
                 progress(f"blobs: {number}/{len(live)} ({report.bytes} bytes)")
     document = {"format": FORMAT, "created": time.time(), "schema_version": schema_version, "blobs": manifest,
@@ -162,26 +214,31 @@ def backup(snapshot: Snapshot, blobs: BlobSource, master_key: Path, target: Path
 
 
 def _add(report: BackupReport, manifest: dict[str, list[int | str]], blobs: BlobSource, blob_id: str, size: int,
-         copied: concurrent.futures.Future[str], target: Path, referenced_now: Callable[[str], bool]) -> None:
+         copied: concurrent.futures.Future[tuple[str, str]], target: Path, referenced_now: Callable[[str], bool],
+         etag: ObjectMd5 | None) -> None:
     """Record one blob's copy, or fail the backup with why it could not be made."""
     path = blob_path(target / "blobs", blob_id)
     try:
-        digest = copied.result()
+        digest, md5 = copied.result()
     except FileNotFoundError:
         raise BackupError(_missing(blob_id, blobs.where(blob_id), referenced_now(blob_id), target)) from None
     if not sse.stored_size_fits(path, size):
         raise BackupError(f"blob {blob_id} ({blobs.where(blob_id)}): {path.stat().st_size} bytes, the metadata "
                           f"says {size}: the blob store is damaged; {target} holds no backup")
+    if etag is not None and md5 != etag.md5:
+        raise BackupError(f"blob {blob_id} ({blobs.where(blob_id)}) of {etag.name()}: its content (MD5 {md5}) "
+                          f"does not match the object's ETag {etag.md5}: the blob store holds other bytes than "
+                          f"were written (tampered with, or damaged); {target} holds no backup")
     manifest[blob_id] = [size, digest]
     report.blobs += 1
     report.bytes += size
 
 
 def _copied(blobs: BlobSource, live: list[tuple[str, int]], root: Path, parallel: int,
-            ) -> Generator[tuple[str, int, concurrent.futures.Future[str]], None, None]:
+            ) -> Generator[tuple[str, int, concurrent.futures.Future[tuple[str, str]]], None, None]:
     """Each blob's copy, in order, with at most ``2 * parallel`` under way (a window, not the whole
     list: a deployment may hold millions); those not started yet are cancelled if the caller stops."""
-    window: collections.deque[tuple[str, int, concurrent.futures.Future[str]]] = collections.deque()
+    window: collections.deque[tuple[str, int, concurrent.futures.Future[tuple[str, str]]]] = collections.deque()
     pool = concurrent.futures.ThreadPoolExecutor(max(1, parallel), thread_name_prefix="satchel-backup")
     try:
         for blob_id, size in live:
@@ -207,45 +264,38 @@ def _missing(blob_id: str, where: str, referenced: bool, target: Path) -> str:
 
 def verify(directory: Path) -> BackupReport:
     """Check a backup: metadata readable, master key present, and every blob its metadata references
-    present with the size the metadata says and the SHA-256 of the manifest."""
+    present with the size the metadata says, the SHA-256 of the manifest and, for a single-part
+    unencrypted object's, the MD5 its ETag says (a backup whose blob and manifest were both rewritten)."""
     try:
         document = json.loads((directory / MANIFEST).read_text())
         manifest: dict[str, list[int | str]] = document["blobs"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"{directory} holds no readable backup manifest: {exc}") from None
 
-    def expected(blob_id: str, size: int) -> tuple[str, str] | str:
+    with _read_only(directory / SQLITE_FILE) as meta:
+        etags = object_md5s(meta)
+
+    def expected(blob_id: str, size: int) -> dict[str, str] | str:
         recorded = manifest.get(blob_id)
         if recorded is None:
             return "referenced but not in the manifest"
         if recorded[0] != size:
             return f"the manifest says {recorded[0]} bytes, the metadata {size}"
-        return "sha256", str(recorded[1])
+        return {"sha256": str(recorded[1])} | ({"md5": etags[blob_id].md5} if blob_id in etags else {})
 
-    return _check(directory, expected, "the SHA-256 recorded at backup")
+    return _check(directory, expected)
 
 
 def verify_node(data_dir: Path, key_path: Path | None = None) -> BackupReport:
     """Check a node's data dir the same way: every referenced blob present with its size, and the MD5
     of every single-part object (its ETag) — the one digest the metadata keeps per blob."""
-    etags: dict[str, str] = {}
     with _read_only(data_dir / SQLITE_FILE) as meta:
-        # Noncurrent versions too (versioning), where the schema has them (a data dir not yet migrated has not).
-        versioned = meta.execute("SELECT 1 FROM sqlite_master WHERE name = 'object_versions'").fetchone()
-        query = "SELECT segments, etag, headers FROM objects"
-        if versioned:
-            query += " UNION ALL SELECT segments, etag, headers FROM object_versions"
-        for segments, etag, headers in meta.execute(query):
-            blobs = json.loads(segments)
-            plain = etag.strip('"')
-            # An encrypted blob's MD5 is its plaintext's: checking it needs the key (SSE-C: the customer's).
-            if len(blobs) == 1 and "-" not in plain and not sse.is_encrypted(json.loads(headers)):
-                etags[blobs[0][0]] = plain
+        etags = object_md5s(meta)
 
-    def expected(blob_id: str, size: int) -> tuple[str, str] | None:
-        return ("md5", etags[blob_id]) if blob_id in etags else None
+    def expected(blob_id: str, size: int) -> dict[str, str] | None:
+        return {"md5": etags[blob_id].md5} if blob_id in etags else None
 
-    return _check(data_dir, expected, "the MD5 its object's ETag says", key_path)
+    return _check(data_dir, expected, key_path)
 
 
 @contextlib.contextmanager
@@ -262,10 +312,13 @@ def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _check(directory: Path, expected: Callable[[str, int], tuple[str, str] | str | None],
-           digest_name: str, key_path: Path | None = None) -> BackupReport:
+_DIGEST_NAMES = {"sha256": "the SHA-256 recorded at backup", "md5": "the MD5 its object's ETag says"}
+
+
+def _check(directory: Path, expected: Callable[[str, int], dict[str, str] | str | None],
+           key_path: Path | None = None) -> BackupReport:
     """Every live blob of ``directory``'s metadata: present in ``directory/blobs``, of its size, with the
-    digest ``expected`` gives (algorithm, hex), if any; a string from ``expected`` is a problem."""
+    digests ``expected`` gives ({algorithm: hex}), if any; a string from ``expected`` is a problem."""
     report = BackupReport()
     with _read_only(directory / SQLITE_FILE) as meta:
         if meta.execute("PRAGMA quick_check").fetchone()[0] != "ok":
@@ -282,14 +335,23 @@ def _check(directory: Path, expected: Callable[[str, int], tuple[str, str] | str
             report.problems.append(f"blob {blob_id}: missing")
         elif not sse.stored_size_fits(path, size):
             report.problems.append(f"blob {blob_id}: {path.stat().st_size} bytes, the metadata says {size}")
-        elif want is not None and want[0] == "md5" and path.stat().st_size != size:
+        elif want is not None and "md5" in want and path.stat().st_size != size:
             report.problems.append(f"blob {blob_id}: encrypted, but its object's metadata says it is not")
-        elif want is not None and _digest(path, want[0]) != want[1]:
-            report.problems.append(f"blob {blob_id}: its content does not match {digest_name}")
+        elif want and (wrong := _mismatch(path, want)) is not None:
+            report.problems.append(f"blob {blob_id}: its content does not match {_DIGEST_NAMES[wrong]}")
         else:
             report.blobs += 1
             report.bytes += size
     return report
+
+
+def _mismatch(path: Path, want: dict[str, str]) -> str | None:
+    """The first algorithm of ``want`` whose digest of ``path`` is not the one wanted, if any."""
+    algorithms = list(want)
+    for algorithm, got in zip(algorithms, _digests(path, algorithms), strict=True):
+        if got != want[algorithm]:
+            return algorithm
+    return None
 
 
 def _key_problem(key_path: Path, meta: sqlite3.Connection) -> str | None:

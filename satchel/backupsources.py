@@ -16,10 +16,11 @@ Blobs:
 - **The data dir**: files copied while a hold file keeps the blob store from deleting any
   (``LocalBlobStore.held``; refreshed as the copy goes, ignored once stale).
 - **An upstream bucket**: each blob streamed with GETs (never buffered whole), resumed from the byte
-  where a cut body stopped (``RESUMES`` times). Nothing can hold an upstream's blobs, but each is
-  deleted only ``blobs_delete_delay`` after the metadata dropped it (``blobs/s3deletes.py``): a backup
-  shorter than that finds every blob its snapshot references. One that is not is a failed backup,
-  naming the blob (``backup.backup``).
+  where a cut body stopped (``RESUMES`` times), hashed (SHA-256 and MD5) as it streams: ``backup.backup``
+  checks the MD5 against the object's ETag, so bytes overwritten upstream are not backed up as the
+  object's. Nothing can hold an upstream's blobs, but each is deleted only ``blobs_delete_delay`` after
+  the metadata dropped it (``blobs/s3deletes.py``): a backup shorter than that finds every blob its
+  snapshot references. One that is not is a failed backup, naming the blob (``backup.backup``).
 
 ``referenced_now`` asks the live metadata whether a blob the backup could not find is still referenced,
 so that the failure says which of the two happened: deleted by live traffic, or lost by the store.
@@ -28,7 +29,6 @@ so that the failure says which of the two happened: deleted by live traffic, or 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sqlite3
 import time
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from satchel.backup import BackupError, blob_path, copy_hashing
+from satchel.backup import BackupError, Digests, blob_path, copy_hashing
 from satchel.blobs.localfs import HOLD_FILE, HOLD_STALE
 from satchel.blobs.s3upstream import MISSING, Location
 from satchel.meta.schema import MIGRATIONS
@@ -147,7 +147,7 @@ class LocalBlobs:
     def where(self, blob_id: str) -> str:
         return str(blob_path(self.root, blob_id))
 
-    def copy(self, blob_id: str, target: Path) -> str:
+    def copy(self, blob_id: str, target: Path) -> tuple[str, str]:
         if time.monotonic() - self._last > HOLD_STALE / 4:
             os.utime(self.root / HOLD_FILE)
             self._last = time.monotonic()
@@ -164,16 +164,16 @@ class UpstreamBlobs:
     def where(self, blob_id: str) -> str:
         return f"s3://{self.location.bucket}/{self.location.key(blob_id)}"
 
-    def copy(self, blob_id: str, target: Path) -> str:
-        digest = hashlib.sha256()
+    def copy(self, blob_id: str, target: Path) -> tuple[str, str]:
+        digests = Digests()
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as out:
-            self._stream(blob_id, out, digest)
+            self._stream(blob_id, out, digests)
             out.flush()
             os.fsync(out.fileno())
-        return digest.hexdigest()
+        return digests.hexdigests()
 
-    def _stream(self, blob_id: str, out: Any, digest: Any) -> None:
+    def _stream(self, blob_id: str, out: Any, digest: Digests) -> None:
         """GET the blob into ``out``; a body cut short is asked for again from where it stopped."""
         import urllib3.exceptions
         from botocore.exceptions import BotoCoreError, ClientError

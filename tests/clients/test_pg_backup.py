@@ -2,7 +2,8 @@
 upstream bucket (SeaweedFS): objects of every kind (multipart, versioned, SSE-S3, tags, minted links, PARs,
 TempURL keys), backed up while a client keeps writing; ``verify``; ``restore`` to a single node that serves
 everything, presigned GETs and links included; ``migrate-to`` from that node to a fresh database and bucket,
-which serves it again: the one round trip. And a blob gone from the upstream fails the backup, naming it."""
+which serves it again: the one round trip. And a blob gone from the upstream fails the backup, naming it, as
+does one overwritten there with other bytes of the same length."""
 
 from __future__ import annotations
 
@@ -118,6 +119,32 @@ def test_a_blob_missing_upstream_fails_the_backup_naming_it(deployment: Deployme
     assert not (tmp_path / "failed" / "manifest.json").exists()
     unverifiable = admin(single_node_env(), tmp_path / "unused", "verify", str(tmp_path / "failed"))
     assert unverifiable.returncode == 1 and "no readable backup manifest" in unverifiable.stderr
+
+
+def test_a_blob_overwritten_upstream_fails_the_backup_naming_it(deployment: Deployment, tmp_path: Path) -> None:
+    """A blob the upstream holds with other bytes of the same length (tampered with, or rotten) is a failed
+    backup naming the object and the blob: its MD5 is not its object's ETag. Here a noncurrent version's
+    (put back afterwards, for the round trip)."""
+    node = deployment.node
+    version = deployment.versions[0][0]
+    with psycopg.connect(node.url, autocommit=True) as conn:
+        row = conn.execute("SELECT segments FROM object_versions WHERE bucket = %s AND key = 'doc' "
+                           "AND version_id = %s", (VERSIONED, version)).fetchone()
+    assert row is not None
+    [[blob_id, *_]] = json.loads(row[0])
+    upstream = node.upstream.client()
+    blob_key = f"{PREFIX}/{blob_id}"
+    kept = upstream.get_object(Bucket=node.bucket, Key=blob_key)["Body"].read()
+    upstream.put_object(Bucket=node.bucket, Key=blob_key, Body=bytes(255 - b for b in kept))  # same length
+    try:
+        failed = admin(node.env(), node.data_dir, "backup", str(tmp_path / "failed"))
+    finally:
+        upstream.put_object(Bucket=node.bucket, Key=blob_key, Body=kept)
+    assert failed.returncode == 1
+    assert (f"blob {blob_id} (s3://{node.bucket}/{blob_key}) of {VERSIONED}/doc (version {version}): its content "
+            "(MD5 ") in failed.stderr, failed.stderr
+    assert "does not match the object's ETag" in failed.stderr
+    assert not (tmp_path / "failed" / "manifest.json").exists()
 
 
 def test_backup_restore_migrate_round_trip(deployment: Deployment, pg_cluster: pgcluster.PgCluster,

@@ -381,8 +381,9 @@ def backup_command(state: CliState, directory: Path, parallel: int) -> None:
 @node_only
 def verify_command(state: CliState, directory: Path | None) -> None:
     """Check the backup in DIRECTORY: every blob its metadata references present, with the right size
-    and SHA-256. Without DIRECTORY, check the node in --data-dir: every referenced blob present with its
-    size, single-part objects against their ETag (MD5). Exit status 1 and one line per problem otherwise."""
+    and SHA-256, single-part objects' also against their ETag (MD5). Without DIRECTORY, check the node in
+    --data-dir: every referenced blob present with its size, single-part objects against their ETag (MD5).
+    Exit status 1 and one line per problem otherwise."""
     from satchel import backup
 
     if directory is None:

@@ -1,14 +1,18 @@
 """``satchel/backupsources.py`` and ``backup.backup`` without a server: the PostgreSQL snapshot copied into
 SQLite row for row (bytes, reals and all), a deployment of another schema version refused, an upstream
-body cut mid-way resumed from where it stopped, a blob gone failing the backup with the reason."""
+body cut mid-way resumed from where it stopped, a blob gone failing the backup with the reason, a blob whose
+bytes are not its object's (ETag) failing it too, from either blob source, and ``verify`` of a backup tampered
+with afterwards."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from satchel import backup, backupsources
 from satchel.blobs.s3upstream import Location
+from satchel.core import sse
 from satchel.core.models import Bucket, Role
 from satchel.meta import SQLITE_FILE
 from satchel.meta.postgres import PostgresStore
@@ -26,6 +31,10 @@ from satchel.migrateto import quote_name, table_columns, table_order
 from tests.unit.meta.conftest import record
 
 A, B = "a" * 32, "b" * 32
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def test_postgres_snapshot_copies_every_row_as_sqlite_holds_it(pg_url: str, tmp_path: Path) -> None:
@@ -108,8 +117,9 @@ def test_a_cut_body_resumes_from_where_it_stopped(tmp_path: Path) -> None:
     data = bytes(range(256)) * 40  # 10240 bytes
     client = Client(data, cuts=2)
     source = backupsources.UpstreamBlobs(Location.parse("s3://bkt/pre"), client)
-    digest = source.copy(A, tmp_path / A)
-    assert (tmp_path / A).read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+    digests = source.copy(A, tmp_path / A)
+    assert (tmp_path / A).read_bytes() == data
+    assert digests == (hashlib.sha256(data).hexdigest(), md5(data))
     assert client.ranges == [None, "bytes=3000-", "bytes=6000-"]
     assert source.where(A) == f"s3://bkt/pre/{A}"
 
@@ -149,7 +159,7 @@ class Source:
     def where(self, blob_id: str) -> str:
         return f"s3://bkt/{blob_id}"
 
-    def copy(self, blob_id: str, target: Path) -> str:
+    def copy(self, blob_id: str, target: Path) -> tuple[str, str]:
         with self.lock:
             self.copies += 1
         if blob_id in self.gone:
@@ -158,10 +168,10 @@ class Source:
         return self.write_hash(target, blob_id)
 
     @staticmethod
-    def write_hash(target: Path, blob_id: str) -> str:
+    def write_hash(target: Path, blob_id: str) -> tuple[str, str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob_id[:5].encode())
-        return hashlib.sha256(blob_id[:5].encode()).hexdigest()
+        return hashlib.sha256(blob_id[:5].encode()).hexdigest(), md5(blob_id[:5].encode())
 
 
 IDS = [f"{n:032x}" for n in range(1, 101)]
@@ -191,6 +201,78 @@ def test_a_blob_gone_fails_the_backup_with_its_reason(tmp_path: Path, referenced
     assert source.copies <= 10 + 3 * 4  # a window of copies under way, not the whole list
 
 
+# --- a blob whose bytes are not its object's -----------------------------------------------------------------
+WRITTEN, TAMPERED = b"the object as written", b"other bytes, same len"
+SSE_HEADERS = {sse.FIELD: json.dumps({"mode": "S3"})}
+
+
+def snapshot_with_objects(target: Path) -> None:
+    """``k`` (single part, ETag the MD5 of ``WRITTEN``, blob ``A``); ``enc`` (SSE, blob ``B``): the MD5 of
+    an encrypted object is its plaintext's, never checked against its blob."""
+    from satchel.meta.sqlite import SqliteStore
+
+    store = SqliteStore(target)
+    try:
+        account = store.create_account("acme")
+        user = store.create_user(account.id, "alice", Role.MEMBER)
+        store.create_bucket(Bucket("photos", account.id, user.id, 1000.0))
+        etag = f'"{md5(WRITTEN)}"'
+        store.put_object(replace(record("k", A, size=len(WRITTEN)), etag=etag))
+        store.put_object(replace(record("enc", B, size=len(WRITTEN)), etag=etag, headers=SSE_HEADERS))
+    finally:
+        store.close()
+
+
+def tampered_source(kind: str, root: Path) -> backup.BlobSource:
+    """Blob ``A`` overwritten with ``TAMPERED`` (same length), ``B`` some other bytes, in a data dir or upstream."""
+    assert len(WRITTEN) == len(TAMPERED)
+    if kind == "upstream":
+        class Upstream(Client):
+            def get_object(self, **params: Any) -> dict[str, Any]:
+                self.data = TAMPERED if params["Key"].endswith(A) else TAMPERED[::-1]
+                return super().get_object(**params)
+
+        return backupsources.UpstreamBlobs(Location.parse("s3://bkt/pre"), Upstream(None, 0))
+    for blob_id, data in ((A, TAMPERED), (B, TAMPERED[::-1])):
+        backup.blob_path(root, blob_id).parent.mkdir(parents=True, exist_ok=True)
+        backup.blob_path(root, blob_id).write_bytes(data)
+    return backupsources.LocalBlobs(root)
+
+
+@pytest.mark.parametrize("kind", ["data dir", "upstream"])
+def test_a_blob_not_matching_its_objects_etag_fails_the_backup(tmp_path: Path, kind: str) -> None:
+    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    source = tampered_source(kind, tmp_path / "blobs")
+    with pytest.raises(backup.BackupError, match=f"blob {A} \\({source.where(A)}\\) of photos/k: its content "
+                                                 "\\(MD5 .*\\) does not match the object's ETag"):
+        backup.backup(snapshot_with_objects, source, tmp_path / "master.key", tmp_path / "out",
+                      referenced_now=lambda _blob: True)
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("kind", ["data dir", "upstream"])
+def test_blobs_matching_their_etags_back_up_and_a_backup_tampered_afterwards_fails_verify(
+        tmp_path: Path, kind: str) -> None:
+    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    source = tampered_source(kind, tmp_path / "blobs")
+    if kind == "upstream":
+        source.client.get_object = lambda **params: {  # type: ignore[attr-defined]
+            "ContentLength": len(WRITTEN), "Body": Body(WRITTEN if params["Key"].endswith(A) else TAMPERED, None)}
+    else:
+        backup.blob_path(tmp_path / "blobs", A).write_bytes(WRITTEN)
+    report = backup.backup(snapshot_with_objects, source, tmp_path / "master.key", tmp_path / "out",
+                           referenced_now=lambda _blob: True)
+    assert report.blobs == 2 and backup.verify(tmp_path / "out").problems == []  # B is encrypted: no MD5 to check
+
+    # Blob and manifest both rewritten, so that the SHA-256 agrees: the ETag does not.
+    backup.blob_path(tmp_path / "out" / "blobs", A).write_bytes(TAMPERED)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest["blobs"][A][1] = hashlib.sha256(TAMPERED).hexdigest()
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    assert backup.verify(tmp_path / "out").problems == [f"blob {A}: its content does not match the MD5 its "
+                                                        "object's ETag says"]
+
+
 # --- the CLI on PostgreSQL with blobs in the data dir ------------------------------------------------------
 def test_cli_backs_up_postgres_metadata_with_data_dir_blobs(pg_url: str, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,7 +286,7 @@ def test_cli_backs_up_postgres_metadata_with_data_dir_blobs(pg_url: str, tmp_pat
         account = store.create_account("acme")
         user = store.create_user(account.id, "alice", Role.MEMBER)
         store.create_bucket(Bucket("photos", account.id, user.id, 1000.0))
-        store.put_object(record("k", A, size=3))
+        store.put_object(replace(record("k", A, size=3), etag=f'"{md5(b"abc")}"'))
     finally:
         store.close()
     data_dir = tmp_path / "node"
