@@ -380,8 +380,8 @@ class SatchelApp:
             if now != state:
                 log.log(logging.ERROR if now == "refusing" else logging.WARNING, "%s Still retrying.", reason)
                 state = now
-        self.waiting_for_store = False
         self._run_tasks(self.start(store))
+        self.waiting_for_store = False  # only once the node is whole: until then requests keep their 503
         heap.freeze_startup_heap()  # what opening the store made lives as long as the worker too
         log.warning("metadata store open after %d tries (%.1f s): this node is ready", tries,
                     time.monotonic() - began)
