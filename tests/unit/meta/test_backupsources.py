@@ -178,7 +178,7 @@ IDS = [f"{n:032x}" for n in range(1, 101)]
 
 
 def test_blobs_are_copied_in_parallel_into_the_manifest_in_order(tmp_path: Path) -> None:
-    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    _write_key(tmp_path / "master.key")
     lines: list[str] = []
     report = backup.backup(snapshot_of(*IDS), Source(set()), tmp_path / "master.key", tmp_path / "out",
                            referenced_now=lambda _blob: True, parallel=4, progress=lines.append)
@@ -191,7 +191,7 @@ def test_blobs_are_copied_in_parallel_into_the_manifest_in_order(tmp_path: Path)
     (True, "the metadata still references it: the blob store lost it"),
 ])
 def test_a_blob_gone_fails_the_backup_with_its_reason(tmp_path: Path, referenced: bool, reason: str) -> None:
-    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    _write_key(tmp_path / "master.key")
     source = Source({IDS[9]})
     with pytest.raises(backup.BackupError, match=f"blob {IDS[9]} is referenced by the snapshot but missing from "
                                                  f"s3://bkt/{IDS[9]}: .*{reason}"):
@@ -241,7 +241,7 @@ def tampered_source(kind: str, root: Path) -> backup.BlobSource:
 
 @pytest.mark.parametrize("kind", ["data dir", "upstream"])
 def test_a_blob_not_matching_its_objects_etag_fails_the_backup(tmp_path: Path, kind: str) -> None:
-    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    _write_key(tmp_path / "master.key")
     source = tampered_source(kind, tmp_path / "blobs")
     with pytest.raises(backup.BackupError, match=f"blob {A} \\({source.where(A)}\\) of photos/k: its content "
                                                  "\\(MD5 .*\\) does not match the object's ETag"):
@@ -253,7 +253,7 @@ def test_a_blob_not_matching_its_objects_etag_fails_the_backup(tmp_path: Path, k
 @pytest.mark.parametrize("kind", ["data dir", "upstream"])
 def test_blobs_matching_their_etags_back_up_and_a_backup_tampered_afterwards_fails_verify(
         tmp_path: Path, kind: str) -> None:
-    (tmp_path / "master.key").write_bytes(b"k" * 32)
+    _write_key(tmp_path / "master.key")
     source = tampered_source(kind, tmp_path / "blobs")
     if kind == "upstream":
         source.client.get_object = lambda **params: {  # type: ignore[attr-defined]
@@ -292,7 +292,7 @@ def test_cli_backs_up_postgres_metadata_with_data_dir_blobs(pg_url: str, tmp_pat
     data_dir = tmp_path / "node"
     backup.blob_path(data_dir / "blobs", A).parent.mkdir(parents=True)
     backup.blob_path(data_dir / "blobs", A).write_bytes(b"abc")
-    (data_dir / "master.key").write_bytes(b"k" * 32)
+    _write_key(data_dir / "master.key")
     env = {"SATCHEL_METADATA_URL": pg_url}
 
     def run(*args: str) -> Any:
@@ -307,3 +307,9 @@ def test_cli_backs_up_postgres_metadata_with_data_dir_blobs(pg_url: str, tmp_pat
     assert refused.exit_code == 1 and "verify without DIRECTORY checks a single node" in refused.output
     refused = run("restore", str(tmp_path / "out"))
     assert refused.exit_code == 1 and "restore makes a single node" in refused.output
+
+
+def _write_key(path: Path) -> None:
+    """A master key file as a node keeps it (0600: group- or world-readable keys are refused)."""
+    path.write_bytes(b"k" * 32)
+    path.chmod(0o600)
