@@ -14,14 +14,12 @@ import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 import requests
 from botocore.config import Config
 
-from tests import pgcluster
 from tests.clients.server import SatchelProcess, free_port, venv_tool
 from tests.clients.test_postgres_nodes import PgNode, client, status
 
@@ -52,10 +50,8 @@ def write_key(path: Path, data: bytes | None = None, mode: int = 0o600) -> None:
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory, pg_cluster: pgcluster.PgCluster,
-          pg_template: Any) -> Iterator[PgNode]:
-    url = pg_cluster.create_database(pgcluster.fresh_name(), pg_template.name)
-    node = PgNode(tmp_path_factory.mktemp("nodekey") / "a", url)
+def first(tmp_path_factory: pytest.TempPathFactory, pg_module_url: str) -> Iterator[PgNode]:
+    node = PgNode(tmp_path_factory.mktemp("nodekey") / "a", pg_module_url)
     with node.running():
         yield node
 

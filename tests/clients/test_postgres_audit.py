@@ -40,15 +40,10 @@ SETTLE = 15.0
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory, pg_cluster: pgcluster.PgCluster,
-         pg_template: Any) -> Iterator[PgNode]:
-    url = pg_cluster.create_database(pgcluster.fresh_name(), pg_template.name)
-    server = PgNode(tmp_path_factory.mktemp("pgaudit") / "a", url)
-    server.start()
-    try:
+def node(tmp_path_factory: pytest.TempPathFactory, pg_module_url: str) -> Iterator[PgNode]:
+    server = PgNode(tmp_path_factory.mktemp("pgaudit") / "a", pg_module_url)
+    with server.running():
         yield server
-    finally:
-        server.stop()
 
 
 def _events(node: PgNode, query: str) -> list[dict[str, Any]]:

@@ -47,15 +47,10 @@ class HangNode(PgNode):
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory, pg_cluster: pgcluster.PgCluster,
-         pg_template: Any) -> Iterator[tuple[HangNode, str]]:
-    url = pg_cluster.create_database(pgcluster.fresh_name(), pg_template.name)
-    made = HangNode(tmp_path_factory.mktemp("pghang") / "a", url)
-    made.start()
-    try:
-        yield made, url
-    finally:
-        made.stop()
+def node(tmp_path_factory: pytest.TempPathFactory, pg_module_url: str) -> Iterator[tuple[HangNode, str]]:
+    made = HangNode(tmp_path_factory.mktemp("pghang") / "a", pg_module_url)
+    with made.running():
+        yield made, pg_module_url
 
 
 def _status(call: Callable[[], Any]) -> int:

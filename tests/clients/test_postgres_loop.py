@@ -19,7 +19,6 @@ import requests
 import swiftclient.client as swift_api
 from botocore.config import Config
 
-from tests import pgcluster
 from tests.clients import mgmt
 from tests.clients import par as pars
 from tests.clients.server import SatchelProcess
@@ -39,16 +38,11 @@ class GuardedNode(SatchelProcess):
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory, pg_cluster: pgcluster.PgCluster,
-         pg_template: Any) -> Iterator[GuardedNode]:
-    url = pg_cluster.create_database(pgcluster.fresh_name(), pg_template.name)
-    server = GuardedNode(tmp_path_factory.mktemp("pgloop") / "node", url)
-    server.start()
-    try:
+def node(tmp_path_factory: pytest.TempPathFactory, pg_module_url: str) -> Iterator[GuardedNode]:
+    server = GuardedNode(tmp_path_factory.mktemp("pgloop") / "node", pg_module_url)
+    with server.running():
         s3(server).create_bucket(Bucket="loop")
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
