@@ -36,8 +36,6 @@ CONNECT, READ, ATTEMPTS = 0.5, 1.5, 2
 BOUND = ATTEMPTS * (CONNECT + READ) + 1.0
 #: Room for a loaded two-core machine (the server's answer after the bound, the client's own work).
 SLACK = 2.5
-#: This helper's ports (the brief's range).
-PORT = 49120
 
 
 class StallSatchel(UpstreamSatchel):
@@ -49,7 +47,6 @@ class StallSatchel(UpstreamSatchel):
 @pytest.fixture(scope="module")
 def satchel(tmp_path_factory: pytest.TempPathFactory, upstream: SeaweedFS) -> Iterator[StallSatchel]:  # noqa: F811
     server = StallSatchel(tmp_path_factory.mktemp("stall") / "data", upstream, upstream.new_bucket())
-    server.port, server.endpoint = PORT, f"http://127.0.0.1:{PORT}"
     with server.running():
         yield server
 
